@@ -1,0 +1,78 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Account is any social account, bot or channel Switchboard manages. Its
+// credentials are encrypted by server/secrets before they reach these
+// fields and are never exposed over GraphQL.
+type Account struct{ ent.Schema }
+
+// Mixin of the Account.
+func (Account) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TimeMixin{}, TenantMixin{}} }
+
+// secret is an encrypted credential column: ciphertext only, never in
+// GraphQL, never printed by ent's String().
+func secret(name string) ent.Field {
+	return field.Bytes(name).Optional().Nillable().Sensitive().
+		Annotations(entgql.Skip(entgql.SkipAll))
+}
+
+// Fields of the Account.
+func (Account) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("platform").
+			Values("instagram", "facebook", "x", "tiktok", "linkedin", "threads", "youtube", "pinterest", "google", "other").
+			Annotations(entgql.OrderField("PLATFORM"), entgql.Type("Platform")),
+		field.String("username").NotEmpty().MaxLen(200).
+			Annotations(entgql.OrderField("USERNAME")),
+		field.String("display_name").Default("").MaxLen(200),
+		// Shillbot's BOT_STATUS values are a subset of these.
+		field.Enum("status").
+			Values("PENDING", "ACTIVE", "INACTIVE", "WAITING", "LOGGING", "LOGIN_REQUIRED",
+				"LOGIN_CODE_REQUEST", "CHECKPOINT", "LOCKED", "SUSPENDED", "PROXY_FAILED",
+				"ERROR", "BANNED", "DEAD", "DISABLED").
+			Default("PENDING").
+			Annotations(entgql.OrderField("STATUS"), entgql.Type("AccountStatus")),
+		field.String("error_code").Default(""),
+		field.String("error_message").Default(""),
+		field.String("email").Default("").MaxLen(254),
+		field.String("proxy").Default("").MaxLen(500),
+		field.String("imap_host").Default(""),
+		field.Int("imap_port").Default(0).Min(0).Max(65535),
+		field.String("imap_username").Default(""),
+		field.String("link_profile").Default(""),
+		secret("password_enc"),
+		secret("cookie_enc"),
+		secret("totp_secret_enc"),
+		secret("app_password_enc"),
+		secret("mail_password_enc"),
+		secret("imap_password_enc"),
+		secret("session_data_enc"),
+		field.Int("energy_budget").Default(100).Min(0).
+			Comment("energy the account may spend in any 24 hours"),
+		field.JSON("stats", map[string]any{}).Optional().
+			Annotations(entgql.Type("Map")),
+		field.Strings("tags").Optional(),
+		field.Time("last_login_at").Optional().Nillable(),
+		field.Time("last_action_at").Optional().Nillable(),
+	}
+}
+
+// Indexes of the Account.
+func (Account) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("workspace_id", "platform", "username").Unique(),
+		index.Fields("workspace_id", "status"),
+	}
+}
+
+// Annotations of the Account.
+func (Account) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField("accounts")}
+}

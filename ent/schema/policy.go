@@ -1,0 +1,74 @@
+package schema
+
+import (
+	"context"
+
+	"entgo.io/ent"
+	"entgo.io/ent/entql"
+
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+// Policy of the TenantMixin: deny by default; a viewer sees and changes only
+// rows of its own workspace. Code that must cross workspaces (sign-in, the
+// CLI, background loops, admin fields) says so explicitly with
+// privacy.DecisionContext(ctx, privacy.Allow).
+func (TenantMixin) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			filterByWorkspace(),
+			privacy.AlwaysAllowRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			filterByWorkspace(),
+			privacy.AlwaysAllowRule(),
+		},
+	}
+}
+
+// Policy of the Workspace: a viewer sees its own workspace only and changes
+// none; workspaces are created and renamed by system code.
+func (Workspace) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+				v := viewer.FromContext(ctx)
+				if v == nil {
+					return privacy.Denyf("workspace: no viewer")
+				}
+				type idFilter interface{ WhereID(entql.IntP) }
+				wf, ok := f.(idFilter)
+				if !ok {
+					return privacy.Denyf("workspace: unexpected filter %T", f)
+				}
+				wf.WhereID(entql.IntEQ(v.WorkspaceID))
+				return privacy.Skip
+			}),
+			privacy.AlwaysAllowRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// filterByWorkspace narrows queries, updates and deletes to the viewer's
+// workspace. Creates are stamped by the mixin's hook instead.
+func filterByWorkspace() privacy.QueryMutationRule {
+	type workspaceFilter interface {
+		WhereWorkspaceID(entql.IntP)
+	}
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := viewer.FromContext(ctx)
+		if v == nil || v.WorkspaceID == 0 {
+			return privacy.Denyf("no viewer workspace")
+		}
+		wf, ok := f.(workspaceFilter)
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		wf.WhereWorkspaceID(entql.IntEQ(v.WorkspaceID))
+		return privacy.Skip
+	})
+}

@@ -1,0 +1,66 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Post is content to publish on one or more accounts. When it is due it fans
+// out into one post_publish task per target account, whose outcomes roll up
+// into Results and Status.
+type Post struct{ ent.Schema }
+
+// Mixin of the Post.
+func (Post) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TimeMixin{}, TenantMixin{}} }
+
+// Fields of the Post.
+func (Post) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("title").Default("").MaxLen(500),
+		field.Text("body").Default("").
+			Comment("caption; may hold spintax, expanded per task"),
+		field.String("link").Default("").MaxLen(2000),
+		field.Strings("media").Optional(),
+		field.Enum("status").
+			Values("DRAFT", "SCHEDULED", "QUEUED", "PUBLISHING", "PUBLISHED", "PARTIAL", "FAILED", "CANCELLED").
+			Default("DRAFT").
+			Annotations(entgql.OrderField("STATUS"), entgql.Type("PostStatus")),
+		field.Time("scheduled_at").Optional().Nillable().
+			Annotations(entgql.OrderField("SCHEDULED_AT")),
+		field.String("timezone").Default("UTC"),
+		field.Time("published_at").Optional().Nillable(),
+		field.Enum("source").Values("API", "UI", "CSV", "QUEUE", "SCHEDULE").Default("API").
+			Annotations(entgql.Type("PostSource")),
+		field.String("category").Default(""),
+		field.Strings("tags").Optional(),
+		field.JSON("results", map[string]any{}).Optional().
+			Comment("per-account outcome keyed by account id").
+			Annotations(entgql.Type("Map")),
+		field.String("error").Default(""),
+	}
+}
+
+// Edges of the Post.
+func (Post) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("accounts", Account.Type).
+			Annotations(entgql.RelayConnection()),
+	}
+}
+
+// Indexes of the Post.
+func (Post) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("status", "scheduled_at"),
+		index.Fields("workspace_id", "status"),
+	}
+}
+
+// Annotations of the Post.
+func (Post) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField("posts")}
+}

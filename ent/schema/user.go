@@ -1,0 +1,35 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+)
+
+// User is a person who signs in to Switchboard. Its password is stored only
+// as a bcrypt hash.
+type User struct{ ent.Schema }
+
+// Mixin of the User.
+func (User) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TimeMixin{}, TenantMixin{}} }
+
+// Fields of the User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("username").NotEmpty().MaxLen(100).Unique().
+			Annotations(entgql.OrderField("USERNAME")),
+		field.String("password_hash").Sensitive().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Enum("role").Values("admin", "member").Default("member").
+			Annotations(entgql.Type("UserRole")),
+		field.String("email").Optional().MaxLen(254),
+		field.Bool("disabled").Default(false),
+		field.Time("last_login_at").Optional().Nillable(),
+	}
+}
+
+// Annotations of the User.
+func (User) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}

@@ -1,0 +1,63 @@
+// Package viewer owns the identity of whoever is acting in a request: the
+// user or API key, its workspace and its role. It sits below ent so the ent
+// privacy rules can read it without an import cycle.
+package viewer
+
+import "context"
+
+// Role is a user's role in Switchboard.
+type Role string
+
+// Roles a user can have.
+const (
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// Scope is what an API key is allowed to do.
+type Scope string
+
+// Scopes an API key can carry.
+const (
+	ScopeAPI    Scope = "api"
+	ScopeWorker Scope = "worker"
+	ScopeAdmin  Scope = "admin"
+)
+
+// Viewer describes the caller of a request. A zero WorkspaceID never matches
+// a tenant row, so an incomplete viewer sees nothing.
+type Viewer struct {
+	UserID      int
+	Username    string
+	WorkspaceID int
+	Role        Role
+	// APIKeyID is set when the request authenticated with an API key.
+	APIKeyID int
+	// Scope is the API key's scope; empty for session tokens, which act with
+	// the user's full rights.
+	Scope Scope
+}
+
+// IsAdmin reports whether the viewer may use the explicit admin fields.
+func (v *Viewer) IsAdmin() bool {
+	if v == nil || v.Role != RoleAdmin {
+		return false
+	}
+	return v.Scope == "" || v.Scope == ScopeAdmin
+}
+
+// IsWorker reports whether the viewer authenticated with a worker key.
+func (v *Viewer) IsWorker() bool { return v != nil && v.Scope == ScopeWorker }
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying v.
+func NewContext(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, v)
+}
+
+// FromContext returns the viewer in ctx, or nil when there is none.
+func FromContext(ctx context.Context) *Viewer {
+	v, _ := ctx.Value(ctxKey{}).(*Viewer)
+	return v
+}
