@@ -1,0 +1,160 @@
+// Package store opens Switchboard's database — an embedded SQLite file by
+// default, PostgreSQL when a postgres:// URL is given — and keeps its schema
+// current with ent's migrations.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/lib/pq" // PostgreSQL driver
+	_ "modernc.org/sqlite" // SQLite driver, no cgo
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/migrate"
+	_ "github.com/switchboardhq/switchboard/ent/runtime" // hooks and privacy policies
+)
+
+// Store is an open database with its ent client.
+type Store struct {
+	Client  *ent.Client
+	DB      *sql.DB
+	Dialect string // dialect.SQLite or dialect.Postgres
+	// URL is the PostgreSQL connection URL; empty on SQLite.
+	URL string
+}
+
+// IsPostgres reports whether the store runs on PostgreSQL.
+func IsPostgres(databaseURL string) bool {
+	return strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://")
+}
+
+// SQLiteDSN returns the DSN of a SQLite file with the pragmas Switchboard
+// needs: foreign keys (ent's migration refuses to run without them), WAL so
+// readers do not block the writer, a busy timeout, and IMMEDIATE
+// transactions so concurrent writers queue instead of failing on upgrade.
+func SQLiteDSN(path string) string {
+	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// Open connects to databaseURL, or to switchboard.db in dataDir when
+// databaseURL is empty. Opening does not migrate; call Migrate.
+func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
+	if IsPostgres(databaseURL) {
+		return openPostgres(ctx, databaseURL)
+	}
+	if databaseURL != "" && !strings.HasPrefix(databaseURL, "file:") {
+		return nil, fmt.Errorf("open database: unsupported DATABASE_URL scheme (want postgres:// or file:)")
+	}
+	dsn := databaseURL
+	if dsn == "" {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir %s: %w", dataDir, err)
+		}
+		dsn = SQLiteDSN(filepath.Join(dataDir, "switchboard.db"))
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("ping sqlite: %w", err)
+	}
+	drv := entsql.OpenDB(dialect.SQLite, db)
+	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.SQLite}, nil
+}
+
+func openPostgres(ctx context.Context, url string) (*Store, error) {
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(16)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("ping postgres: %w", err)
+	}
+	drv := entsql.OpenDB(dialect.Postgres, db)
+	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.Postgres, URL: url}, nil
+}
+
+// migrateLockKey is the PostgreSQL advisory lock that serializes migrations
+// of replicas starting together.
+const migrateLockKey = 0x5b0a4d01
+
+// Migrate creates or updates the schema. Integer IDs are globally unique
+// across types (each type gets its own range) so GraphQL's node(id:) can tell
+// the type from the ID alone.
+func (s *Store) Migrate(ctx context.Context) error {
+	if s.Dialect == dialect.Postgres {
+		conn, err := s.DB.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: get connection: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+			return fmt.Errorf("migrate: take lock: %w", err)
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey)
+		}()
+	}
+	if err := s.Client.Schema.Create(ctx, migrate.WithGlobalUniqueID(true)); err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.DB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	var one int
+	if err := s.DB.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("query database: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client and its connections.
+func (s *Store) Close() error { return s.Client.Close() }
+
+// WithTx runs fn in a transaction on client, committing when fn returns nil
+// and rolling back otherwise (including on panic).
+func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) (err error) {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			_ = tx.Rollback()
+			panic(v)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			return fmt.Errorf("%w (rollback: %v)", err, rerr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
