@@ -1,0 +1,247 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	coderws "github.com/coder/websocket"
+	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/switchboardhq/switchboard/graph/generated"
+	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+// Options tune the GraphQL handler.
+type Options struct {
+	// Introspection enables __schema and __type (off in production).
+	Introspection bool
+	// ComplexityLimit caps the cost of one operation; see complexity.go.
+	ComplexityLimit int
+	// MaxDepth caps the nesting of selections.
+	MaxDepth int
+	// MaxBodyBytes caps a request body.
+	MaxBodyBytes int64
+	// InitTimeout closes a WebSocket that sends no connection_init in time.
+	InitTimeout time.Duration
+	// OriginPatterns lists extra origins allowed to open WebSockets; the
+	// server's own origin is always allowed.
+	OriginPatterns []string
+	// Logger receives internal errors (with the request ID) and panics.
+	Logger zerolog.Logger
+	// Observe, if set, is told about every operation (for metrics).
+	Observe func(operation, opType string, failed bool, d time.Duration)
+}
+
+func (o *Options) defaults() {
+	if o.ComplexityLimit == 0 {
+		o.ComplexityLimit = 5000
+	}
+	if o.MaxDepth == 0 {
+		o.MaxDepth = 12
+	}
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.InitTimeout == 0 {
+		o.InitTimeout = 10 * time.Second
+	}
+}
+
+// NewHandler builds the GraphQL endpoint: transports, auth, limits, error
+// presentation. It expects auth.Service.Middleware to have run before it.
+func NewHandler(r *Resolver, opts Options) http.Handler {
+	opts.defaults()
+	cfg := generated.Config{Resolvers: r}
+	setComplexity(&cfg.Complexity)
+	srv := handler.New(generated.NewExecutableSchema(cfg))
+
+	// Order matters: SSE must come before POST, which ignores Accept.
+	srv.AddTransport(transport.Websocket{
+		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
+			Subprotocols:   []string{"graphql-transport-ws", "graphql-ws"},
+			OriginPatterns: opts.OriginPatterns,
+		}},
+		InitFunc:              wsInit(r.Auth),
+		InitTimeout:           opts.InitTimeout,
+		KeepAlivePingInterval: 15 * time.Second,
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(transport.POST{})
+
+	if opts.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	srv.Use(depthLimit{max: opts.MaxDepth})
+	srv.AroundOperations(authorize)
+	if opts.Observe != nil {
+		srv.AroundResponses(observe(opts.Observe))
+	}
+	srv.SetErrorPresenter(presenter(opts.Logger))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		opts.Logger.Error().Str("request_id", requestID(ctx)).Interface("panic", v).Msg("graphql resolver panicked")
+		return errInternal
+	})
+	return limitBody(opts.MaxBodyBytes, srv)
+}
+
+// limitBody caps request bodies and refuses batched (array) requests, which
+// would multiply the per-operation limits.
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.ContentLength > max {
+			writeError(w, http.StatusRequestEntityTooLarge, "request body too large")
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeError(w, http.StatusRequestEntityTooLarge, "request body too large")
+				return
+			}
+			writeError(w, http.StatusBadRequest, "could not read request body")
+			return
+		}
+		if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+			writeError(w, http.StatusBadRequest, "batched requests are not supported")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, `{"errors":[{"message":%q,"extensions":{"code":"BAD_REQUEST"}}],"data":null}`, msg)
+}
+
+// wsInit authenticates a socket from its connection_init payload, or from
+// the upgrade request's headers (already checked by auth.Middleware). A
+// socket without valid credentials is closed with 4403.
+func wsInit(svc *auth.Service) transport.WebsocketInitFunc {
+	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		if cred := initCredential(p); cred != "" {
+			v, err := svc.Authenticate(ctx, cred)
+			if err != nil {
+				return refuse(ctx, "invalid credentials")
+			}
+			return viewer.NewContext(ctx, v), nil, nil
+		}
+		if v := viewer.FromContext(ctx); v != nil {
+			return ctx, nil, nil
+		}
+		return refuse(ctx, "authentication required")
+	}
+}
+
+func refuse(ctx context.Context, msg string) (context.Context, *transport.InitPayload, error) {
+	ctx = transport.WithWebsocketCloseCode(ctx, 4403)
+	ctx = transport.AppendCloseReason(ctx, "Forbidden")
+	return ctx, nil, errors.New(msg)
+}
+
+// initCredential finds a token in a connection_init payload. Clients put it
+// under "Authorization" (as in HTTP), some lower-case it, and worker
+// libraries send the API key header name.
+func initCredential(p transport.InitPayload) string {
+	for k, v := range p {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(k) {
+		case "authorization":
+			if len(s) > 7 && strings.EqualFold(s[:7], "bearer ") {
+				return strings.TrimSpace(s[7:])
+			}
+			return strings.TrimSpace(s)
+		case "x-api-key", "apikey", "token", "authtoken":
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+// publicFields may be used without credentials.
+var publicFields = map[string]bool{"login": true, "__schema": true, "__type": true, "__typename": true}
+
+// authorize refuses operations from unauthenticated callers (except login
+// and introspection) and mutations from worker-scoped keys, which exist only
+// for the worker protocol.
+func authorize(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	v := viewer.FromContext(ctx)
+	if v == nil && !onlyPublic(oc) {
+		err := auth.ErrorFromContext(ctx)
+		if err == nil {
+			err = errUnauthenticated
+		}
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err, zerolog.Nop())}})
+	}
+	if v != nil && v.IsWorker() && oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+			Message:    "worker keys may only use the worker protocol",
+			Extensions: map[string]any{"code": "FORBIDDEN"},
+		}}})
+	}
+	return next(ctx)
+}
+
+func onlyPublic(oc *graphql.OperationContext) bool {
+	if oc == nil || oc.Operation == nil {
+		return false
+	}
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
+		if !publicFields[f.Name] {
+			return false
+		}
+	}
+	return true
+}
+
+func observe(fn func(string, string, bool, time.Duration)) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		start := time.Now()
+		resp := next(ctx)
+		if !graphql.HasOperationContext(ctx) {
+			return resp
+		}
+		oc := graphql.GetOperationContext(ctx)
+		name, typ := oc.OperationName, "unknown"
+		if oc.Operation != nil {
+			typ = string(oc.Operation.Operation)
+			if name == "" {
+				name = oc.Operation.Name
+			}
+		}
+		if name == "" {
+			name = "anonymous"
+		}
+		fn(name, typ, resp != nil && len(resp.Errors) > 0, time.Since(start))
+		return resp
+	}
+}

@@ -1,0 +1,84 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/errs"
+)
+
+var (
+	errInternal        = errors.New("internal error")
+	errUnauthenticated = errs.Unauthenticated("authentication required")
+)
+
+// codes maps the domain's error kinds to GraphQL extension codes.
+var codes = []struct {
+	kind error
+	code string
+}{
+	{errs.ErrUnauthenticated, "UNAUTHENTICATED"},
+	{errs.ErrForbidden, "FORBIDDEN"},
+	{errs.ErrNotFound, "NOT_FOUND"},
+	{errs.ErrInvalid, "BAD_USER_INPUT"},
+	{errs.ErrConflict, "CONFLICT"},
+	{errs.ErrRateLimited, "RATE_LIMITED"},
+}
+
+// presenter turns resolver errors into GraphQL errors with an
+// extensions.code. Errors gqlgen made itself (parse, validation, input
+// coercion) pass through; an error the domain did not classify is logged
+// with the request ID and shown only as "internal error".
+func presenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		return present(ctx, err, log)
+	}
+}
+
+func present(ctx context.Context, err error, log zerolog.Logger) *gqlerror.Error {
+	var gqlErr *gqlerror.Error
+	if errors.As(err, &gqlErr) && gqlErr.Err == nil {
+		return gqlErr // gqlgen's own: syntax, validation, complexity
+	}
+	out := graphql.DefaultErrorPresenter(ctx, err)
+	cause := err
+	if gqlErr != nil && gqlErr.Err != nil {
+		cause = gqlErr.Err
+	}
+	if ent.IsNotFound(cause) || errors.Is(cause, privacy.Deny) {
+		cause = errs.NotFound("object")
+	}
+	for _, c := range codes {
+		if errors.Is(cause, c.kind) {
+			msg, _ := errs.PublicMessage(cause)
+			out.Message = msg
+			out.Extensions = map[string]any{"code": c.code}
+			if f := errs.Field(cause); f != "" {
+				out.Extensions["field"] = f
+			}
+			return out
+		}
+	}
+	if errors.Is(cause, errInternal) {
+		out.Message = errInternal.Error()
+		out.Extensions = map[string]any{"code": "INTERNAL"}
+		return out
+	}
+	if gqlErr != nil && gqlErr.Extensions != nil && gqlErr.Err == nil {
+		return out
+	}
+	log.Error().Err(cause).Str("request_id", requestID(ctx)).
+		Str("path", out.Path.String()).Msg("graphql internal error")
+	out.Message = errInternal.Error()
+	out.Extensions = map[string]any{"code": "INTERNAL"}
+	return out
+}
+
+func requestID(ctx context.Context) string { return middleware.GetReqID(ctx) }

@@ -1,0 +1,48 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/graph/model"
+	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+func requireViewer(ctx context.Context) (*viewer.Viewer, error) { return auth.Require(ctx) }
+
+// viewer loads the caller's user, workspace and key.
+func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.Viewer{}
+	if out.User, err = r.Client.User.Get(ctx, v.UserID); err != nil {
+		return nil, fmt.Errorf("load viewer user: %w", err)
+	}
+	if out.Workspace, err = r.Client.Workspace.Get(ctx, v.WorkspaceID); err != nil {
+		return nil, fmt.Errorf("load viewer workspace: %w", err)
+	}
+	if v.APIKeyID != 0 {
+		if out.APIKey, err = r.Client.APIKey.Get(ctx, v.APIKeyID); err != nil {
+			return nil, fmt.Errorf("load viewer key: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// adminContext lifts the workspace filter for the explicit admin fields,
+// after checking that the caller is an admin.
+func adminContext(ctx context.Context) (context.Context, error) {
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsAdmin() {
+		return nil, errs.Forbidden("admin only")
+	}
+	return privacy.DecisionContext(ctx, privacy.Allow), nil
+}

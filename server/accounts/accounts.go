@@ -1,0 +1,245 @@
+// Package accounts owns social accounts: their validation, their encrypted
+// credentials and their lifecycle. GraphQL and every REST product call it.
+package accounts
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/secrets"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// Service manages accounts.
+type Service struct {
+	client *ent.Client
+	box    *secrets.Box
+	bus    events.Bus
+}
+
+// NewService returns an account service.
+func NewService(client *ent.Client, box *secrets.Box, bus events.Bus) *Service {
+	return &Service{client: client, box: box, bus: bus}
+}
+
+// Credentials are an account's secrets in clear text. A nil field is unset.
+// An empty string in an update clears the stored value.
+type Credentials struct {
+	Password     *string
+	Cookie       *string
+	TotpSecret   *string
+	AppPassword  *string
+	MailPassword *string
+	ImapPassword *string
+	SessionData  *string
+}
+
+// CreateInput is a new account.
+type CreateInput struct {
+	Platform     account.Platform
+	Username     string
+	DisplayName  *string
+	Status       *account.Status
+	Email        *string
+	Proxy        *string
+	LinkProfile  *string
+	ImapHost     *string
+	ImapPort     *int
+	ImapUsername *string
+	EnergyBudget *int
+	Tags         []string
+	Credentials
+}
+
+// UpdateInput changes an account; nil fields are left as they are.
+type UpdateInput struct {
+	ID           int
+	DisplayName  *string
+	Status       *account.Status
+	ErrorCode    *string
+	ErrorMessage *string
+	Email        *string
+	Proxy        *string
+	LinkProfile  *string
+	ImapHost     *string
+	ImapPort     *int
+	ImapUsername *string
+	EnergyBudget *int
+	Tags         []string
+	Credentials
+}
+
+// Get returns the account with id in the viewer's workspace.
+func (s *Service) Get(ctx context.Context, id int) (*ent.Account, error) {
+	a, err := s.client.Account.Get(ctx, id)
+	return a, errs.FromEnt(err, "account")
+}
+
+// Create validates and stores a new account with its credentials encrypted.
+func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, error) {
+	if err := validateCommon(in.Email, in.ImapHost, in.ImapPort, in.EnergyBudget, in.Tags); err != nil {
+		return nil, err
+	}
+	if err := account.PlatformValidator(in.Platform); err != nil {
+		return nil, errs.Invalid("platform", "unknown platform %q", in.Platform)
+	}
+	in.Username = strings.TrimSpace(in.Username)
+	if in.Username == "" || len(in.Username) > 200 {
+		return nil, errs.Invalid("username", "must be 1 to 200 characters")
+	}
+	if in.Status != nil {
+		if err := account.StatusValidator(*in.Status); err != nil {
+			return nil, errs.Invalid("status", "unknown status %q", *in.Status)
+		}
+	}
+	var created *ent.Account
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		exists, err := tx.Account.Query().
+			Where(account.PlatformEQ(in.Platform), account.UsernameEQ(in.Username)).
+			Exist(ctx)
+		if err != nil {
+			return fmt.Errorf("check duplicate account: %w", err)
+		}
+		if exists {
+			return errs.Conflict("account %s on %s already exists", in.Username, in.Platform)
+		}
+		c := tx.Account.Create().
+			SetPlatform(in.Platform).
+			SetUsername(in.Username).
+			SetNillableDisplayName(in.DisplayName).
+			SetNillableStatus(in.Status).
+			SetNillableEmail(in.Email).
+			SetNillableProxy(in.Proxy).
+			SetNillableLinkProfile(in.LinkProfile).
+			SetNillableImapHost(in.ImapHost).
+			SetNillableImapPort(in.ImapPort).
+			SetNillableImapUsername(in.ImapUsername).
+			SetNillableEnergyBudget(in.EnergyBudget)
+		if in.Tags != nil {
+			c.SetTags(in.Tags)
+		}
+		a, err := c.Save(ctx)
+		if err != nil {
+			return errs.FromEnt(err, "account")
+		}
+		// The row's ID is part of the ciphertext's associated data, so the
+		// secrets can only be sealed once the row exists.
+		if a, err = s.applyCredentials(ctx, a.Update(), a.ID, in.Credentials); err != nil {
+			return err
+		}
+		created = a
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: a.ID, Op: "created"})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create account: %w", err)
+	}
+	return created.Unwrap(), nil
+}
+
+// Update applies in to an account of the viewer's workspace.
+func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Account, error) {
+	if err := validateCommon(in.Email, in.ImapHost, in.ImapPort, in.EnergyBudget, in.Tags); err != nil {
+		return nil, err
+	}
+	if in.Status != nil {
+		if err := account.StatusValidator(*in.Status); err != nil {
+			return nil, errs.Invalid("status", "unknown status %q", *in.Status)
+		}
+	}
+	var updated *ent.Account
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		a, err := tx.Account.Get(ctx, in.ID)
+		if err != nil {
+			return errs.FromEnt(err, "account")
+		}
+		u := a.Update().
+			SetNillableDisplayName(in.DisplayName).
+			SetNillableStatus(in.Status).
+			SetNillableErrorCode(in.ErrorCode).
+			SetNillableErrorMessage(in.ErrorMessage).
+			SetNillableEmail(in.Email).
+			SetNillableProxy(in.Proxy).
+			SetNillableLinkProfile(in.LinkProfile).
+			SetNillableImapHost(in.ImapHost).
+			SetNillableImapPort(in.ImapPort).
+			SetNillableImapUsername(in.ImapUsername).
+			SetNillableEnergyBudget(in.EnergyBudget)
+		if in.Tags != nil {
+			u.SetTags(in.Tags)
+		}
+		if updated, err = s.applyCredentials(ctx, u, a.ID, in.Credentials); err != nil {
+			return err
+		}
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: a.ID, Op: "updated"})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update account %d: %w", in.ID, err)
+	}
+	return updated.Unwrap(), nil
+}
+
+// Delete removes an account. Its waiting tasks are cancelled and its login
+// challenges removed; logs keep their entries without the link.
+func (s *Service) Delete(ctx context.Context, id int) error {
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		a, err := tx.Account.Get(ctx, id)
+		if err != nil {
+			return errs.FromEnt(err, "account")
+		}
+		if _, err := tx.Task.Update().
+			Where(task.AccountIDEQ(id), task.StatusIn(task.StatusPENDING, task.StatusASSIGNED)).
+			SetStatus(task.StatusCANCELLED).
+			SetError("account deleted").
+			Save(ctx); err != nil {
+			return fmt.Errorf("cancel tasks: %w", err)
+		}
+		if _, err := tx.LoginChallenge.Delete().Where(loginchallenge.AccountIDEQ(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete challenges: %w", err)
+		}
+		if err := tx.Account.DeleteOneID(id).Exec(ctx); err != nil {
+			return errs.FromEnt(err, "account")
+		}
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: id, Op: "deleted"})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete account %d: %w", id, err)
+	}
+	return nil
+}
+
+func validateCommon(email, imapHost *string, imapPort, energy *int, tags []string) error {
+	if email != nil && *email != "" {
+		if _, err := mail.ParseAddress(*email); err != nil {
+			return errs.Invalid("email", "not a valid e-mail address")
+		}
+	}
+	if imapPort != nil && (*imapPort < 0 || *imapPort > 65535) {
+		return errs.Invalid("imapPort", "must be between 0 and 65535")
+	}
+	if imapHost != nil && strings.ContainsAny(*imapHost, " /") {
+		return errs.Invalid("imapHost", "must be a host name")
+	}
+	if energy != nil && (*energy < 0 || *energy > 1_000_000) {
+		return errs.Invalid("energyBudget", "must be between 0 and 1000000")
+	}
+	if len(tags) > 50 {
+		return errs.Invalid("tags", "at most 50 tags")
+	}
+	for _, t := range tags {
+		if t == "" || len(t) > 50 {
+			return errs.Invalid("tags", "each tag must be 1 to 50 characters")
+		}
+	}
+	return nil
+}

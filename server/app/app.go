@@ -1,0 +1,183 @@
+// Package app assembles a running Switchboard server from its parts: the
+// store, the secrets box, the domain services, the event bus, the HTTP
+// router with GraphQL, health and metrics endpoints, and their lifecycle.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/graph"
+	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/config"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/jobs"
+	"github.com/switchboardhq/switchboard/server/metrics"
+	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/schedules"
+	"github.com/switchboardhq/switchboard/server/secrets"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// App is one Switchboard server process.
+type App struct {
+	Config    config.Config
+	Log       zerolog.Logger
+	Store     *store.Store
+	Box       *secrets.Box
+	Bus       events.Bus
+	Hub       *events.Hub
+	Auth      *auth.Service
+	Accounts  *accounts.Service
+	Posts     *posts.Service
+	Schedules *schedules.Service
+	Jobs      *jobs.Service
+	Metrics   *metrics.Metrics
+
+	handler http.Handler
+	started bool
+}
+
+// Open connects to the database, migrates it, and builds every service. It
+// starts nothing in the background; call Start.
+func Open(ctx context.Context, cfg config.Config, log zerolog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, cfg, log, st)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.Store) (*App, error) {
+	if err := st.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	key, err := secrets.LoadKey(cfg.DataDir, cfg.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("load secret key: %w", err)
+	}
+	box, err := secrets.New(key)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	hub := events.NewHub(0)
+	var bus events.Bus = events.NewLocalBus(hub)
+	if st.URL != "" {
+		bus = events.NewPostgresBus(hub, st.DB, st.URL, log)
+	}
+	a := &App{
+		Config:    cfg,
+		Log:       log,
+		Store:     st,
+		Box:       box,
+		Bus:       bus,
+		Hub:       hub,
+		Auth:      auth.NewService(st.Client, auth.Options{JWTSecret: box.Derive("jwt"), SessionTTL: cfg.SessionTTL}),
+		Accounts:  accounts.NewService(st.Client, box, bus),
+		Posts:     posts.NewService(st.Client, bus),
+		Schedules: schedules.NewService(st.Client),
+		Jobs:      jobs.NewService(st.Client, bus),
+		Metrics:   metrics.New(st.DB, hub.ActiveSubscriptions),
+	}
+	a.handler = a.router()
+	return a, nil
+}
+
+// GraphQL returns the GraphQL handler (also mounted at /query).
+func (a *App) graphQL() http.Handler {
+	return graph.NewHandler(&graph.Resolver{
+		Client:    a.Store.Client,
+		Auth:      a.Auth,
+		Hub:       a.Hub,
+		Accounts:  a.Accounts,
+		Posts:     a.Posts,
+		Schedules: a.Schedules,
+		Jobs:      a.Jobs,
+	}, graph.Options{
+		Introspection:  !a.Config.Production(),
+		MaxBodyBytes:   a.Config.MaxBodyBytes,
+		OriginPatterns: a.Config.AllowedOrigins,
+		Logger:         a.Log,
+		Observe:        a.Metrics.ObserveOperation,
+	})
+}
+
+// Handler is the server's whole HTTP surface.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Start starts the background parts (the event listener on PostgreSQL).
+func (a *App) Start(ctx context.Context) error {
+	if err := a.Bus.Start(ctx); err != nil {
+		return fmt.Errorf("start event bus: %w", err)
+	}
+	a.started = true
+	return nil
+}
+
+// Close stops the background parts and closes the database. It is safe to
+// call more than once.
+func (a *App) Close() error {
+	if a.started {
+		a.Bus.Stop()
+		a.started = false
+	}
+	if a.Store != nil {
+		err := a.Store.Close()
+		a.Store = nil
+		return err
+	}
+	return nil
+}
+
+// Serve serves HTTP on ln until ctx is cancelled, then shuts down
+// gracefully, giving requests in flight up to 15 s.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// HasUsers reports whether any user exists, so a first start can say how to
+// create the first admin.
+func (a *App) HasUsers(ctx context.Context) (bool, error) {
+	n, err := a.Store.Client.User.Query().Count(privacy.DecisionContext(ctx, privacy.Allow))
+	if err != nil {
+		return false, fmt.Errorf("count users: %w", err)
+	}
+	return n > 0, nil
+}

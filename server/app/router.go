@@ -1,0 +1,106 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+// router mounts every endpoint. REST compatibility products mount their own
+// sub-routers here as they arrive.
+func (a *App) router() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID)
+	r.Use(a.recoverer)
+	r.Use(a.Auth.Middleware)
+	r.Use(a.accessLog)
+
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", a.ready)
+	r.Method(http.MethodGet, "/metrics", a.Metrics.Handler())
+	r.Get("/", playground.Handler("Switchboard", "/query"))
+	r.Handle("/query", a.graphQL())
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
+	})
+	return r
+}
+
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.Store.Ping(ctx); err != nil {
+		a.Log.Warn().Err(err).Msg("readiness check failed")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// accessLog writes one line per request and feeds the HTTP metrics. The
+// query string is left out: some clients put keys in it.
+func (a *App) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		d := time.Since(start)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK // hijacked (WebSocket) or nothing written
+		}
+		a.Metrics.ObserveHTTP(route, r.Method, status, d)
+		ev := a.Log.Info()
+		if status >= 500 {
+			ev = a.Log.Error()
+		}
+		ev = ev.Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
+			Dur("duration", d).Str("request_id", middleware.GetReqID(r.Context())).
+			Int("bytes", ww.BytesWritten())
+		if v := viewer.FromContext(r.Context()); v != nil {
+			ev = ev.Int("workspace", v.WorkspaceID).Int("user", v.UserID)
+		}
+		ev.Msg("request")
+	})
+}
+
+// recoverer turns a handler panic into a logged 500 with no detail for the
+// client.
+func (a *App) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(v)
+				}
+				a.Log.Error().Interface("panic", v).Str("request_id", middleware.GetReqID(r.Context())).
+					Str("path", r.URL.Path).Msg("handler panicked")
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,70 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+// CredentialFromRequest returns the credential a request carries: the token
+// of "Authorization: Bearer <token>" (scheme matched case-insensitively, as
+// RFC 9110 says) or else the X-API-Key header. It returns "" when there is
+// neither; other Authorization schemes (Basic, ...) are not ours and are
+// ignored.
+func CredentialFromRequest(r *http.Request) string {
+	if scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		if token = strings.TrimSpace(token); token != "" {
+			return token
+		}
+	}
+	return strings.TrimSpace(r.Header.Get("X-API-Key"))
+}
+
+type authErrKey struct{}
+
+// Middleware authenticates the request's credential, if it has one, and
+// puts the viewer in the request context. It never rejects a request: a
+// failure is recorded for ErrorFromContext and Require, and the next handler
+// decides, because some operations (login, the products' own public routes)
+// must work without a viewer and each product answers a 401 in its own
+// envelope.
+func (s *Service) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		credential := CredentialFromRequest(r)
+		if credential == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := r.Context()
+		if v, err := s.Authenticate(ctx, credential); err != nil {
+			ctx = context.WithValue(ctx, authErrKey{}, err)
+		} else {
+			ctx = viewer.NewContext(ctx, v)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// ErrorFromContext returns why Middleware could not authenticate the
+// request's credential, or nil if it did not try or succeeded.
+func ErrorFromContext(ctx context.Context) error {
+	err, _ := ctx.Value(authErrKey{}).(error)
+	return err
+}
+
+// Require returns the request's viewer. Without one it returns the recorded
+// authentication failure, so a caller with an expired token hears "session
+// token expired" rather than "authentication required"; with neither it
+// returns errs.Unauthenticated.
+func Require(ctx context.Context) (*viewer.Viewer, error) {
+	if v := viewer.FromContext(ctx); v != nil {
+		return v, nil
+	}
+	if err := ErrorFromContext(ctx); err != nil {
+		return nil, err
+	}
+	return nil, errs.Unauthenticated("authentication required")
+}

@@ -1,0 +1,204 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/workspace"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+// Limits on user input, checked before anything touches the database so the
+// caller gets a field-level error instead of a constraint failure.
+const (
+	MinUsernameLen = 3
+	MaxUsernameLen = 100
+	MinPasswordLen = 8
+	// MaxPasswordBytes is bcrypt's limit: it ignores everything after the
+	// 72nd byte, so a longer password would be silently truncated.
+	MaxPasswordBytes  = 72
+	maxWorkspaceLen   = 200
+	maxEmailLen       = 254
+	msgBadCredentials = "invalid username or password"
+)
+
+// CreateUserParams describes a new user.
+type CreateUserParams struct {
+	Username string
+	Password string
+	// Role defaults to viewer.RoleMember.
+	Role viewer.Role
+	// Workspace is the name of the user's workspace; it defaults to the
+	// username and is created if no workspace has that name, so naming an
+	// existing workspace adds the user to it.
+	Workspace string
+	// Email is optional.
+	Email string
+}
+
+// CreateUser validates p, hashes the password and creates the user (and its
+// workspace when new) in one transaction. It crosses workspaces on purpose:
+// it is for the CLI and for an edge that has already checked the caller may
+// create users. A username that differs from an existing one only in case is
+// a conflict too, so "Alice" cannot pose as "alice".
+func (s *Service) CreateUser(ctx context.Context, p CreateUserParams) (*ent.User, error) {
+	if p.Role == "" {
+		p.Role = viewer.RoleMember
+	}
+	if p.Workspace == "" {
+		p.Workspace = p.Username
+	}
+	if err := validateUser(p); err != nil {
+		return nil, err
+	}
+	// Hash before the transaction: bcrypt takes tens of milliseconds, and on
+	// SQLite an open write transaction holds the only writer lock.
+	hash, err := bcrypt.GenerateFromPassword([]byte(p.Password), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, fmt.Errorf("create user: hash password: %w", err)
+	}
+
+	ctx = systemContext(ctx)
+	var u *ent.User
+	ownTx, err := s.inTx(ctx, func(c *ent.Client) error {
+		taken, err := c.User.Query().Where(user.UsernameEqualFold(p.Username)).Exist(ctx)
+		if err != nil {
+			return fmt.Errorf("check username: %w", err)
+		}
+		if taken {
+			return errs.Conflict("username %q is already taken", p.Username)
+		}
+		ws, err := c.Workspace.Query().Where(workspace.NameEQ(p.Workspace)).Only(ctx)
+		if ent.IsNotFound(err) {
+			ws, err = c.Workspace.Create().SetName(p.Workspace).Save(ctx)
+		}
+		if err != nil {
+			return errs.FromEnt(err, "workspace")
+		}
+		create := c.User.Create().
+			SetWorkspaceID(ws.ID).
+			SetUsername(p.Username).
+			SetPasswordHash(string(hash)).
+			SetRole(user.Role(p.Role))
+		if p.Email != "" {
+			create.SetEmail(p.Email)
+		}
+		u, err = create.Save(ctx)
+		if ent.IsConstraintError(err) {
+			// Lost a race with a concurrent create of the same username.
+			return errs.Conflict("username %q is already taken", p.Username)
+		}
+		return errs.FromEnt(err, "user")
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create user %q: %w", p.Username, err)
+	}
+	if ownTx {
+		u = u.Unwrap()
+	}
+	return u, nil
+}
+
+func validateUser(p CreateUserParams) error {
+	if n := len(p.Username); n < MinUsernameLen || n > MaxUsernameLen {
+		return errs.Invalid("username", "must be %d to %d characters", MinUsernameLen, MaxUsernameLen)
+	}
+	for _, r := range p.Username {
+		if !validUsernameRune(r) {
+			return errs.Invalid("username", "may contain only letters, digits and _ . @ -")
+		}
+	}
+	if utf8.RuneCountInString(p.Password) < MinPasswordLen {
+		return errs.Invalid("password", "must be at least %d characters", MinPasswordLen)
+	}
+	if len(p.Password) > MaxPasswordBytes {
+		return errs.Invalid("password", "must be at most %d bytes", MaxPasswordBytes)
+	}
+	switch p.Role {
+	case viewer.RoleAdmin, viewer.RoleMember:
+	default:
+		return errs.Invalid("role", "must be admin or member")
+	}
+	if len(p.Workspace) > maxWorkspaceLen {
+		return errs.Invalid("workspace", "must be at most %d characters", maxWorkspaceLen)
+	}
+	if p.Email != "" {
+		addr, err := mail.ParseAddress(p.Email)
+		if err != nil || addr.Address != p.Email || len(p.Email) > maxEmailLen {
+			return errs.Invalid("email", "is not a valid email address")
+		}
+	}
+	return nil
+}
+
+func validUsernameRune(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return true
+	}
+	switch r {
+	case '_', '.', '@', '-':
+		return true
+	}
+	return false
+}
+
+// dummyHash is compared against when the username does not exist, so an
+// unknown user costs the same bcrypt work as a wrong password and response
+// times do not reveal which usernames exist. Its cost must match the cost of
+// real hashes.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, err := bcrypt.GenerateFromPassword([]byte("switchboard: no such user"), bcrypt.DefaultCost)
+	if err != nil {
+		panic("auth: hash dummy password: " + err.Error())
+	}
+	return h
+})
+
+// Login checks a username and password and starts a session. Every reason
+// to refuse — unknown user, wrong password, disabled user — gives the same
+// errs.Unauthenticated("invalid username or password") after the same bcrypt
+// work, so a caller cannot probe which usernames exist or are disabled.
+func (s *Service) Login(ctx context.Context, username, password string) (token string, expiresAt time.Time, u *ent.User, err error) {
+	sys := systemContext(ctx)
+	c := s.clientFor(ctx)
+	u, err = c.User.Query().Where(user.UsernameEQ(username)).Only(sys)
+	if ent.IsNotFound(err) {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return "", time.Time{}, nil, errs.Unauthenticated(msgBadCredentials)
+	}
+	if err != nil {
+		return "", time.Time{}, nil, fmt.Errorf("login: look up user: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || u.Disabled {
+		return "", time.Time{}, nil, errs.Unauthenticated(msgBadCredentials)
+	}
+	u, err = c.User.UpdateOne(u).SetLastLoginAt(s.now()).Save(sys)
+	if err != nil {
+		return "", time.Time{}, nil, fmt.Errorf("login: record last login: %w", err)
+	}
+	token, expiresAt, err = s.IssueToken(u)
+	if err != nil {
+		return "", time.Time{}, nil, err
+	}
+	return token, expiresAt, u, nil
+}
+
+// UserByUsername returns the user with that exact username in any
+// workspace; it is for the CLI, which acts as the system.
+func (s *Service) UserByUsername(ctx context.Context, username string) (*ent.User, error) {
+	u, err := s.clientFor(ctx).User.Query().Where(user.UsernameEQ(username)).Only(systemContext(ctx))
+	if err != nil {
+		return nil, errs.FromEnt(err, "user")
+	}
+	return u, nil
+}

@@ -1,0 +1,122 @@
+// Package config holds the settings of a Switchboard server: their defaults,
+// how the environment sets them, and their validation.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a server process. Command-line flags
+// override the environment, which overrides the defaults.
+type Config struct {
+	// Addr is the listen address (ADDR, default ":8080").
+	Addr string
+	// DataDir holds the SQLite file and the generated secret key
+	// (DATA_DIR, default "./data").
+	DataDir string
+	// DatabaseURL selects PostgreSQL when it starts with postgres:// or
+	// postgresql:// (DATABASE_URL); empty means SQLite in DataDir.
+	DatabaseURL string
+	// SecretKey is the 32-byte master key, as 64 hex characters or base64
+	// (SWITCHBOARD_SECRET_KEY). Empty means a key file in DataDir, created on
+	// first start.
+	SecretKey string
+	// Env is "development" or "production" (SWITCHBOARD_ENV); production
+	// turns GraphQL introspection off.
+	Env string
+	// LogLevel is a zerolog level name (LOG_LEVEL, default "info").
+	LogLevel string
+	// LogFormat is "json" or "console" (LOG_FORMAT, default "json").
+	LogFormat string
+	// MaxBodyBytes caps request bodies (SWITCHBOARD_MAX_BODY_BYTES, default 1 MiB).
+	MaxBodyBytes int64
+	// SessionTTL is the lifetime of login tokens (SWITCHBOARD_SESSION_TTL, default 24h).
+	SessionTTL time.Duration
+	// AllowedOrigins lists extra origins allowed to open GraphQL WebSockets
+	// (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated host patterns).
+	AllowedOrigins []string
+}
+
+// Default returns the configuration with every default filled in.
+func Default() Config {
+	return Config{
+		Addr:         ":8080",
+		DataDir:      "./data",
+		Env:          "development",
+		LogLevel:     "info",
+		LogFormat:    "json",
+		MaxBodyBytes: 1 << 20,
+		SessionTTL:   24 * time.Hour,
+	}
+}
+
+// FromEnv returns the defaults overridden by the environment.
+func FromEnv() (Config, error) {
+	c := Default()
+	str := func(name string, dst *string) {
+		if v, ok := os.LookupEnv(name); ok && v != "" {
+			*dst = v
+		}
+	}
+	str("ADDR", &c.Addr)
+	str("DATA_DIR", &c.DataDir)
+	str("DATABASE_URL", &c.DatabaseURL)
+	str("SWITCHBOARD_SECRET_KEY", &c.SecretKey)
+	str("SWITCHBOARD_ENV", &c.Env)
+	str("LOG_LEVEL", &c.LogLevel)
+	str("LOG_FORMAT", &c.LogFormat)
+	if v := os.Getenv("SWITCHBOARD_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return c, fmt.Errorf("SWITCHBOARD_MAX_BODY_BYTES: %w", err)
+		}
+		c.MaxBodyBytes = n
+	}
+	if v := os.Getenv("SWITCHBOARD_SESSION_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("SWITCHBOARD_SESSION_TTL: %w", err)
+		}
+		c.SessionTTL = d
+	}
+	if v := os.Getenv("SWITCHBOARD_ALLOWED_ORIGINS"); v != "" {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.AllowedOrigins = append(c.AllowedOrigins, o)
+			}
+		}
+	}
+	return c, nil
+}
+
+// Production reports whether the server runs in production mode.
+func (c Config) Production() bool { return c.Env == "production" }
+
+// Validate reports every invalid setting at once.
+func (c Config) Validate() error {
+	var problems []error
+	if c.Addr == "" {
+		problems = append(problems, errors.New("addr must not be empty"))
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		problems = append(problems, errors.New("data dir must not be empty when DATABASE_URL is unset"))
+	}
+	if c.Env != "development" && c.Env != "production" {
+		problems = append(problems, fmt.Errorf("SWITCHBOARD_ENV %q: want development or production", c.Env))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "console" {
+		problems = append(problems, fmt.Errorf("LOG_FORMAT %q: want json or console", c.LogFormat))
+	}
+	if c.MaxBodyBytes < 1024 {
+		problems = append(problems, fmt.Errorf("max body bytes %d: want at least 1024", c.MaxBodyBytes))
+	}
+	if c.SessionTTL < time.Minute {
+		problems = append(problems, fmt.Errorf("session TTL %s: want at least 1m", c.SessionTTL))
+	}
+	return errors.Join(problems...)
+}

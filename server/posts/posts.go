@@ -1,0 +1,313 @@
+// Package posts owns posts: drafting, editing, targeting accounts and
+// scheduling them for publication.
+package posts
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// Limits on post content. Platforms cap captions far lower; these only keep
+// a request from storing unbounded text.
+const (
+	maxTitle    = 500
+	maxBody     = 100_000
+	maxMedia    = 20
+	maxAccounts = 1000
+)
+
+// Service manages posts.
+type Service struct {
+	client *ent.Client
+	bus    events.Bus
+	now    func() time.Time
+}
+
+// NewService returns a post service.
+func NewService(client *ent.Client, bus events.Bus) *Service {
+	return &Service{client: client, bus: bus, now: time.Now}
+}
+
+// CreateInput is a new post. With ScheduledAt and at least one account it is
+// scheduled at once; otherwise it is a draft.
+type CreateInput struct {
+	Title       *string
+	Body        *string
+	Link        *string
+	Media       []string
+	AccountIDs  []int
+	ScheduledAt *time.Time
+	Timezone    *string
+	Category    *string
+	Tags        []string
+}
+
+// UpdateInput changes a post; nil fields are left as they are.
+type UpdateInput struct {
+	ID         int
+	Title      *string
+	Body       *string
+	Link       *string
+	Media      []string
+	AccountIDs []int
+	Timezone   *string
+	Category   *string
+	Tags       []string
+}
+
+// Get returns the post with id in the viewer's workspace.
+func (s *Service) Get(ctx context.Context, id int) (*ent.Post, error) {
+	p, err := s.client.Post.Get(ctx, id)
+	return p, errs.FromEnt(err, "post")
+}
+
+// Create validates and stores a post.
+func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Post, error) {
+	if err := validateContent(in.Title, in.Body, in.Link, in.Media, in.Timezone, in.Tags); err != nil {
+		return nil, err
+	}
+	if in.ScheduledAt != nil && len(in.AccountIDs) == 0 {
+		return nil, errs.Invalid("accountIDs", "a scheduled post needs at least one account")
+	}
+	var created *ent.Post
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		if err := checkAccounts(ctx, tx, in.AccountIDs); err != nil {
+			return err
+		}
+		c := tx.Post.Create().
+			SetNillableTitle(in.Title).
+			SetNillableBody(in.Body).
+			SetNillableLink(in.Link).
+			SetNillableTimezone(in.Timezone).
+			SetNillableCategory(in.Category).
+			SetNillableScheduledAt(in.ScheduledAt).
+			SetSource(post.SourceAPI).
+			AddAccountIDs(in.AccountIDs...)
+		if in.Media != nil {
+			c.SetMedia(in.Media)
+		}
+		if in.Tags != nil {
+			c.SetTags(in.Tags)
+		}
+		if in.ScheduledAt != nil {
+			c.SetStatus(post.StatusSCHEDULED)
+		}
+		p, err := c.Save(ctx)
+		if err != nil {
+			return errs.FromEnt(err, "post")
+		}
+		created = p
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: "created"})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create post: %w", err)
+	}
+	return created.Unwrap(), nil
+}
+
+// Update edits a post that has not started publishing.
+func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Post, error) {
+	if err := validateContent(in.Title, in.Body, in.Link, in.Media, in.Timezone, in.Tags); err != nil {
+		return nil, err
+	}
+	var updated *ent.Post
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		p, err := tx.Post.Get(ctx, in.ID)
+		if err != nil {
+			return errs.FromEnt(err, "post")
+		}
+		if !editable(p.Status) {
+			return errs.Conflict("post is %s and can no longer be edited", strings.ToLower(string(p.Status)))
+		}
+		u := p.Update().
+			SetNillableTitle(in.Title).
+			SetNillableBody(in.Body).
+			SetNillableLink(in.Link).
+			SetNillableTimezone(in.Timezone).
+			SetNillableCategory(in.Category)
+		if in.Media != nil {
+			u.SetMedia(in.Media)
+		}
+		if in.Tags != nil {
+			u.SetTags(in.Tags)
+		}
+		if in.AccountIDs != nil {
+			if len(in.AccountIDs) == 0 && p.Status == post.StatusSCHEDULED {
+				return errs.Invalid("accountIDs", "a scheduled post needs at least one account")
+			}
+			if err := checkAccounts(ctx, tx, in.AccountIDs); err != nil {
+				return err
+			}
+			u.ClearAccounts().AddAccountIDs(in.AccountIDs...)
+		}
+		if updated, err = u.Save(ctx); err != nil {
+			return errs.FromEnt(err, "post")
+		}
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: "updated"})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update post %d: %w", in.ID, err)
+	}
+	return updated.Unwrap(), nil
+}
+
+// Schedule sets when a post is published. A time in the past means as soon
+// as possible.
+func (s *Service) Schedule(ctx context.Context, id int, at time.Time, timezone *string) (*ent.Post, error) {
+	if err := validateTimezone(timezone); err != nil {
+		return nil, err
+	}
+	if at.IsZero() {
+		return nil, errs.Invalid("scheduledAt", "is required")
+	}
+	var updated *ent.Post
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		p, err := tx.Post.Get(ctx, id)
+		if err != nil {
+			return errs.FromEnt(err, "post")
+		}
+		if !editable(p.Status) {
+			return errs.Conflict("post is %s and can no longer be scheduled", strings.ToLower(string(p.Status)))
+		}
+		n, err := p.QueryAccounts().Count(ctx)
+		if err != nil {
+			return fmt.Errorf("count accounts: %w", err)
+		}
+		if n == 0 {
+			return errs.Invalid("accountIDs", "a scheduled post needs at least one account")
+		}
+		if updated, err = p.Update().
+			SetScheduledAt(at).
+			SetNillableTimezone(timezone).
+			SetStatus(post.StatusSCHEDULED).
+			SetError("").
+			Save(ctx); err != nil {
+			return errs.FromEnt(err, "post")
+		}
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: "updated"})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("schedule post %d: %w", id, err)
+	}
+	return updated.Unwrap(), nil
+}
+
+// Delete removes a post that is not being published; its waiting tasks are
+// cancelled.
+func (s *Service) Delete(ctx context.Context, id int) error {
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		p, err := tx.Post.Get(ctx, id)
+		if err != nil {
+			return errs.FromEnt(err, "post")
+		}
+		if p.Status == post.StatusPUBLISHING {
+			return errs.Conflict("post is being published; cancel its tasks first")
+		}
+		if _, err := tx.Task.Update().
+			Where(task.PostIDEQ(id), task.StatusIn(task.StatusPENDING, task.StatusASSIGNED)).
+			SetStatus(task.StatusCANCELLED).
+			SetError("post deleted").
+			Save(ctx); err != nil {
+			return fmt.Errorf("cancel tasks: %w", err)
+		}
+		if err := tx.Post.DeleteOneID(id).Exec(ctx); err != nil {
+			return errs.FromEnt(err, "post")
+		}
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: id, Op: "deleted"})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete post %d: %w", id, err)
+	}
+	return nil
+}
+
+func editable(st post.Status) bool {
+	switch st {
+	case post.StatusDRAFT, post.StatusSCHEDULED, post.StatusFAILED, post.StatusCANCELLED:
+		return true
+	}
+	return false
+}
+
+// checkAccounts makes sure every id is an account the viewer can see; a
+// foreign account is reported exactly like a missing one.
+func checkAccounts(ctx context.Context, tx *ent.Tx, ids []int) error {
+	if len(ids) > maxAccounts {
+		return errs.Invalid("accountIDs", "at most %d accounts", maxAccounts)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	seen := make(map[int]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			return errs.Invalid("accountIDs", "account %d listed twice", id)
+		}
+		seen[id] = true
+	}
+	found, err := tx.Account.Query().Where(account.IDIn(ids...)).IDs(ctx)
+	if err != nil {
+		return fmt.Errorf("look up accounts: %w", err)
+	}
+	for _, id := range found {
+		delete(seen, id)
+	}
+	for id := range seen {
+		return errs.Invalid("accountIDs", "account %d not found", id)
+	}
+	return nil
+}
+
+func validateContent(title, body, link *string, media []string, tz *string, tags []string) error {
+	if title != nil && len(*title) > maxTitle {
+		return errs.Invalid("title", "at most %d characters", maxTitle)
+	}
+	if body != nil && len(*body) > maxBody {
+		return errs.Invalid("body", "at most %d characters", maxBody)
+	}
+	if link != nil && *link != "" && !isHTTPURL(*link) {
+		return errs.Invalid("link", "must be an http or https URL")
+	}
+	if len(media) > maxMedia {
+		return errs.Invalid("media", "at most %d items", maxMedia)
+	}
+	for _, m := range media {
+		if !isHTTPURL(m) {
+			return errs.Invalid("media", "%q is not an http or https URL", m)
+		}
+	}
+	if len(tags) > 50 {
+		return errs.Invalid("tags", "at most 50 tags")
+	}
+	return validateTimezone(tz)
+}
+
+func validateTimezone(tz *string) error {
+	if tz == nil {
+		return nil
+	}
+	if _, err := time.LoadLocation(*tz); err != nil || *tz == "" || *tz == "Local" {
+		return errs.Invalid("timezone", "unknown time zone %q", *tz)
+	}
+	return nil
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
