@@ -42,8 +42,9 @@ type App struct {
 	Jobs      *jobs.Service
 	Metrics   *metrics.Metrics
 
-	handler http.Handler
-	started bool
+	handler  http.Handler
+	started  bool
+	ownStore bool
 }
 
 // Open connects to the database, migrates it, and builds every service. It
@@ -56,15 +57,21 @@ func Open(ctx context.Context, cfg config.Config, log zerolog.Logger) (*App, err
 	if err != nil {
 		return nil, err
 	}
-	a, err := build(ctx, cfg, log, st)
+	a, err := New(ctx, cfg, log, st)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
+	a.ownStore = true
 	return a, nil
 }
 
-func build(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.Store) (*App, error) {
+// New builds an app on an open store, migrating it. The caller keeps
+// ownership of st: Close leaves it open.
+func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.Store) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
 	if err := st.Migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -111,6 +118,7 @@ func (a *App) graphQL() http.Handler {
 		Jobs:      a.Jobs,
 	}, graph.Options{
 		Introspection:  !a.Config.Production(),
+		InitTimeout:    a.Config.WSInitTimeout,
 		MaxBodyBytes:   a.Config.MaxBodyBytes,
 		OriginPatterns: a.Config.AllowedOrigins,
 		Logger:         a.Log,
@@ -137,10 +145,9 @@ func (a *App) Close() error {
 		a.Bus.Stop()
 		a.started = false
 	}
-	if a.Store != nil {
-		err := a.Store.Close()
-		a.Store = nil
-		return err
+	if a.ownStore {
+		a.ownStore = false
+		return a.Store.Close()
 	}
 	return nil
 }

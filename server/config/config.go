@@ -37,6 +37,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// SessionTTL is the lifetime of login tokens (SWITCHBOARD_SESSION_TTL, default 24h).
 	SessionTTL time.Duration
+	// WSInitTimeout closes a WebSocket that sends no connection_init in time
+	// (SWITCHBOARD_WS_INIT_TIMEOUT, default 10s).
+	WSInitTimeout time.Duration
 	// AllowedOrigins lists extra origins allowed to open GraphQL WebSockets
 	// (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated host patterns).
 	AllowedOrigins []string
@@ -52,6 +55,9 @@ func Default() Config {
 		LogFormat:    "json",
 		MaxBodyBytes: 1 << 20,
 		SessionTTL:   24 * time.Hour,
+		// graphql-transport-ws asks servers to close sockets that never
+		// initialise; 10 s is generous for a real client.
+		WSInitTimeout: 10 * time.Second,
 	}
 }
 
@@ -83,6 +89,13 @@ func FromEnv() (Config, error) {
 			return c, fmt.Errorf("SWITCHBOARD_SESSION_TTL: %w", err)
 		}
 		c.SessionTTL = d
+	}
+	if v := os.Getenv("SWITCHBOARD_WS_INIT_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("SWITCHBOARD_WS_INIT_TIMEOUT: %w", err)
+		}
+		c.WSInitTimeout = d
 	}
 	if v := os.Getenv("SWITCHBOARD_ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
@@ -117,6 +130,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTTL < time.Minute {
 		problems = append(problems, fmt.Errorf("session TTL %s: want at least 1m", c.SessionTTL))
+	}
+	if c.WSInitTimeout <= 0 {
+		problems = append(problems, fmt.Errorf("WebSocket init timeout %s: want a positive duration", c.WSInitTimeout))
 	}
 	return errors.Join(problems...)
 }

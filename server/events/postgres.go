@@ -36,6 +36,11 @@ type postgresBus struct {
 	url string
 	log zerolog.Logger
 
+	// onListenerEvent, when set before Start, sees every connection state
+	// change of the listener, so tests can wait for a reconnect instead of
+	// sleeping.
+	onListenerEvent func(pq.ListenerEventType)
+
 	mu   sync.Mutex    // serializes Start and Stop
 	stop chan struct{} // closed to stop the running listener; nil once stopped
 	done chan struct{} // closed when the listener goroutine has exited
@@ -158,14 +163,20 @@ func (b *postgresBus) listen(ctx context.Context) (*pq.Listener, error) {
 		return nil, fmt.Errorf("start events listener: %w", err)
 	}
 	firstFailure := make(chan error, 1)
+	onEvent := b.onListenerEvent
 	l := pq.NewListener(b.url, minReconnect, maxReconnect, func(ev pq.ListenerEventType, err error) {
+		if onEvent != nil {
+			onEvent(ev)
+		}
 		switch ev {
 		case pq.ListenerEventConnected:
 			b.log.Debug().Str("channel", Channel).Msg("events listener connected")
 		case pq.ListenerEventDisconnected:
 			b.log.Warn().Err(err).Msg("events listener disconnected; reconnecting")
 		case pq.ListenerEventReconnected:
-			b.log.Info().Msg("events listener reconnected")
+			// Subscribers keep their streams, so this line is the only
+			// trace of the gap.
+			b.log.Warn().Msg("events listener reconnected; events published while it was down were lost")
 		case pq.ListenerEventConnectionAttemptFailed:
 			b.log.Warn().Err(err).Msg("events listener connection attempt failed")
 			select {
@@ -223,11 +234,7 @@ func (b *postgresBus) run(ctx context.Context, l *pq.Listener, stop <-chan struc
 
 func (b *postgresBus) handle(n *pq.Notification) {
 	if n == nil {
-		// pq sends nil after a reconnect: whatever was notified while the
-		// connection was down is gone. Subscribers keep their streams; the
-		// log is the trace of the gap.
-		b.log.Warn().Msg("events listener reconnected; events published while disconnected were lost")
-		return
+		return // pq's reconnect marker; the event callback has logged it
 	}
 	evs, err := decodePayload(n.Extra)
 	if err != nil {

@@ -93,6 +93,9 @@ func discover() pgServer {
 		stopCluster()
 		return pgServer{err: fmt.Errorf("no PostgreSQL: throwaway cluster in %s started but does not answer: %w", c.dir, err)}
 	}
+	// Said once, on stderr: go test shows it with -v or on failure, which
+	// is when someone wonders where the database came from.
+	fmt.Fprintf(os.Stderr, "testkit: %s does not answer; started a throwaway PostgreSQL %d in %s\n", redact(localAdminURL), v/10000, c.dir)
 	return pgServer{adminURL: c.url, version: v, source: "throwaway cluster in " + c.dir}
 }
 
