@@ -2,5 +2,7 @@
 // schemas it is generated from live in ent/schema.
 package ent
 
+// entc writes schema/ent.graphql, which gqlgen reads, so ent goes first.
+// gqlgen resolves gqlgen.yml's paths from the working directory, hence the cd.
 //go:generate go run -mod=mod entc.go
-//go:generate go run -mod=mod github.com/99designs/gqlgen --config ../gqlgen.yml
+//go:generate sh -c "cd .. && go run -mod=mod github.com/99designs/gqlgen generate --config gqlgen.yml"
