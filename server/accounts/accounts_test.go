@@ -1,0 +1,196 @@
+package accounts_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/secrets"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/testkit"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+type bundle struct {
+	svc    *accounts.Service
+	client *ent.Client
+	hub    *events.Hub
+	// ctxA and ctxB act for users of two different workspaces.
+	ctxA, ctxB context.Context
+	wsA        int
+}
+
+func setup(t *testing.T, st *store.Store) bundle {
+	t.Helper()
+	box, err := secrets.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := events.NewHub(16)
+	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+	wa := st.Client.Workspace.Create().SetName("a").SaveX(sys)
+	wb := st.Client.Workspace.Create().SetName("b").SaveX(sys)
+	return bundle{
+		svc:    accounts.NewService(st.Client, box, events.NewLocalBus(hub)),
+		client: st.Client,
+		hub:    hub,
+		ctxA:   viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: wa.ID, Role: viewer.RoleMember}),
+		ctxB:   viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 2, WorkspaceID: wb.ID, Role: viewer.RoleMember}),
+		wsA:    wa.ID,
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestCredentialsAreEncryptedAtRestAndRevealedIntact(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		a, err := b.svc.Create(b.ctxA, accounts.CreateInput{
+			Platform: account.PlatformInstagram, Username: "alice",
+			Credentials: accounts.Credentials{Password: ptr("hunter2-secret"), TotpSecret: ptr("JBSWY3DPEHPK3PXP"), Cookie: ptr("sid=abc")},
+		})
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		raw, err := b.client.Account.Get(b.ctxA, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, col := range [][]byte{*raw.PasswordEnc, *raw.TotpSecretEnc, *raw.CookieEnc} {
+			for _, plain := range []string{"hunter2-secret", "JBSWY3DPEHPK3PXP", "sid=abc"} {
+				if bytes.Contains(col, []byte(plain)) {
+					t.Fatalf("ciphertext contains %q", plain)
+				}
+			}
+		}
+		if got := accounts.StoredKinds(raw); len(got) != 3 {
+			t.Fatalf("StoredKinds = %v, want 3 kinds", got)
+		}
+		creds, err := b.svc.Reveal(raw)
+		if err != nil {
+			t.Fatalf("reveal: %v", err)
+		}
+		if *creds.Password != "hunter2-secret" || *creds.TotpSecret != "JBSWY3DPEHPK3PXP" || *creds.Cookie != "sid=abc" || creds.AppPassword != nil {
+			t.Fatalf("revealed %+v", creds)
+		}
+
+		// An empty string clears; nil leaves alone.
+		if _, err := b.svc.Update(b.ctxA, accounts.UpdateInput{ID: a.ID, Credentials: accounts.Credentials{Cookie: ptr("")}}); err != nil {
+			t.Fatal(err)
+		}
+		raw = b.client.Account.GetX(b.ctxA, a.ID)
+		if got := accounts.StoredKinds(raw); len(got) != 2 {
+			t.Fatalf("after clearing cookie StoredKinds = %v", got)
+		}
+	})
+}
+
+func TestCiphertextMovedToAnotherRowDoesNotDecrypt(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		a1, err := b.svc.Create(b.ctxA, accounts.CreateInput{Platform: account.PlatformX, Username: "one", Credentials: accounts.Credentials{Password: ptr("p1")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a2, err := b.svc.Create(b.ctxA, accounts.CreateInput{Platform: account.PlatformX, Username: "two"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stolen := *b.client.Account.GetX(b.ctxA, a1.ID).PasswordEnc
+		b.client.Account.UpdateOneID(a2.ID).SetPasswordEnc(stolen).ExecX(b.ctxA)
+		if _, err := b.svc.Reveal(b.client.Account.GetX(b.ctxA, a2.ID)); err == nil {
+			t.Fatal("a ciphertext copied to another row decrypted")
+		}
+	})
+}
+
+func TestAccountsOfAnotherWorkspaceAreNotFound(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		a, err := b.svc.Create(b.ctxA, accounts.CreateInput{Platform: account.PlatformInstagram, Username: "alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.WorkspaceID != b.wsA {
+			t.Fatalf("workspace = %d, want %d", a.WorkspaceID, b.wsA)
+		}
+		if _, err := b.svc.Get(b.ctxB, a.ID); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("get from B: %v, want not found", err)
+		}
+		if _, err := b.svc.Update(b.ctxB, accounts.UpdateInput{ID: a.ID, DisplayName: ptr("pwned")}); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("update from B: %v, want not found", err)
+		}
+		if err := b.svc.Delete(b.ctxB, a.ID); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("delete from B: %v, want not found", err)
+		}
+		// The same username may exist in another workspace.
+		if _, err := b.svc.Create(b.ctxB, accounts.CreateInput{Platform: account.PlatformInstagram, Username: "alice"}); err != nil {
+			t.Fatalf("same username in B: %v", err)
+		}
+		if got := b.client.Account.GetX(b.ctxA, a.ID); got.DisplayName != "" {
+			t.Fatalf("A's account changed: %+v", got)
+		}
+	})
+}
+
+func TestCreateRejectsBadInput(t *testing.T) {
+	cases := []struct {
+		name  string
+		in    accounts.CreateInput
+		field string
+	}{
+		{"unknown platform", accounts.CreateInput{Platform: "myspace", Username: "u"}, "platform"},
+		{"empty username", accounts.CreateInput{Platform: account.PlatformX, Username: "  "}, "username"},
+		{"bad email", accounts.CreateInput{Platform: account.PlatformX, Username: "u", Email: ptr("nope")}, "email"},
+		{"bad imap port", accounts.CreateInput{Platform: account.PlatformX, Username: "u", ImapPort: ptr(70000)}, "imapPort"},
+		{"negative energy", accounts.CreateInput{Platform: account.PlatformX, Username: "u", EnergyBudget: ptr(-1)}, "energyBudget"},
+		{"unknown status", accounts.CreateInput{Platform: account.PlatformX, Username: "u", Status: ptr(account.Status("ZOMBIE"))}, "status"},
+	}
+	st := testkit.Open(t, testkit.SQLite)
+	b := setup(t, st)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := b.svc.Create(b.ctxA, tc.in)
+			if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != tc.field {
+				t.Fatalf("err = %v (field %q), want invalid %q", err, errs.Field(err), tc.field)
+			}
+		})
+	}
+	if n := b.client.Account.Query().CountX(b.ctxA); n != 0 {
+		t.Fatalf("%d accounts written by rejected input", n)
+	}
+}
+
+func TestDeleteCancelsWaitingTasksAndPublishesAfterCommit(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		a, err := b.svc.Create(b.ctxA, accounts.CreateInput{Platform: account.PlatformInstagram, Username: "alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk := b.client.Task.Create().SetKind(task.KindLIKE).SetAccountID(a.ID).SaveX(b.ctxA)
+		sub := b.hub.Subscribe(events.TopicAccount, b.wsA)
+		defer sub.Close()
+		if err := b.svc.Delete(b.ctxA, a.ID); err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+		got := b.client.Task.GetX(b.ctxA, tk.ID)
+		if got.Status != task.StatusCANCELLED || got.AccountID != nil {
+			t.Fatalf("task after delete: status %s account %v", got.Status, got.AccountID)
+		}
+		ev := <-sub.C()
+		if ev.ID != a.ID || ev.Op != events.OpDeleted {
+			t.Fatalf("event %+v", ev)
+		}
+	})
+}
