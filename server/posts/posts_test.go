@@ -1,0 +1,117 @@
+package posts_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/testkit"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+func ptr[T any](v T) *T { return &v }
+
+// setup returns the service, a context for workspace A with one account, and
+// a context for workspace B with one account.
+func setup(t *testing.T, st *store.Store) (svc *posts.Service, ctxA context.Context, accA int, ctxB context.Context, accB int) {
+	t.Helper()
+	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+	mk := func(name string) (context.Context, int) {
+		w := st.Client.Workspace.Create().SetName(name).SaveX(sys)
+		ctx := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: w.ID, Role: viewer.RoleMember})
+		a := st.Client.Account.Create().SetPlatform(account.PlatformInstagram).SetUsername(name).SaveX(ctx)
+		return ctx, a.ID
+	}
+	ctxA, accA = mk("a")
+	ctxB, accB = mk("b")
+	return posts.NewService(st.Client, events.NewLocalBus(events.NewHub(0))), ctxA, accA, ctxB, accB
+}
+
+func TestPostLifecycle(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		svc, ctx, acc, _, _ := setup(t, st)
+		p, err := svc.Create(ctx, posts.CreateInput{Title: ptr("Hi"), Body: ptr("{Hello|Hi} world"), AccountIDs: []int{acc}})
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if p.Status != post.StatusDRAFT {
+			t.Fatalf("status %s, want DRAFT", p.Status)
+		}
+		at := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+		if p, err = svc.Schedule(ctx, p.ID, at, ptr("Asia/Ho_Chi_Minh")); err != nil {
+			t.Fatalf("schedule: %v", err)
+		}
+		if p.Status != post.StatusSCHEDULED || !p.ScheduledAt.Equal(at) || p.Timezone != "Asia/Ho_Chi_Minh" {
+			t.Fatalf("after schedule: %s %v %s", p.Status, p.ScheduledAt, p.Timezone)
+		}
+		if p, err = svc.Update(ctx, posts.UpdateInput{ID: p.ID, Body: ptr("new")}); err != nil || p.Body != "new" {
+			t.Fatalf("update: %v %q", err, p.Body)
+		}
+		st.Client.Post.UpdateOneID(p.ID).SetStatus(post.StatusPUBLISHING).ExecX(ctx)
+		if _, err := svc.Update(ctx, posts.UpdateInput{ID: p.ID, Body: ptr("late")}); !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("update while publishing: %v, want conflict", err)
+		}
+		if err := svc.Delete(ctx, p.ID); !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("delete while publishing: %v, want conflict", err)
+		}
+		st.Client.Post.UpdateOneID(p.ID).SetStatus(post.StatusFAILED).ExecX(ctx)
+		if err := svc.Delete(ctx, p.ID); err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+		if _, err := svc.Get(ctx, p.ID); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("get deleted: %v", err)
+		}
+	})
+}
+
+func TestCreatePostRejects(t *testing.T) {
+	st := testkit.Open(t, testkit.SQLite)
+	svc, ctx, acc, _, foreign := setup(t, st)
+	soon := time.Now().Add(time.Hour)
+	cases := []struct {
+		name  string
+		in    posts.CreateInput
+		field string
+	}{
+		{"foreign account", posts.CreateInput{AccountIDs: []int{foreign}}, "accountIDs"},
+		{"unknown account", posts.CreateInput{AccountIDs: []int{acc, 999999}}, "accountIDs"},
+		{"duplicate account", posts.CreateInput{AccountIDs: []int{acc, acc}}, "accountIDs"},
+		{"scheduled without accounts", posts.CreateInput{ScheduledAt: &soon}, "accountIDs"},
+		{"bad link", posts.CreateInput{Link: ptr("javascript:alert(1)")}, "link"},
+		{"bad media", posts.CreateInput{Media: []string{"file:///etc/passwd"}}, "media"},
+		{"bad timezone", posts.CreateInput{Timezone: ptr("Mars/Olympus")}, "timezone"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := svc.Create(ctx, tc.in)
+			if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != tc.field {
+				t.Fatalf("err = %v (field %q), want invalid %q", err, errs.Field(err), tc.field)
+			}
+		})
+	}
+	if n := st.Client.Post.Query().CountX(ctx); n != 0 {
+		t.Fatalf("%d posts written by rejected input", n)
+	}
+}
+
+func TestSchedulingAPostWithoutAccountsIsRefused(t *testing.T) {
+	st := testkit.Open(t, testkit.SQLite)
+	svc, ctx, _, _, _ := setup(t, st)
+	p, err := svc.Create(ctx, posts.CreateInput{Title: ptr("draft")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Schedule(ctx, p.ID, time.Now(), nil); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatalf("schedule without accounts: %v, want invalid", err)
+	}
+}

@@ -1,0 +1,55 @@
+package schedules_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/schedules"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/testkit"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+func TestPauseResumeAndForeignAccount(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+		wa := st.Client.Workspace.Create().SetName("a").SaveX(sys)
+		wb := st.Client.Workspace.Create().SetName("b").SaveX(sys)
+		ctxA := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: wa.ID})
+		ctxB := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 2, WorkspaceID: wb.ID})
+		accB := st.Client.Account.Create().SetPlatform(account.PlatformX).SetUsername("b").SaveX(ctxB)
+		svc := schedules.NewService(st.Client)
+
+		if _, err := svc.Create(ctxA, schedules.CreateInput{Kind: schedule.KindREACTIONS, AccountID: &accB.ID, IntervalSeconds: 600}); !errors.Is(err, errs.ErrInvalid) {
+			t.Fatalf("schedule on B's account from A: %v, want invalid", err)
+		}
+		if _, err := svc.Create(ctxA, schedules.CreateInput{Kind: schedule.KindREACTIONS, IntervalSeconds: 30}); errs.Field(err) != "intervalSeconds" {
+			t.Fatalf("interval 30: %v", err)
+		}
+		sc, err := svc.Create(ctxA, schedules.CreateInput{Kind: schedule.KindREACTIONS, IntervalSeconds: 600})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc, err = svc.Pause(ctxA, sc.ID); err != nil || sc.Status != schedule.StatusPAUSED {
+			t.Fatalf("pause: %v %v", err, sc)
+		}
+		if _, err := svc.Pause(ctxB, sc.ID); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("pause from B: %v, want not found", err)
+		}
+		if sc, err = svc.Resume(ctxA, sc.ID); err != nil || sc.Status != schedule.StatusACTIVE || sc.NextRunAt == nil {
+			t.Fatalf("resume: %v %v", err, sc)
+		}
+		if err := svc.Delete(ctxB, sc.ID); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("delete from B: %v, want not found", err)
+		}
+		if err := svc.Delete(ctxA, sc.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
