@@ -1,4 +1,4 @@
-package events
+package events_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
@@ -54,14 +55,14 @@ func createWorkspace(t *testing.T, client *ent.Client) int {
 }
 
 // createAccount writes an account in tx and returns the event announcing it.
-func createAccount(t *testing.T, tx *ent.Tx, workspaceID int, username string) Event {
+func createAccount(t *testing.T, tx *ent.Tx, workspaceID int, username string) events.Event {
 	t.Helper()
 	a, err := tx.Account.Create().SetWorkspaceID(workspaceID).SetPlatform(account.PlatformX).
 		SetUsername(username).Save(systemCtx(t))
 	if err != nil {
 		t.Fatalf("create account %s: %v", username, err)
 	}
-	return Event{Topic: TopicAccount, WorkspaceID: workspaceID, ID: a.ID, Op: OpCreated}
+	return events.Event{Topic: events.TopicAccount, WorkspaceID: workspaceID, ID: a.ID, Op: events.OpCreated}
 }
 
 // checkPublishOnCommit is the contract every Bus keeps: the events of a
@@ -73,13 +74,13 @@ func createAccount(t *testing.T, tx *ent.Tx, workspaceID int, username string) E
 //
 // Nothing here sleeps. Delivery is ordered, so "nothing arrived" is checked
 // by publishing a marker afterwards and requiring it to be the next event.
-func checkPublishOnCommit(t *testing.T, pub Bus, pubClient *ent.Client, subHub *Hub, subClient *ent.Client) {
+func checkPublishOnCommit(t *testing.T, pub events.Bus, pubClient *ent.Client, subHub *events.Hub, subClient *ent.Client) {
 	t.Helper()
 	ctx := t.Context()
 	ws, other := createWorkspace(t, pubClient), createWorkspace(t, pubClient)
-	sub := subHub.Subscribe(TopicAccount, ws)
+	sub := subHub.Subscribe(events.TopicAccount, ws)
 	defer sub.Close()
-	subOther := subHub.Subscribe(TopicAccount, other)
+	subOther := subHub.Subscribe(events.TopicAccount, other)
 	defer subOther.Close()
 
 	// Rolled back: nothing, ever.
@@ -115,9 +116,9 @@ func checkPublishOnCommit(t *testing.T, pub Bus, pubClient *ent.Client, subHub *
 	}
 
 	// Neither a duplicate of it nor anything for the other workspace.
-	markers := []Event{
-		{Topic: TopicAccount, WorkspaceID: ws, ID: 1 << 40, Op: OpUpdated},
-		{Topic: TopicAccount, WorkspaceID: other, ID: 1<<40 + 1, Op: OpUpdated},
+	markers := []events.Event{
+		{Topic: events.TopicAccount, WorkspaceID: ws, ID: 1 << 40, Op: events.OpUpdated},
+		{Topic: events.TopicAccount, WorkspaceID: other, ID: 1<<40 + 1, Op: events.OpUpdated},
 	}
 	if err := pub.Publish(ctx, markers...); err != nil {
 		t.Fatalf("publish markers: %v", err)
@@ -133,7 +134,7 @@ func checkPublishOnCommit(t *testing.T, pub Bus, pubClient *ent.Client, subHub *
 func TestLocalBusPublishOnCommit(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
-	bus := NewLocalBus(NewHub(0))
+	bus := events.NewLocalBus(events.NewHub(0))
 	if err := bus.Start(t.Context()); err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -146,9 +147,9 @@ func TestLocalBusPublishOnCommit(t *testing.T) {
 func TestLocalBusFailedCommitDeliversNothing(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
-	bus := NewLocalBus(nil)
+	bus := events.NewLocalBus(nil)
 	ws := createWorkspace(t, st.Client)
-	sub := bus.Hub().Subscribe(TopicAccount, ws)
+	sub := bus.Hub().Subscribe(events.TopicAccount, ws)
 	defer sub.Close()
 
 	tx, err := st.Client.Tx(t.Context())
@@ -174,9 +175,9 @@ func TestLocalBusFailedCommitDeliversNothing(t *testing.T) {
 func TestPublishOnCommitInvalidEventFailsCommit(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
-	bus := NewLocalBus(nil)
+	bus := events.NewLocalBus(nil)
 	ws := createWorkspace(t, st.Client)
-	sub := bus.Hub().Subscribe(TopicAccount, ws)
+	sub := bus.Hub().Subscribe(events.TopicAccount, ws)
 	defer sub.Close()
 
 	tx, err := st.Client.Tx(t.Context())
@@ -184,7 +185,7 @@ func TestPublishOnCommitInvalidEventFailsCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := createAccount(t, tx, ws, "never-committed")
-	bus.PublishOnCommit(tx, good, Event{Topic: "acount", WorkspaceID: ws, ID: good.ID, Op: OpCreated})
+	bus.PublishOnCommit(tx, good, events.Event{Topic: "acount", WorkspaceID: ws, ID: good.ID, Op: events.OpCreated})
 	if err := tx.Commit(); err == nil {
 		t.Fatal("commit with an invalid event succeeded")
 	}
@@ -214,15 +215,15 @@ func TestPublishOnCommitInvalidEventFailsCommit(t *testing.T) {
 func TestPublishOnCommitCopiesEvents(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
-	bus := NewLocalBus(nil)
-	sub := bus.Hub().Subscribe(TopicTask, 1)
+	bus := events.NewLocalBus(nil)
+	sub := bus.Hub().Subscribe(events.TopicTask, 1)
 	defer sub.Close()
 
 	tx, err := st.Client.Tx(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs := []Event{ev(TopicTask, 1, 1)}
+	evs := []events.Event{ev(events.TopicTask, 1, 1)}
 	bus.PublishOnCommit(tx, evs...)
 	evs[0].ID = 99
 	if err := tx.Commit(); err != nil {
@@ -231,23 +232,23 @@ func TestPublishOnCommitCopiesEvents(t *testing.T) {
 	if got := receive(t, sub); got.ID != 1 {
 		t.Errorf("published %+v, want id 1", got)
 	}
-	bus.PublishOnCommit(nil, ev(TopicTask, 1, 2)) // no transaction: ignored, no panic
+	bus.PublishOnCommit(nil, ev(events.TopicTask, 1, 2)) // no transaction: ignored, no panic
 	expectEmpty(t, sub)
 }
 
 func TestLocalBusPublish(t *testing.T) {
 	t.Parallel()
-	bus := NewLocalBus(nil)
-	sub := bus.Hub().Subscribe(TopicJob, 3)
+	bus := events.NewLocalBus(nil)
+	sub := bus.Hub().Subscribe(events.TopicJob, 3)
 	defer sub.Close()
-	if err := bus.Publish(t.Context(), ev(TopicJob, 3, 1), ev(TopicJob, 4, 2)); err != nil {
+	if err := bus.Publish(t.Context(), ev(events.TopicJob, 3, 1), ev(events.TopicJob, 4, 2)); err != nil {
 		t.Fatal(err)
 	}
 	if got := receive(t, sub); got.ID != 1 {
 		t.Errorf("got %+v", got)
 	}
 	expectEmpty(t, sub)
-	if err := bus.Publish(t.Context(), ev(TopicJob, 3, 5), Event{Topic: TopicJob, WorkspaceID: 3, ID: 6, Op: "moved"}); err == nil {
+	if err := bus.Publish(t.Context(), ev(events.TopicJob, 3, 5), events.Event{Topic: events.TopicJob, WorkspaceID: 3, ID: 6, Op: "moved"}); err == nil {
 		t.Error("Publish with an invalid event succeeded")
 	}
 	expectEmpty(t, sub) // all or nothing
@@ -255,7 +256,7 @@ func TestLocalBusPublish(t *testing.T) {
 
 func TestLocalBusLifecycle(t *testing.T) {
 	t.Parallel()
-	bus := NewLocalBus(nil)
+	bus := events.NewLocalBus(nil)
 	bus.Stop() // never started
 	if err := bus.Start(t.Context()); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package events
+package events_test
 
 import (
 	"context"
@@ -6,44 +6,52 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/events"
 )
 
-func TestNewHubDefaultBuffer(t *testing.T) {
+// The buffer is what a subscriber may fall behind by before it is dropped.
+func TestNewHubBufferSize(t *testing.T) {
 	t.Parallel()
-	for _, size := range []int{0, -5} {
-		s := NewHub(size).Subscribe(TopicTask, 1)
-		if got := cap(s.ch); got != defaultBufferSize {
-			t.Errorf("NewHub(%d): buffer %d, want %d", size, got, defaultBufferSize)
+	for _, c := range []struct{ size, want int }{{0, 64}, {-5, 64}, {3, 3}} {
+		h := events.NewHub(c.size)
+		s := h.Subscribe(events.TopicTask, 1)
+		for id := 1; id <= c.want; id++ {
+			h.Deliver(ev(events.TopicTask, 1, id))
 		}
-		s.Close()
-	}
-	s := NewHub(3).Subscribe(TopicTask, 1)
-	defer s.Close()
-	if got := cap(s.ch); got != 3 {
-		t.Errorf("NewHub(3): buffer %d, want 3", got)
+		if s.Err() != nil {
+			t.Errorf("NewHub(%d): dropped after %d events, want room for %d", c.size, c.want, c.want)
+		}
+		h.Deliver(ev(events.TopicTask, 1, c.want+1))
+		if !errors.Is(s.Err(), events.ErrSlowSubscriber) {
+			t.Errorf("NewHub(%d): not dropped after %d events", c.size, c.want+1)
+		}
+		if got := len(expectClosed(t, s)); got != c.want {
+			t.Errorf("NewHub(%d): %d events buffered, want %d", c.size, got, c.want)
+		}
 	}
 }
 
 func TestHubFiltersByTopicAndWorkspace(t *testing.T) {
 	t.Parallel()
-	h := NewHub(8)
-	task1 := h.Subscribe(TopicTask, 1)
-	task2 := h.Subscribe(TopicTask, 2)
-	job1 := h.Subscribe(TopicJob, 1)
-	task1b := h.Subscribe(TopicTask, 1)
-	for _, s := range []*Subscription{task1, task2, job1, task1b} {
+	h := events.NewHub(8)
+	task1 := h.Subscribe(events.TopicTask, 1)
+	task2 := h.Subscribe(events.TopicTask, 2)
+	job1 := h.Subscribe(events.TopicJob, 1)
+	task1b := h.Subscribe(events.TopicTask, 1)
+	for _, s := range []*events.Subscription{task1, task2, job1, task1b} {
 		defer s.Close()
 	}
 
-	h.Deliver(ev(TopicTask, 1, 10))
-	h.Deliver(ev(TopicJob, 1, 11))
-	h.Deliver(ev(TopicTask, 2, 12))
-	h.Deliver(ev(TopicPost, 1, 13))    // nobody subscribed
-	h.Deliver(ev(TopicAccount, 3, 14)) // nobody subscribed
+	h.Deliver(ev(events.TopicTask, 1, 10))
+	h.Deliver(ev(events.TopicJob, 1, 11))
+	h.Deliver(ev(events.TopicTask, 2, 12))
+	h.Deliver(ev(events.TopicPost, 1, 13))    // nobody subscribed
+	h.Deliver(ev(events.TopicAccount, 3, 14)) // nobody subscribed
 
 	for _, c := range []struct {
 		name string
-		s    *Subscription
+		s    *events.Subscription
 		want int
 	}{
 		{"task/1", task1, 10}, {"task/1 second subscriber", task1b, 10},
@@ -57,7 +65,7 @@ func TestHubFiltersByTopicAndWorkspace(t *testing.T) {
 }
 
 // deliverWithin fails the test instead of hanging it if Deliver blocks.
-func deliverWithin(t *testing.T, h *Hub, e Event) {
+func deliverWithin(t *testing.T, h *events.Hub, e events.Event) {
 	t.Helper()
 	done := make(chan struct{})
 	go func() {
@@ -73,13 +81,13 @@ func deliverWithin(t *testing.T, h *Hub, e Event) {
 
 func TestHubDropsSlowSubscriber(t *testing.T) {
 	t.Parallel()
-	h := NewHub(2)
-	slow := h.Subscribe(TopicTask, 1) // never reads
-	fast := h.Subscribe(TopicTask, 1)
+	h := events.NewHub(2)
+	slow := h.Subscribe(events.TopicTask, 1) // never reads
+	fast := h.Subscribe(events.TopicTask, 1)
 	defer fast.Close()
 
 	for id := 1; id <= 5; id++ {
-		deliverWithin(t, h, ev(TopicTask, 1, id))
+		deliverWithin(t, h, ev(events.TopicTask, 1, id))
 		if got := receive(t, fast); got.ID != id {
 			t.Fatalf("fast subscriber got %+v, want id %d", got, id)
 		}
@@ -89,7 +97,7 @@ func TestHubDropsSlowSubscriber(t *testing.T) {
 	if len(buffered) != 2 || buffered[0].ID != 1 || buffered[1].ID != 2 {
 		t.Errorf("slow subscriber kept %+v, want events 1 and 2", buffered)
 	}
-	if !errors.Is(slow.Err(), ErrSlowSubscriber) {
+	if !errors.Is(slow.Err(), events.ErrSlowSubscriber) {
 		t.Errorf("slow.Err() = %v, want ErrSlowSubscriber", slow.Err())
 	}
 	if fast.Err() != nil {
@@ -99,7 +107,7 @@ func TestHubDropsSlowSubscriber(t *testing.T) {
 		t.Errorf("ActiveSubscriptions() = %d after drop, want 1", n)
 	}
 	slow.Close() // closing a dropped subscription is harmless and keeps its error
-	if !errors.Is(slow.Err(), ErrSlowSubscriber) {
+	if !errors.Is(slow.Err(), events.ErrSlowSubscriber) {
 		t.Errorf("after Close, slow.Err() = %v, want ErrSlowSubscriber", slow.Err())
 	}
 	if n := h.ActiveSubscriptions(); n != 1 {
@@ -109,9 +117,9 @@ func TestHubDropsSlowSubscriber(t *testing.T) {
 
 func TestSubscriptionCloseIdempotent(t *testing.T) {
 	t.Parallel()
-	h := NewHub(4)
-	s := h.Subscribe(TopicPost, 7)
-	other := h.Subscribe(TopicPost, 7)
+	h := events.NewHub(4)
+	s := h.Subscribe(events.TopicPost, 7)
+	other := h.Subscribe(events.TopicPost, 7)
 	defer other.Close()
 
 	s.Close()
@@ -125,7 +133,7 @@ func TestSubscriptionCloseIdempotent(t *testing.T) {
 	if n := h.ActiveSubscriptions(); n != 1 {
 		t.Errorf("ActiveSubscriptions() = %d, want 1", n)
 	}
-	h.Deliver(ev(TopicPost, 7, 1)) // must not send on the closed channel
+	h.Deliver(ev(events.TopicPost, 7, 1)) // must not send on the closed channel
 	if got := receive(t, other); got.ID != 1 {
 		t.Errorf("other subscriber got %+v", got)
 	}
@@ -133,7 +141,7 @@ func TestSubscriptionCloseIdempotent(t *testing.T) {
 
 func TestHubActiveSubscriptions(t *testing.T) {
 	t.Parallel()
-	h := NewHub(1)
+	h := events.NewHub(1)
 	if n := h.ActiveSubscriptions(); n != 0 {
 		t.Fatalf("new hub has %d subscriptions", n)
 	}
@@ -143,9 +151,9 @@ func TestHubActiveSubscriptions(t *testing.T) {
 	waited := make(chan error, 1)
 	go func() { waited <- h.WaitForSubscriptions(ctx, 3) }()
 
-	a := h.Subscribe(TopicTask, 1)
-	b := h.Subscribe(TopicTask, 1)
-	c := h.Subscribe(TopicJob, 2)
+	a := h.Subscribe(events.TopicTask, 1)
+	b := h.Subscribe(events.TopicTask, 1)
+	c := h.Subscribe(events.TopicJob, 2)
 	if err := <-waited; err != nil {
 		t.Fatalf("WaitForSubscriptions(3): %v", err)
 	}
@@ -154,13 +162,13 @@ func TestHubActiveSubscriptions(t *testing.T) {
 	}
 
 	a.Close()
-	h.Deliver(ev(TopicTask, 1, 1))
-	h.Deliver(ev(TopicTask, 1, 2)) // b's buffer of 1 overflows: dropped
+	h.Deliver(ev(events.TopicTask, 1, 1))
+	h.Deliver(ev(events.TopicTask, 1, 2)) // b's buffer of 1 overflows: dropped
 	c.Close()
 	if err := h.WaitForSubscriptions(ctx, 0); err != nil {
 		t.Fatalf("WaitForSubscriptions(0): %v", err)
 	}
-	if !errors.Is(b.Err(), ErrSlowSubscriber) {
+	if !errors.Is(b.Err(), events.ErrSlowSubscriber) {
 		t.Errorf("b.Err() = %v, want ErrSlowSubscriber", b.Err())
 	}
 
@@ -172,31 +180,29 @@ func TestHubActiveSubscriptions(t *testing.T) {
 }
 
 // TestHubConcurrentDeliverAndClose is for -race: publishers, readers that
-// close midway, and readers that never read all run at once; nothing may
-// panic on a closed channel, block, or leave a subscription counted.
+// close midway, readers that never read and closes racing each other all run
+// at once; nothing may panic on a closed channel, block, or leave a
+// subscription counted.
 func TestHubConcurrentDeliverAndClose(t *testing.T) {
 	t.Parallel()
-	h := NewHub(4)
-	const publishers, subscribers, events = 4, 16, 500
+	h := events.NewHub(4)
+	const publishers, subscribers, perPublisher = 4, 16, 2000
 	stop := make(chan struct{})
-	var pubs, subs sync.WaitGroup
+	var pubs, subs, ready sync.WaitGroup
 
-	for p := range publishers {
-		pubs.Go(func() {
-			for i := range events {
-				h.Deliver(ev(TopicTask, 1+(p+i)%2, i+1))
-			}
-		})
-	}
+	ready.Add(subscribers)
 	for s := range subscribers {
 		subs.Go(func() {
-			for {
+			for first := true; ; first = false {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				sub := h.Subscribe(TopicTask, 1+s%2)
+				sub := h.Subscribe(events.TopicTask, 1+s%2)
+				if first {
+					ready.Done()
+				}
 				switch s % 3 {
 				case 0: // reads a little, then leaves
 					for range 3 {
@@ -206,9 +212,10 @@ func TestHubConcurrentDeliverAndClose(t *testing.T) {
 						}
 					}
 					sub.Close()
-				case 1: // never reads: dropped or closed, whichever comes first
+				case 1: // never reads: dropped while publishing goes on
+					<-stop
 					sub.Close()
-				case 2: // closes from another goroutine while events arrive
+				case 2: // two closes race each other and the deliveries
 					var closers sync.WaitGroup
 					closers.Go(sub.Close)
 					closers.Go(sub.Close)
@@ -217,6 +224,14 @@ func TestHubConcurrentDeliverAndClose(t *testing.T) {
 					closers.Wait()
 				}
 				_ = sub.Err()
+			}
+		})
+	}
+	ready.Wait() // publishing starts with every subscriber in the game
+	for p := range publishers {
+		pubs.Go(func() {
+			for i := range perPublisher {
+				h.Deliver(ev(events.TopicTask, 1+(p+i)%2, i+1))
 			}
 		})
 	}

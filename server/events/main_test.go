@@ -1,9 +1,10 @@
-package events
+package events_test
 
 import (
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
 
@@ -13,13 +14,13 @@ func TestMain(m *testing.M) { testkit.Main(m) }
 // is a few milliseconds, so a miss means the event never comes.
 const deliveryTimeout = time.Second
 
-func ev(topic Topic, workspace, id int) Event {
-	return Event{Topic: topic, WorkspaceID: workspace, ID: id, Op: OpUpdated}
+func ev(topic events.Topic, workspace, id int) events.Event {
+	return events.Event{Topic: topic, WorkspaceID: workspace, ID: id, Op: events.OpUpdated}
 }
 
 // receive returns the next event of s, failing the test if none arrives
 // within deliveryTimeout or the subscription ends.
-func receive(t *testing.T, s *Subscription) Event {
+func receive(t *testing.T, s *events.Subscription) events.Event {
 	t.Helper()
 	timer := time.NewTimer(deliveryTimeout)
 	defer timer.Stop()
@@ -32,13 +33,13 @@ func receive(t *testing.T, s *Subscription) Event {
 	case <-timer.C:
 		t.Fatalf("no event within %s", deliveryTimeout)
 	}
-	return Event{}
+	return events.Event{}
 }
 
 // expectEmpty fails if s holds an event now. Delivery to a local hub is
 // synchronous, so "now" is enough there; across PostgreSQL tests instead
 // publish a marker and check it is the next event.
-func expectEmpty(t *testing.T, s *Subscription) {
+func expectEmpty(t *testing.T, s *events.Subscription) {
 	t.Helper()
 	select {
 	case e, ok := <-s.C():
@@ -51,9 +52,9 @@ func expectEmpty(t *testing.T, s *Subscription) {
 }
 
 // expectClosed drains s and fails unless its channel is closed.
-func expectClosed(t *testing.T, s *Subscription) []Event {
+func expectClosed(t *testing.T, s *events.Subscription) []events.Event {
 	t.Helper()
-	var got []Event
+	var got []events.Event
 	for {
 		select {
 		case e, ok := <-s.C():

@@ -98,6 +98,9 @@ func (b *postgresBus) Publish(ctx context.Context, evs ...Event) error {
 	if err != nil {
 		return fmt.Errorf("publish events: %w", err)
 	}
+	if b.db == nil && len(payloads) > 0 {
+		return errors.New("publish events: bus has no database")
+	}
 	switch len(payloads) {
 	case 0:
 		return nil

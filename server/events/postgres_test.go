@@ -1,4 +1,4 @@
-package events
+package events_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/rs/zerolog"
 
+	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
@@ -17,7 +18,7 @@ import (
 // bus, sharing the database with the other replicas of a test.
 type replica struct {
 	st  *store.Store
-	bus *postgresBus
+	bus events.Bus
 }
 
 func testLogger(t *testing.T) zerolog.Logger {
@@ -45,10 +46,10 @@ func openStore(t *testing.T, dbURL string) *store.Store {
 
 // newReplica opens another pool on st's database and a started bus on it,
 // stopped when the test ends (before the database is dropped).
-func newReplica(t *testing.T, dbURL string, configure ...func(*postgresBus)) replica {
+func newReplica(t *testing.T, dbURL string, configure ...func(events.Bus)) replica {
 	t.Helper()
 	st := openStore(t, dbURL)
-	bus := NewPostgresBus(NewHub(1024), st.DB, dbURL, testLogger(t)).(*postgresBus)
+	bus := events.NewPostgresBus(events.NewHub(1024), st.DB, dbURL, testLogger(t))
 	for _, c := range configure {
 		c(bus)
 	}
@@ -75,12 +76,12 @@ func TestPostgresBusBatchesLargeTransactions(t *testing.T) {
 	t.Parallel()
 	dbURL := testkit.PostgresURL(t)
 	a, b := newReplica(t, dbURL), newReplica(t, dbURL)
-	sub := a.bus.Hub().Subscribe(TopicTask, 5)
+	sub := a.bus.Hub().Subscribe(events.TopicTask, 5)
 	defer sub.Close()
 
-	var evs []Event
+	var evs []events.Event
 	for i := range 600 {
-		evs = append(evs, Event{Topic: TopicTask, WorkspaceID: 5, ID: 1<<50 + i, Op: OpUpdated})
+		evs = append(evs, events.Event{Topic: events.TopicTask, WorkspaceID: 5, ID: 1<<50 + i, Op: events.OpUpdated})
 	}
 	tx, err := b.st.Client.Tx(t.Context())
 	if err != nil {
@@ -112,18 +113,18 @@ func TestPostgresBusBatchesLargeTransactions(t *testing.T) {
 func TestPostgresBusIgnoresMalformedNotifications(t *testing.T) {
 	t.Parallel()
 	a := newReplica(t, testkit.PostgresURL(t))
-	sub := a.bus.Hub().Subscribe(TopicPost, 2)
+	sub := a.bus.Hub().Subscribe(events.TopicPost, 2)
 	defer sub.Close()
 
 	for _, payload := range []string{
 		"", "not json", `[{"t":`, `{"t":"post","w":2,"id":1,"op":"exploded"}`,
 		`[{"t":"post","w":2,"id":-1,"op":"updated"}]`, `42`,
 	} {
-		if _, err := a.st.DB.ExecContext(t.Context(), "SELECT pg_notify($1, $2)", Channel, payload); err != nil {
+		if _, err := a.st.DB.ExecContext(t.Context(), "SELECT pg_notify($1, $2)", events.Channel, payload); err != nil {
 			t.Fatalf("notify %q: %v", payload, err)
 		}
 	}
-	want := ev(TopicPost, 2, 3)
+	want := ev(events.TopicPost, 2, 3)
 	if err := a.bus.Publish(t.Context(), want); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestPostgresBusStartFailsFast(t *testing.T) {
 		{"no URL", "", t.Context()},
 		{"cancelled context", good.String(), cancelled},
 	} {
-		bus := NewPostgresBus(nil, nil, c.url, testLogger(t))
+		bus := events.NewPostgresBus(nil, nil, c.url, testLogger(t))
 		start := time.Now()
 		if err := bus.Start(c.ctx); err == nil {
 			t.Errorf("%s: Start succeeded", c.name)
@@ -169,25 +170,28 @@ func TestPostgresBusStartFailsFast(t *testing.T) {
 		bus.Stop() // after a failed Start: nothing to stop
 		bus.Stop()
 	}
+	if err := events.NewPostgresBus(nil, nil, "", testLogger(t)).Publish(t.Context(), ev(events.TopicTask, 1, 1)); err == nil {
+		t.Error("Publish without a database succeeded")
+	}
 }
 
 func TestPostgresBusLifecycle(t *testing.T) {
 	t.Parallel()
 	dbURL := testkit.PostgresURL(t)
 	db := openStore(t, dbURL).DB
-	bus := NewPostgresBus(NewHub(0), db, dbURL, testLogger(t)).(*postgresBus)
+	bus := events.NewPostgresBus(events.NewHub(0), db, dbURL, testLogger(t))
 	bus.Stop() // never started
-	sub := bus.Hub().Subscribe(TopicJob, 9)
+	sub := bus.Hub().Subscribe(events.TopicJob, 9)
 	defer sub.Close()
-	publish := func(id int) Event {
+	publish := func(id int) events.Event {
 		t.Helper()
-		e := ev(TopicJob, 9, id)
+		e := ev(events.TopicJob, 9, id)
 		if err := bus.Publish(t.Context(), e); err != nil {
 			t.Fatalf("publish: %v", err)
 		}
 		return e
 	}
-	expectNext := func(want Event) {
+	expectNext := func(want events.Event) {
 		t.Helper()
 		if got := receive(t, sub); got != want {
 			t.Fatalf("got %+v, want %+v", got, want)
@@ -219,9 +223,7 @@ func TestPostgresBusLifecycle(t *testing.T) {
 	if err := bus.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	bus.mu.Lock()
-	done := bus.done
-	bus.mu.Unlock()
+	done := events.ListenerDone(bus)
 	cancel()
 	select {
 	case <-done:
@@ -240,17 +242,17 @@ func TestPostgresBusLifecycle(t *testing.T) {
 func TestPostgresBusReconnects(t *testing.T) {
 	t.Parallel()
 	reconnected := make(chan struct{}, 1)
-	a := newReplica(t, testkit.PostgresURL(t), func(b *postgresBus) {
-		b.onListenerEvent = func(ev pq.ListenerEventType) {
+	a := newReplica(t, testkit.PostgresURL(t), func(b events.Bus) {
+		events.SetListenerEventHook(b, func(ev pq.ListenerEventType) {
 			if ev == pq.ListenerEventReconnected {
 				select {
 				case reconnected <- struct{}{}:
 				default:
 				}
 			}
-		}
+		})
 	})
-	sub := a.bus.Hub().Subscribe(TopicChallenge, 4)
+	sub := a.bus.Hub().Subscribe(events.TopicChallenge, 4)
 	defer sub.Close()
 
 	var killed int
@@ -265,7 +267,7 @@ func TestPostgresBusReconnects(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("listener did not reconnect")
 	}
-	want := ev(TopicChallenge, 4, 1)
+	want := ev(events.TopicChallenge, 4, 1)
 	if err := a.bus.Publish(t.Context(), want); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -92,6 +93,11 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.Postgres, URL: url}, nil
 }
 
+// migrateMu serializes migrations within a process: ent's migrator writes
+// to the package-level table definitions, so two concurrent migrations (two
+// stores in one test binary) would race.
+var migrateMu sync.Mutex
+
 // migrateLockKey is the PostgreSQL advisory lock that serializes migrations
 // of replicas starting together.
 const migrateLockKey = 0x5b0a4d01
@@ -100,6 +106,8 @@ const migrateLockKey = 0x5b0a4d01
 // across types (each type gets its own range) so GraphQL's node(id:) can tell
 // the type from the ID alone.
 func (s *Store) Migrate(ctx context.Context) error {
+	migrateMu.Lock()
+	defer migrateMu.Unlock()
 	if s.Dialect == dialect.Postgres {
 		conn, err := s.DB.Conn(ctx)
 		if err != nil {
