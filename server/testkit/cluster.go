@@ -177,14 +177,16 @@ full_page_writes = off
 		if err != nil {
 			return err
 		}
-		err = c.run("pg_ctl", "-D", c.data, "-l", filepath.Join(c.dir, "postgres.log"), "-w", "-t", "60",
+		logPath := filepath.Join(c.dir, "postgres.log")
+		_ = os.Remove(logPath) // judge each attempt by its own log
+		err = c.run("pg_ctl", "-D", c.data, "-l", logPath, "-w", "-t", "60",
 			"-o", "-p "+strconv.Itoa(port), "start")
 		if err == nil {
 			c.port = port
 			c.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 			return nil
 		}
-		log, _ := os.ReadFile(filepath.Join(c.dir, "postgres.log"))
+		log, _ := os.ReadFile(logPath)
 		if attempt < 4 && strings.Contains(string(log), "could not bind") {
 			continue
 		}
@@ -230,20 +232,27 @@ func (c *cluster) run(prog string, args ...string) error {
 // binary without testkit.Main. It stops the server with SIGQUIT (immediate
 // shutdown) rather than pg_ctl because pg_ctl refuses to run as root, and
 // checks the process name so a stale postmaster.pid never has it signal a
-// stranger.
+// stranger. It removes the directory more than once because an initdb the
+// binary left running may still be writing into it; a server such an
+// orphaned pg_ctl starts after that shuts itself down when it finds its
+// lock file gone.
 const watchdogScript = `
 trap '' HUP INT
 parent=$1 data=$2 dir=$3
 while kill -0 "$parent" 2>/dev/null; do sleep 1; done
-if [ -f "$data/postmaster.pid" ]; then
-	pid=$(head -n 1 "$data/postmaster.pid")
-	if [ ! -r "/proc/$pid/comm" ] || [ "$(cat "/proc/$pid/comm")" = postgres ]; then
-		kill -QUIT "$pid" 2>/dev/null
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0
+while [ -e "$dir" ] && [ "$i" -lt 10 ]; do
+	if [ -f "$data/postmaster.pid" ]; then
+		pid=$(head -n 1 "$data/postmaster.pid")
+		if [ ! -r "/proc/$pid/comm" ] || [ "$(cat "/proc/$pid/comm")" = postgres ]; then
+			kill -QUIT "$pid" 2>/dev/null
+			j=0
+			while kill -0 "$pid" 2>/dev/null && [ "$j" -lt 100 ]; do sleep 0.1; j=$((j+1)); done
+		fi
 	fi
-fi
-rm -rf "$dir"
+	rm -rf "$dir" 2>/dev/null || sleep 1
+	i=$((i+1))
+done
 `
 
 // startWatchdog watches process parent, normally this test binary.
