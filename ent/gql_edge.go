@@ -4,8 +4,6 @@ package ent
 
 import (
 	"context"
-
-	"github.com/99designs/gqlgen/graphql"
 )
 
 func (_m *APIKey) User(ctx context.Context) (*User, error) {
@@ -70,27 +68,6 @@ func (_m *LoginChallenge) Task(ctx context.Context) (*Task, error) {
 		result, err = _m.QueryTask().Only(ctx)
 	}
 	return result, MaskNotFound(err)
-}
-
-func (_m *Post) Accounts(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AccountOrder, where *AccountWhereInput,
-) (*AccountConnection, error) {
-	opts := []AccountPaginateOption{
-		WithAccountOrder(orderBy),
-		WithAccountFilter(where.Filter),
-	}
-	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
-	if nodes, err := _m.NamedAccounts(alias); err == nil || hasTotalCount {
-		pager, err := newAccountPager(opts, last != nil)
-		if err != nil {
-			return nil, err
-		}
-		conn := &AccountConnection{Edges: []*AccountEdge{}, TotalCount: totalCount}
-		conn.build(nodes, pager, after, first, before, last)
-		return conn, nil
-	}
-	return _m.QueryAccounts().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Schedule) Account(ctx context.Context) (*Account, error) {

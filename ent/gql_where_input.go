@@ -3375,10 +3375,6 @@ type PostWhereInput struct {
 	ErrorHasSuffix    *string  `json:"errorHasSuffix,omitempty"`
 	ErrorEqualFold    *string  `json:"errorEqualFold,omitempty"`
 	ErrorContainsFold *string  `json:"errorContainsFold,omitempty"`
-
-	// "accounts" edge predicates.
-	HasAccounts     *bool                `json:"hasAccounts,omitempty"`
-	HasAccountsWith []*AccountWhereInput `json:"hasAccountsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3867,24 +3863,6 @@ func (i *PostWhereInput) P() (predicate.Post, error) {
 		predicates = append(predicates, post.ErrorContainsFold(*i.ErrorContainsFold))
 	}
 
-	if i.HasAccounts != nil {
-		p := post.HasAccounts()
-		if !*i.HasAccounts {
-			p = post.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAccountsWith) > 0 {
-		with := make([]predicate.Account, 0, len(i.HasAccountsWith))
-		for _, w := range i.HasAccountsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAccountsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, post.HasAccountsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyPostWhereInput

@@ -78,10 +78,14 @@ func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[int], fi
 // Account returns generated.AccountResolver implementation.
 func (r *Resolver) Account() generated.AccountResolver { return &accountResolver{r} }
 
+// Post returns generated.PostResolver implementation.
+func (r *Resolver) Post() generated.PostResolver { return &postResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
 	accountResolver struct{ *Resolver }
+	postResolver    struct{ *Resolver }
 	queryResolver   struct{ *Resolver }
 )

@@ -47,7 +47,10 @@ func pageSize(first, last *int) int {
 // pageCost charges a connection for every row it may return, so that the
 // fixed complexity limit bounds the rows an operation can load.
 func pageCost[O, W any](child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ O, _ W) int {
-	return 1 + child*max(pageSize(first, last), 1)
+	// Sizes over maxPage are refused by the resolver with BAD_USER_INPUT;
+	// charging them in full would hide that clearer error behind the
+	// complexity limit.
+	return 1 + child*min(max(pageSize(first, last), 1), maxPage)
 }
 
 func setComplexity(c *generated.ComplexityRoot) {

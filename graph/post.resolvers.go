@@ -8,6 +8,8 @@ package graph
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
+	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/server/posts"
 )
@@ -33,4 +35,12 @@ func (r *mutationResolver) DeletePost(ctx context.Context, input model.DeletePos
 func (r *mutationResolver) SchedulePost(ctx context.Context, input model.SchedulePostInput) (*model.SchedulePostPayload, error) {
 	p, err := r.Posts.Schedule(ctx, input.ID, input.ScheduledAt, input.Timezone)
 	return payload(&model.SchedulePostPayload{Post: p}, err)
+}
+
+// Accounts is the resolver for the accounts field.
+func (r *postResolver) Accounts(ctx context.Context, obj *ent.Post, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) (*ent.AccountConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.AccountConnection, error) {
+		return obj.QueryAccounts().Paginate(ctx, after, first, before, last,
+			ent.WithAccountOrder(orderBy), ent.WithAccountFilter(where.Filter))
+	})
 }

@@ -66,6 +66,13 @@ func present(ctx context.Context, err error, log zerolog.Logger) *gqlerror.Error
 			return out
 		}
 	}
+	// gqlgen refuses introspection with a bare errors.New; it is the
+	// client's request that is refused, not a server fault.
+	if cause.Error() == "introspection disabled" {
+		out.Message = "introspection is disabled"
+		out.Extensions = map[string]any{"code": "FORBIDDEN"}
+		return out
+	}
 	if errors.Is(cause, errInternal) {
 		out.Message = errInternal.Error()
 		out.Extensions = map[string]any{"code": "INTERNAL"}

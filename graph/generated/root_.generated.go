@@ -29,6 +29,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	Mutation() MutationResolver
+	Post() PostResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 }
@@ -3957,37 +3958,6 @@ type Post implements Node {
   """
   results: Map
   error: String!
-  accounts(
-    """
-    Returns the elements in the list that come after the specified cursor.
-    """
-    after: Cursor
-
-    """
-    Returns the first _n_ elements from the list.
-    """
-    first: Int
-
-    """
-    Returns the elements in the list that come before the specified cursor.
-    """
-    before: Cursor
-
-    """
-    Returns the last _n_ elements from the list.
-    """
-    last: Int
-
-    """
-    Ordering options for Accounts returned from the connection.
-    """
-    orderBy: AccountOrder
-
-    """
-    Filtering options for Accounts returned from the connection.
-    """
-    where: AccountWhereInput
-  ): AccountConnection!
 }
 """
 A connection to a list of items.
@@ -4252,11 +4222,6 @@ input PostWhereInput {
   errorHasSuffix: String
   errorEqualFold: String
   errorContainsFold: String
-  """
-  accounts edge predicates
-  """
-  hasAccounts: Boolean
-  hasAccountsWith: [AccountWhereInput!]
 }
 type Query {
   """
@@ -5421,7 +5386,12 @@ extend type Mutation {
   cancelJob(input: CancelJobInput!): CancelJobPayload!
 }
 `, BuiltIn: false},
-	{Name: "../../schema/post.graphql", Input: `input CreatePostInput {
+	{Name: "../../schema/post.graphql", Input: `extend type Post {
+  """The accounts the post is published to."""
+  accounts(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: AccountOrder, where: AccountWhereInput): AccountConnection!
+}
+
+input CreatePostInput {
   title: String
   """Caption; may contain spintax such as {Hi|Hello}."""
   body: String

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
 // Service manages accounts.
@@ -136,7 +137,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 			return err
 		}
 		created = a
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: a.ID, Op: "created"})
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: a.ID, Op: events.OpCreated})
 		return nil
 	})
 	if err != nil {
@@ -179,7 +180,7 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Account, err
 		if updated, err = s.applyCredentials(ctx, u, a.ID, in.Credentials); err != nil {
 			return err
 		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: a.ID, Op: "updated"})
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: a.ID, Op: events.OpUpdated})
 		return nil
 	})
 	if err != nil {
@@ -196,12 +197,9 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 		if err != nil {
 			return errs.FromEnt(err, "account")
 		}
-		if _, err := tx.Task.Update().
-			Where(task.AccountIDEQ(id), task.StatusIn(task.StatusPENDING, task.StatusASSIGNED)).
-			SetStatus(task.StatusCANCELLED).
-			SetError("account deleted").
-			Save(ctx); err != nil {
-			return fmt.Errorf("cancel tasks: %w", err)
+		if _, err := tasks.CancelWaiting(ctx, tx, s.bus, a.WorkspaceID, "account deleted",
+			[]task.Status{task.StatusPENDING, task.StatusASSIGNED}, task.AccountIDEQ(id)); err != nil {
+			return err
 		}
 		if _, err := tx.LoginChallenge.Delete().Where(loginchallenge.AccountIDEQ(id)).Exec(ctx); err != nil {
 			return fmt.Errorf("delete challenges: %w", err)
@@ -209,7 +207,7 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 		if err := tx.Account.DeleteOneID(id).Exec(ctx); err != nil {
 			return errs.FromEnt(err, "account")
 		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: id, Op: "deleted"})
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: id, Op: events.OpDeleted})
 		return nil
 	})
 	if err != nil {

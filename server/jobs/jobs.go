@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
 // Service manages jobs.
@@ -52,35 +53,18 @@ func (s *Service) Cancel(ctx context.Context, id int) (*ent.Job, int, error) {
 		if Terminal(j.Status) {
 			return errs.Conflict("job is already %s", j.Status)
 		}
-		ids, err := tx.Task.Query().
-			Where(task.JobIDEQ(id), task.StatusEQ(task.StatusPENDING)).
-			IDs(ctx)
-		if err != nil {
-			return fmt.Errorf("list waiting tasks: %w", err)
+		if cancelled, err = tasks.CancelWaiting(ctx, tx, s.bus, j.WorkspaceID, "job cancelled",
+			[]task.Status{task.StatusPENDING}, task.JobIDEQ(id)); err != nil {
+			return err
 		}
 		now := s.now()
-		if len(ids) > 0 {
-			if cancelled, err = tx.Task.Update().
-				Where(task.IDIn(ids...), task.StatusEQ(task.StatusPENDING)).
-				SetStatus(task.StatusCANCELLED).
-				SetError("job cancelled").
-				SetFinishedAt(now).
-				Save(ctx); err != nil {
-				return fmt.Errorf("cancel tasks: %w", err)
-			}
-		}
 		if out, err = j.Update().
 			SetStatus(job.StatusCANCELLED).
 			SetFinishedAt(now).
 			Save(ctx); err != nil {
 			return errs.FromEnt(err, "job")
 		}
-		evs := make([]events.Event, 0, len(ids)+1)
-		evs = append(evs, events.Event{Topic: events.TopicJob, WorkspaceID: j.WorkspaceID, ID: j.ID, Op: "updated"})
-		for _, tid := range ids {
-			evs = append(evs, events.Event{Topic: events.TopicTask, WorkspaceID: j.WorkspaceID, ID: tid, Op: "updated"})
-		}
-		s.bus.PublishOnCommit(tx, evs...)
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicJob, WorkspaceID: j.WorkspaceID, ID: j.ID, Op: events.OpUpdated})
 		return nil
 	})
 	if err != nil {

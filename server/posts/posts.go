@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
 // Limits on post content. Platforms cap captions far lower; these only keep
@@ -108,7 +109,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Post, error)
 			return errs.FromEnt(err, "post")
 		}
 		created = p
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: "created"})
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpCreated})
 		return nil
 	})
 	if err != nil {
@@ -155,7 +156,7 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Post, error)
 		if updated, err = u.Save(ctx); err != nil {
 			return errs.FromEnt(err, "post")
 		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: "updated"})
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpUpdated})
 		return nil
 	})
 	if err != nil {
@@ -197,7 +198,7 @@ func (s *Service) Schedule(ctx context.Context, id int, at time.Time, timezone *
 			Save(ctx); err != nil {
 			return errs.FromEnt(err, "post")
 		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: "updated"})
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpUpdated})
 		return nil
 	})
 	if err != nil {
@@ -217,17 +218,14 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 		if p.Status == post.StatusPUBLISHING {
 			return errs.Conflict("post is being published; cancel its tasks first")
 		}
-		if _, err := tx.Task.Update().
-			Where(task.PostIDEQ(id), task.StatusIn(task.StatusPENDING, task.StatusASSIGNED)).
-			SetStatus(task.StatusCANCELLED).
-			SetError("post deleted").
-			Save(ctx); err != nil {
-			return fmt.Errorf("cancel tasks: %w", err)
+		if _, err := tasks.CancelWaiting(ctx, tx, s.bus, p.WorkspaceID, "post deleted",
+			[]task.Status{task.StatusPENDING, task.StatusASSIGNED}, task.PostIDEQ(id)); err != nil {
+			return err
 		}
 		if err := tx.Post.DeleteOneID(id).Exec(ctx); err != nil {
 			return errs.FromEnt(err, "post")
 		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: id, Op: "deleted"})
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: id, Op: events.OpDeleted})
 		return nil
 	})
 	if err != nil {
