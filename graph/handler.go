@@ -77,7 +77,11 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		}},
 		InitFunc:              wsInit(r.Auth),
 		InitTimeout:           opts.InitTimeout,
-		KeepAlivePingInterval: 15 * time.Second,
+		KeepAlivePingInterval: 15 * time.Second, // graphql-ws "ka" messages
+		// graphql-transport-ws has no "ka"; ping so that proxies do not cut
+		// quiet subscriptions, without closing on clients that never pong.
+		PingPongInterval: 25 * time.Second,
+		MissingPongOk:    true,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})

@@ -83,7 +83,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	hub := events.NewHub(0)
+	// A commit can publish one event per task it touched; the buffer
+	// absorbs such bursts while each subscriber drains it (graph/subscribe.go).
+	hub := events.NewHub(4096)
 	var bus events.Bus = events.NewLocalBus(hub)
 	if st.URL != "" {
 		bus = events.NewPostgresBus(hub, st.DB, st.URL, log)

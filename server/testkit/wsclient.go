@@ -42,6 +42,9 @@ type WSMessage struct {
 	Type    string          `json:"type"`
 	ID      string          `json:"id,omitempty"`
 	Payload json.RawMessage `json:"payload,omitempty"`
+	// Received is when the client read the message off the socket, so
+	// latency can be measured independently of when the test looks.
+	Received time.Time `json:"-"`
 }
 
 // IsData reports whether m carries an operation result: "next" in
@@ -192,6 +195,7 @@ func (c *WSClient) read() {
 		if err := json.Unmarshal(data, &m); err != nil {
 			m = WSMessage{Type: "invalid", Payload: json.RawMessage(fmt.Sprintf("%q", data))}
 		}
+		m.Received = time.Now()
 		switch {
 		case m.Type == "ka", m.Type == "pong" && !c.legacy():
 			continue // keep-alives say nothing a test asserts on
