@@ -43,10 +43,9 @@ type Credentials struct {
 	SessionData  *string
 }
 
-// CreateInput is a new account.
-type CreateInput struct {
-	Platform     account.Platform
-	Username     string
+// Profile is the editable, non-secret part of an account. A nil field is
+// left as it is (or at its default on creation).
+type Profile struct {
 	DisplayName  *string
 	Status       *account.Status
 	Email        *string
@@ -57,25 +56,60 @@ type CreateInput struct {
 	ImapUsername *string
 	EnergyBudget *int
 	Tags         []string
+}
+
+// CreateInput is a new account.
+type CreateInput struct {
+	Platform account.Platform
+	Username string
+	Profile
 	Credentials
 }
 
 // UpdateInput changes an account; nil fields are left as they are.
 type UpdateInput struct {
 	ID           int
-	DisplayName  *string
-	Status       *account.Status
 	ErrorCode    *string
 	ErrorMessage *string
-	Email        *string
-	Proxy        *string
-	LinkProfile  *string
-	ImapHost     *string
-	ImapPort     *int
-	ImapUsername *string
-	EnergyBudget *int
-	Tags         []string
+	Profile
 	Credentials
+}
+
+// validate checks the profile fields of either input.
+func (p *Profile) validate() error {
+	if p.Status != nil {
+		if err := account.StatusValidator(*p.Status); err != nil {
+			return errs.Invalid("status", "unknown status %q", *p.Status)
+		}
+	}
+	return validateCommon(p.Email, p.ImapHost, p.ImapPort, p.EnergyBudget, p.Tags)
+}
+
+// apply sets the profile fields present in p on a create or update.
+func (p *Profile) apply(m *ent.AccountMutation) {
+	set := func(v *string, fn func(string)) {
+		if v != nil {
+			fn(*v)
+		}
+	}
+	set(p.DisplayName, m.SetDisplayName)
+	set(p.Email, m.SetEmail)
+	set(p.Proxy, m.SetProxy)
+	set(p.LinkProfile, m.SetLinkProfile)
+	set(p.ImapHost, m.SetImapHost)
+	set(p.ImapUsername, m.SetImapUsername)
+	if p.Status != nil {
+		m.SetStatus(*p.Status)
+	}
+	if p.ImapPort != nil {
+		m.SetImapPort(*p.ImapPort)
+	}
+	if p.EnergyBudget != nil {
+		m.SetEnergyBudget(*p.EnergyBudget)
+	}
+	if p.Tags != nil {
+		m.SetTags(p.Tags)
+	}
 }
 
 // Get returns the account with id in the viewer's workspace.
@@ -86,7 +120,7 @@ func (s *Service) Get(ctx context.Context, id int) (*ent.Account, error) {
 
 // Create validates and stores a new account with its credentials encrypted.
 func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, error) {
-	if err := validateCommon(in.Email, in.ImapHost, in.ImapPort, in.EnergyBudget, in.Tags); err != nil {
+	if err := in.Profile.validate(); err != nil {
 		return nil, err
 	}
 	if err := account.PlatformValidator(in.Platform); err != nil {
@@ -95,11 +129,6 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 	in.Username = strings.TrimSpace(in.Username)
 	if in.Username == "" || len(in.Username) > 200 {
 		return nil, errs.Invalid("username", "must be 1 to 200 characters")
-	}
-	if in.Status != nil {
-		if err := account.StatusValidator(*in.Status); err != nil {
-			return nil, errs.Invalid("status", "unknown status %q", *in.Status)
-		}
 	}
 	var created *ent.Account
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
@@ -112,21 +141,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 		if exists {
 			return errs.Conflict("account %s on %s already exists", in.Username, in.Platform)
 		}
-		c := tx.Account.Create().
-			SetPlatform(in.Platform).
-			SetUsername(in.Username).
-			SetNillableDisplayName(in.DisplayName).
-			SetNillableStatus(in.Status).
-			SetNillableEmail(in.Email).
-			SetNillableProxy(in.Proxy).
-			SetNillableLinkProfile(in.LinkProfile).
-			SetNillableImapHost(in.ImapHost).
-			SetNillableImapPort(in.ImapPort).
-			SetNillableImapUsername(in.ImapUsername).
-			SetNillableEnergyBudget(in.EnergyBudget)
-		if in.Tags != nil {
-			c.SetTags(in.Tags)
-		}
+		c := tx.Account.Create().SetPlatform(in.Platform).SetUsername(in.Username)
+		in.Profile.apply(c.Mutation())
 		a, err := c.Save(ctx)
 		if err != nil {
 			return errs.FromEnt(err, "account")
@@ -148,13 +164,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 
 // Update applies in to an account of the viewer's workspace.
 func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Account, error) {
-	if err := validateCommon(in.Email, in.ImapHost, in.ImapPort, in.EnergyBudget, in.Tags); err != nil {
+	if err := in.Profile.validate(); err != nil {
 		return nil, err
-	}
-	if in.Status != nil {
-		if err := account.StatusValidator(*in.Status); err != nil {
-			return nil, errs.Invalid("status", "unknown status %q", *in.Status)
-		}
 	}
 	var updated *ent.Account
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
@@ -163,20 +174,9 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Account, err
 			return errs.FromEnt(err, "account")
 		}
 		u := a.Update().
-			SetNillableDisplayName(in.DisplayName).
-			SetNillableStatus(in.Status).
 			SetNillableErrorCode(in.ErrorCode).
-			SetNillableErrorMessage(in.ErrorMessage).
-			SetNillableEmail(in.Email).
-			SetNillableProxy(in.Proxy).
-			SetNillableLinkProfile(in.LinkProfile).
-			SetNillableImapHost(in.ImapHost).
-			SetNillableImapPort(in.ImapPort).
-			SetNillableImapUsername(in.ImapUsername).
-			SetNillableEnergyBudget(in.EnergyBudget)
-		if in.Tags != nil {
-			u.SetTags(in.Tags)
-		}
+			SetNillableErrorMessage(in.ErrorMessage)
+		in.Profile.apply(u.Mutation())
 		if updated, err = s.applyCredentials(ctx, u, a.ID, in.Credentials); err != nil {
 			return err
 		}

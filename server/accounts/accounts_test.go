@@ -127,7 +127,7 @@ func TestAccountsOfAnotherWorkspaceAreNotFound(t *testing.T) {
 		if _, err := b.svc.Get(b.ctxB, a.ID); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("get from B: %v, want not found", err)
 		}
-		if _, err := b.svc.Update(b.ctxB, accounts.UpdateInput{ID: a.ID, DisplayName: ptr("pwned")}); !errors.Is(err, errs.ErrNotFound) {
+		if _, err := b.svc.Update(b.ctxB, accounts.UpdateInput{ID: a.ID, Profile: accounts.Profile{DisplayName: ptr("pwned")}}); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("update from B: %v, want not found", err)
 		}
 		if err := b.svc.Delete(b.ctxB, a.ID); !errors.Is(err, errs.ErrNotFound) {
@@ -151,10 +151,10 @@ func TestCreateRejectsBadInput(t *testing.T) {
 	}{
 		{"unknown platform", accounts.CreateInput{Platform: "myspace", Username: "u"}, "platform"},
 		{"empty username", accounts.CreateInput{Platform: account.PlatformX, Username: "  "}, "username"},
-		{"bad email", accounts.CreateInput{Platform: account.PlatformX, Username: "u", Email: ptr("nope")}, "email"},
-		{"bad imap port", accounts.CreateInput{Platform: account.PlatformX, Username: "u", ImapPort: ptr(70000)}, "imapPort"},
-		{"negative energy", accounts.CreateInput{Platform: account.PlatformX, Username: "u", EnergyBudget: ptr(-1)}, "energyBudget"},
-		{"unknown status", accounts.CreateInput{Platform: account.PlatformX, Username: "u", Status: ptr(account.Status("ZOMBIE"))}, "status"},
+		{"bad email", accounts.CreateInput{Platform: account.PlatformX, Username: "u", Profile: accounts.Profile{Email: ptr("nope")}}, "email"},
+		{"bad imap port", accounts.CreateInput{Platform: account.PlatformX, Username: "u", Profile: accounts.Profile{ImapPort: ptr(70000)}}, "imapPort"},
+		{"negative energy", accounts.CreateInput{Platform: account.PlatformX, Username: "u", Profile: accounts.Profile{EnergyBudget: ptr(-1)}}, "energyBudget"},
+		{"unknown status", accounts.CreateInput{Platform: account.PlatformX, Username: "u", Profile: accounts.Profile{Status: ptr(account.Status("ZOMBIE"))}}, "status"},
 	}
 	st := testkit.Open(t, testkit.SQLite)
 	b := setup(t, st)
