@@ -1,5 +1,3 @@
-// Package tasks owns the units of work workers execute. For now it holds the
-// one rule every other service shares: how waiting tasks are cancelled.
 package tasks
 
 import (

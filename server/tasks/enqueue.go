@@ -1,0 +1,83 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/logentry"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// EnqueueInput is a new task.
+type EnqueueInput struct {
+	Kind task.Kind
+	// ActionType is the cooldown rule's action type the task counts against.
+	ActionType string
+	// AccountID, when set, must be an account of the viewer's workspace.
+	AccountID *int
+	Payload   map[string]any
+	Priority  int
+	// NotBefore is the earliest the task may be claimed; zero means now.
+	NotBefore time.Time
+	// MaxAttempts bounds claims of the task; zero means the schema default.
+	MaxAttempts int
+}
+
+// Enqueue stores a PENDING task in the viewer's workspace.
+func (s *Service) Enqueue(ctx context.Context, in EnqueueInput) (*ent.Task, error) {
+	if _, err := workspaceOf(ctx); err != nil {
+		return nil, err
+	}
+	if task.KindValidator(in.Kind) != nil {
+		return nil, errs.Invalid("kind", "unknown kind %q", in.Kind)
+	}
+	if in.MaxAttempts < 0 {
+		return nil, errs.Invalid("maxAttempts", "must be positive")
+	}
+	notBefore := in.NotBefore
+	if notBefore.IsZero() {
+		notBefore = s.now()
+	}
+	var created *ent.Task
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		if in.AccountID != nil {
+			ok, err := tx.Account.Query().Where(account.ID(*in.AccountID)).Exist(ctx)
+			if err != nil {
+				return fmt.Errorf("look up account: %w", err)
+			}
+			if !ok { // privacy hides other workspaces' accounts
+				return errs.Invalid("accountID", "account not found")
+			}
+		}
+		c := tx.Task.Create().
+			SetKind(in.Kind).
+			SetActionType(in.ActionType).
+			SetNillableAccountID(in.AccountID).
+			SetPriority(in.Priority).
+			SetNotBefore(notBefore.Truncate(time.Microsecond))
+		if in.Payload != nil {
+			c.SetPayload(in.Payload)
+		}
+		if in.MaxAttempts > 0 {
+			c.SetMaxAttempts(in.MaxAttempts)
+		}
+		t, err := c.Save(ctx)
+		if err != nil {
+			return errs.FromEnt(err, "task")
+		}
+		created = t
+		return s.record(ctx, tx, events.OpCreated, []*ent.Task{t}, func(t *ent.Task) entry {
+			return entry{logentry.LevelINFO, "task.enqueued", "enqueued " + string(t.Kind), nil}
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("enqueue task: %w", err)
+	}
+	return created.Unwrap(), nil
+}

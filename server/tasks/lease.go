@@ -1,0 +1,171 @@
+package tasks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/logentry"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// report runs fn on task id inside a transaction, with the task locked (see
+// lockTask). fn returns the task as it should be handed back: unchanged for
+// an idempotent repeat, updated otherwise.
+func (s *Service) report(ctx context.Context, op string, id int, fn func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error)) (*ent.Task, error) {
+	var out *ent.Task
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		t, err := lockTask(ctx, tx, s.dialect, id)
+		if err != nil {
+			return err
+		}
+		out, err = fn(tx, t, s.now())
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s task %d: %w", op, id, err)
+	}
+	return out.Unwrap(), nil
+}
+
+// Start marks an assigned task as running. Starting a task that is already
+// running under the same lease returns it unchanged, so a worker may retry a
+// Start whose answer it did not receive.
+func (s *Service) Start(ctx context.Context, id int, token string) (*ent.Task, error) {
+	return s.report(ctx, "start", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+		if !holds(t, token, now) {
+			return nil, errLeaseNotHeld()
+		}
+		if t.Status == task.StatusRUNNING {
+			return t, nil
+		}
+		u := tx.Task.UpdateOne(t).SetStatus(task.StatusRUNNING)
+		if t.StartedAt == nil { // the first attempt's start is kept across retries
+			u.SetStartedAt(now)
+		}
+		t, err := u.Save(ctx)
+		if err != nil {
+			return nil, errs.FromEnt(err, "task")
+		}
+		return t, s.record(ctx, tx, events.OpUpdated, []*ent.Task{t}, func(t *ent.Task) entry {
+			return entry{logentry.LevelINFO, "task.started", "started by " + t.LeaseOwner,
+				map[string]any{"worker": t.LeaseOwner, "attempt": t.Attempts}}
+		})
+	})
+}
+
+// Heartbeat extends the lease by the lease duration from now. It writes no
+// log entry (it is no transition, and a worker sends many), but publishes
+// the task's change like every other.
+func (s *Service) Heartbeat(ctx context.Context, id int, token string) (*ent.Task, error) {
+	return s.report(ctx, "heartbeat", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+		if !holds(t, token, now) {
+			return nil, errLeaseNotHeld()
+		}
+		t, err := tx.Task.UpdateOne(t).SetLeaseExpiresAt(now.Add(s.opts.LeaseDuration)).Save(ctx)
+		if err != nil {
+			return nil, errs.FromEnt(err, "task")
+		}
+		s.bus.PublishOnCommit(tx, taskEvent(t))
+		return t, nil
+	})
+}
+
+// Complete records the result of an assigned or running task. The lease
+// token is kept on the completed task so that a worker retrying a Complete
+// whose answer it lost gets the task back unchanged; a repeat with a
+// different result is a conflict.
+func (s *Service) Complete(ctx context.Context, id int, token string, result map[string]any) (*ent.Task, error) {
+	want, err := canonicalJSON(result)
+	if err != nil {
+		return nil, errs.Invalid("result", "is not JSON: %v", err)
+	}
+	return s.report(ctx, "complete", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+		if t.Status == task.StatusCOMPLETED && tokenEqual(t.LeaseToken, token) {
+			got, err := canonicalJSON(t.Result)
+			if err != nil {
+				return nil, fmt.Errorf("stored result: %w", err)
+			}
+			if !bytes.Equal(got, want) {
+				return nil, errs.Conflict("task was already completed with a different result")
+			}
+			return t, nil
+		}
+		if !holds(t, token, now) {
+			return nil, errLeaseNotHeld()
+		}
+		t, err := tx.Task.UpdateOne(t).
+			SetStatus(task.StatusCOMPLETED).
+			SetResult(result).
+			SetFinishedAt(now).
+			ClearLeaseExpiresAt().
+			Save(ctx)
+		if err != nil {
+			return nil, errs.FromEnt(err, "task")
+		}
+		return t, s.record(ctx, tx, events.OpUpdated, []*ent.Task{t}, func(t *ent.Task) entry {
+			return entry{logentry.LevelINFO, "task.completed", "completed by " + t.LeaseOwner,
+				map[string]any{"worker": t.LeaseOwner, "attempt": t.Attempts}}
+		})
+	})
+}
+
+// Fail records that an attempt failed. A retryable failure with attempts
+// left returns the task to PENDING after the backoff, without a lease;
+// otherwise the task is FAILED for good with reason as its error. The lease
+// ends either way, so failing twice is a conflict.
+func (s *Service) Fail(ctx context.Context, id int, token string, reason string, retryable bool) (*ent.Task, error) {
+	return s.report(ctx, "fail", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+		if !holds(t, token, now) {
+			return nil, errLeaseNotHeld()
+		}
+		worker := t.LeaseOwner
+		var (
+			u  = tx.Task.UpdateOne(t).SetError(reason)
+			en entry
+		)
+		if retryable && t.Attempts < t.MaxAttempts {
+			next := s.backoff(now, t.Attempts)
+			u.SetStatus(task.StatusPENDING).SetNotBefore(next).
+				SetLeaseOwner("").SetLeaseToken("").ClearLeaseExpiresAt()
+			en = entry{logentry.LevelWARN, "task.retrying",
+				fmt.Sprintf("attempt %d of %d failed on %s; retrying after %s: %s", t.Attempts, t.MaxAttempts, worker, next.UTC().Format(time.RFC3339), reason),
+				map[string]any{"worker": worker, "attempt": t.Attempts, "reason": reason, "notBefore": next}}
+		} else {
+			// The owner stays for the record; the token goes with the lease.
+			u.SetStatus(task.StatusFAILED).SetFinishedAt(now).SetLeaseToken("").ClearLeaseExpiresAt()
+			en = entry{logentry.LevelERROR, "task.failed",
+				fmt.Sprintf("attempt %d of %d failed on %s: %s", t.Attempts, t.MaxAttempts, worker, reason),
+				map[string]any{"worker": worker, "attempt": t.Attempts, "reason": reason, "retryable": retryable}}
+		}
+		t, err := u.Save(ctx)
+		if err != nil {
+			return nil, errs.FromEnt(err, "task")
+		}
+		return t, s.record(ctx, tx, events.OpUpdated, []*ent.Task{t}, func(*ent.Task) entry { return en })
+	})
+}
+
+// canonicalJSON encodes a result the way it reads back from the database
+// (numbers as float64, map keys sorted), so a result can be compared with
+// the stored one. Nil and empty are the same result.
+func canonicalJSON(m map[string]any) ([]byte, error) {
+	if len(m) == 0 {
+		return []byte("{}"), nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var norm map[string]any
+	if err := json.Unmarshal(b, &norm); err != nil {
+		return nil, err
+	}
+	return json.Marshal(norm)
+}

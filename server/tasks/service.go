@@ -1,0 +1,188 @@
+package tasks
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/logentry"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+// Defaults of Options.
+const (
+	DefaultLeaseDuration = 10 * time.Minute
+	// MaxClaim is the most tasks one Claim may take.
+	MaxClaim = 100
+	// maxWorkerName bounds the lease owner a worker reports.
+	maxWorkerName = 200
+)
+
+// Options configure a Service. The zero value is usable.
+type Options struct {
+	// LeaseDuration is how long a claim or heartbeat keeps a lease alive.
+	// Default 10 minutes.
+	LeaseDuration time.Duration
+	// Backoff is how long a task that failed (retryably) or whose lease
+	// expired waits before it may be claimed again; attempt is the number
+	// of attempts made so far (1 after the first). Default DefaultBackoff.
+	Backoff func(attempt int) time.Duration
+	// Now is the clock. Default time.Now; tests pass their own.
+	Now func() time.Time
+	// Eligibility may hold candidates back inside the claim transaction.
+	// Default: every candidate is admitted.
+	Eligibility Eligibility
+}
+
+// DefaultBackoff waits 30s·2^(attempt-1), capped at one hour: 30s after the
+// first attempt, 1m after the second, … 1h from the eighth on.
+func DefaultBackoff(attempt int) time.Duration {
+	const base, ceiling = 30 * time.Second, time.Hour
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt > 8 { // 30s·2^7 already exceeds the ceiling; avoid shifting further
+		return ceiling
+	}
+	return min(base<<(attempt-1), ceiling)
+}
+
+// Service leases tasks to workers and records what they report.
+type Service struct {
+	client  *ent.Client
+	dialect string
+	bus     events.Bus
+	claims  claimStore
+	opts    Options
+}
+
+// NewService returns a task service on st, publishing through bus.
+func NewService(st *store.Store, bus events.Bus, opts Options) *Service {
+	if opts.LeaseDuration <= 0 {
+		opts.LeaseDuration = DefaultLeaseDuration
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = DefaultBackoff
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Eligibility == nil {
+		opts.Eligibility = AdmitAll
+	}
+	return &Service{client: st.Client, dialect: st.Dialect, bus: bus, claims: newClaimStore(st.Dialect), opts: opts}
+}
+
+// Lease is a task assigned to a worker with the token that proves it.
+type Lease struct {
+	Task  *ent.Task
+	Token string
+}
+
+// now is the service clock at the database's precision (PostgreSQL keeps
+// microseconds), so a time handed to a caller equals the one read back.
+func (s *Service) now() time.Time { return s.opts.Now().Truncate(time.Microsecond) }
+
+// backoff returns when a task that has made attempts may run again.
+func (s *Service) backoff(now time.Time, attempts int) time.Time {
+	return now.Add(max(s.opts.Backoff(attempts), 0))
+}
+
+// errLeaseNotHeld is what every report without a live lease gets: a wrong
+// token, an expired lease, a task that moved on. One message for all, so a
+// caller cannot probe which it was.
+func errLeaseNotHeld() error { return errs.Conflict("lease is not held") }
+
+// holds reports whether token is the live lease on t at now.
+func holds(t *ent.Task, token string, now time.Time) bool {
+	return (t.Status == task.StatusASSIGNED || t.Status == task.StatusRUNNING) &&
+		t.LeaseExpiresAt != nil && now.Before(*t.LeaseExpiresAt) &&
+		tokenEqual(t.LeaseToken, token)
+}
+
+// tokenEqual compares lease tokens in constant time. An empty stored token
+// (no lease) never matches.
+func tokenEqual(stored, presented string) bool {
+	return stored != "" && subtle.ConstantTimeCompare([]byte(stored), []byte(presented)) == 1
+}
+
+// newToken returns a fresh lease token: 32 random bytes, hex-encoded.
+func newToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand crashes the program instead)
+	return hex.EncodeToString(b[:])
+}
+
+// workspaceOf returns the viewer's workspace; raw SQL is scoped by it.
+func workspaceOf(ctx context.Context) (int, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.WorkspaceID <= 0 {
+		return 0, errs.Unauthenticated("a workspace viewer is required")
+	}
+	return v.WorkspaceID, nil
+}
+
+// entry is one LogEntry about a task, written in the transaction that made
+// the change it describes.
+type entry struct {
+	level   logentry.Level
+	event   string
+	message string
+	data    map[string]any
+}
+
+// record appends one LogEntry per task (all about the same change) and
+// arranges one task event each (op: events.OpUpdated or OpCreated),
+// published when tx commits.
+func (s *Service) record(ctx context.Context, tx *ent.Tx, op string, ts []*ent.Task, e func(*ent.Task) entry) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	logs := make([]*ent.LogEntryCreate, len(ts))
+	evs := make([]events.Event, len(ts))
+	for i, t := range ts {
+		en := e(t)
+		logs[i] = tx.LogEntry.Create().
+			SetWorkspaceID(t.WorkspaceID).
+			SetTaskID(t.ID).
+			SetNillableAccountID(t.AccountID).
+			SetNillableJobID(t.JobID).
+			SetNillableScheduleID(t.ScheduleID).
+			SetLevel(en.level).
+			SetEvent(en.event).
+			SetMessage(en.message).
+			SetData(en.data)
+		evs[i] = events.Event{Topic: events.TopicTask, WorkspaceID: t.WorkspaceID, ID: t.ID, Op: op}
+	}
+	if err := tx.LogEntry.CreateBulk(logs...).Exec(ctx); err != nil {
+		return fmt.Errorf("write task log: %w", err)
+	}
+	s.bus.PublishOnCommit(tx, evs...)
+	return nil
+}
+
+// lockTask loads task id through the privacy layer (another workspace's
+// task is not found) and, on PostgreSQL, locks it until tx ends so a report
+// and the reaper cannot both act on it. SQLite transactions are already
+// exclusive.
+func lockTask(ctx context.Context, tx *ent.Tx, dialectName string, id int) (*ent.Task, error) {
+	q := tx.Task.Query().Where(task.ID(id))
+	if dialectName == dialect.Postgres {
+		q = q.ForUpdate()
+	}
+	t, err := q.First(ctx)
+	if err != nil {
+		return nil, errs.FromEnt(err, "task")
+	}
+	return t, nil
+}
