@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/schedules"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
 // App is one Switchboard server process.
@@ -40,6 +41,8 @@ type App struct {
 	Posts     *posts.Service
 	Schedules *schedules.Service
 	Jobs      *jobs.Service
+	Tasks     *tasks.Service
+	Reaper    *tasks.Reaper
 	Metrics   *metrics.Metrics
 
 	handler  http.Handler
@@ -102,8 +105,10 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Posts:     posts.NewService(st.Client, bus),
 		Schedules: schedules.NewService(st.Client),
 		Jobs:      jobs.NewService(st.Client, bus),
+		Tasks:     tasks.NewService(st, bus, tasks.Options{LeaseDuration: cfg.LeaseDuration}),
 		Metrics:   metrics.New(st.DB, hub.ActiveSubscriptions),
 	}
+	a.Reaper = tasks.NewReaper(a.Tasks, 0, log)
 	a.handler = a.router()
 	return a, nil
 }
@@ -131,10 +136,15 @@ func (a *App) graphQL() http.Handler {
 // Handler is the server's whole HTTP surface.
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Start starts the background parts (the event listener on PostgreSQL).
+// Start starts the background parts: the event listener on PostgreSQL and
+// the reaper of expired task leases.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.Bus.Start(ctx); err != nil {
 		return fmt.Errorf("start event bus: %w", err)
+	}
+	if err := a.Reaper.Start(ctx); err != nil {
+		a.Bus.Stop()
+		return fmt.Errorf("start lease reaper: %w", err)
 	}
 	a.started = true
 	return nil
@@ -144,6 +154,7 @@ func (a *App) Start(ctx context.Context) error {
 // call more than once.
 func (a *App) Close() error {
 	if a.started {
+		a.Reaper.Stop()
 		a.Bus.Stop()
 		a.started = false
 	}

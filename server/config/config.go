@@ -40,6 +40,9 @@ type Config struct {
 	// WSInitTimeout closes a WebSocket that sends no connection_init in time
 	// (SWITCHBOARD_WS_INIT_TIMEOUT, default 10s).
 	WSInitTimeout time.Duration
+	// LeaseDuration is how long a worker holds a claimed task without a
+	// heartbeat (SWITCHBOARD_LEASE_DURATION, default 10m).
+	LeaseDuration time.Duration
 	// AllowedOrigins lists extra origins allowed to open GraphQL WebSockets
 	// (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated host patterns).
 	AllowedOrigins []string
@@ -58,6 +61,7 @@ func Default() Config {
 		// graphql-transport-ws asks servers to close sockets that never
 		// initialise; 10 s is generous for a real client.
 		WSInitTimeout: 10 * time.Second,
+		LeaseDuration: 10 * time.Minute,
 	}
 }
 
@@ -97,6 +101,13 @@ func FromEnv() (Config, error) {
 		}
 		c.WSInitTimeout = d
 	}
+	if v := os.Getenv("SWITCHBOARD_LEASE_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("SWITCHBOARD_LEASE_DURATION: %w", err)
+		}
+		c.LeaseDuration = d
+	}
 	if v := os.Getenv("SWITCHBOARD_ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {
@@ -130,6 +141,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTTL < time.Minute {
 		problems = append(problems, fmt.Errorf("session TTL %s: want at least 1m", c.SessionTTL))
+	}
+	if c.LeaseDuration < 10*time.Second {
+		problems = append(problems, fmt.Errorf("lease duration %s: want at least 10s", c.LeaseDuration))
 	}
 	if c.WSInitTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("WebSocket init timeout %s: want a positive duration", c.WSInitTimeout))
