@@ -80,33 +80,26 @@ func FromEnv() (Config, error) {
 	str("SWITCHBOARD_ENV", &c.Env)
 	str("LOG_LEVEL", &c.LogLevel)
 	str("LOG_FORMAT", &c.LogFormat)
-	if v := os.Getenv("SWITCHBOARD_MAX_BODY_BYTES"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return c, fmt.Errorf("SWITCHBOARD_MAX_BODY_BYTES: %w", err)
+	var problems []error
+	parse := func(name string, fn func(string) error) {
+		if v := os.Getenv(name); v != "" {
+			if err := fn(v); err != nil {
+				problems = append(problems, fmt.Errorf("%s: %w", name, err))
+			}
 		}
-		c.MaxBodyBytes = n
 	}
-	if v := os.Getenv("SWITCHBOARD_SESSION_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return c, fmt.Errorf("SWITCHBOARD_SESSION_TTL: %w", err)
-		}
-		c.SessionTTL = d
+	duration := func(name string, dst *time.Duration) {
+		parse(name, func(v string) (err error) { *dst, err = time.ParseDuration(v); return err })
 	}
-	if v := os.Getenv("SWITCHBOARD_WS_INIT_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return c, fmt.Errorf("SWITCHBOARD_WS_INIT_TIMEOUT: %w", err)
-		}
-		c.WSInitTimeout = d
-	}
-	if v := os.Getenv("SWITCHBOARD_LEASE_DURATION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return c, fmt.Errorf("SWITCHBOARD_LEASE_DURATION: %w", err)
-		}
-		c.LeaseDuration = d
+	parse("SWITCHBOARD_MAX_BODY_BYTES", func(v string) (err error) {
+		c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64)
+		return err
+	})
+	duration("SWITCHBOARD_SESSION_TTL", &c.SessionTTL)
+	duration("SWITCHBOARD_WS_INIT_TIMEOUT", &c.WSInitTimeout)
+	duration("SWITCHBOARD_LEASE_DURATION", &c.LeaseDuration)
+	if err := errors.Join(problems...); err != nil {
+		return c, err
 	}
 	if v := os.Getenv("SWITCHBOARD_ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
