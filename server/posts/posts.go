@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/tz"
 )
 
 // Limits on post content. Platforms cap captions far lower; these only keep
@@ -168,7 +169,7 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Post, error)
 // Schedule sets when a post is published. A time in the past means as soon
 // as possible.
 func (s *Service) Schedule(ctx context.Context, id int, at time.Time, timezone *string) (*ent.Post, error) {
-	if err := validateTimezone(timezone); err != nil {
+	if err := tz.Validate("timezone", timezone); err != nil {
 		return nil, err
 	}
 	if at.IsZero() {
@@ -271,7 +272,7 @@ func checkAccounts(ctx context.Context, tx *ent.Tx, ids []int) error {
 	return nil
 }
 
-func validateContent(title, body, link *string, media []string, tz *string, tags []string) error {
+func validateContent(title, body, link *string, media []string, timezone *string, tags []string) error {
 	if title != nil && len(*title) > maxTitle {
 		return errs.Invalid("title", "at most %d characters", maxTitle)
 	}
@@ -292,17 +293,7 @@ func validateContent(title, body, link *string, media []string, tz *string, tags
 	if len(tags) > 50 {
 		return errs.Invalid("tags", "at most 50 tags")
 	}
-	return validateTimezone(tz)
-}
-
-func validateTimezone(tz *string) error {
-	if tz == nil {
-		return nil
-	}
-	if _, err := time.LoadLocation(*tz); err != nil || *tz == "" || *tz == "Local" {
-		return errs.Invalid("timezone", "unknown time zone %q", *tz)
-	}
-	return nil
+	return tz.Validate("timezone", timezone)
 }
 
 func isHTTPURL(s string) bool {

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tz"
 )
 
 // MinInterval is the shortest cadence a schedule may have.
@@ -194,17 +195,15 @@ func (s *Service) mutate(ctx context.Context, id int, fn func(*ent.Schedule, *en
 	return out.Unwrap(), nil
 }
 
-func validate(name *string, interval *int, tz *string, targets []string) error {
+func validate(name *string, interval *int, timezone *string, targets []string) error {
 	if name != nil && len(*name) > 200 {
 		return errs.Invalid("name", "at most 200 characters")
 	}
 	if interval != nil && *interval < MinInterval {
 		return errs.Invalid("intervalSeconds", "must be at least %d", MinInterval)
 	}
-	if tz != nil {
-		if _, err := time.LoadLocation(*tz); err != nil || *tz == "" || *tz == "Local" {
-			return errs.Invalid("timezone", "unknown time zone %q", *tz)
-		}
+	if err := tz.Validate("timezone", timezone); err != nil {
+		return err
 	}
 	if len(targets) > 1000 {
 		return errs.Invalid("targets", "at most 1000 targets")

@@ -1,0 +1,52 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/server/config"
+)
+
+func TestFromEnvOverridesDefaults(t *testing.T) {
+	t.Setenv("ADDR", "127.0.0.1:9999")
+	t.Setenv("SWITCHBOARD_MAX_BODY_BYTES", "2048")
+	t.Setenv("SWITCHBOARD_SESSION_TTL", "2h")
+	t.Setenv("SWITCHBOARD_WS_INIT_TIMEOUT", "3s")
+	t.Setenv("SWITCHBOARD_LEASE_DURATION", "90s")
+	t.Setenv("SWITCHBOARD_ALLOWED_ORIGINS", " a.example.com, ,*.b.example.com")
+	c, err := config.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9999" || c.MaxBodyBytes != 2048 || c.SessionTTL != 2*time.Hour ||
+		c.WSInitTimeout != 3*time.Second || c.LeaseDuration != 90*time.Second ||
+		len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "*.b.example.com" {
+		t.Fatalf("config %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+}
+
+func TestFromEnvNamesEveryUnparsableVariable(t *testing.T) {
+	t.Setenv("SWITCHBOARD_MAX_BODY_BYTES", "lots")
+	t.Setenv("SWITCHBOARD_LEASE_DURATION", "forever")
+	_, err := config.FromEnv()
+	if err == nil || !strings.Contains(err.Error(), "SWITCHBOARD_MAX_BODY_BYTES") || !strings.Contains(err.Error(), "SWITCHBOARD_LEASE_DURATION") {
+		t.Fatalf("err = %v, want both variables named", err)
+	}
+}
+
+func TestValidateReportsEveryBadSetting(t *testing.T) {
+	c := config.Default()
+	c.Env = "staging"
+	c.LogFormat = "text"
+	c.LeaseDuration = time.Second
+	err := c.Validate()
+	for _, want := range []string{"SWITCHBOARD_ENV", "LOG_FORMAT", "lease duration"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want it to mention %s", err, want)
+		}
+	}
+}
