@@ -52,6 +52,14 @@ type Account struct {
 	ImapUsername string `json:"imap_username,omitempty"`
 	// LinkProfile holds the value of the "link_profile" field.
 	LinkProfile string `json:"link_profile,omitempty"`
+	// account pool, for cooldown rules limited to a pool
+	PoolID string `json:"pool_id,omitempty"`
+	// Note holds the value of the "note" field.
+	Note string `json:"note,omitempty"`
+	// status as last written by a compatibility API whose status values are not AccountStatus
+	ExternalStatus string `json:"external_status,omitempty"`
+	// identifiers of the account in another product (register_id, group_id, site_id)
+	ExternalIds map[string]string `json:"external_ids,omitempty"`
 	// PasswordEnc holds the value of the "password_enc" field.
 	PasswordEnc *[]byte `json:"-"`
 	// CookieEnc holds the value of the "cookie_enc" field.
@@ -78,18 +86,21 @@ type Account struct {
 	LastActionAt *time.Time `json:"last_action_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AccountQuery when eager-loading is set.
-	Edges         AccountEdges `json:"edges"`
-	post_accounts *int
-	selectValues  sql.SelectValues
+	Edges        AccountEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // AccountEdges holds the relations/edges for other nodes in the graph.
 type AccountEdges struct {
 	// Workspace holds the value of the workspace edge.
 	Workspace *Workspace `json:"workspace,omitempty"`
+	// Posts holds the value of the posts edge.
+	Posts []*Post `json:"posts,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
+
+	namedPosts map[string][]*Post
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -103,23 +114,30 @@ func (e AccountEdges) WorkspaceOrErr() (*Workspace, error) {
 	return nil, &NotLoadedError{edge: "workspace"}
 }
 
+// PostsOrErr returns the Posts value or an error if the edge
+// was not loaded in eager-loading.
+func (e AccountEdges) PostsOrErr() ([]*Post, error) {
+	if e.loadedTypes[1] {
+		return e.Posts, nil
+	}
+	return nil, &NotLoadedError{edge: "posts"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Account) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case account.FieldPasswordEnc, account.FieldCookieEnc, account.FieldTotpSecretEnc, account.FieldAppPasswordEnc, account.FieldMailPasswordEnc, account.FieldImapPasswordEnc, account.FieldSessionDataEnc, account.FieldStats, account.FieldTags:
+		case account.FieldExternalIds, account.FieldPasswordEnc, account.FieldCookieEnc, account.FieldTotpSecretEnc, account.FieldAppPasswordEnc, account.FieldMailPasswordEnc, account.FieldImapPasswordEnc, account.FieldSessionDataEnc, account.FieldStats, account.FieldTags:
 			values[i] = new([]byte)
 		case account.FieldID, account.FieldWorkspaceID, account.FieldImapPort, account.FieldEnergyBudget:
 			values[i] = new(sql.NullInt64)
-		case account.FieldPlatform, account.FieldUsername, account.FieldDisplayName, account.FieldStatus, account.FieldErrorCode, account.FieldErrorMessage, account.FieldEmail, account.FieldProxy, account.FieldImapHost, account.FieldImapUsername, account.FieldLinkProfile:
+		case account.FieldPlatform, account.FieldUsername, account.FieldDisplayName, account.FieldStatus, account.FieldErrorCode, account.FieldErrorMessage, account.FieldEmail, account.FieldProxy, account.FieldImapHost, account.FieldImapUsername, account.FieldLinkProfile, account.FieldPoolID, account.FieldNote, account.FieldExternalStatus:
 			values[i] = new(sql.NullString)
 		case account.FieldCreatedAt, account.FieldUpdatedAt, account.FieldLastLoginAt, account.FieldLastActionAt:
 			values[i] = new(sql.NullTime)
 		case account.FieldUUID:
 			values[i] = new(uuid.UUID)
-		case account.ForeignKeys[0]: // post_accounts
-			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -237,6 +255,32 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LinkProfile = value.String
 			}
+		case account.FieldPoolID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field pool_id", values[i])
+			} else if value.Valid {
+				_m.PoolID = value.String
+			}
+		case account.FieldNote:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field note", values[i])
+			} else if value.Valid {
+				_m.Note = value.String
+			}
+		case account.FieldExternalStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_status", values[i])
+			} else if value.Valid {
+				_m.ExternalStatus = value.String
+			}
+		case account.FieldExternalIds:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field external_ids", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.ExternalIds); err != nil {
+					return fmt.Errorf("unmarshal field external_ids: %w", err)
+				}
+			}
 		case account.FieldPasswordEnc:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field password_enc", values[i])
@@ -315,13 +359,6 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 				_m.LastActionAt = new(time.Time)
 				*_m.LastActionAt = value.Time
 			}
-		case account.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for edge-field post_accounts", value)
-			} else if value.Valid {
-				_m.post_accounts = new(int)
-				*_m.post_accounts = int(value.Int64)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -338,6 +375,11 @@ func (_m *Account) Value(name string) (ent.Value, error) {
 // QueryWorkspace queries the "workspace" edge of the Account entity.
 func (_m *Account) QueryWorkspace() *WorkspaceQuery {
 	return NewAccountClient(_m.config).QueryWorkspace(_m)
+}
+
+// QueryPosts queries the "posts" edge of the Account entity.
+func (_m *Account) QueryPosts() *PostQuery {
+	return NewAccountClient(_m.config).QueryPosts(_m)
 }
 
 // Update returns a builder for updating this Account.
@@ -411,6 +453,18 @@ func (_m *Account) String() string {
 	builder.WriteString("link_profile=")
 	builder.WriteString(_m.LinkProfile)
 	builder.WriteString(", ")
+	builder.WriteString("pool_id=")
+	builder.WriteString(_m.PoolID)
+	builder.WriteString(", ")
+	builder.WriteString("note=")
+	builder.WriteString(_m.Note)
+	builder.WriteString(", ")
+	builder.WriteString("external_status=")
+	builder.WriteString(_m.ExternalStatus)
+	builder.WriteString(", ")
+	builder.WriteString("external_ids=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ExternalIds))
+	builder.WriteString(", ")
 	builder.WriteString("password_enc=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("cookie_enc=<sensitive>")
@@ -445,6 +499,30 @@ func (_m *Account) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedPosts returns the Posts named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Account) NamedPosts(name string) ([]*Post, error) {
+	if _m.Edges.namedPosts == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPosts[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Account) appendNamedPosts(name string, edges ...*Post) {
+	if _m.Edges.namedPosts == nil {
+		_m.Edges.namedPosts = make(map[string][]*Post)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPosts[name] = []*Post{}
+	} else {
+		_m.Edges.namedPosts[name] = append(_m.Edges.namedPosts[name], edges...)
+	}
 }
 
 // Accounts is a parsable slice of Account.

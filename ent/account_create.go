@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -224,6 +225,54 @@ func (_c *AccountCreate) SetNillableLinkProfile(v *string) *AccountCreate {
 	return _c
 }
 
+// SetPoolID sets the "pool_id" field.
+func (_c *AccountCreate) SetPoolID(v string) *AccountCreate {
+	_c.mutation.SetPoolID(v)
+	return _c
+}
+
+// SetNillablePoolID sets the "pool_id" field if the given value is not nil.
+func (_c *AccountCreate) SetNillablePoolID(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetPoolID(*v)
+	}
+	return _c
+}
+
+// SetNote sets the "note" field.
+func (_c *AccountCreate) SetNote(v string) *AccountCreate {
+	_c.mutation.SetNote(v)
+	return _c
+}
+
+// SetNillableNote sets the "note" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableNote(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetNote(*v)
+	}
+	return _c
+}
+
+// SetExternalStatus sets the "external_status" field.
+func (_c *AccountCreate) SetExternalStatus(v string) *AccountCreate {
+	_c.mutation.SetExternalStatus(v)
+	return _c
+}
+
+// SetNillableExternalStatus sets the "external_status" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableExternalStatus(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetExternalStatus(*v)
+	}
+	return _c
+}
+
+// SetExternalIds sets the "external_ids" field.
+func (_c *AccountCreate) SetExternalIds(v map[string]string) *AccountCreate {
+	_c.mutation.SetExternalIds(v)
+	return _c
+}
+
 // SetPasswordEnc sets the "password_enc" field.
 func (_c *AccountCreate) SetPasswordEnc(v []byte) *AccountCreate {
 	_c.mutation.SetPasswordEnc(v)
@@ -325,6 +374,21 @@ func (_c *AccountCreate) SetWorkspace(v *Workspace) *AccountCreate {
 	return _c.SetWorkspaceID(v.ID)
 }
 
+// AddPostIDs adds the "posts" edge to the Post entity by IDs.
+func (_c *AccountCreate) AddPostIDs(ids ...int) *AccountCreate {
+	_c.mutation.AddPostIDs(ids...)
+	return _c
+}
+
+// AddPosts adds the "posts" edges to the Post entity.
+func (_c *AccountCreate) AddPosts(v ...*Post) *AccountCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPostIDs(ids...)
+}
+
 // Mutation returns the AccountMutation object of the builder.
 func (_c *AccountCreate) Mutation() *AccountMutation {
 	return _c.mutation
@@ -423,6 +487,18 @@ func (_c *AccountCreate) defaults() error {
 		v := account.DefaultLinkProfile
 		_c.mutation.SetLinkProfile(v)
 	}
+	if _, ok := _c.mutation.PoolID(); !ok {
+		v := account.DefaultPoolID
+		_c.mutation.SetPoolID(v)
+	}
+	if _, ok := _c.mutation.Note(); !ok {
+		v := account.DefaultNote
+		_c.mutation.SetNote(v)
+	}
+	if _, ok := _c.mutation.ExternalStatus(); !ok {
+		v := account.DefaultExternalStatus
+		_c.mutation.SetExternalStatus(v)
+	}
 	if _, ok := _c.mutation.EnergyBudget(); !ok {
 		v := account.DefaultEnergyBudget
 		_c.mutation.SetEnergyBudget(v)
@@ -514,6 +590,15 @@ func (_c *AccountCreate) check() error {
 	}
 	if _, ok := _c.mutation.LinkProfile(); !ok {
 		return &ValidationError{Name: "link_profile", err: errors.New(`ent: missing required field "Account.link_profile"`)}
+	}
+	if _, ok := _c.mutation.PoolID(); !ok {
+		return &ValidationError{Name: "pool_id", err: errors.New(`ent: missing required field "Account.pool_id"`)}
+	}
+	if _, ok := _c.mutation.Note(); !ok {
+		return &ValidationError{Name: "note", err: errors.New(`ent: missing required field "Account.note"`)}
+	}
+	if _, ok := _c.mutation.ExternalStatus(); !ok {
+		return &ValidationError{Name: "external_status", err: errors.New(`ent: missing required field "Account.external_status"`)}
 	}
 	if _, ok := _c.mutation.EnergyBudget(); !ok {
 		return &ValidationError{Name: "energy_budget", err: errors.New(`ent: missing required field "Account.energy_budget"`)}
@@ -613,6 +698,22 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 		_spec.SetField(account.FieldLinkProfile, field.TypeString, value)
 		_node.LinkProfile = value
 	}
+	if value, ok := _c.mutation.PoolID(); ok {
+		_spec.SetField(account.FieldPoolID, field.TypeString, value)
+		_node.PoolID = value
+	}
+	if value, ok := _c.mutation.Note(); ok {
+		_spec.SetField(account.FieldNote, field.TypeString, value)
+		_node.Note = value
+	}
+	if value, ok := _c.mutation.ExternalStatus(); ok {
+		_spec.SetField(account.FieldExternalStatus, field.TypeString, value)
+		_node.ExternalStatus = value
+	}
+	if value, ok := _c.mutation.ExternalIds(); ok {
+		_spec.SetField(account.FieldExternalIds, field.TypeJSON, value)
+		_node.ExternalIds = value
+	}
 	if value, ok := _c.mutation.PasswordEnc(); ok {
 		_spec.SetField(account.FieldPasswordEnc, field.TypeBytes, value)
 		_node.PasswordEnc = &value
@@ -676,6 +777,22 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.WorkspaceID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PostsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.PostsTable,
+			Columns: account.PostsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -889,6 +1006,60 @@ func (u *AccountUpsert) SetLinkProfile(v string) *AccountUpsert {
 // UpdateLinkProfile sets the "link_profile" field to the value that was provided on create.
 func (u *AccountUpsert) UpdateLinkProfile() *AccountUpsert {
 	u.SetExcluded(account.FieldLinkProfile)
+	return u
+}
+
+// SetPoolID sets the "pool_id" field.
+func (u *AccountUpsert) SetPoolID(v string) *AccountUpsert {
+	u.Set(account.FieldPoolID, v)
+	return u
+}
+
+// UpdatePoolID sets the "pool_id" field to the value that was provided on create.
+func (u *AccountUpsert) UpdatePoolID() *AccountUpsert {
+	u.SetExcluded(account.FieldPoolID)
+	return u
+}
+
+// SetNote sets the "note" field.
+func (u *AccountUpsert) SetNote(v string) *AccountUpsert {
+	u.Set(account.FieldNote, v)
+	return u
+}
+
+// UpdateNote sets the "note" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateNote() *AccountUpsert {
+	u.SetExcluded(account.FieldNote)
+	return u
+}
+
+// SetExternalStatus sets the "external_status" field.
+func (u *AccountUpsert) SetExternalStatus(v string) *AccountUpsert {
+	u.Set(account.FieldExternalStatus, v)
+	return u
+}
+
+// UpdateExternalStatus sets the "external_status" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateExternalStatus() *AccountUpsert {
+	u.SetExcluded(account.FieldExternalStatus)
+	return u
+}
+
+// SetExternalIds sets the "external_ids" field.
+func (u *AccountUpsert) SetExternalIds(v map[string]string) *AccountUpsert {
+	u.Set(account.FieldExternalIds, v)
+	return u
+}
+
+// UpdateExternalIds sets the "external_ids" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateExternalIds() *AccountUpsert {
+	u.SetExcluded(account.FieldExternalIds)
+	return u
+}
+
+// ClearExternalIds clears the value of the "external_ids" field.
+func (u *AccountUpsert) ClearExternalIds() *AccountUpsert {
+	u.SetNull(account.FieldExternalIds)
 	return u
 }
 
@@ -1345,6 +1516,69 @@ func (u *AccountUpsertOne) SetLinkProfile(v string) *AccountUpsertOne {
 func (u *AccountUpsertOne) UpdateLinkProfile() *AccountUpsertOne {
 	return u.Update(func(s *AccountUpsert) {
 		s.UpdateLinkProfile()
+	})
+}
+
+// SetPoolID sets the "pool_id" field.
+func (u *AccountUpsertOne) SetPoolID(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetPoolID(v)
+	})
+}
+
+// UpdatePoolID sets the "pool_id" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdatePoolID() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdatePoolID()
+	})
+}
+
+// SetNote sets the "note" field.
+func (u *AccountUpsertOne) SetNote(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetNote(v)
+	})
+}
+
+// UpdateNote sets the "note" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateNote() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateNote()
+	})
+}
+
+// SetExternalStatus sets the "external_status" field.
+func (u *AccountUpsertOne) SetExternalStatus(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetExternalStatus(v)
+	})
+}
+
+// UpdateExternalStatus sets the "external_status" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateExternalStatus() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateExternalStatus()
+	})
+}
+
+// SetExternalIds sets the "external_ids" field.
+func (u *AccountUpsertOne) SetExternalIds(v map[string]string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetExternalIds(v)
+	})
+}
+
+// UpdateExternalIds sets the "external_ids" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateExternalIds() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateExternalIds()
+	})
+}
+
+// ClearExternalIds clears the value of the "external_ids" field.
+func (u *AccountUpsertOne) ClearExternalIds() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearExternalIds()
 	})
 }
 
@@ -2003,6 +2237,69 @@ func (u *AccountUpsertBulk) SetLinkProfile(v string) *AccountUpsertBulk {
 func (u *AccountUpsertBulk) UpdateLinkProfile() *AccountUpsertBulk {
 	return u.Update(func(s *AccountUpsert) {
 		s.UpdateLinkProfile()
+	})
+}
+
+// SetPoolID sets the "pool_id" field.
+func (u *AccountUpsertBulk) SetPoolID(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetPoolID(v)
+	})
+}
+
+// UpdatePoolID sets the "pool_id" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdatePoolID() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdatePoolID()
+	})
+}
+
+// SetNote sets the "note" field.
+func (u *AccountUpsertBulk) SetNote(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetNote(v)
+	})
+}
+
+// UpdateNote sets the "note" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateNote() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateNote()
+	})
+}
+
+// SetExternalStatus sets the "external_status" field.
+func (u *AccountUpsertBulk) SetExternalStatus(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetExternalStatus(v)
+	})
+}
+
+// UpdateExternalStatus sets the "external_status" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateExternalStatus() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateExternalStatus()
+	})
+}
+
+// SetExternalIds sets the "external_ids" field.
+func (u *AccountUpsertBulk) SetExternalIds(v map[string]string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetExternalIds(v)
+	})
+}
+
+// UpdateExternalIds sets the "external_ids" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateExternalIds() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateExternalIds()
+	})
+}
+
+// ClearExternalIds clears the value of the "external_ids" field.
+func (u *AccountUpsertBulk) ClearExternalIds() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearExternalIds()
 	})
 }
 

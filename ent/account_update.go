@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 )
 
@@ -210,6 +211,60 @@ func (_u *AccountUpdate) SetNillableLinkProfile(v *string) *AccountUpdate {
 	return _u
 }
 
+// SetPoolID sets the "pool_id" field.
+func (_u *AccountUpdate) SetPoolID(v string) *AccountUpdate {
+	_u.mutation.SetPoolID(v)
+	return _u
+}
+
+// SetNillablePoolID sets the "pool_id" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillablePoolID(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetPoolID(*v)
+	}
+	return _u
+}
+
+// SetNote sets the "note" field.
+func (_u *AccountUpdate) SetNote(v string) *AccountUpdate {
+	_u.mutation.SetNote(v)
+	return _u
+}
+
+// SetNillableNote sets the "note" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableNote(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetNote(*v)
+	}
+	return _u
+}
+
+// SetExternalStatus sets the "external_status" field.
+func (_u *AccountUpdate) SetExternalStatus(v string) *AccountUpdate {
+	_u.mutation.SetExternalStatus(v)
+	return _u
+}
+
+// SetNillableExternalStatus sets the "external_status" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableExternalStatus(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetExternalStatus(*v)
+	}
+	return _u
+}
+
+// SetExternalIds sets the "external_ids" field.
+func (_u *AccountUpdate) SetExternalIds(v map[string]string) *AccountUpdate {
+	_u.mutation.SetExternalIds(v)
+	return _u
+}
+
+// ClearExternalIds clears the value of the "external_ids" field.
+func (_u *AccountUpdate) ClearExternalIds() *AccountUpdate {
+	_u.mutation.ClearExternalIds()
+	return _u
+}
+
 // SetPasswordEnc sets the "password_enc" field.
 func (_u *AccountUpdate) SetPasswordEnc(v []byte) *AccountUpdate {
 	_u.mutation.SetPasswordEnc(v)
@@ -385,9 +440,45 @@ func (_u *AccountUpdate) ClearLastActionAt() *AccountUpdate {
 	return _u
 }
 
+// AddPostIDs adds the "posts" edge to the Post entity by IDs.
+func (_u *AccountUpdate) AddPostIDs(ids ...int) *AccountUpdate {
+	_u.mutation.AddPostIDs(ids...)
+	return _u
+}
+
+// AddPosts adds the "posts" edges to the Post entity.
+func (_u *AccountUpdate) AddPosts(v ...*Post) *AccountUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPostIDs(ids...)
+}
+
 // Mutation returns the AccountMutation object of the builder.
 func (_u *AccountUpdate) Mutation() *AccountMutation {
 	return _u.mutation
+}
+
+// ClearPosts clears all "posts" edges to the Post entity.
+func (_u *AccountUpdate) ClearPosts() *AccountUpdate {
+	_u.mutation.ClearPosts()
+	return _u
+}
+
+// RemovePostIDs removes the "posts" edge to Post entities by IDs.
+func (_u *AccountUpdate) RemovePostIDs(ids ...int) *AccountUpdate {
+	_u.mutation.RemovePostIDs(ids...)
+	return _u
+}
+
+// RemovePosts removes "posts" edges to Post entities.
+func (_u *AccountUpdate) RemovePosts(v ...*Post) *AccountUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePostIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -534,6 +625,21 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.LinkProfile(); ok {
 		_spec.SetField(account.FieldLinkProfile, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.PoolID(); ok {
+		_spec.SetField(account.FieldPoolID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Note(); ok {
+		_spec.SetField(account.FieldNote, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ExternalStatus(); ok {
+		_spec.SetField(account.FieldExternalStatus, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ExternalIds(); ok {
+		_spec.SetField(account.FieldExternalIds, field.TypeJSON, value)
+	}
+	if _u.mutation.ExternalIdsCleared() {
+		_spec.ClearField(account.FieldExternalIds, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.PasswordEnc(); ok {
 		_spec.SetField(account.FieldPasswordEnc, field.TypeBytes, value)
 	}
@@ -610,6 +716,51 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastActionAtCleared() {
 		_spec.ClearField(account.FieldLastActionAt, field.TypeTime)
+	}
+	if _u.mutation.PostsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.PostsTable,
+			Columns: account.PostsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPostsIDs(); len(nodes) > 0 && !_u.mutation.PostsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.PostsTable,
+			Columns: account.PostsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PostsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.PostsTable,
+			Columns: account.PostsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -812,6 +963,60 @@ func (_u *AccountUpdateOne) SetNillableLinkProfile(v *string) *AccountUpdateOne 
 	return _u
 }
 
+// SetPoolID sets the "pool_id" field.
+func (_u *AccountUpdateOne) SetPoolID(v string) *AccountUpdateOne {
+	_u.mutation.SetPoolID(v)
+	return _u
+}
+
+// SetNillablePoolID sets the "pool_id" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillablePoolID(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetPoolID(*v)
+	}
+	return _u
+}
+
+// SetNote sets the "note" field.
+func (_u *AccountUpdateOne) SetNote(v string) *AccountUpdateOne {
+	_u.mutation.SetNote(v)
+	return _u
+}
+
+// SetNillableNote sets the "note" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableNote(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetNote(*v)
+	}
+	return _u
+}
+
+// SetExternalStatus sets the "external_status" field.
+func (_u *AccountUpdateOne) SetExternalStatus(v string) *AccountUpdateOne {
+	_u.mutation.SetExternalStatus(v)
+	return _u
+}
+
+// SetNillableExternalStatus sets the "external_status" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableExternalStatus(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetExternalStatus(*v)
+	}
+	return _u
+}
+
+// SetExternalIds sets the "external_ids" field.
+func (_u *AccountUpdateOne) SetExternalIds(v map[string]string) *AccountUpdateOne {
+	_u.mutation.SetExternalIds(v)
+	return _u
+}
+
+// ClearExternalIds clears the value of the "external_ids" field.
+func (_u *AccountUpdateOne) ClearExternalIds() *AccountUpdateOne {
+	_u.mutation.ClearExternalIds()
+	return _u
+}
+
 // SetPasswordEnc sets the "password_enc" field.
 func (_u *AccountUpdateOne) SetPasswordEnc(v []byte) *AccountUpdateOne {
 	_u.mutation.SetPasswordEnc(v)
@@ -987,9 +1192,45 @@ func (_u *AccountUpdateOne) ClearLastActionAt() *AccountUpdateOne {
 	return _u
 }
 
+// AddPostIDs adds the "posts" edge to the Post entity by IDs.
+func (_u *AccountUpdateOne) AddPostIDs(ids ...int) *AccountUpdateOne {
+	_u.mutation.AddPostIDs(ids...)
+	return _u
+}
+
+// AddPosts adds the "posts" edges to the Post entity.
+func (_u *AccountUpdateOne) AddPosts(v ...*Post) *AccountUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPostIDs(ids...)
+}
+
 // Mutation returns the AccountMutation object of the builder.
 func (_u *AccountUpdateOne) Mutation() *AccountMutation {
 	return _u.mutation
+}
+
+// ClearPosts clears all "posts" edges to the Post entity.
+func (_u *AccountUpdateOne) ClearPosts() *AccountUpdateOne {
+	_u.mutation.ClearPosts()
+	return _u
+}
+
+// RemovePostIDs removes the "posts" edge to Post entities by IDs.
+func (_u *AccountUpdateOne) RemovePostIDs(ids ...int) *AccountUpdateOne {
+	_u.mutation.RemovePostIDs(ids...)
+	return _u
+}
+
+// RemovePosts removes "posts" edges to Post entities.
+func (_u *AccountUpdateOne) RemovePosts(v ...*Post) *AccountUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePostIDs(ids...)
 }
 
 // Where appends a list predicates to the AccountUpdate builder.
@@ -1166,6 +1407,21 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 	if value, ok := _u.mutation.LinkProfile(); ok {
 		_spec.SetField(account.FieldLinkProfile, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.PoolID(); ok {
+		_spec.SetField(account.FieldPoolID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Note(); ok {
+		_spec.SetField(account.FieldNote, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ExternalStatus(); ok {
+		_spec.SetField(account.FieldExternalStatus, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ExternalIds(); ok {
+		_spec.SetField(account.FieldExternalIds, field.TypeJSON, value)
+	}
+	if _u.mutation.ExternalIdsCleared() {
+		_spec.ClearField(account.FieldExternalIds, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.PasswordEnc(); ok {
 		_spec.SetField(account.FieldPasswordEnc, field.TypeBytes, value)
 	}
@@ -1242,6 +1498,51 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 	}
 	if _u.mutation.LastActionAtCleared() {
 		_spec.ClearField(account.FieldLastActionAt, field.TypeTime)
+	}
+	if _u.mutation.PostsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.PostsTable,
+			Columns: account.PostsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPostsIDs(); len(nodes) > 0 && !_u.mutation.PostsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.PostsTable,
+			Columns: account.PostsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PostsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.PostsTable,
+			Columns: account.PostsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_node = &Account{config: _u.config}
 	_spec.Assign = _node.assignValues

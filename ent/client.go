@@ -16,14 +16,22 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountstat"
+	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
+	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 
 	stdsql "database/sql"
@@ -38,20 +46,36 @@ type Client struct {
 	APIKey *APIKeyClient
 	// Account is the client for interacting with the Account builders.
 	Account *AccountClient
+	// AccountStat is the client for interacting with the AccountStat builders.
+	AccountStat *AccountStatClient
+	// ActionRecord is the client for interacting with the ActionRecord builders.
+	ActionRecord *ActionRecordClient
+	// Caption is the client for interacting with the Caption builders.
+	Caption *CaptionClient
+	// CooldownRule is the client for interacting with the CooldownRule builders.
+	CooldownRule *CooldownRuleClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LogEntry is the client for interacting with the LogEntry builders.
 	LogEntry *LogEntryClient
 	// LoginChallenge is the client for interacting with the LoginChallenge builders.
 	LoginChallenge *LoginChallengeClient
+	// Plan is the client for interacting with the Plan builders.
+	Plan *PlanClient
 	// Post is the client for interacting with the Post builders.
 	Post *PostClient
+	// Proxy is the client for interacting with the Proxy builders.
+	Proxy *ProxyClient
+	// RequestLog is the client for interacting with the RequestLog builders.
+	RequestLog *RequestLogClient
 	// Schedule is the client for interacting with the Schedule builders.
 	Schedule *ScheduleClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WalletTransaction is the client for interacting with the WalletTransaction builders.
+	WalletTransaction *WalletTransactionClient
 	// Workspace is the client for interacting with the Workspace builders.
 	Workspace *WorkspaceClient
 	// additional fields for node api
@@ -69,13 +93,21 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.Account = NewAccountClient(c.config)
+	c.AccountStat = NewAccountStatClient(c.config)
+	c.ActionRecord = NewActionRecordClient(c.config)
+	c.Caption = NewCaptionClient(c.config)
+	c.CooldownRule = NewCooldownRuleClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.LogEntry = NewLogEntryClient(c.config)
 	c.LoginChallenge = NewLoginChallengeClient(c.config)
+	c.Plan = NewPlanClient(c.config)
 	c.Post = NewPostClient(c.config)
+	c.Proxy = NewProxyClient(c.config)
+	c.RequestLog = NewRequestLogClient(c.config)
 	c.Schedule = NewScheduleClient(c.config)
 	c.Task = NewTaskClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.WalletTransaction = NewWalletTransactionClient(c.config)
 	c.Workspace = NewWorkspaceClient(c.config)
 }
 
@@ -167,18 +199,26 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIKey:         NewAPIKeyClient(cfg),
-		Account:        NewAccountClient(cfg),
-		Job:            NewJobClient(cfg),
-		LogEntry:       NewLogEntryClient(cfg),
-		LoginChallenge: NewLoginChallengeClient(cfg),
-		Post:           NewPostClient(cfg),
-		Schedule:       NewScheduleClient(cfg),
-		Task:           NewTaskClient(cfg),
-		User:           NewUserClient(cfg),
-		Workspace:      NewWorkspaceClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		APIKey:            NewAPIKeyClient(cfg),
+		Account:           NewAccountClient(cfg),
+		AccountStat:       NewAccountStatClient(cfg),
+		ActionRecord:      NewActionRecordClient(cfg),
+		Caption:           NewCaptionClient(cfg),
+		CooldownRule:      NewCooldownRuleClient(cfg),
+		Job:               NewJobClient(cfg),
+		LogEntry:          NewLogEntryClient(cfg),
+		LoginChallenge:    NewLoginChallengeClient(cfg),
+		Plan:              NewPlanClient(cfg),
+		Post:              NewPostClient(cfg),
+		Proxy:             NewProxyClient(cfg),
+		RequestLog:        NewRequestLogClient(cfg),
+		Schedule:          NewScheduleClient(cfg),
+		Task:              NewTaskClient(cfg),
+		User:              NewUserClient(cfg),
+		WalletTransaction: NewWalletTransactionClient(cfg),
+		Workspace:         NewWorkspaceClient(cfg),
 	}, nil
 }
 
@@ -196,18 +236,26 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIKey:         NewAPIKeyClient(cfg),
-		Account:        NewAccountClient(cfg),
-		Job:            NewJobClient(cfg),
-		LogEntry:       NewLogEntryClient(cfg),
-		LoginChallenge: NewLoginChallengeClient(cfg),
-		Post:           NewPostClient(cfg),
-		Schedule:       NewScheduleClient(cfg),
-		Task:           NewTaskClient(cfg),
-		User:           NewUserClient(cfg),
-		Workspace:      NewWorkspaceClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		APIKey:            NewAPIKeyClient(cfg),
+		Account:           NewAccountClient(cfg),
+		AccountStat:       NewAccountStatClient(cfg),
+		ActionRecord:      NewActionRecordClient(cfg),
+		Caption:           NewCaptionClient(cfg),
+		CooldownRule:      NewCooldownRuleClient(cfg),
+		Job:               NewJobClient(cfg),
+		LogEntry:          NewLogEntryClient(cfg),
+		LoginChallenge:    NewLoginChallengeClient(cfg),
+		Plan:              NewPlanClient(cfg),
+		Post:              NewPostClient(cfg),
+		Proxy:             NewProxyClient(cfg),
+		RequestLog:        NewRequestLogClient(cfg),
+		Schedule:          NewScheduleClient(cfg),
+		Task:              NewTaskClient(cfg),
+		User:              NewUserClient(cfg),
+		WalletTransaction: NewWalletTransactionClient(cfg),
+		Workspace:         NewWorkspaceClient(cfg),
 	}, nil
 }
 
@@ -237,8 +285,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Account, c.Job, c.LogEntry, c.LoginChallenge, c.Post, c.Schedule,
-		c.Task, c.User, c.Workspace,
+		c.APIKey, c.Account, c.AccountStat, c.ActionRecord, c.Caption, c.CooldownRule,
+		c.Job, c.LogEntry, c.LoginChallenge, c.Plan, c.Post, c.Proxy, c.RequestLog,
+		c.Schedule, c.Task, c.User, c.WalletTransaction, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -248,8 +297,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Account, c.Job, c.LogEntry, c.LoginChallenge, c.Post, c.Schedule,
-		c.Task, c.User, c.Workspace,
+		c.APIKey, c.Account, c.AccountStat, c.ActionRecord, c.Caption, c.CooldownRule,
+		c.Job, c.LogEntry, c.LoginChallenge, c.Plan, c.Post, c.Proxy, c.RequestLog,
+		c.Schedule, c.Task, c.User, c.WalletTransaction, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -262,20 +312,36 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIKey.mutate(ctx, m)
 	case *AccountMutation:
 		return c.Account.mutate(ctx, m)
+	case *AccountStatMutation:
+		return c.AccountStat.mutate(ctx, m)
+	case *ActionRecordMutation:
+		return c.ActionRecord.mutate(ctx, m)
+	case *CaptionMutation:
+		return c.Caption.mutate(ctx, m)
+	case *CooldownRuleMutation:
+		return c.CooldownRule.mutate(ctx, m)
 	case *JobMutation:
 		return c.Job.mutate(ctx, m)
 	case *LogEntryMutation:
 		return c.LogEntry.mutate(ctx, m)
 	case *LoginChallengeMutation:
 		return c.LoginChallenge.mutate(ctx, m)
+	case *PlanMutation:
+		return c.Plan.mutate(ctx, m)
 	case *PostMutation:
 		return c.Post.mutate(ctx, m)
+	case *ProxyMutation:
+		return c.Proxy.mutate(ctx, m)
+	case *RequestLogMutation:
+		return c.RequestLog.mutate(ctx, m)
 	case *ScheduleMutation:
 		return c.Schedule.mutate(ctx, m)
 	case *TaskMutation:
 		return c.Task.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *WalletTransactionMutation:
+		return c.WalletTransaction.mutate(ctx, m)
 	case *WorkspaceMutation:
 		return c.Workspace.mutate(ctx, m)
 	default:
@@ -573,6 +639,22 @@ func (c *AccountClient) QueryWorkspace(_m *Account) *WorkspaceQuery {
 	return query
 }
 
+// QueryPosts queries the posts edge of a Account.
+func (c *AccountClient) QueryPosts(_m *Account) *PostQuery {
+	query := (&PostClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(account.Table, account.FieldID, id),
+			sqlgraph.To(post.Table, post.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, account.PostsTable, account.PostsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *AccountClient) Hooks() []Hook {
 	hooks := c.hooks.Account
@@ -596,6 +678,638 @@ func (c *AccountClient) mutate(ctx context.Context, m *AccountMutation) (Value, 
 		return (&AccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Account mutation op: %q", m.Op())
+	}
+}
+
+// AccountStatClient is a client for the AccountStat schema.
+type AccountStatClient struct {
+	config
+}
+
+// NewAccountStatClient returns a client for the AccountStat from the given config.
+func NewAccountStatClient(c config) *AccountStatClient {
+	return &AccountStatClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `accountstat.Hooks(f(g(h())))`.
+func (c *AccountStatClient) Use(hooks ...Hook) {
+	c.hooks.AccountStat = append(c.hooks.AccountStat, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `accountstat.Intercept(f(g(h())))`.
+func (c *AccountStatClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AccountStat = append(c.inters.AccountStat, interceptors...)
+}
+
+// Create returns a builder for creating a AccountStat entity.
+func (c *AccountStatClient) Create() *AccountStatCreate {
+	mutation := newAccountStatMutation(c.config, OpCreate)
+	return &AccountStatCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AccountStat entities.
+func (c *AccountStatClient) CreateBulk(builders ...*AccountStatCreate) *AccountStatCreateBulk {
+	return &AccountStatCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AccountStatClient) MapCreateBulk(slice any, setFunc func(*AccountStatCreate, int)) *AccountStatCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AccountStatCreateBulk{err: fmt.Errorf("calling to AccountStatClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AccountStatCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AccountStatCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AccountStat.
+func (c *AccountStatClient) Update() *AccountStatUpdate {
+	mutation := newAccountStatMutation(c.config, OpUpdate)
+	return &AccountStatUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AccountStatClient) UpdateOne(_m *AccountStat) *AccountStatUpdateOne {
+	mutation := newAccountStatMutation(c.config, OpUpdateOne, withAccountStat(_m))
+	return &AccountStatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AccountStatClient) UpdateOneID(id int) *AccountStatUpdateOne {
+	mutation := newAccountStatMutation(c.config, OpUpdateOne, withAccountStatID(id))
+	return &AccountStatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AccountStat.
+func (c *AccountStatClient) Delete() *AccountStatDelete {
+	mutation := newAccountStatMutation(c.config, OpDelete)
+	return &AccountStatDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AccountStatClient) DeleteOne(_m *AccountStat) *AccountStatDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AccountStatClient) DeleteOneID(id int) *AccountStatDeleteOne {
+	builder := c.Delete().Where(accountstat.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AccountStatDeleteOne{builder}
+}
+
+// Query returns a query builder for AccountStat.
+func (c *AccountStatClient) Query() *AccountStatQuery {
+	return &AccountStatQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAccountStat},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AccountStat entity by its id.
+func (c *AccountStatClient) Get(ctx context.Context, id int) (*AccountStat, error) {
+	return c.Query().Where(accountstat.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AccountStatClient) GetX(ctx context.Context, id int) *AccountStat {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a AccountStat.
+func (c *AccountStatClient) QueryWorkspace(_m *AccountStat) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(accountstat.Table, accountstat.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, accountstat.WorkspaceTable, accountstat.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAccount queries the account edge of a AccountStat.
+func (c *AccountStatClient) QueryAccount(_m *AccountStat) *AccountQuery {
+	query := (&AccountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(accountstat.Table, accountstat.FieldID, id),
+			sqlgraph.To(account.Table, account.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, accountstat.AccountTable, accountstat.AccountColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AccountStatClient) Hooks() []Hook {
+	hooks := c.hooks.AccountStat
+	return append(hooks[:len(hooks):len(hooks)], accountstat.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AccountStatClient) Interceptors() []Interceptor {
+	return c.inters.AccountStat
+}
+
+func (c *AccountStatClient) mutate(ctx context.Context, m *AccountStatMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AccountStatCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AccountStatUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AccountStatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AccountStatDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AccountStat mutation op: %q", m.Op())
+	}
+}
+
+// ActionRecordClient is a client for the ActionRecord schema.
+type ActionRecordClient struct {
+	config
+}
+
+// NewActionRecordClient returns a client for the ActionRecord from the given config.
+func NewActionRecordClient(c config) *ActionRecordClient {
+	return &ActionRecordClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `actionrecord.Hooks(f(g(h())))`.
+func (c *ActionRecordClient) Use(hooks ...Hook) {
+	c.hooks.ActionRecord = append(c.hooks.ActionRecord, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `actionrecord.Intercept(f(g(h())))`.
+func (c *ActionRecordClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ActionRecord = append(c.inters.ActionRecord, interceptors...)
+}
+
+// Create returns a builder for creating a ActionRecord entity.
+func (c *ActionRecordClient) Create() *ActionRecordCreate {
+	mutation := newActionRecordMutation(c.config, OpCreate)
+	return &ActionRecordCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ActionRecord entities.
+func (c *ActionRecordClient) CreateBulk(builders ...*ActionRecordCreate) *ActionRecordCreateBulk {
+	return &ActionRecordCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ActionRecordClient) MapCreateBulk(slice any, setFunc func(*ActionRecordCreate, int)) *ActionRecordCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ActionRecordCreateBulk{err: fmt.Errorf("calling to ActionRecordClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ActionRecordCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ActionRecordCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ActionRecord.
+func (c *ActionRecordClient) Update() *ActionRecordUpdate {
+	mutation := newActionRecordMutation(c.config, OpUpdate)
+	return &ActionRecordUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ActionRecordClient) UpdateOne(_m *ActionRecord) *ActionRecordUpdateOne {
+	mutation := newActionRecordMutation(c.config, OpUpdateOne, withActionRecord(_m))
+	return &ActionRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ActionRecordClient) UpdateOneID(id int) *ActionRecordUpdateOne {
+	mutation := newActionRecordMutation(c.config, OpUpdateOne, withActionRecordID(id))
+	return &ActionRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ActionRecord.
+func (c *ActionRecordClient) Delete() *ActionRecordDelete {
+	mutation := newActionRecordMutation(c.config, OpDelete)
+	return &ActionRecordDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ActionRecordClient) DeleteOne(_m *ActionRecord) *ActionRecordDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ActionRecordClient) DeleteOneID(id int) *ActionRecordDeleteOne {
+	builder := c.Delete().Where(actionrecord.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ActionRecordDeleteOne{builder}
+}
+
+// Query returns a query builder for ActionRecord.
+func (c *ActionRecordClient) Query() *ActionRecordQuery {
+	return &ActionRecordQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeActionRecord},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ActionRecord entity by its id.
+func (c *ActionRecordClient) Get(ctx context.Context, id int) (*ActionRecord, error) {
+	return c.Query().Where(actionrecord.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ActionRecordClient) GetX(ctx context.Context, id int) *ActionRecord {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a ActionRecord.
+func (c *ActionRecordClient) QueryWorkspace(_m *ActionRecord) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(actionrecord.Table, actionrecord.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, actionrecord.WorkspaceTable, actionrecord.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAccount queries the account edge of a ActionRecord.
+func (c *ActionRecordClient) QueryAccount(_m *ActionRecord) *AccountQuery {
+	query := (&AccountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(actionrecord.Table, actionrecord.FieldID, id),
+			sqlgraph.To(account.Table, account.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, actionrecord.AccountTable, actionrecord.AccountColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ActionRecordClient) Hooks() []Hook {
+	hooks := c.hooks.ActionRecord
+	return append(hooks[:len(hooks):len(hooks)], actionrecord.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ActionRecordClient) Interceptors() []Interceptor {
+	return c.inters.ActionRecord
+}
+
+func (c *ActionRecordClient) mutate(ctx context.Context, m *ActionRecordMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ActionRecordCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ActionRecordUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ActionRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ActionRecordDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ActionRecord mutation op: %q", m.Op())
+	}
+}
+
+// CaptionClient is a client for the Caption schema.
+type CaptionClient struct {
+	config
+}
+
+// NewCaptionClient returns a client for the Caption from the given config.
+func NewCaptionClient(c config) *CaptionClient {
+	return &CaptionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `caption.Hooks(f(g(h())))`.
+func (c *CaptionClient) Use(hooks ...Hook) {
+	c.hooks.Caption = append(c.hooks.Caption, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `caption.Intercept(f(g(h())))`.
+func (c *CaptionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Caption = append(c.inters.Caption, interceptors...)
+}
+
+// Create returns a builder for creating a Caption entity.
+func (c *CaptionClient) Create() *CaptionCreate {
+	mutation := newCaptionMutation(c.config, OpCreate)
+	return &CaptionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Caption entities.
+func (c *CaptionClient) CreateBulk(builders ...*CaptionCreate) *CaptionCreateBulk {
+	return &CaptionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CaptionClient) MapCreateBulk(slice any, setFunc func(*CaptionCreate, int)) *CaptionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CaptionCreateBulk{err: fmt.Errorf("calling to CaptionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CaptionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CaptionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Caption.
+func (c *CaptionClient) Update() *CaptionUpdate {
+	mutation := newCaptionMutation(c.config, OpUpdate)
+	return &CaptionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CaptionClient) UpdateOne(_m *Caption) *CaptionUpdateOne {
+	mutation := newCaptionMutation(c.config, OpUpdateOne, withCaption(_m))
+	return &CaptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CaptionClient) UpdateOneID(id int) *CaptionUpdateOne {
+	mutation := newCaptionMutation(c.config, OpUpdateOne, withCaptionID(id))
+	return &CaptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Caption.
+func (c *CaptionClient) Delete() *CaptionDelete {
+	mutation := newCaptionMutation(c.config, OpDelete)
+	return &CaptionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CaptionClient) DeleteOne(_m *Caption) *CaptionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CaptionClient) DeleteOneID(id int) *CaptionDeleteOne {
+	builder := c.Delete().Where(caption.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CaptionDeleteOne{builder}
+}
+
+// Query returns a query builder for Caption.
+func (c *CaptionClient) Query() *CaptionQuery {
+	return &CaptionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCaption},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Caption entity by its id.
+func (c *CaptionClient) Get(ctx context.Context, id int) (*Caption, error) {
+	return c.Query().Where(caption.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CaptionClient) GetX(ctx context.Context, id int) *Caption {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a Caption.
+func (c *CaptionClient) QueryWorkspace(_m *Caption) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(caption.Table, caption.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, caption.WorkspaceTable, caption.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CaptionClient) Hooks() []Hook {
+	hooks := c.hooks.Caption
+	return append(hooks[:len(hooks):len(hooks)], caption.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CaptionClient) Interceptors() []Interceptor {
+	return c.inters.Caption
+}
+
+func (c *CaptionClient) mutate(ctx context.Context, m *CaptionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CaptionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CaptionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CaptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CaptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Caption mutation op: %q", m.Op())
+	}
+}
+
+// CooldownRuleClient is a client for the CooldownRule schema.
+type CooldownRuleClient struct {
+	config
+}
+
+// NewCooldownRuleClient returns a client for the CooldownRule from the given config.
+func NewCooldownRuleClient(c config) *CooldownRuleClient {
+	return &CooldownRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `cooldownrule.Hooks(f(g(h())))`.
+func (c *CooldownRuleClient) Use(hooks ...Hook) {
+	c.hooks.CooldownRule = append(c.hooks.CooldownRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `cooldownrule.Intercept(f(g(h())))`.
+func (c *CooldownRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CooldownRule = append(c.inters.CooldownRule, interceptors...)
+}
+
+// Create returns a builder for creating a CooldownRule entity.
+func (c *CooldownRuleClient) Create() *CooldownRuleCreate {
+	mutation := newCooldownRuleMutation(c.config, OpCreate)
+	return &CooldownRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CooldownRule entities.
+func (c *CooldownRuleClient) CreateBulk(builders ...*CooldownRuleCreate) *CooldownRuleCreateBulk {
+	return &CooldownRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CooldownRuleClient) MapCreateBulk(slice any, setFunc func(*CooldownRuleCreate, int)) *CooldownRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CooldownRuleCreateBulk{err: fmt.Errorf("calling to CooldownRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CooldownRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CooldownRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CooldownRule.
+func (c *CooldownRuleClient) Update() *CooldownRuleUpdate {
+	mutation := newCooldownRuleMutation(c.config, OpUpdate)
+	return &CooldownRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CooldownRuleClient) UpdateOne(_m *CooldownRule) *CooldownRuleUpdateOne {
+	mutation := newCooldownRuleMutation(c.config, OpUpdateOne, withCooldownRule(_m))
+	return &CooldownRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CooldownRuleClient) UpdateOneID(id int) *CooldownRuleUpdateOne {
+	mutation := newCooldownRuleMutation(c.config, OpUpdateOne, withCooldownRuleID(id))
+	return &CooldownRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CooldownRule.
+func (c *CooldownRuleClient) Delete() *CooldownRuleDelete {
+	mutation := newCooldownRuleMutation(c.config, OpDelete)
+	return &CooldownRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CooldownRuleClient) DeleteOne(_m *CooldownRule) *CooldownRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CooldownRuleClient) DeleteOneID(id int) *CooldownRuleDeleteOne {
+	builder := c.Delete().Where(cooldownrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CooldownRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for CooldownRule.
+func (c *CooldownRuleClient) Query() *CooldownRuleQuery {
+	return &CooldownRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCooldownRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CooldownRule entity by its id.
+func (c *CooldownRuleClient) Get(ctx context.Context, id int) (*CooldownRule, error) {
+	return c.Query().Where(cooldownrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CooldownRuleClient) GetX(ctx context.Context, id int) *CooldownRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a CooldownRule.
+func (c *CooldownRuleClient) QueryWorkspace(_m *CooldownRule) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cooldownrule.Table, cooldownrule.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, cooldownrule.WorkspaceTable, cooldownrule.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CooldownRuleClient) Hooks() []Hook {
+	hooks := c.hooks.CooldownRule
+	return append(hooks[:len(hooks):len(hooks)], cooldownrule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CooldownRuleClient) Interceptors() []Interceptor {
+	return c.inters.CooldownRule
+}
+
+func (c *CooldownRuleClient) mutate(ctx context.Context, m *CooldownRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CooldownRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CooldownRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CooldownRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CooldownRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CooldownRule mutation op: %q", m.Op())
 	}
 }
 
@@ -1161,6 +1875,140 @@ func (c *LoginChallengeClient) mutate(ctx context.Context, m *LoginChallengeMuta
 	}
 }
 
+// PlanClient is a client for the Plan schema.
+type PlanClient struct {
+	config
+}
+
+// NewPlanClient returns a client for the Plan from the given config.
+func NewPlanClient(c config) *PlanClient {
+	return &PlanClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `plan.Hooks(f(g(h())))`.
+func (c *PlanClient) Use(hooks ...Hook) {
+	c.hooks.Plan = append(c.hooks.Plan, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `plan.Intercept(f(g(h())))`.
+func (c *PlanClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Plan = append(c.inters.Plan, interceptors...)
+}
+
+// Create returns a builder for creating a Plan entity.
+func (c *PlanClient) Create() *PlanCreate {
+	mutation := newPlanMutation(c.config, OpCreate)
+	return &PlanCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Plan entities.
+func (c *PlanClient) CreateBulk(builders ...*PlanCreate) *PlanCreateBulk {
+	return &PlanCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PlanClient) MapCreateBulk(slice any, setFunc func(*PlanCreate, int)) *PlanCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PlanCreateBulk{err: fmt.Errorf("calling to PlanClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PlanCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PlanCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Plan.
+func (c *PlanClient) Update() *PlanUpdate {
+	mutation := newPlanMutation(c.config, OpUpdate)
+	return &PlanUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PlanClient) UpdateOne(_m *Plan) *PlanUpdateOne {
+	mutation := newPlanMutation(c.config, OpUpdateOne, withPlan(_m))
+	return &PlanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PlanClient) UpdateOneID(id int) *PlanUpdateOne {
+	mutation := newPlanMutation(c.config, OpUpdateOne, withPlanID(id))
+	return &PlanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Plan.
+func (c *PlanClient) Delete() *PlanDelete {
+	mutation := newPlanMutation(c.config, OpDelete)
+	return &PlanDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PlanClient) DeleteOne(_m *Plan) *PlanDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PlanClient) DeleteOneID(id int) *PlanDeleteOne {
+	builder := c.Delete().Where(plan.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PlanDeleteOne{builder}
+}
+
+// Query returns a query builder for Plan.
+func (c *PlanClient) Query() *PlanQuery {
+	return &PlanQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePlan},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Plan entity by its id.
+func (c *PlanClient) Get(ctx context.Context, id int) (*Plan, error) {
+	return c.Query().Where(plan.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PlanClient) GetX(ctx context.Context, id int) *Plan {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PlanClient) Hooks() []Hook {
+	hooks := c.hooks.Plan
+	return append(hooks[:len(hooks):len(hooks)], plan.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PlanClient) Interceptors() []Interceptor {
+	return c.inters.Plan
+}
+
+func (c *PlanClient) mutate(ctx context.Context, m *PlanMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PlanCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PlanUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PlanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PlanDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Plan mutation op: %q", m.Op())
+	}
+}
+
 // PostClient is a client for the Post schema.
 type PostClient struct {
 	config
@@ -1293,7 +2141,7 @@ func (c *PostClient) QueryAccounts(_m *Post) *AccountQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(post.Table, post.FieldID, id),
 			sqlgraph.To(account.Table, account.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, post.AccountsTable, post.AccountsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, post.AccountsTable, post.AccountsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1324,6 +2172,290 @@ func (c *PostClient) mutate(ctx context.Context, m *PostMutation) (Value, error)
 		return (&PostDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Post mutation op: %q", m.Op())
+	}
+}
+
+// ProxyClient is a client for the Proxy schema.
+type ProxyClient struct {
+	config
+}
+
+// NewProxyClient returns a client for the Proxy from the given config.
+func NewProxyClient(c config) *ProxyClient {
+	return &ProxyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `proxy.Hooks(f(g(h())))`.
+func (c *ProxyClient) Use(hooks ...Hook) {
+	c.hooks.Proxy = append(c.hooks.Proxy, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `proxy.Intercept(f(g(h())))`.
+func (c *ProxyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Proxy = append(c.inters.Proxy, interceptors...)
+}
+
+// Create returns a builder for creating a Proxy entity.
+func (c *ProxyClient) Create() *ProxyCreate {
+	mutation := newProxyMutation(c.config, OpCreate)
+	return &ProxyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Proxy entities.
+func (c *ProxyClient) CreateBulk(builders ...*ProxyCreate) *ProxyCreateBulk {
+	return &ProxyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProxyClient) MapCreateBulk(slice any, setFunc func(*ProxyCreate, int)) *ProxyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProxyCreateBulk{err: fmt.Errorf("calling to ProxyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProxyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProxyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Proxy.
+func (c *ProxyClient) Update() *ProxyUpdate {
+	mutation := newProxyMutation(c.config, OpUpdate)
+	return &ProxyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProxyClient) UpdateOne(_m *Proxy) *ProxyUpdateOne {
+	mutation := newProxyMutation(c.config, OpUpdateOne, withProxy(_m))
+	return &ProxyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProxyClient) UpdateOneID(id int) *ProxyUpdateOne {
+	mutation := newProxyMutation(c.config, OpUpdateOne, withProxyID(id))
+	return &ProxyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Proxy.
+func (c *ProxyClient) Delete() *ProxyDelete {
+	mutation := newProxyMutation(c.config, OpDelete)
+	return &ProxyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProxyClient) DeleteOne(_m *Proxy) *ProxyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProxyClient) DeleteOneID(id int) *ProxyDeleteOne {
+	builder := c.Delete().Where(proxy.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProxyDeleteOne{builder}
+}
+
+// Query returns a query builder for Proxy.
+func (c *ProxyClient) Query() *ProxyQuery {
+	return &ProxyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProxy},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Proxy entity by its id.
+func (c *ProxyClient) Get(ctx context.Context, id int) (*Proxy, error) {
+	return c.Query().Where(proxy.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProxyClient) GetX(ctx context.Context, id int) *Proxy {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ProxyClient) Hooks() []Hook {
+	hooks := c.hooks.Proxy
+	return append(hooks[:len(hooks):len(hooks)], proxy.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProxyClient) Interceptors() []Interceptor {
+	return c.inters.Proxy
+}
+
+func (c *ProxyClient) mutate(ctx context.Context, m *ProxyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProxyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProxyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProxyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProxyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Proxy mutation op: %q", m.Op())
+	}
+}
+
+// RequestLogClient is a client for the RequestLog schema.
+type RequestLogClient struct {
+	config
+}
+
+// NewRequestLogClient returns a client for the RequestLog from the given config.
+func NewRequestLogClient(c config) *RequestLogClient {
+	return &RequestLogClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `requestlog.Hooks(f(g(h())))`.
+func (c *RequestLogClient) Use(hooks ...Hook) {
+	c.hooks.RequestLog = append(c.hooks.RequestLog, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `requestlog.Intercept(f(g(h())))`.
+func (c *RequestLogClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RequestLog = append(c.inters.RequestLog, interceptors...)
+}
+
+// Create returns a builder for creating a RequestLog entity.
+func (c *RequestLogClient) Create() *RequestLogCreate {
+	mutation := newRequestLogMutation(c.config, OpCreate)
+	return &RequestLogCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RequestLog entities.
+func (c *RequestLogClient) CreateBulk(builders ...*RequestLogCreate) *RequestLogCreateBulk {
+	return &RequestLogCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RequestLogClient) MapCreateBulk(slice any, setFunc func(*RequestLogCreate, int)) *RequestLogCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RequestLogCreateBulk{err: fmt.Errorf("calling to RequestLogClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RequestLogCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RequestLogCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RequestLog.
+func (c *RequestLogClient) Update() *RequestLogUpdate {
+	mutation := newRequestLogMutation(c.config, OpUpdate)
+	return &RequestLogUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RequestLogClient) UpdateOne(_m *RequestLog) *RequestLogUpdateOne {
+	mutation := newRequestLogMutation(c.config, OpUpdateOne, withRequestLog(_m))
+	return &RequestLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RequestLogClient) UpdateOneID(id int) *RequestLogUpdateOne {
+	mutation := newRequestLogMutation(c.config, OpUpdateOne, withRequestLogID(id))
+	return &RequestLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RequestLog.
+func (c *RequestLogClient) Delete() *RequestLogDelete {
+	mutation := newRequestLogMutation(c.config, OpDelete)
+	return &RequestLogDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RequestLogClient) DeleteOne(_m *RequestLog) *RequestLogDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RequestLogClient) DeleteOneID(id int) *RequestLogDeleteOne {
+	builder := c.Delete().Where(requestlog.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RequestLogDeleteOne{builder}
+}
+
+// Query returns a query builder for RequestLog.
+func (c *RequestLogClient) Query() *RequestLogQuery {
+	return &RequestLogQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRequestLog},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RequestLog entity by its id.
+func (c *RequestLogClient) Get(ctx context.Context, id int) (*RequestLog, error) {
+	return c.Query().Where(requestlog.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RequestLogClient) GetX(ctx context.Context, id int) *RequestLog {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a RequestLog.
+func (c *RequestLogClient) QueryWorkspace(_m *RequestLog) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(requestlog.Table, requestlog.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, requestlog.WorkspaceTable, requestlog.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RequestLogClient) Hooks() []Hook {
+	hooks := c.hooks.RequestLog
+	return append(hooks[:len(hooks):len(hooks)], requestlog.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RequestLogClient) Interceptors() []Interceptor {
+	return c.inters.RequestLog
+}
+
+func (c *RequestLogClient) mutate(ctx context.Context, m *RequestLogMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RequestLogCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RequestLogUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RequestLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RequestLogDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RequestLog mutation op: %q", m.Op())
 	}
 }
 
@@ -1873,6 +3005,156 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// WalletTransactionClient is a client for the WalletTransaction schema.
+type WalletTransactionClient struct {
+	config
+}
+
+// NewWalletTransactionClient returns a client for the WalletTransaction from the given config.
+func NewWalletTransactionClient(c config) *WalletTransactionClient {
+	return &WalletTransactionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wallettransaction.Hooks(f(g(h())))`.
+func (c *WalletTransactionClient) Use(hooks ...Hook) {
+	c.hooks.WalletTransaction = append(c.hooks.WalletTransaction, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wallettransaction.Intercept(f(g(h())))`.
+func (c *WalletTransactionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WalletTransaction = append(c.inters.WalletTransaction, interceptors...)
+}
+
+// Create returns a builder for creating a WalletTransaction entity.
+func (c *WalletTransactionClient) Create() *WalletTransactionCreate {
+	mutation := newWalletTransactionMutation(c.config, OpCreate)
+	return &WalletTransactionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WalletTransaction entities.
+func (c *WalletTransactionClient) CreateBulk(builders ...*WalletTransactionCreate) *WalletTransactionCreateBulk {
+	return &WalletTransactionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WalletTransactionClient) MapCreateBulk(slice any, setFunc func(*WalletTransactionCreate, int)) *WalletTransactionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WalletTransactionCreateBulk{err: fmt.Errorf("calling to WalletTransactionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WalletTransactionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WalletTransactionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WalletTransaction.
+func (c *WalletTransactionClient) Update() *WalletTransactionUpdate {
+	mutation := newWalletTransactionMutation(c.config, OpUpdate)
+	return &WalletTransactionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WalletTransactionClient) UpdateOne(_m *WalletTransaction) *WalletTransactionUpdateOne {
+	mutation := newWalletTransactionMutation(c.config, OpUpdateOne, withWalletTransaction(_m))
+	return &WalletTransactionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WalletTransactionClient) UpdateOneID(id int) *WalletTransactionUpdateOne {
+	mutation := newWalletTransactionMutation(c.config, OpUpdateOne, withWalletTransactionID(id))
+	return &WalletTransactionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WalletTransaction.
+func (c *WalletTransactionClient) Delete() *WalletTransactionDelete {
+	mutation := newWalletTransactionMutation(c.config, OpDelete)
+	return &WalletTransactionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WalletTransactionClient) DeleteOne(_m *WalletTransaction) *WalletTransactionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WalletTransactionClient) DeleteOneID(id int) *WalletTransactionDeleteOne {
+	builder := c.Delete().Where(wallettransaction.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WalletTransactionDeleteOne{builder}
+}
+
+// Query returns a query builder for WalletTransaction.
+func (c *WalletTransactionClient) Query() *WalletTransactionQuery {
+	return &WalletTransactionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWalletTransaction},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WalletTransaction entity by its id.
+func (c *WalletTransactionClient) Get(ctx context.Context, id int) (*WalletTransaction, error) {
+	return c.Query().Where(wallettransaction.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WalletTransactionClient) GetX(ctx context.Context, id int) *WalletTransaction {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a WalletTransaction.
+func (c *WalletTransactionClient) QueryWorkspace(_m *WalletTransaction) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(wallettransaction.Table, wallettransaction.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, wallettransaction.WorkspaceTable, wallettransaction.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WalletTransactionClient) Hooks() []Hook {
+	hooks := c.hooks.WalletTransaction
+	return append(hooks[:len(hooks):len(hooks)], wallettransaction.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WalletTransactionClient) Interceptors() []Interceptor {
+	return c.inters.WalletTransaction
+}
+
+func (c *WalletTransactionClient) mutate(ctx context.Context, m *WalletTransactionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WalletTransactionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WalletTransactionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WalletTransactionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WalletTransactionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WalletTransaction mutation op: %q", m.Op())
+	}
+}
+
 // WorkspaceClient is a client for the Workspace schema.
 type WorkspaceClient struct {
 	config
@@ -2010,12 +3292,14 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Account, Job, LogEntry, LoginChallenge, Post, Schedule, Task, User,
-		Workspace []ent.Hook
+		APIKey, Account, AccountStat, ActionRecord, Caption, CooldownRule, Job,
+		LogEntry, LoginChallenge, Plan, Post, Proxy, RequestLog, Schedule, Task, User,
+		WalletTransaction, Workspace []ent.Hook
 	}
 	inters struct {
-		APIKey, Account, Job, LogEntry, LoginChallenge, Post, Schedule, Task, User,
-		Workspace []ent.Interceptor
+		APIKey, Account, AccountStat, ActionRecord, Caption, CooldownRule, Job,
+		LogEntry, LoginChallenge, Plan, Post, Proxy, RequestLog, Schedule, Task, User,
+		WalletTransaction, Workspace []ent.Interceptor
 	}
 )
 

@@ -13,14 +13,22 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountstat"
+	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
+	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -82,16 +90,24 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:         apikey.ValidColumn,
-			account.Table:        account.ValidColumn,
-			job.Table:            job.ValidColumn,
-			logentry.Table:       logentry.ValidColumn,
-			loginchallenge.Table: loginchallenge.ValidColumn,
-			post.Table:           post.ValidColumn,
-			schedule.Table:       schedule.ValidColumn,
-			task.Table:           task.ValidColumn,
-			user.Table:           user.ValidColumn,
-			workspace.Table:      workspace.ValidColumn,
+			apikey.Table:            apikey.ValidColumn,
+			account.Table:           account.ValidColumn,
+			accountstat.Table:       accountstat.ValidColumn,
+			actionrecord.Table:      actionrecord.ValidColumn,
+			caption.Table:           caption.ValidColumn,
+			cooldownrule.Table:      cooldownrule.ValidColumn,
+			job.Table:               job.ValidColumn,
+			logentry.Table:          logentry.ValidColumn,
+			loginchallenge.Table:    loginchallenge.ValidColumn,
+			plan.Table:              plan.ValidColumn,
+			post.Table:              post.ValidColumn,
+			proxy.Table:             proxy.ValidColumn,
+			requestlog.Table:        requestlog.ValidColumn,
+			schedule.Table:          schedule.ValidColumn,
+			task.Table:              task.ValidColumn,
+			user.Table:              user.ValidColumn,
+			wallettransaction.Table: wallettransaction.ValidColumn,
+			workspace.Table:         workspace.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

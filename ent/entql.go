@@ -4,15 +4,23 @@ package ent
 
 import (
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountstat"
+	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
+	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 
 	"entgo.io/ent/dialect/sql"
@@ -23,7 +31,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 18)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -77,6 +85,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			account.FieldImapPort:        {Type: field.TypeInt, Column: account.FieldImapPort},
 			account.FieldImapUsername:    {Type: field.TypeString, Column: account.FieldImapUsername},
 			account.FieldLinkProfile:     {Type: field.TypeString, Column: account.FieldLinkProfile},
+			account.FieldPoolID:          {Type: field.TypeString, Column: account.FieldPoolID},
+			account.FieldNote:            {Type: field.TypeString, Column: account.FieldNote},
+			account.FieldExternalStatus:  {Type: field.TypeString, Column: account.FieldExternalStatus},
+			account.FieldExternalIds:     {Type: field.TypeJSON, Column: account.FieldExternalIds},
 			account.FieldPasswordEnc:     {Type: field.TypeBytes, Column: account.FieldPasswordEnc},
 			account.FieldCookieEnc:       {Type: field.TypeBytes, Column: account.FieldCookieEnc},
 			account.FieldTotpSecretEnc:   {Type: field.TypeBytes, Column: account.FieldTotpSecretEnc},
@@ -92,6 +104,93 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   accountstat.Table,
+			Columns: accountstat.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: accountstat.FieldID,
+			},
+		},
+		Type: "AccountStat",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			accountstat.FieldCreatedAt:   {Type: field.TypeTime, Column: accountstat.FieldCreatedAt},
+			accountstat.FieldUpdatedAt:   {Type: field.TypeTime, Column: accountstat.FieldUpdatedAt},
+			accountstat.FieldWorkspaceID: {Type: field.TypeInt, Column: accountstat.FieldWorkspaceID},
+			accountstat.FieldAccountID:   {Type: field.TypeInt, Column: accountstat.FieldAccountID},
+			accountstat.FieldDay:         {Type: field.TypeTime, Column: accountstat.FieldDay},
+			accountstat.FieldFollowers:   {Type: field.TypeInt, Column: accountstat.FieldFollowers},
+			accountstat.FieldFollowings:  {Type: field.TypeInt, Column: accountstat.FieldFollowings},
+			accountstat.FieldMediaCount:  {Type: field.TypeInt, Column: accountstat.FieldMediaCount},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   actionrecord.Table,
+			Columns: actionrecord.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: actionrecord.FieldID,
+			},
+		},
+		Type: "ActionRecord",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			actionrecord.FieldWorkspaceID:   {Type: field.TypeInt, Column: actionrecord.FieldWorkspaceID},
+			actionrecord.FieldAccountID:     {Type: field.TypeInt, Column: actionrecord.FieldAccountID},
+			actionrecord.FieldActionType:    {Type: field.TypeString, Column: actionrecord.FieldActionType},
+			actionrecord.FieldTaskID:        {Type: field.TypeInt, Column: actionrecord.FieldTaskID},
+			actionrecord.FieldAt:            {Type: field.TypeTime, Column: actionrecord.FieldAt},
+			actionrecord.FieldEnergy:        {Type: field.TypeInt, Column: actionrecord.FieldEnergy},
+			actionrecord.FieldNextAllowedAt: {Type: field.TypeTime, Column: actionrecord.FieldNextAllowedAt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   caption.Table,
+			Columns: caption.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: caption.FieldID,
+			},
+		},
+		Type: "Caption",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			caption.FieldUUID:        {Type: field.TypeUUID, Column: caption.FieldUUID},
+			caption.FieldCreatedAt:   {Type: field.TypeTime, Column: caption.FieldCreatedAt},
+			caption.FieldUpdatedAt:   {Type: field.TypeTime, Column: caption.FieldUpdatedAt},
+			caption.FieldWorkspaceID: {Type: field.TypeInt, Column: caption.FieldWorkspaceID},
+			caption.FieldUserID:      {Type: field.TypeInt, Column: caption.FieldUserID},
+			caption.FieldTitle:       {Type: field.TypeString, Column: caption.FieldTitle},
+			caption.FieldCaption:     {Type: field.TypeString, Column: caption.FieldCaption},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   cooldownrule.Table,
+			Columns: cooldownrule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: cooldownrule.FieldID,
+			},
+		},
+		Type: "CooldownRule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			cooldownrule.FieldUUID:        {Type: field.TypeUUID, Column: cooldownrule.FieldUUID},
+			cooldownrule.FieldCreatedAt:   {Type: field.TypeTime, Column: cooldownrule.FieldCreatedAt},
+			cooldownrule.FieldUpdatedAt:   {Type: field.TypeTime, Column: cooldownrule.FieldUpdatedAt},
+			cooldownrule.FieldWorkspaceID: {Type: field.TypeInt, Column: cooldownrule.FieldWorkspaceID},
+			cooldownrule.FieldActionType:  {Type: field.TypeString, Column: cooldownrule.FieldActionType},
+			cooldownrule.FieldPoolID:      {Type: field.TypeString, Column: cooldownrule.FieldPoolID},
+			cooldownrule.FieldMinDelay:    {Type: field.TypeInt, Column: cooldownrule.FieldMinDelay},
+			cooldownrule.FieldMaxDelay:    {Type: field.TypeInt, Column: cooldownrule.FieldMaxDelay},
+			cooldownrule.FieldHourlyLimit: {Type: field.TypeInt, Column: cooldownrule.FieldHourlyLimit},
+			cooldownrule.FieldDailyLimit:  {Type: field.TypeInt, Column: cooldownrule.FieldDailyLimit},
+			cooldownrule.FieldEnergyCost:  {Type: field.TypeInt, Column: cooldownrule.FieldEnergyCost},
+			cooldownrule.FieldDescription: {Type: field.TypeString, Column: cooldownrule.FieldDescription},
+			cooldownrule.FieldEnabled:     {Type: field.TypeBool, Column: cooldownrule.FieldEnabled},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -119,7 +218,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFinishedAt:  {Type: field.TypeTime, Column: job.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   logentry.Table,
 			Columns: logentry.Columns,
@@ -144,7 +243,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			logentry.FieldScheduleID:  {Type: field.TypeInt, Column: logentry.FieldScheduleID},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginchallenge.Table,
 			Columns: loginchallenge.Columns,
@@ -160,10 +259,19 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginchallenge.FieldUpdatedAt:    {Type: field.TypeTime, Column: loginchallenge.FieldUpdatedAt},
 			loginchallenge.FieldWorkspaceID:  {Type: field.TypeInt, Column: loginchallenge.FieldWorkspaceID},
 			loginchallenge.FieldAccountID:    {Type: field.TypeInt, Column: loginchallenge.FieldAccountID},
+			loginchallenge.FieldUsername:     {Type: field.TypeString, Column: loginchallenge.FieldUsername},
+			loginchallenge.FieldRelogin:      {Type: field.TypeBool, Column: loginchallenge.FieldRelogin},
 			loginchallenge.FieldMethod:       {Type: field.TypeEnum, Column: loginchallenge.FieldMethod},
 			loginchallenge.FieldState:        {Type: field.TypeEnum, Column: loginchallenge.FieldState},
 			loginchallenge.FieldTokenHash:    {Type: field.TypeString, Column: loginchallenge.FieldTokenHash},
 			loginchallenge.FieldContactPoint: {Type: field.TypeString, Column: loginchallenge.FieldContactPoint},
+			loginchallenge.FieldChallengeAt:  {Type: field.TypeTime, Column: loginchallenge.FieldChallengeAt},
+			loginchallenge.FieldImapHost:     {Type: field.TypeString, Column: loginchallenge.FieldImapHost},
+			loginchallenge.FieldImapPort:     {Type: field.TypeInt, Column: loginchallenge.FieldImapPort},
+			loginchallenge.FieldImapUsername: {Type: field.TypeString, Column: loginchallenge.FieldImapUsername},
+			loginchallenge.FieldSecretsEnc:   {Type: field.TypeBytes, Column: loginchallenge.FieldSecretsEnc},
+			loginchallenge.FieldOutcome:      {Type: field.TypeString, Column: loginchallenge.FieldOutcome},
+			loginchallenge.FieldPresentedAt:  {Type: field.TypeTime, Column: loginchallenge.FieldPresentedAt},
 			loginchallenge.FieldExpiresAt:    {Type: field.TypeTime, Column: loginchallenge.FieldExpiresAt},
 			loginchallenge.FieldAttempts:     {Type: field.TypeInt, Column: loginchallenge.FieldAttempts},
 			loginchallenge.FieldMaxAttempts:  {Type: field.TypeInt, Column: loginchallenge.FieldMaxAttempts},
@@ -172,7 +280,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginchallenge.FieldResolvedAt:   {Type: field.TypeTime, Column: loginchallenge.FieldResolvedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   plan.Table,
+			Columns: plan.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: plan.FieldID,
+			},
+		},
+		Type: "Plan",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			plan.FieldUUID:              {Type: field.TypeUUID, Column: plan.FieldUUID},
+			plan.FieldCreatedAt:         {Type: field.TypeTime, Column: plan.FieldCreatedAt},
+			plan.FieldUpdatedAt:         {Type: field.TypeTime, Column: plan.FieldUpdatedAt},
+			plan.FieldTitle:             {Type: field.TypeString, Column: plan.FieldTitle},
+			plan.FieldMonthlyPriceCents: {Type: field.TypeInt64, Column: plan.FieldMonthlyPriceCents},
+			plan.FieldAnnualPriceCents:  {Type: field.TypeInt64, Column: plan.FieldAnnualPriceCents},
+			plan.FieldModules:           {Type: field.TypeJSON, Column: plan.FieldModules},
+			plan.FieldIsPublic:          {Type: field.TypeBool, Column: plan.FieldIsPublic},
+			plan.FieldAccountLimit:      {Type: field.TypeInt, Column: plan.FieldAccountLimit},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   post.Table,
 			Columns: post.Columns,
@@ -202,7 +332,51 @@ var schemaGraph = func() *sqlgraph.Schema {
 			post.FieldError:       {Type: field.TypeString, Column: post.FieldError},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   proxy.Table,
+			Columns: proxy.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: proxy.FieldID,
+			},
+		},
+		Type: "Proxy",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			proxy.FieldUUID:        {Type: field.TypeUUID, Column: proxy.FieldUUID},
+			proxy.FieldCreatedAt:   {Type: field.TypeTime, Column: proxy.FieldCreatedAt},
+			proxy.FieldUpdatedAt:   {Type: field.TypeTime, Column: proxy.FieldUpdatedAt},
+			proxy.FieldProxy:       {Type: field.TypeString, Column: proxy.FieldProxy},
+			proxy.FieldCountryCode: {Type: field.TypeString, Column: proxy.FieldCountryCode},
+			proxy.FieldUseCount:    {Type: field.TypeInt, Column: proxy.FieldUseCount},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   requestlog.Table,
+			Columns: requestlog.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: requestlog.FieldID,
+			},
+		},
+		Type: "RequestLog",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			requestlog.FieldUUID:        {Type: field.TypeUUID, Column: requestlog.FieldUUID},
+			requestlog.FieldCreatedAt:   {Type: field.TypeTime, Column: requestlog.FieldCreatedAt},
+			requestlog.FieldUpdatedAt:   {Type: field.TypeTime, Column: requestlog.FieldUpdatedAt},
+			requestlog.FieldWorkspaceID: {Type: field.TypeInt, Column: requestlog.FieldWorkspaceID},
+			requestlog.FieldUserID:      {Type: field.TypeInt, Column: requestlog.FieldUserID},
+			requestlog.FieldAPIKeyID:    {Type: field.TypeInt, Column: requestlog.FieldAPIKeyID},
+			requestlog.FieldMethod:      {Type: field.TypeString, Column: requestlog.FieldMethod},
+			requestlog.FieldEndpoint:    {Type: field.TypeString, Column: requestlog.FieldEndpoint},
+			requestlog.FieldStatusCode:  {Type: field.TypeInt, Column: requestlog.FieldStatusCode},
+			requestlog.FieldDurationMs:  {Type: field.TypeInt, Column: requestlog.FieldDurationMs},
+			requestlog.FieldIP:          {Type: field.TypeString, Column: requestlog.FieldIP},
+			requestlog.FieldUserAgent:   {Type: field.TypeString, Column: requestlog.FieldUserAgent},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   schedule.Table,
 			Columns: schedule.Columns,
@@ -231,7 +405,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			schedule.FieldRunCount:        {Type: field.TypeInt, Column: schedule.FieldRunCount},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -267,7 +441,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldError:          {Type: field.TypeString, Column: task.FieldError},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -286,11 +460,38 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldPasswordHash: {Type: field.TypeString, Column: user.FieldPasswordHash},
 			user.FieldRole:         {Type: field.TypeEnum, Column: user.FieldRole},
 			user.FieldEmail:        {Type: field.TypeString, Column: user.FieldEmail},
+			user.FieldFirstname:    {Type: field.TypeString, Column: user.FieldFirstname},
+			user.FieldLastname:     {Type: field.TypeString, Column: user.FieldLastname},
+			user.FieldPlanID:       {Type: field.TypeInt, Column: user.FieldPlanID},
+			user.FieldExpireAt:     {Type: field.TypeTime, Column: user.FieldExpireAt},
 			user.FieldDisabled:     {Type: field.TypeBool, Column: user.FieldDisabled},
 			user.FieldLastLoginAt:  {Type: field.TypeTime, Column: user.FieldLastLoginAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wallettransaction.Table,
+			Columns: wallettransaction.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wallettransaction.FieldID,
+			},
+		},
+		Type: "WalletTransaction",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wallettransaction.FieldUUID:        {Type: field.TypeUUID, Column: wallettransaction.FieldUUID},
+			wallettransaction.FieldCreatedAt:   {Type: field.TypeTime, Column: wallettransaction.FieldCreatedAt},
+			wallettransaction.FieldUpdatedAt:   {Type: field.TypeTime, Column: wallettransaction.FieldUpdatedAt},
+			wallettransaction.FieldWorkspaceID: {Type: field.TypeInt, Column: wallettransaction.FieldWorkspaceID},
+			wallettransaction.FieldUserID:      {Type: field.TypeInt, Column: wallettransaction.FieldUserID},
+			wallettransaction.FieldAmountCents: {Type: field.TypeInt64, Column: wallettransaction.FieldAmountCents},
+			wallettransaction.FieldType:        {Type: field.TypeEnum, Column: wallettransaction.FieldType},
+			wallettransaction.FieldStatus:      {Type: field.TypeEnum, Column: wallettransaction.FieldStatus},
+			wallettransaction.FieldDescription: {Type: field.TypeString, Column: wallettransaction.FieldDescription},
+			wallettransaction.FieldPaymentID:   {Type: field.TypeString, Column: wallettransaction.FieldPaymentID},
+		},
+	}
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -341,6 +542,90 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Account",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"posts",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.PostsTable,
+			Columns: account.PostsPrimaryKey,
+			Bidi:    false,
+		},
+		"Account",
+		"Post",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   accountstat.WorkspaceTable,
+			Columns: []string{accountstat.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"AccountStat",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"account",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   accountstat.AccountTable,
+			Columns: []string{accountstat.AccountColumn},
+			Bidi:    false,
+		},
+		"AccountStat",
+		"Account",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   actionrecord.WorkspaceTable,
+			Columns: []string{actionrecord.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"ActionRecord",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"account",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   actionrecord.AccountTable,
+			Columns: []string{actionrecord.AccountColumn},
+			Bidi:    false,
+		},
+		"ActionRecord",
+		"Account",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   caption.WorkspaceTable,
+			Columns: []string{caption.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Caption",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   cooldownrule.WorkspaceTable,
+			Columns: []string{cooldownrule.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"CooldownRule",
 		"Workspace",
 	)
 	graph.MustAddE(
@@ -478,14 +763,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"accounts",
 		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   post.AccountsTable,
-			Columns: []string{post.AccountsColumn},
+			Columns: post.AccountsPrimaryKey,
 			Bidi:    false,
 		},
 		"Post",
 		"Account",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   requestlog.WorkspaceTable,
+			Columns: []string{requestlog.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"RequestLog",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -593,6 +890,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"User",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   wallettransaction.WorkspaceTable,
+			Columns: []string{wallettransaction.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"WalletTransaction",
 		"Workspace",
 	)
 	return graph
@@ -857,6 +1166,26 @@ func (f *AccountFilter) WhereLinkProfile(p entql.StringP) {
 	f.Where(p.Field(account.FieldLinkProfile))
 }
 
+// WherePoolID applies the entql string predicate on the pool_id field.
+func (f *AccountFilter) WherePoolID(p entql.StringP) {
+	f.Where(p.Field(account.FieldPoolID))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *AccountFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(account.FieldNote))
+}
+
+// WhereExternalStatus applies the entql string predicate on the external_status field.
+func (f *AccountFilter) WhereExternalStatus(p entql.StringP) {
+	f.Where(p.Field(account.FieldExternalStatus))
+}
+
+// WhereExternalIds applies the entql json.RawMessage predicate on the external_ids field.
+func (f *AccountFilter) WhereExternalIds(p entql.BytesP) {
+	f.Where(p.Field(account.FieldExternalIds))
+}
+
 // WherePasswordEnc applies the entql []byte predicate on the password_enc field.
 func (f *AccountFilter) WherePasswordEnc(p entql.BytesP) {
 	f.Where(p.Field(account.FieldPasswordEnc))
@@ -931,6 +1260,439 @@ func (f *AccountFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
 	})))
 }
 
+// WhereHasPosts applies a predicate to check if query has an edge posts.
+func (f *AccountFilter) WhereHasPosts() {
+	f.Where(entql.HasEdge("posts"))
+}
+
+// WhereHasPostsWith applies a predicate to check if query has an edge posts with a given conditions (other predicates).
+func (f *AccountFilter) WhereHasPostsWith(preds ...predicate.Post) {
+	f.Where(entql.HasEdgeWith("posts", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AccountStatQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AccountStatQuery builder.
+func (_q *AccountStatQuery) Filter() *AccountStatFilter {
+	return &AccountStatFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AccountStatMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AccountStatMutation builder.
+func (m *AccountStatMutation) Filter() *AccountStatFilter {
+	return &AccountStatFilter{config: m.config, predicateAdder: m}
+}
+
+// AccountStatFilter provides a generic filtering capability at runtime for AccountStatQuery.
+type AccountStatFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AccountStatFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AccountStatFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AccountStatFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(accountstat.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AccountStatFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(accountstat.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *AccountStatFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldWorkspaceID))
+}
+
+// WhereAccountID applies the entql int predicate on the account_id field.
+func (f *AccountStatFilter) WhereAccountID(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldAccountID))
+}
+
+// WhereDay applies the entql time.Time predicate on the day field.
+func (f *AccountStatFilter) WhereDay(p entql.TimeP) {
+	f.Where(p.Field(accountstat.FieldDay))
+}
+
+// WhereFollowers applies the entql int predicate on the followers field.
+func (f *AccountStatFilter) WhereFollowers(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldFollowers))
+}
+
+// WhereFollowings applies the entql int predicate on the followings field.
+func (f *AccountStatFilter) WhereFollowings(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldFollowings))
+}
+
+// WhereMediaCount applies the entql int predicate on the media_count field.
+func (f *AccountStatFilter) WhereMediaCount(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldMediaCount))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AccountStatFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AccountStatFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAccount applies a predicate to check if query has an edge account.
+func (f *AccountStatFilter) WhereHasAccount() {
+	f.Where(entql.HasEdge("account"))
+}
+
+// WhereHasAccountWith applies a predicate to check if query has an edge account with a given conditions (other predicates).
+func (f *AccountStatFilter) WhereHasAccountWith(preds ...predicate.Account) {
+	f.Where(entql.HasEdgeWith("account", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ActionRecordQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ActionRecordQuery builder.
+func (_q *ActionRecordQuery) Filter() *ActionRecordFilter {
+	return &ActionRecordFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ActionRecordMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ActionRecordMutation builder.
+func (m *ActionRecordMutation) Filter() *ActionRecordFilter {
+	return &ActionRecordFilter{config: m.config, predicateAdder: m}
+}
+
+// ActionRecordFilter provides a generic filtering capability at runtime for ActionRecordQuery.
+type ActionRecordFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ActionRecordFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ActionRecordFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(actionrecord.FieldID))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *ActionRecordFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(actionrecord.FieldWorkspaceID))
+}
+
+// WhereAccountID applies the entql int predicate on the account_id field.
+func (f *ActionRecordFilter) WhereAccountID(p entql.IntP) {
+	f.Where(p.Field(actionrecord.FieldAccountID))
+}
+
+// WhereActionType applies the entql string predicate on the action_type field.
+func (f *ActionRecordFilter) WhereActionType(p entql.StringP) {
+	f.Where(p.Field(actionrecord.FieldActionType))
+}
+
+// WhereTaskID applies the entql int predicate on the task_id field.
+func (f *ActionRecordFilter) WhereTaskID(p entql.IntP) {
+	f.Where(p.Field(actionrecord.FieldTaskID))
+}
+
+// WhereAt applies the entql time.Time predicate on the at field.
+func (f *ActionRecordFilter) WhereAt(p entql.TimeP) {
+	f.Where(p.Field(actionrecord.FieldAt))
+}
+
+// WhereEnergy applies the entql int predicate on the energy field.
+func (f *ActionRecordFilter) WhereEnergy(p entql.IntP) {
+	f.Where(p.Field(actionrecord.FieldEnergy))
+}
+
+// WhereNextAllowedAt applies the entql time.Time predicate on the next_allowed_at field.
+func (f *ActionRecordFilter) WhereNextAllowedAt(p entql.TimeP) {
+	f.Where(p.Field(actionrecord.FieldNextAllowedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *ActionRecordFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *ActionRecordFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAccount applies a predicate to check if query has an edge account.
+func (f *ActionRecordFilter) WhereHasAccount() {
+	f.Where(entql.HasEdge("account"))
+}
+
+// WhereHasAccountWith applies a predicate to check if query has an edge account with a given conditions (other predicates).
+func (f *ActionRecordFilter) WhereHasAccountWith(preds ...predicate.Account) {
+	f.Where(entql.HasEdgeWith("account", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CaptionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CaptionQuery builder.
+func (_q *CaptionQuery) Filter() *CaptionFilter {
+	return &CaptionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CaptionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CaptionMutation builder.
+func (m *CaptionMutation) Filter() *CaptionFilter {
+	return &CaptionFilter{config: m.config, predicateAdder: m}
+}
+
+// CaptionFilter provides a generic filtering capability at runtime for CaptionQuery.
+type CaptionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CaptionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CaptionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(caption.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *CaptionFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(caption.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CaptionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(caption.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CaptionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(caption.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *CaptionFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(caption.FieldWorkspaceID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *CaptionFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(caption.FieldUserID))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *CaptionFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(caption.FieldTitle))
+}
+
+// WhereCaption applies the entql string predicate on the caption field.
+func (f *CaptionFilter) WhereCaption(p entql.StringP) {
+	f.Where(p.Field(caption.FieldCaption))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CaptionFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CaptionFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CooldownRuleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CooldownRuleQuery builder.
+func (_q *CooldownRuleQuery) Filter() *CooldownRuleFilter {
+	return &CooldownRuleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CooldownRuleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CooldownRuleMutation builder.
+func (m *CooldownRuleMutation) Filter() *CooldownRuleFilter {
+	return &CooldownRuleFilter{config: m.config, predicateAdder: m}
+}
+
+// CooldownRuleFilter provides a generic filtering capability at runtime for CooldownRuleQuery.
+type CooldownRuleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CooldownRuleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CooldownRuleFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(cooldownrule.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *CooldownRuleFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(cooldownrule.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CooldownRuleFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(cooldownrule.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CooldownRuleFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(cooldownrule.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *CooldownRuleFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(cooldownrule.FieldWorkspaceID))
+}
+
+// WhereActionType applies the entql string predicate on the action_type field.
+func (f *CooldownRuleFilter) WhereActionType(p entql.StringP) {
+	f.Where(p.Field(cooldownrule.FieldActionType))
+}
+
+// WherePoolID applies the entql string predicate on the pool_id field.
+func (f *CooldownRuleFilter) WherePoolID(p entql.StringP) {
+	f.Where(p.Field(cooldownrule.FieldPoolID))
+}
+
+// WhereMinDelay applies the entql int predicate on the min_delay field.
+func (f *CooldownRuleFilter) WhereMinDelay(p entql.IntP) {
+	f.Where(p.Field(cooldownrule.FieldMinDelay))
+}
+
+// WhereMaxDelay applies the entql int predicate on the max_delay field.
+func (f *CooldownRuleFilter) WhereMaxDelay(p entql.IntP) {
+	f.Where(p.Field(cooldownrule.FieldMaxDelay))
+}
+
+// WhereHourlyLimit applies the entql int predicate on the hourly_limit field.
+func (f *CooldownRuleFilter) WhereHourlyLimit(p entql.IntP) {
+	f.Where(p.Field(cooldownrule.FieldHourlyLimit))
+}
+
+// WhereDailyLimit applies the entql int predicate on the daily_limit field.
+func (f *CooldownRuleFilter) WhereDailyLimit(p entql.IntP) {
+	f.Where(p.Field(cooldownrule.FieldDailyLimit))
+}
+
+// WhereEnergyCost applies the entql int predicate on the energy_cost field.
+func (f *CooldownRuleFilter) WhereEnergyCost(p entql.IntP) {
+	f.Where(p.Field(cooldownrule.FieldEnergyCost))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *CooldownRuleFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(cooldownrule.FieldDescription))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *CooldownRuleFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(cooldownrule.FieldEnabled))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CooldownRuleFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CooldownRuleFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *JobQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -960,7 +1722,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1103,7 +1865,7 @@ type LogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1273,7 +2035,7 @@ type LoginChallengeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginChallengeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1309,6 +2071,16 @@ func (f *LoginChallengeFilter) WhereAccountID(p entql.IntP) {
 	f.Where(p.Field(loginchallenge.FieldAccountID))
 }
 
+// WhereUsername applies the entql string predicate on the username field.
+func (f *LoginChallengeFilter) WhereUsername(p entql.StringP) {
+	f.Where(p.Field(loginchallenge.FieldUsername))
+}
+
+// WhereRelogin applies the entql bool predicate on the relogin field.
+func (f *LoginChallengeFilter) WhereRelogin(p entql.BoolP) {
+	f.Where(p.Field(loginchallenge.FieldRelogin))
+}
+
 // WhereMethod applies the entql string predicate on the method field.
 func (f *LoginChallengeFilter) WhereMethod(p entql.StringP) {
 	f.Where(p.Field(loginchallenge.FieldMethod))
@@ -1327,6 +2099,41 @@ func (f *LoginChallengeFilter) WhereTokenHash(p entql.StringP) {
 // WhereContactPoint applies the entql string predicate on the contact_point field.
 func (f *LoginChallengeFilter) WhereContactPoint(p entql.StringP) {
 	f.Where(p.Field(loginchallenge.FieldContactPoint))
+}
+
+// WhereChallengeAt applies the entql time.Time predicate on the challenge_at field.
+func (f *LoginChallengeFilter) WhereChallengeAt(p entql.TimeP) {
+	f.Where(p.Field(loginchallenge.FieldChallengeAt))
+}
+
+// WhereImapHost applies the entql string predicate on the imap_host field.
+func (f *LoginChallengeFilter) WhereImapHost(p entql.StringP) {
+	f.Where(p.Field(loginchallenge.FieldImapHost))
+}
+
+// WhereImapPort applies the entql int predicate on the imap_port field.
+func (f *LoginChallengeFilter) WhereImapPort(p entql.IntP) {
+	f.Where(p.Field(loginchallenge.FieldImapPort))
+}
+
+// WhereImapUsername applies the entql string predicate on the imap_username field.
+func (f *LoginChallengeFilter) WhereImapUsername(p entql.StringP) {
+	f.Where(p.Field(loginchallenge.FieldImapUsername))
+}
+
+// WhereSecretsEnc applies the entql []byte predicate on the secrets_enc field.
+func (f *LoginChallengeFilter) WhereSecretsEnc(p entql.BytesP) {
+	f.Where(p.Field(loginchallenge.FieldSecretsEnc))
+}
+
+// WhereOutcome applies the entql string predicate on the outcome field.
+func (f *LoginChallengeFilter) WhereOutcome(p entql.StringP) {
+	f.Where(p.Field(loginchallenge.FieldOutcome))
+}
+
+// WherePresentedAt applies the entql time.Time predicate on the presented_at field.
+func (f *LoginChallengeFilter) WherePresentedAt(p entql.TimeP) {
+	f.Where(p.Field(loginchallenge.FieldPresentedAt))
 }
 
 // WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
@@ -1402,6 +2209,91 @@ func (f *LoginChallengeFilter) WhereHasTaskWith(preds ...predicate.Task) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PlanQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PlanQuery builder.
+func (_q *PlanQuery) Filter() *PlanFilter {
+	return &PlanFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PlanMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PlanMutation builder.
+func (m *PlanMutation) Filter() *PlanFilter {
+	return &PlanFilter{config: m.config, predicateAdder: m}
+}
+
+// PlanFilter provides a generic filtering capability at runtime for PlanQuery.
+type PlanFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PlanFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PlanFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(plan.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *PlanFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(plan.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PlanFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(plan.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PlanFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(plan.FieldUpdatedAt))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *PlanFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(plan.FieldTitle))
+}
+
+// WhereMonthlyPriceCents applies the entql int64 predicate on the monthly_price_cents field.
+func (f *PlanFilter) WhereMonthlyPriceCents(p entql.Int64P) {
+	f.Where(p.Field(plan.FieldMonthlyPriceCents))
+}
+
+// WhereAnnualPriceCents applies the entql int64 predicate on the annual_price_cents field.
+func (f *PlanFilter) WhereAnnualPriceCents(p entql.Int64P) {
+	f.Where(p.Field(plan.FieldAnnualPriceCents))
+}
+
+// WhereModules applies the entql json.RawMessage predicate on the modules field.
+func (f *PlanFilter) WhereModules(p entql.BytesP) {
+	f.Where(p.Field(plan.FieldModules))
+}
+
+// WhereIsPublic applies the entql bool predicate on the is_public field.
+func (f *PlanFilter) WhereIsPublic(p entql.BoolP) {
+	f.Where(p.Field(plan.FieldIsPublic))
+}
+
+// WhereAccountLimit applies the entql int predicate on the account_limit field.
+func (f *PlanFilter) WhereAccountLimit(p entql.IntP) {
+	f.Where(p.Field(plan.FieldAccountLimit))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PostQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1430,7 +2322,7 @@ type PostFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PostFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1555,6 +2447,190 @@ func (f *PostFilter) WhereHasAccountsWith(preds ...predicate.Account) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ProxyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ProxyQuery builder.
+func (_q *ProxyQuery) Filter() *ProxyFilter {
+	return &ProxyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ProxyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ProxyMutation builder.
+func (m *ProxyMutation) Filter() *ProxyFilter {
+	return &ProxyFilter{config: m.config, predicateAdder: m}
+}
+
+// ProxyFilter provides a generic filtering capability at runtime for ProxyQuery.
+type ProxyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ProxyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ProxyFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(proxy.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *ProxyFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(proxy.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ProxyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(proxy.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ProxyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(proxy.FieldUpdatedAt))
+}
+
+// WhereProxy applies the entql string predicate on the proxy field.
+func (f *ProxyFilter) WhereProxy(p entql.StringP) {
+	f.Where(p.Field(proxy.FieldProxy))
+}
+
+// WhereCountryCode applies the entql string predicate on the country_code field.
+func (f *ProxyFilter) WhereCountryCode(p entql.StringP) {
+	f.Where(p.Field(proxy.FieldCountryCode))
+}
+
+// WhereUseCount applies the entql int predicate on the use_count field.
+func (f *ProxyFilter) WhereUseCount(p entql.IntP) {
+	f.Where(p.Field(proxy.FieldUseCount))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *RequestLogQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RequestLogQuery builder.
+func (_q *RequestLogQuery) Filter() *RequestLogFilter {
+	return &RequestLogFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RequestLogMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RequestLogMutation builder.
+func (m *RequestLogMutation) Filter() *RequestLogFilter {
+	return &RequestLogFilter{config: m.config, predicateAdder: m}
+}
+
+// RequestLogFilter provides a generic filtering capability at runtime for RequestLogQuery.
+type RequestLogFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RequestLogFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RequestLogFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(requestlog.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *RequestLogFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(requestlog.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RequestLogFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(requestlog.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RequestLogFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(requestlog.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *RequestLogFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(requestlog.FieldWorkspaceID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *RequestLogFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(requestlog.FieldUserID))
+}
+
+// WhereAPIKeyID applies the entql int predicate on the api_key_id field.
+func (f *RequestLogFilter) WhereAPIKeyID(p entql.IntP) {
+	f.Where(p.Field(requestlog.FieldAPIKeyID))
+}
+
+// WhereMethod applies the entql string predicate on the method field.
+func (f *RequestLogFilter) WhereMethod(p entql.StringP) {
+	f.Where(p.Field(requestlog.FieldMethod))
+}
+
+// WhereEndpoint applies the entql string predicate on the endpoint field.
+func (f *RequestLogFilter) WhereEndpoint(p entql.StringP) {
+	f.Where(p.Field(requestlog.FieldEndpoint))
+}
+
+// WhereStatusCode applies the entql int predicate on the status_code field.
+func (f *RequestLogFilter) WhereStatusCode(p entql.IntP) {
+	f.Where(p.Field(requestlog.FieldStatusCode))
+}
+
+// WhereDurationMs applies the entql int predicate on the duration_ms field.
+func (f *RequestLogFilter) WhereDurationMs(p entql.IntP) {
+	f.Where(p.Field(requestlog.FieldDurationMs))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *RequestLogFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(requestlog.FieldIP))
+}
+
+// WhereUserAgent applies the entql string predicate on the user_agent field.
+func (f *RequestLogFilter) WhereUserAgent(p entql.StringP) {
+	f.Where(p.Field(requestlog.FieldUserAgent))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *RequestLogFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *RequestLogFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ScheduleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1583,7 +2659,7 @@ type ScheduleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1745,7 +2821,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1970,7 +3046,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2021,6 +3097,26 @@ func (f *UserFilter) WhereEmail(p entql.StringP) {
 	f.Where(p.Field(user.FieldEmail))
 }
 
+// WhereFirstname applies the entql string predicate on the firstname field.
+func (f *UserFilter) WhereFirstname(p entql.StringP) {
+	f.Where(p.Field(user.FieldFirstname))
+}
+
+// WhereLastname applies the entql string predicate on the lastname field.
+func (f *UserFilter) WhereLastname(p entql.StringP) {
+	f.Where(p.Field(user.FieldLastname))
+}
+
+// WherePlanID applies the entql int predicate on the plan_id field.
+func (f *UserFilter) WherePlanID(p entql.IntP) {
+	f.Where(p.Field(user.FieldPlanID))
+}
+
+// WhereExpireAt applies the entql time.Time predicate on the expire_at field.
+func (f *UserFilter) WhereExpireAt(p entql.TimeP) {
+	f.Where(p.Field(user.FieldExpireAt))
+}
+
 // WhereDisabled applies the entql bool predicate on the disabled field.
 func (f *UserFilter) WhereDisabled(p entql.BoolP) {
 	f.Where(p.Field(user.FieldDisabled))
@@ -2038,6 +3134,110 @@ func (f *UserFilter) WhereHasWorkspace() {
 
 // WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
 func (f *UserFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WalletTransactionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WalletTransactionQuery builder.
+func (_q *WalletTransactionQuery) Filter() *WalletTransactionFilter {
+	return &WalletTransactionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WalletTransactionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WalletTransactionMutation builder.
+func (m *WalletTransactionMutation) Filter() *WalletTransactionFilter {
+	return &WalletTransactionFilter{config: m.config, predicateAdder: m}
+}
+
+// WalletTransactionFilter provides a generic filtering capability at runtime for WalletTransactionQuery.
+type WalletTransactionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WalletTransactionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WalletTransactionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wallettransaction.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *WalletTransactionFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(wallettransaction.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WalletTransactionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(wallettransaction.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WalletTransactionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(wallettransaction.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *WalletTransactionFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(wallettransaction.FieldWorkspaceID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *WalletTransactionFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(wallettransaction.FieldUserID))
+}
+
+// WhereAmountCents applies the entql int64 predicate on the amount_cents field.
+func (f *WalletTransactionFilter) WhereAmountCents(p entql.Int64P) {
+	f.Where(p.Field(wallettransaction.FieldAmountCents))
+}
+
+// WhereType applies the entql string predicate on the type field.
+func (f *WalletTransactionFilter) WhereType(p entql.StringP) {
+	f.Where(p.Field(wallettransaction.FieldType))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *WalletTransactionFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(wallettransaction.FieldStatus))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *WalletTransactionFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(wallettransaction.FieldDescription))
+}
+
+// WherePaymentID applies the entql string predicate on the payment_id field.
+func (f *WalletTransactionFilter) WherePaymentID(p entql.StringP) {
+	f.Where(p.Field(wallettransaction.FieldPaymentID))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *WalletTransactionFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *WalletTransactionFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
 	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
@@ -2074,7 +3274,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -9,13 +9,17 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/apikey"
+	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -269,6 +273,21 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, account.FieldLinkProfile)
 				fieldSeen[account.FieldLinkProfile] = struct{}{}
 			}
+		case "poolID":
+			if _, ok := fieldSeen[account.FieldPoolID]; !ok {
+				selectedFields = append(selectedFields, account.FieldPoolID)
+				fieldSeen[account.FieldPoolID] = struct{}{}
+			}
+		case "note":
+			if _, ok := fieldSeen[account.FieldNote]; !ok {
+				selectedFields = append(selectedFields, account.FieldNote)
+				fieldSeen[account.FieldNote] = struct{}{}
+			}
+		case "externalStatus":
+			if _, ok := fieldSeen[account.FieldExternalStatus]; !ok {
+				selectedFields = append(selectedFields, account.FieldExternalStatus)
+				fieldSeen[account.FieldExternalStatus] = struct{}{}
+			}
 		case "energyBudget":
 			if _, ok := fieldSeen[account.FieldEnergyBudget]; !ok {
 				selectedFields = append(selectedFields, account.FieldEnergyBudget)
@@ -353,6 +372,264 @@ func newAccountPaginateArgs(rv map[string]any) *accountPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*AccountWhereInput); ok {
 		args.opts = append(args.opts, WithAccountFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CaptionQuery) CollectFields(ctx context.Context, satisfies ...string) (*CaptionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CaptionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(caption.Columns))
+		selectedFields = []string{caption.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "uuid":
+			if _, ok := fieldSeen[caption.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, caption.FieldUUID)
+				fieldSeen[caption.FieldUUID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[caption.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, caption.FieldCreatedAt)
+				fieldSeen[caption.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[caption.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, caption.FieldUpdatedAt)
+				fieldSeen[caption.FieldUpdatedAt] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[caption.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, caption.FieldUserID)
+				fieldSeen[caption.FieldUserID] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[caption.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, caption.FieldTitle)
+				fieldSeen[caption.FieldTitle] = struct{}{}
+			}
+		case "caption":
+			if _, ok := fieldSeen[caption.FieldCaption]; !ok {
+				selectedFields = append(selectedFields, caption.FieldCaption)
+				fieldSeen[caption.FieldCaption] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type captionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CaptionPaginateOption
+}
+
+func newCaptionPaginateArgs(rv map[string]any) *captionPaginateArgs {
+	args := &captionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CaptionOrder{Field: &CaptionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCaptionOrder(order))
+			}
+		case *CaptionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCaptionOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CaptionWhereInput); ok {
+		args.opts = append(args.opts, WithCaptionFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CooldownRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*CooldownRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CooldownRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(cooldownrule.Columns))
+		selectedFields = []string{cooldownrule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "uuid":
+			if _, ok := fieldSeen[cooldownrule.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldUUID)
+				fieldSeen[cooldownrule.FieldUUID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[cooldownrule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldCreatedAt)
+				fieldSeen[cooldownrule.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[cooldownrule.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldUpdatedAt)
+				fieldSeen[cooldownrule.FieldUpdatedAt] = struct{}{}
+			}
+		case "actionType":
+			if _, ok := fieldSeen[cooldownrule.FieldActionType]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldActionType)
+				fieldSeen[cooldownrule.FieldActionType] = struct{}{}
+			}
+		case "poolID":
+			if _, ok := fieldSeen[cooldownrule.FieldPoolID]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldPoolID)
+				fieldSeen[cooldownrule.FieldPoolID] = struct{}{}
+			}
+		case "minDelay":
+			if _, ok := fieldSeen[cooldownrule.FieldMinDelay]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldMinDelay)
+				fieldSeen[cooldownrule.FieldMinDelay] = struct{}{}
+			}
+		case "maxDelay":
+			if _, ok := fieldSeen[cooldownrule.FieldMaxDelay]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldMaxDelay)
+				fieldSeen[cooldownrule.FieldMaxDelay] = struct{}{}
+			}
+		case "hourlyLimit":
+			if _, ok := fieldSeen[cooldownrule.FieldHourlyLimit]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldHourlyLimit)
+				fieldSeen[cooldownrule.FieldHourlyLimit] = struct{}{}
+			}
+		case "dailyLimit":
+			if _, ok := fieldSeen[cooldownrule.FieldDailyLimit]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldDailyLimit)
+				fieldSeen[cooldownrule.FieldDailyLimit] = struct{}{}
+			}
+		case "energyCost":
+			if _, ok := fieldSeen[cooldownrule.FieldEnergyCost]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldEnergyCost)
+				fieldSeen[cooldownrule.FieldEnergyCost] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[cooldownrule.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldDescription)
+				fieldSeen[cooldownrule.FieldDescription] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[cooldownrule.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, cooldownrule.FieldEnabled)
+				fieldSeen[cooldownrule.FieldEnabled] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type cooldownrulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CooldownRulePaginateOption
+}
+
+func newCooldownRulePaginateArgs(rv map[string]any) *cooldownrulePaginateArgs {
+	args := &cooldownrulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CooldownRuleOrder{Field: &CooldownRuleOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCooldownRuleOrder(order))
+			}
+		case *CooldownRuleOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCooldownRuleOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CooldownRuleWhereInput); ok {
+		args.opts = append(args.opts, WithCooldownRuleFilter(v.Filter))
 	}
 	return args
 }
@@ -796,6 +1073,16 @@ func (_q *LoginChallengeQuery) collectField(ctx context.Context, oneNode bool, o
 				selectedFields = append(selectedFields, loginchallenge.FieldAccountID)
 				fieldSeen[loginchallenge.FieldAccountID] = struct{}{}
 			}
+		case "username":
+			if _, ok := fieldSeen[loginchallenge.FieldUsername]; !ok {
+				selectedFields = append(selectedFields, loginchallenge.FieldUsername)
+				fieldSeen[loginchallenge.FieldUsername] = struct{}{}
+			}
+		case "relogin":
+			if _, ok := fieldSeen[loginchallenge.FieldRelogin]; !ok {
+				selectedFields = append(selectedFields, loginchallenge.FieldRelogin)
+				fieldSeen[loginchallenge.FieldRelogin] = struct{}{}
+			}
 		case "method":
 			if _, ok := fieldSeen[loginchallenge.FieldMethod]; !ok {
 				selectedFields = append(selectedFields, loginchallenge.FieldMethod)
@@ -810,6 +1097,31 @@ func (_q *LoginChallengeQuery) collectField(ctx context.Context, oneNode bool, o
 			if _, ok := fieldSeen[loginchallenge.FieldContactPoint]; !ok {
 				selectedFields = append(selectedFields, loginchallenge.FieldContactPoint)
 				fieldSeen[loginchallenge.FieldContactPoint] = struct{}{}
+			}
+		case "challengeAt":
+			if _, ok := fieldSeen[loginchallenge.FieldChallengeAt]; !ok {
+				selectedFields = append(selectedFields, loginchallenge.FieldChallengeAt)
+				fieldSeen[loginchallenge.FieldChallengeAt] = struct{}{}
+			}
+		case "imapHost":
+			if _, ok := fieldSeen[loginchallenge.FieldImapHost]; !ok {
+				selectedFields = append(selectedFields, loginchallenge.FieldImapHost)
+				fieldSeen[loginchallenge.FieldImapHost] = struct{}{}
+			}
+		case "imapPort":
+			if _, ok := fieldSeen[loginchallenge.FieldImapPort]; !ok {
+				selectedFields = append(selectedFields, loginchallenge.FieldImapPort)
+				fieldSeen[loginchallenge.FieldImapPort] = struct{}{}
+			}
+		case "imapUsername":
+			if _, ok := fieldSeen[loginchallenge.FieldImapUsername]; !ok {
+				selectedFields = append(selectedFields, loginchallenge.FieldImapUsername)
+				fieldSeen[loginchallenge.FieldImapUsername] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[loginchallenge.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, loginchallenge.FieldOutcome)
+				fieldSeen[loginchallenge.FieldOutcome] = struct{}{}
 			}
 		case "expiresAt":
 			if _, ok := fieldSeen[loginchallenge.FieldExpiresAt]; !ok {
@@ -900,6 +1212,135 @@ func newLoginChallengePaginateArgs(rv map[string]any) *loginchallengePaginateArg
 	}
 	if v, ok := rv[whereField].(*LoginChallengeWhereInput); ok {
 		args.opts = append(args.opts, WithLoginChallengeFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PlanQuery) CollectFields(ctx context.Context, satisfies ...string) (*PlanQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PlanQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(plan.Columns))
+		selectedFields = []string{plan.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "uuid":
+			if _, ok := fieldSeen[plan.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, plan.FieldUUID)
+				fieldSeen[plan.FieldUUID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[plan.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, plan.FieldCreatedAt)
+				fieldSeen[plan.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[plan.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, plan.FieldUpdatedAt)
+				fieldSeen[plan.FieldUpdatedAt] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[plan.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, plan.FieldTitle)
+				fieldSeen[plan.FieldTitle] = struct{}{}
+			}
+		case "monthlyPriceCents":
+			if _, ok := fieldSeen[plan.FieldMonthlyPriceCents]; !ok {
+				selectedFields = append(selectedFields, plan.FieldMonthlyPriceCents)
+				fieldSeen[plan.FieldMonthlyPriceCents] = struct{}{}
+			}
+		case "annualPriceCents":
+			if _, ok := fieldSeen[plan.FieldAnnualPriceCents]; !ok {
+				selectedFields = append(selectedFields, plan.FieldAnnualPriceCents)
+				fieldSeen[plan.FieldAnnualPriceCents] = struct{}{}
+			}
+		case "modules":
+			if _, ok := fieldSeen[plan.FieldModules]; !ok {
+				selectedFields = append(selectedFields, plan.FieldModules)
+				fieldSeen[plan.FieldModules] = struct{}{}
+			}
+		case "isPublic":
+			if _, ok := fieldSeen[plan.FieldIsPublic]; !ok {
+				selectedFields = append(selectedFields, plan.FieldIsPublic)
+				fieldSeen[plan.FieldIsPublic] = struct{}{}
+			}
+		case "accountLimit":
+			if _, ok := fieldSeen[plan.FieldAccountLimit]; !ok {
+				selectedFields = append(selectedFields, plan.FieldAccountLimit)
+				fieldSeen[plan.FieldAccountLimit] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type planPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PlanPaginateOption
+}
+
+func newPlanPaginateArgs(rv map[string]any) *planPaginateArgs {
+	args := &planPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PlanOrder{Field: &PlanOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPlanOrder(order))
+			}
+		case *PlanOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPlanOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*PlanWhereInput); ok {
+		args.opts = append(args.opts, WithPlanFilter(v.Filter))
 	}
 	return args
 }
@@ -1557,6 +1998,26 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, user.FieldEmail)
 				fieldSeen[user.FieldEmail] = struct{}{}
 			}
+		case "firstname":
+			if _, ok := fieldSeen[user.FieldFirstname]; !ok {
+				selectedFields = append(selectedFields, user.FieldFirstname)
+				fieldSeen[user.FieldFirstname] = struct{}{}
+			}
+		case "lastname":
+			if _, ok := fieldSeen[user.FieldLastname]; !ok {
+				selectedFields = append(selectedFields, user.FieldLastname)
+				fieldSeen[user.FieldLastname] = struct{}{}
+			}
+		case "planID":
+			if _, ok := fieldSeen[user.FieldPlanID]; !ok {
+				selectedFields = append(selectedFields, user.FieldPlanID)
+				fieldSeen[user.FieldPlanID] = struct{}{}
+			}
+		case "expireAt":
+			if _, ok := fieldSeen[user.FieldExpireAt]; !ok {
+				selectedFields = append(selectedFields, user.FieldExpireAt)
+				fieldSeen[user.FieldExpireAt] = struct{}{}
+			}
 		case "disabled":
 			if _, ok := fieldSeen[user.FieldDisabled]; !ok {
 				selectedFields = append(selectedFields, user.FieldDisabled)
@@ -1626,6 +2087,135 @@ func newUserPaginateArgs(rv map[string]any) *userPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*UserWhereInput); ok {
 		args.opts = append(args.opts, WithUserFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WalletTransactionQuery) CollectFields(ctx context.Context, satisfies ...string) (*WalletTransactionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WalletTransactionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(wallettransaction.Columns))
+		selectedFields = []string{wallettransaction.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "uuid":
+			if _, ok := fieldSeen[wallettransaction.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, wallettransaction.FieldUUID)
+				fieldSeen[wallettransaction.FieldUUID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[wallettransaction.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, wallettransaction.FieldCreatedAt)
+				fieldSeen[wallettransaction.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[wallettransaction.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, wallettransaction.FieldUpdatedAt)
+				fieldSeen[wallettransaction.FieldUpdatedAt] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[wallettransaction.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, wallettransaction.FieldUserID)
+				fieldSeen[wallettransaction.FieldUserID] = struct{}{}
+			}
+		case "amountCents":
+			if _, ok := fieldSeen[wallettransaction.FieldAmountCents]; !ok {
+				selectedFields = append(selectedFields, wallettransaction.FieldAmountCents)
+				fieldSeen[wallettransaction.FieldAmountCents] = struct{}{}
+			}
+		case "type":
+			if _, ok := fieldSeen[wallettransaction.FieldType]; !ok {
+				selectedFields = append(selectedFields, wallettransaction.FieldType)
+				fieldSeen[wallettransaction.FieldType] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[wallettransaction.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, wallettransaction.FieldStatus)
+				fieldSeen[wallettransaction.FieldStatus] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[wallettransaction.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, wallettransaction.FieldDescription)
+				fieldSeen[wallettransaction.FieldDescription] = struct{}{}
+			}
+		case "paymentID":
+			if _, ok := fieldSeen[wallettransaction.FieldPaymentID]; !ok {
+				selectedFields = append(selectedFields, wallettransaction.FieldPaymentID)
+				fieldSeen[wallettransaction.FieldPaymentID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type wallettransactionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WalletTransactionPaginateOption
+}
+
+func newWalletTransactionPaginateArgs(rv map[string]any) *wallettransactionPaginateArgs {
+	args := &wallettransactionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &WalletTransactionOrder{Field: &WalletTransactionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithWalletTransactionOrder(order))
+			}
+		case *WalletTransactionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithWalletTransactionOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*WalletTransactionWhereInput); ok {
+		args.opts = append(args.opts, WithWalletTransactionFilter(v.Filter))
 	}
 	return args
 }

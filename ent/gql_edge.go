@@ -59,7 +59,7 @@ func (_m *LoginChallenge) Account(ctx context.Context) (*Account, error) {
 	if IsNotLoaded(err) {
 		result, err = _m.QueryAccount().Only(ctx)
 	}
-	return result, err
+	return result, MaskNotFound(err)
 }
 
 func (_m *LoginChallenge) Task(ctx context.Context) (*Task, error) {

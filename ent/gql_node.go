@@ -16,13 +16,17 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/apikey"
+	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 	"golang.org/x/sync/semaphore"
 )
@@ -42,6 +46,16 @@ var accountImplementors = []string{"Account", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Account) IsNode() {}
 
+var captionImplementors = []string{"Caption", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Caption) IsNode() {}
+
+var cooldownruleImplementors = []string{"CooldownRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CooldownRule) IsNode() {}
+
 var jobImplementors = []string{"Job", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -56,6 +70,11 @@ var loginchallengeImplementors = []string{"LoginChallenge", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*LoginChallenge) IsNode() {}
+
+var planImplementors = []string{"Plan", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Plan) IsNode() {}
 
 var postImplementors = []string{"Post", "Node"}
 
@@ -76,6 +95,11 @@ var userImplementors = []string{"User", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*User) IsNode() {}
+
+var wallettransactionImplementors = []string{"WalletTransaction", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*WalletTransaction) IsNode() {}
 
 var workspaceImplementors = []string{"Workspace", "Node"}
 
@@ -158,6 +182,24 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case caption.Table:
+		query := c.Caption.Query().
+			Where(caption.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, captionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case cooldownrule.Table:
+		query := c.CooldownRule.Query().
+			Where(cooldownrule.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, cooldownruleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case job.Table:
 		query := c.Job.Query().
 			Where(job.ID(id))
@@ -181,6 +223,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(loginchallenge.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, loginchallengeImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case plan.Table:
+		query := c.Plan.Query().
+			Where(plan.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, planImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -217,6 +268,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(user.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, userImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case wallettransaction.Table:
+		query := c.WalletTransaction.Query().
+			Where(wallettransaction.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, wallettransactionImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -335,6 +395,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case caption.Table:
+		query := c.Caption.Query().
+			Where(caption.IDIn(ids...))
+		query, err := query.CollectFields(ctx, captionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case cooldownrule.Table:
+		query := c.CooldownRule.Query().
+			Where(cooldownrule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, cooldownruleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case job.Table:
 		query := c.Job.Query().
 			Where(job.IDIn(ids...))
@@ -371,6 +463,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.LoginChallenge.Query().
 			Where(loginchallenge.IDIn(ids...))
 		query, err := query.CollectFields(ctx, loginchallengeImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case plan.Table:
+		query := c.Plan.Query().
+			Where(plan.IDIn(ids...))
+		query, err := query.CollectFields(ctx, planImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -435,6 +543,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.User.Query().
 			Where(user.IDIn(ids...))
 		query, err := query.CollectFields(ctx, userImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case wallettransaction.Table:
+		query := c.WalletTransaction.Query().
+			Where(wallettransaction.IDIn(ids...))
+		query, err := query.CollectFields(ctx, wallettransactionImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -16,13 +16,17 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/apikey"
+	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -784,6 +788,670 @@ func (_m *Account) ToEdge(order *AccountOrder) *AccountEdge {
 		order = DefaultAccountOrder
 	}
 	return &AccountEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CaptionEdge is the edge representation of Caption.
+type CaptionEdge struct {
+	Node   *Caption `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// CaptionConnection is the connection containing edges to Caption.
+type CaptionConnection struct {
+	Edges      []*CaptionEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *CaptionConnection) build(nodes []*Caption, pager *captionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Caption
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Caption {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Caption {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CaptionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CaptionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CaptionPaginateOption enables pagination customization.
+type CaptionPaginateOption func(*captionPager) error
+
+// WithCaptionOrder configures pagination ordering.
+func WithCaptionOrder(order *CaptionOrder) CaptionPaginateOption {
+	if order == nil {
+		order = DefaultCaptionOrder
+	}
+	o := *order
+	return func(pager *captionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCaptionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCaptionFilter configures pagination filter.
+func WithCaptionFilter(filter func(*CaptionQuery) (*CaptionQuery, error)) CaptionPaginateOption {
+	return func(pager *captionPager) error {
+		if filter == nil {
+			return errors.New("CaptionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type captionPager struct {
+	reverse bool
+	order   *CaptionOrder
+	filter  func(*CaptionQuery) (*CaptionQuery, error)
+}
+
+func newCaptionPager(opts []CaptionPaginateOption, reverse bool) (*captionPager, error) {
+	pager := &captionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCaptionOrder
+	}
+	return pager, nil
+}
+
+func (p *captionPager) applyFilter(query *CaptionQuery) (*CaptionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *captionPager) toCursor(_m *Caption) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *captionPager) applyCursors(query *CaptionQuery, after, before *Cursor) (*CaptionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCaptionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *captionPager) applyOrder(query *CaptionQuery) *CaptionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCaptionOrder.Field {
+		query = query.Order(DefaultCaptionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *captionPager) orderExpr(query *CaptionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCaptionOrder.Field {
+			b.Comma().Ident(DefaultCaptionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Caption.
+func (_m *CaptionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CaptionPaginateOption,
+) (*CaptionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCaptionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CaptionConnection{Edges: []*CaptionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CaptionOrderFieldCreatedAt orders Caption by created_at.
+	CaptionOrderFieldCreatedAt = &CaptionOrderField{
+		Value: func(_m *Caption) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: caption.FieldCreatedAt,
+		toTerm: caption.ByCreatedAt,
+		toCursor: func(_m *Caption) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CaptionOrderFieldUpdatedAt orders Caption by updated_at.
+	CaptionOrderFieldUpdatedAt = &CaptionOrderField{
+		Value: func(_m *Caption) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: caption.FieldUpdatedAt,
+		toTerm: caption.ByUpdatedAt,
+		toCursor: func(_m *Caption) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CaptionOrderFieldTitle orders Caption by title.
+	CaptionOrderFieldTitle = &CaptionOrderField{
+		Value: func(_m *Caption) (ent.Value, error) {
+			return _m.Title, nil
+		},
+		column: caption.FieldTitle,
+		toTerm: caption.ByTitle,
+		toCursor: func(_m *Caption) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Title,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CaptionOrderField) String() string {
+	var str string
+	switch f.column {
+	case CaptionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CaptionOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CaptionOrderFieldTitle.column:
+		str = "TITLE"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CaptionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CaptionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CaptionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CaptionOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CaptionOrderFieldUpdatedAt
+	case "TITLE":
+		*f = *CaptionOrderFieldTitle
+	default:
+		return fmt.Errorf("%s is not a valid CaptionOrderField", str)
+	}
+	return nil
+}
+
+// CaptionOrderField defines the ordering field of Caption.
+type CaptionOrderField struct {
+	// Value extracts the ordering value from the given Caption.
+	Value    func(*Caption) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) caption.OrderOption
+	toCursor func(*Caption) Cursor
+}
+
+// CaptionOrder defines the ordering of Caption.
+type CaptionOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *CaptionOrderField `json:"field"`
+}
+
+// DefaultCaptionOrder is the default ordering of Caption.
+var DefaultCaptionOrder = &CaptionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CaptionOrderField{
+		Value: func(_m *Caption) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: caption.FieldID,
+		toTerm: caption.ByID,
+		toCursor: func(_m *Caption) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Caption into CaptionEdge.
+func (_m *Caption) ToEdge(order *CaptionOrder) *CaptionEdge {
+	if order == nil {
+		order = DefaultCaptionOrder
+	}
+	return &CaptionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CooldownRuleEdge is the edge representation of CooldownRule.
+type CooldownRuleEdge struct {
+	Node   *CooldownRule `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// CooldownRuleConnection is the connection containing edges to CooldownRule.
+type CooldownRuleConnection struct {
+	Edges      []*CooldownRuleEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *CooldownRuleConnection) build(nodes []*CooldownRule, pager *cooldownrulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CooldownRule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CooldownRule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CooldownRule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CooldownRuleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CooldownRuleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CooldownRulePaginateOption enables pagination customization.
+type CooldownRulePaginateOption func(*cooldownrulePager) error
+
+// WithCooldownRuleOrder configures pagination ordering.
+func WithCooldownRuleOrder(order *CooldownRuleOrder) CooldownRulePaginateOption {
+	if order == nil {
+		order = DefaultCooldownRuleOrder
+	}
+	o := *order
+	return func(pager *cooldownrulePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCooldownRuleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCooldownRuleFilter configures pagination filter.
+func WithCooldownRuleFilter(filter func(*CooldownRuleQuery) (*CooldownRuleQuery, error)) CooldownRulePaginateOption {
+	return func(pager *cooldownrulePager) error {
+		if filter == nil {
+			return errors.New("CooldownRuleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type cooldownrulePager struct {
+	reverse bool
+	order   *CooldownRuleOrder
+	filter  func(*CooldownRuleQuery) (*CooldownRuleQuery, error)
+}
+
+func newCooldownRulePager(opts []CooldownRulePaginateOption, reverse bool) (*cooldownrulePager, error) {
+	pager := &cooldownrulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCooldownRuleOrder
+	}
+	return pager, nil
+}
+
+func (p *cooldownrulePager) applyFilter(query *CooldownRuleQuery) (*CooldownRuleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *cooldownrulePager) toCursor(_m *CooldownRule) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *cooldownrulePager) applyCursors(query *CooldownRuleQuery, after, before *Cursor) (*CooldownRuleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCooldownRuleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *cooldownrulePager) applyOrder(query *CooldownRuleQuery) *CooldownRuleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCooldownRuleOrder.Field {
+		query = query.Order(DefaultCooldownRuleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *cooldownrulePager) orderExpr(query *CooldownRuleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCooldownRuleOrder.Field {
+			b.Comma().Ident(DefaultCooldownRuleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CooldownRule.
+func (_m *CooldownRuleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CooldownRulePaginateOption,
+) (*CooldownRuleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCooldownRulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CooldownRuleConnection{Edges: []*CooldownRuleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CooldownRuleOrderFieldCreatedAt orders CooldownRule by created_at.
+	CooldownRuleOrderFieldCreatedAt = &CooldownRuleOrderField{
+		Value: func(_m *CooldownRule) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: cooldownrule.FieldCreatedAt,
+		toTerm: cooldownrule.ByCreatedAt,
+		toCursor: func(_m *CooldownRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CooldownRuleOrderFieldUpdatedAt orders CooldownRule by updated_at.
+	CooldownRuleOrderFieldUpdatedAt = &CooldownRuleOrderField{
+		Value: func(_m *CooldownRule) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: cooldownrule.FieldUpdatedAt,
+		toTerm: cooldownrule.ByUpdatedAt,
+		toCursor: func(_m *CooldownRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CooldownRuleOrderFieldActionType orders CooldownRule by action_type.
+	CooldownRuleOrderFieldActionType = &CooldownRuleOrderField{
+		Value: func(_m *CooldownRule) (ent.Value, error) {
+			return _m.ActionType, nil
+		},
+		column: cooldownrule.FieldActionType,
+		toTerm: cooldownrule.ByActionType,
+		toCursor: func(_m *CooldownRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ActionType,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CooldownRuleOrderField) String() string {
+	var str string
+	switch f.column {
+	case CooldownRuleOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CooldownRuleOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CooldownRuleOrderFieldActionType.column:
+		str = "ACTION_TYPE"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CooldownRuleOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CooldownRuleOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CooldownRuleOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CooldownRuleOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CooldownRuleOrderFieldUpdatedAt
+	case "ACTION_TYPE":
+		*f = *CooldownRuleOrderFieldActionType
+	default:
+		return fmt.Errorf("%s is not a valid CooldownRuleOrderField", str)
+	}
+	return nil
+}
+
+// CooldownRuleOrderField defines the ordering field of CooldownRule.
+type CooldownRuleOrderField struct {
+	// Value extracts the ordering value from the given CooldownRule.
+	Value    func(*CooldownRule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) cooldownrule.OrderOption
+	toCursor func(*CooldownRule) Cursor
+}
+
+// CooldownRuleOrder defines the ordering of CooldownRule.
+type CooldownRuleOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *CooldownRuleOrderField `json:"field"`
+}
+
+// DefaultCooldownRuleOrder is the default ordering of CooldownRule.
+var DefaultCooldownRuleOrder = &CooldownRuleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CooldownRuleOrderField{
+		Value: func(_m *CooldownRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: cooldownrule.FieldID,
+		toTerm: cooldownrule.ByID,
+		toCursor: func(_m *CooldownRule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CooldownRule into CooldownRuleEdge.
+func (_m *CooldownRule) ToEdge(order *CooldownRuleOrder) *CooldownRuleEdge {
+	if order == nil {
+		order = DefaultCooldownRuleOrder
+	}
+	return &CooldownRuleEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -1780,6 +2448,338 @@ func (_m *LoginChallenge) ToEdge(order *LoginChallengeOrder) *LoginChallengeEdge
 		order = DefaultLoginChallengeOrder
 	}
 	return &LoginChallengeEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PlanEdge is the edge representation of Plan.
+type PlanEdge struct {
+	Node   *Plan  `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// PlanConnection is the connection containing edges to Plan.
+type PlanConnection struct {
+	Edges      []*PlanEdge `json:"edges"`
+	PageInfo   PageInfo    `json:"pageInfo"`
+	TotalCount int         `json:"totalCount"`
+}
+
+func (c *PlanConnection) build(nodes []*Plan, pager *planPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Plan
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Plan {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Plan {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PlanEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PlanEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PlanPaginateOption enables pagination customization.
+type PlanPaginateOption func(*planPager) error
+
+// WithPlanOrder configures pagination ordering.
+func WithPlanOrder(order *PlanOrder) PlanPaginateOption {
+	if order == nil {
+		order = DefaultPlanOrder
+	}
+	o := *order
+	return func(pager *planPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPlanOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPlanFilter configures pagination filter.
+func WithPlanFilter(filter func(*PlanQuery) (*PlanQuery, error)) PlanPaginateOption {
+	return func(pager *planPager) error {
+		if filter == nil {
+			return errors.New("PlanQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type planPager struct {
+	reverse bool
+	order   *PlanOrder
+	filter  func(*PlanQuery) (*PlanQuery, error)
+}
+
+func newPlanPager(opts []PlanPaginateOption, reverse bool) (*planPager, error) {
+	pager := &planPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPlanOrder
+	}
+	return pager, nil
+}
+
+func (p *planPager) applyFilter(query *PlanQuery) (*PlanQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *planPager) toCursor(_m *Plan) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *planPager) applyCursors(query *PlanQuery, after, before *Cursor) (*PlanQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPlanOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *planPager) applyOrder(query *PlanQuery) *PlanQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPlanOrder.Field {
+		query = query.Order(DefaultPlanOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *planPager) orderExpr(query *PlanQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPlanOrder.Field {
+			b.Comma().Ident(DefaultPlanOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Plan.
+func (_m *PlanQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PlanPaginateOption,
+) (*PlanConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPlanPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PlanConnection{Edges: []*PlanEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PlanOrderFieldCreatedAt orders Plan by created_at.
+	PlanOrderFieldCreatedAt = &PlanOrderField{
+		Value: func(_m *Plan) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: plan.FieldCreatedAt,
+		toTerm: plan.ByCreatedAt,
+		toCursor: func(_m *Plan) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// PlanOrderFieldUpdatedAt orders Plan by updated_at.
+	PlanOrderFieldUpdatedAt = &PlanOrderField{
+		Value: func(_m *Plan) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: plan.FieldUpdatedAt,
+		toTerm: plan.ByUpdatedAt,
+		toCursor: func(_m *Plan) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// PlanOrderFieldTitle orders Plan by title.
+	PlanOrderFieldTitle = &PlanOrderField{
+		Value: func(_m *Plan) (ent.Value, error) {
+			return _m.Title, nil
+		},
+		column: plan.FieldTitle,
+		toTerm: plan.ByTitle,
+		toCursor: func(_m *Plan) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Title,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PlanOrderField) String() string {
+	var str string
+	switch f.column {
+	case PlanOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case PlanOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case PlanOrderFieldTitle.column:
+		str = "TITLE"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PlanOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PlanOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PlanOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PlanOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *PlanOrderFieldUpdatedAt
+	case "TITLE":
+		*f = *PlanOrderFieldTitle
+	default:
+		return fmt.Errorf("%s is not a valid PlanOrderField", str)
+	}
+	return nil
+}
+
+// PlanOrderField defines the ordering field of Plan.
+type PlanOrderField struct {
+	// Value extracts the ordering value from the given Plan.
+	Value    func(*Plan) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) plan.OrderOption
+	toCursor func(*Plan) Cursor
+}
+
+// PlanOrder defines the ordering of Plan.
+type PlanOrder struct {
+	Direction OrderDirection  `json:"direction"`
+	Field     *PlanOrderField `json:"field"`
+}
+
+// DefaultPlanOrder is the default ordering of Plan.
+var DefaultPlanOrder = &PlanOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PlanOrderField{
+		Value: func(_m *Plan) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: plan.FieldID,
+		toTerm: plan.ByID,
+		toCursor: func(_m *Plan) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Plan into PlanEdge.
+func (_m *Plan) ToEdge(order *PlanOrder) *PlanEdge {
+	if order == nil {
+		order = DefaultPlanOrder
+	}
+	return &PlanEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -3198,6 +4198,338 @@ func (_m *User) ToEdge(order *UserOrder) *UserEdge {
 		order = DefaultUserOrder
 	}
 	return &UserEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// WalletTransactionEdge is the edge representation of WalletTransaction.
+type WalletTransactionEdge struct {
+	Node   *WalletTransaction `json:"node"`
+	Cursor Cursor             `json:"cursor"`
+}
+
+// WalletTransactionConnection is the connection containing edges to WalletTransaction.
+type WalletTransactionConnection struct {
+	Edges      []*WalletTransactionEdge `json:"edges"`
+	PageInfo   PageInfo                 `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+func (c *WalletTransactionConnection) build(nodes []*WalletTransaction, pager *wallettransactionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *WalletTransaction
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *WalletTransaction {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *WalletTransaction {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*WalletTransactionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &WalletTransactionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// WalletTransactionPaginateOption enables pagination customization.
+type WalletTransactionPaginateOption func(*wallettransactionPager) error
+
+// WithWalletTransactionOrder configures pagination ordering.
+func WithWalletTransactionOrder(order *WalletTransactionOrder) WalletTransactionPaginateOption {
+	if order == nil {
+		order = DefaultWalletTransactionOrder
+	}
+	o := *order
+	return func(pager *wallettransactionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultWalletTransactionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithWalletTransactionFilter configures pagination filter.
+func WithWalletTransactionFilter(filter func(*WalletTransactionQuery) (*WalletTransactionQuery, error)) WalletTransactionPaginateOption {
+	return func(pager *wallettransactionPager) error {
+		if filter == nil {
+			return errors.New("WalletTransactionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type wallettransactionPager struct {
+	reverse bool
+	order   *WalletTransactionOrder
+	filter  func(*WalletTransactionQuery) (*WalletTransactionQuery, error)
+}
+
+func newWalletTransactionPager(opts []WalletTransactionPaginateOption, reverse bool) (*wallettransactionPager, error) {
+	pager := &wallettransactionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultWalletTransactionOrder
+	}
+	return pager, nil
+}
+
+func (p *wallettransactionPager) applyFilter(query *WalletTransactionQuery) (*WalletTransactionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *wallettransactionPager) toCursor(_m *WalletTransaction) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *wallettransactionPager) applyCursors(query *WalletTransactionQuery, after, before *Cursor) (*WalletTransactionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultWalletTransactionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *wallettransactionPager) applyOrder(query *WalletTransactionQuery) *WalletTransactionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultWalletTransactionOrder.Field {
+		query = query.Order(DefaultWalletTransactionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *wallettransactionPager) orderExpr(query *WalletTransactionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultWalletTransactionOrder.Field {
+			b.Comma().Ident(DefaultWalletTransactionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to WalletTransaction.
+func (_m *WalletTransactionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...WalletTransactionPaginateOption,
+) (*WalletTransactionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newWalletTransactionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &WalletTransactionConnection{Edges: []*WalletTransactionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// WalletTransactionOrderFieldCreatedAt orders WalletTransaction by created_at.
+	WalletTransactionOrderFieldCreatedAt = &WalletTransactionOrderField{
+		Value: func(_m *WalletTransaction) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: wallettransaction.FieldCreatedAt,
+		toTerm: wallettransaction.ByCreatedAt,
+		toCursor: func(_m *WalletTransaction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// WalletTransactionOrderFieldUpdatedAt orders WalletTransaction by updated_at.
+	WalletTransactionOrderFieldUpdatedAt = &WalletTransactionOrderField{
+		Value: func(_m *WalletTransaction) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: wallettransaction.FieldUpdatedAt,
+		toTerm: wallettransaction.ByUpdatedAt,
+		toCursor: func(_m *WalletTransaction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// WalletTransactionOrderFieldStatus orders WalletTransaction by status.
+	WalletTransactionOrderFieldStatus = &WalletTransactionOrderField{
+		Value: func(_m *WalletTransaction) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: wallettransaction.FieldStatus,
+		toTerm: wallettransaction.ByStatus,
+		toCursor: func(_m *WalletTransaction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f WalletTransactionOrderField) String() string {
+	var str string
+	switch f.column {
+	case WalletTransactionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case WalletTransactionOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case WalletTransactionOrderFieldStatus.column:
+		str = "STATUS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f WalletTransactionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *WalletTransactionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("WalletTransactionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *WalletTransactionOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *WalletTransactionOrderFieldUpdatedAt
+	case "STATUS":
+		*f = *WalletTransactionOrderFieldStatus
+	default:
+		return fmt.Errorf("%s is not a valid WalletTransactionOrderField", str)
+	}
+	return nil
+}
+
+// WalletTransactionOrderField defines the ordering field of WalletTransaction.
+type WalletTransactionOrderField struct {
+	// Value extracts the ordering value from the given WalletTransaction.
+	Value    func(*WalletTransaction) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) wallettransaction.OrderOption
+	toCursor func(*WalletTransaction) Cursor
+}
+
+// WalletTransactionOrder defines the ordering of WalletTransaction.
+type WalletTransactionOrder struct {
+	Direction OrderDirection               `json:"direction"`
+	Field     *WalletTransactionOrderField `json:"field"`
+}
+
+// DefaultWalletTransactionOrder is the default ordering of WalletTransaction.
+var DefaultWalletTransactionOrder = &WalletTransactionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &WalletTransactionOrderField{
+		Value: func(_m *WalletTransaction) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: wallettransaction.FieldID,
+		toTerm: wallettransaction.ByID,
+		toCursor: func(_m *WalletTransaction) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts WalletTransaction into WalletTransactionEdge.
+func (_m *WalletTransaction) ToEdge(order *WalletTransactionOrder) *WalletTransactionEdge {
+	if order == nil {
+		order = DefaultWalletTransactionOrder
+	}
+	return &WalletTransactionEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -10,14 +10,18 @@ import (
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/apikey"
+	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -777,6 +781,51 @@ type AccountWhereInput struct {
 	LinkProfileEqualFold    *string  `json:"linkProfileEqualFold,omitempty"`
 	LinkProfileContainsFold *string  `json:"linkProfileContainsFold,omitempty"`
 
+	// "pool_id" field predicates.
+	PoolID             *string  `json:"poolID,omitempty"`
+	PoolIDNEQ          *string  `json:"poolIDNEQ,omitempty"`
+	PoolIDIn           []string `json:"poolIDIn,omitempty"`
+	PoolIDNotIn        []string `json:"poolIDNotIn,omitempty"`
+	PoolIDGT           *string  `json:"poolIDGT,omitempty"`
+	PoolIDGTE          *string  `json:"poolIDGTE,omitempty"`
+	PoolIDLT           *string  `json:"poolIDLT,omitempty"`
+	PoolIDLTE          *string  `json:"poolIDLTE,omitempty"`
+	PoolIDContains     *string  `json:"poolIDContains,omitempty"`
+	PoolIDHasPrefix    *string  `json:"poolIDHasPrefix,omitempty"`
+	PoolIDHasSuffix    *string  `json:"poolIDHasSuffix,omitempty"`
+	PoolIDEqualFold    *string  `json:"poolIDEqualFold,omitempty"`
+	PoolIDContainsFold *string  `json:"poolIDContainsFold,omitempty"`
+
+	// "note" field predicates.
+	Note             *string  `json:"note,omitempty"`
+	NoteNEQ          *string  `json:"noteNEQ,omitempty"`
+	NoteIn           []string `json:"noteIn,omitempty"`
+	NoteNotIn        []string `json:"noteNotIn,omitempty"`
+	NoteGT           *string  `json:"noteGT,omitempty"`
+	NoteGTE          *string  `json:"noteGTE,omitempty"`
+	NoteLT           *string  `json:"noteLT,omitempty"`
+	NoteLTE          *string  `json:"noteLTE,omitempty"`
+	NoteContains     *string  `json:"noteContains,omitempty"`
+	NoteHasPrefix    *string  `json:"noteHasPrefix,omitempty"`
+	NoteHasSuffix    *string  `json:"noteHasSuffix,omitempty"`
+	NoteEqualFold    *string  `json:"noteEqualFold,omitempty"`
+	NoteContainsFold *string  `json:"noteContainsFold,omitempty"`
+
+	// "external_status" field predicates.
+	ExternalStatus             *string  `json:"externalStatus,omitempty"`
+	ExternalStatusNEQ          *string  `json:"externalStatusNEQ,omitempty"`
+	ExternalStatusIn           []string `json:"externalStatusIn,omitempty"`
+	ExternalStatusNotIn        []string `json:"externalStatusNotIn,omitempty"`
+	ExternalStatusGT           *string  `json:"externalStatusGT,omitempty"`
+	ExternalStatusGTE          *string  `json:"externalStatusGTE,omitempty"`
+	ExternalStatusLT           *string  `json:"externalStatusLT,omitempty"`
+	ExternalStatusLTE          *string  `json:"externalStatusLTE,omitempty"`
+	ExternalStatusContains     *string  `json:"externalStatusContains,omitempty"`
+	ExternalStatusHasPrefix    *string  `json:"externalStatusHasPrefix,omitempty"`
+	ExternalStatusHasSuffix    *string  `json:"externalStatusHasSuffix,omitempty"`
+	ExternalStatusEqualFold    *string  `json:"externalStatusEqualFold,omitempty"`
+	ExternalStatusContainsFold *string  `json:"externalStatusContainsFold,omitempty"`
+
 	// "energy_budget" field predicates.
 	EnergyBudget      *int  `json:"energyBudget,omitempty"`
 	EnergyBudgetNEQ   *int  `json:"energyBudgetNEQ,omitempty"`
@@ -1378,6 +1427,123 @@ func (i *AccountWhereInput) P() (predicate.Account, error) {
 	if i.LinkProfileContainsFold != nil {
 		predicates = append(predicates, account.LinkProfileContainsFold(*i.LinkProfileContainsFold))
 	}
+	if i.PoolID != nil {
+		predicates = append(predicates, account.PoolIDEQ(*i.PoolID))
+	}
+	if i.PoolIDNEQ != nil {
+		predicates = append(predicates, account.PoolIDNEQ(*i.PoolIDNEQ))
+	}
+	if len(i.PoolIDIn) > 0 {
+		predicates = append(predicates, account.PoolIDIn(i.PoolIDIn...))
+	}
+	if len(i.PoolIDNotIn) > 0 {
+		predicates = append(predicates, account.PoolIDNotIn(i.PoolIDNotIn...))
+	}
+	if i.PoolIDGT != nil {
+		predicates = append(predicates, account.PoolIDGT(*i.PoolIDGT))
+	}
+	if i.PoolIDGTE != nil {
+		predicates = append(predicates, account.PoolIDGTE(*i.PoolIDGTE))
+	}
+	if i.PoolIDLT != nil {
+		predicates = append(predicates, account.PoolIDLT(*i.PoolIDLT))
+	}
+	if i.PoolIDLTE != nil {
+		predicates = append(predicates, account.PoolIDLTE(*i.PoolIDLTE))
+	}
+	if i.PoolIDContains != nil {
+		predicates = append(predicates, account.PoolIDContains(*i.PoolIDContains))
+	}
+	if i.PoolIDHasPrefix != nil {
+		predicates = append(predicates, account.PoolIDHasPrefix(*i.PoolIDHasPrefix))
+	}
+	if i.PoolIDHasSuffix != nil {
+		predicates = append(predicates, account.PoolIDHasSuffix(*i.PoolIDHasSuffix))
+	}
+	if i.PoolIDEqualFold != nil {
+		predicates = append(predicates, account.PoolIDEqualFold(*i.PoolIDEqualFold))
+	}
+	if i.PoolIDContainsFold != nil {
+		predicates = append(predicates, account.PoolIDContainsFold(*i.PoolIDContainsFold))
+	}
+	if i.Note != nil {
+		predicates = append(predicates, account.NoteEQ(*i.Note))
+	}
+	if i.NoteNEQ != nil {
+		predicates = append(predicates, account.NoteNEQ(*i.NoteNEQ))
+	}
+	if len(i.NoteIn) > 0 {
+		predicates = append(predicates, account.NoteIn(i.NoteIn...))
+	}
+	if len(i.NoteNotIn) > 0 {
+		predicates = append(predicates, account.NoteNotIn(i.NoteNotIn...))
+	}
+	if i.NoteGT != nil {
+		predicates = append(predicates, account.NoteGT(*i.NoteGT))
+	}
+	if i.NoteGTE != nil {
+		predicates = append(predicates, account.NoteGTE(*i.NoteGTE))
+	}
+	if i.NoteLT != nil {
+		predicates = append(predicates, account.NoteLT(*i.NoteLT))
+	}
+	if i.NoteLTE != nil {
+		predicates = append(predicates, account.NoteLTE(*i.NoteLTE))
+	}
+	if i.NoteContains != nil {
+		predicates = append(predicates, account.NoteContains(*i.NoteContains))
+	}
+	if i.NoteHasPrefix != nil {
+		predicates = append(predicates, account.NoteHasPrefix(*i.NoteHasPrefix))
+	}
+	if i.NoteHasSuffix != nil {
+		predicates = append(predicates, account.NoteHasSuffix(*i.NoteHasSuffix))
+	}
+	if i.NoteEqualFold != nil {
+		predicates = append(predicates, account.NoteEqualFold(*i.NoteEqualFold))
+	}
+	if i.NoteContainsFold != nil {
+		predicates = append(predicates, account.NoteContainsFold(*i.NoteContainsFold))
+	}
+	if i.ExternalStatus != nil {
+		predicates = append(predicates, account.ExternalStatusEQ(*i.ExternalStatus))
+	}
+	if i.ExternalStatusNEQ != nil {
+		predicates = append(predicates, account.ExternalStatusNEQ(*i.ExternalStatusNEQ))
+	}
+	if len(i.ExternalStatusIn) > 0 {
+		predicates = append(predicates, account.ExternalStatusIn(i.ExternalStatusIn...))
+	}
+	if len(i.ExternalStatusNotIn) > 0 {
+		predicates = append(predicates, account.ExternalStatusNotIn(i.ExternalStatusNotIn...))
+	}
+	if i.ExternalStatusGT != nil {
+		predicates = append(predicates, account.ExternalStatusGT(*i.ExternalStatusGT))
+	}
+	if i.ExternalStatusGTE != nil {
+		predicates = append(predicates, account.ExternalStatusGTE(*i.ExternalStatusGTE))
+	}
+	if i.ExternalStatusLT != nil {
+		predicates = append(predicates, account.ExternalStatusLT(*i.ExternalStatusLT))
+	}
+	if i.ExternalStatusLTE != nil {
+		predicates = append(predicates, account.ExternalStatusLTE(*i.ExternalStatusLTE))
+	}
+	if i.ExternalStatusContains != nil {
+		predicates = append(predicates, account.ExternalStatusContains(*i.ExternalStatusContains))
+	}
+	if i.ExternalStatusHasPrefix != nil {
+		predicates = append(predicates, account.ExternalStatusHasPrefix(*i.ExternalStatusHasPrefix))
+	}
+	if i.ExternalStatusHasSuffix != nil {
+		predicates = append(predicates, account.ExternalStatusHasSuffix(*i.ExternalStatusHasSuffix))
+	}
+	if i.ExternalStatusEqualFold != nil {
+		predicates = append(predicates, account.ExternalStatusEqualFold(*i.ExternalStatusEqualFold))
+	}
+	if i.ExternalStatusContainsFold != nil {
+		predicates = append(predicates, account.ExternalStatusContainsFold(*i.ExternalStatusContainsFold))
+	}
 	if i.EnergyBudget != nil {
 		predicates = append(predicates, account.EnergyBudgetEQ(*i.EnergyBudget))
 	}
@@ -1470,6 +1636,974 @@ func (i *AccountWhereInput) P() (predicate.Account, error) {
 		return predicates[0], nil
 	default:
 		return account.And(predicates...), nil
+	}
+}
+
+// CaptionWhereInput represents a where input for filtering Caption queries.
+type CaptionWhereInput struct {
+	Predicates []predicate.Caption  `json:"-"`
+	Not        *CaptionWhereInput   `json:"not,omitempty"`
+	Or         []*CaptionWhereInput `json:"or,omitempty"`
+	And        []*CaptionWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "uuid" field predicates.
+	UUID      *uuid.UUID  `json:"uuid,omitempty"`
+	UUIDNEQ   *uuid.UUID  `json:"uuidNEQ,omitempty"`
+	UUIDIn    []uuid.UUID `json:"uuidIn,omitempty"`
+	UUIDNotIn []uuid.UUID `json:"uuidNotIn,omitempty"`
+	UUIDGT    *uuid.UUID  `json:"uuidGT,omitempty"`
+	UUIDGTE   *uuid.UUID  `json:"uuidGTE,omitempty"`
+	UUIDLT    *uuid.UUID  `json:"uuidLT,omitempty"`
+	UUIDLTE   *uuid.UUID  `json:"uuidLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "user_id" field predicates.
+	UserID       *int  `json:"userID,omitempty"`
+	UserIDNEQ    *int  `json:"userIDNEQ,omitempty"`
+	UserIDIn     []int `json:"userIDIn,omitempty"`
+	UserIDNotIn  []int `json:"userIDNotIn,omitempty"`
+	UserIDGT     *int  `json:"userIDGT,omitempty"`
+	UserIDGTE    *int  `json:"userIDGTE,omitempty"`
+	UserIDLT     *int  `json:"userIDLT,omitempty"`
+	UserIDLTE    *int  `json:"userIDLTE,omitempty"`
+	UserIDIsNil  bool  `json:"userIDIsNil,omitempty"`
+	UserIDNotNil bool  `json:"userIDNotNil,omitempty"`
+
+	// "title" field predicates.
+	Title             *string  `json:"title,omitempty"`
+	TitleNEQ          *string  `json:"titleNEQ,omitempty"`
+	TitleIn           []string `json:"titleIn,omitempty"`
+	TitleNotIn        []string `json:"titleNotIn,omitempty"`
+	TitleGT           *string  `json:"titleGT,omitempty"`
+	TitleGTE          *string  `json:"titleGTE,omitempty"`
+	TitleLT           *string  `json:"titleLT,omitempty"`
+	TitleLTE          *string  `json:"titleLTE,omitempty"`
+	TitleContains     *string  `json:"titleContains,omitempty"`
+	TitleHasPrefix    *string  `json:"titleHasPrefix,omitempty"`
+	TitleHasSuffix    *string  `json:"titleHasSuffix,omitempty"`
+	TitleEqualFold    *string  `json:"titleEqualFold,omitempty"`
+	TitleContainsFold *string  `json:"titleContainsFold,omitempty"`
+
+	// "caption" field predicates.
+	Caption             *string  `json:"caption,omitempty"`
+	CaptionNEQ          *string  `json:"captionNEQ,omitempty"`
+	CaptionIn           []string `json:"captionIn,omitempty"`
+	CaptionNotIn        []string `json:"captionNotIn,omitempty"`
+	CaptionGT           *string  `json:"captionGT,omitempty"`
+	CaptionGTE          *string  `json:"captionGTE,omitempty"`
+	CaptionLT           *string  `json:"captionLT,omitempty"`
+	CaptionLTE          *string  `json:"captionLTE,omitempty"`
+	CaptionContains     *string  `json:"captionContains,omitempty"`
+	CaptionHasPrefix    *string  `json:"captionHasPrefix,omitempty"`
+	CaptionHasSuffix    *string  `json:"captionHasSuffix,omitempty"`
+	CaptionEqualFold    *string  `json:"captionEqualFold,omitempty"`
+	CaptionContainsFold *string  `json:"captionContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CaptionWhereInput) AddPredicates(predicates ...predicate.Caption) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CaptionWhereInput filter on the CaptionQuery builder.
+func (i *CaptionWhereInput) Filter(q *CaptionQuery) (*CaptionQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCaptionWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCaptionWhereInput is returned in case the CaptionWhereInput is empty.
+var ErrEmptyCaptionWhereInput = errors.New("ent: empty predicate CaptionWhereInput")
+
+// P returns a predicate for filtering captions.
+// An error is returned if the input is empty or invalid.
+func (i *CaptionWhereInput) P() (predicate.Caption, error) {
+	var predicates []predicate.Caption
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, caption.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Caption, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, caption.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Caption, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, caption.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, caption.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, caption.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, caption.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, caption.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, caption.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, caption.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, caption.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, caption.IDLTE(*i.IDLTE))
+	}
+	if i.UUID != nil {
+		predicates = append(predicates, caption.UUIDEQ(*i.UUID))
+	}
+	if i.UUIDNEQ != nil {
+		predicates = append(predicates, caption.UUIDNEQ(*i.UUIDNEQ))
+	}
+	if len(i.UUIDIn) > 0 {
+		predicates = append(predicates, caption.UUIDIn(i.UUIDIn...))
+	}
+	if len(i.UUIDNotIn) > 0 {
+		predicates = append(predicates, caption.UUIDNotIn(i.UUIDNotIn...))
+	}
+	if i.UUIDGT != nil {
+		predicates = append(predicates, caption.UUIDGT(*i.UUIDGT))
+	}
+	if i.UUIDGTE != nil {
+		predicates = append(predicates, caption.UUIDGTE(*i.UUIDGTE))
+	}
+	if i.UUIDLT != nil {
+		predicates = append(predicates, caption.UUIDLT(*i.UUIDLT))
+	}
+	if i.UUIDLTE != nil {
+		predicates = append(predicates, caption.UUIDLTE(*i.UUIDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, caption.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, caption.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, caption.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, caption.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, caption.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, caption.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, caption.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, caption.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, caption.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, caption.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, caption.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, caption.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, caption.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, caption.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, caption.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, caption.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.UserID != nil {
+		predicates = append(predicates, caption.UserIDEQ(*i.UserID))
+	}
+	if i.UserIDNEQ != nil {
+		predicates = append(predicates, caption.UserIDNEQ(*i.UserIDNEQ))
+	}
+	if len(i.UserIDIn) > 0 {
+		predicates = append(predicates, caption.UserIDIn(i.UserIDIn...))
+	}
+	if len(i.UserIDNotIn) > 0 {
+		predicates = append(predicates, caption.UserIDNotIn(i.UserIDNotIn...))
+	}
+	if i.UserIDGT != nil {
+		predicates = append(predicates, caption.UserIDGT(*i.UserIDGT))
+	}
+	if i.UserIDGTE != nil {
+		predicates = append(predicates, caption.UserIDGTE(*i.UserIDGTE))
+	}
+	if i.UserIDLT != nil {
+		predicates = append(predicates, caption.UserIDLT(*i.UserIDLT))
+	}
+	if i.UserIDLTE != nil {
+		predicates = append(predicates, caption.UserIDLTE(*i.UserIDLTE))
+	}
+	if i.UserIDIsNil {
+		predicates = append(predicates, caption.UserIDIsNil())
+	}
+	if i.UserIDNotNil {
+		predicates = append(predicates, caption.UserIDNotNil())
+	}
+	if i.Title != nil {
+		predicates = append(predicates, caption.TitleEQ(*i.Title))
+	}
+	if i.TitleNEQ != nil {
+		predicates = append(predicates, caption.TitleNEQ(*i.TitleNEQ))
+	}
+	if len(i.TitleIn) > 0 {
+		predicates = append(predicates, caption.TitleIn(i.TitleIn...))
+	}
+	if len(i.TitleNotIn) > 0 {
+		predicates = append(predicates, caption.TitleNotIn(i.TitleNotIn...))
+	}
+	if i.TitleGT != nil {
+		predicates = append(predicates, caption.TitleGT(*i.TitleGT))
+	}
+	if i.TitleGTE != nil {
+		predicates = append(predicates, caption.TitleGTE(*i.TitleGTE))
+	}
+	if i.TitleLT != nil {
+		predicates = append(predicates, caption.TitleLT(*i.TitleLT))
+	}
+	if i.TitleLTE != nil {
+		predicates = append(predicates, caption.TitleLTE(*i.TitleLTE))
+	}
+	if i.TitleContains != nil {
+		predicates = append(predicates, caption.TitleContains(*i.TitleContains))
+	}
+	if i.TitleHasPrefix != nil {
+		predicates = append(predicates, caption.TitleHasPrefix(*i.TitleHasPrefix))
+	}
+	if i.TitleHasSuffix != nil {
+		predicates = append(predicates, caption.TitleHasSuffix(*i.TitleHasSuffix))
+	}
+	if i.TitleEqualFold != nil {
+		predicates = append(predicates, caption.TitleEqualFold(*i.TitleEqualFold))
+	}
+	if i.TitleContainsFold != nil {
+		predicates = append(predicates, caption.TitleContainsFold(*i.TitleContainsFold))
+	}
+	if i.Caption != nil {
+		predicates = append(predicates, caption.CaptionEQ(*i.Caption))
+	}
+	if i.CaptionNEQ != nil {
+		predicates = append(predicates, caption.CaptionNEQ(*i.CaptionNEQ))
+	}
+	if len(i.CaptionIn) > 0 {
+		predicates = append(predicates, caption.CaptionIn(i.CaptionIn...))
+	}
+	if len(i.CaptionNotIn) > 0 {
+		predicates = append(predicates, caption.CaptionNotIn(i.CaptionNotIn...))
+	}
+	if i.CaptionGT != nil {
+		predicates = append(predicates, caption.CaptionGT(*i.CaptionGT))
+	}
+	if i.CaptionGTE != nil {
+		predicates = append(predicates, caption.CaptionGTE(*i.CaptionGTE))
+	}
+	if i.CaptionLT != nil {
+		predicates = append(predicates, caption.CaptionLT(*i.CaptionLT))
+	}
+	if i.CaptionLTE != nil {
+		predicates = append(predicates, caption.CaptionLTE(*i.CaptionLTE))
+	}
+	if i.CaptionContains != nil {
+		predicates = append(predicates, caption.CaptionContains(*i.CaptionContains))
+	}
+	if i.CaptionHasPrefix != nil {
+		predicates = append(predicates, caption.CaptionHasPrefix(*i.CaptionHasPrefix))
+	}
+	if i.CaptionHasSuffix != nil {
+		predicates = append(predicates, caption.CaptionHasSuffix(*i.CaptionHasSuffix))
+	}
+	if i.CaptionEqualFold != nil {
+		predicates = append(predicates, caption.CaptionEqualFold(*i.CaptionEqualFold))
+	}
+	if i.CaptionContainsFold != nil {
+		predicates = append(predicates, caption.CaptionContainsFold(*i.CaptionContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCaptionWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return caption.And(predicates...), nil
+	}
+}
+
+// CooldownRuleWhereInput represents a where input for filtering CooldownRule queries.
+type CooldownRuleWhereInput struct {
+	Predicates []predicate.CooldownRule  `json:"-"`
+	Not        *CooldownRuleWhereInput   `json:"not,omitempty"`
+	Or         []*CooldownRuleWhereInput `json:"or,omitempty"`
+	And        []*CooldownRuleWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "uuid" field predicates.
+	UUID      *uuid.UUID  `json:"uuid,omitempty"`
+	UUIDNEQ   *uuid.UUID  `json:"uuidNEQ,omitempty"`
+	UUIDIn    []uuid.UUID `json:"uuidIn,omitempty"`
+	UUIDNotIn []uuid.UUID `json:"uuidNotIn,omitempty"`
+	UUIDGT    *uuid.UUID  `json:"uuidGT,omitempty"`
+	UUIDGTE   *uuid.UUID  `json:"uuidGTE,omitempty"`
+	UUIDLT    *uuid.UUID  `json:"uuidLT,omitempty"`
+	UUIDLTE   *uuid.UUID  `json:"uuidLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "action_type" field predicates.
+	ActionType             *string  `json:"actionType,omitempty"`
+	ActionTypeNEQ          *string  `json:"actionTypeNEQ,omitempty"`
+	ActionTypeIn           []string `json:"actionTypeIn,omitempty"`
+	ActionTypeNotIn        []string `json:"actionTypeNotIn,omitempty"`
+	ActionTypeGT           *string  `json:"actionTypeGT,omitempty"`
+	ActionTypeGTE          *string  `json:"actionTypeGTE,omitempty"`
+	ActionTypeLT           *string  `json:"actionTypeLT,omitempty"`
+	ActionTypeLTE          *string  `json:"actionTypeLTE,omitempty"`
+	ActionTypeContains     *string  `json:"actionTypeContains,omitempty"`
+	ActionTypeHasPrefix    *string  `json:"actionTypeHasPrefix,omitempty"`
+	ActionTypeHasSuffix    *string  `json:"actionTypeHasSuffix,omitempty"`
+	ActionTypeEqualFold    *string  `json:"actionTypeEqualFold,omitempty"`
+	ActionTypeContainsFold *string  `json:"actionTypeContainsFold,omitempty"`
+
+	// "pool_id" field predicates.
+	PoolID             *string  `json:"poolID,omitempty"`
+	PoolIDNEQ          *string  `json:"poolIDNEQ,omitempty"`
+	PoolIDIn           []string `json:"poolIDIn,omitempty"`
+	PoolIDNotIn        []string `json:"poolIDNotIn,omitempty"`
+	PoolIDGT           *string  `json:"poolIDGT,omitempty"`
+	PoolIDGTE          *string  `json:"poolIDGTE,omitempty"`
+	PoolIDLT           *string  `json:"poolIDLT,omitempty"`
+	PoolIDLTE          *string  `json:"poolIDLTE,omitempty"`
+	PoolIDContains     *string  `json:"poolIDContains,omitempty"`
+	PoolIDHasPrefix    *string  `json:"poolIDHasPrefix,omitempty"`
+	PoolIDHasSuffix    *string  `json:"poolIDHasSuffix,omitempty"`
+	PoolIDEqualFold    *string  `json:"poolIDEqualFold,omitempty"`
+	PoolIDContainsFold *string  `json:"poolIDContainsFold,omitempty"`
+
+	// "min_delay" field predicates.
+	MinDelay      *int  `json:"minDelay,omitempty"`
+	MinDelayNEQ   *int  `json:"minDelayNEQ,omitempty"`
+	MinDelayIn    []int `json:"minDelayIn,omitempty"`
+	MinDelayNotIn []int `json:"minDelayNotIn,omitempty"`
+	MinDelayGT    *int  `json:"minDelayGT,omitempty"`
+	MinDelayGTE   *int  `json:"minDelayGTE,omitempty"`
+	MinDelayLT    *int  `json:"minDelayLT,omitempty"`
+	MinDelayLTE   *int  `json:"minDelayLTE,omitempty"`
+
+	// "max_delay" field predicates.
+	MaxDelay      *int  `json:"maxDelay,omitempty"`
+	MaxDelayNEQ   *int  `json:"maxDelayNEQ,omitempty"`
+	MaxDelayIn    []int `json:"maxDelayIn,omitempty"`
+	MaxDelayNotIn []int `json:"maxDelayNotIn,omitempty"`
+	MaxDelayGT    *int  `json:"maxDelayGT,omitempty"`
+	MaxDelayGTE   *int  `json:"maxDelayGTE,omitempty"`
+	MaxDelayLT    *int  `json:"maxDelayLT,omitempty"`
+	MaxDelayLTE   *int  `json:"maxDelayLTE,omitempty"`
+
+	// "hourly_limit" field predicates.
+	HourlyLimit       *int  `json:"hourlyLimit,omitempty"`
+	HourlyLimitNEQ    *int  `json:"hourlyLimitNEQ,omitempty"`
+	HourlyLimitIn     []int `json:"hourlyLimitIn,omitempty"`
+	HourlyLimitNotIn  []int `json:"hourlyLimitNotIn,omitempty"`
+	HourlyLimitGT     *int  `json:"hourlyLimitGT,omitempty"`
+	HourlyLimitGTE    *int  `json:"hourlyLimitGTE,omitempty"`
+	HourlyLimitLT     *int  `json:"hourlyLimitLT,omitempty"`
+	HourlyLimitLTE    *int  `json:"hourlyLimitLTE,omitempty"`
+	HourlyLimitIsNil  bool  `json:"hourlyLimitIsNil,omitempty"`
+	HourlyLimitNotNil bool  `json:"hourlyLimitNotNil,omitempty"`
+
+	// "daily_limit" field predicates.
+	DailyLimit       *int  `json:"dailyLimit,omitempty"`
+	DailyLimitNEQ    *int  `json:"dailyLimitNEQ,omitempty"`
+	DailyLimitIn     []int `json:"dailyLimitIn,omitempty"`
+	DailyLimitNotIn  []int `json:"dailyLimitNotIn,omitempty"`
+	DailyLimitGT     *int  `json:"dailyLimitGT,omitempty"`
+	DailyLimitGTE    *int  `json:"dailyLimitGTE,omitempty"`
+	DailyLimitLT     *int  `json:"dailyLimitLT,omitempty"`
+	DailyLimitLTE    *int  `json:"dailyLimitLTE,omitempty"`
+	DailyLimitIsNil  bool  `json:"dailyLimitIsNil,omitempty"`
+	DailyLimitNotNil bool  `json:"dailyLimitNotNil,omitempty"`
+
+	// "energy_cost" field predicates.
+	EnergyCost      *int  `json:"energyCost,omitempty"`
+	EnergyCostNEQ   *int  `json:"energyCostNEQ,omitempty"`
+	EnergyCostIn    []int `json:"energyCostIn,omitempty"`
+	EnergyCostNotIn []int `json:"energyCostNotIn,omitempty"`
+	EnergyCostGT    *int  `json:"energyCostGT,omitempty"`
+	EnergyCostGTE   *int  `json:"energyCostGTE,omitempty"`
+	EnergyCostLT    *int  `json:"energyCostLT,omitempty"`
+	EnergyCostLTE   *int  `json:"energyCostLTE,omitempty"`
+
+	// "description" field predicates.
+	Description             *string  `json:"description,omitempty"`
+	DescriptionNEQ          *string  `json:"descriptionNEQ,omitempty"`
+	DescriptionIn           []string `json:"descriptionIn,omitempty"`
+	DescriptionNotIn        []string `json:"descriptionNotIn,omitempty"`
+	DescriptionGT           *string  `json:"descriptionGT,omitempty"`
+	DescriptionGTE          *string  `json:"descriptionGTE,omitempty"`
+	DescriptionLT           *string  `json:"descriptionLT,omitempty"`
+	DescriptionLTE          *string  `json:"descriptionLTE,omitempty"`
+	DescriptionContains     *string  `json:"descriptionContains,omitempty"`
+	DescriptionHasPrefix    *string  `json:"descriptionHasPrefix,omitempty"`
+	DescriptionHasSuffix    *string  `json:"descriptionHasSuffix,omitempty"`
+	DescriptionIsNil        bool     `json:"descriptionIsNil,omitempty"`
+	DescriptionNotNil       bool     `json:"descriptionNotNil,omitempty"`
+	DescriptionEqualFold    *string  `json:"descriptionEqualFold,omitempty"`
+	DescriptionContainsFold *string  `json:"descriptionContainsFold,omitempty"`
+
+	// "enabled" field predicates.
+	Enabled    *bool `json:"enabled,omitempty"`
+	EnabledNEQ *bool `json:"enabledNEQ,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CooldownRuleWhereInput) AddPredicates(predicates ...predicate.CooldownRule) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CooldownRuleWhereInput filter on the CooldownRuleQuery builder.
+func (i *CooldownRuleWhereInput) Filter(q *CooldownRuleQuery) (*CooldownRuleQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCooldownRuleWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCooldownRuleWhereInput is returned in case the CooldownRuleWhereInput is empty.
+var ErrEmptyCooldownRuleWhereInput = errors.New("ent: empty predicate CooldownRuleWhereInput")
+
+// P returns a predicate for filtering cooldownrules.
+// An error is returned if the input is empty or invalid.
+func (i *CooldownRuleWhereInput) P() (predicate.CooldownRule, error) {
+	var predicates []predicate.CooldownRule
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, cooldownrule.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.CooldownRule, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, cooldownrule.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.CooldownRule, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, cooldownrule.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, cooldownrule.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, cooldownrule.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, cooldownrule.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, cooldownrule.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, cooldownrule.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, cooldownrule.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, cooldownrule.IDLTE(*i.IDLTE))
+	}
+	if i.UUID != nil {
+		predicates = append(predicates, cooldownrule.UUIDEQ(*i.UUID))
+	}
+	if i.UUIDNEQ != nil {
+		predicates = append(predicates, cooldownrule.UUIDNEQ(*i.UUIDNEQ))
+	}
+	if len(i.UUIDIn) > 0 {
+		predicates = append(predicates, cooldownrule.UUIDIn(i.UUIDIn...))
+	}
+	if len(i.UUIDNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.UUIDNotIn(i.UUIDNotIn...))
+	}
+	if i.UUIDGT != nil {
+		predicates = append(predicates, cooldownrule.UUIDGT(*i.UUIDGT))
+	}
+	if i.UUIDGTE != nil {
+		predicates = append(predicates, cooldownrule.UUIDGTE(*i.UUIDGTE))
+	}
+	if i.UUIDLT != nil {
+		predicates = append(predicates, cooldownrule.UUIDLT(*i.UUIDLT))
+	}
+	if i.UUIDLTE != nil {
+		predicates = append(predicates, cooldownrule.UUIDLTE(*i.UUIDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, cooldownrule.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, cooldownrule.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, cooldownrule.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, cooldownrule.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, cooldownrule.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, cooldownrule.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, cooldownrule.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, cooldownrule.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, cooldownrule.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, cooldownrule.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, cooldownrule.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, cooldownrule.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, cooldownrule.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, cooldownrule.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ActionType != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeEQ(*i.ActionType))
+	}
+	if i.ActionTypeNEQ != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeNEQ(*i.ActionTypeNEQ))
+	}
+	if len(i.ActionTypeIn) > 0 {
+		predicates = append(predicates, cooldownrule.ActionTypeIn(i.ActionTypeIn...))
+	}
+	if len(i.ActionTypeNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.ActionTypeNotIn(i.ActionTypeNotIn...))
+	}
+	if i.ActionTypeGT != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeGT(*i.ActionTypeGT))
+	}
+	if i.ActionTypeGTE != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeGTE(*i.ActionTypeGTE))
+	}
+	if i.ActionTypeLT != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeLT(*i.ActionTypeLT))
+	}
+	if i.ActionTypeLTE != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeLTE(*i.ActionTypeLTE))
+	}
+	if i.ActionTypeContains != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeContains(*i.ActionTypeContains))
+	}
+	if i.ActionTypeHasPrefix != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeHasPrefix(*i.ActionTypeHasPrefix))
+	}
+	if i.ActionTypeHasSuffix != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeHasSuffix(*i.ActionTypeHasSuffix))
+	}
+	if i.ActionTypeEqualFold != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeEqualFold(*i.ActionTypeEqualFold))
+	}
+	if i.ActionTypeContainsFold != nil {
+		predicates = append(predicates, cooldownrule.ActionTypeContainsFold(*i.ActionTypeContainsFold))
+	}
+	if i.PoolID != nil {
+		predicates = append(predicates, cooldownrule.PoolIDEQ(*i.PoolID))
+	}
+	if i.PoolIDNEQ != nil {
+		predicates = append(predicates, cooldownrule.PoolIDNEQ(*i.PoolIDNEQ))
+	}
+	if len(i.PoolIDIn) > 0 {
+		predicates = append(predicates, cooldownrule.PoolIDIn(i.PoolIDIn...))
+	}
+	if len(i.PoolIDNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.PoolIDNotIn(i.PoolIDNotIn...))
+	}
+	if i.PoolIDGT != nil {
+		predicates = append(predicates, cooldownrule.PoolIDGT(*i.PoolIDGT))
+	}
+	if i.PoolIDGTE != nil {
+		predicates = append(predicates, cooldownrule.PoolIDGTE(*i.PoolIDGTE))
+	}
+	if i.PoolIDLT != nil {
+		predicates = append(predicates, cooldownrule.PoolIDLT(*i.PoolIDLT))
+	}
+	if i.PoolIDLTE != nil {
+		predicates = append(predicates, cooldownrule.PoolIDLTE(*i.PoolIDLTE))
+	}
+	if i.PoolIDContains != nil {
+		predicates = append(predicates, cooldownrule.PoolIDContains(*i.PoolIDContains))
+	}
+	if i.PoolIDHasPrefix != nil {
+		predicates = append(predicates, cooldownrule.PoolIDHasPrefix(*i.PoolIDHasPrefix))
+	}
+	if i.PoolIDHasSuffix != nil {
+		predicates = append(predicates, cooldownrule.PoolIDHasSuffix(*i.PoolIDHasSuffix))
+	}
+	if i.PoolIDEqualFold != nil {
+		predicates = append(predicates, cooldownrule.PoolIDEqualFold(*i.PoolIDEqualFold))
+	}
+	if i.PoolIDContainsFold != nil {
+		predicates = append(predicates, cooldownrule.PoolIDContainsFold(*i.PoolIDContainsFold))
+	}
+	if i.MinDelay != nil {
+		predicates = append(predicates, cooldownrule.MinDelayEQ(*i.MinDelay))
+	}
+	if i.MinDelayNEQ != nil {
+		predicates = append(predicates, cooldownrule.MinDelayNEQ(*i.MinDelayNEQ))
+	}
+	if len(i.MinDelayIn) > 0 {
+		predicates = append(predicates, cooldownrule.MinDelayIn(i.MinDelayIn...))
+	}
+	if len(i.MinDelayNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.MinDelayNotIn(i.MinDelayNotIn...))
+	}
+	if i.MinDelayGT != nil {
+		predicates = append(predicates, cooldownrule.MinDelayGT(*i.MinDelayGT))
+	}
+	if i.MinDelayGTE != nil {
+		predicates = append(predicates, cooldownrule.MinDelayGTE(*i.MinDelayGTE))
+	}
+	if i.MinDelayLT != nil {
+		predicates = append(predicates, cooldownrule.MinDelayLT(*i.MinDelayLT))
+	}
+	if i.MinDelayLTE != nil {
+		predicates = append(predicates, cooldownrule.MinDelayLTE(*i.MinDelayLTE))
+	}
+	if i.MaxDelay != nil {
+		predicates = append(predicates, cooldownrule.MaxDelayEQ(*i.MaxDelay))
+	}
+	if i.MaxDelayNEQ != nil {
+		predicates = append(predicates, cooldownrule.MaxDelayNEQ(*i.MaxDelayNEQ))
+	}
+	if len(i.MaxDelayIn) > 0 {
+		predicates = append(predicates, cooldownrule.MaxDelayIn(i.MaxDelayIn...))
+	}
+	if len(i.MaxDelayNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.MaxDelayNotIn(i.MaxDelayNotIn...))
+	}
+	if i.MaxDelayGT != nil {
+		predicates = append(predicates, cooldownrule.MaxDelayGT(*i.MaxDelayGT))
+	}
+	if i.MaxDelayGTE != nil {
+		predicates = append(predicates, cooldownrule.MaxDelayGTE(*i.MaxDelayGTE))
+	}
+	if i.MaxDelayLT != nil {
+		predicates = append(predicates, cooldownrule.MaxDelayLT(*i.MaxDelayLT))
+	}
+	if i.MaxDelayLTE != nil {
+		predicates = append(predicates, cooldownrule.MaxDelayLTE(*i.MaxDelayLTE))
+	}
+	if i.HourlyLimit != nil {
+		predicates = append(predicates, cooldownrule.HourlyLimitEQ(*i.HourlyLimit))
+	}
+	if i.HourlyLimitNEQ != nil {
+		predicates = append(predicates, cooldownrule.HourlyLimitNEQ(*i.HourlyLimitNEQ))
+	}
+	if len(i.HourlyLimitIn) > 0 {
+		predicates = append(predicates, cooldownrule.HourlyLimitIn(i.HourlyLimitIn...))
+	}
+	if len(i.HourlyLimitNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.HourlyLimitNotIn(i.HourlyLimitNotIn...))
+	}
+	if i.HourlyLimitGT != nil {
+		predicates = append(predicates, cooldownrule.HourlyLimitGT(*i.HourlyLimitGT))
+	}
+	if i.HourlyLimitGTE != nil {
+		predicates = append(predicates, cooldownrule.HourlyLimitGTE(*i.HourlyLimitGTE))
+	}
+	if i.HourlyLimitLT != nil {
+		predicates = append(predicates, cooldownrule.HourlyLimitLT(*i.HourlyLimitLT))
+	}
+	if i.HourlyLimitLTE != nil {
+		predicates = append(predicates, cooldownrule.HourlyLimitLTE(*i.HourlyLimitLTE))
+	}
+	if i.HourlyLimitIsNil {
+		predicates = append(predicates, cooldownrule.HourlyLimitIsNil())
+	}
+	if i.HourlyLimitNotNil {
+		predicates = append(predicates, cooldownrule.HourlyLimitNotNil())
+	}
+	if i.DailyLimit != nil {
+		predicates = append(predicates, cooldownrule.DailyLimitEQ(*i.DailyLimit))
+	}
+	if i.DailyLimitNEQ != nil {
+		predicates = append(predicates, cooldownrule.DailyLimitNEQ(*i.DailyLimitNEQ))
+	}
+	if len(i.DailyLimitIn) > 0 {
+		predicates = append(predicates, cooldownrule.DailyLimitIn(i.DailyLimitIn...))
+	}
+	if len(i.DailyLimitNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.DailyLimitNotIn(i.DailyLimitNotIn...))
+	}
+	if i.DailyLimitGT != nil {
+		predicates = append(predicates, cooldownrule.DailyLimitGT(*i.DailyLimitGT))
+	}
+	if i.DailyLimitGTE != nil {
+		predicates = append(predicates, cooldownrule.DailyLimitGTE(*i.DailyLimitGTE))
+	}
+	if i.DailyLimitLT != nil {
+		predicates = append(predicates, cooldownrule.DailyLimitLT(*i.DailyLimitLT))
+	}
+	if i.DailyLimitLTE != nil {
+		predicates = append(predicates, cooldownrule.DailyLimitLTE(*i.DailyLimitLTE))
+	}
+	if i.DailyLimitIsNil {
+		predicates = append(predicates, cooldownrule.DailyLimitIsNil())
+	}
+	if i.DailyLimitNotNil {
+		predicates = append(predicates, cooldownrule.DailyLimitNotNil())
+	}
+	if i.EnergyCost != nil {
+		predicates = append(predicates, cooldownrule.EnergyCostEQ(*i.EnergyCost))
+	}
+	if i.EnergyCostNEQ != nil {
+		predicates = append(predicates, cooldownrule.EnergyCostNEQ(*i.EnergyCostNEQ))
+	}
+	if len(i.EnergyCostIn) > 0 {
+		predicates = append(predicates, cooldownrule.EnergyCostIn(i.EnergyCostIn...))
+	}
+	if len(i.EnergyCostNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.EnergyCostNotIn(i.EnergyCostNotIn...))
+	}
+	if i.EnergyCostGT != nil {
+		predicates = append(predicates, cooldownrule.EnergyCostGT(*i.EnergyCostGT))
+	}
+	if i.EnergyCostGTE != nil {
+		predicates = append(predicates, cooldownrule.EnergyCostGTE(*i.EnergyCostGTE))
+	}
+	if i.EnergyCostLT != nil {
+		predicates = append(predicates, cooldownrule.EnergyCostLT(*i.EnergyCostLT))
+	}
+	if i.EnergyCostLTE != nil {
+		predicates = append(predicates, cooldownrule.EnergyCostLTE(*i.EnergyCostLTE))
+	}
+	if i.Description != nil {
+		predicates = append(predicates, cooldownrule.DescriptionEQ(*i.Description))
+	}
+	if i.DescriptionNEQ != nil {
+		predicates = append(predicates, cooldownrule.DescriptionNEQ(*i.DescriptionNEQ))
+	}
+	if len(i.DescriptionIn) > 0 {
+		predicates = append(predicates, cooldownrule.DescriptionIn(i.DescriptionIn...))
+	}
+	if len(i.DescriptionNotIn) > 0 {
+		predicates = append(predicates, cooldownrule.DescriptionNotIn(i.DescriptionNotIn...))
+	}
+	if i.DescriptionGT != nil {
+		predicates = append(predicates, cooldownrule.DescriptionGT(*i.DescriptionGT))
+	}
+	if i.DescriptionGTE != nil {
+		predicates = append(predicates, cooldownrule.DescriptionGTE(*i.DescriptionGTE))
+	}
+	if i.DescriptionLT != nil {
+		predicates = append(predicates, cooldownrule.DescriptionLT(*i.DescriptionLT))
+	}
+	if i.DescriptionLTE != nil {
+		predicates = append(predicates, cooldownrule.DescriptionLTE(*i.DescriptionLTE))
+	}
+	if i.DescriptionContains != nil {
+		predicates = append(predicates, cooldownrule.DescriptionContains(*i.DescriptionContains))
+	}
+	if i.DescriptionHasPrefix != nil {
+		predicates = append(predicates, cooldownrule.DescriptionHasPrefix(*i.DescriptionHasPrefix))
+	}
+	if i.DescriptionHasSuffix != nil {
+		predicates = append(predicates, cooldownrule.DescriptionHasSuffix(*i.DescriptionHasSuffix))
+	}
+	if i.DescriptionIsNil {
+		predicates = append(predicates, cooldownrule.DescriptionIsNil())
+	}
+	if i.DescriptionNotNil {
+		predicates = append(predicates, cooldownrule.DescriptionNotNil())
+	}
+	if i.DescriptionEqualFold != nil {
+		predicates = append(predicates, cooldownrule.DescriptionEqualFold(*i.DescriptionEqualFold))
+	}
+	if i.DescriptionContainsFold != nil {
+		predicates = append(predicates, cooldownrule.DescriptionContainsFold(*i.DescriptionContainsFold))
+	}
+	if i.Enabled != nil {
+		predicates = append(predicates, cooldownrule.EnabledEQ(*i.Enabled))
+	}
+	if i.EnabledNEQ != nil {
+		predicates = append(predicates, cooldownrule.EnabledNEQ(*i.EnabledNEQ))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCooldownRuleWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return cooldownrule.And(predicates...), nil
 	}
 }
 
@@ -2649,10 +3783,31 @@ type LoginChallengeWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "account_id" field predicates.
-	AccountID      *int  `json:"accountID,omitempty"`
-	AccountIDNEQ   *int  `json:"accountIDNEQ,omitempty"`
-	AccountIDIn    []int `json:"accountIDIn,omitempty"`
-	AccountIDNotIn []int `json:"accountIDNotIn,omitempty"`
+	AccountID       *int  `json:"accountID,omitempty"`
+	AccountIDNEQ    *int  `json:"accountIDNEQ,omitempty"`
+	AccountIDIn     []int `json:"accountIDIn,omitempty"`
+	AccountIDNotIn  []int `json:"accountIDNotIn,omitempty"`
+	AccountIDIsNil  bool  `json:"accountIDIsNil,omitempty"`
+	AccountIDNotNil bool  `json:"accountIDNotNil,omitempty"`
+
+	// "username" field predicates.
+	Username             *string  `json:"username,omitempty"`
+	UsernameNEQ          *string  `json:"usernameNEQ,omitempty"`
+	UsernameIn           []string `json:"usernameIn,omitempty"`
+	UsernameNotIn        []string `json:"usernameNotIn,omitempty"`
+	UsernameGT           *string  `json:"usernameGT,omitempty"`
+	UsernameGTE          *string  `json:"usernameGTE,omitempty"`
+	UsernameLT           *string  `json:"usernameLT,omitempty"`
+	UsernameLTE          *string  `json:"usernameLTE,omitempty"`
+	UsernameContains     *string  `json:"usernameContains,omitempty"`
+	UsernameHasPrefix    *string  `json:"usernameHasPrefix,omitempty"`
+	UsernameHasSuffix    *string  `json:"usernameHasSuffix,omitempty"`
+	UsernameEqualFold    *string  `json:"usernameEqualFold,omitempty"`
+	UsernameContainsFold *string  `json:"usernameContainsFold,omitempty"`
+
+	// "relogin" field predicates.
+	Relogin    *bool `json:"relogin,omitempty"`
+	ReloginNEQ *bool `json:"reloginNEQ,omitempty"`
 
 	// "method" field predicates.
 	Method      *loginchallenge.Method  `json:"method,omitempty"`
@@ -2680,6 +3835,73 @@ type LoginChallengeWhereInput struct {
 	ContactPointHasSuffix    *string  `json:"contactPointHasSuffix,omitempty"`
 	ContactPointEqualFold    *string  `json:"contactPointEqualFold,omitempty"`
 	ContactPointContainsFold *string  `json:"contactPointContainsFold,omitempty"`
+
+	// "challenge_at" field predicates.
+	ChallengeAt       *time.Time  `json:"challengeAt,omitempty"`
+	ChallengeAtNEQ    *time.Time  `json:"challengeAtNEQ,omitempty"`
+	ChallengeAtIn     []time.Time `json:"challengeAtIn,omitempty"`
+	ChallengeAtNotIn  []time.Time `json:"challengeAtNotIn,omitempty"`
+	ChallengeAtGT     *time.Time  `json:"challengeAtGT,omitempty"`
+	ChallengeAtGTE    *time.Time  `json:"challengeAtGTE,omitempty"`
+	ChallengeAtLT     *time.Time  `json:"challengeAtLT,omitempty"`
+	ChallengeAtLTE    *time.Time  `json:"challengeAtLTE,omitempty"`
+	ChallengeAtIsNil  bool        `json:"challengeAtIsNil,omitempty"`
+	ChallengeAtNotNil bool        `json:"challengeAtNotNil,omitempty"`
+
+	// "imap_host" field predicates.
+	ImapHost             *string  `json:"imapHost,omitempty"`
+	ImapHostNEQ          *string  `json:"imapHostNEQ,omitempty"`
+	ImapHostIn           []string `json:"imapHostIn,omitempty"`
+	ImapHostNotIn        []string `json:"imapHostNotIn,omitempty"`
+	ImapHostGT           *string  `json:"imapHostGT,omitempty"`
+	ImapHostGTE          *string  `json:"imapHostGTE,omitempty"`
+	ImapHostLT           *string  `json:"imapHostLT,omitempty"`
+	ImapHostLTE          *string  `json:"imapHostLTE,omitempty"`
+	ImapHostContains     *string  `json:"imapHostContains,omitempty"`
+	ImapHostHasPrefix    *string  `json:"imapHostHasPrefix,omitempty"`
+	ImapHostHasSuffix    *string  `json:"imapHostHasSuffix,omitempty"`
+	ImapHostEqualFold    *string  `json:"imapHostEqualFold,omitempty"`
+	ImapHostContainsFold *string  `json:"imapHostContainsFold,omitempty"`
+
+	// "imap_port" field predicates.
+	ImapPort      *int  `json:"imapPort,omitempty"`
+	ImapPortNEQ   *int  `json:"imapPortNEQ,omitempty"`
+	ImapPortIn    []int `json:"imapPortIn,omitempty"`
+	ImapPortNotIn []int `json:"imapPortNotIn,omitempty"`
+	ImapPortGT    *int  `json:"imapPortGT,omitempty"`
+	ImapPortGTE   *int  `json:"imapPortGTE,omitempty"`
+	ImapPortLT    *int  `json:"imapPortLT,omitempty"`
+	ImapPortLTE   *int  `json:"imapPortLTE,omitempty"`
+
+	// "imap_username" field predicates.
+	ImapUsername             *string  `json:"imapUsername,omitempty"`
+	ImapUsernameNEQ          *string  `json:"imapUsernameNEQ,omitempty"`
+	ImapUsernameIn           []string `json:"imapUsernameIn,omitempty"`
+	ImapUsernameNotIn        []string `json:"imapUsernameNotIn,omitempty"`
+	ImapUsernameGT           *string  `json:"imapUsernameGT,omitempty"`
+	ImapUsernameGTE          *string  `json:"imapUsernameGTE,omitempty"`
+	ImapUsernameLT           *string  `json:"imapUsernameLT,omitempty"`
+	ImapUsernameLTE          *string  `json:"imapUsernameLTE,omitempty"`
+	ImapUsernameContains     *string  `json:"imapUsernameContains,omitempty"`
+	ImapUsernameHasPrefix    *string  `json:"imapUsernameHasPrefix,omitempty"`
+	ImapUsernameHasSuffix    *string  `json:"imapUsernameHasSuffix,omitempty"`
+	ImapUsernameEqualFold    *string  `json:"imapUsernameEqualFold,omitempty"`
+	ImapUsernameContainsFold *string  `json:"imapUsernameContainsFold,omitempty"`
+
+	// "outcome" field predicates.
+	Outcome             *string  `json:"outcome,omitempty"`
+	OutcomeNEQ          *string  `json:"outcomeNEQ,omitempty"`
+	OutcomeIn           []string `json:"outcomeIn,omitempty"`
+	OutcomeNotIn        []string `json:"outcomeNotIn,omitempty"`
+	OutcomeGT           *string  `json:"outcomeGT,omitempty"`
+	OutcomeGTE          *string  `json:"outcomeGTE,omitempty"`
+	OutcomeLT           *string  `json:"outcomeLT,omitempty"`
+	OutcomeLTE          *string  `json:"outcomeLTE,omitempty"`
+	OutcomeContains     *string  `json:"outcomeContains,omitempty"`
+	OutcomeHasPrefix    *string  `json:"outcomeHasPrefix,omitempty"`
+	OutcomeHasSuffix    *string  `json:"outcomeHasSuffix,omitempty"`
+	OutcomeEqualFold    *string  `json:"outcomeEqualFold,omitempty"`
+	OutcomeContainsFold *string  `json:"outcomeContainsFold,omitempty"`
 
 	// "expires_at" field predicates.
 	ExpiresAt      *time.Time  `json:"expiresAt,omitempty"`
@@ -2934,6 +4156,57 @@ func (i *LoginChallengeWhereInput) P() (predicate.LoginChallenge, error) {
 	if len(i.AccountIDNotIn) > 0 {
 		predicates = append(predicates, loginchallenge.AccountIDNotIn(i.AccountIDNotIn...))
 	}
+	if i.AccountIDIsNil {
+		predicates = append(predicates, loginchallenge.AccountIDIsNil())
+	}
+	if i.AccountIDNotNil {
+		predicates = append(predicates, loginchallenge.AccountIDNotNil())
+	}
+	if i.Username != nil {
+		predicates = append(predicates, loginchallenge.UsernameEQ(*i.Username))
+	}
+	if i.UsernameNEQ != nil {
+		predicates = append(predicates, loginchallenge.UsernameNEQ(*i.UsernameNEQ))
+	}
+	if len(i.UsernameIn) > 0 {
+		predicates = append(predicates, loginchallenge.UsernameIn(i.UsernameIn...))
+	}
+	if len(i.UsernameNotIn) > 0 {
+		predicates = append(predicates, loginchallenge.UsernameNotIn(i.UsernameNotIn...))
+	}
+	if i.UsernameGT != nil {
+		predicates = append(predicates, loginchallenge.UsernameGT(*i.UsernameGT))
+	}
+	if i.UsernameGTE != nil {
+		predicates = append(predicates, loginchallenge.UsernameGTE(*i.UsernameGTE))
+	}
+	if i.UsernameLT != nil {
+		predicates = append(predicates, loginchallenge.UsernameLT(*i.UsernameLT))
+	}
+	if i.UsernameLTE != nil {
+		predicates = append(predicates, loginchallenge.UsernameLTE(*i.UsernameLTE))
+	}
+	if i.UsernameContains != nil {
+		predicates = append(predicates, loginchallenge.UsernameContains(*i.UsernameContains))
+	}
+	if i.UsernameHasPrefix != nil {
+		predicates = append(predicates, loginchallenge.UsernameHasPrefix(*i.UsernameHasPrefix))
+	}
+	if i.UsernameHasSuffix != nil {
+		predicates = append(predicates, loginchallenge.UsernameHasSuffix(*i.UsernameHasSuffix))
+	}
+	if i.UsernameEqualFold != nil {
+		predicates = append(predicates, loginchallenge.UsernameEqualFold(*i.UsernameEqualFold))
+	}
+	if i.UsernameContainsFold != nil {
+		predicates = append(predicates, loginchallenge.UsernameContainsFold(*i.UsernameContainsFold))
+	}
+	if i.Relogin != nil {
+		predicates = append(predicates, loginchallenge.ReloginEQ(*i.Relogin))
+	}
+	if i.ReloginNEQ != nil {
+		predicates = append(predicates, loginchallenge.ReloginNEQ(*i.ReloginNEQ))
+	}
 	if i.Method != nil {
 		predicates = append(predicates, loginchallenge.MethodEQ(*i.Method))
 	}
@@ -2996,6 +4269,177 @@ func (i *LoginChallengeWhereInput) P() (predicate.LoginChallenge, error) {
 	}
 	if i.ContactPointContainsFold != nil {
 		predicates = append(predicates, loginchallenge.ContactPointContainsFold(*i.ContactPointContainsFold))
+	}
+	if i.ChallengeAt != nil {
+		predicates = append(predicates, loginchallenge.ChallengeAtEQ(*i.ChallengeAt))
+	}
+	if i.ChallengeAtNEQ != nil {
+		predicates = append(predicates, loginchallenge.ChallengeAtNEQ(*i.ChallengeAtNEQ))
+	}
+	if len(i.ChallengeAtIn) > 0 {
+		predicates = append(predicates, loginchallenge.ChallengeAtIn(i.ChallengeAtIn...))
+	}
+	if len(i.ChallengeAtNotIn) > 0 {
+		predicates = append(predicates, loginchallenge.ChallengeAtNotIn(i.ChallengeAtNotIn...))
+	}
+	if i.ChallengeAtGT != nil {
+		predicates = append(predicates, loginchallenge.ChallengeAtGT(*i.ChallengeAtGT))
+	}
+	if i.ChallengeAtGTE != nil {
+		predicates = append(predicates, loginchallenge.ChallengeAtGTE(*i.ChallengeAtGTE))
+	}
+	if i.ChallengeAtLT != nil {
+		predicates = append(predicates, loginchallenge.ChallengeAtLT(*i.ChallengeAtLT))
+	}
+	if i.ChallengeAtLTE != nil {
+		predicates = append(predicates, loginchallenge.ChallengeAtLTE(*i.ChallengeAtLTE))
+	}
+	if i.ChallengeAtIsNil {
+		predicates = append(predicates, loginchallenge.ChallengeAtIsNil())
+	}
+	if i.ChallengeAtNotNil {
+		predicates = append(predicates, loginchallenge.ChallengeAtNotNil())
+	}
+	if i.ImapHost != nil {
+		predicates = append(predicates, loginchallenge.ImapHostEQ(*i.ImapHost))
+	}
+	if i.ImapHostNEQ != nil {
+		predicates = append(predicates, loginchallenge.ImapHostNEQ(*i.ImapHostNEQ))
+	}
+	if len(i.ImapHostIn) > 0 {
+		predicates = append(predicates, loginchallenge.ImapHostIn(i.ImapHostIn...))
+	}
+	if len(i.ImapHostNotIn) > 0 {
+		predicates = append(predicates, loginchallenge.ImapHostNotIn(i.ImapHostNotIn...))
+	}
+	if i.ImapHostGT != nil {
+		predicates = append(predicates, loginchallenge.ImapHostGT(*i.ImapHostGT))
+	}
+	if i.ImapHostGTE != nil {
+		predicates = append(predicates, loginchallenge.ImapHostGTE(*i.ImapHostGTE))
+	}
+	if i.ImapHostLT != nil {
+		predicates = append(predicates, loginchallenge.ImapHostLT(*i.ImapHostLT))
+	}
+	if i.ImapHostLTE != nil {
+		predicates = append(predicates, loginchallenge.ImapHostLTE(*i.ImapHostLTE))
+	}
+	if i.ImapHostContains != nil {
+		predicates = append(predicates, loginchallenge.ImapHostContains(*i.ImapHostContains))
+	}
+	if i.ImapHostHasPrefix != nil {
+		predicates = append(predicates, loginchallenge.ImapHostHasPrefix(*i.ImapHostHasPrefix))
+	}
+	if i.ImapHostHasSuffix != nil {
+		predicates = append(predicates, loginchallenge.ImapHostHasSuffix(*i.ImapHostHasSuffix))
+	}
+	if i.ImapHostEqualFold != nil {
+		predicates = append(predicates, loginchallenge.ImapHostEqualFold(*i.ImapHostEqualFold))
+	}
+	if i.ImapHostContainsFold != nil {
+		predicates = append(predicates, loginchallenge.ImapHostContainsFold(*i.ImapHostContainsFold))
+	}
+	if i.ImapPort != nil {
+		predicates = append(predicates, loginchallenge.ImapPortEQ(*i.ImapPort))
+	}
+	if i.ImapPortNEQ != nil {
+		predicates = append(predicates, loginchallenge.ImapPortNEQ(*i.ImapPortNEQ))
+	}
+	if len(i.ImapPortIn) > 0 {
+		predicates = append(predicates, loginchallenge.ImapPortIn(i.ImapPortIn...))
+	}
+	if len(i.ImapPortNotIn) > 0 {
+		predicates = append(predicates, loginchallenge.ImapPortNotIn(i.ImapPortNotIn...))
+	}
+	if i.ImapPortGT != nil {
+		predicates = append(predicates, loginchallenge.ImapPortGT(*i.ImapPortGT))
+	}
+	if i.ImapPortGTE != nil {
+		predicates = append(predicates, loginchallenge.ImapPortGTE(*i.ImapPortGTE))
+	}
+	if i.ImapPortLT != nil {
+		predicates = append(predicates, loginchallenge.ImapPortLT(*i.ImapPortLT))
+	}
+	if i.ImapPortLTE != nil {
+		predicates = append(predicates, loginchallenge.ImapPortLTE(*i.ImapPortLTE))
+	}
+	if i.ImapUsername != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameEQ(*i.ImapUsername))
+	}
+	if i.ImapUsernameNEQ != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameNEQ(*i.ImapUsernameNEQ))
+	}
+	if len(i.ImapUsernameIn) > 0 {
+		predicates = append(predicates, loginchallenge.ImapUsernameIn(i.ImapUsernameIn...))
+	}
+	if len(i.ImapUsernameNotIn) > 0 {
+		predicates = append(predicates, loginchallenge.ImapUsernameNotIn(i.ImapUsernameNotIn...))
+	}
+	if i.ImapUsernameGT != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameGT(*i.ImapUsernameGT))
+	}
+	if i.ImapUsernameGTE != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameGTE(*i.ImapUsernameGTE))
+	}
+	if i.ImapUsernameLT != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameLT(*i.ImapUsernameLT))
+	}
+	if i.ImapUsernameLTE != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameLTE(*i.ImapUsernameLTE))
+	}
+	if i.ImapUsernameContains != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameContains(*i.ImapUsernameContains))
+	}
+	if i.ImapUsernameHasPrefix != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameHasPrefix(*i.ImapUsernameHasPrefix))
+	}
+	if i.ImapUsernameHasSuffix != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameHasSuffix(*i.ImapUsernameHasSuffix))
+	}
+	if i.ImapUsernameEqualFold != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameEqualFold(*i.ImapUsernameEqualFold))
+	}
+	if i.ImapUsernameContainsFold != nil {
+		predicates = append(predicates, loginchallenge.ImapUsernameContainsFold(*i.ImapUsernameContainsFold))
+	}
+	if i.Outcome != nil {
+		predicates = append(predicates, loginchallenge.OutcomeEQ(*i.Outcome))
+	}
+	if i.OutcomeNEQ != nil {
+		predicates = append(predicates, loginchallenge.OutcomeNEQ(*i.OutcomeNEQ))
+	}
+	if len(i.OutcomeIn) > 0 {
+		predicates = append(predicates, loginchallenge.OutcomeIn(i.OutcomeIn...))
+	}
+	if len(i.OutcomeNotIn) > 0 {
+		predicates = append(predicates, loginchallenge.OutcomeNotIn(i.OutcomeNotIn...))
+	}
+	if i.OutcomeGT != nil {
+		predicates = append(predicates, loginchallenge.OutcomeGT(*i.OutcomeGT))
+	}
+	if i.OutcomeGTE != nil {
+		predicates = append(predicates, loginchallenge.OutcomeGTE(*i.OutcomeGTE))
+	}
+	if i.OutcomeLT != nil {
+		predicates = append(predicates, loginchallenge.OutcomeLT(*i.OutcomeLT))
+	}
+	if i.OutcomeLTE != nil {
+		predicates = append(predicates, loginchallenge.OutcomeLTE(*i.OutcomeLTE))
+	}
+	if i.OutcomeContains != nil {
+		predicates = append(predicates, loginchallenge.OutcomeContains(*i.OutcomeContains))
+	}
+	if i.OutcomeHasPrefix != nil {
+		predicates = append(predicates, loginchallenge.OutcomeHasPrefix(*i.OutcomeHasPrefix))
+	}
+	if i.OutcomeHasSuffix != nil {
+		predicates = append(predicates, loginchallenge.OutcomeHasSuffix(*i.OutcomeHasSuffix))
+	}
+	if i.OutcomeEqualFold != nil {
+		predicates = append(predicates, loginchallenge.OutcomeEqualFold(*i.OutcomeEqualFold))
+	}
+	if i.OutcomeContainsFold != nil {
+		predicates = append(predicates, loginchallenge.OutcomeContainsFold(*i.OutcomeContainsFold))
 	}
 	if i.ExpiresAt != nil {
 		predicates = append(predicates, loginchallenge.ExpiresAtEQ(*i.ExpiresAt))
@@ -3200,6 +4644,398 @@ func (i *LoginChallengeWhereInput) P() (predicate.LoginChallenge, error) {
 		return predicates[0], nil
 	default:
 		return loginchallenge.And(predicates...), nil
+	}
+}
+
+// PlanWhereInput represents a where input for filtering Plan queries.
+type PlanWhereInput struct {
+	Predicates []predicate.Plan  `json:"-"`
+	Not        *PlanWhereInput   `json:"not,omitempty"`
+	Or         []*PlanWhereInput `json:"or,omitempty"`
+	And        []*PlanWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "uuid" field predicates.
+	UUID      *uuid.UUID  `json:"uuid,omitempty"`
+	UUIDNEQ   *uuid.UUID  `json:"uuidNEQ,omitempty"`
+	UUIDIn    []uuid.UUID `json:"uuidIn,omitempty"`
+	UUIDNotIn []uuid.UUID `json:"uuidNotIn,omitempty"`
+	UUIDGT    *uuid.UUID  `json:"uuidGT,omitempty"`
+	UUIDGTE   *uuid.UUID  `json:"uuidGTE,omitempty"`
+	UUIDLT    *uuid.UUID  `json:"uuidLT,omitempty"`
+	UUIDLTE   *uuid.UUID  `json:"uuidLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "title" field predicates.
+	Title             *string  `json:"title,omitempty"`
+	TitleNEQ          *string  `json:"titleNEQ,omitempty"`
+	TitleIn           []string `json:"titleIn,omitempty"`
+	TitleNotIn        []string `json:"titleNotIn,omitempty"`
+	TitleGT           *string  `json:"titleGT,omitempty"`
+	TitleGTE          *string  `json:"titleGTE,omitempty"`
+	TitleLT           *string  `json:"titleLT,omitempty"`
+	TitleLTE          *string  `json:"titleLTE,omitempty"`
+	TitleContains     *string  `json:"titleContains,omitempty"`
+	TitleHasPrefix    *string  `json:"titleHasPrefix,omitempty"`
+	TitleHasSuffix    *string  `json:"titleHasSuffix,omitempty"`
+	TitleEqualFold    *string  `json:"titleEqualFold,omitempty"`
+	TitleContainsFold *string  `json:"titleContainsFold,omitempty"`
+
+	// "monthly_price_cents" field predicates.
+	MonthlyPriceCents      *int64  `json:"monthlyPriceCents,omitempty"`
+	MonthlyPriceCentsNEQ   *int64  `json:"monthlyPriceCentsNEQ,omitempty"`
+	MonthlyPriceCentsIn    []int64 `json:"monthlyPriceCentsIn,omitempty"`
+	MonthlyPriceCentsNotIn []int64 `json:"monthlyPriceCentsNotIn,omitempty"`
+	MonthlyPriceCentsGT    *int64  `json:"monthlyPriceCentsGT,omitempty"`
+	MonthlyPriceCentsGTE   *int64  `json:"monthlyPriceCentsGTE,omitempty"`
+	MonthlyPriceCentsLT    *int64  `json:"monthlyPriceCentsLT,omitempty"`
+	MonthlyPriceCentsLTE   *int64  `json:"monthlyPriceCentsLTE,omitempty"`
+
+	// "annual_price_cents" field predicates.
+	AnnualPriceCents      *int64  `json:"annualPriceCents,omitempty"`
+	AnnualPriceCentsNEQ   *int64  `json:"annualPriceCentsNEQ,omitempty"`
+	AnnualPriceCentsIn    []int64 `json:"annualPriceCentsIn,omitempty"`
+	AnnualPriceCentsNotIn []int64 `json:"annualPriceCentsNotIn,omitempty"`
+	AnnualPriceCentsGT    *int64  `json:"annualPriceCentsGT,omitempty"`
+	AnnualPriceCentsGTE   *int64  `json:"annualPriceCentsGTE,omitempty"`
+	AnnualPriceCentsLT    *int64  `json:"annualPriceCentsLT,omitempty"`
+	AnnualPriceCentsLTE   *int64  `json:"annualPriceCentsLTE,omitempty"`
+
+	// "is_public" field predicates.
+	IsPublic    *bool `json:"isPublic,omitempty"`
+	IsPublicNEQ *bool `json:"isPublicNEQ,omitempty"`
+
+	// "account_limit" field predicates.
+	AccountLimit      *int  `json:"accountLimit,omitempty"`
+	AccountLimitNEQ   *int  `json:"accountLimitNEQ,omitempty"`
+	AccountLimitIn    []int `json:"accountLimitIn,omitempty"`
+	AccountLimitNotIn []int `json:"accountLimitNotIn,omitempty"`
+	AccountLimitGT    *int  `json:"accountLimitGT,omitempty"`
+	AccountLimitGTE   *int  `json:"accountLimitGTE,omitempty"`
+	AccountLimitLT    *int  `json:"accountLimitLT,omitempty"`
+	AccountLimitLTE   *int  `json:"accountLimitLTE,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *PlanWhereInput) AddPredicates(predicates ...predicate.Plan) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the PlanWhereInput filter on the PlanQuery builder.
+func (i *PlanWhereInput) Filter(q *PlanQuery) (*PlanQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyPlanWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyPlanWhereInput is returned in case the PlanWhereInput is empty.
+var ErrEmptyPlanWhereInput = errors.New("ent: empty predicate PlanWhereInput")
+
+// P returns a predicate for filtering plans.
+// An error is returned if the input is empty or invalid.
+func (i *PlanWhereInput) P() (predicate.Plan, error) {
+	var predicates []predicate.Plan
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, plan.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Plan, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, plan.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Plan, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, plan.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, plan.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, plan.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, plan.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, plan.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, plan.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, plan.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, plan.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, plan.IDLTE(*i.IDLTE))
+	}
+	if i.UUID != nil {
+		predicates = append(predicates, plan.UUIDEQ(*i.UUID))
+	}
+	if i.UUIDNEQ != nil {
+		predicates = append(predicates, plan.UUIDNEQ(*i.UUIDNEQ))
+	}
+	if len(i.UUIDIn) > 0 {
+		predicates = append(predicates, plan.UUIDIn(i.UUIDIn...))
+	}
+	if len(i.UUIDNotIn) > 0 {
+		predicates = append(predicates, plan.UUIDNotIn(i.UUIDNotIn...))
+	}
+	if i.UUIDGT != nil {
+		predicates = append(predicates, plan.UUIDGT(*i.UUIDGT))
+	}
+	if i.UUIDGTE != nil {
+		predicates = append(predicates, plan.UUIDGTE(*i.UUIDGTE))
+	}
+	if i.UUIDLT != nil {
+		predicates = append(predicates, plan.UUIDLT(*i.UUIDLT))
+	}
+	if i.UUIDLTE != nil {
+		predicates = append(predicates, plan.UUIDLTE(*i.UUIDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, plan.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, plan.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, plan.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, plan.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, plan.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, plan.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, plan.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, plan.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, plan.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, plan.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, plan.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, plan.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, plan.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, plan.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, plan.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, plan.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Title != nil {
+		predicates = append(predicates, plan.TitleEQ(*i.Title))
+	}
+	if i.TitleNEQ != nil {
+		predicates = append(predicates, plan.TitleNEQ(*i.TitleNEQ))
+	}
+	if len(i.TitleIn) > 0 {
+		predicates = append(predicates, plan.TitleIn(i.TitleIn...))
+	}
+	if len(i.TitleNotIn) > 0 {
+		predicates = append(predicates, plan.TitleNotIn(i.TitleNotIn...))
+	}
+	if i.TitleGT != nil {
+		predicates = append(predicates, plan.TitleGT(*i.TitleGT))
+	}
+	if i.TitleGTE != nil {
+		predicates = append(predicates, plan.TitleGTE(*i.TitleGTE))
+	}
+	if i.TitleLT != nil {
+		predicates = append(predicates, plan.TitleLT(*i.TitleLT))
+	}
+	if i.TitleLTE != nil {
+		predicates = append(predicates, plan.TitleLTE(*i.TitleLTE))
+	}
+	if i.TitleContains != nil {
+		predicates = append(predicates, plan.TitleContains(*i.TitleContains))
+	}
+	if i.TitleHasPrefix != nil {
+		predicates = append(predicates, plan.TitleHasPrefix(*i.TitleHasPrefix))
+	}
+	if i.TitleHasSuffix != nil {
+		predicates = append(predicates, plan.TitleHasSuffix(*i.TitleHasSuffix))
+	}
+	if i.TitleEqualFold != nil {
+		predicates = append(predicates, plan.TitleEqualFold(*i.TitleEqualFold))
+	}
+	if i.TitleContainsFold != nil {
+		predicates = append(predicates, plan.TitleContainsFold(*i.TitleContainsFold))
+	}
+	if i.MonthlyPriceCents != nil {
+		predicates = append(predicates, plan.MonthlyPriceCentsEQ(*i.MonthlyPriceCents))
+	}
+	if i.MonthlyPriceCentsNEQ != nil {
+		predicates = append(predicates, plan.MonthlyPriceCentsNEQ(*i.MonthlyPriceCentsNEQ))
+	}
+	if len(i.MonthlyPriceCentsIn) > 0 {
+		predicates = append(predicates, plan.MonthlyPriceCentsIn(i.MonthlyPriceCentsIn...))
+	}
+	if len(i.MonthlyPriceCentsNotIn) > 0 {
+		predicates = append(predicates, plan.MonthlyPriceCentsNotIn(i.MonthlyPriceCentsNotIn...))
+	}
+	if i.MonthlyPriceCentsGT != nil {
+		predicates = append(predicates, plan.MonthlyPriceCentsGT(*i.MonthlyPriceCentsGT))
+	}
+	if i.MonthlyPriceCentsGTE != nil {
+		predicates = append(predicates, plan.MonthlyPriceCentsGTE(*i.MonthlyPriceCentsGTE))
+	}
+	if i.MonthlyPriceCentsLT != nil {
+		predicates = append(predicates, plan.MonthlyPriceCentsLT(*i.MonthlyPriceCentsLT))
+	}
+	if i.MonthlyPriceCentsLTE != nil {
+		predicates = append(predicates, plan.MonthlyPriceCentsLTE(*i.MonthlyPriceCentsLTE))
+	}
+	if i.AnnualPriceCents != nil {
+		predicates = append(predicates, plan.AnnualPriceCentsEQ(*i.AnnualPriceCents))
+	}
+	if i.AnnualPriceCentsNEQ != nil {
+		predicates = append(predicates, plan.AnnualPriceCentsNEQ(*i.AnnualPriceCentsNEQ))
+	}
+	if len(i.AnnualPriceCentsIn) > 0 {
+		predicates = append(predicates, plan.AnnualPriceCentsIn(i.AnnualPriceCentsIn...))
+	}
+	if len(i.AnnualPriceCentsNotIn) > 0 {
+		predicates = append(predicates, plan.AnnualPriceCentsNotIn(i.AnnualPriceCentsNotIn...))
+	}
+	if i.AnnualPriceCentsGT != nil {
+		predicates = append(predicates, plan.AnnualPriceCentsGT(*i.AnnualPriceCentsGT))
+	}
+	if i.AnnualPriceCentsGTE != nil {
+		predicates = append(predicates, plan.AnnualPriceCentsGTE(*i.AnnualPriceCentsGTE))
+	}
+	if i.AnnualPriceCentsLT != nil {
+		predicates = append(predicates, plan.AnnualPriceCentsLT(*i.AnnualPriceCentsLT))
+	}
+	if i.AnnualPriceCentsLTE != nil {
+		predicates = append(predicates, plan.AnnualPriceCentsLTE(*i.AnnualPriceCentsLTE))
+	}
+	if i.IsPublic != nil {
+		predicates = append(predicates, plan.IsPublicEQ(*i.IsPublic))
+	}
+	if i.IsPublicNEQ != nil {
+		predicates = append(predicates, plan.IsPublicNEQ(*i.IsPublicNEQ))
+	}
+	if i.AccountLimit != nil {
+		predicates = append(predicates, plan.AccountLimitEQ(*i.AccountLimit))
+	}
+	if i.AccountLimitNEQ != nil {
+		predicates = append(predicates, plan.AccountLimitNEQ(*i.AccountLimitNEQ))
+	}
+	if len(i.AccountLimitIn) > 0 {
+		predicates = append(predicates, plan.AccountLimitIn(i.AccountLimitIn...))
+	}
+	if len(i.AccountLimitNotIn) > 0 {
+		predicates = append(predicates, plan.AccountLimitNotIn(i.AccountLimitNotIn...))
+	}
+	if i.AccountLimitGT != nil {
+		predicates = append(predicates, plan.AccountLimitGT(*i.AccountLimitGT))
+	}
+	if i.AccountLimitGTE != nil {
+		predicates = append(predicates, plan.AccountLimitGTE(*i.AccountLimitGTE))
+	}
+	if i.AccountLimitLT != nil {
+		predicates = append(predicates, plan.AccountLimitLT(*i.AccountLimitLT))
+	}
+	if i.AccountLimitLTE != nil {
+		predicates = append(predicates, plan.AccountLimitLTE(*i.AccountLimitLTE))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyPlanWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return plan.And(predicates...), nil
 	}
 }
 
@@ -5454,6 +7290,60 @@ type UserWhereInput struct {
 	EmailEqualFold    *string  `json:"emailEqualFold,omitempty"`
 	EmailContainsFold *string  `json:"emailContainsFold,omitempty"`
 
+	// "firstname" field predicates.
+	Firstname             *string  `json:"firstname,omitempty"`
+	FirstnameNEQ          *string  `json:"firstnameNEQ,omitempty"`
+	FirstnameIn           []string `json:"firstnameIn,omitempty"`
+	FirstnameNotIn        []string `json:"firstnameNotIn,omitempty"`
+	FirstnameGT           *string  `json:"firstnameGT,omitempty"`
+	FirstnameGTE          *string  `json:"firstnameGTE,omitempty"`
+	FirstnameLT           *string  `json:"firstnameLT,omitempty"`
+	FirstnameLTE          *string  `json:"firstnameLTE,omitempty"`
+	FirstnameContains     *string  `json:"firstnameContains,omitempty"`
+	FirstnameHasPrefix    *string  `json:"firstnameHasPrefix,omitempty"`
+	FirstnameHasSuffix    *string  `json:"firstnameHasSuffix,omitempty"`
+	FirstnameEqualFold    *string  `json:"firstnameEqualFold,omitempty"`
+	FirstnameContainsFold *string  `json:"firstnameContainsFold,omitempty"`
+
+	// "lastname" field predicates.
+	Lastname             *string  `json:"lastname,omitempty"`
+	LastnameNEQ          *string  `json:"lastnameNEQ,omitempty"`
+	LastnameIn           []string `json:"lastnameIn,omitempty"`
+	LastnameNotIn        []string `json:"lastnameNotIn,omitempty"`
+	LastnameGT           *string  `json:"lastnameGT,omitempty"`
+	LastnameGTE          *string  `json:"lastnameGTE,omitempty"`
+	LastnameLT           *string  `json:"lastnameLT,omitempty"`
+	LastnameLTE          *string  `json:"lastnameLTE,omitempty"`
+	LastnameContains     *string  `json:"lastnameContains,omitempty"`
+	LastnameHasPrefix    *string  `json:"lastnameHasPrefix,omitempty"`
+	LastnameHasSuffix    *string  `json:"lastnameHasSuffix,omitempty"`
+	LastnameEqualFold    *string  `json:"lastnameEqualFold,omitempty"`
+	LastnameContainsFold *string  `json:"lastnameContainsFold,omitempty"`
+
+	// "plan_id" field predicates.
+	PlanID       *int  `json:"planID,omitempty"`
+	PlanIDNEQ    *int  `json:"planIDNEQ,omitempty"`
+	PlanIDIn     []int `json:"planIDIn,omitempty"`
+	PlanIDNotIn  []int `json:"planIDNotIn,omitempty"`
+	PlanIDGT     *int  `json:"planIDGT,omitempty"`
+	PlanIDGTE    *int  `json:"planIDGTE,omitempty"`
+	PlanIDLT     *int  `json:"planIDLT,omitempty"`
+	PlanIDLTE    *int  `json:"planIDLTE,omitempty"`
+	PlanIDIsNil  bool  `json:"planIDIsNil,omitempty"`
+	PlanIDNotNil bool  `json:"planIDNotNil,omitempty"`
+
+	// "expire_at" field predicates.
+	ExpireAt       *time.Time  `json:"expireAt,omitempty"`
+	ExpireAtNEQ    *time.Time  `json:"expireAtNEQ,omitempty"`
+	ExpireAtIn     []time.Time `json:"expireAtIn,omitempty"`
+	ExpireAtNotIn  []time.Time `json:"expireAtNotIn,omitempty"`
+	ExpireAtGT     *time.Time  `json:"expireAtGT,omitempty"`
+	ExpireAtGTE    *time.Time  `json:"expireAtGTE,omitempty"`
+	ExpireAtLT     *time.Time  `json:"expireAtLT,omitempty"`
+	ExpireAtLTE    *time.Time  `json:"expireAtLTE,omitempty"`
+	ExpireAtIsNil  bool        `json:"expireAtIsNil,omitempty"`
+	ExpireAtNotNil bool        `json:"expireAtNotNil,omitempty"`
+
 	// "disabled" field predicates.
 	Disabled    *bool `json:"disabled,omitempty"`
 	DisabledNEQ *bool `json:"disabledNEQ,omitempty"`
@@ -5734,6 +7624,144 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 	if i.EmailContainsFold != nil {
 		predicates = append(predicates, user.EmailContainsFold(*i.EmailContainsFold))
 	}
+	if i.Firstname != nil {
+		predicates = append(predicates, user.FirstnameEQ(*i.Firstname))
+	}
+	if i.FirstnameNEQ != nil {
+		predicates = append(predicates, user.FirstnameNEQ(*i.FirstnameNEQ))
+	}
+	if len(i.FirstnameIn) > 0 {
+		predicates = append(predicates, user.FirstnameIn(i.FirstnameIn...))
+	}
+	if len(i.FirstnameNotIn) > 0 {
+		predicates = append(predicates, user.FirstnameNotIn(i.FirstnameNotIn...))
+	}
+	if i.FirstnameGT != nil {
+		predicates = append(predicates, user.FirstnameGT(*i.FirstnameGT))
+	}
+	if i.FirstnameGTE != nil {
+		predicates = append(predicates, user.FirstnameGTE(*i.FirstnameGTE))
+	}
+	if i.FirstnameLT != nil {
+		predicates = append(predicates, user.FirstnameLT(*i.FirstnameLT))
+	}
+	if i.FirstnameLTE != nil {
+		predicates = append(predicates, user.FirstnameLTE(*i.FirstnameLTE))
+	}
+	if i.FirstnameContains != nil {
+		predicates = append(predicates, user.FirstnameContains(*i.FirstnameContains))
+	}
+	if i.FirstnameHasPrefix != nil {
+		predicates = append(predicates, user.FirstnameHasPrefix(*i.FirstnameHasPrefix))
+	}
+	if i.FirstnameHasSuffix != nil {
+		predicates = append(predicates, user.FirstnameHasSuffix(*i.FirstnameHasSuffix))
+	}
+	if i.FirstnameEqualFold != nil {
+		predicates = append(predicates, user.FirstnameEqualFold(*i.FirstnameEqualFold))
+	}
+	if i.FirstnameContainsFold != nil {
+		predicates = append(predicates, user.FirstnameContainsFold(*i.FirstnameContainsFold))
+	}
+	if i.Lastname != nil {
+		predicates = append(predicates, user.LastnameEQ(*i.Lastname))
+	}
+	if i.LastnameNEQ != nil {
+		predicates = append(predicates, user.LastnameNEQ(*i.LastnameNEQ))
+	}
+	if len(i.LastnameIn) > 0 {
+		predicates = append(predicates, user.LastnameIn(i.LastnameIn...))
+	}
+	if len(i.LastnameNotIn) > 0 {
+		predicates = append(predicates, user.LastnameNotIn(i.LastnameNotIn...))
+	}
+	if i.LastnameGT != nil {
+		predicates = append(predicates, user.LastnameGT(*i.LastnameGT))
+	}
+	if i.LastnameGTE != nil {
+		predicates = append(predicates, user.LastnameGTE(*i.LastnameGTE))
+	}
+	if i.LastnameLT != nil {
+		predicates = append(predicates, user.LastnameLT(*i.LastnameLT))
+	}
+	if i.LastnameLTE != nil {
+		predicates = append(predicates, user.LastnameLTE(*i.LastnameLTE))
+	}
+	if i.LastnameContains != nil {
+		predicates = append(predicates, user.LastnameContains(*i.LastnameContains))
+	}
+	if i.LastnameHasPrefix != nil {
+		predicates = append(predicates, user.LastnameHasPrefix(*i.LastnameHasPrefix))
+	}
+	if i.LastnameHasSuffix != nil {
+		predicates = append(predicates, user.LastnameHasSuffix(*i.LastnameHasSuffix))
+	}
+	if i.LastnameEqualFold != nil {
+		predicates = append(predicates, user.LastnameEqualFold(*i.LastnameEqualFold))
+	}
+	if i.LastnameContainsFold != nil {
+		predicates = append(predicates, user.LastnameContainsFold(*i.LastnameContainsFold))
+	}
+	if i.PlanID != nil {
+		predicates = append(predicates, user.PlanIDEQ(*i.PlanID))
+	}
+	if i.PlanIDNEQ != nil {
+		predicates = append(predicates, user.PlanIDNEQ(*i.PlanIDNEQ))
+	}
+	if len(i.PlanIDIn) > 0 {
+		predicates = append(predicates, user.PlanIDIn(i.PlanIDIn...))
+	}
+	if len(i.PlanIDNotIn) > 0 {
+		predicates = append(predicates, user.PlanIDNotIn(i.PlanIDNotIn...))
+	}
+	if i.PlanIDGT != nil {
+		predicates = append(predicates, user.PlanIDGT(*i.PlanIDGT))
+	}
+	if i.PlanIDGTE != nil {
+		predicates = append(predicates, user.PlanIDGTE(*i.PlanIDGTE))
+	}
+	if i.PlanIDLT != nil {
+		predicates = append(predicates, user.PlanIDLT(*i.PlanIDLT))
+	}
+	if i.PlanIDLTE != nil {
+		predicates = append(predicates, user.PlanIDLTE(*i.PlanIDLTE))
+	}
+	if i.PlanIDIsNil {
+		predicates = append(predicates, user.PlanIDIsNil())
+	}
+	if i.PlanIDNotNil {
+		predicates = append(predicates, user.PlanIDNotNil())
+	}
+	if i.ExpireAt != nil {
+		predicates = append(predicates, user.ExpireAtEQ(*i.ExpireAt))
+	}
+	if i.ExpireAtNEQ != nil {
+		predicates = append(predicates, user.ExpireAtNEQ(*i.ExpireAtNEQ))
+	}
+	if len(i.ExpireAtIn) > 0 {
+		predicates = append(predicates, user.ExpireAtIn(i.ExpireAtIn...))
+	}
+	if len(i.ExpireAtNotIn) > 0 {
+		predicates = append(predicates, user.ExpireAtNotIn(i.ExpireAtNotIn...))
+	}
+	if i.ExpireAtGT != nil {
+		predicates = append(predicates, user.ExpireAtGT(*i.ExpireAtGT))
+	}
+	if i.ExpireAtGTE != nil {
+		predicates = append(predicates, user.ExpireAtGTE(*i.ExpireAtGTE))
+	}
+	if i.ExpireAtLT != nil {
+		predicates = append(predicates, user.ExpireAtLT(*i.ExpireAtLT))
+	}
+	if i.ExpireAtLTE != nil {
+		predicates = append(predicates, user.ExpireAtLTE(*i.ExpireAtLTE))
+	}
+	if i.ExpireAtIsNil {
+		predicates = append(predicates, user.ExpireAtIsNil())
+	}
+	if i.ExpireAtNotNil {
+		predicates = append(predicates, user.ExpireAtNotNil())
+	}
 	if i.Disabled != nil {
 		predicates = append(predicates, user.DisabledEQ(*i.Disabled))
 	}
@@ -5778,6 +7806,452 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 		return predicates[0], nil
 	default:
 		return user.And(predicates...), nil
+	}
+}
+
+// WalletTransactionWhereInput represents a where input for filtering WalletTransaction queries.
+type WalletTransactionWhereInput struct {
+	Predicates []predicate.WalletTransaction  `json:"-"`
+	Not        *WalletTransactionWhereInput   `json:"not,omitempty"`
+	Or         []*WalletTransactionWhereInput `json:"or,omitempty"`
+	And        []*WalletTransactionWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "uuid" field predicates.
+	UUID      *uuid.UUID  `json:"uuid,omitempty"`
+	UUIDNEQ   *uuid.UUID  `json:"uuidNEQ,omitempty"`
+	UUIDIn    []uuid.UUID `json:"uuidIn,omitempty"`
+	UUIDNotIn []uuid.UUID `json:"uuidNotIn,omitempty"`
+	UUIDGT    *uuid.UUID  `json:"uuidGT,omitempty"`
+	UUIDGTE   *uuid.UUID  `json:"uuidGTE,omitempty"`
+	UUIDLT    *uuid.UUID  `json:"uuidLT,omitempty"`
+	UUIDLTE   *uuid.UUID  `json:"uuidLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "user_id" field predicates.
+	UserID       *int  `json:"userID,omitempty"`
+	UserIDNEQ    *int  `json:"userIDNEQ,omitempty"`
+	UserIDIn     []int `json:"userIDIn,omitempty"`
+	UserIDNotIn  []int `json:"userIDNotIn,omitempty"`
+	UserIDGT     *int  `json:"userIDGT,omitempty"`
+	UserIDGTE    *int  `json:"userIDGTE,omitempty"`
+	UserIDLT     *int  `json:"userIDLT,omitempty"`
+	UserIDLTE    *int  `json:"userIDLTE,omitempty"`
+	UserIDIsNil  bool  `json:"userIDIsNil,omitempty"`
+	UserIDNotNil bool  `json:"userIDNotNil,omitempty"`
+
+	// "amount_cents" field predicates.
+	AmountCents      *int64  `json:"amountCents,omitempty"`
+	AmountCentsNEQ   *int64  `json:"amountCentsNEQ,omitempty"`
+	AmountCentsIn    []int64 `json:"amountCentsIn,omitempty"`
+	AmountCentsNotIn []int64 `json:"amountCentsNotIn,omitempty"`
+	AmountCentsGT    *int64  `json:"amountCentsGT,omitempty"`
+	AmountCentsGTE   *int64  `json:"amountCentsGTE,omitempty"`
+	AmountCentsLT    *int64  `json:"amountCentsLT,omitempty"`
+	AmountCentsLTE   *int64  `json:"amountCentsLTE,omitempty"`
+
+	// "type" field predicates.
+	Type      *wallettransaction.Type  `json:"type,omitempty"`
+	TypeNEQ   *wallettransaction.Type  `json:"typeNEQ,omitempty"`
+	TypeIn    []wallettransaction.Type `json:"typeIn,omitempty"`
+	TypeNotIn []wallettransaction.Type `json:"typeNotIn,omitempty"`
+
+	// "status" field predicates.
+	Status      *wallettransaction.Status  `json:"status,omitempty"`
+	StatusNEQ   *wallettransaction.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []wallettransaction.Status `json:"statusIn,omitempty"`
+	StatusNotIn []wallettransaction.Status `json:"statusNotIn,omitempty"`
+
+	// "description" field predicates.
+	Description             *string  `json:"description,omitempty"`
+	DescriptionNEQ          *string  `json:"descriptionNEQ,omitempty"`
+	DescriptionIn           []string `json:"descriptionIn,omitempty"`
+	DescriptionNotIn        []string `json:"descriptionNotIn,omitempty"`
+	DescriptionGT           *string  `json:"descriptionGT,omitempty"`
+	DescriptionGTE          *string  `json:"descriptionGTE,omitempty"`
+	DescriptionLT           *string  `json:"descriptionLT,omitempty"`
+	DescriptionLTE          *string  `json:"descriptionLTE,omitempty"`
+	DescriptionContains     *string  `json:"descriptionContains,omitempty"`
+	DescriptionHasPrefix    *string  `json:"descriptionHasPrefix,omitempty"`
+	DescriptionHasSuffix    *string  `json:"descriptionHasSuffix,omitempty"`
+	DescriptionEqualFold    *string  `json:"descriptionEqualFold,omitempty"`
+	DescriptionContainsFold *string  `json:"descriptionContainsFold,omitempty"`
+
+	// "payment_id" field predicates.
+	PaymentID             *string  `json:"paymentID,omitempty"`
+	PaymentIDNEQ          *string  `json:"paymentIDNEQ,omitempty"`
+	PaymentIDIn           []string `json:"paymentIDIn,omitempty"`
+	PaymentIDNotIn        []string `json:"paymentIDNotIn,omitempty"`
+	PaymentIDGT           *string  `json:"paymentIDGT,omitempty"`
+	PaymentIDGTE          *string  `json:"paymentIDGTE,omitempty"`
+	PaymentIDLT           *string  `json:"paymentIDLT,omitempty"`
+	PaymentIDLTE          *string  `json:"paymentIDLTE,omitempty"`
+	PaymentIDContains     *string  `json:"paymentIDContains,omitempty"`
+	PaymentIDHasPrefix    *string  `json:"paymentIDHasPrefix,omitempty"`
+	PaymentIDHasSuffix    *string  `json:"paymentIDHasSuffix,omitempty"`
+	PaymentIDEqualFold    *string  `json:"paymentIDEqualFold,omitempty"`
+	PaymentIDContainsFold *string  `json:"paymentIDContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *WalletTransactionWhereInput) AddPredicates(predicates ...predicate.WalletTransaction) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the WalletTransactionWhereInput filter on the WalletTransactionQuery builder.
+func (i *WalletTransactionWhereInput) Filter(q *WalletTransactionQuery) (*WalletTransactionQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyWalletTransactionWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyWalletTransactionWhereInput is returned in case the WalletTransactionWhereInput is empty.
+var ErrEmptyWalletTransactionWhereInput = errors.New("ent: empty predicate WalletTransactionWhereInput")
+
+// P returns a predicate for filtering wallettransactions.
+// An error is returned if the input is empty or invalid.
+func (i *WalletTransactionWhereInput) P() (predicate.WalletTransaction, error) {
+	var predicates []predicate.WalletTransaction
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, wallettransaction.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.WalletTransaction, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, wallettransaction.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.WalletTransaction, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, wallettransaction.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, wallettransaction.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, wallettransaction.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, wallettransaction.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, wallettransaction.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, wallettransaction.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, wallettransaction.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, wallettransaction.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, wallettransaction.IDLTE(*i.IDLTE))
+	}
+	if i.UUID != nil {
+		predicates = append(predicates, wallettransaction.UUIDEQ(*i.UUID))
+	}
+	if i.UUIDNEQ != nil {
+		predicates = append(predicates, wallettransaction.UUIDNEQ(*i.UUIDNEQ))
+	}
+	if len(i.UUIDIn) > 0 {
+		predicates = append(predicates, wallettransaction.UUIDIn(i.UUIDIn...))
+	}
+	if len(i.UUIDNotIn) > 0 {
+		predicates = append(predicates, wallettransaction.UUIDNotIn(i.UUIDNotIn...))
+	}
+	if i.UUIDGT != nil {
+		predicates = append(predicates, wallettransaction.UUIDGT(*i.UUIDGT))
+	}
+	if i.UUIDGTE != nil {
+		predicates = append(predicates, wallettransaction.UUIDGTE(*i.UUIDGTE))
+	}
+	if i.UUIDLT != nil {
+		predicates = append(predicates, wallettransaction.UUIDLT(*i.UUIDLT))
+	}
+	if i.UUIDLTE != nil {
+		predicates = append(predicates, wallettransaction.UUIDLTE(*i.UUIDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, wallettransaction.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, wallettransaction.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, wallettransaction.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, wallettransaction.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, wallettransaction.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, wallettransaction.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, wallettransaction.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, wallettransaction.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, wallettransaction.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, wallettransaction.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, wallettransaction.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, wallettransaction.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, wallettransaction.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, wallettransaction.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, wallettransaction.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, wallettransaction.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.UserID != nil {
+		predicates = append(predicates, wallettransaction.UserIDEQ(*i.UserID))
+	}
+	if i.UserIDNEQ != nil {
+		predicates = append(predicates, wallettransaction.UserIDNEQ(*i.UserIDNEQ))
+	}
+	if len(i.UserIDIn) > 0 {
+		predicates = append(predicates, wallettransaction.UserIDIn(i.UserIDIn...))
+	}
+	if len(i.UserIDNotIn) > 0 {
+		predicates = append(predicates, wallettransaction.UserIDNotIn(i.UserIDNotIn...))
+	}
+	if i.UserIDGT != nil {
+		predicates = append(predicates, wallettransaction.UserIDGT(*i.UserIDGT))
+	}
+	if i.UserIDGTE != nil {
+		predicates = append(predicates, wallettransaction.UserIDGTE(*i.UserIDGTE))
+	}
+	if i.UserIDLT != nil {
+		predicates = append(predicates, wallettransaction.UserIDLT(*i.UserIDLT))
+	}
+	if i.UserIDLTE != nil {
+		predicates = append(predicates, wallettransaction.UserIDLTE(*i.UserIDLTE))
+	}
+	if i.UserIDIsNil {
+		predicates = append(predicates, wallettransaction.UserIDIsNil())
+	}
+	if i.UserIDNotNil {
+		predicates = append(predicates, wallettransaction.UserIDNotNil())
+	}
+	if i.AmountCents != nil {
+		predicates = append(predicates, wallettransaction.AmountCentsEQ(*i.AmountCents))
+	}
+	if i.AmountCentsNEQ != nil {
+		predicates = append(predicates, wallettransaction.AmountCentsNEQ(*i.AmountCentsNEQ))
+	}
+	if len(i.AmountCentsIn) > 0 {
+		predicates = append(predicates, wallettransaction.AmountCentsIn(i.AmountCentsIn...))
+	}
+	if len(i.AmountCentsNotIn) > 0 {
+		predicates = append(predicates, wallettransaction.AmountCentsNotIn(i.AmountCentsNotIn...))
+	}
+	if i.AmountCentsGT != nil {
+		predicates = append(predicates, wallettransaction.AmountCentsGT(*i.AmountCentsGT))
+	}
+	if i.AmountCentsGTE != nil {
+		predicates = append(predicates, wallettransaction.AmountCentsGTE(*i.AmountCentsGTE))
+	}
+	if i.AmountCentsLT != nil {
+		predicates = append(predicates, wallettransaction.AmountCentsLT(*i.AmountCentsLT))
+	}
+	if i.AmountCentsLTE != nil {
+		predicates = append(predicates, wallettransaction.AmountCentsLTE(*i.AmountCentsLTE))
+	}
+	if i.Type != nil {
+		predicates = append(predicates, wallettransaction.TypeEQ(*i.Type))
+	}
+	if i.TypeNEQ != nil {
+		predicates = append(predicates, wallettransaction.TypeNEQ(*i.TypeNEQ))
+	}
+	if len(i.TypeIn) > 0 {
+		predicates = append(predicates, wallettransaction.TypeIn(i.TypeIn...))
+	}
+	if len(i.TypeNotIn) > 0 {
+		predicates = append(predicates, wallettransaction.TypeNotIn(i.TypeNotIn...))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, wallettransaction.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, wallettransaction.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, wallettransaction.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, wallettransaction.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Description != nil {
+		predicates = append(predicates, wallettransaction.DescriptionEQ(*i.Description))
+	}
+	if i.DescriptionNEQ != nil {
+		predicates = append(predicates, wallettransaction.DescriptionNEQ(*i.DescriptionNEQ))
+	}
+	if len(i.DescriptionIn) > 0 {
+		predicates = append(predicates, wallettransaction.DescriptionIn(i.DescriptionIn...))
+	}
+	if len(i.DescriptionNotIn) > 0 {
+		predicates = append(predicates, wallettransaction.DescriptionNotIn(i.DescriptionNotIn...))
+	}
+	if i.DescriptionGT != nil {
+		predicates = append(predicates, wallettransaction.DescriptionGT(*i.DescriptionGT))
+	}
+	if i.DescriptionGTE != nil {
+		predicates = append(predicates, wallettransaction.DescriptionGTE(*i.DescriptionGTE))
+	}
+	if i.DescriptionLT != nil {
+		predicates = append(predicates, wallettransaction.DescriptionLT(*i.DescriptionLT))
+	}
+	if i.DescriptionLTE != nil {
+		predicates = append(predicates, wallettransaction.DescriptionLTE(*i.DescriptionLTE))
+	}
+	if i.DescriptionContains != nil {
+		predicates = append(predicates, wallettransaction.DescriptionContains(*i.DescriptionContains))
+	}
+	if i.DescriptionHasPrefix != nil {
+		predicates = append(predicates, wallettransaction.DescriptionHasPrefix(*i.DescriptionHasPrefix))
+	}
+	if i.DescriptionHasSuffix != nil {
+		predicates = append(predicates, wallettransaction.DescriptionHasSuffix(*i.DescriptionHasSuffix))
+	}
+	if i.DescriptionEqualFold != nil {
+		predicates = append(predicates, wallettransaction.DescriptionEqualFold(*i.DescriptionEqualFold))
+	}
+	if i.DescriptionContainsFold != nil {
+		predicates = append(predicates, wallettransaction.DescriptionContainsFold(*i.DescriptionContainsFold))
+	}
+	if i.PaymentID != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDEQ(*i.PaymentID))
+	}
+	if i.PaymentIDNEQ != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDNEQ(*i.PaymentIDNEQ))
+	}
+	if len(i.PaymentIDIn) > 0 {
+		predicates = append(predicates, wallettransaction.PaymentIDIn(i.PaymentIDIn...))
+	}
+	if len(i.PaymentIDNotIn) > 0 {
+		predicates = append(predicates, wallettransaction.PaymentIDNotIn(i.PaymentIDNotIn...))
+	}
+	if i.PaymentIDGT != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDGT(*i.PaymentIDGT))
+	}
+	if i.PaymentIDGTE != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDGTE(*i.PaymentIDGTE))
+	}
+	if i.PaymentIDLT != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDLT(*i.PaymentIDLT))
+	}
+	if i.PaymentIDLTE != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDLTE(*i.PaymentIDLTE))
+	}
+	if i.PaymentIDContains != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDContains(*i.PaymentIDContains))
+	}
+	if i.PaymentIDHasPrefix != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDHasPrefix(*i.PaymentIDHasPrefix))
+	}
+	if i.PaymentIDHasSuffix != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDHasSuffix(*i.PaymentIDHasSuffix))
+	}
+	if i.PaymentIDEqualFold != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDEqualFold(*i.PaymentIDEqualFold))
+	}
+	if i.PaymentIDContainsFold != nil {
+		predicates = append(predicates, wallettransaction.PaymentIDContainsFold(*i.PaymentIDContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyWalletTransactionWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return wallettransaction.And(predicates...), nil
 	}
 }
 

@@ -29,8 +29,12 @@ type LoginChallenge struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// WorkspaceID holds the value of the "workspace_id" field.
 	WorkspaceID int `json:"workspace_id,omitempty"`
-	// AccountID holds the value of the "account_id" field.
-	AccountID int `json:"account_id,omitempty"`
+	// the account re-authenticated, or created once the login succeeds
+	AccountID *int `json:"account_id,omitempty"`
+	// Username holds the value of the "username" field.
+	Username string `json:"username,omitempty"`
+	// the login re-authenticates an existing account rather than adding one
+	Relogin bool `json:"relogin,omitempty"`
 	// Method holds the value of the "method" field.
 	Method loginchallenge.Method `json:"method,omitempty"`
 	// State holds the value of the "state" field.
@@ -39,6 +43,20 @@ type LoginChallenge struct {
 	TokenHash string `json:"-"`
 	// masked e-mail or phone the platform sent the code to
 	ContactPoint string `json:"contact_point,omitempty"`
+	// when the platform asked for a code: mail older than this holds no valid code
+	ChallengeAt *time.Time `json:"challenge_at,omitempty"`
+	// ImapHost holds the value of the "imap_host" field.
+	ImapHost string `json:"imap_host,omitempty"`
+	// ImapPort holds the value of the "imap_port" field.
+	ImapPort int `json:"imap_port,omitempty"`
+	// ImapUsername holds the value of the "imap_username" field.
+	ImapUsername string `json:"imap_username,omitempty"`
+	// SecretsEnc holds the value of the "secrets_enc" field.
+	SecretsEnc *[]byte `json:"-"`
+	// the last verdict of the platform: success, challenge, two_factor, bad_password, checkpoint, not_found, wrong_code, error
+	Outcome string `json:"outcome,omitempty"`
+	// when a caller was last given the current state; a retried request is given an unseen verdict once
+	PresentedAt *time.Time `json:"presented_at,omitempty"`
 	// ExpiresAt holds the value of the "expires_at" field.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
 	// Attempts holds the value of the "attempts" field.
@@ -110,11 +128,15 @@ func (*LoginChallenge) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case loginchallenge.FieldID, loginchallenge.FieldWorkspaceID, loginchallenge.FieldAccountID, loginchallenge.FieldAttempts, loginchallenge.FieldMaxAttempts, loginchallenge.FieldTaskID:
+		case loginchallenge.FieldSecretsEnc:
+			values[i] = new([]byte)
+		case loginchallenge.FieldRelogin:
+			values[i] = new(sql.NullBool)
+		case loginchallenge.FieldID, loginchallenge.FieldWorkspaceID, loginchallenge.FieldAccountID, loginchallenge.FieldImapPort, loginchallenge.FieldAttempts, loginchallenge.FieldMaxAttempts, loginchallenge.FieldTaskID:
 			values[i] = new(sql.NullInt64)
-		case loginchallenge.FieldMethod, loginchallenge.FieldState, loginchallenge.FieldTokenHash, loginchallenge.FieldContactPoint, loginchallenge.FieldError:
+		case loginchallenge.FieldUsername, loginchallenge.FieldMethod, loginchallenge.FieldState, loginchallenge.FieldTokenHash, loginchallenge.FieldContactPoint, loginchallenge.FieldImapHost, loginchallenge.FieldImapUsername, loginchallenge.FieldOutcome, loginchallenge.FieldError:
 			values[i] = new(sql.NullString)
-		case loginchallenge.FieldCreatedAt, loginchallenge.FieldUpdatedAt, loginchallenge.FieldExpiresAt, loginchallenge.FieldResolvedAt:
+		case loginchallenge.FieldCreatedAt, loginchallenge.FieldUpdatedAt, loginchallenge.FieldChallengeAt, loginchallenge.FieldPresentedAt, loginchallenge.FieldExpiresAt, loginchallenge.FieldResolvedAt:
 			values[i] = new(sql.NullTime)
 		case loginchallenge.FieldUUID:
 			values[i] = new(uuid.UUID)
@@ -167,7 +189,20 @@ func (_m *LoginChallenge) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field account_id", values[i])
 			} else if value.Valid {
-				_m.AccountID = int(value.Int64)
+				_m.AccountID = new(int)
+				*_m.AccountID = int(value.Int64)
+			}
+		case loginchallenge.FieldUsername:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field username", values[i])
+			} else if value.Valid {
+				_m.Username = value.String
+			}
+		case loginchallenge.FieldRelogin:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field relogin", values[i])
+			} else if value.Valid {
+				_m.Relogin = value.Bool
 			}
 		case loginchallenge.FieldMethod:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -192,6 +227,50 @@ func (_m *LoginChallenge) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field contact_point", values[i])
 			} else if value.Valid {
 				_m.ContactPoint = value.String
+			}
+		case loginchallenge.FieldChallengeAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field challenge_at", values[i])
+			} else if value.Valid {
+				_m.ChallengeAt = new(time.Time)
+				*_m.ChallengeAt = value.Time
+			}
+		case loginchallenge.FieldImapHost:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field imap_host", values[i])
+			} else if value.Valid {
+				_m.ImapHost = value.String
+			}
+		case loginchallenge.FieldImapPort:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field imap_port", values[i])
+			} else if value.Valid {
+				_m.ImapPort = int(value.Int64)
+			}
+		case loginchallenge.FieldImapUsername:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field imap_username", values[i])
+			} else if value.Valid {
+				_m.ImapUsername = value.String
+			}
+		case loginchallenge.FieldSecretsEnc:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field secrets_enc", values[i])
+			} else if value != nil {
+				_m.SecretsEnc = value
+			}
+		case loginchallenge.FieldOutcome:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field outcome", values[i])
+			} else if value.Valid {
+				_m.Outcome = value.String
+			}
+		case loginchallenge.FieldPresentedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field presented_at", values[i])
+			} else if value.Valid {
+				_m.PresentedAt = new(time.Time)
+				*_m.PresentedAt = value.Time
 			}
 		case loginchallenge.FieldExpiresAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -294,8 +373,16 @@ func (_m *LoginChallenge) String() string {
 	builder.WriteString("workspace_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.WorkspaceID))
 	builder.WriteString(", ")
-	builder.WriteString("account_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.AccountID))
+	if v := _m.AccountID; v != nil {
+		builder.WriteString("account_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("username=")
+	builder.WriteString(_m.Username)
+	builder.WriteString(", ")
+	builder.WriteString("relogin=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Relogin))
 	builder.WriteString(", ")
 	builder.WriteString("method=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Method))
@@ -307,6 +394,30 @@ func (_m *LoginChallenge) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("contact_point=")
 	builder.WriteString(_m.ContactPoint)
+	builder.WriteString(", ")
+	if v := _m.ChallengeAt; v != nil {
+		builder.WriteString("challenge_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("imap_host=")
+	builder.WriteString(_m.ImapHost)
+	builder.WriteString(", ")
+	builder.WriteString("imap_port=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ImapPort))
+	builder.WriteString(", ")
+	builder.WriteString("imap_username=")
+	builder.WriteString(_m.ImapUsername)
+	builder.WriteString(", ")
+	builder.WriteString("secrets_enc=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("outcome=")
+	builder.WriteString(_m.Outcome)
+	builder.WriteString(", ")
+	if v := _m.PresentedAt; v != nil {
+		builder.WriteString("presented_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("expires_at=")
 	builder.WriteString(_m.ExpiresAt.Format(time.ANSIC))

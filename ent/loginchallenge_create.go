@@ -80,9 +80,45 @@ func (_c *LoginChallengeCreate) SetAccountID(v int) *LoginChallengeCreate {
 	return _c
 }
 
+// SetNillableAccountID sets the "account_id" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableAccountID(v *int) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetAccountID(*v)
+	}
+	return _c
+}
+
+// SetUsername sets the "username" field.
+func (_c *LoginChallengeCreate) SetUsername(v string) *LoginChallengeCreate {
+	_c.mutation.SetUsername(v)
+	return _c
+}
+
+// SetRelogin sets the "relogin" field.
+func (_c *LoginChallengeCreate) SetRelogin(v bool) *LoginChallengeCreate {
+	_c.mutation.SetRelogin(v)
+	return _c
+}
+
+// SetNillableRelogin sets the "relogin" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableRelogin(v *bool) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetRelogin(*v)
+	}
+	return _c
+}
+
 // SetMethod sets the "method" field.
 func (_c *LoginChallengeCreate) SetMethod(v loginchallenge.Method) *LoginChallengeCreate {
 	_c.mutation.SetMethod(v)
+	return _c
+}
+
+// SetNillableMethod sets the "method" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableMethod(v *loginchallenge.Method) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetMethod(*v)
+	}
 	return _c
 }
 
@@ -116,6 +152,96 @@ func (_c *LoginChallengeCreate) SetContactPoint(v string) *LoginChallengeCreate 
 func (_c *LoginChallengeCreate) SetNillableContactPoint(v *string) *LoginChallengeCreate {
 	if v != nil {
 		_c.SetContactPoint(*v)
+	}
+	return _c
+}
+
+// SetChallengeAt sets the "challenge_at" field.
+func (_c *LoginChallengeCreate) SetChallengeAt(v time.Time) *LoginChallengeCreate {
+	_c.mutation.SetChallengeAt(v)
+	return _c
+}
+
+// SetNillableChallengeAt sets the "challenge_at" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableChallengeAt(v *time.Time) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetChallengeAt(*v)
+	}
+	return _c
+}
+
+// SetImapHost sets the "imap_host" field.
+func (_c *LoginChallengeCreate) SetImapHost(v string) *LoginChallengeCreate {
+	_c.mutation.SetImapHost(v)
+	return _c
+}
+
+// SetNillableImapHost sets the "imap_host" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableImapHost(v *string) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetImapHost(*v)
+	}
+	return _c
+}
+
+// SetImapPort sets the "imap_port" field.
+func (_c *LoginChallengeCreate) SetImapPort(v int) *LoginChallengeCreate {
+	_c.mutation.SetImapPort(v)
+	return _c
+}
+
+// SetNillableImapPort sets the "imap_port" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableImapPort(v *int) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetImapPort(*v)
+	}
+	return _c
+}
+
+// SetImapUsername sets the "imap_username" field.
+func (_c *LoginChallengeCreate) SetImapUsername(v string) *LoginChallengeCreate {
+	_c.mutation.SetImapUsername(v)
+	return _c
+}
+
+// SetNillableImapUsername sets the "imap_username" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableImapUsername(v *string) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetImapUsername(*v)
+	}
+	return _c
+}
+
+// SetSecretsEnc sets the "secrets_enc" field.
+func (_c *LoginChallengeCreate) SetSecretsEnc(v []byte) *LoginChallengeCreate {
+	_c.mutation.SetSecretsEnc(v)
+	return _c
+}
+
+// SetOutcome sets the "outcome" field.
+func (_c *LoginChallengeCreate) SetOutcome(v string) *LoginChallengeCreate {
+	_c.mutation.SetOutcome(v)
+	return _c
+}
+
+// SetNillableOutcome sets the "outcome" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableOutcome(v *string) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetOutcome(*v)
+	}
+	return _c
+}
+
+// SetPresentedAt sets the "presented_at" field.
+func (_c *LoginChallengeCreate) SetPresentedAt(v time.Time) *LoginChallengeCreate {
+	_c.mutation.SetPresentedAt(v)
+	return _c
+}
+
+// SetNillablePresentedAt sets the "presented_at" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillablePresentedAt(v *time.Time) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetPresentedAt(*v)
 	}
 	return _c
 }
@@ -269,6 +395,14 @@ func (_c *LoginChallengeCreate) defaults() error {
 		v := loginchallenge.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.Relogin(); !ok {
+		v := loginchallenge.DefaultRelogin
+		_c.mutation.SetRelogin(v)
+	}
+	if _, ok := _c.mutation.Method(); !ok {
+		v := loginchallenge.DefaultMethod
+		_c.mutation.SetMethod(v)
+	}
 	if _, ok := _c.mutation.State(); !ok {
 		v := loginchallenge.DefaultState
 		_c.mutation.SetState(v)
@@ -276,6 +410,22 @@ func (_c *LoginChallengeCreate) defaults() error {
 	if _, ok := _c.mutation.ContactPoint(); !ok {
 		v := loginchallenge.DefaultContactPoint
 		_c.mutation.SetContactPoint(v)
+	}
+	if _, ok := _c.mutation.ImapHost(); !ok {
+		v := loginchallenge.DefaultImapHost
+		_c.mutation.SetImapHost(v)
+	}
+	if _, ok := _c.mutation.ImapPort(); !ok {
+		v := loginchallenge.DefaultImapPort
+		_c.mutation.SetImapPort(v)
+	}
+	if _, ok := _c.mutation.ImapUsername(); !ok {
+		v := loginchallenge.DefaultImapUsername
+		_c.mutation.SetImapUsername(v)
+	}
+	if _, ok := _c.mutation.Outcome(); !ok {
+		v := loginchallenge.DefaultOutcome
+		_c.mutation.SetOutcome(v)
 	}
 	if _, ok := _c.mutation.Attempts(); !ok {
 		v := loginchallenge.DefaultAttempts
@@ -306,8 +456,16 @@ func (_c *LoginChallengeCreate) check() error {
 	if _, ok := _c.mutation.WorkspaceID(); !ok {
 		return &ValidationError{Name: "workspace_id", err: errors.New(`ent: missing required field "LoginChallenge.workspace_id"`)}
 	}
-	if _, ok := _c.mutation.AccountID(); !ok {
-		return &ValidationError{Name: "account_id", err: errors.New(`ent: missing required field "LoginChallenge.account_id"`)}
+	if _, ok := _c.mutation.Username(); !ok {
+		return &ValidationError{Name: "username", err: errors.New(`ent: missing required field "LoginChallenge.username"`)}
+	}
+	if v, ok := _c.mutation.Username(); ok {
+		if err := loginchallenge.UsernameValidator(v); err != nil {
+			return &ValidationError{Name: "username", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.username": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Relogin(); !ok {
+		return &ValidationError{Name: "relogin", err: errors.New(`ent: missing required field "LoginChallenge.relogin"`)}
 	}
 	if _, ok := _c.mutation.Method(); !ok {
 		return &ValidationError{Name: "method", err: errors.New(`ent: missing required field "LoginChallenge.method"`)}
@@ -336,6 +494,23 @@ func (_c *LoginChallengeCreate) check() error {
 	if _, ok := _c.mutation.ContactPoint(); !ok {
 		return &ValidationError{Name: "contact_point", err: errors.New(`ent: missing required field "LoginChallenge.contact_point"`)}
 	}
+	if _, ok := _c.mutation.ImapHost(); !ok {
+		return &ValidationError{Name: "imap_host", err: errors.New(`ent: missing required field "LoginChallenge.imap_host"`)}
+	}
+	if _, ok := _c.mutation.ImapPort(); !ok {
+		return &ValidationError{Name: "imap_port", err: errors.New(`ent: missing required field "LoginChallenge.imap_port"`)}
+	}
+	if v, ok := _c.mutation.ImapPort(); ok {
+		if err := loginchallenge.ImapPortValidator(v); err != nil {
+			return &ValidationError{Name: "imap_port", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.imap_port": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ImapUsername(); !ok {
+		return &ValidationError{Name: "imap_username", err: errors.New(`ent: missing required field "LoginChallenge.imap_username"`)}
+	}
+	if _, ok := _c.mutation.Outcome(); !ok {
+		return &ValidationError{Name: "outcome", err: errors.New(`ent: missing required field "LoginChallenge.outcome"`)}
+	}
 	if _, ok := _c.mutation.ExpiresAt(); !ok {
 		return &ValidationError{Name: "expires_at", err: errors.New(`ent: missing required field "LoginChallenge.expires_at"`)}
 	}
@@ -360,9 +535,6 @@ func (_c *LoginChallengeCreate) check() error {
 	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
 		return &ValidationError{Name: "workspace", err: errors.New(`ent: missing required edge "LoginChallenge.workspace"`)}
-	}
-	if len(_c.mutation.AccountIDs()) == 0 {
-		return &ValidationError{Name: "account", err: errors.New(`ent: missing required edge "LoginChallenge.account"`)}
 	}
 	return nil
 }
@@ -403,6 +575,14 @@ func (_c *LoginChallengeCreate) createSpec() (*LoginChallenge, *sqlgraph.CreateS
 		_spec.SetField(loginchallenge.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
+	if value, ok := _c.mutation.Username(); ok {
+		_spec.SetField(loginchallenge.FieldUsername, field.TypeString, value)
+		_node.Username = value
+	}
+	if value, ok := _c.mutation.Relogin(); ok {
+		_spec.SetField(loginchallenge.FieldRelogin, field.TypeBool, value)
+		_node.Relogin = value
+	}
 	if value, ok := _c.mutation.Method(); ok {
 		_spec.SetField(loginchallenge.FieldMethod, field.TypeEnum, value)
 		_node.Method = value
@@ -418,6 +598,34 @@ func (_c *LoginChallengeCreate) createSpec() (*LoginChallenge, *sqlgraph.CreateS
 	if value, ok := _c.mutation.ContactPoint(); ok {
 		_spec.SetField(loginchallenge.FieldContactPoint, field.TypeString, value)
 		_node.ContactPoint = value
+	}
+	if value, ok := _c.mutation.ChallengeAt(); ok {
+		_spec.SetField(loginchallenge.FieldChallengeAt, field.TypeTime, value)
+		_node.ChallengeAt = &value
+	}
+	if value, ok := _c.mutation.ImapHost(); ok {
+		_spec.SetField(loginchallenge.FieldImapHost, field.TypeString, value)
+		_node.ImapHost = value
+	}
+	if value, ok := _c.mutation.ImapPort(); ok {
+		_spec.SetField(loginchallenge.FieldImapPort, field.TypeInt, value)
+		_node.ImapPort = value
+	}
+	if value, ok := _c.mutation.ImapUsername(); ok {
+		_spec.SetField(loginchallenge.FieldImapUsername, field.TypeString, value)
+		_node.ImapUsername = value
+	}
+	if value, ok := _c.mutation.SecretsEnc(); ok {
+		_spec.SetField(loginchallenge.FieldSecretsEnc, field.TypeBytes, value)
+		_node.SecretsEnc = &value
+	}
+	if value, ok := _c.mutation.Outcome(); ok {
+		_spec.SetField(loginchallenge.FieldOutcome, field.TypeString, value)
+		_node.Outcome = value
+	}
+	if value, ok := _c.mutation.PresentedAt(); ok {
+		_spec.SetField(loginchallenge.FieldPresentedAt, field.TypeTime, value)
+		_node.PresentedAt = &value
 	}
 	if value, ok := _c.mutation.ExpiresAt(); ok {
 		_spec.SetField(loginchallenge.FieldExpiresAt, field.TypeTime, value)
@@ -470,7 +678,7 @@ func (_c *LoginChallengeCreate) createSpec() (*LoginChallenge, *sqlgraph.CreateS
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
-		_node.AccountID = nodes[0]
+		_node.AccountID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.TaskIDs(); len(nodes) > 0 {
@@ -566,6 +774,36 @@ func (u *LoginChallengeUpsert) UpdateAccountID() *LoginChallengeUpsert {
 	return u
 }
 
+// ClearAccountID clears the value of the "account_id" field.
+func (u *LoginChallengeUpsert) ClearAccountID() *LoginChallengeUpsert {
+	u.SetNull(loginchallenge.FieldAccountID)
+	return u
+}
+
+// SetUsername sets the "username" field.
+func (u *LoginChallengeUpsert) SetUsername(v string) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldUsername, v)
+	return u
+}
+
+// UpdateUsername sets the "username" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateUsername() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldUsername)
+	return u
+}
+
+// SetRelogin sets the "relogin" field.
+func (u *LoginChallengeUpsert) SetRelogin(v bool) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldRelogin, v)
+	return u
+}
+
+// UpdateRelogin sets the "relogin" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateRelogin() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldRelogin)
+	return u
+}
+
 // SetMethod sets the "method" field.
 func (u *LoginChallengeUpsert) SetMethod(v loginchallenge.Method) *LoginChallengeUpsert {
 	u.Set(loginchallenge.FieldMethod, v)
@@ -611,6 +849,114 @@ func (u *LoginChallengeUpsert) SetContactPoint(v string) *LoginChallengeUpsert {
 // UpdateContactPoint sets the "contact_point" field to the value that was provided on create.
 func (u *LoginChallengeUpsert) UpdateContactPoint() *LoginChallengeUpsert {
 	u.SetExcluded(loginchallenge.FieldContactPoint)
+	return u
+}
+
+// SetChallengeAt sets the "challenge_at" field.
+func (u *LoginChallengeUpsert) SetChallengeAt(v time.Time) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldChallengeAt, v)
+	return u
+}
+
+// UpdateChallengeAt sets the "challenge_at" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateChallengeAt() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldChallengeAt)
+	return u
+}
+
+// ClearChallengeAt clears the value of the "challenge_at" field.
+func (u *LoginChallengeUpsert) ClearChallengeAt() *LoginChallengeUpsert {
+	u.SetNull(loginchallenge.FieldChallengeAt)
+	return u
+}
+
+// SetImapHost sets the "imap_host" field.
+func (u *LoginChallengeUpsert) SetImapHost(v string) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldImapHost, v)
+	return u
+}
+
+// UpdateImapHost sets the "imap_host" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateImapHost() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldImapHost)
+	return u
+}
+
+// SetImapPort sets the "imap_port" field.
+func (u *LoginChallengeUpsert) SetImapPort(v int) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldImapPort, v)
+	return u
+}
+
+// UpdateImapPort sets the "imap_port" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateImapPort() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldImapPort)
+	return u
+}
+
+// AddImapPort adds v to the "imap_port" field.
+func (u *LoginChallengeUpsert) AddImapPort(v int) *LoginChallengeUpsert {
+	u.Add(loginchallenge.FieldImapPort, v)
+	return u
+}
+
+// SetImapUsername sets the "imap_username" field.
+func (u *LoginChallengeUpsert) SetImapUsername(v string) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldImapUsername, v)
+	return u
+}
+
+// UpdateImapUsername sets the "imap_username" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateImapUsername() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldImapUsername)
+	return u
+}
+
+// SetSecretsEnc sets the "secrets_enc" field.
+func (u *LoginChallengeUpsert) SetSecretsEnc(v []byte) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldSecretsEnc, v)
+	return u
+}
+
+// UpdateSecretsEnc sets the "secrets_enc" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateSecretsEnc() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldSecretsEnc)
+	return u
+}
+
+// ClearSecretsEnc clears the value of the "secrets_enc" field.
+func (u *LoginChallengeUpsert) ClearSecretsEnc() *LoginChallengeUpsert {
+	u.SetNull(loginchallenge.FieldSecretsEnc)
+	return u
+}
+
+// SetOutcome sets the "outcome" field.
+func (u *LoginChallengeUpsert) SetOutcome(v string) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldOutcome, v)
+	return u
+}
+
+// UpdateOutcome sets the "outcome" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateOutcome() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldOutcome)
+	return u
+}
+
+// SetPresentedAt sets the "presented_at" field.
+func (u *LoginChallengeUpsert) SetPresentedAt(v time.Time) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldPresentedAt, v)
+	return u
+}
+
+// UpdatePresentedAt sets the "presented_at" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdatePresentedAt() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldPresentedAt)
+	return u
+}
+
+// ClearPresentedAt clears the value of the "presented_at" field.
+func (u *LoginChallengeUpsert) ClearPresentedAt() *LoginChallengeUpsert {
+	u.SetNull(loginchallenge.FieldPresentedAt)
 	return u
 }
 
@@ -789,6 +1135,41 @@ func (u *LoginChallengeUpsertOne) UpdateAccountID() *LoginChallengeUpsertOne {
 	})
 }
 
+// ClearAccountID clears the value of the "account_id" field.
+func (u *LoginChallengeUpsertOne) ClearAccountID() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearAccountID()
+	})
+}
+
+// SetUsername sets the "username" field.
+func (u *LoginChallengeUpsertOne) SetUsername(v string) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetUsername(v)
+	})
+}
+
+// UpdateUsername sets the "username" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateUsername() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateUsername()
+	})
+}
+
+// SetRelogin sets the "relogin" field.
+func (u *LoginChallengeUpsertOne) SetRelogin(v bool) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetRelogin(v)
+	})
+}
+
+// UpdateRelogin sets the "relogin" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateRelogin() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateRelogin()
+	})
+}
+
 // SetMethod sets the "method" field.
 func (u *LoginChallengeUpsertOne) SetMethod(v loginchallenge.Method) *LoginChallengeUpsertOne {
 	return u.Update(func(s *LoginChallengeUpsert) {
@@ -842,6 +1223,132 @@ func (u *LoginChallengeUpsertOne) SetContactPoint(v string) *LoginChallengeUpser
 func (u *LoginChallengeUpsertOne) UpdateContactPoint() *LoginChallengeUpsertOne {
 	return u.Update(func(s *LoginChallengeUpsert) {
 		s.UpdateContactPoint()
+	})
+}
+
+// SetChallengeAt sets the "challenge_at" field.
+func (u *LoginChallengeUpsertOne) SetChallengeAt(v time.Time) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetChallengeAt(v)
+	})
+}
+
+// UpdateChallengeAt sets the "challenge_at" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateChallengeAt() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateChallengeAt()
+	})
+}
+
+// ClearChallengeAt clears the value of the "challenge_at" field.
+func (u *LoginChallengeUpsertOne) ClearChallengeAt() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearChallengeAt()
+	})
+}
+
+// SetImapHost sets the "imap_host" field.
+func (u *LoginChallengeUpsertOne) SetImapHost(v string) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetImapHost(v)
+	})
+}
+
+// UpdateImapHost sets the "imap_host" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateImapHost() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateImapHost()
+	})
+}
+
+// SetImapPort sets the "imap_port" field.
+func (u *LoginChallengeUpsertOne) SetImapPort(v int) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetImapPort(v)
+	})
+}
+
+// AddImapPort adds v to the "imap_port" field.
+func (u *LoginChallengeUpsertOne) AddImapPort(v int) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.AddImapPort(v)
+	})
+}
+
+// UpdateImapPort sets the "imap_port" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateImapPort() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateImapPort()
+	})
+}
+
+// SetImapUsername sets the "imap_username" field.
+func (u *LoginChallengeUpsertOne) SetImapUsername(v string) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetImapUsername(v)
+	})
+}
+
+// UpdateImapUsername sets the "imap_username" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateImapUsername() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateImapUsername()
+	})
+}
+
+// SetSecretsEnc sets the "secrets_enc" field.
+func (u *LoginChallengeUpsertOne) SetSecretsEnc(v []byte) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetSecretsEnc(v)
+	})
+}
+
+// UpdateSecretsEnc sets the "secrets_enc" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateSecretsEnc() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateSecretsEnc()
+	})
+}
+
+// ClearSecretsEnc clears the value of the "secrets_enc" field.
+func (u *LoginChallengeUpsertOne) ClearSecretsEnc() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearSecretsEnc()
+	})
+}
+
+// SetOutcome sets the "outcome" field.
+func (u *LoginChallengeUpsertOne) SetOutcome(v string) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetOutcome(v)
+	})
+}
+
+// UpdateOutcome sets the "outcome" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateOutcome() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateOutcome()
+	})
+}
+
+// SetPresentedAt sets the "presented_at" field.
+func (u *LoginChallengeUpsertOne) SetPresentedAt(v time.Time) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetPresentedAt(v)
+	})
+}
+
+// UpdatePresentedAt sets the "presented_at" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdatePresentedAt() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdatePresentedAt()
+	})
+}
+
+// ClearPresentedAt clears the value of the "presented_at" field.
+func (u *LoginChallengeUpsertOne) ClearPresentedAt() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearPresentedAt()
 	})
 }
 
@@ -1202,6 +1709,41 @@ func (u *LoginChallengeUpsertBulk) UpdateAccountID() *LoginChallengeUpsertBulk {
 	})
 }
 
+// ClearAccountID clears the value of the "account_id" field.
+func (u *LoginChallengeUpsertBulk) ClearAccountID() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearAccountID()
+	})
+}
+
+// SetUsername sets the "username" field.
+func (u *LoginChallengeUpsertBulk) SetUsername(v string) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetUsername(v)
+	})
+}
+
+// UpdateUsername sets the "username" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateUsername() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateUsername()
+	})
+}
+
+// SetRelogin sets the "relogin" field.
+func (u *LoginChallengeUpsertBulk) SetRelogin(v bool) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetRelogin(v)
+	})
+}
+
+// UpdateRelogin sets the "relogin" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateRelogin() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateRelogin()
+	})
+}
+
 // SetMethod sets the "method" field.
 func (u *LoginChallengeUpsertBulk) SetMethod(v loginchallenge.Method) *LoginChallengeUpsertBulk {
 	return u.Update(func(s *LoginChallengeUpsert) {
@@ -1255,6 +1797,132 @@ func (u *LoginChallengeUpsertBulk) SetContactPoint(v string) *LoginChallengeUpse
 func (u *LoginChallengeUpsertBulk) UpdateContactPoint() *LoginChallengeUpsertBulk {
 	return u.Update(func(s *LoginChallengeUpsert) {
 		s.UpdateContactPoint()
+	})
+}
+
+// SetChallengeAt sets the "challenge_at" field.
+func (u *LoginChallengeUpsertBulk) SetChallengeAt(v time.Time) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetChallengeAt(v)
+	})
+}
+
+// UpdateChallengeAt sets the "challenge_at" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateChallengeAt() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateChallengeAt()
+	})
+}
+
+// ClearChallengeAt clears the value of the "challenge_at" field.
+func (u *LoginChallengeUpsertBulk) ClearChallengeAt() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearChallengeAt()
+	})
+}
+
+// SetImapHost sets the "imap_host" field.
+func (u *LoginChallengeUpsertBulk) SetImapHost(v string) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetImapHost(v)
+	})
+}
+
+// UpdateImapHost sets the "imap_host" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateImapHost() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateImapHost()
+	})
+}
+
+// SetImapPort sets the "imap_port" field.
+func (u *LoginChallengeUpsertBulk) SetImapPort(v int) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetImapPort(v)
+	})
+}
+
+// AddImapPort adds v to the "imap_port" field.
+func (u *LoginChallengeUpsertBulk) AddImapPort(v int) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.AddImapPort(v)
+	})
+}
+
+// UpdateImapPort sets the "imap_port" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateImapPort() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateImapPort()
+	})
+}
+
+// SetImapUsername sets the "imap_username" field.
+func (u *LoginChallengeUpsertBulk) SetImapUsername(v string) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetImapUsername(v)
+	})
+}
+
+// UpdateImapUsername sets the "imap_username" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateImapUsername() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateImapUsername()
+	})
+}
+
+// SetSecretsEnc sets the "secrets_enc" field.
+func (u *LoginChallengeUpsertBulk) SetSecretsEnc(v []byte) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetSecretsEnc(v)
+	})
+}
+
+// UpdateSecretsEnc sets the "secrets_enc" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateSecretsEnc() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateSecretsEnc()
+	})
+}
+
+// ClearSecretsEnc clears the value of the "secrets_enc" field.
+func (u *LoginChallengeUpsertBulk) ClearSecretsEnc() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearSecretsEnc()
+	})
+}
+
+// SetOutcome sets the "outcome" field.
+func (u *LoginChallengeUpsertBulk) SetOutcome(v string) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetOutcome(v)
+	})
+}
+
+// UpdateOutcome sets the "outcome" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateOutcome() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateOutcome()
+	})
+}
+
+// SetPresentedAt sets the "presented_at" field.
+func (u *LoginChallengeUpsertBulk) SetPresentedAt(v time.Time) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetPresentedAt(v)
+	})
+}
+
+// UpdatePresentedAt sets the "presented_at" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdatePresentedAt() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdatePresentedAt()
+	})
+}
+
+// ClearPresentedAt clears the value of the "presented_at" field.
+func (u *LoginChallengeUpsertBulk) ClearPresentedAt() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearPresentedAt()
 	})
 }
 

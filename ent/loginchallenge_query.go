@@ -538,7 +538,10 @@ func (_q *LoginChallengeQuery) loadAccount(ctx context.Context, query *AccountQu
 	ids := make([]int, 0, len(nodes))
 	nodeids := make(map[int][]*LoginChallenge)
 	for i := range nodes {
-		fk := nodes[i].AccountID
+		if nodes[i].AccountID == nil {
+			continue
+		}
+		fk := *nodes[i].AccountID
 		if _, ok := nodeids[fk]; !ok {
 			ids = append(ids, fk)
 		}

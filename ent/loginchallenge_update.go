@@ -50,6 +50,40 @@ func (_u *LoginChallengeUpdate) SetNillableAccountID(v *int) *LoginChallengeUpda
 	return _u
 }
 
+// ClearAccountID clears the value of the "account_id" field.
+func (_u *LoginChallengeUpdate) ClearAccountID() *LoginChallengeUpdate {
+	_u.mutation.ClearAccountID()
+	return _u
+}
+
+// SetUsername sets the "username" field.
+func (_u *LoginChallengeUpdate) SetUsername(v string) *LoginChallengeUpdate {
+	_u.mutation.SetUsername(v)
+	return _u
+}
+
+// SetNillableUsername sets the "username" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillableUsername(v *string) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetUsername(*v)
+	}
+	return _u
+}
+
+// SetRelogin sets the "relogin" field.
+func (_u *LoginChallengeUpdate) SetRelogin(v bool) *LoginChallengeUpdate {
+	_u.mutation.SetRelogin(v)
+	return _u
+}
+
+// SetNillableRelogin sets the "relogin" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillableRelogin(v *bool) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetRelogin(*v)
+	}
+	return _u
+}
+
 // SetMethod sets the "method" field.
 func (_u *LoginChallengeUpdate) SetMethod(v loginchallenge.Method) *LoginChallengeUpdate {
 	_u.mutation.SetMethod(v)
@@ -103,6 +137,121 @@ func (_u *LoginChallengeUpdate) SetNillableContactPoint(v *string) *LoginChallen
 	if v != nil {
 		_u.SetContactPoint(*v)
 	}
+	return _u
+}
+
+// SetChallengeAt sets the "challenge_at" field.
+func (_u *LoginChallengeUpdate) SetChallengeAt(v time.Time) *LoginChallengeUpdate {
+	_u.mutation.SetChallengeAt(v)
+	return _u
+}
+
+// SetNillableChallengeAt sets the "challenge_at" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillableChallengeAt(v *time.Time) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetChallengeAt(*v)
+	}
+	return _u
+}
+
+// ClearChallengeAt clears the value of the "challenge_at" field.
+func (_u *LoginChallengeUpdate) ClearChallengeAt() *LoginChallengeUpdate {
+	_u.mutation.ClearChallengeAt()
+	return _u
+}
+
+// SetImapHost sets the "imap_host" field.
+func (_u *LoginChallengeUpdate) SetImapHost(v string) *LoginChallengeUpdate {
+	_u.mutation.SetImapHost(v)
+	return _u
+}
+
+// SetNillableImapHost sets the "imap_host" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillableImapHost(v *string) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetImapHost(*v)
+	}
+	return _u
+}
+
+// SetImapPort sets the "imap_port" field.
+func (_u *LoginChallengeUpdate) SetImapPort(v int) *LoginChallengeUpdate {
+	_u.mutation.ResetImapPort()
+	_u.mutation.SetImapPort(v)
+	return _u
+}
+
+// SetNillableImapPort sets the "imap_port" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillableImapPort(v *int) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetImapPort(*v)
+	}
+	return _u
+}
+
+// AddImapPort adds value to the "imap_port" field.
+func (_u *LoginChallengeUpdate) AddImapPort(v int) *LoginChallengeUpdate {
+	_u.mutation.AddImapPort(v)
+	return _u
+}
+
+// SetImapUsername sets the "imap_username" field.
+func (_u *LoginChallengeUpdate) SetImapUsername(v string) *LoginChallengeUpdate {
+	_u.mutation.SetImapUsername(v)
+	return _u
+}
+
+// SetNillableImapUsername sets the "imap_username" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillableImapUsername(v *string) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetImapUsername(*v)
+	}
+	return _u
+}
+
+// SetSecretsEnc sets the "secrets_enc" field.
+func (_u *LoginChallengeUpdate) SetSecretsEnc(v []byte) *LoginChallengeUpdate {
+	_u.mutation.SetSecretsEnc(v)
+	return _u
+}
+
+// ClearSecretsEnc clears the value of the "secrets_enc" field.
+func (_u *LoginChallengeUpdate) ClearSecretsEnc() *LoginChallengeUpdate {
+	_u.mutation.ClearSecretsEnc()
+	return _u
+}
+
+// SetOutcome sets the "outcome" field.
+func (_u *LoginChallengeUpdate) SetOutcome(v string) *LoginChallengeUpdate {
+	_u.mutation.SetOutcome(v)
+	return _u
+}
+
+// SetNillableOutcome sets the "outcome" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillableOutcome(v *string) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetOutcome(*v)
+	}
+	return _u
+}
+
+// SetPresentedAt sets the "presented_at" field.
+func (_u *LoginChallengeUpdate) SetPresentedAt(v time.Time) *LoginChallengeUpdate {
+	_u.mutation.SetPresentedAt(v)
+	return _u
+}
+
+// SetNillablePresentedAt sets the "presented_at" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillablePresentedAt(v *time.Time) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetPresentedAt(*v)
+	}
+	return _u
+}
+
+// ClearPresentedAt clears the value of the "presented_at" field.
+func (_u *LoginChallengeUpdate) ClearPresentedAt() *LoginChallengeUpdate {
+	_u.mutation.ClearPresentedAt()
 	return _u
 }
 
@@ -287,6 +436,11 @@ func (_u *LoginChallengeUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *LoginChallengeUpdate) check() error {
+	if v, ok := _u.mutation.Username(); ok {
+		if err := loginchallenge.UsernameValidator(v); err != nil {
+			return &ValidationError{Name: "username", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.username": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Method(); ok {
 		if err := loginchallenge.MethodValidator(v); err != nil {
 			return &ValidationError{Name: "method", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.method": %w`, err)}
@@ -302,6 +456,11 @@ func (_u *LoginChallengeUpdate) check() error {
 			return &ValidationError{Name: "token_hash", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.token_hash": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ImapPort(); ok {
+		if err := loginchallenge.ImapPortValidator(v); err != nil {
+			return &ValidationError{Name: "imap_port", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.imap_port": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Attempts(); ok {
 		if err := loginchallenge.AttemptsValidator(v); err != nil {
 			return &ValidationError{Name: "attempts", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.attempts": %w`, err)}
@@ -314,9 +473,6 @@ func (_u *LoginChallengeUpdate) check() error {
 	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "LoginChallenge.workspace"`)
-	}
-	if _u.mutation.AccountCleared() && len(_u.mutation.AccountIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "LoginChallenge.account"`)
 	}
 	return nil
 }
@@ -336,6 +492,12 @@ func (_u *LoginChallengeUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(loginchallenge.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.Username(); ok {
+		_spec.SetField(loginchallenge.FieldUsername, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Relogin(); ok {
+		_spec.SetField(loginchallenge.FieldRelogin, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.Method(); ok {
 		_spec.SetField(loginchallenge.FieldMethod, field.TypeEnum, value)
 	}
@@ -347,6 +509,39 @@ func (_u *LoginChallengeUpdate) sqlSave(ctx context.Context) (_node int, err err
 	}
 	if value, ok := _u.mutation.ContactPoint(); ok {
 		_spec.SetField(loginchallenge.FieldContactPoint, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ChallengeAt(); ok {
+		_spec.SetField(loginchallenge.FieldChallengeAt, field.TypeTime, value)
+	}
+	if _u.mutation.ChallengeAtCleared() {
+		_spec.ClearField(loginchallenge.FieldChallengeAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ImapHost(); ok {
+		_spec.SetField(loginchallenge.FieldImapHost, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ImapPort(); ok {
+		_spec.SetField(loginchallenge.FieldImapPort, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedImapPort(); ok {
+		_spec.AddField(loginchallenge.FieldImapPort, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ImapUsername(); ok {
+		_spec.SetField(loginchallenge.FieldImapUsername, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SecretsEnc(); ok {
+		_spec.SetField(loginchallenge.FieldSecretsEnc, field.TypeBytes, value)
+	}
+	if _u.mutation.SecretsEncCleared() {
+		_spec.ClearField(loginchallenge.FieldSecretsEnc, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Outcome(); ok {
+		_spec.SetField(loginchallenge.FieldOutcome, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PresentedAt(); ok {
+		_spec.SetField(loginchallenge.FieldPresentedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PresentedAtCleared() {
+		_spec.ClearField(loginchallenge.FieldPresentedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(loginchallenge.FieldExpiresAt, field.TypeTime, value)
@@ -470,6 +665,40 @@ func (_u *LoginChallengeUpdateOne) SetNillableAccountID(v *int) *LoginChallengeU
 	return _u
 }
 
+// ClearAccountID clears the value of the "account_id" field.
+func (_u *LoginChallengeUpdateOne) ClearAccountID() *LoginChallengeUpdateOne {
+	_u.mutation.ClearAccountID()
+	return _u
+}
+
+// SetUsername sets the "username" field.
+func (_u *LoginChallengeUpdateOne) SetUsername(v string) *LoginChallengeUpdateOne {
+	_u.mutation.SetUsername(v)
+	return _u
+}
+
+// SetNillableUsername sets the "username" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillableUsername(v *string) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetUsername(*v)
+	}
+	return _u
+}
+
+// SetRelogin sets the "relogin" field.
+func (_u *LoginChallengeUpdateOne) SetRelogin(v bool) *LoginChallengeUpdateOne {
+	_u.mutation.SetRelogin(v)
+	return _u
+}
+
+// SetNillableRelogin sets the "relogin" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillableRelogin(v *bool) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetRelogin(*v)
+	}
+	return _u
+}
+
 // SetMethod sets the "method" field.
 func (_u *LoginChallengeUpdateOne) SetMethod(v loginchallenge.Method) *LoginChallengeUpdateOne {
 	_u.mutation.SetMethod(v)
@@ -523,6 +752,121 @@ func (_u *LoginChallengeUpdateOne) SetNillableContactPoint(v *string) *LoginChal
 	if v != nil {
 		_u.SetContactPoint(*v)
 	}
+	return _u
+}
+
+// SetChallengeAt sets the "challenge_at" field.
+func (_u *LoginChallengeUpdateOne) SetChallengeAt(v time.Time) *LoginChallengeUpdateOne {
+	_u.mutation.SetChallengeAt(v)
+	return _u
+}
+
+// SetNillableChallengeAt sets the "challenge_at" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillableChallengeAt(v *time.Time) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetChallengeAt(*v)
+	}
+	return _u
+}
+
+// ClearChallengeAt clears the value of the "challenge_at" field.
+func (_u *LoginChallengeUpdateOne) ClearChallengeAt() *LoginChallengeUpdateOne {
+	_u.mutation.ClearChallengeAt()
+	return _u
+}
+
+// SetImapHost sets the "imap_host" field.
+func (_u *LoginChallengeUpdateOne) SetImapHost(v string) *LoginChallengeUpdateOne {
+	_u.mutation.SetImapHost(v)
+	return _u
+}
+
+// SetNillableImapHost sets the "imap_host" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillableImapHost(v *string) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetImapHost(*v)
+	}
+	return _u
+}
+
+// SetImapPort sets the "imap_port" field.
+func (_u *LoginChallengeUpdateOne) SetImapPort(v int) *LoginChallengeUpdateOne {
+	_u.mutation.ResetImapPort()
+	_u.mutation.SetImapPort(v)
+	return _u
+}
+
+// SetNillableImapPort sets the "imap_port" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillableImapPort(v *int) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetImapPort(*v)
+	}
+	return _u
+}
+
+// AddImapPort adds value to the "imap_port" field.
+func (_u *LoginChallengeUpdateOne) AddImapPort(v int) *LoginChallengeUpdateOne {
+	_u.mutation.AddImapPort(v)
+	return _u
+}
+
+// SetImapUsername sets the "imap_username" field.
+func (_u *LoginChallengeUpdateOne) SetImapUsername(v string) *LoginChallengeUpdateOne {
+	_u.mutation.SetImapUsername(v)
+	return _u
+}
+
+// SetNillableImapUsername sets the "imap_username" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillableImapUsername(v *string) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetImapUsername(*v)
+	}
+	return _u
+}
+
+// SetSecretsEnc sets the "secrets_enc" field.
+func (_u *LoginChallengeUpdateOne) SetSecretsEnc(v []byte) *LoginChallengeUpdateOne {
+	_u.mutation.SetSecretsEnc(v)
+	return _u
+}
+
+// ClearSecretsEnc clears the value of the "secrets_enc" field.
+func (_u *LoginChallengeUpdateOne) ClearSecretsEnc() *LoginChallengeUpdateOne {
+	_u.mutation.ClearSecretsEnc()
+	return _u
+}
+
+// SetOutcome sets the "outcome" field.
+func (_u *LoginChallengeUpdateOne) SetOutcome(v string) *LoginChallengeUpdateOne {
+	_u.mutation.SetOutcome(v)
+	return _u
+}
+
+// SetNillableOutcome sets the "outcome" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillableOutcome(v *string) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetOutcome(*v)
+	}
+	return _u
+}
+
+// SetPresentedAt sets the "presented_at" field.
+func (_u *LoginChallengeUpdateOne) SetPresentedAt(v time.Time) *LoginChallengeUpdateOne {
+	_u.mutation.SetPresentedAt(v)
+	return _u
+}
+
+// SetNillablePresentedAt sets the "presented_at" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillablePresentedAt(v *time.Time) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetPresentedAt(*v)
+	}
+	return _u
+}
+
+// ClearPresentedAt clears the value of the "presented_at" field.
+func (_u *LoginChallengeUpdateOne) ClearPresentedAt() *LoginChallengeUpdateOne {
+	_u.mutation.ClearPresentedAt()
 	return _u
 }
 
@@ -720,6 +1064,11 @@ func (_u *LoginChallengeUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *LoginChallengeUpdateOne) check() error {
+	if v, ok := _u.mutation.Username(); ok {
+		if err := loginchallenge.UsernameValidator(v); err != nil {
+			return &ValidationError{Name: "username", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.username": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Method(); ok {
 		if err := loginchallenge.MethodValidator(v); err != nil {
 			return &ValidationError{Name: "method", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.method": %w`, err)}
@@ -735,6 +1084,11 @@ func (_u *LoginChallengeUpdateOne) check() error {
 			return &ValidationError{Name: "token_hash", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.token_hash": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ImapPort(); ok {
+		if err := loginchallenge.ImapPortValidator(v); err != nil {
+			return &ValidationError{Name: "imap_port", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.imap_port": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Attempts(); ok {
 		if err := loginchallenge.AttemptsValidator(v); err != nil {
 			return &ValidationError{Name: "attempts", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.attempts": %w`, err)}
@@ -747,9 +1101,6 @@ func (_u *LoginChallengeUpdateOne) check() error {
 	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "LoginChallenge.workspace"`)
-	}
-	if _u.mutation.AccountCleared() && len(_u.mutation.AccountIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "LoginChallenge.account"`)
 	}
 	return nil
 }
@@ -786,6 +1137,12 @@ func (_u *LoginChallengeUpdateOne) sqlSave(ctx context.Context) (_node *LoginCha
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(loginchallenge.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.Username(); ok {
+		_spec.SetField(loginchallenge.FieldUsername, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Relogin(); ok {
+		_spec.SetField(loginchallenge.FieldRelogin, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.Method(); ok {
 		_spec.SetField(loginchallenge.FieldMethod, field.TypeEnum, value)
 	}
@@ -797,6 +1154,39 @@ func (_u *LoginChallengeUpdateOne) sqlSave(ctx context.Context) (_node *LoginCha
 	}
 	if value, ok := _u.mutation.ContactPoint(); ok {
 		_spec.SetField(loginchallenge.FieldContactPoint, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ChallengeAt(); ok {
+		_spec.SetField(loginchallenge.FieldChallengeAt, field.TypeTime, value)
+	}
+	if _u.mutation.ChallengeAtCleared() {
+		_spec.ClearField(loginchallenge.FieldChallengeAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ImapHost(); ok {
+		_spec.SetField(loginchallenge.FieldImapHost, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ImapPort(); ok {
+		_spec.SetField(loginchallenge.FieldImapPort, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedImapPort(); ok {
+		_spec.AddField(loginchallenge.FieldImapPort, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ImapUsername(); ok {
+		_spec.SetField(loginchallenge.FieldImapUsername, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SecretsEnc(); ok {
+		_spec.SetField(loginchallenge.FieldSecretsEnc, field.TypeBytes, value)
+	}
+	if _u.mutation.SecretsEncCleared() {
+		_spec.ClearField(loginchallenge.FieldSecretsEnc, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Outcome(); ok {
+		_spec.SetField(loginchallenge.FieldOutcome, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PresentedAt(); ok {
+		_spec.SetField(loginchallenge.FieldPresentedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PresentedAtCleared() {
+		_spec.ClearField(loginchallenge.FieldPresentedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(loginchallenge.FieldExpiresAt, field.TypeTime, value)

@@ -13,15 +13,23 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountstat"
+	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
+	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -34,16 +42,24 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey         = "APIKey"
-	TypeAccount        = "Account"
-	TypeJob            = "Job"
-	TypeLogEntry       = "LogEntry"
-	TypeLoginChallenge = "LoginChallenge"
-	TypePost           = "Post"
-	TypeSchedule       = "Schedule"
-	TypeTask           = "Task"
-	TypeUser           = "User"
-	TypeWorkspace      = "Workspace"
+	TypeAPIKey            = "APIKey"
+	TypeAccount           = "Account"
+	TypeAccountStat       = "AccountStat"
+	TypeActionRecord      = "ActionRecord"
+	TypeCaption           = "Caption"
+	TypeCooldownRule      = "CooldownRule"
+	TypeJob               = "Job"
+	TypeLogEntry          = "LogEntry"
+	TypeLoginChallenge    = "LoginChallenge"
+	TypePlan              = "Plan"
+	TypePost              = "Post"
+	TypeProxy             = "Proxy"
+	TypeRequestLog        = "RequestLog"
+	TypeSchedule          = "Schedule"
+	TypeTask              = "Task"
+	TypeUser              = "User"
+	TypeWalletTransaction = "WalletTransaction"
+	TypeWorkspace         = "Workspace"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -1238,6 +1254,10 @@ type AccountMutation struct {
 	addimap_port      *int
 	imap_username     *string
 	link_profile      *string
+	pool_id           *string
+	note              *string
+	external_status   *string
+	external_ids      *map[string]string
 	password_enc      *[]byte
 	cookie_enc        *[]byte
 	totp_secret_enc   *[]byte
@@ -1255,6 +1275,9 @@ type AccountMutation struct {
 	clearedFields     map[string]struct{}
 	workspace         *int
 	clearedworkspace  bool
+	posts             map[int]struct{}
+	removedposts      map[int]struct{}
+	clearedposts      bool
 	done              bool
 	oldValue          func(context.Context) (*Account, error)
 	predicates        []predicate.Account
@@ -1954,6 +1977,163 @@ func (m *AccountMutation) ResetLinkProfile() {
 	m.link_profile = nil
 }
 
+// SetPoolID sets the "pool_id" field.
+func (m *AccountMutation) SetPoolID(s string) {
+	m.pool_id = &s
+}
+
+// PoolID returns the value of the "pool_id" field in the mutation.
+func (m *AccountMutation) PoolID() (r string, exists bool) {
+	v := m.pool_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPoolID returns the old "pool_id" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldPoolID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPoolID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPoolID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPoolID: %w", err)
+	}
+	return oldValue.PoolID, nil
+}
+
+// ResetPoolID resets all changes to the "pool_id" field.
+func (m *AccountMutation) ResetPoolID() {
+	m.pool_id = nil
+}
+
+// SetNote sets the "note" field.
+func (m *AccountMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *AccountMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *AccountMutation) ResetNote() {
+	m.note = nil
+}
+
+// SetExternalStatus sets the "external_status" field.
+func (m *AccountMutation) SetExternalStatus(s string) {
+	m.external_status = &s
+}
+
+// ExternalStatus returns the value of the "external_status" field in the mutation.
+func (m *AccountMutation) ExternalStatus() (r string, exists bool) {
+	v := m.external_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalStatus returns the old "external_status" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldExternalStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalStatus: %w", err)
+	}
+	return oldValue.ExternalStatus, nil
+}
+
+// ResetExternalStatus resets all changes to the "external_status" field.
+func (m *AccountMutation) ResetExternalStatus() {
+	m.external_status = nil
+}
+
+// SetExternalIds sets the "external_ids" field.
+func (m *AccountMutation) SetExternalIds(value map[string]string) {
+	m.external_ids = &value
+}
+
+// ExternalIds returns the value of the "external_ids" field in the mutation.
+func (m *AccountMutation) ExternalIds() (r map[string]string, exists bool) {
+	v := m.external_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalIds returns the old "external_ids" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldExternalIds(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalIds: %w", err)
+	}
+	return oldValue.ExternalIds, nil
+}
+
+// ClearExternalIds clears the value of the "external_ids" field.
+func (m *AccountMutation) ClearExternalIds() {
+	m.external_ids = nil
+	m.clearedFields[account.FieldExternalIds] = struct{}{}
+}
+
+// ExternalIdsCleared returns if the "external_ids" field was cleared in this mutation.
+func (m *AccountMutation) ExternalIdsCleared() bool {
+	_, ok := m.clearedFields[account.FieldExternalIds]
+	return ok
+}
+
+// ResetExternalIds resets all changes to the "external_ids" field.
+func (m *AccountMutation) ResetExternalIds() {
+	m.external_ids = nil
+	delete(m.clearedFields, account.FieldExternalIds)
+}
+
 // SetPasswordEnc sets the "password_enc" field.
 func (m *AccountMutation) SetPasswordEnc(b []byte) {
 	m.password_enc = &b
@@ -2592,6 +2772,60 @@ func (m *AccountMutation) ResetWorkspace() {
 	m.clearedworkspace = false
 }
 
+// AddPostIDs adds the "posts" edge to the Post entity by ids.
+func (m *AccountMutation) AddPostIDs(ids ...int) {
+	if m.posts == nil {
+		m.posts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.posts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPosts clears the "posts" edge to the Post entity.
+func (m *AccountMutation) ClearPosts() {
+	m.clearedposts = true
+}
+
+// PostsCleared reports if the "posts" edge to the Post entity was cleared.
+func (m *AccountMutation) PostsCleared() bool {
+	return m.clearedposts
+}
+
+// RemovePostIDs removes the "posts" edge to the Post entity by IDs.
+func (m *AccountMutation) RemovePostIDs(ids ...int) {
+	if m.removedposts == nil {
+		m.removedposts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.posts, ids[i])
+		m.removedposts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPosts returns the removed IDs of the "posts" edge to the Post entity.
+func (m *AccountMutation) RemovedPostsIDs() (ids []int) {
+	for id := range m.removedposts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PostsIDs returns the "posts" edge IDs in the mutation.
+func (m *AccountMutation) PostsIDs() (ids []int) {
+	for id := range m.posts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPosts resets all changes to the "posts" edge.
+func (m *AccountMutation) ResetPosts() {
+	m.posts = nil
+	m.clearedposts = false
+	m.removedposts = nil
+}
+
 // Where appends a list predicates to the AccountMutation builder.
 func (m *AccountMutation) Where(ps ...predicate.Account) {
 	m.predicates = append(m.predicates, ps...)
@@ -2626,7 +2860,7 @@ func (m *AccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountMutation) Fields() []string {
-	fields := make([]string, 0, 28)
+	fields := make([]string, 0, 32)
 	if m.uuid != nil {
 		fields = append(fields, account.FieldUUID)
 	}
@@ -2674,6 +2908,18 @@ func (m *AccountMutation) Fields() []string {
 	}
 	if m.link_profile != nil {
 		fields = append(fields, account.FieldLinkProfile)
+	}
+	if m.pool_id != nil {
+		fields = append(fields, account.FieldPoolID)
+	}
+	if m.note != nil {
+		fields = append(fields, account.FieldNote)
+	}
+	if m.external_status != nil {
+		fields = append(fields, account.FieldExternalStatus)
+	}
+	if m.external_ids != nil {
+		fields = append(fields, account.FieldExternalIds)
 	}
 	if m.password_enc != nil {
 		fields = append(fields, account.FieldPasswordEnc)
@@ -2751,6 +2997,14 @@ func (m *AccountMutation) Field(name string) (ent.Value, bool) {
 		return m.ImapUsername()
 	case account.FieldLinkProfile:
 		return m.LinkProfile()
+	case account.FieldPoolID:
+		return m.PoolID()
+	case account.FieldNote:
+		return m.Note()
+	case account.FieldExternalStatus:
+		return m.ExternalStatus()
+	case account.FieldExternalIds:
+		return m.ExternalIds()
 	case account.FieldPasswordEnc:
 		return m.PasswordEnc()
 	case account.FieldCookieEnc:
@@ -2816,6 +3070,14 @@ func (m *AccountMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldImapUsername(ctx)
 	case account.FieldLinkProfile:
 		return m.OldLinkProfile(ctx)
+	case account.FieldPoolID:
+		return m.OldPoolID(ctx)
+	case account.FieldNote:
+		return m.OldNote(ctx)
+	case account.FieldExternalStatus:
+		return m.OldExternalStatus(ctx)
+	case account.FieldExternalIds:
+		return m.OldExternalIds(ctx)
 	case account.FieldPasswordEnc:
 		return m.OldPasswordEnc(ctx)
 	case account.FieldCookieEnc:
@@ -2961,6 +3223,34 @@ func (m *AccountMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLinkProfile(v)
 		return nil
+	case account.FieldPoolID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPoolID(v)
+		return nil
+	case account.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case account.FieldExternalStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalStatus(v)
+		return nil
+	case account.FieldExternalIds:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalIds(v)
+		return nil
 	case account.FieldPasswordEnc:
 		v, ok := value.([]byte)
 		if !ok {
@@ -3102,6 +3392,9 @@ func (m *AccountMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *AccountMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(account.FieldExternalIds) {
+		fields = append(fields, account.FieldExternalIds)
+	}
 	if m.FieldCleared(account.FieldPasswordEnc) {
 		fields = append(fields, account.FieldPasswordEnc)
 	}
@@ -3149,6 +3442,9 @@ func (m *AccountMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *AccountMutation) ClearField(name string) error {
 	switch name {
+	case account.FieldExternalIds:
+		m.ClearExternalIds()
+		return nil
 	case account.FieldPasswordEnc:
 		m.ClearPasswordEnc()
 		return nil
@@ -3238,6 +3534,18 @@ func (m *AccountMutation) ResetField(name string) error {
 	case account.FieldLinkProfile:
 		m.ResetLinkProfile()
 		return nil
+	case account.FieldPoolID:
+		m.ResetPoolID()
+		return nil
+	case account.FieldNote:
+		m.ResetNote()
+		return nil
+	case account.FieldExternalStatus:
+		m.ResetExternalStatus()
+		return nil
+	case account.FieldExternalIds:
+		m.ResetExternalIds()
+		return nil
 	case account.FieldPasswordEnc:
 		m.ResetPasswordEnc()
 		return nil
@@ -3280,9 +3588,12 @@ func (m *AccountMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AccountMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.workspace != nil {
 		edges = append(edges, account.EdgeWorkspace)
+	}
+	if m.posts != nil {
+		edges = append(edges, account.EdgePosts)
 	}
 	return edges
 }
@@ -3295,27 +3606,47 @@ func (m *AccountMutation) AddedIDs(name string) []ent.Value {
 		if id := m.workspace; id != nil {
 			return []ent.Value{*id}
 		}
+	case account.EdgePosts:
+		ids := make([]ent.Value, 0, len(m.posts))
+		for id := range m.posts {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AccountMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.removedposts != nil {
+		edges = append(edges, account.EdgePosts)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *AccountMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case account.EdgePosts:
+		ids := make([]ent.Value, 0, len(m.removedposts))
+		for id := range m.removedposts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AccountMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedworkspace {
 		edges = append(edges, account.EdgeWorkspace)
+	}
+	if m.clearedposts {
+		edges = append(edges, account.EdgePosts)
 	}
 	return edges
 }
@@ -3326,6 +3657,8 @@ func (m *AccountMutation) EdgeCleared(name string) bool {
 	switch name {
 	case account.EdgeWorkspace:
 		return m.clearedworkspace
+	case account.EdgePosts:
+		return m.clearedposts
 	}
 	return false
 }
@@ -3348,8 +3681,3843 @@ func (m *AccountMutation) ResetEdge(name string) error {
 	case account.EdgeWorkspace:
 		m.ResetWorkspace()
 		return nil
+	case account.EdgePosts:
+		m.ResetPosts()
+		return nil
 	}
 	return fmt.Errorf("unknown Account edge %s", name)
+}
+
+// AccountStatMutation represents an operation that mutates the AccountStat nodes in the graph.
+type AccountStatMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	day              *time.Time
+	followers        *int
+	addfollowers     *int
+	followings       *int
+	addfollowings    *int
+	media_count      *int
+	addmedia_count   *int
+	clearedFields    map[string]struct{}
+	workspace        *int
+	clearedworkspace bool
+	account          *int
+	clearedaccount   bool
+	done             bool
+	oldValue         func(context.Context) (*AccountStat, error)
+	predicates       []predicate.AccountStat
+}
+
+var _ ent.Mutation = (*AccountStatMutation)(nil)
+
+// accountstatOption allows management of the mutation configuration using functional options.
+type accountstatOption func(*AccountStatMutation)
+
+// newAccountStatMutation creates new mutation for the AccountStat entity.
+func newAccountStatMutation(c config, op Op, opts ...accountstatOption) *AccountStatMutation {
+	m := &AccountStatMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAccountStat,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAccountStatID sets the ID field of the mutation.
+func withAccountStatID(id int) accountstatOption {
+	return func(m *AccountStatMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AccountStat
+		)
+		m.oldValue = func(ctx context.Context) (*AccountStat, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AccountStat.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAccountStat sets the old AccountStat of the mutation.
+func withAccountStat(node *AccountStat) accountstatOption {
+	return func(m *AccountStatMutation) {
+		m.oldValue = func(context.Context) (*AccountStat, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AccountStatMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AccountStatMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AccountStatMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AccountStatMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AccountStat.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AccountStatMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AccountStatMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AccountStatMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AccountStatMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AccountStatMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AccountStatMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *AccountStatMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *AccountStatMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *AccountStatMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *AccountStatMutation) SetAccountID(i int) {
+	m.account = &i
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *AccountStatMutation) AccountID() (r int, exists bool) {
+	v := m.account
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldAccountID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *AccountStatMutation) ResetAccountID() {
+	m.account = nil
+}
+
+// SetDay sets the "day" field.
+func (m *AccountStatMutation) SetDay(t time.Time) {
+	m.day = &t
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *AccountStatMutation) Day() (r time.Time, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldDay(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *AccountStatMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetFollowers sets the "followers" field.
+func (m *AccountStatMutation) SetFollowers(i int) {
+	m.followers = &i
+	m.addfollowers = nil
+}
+
+// Followers returns the value of the "followers" field in the mutation.
+func (m *AccountStatMutation) Followers() (r int, exists bool) {
+	v := m.followers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFollowers returns the old "followers" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldFollowers(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFollowers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFollowers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFollowers: %w", err)
+	}
+	return oldValue.Followers, nil
+}
+
+// AddFollowers adds i to the "followers" field.
+func (m *AccountStatMutation) AddFollowers(i int) {
+	if m.addfollowers != nil {
+		*m.addfollowers += i
+	} else {
+		m.addfollowers = &i
+	}
+}
+
+// AddedFollowers returns the value that was added to the "followers" field in this mutation.
+func (m *AccountStatMutation) AddedFollowers() (r int, exists bool) {
+	v := m.addfollowers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearFollowers clears the value of the "followers" field.
+func (m *AccountStatMutation) ClearFollowers() {
+	m.followers = nil
+	m.addfollowers = nil
+	m.clearedFields[accountstat.FieldFollowers] = struct{}{}
+}
+
+// FollowersCleared returns if the "followers" field was cleared in this mutation.
+func (m *AccountStatMutation) FollowersCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldFollowers]
+	return ok
+}
+
+// ResetFollowers resets all changes to the "followers" field.
+func (m *AccountStatMutation) ResetFollowers() {
+	m.followers = nil
+	m.addfollowers = nil
+	delete(m.clearedFields, accountstat.FieldFollowers)
+}
+
+// SetFollowings sets the "followings" field.
+func (m *AccountStatMutation) SetFollowings(i int) {
+	m.followings = &i
+	m.addfollowings = nil
+}
+
+// Followings returns the value of the "followings" field in the mutation.
+func (m *AccountStatMutation) Followings() (r int, exists bool) {
+	v := m.followings
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFollowings returns the old "followings" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldFollowings(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFollowings is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFollowings requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFollowings: %w", err)
+	}
+	return oldValue.Followings, nil
+}
+
+// AddFollowings adds i to the "followings" field.
+func (m *AccountStatMutation) AddFollowings(i int) {
+	if m.addfollowings != nil {
+		*m.addfollowings += i
+	} else {
+		m.addfollowings = &i
+	}
+}
+
+// AddedFollowings returns the value that was added to the "followings" field in this mutation.
+func (m *AccountStatMutation) AddedFollowings() (r int, exists bool) {
+	v := m.addfollowings
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearFollowings clears the value of the "followings" field.
+func (m *AccountStatMutation) ClearFollowings() {
+	m.followings = nil
+	m.addfollowings = nil
+	m.clearedFields[accountstat.FieldFollowings] = struct{}{}
+}
+
+// FollowingsCleared returns if the "followings" field was cleared in this mutation.
+func (m *AccountStatMutation) FollowingsCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldFollowings]
+	return ok
+}
+
+// ResetFollowings resets all changes to the "followings" field.
+func (m *AccountStatMutation) ResetFollowings() {
+	m.followings = nil
+	m.addfollowings = nil
+	delete(m.clearedFields, accountstat.FieldFollowings)
+}
+
+// SetMediaCount sets the "media_count" field.
+func (m *AccountStatMutation) SetMediaCount(i int) {
+	m.media_count = &i
+	m.addmedia_count = nil
+}
+
+// MediaCount returns the value of the "media_count" field in the mutation.
+func (m *AccountStatMutation) MediaCount() (r int, exists bool) {
+	v := m.media_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMediaCount returns the old "media_count" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldMediaCount(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMediaCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMediaCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMediaCount: %w", err)
+	}
+	return oldValue.MediaCount, nil
+}
+
+// AddMediaCount adds i to the "media_count" field.
+func (m *AccountStatMutation) AddMediaCount(i int) {
+	if m.addmedia_count != nil {
+		*m.addmedia_count += i
+	} else {
+		m.addmedia_count = &i
+	}
+}
+
+// AddedMediaCount returns the value that was added to the "media_count" field in this mutation.
+func (m *AccountStatMutation) AddedMediaCount() (r int, exists bool) {
+	v := m.addmedia_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMediaCount clears the value of the "media_count" field.
+func (m *AccountStatMutation) ClearMediaCount() {
+	m.media_count = nil
+	m.addmedia_count = nil
+	m.clearedFields[accountstat.FieldMediaCount] = struct{}{}
+}
+
+// MediaCountCleared returns if the "media_count" field was cleared in this mutation.
+func (m *AccountStatMutation) MediaCountCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldMediaCount]
+	return ok
+}
+
+// ResetMediaCount resets all changes to the "media_count" field.
+func (m *AccountStatMutation) ResetMediaCount() {
+	m.media_count = nil
+	m.addmedia_count = nil
+	delete(m.clearedFields, accountstat.FieldMediaCount)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *AccountStatMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[accountstat.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *AccountStatMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *AccountStatMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *AccountStatMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearAccount clears the "account" edge to the Account entity.
+func (m *AccountStatMutation) ClearAccount() {
+	m.clearedaccount = true
+	m.clearedFields[accountstat.FieldAccountID] = struct{}{}
+}
+
+// AccountCleared reports if the "account" edge to the Account entity was cleared.
+func (m *AccountStatMutation) AccountCleared() bool {
+	return m.clearedaccount
+}
+
+// AccountIDs returns the "account" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AccountID instead. It exists only for internal usage by the builders.
+func (m *AccountStatMutation) AccountIDs() (ids []int) {
+	if id := m.account; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAccount resets all changes to the "account" edge.
+func (m *AccountStatMutation) ResetAccount() {
+	m.account = nil
+	m.clearedaccount = false
+}
+
+// Where appends a list predicates to the AccountStatMutation builder.
+func (m *AccountStatMutation) Where(ps ...predicate.AccountStat) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AccountStatMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AccountStatMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AccountStat, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AccountStatMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AccountStatMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AccountStat).
+func (m *AccountStatMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AccountStatMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, accountstat.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, accountstat.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, accountstat.FieldWorkspaceID)
+	}
+	if m.account != nil {
+		fields = append(fields, accountstat.FieldAccountID)
+	}
+	if m.day != nil {
+		fields = append(fields, accountstat.FieldDay)
+	}
+	if m.followers != nil {
+		fields = append(fields, accountstat.FieldFollowers)
+	}
+	if m.followings != nil {
+		fields = append(fields, accountstat.FieldFollowings)
+	}
+	if m.media_count != nil {
+		fields = append(fields, accountstat.FieldMediaCount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AccountStatMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case accountstat.FieldCreatedAt:
+		return m.CreatedAt()
+	case accountstat.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case accountstat.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case accountstat.FieldAccountID:
+		return m.AccountID()
+	case accountstat.FieldDay:
+		return m.Day()
+	case accountstat.FieldFollowers:
+		return m.Followers()
+	case accountstat.FieldFollowings:
+		return m.Followings()
+	case accountstat.FieldMediaCount:
+		return m.MediaCount()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AccountStatMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case accountstat.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case accountstat.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case accountstat.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case accountstat.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case accountstat.FieldDay:
+		return m.OldDay(ctx)
+	case accountstat.FieldFollowers:
+		return m.OldFollowers(ctx)
+	case accountstat.FieldFollowings:
+		return m.OldFollowings(ctx)
+	case accountstat.FieldMediaCount:
+		return m.OldMediaCount(ctx)
+	}
+	return nil, fmt.Errorf("unknown AccountStat field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AccountStatMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case accountstat.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case accountstat.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case accountstat.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case accountstat.FieldAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case accountstat.FieldDay:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case accountstat.FieldFollowers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFollowers(v)
+		return nil
+	case accountstat.FieldFollowings:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFollowings(v)
+		return nil
+	case accountstat.FieldMediaCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMediaCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AccountStat field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AccountStatMutation) AddedFields() []string {
+	var fields []string
+	if m.addfollowers != nil {
+		fields = append(fields, accountstat.FieldFollowers)
+	}
+	if m.addfollowings != nil {
+		fields = append(fields, accountstat.FieldFollowings)
+	}
+	if m.addmedia_count != nil {
+		fields = append(fields, accountstat.FieldMediaCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AccountStatMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case accountstat.FieldFollowers:
+		return m.AddedFollowers()
+	case accountstat.FieldFollowings:
+		return m.AddedFollowings()
+	case accountstat.FieldMediaCount:
+		return m.AddedMediaCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AccountStatMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case accountstat.FieldFollowers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFollowers(v)
+		return nil
+	case accountstat.FieldFollowings:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFollowings(v)
+		return nil
+	case accountstat.FieldMediaCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMediaCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AccountStat numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AccountStatMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(accountstat.FieldFollowers) {
+		fields = append(fields, accountstat.FieldFollowers)
+	}
+	if m.FieldCleared(accountstat.FieldFollowings) {
+		fields = append(fields, accountstat.FieldFollowings)
+	}
+	if m.FieldCleared(accountstat.FieldMediaCount) {
+		fields = append(fields, accountstat.FieldMediaCount)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AccountStatMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AccountStatMutation) ClearField(name string) error {
+	switch name {
+	case accountstat.FieldFollowers:
+		m.ClearFollowers()
+		return nil
+	case accountstat.FieldFollowings:
+		m.ClearFollowings()
+		return nil
+	case accountstat.FieldMediaCount:
+		m.ClearMediaCount()
+		return nil
+	}
+	return fmt.Errorf("unknown AccountStat nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AccountStatMutation) ResetField(name string) error {
+	switch name {
+	case accountstat.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case accountstat.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case accountstat.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case accountstat.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case accountstat.FieldDay:
+		m.ResetDay()
+		return nil
+	case accountstat.FieldFollowers:
+		m.ResetFollowers()
+		return nil
+	case accountstat.FieldFollowings:
+		m.ResetFollowings()
+		return nil
+	case accountstat.FieldMediaCount:
+		m.ResetMediaCount()
+		return nil
+	}
+	return fmt.Errorf("unknown AccountStat field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AccountStatMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, accountstat.EdgeWorkspace)
+	}
+	if m.account != nil {
+		edges = append(edges, accountstat.EdgeAccount)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AccountStatMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case accountstat.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case accountstat.EdgeAccount:
+		if id := m.account; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AccountStatMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AccountStatMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AccountStatMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, accountstat.EdgeWorkspace)
+	}
+	if m.clearedaccount {
+		edges = append(edges, accountstat.EdgeAccount)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AccountStatMutation) EdgeCleared(name string) bool {
+	switch name {
+	case accountstat.EdgeWorkspace:
+		return m.clearedworkspace
+	case accountstat.EdgeAccount:
+		return m.clearedaccount
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AccountStatMutation) ClearEdge(name string) error {
+	switch name {
+	case accountstat.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case accountstat.EdgeAccount:
+		m.ClearAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown AccountStat unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AccountStatMutation) ResetEdge(name string) error {
+	switch name {
+	case accountstat.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case accountstat.EdgeAccount:
+		m.ResetAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown AccountStat edge %s", name)
+}
+
+// ActionRecordMutation represents an operation that mutates the ActionRecord nodes in the graph.
+type ActionRecordMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	action_type      *string
+	task_id          *int
+	addtask_id       *int
+	at               *time.Time
+	energy           *int
+	addenergy        *int
+	next_allowed_at  *time.Time
+	clearedFields    map[string]struct{}
+	workspace        *int
+	clearedworkspace bool
+	account          *int
+	clearedaccount   bool
+	done             bool
+	oldValue         func(context.Context) (*ActionRecord, error)
+	predicates       []predicate.ActionRecord
+}
+
+var _ ent.Mutation = (*ActionRecordMutation)(nil)
+
+// actionrecordOption allows management of the mutation configuration using functional options.
+type actionrecordOption func(*ActionRecordMutation)
+
+// newActionRecordMutation creates new mutation for the ActionRecord entity.
+func newActionRecordMutation(c config, op Op, opts ...actionrecordOption) *ActionRecordMutation {
+	m := &ActionRecordMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeActionRecord,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withActionRecordID sets the ID field of the mutation.
+func withActionRecordID(id int) actionrecordOption {
+	return func(m *ActionRecordMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ActionRecord
+		)
+		m.oldValue = func(ctx context.Context) (*ActionRecord, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ActionRecord.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withActionRecord sets the old ActionRecord of the mutation.
+func withActionRecord(node *ActionRecord) actionrecordOption {
+	return func(m *ActionRecordMutation) {
+		m.oldValue = func(context.Context) (*ActionRecord, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ActionRecordMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ActionRecordMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ActionRecordMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ActionRecordMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ActionRecord.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *ActionRecordMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *ActionRecordMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the ActionRecord entity.
+// If the ActionRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActionRecordMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *ActionRecordMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *ActionRecordMutation) SetAccountID(i int) {
+	m.account = &i
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *ActionRecordMutation) AccountID() (r int, exists bool) {
+	v := m.account
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the ActionRecord entity.
+// If the ActionRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActionRecordMutation) OldAccountID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *ActionRecordMutation) ResetAccountID() {
+	m.account = nil
+}
+
+// SetActionType sets the "action_type" field.
+func (m *ActionRecordMutation) SetActionType(s string) {
+	m.action_type = &s
+}
+
+// ActionType returns the value of the "action_type" field in the mutation.
+func (m *ActionRecordMutation) ActionType() (r string, exists bool) {
+	v := m.action_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActionType returns the old "action_type" field's value of the ActionRecord entity.
+// If the ActionRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActionRecordMutation) OldActionType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActionType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActionType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActionType: %w", err)
+	}
+	return oldValue.ActionType, nil
+}
+
+// ResetActionType resets all changes to the "action_type" field.
+func (m *ActionRecordMutation) ResetActionType() {
+	m.action_type = nil
+}
+
+// SetTaskID sets the "task_id" field.
+func (m *ActionRecordMutation) SetTaskID(i int) {
+	m.task_id = &i
+	m.addtask_id = nil
+}
+
+// TaskID returns the value of the "task_id" field in the mutation.
+func (m *ActionRecordMutation) TaskID() (r int, exists bool) {
+	v := m.task_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaskID returns the old "task_id" field's value of the ActionRecord entity.
+// If the ActionRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActionRecordMutation) OldTaskID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaskID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaskID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaskID: %w", err)
+	}
+	return oldValue.TaskID, nil
+}
+
+// AddTaskID adds i to the "task_id" field.
+func (m *ActionRecordMutation) AddTaskID(i int) {
+	if m.addtask_id != nil {
+		*m.addtask_id += i
+	} else {
+		m.addtask_id = &i
+	}
+}
+
+// AddedTaskID returns the value that was added to the "task_id" field in this mutation.
+func (m *ActionRecordMutation) AddedTaskID() (r int, exists bool) {
+	v := m.addtask_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTaskID clears the value of the "task_id" field.
+func (m *ActionRecordMutation) ClearTaskID() {
+	m.task_id = nil
+	m.addtask_id = nil
+	m.clearedFields[actionrecord.FieldTaskID] = struct{}{}
+}
+
+// TaskIDCleared returns if the "task_id" field was cleared in this mutation.
+func (m *ActionRecordMutation) TaskIDCleared() bool {
+	_, ok := m.clearedFields[actionrecord.FieldTaskID]
+	return ok
+}
+
+// ResetTaskID resets all changes to the "task_id" field.
+func (m *ActionRecordMutation) ResetTaskID() {
+	m.task_id = nil
+	m.addtask_id = nil
+	delete(m.clearedFields, actionrecord.FieldTaskID)
+}
+
+// SetAt sets the "at" field.
+func (m *ActionRecordMutation) SetAt(t time.Time) {
+	m.at = &t
+}
+
+// At returns the value of the "at" field in the mutation.
+func (m *ActionRecordMutation) At() (r time.Time, exists bool) {
+	v := m.at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAt returns the old "at" field's value of the ActionRecord entity.
+// If the ActionRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActionRecordMutation) OldAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAt: %w", err)
+	}
+	return oldValue.At, nil
+}
+
+// ResetAt resets all changes to the "at" field.
+func (m *ActionRecordMutation) ResetAt() {
+	m.at = nil
+}
+
+// SetEnergy sets the "energy" field.
+func (m *ActionRecordMutation) SetEnergy(i int) {
+	m.energy = &i
+	m.addenergy = nil
+}
+
+// Energy returns the value of the "energy" field in the mutation.
+func (m *ActionRecordMutation) Energy() (r int, exists bool) {
+	v := m.energy
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnergy returns the old "energy" field's value of the ActionRecord entity.
+// If the ActionRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActionRecordMutation) OldEnergy(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnergy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnergy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnergy: %w", err)
+	}
+	return oldValue.Energy, nil
+}
+
+// AddEnergy adds i to the "energy" field.
+func (m *ActionRecordMutation) AddEnergy(i int) {
+	if m.addenergy != nil {
+		*m.addenergy += i
+	} else {
+		m.addenergy = &i
+	}
+}
+
+// AddedEnergy returns the value that was added to the "energy" field in this mutation.
+func (m *ActionRecordMutation) AddedEnergy() (r int, exists bool) {
+	v := m.addenergy
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEnergy resets all changes to the "energy" field.
+func (m *ActionRecordMutation) ResetEnergy() {
+	m.energy = nil
+	m.addenergy = nil
+}
+
+// SetNextAllowedAt sets the "next_allowed_at" field.
+func (m *ActionRecordMutation) SetNextAllowedAt(t time.Time) {
+	m.next_allowed_at = &t
+}
+
+// NextAllowedAt returns the value of the "next_allowed_at" field in the mutation.
+func (m *ActionRecordMutation) NextAllowedAt() (r time.Time, exists bool) {
+	v := m.next_allowed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAllowedAt returns the old "next_allowed_at" field's value of the ActionRecord entity.
+// If the ActionRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActionRecordMutation) OldNextAllowedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAllowedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAllowedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAllowedAt: %w", err)
+	}
+	return oldValue.NextAllowedAt, nil
+}
+
+// ResetNextAllowedAt resets all changes to the "next_allowed_at" field.
+func (m *ActionRecordMutation) ResetNextAllowedAt() {
+	m.next_allowed_at = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *ActionRecordMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[actionrecord.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *ActionRecordMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *ActionRecordMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *ActionRecordMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearAccount clears the "account" edge to the Account entity.
+func (m *ActionRecordMutation) ClearAccount() {
+	m.clearedaccount = true
+	m.clearedFields[actionrecord.FieldAccountID] = struct{}{}
+}
+
+// AccountCleared reports if the "account" edge to the Account entity was cleared.
+func (m *ActionRecordMutation) AccountCleared() bool {
+	return m.clearedaccount
+}
+
+// AccountIDs returns the "account" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AccountID instead. It exists only for internal usage by the builders.
+func (m *ActionRecordMutation) AccountIDs() (ids []int) {
+	if id := m.account; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAccount resets all changes to the "account" edge.
+func (m *ActionRecordMutation) ResetAccount() {
+	m.account = nil
+	m.clearedaccount = false
+}
+
+// Where appends a list predicates to the ActionRecordMutation builder.
+func (m *ActionRecordMutation) Where(ps ...predicate.ActionRecord) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ActionRecordMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ActionRecordMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ActionRecord, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ActionRecordMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ActionRecordMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ActionRecord).
+func (m *ActionRecordMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ActionRecordMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.workspace != nil {
+		fields = append(fields, actionrecord.FieldWorkspaceID)
+	}
+	if m.account != nil {
+		fields = append(fields, actionrecord.FieldAccountID)
+	}
+	if m.action_type != nil {
+		fields = append(fields, actionrecord.FieldActionType)
+	}
+	if m.task_id != nil {
+		fields = append(fields, actionrecord.FieldTaskID)
+	}
+	if m.at != nil {
+		fields = append(fields, actionrecord.FieldAt)
+	}
+	if m.energy != nil {
+		fields = append(fields, actionrecord.FieldEnergy)
+	}
+	if m.next_allowed_at != nil {
+		fields = append(fields, actionrecord.FieldNextAllowedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ActionRecordMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case actionrecord.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case actionrecord.FieldAccountID:
+		return m.AccountID()
+	case actionrecord.FieldActionType:
+		return m.ActionType()
+	case actionrecord.FieldTaskID:
+		return m.TaskID()
+	case actionrecord.FieldAt:
+		return m.At()
+	case actionrecord.FieldEnergy:
+		return m.Energy()
+	case actionrecord.FieldNextAllowedAt:
+		return m.NextAllowedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ActionRecordMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case actionrecord.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case actionrecord.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case actionrecord.FieldActionType:
+		return m.OldActionType(ctx)
+	case actionrecord.FieldTaskID:
+		return m.OldTaskID(ctx)
+	case actionrecord.FieldAt:
+		return m.OldAt(ctx)
+	case actionrecord.FieldEnergy:
+		return m.OldEnergy(ctx)
+	case actionrecord.FieldNextAllowedAt:
+		return m.OldNextAllowedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ActionRecord field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ActionRecordMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case actionrecord.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case actionrecord.FieldAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case actionrecord.FieldActionType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActionType(v)
+		return nil
+	case actionrecord.FieldTaskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaskID(v)
+		return nil
+	case actionrecord.FieldAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAt(v)
+		return nil
+	case actionrecord.FieldEnergy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnergy(v)
+		return nil
+	case actionrecord.FieldNextAllowedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAllowedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ActionRecord field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ActionRecordMutation) AddedFields() []string {
+	var fields []string
+	if m.addtask_id != nil {
+		fields = append(fields, actionrecord.FieldTaskID)
+	}
+	if m.addenergy != nil {
+		fields = append(fields, actionrecord.FieldEnergy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ActionRecordMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case actionrecord.FieldTaskID:
+		return m.AddedTaskID()
+	case actionrecord.FieldEnergy:
+		return m.AddedEnergy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ActionRecordMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case actionrecord.FieldTaskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTaskID(v)
+		return nil
+	case actionrecord.FieldEnergy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEnergy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ActionRecord numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ActionRecordMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(actionrecord.FieldTaskID) {
+		fields = append(fields, actionrecord.FieldTaskID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ActionRecordMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ActionRecordMutation) ClearField(name string) error {
+	switch name {
+	case actionrecord.FieldTaskID:
+		m.ClearTaskID()
+		return nil
+	}
+	return fmt.Errorf("unknown ActionRecord nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ActionRecordMutation) ResetField(name string) error {
+	switch name {
+	case actionrecord.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case actionrecord.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case actionrecord.FieldActionType:
+		m.ResetActionType()
+		return nil
+	case actionrecord.FieldTaskID:
+		m.ResetTaskID()
+		return nil
+	case actionrecord.FieldAt:
+		m.ResetAt()
+		return nil
+	case actionrecord.FieldEnergy:
+		m.ResetEnergy()
+		return nil
+	case actionrecord.FieldNextAllowedAt:
+		m.ResetNextAllowedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ActionRecord field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ActionRecordMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, actionrecord.EdgeWorkspace)
+	}
+	if m.account != nil {
+		edges = append(edges, actionrecord.EdgeAccount)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ActionRecordMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case actionrecord.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case actionrecord.EdgeAccount:
+		if id := m.account; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ActionRecordMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ActionRecordMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ActionRecordMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, actionrecord.EdgeWorkspace)
+	}
+	if m.clearedaccount {
+		edges = append(edges, actionrecord.EdgeAccount)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ActionRecordMutation) EdgeCleared(name string) bool {
+	switch name {
+	case actionrecord.EdgeWorkspace:
+		return m.clearedworkspace
+	case actionrecord.EdgeAccount:
+		return m.clearedaccount
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ActionRecordMutation) ClearEdge(name string) error {
+	switch name {
+	case actionrecord.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case actionrecord.EdgeAccount:
+		m.ClearAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown ActionRecord unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ActionRecordMutation) ResetEdge(name string) error {
+	switch name {
+	case actionrecord.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case actionrecord.EdgeAccount:
+		m.ResetAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown ActionRecord edge %s", name)
+}
+
+// CaptionMutation represents an operation that mutates the Caption nodes in the graph.
+type CaptionMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	uuid             *uuid.UUID
+	created_at       *time.Time
+	updated_at       *time.Time
+	user_id          *int
+	adduser_id       *int
+	title            *string
+	caption          *string
+	clearedFields    map[string]struct{}
+	workspace        *int
+	clearedworkspace bool
+	done             bool
+	oldValue         func(context.Context) (*Caption, error)
+	predicates       []predicate.Caption
+}
+
+var _ ent.Mutation = (*CaptionMutation)(nil)
+
+// captionOption allows management of the mutation configuration using functional options.
+type captionOption func(*CaptionMutation)
+
+// newCaptionMutation creates new mutation for the Caption entity.
+func newCaptionMutation(c config, op Op, opts ...captionOption) *CaptionMutation {
+	m := &CaptionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCaption,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCaptionID sets the ID field of the mutation.
+func withCaptionID(id int) captionOption {
+	return func(m *CaptionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Caption
+		)
+		m.oldValue = func(ctx context.Context) (*Caption, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Caption.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCaption sets the old Caption of the mutation.
+func withCaption(node *Caption) captionOption {
+	return func(m *CaptionMutation) {
+		m.oldValue = func(context.Context) (*Caption, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CaptionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CaptionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CaptionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CaptionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Caption.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *CaptionMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *CaptionMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the Caption entity.
+// If the Caption object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaptionMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *CaptionMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CaptionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CaptionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Caption entity.
+// If the Caption object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaptionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CaptionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CaptionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CaptionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Caption entity.
+// If the Caption object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaptionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CaptionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *CaptionMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *CaptionMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the Caption entity.
+// If the Caption object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaptionMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *CaptionMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *CaptionMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *CaptionMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Caption entity.
+// If the Caption object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaptionMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *CaptionMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *CaptionMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *CaptionMutation) ClearUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	m.clearedFields[caption.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *CaptionMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[caption.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *CaptionMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	delete(m.clearedFields, caption.FieldUserID)
+}
+
+// SetTitle sets the "title" field.
+func (m *CaptionMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *CaptionMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Caption entity.
+// If the Caption object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaptionMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *CaptionMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetCaption sets the "caption" field.
+func (m *CaptionMutation) SetCaption(s string) {
+	m.caption = &s
+}
+
+// Caption returns the value of the "caption" field in the mutation.
+func (m *CaptionMutation) Caption() (r string, exists bool) {
+	v := m.caption
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCaption returns the old "caption" field's value of the Caption entity.
+// If the Caption object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaptionMutation) OldCaption(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCaption is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCaption requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCaption: %w", err)
+	}
+	return oldValue.Caption, nil
+}
+
+// ResetCaption resets all changes to the "caption" field.
+func (m *CaptionMutation) ResetCaption() {
+	m.caption = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *CaptionMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[caption.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *CaptionMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *CaptionMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *CaptionMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the CaptionMutation builder.
+func (m *CaptionMutation) Where(ps ...predicate.Caption) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CaptionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CaptionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Caption, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CaptionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CaptionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Caption).
+func (m *CaptionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CaptionMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.uuid != nil {
+		fields = append(fields, caption.FieldUUID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, caption.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, caption.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, caption.FieldWorkspaceID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, caption.FieldUserID)
+	}
+	if m.title != nil {
+		fields = append(fields, caption.FieldTitle)
+	}
+	if m.caption != nil {
+		fields = append(fields, caption.FieldCaption)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CaptionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case caption.FieldUUID:
+		return m.UUID()
+	case caption.FieldCreatedAt:
+		return m.CreatedAt()
+	case caption.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case caption.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case caption.FieldUserID:
+		return m.UserID()
+	case caption.FieldTitle:
+		return m.Title()
+	case caption.FieldCaption:
+		return m.Caption()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CaptionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case caption.FieldUUID:
+		return m.OldUUID(ctx)
+	case caption.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case caption.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case caption.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case caption.FieldUserID:
+		return m.OldUserID(ctx)
+	case caption.FieldTitle:
+		return m.OldTitle(ctx)
+	case caption.FieldCaption:
+		return m.OldCaption(ctx)
+	}
+	return nil, fmt.Errorf("unknown Caption field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CaptionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case caption.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case caption.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case caption.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case caption.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case caption.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case caption.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case caption.FieldCaption:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCaption(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Caption field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CaptionMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, caption.FieldUserID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CaptionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case caption.FieldUserID:
+		return m.AddedUserID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CaptionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case caption.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Caption numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CaptionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(caption.FieldUserID) {
+		fields = append(fields, caption.FieldUserID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CaptionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CaptionMutation) ClearField(name string) error {
+	switch name {
+	case caption.FieldUserID:
+		m.ClearUserID()
+		return nil
+	}
+	return fmt.Errorf("unknown Caption nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CaptionMutation) ResetField(name string) error {
+	switch name {
+	case caption.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case caption.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case caption.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case caption.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case caption.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case caption.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case caption.FieldCaption:
+		m.ResetCaption()
+		return nil
+	}
+	return fmt.Errorf("unknown Caption field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CaptionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, caption.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CaptionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case caption.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CaptionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CaptionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CaptionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, caption.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CaptionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case caption.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CaptionMutation) ClearEdge(name string) error {
+	switch name {
+	case caption.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown Caption unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CaptionMutation) ResetEdge(name string) error {
+	switch name {
+	case caption.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown Caption edge %s", name)
+}
+
+// CooldownRuleMutation represents an operation that mutates the CooldownRule nodes in the graph.
+type CooldownRuleMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	uuid             *uuid.UUID
+	created_at       *time.Time
+	updated_at       *time.Time
+	action_type      *string
+	pool_id          *string
+	min_delay        *int
+	addmin_delay     *int
+	max_delay        *int
+	addmax_delay     *int
+	hourly_limit     *int
+	addhourly_limit  *int
+	daily_limit      *int
+	adddaily_limit   *int
+	energy_cost      *int
+	addenergy_cost   *int
+	description      *string
+	enabled          *bool
+	clearedFields    map[string]struct{}
+	workspace        *int
+	clearedworkspace bool
+	done             bool
+	oldValue         func(context.Context) (*CooldownRule, error)
+	predicates       []predicate.CooldownRule
+}
+
+var _ ent.Mutation = (*CooldownRuleMutation)(nil)
+
+// cooldownruleOption allows management of the mutation configuration using functional options.
+type cooldownruleOption func(*CooldownRuleMutation)
+
+// newCooldownRuleMutation creates new mutation for the CooldownRule entity.
+func newCooldownRuleMutation(c config, op Op, opts ...cooldownruleOption) *CooldownRuleMutation {
+	m := &CooldownRuleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCooldownRule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCooldownRuleID sets the ID field of the mutation.
+func withCooldownRuleID(id int) cooldownruleOption {
+	return func(m *CooldownRuleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CooldownRule
+		)
+		m.oldValue = func(ctx context.Context) (*CooldownRule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CooldownRule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCooldownRule sets the old CooldownRule of the mutation.
+func withCooldownRule(node *CooldownRule) cooldownruleOption {
+	return func(m *CooldownRuleMutation) {
+		m.oldValue = func(context.Context) (*CooldownRule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CooldownRuleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CooldownRuleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CooldownRuleMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CooldownRuleMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CooldownRule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *CooldownRuleMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *CooldownRuleMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *CooldownRuleMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CooldownRuleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CooldownRuleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CooldownRuleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CooldownRuleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CooldownRuleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CooldownRuleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *CooldownRuleMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *CooldownRuleMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *CooldownRuleMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetActionType sets the "action_type" field.
+func (m *CooldownRuleMutation) SetActionType(s string) {
+	m.action_type = &s
+}
+
+// ActionType returns the value of the "action_type" field in the mutation.
+func (m *CooldownRuleMutation) ActionType() (r string, exists bool) {
+	v := m.action_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActionType returns the old "action_type" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldActionType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActionType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActionType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActionType: %w", err)
+	}
+	return oldValue.ActionType, nil
+}
+
+// ResetActionType resets all changes to the "action_type" field.
+func (m *CooldownRuleMutation) ResetActionType() {
+	m.action_type = nil
+}
+
+// SetPoolID sets the "pool_id" field.
+func (m *CooldownRuleMutation) SetPoolID(s string) {
+	m.pool_id = &s
+}
+
+// PoolID returns the value of the "pool_id" field in the mutation.
+func (m *CooldownRuleMutation) PoolID() (r string, exists bool) {
+	v := m.pool_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPoolID returns the old "pool_id" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldPoolID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPoolID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPoolID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPoolID: %w", err)
+	}
+	return oldValue.PoolID, nil
+}
+
+// ResetPoolID resets all changes to the "pool_id" field.
+func (m *CooldownRuleMutation) ResetPoolID() {
+	m.pool_id = nil
+}
+
+// SetMinDelay sets the "min_delay" field.
+func (m *CooldownRuleMutation) SetMinDelay(i int) {
+	m.min_delay = &i
+	m.addmin_delay = nil
+}
+
+// MinDelay returns the value of the "min_delay" field in the mutation.
+func (m *CooldownRuleMutation) MinDelay() (r int, exists bool) {
+	v := m.min_delay
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinDelay returns the old "min_delay" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldMinDelay(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinDelay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinDelay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinDelay: %w", err)
+	}
+	return oldValue.MinDelay, nil
+}
+
+// AddMinDelay adds i to the "min_delay" field.
+func (m *CooldownRuleMutation) AddMinDelay(i int) {
+	if m.addmin_delay != nil {
+		*m.addmin_delay += i
+	} else {
+		m.addmin_delay = &i
+	}
+}
+
+// AddedMinDelay returns the value that was added to the "min_delay" field in this mutation.
+func (m *CooldownRuleMutation) AddedMinDelay() (r int, exists bool) {
+	v := m.addmin_delay
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinDelay resets all changes to the "min_delay" field.
+func (m *CooldownRuleMutation) ResetMinDelay() {
+	m.min_delay = nil
+	m.addmin_delay = nil
+}
+
+// SetMaxDelay sets the "max_delay" field.
+func (m *CooldownRuleMutation) SetMaxDelay(i int) {
+	m.max_delay = &i
+	m.addmax_delay = nil
+}
+
+// MaxDelay returns the value of the "max_delay" field in the mutation.
+func (m *CooldownRuleMutation) MaxDelay() (r int, exists bool) {
+	v := m.max_delay
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxDelay returns the old "max_delay" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldMaxDelay(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxDelay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxDelay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxDelay: %w", err)
+	}
+	return oldValue.MaxDelay, nil
+}
+
+// AddMaxDelay adds i to the "max_delay" field.
+func (m *CooldownRuleMutation) AddMaxDelay(i int) {
+	if m.addmax_delay != nil {
+		*m.addmax_delay += i
+	} else {
+		m.addmax_delay = &i
+	}
+}
+
+// AddedMaxDelay returns the value that was added to the "max_delay" field in this mutation.
+func (m *CooldownRuleMutation) AddedMaxDelay() (r int, exists bool) {
+	v := m.addmax_delay
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxDelay resets all changes to the "max_delay" field.
+func (m *CooldownRuleMutation) ResetMaxDelay() {
+	m.max_delay = nil
+	m.addmax_delay = nil
+}
+
+// SetHourlyLimit sets the "hourly_limit" field.
+func (m *CooldownRuleMutation) SetHourlyLimit(i int) {
+	m.hourly_limit = &i
+	m.addhourly_limit = nil
+}
+
+// HourlyLimit returns the value of the "hourly_limit" field in the mutation.
+func (m *CooldownRuleMutation) HourlyLimit() (r int, exists bool) {
+	v := m.hourly_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHourlyLimit returns the old "hourly_limit" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldHourlyLimit(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHourlyLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHourlyLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHourlyLimit: %w", err)
+	}
+	return oldValue.HourlyLimit, nil
+}
+
+// AddHourlyLimit adds i to the "hourly_limit" field.
+func (m *CooldownRuleMutation) AddHourlyLimit(i int) {
+	if m.addhourly_limit != nil {
+		*m.addhourly_limit += i
+	} else {
+		m.addhourly_limit = &i
+	}
+}
+
+// AddedHourlyLimit returns the value that was added to the "hourly_limit" field in this mutation.
+func (m *CooldownRuleMutation) AddedHourlyLimit() (r int, exists bool) {
+	v := m.addhourly_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearHourlyLimit clears the value of the "hourly_limit" field.
+func (m *CooldownRuleMutation) ClearHourlyLimit() {
+	m.hourly_limit = nil
+	m.addhourly_limit = nil
+	m.clearedFields[cooldownrule.FieldHourlyLimit] = struct{}{}
+}
+
+// HourlyLimitCleared returns if the "hourly_limit" field was cleared in this mutation.
+func (m *CooldownRuleMutation) HourlyLimitCleared() bool {
+	_, ok := m.clearedFields[cooldownrule.FieldHourlyLimit]
+	return ok
+}
+
+// ResetHourlyLimit resets all changes to the "hourly_limit" field.
+func (m *CooldownRuleMutation) ResetHourlyLimit() {
+	m.hourly_limit = nil
+	m.addhourly_limit = nil
+	delete(m.clearedFields, cooldownrule.FieldHourlyLimit)
+}
+
+// SetDailyLimit sets the "daily_limit" field.
+func (m *CooldownRuleMutation) SetDailyLimit(i int) {
+	m.daily_limit = &i
+	m.adddaily_limit = nil
+}
+
+// DailyLimit returns the value of the "daily_limit" field in the mutation.
+func (m *CooldownRuleMutation) DailyLimit() (r int, exists bool) {
+	v := m.daily_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDailyLimit returns the old "daily_limit" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldDailyLimit(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDailyLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDailyLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDailyLimit: %w", err)
+	}
+	return oldValue.DailyLimit, nil
+}
+
+// AddDailyLimit adds i to the "daily_limit" field.
+func (m *CooldownRuleMutation) AddDailyLimit(i int) {
+	if m.adddaily_limit != nil {
+		*m.adddaily_limit += i
+	} else {
+		m.adddaily_limit = &i
+	}
+}
+
+// AddedDailyLimit returns the value that was added to the "daily_limit" field in this mutation.
+func (m *CooldownRuleMutation) AddedDailyLimit() (r int, exists bool) {
+	v := m.adddaily_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDailyLimit clears the value of the "daily_limit" field.
+func (m *CooldownRuleMutation) ClearDailyLimit() {
+	m.daily_limit = nil
+	m.adddaily_limit = nil
+	m.clearedFields[cooldownrule.FieldDailyLimit] = struct{}{}
+}
+
+// DailyLimitCleared returns if the "daily_limit" field was cleared in this mutation.
+func (m *CooldownRuleMutation) DailyLimitCleared() bool {
+	_, ok := m.clearedFields[cooldownrule.FieldDailyLimit]
+	return ok
+}
+
+// ResetDailyLimit resets all changes to the "daily_limit" field.
+func (m *CooldownRuleMutation) ResetDailyLimit() {
+	m.daily_limit = nil
+	m.adddaily_limit = nil
+	delete(m.clearedFields, cooldownrule.FieldDailyLimit)
+}
+
+// SetEnergyCost sets the "energy_cost" field.
+func (m *CooldownRuleMutation) SetEnergyCost(i int) {
+	m.energy_cost = &i
+	m.addenergy_cost = nil
+}
+
+// EnergyCost returns the value of the "energy_cost" field in the mutation.
+func (m *CooldownRuleMutation) EnergyCost() (r int, exists bool) {
+	v := m.energy_cost
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnergyCost returns the old "energy_cost" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldEnergyCost(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnergyCost is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnergyCost requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnergyCost: %w", err)
+	}
+	return oldValue.EnergyCost, nil
+}
+
+// AddEnergyCost adds i to the "energy_cost" field.
+func (m *CooldownRuleMutation) AddEnergyCost(i int) {
+	if m.addenergy_cost != nil {
+		*m.addenergy_cost += i
+	} else {
+		m.addenergy_cost = &i
+	}
+}
+
+// AddedEnergyCost returns the value that was added to the "energy_cost" field in this mutation.
+func (m *CooldownRuleMutation) AddedEnergyCost() (r int, exists bool) {
+	v := m.addenergy_cost
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEnergyCost resets all changes to the "energy_cost" field.
+func (m *CooldownRuleMutation) ResetEnergyCost() {
+	m.energy_cost = nil
+	m.addenergy_cost = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *CooldownRuleMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *CooldownRuleMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldDescription(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *CooldownRuleMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[cooldownrule.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *CooldownRuleMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[cooldownrule.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *CooldownRuleMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, cooldownrule.FieldDescription)
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *CooldownRuleMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *CooldownRuleMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the CooldownRule entity.
+// If the CooldownRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CooldownRuleMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *CooldownRuleMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *CooldownRuleMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[cooldownrule.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *CooldownRuleMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *CooldownRuleMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *CooldownRuleMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the CooldownRuleMutation builder.
+func (m *CooldownRuleMutation) Where(ps ...predicate.CooldownRule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CooldownRuleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CooldownRuleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CooldownRule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CooldownRuleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CooldownRuleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CooldownRule).
+func (m *CooldownRuleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CooldownRuleMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.uuid != nil {
+		fields = append(fields, cooldownrule.FieldUUID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, cooldownrule.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, cooldownrule.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, cooldownrule.FieldWorkspaceID)
+	}
+	if m.action_type != nil {
+		fields = append(fields, cooldownrule.FieldActionType)
+	}
+	if m.pool_id != nil {
+		fields = append(fields, cooldownrule.FieldPoolID)
+	}
+	if m.min_delay != nil {
+		fields = append(fields, cooldownrule.FieldMinDelay)
+	}
+	if m.max_delay != nil {
+		fields = append(fields, cooldownrule.FieldMaxDelay)
+	}
+	if m.hourly_limit != nil {
+		fields = append(fields, cooldownrule.FieldHourlyLimit)
+	}
+	if m.daily_limit != nil {
+		fields = append(fields, cooldownrule.FieldDailyLimit)
+	}
+	if m.energy_cost != nil {
+		fields = append(fields, cooldownrule.FieldEnergyCost)
+	}
+	if m.description != nil {
+		fields = append(fields, cooldownrule.FieldDescription)
+	}
+	if m.enabled != nil {
+		fields = append(fields, cooldownrule.FieldEnabled)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CooldownRuleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case cooldownrule.FieldUUID:
+		return m.UUID()
+	case cooldownrule.FieldCreatedAt:
+		return m.CreatedAt()
+	case cooldownrule.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case cooldownrule.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case cooldownrule.FieldActionType:
+		return m.ActionType()
+	case cooldownrule.FieldPoolID:
+		return m.PoolID()
+	case cooldownrule.FieldMinDelay:
+		return m.MinDelay()
+	case cooldownrule.FieldMaxDelay:
+		return m.MaxDelay()
+	case cooldownrule.FieldHourlyLimit:
+		return m.HourlyLimit()
+	case cooldownrule.FieldDailyLimit:
+		return m.DailyLimit()
+	case cooldownrule.FieldEnergyCost:
+		return m.EnergyCost()
+	case cooldownrule.FieldDescription:
+		return m.Description()
+	case cooldownrule.FieldEnabled:
+		return m.Enabled()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CooldownRuleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case cooldownrule.FieldUUID:
+		return m.OldUUID(ctx)
+	case cooldownrule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case cooldownrule.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case cooldownrule.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case cooldownrule.FieldActionType:
+		return m.OldActionType(ctx)
+	case cooldownrule.FieldPoolID:
+		return m.OldPoolID(ctx)
+	case cooldownrule.FieldMinDelay:
+		return m.OldMinDelay(ctx)
+	case cooldownrule.FieldMaxDelay:
+		return m.OldMaxDelay(ctx)
+	case cooldownrule.FieldHourlyLimit:
+		return m.OldHourlyLimit(ctx)
+	case cooldownrule.FieldDailyLimit:
+		return m.OldDailyLimit(ctx)
+	case cooldownrule.FieldEnergyCost:
+		return m.OldEnergyCost(ctx)
+	case cooldownrule.FieldDescription:
+		return m.OldDescription(ctx)
+	case cooldownrule.FieldEnabled:
+		return m.OldEnabled(ctx)
+	}
+	return nil, fmt.Errorf("unknown CooldownRule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CooldownRuleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case cooldownrule.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case cooldownrule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case cooldownrule.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case cooldownrule.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case cooldownrule.FieldActionType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActionType(v)
+		return nil
+	case cooldownrule.FieldPoolID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPoolID(v)
+		return nil
+	case cooldownrule.FieldMinDelay:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinDelay(v)
+		return nil
+	case cooldownrule.FieldMaxDelay:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxDelay(v)
+		return nil
+	case cooldownrule.FieldHourlyLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHourlyLimit(v)
+		return nil
+	case cooldownrule.FieldDailyLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDailyLimit(v)
+		return nil
+	case cooldownrule.FieldEnergyCost:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnergyCost(v)
+		return nil
+	case cooldownrule.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case cooldownrule.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CooldownRule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CooldownRuleMutation) AddedFields() []string {
+	var fields []string
+	if m.addmin_delay != nil {
+		fields = append(fields, cooldownrule.FieldMinDelay)
+	}
+	if m.addmax_delay != nil {
+		fields = append(fields, cooldownrule.FieldMaxDelay)
+	}
+	if m.addhourly_limit != nil {
+		fields = append(fields, cooldownrule.FieldHourlyLimit)
+	}
+	if m.adddaily_limit != nil {
+		fields = append(fields, cooldownrule.FieldDailyLimit)
+	}
+	if m.addenergy_cost != nil {
+		fields = append(fields, cooldownrule.FieldEnergyCost)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CooldownRuleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case cooldownrule.FieldMinDelay:
+		return m.AddedMinDelay()
+	case cooldownrule.FieldMaxDelay:
+		return m.AddedMaxDelay()
+	case cooldownrule.FieldHourlyLimit:
+		return m.AddedHourlyLimit()
+	case cooldownrule.FieldDailyLimit:
+		return m.AddedDailyLimit()
+	case cooldownrule.FieldEnergyCost:
+		return m.AddedEnergyCost()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CooldownRuleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case cooldownrule.FieldMinDelay:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinDelay(v)
+		return nil
+	case cooldownrule.FieldMaxDelay:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxDelay(v)
+		return nil
+	case cooldownrule.FieldHourlyLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHourlyLimit(v)
+		return nil
+	case cooldownrule.FieldDailyLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDailyLimit(v)
+		return nil
+	case cooldownrule.FieldEnergyCost:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEnergyCost(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CooldownRule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CooldownRuleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(cooldownrule.FieldHourlyLimit) {
+		fields = append(fields, cooldownrule.FieldHourlyLimit)
+	}
+	if m.FieldCleared(cooldownrule.FieldDailyLimit) {
+		fields = append(fields, cooldownrule.FieldDailyLimit)
+	}
+	if m.FieldCleared(cooldownrule.FieldDescription) {
+		fields = append(fields, cooldownrule.FieldDescription)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CooldownRuleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CooldownRuleMutation) ClearField(name string) error {
+	switch name {
+	case cooldownrule.FieldHourlyLimit:
+		m.ClearHourlyLimit()
+		return nil
+	case cooldownrule.FieldDailyLimit:
+		m.ClearDailyLimit()
+		return nil
+	case cooldownrule.FieldDescription:
+		m.ClearDescription()
+		return nil
+	}
+	return fmt.Errorf("unknown CooldownRule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CooldownRuleMutation) ResetField(name string) error {
+	switch name {
+	case cooldownrule.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case cooldownrule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case cooldownrule.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case cooldownrule.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case cooldownrule.FieldActionType:
+		m.ResetActionType()
+		return nil
+	case cooldownrule.FieldPoolID:
+		m.ResetPoolID()
+		return nil
+	case cooldownrule.FieldMinDelay:
+		m.ResetMinDelay()
+		return nil
+	case cooldownrule.FieldMaxDelay:
+		m.ResetMaxDelay()
+		return nil
+	case cooldownrule.FieldHourlyLimit:
+		m.ResetHourlyLimit()
+		return nil
+	case cooldownrule.FieldDailyLimit:
+		m.ResetDailyLimit()
+		return nil
+	case cooldownrule.FieldEnergyCost:
+		m.ResetEnergyCost()
+		return nil
+	case cooldownrule.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case cooldownrule.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	}
+	return fmt.Errorf("unknown CooldownRule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CooldownRuleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, cooldownrule.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CooldownRuleMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case cooldownrule.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CooldownRuleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CooldownRuleMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CooldownRuleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, cooldownrule.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CooldownRuleMutation) EdgeCleared(name string) bool {
+	switch name {
+	case cooldownrule.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CooldownRuleMutation) ClearEdge(name string) error {
+	switch name {
+	case cooldownrule.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown CooldownRule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CooldownRuleMutation) ResetEdge(name string) error {
+	switch name {
+	case cooldownrule.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown CooldownRule edge %s", name)
 }
 
 // JobMutation represents an operation that mutates the Job nodes in the graph.
@@ -6016,10 +10184,20 @@ type LoginChallengeMutation struct {
 	uuid             *uuid.UUID
 	created_at       *time.Time
 	updated_at       *time.Time
+	username         *string
+	relogin          *bool
 	method           *loginchallenge.Method
 	state            *loginchallenge.State
 	token_hash       *string
 	contact_point    *string
+	challenge_at     *time.Time
+	imap_host        *string
+	imap_port        *int
+	addimap_port     *int
+	imap_username    *string
+	secrets_enc      *[]byte
+	outcome          *string
+	presented_at     *time.Time
 	expires_at       *time.Time
 	attempts         *int
 	addattempts      *int
@@ -6298,7 +10476,7 @@ func (m *LoginChallengeMutation) AccountID() (r int, exists bool) {
 // OldAccountID returns the old "account_id" field's value of the LoginChallenge entity.
 // If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LoginChallengeMutation) OldAccountID(ctx context.Context) (v int, err error) {
+func (m *LoginChallengeMutation) OldAccountID(ctx context.Context) (v *int, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
 	}
@@ -6312,9 +10490,94 @@ func (m *LoginChallengeMutation) OldAccountID(ctx context.Context) (v int, err e
 	return oldValue.AccountID, nil
 }
 
+// ClearAccountID clears the value of the "account_id" field.
+func (m *LoginChallengeMutation) ClearAccountID() {
+	m.account = nil
+	m.clearedFields[loginchallenge.FieldAccountID] = struct{}{}
+}
+
+// AccountIDCleared returns if the "account_id" field was cleared in this mutation.
+func (m *LoginChallengeMutation) AccountIDCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldAccountID]
+	return ok
+}
+
 // ResetAccountID resets all changes to the "account_id" field.
 func (m *LoginChallengeMutation) ResetAccountID() {
 	m.account = nil
+	delete(m.clearedFields, loginchallenge.FieldAccountID)
+}
+
+// SetUsername sets the "username" field.
+func (m *LoginChallengeMutation) SetUsername(s string) {
+	m.username = &s
+}
+
+// Username returns the value of the "username" field in the mutation.
+func (m *LoginChallengeMutation) Username() (r string, exists bool) {
+	v := m.username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsername returns the old "username" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+	}
+	return oldValue.Username, nil
+}
+
+// ResetUsername resets all changes to the "username" field.
+func (m *LoginChallengeMutation) ResetUsername() {
+	m.username = nil
+}
+
+// SetRelogin sets the "relogin" field.
+func (m *LoginChallengeMutation) SetRelogin(b bool) {
+	m.relogin = &b
+}
+
+// Relogin returns the value of the "relogin" field in the mutation.
+func (m *LoginChallengeMutation) Relogin() (r bool, exists bool) {
+	v := m.relogin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRelogin returns the old "relogin" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldRelogin(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRelogin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRelogin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRelogin: %w", err)
+	}
+	return oldValue.Relogin, nil
+}
+
+// ResetRelogin resets all changes to the "relogin" field.
+func (m *LoginChallengeMutation) ResetRelogin() {
+	m.relogin = nil
 }
 
 // SetMethod sets the "method" field.
@@ -6459,6 +10722,317 @@ func (m *LoginChallengeMutation) OldContactPoint(ctx context.Context) (v string,
 // ResetContactPoint resets all changes to the "contact_point" field.
 func (m *LoginChallengeMutation) ResetContactPoint() {
 	m.contact_point = nil
+}
+
+// SetChallengeAt sets the "challenge_at" field.
+func (m *LoginChallengeMutation) SetChallengeAt(t time.Time) {
+	m.challenge_at = &t
+}
+
+// ChallengeAt returns the value of the "challenge_at" field in the mutation.
+func (m *LoginChallengeMutation) ChallengeAt() (r time.Time, exists bool) {
+	v := m.challenge_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChallengeAt returns the old "challenge_at" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldChallengeAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChallengeAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChallengeAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChallengeAt: %w", err)
+	}
+	return oldValue.ChallengeAt, nil
+}
+
+// ClearChallengeAt clears the value of the "challenge_at" field.
+func (m *LoginChallengeMutation) ClearChallengeAt() {
+	m.challenge_at = nil
+	m.clearedFields[loginchallenge.FieldChallengeAt] = struct{}{}
+}
+
+// ChallengeAtCleared returns if the "challenge_at" field was cleared in this mutation.
+func (m *LoginChallengeMutation) ChallengeAtCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldChallengeAt]
+	return ok
+}
+
+// ResetChallengeAt resets all changes to the "challenge_at" field.
+func (m *LoginChallengeMutation) ResetChallengeAt() {
+	m.challenge_at = nil
+	delete(m.clearedFields, loginchallenge.FieldChallengeAt)
+}
+
+// SetImapHost sets the "imap_host" field.
+func (m *LoginChallengeMutation) SetImapHost(s string) {
+	m.imap_host = &s
+}
+
+// ImapHost returns the value of the "imap_host" field in the mutation.
+func (m *LoginChallengeMutation) ImapHost() (r string, exists bool) {
+	v := m.imap_host
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImapHost returns the old "imap_host" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldImapHost(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImapHost is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImapHost requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImapHost: %w", err)
+	}
+	return oldValue.ImapHost, nil
+}
+
+// ResetImapHost resets all changes to the "imap_host" field.
+func (m *LoginChallengeMutation) ResetImapHost() {
+	m.imap_host = nil
+}
+
+// SetImapPort sets the "imap_port" field.
+func (m *LoginChallengeMutation) SetImapPort(i int) {
+	m.imap_port = &i
+	m.addimap_port = nil
+}
+
+// ImapPort returns the value of the "imap_port" field in the mutation.
+func (m *LoginChallengeMutation) ImapPort() (r int, exists bool) {
+	v := m.imap_port
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImapPort returns the old "imap_port" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldImapPort(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImapPort is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImapPort requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImapPort: %w", err)
+	}
+	return oldValue.ImapPort, nil
+}
+
+// AddImapPort adds i to the "imap_port" field.
+func (m *LoginChallengeMutation) AddImapPort(i int) {
+	if m.addimap_port != nil {
+		*m.addimap_port += i
+	} else {
+		m.addimap_port = &i
+	}
+}
+
+// AddedImapPort returns the value that was added to the "imap_port" field in this mutation.
+func (m *LoginChallengeMutation) AddedImapPort() (r int, exists bool) {
+	v := m.addimap_port
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetImapPort resets all changes to the "imap_port" field.
+func (m *LoginChallengeMutation) ResetImapPort() {
+	m.imap_port = nil
+	m.addimap_port = nil
+}
+
+// SetImapUsername sets the "imap_username" field.
+func (m *LoginChallengeMutation) SetImapUsername(s string) {
+	m.imap_username = &s
+}
+
+// ImapUsername returns the value of the "imap_username" field in the mutation.
+func (m *LoginChallengeMutation) ImapUsername() (r string, exists bool) {
+	v := m.imap_username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImapUsername returns the old "imap_username" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldImapUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImapUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImapUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImapUsername: %w", err)
+	}
+	return oldValue.ImapUsername, nil
+}
+
+// ResetImapUsername resets all changes to the "imap_username" field.
+func (m *LoginChallengeMutation) ResetImapUsername() {
+	m.imap_username = nil
+}
+
+// SetSecretsEnc sets the "secrets_enc" field.
+func (m *LoginChallengeMutation) SetSecretsEnc(b []byte) {
+	m.secrets_enc = &b
+}
+
+// SecretsEnc returns the value of the "secrets_enc" field in the mutation.
+func (m *LoginChallengeMutation) SecretsEnc() (r []byte, exists bool) {
+	v := m.secrets_enc
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecretsEnc returns the old "secrets_enc" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldSecretsEnc(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecretsEnc is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecretsEnc requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecretsEnc: %w", err)
+	}
+	return oldValue.SecretsEnc, nil
+}
+
+// ClearSecretsEnc clears the value of the "secrets_enc" field.
+func (m *LoginChallengeMutation) ClearSecretsEnc() {
+	m.secrets_enc = nil
+	m.clearedFields[loginchallenge.FieldSecretsEnc] = struct{}{}
+}
+
+// SecretsEncCleared returns if the "secrets_enc" field was cleared in this mutation.
+func (m *LoginChallengeMutation) SecretsEncCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldSecretsEnc]
+	return ok
+}
+
+// ResetSecretsEnc resets all changes to the "secrets_enc" field.
+func (m *LoginChallengeMutation) ResetSecretsEnc() {
+	m.secrets_enc = nil
+	delete(m.clearedFields, loginchallenge.FieldSecretsEnc)
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *LoginChallengeMutation) SetOutcome(s string) {
+	m.outcome = &s
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *LoginChallengeMutation) Outcome() (r string, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldOutcome(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *LoginChallengeMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetPresentedAt sets the "presented_at" field.
+func (m *LoginChallengeMutation) SetPresentedAt(t time.Time) {
+	m.presented_at = &t
+}
+
+// PresentedAt returns the value of the "presented_at" field in the mutation.
+func (m *LoginChallengeMutation) PresentedAt() (r time.Time, exists bool) {
+	v := m.presented_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPresentedAt returns the old "presented_at" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldPresentedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPresentedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPresentedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPresentedAt: %w", err)
+	}
+	return oldValue.PresentedAt, nil
+}
+
+// ClearPresentedAt clears the value of the "presented_at" field.
+func (m *LoginChallengeMutation) ClearPresentedAt() {
+	m.presented_at = nil
+	m.clearedFields[loginchallenge.FieldPresentedAt] = struct{}{}
+}
+
+// PresentedAtCleared returns if the "presented_at" field was cleared in this mutation.
+func (m *LoginChallengeMutation) PresentedAtCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldPresentedAt]
+	return ok
+}
+
+// ResetPresentedAt resets all changes to the "presented_at" field.
+func (m *LoginChallengeMutation) ResetPresentedAt() {
+	m.presented_at = nil
+	delete(m.clearedFields, loginchallenge.FieldPresentedAt)
 }
 
 // SetExpiresAt sets the "expires_at" field.
@@ -6778,7 +11352,7 @@ func (m *LoginChallengeMutation) ClearAccount() {
 
 // AccountCleared reports if the "account" edge to the Account entity was cleared.
 func (m *LoginChallengeMutation) AccountCleared() bool {
-	return m.clearedaccount
+	return m.AccountIDCleared() || m.clearedaccount
 }
 
 // AccountIDs returns the "account" edge IDs in the mutation.
@@ -6858,7 +11432,7 @@ func (m *LoginChallengeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LoginChallengeMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 24)
 	if m.uuid != nil {
 		fields = append(fields, loginchallenge.FieldUUID)
 	}
@@ -6874,6 +11448,12 @@ func (m *LoginChallengeMutation) Fields() []string {
 	if m.account != nil {
 		fields = append(fields, loginchallenge.FieldAccountID)
 	}
+	if m.username != nil {
+		fields = append(fields, loginchallenge.FieldUsername)
+	}
+	if m.relogin != nil {
+		fields = append(fields, loginchallenge.FieldRelogin)
+	}
 	if m.method != nil {
 		fields = append(fields, loginchallenge.FieldMethod)
 	}
@@ -6885,6 +11465,27 @@ func (m *LoginChallengeMutation) Fields() []string {
 	}
 	if m.contact_point != nil {
 		fields = append(fields, loginchallenge.FieldContactPoint)
+	}
+	if m.challenge_at != nil {
+		fields = append(fields, loginchallenge.FieldChallengeAt)
+	}
+	if m.imap_host != nil {
+		fields = append(fields, loginchallenge.FieldImapHost)
+	}
+	if m.imap_port != nil {
+		fields = append(fields, loginchallenge.FieldImapPort)
+	}
+	if m.imap_username != nil {
+		fields = append(fields, loginchallenge.FieldImapUsername)
+	}
+	if m.secrets_enc != nil {
+		fields = append(fields, loginchallenge.FieldSecretsEnc)
+	}
+	if m.outcome != nil {
+		fields = append(fields, loginchallenge.FieldOutcome)
+	}
+	if m.presented_at != nil {
+		fields = append(fields, loginchallenge.FieldPresentedAt)
 	}
 	if m.expires_at != nil {
 		fields = append(fields, loginchallenge.FieldExpiresAt)
@@ -6922,6 +11523,10 @@ func (m *LoginChallengeMutation) Field(name string) (ent.Value, bool) {
 		return m.WorkspaceID()
 	case loginchallenge.FieldAccountID:
 		return m.AccountID()
+	case loginchallenge.FieldUsername:
+		return m.Username()
+	case loginchallenge.FieldRelogin:
+		return m.Relogin()
 	case loginchallenge.FieldMethod:
 		return m.Method()
 	case loginchallenge.FieldState:
@@ -6930,6 +11535,20 @@ func (m *LoginChallengeMutation) Field(name string) (ent.Value, bool) {
 		return m.TokenHash()
 	case loginchallenge.FieldContactPoint:
 		return m.ContactPoint()
+	case loginchallenge.FieldChallengeAt:
+		return m.ChallengeAt()
+	case loginchallenge.FieldImapHost:
+		return m.ImapHost()
+	case loginchallenge.FieldImapPort:
+		return m.ImapPort()
+	case loginchallenge.FieldImapUsername:
+		return m.ImapUsername()
+	case loginchallenge.FieldSecretsEnc:
+		return m.SecretsEnc()
+	case loginchallenge.FieldOutcome:
+		return m.Outcome()
+	case loginchallenge.FieldPresentedAt:
+		return m.PresentedAt()
 	case loginchallenge.FieldExpiresAt:
 		return m.ExpiresAt()
 	case loginchallenge.FieldAttempts:
@@ -6961,6 +11580,10 @@ func (m *LoginChallengeMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldWorkspaceID(ctx)
 	case loginchallenge.FieldAccountID:
 		return m.OldAccountID(ctx)
+	case loginchallenge.FieldUsername:
+		return m.OldUsername(ctx)
+	case loginchallenge.FieldRelogin:
+		return m.OldRelogin(ctx)
 	case loginchallenge.FieldMethod:
 		return m.OldMethod(ctx)
 	case loginchallenge.FieldState:
@@ -6969,6 +11592,20 @@ func (m *LoginChallengeMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldTokenHash(ctx)
 	case loginchallenge.FieldContactPoint:
 		return m.OldContactPoint(ctx)
+	case loginchallenge.FieldChallengeAt:
+		return m.OldChallengeAt(ctx)
+	case loginchallenge.FieldImapHost:
+		return m.OldImapHost(ctx)
+	case loginchallenge.FieldImapPort:
+		return m.OldImapPort(ctx)
+	case loginchallenge.FieldImapUsername:
+		return m.OldImapUsername(ctx)
+	case loginchallenge.FieldSecretsEnc:
+		return m.OldSecretsEnc(ctx)
+	case loginchallenge.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case loginchallenge.FieldPresentedAt:
+		return m.OldPresentedAt(ctx)
 	case loginchallenge.FieldExpiresAt:
 		return m.OldExpiresAt(ctx)
 	case loginchallenge.FieldAttempts:
@@ -7025,6 +11662,20 @@ func (m *LoginChallengeMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAccountID(v)
 		return nil
+	case loginchallenge.FieldUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsername(v)
+		return nil
+	case loginchallenge.FieldRelogin:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRelogin(v)
+		return nil
 	case loginchallenge.FieldMethod:
 		v, ok := value.(loginchallenge.Method)
 		if !ok {
@@ -7052,6 +11703,55 @@ func (m *LoginChallengeMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetContactPoint(v)
+		return nil
+	case loginchallenge.FieldChallengeAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChallengeAt(v)
+		return nil
+	case loginchallenge.FieldImapHost:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImapHost(v)
+		return nil
+	case loginchallenge.FieldImapPort:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImapPort(v)
+		return nil
+	case loginchallenge.FieldImapUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImapUsername(v)
+		return nil
+	case loginchallenge.FieldSecretsEnc:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecretsEnc(v)
+		return nil
+	case loginchallenge.FieldOutcome:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case loginchallenge.FieldPresentedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPresentedAt(v)
 		return nil
 	case loginchallenge.FieldExpiresAt:
 		v, ok := value.(time.Time)
@@ -7103,6 +11803,9 @@ func (m *LoginChallengeMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *LoginChallengeMutation) AddedFields() []string {
 	var fields []string
+	if m.addimap_port != nil {
+		fields = append(fields, loginchallenge.FieldImapPort)
+	}
 	if m.addattempts != nil {
 		fields = append(fields, loginchallenge.FieldAttempts)
 	}
@@ -7117,6 +11820,8 @@ func (m *LoginChallengeMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *LoginChallengeMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case loginchallenge.FieldImapPort:
+		return m.AddedImapPort()
 	case loginchallenge.FieldAttempts:
 		return m.AddedAttempts()
 	case loginchallenge.FieldMaxAttempts:
@@ -7130,6 +11835,13 @@ func (m *LoginChallengeMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *LoginChallengeMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case loginchallenge.FieldImapPort:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImapPort(v)
+		return nil
 	case loginchallenge.FieldAttempts:
 		v, ok := value.(int)
 		if !ok {
@@ -7152,6 +11864,18 @@ func (m *LoginChallengeMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *LoginChallengeMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(loginchallenge.FieldAccountID) {
+		fields = append(fields, loginchallenge.FieldAccountID)
+	}
+	if m.FieldCleared(loginchallenge.FieldChallengeAt) {
+		fields = append(fields, loginchallenge.FieldChallengeAt)
+	}
+	if m.FieldCleared(loginchallenge.FieldSecretsEnc) {
+		fields = append(fields, loginchallenge.FieldSecretsEnc)
+	}
+	if m.FieldCleared(loginchallenge.FieldPresentedAt) {
+		fields = append(fields, loginchallenge.FieldPresentedAt)
+	}
 	if m.FieldCleared(loginchallenge.FieldTaskID) {
 		fields = append(fields, loginchallenge.FieldTaskID)
 	}
@@ -7172,6 +11896,18 @@ func (m *LoginChallengeMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *LoginChallengeMutation) ClearField(name string) error {
 	switch name {
+	case loginchallenge.FieldAccountID:
+		m.ClearAccountID()
+		return nil
+	case loginchallenge.FieldChallengeAt:
+		m.ClearChallengeAt()
+		return nil
+	case loginchallenge.FieldSecretsEnc:
+		m.ClearSecretsEnc()
+		return nil
+	case loginchallenge.FieldPresentedAt:
+		m.ClearPresentedAt()
+		return nil
 	case loginchallenge.FieldTaskID:
 		m.ClearTaskID()
 		return nil
@@ -7201,6 +11937,12 @@ func (m *LoginChallengeMutation) ResetField(name string) error {
 	case loginchallenge.FieldAccountID:
 		m.ResetAccountID()
 		return nil
+	case loginchallenge.FieldUsername:
+		m.ResetUsername()
+		return nil
+	case loginchallenge.FieldRelogin:
+		m.ResetRelogin()
+		return nil
 	case loginchallenge.FieldMethod:
 		m.ResetMethod()
 		return nil
@@ -7212,6 +11954,27 @@ func (m *LoginChallengeMutation) ResetField(name string) error {
 		return nil
 	case loginchallenge.FieldContactPoint:
 		m.ResetContactPoint()
+		return nil
+	case loginchallenge.FieldChallengeAt:
+		m.ResetChallengeAt()
+		return nil
+	case loginchallenge.FieldImapHost:
+		m.ResetImapHost()
+		return nil
+	case loginchallenge.FieldImapPort:
+		m.ResetImapPort()
+		return nil
+	case loginchallenge.FieldImapUsername:
+		m.ResetImapUsername()
+		return nil
+	case loginchallenge.FieldSecretsEnc:
+		m.ResetSecretsEnc()
+		return nil
+	case loginchallenge.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case loginchallenge.FieldPresentedAt:
+		m.ResetPresentedAt()
 		return nil
 	case loginchallenge.FieldExpiresAt:
 		m.ResetExpiresAt()
@@ -7343,6 +12106,905 @@ func (m *LoginChallengeMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown LoginChallenge edge %s", name)
+}
+
+// PlanMutation represents an operation that mutates the Plan nodes in the graph.
+type PlanMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *int
+	uuid                   *uuid.UUID
+	created_at             *time.Time
+	updated_at             *time.Time
+	title                  *string
+	monthly_price_cents    *int64
+	addmonthly_price_cents *int64
+	annual_price_cents     *int64
+	addannual_price_cents  *int64
+	modules                *[]string
+	appendmodules          []string
+	is_public              *bool
+	account_limit          *int
+	addaccount_limit       *int
+	clearedFields          map[string]struct{}
+	done                   bool
+	oldValue               func(context.Context) (*Plan, error)
+	predicates             []predicate.Plan
+}
+
+var _ ent.Mutation = (*PlanMutation)(nil)
+
+// planOption allows management of the mutation configuration using functional options.
+type planOption func(*PlanMutation)
+
+// newPlanMutation creates new mutation for the Plan entity.
+func newPlanMutation(c config, op Op, opts ...planOption) *PlanMutation {
+	m := &PlanMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePlan,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPlanID sets the ID field of the mutation.
+func withPlanID(id int) planOption {
+	return func(m *PlanMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Plan
+		)
+		m.oldValue = func(ctx context.Context) (*Plan, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Plan.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPlan sets the old Plan of the mutation.
+func withPlan(node *Plan) planOption {
+	return func(m *PlanMutation) {
+		m.oldValue = func(context.Context) (*Plan, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PlanMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PlanMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PlanMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PlanMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Plan.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *PlanMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *PlanMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *PlanMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PlanMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PlanMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PlanMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PlanMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PlanMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PlanMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *PlanMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *PlanMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *PlanMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetMonthlyPriceCents sets the "monthly_price_cents" field.
+func (m *PlanMutation) SetMonthlyPriceCents(i int64) {
+	m.monthly_price_cents = &i
+	m.addmonthly_price_cents = nil
+}
+
+// MonthlyPriceCents returns the value of the "monthly_price_cents" field in the mutation.
+func (m *PlanMutation) MonthlyPriceCents() (r int64, exists bool) {
+	v := m.monthly_price_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMonthlyPriceCents returns the old "monthly_price_cents" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldMonthlyPriceCents(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMonthlyPriceCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMonthlyPriceCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMonthlyPriceCents: %w", err)
+	}
+	return oldValue.MonthlyPriceCents, nil
+}
+
+// AddMonthlyPriceCents adds i to the "monthly_price_cents" field.
+func (m *PlanMutation) AddMonthlyPriceCents(i int64) {
+	if m.addmonthly_price_cents != nil {
+		*m.addmonthly_price_cents += i
+	} else {
+		m.addmonthly_price_cents = &i
+	}
+}
+
+// AddedMonthlyPriceCents returns the value that was added to the "monthly_price_cents" field in this mutation.
+func (m *PlanMutation) AddedMonthlyPriceCents() (r int64, exists bool) {
+	v := m.addmonthly_price_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMonthlyPriceCents resets all changes to the "monthly_price_cents" field.
+func (m *PlanMutation) ResetMonthlyPriceCents() {
+	m.monthly_price_cents = nil
+	m.addmonthly_price_cents = nil
+}
+
+// SetAnnualPriceCents sets the "annual_price_cents" field.
+func (m *PlanMutation) SetAnnualPriceCents(i int64) {
+	m.annual_price_cents = &i
+	m.addannual_price_cents = nil
+}
+
+// AnnualPriceCents returns the value of the "annual_price_cents" field in the mutation.
+func (m *PlanMutation) AnnualPriceCents() (r int64, exists bool) {
+	v := m.annual_price_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnnualPriceCents returns the old "annual_price_cents" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldAnnualPriceCents(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnnualPriceCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnnualPriceCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnnualPriceCents: %w", err)
+	}
+	return oldValue.AnnualPriceCents, nil
+}
+
+// AddAnnualPriceCents adds i to the "annual_price_cents" field.
+func (m *PlanMutation) AddAnnualPriceCents(i int64) {
+	if m.addannual_price_cents != nil {
+		*m.addannual_price_cents += i
+	} else {
+		m.addannual_price_cents = &i
+	}
+}
+
+// AddedAnnualPriceCents returns the value that was added to the "annual_price_cents" field in this mutation.
+func (m *PlanMutation) AddedAnnualPriceCents() (r int64, exists bool) {
+	v := m.addannual_price_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAnnualPriceCents resets all changes to the "annual_price_cents" field.
+func (m *PlanMutation) ResetAnnualPriceCents() {
+	m.annual_price_cents = nil
+	m.addannual_price_cents = nil
+}
+
+// SetModules sets the "modules" field.
+func (m *PlanMutation) SetModules(s []string) {
+	m.modules = &s
+	m.appendmodules = nil
+}
+
+// Modules returns the value of the "modules" field in the mutation.
+func (m *PlanMutation) Modules() (r []string, exists bool) {
+	v := m.modules
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModules returns the old "modules" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldModules(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModules is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModules requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModules: %w", err)
+	}
+	return oldValue.Modules, nil
+}
+
+// AppendModules adds s to the "modules" field.
+func (m *PlanMutation) AppendModules(s []string) {
+	m.appendmodules = append(m.appendmodules, s...)
+}
+
+// AppendedModules returns the list of values that were appended to the "modules" field in this mutation.
+func (m *PlanMutation) AppendedModules() ([]string, bool) {
+	if len(m.appendmodules) == 0 {
+		return nil, false
+	}
+	return m.appendmodules, true
+}
+
+// ClearModules clears the value of the "modules" field.
+func (m *PlanMutation) ClearModules() {
+	m.modules = nil
+	m.appendmodules = nil
+	m.clearedFields[plan.FieldModules] = struct{}{}
+}
+
+// ModulesCleared returns if the "modules" field was cleared in this mutation.
+func (m *PlanMutation) ModulesCleared() bool {
+	_, ok := m.clearedFields[plan.FieldModules]
+	return ok
+}
+
+// ResetModules resets all changes to the "modules" field.
+func (m *PlanMutation) ResetModules() {
+	m.modules = nil
+	m.appendmodules = nil
+	delete(m.clearedFields, plan.FieldModules)
+}
+
+// SetIsPublic sets the "is_public" field.
+func (m *PlanMutation) SetIsPublic(b bool) {
+	m.is_public = &b
+}
+
+// IsPublic returns the value of the "is_public" field in the mutation.
+func (m *PlanMutation) IsPublic() (r bool, exists bool) {
+	v := m.is_public
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsPublic returns the old "is_public" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldIsPublic(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsPublic is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsPublic requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsPublic: %w", err)
+	}
+	return oldValue.IsPublic, nil
+}
+
+// ResetIsPublic resets all changes to the "is_public" field.
+func (m *PlanMutation) ResetIsPublic() {
+	m.is_public = nil
+}
+
+// SetAccountLimit sets the "account_limit" field.
+func (m *PlanMutation) SetAccountLimit(i int) {
+	m.account_limit = &i
+	m.addaccount_limit = nil
+}
+
+// AccountLimit returns the value of the "account_limit" field in the mutation.
+func (m *PlanMutation) AccountLimit() (r int, exists bool) {
+	v := m.account_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountLimit returns the old "account_limit" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldAccountLimit(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountLimit: %w", err)
+	}
+	return oldValue.AccountLimit, nil
+}
+
+// AddAccountLimit adds i to the "account_limit" field.
+func (m *PlanMutation) AddAccountLimit(i int) {
+	if m.addaccount_limit != nil {
+		*m.addaccount_limit += i
+	} else {
+		m.addaccount_limit = &i
+	}
+}
+
+// AddedAccountLimit returns the value that was added to the "account_limit" field in this mutation.
+func (m *PlanMutation) AddedAccountLimit() (r int, exists bool) {
+	v := m.addaccount_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAccountLimit resets all changes to the "account_limit" field.
+func (m *PlanMutation) ResetAccountLimit() {
+	m.account_limit = nil
+	m.addaccount_limit = nil
+}
+
+// Where appends a list predicates to the PlanMutation builder.
+func (m *PlanMutation) Where(ps ...predicate.Plan) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PlanMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PlanMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Plan, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PlanMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PlanMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Plan).
+func (m *PlanMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PlanMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.uuid != nil {
+		fields = append(fields, plan.FieldUUID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, plan.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, plan.FieldUpdatedAt)
+	}
+	if m.title != nil {
+		fields = append(fields, plan.FieldTitle)
+	}
+	if m.monthly_price_cents != nil {
+		fields = append(fields, plan.FieldMonthlyPriceCents)
+	}
+	if m.annual_price_cents != nil {
+		fields = append(fields, plan.FieldAnnualPriceCents)
+	}
+	if m.modules != nil {
+		fields = append(fields, plan.FieldModules)
+	}
+	if m.is_public != nil {
+		fields = append(fields, plan.FieldIsPublic)
+	}
+	if m.account_limit != nil {
+		fields = append(fields, plan.FieldAccountLimit)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PlanMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case plan.FieldUUID:
+		return m.UUID()
+	case plan.FieldCreatedAt:
+		return m.CreatedAt()
+	case plan.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case plan.FieldTitle:
+		return m.Title()
+	case plan.FieldMonthlyPriceCents:
+		return m.MonthlyPriceCents()
+	case plan.FieldAnnualPriceCents:
+		return m.AnnualPriceCents()
+	case plan.FieldModules:
+		return m.Modules()
+	case plan.FieldIsPublic:
+		return m.IsPublic()
+	case plan.FieldAccountLimit:
+		return m.AccountLimit()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PlanMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case plan.FieldUUID:
+		return m.OldUUID(ctx)
+	case plan.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case plan.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case plan.FieldTitle:
+		return m.OldTitle(ctx)
+	case plan.FieldMonthlyPriceCents:
+		return m.OldMonthlyPriceCents(ctx)
+	case plan.FieldAnnualPriceCents:
+		return m.OldAnnualPriceCents(ctx)
+	case plan.FieldModules:
+		return m.OldModules(ctx)
+	case plan.FieldIsPublic:
+		return m.OldIsPublic(ctx)
+	case plan.FieldAccountLimit:
+		return m.OldAccountLimit(ctx)
+	}
+	return nil, fmt.Errorf("unknown Plan field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlanMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case plan.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case plan.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case plan.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case plan.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case plan.FieldMonthlyPriceCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMonthlyPriceCents(v)
+		return nil
+	case plan.FieldAnnualPriceCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnnualPriceCents(v)
+		return nil
+	case plan.FieldModules:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModules(v)
+		return nil
+	case plan.FieldIsPublic:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsPublic(v)
+		return nil
+	case plan.FieldAccountLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountLimit(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Plan field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PlanMutation) AddedFields() []string {
+	var fields []string
+	if m.addmonthly_price_cents != nil {
+		fields = append(fields, plan.FieldMonthlyPriceCents)
+	}
+	if m.addannual_price_cents != nil {
+		fields = append(fields, plan.FieldAnnualPriceCents)
+	}
+	if m.addaccount_limit != nil {
+		fields = append(fields, plan.FieldAccountLimit)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PlanMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case plan.FieldMonthlyPriceCents:
+		return m.AddedMonthlyPriceCents()
+	case plan.FieldAnnualPriceCents:
+		return m.AddedAnnualPriceCents()
+	case plan.FieldAccountLimit:
+		return m.AddedAccountLimit()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlanMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case plan.FieldMonthlyPriceCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMonthlyPriceCents(v)
+		return nil
+	case plan.FieldAnnualPriceCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAnnualPriceCents(v)
+		return nil
+	case plan.FieldAccountLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAccountLimit(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Plan numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PlanMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(plan.FieldModules) {
+		fields = append(fields, plan.FieldModules)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PlanMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PlanMutation) ClearField(name string) error {
+	switch name {
+	case plan.FieldModules:
+		m.ClearModules()
+		return nil
+	}
+	return fmt.Errorf("unknown Plan nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PlanMutation) ResetField(name string) error {
+	switch name {
+	case plan.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case plan.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case plan.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case plan.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case plan.FieldMonthlyPriceCents:
+		m.ResetMonthlyPriceCents()
+		return nil
+	case plan.FieldAnnualPriceCents:
+		m.ResetAnnualPriceCents()
+		return nil
+	case plan.FieldModules:
+		m.ResetModules()
+		return nil
+	case plan.FieldIsPublic:
+		m.ResetIsPublic()
+		return nil
+	case plan.FieldAccountLimit:
+		m.ResetAccountLimit()
+		return nil
+	}
+	return fmt.Errorf("unknown Plan field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PlanMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PlanMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PlanMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PlanMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PlanMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PlanMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PlanMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Plan unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PlanMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Plan edge %s", name)
 }
 
 // PostMutation represents an operation that mutates the Post nodes in the graph.
@@ -8807,6 +14469,1790 @@ func (m *PostMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Post edge %s", name)
+}
+
+// ProxyMutation represents an operation that mutates the Proxy nodes in the graph.
+type ProxyMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	uuid          *uuid.UUID
+	created_at    *time.Time
+	updated_at    *time.Time
+	proxy         *string
+	country_code  *string
+	use_count     *int
+	adduse_count  *int
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Proxy, error)
+	predicates    []predicate.Proxy
+}
+
+var _ ent.Mutation = (*ProxyMutation)(nil)
+
+// proxyOption allows management of the mutation configuration using functional options.
+type proxyOption func(*ProxyMutation)
+
+// newProxyMutation creates new mutation for the Proxy entity.
+func newProxyMutation(c config, op Op, opts ...proxyOption) *ProxyMutation {
+	m := &ProxyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeProxy,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withProxyID sets the ID field of the mutation.
+func withProxyID(id int) proxyOption {
+	return func(m *ProxyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Proxy
+		)
+		m.oldValue = func(ctx context.Context) (*Proxy, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Proxy.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withProxy sets the old Proxy of the mutation.
+func withProxy(node *Proxy) proxyOption {
+	return func(m *ProxyMutation) {
+		m.oldValue = func(context.Context) (*Proxy, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ProxyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ProxyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ProxyMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ProxyMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Proxy.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *ProxyMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *ProxyMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the Proxy entity.
+// If the Proxy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProxyMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *ProxyMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ProxyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ProxyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Proxy entity.
+// If the Proxy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProxyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ProxyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ProxyMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ProxyMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Proxy entity.
+// If the Proxy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProxyMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ProxyMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetProxy sets the "proxy" field.
+func (m *ProxyMutation) SetProxy(s string) {
+	m.proxy = &s
+}
+
+// Proxy returns the value of the "proxy" field in the mutation.
+func (m *ProxyMutation) Proxy() (r string, exists bool) {
+	v := m.proxy
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProxy returns the old "proxy" field's value of the Proxy entity.
+// If the Proxy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProxyMutation) OldProxy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProxy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProxy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProxy: %w", err)
+	}
+	return oldValue.Proxy, nil
+}
+
+// ResetProxy resets all changes to the "proxy" field.
+func (m *ProxyMutation) ResetProxy() {
+	m.proxy = nil
+}
+
+// SetCountryCode sets the "country_code" field.
+func (m *ProxyMutation) SetCountryCode(s string) {
+	m.country_code = &s
+}
+
+// CountryCode returns the value of the "country_code" field in the mutation.
+func (m *ProxyMutation) CountryCode() (r string, exists bool) {
+	v := m.country_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCountryCode returns the old "country_code" field's value of the Proxy entity.
+// If the Proxy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProxyMutation) OldCountryCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCountryCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCountryCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCountryCode: %w", err)
+	}
+	return oldValue.CountryCode, nil
+}
+
+// ResetCountryCode resets all changes to the "country_code" field.
+func (m *ProxyMutation) ResetCountryCode() {
+	m.country_code = nil
+}
+
+// SetUseCount sets the "use_count" field.
+func (m *ProxyMutation) SetUseCount(i int) {
+	m.use_count = &i
+	m.adduse_count = nil
+}
+
+// UseCount returns the value of the "use_count" field in the mutation.
+func (m *ProxyMutation) UseCount() (r int, exists bool) {
+	v := m.use_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUseCount returns the old "use_count" field's value of the Proxy entity.
+// If the Proxy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProxyMutation) OldUseCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUseCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUseCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUseCount: %w", err)
+	}
+	return oldValue.UseCount, nil
+}
+
+// AddUseCount adds i to the "use_count" field.
+func (m *ProxyMutation) AddUseCount(i int) {
+	if m.adduse_count != nil {
+		*m.adduse_count += i
+	} else {
+		m.adduse_count = &i
+	}
+}
+
+// AddedUseCount returns the value that was added to the "use_count" field in this mutation.
+func (m *ProxyMutation) AddedUseCount() (r int, exists bool) {
+	v := m.adduse_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUseCount resets all changes to the "use_count" field.
+func (m *ProxyMutation) ResetUseCount() {
+	m.use_count = nil
+	m.adduse_count = nil
+}
+
+// Where appends a list predicates to the ProxyMutation builder.
+func (m *ProxyMutation) Where(ps ...predicate.Proxy) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ProxyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ProxyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Proxy, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ProxyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ProxyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Proxy).
+func (m *ProxyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ProxyMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.uuid != nil {
+		fields = append(fields, proxy.FieldUUID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, proxy.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, proxy.FieldUpdatedAt)
+	}
+	if m.proxy != nil {
+		fields = append(fields, proxy.FieldProxy)
+	}
+	if m.country_code != nil {
+		fields = append(fields, proxy.FieldCountryCode)
+	}
+	if m.use_count != nil {
+		fields = append(fields, proxy.FieldUseCount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ProxyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case proxy.FieldUUID:
+		return m.UUID()
+	case proxy.FieldCreatedAt:
+		return m.CreatedAt()
+	case proxy.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case proxy.FieldProxy:
+		return m.Proxy()
+	case proxy.FieldCountryCode:
+		return m.CountryCode()
+	case proxy.FieldUseCount:
+		return m.UseCount()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ProxyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case proxy.FieldUUID:
+		return m.OldUUID(ctx)
+	case proxy.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case proxy.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case proxy.FieldProxy:
+		return m.OldProxy(ctx)
+	case proxy.FieldCountryCode:
+		return m.OldCountryCode(ctx)
+	case proxy.FieldUseCount:
+		return m.OldUseCount(ctx)
+	}
+	return nil, fmt.Errorf("unknown Proxy field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProxyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case proxy.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case proxy.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case proxy.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case proxy.FieldProxy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProxy(v)
+		return nil
+	case proxy.FieldCountryCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCountryCode(v)
+		return nil
+	case proxy.FieldUseCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUseCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Proxy field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ProxyMutation) AddedFields() []string {
+	var fields []string
+	if m.adduse_count != nil {
+		fields = append(fields, proxy.FieldUseCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ProxyMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case proxy.FieldUseCount:
+		return m.AddedUseCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProxyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case proxy.FieldUseCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUseCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Proxy numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ProxyMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ProxyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ProxyMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Proxy nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ProxyMutation) ResetField(name string) error {
+	switch name {
+	case proxy.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case proxy.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case proxy.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case proxy.FieldProxy:
+		m.ResetProxy()
+		return nil
+	case proxy.FieldCountryCode:
+		m.ResetCountryCode()
+		return nil
+	case proxy.FieldUseCount:
+		m.ResetUseCount()
+		return nil
+	}
+	return fmt.Errorf("unknown Proxy field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ProxyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ProxyMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ProxyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ProxyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ProxyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ProxyMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ProxyMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Proxy unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ProxyMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Proxy edge %s", name)
+}
+
+// RequestLogMutation represents an operation that mutates the RequestLog nodes in the graph.
+type RequestLogMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	uuid             *uuid.UUID
+	created_at       *time.Time
+	updated_at       *time.Time
+	user_id          *int
+	adduser_id       *int
+	api_key_id       *int
+	addapi_key_id    *int
+	method           *string
+	endpoint         *string
+	status_code      *int
+	addstatus_code   *int
+	duration_ms      *int
+	addduration_ms   *int
+	ip               *string
+	user_agent       *string
+	clearedFields    map[string]struct{}
+	workspace        *int
+	clearedworkspace bool
+	done             bool
+	oldValue         func(context.Context) (*RequestLog, error)
+	predicates       []predicate.RequestLog
+}
+
+var _ ent.Mutation = (*RequestLogMutation)(nil)
+
+// requestlogOption allows management of the mutation configuration using functional options.
+type requestlogOption func(*RequestLogMutation)
+
+// newRequestLogMutation creates new mutation for the RequestLog entity.
+func newRequestLogMutation(c config, op Op, opts ...requestlogOption) *RequestLogMutation {
+	m := &RequestLogMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRequestLog,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRequestLogID sets the ID field of the mutation.
+func withRequestLogID(id int) requestlogOption {
+	return func(m *RequestLogMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RequestLog
+		)
+		m.oldValue = func(ctx context.Context) (*RequestLog, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RequestLog.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRequestLog sets the old RequestLog of the mutation.
+func withRequestLog(node *RequestLog) requestlogOption {
+	return func(m *RequestLogMutation) {
+		m.oldValue = func(context.Context) (*RequestLog, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RequestLogMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RequestLogMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RequestLogMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RequestLogMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RequestLog.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *RequestLogMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *RequestLogMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *RequestLogMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RequestLogMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RequestLogMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RequestLogMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RequestLogMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RequestLogMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RequestLogMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *RequestLogMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *RequestLogMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *RequestLogMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *RequestLogMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *RequestLogMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *RequestLogMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *RequestLogMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *RequestLogMutation) ClearUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	m.clearedFields[requestlog.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *RequestLogMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[requestlog.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *RequestLogMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	delete(m.clearedFields, requestlog.FieldUserID)
+}
+
+// SetAPIKeyID sets the "api_key_id" field.
+func (m *RequestLogMutation) SetAPIKeyID(i int) {
+	m.api_key_id = &i
+	m.addapi_key_id = nil
+}
+
+// APIKeyID returns the value of the "api_key_id" field in the mutation.
+func (m *RequestLogMutation) APIKeyID() (r int, exists bool) {
+	v := m.api_key_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAPIKeyID returns the old "api_key_id" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldAPIKeyID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAPIKeyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAPIKeyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAPIKeyID: %w", err)
+	}
+	return oldValue.APIKeyID, nil
+}
+
+// AddAPIKeyID adds i to the "api_key_id" field.
+func (m *RequestLogMutation) AddAPIKeyID(i int) {
+	if m.addapi_key_id != nil {
+		*m.addapi_key_id += i
+	} else {
+		m.addapi_key_id = &i
+	}
+}
+
+// AddedAPIKeyID returns the value that was added to the "api_key_id" field in this mutation.
+func (m *RequestLogMutation) AddedAPIKeyID() (r int, exists bool) {
+	v := m.addapi_key_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAPIKeyID clears the value of the "api_key_id" field.
+func (m *RequestLogMutation) ClearAPIKeyID() {
+	m.api_key_id = nil
+	m.addapi_key_id = nil
+	m.clearedFields[requestlog.FieldAPIKeyID] = struct{}{}
+}
+
+// APIKeyIDCleared returns if the "api_key_id" field was cleared in this mutation.
+func (m *RequestLogMutation) APIKeyIDCleared() bool {
+	_, ok := m.clearedFields[requestlog.FieldAPIKeyID]
+	return ok
+}
+
+// ResetAPIKeyID resets all changes to the "api_key_id" field.
+func (m *RequestLogMutation) ResetAPIKeyID() {
+	m.api_key_id = nil
+	m.addapi_key_id = nil
+	delete(m.clearedFields, requestlog.FieldAPIKeyID)
+}
+
+// SetMethod sets the "method" field.
+func (m *RequestLogMutation) SetMethod(s string) {
+	m.method = &s
+}
+
+// Method returns the value of the "method" field in the mutation.
+func (m *RequestLogMutation) Method() (r string, exists bool) {
+	v := m.method
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMethod returns the old "method" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldMethod(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMethod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMethod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMethod: %w", err)
+	}
+	return oldValue.Method, nil
+}
+
+// ResetMethod resets all changes to the "method" field.
+func (m *RequestLogMutation) ResetMethod() {
+	m.method = nil
+}
+
+// SetEndpoint sets the "endpoint" field.
+func (m *RequestLogMutation) SetEndpoint(s string) {
+	m.endpoint = &s
+}
+
+// Endpoint returns the value of the "endpoint" field in the mutation.
+func (m *RequestLogMutation) Endpoint() (r string, exists bool) {
+	v := m.endpoint
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndpoint returns the old "endpoint" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldEndpoint(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndpoint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndpoint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndpoint: %w", err)
+	}
+	return oldValue.Endpoint, nil
+}
+
+// ResetEndpoint resets all changes to the "endpoint" field.
+func (m *RequestLogMutation) ResetEndpoint() {
+	m.endpoint = nil
+}
+
+// SetStatusCode sets the "status_code" field.
+func (m *RequestLogMutation) SetStatusCode(i int) {
+	m.status_code = &i
+	m.addstatus_code = nil
+}
+
+// StatusCode returns the value of the "status_code" field in the mutation.
+func (m *RequestLogMutation) StatusCode() (r int, exists bool) {
+	v := m.status_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusCode returns the old "status_code" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldStatusCode(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusCode: %w", err)
+	}
+	return oldValue.StatusCode, nil
+}
+
+// AddStatusCode adds i to the "status_code" field.
+func (m *RequestLogMutation) AddStatusCode(i int) {
+	if m.addstatus_code != nil {
+		*m.addstatus_code += i
+	} else {
+		m.addstatus_code = &i
+	}
+}
+
+// AddedStatusCode returns the value that was added to the "status_code" field in this mutation.
+func (m *RequestLogMutation) AddedStatusCode() (r int, exists bool) {
+	v := m.addstatus_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStatusCode resets all changes to the "status_code" field.
+func (m *RequestLogMutation) ResetStatusCode() {
+	m.status_code = nil
+	m.addstatus_code = nil
+}
+
+// SetDurationMs sets the "duration_ms" field.
+func (m *RequestLogMutation) SetDurationMs(i int) {
+	m.duration_ms = &i
+	m.addduration_ms = nil
+}
+
+// DurationMs returns the value of the "duration_ms" field in the mutation.
+func (m *RequestLogMutation) DurationMs() (r int, exists bool) {
+	v := m.duration_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDurationMs returns the old "duration_ms" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldDurationMs(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDurationMs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDurationMs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDurationMs: %w", err)
+	}
+	return oldValue.DurationMs, nil
+}
+
+// AddDurationMs adds i to the "duration_ms" field.
+func (m *RequestLogMutation) AddDurationMs(i int) {
+	if m.addduration_ms != nil {
+		*m.addduration_ms += i
+	} else {
+		m.addduration_ms = &i
+	}
+}
+
+// AddedDurationMs returns the value that was added to the "duration_ms" field in this mutation.
+func (m *RequestLogMutation) AddedDurationMs() (r int, exists bool) {
+	v := m.addduration_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDurationMs resets all changes to the "duration_ms" field.
+func (m *RequestLogMutation) ResetDurationMs() {
+	m.duration_ms = nil
+	m.addduration_ms = nil
+}
+
+// SetIP sets the "ip" field.
+func (m *RequestLogMutation) SetIP(s string) {
+	m.ip = &s
+}
+
+// IP returns the value of the "ip" field in the mutation.
+func (m *RequestLogMutation) IP() (r string, exists bool) {
+	v := m.ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIP returns the old "ip" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldIP(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIP: %w", err)
+	}
+	return oldValue.IP, nil
+}
+
+// ResetIP resets all changes to the "ip" field.
+func (m *RequestLogMutation) ResetIP() {
+	m.ip = nil
+}
+
+// SetUserAgent sets the "user_agent" field.
+func (m *RequestLogMutation) SetUserAgent(s string) {
+	m.user_agent = &s
+}
+
+// UserAgent returns the value of the "user_agent" field in the mutation.
+func (m *RequestLogMutation) UserAgent() (r string, exists bool) {
+	v := m.user_agent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserAgent returns the old "user_agent" field's value of the RequestLog entity.
+// If the RequestLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequestLogMutation) OldUserAgent(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserAgent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserAgent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserAgent: %w", err)
+	}
+	return oldValue.UserAgent, nil
+}
+
+// ResetUserAgent resets all changes to the "user_agent" field.
+func (m *RequestLogMutation) ResetUserAgent() {
+	m.user_agent = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *RequestLogMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[requestlog.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *RequestLogMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *RequestLogMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *RequestLogMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the RequestLogMutation builder.
+func (m *RequestLogMutation) Where(ps ...predicate.RequestLog) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RequestLogMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RequestLogMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RequestLog, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RequestLogMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RequestLogMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RequestLog).
+func (m *RequestLogMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RequestLogMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.uuid != nil {
+		fields = append(fields, requestlog.FieldUUID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, requestlog.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, requestlog.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, requestlog.FieldWorkspaceID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, requestlog.FieldUserID)
+	}
+	if m.api_key_id != nil {
+		fields = append(fields, requestlog.FieldAPIKeyID)
+	}
+	if m.method != nil {
+		fields = append(fields, requestlog.FieldMethod)
+	}
+	if m.endpoint != nil {
+		fields = append(fields, requestlog.FieldEndpoint)
+	}
+	if m.status_code != nil {
+		fields = append(fields, requestlog.FieldStatusCode)
+	}
+	if m.duration_ms != nil {
+		fields = append(fields, requestlog.FieldDurationMs)
+	}
+	if m.ip != nil {
+		fields = append(fields, requestlog.FieldIP)
+	}
+	if m.user_agent != nil {
+		fields = append(fields, requestlog.FieldUserAgent)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RequestLogMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case requestlog.FieldUUID:
+		return m.UUID()
+	case requestlog.FieldCreatedAt:
+		return m.CreatedAt()
+	case requestlog.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case requestlog.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case requestlog.FieldUserID:
+		return m.UserID()
+	case requestlog.FieldAPIKeyID:
+		return m.APIKeyID()
+	case requestlog.FieldMethod:
+		return m.Method()
+	case requestlog.FieldEndpoint:
+		return m.Endpoint()
+	case requestlog.FieldStatusCode:
+		return m.StatusCode()
+	case requestlog.FieldDurationMs:
+		return m.DurationMs()
+	case requestlog.FieldIP:
+		return m.IP()
+	case requestlog.FieldUserAgent:
+		return m.UserAgent()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RequestLogMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case requestlog.FieldUUID:
+		return m.OldUUID(ctx)
+	case requestlog.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case requestlog.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case requestlog.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case requestlog.FieldUserID:
+		return m.OldUserID(ctx)
+	case requestlog.FieldAPIKeyID:
+		return m.OldAPIKeyID(ctx)
+	case requestlog.FieldMethod:
+		return m.OldMethod(ctx)
+	case requestlog.FieldEndpoint:
+		return m.OldEndpoint(ctx)
+	case requestlog.FieldStatusCode:
+		return m.OldStatusCode(ctx)
+	case requestlog.FieldDurationMs:
+		return m.OldDurationMs(ctx)
+	case requestlog.FieldIP:
+		return m.OldIP(ctx)
+	case requestlog.FieldUserAgent:
+		return m.OldUserAgent(ctx)
+	}
+	return nil, fmt.Errorf("unknown RequestLog field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequestLogMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case requestlog.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case requestlog.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case requestlog.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case requestlog.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case requestlog.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case requestlog.FieldAPIKeyID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAPIKeyID(v)
+		return nil
+	case requestlog.FieldMethod:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMethod(v)
+		return nil
+	case requestlog.FieldEndpoint:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndpoint(v)
+		return nil
+	case requestlog.FieldStatusCode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusCode(v)
+		return nil
+	case requestlog.FieldDurationMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDurationMs(v)
+		return nil
+	case requestlog.FieldIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIP(v)
+		return nil
+	case requestlog.FieldUserAgent:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserAgent(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RequestLog field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RequestLogMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, requestlog.FieldUserID)
+	}
+	if m.addapi_key_id != nil {
+		fields = append(fields, requestlog.FieldAPIKeyID)
+	}
+	if m.addstatus_code != nil {
+		fields = append(fields, requestlog.FieldStatusCode)
+	}
+	if m.addduration_ms != nil {
+		fields = append(fields, requestlog.FieldDurationMs)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RequestLogMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case requestlog.FieldUserID:
+		return m.AddedUserID()
+	case requestlog.FieldAPIKeyID:
+		return m.AddedAPIKeyID()
+	case requestlog.FieldStatusCode:
+		return m.AddedStatusCode()
+	case requestlog.FieldDurationMs:
+		return m.AddedDurationMs()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequestLogMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case requestlog.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case requestlog.FieldAPIKeyID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAPIKeyID(v)
+		return nil
+	case requestlog.FieldStatusCode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStatusCode(v)
+		return nil
+	case requestlog.FieldDurationMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDurationMs(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RequestLog numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RequestLogMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(requestlog.FieldUserID) {
+		fields = append(fields, requestlog.FieldUserID)
+	}
+	if m.FieldCleared(requestlog.FieldAPIKeyID) {
+		fields = append(fields, requestlog.FieldAPIKeyID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RequestLogMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RequestLogMutation) ClearField(name string) error {
+	switch name {
+	case requestlog.FieldUserID:
+		m.ClearUserID()
+		return nil
+	case requestlog.FieldAPIKeyID:
+		m.ClearAPIKeyID()
+		return nil
+	}
+	return fmt.Errorf("unknown RequestLog nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RequestLogMutation) ResetField(name string) error {
+	switch name {
+	case requestlog.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case requestlog.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case requestlog.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case requestlog.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case requestlog.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case requestlog.FieldAPIKeyID:
+		m.ResetAPIKeyID()
+		return nil
+	case requestlog.FieldMethod:
+		m.ResetMethod()
+		return nil
+	case requestlog.FieldEndpoint:
+		m.ResetEndpoint()
+		return nil
+	case requestlog.FieldStatusCode:
+		m.ResetStatusCode()
+		return nil
+	case requestlog.FieldDurationMs:
+		m.ResetDurationMs()
+		return nil
+	case requestlog.FieldIP:
+		m.ResetIP()
+		return nil
+	case requestlog.FieldUserAgent:
+		m.ResetUserAgent()
+		return nil
+	}
+	return fmt.Errorf("unknown RequestLog field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RequestLogMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, requestlog.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RequestLogMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case requestlog.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RequestLogMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RequestLogMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RequestLogMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, requestlog.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RequestLogMutation) EdgeCleared(name string) bool {
+	switch name {
+	case requestlog.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RequestLogMutation) ClearEdge(name string) error {
+	switch name {
+	case requestlog.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown RequestLog unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RequestLogMutation) ResetEdge(name string) error {
+	switch name {
+	case requestlog.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown RequestLog edge %s", name)
 }
 
 // ScheduleMutation represents an operation that mutates the Schedule nodes in the graph.
@@ -12335,6 +19781,11 @@ type UserMutation struct {
 	password_hash    *string
 	role             *user.Role
 	email            *string
+	firstname        *string
+	lastname         *string
+	plan_id          *int
+	addplan_id       *int
+	expire_at        *time.Time
 	disabled         *bool
 	last_login_at    *time.Time
 	clearedFields    map[string]struct{}
@@ -12744,6 +20195,197 @@ func (m *UserMutation) ResetEmail() {
 	delete(m.clearedFields, user.FieldEmail)
 }
 
+// SetFirstname sets the "firstname" field.
+func (m *UserMutation) SetFirstname(s string) {
+	m.firstname = &s
+}
+
+// Firstname returns the value of the "firstname" field in the mutation.
+func (m *UserMutation) Firstname() (r string, exists bool) {
+	v := m.firstname
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstname returns the old "firstname" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldFirstname(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstname is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstname requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstname: %w", err)
+	}
+	return oldValue.Firstname, nil
+}
+
+// ResetFirstname resets all changes to the "firstname" field.
+func (m *UserMutation) ResetFirstname() {
+	m.firstname = nil
+}
+
+// SetLastname sets the "lastname" field.
+func (m *UserMutation) SetLastname(s string) {
+	m.lastname = &s
+}
+
+// Lastname returns the value of the "lastname" field in the mutation.
+func (m *UserMutation) Lastname() (r string, exists bool) {
+	v := m.lastname
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastname returns the old "lastname" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldLastname(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastname is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastname requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastname: %w", err)
+	}
+	return oldValue.Lastname, nil
+}
+
+// ResetLastname resets all changes to the "lastname" field.
+func (m *UserMutation) ResetLastname() {
+	m.lastname = nil
+}
+
+// SetPlanID sets the "plan_id" field.
+func (m *UserMutation) SetPlanID(i int) {
+	m.plan_id = &i
+	m.addplan_id = nil
+}
+
+// PlanID returns the value of the "plan_id" field in the mutation.
+func (m *UserMutation) PlanID() (r int, exists bool) {
+	v := m.plan_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlanID returns the old "plan_id" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldPlanID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlanID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlanID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlanID: %w", err)
+	}
+	return oldValue.PlanID, nil
+}
+
+// AddPlanID adds i to the "plan_id" field.
+func (m *UserMutation) AddPlanID(i int) {
+	if m.addplan_id != nil {
+		*m.addplan_id += i
+	} else {
+		m.addplan_id = &i
+	}
+}
+
+// AddedPlanID returns the value that was added to the "plan_id" field in this mutation.
+func (m *UserMutation) AddedPlanID() (r int, exists bool) {
+	v := m.addplan_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPlanID clears the value of the "plan_id" field.
+func (m *UserMutation) ClearPlanID() {
+	m.plan_id = nil
+	m.addplan_id = nil
+	m.clearedFields[user.FieldPlanID] = struct{}{}
+}
+
+// PlanIDCleared returns if the "plan_id" field was cleared in this mutation.
+func (m *UserMutation) PlanIDCleared() bool {
+	_, ok := m.clearedFields[user.FieldPlanID]
+	return ok
+}
+
+// ResetPlanID resets all changes to the "plan_id" field.
+func (m *UserMutation) ResetPlanID() {
+	m.plan_id = nil
+	m.addplan_id = nil
+	delete(m.clearedFields, user.FieldPlanID)
+}
+
+// SetExpireAt sets the "expire_at" field.
+func (m *UserMutation) SetExpireAt(t time.Time) {
+	m.expire_at = &t
+}
+
+// ExpireAt returns the value of the "expire_at" field in the mutation.
+func (m *UserMutation) ExpireAt() (r time.Time, exists bool) {
+	v := m.expire_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpireAt returns the old "expire_at" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldExpireAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpireAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpireAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpireAt: %w", err)
+	}
+	return oldValue.ExpireAt, nil
+}
+
+// ClearExpireAt clears the value of the "expire_at" field.
+func (m *UserMutation) ClearExpireAt() {
+	m.expire_at = nil
+	m.clearedFields[user.FieldExpireAt] = struct{}{}
+}
+
+// ExpireAtCleared returns if the "expire_at" field was cleared in this mutation.
+func (m *UserMutation) ExpireAtCleared() bool {
+	_, ok := m.clearedFields[user.FieldExpireAt]
+	return ok
+}
+
+// ResetExpireAt resets all changes to the "expire_at" field.
+func (m *UserMutation) ResetExpireAt() {
+	m.expire_at = nil
+	delete(m.clearedFields, user.FieldExpireAt)
+}
+
 // SetDisabled sets the "disabled" field.
 func (m *UserMutation) SetDisabled(b bool) {
 	m.disabled = &b
@@ -12890,7 +20532,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 14)
 	if m.uuid != nil {
 		fields = append(fields, user.FieldUUID)
 	}
@@ -12914,6 +20556,18 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.email != nil {
 		fields = append(fields, user.FieldEmail)
+	}
+	if m.firstname != nil {
+		fields = append(fields, user.FieldFirstname)
+	}
+	if m.lastname != nil {
+		fields = append(fields, user.FieldLastname)
+	}
+	if m.plan_id != nil {
+		fields = append(fields, user.FieldPlanID)
+	}
+	if m.expire_at != nil {
+		fields = append(fields, user.FieldExpireAt)
 	}
 	if m.disabled != nil {
 		fields = append(fields, user.FieldDisabled)
@@ -12945,6 +20599,14 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Role()
 	case user.FieldEmail:
 		return m.Email()
+	case user.FieldFirstname:
+		return m.Firstname()
+	case user.FieldLastname:
+		return m.Lastname()
+	case user.FieldPlanID:
+		return m.PlanID()
+	case user.FieldExpireAt:
+		return m.ExpireAt()
 	case user.FieldDisabled:
 		return m.Disabled()
 	case user.FieldLastLoginAt:
@@ -12974,6 +20636,14 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldRole(ctx)
 	case user.FieldEmail:
 		return m.OldEmail(ctx)
+	case user.FieldFirstname:
+		return m.OldFirstname(ctx)
+	case user.FieldLastname:
+		return m.OldLastname(ctx)
+	case user.FieldPlanID:
+		return m.OldPlanID(ctx)
+	case user.FieldExpireAt:
+		return m.OldExpireAt(ctx)
 	case user.FieldDisabled:
 		return m.OldDisabled(ctx)
 	case user.FieldLastLoginAt:
@@ -13043,6 +20713,34 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetEmail(v)
 		return nil
+	case user.FieldFirstname:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstname(v)
+		return nil
+	case user.FieldLastname:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastname(v)
+		return nil
+	case user.FieldPlanID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlanID(v)
+		return nil
+	case user.FieldExpireAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpireAt(v)
+		return nil
 	case user.FieldDisabled:
 		v, ok := value.(bool)
 		if !ok {
@@ -13065,6 +20763,9 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *UserMutation) AddedFields() []string {
 	var fields []string
+	if m.addplan_id != nil {
+		fields = append(fields, user.FieldPlanID)
+	}
 	return fields
 }
 
@@ -13073,6 +20774,8 @@ func (m *UserMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case user.FieldPlanID:
+		return m.AddedPlanID()
 	}
 	return nil, false
 }
@@ -13082,6 +20785,13 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *UserMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case user.FieldPlanID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPlanID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User numeric field %s", name)
 }
@@ -13092,6 +20802,12 @@ func (m *UserMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(user.FieldEmail) {
 		fields = append(fields, user.FieldEmail)
+	}
+	if m.FieldCleared(user.FieldPlanID) {
+		fields = append(fields, user.FieldPlanID)
+	}
+	if m.FieldCleared(user.FieldExpireAt) {
+		fields = append(fields, user.FieldExpireAt)
 	}
 	if m.FieldCleared(user.FieldLastLoginAt) {
 		fields = append(fields, user.FieldLastLoginAt)
@@ -13112,6 +20828,12 @@ func (m *UserMutation) ClearField(name string) error {
 	switch name {
 	case user.FieldEmail:
 		m.ClearEmail()
+		return nil
+	case user.FieldPlanID:
+		m.ClearPlanID()
+		return nil
+	case user.FieldExpireAt:
+		m.ClearExpireAt()
 		return nil
 	case user.FieldLastLoginAt:
 		m.ClearLastLoginAt()
@@ -13147,6 +20869,18 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldEmail:
 		m.ResetEmail()
+		return nil
+	case user.FieldFirstname:
+		m.ResetFirstname()
+		return nil
+	case user.FieldLastname:
+		m.ResetLastname()
+		return nil
+	case user.FieldPlanID:
+		m.ResetPlanID()
+		return nil
+	case user.FieldExpireAt:
+		m.ResetExpireAt()
 		return nil
 	case user.FieldDisabled:
 		m.ResetDisabled()
@@ -13230,6 +20964,964 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
+}
+
+// WalletTransactionMutation represents an operation that mutates the WalletTransaction nodes in the graph.
+type WalletTransactionMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	uuid             *uuid.UUID
+	created_at       *time.Time
+	updated_at       *time.Time
+	user_id          *int
+	adduser_id       *int
+	amount_cents     *int64
+	addamount_cents  *int64
+	_type            *wallettransaction.Type
+	status           *wallettransaction.Status
+	description      *string
+	payment_id       *string
+	clearedFields    map[string]struct{}
+	workspace        *int
+	clearedworkspace bool
+	done             bool
+	oldValue         func(context.Context) (*WalletTransaction, error)
+	predicates       []predicate.WalletTransaction
+}
+
+var _ ent.Mutation = (*WalletTransactionMutation)(nil)
+
+// wallettransactionOption allows management of the mutation configuration using functional options.
+type wallettransactionOption func(*WalletTransactionMutation)
+
+// newWalletTransactionMutation creates new mutation for the WalletTransaction entity.
+func newWalletTransactionMutation(c config, op Op, opts ...wallettransactionOption) *WalletTransactionMutation {
+	m := &WalletTransactionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWalletTransaction,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWalletTransactionID sets the ID field of the mutation.
+func withWalletTransactionID(id int) wallettransactionOption {
+	return func(m *WalletTransactionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WalletTransaction
+		)
+		m.oldValue = func(ctx context.Context) (*WalletTransaction, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WalletTransaction.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWalletTransaction sets the old WalletTransaction of the mutation.
+func withWalletTransaction(node *WalletTransaction) wallettransactionOption {
+	return func(m *WalletTransactionMutation) {
+		m.oldValue = func(context.Context) (*WalletTransaction, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WalletTransactionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WalletTransactionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WalletTransactionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WalletTransactionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WalletTransaction.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *WalletTransactionMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *WalletTransactionMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the WalletTransaction entity.
+// If the WalletTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WalletTransactionMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *WalletTransactionMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WalletTransactionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WalletTransactionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WalletTransaction entity.
+// If the WalletTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WalletTransactionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WalletTransactionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WalletTransactionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WalletTransactionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WalletTransaction entity.
+// If the WalletTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WalletTransactionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WalletTransactionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *WalletTransactionMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *WalletTransactionMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the WalletTransaction entity.
+// If the WalletTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WalletTransactionMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *WalletTransactionMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *WalletTransactionMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *WalletTransactionMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the WalletTransaction entity.
+// If the WalletTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WalletTransactionMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *WalletTransactionMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *WalletTransactionMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *WalletTransactionMutation) ClearUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	m.clearedFields[wallettransaction.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *WalletTransactionMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[wallettransaction.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *WalletTransactionMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	delete(m.clearedFields, wallettransaction.FieldUserID)
+}
+
+// SetAmountCents sets the "amount_cents" field.
+func (m *WalletTransactionMutation) SetAmountCents(i int64) {
+	m.amount_cents = &i
+	m.addamount_cents = nil
+}
+
+// AmountCents returns the value of the "amount_cents" field in the mutation.
+func (m *WalletTransactionMutation) AmountCents() (r int64, exists bool) {
+	v := m.amount_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmountCents returns the old "amount_cents" field's value of the WalletTransaction entity.
+// If the WalletTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WalletTransactionMutation) OldAmountCents(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmountCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmountCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmountCents: %w", err)
+	}
+	return oldValue.AmountCents, nil
+}
+
+// AddAmountCents adds i to the "amount_cents" field.
+func (m *WalletTransactionMutation) AddAmountCents(i int64) {
+	if m.addamount_cents != nil {
+		*m.addamount_cents += i
+	} else {
+		m.addamount_cents = &i
+	}
+}
+
+// AddedAmountCents returns the value that was added to the "amount_cents" field in this mutation.
+func (m *WalletTransactionMutation) AddedAmountCents() (r int64, exists bool) {
+	v := m.addamount_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmountCents resets all changes to the "amount_cents" field.
+func (m *WalletTransactionMutation) ResetAmountCents() {
+	m.amount_cents = nil
+	m.addamount_cents = nil
+}
+
+// SetType sets the "type" field.
+func (m *WalletTransactionMutation) SetType(w wallettransaction.Type) {
+	m._type = &w
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *WalletTransactionMutation) GetType() (r wallettransaction.Type, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the WalletTransaction entity.
+// If the WalletTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WalletTransactionMutation) OldType(ctx context.Context) (v wallettransaction.Type, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *WalletTransactionMutation) ResetType() {
+	m._type = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *WalletTransactionMutation) SetStatus(w wallettransaction.Status) {
+	m.status = &w
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *WalletTransactionMutation) Status() (r wallettransaction.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the WalletTransaction entity.
+// If the WalletTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WalletTransactionMutation) OldStatus(ctx context.Context) (v wallettransaction.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *WalletTransactionMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *WalletTransactionMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *WalletTransactionMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the WalletTransaction entity.
+// If the WalletTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WalletTransactionMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *WalletTransactionMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetPaymentID sets the "payment_id" field.
+func (m *WalletTransactionMutation) SetPaymentID(s string) {
+	m.payment_id = &s
+}
+
+// PaymentID returns the value of the "payment_id" field in the mutation.
+func (m *WalletTransactionMutation) PaymentID() (r string, exists bool) {
+	v := m.payment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaymentID returns the old "payment_id" field's value of the WalletTransaction entity.
+// If the WalletTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WalletTransactionMutation) OldPaymentID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaymentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaymentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaymentID: %w", err)
+	}
+	return oldValue.PaymentID, nil
+}
+
+// ResetPaymentID resets all changes to the "payment_id" field.
+func (m *WalletTransactionMutation) ResetPaymentID() {
+	m.payment_id = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *WalletTransactionMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[wallettransaction.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *WalletTransactionMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *WalletTransactionMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *WalletTransactionMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the WalletTransactionMutation builder.
+func (m *WalletTransactionMutation) Where(ps ...predicate.WalletTransaction) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WalletTransactionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WalletTransactionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WalletTransaction, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WalletTransactionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WalletTransactionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WalletTransaction).
+func (m *WalletTransactionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WalletTransactionMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.uuid != nil {
+		fields = append(fields, wallettransaction.FieldUUID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, wallettransaction.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, wallettransaction.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, wallettransaction.FieldWorkspaceID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, wallettransaction.FieldUserID)
+	}
+	if m.amount_cents != nil {
+		fields = append(fields, wallettransaction.FieldAmountCents)
+	}
+	if m._type != nil {
+		fields = append(fields, wallettransaction.FieldType)
+	}
+	if m.status != nil {
+		fields = append(fields, wallettransaction.FieldStatus)
+	}
+	if m.description != nil {
+		fields = append(fields, wallettransaction.FieldDescription)
+	}
+	if m.payment_id != nil {
+		fields = append(fields, wallettransaction.FieldPaymentID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WalletTransactionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wallettransaction.FieldUUID:
+		return m.UUID()
+	case wallettransaction.FieldCreatedAt:
+		return m.CreatedAt()
+	case wallettransaction.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case wallettransaction.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case wallettransaction.FieldUserID:
+		return m.UserID()
+	case wallettransaction.FieldAmountCents:
+		return m.AmountCents()
+	case wallettransaction.FieldType:
+		return m.GetType()
+	case wallettransaction.FieldStatus:
+		return m.Status()
+	case wallettransaction.FieldDescription:
+		return m.Description()
+	case wallettransaction.FieldPaymentID:
+		return m.PaymentID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WalletTransactionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wallettransaction.FieldUUID:
+		return m.OldUUID(ctx)
+	case wallettransaction.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case wallettransaction.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case wallettransaction.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case wallettransaction.FieldUserID:
+		return m.OldUserID(ctx)
+	case wallettransaction.FieldAmountCents:
+		return m.OldAmountCents(ctx)
+	case wallettransaction.FieldType:
+		return m.OldType(ctx)
+	case wallettransaction.FieldStatus:
+		return m.OldStatus(ctx)
+	case wallettransaction.FieldDescription:
+		return m.OldDescription(ctx)
+	case wallettransaction.FieldPaymentID:
+		return m.OldPaymentID(ctx)
+	}
+	return nil, fmt.Errorf("unknown WalletTransaction field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WalletTransactionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wallettransaction.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case wallettransaction.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case wallettransaction.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case wallettransaction.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case wallettransaction.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case wallettransaction.FieldAmountCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmountCents(v)
+		return nil
+	case wallettransaction.FieldType:
+		v, ok := value.(wallettransaction.Type)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case wallettransaction.FieldStatus:
+		v, ok := value.(wallettransaction.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case wallettransaction.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case wallettransaction.FieldPaymentID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaymentID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WalletTransaction field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WalletTransactionMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, wallettransaction.FieldUserID)
+	}
+	if m.addamount_cents != nil {
+		fields = append(fields, wallettransaction.FieldAmountCents)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WalletTransactionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wallettransaction.FieldUserID:
+		return m.AddedUserID()
+	case wallettransaction.FieldAmountCents:
+		return m.AddedAmountCents()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WalletTransactionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wallettransaction.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case wallettransaction.FieldAmountCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmountCents(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WalletTransaction numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WalletTransactionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(wallettransaction.FieldUserID) {
+		fields = append(fields, wallettransaction.FieldUserID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WalletTransactionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WalletTransactionMutation) ClearField(name string) error {
+	switch name {
+	case wallettransaction.FieldUserID:
+		m.ClearUserID()
+		return nil
+	}
+	return fmt.Errorf("unknown WalletTransaction nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WalletTransactionMutation) ResetField(name string) error {
+	switch name {
+	case wallettransaction.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case wallettransaction.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case wallettransaction.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case wallettransaction.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case wallettransaction.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case wallettransaction.FieldAmountCents:
+		m.ResetAmountCents()
+		return nil
+	case wallettransaction.FieldType:
+		m.ResetType()
+		return nil
+	case wallettransaction.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case wallettransaction.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case wallettransaction.FieldPaymentID:
+		m.ResetPaymentID()
+		return nil
+	}
+	return fmt.Errorf("unknown WalletTransaction field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WalletTransactionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, wallettransaction.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WalletTransactionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case wallettransaction.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WalletTransactionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WalletTransactionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WalletTransactionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, wallettransaction.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WalletTransactionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case wallettransaction.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WalletTransactionMutation) ClearEdge(name string) error {
+	switch name {
+	case wallettransaction.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown WalletTransaction unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WalletTransactionMutation) ResetEdge(name string) error {
+	switch name {
+	case wallettransaction.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown WalletTransaction edge %s", name)
 }
 
 // WorkspaceMutation represents an operation that mutates the Workspace nodes in the graph.

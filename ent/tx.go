@@ -18,20 +18,36 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// Account is the client for interacting with the Account builders.
 	Account *AccountClient
+	// AccountStat is the client for interacting with the AccountStat builders.
+	AccountStat *AccountStatClient
+	// ActionRecord is the client for interacting with the ActionRecord builders.
+	ActionRecord *ActionRecordClient
+	// Caption is the client for interacting with the Caption builders.
+	Caption *CaptionClient
+	// CooldownRule is the client for interacting with the CooldownRule builders.
+	CooldownRule *CooldownRuleClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LogEntry is the client for interacting with the LogEntry builders.
 	LogEntry *LogEntryClient
 	// LoginChallenge is the client for interacting with the LoginChallenge builders.
 	LoginChallenge *LoginChallengeClient
+	// Plan is the client for interacting with the Plan builders.
+	Plan *PlanClient
 	// Post is the client for interacting with the Post builders.
 	Post *PostClient
+	// Proxy is the client for interacting with the Proxy builders.
+	Proxy *ProxyClient
+	// RequestLog is the client for interacting with the RequestLog builders.
+	RequestLog *RequestLogClient
 	// Schedule is the client for interacting with the Schedule builders.
 	Schedule *ScheduleClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WalletTransaction is the client for interacting with the WalletTransaction builders.
+	WalletTransaction *WalletTransactionClient
 	// Workspace is the client for interacting with the Workspace builders.
 	Workspace *WorkspaceClient
 
@@ -167,13 +183,21 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Account = NewAccountClient(tx.config)
+	tx.AccountStat = NewAccountStatClient(tx.config)
+	tx.ActionRecord = NewActionRecordClient(tx.config)
+	tx.Caption = NewCaptionClient(tx.config)
+	tx.CooldownRule = NewCooldownRuleClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.LogEntry = NewLogEntryClient(tx.config)
 	tx.LoginChallenge = NewLoginChallengeClient(tx.config)
+	tx.Plan = NewPlanClient(tx.config)
 	tx.Post = NewPostClient(tx.config)
+	tx.Proxy = NewProxyClient(tx.config)
+	tx.RequestLog = NewRequestLogClient(tx.config)
 	tx.Schedule = NewScheduleClient(tx.config)
 	tx.Task = NewTaskClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.WalletTransaction = NewWalletTransactionClient(tx.config)
 	tx.Workspace = NewWorkspaceClient(tx.config)
 }
 

@@ -112,6 +112,62 @@ func (_c *UserCreate) SetNillableEmail(v *string) *UserCreate {
 	return _c
 }
 
+// SetFirstname sets the "firstname" field.
+func (_c *UserCreate) SetFirstname(v string) *UserCreate {
+	_c.mutation.SetFirstname(v)
+	return _c
+}
+
+// SetNillableFirstname sets the "firstname" field if the given value is not nil.
+func (_c *UserCreate) SetNillableFirstname(v *string) *UserCreate {
+	if v != nil {
+		_c.SetFirstname(*v)
+	}
+	return _c
+}
+
+// SetLastname sets the "lastname" field.
+func (_c *UserCreate) SetLastname(v string) *UserCreate {
+	_c.mutation.SetLastname(v)
+	return _c
+}
+
+// SetNillableLastname sets the "lastname" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLastname(v *string) *UserCreate {
+	if v != nil {
+		_c.SetLastname(*v)
+	}
+	return _c
+}
+
+// SetPlanID sets the "plan_id" field.
+func (_c *UserCreate) SetPlanID(v int) *UserCreate {
+	_c.mutation.SetPlanID(v)
+	return _c
+}
+
+// SetNillablePlanID sets the "plan_id" field if the given value is not nil.
+func (_c *UserCreate) SetNillablePlanID(v *int) *UserCreate {
+	if v != nil {
+		_c.SetPlanID(*v)
+	}
+	return _c
+}
+
+// SetExpireAt sets the "expire_at" field.
+func (_c *UserCreate) SetExpireAt(v time.Time) *UserCreate {
+	_c.mutation.SetExpireAt(v)
+	return _c
+}
+
+// SetNillableExpireAt sets the "expire_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableExpireAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetExpireAt(*v)
+	}
+	return _c
+}
+
 // SetDisabled sets the "disabled" field.
 func (_c *UserCreate) SetDisabled(v bool) *UserCreate {
 	_c.mutation.SetDisabled(v)
@@ -207,6 +263,14 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultRole
 		_c.mutation.SetRole(v)
 	}
+	if _, ok := _c.mutation.Firstname(); !ok {
+		v := user.DefaultFirstname
+		_c.mutation.SetFirstname(v)
+	}
+	if _, ok := _c.mutation.Lastname(); !ok {
+		v := user.DefaultLastname
+		_c.mutation.SetLastname(v)
+	}
 	if _, ok := _c.mutation.Disabled(); !ok {
 		v := user.DefaultDisabled
 		_c.mutation.SetDisabled(v)
@@ -250,6 +314,22 @@ func (_c *UserCreate) check() error {
 	if v, ok := _c.mutation.Email(); ok {
 		if err := user.EmailValidator(v); err != nil {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "User.email": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Firstname(); !ok {
+		return &ValidationError{Name: "firstname", err: errors.New(`ent: missing required field "User.firstname"`)}
+	}
+	if v, ok := _c.mutation.Firstname(); ok {
+		if err := user.FirstnameValidator(v); err != nil {
+			return &ValidationError{Name: "firstname", err: fmt.Errorf(`ent: validator failed for field "User.firstname": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Lastname(); !ok {
+		return &ValidationError{Name: "lastname", err: errors.New(`ent: missing required field "User.lastname"`)}
+	}
+	if v, ok := _c.mutation.Lastname(); ok {
+		if err := user.LastnameValidator(v); err != nil {
+			return &ValidationError{Name: "lastname", err: fmt.Errorf(`ent: validator failed for field "User.lastname": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Disabled(); !ok {
@@ -312,6 +392,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Email(); ok {
 		_spec.SetField(user.FieldEmail, field.TypeString, value)
 		_node.Email = value
+	}
+	if value, ok := _c.mutation.Firstname(); ok {
+		_spec.SetField(user.FieldFirstname, field.TypeString, value)
+		_node.Firstname = value
+	}
+	if value, ok := _c.mutation.Lastname(); ok {
+		_spec.SetField(user.FieldLastname, field.TypeString, value)
+		_node.Lastname = value
+	}
+	if value, ok := _c.mutation.PlanID(); ok {
+		_spec.SetField(user.FieldPlanID, field.TypeInt, value)
+		_node.PlanID = &value
+	}
+	if value, ok := _c.mutation.ExpireAt(); ok {
+		_spec.SetField(user.FieldExpireAt, field.TypeTime, value)
+		_node.ExpireAt = &value
 	}
 	if value, ok := _c.mutation.Disabled(); ok {
 		_spec.SetField(user.FieldDisabled, field.TypeBool, value)
@@ -453,6 +549,72 @@ func (u *UserUpsert) UpdateEmail() *UserUpsert {
 // ClearEmail clears the value of the "email" field.
 func (u *UserUpsert) ClearEmail() *UserUpsert {
 	u.SetNull(user.FieldEmail)
+	return u
+}
+
+// SetFirstname sets the "firstname" field.
+func (u *UserUpsert) SetFirstname(v string) *UserUpsert {
+	u.Set(user.FieldFirstname, v)
+	return u
+}
+
+// UpdateFirstname sets the "firstname" field to the value that was provided on create.
+func (u *UserUpsert) UpdateFirstname() *UserUpsert {
+	u.SetExcluded(user.FieldFirstname)
+	return u
+}
+
+// SetLastname sets the "lastname" field.
+func (u *UserUpsert) SetLastname(v string) *UserUpsert {
+	u.Set(user.FieldLastname, v)
+	return u
+}
+
+// UpdateLastname sets the "lastname" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLastname() *UserUpsert {
+	u.SetExcluded(user.FieldLastname)
+	return u
+}
+
+// SetPlanID sets the "plan_id" field.
+func (u *UserUpsert) SetPlanID(v int) *UserUpsert {
+	u.Set(user.FieldPlanID, v)
+	return u
+}
+
+// UpdatePlanID sets the "plan_id" field to the value that was provided on create.
+func (u *UserUpsert) UpdatePlanID() *UserUpsert {
+	u.SetExcluded(user.FieldPlanID)
+	return u
+}
+
+// AddPlanID adds v to the "plan_id" field.
+func (u *UserUpsert) AddPlanID(v int) *UserUpsert {
+	u.Add(user.FieldPlanID, v)
+	return u
+}
+
+// ClearPlanID clears the value of the "plan_id" field.
+func (u *UserUpsert) ClearPlanID() *UserUpsert {
+	u.SetNull(user.FieldPlanID)
+	return u
+}
+
+// SetExpireAt sets the "expire_at" field.
+func (u *UserUpsert) SetExpireAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldExpireAt, v)
+	return u
+}
+
+// UpdateExpireAt sets the "expire_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateExpireAt() *UserUpsert {
+	u.SetExcluded(user.FieldExpireAt)
+	return u
+}
+
+// ClearExpireAt clears the value of the "expire_at" field.
+func (u *UserUpsert) ClearExpireAt() *UserUpsert {
+	u.SetNull(user.FieldExpireAt)
 	return u
 }
 
@@ -611,6 +773,83 @@ func (u *UserUpsertOne) UpdateEmail() *UserUpsertOne {
 func (u *UserUpsertOne) ClearEmail() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearEmail()
+	})
+}
+
+// SetFirstname sets the "firstname" field.
+func (u *UserUpsertOne) SetFirstname(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetFirstname(v)
+	})
+}
+
+// UpdateFirstname sets the "firstname" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateFirstname() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateFirstname()
+	})
+}
+
+// SetLastname sets the "lastname" field.
+func (u *UserUpsertOne) SetLastname(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLastname(v)
+	})
+}
+
+// UpdateLastname sets the "lastname" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLastname() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLastname()
+	})
+}
+
+// SetPlanID sets the "plan_id" field.
+func (u *UserUpsertOne) SetPlanID(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetPlanID(v)
+	})
+}
+
+// AddPlanID adds v to the "plan_id" field.
+func (u *UserUpsertOne) AddPlanID(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddPlanID(v)
+	})
+}
+
+// UpdatePlanID sets the "plan_id" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdatePlanID() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdatePlanID()
+	})
+}
+
+// ClearPlanID clears the value of the "plan_id" field.
+func (u *UserUpsertOne) ClearPlanID() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearPlanID()
+	})
+}
+
+// SetExpireAt sets the "expire_at" field.
+func (u *UserUpsertOne) SetExpireAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetExpireAt(v)
+	})
+}
+
+// UpdateExpireAt sets the "expire_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateExpireAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateExpireAt()
+	})
+}
+
+// ClearExpireAt clears the value of the "expire_at" field.
+func (u *UserUpsertOne) ClearExpireAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearExpireAt()
 	})
 }
 
@@ -940,6 +1179,83 @@ func (u *UserUpsertBulk) UpdateEmail() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearEmail() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearEmail()
+	})
+}
+
+// SetFirstname sets the "firstname" field.
+func (u *UserUpsertBulk) SetFirstname(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetFirstname(v)
+	})
+}
+
+// UpdateFirstname sets the "firstname" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateFirstname() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateFirstname()
+	})
+}
+
+// SetLastname sets the "lastname" field.
+func (u *UserUpsertBulk) SetLastname(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLastname(v)
+	})
+}
+
+// UpdateLastname sets the "lastname" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLastname() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLastname()
+	})
+}
+
+// SetPlanID sets the "plan_id" field.
+func (u *UserUpsertBulk) SetPlanID(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetPlanID(v)
+	})
+}
+
+// AddPlanID adds v to the "plan_id" field.
+func (u *UserUpsertBulk) AddPlanID(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddPlanID(v)
+	})
+}
+
+// UpdatePlanID sets the "plan_id" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdatePlanID() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdatePlanID()
+	})
+}
+
+// ClearPlanID clears the value of the "plan_id" field.
+func (u *UserUpsertBulk) ClearPlanID() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearPlanID()
+	})
+}
+
+// SetExpireAt sets the "expire_at" field.
+func (u *UserUpsertBulk) SetExpireAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetExpireAt(v)
+	})
+}
+
+// UpdateExpireAt sets the "expire_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateExpireAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateExpireAt()
+	})
+}
+
+// ClearExpireAt clears the value of the "expire_at" field.
+func (u *UserUpsertBulk) ClearExpireAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearExpireAt()
 	})
 }
 

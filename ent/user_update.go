@@ -96,6 +96,81 @@ func (_u *UserUpdate) ClearEmail() *UserUpdate {
 	return _u
 }
 
+// SetFirstname sets the "firstname" field.
+func (_u *UserUpdate) SetFirstname(v string) *UserUpdate {
+	_u.mutation.SetFirstname(v)
+	return _u
+}
+
+// SetNillableFirstname sets the "firstname" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableFirstname(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetFirstname(*v)
+	}
+	return _u
+}
+
+// SetLastname sets the "lastname" field.
+func (_u *UserUpdate) SetLastname(v string) *UserUpdate {
+	_u.mutation.SetLastname(v)
+	return _u
+}
+
+// SetNillableLastname sets the "lastname" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLastname(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetLastname(*v)
+	}
+	return _u
+}
+
+// SetPlanID sets the "plan_id" field.
+func (_u *UserUpdate) SetPlanID(v int) *UserUpdate {
+	_u.mutation.ResetPlanID()
+	_u.mutation.SetPlanID(v)
+	return _u
+}
+
+// SetNillablePlanID sets the "plan_id" field if the given value is not nil.
+func (_u *UserUpdate) SetNillablePlanID(v *int) *UserUpdate {
+	if v != nil {
+		_u.SetPlanID(*v)
+	}
+	return _u
+}
+
+// AddPlanID adds value to the "plan_id" field.
+func (_u *UserUpdate) AddPlanID(v int) *UserUpdate {
+	_u.mutation.AddPlanID(v)
+	return _u
+}
+
+// ClearPlanID clears the value of the "plan_id" field.
+func (_u *UserUpdate) ClearPlanID() *UserUpdate {
+	_u.mutation.ClearPlanID()
+	return _u
+}
+
+// SetExpireAt sets the "expire_at" field.
+func (_u *UserUpdate) SetExpireAt(v time.Time) *UserUpdate {
+	_u.mutation.SetExpireAt(v)
+	return _u
+}
+
+// SetNillableExpireAt sets the "expire_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableExpireAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetExpireAt(*v)
+	}
+	return _u
+}
+
+// ClearExpireAt clears the value of the "expire_at" field.
+func (_u *UserUpdate) ClearExpireAt() *UserUpdate {
+	_u.mutation.ClearExpireAt()
+	return _u
+}
+
 // SetDisabled sets the "disabled" field.
 func (_u *UserUpdate) SetDisabled(v bool) *UserUpdate {
 	_u.mutation.SetDisabled(v)
@@ -194,6 +269,16 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "User.email": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Firstname(); ok {
+		if err := user.FirstnameValidator(v); err != nil {
+			return &ValidationError{Name: "firstname", err: fmt.Errorf(`ent: validator failed for field "User.firstname": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Lastname(); ok {
+		if err := user.LastnameValidator(v); err != nil {
+			return &ValidationError{Name: "lastname", err: fmt.Errorf(`ent: validator failed for field "User.lastname": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "User.workspace"`)
 	}
@@ -229,6 +314,27 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.EmailCleared() {
 		_spec.ClearField(user.FieldEmail, field.TypeString)
+	}
+	if value, ok := _u.mutation.Firstname(); ok {
+		_spec.SetField(user.FieldFirstname, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Lastname(); ok {
+		_spec.SetField(user.FieldLastname, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PlanID(); ok {
+		_spec.SetField(user.FieldPlanID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPlanID(); ok {
+		_spec.AddField(user.FieldPlanID, field.TypeInt, value)
+	}
+	if _u.mutation.PlanIDCleared() {
+		_spec.ClearField(user.FieldPlanID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.ExpireAt(); ok {
+		_spec.SetField(user.FieldExpireAt, field.TypeTime, value)
+	}
+	if _u.mutation.ExpireAtCleared() {
+		_spec.ClearField(user.FieldExpireAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Disabled(); ok {
 		_spec.SetField(user.FieldDisabled, field.TypeBool, value)
@@ -324,6 +430,81 @@ func (_u *UserUpdateOne) SetNillableEmail(v *string) *UserUpdateOne {
 // ClearEmail clears the value of the "email" field.
 func (_u *UserUpdateOne) ClearEmail() *UserUpdateOne {
 	_u.mutation.ClearEmail()
+	return _u
+}
+
+// SetFirstname sets the "firstname" field.
+func (_u *UserUpdateOne) SetFirstname(v string) *UserUpdateOne {
+	_u.mutation.SetFirstname(v)
+	return _u
+}
+
+// SetNillableFirstname sets the "firstname" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableFirstname(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetFirstname(*v)
+	}
+	return _u
+}
+
+// SetLastname sets the "lastname" field.
+func (_u *UserUpdateOne) SetLastname(v string) *UserUpdateOne {
+	_u.mutation.SetLastname(v)
+	return _u
+}
+
+// SetNillableLastname sets the "lastname" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLastname(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetLastname(*v)
+	}
+	return _u
+}
+
+// SetPlanID sets the "plan_id" field.
+func (_u *UserUpdateOne) SetPlanID(v int) *UserUpdateOne {
+	_u.mutation.ResetPlanID()
+	_u.mutation.SetPlanID(v)
+	return _u
+}
+
+// SetNillablePlanID sets the "plan_id" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillablePlanID(v *int) *UserUpdateOne {
+	if v != nil {
+		_u.SetPlanID(*v)
+	}
+	return _u
+}
+
+// AddPlanID adds value to the "plan_id" field.
+func (_u *UserUpdateOne) AddPlanID(v int) *UserUpdateOne {
+	_u.mutation.AddPlanID(v)
+	return _u
+}
+
+// ClearPlanID clears the value of the "plan_id" field.
+func (_u *UserUpdateOne) ClearPlanID() *UserUpdateOne {
+	_u.mutation.ClearPlanID()
+	return _u
+}
+
+// SetExpireAt sets the "expire_at" field.
+func (_u *UserUpdateOne) SetExpireAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetExpireAt(v)
+	return _u
+}
+
+// SetNillableExpireAt sets the "expire_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableExpireAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetExpireAt(*v)
+	}
+	return _u
+}
+
+// ClearExpireAt clears the value of the "expire_at" field.
+func (_u *UserUpdateOne) ClearExpireAt() *UserUpdateOne {
+	_u.mutation.ClearExpireAt()
 	return _u
 }
 
@@ -438,6 +619,16 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "User.email": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Firstname(); ok {
+		if err := user.FirstnameValidator(v); err != nil {
+			return &ValidationError{Name: "firstname", err: fmt.Errorf(`ent: validator failed for field "User.firstname": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Lastname(); ok {
+		if err := user.LastnameValidator(v); err != nil {
+			return &ValidationError{Name: "lastname", err: fmt.Errorf(`ent: validator failed for field "User.lastname": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "User.workspace"`)
 	}
@@ -490,6 +681,27 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.EmailCleared() {
 		_spec.ClearField(user.FieldEmail, field.TypeString)
+	}
+	if value, ok := _u.mutation.Firstname(); ok {
+		_spec.SetField(user.FieldFirstname, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Lastname(); ok {
+		_spec.SetField(user.FieldLastname, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PlanID(); ok {
+		_spec.SetField(user.FieldPlanID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPlanID(); ok {
+		_spec.AddField(user.FieldPlanID, field.TypeInt, value)
+	}
+	if _u.mutation.PlanIDCleared() {
+		_spec.ClearField(user.FieldPlanID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.ExpireAt(); ok {
+		_spec.SetField(user.FieldExpireAt, field.TypeTime, value)
+	}
+	if _u.mutation.ExpireAtCleared() {
+		_spec.ClearField(user.FieldExpireAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Disabled(); ok {
 		_spec.SetField(user.FieldDisabled, field.TypeBool, value)

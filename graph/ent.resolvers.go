@@ -35,6 +35,22 @@ func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[int],
 	})
 }
 
+// Captions is the resolver for the captions field.
+func (r *queryResolver) Captions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaptionOrder, where *ent.CaptionWhereInput) (*ent.CaptionConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.CaptionConnection, error) {
+		return r.Client.Caption.Query().Paginate(ctx, after, first, before, last,
+			ent.WithCaptionOrder(orderBy), ent.WithCaptionFilter(where.Filter))
+	})
+}
+
+// CooldownRules is the resolver for the cooldownRules field.
+func (r *queryResolver) CooldownRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CooldownRuleOrder, where *ent.CooldownRuleWhereInput) (*ent.CooldownRuleConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.CooldownRuleConnection, error) {
+		return r.Client.CooldownRule.Query().Paginate(ctx, after, first, before, last,
+			ent.WithCooldownRuleOrder(orderBy), ent.WithCooldownRuleFilter(where.Filter))
+	})
+}
+
 // Jobs is the resolver for the jobs field.
 func (r *queryResolver) Jobs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.JobOrder, where *ent.JobWhereInput) (*ent.JobConnection, error) {
 	return paged(first, last, func(first, last *int) (*ent.JobConnection, error) {
@@ -48,6 +64,14 @@ func (r *queryResolver) Logs(ctx context.Context, after *entgql.Cursor[int], fir
 	return paged(first, last, func(first, last *int) (*ent.LogEntryConnection, error) {
 		return r.Client.LogEntry.Query().Paginate(ctx, after, first, before, last,
 			ent.WithLogEntryOrder(orderBy), ent.WithLogEntryFilter(where.Filter))
+	})
+}
+
+// Plans is the resolver for the plans field.
+func (r *queryResolver) Plans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PlanOrder, where *ent.PlanWhereInput) (*ent.PlanConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.PlanConnection, error) {
+		return r.Client.Plan.Query().Paginate(ctx, after, first, before, last,
+			ent.WithPlanOrder(orderBy), ent.WithPlanFilter(where.Filter))
 	})
 }
 
@@ -72,6 +96,14 @@ func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[int], fi
 	return paged(first, last, func(first, last *int) (*ent.TaskConnection, error) {
 		return r.Client.Task.Query().Paginate(ctx, after, first, before, last,
 			ent.WithTaskOrder(orderBy), ent.WithTaskFilter(where.Filter))
+	})
+}
+
+// WalletTransactions is the resolver for the walletTransactions field.
+func (r *queryResolver) WalletTransactions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WalletTransactionOrder, where *ent.WalletTransactionWhereInput) (*ent.WalletTransactionConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.WalletTransactionConnection, error) {
+		return r.Client.WalletTransaction.Query().Paginate(ctx, after, first, before, last,
+			ent.WithWalletTransactionOrder(orderBy), ent.WithWalletTransactionFilter(where.Filter))
 	})
 }
 

@@ -193,9 +193,15 @@ func initCredential(p transport.InitPayload) string {
 // publicFields may be used without credentials.
 var publicFields = map[string]bool{"login": true, "__schema": true, "__type": true, "__typename": true}
 
+// workerMutations are the only mutations a worker-scoped key may run: the
+// worker protocol.
+var workerMutations = map[string]bool{
+	"claimTasks": true, "startTask": true, "heartbeatTask": true, "completeTask": true, "failTask": true,
+}
+
 // authorize refuses operations from unauthenticated callers (except login
-// and introspection) and mutations from worker-scoped keys, which exist only
-// for the worker protocol.
+// and introspection) and mutations other than the worker protocol from
+// worker-scoped keys.
 func authorize(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	v := viewer.FromContext(ctx)
@@ -206,7 +212,7 @@ func authorize(ctx context.Context, next graphql.OperationHandler) graphql.Respo
 		}
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err, zerolog.Nop())}})
 	}
-	if v != nil && v.IsWorker() && oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+	if v != nil && v.IsWorker() && oc.Operation != nil && oc.Operation.Operation == ast.Mutation && !onlyFields(oc, workerMutations) {
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
 			Message:    "worker keys may only use the worker protocol",
 			Extensions: map[string]any{"code": "FORBIDDEN"},
@@ -215,12 +221,16 @@ func authorize(ctx context.Context, next graphql.OperationHandler) graphql.Respo
 	return next(ctx)
 }
 
-func onlyPublic(oc *graphql.OperationContext) bool {
+func onlyPublic(oc *graphql.OperationContext) bool { return onlyFields(oc, publicFields) }
+
+// onlyFields reports whether every top-level field of the operation is in
+// allowed.
+func onlyFields(oc *graphql.OperationContext, allowed map[string]bool) bool {
 	if oc == nil || oc.Operation == nil {
 		return false
 	}
 	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
-		if !publicFields[f.Name] {
+		if !allowed[f.Name] {
 			return false
 		}
 	}

@@ -30,6 +30,8 @@ var codes = []struct {
 	{errs.ErrInvalid, "BAD_USER_INPUT"},
 	{errs.ErrConflict, "CONFLICT"},
 	{errs.ErrRateLimited, "RATE_LIMITED"},
+	{errs.ErrUnavailable, "UNAVAILABLE"},
+	{errs.ErrGone, "GONE"},
 }
 
 // presenter turns resolver errors into GraphQL errors with an

@@ -21,11 +21,18 @@ import (
 // latest state anyway — and another reloads and sends at the client's pace.
 func follow[T any](ctx context.Context, hub *events.Hub, topic events.Topic,
 	load func(context.Context, int) (T, error), keep func(T) bool) (<-chan T, error) {
+	return followAll(ctx, hub, []events.Topic{topic}, load, keep)
+}
+
+// followAll is follow over the events of several topics naming the same
+// kind of row (a task's transitions and its becoming due).
+func followAll[T any](ctx context.Context, hub *events.Hub, topics []events.Topic,
+	load func(context.Context, int) (T, error), keep func(T) bool) (<-chan T, error) {
 	v, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sub := hub.Subscribe(topic, v.WorkspaceID)
+	sub := hub.SubscribeAll(topics, v.WorkspaceID)
 	q := newIDQueue(maxPendingEvents)
 	go func() {
 		defer q.close()

@@ -32,12 +32,14 @@ func (r *subscriptionResolver) JobUpdated(ctx context.Context, id *int, filter *
 }
 
 // ChallengeUpdated is the resolver for the challengeUpdated field.
-func (r *subscriptionResolver) ChallengeUpdated(ctx context.Context, accountID int) (<-chan *ent.LoginChallenge, error) {
-	if _, err := r.Client.Account.Get(ctx, accountID); err != nil {
-		return nil, err
+func (r *subscriptionResolver) ChallengeUpdated(ctx context.Context, accountID *int) (<-chan *ent.LoginChallenge, error) {
+	if accountID != nil {
+		if _, err := r.Client.Account.Get(ctx, *accountID); err != nil {
+			return nil, err
+		}
 	}
 	return follow(ctx, r.Hub, events.TopicChallenge, r.Client.LoginChallenge.Get, func(c *ent.LoginChallenge) bool {
-		return c.AccountID == accountID
+		return accountID == nil || (c.AccountID != nil && *c.AccountID == *accountID)
 	})
 }
 

@@ -51,6 +51,14 @@ const (
 	FieldImapUsername = "imap_username"
 	// FieldLinkProfile holds the string denoting the link_profile field in the database.
 	FieldLinkProfile = "link_profile"
+	// FieldPoolID holds the string denoting the pool_id field in the database.
+	FieldPoolID = "pool_id"
+	// FieldNote holds the string denoting the note field in the database.
+	FieldNote = "note"
+	// FieldExternalStatus holds the string denoting the external_status field in the database.
+	FieldExternalStatus = "external_status"
+	// FieldExternalIds holds the string denoting the external_ids field in the database.
+	FieldExternalIds = "external_ids"
 	// FieldPasswordEnc holds the string denoting the password_enc field in the database.
 	FieldPasswordEnc = "password_enc"
 	// FieldCookieEnc holds the string denoting the cookie_enc field in the database.
@@ -77,6 +85,8 @@ const (
 	FieldLastActionAt = "last_action_at"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
+	// EdgePosts holds the string denoting the posts edge name in mutations.
+	EdgePosts = "posts"
 	// Table holds the table name of the account in the database.
 	Table = "accounts"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -86,6 +96,11 @@ const (
 	WorkspaceInverseTable = "workspaces"
 	// WorkspaceColumn is the table column denoting the workspace relation/edge.
 	WorkspaceColumn = "workspace_id"
+	// PostsTable is the table that holds the posts relation/edge. The primary key declared below.
+	PostsTable = "post_accounts"
+	// PostsInverseTable is the table name for the Post entity.
+	// It exists in this package in order to avoid circular dependency with the "post" package.
+	PostsInverseTable = "posts"
 )
 
 // Columns holds all SQL columns for account fields.
@@ -107,6 +122,10 @@ var Columns = []string{
 	FieldImapPort,
 	FieldImapUsername,
 	FieldLinkProfile,
+	FieldPoolID,
+	FieldNote,
+	FieldExternalStatus,
+	FieldExternalIds,
 	FieldPasswordEnc,
 	FieldCookieEnc,
 	FieldTotpSecretEnc,
@@ -121,21 +140,16 @@ var Columns = []string{
 	FieldLastActionAt,
 }
 
-// ForeignKeys holds the SQL foreign-keys that are owned by the "accounts"
-// table and are not defined as standalone fields in the schema.
-var ForeignKeys = []string{
-	"post_accounts",
-}
+var (
+	// PostsPrimaryKey and PostsColumn2 are the table columns denoting the
+	// primary key for the posts relation (M2M).
+	PostsPrimaryKey = []string{"post_id", "account_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
-			return true
-		}
-	}
-	for i := range ForeignKeys {
-		if column == ForeignKeys[i] {
 			return true
 		}
 	}
@@ -186,6 +200,12 @@ var (
 	DefaultImapUsername string
 	// DefaultLinkProfile holds the default value on creation for the "link_profile" field.
 	DefaultLinkProfile string
+	// DefaultPoolID holds the default value on creation for the "pool_id" field.
+	DefaultPoolID string
+	// DefaultNote holds the default value on creation for the "note" field.
+	DefaultNote string
+	// DefaultExternalStatus holds the default value on creation for the "external_status" field.
+	DefaultExternalStatus string
 	// DefaultEnergyBudget holds the default value on creation for the "energy_budget" field.
 	DefaultEnergyBudget int
 	// EnergyBudgetValidator is a validator for the "energy_budget" field. It is called by the builders before save.
@@ -350,6 +370,21 @@ func ByLinkProfile(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLinkProfile, opts...).ToFunc()
 }
 
+// ByPoolID orders the results by the pool_id field.
+func ByPoolID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPoolID, opts...).ToFunc()
+}
+
+// ByNote orders the results by the note field.
+func ByNote(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNote, opts...).ToFunc()
+}
+
+// ByExternalStatus orders the results by the external_status field.
+func ByExternalStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExternalStatus, opts...).ToFunc()
+}
+
 // ByEnergyBudget orders the results by the energy_budget field.
 func ByEnergyBudget(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEnergyBudget, opts...).ToFunc()
@@ -371,11 +406,32 @@ func ByWorkspaceField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newWorkspaceStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByPostsCount orders the results by posts count.
+func ByPostsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPostsStep(), opts...)
+	}
+}
+
+// ByPosts orders the results by posts terms.
+func ByPosts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPostsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newWorkspaceStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(WorkspaceInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, WorkspaceTable, WorkspaceColumn),
+	)
+}
+func newPostsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PostsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, PostsTable, PostsPrimaryKey...),
 	)
 }
 

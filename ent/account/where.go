@@ -126,6 +126,21 @@ func LinkProfile(v string) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldLinkProfile, v))
 }
 
+// PoolID applies equality check predicate on the "pool_id" field. It's identical to PoolIDEQ.
+func PoolID(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldPoolID, v))
+}
+
+// Note applies equality check predicate on the "note" field. It's identical to NoteEQ.
+func Note(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldNote, v))
+}
+
+// ExternalStatus applies equality check predicate on the "external_status" field. It's identical to ExternalStatusEQ.
+func ExternalStatus(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldExternalStatus, v))
+}
+
 // PasswordEnc applies equality check predicate on the "password_enc" field. It's identical to PasswordEncEQ.
 func PasswordEnc(v []byte) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldPasswordEnc, v))
@@ -981,6 +996,211 @@ func LinkProfileContainsFold(v string) predicate.Account {
 	return predicate.Account(sql.FieldContainsFold(FieldLinkProfile, v))
 }
 
+// PoolIDEQ applies the EQ predicate on the "pool_id" field.
+func PoolIDEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldPoolID, v))
+}
+
+// PoolIDNEQ applies the NEQ predicate on the "pool_id" field.
+func PoolIDNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldPoolID, v))
+}
+
+// PoolIDIn applies the In predicate on the "pool_id" field.
+func PoolIDIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldPoolID, vs...))
+}
+
+// PoolIDNotIn applies the NotIn predicate on the "pool_id" field.
+func PoolIDNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldPoolID, vs...))
+}
+
+// PoolIDGT applies the GT predicate on the "pool_id" field.
+func PoolIDGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldPoolID, v))
+}
+
+// PoolIDGTE applies the GTE predicate on the "pool_id" field.
+func PoolIDGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldPoolID, v))
+}
+
+// PoolIDLT applies the LT predicate on the "pool_id" field.
+func PoolIDLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldPoolID, v))
+}
+
+// PoolIDLTE applies the LTE predicate on the "pool_id" field.
+func PoolIDLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldPoolID, v))
+}
+
+// PoolIDContains applies the Contains predicate on the "pool_id" field.
+func PoolIDContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldPoolID, v))
+}
+
+// PoolIDHasPrefix applies the HasPrefix predicate on the "pool_id" field.
+func PoolIDHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldPoolID, v))
+}
+
+// PoolIDHasSuffix applies the HasSuffix predicate on the "pool_id" field.
+func PoolIDHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldPoolID, v))
+}
+
+// PoolIDEqualFold applies the EqualFold predicate on the "pool_id" field.
+func PoolIDEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldPoolID, v))
+}
+
+// PoolIDContainsFold applies the ContainsFold predicate on the "pool_id" field.
+func PoolIDContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldPoolID, v))
+}
+
+// NoteEQ applies the EQ predicate on the "note" field.
+func NoteEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldNote, v))
+}
+
+// NoteNEQ applies the NEQ predicate on the "note" field.
+func NoteNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldNote, v))
+}
+
+// NoteIn applies the In predicate on the "note" field.
+func NoteIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldNote, vs...))
+}
+
+// NoteNotIn applies the NotIn predicate on the "note" field.
+func NoteNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldNote, vs...))
+}
+
+// NoteGT applies the GT predicate on the "note" field.
+func NoteGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldNote, v))
+}
+
+// NoteGTE applies the GTE predicate on the "note" field.
+func NoteGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldNote, v))
+}
+
+// NoteLT applies the LT predicate on the "note" field.
+func NoteLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldNote, v))
+}
+
+// NoteLTE applies the LTE predicate on the "note" field.
+func NoteLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldNote, v))
+}
+
+// NoteContains applies the Contains predicate on the "note" field.
+func NoteContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldNote, v))
+}
+
+// NoteHasPrefix applies the HasPrefix predicate on the "note" field.
+func NoteHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldNote, v))
+}
+
+// NoteHasSuffix applies the HasSuffix predicate on the "note" field.
+func NoteHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldNote, v))
+}
+
+// NoteEqualFold applies the EqualFold predicate on the "note" field.
+func NoteEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldNote, v))
+}
+
+// NoteContainsFold applies the ContainsFold predicate on the "note" field.
+func NoteContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldNote, v))
+}
+
+// ExternalStatusEQ applies the EQ predicate on the "external_status" field.
+func ExternalStatusEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldExternalStatus, v))
+}
+
+// ExternalStatusNEQ applies the NEQ predicate on the "external_status" field.
+func ExternalStatusNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldExternalStatus, v))
+}
+
+// ExternalStatusIn applies the In predicate on the "external_status" field.
+func ExternalStatusIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldExternalStatus, vs...))
+}
+
+// ExternalStatusNotIn applies the NotIn predicate on the "external_status" field.
+func ExternalStatusNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldExternalStatus, vs...))
+}
+
+// ExternalStatusGT applies the GT predicate on the "external_status" field.
+func ExternalStatusGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldExternalStatus, v))
+}
+
+// ExternalStatusGTE applies the GTE predicate on the "external_status" field.
+func ExternalStatusGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldExternalStatus, v))
+}
+
+// ExternalStatusLT applies the LT predicate on the "external_status" field.
+func ExternalStatusLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldExternalStatus, v))
+}
+
+// ExternalStatusLTE applies the LTE predicate on the "external_status" field.
+func ExternalStatusLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldExternalStatus, v))
+}
+
+// ExternalStatusContains applies the Contains predicate on the "external_status" field.
+func ExternalStatusContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldExternalStatus, v))
+}
+
+// ExternalStatusHasPrefix applies the HasPrefix predicate on the "external_status" field.
+func ExternalStatusHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldExternalStatus, v))
+}
+
+// ExternalStatusHasSuffix applies the HasSuffix predicate on the "external_status" field.
+func ExternalStatusHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldExternalStatus, v))
+}
+
+// ExternalStatusEqualFold applies the EqualFold predicate on the "external_status" field.
+func ExternalStatusEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldExternalStatus, v))
+}
+
+// ExternalStatusContainsFold applies the ContainsFold predicate on the "external_status" field.
+func ExternalStatusContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldExternalStatus, v))
+}
+
+// ExternalIdsIsNil applies the IsNil predicate on the "external_ids" field.
+func ExternalIdsIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldExternalIds))
+}
+
+// ExternalIdsNotNil applies the NotNil predicate on the "external_ids" field.
+func ExternalIdsNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldExternalIds))
+}
+
 // PasswordEncEQ applies the EQ predicate on the "password_enc" field.
 func PasswordEncEQ(v []byte) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldPasswordEnc, v))
@@ -1506,6 +1726,29 @@ func HasWorkspace() predicate.Account {
 func HasWorkspaceWith(preds ...predicate.Workspace) predicate.Account {
 	return predicate.Account(func(s *sql.Selector) {
 		step := newWorkspaceStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasPosts applies the HasEdge predicate on the "posts" edge.
+func HasPosts() predicate.Account {
+	return predicate.Account(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, PostsTable, PostsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPostsWith applies the HasEdge predicate on the "posts" edge with a given conditions (other predicates).
+func HasPostsWith(preds ...predicate.Post) predicate.Account {
+	return predicate.Account(func(s *sql.Selector) {
+		step := newPostsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

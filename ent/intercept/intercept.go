@@ -9,15 +9,23 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountstat"
+	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
+	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -131,6 +139,114 @@ func (f TraverseAccount) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AccountQuery", q)
 }
 
+// The AccountStatFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AccountStatFunc func(context.Context, *ent.AccountStatQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AccountStatFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AccountStatQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AccountStatQuery", q)
+}
+
+// The TraverseAccountStat type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAccountStat func(context.Context, *ent.AccountStatQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAccountStat) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAccountStat) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AccountStatQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AccountStatQuery", q)
+}
+
+// The ActionRecordFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ActionRecordFunc func(context.Context, *ent.ActionRecordQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ActionRecordFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ActionRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ActionRecordQuery", q)
+}
+
+// The TraverseActionRecord type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseActionRecord func(context.Context, *ent.ActionRecordQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseActionRecord) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseActionRecord) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ActionRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ActionRecordQuery", q)
+}
+
+// The CaptionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CaptionFunc func(context.Context, *ent.CaptionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CaptionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CaptionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CaptionQuery", q)
+}
+
+// The TraverseCaption type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCaption func(context.Context, *ent.CaptionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCaption) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCaption) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CaptionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CaptionQuery", q)
+}
+
+// The CooldownRuleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CooldownRuleFunc func(context.Context, *ent.CooldownRuleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CooldownRuleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CooldownRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CooldownRuleQuery", q)
+}
+
+// The TraverseCooldownRule type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCooldownRule func(context.Context, *ent.CooldownRuleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCooldownRule) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCooldownRule) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CooldownRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CooldownRuleQuery", q)
+}
+
 // The JobFunc type is an adapter to allow the use of ordinary function as a Querier.
 type JobFunc func(context.Context, *ent.JobQuery) (ent.Value, error)
 
@@ -212,6 +328,33 @@ func (f TraverseLoginChallenge) Traverse(ctx context.Context, q ent.Query) error
 	return fmt.Errorf("unexpected query type %T. expect *ent.LoginChallengeQuery", q)
 }
 
+// The PlanFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PlanFunc func(context.Context, *ent.PlanQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PlanFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PlanQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PlanQuery", q)
+}
+
+// The TraversePlan type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePlan func(context.Context, *ent.PlanQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePlan) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePlan) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlanQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PlanQuery", q)
+}
+
 // The PostFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PostFunc func(context.Context, *ent.PostQuery) (ent.Value, error)
 
@@ -237,6 +380,60 @@ func (f TraversePost) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.PostQuery", q)
+}
+
+// The ProxyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ProxyFunc func(context.Context, *ent.ProxyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ProxyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ProxyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ProxyQuery", q)
+}
+
+// The TraverseProxy type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseProxy func(context.Context, *ent.ProxyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseProxy) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseProxy) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ProxyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ProxyQuery", q)
+}
+
+// The RequestLogFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RequestLogFunc func(context.Context, *ent.RequestLogQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RequestLogFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RequestLogQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RequestLogQuery", q)
+}
+
+// The TraverseRequestLog type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRequestLog func(context.Context, *ent.RequestLogQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRequestLog) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRequestLog) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RequestLogQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RequestLogQuery", q)
 }
 
 // The ScheduleFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -320,6 +517,33 @@ func (f TraverseUser) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.UserQuery", q)
 }
 
+// The WalletTransactionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WalletTransactionFunc func(context.Context, *ent.WalletTransactionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WalletTransactionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WalletTransactionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WalletTransactionQuery", q)
+}
+
+// The TraverseWalletTransaction type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWalletTransaction func(context.Context, *ent.WalletTransactionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWalletTransaction) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWalletTransaction) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WalletTransactionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WalletTransactionQuery", q)
+}
+
 // The WorkspaceFunc type is an adapter to allow the use of ordinary function as a Querier.
 type WorkspaceFunc func(context.Context, *ent.WorkspaceQuery) (ent.Value, error)
 
@@ -354,20 +578,36 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.APIKeyQuery, predicate.APIKey, apikey.OrderOption]{typ: ent.TypeAPIKey, tq: q}, nil
 	case *ent.AccountQuery:
 		return &query[*ent.AccountQuery, predicate.Account, account.OrderOption]{typ: ent.TypeAccount, tq: q}, nil
+	case *ent.AccountStatQuery:
+		return &query[*ent.AccountStatQuery, predicate.AccountStat, accountstat.OrderOption]{typ: ent.TypeAccountStat, tq: q}, nil
+	case *ent.ActionRecordQuery:
+		return &query[*ent.ActionRecordQuery, predicate.ActionRecord, actionrecord.OrderOption]{typ: ent.TypeActionRecord, tq: q}, nil
+	case *ent.CaptionQuery:
+		return &query[*ent.CaptionQuery, predicate.Caption, caption.OrderOption]{typ: ent.TypeCaption, tq: q}, nil
+	case *ent.CooldownRuleQuery:
+		return &query[*ent.CooldownRuleQuery, predicate.CooldownRule, cooldownrule.OrderOption]{typ: ent.TypeCooldownRule, tq: q}, nil
 	case *ent.JobQuery:
 		return &query[*ent.JobQuery, predicate.Job, job.OrderOption]{typ: ent.TypeJob, tq: q}, nil
 	case *ent.LogEntryQuery:
 		return &query[*ent.LogEntryQuery, predicate.LogEntry, logentry.OrderOption]{typ: ent.TypeLogEntry, tq: q}, nil
 	case *ent.LoginChallengeQuery:
 		return &query[*ent.LoginChallengeQuery, predicate.LoginChallenge, loginchallenge.OrderOption]{typ: ent.TypeLoginChallenge, tq: q}, nil
+	case *ent.PlanQuery:
+		return &query[*ent.PlanQuery, predicate.Plan, plan.OrderOption]{typ: ent.TypePlan, tq: q}, nil
 	case *ent.PostQuery:
 		return &query[*ent.PostQuery, predicate.Post, post.OrderOption]{typ: ent.TypePost, tq: q}, nil
+	case *ent.ProxyQuery:
+		return &query[*ent.ProxyQuery, predicate.Proxy, proxy.OrderOption]{typ: ent.TypeProxy, tq: q}, nil
+	case *ent.RequestLogQuery:
+		return &query[*ent.RequestLogQuery, predicate.RequestLog, requestlog.OrderOption]{typ: ent.TypeRequestLog, tq: q}, nil
 	case *ent.ScheduleQuery:
 		return &query[*ent.ScheduleQuery, predicate.Schedule, schedule.OrderOption]{typ: ent.TypeSchedule, tq: q}, nil
 	case *ent.TaskQuery:
 		return &query[*ent.TaskQuery, predicate.Task, task.OrderOption]{typ: ent.TypeTask, tq: q}, nil
 	case *ent.UserQuery:
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
+	case *ent.WalletTransactionQuery:
+		return &query[*ent.WalletTransactionQuery, predicate.WalletTransaction, wallettransaction.OrderOption]{typ: ent.TypeWalletTransaction, tq: q}, nil
 	case *ent.WorkspaceQuery:
 		return &query[*ent.WorkspaceQuery, predicate.Workspace, workspace.OrderOption]{typ: ent.TypeWorkspace, tq: q}, nil
 	default:

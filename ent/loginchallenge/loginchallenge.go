@@ -29,6 +29,10 @@ const (
 	FieldWorkspaceID = "workspace_id"
 	// FieldAccountID holds the string denoting the account_id field in the database.
 	FieldAccountID = "account_id"
+	// FieldUsername holds the string denoting the username field in the database.
+	FieldUsername = "username"
+	// FieldRelogin holds the string denoting the relogin field in the database.
+	FieldRelogin = "relogin"
 	// FieldMethod holds the string denoting the method field in the database.
 	FieldMethod = "method"
 	// FieldState holds the string denoting the state field in the database.
@@ -37,6 +41,20 @@ const (
 	FieldTokenHash = "token_hash"
 	// FieldContactPoint holds the string denoting the contact_point field in the database.
 	FieldContactPoint = "contact_point"
+	// FieldChallengeAt holds the string denoting the challenge_at field in the database.
+	FieldChallengeAt = "challenge_at"
+	// FieldImapHost holds the string denoting the imap_host field in the database.
+	FieldImapHost = "imap_host"
+	// FieldImapPort holds the string denoting the imap_port field in the database.
+	FieldImapPort = "imap_port"
+	// FieldImapUsername holds the string denoting the imap_username field in the database.
+	FieldImapUsername = "imap_username"
+	// FieldSecretsEnc holds the string denoting the secrets_enc field in the database.
+	FieldSecretsEnc = "secrets_enc"
+	// FieldOutcome holds the string denoting the outcome field in the database.
+	FieldOutcome = "outcome"
+	// FieldPresentedAt holds the string denoting the presented_at field in the database.
+	FieldPresentedAt = "presented_at"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
 	FieldExpiresAt = "expires_at"
 	// FieldAttempts holds the string denoting the attempts field in the database.
@@ -88,10 +106,19 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldWorkspaceID,
 	FieldAccountID,
+	FieldUsername,
+	FieldRelogin,
 	FieldMethod,
 	FieldState,
 	FieldTokenHash,
 	FieldContactPoint,
+	FieldChallengeAt,
+	FieldImapHost,
+	FieldImapPort,
+	FieldImapUsername,
+	FieldSecretsEnc,
+	FieldOutcome,
+	FieldPresentedAt,
 	FieldExpiresAt,
 	FieldAttempts,
 	FieldMaxAttempts,
@@ -126,10 +153,24 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
 	UpdateDefaultUpdatedAt func() time.Time
+	// UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	UsernameValidator func(string) error
+	// DefaultRelogin holds the default value on creation for the "relogin" field.
+	DefaultRelogin bool
 	// TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
 	TokenHashValidator func(string) error
 	// DefaultContactPoint holds the default value on creation for the "contact_point" field.
 	DefaultContactPoint string
+	// DefaultImapHost holds the default value on creation for the "imap_host" field.
+	DefaultImapHost string
+	// DefaultImapPort holds the default value on creation for the "imap_port" field.
+	DefaultImapPort int
+	// ImapPortValidator is a validator for the "imap_port" field. It is called by the builders before save.
+	ImapPortValidator func(int) error
+	// DefaultImapUsername holds the default value on creation for the "imap_username" field.
+	DefaultImapUsername string
+	// DefaultOutcome holds the default value on creation for the "outcome" field.
+	DefaultOutcome string
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
 	DefaultAttempts int
 	// AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
@@ -145,8 +186,12 @@ var (
 // Method defines the type for the "method" enum field.
 type Method string
 
+// MethodLOGIN is the default value of the Method enum.
+const DefaultMethod = MethodLOGIN
+
 // Method values.
 const (
+	MethodLOGIN      Method = "LOGIN"
 	MethodEMAIL      Method = "EMAIL"
 	MethodSMS        Method = "SMS"
 	MethodTOTP       Method = "TOTP"
@@ -161,7 +206,7 @@ func (m Method) String() string {
 // MethodValidator is a validator for the "method" field enum values. It is called by the builders before save.
 func MethodValidator(m Method) error {
 	switch m {
-	case MethodEMAIL, MethodSMS, MethodTOTP, MethodTWO_FACTOR, MethodCHECKPOINT:
+	case MethodLOGIN, MethodEMAIL, MethodSMS, MethodTOTP, MethodTWO_FACTOR, MethodCHECKPOINT:
 		return nil
 	default:
 		return fmt.Errorf("loginchallenge: invalid enum value for method field: %q", m)
@@ -231,6 +276,16 @@ func ByAccountID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAccountID, opts...).ToFunc()
 }
 
+// ByUsername orders the results by the username field.
+func ByUsername(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUsername, opts...).ToFunc()
+}
+
+// ByRelogin orders the results by the relogin field.
+func ByRelogin(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRelogin, opts...).ToFunc()
+}
+
 // ByMethod orders the results by the method field.
 func ByMethod(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMethod, opts...).ToFunc()
@@ -249,6 +304,36 @@ func ByTokenHash(opts ...sql.OrderTermOption) OrderOption {
 // ByContactPoint orders the results by the contact_point field.
 func ByContactPoint(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldContactPoint, opts...).ToFunc()
+}
+
+// ByChallengeAt orders the results by the challenge_at field.
+func ByChallengeAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldChallengeAt, opts...).ToFunc()
+}
+
+// ByImapHost orders the results by the imap_host field.
+func ByImapHost(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldImapHost, opts...).ToFunc()
+}
+
+// ByImapPort orders the results by the imap_port field.
+func ByImapPort(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldImapPort, opts...).ToFunc()
+}
+
+// ByImapUsername orders the results by the imap_username field.
+func ByImapUsername(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldImapUsername, opts...).ToFunc()
+}
+
+// ByOutcome orders the results by the outcome field.
+func ByOutcome(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOutcome, opts...).ToFunc()
+}
+
+// ByPresentedAt orders the results by the presented_at field.
+func ByPresentedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPresentedAt, opts...).ToFunc()
 }
 
 // ByExpiresAt orders the results by the expires_at field.

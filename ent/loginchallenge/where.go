@@ -81,6 +81,16 @@ func AccountID(v int) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldEQ(FieldAccountID, v))
 }
 
+// Username applies equality check predicate on the "username" field. It's identical to UsernameEQ.
+func Username(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldUsername, v))
+}
+
+// Relogin applies equality check predicate on the "relogin" field. It's identical to ReloginEQ.
+func Relogin(v bool) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldRelogin, v))
+}
+
 // TokenHash applies equality check predicate on the "token_hash" field. It's identical to TokenHashEQ.
 func TokenHash(v string) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldEQ(FieldTokenHash, v))
@@ -89,6 +99,41 @@ func TokenHash(v string) predicate.LoginChallenge {
 // ContactPoint applies equality check predicate on the "contact_point" field. It's identical to ContactPointEQ.
 func ContactPoint(v string) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldEQ(FieldContactPoint, v))
+}
+
+// ChallengeAt applies equality check predicate on the "challenge_at" field. It's identical to ChallengeAtEQ.
+func ChallengeAt(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldChallengeAt, v))
+}
+
+// ImapHost applies equality check predicate on the "imap_host" field. It's identical to ImapHostEQ.
+func ImapHost(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldImapHost, v))
+}
+
+// ImapPort applies equality check predicate on the "imap_port" field. It's identical to ImapPortEQ.
+func ImapPort(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldImapPort, v))
+}
+
+// ImapUsername applies equality check predicate on the "imap_username" field. It's identical to ImapUsernameEQ.
+func ImapUsername(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldImapUsername, v))
+}
+
+// SecretsEnc applies equality check predicate on the "secrets_enc" field. It's identical to SecretsEncEQ.
+func SecretsEnc(v []byte) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldSecretsEnc, v))
+}
+
+// Outcome applies equality check predicate on the "outcome" field. It's identical to OutcomeEQ.
+func Outcome(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldOutcome, v))
+}
+
+// PresentedAt applies equality check predicate on the "presented_at" field. It's identical to PresentedAtEQ.
+func PresentedAt(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldPresentedAt, v))
 }
 
 // ExpiresAt applies equality check predicate on the "expires_at" field. It's identical to ExpiresAtEQ.
@@ -281,6 +326,91 @@ func AccountIDNotIn(vs ...int) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldNotIn(FieldAccountID, vs...))
 }
 
+// AccountIDIsNil applies the IsNil predicate on the "account_id" field.
+func AccountIDIsNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIsNull(FieldAccountID))
+}
+
+// AccountIDNotNil applies the NotNil predicate on the "account_id" field.
+func AccountIDNotNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotNull(FieldAccountID))
+}
+
+// UsernameEQ applies the EQ predicate on the "username" field.
+func UsernameEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldUsername, v))
+}
+
+// UsernameNEQ applies the NEQ predicate on the "username" field.
+func UsernameNEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldUsername, v))
+}
+
+// UsernameIn applies the In predicate on the "username" field.
+func UsernameIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldUsername, vs...))
+}
+
+// UsernameNotIn applies the NotIn predicate on the "username" field.
+func UsernameNotIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldUsername, vs...))
+}
+
+// UsernameGT applies the GT predicate on the "username" field.
+func UsernameGT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldUsername, v))
+}
+
+// UsernameGTE applies the GTE predicate on the "username" field.
+func UsernameGTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldUsername, v))
+}
+
+// UsernameLT applies the LT predicate on the "username" field.
+func UsernameLT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldUsername, v))
+}
+
+// UsernameLTE applies the LTE predicate on the "username" field.
+func UsernameLTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldUsername, v))
+}
+
+// UsernameContains applies the Contains predicate on the "username" field.
+func UsernameContains(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContains(FieldUsername, v))
+}
+
+// UsernameHasPrefix applies the HasPrefix predicate on the "username" field.
+func UsernameHasPrefix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasPrefix(FieldUsername, v))
+}
+
+// UsernameHasSuffix applies the HasSuffix predicate on the "username" field.
+func UsernameHasSuffix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasSuffix(FieldUsername, v))
+}
+
+// UsernameEqualFold applies the EqualFold predicate on the "username" field.
+func UsernameEqualFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEqualFold(FieldUsername, v))
+}
+
+// UsernameContainsFold applies the ContainsFold predicate on the "username" field.
+func UsernameContainsFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContainsFold(FieldUsername, v))
+}
+
+// ReloginEQ applies the EQ predicate on the "relogin" field.
+func ReloginEQ(v bool) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldRelogin, v))
+}
+
+// ReloginNEQ applies the NEQ predicate on the "relogin" field.
+func ReloginNEQ(v bool) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldRelogin, v))
+}
+
 // MethodEQ applies the EQ predicate on the "method" field.
 func MethodEQ(v Method) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldEQ(FieldMethod, v))
@@ -449,6 +579,391 @@ func ContactPointEqualFold(v string) predicate.LoginChallenge {
 // ContactPointContainsFold applies the ContainsFold predicate on the "contact_point" field.
 func ContactPointContainsFold(v string) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldContainsFold(FieldContactPoint, v))
+}
+
+// ChallengeAtEQ applies the EQ predicate on the "challenge_at" field.
+func ChallengeAtEQ(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldChallengeAt, v))
+}
+
+// ChallengeAtNEQ applies the NEQ predicate on the "challenge_at" field.
+func ChallengeAtNEQ(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldChallengeAt, v))
+}
+
+// ChallengeAtIn applies the In predicate on the "challenge_at" field.
+func ChallengeAtIn(vs ...time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldChallengeAt, vs...))
+}
+
+// ChallengeAtNotIn applies the NotIn predicate on the "challenge_at" field.
+func ChallengeAtNotIn(vs ...time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldChallengeAt, vs...))
+}
+
+// ChallengeAtGT applies the GT predicate on the "challenge_at" field.
+func ChallengeAtGT(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldChallengeAt, v))
+}
+
+// ChallengeAtGTE applies the GTE predicate on the "challenge_at" field.
+func ChallengeAtGTE(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldChallengeAt, v))
+}
+
+// ChallengeAtLT applies the LT predicate on the "challenge_at" field.
+func ChallengeAtLT(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldChallengeAt, v))
+}
+
+// ChallengeAtLTE applies the LTE predicate on the "challenge_at" field.
+func ChallengeAtLTE(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldChallengeAt, v))
+}
+
+// ChallengeAtIsNil applies the IsNil predicate on the "challenge_at" field.
+func ChallengeAtIsNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIsNull(FieldChallengeAt))
+}
+
+// ChallengeAtNotNil applies the NotNil predicate on the "challenge_at" field.
+func ChallengeAtNotNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotNull(FieldChallengeAt))
+}
+
+// ImapHostEQ applies the EQ predicate on the "imap_host" field.
+func ImapHostEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldImapHost, v))
+}
+
+// ImapHostNEQ applies the NEQ predicate on the "imap_host" field.
+func ImapHostNEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldImapHost, v))
+}
+
+// ImapHostIn applies the In predicate on the "imap_host" field.
+func ImapHostIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldImapHost, vs...))
+}
+
+// ImapHostNotIn applies the NotIn predicate on the "imap_host" field.
+func ImapHostNotIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldImapHost, vs...))
+}
+
+// ImapHostGT applies the GT predicate on the "imap_host" field.
+func ImapHostGT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldImapHost, v))
+}
+
+// ImapHostGTE applies the GTE predicate on the "imap_host" field.
+func ImapHostGTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldImapHost, v))
+}
+
+// ImapHostLT applies the LT predicate on the "imap_host" field.
+func ImapHostLT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldImapHost, v))
+}
+
+// ImapHostLTE applies the LTE predicate on the "imap_host" field.
+func ImapHostLTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldImapHost, v))
+}
+
+// ImapHostContains applies the Contains predicate on the "imap_host" field.
+func ImapHostContains(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContains(FieldImapHost, v))
+}
+
+// ImapHostHasPrefix applies the HasPrefix predicate on the "imap_host" field.
+func ImapHostHasPrefix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasPrefix(FieldImapHost, v))
+}
+
+// ImapHostHasSuffix applies the HasSuffix predicate on the "imap_host" field.
+func ImapHostHasSuffix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasSuffix(FieldImapHost, v))
+}
+
+// ImapHostEqualFold applies the EqualFold predicate on the "imap_host" field.
+func ImapHostEqualFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEqualFold(FieldImapHost, v))
+}
+
+// ImapHostContainsFold applies the ContainsFold predicate on the "imap_host" field.
+func ImapHostContainsFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContainsFold(FieldImapHost, v))
+}
+
+// ImapPortEQ applies the EQ predicate on the "imap_port" field.
+func ImapPortEQ(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldImapPort, v))
+}
+
+// ImapPortNEQ applies the NEQ predicate on the "imap_port" field.
+func ImapPortNEQ(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldImapPort, v))
+}
+
+// ImapPortIn applies the In predicate on the "imap_port" field.
+func ImapPortIn(vs ...int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldImapPort, vs...))
+}
+
+// ImapPortNotIn applies the NotIn predicate on the "imap_port" field.
+func ImapPortNotIn(vs ...int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldImapPort, vs...))
+}
+
+// ImapPortGT applies the GT predicate on the "imap_port" field.
+func ImapPortGT(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldImapPort, v))
+}
+
+// ImapPortGTE applies the GTE predicate on the "imap_port" field.
+func ImapPortGTE(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldImapPort, v))
+}
+
+// ImapPortLT applies the LT predicate on the "imap_port" field.
+func ImapPortLT(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldImapPort, v))
+}
+
+// ImapPortLTE applies the LTE predicate on the "imap_port" field.
+func ImapPortLTE(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldImapPort, v))
+}
+
+// ImapUsernameEQ applies the EQ predicate on the "imap_username" field.
+func ImapUsernameEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldImapUsername, v))
+}
+
+// ImapUsernameNEQ applies the NEQ predicate on the "imap_username" field.
+func ImapUsernameNEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldImapUsername, v))
+}
+
+// ImapUsernameIn applies the In predicate on the "imap_username" field.
+func ImapUsernameIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldImapUsername, vs...))
+}
+
+// ImapUsernameNotIn applies the NotIn predicate on the "imap_username" field.
+func ImapUsernameNotIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldImapUsername, vs...))
+}
+
+// ImapUsernameGT applies the GT predicate on the "imap_username" field.
+func ImapUsernameGT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldImapUsername, v))
+}
+
+// ImapUsernameGTE applies the GTE predicate on the "imap_username" field.
+func ImapUsernameGTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldImapUsername, v))
+}
+
+// ImapUsernameLT applies the LT predicate on the "imap_username" field.
+func ImapUsernameLT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldImapUsername, v))
+}
+
+// ImapUsernameLTE applies the LTE predicate on the "imap_username" field.
+func ImapUsernameLTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldImapUsername, v))
+}
+
+// ImapUsernameContains applies the Contains predicate on the "imap_username" field.
+func ImapUsernameContains(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContains(FieldImapUsername, v))
+}
+
+// ImapUsernameHasPrefix applies the HasPrefix predicate on the "imap_username" field.
+func ImapUsernameHasPrefix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasPrefix(FieldImapUsername, v))
+}
+
+// ImapUsernameHasSuffix applies the HasSuffix predicate on the "imap_username" field.
+func ImapUsernameHasSuffix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasSuffix(FieldImapUsername, v))
+}
+
+// ImapUsernameEqualFold applies the EqualFold predicate on the "imap_username" field.
+func ImapUsernameEqualFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEqualFold(FieldImapUsername, v))
+}
+
+// ImapUsernameContainsFold applies the ContainsFold predicate on the "imap_username" field.
+func ImapUsernameContainsFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContainsFold(FieldImapUsername, v))
+}
+
+// SecretsEncEQ applies the EQ predicate on the "secrets_enc" field.
+func SecretsEncEQ(v []byte) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldSecretsEnc, v))
+}
+
+// SecretsEncNEQ applies the NEQ predicate on the "secrets_enc" field.
+func SecretsEncNEQ(v []byte) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldSecretsEnc, v))
+}
+
+// SecretsEncIn applies the In predicate on the "secrets_enc" field.
+func SecretsEncIn(vs ...[]byte) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldSecretsEnc, vs...))
+}
+
+// SecretsEncNotIn applies the NotIn predicate on the "secrets_enc" field.
+func SecretsEncNotIn(vs ...[]byte) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldSecretsEnc, vs...))
+}
+
+// SecretsEncGT applies the GT predicate on the "secrets_enc" field.
+func SecretsEncGT(v []byte) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldSecretsEnc, v))
+}
+
+// SecretsEncGTE applies the GTE predicate on the "secrets_enc" field.
+func SecretsEncGTE(v []byte) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldSecretsEnc, v))
+}
+
+// SecretsEncLT applies the LT predicate on the "secrets_enc" field.
+func SecretsEncLT(v []byte) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldSecretsEnc, v))
+}
+
+// SecretsEncLTE applies the LTE predicate on the "secrets_enc" field.
+func SecretsEncLTE(v []byte) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldSecretsEnc, v))
+}
+
+// SecretsEncIsNil applies the IsNil predicate on the "secrets_enc" field.
+func SecretsEncIsNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIsNull(FieldSecretsEnc))
+}
+
+// SecretsEncNotNil applies the NotNil predicate on the "secrets_enc" field.
+func SecretsEncNotNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotNull(FieldSecretsEnc))
+}
+
+// OutcomeEQ applies the EQ predicate on the "outcome" field.
+func OutcomeEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldOutcome, v))
+}
+
+// OutcomeNEQ applies the NEQ predicate on the "outcome" field.
+func OutcomeNEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldOutcome, v))
+}
+
+// OutcomeIn applies the In predicate on the "outcome" field.
+func OutcomeIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldOutcome, vs...))
+}
+
+// OutcomeNotIn applies the NotIn predicate on the "outcome" field.
+func OutcomeNotIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldOutcome, vs...))
+}
+
+// OutcomeGT applies the GT predicate on the "outcome" field.
+func OutcomeGT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldOutcome, v))
+}
+
+// OutcomeGTE applies the GTE predicate on the "outcome" field.
+func OutcomeGTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldOutcome, v))
+}
+
+// OutcomeLT applies the LT predicate on the "outcome" field.
+func OutcomeLT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldOutcome, v))
+}
+
+// OutcomeLTE applies the LTE predicate on the "outcome" field.
+func OutcomeLTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldOutcome, v))
+}
+
+// OutcomeContains applies the Contains predicate on the "outcome" field.
+func OutcomeContains(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContains(FieldOutcome, v))
+}
+
+// OutcomeHasPrefix applies the HasPrefix predicate on the "outcome" field.
+func OutcomeHasPrefix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasPrefix(FieldOutcome, v))
+}
+
+// OutcomeHasSuffix applies the HasSuffix predicate on the "outcome" field.
+func OutcomeHasSuffix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasSuffix(FieldOutcome, v))
+}
+
+// OutcomeEqualFold applies the EqualFold predicate on the "outcome" field.
+func OutcomeEqualFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEqualFold(FieldOutcome, v))
+}
+
+// OutcomeContainsFold applies the ContainsFold predicate on the "outcome" field.
+func OutcomeContainsFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContainsFold(FieldOutcome, v))
+}
+
+// PresentedAtEQ applies the EQ predicate on the "presented_at" field.
+func PresentedAtEQ(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldPresentedAt, v))
+}
+
+// PresentedAtNEQ applies the NEQ predicate on the "presented_at" field.
+func PresentedAtNEQ(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldPresentedAt, v))
+}
+
+// PresentedAtIn applies the In predicate on the "presented_at" field.
+func PresentedAtIn(vs ...time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldPresentedAt, vs...))
+}
+
+// PresentedAtNotIn applies the NotIn predicate on the "presented_at" field.
+func PresentedAtNotIn(vs ...time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldPresentedAt, vs...))
+}
+
+// PresentedAtGT applies the GT predicate on the "presented_at" field.
+func PresentedAtGT(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldPresentedAt, v))
+}
+
+// PresentedAtGTE applies the GTE predicate on the "presented_at" field.
+func PresentedAtGTE(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldPresentedAt, v))
+}
+
+// PresentedAtLT applies the LT predicate on the "presented_at" field.
+func PresentedAtLT(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldPresentedAt, v))
+}
+
+// PresentedAtLTE applies the LTE predicate on the "presented_at" field.
+func PresentedAtLTE(v time.Time) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldPresentedAt, v))
+}
+
+// PresentedAtIsNil applies the IsNil predicate on the "presented_at" field.
+func PresentedAtIsNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIsNull(FieldPresentedAt))
+}
+
+// PresentedAtNotNil applies the NotNil predicate on the "presented_at" field.
+func PresentedAtNotNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotNull(FieldPresentedAt))
 }
 
 // ExpiresAtEQ applies the EQ predicate on the "expires_at" field.

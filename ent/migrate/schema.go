@@ -71,6 +71,10 @@ var (
 		{Name: "imap_port", Type: field.TypeInt, Default: 0},
 		{Name: "imap_username", Type: field.TypeString, Default: ""},
 		{Name: "link_profile", Type: field.TypeString, Default: ""},
+		{Name: "pool_id", Type: field.TypeString, Default: ""},
+		{Name: "note", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "external_status", Type: field.TypeString, Default: ""},
+		{Name: "external_ids", Type: field.TypeJSON, Nullable: true},
 		{Name: "password_enc", Type: field.TypeBytes, Nullable: true},
 		{Name: "cookie_enc", Type: field.TypeBytes, Nullable: true},
 		{Name: "totp_secret_enc", Type: field.TypeBytes, Nullable: true},
@@ -84,7 +88,6 @@ var (
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_action_at", Type: field.TypeTime, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeInt},
-		{Name: "post_accounts", Type: field.TypeInt, Nullable: true},
 	}
 	// AccountsTable holds the schema information for the "accounts" table.
 	AccountsTable = &schema.Table{
@@ -94,32 +97,198 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "accounts_workspaces_workspace",
-				Columns:    []*schema.Column{AccountsColumns[28]},
+				Columns:    []*schema.Column{AccountsColumns[32]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
-			},
-			{
-				Symbol:     "accounts_posts_accounts",
-				Columns:    []*schema.Column{AccountsColumns[29]},
-				RefColumns: []*schema.Column{PostsColumns[0]},
-				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "account_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[28]},
+				Columns: []*schema.Column{AccountsColumns[32]},
 			},
 			{
 				Name:    "account_workspace_id_platform_username",
 				Unique:  true,
-				Columns: []*schema.Column{AccountsColumns[28], AccountsColumns[4], AccountsColumns[5]},
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[4], AccountsColumns[5]},
 			},
 			{
 				Name:    "account_workspace_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[28], AccountsColumns[7]},
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[7]},
+			},
+		},
+	}
+	// AccountStatsColumns holds the columns for the "account_stats" table.
+	AccountStatsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "day", Type: field.TypeTime},
+		{Name: "followers", Type: field.TypeInt, Nullable: true},
+		{Name: "followings", Type: field.TypeInt, Nullable: true},
+		{Name: "media_count", Type: field.TypeInt, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeInt},
+		{Name: "account_id", Type: field.TypeInt},
+	}
+	// AccountStatsTable holds the schema information for the "account_stats" table.
+	AccountStatsTable = &schema.Table{
+		Name:       "account_stats",
+		Columns:    AccountStatsColumns,
+		PrimaryKey: []*schema.Column{AccountStatsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "account_stats_workspaces_workspace",
+				Columns:    []*schema.Column{AccountStatsColumns[7]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "account_stats_accounts_account",
+				Columns:    []*schema.Column{AccountStatsColumns[8]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "accountstat_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{AccountStatsColumns[7]},
+			},
+			{
+				Name:    "accountstat_account_id_day",
+				Unique:  true,
+				Columns: []*schema.Column{AccountStatsColumns[8], AccountStatsColumns[3]},
+			},
+		},
+	}
+	// ActionRecordsColumns holds the columns for the "action_records" table.
+	ActionRecordsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "action_type", Type: field.TypeString},
+		{Name: "task_id", Type: field.TypeInt, Nullable: true},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "energy", Type: field.TypeInt, Default: 0},
+		{Name: "next_allowed_at", Type: field.TypeTime},
+		{Name: "workspace_id", Type: field.TypeInt},
+		{Name: "account_id", Type: field.TypeInt},
+	}
+	// ActionRecordsTable holds the schema information for the "action_records" table.
+	ActionRecordsTable = &schema.Table{
+		Name:       "action_records",
+		Columns:    ActionRecordsColumns,
+		PrimaryKey: []*schema.Column{ActionRecordsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "action_records_workspaces_workspace",
+				Columns:    []*schema.Column{ActionRecordsColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "action_records_accounts_account",
+				Columns:    []*schema.Column{ActionRecordsColumns[7]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "actionrecord_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{ActionRecordsColumns[6]},
+			},
+			{
+				Name:    "actionrecord_account_id_at",
+				Unique:  false,
+				Columns: []*schema.Column{ActionRecordsColumns[7], ActionRecordsColumns[3]},
+			},
+			{
+				Name:    "actionrecord_at",
+				Unique:  false,
+				Columns: []*schema.Column{ActionRecordsColumns[3]},
+			},
+		},
+	}
+	// CaptionsColumns holds the columns for the "captions" table.
+	CaptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "title", Type: field.TypeString, Size: 255},
+		{Name: "caption", Type: field.TypeString, Size: 2147483647},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// CaptionsTable holds the schema information for the "captions" table.
+	CaptionsTable = &schema.Table{
+		Name:       "captions",
+		Columns:    CaptionsColumns,
+		PrimaryKey: []*schema.Column{CaptionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "captions_workspaces_workspace",
+				Columns:    []*schema.Column{CaptionsColumns[7]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "caption_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{CaptionsColumns[7]},
+			},
+			{
+				Name:    "caption_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{CaptionsColumns[7], CaptionsColumns[2]},
+			},
+		},
+	}
+	// CooldownRulesColumns holds the columns for the "cooldown_rules" table.
+	CooldownRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "action_type", Type: field.TypeString, Size: 50},
+		{Name: "pool_id", Type: field.TypeString, Default: ""},
+		{Name: "min_delay", Type: field.TypeInt},
+		{Name: "max_delay", Type: field.TypeInt},
+		{Name: "hourly_limit", Type: field.TypeInt, Nullable: true},
+		{Name: "daily_limit", Type: field.TypeInt, Nullable: true},
+		{Name: "energy_cost", Type: field.TypeInt, Default: 1},
+		{Name: "description", Type: field.TypeString, Nullable: true, Size: 500},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// CooldownRulesTable holds the schema information for the "cooldown_rules" table.
+	CooldownRulesTable = &schema.Table{
+		Name:       "cooldown_rules",
+		Columns:    CooldownRulesColumns,
+		PrimaryKey: []*schema.Column{CooldownRulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "cooldown_rules_workspaces_workspace",
+				Columns:    []*schema.Column{CooldownRulesColumns[13]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "cooldownrule_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{CooldownRulesColumns[13]},
+			},
+			{
+				Name:    "cooldownrule_workspace_id_action_type_pool_id",
+				Unique:  true,
+				Columns: []*schema.Column{CooldownRulesColumns[13], CooldownRulesColumns[4], CooldownRulesColumns[5]},
 			},
 		},
 	}
@@ -256,17 +425,26 @@ var (
 		{Name: "uuid", Type: field.TypeUUID, Unique: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "method", Type: field.TypeEnum, Enums: []string{"EMAIL", "SMS", "TOTP", "TWO_FACTOR", "CHECKPOINT"}},
+		{Name: "username", Type: field.TypeString, Size: 200},
+		{Name: "relogin", Type: field.TypeBool, Default: false},
+		{Name: "method", Type: field.TypeEnum, Enums: []string{"LOGIN", "EMAIL", "SMS", "TOTP", "TWO_FACTOR", "CHECKPOINT"}, Default: "LOGIN"},
 		{Name: "state", Type: field.TypeEnum, Enums: []string{"PENDING", "CODE_REQUESTED", "SUBMITTED", "RESOLVED", "FAILED", "EXPIRED"}, Default: "PENDING"},
 		{Name: "token_hash", Type: field.TypeString, Unique: true},
 		{Name: "contact_point", Type: field.TypeString, Default: ""},
+		{Name: "challenge_at", Type: field.TypeTime, Nullable: true},
+		{Name: "imap_host", Type: field.TypeString, Default: ""},
+		{Name: "imap_port", Type: field.TypeInt, Default: 0},
+		{Name: "imap_username", Type: field.TypeString, Default: ""},
+		{Name: "secrets_enc", Type: field.TypeBytes, Nullable: true},
+		{Name: "outcome", Type: field.TypeString, Default: ""},
+		{Name: "presented_at", Type: field.TypeTime, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "max_attempts", Type: field.TypeInt, Default: 5},
 		{Name: "error", Type: field.TypeString, Default: ""},
 		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeInt},
-		{Name: "account_id", Type: field.TypeInt},
+		{Name: "account_id", Type: field.TypeInt, Nullable: true},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 	}
 	// LoginChallengesTable holds the schema information for the "login_challenges" table.
@@ -277,19 +455,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "login_challenges_workspaces_workspace",
-				Columns:    []*schema.Column{LoginChallengesColumns[13]},
+				Columns:    []*schema.Column{LoginChallengesColumns[22]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "login_challenges_accounts_account",
-				Columns:    []*schema.Column{LoginChallengesColumns[14]},
+				Columns:    []*schema.Column{LoginChallengesColumns[23]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
-				OnDelete:   schema.NoAction,
+				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "login_challenges_tasks_task",
-				Columns:    []*schema.Column{LoginChallengesColumns[15]},
+				Columns:    []*schema.Column{LoginChallengesColumns[24]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -298,14 +476,38 @@ var (
 			{
 				Name:    "loginchallenge_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[13]},
+				Columns: []*schema.Column{LoginChallengesColumns[22]},
 			},
 			{
 				Name:    "loginchallenge_state_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[5], LoginChallengesColumns[8]},
+				Columns: []*schema.Column{LoginChallengesColumns[7], LoginChallengesColumns[17]},
+			},
+			{
+				Name:    "loginchallenge_workspace_id_username",
+				Unique:  false,
+				Columns: []*schema.Column{LoginChallengesColumns[22], LoginChallengesColumns[4]},
 			},
 		},
+	}
+	// PlansColumns holds the columns for the "plans" table.
+	PlansColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString, Unique: true, Size: 100},
+		{Name: "monthly_price_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "annual_price_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "modules", Type: field.TypeJSON, Nullable: true},
+		{Name: "is_public", Type: field.TypeBool, Default: true},
+		{Name: "account_limit", Type: field.TypeInt, Default: 0},
+	}
+	// PlansTable holds the schema information for the "plans" table.
+	PlansTable = &schema.Table{
+		Name:       "plans",
+		Columns:    PlansColumns,
+		PrimaryKey: []*schema.Column{PlansColumns[0]},
 	}
 	// PostsColumns holds the columns for the "posts" table.
 	PostsColumns = []*schema.Column{
@@ -356,6 +558,76 @@ var (
 				Name:    "post_workspace_id_status",
 				Unique:  false,
 				Columns: []*schema.Column{PostsColumns[17], PostsColumns[8]},
+			},
+		},
+	}
+	// ProxiesColumns holds the columns for the "proxies" table.
+	ProxiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "proxy", Type: field.TypeString, Unique: true, Size: 500},
+		{Name: "country_code", Type: field.TypeString, Size: 2, Default: ""},
+		{Name: "use_count", Type: field.TypeInt, Default: 0},
+	}
+	// ProxiesTable holds the schema information for the "proxies" table.
+	ProxiesTable = &schema.Table{
+		Name:       "proxies",
+		Columns:    ProxiesColumns,
+		PrimaryKey: []*schema.Column{ProxiesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "proxy_country_code",
+				Unique:  false,
+				Columns: []*schema.Column{ProxiesColumns[5]},
+			},
+		},
+	}
+	// RequestLogsColumns holds the columns for the "request_logs" table.
+	RequestLogsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "api_key_id", Type: field.TypeInt, Nullable: true},
+		{Name: "method", Type: field.TypeString, Size: 10},
+		{Name: "endpoint", Type: field.TypeString, Size: 500},
+		{Name: "status_code", Type: field.TypeInt},
+		{Name: "duration_ms", Type: field.TypeInt},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "user_agent", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// RequestLogsTable holds the schema information for the "request_logs" table.
+	RequestLogsTable = &schema.Table{
+		Name:       "request_logs",
+		Columns:    RequestLogsColumns,
+		PrimaryKey: []*schema.Column{RequestLogsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "request_logs_workspaces_workspace",
+				Columns:    []*schema.Column{RequestLogsColumns[12]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "requestlog_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{RequestLogsColumns[12]},
+			},
+			{
+				Name:    "requestlog_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RequestLogsColumns[12], RequestLogsColumns[2]},
+			},
+			{
+				Name:    "requestlog_api_key_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RequestLogsColumns[5], RequestLogsColumns[2]},
 			},
 		},
 	}
@@ -488,11 +760,13 @@ var (
 				Columns: []*schema.Column{TasksColumns[19]},
 			},
 			{
-				Name:    "task_not_before_priority",
+				Name:    "task_workspace_id_status_priority_not_before_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[11], TasksColumns[8]},
+				Columns: []*schema.Column{TasksColumns[19], TasksColumns[7], TasksColumns[8], TasksColumns[11], TasksColumns[0]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "status = 'PENDING'",
+					DescColumns: map[string]bool{
+						TasksColumns[8].Name: true,
+					},
 				},
 			},
 			{
@@ -509,14 +783,19 @@ var (
 				Columns: []*schema.Column{TasksColumns[19], TasksColumns[7], TasksColumns[4]},
 			},
 			{
+				Name:    "task_status_not_before",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[7], TasksColumns[11]},
+			},
+			{
 				Name:    "task_account_id_status",
 				Unique:  false,
 				Columns: []*schema.Column{TasksColumns[20], TasksColumns[7]},
 			},
 			{
-				Name:    "task_post_id",
+				Name:    "task_post_id_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[21]},
+				Columns: []*schema.Column{TasksColumns[21], TasksColumns[20]},
 			},
 			{
 				Name:    "task_job_id",
@@ -535,6 +814,10 @@ var (
 		{Name: "password_hash", Type: field.TypeString},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"admin", "member"}, Default: "member"},
 		{Name: "email", Type: field.TypeString, Nullable: true, Size: 254},
+		{Name: "firstname", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "lastname", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "plan_id", Type: field.TypeInt, Nullable: true},
+		{Name: "expire_at", Type: field.TypeTime, Nullable: true},
 		{Name: "disabled", Type: field.TypeBool, Default: false},
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeInt},
@@ -547,7 +830,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_workspaces_workspace",
-				Columns:    []*schema.Column{UsersColumns[10]},
+				Columns:    []*schema.Column{UsersColumns[14]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -556,7 +839,47 @@ var (
 			{
 				Name:    "user_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[10]},
+				Columns: []*schema.Column{UsersColumns[14]},
+			},
+		},
+	}
+	// WalletTransactionsColumns holds the columns for the "wallet_transactions" table.
+	WalletTransactionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "amount_cents", Type: field.TypeInt64},
+		{Name: "type", Type: field.TypeEnum, Enums: []string{"credit", "debit"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "completed", "failed"}, Default: "pending"},
+		{Name: "description", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "payment_id", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// WalletTransactionsTable holds the schema information for the "wallet_transactions" table.
+	WalletTransactionsTable = &schema.Table{
+		Name:       "wallet_transactions",
+		Columns:    WalletTransactionsColumns,
+		PrimaryKey: []*schema.Column{WalletTransactionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "wallet_transactions_workspaces_workspace",
+				Columns:    []*schema.Column{WalletTransactionsColumns[10]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wallettransaction_workspace_id",
+				Unique:  false,
+				Columns: []*schema.Column{WalletTransactionsColumns[10]},
+			},
+			{
+				Name:    "wallettransaction_workspace_id_status_type",
+				Unique:  false,
+				Columns: []*schema.Column{WalletTransactionsColumns[10], WalletTransactionsColumns[7], WalletTransactionsColumns[6]},
 			},
 		},
 	}
@@ -574,18 +897,52 @@ var (
 		Columns:    WorkspacesColumns,
 		PrimaryKey: []*schema.Column{WorkspacesColumns[0]},
 	}
+	// PostAccountsColumns holds the columns for the "post_accounts" table.
+	PostAccountsColumns = []*schema.Column{
+		{Name: "post_id", Type: field.TypeInt},
+		{Name: "account_id", Type: field.TypeInt},
+	}
+	// PostAccountsTable holds the schema information for the "post_accounts" table.
+	PostAccountsTable = &schema.Table{
+		Name:       "post_accounts",
+		Columns:    PostAccountsColumns,
+		PrimaryKey: []*schema.Column{PostAccountsColumns[0], PostAccountsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "post_accounts_post_id",
+				Columns:    []*schema.Column{PostAccountsColumns[0]},
+				RefColumns: []*schema.Column{PostsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "post_accounts_account_id",
+				Columns:    []*schema.Column{PostAccountsColumns[1]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
 		AccountsTable,
+		AccountStatsTable,
+		ActionRecordsTable,
+		CaptionsTable,
+		CooldownRulesTable,
 		JobsTable,
 		LogEntriesTable,
 		LoginChallengesTable,
+		PlansTable,
 		PostsTable,
+		ProxiesTable,
+		RequestLogsTable,
 		SchedulesTable,
 		TasksTable,
 		UsersTable,
+		WalletTransactionsTable,
 		WorkspacesTable,
+		PostAccountsTable,
 	}
 )
 
@@ -593,7 +950,12 @@ func init() {
 	APIKeysTable.ForeignKeys[0].RefTable = WorkspacesTable
 	APIKeysTable.ForeignKeys[1].RefTable = UsersTable
 	AccountsTable.ForeignKeys[0].RefTable = WorkspacesTable
-	AccountsTable.ForeignKeys[1].RefTable = PostsTable
+	AccountStatsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AccountStatsTable.ForeignKeys[1].RefTable = AccountsTable
+	ActionRecordsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	ActionRecordsTable.ForeignKeys[1].RefTable = AccountsTable
+	CaptionsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CooldownRulesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	JobsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	JobsTable.ForeignKeys[1].RefTable = SchedulesTable
 	LogEntriesTable.ForeignKeys[0].RefTable = WorkspacesTable
@@ -605,6 +967,7 @@ func init() {
 	LoginChallengesTable.ForeignKeys[1].RefTable = AccountsTable
 	LoginChallengesTable.ForeignKeys[2].RefTable = TasksTable
 	PostsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	RequestLogsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SchedulesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SchedulesTable.ForeignKeys[1].RefTable = AccountsTable
 	SchedulesTable.ForeignKeys[2].RefTable = PostsTable
@@ -614,4 +977,7 @@ func init() {
 	TasksTable.ForeignKeys[3].RefTable = JobsTable
 	TasksTable.ForeignKeys[4].RefTable = SchedulesTable
 	UsersTable.ForeignKeys[0].RefTable = WorkspacesTable
+	WalletTransactionsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	PostAccountsTable.ForeignKeys[0].RefTable = PostsTable
+	PostAccountsTable.ForeignKeys[1].RefTable = AccountsTable
 }

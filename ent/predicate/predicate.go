@@ -12,6 +12,18 @@ type APIKey func(*sql.Selector)
 // Account is the predicate function for account builders.
 type Account func(*sql.Selector)
 
+// AccountStat is the predicate function for accountstat builders.
+type AccountStat func(*sql.Selector)
+
+// ActionRecord is the predicate function for actionrecord builders.
+type ActionRecord func(*sql.Selector)
+
+// Caption is the predicate function for caption builders.
+type Caption func(*sql.Selector)
+
+// CooldownRule is the predicate function for cooldownrule builders.
+type CooldownRule func(*sql.Selector)
+
 // Job is the predicate function for job builders.
 type Job func(*sql.Selector)
 
@@ -21,8 +33,17 @@ type LogEntry func(*sql.Selector)
 // LoginChallenge is the predicate function for loginchallenge builders.
 type LoginChallenge func(*sql.Selector)
 
+// Plan is the predicate function for plan builders.
+type Plan func(*sql.Selector)
+
 // Post is the predicate function for post builders.
 type Post func(*sql.Selector)
+
+// Proxy is the predicate function for proxy builders.
+type Proxy func(*sql.Selector)
+
+// RequestLog is the predicate function for requestlog builders.
+type RequestLog func(*sql.Selector)
 
 // Schedule is the predicate function for schedule builders.
 type Schedule func(*sql.Selector)
@@ -32,6 +53,9 @@ type Task func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// WalletTransaction is the predicate function for wallettransaction builders.
+type WalletTransaction func(*sql.Selector)
 
 // Workspace is the predicate function for workspace builders.
 type Workspace func(*sql.Selector)

@@ -159,6 +159,102 @@ func (f AccountMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AccountMutation", m)
 }
 
+// The AccountStatQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AccountStatQueryRuleFunc func(context.Context, *ent.AccountStatQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AccountStatQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AccountStatQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AccountStatQuery", q)
+}
+
+// The AccountStatMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AccountStatMutationRuleFunc func(context.Context, *ent.AccountStatMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AccountStatMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AccountStatMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AccountStatMutation", m)
+}
+
+// The ActionRecordQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ActionRecordQueryRuleFunc func(context.Context, *ent.ActionRecordQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ActionRecordQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ActionRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ActionRecordQuery", q)
+}
+
+// The ActionRecordMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ActionRecordMutationRuleFunc func(context.Context, *ent.ActionRecordMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ActionRecordMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ActionRecordMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ActionRecordMutation", m)
+}
+
+// The CaptionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CaptionQueryRuleFunc func(context.Context, *ent.CaptionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CaptionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CaptionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CaptionQuery", q)
+}
+
+// The CaptionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CaptionMutationRuleFunc func(context.Context, *ent.CaptionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CaptionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CaptionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CaptionMutation", m)
+}
+
+// The CooldownRuleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CooldownRuleQueryRuleFunc func(context.Context, *ent.CooldownRuleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CooldownRuleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CooldownRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CooldownRuleQuery", q)
+}
+
+// The CooldownRuleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CooldownRuleMutationRuleFunc func(context.Context, *ent.CooldownRuleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CooldownRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CooldownRuleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CooldownRuleMutation", m)
+}
+
 // The JobQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type JobQueryRuleFunc func(context.Context, *ent.JobQuery) error
@@ -231,6 +327,30 @@ func (f LoginChallengeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginChallengeMutation", m)
 }
 
+// The PlanQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PlanQueryRuleFunc func(context.Context, *ent.PlanQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PlanQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlanQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PlanQuery", q)
+}
+
+// The PlanMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PlanMutationRuleFunc func(context.Context, *ent.PlanMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PlanMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PlanMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PlanMutation", m)
+}
+
 // The PostQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PostQueryRuleFunc func(context.Context, *ent.PostQuery) error
@@ -253,6 +373,54 @@ func (f PostMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PostMutation", m)
+}
+
+// The ProxyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ProxyQueryRuleFunc func(context.Context, *ent.ProxyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ProxyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ProxyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ProxyQuery", q)
+}
+
+// The ProxyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ProxyMutationRuleFunc func(context.Context, *ent.ProxyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ProxyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ProxyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProxyMutation", m)
+}
+
+// The RequestLogQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RequestLogQueryRuleFunc func(context.Context, *ent.RequestLogQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RequestLogQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RequestLogQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RequestLogQuery", q)
+}
+
+// The RequestLogMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RequestLogMutationRuleFunc func(context.Context, *ent.RequestLogMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RequestLogMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RequestLogMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RequestLogMutation", m)
 }
 
 // The ScheduleQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -327,6 +495,30 @@ func (f UserMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserMutation", m)
 }
 
+// The WalletTransactionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WalletTransactionQueryRuleFunc func(context.Context, *ent.WalletTransactionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WalletTransactionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WalletTransactionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WalletTransactionQuery", q)
+}
+
+// The WalletTransactionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WalletTransactionMutationRuleFunc func(context.Context, *ent.WalletTransactionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WalletTransactionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WalletTransactionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WalletTransactionMutation", m)
+}
+
 // The WorkspaceQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type WorkspaceQueryRuleFunc func(context.Context, *ent.WorkspaceQuery) error
@@ -390,19 +582,35 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AccountQuery:
 		return q.Filter(), nil
+	case *ent.AccountStatQuery:
+		return q.Filter(), nil
+	case *ent.ActionRecordQuery:
+		return q.Filter(), nil
+	case *ent.CaptionQuery:
+		return q.Filter(), nil
+	case *ent.CooldownRuleQuery:
+		return q.Filter(), nil
 	case *ent.JobQuery:
 		return q.Filter(), nil
 	case *ent.LogEntryQuery:
 		return q.Filter(), nil
 	case *ent.LoginChallengeQuery:
 		return q.Filter(), nil
+	case *ent.PlanQuery:
+		return q.Filter(), nil
 	case *ent.PostQuery:
+		return q.Filter(), nil
+	case *ent.ProxyQuery:
+		return q.Filter(), nil
+	case *ent.RequestLogQuery:
 		return q.Filter(), nil
 	case *ent.ScheduleQuery:
 		return q.Filter(), nil
 	case *ent.TaskQuery:
 		return q.Filter(), nil
 	case *ent.UserQuery:
+		return q.Filter(), nil
+	case *ent.WalletTransactionQuery:
 		return q.Filter(), nil
 	case *ent.WorkspaceQuery:
 		return q.Filter(), nil
@@ -417,19 +625,35 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.AccountMutation:
 		return m.Filter(), nil
+	case *ent.AccountStatMutation:
+		return m.Filter(), nil
+	case *ent.ActionRecordMutation:
+		return m.Filter(), nil
+	case *ent.CaptionMutation:
+		return m.Filter(), nil
+	case *ent.CooldownRuleMutation:
+		return m.Filter(), nil
 	case *ent.JobMutation:
 		return m.Filter(), nil
 	case *ent.LogEntryMutation:
 		return m.Filter(), nil
 	case *ent.LoginChallengeMutation:
 		return m.Filter(), nil
+	case *ent.PlanMutation:
+		return m.Filter(), nil
 	case *ent.PostMutation:
+		return m.Filter(), nil
+	case *ent.ProxyMutation:
+		return m.Filter(), nil
+	case *ent.RequestLogMutation:
 		return m.Filter(), nil
 	case *ent.ScheduleMutation:
 		return m.Filter(), nil
 	case *ent.TaskMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
+		return m.Filter(), nil
+	case *ent.WalletTransactionMutation:
 		return m.Filter(), nil
 	case *ent.WorkspaceMutation:
 		return m.Filter(), nil

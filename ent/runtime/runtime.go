@@ -8,15 +8,23 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountstat"
+	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
+	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 
 	"entgo.io/ent"
@@ -187,12 +195,224 @@ func init() {
 	accountDescLinkProfile := accountFields[11].Descriptor()
 	// account.DefaultLinkProfile holds the default value on creation for the link_profile field.
 	account.DefaultLinkProfile = accountDescLinkProfile.Default.(string)
+	// accountDescPoolID is the schema descriptor for pool_id field.
+	accountDescPoolID := accountFields[12].Descriptor()
+	// account.DefaultPoolID holds the default value on creation for the pool_id field.
+	account.DefaultPoolID = accountDescPoolID.Default.(string)
+	// accountDescNote is the schema descriptor for note field.
+	accountDescNote := accountFields[13].Descriptor()
+	// account.DefaultNote holds the default value on creation for the note field.
+	account.DefaultNote = accountDescNote.Default.(string)
+	// accountDescExternalStatus is the schema descriptor for external_status field.
+	accountDescExternalStatus := accountFields[14].Descriptor()
+	// account.DefaultExternalStatus holds the default value on creation for the external_status field.
+	account.DefaultExternalStatus = accountDescExternalStatus.Default.(string)
 	// accountDescEnergyBudget is the schema descriptor for energy_budget field.
-	accountDescEnergyBudget := accountFields[19].Descriptor()
+	accountDescEnergyBudget := accountFields[23].Descriptor()
 	// account.DefaultEnergyBudget holds the default value on creation for the energy_budget field.
 	account.DefaultEnergyBudget = accountDescEnergyBudget.Default.(int)
 	// account.EnergyBudgetValidator is a validator for the "energy_budget" field. It is called by the builders before save.
 	account.EnergyBudgetValidator = accountDescEnergyBudget.Validators[0].(func(int) error)
+	accountstatMixin := schema.AccountStat{}.Mixin()
+	accountstat.Policy = privacy.NewPolicies(accountstatMixin[1], schema.AccountStat{})
+	accountstat.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := accountstat.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	accountstatMixinHooks1 := accountstatMixin[1].Hooks()
+
+	accountstat.Hooks[1] = accountstatMixinHooks1[0]
+	accountstatMixinFields0 := accountstatMixin[0].Fields()
+	_ = accountstatMixinFields0
+	accountstatFields := schema.AccountStat{}.Fields()
+	_ = accountstatFields
+	// accountstatDescCreatedAt is the schema descriptor for created_at field.
+	accountstatDescCreatedAt := accountstatMixinFields0[0].Descriptor()
+	// accountstat.DefaultCreatedAt holds the default value on creation for the created_at field.
+	accountstat.DefaultCreatedAt = accountstatDescCreatedAt.Default.(func() time.Time)
+	// accountstatDescUpdatedAt is the schema descriptor for updated_at field.
+	accountstatDescUpdatedAt := accountstatMixinFields0[1].Descriptor()
+	// accountstat.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	accountstat.DefaultUpdatedAt = accountstatDescUpdatedAt.Default.(func() time.Time)
+	// accountstat.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	accountstat.UpdateDefaultUpdatedAt = accountstatDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// accountstatDescFollowers is the schema descriptor for followers field.
+	accountstatDescFollowers := accountstatFields[2].Descriptor()
+	// accountstat.FollowersValidator is a validator for the "followers" field. It is called by the builders before save.
+	accountstat.FollowersValidator = accountstatDescFollowers.Validators[0].(func(int) error)
+	// accountstatDescFollowings is the schema descriptor for followings field.
+	accountstatDescFollowings := accountstatFields[3].Descriptor()
+	// accountstat.FollowingsValidator is a validator for the "followings" field. It is called by the builders before save.
+	accountstat.FollowingsValidator = accountstatDescFollowings.Validators[0].(func(int) error)
+	// accountstatDescMediaCount is the schema descriptor for media_count field.
+	accountstatDescMediaCount := accountstatFields[4].Descriptor()
+	// accountstat.MediaCountValidator is a validator for the "media_count" field. It is called by the builders before save.
+	accountstat.MediaCountValidator = accountstatDescMediaCount.Validators[0].(func(int) error)
+	actionrecordMixin := schema.ActionRecord{}.Mixin()
+	actionrecord.Policy = privacy.NewPolicies(actionrecordMixin[0], schema.ActionRecord{})
+	actionrecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := actionrecord.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	actionrecordMixinHooks0 := actionrecordMixin[0].Hooks()
+
+	actionrecord.Hooks[1] = actionrecordMixinHooks0[0]
+	actionrecordFields := schema.ActionRecord{}.Fields()
+	_ = actionrecordFields
+	// actionrecordDescEnergy is the schema descriptor for energy field.
+	actionrecordDescEnergy := actionrecordFields[4].Descriptor()
+	// actionrecord.DefaultEnergy holds the default value on creation for the energy field.
+	actionrecord.DefaultEnergy = actionrecordDescEnergy.Default.(int)
+	// actionrecord.EnergyValidator is a validator for the "energy" field. It is called by the builders before save.
+	actionrecord.EnergyValidator = actionrecordDescEnergy.Validators[0].(func(int) error)
+	captionMixin := schema.Caption{}.Mixin()
+	caption.Policy = privacy.NewPolicies(captionMixin[2], schema.Caption{})
+	caption.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := caption.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	captionMixinHooks2 := captionMixin[2].Hooks()
+
+	caption.Hooks[1] = captionMixinHooks2[0]
+	captionMixinFields0 := captionMixin[0].Fields()
+	_ = captionMixinFields0
+	captionMixinFields1 := captionMixin[1].Fields()
+	_ = captionMixinFields1
+	captionFields := schema.Caption{}.Fields()
+	_ = captionFields
+	// captionDescUUID is the schema descriptor for uuid field.
+	captionDescUUID := captionMixinFields0[0].Descriptor()
+	// caption.DefaultUUID holds the default value on creation for the uuid field.
+	caption.DefaultUUID = captionDescUUID.Default.(func() uuid.UUID)
+	// captionDescCreatedAt is the schema descriptor for created_at field.
+	captionDescCreatedAt := captionMixinFields1[0].Descriptor()
+	// caption.DefaultCreatedAt holds the default value on creation for the created_at field.
+	caption.DefaultCreatedAt = captionDescCreatedAt.Default.(func() time.Time)
+	// captionDescUpdatedAt is the schema descriptor for updated_at field.
+	captionDescUpdatedAt := captionMixinFields1[1].Descriptor()
+	// caption.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	caption.DefaultUpdatedAt = captionDescUpdatedAt.Default.(func() time.Time)
+	// caption.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	caption.UpdateDefaultUpdatedAt = captionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// captionDescTitle is the schema descriptor for title field.
+	captionDescTitle := captionFields[1].Descriptor()
+	// caption.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	caption.TitleValidator = func() func(string) error {
+		validators := captionDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// captionDescCaption is the schema descriptor for caption field.
+	captionDescCaption := captionFields[2].Descriptor()
+	// caption.CaptionValidator is a validator for the "caption" field. It is called by the builders before save.
+	caption.CaptionValidator = captionDescCaption.Validators[0].(func(string) error)
+	cooldownruleMixin := schema.CooldownRule{}.Mixin()
+	cooldownrule.Policy = privacy.NewPolicies(cooldownruleMixin[2], schema.CooldownRule{})
+	cooldownrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := cooldownrule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	cooldownruleMixinHooks2 := cooldownruleMixin[2].Hooks()
+
+	cooldownrule.Hooks[1] = cooldownruleMixinHooks2[0]
+	cooldownruleMixinFields0 := cooldownruleMixin[0].Fields()
+	_ = cooldownruleMixinFields0
+	cooldownruleMixinFields1 := cooldownruleMixin[1].Fields()
+	_ = cooldownruleMixinFields1
+	cooldownruleFields := schema.CooldownRule{}.Fields()
+	_ = cooldownruleFields
+	// cooldownruleDescUUID is the schema descriptor for uuid field.
+	cooldownruleDescUUID := cooldownruleMixinFields0[0].Descriptor()
+	// cooldownrule.DefaultUUID holds the default value on creation for the uuid field.
+	cooldownrule.DefaultUUID = cooldownruleDescUUID.Default.(func() uuid.UUID)
+	// cooldownruleDescCreatedAt is the schema descriptor for created_at field.
+	cooldownruleDescCreatedAt := cooldownruleMixinFields1[0].Descriptor()
+	// cooldownrule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	cooldownrule.DefaultCreatedAt = cooldownruleDescCreatedAt.Default.(func() time.Time)
+	// cooldownruleDescUpdatedAt is the schema descriptor for updated_at field.
+	cooldownruleDescUpdatedAt := cooldownruleMixinFields1[1].Descriptor()
+	// cooldownrule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	cooldownrule.DefaultUpdatedAt = cooldownruleDescUpdatedAt.Default.(func() time.Time)
+	// cooldownrule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	cooldownrule.UpdateDefaultUpdatedAt = cooldownruleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// cooldownruleDescActionType is the schema descriptor for action_type field.
+	cooldownruleDescActionType := cooldownruleFields[0].Descriptor()
+	// cooldownrule.ActionTypeValidator is a validator for the "action_type" field. It is called by the builders before save.
+	cooldownrule.ActionTypeValidator = func() func(string) error {
+		validators := cooldownruleDescActionType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(action_type string) error {
+			for _, fn := range fns {
+				if err := fn(action_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cooldownruleDescPoolID is the schema descriptor for pool_id field.
+	cooldownruleDescPoolID := cooldownruleFields[1].Descriptor()
+	// cooldownrule.DefaultPoolID holds the default value on creation for the pool_id field.
+	cooldownrule.DefaultPoolID = cooldownruleDescPoolID.Default.(string)
+	// cooldownruleDescMinDelay is the schema descriptor for min_delay field.
+	cooldownruleDescMinDelay := cooldownruleFields[2].Descriptor()
+	// cooldownrule.MinDelayValidator is a validator for the "min_delay" field. It is called by the builders before save.
+	cooldownrule.MinDelayValidator = cooldownruleDescMinDelay.Validators[0].(func(int) error)
+	// cooldownruleDescMaxDelay is the schema descriptor for max_delay field.
+	cooldownruleDescMaxDelay := cooldownruleFields[3].Descriptor()
+	// cooldownrule.MaxDelayValidator is a validator for the "max_delay" field. It is called by the builders before save.
+	cooldownrule.MaxDelayValidator = cooldownruleDescMaxDelay.Validators[0].(func(int) error)
+	// cooldownruleDescHourlyLimit is the schema descriptor for hourly_limit field.
+	cooldownruleDescHourlyLimit := cooldownruleFields[4].Descriptor()
+	// cooldownrule.HourlyLimitValidator is a validator for the "hourly_limit" field. It is called by the builders before save.
+	cooldownrule.HourlyLimitValidator = cooldownruleDescHourlyLimit.Validators[0].(func(int) error)
+	// cooldownruleDescDailyLimit is the schema descriptor for daily_limit field.
+	cooldownruleDescDailyLimit := cooldownruleFields[5].Descriptor()
+	// cooldownrule.DailyLimitValidator is a validator for the "daily_limit" field. It is called by the builders before save.
+	cooldownrule.DailyLimitValidator = cooldownruleDescDailyLimit.Validators[0].(func(int) error)
+	// cooldownruleDescEnergyCost is the schema descriptor for energy_cost field.
+	cooldownruleDescEnergyCost := cooldownruleFields[6].Descriptor()
+	// cooldownrule.DefaultEnergyCost holds the default value on creation for the energy_cost field.
+	cooldownrule.DefaultEnergyCost = cooldownruleDescEnergyCost.Default.(int)
+	// cooldownrule.EnergyCostValidator is a validator for the "energy_cost" field. It is called by the builders before save.
+	cooldownrule.EnergyCostValidator = cooldownruleDescEnergyCost.Validators[0].(func(int) error)
+	// cooldownruleDescDescription is the schema descriptor for description field.
+	cooldownruleDescDescription := cooldownruleFields[7].Descriptor()
+	// cooldownrule.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	cooldownrule.DescriptionValidator = cooldownruleDescDescription.Validators[0].(func(string) error)
+	// cooldownruleDescEnabled is the schema descriptor for enabled field.
+	cooldownruleDescEnabled := cooldownruleFields[8].Descriptor()
+	// cooldownrule.DefaultEnabled holds the default value on creation for the enabled field.
+	cooldownrule.DefaultEnabled = cooldownruleDescEnabled.Default.(bool)
 	jobMixin := schema.Job{}.Mixin()
 	job.Policy = privacy.NewPolicies(jobMixin[2], schema.Job{})
 	job.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -331,30 +551,154 @@ func init() {
 	loginchallenge.DefaultUpdatedAt = loginchallengeDescUpdatedAt.Default.(func() time.Time)
 	// loginchallenge.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	loginchallenge.UpdateDefaultUpdatedAt = loginchallengeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// loginchallengeDescUsername is the schema descriptor for username field.
+	loginchallengeDescUsername := loginchallengeFields[1].Descriptor()
+	// loginchallenge.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	loginchallenge.UsernameValidator = func() func(string) error {
+		validators := loginchallengeDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// loginchallengeDescRelogin is the schema descriptor for relogin field.
+	loginchallengeDescRelogin := loginchallengeFields[2].Descriptor()
+	// loginchallenge.DefaultRelogin holds the default value on creation for the relogin field.
+	loginchallenge.DefaultRelogin = loginchallengeDescRelogin.Default.(bool)
 	// loginchallengeDescTokenHash is the schema descriptor for token_hash field.
-	loginchallengeDescTokenHash := loginchallengeFields[3].Descriptor()
+	loginchallengeDescTokenHash := loginchallengeFields[5].Descriptor()
 	// loginchallenge.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
 	loginchallenge.TokenHashValidator = loginchallengeDescTokenHash.Validators[0].(func(string) error)
 	// loginchallengeDescContactPoint is the schema descriptor for contact_point field.
-	loginchallengeDescContactPoint := loginchallengeFields[4].Descriptor()
+	loginchallengeDescContactPoint := loginchallengeFields[6].Descriptor()
 	// loginchallenge.DefaultContactPoint holds the default value on creation for the contact_point field.
 	loginchallenge.DefaultContactPoint = loginchallengeDescContactPoint.Default.(string)
+	// loginchallengeDescImapHost is the schema descriptor for imap_host field.
+	loginchallengeDescImapHost := loginchallengeFields[8].Descriptor()
+	// loginchallenge.DefaultImapHost holds the default value on creation for the imap_host field.
+	loginchallenge.DefaultImapHost = loginchallengeDescImapHost.Default.(string)
+	// loginchallengeDescImapPort is the schema descriptor for imap_port field.
+	loginchallengeDescImapPort := loginchallengeFields[9].Descriptor()
+	// loginchallenge.DefaultImapPort holds the default value on creation for the imap_port field.
+	loginchallenge.DefaultImapPort = loginchallengeDescImapPort.Default.(int)
+	// loginchallenge.ImapPortValidator is a validator for the "imap_port" field. It is called by the builders before save.
+	loginchallenge.ImapPortValidator = func() func(int) error {
+		validators := loginchallengeDescImapPort.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(imap_port int) error {
+			for _, fn := range fns {
+				if err := fn(imap_port); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// loginchallengeDescImapUsername is the schema descriptor for imap_username field.
+	loginchallengeDescImapUsername := loginchallengeFields[10].Descriptor()
+	// loginchallenge.DefaultImapUsername holds the default value on creation for the imap_username field.
+	loginchallenge.DefaultImapUsername = loginchallengeDescImapUsername.Default.(string)
+	// loginchallengeDescOutcome is the schema descriptor for outcome field.
+	loginchallengeDescOutcome := loginchallengeFields[12].Descriptor()
+	// loginchallenge.DefaultOutcome holds the default value on creation for the outcome field.
+	loginchallenge.DefaultOutcome = loginchallengeDescOutcome.Default.(string)
 	// loginchallengeDescAttempts is the schema descriptor for attempts field.
-	loginchallengeDescAttempts := loginchallengeFields[6].Descriptor()
+	loginchallengeDescAttempts := loginchallengeFields[15].Descriptor()
 	// loginchallenge.DefaultAttempts holds the default value on creation for the attempts field.
 	loginchallenge.DefaultAttempts = loginchallengeDescAttempts.Default.(int)
 	// loginchallenge.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
 	loginchallenge.AttemptsValidator = loginchallengeDescAttempts.Validators[0].(func(int) error)
 	// loginchallengeDescMaxAttempts is the schema descriptor for max_attempts field.
-	loginchallengeDescMaxAttempts := loginchallengeFields[7].Descriptor()
+	loginchallengeDescMaxAttempts := loginchallengeFields[16].Descriptor()
 	// loginchallenge.DefaultMaxAttempts holds the default value on creation for the max_attempts field.
 	loginchallenge.DefaultMaxAttempts = loginchallengeDescMaxAttempts.Default.(int)
 	// loginchallenge.MaxAttemptsValidator is a validator for the "max_attempts" field. It is called by the builders before save.
 	loginchallenge.MaxAttemptsValidator = loginchallengeDescMaxAttempts.Validators[0].(func(int) error)
 	// loginchallengeDescError is the schema descriptor for error field.
-	loginchallengeDescError := loginchallengeFields[9].Descriptor()
+	loginchallengeDescError := loginchallengeFields[18].Descriptor()
 	// loginchallenge.DefaultError holds the default value on creation for the error field.
 	loginchallenge.DefaultError = loginchallengeDescError.Default.(string)
+	planMixin := schema.Plan{}.Mixin()
+	plan.Policy = privacy.NewPolicies(schema.Plan{})
+	plan.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := plan.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	planMixinFields0 := planMixin[0].Fields()
+	_ = planMixinFields0
+	planMixinFields1 := planMixin[1].Fields()
+	_ = planMixinFields1
+	planFields := schema.Plan{}.Fields()
+	_ = planFields
+	// planDescUUID is the schema descriptor for uuid field.
+	planDescUUID := planMixinFields0[0].Descriptor()
+	// plan.DefaultUUID holds the default value on creation for the uuid field.
+	plan.DefaultUUID = planDescUUID.Default.(func() uuid.UUID)
+	// planDescCreatedAt is the schema descriptor for created_at field.
+	planDescCreatedAt := planMixinFields1[0].Descriptor()
+	// plan.DefaultCreatedAt holds the default value on creation for the created_at field.
+	plan.DefaultCreatedAt = planDescCreatedAt.Default.(func() time.Time)
+	// planDescUpdatedAt is the schema descriptor for updated_at field.
+	planDescUpdatedAt := planMixinFields1[1].Descriptor()
+	// plan.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	plan.DefaultUpdatedAt = planDescUpdatedAt.Default.(func() time.Time)
+	// plan.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	plan.UpdateDefaultUpdatedAt = planDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// planDescTitle is the schema descriptor for title field.
+	planDescTitle := planFields[0].Descriptor()
+	// plan.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	plan.TitleValidator = func() func(string) error {
+		validators := planDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// planDescMonthlyPriceCents is the schema descriptor for monthly_price_cents field.
+	planDescMonthlyPriceCents := planFields[1].Descriptor()
+	// plan.DefaultMonthlyPriceCents holds the default value on creation for the monthly_price_cents field.
+	plan.DefaultMonthlyPriceCents = planDescMonthlyPriceCents.Default.(int64)
+	// plan.MonthlyPriceCentsValidator is a validator for the "monthly_price_cents" field. It is called by the builders before save.
+	plan.MonthlyPriceCentsValidator = planDescMonthlyPriceCents.Validators[0].(func(int64) error)
+	// planDescAnnualPriceCents is the schema descriptor for annual_price_cents field.
+	planDescAnnualPriceCents := planFields[2].Descriptor()
+	// plan.DefaultAnnualPriceCents holds the default value on creation for the annual_price_cents field.
+	plan.DefaultAnnualPriceCents = planDescAnnualPriceCents.Default.(int64)
+	// plan.AnnualPriceCentsValidator is a validator for the "annual_price_cents" field. It is called by the builders before save.
+	plan.AnnualPriceCentsValidator = planDescAnnualPriceCents.Validators[0].(func(int64) error)
+	// planDescIsPublic is the schema descriptor for is_public field.
+	planDescIsPublic := planFields[4].Descriptor()
+	// plan.DefaultIsPublic holds the default value on creation for the is_public field.
+	plan.DefaultIsPublic = planDescIsPublic.Default.(bool)
+	// planDescAccountLimit is the schema descriptor for account_limit field.
+	planDescAccountLimit := planFields[5].Descriptor()
+	// plan.DefaultAccountLimit holds the default value on creation for the account_limit field.
+	plan.DefaultAccountLimit = planDescAccountLimit.Default.(int)
+	// plan.AccountLimitValidator is a validator for the "account_limit" field. It is called by the builders before save.
+	plan.AccountLimitValidator = planDescAccountLimit.Validators[0].(func(int) error)
 	postMixin := schema.Post{}.Mixin()
 	post.Policy = privacy.NewPolicies(postMixin[2], schema.Post{})
 	post.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -416,6 +760,123 @@ func init() {
 	postDescError := postFields[12].Descriptor()
 	// post.DefaultError holds the default value on creation for the error field.
 	post.DefaultError = postDescError.Default.(string)
+	proxyMixin := schema.Proxy{}.Mixin()
+	proxy.Policy = privacy.NewPolicies(schema.Proxy{})
+	proxy.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := proxy.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	proxyMixinFields0 := proxyMixin[0].Fields()
+	_ = proxyMixinFields0
+	proxyMixinFields1 := proxyMixin[1].Fields()
+	_ = proxyMixinFields1
+	proxyFields := schema.Proxy{}.Fields()
+	_ = proxyFields
+	// proxyDescUUID is the schema descriptor for uuid field.
+	proxyDescUUID := proxyMixinFields0[0].Descriptor()
+	// proxy.DefaultUUID holds the default value on creation for the uuid field.
+	proxy.DefaultUUID = proxyDescUUID.Default.(func() uuid.UUID)
+	// proxyDescCreatedAt is the schema descriptor for created_at field.
+	proxyDescCreatedAt := proxyMixinFields1[0].Descriptor()
+	// proxy.DefaultCreatedAt holds the default value on creation for the created_at field.
+	proxy.DefaultCreatedAt = proxyDescCreatedAt.Default.(func() time.Time)
+	// proxyDescUpdatedAt is the schema descriptor for updated_at field.
+	proxyDescUpdatedAt := proxyMixinFields1[1].Descriptor()
+	// proxy.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	proxy.DefaultUpdatedAt = proxyDescUpdatedAt.Default.(func() time.Time)
+	// proxy.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	proxy.UpdateDefaultUpdatedAt = proxyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// proxyDescProxy is the schema descriptor for proxy field.
+	proxyDescProxy := proxyFields[0].Descriptor()
+	// proxy.ProxyValidator is a validator for the "proxy" field. It is called by the builders before save.
+	proxy.ProxyValidator = func() func(string) error {
+		validators := proxyDescProxy.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(proxy string) error {
+			for _, fn := range fns {
+				if err := fn(proxy); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// proxyDescCountryCode is the schema descriptor for country_code field.
+	proxyDescCountryCode := proxyFields[1].Descriptor()
+	// proxy.DefaultCountryCode holds the default value on creation for the country_code field.
+	proxy.DefaultCountryCode = proxyDescCountryCode.Default.(string)
+	// proxy.CountryCodeValidator is a validator for the "country_code" field. It is called by the builders before save.
+	proxy.CountryCodeValidator = proxyDescCountryCode.Validators[0].(func(string) error)
+	// proxyDescUseCount is the schema descriptor for use_count field.
+	proxyDescUseCount := proxyFields[2].Descriptor()
+	// proxy.DefaultUseCount holds the default value on creation for the use_count field.
+	proxy.DefaultUseCount = proxyDescUseCount.Default.(int)
+	// proxy.UseCountValidator is a validator for the "use_count" field. It is called by the builders before save.
+	proxy.UseCountValidator = proxyDescUseCount.Validators[0].(func(int) error)
+	requestlogMixin := schema.RequestLog{}.Mixin()
+	requestlog.Policy = privacy.NewPolicies(requestlogMixin[2], schema.RequestLog{})
+	requestlog.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := requestlog.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	requestlogMixinHooks2 := requestlogMixin[2].Hooks()
+
+	requestlog.Hooks[1] = requestlogMixinHooks2[0]
+	requestlogMixinFields0 := requestlogMixin[0].Fields()
+	_ = requestlogMixinFields0
+	requestlogMixinFields1 := requestlogMixin[1].Fields()
+	_ = requestlogMixinFields1
+	requestlogFields := schema.RequestLog{}.Fields()
+	_ = requestlogFields
+	// requestlogDescUUID is the schema descriptor for uuid field.
+	requestlogDescUUID := requestlogMixinFields0[0].Descriptor()
+	// requestlog.DefaultUUID holds the default value on creation for the uuid field.
+	requestlog.DefaultUUID = requestlogDescUUID.Default.(func() uuid.UUID)
+	// requestlogDescCreatedAt is the schema descriptor for created_at field.
+	requestlogDescCreatedAt := requestlogMixinFields1[0].Descriptor()
+	// requestlog.DefaultCreatedAt holds the default value on creation for the created_at field.
+	requestlog.DefaultCreatedAt = requestlogDescCreatedAt.Default.(func() time.Time)
+	// requestlogDescUpdatedAt is the schema descriptor for updated_at field.
+	requestlogDescUpdatedAt := requestlogMixinFields1[1].Descriptor()
+	// requestlog.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	requestlog.DefaultUpdatedAt = requestlogDescUpdatedAt.Default.(func() time.Time)
+	// requestlog.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	requestlog.UpdateDefaultUpdatedAt = requestlogDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// requestlogDescMethod is the schema descriptor for method field.
+	requestlogDescMethod := requestlogFields[2].Descriptor()
+	// requestlog.MethodValidator is a validator for the "method" field. It is called by the builders before save.
+	requestlog.MethodValidator = requestlogDescMethod.Validators[0].(func(string) error)
+	// requestlogDescEndpoint is the schema descriptor for endpoint field.
+	requestlogDescEndpoint := requestlogFields[3].Descriptor()
+	// requestlog.EndpointValidator is a validator for the "endpoint" field. It is called by the builders before save.
+	requestlog.EndpointValidator = requestlogDescEndpoint.Validators[0].(func(string) error)
+	// requestlogDescDurationMs is the schema descriptor for duration_ms field.
+	requestlogDescDurationMs := requestlogFields[5].Descriptor()
+	// requestlog.DurationMsValidator is a validator for the "duration_ms" field. It is called by the builders before save.
+	requestlog.DurationMsValidator = requestlogDescDurationMs.Validators[0].(func(int) error)
+	// requestlogDescIP is the schema descriptor for ip field.
+	requestlogDescIP := requestlogFields[6].Descriptor()
+	// requestlog.DefaultIP holds the default value on creation for the ip field.
+	requestlog.DefaultIP = requestlogDescIP.Default.(string)
+	// requestlog.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	requestlog.IPValidator = requestlogDescIP.Validators[0].(func(string) error)
+	// requestlogDescUserAgent is the schema descriptor for user_agent field.
+	requestlogDescUserAgent := requestlogFields[7].Descriptor()
+	// requestlog.DefaultUserAgent holds the default value on creation for the user_agent field.
+	requestlog.DefaultUserAgent = requestlogDescUserAgent.Default.(string)
+	// requestlog.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
+	requestlog.UserAgentValidator = requestlogDescUserAgent.Validators[0].(func(string) error)
 	scheduleMixin := schema.Schedule{}.Mixin()
 	schedule.Policy = privacy.NewPolicies(scheduleMixin[2], schema.Schedule{})
 	schedule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -593,10 +1054,71 @@ func init() {
 	userDescEmail := userFields[3].Descriptor()
 	// user.EmailValidator is a validator for the "email" field. It is called by the builders before save.
 	user.EmailValidator = userDescEmail.Validators[0].(func(string) error)
+	// userDescFirstname is the schema descriptor for firstname field.
+	userDescFirstname := userFields[4].Descriptor()
+	// user.DefaultFirstname holds the default value on creation for the firstname field.
+	user.DefaultFirstname = userDescFirstname.Default.(string)
+	// user.FirstnameValidator is a validator for the "firstname" field. It is called by the builders before save.
+	user.FirstnameValidator = userDescFirstname.Validators[0].(func(string) error)
+	// userDescLastname is the schema descriptor for lastname field.
+	userDescLastname := userFields[5].Descriptor()
+	// user.DefaultLastname holds the default value on creation for the lastname field.
+	user.DefaultLastname = userDescLastname.Default.(string)
+	// user.LastnameValidator is a validator for the "lastname" field. It is called by the builders before save.
+	user.LastnameValidator = userDescLastname.Validators[0].(func(string) error)
 	// userDescDisabled is the schema descriptor for disabled field.
-	userDescDisabled := userFields[4].Descriptor()
+	userDescDisabled := userFields[8].Descriptor()
 	// user.DefaultDisabled holds the default value on creation for the disabled field.
 	user.DefaultDisabled = userDescDisabled.Default.(bool)
+	wallettransactionMixin := schema.WalletTransaction{}.Mixin()
+	wallettransaction.Policy = privacy.NewPolicies(wallettransactionMixin[2], schema.WalletTransaction{})
+	wallettransaction.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wallettransaction.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wallettransactionMixinHooks2 := wallettransactionMixin[2].Hooks()
+
+	wallettransaction.Hooks[1] = wallettransactionMixinHooks2[0]
+	wallettransactionMixinFields0 := wallettransactionMixin[0].Fields()
+	_ = wallettransactionMixinFields0
+	wallettransactionMixinFields1 := wallettransactionMixin[1].Fields()
+	_ = wallettransactionMixinFields1
+	wallettransactionFields := schema.WalletTransaction{}.Fields()
+	_ = wallettransactionFields
+	// wallettransactionDescUUID is the schema descriptor for uuid field.
+	wallettransactionDescUUID := wallettransactionMixinFields0[0].Descriptor()
+	// wallettransaction.DefaultUUID holds the default value on creation for the uuid field.
+	wallettransaction.DefaultUUID = wallettransactionDescUUID.Default.(func() uuid.UUID)
+	// wallettransactionDescCreatedAt is the schema descriptor for created_at field.
+	wallettransactionDescCreatedAt := wallettransactionMixinFields1[0].Descriptor()
+	// wallettransaction.DefaultCreatedAt holds the default value on creation for the created_at field.
+	wallettransaction.DefaultCreatedAt = wallettransactionDescCreatedAt.Default.(func() time.Time)
+	// wallettransactionDescUpdatedAt is the schema descriptor for updated_at field.
+	wallettransactionDescUpdatedAt := wallettransactionMixinFields1[1].Descriptor()
+	// wallettransaction.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	wallettransaction.DefaultUpdatedAt = wallettransactionDescUpdatedAt.Default.(func() time.Time)
+	// wallettransaction.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	wallettransaction.UpdateDefaultUpdatedAt = wallettransactionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// wallettransactionDescAmountCents is the schema descriptor for amount_cents field.
+	wallettransactionDescAmountCents := wallettransactionFields[1].Descriptor()
+	// wallettransaction.AmountCentsValidator is a validator for the "amount_cents" field. It is called by the builders before save.
+	wallettransaction.AmountCentsValidator = wallettransactionDescAmountCents.Validators[0].(func(int64) error)
+	// wallettransactionDescDescription is the schema descriptor for description field.
+	wallettransactionDescDescription := wallettransactionFields[4].Descriptor()
+	// wallettransaction.DefaultDescription holds the default value on creation for the description field.
+	wallettransaction.DefaultDescription = wallettransactionDescDescription.Default.(string)
+	// wallettransaction.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	wallettransaction.DescriptionValidator = wallettransactionDescDescription.Validators[0].(func(string) error)
+	// wallettransactionDescPaymentID is the schema descriptor for payment_id field.
+	wallettransactionDescPaymentID := wallettransactionFields[5].Descriptor()
+	// wallettransaction.DefaultPaymentID holds the default value on creation for the payment_id field.
+	wallettransaction.DefaultPaymentID = wallettransactionDescPaymentID.Default.(string)
+	// wallettransaction.PaymentIDValidator is a validator for the "payment_id" field. It is called by the builders before save.
+	wallettransaction.PaymentIDValidator = wallettransactionDescPaymentID.Validators[0].(func(string) error)
 	workspaceMixin := schema.Workspace{}.Mixin()
 	workspace.Policy = privacy.NewPolicies(schema.Workspace{})
 	workspace.Hooks[0] = func(next ent.Mutator) ent.Mutator {

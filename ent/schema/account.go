@@ -4,6 +4,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -47,6 +48,14 @@ func (Account) Fields() []ent.Field {
 		field.Int("imap_port").Default(0).Min(0).Max(65535),
 		field.String("imap_username").Default(""),
 		field.String("link_profile").Default(""),
+		field.String("pool_id").Default("").
+			Comment("account pool, for cooldown rules limited to a pool"),
+		field.Text("note").Default(""),
+		field.String("external_status").Default("").
+			Comment("status as last written by a compatibility API whose status values are not AccountStatus"),
+		field.JSON("external_ids", map[string]string{}).Optional().
+			Comment("identifiers of the account in another product (register_id, group_id, site_id)").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		secret("password_enc"),
 		secret("cookie_enc"),
 		secret("totp_secret_enc"),
@@ -61,6 +70,16 @@ func (Account) Fields() []ent.Field {
 		field.Strings("tags").Optional(),
 		field.Time("last_login_at").Optional().Nillable(),
 		field.Time("last_action_at").Optional().Nillable(),
+	}
+}
+
+// Edges of the Account.
+func (Account) Edges() []ent.Edge {
+	return []ent.Edge{
+		// The back-reference makes Post.accounts many-to-many: an account is
+		// the target of many posts.
+		edge.From("posts", Post.Type).Ref("accounts").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -9,8 +9,11 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
-// LoginChallenge is a pending 2FA or checkpoint step of an account login. Its
-// token is shown once to the caller; only the SHA-256 is stored.
+// LoginChallenge is one live login of a social account and the 2FA or
+// checkpoint step it may need: from the login task a worker runs, through
+// the code the owner (or the server, from a TOTP secret or the owner's
+// mailbox) submits, to the account it creates or re-authenticates. Its token
+// is shown to the caller when a code is needed; only the SHA-256 is stored.
 type LoginChallenge struct{ ent.Schema }
 
 // Mixin of the LoginChallenge.
@@ -21,8 +24,15 @@ func (LoginChallenge) Mixin() []ent.Mixin {
 // Fields of the LoginChallenge.
 func (LoginChallenge) Fields() []ent.Field {
 	return []ent.Field{
-		field.Int("account_id"),
-		field.Enum("method").Values("EMAIL", "SMS", "TOTP", "TWO_FACTOR", "CHECKPOINT").
+		field.Int("account_id").Optional().Nillable().
+			Comment("the account re-authenticated, or created once the login succeeds"),
+		field.String("username").NotEmpty().MaxLen(200),
+		field.Bool("relogin").Default(false).
+			Comment("the login re-authenticates an existing account rather than adding one"),
+		// LOGIN is the login itself, before the platform has asked for
+		// anything.
+		field.Enum("method").Values("LOGIN", "EMAIL", "SMS", "TOTP", "TWO_FACTOR", "CHECKPOINT").
+			Default("LOGIN").
 			Annotations(entgql.Type("ChallengeMethod")),
 		field.Enum("state").
 			Values("PENDING", "CODE_REQUESTED", "SUBMITTED", "RESOLVED", "FAILED", "EXPIRED").
@@ -32,6 +42,20 @@ func (LoginChallenge) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("contact_point").Default("").
 			Comment("masked e-mail or phone the platform sent the code to"),
+		field.Time("challenge_at").Optional().Nillable().
+			Comment("when the platform asked for a code: mail older than this holds no valid code"),
+		field.String("imap_host").Default(""),
+		field.Int("imap_port").Default(0).Min(0).Max(65535),
+		field.String("imap_username").Default(""),
+		// Password, proxy, TOTP secret, IMAP password, the worker's
+		// challenge session and the code being submitted, sealed together.
+		field.Bytes("secrets_enc").Optional().Nillable().Sensitive().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("outcome").Default("").
+			Comment("the last verdict of the platform: success, challenge, two_factor, bad_password, checkpoint, not_found, wrong_code, error"),
+		field.Time("presented_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipAll)).
+			Comment("when a caller was last given the current state; a retried request is given an unseen verdict once"),
 		field.Time("expires_at"),
 		field.Int("attempts").Default(0).Min(0),
 		field.Int("max_attempts").Default(5).Min(1),
@@ -44,14 +68,14 @@ func (LoginChallenge) Fields() []ent.Field {
 // Edges of the LoginChallenge.
 func (LoginChallenge) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("account", Account.Type).Field("account_id").Unique().Required(),
+		edge.To("account", Account.Type).Field("account_id").Unique(),
 		edge.To("task", Task.Type).Field("task_id").Unique(),
 	}
 }
 
 // Indexes of the LoginChallenge.
 func (LoginChallenge) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("state", "expires_at")}
+	return []ent.Index{index.Fields("state", "expires_at"), index.Fields("workspace_id", "username")}
 }
 
 // Annotations of the LoginChallenge.

@@ -72,3 +72,27 @@ func filterByWorkspace() privacy.QueryMutationRule {
 		return privacy.Skip
 	})
 }
+
+// catalogPolicy is the policy of server-wide catalogs (packages, shared
+// proxies): any signed-in viewer reads them, only admins change them.
+// System code acts with privacy.DecisionContext(ctx, privacy.Allow).
+func catalogPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			privacy.QueryRuleFunc(func(ctx context.Context, _ ent.Query) error {
+				if viewer.FromContext(ctx) == nil {
+					return privacy.Denyf("catalog: no viewer")
+				}
+				return privacy.Allow
+			}),
+		},
+		Mutation: privacy.MutationPolicy{
+			privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+				if viewer.FromContext(ctx).IsAdmin() {
+					return privacy.Allow
+				}
+				return privacy.Denyf("catalog: only admins change it")
+			}),
+		},
+	}
+}

@@ -68,14 +68,21 @@ func (Task) Edges() []ent.Edge {
 // Indexes of the Task.
 func (Task) Indexes() []ent.Index {
 	return []ent.Index{
-		// The claim path scans only pending rows, in order.
-		index.Fields("not_before", "priority").
-			Annotations(entsql.IndexWhere("status = 'PENDING'")),
+		// The claim reads a workspace's pending tasks in claim order
+		// (priority desc, not_before, id) straight off this index, so its
+		// cost does not grow with the backlog. Not partial: SQLite cannot
+		// use a partial index when status is a bound parameter.
+		index.Fields("workspace_id", "status", "priority", "not_before", "id").
+			Annotations(entsql.DescColumns("priority")),
 		index.Fields("lease_expires_at").
 			Annotations(entsql.IndexWhere("status IN ('ASSIGNED', 'RUNNING')")),
 		index.Fields("workspace_id", "status", "kind"),
+		// taskAvailable's announcer finds, across workspaces, the pending
+		// tasks whose not_before has just passed.
+		index.Fields("status", "not_before"),
 		index.Fields("account_id", "status"),
-		index.Fields("post_id"),
+		// A post's roll-up finds each account's newest task of the post.
+		index.Fields("post_id", "account_id"),
 		index.Fields("job_id"),
 	}
 }

@@ -24,6 +24,12 @@ func (User) Fields() []ent.Field {
 		field.Enum("role").Values("admin", "member").Default("member").
 			Annotations(entgql.Type("UserRole")),
 		field.String("email").Optional().MaxLen(254),
+		field.String("firstname").Default("").MaxRuneLen(100),
+		field.String("lastname").Default("").MaxRuneLen(100),
+		field.Int("plan_id").Optional().Nillable().
+			Comment("the subscribed plan (Sharingtools' package); none: no limits, no modules"),
+		field.Time("expire_at").Optional().Nillable().
+			Comment("when the subscription ends; none: it does not"),
 		field.Bool("disabled").Default(false),
 		field.Time("last_login_at").Optional().Nillable(),
 	}

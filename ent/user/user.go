@@ -35,6 +35,14 @@ const (
 	FieldRole = "role"
 	// FieldEmail holds the string denoting the email field in the database.
 	FieldEmail = "email"
+	// FieldFirstname holds the string denoting the firstname field in the database.
+	FieldFirstname = "firstname"
+	// FieldLastname holds the string denoting the lastname field in the database.
+	FieldLastname = "lastname"
+	// FieldPlanID holds the string denoting the plan_id field in the database.
+	FieldPlanID = "plan_id"
+	// FieldExpireAt holds the string denoting the expire_at field in the database.
+	FieldExpireAt = "expire_at"
 	// FieldDisabled holds the string denoting the disabled field in the database.
 	FieldDisabled = "disabled"
 	// FieldLastLoginAt holds the string denoting the last_login_at field in the database.
@@ -63,6 +71,10 @@ var Columns = []string{
 	FieldPasswordHash,
 	FieldRole,
 	FieldEmail,
+	FieldFirstname,
+	FieldLastname,
+	FieldPlanID,
+	FieldExpireAt,
 	FieldDisabled,
 	FieldLastLoginAt,
 }
@@ -97,6 +109,14 @@ var (
 	UsernameValidator func(string) error
 	// EmailValidator is a validator for the "email" field. It is called by the builders before save.
 	EmailValidator func(string) error
+	// DefaultFirstname holds the default value on creation for the "firstname" field.
+	DefaultFirstname string
+	// FirstnameValidator is a validator for the "firstname" field. It is called by the builders before save.
+	FirstnameValidator func(string) error
+	// DefaultLastname holds the default value on creation for the "lastname" field.
+	DefaultLastname string
+	// LastnameValidator is a validator for the "lastname" field. It is called by the builders before save.
+	LastnameValidator func(string) error
 	// DefaultDisabled holds the default value on creation for the "disabled" field.
 	DefaultDisabled bool
 )
@@ -173,6 +193,26 @@ func ByRole(opts ...sql.OrderTermOption) OrderOption {
 // ByEmail orders the results by the email field.
 func ByEmail(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEmail, opts...).ToFunc()
+}
+
+// ByFirstname orders the results by the firstname field.
+func ByFirstname(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFirstname, opts...).ToFunc()
+}
+
+// ByLastname orders the results by the lastname field.
+func ByLastname(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastname, opts...).ToFunc()
+}
+
+// ByPlanID orders the results by the plan_id field.
+func ByPlanID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPlanID, opts...).ToFunc()
+}
+
+// ByExpireAt orders the results by the expire_at field.
+func ByExpireAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExpireAt, opts...).ToFunc()
 }
 
 // ByDisabled orders the results by the disabled field.

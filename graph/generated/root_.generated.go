@@ -11,8 +11,11 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/challenges"
+	"github.com/switchboardhq/switchboard/server/cooldown"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/schedules"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -28,10 +31,12 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Account() AccountResolver
+	AccountGrowthDay() AccountGrowthDayResolver
 	Mutation() MutationResolver
 	Post() PostResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
+	TaskLease() TaskLeaseResolver
 }
 
 type DirectiveRoot struct {
@@ -73,6 +78,7 @@ type ComplexityRoot struct {
 		EnergyBudget   func(childComplexity int) int
 		ErrorCode      func(childComplexity int) int
 		ErrorMessage   func(childComplexity int) int
+		ExternalStatus func(childComplexity int) int
 		ID             func(childComplexity int) int
 		ImapHost       func(childComplexity int) int
 		ImapPort       func(childComplexity int) int
@@ -80,7 +86,9 @@ type ComplexityRoot struct {
 		LastActionAt   func(childComplexity int) int
 		LastLoginAt    func(childComplexity int) int
 		LinkProfile    func(childComplexity int) int
+		Note           func(childComplexity int) int
 		Platform       func(childComplexity int) int
+		PoolID         func(childComplexity int) int
 		Proxy          func(childComplexity int) int
 		Stats          func(childComplexity int) int
 		Status         func(childComplexity int) int
@@ -90,10 +98,29 @@ type ComplexityRoot struct {
 		Username       func(childComplexity int) int
 	}
 
+	AccountActionCounts struct {
+		Completed func(childComplexity int) int
+		Failed    func(childComplexity int) int
+	}
+
 	AccountConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	AccountCooldownState struct {
+		Account      func(childComplexity int) int
+		Actions      func(childComplexity int) int
+		EnergyBudget func(childComplexity int) int
+		EnergyLeft   func(childComplexity int) int
+		EnergySpent  func(childComplexity int) int
+	}
+
+	AccountCounts struct {
+		Active        func(childComplexity int) int
+		LoginRequired func(childComplexity int) int
+		Total         func(childComplexity int) int
 	}
 
 	AccountEdge struct {
@@ -101,9 +128,106 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	AccountFigures struct {
+		Followers  func(childComplexity int) int
+		Followings func(childComplexity int) int
+		MediaCount func(childComplexity int) int
+	}
+
+	AccountGrowthDay struct {
+		Date       func(childComplexity int) int
+		Followers  func(childComplexity int) int
+		Followings func(childComplexity int) int
+		MediaCount func(childComplexity int) int
+	}
+
+	AccountStatistics struct {
+		Account         func(childComplexity int) int
+		Actions         func(childComplexity int) int
+		Current         func(childComplexity int) int
+		FollowersGained func(childComplexity int) int
+		History         func(childComplexity int) int
+		Posts           func(childComplexity int) int
+	}
+
+	ActionCooldownState struct {
+		ActionType    func(childComplexity int) int
+		DailyCount    func(childComplexity int) int
+		DailyLimit    func(childComplexity int) int
+		HourlyCount   func(childComplexity int) int
+		HourlyLimit   func(childComplexity int) int
+		NextAllowedAt func(childComplexity int) int
+		Rule          func(childComplexity int) int
+	}
+
+	AdminAPIKeyPage struct {
+		Nodes      func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
 	CancelJobPayload struct {
 		CancelledTasks func(childComplexity int) int
 		Job            func(childComplexity int) int
+	}
+
+	Caption struct {
+		Caption   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Title     func(childComplexity int) int
+		UUID      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		UserID    func(childComplexity int) int
+	}
+
+	CaptionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CaptionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CaptionPayload struct {
+		Caption func(childComplexity int) int
+	}
+
+	ClaimTasksPayload struct {
+		Leases func(childComplexity int) int
+	}
+
+	CooldownRule struct {
+		ActionType  func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		DailyLimit  func(childComplexity int) int
+		Description func(childComplexity int) int
+		Enabled     func(childComplexity int) int
+		EnergyCost  func(childComplexity int) int
+		HourlyLimit func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MaxDelay    func(childComplexity int) int
+		MinDelay    func(childComplexity int) int
+		PoolID      func(childComplexity int) int
+		UUID        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	CooldownRuleConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CooldownRuleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CooldownRulePayload struct {
+		Rule func(childComplexity int) int
 	}
 
 	CreateAPIKeyPayload struct {
@@ -123,16 +247,38 @@ type ComplexityRoot struct {
 		Schedule func(childComplexity int) int
 	}
 
+	CreateTasksPayload struct {
+		Tasks func(childComplexity int) int
+	}
+
 	DeleteAccountPayload struct {
 		DeletedID func(childComplexity int) int
+	}
+
+	DeleteCaptionPayload struct {
+		DeletedID func(childComplexity int) int
+	}
+
+	DeleteCooldownRulesPayload struct {
+		DeletedIDs func(childComplexity int) int
 	}
 
 	DeletePostPayload struct {
 		DeletedID func(childComplexity int) int
 	}
 
+	DeleteProxyPayload struct {
+		DeletedID func(childComplexity int) int
+	}
+
 	DeleteSchedulePayload struct {
 		DeletedID func(childComplexity int) int
+	}
+
+	EndpointCount struct {
+		Count    func(childComplexity int) int
+		Endpoint func(childComplexity int) int
+		Method   func(childComplexity int) int
 	}
 
 	Job struct {
@@ -195,23 +341,39 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	LoginAccountPayload struct {
+		Account        func(childComplexity int) int
+		Challenge      func(childComplexity int) int
+		ChallengeToken func(childComplexity int) int
+		ChallengeType  func(childComplexity int) int
+		ExpiresIn      func(childComplexity int) int
+		Result         func(childComplexity int) int
+	}
+
 	LoginChallenge struct {
 		Account      func(childComplexity int) int
 		AccountID    func(childComplexity int) int
 		Attempts     func(childComplexity int) int
+		ChallengeAt  func(childComplexity int) int
 		ContactPoint func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
 		Error        func(childComplexity int) int
 		ExpiresAt    func(childComplexity int) int
 		ID           func(childComplexity int) int
+		ImapHost     func(childComplexity int) int
+		ImapPort     func(childComplexity int) int
+		ImapUsername func(childComplexity int) int
 		MaxAttempts  func(childComplexity int) int
 		Method       func(childComplexity int) int
+		Outcome      func(childComplexity int) int
+		Relogin      func(childComplexity int) int
 		ResolvedAt   func(childComplexity int) int
 		State        func(childComplexity int) int
 		Task         func(childComplexity int) int
 		TaskID       func(childComplexity int) int
 		UUID         func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
+		Username     func(childComplexity int) int
 	}
 
 	LoginChallengeConnection struct {
@@ -232,22 +394,44 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CancelJob      func(childComplexity int, input model.CancelJobInput) int
-		CreateAPIKey   func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateAccount  func(childComplexity int, input accounts.CreateInput) int
-		CreatePost     func(childComplexity int, input posts.CreateInput) int
-		CreateSchedule func(childComplexity int, input schedules.CreateInput) int
-		DeleteAccount  func(childComplexity int, input model.DeleteAccountInput) int
-		DeletePost     func(childComplexity int, input model.DeletePostInput) int
-		DeleteSchedule func(childComplexity int, input model.ScheduleIDInput) int
-		Login          func(childComplexity int, input model.LoginInput) int
-		PauseSchedule  func(childComplexity int, input model.ScheduleIDInput) int
-		ResumeSchedule func(childComplexity int, input model.ScheduleIDInput) int
-		RevokeAPIKey   func(childComplexity int, input model.RevokeAPIKeyInput) int
-		SchedulePost   func(childComplexity int, input model.SchedulePostInput) int
-		UpdateAccount  func(childComplexity int, input accounts.UpdateInput) int
-		UpdatePost     func(childComplexity int, input posts.UpdateInput) int
-		UpdateSchedule func(childComplexity int, input schedules.UpdateInput) int
+		CancelJob           func(childComplexity int, input model.CancelJobInput) int
+		CancelTask          func(childComplexity int, input model.TaskIDInput) int
+		ClaimTasks          func(childComplexity int, input model.ClaimTasksInput) int
+		CompleteTask        func(childComplexity int, input model.CompleteTaskInput) int
+		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateAccount       func(childComplexity int, input accounts.CreateInput) int
+		CreateCaption       func(childComplexity int, input model.CreateCaptionInput) int
+		CreateCooldownRule  func(childComplexity int, input cooldown.CreateInput) int
+		CreatePost          func(childComplexity int, input posts.CreateInput) int
+		CreateProxy         func(childComplexity int, input model.CreateProxyInput) int
+		CreateSchedule      func(childComplexity int, input schedules.CreateInput) int
+		CreateTasks         func(childComplexity int, input model.CreateTasksInput) int
+		DeleteAccount       func(childComplexity int, input model.DeleteAccountInput) int
+		DeleteCaption       func(childComplexity int, input model.DeleteCaptionInput) int
+		DeleteCooldownRules func(childComplexity int, input model.DeleteCooldownRulesInput) int
+		DeletePost          func(childComplexity int, input model.DeletePostInput) int
+		DeleteProxy         func(childComplexity int, input model.DeleteProxyInput) int
+		DeleteSchedule      func(childComplexity int, input model.ScheduleIDInput) int
+		FailTask            func(childComplexity int, input model.FailTaskInput) int
+		GenerateAPIKey      func(childComplexity int, input model.GenerateAPIKeyInput) int
+		HeartbeatTask       func(childComplexity int, input model.TaskLeaseInput) int
+		Login               func(childComplexity int, input model.LoginInput) int
+		LoginAccount        func(childComplexity int, input challenges.LoginInput) int
+		PauseSchedule       func(childComplexity int, input model.ScheduleIDInput) int
+		ResetCooldownRules  func(childComplexity int) int
+		ResumeSchedule      func(childComplexity int, input model.ScheduleIDInput) int
+		RetryTask           func(childComplexity int, input model.TaskIDInput) int
+		RevokeAPIKey        func(childComplexity int, input model.RevokeAPIKeyInput) int
+		SchedulePost        func(childComplexity int, input model.SchedulePostInput) int
+		StartTask           func(childComplexity int, input model.TaskLeaseInput) int
+		SubmitChallenge     func(childComplexity int, input challenges.SubmitInput) int
+		UpdateAccount       func(childComplexity int, input accounts.UpdateInput) int
+		UpdateCaption       func(childComplexity int, input model.UpdateCaptionInput) int
+		UpdateCooldownRule  func(childComplexity int, input cooldown.UpdateInput) int
+		UpdatePost          func(childComplexity int, input posts.UpdateInput) int
+		UpdateProfile       func(childComplexity int, input model.UpdateProfileInput) int
+		UpdateProxy         func(childComplexity int, input model.UpdateProxyInput) int
+		UpdateSchedule      func(childComplexity int, input schedules.UpdateInput) int
 	}
 
 	PageInfo struct {
@@ -259,6 +443,36 @@ type ComplexityRoot struct {
 
 	PauseSchedulePayload struct {
 		Schedule func(childComplexity int) int
+	}
+
+	Plan struct {
+		AccountLimit      func(childComplexity int) int
+		AnnualPriceCents  func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IsPublic          func(childComplexity int) int
+		Modules           func(childComplexity int) int
+		MonthlyPriceCents func(childComplexity int) int
+		Title             func(childComplexity int) int
+		UUID              func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+	}
+
+	PlanConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PlanEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PlanSubscription struct {
+		ExpireAt func(childComplexity int) int
+		Expired  func(childComplexity int) int
+		Plan     func(childComplexity int) int
 	}
 
 	Post struct {
@@ -288,24 +502,90 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	PostCounts struct {
+		Failed    func(childComplexity int) int
+		Published func(childComplexity int) int
+		Saved     func(childComplexity int) int
+		Scheduled func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
 	PostEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
 
+	Proxy struct {
+		CountryCode func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Proxy       func(childComplexity int) int
+		UseCount    func(childComplexity int) int
+	}
+
+	ProxyPage struct {
+		Nodes      func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ProxyPayload struct {
+		Proxy func(childComplexity int) int
+	}
+
 	Query struct {
-		APIKeys         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APIKeyOrder, where *ent.APIKeyWhereInput) int
-		Accounts        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) int
-		AdminUsers      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
-		AdminWorkspaces func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WorkspaceOrder, where *ent.WorkspaceWhereInput) int
-		Jobs            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.JobOrder, where *ent.JobWhereInput) int
-		Logs            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LogEntryOrder, where *ent.LogEntryWhereInput) int
-		Node            func(childComplexity int, id int) int
-		Nodes           func(childComplexity int, ids []int) int
-		Posts           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PostOrder, where *ent.PostWhereInput) int
-		Schedules       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ScheduleOrder, where *ent.ScheduleWhereInput) int
-		Tasks           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput) int
-		Viewer          func(childComplexity int) int
+		APIKeys              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APIKeyOrder, where *ent.APIKeyWhereInput) int
+		AccountCooldownState func(childComplexity int, accountID int) int
+		AccountStatistics    func(childComplexity int, accountID int) int
+		Accounts             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) int
+		AdminAPIKeys         func(childComplexity int, userID *int, active *bool, page *int, perPage *int) int
+		AdminRequestLogs     func(childComplexity int, filter *model.AdminRequestLogFilter, page *int, perPage *int) int
+		AdminRequestStats    func(childComplexity int) int
+		AdminUsers           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		AdminWorkspaces      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WorkspaceOrder, where *ent.WorkspaceWhereInput) int
+		Captions             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaptionOrder, where *ent.CaptionWhereInput) int
+		CooldownRules        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CooldownRuleOrder, where *ent.CooldownRuleWhereInput) int
+		Jobs                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.JobOrder, where *ent.JobWhereInput) int
+		Logs                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LogEntryOrder, where *ent.LogEntryWhereInput) int
+		Node                 func(childComplexity int, id int) int
+		Nodes                func(childComplexity int, ids []int) int
+		PlanSubscription     func(childComplexity int) int
+		Plans                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PlanOrder, where *ent.PlanWhereInput) int
+		Posts                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PostOrder, where *ent.PostWhereInput) int
+		Proxies              func(childComplexity int, countryCode *string, page *int, perPage *int) int
+		Schedules            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ScheduleOrder, where *ent.ScheduleWhereInput) int
+		Statistics           func(childComplexity int) int
+		Tasks                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput) int
+		Viewer               func(childComplexity int) int
+		Wallet               func(childComplexity int) int
+		WalletTransactions   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WalletTransactionOrder, where *ent.WalletTransactionWhereInput) int
+	}
+
+	RequestLog struct {
+		APIKeyID   func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		DurationMs func(childComplexity int) int
+		Endpoint   func(childComplexity int) int
+		ID         func(childComplexity int) int
+		IP         func(childComplexity int) int
+		Method     func(childComplexity int) int
+		StatusCode func(childComplexity int) int
+		UserAgent  func(childComplexity int) int
+		UserID     func(childComplexity int) int
+	}
+
+	RequestLogPage struct {
+		Nodes      func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RequestStats struct {
+		TopEndpoints  func(childComplexity int) int
+		TopUsers      func(childComplexity int) int
+		TotalRequests func(childComplexity int) int
+	}
+
+	ResetCooldownRulesPayload struct {
+		Rules func(childComplexity int) int
 	}
 
 	ResumeSchedulePayload struct {
@@ -352,11 +632,18 @@ type ComplexityRoot struct {
 		Post func(childComplexity int) int
 	}
 
+	Statistics struct {
+		Accounts func(childComplexity int) int
+		Captions func(childComplexity int) int
+		Posts    func(childComplexity int) int
+	}
+
 	Subscription struct {
 		AccountUpdated   func(childComplexity int, filter *model.AccountEventFilter) int
-		ChallengeUpdated func(childComplexity int, accountID int) int
+		ChallengeUpdated func(childComplexity int, accountID *int) int
 		JobUpdated       func(childComplexity int, id *int, filter *model.JobEventFilter) int
 		PostUpdated      func(childComplexity int, filter *model.PostEventFilter) int
+		TaskAvailable    func(childComplexity int, kinds []task.Kind) int
 		TaskUpdated      func(childComplexity int, filter *model.TaskEventFilter) int
 	}
 
@@ -400,12 +687,27 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TaskLease struct {
+		ExpiresAt func(childComplexity int) int
+		Secrets   func(childComplexity int) int
+		Task      func(childComplexity int) int
+		Token     func(childComplexity int) int
+	}
+
+	TaskPayload struct {
+		Task func(childComplexity int) int
+	}
+
 	UpdateAccountPayload struct {
 		Account func(childComplexity int) int
 	}
 
 	UpdatePostPayload struct {
 		Post func(childComplexity int) int
+	}
+
+	UpdateProfilePayload struct {
+		User func(childComplexity int) int
 	}
 
 	UpdateSchedulePayload struct {
@@ -416,8 +718,12 @@ type ComplexityRoot struct {
 		CreatedAt   func(childComplexity int) int
 		Disabled    func(childComplexity int) int
 		Email       func(childComplexity int) int
+		ExpireAt    func(childComplexity int) int
+		Firstname   func(childComplexity int) int
 		ID          func(childComplexity int) int
 		LastLoginAt func(childComplexity int) int
+		Lastname    func(childComplexity int) int
+		PlanID      func(childComplexity int) int
 		Role        func(childComplexity int) int
 		UUID        func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
@@ -435,10 +741,45 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	UserRequestCount struct {
+		Count    func(childComplexity int) int
+		UserID   func(childComplexity int) int
+		Username func(childComplexity int) int
+	}
+
 	Viewer struct {
 		APIKey    func(childComplexity int) int
 		User      func(childComplexity int) int
 		Workspace func(childComplexity int) int
+	}
+
+	Wallet struct {
+		Balance  func(childComplexity int) int
+		Currency func(childComplexity int) int
+	}
+
+	WalletTransaction struct {
+		AmountCents func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		PaymentID   func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Type        func(childComplexity int) int
+		UUID        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		UserID      func(childComplexity int) int
+	}
+
+	WalletTransactionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WalletTransactionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Workspace struct {
@@ -628,6 +969,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.ErrorMessage(childComplexity), true
+	case "Account.externalStatus":
+		if e.ComplexityRoot.Account.ExternalStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.ExternalStatus(childComplexity), true
 	case "Account.id":
 		if e.ComplexityRoot.Account.ID == nil {
 			break
@@ -670,12 +1017,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.LinkProfile(childComplexity), true
+	case "Account.note":
+		if e.ComplexityRoot.Account.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.Note(childComplexity), true
 	case "Account.platform":
 		if e.ComplexityRoot.Account.Platform == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Account.Platform(childComplexity), true
+	case "Account.poolID":
+		if e.ComplexityRoot.Account.PoolID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.PoolID(childComplexity), true
 	case "Account.proxy":
 		if e.ComplexityRoot.Account.Proxy == nil {
 			break
@@ -719,6 +1078,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Account.Username(childComplexity), true
 
+	case "AccountActionCounts.completed":
+		if e.ComplexityRoot.AccountActionCounts.Completed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountActionCounts.Completed(childComplexity), true
+	case "AccountActionCounts.failed":
+		if e.ComplexityRoot.AccountActionCounts.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountActionCounts.Failed(childComplexity), true
+
 	case "AccountConnection.edges":
 		if e.ComplexityRoot.AccountConnection.Edges == nil {
 			break
@@ -738,6 +1110,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AccountConnection.TotalCount(childComplexity), true
 
+	case "AccountCooldownState.account":
+		if e.ComplexityRoot.AccountCooldownState.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountCooldownState.Account(childComplexity), true
+	case "AccountCooldownState.actions":
+		if e.ComplexityRoot.AccountCooldownState.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountCooldownState.Actions(childComplexity), true
+	case "AccountCooldownState.energyBudget":
+		if e.ComplexityRoot.AccountCooldownState.EnergyBudget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountCooldownState.EnergyBudget(childComplexity), true
+	case "AccountCooldownState.energyLeft":
+		if e.ComplexityRoot.AccountCooldownState.EnergyLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountCooldownState.EnergyLeft(childComplexity), true
+	case "AccountCooldownState.energySpent":
+		if e.ComplexityRoot.AccountCooldownState.EnergySpent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountCooldownState.EnergySpent(childComplexity), true
+
+	case "AccountCounts.active":
+		if e.ComplexityRoot.AccountCounts.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountCounts.Active(childComplexity), true
+	case "AccountCounts.loginRequired":
+		if e.ComplexityRoot.AccountCounts.LoginRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountCounts.LoginRequired(childComplexity), true
+	case "AccountCounts.total":
+		if e.ComplexityRoot.AccountCounts.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountCounts.Total(childComplexity), true
+
 	case "AccountEdge.cursor":
 		if e.ComplexityRoot.AccountEdge.Cursor == nil {
 			break
@@ -751,6 +1173,143 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AccountEdge.Node(childComplexity), true
 
+	case "AccountFigures.followers":
+		if e.ComplexityRoot.AccountFigures.Followers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountFigures.Followers(childComplexity), true
+	case "AccountFigures.followings":
+		if e.ComplexityRoot.AccountFigures.Followings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountFigures.Followings(childComplexity), true
+	case "AccountFigures.mediaCount":
+		if e.ComplexityRoot.AccountFigures.MediaCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountFigures.MediaCount(childComplexity), true
+
+	case "AccountGrowthDay.date":
+		if e.ComplexityRoot.AccountGrowthDay.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGrowthDay.Date(childComplexity), true
+	case "AccountGrowthDay.followers":
+		if e.ComplexityRoot.AccountGrowthDay.Followers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGrowthDay.Followers(childComplexity), true
+	case "AccountGrowthDay.followings":
+		if e.ComplexityRoot.AccountGrowthDay.Followings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGrowthDay.Followings(childComplexity), true
+	case "AccountGrowthDay.mediaCount":
+		if e.ComplexityRoot.AccountGrowthDay.MediaCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGrowthDay.MediaCount(childComplexity), true
+
+	case "AccountStatistics.account":
+		if e.ComplexityRoot.AccountStatistics.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatistics.Account(childComplexity), true
+	case "AccountStatistics.actions":
+		if e.ComplexityRoot.AccountStatistics.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatistics.Actions(childComplexity), true
+	case "AccountStatistics.current":
+		if e.ComplexityRoot.AccountStatistics.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatistics.Current(childComplexity), true
+	case "AccountStatistics.followersGained":
+		if e.ComplexityRoot.AccountStatistics.FollowersGained == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatistics.FollowersGained(childComplexity), true
+	case "AccountStatistics.history":
+		if e.ComplexityRoot.AccountStatistics.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatistics.History(childComplexity), true
+	case "AccountStatistics.posts":
+		if e.ComplexityRoot.AccountStatistics.Posts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatistics.Posts(childComplexity), true
+
+	case "ActionCooldownState.actionType":
+		if e.ComplexityRoot.ActionCooldownState.ActionType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionCooldownState.ActionType(childComplexity), true
+	case "ActionCooldownState.dailyCount":
+		if e.ComplexityRoot.ActionCooldownState.DailyCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionCooldownState.DailyCount(childComplexity), true
+	case "ActionCooldownState.dailyLimit":
+		if e.ComplexityRoot.ActionCooldownState.DailyLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionCooldownState.DailyLimit(childComplexity), true
+	case "ActionCooldownState.hourlyCount":
+		if e.ComplexityRoot.ActionCooldownState.HourlyCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionCooldownState.HourlyCount(childComplexity), true
+	case "ActionCooldownState.hourlyLimit":
+		if e.ComplexityRoot.ActionCooldownState.HourlyLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionCooldownState.HourlyLimit(childComplexity), true
+	case "ActionCooldownState.nextAllowedAt":
+		if e.ComplexityRoot.ActionCooldownState.NextAllowedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionCooldownState.NextAllowedAt(childComplexity), true
+	case "ActionCooldownState.rule":
+		if e.ComplexityRoot.ActionCooldownState.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionCooldownState.Rule(childComplexity), true
+
+	case "AdminAPIKeyPage.nodes":
+		if e.ComplexityRoot.AdminAPIKeyPage.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminAPIKeyPage.Nodes(childComplexity), true
+	case "AdminAPIKeyPage.totalCount":
+		if e.ComplexityRoot.AdminAPIKeyPage.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminAPIKeyPage.TotalCount(childComplexity), true
+
 	case "CancelJobPayload.cancelledTasks":
 		if e.ComplexityRoot.CancelJobPayload.CancelledTasks == nil {
 			break
@@ -763,6 +1322,213 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CancelJobPayload.Job(childComplexity), true
+
+	case "Caption.caption":
+		if e.ComplexityRoot.Caption.Caption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Caption.Caption(childComplexity), true
+	case "Caption.createdAt":
+		if e.ComplexityRoot.Caption.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Caption.CreatedAt(childComplexity), true
+	case "Caption.id":
+		if e.ComplexityRoot.Caption.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Caption.ID(childComplexity), true
+	case "Caption.title":
+		if e.ComplexityRoot.Caption.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Caption.Title(childComplexity), true
+	case "Caption.uuid":
+		if e.ComplexityRoot.Caption.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Caption.UUID(childComplexity), true
+	case "Caption.updatedAt":
+		if e.ComplexityRoot.Caption.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Caption.UpdatedAt(childComplexity), true
+	case "Caption.userID":
+		if e.ComplexityRoot.Caption.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Caption.UserID(childComplexity), true
+
+	case "CaptionConnection.edges":
+		if e.ComplexityRoot.CaptionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaptionConnection.Edges(childComplexity), true
+	case "CaptionConnection.pageInfo":
+		if e.ComplexityRoot.CaptionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaptionConnection.PageInfo(childComplexity), true
+	case "CaptionConnection.totalCount":
+		if e.ComplexityRoot.CaptionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaptionConnection.TotalCount(childComplexity), true
+
+	case "CaptionEdge.cursor":
+		if e.ComplexityRoot.CaptionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaptionEdge.Cursor(childComplexity), true
+	case "CaptionEdge.node":
+		if e.ComplexityRoot.CaptionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaptionEdge.Node(childComplexity), true
+
+	case "CaptionPayload.caption":
+		if e.ComplexityRoot.CaptionPayload.Caption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaptionPayload.Caption(childComplexity), true
+
+	case "ClaimTasksPayload.leases":
+		if e.ComplexityRoot.ClaimTasksPayload.Leases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimTasksPayload.Leases(childComplexity), true
+
+	case "CooldownRule.actionType":
+		if e.ComplexityRoot.CooldownRule.ActionType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.ActionType(childComplexity), true
+	case "CooldownRule.createdAt":
+		if e.ComplexityRoot.CooldownRule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.CreatedAt(childComplexity), true
+	case "CooldownRule.dailyLimit":
+		if e.ComplexityRoot.CooldownRule.DailyLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.DailyLimit(childComplexity), true
+	case "CooldownRule.description":
+		if e.ComplexityRoot.CooldownRule.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.Description(childComplexity), true
+	case "CooldownRule.enabled":
+		if e.ComplexityRoot.CooldownRule.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.Enabled(childComplexity), true
+	case "CooldownRule.energyCost":
+		if e.ComplexityRoot.CooldownRule.EnergyCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.EnergyCost(childComplexity), true
+	case "CooldownRule.hourlyLimit":
+		if e.ComplexityRoot.CooldownRule.HourlyLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.HourlyLimit(childComplexity), true
+	case "CooldownRule.id":
+		if e.ComplexityRoot.CooldownRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.ID(childComplexity), true
+	case "CooldownRule.maxDelay":
+		if e.ComplexityRoot.CooldownRule.MaxDelay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.MaxDelay(childComplexity), true
+	case "CooldownRule.minDelay":
+		if e.ComplexityRoot.CooldownRule.MinDelay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.MinDelay(childComplexity), true
+	case "CooldownRule.poolID":
+		if e.ComplexityRoot.CooldownRule.PoolID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.PoolID(childComplexity), true
+	case "CooldownRule.uuid":
+		if e.ComplexityRoot.CooldownRule.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.UUID(childComplexity), true
+	case "CooldownRule.updatedAt":
+		if e.ComplexityRoot.CooldownRule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRule.UpdatedAt(childComplexity), true
+
+	case "CooldownRuleConnection.edges":
+		if e.ComplexityRoot.CooldownRuleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRuleConnection.Edges(childComplexity), true
+	case "CooldownRuleConnection.pageInfo":
+		if e.ComplexityRoot.CooldownRuleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRuleConnection.PageInfo(childComplexity), true
+	case "CooldownRuleConnection.totalCount":
+		if e.ComplexityRoot.CooldownRuleConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRuleConnection.TotalCount(childComplexity), true
+
+	case "CooldownRuleEdge.cursor":
+		if e.ComplexityRoot.CooldownRuleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRuleEdge.Cursor(childComplexity), true
+	case "CooldownRuleEdge.node":
+		if e.ComplexityRoot.CooldownRuleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRuleEdge.Node(childComplexity), true
+
+	case "CooldownRulePayload.rule":
+		if e.ComplexityRoot.CooldownRulePayload.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRulePayload.Rule(childComplexity), true
 
 	case "CreateAPIKeyPayload.apiKey":
 		if e.ComplexityRoot.CreateAPIKeyPayload.APIKey == nil {
@@ -798,12 +1564,33 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateSchedulePayload.Schedule(childComplexity), true
 
+	case "CreateTasksPayload.tasks":
+		if e.ComplexityRoot.CreateTasksPayload.Tasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateTasksPayload.Tasks(childComplexity), true
+
 	case "DeleteAccountPayload.deletedID":
 		if e.ComplexityRoot.DeleteAccountPayload.DeletedID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DeleteAccountPayload.DeletedID(childComplexity), true
+
+	case "DeleteCaptionPayload.deletedID":
+		if e.ComplexityRoot.DeleteCaptionPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteCaptionPayload.DeletedID(childComplexity), true
+
+	case "DeleteCooldownRulesPayload.deletedIDs":
+		if e.ComplexityRoot.DeleteCooldownRulesPayload.DeletedIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteCooldownRulesPayload.DeletedIDs(childComplexity), true
 
 	case "DeletePostPayload.deletedID":
 		if e.ComplexityRoot.DeletePostPayload.DeletedID == nil {
@@ -812,12 +1599,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeletePostPayload.DeletedID(childComplexity), true
 
+	case "DeleteProxyPayload.deletedID":
+		if e.ComplexityRoot.DeleteProxyPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteProxyPayload.DeletedID(childComplexity), true
+
 	case "DeleteSchedulePayload.deletedID":
 		if e.ComplexityRoot.DeleteSchedulePayload.DeletedID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DeleteSchedulePayload.DeletedID(childComplexity), true
+
+	case "EndpointCount.count":
+		if e.ComplexityRoot.EndpointCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndpointCount.Count(childComplexity), true
+	case "EndpointCount.endpoint":
+		if e.ComplexityRoot.EndpointCount.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndpointCount.Endpoint(childComplexity), true
+	case "EndpointCount.method":
+		if e.ComplexityRoot.EndpointCount.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndpointCount.Method(childComplexity), true
 
 	case "Job.createdAt":
 		if e.ComplexityRoot.Job.CreatedAt == nil {
@@ -1077,6 +1890,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LogEntryEdge.Node(childComplexity), true
 
+	case "LoginAccountPayload.account":
+		if e.ComplexityRoot.LoginAccountPayload.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginAccountPayload.Account(childComplexity), true
+	case "LoginAccountPayload.challenge":
+		if e.ComplexityRoot.LoginAccountPayload.Challenge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginAccountPayload.Challenge(childComplexity), true
+	case "LoginAccountPayload.challengeToken":
+		if e.ComplexityRoot.LoginAccountPayload.ChallengeToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginAccountPayload.ChallengeToken(childComplexity), true
+	case "LoginAccountPayload.challengeType":
+		if e.ComplexityRoot.LoginAccountPayload.ChallengeType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginAccountPayload.ChallengeType(childComplexity), true
+	case "LoginAccountPayload.expiresIn":
+		if e.ComplexityRoot.LoginAccountPayload.ExpiresIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginAccountPayload.ExpiresIn(childComplexity), true
+	case "LoginAccountPayload.result":
+		if e.ComplexityRoot.LoginAccountPayload.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginAccountPayload.Result(childComplexity), true
+
 	case "LoginChallenge.account":
 		if e.ComplexityRoot.LoginChallenge.Account == nil {
 			break
@@ -1095,6 +1945,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginChallenge.Attempts(childComplexity), true
+	case "LoginChallenge.challengeAt":
+		if e.ComplexityRoot.LoginChallenge.ChallengeAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginChallenge.ChallengeAt(childComplexity), true
 	case "LoginChallenge.contactPoint":
 		if e.ComplexityRoot.LoginChallenge.ContactPoint == nil {
 			break
@@ -1125,6 +1981,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginChallenge.ID(childComplexity), true
+	case "LoginChallenge.imapHost":
+		if e.ComplexityRoot.LoginChallenge.ImapHost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginChallenge.ImapHost(childComplexity), true
+	case "LoginChallenge.imapPort":
+		if e.ComplexityRoot.LoginChallenge.ImapPort == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginChallenge.ImapPort(childComplexity), true
+	case "LoginChallenge.imapUsername":
+		if e.ComplexityRoot.LoginChallenge.ImapUsername == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginChallenge.ImapUsername(childComplexity), true
 	case "LoginChallenge.maxAttempts":
 		if e.ComplexityRoot.LoginChallenge.MaxAttempts == nil {
 			break
@@ -1137,6 +2011,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginChallenge.Method(childComplexity), true
+	case "LoginChallenge.outcome":
+		if e.ComplexityRoot.LoginChallenge.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginChallenge.Outcome(childComplexity), true
+	case "LoginChallenge.relogin":
+		if e.ComplexityRoot.LoginChallenge.Relogin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginChallenge.Relogin(childComplexity), true
 	case "LoginChallenge.resolvedAt":
 		if e.ComplexityRoot.LoginChallenge.ResolvedAt == nil {
 			break
@@ -1173,6 +2059,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginChallenge.UpdatedAt(childComplexity), true
+	case "LoginChallenge.username":
+		if e.ComplexityRoot.LoginChallenge.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginChallenge.Username(childComplexity), true
 
 	case "LoginChallengeConnection.edges":
 		if e.ComplexityRoot.LoginChallengeConnection.Edges == nil {
@@ -1236,6 +2128,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelJob(childComplexity, args["input"].(model.CancelJobInput)), true
+	case "Mutation.cancelTask":
+		if e.ComplexityRoot.Mutation.CancelTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelTask(childComplexity, args["input"].(model.TaskIDInput)), true
+	case "Mutation.claimTasks":
+		if e.ComplexityRoot.Mutation.ClaimTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_claimTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClaimTasks(childComplexity, args["input"].(model.ClaimTasksInput)), true
+	case "Mutation.completeTask":
+		if e.ComplexityRoot.Mutation.CompleteTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteTask(childComplexity, args["input"].(model.CompleteTaskInput)), true
 	case "Mutation.createAPIKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -1258,6 +2183,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAccount(childComplexity, args["input"].(accounts.CreateInput)), true
+	case "Mutation.createCaption":
+		if e.ComplexityRoot.Mutation.CreateCaption == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCaption_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCaption(childComplexity, args["input"].(model.CreateCaptionInput)), true
+	case "Mutation.createCooldownRule":
+		if e.ComplexityRoot.Mutation.CreateCooldownRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCooldownRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCooldownRule(childComplexity, args["input"].(cooldown.CreateInput)), true
 	case "Mutation.createPost":
 		if e.ComplexityRoot.Mutation.CreatePost == nil {
 			break
@@ -1269,6 +2216,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreatePost(childComplexity, args["input"].(posts.CreateInput)), true
+	case "Mutation.createProxy":
+		if e.ComplexityRoot.Mutation.CreateProxy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProxy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProxy(childComplexity, args["input"].(model.CreateProxyInput)), true
 	case "Mutation.createSchedule":
 		if e.ComplexityRoot.Mutation.CreateSchedule == nil {
 			break
@@ -1280,6 +2238,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSchedule(childComplexity, args["input"].(schedules.CreateInput)), true
+	case "Mutation.createTasks":
+		if e.ComplexityRoot.Mutation.CreateTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTasks(childComplexity, args["input"].(model.CreateTasksInput)), true
 	case "Mutation.deleteAccount":
 		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
 			break
@@ -1291,6 +2260,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["input"].(model.DeleteAccountInput)), true
+	case "Mutation.deleteCaption":
+		if e.ComplexityRoot.Mutation.DeleteCaption == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCaption_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCaption(childComplexity, args["input"].(model.DeleteCaptionInput)), true
+	case "Mutation.deleteCooldownRules":
+		if e.ComplexityRoot.Mutation.DeleteCooldownRules == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCooldownRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCooldownRules(childComplexity, args["input"].(model.DeleteCooldownRulesInput)), true
 	case "Mutation.deletePost":
 		if e.ComplexityRoot.Mutation.DeletePost == nil {
 			break
@@ -1302,6 +2293,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeletePost(childComplexity, args["input"].(model.DeletePostInput)), true
+	case "Mutation.deleteProxy":
+		if e.ComplexityRoot.Mutation.DeleteProxy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteProxy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteProxy(childComplexity, args["input"].(model.DeleteProxyInput)), true
 	case "Mutation.deleteSchedule":
 		if e.ComplexityRoot.Mutation.DeleteSchedule == nil {
 			break
@@ -1313,6 +2315,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteSchedule(childComplexity, args["input"].(model.ScheduleIDInput)), true
+	case "Mutation.failTask":
+		if e.ComplexityRoot.Mutation.FailTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_failTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FailTask(childComplexity, args["input"].(model.FailTaskInput)), true
+	case "Mutation.generateAPIKey":
+		if e.ComplexityRoot.Mutation.GenerateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_generateAPIKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GenerateAPIKey(childComplexity, args["input"].(model.GenerateAPIKeyInput)), true
+	case "Mutation.heartbeatTask":
+		if e.ComplexityRoot.Mutation.HeartbeatTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_heartbeatTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HeartbeatTask(childComplexity, args["input"].(model.TaskLeaseInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1324,6 +2359,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Login(childComplexity, args["input"].(model.LoginInput)), true
+	case "Mutation.loginAccount":
+		if e.ComplexityRoot.Mutation.LoginAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_loginAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LoginAccount(childComplexity, args["input"].(challenges.LoginInput)), true
 	case "Mutation.pauseSchedule":
 		if e.ComplexityRoot.Mutation.PauseSchedule == nil {
 			break
@@ -1335,6 +2381,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PauseSchedule(childComplexity, args["input"].(model.ScheduleIDInput)), true
+	case "Mutation.resetCooldownRules":
+		if e.ComplexityRoot.Mutation.ResetCooldownRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.ResetCooldownRules(childComplexity), true
 	case "Mutation.resumeSchedule":
 		if e.ComplexityRoot.Mutation.ResumeSchedule == nil {
 			break
@@ -1346,6 +2398,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResumeSchedule(childComplexity, args["input"].(model.ScheduleIDInput)), true
+	case "Mutation.retryTask":
+		if e.ComplexityRoot.Mutation.RetryTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryTask(childComplexity, args["input"].(model.TaskIDInput)), true
 	case "Mutation.revokeAPIKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -1368,6 +2431,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SchedulePost(childComplexity, args["input"].(model.SchedulePostInput)), true
+	case "Mutation.startTask":
+		if e.ComplexityRoot.Mutation.StartTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartTask(childComplexity, args["input"].(model.TaskLeaseInput)), true
+	case "Mutation.submitChallenge":
+		if e.ComplexityRoot.Mutation.SubmitChallenge == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitChallenge_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitChallenge(childComplexity, args["input"].(challenges.SubmitInput)), true
 	case "Mutation.updateAccount":
 		if e.ComplexityRoot.Mutation.UpdateAccount == nil {
 			break
@@ -1379,6 +2464,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAccount(childComplexity, args["input"].(accounts.UpdateInput)), true
+	case "Mutation.updateCaption":
+		if e.ComplexityRoot.Mutation.UpdateCaption == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCaption_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCaption(childComplexity, args["input"].(model.UpdateCaptionInput)), true
+	case "Mutation.updateCooldownRule":
+		if e.ComplexityRoot.Mutation.UpdateCooldownRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCooldownRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCooldownRule(childComplexity, args["input"].(cooldown.UpdateInput)), true
 	case "Mutation.updatePost":
 		if e.ComplexityRoot.Mutation.UpdatePost == nil {
 			break
@@ -1390,6 +2497,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePost(childComplexity, args["input"].(posts.UpdateInput)), true
+	case "Mutation.updateProfile":
+		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(model.UpdateProfileInput)), true
+	case "Mutation.updateProxy":
+		if e.ComplexityRoot.Mutation.UpdateProxy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProxy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProxy(childComplexity, args["input"].(model.UpdateProxyInput)), true
 	case "Mutation.updateSchedule":
 		if e.ComplexityRoot.Mutation.UpdateSchedule == nil {
 			break
@@ -1433,6 +2562,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PauseSchedulePayload.Schedule(childComplexity), true
+
+	case "Plan.accountLimit":
+		if e.ComplexityRoot.Plan.AccountLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.AccountLimit(childComplexity), true
+	case "Plan.annualPriceCents":
+		if e.ComplexityRoot.Plan.AnnualPriceCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.AnnualPriceCents(childComplexity), true
+	case "Plan.createdAt":
+		if e.ComplexityRoot.Plan.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.CreatedAt(childComplexity), true
+	case "Plan.id":
+		if e.ComplexityRoot.Plan.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.ID(childComplexity), true
+	case "Plan.isPublic":
+		if e.ComplexityRoot.Plan.IsPublic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.IsPublic(childComplexity), true
+	case "Plan.modules":
+		if e.ComplexityRoot.Plan.Modules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.Modules(childComplexity), true
+	case "Plan.monthlyPriceCents":
+		if e.ComplexityRoot.Plan.MonthlyPriceCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.MonthlyPriceCents(childComplexity), true
+	case "Plan.title":
+		if e.ComplexityRoot.Plan.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.Title(childComplexity), true
+	case "Plan.uuid":
+		if e.ComplexityRoot.Plan.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.UUID(childComplexity), true
+	case "Plan.updatedAt":
+		if e.ComplexityRoot.Plan.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.UpdatedAt(childComplexity), true
+
+	case "PlanConnection.edges":
+		if e.ComplexityRoot.PlanConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanConnection.Edges(childComplexity), true
+	case "PlanConnection.pageInfo":
+		if e.ComplexityRoot.PlanConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanConnection.PageInfo(childComplexity), true
+	case "PlanConnection.totalCount":
+		if e.ComplexityRoot.PlanConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanConnection.TotalCount(childComplexity), true
+
+	case "PlanEdge.cursor":
+		if e.ComplexityRoot.PlanEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanEdge.Cursor(childComplexity), true
+	case "PlanEdge.node":
+		if e.ComplexityRoot.PlanEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanEdge.Node(childComplexity), true
+
+	case "PlanSubscription.expireAt":
+		if e.ComplexityRoot.PlanSubscription.ExpireAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSubscription.ExpireAt(childComplexity), true
+	case "PlanSubscription.expired":
+		if e.ComplexityRoot.PlanSubscription.Expired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSubscription.Expired(childComplexity), true
+	case "PlanSubscription.plan":
+		if e.ComplexityRoot.PlanSubscription.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanSubscription.Plan(childComplexity), true
 
 	case "Post.accounts":
 		if e.ComplexityRoot.Post.Accounts == nil {
@@ -1567,6 +2808,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PostConnection.TotalCount(childComplexity), true
 
+	case "PostCounts.failed":
+		if e.ComplexityRoot.PostCounts.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostCounts.Failed(childComplexity), true
+	case "PostCounts.published":
+		if e.ComplexityRoot.PostCounts.Published == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostCounts.Published(childComplexity), true
+	case "PostCounts.saved":
+		if e.ComplexityRoot.PostCounts.Saved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostCounts.Saved(childComplexity), true
+	case "PostCounts.scheduled":
+		if e.ComplexityRoot.PostCounts.Scheduled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostCounts.Scheduled(childComplexity), true
+	case "PostCounts.total":
+		if e.ComplexityRoot.PostCounts.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostCounts.Total(childComplexity), true
+
 	case "PostEdge.cursor":
 		if e.ComplexityRoot.PostEdge.Cursor == nil {
 			break
@@ -1580,6 +2852,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PostEdge.Node(childComplexity), true
 
+	case "Proxy.countryCode":
+		if e.ComplexityRoot.Proxy.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proxy.CountryCode(childComplexity), true
+	case "Proxy.createdAt":
+		if e.ComplexityRoot.Proxy.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proxy.CreatedAt(childComplexity), true
+	case "Proxy.id":
+		if e.ComplexityRoot.Proxy.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proxy.ID(childComplexity), true
+	case "Proxy.proxy":
+		if e.ComplexityRoot.Proxy.Proxy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proxy.Proxy(childComplexity), true
+	case "Proxy.useCount":
+		if e.ComplexityRoot.Proxy.UseCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proxy.UseCount(childComplexity), true
+
+	case "ProxyPage.nodes":
+		if e.ComplexityRoot.ProxyPage.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProxyPage.Nodes(childComplexity), true
+	case "ProxyPage.totalCount":
+		if e.ComplexityRoot.ProxyPage.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProxyPage.TotalCount(childComplexity), true
+
+	case "ProxyPayload.proxy":
+		if e.ComplexityRoot.ProxyPayload.Proxy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProxyPayload.Proxy(childComplexity), true
+
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
 			break
@@ -1591,6 +2914,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.APIKeyOrder), args["where"].(*ent.APIKeyWhereInput)), true
+	case "Query.accountCooldownState":
+		if e.ComplexityRoot.Query.AccountCooldownState == nil {
+			break
+		}
+
+		args, err := ec.field_Query_accountCooldownState_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AccountCooldownState(childComplexity, args["accountID"].(int)), true
+	case "Query.accountStatistics":
+		if e.ComplexityRoot.Query.AccountStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_accountStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AccountStatistics(childComplexity, args["accountID"].(int)), true
 	case "Query.accounts":
 		if e.ComplexityRoot.Query.Accounts == nil {
 			break
@@ -1602,6 +2947,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Accounts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AccountOrder), args["where"].(*ent.AccountWhereInput)), true
+	case "Query.adminAPIKeys":
+		if e.ComplexityRoot.Query.AdminAPIKeys == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminAPIKeys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminAPIKeys(childComplexity, args["userID"].(*int), args["active"].(*bool), args["page"].(*int), args["perPage"].(*int)), true
+	case "Query.adminRequestLogs":
+		if e.ComplexityRoot.Query.AdminRequestLogs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminRequestLogs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminRequestLogs(childComplexity, args["filter"].(*model.AdminRequestLogFilter), args["page"].(*int), args["perPage"].(*int)), true
+	case "Query.adminRequestStats":
+		if e.ComplexityRoot.Query.AdminRequestStats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AdminRequestStats(childComplexity), true
 	case "Query.adminUsers":
 		if e.ComplexityRoot.Query.AdminUsers == nil {
 			break
@@ -1624,6 +2997,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AdminWorkspaces(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.WorkspaceOrder), args["where"].(*ent.WorkspaceWhereInput)), true
+	case "Query.captions":
+		if e.ComplexityRoot.Query.Captions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_captions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Captions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CaptionOrder), args["where"].(*ent.CaptionWhereInput)), true
+	case "Query.cooldownRules":
+		if e.ComplexityRoot.Query.CooldownRules == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cooldownRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CooldownRules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CooldownRuleOrder), args["where"].(*ent.CooldownRuleWhereInput)), true
 
 	case "Query.jobs":
 		if e.ComplexityRoot.Query.Jobs == nil {
@@ -1669,6 +3064,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.planSubscription":
+		if e.ComplexityRoot.Query.PlanSubscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PlanSubscription(childComplexity), true
+	case "Query.plans":
+		if e.ComplexityRoot.Query.Plans == nil {
+			break
+		}
+
+		args, err := ec.field_Query_plans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Plans(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PlanOrder), args["where"].(*ent.PlanWhereInput)), true
 	case "Query.posts":
 		if e.ComplexityRoot.Query.Posts == nil {
 			break
@@ -1680,6 +3092,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Posts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PostOrder), args["where"].(*ent.PostWhereInput)), true
+	case "Query.proxies":
+		if e.ComplexityRoot.Query.Proxies == nil {
+			break
+		}
+
+		args, err := ec.field_Query_proxies_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Proxies(childComplexity, args["countryCode"].(*string), args["page"].(*int), args["perPage"].(*int)), true
 	case "Query.schedules":
 		if e.ComplexityRoot.Query.Schedules == nil {
 			break
@@ -1691,6 +3114,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Schedules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ScheduleOrder), args["where"].(*ent.ScheduleWhereInput)), true
+	case "Query.statistics":
+		if e.ComplexityRoot.Query.Statistics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Statistics(childComplexity), true
 	case "Query.tasks":
 		if e.ComplexityRoot.Query.Tasks == nil {
 			break
@@ -1708,6 +3137,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.wallet":
+		if e.ComplexityRoot.Query.Wallet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Wallet(childComplexity), true
+	case "Query.walletTransactions":
+		if e.ComplexityRoot.Query.WalletTransactions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_walletTransactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WalletTransactions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.WalletTransactionOrder), args["where"].(*ent.WalletTransactionWhereInput)), true
+
+	case "RequestLog.apiKeyID":
+		if e.ComplexityRoot.RequestLog.APIKeyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLog.APIKeyID(childComplexity), true
+	case "RequestLog.createdAt":
+		if e.ComplexityRoot.RequestLog.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLog.CreatedAt(childComplexity), true
+	case "RequestLog.durationMs":
+		if e.ComplexityRoot.RequestLog.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLog.DurationMs(childComplexity), true
+	case "RequestLog.endpoint":
+		if e.ComplexityRoot.RequestLog.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLog.Endpoint(childComplexity), true
+	case "RequestLog.id":
+		if e.ComplexityRoot.RequestLog.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLog.ID(childComplexity), true
+	case "RequestLog.ip":
+		if e.ComplexityRoot.RequestLog.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLog.IP(childComplexity), true
+	case "RequestLog.method":
+		if e.ComplexityRoot.RequestLog.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLog.Method(childComplexity), true
+	case "RequestLog.statusCode":
+		if e.ComplexityRoot.RequestLog.StatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLog.StatusCode(childComplexity), true
+	case "RequestLog.userAgent":
+		if e.ComplexityRoot.RequestLog.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLog.UserAgent(childComplexity), true
+	case "RequestLog.userID":
+		if e.ComplexityRoot.RequestLog.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLog.UserID(childComplexity), true
+
+	case "RequestLogPage.nodes":
+		if e.ComplexityRoot.RequestLogPage.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLogPage.Nodes(childComplexity), true
+	case "RequestLogPage.totalCount":
+		if e.ComplexityRoot.RequestLogPage.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestLogPage.TotalCount(childComplexity), true
+
+	case "RequestStats.topEndpoints":
+		if e.ComplexityRoot.RequestStats.TopEndpoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestStats.TopEndpoints(childComplexity), true
+	case "RequestStats.topUsers":
+		if e.ComplexityRoot.RequestStats.TopUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestStats.TopUsers(childComplexity), true
+	case "RequestStats.totalRequests":
+		if e.ComplexityRoot.RequestStats.TotalRequests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestStats.TotalRequests(childComplexity), true
+
+	case "ResetCooldownRulesPayload.rules":
+		if e.ComplexityRoot.ResetCooldownRulesPayload.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetCooldownRulesPayload.Rules(childComplexity), true
 
 	case "ResumeSchedulePayload.schedule":
 		if e.ComplexityRoot.ResumeSchedulePayload.Schedule == nil {
@@ -1871,6 +3417,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SchedulePostPayload.Post(childComplexity), true
 
+	case "Statistics.accounts":
+		if e.ComplexityRoot.Statistics.Accounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Accounts(childComplexity), true
+	case "Statistics.captions":
+		if e.ComplexityRoot.Statistics.Captions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Captions(childComplexity), true
+	case "Statistics.posts":
+		if e.ComplexityRoot.Statistics.Posts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Posts(childComplexity), true
+
 	case "Subscription.accountUpdated":
 		if e.ComplexityRoot.Subscription.AccountUpdated == nil {
 			break
@@ -1892,7 +3457,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.ChallengeUpdated(childComplexity, args["accountID"].(int)), true
+		return e.ComplexityRoot.Subscription.ChallengeUpdated(childComplexity, args["accountID"].(*int)), true
 	case "Subscription.jobUpdated":
 		if e.ComplexityRoot.Subscription.JobUpdated == nil {
 			break
@@ -1915,6 +3480,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.PostUpdated(childComplexity, args["filter"].(*model.PostEventFilter)), true
+	case "Subscription.taskAvailable":
+		if e.ComplexityRoot.Subscription.TaskAvailable == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_taskAvailable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TaskAvailable(childComplexity, args["kinds"].([]task.Kind)), true
 	case "Subscription.taskUpdated":
 		if e.ComplexityRoot.Subscription.TaskUpdated == nil {
 			break
@@ -2116,6 +3692,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskEdge.Node(childComplexity), true
 
+	case "TaskLease.expiresAt":
+		if e.ComplexityRoot.TaskLease.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskLease.ExpiresAt(childComplexity), true
+	case "TaskLease.secrets":
+		if e.ComplexityRoot.TaskLease.Secrets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskLease.Secrets(childComplexity), true
+	case "TaskLease.task":
+		if e.ComplexityRoot.TaskLease.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskLease.Task(childComplexity), true
+	case "TaskLease.token":
+		if e.ComplexityRoot.TaskLease.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskLease.Token(childComplexity), true
+
+	case "TaskPayload.task":
+		if e.ComplexityRoot.TaskPayload.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskPayload.Task(childComplexity), true
+
 	case "UpdateAccountPayload.account":
 		if e.ComplexityRoot.UpdateAccountPayload.Account == nil {
 			break
@@ -2129,6 +3737,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdatePostPayload.Post(childComplexity), true
+
+	case "UpdateProfilePayload.user":
+		if e.ComplexityRoot.UpdateProfilePayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateProfilePayload.User(childComplexity), true
 
 	case "UpdateSchedulePayload.schedule":
 		if e.ComplexityRoot.UpdateSchedulePayload.Schedule == nil {
@@ -2155,6 +3770,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Email(childComplexity), true
+	case "User.expireAt":
+		if e.ComplexityRoot.User.ExpireAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ExpireAt(childComplexity), true
+	case "User.firstname":
+		if e.ComplexityRoot.User.Firstname == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Firstname(childComplexity), true
 	case "User.id":
 		if e.ComplexityRoot.User.ID == nil {
 			break
@@ -2167,6 +3794,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.LastLoginAt(childComplexity), true
+	case "User.lastname":
+		if e.ComplexityRoot.User.Lastname == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Lastname(childComplexity), true
+	case "User.planID":
+		if e.ComplexityRoot.User.PlanID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.PlanID(childComplexity), true
 	case "User.role":
 		if e.ComplexityRoot.User.Role == nil {
 			break
@@ -2224,6 +3863,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "UserRequestCount.count":
+		if e.ComplexityRoot.UserRequestCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserRequestCount.Count(childComplexity), true
+	case "UserRequestCount.userID":
+		if e.ComplexityRoot.UserRequestCount.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserRequestCount.UserID(childComplexity), true
+	case "UserRequestCount.username":
+		if e.ComplexityRoot.UserRequestCount.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserRequestCount.Username(childComplexity), true
+
 	case "Viewer.apiKey":
 		if e.ComplexityRoot.Viewer.APIKey == nil {
 			break
@@ -2242,6 +3900,112 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Workspace(childComplexity), true
+
+	case "Wallet.balance":
+		if e.ComplexityRoot.Wallet.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallet.Balance(childComplexity), true
+	case "Wallet.currency":
+		if e.ComplexityRoot.Wallet.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Wallet.Currency(childComplexity), true
+
+	case "WalletTransaction.amountCents":
+		if e.ComplexityRoot.WalletTransaction.AmountCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransaction.AmountCents(childComplexity), true
+	case "WalletTransaction.createdAt":
+		if e.ComplexityRoot.WalletTransaction.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransaction.CreatedAt(childComplexity), true
+	case "WalletTransaction.description":
+		if e.ComplexityRoot.WalletTransaction.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransaction.Description(childComplexity), true
+	case "WalletTransaction.id":
+		if e.ComplexityRoot.WalletTransaction.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransaction.ID(childComplexity), true
+	case "WalletTransaction.paymentID":
+		if e.ComplexityRoot.WalletTransaction.PaymentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransaction.PaymentID(childComplexity), true
+	case "WalletTransaction.status":
+		if e.ComplexityRoot.WalletTransaction.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransaction.Status(childComplexity), true
+	case "WalletTransaction.type":
+		if e.ComplexityRoot.WalletTransaction.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransaction.Type(childComplexity), true
+	case "WalletTransaction.uuid":
+		if e.ComplexityRoot.WalletTransaction.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransaction.UUID(childComplexity), true
+	case "WalletTransaction.updatedAt":
+		if e.ComplexityRoot.WalletTransaction.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransaction.UpdatedAt(childComplexity), true
+	case "WalletTransaction.userID":
+		if e.ComplexityRoot.WalletTransaction.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransaction.UserID(childComplexity), true
+
+	case "WalletTransactionConnection.edges":
+		if e.ComplexityRoot.WalletTransactionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransactionConnection.Edges(childComplexity), true
+	case "WalletTransactionConnection.pageInfo":
+		if e.ComplexityRoot.WalletTransactionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransactionConnection.PageInfo(childComplexity), true
+	case "WalletTransactionConnection.totalCount":
+		if e.ComplexityRoot.WalletTransactionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransactionConnection.TotalCount(childComplexity), true
+
+	case "WalletTransactionEdge.cursor":
+		if e.ComplexityRoot.WalletTransactionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransactionEdge.Cursor(childComplexity), true
+	case "WalletTransactionEdge.node":
+		if e.ComplexityRoot.WalletTransactionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransactionEdge.Node(childComplexity), true
 
 	case "Workspace.createdAt":
 		if e.ComplexityRoot.Workspace.CreatedAt == nil {
@@ -2320,21 +4084,41 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AccountEventFilter", ec.unmarshalInputAccountEventFilter),
 			graphql.NewInputUnmarshaler("AccountOrder", ec.unmarshalInputAccountOrder),
 			graphql.NewInputUnmarshaler("AccountWhereInput", ec.unmarshalInputAccountWhereInput),
+			graphql.NewInputUnmarshaler("AdminRequestLogFilter", ec.unmarshalInputAdminRequestLogFilter),
 			graphql.NewInputUnmarshaler("CancelJobInput", ec.unmarshalInputCancelJobInput),
+			graphql.NewInputUnmarshaler("CaptionOrder", ec.unmarshalInputCaptionOrder),
+			graphql.NewInputUnmarshaler("CaptionWhereInput", ec.unmarshalInputCaptionWhereInput),
+			graphql.NewInputUnmarshaler("ClaimTasksInput", ec.unmarshalInputClaimTasksInput),
+			graphql.NewInputUnmarshaler("CompleteTaskInput", ec.unmarshalInputCompleteTaskInput),
+			graphql.NewInputUnmarshaler("CooldownRuleOrder", ec.unmarshalInputCooldownRuleOrder),
+			graphql.NewInputUnmarshaler("CooldownRuleWhereInput", ec.unmarshalInputCooldownRuleWhereInput),
 			graphql.NewInputUnmarshaler("CreateAPIKeyInput", ec.unmarshalInputCreateAPIKeyInput),
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
+			graphql.NewInputUnmarshaler("CreateCaptionInput", ec.unmarshalInputCreateCaptionInput),
+			graphql.NewInputUnmarshaler("CreateCooldownRuleInput", ec.unmarshalInputCreateCooldownRuleInput),
 			graphql.NewInputUnmarshaler("CreatePostInput", ec.unmarshalInputCreatePostInput),
+			graphql.NewInputUnmarshaler("CreateProxyInput", ec.unmarshalInputCreateProxyInput),
 			graphql.NewInputUnmarshaler("CreateScheduleInput", ec.unmarshalInputCreateScheduleInput),
+			graphql.NewInputUnmarshaler("CreateTasksInput", ec.unmarshalInputCreateTasksInput),
 			graphql.NewInputUnmarshaler("DeleteAccountInput", ec.unmarshalInputDeleteAccountInput),
+			graphql.NewInputUnmarshaler("DeleteCaptionInput", ec.unmarshalInputDeleteCaptionInput),
+			graphql.NewInputUnmarshaler("DeleteCooldownRulesInput", ec.unmarshalInputDeleteCooldownRulesInput),
 			graphql.NewInputUnmarshaler("DeletePostInput", ec.unmarshalInputDeletePostInput),
+			graphql.NewInputUnmarshaler("DeleteProxyInput", ec.unmarshalInputDeleteProxyInput),
+			graphql.NewInputUnmarshaler("FailTaskInput", ec.unmarshalInputFailTaskInput),
+			graphql.NewInputUnmarshaler("GenerateAPIKeyInput", ec.unmarshalInputGenerateAPIKeyInput),
 			graphql.NewInputUnmarshaler("JobEventFilter", ec.unmarshalInputJobEventFilter),
 			graphql.NewInputUnmarshaler("JobOrder", ec.unmarshalInputJobOrder),
 			graphql.NewInputUnmarshaler("JobWhereInput", ec.unmarshalInputJobWhereInput),
 			graphql.NewInputUnmarshaler("LogEntryOrder", ec.unmarshalInputLogEntryOrder),
 			graphql.NewInputUnmarshaler("LogEntryWhereInput", ec.unmarshalInputLogEntryWhereInput),
+			graphql.NewInputUnmarshaler("LoginAccountInput", ec.unmarshalInputLoginAccountInput),
 			graphql.NewInputUnmarshaler("LoginChallengeOrder", ec.unmarshalInputLoginChallengeOrder),
 			graphql.NewInputUnmarshaler("LoginChallengeWhereInput", ec.unmarshalInputLoginChallengeWhereInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("NewTaskInput", ec.unmarshalInputNewTaskInput),
+			graphql.NewInputUnmarshaler("PlanOrder", ec.unmarshalInputPlanOrder),
+			graphql.NewInputUnmarshaler("PlanWhereInput", ec.unmarshalInputPlanWhereInput),
 			graphql.NewInputUnmarshaler("PostEventFilter", ec.unmarshalInputPostEventFilter),
 			graphql.NewInputUnmarshaler("PostOrder", ec.unmarshalInputPostOrder),
 			graphql.NewInputUnmarshaler("PostWhereInput", ec.unmarshalInputPostWhereInput),
@@ -2343,14 +4127,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ScheduleOrder", ec.unmarshalInputScheduleOrder),
 			graphql.NewInputUnmarshaler("SchedulePostInput", ec.unmarshalInputSchedulePostInput),
 			graphql.NewInputUnmarshaler("ScheduleWhereInput", ec.unmarshalInputScheduleWhereInput),
+			graphql.NewInputUnmarshaler("SubmitChallengeInput", ec.unmarshalInputSubmitChallengeInput),
 			graphql.NewInputUnmarshaler("TaskEventFilter", ec.unmarshalInputTaskEventFilter),
+			graphql.NewInputUnmarshaler("TaskIDInput", ec.unmarshalInputTaskIDInput),
+			graphql.NewInputUnmarshaler("TaskLeaseInput", ec.unmarshalInputTaskLeaseInput),
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("TaskWhereInput", ec.unmarshalInputTaskWhereInput),
 			graphql.NewInputUnmarshaler("UpdateAccountInput", ec.unmarshalInputUpdateAccountInput),
+			graphql.NewInputUnmarshaler("UpdateCaptionInput", ec.unmarshalInputUpdateCaptionInput),
+			graphql.NewInputUnmarshaler("UpdateCooldownRuleInput", ec.unmarshalInputUpdateCooldownRuleInput),
 			graphql.NewInputUnmarshaler("UpdatePostInput", ec.unmarshalInputUpdatePostInput),
+			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
+			graphql.NewInputUnmarshaler("UpdateProxyInput", ec.unmarshalInputUpdateProxyInput),
 			graphql.NewInputUnmarshaler("UpdateScheduleInput", ec.unmarshalInputUpdateScheduleInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
+			graphql.NewInputUnmarshaler("WalletTransactionOrder", ec.unmarshalInputWalletTransactionOrder),
+			graphql.NewInputUnmarshaler("WalletTransactionWhereInput", ec.unmarshalInputWalletTransactionWhereInput),
 			graphql.NewInputUnmarshaler("WorkspaceOrder", ec.unmarshalInputWorkspaceOrder),
 			graphql.NewInputUnmarshaler("WorkspaceWhereInput", ec.unmarshalInputWorkspaceWhereInput),
 		)
@@ -2528,6 +4321,284 @@ extend type Mutation {
   createAccount(input: CreateAccountInput!): CreateAccountPayload!
   updateAccount(input: UpdateAccountInput!): UpdateAccountPayload!
   deleteAccount(input: DeleteAccountInput!): DeleteAccountPayload!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/admin.graphql", Input: `"""One REST request made with an API key (admins only)."""
+type RequestLog {
+  id: ID!
+  userID: ID
+  apiKeyID: ID
+  method: String!
+  endpoint: String!
+  statusCode: Int!
+  durationMs: Int!
+  ip: String!
+  userAgent: String!
+  createdAt: Time!
+}
+
+type RequestLogPage {
+  nodes: [RequestLog!]!
+  totalCount: Int!
+}
+
+type AdminAPIKeyPage {
+  nodes: [APIKey!]!
+  totalCount: Int!
+}
+
+type EndpointCount {
+  endpoint: String!
+  method: String!
+  count: Int!
+}
+
+type UserRequestCount {
+  userID: ID!
+  username: String!
+  count: Int!
+}
+
+type RequestStats {
+  totalRequests: Int!
+  topEndpoints: [EndpointCount!]!
+  topUsers: [UserRequestCount!]!
+}
+
+"""Filters of adminRequestLogs; statusClass is 4xx or 5xx."""
+input AdminRequestLogFilter {
+  userID: ID
+  apiKeyID: ID
+  method: String
+  statusCode: Int
+  statusClass: String
+}
+
+extend type Query {
+  """Admins only: API keys of every workspace, newest first (page from 1, perPage up to 100)."""
+  adminAPIKeys(userID: ID, active: Boolean, page: Int = 1, perPage: Int = 20): AdminAPIKeyPage!
+  """Admins only: REST requests of every workspace, newest first."""
+  adminRequestLogs(filter: AdminRequestLogFilter, page: Int = 1, perPage: Int = 20): RequestLogPage!
+  """Admins only: request totals and the most requested endpoints and most active users."""
+  adminRequestStats: RequestStats!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/caption.graphql", Input: `"""Captions are saved texts to reuse in posts; spintax such as {Hi|Hello} is kept as written."""
+input CreateCaptionInput {
+  title: String!
+  caption: String!
+}
+
+"""Omitted fields are left as they are."""
+input UpdateCaptionInput {
+  id: ID!
+  title: String
+  caption: String
+}
+
+input DeleteCaptionInput {
+  id: ID!
+}
+
+type CaptionPayload {
+  caption: Caption!
+}
+
+type DeleteCaptionPayload {
+  deletedID: ID!
+}
+
+"""The viewer's own profile; omitted fields are left as they are, "" clears the email."""
+input UpdateProfileInput {
+  firstname: String
+  lastname: String
+  email: String
+}
+
+type UpdateProfilePayload {
+  user: User!
+}
+
+extend type Mutation {
+  createCaption(input: CreateCaptionInput!): CaptionPayload!
+  updateCaption(input: UpdateCaptionInput!): CaptionPayload!
+  deleteCaption(input: DeleteCaptionInput!): DeleteCaptionPayload!
+  updateProfile(input: UpdateProfileInput!): UpdateProfilePayload!
+}
+
+input GenerateAPIKeyInput {
+  name: String
+}
+
+extend type Mutation {
+  """Revokes every api-scope key of the viewer and creates a new one (Sharingtools' keys/generate); worker and admin keys are kept."""
+  generateAPIKey(input: GenerateAPIKeyInput!): CreateAPIKeyPayload!
+}
+
+"""The viewer's workspace's wallet."""
+type Wallet {
+  """Completed credits less completed debits."""
+  balance: Float!
+  currency: String!
+}
+
+"""The viewer's plan (Sharingtools' package) and when it ends."""
+type PlanSubscription {
+  plan: Plan
+  expireAt: Time
+  expired: Boolean!
+}
+
+extend type Query {
+  wallet: Wallet!
+  planSubscription: PlanSubscription!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/challenge.graphql", Input: `"""
+A live login of an Instagram account. The server never contacts the
+platform: a worker runs the login, and the mutation waits for its verdict
+(25 s by default). Credentials are stored encrypted and never returned.
+"""
+input LoginAccountInput {
+  username: String!
+  password: String!
+  proxy: String
+  """TOTP base-32 secret: two-factor codes are then computed and submitted by the server."""
+  twofaSecret: String
+  """IMAP mailbox of the account's e-mail, for reading challenge codes (all three or none)."""
+  imapServer: String
+  imapPort: Int
+  imapUsername: String
+  imapPassword: String
+}
+
+enum LoginResult {
+  """A new account was added."""
+  CREATED
+  """An account flagged LOGIN_REQUIRED was re-authenticated."""
+  RELOGGED
+  """The platform asked for a verification code: submit it with submitChallenge."""
+  NEEDS_CHALLENGE
+  """auto_imap: the code mail has not arrived yet; submit again in a few seconds."""
+  RETRY
+}
+
+type LoginAccountPayload {
+  result: LoginResult!
+  """The account, for CREATED and RELOGGED."""
+  account: Account
+  """The challenge, for NEEDS_CHALLENGE (its token is below)."""
+  challenge: LoginChallenge
+  """64 hex characters, valid until the challenge expires; shown once."""
+  challengeToken: String
+  """email, sms or unknown."""
+  challengeType: String
+  """Seconds the token stays valid."""
+  expiresIn: Int
+}
+
+input SubmitChallengeInput {
+  challengeToken: String!
+  """The 6-digit code; required unless autoImap."""
+  code: String
+  """Read the code from the mailbox given at login."""
+  autoImap: Boolean
+}
+
+extend type Mutation {
+  """Log an Instagram account in through a worker; see LoginAccountInput."""
+  loginAccount(input: LoginAccountInput!): LoginAccountPayload!
+  """Complete a login's challenge with a code, typed or read from the mailbox."""
+  submitChallenge(input: SubmitChallengeInput!): LoginAccountPayload!
+}
+
+extend type TaskLease {
+  """
+  The secrets a LOGIN or CHALLENGE_SUBMIT task needs (password, proxy,
+  code, the challenge session), for the lease holder only; null for other
+  kinds.
+  """
+  secrets: Map
+}
+`, BuiltIn: false},
+	{Name: "../../schema/cooldown.graphql", Input: `input CreateCooldownRuleInput {
+  actionType: String!
+  """Limit the rule to one account pool; every account when omitted."""
+  poolID: String
+  minDelay: Int!
+  maxDelay: Int!
+  hourlyLimit: Int
+  dailyLimit: Int
+  energyCost: Int
+  description: String
+  enabled: Boolean
+}
+
+"""Omitted fields are left as they are."""
+input UpdateCooldownRuleInput {
+  id: ID!
+  actionType: String
+  poolID: String
+  minDelay: Int
+  maxDelay: Int
+  hourlyLimit: Int
+  clearHourlyLimit: Boolean
+  dailyLimit: Int
+  clearDailyLimit: Boolean
+  energyCost: Int
+  description: String
+  enabled: Boolean
+}
+
+type CooldownRulePayload {
+  rule: CooldownRule!
+}
+
+input DeleteCooldownRulesInput {
+  ids: [ID!]!
+}
+
+type DeleteCooldownRulesPayload {
+  deletedIDs: [ID!]!
+}
+
+type ResetCooldownRulesPayload {
+  rules: [CooldownRule!]!
+}
+
+"""Where one action type stands for one account."""
+type ActionCooldownState {
+  actionType: String!
+  """The rule that applies (pool rule first, then the workspace rule)."""
+  rule: CooldownRule
+  """Actions charged in the last 60 minutes and 24 hours."""
+  hourlyCount: Int!
+  dailyCount: Int!
+  hourlyLimit: Int
+  dailyLimit: Int
+  """Earliest time the next action of this type may be claimed."""
+  nextAllowedAt: Time!
+}
+
+type AccountCooldownState {
+  account: Account!
+  energyBudget: Int!
+  """Energy spent in the last 24 hours."""
+  energySpent: Int!
+  energyLeft: Int!
+  actions: [ActionCooldownState!]!
+}
+
+extend type Query {
+  accountCooldownState(accountID: ID!): AccountCooldownState!
+}
+
+extend type Mutation {
+  createCooldownRule(input: CreateCooldownRuleInput!): CooldownRulePayload!
+  updateCooldownRule(input: UpdateCooldownRuleInput!): CooldownRulePayload!
+  deleteCooldownRules(input: DeleteCooldownRulesInput!): DeleteCooldownRulesPayload!
+  """Replace every rule of the workspace with the default rule set."""
+  resetCooldownRules: ResetCooldownRulesPayload!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -2779,6 +4850,15 @@ type Account implements Node {
   imapPort: Int!
   imapUsername: String!
   linkProfile: String!
+  """
+  account pool, for cooldown rules limited to a pool
+  """
+  poolID: String!
+  note: String!
+  """
+  status as last written by a compatibility API whose status values are not AccountStatus
+  """
+  externalStatus: String!
   """
   energy the account may spend in any 24 hours
   """
@@ -3083,6 +5163,54 @@ input AccountWhereInput {
   linkProfileEqualFold: String
   linkProfileContainsFold: String
   """
+  pool_id field predicates
+  """
+  poolID: String
+  poolIDNEQ: String
+  poolIDIn: [String!]
+  poolIDNotIn: [String!]
+  poolIDGT: String
+  poolIDGTE: String
+  poolIDLT: String
+  poolIDLTE: String
+  poolIDContains: String
+  poolIDHasPrefix: String
+  poolIDHasSuffix: String
+  poolIDEqualFold: String
+  poolIDContainsFold: String
+  """
+  note field predicates
+  """
+  note: String
+  noteNEQ: String
+  noteIn: [String!]
+  noteNotIn: [String!]
+  noteGT: String
+  noteGTE: String
+  noteLT: String
+  noteLTE: String
+  noteContains: String
+  noteHasPrefix: String
+  noteHasSuffix: String
+  noteEqualFold: String
+  noteContainsFold: String
+  """
+  external_status field predicates
+  """
+  externalStatus: String
+  externalStatusNEQ: String
+  externalStatusIn: [String!]
+  externalStatusNotIn: [String!]
+  externalStatusGT: String
+  externalStatusGTE: String
+  externalStatusLT: String
+  externalStatusLTE: String
+  externalStatusContains: String
+  externalStatusHasPrefix: String
+  externalStatusHasSuffix: String
+  externalStatusEqualFold: String
+  externalStatusContainsFold: String
+  """
   energy_budget field predicates
   """
   energyBudget: Int
@@ -3120,10 +5248,172 @@ input AccountWhereInput {
   lastActionAtIsNil: Boolean
   lastActionAtNotNil: Boolean
 }
+type Caption implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  """
+  who saved it; the caption belongs to the workspace
+  """
+  userID: Int
+  title: String!
+  caption: String!
+}
+"""
+A connection to a list of items.
+"""
+type CaptionConnection {
+  """
+  A list of edges.
+  """
+  edges: [CaptionEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type CaptionEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Caption
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Caption connections
+"""
+input CaptionOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Captions.
+  """
+  field: CaptionOrderField!
+}
+"""
+Properties by which Caption connections can be ordered.
+"""
+enum CaptionOrderField {
+  CREATED_AT
+  UPDATED_AT
+  TITLE
+}
+"""
+CaptionWhereInput is used for filtering Caption objects.
+Input was generated by ent.
+"""
+input CaptionWhereInput {
+  not: CaptionWhereInput
+  and: [CaptionWhereInput!]
+  or: [CaptionWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  user_id field predicates
+  """
+  userID: Int
+  userIDNEQ: Int
+  userIDIn: [Int!]
+  userIDNotIn: [Int!]
+  userIDGT: Int
+  userIDGTE: Int
+  userIDLT: Int
+  userIDLTE: Int
+  userIDIsNil: Boolean
+  userIDNotNil: Boolean
+  """
+  title field predicates
+  """
+  title: String
+  titleNEQ: String
+  titleIn: [String!]
+  titleNotIn: [String!]
+  titleGT: String
+  titleGTE: String
+  titleLT: String
+  titleLTE: String
+  titleContains: String
+  titleHasPrefix: String
+  titleHasSuffix: String
+  titleEqualFold: String
+  titleContainsFold: String
+  """
+  caption field predicates
+  """
+  caption: String
+  captionNEQ: String
+  captionIn: [String!]
+  captionNotIn: [String!]
+  captionGT: String
+  captionGTE: String
+  captionLT: String
+  captionLTE: String
+  captionContains: String
+  captionHasPrefix: String
+  captionHasSuffix: String
+  captionEqualFold: String
+  captionContainsFold: String
+}
 """
 ChallengeMethod is enum for the field method
 """
 enum ChallengeMethod @goModel(model: "github.com/switchboardhq/switchboard/ent/loginchallenge.Method") {
+  LOGIN
   EMAIL
   SMS
   TOTP
@@ -3140,6 +5430,248 @@ enum ChallengeState @goModel(model: "github.com/switchboardhq/switchboard/ent/lo
   RESOLVED
   FAILED
   EXPIRED
+}
+type CooldownRule implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  actionType: String!
+  """
+  account pool the rule is limited to; empty: every account of the workspace
+  """
+  poolID: String!
+  """
+  seconds
+  """
+  minDelay: Int!
+  """
+  seconds, at least min_delay
+  """
+  maxDelay: Int!
+  hourlyLimit: Int
+  dailyLimit: Int
+  energyCost: Int!
+  description: String
+  enabled: Boolean!
+}
+"""
+A connection to a list of items.
+"""
+type CooldownRuleConnection {
+  """
+  A list of edges.
+  """
+  edges: [CooldownRuleEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type CooldownRuleEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: CooldownRule
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for CooldownRule connections
+"""
+input CooldownRuleOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order CooldownRules.
+  """
+  field: CooldownRuleOrderField!
+}
+"""
+Properties by which CooldownRule connections can be ordered.
+"""
+enum CooldownRuleOrderField {
+  CREATED_AT
+  UPDATED_AT
+  ACTION_TYPE
+}
+"""
+CooldownRuleWhereInput is used for filtering CooldownRule objects.
+Input was generated by ent.
+"""
+input CooldownRuleWhereInput {
+  not: CooldownRuleWhereInput
+  and: [CooldownRuleWhereInput!]
+  or: [CooldownRuleWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  action_type field predicates
+  """
+  actionType: String
+  actionTypeNEQ: String
+  actionTypeIn: [String!]
+  actionTypeNotIn: [String!]
+  actionTypeGT: String
+  actionTypeGTE: String
+  actionTypeLT: String
+  actionTypeLTE: String
+  actionTypeContains: String
+  actionTypeHasPrefix: String
+  actionTypeHasSuffix: String
+  actionTypeEqualFold: String
+  actionTypeContainsFold: String
+  """
+  pool_id field predicates
+  """
+  poolID: String
+  poolIDNEQ: String
+  poolIDIn: [String!]
+  poolIDNotIn: [String!]
+  poolIDGT: String
+  poolIDGTE: String
+  poolIDLT: String
+  poolIDLTE: String
+  poolIDContains: String
+  poolIDHasPrefix: String
+  poolIDHasSuffix: String
+  poolIDEqualFold: String
+  poolIDContainsFold: String
+  """
+  min_delay field predicates
+  """
+  minDelay: Int
+  minDelayNEQ: Int
+  minDelayIn: [Int!]
+  minDelayNotIn: [Int!]
+  minDelayGT: Int
+  minDelayGTE: Int
+  minDelayLT: Int
+  minDelayLTE: Int
+  """
+  max_delay field predicates
+  """
+  maxDelay: Int
+  maxDelayNEQ: Int
+  maxDelayIn: [Int!]
+  maxDelayNotIn: [Int!]
+  maxDelayGT: Int
+  maxDelayGTE: Int
+  maxDelayLT: Int
+  maxDelayLTE: Int
+  """
+  hourly_limit field predicates
+  """
+  hourlyLimit: Int
+  hourlyLimitNEQ: Int
+  hourlyLimitIn: [Int!]
+  hourlyLimitNotIn: [Int!]
+  hourlyLimitGT: Int
+  hourlyLimitGTE: Int
+  hourlyLimitLT: Int
+  hourlyLimitLTE: Int
+  hourlyLimitIsNil: Boolean
+  hourlyLimitNotNil: Boolean
+  """
+  daily_limit field predicates
+  """
+  dailyLimit: Int
+  dailyLimitNEQ: Int
+  dailyLimitIn: [Int!]
+  dailyLimitNotIn: [Int!]
+  dailyLimitGT: Int
+  dailyLimitGTE: Int
+  dailyLimitLT: Int
+  dailyLimitLTE: Int
+  dailyLimitIsNil: Boolean
+  dailyLimitNotNil: Boolean
+  """
+  energy_cost field predicates
+  """
+  energyCost: Int
+  energyCostNEQ: Int
+  energyCostIn: [Int!]
+  energyCostNotIn: [Int!]
+  energyCostGT: Int
+  energyCostGTE: Int
+  energyCostLT: Int
+  energyCostLTE: Int
+  """
+  description field predicates
+  """
+  description: String
+  descriptionNEQ: String
+  descriptionIn: [String!]
+  descriptionNotIn: [String!]
+  descriptionGT: String
+  descriptionGTE: String
+  descriptionLT: String
+  descriptionLTE: String
+  descriptionContains: String
+  descriptionHasPrefix: String
+  descriptionHasSuffix: String
+  descriptionIsNil: Boolean
+  descriptionNotNil: Boolean
+  descriptionEqualFold: String
+  descriptionContainsFold: String
+  """
+  enabled field predicates
+  """
+  enabled: Boolean
+  enabledNEQ: Boolean
 }
 """
 Define a Relay Cursor type:
@@ -3636,20 +6168,39 @@ type LoginChallenge implements Node {
   uuid: UUID!
   createdAt: Time!
   updatedAt: Time!
-  accountID: ID!
+  """
+  the account re-authenticated, or created once the login succeeds
+  """
+  accountID: ID
+  username: String!
+  """
+  the login re-authenticates an existing account rather than adding one
+  """
+  relogin: Boolean!
   method: ChallengeMethod!
   state: ChallengeState!
   """
   masked e-mail or phone the platform sent the code to
   """
   contactPoint: String!
+  """
+  when the platform asked for a code: mail older than this holds no valid code
+  """
+  challengeAt: Time
+  imapHost: String!
+  imapPort: Int!
+  imapUsername: String!
+  """
+  the last verdict of the platform: success, challenge, two_factor, bad_password, checkpoint, not_found, wrong_code, error
+  """
+  outcome: String!
   expiresAt: Time!
   attempts: Int!
   maxAttempts: Int!
   taskID: ID
   error: String!
   resolvedAt: Time
-  account: Account!
+  account: Account
   task: Task
 }
 """
@@ -3762,6 +6313,29 @@ input LoginChallengeWhereInput {
   accountIDNEQ: ID
   accountIDIn: [ID!]
   accountIDNotIn: [ID!]
+  accountIDIsNil: Boolean
+  accountIDNotNil: Boolean
+  """
+  username field predicates
+  """
+  username: String
+  usernameNEQ: String
+  usernameIn: [String!]
+  usernameNotIn: [String!]
+  usernameGT: String
+  usernameGTE: String
+  usernameLT: String
+  usernameLTE: String
+  usernameContains: String
+  usernameHasPrefix: String
+  usernameHasSuffix: String
+  usernameEqualFold: String
+  usernameContainsFold: String
+  """
+  relogin field predicates
+  """
+  relogin: Boolean
+  reloginNEQ: Boolean
   """
   method field predicates
   """
@@ -3792,6 +6366,78 @@ input LoginChallengeWhereInput {
   contactPointHasSuffix: String
   contactPointEqualFold: String
   contactPointContainsFold: String
+  """
+  challenge_at field predicates
+  """
+  challengeAt: Time
+  challengeAtNEQ: Time
+  challengeAtIn: [Time!]
+  challengeAtNotIn: [Time!]
+  challengeAtGT: Time
+  challengeAtGTE: Time
+  challengeAtLT: Time
+  challengeAtLTE: Time
+  challengeAtIsNil: Boolean
+  challengeAtNotNil: Boolean
+  """
+  imap_host field predicates
+  """
+  imapHost: String
+  imapHostNEQ: String
+  imapHostIn: [String!]
+  imapHostNotIn: [String!]
+  imapHostGT: String
+  imapHostGTE: String
+  imapHostLT: String
+  imapHostLTE: String
+  imapHostContains: String
+  imapHostHasPrefix: String
+  imapHostHasSuffix: String
+  imapHostEqualFold: String
+  imapHostContainsFold: String
+  """
+  imap_port field predicates
+  """
+  imapPort: Int
+  imapPortNEQ: Int
+  imapPortIn: [Int!]
+  imapPortNotIn: [Int!]
+  imapPortGT: Int
+  imapPortGTE: Int
+  imapPortLT: Int
+  imapPortLTE: Int
+  """
+  imap_username field predicates
+  """
+  imapUsername: String
+  imapUsernameNEQ: String
+  imapUsernameIn: [String!]
+  imapUsernameNotIn: [String!]
+  imapUsernameGT: String
+  imapUsernameGTE: String
+  imapUsernameLT: String
+  imapUsernameLTE: String
+  imapUsernameContains: String
+  imapUsernameHasPrefix: String
+  imapUsernameHasSuffix: String
+  imapUsernameEqualFold: String
+  imapUsernameContainsFold: String
+  """
+  outcome field predicates
+  """
+  outcome: String
+  outcomeNEQ: String
+  outcomeIn: [String!]
+  outcomeNotIn: [String!]
+  outcomeGT: String
+  outcomeGTE: String
+  outcomeLT: String
+  outcomeLTE: String
+  outcomeContains: String
+  outcomeHasPrefix: String
+  outcomeHasSuffix: String
+  outcomeEqualFold: String
+  outcomeContainsFold: String
   """
   expires_at field predicates
   """
@@ -3918,6 +6564,179 @@ type PageInfo {
   When paginating forwards, the cursor to continue.
   """
   endCursor: Cursor
+}
+type Plan implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  title: String!
+  monthlyPriceCents: Int!
+  annualPriceCents: Int!
+  modules: [String!]
+  isPublic: Boolean!
+  """
+  social accounts a subscriber may add; 0: no limit
+  """
+  accountLimit: Int!
+}
+"""
+A connection to a list of items.
+"""
+type PlanConnection {
+  """
+  A list of edges.
+  """
+  edges: [PlanEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type PlanEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Plan
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Plan connections
+"""
+input PlanOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Plans.
+  """
+  field: PlanOrderField!
+}
+"""
+Properties by which Plan connections can be ordered.
+"""
+enum PlanOrderField {
+  CREATED_AT
+  UPDATED_AT
+  TITLE
+}
+"""
+PlanWhereInput is used for filtering Plan objects.
+Input was generated by ent.
+"""
+input PlanWhereInput {
+  not: PlanWhereInput
+  and: [PlanWhereInput!]
+  or: [PlanWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  title field predicates
+  """
+  title: String
+  titleNEQ: String
+  titleIn: [String!]
+  titleNotIn: [String!]
+  titleGT: String
+  titleGTE: String
+  titleLT: String
+  titleLTE: String
+  titleContains: String
+  titleHasPrefix: String
+  titleHasSuffix: String
+  titleEqualFold: String
+  titleContainsFold: String
+  """
+  monthly_price_cents field predicates
+  """
+  monthlyPriceCents: Int
+  monthlyPriceCentsNEQ: Int
+  monthlyPriceCentsIn: [Int!]
+  monthlyPriceCentsNotIn: [Int!]
+  monthlyPriceCentsGT: Int
+  monthlyPriceCentsGTE: Int
+  monthlyPriceCentsLT: Int
+  monthlyPriceCentsLTE: Int
+  """
+  annual_price_cents field predicates
+  """
+  annualPriceCents: Int
+  annualPriceCentsNEQ: Int
+  annualPriceCentsIn: [Int!]
+  annualPriceCentsNotIn: [Int!]
+  annualPriceCentsGT: Int
+  annualPriceCentsGTE: Int
+  annualPriceCentsLT: Int
+  annualPriceCentsLTE: Int
+  """
+  is_public field predicates
+  """
+  isPublic: Boolean
+  isPublicNEQ: Boolean
+  """
+  account_limit field predicates
+  """
+  accountLimit: Int
+  accountLimitNEQ: Int
+  accountLimitIn: [Int!]
+  accountLimitNotIn: [Int!]
+  accountLimitGT: Int
+  accountLimitGTE: Int
+  accountLimitLT: Int
+  accountLimitLTE: Int
 }
 """
 Platform is enum for the field platform
@@ -4273,6 +7092,68 @@ type Query {
     """
     where: AccountWhereInput
   ): AccountConnection!
+  captions(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Captions returned from the connection.
+    """
+    orderBy: CaptionOrder
+
+    """
+    Filtering options for Captions returned from the connection.
+    """
+    where: CaptionWhereInput
+  ): CaptionConnection!
+  cooldownRules(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for CooldownRules returned from the connection.
+    """
+    orderBy: CooldownRuleOrder
+
+    """
+    Filtering options for CooldownRules returned from the connection.
+    """
+    where: CooldownRuleWhereInput
+  ): CooldownRuleConnection!
   jobs(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -4335,6 +7216,37 @@ type Query {
     """
     where: LogEntryWhereInput
   ): LogEntryConnection!
+  plans(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Plans returned from the connection.
+    """
+    orderBy: PlanOrder
+
+    """
+    Filtering options for Plans returned from the connection.
+    """
+    where: PlanWhereInput
+  ): PlanConnection!
   posts(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -4428,6 +7340,37 @@ type Query {
     """
     where: TaskWhereInput
   ): TaskConnection!
+  walletTransactions(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for WalletTransactions returned from the connection.
+    """
+    orderBy: WalletTransactionOrder
+
+    """
+    Filtering options for WalletTransactions returned from the connection.
+    """
+    where: WalletTransactionWhereInput
+  ): WalletTransactionConnection!
 }
 type Schedule implements Node {
   id: ID!
@@ -5071,6 +8014,16 @@ type User implements Node {
   username: String!
   role: UserRole!
   email: String
+  firstname: String!
+  lastname: String!
+  """
+  the subscribed plan (Sharingtools' package); none: no limits, no modules
+  """
+  planID: Int
+  """
+  when the subscription ends; none: it does not
+  """
+  expireAt: Time
   disabled: Boolean!
   lastLoginAt: Time
 }
@@ -5226,6 +8179,64 @@ input UserWhereInput {
   emailEqualFold: String
   emailContainsFold: String
   """
+  firstname field predicates
+  """
+  firstname: String
+  firstnameNEQ: String
+  firstnameIn: [String!]
+  firstnameNotIn: [String!]
+  firstnameGT: String
+  firstnameGTE: String
+  firstnameLT: String
+  firstnameLTE: String
+  firstnameContains: String
+  firstnameHasPrefix: String
+  firstnameHasSuffix: String
+  firstnameEqualFold: String
+  firstnameContainsFold: String
+  """
+  lastname field predicates
+  """
+  lastname: String
+  lastnameNEQ: String
+  lastnameIn: [String!]
+  lastnameNotIn: [String!]
+  lastnameGT: String
+  lastnameGTE: String
+  lastnameLT: String
+  lastnameLTE: String
+  lastnameContains: String
+  lastnameHasPrefix: String
+  lastnameHasSuffix: String
+  lastnameEqualFold: String
+  lastnameContainsFold: String
+  """
+  plan_id field predicates
+  """
+  planID: Int
+  planIDNEQ: Int
+  planIDIn: [Int!]
+  planIDNotIn: [Int!]
+  planIDGT: Int
+  planIDGTE: Int
+  planIDLT: Int
+  planIDLTE: Int
+  planIDIsNil: Boolean
+  planIDNotNil: Boolean
+  """
+  expire_at field predicates
+  """
+  expireAt: Time
+  expireAtNEQ: Time
+  expireAtIn: [Time!]
+  expireAtNotIn: [Time!]
+  expireAtGT: Time
+  expireAtGTE: Time
+  expireAtLT: Time
+  expireAtLTE: Time
+  expireAtIsNil: Boolean
+  expireAtNotNil: Boolean
+  """
   disabled field predicates
   """
   disabled: Boolean
@@ -5243,6 +8254,207 @@ input UserWhereInput {
   lastLoginAtLTE: Time
   lastLoginAtIsNil: Boolean
   lastLoginAtNotNil: Boolean
+}
+type WalletTransaction implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  userID: Int
+  amountCents: Int!
+  type: WalletTransactionType!
+  status: WalletTransactionStatus!
+  description: String!
+  paymentID: String!
+}
+"""
+A connection to a list of items.
+"""
+type WalletTransactionConnection {
+  """
+  A list of edges.
+  """
+  edges: [WalletTransactionEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type WalletTransactionEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: WalletTransaction
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for WalletTransaction connections
+"""
+input WalletTransactionOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order WalletTransactions.
+  """
+  field: WalletTransactionOrderField!
+}
+"""
+Properties by which WalletTransaction connections can be ordered.
+"""
+enum WalletTransactionOrderField {
+  CREATED_AT
+  UPDATED_AT
+  STATUS
+}
+"""
+WalletTransactionStatus is enum for the field status
+"""
+enum WalletTransactionStatus @goModel(model: "github.com/switchboardhq/switchboard/ent/wallettransaction.Status") {
+  pending
+  completed
+  failed
+}
+"""
+WalletTransactionType is enum for the field type
+"""
+enum WalletTransactionType @goModel(model: "github.com/switchboardhq/switchboard/ent/wallettransaction.Type") {
+  credit
+  debit
+}
+"""
+WalletTransactionWhereInput is used for filtering WalletTransaction objects.
+Input was generated by ent.
+"""
+input WalletTransactionWhereInput {
+  not: WalletTransactionWhereInput
+  and: [WalletTransactionWhereInput!]
+  or: [WalletTransactionWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  user_id field predicates
+  """
+  userID: Int
+  userIDNEQ: Int
+  userIDIn: [Int!]
+  userIDNotIn: [Int!]
+  userIDGT: Int
+  userIDGTE: Int
+  userIDLT: Int
+  userIDLTE: Int
+  userIDIsNil: Boolean
+  userIDNotNil: Boolean
+  """
+  amount_cents field predicates
+  """
+  amountCents: Int
+  amountCentsNEQ: Int
+  amountCentsIn: [Int!]
+  amountCentsNotIn: [Int!]
+  amountCentsGT: Int
+  amountCentsGTE: Int
+  amountCentsLT: Int
+  amountCentsLTE: Int
+  """
+  type field predicates
+  """
+  type: WalletTransactionType
+  typeNEQ: WalletTransactionType
+  typeIn: [WalletTransactionType!]
+  typeNotIn: [WalletTransactionType!]
+  """
+  status field predicates
+  """
+  status: WalletTransactionStatus
+  statusNEQ: WalletTransactionStatus
+  statusIn: [WalletTransactionStatus!]
+  statusNotIn: [WalletTransactionStatus!]
+  """
+  description field predicates
+  """
+  description: String
+  descriptionNEQ: String
+  descriptionIn: [String!]
+  descriptionNotIn: [String!]
+  descriptionGT: String
+  descriptionGTE: String
+  descriptionLT: String
+  descriptionLTE: String
+  descriptionContains: String
+  descriptionHasPrefix: String
+  descriptionHasSuffix: String
+  descriptionEqualFold: String
+  descriptionContainsFold: String
+  """
+  payment_id field predicates
+  """
+  paymentID: String
+  paymentIDNEQ: String
+  paymentIDIn: [String!]
+  paymentIDNotIn: [String!]
+  paymentIDGT: String
+  paymentIDGTE: String
+  paymentIDLT: String
+  paymentIDLTE: String
+  paymentIDContains: String
+  paymentIDHasPrefix: String
+  paymentIDHasSuffix: String
+  paymentIDEqualFold: String
+  paymentIDContainsFold: String
 }
 type Workspace implements Node {
   id: ID!
@@ -5451,6 +8663,63 @@ extend type Mutation {
   schedulePost(input: SchedulePostInput!): SchedulePostPayload!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/proxy.graphql", Input: `"""
+A proxy of the server's shared pool. Every signed-in user may read the pool
+(the proxy string included: it is what users configure on their accounts);
+only administrators change it.
+"""
+type Proxy {
+  id: ID!
+  """scheme://[user:pass@]host:port"""
+  proxy: String!
+  countryCode: String!
+  useCount: Int!
+  createdAt: Time!
+}
+
+type ProxyPage {
+  nodes: [Proxy!]!
+  totalCount: Int!
+}
+
+input CreateProxyInput {
+  proxy: String!
+  countryCode: String
+}
+
+"""Omitted fields are left as they are."""
+input UpdateProxyInput {
+  id: ID!
+  proxy: String
+  countryCode: String
+}
+
+input DeleteProxyInput {
+  id: ID!
+}
+
+type ProxyPayload {
+  proxy: Proxy!
+}
+
+type DeleteProxyPayload {
+  deletedID: ID!
+}
+
+extend type Query {
+  """The shared proxy pool in the order it was filled, optionally of one country; page from 1 (default 1), perPage 1 to 100 (default 20)."""
+  proxies(countryCode: String, page: Int, perPage: Int): ProxyPage!
+}
+
+extend type Mutation {
+  """Administrators only."""
+  createProxy(input: CreateProxyInput!): ProxyPayload!
+  """Administrators only."""
+  updateProxy(input: UpdateProxyInput!): ProxyPayload!
+  """Administrators only."""
+  deleteProxy(input: DeleteProxyInput!): DeleteProxyPayload!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/scalars.graphql", Input: `"""An RFC 3339 timestamp."""
 scalar Time
 """A free-form JSON object."""
@@ -5514,6 +8783,71 @@ extend type Mutation {
   deleteSchedule(input: ScheduleIDInput!): DeleteSchedulePayload!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/statistics.graphql", Input: `"""Accounts counted: all, those that work, those that need a new login."""
+type AccountCounts {
+  total: Int!
+  active: Int!
+  loginRequired: Int!
+}
+
+"""Posts counted by how users read their status: saved (drafts), scheduled (waiting or being published), published (on every account or some), failed (on none)."""
+type PostCounts {
+  total: Int!
+  saved: Int!
+  scheduled: Int!
+  published: Int!
+  failed: Int!
+}
+
+"""The viewer's workspace's figures."""
+type Statistics {
+  accounts: AccountCounts!
+  posts: PostCounts!
+  captions: Int!
+}
+
+"""
+Audience figures of an account as workers report them (a task result's
+accountStats: {followers, followings, mediaCount}); null is unknown.
+"""
+type AccountFigures {
+  followers: Int
+  followings: Int
+  mediaCount: Int
+}
+
+"""One day of an account's growth history (the figures last reported that day)."""
+type AccountGrowthDay {
+  """The day, YYYY-MM-DD (UTC)."""
+  date: String!
+  followers: Int
+  followings: Int
+  mediaCount: Int
+}
+
+"""An account's tasks finished in the last 30 days."""
+type AccountActionCounts {
+  completed: Int!
+  failed: Int!
+}
+
+"""One account's figures and its 30-day growth history."""
+type AccountStatistics {
+  account: Account!
+  current: AccountFigures!
+  posts: PostCounts!
+  actions: AccountActionCounts!
+  """Followers gained over the history (negative when lost); null until two days know them."""
+  followersGained: Int
+  """Days with figures in the last 30, oldest first."""
+  history: [AccountGrowthDay!]!
+}
+
+extend type Query {
+  statistics: Statistics!
+  accountStatistics(accountID: ID!): AccountStatistics!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/subscription.graphql", Input: `input TaskEventFilter {
   statuses: [TaskStatus!]
   kinds: [TaskKind!]
@@ -5546,9 +8880,107 @@ type Subscription {
   taskUpdated(filter: TaskEventFilter): Task!
   """Follow one job by id, or every job matching filter."""
   jobUpdated(id: ID, filter: JobEventFilter): Job!
-  challengeUpdated(accountID: ID!): LoginChallenge!
+  """Follow the logins and challenges of one account, or of the whole workspace (new accounts have no id until their login succeeds)."""
+  challengeUpdated(accountID: ID): LoginChallenge!
   postUpdated(filter: PostEventFilter): Post!
   accountUpdated(filter: AccountEventFilter): Account!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/task.graphql", Input: `"""
+A task leased to the calling worker. The token proves the lease: present it
+with every report on the task.
+"""
+type TaskLease {
+  task: Task!
+  token: String!
+  expiresAt: Time!
+}
+
+input ClaimTasksInput {
+  """Kinds the worker can execute; any kind when empty."""
+  kinds: [TaskKind!]
+  """How many tasks to take, 1 to 100."""
+  limit: Int! = 1
+  """A label for the worker process, recorded as the lease owner."""
+  worker: String
+}
+
+type ClaimTasksPayload {
+  leases: [TaskLease!]!
+}
+
+input TaskLeaseInput {
+  id: ID!
+  token: String!
+}
+
+input CompleteTaskInput {
+  id: ID!
+  token: String!
+  result: Map
+}
+
+input FailTaskInput {
+  id: ID!
+  token: String!
+  error: String!
+  """Whether another attempt may succeed; the task is retried while attempts remain."""
+  retryable: Boolean! = true
+}
+
+type TaskPayload {
+  task: Task!
+}
+
+input NewTaskInput {
+  kind: TaskKind!
+  """Cooldown action type; derived from the kind when omitted."""
+  actionType: String
+  accountID: ID
+  payload: Map
+  priority: Int
+  notBefore: Time
+  maxAttempts: Int
+}
+
+input CreateTasksInput {
+  tasks: [NewTaskInput!]!
+}
+
+type CreateTasksPayload {
+  tasks: [Task!]!
+}
+
+input TaskIDInput {
+  id: ID!
+}
+
+extend type Mutation {
+  """Worker keys only: lease up to limit claimable tasks."""
+  claimTasks(input: ClaimTasksInput!): ClaimTasksPayload!
+  """Worker keys only: mark a leased task as running (idempotent)."""
+  startTask(input: TaskLeaseInput!): TaskPayload!
+  """Worker keys only: extend a lease by the lease duration."""
+  heartbeatTask(input: TaskLeaseInput!): TaskPayload!
+  """Worker keys only: record the result (idempotent for the same result)."""
+  completeTask(input: CompleteTaskInput!): TaskPayload!
+  """Worker keys only: record a failed attempt."""
+  failTask(input: FailTaskInput!): TaskPayload!
+  """Enqueue tasks directly (at most 400 per call)."""
+  createTasks(input: CreateTasksInput!): CreateTasksPayload!
+  """Put a failed or cancelled task back in the queue with fresh attempts."""
+  retryTask(input: TaskIDInput!): TaskPayload!
+  """Cancel a task that has not finished; a running worker's lease ends."""
+  cancelTask(input: TaskIDInput!): TaskPayload!
+}
+
+extend type Subscription {
+  """
+  Fires when a task of one of kinds (any when empty) becomes claimable:
+  created, retried, or returned to the queue. Workers subscribe instead of
+  polling, then call claimTasks.
+  """
+  taskAvailable(kinds: [TaskKind!]): Task!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/viewer.graphql", Input: `"""The caller of a request: a signed-in user, or an API key acting for one."""
@@ -5703,6 +9135,12 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_imapUsername(ctx, field)
 	case "linkProfile":
 		return ec.fieldContext_Account_linkProfile(ctx, field)
+	case "poolID":
+		return ec.fieldContext_Account_poolID(ctx, field)
+	case "note":
+		return ec.fieldContext_Account_note(ctx, field)
+	case "externalStatus":
+		return ec.fieldContext_Account_externalStatus(ctx, field)
 	case "energyBudget":
 		return ec.fieldContext_Account_energyBudget(ctx, field)
 	case "stats":
@@ -5719,6 +9157,16 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
 
+func (ec *executionContext) childFields_AccountActionCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "completed":
+		return ec.fieldContext_AccountActionCounts_completed(ctx, field)
+	case "failed":
+		return ec.fieldContext_AccountActionCounts_failed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountActionCounts", field.Name)
+}
+
 func (ec *executionContext) childFields_AccountConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -5731,6 +9179,34 @@ func (ec *executionContext) childFields_AccountConnection(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type AccountConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_AccountCooldownState(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "account":
+		return ec.fieldContext_AccountCooldownState_account(ctx, field)
+	case "energyBudget":
+		return ec.fieldContext_AccountCooldownState_energyBudget(ctx, field)
+	case "energySpent":
+		return ec.fieldContext_AccountCooldownState_energySpent(ctx, field)
+	case "energyLeft":
+		return ec.fieldContext_AccountCooldownState_energyLeft(ctx, field)
+	case "actions":
+		return ec.fieldContext_AccountCooldownState_actions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountCooldownState", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_AccountCounts_total(ctx, field)
+	case "active":
+		return ec.fieldContext_AccountCounts_active(ctx, field)
+	case "loginRequired":
+		return ec.fieldContext_AccountCounts_loginRequired(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountCounts", field.Name)
+}
+
 func (ec *executionContext) childFields_AccountEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -5741,6 +9217,80 @@ func (ec *executionContext) childFields_AccountEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AccountEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_AccountFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "followers":
+		return ec.fieldContext_AccountFigures_followers(ctx, field)
+	case "followings":
+		return ec.fieldContext_AccountFigures_followings(ctx, field)
+	case "mediaCount":
+		return ec.fieldContext_AccountFigures_mediaCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountGrowthDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_AccountGrowthDay_date(ctx, field)
+	case "followers":
+		return ec.fieldContext_AccountGrowthDay_followers(ctx, field)
+	case "followings":
+		return ec.fieldContext_AccountGrowthDay_followings(ctx, field)
+	case "mediaCount":
+		return ec.fieldContext_AccountGrowthDay_mediaCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountGrowthDay", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "account":
+		return ec.fieldContext_AccountStatistics_account(ctx, field)
+	case "current":
+		return ec.fieldContext_AccountStatistics_current(ctx, field)
+	case "posts":
+		return ec.fieldContext_AccountStatistics_posts(ctx, field)
+	case "actions":
+		return ec.fieldContext_AccountStatistics_actions(ctx, field)
+	case "followersGained":
+		return ec.fieldContext_AccountStatistics_followersGained(ctx, field)
+	case "history":
+		return ec.fieldContext_AccountStatistics_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountStatistics", field.Name)
+}
+
+func (ec *executionContext) childFields_ActionCooldownState(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "actionType":
+		return ec.fieldContext_ActionCooldownState_actionType(ctx, field)
+	case "rule":
+		return ec.fieldContext_ActionCooldownState_rule(ctx, field)
+	case "hourlyCount":
+		return ec.fieldContext_ActionCooldownState_hourlyCount(ctx, field)
+	case "dailyCount":
+		return ec.fieldContext_ActionCooldownState_dailyCount(ctx, field)
+	case "hourlyLimit":
+		return ec.fieldContext_ActionCooldownState_hourlyLimit(ctx, field)
+	case "dailyLimit":
+		return ec.fieldContext_ActionCooldownState_dailyLimit(ctx, field)
+	case "nextAllowedAt":
+		return ec.fieldContext_ActionCooldownState_nextAllowedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionCooldownState", field.Name)
+}
+
+func (ec *executionContext) childFields_AdminAPIKeyPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_AdminAPIKeyPage_nodes(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AdminAPIKeyPage_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdminAPIKeyPage", field.Name)
+}
+
 func (ec *executionContext) childFields_CancelJobPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "job":
@@ -5749,6 +9299,126 @@ func (ec *executionContext) childFields_CancelJobPayload(ctx context.Context, fi
 		return ec.fieldContext_CancelJobPayload_cancelledTasks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CancelJobPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Caption(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Caption_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_Caption_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Caption_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Caption_updatedAt(ctx, field)
+	case "userID":
+		return ec.fieldContext_Caption_userID(ctx, field)
+	case "title":
+		return ec.fieldContext_Caption_title(ctx, field)
+	case "caption":
+		return ec.fieldContext_Caption_caption(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Caption", field.Name)
+}
+
+func (ec *executionContext) childFields_CaptionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CaptionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CaptionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CaptionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaptionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CaptionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CaptionEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CaptionEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaptionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CaptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "caption":
+		return ec.fieldContext_CaptionPayload_caption(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaptionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ClaimTasksPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "leases":
+		return ec.fieldContext_ClaimTasksPayload_leases(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClaimTasksPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CooldownRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CooldownRule_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_CooldownRule_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CooldownRule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CooldownRule_updatedAt(ctx, field)
+	case "actionType":
+		return ec.fieldContext_CooldownRule_actionType(ctx, field)
+	case "poolID":
+		return ec.fieldContext_CooldownRule_poolID(ctx, field)
+	case "minDelay":
+		return ec.fieldContext_CooldownRule_minDelay(ctx, field)
+	case "maxDelay":
+		return ec.fieldContext_CooldownRule_maxDelay(ctx, field)
+	case "hourlyLimit":
+		return ec.fieldContext_CooldownRule_hourlyLimit(ctx, field)
+	case "dailyLimit":
+		return ec.fieldContext_CooldownRule_dailyLimit(ctx, field)
+	case "energyCost":
+		return ec.fieldContext_CooldownRule_energyCost(ctx, field)
+	case "description":
+		return ec.fieldContext_CooldownRule_description(ctx, field)
+	case "enabled":
+		return ec.fieldContext_CooldownRule_enabled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CooldownRule", field.Name)
+}
+
+func (ec *executionContext) childFields_CooldownRuleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CooldownRuleConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CooldownRuleConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CooldownRuleConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CooldownRuleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CooldownRuleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CooldownRuleEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CooldownRuleEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CooldownRuleEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CooldownRulePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_CooldownRulePayload_rule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CooldownRulePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateAPIKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5785,12 +9455,36 @@ func (ec *executionContext) childFields_CreateSchedulePayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreateSchedulePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateTasksPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tasks":
+		return ec.fieldContext_CreateTasksPayload_tasks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateTasksPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedID":
 		return ec.fieldContext_DeleteAccountPayload_deletedID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteAccountPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteCaptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedID":
+		return ec.fieldContext_DeleteCaptionPayload_deletedID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteCaptionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteCooldownRulesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedIDs":
+		return ec.fieldContext_DeleteCooldownRulesPayload_deletedIDs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteCooldownRulesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeletePostPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5801,12 +9495,32 @@ func (ec *executionContext) childFields_DeletePostPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type DeletePostPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteProxyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedID":
+		return ec.fieldContext_DeleteProxyPayload_deletedID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteProxyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteSchedulePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedID":
 		return ec.fieldContext_DeleteSchedulePayload_deletedID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteSchedulePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_EndpointCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endpoint":
+		return ec.fieldContext_EndpointCount_endpoint(ctx, field)
+	case "method":
+		return ec.fieldContext_EndpointCount_method(ctx, field)
+	case "count":
+		return ec.fieldContext_EndpointCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EndpointCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5929,6 +9643,24 @@ func (ec *executionContext) childFields_LogEntryEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type LogEntryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_LoginAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "result":
+		return ec.fieldContext_LoginAccountPayload_result(ctx, field)
+	case "account":
+		return ec.fieldContext_LoginAccountPayload_account(ctx, field)
+	case "challenge":
+		return ec.fieldContext_LoginAccountPayload_challenge(ctx, field)
+	case "challengeToken":
+		return ec.fieldContext_LoginAccountPayload_challengeToken(ctx, field)
+	case "challengeType":
+		return ec.fieldContext_LoginAccountPayload_challengeType(ctx, field)
+	case "expiresIn":
+		return ec.fieldContext_LoginAccountPayload_expiresIn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoginAccountPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_LoginChallenge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5941,12 +9673,26 @@ func (ec *executionContext) childFields_LoginChallenge(ctx context.Context, fiel
 		return ec.fieldContext_LoginChallenge_updatedAt(ctx, field)
 	case "accountID":
 		return ec.fieldContext_LoginChallenge_accountID(ctx, field)
+	case "username":
+		return ec.fieldContext_LoginChallenge_username(ctx, field)
+	case "relogin":
+		return ec.fieldContext_LoginChallenge_relogin(ctx, field)
 	case "method":
 		return ec.fieldContext_LoginChallenge_method(ctx, field)
 	case "state":
 		return ec.fieldContext_LoginChallenge_state(ctx, field)
 	case "contactPoint":
 		return ec.fieldContext_LoginChallenge_contactPoint(ctx, field)
+	case "challengeAt":
+		return ec.fieldContext_LoginChallenge_challengeAt(ctx, field)
+	case "imapHost":
+		return ec.fieldContext_LoginChallenge_imapHost(ctx, field)
+	case "imapPort":
+		return ec.fieldContext_LoginChallenge_imapPort(ctx, field)
+	case "imapUsername":
+		return ec.fieldContext_LoginChallenge_imapUsername(ctx, field)
+	case "outcome":
+		return ec.fieldContext_LoginChallenge_outcome(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_LoginChallenge_expiresAt(ctx, field)
 	case "attempts":
@@ -6011,6 +9757,66 @@ func (ec *executionContext) childFields_PauseSchedulePayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type PauseSchedulePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Plan_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_Plan_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Plan_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Plan_updatedAt(ctx, field)
+	case "title":
+		return ec.fieldContext_Plan_title(ctx, field)
+	case "monthlyPriceCents":
+		return ec.fieldContext_Plan_monthlyPriceCents(ctx, field)
+	case "annualPriceCents":
+		return ec.fieldContext_Plan_annualPriceCents(ctx, field)
+	case "modules":
+		return ec.fieldContext_Plan_modules(ctx, field)
+	case "isPublic":
+		return ec.fieldContext_Plan_isPublic(ctx, field)
+	case "accountLimit":
+		return ec.fieldContext_Plan_accountLimit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Plan", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PlanConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PlanConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PlanConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PlanEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PlanEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanSubscription(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plan":
+		return ec.fieldContext_PlanSubscription_plan(ctx, field)
+	case "expireAt":
+		return ec.fieldContext_PlanSubscription_expireAt(ctx, field)
+	case "expired":
+		return ec.fieldContext_PlanSubscription_expired(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanSubscription", field.Name)
+}
+
 func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6065,6 +9871,22 @@ func (ec *executionContext) childFields_PostConnection(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type PostConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_PostCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_PostCounts_total(ctx, field)
+	case "saved":
+		return ec.fieldContext_PostCounts_saved(ctx, field)
+	case "scheduled":
+		return ec.fieldContext_PostCounts_scheduled(ctx, field)
+	case "published":
+		return ec.fieldContext_PostCounts_published(ctx, field)
+	case "failed":
+		return ec.fieldContext_PostCounts_failed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostCounts", field.Name)
+}
+
 func (ec *executionContext) childFields_PostEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -6073,6 +9895,96 @@ func (ec *executionContext) childFields_PostEdge(ctx context.Context, field grap
 		return ec.fieldContext_PostEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PostEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Proxy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Proxy_id(ctx, field)
+	case "proxy":
+		return ec.fieldContext_Proxy_proxy(ctx, field)
+	case "countryCode":
+		return ec.fieldContext_Proxy_countryCode(ctx, field)
+	case "useCount":
+		return ec.fieldContext_Proxy_useCount(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Proxy_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Proxy", field.Name)
+}
+
+func (ec *executionContext) childFields_ProxyPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_ProxyPage_nodes(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ProxyPage_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProxyPage", field.Name)
+}
+
+func (ec *executionContext) childFields_ProxyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "proxy":
+		return ec.fieldContext_ProxyPayload_proxy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProxyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestLog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RequestLog_id(ctx, field)
+	case "userID":
+		return ec.fieldContext_RequestLog_userID(ctx, field)
+	case "apiKeyID":
+		return ec.fieldContext_RequestLog_apiKeyID(ctx, field)
+	case "method":
+		return ec.fieldContext_RequestLog_method(ctx, field)
+	case "endpoint":
+		return ec.fieldContext_RequestLog_endpoint(ctx, field)
+	case "statusCode":
+		return ec.fieldContext_RequestLog_statusCode(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_RequestLog_durationMs(ctx, field)
+	case "ip":
+		return ec.fieldContext_RequestLog_ip(ctx, field)
+	case "userAgent":
+		return ec.fieldContext_RequestLog_userAgent(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RequestLog_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestLog", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestLogPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_RequestLogPage_nodes(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RequestLogPage_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestLogPage", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "totalRequests":
+		return ec.fieldContext_RequestStats_totalRequests(ctx, field)
+	case "topEndpoints":
+		return ec.fieldContext_RequestStats_topEndpoints(ctx, field)
+	case "topUsers":
+		return ec.fieldContext_RequestStats_topUsers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestStats", field.Name)
+}
+
+func (ec *executionContext) childFields_ResetCooldownRulesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rules":
+		return ec.fieldContext_ResetCooldownRulesPayload_rules(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResetCooldownRulesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ResumeSchedulePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6163,6 +10075,18 @@ func (ec *executionContext) childFields_SchedulePostPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type SchedulePostPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Statistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accounts":
+		return ec.fieldContext_Statistics_accounts(ctx, field)
+	case "posts":
+		return ec.fieldContext_Statistics_posts(ctx, field)
+	case "captions":
+		return ec.fieldContext_Statistics_captions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Statistics", field.Name)
+}
+
 func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6243,6 +10167,28 @@ func (ec *executionContext) childFields_TaskEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type TaskEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TaskLease(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "task":
+		return ec.fieldContext_TaskLease_task(ctx, field)
+	case "token":
+		return ec.fieldContext_TaskLease_token(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_TaskLease_expiresAt(ctx, field)
+	case "secrets":
+		return ec.fieldContext_TaskLease_secrets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskLease", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "task":
+		return ec.fieldContext_TaskPayload_task(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "account":
@@ -6257,6 +10203,14 @@ func (ec *executionContext) childFields_UpdatePostPayload(ctx context.Context, f
 		return ec.fieldContext_UpdatePostPayload_post(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdatePostPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateProfilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_UpdateProfilePayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateProfilePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateSchedulePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6283,6 +10237,14 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_role(ctx, field)
 	case "email":
 		return ec.fieldContext_User_email(ctx, field)
+	case "firstname":
+		return ec.fieldContext_User_firstname(ctx, field)
+	case "lastname":
+		return ec.fieldContext_User_lastname(ctx, field)
+	case "planID":
+		return ec.fieldContext_User_planID(ctx, field)
+	case "expireAt":
+		return ec.fieldContext_User_expireAt(ctx, field)
 	case "disabled":
 		return ec.fieldContext_User_disabled(ctx, field)
 	case "lastLoginAt":
@@ -6313,6 +10275,18 @@ func (ec *executionContext) childFields_UserEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type UserEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_UserRequestCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userID":
+		return ec.fieldContext_UserRequestCount_userID(ctx, field)
+	case "username":
+		return ec.fieldContext_UserRequestCount_username(ctx, field)
+	case "count":
+		return ec.fieldContext_UserRequestCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserRequestCount", field.Name)
+}
+
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "user":
@@ -6323,6 +10297,64 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_apiKey(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields_Wallet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "balance":
+		return ec.fieldContext_Wallet_balance(ctx, field)
+	case "currency":
+		return ec.fieldContext_Wallet_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Wallet", field.Name)
+}
+
+func (ec *executionContext) childFields_WalletTransaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WalletTransaction_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_WalletTransaction_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WalletTransaction_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WalletTransaction_updatedAt(ctx, field)
+	case "userID":
+		return ec.fieldContext_WalletTransaction_userID(ctx, field)
+	case "amountCents":
+		return ec.fieldContext_WalletTransaction_amountCents(ctx, field)
+	case "type":
+		return ec.fieldContext_WalletTransaction_type(ctx, field)
+	case "status":
+		return ec.fieldContext_WalletTransaction_status(ctx, field)
+	case "description":
+		return ec.fieldContext_WalletTransaction_description(ctx, field)
+	case "paymentID":
+		return ec.fieldContext_WalletTransaction_paymentID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WalletTransaction", field.Name)
+}
+
+func (ec *executionContext) childFields_WalletTransactionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WalletTransactionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WalletTransactionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WalletTransactionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WalletTransactionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WalletTransactionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WalletTransactionEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WalletTransactionEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WalletTransactionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Workspace(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

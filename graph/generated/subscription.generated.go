@@ -8,6 +8,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -17,9 +18,10 @@ import (
 type SubscriptionResolver interface {
 	TaskUpdated(ctx context.Context, filter *model.TaskEventFilter) (<-chan *ent.Task, error)
 	JobUpdated(ctx context.Context, id *int, filter *model.JobEventFilter) (<-chan *ent.Job, error)
-	ChallengeUpdated(ctx context.Context, accountID int) (<-chan *ent.LoginChallenge, error)
+	ChallengeUpdated(ctx context.Context, accountID *int) (<-chan *ent.LoginChallenge, error)
 	PostUpdated(ctx context.Context, filter *model.PostEventFilter) (<-chan *ent.Post, error)
 	AccountUpdated(ctx context.Context, filter *model.AccountEventFilter) (<-chan *ent.Account, error)
+	TaskAvailable(ctx context.Context, kinds []task.Kind) (<-chan *ent.Task, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -44,8 +46,8 @@ func (ec *executionContext) field_Subscription_challengeUpdated_args(ctx context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountID",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNID2int(ctx, v)
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -87,6 +89,20 @@ func (ec *executionContext) field_Subscription_postUpdated_args(ctx context.Cont
 		return nil, err
 	}
 	args["filter"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_taskAvailable_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]task.Kind, error) {
+			return ec.unmarshalOTaskKind2ᚕgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐKindᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg0
 	return args, nil
 }
 
@@ -206,7 +222,7 @@ func (ec *executionContext) _Subscription_challengeUpdated(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().ChallengeUpdated(ctx, fc.Args["accountID"].(int))
+			return ec.Resolvers.Subscription().ChallengeUpdated(ctx, fc.Args["accountID"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.LoginChallenge) graphql.Marshaler {
@@ -322,6 +338,50 @@ func (ec *executionContext) fieldContext_Subscription_accountUpdated(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_accountUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_taskAvailable(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_taskAvailable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TaskAvailable(ctx, fc.Args["kinds"].([]task.Kind))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_taskAvailable(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_taskAvailable_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -587,6 +647,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_postUpdated(ctx, fields[0])
 	case "accountUpdated":
 		return ec._Subscription_accountUpdated(ctx, fields[0])
+	case "taskAvailable":
+		return ec._Subscription_taskAvailable(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}

@@ -23,6 +23,20 @@ type AccountEventFilter struct {
 	Platforms []account.Platform `json:"platforms,omitempty"`
 }
 
+type AdminAPIKeyPage struct {
+	Nodes      []*ent.APIKey `json:"nodes"`
+	TotalCount int           `json:"totalCount"`
+}
+
+// Filters of adminRequestLogs; statusClass is 4xx or 5xx.
+type AdminRequestLogFilter struct {
+	UserID      *int    `json:"userID,omitempty"`
+	APIKeyID    *int    `json:"apiKeyID,omitempty"`
+	Method      *string `json:"method,omitempty"`
+	StatusCode  *int    `json:"statusCode,omitempty"`
+	StatusClass *string `json:"statusClass,omitempty"`
+}
+
 type CancelJobInput struct {
 	ID int `json:"id"`
 }
@@ -31,6 +45,33 @@ type CancelJobPayload struct {
 	Job *ent.Job `json:"job"`
 	// Tasks of the job that were still waiting and are now cancelled.
 	CancelledTasks int `json:"cancelledTasks"`
+}
+
+type CaptionPayload struct {
+	Caption *ent.Caption `json:"caption"`
+}
+
+type ClaimTasksInput struct {
+	// Kinds the worker can execute; any kind when empty.
+	Kinds []task.Kind `json:"kinds,omitempty"`
+	// How many tasks to take, 1 to 100.
+	Limit int `json:"limit"`
+	// A label for the worker process, recorded as the lease owner.
+	Worker *string `json:"worker,omitempty"`
+}
+
+type ClaimTasksPayload struct {
+	Leases []*TaskLease `json:"leases"`
+}
+
+type CompleteTaskInput struct {
+	ID     int            `json:"id"`
+	Token  string         `json:"token"`
+	Result map[string]any `json:"result,omitempty"`
+}
+
+type CooldownRulePayload struct {
+	Rule *ent.CooldownRule `json:"rule"`
 }
 
 type CreateAPIKeyInput struct {
@@ -48,12 +89,31 @@ type CreateAccountPayload struct {
 	Account *ent.Account `json:"account"`
 }
 
+// Captions are saved texts to reuse in posts; spintax such as {Hi|Hello} is kept as written.
+type CreateCaptionInput struct {
+	Title   string `json:"title"`
+	Caption string `json:"caption"`
+}
+
 type CreatePostPayload struct {
 	Post *ent.Post `json:"post"`
 }
 
+type CreateProxyInput struct {
+	Proxy       string  `json:"proxy"`
+	CountryCode *string `json:"countryCode,omitempty"`
+}
+
 type CreateSchedulePayload struct {
 	Schedule *ent.Schedule `json:"schedule"`
+}
+
+type CreateTasksInput struct {
+	Tasks []*NewTaskInput `json:"tasks"`
+}
+
+type CreateTasksPayload struct {
+	Tasks []*ent.Task `json:"tasks"`
 }
 
 type DeleteAccountInput struct {
@@ -64,6 +124,22 @@ type DeleteAccountPayload struct {
 	DeletedID int `json:"deletedID"`
 }
 
+type DeleteCaptionInput struct {
+	ID int `json:"id"`
+}
+
+type DeleteCaptionPayload struct {
+	DeletedID int `json:"deletedID"`
+}
+
+type DeleteCooldownRulesInput struct {
+	Ids []int `json:"ids"`
+}
+
+type DeleteCooldownRulesPayload struct {
+	DeletedIDs []int `json:"deletedIDs"`
+}
+
 type DeletePostInput struct {
 	ID int `json:"id"`
 }
@@ -72,13 +148,47 @@ type DeletePostPayload struct {
 	DeletedID int `json:"deletedID"`
 }
 
+type DeleteProxyInput struct {
+	ID int `json:"id"`
+}
+
+type DeleteProxyPayload struct {
+	DeletedID int `json:"deletedID"`
+}
+
 type DeleteSchedulePayload struct {
 	DeletedID int `json:"deletedID"`
+}
+
+type FailTaskInput struct {
+	ID    int    `json:"id"`
+	Token string `json:"token"`
+	Error string `json:"error"`
+	// Whether another attempt may succeed; the task is retried while attempts remain.
+	Retryable bool `json:"retryable"`
+}
+
+type GenerateAPIKeyInput struct {
+	Name *string `json:"name,omitempty"`
 }
 
 type JobEventFilter struct {
 	Statuses []job.Status `json:"statuses,omitempty"`
 	Kinds    []job.Kind   `json:"kinds,omitempty"`
+}
+
+type LoginAccountPayload struct {
+	Result LoginResult `json:"result"`
+	// The account, for CREATED and RELOGGED.
+	Account *ent.Account `json:"account,omitempty"`
+	// The challenge, for NEEDS_CHALLENGE (its token is below).
+	Challenge *ent.LoginChallenge `json:"challenge,omitempty"`
+	// 64 hex characters, valid until the challenge expires; shown once.
+	ChallengeToken *string `json:"challengeToken,omitempty"`
+	// email, sms or unknown.
+	ChallengeType *string `json:"challengeType,omitempty"`
+	// Seconds the token stays valid.
+	ExpiresIn *int `json:"expiresIn,omitempty"`
 }
 
 type LoginInput struct {
@@ -93,6 +203,17 @@ type LoginPayload struct {
 	User      *ent.User `json:"user"`
 }
 
+type NewTaskInput struct {
+	Kind task.Kind `json:"kind"`
+	// Cooldown action type; derived from the kind when omitted.
+	ActionType  *string        `json:"actionType,omitempty"`
+	AccountID   *int           `json:"accountID,omitempty"`
+	Payload     map[string]any `json:"payload,omitempty"`
+	Priority    *int           `json:"priority,omitempty"`
+	NotBefore   *time.Time     `json:"notBefore,omitempty"`
+	MaxAttempts *int           `json:"maxAttempts,omitempty"`
+}
+
 type PauseSchedulePayload struct {
 	Schedule *ent.Schedule `json:"schedule"`
 }
@@ -100,6 +221,24 @@ type PauseSchedulePayload struct {
 type PostEventFilter struct {
 	Ids      []int         `json:"ids,omitempty"`
 	Statuses []post.Status `json:"statuses,omitempty"`
+}
+
+type ProxyPage struct {
+	Nodes      []*ent.Proxy `json:"nodes"`
+	TotalCount int          `json:"totalCount"`
+}
+
+type ProxyPayload struct {
+	Proxy *ent.Proxy `json:"proxy"`
+}
+
+type RequestLogPage struct {
+	Nodes      []*ent.RequestLog `json:"nodes"`
+	TotalCount int               `json:"totalCount"`
+}
+
+type ResetCooldownRulesPayload struct {
+	Rules []*ent.CooldownRule `json:"rules"`
 }
 
 type ResumeSchedulePayload struct {
@@ -141,12 +280,62 @@ type TaskEventFilter struct {
 	PostID    *int          `json:"postID,omitempty"`
 }
 
+type TaskIDInput struct {
+	ID int `json:"id"`
+}
+
+// A task leased to the calling worker. The token proves the lease: present it
+// with every report on the task.
+type TaskLease struct {
+	Task      *ent.Task `json:"task"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// The secrets a LOGIN or CHALLENGE_SUBMIT task needs (password, proxy,
+	// code, the challenge session), for the lease holder only; null for other
+	// kinds.
+	Secrets map[string]any `json:"secrets,omitempty"`
+}
+
+type TaskLeaseInput struct {
+	ID    int    `json:"id"`
+	Token string `json:"token"`
+}
+
+type TaskPayload struct {
+	Task *ent.Task `json:"task"`
+}
+
 type UpdateAccountPayload struct {
 	Account *ent.Account `json:"account"`
 }
 
+// Omitted fields are left as they are.
+type UpdateCaptionInput struct {
+	ID      int     `json:"id"`
+	Title   *string `json:"title,omitempty"`
+	Caption *string `json:"caption,omitempty"`
+}
+
 type UpdatePostPayload struct {
 	Post *ent.Post `json:"post"`
+}
+
+// The viewer's own profile; omitted fields are left as they are, "" clears the email.
+type UpdateProfileInput struct {
+	Firstname *string `json:"firstname,omitempty"`
+	Lastname  *string `json:"lastname,omitempty"`
+	Email     *string `json:"email,omitempty"`
+}
+
+type UpdateProfilePayload struct {
+	User *ent.User `json:"user"`
+}
+
+// Omitted fields are left as they are.
+type UpdateProxyInput struct {
+	ID          int     `json:"id"`
+	Proxy       *string `json:"proxy,omitempty"`
+	CountryCode *string `json:"countryCode,omitempty"`
 }
 
 type UpdateSchedulePayload struct {
@@ -159,6 +348,13 @@ type Viewer struct {
 	Workspace *ent.Workspace `json:"workspace"`
 	// Set when the request authenticated with an API key.
 	APIKey *ent.APIKey `json:"apiKey,omitempty"`
+}
+
+// The viewer's workspace's wallet.
+type Wallet struct {
+	// Completed credits less completed debits.
+	Balance  float64 `json:"balance"`
+	Currency string  `json:"currency"`
 }
 
 // Kinds of credential an account can hold. Values are write-only.
@@ -222,6 +418,69 @@ func (e *CredentialKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e CredentialKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type LoginResult string
+
+const (
+	// A new account was added.
+	LoginResultCreated LoginResult = "CREATED"
+	// An account flagged LOGIN_REQUIRED was re-authenticated.
+	LoginResultRelogged LoginResult = "RELOGGED"
+	// The platform asked for a verification code: submit it with submitChallenge.
+	LoginResultNeedsChallenge LoginResult = "NEEDS_CHALLENGE"
+	// auto_imap: the code mail has not arrived yet; submit again in a few seconds.
+	LoginResultRetry LoginResult = "RETRY"
+)
+
+var AllLoginResult = []LoginResult{
+	LoginResultCreated,
+	LoginResultRelogged,
+	LoginResultNeedsChallenge,
+	LoginResultRetry,
+}
+
+func (e LoginResult) IsValid() bool {
+	switch e {
+	case LoginResultCreated, LoginResultRelogged, LoginResultNeedsChallenge, LoginResultRetry:
+		return true
+	}
+	return false
+}
+
+func (e LoginResult) String() string {
+	return string(e)
+}
+
+func (e *LoginResult) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LoginResult(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LoginResult", str)
+	}
+	return nil
+}
+
+func (e LoginResult) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LoginResult) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LoginResult) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
