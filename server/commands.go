@@ -27,6 +27,11 @@ commands:
   users create --username U --password P [--role admin|member] [--workspace NAME]
   keys create --username U [--scope api|worker|admin] [--name N]
                         prints the raw key as its last line
+  simulate-worker --url URL --key KEY [--kinds post_publish,...] [--script FILE]
+                  [--concurrency N] [--limit N] [--once] [--max-tasks N]
+                  [--idle-exit DURATION] [--subscribe]
+                        a SIMULATED worker: claims tasks and reports scripted
+                        outcomes; never contacts a social platform
   version               print the version
 
 common flags (override the environment):
@@ -59,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("usage: switchboard keys create --username U [--scope api|worker|admin] [--name N]")
 		}
 		return keysCreate(ctx, args[1:], stdout, stderr)
+	case "simulate-worker":
+		return simulateWorker(ctx, args, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "switchboard", version())
 		return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/switchboardhq/switchboard/ent"
 )
@@ -109,3 +110,41 @@ func (b *localBus) Hub() *Hub { return b.hub }
 func (b *localBus) Start(context.Context) error { return nil }
 
 func (b *localBus) Stop() {}
+
+// txEvents gathers the events published on each open transaction until it
+// commits or rolls back.
+type txEvents struct {
+	mu sync.Mutex
+	m  map[*ent.Tx][]Event
+}
+
+// add appends evs (copied: the caller may reuse its slice) to tx's events
+// and reports whether they are tx's first, for which the caller registers
+// the hooks that take or drop them.
+func (p *txEvents) add(tx *ent.Tx, evs []Event) (first bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = make(map[*ent.Tx][]Event)
+	}
+	have, ok := p.m[tx]
+	p.m[tx] = append(have, evs...)
+	return !ok
+}
+
+// take removes and returns tx's events.
+func (p *txEvents) take(tx *ent.Tx) []Event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	evs := p.m[tx]
+	delete(p.m, tx)
+	return evs
+}
+
+// dropOnRollback is the rollback hook that forgets a transaction's events.
+func (p *txEvents) dropOnRollback(next ent.Rollbacker) ent.Rollbacker {
+	return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
+		p.take(tx)
+		return next.Rollback(ctx, tx)
+	})
+}

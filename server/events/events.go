@@ -28,12 +28,16 @@ const (
 	TopicChallenge Topic = "challenge"
 	TopicPost      Topic = "post"
 	TopicAccount   Topic = "account"
+	// TopicTaskDue announces a pending task whose not_before has just
+	// passed (no transition announces that). Each replica delivers it to
+	// its own hub only, never through the bus.
+	TopicTaskDue Topic = "task_due"
 )
 
 // Valid reports whether t is one of the topics declared above.
 func (t Topic) Valid() bool {
 	switch t {
-	case TopicTask, TopicJob, TopicChallenge, TopicPost, TopicAccount:
+	case TopicTask, TopicJob, TopicChallenge, TopicPost, TopicAccount, TopicTaskDue:
 		return true
 	}
 	return false

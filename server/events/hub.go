@@ -54,19 +54,27 @@ func NewHub(bufferSize int) *Hub {
 // Subscribe returns a subscription to the events of topic in workspaceID
 // only. The caller must Close it when done.
 func (h *Hub) Subscribe(topic Topic, workspaceID int) *Subscription {
-	s := &Subscription{
-		hub: h,
-		key: subKey{topic: topic, workspace: workspaceID},
-		ch:  make(chan Event, h.bufferSize),
+	return h.SubscribeAll([]Topic{topic}, workspaceID)
+}
+
+// SubscribeAll returns one subscription to the events of several topics
+// (about the same kind of row) in workspaceID only: one stream, one buffer,
+// counted once. The caller must Close it when done.
+func (h *Hub) SubscribeAll(topics []Topic, workspaceID int) *Subscription {
+	s := &Subscription{hub: h, ch: make(chan Event, h.bufferSize)}
+	for _, t := range topics {
+		s.keys = append(s.keys, subKey{topic: t, workspace: workspaceID})
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	set := h.subs[s.key]
-	if set == nil {
-		set = make(map[*Subscription]struct{})
-		h.subs[s.key] = set
+	for _, k := range s.keys {
+		set := h.subs[k]
+		if set == nil {
+			set = make(map[*Subscription]struct{})
+			h.subs[k] = set
+		}
+		set[s] = struct{}{}
 	}
-	set[s] = struct{}{}
 	h.setActiveLocked(h.active + 1)
 	return s
 }
@@ -116,13 +124,16 @@ func (h *Hub) WaitForSubscriptions(ctx context.Context, n int) error {
 
 // removeLocked unregisters s and closes its channel; h.mu must be held.
 func (h *Hub) removeLocked(s *Subscription, err error) {
-	set := h.subs[s.key]
-	if _, ok := set[s]; !ok {
+	if s.removed {
 		return
 	}
-	delete(set, s)
-	if len(set) == 0 {
-		delete(h.subs, s.key)
+	s.removed = true
+	for _, k := range s.keys {
+		set := h.subs[k]
+		delete(set, s)
+		if len(set) == 0 {
+			delete(h.subs, k)
+		}
 	}
 	s.err = err
 	close(s.ch)
@@ -137,10 +148,11 @@ func (h *Hub) setActiveLocked(n int) {
 
 // Subscription is one subscriber's stream of events from a Hub.
 type Subscription struct {
-	hub *Hub
-	key subKey
-	ch  chan Event
-	err error // guarded by hub.mu
+	hub     *Hub
+	keys    []subKey
+	removed bool // guarded by hub.mu
+	ch      chan Event
+	err     error // guarded by hub.mu
 }
 
 // C returns the events; it is closed when the subscription ends, by Close or

@@ -242,3 +242,28 @@ func TestHubConcurrentDeliverAndClose(t *testing.T) {
 		t.Fatalf("ActiveSubscriptions() = %d after everyone closed, want 0", n)
 	}
 }
+
+func TestSubscribeAllIsOneSubscriptionToSeveralTopics(t *testing.T) {
+	h := events.NewHub(8)
+	sub := h.SubscribeAll([]events.Topic{events.TopicTask, events.TopicTaskDue}, 3)
+	if n := h.ActiveSubscriptions(); n != 1 {
+		t.Fatalf("%d active subscriptions, want 1", n)
+	}
+	h.Deliver(events.Event{Topic: events.TopicTask, WorkspaceID: 3, ID: 1, Op: events.OpUpdated})
+	h.Deliver(events.Event{Topic: events.TopicTaskDue, WorkspaceID: 3, ID: 2, Op: events.OpUpdated})
+	h.Deliver(events.Event{Topic: events.TopicPost, WorkspaceID: 3, ID: 3, Op: events.OpUpdated})
+	h.Deliver(events.Event{Topic: events.TopicTask, WorkspaceID: 4, ID: 4, Op: events.OpUpdated})
+	for _, want := range []int{1, 2} {
+		if ev := <-sub.C(); ev.ID != want {
+			t.Fatalf("got event %+v, want id %d", ev, want)
+		}
+	}
+	sub.Close()
+	if _, ok := <-sub.C(); ok {
+		t.Fatal("an event of another topic or workspace arrived")
+	}
+	if n := h.ActiveSubscriptions(); n != 0 {
+		t.Fatalf("%d active subscriptions after Close, want 0", n)
+	}
+	h.Deliver(events.Event{Topic: events.TopicTaskDue, WorkspaceID: 3, ID: 5, Op: events.OpUpdated}) // no panic on a closed one
+}

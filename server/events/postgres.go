@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -41,6 +40,8 @@ type postgresBus struct {
 	// sleeping.
 	onListenerEvent func(pq.ListenerEventType)
 
+	pending txEvents // events published on open transactions
+
 	mu   sync.Mutex    // serializes Start and Stop
 	stop chan struct{} // closed to stop the running listener; nil once stopped
 	done chan struct{} // closed when the listener goroutine has exited
@@ -75,9 +76,18 @@ func (b *postgresBus) PublishOnCommit(tx *ent.Tx, evs ...Event) {
 		b.log.Error().Int("events", len(evs)).Msg("PublishOnCommit without a transaction; events dropped")
 		return
 	}
-	evs = slices.Clone(evs) // the caller may reuse its slice before commit
-	tx.OnCommit(publishHook(validateAll(evs), func(ctx context.Context, tx *ent.Tx) error {
-		payloads, err := encodeBatches(evs)
+	if err := validateAll(evs); err != nil {
+		tx.OnCommit(publishHook(err, nil, nil))
+		return
+	}
+	// A transaction's events go out together at commit: a task transition
+	// and the post it rolls up cost one pg_notify, not one each.
+	if !b.pending.add(tx, evs) {
+		return
+	}
+	tx.OnRollback(b.pending.dropOnRollback)
+	tx.OnCommit(publishHook(nil, func(ctx context.Context, tx *ent.Tx) error {
+		payloads, err := encodeBatches(b.pending.take(tx))
 		if err != nil {
 			return fmt.Errorf("publish events: %w", err)
 		}

@@ -108,6 +108,46 @@ func TestPostgresBusBatchesLargeTransactions(t *testing.T) {
 	}
 }
 
+// Several publishes on one transaction (a task transition and the post it
+// rolls up) go out together at commit, in the order published; a rolled
+// back transaction's are dropped, and the next transaction starts afresh.
+func TestPostgresBusSendsATransactionsPublishesTogether(t *testing.T) {
+	t.Parallel()
+	dbURL := testkit.PostgresURL(t)
+	a := newReplica(t, dbURL)
+	sub := a.bus.Hub().Subscribe(events.TopicTask, 5)
+	defer sub.Close()
+	ev := func(id int) events.Event {
+		return events.Event{Topic: events.TopicTask, WorkspaceID: 5, ID: id, Op: events.OpUpdated}
+	}
+
+	tx, err := a.st.Client.Tx(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.bus.PublishOnCommit(tx, ev(1))
+	a.bus.PublishOnCommit(tx, ev(2))
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err = a.st.Client.Tx(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.bus.PublishOnCommit(tx, ev(3))
+	a.bus.PublishOnCommit(tx, ev(4), ev(5))
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	for _, id := range []int{3, 4, 5} {
+		if got := receive(t, sub); got != ev(id) {
+			t.Fatalf("got %+v, want %+v", got, ev(id))
+		}
+	}
+	expectEmpty(t, sub)
+}
+
 // Anyone with database access can NOTIFY our channel; garbage is logged and
 // skipped and the listener keeps going.
 func TestPostgresBusIgnoresMalformedNotifications(t *testing.T) {

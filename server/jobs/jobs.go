@@ -20,12 +20,14 @@ import (
 type Service struct {
 	client *ent.Client
 	bus    events.Bus
-	now    func() time.Time
+	// tasks cancels the waiting tasks of what goes away.
+	tasks *tasks.Service
+	now   func() time.Time
 }
 
 // NewService returns a job service.
-func NewService(client *ent.Client, bus events.Bus) *Service {
-	return &Service{client: client, bus: bus, now: time.Now}
+func NewService(client *ent.Client, bus events.Bus, ts *tasks.Service) *Service {
+	return &Service{client: client, bus: bus, tasks: ts, now: time.Now}
 }
 
 // Terminal reports whether a job in status st is finished.
@@ -53,7 +55,7 @@ func (s *Service) Cancel(ctx context.Context, id int) (*ent.Job, int, error) {
 		if Terminal(j.Status) {
 			return errs.Conflict("job is already %s", j.Status)
 		}
-		if cancelled, err = tasks.CancelWaiting(ctx, tx, s.bus, j.WorkspaceID, "job cancelled",
+		if cancelled, err = s.tasks.CancelWaiting(ctx, tx, "job cancelled",
 			[]task.Status{task.StatusPENDING}, task.JobIDEQ(id)); err != nil {
 			return err
 		}

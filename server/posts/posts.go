@@ -33,12 +33,14 @@ const (
 type Service struct {
 	client *ent.Client
 	bus    events.Bus
-	now    func() time.Time
+	// tasks cancels the waiting tasks of what goes away.
+	tasks *tasks.Service
+	now   func() time.Time
 }
 
 // NewService returns a post service.
-func NewService(client *ent.Client, bus events.Bus) *Service {
-	return &Service{client: client, bus: bus, now: time.Now}
+func NewService(client *ent.Client, bus events.Bus, ts *tasks.Service) *Service {
+	return &Service{client: client, bus: bus, tasks: ts, now: time.Now}
 }
 
 // CreateInput is a new post. With ScheduledAt and at least one account it is
@@ -184,11 +186,13 @@ func (s *Service) Schedule(ctx context.Context, id int, at time.Time, timezone *
 		if !editable(p.Status) {
 			return errs.Conflict("post is %s and can no longer be scheduled", strings.ToLower(string(p.Status)))
 		}
-		n, err := p.QueryAccounts().Count(ctx)
+		// Eager loading reads the join table by post id; QueryAccounts
+		// made SQLite walk every account of the workspace.
+		withAccs, err := tx.Post.Query().Where(post.ID(p.ID)).WithAccounts(accountIDsOnly).Only(ctx)
 		if err != nil {
 			return fmt.Errorf("count accounts: %w", err)
 		}
-		if n == 0 {
+		if len(withAccs.Edges.Accounts) == 0 {
 			return errs.Invalid("accountIDs", "a scheduled post needs at least one account")
 		}
 		if updated, err = p.Update().
@@ -219,7 +223,7 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 		if p.Status == post.StatusPUBLISHING {
 			return errs.Conflict("post is being published; cancel its tasks first")
 		}
-		if _, err := tasks.CancelWaiting(ctx, tx, s.bus, p.WorkspaceID, "post deleted",
+		if _, err := s.tasks.CancelWaiting(ctx, tx, "post deleted",
 			[]task.Status{task.StatusPENDING, task.StatusASSIGNED}, task.PostIDEQ(id)); err != nil {
 			return err
 		}
@@ -300,3 +304,6 @@ func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
+
+// accountIDsOnly loads the ids of a post's accounts and nothing else.
+func accountIDsOnly(q *ent.AccountQuery) { q.Select(account.FieldID).Order(account.ByID()) }

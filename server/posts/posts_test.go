@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tasks"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
@@ -34,7 +35,8 @@ func setup(t *testing.T, st *store.Store) (svc *posts.Service, ctxA context.Cont
 	}
 	ctxA, accA = mk("a")
 	ctxB, accB = mk("b")
-	return posts.NewService(st.Client, events.NewLocalBus(events.NewHub(0))), ctxA, accA, ctxB, accB
+	bus := events.NewLocalBus(events.NewHub(0))
+	return posts.NewService(st.Client, bus, tasks.NewService(st, bus, tasks.Options{Changed: posts.RollUp(bus, st.Dialect)})), ctxA, accA, ctxB, accB
 }
 
 func TestPostLifecycle(t *testing.T) {
@@ -114,4 +116,18 @@ func TestSchedulingAPostWithoutAccountsIsRefused(t *testing.T) {
 	if _, err := svc.Schedule(ctx, p.ID, time.Now(), nil); !errors.Is(err, errs.ErrInvalid) {
 		t.Fatalf("schedule without accounts: %v, want invalid", err)
 	}
+}
+
+func TestAnAccountCanBeTheTargetOfManyPosts(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		svc, ctx, acc, _, _ := setup(t, st)
+		for i := range 3 {
+			if _, err := svc.Create(ctx, posts.CreateInput{Title: ptr("post"), AccountIDs: []int{acc}}); err != nil {
+				t.Fatalf("post %d for the same account: %v", i+1, err)
+			}
+		}
+		if n := st.Client.Account.GetX(ctx, acc).QueryPosts().CountX(ctx); n != 3 {
+			t.Fatalf("account is the target of %d posts, want 3", n)
+		}
+	})
 }

@@ -66,6 +66,10 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	db.SetMaxOpenConns(8)
+	// Keep them all: a new SQLite connection re-reads and parses the whole
+	// schema and reapplies the pragmas, which database/sql's default of two
+	// idle connections made happen on most requests under load.
+	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()

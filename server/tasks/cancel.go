@@ -5,39 +5,59 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/events"
 )
 
 // CancelWaiting cancels, inside tx, the tasks matching where whose status is
-// one of statuses, recording reason, and publishes a taskUpdated event for
-// each once tx commits. It returns how many it cancelled.
-func CancelWaiting(ctx context.Context, tx *ent.Tx, bus events.Bus, workspaceID int, reason string,
+// one of statuses (an account, post or job going away), recording reason.
+// Like every transition it writes a log entry per task, publishes
+// taskUpdated once tx commits and runs the Changed hook, so a post whose
+// account is deleted mid-publication still finishes. It returns how many
+// tasks it cancelled.
+func (s *Service) CancelWaiting(ctx context.Context, tx *ent.Tx, reason string,
 	statuses []task.Status, where ...predicate.Task) (int, error) {
-	ids, err := tx.Task.Query().
-		Where(append(where, task.StatusIn(statuses...))...).
-		IDs(ctx)
+	q := tx.Task.Query().Where(append(where, task.StatusIn(statuses...))...).Order(task.ByID())
+	if s.dialect == dialect.Postgres { // a claim must not lease them meanwhile
+		q = q.ForUpdate()
+	}
+	ts, err := q.All(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("list waiting tasks: %w", err)
 	}
-	if len(ids) == 0 {
+	if len(ts) == 0 {
 		return 0, nil
 	}
+	ids := make([]int, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	now := s.now().Truncate(time.Microsecond)
 	n, err := tx.Task.Update().
-		Where(task.IDIn(ids...), task.StatusIn(statuses...)).
+		Where(task.IDIn(ids...)).
 		SetStatus(task.StatusCANCELLED).
 		SetError(reason).
-		SetFinishedAt(time.Now()).
+		SetFinishedAt(now).
+		SetLeaseToken("").
+		ClearLeaseExpiresAt().
+		SetUpdatedAt(now).
 		Save(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("cancel tasks: %w", err)
 	}
-	evs := make([]events.Event, len(ids))
-	for i, id := range ids {
-		evs[i] = events.Event{Topic: events.TopicTask, WorkspaceID: workspaceID, ID: id, Op: events.OpUpdated}
+	for _, t := range ts {
+		t.Status, t.Error, t.FinishedAt, t.LeaseToken, t.LeaseExpiresAt, t.UpdatedAt = task.StatusCANCELLED, reason, &now, "", nil, now
 	}
-	bus.PublishOnCommit(tx, evs...)
+	err = s.record(ctx, tx, events.OpUpdated, ts, func(*ent.Task) entry {
+		return entry{logentry.LevelINFO, "task.cancelled", "cancelled: " + reason, map[string]any{"reason": reason}}
+	})
+	if err != nil {
+		return 0, err
+	}
 	return n, nil
 }

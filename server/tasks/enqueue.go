@@ -14,6 +14,9 @@ import (
 	"github.com/switchboardhq/switchboard/server/store"
 )
 
+// maxActionType bounds a task's action type, like a rule's.
+const maxActionType = 50
+
 // EnqueueInput is a new task.
 type EnqueueInput struct {
 	Kind task.Kind
@@ -21,8 +24,11 @@ type EnqueueInput struct {
 	ActionType string
 	// AccountID, when set, must be an account of the viewer's workspace.
 	AccountID *int
-	Payload   map[string]any
-	Priority  int
+	// PostID links a post_publish task to its post (set by the scheduler,
+	// which has checked the post).
+	PostID   *int
+	Payload  map[string]any
+	Priority int
 	// NotBefore is the earliest the task may be claimed; zero means now.
 	NotBefore time.Time
 	// MaxAttempts bounds claims of the task; zero means the schema default.
@@ -31,45 +37,11 @@ type EnqueueInput struct {
 
 // Enqueue stores a PENDING task in the viewer's workspace.
 func (s *Service) Enqueue(ctx context.Context, in EnqueueInput) (*ent.Task, error) {
-	if _, err := workspaceOf(ctx); err != nil {
-		return nil, err
-	}
-	if task.KindValidator(in.Kind) != nil {
-		return nil, errs.Invalid("kind", "unknown kind %q", in.Kind)
-	}
-	if in.MaxAttempts < 0 {
-		return nil, errs.Invalid("maxAttempts", "must be positive")
-	}
-	notBefore := in.NotBefore
-	if notBefore.IsZero() {
-		notBefore = s.now()
-	}
 	var created *ent.Task
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		if in.AccountID != nil {
-			ok, err := tx.Account.Query().Where(account.ID(*in.AccountID)).Exist(ctx)
-			if err != nil {
-				return fmt.Errorf("look up account: %w", err)
-			}
-			if !ok { // privacy hides other workspaces' accounts
-				return errs.Invalid("accountID", "account not found")
-			}
-		}
-		c := tx.Task.Create().
-			SetKind(in.Kind).
-			SetActionType(in.ActionType).
-			SetNillableAccountID(in.AccountID).
-			SetPriority(in.Priority).
-			SetNotBefore(notBefore.Truncate(time.Microsecond))
-		if in.Payload != nil {
-			c.SetPayload(in.Payload)
-		}
-		if in.MaxAttempts > 0 {
-			c.SetMaxAttempts(in.MaxAttempts)
-		}
-		t, err := c.Save(ctx)
+		t, err := s.enqueue(ctx, tx, in)
 		if err != nil {
-			return errs.FromEnt(err, "task")
+			return err
 		}
 		created = t
 		return s.record(ctx, tx, events.OpCreated, []*ent.Task{t}, func(t *ent.Task) entry {
@@ -80,4 +52,56 @@ func (s *Service) Enqueue(ctx context.Context, in EnqueueInput) (*ent.Task, erro
 		return nil, fmt.Errorf("enqueue task: %w", err)
 	}
 	return created.Unwrap(), nil
+}
+
+// enqueue validates in and creates its task in tx, without a log entry or
+// event (the caller records them, once for a batch).
+func (s *Service) enqueue(ctx context.Context, tx *ent.Tx, in EnqueueInput) (*ent.Task, error) {
+	if _, err := workspaceOf(ctx); err != nil {
+		return nil, err
+	}
+	if task.KindValidator(in.Kind) != nil {
+		return nil, errs.Invalid("kind", "unknown kind %q", in.Kind)
+	}
+	if in.MaxAttempts < 0 {
+		return nil, errs.Invalid("maxAttempts", "must be positive")
+	}
+	if len(in.ActionType) > maxActionType {
+		return nil, errs.Invalid("actionType", "must be at most %d characters", maxActionType)
+	}
+	actionType := in.ActionType
+	if actionType == "" {
+		actionType = DefaultActionType(in.Kind)
+	}
+	notBefore := in.NotBefore
+	if notBefore.IsZero() {
+		notBefore = s.now()
+	}
+	if in.AccountID != nil {
+		ok, err := tx.Account.Query().Where(account.ID(*in.AccountID)).Exist(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("look up account: %w", err)
+		}
+		if !ok { // privacy hides other workspaces' accounts
+			return nil, errs.Invalid("accountID", "account not found")
+		}
+	}
+	c := tx.Task.Create().
+		SetKind(in.Kind).
+		SetActionType(actionType).
+		SetNillableAccountID(in.AccountID).
+		SetNillablePostID(in.PostID).
+		SetPriority(in.Priority).
+		SetNotBefore(notBefore.Truncate(time.Microsecond))
+	if in.Payload != nil {
+		c.SetPayload(in.Payload)
+	}
+	if in.MaxAttempts > 0 {
+		c.SetMaxAttempts(in.MaxAttempts)
+	}
+	t, err := c.Save(ctx)
+	if err != nil {
+		return nil, errs.FromEnt(err, "task")
+	}
+	return t, nil
 }

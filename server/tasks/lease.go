@@ -25,7 +25,9 @@ func (s *Service) report(ctx context.Context, op string, id int, fn func(tx *ent
 		if err != nil {
 			return err
 		}
-		out, err = fn(tx, t, s.now())
+		// Microseconds: what both databases keep, so the values mirrored
+		// on the task (see write) are the stored ones.
+		out, err = fn(tx, t, s.now().Truncate(time.Microsecond))
 		return err
 	})
 	if err != nil {
@@ -37,21 +39,22 @@ func (s *Service) report(ctx context.Context, op string, id int, fn func(tx *ent
 // Start marks an assigned task as running. Starting a task that is already
 // running under the same lease returns it unchanged, so a worker may retry a
 // Start whose answer it did not receive.
-func (s *Service) Start(ctx context.Context, id int, token string) (*ent.Task, error) {
+func (s *Service) Start(ctx context.Context, id int, p Proof) (*ent.Task, error) {
 	return s.report(ctx, "start", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
-		if !holds(t, token, now) {
+		if !holds(t, p, now) {
 			return nil, errLeaseNotHeld()
 		}
 		if t.Status == task.StatusRUNNING {
 			return t, nil
 		}
-		u := tx.Task.UpdateOne(t).SetStatus(task.StatusRUNNING)
+		u := tx.Task.Update().SetStatus(task.StatusRUNNING)
+		t.Status = task.StatusRUNNING
 		if t.StartedAt == nil { // the first attempt's start is kept across retries
 			u.SetStartedAt(now)
+			t.StartedAt = &now
 		}
-		t, err := u.Save(ctx)
-		if err != nil {
-			return nil, errs.FromEnt(err, "task")
+		if err := write(ctx, t, u); err != nil {
+			return nil, err
 		}
 		return t, s.record(ctx, tx, events.OpUpdated, []*ent.Task{t}, func(t *ent.Task) entry {
 			return entry{logentry.LevelINFO, "task.started", "started by " + t.LeaseOwner,
@@ -63,14 +66,15 @@ func (s *Service) Start(ctx context.Context, id int, token string) (*ent.Task, e
 // Heartbeat extends the lease by the lease duration from now. It writes no
 // log entry (it is no transition, and a worker sends many), but publishes
 // the task's change like every other.
-func (s *Service) Heartbeat(ctx context.Context, id int, token string) (*ent.Task, error) {
+func (s *Service) Heartbeat(ctx context.Context, id int, p Proof) (*ent.Task, error) {
 	return s.report(ctx, "heartbeat", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
-		if !holds(t, token, now) {
+		if !holds(t, p, now) {
 			return nil, errLeaseNotHeld()
 		}
-		t, err := tx.Task.UpdateOne(t).SetLeaseExpiresAt(now.Add(s.opts.LeaseDuration)).Save(ctx)
-		if err != nil {
-			return nil, errs.FromEnt(err, "task")
+		expires := now.Add(s.opts.LeaseDuration)
+		t.LeaseExpiresAt = &expires
+		if err := write(ctx, t, tx.Task.Update().SetLeaseExpiresAt(expires)); err != nil {
+			return nil, err
 		}
 		s.bus.PublishOnCommit(tx, taskEvent(t))
 		return t, nil
@@ -81,13 +85,13 @@ func (s *Service) Heartbeat(ctx context.Context, id int, token string) (*ent.Tas
 // token is kept on the completed task so that a worker retrying a Complete
 // whose answer it lost gets the task back unchanged; a repeat with a
 // different result is a conflict.
-func (s *Service) Complete(ctx context.Context, id int, token string, result map[string]any) (*ent.Task, error) {
+func (s *Service) Complete(ctx context.Context, id int, p Proof, result map[string]any) (*ent.Task, error) {
 	want, err := canonicalJSON(result)
 	if err != nil {
 		return nil, errs.Invalid("result", "is not JSON: %v", err)
 	}
 	return s.report(ctx, "complete", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
-		if t.Status == task.StatusCOMPLETED && tokenEqual(t.LeaseToken, token) {
+		if t.Status == task.StatusCOMPLETED && p.matches(t) {
 			got, err := canonicalJSON(t.Result)
 			if err != nil {
 				return nil, fmt.Errorf("stored result: %w", err)
@@ -97,17 +101,27 @@ func (s *Service) Complete(ctx context.Context, id int, token string, result map
 			}
 			return t, nil
 		}
-		if !holds(t, token, now) {
+		if !holds(t, p, now) {
 			return nil, errLeaseNotHeld()
 		}
-		t, err := tx.Task.UpdateOne(t).
+		if p.started && t.Status != task.StatusRUNNING {
+			return nil, errNotStarted()
+		}
+		u := tx.Task.Update().
 			SetStatus(task.StatusCOMPLETED).
 			SetResult(result).
 			SetFinishedAt(now).
-			ClearLeaseExpiresAt().
-			Save(ctx)
-		if err != nil {
-			return nil, errs.FromEnt(err, "task")
+			ClearLeaseExpiresAt()
+		t.Status, t.FinishedAt, t.LeaseExpiresAt = task.StatusCOMPLETED, &now, nil
+		t.Result = result
+		if len(result) > 0 { // as it reads back: numbers are float64
+			t.Result = nil
+			if err := json.Unmarshal(want, &t.Result); err != nil {
+				return nil, fmt.Errorf("mirror result: %w", err)
+			}
+		}
+		if err := write(ctx, t, u); err != nil {
+			return nil, err
 		}
 		return t, s.record(ctx, tx, events.OpUpdated, []*ent.Task{t}, func(t *ent.Task) entry {
 			return entry{logentry.LevelINFO, "task.completed", "completed by " + t.LeaseOwner,
@@ -120,33 +134,38 @@ func (s *Service) Complete(ctx context.Context, id int, token string, result map
 // left returns the task to PENDING after the backoff, without a lease;
 // otherwise the task is FAILED for good with reason as its error. The lease
 // ends either way, so failing twice is a conflict.
-func (s *Service) Fail(ctx context.Context, id int, token string, reason string, retryable bool) (*ent.Task, error) {
+func (s *Service) Fail(ctx context.Context, id int, p Proof, reason string, retryable bool) (*ent.Task, error) {
 	return s.report(ctx, "fail", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
-		if !holds(t, token, now) {
+		if !holds(t, p, now) {
 			return nil, errLeaseNotHeld()
+		}
+		if p.started && t.Status != task.StatusRUNNING {
+			return nil, errNotStarted()
 		}
 		worker := t.LeaseOwner
 		var (
-			u  = tx.Task.UpdateOne(t).SetError(reason)
+			u  = tx.Task.Update().SetError(reason)
 			en entry
 		)
+		t.Error, t.LeaseToken, t.LeaseExpiresAt = reason, "", nil
 		if retryable && t.Attempts < t.MaxAttempts {
 			next := s.backoff(now, t.Attempts)
 			u.SetStatus(task.StatusPENDING).SetNotBefore(next).
 				SetLeaseOwner("").SetLeaseToken("").ClearLeaseExpiresAt()
+			t.Status, t.NotBefore, t.LeaseOwner = task.StatusPENDING, next, ""
 			en = entry{logentry.LevelWARN, "task.retrying",
 				fmt.Sprintf("attempt %d of %d failed on %s; retrying after %s: %s", t.Attempts, t.MaxAttempts, worker, next.UTC().Format(time.RFC3339), reason),
 				map[string]any{"worker": worker, "attempt": t.Attempts, "reason": reason, "notBefore": next}}
 		} else {
 			// The owner stays for the record; the token goes with the lease.
 			u.SetStatus(task.StatusFAILED).SetFinishedAt(now).SetLeaseToken("").ClearLeaseExpiresAt()
+			t.Status, t.FinishedAt = task.StatusFAILED, &now
 			en = entry{logentry.LevelERROR, "task.failed",
 				fmt.Sprintf("attempt %d of %d failed on %s: %s", t.Attempts, t.MaxAttempts, worker, reason),
 				map[string]any{"worker": worker, "attempt": t.Attempts, "reason": reason, "retryable": retryable}}
 		}
-		t, err := u.Save(ctx)
-		if err != nil {
-			return nil, errs.FromEnt(err, "task")
+		if err := write(ctx, t, u); err != nil {
+			return nil, err
 		}
 		return t, s.record(ctx, tx, events.OpUpdated, []*ent.Task{t}, func(*ent.Task) entry { return en })
 	})
@@ -168,4 +187,22 @@ func canonicalJSON(m map[string]any) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(norm)
+}
+
+// write runs u, an update of the locked task t whose new values the caller
+// has already mirrored on t, as one UPDATE of t's row. ent's UpdateOne would
+// read the row back with a second query; on the worker path every round
+// trip counts, and the row is locked (PostgreSQL) or the database is
+// (SQLite), so the mirror is exact.
+func write(ctx context.Context, t *ent.Task, u *ent.TaskUpdate) error {
+	at := time.Now().Truncate(time.Microsecond)
+	n, err := u.Where(task.ID(t.ID)).SetUpdatedAt(at).Save(ctx)
+	if err != nil {
+		return errs.FromEnt(err, "task")
+	}
+	if n != 1 {
+		return fmt.Errorf("update task %d: %d rows changed", t.ID, n)
+	}
+	t.UpdatedAt = at
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -42,6 +43,12 @@ type Options struct {
 	// Eligibility may hold candidates back inside the claim transaction.
 	// Default: every candidate is admitted.
 	Eligibility Eligibility
+	// Changed, when set, runs inside the transaction of every task
+	// transition, after the change is written, with the tasks as they now
+	// are: it is where state derived from tasks (a post's status and
+	// per-account results) is kept in step. An error rolls the transition
+	// back.
+	Changed func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error
 }
 
 // DefaultBackoff waits 30s·2^(attempt-1), capped at one hour: 30s after the
@@ -103,11 +110,45 @@ func (s *Service) backoff(now time.Time, attempts int) time.Time {
 // caller cannot probe which it was.
 func errLeaseNotHeld() error { return errs.Conflict("lease is not held") }
 
-// holds reports whether token is the live lease on t at now.
-func holds(t *ent.Task, token string, now time.Time) bool {
+// Proof is what a report presents to show it holds a task's lease: the token
+// handed out with the lease (GraphQL worker face), or, for protocols whose
+// reports carry no token (Likepion), the identity of the worker that claimed
+// the task. An owner proof is weaker: a worker identity that re-claims the
+// same task after its lease expired may report on the new lease.
+type Proof struct {
+	token   string
+	owner   string
+	started bool
+}
+
+// Started returns p requiring, for Complete and Fail, that the task was
+// started first (Likepion's protocol makes /start mandatory).
+func (p Proof) Started() Proof { p.started = true; return p }
+
+// errNotStarted is a report that needs a started task on an ASSIGNED one.
+func errNotStarted() error { return errs.Conflict("task has not been started") }
+
+// ByToken proves a lease by its token.
+func ByToken(token string) Proof { return Proof{token: token} }
+
+// ByOwner proves a lease by the worker identity that claimed it.
+func ByOwner(owner string) Proof { return Proof{owner: owner} }
+
+// matches reports whether p names the lease recorded on t (live or not).
+func (p Proof) matches(t *ent.Task) bool {
+	if p.token != "" {
+		return tokenEqual(t.LeaseToken, p.token)
+	}
+	// The token is kept while a lease exists or the task completed; an
+	// owner alone, after the lease ended, proves nothing.
+	return p.owner != "" && t.LeaseToken != "" && t.LeaseOwner == p.owner
+}
+
+// holds reports whether p proves the live lease on t at now.
+func holds(t *ent.Task, p Proof, now time.Time) bool {
 	return (t.Status == task.StatusASSIGNED || t.Status == task.StatusRUNNING) &&
 		t.LeaseExpiresAt != nil && now.Before(*t.LeaseExpiresAt) &&
-		tokenEqual(t.LeaseToken, token)
+		p.matches(t)
 }
 
 // tokenEqual compares lease tokens in constant time. An empty stored token
@@ -168,6 +209,11 @@ func (s *Service) record(ctx context.Context, tx *ent.Tx, op string, ts []*ent.T
 		return fmt.Errorf("write task log: %w", err)
 	}
 	s.bus.PublishOnCommit(tx, evs...)
+	if s.opts.Changed != nil {
+		if err := s.opts.Changed(ctx, tx, ts); err != nil {
+			return fmt.Errorf("after task change: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -185,4 +231,23 @@ func lockTask(ctx context.Context, tx *ent.Tx, dialectName string, id int) (*ent
 		return nil, errs.FromEnt(err, "task")
 	}
 	return t, nil
+}
+
+// Worker returns the lease owner name of the calling worker: its key's
+// identity, with label appended when the worker gives one (several
+// processes may share a key). Only worker-scoped API keys may hold leases.
+func Worker(ctx context.Context, label string) (string, error) {
+	v := viewer.FromContext(ctx)
+	id := v.WorkerIdentity()
+	if id == "" {
+		return "", errs.Forbidden("only worker API keys may claim and report on tasks")
+	}
+	label = strings.TrimSpace(label)
+	if label == "" {
+		return id, nil
+	}
+	if len(label) > maxWorkerName-len(id)-1 {
+		return "", errs.Invalid("worker", "must be at most %d characters", maxWorkerName-len(id)-1)
+	}
+	return id + "/" + label, nil
 }

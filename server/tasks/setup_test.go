@@ -3,7 +3,6 @@ package tasks_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,25 +20,7 @@ import (
 
 func TestMain(m *testing.M) { testkit.Main(m) }
 
-// clock is a settable Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *testkit.Clock { return testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 // bundle is what a test needs: a service on a fresh store, two workspaces
 // with a viewer context each, an account in A, and the clock.
@@ -47,7 +28,7 @@ type bundle struct {
 	st    *store.Store
 	svc   *tasks.Service
 	bus   events.Bus
-	clock *clock
+	clock *testkit.Clock
 	sys   context.Context
 	ctxA  context.Context
 	ctxB  context.Context

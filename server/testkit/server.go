@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -76,6 +77,7 @@ func OpenShared(t testing.TB, n int) []*store.Store {
 			t.Fatalf("testkit: open shared store: %v", err)
 		}
 		t.Cleanup(func() { _ = st.Close() })
+		fewIdle(st)
 		out[i] = st
 	}
 	return out
@@ -199,3 +201,22 @@ func (s *Server) MustGraphQL(t testing.TB, token, query string, vars map[string]
 
 // String describes the server in failure messages.
 func (s *Server) String() string { return fmt.Sprintf("switchboard at %s", s.URL) }
+
+// APIKey creates an API key of scope for user u (made by CreateUser) and
+// returns the raw key.
+func (s *Server) APIKey(t testing.TB, u *ent.User, scope viewer.Scope) string {
+	t.Helper()
+	raw, _, err := s.App.Auth.CreateAPIKey(t.Context(), u.ID, "test "+string(scope), scope)
+	if err != nil {
+		t.Fatalf("testkit: create %s key for %s: %v", scope, u.Username, err)
+	}
+	return raw
+}
+
+// ViewerContext returns a context acting as user u with a session (full
+// rights in u's workspace), for tests that call domain services directly.
+func ViewerContext(ctx context.Context, u *ent.User) context.Context {
+	return viewer.NewContext(ctx, &viewer.Viewer{
+		UserID: u.ID, Username: u.Username, WorkspaceID: u.WorkspaceID, Role: viewer.Role(u.Role),
+	})
+}

@@ -14,6 +14,7 @@ package testkit
 import (
 	"os"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -86,12 +87,26 @@ func Open(t testing.TB, b Backend) *store.Store {
 			t.Errorf("testkit: close %s store: %v", b, err)
 		}
 	})
+	// Benchmarks measure the pool as the server configures it.
+	if _, bench := t.(*testing.B); b == Postgres && !bench {
+		fewIdle(st)
+	}
 	if b == SQLite { // PostgreSQL's copy arrives migrated
 		if err := st.Migrate(ctx); err != nil {
 			t.Fatalf("testkit: migrate %s store: %v", b, err)
 		}
 	}
 	return st
+}
+
+// fewIdle keeps a test's PostgreSQL pool from holding idle connections.
+// Many tests, each with its own servers and pools, run at once (and other
+// packages' test binaries beside them) against one PostgreSQL whose
+// max_connections is often 100; with the server's 16 idle connections per
+// pool a busy run is refused connections.
+func fewIdle(st *store.Store) {
+	st.DB.SetMaxIdleConns(2)
+	st.DB.SetConnMaxIdleTime(10 * time.Second)
 }
 
 // ForEachBackend runs fn once per backend, as subtests named after the

@@ -1,0 +1,372 @@
+package posts_test
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/secrets"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/testkit"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+// rollUpBundle is a task service with the roll-up installed, a queued post
+// with one pending POST_PUBLISH task per account (as the scheduler leaves
+// it), and a worker context in the post's workspace.
+type rollUpBundle struct {
+	st     *store.Store
+	svc    *tasks.Service
+	hub    *events.Hub
+	sys    context.Context
+	worker context.Context
+	post   *ent.Post
+	accs   []int
+	tasks  []*ent.Task
+}
+
+func setupRollUp(t *testing.T, st *store.Store, accounts int) *rollUpBundle {
+	t.Helper()
+	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+	w := st.Client.Workspace.Create().SetName(t.Name()).SaveX(sys)
+	member := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: w.ID, Role: viewer.RoleMember})
+	hub := events.NewHub(64)
+	bus := events.NewLocalBus(hub)
+	b := &rollUpBundle{
+		st: st, hub: hub, sys: sys,
+		worker: viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: w.ID, Scope: viewer.ScopeWorker, APIKeyID: 7}),
+		svc:    tasks.NewService(st, bus, tasks.Options{Changed: posts.RollUp(bus, st.Dialect)}),
+	}
+	for i := range accounts {
+		a := st.Client.Account.Create().SetPlatform(account.PlatformX).SetUsername("acc" + strconv.Itoa(i)).SaveX(member)
+		b.accs = append(b.accs, a.ID)
+	}
+	b.post = st.Client.Post.Create().SetTitle("t").SetStatus(post.StatusQUEUED).AddAccountIDs(b.accs...).SaveX(member)
+	ins := make([]tasks.EnqueueInput, len(b.accs))
+	for i, acc := range b.accs {
+		ins[i] = tasks.EnqueueInput{Kind: task.KindPOST_PUBLISH, AccountID: &acc, PostID: &b.post.ID}
+	}
+	ts, err := b.svc.EnqueueMany(member, ins)
+	if err != nil {
+		t.Fatalf("enqueue: %v", err)
+	}
+	b.tasks = ts
+	return b
+}
+
+// reload reads the post back bypassing privacy.
+func (b *rollUpBundle) reload(t *testing.T) *ent.Post {
+	t.Helper()
+	return b.st.Client.Post.GetX(b.sys, b.post.ID)
+}
+
+// claimAll claims every pending task and returns the lease token per task id.
+func (b *rollUpBundle) claimAll(t *testing.T) map[int]string {
+	t.Helper()
+	ls, err := b.svc.Claim(b.worker, "sim", []task.Kind{task.KindPOST_PUBLISH}, tasks.MaxClaim)
+	if err != nil {
+		t.Fatalf("claim: %v", err)
+	}
+	if len(ls) != len(b.tasks) {
+		t.Fatalf("claimed %d tasks, want %d", len(ls), len(b.tasks))
+	}
+	tokens := make(map[int]string, len(ls))
+	for _, l := range ls {
+		tokens[l.Task.ID] = l.Token
+	}
+	return tokens
+}
+
+func wantPostStatus(t *testing.T, p *ent.Post, want post.Status) {
+	t.Helper()
+	if p.Status != want {
+		t.Fatalf("post status %s, want %s (results %v, error %q)", p.Status, want, p.Results, p.Error)
+	}
+}
+
+// entry returns the results entry of account acc.
+func entry(t *testing.T, p *ent.Post, acc int) map[string]any {
+	t.Helper()
+	e, ok := p.Results[strconv.Itoa(acc)].(map[string]any)
+	if !ok {
+		t.Fatalf("no result for account %d in %v", acc, p.Results)
+	}
+	return e
+}
+
+type outcome int
+
+const (
+	complete outcome = iota
+	fail
+	cancel
+)
+
+func TestRollUpDerivesPostStatusFromItsTasks(t *testing.T) {
+	cases := []struct {
+		name      string
+		outcomes  []outcome
+		want      post.Status
+		published bool
+	}{
+		{"all published", []outcome{complete, complete}, post.StatusPUBLISHED, true},
+		{"partly published", []outcome{complete, fail}, post.StatusPARTIAL, true},
+		{"all failed", []outcome{fail, fail}, post.StatusFAILED, false},
+		{"failed and cancelled", []outcome{fail, cancel}, post.StatusFAILED, false},
+		{"all cancelled", []outcome{cancel, cancel}, post.StatusCANCELLED, false},
+	}
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				b := setupRollUp(t, st, len(tc.outcomes))
+				p := b.reload(t)
+				wantPostStatus(t, p, post.StatusQUEUED)
+				if got := entry(t, p, b.accs[0])["status"]; got != "PENDING" {
+					t.Fatalf("queued result status %v, want PENDING", got)
+				}
+
+				tokens := b.claimAll(t)
+				wantPostStatus(t, b.reload(t), post.StatusPUBLISHING)
+				for i, tk := range b.tasks {
+					if _, err := b.svc.Start(b.worker, tk.ID, tasks.ByToken(tokens[tk.ID])); err != nil {
+						t.Fatalf("start: %v", err)
+					}
+					var err error
+					switch tc.outcomes[i] {
+					case complete:
+						_, err = b.svc.Complete(b.worker, tk.ID, tasks.ByToken(tokens[tk.ID]),
+							map[string]any{"outcome": "success", "link_post": "https://example.invalid/p/" + strconv.Itoa(i)})
+					case fail:
+						_, err = b.svc.Fail(b.worker, tk.ID, tasks.ByToken(tokens[tk.ID]), "rate limited", false)
+					case cancel:
+						_, err = b.svc.Cancel(b.worker, tk.ID)
+					}
+					if err != nil {
+						t.Fatalf("finish task %d: %v", i, err)
+					}
+					if i < len(b.tasks)-1 {
+						wantPostStatus(t, b.reload(t), post.StatusPUBLISHING)
+					}
+				}
+
+				p = b.reload(t)
+				wantPostStatus(t, p, tc.want)
+				if (p.PublishedAt != nil) != tc.published {
+					t.Fatalf("published_at %v, want set: %v", p.PublishedAt, tc.published)
+				}
+				for i, tk := range b.tasks {
+					e := entry(t, p, b.accs[i])
+					if e["taskId"] != tk.UUID.String() || e["finishedAt"] == nil {
+						t.Fatalf("result %d = %v, want taskId %s and finishedAt", i, e, tk.UUID)
+					}
+					wantStatus, wantLink, wantErr := "COMPLETED", "https://example.invalid/p/"+strconv.Itoa(i), any(nil)
+					switch tc.outcomes[i] {
+					case fail:
+						wantStatus, wantLink, wantErr = "FAILED", "", "rate limited"
+					case cancel:
+						wantStatus, wantLink, wantErr = "CANCELLED", "", "cancelled"
+					}
+					if e["status"] != wantStatus || e["error"] != wantErr || (wantLink != "" && e["link"] != wantLink) {
+						t.Fatalf("result %d = %v, want status %s, link %q, error %v", i, e, wantStatus, wantLink, wantErr)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestRollUpKeepsPostPublishingWhileATaskWaitsForRetry(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setupRollUp(t, st, 2)
+		tokens := b.claimAll(t)
+		first, second := b.tasks[0], b.tasks[1]
+		if _, err := b.svc.Complete(b.worker, first.ID, tasks.ByToken(tokens[first.ID]), nil); err != nil {
+			t.Fatalf("complete: %v", err)
+		}
+		if _, err := b.svc.Fail(b.worker, second.ID, tasks.ByToken(tokens[second.ID]), "timeout", true); err != nil {
+			t.Fatalf("fail: %v", err)
+		}
+		p := b.reload(t)
+		wantPostStatus(t, p, post.StatusPUBLISHING)
+		if e := entry(t, p, b.accs[1]); e["status"] != "PENDING" || e["error"] != "timeout" {
+			t.Fatalf("retrying result %v, want PENDING with the last error", e)
+		}
+	})
+}
+
+func TestRollUpWritesAndPublishesOnlyChanges(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setupRollUp(t, st, 1)
+		sub := b.hub.Subscribe(events.TopicPost, b.post.WorkspaceID)
+		defer sub.Close()
+		tokens := b.claimAll(t)
+		if _, err := b.svc.Complete(b.worker, b.tasks[0].ID, tasks.ByToken(tokens[b.tasks[0].ID]), nil); err != nil {
+			t.Fatalf("complete: %v", err)
+		}
+		for range 2 { // claimed, completed
+			select {
+			case ev := <-sub.C():
+				if ev.ID != b.post.ID || ev.Op != events.OpUpdated {
+					t.Fatalf("event %+v, want post %d updated", ev, b.post.ID)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no postUpdated event")
+			}
+		}
+		before := b.reload(t)
+
+		// A repeat of the transition's hook (as a repeated report would
+		// run it) finds nothing to change.
+		hook := posts.RollUp(events.NewLocalBus(b.hub), st.Dialect)
+		ts := b.st.Client.Task.Query().Where(task.PostID(b.post.ID)).AllX(b.sys)
+		if err := store.WithTx(b.sys, st.Client, func(tx *ent.Tx) error { return hook(b.sys, tx, ts) }); err != nil {
+			t.Fatalf("roll up again: %v", err)
+		}
+		if after := b.reload(t); !after.UpdatedAt.Equal(before.UpdatedAt) {
+			t.Fatalf("post rewritten without a change: updated_at %v → %v", before.UpdatedAt, after.UpdatedAt)
+		}
+		select {
+		case ev := <-sub.C():
+			t.Fatalf("unexpected event %+v after a roll-up that changed nothing", ev)
+		default:
+		}
+	})
+}
+
+func TestRollUpIgnoresPostsNotInPublication(t *testing.T) {
+	st := testkit.Open(t, testkit.SQLite)
+	b := setupRollUp(t, st, 1)
+	// The post was scheduled again after this task's run.
+	st.Client.Post.UpdateOneID(b.post.ID).SetStatus(post.StatusSCHEDULED).ClearResults().ExecX(b.sys)
+	b.claimAll(t)
+	if p := b.reload(t); p.Status != post.StatusSCHEDULED || p.Results != nil {
+		t.Fatalf("post %s with results %v, want SCHEDULED untouched", p.Status, p.Results)
+	}
+}
+
+// Two workers finishing the last two tasks of a post at once must not each
+// see the other's task unfinished and leave the post PUBLISHING.
+func TestRollUpOfConcurrentReportsSeesBothOutcomes(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		for round := range 5 {
+			t.Run(strconv.Itoa(round), func(t *testing.T) {
+				b := setupRollUp(t, st, 2)
+				tokens := b.claimAll(t)
+				errc := make(chan error, len(b.tasks))
+				for _, tk := range b.tasks {
+					go func() {
+						_, err := b.svc.Complete(b.worker, tk.ID, tasks.ByToken(tokens[tk.ID]), nil)
+						errc <- err
+					}()
+				}
+				for range b.tasks {
+					if err := <-errc; err != nil {
+						t.Fatalf("complete: %v", err)
+					}
+				}
+				wantPostStatus(t, b.reload(t), post.StatusPUBLISHED)
+			})
+		}
+	})
+}
+
+// A post scheduled again gets a new task per account; the earlier run's
+// task reporting late must not overwrite the new run's entry.
+func TestRollUpKeepsTheNewestTaskPerAccount(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setupRollUp(t, st, 1)
+		old := b.tasks[0]
+		tokens := b.claimAll(t)
+		member := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: b.post.WorkspaceID, Role: viewer.RoleMember})
+		rerun, err := b.svc.EnqueueMany(member, []tasks.EnqueueInput{{Kind: task.KindPOST_PUBLISH, AccountID: &b.accs[0], PostID: &b.post.ID}})
+		if err != nil {
+			t.Fatalf("enqueue the new run: %v", err)
+		}
+		if _, err := b.svc.Complete(b.worker, old.ID, tasks.ByToken(tokens[old.ID]), map[string]any{"link_post": "https://example.invalid/old"}); err != nil {
+			t.Fatalf("late report of the earlier run: %v", err)
+		}
+		p := b.reload(t)
+		if e := entry(t, p, b.accs[0]); e["taskId"] != rerun[0].UUID.String() || e["status"] != "PENDING" {
+			t.Fatalf("result %v, want the new run's pending task %s", e, rerun[0].UUID)
+		}
+		wantPostStatus(t, p, post.StatusQUEUED)
+	})
+}
+
+// A post for many accounts: each report touches one results entry, and the
+// post ends PUBLISHED with every account's link.
+func TestRollUpOfALargePostRecordsEveryAccount(t *testing.T) {
+	st := testkit.Open(t, testkit.SQLite)
+	b := setupRollUp(t, st, 150)
+	ls, err := b.svc.Claim(b.worker, "sim", []task.Kind{task.KindPOST_PUBLISH}, tasks.MaxClaim)
+	if err != nil {
+		t.Fatalf("claim: %v", err)
+	}
+	ls2, err := b.svc.Claim(b.worker, "sim", []task.Kind{task.KindPOST_PUBLISH}, tasks.MaxClaim)
+	if err != nil {
+		t.Fatalf("claim: %v", err)
+	}
+	for _, l := range append(ls, ls2...) {
+		if _, err := b.svc.Complete(b.worker, l.Task.ID, tasks.ByToken(l.Token), map[string]any{"link_post": "https://example.invalid/" + l.Task.UUID.String()}); err != nil {
+			t.Fatalf("complete: %v", err)
+		}
+	}
+	p := b.reload(t)
+	wantPostStatus(t, p, post.StatusPUBLISHED)
+	if len(p.Results) != 150 {
+		t.Fatalf("%d results entries, want 150", len(p.Results))
+	}
+	for i, tk := range b.tasks {
+		if e := entry(t, p, b.accs[i]); e["link"] != "https://example.invalid/"+tk.UUID.String() {
+			t.Fatalf("account %d result %v", b.accs[i], e)
+		}
+	}
+}
+
+// Deleting an account cancels its waiting task of the post; the post still
+// finishes (PARTIAL here), and the task, which loses its account with the
+// account's deletion, is not counted twice by later roll-ups.
+func TestRollUpFinishesAPostWhoseAccountIsDeleted(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setupRollUp(t, st, 2)
+		tokens := b.claimAll(t)
+		done := b.tasks[0]
+		if _, err := b.svc.Complete(b.worker, done.ID, tasks.ByToken(tokens[done.ID]), map[string]any{"link_post": "https://example.invalid/p/0"}); err != nil {
+			t.Fatalf("complete: %v", err)
+		}
+		box, err := secrets.New(bytes.Repeat([]byte{7}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		accs := accounts.NewService(st.Client, box, events.NewLocalBus(b.hub), b.svc)
+		member := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: b.post.WorkspaceID, Role: viewer.RoleMember})
+		if err := accs.Delete(member, b.accs[1]); err != nil {
+			t.Fatalf("delete account: %v", err)
+		}
+		p := b.reload(t)
+		wantPostStatus(t, p, post.StatusPARTIAL)
+		if e := entry(t, p, b.accs[1]); e["status"] != "CANCELLED" || e["error"] != "account deleted" {
+			t.Fatalf("deleted account's result %v, want CANCELLED by the deletion", e)
+		}
+
+		hook := posts.RollUp(events.NewLocalBus(b.hub), st.Dialect)
+		ts := st.Client.Task.Query().Where(task.PostID(b.post.ID)).AllX(b.sys)
+		if err := store.WithTx(b.sys, st.Client, func(tx *ent.Tx) error { return hook(b.sys, tx, ts) }); err != nil {
+			t.Fatalf("roll up again: %v", err)
+		}
+		if p := b.reload(t); p.Status != post.StatusPARTIAL || p.Error != "published on 1 of 2 accounts" {
+			t.Fatalf("after another roll-up: %s %q, want PARTIAL on 1 of 2", p.Status, p.Error)
+		}
+	})
+}
