@@ -1,0 +1,64 @@
+package challenges
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/loop"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// ExpireDue expires every open login or challenge, of any workspace, past
+// its lifetime: a dashboard following challengeUpdated sees it end, and a
+// login task no worker took is withdrawn. It returns how many it expired.
+// Replicas may run it at once: each expiry is a conditional update, and
+// the hook ignores a challenge already expired.
+func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	var n int
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) (err error) {
+		n, err = s.expireWhere(ctx, tx, "expired",
+			loginchallenge.StateIn(loginchallenge.StatePENDING, loginchallenge.StateCODE_REQUESTED),
+			loginchallenge.ExpiresAtLTE(s.now()))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire challenges: %w", err)
+	}
+	return n, nil
+}
+
+// Sweeper runs ExpireDue periodically.
+type Sweeper struct {
+	svc   *Service
+	every time.Duration
+	log   zerolog.Logger
+	loop  loop.Loop
+}
+
+// NewSweeper returns a sweeper running every interval (default 30 s).
+func NewSweeper(svc *Service, every time.Duration, log zerolog.Logger) *Sweeper {
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	return &Sweeper{svc: svc, every: every, log: log}
+}
+
+// Start begins sweeping until Stop or until ctx ends.
+func (w *Sweeper) Start(ctx context.Context) error {
+	w.loop.Start(ctx, w.every, func(ctx context.Context) {
+		if _, err := w.svc.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error().Err(err).Msg("expire login challenges")
+		}
+	})
+	return nil
+}
+
+// Stop stops sweeping. It is safe to call twice, or without Start.
+func (w *Sweeper) Stop() { w.loop.Stop() }
