@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountstat"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/errs"
@@ -19,17 +20,41 @@ import (
 	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
+// ExternalInstagramID is the key of Account.ExternalIds holding the
+// account's numeric Instagram id, as a successful login reports it.
+const ExternalInstagramID = "instagram_id"
+
 // Service manages accounts.
 type Service struct {
 	client *ent.Client
 	box    *secrets.Box
 	bus    events.Bus
+	// tasks cancels the waiting tasks of what goes away.
+	tasks *tasks.Service
+	// slots, when set, refuses accounts beyond the plan's limit.
+	slots Slots
 }
 
 // NewService returns an account service.
-func NewService(client *ent.Client, box *secrets.Box, bus events.Bus) *Service {
-	return &Service{client: client, box: box, bus: bus}
+func NewService(client *ent.Client, box *secrets.Box, bus events.Bus, ts *tasks.Service, opts ...Option) *Service {
+	s := &Service{client: client, box: box, bus: bus, tasks: ts}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
+
+// Option configures a Service.
+type Option func(*Service)
+
+// Slots is what decides whether the viewer may add one more account (the
+// plan's account limit, server/plans).
+type Slots interface {
+	CheckAccountSlot(ctx context.Context) error
+}
+
+// WithSlots makes Create ask slots before adding an account.
+func WithSlots(slots Slots) Option { return func(s *Service) { s.slots = slots } }
 
 // Credentials are an account's secrets in clear text. A nil field is unset.
 // An empty string in an update clears the stored value.
@@ -71,6 +96,12 @@ type UpdateInput struct {
 	ID           int
 	ErrorCode    *string
 	ErrorMessage *string
+	// Note is free text about the account.
+	Note *string
+	// ExternalStatus is the status in the vocabulary of the compatibility
+	// API that wrote it (Likepion's "active", "register_failed", ...),
+	// kept beside Status, which is its mapping onto AccountStatus.
+	ExternalStatus *string
 	Profile
 	Credentials
 }
@@ -120,41 +151,18 @@ func (s *Service) Get(ctx context.Context, id int) (*ent.Account, error) {
 
 // Create validates and stores a new account with its credentials encrypted.
 func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, error) {
-	if err := in.Profile.validate(); err != nil {
+	if err := ValidateCreate(in); err != nil {
 		return nil, err
 	}
-	if err := account.PlatformValidator(in.Platform); err != nil {
-		return nil, errs.Invalid("platform", "unknown platform %q", in.Platform)
-	}
-	in.Username = strings.TrimSpace(in.Username)
-	if in.Username == "" || len(in.Username) > 200 {
-		return nil, errs.Invalid("username", "must be 1 to 200 characters")
+	if s.slots != nil {
+		if err := s.slots.CheckAccountSlot(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var created *ent.Account
-	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		exists, err := tx.Account.Query().
-			Where(account.PlatformEQ(in.Platform), account.UsernameEQ(in.Username)).
-			Exist(ctx)
-		if err != nil {
-			return fmt.Errorf("check duplicate account: %w", err)
-		}
-		if exists {
-			return errs.Conflict("account %s on %s already exists", in.Username, in.Platform)
-		}
-		c := tx.Account.Create().SetPlatform(in.Platform).SetUsername(in.Username)
-		in.Profile.apply(c.Mutation())
-		a, err := c.Save(ctx)
-		if err != nil {
-			return errs.FromEnt(err, "account")
-		}
-		// The row's ID is part of the ciphertext's associated data, so the
-		// secrets can only be sealed once the row exists.
-		if a, err = s.applyCredentials(ctx, a.Update(), a.ID, in.Credentials); err != nil {
-			return err
-		}
-		created = a
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: a.ID, Op: events.OpCreated})
-		return nil
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) (err error) {
+		created, err = s.CreateTx(ctx, tx, in)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create account: %w", err)
@@ -162,31 +170,120 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 	return created.Unwrap(), nil
 }
 
+// CreateTx stores a new account in tx, for a caller whose own change must
+// commit or fail with it (a login that succeeded). It does not check the
+// plan's account limit: the caller decides whether that applies. Validate
+// in with ValidateCreate first.
+func (s *Service) CreateTx(ctx context.Context, tx *ent.Tx, in CreateInput) (*ent.Account, error) {
+	in.Username = strings.TrimSpace(in.Username)
+	exists, err := tx.Account.Query().
+		Where(account.PlatformEQ(in.Platform), account.UsernameEQ(in.Username)).
+		Exist(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("check duplicate account: %w", err)
+	}
+	if exists {
+		return nil, errs.Conflict("account %s on %s already exists", in.Username, in.Platform)
+	}
+	c := tx.Account.Create().SetPlatform(in.Platform).SetUsername(in.Username)
+	in.Profile.apply(c.Mutation())
+	a, err := c.Save(ctx)
+	if err != nil {
+		return nil, errs.FromEnt(err, "account")
+	}
+	// The row's ID is part of the ciphertext's associated data, so the
+	// secrets can only be sealed once the row exists.
+	if a, err = s.applyCredentials(ctx, a.Update(), a.ID, in.Credentials); err != nil {
+		return nil, err
+	}
+	s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: a.ID, Op: events.OpCreated})
+	return a, nil
+}
+
+// ValidateCreate checks a new account's fields.
+func ValidateCreate(in CreateInput) error {
+	if err := in.Profile.validate(); err != nil {
+		return err
+	}
+	if err := account.PlatformValidator(in.Platform); err != nil {
+		return errs.Invalid("platform", "unknown platform %q", in.Platform)
+	}
+	if u := strings.TrimSpace(in.Username); u == "" || len(u) > 200 {
+		return errs.Invalid("username", "must be 1 to 200 characters")
+	}
+	return nil
+}
+
 // Update applies in to an account of the viewer's workspace.
 func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Account, error) {
+	a, _, err := s.update(ctx, in, false)
+	return a, err
+}
+
+// UpdateChanged is Update restricted to what differs: it writes only the
+// fields of in whose value differs from the stored one (credentials are
+// compared in clear text; an empty credential equals an unset one) and
+// reports them. When nothing differs it writes nothing and publishes no
+// event. Compatibility APIs use it to tell a client which fields it really
+// changed.
+func (s *Service) UpdateChanged(ctx context.Context, in UpdateInput) (*ent.Account, Changes, error) {
+	return s.update(ctx, in, true)
+}
+
+func (s *Service) update(ctx context.Context, in UpdateInput, onlyChanged bool) (*ent.Account, Changes, error) {
+	if err := in.Profile.validate(); err != nil {
+		return nil, Changes{}, err
+	}
+	var (
+		updated *ent.Account
+		changes Changes
+	)
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) (err error) {
+		updated, changes, err = s.updateTx(ctx, tx, in, onlyChanged)
+		return err
+	})
+	if err != nil {
+		return nil, Changes{}, fmt.Errorf("update account %d: %w", in.ID, err)
+	}
+	return updated.Unwrap(), changes, nil
+}
+
+// UpdateTx applies in to an account of the viewer's workspace in tx, for a
+// caller whose own change must commit or fail with it.
+func (s *Service) UpdateTx(ctx context.Context, tx *ent.Tx, in UpdateInput) (*ent.Account, error) {
 	if err := in.Profile.validate(); err != nil {
 		return nil, err
 	}
-	var updated *ent.Account
-	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		a, err := tx.Account.Get(ctx, in.ID)
-		if err != nil {
-			return errs.FromEnt(err, "account")
-		}
-		u := a.Update().
-			SetNillableErrorCode(in.ErrorCode).
-			SetNillableErrorMessage(in.ErrorMessage)
-		in.Profile.apply(u.Mutation())
-		if updated, err = s.applyCredentials(ctx, u, a.ID, in.Credentials); err != nil {
-			return err
-		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: a.ID, Op: events.OpUpdated})
-		return nil
-	})
+	a, _, err := s.updateTx(ctx, tx, in, false)
+	return a, err
+}
+
+func (s *Service) updateTx(ctx context.Context, tx *ent.Tx, in UpdateInput, onlyChanged bool) (*ent.Account, Changes, error) {
+	a, err := tx.Account.Get(ctx, in.ID)
 	if err != nil {
-		return nil, fmt.Errorf("update account %d: %w", in.ID, err)
+		return nil, Changes{}, errs.FromEnt(err, "account")
 	}
-	return updated.Unwrap(), nil
+	var changes Changes
+	if onlyChanged {
+		if in, changes, err = s.diff(a, in); err != nil {
+			return nil, Changes{}, err
+		}
+		if changes.Empty() {
+			return a, changes, nil
+		}
+	}
+	u := a.Update().
+		SetNillableErrorCode(in.ErrorCode).
+		SetNillableErrorMessage(in.ErrorMessage).
+		SetNillableNote(in.Note).
+		SetNillableExternalStatus(in.ExternalStatus)
+	in.Profile.apply(u.Mutation())
+	updated, err := s.applyCredentials(ctx, u, a.ID, in.Credentials)
+	if err != nil {
+		return nil, Changes{}, err
+	}
+	s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicAccount, WorkspaceID: a.WorkspaceID, ID: a.ID, Op: events.OpUpdated})
+	return updated, changes, nil
 }
 
 // Delete removes an account. Its waiting tasks are cancelled and its login
@@ -197,12 +294,15 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 		if err != nil {
 			return errs.FromEnt(err, "account")
 		}
-		if _, err := tasks.CancelWaiting(ctx, tx, s.bus, a.WorkspaceID, "account deleted",
+		if _, err := s.tasks.CancelWaiting(ctx, tx, "account deleted",
 			[]task.Status{task.StatusPENDING, task.StatusASSIGNED}, task.AccountIDEQ(id)); err != nil {
 			return err
 		}
 		if _, err := tx.LoginChallenge.Delete().Where(loginchallenge.AccountIDEQ(id)).Exec(ctx); err != nil {
 			return fmt.Errorf("delete challenges: %w", err)
+		}
+		if _, err := tx.AccountStat.Delete().Where(accountstat.AccountID(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete figures: %w", err)
 		}
 		if err := tx.Account.DeleteOneID(id).Exec(ctx); err != nil {
 			return errs.FromEnt(err, "account")

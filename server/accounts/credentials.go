@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/server/errs"
 )
 
 // Kind names one stored credential.
@@ -77,8 +78,8 @@ func (s *Service) applyCredentials(ctx context.Context, u *ent.AccountUpdateOne,
 		}
 	}
 	a, err := u.Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("save account %d: %w", id, err)
+	if err != nil { // a validator failure (e.g. an over-long field) is the caller's
+		return nil, fmt.Errorf("save account %d: %w", id, errs.FromEnt(err, "account"))
 	}
 	return a, nil
 }

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,37 +14,68 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/graph"
 	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/admin"
 	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/captions"
+	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/config"
+	"github.com/switchboardhq/switchboard/server/cooldown"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/jobs"
 	"github.com/switchboardhq/switchboard/server/metrics"
+	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/proxies"
+	"github.com/switchboardhq/switchboard/server/requestlog"
+	"github.com/switchboardhq/switchboard/server/scheduler"
 	"github.com/switchboardhq/switchboard/server/schedules"
 	"github.com/switchboardhq/switchboard/server/secrets"
+	"github.com/switchboardhq/switchboard/server/statistics"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/wallet"
 )
 
 // App is one Switchboard server process.
 type App struct {
-	Config    config.Config
-	Log       zerolog.Logger
-	Store     *store.Store
-	Box       *secrets.Box
-	Bus       events.Bus
-	Hub       *events.Hub
-	Auth      *auth.Service
-	Accounts  *accounts.Service
-	Posts     *posts.Service
-	Schedules *schedules.Service
-	Jobs      *jobs.Service
-	Tasks     *tasks.Service
-	Reaper    *tasks.Reaper
+	Config   config.Config
+	Log      zerolog.Logger
+	Store    *store.Store
+	Box      *secrets.Box
+	Bus      events.Bus
+	Hub      *events.Hub
+	Auth     *auth.Service
+	Accounts *accounts.Service
+	// Challenges runs live account logins and their verification codes.
+	Challenges *challenges.Service
+	Posts      *posts.Service
+	Schedules  *schedules.Service
+	Jobs       *jobs.Service
+	Tasks      *tasks.Service
+	Cooldown   *cooldown.Service
+	Captions   *captions.Service
+	Requests   *requestlog.Service
+	// Statistics counts a workspace's accounts, posts and captions.
+	Statistics *statistics.Service
+	// Wallet keeps each workspace's wallet transactions and balance.
+	Wallet *wallet.Service
+	// Plans is the subscription plan catalog and what a user's plan allows.
+	Plans *plans.Service
+	// Proxies is the server's shared proxy pool.
+	Proxies *proxies.Service
+	Reaper  *tasks.Reaper
+	Due     *tasks.DueAnnouncer
+	// Expiry ends login challenges past their lifetime.
+	Expiry    *challenges.Sweeper
+	Scheduler *scheduler.Scheduler
 	Metrics   *metrics.Metrics
+	// Admin serves administrators' views of every workspace's users, API
+	// keys and API requests.
+	Admin *admin.Service
 
 	handler  http.Handler
 	started  bool
@@ -93,22 +125,58 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	if st.URL != "" {
 		bus = events.NewPostgresBus(hub, st.DB, st.URL, log)
 	}
+	cd := cooldown.NewService(st.Client, cooldown.Options{Dialect: st.Dialect})
+	rollUp := posts.RollUp(bus, st.Dialect)
+	var ch *challenges.Service // built below: it enqueues through ts
+	ts := tasks.NewService(st, bus, tasks.Options{
+		LeaseDuration: cfg.LeaseDuration,
+		Eligibility:   cd,
+		Changed: func(ctx context.Context, tx *ent.Tx, changed []*ent.Task) error {
+			if err := rollUp(ctx, tx, changed); err != nil {
+				return err
+			}
+			if err := statistics.RecordFromTasks(ctx, tx, changed); err != nil {
+				return err
+			}
+			return ch.Changed(ctx, tx, changed)
+		},
+	})
+	pl := plans.NewService(st.Client)
+	as := accounts.NewService(st.Client, box, bus, ts, accounts.WithSlots(pl))
+	ch = challenges.NewService(st.Client, box, bus, hub, ts, as, pl, challenges.Options{
+		Wait:      cfg.LoginWait,
+		Dialect:   st.Dialect,
+		MailDelay: cmp.Or(cfg.IMAPMailDelay, -1), // 0 in the config is no delay
+		Mail:      challenges.MailReader{TLS: cfg.IMAPTLS, AllowPrivate: cfg.IMAPAllowPrivate},
+	})
 	a := &App{
-		Config:    cfg,
-		Log:       log,
-		Store:     st,
-		Box:       box,
-		Bus:       bus,
-		Hub:       hub,
-		Auth:      auth.NewService(st.Client, auth.Options{JWTSecret: box.Derive("jwt"), SessionTTL: cfg.SessionTTL}),
-		Accounts:  accounts.NewService(st.Client, box, bus),
-		Posts:     posts.NewService(st.Client, bus),
-		Schedules: schedules.NewService(st.Client),
-		Jobs:      jobs.NewService(st.Client, bus),
-		Tasks:     tasks.NewService(st, bus, tasks.Options{LeaseDuration: cfg.LeaseDuration}),
-		Metrics:   metrics.New(st.DB, hub.ActiveSubscriptions),
+		Config:     cfg,
+		Log:        log,
+		Store:      st,
+		Box:        box,
+		Bus:        bus,
+		Hub:        hub,
+		Auth:       auth.NewService(st.Client, auth.Options{JWTSecret: box.Derive("jwt"), SessionTTL: cfg.SessionTTL}),
+		Accounts:   as,
+		Challenges: ch,
+		Posts:      posts.NewService(st.Client, bus, ts),
+		Schedules:  schedules.NewService(st.Client),
+		Jobs:       jobs.NewService(st.Client, bus, ts),
+		Tasks:      ts,
+		Cooldown:   cd,
+		Captions:   captions.NewService(st.Client),
+		Requests:   requestlog.NewService(st.Client),
+		Statistics: statistics.NewService(st.Client),
+		Wallet:     wallet.NewService(st.Client),
+		Plans:      pl,
+		Proxies:    proxies.NewService(st.Client),
+		Admin:      admin.NewService(st.Client),
+		Metrics:    metrics.New(st.DB, hub.ActiveSubscriptions),
 	}
+	a.Scheduler = scheduler.New(st, a.Tasks, bus, scheduler.Options{Log: log})
 	a.Reaper = tasks.NewReaper(a.Tasks, 0, log)
+	a.Due = tasks.NewDueAnnouncer(a.Tasks, hub, 0, log)
+	a.Expiry = challenges.NewSweeper(ch, 0, log)
 	a.handler = a.router()
 	return a, nil
 }
@@ -116,13 +184,22 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 // GraphQL returns the GraphQL handler (also mounted at /query).
 func (a *App) graphQL() http.Handler {
 	return graph.NewHandler(&graph.Resolver{
-		Client:    a.Store.Client,
-		Auth:      a.Auth,
-		Hub:       a.Hub,
-		Accounts:  a.Accounts,
-		Posts:     a.Posts,
-		Schedules: a.Schedules,
-		Jobs:      a.Jobs,
+		Client:            a.Store.Client,
+		Auth:              a.Auth,
+		Hub:               a.Hub,
+		Accounts:          a.Accounts,
+		Challenges:        a.Challenges,
+		ProxiesService:    a.Proxies,
+		Captions:          a.Captions,
+		PlansService:      a.Plans,
+		AdminService:      a.Admin,
+		WalletService:     a.Wallet,
+		StatisticsService: a.Statistics,
+		Posts:             a.Posts,
+		Schedules:         a.Schedules,
+		Jobs:              a.Jobs,
+		Tasks:             a.Tasks,
+		Cooldown:          a.Cooldown,
 	}, graph.Options{
 		Introspection:  !a.Config.Production(),
 		InitTimeout:    a.Config.WSInitTimeout,
@@ -136,8 +213,9 @@ func (a *App) graphQL() http.Handler {
 // Handler is the server's whole HTTP surface.
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Start starts the background parts: the event listener on PostgreSQL and
-// the reaper of expired task leases.
+// Start starts the background parts: the event listener on PostgreSQL, the
+// post scheduler, the API key usage flush, the reaper of expired task
+// leases and the announcer of tasks that become due (taskAvailable).
 func (a *App) Start(ctx context.Context) error {
 	if err := a.Bus.Start(ctx); err != nil {
 		return fmt.Errorf("start event bus: %w", err)
@@ -146,6 +224,14 @@ func (a *App) Start(ctx context.Context) error {
 		a.Bus.Stop()
 		return fmt.Errorf("start lease reaper: %w", err)
 	}
+	if err := a.Scheduler.Start(ctx); err != nil {
+		a.Reaper.Stop()
+		a.Bus.Stop()
+		return fmt.Errorf("start post scheduler: %w", err)
+	}
+	a.Auth.Start(ctx, a.Log)
+	_ = a.Due.Start(ctx)    // cannot fail; Start has the common signature
+	_ = a.Expiry.Start(ctx) // likewise
 	a.started = true
 	return nil
 }
@@ -154,6 +240,12 @@ func (a *App) Start(ctx context.Context) error {
 // call more than once.
 func (a *App) Close() error {
 	if a.started {
+		a.Expiry.Stop()
+		a.Due.Stop()
+		a.Scheduler.Stop()
+		if err := a.Auth.Stop(context.Background()); err != nil {
+			a.Log.Warn().Err(err).Msg("API key usage lost at shutdown")
+		}
 		a.Reaper.Stop()
 		a.Bus.Stop()
 		a.started = false

@@ -11,6 +11,9 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/switchboardhq/switchboard/server/rest/likepion"
+	"github.com/switchboardhq/switchboard/server/rest/sharingtools"
+	"github.com/switchboardhq/switchboard/server/rest/socialking"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
@@ -30,6 +33,15 @@ func (a *App) router() http.Handler {
 	r.Method(http.MethodGet, "/metrics", a.Metrics.Handler())
 	r.Get("/", playground.Handler("Switchboard", "/query"))
 	r.Handle("/query", a.graphQL())
+
+	// REST compatibility products (docs/compat.md). chi matches the longest
+	// prefix, so SocialKing's routes win inside Likepion's /api/v1/social,
+	// and both inside Sharingtools' /api/v1.
+	r.Mount("/api/v1/social/fb/cooldown", socialking.Routes(socialking.Deps{Cooldown: a.Cooldown, Log: a.Log}))
+	r.Mount("/api/v1/social", likepion.Routes(likepion.Deps{Client: a.Store.Client, Tasks: a.Tasks, Accounts: a.Accounts, Log: a.Log}))
+	r.Mount("/api/v1", sharingtools.Routes(sharingtools.Deps{
+		Client: a.Store.Client, Auth: a.Auth, Accounts: a.Accounts, Challenges: a.Challenges, Captions: a.Captions, Posts: a.Posts, Requests: a.Requests, Statistics: a.Statistics, Wallet: a.Wallet, Plans: a.Plans, Proxies: a.Proxies, Admin: a.Admin, Log: a.Log,
+	}))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	})

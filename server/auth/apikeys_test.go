@@ -119,6 +119,9 @@ func TestAPIKeyUsageIsRecorded(t *testing.T) {
 			if _, err := e.svc.Authenticate(t.Context(), raw); err != nil {
 				t.Fatalf("Authenticate: %v", err)
 			}
+			if err := e.svc.FlushUsage(t.Context()); err != nil {
+				t.Fatal(err)
+			}
 			return e.client.APIKey.GetX(sys(t), k.ID)
 		}
 		start := e.clock.Now()
@@ -151,14 +154,23 @@ func TestAPIKeyRequestCountIsExactUnderConcurrency(t *testing.T) {
 		}
 		const n = 24
 		var wg sync.WaitGroup
-		for range n {
+		// Flushes racing the requests must neither lose nor double counts.
+		for i := range n {
 			wg.Go(func() {
 				if _, err := e.svc.Authenticate(t.Context(), raw); err != nil {
 					t.Errorf("Authenticate: %v", err)
 				}
+				if i%6 == 0 {
+					if err := e.svc.FlushUsage(t.Context()); err != nil {
+						t.Errorf("FlushUsage: %v", err)
+					}
+				}
 			})
 		}
 		wg.Wait()
+		if err := e.svc.FlushUsage(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 		if got := e.client.APIKey.GetX(sys(t), k.ID).RequestCount; got != n {
 			t.Fatalf("request_count = %d after %d concurrent requests", got, n)
 		}
@@ -208,6 +220,9 @@ func TestAuthenticateRejectsAPIKeys(t *testing.T) {
 					t.Fatalf("error repeats the key: %v", err)
 				}
 			})
+		}
+		if err := e.svc.FlushUsage(t.Context()); err != nil {
+			t.Fatal(err)
 		}
 		if got := e.client.APIKey.GetX(sys(t), ek.ID).RequestCount; got != 0 {
 			t.Errorf("a rejected key's request_count = %d, want 0", got)

@@ -54,6 +54,8 @@ type Service struct {
 	ttl    time.Duration
 	now    func() time.Time
 	usage  *usageThrottle
+	counts *usageCounts
+	flush  flushLoop
 }
 
 // NewService returns a Service on client. It panics when opts.JWTSecret is
@@ -80,6 +82,7 @@ func NewService(client *ent.Client, opts Options) *Service {
 		ttl:    opts.SessionTTL,
 		now:    opts.Now,
 		usage:  newUsageThrottle(),
+		counts: newUsageCounts(),
 	}
 }
 

@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,37 +19,19 @@ var testSecret = []byte("test-secret-0123456789abcdef-0123456789")
 
 const testPassword = "correct horse battery"
 
-// clock is a settable time source shared by the service and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is what a test needs: the service under test, a client for checking
 // rows behind its back, and its clock.
 type env struct {
 	svc    *auth.Service
 	client *ent.Client
-	clock  *clock
+	clock  *testkit.Clock
 }
 
 // setup builds a service on st. The clock starts at a whole second so
 // timestamps compare exactly after a round trip through either database.
 func setup(t *testing.T, st *store.Store) *env {
 	t.Helper()
-	c := &clock{t: time.Now().Truncate(time.Second)}
+	c := testkit.NewClock(time.Now().Truncate(time.Second))
 	return &env{
 		svc:    auth.NewService(st.Client, auth.Options{JWTSecret: testSecret, Now: c.Now}),
 		client: st.Client,

@@ -133,7 +133,7 @@ func TestAuthenticateRejectsSessionTokens(t *testing.T) {
 func TestSessionTokenExpiresAfterTTL(t *testing.T) {
 	t.Parallel()
 	st := testkit.Open(t, testkit.SQLite)
-	c := &clock{t: time.Now().Truncate(time.Second)}
+	c := testkit.NewClock(time.Now().Truncate(time.Second))
 	svc := auth.NewService(st.Client, auth.Options{JWTSecret: testSecret, Now: c.Now, SessionTTL: time.Hour})
 	u, err := svc.CreateUser(t.Context(), auth.CreateUserParams{Username: "alice", Password: testPassword})
 	if err != nil {

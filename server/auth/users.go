@@ -28,6 +28,7 @@ const (
 	MaxPasswordBytes  = 72
 	maxWorkspaceLen   = 200
 	maxEmailLen       = 254
+	maxNameLen        = 100
 	msgBadCredentials = "invalid username or password"
 )
 
@@ -131,11 +132,17 @@ func validateUser(p CreateUserParams) error {
 	if len(p.Workspace) > maxWorkspaceLen {
 		return errs.Invalid("workspace", "must be at most %d characters", maxWorkspaceLen)
 	}
-	if p.Email != "" {
-		addr, err := mail.ParseAddress(p.Email)
-		if err != nil || addr.Address != p.Email || len(p.Email) > maxEmailLen {
-			return errs.Invalid("email", "is not a valid email address")
-		}
+	return checkEmail(p.Email)
+}
+
+// checkEmail accepts "" (no email) or one plain address.
+func checkEmail(s string) error {
+	if s == "" {
+		return nil
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || len(s) > maxEmailLen {
+		return errs.Invalid("email", "is not a valid email address")
 	}
 	return nil
 }
@@ -164,33 +171,87 @@ var dummyHash = sync.OnceValue(func() []byte {
 	return h
 })
 
-// Login checks a username and password and starts a session. Every reason
-// to refuse — unknown user, wrong password, disabled user — gives the same
-// errs.Unauthenticated("invalid username or password") after the same bcrypt
-// work, so a caller cannot probe which usernames exist or are disabled.
+// Login checks a username and password and starts a session.
 func (s *Service) Login(ctx context.Context, username, password string) (token string, expiresAt time.Time, u *ent.User, err error) {
-	sys := systemContext(ctx)
-	c := s.clientFor(ctx)
-	u, err = c.User.Query().Where(user.UsernameEQ(username)).Only(sys)
-	if ent.IsNotFound(err) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return "", time.Time{}, nil, errs.Unauthenticated(msgBadCredentials)
-	}
+	u, err = s.CheckPassword(ctx, username, password)
 	if err != nil {
-		return "", time.Time{}, nil, fmt.Errorf("login: look up user: %w", err)
-	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || u.Disabled {
-		return "", time.Time{}, nil, errs.Unauthenticated(msgBadCredentials)
-	}
-	u, err = c.User.UpdateOne(u).SetLastLoginAt(s.now()).Save(sys)
-	if err != nil {
-		return "", time.Time{}, nil, fmt.Errorf("login: record last login: %w", err)
+		return "", time.Time{}, nil, err
 	}
 	token, expiresAt, err = s.IssueToken(u)
 	if err != nil {
 		return "", time.Time{}, nil, err
 	}
 	return token, expiresAt, u, nil
+}
+
+// CheckPassword returns the user with that username and password and
+// records the login. Every reason to refuse — unknown user, wrong password,
+// disabled user — gives the same errs.Unauthenticated("invalid username or
+// password") after the same bcrypt work, so a caller cannot probe which
+// usernames exist or are disabled.
+func (s *Service) CheckPassword(ctx context.Context, username, password string) (*ent.User, error) {
+	sys := systemContext(ctx)
+	c := s.clientFor(ctx)
+	u, err := c.User.Query().Where(user.UsernameEQ(username)).Only(sys)
+	if ent.IsNotFound(err) {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return nil, errs.Unauthenticated(msgBadCredentials)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: look up user: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || u.Disabled {
+		return nil, errs.Unauthenticated(msgBadCredentials)
+	}
+	u, err = c.User.UpdateOne(u).SetLastLoginAt(s.now()).Save(sys)
+	if err != nil {
+		return nil, fmt.Errorf("login: record last login: %w", err)
+	}
+	return u, nil
+}
+
+// ProfileUpdate is a partial update of the viewer's own profile; nil fields
+// are left as they are.
+type ProfileUpdate struct {
+	Firstname *string
+	Lastname  *string
+	Email     *string
+}
+
+// UpdateProfile changes the viewer's own name and email.
+func (s *Service) UpdateProfile(ctx context.Context, in ProfileUpdate) (*ent.User, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.UserID == 0 {
+		return nil, errs.Unauthenticated("authentication required")
+	}
+	u := s.clientFor(ctx).User.UpdateOneID(v.UserID)
+	for _, f := range []struct {
+		name string
+		val  *string
+		set  func(string) *ent.UserUpdateOne
+	}{
+		{"firstname", in.Firstname, u.SetFirstname},
+		{"lastname", in.Lastname, u.SetLastname},
+	} {
+		if f.val == nil {
+			continue
+		}
+		if utf8.RuneCountInString(*f.val) > maxNameLen {
+			return nil, errs.Invalid(f.name, "must be at most %d characters", maxNameLen)
+		}
+		f.set(*f.val)
+	}
+	if in.Email != nil {
+		if err := checkEmail(*in.Email); err != nil {
+			return nil, err
+		}
+		u.SetEmail(*in.Email)
+	}
+	out, err := u.Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("update profile: %w", errs.FromEnt(err, "user"))
+	}
+	return out, nil
 }
 
 // UserByUsername returns the user with that exact username in any

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -43,6 +44,22 @@ type Config struct {
 	// LeaseDuration is how long a worker holds a claimed task without a
 	// heartbeat (SWITCHBOARD_LEASE_DURATION, default 10m).
 	LeaseDuration time.Duration
+	// LoginWait is how long a live account login (or a challenge code) waits
+	// for its worker's verdict before answering 503 (SWITCHBOARD_LOGIN_WAIT,
+	// default 25s).
+	LoginWait time.Duration
+	// IMAPMailDelay is how long an auto_imap challenge submission waits
+	// for the platform's mail before reading the mailbox
+	// (SWITCHBOARD_IMAP_MAIL_DELAY, default 5s; 0 reads at once).
+	IMAPMailDelay time.Duration
+	// IMAPAllowPrivate lets users' IMAP servers be on loopback, private
+	// or link-local addresses (SWITCHBOARD_IMAP_ALLOW_PRIVATE, default
+	// false: a user cannot make the server probe its own network).
+	IMAPAllowPrivate bool
+	// IMAPTLS, when set, is the TLS configuration of connections to users'
+	// IMAP servers (a private CA; tests). Not read from the environment:
+	// nil trusts the system's roots.
+	IMAPTLS *tls.Config
 	// AllowedOrigins lists extra origins allowed to open GraphQL WebSockets
 	// (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated host patterns).
 	AllowedOrigins []string
@@ -62,6 +79,8 @@ func Default() Config {
 		// initialise; 10 s is generous for a real client.
 		WSInitTimeout: 10 * time.Second,
 		LeaseDuration: 10 * time.Minute,
+		LoginWait:     25 * time.Second,
+		IMAPMailDelay: 5 * time.Second,
 	}
 }
 
@@ -98,6 +117,12 @@ func FromEnv() (Config, error) {
 	duration("SWITCHBOARD_SESSION_TTL", &c.SessionTTL)
 	duration("SWITCHBOARD_WS_INIT_TIMEOUT", &c.WSInitTimeout)
 	duration("SWITCHBOARD_LEASE_DURATION", &c.LeaseDuration)
+	duration("SWITCHBOARD_LOGIN_WAIT", &c.LoginWait)
+	duration("SWITCHBOARD_IMAP_MAIL_DELAY", &c.IMAPMailDelay)
+	parse("SWITCHBOARD_IMAP_ALLOW_PRIVATE", func(v string) (err error) {
+		c.IMAPAllowPrivate, err = strconv.ParseBool(v)
+		return err
+	})
 	if err := errors.Join(problems...); err != nil {
 		return c, err
 	}
@@ -137,6 +162,12 @@ func (c Config) Validate() error {
 	}
 	if c.LeaseDuration < 10*time.Second {
 		problems = append(problems, fmt.Errorf("lease duration %s: want at least 10s", c.LeaseDuration))
+	}
+	if c.LoginWait <= 0 || c.LoginWait > 5*time.Minute {
+		problems = append(problems, fmt.Errorf("login wait %s: want a positive duration of at most 5m", c.LoginWait))
+	}
+	if c.IMAPMailDelay < 0 || c.IMAPMailDelay > time.Minute {
+		problems = append(problems, fmt.Errorf("IMAP mail delay %s: want 0 to 1m", c.IMAPMailDelay))
 	}
 	if c.WSInitTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("WebSocket init timeout %s: want a positive duration", c.WSInitTimeout))

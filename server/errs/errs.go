@@ -16,6 +16,13 @@ var (
 	ErrForbidden       = errors.New("forbidden")
 	ErrUnauthenticated = errors.New("unauthenticated")
 	ErrRateLimited     = errors.New("rate limited")
+	// ErrUnavailable is a dependency outside Switchboard (a worker, the
+	// platform behind it) that did not answer in time or failed; the same
+	// request may succeed later.
+	ErrUnavailable = errors.New("unavailable")
+	// ErrGone is something that existed and has expired for good (a login
+	// challenge past its lifetime): start over, do not retry.
+	ErrGone = errors.New("gone")
 )
 
 // InvalidError is bad input, naming the field at fault.
@@ -64,6 +71,16 @@ func RateLimited(format string, args ...any) error {
 	return &publicError{msg: fmt.Sprintf(format, args...), kind: ErrRateLimited}
 }
 
+// Unavailable returns an ErrUnavailable with a public message.
+func Unavailable(format string, args ...any) error {
+	return &publicError{msg: fmt.Sprintf(format, args...), kind: ErrUnavailable}
+}
+
+// Gone returns an ErrGone with a public message.
+func Gone(format string, args ...any) error {
+	return &publicError{msg: fmt.Sprintf(format, args...), kind: ErrGone}
+}
+
 // publicError carries a message written for clients beside its kind.
 type publicError struct {
 	msg  string
@@ -85,7 +102,7 @@ func PublicMessage(err error) (msg string, ok bool) {
 	if errors.As(err, &pub) {
 		return pub.msg, true
 	}
-	for _, k := range []error{ErrNotFound, ErrConflict, ErrInvalid, ErrForbidden, ErrUnauthenticated, ErrRateLimited} {
+	for _, k := range []error{ErrNotFound, ErrConflict, ErrInvalid, ErrForbidden, ErrUnauthenticated, ErrRateLimited, ErrUnavailable, ErrGone} {
 		if errors.Is(err, k) {
 			return k.Error(), true
 		}

@@ -3,7 +3,10 @@
 // privacy rules can read it without an import cycle.
 package viewer
 
-import "context"
+import (
+	"context"
+	"strconv"
+)
 
 // Role is a user's role in Switchboard.
 type Role string
@@ -60,4 +63,14 @@ func NewContext(ctx context.Context, v *Viewer) context.Context {
 func FromContext(ctx context.Context) *Viewer {
 	v, _ := ctx.Value(ctxKey{}).(*Viewer)
 	return v
+}
+
+// WorkerIdentity names the worker behind a worker key as a lease owner:
+// reports that carry no lease token (Likepion) are accepted from the same
+// key only. Empty for any other viewer.
+func (v *Viewer) WorkerIdentity() string {
+	if !v.IsWorker() || v.APIKeyID == 0 {
+		return ""
+	}
+	return "key:" + strconv.Itoa(v.APIKeyID)
 }

@@ -1,0 +1,213 @@
+// Package plans owns subscription plans (Sharingtools' packages) and what a user's plan allows: modules and the number of social accounts.
+package plans
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/plan"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+// MaxTitleLen is the longest plan title, in characters.
+const MaxTitleLen = 100
+
+// Service reads the plan catalog and the viewer's subscription. The catalog
+// is server-wide (any viewer may read it); which plans a viewer is shown is
+// decided here, since the privacy layer knows nothing of "public".
+type Service struct {
+	client *ent.Client
+	now    func() time.Time
+}
+
+// NewService returns a plan service.
+func NewService(client *ent.Client) *Service { return &Service{client: client, now: time.Now} }
+
+// List returns the catalog in the order it was built. Private plans are
+// left out unless includePrivate is asked for by an admin: a member must
+// not learn of plans offered to others by hand.
+func (s *Service) List(ctx context.Context, includePrivate bool) ([]*ent.Plan, error) {
+	q := s.client.Plan.Query()
+	if !includePrivate || !viewer.FromContext(ctx).IsAdmin() {
+		q = q.Where(plan.IsPublic(true))
+	}
+	ps, err := q.Order(ent.Asc(plan.FieldID)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list plans: %w", err)
+	}
+	return ps, nil
+}
+
+// Get returns one plan. A private plan is not found for anyone but an
+// admin, so its existence does not leak either.
+func (s *Service) Get(ctx context.Context, id int) (*ent.Plan, error) {
+	p, err := s.client.Plan.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("get plan %d: %w", id, errs.FromEnt(err, "plan"))
+	}
+	if !p.IsPublic && !viewer.FromContext(ctx).IsAdmin() {
+		return nil, fmt.Errorf("get plan %d: %w", id, errs.NotFound("plan"))
+	}
+	return p, nil
+}
+
+// Subscription is a user's plan and when it ends.
+type Subscription struct {
+	// Plan is nil when the user has none (or it was deleted from the
+	// catalog).
+	Plan *ent.Plan
+	// ExpireAt is nil when the subscription does not end.
+	ExpireAt *time.Time
+	// Expired holds once ExpireAt has passed.
+	Expired bool
+}
+
+// Subscription returns the viewer's subscription. The user's own plan is
+// returned even if it is private: it is theirs.
+func (s *Service) Subscription(ctx context.Context) (Subscription, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.UserID == 0 {
+		return Subscription{}, errs.Unauthenticated("no user to read the subscription of")
+	}
+	u, err := s.client.User.Get(ctx, v.UserID)
+	if err != nil {
+		return Subscription{}, fmt.Errorf("subscription: %w", errs.FromEnt(err, "user"))
+	}
+	sub := Subscription{ExpireAt: u.ExpireAt, Expired: u.ExpireAt != nil && !s.now().Before(*u.ExpireAt)}
+	if u.PlanID == nil {
+		return sub, nil
+	}
+	p, err := s.client.Plan.Get(ctx, *u.PlanID)
+	switch {
+	case ent.IsNotFound(err):
+		// plan_id has no foreign key: a deleted plan leaves the user planless.
+		return sub, nil
+	case err != nil:
+		return Subscription{}, fmt.Errorf("subscription plan %d: %w", *u.PlanID, err)
+	}
+	sub.Plan = p
+	return sub, nil
+}
+
+// AllowsModule reports whether the viewer's plan includes module. No plan
+// includes none, and an expired subscription no longer pays for any.
+func (s *Service) AllowsModule(ctx context.Context, module string) (bool, error) {
+	sub, err := s.Subscription(ctx)
+	if err != nil {
+		return false, err
+	}
+	if sub.Plan == nil || sub.Expired {
+		return false, nil
+	}
+	return slices.Contains(sub.Plan.Modules, module), nil
+}
+
+// AccountLimit returns how many social accounts the viewer may have; 0 is
+// no limit. No plan means no limit (the user schema's rule: a server
+// without plans limits nobody). An expired subscription keeps its plan's
+// limit: letting a subscription lapse must not lift the cap.
+func (s *Service) AccountLimit(ctx context.Context) (int, error) {
+	sub, err := s.Subscription(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if sub.Plan == nil {
+		return 0, nil
+	}
+	return sub.Plan.AccountLimit, nil
+}
+
+// ErrAccountLimit is the refusal of one more social account than the
+// viewer's plan allows.
+var ErrAccountLimit = errs.Forbidden("account limit of your package reached")
+
+// CheckAccountSlot refuses (ErrAccountLimit) when the viewer's workspace
+// already has as many social accounts as the plan allows. Re-logins of an
+// existing account do not ask: they reuse its slot. Two creations racing
+// for the last slot may both pass; the limit is a commercial one, not a
+// safety one.
+func (s *Service) CheckAccountSlot(ctx context.Context) error {
+	limit, err := s.AccountLimit(ctx)
+	if err != nil || limit == 0 {
+		return err
+	}
+	n, err := s.client.Account.Query().Count(ctx)
+	if err != nil {
+		return fmt.Errorf("count accounts: %w", err)
+	}
+	if n >= limit {
+		return ErrAccountLimit
+	}
+	return nil
+}
+
+// Input is a new plan.
+type Input struct {
+	Title             string
+	MonthlyPriceCents int64
+	AnnualPriceCents  int64
+	Modules           []string
+	IsPublic          bool
+	// AccountLimit is how many social accounts a subscriber may add; 0 is
+	// no limit.
+	AccountLimit int
+}
+
+func (in *Input) check() error {
+	in.Title = strings.TrimSpace(in.Title)
+	switch {
+	case in.Title == "":
+		return errs.Invalid("title", "is required")
+	case utf8.RuneCountInString(in.Title) > MaxTitleLen:
+		return errs.Invalid("title", "must be at most %d characters", MaxTitleLen)
+	case in.MonthlyPriceCents < 0:
+		return errs.Invalid("monthlyPrice", "must not be negative")
+	case in.AnnualPriceCents < 0:
+		return errs.Invalid("annualPrice", "must not be negative")
+	case in.AccountLimit < 0:
+		return errs.Invalid("accountLimit", "must not be negative")
+	}
+	mods := make([]string, 0, len(in.Modules))
+	for _, m := range in.Modules {
+		m = strings.TrimSpace(m)
+		if m == "" {
+			return errs.Invalid("modules", "must not contain an empty name")
+		}
+		if !slices.Contains(mods, m) {
+			mods = append(mods, m)
+		}
+	}
+	in.Modules = mods
+	return nil
+}
+
+// Create adds a plan to the catalog. Only admins (or system code) may.
+func (s *Service) Create(ctx context.Context, in Input) (*ent.Plan, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	p, err := s.client.Plan.Create().
+		SetTitle(in.Title).
+		SetMonthlyPriceCents(in.MonthlyPriceCents).
+		SetAnnualPriceCents(in.AnnualPriceCents).
+		SetModules(in.Modules).
+		SetIsPublic(in.IsPublic).
+		SetAccountLimit(in.AccountLimit).
+		Save(ctx)
+	if errors.Is(err, privacy.Deny) {
+		// Not FromEnt's "not found": the catalog is visible, only closed.
+		return nil, errs.Forbidden("only admins change plans")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create plan: %w", errs.FromEnt(err, "plan"))
+	}
+	return p, nil
+}

@@ -1,0 +1,474 @@
+package sharingtools
+
+// Posts: the document's post routes over server/posts. Decisions (copied to
+// docs/compat.md):
+//
+//   - A Sharingtools post targets one account; ours may target many. account_id
+//     is the post's lowest target account id (null if it has none), and
+//     POST /posts sets exactly one.
+//   - user_id is the caller: a post belongs to a workspace, not to a user.
+//   - caption is the post's body (spintax kept as written); media_ids is its
+//     media list joined with commas. The media service only stores http(s)
+//     URLs, so media_ids must hold URLs, not Instagram media ids.
+//   - status: DRAFT → saved; SCHEDULED, QUEUED, PUBLISHING → scheduled;
+//     PUBLISHED, PARTIAL → published; FAILED, CANCELLED → failed.
+//     is_scheduled is true for SCHEDULED/QUEUED/PUBLISHING, or a post that
+//     has a schedule time and is not a draft.
+//   - Dates are "Y-m-d H:i:s" in UTC, in and out. A schedule_date in the past
+//     is accepted: the post publishes at once.
+//   - type is stored in the post's category (a free string, at most 50
+//     characters). first_comment (≤2200) and location (≤200) are validated
+//     but not stored — the post has no column for them — and read back as "".
+//   - "Cannot update published posts": PUT|PATCH of a post that is queued,
+//     publishing, published or partly published is a 409.
+//   - Unscheduling (is_scheduled false on a scheduled post) is a 422: the
+//     post service cannot return a post to draft. schedule_date alone
+//     reschedules a scheduled post; on a draft it needs is_scheduled true.
+//   - Field errors of the service are renamed to the document's fields
+//     (accountIDs → account_id, body → caption, media → media_ids, ...).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/statistics"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+// Limits on the fields the post service does not check itself.
+const (
+	maxPostType     = 50
+	maxFirstComment = 2200
+	maxLocation     = 200
+)
+
+const msgPublishedPost = "Published posts cannot be updated."
+
+// postJSON is the document's post object.
+type postJSON struct {
+	ID           int     `json:"id"`
+	UserID       int     `json:"user_id"`
+	AccountID    *int    `json:"account_id"`
+	Status       string  `json:"status"`
+	Type         string  `json:"type"`
+	Caption      string  `json:"caption"`
+	FirstComment string  `json:"first_comment"`
+	Location     string  `json:"location"`
+	Link         string  `json:"link"`
+	MediaIDs     string  `json:"media_ids"`
+	IsScheduled  bool    `json:"is_scheduled"`
+	ScheduleDate *string `json:"schedule_date"`
+	PublishDate  *string `json:"publish_date"`
+	CreateDate   *string `json:"create_date"`
+}
+
+func toPostJSON(ctx context.Context, p *ent.Post, accountID *int) postJSON {
+	return postJSON{
+		ID:           p.ID,
+		UserID:       viewer.FromContext(ctx).UserID,
+		AccountID:    accountID,
+		Status:       postStatus(p.Status),
+		Type:         p.Category,
+		Caption:      p.Body,
+		Link:         p.Link,
+		MediaIDs:     strings.Join(p.Media, ","),
+		IsScheduled:  isScheduled(p),
+		ScheduleDate: formatTime(p.ScheduledAt),
+		PublishDate:  formatTime(p.PublishedAt),
+		CreateDate:   formatTime(&p.CreatedAt),
+	}
+}
+
+// postStatus is the document's status of a post: its group
+// (server/statistics owns the grouping, which the dashboard counts too).
+func postStatus(s post.Status) string { return string(statistics.GroupOf(s)) }
+
+// postStatuses maps the document's statuses to ours.
+func postStatuses(name string) ([]post.Status, bool) {
+	ss := statistics.StatusesOf(statistics.PostGroup(name))
+	return ss, len(ss) > 0
+}
+
+func isScheduled(p *ent.Post) bool {
+	switch p.Status {
+	case post.StatusSCHEDULED, post.StatusQUEUED, post.StatusPUBLISHING:
+		return true
+	case post.StatusDRAFT:
+		return false
+	}
+	return p.ScheduledAt != nil
+}
+
+// scheduledPosts is isScheduled as a query.
+func scheduledPosts() predicate.Post {
+	return post.Or(
+		post.StatusIn(post.StatusSCHEDULED, post.StatusQUEUED, post.StatusPUBLISHING),
+		post.And(post.ScheduledAtNotNil(), post.StatusNEQ(post.StatusDRAFT)),
+	)
+}
+
+// frozen reports a post the document calls published: it can no longer be
+// edited, and the service would refuse.
+func frozen(s post.Status) bool {
+	switch s {
+	case post.StatusQUEUED, post.StatusPUBLISHING, post.StatusPUBLISHED, post.StatusPARTIAL:
+		return true
+	}
+	return false
+}
+
+// postFields are the fields PUT|PATCH may change; POST adds account_id.
+type postFields struct {
+	Caption      *string  `json:"caption"`
+	Type         *string  `json:"type"`
+	FirstComment *string  `json:"first_comment"`
+	Location     *string  `json:"location"`
+	Link         *string  `json:"link"`
+	MediaIDs     *string  `json:"media_ids"`
+	IsScheduled  *boolish `json:"is_scheduled"`
+	ScheduleDate *string  `json:"schedule_date"`
+}
+
+func (b *postFields) empty() bool {
+	return b.Caption == nil && b.Type == nil && b.FirstComment == nil && b.Location == nil &&
+		b.Link == nil && b.MediaIDs == nil && b.IsScheduled == nil && b.ScheduleDate == nil
+}
+
+// check validates what the post service does not, adding faults to bad, and
+// returns the parsed schedule_date, if any.
+func (b *postFields) check(bad map[string]string) *time.Time {
+	for _, f := range []struct {
+		name string
+		v    *string
+		max  int
+	}{{"type", b.Type, maxPostType}, {"first_comment", b.FirstComment, maxFirstComment}, {"location", b.Location, maxLocation}} {
+		if f.v != nil && utf8.RuneCountInString(*f.v) > f.max {
+			bad[f.name] = fmt.Sprintf("at most %d characters", f.max)
+		}
+	}
+	if b.ScheduleDate == nil {
+		return nil
+	}
+	at, err := time.ParseInLocation(timeLayout, *b.ScheduleDate, time.UTC)
+	if err != nil {
+		bad["schedule_date"] = "must be a date as Y-m-d H:i:s (UTC)"
+		return nil
+	}
+	return &at
+}
+
+// media splits media_ids; nil leaves the media as they are.
+func (b *postFields) media() []string {
+	if b.MediaIDs == nil {
+		return nil
+	}
+	out := []string{}
+	for _, m := range strings.Split(*b.MediaIDs, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// createPostBody is postFields with account_id. It repeats the fields
+// rather than embedding postFields, whose name would otherwise prefix the
+// field in readBody's type errors.
+type createPostBody struct {
+	AccountID    *int     `json:"account_id"`
+	Caption      *string  `json:"caption"`
+	Type         *string  `json:"type"`
+	FirstComment *string  `json:"first_comment"`
+	Location     *string  `json:"location"`
+	Link         *string  `json:"link"`
+	MediaIDs     *string  `json:"media_ids"`
+	IsScheduled  *boolish `json:"is_scheduled"`
+	ScheduleDate *string  `json:"schedule_date"`
+}
+
+// boolish is a JSON boolean that also takes 0 and 1, as PHP clients of the
+// original send them.
+type boolish bool
+
+func (b *boolish) UnmarshalJSON(raw []byte) error {
+	switch string(bytes.TrimSpace(raw)) {
+	case "true", "1":
+		*b = true
+	case "false", "0":
+		*b = false
+	default:
+		// A type error lets readBody name the field.
+		return &json.UnmarshalTypeError{Value: string(raw), Type: reflect.TypeOf(false)}
+	}
+	return nil
+}
+
+// postFieldNames renames the post service's fields to the document's.
+var postFieldNames = map[string]string{
+	"accountIDs": "account_id", "body": "caption", "media": "media_ids",
+	"scheduledAt": "schedule_date", "category": "type",
+}
+
+// postError names the document's field in the service's invalid-input
+// errors; the rest render as usual.
+func postError(err error) error {
+	var inv *errs.InvalidError
+	if !errors.As(err, &inv) {
+		return err
+	}
+	f, msg := inv.Field, inv.Message
+	if n, ok := postFieldNames[f]; ok {
+		f = n
+	}
+	if f == "account_id" && strings.HasSuffix(msg, "not found") {
+		msg = "account not found" // the service names the id the client sent
+	}
+	return invalid(map[string]string{f: msg})
+}
+
+// firstAccount is the post's lowest target account id, nil if it has none.
+func (h *handlers) firstAccount(ctx context.Context, p *ent.Post) (*int, error) {
+	// Eager loading reads the join table by post id; p.QueryAccounts()
+	// made SQLite walk every account of the workspace to find the post's
+	// (a tenth of POST /posts' throughput with 10,000 accounts).
+	withAccs, err := h.Client.Post.Query().Where(post.ID(p.ID)).WithAccounts(withAccountIDs).Only(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("post %d accounts: %w", p.ID, err)
+	}
+	return postsJSON(ctx, []*ent.Post{withAccs})[0].AccountID, nil
+}
+
+func (h *handlers) renderPost(w http.ResponseWriter, r *http.Request, status int, msg string, p *ent.Post) error {
+	acc, err := h.firstAccount(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeOK(w, status, msg, toPostJSON(r.Context(), p, acc))
+	return nil
+}
+
+// listPosts is "GET /posts?page=&per_page=&status=&account_id=&is_scheduled=",
+// newest first.
+func (h *handlers) listPosts(w http.ResponseWriter, r *http.Request) error {
+	p, err := readPage(r)
+	if err != nil {
+		return err
+	}
+	q := h.Client.Post.Query()
+	bad := map[string]string{}
+	v := r.URL.Query()
+	if s := v.Get("status"); s != "" {
+		if ss, ok := postStatuses(s); ok {
+			q.Where(post.StatusIn(ss...))
+		} else {
+			bad["status"] = "must be one of saved, scheduled, published, failed"
+		}
+	}
+	if s := v.Get("account_id"); s != "" {
+		if id, err := strconv.Atoi(s); err == nil && id > 0 {
+			q.Where(post.HasAccountsWith(account.ID(id)))
+		} else {
+			bad["account_id"] = "must be a positive integer"
+		}
+	}
+	switch v.Get("is_scheduled") {
+	case "":
+	case "1":
+		q.Where(scheduledPosts())
+	case "0":
+		q.Where(post.Not(scheduledPosts()))
+	default:
+		bad["is_scheduled"] = "must be 0 or 1"
+	}
+	if len(bad) > 0 {
+		return invalid(bad)
+	}
+	total, err := q.Clone().Count(r.Context())
+	if err != nil {
+		return fmt.Errorf("count posts: %w", err)
+	}
+	ps, err := q.Order(ent.Desc(post.FieldCreatedAt), ent.Desc(post.FieldID)).
+		Offset((p.Page - 1) * p.PerPage).Limit(p.PerPage).
+		WithAccounts(withAccountIDs).
+		All(r.Context())
+	if err != nil {
+		return fmt.Errorf("list posts: %w", err)
+	}
+	writeJSON(w, http.StatusOK, envelope{Result: 1, Data: postsJSON(r.Context(), ps), Meta: newMeta(p, total)})
+	return nil
+}
+
+// postsJSON renders posts loaded with their account ids (withAccountIDs).
+func postsJSON(ctx context.Context, ps []*ent.Post) []postJSON {
+	out := make([]postJSON, len(ps))
+	for i, x := range ps {
+		var acc *int
+		for _, a := range x.Edges.Accounts {
+			if acc == nil || a.ID < *acc {
+				id := a.ID
+				acc = &id
+			}
+		}
+		out[i] = toPostJSON(ctx, x, acc)
+	}
+	return out
+}
+
+// withAccountIDs loads only the account ids of the posts: a post made
+// elsewhere may target hundreds of accounts, and the object shows one.
+func withAccountIDs(aq *ent.AccountQuery) { aq.Select(account.FieldID) }
+
+// getPost is "GET /posts/{id}".
+func (h *handlers) getPost(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	p, err := h.Posts.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return h.renderPost(w, r, http.StatusOK, "", p)
+}
+
+// createPost is "POST /posts" → 201: a draft, or scheduled with
+// is_scheduled and schedule_date.
+func (h *handlers) createPost(w http.ResponseWriter, r *http.Request) error {
+	var cb createPostBody
+	if err := readBody(w, r, &cb); err != nil {
+		return err
+	}
+	b := postFields{
+		Caption: cb.Caption, Type: cb.Type, FirstComment: cb.FirstComment, Location: cb.Location,
+		Link: cb.Link, MediaIDs: cb.MediaIDs, IsScheduled: cb.IsScheduled, ScheduleDate: cb.ScheduleDate,
+	}
+	bad := map[string]string{}
+	switch {
+	case cb.AccountID == nil:
+		bad["account_id"] = "is required"
+	case *cb.AccountID < 1:
+		bad["account_id"] = "account not found"
+	}
+	at := b.check(bad)
+	scheduled := b.IsScheduled != nil && bool(*b.IsScheduled)
+	switch {
+	case scheduled && b.ScheduleDate == nil:
+		bad["schedule_date"] = "is required when is_scheduled is true"
+	case !scheduled && b.ScheduleDate != nil:
+		// a draft has no schedule time to keep it in
+		bad["schedule_date"] = "needs is_scheduled true"
+	}
+	if len(bad) > 0 {
+		return invalid(bad)
+	}
+	p, err := h.Posts.Create(r.Context(), posts.CreateInput{
+		Body: b.Caption, Link: b.Link, Media: b.media(), Category: b.Type,
+		AccountIDs: []int{*cb.AccountID}, ScheduledAt: at,
+	})
+	if err != nil {
+		return postError(err)
+	}
+	return h.renderPost(w, r, http.StatusCreated, "Post created.", p)
+}
+
+// updatePost is "PUT|PATCH /posts/{id}": the given fields, then the
+// schedule.
+func (h *handlers) updatePost(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var b postFields
+	if err := readBody(w, r, &b); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	p, err := h.Posts.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if b.empty() {
+		return invalid(map[string]string{"body": "give at least one field"})
+	}
+	if frozen(p.Status) {
+		return apiErr(http.StatusConflict, msgPublishedPost)
+	}
+	bad := map[string]string{}
+	at := b.check(bad)
+	was := isScheduled(p)
+	want := was
+	if b.IsScheduled != nil {
+		want = bool(*b.IsScheduled)
+	}
+	switch {
+	case was && !want:
+		bad["is_scheduled"] = "unscheduling is not supported"
+	case !want && b.ScheduleDate != nil:
+		bad["schedule_date"] = "needs is_scheduled true"
+	case b.IsScheduled != nil && want && b.ScheduleDate == nil && p.Status != post.StatusSCHEDULED:
+		bad["schedule_date"] = "is required when is_scheduled is true"
+	}
+	if len(bad) > 0 {
+		return invalid(bad)
+	}
+	// Checked before anything is written, so a post without accounts does
+	// not get its content saved and then fail to schedule.
+	if at != nil {
+		acc, err := h.firstAccount(ctx, p)
+		if err != nil {
+			return err
+		}
+		if acc == nil {
+			return invalid(map[string]string{"account_id": "a scheduled post needs an account"})
+		}
+	}
+	in := posts.UpdateInput{ID: id, Body: b.Caption, Link: b.Link, Media: b.media(), Category: b.Type}
+	if in.Body != nil || in.Link != nil || in.Media != nil || in.Category != nil {
+		if p, err = h.Posts.Update(ctx, in); err != nil {
+			return updateError(err)
+		}
+	}
+	if at != nil {
+		if p, err = h.Posts.Schedule(ctx, id, *at, nil); err != nil {
+			return updateError(err)
+		}
+	}
+	return h.renderPost(w, r, http.StatusOK, "Post updated.", p)
+}
+
+// updateError is postError, with the service's refusal of a post that
+// started publishing (since it was read) worded as the document's rule.
+func updateError(err error) error {
+	if errors.Is(err, errs.ErrConflict) {
+		return apiErr(http.StatusConflict, msgPublishedPost)
+	}
+	return postError(err)
+}
+
+// deletePost is "DELETE /posts/{id}"; a post being published is a 409.
+func (h *handlers) deletePost(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.Posts.Delete(r.Context(), id); err != nil {
+		return err
+	}
+	writeOK(w, http.StatusOK, "Post deleted.", map[string]any{"id": id})
+	return nil
+}

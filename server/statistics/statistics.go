@@ -1,0 +1,131 @@
+// Package statistics owns the figures of a workspace's dashboard: how many
+// accounts, posts and captions it has, grouped the way users read them.
+package statistics
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/post"
+)
+
+// PostGroup is how a user reads a post's status.
+type PostGroup string
+
+// The post groups.
+const (
+	PostSaved     PostGroup = "saved"     // a draft
+	PostScheduled PostGroup = "scheduled" // waiting for its time, or being published
+	PostPublished PostGroup = "published" // out on every account, or on some
+	PostFailed    PostGroup = "failed"    // out on none: failed or cancelled
+)
+
+// GroupOf returns the group of a post status.
+func GroupOf(s post.Status) PostGroup {
+	switch s {
+	case post.StatusSCHEDULED, post.StatusQUEUED, post.StatusPUBLISHING:
+		return PostScheduled
+	case post.StatusPUBLISHED, post.StatusPARTIAL:
+		return PostPublished
+	case post.StatusFAILED, post.StatusCANCELLED:
+		return PostFailed
+	default:
+		return PostSaved
+	}
+}
+
+// allStatuses are every post status (ent generates no list of them).
+var allStatuses = []post.Status{
+	post.StatusDRAFT, post.StatusSCHEDULED, post.StatusQUEUED, post.StatusPUBLISHING,
+	post.StatusPUBLISHED, post.StatusPARTIAL, post.StatusFAILED, post.StatusCANCELLED,
+}
+
+// StatusesOf returns the post statuses of group g.
+func StatusesOf(g PostGroup) []post.Status {
+	var out []post.Status
+	for _, s := range allStatuses {
+		if GroupOf(s) == g {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Summary is a workspace's figures.
+type Summary struct {
+	Accounts AccountCounts
+	Posts    PostCounts
+	Captions int
+}
+
+// AccountCounts counts accounts: all, those that work, those that need a
+// new login.
+type AccountCounts struct {
+	Total, Active, LoginRequired int
+}
+
+// PostCounts counts posts by group.
+type PostCounts struct {
+	Total, Saved, Scheduled, Published, Failed int
+}
+
+// add counts n posts of group g.
+func (c *PostCounts) add(g PostGroup, n int) {
+	c.Total += n
+	switch g {
+	case PostSaved:
+		c.Saved += n
+	case PostScheduled:
+		c.Scheduled += n
+	case PostPublished:
+		c.Published += n
+	case PostFailed:
+		c.Failed += n
+	}
+}
+
+// Service computes figures through the privacy layer: the viewer's
+// workspace only.
+type Service struct{ client *ent.Client }
+
+// NewService returns a statistics service.
+func NewService(client *ent.Client) *Service { return &Service{client: client} }
+
+// Summary counts the viewer's workspace's accounts, posts and captions.
+func (s *Service) Summary(ctx context.Context) (Summary, error) {
+	var out Summary
+	var byStatus []struct {
+		Status account.Status `json:"status"`
+		Count  int            `json:"count"`
+	}
+	if err := s.client.Account.Query().GroupBy(account.FieldStatus).Aggregate(ent.Count()).Scan(ctx, &byStatus); err != nil {
+		return out, fmt.Errorf("count accounts: %w", err)
+	}
+	for _, r := range byStatus {
+		out.Accounts.Total += r.Count
+		switch r.Status {
+		case account.StatusACTIVE:
+			out.Accounts.Active += r.Count
+		case account.StatusLOGIN_REQUIRED:
+			out.Accounts.LoginRequired += r.Count
+		}
+	}
+	var posts []struct {
+		Status post.Status `json:"status"`
+		Count  int         `json:"count"`
+	}
+	if err := s.client.Post.Query().GroupBy(post.FieldStatus).Aggregate(ent.Count()).Scan(ctx, &posts); err != nil {
+		return out, fmt.Errorf("count posts: %w", err)
+	}
+	for _, r := range posts {
+		out.Posts.add(GroupOf(r.Status), r.Count)
+	}
+	n, err := s.client.Caption.Query().Count(ctx)
+	if err != nil {
+		return out, fmt.Errorf("count captions: %w", err)
+	}
+	out.Captions = n
+	return out, nil
+}
