@@ -363,29 +363,27 @@ func (s *Service) join(ctx context.Context, username string) (*ent.LoginChalleng
 
 // start checks that the account may log in and enqueues its login.
 func (s *Service) start(ctx context.Context, in LoginInput, mb *Mailbox) (*ent.LoginChallenge, error) {
-	existing, err := s.client.Account.Query().
-		Where(account.PlatformEQ(account.PlatformInstagram), account.UsernameEqualFold(in.Username)).
-		First(ctx)
-	if err != nil && !ent.IsNotFound(err) {
-		return nil, fmt.Errorf("find account %s: %w", in.Username, err)
-	}
-	if existing != nil && existing.Status != account.StatusLOGIN_REQUIRED {
-		return nil, errs.Conflict("account already exists and is active; no re-login needed")
-	}
-	if existing == nil && s.slots != nil {
-		if err := s.slots.CheckAccountSlot(ctx); err != nil {
-			return nil, err
-		}
-	}
 	now := s.now()
 	var created *ent.LoginChallenge
-	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		// Two first requests for one name at once must make one login: the
-		// second one joins the first's. SQLite transactions are serialized
-		// already; on PostgreSQL a lock on the name does it.
-		if s.opts.Dialect == dialect.Postgres {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", nameLock(workspaceOf(ctx), in.Username)); err != nil {
-				return fmt.Errorf("lock login of %s: %w", in.Username, err)
+		// second one joins the first's, or finds the account the first one
+		// made. Everything from here on is read under the name's lock.
+		if err := s.lockName(ctx, tx, workspaceOf(ctx), in.Username); err != nil {
+			return err
+		}
+		existing, err := tx.Account.Query().
+			Where(account.PlatformEQ(account.PlatformInstagram), account.UsernameEqualFold(in.Username)).
+			First(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return fmt.Errorf("find account %s: %w", in.Username, err)
+		}
+		if existing != nil && existing.Status != account.StatusLOGIN_REQUIRED {
+			return errs.Conflict("account already exists and is active; no re-login needed")
+		}
+		if existing == nil && s.slots != nil {
+			if err := s.slots.CheckAccountSlot(ctx); err != nil {
+				return err
 			}
 		}
 		running, err := tx.LoginChallenge.Query().
@@ -450,6 +448,19 @@ func (s *Service) start(ctx context.Context, in LoginInput, mb *Mailbox) (*ent.L
 		return nil, fmt.Errorf("start login of %s: %w", in.Username, err)
 	}
 	return created, nil
+}
+
+// lockName serializes, until tx ends, the transactions that start a login
+// of username or settle one. SQLite transactions are serialized already
+// (immediate locking); on PostgreSQL an advisory lock on the name does it.
+func (s *Service) lockName(ctx context.Context, tx *ent.Tx, workspaceID int, username string) error {
+	if s.opts.Dialect != dialect.Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", nameLock(workspaceID, username)); err != nil {
+		return fmt.Errorf("lock logins of %s: %w", username, err)
+	}
+	return nil
 }
 
 // nameLock is the PostgreSQL advisory lock key of a username's logins in a

@@ -45,6 +45,15 @@ func (s *Service) Changed(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error
 		if err != nil {
 			return fmt.Errorf("find login of task %d: %w", t.ID, err)
 		}
+		// A verdict may create the account, so it takes the name's lock
+		// that starting a login takes, and reads the login again under it.
+		if err := s.lockName(ctx, tx, c.WorkspaceID, c.Username); err != nil {
+			return err
+		}
+		id := c.ID
+		if c, err = tx.LoginChallenge.Get(ctx, id); err != nil {
+			return fmt.Errorf("find login %d: %w", id, err)
+		}
 		want := loginchallenge.StatePENDING
 		if t.Kind == task.KindCHALLENGE_SUBMIT {
 			want = loginchallenge.StateSUBMITTED
