@@ -313,23 +313,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Post",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			post.FieldUUID:        {Type: field.TypeUUID, Column: post.FieldUUID},
-			post.FieldCreatedAt:   {Type: field.TypeTime, Column: post.FieldCreatedAt},
-			post.FieldUpdatedAt:   {Type: field.TypeTime, Column: post.FieldUpdatedAt},
-			post.FieldWorkspaceID: {Type: field.TypeInt, Column: post.FieldWorkspaceID},
-			post.FieldTitle:       {Type: field.TypeString, Column: post.FieldTitle},
-			post.FieldBody:        {Type: field.TypeString, Column: post.FieldBody},
-			post.FieldLink:        {Type: field.TypeString, Column: post.FieldLink},
-			post.FieldMedia:       {Type: field.TypeJSON, Column: post.FieldMedia},
-			post.FieldStatus:      {Type: field.TypeEnum, Column: post.FieldStatus},
-			post.FieldScheduledAt: {Type: field.TypeTime, Column: post.FieldScheduledAt},
-			post.FieldTimezone:    {Type: field.TypeString, Column: post.FieldTimezone},
-			post.FieldPublishedAt: {Type: field.TypeTime, Column: post.FieldPublishedAt},
-			post.FieldSource:      {Type: field.TypeEnum, Column: post.FieldSource},
-			post.FieldCategory:    {Type: field.TypeString, Column: post.FieldCategory},
-			post.FieldTags:        {Type: field.TypeJSON, Column: post.FieldTags},
-			post.FieldResults:     {Type: field.TypeJSON, Column: post.FieldResults},
-			post.FieldError:       {Type: field.TypeString, Column: post.FieldError},
+			post.FieldUUID:         {Type: field.TypeUUID, Column: post.FieldUUID},
+			post.FieldCreatedAt:    {Type: field.TypeTime, Column: post.FieldCreatedAt},
+			post.FieldUpdatedAt:    {Type: field.TypeTime, Column: post.FieldUpdatedAt},
+			post.FieldWorkspaceID:  {Type: field.TypeInt, Column: post.FieldWorkspaceID},
+			post.FieldTitle:        {Type: field.TypeString, Column: post.FieldTitle},
+			post.FieldBody:         {Type: field.TypeString, Column: post.FieldBody},
+			post.FieldLink:         {Type: field.TypeString, Column: post.FieldLink},
+			post.FieldMedia:        {Type: field.TypeJSON, Column: post.FieldMedia},
+			post.FieldFirstComment: {Type: field.TypeString, Column: post.FieldFirstComment},
+			post.FieldLocation:     {Type: field.TypeString, Column: post.FieldLocation},
+			post.FieldStatus:       {Type: field.TypeEnum, Column: post.FieldStatus},
+			post.FieldScheduledAt:  {Type: field.TypeTime, Column: post.FieldScheduledAt},
+			post.FieldTimezone:     {Type: field.TypeString, Column: post.FieldTimezone},
+			post.FieldPublishedAt:  {Type: field.TypeTime, Column: post.FieldPublishedAt},
+			post.FieldSource:       {Type: field.TypeEnum, Column: post.FieldSource},
+			post.FieldCategory:     {Type: field.TypeString, Column: post.FieldCategory},
+			post.FieldTags:         {Type: field.TypeJSON, Column: post.FieldTags},
+			post.FieldResults:      {Type: field.TypeJSON, Column: post.FieldResults},
+			post.FieldError:        {Type: field.TypeString, Column: post.FieldError},
 		},
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
@@ -2371,6 +2373,16 @@ func (f *PostFilter) WhereLink(p entql.StringP) {
 // WhereMedia applies the entql json.RawMessage predicate on the media field.
 func (f *PostFilter) WhereMedia(p entql.BytesP) {
 	f.Where(p.Field(post.FieldMedia))
+}
+
+// WhereFirstComment applies the entql string predicate on the first_comment field.
+func (f *PostFilter) WhereFirstComment(p entql.StringP) {
+	f.Where(p.Field(post.FieldFirstComment))
+}
+
+// WhereLocation applies the entql string predicate on the location field.
+func (f *PostFilter) WhereLocation(p entql.StringP) {
+	f.Where(p.Field(post.FieldLocation))
 }
 
 // WhereStatus applies the entql string predicate on the status field.

@@ -1401,6 +1401,16 @@ func (_q *PostQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, post.FieldMedia)
 				fieldSeen[post.FieldMedia] = struct{}{}
 			}
+		case "firstComment":
+			if _, ok := fieldSeen[post.FieldFirstComment]; !ok {
+				selectedFields = append(selectedFields, post.FieldFirstComment)
+				fieldSeen[post.FieldFirstComment] = struct{}{}
+			}
+		case "location":
+			if _, ok := fieldSeen[post.FieldLocation]; !ok {
+				selectedFields = append(selectedFields, post.FieldLocation)
+				fieldSeen[post.FieldLocation] = struct{}{}
+			}
 		case "status":
 			if _, ok := fieldSeen[post.FieldStatus]; !ok {
 				selectedFields = append(selectedFields, post.FieldStatus)

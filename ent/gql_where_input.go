@@ -5131,6 +5131,36 @@ type PostWhereInput struct {
 	LinkEqualFold    *string  `json:"linkEqualFold,omitempty"`
 	LinkContainsFold *string  `json:"linkContainsFold,omitempty"`
 
+	// "first_comment" field predicates.
+	FirstComment             *string  `json:"firstComment,omitempty"`
+	FirstCommentNEQ          *string  `json:"firstCommentNEQ,omitempty"`
+	FirstCommentIn           []string `json:"firstCommentIn,omitempty"`
+	FirstCommentNotIn        []string `json:"firstCommentNotIn,omitempty"`
+	FirstCommentGT           *string  `json:"firstCommentGT,omitempty"`
+	FirstCommentGTE          *string  `json:"firstCommentGTE,omitempty"`
+	FirstCommentLT           *string  `json:"firstCommentLT,omitempty"`
+	FirstCommentLTE          *string  `json:"firstCommentLTE,omitempty"`
+	FirstCommentContains     *string  `json:"firstCommentContains,omitempty"`
+	FirstCommentHasPrefix    *string  `json:"firstCommentHasPrefix,omitempty"`
+	FirstCommentHasSuffix    *string  `json:"firstCommentHasSuffix,omitempty"`
+	FirstCommentEqualFold    *string  `json:"firstCommentEqualFold,omitempty"`
+	FirstCommentContainsFold *string  `json:"firstCommentContainsFold,omitempty"`
+
+	// "location" field predicates.
+	Location             *string  `json:"location,omitempty"`
+	LocationNEQ          *string  `json:"locationNEQ,omitempty"`
+	LocationIn           []string `json:"locationIn,omitempty"`
+	LocationNotIn        []string `json:"locationNotIn,omitempty"`
+	LocationGT           *string  `json:"locationGT,omitempty"`
+	LocationGTE          *string  `json:"locationGTE,omitempty"`
+	LocationLT           *string  `json:"locationLT,omitempty"`
+	LocationLTE          *string  `json:"locationLTE,omitempty"`
+	LocationContains     *string  `json:"locationContains,omitempty"`
+	LocationHasPrefix    *string  `json:"locationHasPrefix,omitempty"`
+	LocationHasSuffix    *string  `json:"locationHasSuffix,omitempty"`
+	LocationEqualFold    *string  `json:"locationEqualFold,omitempty"`
+	LocationContainsFold *string  `json:"locationContainsFold,omitempty"`
+
 	// "status" field predicates.
 	Status      *post.Status  `json:"status,omitempty"`
 	StatusNEQ   *post.Status  `json:"statusNEQ,omitempty"`
@@ -5496,6 +5526,84 @@ func (i *PostWhereInput) P() (predicate.Post, error) {
 	}
 	if i.LinkContainsFold != nil {
 		predicates = append(predicates, post.LinkContainsFold(*i.LinkContainsFold))
+	}
+	if i.FirstComment != nil {
+		predicates = append(predicates, post.FirstCommentEQ(*i.FirstComment))
+	}
+	if i.FirstCommentNEQ != nil {
+		predicates = append(predicates, post.FirstCommentNEQ(*i.FirstCommentNEQ))
+	}
+	if len(i.FirstCommentIn) > 0 {
+		predicates = append(predicates, post.FirstCommentIn(i.FirstCommentIn...))
+	}
+	if len(i.FirstCommentNotIn) > 0 {
+		predicates = append(predicates, post.FirstCommentNotIn(i.FirstCommentNotIn...))
+	}
+	if i.FirstCommentGT != nil {
+		predicates = append(predicates, post.FirstCommentGT(*i.FirstCommentGT))
+	}
+	if i.FirstCommentGTE != nil {
+		predicates = append(predicates, post.FirstCommentGTE(*i.FirstCommentGTE))
+	}
+	if i.FirstCommentLT != nil {
+		predicates = append(predicates, post.FirstCommentLT(*i.FirstCommentLT))
+	}
+	if i.FirstCommentLTE != nil {
+		predicates = append(predicates, post.FirstCommentLTE(*i.FirstCommentLTE))
+	}
+	if i.FirstCommentContains != nil {
+		predicates = append(predicates, post.FirstCommentContains(*i.FirstCommentContains))
+	}
+	if i.FirstCommentHasPrefix != nil {
+		predicates = append(predicates, post.FirstCommentHasPrefix(*i.FirstCommentHasPrefix))
+	}
+	if i.FirstCommentHasSuffix != nil {
+		predicates = append(predicates, post.FirstCommentHasSuffix(*i.FirstCommentHasSuffix))
+	}
+	if i.FirstCommentEqualFold != nil {
+		predicates = append(predicates, post.FirstCommentEqualFold(*i.FirstCommentEqualFold))
+	}
+	if i.FirstCommentContainsFold != nil {
+		predicates = append(predicates, post.FirstCommentContainsFold(*i.FirstCommentContainsFold))
+	}
+	if i.Location != nil {
+		predicates = append(predicates, post.LocationEQ(*i.Location))
+	}
+	if i.LocationNEQ != nil {
+		predicates = append(predicates, post.LocationNEQ(*i.LocationNEQ))
+	}
+	if len(i.LocationIn) > 0 {
+		predicates = append(predicates, post.LocationIn(i.LocationIn...))
+	}
+	if len(i.LocationNotIn) > 0 {
+		predicates = append(predicates, post.LocationNotIn(i.LocationNotIn...))
+	}
+	if i.LocationGT != nil {
+		predicates = append(predicates, post.LocationGT(*i.LocationGT))
+	}
+	if i.LocationGTE != nil {
+		predicates = append(predicates, post.LocationGTE(*i.LocationGTE))
+	}
+	if i.LocationLT != nil {
+		predicates = append(predicates, post.LocationLT(*i.LocationLT))
+	}
+	if i.LocationLTE != nil {
+		predicates = append(predicates, post.LocationLTE(*i.LocationLTE))
+	}
+	if i.LocationContains != nil {
+		predicates = append(predicates, post.LocationContains(*i.LocationContains))
+	}
+	if i.LocationHasPrefix != nil {
+		predicates = append(predicates, post.LocationHasPrefix(*i.LocationHasPrefix))
+	}
+	if i.LocationHasSuffix != nil {
+		predicates = append(predicates, post.LocationHasSuffix(*i.LocationHasSuffix))
+	}
+	if i.LocationEqualFold != nil {
+		predicates = append(predicates, post.LocationEqualFold(*i.LocationEqualFold))
+	}
+	if i.LocationContainsFold != nil {
+		predicates = append(predicates, post.LocationContainsFold(*i.LocationContainsFold))
 	}
 	if i.Status != nil {
 		predicates = append(predicates, post.StatusEQ(*i.Status))

@@ -13021,6 +13021,8 @@ type PostMutation struct {
 	link             *string
 	media            *[]string
 	appendmedia      []string
+	first_comment    *string
+	location         *string
 	status           *post.Status
 	scheduled_at     *time.Time
 	timezone         *string
@@ -13455,6 +13457,78 @@ func (m *PostMutation) ResetMedia() {
 	m.media = nil
 	m.appendmedia = nil
 	delete(m.clearedFields, post.FieldMedia)
+}
+
+// SetFirstComment sets the "first_comment" field.
+func (m *PostMutation) SetFirstComment(s string) {
+	m.first_comment = &s
+}
+
+// FirstComment returns the value of the "first_comment" field in the mutation.
+func (m *PostMutation) FirstComment() (r string, exists bool) {
+	v := m.first_comment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstComment returns the old "first_comment" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldFirstComment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstComment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstComment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstComment: %w", err)
+	}
+	return oldValue.FirstComment, nil
+}
+
+// ResetFirstComment resets all changes to the "first_comment" field.
+func (m *PostMutation) ResetFirstComment() {
+	m.first_comment = nil
+}
+
+// SetLocation sets the "location" field.
+func (m *PostMutation) SetLocation(s string) {
+	m.location = &s
+}
+
+// Location returns the value of the "location" field in the mutation.
+func (m *PostMutation) Location() (r string, exists bool) {
+	v := m.location
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLocation returns the old "location" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldLocation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLocation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLocation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLocation: %w", err)
+	}
+	return oldValue.Location, nil
+}
+
+// ResetLocation resets all changes to the "location" field.
+func (m *PostMutation) ResetLocation() {
+	m.location = nil
 }
 
 // SetStatus sets the "status" field.
@@ -13964,7 +14038,7 @@ func (m *PostMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PostMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 19)
 	if m.uuid != nil {
 		fields = append(fields, post.FieldUUID)
 	}
@@ -13988,6 +14062,12 @@ func (m *PostMutation) Fields() []string {
 	}
 	if m.media != nil {
 		fields = append(fields, post.FieldMedia)
+	}
+	if m.first_comment != nil {
+		fields = append(fields, post.FieldFirstComment)
+	}
+	if m.location != nil {
+		fields = append(fields, post.FieldLocation)
 	}
 	if m.status != nil {
 		fields = append(fields, post.FieldStatus)
@@ -14040,6 +14120,10 @@ func (m *PostMutation) Field(name string) (ent.Value, bool) {
 		return m.Link()
 	case post.FieldMedia:
 		return m.Media()
+	case post.FieldFirstComment:
+		return m.FirstComment()
+	case post.FieldLocation:
+		return m.Location()
 	case post.FieldStatus:
 		return m.Status()
 	case post.FieldScheduledAt:
@@ -14083,6 +14167,10 @@ func (m *PostMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldLink(ctx)
 	case post.FieldMedia:
 		return m.OldMedia(ctx)
+	case post.FieldFirstComment:
+		return m.OldFirstComment(ctx)
+	case post.FieldLocation:
+		return m.OldLocation(ctx)
 	case post.FieldStatus:
 		return m.OldStatus(ctx)
 	case post.FieldScheduledAt:
@@ -14165,6 +14253,20 @@ func (m *PostMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetMedia(v)
+		return nil
+	case post.FieldFirstComment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstComment(v)
+		return nil
+	case post.FieldLocation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLocation(v)
 		return nil
 	case post.FieldStatus:
 		v, ok := value.(post.Status)
@@ -14337,6 +14439,12 @@ func (m *PostMutation) ResetField(name string) error {
 		return nil
 	case post.FieldMedia:
 		m.ResetMedia()
+		return nil
+	case post.FieldFirstComment:
+		m.ResetFirstComment()
+		return nil
+	case post.FieldLocation:
+		m.ResetLocation()
 		return nil
 	case post.FieldStatus:
 		m.ResetStatus()

@@ -36,6 +36,10 @@ type Post struct {
 	Link string `json:"link,omitempty"`
 	// Media holds the value of the "media" field.
 	Media []string `json:"media,omitempty"`
+	// comment the worker posts under the published post; may hold spintax
+	FirstComment string `json:"first_comment,omitempty"`
+	// place name the post is tagged with
+	Location string `json:"location,omitempty"`
 	// Status holds the value of the "status" field.
 	Status post.Status `json:"status,omitempty"`
 	// ScheduledAt holds the value of the "scheduled_at" field.
@@ -102,7 +106,7 @@ func (*Post) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case post.FieldID, post.FieldWorkspaceID:
 			values[i] = new(sql.NullInt64)
-		case post.FieldTitle, post.FieldBody, post.FieldLink, post.FieldStatus, post.FieldTimezone, post.FieldSource, post.FieldCategory, post.FieldError:
+		case post.FieldTitle, post.FieldBody, post.FieldLink, post.FieldFirstComment, post.FieldLocation, post.FieldStatus, post.FieldTimezone, post.FieldSource, post.FieldCategory, post.FieldError:
 			values[i] = new(sql.NullString)
 		case post.FieldCreatedAt, post.FieldUpdatedAt, post.FieldScheduledAt, post.FieldPublishedAt:
 			values[i] = new(sql.NullTime)
@@ -178,6 +182,18 @@ func (_m *Post) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Media); err != nil {
 					return fmt.Errorf("unmarshal field media: %w", err)
 				}
+			}
+		case post.FieldFirstComment:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field first_comment", values[i])
+			} else if value.Valid {
+				_m.FirstComment = value.String
+			}
+		case post.FieldLocation:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field location", values[i])
+			} else if value.Valid {
+				_m.Location = value.String
 			}
 		case post.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -308,6 +324,12 @@ func (_m *Post) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("media=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Media))
+	builder.WriteString(", ")
+	builder.WriteString("first_comment=")
+	builder.WriteString(_m.FirstComment)
+	builder.WriteString(", ")
+	builder.WriteString("location=")
+	builder.WriteString(_m.Location)
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))

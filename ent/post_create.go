@@ -121,6 +121,34 @@ func (_c *PostCreate) SetMedia(v []string) *PostCreate {
 	return _c
 }
 
+// SetFirstComment sets the "first_comment" field.
+func (_c *PostCreate) SetFirstComment(v string) *PostCreate {
+	_c.mutation.SetFirstComment(v)
+	return _c
+}
+
+// SetNillableFirstComment sets the "first_comment" field if the given value is not nil.
+func (_c *PostCreate) SetNillableFirstComment(v *string) *PostCreate {
+	if v != nil {
+		_c.SetFirstComment(*v)
+	}
+	return _c
+}
+
+// SetLocation sets the "location" field.
+func (_c *PostCreate) SetLocation(v string) *PostCreate {
+	_c.mutation.SetLocation(v)
+	return _c
+}
+
+// SetNillableLocation sets the "location" field if the given value is not nil.
+func (_c *PostCreate) SetNillableLocation(v *string) *PostCreate {
+	if v != nil {
+		_c.SetLocation(*v)
+	}
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *PostCreate) SetStatus(v post.Status) *PostCreate {
 	_c.mutation.SetStatus(v)
@@ -321,6 +349,14 @@ func (_c *PostCreate) defaults() error {
 		v := post.DefaultLink
 		_c.mutation.SetLink(v)
 	}
+	if _, ok := _c.mutation.FirstComment(); !ok {
+		v := post.DefaultFirstComment
+		_c.mutation.SetFirstComment(v)
+	}
+	if _, ok := _c.mutation.Location(); !ok {
+		v := post.DefaultLocation
+		_c.mutation.SetLocation(v)
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		v := post.DefaultStatus
 		_c.mutation.SetStatus(v)
@@ -376,6 +412,12 @@ func (_c *PostCreate) check() error {
 		if err := post.LinkValidator(v); err != nil {
 			return &ValidationError{Name: "link", err: fmt.Errorf(`ent: validator failed for field "Post.link": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.FirstComment(); !ok {
+		return &ValidationError{Name: "first_comment", err: errors.New(`ent: missing required field "Post.first_comment"`)}
+	}
+	if _, ok := _c.mutation.Location(); !ok {
+		return &ValidationError{Name: "location", err: errors.New(`ent: missing required field "Post.location"`)}
 	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "Post.status"`)}
@@ -459,6 +501,14 @@ func (_c *PostCreate) createSpec() (*Post, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Media(); ok {
 		_spec.SetField(post.FieldMedia, field.TypeJSON, value)
 		_node.Media = value
+	}
+	if value, ok := _c.mutation.FirstComment(); ok {
+		_spec.SetField(post.FieldFirstComment, field.TypeString, value)
+		_node.FirstComment = value
+	}
+	if value, ok := _c.mutation.Location(); ok {
+		_spec.SetField(post.FieldLocation, field.TypeString, value)
+		_node.Location = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(post.FieldStatus, field.TypeEnum, value)
@@ -644,6 +694,30 @@ func (u *PostUpsert) UpdateMedia() *PostUpsert {
 // ClearMedia clears the value of the "media" field.
 func (u *PostUpsert) ClearMedia() *PostUpsert {
 	u.SetNull(post.FieldMedia)
+	return u
+}
+
+// SetFirstComment sets the "first_comment" field.
+func (u *PostUpsert) SetFirstComment(v string) *PostUpsert {
+	u.Set(post.FieldFirstComment, v)
+	return u
+}
+
+// UpdateFirstComment sets the "first_comment" field to the value that was provided on create.
+func (u *PostUpsert) UpdateFirstComment() *PostUpsert {
+	u.SetExcluded(post.FieldFirstComment)
+	return u
+}
+
+// SetLocation sets the "location" field.
+func (u *PostUpsert) SetLocation(v string) *PostUpsert {
+	u.Set(post.FieldLocation, v)
+	return u
+}
+
+// UpdateLocation sets the "location" field to the value that was provided on create.
+func (u *PostUpsert) UpdateLocation() *PostUpsert {
+	u.SetExcluded(post.FieldLocation)
 	return u
 }
 
@@ -904,6 +978,34 @@ func (u *PostUpsertOne) UpdateMedia() *PostUpsertOne {
 func (u *PostUpsertOne) ClearMedia() *PostUpsertOne {
 	return u.Update(func(s *PostUpsert) {
 		s.ClearMedia()
+	})
+}
+
+// SetFirstComment sets the "first_comment" field.
+func (u *PostUpsertOne) SetFirstComment(v string) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetFirstComment(v)
+	})
+}
+
+// UpdateFirstComment sets the "first_comment" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdateFirstComment() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateFirstComment()
+	})
+}
+
+// SetLocation sets the "location" field.
+func (u *PostUpsertOne) SetLocation(v string) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetLocation(v)
+	})
+}
+
+// UpdateLocation sets the "location" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdateLocation() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateLocation()
 	})
 }
 
@@ -1352,6 +1454,34 @@ func (u *PostUpsertBulk) UpdateMedia() *PostUpsertBulk {
 func (u *PostUpsertBulk) ClearMedia() *PostUpsertBulk {
 	return u.Update(func(s *PostUpsert) {
 		s.ClearMedia()
+	})
+}
+
+// SetFirstComment sets the "first_comment" field.
+func (u *PostUpsertBulk) SetFirstComment(v string) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetFirstComment(v)
+	})
+}
+
+// UpdateFirstComment sets the "first_comment" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdateFirstComment() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateFirstComment()
+	})
+}
+
+// SetLocation sets the "location" field.
+func (u *PostUpsertBulk) SetLocation(v string) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetLocation(v)
+	})
+}
+
+// UpdateLocation sets the "location" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdateLocation() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateLocation()
 	})
 }
 

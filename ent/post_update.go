@@ -96,6 +96,34 @@ func (_u *PostUpdate) ClearMedia() *PostUpdate {
 	return _u
 }
 
+// SetFirstComment sets the "first_comment" field.
+func (_u *PostUpdate) SetFirstComment(v string) *PostUpdate {
+	_u.mutation.SetFirstComment(v)
+	return _u
+}
+
+// SetNillableFirstComment sets the "first_comment" field if the given value is not nil.
+func (_u *PostUpdate) SetNillableFirstComment(v *string) *PostUpdate {
+	if v != nil {
+		_u.SetFirstComment(*v)
+	}
+	return _u
+}
+
+// SetLocation sets the "location" field.
+func (_u *PostUpdate) SetLocation(v string) *PostUpdate {
+	_u.mutation.SetLocation(v)
+	return _u
+}
+
+// SetNillableLocation sets the "location" field if the given value is not nil.
+func (_u *PostUpdate) SetNillableLocation(v *string) *PostUpdate {
+	if v != nil {
+		_u.SetLocation(*v)
+	}
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *PostUpdate) SetStatus(v post.Status) *PostUpdate {
 	_u.mutation.SetStatus(v)
@@ -382,6 +410,12 @@ func (_u *PostUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.MediaCleared() {
 		_spec.ClearField(post.FieldMedia, field.TypeJSON)
 	}
+	if value, ok := _u.mutation.FirstComment(); ok {
+		_spec.SetField(post.FieldFirstComment, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Location(); ok {
+		_spec.SetField(post.FieldLocation, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(post.FieldStatus, field.TypeEnum, value)
 	}
@@ -554,6 +588,34 @@ func (_u *PostUpdateOne) AppendMedia(v []string) *PostUpdateOne {
 // ClearMedia clears the value of the "media" field.
 func (_u *PostUpdateOne) ClearMedia() *PostUpdateOne {
 	_u.mutation.ClearMedia()
+	return _u
+}
+
+// SetFirstComment sets the "first_comment" field.
+func (_u *PostUpdateOne) SetFirstComment(v string) *PostUpdateOne {
+	_u.mutation.SetFirstComment(v)
+	return _u
+}
+
+// SetNillableFirstComment sets the "first_comment" field if the given value is not nil.
+func (_u *PostUpdateOne) SetNillableFirstComment(v *string) *PostUpdateOne {
+	if v != nil {
+		_u.SetFirstComment(*v)
+	}
+	return _u
+}
+
+// SetLocation sets the "location" field.
+func (_u *PostUpdateOne) SetLocation(v string) *PostUpdateOne {
+	_u.mutation.SetLocation(v)
+	return _u
+}
+
+// SetNillableLocation sets the "location" field if the given value is not nil.
+func (_u *PostUpdateOne) SetNillableLocation(v *string) *PostUpdateOne {
+	if v != nil {
+		_u.SetLocation(*v)
+	}
 	return _u
 }
 
@@ -872,6 +934,12 @@ func (_u *PostUpdateOne) sqlSave(ctx context.Context) (_node *Post, err error) {
 	}
 	if _u.mutation.MediaCleared() {
 		_spec.ClearField(post.FieldMedia, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.FirstComment(); ok {
+		_spec.SetField(post.FieldFirstComment, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Location(); ok {
+		_spec.SetField(post.FieldLocation, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(post.FieldStatus, field.TypeEnum, value)

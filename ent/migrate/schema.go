@@ -519,6 +519,8 @@ var (
 		{Name: "body", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "link", Type: field.TypeString, Size: 2000, Default: ""},
 		{Name: "media", Type: field.TypeJSON, Nullable: true},
+		{Name: "first_comment", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "location", Type: field.TypeString, Default: ""},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "SCHEDULED", "QUEUED", "PUBLISHING", "PUBLISHED", "PARTIAL", "FAILED", "CANCELLED"}, Default: "DRAFT"},
 		{Name: "scheduled_at", Type: field.TypeTime, Nullable: true},
 		{Name: "timezone", Type: field.TypeString, Default: "UTC"},
@@ -538,7 +540,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "posts_workspaces_workspace",
-				Columns:    []*schema.Column{PostsColumns[17]},
+				Columns:    []*schema.Column{PostsColumns[19]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -547,17 +549,17 @@ var (
 			{
 				Name:    "post_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[17]},
+				Columns: []*schema.Column{PostsColumns[19]},
 			},
 			{
 				Name:    "post_status_scheduled_at",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[8], PostsColumns[9]},
+				Columns: []*schema.Column{PostsColumns[10], PostsColumns[11]},
 			},
 			{
 				Name:    "post_workspace_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[17], PostsColumns[8]},
+				Columns: []*schema.Column{PostsColumns[19], PostsColumns[10]},
 			},
 		},
 	}

@@ -35,6 +35,10 @@ const (
 	FieldLink = "link"
 	// FieldMedia holds the string denoting the media field in the database.
 	FieldMedia = "media"
+	// FieldFirstComment holds the string denoting the first_comment field in the database.
+	FieldFirstComment = "first_comment"
+	// FieldLocation holds the string denoting the location field in the database.
+	FieldLocation = "location"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldScheduledAt holds the string denoting the scheduled_at field in the database.
@@ -84,6 +88,8 @@ var Columns = []string{
 	FieldBody,
 	FieldLink,
 	FieldMedia,
+	FieldFirstComment,
+	FieldLocation,
 	FieldStatus,
 	FieldScheduledAt,
 	FieldTimezone,
@@ -137,6 +143,10 @@ var (
 	DefaultLink string
 	// LinkValidator is a validator for the "link" field. It is called by the builders before save.
 	LinkValidator func(string) error
+	// DefaultFirstComment holds the default value on creation for the "first_comment" field.
+	DefaultFirstComment string
+	// DefaultLocation holds the default value on creation for the "location" field.
+	DefaultLocation string
 	// DefaultTimezone holds the default value on creation for the "timezone" field.
 	DefaultTimezone string
 	// DefaultCategory holds the default value on creation for the "category" field.
@@ -247,6 +257,16 @@ func ByBody(opts ...sql.OrderTermOption) OrderOption {
 // ByLink orders the results by the link field.
 func ByLink(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLink, opts...).ToFunc()
+}
+
+// ByFirstComment orders the results by the first_comment field.
+func ByFirstComment(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFirstComment, opts...).ToFunc()
+}
+
+// ByLocation orders the results by the location field.
+func ByLocation(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLocation, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.

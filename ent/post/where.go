@@ -91,6 +91,16 @@ func Link(v string) predicate.Post {
 	return predicate.Post(sql.FieldEQ(FieldLink, v))
 }
 
+// FirstComment applies equality check predicate on the "first_comment" field. It's identical to FirstCommentEQ.
+func FirstComment(v string) predicate.Post {
+	return predicate.Post(sql.FieldEQ(FieldFirstComment, v))
+}
+
+// Location applies equality check predicate on the "location" field. It's identical to LocationEQ.
+func Location(v string) predicate.Post {
+	return predicate.Post(sql.FieldEQ(FieldLocation, v))
+}
+
 // ScheduledAt applies equality check predicate on the "scheduled_at" field. It's identical to ScheduledAtEQ.
 func ScheduledAt(v time.Time) predicate.Post {
 	return predicate.Post(sql.FieldEQ(FieldScheduledAt, v))
@@ -459,6 +469,136 @@ func MediaIsNil() predicate.Post {
 // MediaNotNil applies the NotNil predicate on the "media" field.
 func MediaNotNil() predicate.Post {
 	return predicate.Post(sql.FieldNotNull(FieldMedia))
+}
+
+// FirstCommentEQ applies the EQ predicate on the "first_comment" field.
+func FirstCommentEQ(v string) predicate.Post {
+	return predicate.Post(sql.FieldEQ(FieldFirstComment, v))
+}
+
+// FirstCommentNEQ applies the NEQ predicate on the "first_comment" field.
+func FirstCommentNEQ(v string) predicate.Post {
+	return predicate.Post(sql.FieldNEQ(FieldFirstComment, v))
+}
+
+// FirstCommentIn applies the In predicate on the "first_comment" field.
+func FirstCommentIn(vs ...string) predicate.Post {
+	return predicate.Post(sql.FieldIn(FieldFirstComment, vs...))
+}
+
+// FirstCommentNotIn applies the NotIn predicate on the "first_comment" field.
+func FirstCommentNotIn(vs ...string) predicate.Post {
+	return predicate.Post(sql.FieldNotIn(FieldFirstComment, vs...))
+}
+
+// FirstCommentGT applies the GT predicate on the "first_comment" field.
+func FirstCommentGT(v string) predicate.Post {
+	return predicate.Post(sql.FieldGT(FieldFirstComment, v))
+}
+
+// FirstCommentGTE applies the GTE predicate on the "first_comment" field.
+func FirstCommentGTE(v string) predicate.Post {
+	return predicate.Post(sql.FieldGTE(FieldFirstComment, v))
+}
+
+// FirstCommentLT applies the LT predicate on the "first_comment" field.
+func FirstCommentLT(v string) predicate.Post {
+	return predicate.Post(sql.FieldLT(FieldFirstComment, v))
+}
+
+// FirstCommentLTE applies the LTE predicate on the "first_comment" field.
+func FirstCommentLTE(v string) predicate.Post {
+	return predicate.Post(sql.FieldLTE(FieldFirstComment, v))
+}
+
+// FirstCommentContains applies the Contains predicate on the "first_comment" field.
+func FirstCommentContains(v string) predicate.Post {
+	return predicate.Post(sql.FieldContains(FieldFirstComment, v))
+}
+
+// FirstCommentHasPrefix applies the HasPrefix predicate on the "first_comment" field.
+func FirstCommentHasPrefix(v string) predicate.Post {
+	return predicate.Post(sql.FieldHasPrefix(FieldFirstComment, v))
+}
+
+// FirstCommentHasSuffix applies the HasSuffix predicate on the "first_comment" field.
+func FirstCommentHasSuffix(v string) predicate.Post {
+	return predicate.Post(sql.FieldHasSuffix(FieldFirstComment, v))
+}
+
+// FirstCommentEqualFold applies the EqualFold predicate on the "first_comment" field.
+func FirstCommentEqualFold(v string) predicate.Post {
+	return predicate.Post(sql.FieldEqualFold(FieldFirstComment, v))
+}
+
+// FirstCommentContainsFold applies the ContainsFold predicate on the "first_comment" field.
+func FirstCommentContainsFold(v string) predicate.Post {
+	return predicate.Post(sql.FieldContainsFold(FieldFirstComment, v))
+}
+
+// LocationEQ applies the EQ predicate on the "location" field.
+func LocationEQ(v string) predicate.Post {
+	return predicate.Post(sql.FieldEQ(FieldLocation, v))
+}
+
+// LocationNEQ applies the NEQ predicate on the "location" field.
+func LocationNEQ(v string) predicate.Post {
+	return predicate.Post(sql.FieldNEQ(FieldLocation, v))
+}
+
+// LocationIn applies the In predicate on the "location" field.
+func LocationIn(vs ...string) predicate.Post {
+	return predicate.Post(sql.FieldIn(FieldLocation, vs...))
+}
+
+// LocationNotIn applies the NotIn predicate on the "location" field.
+func LocationNotIn(vs ...string) predicate.Post {
+	return predicate.Post(sql.FieldNotIn(FieldLocation, vs...))
+}
+
+// LocationGT applies the GT predicate on the "location" field.
+func LocationGT(v string) predicate.Post {
+	return predicate.Post(sql.FieldGT(FieldLocation, v))
+}
+
+// LocationGTE applies the GTE predicate on the "location" field.
+func LocationGTE(v string) predicate.Post {
+	return predicate.Post(sql.FieldGTE(FieldLocation, v))
+}
+
+// LocationLT applies the LT predicate on the "location" field.
+func LocationLT(v string) predicate.Post {
+	return predicate.Post(sql.FieldLT(FieldLocation, v))
+}
+
+// LocationLTE applies the LTE predicate on the "location" field.
+func LocationLTE(v string) predicate.Post {
+	return predicate.Post(sql.FieldLTE(FieldLocation, v))
+}
+
+// LocationContains applies the Contains predicate on the "location" field.
+func LocationContains(v string) predicate.Post {
+	return predicate.Post(sql.FieldContains(FieldLocation, v))
+}
+
+// LocationHasPrefix applies the HasPrefix predicate on the "location" field.
+func LocationHasPrefix(v string) predicate.Post {
+	return predicate.Post(sql.FieldHasPrefix(FieldLocation, v))
+}
+
+// LocationHasSuffix applies the HasSuffix predicate on the "location" field.
+func LocationHasSuffix(v string) predicate.Post {
+	return predicate.Post(sql.FieldHasSuffix(FieldLocation, v))
+}
+
+// LocationEqualFold applies the EqualFold predicate on the "location" field.
+func LocationEqualFold(v string) predicate.Post {
+	return predicate.Post(sql.FieldEqualFold(FieldLocation, v))
+}
+
+// LocationContainsFold applies the ContainsFold predicate on the "location" field.
+func LocationContainsFold(v string) predicate.Post {
+	return predicate.Post(sql.FieldContainsFold(FieldLocation, v))
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.

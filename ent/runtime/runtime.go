@@ -748,16 +748,24 @@ func init() {
 	post.DefaultLink = postDescLink.Default.(string)
 	// post.LinkValidator is a validator for the "link" field. It is called by the builders before save.
 	post.LinkValidator = postDescLink.Validators[0].(func(string) error)
+	// postDescFirstComment is the schema descriptor for first_comment field.
+	postDescFirstComment := postFields[4].Descriptor()
+	// post.DefaultFirstComment holds the default value on creation for the first_comment field.
+	post.DefaultFirstComment = postDescFirstComment.Default.(string)
+	// postDescLocation is the schema descriptor for location field.
+	postDescLocation := postFields[5].Descriptor()
+	// post.DefaultLocation holds the default value on creation for the location field.
+	post.DefaultLocation = postDescLocation.Default.(string)
 	// postDescTimezone is the schema descriptor for timezone field.
-	postDescTimezone := postFields[6].Descriptor()
+	postDescTimezone := postFields[8].Descriptor()
 	// post.DefaultTimezone holds the default value on creation for the timezone field.
 	post.DefaultTimezone = postDescTimezone.Default.(string)
 	// postDescCategory is the schema descriptor for category field.
-	postDescCategory := postFields[9].Descriptor()
+	postDescCategory := postFields[11].Descriptor()
 	// post.DefaultCategory holds the default value on creation for the category field.
 	post.DefaultCategory = postDescCategory.Default.(string)
 	// postDescError is the schema descriptor for error field.
-	postDescError := postFields[12].Descriptor()
+	postDescError := postFields[14].Descriptor()
 	// post.DefaultError holds the default value on creation for the error field.
 	post.DefaultError = postDescError.Default.(string)
 	proxyMixin := schema.Proxy{}.Mixin()

@@ -25,6 +25,12 @@ func (Post) Fields() []ent.Field {
 			Comment("caption; may hold spintax, expanded per task"),
 		field.String("link").Default("").MaxLen(2000),
 		field.Strings("media").Optional(),
+		// Lengths are checked in runes by server/posts, not by ent, whose
+		// MaxLen counts bytes and would refuse shorter non-Latin text.
+		field.Text("first_comment").Default("").
+			Comment("comment the worker posts under the published post; may hold spintax"),
+		field.String("location").Default("").
+			Comment("place name the post is tagged with"),
 		field.Enum("status").
 			Values("DRAFT", "SCHEDULED", "QUEUED", "PUBLISHING", "PUBLISHED", "PARTIAL", "FAILED", "CANCELLED").
 			Default("DRAFT").

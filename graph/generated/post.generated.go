@@ -159,7 +159,7 @@ func (ec *executionContext) unmarshalInputCreatePostInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "body", "link", "media", "accountIDs", "scheduledAt", "timezone", "category", "tags"}
+	fieldsInOrder := [...]string{"title", "body", "link", "media", "accountIDs", "scheduledAt", "timezone", "category", "tags", "firstComment", "location"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -229,6 +229,20 @@ func (ec *executionContext) unmarshalInputCreatePostInput(ctx context.Context, o
 				return it, err
 			}
 			it.Tags = data
+		case "firstComment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstComment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstComment = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
 		}
 	}
 	return it, nil
@@ -355,7 +369,7 @@ func (ec *executionContext) unmarshalInputUpdatePostInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "title", "body", "link", "media", "accountIDs", "timezone", "category", "tags"}
+	fieldsInOrder := [...]string{"id", "title", "body", "link", "media", "accountIDs", "timezone", "category", "tags", "firstComment", "location"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -425,6 +439,20 @@ func (ec *executionContext) unmarshalInputUpdatePostInput(ctx context.Context, o
 				return it, err
 			}
 			it.Tags = data
+		case "firstComment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstComment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstComment = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
 		}
 	}
 	return it, nil

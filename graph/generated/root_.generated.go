@@ -476,24 +476,26 @@ type ComplexityRoot struct {
 	}
 
 	Post struct {
-		Accounts    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) int
-		Body        func(childComplexity int) int
-		Category    func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		Error       func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Link        func(childComplexity int) int
-		Media       func(childComplexity int) int
-		PublishedAt func(childComplexity int) int
-		Results     func(childComplexity int) int
-		ScheduledAt func(childComplexity int) int
-		Source      func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Tags        func(childComplexity int) int
-		Timezone    func(childComplexity int) int
-		Title       func(childComplexity int) int
-		UUID        func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
+		Accounts     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) int
+		Body         func(childComplexity int) int
+		Category     func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Error        func(childComplexity int) int
+		FirstComment func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Link         func(childComplexity int) int
+		Location     func(childComplexity int) int
+		Media        func(childComplexity int) int
+		PublishedAt  func(childComplexity int) int
+		Results      func(childComplexity int) int
+		ScheduledAt  func(childComplexity int) int
+		Source       func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Tags         func(childComplexity int) int
+		Timezone     func(childComplexity int) int
+		Title        func(childComplexity int) int
+		UUID         func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
 	}
 
 	PostConnection struct {
@@ -2710,6 +2712,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Post.Error(childComplexity), true
+	case "Post.firstComment":
+		if e.ComplexityRoot.Post.FirstComment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.FirstComment(childComplexity), true
 	case "Post.id":
 		if e.ComplexityRoot.Post.ID == nil {
 			break
@@ -2722,6 +2730,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Post.Link(childComplexity), true
+	case "Post.location":
+		if e.ComplexityRoot.Post.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Location(childComplexity), true
 	case "Post.media":
 		if e.ComplexityRoot.Post.Media == nil {
 			break
@@ -6765,6 +6779,14 @@ type Post implements Node {
   body: String!
   link: String!
   media: [String!]
+  """
+  comment the worker posts under the published post; may hold spintax
+  """
+  firstComment: String!
+  """
+  place name the post is tagged with
+  """
+  location: String!
   status: PostStatus!
   scheduledAt: Time
   timezone: String!
@@ -6953,6 +6975,38 @@ input PostWhereInput {
   linkHasSuffix: String
   linkEqualFold: String
   linkContainsFold: String
+  """
+  first_comment field predicates
+  """
+  firstComment: String
+  firstCommentNEQ: String
+  firstCommentIn: [String!]
+  firstCommentNotIn: [String!]
+  firstCommentGT: String
+  firstCommentGTE: String
+  firstCommentLT: String
+  firstCommentLTE: String
+  firstCommentContains: String
+  firstCommentHasPrefix: String
+  firstCommentHasSuffix: String
+  firstCommentEqualFold: String
+  firstCommentContainsFold: String
+  """
+  location field predicates
+  """
+  location: String
+  locationNEQ: String
+  locationIn: [String!]
+  locationNotIn: [String!]
+  locationGT: String
+  locationGTE: String
+  locationLT: String
+  locationLTE: String
+  locationContains: String
+  locationHasPrefix: String
+  locationHasSuffix: String
+  locationEqualFold: String
+  locationContainsFold: String
   """
   status field predicates
   """
@@ -8615,6 +8669,10 @@ input CreatePostInput {
   timezone: String
   category: String
   tags: [String!]
+  """Comment posted under the published post; may contain spintax."""
+  firstComment: String
+  """Place name the post is tagged with."""
+  location: String
 }
 
 type CreatePostPayload {
@@ -8632,6 +8690,10 @@ input UpdatePostInput {
   timezone: String
   category: String
   tags: [String!]
+  """Comment posted under the published post; may contain spintax."""
+  firstComment: String
+  """Place name the post is tagged with."""
+  location: String
 }
 
 type UpdatePostPayload {
@@ -9835,6 +9897,10 @@ func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.
 		return ec.fieldContext_Post_link(ctx, field)
 	case "media":
 		return ec.fieldContext_Post_media(ctx, field)
+	case "firstComment":
+		return ec.fieldContext_Post_firstComment(ctx, field)
+	case "location":
+		return ec.fieldContext_Post_location(ctx, field)
 	case "status":
 		return ec.fieldContext_Post_status(ctx, field)
 	case "scheduledAt":

@@ -329,17 +329,19 @@ func TestPostLifecycle(t *testing.T) {
 		a1 := createAccount(t, srv, tok, map[string]any{"platform": "instagram", "username": "p1"})
 		a2 := createAccount(t, srv, tok, map[string]any{"platform": "facebook", "username": "p2"})
 
-		const postFields = `id title body link media status scheduledAt timezone source tags
+		const postFields = `id title body link media status scheduledAt timezone source tags firstComment location
 			accounts(orderBy: {field: USERNAME}) { totalCount edges { node { id username } } }`
 		type post struct {
-			ID          string     `json:"id"`
-			Title       string     `json:"title"`
-			Body        string     `json:"body"`
-			Status      string     `json:"status"`
-			ScheduledAt *time.Time `json:"scheduledAt"`
-			Timezone    string     `json:"timezone"`
-			Source      string     `json:"source"`
-			Accounts    struct {
+			ID           string     `json:"id"`
+			Title        string     `json:"title"`
+			Body         string     `json:"body"`
+			Status       string     `json:"status"`
+			ScheduledAt  *time.Time `json:"scheduledAt"`
+			Timezone     string     `json:"timezone"`
+			Source       string     `json:"source"`
+			FirstComment string     `json:"firstComment"`
+			Location     string     `json:"location"`
+			Accounts     struct {
 				TotalCount int `json:"totalCount"`
 				Edges      []struct {
 					Node struct {
@@ -363,9 +365,11 @@ func TestPostLifecycle(t *testing.T) {
 			map[string]any{"i": map[string]any{
 				"title": "Launch", "body": "{Hi|Hello} world", "link": "https://example.com/launch",
 				"media": []string{"https://cdn.example.com/a.jpg"}, "accountIDs": []string{a1, a2}, "tags": []string{"launch"},
+				"firstComment": "{Link|Shop} in bio", "location": "Berlin",
 			}}, &created)
 		p := created.CreatePost.Post
-		if p.Status != "DRAFT" || p.Source != "API" || p.Body != "{Hi|Hello} world" || p.ScheduledAt != nil {
+		if p.Status != "DRAFT" || p.Source != "API" || p.Body != "{Hi|Hello} world" || p.ScheduledAt != nil ||
+			p.FirstComment != "{Link|Shop} in bio" || p.Location != "Berlin" {
 			t.Errorf("created post = %+v, want an unscheduled API draft", p)
 		}
 		if got := accountIDs(p); p.Accounts.TotalCount != 2 || !slices.Equal(got, []string{a1, a2}) {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
@@ -27,6 +28,13 @@ const (
 	maxBody     = 100_000
 	maxMedia    = 20
 	maxAccounts = 1000
+)
+
+// Limits on the first comment and the location, in characters: Instagram's
+// comment limit, and a generous place name.
+const (
+	MaxFirstComment = 2200
+	MaxLocation     = 200
 )
 
 // Service manages posts.
@@ -55,6 +63,9 @@ type CreateInput struct {
 	Timezone    *string
 	Category    *string
 	Tags        []string
+	// FirstComment is posted under the published post; it may hold spintax.
+	FirstComment *string
+	Location     *string
 }
 
 // UpdateInput changes a post; nil fields are left as they are.
@@ -68,6 +79,9 @@ type UpdateInput struct {
 	Timezone   *string
 	Category   *string
 	Tags       []string
+	// FirstComment is posted under the published post; it may hold spintax.
+	FirstComment *string
+	Location     *string
 }
 
 // Get returns the post with id in the viewer's workspace.
@@ -79,6 +93,9 @@ func (s *Service) Get(ctx context.Context, id int) (*ent.Post, error) {
 // Create validates and stores a post.
 func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Post, error) {
 	if err := validateContent(in.Title, in.Body, in.Link, in.Media, in.Timezone, in.Tags); err != nil {
+		return nil, err
+	}
+	if err := validateExtras(in.FirstComment, in.Location); err != nil {
 		return nil, err
 	}
 	if in.ScheduledAt != nil && len(in.AccountIDs) == 0 {
@@ -95,6 +112,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Post, error)
 			SetNillableLink(in.Link).
 			SetNillableTimezone(in.Timezone).
 			SetNillableCategory(in.Category).
+			SetNillableFirstComment(in.FirstComment).
+			SetNillableLocation(in.Location).
 			SetNillableScheduledAt(in.ScheduledAt).
 			SetSource(post.SourceAPI).
 			AddAccountIDs(in.AccountIDs...)
@@ -126,6 +145,9 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Post, error)
 	if err := validateContent(in.Title, in.Body, in.Link, in.Media, in.Timezone, in.Tags); err != nil {
 		return nil, err
 	}
+	if err := validateExtras(in.FirstComment, in.Location); err != nil {
+		return nil, err
+	}
 	var updated *ent.Post
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		p, err := tx.Post.Get(ctx, in.ID)
@@ -140,7 +162,9 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Post, error)
 			SetNillableBody(in.Body).
 			SetNillableLink(in.Link).
 			SetNillableTimezone(in.Timezone).
-			SetNillableCategory(in.Category)
+			SetNillableCategory(in.Category).
+			SetNillableFirstComment(in.FirstComment).
+			SetNillableLocation(in.Location)
 		if in.Media != nil {
 			u.SetMedia(in.Media)
 		}
@@ -298,6 +322,18 @@ func validateContent(title, body, link *string, media []string, timezone *string
 		return errs.Invalid("tags", "at most 50 tags")
 	}
 	return tz.Validate("timezone", timezone)
+}
+
+// validateExtras checks the fields a post carries for its worker besides
+// its content. Lengths are in characters, as users count them.
+func validateExtras(firstComment, location *string) error {
+	if firstComment != nil && utf8.RuneCountInString(*firstComment) > MaxFirstComment {
+		return errs.Invalid("firstComment", "at most %d characters", MaxFirstComment)
+	}
+	if location != nil && utf8.RuneCountInString(*location) > MaxLocation {
+		return errs.Invalid("location", "at most %d characters", MaxLocation)
+	}
+	return nil
 }
 
 func isHTTPURL(s string) bool {

@@ -3,6 +3,7 @@ package posts_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,6 +93,8 @@ func TestCreatePostRejects(t *testing.T) {
 		{"bad link", posts.CreateInput{Link: ptr("javascript:alert(1)")}, "link"},
 		{"bad media", posts.CreateInput{Media: []string{"file:///etc/passwd"}}, "media"},
 		{"bad timezone", posts.CreateInput{Timezone: ptr("Mars/Olympus")}, "timezone"},
+		{"long first comment", posts.CreateInput{FirstComment: ptr(strings.Repeat("é", posts.MaxFirstComment+1))}, "firstComment"},
+		{"long location", posts.CreateInput{Location: ptr(strings.Repeat("ô", posts.MaxLocation+1))}, "location"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -308,17 +308,24 @@ func inputs(p *ent.Post, accs []int) ([]tasks.EnqueueInput, error) {
 		if err != nil {
 			return nil, err
 		}
+		comment, err := Expand(p, acc, "first_comment", p.FirstComment)
+		if err != nil {
+			return nil, err
+		}
 		ins[i] = tasks.EnqueueInput{
 			Kind:      task.KindPOST_PUBLISH,
 			AccountID: &accs[i],
 			PostID:    &p.ID,
-			Payload:   map[string]any{"title": title, "body": body, "link": p.Link, "media": media},
+			Payload: map[string]any{
+				"title": title, "body": body, "link": p.Link, "media": media,
+				"first_comment": comment, "location": p.Location,
+			},
 		}
 	}
 	return ins, nil
 }
 
-// Expand returns the text of field ("title" or "body") of post p as account
+// Expand returns the text of field ("title", "body" or "first_comment") of post p as account
 // acc publishes it.
 func Expand(p *ent.Post, acc int, field, text string) (string, error) {
 	out, err := spintax.Expand(text, spintax.Seed(p.UUID.String(), strconv.Itoa(acc), field))

@@ -82,6 +82,7 @@ func (b *bundle) due(t *testing.T, body string, n int) (*ent.Post, []int) {
 	p, err := b.posts.Create(b.ctx, posts.CreateInput{
 		Title: ptr("{Hello|Hi|Hey} " + body), Body: ptr(body), Link: ptr("https://example.com/a"),
 		Media: []string{"https://example.com/m.jpg"}, AccountIDs: accs, ScheduledAt: &at,
+		FirstComment: ptr("see {you|ya}"), Location: ptr("Hà Nội"),
 	})
 	if err != nil {
 		t.Fatalf("create post: %v", err)
@@ -195,6 +196,13 @@ func TestSweepExpandsTheSameTextForTheSamePostAndAccount(t *testing.T) {
 	byAcc := map[int][]string{}
 	for _, tk := range all {
 		byAcc[*tk.AccountID] = append(byAcc[*tk.AccountID], tk.Payload["body"].(string))
+		// The first comment is expanded like the body, from its own seed.
+		if c := tk.Payload["first_comment"]; c != "see you" && c != "see ya" {
+			t.Fatalf("task %d first_comment %v", tk.ID, c)
+		}
+		if tk.Payload["location"] != "Hà Nội" {
+			t.Fatalf("task %d location %v", tk.ID, tk.Payload["location"])
+		}
 	}
 	distinct := map[string]bool{}
 	for acc, bodies := range byAcc {

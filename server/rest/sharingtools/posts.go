@@ -17,8 +17,9 @@ package sharingtools
 //   - Dates are "Y-m-d H:i:s" in UTC, in and out. A schedule_date in the past
 //     is accepted: the post publishes at once.
 //   - type is stored in the post's category (a free string, at most 50
-//     characters). first_comment (≤2200) and location (≤200) are validated
-//     but not stored — the post has no column for them — and read back as "".
+//     characters). first_comment (≤2200 characters, spintax expanded per
+//     account like the caption) and location (≤200) are stored on the post
+//     and handed to the publishing worker in its task.
 //   - "Cannot update published posts": PUT|PATCH of a post that is queued,
 //     publishing, published or partly published is a 409.
 //   - Unscheduling (is_scheduled false on a scheduled post) is a 422: the
@@ -50,11 +51,9 @@ import (
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
-// Limits on the fields the post service does not check itself.
+// Limit on the field the post service does not check itself.
 const (
-	maxPostType     = 50
-	maxFirstComment = 2200
-	maxLocation     = 200
+	maxPostType = 50
 )
 
 const msgPublishedPost = "Published posts cannot be updated."
@@ -85,6 +84,8 @@ func toPostJSON(ctx context.Context, p *ent.Post, accountID *int) postJSON {
 		Status:       postStatus(p.Status),
 		Type:         p.Category,
 		Caption:      p.Body,
+		FirstComment: p.FirstComment,
+		Location:     p.Location,
 		Link:         p.Link,
 		MediaIDs:     strings.Join(p.Media, ","),
 		IsScheduled:  isScheduled(p),
@@ -152,14 +153,8 @@ func (b *postFields) empty() bool {
 // check validates what the post service does not, adding faults to bad, and
 // returns the parsed schedule_date, if any.
 func (b *postFields) check(bad map[string]string) *time.Time {
-	for _, f := range []struct {
-		name string
-		v    *string
-		max  int
-	}{{"type", b.Type, maxPostType}, {"first_comment", b.FirstComment, maxFirstComment}, {"location", b.Location, maxLocation}} {
-		if f.v != nil && utf8.RuneCountInString(*f.v) > f.max {
-			bad[f.name] = fmt.Sprintf("at most %d characters", f.max)
-		}
+	if b.Type != nil && utf8.RuneCountInString(*b.Type) > maxPostType {
+		bad["type"] = fmt.Sprintf("at most %d characters", maxPostType)
 	}
 	if b.ScheduleDate == nil {
 		return nil
@@ -221,7 +216,7 @@ func (b *boolish) UnmarshalJSON(raw []byte) error {
 // postFieldNames renames the post service's fields to the document's.
 var postFieldNames = map[string]string{
 	"accountIDs": "account_id", "body": "caption", "media": "media_ids",
-	"scheduledAt": "schedule_date", "category": "type",
+	"scheduledAt": "schedule_date", "category": "type", "firstComment": "first_comment",
 }
 
 // postError names the document's field in the service's invalid-input
@@ -378,6 +373,7 @@ func (h *handlers) createPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, err := h.Posts.Create(r.Context(), posts.CreateInput{
 		Body: b.Caption, Link: b.Link, Media: b.media(), Category: b.Type,
+		FirstComment: b.FirstComment, Location: b.Location,
 		AccountIDs: []int{*cb.AccountID}, ScheduledAt: at,
 	})
 	if err != nil {
@@ -437,8 +433,12 @@ func (h *handlers) updatePost(w http.ResponseWriter, r *http.Request) error {
 			return invalid(map[string]string{"account_id": "a scheduled post needs an account"})
 		}
 	}
-	in := posts.UpdateInput{ID: id, Body: b.Caption, Link: b.Link, Media: b.media(), Category: b.Type}
-	if in.Body != nil || in.Link != nil || in.Media != nil || in.Category != nil {
+	in := posts.UpdateInput{
+		ID: id, Body: b.Caption, Link: b.Link, Media: b.media(), Category: b.Type,
+		FirstComment: b.FirstComment, Location: b.Location,
+	}
+	if in.Body != nil || in.Link != nil || in.Media != nil || in.Category != nil ||
+		in.FirstComment != nil || in.Location != nil {
 		if p, err = h.Posts.Update(ctx, in); err != nil {
 			return updateError(err)
 		}

@@ -95,15 +95,15 @@ func TestPostsCreateGetUpdateDeleteAsDocumented(t *testing.T) {
 			p.ScheduleDate != nil || p.PublishDate != nil || p.CreateDate == nil || len(*p.CreateDate) != len("2006-01-02 15:04:05") {
 			t.Fatalf("created %s", r.Raw)
 		}
-		// Not stored: the post has no column for them (docs/compat.md).
-		if p.FirstComment != "" || p.Location != "" {
+		if p.FirstComment != "#sale" || p.Location != "Paris" {
 			t.Fatalf("first_comment/location %s", r.Raw)
 		}
 		id := fmt.Sprint(p.ID)
 
 		var g sharedPost
 		f.do(t, http.MethodGet, "/posts/"+id, f.keyA, "").want(t, http.StatusOK).decode(t, &g)
-		if g.ID != p.ID || *g.CreateDate != *p.CreateDate || g.Caption != p.Caption || *g.AccountID != acc || g.Type != p.Type || g.MediaIDs != p.MediaIDs || g.Status != "saved" {
+		if g.ID != p.ID || *g.CreateDate != *p.CreateDate || g.Caption != p.Caption || *g.AccountID != acc || g.Type != p.Type || g.MediaIDs != p.MediaIDs || g.Status != "saved" ||
+			g.FirstComment != "#sale" || g.Location != "Paris" {
 			t.Fatalf("get %+v, want %+v", g, p)
 		}
 
@@ -112,8 +112,10 @@ func TestPostsCreateGetUpdateDeleteAsDocumented(t *testing.T) {
 		if r.Message != "Post updated." || g.Caption != "Bye" || g.Type != "timeline" || g.Link != p.Link || g.MediaIDs != p.MediaIDs {
 			t.Fatalf("after PATCH: %s", r.Raw)
 		}
-		f.do(t, http.MethodPut, "/posts/"+id, f.keyA, `{"type":"story","media_ids":"","link":""}`).want(t, http.StatusOK).decode(t, &g)
-		if g.Caption != "Bye" || g.Type != "story" || g.MediaIDs != "" || g.Link != "" || g.Status != "saved" {
+		// 2,200 characters of Vietnamese are 2,200 characters, not bytes.
+		long := strings.Repeat("ạ", 2200)
+		f.do(t, http.MethodPut, "/posts/"+id, f.keyA, `{"type":"story","media_ids":"","link":"","location":"","first_comment":"`+long+`"}`).want(t, http.StatusOK).decode(t, &g)
+		if g.Caption != "Bye" || g.Type != "story" || g.MediaIDs != "" || g.Link != "" || g.Status != "saved" || g.Location != "" || g.FirstComment != long {
 			t.Fatalf("after PUT: %+v", g)
 		}
 		f.do(t, http.MethodPatch, "/posts/"+id, f.keyA, `{}`).wantField(t, "body")
