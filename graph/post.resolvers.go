@@ -37,6 +37,12 @@ func (r *mutationResolver) SchedulePost(ctx context.Context, input model.Schedul
 	return payload(&model.SchedulePostPayload{Post: p}, err)
 }
 
+// UnschedulePost is the resolver for the unschedulePost field.
+func (r *mutationResolver) UnschedulePost(ctx context.Context, input model.UnschedulePostInput) (*model.UnschedulePostPayload, error) {
+	p, err := r.Posts.Unschedule(ctx, input.ID)
+	return payload(&model.UnschedulePostPayload{Post: p}, err)
+}
+
 // Accounts is the resolver for the accounts field.
 func (r *postResolver) Accounts(ctx context.Context, obj *ent.Post, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) (*ent.AccountConnection, error) {
 	return paged(first, last, func(first, last *int) (*ent.AccountConnection, error) {

@@ -112,6 +112,38 @@ func (ec *executionContext) fieldContext_SchedulePostPayload_post(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _UnschedulePostPayload_post(ctx context.Context, field graphql.CollectedField, obj *model.UnschedulePostPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnschedulePostPayload_post(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Post, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Post) graphql.Marshaler {
+			return ec.marshalNPost2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPost(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnschedulePostPayload_post(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnschedulePostPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Post(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdatePostPayload_post(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePostPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -358,6 +390,48 @@ func UnmarshalSchedulePostInput(ctx context.Context, raw any) (model.SchedulePos
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUnschedulePostInput(ctx context.Context, obj any) (model.UnschedulePostInput, error) {
+	var it model.UnschedulePostInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUnschedulePostInput unmarshals raw into the UnschedulePostInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUnschedulePostInput(ctx context.Context, raw any) (model.UnschedulePostInput, error) {
+	var out model.UnschedulePostInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnschedulePostInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdatePostInput(ctx context.Context, obj any) (posts.UpdateInput, error) {
 	var it posts.UpdateInput
 	if obj == nil {
@@ -577,6 +651,39 @@ func (ec *executionContext) _SchedulePostPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var unschedulePostPayloadImplementors = []string{"UnschedulePostPayload"}
+
+func (ec *executionContext) _UnschedulePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnschedulePostPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unschedulePostPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnschedulePostPayload")
+		case "post":
+			out.Values[i] = ec._UnschedulePostPayload_post(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var updatePostPayloadImplementors = []string{"UpdatePostPayload"}
 
 func (ec *executionContext) _UpdatePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePostPayload) graphql.Marshaler {
@@ -651,6 +758,19 @@ func (ec *executionContext) marshalNSchedulePostPayload2ᚖgithubᚗcomᚋswitch
 		return graphql.Null
 	}
 	return ec._SchedulePostPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUnschedulePostInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐUnschedulePostInput(ctx context.Context, v any) (model.UnschedulePostInput, error) {
+	res, err := ec.unmarshalInputUnschedulePostInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnschedulePostPayload2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐUnschedulePostPayload(ctx context.Context, sel ast.SelectionSet, v *model.UnschedulePostPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnschedulePostPayload!")
+		return graphql.Null
+	}
+	return ec._UnschedulePostPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdatePostInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋpostsᚐUpdateInput(ctx context.Context, v any) (posts.UpdateInput, error) {

@@ -425,6 +425,7 @@ type ComplexityRoot struct {
 		SchedulePost        func(childComplexity int, input model.SchedulePostInput) int
 		StartTask           func(childComplexity int, input model.TaskLeaseInput) int
 		SubmitChallenge     func(childComplexity int, input challenges.SubmitInput) int
+		UnschedulePost      func(childComplexity int, input model.UnschedulePostInput) int
 		UpdateAccount       func(childComplexity int, input accounts.UpdateInput) int
 		UpdateCaption       func(childComplexity int, input model.UpdateCaptionInput) int
 		UpdateCooldownRule  func(childComplexity int, input cooldown.UpdateInput) int
@@ -698,6 +699,10 @@ type ComplexityRoot struct {
 
 	TaskPayload struct {
 		Task func(childComplexity int) int
+	}
+
+	UnschedulePostPayload struct {
+		Post func(childComplexity int) int
 	}
 
 	UpdateAccountPayload struct {
@@ -2455,6 +2460,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitChallenge(childComplexity, args["input"].(challenges.SubmitInput)), true
+	case "Mutation.unschedulePost":
+		if e.ComplexityRoot.Mutation.UnschedulePost == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unschedulePost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnschedulePost(childComplexity, args["input"].(model.UnschedulePostInput)), true
 	case "Mutation.updateAccount":
 		if e.ComplexityRoot.Mutation.UpdateAccount == nil {
 			break
@@ -3738,6 +3754,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskPayload.Task(childComplexity), true
 
+	case "UnschedulePostPayload.post":
+		if e.ComplexityRoot.UnschedulePostPayload.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnschedulePostPayload.Post(childComplexity), true
+
 	case "UpdateAccountPayload.account":
 		if e.ComplexityRoot.UpdateAccountPayload.Account == nil {
 			break
@@ -4147,6 +4170,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TaskLeaseInput", ec.unmarshalInputTaskLeaseInput),
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("TaskWhereInput", ec.unmarshalInputTaskWhereInput),
+			graphql.NewInputUnmarshaler("UnschedulePostInput", ec.unmarshalInputUnschedulePostInput),
 			graphql.NewInputUnmarshaler("UpdateAccountInput", ec.unmarshalInputUpdateAccountInput),
 			graphql.NewInputUnmarshaler("UpdateCaptionInput", ec.unmarshalInputUpdateCaptionInput),
 			graphql.NewInputUnmarshaler("UpdateCooldownRuleInput", ec.unmarshalInputUpdateCooldownRuleInput),
@@ -8718,11 +8742,21 @@ type SchedulePostPayload {
   post: Post!
 }
 
+input UnschedulePostInput {
+  id: ID!
+}
+
+type UnschedulePostPayload {
+  post: Post!
+}
+
 extend type Mutation {
   createPost(input: CreatePostInput!): CreatePostPayload!
   updatePost(input: UpdatePostInput!): UpdatePostPayload!
   deletePost(input: DeletePostInput!): DeletePostPayload!
   schedulePost(input: SchedulePostInput!): SchedulePostPayload!
+  """Takes a scheduled (or failed) post back to draft; a queued or publishing post cannot be."""
+  unschedulePost(input: UnschedulePostInput!): UnschedulePostPayload!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/proxy.graphql", Input: `"""
@@ -10253,6 +10287,14 @@ func (ec *executionContext) childFields_TaskPayload(ctx context.Context, field g
 		return ec.fieldContext_TaskPayload_task(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TaskPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UnschedulePostPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "post":
+		return ec.fieldContext_UnschedulePostPayload_post(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnschedulePostPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -45,6 +45,7 @@ type MutationResolver interface {
 	UpdatePost(ctx context.Context, input posts.UpdateInput) (*model.UpdatePostPayload, error)
 	DeletePost(ctx context.Context, input model.DeletePostInput) (*model.DeletePostPayload, error)
 	SchedulePost(ctx context.Context, input model.SchedulePostInput) (*model.SchedulePostPayload, error)
+	UnschedulePost(ctx context.Context, input model.UnschedulePostInput) (*model.UnschedulePostPayload, error)
 	CreateProxy(ctx context.Context, input model.CreateProxyInput) (*model.ProxyPayload, error)
 	UpdateProxy(ctx context.Context, input model.UpdateProxyInput) (*model.ProxyPayload, error)
 	DeleteProxy(ctx context.Context, input model.DeleteProxyInput) (*model.DeleteProxyPayload, error)
@@ -479,6 +480,20 @@ func (ec *executionContext) field_Mutation_submitChallenge_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (challenges.SubmitInput, error) {
 			return ec.unmarshalNSubmitChallengeInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋchallengesᚐSubmitInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unschedulePost_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UnschedulePostInput, error) {
+			return ec.unmarshalNUnschedulePostInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐUnschedulePostInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1672,6 +1687,50 @@ func (ec *executionContext) fieldContext_Mutation_schedulePost(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_schedulePost_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unschedulePost(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unschedulePost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnschedulePost(ctx, fc.Args["input"].(model.UnschedulePostInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnschedulePostPayload) graphql.Marshaler {
+			return ec.marshalNUnschedulePostPayload2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐUnschedulePostPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unschedulePost(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnschedulePostPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unschedulePost_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2916,6 +2975,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "schedulePost":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_schedulePost(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unschedulePost":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unschedulePost(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

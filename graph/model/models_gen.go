@@ -305,6 +305,14 @@ type TaskPayload struct {
 	Task *ent.Task `json:"task"`
 }
 
+type UnschedulePostInput struct {
+	ID int `json:"id"`
+}
+
+type UnschedulePostPayload struct {
+	Post *ent.Post `json:"post"`
+}
+
 type UpdateAccountPayload struct {
 	Account *ent.Account `json:"account"`
 }

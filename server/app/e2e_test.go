@@ -401,6 +401,15 @@ func TestPostLifecycle(t *testing.T) {
 		wantError(t, srv.GraphQL(t, tok, `mutation($id: ID!) { updatePost(input: {id: $id, accountIDs: []}) { post { id } } }`,
 			map[string]any{"id": p.ID}), "BAD_USER_INPUT", "accountIDs")
 
+		var unscheduled struct {
+			UnschedulePost struct{ Post post } `json:"unschedulePost"`
+		}
+		srv.MustGraphQL(t, tok, `mutation($id: ID!) { unschedulePost(input: {id: $id}) { post { `+postFields+` } } }`,
+			map[string]any{"id": p.ID}, &unscheduled)
+		if d := unscheduled.UnschedulePost.Post; d.Status != "DRAFT" || d.ScheduledAt != nil || d.Body != "changed" {
+			t.Errorf("unscheduled post = %+v, want a DRAFT without schedule time", d)
+		}
+
 		const del = `mutation($id: ID!) { deletePost(input: {id: $id}) { deletedID } }`
 		var deleted struct {
 			DeletePost struct {

@@ -236,6 +236,43 @@ func (s *Service) Schedule(ctx context.Context, id int, at time.Time, timezone *
 	return updated.Unwrap(), nil
 }
 
+// Unschedule takes a post back to draft: it keeps its content and accounts
+// and is no longer published. Unscheduling a draft changes nothing. A post
+// already queued or publishing cannot be taken back: its tasks may be in a
+// worker's hands (cancel the tasks instead).
+func (s *Service) Unschedule(ctx context.Context, id int) (*ent.Post, error) {
+	var updated *ent.Post
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		// Conditional, like the scheduler's claim on a due post: of an
+		// unschedule and a sweep that race, exactly one moves the post.
+		n, err := tx.Post.Update().
+			Where(post.ID(id), post.StatusIn(post.StatusSCHEDULED, post.StatusFAILED, post.StatusCANCELLED)).
+			SetStatus(post.StatusDRAFT).
+			ClearScheduledAt().
+			SetError("").
+			Save(ctx)
+		if err != nil {
+			return fmt.Errorf("move to draft: %w", err)
+		}
+		p, err := tx.Post.Get(ctx, id)
+		if err != nil {
+			return errs.FromEnt(err, "post")
+		}
+		if n == 0 && p.Status != post.StatusDRAFT {
+			return errs.Conflict("post is %s and can no longer be unscheduled", strings.ToLower(string(p.Status)))
+		}
+		if n > 0 {
+			s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpUpdated})
+		}
+		updated = p
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unschedule post %d: %w", id, err)
+	}
+	return updated.Unwrap(), nil
+}
+
 // Delete removes a post that is not being published; its waiting tasks are
 // cancelled.
 func (s *Service) Delete(ctx context.Context, id int) error {

@@ -134,3 +134,38 @@ func TestAnAccountCanBeTheTargetOfManyPosts(t *testing.T) {
 		}
 	})
 }
+
+func TestUnscheduleTakesAPostBackToDraftUntilItIsQueued(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		svc, ctx, acc, ctxB, _ := setup(t, st)
+		at := time.Now().Add(time.Hour)
+		p, err := svc.Create(ctx, posts.CreateInput{Body: ptr("soon"), AccountIDs: []int{acc}, ScheduledAt: &at})
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if _, err := svc.Unschedule(ctxB, p.ID); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("unschedule from another workspace: %v, want not found", err)
+		}
+		if got := st.Client.Post.GetX(ctx, p.ID); got.Status != post.StatusSCHEDULED {
+			t.Fatalf("another workspace's unschedule left the post %s", got.Status)
+		}
+		for range 2 { // the second time it is a draft already: nothing changes
+			if p, err = svc.Unschedule(ctx, p.ID); err != nil {
+				t.Fatalf("unschedule: %v", err)
+			}
+			if p.Status != post.StatusDRAFT || p.ScheduledAt != nil || p.Body != "soon" {
+				t.Fatalf("after unschedule: %s %v %q", p.Status, p.ScheduledAt, p.Body)
+			}
+		}
+		if _, err := svc.Schedule(ctx, p.ID, at, nil); err != nil {
+			t.Fatalf("schedule again: %v", err)
+		}
+		st.Client.Post.UpdateOneID(p.ID).SetStatus(post.StatusQUEUED).ExecX(ctx)
+		if _, err := svc.Unschedule(ctx, p.ID); !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("unschedule a queued post: %v, want conflict", err)
+		}
+		if got := st.Client.Post.GetX(ctx, p.ID); got.Status != post.StatusQUEUED || got.ScheduledAt == nil {
+			t.Fatalf("refused unschedule changed the post: %s %v", got.Status, got.ScheduledAt)
+		}
+	})
+}

@@ -22,9 +22,9 @@ package sharingtools
 //     and handed to the publishing worker in its task.
 //   - "Cannot update published posts": PUT|PATCH of a post that is queued,
 //     publishing, published or partly published is a 409.
-//   - Unscheduling (is_scheduled false on a scheduled post) is a 422: the
-//     post service cannot return a post to draft. schedule_date alone
-//     reschedules a scheduled post; on a draft it needs is_scheduled true.
+//   - is_scheduled false on a scheduled (or failed) post takes it back to
+//     saved, without a schedule_date. schedule_date alone reschedules a
+//     scheduled post; on a draft it needs is_scheduled true.
 //   - Field errors of the service are renamed to the document's fields
 //     (accountIDs → account_id, body → caption, media → media_ids, ...).
 
@@ -412,8 +412,6 @@ func (h *handlers) updatePost(w http.ResponseWriter, r *http.Request) error {
 		want = bool(*b.IsScheduled)
 	}
 	switch {
-	case was && !want:
-		bad["is_scheduled"] = "unscheduling is not supported"
 	case !want && b.ScheduleDate != nil:
 		bad["schedule_date"] = "needs is_scheduled true"
 	case b.IsScheduled != nil && want && b.ScheduleDate == nil && p.Status != post.StatusSCHEDULED:
@@ -445,6 +443,11 @@ func (h *handlers) updatePost(w http.ResponseWriter, r *http.Request) error {
 	}
 	if at != nil {
 		if p, err = h.Posts.Schedule(ctx, id, *at, nil); err != nil {
+			return updateError(err)
+		}
+	}
+	if was && !want {
+		if p, err = h.Posts.Unschedule(ctx, id); err != nil {
 			return updateError(err)
 		}
 	}

@@ -155,11 +155,24 @@ func TestPostsScheduleAndReschedule(t *testing.T) {
 		if g.Status != "scheduled" || g.Caption != "Still soon" || *g.ScheduleDate != "2099-07-01 08:00:00" {
 			t.Fatalf("edited scheduled post: %+v", g)
 		}
-		// The post service has no way back to a draft.
-		f.do(t, http.MethodPatch, "/posts/"+id, f.keyA, `{"is_scheduled":false,"caption":"Later"}`).wantField(t, "is_scheduled")
+		// Unscheduling with a date is contradictory and changes nothing.
+		f.do(t, http.MethodPatch, "/posts/"+id, f.keyA, `{"is_scheduled":false,"schedule_date":"2099-07-02 08:00:00","caption":"x"}`).wantField(t, "schedule_date")
 		f.do(t, http.MethodGet, "/posts/"+id, f.keyA, "").want(t, http.StatusOK).decode(t, &g)
 		if g.Caption != "Still soon" || g.Status != "scheduled" {
 			t.Fatalf("refused unschedule changed the post: %+v", g)
+		}
+		// Unscheduling takes the post back to saved, with the edit.
+		f.do(t, http.MethodPatch, "/posts/"+id, f.keyA, `{"is_scheduled":false,"caption":"Later"}`).want(t, http.StatusOK).decode(t, &g)
+		if g.Caption != "Later" || g.Status != "saved" || g.IsScheduled || g.ScheduleDate != nil {
+			t.Fatalf("unscheduled: %+v", g)
+		}
+		f.do(t, http.MethodPatch, "/posts/"+id, f.keyA, `{"is_scheduled":false}`).want(t, http.StatusOK).decode(t, &g)
+		if g.Status != "saved" {
+			t.Fatalf("unscheduling a draft: %+v", g)
+		}
+		f.do(t, http.MethodPatch, "/posts/"+id, f.keyA, fmt.Sprintf(`{"is_scheduled":true,"schedule_date":%q}`, future)).want(t, http.StatusOK).decode(t, &g)
+		if g.Status != "scheduled" || *g.ScheduleDate != future {
+			t.Fatalf("scheduled again: %+v", g)
 		}
 
 		// A draft is scheduled by PATCH; PHP clients send 1 for true.
