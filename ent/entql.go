@@ -260,6 +260,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginchallenge.FieldWorkspaceID:  {Type: field.TypeInt, Column: loginchallenge.FieldWorkspaceID},
 			loginchallenge.FieldAccountID:    {Type: field.TypeInt, Column: loginchallenge.FieldAccountID},
 			loginchallenge.FieldUsername:     {Type: field.TypeString, Column: loginchallenge.FieldUsername},
+			loginchallenge.FieldUserID:       {Type: field.TypeInt, Column: loginchallenge.FieldUserID},
 			loginchallenge.FieldRelogin:      {Type: field.TypeBool, Column: loginchallenge.FieldRelogin},
 			loginchallenge.FieldMethod:       {Type: field.TypeEnum, Column: loginchallenge.FieldMethod},
 			loginchallenge.FieldState:        {Type: field.TypeEnum, Column: loginchallenge.FieldState},
@@ -2076,6 +2077,11 @@ func (f *LoginChallengeFilter) WhereAccountID(p entql.IntP) {
 // WhereUsername applies the entql string predicate on the username field.
 func (f *LoginChallengeFilter) WhereUsername(p entql.StringP) {
 	f.Where(p.Field(loginchallenge.FieldUsername))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *LoginChallengeFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(loginchallenge.FieldUserID))
 }
 
 // WhereRelogin applies the entql bool predicate on the relogin field.

@@ -33,6 +33,8 @@ type LoginChallenge struct {
 	AccountID *int `json:"account_id,omitempty"`
 	// Username holds the value of the "username" field.
 	Username string `json:"username,omitempty"`
+	// the user who started the login, whose plan's account limit a new account counts against
+	UserID *int `json:"user_id,omitempty"`
 	// the login re-authenticates an existing account rather than adding one
 	Relogin bool `json:"relogin,omitempty"`
 	// Method holds the value of the "method" field.
@@ -132,7 +134,7 @@ func (*LoginChallenge) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case loginchallenge.FieldRelogin:
 			values[i] = new(sql.NullBool)
-		case loginchallenge.FieldID, loginchallenge.FieldWorkspaceID, loginchallenge.FieldAccountID, loginchallenge.FieldImapPort, loginchallenge.FieldAttempts, loginchallenge.FieldMaxAttempts, loginchallenge.FieldTaskID:
+		case loginchallenge.FieldID, loginchallenge.FieldWorkspaceID, loginchallenge.FieldAccountID, loginchallenge.FieldUserID, loginchallenge.FieldImapPort, loginchallenge.FieldAttempts, loginchallenge.FieldMaxAttempts, loginchallenge.FieldTaskID:
 			values[i] = new(sql.NullInt64)
 		case loginchallenge.FieldUsername, loginchallenge.FieldMethod, loginchallenge.FieldState, loginchallenge.FieldTokenHash, loginchallenge.FieldContactPoint, loginchallenge.FieldImapHost, loginchallenge.FieldImapUsername, loginchallenge.FieldOutcome, loginchallenge.FieldError:
 			values[i] = new(sql.NullString)
@@ -197,6 +199,13 @@ func (_m *LoginChallenge) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field username", values[i])
 			} else if value.Valid {
 				_m.Username = value.String
+			}
+		case loginchallenge.FieldUserID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field user_id", values[i])
+			} else if value.Valid {
+				_m.UserID = new(int)
+				*_m.UserID = int(value.Int64)
 			}
 		case loginchallenge.FieldRelogin:
 			if value, ok := values[i].(*sql.NullBool); !ok {
@@ -380,6 +389,11 @@ func (_m *LoginChallenge) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("username=")
 	builder.WriteString(_m.Username)
+	builder.WriteString(", ")
+	if v := _m.UserID; v != nil {
+		builder.WriteString("user_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("relogin=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Relogin))

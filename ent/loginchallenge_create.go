@@ -94,6 +94,20 @@ func (_c *LoginChallengeCreate) SetUsername(v string) *LoginChallengeCreate {
 	return _c
 }
 
+// SetUserID sets the "user_id" field.
+func (_c *LoginChallengeCreate) SetUserID(v int) *LoginChallengeCreate {
+	_c.mutation.SetUserID(v)
+	return _c
+}
+
+// SetNillableUserID sets the "user_id" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableUserID(v *int) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetUserID(*v)
+	}
+	return _c
+}
+
 // SetRelogin sets the "relogin" field.
 func (_c *LoginChallengeCreate) SetRelogin(v bool) *LoginChallengeCreate {
 	_c.mutation.SetRelogin(v)
@@ -579,6 +593,10 @@ func (_c *LoginChallengeCreate) createSpec() (*LoginChallenge, *sqlgraph.CreateS
 		_spec.SetField(loginchallenge.FieldUsername, field.TypeString, value)
 		_node.Username = value
 	}
+	if value, ok := _c.mutation.UserID(); ok {
+		_spec.SetField(loginchallenge.FieldUserID, field.TypeInt, value)
+		_node.UserID = &value
+	}
 	if value, ok := _c.mutation.Relogin(); ok {
 		_spec.SetField(loginchallenge.FieldRelogin, field.TypeBool, value)
 		_node.Relogin = value
@@ -789,6 +807,30 @@ func (u *LoginChallengeUpsert) SetUsername(v string) *LoginChallengeUpsert {
 // UpdateUsername sets the "username" field to the value that was provided on create.
 func (u *LoginChallengeUpsert) UpdateUsername() *LoginChallengeUpsert {
 	u.SetExcluded(loginchallenge.FieldUsername)
+	return u
+}
+
+// SetUserID sets the "user_id" field.
+func (u *LoginChallengeUpsert) SetUserID(v int) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldUserID, v)
+	return u
+}
+
+// UpdateUserID sets the "user_id" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateUserID() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldUserID)
+	return u
+}
+
+// AddUserID adds v to the "user_id" field.
+func (u *LoginChallengeUpsert) AddUserID(v int) *LoginChallengeUpsert {
+	u.Add(loginchallenge.FieldUserID, v)
+	return u
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (u *LoginChallengeUpsert) ClearUserID() *LoginChallengeUpsert {
+	u.SetNull(loginchallenge.FieldUserID)
 	return u
 }
 
@@ -1153,6 +1195,34 @@ func (u *LoginChallengeUpsertOne) SetUsername(v string) *LoginChallengeUpsertOne
 func (u *LoginChallengeUpsertOne) UpdateUsername() *LoginChallengeUpsertOne {
 	return u.Update(func(s *LoginChallengeUpsert) {
 		s.UpdateUsername()
+	})
+}
+
+// SetUserID sets the "user_id" field.
+func (u *LoginChallengeUpsertOne) SetUserID(v int) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetUserID(v)
+	})
+}
+
+// AddUserID adds v to the "user_id" field.
+func (u *LoginChallengeUpsertOne) AddUserID(v int) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.AddUserID(v)
+	})
+}
+
+// UpdateUserID sets the "user_id" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateUserID() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateUserID()
+	})
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (u *LoginChallengeUpsertOne) ClearUserID() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearUserID()
 	})
 }
 
@@ -1727,6 +1797,34 @@ func (u *LoginChallengeUpsertBulk) SetUsername(v string) *LoginChallengeUpsertBu
 func (u *LoginChallengeUpsertBulk) UpdateUsername() *LoginChallengeUpsertBulk {
 	return u.Update(func(s *LoginChallengeUpsert) {
 		s.UpdateUsername()
+	})
+}
+
+// SetUserID sets the "user_id" field.
+func (u *LoginChallengeUpsertBulk) SetUserID(v int) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetUserID(v)
+	})
+}
+
+// AddUserID adds v to the "user_id" field.
+func (u *LoginChallengeUpsertBulk) AddUserID(v int) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.AddUserID(v)
+	})
+}
+
+// UpdateUserID sets the "user_id" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateUserID() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateUserID()
+	})
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (u *LoginChallengeUpsertBulk) ClearUserID() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearUserID()
 	})
 }
 

@@ -70,6 +70,33 @@ func (_u *LoginChallengeUpdate) SetNillableUsername(v *string) *LoginChallengeUp
 	return _u
 }
 
+// SetUserID sets the "user_id" field.
+func (_u *LoginChallengeUpdate) SetUserID(v int) *LoginChallengeUpdate {
+	_u.mutation.ResetUserID()
+	_u.mutation.SetUserID(v)
+	return _u
+}
+
+// SetNillableUserID sets the "user_id" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillableUserID(v *int) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetUserID(*v)
+	}
+	return _u
+}
+
+// AddUserID adds value to the "user_id" field.
+func (_u *LoginChallengeUpdate) AddUserID(v int) *LoginChallengeUpdate {
+	_u.mutation.AddUserID(v)
+	return _u
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (_u *LoginChallengeUpdate) ClearUserID() *LoginChallengeUpdate {
+	_u.mutation.ClearUserID()
+	return _u
+}
+
 // SetRelogin sets the "relogin" field.
 func (_u *LoginChallengeUpdate) SetRelogin(v bool) *LoginChallengeUpdate {
 	_u.mutation.SetRelogin(v)
@@ -495,6 +522,15 @@ func (_u *LoginChallengeUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.Username(); ok {
 		_spec.SetField(loginchallenge.FieldUsername, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.UserID(); ok {
+		_spec.SetField(loginchallenge.FieldUserID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedUserID(); ok {
+		_spec.AddField(loginchallenge.FieldUserID, field.TypeInt, value)
+	}
+	if _u.mutation.UserIDCleared() {
+		_spec.ClearField(loginchallenge.FieldUserID, field.TypeInt)
+	}
 	if value, ok := _u.mutation.Relogin(); ok {
 		_spec.SetField(loginchallenge.FieldRelogin, field.TypeBool, value)
 	}
@@ -682,6 +718,33 @@ func (_u *LoginChallengeUpdateOne) SetNillableUsername(v *string) *LoginChalleng
 	if v != nil {
 		_u.SetUsername(*v)
 	}
+	return _u
+}
+
+// SetUserID sets the "user_id" field.
+func (_u *LoginChallengeUpdateOne) SetUserID(v int) *LoginChallengeUpdateOne {
+	_u.mutation.ResetUserID()
+	_u.mutation.SetUserID(v)
+	return _u
+}
+
+// SetNillableUserID sets the "user_id" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillableUserID(v *int) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetUserID(*v)
+	}
+	return _u
+}
+
+// AddUserID adds value to the "user_id" field.
+func (_u *LoginChallengeUpdateOne) AddUserID(v int) *LoginChallengeUpdateOne {
+	_u.mutation.AddUserID(v)
+	return _u
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (_u *LoginChallengeUpdateOne) ClearUserID() *LoginChallengeUpdateOne {
+	_u.mutation.ClearUserID()
 	return _u
 }
 
@@ -1139,6 +1202,15 @@ func (_u *LoginChallengeUpdateOne) sqlSave(ctx context.Context) (_node *LoginCha
 	}
 	if value, ok := _u.mutation.Username(); ok {
 		_spec.SetField(loginchallenge.FieldUsername, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UserID(); ok {
+		_spec.SetField(loginchallenge.FieldUserID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedUserID(); ok {
+		_spec.AddField(loginchallenge.FieldUserID, field.TypeInt, value)
+	}
+	if _u.mutation.UserIDCleared() {
+		_spec.ClearField(loginchallenge.FieldUserID, field.TypeInt)
 	}
 	if value, ok := _u.mutation.Relogin(); ok {
 		_spec.SetField(loginchallenge.FieldRelogin, field.TypeBool, value)

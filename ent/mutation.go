@@ -10185,6 +10185,8 @@ type LoginChallengeMutation struct {
 	created_at       *time.Time
 	updated_at       *time.Time
 	username         *string
+	user_id          *int
+	adduser_id       *int
 	relogin          *bool
 	method           *loginchallenge.Method
 	state            *loginchallenge.State
@@ -10542,6 +10544,76 @@ func (m *LoginChallengeMutation) OldUsername(ctx context.Context) (v string, err
 // ResetUsername resets all changes to the "username" field.
 func (m *LoginChallengeMutation) ResetUsername() {
 	m.username = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *LoginChallengeMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *LoginChallengeMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *LoginChallengeMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *LoginChallengeMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *LoginChallengeMutation) ClearUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	m.clearedFields[loginchallenge.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *LoginChallengeMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *LoginChallengeMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	delete(m.clearedFields, loginchallenge.FieldUserID)
 }
 
 // SetRelogin sets the "relogin" field.
@@ -11432,7 +11504,7 @@ func (m *LoginChallengeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LoginChallengeMutation) Fields() []string {
-	fields := make([]string, 0, 24)
+	fields := make([]string, 0, 25)
 	if m.uuid != nil {
 		fields = append(fields, loginchallenge.FieldUUID)
 	}
@@ -11450,6 +11522,9 @@ func (m *LoginChallengeMutation) Fields() []string {
 	}
 	if m.username != nil {
 		fields = append(fields, loginchallenge.FieldUsername)
+	}
+	if m.user_id != nil {
+		fields = append(fields, loginchallenge.FieldUserID)
 	}
 	if m.relogin != nil {
 		fields = append(fields, loginchallenge.FieldRelogin)
@@ -11525,6 +11600,8 @@ func (m *LoginChallengeMutation) Field(name string) (ent.Value, bool) {
 		return m.AccountID()
 	case loginchallenge.FieldUsername:
 		return m.Username()
+	case loginchallenge.FieldUserID:
+		return m.UserID()
 	case loginchallenge.FieldRelogin:
 		return m.Relogin()
 	case loginchallenge.FieldMethod:
@@ -11582,6 +11659,8 @@ func (m *LoginChallengeMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldAccountID(ctx)
 	case loginchallenge.FieldUsername:
 		return m.OldUsername(ctx)
+	case loginchallenge.FieldUserID:
+		return m.OldUserID(ctx)
 	case loginchallenge.FieldRelogin:
 		return m.OldRelogin(ctx)
 	case loginchallenge.FieldMethod:
@@ -11668,6 +11747,13 @@ func (m *LoginChallengeMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUsername(v)
+		return nil
+	case loginchallenge.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
 		return nil
 	case loginchallenge.FieldRelogin:
 		v, ok := value.(bool)
@@ -11803,6 +11889,9 @@ func (m *LoginChallengeMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *LoginChallengeMutation) AddedFields() []string {
 	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, loginchallenge.FieldUserID)
+	}
 	if m.addimap_port != nil {
 		fields = append(fields, loginchallenge.FieldImapPort)
 	}
@@ -11820,6 +11909,8 @@ func (m *LoginChallengeMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *LoginChallengeMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case loginchallenge.FieldUserID:
+		return m.AddedUserID()
 	case loginchallenge.FieldImapPort:
 		return m.AddedImapPort()
 	case loginchallenge.FieldAttempts:
@@ -11835,6 +11926,13 @@ func (m *LoginChallengeMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *LoginChallengeMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case loginchallenge.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
 	case loginchallenge.FieldImapPort:
 		v, ok := value.(int)
 		if !ok {
@@ -11867,6 +11965,9 @@ func (m *LoginChallengeMutation) ClearedFields() []string {
 	if m.FieldCleared(loginchallenge.FieldAccountID) {
 		fields = append(fields, loginchallenge.FieldAccountID)
 	}
+	if m.FieldCleared(loginchallenge.FieldUserID) {
+		fields = append(fields, loginchallenge.FieldUserID)
+	}
 	if m.FieldCleared(loginchallenge.FieldChallengeAt) {
 		fields = append(fields, loginchallenge.FieldChallengeAt)
 	}
@@ -11898,6 +11999,9 @@ func (m *LoginChallengeMutation) ClearField(name string) error {
 	switch name {
 	case loginchallenge.FieldAccountID:
 		m.ClearAccountID()
+		return nil
+	case loginchallenge.FieldUserID:
+		m.ClearUserID()
 		return nil
 	case loginchallenge.FieldChallengeAt:
 		m.ClearChallengeAt()
@@ -11939,6 +12043,9 @@ func (m *LoginChallengeMutation) ResetField(name string) error {
 		return nil
 	case loginchallenge.FieldUsername:
 		m.ResetUsername()
+		return nil
+	case loginchallenge.FieldUserID:
+		m.ResetUserID()
 		return nil
 	case loginchallenge.FieldRelogin:
 		m.ResetRelogin()

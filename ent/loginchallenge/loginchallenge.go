@@ -31,6 +31,8 @@ const (
 	FieldAccountID = "account_id"
 	// FieldUsername holds the string denoting the username field in the database.
 	FieldUsername = "username"
+	// FieldUserID holds the string denoting the user_id field in the database.
+	FieldUserID = "user_id"
 	// FieldRelogin holds the string denoting the relogin field in the database.
 	FieldRelogin = "relogin"
 	// FieldMethod holds the string denoting the method field in the database.
@@ -107,6 +109,7 @@ var Columns = []string{
 	FieldWorkspaceID,
 	FieldAccountID,
 	FieldUsername,
+	FieldUserID,
 	FieldRelogin,
 	FieldMethod,
 	FieldState,
@@ -279,6 +282,11 @@ func ByAccountID(opts ...sql.OrderTermOption) OrderOption {
 // ByUsername orders the results by the username field.
 func ByUsername(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUsername, opts...).ToFunc()
+}
+
+// ByUserID orders the results by the user_id field.
+func ByUserID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUserID, opts...).ToFunc()
 }
 
 // ByRelogin orders the results by the relogin field.

@@ -86,6 +86,11 @@ func Username(v string) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldEQ(FieldUsername, v))
 }
 
+// UserID applies equality check predicate on the "user_id" field. It's identical to UserIDEQ.
+func UserID(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldUserID, v))
+}
+
 // Relogin applies equality check predicate on the "relogin" field. It's identical to ReloginEQ.
 func Relogin(v bool) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldEQ(FieldRelogin, v))
@@ -399,6 +404,56 @@ func UsernameEqualFold(v string) predicate.LoginChallenge {
 // UsernameContainsFold applies the ContainsFold predicate on the "username" field.
 func UsernameContainsFold(v string) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldContainsFold(FieldUsername, v))
+}
+
+// UserIDEQ applies the EQ predicate on the "user_id" field.
+func UserIDEQ(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldUserID, v))
+}
+
+// UserIDNEQ applies the NEQ predicate on the "user_id" field.
+func UserIDNEQ(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldUserID, v))
+}
+
+// UserIDIn applies the In predicate on the "user_id" field.
+func UserIDIn(vs ...int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldUserID, vs...))
+}
+
+// UserIDNotIn applies the NotIn predicate on the "user_id" field.
+func UserIDNotIn(vs ...int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldUserID, vs...))
+}
+
+// UserIDGT applies the GT predicate on the "user_id" field.
+func UserIDGT(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldUserID, v))
+}
+
+// UserIDGTE applies the GTE predicate on the "user_id" field.
+func UserIDGTE(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldUserID, v))
+}
+
+// UserIDLT applies the LT predicate on the "user_id" field.
+func UserIDLT(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldUserID, v))
+}
+
+// UserIDLTE applies the LTE predicate on the "user_id" field.
+func UserIDLTE(v int) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldUserID, v))
+}
+
+// UserIDIsNil applies the IsNil predicate on the "user_id" field.
+func UserIDIsNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIsNull(FieldUserID))
+}
+
+// UserIDNotNil applies the NotNil predicate on the "user_id" field.
+func UserIDNotNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotNull(FieldUserID))
 }
 
 // ReloginEQ applies the EQ predicate on the "relogin" field.

@@ -426,6 +426,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "username", Type: field.TypeString, Size: 200},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
 		{Name: "relogin", Type: field.TypeBool, Default: false},
 		{Name: "method", Type: field.TypeEnum, Enums: []string{"LOGIN", "EMAIL", "SMS", "TOTP", "TWO_FACTOR", "CHECKPOINT"}, Default: "LOGIN"},
 		{Name: "state", Type: field.TypeEnum, Enums: []string{"PENDING", "CODE_REQUESTED", "SUBMITTED", "RESOLVED", "FAILED", "EXPIRED"}, Default: "PENDING"},
@@ -455,19 +456,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "login_challenges_workspaces_workspace",
-				Columns:    []*schema.Column{LoginChallengesColumns[22]},
+				Columns:    []*schema.Column{LoginChallengesColumns[23]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "login_challenges_accounts_account",
-				Columns:    []*schema.Column{LoginChallengesColumns[23]},
+				Columns:    []*schema.Column{LoginChallengesColumns[24]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "login_challenges_tasks_task",
-				Columns:    []*schema.Column{LoginChallengesColumns[24]},
+				Columns:    []*schema.Column{LoginChallengesColumns[25]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -476,17 +477,17 @@ var (
 			{
 				Name:    "loginchallenge_workspace_id",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[22]},
+				Columns: []*schema.Column{LoginChallengesColumns[23]},
 			},
 			{
 				Name:    "loginchallenge_state_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[7], LoginChallengesColumns[17]},
+				Columns: []*schema.Column{LoginChallengesColumns[8], LoginChallengesColumns[18]},
 			},
 			{
 				Name:    "loginchallenge_workspace_id_username",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[22], LoginChallengesColumns[4]},
+				Columns: []*schema.Column{LoginChallengesColumns[23], LoginChallengesColumns[4]},
 			},
 		},
 	}

@@ -570,23 +570,23 @@ func init() {
 		}
 	}()
 	// loginchallengeDescRelogin is the schema descriptor for relogin field.
-	loginchallengeDescRelogin := loginchallengeFields[2].Descriptor()
+	loginchallengeDescRelogin := loginchallengeFields[3].Descriptor()
 	// loginchallenge.DefaultRelogin holds the default value on creation for the relogin field.
 	loginchallenge.DefaultRelogin = loginchallengeDescRelogin.Default.(bool)
 	// loginchallengeDescTokenHash is the schema descriptor for token_hash field.
-	loginchallengeDescTokenHash := loginchallengeFields[5].Descriptor()
+	loginchallengeDescTokenHash := loginchallengeFields[6].Descriptor()
 	// loginchallenge.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
 	loginchallenge.TokenHashValidator = loginchallengeDescTokenHash.Validators[0].(func(string) error)
 	// loginchallengeDescContactPoint is the schema descriptor for contact_point field.
-	loginchallengeDescContactPoint := loginchallengeFields[6].Descriptor()
+	loginchallengeDescContactPoint := loginchallengeFields[7].Descriptor()
 	// loginchallenge.DefaultContactPoint holds the default value on creation for the contact_point field.
 	loginchallenge.DefaultContactPoint = loginchallengeDescContactPoint.Default.(string)
 	// loginchallengeDescImapHost is the schema descriptor for imap_host field.
-	loginchallengeDescImapHost := loginchallengeFields[8].Descriptor()
+	loginchallengeDescImapHost := loginchallengeFields[9].Descriptor()
 	// loginchallenge.DefaultImapHost holds the default value on creation for the imap_host field.
 	loginchallenge.DefaultImapHost = loginchallengeDescImapHost.Default.(string)
 	// loginchallengeDescImapPort is the schema descriptor for imap_port field.
-	loginchallengeDescImapPort := loginchallengeFields[9].Descriptor()
+	loginchallengeDescImapPort := loginchallengeFields[10].Descriptor()
 	// loginchallenge.DefaultImapPort holds the default value on creation for the imap_port field.
 	loginchallenge.DefaultImapPort = loginchallengeDescImapPort.Default.(int)
 	// loginchallenge.ImapPortValidator is a validator for the "imap_port" field. It is called by the builders before save.
@@ -606,27 +606,27 @@ func init() {
 		}
 	}()
 	// loginchallengeDescImapUsername is the schema descriptor for imap_username field.
-	loginchallengeDescImapUsername := loginchallengeFields[10].Descriptor()
+	loginchallengeDescImapUsername := loginchallengeFields[11].Descriptor()
 	// loginchallenge.DefaultImapUsername holds the default value on creation for the imap_username field.
 	loginchallenge.DefaultImapUsername = loginchallengeDescImapUsername.Default.(string)
 	// loginchallengeDescOutcome is the schema descriptor for outcome field.
-	loginchallengeDescOutcome := loginchallengeFields[12].Descriptor()
+	loginchallengeDescOutcome := loginchallengeFields[13].Descriptor()
 	// loginchallenge.DefaultOutcome holds the default value on creation for the outcome field.
 	loginchallenge.DefaultOutcome = loginchallengeDescOutcome.Default.(string)
 	// loginchallengeDescAttempts is the schema descriptor for attempts field.
-	loginchallengeDescAttempts := loginchallengeFields[15].Descriptor()
+	loginchallengeDescAttempts := loginchallengeFields[16].Descriptor()
 	// loginchallenge.DefaultAttempts holds the default value on creation for the attempts field.
 	loginchallenge.DefaultAttempts = loginchallengeDescAttempts.Default.(int)
 	// loginchallenge.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
 	loginchallenge.AttemptsValidator = loginchallengeDescAttempts.Validators[0].(func(int) error)
 	// loginchallengeDescMaxAttempts is the schema descriptor for max_attempts field.
-	loginchallengeDescMaxAttempts := loginchallengeFields[16].Descriptor()
+	loginchallengeDescMaxAttempts := loginchallengeFields[17].Descriptor()
 	// loginchallenge.DefaultMaxAttempts holds the default value on creation for the max_attempts field.
 	loginchallenge.DefaultMaxAttempts = loginchallengeDescMaxAttempts.Default.(int)
 	// loginchallenge.MaxAttemptsValidator is a validator for the "max_attempts" field. It is called by the builders before save.
 	loginchallenge.MaxAttemptsValidator = loginchallengeDescMaxAttempts.Validators[0].(func(int) error)
 	// loginchallengeDescError is the schema descriptor for error field.
-	loginchallengeDescError := loginchallengeFields[18].Descriptor()
+	loginchallengeDescError := loginchallengeFields[19].Descriptor()
 	// loginchallenge.DefaultError holds the default value on creation for the error field.
 	loginchallenge.DefaultError = loginchallengeDescError.Default.(string)
 	planMixin := schema.Plan{}.Mixin()

@@ -27,6 +27,11 @@ func (LoginChallenge) Fields() []ent.Field {
 		field.Int("account_id").Optional().Nillable().
 			Comment("the account re-authenticated, or created once the login succeeds"),
 		field.String("username").NotEmpty().MaxLen(200),
+		// Not exposed: only the verdict needs it, to apply that user's
+		// plan when the login adds an account.
+		field.Int("user_id").Optional().Nillable().
+			Comment("the user who started the login, whose plan's account limit a new account counts against").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Bool("relogin").Default(false).
 			Comment("the login re-authenticates an existing account rather than adding one"),
 		// LOGIN is the login itself, before the platform has asked for

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
 // ExternalInstagramID is the key of Account.ExternalIds holding the
@@ -50,7 +51,11 @@ type Option func(*Service)
 // Slots is what decides whether the viewer may add one more account (the
 // plan's account limit, server/plans).
 type Slots interface {
+	// CheckAccountSlot is an early answer, before any work starts.
 	CheckAccountSlot(ctx context.Context) error
+	// ReserveAccountSlot decides in the transaction that adds the account,
+	// against userID's plan, so that racing creations cannot overshoot.
+	ReserveAccountSlot(ctx context.Context, tx *ent.Tx, userID int) error
 }
 
 // WithSlots makes Create ask slots before adding an account.
@@ -154,13 +159,17 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 	if err := ValidateCreate(in); err != nil {
 		return nil, err
 	}
-	if s.slots != nil {
-		if err := s.slots.CheckAccountSlot(ctx); err != nil {
-			return nil, err
-		}
-	}
 	var created *ent.Account
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) (err error) {
+		if s.slots != nil {
+			var userID int
+			if v := viewer.FromContext(ctx); v != nil {
+				userID = v.UserID
+			}
+			if err := s.slots.ReserveAccountSlot(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		created, err = s.CreateTx(ctx, tx, in)
 		return err
 	})

@@ -141,7 +141,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 			return ch.Changed(ctx, tx, changed)
 		},
 	})
-	pl := plans.NewService(st.Client)
+	pl := plans.NewService(st.Client, st.Dialect)
 	as := accounts.NewService(st.Client, box, bus, ts, accounts.WithSlots(pl))
 	ch = challenges.NewService(st.Client, box, bus, hub, ts, as, pl, challenges.Options{
 		Wait:      cfg.LoginWait,

@@ -14,12 +14,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"regexp"
 	"strings"
 	"time"
-
-	"entgo.io/ent/dialect"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
@@ -412,6 +409,9 @@ func (s *Service) start(ctx context.Context, in LoginInput, mb *Mailbox) (*ent.L
 		if existing != nil {
 			cr.SetAccountID(existing.ID).SetRelogin(true)
 		}
+		if v := viewer.FromContext(ctx); v != nil && v.UserID != 0 {
+			cr.SetUserID(v.UserID)
+		}
 		if mb != nil {
 			cr.SetImapHost(mb.Host).SetImapPort(mb.Port).SetImapUsername(mb.Username)
 		}
@@ -451,24 +451,9 @@ func (s *Service) start(ctx context.Context, in LoginInput, mb *Mailbox) (*ent.L
 }
 
 // lockName serializes, until tx ends, the transactions that start a login
-// of username or settle one. SQLite transactions are serialized already
-// (immediate locking); on PostgreSQL an advisory lock on the name does it.
+// of username in a workspace or settle one.
 func (s *Service) lockName(ctx context.Context, tx *ent.Tx, workspaceID int, username string) error {
-	if s.opts.Dialect != dialect.Postgres {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", nameLock(workspaceID, username)); err != nil {
-		return fmt.Errorf("lock logins of %s: %w", username, err)
-	}
-	return nil
-}
-
-// nameLock is the PostgreSQL advisory lock key of a username's logins in a
-// workspace.
-func nameLock(workspaceID int, username string) int64 {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "switchboard login %d %s", workspaceID, strings.ToLower(username))
-	return int64(h.Sum64())
+	return store.LockTx(ctx, tx, s.opts.Dialect, fmt.Sprintf("login %d %s", workspaceID, strings.ToLower(username)))
 }
 
 // workspaceOf is the viewer's workspace (0 without a viewer, which

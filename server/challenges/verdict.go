@@ -13,11 +13,16 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/plans"
 )
 
 // outcomeExists is recorded when a login succeeded for a name that
 // meanwhile became an active account by other means.
 const outcomeExists = "exists"
+
+// outcomeLimit is recorded when a login succeeded for a new account but
+// the plan's last slot was taken while it ran.
+const outcomeLimit = "account_limit"
 
 // maxReported bounds what a worker reports that is kept (messages,
 // contact points, ids).
@@ -134,6 +139,10 @@ func (s *Service) settle(ctx context.Context, tx *ent.Tx, c *ent.LoginChallenge,
 			u.SetState(loginchallenge.StateFAILED).SetOutcome(outcomeExists).ClearSecretsEnc()
 			break
 		}
+		if errors.Is(err, plans.ErrAccountLimit) {
+			u.SetState(loginchallenge.StateFAILED).SetOutcome(outcomeLimit).ClearSecretsEnc()
+			break
+		}
 		if err != nil {
 			return err
 		}
@@ -242,6 +251,13 @@ func (s *Service) saveAccount(ctx context.Context, tx *ent.Tx, c *ent.LoginChall
 			Profile: profile, Credentials: creds,
 		})
 	} else {
+		// The login's start saw a free slot; the account takes it only now,
+		// and other accounts may have been added meanwhile.
+		if s.slots != nil && c.UserID != nil {
+			if err := s.slots.ReserveAccountSlot(ctx, tx, *c.UserID); err != nil {
+				return nil, err
+			}
+		}
 		a, err = s.accounts.CreateTx(ctx, tx, accounts.CreateInput{
 			Platform: account.PlatformInstagram, Username: c.Username,
 			Profile: profile, Credentials: creds,

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
@@ -145,6 +146,8 @@ func loginFailure(c *ent.LoginChallenge) error {
 		return errs.Gone("too many wrong codes; restart from /accounts/login")
 	case outcomeExists:
 		return errs.Conflict("account already exists and is active; no re-login needed")
+	case outcomeLimit:
+		return plans.ErrAccountLimit
 	}
 	msg := c.Error
 	if msg == "" {

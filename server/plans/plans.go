@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
@@ -24,12 +25,16 @@ const MaxTitleLen = 100
 // is server-wide (any viewer may read it); which plans a viewer is shown is
 // decided here, since the privacy layer knows nothing of "public".
 type Service struct {
-	client *ent.Client
-	now    func() time.Time
+	client  *ent.Client
+	dialect string
+	now     func() time.Time
 }
 
-// NewService returns a plan service.
-func NewService(client *ent.Client) *Service { return &Service{client: client, now: time.Now} }
+// NewService returns a plan service on a store of dbDialect (which decides
+// how ReserveAccountSlot locks).
+func NewService(client *ent.Client, dbDialect string) *Service {
+	return &Service{client: client, dialect: dbDialect, now: time.Now}
+}
 
 // List returns the catalog in the order it was built. Private plans are
 // left out unless includePrivate is asked for by an admin: a member must
@@ -77,7 +82,12 @@ func (s *Service) Subscription(ctx context.Context) (Subscription, error) {
 	if v == nil || v.UserID == 0 {
 		return Subscription{}, errs.Unauthenticated("no user to read the subscription of")
 	}
-	u, err := s.client.User.Get(ctx, v.UserID)
+	return s.subscriptionOf(ctx, v.UserID)
+}
+
+// subscriptionOf reads user userID's subscription under ctx's privacy.
+func (s *Service) subscriptionOf(ctx context.Context, userID int) (Subscription, error) {
+	u, err := s.client.User.Get(ctx, userID)
 	if err != nil {
 		return Subscription{}, fmt.Errorf("subscription: %w", errs.FromEnt(err, "user"))
 	}
@@ -119,10 +129,14 @@ func (s *Service) AccountLimit(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return sub.accountLimit(), nil
+}
+
+func (sub Subscription) accountLimit() int {
 	if sub.Plan == nil {
-		return 0, nil
+		return 0
 	}
-	return sub.Plan.AccountLimit, nil
+	return sub.Plan.AccountLimit
 }
 
 // ErrAccountLimit is the refusal of one more social account than the
@@ -131,15 +145,54 @@ var ErrAccountLimit = errs.Forbidden("account limit of your package reached")
 
 // CheckAccountSlot refuses (ErrAccountLimit) when the viewer's workspace
 // already has as many social accounts as the plan allows. Re-logins of an
-// existing account do not ask: they reuse its slot. Two creations racing
-// for the last slot may both pass; the limit is a commercial one, not a
-// safety one.
+// existing account do not ask: they reuse its slot. It is an early answer
+// for a request that would start work (a login); the transaction that adds
+// the account asks ReserveAccountSlot, which two requests racing for the
+// last slot cannot both pass.
 func (s *Service) CheckAccountSlot(ctx context.Context) error {
 	limit, err := s.AccountLimit(ctx)
 	if err != nil || limit == 0 {
 		return err
 	}
 	n, err := s.client.Account.Query().Count(ctx)
+	if err != nil {
+		return fmt.Errorf("count accounts: %w", err)
+	}
+	if n >= limit {
+		return ErrAccountLimit
+	}
+	return nil
+}
+
+// ReserveAccountSlot is CheckAccountSlot inside tx, the transaction that
+// adds an account to the viewer's workspace: it counts the accounts under a
+// lock on the workspace's slots, which it holds until tx ends, so of two
+// transactions racing for the last slot one waits and then finds it taken.
+// userID is the user whose plan applies: the viewer, or the user who
+// started a login that a worker completes; 0 (the system, the CLI) has no
+// plan and no limit.
+func (s *Service) ReserveAccountSlot(ctx context.Context, tx *ent.Tx, userID int) error {
+	if userID == 0 {
+		return nil
+	}
+	// The user may not be the viewer (a worker reports the login), and
+	// the id comes from the server's own records, not from the request.
+	sub, err := s.subscriptionOf(privacy.DecisionContext(ctx, privacy.Allow), userID)
+	if err != nil {
+		return err
+	}
+	limit := sub.accountLimit()
+	if limit == 0 {
+		return nil
+	}
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return errs.Unauthenticated("no workspace to add an account to")
+	}
+	if err := store.LockTx(ctx, tx, s.dialect, fmt.Sprintf("account slots %d", v.WorkspaceID)); err != nil {
+		return err
+	}
+	n, err := tx.Account.Query().Count(ctx)
 	if err != nil {
 		return fmt.Errorf("count accounts: %w", err)
 	}

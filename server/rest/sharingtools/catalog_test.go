@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -310,6 +311,42 @@ func TestAccountLimitOfThePackageIsEnforced(t *testing.T) {
 		// Bob has no package: no limit.
 		for _, name := range []string{"b1", "b2", "b3"} {
 			f.do(t, http.MethodPost, "/accounts", f.keyB, `{"username":"`+name+`","password":"pw"}`).want(t, http.StatusCreated)
+		}
+	})
+}
+
+// Requests racing for the last slots of a package get exactly as many
+// accounts as it allows; the others are refused (403).
+func TestRacingAccountCreationsStopAtThePackageLimit(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		f := setup(t, st)
+		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+		three := st.Client.Plan.Create().SetTitle("Three").SetAccountLimit(3).SaveX(sys)
+		st.Client.User.UpdateOneID(f.alice.ID).SetPlanID(three.ID).ExecX(sys)
+
+		const n = 8
+		statuses := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				statuses[i] = f.do(t, http.MethodPost, "/accounts", f.keyA, fmt.Sprintf(`{"username":"racer%d","password":"pw"}`, i)).Status
+			})
+		}
+		wg.Wait()
+		created := 0
+		for _, s := range statuses {
+			switch s {
+			case http.StatusCreated:
+				created++
+			case http.StatusForbidden:
+			default:
+				t.Fatalf("statuses %v, want only 201 and 403", statuses)
+			}
+		}
+		if got := st.Client.Account.Query().CountX(sys); created != 3 || got != 3 {
+			t.Fatalf("%d created, %d stored, want 3 and 3 (statuses %v)", created, got, statuses)
 		}
 	})
 }

@@ -483,3 +483,37 @@ func TestConcurrentLoginsOfOneNameMakeOneLogin(t *testing.T) {
 		}
 	})
 }
+
+// A login that starts with a free slot but succeeds after the last slot
+// was taken adds no account: the package limit is decided when the account
+// is added, and the caller is told so (403).
+func TestLoginThatSucceedsAfterTheLastSlotWasTakenAddsNoAccount(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		f := setup(t, st, func(c *config.Config) { c.LoginWait = time.Millisecond })
+		setAccountLimit(t, f, st, 1)
+		// No worker yet: the login waits while the slot is taken.
+		f.do(t, "POST", "/accounts/login", f.keyA, loginBody("late", "")).want(t, http.StatusServiceUnavailable)
+		f.do(t, "POST", "/accounts", f.keyA, `{"username":"first","password":"pw"}`).want(t, http.StatusCreated)
+
+		ig := testkit.NewFakeInstagram()
+		f.srv.RunWorker(t, f.alice, []string{"LOGIN"}, ig.Run)
+		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if c := st.Client.LoginChallenge.Query().OnlyX(sys); c.State == loginchallenge.StateFAILED {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the worker's verdict never came")
+			}
+		}
+		r := f.do(t, "POST", "/accounts/login", f.keyA, loginBody("late", "")).want(t, http.StatusForbidden)
+		if !strings.Contains(r.Message, "limit") {
+			t.Fatalf("answer %s, want the account limit", r.Raw)
+		}
+		if n := st.Client.Account.Query().CountX(sys); n != 1 {
+			t.Fatalf("%d accounts, want the 1 the package allows", n)
+		}
+	})
+}
