@@ -154,7 +154,13 @@ func (s *Service) CheckAccountSlot(ctx context.Context) error {
 	if err != nil || limit == 0 {
 		return err
 	}
-	n, err := s.client.Account.Query().Count(ctx)
+	return slotLeft(ctx, s.client.Account.Query(), limit)
+}
+
+// slotLeft refuses when the accounts q counts (the viewer's workspace's)
+// already fill limit.
+func slotLeft(ctx context.Context, q *ent.AccountQuery, limit int) error {
+	n, err := q.Count(ctx)
 	if err != nil {
 		return fmt.Errorf("count accounts: %w", err)
 	}
@@ -192,14 +198,7 @@ func (s *Service) ReserveAccountSlot(ctx context.Context, tx *ent.Tx, userID int
 	if err := store.LockTx(ctx, tx, s.dialect, fmt.Sprintf("account slots %d", v.WorkspaceID)); err != nil {
 		return err
 	}
-	n, err := tx.Account.Query().Count(ctx)
-	if err != nil {
-		return fmt.Errorf("count accounts: %w", err)
-	}
-	if n >= limit {
-		return ErrAccountLimit
-	}
-	return nil
+	return slotLeft(ctx, tx.Account.Query(), limit)
 }
 
 // Input is a new plan.
