@@ -87,13 +87,9 @@ func (s *Service) Claim(ctx context.Context, worker string, kinds []task.Kind, l
 	now := s.now()
 	var leases []Lease
 	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		where := []predicate.Task{task.WorkspaceID(ws), task.StatusEQ(task.StatusPENDING), task.NotBeforeLTE(now)}
-		if len(kinds) > 0 {
-			where = append(where, task.KindIn(kinds...))
-		}
 		candidates, err := s.claims.lock(ctx, tx.Task.Query().
-			Where(where...).
-			Order(task.ByPriority(sql.OrderDesc()), task.ByNotBefore(), task.ByID()).
+			Where(claimable(s.claims, ws, kinds, now)...).
+			Order(claimOrder...).
 			Limit(limit))
 		if err != nil {
 			return fmt.Errorf("lock candidates: %w", err)
@@ -212,6 +208,19 @@ type assignment struct {
 	expires     time.Time
 }
 
+// claimable selects the tasks of workspace ws a claim may take at now.
+func claimable(cs claimStore, ws int, kinds []task.Kind, now time.Time) []predicate.Task {
+	where := []predicate.Task{task.WorkspaceID(ws), task.StatusEQ(task.StatusPENDING), cs.due(now)}
+	if len(kinds) > 0 {
+		where = append(where, task.KindIn(kinds...))
+	}
+	return where
+}
+
+// claimOrder is the order tasks are claimed in, which the claim-order
+// index of the Task schema holds.
+var claimOrder = []task.OrderOption{task.ByPriority(sql.OrderDesc()), task.ByNotBefore(), task.ByID()}
+
 // claimStore is the part of a claim that differs between PostgreSQL and
 // SQLite: how candidates are locked and how parameters are written.
 type claimStore interface {
@@ -220,6 +229,8 @@ type claimStore interface {
 	lock(ctx context.Context, q *ent.TaskQuery) ([]*ent.Task, error)
 	// assign leases a.ids in one UPDATE and returns how many rows changed.
 	assign(ctx context.Context, tx *ent.Tx, a assignment) (int64, error)
+	// due selects the tasks whose not_before has passed at now.
+	due(now time.Time) predicate.Task
 }
 
 func newClaimStore(dialectName string) claimStore {
@@ -242,6 +253,8 @@ func (postgresClaims) assign(ctx context.Context, tx *ent.Tx, a assignment) (int
 	return execAssign(ctx, tx, a, func(i int) string { return "$" + strconv.Itoa(i) })
 }
 
+func (postgresClaims) due(now time.Time) predicate.Task { return task.NotBeforeLTE(now) }
+
 // sqliteClaims needs no row locks: the store opens every transaction with
 // BEGIN IMMEDIATE (_txlock=immediate), so the claim transaction holds the
 // database's only write lock from its first statement to commit, and the
@@ -254,6 +267,18 @@ func (sqliteClaims) lock(ctx context.Context, q *ent.TaskQuery) ([]*ent.Task, er
 
 func (sqliteClaims) assign(ctx context.Context, tx *ent.Tx, a assignment) (int64, error) {
 	return execAssign(ctx, tx, a, func(int) string { return "?" })
+}
+
+// due keeps SQLite off the (status, not_before) index. Without statistics
+// its planner prefers that index's range for a query reading whole rows,
+// then sorts every due task of every workspace into claim order: 150 ms a
+// claim with 300,000 pending tasks. The unary + (a no-op on the value)
+// makes the term unusable for an index, so the claim-order index is read
+// instead and the claim stops at its limit.
+func (sqliteClaims) due(now time.Time) predicate.Task {
+	return func(s *sql.Selector) {
+		s.Where(sql.ExprP("+"+s.C(task.FieldNotBefore)+" <= ?", now))
+	}
 }
 
 // execAssign writes the leases in one statement. ent's update builder sets
