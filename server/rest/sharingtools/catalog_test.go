@@ -322,9 +322,7 @@ func TestRacingAccountCreationsStopAtThePackageLimit(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
 		f := setup(t, st)
-		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
-		three := st.Client.Plan.Create().SetTitle("Three").SetAccountLimit(3).SaveX(sys)
-		st.Client.User.UpdateOneID(f.alice.ID).SetPlanID(three.ID).ExecX(sys)
+		setAccountLimit(t, f, st, 3)
 
 		const n = 8
 		statuses := make([]int, n)
@@ -345,7 +343,7 @@ func TestRacingAccountCreationsStopAtThePackageLimit(t *testing.T) {
 				t.Fatalf("statuses %v, want only 201 and 403", statuses)
 			}
 		}
-		if got := st.Client.Account.Query().CountX(sys); created != 3 || got != 3 {
+		if got := st.Client.Account.Query().CountX(privacy.DecisionContext(t.Context(), privacy.Allow)); created != 3 || got != 3 {
 			t.Fatalf("%d created, %d stored, want 3 and 3 (statuses %v)", created, got, statuses)
 		}
 	})

@@ -321,6 +321,21 @@ func TestLoginAndChallengeBadInputIsA422NamingTheField(t *testing.T) {
 	})
 }
 
+// waitForLoginState waits for the store's only login to reach state, as a
+// worker's verdict moves it with no request waiting.
+func waitForLoginState(t *testing.T, st *store.Store, state loginchallenge.State) {
+	t.Helper()
+	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c := st.Client.LoginChallenge.Query().OnlyX(sys); c.State == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker's verdict never came (want the login %s)", state)
+		}
+	}
+}
+
 // setAccountLimit puts alice on a package allowing n accounts.
 func setAccountLimit(t *testing.T, f *fixture, st *store.Store, n int) {
 	t.Helper()
@@ -432,15 +447,7 @@ func TestLiveLoginVerdictNobodyWaitedForGoesToTheNextRequest(t *testing.T) {
 		f.do(t, "POST", "/accounts/login", f.keyA, loginBody("mailer", "")).want(t, http.StatusServiceUnavailable)
 		ig := testkit.NewFakeInstagram() // the worker comes after the request gave up
 		f.srv.RunWorker(t, f.alice, []string{"LOGIN"}, ig.Run)
-		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			if c := st.Client.LoginChallenge.Query().OnlyX(sys); c.State == loginchallenge.StateCODE_REQUESTED {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the worker's verdict never came")
-			}
-		}
+		waitForLoginState(t, st, loginchallenge.StateCODE_REQUESTED)
 		f.do(t, "POST", "/accounts/login", f.keyA, loginBody("mailer", "")).challenge(t)
 		if kinds, _ := ig.Seen("mailer"); len(kinds) != 1 {
 			t.Fatalf("the worker ran %v, want one login", kinds)
@@ -499,20 +506,12 @@ func TestLoginThatSucceedsAfterTheLastSlotWasTakenAddsNoAccount(t *testing.T) {
 
 		ig := testkit.NewFakeInstagram()
 		f.srv.RunWorker(t, f.alice, []string{"LOGIN"}, ig.Run)
-		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			if c := st.Client.LoginChallenge.Query().OnlyX(sys); c.State == loginchallenge.StateFAILED {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the worker's verdict never came")
-			}
-		}
+		waitForLoginState(t, st, loginchallenge.StateFAILED)
 		r := f.do(t, "POST", "/accounts/login", f.keyA, loginBody("late", "")).want(t, http.StatusForbidden)
 		if !strings.Contains(r.Message, "limit") {
 			t.Fatalf("answer %s, want the account limit", r.Raw)
 		}
-		if n := st.Client.Account.Query().CountX(sys); n != 1 {
+		if n := st.Client.Account.Query().CountX(privacy.DecisionContext(t.Context(), privacy.Allow)); n != 1 {
 			t.Fatalf("%d accounts, want the 1 the package allows", n)
 		}
 	})
