@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/spintax"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
 	"github.com/switchboardhq/switchboard/server/tz"
@@ -30,11 +31,13 @@ const (
 	maxAccounts = 1000
 )
 
-// Limits on the first comment and the location, in characters: Instagram's
-// comment limit, and a generous place name.
+// Limits on the first comment, the location and the category, in
+// characters: Instagram's comment limit, a generous place name, and the
+// Sharingtools post type a category also holds.
 const (
 	MaxFirstComment = 2200
 	MaxLocation     = 200
+	MaxCategory     = 50
 )
 
 // Service manages posts.
@@ -95,7 +98,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Post, error)
 	if err := validateContent(in.Title, in.Body, in.Link, in.Media, in.Timezone, in.Tags); err != nil {
 		return nil, err
 	}
-	if err := validateExtras(in.FirstComment, in.Location); err != nil {
+	if err := validateExtras(in.Category, in.FirstComment, in.Location); err != nil {
 		return nil, err
 	}
 	if in.ScheduledAt != nil && len(in.AccountIDs) == 0 {
@@ -145,7 +148,7 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Post, error)
 	if err := validateContent(in.Title, in.Body, in.Link, in.Media, in.Timezone, in.Tags); err != nil {
 		return nil, err
 	}
-	if err := validateExtras(in.FirstComment, in.Location); err != nil {
+	if err := validateExtras(in.Category, in.FirstComment, in.Location); err != nil {
 		return nil, err
 	}
 	var updated *ent.Post
@@ -344,6 +347,15 @@ func validateContent(title, body, link *string, media []string, timezone *string
 	if body != nil && len(*body) > maxBody {
 		return errs.Invalid("body", "at most %d characters", maxBody)
 	}
+	// Spintax is expanded only when the post is published; broken syntax
+	// is refused now, where the author can still fix it, rather than
+	// failing the post at its publication time.
+	if err := validSpintax("title", title); err != nil {
+		return err
+	}
+	if err := validSpintax("body", body); err != nil {
+		return err
+	}
 	if link != nil && *link != "" && !isHTTPURL(*link) {
 		return errs.Invalid("link", "must be an http or https URL")
 	}
@@ -361,14 +373,28 @@ func validateContent(title, body, link *string, media []string, timezone *string
 	return tz.Validate("timezone", timezone)
 }
 
-// validateExtras checks the fields a post carries for its worker besides
-// its content. Lengths are in characters, as users count them.
-func validateExtras(firstComment, location *string) error {
+// validateExtras checks the fields a post carries besides its content.
+// Lengths are in characters, as users count them.
+func validateExtras(category, firstComment, location *string) error {
+	if category != nil && utf8.RuneCountInString(*category) > MaxCategory {
+		return errs.Invalid("category", "at most %d characters", MaxCategory)
+	}
 	if firstComment != nil && utf8.RuneCountInString(*firstComment) > MaxFirstComment {
 		return errs.Invalid("firstComment", "at most %d characters", MaxFirstComment)
 	}
 	if location != nil && utf8.RuneCountInString(*location) > MaxLocation {
 		return errs.Invalid("location", "at most %d characters", MaxLocation)
+	}
+	return validSpintax("firstComment", firstComment)
+}
+
+// validSpintax refuses text of field that the publisher could not expand.
+func validSpintax(field string, text *string) error {
+	if text == nil {
+		return nil
+	}
+	if err := spintax.Validate(*text); err != nil {
+		return errs.Invalid(field, "%v", err)
 	}
 	return nil
 }

@@ -95,6 +95,9 @@ func TestCreatePostRejects(t *testing.T) {
 		{"bad timezone", posts.CreateInput{Timezone: ptr("Mars/Olympus")}, "timezone"},
 		{"long first comment", posts.CreateInput{FirstComment: ptr(strings.Repeat("é", posts.MaxFirstComment+1))}, "firstComment"},
 		{"long location", posts.CreateInput{Location: ptr(strings.Repeat("ô", posts.MaxLocation+1))}, "location"},
+		{"broken spintax in the body", posts.CreateInput{Body: ptr("{Hi|Hello world")}, "body"},
+		{"broken spintax in the title", posts.CreateInput{Title: ptr("Hi|Hello}")}, "title"},
+		{"broken spintax in the first comment", posts.CreateInput{FirstComment: ptr("{a|{b}")}, "firstComment"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -230,7 +230,8 @@ func TestSweepFailsPostsThatCannotBePublished(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				b := setup(t, st, t.Name(), nil)
-				// Written directly: the post service refuses both.
+				// Written directly: the post service refuses both (no accounts for a
+				// scheduled post, broken spintax).
 				c := st.Client.Post.Create().SetBody(tc.body).SetStatus(post.StatusSCHEDULED).SetScheduledAt(time.Now().Add(-time.Minute))
 				if tc.accounts {
 					c.AddAccountIDs(b.accounts(t, 2)...)

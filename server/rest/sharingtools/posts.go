@@ -39,7 +39,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
@@ -49,11 +48,6 @@ import (
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/statistics"
 	"github.com/switchboardhq/switchboard/server/viewer"
-)
-
-// Limit on the field the post service does not check itself.
-const (
-	maxPostType = 50
 )
 
 const msgPublishedPost = "Published posts cannot be updated."
@@ -153,9 +147,6 @@ func (b *postFields) empty() bool {
 // check validates what the post service does not, adding faults to bad, and
 // returns the parsed schedule_date, if any.
 func (b *postFields) check(bad map[string]string) *time.Time {
-	if b.Type != nil && utf8.RuneCountInString(*b.Type) > maxPostType {
-		bad["type"] = fmt.Sprintf("at most %d characters", maxPostType)
-	}
 	if b.ScheduleDate == nil {
 		return nil
 	}
