@@ -48,7 +48,8 @@ func TestGraphQLLoginWithChallengeIsFollowedLive(t *testing.T) {
 		if err := ws.Init(testkit.BearerPayload(session)); err != nil {
 			t.Fatal(err)
 		}
-		subStart(t, srv, ws, 1, "c", `subscription { challengeUpdated { username state method } }`, nil)
+		// The scripted worker's own subscription is the first of the two.
+		subStart(t, srv, ws, 2, "c", `subscription { challengeUpdated { username state method } }`, nil)
 
 		var out struct {
 			LoginAccount gqlLogin `json:"loginAccount"`
