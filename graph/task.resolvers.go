@@ -29,25 +29,25 @@ func (r *mutationResolver) ClaimTasks(ctx context.Context, input model.ClaimTask
 
 // StartTask is the resolver for the startTask field.
 func (r *mutationResolver) StartTask(ctx context.Context, input model.TaskLeaseInput) (*model.TaskPayload, error) {
-	return taskPayload(withWorker(ctx, func() (*ent.Task, error) { return r.Tasks.Start(ctx, input.ID, tasks.ByToken(input.Token)) }))
+	return taskPayload(withWorker(ctx, func() (*ent.Task, error) { return r.Tasks.Start(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token)) }))
 }
 
 // HeartbeatTask is the resolver for the heartbeatTask field.
 func (r *mutationResolver) HeartbeatTask(ctx context.Context, input model.TaskLeaseInput) (*model.TaskPayload, error) {
-	return taskPayload(withWorker(ctx, func() (*ent.Task, error) { return r.Tasks.Heartbeat(ctx, input.ID, tasks.ByToken(input.Token)) }))
+	return taskPayload(withWorker(ctx, func() (*ent.Task, error) { return r.Tasks.Heartbeat(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token)) }))
 }
 
 // CompleteTask is the resolver for the completeTask field.
 func (r *mutationResolver) CompleteTask(ctx context.Context, input model.CompleteTaskInput) (*model.TaskPayload, error) {
 	return taskPayload(withWorker(ctx, func() (*ent.Task, error) {
-		return r.Tasks.Complete(ctx, input.ID, tasks.ByToken(input.Token), input.Result)
+		return r.Tasks.Complete(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token), input.Result)
 	}))
 }
 
 // FailTask is the resolver for the failTask field.
 func (r *mutationResolver) FailTask(ctx context.Context, input model.FailTaskInput) (*model.TaskPayload, error) {
 	return taskPayload(withWorker(ctx, func() (*ent.Task, error) {
-		return r.Tasks.Fail(ctx, input.ID, tasks.ByToken(input.Token), input.Error, input.Retryable)
+		return r.Tasks.Fail(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token), input.Error, input.Retryable)
 	}))
 }
 

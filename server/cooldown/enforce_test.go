@@ -308,7 +308,7 @@ func TestConcurrentClaimsNeverViolateCooldownRules(t *testing.T) {
 							return
 						}
 						for _, l := range ls {
-							if _, err := svc.Complete(ctx, l.Task.ID, tasks.ByToken(l.Token), nil); err != nil {
+							if _, err := svc.Complete(ctx, tasks.TaskID(l.Task.ID), tasks.ByToken(l.Token), nil); err != nil {
 								errc <- err
 								return
 							}

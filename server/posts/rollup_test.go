@@ -139,16 +139,16 @@ func TestRollUpDerivesPostStatusFromItsTasks(t *testing.T) {
 				tokens := b.claimAll(t)
 				wantPostStatus(t, b.reload(t), post.StatusPUBLISHING)
 				for i, tk := range b.tasks {
-					if _, err := b.svc.Start(b.worker, tk.ID, tasks.ByToken(tokens[tk.ID])); err != nil {
+					if _, err := b.svc.Start(b.worker, tasks.TaskID(tk.ID), tasks.ByToken(tokens[tk.ID])); err != nil {
 						t.Fatalf("start: %v", err)
 					}
 					var err error
 					switch tc.outcomes[i] {
 					case complete:
-						_, err = b.svc.Complete(b.worker, tk.ID, tasks.ByToken(tokens[tk.ID]),
+						_, err = b.svc.Complete(b.worker, tasks.TaskID(tk.ID), tasks.ByToken(tokens[tk.ID]),
 							map[string]any{"outcome": "success", "link_post": "https://example.invalid/p/" + strconv.Itoa(i)})
 					case fail:
-						_, err = b.svc.Fail(b.worker, tk.ID, tasks.ByToken(tokens[tk.ID]), "rate limited", false)
+						_, err = b.svc.Fail(b.worker, tasks.TaskID(tk.ID), tasks.ByToken(tokens[tk.ID]), "rate limited", false)
 					case cancel:
 						_, err = b.svc.Cancel(b.worker, tk.ID)
 					}
@@ -191,10 +191,10 @@ func TestRollUpKeepsPostPublishingWhileATaskWaitsForRetry(t *testing.T) {
 		b := setupRollUp(t, st, 2)
 		tokens := b.claimAll(t)
 		first, second := b.tasks[0], b.tasks[1]
-		if _, err := b.svc.Complete(b.worker, first.ID, tasks.ByToken(tokens[first.ID]), nil); err != nil {
+		if _, err := b.svc.Complete(b.worker, tasks.TaskID(first.ID), tasks.ByToken(tokens[first.ID]), nil); err != nil {
 			t.Fatalf("complete: %v", err)
 		}
-		if _, err := b.svc.Fail(b.worker, second.ID, tasks.ByToken(tokens[second.ID]), "timeout", true); err != nil {
+		if _, err := b.svc.Fail(b.worker, tasks.TaskID(second.ID), tasks.ByToken(tokens[second.ID]), "timeout", true); err != nil {
 			t.Fatalf("fail: %v", err)
 		}
 		p := b.reload(t)
@@ -211,7 +211,7 @@ func TestRollUpWritesAndPublishesOnlyChanges(t *testing.T) {
 		sub := b.hub.Subscribe(events.TopicPost, b.post.WorkspaceID)
 		defer sub.Close()
 		tokens := b.claimAll(t)
-		if _, err := b.svc.Complete(b.worker, b.tasks[0].ID, tasks.ByToken(tokens[b.tasks[0].ID]), nil); err != nil {
+		if _, err := b.svc.Complete(b.worker, tasks.TaskID(b.tasks[0].ID), tasks.ByToken(tokens[b.tasks[0].ID]), nil); err != nil {
 			t.Fatalf("complete: %v", err)
 		}
 		for range 2 { // claimed, completed
@@ -266,7 +266,7 @@ func TestRollUpOfConcurrentReportsSeesBothOutcomes(t *testing.T) {
 				errc := make(chan error, len(b.tasks))
 				for _, tk := range b.tasks {
 					go func() {
-						_, err := b.svc.Complete(b.worker, tk.ID, tasks.ByToken(tokens[tk.ID]), nil)
+						_, err := b.svc.Complete(b.worker, tasks.TaskID(tk.ID), tasks.ByToken(tokens[tk.ID]), nil)
 						errc <- err
 					}()
 				}
@@ -293,7 +293,7 @@ func TestRollUpKeepsTheNewestTaskPerAccount(t *testing.T) {
 		if err != nil {
 			t.Fatalf("enqueue the new run: %v", err)
 		}
-		if _, err := b.svc.Complete(b.worker, old.ID, tasks.ByToken(tokens[old.ID]), map[string]any{"link_post": "https://example.invalid/old"}); err != nil {
+		if _, err := b.svc.Complete(b.worker, tasks.TaskID(old.ID), tasks.ByToken(tokens[old.ID]), map[string]any{"link_post": "https://example.invalid/old"}); err != nil {
 			t.Fatalf("late report of the earlier run: %v", err)
 		}
 		p := b.reload(t)
@@ -318,7 +318,7 @@ func TestRollUpOfALargePostRecordsEveryAccount(t *testing.T) {
 		t.Fatalf("claim: %v", err)
 	}
 	for _, l := range append(ls, ls2...) {
-		if _, err := b.svc.Complete(b.worker, l.Task.ID, tasks.ByToken(l.Token), map[string]any{"link_post": "https://example.invalid/" + l.Task.UUID.String()}); err != nil {
+		if _, err := b.svc.Complete(b.worker, tasks.TaskID(l.Task.ID), tasks.ByToken(l.Token), map[string]any{"link_post": "https://example.invalid/" + l.Task.UUID.String()}); err != nil {
 			t.Fatalf("complete: %v", err)
 		}
 	}
@@ -342,7 +342,7 @@ func TestRollUpFinishesAPostWhoseAccountIsDeleted(t *testing.T) {
 		b := setupRollUp(t, st, 2)
 		tokens := b.claimAll(t)
 		done := b.tasks[0]
-		if _, err := b.svc.Complete(b.worker, done.ID, tasks.ByToken(tokens[done.ID]), map[string]any{"link_post": "https://example.invalid/p/0"}); err != nil {
+		if _, err := b.svc.Complete(b.worker, tasks.TaskID(done.ID), tasks.ByToken(tokens[done.ID]), map[string]any{"link_post": "https://example.invalid/p/0"}); err != nil {
 			t.Fatalf("complete: %v", err)
 		}
 		box, err := secrets.New(bytes.Repeat([]byte{7}, 32))

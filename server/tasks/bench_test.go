@@ -33,7 +33,7 @@ func benchService(b *testing.B, backend testkit.Backend) {
 	b.ResetTimer()
 	for range b.N {
 		l := bd.claimOne(b, bd.ctxA, "bench")
-		if _, err := bd.svc.Complete(bd.ctxA, l.Task.ID, tasks.ByToken(l.Token), result); err != nil {
+		if _, err := bd.svc.Complete(bd.ctxA, tasks.TaskID(l.Task.ID), tasks.ByToken(l.Token), result); err != nil {
 			b.Fatal(err)
 		}
 	}

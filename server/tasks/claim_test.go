@@ -129,9 +129,9 @@ func TestClaimNeverCrossesWorkspaces(t *testing.T) {
 			t.Fatalf("A claimed %d, want %d", l.Task.ID, ta.ID)
 		}
 		// B cannot even see A's task to report on it, token or not.
-		_, err := b.svc.Complete(b.ctxB, ta.ID, tasks.ByToken(l.Token), nil)
+		_, err := b.svc.Complete(b.ctxB, tasks.TaskID(ta.ID), tasks.ByToken(l.Token), nil)
 		wantErr(t, "B completes A's task", err, errs.ErrNotFound)
-		_, err = b.svc.Start(b.ctxA, ta.ID+1_000_000, tasks.ByToken(l.Token))
+		_, err = b.svc.Start(b.ctxA, tasks.TaskID(ta.ID+1_000_000), tasks.ByToken(l.Token))
 		wantErr(t, "start unknown task", err, errs.ErrNotFound)
 	})
 }
@@ -261,20 +261,20 @@ func TestTransitionsPublishOnCommit(t *testing.T) {
 		}
 		l := b.claimOne(t, b.ctxA, "w")
 		expect("claim")
-		if _, err := b.svc.Start(b.ctxA, tk.ID, tasks.ByToken(l.Token)); err != nil {
+		if _, err := b.svc.Start(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token)); err != nil {
 			t.Fatal(err)
 		}
 		expect("start")
-		if _, err := b.svc.Heartbeat(b.ctxA, tk.ID, tasks.ByToken(l.Token)); err != nil {
+		if _, err := b.svc.Heartbeat(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token)); err != nil {
 			t.Fatal(err)
 		}
 		expect("heartbeat")
-		if _, err := b.svc.Complete(b.ctxA, tk.ID, tasks.ByToken(l.Token), map[string]any{"ok": true}); err != nil {
+		if _, err := b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), map[string]any{"ok": true}); err != nil {
 			t.Fatal(err)
 		}
 		expect("complete")
 		// A rejected report changes nothing and so says nothing.
-		if _, err := b.svc.Fail(b.ctxA, tk.ID, tasks.ByToken(l.Token), "late", false); !errors.Is(err, errs.ErrConflict) {
+		if _, err := b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), "late", false); !errors.Is(err, errs.ErrConflict) {
 			t.Fatalf("fail after complete: %v", err)
 		}
 		select {

@@ -46,7 +46,7 @@ func claimAll(t *testing.T, ctx context.Context, svcs []*tasks.Service) map[int]
 				}
 				mu.Unlock()
 				for _, l := range ls {
-					if _, err := svc.Complete(ctx, l.Task.ID, tasks.ByToken(l.Token), map[string]any{"worker": worker}); err != nil {
+					if _, err := svc.Complete(ctx, tasks.TaskID(l.Task.ID), tasks.ByToken(l.Token), map[string]any{"worker": worker}); err != nil {
 						errc <- err
 						return
 					}

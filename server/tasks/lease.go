@@ -15,13 +15,13 @@ import (
 	"github.com/switchboardhq/switchboard/server/store"
 )
 
-// report runs fn on task id inside a transaction, with the task locked (see
-// lockTask). fn returns the task as it should be handed back: unchanged for
+// report runs fn on the task ref names inside a transaction, with the task
+// locked (see lockTask). fn returns the task as it should be handed back: unchanged for
 // an idempotent repeat, updated otherwise.
-func (s *Service) report(ctx context.Context, op string, id int, fn func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error)) (*ent.Task, error) {
+func (s *Service) report(ctx context.Context, op string, ref Ref, fn func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error)) (*ent.Task, error) {
 	var out *ent.Task
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		t, err := lockTask(ctx, tx, s.dialect, id)
+		t, err := lockTask(ctx, tx, s.dialect, ref)
 		if err != nil {
 			return err
 		}
@@ -31,7 +31,7 @@ func (s *Service) report(ctx context.Context, op string, id int, fn func(tx *ent
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s task %d: %w", op, id, err)
+		return nil, fmt.Errorf("%s %s: %w", op, ref, err)
 	}
 	return out.Unwrap(), nil
 }
@@ -39,8 +39,8 @@ func (s *Service) report(ctx context.Context, op string, id int, fn func(tx *ent
 // Start marks an assigned task as running. Starting a task that is already
 // running under the same lease returns it unchanged, so a worker may retry a
 // Start whose answer it did not receive.
-func (s *Service) Start(ctx context.Context, id int, p Proof) (*ent.Task, error) {
-	return s.report(ctx, "start", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+func (s *Service) Start(ctx context.Context, ref Ref, p Proof) (*ent.Task, error) {
+	return s.report(ctx, "start", ref, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
 		if !holds(t, p, now) {
 			return nil, errLeaseNotHeld()
 		}
@@ -66,8 +66,8 @@ func (s *Service) Start(ctx context.Context, id int, p Proof) (*ent.Task, error)
 // Heartbeat extends the lease by the lease duration from now. It writes no
 // log entry (it is no transition, and a worker sends many), but publishes
 // the task's change like every other.
-func (s *Service) Heartbeat(ctx context.Context, id int, p Proof) (*ent.Task, error) {
-	return s.report(ctx, "heartbeat", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+func (s *Service) Heartbeat(ctx context.Context, ref Ref, p Proof) (*ent.Task, error) {
+	return s.report(ctx, "heartbeat", ref, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
 		if !holds(t, p, now) {
 			return nil, errLeaseNotHeld()
 		}
@@ -85,12 +85,12 @@ func (s *Service) Heartbeat(ctx context.Context, id int, p Proof) (*ent.Task, er
 // token is kept on the completed task so that a worker retrying a Complete
 // whose answer it lost gets the task back unchanged; a repeat with a
 // different result is a conflict.
-func (s *Service) Complete(ctx context.Context, id int, p Proof, result map[string]any) (*ent.Task, error) {
+func (s *Service) Complete(ctx context.Context, ref Ref, p Proof, result map[string]any) (*ent.Task, error) {
 	want, err := canonicalJSON(result)
 	if err != nil {
 		return nil, errs.Invalid("result", "is not JSON: %v", err)
 	}
-	return s.report(ctx, "complete", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+	return s.report(ctx, "complete", ref, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
 		if t.Status == task.StatusCOMPLETED && p.matches(t) {
 			got, err := canonicalJSON(t.Result)
 			if err != nil {
@@ -134,8 +134,8 @@ func (s *Service) Complete(ctx context.Context, id int, p Proof, result map[stri
 // left returns the task to PENDING after the backoff, without a lease;
 // otherwise the task is FAILED for good with reason as its error. The lease
 // ends either way, so failing twice is a conflict.
-func (s *Service) Fail(ctx context.Context, id int, p Proof, reason string, retryable bool) (*ent.Task, error) {
-	return s.report(ctx, "fail", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+func (s *Service) Fail(ctx context.Context, ref Ref, p Proof, reason string, retryable bool) (*ent.Task, error) {
+	return s.report(ctx, "fail", ref, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
 		if !holds(t, p, now) {
 			return nil, errLeaseNotHeld()
 		}

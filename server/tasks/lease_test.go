@@ -29,7 +29,7 @@ func TestStartIsIdempotentForTheLeaseHolder(t *testing.T) {
 		b := setup(t, st)
 		tk := b.enqueue(t, b.ctxA, tasks.EnqueueInput{})
 		l := b.claimOne(t, b.ctxA, "w")
-		started, err := b.svc.Start(b.ctxA, tk.ID, tasks.ByToken(l.Token))
+		started, err := b.svc.Start(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func TestStartIsIdempotentForTheLeaseHolder(t *testing.T) {
 			t.Fatalf("started: %s at %v", started.Status, started.StartedAt)
 		}
 		b.clock.Advance(10 * time.Second)
-		again, err := b.svc.Start(b.ctxA, tk.ID, tasks.ByToken(l.Token))
+		again, err := b.svc.Start(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token))
 		if err != nil {
 			t.Fatalf("repeated start: %v", err)
 		}
@@ -47,7 +47,7 @@ func TestStartIsIdempotentForTheLeaseHolder(t *testing.T) {
 		if got := b.logEvents(t, tk.ID); !slices.Equal(got, []string{"task.enqueued", "task.assigned", "task.started"}) {
 			t.Fatalf("log: %v", got)
 		}
-		_, err = b.svc.Start(b.ctxA, tk.ID, tasks.ByToken(strings.Repeat("0", 64)))
+		_, err = b.svc.Start(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(strings.Repeat("0", 64)))
 		wantErr(t, "start with a wrong token", err, errs.ErrConflict)
 	})
 }
@@ -57,12 +57,12 @@ func TestReportsNeedALiveLease(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st)
 		tk := b.enqueue(t, b.ctxA, tasks.EnqueueInput{})
-		_, err := b.svc.Start(b.ctxA, tk.ID, tasks.ByToken(""))
+		_, err := b.svc.Start(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(""))
 		wantErr(t, "start a pending task", err, errs.ErrConflict)
 
 		l := b.claimOne(t, b.ctxA, "w")
 		b.clock.Advance(30 * time.Second)
-		hb, err := b.svc.Heartbeat(b.ctxA, tk.ID, tasks.ByToken(l.Token))
+		hb, err := b.svc.Heartbeat(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,10 +72,10 @@ func TestReportsNeedALiveLease(t *testing.T) {
 		b.clock.Advance(time.Minute) // expired, not yet reaped
 		before := b.reload(t, tk.ID)
 		for name, call := range map[string]func() error{
-			"start":     func() error { _, err := b.svc.Start(b.ctxA, tk.ID, tasks.ByToken(l.Token)); return err },
-			"heartbeat": func() error { _, err := b.svc.Heartbeat(b.ctxA, tk.ID, tasks.ByToken(l.Token)); return err },
-			"complete":  func() error { _, err := b.svc.Complete(b.ctxA, tk.ID, tasks.ByToken(l.Token), nil); return err },
-			"fail":      func() error { _, err := b.svc.Fail(b.ctxA, tk.ID, tasks.ByToken(l.Token), "x", true); return err },
+			"start":     func() error { _, err := b.svc.Start(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token)); return err },
+			"heartbeat": func() error { _, err := b.svc.Heartbeat(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token)); return err },
+			"complete":  func() error { _, err := b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), nil); return err },
+			"fail":      func() error { _, err := b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), "x", true); return err },
 		} {
 			err := call()
 			wantErr(t, name+" on an expired lease", err, errs.ErrConflict)
@@ -96,7 +96,7 @@ func TestCompleteIsIdempotentForTheSameResult(t *testing.T) {
 		tk := b.enqueue(t, b.ctxA, tasks.EnqueueInput{})
 		l := b.claimOne(t, b.ctxA, "w")
 		result := map[string]any{"postUrl": "https://x/1", "n": 3}
-		done, err := b.svc.Complete(b.ctxA, tk.ID, tasks.ByToken(l.Token), result) // straight from ASSIGNED
+		done, err := b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), result) // straight from ASSIGNED
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,14 +104,14 @@ func TestCompleteIsIdempotentForTheSameResult(t *testing.T) {
 			t.Fatalf("completed: %s finished %v lease %v", done.Status, done.FinishedAt, done.LeaseExpiresAt)
 		}
 		b.clock.Advance(time.Hour) // a retry long after the lease would have expired
-		again, err := b.svc.Complete(b.ctxA, tk.ID, tasks.ByToken(l.Token), map[string]any{"n": 3.0, "postUrl": "https://x/1"})
+		again, err := b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), map[string]any{"n": 3.0, "postUrl": "https://x/1"})
 		if err != nil {
 			t.Fatalf("repeated complete: %v", err)
 		}
 		if !sameRow(again, done) {
 			t.Fatal("repeated complete changed the task")
 		}
-		_, err = b.svc.Complete(b.ctxA, tk.ID, tasks.ByToken(l.Token), map[string]any{"postUrl": "https://x/2"})
+		_, err = b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), map[string]any{"postUrl": "https://x/2"})
 		wantErr(t, "complete again with another result", err, errs.ErrConflict)
 		if got := b.logEvents(t, tk.ID); !slices.Equal(got, []string{"task.enqueued", "task.assigned", "task.completed"}) {
 			t.Fatalf("log: %v", got)
@@ -125,12 +125,12 @@ func TestCompleteWithAWrongTokenChangesNothing(t *testing.T) {
 		b := setup(t, st)
 		tk := b.enqueue(t, b.ctxA, tasks.EnqueueInput{})
 		l := b.claimOne(t, b.ctxA, "w")
-		if _, err := b.svc.Start(b.ctxA, tk.ID, tasks.ByToken(l.Token)); err != nil {
+		if _, err := b.svc.Start(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token)); err != nil {
 			t.Fatal(err)
 		}
 		before := b.reload(t, tk.ID)
 		for _, tok := range []string{"", "short", strings.Repeat("f", 64), l.Token[:63], l.Token + "0"} {
-			_, err := b.svc.Complete(b.ctxA, tk.ID, tasks.ByToken(tok), map[string]any{"forged": true})
+			_, err := b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(tok), map[string]any{"forged": true})
 			wantErr(t, "complete with token "+tok, err, errs.ErrConflict)
 		}
 		after := b.reload(t, tk.ID)
@@ -148,7 +148,7 @@ func TestFailRetryableReturnsToPendingAfterBackoff(t *testing.T) {
 		})
 		tk := b.enqueue(t, b.ctxA, tasks.EnqueueInput{MaxAttempts: 2})
 		l := b.claimOne(t, b.ctxA, "w")
-		failed, err := b.svc.Fail(b.ctxA, tk.ID, tasks.ByToken(l.Token), "proxy timeout", true)
+		failed, err := b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), "proxy timeout", true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +158,7 @@ func TestFailRetryableReturnsToPendingAfterBackoff(t *testing.T) {
 			t.Fatalf("after retryable fail: %s not_before %v (want %v) owner %q error %q attempts %d",
 				failed.Status, failed.NotBefore, wantNB, failed.LeaseOwner, failed.Error, failed.Attempts)
 		}
-		_, err = b.svc.Fail(b.ctxA, tk.ID, tasks.ByToken(l.Token), "again", true)
+		_, err = b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), "again", true)
 		wantErr(t, "fail twice", err, errs.ErrConflict)
 		if ls, _ := b.svc.Claim(b.ctxA, "w", nil, 1); len(ls) != 0 {
 			t.Fatal("claimed during the backoff")
@@ -169,14 +169,14 @@ func TestFailRetryableReturnsToPendingAfterBackoff(t *testing.T) {
 			t.Fatalf("second claim: attempts %d, same token %v", l2.Task.Attempts, l2.Token == l.Token)
 		}
 		// Out of attempts: retryable or not, the task fails for good.
-		final, err := b.svc.Fail(b.ctxA, tk.ID, tasks.ByToken(l2.Token), "proxy timeout", true)
+		final, err := b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l2.Token), "proxy timeout", true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if final.Status != task.StatusFAILED || final.FinishedAt == nil || final.Error != "proxy timeout" || final.LeaseToken != "" {
 			t.Fatalf("after the last attempt: %s finished %v error %q", final.Status, final.FinishedAt, final.Error)
 		}
-		_, err = b.svc.Fail(b.ctxA, tk.ID, tasks.ByToken(l2.Token), "again", false)
+		_, err = b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l2.Token), "again", false)
 		wantErr(t, "fail a failed task", err, errs.ErrConflict)
 		if got, want := b.logEvents(t, tk.ID), []string{"task.enqueued", "task.assigned", "task.retrying", "task.assigned", "task.failed"}; !slices.Equal(got, want) {
 			t.Fatalf("log: %v, want %v", got, want)
@@ -190,14 +190,14 @@ func TestFailNotRetryableIsFinal(t *testing.T) {
 		b := setup(t, st)
 		tk := b.enqueue(t, b.ctxA, tasks.EnqueueInput{MaxAttempts: 5})
 		l := b.claimOne(t, b.ctxA, "w")
-		failed, err := b.svc.Fail(b.ctxA, tk.ID, tasks.ByToken(l.Token), "account banned", false)
+		failed, err := b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), "account banned", false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if failed.Status != task.StatusFAILED || failed.Error != "account banned" || failed.LeaseOwner != "w" {
 			t.Fatalf("after a final fail: %s error %q owner %q", failed.Status, failed.Error, failed.LeaseOwner)
 		}
-		_, err = b.svc.Fail(b.ctxA, tk.ID, tasks.ByToken(l.Token), "account banned", false)
+		_, err = b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), "account banned", false)
 		wantErr(t, "fail twice", err, errs.ErrConflict)
 	})
 }

@@ -41,7 +41,7 @@ func DefaultActionType(kind task.Kind) string {
 // its attempts, error and lease reset. A task that has not finished, or
 // that completed, cannot be retried.
 func (s *Service) Retry(ctx context.Context, id int) (*ent.Task, error) {
-	return s.report(ctx, "retry", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+	return s.report(ctx, "retry", TaskID(id), func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
 		if t.Status != task.StatusFAILED && t.Status != task.StatusCANCELLED {
 			return nil, errs.Conflict("only a failed or cancelled task can be retried (this one is %s)", t.Status)
 		}
@@ -67,7 +67,7 @@ func (s *Service) Retry(ctx context.Context, id int) (*ent.Task, error) {
 // Cancel stops a task that has not finished. A lease on it ends: the
 // worker's later reports are refused.
 func (s *Service) Cancel(ctx context.Context, id int) (*ent.Task, error) {
-	return s.report(ctx, "cancel", id, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+	return s.report(ctx, "cancel", TaskID(id), func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
 		switch t.Status {
 		case task.StatusCOMPLETED, task.StatusFAILED, task.StatusCANCELLED:
 			return nil, errs.Conflict("task already finished (%s)", t.Status)

@@ -21,7 +21,7 @@ func TestCrashedWorkersTaskGoesToAnotherWorker(t *testing.T) {
 		b := setup(t, st)
 		tk := b.enqueue(t, b.ctxA, tasks.EnqueueInput{})
 		first := b.claimOne(t, b.ctxA, "crashy")
-		if _, err := b.svc.Start(b.ctxA, tk.ID, tasks.ByToken(first.Token)); err != nil {
+		if _, err := b.svc.Start(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(first.Token)); err != nil {
 			t.Fatal(err)
 		}
 
@@ -54,15 +54,15 @@ func TestCrashedWorkersTaskGoesToAnotherWorker(t *testing.T) {
 		if second.Task.ID != tk.ID || second.Task.Attempts != 2 {
 			t.Fatalf("second claim: task %d attempts %d", second.Task.ID, second.Task.Attempts)
 		}
-		_, err = b.svc.Complete(b.ctxA, tk.ID, tasks.ByToken(first.Token), map[string]any{"by": "crashy"})
+		_, err = b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(first.Token), map[string]any{"by": "crashy"})
 		wantErr(t, "late complete while another worker holds the lease", err, errs.ErrConflict)
-		if _, err := b.svc.Complete(b.ctxA, tk.ID, tasks.ByToken(second.Token), map[string]any{"by": "steady"}); err != nil {
+		if _, err := b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(second.Token), map[string]any{"by": "steady"}); err != nil {
 			t.Fatal(err)
 		}
 		before := b.reload(t, tk.ID)
-		_, err = b.svc.Complete(b.ctxA, tk.ID, tasks.ByToken(first.Token), map[string]any{"by": "crashy"})
+		_, err = b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(first.Token), map[string]any{"by": "crashy"})
 		wantErr(t, "late complete after the other worker finished", err, errs.ErrConflict)
-		_, err = b.svc.Fail(b.ctxA, tk.ID, tasks.ByToken(first.Token), "crashed", true)
+		_, err = b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(first.Token), "crashed", true)
 		wantErr(t, "late fail", err, errs.ErrConflict)
 		after := b.reload(t, tk.ID)
 		if !sameRow(before, after) || after.Result["by"] != "steady" {

@@ -217,12 +217,12 @@ func (s *Service) record(ctx context.Context, tx *ent.Tx, op string, ts []*ent.T
 	return nil
 }
 
-// lockTask loads task id through the privacy layer (another workspace's
+// lockTask loads the task ref names through the privacy layer (another workspace's
 // task is not found) and, on PostgreSQL, locks it until tx ends so a report
 // and the reaper cannot both act on it. SQLite transactions are already
 // exclusive.
-func lockTask(ctx context.Context, tx *ent.Tx, dialectName string, id int) (*ent.Task, error) {
-	q := tx.Task.Query().Where(task.ID(id))
+func lockTask(ctx context.Context, tx *ent.Tx, dialectName string, ref Ref) (*ent.Task, error) {
+	q := tx.Task.Query().Where(ref.where()...)
 	if dialectName == dialect.Postgres {
 		q = q.ForUpdate()
 	}

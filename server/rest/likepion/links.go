@@ -89,11 +89,11 @@ func (h *handlers) getLink(w http.ResponseWriter, r *http.Request) error {
 // start is "3. Báo đang xử lý"; repeating it changes nothing.
 func (h *handlers) start(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	t, err := h.findTask(ctx, r)
+	ref, err := taskRef(r)
 	if err != nil {
 		return err
 	}
-	if _, err := h.Tasks.Start(ctx, t.ID, tasks.ByOwner(worker(ctx))); err != nil {
+	if _, err := h.Tasks.Start(ctx, ref, tasks.ByOwner(worker(ctx))); err != nil {
 		return taskErr(err)
 	}
 	writeJSON(w, http.StatusOK, okResponse{Success: true})
@@ -115,11 +115,11 @@ func (h *handlers) complete(w http.ResponseWriter, r *http.Request) error {
 		return apiErr(http.StatusBadRequest, msgLinkPostInvalid)
 	}
 	ctx := r.Context()
-	t, err := h.findTask(ctx, r)
+	ref, err := taskRef(r)
 	if err != nil {
 		return err
 	}
-	if _, err := h.Tasks.Complete(ctx, t.ID, tasks.ByOwner(worker(ctx)).Started(), map[string]any{"link_post": link}); err != nil {
+	if _, err := h.Tasks.Complete(ctx, ref, tasks.ByOwner(worker(ctx)).Started(), map[string]any{"link_post": link}); err != nil {
 		return taskErr(err)
 	}
 	writeJSON(w, http.StatusOK, okResponse{Success: true})
@@ -140,24 +140,46 @@ func (h *handlers) fail(w http.ResponseWriter, r *http.Request) error {
 	}
 	reason = truncate(reason, maxErrorMessage)
 	ctx := r.Context()
-	t, err := h.findTask(ctx, r)
+	ref, err := taskRef(r)
 	if err != nil {
 		return err
 	}
-	if _, err := h.Tasks.Fail(ctx, t.ID, tasks.ByOwner(worker(ctx)).Started(), reason, true); err != nil {
+	if _, err := h.Tasks.Fail(ctx, ref, tasks.ByOwner(worker(ctx)).Started(), reason, true); err != nil {
 		return taskErr(err)
 	}
 	writeJSON(w, http.StatusOK, okResponse{Success: true})
 	return nil
 }
 
+// taskRef names the post task of the {id} path parameter (its UUID) for
+// the task service, which finds it in the caller's workspace as it locks
+// it. A malformed id is "task not found", like another workspace's task
+// and a task of another kind.
+func taskRef(r *http.Request) (tasks.Ref, error) {
+	id, err := linkID(r)
+	if err != nil {
+		return tasks.Ref{}, err
+	}
+	return tasks.TaskUUID(id, postKinds...), nil
+}
+
+// linkID parses the {id} path parameter; a malformed one is "task not
+// found".
+func linkID(r *http.Request) (uuid.UUID, error) {
+	id, err := uuid.Parse(chi.URLParam(r, "id"))
+	if err != nil {
+		return uuid.Nil, errTaskNotFound
+	}
+	return id, nil
+}
+
 // findTask loads the post task named by the {id} path parameter (its UUID)
 // in the caller's workspace. A malformed id, another workspace's task and a
 // task of another kind are all "task not found".
 func (h *handlers) findTask(ctx context.Context, r *http.Request) (*ent.Task, error) {
-	id, err := uuid.Parse(chi.URLParam(r, "id"))
+	id, err := linkID(r)
 	if err != nil {
-		return nil, errTaskNotFound
+		return nil, err
 	}
 	t, err := h.Client.Task.Query().Where(task.UUID(id), task.KindIn(postKinds...)).Only(ctx)
 	if err != nil {
