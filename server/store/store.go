@@ -80,7 +80,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {
-	db, err := sql.Open("postgres", url)
+	db, err := sql.Open("postgres", withBinaryParameters(url))
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -93,7 +93,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("ping postgres: %w", err)
 	}
-	drv := entsql.OpenDB(dialect.Postgres, db)
+	drv := pqDriver{entsql.OpenDB(dialect.Postgres, db)}
 	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.Postgres, URL: url}, nil
 }
 
