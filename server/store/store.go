@@ -75,8 +75,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("ping sqlite: %w", err)
 	}
-	drv := entsql.OpenDB(dialect.SQLite, db)
-	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.SQLite}, nil
+	return &Store{Client: ent.NewClient(ent.Driver(newSQLiteDriver(db))), DB: db, Dialect: dialect.SQLite}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {

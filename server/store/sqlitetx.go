@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+)
+
+// sqliteDriver is ent's SQLite driver with transactions queued in the
+// process. Every transaction begins IMMEDIATE and so takes the database's
+// one write lock; a second BEGIN while it is held fails with SQLITE_BUSY
+// and SQLite's busy handler retries it after sleeps of up to 100 ms. Under
+// concurrent writers (workers reporting) most of the time then went to
+// sleeping with the lock free. Here a transaction first waits its turn on
+// a semaphore and is handed it the moment the previous one ends.
+//
+// The queue is a courtesy, never a second lock that could hang: a
+// transaction that does not get its turn within writeQueueWait begins
+// anyway and meets the busy timeout as before, and the turn is given back
+// on commit, on rollback, or when the transaction's context ends (which
+// makes database/sql roll it back).
+type sqliteDriver struct {
+	*entsql.Driver
+	turn chan struct{}
+}
+
+// writeQueueWait is how long a transaction waits for its turn before it
+// falls back on SQLite's busy handler; it matches the DSN's busy_timeout.
+const writeQueueWait = 10 * time.Second
+
+func newSQLiteDriver(db *sql.DB) sqliteDriver {
+	return sqliteDriver{Driver: entsql.OpenDB(dialect.SQLite, db), turn: make(chan struct{}, 1)}
+}
+
+func (d sqliteDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
+
+// BeginTx serves ent's Client.BeginTx.
+func (d sqliteDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	release := d.wait(ctx)
+	tx, err := d.Driver.BeginTx(ctx, opts)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, release)
+	return &sqliteTx{Tx: tx.(*entsql.Tx), done: func() { stop(); release() }}, nil
+}
+
+// wait takes the turn and returns the function that gives it back (once).
+// Without the turn — ctx ended or the wait ran out — it returns a no-op
+// and the transaction proceeds unqueued.
+func (d sqliteDriver) wait(ctx context.Context) func() {
+	timer := time.NewTimer(writeQueueWait)
+	defer timer.Stop()
+	select {
+	case d.turn <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-d.turn }) }
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+	return func() {}
+}
+
+// sqliteTx gives the turn back when it ends.
+type sqliteTx struct {
+	*entsql.Tx
+	done func()
+}
+
+func (t *sqliteTx) Commit() error {
+	defer t.done()
+	return t.Tx.Commit()
+}
+
+func (t *sqliteTx) Rollback() error {
+	defer t.done()
+	return t.Tx.Rollback()
+}
