@@ -100,13 +100,19 @@ func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts
 	}
 	results := make(map[string]any, len(p.Results)+len(cur))
 	maps.Copy(results, p.Results)
+	entriesChanged := false
 	for _, t := range cur {
-		results[strconv.Itoa(*t.AccountID)] = result(t)
+		key, e := strconv.Itoa(*t.AccountID), result(t)
+		same, err := sameEntry(p.Results[key], e)
+		if err != nil {
+			return err
+		}
+		entriesChanged = entriesChanged || !same
+		results[key] = e
 	}
 	r := rollUp(results, withoutEntries(loose, results))
-	changed, err := r.differs(p)
-	if err != nil || !changed {
-		return err
+	if !entriesChanged && !r.differs(p) {
+		return nil
 	}
 	// Update, not UpdateOne: the post is locked and nothing reads it back,
 	// so the second query UpdateOne spends on a read-back is saved.
@@ -279,22 +285,30 @@ func link(res map[string]any) string {
 	return ""
 }
 
-// differs reports whether writing r would change p.
-func (r rolledUp) differs(p *ent.Post) (bool, error) {
+// differs reports whether r's status, error or publication time differ
+// from p's; the entries are compared as they are set (see sameEntry).
+func (r rolledUp) differs(p *ent.Post) bool {
 	if p.Status != r.status || p.Error != r.err {
-		return true, nil
+		return true
 	}
-	if r.publishedAt != nil && (p.PublishedAt == nil || !p.PublishedAt.Equal(*r.publishedAt)) {
-		return true, nil
+	return r.publishedAt != nil && (p.PublishedAt == nil || !p.PublishedAt.Equal(*r.publishedAt))
+}
+
+// sameEntry reports whether the stored results entry have equals e. Only
+// the entries a transition sets are compared, not the whole results of a
+// post for hundreds of accounts; the stored one was read back from JSON,
+// so the two are compared as JSON (map keys sorted).
+func sameEntry(have any, e map[string]any) (bool, error) {
+	if have == nil {
+		return false, nil
 	}
-	// Results read back from JSON; compare encodings (map keys are sorted).
-	have, err := json.Marshal(p.Results)
+	a, err := json.Marshal(have)
 	if err != nil {
-		return false, fmt.Errorf("encode stored results: %w", err)
+		return false, fmt.Errorf("encode stored result: %w", err)
 	}
-	want, err := json.Marshal(r.results)
+	b, err := json.Marshal(e)
 	if err != nil {
-		return false, fmt.Errorf("encode results: %w", err)
+		return false, fmt.Errorf("encode result: %w", err)
 	}
-	return !bytes.Equal(have, want), nil
+	return bytes.Equal(a, b), nil
 }
