@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Box:        box,
 		Bus:        bus,
 		Hub:        hub,
-		Auth:       auth.NewService(st.Client, auth.Options{JWTSecret: box.Derive("jwt"), SessionTTL: cfg.SessionTTL}),
+		Auth:       auth.NewService(st.Client, auth.Options{JWTSecret: box.Derive("jwt"), SessionTTL: cfg.SessionTTL, Dialect: st.Dialect}),
 		Accounts:   as,
 		Challenges: ch,
 		Posts:      posts.NewService(st.Client, bus, ts),

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/server/errs"
@@ -36,6 +38,10 @@ type Options struct {
 	SessionTTL time.Duration
 	// Now is the clock, so tests can expire tokens and keys; default time.Now.
 	Now func() time.Time
+	// Dialect is the database's (entgo.io/ent/dialect.Postgres or
+	// dialect.SQLite), for the one hand-built query: an API key's lookup
+	// together with its user. Default dialect.SQLite.
+	Dialect string
 }
 
 // Defaults of Options.
@@ -48,14 +54,15 @@ const (
 // create one per process, since it remembers when each API key's last use
 // was written (see Authenticate).
 type Service struct {
-	client *ent.Client
-	secret []byte
-	issuer string
-	ttl    time.Duration
-	now    func() time.Time
-	usage  *usageThrottle
-	counts *usageCounts
-	flush  flushLoop
+	client  *ent.Client
+	dialect string
+	secret  []byte
+	issuer  string
+	ttl     time.Duration
+	now     func() time.Time
+	usage   *usageThrottle
+	counts  *usageCounts
+	flush   flushLoop
 }
 
 // NewService returns a Service on client. It panics when opts.JWTSecret is
@@ -75,14 +82,18 @@ func NewService(client *ent.Client, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Dialect == "" {
+		opts.Dialect = dialect.SQLite
+	}
 	return &Service{
-		client: client,
-		secret: append([]byte(nil), opts.JWTSecret...),
-		issuer: opts.Issuer,
-		ttl:    opts.SessionTTL,
-		now:    opts.Now,
-		usage:  newUsageThrottle(),
-		counts: newUsageCounts(),
+		client:  client,
+		dialect: opts.Dialect,
+		secret:  append([]byte(nil), opts.JWTSecret...),
+		issuer:  opts.Issuer,
+		ttl:     opts.SessionTTL,
+		now:     opts.Now,
+		usage:   newUsageThrottle(),
+		counts:  newUsageCounts(),
 	}
 }
 

@@ -33,7 +33,7 @@ func setup(t *testing.T, st *store.Store) *env {
 	t.Helper()
 	c := testkit.NewClock(time.Now().Truncate(time.Second))
 	return &env{
-		svc:    auth.NewService(st.Client, auth.Options{JWTSecret: testSecret, Now: c.Now}),
+		svc:    auth.NewService(st.Client, auth.Options{JWTSecret: testSecret, Now: c.Now, Dialect: st.Dialect}),
 		client: st.Client,
 		clock:  c,
 	}
