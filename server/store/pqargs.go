@@ -24,25 +24,12 @@ import (
 const binaryParameters = "binary_parameters=yes"
 
 // pqDriver is ent's PostgreSQL driver with JSON arguments sent as text.
-type pqDriver struct{ *entsql.Driver }
-
-func (d pqDriver) Exec(ctx context.Context, query string, args, v any) error {
-	return d.Driver.Exec(ctx, query, jsonAsText(args), v)
+type pqDriver struct {
+	*entsql.Driver
+	jsonText
 }
 
-func (d pqDriver) Query(ctx context.Context, query string, args, v any) error {
-	return d.Driver.Query(ctx, query, jsonAsText(args), v)
-}
-
-// ExecContext serves ent's Client.ExecContext (raw statements).
-func (d pqDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return d.Driver.ExecContext(ctx, query, textArgs(args)...)
-}
-
-// QueryContext serves ent's Client.QueryContext (raw queries).
-func (d pqDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return d.Driver.QueryContext(ctx, query, textArgs(args)...)
-}
+func newPQDriver(d *entsql.Driver) pqDriver { return pqDriver{d, jsonText{d}} }
 
 func (d pqDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
 
@@ -52,28 +39,46 @@ func (d pqDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx,
 	if err != nil {
 		return nil, err
 	}
-	return pqTx{tx.(*entsql.Tx)}, nil
+	t := tx.(*entsql.Tx)
+	return pqTx{t, jsonText{t}}, nil
 }
 
 // pqTx is a transaction of pqDriver.
-type pqTx struct{ *entsql.Tx }
-
-func (t pqTx) Exec(ctx context.Context, query string, args, v any) error {
-	return t.Tx.Exec(ctx, query, jsonAsText(args), v)
+type pqTx struct {
+	*entsql.Tx
+	jsonText
 }
 
-func (t pqTx) Query(ctx context.Context, query string, args, v any) error {
-	return t.Tx.Query(ctx, query, jsonAsText(args), v)
+// statements is what ent runs statements through, on a driver or in a
+// transaction: Exec and Query for its builders, ExecContext and
+// QueryContext for raw SQL.
+type statements interface {
+	Exec(ctx context.Context, query string, args, v any) error
+	Query(ctx context.Context, query string, args, v any) error
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// ExecContext serves ent's Tx.ExecContext (raw statements).
-func (t pqTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.Tx.ExecContext(ctx, query, textArgs(args)...)
+// jsonText passes statements on with JSON arguments turned into text. Its
+// methods, being shallower, win over the ones the drivers embed.
+type jsonText struct{ next statements }
+
+func (j jsonText) Exec(ctx context.Context, query string, args, v any) error {
+	return j.next.Exec(ctx, query, jsonAsText(args), v)
 }
 
-// QueryContext serves ent's Tx.QueryContext (raw queries).
-func (t pqTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.Tx.QueryContext(ctx, query, textArgs(args)...)
+func (j jsonText) Query(ctx context.Context, query string, args, v any) error {
+	return j.next.Query(ctx, query, jsonAsText(args), v)
+}
+
+// ExecContext serves ent's ExecContext (raw statements).
+func (j jsonText) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return j.next.ExecContext(ctx, query, textArgs(args)...)
+}
+
+// QueryContext serves ent's QueryContext (raw queries).
+func (j jsonText) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return j.next.QueryContext(ctx, query, textArgs(args)...)
 }
 
 // jsonAsText rewrites the []any argument list ent passes to Exec and Query.

@@ -92,7 +92,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("ping postgres: %w", err)
 	}
-	drv := pqDriver{entsql.OpenDB(dialect.Postgres, db)}
+	drv := newPQDriver(entsql.OpenDB(dialect.Postgres, db))
 	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.Postgres, URL: url}, nil
 }
 
