@@ -159,8 +159,11 @@ func newDatabase(t testing.TB, template string) string {
 		t.Fatalf("testkit: create database on %s: %v", srv.source, err)
 	}
 	t.Cleanup(func() {
+		// A drop waits for a checkpoint, which on a loaded machine can
+		// outlast adminTimeout; the test itself is over and passed or
+		// failed on its own, and sweepStale removes what is left.
 		if err := srv.drop(name); err != nil {
-			t.Errorf("testkit: drop database %s on %s: %v", name, srv.source, err)
+			t.Logf("testkit: drop database %s on %s (left for a later sweep): %v", name, srv.source, err)
 		}
 	})
 	u, err := dbURL(srv.adminURL, name)
