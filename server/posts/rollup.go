@@ -58,10 +58,19 @@ func RollUp(bus events.Bus, dialectName string) func(ctx context.Context, tx *en
 		byPost := make(map[int][]*ent.Task)
 		ws := make(map[int]int) // post id → workspace of the task that named it
 		for _, t := range ts {
-			if t.Kind == task.KindPOST_PUBLISH && t.PostID != nil {
-				byPost[*t.PostID] = append(byPost[*t.PostID], t)
-				ws[*t.PostID] = t.WorkspaceID
+			if t.Kind != task.KindPOST_PUBLISH || t.PostID == nil {
+				continue
 			}
+			started, err := markStarted(ctx, tx, dialectName, t)
+			if err != nil {
+				return fmt.Errorf("roll up post %d: %w", *t.PostID, err)
+			}
+			if started {
+				bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: t.WorkspaceID, ID: *t.PostID, Op: events.OpUpdated})
+				continue
+			}
+			byPost[*t.PostID] = append(byPost[*t.PostID], t)
+			ws[*t.PostID] = t.WorkspaceID
 		}
 		if len(ws) == 0 {
 			return nil
@@ -91,6 +100,42 @@ func RollUp(bus events.Bus, dialectName string) func(ctx context.Context, tx *en
 		return nil
 	}
 }
+
+// markStarted is the roll-up of the commonest transition, a start, in one
+// statement. A task becomes RUNNING only from ASSIGNED, and both count as
+// active, so the post's status, error and published_at cannot change: only
+// the task's results entry goes from ASSIGNED to RUNNING. The UPDATE does
+// that in the database when the entry is this task's and says ASSIGNED
+// (and the post is in publication and in the task's workspace), with no
+// read of the post or of its tasks. It reports false when it did not apply,
+// and the caller rolls up the general way.
+func markStarted(ctx context.Context, tx *ent.Tx, dialectName string, t *ent.Task) (bool, error) {
+	if t.Status != task.StatusRUNNING || t.AccountID == nil {
+		return false, nil
+	}
+	query := markStartedSQLite
+	if dialectName == dialect.Postgres {
+		query = markStartedPostgres
+	}
+	args := []any{strconv.Itoa(*t.AccountID), time.Now().UTC().Truncate(time.Microsecond), *t.PostID, t.WorkspaceID, t.UUID.String()}
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, fmt.Errorf("mark the task started: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// The statements of markStarted; 1 is the account's key in the results, 5
+// the task's UUID. The tests run both on every start they make.
+const (
+	markStartedPostgres = `UPDATE posts SET results = jsonb_set(results, ARRAY[$1::text, 'status'], '"RUNNING"'), updated_at = $2
+		WHERE id = $3 AND workspace_id = $4 AND status NOT IN ('DRAFT', 'SCHEDULED')
+		AND results -> $1::text ->> 'taskId' = $5 AND results -> $1::text ->> 'status' = 'ASSIGNED'`
+	markStartedSQLite = `UPDATE posts SET results = json_set(results, '$."' || ?1 || '".status', 'RUNNING'), updated_at = ?2
+		WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('DRAFT', 'SCHEDULED')
+		AND json_extract(results, '$."' || ?1 || '".taskId') = ?5 AND json_extract(results, '$."' || ?1 || '".status') = 'ASSIGNED'`
+)
 
 // rollUpPost applies the changed tasks ts to the locked post p.
 func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts []*ent.Task) error {

@@ -370,3 +370,45 @@ func TestRollUpFinishesAPostWhoseAccountIsDeleted(t *testing.T) {
 		}
 	})
 }
+
+// A start changes only the started task's entry, to RUNNING, and announces
+// the post; the other accounts' entries and the post's status stay.
+func TestRollUpOfAStartMarksOnlyThatEntryRunning(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setupRollUp(t, st, 2)
+		tokens := b.claimAll(t)
+		before := b.reload(t)
+		sub := b.hub.Subscribe(events.TopicPost, b.post.WorkspaceID)
+		defer sub.Close()
+		first := b.tasks[0]
+		if _, err := b.svc.Start(b.worker, tasks.TaskID(first.ID), tasks.ByToken(tokens[first.ID])); err != nil {
+			t.Fatalf("start: %v", err)
+		}
+		p := b.reload(t)
+		wantPostStatus(t, p, post.StatusPUBLISHING)
+		if e := entry(t, p, b.accs[0]); e["status"] != "RUNNING" || e["taskId"] != first.UUID.String() {
+			t.Fatalf("started task's result %v, want RUNNING", e)
+		}
+		if e := entry(t, p, b.accs[1]); e["status"] != "ASSIGNED" {
+			t.Fatalf("other account's result %v, want ASSIGNED", e)
+		}
+		if !p.UpdatedAt.After(before.UpdatedAt) {
+			t.Fatalf("updated_at %v, want after %v", p.UpdatedAt, before.UpdatedAt)
+		}
+		select {
+		case ev := <-sub.C():
+			if ev.ID != b.post.ID || ev.Op != events.OpUpdated {
+				t.Fatalf("event %+v, want post %d updated", ev, b.post.ID)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no postUpdated event")
+		}
+		// The rest of the lifecycle rolls up as before.
+		if _, err := b.svc.Complete(b.worker, tasks.TaskID(first.ID), tasks.ByToken(tokens[first.ID]), map[string]any{"postUrl": "https://x/1"}); err != nil {
+			t.Fatalf("complete: %v", err)
+		}
+		if e := entry(t, b.reload(t), b.accs[0]); e["status"] != "COMPLETED" || e["link"] != "https://x/1" {
+			t.Fatalf("completed task's result %v", e)
+		}
+	})
+}
