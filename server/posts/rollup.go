@@ -37,6 +37,9 @@ import (
 //     CANCELLED when all CANCELLED, FAILED when none COMPLETED, PARTIAL when
 //     COMPLETED and not.
 //
+// A start takes a shortcut (see markStarted): one UPDATE of the task's
+// entry, since it cannot change anything else.
+//
 // The work is incremental: a transition costs one indexed lookup and the
 // size of the post's results, not a read of every task of the post, so a
 // post for thousands of accounts does not make each report slower (and
