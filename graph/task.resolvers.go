@@ -29,12 +29,16 @@ func (r *mutationResolver) ClaimTasks(ctx context.Context, input model.ClaimTask
 
 // StartTask is the resolver for the startTask field.
 func (r *mutationResolver) StartTask(ctx context.Context, input model.TaskLeaseInput) (*model.TaskPayload, error) {
-	return taskPayload(withWorker(ctx, func() (*ent.Task, error) { return r.Tasks.Start(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token)) }))
+	return taskPayload(withWorker(ctx, func() (*ent.Task, error) {
+		return r.Tasks.Start(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token))
+	}))
 }
 
 // HeartbeatTask is the resolver for the heartbeatTask field.
 func (r *mutationResolver) HeartbeatTask(ctx context.Context, input model.TaskLeaseInput) (*model.TaskPayload, error) {
-	return taskPayload(withWorker(ctx, func() (*ent.Task, error) { return r.Tasks.Heartbeat(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token)) }))
+	return taskPayload(withWorker(ctx, func() (*ent.Task, error) {
+		return r.Tasks.Heartbeat(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token))
+	}))
 }
 
 // CompleteTask is the resolver for the completeTask field.

@@ -72,10 +72,19 @@ func TestReportsNeedALiveLease(t *testing.T) {
 		b.clock.Advance(time.Minute) // expired, not yet reaped
 		before := b.reload(t, tk.ID)
 		for name, call := range map[string]func() error{
-			"start":     func() error { _, err := b.svc.Start(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token)); return err },
-			"heartbeat": func() error { _, err := b.svc.Heartbeat(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token)); return err },
-			"complete":  func() error { _, err := b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), nil); return err },
-			"fail":      func() error { _, err := b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), "x", true); return err },
+			"start": func() error { _, err := b.svc.Start(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token)); return err },
+			"heartbeat": func() error {
+				_, err := b.svc.Heartbeat(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token))
+				return err
+			},
+			"complete": func() error {
+				_, err := b.svc.Complete(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), nil)
+				return err
+			},
+			"fail": func() error {
+				_, err := b.svc.Fail(b.ctxA, tasks.TaskID(tk.ID), tasks.ByToken(l.Token), "x", true)
+				return err
+			},
 		} {
 			err := call()
 			wantErr(t, name+" on an expired lease", err, errs.ErrConflict)
