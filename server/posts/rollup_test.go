@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/post"
@@ -409,6 +411,51 @@ func TestRollUpOfAStartMarksOnlyThatEntryRunning(t *testing.T) {
 		}
 		if e := entry(t, b.reload(t), b.accs[0]); e["status"] != "COMPLETED" || e["link"] != "https://x/1" {
 			t.Fatalf("completed task's result %v", e)
+		}
+	})
+}
+
+// The start shortcut's statement matches on both databases when the entry
+// is the started task's and says ASSIGNED, and only then.
+func TestStartShortcutAppliesOnlyToTheEntryOfTheStartedTask(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setupRollUp(t, st, 2)
+		b.claimAll(t)
+		running := func(tk *ent.Task) *ent.Task {
+			c := *b.st.Client.Task.GetX(b.sys, tk.ID)
+			c.Status = task.StatusRUNNING
+			return &c
+		}
+		mine, stranger, finished := running(b.tasks[0]), running(b.tasks[1]), running(b.tasks[1])
+		stranger.UUID = uuid.New() // not the task the entry names
+		finished.Status = task.StatusCOMPLETED
+		for _, c := range []struct {
+			name string
+			t    *ent.Task
+			want bool
+		}{
+			{"the entry's own task", mine, true},
+			{"again, the entry now RUNNING", mine, false},
+			{"another task of the account", stranger, false},
+			{"a transition other than a start", finished, false},
+		} {
+			err := store.WithTx(b.sys, st.Client, func(tx *ent.Tx) error {
+				got, err := posts.MarkStarted(b.sys, tx, st.Dialect, c.t)
+				if err == nil && got != c.want {
+					t.Errorf("%s: applied %v, want %v", c.name, got, c.want)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+		}
+		p := b.reload(t)
+		if e := entry(t, p, b.accs[0]); e["status"] != "RUNNING" {
+			t.Fatalf("started entry %v, want RUNNING", e)
+		}
+		if e := entry(t, p, b.accs[1]); e["status"] != "ASSIGNED" {
+			t.Fatalf("other entry %v, want ASSIGNED", e)
 		}
 	})
 }
