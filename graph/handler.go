@@ -33,6 +33,9 @@ type Options struct {
 	ComplexityLimit int
 	// MaxDepth caps the nesting of selections.
 	MaxDepth int
+	// IntrospectionMaxDepth caps the nesting of operations that select only
+	// __schema, __type and __typename; it is never below MaxDepth.
+	IntrospectionMaxDepth int
 	// MaxBodyBytes caps a request body.
 	MaxBodyBytes int64
 	// InitTimeout closes a WebSocket that sends no connection_init in time.
@@ -52,6 +55,11 @@ func (o *Options) defaults() {
 	}
 	if o.MaxDepth == 0 {
 		o.MaxDepth = 12
+	}
+	if o.IntrospectionMaxDepth == 0 {
+		// graphql-js's getIntrospectionQuery() is 15 deep; leave room for
+		// tools that ask a few more levels of ofType.
+		o.IntrospectionMaxDepth = 20
 	}
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = 1 << 20
@@ -93,7 +101,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
-	srv.Use(depthLimit{max: opts.MaxDepth})
+	srv.Use(depthLimit{max: opts.MaxDepth, introspectionMax: opts.IntrospectionMaxDepth})
 	srv.AroundOperations(authorize)
 	if opts.Observe != nil {
 		srv.AroundResponses(observe(opts.Observe))

@@ -68,8 +68,14 @@ func setComplexity(c *generated.ComplexityRoot) {
 }
 
 // depthLimit refuses operations nested deeper than max, which complexity
-// alone does not bound well for recursive edges.
-type depthLimit struct{ max int }
+// alone does not bound well for recursive edges. Operations that select only
+// introspection fields get introspectionMax instead: graphql-js's standard
+// introspection query (what GraphiQL, codegen and Apollo tooling send) is 15
+// levels deep, through a linear chain of ofType. What makes introspection
+// expensive is nesting its lists (fields → type → fields ...), which
+// complexity does not charge for: gqlparser's validation refuses that in
+// every operation (its MaxIntrospectionDepth rule, as in graphql-js).
+type depthLimit struct{ max, introspectionMax int }
 
 var _ interface {
 	graphql.HandlerExtension
@@ -83,14 +89,21 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	if oc.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, 0); depth > d.max {
+	limit := d.max
+	if onlyFields(oc, introspectionFields) {
+		limit = max(d.max, d.introspectionMax)
+	}
+	if depth := selectionDepth(oc.Operation.SelectionSet, 0); depth > limit {
 		return &gqlerror.Error{
 			Message:    "operation is nested too deeply",
-			Extensions: map[string]any{"code": "DEPTH_LIMIT_EXCEEDED", "depth": depth, "max": d.max},
+			Extensions: map[string]any{"code": "DEPTH_LIMIT_EXCEEDED", "depth": depth, "max": limit},
 		}
 	}
 	return nil
 }
+
+// introspectionFields are the root fields of introspection.
+var introspectionFields = map[string]bool{"__schema": true, "__type": true, "__typename": true}
 
 func selectionDepth(set ast.SelectionSet, seen int) int {
 	if seen > 64 { // fragments can reference each other only acyclically, but stay safe

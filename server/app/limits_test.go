@@ -172,7 +172,12 @@ func TestQueryDepthLimit(t *testing.T) {
 		tok := srv.UserToken(t, "deep")
 
 		// __schema(1) types(2) fields(3) type(4) ofType... name: 4+n+1 levels.
-		typeChain := func(n int) string { return `{ __schema { types { fields { type { ` + nest(n, "name") + ` } } } } }` }
+		// Beside an ordinary field, the ordinary limit (12) applies; alone,
+		// introspection may go to 20 (the standard query needs 15).
+		typeChain := func(n int) string {
+			return `{ viewer { user { id } } __schema { types { fields { type { ` + nest(n, "name") + ` } } } } }`
+		}
+		introspectionChain := func(n int) string { return `{ __schema { types { fields { type { ` + nest(n, "name") + ` } } } } }` }
 		for _, tc := range []struct {
 			name    string
 			query   string
@@ -181,12 +186,19 @@ func TestQueryDepthLimit(t *testing.T) {
 			{"twelve levels", typeChain(7), false},
 			{"thirteen levels", typeChain(8), true},
 			{"thirteen levels through fragments", `
-				{ __schema { types { ...F } } }
+				{ viewer { user { id } } __schema { types { ...F } } }
 				fragment F on __Type { fields { type { ...G } } }
 				fragment G on __Type { ` + nest(4, "...H") + ` }
 				fragment H on __Type { ` + nest(4, "name") + ` }`, true},
-			{"thirteen levels through inline fragments", `{ __schema { types { ... on __Type { fields { ... { type { ` +
+			{"thirteen levels through inline fragments", `{ viewer { user { id } } __schema { types { ... on __Type { fields { ... { type { ` +
 				nest(8, "name") + ` } } } } } } }`, true},
+			{"introspection alone, twenty levels", introspectionChain(15), false},
+			{"introspection alone, twenty-one levels", introspectionChain(16), true},
+			{"introspection alone, twenty-one levels through fragments", `
+				{ __schema { types { ...F } } }
+				fragment F on __Type { fields { type { ...G } } }
+				fragment G on __Type { ` + nest(8, "...H") + ` }
+				fragment H on __Type { ` + nest(8, "name") + ` }`, true},
 			{"deepest path through the ent graph", `{ logs(first: 1) { edges { node { task { job { schedule { post {
 				accounts(first: 1) { edges { node { id } } } } } } } } } } }`, false},
 		} {
