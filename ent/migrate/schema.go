@@ -47,9 +47,19 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "apikey_workspace_id",
+				Name:    "apikey_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{APIKeysColumns[12]},
+				Columns: []*schema.Column{APIKeysColumns[12], APIKeysColumns[0]},
+			},
+			{
+				Name:    "apikey_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{APIKeysColumns[12], APIKeysColumns[2], APIKeysColumns[0]},
+			},
+			{
+				Name:    "apikey_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{APIKeysColumns[12], APIKeysColumns[3], APIKeysColumns[0]},
 			},
 		},
 	}
@@ -104,19 +114,39 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "account_workspace_id",
+				Name:    "account_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[32]},
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[0]},
+			},
+			{
+				Name:    "account_workspace_id_platform_id",
+				Unique:  false,
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[4], AccountsColumns[0]},
+			},
+			{
+				Name:    "account_workspace_id_username_id",
+				Unique:  false,
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[5], AccountsColumns[0]},
+			},
+			{
+				Name:    "account_workspace_id_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[7], AccountsColumns[0]},
+			},
+			{
+				Name:    "account_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[2], AccountsColumns[0]},
+			},
+			{
+				Name:    "account_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[3], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_platform_username",
 				Unique:  true,
 				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[4], AccountsColumns[5]},
-			},
-			{
-				Name:    "account_workspace_id_status",
-				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[7]},
 			},
 		},
 	}
@@ -153,9 +183,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "accountstat_workspace_id",
+				Name:    "accountstat_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountStatsColumns[7]},
+				Columns: []*schema.Column{AccountStatsColumns[7], AccountStatsColumns[0]},
 			},
 			{
 				Name:    "accountstat_account_id_day",
@@ -196,9 +226,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "actionrecord_workspace_id",
+				Name:    "actionrecord_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{ActionRecordsColumns[6]},
+				Columns: []*schema.Column{ActionRecordsColumns[6], ActionRecordsColumns[0]},
 			},
 			{
 				Name:    "actionrecord_account_id_at",
@@ -238,14 +268,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "caption_workspace_id",
+				Name:    "caption_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{CaptionsColumns[7]},
+				Columns: []*schema.Column{CaptionsColumns[7], CaptionsColumns[0]},
 			},
 			{
-				Name:    "caption_workspace_id_created_at",
+				Name:    "caption_workspace_id_title_id",
 				Unique:  false,
-				Columns: []*schema.Column{CaptionsColumns[7], CaptionsColumns[2]},
+				Columns: []*schema.Column{CaptionsColumns[7], CaptionsColumns[5], CaptionsColumns[0]},
+			},
+			{
+				Name:    "caption_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CaptionsColumns[7], CaptionsColumns[2], CaptionsColumns[0]},
+			},
+			{
+				Name:    "caption_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CaptionsColumns[7], CaptionsColumns[3], CaptionsColumns[0]},
 			},
 		},
 	}
@@ -281,9 +321,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "cooldownrule_workspace_id",
+				Name:    "cooldownrule_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{CooldownRulesColumns[13]},
+				Columns: []*schema.Column{CooldownRulesColumns[13], CooldownRulesColumns[0]},
+			},
+			{
+				Name:    "cooldownrule_workspace_id_action_type_id",
+				Unique:  false,
+				Columns: []*schema.Column{CooldownRulesColumns[13], CooldownRulesColumns[4], CooldownRulesColumns[0]},
+			},
+			{
+				Name:    "cooldownrule_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CooldownRulesColumns[13], CooldownRulesColumns[2], CooldownRulesColumns[0]},
+			},
+			{
+				Name:    "cooldownrule_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CooldownRulesColumns[13], CooldownRulesColumns[3], CooldownRulesColumns[0]},
 			},
 			{
 				Name:    "cooldownrule_workspace_id_action_type_pool_id",
@@ -332,9 +387,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "job_workspace_id",
+				Name:    "job_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{JobsColumns[14]},
+				Columns: []*schema.Column{JobsColumns[14], JobsColumns[0]},
+			},
+			{
+				Name:    "job_workspace_id_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{JobsColumns[14], JobsColumns[5], JobsColumns[0]},
+			},
+			{
+				Name:    "job_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{JobsColumns[14], JobsColumns[2], JobsColumns[0]},
+			},
+			{
+				Name:    "job_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{JobsColumns[14], JobsColumns[3], JobsColumns[0]},
 			},
 			{
 				Name:    "job_status_updated_at",
@@ -398,14 +468,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "logentry_workspace_id",
+				Name:    "logentry_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{LogEntriesColumns[8]},
+				Columns: []*schema.Column{LogEntriesColumns[8], LogEntriesColumns[0]},
 			},
 			{
-				Name:    "logentry_workspace_id_created_at",
+				Name:    "logentry_workspace_id_event_id",
 				Unique:  false,
-				Columns: []*schema.Column{LogEntriesColumns[8], LogEntriesColumns[2]},
+				Columns: []*schema.Column{LogEntriesColumns[8], LogEntriesColumns[5], LogEntriesColumns[0]},
+			},
+			{
+				Name:    "logentry_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{LogEntriesColumns[8], LogEntriesColumns[2], LogEntriesColumns[0]},
+			},
+			{
+				Name:    "logentry_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{LogEntriesColumns[8], LogEntriesColumns[3], LogEntriesColumns[0]},
 			},
 			{
 				Name:    "logentry_account_id_created_at",
@@ -475,9 +555,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "loginchallenge_workspace_id",
+				Name:    "loginchallenge_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[23]},
+				Columns: []*schema.Column{LoginChallengesColumns[23], LoginChallengesColumns[0]},
+			},
+			{
+				Name:    "loginchallenge_workspace_id_state_id",
+				Unique:  false,
+				Columns: []*schema.Column{LoginChallengesColumns[23], LoginChallengesColumns[8], LoginChallengesColumns[0]},
+			},
+			{
+				Name:    "loginchallenge_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{LoginChallengesColumns[23], LoginChallengesColumns[2], LoginChallengesColumns[0]},
+			},
+			{
+				Name:    "loginchallenge_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{LoginChallengesColumns[23], LoginChallengesColumns[3], LoginChallengesColumns[0]},
 			},
 			{
 				Name:    "loginchallenge_state_expires_at",
@@ -548,19 +643,34 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "post_workspace_id",
+				Name:    "post_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[19]},
+				Columns: []*schema.Column{PostsColumns[19], PostsColumns[0]},
+			},
+			{
+				Name:    "post_workspace_id_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[19], PostsColumns[10], PostsColumns[0]},
+			},
+			{
+				Name:    "post_workspace_id_scheduled_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[19], PostsColumns[11], PostsColumns[0]},
+			},
+			{
+				Name:    "post_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[19], PostsColumns[2], PostsColumns[0]},
+			},
+			{
+				Name:    "post_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[19], PostsColumns[3], PostsColumns[0]},
 			},
 			{
 				Name:    "post_status_scheduled_at",
 				Unique:  false,
 				Columns: []*schema.Column{PostsColumns[10], PostsColumns[11]},
-			},
-			{
-				Name:    "post_workspace_id_status",
-				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[19], PostsColumns[10]},
 			},
 		},
 	}
@@ -618,9 +728,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "requestlog_workspace_id",
+				Name:    "requestlog_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{RequestLogsColumns[12]},
+				Columns: []*schema.Column{RequestLogsColumns[12], RequestLogsColumns[0]},
 			},
 			{
 				Name:    "requestlog_workspace_id_created_at",
@@ -681,9 +791,34 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "schedule_workspace_id",
+				Name:    "schedule_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{SchedulesColumns[14]},
+				Columns: []*schema.Column{SchedulesColumns[14], SchedulesColumns[0]},
+			},
+			{
+				Name:    "schedule_workspace_id_name_id",
+				Unique:  false,
+				Columns: []*schema.Column{SchedulesColumns[14], SchedulesColumns[4], SchedulesColumns[0]},
+			},
+			{
+				Name:    "schedule_workspace_id_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{SchedulesColumns[14], SchedulesColumns[8], SchedulesColumns[0]},
+			},
+			{
+				Name:    "schedule_workspace_id_next_run_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{SchedulesColumns[14], SchedulesColumns[11], SchedulesColumns[0]},
+			},
+			{
+				Name:    "schedule_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{SchedulesColumns[14], SchedulesColumns[2], SchedulesColumns[0]},
+			},
+			{
+				Name:    "schedule_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{SchedulesColumns[14], SchedulesColumns[3], SchedulesColumns[0]},
 			},
 			{
 				Name:    "schedule_status_next_run_at",
@@ -758,9 +893,34 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "task_workspace_id",
+				Name:    "task_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[19]},
+				Columns: []*schema.Column{TasksColumns[19], TasksColumns[0]},
+			},
+			{
+				Name:    "task_workspace_id_kind_id",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[19], TasksColumns[4], TasksColumns[0]},
+			},
+			{
+				Name:    "task_workspace_id_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[19], TasksColumns[7], TasksColumns[0]},
+			},
+			{
+				Name:    "task_workspace_id_not_before_id",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[19], TasksColumns[11], TasksColumns[0]},
+			},
+			{
+				Name:    "task_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[19], TasksColumns[2], TasksColumns[0]},
+			},
+			{
+				Name:    "task_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[19], TasksColumns[3], TasksColumns[0]},
 			},
 			{
 				Name:    "task_workspace_id_status_priority_not_before_id",
@@ -840,9 +1000,24 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "user_workspace_id",
+				Name:    "user_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[14]},
+				Columns: []*schema.Column{UsersColumns[14], UsersColumns[0]},
+			},
+			{
+				Name:    "user_workspace_id_username_id",
+				Unique:  false,
+				Columns: []*schema.Column{UsersColumns[14], UsersColumns[4], UsersColumns[0]},
+			},
+			{
+				Name:    "user_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{UsersColumns[14], UsersColumns[2], UsersColumns[0]},
+			},
+			{
+				Name:    "user_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{UsersColumns[14], UsersColumns[3], UsersColumns[0]},
 			},
 		},
 	}
@@ -875,9 +1050,29 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "wallettransaction_workspace_id",
+				Name:    "wallettransaction_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{WalletTransactionsColumns[10]},
+				Columns: []*schema.Column{WalletTransactionsColumns[10], WalletTransactionsColumns[0]},
+			},
+			{
+				Name:    "wallettransaction_workspace_id_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{WalletTransactionsColumns[10], WalletTransactionsColumns[7], WalletTransactionsColumns[0]},
+			},
+			{
+				Name:    "wallettransaction_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{WalletTransactionsColumns[10], WalletTransactionsColumns[2], WalletTransactionsColumns[0]},
+			},
+			{
+				Name:    "wallettransaction_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{WalletTransactionsColumns[10], WalletTransactionsColumns[3], WalletTransactionsColumns[0]},
+			},
+			{
+				Name:    "wallettransaction_workspace_id_type_id",
+				Unique:  false,
+				Columns: []*schema.Column{WalletTransactionsColumns[10], WalletTransactionsColumns[6], WalletTransactionsColumns[0]},
 			},
 			{
 				Name:    "wallettransaction_workspace_id_status_type",

@@ -85,10 +85,9 @@ func (Account) Edges() []ent.Edge {
 
 // Indexes of the Account.
 func (Account) Indexes() []ent.Index {
-	return []ent.Index{
+	return append(pageIndexes(Account{}),
 		index.Fields("workspace_id", "platform", "username").Unique(),
-		index.Fields("workspace_id", "status"),
-	}
+	)
 }
 
 // Annotations of the Account.

@@ -44,3 +44,6 @@ func (APIKey) Edges() []ent.Edge {
 func (APIKey) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection()}
 }
+
+// Indexes of the APIKey.
+func (APIKey) Indexes() []ent.Index { return pageIndexes(APIKey{}) }

@@ -5,7 +5,6 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
-	"entgo.io/ent/schema/index"
 )
 
 // Caption is a saved caption a user reuses in posts. Its text may hold
@@ -28,7 +27,7 @@ func (Caption) Fields() []ent.Field {
 
 // Indexes of the Caption.
 func (Caption) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("workspace_id", "created_at")}
+	return pageIndexes(Caption{})
 }
 
 // Annotations of the Caption.

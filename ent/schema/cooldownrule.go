@@ -35,11 +35,11 @@ func (CooldownRule) Fields() []ent.Field {
 
 // Indexes of the CooldownRule.
 func (CooldownRule) Indexes() []ent.Index {
-	return []ent.Index{
+	return append(pageIndexes(CooldownRule{}),
 		// One rule per action type and pool: duplicates are what
 		// bulk-create's skipDuplicates skips.
 		index.Fields("workspace_id", "action_type", "pool_id").Unique(),
-	}
+	)
 }
 
 // Annotations of the CooldownRule.

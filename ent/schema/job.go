@@ -46,7 +46,7 @@ func (Job) Edges() []ent.Edge {
 
 // Indexes of the Job.
 func (Job) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("status", "updated_at")}
+	return append(pageIndexes(Job{}), index.Fields("status", "updated_at"))
 }
 
 // Annotations of the Job.

@@ -49,11 +49,10 @@ func (LogEntry) Edges() []ent.Edge {
 
 // Indexes of the LogEntry.
 func (LogEntry) Indexes() []ent.Index {
-	return []ent.Index{
-		index.Fields("workspace_id", "created_at"),
+	return append(pageIndexes(LogEntry{}),
 		index.Fields("account_id", "created_at"),
 		index.Fields("task_id"),
-	}
+	)
 }
 
 // Hooks of the LogEntry: entries are never edited, only appended (and pruned).

@@ -80,7 +80,7 @@ func (LoginChallenge) Edges() []ent.Edge {
 
 // Indexes of the LoginChallenge.
 func (LoginChallenge) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("state", "expires_at"), index.Fields("workspace_id", "username")}
+	return append(pageIndexes(LoginChallenge{}), index.Fields("state", "expires_at"), index.Fields("workspace_id", "username"))
 }
 
 // Annotations of the LoginChallenge.

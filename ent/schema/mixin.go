@@ -84,9 +84,10 @@ func (TenantMixin) Edges() []ent.Edge {
 	}
 }
 
-// Indexes of the TenantMixin.
+// Indexes of the TenantMixin: (workspace_id, id) finds a workspace's rows
+// and also serves the default order of its connection (see pageIndexes).
 func (TenantMixin) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("workspace_id")}
+	return []ent.Index{index.Fields("workspace_id", "id")}
 }
 
 // Hooks of the TenantMixin.

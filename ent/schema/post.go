@@ -63,10 +63,9 @@ func (Post) Edges() []ent.Edge {
 
 // Indexes of the Post.
 func (Post) Indexes() []ent.Index {
-	return []ent.Index{
+	return append(pageIndexes(Post{}),
 		index.Fields("status", "scheduled_at"),
-		index.Fields("workspace_id", "status"),
-	}
+	)
 }
 
 // Annotations of the Post.

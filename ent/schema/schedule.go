@@ -50,7 +50,7 @@ func (Schedule) Edges() []ent.Edge {
 
 // Indexes of the Schedule.
 func (Schedule) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("status", "next_run_at")}
+	return append(pageIndexes(Schedule{}), index.Fields("status", "next_run_at"))
 }
 
 // Annotations of the Schedule.

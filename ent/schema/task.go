@@ -67,7 +67,7 @@ func (Task) Edges() []ent.Edge {
 
 // Indexes of the Task.
 func (Task) Indexes() []ent.Index {
-	return []ent.Index{
+	return append(pageIndexes(Task{}),
 		// The claim reads a workspace's pending tasks in claim order
 		// (priority desc, not_before, id) straight off this index, so its
 		// cost does not grow with the backlog. Not partial: SQLite cannot
@@ -84,7 +84,7 @@ func (Task) Indexes() []ent.Index {
 		// A post's roll-up finds each account's newest task of the post.
 		index.Fields("post_id", "account_id"),
 		index.Fields("job_id"),
-	}
+	)
 }
 
 // Annotations of the Task.

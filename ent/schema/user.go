@@ -39,3 +39,6 @@ func (User) Fields() []ent.Field {
 func (User) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection()}
 }
+
+// Indexes of the User.
+func (User) Indexes() []ent.Index { return pageIndexes(User{}) }

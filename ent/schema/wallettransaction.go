@@ -34,7 +34,8 @@ func (WalletTransaction) Fields() []ent.Field {
 
 // Indexes of the WalletTransaction.
 func (WalletTransaction) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("workspace_id", "status", "type")}
+	// The Sharingtools wallet lists by type.
+	return append(pageIndexes(WalletTransaction{}, "type"), index.Fields("workspace_id", "status", "type"))
 }
 
 // Annotations of the WalletTransaction.
