@@ -26,6 +26,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/proxy"
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/ent/setting"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/ent/wallettransaction"
@@ -104,6 +105,7 @@ func checkColumn(t, c string) error {
 			proxy.Table:             proxy.ValidColumn,
 			requestlog.Table:        requestlog.ValidColumn,
 			schedule.Table:          schedule.ValidColumn,
+			setting.Table:           setting.ValidColumn,
 			task.Table:              task.ValidColumn,
 			user.Table:              user.ValidColumn,
 			wallettransaction.Table: wallettransaction.ValidColumn,

@@ -42,6 +42,8 @@ type Tx struct {
 	RequestLog *RequestLogClient
 	// Schedule is the client for interacting with the Schedule builders.
 	Schedule *ScheduleClient
+	// Setting is the client for interacting with the Setting builders.
+	Setting *SettingClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
 	// User is the client for interacting with the User builders.
@@ -195,6 +197,7 @@ func (tx *Tx) init() {
 	tx.Proxy = NewProxyClient(tx.config)
 	tx.RequestLog = NewRequestLogClient(tx.config)
 	tx.Schedule = NewScheduleClient(tx.config)
+	tx.Setting = NewSettingClient(tx.config)
 	tx.Task = NewTaskClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.WalletTransaction = NewWalletTransactionClient(tx.config)

@@ -38,6 +38,9 @@ common flags (override the environment):
   --addr ADDR           listen address (ADDR, default :8080)
   --data-dir DIR        SQLite file and key file (DATA_DIR, default ./data)
   --database-url URL    postgres://... to use PostgreSQL (DATABASE_URL)
+  --create              migrate, users, keys: create the database and key
+                        file if missing (serve always does); without it a
+                        data dir with no database is an error
 `
 
 // run dispatches a command line; it is main without the process exit, so
@@ -98,12 +101,18 @@ func logger(cfg config.Config, w io.Writer) zerolog.Logger {
 }
 
 // openApp parses the common flags and opens the app (migrating the schema).
+// Only serve, or another command given --create, may create a database.
 func openApp(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*app.App, error) {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return nil, err
 	}
 	fs := flags(name, &cfg, stderr)
+	if name == "serve" {
+		cfg.Create = true
+	} else {
+		fs.BoolVar(&cfg.Create, "create", false, "create the database and key file if they do not exist")
+	}
 	if extra != nil {
 		extra(fs)
 	}

@@ -48,6 +48,9 @@ type RequestLog func(*sql.Selector)
 // Schedule is the predicate function for schedule builders.
 type Schedule func(*sql.Selector)
 
+// Setting is the predicate function for setting builders.
+type Setting func(*sql.Selector)
+
 // Task is the predicate function for task builders.
 type Task func(*sql.Selector)
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/cooldown"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/jobs"
+	"github.com/switchboardhq/switchboard/server/keycheck"
 	"github.com/switchboardhq/switchboard/server/metrics"
 	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/posts"
@@ -88,8 +90,15 @@ func Open(ctx context.Context, cfg config.Config, log zerolog.Logger) (*App, err
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	open := store.Open
+	if !cfg.Create {
+		open = store.OpenExisting
+	}
+	st, err := open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
+		if errors.Is(err, store.ErrNoDatabase) {
+			return nil, fmt.Errorf("%w (check --data-dir/DATA_DIR or --database-url/DATABASE_URL; to create a new database, pass --create)", err)
+		}
 		return nil, err
 	}
 	a, err := New(ctx, cfg, log, st)
@@ -110,13 +119,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	if err := st.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	key, err := secrets.LoadKey(cfg.DataDir, cfg.SecretKey)
+	box, err := openBox(ctx, cfg, st)
 	if err != nil {
-		return nil, fmt.Errorf("load secret key: %w", err)
-	}
-	box, err := secrets.New(key)
-	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
+		return nil, err
 	}
 	// A commit can publish one event per task it touched; the buffer
 	// absorbs such bursts while each subscriber drains it (graph/subscribe.go).
@@ -292,4 +297,39 @@ func (a *App) HasUsers(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("count users: %w", err)
 	}
 	return n > 0, nil
+}
+
+// openBox loads the master key and checks it against the database. A key
+// file is created only for a database that holds no check value yet, and
+// only when cfg.Create allows it: a database set up with a key must be
+// opened with that key, never with a fresh one made beside it.
+func openBox(ctx context.Context, cfg config.Config, st *store.Store) (*secrets.Box, error) {
+	source := secrets.KeySource(cfg.DataDir, cfg.SecretKey)
+	stored, err := keycheck.Stored(ctx, st.Client)
+	if err != nil {
+		return nil, err
+	}
+	load := secrets.ReadKey
+	if stored == "" && cfg.Create {
+		load = secrets.LoadKey
+	}
+	key, err := load(cfg.DataDir, cfg.SecretKey)
+	if errors.Is(err, fs.ErrNotExist) {
+		if stored != "" {
+			return nil, fmt.Errorf("load secret key: this database was set up with a master key, but there is no %s; set SWITCHBOARD_SECRET_KEY or --data-dir to where that key is", source)
+		}
+		return nil, fmt.Errorf("load secret key: there is no %s (pass --create to make a new key)", source)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load secret key: %w", err)
+	}
+	box, err := secrets.New(key)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	probe := func(ctx context.Context, box *secrets.Box) error { return accounts.ProbeKey(ctx, st.Client, box) }
+	if err := keycheck.Verify(ctx, st.Client, box, source, probe); err != nil {
+		return nil, err
+	}
+	return box, nil
 }

@@ -60,6 +60,11 @@ type Config struct {
 	// IMAP servers (a private CA; tests). Not read from the environment:
 	// nil trusts the system's roots.
 	IMAPTLS *tls.Config
+	// Create lets a process create what does not exist yet: the SQLite
+	// database and the key file. Not read from the environment: serve sets
+	// it, and the CLI's other commands only with --create, so a mistyped
+	// --data-dir is an error rather than a new, empty server.
+	Create bool
 	// AllowedOrigins lists extra origins allowed to open GraphQL WebSockets
 	// (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated host patterns).
 	AllowedOrigins []string

@@ -6,8 +6,10 @@ package secrets
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -110,6 +112,21 @@ func (b *Box) Open(table string, id int, sealed []byte) (string, error) {
 // operator manages; different purposes give independent keys.
 func (b *Box) Derive(purpose string) []byte {
 	return hkdfKey(b.master, infoDerivePfx+purpose)
+}
+
+// checkConstant is what CheckValue authenticates. Changing it would make
+// every stored check value mismatch, so it never changes.
+const checkConstant = "switchboard master key check v1"
+
+// CheckValue returns a value that identifies the master key without
+// revealing it: the hex HMAC-SHA256 of a constant under a key derived for
+// this purpose alone. Stored in the database on first start, it lets a
+// later start tell the right key from a wrong one before any secret is
+// opened (see server/keycheck).
+func (b *Box) CheckValue() string {
+	mac := hmac.New(sha256.New, b.Derive("key check"))
+	mac.Write([]byte(checkConstant))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 func hkdfKey(master []byte, info string) []byte {

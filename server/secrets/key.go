@@ -36,6 +36,17 @@ var errKeyFormat = errors.New("want 64 hex characters or the base64 of 32 bytes;
 // with mode 0700 if missing). An existing file is never overwritten: losing
 // the key loses every stored credential.
 func LoadKey(dataDir, envKey string) ([]byte, error) {
+	key, err := ReadKey(dataDir, envKey)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return key, err
+	}
+	return createKeyFile(dataDir, filepath.Join(dataDir, KeyFileName))
+}
+
+// ReadKey is LoadKey without creating the key file: a missing file is an
+// error wrapping fs.ErrNotExist. A database that already holds secrets must
+// be opened with the key it was set up with, never with a fresh one.
+func ReadKey(dataDir, envKey string) ([]byte, error) {
 	if envKey = strings.TrimSpace(envKey); envKey != "" {
 		key, err := parseKey(envKey)
 		if err != nil {
@@ -46,12 +57,17 @@ func LoadKey(dataDir, envKey string) ([]byte, error) {
 	if dataDir == "" {
 		return nil, errors.New("load secret key: no SWITCHBOARD_SECRET_KEY and no data directory for " + KeyFileName)
 	}
-	path := filepath.Join(dataDir, KeyFileName)
-	key, err := readKeyFile(path)
-	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return key, err
+	return readKeyFile(filepath.Join(dataDir, KeyFileName))
+}
+
+// KeySource names where LoadKey and ReadKey take the master key from, for
+// messages an operator acts on: the environment variable, or the key file's
+// path. It never includes the key.
+func KeySource(dataDir, envKey string) string {
+	if strings.TrimSpace(envKey) != "" {
+		return "SWITCHBOARD_SECRET_KEY"
 	}
-	return createKeyFile(dataDir, path)
+	return "key file " + filepath.Join(dataDir, KeyFileName)
 }
 
 // parseKey accepts hex first: 64 hex characters are never valid base64 of 32
