@@ -194,7 +194,7 @@ func (r MailReader) open(ctx context.Context, m Mailbox) (*session, error) {
 		if cause := context.Cause(ctx); cause != nil {
 			err = cause
 		}
-		return &mailError{msg: redact(fmt.Sprintf("connect to IMAP server %s: %v", addr, err), m.Password), err: err}
+		return &mailError{msg: redact(fmt.Sprintf("connect to IMAP server %s: %s", addr, publicReason(err)), m.Password), err: err}
 	}
 
 	var d net.Dialer
@@ -235,7 +235,7 @@ func (r MailReader) open(ctx context.Context, m Mailbox) (*session, error) {
 		if cause := context.Cause(ctx); cause != nil {
 			err = cause
 		}
-		return nil, &mailError{msg: redact(fmt.Sprintf("IMAP login as %s at %s failed: %v", m.Username, addr, err), m.Password), err: err}
+		return nil, &mailError{msg: redact(fmt.Sprintf("IMAP login as %s at %s failed: %s", m.Username, addr, publicReason(err)), m.Password), err: err}
 	}
 	return s, nil
 }
@@ -246,7 +246,7 @@ func (s *session) fail(ctx context.Context, step string, err error) error {
 	if cause := context.Cause(ctx); cause != nil {
 		err = cause
 	}
-	return &mailError{msg: redact(fmt.Sprintf("IMAP %s: %v", step, err), s.password), err: err}
+	return &mailError{msg: redact(fmt.Sprintf("IMAP %s: %s", step, publicReason(err)), s.password), err: err}
 }
 
 // close logs out politely and closes the connection.
@@ -412,23 +412,4 @@ func stripHTML(s string) string {
 	s = htmlBlocks.ReplaceAllString(s, " ")
 	s = htmlTags.ReplaceAllString(s, " ")
 	return html.UnescapeString(s)
-}
-
-// mailError keeps the cause for errors.Is while its text is built (and
-// redacted) once.
-type mailError struct {
-	msg string
-	err error
-}
-
-func (e *mailError) Error() string { return e.msg }
-func (e *mailError) Unwrap() error { return e.err }
-
-// redact removes the password from text that quotes a server or library:
-// a careless server may echo the LOGIN line back in its error.
-func redact(s, password string) string {
-	if password == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, password, "[redacted]")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -416,5 +417,39 @@ func TestCheckRefusesNonPublicAddressesUnlessAllowed(t *testing.T) {
 	}
 	if err := f.reader.Check(t.Context(), f.box); err != nil {
 		t.Fatalf("with AllowPrivate: %v", err)
+	}
+}
+
+// Go's lookup error quotes the server's own DNS resolver ("lookup x on
+// 10.0.0.2:53: no such host"); the user sees only what is wrong with the
+// name they gave.
+func TestCheckReportsAnUnknownHostWithoutTheServersResolver(t *testing.T) {
+	const host = "imap.no-such-host.invalid" // .invalid never resolves (RFC 2606)
+	r := challenges.MailReader{Timeout: 5 * time.Second}
+	err := r.Check(t.Context(), challenges.Mailbox{Host: host, Username: mailUser, Password: mailPassword})
+	var dnsErr *net.DNSError
+	if !errors.As(err, &dnsErr) {
+		t.Fatalf("Check = %v, want a lookup failure kept as the cause", err)
+	}
+	t.Logf("error shown to the user: %v", err)
+	if !strings.Contains(err.Error(), "connect") || !strings.Contains(err.Error(), host) {
+		t.Errorf("error %q does not say which host could not be connected to", err)
+	}
+	leaks := []string{":53", " on "}
+	if dnsErr.Server != "" {
+		host, _, _ := net.SplitHostPort(dnsErr.Server)
+		leaks = append(leaks, dnsErr.Server, host)
+	}
+	if conf, rerr := os.ReadFile("/etc/resolv.conf"); rerr == nil {
+		for _, line := range strings.Split(string(conf), "\n") {
+			if f := strings.Fields(line); len(f) == 2 && f[0] == "nameserver" {
+				leaks = append(leaks, f[1])
+			}
+		}
+	}
+	for _, leak := range leaks {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("error %q shows %q of the server's resolver", err, leak)
+		}
 	}
 }
