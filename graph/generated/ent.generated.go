@@ -25660,7 +25660,7 @@ func (ec *executionContext) _WorkspaceEdge(ctx context.Context, sel ast.Selectio
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAPIKey2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIKey) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "APIKey", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAPIKey2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAPIKey(ctx, sel, v[i])
@@ -25821,7 +25821,7 @@ func (ec *executionContext) marshalNChallengeState2githubᚗcomᚋswitchboardhq�
 }
 
 func (ec *executionContext) marshalNCooldownRule2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCooldownRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CooldownRule) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CooldownRule", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCooldownRule2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCooldownRule(ctx, sel, v[i])
@@ -26001,7 +26001,7 @@ func (ec *executionContext) unmarshalNLoginChallengeWhereInput2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Node", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐNoder(ctx, sel, v[i])
@@ -26172,7 +26172,7 @@ func (ec *executionContext) unmarshalNScheduleWhereInput2ᚖgithubᚗcomᚋswitc
 }
 
 func (ec *executionContext) marshalNTask2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Task) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Task", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTask2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTask(ctx, sel, v[i])
@@ -26380,7 +26380,7 @@ func (ec *executionContext) marshalOAPIKeyEdge2ᚕᚖgithubᚗcomᚋswitchboardh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "APIKeyEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAPIKeyEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAPIKeyEdge(ctx, sel, v[i])
@@ -26425,7 +26425,7 @@ func (ec *executionContext) marshalOAPIKeyScope2ᚕgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "APIKeyScope", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope(ctx, sel, v[i])
@@ -26492,7 +26492,7 @@ func (ec *executionContext) marshalOAccountEdge2ᚕᚖgithubᚗcomᚋswitchboard
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "AccountEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAccountEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAccountEdge(ctx, sel, v[i])
@@ -26537,7 +26537,7 @@ func (ec *executionContext) marshalOAccountStatus2ᚕgithubᚗcomᚋswitchboardh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "AccountStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAccountStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐStatus(ctx, sel, v[i])
@@ -26604,7 +26604,7 @@ func (ec *executionContext) marshalOCaptionEdge2ᚕᚖgithubᚗcomᚋswitchboard
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CaptionEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCaptionEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCaptionEdge(ctx, sel, v[i])
@@ -26674,7 +26674,7 @@ func (ec *executionContext) marshalOChallengeMethod2ᚕgithubᚗcomᚋswitchboar
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ChallengeMethod", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChallengeMethod2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋloginchallengeᚐMethod(ctx, sel, v[i])
@@ -26726,7 +26726,7 @@ func (ec *executionContext) marshalOChallengeState2ᚕgithubᚗcomᚋswitchboard
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ChallengeState", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChallengeState2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋloginchallengeᚐState(ctx, sel, v[i])
@@ -26768,7 +26768,7 @@ func (ec *executionContext) marshalOCooldownRuleEdge2ᚕᚖgithubᚗcomᚋswitch
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CooldownRuleEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCooldownRuleEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCooldownRuleEdge(ctx, sel, v[i])
@@ -26844,7 +26844,7 @@ func (ec *executionContext) marshalOJobEdge2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "JobEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOJobEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐJobEdge(ctx, sel, v[i])
@@ -26881,7 +26881,7 @@ func (ec *executionContext) marshalOJobKind2ᚕgithubᚗcomᚋswitchboardhqᚋsw
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "JobKind", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNJobKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋjobᚐKind(ctx, sel, v[i])
@@ -26941,7 +26941,7 @@ func (ec *executionContext) marshalOJobStatus2ᚕgithubᚗcomᚋswitchboardhqᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "JobStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNJobStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋjobᚐStatus(ctx, sel, v[i])
@@ -27008,7 +27008,7 @@ func (ec *executionContext) marshalOLogEntryEdge2ᚕᚖgithubᚗcomᚋswitchboar
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "LogEntryEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOLogEntryEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐLogEntryEdge(ctx, sel, v[i])
@@ -27078,7 +27078,7 @@ func (ec *executionContext) marshalOLogLevel2ᚕgithubᚗcomᚋswitchboardhqᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "LogLevel", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLogLevel2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋlogentryᚐLevel(ctx, sel, v[i])
@@ -27120,7 +27120,7 @@ func (ec *executionContext) marshalOLoginChallengeEdge2ᚕᚖgithubᚗcomᚋswit
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "LoginChallengeEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOLoginChallengeEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐLoginChallengeEdge(ctx, sel, v[i])
@@ -27179,7 +27179,7 @@ func (ec *executionContext) marshalOPlanEdge2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "PlanEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPlanEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPlanEdge(ctx, sel, v[i])
@@ -27249,7 +27249,7 @@ func (ec *executionContext) marshalOPlatform2ᚕgithubᚗcomᚋswitchboardhqᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Platform", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform(ctx, sel, v[i])
@@ -27291,7 +27291,7 @@ func (ec *executionContext) marshalOPostEdge2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "PostEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPostEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPostEdge(ctx, sel, v[i])
@@ -27336,7 +27336,7 @@ func (ec *executionContext) marshalOPostSource2ᚕgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "PostSource", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostSource2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋpostᚐSource(ctx, sel, v[i])
@@ -27388,7 +27388,7 @@ func (ec *executionContext) marshalOPostStatus2ᚕgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "PostStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋpostᚐStatus(ctx, sel, v[i])
@@ -27455,7 +27455,7 @@ func (ec *executionContext) marshalOScheduleEdge2ᚕᚖgithubᚗcomᚋswitchboar
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ScheduleEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOScheduleEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐScheduleEdge(ctx, sel, v[i])
@@ -27492,7 +27492,7 @@ func (ec *executionContext) marshalOScheduleKind2ᚕgithubᚗcomᚋswitchboardhq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ScheduleKind", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNScheduleKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋscheduleᚐKind(ctx, sel, v[i])
@@ -27552,7 +27552,7 @@ func (ec *executionContext) marshalOScheduleStatus2ᚕgithubᚗcomᚋswitchboard
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ScheduleStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNScheduleStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋscheduleᚐStatus(ctx, sel, v[i])
@@ -27619,7 +27619,7 @@ func (ec *executionContext) marshalOTaskEdge2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "TaskEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOTaskEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTaskEdge(ctx, sel, v[i])
@@ -27656,7 +27656,7 @@ func (ec *executionContext) marshalOTaskKind2ᚕgithubᚗcomᚋswitchboardhqᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "TaskKind", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐKind(ctx, sel, v[i])
@@ -27716,7 +27716,7 @@ func (ec *executionContext) marshalOTaskStatus2ᚕgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "TaskStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐStatus(ctx, sel, v[i])
@@ -27783,7 +27783,7 @@ func (ec *executionContext) marshalOUserEdge2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "UserEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOUserEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUserEdge(ctx, sel, v[i])
@@ -27828,7 +27828,7 @@ func (ec *executionContext) marshalOUserRole2ᚕgithubᚗcomᚋswitchboardhqᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "UserRole", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole(ctx, sel, v[i])
@@ -27895,7 +27895,7 @@ func (ec *executionContext) marshalOWalletTransactionEdge2ᚕᚖgithubᚗcomᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "WalletTransactionEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOWalletTransactionEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐWalletTransactionEdge(ctx, sel, v[i])
@@ -27940,7 +27940,7 @@ func (ec *executionContext) marshalOWalletTransactionStatus2ᚕgithubᚗcomᚋsw
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "WalletTransactionStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus(ctx, sel, v[i])
@@ -27992,7 +27992,7 @@ func (ec *executionContext) marshalOWalletTransactionType2ᚕgithubᚗcomᚋswit
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "WalletTransactionType", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType(ctx, sel, v[i])
@@ -28059,7 +28059,7 @@ func (ec *executionContext) marshalOWorkspaceEdge2ᚕᚖgithubᚗcomᚋswitchboa
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "WorkspaceEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOWorkspaceEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐWorkspaceEdge(ctx, sel, v[i])
