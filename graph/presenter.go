@@ -5,13 +5,13 @@ import (
 	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/requestid"
 )
 
 var (
@@ -77,7 +77,7 @@ func present(ctx context.Context, err error, log zerolog.Logger) *gqlerror.Error
 	}
 	if errors.Is(cause, errInternal) {
 		out.Message = errInternal.Error()
-		out.Extensions = map[string]any{"code": "INTERNAL"}
+		out.Extensions = internalExtensions(ctx)
 		return out
 	}
 	if gqlErr != nil && gqlErr.Extensions != nil && gqlErr.Err == nil {
@@ -86,8 +86,18 @@ func present(ctx context.Context, err error, log zerolog.Logger) *gqlerror.Error
 	log.Error().Err(cause).Str("request_id", requestID(ctx)).
 		Str("path", out.Path.String()).Msg("graphql internal error")
 	out.Message = errInternal.Error()
-	out.Extensions = map[string]any{"code": "INTERNAL"}
+	out.Extensions = internalExtensions(ctx)
 	return out
 }
 
-func requestID(ctx context.Context) string { return middleware.GetReqID(ctx) }
+// internalExtensions give a user the request ID to quote: the log line of
+// the failure carries the same.
+func internalExtensions(ctx context.Context) map[string]any {
+	ext := map[string]any{"code": "INTERNAL"}
+	if id := requestID(ctx); id != "" {
+		ext["requestId"] = id
+	}
+	return ext
+}
+
+func requestID(ctx context.Context) string { return requestid.FromContext(ctx) }

@@ -423,8 +423,9 @@ func TestInternalErrorsAreOpaque(t *testing.T) {
 				t.Fatalf("%s: no error reading a corrupt row; data %s", q, r.Data)
 			}
 			for _, e := range r.Errors {
-				if e.Message != "internal error" || e.Extensions["code"] != "INTERNAL" || len(e.Extensions) != 1 {
-					t.Errorf("%s: error %+v, want only \"internal error\" with code INTERNAL", q, e)
+				if id, _ := e.Extensions["requestId"].(string); e.Message != "internal error" || e.Extensions["code"] != "INTERNAL" ||
+					id == "" || len(e.Extensions) != 2 {
+					t.Errorf("%s: error %+v, want only \"internal error\" with code INTERNAL and the request ID", q, e)
 				}
 			}
 			for _, e := range r.Errors {

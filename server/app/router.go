@@ -11,6 +11,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/switchboardhq/switchboard/server/origins"
+	"github.com/switchboardhq/switchboard/server/requestid"
 	"github.com/switchboardhq/switchboard/server/rest/likepion"
 	"github.com/switchboardhq/switchboard/server/rest/sharingtools"
 	"github.com/switchboardhq/switchboard/server/rest/socialking"
@@ -21,7 +23,10 @@ import (
 // sub-routers here as they arrive.
 func (a *App) router() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID)
+	r.Use(requestid.Middleware)
+	// Config.Validate has checked the patterns.
+	policy, _ := origins.New(a.Config.AllowedOrigins)
+	r.Use(policy.Middleware)
 	r.Use(a.recoverer)
 	r.Use(a.Auth.Middleware)
 	r.Use(a.accessLog)
@@ -104,7 +109,7 @@ func (a *App) recoverer(next http.Handler) http.Handler {
 				}
 				a.Log.Error().Interface("panic", v).Str("request_id", middleware.GetReqID(r.Context())).
 					Str("path", r.URL.Path).Msg("handler panicked")
-				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error", "request_id": requestid.FromContext(r.Context())})
 			}
 		}()
 		next.ServeHTTP(w, r)

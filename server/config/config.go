@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/origins"
 )
 
 // Config is the whole configuration of a server process. Command-line flags
@@ -65,8 +67,10 @@ type Config struct {
 	// it, and the CLI's other commands only with --create, so a mistyped
 	// --data-dir is an error rather than a new, empty server.
 	Create bool
-	// AllowedOrigins lists extra origins allowed to open GraphQL WebSockets
-	// (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated host patterns).
+	// AllowedOrigins lists the other sites whose pages may call the server:
+	// CORS on every HTTP route and the Origin check of GraphQL WebSockets
+	// (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated patterns such as
+	// https://app.example.com or *.example.com; see server/origins).
 	AllowedOrigins []string
 }
 
@@ -173,6 +177,9 @@ func (c Config) Validate() error {
 	}
 	if c.IMAPMailDelay < 0 || c.IMAPMailDelay > time.Minute {
 		problems = append(problems, fmt.Errorf("IMAP mail delay %s: want 0 to 1m", c.IMAPMailDelay))
+	}
+	if _, err := origins.New(c.AllowedOrigins); err != nil {
+		problems = append(problems, fmt.Errorf("SWITCHBOARD_ALLOWED_ORIGINS: %w", err))
 	}
 	if c.WSInitTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("WebSocket init timeout %s: want a positive duration", c.WSInitTimeout))

@@ -43,8 +43,9 @@ func TestValidateReportsEveryBadSetting(t *testing.T) {
 	c.Env = "staging"
 	c.LogFormat = "text"
 	c.LeaseDuration = time.Second
+	c.AllowedOrigins = []string{"https://ok.example.com", "https://[bad"}
 	err := c.Validate()
-	for _, want := range []string{"SWITCHBOARD_ENV", "LOG_FORMAT", "lease duration"} {
+	for _, want := range []string{"SWITCHBOARD_ENV", "LOG_FORMAT", "lease duration", "SWITCHBOARD_ALLOWED_ORIGINS"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("err = %v, want it to mention %s", err, want)
 		}

@@ -75,13 +75,15 @@ func (h *handlers) renderError(w http.ResponseWriter, r *http.Request, err error
 	}
 	h.Log.Error().Err(err).Str("request_id", middleware.GetReqID(r.Context())).
 		Str("method", r.Method).Str("route", "likepion "+r.URL.Path).Msg("likepion request failed")
-	writeError(w, http.StatusInternalServerError, msgInternal)
+	writeJSON(w, http.StatusInternalServerError, envelope{Message: msgInternal, RequestID: middleware.GetReqID(r.Context())})
 }
 
 // envelope is every error answer; success comes first, as in the document.
+// A 500 adds the request ID (not in the document) for the user to quote.
 type envelope struct {
-	Success bool   `json:"success"`
-	Message string `json:"message"`
+	Success   bool   `json:"success"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

@@ -26,6 +26,9 @@ type envelope struct {
 	Data    any               `json:"data,omitempty"`
 	Meta    *pageMeta         `json:"meta,omitempty"`
 	Errors  map[string]string `json:"errors,omitempty"`
+	// RequestID is set on a 500 only (not in the document), for the user
+	// to quote.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // pageMeta is the meta block of list answers.
@@ -124,7 +127,7 @@ func (h *handlers) renderError(w http.ResponseWriter, r *http.Request, err error
 	}
 	h.Log.Error().Err(err).Str("request_id", middleware.GetReqID(r.Context())).
 		Str("method", r.Method).Str("route", "sharingtools "+r.URL.Path).Msg("sharingtools request failed")
-	writeJSON(w, http.StatusInternalServerError, envelope{Result: 0, Message: msgInternal})
+	writeJSON(w, http.StatusInternalServerError, envelope{Result: 0, Message: msgInternal, RequestID: middleware.GetReqID(r.Context())})
 }
 
 // sentence gives a domain message the document's style: capitalised, with

@@ -23,6 +23,9 @@ type envelope struct {
 	Data    any          `json:"data,omitempty"`
 	Meta    *pageMeta    `json:"meta,omitempty"`
 	Errors  []fieldError `json:"errors,omitempty"`
+	// RequestID is set on a 500 only (not in the document), for the user
+	// to quote.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // fieldError is one entry of an error response's errors list, named with
@@ -133,7 +136,7 @@ func (h *handlers) writeError(w http.ResponseWriter, r *http.Request, err error)
 			Str("request_id", middleware.GetReqID(r.Context())).
 			Str("method", r.Method).Str("path", r.URL.Path).
 			Msg("socialking: internal error")
-		writeJSON(w, http.StatusInternalServerError, envelope{Message: msgInternal})
+		writeJSON(w, http.StatusInternalServerError, envelope{Message: msgInternal, RequestID: middleware.GetReqID(r.Context())})
 	}
 }
 
