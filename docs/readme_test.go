@@ -169,6 +169,7 @@ func TestREADMEShellBlocksRunInOrder(t *testing.T) {
 	}
 	for _, b := range testkit.Backends() {
 		t.Run(string(b), func(t *testing.T) {
+			t.Parallel() // each backend has its own server, data dir and database
 			var databaseURL string
 			if b == testkit.Postgres {
 				databaseURL = testkit.PostgresURL(t) // empty: the server creates the schema, as for a newcomer
