@@ -128,7 +128,8 @@ func script(blocks []block, addr string) string {
 	var b strings.Builder
 	b.WriteString(prelude)
 	for _, bl := range blocks {
-		fmt.Fprintf(&b, "\n__readme_line=%d\necho '### README.md line %d' >&2\n", bl.line, bl.line)
+		// $SECONDS in the marker shows which block is slow when the test is.
+		fmt.Fprintf(&b, "\n__readme_line=%d\necho \"### README.md line %d (at ${SECONDS}s)\" >&2\n", bl.line, bl.line)
 		if bl.errorsAllowed {
 			b.WriteString("README_ALLOW_ERRORS=1\n")
 		}
