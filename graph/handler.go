@@ -21,6 +21,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboardhq/switchboard/graph/generated"
+	"github.com/switchboardhq/switchboard/server/accesslog"
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
@@ -45,8 +46,9 @@ type Options struct {
 	OriginPatterns []string
 	// Logger receives internal errors (with the request ID) and panics.
 	Logger zerolog.Logger
-	// Observe, if set, is told about every operation (for metrics).
-	Observe func(operation, opType string, failed bool, d time.Duration)
+	// Observe, if set, is told about every operation (for metrics):
+	// authenticated is whether the caller had valid credentials.
+	Observe func(operation, opType string, authenticated, failed bool, d time.Duration)
 }
 
 func (o *Options) defaults() {
@@ -245,7 +247,9 @@ func onlyFields(oc *graphql.OperationContext, allowed map[string]bool) bool {
 	return true
 }
 
-func observe(fn func(string, string, bool, time.Duration)) graphql.ResponseMiddleware {
+// observe tells fn about each operation and names it in the request's
+// access log line.
+func observe(fn func(string, string, bool, bool, time.Duration)) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		start := time.Now()
 		resp := next(ctx)
@@ -260,10 +264,8 @@ func observe(fn func(string, string, bool, time.Duration)) graphql.ResponseMiddl
 				name = oc.Operation.Name
 			}
 		}
-		if name == "" {
-			name = "anonymous"
-		}
-		fn(name, typ, resp != nil && len(resp.Errors) > 0, time.Since(start))
+		accesslog.SetOperation(ctx, name)
+		fn(name, typ, viewer.FromContext(ctx) != nil, resp != nil && len(resp.Errors) > 0, time.Since(start))
 		return resp
 	}
 }

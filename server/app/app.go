@@ -280,9 +280,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
+	start := time.Now()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
+		a.Log.Warn().Err(err).Float64("drain_ms", float64(time.Since(start).Microseconds())/1000).
+			Msg("switchboard stopped; requests still in flight were cut off")
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	a.Log.Info().Float64("drain_ms", float64(time.Since(start).Microseconds())/1000).Msg("switchboard stopped")
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}

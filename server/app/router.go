@@ -11,12 +11,12 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/switchboardhq/switchboard/server/accesslog"
 	"github.com/switchboardhq/switchboard/server/origins"
 	"github.com/switchboardhq/switchboard/server/requestid"
 	"github.com/switchboardhq/switchboard/server/rest/likepion"
 	"github.com/switchboardhq/switchboard/server/rest/sharingtools"
 	"github.com/switchboardhq/switchboard/server/rest/socialking"
-	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
 // router mounts every endpoint. REST compatibility products mount their own
@@ -29,12 +29,15 @@ func (a *App) router() http.Handler {
 	r.Use(policy.Middleware)
 	r.Use(a.recoverer)
 	r.Use(a.Auth.Middleware)
-	r.Use(a.accessLog)
+	r.Use(accesslog.Middleware(a.Log, a.Metrics.ObserveHTTP))
 
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	r.Get("/readyz", a.ready)
+	// Load balancers and probes may ask with HEAD.
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		r.MethodFunc(m, "/healthz", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		})
+		r.MethodFunc(m, "/readyz", a.ready)
+	}
 	r.Method(http.MethodGet, "/metrics", a.Metrics.Handler())
 	r.Get("/", playground.Handler("Switchboard", "/query"))
 	r.Handle("/query", a.graphQL())
@@ -65,37 +68,6 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
-// accessLog writes one line per request and feeds the HTTP metrics. The
-// query string is left out: some clients put keys in it.
-func (a *App) accessLog(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
-		d := time.Since(start)
-		route := "unmatched"
-		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-			route = rc.RoutePattern()
-		}
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK // hijacked (WebSocket) or nothing written
-		}
-		a.Metrics.ObserveHTTP(route, r.Method, status, d)
-		ev := a.Log.Info()
-		if status >= 500 {
-			ev = a.Log.Error()
-		}
-		ev = ev.Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
-			Dur("duration", d).Str("request_id", middleware.GetReqID(r.Context())).
-			Int("bytes", ww.BytesWritten())
-		if v := viewer.FromContext(r.Context()); v != nil {
-			ev = ev.Int("workspace", v.WorkspaceID).Int("user", v.UserID)
-		}
-		ev.Msg("request")
-	})
 }
 
 // recoverer turns a handler panic into a logged 500 with no detail for the

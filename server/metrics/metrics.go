@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,7 +22,27 @@ type Metrics struct {
 	httpDuration *prometheus.HistogramVec
 	operations   *prometheus.CounterVec
 	opDuration   *prometheus.HistogramVec
+
+	mu    sync.Mutex
+	names map[string]bool // operation names with series of their own
 }
+
+// MaxOperationNames is how many operation names get series of their own in
+// one process; later ones are counted as OtherOperation. Names come from
+// clients, so without a cap one client could grow the registry (and every
+// scrape) without bound.
+const MaxOperationNames = 200
+
+// Fixed operation labels.
+const (
+	// OtherOperation counts names past MaxOperationNames.
+	OtherOperation = "other"
+	// UnauthenticatedOperation counts every operation of a caller without
+	// valid credentials, whatever its name: such callers create no series.
+	UnauthenticatedOperation = "unauthenticated"
+	// AnonymousOperation counts operations without a name.
+	AnonymousOperation = "anonymous"
+)
 
 // New registers the metrics. activeSubscriptions reports live GraphQL
 // subscriptions; db, if not nil, contributes pool statistics.
@@ -67,19 +88,62 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
+// methods are the HTTP methods with a label of their own; a client can send
+// any token as a method.
+var methods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
 // ObserveHTTP records one HTTP request. route is the router's pattern, not
-// the raw path, so label cardinality stays bounded.
+// the raw path, and unknown methods count as "other", so label cardinality
+// stays bounded.
 func (m *Metrics) ObserveHTTP(route, method string, status int, d time.Duration) {
+	if !methods[method] {
+		method = "other"
+	}
 	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.httpDuration.WithLabelValues(route, method).Observe(d.Seconds())
 }
 
-// ObserveOperation records one GraphQL operation.
-func (m *Metrics) ObserveOperation(name, opType string, failed bool, d time.Duration) {
+// opTypes are the operation types with a label of their own.
+var opTypes = map[string]bool{"query": true, "mutation": true, "subscription": true}
+
+// ObserveOperation records one GraphQL operation. authenticated tells
+// whether the caller had valid credentials; see UnauthenticatedOperation.
+func (m *Metrics) ObserveOperation(name, opType string, authenticated, failed bool, d time.Duration) {
+	name = m.operationLabel(name, authenticated)
+	if !opTypes[opType] {
+		opType = "unknown"
+	}
 	outcome := "ok"
 	if failed {
 		outcome = "error"
 	}
 	m.operations.WithLabelValues(name, opType, outcome).Inc()
 	m.opDuration.WithLabelValues(name, opType).Observe(d.Seconds())
+}
+
+// operationLabel bounds the operation label: the first MaxOperationNames
+// names of authenticated callers keep theirs.
+func (m *Metrics) operationLabel(name string, authenticated bool) string {
+	switch {
+	case !authenticated:
+		return UnauthenticatedOperation
+	case name == "":
+		return AnonymousOperation
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.names[name] {
+		return name
+	}
+	if len(m.names) >= MaxOperationNames {
+		return OtherOperation
+	}
+	if m.names == nil {
+		m.names = make(map[string]bool)
+	}
+	m.names[name] = true
+	return name
 }
