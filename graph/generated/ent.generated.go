@@ -25706,14 +25706,32 @@ func (ec *executionContext) marshalNAPIKeyOrderField2ᚖgithubᚗcomᚋswitchboa
 }
 
 func (ec *executionContext) unmarshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope(ctx context.Context, v any) (apikey.Scope, error) {
-	var res apikey.Scope
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope(ctx context.Context, sel ast.SelectionSet, v apikey.Scope) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "APIKeyScope!")
+	}
+	return res
 }
+
+var (
+	unmarshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope = map[string]apikey.Scope{
+		"API":    apikey.ScopeAPI,
+		"WORKER": apikey.ScopeWorker,
+		"ADMIN":  apikey.ScopeAdmin,
+	}
+	marshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope = map[apikey.Scope]string{
+		apikey.ScopeAPI:    "API",
+		apikey.ScopeWorker: "WORKER",
+		apikey.ScopeAdmin:  "ADMIN",
+	}
+)
 
 func (ec *executionContext) unmarshalNAPIKeyWhereInput2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAPIKeyWhereInput(ctx context.Context, v any) (*ent.APIKeyWhereInput, error) {
 	res, err := ec.unmarshalInputAPIKeyWhereInput(ctx, v)
@@ -26052,14 +26070,46 @@ func (ec *executionContext) unmarshalNPlanWhereInput2ᚖgithubᚗcomᚋswitchboa
 }
 
 func (ec *executionContext) unmarshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform(ctx context.Context, v any) (account.Platform, error) {
-	var res account.Platform
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform(ctx context.Context, sel ast.SelectionSet, v account.Platform) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Platform!")
+	}
+	return res
 }
+
+var (
+	unmarshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform = map[string]account.Platform{
+		"INSTAGRAM": account.PlatformInstagram,
+		"FACEBOOK":  account.PlatformFacebook,
+		"X":         account.PlatformX,
+		"TIKTOK":    account.PlatformTiktok,
+		"LINKEDIN":  account.PlatformLinkedin,
+		"THREADS":   account.PlatformThreads,
+		"YOUTUBE":   account.PlatformYoutube,
+		"PINTEREST": account.PlatformPinterest,
+		"GOOGLE":    account.PlatformGoogle,
+		"OTHER":     account.PlatformOther,
+	}
+	marshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform = map[account.Platform]string{
+		account.PlatformInstagram: "INSTAGRAM",
+		account.PlatformFacebook:  "FACEBOOK",
+		account.PlatformX:         "X",
+		account.PlatformTiktok:    "TIKTOK",
+		account.PlatformLinkedin:  "LINKEDIN",
+		account.PlatformThreads:   "THREADS",
+		account.PlatformYoutube:   "YOUTUBE",
+		account.PlatformPinterest: "PINTEREST",
+		account.PlatformGoogle:    "GOOGLE",
+		account.PlatformOther:     "OTHER",
+	}
+)
 
 func (ec *executionContext) marshalNPost2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPost(ctx context.Context, sel ast.SelectionSet, v *ent.Post) graphql.Marshaler {
 	if v == nil {
@@ -26273,14 +26323,30 @@ func (ec *executionContext) marshalNUserOrderField2ᚖgithubᚗcomᚋswitchboard
 }
 
 func (ec *executionContext) unmarshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole(ctx context.Context, v any) (user.Role, error) {
-	var res user.Role
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole(ctx context.Context, sel ast.SelectionSet, v user.Role) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "UserRole!")
+	}
+	return res
 }
+
+var (
+	unmarshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole = map[string]user.Role{
+		"ADMIN":  user.RoleAdmin,
+		"MEMBER": user.RoleMember,
+	}
+	marshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole = map[user.Role]string{
+		user.RoleAdmin:  "ADMIN",
+		user.RoleMember: "MEMBER",
+	}
+)
 
 func (ec *executionContext) unmarshalNUserWhereInput2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUserWhereInput(ctx context.Context, v any) (*ent.UserWhereInput, error) {
 	res, err := ec.unmarshalInputUserWhereInput(ctx, v)
@@ -26310,24 +26376,58 @@ func (ec *executionContext) marshalNWalletTransactionOrderField2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) unmarshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus(ctx context.Context, v any) (wallettransaction.Status, error) {
-	var res wallettransaction.Status
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus(ctx context.Context, sel ast.SelectionSet, v wallettransaction.Status) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WalletTransactionStatus!")
+	}
+	return res
 }
 
+var (
+	unmarshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus = map[string]wallettransaction.Status{
+		"PENDING":   wallettransaction.StatusPending,
+		"COMPLETED": wallettransaction.StatusCompleted,
+		"FAILED":    wallettransaction.StatusFailed,
+	}
+	marshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus = map[wallettransaction.Status]string{
+		wallettransaction.StatusPending:   "PENDING",
+		wallettransaction.StatusCompleted: "COMPLETED",
+		wallettransaction.StatusFailed:    "FAILED",
+	}
+)
+
 func (ec *executionContext) unmarshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType(ctx context.Context, v any) (wallettransaction.Type, error) {
-	var res wallettransaction.Type
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType(ctx context.Context, sel ast.SelectionSet, v wallettransaction.Type) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WalletTransactionType!")
+	}
+	return res
 }
+
+var (
+	unmarshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType = map[string]wallettransaction.Type{
+		"CREDIT": wallettransaction.TypeCredit,
+		"DEBIT":  wallettransaction.TypeDebit,
+	}
+	marshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType = map[wallettransaction.Type]string{
+		wallettransaction.TypeCredit: "CREDIT",
+		wallettransaction.TypeDebit:  "DEBIT",
+	}
+)
 
 func (ec *executionContext) unmarshalNWalletTransactionWhereInput2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐWalletTransactionWhereInput(ctx context.Context, v any) (*ent.WalletTransactionWhereInput, error) {
 	res, err := ec.unmarshalInputWalletTransactionWhereInput(ctx, v)
@@ -26444,17 +26544,33 @@ func (ec *executionContext) unmarshalOAPIKeyScope2ᚖgithubᚗcomᚋswitchboardh
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(apikey.Scope)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOAPIKeyScope2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOAPIKeyScope2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope(ctx context.Context, sel ast.SelectionSet, v *apikey.Scope) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOAPIKeyScope2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope[*v])
+	return res
 }
+
+var (
+	unmarshalOAPIKeyScope2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope = map[string]apikey.Scope{
+		"API":    apikey.ScopeAPI,
+		"WORKER": apikey.ScopeWorker,
+		"ADMIN":  apikey.ScopeAdmin,
+	}
+	marshalOAPIKeyScope2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope = map[apikey.Scope]string{
+		apikey.ScopeAPI:    "API",
+		apikey.ScopeWorker: "WORKER",
+		apikey.ScopeAdmin:  "ADMIN",
+	}
+)
 
 func (ec *executionContext) unmarshalOAPIKeyWhereInput2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAPIKeyWhereInputᚄ(ctx context.Context, v any) ([]*ent.APIKeyWhereInput, error) {
 	if v == nil {
@@ -27268,17 +27384,47 @@ func (ec *executionContext) unmarshalOPlatform2ᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(account.Platform)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOPlatform2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOPlatform2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform(ctx context.Context, sel ast.SelectionSet, v *account.Platform) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOPlatform2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform[*v])
+	return res
 }
+
+var (
+	unmarshalOPlatform2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform = map[string]account.Platform{
+		"INSTAGRAM": account.PlatformInstagram,
+		"FACEBOOK":  account.PlatformFacebook,
+		"X":         account.PlatformX,
+		"TIKTOK":    account.PlatformTiktok,
+		"LINKEDIN":  account.PlatformLinkedin,
+		"THREADS":   account.PlatformThreads,
+		"YOUTUBE":   account.PlatformYoutube,
+		"PINTEREST": account.PlatformPinterest,
+		"GOOGLE":    account.PlatformGoogle,
+		"OTHER":     account.PlatformOther,
+	}
+	marshalOPlatform2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform = map[account.Platform]string{
+		account.PlatformInstagram: "INSTAGRAM",
+		account.PlatformFacebook:  "FACEBOOK",
+		account.PlatformX:         "X",
+		account.PlatformTiktok:    "TIKTOK",
+		account.PlatformLinkedin:  "LINKEDIN",
+		account.PlatformThreads:   "THREADS",
+		account.PlatformYoutube:   "YOUTUBE",
+		account.PlatformPinterest: "PINTEREST",
+		account.PlatformGoogle:    "GOOGLE",
+		account.PlatformOther:     "OTHER",
+	}
+)
 
 func (ec *executionContext) marshalOPost2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPost(ctx context.Context, sel ast.SelectionSet, v *ent.Post) graphql.Marshaler {
 	if v == nil {
@@ -27847,17 +27993,31 @@ func (ec *executionContext) unmarshalOUserRole2ᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(user.Role)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOUserRole2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOUserRole2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole(ctx context.Context, sel ast.SelectionSet, v *user.Role) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOUserRole2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole[*v])
+	return res
 }
+
+var (
+	unmarshalOUserRole2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole = map[string]user.Role{
+		"ADMIN":  user.RoleAdmin,
+		"MEMBER": user.RoleMember,
+	}
+	marshalOUserRole2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole = map[user.Role]string{
+		user.RoleAdmin:  "ADMIN",
+		user.RoleMember: "MEMBER",
+	}
+)
 
 func (ec *executionContext) unmarshalOUserWhereInput2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUserWhereInputᚄ(ctx context.Context, v any) ([]*ent.UserWhereInput, error) {
 	if v == nil {
@@ -27959,17 +28119,33 @@ func (ec *executionContext) unmarshalOWalletTransactionStatus2ᚖgithubᚗcomᚋ
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(wallettransaction.Status)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOWalletTransactionStatus2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOWalletTransactionStatus2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus(ctx context.Context, sel ast.SelectionSet, v *wallettransaction.Status) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOWalletTransactionStatus2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus[*v])
+	return res
 }
+
+var (
+	unmarshalOWalletTransactionStatus2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus = map[string]wallettransaction.Status{
+		"PENDING":   wallettransaction.StatusPending,
+		"COMPLETED": wallettransaction.StatusCompleted,
+		"FAILED":    wallettransaction.StatusFailed,
+	}
+	marshalOWalletTransactionStatus2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus = map[wallettransaction.Status]string{
+		wallettransaction.StatusPending:   "PENDING",
+		wallettransaction.StatusCompleted: "COMPLETED",
+		wallettransaction.StatusFailed:    "FAILED",
+	}
+)
 
 func (ec *executionContext) unmarshalOWalletTransactionType2ᚕgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐTypeᚄ(ctx context.Context, v any) ([]wallettransaction.Type, error) {
 	if v == nil {
@@ -28011,17 +28187,31 @@ func (ec *executionContext) unmarshalOWalletTransactionType2ᚖgithubᚗcomᚋsw
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(wallettransaction.Type)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOWalletTransactionType2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOWalletTransactionType2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType(ctx context.Context, sel ast.SelectionSet, v *wallettransaction.Type) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOWalletTransactionType2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType[*v])
+	return res
 }
+
+var (
+	unmarshalOWalletTransactionType2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType = map[string]wallettransaction.Type{
+		"CREDIT": wallettransaction.TypeCredit,
+		"DEBIT":  wallettransaction.TypeDebit,
+	}
+	marshalOWalletTransactionType2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType = map[wallettransaction.Type]string{
+		wallettransaction.TypeCredit: "CREDIT",
+		wallettransaction.TypeDebit:  "DEBIT",
+	}
+)
 
 func (ec *executionContext) unmarshalOWalletTransactionWhereInput2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐWalletTransactionWhereInputᚄ(ctx context.Context, v any) ([]*ent.WalletTransactionWhereInput, error) {
 	if v == nil {

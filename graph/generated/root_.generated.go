@@ -4639,7 +4639,8 @@ extend type Mutation {
   resetCooldownRules: ResetCooldownRulesPayload!
 }
 `, BuiltIn: false},
-	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
+	{Name: "../../schema/ent.graphql", Input: `directive @goEnum(value: String) on ENUM_VALUE
+directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
 type APIKey implements Node {
   id: ID!
@@ -4713,9 +4714,9 @@ enum APIKeyOrderField {
 APIKeyScope is enum for the field scope
 """
 enum APIKeyScope @goModel(model: "github.com/switchboardhq/switchboard/ent/apikey.Scope") {
-  api
-  worker
-  admin
+  API @goEnum(value: "github.com/switchboardhq/switchboard/ent/apikey.ScopeAPI")
+  WORKER @goEnum(value: "github.com/switchboardhq/switchboard/ent/apikey.ScopeWorker")
+  ADMIN @goEnum(value: "github.com/switchboardhq/switchboard/ent/apikey.ScopeAdmin")
 }
 """
 APIKeyWhereInput is used for filtering APIKey objects.
@@ -6780,16 +6781,16 @@ input PlanWhereInput {
 Platform is enum for the field platform
 """
 enum Platform @goModel(model: "github.com/switchboardhq/switchboard/ent/account.Platform") {
-  instagram
-  facebook
-  x
-  tiktok
-  linkedin
-  threads
-  youtube
-  pinterest
-  google
-  other
+  INSTAGRAM @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformInstagram")
+  FACEBOOK @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformFacebook")
+  X @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformX")
+  TIKTOK @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformTiktok")
+  LINKEDIN @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformLinkedin")
+  THREADS @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformThreads")
+  YOUTUBE @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformYoutube")
+  PINTEREST @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformPinterest")
+  GOOGLE @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformGoogle")
+  OTHER @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformOther")
 }
 type Post implements Node {
   id: ID!
@@ -8160,8 +8161,8 @@ enum UserOrderField {
 UserRole is enum for the field role
 """
 enum UserRole @goModel(model: "github.com/switchboardhq/switchboard/ent/user.Role") {
-  admin
-  member
+  ADMIN @goEnum(value: "github.com/switchboardhq/switchboard/ent/user.RoleAdmin")
+  MEMBER @goEnum(value: "github.com/switchboardhq/switchboard/ent/user.RoleMember")
 }
 """
 UserWhereInput is used for filtering User objects.
@@ -8400,16 +8401,16 @@ enum WalletTransactionOrderField {
 WalletTransactionStatus is enum for the field status
 """
 enum WalletTransactionStatus @goModel(model: "github.com/switchboardhq/switchboard/ent/wallettransaction.Status") {
-  pending
-  completed
-  failed
+  PENDING @goEnum(value: "github.com/switchboardhq/switchboard/ent/wallettransaction.StatusPending")
+  COMPLETED @goEnum(value: "github.com/switchboardhq/switchboard/ent/wallettransaction.StatusCompleted")
+  FAILED @goEnum(value: "github.com/switchboardhq/switchboard/ent/wallettransaction.StatusFailed")
 }
 """
 WalletTransactionType is enum for the field type
 """
 enum WalletTransactionType @goModel(model: "github.com/switchboardhq/switchboard/ent/wallettransaction.Type") {
-  credit
-  debit
+  CREDIT @goEnum(value: "github.com/switchboardhq/switchboard/ent/wallettransaction.TypeCredit")
+  DEBIT @goEnum(value: "github.com/switchboardhq/switchboard/ent/wallettransaction.TypeDebit")
 }
 """
 WalletTransactionWhereInput is used for filtering WalletTransaction objects.

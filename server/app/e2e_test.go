@@ -97,13 +97,13 @@ func TestAccountLifecycleNeverReturnsCredentials(t *testing.T) {
 		}
 		r := srv.GraphQL(t, tok, `mutation($i: CreateAccountInput!) { createAccount(input: $i) { account { `+accountFields+` } } }`,
 			map[string]any{"i": map[string]any{
-				"platform": "instagram", "username": "alice.ig", "email": "alice@example.com",
+				"platform": "INSTAGRAM", "username": "alice.ig", "email": "alice@example.com",
 				"password": password, "totpSecret": totp, "cookie": cookie,
 			}})
 		mustNotContain(t, r, password, totp, cookie)
 		r.Decode(t, &created)
 		acc := created.CreateAccount.Account
-		if acc.Platform != "instagram" || acc.Username != "alice.ig" || acc.Status != "PENDING" {
+		if acc.Platform != "INSTAGRAM" || acc.Username != "alice.ig" || acc.Status != "PENDING" {
 			t.Errorf("created account = %+v", acc)
 		}
 		if got, want := sorted(acc.CredentialsSet), []string{"COOKIE", "PASSWORD", "TOTP_SECRET"}; !slices.Equal(got, want) {
@@ -175,13 +175,13 @@ func TestAccountsFilterAndPaginate(t *testing.T) {
 		srv := testkit.StartServer(t, st)
 		tok := srv.UserToken(t, "pager")
 		for _, a := range []struct{ platform, username, status string }{
-			{"instagram", "alpha-1", "ACTIVE"},
-			{"instagram", "alpha-2", "ACTIVE"},
-			{"instagram", "alpha-3", "ACTIVE"},
-			{"instagram", "alpha-4", "BANNED"},
-			{"instagram", "alpha-5", "ACTIVE"},
-			{"facebook", "beta-1", "ACTIVE"},
-			{"x", "beta-2", "DISABLED"},
+			{"INSTAGRAM", "alpha-1", "ACTIVE"},
+			{"INSTAGRAM", "alpha-2", "ACTIVE"},
+			{"INSTAGRAM", "alpha-3", "ACTIVE"},
+			{"INSTAGRAM", "alpha-4", "BANNED"},
+			{"INSTAGRAM", "alpha-5", "ACTIVE"},
+			{"FACEBOOK", "beta-1", "ACTIVE"},
+			{"X", "beta-2", "DISABLED"},
 		} {
 			createAccount(t, srv, tok, map[string]any{"platform": a.platform, "username": a.username, "status": a.status})
 		}
@@ -215,8 +215,8 @@ func TestAccountsFilterAndPaginate(t *testing.T) {
 			{"all", nil, []string{"alpha-1", "alpha-2", "alpha-3", "alpha-4", "alpha-5", "beta-1", "beta-2"}},
 			{"username contains", map[string]any{"usernameContains": "alpha"}, []string{"alpha-1", "alpha-2", "alpha-3", "alpha-4", "alpha-5"}},
 			{"status", map[string]any{"status": "BANNED"}, []string{"alpha-4"}},
-			{"platform and status", map[string]any{"platform": "instagram", "status": "ACTIVE"}, []string{"alpha-1", "alpha-2", "alpha-3", "alpha-5"}},
-			{"or", map[string]any{"or": []any{map[string]any{"platform": "facebook"}, map[string]any{"status": "DISABLED"}}}, []string{"beta-1", "beta-2"}},
+			{"platform and status", map[string]any{"platform": "INSTAGRAM", "status": "ACTIVE"}, []string{"alpha-1", "alpha-2", "alpha-3", "alpha-5"}},
+			{"or", map[string]any{"or": []any{map[string]any{"platform": "FACEBOOK"}, map[string]any{"status": "DISABLED"}}}, []string{"beta-1", "beta-2"}},
 			{"status in", map[string]any{"statusIn": []string{"BANNED", "DISABLED"}}, []string{"alpha-4", "beta-2"}},
 			{"no match", map[string]any{"usernameContains": "nobody"}, nil},
 		} {
@@ -279,7 +279,7 @@ func TestAccountInputErrorsNameTheField(t *testing.T) {
 		t.Parallel()
 		srv := testkit.StartServer(t, st)
 		tok := srv.UserToken(t, "validator")
-		taken := createAccount(t, srv, tok, map[string]any{"platform": "tiktok", "username": "taken"})
+		taken := createAccount(t, srv, tok, map[string]any{"platform": "TIKTOK", "username": "taken"})
 
 		for _, tc := range []struct {
 			name  string
@@ -287,15 +287,15 @@ func TestAccountInputErrorsNameTheField(t *testing.T) {
 			code  string
 			field string
 		}{
-			{"bad email", map[string]any{"platform": "instagram", "username": "v", "email": "not-an-email"}, "BAD_USER_INPUT", "email"},
-			{"imap port out of range", map[string]any{"platform": "instagram", "username": "v", "imapPort": 70000}, "BAD_USER_INPUT", "imapPort"},
-			{"imap host with a slash", map[string]any{"platform": "instagram", "username": "v", "imapHost": "imap/x"}, "BAD_USER_INPUT", "imapHost"},
-			{"negative energy budget", map[string]any{"platform": "instagram", "username": "v", "energyBudget": -1}, "BAD_USER_INPUT", "energyBudget"},
-			{"blank username", map[string]any{"platform": "instagram", "username": "   "}, "BAD_USER_INPUT", "username"},
-			{"username too long", map[string]any{"platform": "instagram", "username": strings.Repeat("u", 201)}, "BAD_USER_INPUT", "username"},
-			{"empty tag", map[string]any{"platform": "instagram", "username": "v", "tags": []string{""}}, "BAD_USER_INPUT", "tags"},
-			{"same platform and username as an existing account", map[string]any{"platform": "tiktok", "username": "taken"}, "CONFLICT", ""},
-			{"same username with surrounding spaces", map[string]any{"platform": "tiktok", "username": " taken "}, "CONFLICT", ""},
+			{"bad email", map[string]any{"platform": "INSTAGRAM", "username": "v", "email": "not-an-email"}, "BAD_USER_INPUT", "email"},
+			{"imap port out of range", map[string]any{"platform": "INSTAGRAM", "username": "v", "imapPort": 70000}, "BAD_USER_INPUT", "imapPort"},
+			{"imap host with a slash", map[string]any{"platform": "INSTAGRAM", "username": "v", "imapHost": "imap/x"}, "BAD_USER_INPUT", "imapHost"},
+			{"negative energy budget", map[string]any{"platform": "INSTAGRAM", "username": "v", "energyBudget": -1}, "BAD_USER_INPUT", "energyBudget"},
+			{"blank username", map[string]any{"platform": "INSTAGRAM", "username": "   "}, "BAD_USER_INPUT", "username"},
+			{"username too long", map[string]any{"platform": "INSTAGRAM", "username": strings.Repeat("u", 201)}, "BAD_USER_INPUT", "username"},
+			{"empty tag", map[string]any{"platform": "INSTAGRAM", "username": "v", "tags": []string{""}}, "BAD_USER_INPUT", "tags"},
+			{"same platform and username as an existing account", map[string]any{"platform": "TIKTOK", "username": "taken"}, "CONFLICT", ""},
+			{"same username with surrounding spaces", map[string]any{"platform": "TIKTOK", "username": " taken "}, "CONFLICT", ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := srv.GraphQL(t, tok, createAccountMutation, map[string]any{"i": tc.input})
@@ -315,7 +315,7 @@ func TestAccountInputErrorsNameTheField(t *testing.T) {
 		})
 
 		t.Run("same username on another platform is not a duplicate", func(t *testing.T) {
-			createAccount(t, srv, tok, map[string]any{"platform": "instagram", "username": "taken"})
+			createAccount(t, srv, tok, map[string]any{"platform": "INSTAGRAM", "username": "taken"})
 		})
 	})
 }
@@ -326,8 +326,8 @@ func TestPostLifecycle(t *testing.T) {
 		t.Parallel()
 		srv := testkit.StartServer(t, st)
 		tok := srv.UserToken(t, "poster")
-		a1 := createAccount(t, srv, tok, map[string]any{"platform": "instagram", "username": "p1"})
-		a2 := createAccount(t, srv, tok, map[string]any{"platform": "facebook", "username": "p2"})
+		a1 := createAccount(t, srv, tok, map[string]any{"platform": "INSTAGRAM", "username": "p1"})
+		a2 := createAccount(t, srv, tok, map[string]any{"platform": "FACEBOOK", "username": "p2"})
 
 		const postFields = `id title body link media status scheduledAt timezone source tags firstComment location
 			accounts(orderBy: {field: USERNAME}) { totalCount edges { node { id username } } }`
@@ -442,7 +442,7 @@ func TestPostInputErrorsNameTheField(t *testing.T) {
 		t.Parallel()
 		srv := testkit.StartServer(t, st)
 		tok := srv.UserToken(t, "postcheck")
-		acc := createAccount(t, srv, tok, map[string]any{"platform": "x", "username": "pc"})
+		acc := createAccount(t, srv, tok, map[string]any{"platform": "X", "username": "pc"})
 		missing := bump(t, acc)
 		soon := time.Now().Add(time.Hour).Format(time.RFC3339)
 
@@ -479,7 +479,7 @@ func TestScheduleLifecycle(t *testing.T) {
 		t.Parallel()
 		srv := testkit.StartServer(t, st)
 		tok := srv.UserToken(t, "scheduler")
-		acc := createAccount(t, srv, tok, map[string]any{"platform": "instagram", "username": "sched"})
+		acc := createAccount(t, srv, tok, map[string]any{"platform": "INSTAGRAM", "username": "sched"})
 
 		const fields = `id name kind status intervalSeconds nextRunAt settings targets account { id }`
 		type schedule struct {
@@ -609,8 +609,8 @@ func TestAPIKeysAuthenticateUntilRevoked(t *testing.T) {
 		if !rawKeyPattern.MatchString(key) {
 			t.Fatalf("raw key %q is not sht_ + 64 hex", key)
 		}
-		if meta.Name != "ci" || meta.Scope != "api" || meta.Prefix != key[:12] || meta.RevokedAt != nil {
-			t.Errorf("key metadata = %+v, want name ci, scope api, prefix %q", meta, key[:12])
+		if meta.Name != "ci" || meta.Scope != "API" || meta.Prefix != key[:12] || meta.RevokedAt != nil {
+			t.Errorf("key metadata = %+v, want name ci, scope API, prefix %q", meta, key[:12])
 		}
 
 		// The raw key is shown once: listing keys never returns it.
@@ -637,7 +637,7 @@ func TestAPIKeysAuthenticateUntilRevoked(t *testing.T) {
 				}
 				// An api-scope key may use mutations.
 				r = gqlHeaders(t, srv, h.header, createAccountMutation, map[string]any{"i": map[string]any{
-					"platform": "linkedin", "username": "via-key-" + strings.ReplaceAll(h.name, " ", "-")}})
+					"platform": "LINKEDIN", "username": "via-key-" + strings.ReplaceAll(h.name, " ", "-")}})
 				if len(r.Errors) > 0 {
 					t.Errorf("createAccount with an api key: %+v", r.Errors)
 				}
@@ -674,13 +674,13 @@ func TestWorkerKeyMayQueryButNotMutate(t *testing.T) {
 		t.Parallel()
 		srv := testkit.StartServer(t, st)
 		tok := srv.UserToken(t, "erin")
-		createAccount(t, srv, tok, map[string]any{"platform": "x", "username": "erin-bot"})
-		keyID, key := createAPIKey(t, srv, tok, "worker-1", "worker")
+		createAccount(t, srv, tok, map[string]any{"platform": "X", "username": "erin-bot"})
+		keyID, key := createAPIKey(t, srv, tok, "worker-1", "WORKER")
 		h := http.Header{"Authorization": {"Bearer " + key}}
 
 		var v viewerData
 		gqlHeaders(t, srv, h, viewerQuery, nil).Decode(t, &v)
-		if v.Viewer.APIKey == nil || v.Viewer.APIKey.Scope != "worker" {
+		if v.Viewer.APIKey == nil || v.Viewer.APIKey.Scope != "WORKER" {
 			t.Errorf("viewer through a worker key = %+v", v.Viewer)
 		}
 		var accs struct {
@@ -698,7 +698,7 @@ func TestWorkerKeyMayQueryButNotMutate(t *testing.T) {
 			query string
 			vars  map[string]any
 		}{
-			{"createAccount", createAccountMutation, map[string]any{"i": map[string]any{"platform": "x", "username": "sneaky"}}},
+			{"createAccount", createAccountMutation, map[string]any{"i": map[string]any{"platform": "X", "username": "sneaky"}}},
 			{"createAPIKey", `mutation { createAPIKey(input: {name: "escalate"}) { key } }`, nil},
 			{"revokeAPIKey", `mutation($id: ID!) { revokeAPIKey(input: {id: $id}) { apiKey { id } } }`, map[string]any{"id": keyID}},
 			{"createPost", `mutation { createPost(input: {body: "spam"}) { post { id } } }`, nil},
@@ -793,7 +793,7 @@ func TestRejectedCredentialsGetNoData(t *testing.T) {
 				wantError(t, srv.GraphQL(t, tc.credential, viewerQuery, nil), "UNAUTHENTICATED", "")
 				wantError(t, gqlHeaders(t, srv, http.Header{"X-Api-Key": {tc.credential}}, viewerQuery, nil), "UNAUTHENTICATED", "")
 				wantError(t, srv.GraphQL(t, tc.credential, createAccountMutation, map[string]any{"i": map[string]any{
-					"platform": "x", "username": "forged"}}), "UNAUTHENTICATED", "")
+					"platform": "X", "username": "forged"}}), "UNAUTHENTICATED", "")
 			})
 		}
 

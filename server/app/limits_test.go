@@ -135,7 +135,7 @@ func TestGETServesQueriesButNotMutations(t *testing.T) {
 			t.Errorf("query over GET: %d %s", status, raw)
 		}
 		for _, m := range []string{
-			`mutation { createAccount(input: {platform: x, username: "via-get"}) { account { id } } }`,
+			`mutation { createAccount(input: {platform: X, username: "via-get"}) { account { id } } }`,
 			`mutation M { createAPIKey(input: {name: "via-get"}) { key } }`,
 		} {
 			status, raw := get(m)
@@ -407,7 +407,7 @@ func TestInternalErrorsAreOpaque(t *testing.T) {
 		t.Parallel()
 		srv := testkit.StartServer(t, st)
 		tok := srv.UserToken(t, "broken")
-		id := createAccount(t, srv, tok, map[string]any{"platform": "instagram", "username": "corrupt"})
+		id := createAccount(t, srv, tok, map[string]any{"platform": "INSTAGRAM", "username": "corrupt"})
 		// Valid JSON in the column, but not the object ent expects: reading
 		// the row fails inside ent with a decoding error.
 		if _, err := st.DB.ExecContext(t.Context(), `UPDATE accounts SET stats = '[1,2,3]' WHERE id = `+id); err != nil {

@@ -156,7 +156,7 @@ const (
 
 func subCreateAccount(t *testing.T, srv *testkit.Server, token, username, status string) subAccount {
 	t.Helper()
-	in := map[string]any{"platform": "instagram", "username": username}
+	in := map[string]any{"platform": "INSTAGRAM", "username": username}
 	if status != "" {
 		in["status"] = status
 	}

@@ -45,13 +45,13 @@ func setupTenants(t *testing.T, st *store.Store) *tenants {
 	f := &tenants{srv: srv, tokA: srv.Login(t, "alice"), tokB: srv.Login(t, "bob"), workspaceA: alice.WorkspaceID}
 
 	f.account = createAccount(t, srv, f.tokA, map[string]any{
-		"platform": "instagram", "username": "acme.brand", "displayName": "Acme", "password": "AcmeSecretPw1",
+		"platform": "INSTAGRAM", "username": "acme.brand", "displayName": "Acme", "password": "AcmeSecretPw1",
 	})
 	f.post = createPost(t, srv, f.tokA, map[string]any{"title": "Acme news", "body": "hello", "accountIDs": []string{f.account}})
 	f.schedule = createSchedule(t, srv, f.tokA, map[string]any{
 		"name": "Acme likes", "kind": "REACTIONS", "accountID": f.account, "postID": f.post, "intervalSeconds": 600,
 	})
-	f.apiKey, f.rawKeyA = createAPIKey(t, srv, f.tokA, "acme-ci", "api")
+	f.apiKey, f.rawKeyA = createAPIKey(t, srv, f.tokA, "acme-ci", "API")
 
 	// No mutation creates jobs; write one as the system, in A's workspace.
 	j, err := srv.App.Store.Client.Job.Create().
@@ -170,7 +170,7 @@ func TestTenantCannotSeeAnotherWorkspace(t *testing.T) {
 
 		t.Run("same account name in another workspace is no conflict", func(t *testing.T) {
 			// A conflict here would tell B that A has the account.
-			createAccount(t, f.srv, f.tokB, map[string]any{"platform": "instagram", "username": "acme.brand"})
+			createAccount(t, f.srv, f.tokB, map[string]any{"platform": "INSTAGRAM", "username": "acme.brand"})
 		})
 	})
 }
@@ -181,7 +181,7 @@ func TestTenantCannotChangeAnotherWorkspace(t *testing.T) {
 		t.Parallel()
 		f := setupTenants(t, st)
 		before := f.snapshot(t)
-		bAccount := createAccount(t, f.srv, f.tokB, map[string]any{"platform": "x", "username": "globex"})
+		bAccount := createAccount(t, f.srv, f.tokB, map[string]any{"platform": "X", "username": "globex"})
 		bPost := createPost(t, f.srv, f.tokB, map[string]any{"body": "globex"})
 		soon := time.Now().Add(time.Hour).Format(time.RFC3339)
 
@@ -265,8 +265,8 @@ func TestAdminQueriesAreForAdminsOnly(t *testing.T) {
 		f := setupTenants(t, st)
 		f.srv.CreateUser(t, "root", viewer.RoleAdmin, "operators")
 		admin := f.srv.Login(t, "root")
-		_, adminKey := createAPIKey(t, f.srv, admin, "admin-cli", "admin")
-		_, adminAPIKey := createAPIKey(t, f.srv, admin, "admin-api", "api")
+		_, adminKey := createAPIKey(t, f.srv, admin, "admin-cli", "ADMIN")
+		_, adminAPIKey := createAPIKey(t, f.srv, admin, "admin-api", "API")
 
 		const q = `{
 			adminWorkspaces(orderBy: {field: CREATED_AT}) { totalCount edges { node { name } } }
@@ -331,7 +331,7 @@ func TestAdminQueriesAreForAdminsOnly(t *testing.T) {
 		}
 
 		t.Run("member cannot mint an admin-scope key", func(t *testing.T) {
-			r := f.srv.GraphQL(t, f.tokA, `mutation { createAPIKey(input: {scope: admin}) { key } }`, nil)
+			r := f.srv.GraphQL(t, f.tokA, `mutation { createAPIKey(input: {scope: ADMIN}) { key } }`, nil)
 			wantError(t, r, "FORBIDDEN", "")
 		})
 	})

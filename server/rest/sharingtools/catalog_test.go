@@ -300,7 +300,7 @@ func TestAccountLimitOfThePackageIsEnforced(t *testing.T) {
 			t.Fatalf("limit answer %q", r.Message)
 		}
 		session := f.srv.Login(t, "alice")
-		if code := f.srv.GraphQL(t, session, `mutation { createAccount(input: {platform: instagram, username: "four"}) { account { id } } }`, nil).Code(); code != "FORBIDDEN" {
+		if code := f.srv.GraphQL(t, session, `mutation { createAccount(input: {platform: INSTAGRAM, username: "four"}) { account { id } } }`, nil).Code(); code != "FORBIDDEN" {
 			t.Fatalf("GraphQL over the limit: code %q, want FORBIDDEN", code)
 		}
 		var list []map[string]any
