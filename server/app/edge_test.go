@@ -71,7 +71,7 @@ func TestInternalErrorsCarryTheRequestID(t *testing.T) {
 		u := srv.CreateUser(t, "reqid", viewer.RoleMember, "reqid")
 		tok := srv.Login(t, "reqid")
 		key := srv.APIKey(t, u, viewer.ScopeAPI)
-		id := createAccount(t, srv, tok, map[string]any{"platform": "instagram", "username": "corrupt"})
+		id := createAccount(t, srv, tok, map[string]any{"platform": "INSTAGRAM", "username": "corrupt"})
 		// Valid JSON, but not the object ent expects: reading the row fails.
 		if _, err := st.DB.ExecContext(t.Context(), `UPDATE accounts SET stats = '[1,2,3]' WHERE id = `+id); err != nil {
 			t.Fatalf("corrupt row: %v", err)
