@@ -65,7 +65,9 @@ func TestEachRequestIsOneLineAtItsLevel(t *testing.T) {
 		seen = append(seen, observed{route, method, status})
 		mu.Unlock()
 	}))
-	status := func(code int) http.HandlerFunc { return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) } }
+	status := func(code int) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) }
+	}
 	r.Get("/healthz", status(http.StatusOK))
 	r.Get("/readyz", status(http.StatusServiceUnavailable))
 	r.Get("/busy", status(http.StatusServiceUnavailable))
