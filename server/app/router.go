@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/switchboardhq/switchboard/graph/graphiql"
 	"github.com/switchboardhq/switchboard/server/accesslog"
 	"github.com/switchboardhq/switchboard/server/origins"
 	"github.com/switchboardhq/switchboard/server/requestid"
@@ -39,7 +39,11 @@ func (a *App) router() http.Handler {
 		r.MethodFunc(m, "/readyz", a.ready)
 	}
 	r.Method(http.MethodGet, "/metrics", a.Metrics.Handler())
-	r.Get("/", playground.Handler("Switchboard", "/query"))
+	if a.Config.GraphiQLEnabled() {
+		ide := graphiql.Handler("/query")
+		r.Get("/", ide.ServeHTTP)
+		r.Get(graphiql.AssetPrefix+"*", ide.ServeHTTP)
+	}
 	r.Handle("/query", a.graphQL())
 
 	// REST compatibility products (docs/compat.md). chi matches the longest

@@ -67,6 +67,10 @@ type Config struct {
 	// it, and the CLI's other commands only with --create, so a mistyped
 	// --data-dir is an error rather than a new, empty server.
 	Create bool
+	// GraphiQL serves the in-browser IDE at / (SWITCHBOARD_GRAPHIQL,
+	// true or false). Unset (nil), it is on in development and off in
+	// production; see GraphiQLEnabled.
+	GraphiQL *bool
 	// AllowedOrigins lists the other sites whose pages may call the server:
 	// CORS on every HTTP route and the Origin check of GraphQL WebSockets
 	// (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated patterns such as
@@ -132,6 +136,11 @@ func FromEnv() (Config, error) {
 		c.IMAPAllowPrivate, err = strconv.ParseBool(v)
 		return err
 	})
+	parse("SWITCHBOARD_GRAPHIQL", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		c.GraphiQL = &on
+		return err
+	})
 	if err := errors.Join(problems...); err != nil {
 		return c, err
 	}
@@ -147,6 +156,15 @@ func FromEnv() (Config, error) {
 
 // Production reports whether the server runs in production mode.
 func (c Config) Production() bool { return c.Env == "production" }
+
+// GraphiQLEnabled reports whether / serves GraphiQL: as set, or else
+// outside production only.
+func (c Config) GraphiQLEnabled() bool {
+	if c.GraphiQL != nil {
+		return *c.GraphiQL
+	}
+	return !c.Production()
+}
 
 // Validate reports every invalid setting at once.
 func (c Config) Validate() error {
