@@ -75,7 +75,7 @@ func seedPending(b testing.TB, st *store.Store, ws, n int) {
 	b.Helper()
 	now := time.Now().Add(-time.Minute).UTC()
 	var q string
-	switch st.Dialect {
+	switch st.Driver.Dialect() {
 	case "postgres":
 		q = `INSERT INTO tasks (uuid, created_at, updated_at, kind, status, not_before, workspace_id, priority)
 			SELECT gen_random_uuid(), $1, $1, 'LIKE', 'PENDING', $1, $2, 0 FROM generate_series(1, $3)`
@@ -89,7 +89,7 @@ func seedPending(b testing.TB, st *store.Store, ws, n int) {
 	if _, err := st.DB.ExecContext(b.Context(), q, now, ws, n); err != nil {
 		b.Fatalf("seed %d tasks: %v", n, err)
 	}
-	if st.Dialect == "postgres" {
+	if st.Driver.Dialect() == "postgres" {
 		if _, err := st.DB.ExecContext(b.Context(), `ANALYZE tasks`); err != nil {
 			b.Fatal(err)
 		}

@@ -108,7 +108,7 @@ func seedAccounts(b testing.TB, st *store.Store, u *ent.User, n int) int {
 			first = as[0].ID
 		}
 	}
-	if st.Dialect == "postgres" {
+	if st.Driver.Dialect() == "postgres" {
 		if _, err := st.DB.ExecContext(b.Context(), `ANALYZE accounts`); err != nil {
 			b.Fatal(err)
 		}
@@ -162,7 +162,7 @@ func hammer(b testing.TB, req func(i int) *http.Request, want int) (float64, tim
 // only: the floor our routes are compared with.
 func baseline(st *store.Store, ws int) http.Handler {
 	ph := func(i int) string {
-		if st.Dialect == "postgres" {
+		if st.Driver.Dialect() == "postgres" {
 			return "$" + strconv.Itoa(i)
 		}
 		return "?" + strconv.Itoa(i)

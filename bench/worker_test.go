@@ -189,7 +189,7 @@ func runBareSQL(b testing.TB, st *store.Store, ws int) float64 {
 	b.Helper()
 	ph := func(i int) string { return fmt.Sprintf("$%d", i) }
 	lock := "FOR UPDATE SKIP LOCKED"
-	if st.Dialect != "postgres" {
+	if st.Driver.Dialect() != "postgres" {
 		ph = func(i int) string { return fmt.Sprintf("?%d", i) }
 		lock = "" // the immediate transaction holds the write lock
 	}

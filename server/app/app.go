@@ -130,8 +130,8 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	if st.URL != "" {
 		bus = events.NewPostgresBus(hub, st.DB, st.URL, log)
 	}
-	cd := cooldown.NewService(st.Client, cooldown.Options{Dialect: st.Dialect})
-	rollUp := posts.RollUp(bus, st.Dialect)
+	cd := cooldown.NewService(st.Client, cooldown.Options{Driver: st.Driver})
+	rollUp := posts.RollUp(bus, st.Driver)
 	var ch *challenges.Service // built below: it enqueues through ts
 	ts := tasks.NewService(st, bus, tasks.Options{
 		LeaseDuration: cfg.LeaseDuration,
@@ -146,11 +146,11 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 			return ch.Changed(ctx, tx, changed)
 		},
 	})
-	pl := plans.NewService(st.Client, st.Dialect)
+	pl := plans.NewService(st.Client, st.Driver)
 	as := accounts.NewService(st.Client, box, bus, ts, accounts.WithSlots(pl))
 	ch = challenges.NewService(st.Client, box, bus, hub, ts, as, pl, challenges.Options{
 		Wait:      cfg.LoginWait,
-		Dialect:   st.Dialect,
+		Driver:    st.Driver,
 		MailDelay: cmp.Or(cfg.IMAPMailDelay, -1), // 0 in the config is no delay
 		Mail:      challenges.MailReader{TLS: cfg.IMAPTLS, AllowPrivate: cfg.IMAPAllowPrivate},
 	})
@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Box:        box,
 		Bus:        bus,
 		Hub:        hub,
-		Auth:       auth.NewService(st.Client, auth.Options{JWTSecret: box.Derive("jwt"), SessionTTL: cfg.SessionTTL, Dialect: st.Dialect}),
+		Auth:       auth.NewService(st.Client, auth.Options{JWTSecret: box.Derive("jwt"), SessionTTL: cfg.SessionTTL, Driver: st.Driver}),
 		Accounts:   as,
 		Challenges: ch,
 		Posts:      posts.NewService(st.Client, bus, ts),

@@ -212,7 +212,7 @@ type heldKey struct {
 // is what names the workspace.
 func (s *Service) lookUpKey(ctx context.Context, hash string) (*heldKey, error) {
 	k, u := entsql.Table(apikey.Table).As("k"), entsql.Table(user.Table).As("u")
-	query, args := entsql.Dialect(s.dialect).
+	query, args := entsql.Dialect(s.driver.Dialect()).
 		Select(k.C(apikey.FieldID), k.C(apikey.FieldWorkspaceID), k.C(apikey.FieldScope), k.C(apikey.FieldRevokedAt), k.C(apikey.FieldExpiresAt),
 			u.C(user.FieldID), u.C(user.FieldUsername), u.C(user.FieldRole), u.C(user.FieldDisabled)).
 		From(k).Join(u).On(k.C(apikey.FieldUserID), u.C(user.FieldID)).

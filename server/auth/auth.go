@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/server/errs"
@@ -38,10 +36,9 @@ type Options struct {
 	SessionTTL time.Duration
 	// Now is the clock, so tests can expire tokens and keys; default time.Now.
 	Now func() time.Time
-	// Dialect is the database's (entgo.io/ent/dialect.Postgres or
-	// dialect.SQLite), for the one hand-built query: an API key's lookup
-	// together with its user. Default dialect.SQLite.
-	Dialect string
+	// Driver is the store's driver, for the one hand-built query: an API
+	// key's lookup together with its user. Required to authenticate keys.
+	Driver store.Driver
 }
 
 // Defaults of Options.
@@ -54,15 +51,15 @@ const (
 // create one per process, since it remembers when each API key's last use
 // was written (see Authenticate).
 type Service struct {
-	client  *ent.Client
-	dialect string
-	secret  []byte
-	issuer  string
-	ttl     time.Duration
-	now     func() time.Time
-	usage   *usageThrottle
-	counts  *usageCounts
-	flush   flushLoop
+	client *ent.Client
+	driver store.Driver
+	secret []byte
+	issuer string
+	ttl    time.Duration
+	now    func() time.Time
+	usage  *usageThrottle
+	counts *usageCounts
+	flush  flushLoop
 }
 
 // NewService returns a Service on client. It panics when opts.JWTSecret is
@@ -82,18 +79,15 @@ func NewService(client *ent.Client, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Dialect == "" {
-		opts.Dialect = dialect.SQLite
-	}
 	return &Service{
-		client:  client,
-		dialect: opts.Dialect,
-		secret:  append([]byte(nil), opts.JWTSecret...),
-		issuer:  opts.Issuer,
-		ttl:     opts.SessionTTL,
-		now:     opts.Now,
-		usage:   newUsageThrottle(),
-		counts:  newUsageCounts(),
+		client: client,
+		driver: opts.Driver,
+		secret: append([]byte(nil), opts.JWTSecret...),
+		issuer: opts.Issuer,
+		ttl:    opts.SessionTTL,
+		now:    opts.Now,
+		usage:  newUsageThrottle(),
+		counts: newUsageCounts(),
 	}
 }
 

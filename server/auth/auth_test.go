@@ -33,7 +33,7 @@ func setup(t *testing.T, st *store.Store) *env {
 	t.Helper()
 	c := testkit.NewClock(time.Now().Truncate(time.Second))
 	return &env{
-		svc:    auth.NewService(st.Client, auth.Options{JWTSecret: testSecret, Now: c.Now, Dialect: st.Dialect}),
+		svc:    auth.NewService(st.Client, auth.Options{JWTSecret: testSecret, Now: c.Now, Driver: st.Driver}),
 		client: st.Client,
 		clock:  c,
 	}

@@ -134,7 +134,7 @@ func TestSessionTokenExpiresAfterTTL(t *testing.T) {
 	t.Parallel()
 	st := testkit.Open(t, testkit.SQLite)
 	c := testkit.NewClock(time.Now().Truncate(time.Second))
-	svc := auth.NewService(st.Client, auth.Options{JWTSecret: testSecret, Now: c.Now, SessionTTL: time.Hour, Dialect: st.Dialect})
+	svc := auth.NewService(st.Client, auth.Options{JWTSecret: testSecret, Now: c.Now, SessionTTL: time.Hour, Driver: st.Driver})
 	u, err := svc.CreateUser(t.Context(), auth.CreateUserParams{Username: "alice", Password: testPassword})
 	if err != nil {
 		t.Fatal(err)

@@ -76,9 +76,9 @@ type Options struct {
 	Mail MailReader
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Dialect is the store's SQL dialect (dialect.Postgres takes a lock
-	// per username when a login starts).
-	Dialect string
+	// Driver is the store's driver, which takes a lock per username when
+	// a login starts. Required.
+	Driver store.Driver
 }
 
 // Service runs logins and challenges.
@@ -453,7 +453,7 @@ func (s *Service) start(ctx context.Context, in LoginInput, mb *Mailbox) (*ent.L
 // lockName serializes, until tx ends, the transactions that start a login
 // of username in a workspace or settle one.
 func (s *Service) lockName(ctx context.Context, tx *ent.Tx, workspaceID int, username string) error {
-	return store.LockTx(ctx, tx, s.opts.Dialect, fmt.Sprintf("login %d %s", workspaceID, strings.ToLower(username)))
+	return s.opts.Driver.LockTx(ctx, tx, fmt.Sprintf("login %d %s", workspaceID, strings.ToLower(username)))
 }
 
 // workspaceOf is the viewer's workspace (0 without a viewer, which

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // CreateInput is a new rule. Pointers are optional fields.
@@ -71,9 +72,9 @@ type Options struct {
 	// Delay draws the pause before an account's next action of a type, in
 	// [min, max] seconds. Default: uniform random.
 	Delay func(min, max int) time.Duration
-	// Dialect is the store's SQL dialect; on PostgreSQL a claim locks the
-	// accounts it charges (SQLite transactions are already exclusive).
-	Dialect string
+	// Driver is the store's driver, with which a claim locks the accounts
+	// it charges. Required to enforce rules.
+	Driver store.Driver
 }
 
 // Service manages the rules of the viewer's workspace and enforces them.

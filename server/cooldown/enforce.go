@@ -6,13 +6,12 @@ import (
 	"slices"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
@@ -72,7 +71,7 @@ func loadRules(ctx context.Context, c *ent.CooldownRuleClient) (ruleSet, error) 
 // for its action type, deferring it to the earliest time it may, and
 // charges the account for every candidate it admits (an ActionRecord each).
 //
-// On PostgreSQL the charged accounts are locked (FOR UPDATE, in id order)
+// The charged accounts are locked (PostgreSQL: FOR UPDATE, in id order)
 // before their records are read, so two claims on different replicas that
 // hold different tasks of one account take turns: the second sees the
 // first's records. Candidates with no account, no action type or no
@@ -98,10 +97,7 @@ func (s *Service) Admit(ctx context.Context, tx *ent.Tx, now time.Time, candidat
 	slices.Sort(accountIDs)
 	accountIDs = slices.Compact(accountIDs)
 	q := tx.Account.Query().Where(account.IDIn(accountIDs...)).Order(account.ByID())
-	if s.opts.Dialect == dialect.Postgres {
-		q = q.ForUpdate()
-	}
-	accs, err := q.Select(account.FieldPoolID, account.FieldEnergyBudget).All(ctx)
+	accs, err := store.LockRows(s.opts.Driver, q, store.LockWait).Select(account.FieldPoolID, account.FieldEnergyBudget).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lock accounts: %w", err)
 	}

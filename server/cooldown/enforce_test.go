@@ -44,7 +44,7 @@ func newRig(t *testing.T, st *store.Store) *rig {
 	}
 	// A fixed delay (the lower bound) keeps the expected times exact.
 	r.cd = cooldown.NewService(st.Client, cooldown.Options{
-		Now: r.clock.Now, Dialect: st.Dialect,
+		Now: r.clock.Now, Driver: st.Driver,
 		Delay: func(lo, _ int) time.Duration { return time.Duration(lo) * time.Second },
 	})
 	r.tasks = tasks.NewService(st, events.NewLocalBus(nil), tasks.Options{Now: r.clock.Now, Eligibility: r.cd})
@@ -290,7 +290,7 @@ func TestConcurrentClaimsNeverViolateCooldownRules(t *testing.T) {
 
 			services := make([]*tasks.Service, len(stores))
 			for i, s := range stores {
-				cd := cooldown.NewService(s.Client, cooldown.Options{Dialect: s.Dialect})
+				cd := cooldown.NewService(s.Client, cooldown.Options{Driver: s.Driver})
 				services[i] = tasks.NewService(s, events.NewLocalBus(nil), tasks.Options{Eligibility: cd})
 			}
 			deadline := time.Now().Add(runFor)

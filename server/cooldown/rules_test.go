@@ -36,7 +36,7 @@ func setupRules(t *testing.T, st *store.Store) *rulesBundle {
 	wa := st.Client.Workspace.Create().SetName("a").SaveX(sys)
 	wb := st.Client.Workspace.Create().SetName("b").SaveX(sys)
 	return &rulesBundle{
-		svc:    cooldown.NewService(st.Client, cooldown.Options{}),
+		svc:    cooldown.NewService(st.Client, cooldown.Options{Driver: st.Driver}),
 		client: st.Client,
 		sys:    sys,
 		ctxA:   viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: wa.ID, Role: viewer.RoleMember}),

@@ -25,15 +25,15 @@ const MaxTitleLen = 100
 // is server-wide (any viewer may read it); which plans a viewer is shown is
 // decided here, since the privacy layer knows nothing of "public".
 type Service struct {
-	client  *ent.Client
-	dialect string
-	now     func() time.Time
+	client *ent.Client
+	driver store.Driver
+	now    func() time.Time
 }
 
-// NewService returns a plan service on a store of dbDialect (which decides
-// how ReserveAccountSlot locks).
-func NewService(client *ent.Client, dbDialect string) *Service {
-	return &Service{client: client, dialect: dbDialect, now: time.Now}
+// NewService returns a plan service on client, whose store driver d
+// serializes ReserveAccountSlot.
+func NewService(client *ent.Client, d store.Driver) *Service {
+	return &Service{client: client, driver: d, now: time.Now}
 }
 
 // List returns the catalog in the order it was built. Private plans are
@@ -195,7 +195,7 @@ func (s *Service) ReserveAccountSlot(ctx context.Context, tx *ent.Tx, userID int
 	if v == nil {
 		return errs.Unauthenticated("no workspace to add an account to")
 	}
-	if err := store.LockTx(ctx, tx, s.dialect, fmt.Sprintf("account slots %d", v.WorkspaceID)); err != nil {
+	if err := s.driver.LockTx(ctx, tx, fmt.Sprintf("account slots %d", v.WorkspaceID)); err != nil {
 		return err
 	}
 	return slotLeft(ctx, tx.Account.Query(), limit)

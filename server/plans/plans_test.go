@@ -29,7 +29,7 @@ type env struct {
 
 func newEnv(t *testing.T, st *store.Store) *env {
 	t.Helper()
-	e := &env{svc: plans.NewService(st.Client, st.Dialect), sys: privacy.DecisionContext(t.Context(), privacy.Allow)}
+	e := &env{svc: plans.NewService(st.Client, st.Driver), sys: privacy.DecisionContext(t.Context(), privacy.Allow)}
 	ws := st.Client.Workspace.Create().SetName("acme").SaveX(e.sys)
 	m := st.Client.User.Create().SetWorkspaceID(ws.ID).SetUsername("mia").SetPasswordHash("x").SaveX(e.sys)
 	a := st.Client.User.Create().SetWorkspaceID(ws.ID).SetUsername("ada").SetPasswordHash("x").SetRole("admin").SaveX(e.sys)

@@ -10,13 +10,12 @@ import (
 	"strconv"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // RollUp returns the tasks.Options.Changed hook that keeps a post's status,
@@ -56,7 +55,7 @@ import (
 // Tasks and posts are read system-wide: the transition has already been
 // authorized against the task, and a task's post is in the task's workspace
 // (checked below), whoever the viewer is (a worker key, the reaper).
-func RollUp(bus events.Bus, dialectName string) func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
+func RollUp(bus events.Bus, d store.Driver) func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
 	return func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
 		byPost := make(map[int][]*ent.Task)
 		ws := make(map[int]int) // post id → workspace of the task that named it
@@ -64,7 +63,7 @@ func RollUp(bus events.Bus, dialectName string) func(ctx context.Context, tx *en
 			if t.Kind != task.KindPOST_PUBLISH || t.PostID == nil {
 				continue
 			}
-			started, err := markStarted(ctx, tx, dialectName, t)
+			started, err := markStarted(ctx, tx, d, t)
 			if err != nil {
 				return fmt.Errorf("roll up post %d: %w", *t.PostID, err)
 			}
@@ -85,10 +84,7 @@ func RollUp(bus events.Bus, dialectName string) func(ctx context.Context, tx *en
 		slices.Sort(ids)
 		ctx = privacy.DecisionContext(ctx, privacy.Allow)
 		q := tx.Post.Query().Where(post.IDIn(ids...)).Order(post.ByID())
-		if dialectName == dialect.Postgres {
-			q = q.ForUpdate()
-		}
-		ps, err := q.All(ctx)
+		ps, err := store.LockRows(d, q, store.LockWait).All(ctx)
 		if err != nil {
 			return fmt.Errorf("roll up posts: lock posts: %w", err)
 		}
@@ -112,14 +108,11 @@ func RollUp(bus events.Bus, dialectName string) func(ctx context.Context, tx *en
 // (and the post is in publication and in the task's workspace), with no
 // read of the post or of its tasks. It reports false when it did not apply,
 // and the caller rolls up the general way.
-func markStarted(ctx context.Context, tx *ent.Tx, dialectName string, t *ent.Task) (bool, error) {
+func markStarted(ctx context.Context, tx *ent.Tx, d store.Driver, t *ent.Task) (bool, error) {
 	if t.Status != task.StatusRUNNING || t.AccountID == nil {
 		return false, nil
 	}
-	query := markStartedSQLite
-	if dialectName == dialect.Postgres {
-		query = markStartedPostgres
-	}
+	query := markStartedSQL(d)
 	args := []any{strconv.Itoa(*t.AccountID), time.Now().UTC().Truncate(time.Microsecond), *t.PostID, t.WorkspaceID, t.UUID.String()}
 	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
@@ -129,16 +122,16 @@ func markStarted(ctx context.Context, tx *ent.Tx, dialectName string, t *ent.Tas
 	return n == 1, err
 }
 
-// The statements of markStarted; 1 is the account's key in the results, 5
-// the task's UUID. The tests run both on every start they make.
-const (
-	markStartedPostgres = `UPDATE posts SET results = jsonb_set(results, ARRAY[$1::text, 'status'], '"RUNNING"'), updated_at = $2
-		WHERE id = $3 AND workspace_id = $4 AND status NOT IN ('DRAFT', 'SCHEDULED')
-		AND results -> $1::text ->> 'taskId' = $5 AND results -> $1::text ->> 'status' = 'ASSIGNED'`
-	markStartedSQLite = `UPDATE posts SET results = json_set(results, '$."' || ?1 || '".status', 'RUNNING'), updated_at = ?2
-		WHERE id = ?3 AND workspace_id = ?4 AND status NOT IN ('DRAFT', 'SCHEDULED')
-		AND json_extract(results, '$."' || ?1 || '".taskId') = ?5 AND json_extract(results, '$."' || ?1 || '".status') = 'ASSIGNED'`
-)
+// markStartedSQL is the statement of markStarted; parameter 1 is the
+// account's key in the results, 5 the task's UUID. The tests run it on
+// every start they make.
+func markStartedSQL(d store.Driver) string {
+	p := d.Placeholder
+	entry := func(field string) []string { return []string{p(1), "'" + field + "'"} }
+	return `UPDATE posts SET results = ` + d.JSONSetString("results", entry("status"), "'RUNNING'") + `, updated_at = ` + p(2) + `
+		WHERE id = ` + p(3) + ` AND workspace_id = ` + p(4) + ` AND status NOT IN ('DRAFT', 'SCHEDULED')
+		AND ` + d.JSONText("results", entry("taskId")) + ` = ` + p(5) + ` AND ` + d.JSONText("results", entry("status")) + ` = 'ASSIGNED'`
+}
 
 // rollUpPost applies the changed tasks ts to the locked post p.
 func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts []*ent.Task) error {

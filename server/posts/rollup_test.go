@@ -48,7 +48,7 @@ func setupRollUp(t *testing.T, st *store.Store, accounts int) *rollUpBundle {
 	b := &rollUpBundle{
 		st: st, hub: hub, sys: sys,
 		worker: viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: w.ID, Scope: viewer.ScopeWorker, APIKeyID: 7}),
-		svc:    tasks.NewService(st, bus, tasks.Options{Changed: posts.RollUp(bus, st.Dialect)}),
+		svc:    tasks.NewService(st, bus, tasks.Options{Changed: posts.RollUp(bus, st.Driver)}),
 	}
 	for i := range accounts {
 		a := st.Client.Account.Create().SetPlatform(account.PlatformX).SetUsername("acc" + strconv.Itoa(i)).SaveX(member)
@@ -230,7 +230,7 @@ func TestRollUpWritesAndPublishesOnlyChanges(t *testing.T) {
 
 		// A repeat of the transition's hook (as a repeated report would
 		// run it) finds nothing to change.
-		hook := posts.RollUp(events.NewLocalBus(b.hub), st.Dialect)
+		hook := posts.RollUp(events.NewLocalBus(b.hub), st.Driver)
 		ts := b.st.Client.Task.Query().Where(task.PostID(b.post.ID)).AllX(b.sys)
 		if err := store.WithTx(b.sys, st.Client, func(tx *ent.Tx) error { return hook(b.sys, tx, ts) }); err != nil {
 			t.Fatalf("roll up again: %v", err)
@@ -362,7 +362,7 @@ func TestRollUpFinishesAPostWhoseAccountIsDeleted(t *testing.T) {
 			t.Fatalf("deleted account's result %v, want CANCELLED by the deletion", e)
 		}
 
-		hook := posts.RollUp(events.NewLocalBus(b.hub), st.Dialect)
+		hook := posts.RollUp(events.NewLocalBus(b.hub), st.Driver)
 		ts := st.Client.Task.Query().Where(task.PostID(b.post.ID)).AllX(b.sys)
 		if err := store.WithTx(b.sys, st.Client, func(tx *ent.Tx) error { return hook(b.sys, tx, ts) }); err != nil {
 			t.Fatalf("roll up again: %v", err)
@@ -440,7 +440,7 @@ func TestStartShortcutAppliesOnlyToTheEntryOfTheStartedTask(t *testing.T) {
 			{"a transition other than a start", finished, false},
 		} {
 			err := store.WithTx(b.sys, st.Client, func(tx *ent.Tx) error {
-				got, err := posts.MarkStarted(b.sys, tx, st.Dialect, c.t)
+				got, err := posts.MarkStarted(b.sys, tx, st.Driver, c.t)
 				if err == nil && got != c.want {
 					t.Errorf("%s: applied %v, want %v", c.name, got, c.want)
 				}

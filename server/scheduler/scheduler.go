@@ -8,19 +8,18 @@
 // tasks. A sweep that dies midway leaves every post either SCHEDULED
 // without tasks or QUEUED with all of them, and two sweeps racing over the
 // same post cannot both win the conditional update, so a post never gets its
-// tasks twice. On PostgreSQL an advisory lock besides lets only one replica
-// sweep at a time, so replicas do not do the same work in parallel.
+// tasks twice. A session lock (on PostgreSQL an advisory lock) besides lets
+// only one sweep run at a time, so replicas do not do the same work in
+// parallel.
 package scheduler
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/rs/zerolog"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -43,8 +42,8 @@ const (
 	DefaultBatch    = 100
 )
 
-// lockKey is the PostgreSQL advisory lock held by the replica sweeping.
-const lockKey = 0x5b0a4d02
+// sweepLock is the session lock held by the replica sweeping.
+const sweepLock = "scheduler sweep"
 
 // errNoAccounts is the error of a post that is due with no target account.
 const errNoAccounts = "no target accounts"
@@ -122,19 +121,17 @@ func (s *Scheduler) Stop() { s.loop.Stop() }
 // how many it moved on (to QUEUED, or to FAILED when it cannot be
 // published). A post whose transaction fails for another reason stays
 // SCHEDULED for the next sweep; its error is returned, joined with the
-// others', after the rest are done. On PostgreSQL, while another replica
-// sweeps, Sweep returns 0 at once.
+// others', after the rest are done. While another sweep runs (in this
+// process or, on PostgreSQL, another replica), Sweep returns 0 at once.
 //
 // ctx must not carry a privacy decision: each post's tasks are created as
 // a viewer of the post's workspace.
 func (s *Scheduler) Sweep(ctx context.Context) (int, error) {
-	if s.st.Dialect == dialect.Postgres {
-		unlock, ok, err := s.lock(ctx)
-		if err != nil || !ok {
-			return 0, err
-		}
-		defer unlock()
+	unlock, ok, err := s.st.Driver.TryLockSession(ctx, sweepLock)
+	if err != nil || !ok {
+		return 0, err
 	}
+	defer unlock()
 	sys := privacy.DecisionContext(ctx, privacy.Allow) // every workspace, by design
 	now := s.opts.Now()
 	var (
@@ -174,31 +171,6 @@ func (s *Scheduler) Sweep(ctx context.Context) (int, error) {
 		}
 		after = due[len(due)-1]
 	}
-}
-
-// lock takes the sweep's advisory lock on a connection of its own, held
-// for the whole sweep. ok is false when another replica holds it.
-func (s *Scheduler) lock(ctx context.Context) (unlock func(), ok bool, err error) {
-	conn, err := s.st.DB.Conn(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("sweep lock: get connection: %w", err)
-	}
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", lockKey).Scan(&ok); err != nil || !ok {
-		_ = conn.Close()
-		if err != nil {
-			return nil, false, fmt.Errorf("sweep lock: %w", err)
-		}
-		return nil, false, nil
-	}
-	return func() {
-		_, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey)
-		if err != nil {
-			// A session lock lives as long as its connection: never hand a
-			// connection that may still hold it back to the pool.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-		_ = conn.Close()
-	}, true, nil
 }
 
 // fanOut queues post id of workspace ws if it is still SCHEDULED, or fails

@@ -47,7 +47,7 @@ func setup(t *testing.T, st *store.Store, workspace string, fail func(postID int
 	ws := st.Client.Workspace.Create().SetName(workspace).SaveX(sys)
 	b.ctx = viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: ws.ID, Role: viewer.RoleMember})
 	bus := events.NewLocalBus(nil)
-	rollUp := posts.RollUp(bus, st.Dialect)
+	rollUp := posts.RollUp(bus, st.Driver)
 	svc := tasks.NewService(st, bus, tasks.Options{Changed: func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
 		for _, tk := range ts {
 			if fail != nil && tk.PostID != nil && fail(*tk.PostID) {
@@ -315,24 +315,17 @@ func TestReplicasSweepingTogetherQueueEachPostOnce(t *testing.T) {
 }
 
 func TestSweepWaitsForTheReplicaHoldingTheLock(t *testing.T) {
-	st := testkit.OpenShared(t, 1)[0]
-	b := setup(t, st, "a", nil)
+	sts := testkit.OpenShared(t, 2)
+	b := setup(t, sts[0], "a", nil)
 	p, accs := b.due(t, "x", 1)
-	conn, err := st.DB.Conn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var ok bool
-	if err := conn.QueryRowContext(t.Context(), "SELECT pg_try_advisory_lock($1)", 0x5b0a4d02).Scan(&ok); err != nil || !ok {
-		t.Fatalf("take the sweep lock: %v %v", ok, err)
+	unlock, ok, err := sts[1].Driver.TryLockSession(t.Context(), scheduler.SweepLock)
+	if err != nil || !ok {
+		t.Fatalf("take the sweep lock on the other replica: %v %v", ok, err)
 	}
 	if n := b.sweep(t); n != 0 {
 		t.Fatalf("sweep under another replica's lock queued %d posts", n)
 	}
-	if _, err := conn.ExecContext(t.Context(), "SELECT pg_advisory_unlock($1)", 0x5b0a4d02); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	if n := b.sweep(t); n != 1 {
 		t.Fatalf("sweep after the lock was released queued %d posts, want 1", n)
 	}

@@ -25,9 +25,10 @@ import (
 
 // Store is an open database with its ent client.
 type Store struct {
-	Client  *ent.Client
-	DB      *sql.DB
-	Dialect string // dialect.SQLite or dialect.Postgres
+	Client *ent.Client
+	DB     *sql.DB
+	// Driver is what differs between PostgreSQL and SQLite.
+	Driver Driver
 	// URL is the PostgreSQL connection URL; empty on SQLite.
 	URL string
 }
@@ -75,7 +76,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("ping sqlite: %w", err)
 	}
-	return &Store{Client: ent.NewClient(ent.Driver(newSQLiteDriver(db))), DB: db, Dialect: dialect.SQLite}, nil
+	return &Store{Client: ent.NewClient(ent.Driver(newSQLiteDriver(db))), DB: db, Driver: newSQLiteBackend()}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {
@@ -93,7 +94,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("ping postgres: %w", err)
 	}
 	drv := newPQDriver(entsql.OpenDB(dialect.Postgres, db))
-	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.Postgres, URL: url}, nil
+	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Driver: postgresBackend{db: db}, URL: url}, nil
 }
 
 // migrateMu serializes migrations within a process: ent's migrator writes
@@ -101,29 +102,18 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 // stores in one test binary) would race.
 var migrateMu sync.Mutex
 
-// migrateLockKey is the PostgreSQL advisory lock that serializes migrations
-// of replicas starting together.
-const migrateLockKey = 0x5b0a4d01
-
 // Migrate creates or updates the schema. Integer IDs are globally unique
 // across types (each type gets its own range) so GraphQL's node(id:) can tell
 // the type from the ID alone.
 func (s *Store) Migrate(ctx context.Context) error {
 	migrateMu.Lock()
 	defer migrateMu.Unlock()
-	if s.Dialect == dialect.Postgres {
-		conn, err := s.DB.Conn(ctx)
-		if err != nil {
-			return fmt.Errorf("migrate: get connection: %w", err)
-		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
-			return fmt.Errorf("migrate: take lock: %w", err)
-		}
-		defer func() {
-			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey)
-		}()
+	// The session lock serializes migrations of replicas starting together.
+	unlock, err := s.Driver.LockSession(ctx, "migrate")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
+	defer unlock()
 	if err := s.Client.Schema.Create(ctx, migrate.WithGlobalUniqueID(true)); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}

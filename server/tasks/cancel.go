@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // CancelWaiting cancels, inside tx, the tasks matching where whose status is
@@ -23,10 +22,7 @@ import (
 func (s *Service) CancelWaiting(ctx context.Context, tx *ent.Tx, reason string,
 	statuses []task.Status, where ...predicate.Task) (int, error) {
 	q := tx.Task.Query().Where(append(where, task.StatusIn(statuses...))...).Order(task.ByID())
-	if s.dialect == dialect.Postgres { // a claim must not lease them meanwhile
-		q = q.ForUpdate()
-	}
-	ts, err := q.All(ctx)
+	ts, err := store.LockRows(s.driver, q, store.LockWait).All(ctx) // a claim must not lease them meanwhile
 	if err != nil {
 		return 0, fmt.Errorf("list waiting tasks: %w", err)
 	}

@@ -3,11 +3,9 @@ package tasks
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -221,63 +219,36 @@ func claimable(cs claimStore, ws int, kinds []task.Kind, now time.Time) []predic
 // index of the Task schema holds.
 var claimOrder = []task.OrderOption{task.ByPriority(sql.OrderDesc()), task.ByNotBefore(), task.ByID()}
 
-// claimStore is the part of a claim that differs between PostgreSQL and
-// SQLite: how candidates are locked and how parameters are written.
-type claimStore interface {
-	// lock runs q, locking the rows it returns until the transaction ends
-	// and skipping rows another transaction has locked.
-	lock(ctx context.Context, q *ent.TaskQuery) ([]*ent.Task, error)
-	// assign leases a.ids in one UPDATE and returns how many rows changed.
-	assign(ctx context.Context, tx *ent.Tx, a assignment) (int64, error)
-	// due selects the tasks whose not_before has passed at now.
-	due(now time.Time) predicate.Task
+// claimStore is a claim's use of the store driver: how candidates are
+// locked, how parameters are written and which index the due filter may
+// use.
+type claimStore struct{ d store.Driver }
+
+func newClaimStore(d store.Driver) claimStore { return claimStore{d} }
+
+// lock runs q, locking the rows it returns until the transaction ends and
+// skipping rows another transaction has locked: concurrent claims, in this
+// process or another replica, each take different rows and none waits for
+// another.
+func (c claimStore) lock(ctx context.Context, q *ent.TaskQuery) ([]*ent.Task, error) {
+	return store.LockRows(c.d, q, store.LockSkip).All(ctx)
 }
 
-func newClaimStore(dialectName string) claimStore {
-	if dialectName == dialect.Postgres {
-		return postgresClaims{}
-	}
-	return sqliteClaims{}
+// assign leases a.ids in one UPDATE and returns how many rows changed.
+func (c claimStore) assign(ctx context.Context, tx *ent.Tx, a assignment) (int64, error) {
+	return execAssign(ctx, tx, a, c.d.Placeholder)
 }
 
-// postgresClaims locks with FOR UPDATE SKIP LOCKED: concurrent claims, in
-// this process or another replica, each lock different rows and none waits
-// for another.
-type postgresClaims struct{}
-
-func (postgresClaims) lock(ctx context.Context, q *ent.TaskQuery) ([]*ent.Task, error) {
-	return q.ForUpdate(sql.WithLockAction(sql.SkipLocked)).All(ctx)
-}
-
-func (postgresClaims) assign(ctx context.Context, tx *ent.Tx, a assignment) (int64, error) {
-	return execAssign(ctx, tx, a, func(i int) string { return "$" + strconv.Itoa(i) })
-}
-
-func (postgresClaims) due(now time.Time) predicate.Task { return task.NotBeforeLTE(now) }
-
-// sqliteClaims needs no row locks: the store opens every transaction with
-// BEGIN IMMEDIATE (_txlock=immediate), so the claim transaction holds the
-// database's only write lock from its first statement to commit, and the
-// rows it reads cannot change under it.
-type sqliteClaims struct{}
-
-func (sqliteClaims) lock(ctx context.Context, q *ent.TaskQuery) ([]*ent.Task, error) {
-	return q.All(ctx)
-}
-
-func (sqliteClaims) assign(ctx context.Context, tx *ent.Tx, a assignment) (int64, error) {
-	return execAssign(ctx, tx, a, func(int) string { return "?" })
-}
-
-// due keeps SQLite off the (status, not_before) index. Without statistics
-// its planner prefers that index's range for a query reading whole rows,
-// then sorts every due task of every workspace into claim order: 150 ms a
-// claim with 300,000 pending tasks. The unary + (a no-op on the value)
-// makes the term unusable for an index, so the claim-order index is read
-// instead and the claim stops at its limit.
-func (sqliteClaims) due(now time.Time) predicate.Task {
+// due selects the tasks whose not_before has passed at now, keeping the
+// planner off the (status, not_before) index. Without statistics SQLite's
+// planner prefers that index's range for a query reading whole rows, then
+// sorts every due task of every workspace into claim order: 150 ms a claim
+// with 300,000 pending tasks. Off that index, the claim-order index is
+// read instead and the claim stops at its limit.
+func (c claimStore) due(now time.Time) predicate.Task {
 	return func(s *sql.Selector) {
-		s.Where(sql.ExprP("+"+s.C(task.FieldNotBefore)+" <= ?", now))
+		col := c.d.NoIndex(s.C(task.FieldNotBefore))
+		s.Where(sql.P(func(b *sql.Builder) { b.WriteString(col).WriteOp(sql.OpLTE).Arg(now) }))
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 func (s *Service) report(ctx context.Context, op string, ref Ref, fn func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error)) (*ent.Task, error) {
 	var out *ent.Task
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		t, err := lockTask(ctx, tx, s.dialect, ref)
+		t, err := lockTask(ctx, tx, s.driver, ref)
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/switchboardhq/switchboard/ent/task"
@@ -26,8 +25,8 @@ func TestSQLiteClaimReadsTheClaimOrderIndex(t *testing.T) {
 	if err := st.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	sel := sql.Dialect(dialect.SQLite).Select("*").From(sql.Table(task.Table))
-	for _, p := range claimable(newClaimStore(dialect.SQLite), 1, []task.Kind{task.KindLIKE}, time.Now()) {
+	sel := sql.Dialect(st.Driver.Dialect()).Select("*").From(sql.Table(task.Table))
+	for _, p := range claimable(newClaimStore(st.Driver), 1, []task.Kind{task.KindLIKE}, time.Now()) {
 		p(sel)
 	}
 	for _, o := range claimOrder {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
-
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/privacy"
@@ -50,10 +47,7 @@ func (s *Service) reapOnce(ctx context.Context) (int, error) {
 			Where(task.StatusIn(task.StatusASSIGNED, task.StatusRUNNING), task.LeaseExpiresAtLTE(now)).
 			Order(task.ByLeaseExpiresAt(), task.ByID()).
 			Limit(reapBatch)
-		if s.dialect == dialect.Postgres {
-			q = q.ForUpdate(sql.WithLockAction(sql.SkipLocked))
-		}
-		expired, err := q.All(ctx)
+		expired, err := store.LockRows(s.driver, q, store.LockSkip).All(ctx)
 		if err != nil {
 			return fmt.Errorf("find expired leases: %w", err)
 		}

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/task"
@@ -66,11 +64,11 @@ func DefaultBackoff(attempt int) time.Duration {
 
 // Service leases tasks to workers and records what they report.
 type Service struct {
-	client  *ent.Client
-	dialect string
-	bus     events.Bus
-	claims  claimStore
-	opts    Options
+	client *ent.Client
+	driver store.Driver
+	bus    events.Bus
+	claims claimStore
+	opts   Options
 }
 
 // NewService returns a task service on st, publishing through bus.
@@ -87,7 +85,7 @@ func NewService(st *store.Store, bus events.Bus, opts Options) *Service {
 	if opts.Eligibility == nil {
 		opts.Eligibility = AdmitAll
 	}
-	return &Service{client: st.Client, dialect: st.Dialect, bus: bus, claims: newClaimStore(st.Dialect), opts: opts}
+	return &Service{client: st.Client, driver: st.Driver, bus: bus, claims: newClaimStore(st.Driver), opts: opts}
 }
 
 // Lease is a task assigned to a worker with the token that proves it.
@@ -218,15 +216,10 @@ func (s *Service) record(ctx context.Context, tx *ent.Tx, op string, ts []*ent.T
 }
 
 // lockTask loads the task ref names through the privacy layer (another workspace's
-// task is not found) and, on PostgreSQL, locks it until tx ends so a report
-// and the reaper cannot both act on it. SQLite transactions are already
-// exclusive.
-func lockTask(ctx context.Context, tx *ent.Tx, dialectName string, ref Ref) (*ent.Task, error) {
-	q := tx.Task.Query().Where(ref.where()...)
-	if dialectName == dialect.Postgres {
-		q = q.ForUpdate()
-	}
-	t, err := q.First(ctx)
+// task is not found) and locks it until tx ends so a report and the reaper
+// cannot both act on it.
+func lockTask(ctx context.Context, tx *ent.Tx, d store.Driver, ref Ref) (*ent.Task, error) {
+	t, err := store.LockRows(d, tx.Task.Query().Where(ref.where()...), store.LockWait).First(ctx)
 	if err != nil {
 		return nil, errs.FromEnt(err, "task")
 	}

@@ -106,8 +106,8 @@ func TestOpenMigratesEachBackend(t *testing.T) {
 			t.Parallel()
 			st := Open(t, b)
 			want := map[Backend]string{SQLite: dialect.SQLite, Postgres: dialect.Postgres}[b]
-			if st.Dialect != want {
-				t.Errorf("dialect = %q, want %q", st.Dialect, want)
+			if st.Driver.Dialect() != want {
+				t.Errorf("dialect = %q, want %q", st.Driver.Dialect(), want)
 			}
 			// ent_types exists and is filled only after a migration with
 			// global unique IDs: proof Migrate ran, without depending on
@@ -153,7 +153,7 @@ func TestForEachBackendRunsBoth(t *testing.T) {
 	t.Parallel()
 	var ran []string
 	ForEachBackend(t, func(t *testing.T, st *store.Store) {
-		ran = append(ran, t.Name()+"="+st.Dialect)
+		ran = append(ran, t.Name()+"="+st.Driver.Dialect())
 	})
 	want := []string{t.Name() + "/sqlite=" + dialect.SQLite}
 	if HavePostgres() {
