@@ -148,7 +148,7 @@ func TestPagesReadTheWorkspaceIndexInOrder(t *testing.T) {
 		}
 	}
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
-		rec := &recorder{Driver: entsql.OpenDB(st.Dialect, st.DB)}
+		rec := &recorder{Driver: entsql.OpenDB(st.Driver.Dialect(), st.DB)}
 		client := ent.NewClient(ent.Driver(rec))
 		ctx := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: 1, Role: viewer.RoleMember})
 		for node, page := range tenantPages {
@@ -168,7 +168,7 @@ func TestPagesReadTheWorkspaceIndexInOrder(t *testing.T) {
 					t.Fatalf("%s page by %q: no page query ran", node, order)
 				}
 				plan := explain(t, st, q)
-				if bad := badPlan(st.Dialect, plan); bad != "" {
+				if bad := badPlan(st.Driver.Dialect(), plan); bad != "" {
 					t.Errorf("%s page by %q: %s\nquery: %s\nplan:\n%s", node, orderName(order), bad, q.sql, plan)
 				}
 			}
@@ -215,7 +215,7 @@ func explain(t *testing.T, st *store.Store, q query) string {
 	}
 	defer func() { _ = tx.Rollback() }()
 	prefix := "EXPLAIN QUERY PLAN "
-	if st.Dialect == dialect.Postgres {
+	if st.Driver.Dialect() == dialect.Postgres {
 		prefix = "EXPLAIN "
 		for _, s := range []string{"SET LOCAL enable_sort = off", "SET LOCAL enable_seqscan = off"} {
 			if _, err := tx.ExecContext(ctx, s); err != nil {

@@ -76,17 +76,17 @@ func (d *sqliteBackend) hold(name string) func() {
 }
 
 func (*sqliteBackend) JSONSetString(col string, path []string, val string) string {
-	return "json_set(" + col + ", " + sqlitePath(path) + ", " + val + ")"
+	return "json_set(" + col + ", " + sqliteJSONPath(path) + ", " + val + ")"
 }
 
 // JSONText casts so that a number reads as text, as on PostgreSQL.
 func (*sqliteBackend) JSONText(col string, path []string) string {
-	return "CAST(json_extract(" + col + ", " + sqlitePath(path) + ") AS TEXT)"
+	return "CAST(json_extract(" + col + ", " + sqliteJSONPath(path) + ") AS TEXT)"
 }
 
-// sqlitePath is the JSON path $."a"."b" of the path's elements, built in
+// sqliteJSONPath is the JSON path $."a"."b" of the path's elements, built in
 // SQL since they may be parameters.
-func sqlitePath(path []string) string {
+func sqliteJSONPath(path []string) string {
 	s := "'$'"
 	for _, p := range path {
 		s += ` || '."' || ` + p + ` || '"'`

@@ -65,7 +65,7 @@ func sqlitePath(databaseURL, dataDir string) string {
 // Switchboard database has one, and a database it was never run on does not.
 func (s *Store) hasSchema(ctx context.Context) (bool, error) {
 	q := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'users'"
-	if s.Dialect == dialect.Postgres {
+	if s.Driver.Dialect() == dialect.Postgres {
 		q = "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'users'"
 	}
 	var n int
