@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"log"
+	"slices"
 	"strings"
 
 	"entgo.io/contrib/entgql"
@@ -14,13 +15,18 @@ import (
 )
 
 func main() {
+	// Our templates come last: ent merges every template into one set, so
+	// template/paginate.tmpl replaces entgql's helper of the same name.
+	ours := gen.MustParse(gen.NewTemplate("switchboard").Funcs(entgql.TemplateFuncs).
+		ParseFiles("template/paginate.tmpl", "template/nodes.tmpl"))
 	ex, err := entgql.NewExtension(
+		entgql.WithTemplates(append(slices.Clone(entgql.AllTemplates), entgql.WhereTemplate, ours)...),
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("../schema/ent.graphql"),
 		entgql.WithConfigPath("../gqlgen.yml"),
 		entgql.WithWhereInputs(true),
 		entgql.WithRelaySpec(true),
-		entgql.WithSchemaHook(screamingEnums),
+		entgql.WithSchemaHook(screamingEnums, connectionNodes),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -85,6 +91,30 @@ func screamingEnums(g *gen.Graph, s *ast.Schema) error {
 			Arguments: ast.ArgumentDefinitionList{{Name: "value", Type: ast.NamedType("String", nil)}},
 			Locations: []ast.DirectiveLocation{ast.LocationEnumValue},
 		}
+	}
+	return nil
+}
+
+// connectionNodes gives every connection a `nodes` field beside `edges`, as
+// GitHub's and Shopify's APIs do, for clients that need no cursor per node;
+// gqlgen binds it to the Nodes method of template/nodes.tmpl.
+func connectionNodes(_ *gen.Graph, s *ast.Schema) error {
+	for name, def := range s.Types {
+		edges := def.Fields.ForName("edges")
+		if !strings.HasSuffix(name, "Connection") || edges == nil || def.Fields.ForName("nodes") != nil {
+			continue
+		}
+		edge := s.Types[edges.Type.Name()]
+		if edge == nil || edge.Fields.ForName("node") == nil {
+			return fmt.Errorf("connection %s: edges have no node", name)
+		}
+		node := edge.Fields.ForName("node").Type.Name()
+		i := slices.Index(def.Fields, edges)
+		def.Fields = slices.Insert(def.Fields, i+1, &ast.FieldDefinition{
+			Name:        "nodes",
+			Description: "A list of nodes.",
+			Type:        ast.NonNullListType(ast.NonNullNamedType(node, nil), nil),
+		})
 	}
 	return nil
 }

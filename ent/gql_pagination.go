@@ -282,20 +282,21 @@ func (_m *APIKeyQuery) Paginate(
 		return nil, err
 	}
 	conn := &APIKeyConnection{Edges: []*APIKeyEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -305,9 +306,11 @@ func (_m *APIKeyQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -596,20 +599,21 @@ func (_m *AccountQuery) Paginate(
 		return nil, err
 	}
 	conn := &AccountConnection{Edges: []*AccountEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -619,9 +623,11 @@ func (_m *AccountQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -964,20 +970,21 @@ func (_m *CaptionQuery) Paginate(
 		return nil, err
 	}
 	conn := &CaptionConnection{Edges: []*CaptionEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -987,9 +994,11 @@ func (_m *CaptionQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -1296,20 +1305,21 @@ func (_m *CooldownRuleQuery) Paginate(
 		return nil, err
 	}
 	conn := &CooldownRuleConnection{Edges: []*CooldownRuleEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -1319,9 +1329,11 @@ func (_m *CooldownRuleQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -1628,20 +1640,21 @@ func (_m *JobQuery) Paginate(
 		return nil, err
 	}
 	conn := &JobConnection{Edges: []*JobEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -1651,9 +1664,11 @@ func (_m *JobQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -1960,20 +1975,21 @@ func (_m *LogEntryQuery) Paginate(
 		return nil, err
 	}
 	conn := &LogEntryConnection{Edges: []*LogEntryEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -1983,9 +1999,11 @@ func (_m *LogEntryQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -2292,20 +2310,21 @@ func (_m *LoginChallengeQuery) Paginate(
 		return nil, err
 	}
 	conn := &LoginChallengeConnection{Edges: []*LoginChallengeEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -2315,9 +2334,11 @@ func (_m *LoginChallengeQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -2624,20 +2645,21 @@ func (_m *PlanQuery) Paginate(
 		return nil, err
 	}
 	conn := &PlanConnection{Edges: []*PlanEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -2647,9 +2669,11 @@ func (_m *PlanQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -2956,20 +2980,21 @@ func (_m *PostQuery) Paginate(
 		return nil, err
 	}
 	conn := &PostConnection{Edges: []*PostEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -2979,9 +3004,11 @@ func (_m *PostQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -3306,20 +3333,21 @@ func (_m *ScheduleQuery) Paginate(
 		return nil, err
 	}
 	conn := &ScheduleConnection{Edges: []*ScheduleEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -3329,9 +3357,11 @@ func (_m *ScheduleQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -3674,20 +3704,21 @@ func (_m *TaskQuery) Paginate(
 		return nil, err
 	}
 	conn := &TaskConnection{Edges: []*TaskEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -3697,9 +3728,11 @@ func (_m *TaskQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -4042,20 +4075,21 @@ func (_m *UserQuery) Paginate(
 		return nil, err
 	}
 	conn := &UserConnection{Edges: []*UserEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -4065,9 +4099,11 @@ func (_m *UserQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -4374,20 +4410,21 @@ func (_m *WalletTransactionQuery) Paginate(
 		return nil, err
 	}
 	conn := &WalletTransactionConnection{Edges: []*WalletTransactionEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -4397,9 +4434,11 @@ func (_m *WalletTransactionQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -4706,20 +4745,21 @@ func (_m *WorkspaceQuery) Paginate(
 		return nil, err
 	}
 	conn := &WorkspaceConnection{Edges: []*WorkspaceEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || noRows {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -4729,9 +4769,11 @@ func (_m *WorkspaceQuery) Paginate(
 	if limit != 0 {
 		_m.Limit(limit)
 	}
-	if field := collectedField(ctx, edgesField, nodeField); field != nil {
-		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
-			return nil, err
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	_m = pager.applyOrder(_m)

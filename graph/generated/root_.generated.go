@@ -61,6 +61,7 @@ type ComplexityRoot struct {
 
 	APIKeyConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -105,6 +106,7 @@ type ComplexityRoot struct {
 
 	AccountConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -182,6 +184,7 @@ type ComplexityRoot struct {
 
 	CaptionConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -217,6 +220,7 @@ type ComplexityRoot struct {
 
 	CooldownRuleConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -302,6 +306,7 @@ type ComplexityRoot struct {
 
 	JobConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -332,6 +337,7 @@ type ComplexityRoot struct {
 
 	LogEntryConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -378,6 +384,7 @@ type ComplexityRoot struct {
 
 	LoginChallengeConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -461,6 +468,7 @@ type ComplexityRoot struct {
 
 	PlanConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -501,6 +509,7 @@ type ComplexityRoot struct {
 
 	PostConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -622,6 +631,7 @@ type ComplexityRoot struct {
 
 	ScheduleConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -681,6 +691,7 @@ type ComplexityRoot struct {
 
 	TaskConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -739,6 +750,7 @@ type ComplexityRoot struct {
 
 	UserConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -780,6 +792,7 @@ type ComplexityRoot struct {
 
 	WalletTransactionConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -799,6 +812,7 @@ type ComplexityRoot struct {
 
 	WorkspaceConnection struct {
 		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
@@ -908,6 +922,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIKeyConnection.Edges(childComplexity), true
+	case "APIKeyConnection.nodes":
+		if e.ComplexityRoot.APIKeyConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIKeyConnection.Nodes(childComplexity), true
 	case "APIKeyConnection.pageInfo":
 		if e.ComplexityRoot.APIKeyConnection.PageInfo == nil {
 			break
@@ -1104,6 +1124,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountConnection.Edges(childComplexity), true
+	case "AccountConnection.nodes":
+		if e.ComplexityRoot.AccountConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountConnection.Nodes(childComplexity), true
 	case "AccountConnection.pageInfo":
 		if e.ComplexityRoot.AccountConnection.PageInfo == nil {
 			break
@@ -1379,6 +1405,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaptionConnection.Edges(childComplexity), true
+	case "CaptionConnection.nodes":
+		if e.ComplexityRoot.CaptionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaptionConnection.Nodes(childComplexity), true
 	case "CaptionConnection.pageInfo":
 		if e.ComplexityRoot.CaptionConnection.PageInfo == nil {
 			break
@@ -1504,6 +1536,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CooldownRuleConnection.Edges(childComplexity), true
+	case "CooldownRuleConnection.nodes":
+		if e.ComplexityRoot.CooldownRuleConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CooldownRuleConnection.Nodes(childComplexity), true
 	case "CooldownRuleConnection.pageInfo":
 		if e.ComplexityRoot.CooldownRuleConnection.PageInfo == nil {
 			break
@@ -1742,6 +1780,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.JobConnection.Edges(childComplexity), true
+	case "JobConnection.nodes":
+		if e.ComplexityRoot.JobConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobConnection.Nodes(childComplexity), true
 	case "JobConnection.pageInfo":
 		if e.ComplexityRoot.JobConnection.PageInfo == nil {
 			break
@@ -1871,6 +1915,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LogEntryConnection.Edges(childComplexity), true
+	case "LogEntryConnection.nodes":
+		if e.ComplexityRoot.LogEntryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntryConnection.Nodes(childComplexity), true
 	case "LogEntryConnection.pageInfo":
 		if e.ComplexityRoot.LogEntryConnection.PageInfo == nil {
 			break
@@ -2079,6 +2129,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginChallengeConnection.Edges(childComplexity), true
+	case "LoginChallengeConnection.nodes":
+		if e.ComplexityRoot.LoginChallengeConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginChallengeConnection.Nodes(childComplexity), true
 	case "LoginChallengeConnection.pageInfo":
 		if e.ComplexityRoot.LoginChallengeConnection.PageInfo == nil {
 			break
@@ -2648,6 +2704,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PlanConnection.Edges(childComplexity), true
+	case "PlanConnection.nodes":
+		if e.ComplexityRoot.PlanConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanConnection.Nodes(childComplexity), true
 	case "PlanConnection.pageInfo":
 		if e.ComplexityRoot.PlanConnection.PageInfo == nil {
 			break
@@ -2825,6 +2887,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PostConnection.Edges(childComplexity), true
+	case "PostConnection.nodes":
+		if e.ComplexityRoot.PostConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostConnection.Nodes(childComplexity), true
 	case "PostConnection.pageInfo":
 		if e.ComplexityRoot.PostConnection.PageInfo == nil {
 			break
@@ -3414,6 +3482,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ScheduleConnection.Edges(childComplexity), true
+	case "ScheduleConnection.nodes":
+		if e.ComplexityRoot.ScheduleConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleConnection.Nodes(childComplexity), true
 	case "ScheduleConnection.pageInfo":
 		if e.ComplexityRoot.ScheduleConnection.PageInfo == nil {
 			break
@@ -3696,6 +3770,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TaskConnection.Edges(childComplexity), true
+	case "TaskConnection.nodes":
+		if e.ComplexityRoot.TaskConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskConnection.Nodes(childComplexity), true
 	case "TaskConnection.pageInfo":
 		if e.ComplexityRoot.TaskConnection.PageInfo == nil {
 			break
@@ -3874,6 +3954,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserConnection.Edges(childComplexity), true
+	case "UserConnection.nodes":
+		if e.ComplexityRoot.UserConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserConnection.Nodes(childComplexity), true
 	case "UserConnection.pageInfo":
 		if e.ComplexityRoot.UserConnection.PageInfo == nil {
 			break
@@ -4018,6 +4104,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WalletTransactionConnection.Edges(childComplexity), true
+	case "WalletTransactionConnection.nodes":
+		if e.ComplexityRoot.WalletTransactionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WalletTransactionConnection.Nodes(childComplexity), true
 	case "WalletTransactionConnection.pageInfo":
 		if e.ComplexityRoot.WalletTransactionConnection.PageInfo == nil {
 			break
@@ -4081,6 +4173,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WorkspaceConnection.Edges(childComplexity), true
+	case "WorkspaceConnection.nodes":
+		if e.ComplexityRoot.WorkspaceConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceConnection.Nodes(childComplexity), true
 	case "WorkspaceConnection.pageInfo":
 		if e.ComplexityRoot.WorkspaceConnection.PageInfo == nil {
 			break
@@ -4669,6 +4767,10 @@ type APIKeyConnection {
   """
   edges: [APIKeyEdge]
   """
+  A list of nodes.
+  """
+  nodes: [APIKey!]!
+  """
   Information to aid in pagination.
   """
   pageInfo: PageInfo!
@@ -4915,6 +5017,10 @@ type AccountConnection {
   A list of edges.
   """
   edges: [AccountEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Account!]!
   """
   Information to aid in pagination.
   """
@@ -5308,6 +5414,10 @@ type CaptionConnection {
   """
   edges: [CaptionEdge]
   """
+  A list of nodes.
+  """
+  nodes: [Caption!]!
+  """
   Information to aid in pagination.
   """
   pageInfo: PageInfo!
@@ -5502,6 +5612,10 @@ type CooldownRuleConnection {
   A list of edges.
   """
   edges: [CooldownRuleEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [CooldownRule!]!
   """
   Information to aid in pagination.
   """
@@ -5743,6 +5857,10 @@ type JobConnection {
   A list of edges.
   """
   edges: [JobEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Job!]!
   """
   Information to aid in pagination.
   """
@@ -6003,6 +6121,10 @@ type LogEntryConnection {
   """
   edges: [LogEntryEdge]
   """
+  A list of nodes.
+  """
+  nodes: [LogEntry!]!
+  """
   Information to aid in pagination.
   """
   pageInfo: PageInfo!
@@ -6250,6 +6372,10 @@ type LoginChallengeConnection {
   A list of edges.
   """
   edges: [LoginChallengeEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [LoginChallenge!]!
   """
   Information to aid in pagination.
   """
@@ -6628,6 +6754,10 @@ type PlanConnection {
   """
   edges: [PlanEdge]
   """
+  A list of nodes.
+  """
+  nodes: [Plan!]!
+  """
   Information to aid in pagination.
   """
   pageInfo: PageInfo!
@@ -6833,6 +6963,10 @@ type PostConnection {
   A list of edges.
   """
   edges: [PostEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Post!]!
   """
   Information to aid in pagination.
   """
@@ -7480,6 +7614,10 @@ type ScheduleConnection {
   """
   edges: [ScheduleEdge]
   """
+  A list of nodes.
+  """
+  nodes: [Schedule!]!
+  """
   Information to aid in pagination.
   """
   pageInfo: PageInfo!
@@ -7759,6 +7897,10 @@ type TaskConnection {
   A list of edges.
   """
   edges: [TaskEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Task!]!
   """
   Information to aid in pagination.
   """
@@ -8115,6 +8257,10 @@ type UserConnection {
   """
   edges: [UserEdge]
   """
+  A list of nodes.
+  """
+  nodes: [User!]!
+  """
   Information to aid in pagination.
   """
   pageInfo: PageInfo!
@@ -8355,6 +8501,10 @@ type WalletTransactionConnection {
   """
   edges: [WalletTransactionEdge]
   """
+  A list of nodes.
+  """
+  nodes: [WalletTransaction!]!
+  """
   Information to aid in pagination.
   """
   pageInfo: PageInfo!
@@ -8550,6 +8700,10 @@ type WorkspaceConnection {
   A list of edges.
   """
   edges: [WorkspaceEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Workspace!]!
   """
   Information to aid in pagination.
   """
@@ -9180,6 +9334,8 @@ func (ec *executionContext) childFields_APIKeyConnection(ctx context.Context, fi
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_APIKeyConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_APIKeyConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_APIKeyConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -9268,6 +9424,8 @@ func (ec *executionContext) childFields_AccountConnection(ctx context.Context, f
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_AccountConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AccountConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_AccountConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -9422,6 +9580,8 @@ func (ec *executionContext) childFields_CaptionConnection(ctx context.Context, f
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_CaptionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CaptionConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_CaptionConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -9492,6 +9652,8 @@ func (ec *executionContext) childFields_CooldownRuleConnection(ctx context.Conte
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_CooldownRuleConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CooldownRuleConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_CooldownRuleConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -9662,6 +9824,8 @@ func (ec *executionContext) childFields_JobConnection(ctx context.Context, field
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_JobConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_JobConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_JobConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -9722,6 +9886,8 @@ func (ec *executionContext) childFields_LogEntryConnection(ctx context.Context, 
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_LogEntryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_LogEntryConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_LogEntryConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -9884,6 +10050,8 @@ func (ec *executionContext) childFields_PlanConnection(ctx context.Context, fiel
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_PlanConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PlanConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_PlanConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -9964,6 +10132,8 @@ func (ec *executionContext) childFields_PostConnection(ctx context.Context, fiel
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_PostConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PostConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_PostConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -10150,6 +10320,8 @@ func (ec *executionContext) childFields_ScheduleConnection(ctx context.Context, 
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_ScheduleConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ScheduleConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_ScheduleConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -10250,6 +10422,8 @@ func (ec *executionContext) childFields_TaskConnection(ctx context.Context, fiel
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_TaskConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_TaskConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_TaskConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -10366,6 +10540,8 @@ func (ec *executionContext) childFields_UserConnection(ctx context.Context, fiel
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_UserConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_UserConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_UserConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -10448,6 +10624,8 @@ func (ec *executionContext) childFields_WalletTransactionConnection(ctx context.
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_WalletTransactionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_WalletTransactionConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_WalletTransactionConnection_pageInfo(ctx, field)
 	case "totalCount":
@@ -10486,6 +10664,8 @@ func (ec *executionContext) childFields_WorkspaceConnection(ctx context.Context,
 	switch field.Name {
 	case "edges":
 		return ec.fieldContext_WorkspaceConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_WorkspaceConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_WorkspaceConnection_pageInfo(ctx, field)
 	case "totalCount":
