@@ -3,6 +3,7 @@ package docs_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -61,5 +62,28 @@ func TestHarnessFailsBlocksThatGetErrorAnswers(t *testing.T) {
 				t.Fatalf("script failed: %v, want failure %v\n%s", err, tc.fail, out)
 			}
 		})
+	}
+}
+
+// Two sections with one title share one anchor, so links reach only the
+// first; it also is how a bad merge of the README shows.
+func TestREADMEHeadingsAreUnique(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	inCode := false
+	for n, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+		}
+		if inCode || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		if first, ok := seen[line]; ok {
+			t.Errorf("README.md line %d repeats the heading %q of line %d", n+1, line, first)
+		}
+		seen[line] = n + 1
 	}
 }
