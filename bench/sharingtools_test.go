@@ -119,6 +119,12 @@ func seedAccounts(b testing.TB, st *store.Store, u *ent.User, n int) int {
 // hammer sends stRequests requests from stConcurrency clients and returns
 // the rate and p99 latency; any other status than want fails the benchmark.
 func hammer(b testing.TB, req func(i int) *http.Request, want int) (float64, time.Duration) {
+	s := hammerStats(b, req, want)
+	return s.rate, s.p99
+}
+
+// hammerStats is hammer with the median latency too.
+func hammerStats(b testing.TB, req func(i int) *http.Request, want int) loadStats {
 	b.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: stConcurrency}}
 	var (
@@ -155,7 +161,7 @@ func hammer(b testing.TB, req func(i int) *http.Request, want int) (float64, tim
 	wg.Wait()
 	elapsed := time.Since(start)
 	slices.Sort(lat)
-	return float64(stRequests) / elapsed.Seconds(), lat[len(lat)*99/100]
+	return loadStats{rate: float64(stRequests) / elapsed.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
 }
 
 // baseline serves the same two routes with database/sql and encoding/json
