@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/graph/generated"
 	"github.com/switchboardhq/switchboard/server/accesslog"
 	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/live"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
@@ -75,16 +76,20 @@ func (o *Options) defaults() {
 // presentation. It expects auth.Service.Middleware to have run before it.
 func NewHandler(r *Resolver, opts Options) http.Handler {
 	opts.defaults()
+	if r.Live == nil {
+		r.Live = live.New(r.Hub, 0, opts.Logger)
+	}
+	r.feeds = newFeeds(r.Live, r.Client)
 	cfg := generated.Config{Resolvers: r}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
 	// Order matters: SSE must come before POST, which ignores Accept.
 	srv.AddTransport(transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
+		Implementation: initTimeoutCode{transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
 			Subprotocols:   []string{"graphql-transport-ws", "graphql-ws"},
 			OriginPatterns: opts.OriginPatterns,
-		}},
+		}}},
 		InitFunc:              wsInit(r.Auth),
 		InitTimeout:           opts.InitTimeout,
 		KeepAlivePingInterval: 15 * time.Second, // graphql-ws "ka" messages
@@ -268,4 +273,50 @@ func observe(fn func(string, string, bool, bool, time.Duration)) graphql.Respons
 		fn(name, typ, viewer.FromContext(ctx) != nil, resp != nil && len(resp.Errors) > 0, time.Since(start))
 		return resp
 	}
+}
+
+// initTimeoutCode closes a socket whose connection_init did not come in time
+// with 4408, as graphql-transport-ws specifies; gqlgen's transport closes
+// with 1002 (protocol error) whatever the subprotocol, so the close is
+// translated where it is written.
+type initTimeoutCode struct {
+	transport.WebsocketImplementation
+}
+
+func (i initTimeoutCode) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	c, err := i.WebsocketImplementation.Accept(w, r, o)
+	if err != nil {
+		return nil, err
+	}
+	return initTimeoutConn{c}, nil
+}
+
+type initTimeoutConn struct {
+	transport.WebsocketConn
+}
+
+// gqlgen's message for an init timeout (transport/websocket.go).
+const gqlgenInitTimeout = "connection initialisation timeout"
+
+func (c initTimeoutConn) WriteClose(code int, msg string) error {
+	if code == transport.WebsocketCloseProtocolError && msg == gqlgenInitTimeout {
+		code, msg = 4408, "Connection initialisation timeout"
+	}
+	return c.WebsocketConn.WriteClose(code, msg)
+}
+
+// The optional interfaces of the wrapped connection, which the transport
+// finds by type assertion: without them the read limit and pong deadline
+// would silently stop applying.
+func (c initTimeoutConn) SetReadLimit(n int64) {
+	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
+		l.SetReadLimit(n)
+	}
+}
+
+func (c initTimeoutConn) SetReadDeadline(t time.Time) error {
+	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
+		return d.SetReadDeadline(t)
+	}
+	return nil
 }

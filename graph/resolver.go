@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/cooldown"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/jobs"
+	"github.com/switchboardhq/switchboard/server/live"
 	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/proxies"
@@ -26,9 +27,13 @@ import (
 // client (the privacy layer scopes them to the viewer's workspace); writes go
 // through the domain services.
 type Resolver struct {
-	Client   *ent.Client
-	Auth     *auth.Service
-	Hub      *events.Hub
+	Client *ent.Client
+	Auth   *auth.Service
+	Hub    *events.Hub
+	// Live shares each change's load among the subscribers of its
+	// workspace; NewHandler builds the feeds on it.
+	Live     *live.Fanout
+	feeds    *feeds
 	Accounts *accounts.Service
 	// ProxiesService is the shared proxy pool (named so as not to clash
 	// with the proxies query's resolver method).

@@ -11,24 +11,23 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/graph/generated"
 	"github.com/switchboardhq/switchboard/graph/model"
-	"github.com/switchboardhq/switchboard/server/events"
 )
 
 // TaskUpdated is the resolver for the taskUpdated field.
 func (r *subscriptionResolver) TaskUpdated(ctx context.Context, filter *model.TaskEventFilter) (<-chan *ent.Task, error) {
 	f := deref(filter)
-	return follow(ctx, r.Hub, events.TopicTask, r.Client.Task.Get, func(t *ent.Task) bool {
+	return follow(ctx, r.feeds.tasks, func(t *ent.Task) bool {
 		return in(f.Statuses, t.Status) && in(f.Kinds, t.Kind) &&
 			isPtr(f.AccountID, t.AccountID) && isPtr(f.JobID, t.JobID) && isPtr(f.PostID, t.PostID)
-	})
+	}, len(f.Statuses) > 0)
 }
 
 // JobUpdated is the resolver for the jobUpdated field.
 func (r *subscriptionResolver) JobUpdated(ctx context.Context, id *int, filter *model.JobEventFilter) (<-chan *ent.Job, error) {
 	f := deref(filter)
-	return follow(ctx, r.Hub, events.TopicJob, r.Client.Job.Get, func(j *ent.Job) bool {
+	return follow(ctx, r.feeds.jobs, func(j *ent.Job) bool {
 		return is(id, j.ID) && in(f.Statuses, j.Status) && in(f.Kinds, j.Kind)
-	})
+	}, len(f.Statuses) > 0)
 }
 
 // ChallengeUpdated is the resolver for the challengeUpdated field.
@@ -38,25 +37,25 @@ func (r *subscriptionResolver) ChallengeUpdated(ctx context.Context, accountID *
 			return nil, err
 		}
 	}
-	return follow(ctx, r.Hub, events.TopicChallenge, r.Client.LoginChallenge.Get, func(c *ent.LoginChallenge) bool {
+	return follow(ctx, r.feeds.challenges, func(c *ent.LoginChallenge) bool {
 		return accountID == nil || (c.AccountID != nil && *c.AccountID == *accountID)
-	})
+	}, false)
 }
 
 // PostUpdated is the resolver for the postUpdated field.
 func (r *subscriptionResolver) PostUpdated(ctx context.Context, filter *model.PostEventFilter) (<-chan *ent.Post, error) {
 	f := deref(filter)
-	return follow(ctx, r.Hub, events.TopicPost, r.Client.Post.Get, func(p *ent.Post) bool {
+	return follow(ctx, r.feeds.posts, func(p *ent.Post) bool {
 		return in(f.Ids, p.ID) && in(f.Statuses, p.Status)
-	})
+	}, len(f.Statuses) > 0)
 }
 
 // AccountUpdated is the resolver for the accountUpdated field.
 func (r *subscriptionResolver) AccountUpdated(ctx context.Context, filter *model.AccountEventFilter) (<-chan *ent.Account, error) {
 	f := deref(filter)
-	return follow(ctx, r.Hub, events.TopicAccount, r.Client.Account.Get, func(a *ent.Account) bool {
+	return follow(ctx, r.feeds.accounts, func(a *ent.Account) bool {
 		return in(f.Ids, a.ID) && in(f.Statuses, a.Status) && in(f.Platforms, a.Platform)
-	})
+	}, len(f.Statuses) > 0 || len(f.Platforms) > 0)
 }
 
 // Subscription returns generated.SubscriptionResolver implementation.

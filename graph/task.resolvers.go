@@ -13,7 +13,6 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/graph/generated"
 	"github.com/switchboardhq/switchboard/graph/model"
-	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
@@ -73,9 +72,9 @@ func (r *mutationResolver) CancelTask(ctx context.Context, input model.TaskIDInp
 
 // TaskAvailable is the resolver for the taskAvailable field.
 func (r *subscriptionResolver) TaskAvailable(ctx context.Context, kinds []task.Kind) (<-chan *ent.Task, error) {
-	return followAll(ctx, r.Hub, []events.Topic{events.TopicTask, events.TopicTaskDue}, r.Client.Task.Get, func(t *ent.Task) bool {
+	return follow(ctx, r.feeds.available, func(t *ent.Task) bool {
 		return t.Status == task.StatusPENDING && in(kinds, t.Kind) && !t.NotBefore.After(time.Now())
-	})
+	}, false)
 }
 
 // TaskLease returns generated.TaskLeaseResolver implementation.

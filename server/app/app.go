@@ -28,6 +28,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/jobs"
 	"github.com/switchboardhq/switchboard/server/keycheck"
+	"github.com/switchboardhq/switchboard/server/live"
 	"github.com/switchboardhq/switchboard/server/metrics"
 	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/posts"
@@ -44,12 +45,15 @@ import (
 
 // App is one Switchboard server process.
 type App struct {
-	Config   config.Config
-	Log      zerolog.Logger
-	Store    *store.Store
-	Box      *secrets.Box
-	Bus      events.Bus
-	Hub      *events.Hub
+	Config config.Config
+	Log    zerolog.Logger
+	Store  *store.Store
+	Box    *secrets.Box
+	Bus    events.Bus
+	Hub    *events.Hub
+	// Live fans committed changes out to GraphQL subscribers, one load per
+	// change per workspace.
+	Live     *live.Fanout
 	Auth     *auth.Service
 	Accounts *accounts.Service
 	// Challenges runs live account logins and their verification codes.
@@ -124,8 +128,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		return nil, err
 	}
 	// A commit can publish one event per task it touched; the buffer
-	// absorbs such bursts while each subscriber drains it (graph/subscribe.go).
+	// absorbs such bursts while each live group (server/live) drains it.
 	hub := events.NewHub(4096)
+	fan := live.New(hub, cfg.LiveStall, log)
 	var bus events.Bus = events.NewLocalBus(hub)
 	if st.URL != "" {
 		bus = events.NewPostgresBus(hub, st.DB, st.URL, log)
@@ -162,6 +167,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Bus:        bus,
 		Hub:        hub,
 		Auth:       auth.NewService(st.Client, auth.Options{JWTSecret: box.Derive("jwt"), SessionTTL: cfg.SessionTTL, Driver: st.Driver}),
+		Live:       fan,
 		Accounts:   as,
 		Challenges: ch,
 		Posts:      posts.NewService(st.Client, bus, ts),
@@ -176,7 +182,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Plans:      pl,
 		Proxies:    proxies.NewService(st.Client),
 		Admin:      admin.NewService(st.Client),
-		Metrics:    metrics.New(st.DB, hub.ActiveSubscriptions),
+		Metrics: metrics.New(st.DB, metrics.Live{
+			Subscribers: fan.Subscribers, Stats: fan.Stats, HubQueueDepth: hub.QueueDepth,
+		}),
 	}
 	a.Scheduler = scheduler.New(st, a.Tasks, bus, scheduler.Options{Log: log})
 	a.Reaper = tasks.NewReaper(a.Tasks, 0, log)
@@ -192,6 +200,7 @@ func (a *App) graphQL() http.Handler {
 		Client:            a.Store.Client,
 		Auth:              a.Auth,
 		Hub:               a.Hub,
+		Live:              a.Live,
 		Accounts:          a.Accounts,
 		Challenges:        a.Challenges,
 		ProxiesService:    a.Proxies,

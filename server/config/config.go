@@ -43,6 +43,9 @@ type Config struct {
 	// WSInitTimeout closes a WebSocket that sends no connection_init in time
 	// (SWITCHBOARD_WS_INIT_TIMEOUT, default 10s).
 	WSInitTimeout time.Duration
+	// LiveStall ends a live subscriber (SLOW_SUBSCRIBER) that has taken
+	// none of its pending events for this long.
+	LiveStall time.Duration
 	// LeaseDuration is how long a worker holds a claimed task without a
 	// heartbeat (SWITCHBOARD_LEASE_DURATION, default 10m).
 	LeaseDuration time.Duration
@@ -91,6 +94,7 @@ func Default() Config {
 		// graphql-transport-ws asks servers to close sockets that never
 		// initialise; 10 s is generous for a real client.
 		WSInitTimeout: 10 * time.Second,
+		LiveStall:     10 * time.Second,
 		LeaseDuration: 10 * time.Minute,
 		LoginWait:     25 * time.Second,
 		IMAPMailDelay: 5 * time.Second,
@@ -129,6 +133,7 @@ func FromEnv() (Config, error) {
 	})
 	duration("SWITCHBOARD_SESSION_TTL", &c.SessionTTL)
 	duration("SWITCHBOARD_WS_INIT_TIMEOUT", &c.WSInitTimeout)
+	duration("SWITCHBOARD_LIVE_STALL", &c.LiveStall)
 	duration("SWITCHBOARD_LEASE_DURATION", &c.LeaseDuration)
 	duration("SWITCHBOARD_LOGIN_WAIT", &c.LoginWait)
 	duration("SWITCHBOARD_IMAP_MAIL_DELAY", &c.IMAPMailDelay)
@@ -198,6 +203,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := origins.New(c.AllowedOrigins); err != nil {
 		problems = append(problems, fmt.Errorf("SWITCHBOARD_ALLOWED_ORIGINS: %w", err))
+	}
+	if c.LiveStall <= 0 {
+		problems = append(problems, fmt.Errorf("live stall %s: want a positive duration", c.LiveStall))
 	}
 	if c.WSInitTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("WebSocket init timeout %s: want a positive duration", c.WSInitTimeout))

@@ -102,6 +102,24 @@ func (h *Hub) ActiveSubscriptions() int {
 	return h.active
 }
 
+// QueueDepth returns how many events wait in subscribers' buffers, for
+// metrics: a depth that keeps growing means subscribers fall behind.
+func (h *Hub) QueueDepth() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := make(map[*Subscription]struct{})
+	n := 0
+	for _, set := range h.subs {
+		for s := range set {
+			if _, ok := seen[s]; !ok {
+				seen[s] = struct{}{}
+				n += len(s.ch)
+			}
+		}
+	}
+	return n
+}
+
 // WaitForSubscriptions blocks until exactly n subscriptions are active or ctx
 // is done. End-to-end tests use it instead of sleeping: after a client
 // subscribes over a WebSocket, wait for 1 before publishing; after it

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/switchboardhq/switchboard/server/live"
 )
 
 // Metrics is one server's registry. Each server gets its own, so tests can
@@ -44,9 +46,17 @@ const (
 	AnonymousOperation = "anonymous"
 )
 
-// New registers the metrics. activeSubscriptions reports live GraphQL
-// subscriptions; db, if not nil, contributes pool statistics.
-func New(db *sql.DB, activeSubscriptions func() int) *Metrics {
+// Live is what the live subscription fan-out reports (server/live).
+type Live struct {
+	Subscribers func() int
+	Stats       func() live.Stats
+	// HubQueueDepth is the number of events waiting in the hub's buffers.
+	HubQueueDepth func() int
+}
+
+// New registers the metrics. lv reports live GraphQL subscriptions and their
+// fan-out; db, if not nil, contributes pool statistics.
+func New(db *sql.DB, lv Live) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -75,7 +85,31 @@ func New(db *sql.DB, activeSubscriptions func() int) *Metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "switchboard_active_subscriptions",
 			Help: "GraphQL subscriptions currently open.",
-		}, func() float64 { return float64(activeSubscriptions()) }),
+		}, func() float64 { return float64(lv.Subscribers()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_live_events_total",
+			Help: "Change events received by the live fan-out (once per watched workspace and kind of row).",
+		}, func() float64 { return float64(lv.Stats().EventsIn) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_live_loads_total",
+			Help: "Rows loaded for live subscribers: one per change per watched workspace, whatever the number of subscribers.",
+		}, func() float64 { return float64(lv.Stats().Loads) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_live_deliveries_total",
+			Help: "Rows handed to live subscribers.",
+		}, func() float64 { return float64(lv.Stats().Deliveries) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_live_drops_total",
+			Help: "Live subscribers ended because they could not keep up (SLOW_SUBSCRIBER).",
+		}, func() float64 { return float64(lv.Stats().Drops) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_live_load_queue_depth",
+			Help: "Changed rows waiting to be loaded for live subscribers.",
+		}, func() float64 { return float64(lv.Stats().QueueDepth) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_live_hub_queue_depth",
+			Help: "Events waiting in the events hub's buffers.",
+		}, func() float64 { return float64(lv.HubQueueDepth()) }),
 	)
 	if db != nil {
 		m.registry.MustRegister(collectors.NewDBStatsCollector(db, "switchboard"))

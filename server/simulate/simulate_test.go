@@ -158,7 +158,7 @@ func TestSimulatorWakesOnTheTaskAvailableSubscription(t *testing.T) {
 		// Polling once a minute: only the subscription can wake it in time.
 		sum, out = b.run(t, ctx, simulate.Config{Subscribe: true, MaxTasks: 1, PollInterval: time.Minute})
 	})
-	if err := b.srv.App.Hub.WaitForSubscriptions(ctx, 1); err != nil {
+	if err := b.srv.App.Live.WaitForSubscribers(ctx, 1); err != nil {
 		cancel()
 		wg.Wait()
 		t.Fatalf("simulator did not subscribe: %v\n%s", err, out)
@@ -171,7 +171,7 @@ func TestSimulatorWakesOnTheTaskAvailableSubscription(t *testing.T) {
 	if got := b.reload(t, tk.ID); sum.Completed != 1 || got.Status != task.StatusCOMPLETED {
 		t.Fatalf("summary %+v, task %s; want it completed\n%s", sum, got.Status, out)
 	}
-	if err := b.srv.App.Hub.WaitForSubscriptions(t.Context(), 0); err != nil {
+	if err := b.srv.App.Live.WaitForSubscribers(t.Context(), 0); err != nil {
 		t.Fatalf("subscription not released: %v", err)
 	}
 }

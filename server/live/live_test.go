@@ -1,0 +1,427 @@
+package live_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/server/config"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/testkit"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+// eventTimeout bounds how long a committed change may take to reach a
+// subscriber; the margin is for a loaded two-core machine.
+const eventTimeout = 10 * time.Second
+
+// member is a signed-in user alone in a workspace of its own.
+type member struct {
+	user  *ent.User
+	token string
+}
+
+// newMember writes the workspace and user directly (no bcrypt) and signs a
+// session token.
+func newMember(t testing.TB, srv *testkit.Server, name string) member {
+	t.Helper()
+	ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
+	c := srv.App.Store.Client
+	w, err := c.Workspace.Create().SetName(name).Save(ctx)
+	if err != nil {
+		t.Fatalf("create workspace %s: %v", name, err)
+	}
+	u, err := c.User.Create().SetWorkspaceID(w.ID).SetUsername(name).
+		SetPasswordHash("!token only").SetRole(user.RoleMember).Save(ctx)
+	if err != nil {
+		t.Fatalf("create user %s: %v", name, err)
+	}
+	tok, _, err := srv.App.Auth.IssueToken(u)
+	if err != nil {
+		t.Fatalf("issue token for %s: %v", name, err)
+	}
+	return member{user: u, token: tok}
+}
+
+type account struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+	Status      string `json:"status"`
+}
+
+func createAccount(t testing.TB, srv *testkit.Server, m member, username string) account {
+	t.Helper()
+	var out struct{ CreateAccount struct{ Account account } }
+	srv.MustGraphQL(t, m.token, `mutation($in: CreateAccountInput!) {
+		createAccount(input: $in) { account { id displayName status } } }`,
+		map[string]any{"in": map[string]any{"platform": "INSTAGRAM", "username": username}}, &out)
+	return out.CreateAccount.Account
+}
+
+func renameAccount(t testing.TB, srv *testkit.Server, m member, id, name string) {
+	t.Helper()
+	var out json.RawMessage
+	srv.MustGraphQL(t, m.token, `mutation($in: UpdateAccountInput!) {
+		updateAccount(input: $in) { account { id } } }`,
+		map[string]any{"in": map[string]any{"id": id, "displayName": name}}, &out)
+}
+
+const followAccounts = `subscription { accountUpdated { id displayName status } }`
+
+// subscribers opens sockets for m with ops operations each, all following
+// accounts, and returns them once the server holds them all (want counts
+// every subscriber on the server).
+func subscribers(t testing.TB, srv *testkit.Server, m member, sockets, ops, want int) []*testkit.WSClient {
+	t.Helper()
+	out := make([]*testkit.WSClient, sockets)
+	for i := range out {
+		ws := testkit.Dial(t, srv.URL, testkit.SubprotocolTransportWS, nil)
+		if err := ws.Init(testkit.BearerPayload(m.token)); err != nil {
+			t.Fatalf("connection_init: %v", err)
+		}
+		for op := range ops {
+			ws.Subscribe(fmt.Sprint(op), followAccounts, nil)
+		}
+		out[i] = ws
+	}
+	waitSubscribers(t, srv, want)
+	return out
+}
+
+func waitSubscribers(t testing.TB, srv *testkit.Server, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), eventTimeout)
+	defer cancel()
+	if err := srv.App.Live.WaitForSubscribers(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nextAccount reads the next result on ws.
+func nextAccount(t testing.TB, ws *testkit.WSClient) (string, account, time.Time) {
+	t.Helper()
+	m, err := ws.Next(eventTimeout)
+	if err != nil {
+		t.Fatalf("waiting for an account: %v", err)
+	}
+	if !m.IsData() {
+		t.Fatalf("got %s, want an account", m)
+	}
+	var r struct {
+		Data   struct{ AccountUpdated account }
+		Errors []any
+	}
+	if err := json.Unmarshal(m.Payload, &r); err != nil || len(r.Errors) > 0 {
+		t.Fatalf("result %s: %v", m, err)
+	}
+	return m.ID, r.Data.AccountUpdated, m.Received
+}
+
+// countAccountQueries counts every query the server's ent client makes of
+// the accounts table from now on.
+func countAccountQueries(srv *testkit.Server) *atomic.Int64 {
+	var n atomic.Int64
+	srv.App.Store.Client.Account.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			n.Add(1)
+			return next.Query(ctx, q)
+		})
+	}))
+	return &n
+}
+
+// TestOneLoadPerChangeSharedByWorkspace: 50 subscribers in each of two
+// workspaces; each gets exactly its own workspace's changes, and the
+// database is asked for each changed row once, however many subscribers
+// share it. The count of account queries made by the same changes with no
+// subscriber is the baseline: the difference is the live loads.
+func TestOneLoadPerChangeSharedByWorkspace(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		srv := testkit.StartServer(t, st)
+		a, b := newMember(t, srv, "ann"), newMember(t, srv, "bob")
+		accA, accB := createAccount(t, srv, a, "ann_ig"), createAccount(t, srv, b, "bob_ig")
+		queries := countAccountQueries(srv)
+		const changes = 4
+		change := func(round int) {
+			renameAccount(t, srv, a, accA.ID, fmt.Sprintf("a%d", round))
+			renameAccount(t, srv, b, accB.ID, fmt.Sprintf("b%d", round))
+		}
+
+		for i := range changes {
+			change(i)
+		}
+		baseline := queries.Load()
+
+		// 5 sockets x 10 operations per workspace.
+		wsA := subscribers(t, srv, a, 5, 10, 50)
+		wsB := subscribers(t, srv, b, 5, 10, 100)
+		queries.Store(0)
+		for i := range changes {
+			change(changes + i)
+			// Wait for every subscriber before the next round, so no two
+			// changes of a row coalesce into one load.
+			for _, side := range []struct {
+				ws   []*testkit.WSClient
+				id   string
+				want string
+			}{{wsA, accA.ID, fmt.Sprintf("a%d", changes+i)}, {wsB, accB.ID, fmt.Sprintf("b%d", changes+i)}} {
+				for _, ws := range side.ws {
+					seen := map[string]bool{}
+					for range 10 {
+						op, got, _ := nextAccount(t, ws)
+						if got.ID != side.id || got.DisplayName != side.want {
+							t.Fatalf("operation %s got %+v, want account %s named %s", op, got, side.id, side.want)
+						}
+						seen[op] = true
+					}
+					if len(seen) != 10 {
+						t.Fatalf("results went to operations %v, want one each of 10", seen)
+					}
+				}
+			}
+		}
+		loads := queries.Load() - baseline
+		t.Logf("%d changes with 100 subscribers: %d account queries, %d with none", 2*changes, queries.Load(), baseline)
+		if loads != 2*changes {
+			t.Fatalf("100 subscribers cost %d account queries more than none for %d changes, want exactly one load per change", loads, 2*changes)
+		}
+	})
+}
+
+// TestLastStateWinsNeverBackwards: 200 quick updates of one row; every
+// subscriber sees versions only going up and ends on the last one.
+func TestLastStateWinsNeverBackwards(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		srv := testkit.StartServer(t, st)
+		m := newMember(t, srv, "olga")
+		acc := createAccount(t, srv, m, "olga_ig")
+		sockets := subscribers(t, srv, m, 4, 5, 20)
+		const updates = 200
+		for i := range updates {
+			renameAccount(t, srv, m, acc.ID, fmt.Sprintf("v%03d", i))
+		}
+		final := fmt.Sprintf("v%03d", updates-1)
+
+		for i, ws := range sockets {
+			seen := map[string]string{} // operation -> last version
+			for {
+				done := len(seen) == 5
+				for _, v := range seen {
+					done = done && v == final
+				}
+				if done {
+					break
+				}
+				op, got, _ := nextAccount(t, ws)
+				prev := seen[op]
+				if got.DisplayName < prev {
+					t.Fatalf("socket %d operation %s went back from %s to %s", i, op, prev, got.DisplayName)
+				}
+				seen[op] = got.DisplayName
+			}
+		}
+	})
+}
+
+// rawSocket is a graphql-transport-ws client that reads only when told to,
+// to play a dashboard that stopped reading (testkit's client always reads).
+type rawSocket struct {
+	conn *websocket.Conn
+}
+
+func dialRaw(t testing.TB, srv *testkit.Server, token string) *rawSocket {
+	t.Helper()
+	d := websocket.Dialer{Subprotocols: []string{testkit.SubprotocolTransportWS}, HandshakeTimeout: eventTimeout}
+	conn, _, err := d.DialContext(t.Context(), "ws"+strings.TrimPrefix(srv.URL, "http")+"/query", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	s := &rawSocket{conn: conn}
+	s.send(t, map[string]any{"type": "connection_init", "payload": testkit.BearerPayload(token)})
+	if m := s.read(t); m.Type != "connection_ack" {
+		t.Fatalf("got %s, want connection_ack", m)
+	}
+	return s
+}
+
+func (s *rawSocket) send(t testing.TB, m any) {
+	t.Helper()
+	if err := s.conn.WriteJSON(m); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+}
+
+func (s *rawSocket) read(t testing.TB) testkit.WSMessage {
+	t.Helper()
+	_ = s.conn.SetReadDeadline(time.Now().Add(eventTimeout))
+	var m testkit.WSMessage
+	if err := s.conn.ReadJSON(&m); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return m
+}
+
+// TestSlowSubscriberEndedWithError: a client that stops reading is ended
+// with a SLOW_SUBSCRIBER error (graphql-transport-ws "error" message, which
+// ends the operation), which it finds when it reads again, while 100
+// subscribers that read keep getting every change.
+func TestSlowSubscriberEndedWithError(t *testing.T) {
+	t.Parallel()
+	const stall = 300 * time.Millisecond
+	srv := testkit.StartServer(t, testkit.Open(t, testkit.SQLite), func(c *config.Config) { c.LiveStall = stall })
+	m := newMember(t, srv, "sid")
+	acc := createAccount(t, srv, m, "sid_ig")
+
+	// The slow client asks for fat results (1,000 aliases of the name), so
+	// the kernel's socket buffers fill after a few dozen changes.
+	var q strings.Builder
+	q.WriteString("subscription { accountUpdated { id")
+	for i := range 1000 {
+		fmt.Fprintf(&q, " n%d: displayName", i)
+	}
+	q.WriteString(" } }")
+	slow := dialRaw(t, srv, m.token)
+	const slowOps = 5
+	for op := range slowOps {
+		slow.send(t, map[string]any{"id": fmt.Sprint("slow", op), "type": "subscribe", "payload": map[string]any{"query": q.String()}})
+	}
+	waitSubscribers(t, srv, slowOps)
+	readers := subscribers(t, srv, m, 10, 10, slowOps+100)
+
+	name := strings.Repeat("x", 40)
+	var lags []time.Duration
+	for i := 0; srv.App.Live.Stats().Drops < slowOps; i++ {
+		if i == 2000 {
+			t.Fatalf("after %d changes the client that stopped reading was not ended (stats %+v)", i, srv.App.Live.Stats())
+		}
+		want := fmt.Sprintf("%s%04d", name, i)
+		renameAccount(t, srv, m, acc.ID, want)
+		committed := time.Now()
+		for _, ws := range readers {
+			for range 10 {
+				_, got, at := nextAccount(t, ws)
+				if got.DisplayName != want {
+					t.Fatalf("reader got %+v, want %s", got, want)
+				}
+				lags = append(lags, at.Sub(committed))
+			}
+		}
+		if i%20 == 19 {
+			time.Sleep(stall) // let the stalled client's wait run out between bursts
+		}
+	}
+	var worst time.Duration
+	for _, l := range lags {
+		worst = max(worst, l)
+	}
+	t.Logf("%d deliveries to readers, worst %s after the mutation returned; stats %+v", len(lags), worst, srv.App.Live.Stats())
+
+	// Reading again, the slow client finds the results it was sent and
+	// then, for each operation, the error that ended it.
+	ended := map[string]bool{}
+	for len(ended) < slowOps {
+		msg := slow.read(t)
+		switch msg.Type {
+		case "next", "ping":
+			continue
+		case "error":
+			var errs []struct {
+				Message    string
+				Extensions struct{ Code string }
+			}
+			if err := json.Unmarshal(msg.Payload, &errs); err != nil || len(errs) != 1 || errs[0].Extensions.Code != "SLOW_SUBSCRIBER" {
+				t.Fatalf("error %s, want one SLOW_SUBSCRIBER error", msg)
+			}
+			ended[msg.ID] = true
+		default:
+			t.Fatalf("got %s, want results then a SLOW_SUBSCRIBER error", msg)
+		}
+	}
+	waitSubscribers(t, srv, 100)
+}
+
+// TestSharedLoadAcrossReplicas: subscribers on one server, changes made
+// through another on the same PostgreSQL database; the subscribers' server
+// loads each change once for all of them.
+func TestSharedLoadAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	stores := testkit.OpenShared(t, 2) // skips without PostgreSQL
+	watcher, writer := testkit.StartServer(t, stores[0]), testkit.StartServer(t, stores[1])
+	m := newMember(t, watcher, "rita")
+	sockets := subscribers(t, watcher, m, 5, 10, 50)
+	// The creation is heard first (its notification comes asynchronously,
+	// so it is awaited before counting starts).
+	acc := createAccount(t, writer, m, "rita_ig")
+	for _, ws := range sockets {
+		for range 10 {
+			nextAccount(t, ws)
+		}
+	}
+	queries := countAccountQueries(watcher)
+	const changes = 5
+	for i := range changes {
+		want := fmt.Sprintf("r%d", i)
+		renameAccount(t, writer, m, acc.ID, want)
+		for _, ws := range sockets {
+			for range 10 {
+				if _, got, _ := nextAccount(t, ws); got.ID != acc.ID || got.DisplayName != want {
+					t.Fatalf("got %+v, want account %s named %s", got, acc.ID, want)
+				}
+			}
+		}
+	}
+	if n := queries.Load(); n != changes {
+		t.Fatalf("the subscribers' server made %d account queries for %d changes made elsewhere, want one each", n, changes)
+	}
+}
+
+// TestNoGoroutineLeftAfterSubscribersLeave: 1,000 subscriptions come and go;
+// what they started ends with them.
+func TestNoGoroutineLeftAfterSubscribersLeave(t *testing.T) {
+	srv := testkit.StartServer(t, testkit.Open(t, testkit.SQLite))
+	m := newMember(t, srv, "gus")
+	acc := createAccount(t, srv, m, "gus_ig")
+	http.DefaultClient.CloseIdleConnections()
+	srv.HTTP.CloseClientConnections()
+	before := goleak.IgnoreCurrent()
+
+	sockets := subscribers(t, srv, m, 20, 50, 1000)
+	renameAccount(t, srv, m, acc.ID, "seen")
+	for _, ws := range sockets {
+		for range 50 {
+			nextAccount(t, ws)
+		}
+	}
+	for i, ws := range sockets {
+		if i%2 == 0 {
+			ws.Close()
+		} else {
+			ws.CloseNow()
+		}
+	}
+	waitSubscribers(t, srv, 0)
+	if got := srv.App.Live.Stats(); got.QueueDepth != 0 {
+		t.Errorf("queue depth %d after everyone left", got.QueueDepth)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	srv.HTTP.CloseClientConnections()
+	if err := goleak.Find(before, goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop")); err != nil {
+		t.Fatal(err)
+	}
+}
