@@ -106,6 +106,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	// Parsed and validated documents are kept: without a cache every request
+	// paid gqlparser's parse and all its validation rules again.
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(depthLimit{max: opts.MaxDepth, introspectionMax: opts.IntrospectionMaxDepth})
