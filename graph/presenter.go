@@ -65,6 +65,9 @@ func present(ctx context.Context, err error, log zerolog.Logger) *gqlerror.Error
 			if f := errs.Field(cause); f != "" {
 				out.Extensions["field"] = f
 			}
+			if secs, ok := errs.RetryAfter(cause); ok {
+				out.Extensions["retryAfter"] = secs
+			}
 			return out
 		}
 	}

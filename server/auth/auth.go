@@ -60,6 +60,7 @@ type Service struct {
 	usage  *usageThrottle
 	counts *usageCounts
 	flush  flushLoop
+	signin *signinThrottle
 }
 
 // NewService returns a Service on client. It panics when opts.JWTSecret is
@@ -88,6 +89,7 @@ func NewService(client *ent.Client, opts Options) *Service {
 		now:    opts.Now,
 		usage:  newUsageThrottle(),
 		counts: newUsageCounts(),
+		signin: newSigninThrottle(opts.Now),
 	}
 }
 

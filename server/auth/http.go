@@ -33,12 +33,13 @@ type authErrKey struct{}
 // envelope.
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The sign-in throttle counts failures per client address.
+		ctx := withClientAddr(r.Context(), r.RemoteAddr)
 		credential := CredentialFromRequest(r)
 		if credential == "" {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
-		ctx := r.Context()
 		if v, err := s.Authenticate(ctx, credential); err != nil {
 			ctx = context.WithValue(ctx, authErrKey{}, err)
 		} else {

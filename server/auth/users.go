@@ -63,9 +63,9 @@ func (s *Service) CreateUser(ctx context.Context, p CreateUserParams) (*ent.User
 	}
 	// Hash before the transaction: bcrypt takes tens of milliseconds, and on
 	// SQLite an open write transaction holds the only writer lock.
-	hash, err := bcrypt.GenerateFromPassword([]byte(p.Password), bcrypt.DefaultCost)
+	hash, err := hashPassword(ctx, p.Password)
 	if err != nil {
-		return nil, fmt.Errorf("create user: hash password: %w", err)
+		return nil, fmt.Errorf("create user: %w", err)
 	}
 
 	ctx = systemContext(ctx)
@@ -159,6 +159,17 @@ func validUsernameRune(r rune) bool {
 	return false
 }
 
+// hashPassword hashes a new password when a hashing slot is free.
+func hashPassword(ctx context.Context, password string) (hash []byte, err error) {
+	if serr := withHashSlot(ctx, func() { hash, err = bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost) }); serr != nil {
+		return nil, serr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	return hash, nil
+}
+
 // dummyHash is compared against when the username does not exist, so an
 // unknown user costs the same bcrypt work as a wrong password and response
 // times do not reveal which usernames exist. Its cost must match the cost of
@@ -188,21 +199,34 @@ func (s *Service) Login(ctx context.Context, username, password string) (token s
 // records the login. Every reason to refuse — unknown user, wrong password,
 // disabled user — gives the same errs.Unauthenticated("invalid username or
 // password") after the same bcrypt work, so a caller cannot probe which
-// usernames exist or are disabled.
+// usernames exist or are disabled. Failures are throttled (throttle.go):
+// past the budget, the check is refused as RATE_LIMITED before any work.
 func (s *Service) CheckPassword(ctx context.Context, username, password string) (*ent.User, error) {
+	addr := clientAddrFrom(ctx)
+	if wait := s.signin.wait(username, addr); wait > 0 {
+		return nil, tooManyAttempts(wait)
+	}
 	sys := systemContext(ctx)
 	c := s.clientFor(ctx)
 	u, err := c.User.Query().Where(user.UsernameEQ(username)).Only(sys)
-	if ent.IsNotFound(err) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return nil, errs.Unauthenticated(msgBadCredentials)
-	}
-	if err != nil {
+	if err != nil && !ent.IsNotFound(err) {
 		return nil, fmt.Errorf("login: look up user: %w", err)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || u.Disabled {
+	hash := dummyHash()
+	if u != nil {
+		hash = []byte(u.PasswordHash)
+	}
+	var match bool
+	if err := withHashSlot(ctx, func() { match = bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil }); err != nil {
+		return nil, err
+	}
+	if u == nil || !match || u.Disabled {
+		if wait := s.signin.fail(username, addr); wait > 0 {
+			return nil, tooManyAttempts(wait)
+		}
 		return nil, errs.Unauthenticated(msgBadCredentials)
 	}
+	s.signin.succeed(username, addr)
 	u, err = c.User.UpdateOne(u).SetLastLoginAt(s.now()).Save(sys)
 	if err != nil {
 		return nil, fmt.Errorf("login: record last login: %w", err)

@@ -6,6 +6,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kinds of domain error. Wrap them with context; test with errors.Is.
@@ -117,4 +118,28 @@ func Field(err error) string {
 		return inv.Field
 	}
 	return ""
+}
+
+// RateLimitedFor returns an ErrRateLimited with a public message that says
+// when to try again, for Retry-After and extensions.retryAfter.
+func RateLimitedFor(retryAfter time.Duration, format string, args ...any) error {
+	return &retryError{pub: &publicError{msg: fmt.Sprintf(format, args...), kind: ErrRateLimited}, after: retryAfter}
+}
+
+type retryError struct {
+	pub   *publicError
+	after time.Duration
+}
+
+func (e *retryError) Error() string { return e.pub.msg }
+func (e *retryError) Unwrap() error { return e.pub }
+
+// RetryAfter returns how long a rate-limited caller should wait, rounded up
+// to whole seconds (at least 1), if the error says.
+func RetryAfter(err error) (seconds int, ok bool) {
+	var r *retryError
+	if !errors.As(err, &r) {
+		return 0, false
+	}
+	return max(1, int((r.after+time.Second-1)/time.Second)), true
 }

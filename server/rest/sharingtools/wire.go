@@ -120,6 +120,9 @@ func (h *handlers) renderError(w http.ResponseWriter, r *http.Request, err error
 		if status == http.StatusBadRequest {
 			status = http.StatusUnprocessableEntity // the document's status for bad input
 		}
+		if secs, ok := errs.RetryAfter(err); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
 		if msg, ok := errs.PublicMessage(err); ok {
 			writeJSON(w, status, envelope{Result: 0, Message: sentence(msg)})
 			return
