@@ -1,6 +1,8 @@
 // Package store opens Switchboard's database — an embedded SQLite file by
-// default, PostgreSQL when a postgres:// URL is given — and keeps its schema
-// current with ent's migrations.
+// default, PostgreSQL when a postgres:// URL is given — keeps its schema
+// current with ent's migrations, and owns the Driver: everything that
+// differs between the two databases, so that no other package branches on
+// which one it runs on.
 package store
 
 import (
