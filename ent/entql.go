@@ -472,20 +472,21 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "User",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			user.FieldUUID:         {Type: field.TypeUUID, Column: user.FieldUUID},
-			user.FieldCreatedAt:    {Type: field.TypeTime, Column: user.FieldCreatedAt},
-			user.FieldUpdatedAt:    {Type: field.TypeTime, Column: user.FieldUpdatedAt},
-			user.FieldWorkspaceID:  {Type: field.TypeInt, Column: user.FieldWorkspaceID},
-			user.FieldUsername:     {Type: field.TypeString, Column: user.FieldUsername},
-			user.FieldPasswordHash: {Type: field.TypeString, Column: user.FieldPasswordHash},
-			user.FieldRole:         {Type: field.TypeEnum, Column: user.FieldRole},
-			user.FieldEmail:        {Type: field.TypeString, Column: user.FieldEmail},
-			user.FieldFirstname:    {Type: field.TypeString, Column: user.FieldFirstname},
-			user.FieldLastname:     {Type: field.TypeString, Column: user.FieldLastname},
-			user.FieldPlanID:       {Type: field.TypeInt, Column: user.FieldPlanID},
-			user.FieldExpireAt:     {Type: field.TypeTime, Column: user.FieldExpireAt},
-			user.FieldDisabled:     {Type: field.TypeBool, Column: user.FieldDisabled},
-			user.FieldLastLoginAt:  {Type: field.TypeTime, Column: user.FieldLastLoginAt},
+			user.FieldUUID:              {Type: field.TypeUUID, Column: user.FieldUUID},
+			user.FieldCreatedAt:         {Type: field.TypeTime, Column: user.FieldCreatedAt},
+			user.FieldUpdatedAt:         {Type: field.TypeTime, Column: user.FieldUpdatedAt},
+			user.FieldWorkspaceID:       {Type: field.TypeInt, Column: user.FieldWorkspaceID},
+			user.FieldUsername:          {Type: field.TypeString, Column: user.FieldUsername},
+			user.FieldPasswordHash:      {Type: field.TypeString, Column: user.FieldPasswordHash},
+			user.FieldRole:              {Type: field.TypeEnum, Column: user.FieldRole},
+			user.FieldEmail:             {Type: field.TypeString, Column: user.FieldEmail},
+			user.FieldFirstname:         {Type: field.TypeString, Column: user.FieldFirstname},
+			user.FieldLastname:          {Type: field.TypeString, Column: user.FieldLastname},
+			user.FieldPlanID:            {Type: field.TypeInt, Column: user.FieldPlanID},
+			user.FieldExpireAt:          {Type: field.TypeTime, Column: user.FieldExpireAt},
+			user.FieldDisabled:          {Type: field.TypeBool, Column: user.FieldDisabled},
+			user.FieldLastLoginAt:       {Type: field.TypeTime, Column: user.FieldLastLoginAt},
+			user.FieldSessionGeneration: {Type: field.TypeInt, Column: user.FieldSessionGeneration},
 		},
 	}
 	graph.Nodes[17] = &sqlgraph.Node{
@@ -3215,6 +3216,11 @@ func (f *UserFilter) WhereDisabled(p entql.BoolP) {
 // WhereLastLoginAt applies the entql time.Time predicate on the last_login_at field.
 func (f *UserFilter) WhereLastLoginAt(p entql.TimeP) {
 	f.Where(p.Field(user.FieldLastLoginAt))
+}
+
+// WhereSessionGeneration applies the entql int predicate on the session_generation field.
+func (f *UserFilter) WhereSessionGeneration(p entql.IntP) {
+	f.Where(p.Field(user.FieldSessionGeneration))
 }
 
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.

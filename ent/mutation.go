@@ -20422,29 +20422,31 @@ func (m *TaskMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	uuid             *uuid.UUID
-	created_at       *time.Time
-	updated_at       *time.Time
-	username         *string
-	password_hash    *string
-	role             *user.Role
-	email            *string
-	firstname        *string
-	lastname         *string
-	plan_id          *int
-	addplan_id       *int
-	expire_at        *time.Time
-	disabled         *bool
-	last_login_at    *time.Time
-	clearedFields    map[string]struct{}
-	workspace        *int
-	clearedworkspace bool
-	done             bool
-	oldValue         func(context.Context) (*User, error)
-	predicates       []predicate.User
+	op                    Op
+	typ                   string
+	id                    *int
+	uuid                  *uuid.UUID
+	created_at            *time.Time
+	updated_at            *time.Time
+	username              *string
+	password_hash         *string
+	role                  *user.Role
+	email                 *string
+	firstname             *string
+	lastname              *string
+	plan_id               *int
+	addplan_id            *int
+	expire_at             *time.Time
+	disabled              *bool
+	last_login_at         *time.Time
+	session_generation    *int
+	addsession_generation *int
+	clearedFields         map[string]struct{}
+	workspace             *int
+	clearedworkspace      bool
+	done                  bool
+	oldValue              func(context.Context) (*User, error)
+	predicates            []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -21122,6 +21124,62 @@ func (m *UserMutation) ResetLastLoginAt() {
 	delete(m.clearedFields, user.FieldLastLoginAt)
 }
 
+// SetSessionGeneration sets the "session_generation" field.
+func (m *UserMutation) SetSessionGeneration(i int) {
+	m.session_generation = &i
+	m.addsession_generation = nil
+}
+
+// SessionGeneration returns the value of the "session_generation" field in the mutation.
+func (m *UserMutation) SessionGeneration() (r int, exists bool) {
+	v := m.session_generation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSessionGeneration returns the old "session_generation" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldSessionGeneration(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSessionGeneration is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSessionGeneration requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSessionGeneration: %w", err)
+	}
+	return oldValue.SessionGeneration, nil
+}
+
+// AddSessionGeneration adds i to the "session_generation" field.
+func (m *UserMutation) AddSessionGeneration(i int) {
+	if m.addsession_generation != nil {
+		*m.addsession_generation += i
+	} else {
+		m.addsession_generation = &i
+	}
+}
+
+// AddedSessionGeneration returns the value that was added to the "session_generation" field in this mutation.
+func (m *UserMutation) AddedSessionGeneration() (r int, exists bool) {
+	v := m.addsession_generation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSessionGeneration resets all changes to the "session_generation" field.
+func (m *UserMutation) ResetSessionGeneration() {
+	m.session_generation = nil
+	m.addsession_generation = nil
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *UserMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -21183,7 +21241,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.uuid != nil {
 		fields = append(fields, user.FieldUUID)
 	}
@@ -21226,6 +21284,9 @@ func (m *UserMutation) Fields() []string {
 	if m.last_login_at != nil {
 		fields = append(fields, user.FieldLastLoginAt)
 	}
+	if m.session_generation != nil {
+		fields = append(fields, user.FieldSessionGeneration)
+	}
 	return fields
 }
 
@@ -21262,6 +21323,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Disabled()
 	case user.FieldLastLoginAt:
 		return m.LastLoginAt()
+	case user.FieldSessionGeneration:
+		return m.SessionGeneration()
 	}
 	return nil, false
 }
@@ -21299,6 +21362,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldDisabled(ctx)
 	case user.FieldLastLoginAt:
 		return m.OldLastLoginAt(ctx)
+	case user.FieldSessionGeneration:
+		return m.OldSessionGeneration(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -21406,6 +21471,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastLoginAt(v)
 		return nil
+	case user.FieldSessionGeneration:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSessionGeneration(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -21417,6 +21489,9 @@ func (m *UserMutation) AddedFields() []string {
 	if m.addplan_id != nil {
 		fields = append(fields, user.FieldPlanID)
 	}
+	if m.addsession_generation != nil {
+		fields = append(fields, user.FieldSessionGeneration)
+	}
 	return fields
 }
 
@@ -21427,6 +21502,8 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case user.FieldPlanID:
 		return m.AddedPlanID()
+	case user.FieldSessionGeneration:
+		return m.AddedSessionGeneration()
 	}
 	return nil, false
 }
@@ -21442,6 +21519,13 @@ func (m *UserMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddPlanID(v)
+		return nil
+	case user.FieldSessionGeneration:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSessionGeneration(v)
 		return nil
 	}
 	return fmt.Errorf("unknown User numeric field %s", name)
@@ -21538,6 +21622,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldLastLoginAt:
 		m.ResetLastLoginAt()
+		return nil
+	case user.FieldSessionGeneration:
+		m.ResetSessionGeneration()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

@@ -47,6 +47,8 @@ type User struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// LastLoginAt holds the value of the "last_login_at" field.
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	// session tokens carry the generation they were issued in; logout and a password change move it on, ending them all
+	SessionGeneration int `json:"session_generation,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -80,7 +82,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldDisabled:
 			values[i] = new(sql.NullBool)
-		case user.FieldID, user.FieldWorkspaceID, user.FieldPlanID:
+		case user.FieldID, user.FieldWorkspaceID, user.FieldPlanID, user.FieldSessionGeneration:
 			values[i] = new(sql.NullInt64)
 		case user.FieldUsername, user.FieldPasswordHash, user.FieldRole, user.FieldEmail, user.FieldFirstname, user.FieldLastname:
 			values[i] = new(sql.NullString)
@@ -196,6 +198,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				_m.LastLoginAt = new(time.Time)
 				*_m.LastLoginAt = value.Time
 			}
+		case user.FieldSessionGeneration:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field session_generation", values[i])
+			} else if value.Valid {
+				_m.SessionGeneration = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -283,6 +291,9 @@ func (_m *User) String() string {
 		builder.WriteString("last_login_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("session_generation=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SessionGeneration))
 	builder.WriteByte(')')
 	return builder.String()
 }

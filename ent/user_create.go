@@ -196,6 +196,20 @@ func (_c *UserCreate) SetNillableLastLoginAt(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetSessionGeneration sets the "session_generation" field.
+func (_c *UserCreate) SetSessionGeneration(v int) *UserCreate {
+	_c.mutation.SetSessionGeneration(v)
+	return _c
+}
+
+// SetNillableSessionGeneration sets the "session_generation" field if the given value is not nil.
+func (_c *UserCreate) SetNillableSessionGeneration(v *int) *UserCreate {
+	if v != nil {
+		_c.SetSessionGeneration(*v)
+	}
+	return _c
+}
+
 // SetWorkspace sets the "workspace" edge to the Workspace entity.
 func (_c *UserCreate) SetWorkspace(v *Workspace) *UserCreate {
 	return _c.SetWorkspaceID(v.ID)
@@ -275,6 +289,10 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultDisabled
 		_c.mutation.SetDisabled(v)
 	}
+	if _, ok := _c.mutation.SessionGeneration(); !ok {
+		v := user.DefaultSessionGeneration
+		_c.mutation.SetSessionGeneration(v)
+	}
 	return nil
 }
 
@@ -334,6 +352,14 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.Disabled(); !ok {
 		return &ValidationError{Name: "disabled", err: errors.New(`ent: missing required field "User.disabled"`)}
+	}
+	if _, ok := _c.mutation.SessionGeneration(); !ok {
+		return &ValidationError{Name: "session_generation", err: errors.New(`ent: missing required field "User.session_generation"`)}
+	}
+	if v, ok := _c.mutation.SessionGeneration(); ok {
+		if err := user.SessionGenerationValidator(v); err != nil {
+			return &ValidationError{Name: "session_generation", err: fmt.Errorf(`ent: validator failed for field "User.session_generation": %w`, err)}
+		}
 	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
 		return &ValidationError{Name: "workspace", err: errors.New(`ent: missing required edge "User.workspace"`)}
@@ -416,6 +442,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastLoginAt(); ok {
 		_spec.SetField(user.FieldLastLoginAt, field.TypeTime, value)
 		_node.LastLoginAt = &value
+	}
+	if value, ok := _c.mutation.SessionGeneration(); ok {
+		_spec.SetField(user.FieldSessionGeneration, field.TypeInt, value)
+		_node.SessionGeneration = value
 	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -645,6 +675,24 @@ func (u *UserUpsert) UpdateLastLoginAt() *UserUpsert {
 // ClearLastLoginAt clears the value of the "last_login_at" field.
 func (u *UserUpsert) ClearLastLoginAt() *UserUpsert {
 	u.SetNull(user.FieldLastLoginAt)
+	return u
+}
+
+// SetSessionGeneration sets the "session_generation" field.
+func (u *UserUpsert) SetSessionGeneration(v int) *UserUpsert {
+	u.Set(user.FieldSessionGeneration, v)
+	return u
+}
+
+// UpdateSessionGeneration sets the "session_generation" field to the value that was provided on create.
+func (u *UserUpsert) UpdateSessionGeneration() *UserUpsert {
+	u.SetExcluded(user.FieldSessionGeneration)
+	return u
+}
+
+// AddSessionGeneration adds v to the "session_generation" field.
+func (u *UserUpsert) AddSessionGeneration(v int) *UserUpsert {
+	u.Add(user.FieldSessionGeneration, v)
 	return u
 }
 
@@ -885,6 +933,27 @@ func (u *UserUpsertOne) UpdateLastLoginAt() *UserUpsertOne {
 func (u *UserUpsertOne) ClearLastLoginAt() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearLastLoginAt()
+	})
+}
+
+// SetSessionGeneration sets the "session_generation" field.
+func (u *UserUpsertOne) SetSessionGeneration(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetSessionGeneration(v)
+	})
+}
+
+// AddSessionGeneration adds v to the "session_generation" field.
+func (u *UserUpsertOne) AddSessionGeneration(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddSessionGeneration(v)
+	})
+}
+
+// UpdateSessionGeneration sets the "session_generation" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateSessionGeneration() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateSessionGeneration()
 	})
 }
 
@@ -1291,6 +1360,27 @@ func (u *UserUpsertBulk) UpdateLastLoginAt() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearLastLoginAt() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearLastLoginAt()
+	})
+}
+
+// SetSessionGeneration sets the "session_generation" field.
+func (u *UserUpsertBulk) SetSessionGeneration(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetSessionGeneration(v)
+	})
+}
+
+// AddSessionGeneration adds v to the "session_generation" field.
+func (u *UserUpsertBulk) AddSessionGeneration(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddSessionGeneration(v)
+	})
+}
+
+// UpdateSessionGeneration sets the "session_generation" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateSessionGeneration() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateSessionGeneration()
 	})
 }
 

@@ -205,6 +205,27 @@ func (_u *UserUpdate) ClearLastLoginAt() *UserUpdate {
 	return _u
 }
 
+// SetSessionGeneration sets the "session_generation" field.
+func (_u *UserUpdate) SetSessionGeneration(v int) *UserUpdate {
+	_u.mutation.ResetSessionGeneration()
+	_u.mutation.SetSessionGeneration(v)
+	return _u
+}
+
+// SetNillableSessionGeneration sets the "session_generation" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableSessionGeneration(v *int) *UserUpdate {
+	if v != nil {
+		_u.SetSessionGeneration(*v)
+	}
+	return _u
+}
+
+// AddSessionGeneration adds value to the "session_generation" field.
+func (_u *UserUpdate) AddSessionGeneration(v int) *UserUpdate {
+	_u.mutation.AddSessionGeneration(v)
+	return _u
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -279,6 +300,11 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "lastname", err: fmt.Errorf(`ent: validator failed for field "User.lastname": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SessionGeneration(); ok {
+		if err := user.SessionGenerationValidator(v); err != nil {
+			return &ValidationError{Name: "session_generation", err: fmt.Errorf(`ent: validator failed for field "User.session_generation": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "User.workspace"`)
 	}
@@ -344,6 +370,12 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastLoginAtCleared() {
 		_spec.ClearField(user.FieldLastLoginAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SessionGeneration(); ok {
+		_spec.SetField(user.FieldSessionGeneration, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSessionGeneration(); ok {
+		_spec.AddField(user.FieldSessionGeneration, field.TypeInt, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -542,6 +574,27 @@ func (_u *UserUpdateOne) ClearLastLoginAt() *UserUpdateOne {
 	return _u
 }
 
+// SetSessionGeneration sets the "session_generation" field.
+func (_u *UserUpdateOne) SetSessionGeneration(v int) *UserUpdateOne {
+	_u.mutation.ResetSessionGeneration()
+	_u.mutation.SetSessionGeneration(v)
+	return _u
+}
+
+// SetNillableSessionGeneration sets the "session_generation" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableSessionGeneration(v *int) *UserUpdateOne {
+	if v != nil {
+		_u.SetSessionGeneration(*v)
+	}
+	return _u
+}
+
+// AddSessionGeneration adds value to the "session_generation" field.
+func (_u *UserUpdateOne) AddSessionGeneration(v int) *UserUpdateOne {
+	_u.mutation.AddSessionGeneration(v)
+	return _u
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -629,6 +682,11 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "lastname", err: fmt.Errorf(`ent: validator failed for field "User.lastname": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SessionGeneration(); ok {
+		if err := user.SessionGenerationValidator(v); err != nil {
+			return &ValidationError{Name: "session_generation", err: fmt.Errorf(`ent: validator failed for field "User.session_generation": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "User.workspace"`)
 	}
@@ -711,6 +769,12 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.LastLoginAtCleared() {
 		_spec.ClearField(user.FieldLastLoginAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SessionGeneration(); ok {
+		_spec.SetField(user.FieldSessionGeneration, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSessionGeneration(); ok {
+		_spec.AddField(user.FieldSessionGeneration, field.TypeInt, value)
 	}
 	_node = &User{config: _u.config}
 	_spec.Assign = _node.assignValues

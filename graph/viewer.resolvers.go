@@ -21,6 +21,17 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 	return payload(&model.LoginPayload{Token: token, ExpiresAt: exp, User: u}, err)
 }
 
+// Logout is the resolver for the logout field.
+func (r *mutationResolver) Logout(ctx context.Context) (*model.LogoutPayload, error) {
+	return payload(&model.LogoutPayload{SessionsEnded: true}, r.Auth.Logout(ctx))
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error) {
+	token, exp, err := r.Auth.ChangePassword(ctx, input.CurrentPassword, input.NewPassword)
+	return payload(&model.ChangePasswordPayload{Token: token, ExpiresAt: exp}, err)
+}
+
 // CreateAPIKey is the resolver for the createAPIKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
 	v, err := requireViewer(ctx)

@@ -996,6 +996,7 @@ var (
 		{Name: "expire_at", Type: field.TypeTime, Nullable: true},
 		{Name: "disabled", Type: field.TypeBool, Default: false},
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
+		{Name: "session_generation", Type: field.TypeInt, Default: 0},
 		{Name: "workspace_id", Type: field.TypeInt},
 	}
 	// UsersTable holds the schema information for the "users" table.
@@ -1006,7 +1007,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_workspaces_workspace",
-				Columns:    []*schema.Column{UsersColumns[14]},
+				Columns:    []*schema.Column{UsersColumns[15]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1015,22 +1016,22 @@ var (
 			{
 				Name:    "user_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[14], UsersColumns[0]},
+				Columns: []*schema.Column{UsersColumns[15], UsersColumns[0]},
 			},
 			{
 				Name:    "user_workspace_id_username_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[14], UsersColumns[4], UsersColumns[0]},
+				Columns: []*schema.Column{UsersColumns[15], UsersColumns[4], UsersColumns[0]},
 			},
 			{
 				Name:    "user_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[14], UsersColumns[2], UsersColumns[0]},
+				Columns: []*schema.Column{UsersColumns[15], UsersColumns[2], UsersColumns[0]},
 			},
 			{
 				Name:    "user_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[14], UsersColumns[3], UsersColumns[0]},
+				Columns: []*schema.Column{UsersColumns[15], UsersColumns[3], UsersColumns[0]},
 			},
 		},
 	}

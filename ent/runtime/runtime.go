@@ -1116,6 +1116,12 @@ func init() {
 	userDescDisabled := userFields[8].Descriptor()
 	// user.DefaultDisabled holds the default value on creation for the disabled field.
 	user.DefaultDisabled = userDescDisabled.Default.(bool)
+	// userDescSessionGeneration is the schema descriptor for session_generation field.
+	userDescSessionGeneration := userFields[10].Descriptor()
+	// user.DefaultSessionGeneration holds the default value on creation for the session_generation field.
+	user.DefaultSessionGeneration = userDescSessionGeneration.Default.(int)
+	// user.SessionGenerationValidator is a validator for the "session_generation" field. It is called by the builders before save.
+	user.SessionGenerationValidator = userDescSessionGeneration.Validators[0].(func(int) error)
 	wallettransactionMixin := schema.WalletTransaction{}.Mixin()
 	wallettransaction.Policy = privacy.NewPolicies(wallettransactionMixin[2], schema.WalletTransaction{})
 	wallettransaction.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -32,6 +32,9 @@ func (User) Fields() []ent.Field {
 			Comment("when the subscription ends; none: it does not"),
 		field.Bool("disabled").Default(false),
 		field.Time("last_login_at").Optional().Nillable(),
+		field.Int("session_generation").Default(0).NonNegative().
+			Comment("session tokens carry the generation they were issued in; logout and a password change move it on, ending them all").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -47,6 +47,8 @@ const (
 	FieldDisabled = "disabled"
 	// FieldLastLoginAt holds the string denoting the last_login_at field in the database.
 	FieldLastLoginAt = "last_login_at"
+	// FieldSessionGeneration holds the string denoting the session_generation field in the database.
+	FieldSessionGeneration = "session_generation"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// Table holds the table name of the user in the database.
@@ -77,6 +79,7 @@ var Columns = []string{
 	FieldExpireAt,
 	FieldDisabled,
 	FieldLastLoginAt,
+	FieldSessionGeneration,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -119,6 +122,10 @@ var (
 	LastnameValidator func(string) error
 	// DefaultDisabled holds the default value on creation for the "disabled" field.
 	DefaultDisabled bool
+	// DefaultSessionGeneration holds the default value on creation for the "session_generation" field.
+	DefaultSessionGeneration int
+	// SessionGenerationValidator is a validator for the "session_generation" field. It is called by the builders before save.
+	SessionGenerationValidator func(int) error
 )
 
 // Role defines the type for the "role" enum field.
@@ -223,6 +230,11 @@ func ByDisabled(opts ...sql.OrderTermOption) OrderOption {
 // ByLastLoginAt orders the results by the last_login_at field.
 func ByLastLoginAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastLoginAt, opts...).ToFunc()
+}
+
+// BySessionGeneration orders the results by the session_generation field.
+func BySessionGeneration(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSessionGeneration, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.

@@ -198,6 +198,11 @@ type ComplexityRoot struct {
 		Caption func(childComplexity int) int
 	}
 
+	ChangePasswordPayload struct {
+		ExpiresAt func(childComplexity int) int
+		Token     func(childComplexity int) int
+	}
+
 	ClaimTasksPayload struct {
 		Leases func(childComplexity int) int
 	}
@@ -400,9 +405,14 @@ type ComplexityRoot struct {
 		User      func(childComplexity int) int
 	}
 
+	LogoutPayload struct {
+		SessionsEnded func(childComplexity int) int
+	}
+
 	Mutation struct {
 		CancelJob           func(childComplexity int, input model.CancelJobInput) int
 		CancelTask          func(childComplexity int, input model.TaskIDInput) int
+		ChangePassword      func(childComplexity int, input model.ChangePasswordInput) int
 		ClaimTasks          func(childComplexity int, input model.ClaimTasksInput) int
 		CompleteTask        func(childComplexity int, input model.CompleteTaskInput) int
 		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
@@ -424,6 +434,7 @@ type ComplexityRoot struct {
 		HeartbeatTask       func(childComplexity int, input model.TaskLeaseInput) int
 		Login               func(childComplexity int, input model.LoginInput) int
 		LoginAccount        func(childComplexity int, input challenges.LoginInput) int
+		Logout              func(childComplexity int) int
 		PauseSchedule       func(childComplexity int, input model.ScheduleIDInput) int
 		ResetCooldownRules  func(childComplexity int) int
 		ResumeSchedule      func(childComplexity int, input model.ScheduleIDInput) int
@@ -1444,6 +1455,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CaptionPayload.Caption(childComplexity), true
 
+	case "ChangePasswordPayload.expiresAt":
+		if e.ComplexityRoot.ChangePasswordPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePasswordPayload.ExpiresAt(childComplexity), true
+	case "ChangePasswordPayload.token":
+		if e.ComplexityRoot.ChangePasswordPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePasswordPayload.Token(childComplexity), true
+
 	case "ClaimTasksPayload.leases":
 		if e.ComplexityRoot.ClaimTasksPayload.Leases == nil {
 			break
@@ -2180,6 +2204,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoginPayload.User(childComplexity), true
 
+	case "LogoutPayload.sessionsEnded":
+		if e.ComplexityRoot.LogoutPayload.SessionsEnded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogoutPayload.SessionsEnded(childComplexity), true
+
 	case "Mutation.cancelJob":
 		if e.ComplexityRoot.Mutation.CancelJob == nil {
 			break
@@ -2202,6 +2233,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelTask(childComplexity, args["input"].(model.TaskIDInput)), true
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
 	case "Mutation.claimTasks":
 		if e.ComplexityRoot.Mutation.ClaimTasks == nil {
 			break
@@ -2433,6 +2475,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LoginAccount(childComplexity, args["input"].(challenges.LoginInput)), true
+	case "Mutation.logout":
+		if e.ComplexityRoot.Mutation.Logout == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
 	case "Mutation.pauseSchedule":
 		if e.ComplexityRoot.Mutation.PauseSchedule == nil {
 			break
@@ -4223,6 +4271,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CancelJobInput", ec.unmarshalInputCancelJobInput),
 			graphql.NewInputUnmarshaler("CaptionOrder", ec.unmarshalInputCaptionOrder),
 			graphql.NewInputUnmarshaler("CaptionWhereInput", ec.unmarshalInputCaptionWhereInput),
+			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ClaimTasksInput", ec.unmarshalInputClaimTasksInput),
 			graphql.NewInputUnmarshaler("CompleteTaskInput", ec.unmarshalInputCompleteTaskInput),
 			graphql.NewInputUnmarshaler("CooldownRuleOrder", ec.unmarshalInputCooldownRuleOrder),
@@ -9254,6 +9303,22 @@ type LoginPayload {
   user: User!
 }
 
+type LogoutPayload {
+  """Every session token of the user has stopped working."""
+  sessionsEnded: Boolean!
+}
+
+input ChangePasswordInput {
+  currentPassword: String!
+  newPassword: String!
+}
+
+type ChangePasswordPayload {
+  """A new session token: the change ended every earlier one."""
+  token: String!
+  expiresAt: Time!
+}
+
 input CreateAPIKeyInput {
   name: String
   scope: APIKeyScope = api
@@ -9287,6 +9352,10 @@ extend type Query {
 type Mutation {
   """Exchange a username and password for a session token."""
   login(input: LoginInput!): LoginPayload!
+  """End every session of the caller's user (all devices). API keys stay valid."""
+  logout: LogoutPayload!
+  """Change the caller's password; every session of the user ends and a new token is returned."""
+  changePassword(input: ChangePasswordInput!): ChangePasswordPayload!
   createAPIKey(input: CreateAPIKeyInput!): CreateAPIKeyPayload!
   revokeAPIKey(input: RevokeAPIKeyInput!): RevokeAPIKeyPayload!
 }
@@ -9606,6 +9675,16 @@ func (ec *executionContext) childFields_CaptionPayload(ctx context.Context, fiel
 		return ec.fieldContext_CaptionPayload_caption(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CaptionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangePasswordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_ChangePasswordPayload_token(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ChangePasswordPayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangePasswordPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ClaimTasksPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9996,6 +10075,14 @@ func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field 
 		return ec.fieldContext_LoginPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sessionsEnded":
+		return ec.fieldContext_LogoutPayload_sessionsEnded(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LogoutPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

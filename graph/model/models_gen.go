@@ -51,6 +51,17 @@ type CaptionPayload struct {
 	Caption *ent.Caption `json:"caption"`
 }
 
+type ChangePasswordInput struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
+type ChangePasswordPayload struct {
+	// A new session token: the change ended every earlier one.
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 type ClaimTasksInput struct {
 	// Kinds the worker can execute; any kind when empty.
 	Kinds []task.Kind `json:"kinds,omitempty"`
@@ -201,6 +212,11 @@ type LoginPayload struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expiresAt"`
 	User      *ent.User `json:"user"`
+}
+
+type LogoutPayload struct {
+	// Every session token of the user has stopped working.
+	SessionsEnded bool `json:"sessionsEnded"`
 }
 
 type NewTaskInput struct {

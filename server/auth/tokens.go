@@ -21,12 +21,14 @@ import (
 type sessionClaims struct {
 	WorkspaceID int    `json:"wid"`
 	Role        string `json:"role"`
+	// Generation is the user's session generation at issue (sessions.go).
+	Generation int `json:"gen"`
 	jwt.RegisteredClaims
 }
 
 // IssueToken signs a session token (HS256) for u, valid for the session TTL.
-// Claims: sub (user id), wid (workspace id), role, iss, iat, exp and a
-// random jti that later revocation can name.
+// Claims: sub (user id), wid (workspace id), role, gen (the user's session
+// generation), iss, iat, exp and a random jti.
 func (s *Service) IssueToken(u *ent.User) (string, time.Time, error) {
 	if u == nil || u.ID == 0 {
 		return "", time.Time{}, errors.New("issue token: no user")
@@ -38,6 +40,7 @@ func (s *Service) IssueToken(u *ent.User) (string, time.Time, error) {
 	claims := sessionClaims{
 		WorkspaceID: u.WorkspaceID,
 		Role:        string(u.Role),
+		Generation:  u.SessionGeneration,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.issuer,
 			Subject:   strconv.Itoa(u.ID),
@@ -84,7 +87,8 @@ func (s *Service) authenticateToken(ctx context.Context, raw string) (*viewer.Vi
 	}
 	// A user never changes workspace, so a mismatch means the token was not
 	// issued for this user row (e.g. a database restored under old tokens).
-	if u.Disabled || u.WorkspaceID != claims.WorkspaceID {
+	// A logout or password change since the token was issued ended it.
+	if u.Disabled || u.WorkspaceID != claims.WorkspaceID || u.SessionGeneration != claims.Generation {
 		return nil, errs.Unauthenticated("session is no longer valid")
 	}
 	return &viewer.Viewer{
