@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -373,32 +372,36 @@ func percentiles(d []time.Duration) (p50, p99, pmax time.Duration) {
 	return d[len(d)/2], d[len(d)*99/100], d[len(d)-1]
 }
 
-// broadcastBaseline sends liveChanges payloads of size bytes, liveGap
-// apart, to n gorilla/websocket sockets through the chat example's hub
-// shape, and returns the latency of each delivery.
-func broadcastBaseline(b *testing.B, n, size int) []time.Duration {
-	size = max(size, 64)
+// TestLiveBaselineServer is not a test: BenchmarkLive runs this binary again
+// with LIVE_BASELINE_ADDR set to serve the bare gorilla/websocket broadcast
+// from a process of its own, as the switchboard server is. POST /broadcast
+// sends its body to every socket; the chat example's hub shape: a send
+// queue and a writer per socket, a full queue drops the message.
+func TestLiveBaselineServer(t *testing.T) {
+	addr := os.Getenv("LIVE_BASELINE_ADDR")
+	if addr == "" {
+		t.Skip("runs only as BenchmarkLive's baseline server")
+	}
 	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024}
 	var mu sync.Mutex
-	var queues []chan []byte
-	ready := make(chan struct{}, n)
-	var serverWG sync.WaitGroup
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	queues := map[chan []byte]struct{}{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}
 		q := make(chan []byte, 256)
 		mu.Lock()
-		queues = append(queues, q)
+		queues[q] = struct{}{}
 		mu.Unlock()
-		ready <- struct{}{}
-		serverWG.Add(1)
-		go func() { // the read pump: notices the client leaving
-			defer serverWG.Done()
+		go func() { // the read pump notices the client leaving
 			for {
 				if _, _, err := c.ReadMessage(); err != nil {
+					mu.Lock()
+					delete(queues, q)
 					close(q)
+					mu.Unlock()
 					return
 				}
 			}
@@ -409,24 +412,72 @@ func broadcastBaseline(b *testing.B, n, size int) []time.Duration {
 			}
 		}
 		_ = c.Close()
-	}))
-	defer srv.Close()
+	})
+	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(r.Body)
+		msg := buf.Bytes()
+		mu.Lock()
+		for q := range queues {
+			select {
+			case q <- msg:
+			default:
+			}
+		}
+		mu.Unlock()
+	})
+	mux.HandleFunc("/healthz", func(http.ResponseWriter, *http.Request) {})
+	_ = http.ListenAndServe(addr, mux)
+}
+
+// broadcastBaseline sends liveChanges payloads of size bytes, liveGap
+// apart, through the baseline server process to n gorilla/websocket
+// sockets, and returns the latency of each delivery.
+func broadcastBaseline(b *testing.B, n, size int) []time.Duration {
+	size = max(size, 64)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^TestLiveBaselineServer$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), "LIVE_BASELINE_ADDR="+addr)
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	base := "http://" + addr
+	for i := 0; ; i++ {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i == 300 {
+			b.Fatal("baseline server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 
 	sent := make([]time.Time, liveChanges)
-	var sentMu sync.Mutex
 	recv := make([][]time.Time, n)
 	var count atomic.Int64
-	var conns []*websocket.Conn
+	conns := make([]*websocket.Conn, n)
 	var readers sync.WaitGroup
-	u := "ws" + strings.TrimPrefix(srv.URL, "http")
 	d := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 1024}
 	for i := range n {
-		c, _, err := d.Dial(u, nil)
+		c, _, err := d.Dial("ws://"+addr+"/ws", nil)
 		if err != nil {
 			b.Fatalf("baseline dial: %v", err)
 		}
-		conns = append(conns, c)
-		<-ready
+		conns[i] = c
 		recv[i] = make([]time.Time, liveChanges)
 		readers.Go(func() {
 			for {
@@ -435,26 +486,22 @@ func broadcastBaseline(b *testing.B, n, size int) []time.Duration {
 					return
 				}
 				at := time.Now()
-				k, _ := strconv.Atoi(string(data[:3]))
-				recv[i][k] = at
-				count.Add(1)
+				if k, err := strconv.Atoi(string(data[:3])); err == nil && k < liveChanges && recv[i][k].IsZero() {
+					recv[i][k] = at
+					count.Add(1)
+				}
 			}
 		})
 	}
+	time.Sleep(time.Second) // every socket registered with the hub
 	pad := strings.Repeat("x", size-3)
 	for k := range liveChanges {
-		msg := []byte(fmt.Sprintf("%03d%s", k, pad))
-		sentMu.Lock()
 		sent[k] = time.Now()
-		sentMu.Unlock()
-		mu.Lock()
-		for _, q := range queues {
-			select {
-			case q <- msg:
-			default: // a full queue: the chat example drops the client
-			}
+		resp, err := http.Post(base+"/broadcast", "text/plain", strings.NewReader(fmt.Sprintf("%03d%s", k, pad)))
+		if err != nil {
+			b.Fatal(err)
 		}
-		mu.Unlock()
+		resp.Body.Close()
 		time.Sleep(liveGap)
 	}
 	deadline := time.Now().Add(15 * time.Second)
@@ -465,8 +512,6 @@ func broadcastBaseline(b *testing.B, n, size int) []time.Duration {
 		_ = c.Close()
 	}
 	readers.Wait()
-	srv.CloseClientConnections()
-	serverWG.Wait()
 	var lat []time.Duration
 	for _, r := range recv {
 		for k, at := range r {
