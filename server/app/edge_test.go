@@ -88,7 +88,16 @@ func TestInternalErrorsCarryTheRequestID(t *testing.T) {
 			}
 		})
 		t.Run("Sharingtools", func(t *testing.T) {
-			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/api/v1/accounts", nil)
+			// A table gone from under the server fails whatever the route
+			// selects (the accounts list need not read the corrupt column).
+			drop := `DROP TABLE captions`
+			if st.URL != "" {
+				drop += ` CASCADE`
+			}
+			if _, err := st.DB.ExecContext(t.Context(), drop); err != nil {
+				t.Fatalf("drop captions: %v", err)
+			}
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/api/v1/captions", nil)
 			req.Header.Set("X-API-Key", key)
 			status, h, raw := httpDo(t, srv, req)
 			if status != http.StatusInternalServerError {
