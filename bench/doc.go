@@ -4,4 +4,8 @@
 // so `go test ./...` compiles them and runs none; run them with
 //
 //	go test ./bench/ -run XXX -bench . -benchtime 1x
+//
+// BenchmarkLive (live subscriptions at 1,000 and 10,000 subscribers) runs
+// the switchboard binary and its baseline as processes of their own, so
+// their memory can be read apart from the clients'.
 package bench
