@@ -99,7 +99,7 @@ func (h *handlers) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []accountJSON{}
 	if slave { // no account is a slave (see toAccountJSON)
-		writeJSON(w, http.StatusOK, envelope{Result: 1, Data: out, Meta: newMeta(p, 0)})
+		writeList(w, "Accounts retrieved.", out, newMeta(p, 0))
 		return nil
 	}
 	var where []predicate.Account
@@ -131,7 +131,7 @@ func (h *handlers) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range as {
 		out = append(out, toAccountJSON(ctx, a))
 	}
-	writeJSON(w, http.StatusOK, envelope{Result: 1, Data: out, Meta: newMeta(p, total)})
+	writeList(w, "Accounts retrieved.", out, newMeta(p, total))
 	return nil
 }
 
@@ -145,7 +145,7 @@ func (h *handlers) getAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeOK(w, http.StatusOK, "", toAccountJSON(r.Context(), a))
+	writeOK(w, http.StatusOK, "Account retrieved.", toAccountJSON(r.Context(), a))
 	return nil
 }
 

@@ -21,7 +21,7 @@ const msgAdminOnly = "Admin access required."
 func (h *handlers) requireAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !admin.MayAdminister(viewer.FromContext(r.Context())) {
-			writeJSON(w, http.StatusForbidden, envelope{Result: 0, Message: msgAdminOnly})
+			writeFail(w, http.StatusForbidden, msgAdminOnly, nil)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -149,7 +149,7 @@ func (h *handlers) adminUsers(w http.ResponseWriter, r *http.Request) error {
 			AccountType: u.AccountType, IsActive: u.IsActive, DateJoined: u.DateJoined, APIKeyCount: row.APIKeys,
 		}
 	}
-	writeJSON(w, http.StatusOK, envelope{Result: 1, Data: out, Meta: newMeta(p, total)})
+	writeList(w, "Users retrieved.", out, newMeta(p, total))
 	return nil
 }
 
@@ -173,7 +173,7 @@ func (h *handlers) adminKeys(w http.ResponseWriter, r *http.Request) error {
 	for i, k := range ks {
 		out[i] = h.toAdminKeyJSON(k)
 	}
-	writeJSON(w, http.StatusOK, envelope{Result: 1, Data: out, Meta: newMeta(p, total)})
+	writeList(w, "API keys retrieved.", out, newMeta(p, total))
 	return nil
 }
 
@@ -229,7 +229,7 @@ func (h *handlers) adminLogs(w http.ResponseWriter, r *http.Request) error {
 			CreatedAt: formatTime(&l.CreatedAt),
 		}
 	}
-	writeJSON(w, http.StatusOK, envelope{Result: 1, Data: out, Meta: newMeta(p, total)})
+	writeList(w, "Request logs retrieved.", out, newMeta(p, total))
 	return nil
 }
 
@@ -250,6 +250,6 @@ func (h *handlers) adminStats(w http.ResponseWriter, r *http.Request) error {
 	for i, u := range s.TopUsers {
 		out.TopUsers[i] = userCountJSON{UserID: u.UserID, Username: u.Username, Count: u.Count}
 	}
-	writeOK(w, http.StatusOK, "", out)
+	writeOK(w, http.StatusOK, "Statistics retrieved.", out)
 	return nil
 }

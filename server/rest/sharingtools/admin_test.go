@@ -90,7 +90,7 @@ func TestAdminRoutesRefuseNonAdmins(t *testing.T) {
 		}
 		t.Run(rt.method+" "+path, func(t *testing.T) {
 			r := f.do(t, rt.method, path, f.keyA, "").want(t, http.StatusForbidden)
-			if string(r.Raw) != `{"result":0,"message":"Admin access required."}`+"\n" {
+			if string(r.Raw) != `{"result":0,"message":"Admin access required.","errors":{}}`+"\n" {
 				t.Fatalf("member answered %s", r.Raw)
 			}
 			f.do(t, rt.method, path, rootWorker, "").want(t, http.StatusForbidden)

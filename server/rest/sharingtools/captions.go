@@ -40,7 +40,7 @@ func (h *handlers) listCaptions(w http.ResponseWriter, r *http.Request) error {
 	for i, c := range cs {
 		out[i] = toCaptionJSON(c)
 	}
-	writeJSON(w, http.StatusOK, envelope{Result: 1, Data: out, Meta: newMeta(p, total)})
+	writeList(w, "Captions retrieved.", out, newMeta(p, total))
 	return nil
 }
 
@@ -54,7 +54,7 @@ func (h *handlers) getCaption(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeOK(w, http.StatusOK, "", toCaptionJSON(c))
+	writeOK(w, http.StatusOK, "Caption retrieved.", toCaptionJSON(c))
 	return nil
 }
 

@@ -21,7 +21,7 @@ func (h *handlers) getWallet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeOK(w, http.StatusOK, "", map[string]any{
+	writeOK(w, http.StatusOK, "Wallet retrieved.", map[string]any{
 		"balance": money(cents), "currency": wallet.Currency, "user_id": viewer.FromContext(ctx).UserID,
 	})
 	return nil
@@ -70,7 +70,7 @@ func (h *handlers) listTransactions(w http.ResponseWriter, r *http.Request) erro
 			Created: formatTime(&t.CreatedAt), Modified: formatTime(&t.UpdatedAt),
 		}
 	}
-	writeJSON(w, http.StatusOK, envelope{Result: 1, Data: out, Meta: newMeta(p, total)})
+	writeList(w, "Transactions retrieved.", out, newMeta(p, total))
 	return nil
 }
 
@@ -101,7 +101,7 @@ func (h *handlers) listProxies(w http.ResponseWriter, r *http.Request) error {
 	for i, x := range ps {
 		out[i] = proxyJSON{ID: x.ID, Proxy: x.Proxy, CountryCode: x.CountryCode, UseCount: x.UseCount}
 	}
-	writeJSON(w, http.StatusOK, envelope{Result: 1, Data: out, Meta: newMeta(p, total)})
+	writeList(w, "Proxies retrieved.", out, newMeta(p, total))
 	return nil
 }
 
@@ -148,7 +148,7 @@ func (h *handlers) listPackages(w http.ResponseWriter, r *http.Request) error {
 	for _, x := range ps[from:to] {
 		out = append(out, toPackageJSON(x))
 	}
-	writeJSON(w, http.StatusOK, envelope{Result: 1, Data: out, Meta: newMeta(p, len(ps))})
+	writeList(w, "Packages retrieved.", out, newMeta(p, len(ps)))
 	return nil
 }
 
@@ -166,7 +166,7 @@ func (h *handlers) getPackage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeOK(w, http.StatusOK, "", toPackageJSON(pl))
+	writeOK(w, http.StatusOK, "Package retrieved.", toPackageJSON(pl))
 	return nil
 }
 
@@ -190,6 +190,6 @@ func (h *handlers) getSubscription(w http.ResponseWriter, r *http.Request) error
 		out.PackageID = &sub.Plan.ID
 		out.PackageSubscription = sub.Plan.Title
 	}
-	writeOK(w, http.StatusOK, "", out)
+	writeOK(w, http.StatusOK, "Subscription retrieved.", out)
 	return nil
 }

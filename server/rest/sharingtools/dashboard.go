@@ -46,7 +46,7 @@ func (h *handlers) dashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeOK(w, http.StatusOK, "", map[string]any{
+	writeOK(w, http.StatusOK, "Dashboard retrieved.", map[string]any{
 		"user": user,
 		"accounts": map[string]int{
 			"total": stats.Accounts.Total, "active": stats.Accounts.Active, "login_required": stats.Accounts.LoginRequired,

@@ -78,7 +78,7 @@ func (h *handlers) writeOutcome(w http.ResponseWriter, r *http.Request, out *cha
 	case challenges.ResultRelogged:
 		writeOK(w, http.StatusOK, "Account re-authenticated successfully.", toAccountJSON(r.Context(), out.Account))
 	case challenges.ResultNeedsChallenge:
-		writeOK(w, http.StatusOK, "", challengeJSON{
+		writeOK(w, http.StatusOK, "Verification code required.", challengeJSON{
 			NeedsChallenge: true, ChallengeToken: out.Token, ChallengeType: out.ChallengeType,
 			ExpiresIn: int(out.ExpiresIn / time.Second), Relogin: out.Relogin,
 		})

@@ -35,11 +35,11 @@ func (h *handlers) requireKey(next http.Handler) http.Handler {
 					msg = sentence(m)
 				}
 			}
-			writeJSON(w, http.StatusUnauthorized, envelope{Result: 0, Message: msg})
+			writeFail(w, http.StatusUnauthorized, msg, nil)
 		case v.APIKeyID == 0:
-			writeJSON(w, http.StatusUnauthorized, envelope{Result: 0, Message: "An API key (sht_...) is required."})
+			writeFail(w, http.StatusUnauthorized, "An API key (sht_...) is required.", nil)
 		case v.IsWorker():
-			writeJSON(w, http.StatusForbidden, envelope{Result: 0, Message: msgNotWorkerAPI})
+			writeFail(w, http.StatusForbidden, msgNotWorkerAPI, nil)
 		default:
 			next.ServeHTTP(w, r)
 		}

@@ -24,9 +24,7 @@ var plugins = []struct{ prefix, module string }{
 func mountUnavailablePlugins(r chi.Router) {
 	for _, p := range plugins {
 		unavailable := func(w http.ResponseWriter, _ *http.Request) {
-			writeJSON(w, http.StatusServiceUnavailable, envelope{
-				Result: 0, Message: "Plugin unavailable: the " + p.module + " module is not installed on this server.",
-			})
+			writeFail(w, http.StatusServiceUnavailable, "Plugin unavailable: the "+p.module+" module is not installed on this server.", nil)
 		}
 		r.HandleFunc(p.prefix, unavailable)
 		r.HandleFunc(p.prefix+"/*", unavailable)

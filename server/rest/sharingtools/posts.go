@@ -295,7 +295,7 @@ func (h *handlers) listPosts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("list posts: %w", err)
 	}
-	writeJSON(w, http.StatusOK, envelope{Result: 1, Data: postsJSON(r.Context(), ps), Meta: newMeta(p, total)})
+	writeList(w, "Posts retrieved.", postsJSON(r.Context(), ps), newMeta(p, total))
 	return nil
 }
 
@@ -329,7 +329,7 @@ func (h *handlers) getPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.renderPost(w, r, http.StatusOK, "", p)
+	return h.renderPost(w, r, http.StatusOK, "Post retrieved.", p)
 }
 
 // createPost is "POST /posts" → 201: a draft, or scheduled with

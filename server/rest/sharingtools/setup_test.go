@@ -44,6 +44,9 @@ type reply struct {
 	Data    json.RawMessage   `json:"data"`
 	Meta    map[string]int    `json:"meta"`
 	Errors  map[string]string `json:"errors"`
+	// Keys are the top-level keys of the answer, to tell a missing message
+	// or errors from an empty one.
+	Keys map[string]json.RawMessage `json:"-"`
 }
 
 // decode unmarshals the answer's data into v.
@@ -93,6 +96,9 @@ func (f *fixture) doHeaders(t *testing.T, method, path string, h http.Header, bo
 	if err := json.Unmarshal(out.Raw, out); err != nil {
 		t.Fatalf("%s %s: not JSON: %s", method, path, out.Raw)
 	}
+	if err := json.Unmarshal(out.Raw, &out.Keys); err != nil {
+		t.Fatalf("%s %s: not a JSON object: %s", method, path, out.Raw)
+	}
 	return out
 }
 
@@ -109,6 +115,7 @@ func (r *reply) want(t *testing.T, status int) *reply {
 	if r.Result != wantResult {
 		t.Fatalf("result %d, want %d: %s", r.Result, wantResult, r.Raw)
 	}
+	r.wantEnvelope(t)
 	return r
 }
 
@@ -118,5 +125,33 @@ func (r *reply) wantField(t *testing.T, field string) {
 	r.want(t, http.StatusUnprocessableEntity)
 	if r.Errors[field] == "" {
 		t.Fatalf("errors %v do not name %q: %s", r.Errors, field, r.Raw)
+	}
+}
+
+// wantEnvelope checks the document's envelope: a success carries a
+// non-empty message and data; a failure a message and an errors object
+// ({} when no field is at fault). The 202 of a code not yet mailed is the
+// document's own body, with retry instead of errors.
+func (r *reply) wantEnvelope(t *testing.T) {
+	t.Helper()
+	if r.Message == "" {
+		t.Fatalf("no message: %s", r.Raw)
+	}
+	switch {
+	case r.Result == 1:
+		if _, ok := r.Keys["data"]; !ok {
+			t.Fatalf("success without data: %s", r.Raw)
+		}
+		if _, ok := r.Keys["errors"]; ok {
+			t.Fatalf("success with errors: %s", r.Raw)
+		}
+	case r.Status == http.StatusAccepted:
+		if string(r.Keys["retry"]) != "true" {
+			t.Fatalf("202 without retry: %s", r.Raw)
+		}
+	default:
+		if e := r.Keys["errors"]; len(e) == 0 || e[0] != '{' {
+			t.Fatalf("failure without an errors object: %s", r.Raw)
+		}
 	}
 }

@@ -45,7 +45,7 @@ func (h *handlers) statistics(w http.ResponseWriter, r *http.Request) error {
 	out.Accounts.Total, out.Accounts.Active, out.Accounts.LoginRequired = s.Accounts.Total, s.Accounts.Active, s.Accounts.LoginRequired
 	out.Posts = postCountsOf(s.Posts)
 	out.Captions.Total = s.Captions
-	writeOK(w, http.StatusOK, "", out)
+	writeOK(w, http.StatusOK, "Statistics retrieved.", out)
 	return nil
 }
 
@@ -98,7 +98,7 @@ func (h *handlers) accountStatistics(w http.ResponseWriter, r *http.Request) err
 	for i, day := range d.History {
 		out.Growth.History[i] = growthDayJSON{Date: day.Date.Format(time.DateOnly), figuresJSON: figuresOf(day.Snapshot)}
 	}
-	writeOK(w, http.StatusOK, "", out)
+	writeOK(w, http.StatusOK, "Account statistics retrieved.", out)
 	return nil
 }
 

@@ -85,7 +85,7 @@ func (h *handlers) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.renderUser(w, r, "", u)
+	return h.renderUser(w, r, "Profile retrieved.", u)
 }
 
 // renderUser answers with u and the viewer's subscription.
@@ -163,7 +163,7 @@ func (h *handlers) getKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeOK(w, http.StatusOK, "", out)
+	writeOK(w, http.StatusOK, "API key retrieved.", out)
 	return nil
 }
 

@@ -18,14 +18,22 @@ import (
 	"github.com/switchboardhq/switchboard/server/errs"
 )
 
-// The document's envelope: {"result":1,"message":...,"data":...} on success,
-// {"result":0,"message":...,"errors":{field: message}} on failure.
-type envelope struct {
+// The document's envelopes: {"result":1,"message":...,"data":...} on
+// success (plus meta on lists), {"result":0,"message":...,"errors":{...}}
+// on failure. Both keys are always present, as the document shows them:
+// a client may read message or errors without checking first, so errors is
+// {} when no field is at fault.
+type okEnvelope struct {
+	Result  int       `json:"result"`
+	Message string    `json:"message"`
+	Data    any       `json:"data"`
+	Meta    *pageMeta `json:"meta,omitempty"`
+}
+
+type errEnvelope struct {
 	Result  int               `json:"result"`
-	Message string            `json:"message,omitempty"`
-	Data    any               `json:"data,omitempty"`
-	Meta    *pageMeta         `json:"meta,omitempty"`
-	Errors  map[string]string `json:"errors,omitempty"`
+	Message string            `json:"message"`
+	Errors  map[string]string `json:"errors"`
 	// RequestID is set on a 500 only (not in the document), for the user
 	// to quote.
 	RequestID string `json:"request_id,omitempty"`
@@ -43,16 +51,30 @@ func newMeta(p page, total int) *pageMeta {
 	return &pageMeta{Page: p.Page, PerPage: p.PerPage, Total: total, TotalPages: (total + p.PerPage - 1) / p.PerPage}
 }
 
-func writeJSON(w http.ResponseWriter, status int, env envelope) {
+func writeJSON(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(env)
+	_ = enc.Encode(body)
 }
 
+// writeOK answers a success; every route says what it did in message.
 func writeOK(w http.ResponseWriter, status int, message string, data any) {
-	writeJSON(w, status, envelope{Result: 1, Message: message, Data: data})
+	writeJSON(w, status, okEnvelope{Result: 1, Message: message, Data: data})
+}
+
+// writeList answers a page of a list with its meta block.
+func writeList(w http.ResponseWriter, message string, data any, meta *pageMeta) {
+	writeJSON(w, http.StatusOK, okEnvelope{Result: 1, Message: message, Data: data, Meta: meta})
+}
+
+// writeFail answers a failure; fields may be nil.
+func writeFail(w http.ResponseWriter, status int, message string, fields map[string]string) {
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	writeJSON(w, status, errEnvelope{Result: 0, Message: message, Errors: fields})
 }
 
 // apiError is an answer a handler chose: status, message, fields at fault.
@@ -97,23 +119,23 @@ var (
 func (h *handlers) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		writeJSON(w, ae.status, envelope{Result: 0, Message: ae.message, Errors: ae.fields})
+		writeFail(w, ae.status, ae.message, ae.fields)
 		return
 	}
 	var fields challenges.FieldErrors
 	if errors.As(err, &fields) {
-		writeJSON(w, http.StatusUnprocessableEntity, envelope{Result: 0, Message: msgValidation, Errors: fields})
+		writeFail(w, http.StatusUnprocessableEntity, msgValidation, fields)
 		return
 	}
 	if challenges.IsWrongCode(err) { // the document's 400, not bad input's 422
 		msg, _ := errs.PublicMessage(err)
-		writeJSON(w, http.StatusBadRequest, envelope{Result: 0, Message: sentence(strings.TrimPrefix(msg, "code: "))})
+		writeFail(w, http.StatusBadRequest, sentence(strings.TrimPrefix(msg, "code: ")), nil)
 		return
 	}
 	if f := errs.Field(err); f != "" {
 		var inv *errs.InvalidError
 		errors.As(err, &inv)
-		writeJSON(w, http.StatusUnprocessableEntity, envelope{Result: 0, Message: msgValidation, Errors: map[string]string{f: inv.Message}})
+		writeFail(w, http.StatusUnprocessableEntity, msgValidation, map[string]string{f: inv.Message})
 		return
 	}
 	if status, ok := errs.HTTPStatus(err); ok {
@@ -124,13 +146,15 @@ func (h *handlers) renderError(w http.ResponseWriter, r *http.Request, err error
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 		}
 		if msg, ok := errs.PublicMessage(err); ok {
-			writeJSON(w, status, envelope{Result: 0, Message: sentence(msg)})
+			writeFail(w, status, sentence(msg), nil)
 			return
 		}
 	}
 	h.Log.Error().Err(err).Str("request_id", middleware.GetReqID(r.Context())).
 		Str("method", r.Method).Str("route", "sharingtools "+r.URL.Path).Msg("sharingtools request failed")
-	writeJSON(w, http.StatusInternalServerError, envelope{Result: 0, Message: msgInternal, RequestID: middleware.GetReqID(r.Context())})
+	writeJSON(w, http.StatusInternalServerError, errEnvelope{
+		Result: 0, Message: msgInternal, Errors: map[string]string{}, RequestID: middleware.GetReqID(r.Context()),
+	})
 }
 
 // sentence gives a domain message the document's style: capitalised, with
