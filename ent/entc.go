@@ -18,7 +18,7 @@ func main() {
 	// Our templates come last: ent merges every template into one set, so
 	// template/paginate.tmpl replaces entgql's helper of the same name.
 	ours := gen.MustParse(gen.NewTemplate("switchboard").Funcs(entgql.TemplateFuncs).
-		ParseFiles("template/paginate.tmpl", "template/nodes.tmpl"))
+		ParseFiles("template/paginate.tmpl", "template/nodes.tmpl", "template/tenant.tmpl"))
 	ex, err := entgql.NewExtension(
 		entgql.WithTemplates(append(slices.Clone(entgql.AllTemplates), entgql.WhereTemplate, ours)...),
 		entgql.WithSchemaGenerator(),

@@ -313,6 +313,16 @@ func (_m *APIKeyQuery) Paginate(
 			}
 		}
 	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(apikey.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(apikey.FieldWorkspaceID)
+		}
+	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
 	if err != nil {
@@ -628,6 +638,16 @@ func (_m *AccountQuery) Paginate(
 			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(account.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(account.FieldWorkspaceID)
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -1001,6 +1021,16 @@ func (_m *CaptionQuery) Paginate(
 			}
 		}
 	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(caption.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(caption.FieldWorkspaceID)
+		}
+	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
 	if err != nil {
@@ -1334,6 +1364,16 @@ func (_m *CooldownRuleQuery) Paginate(
 			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(cooldownrule.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(cooldownrule.FieldWorkspaceID)
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -1671,6 +1711,16 @@ func (_m *JobQuery) Paginate(
 			}
 		}
 	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(job.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(job.FieldWorkspaceID)
+		}
+	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
 	if err != nil {
@@ -2006,6 +2056,16 @@ func (_m *LogEntryQuery) Paginate(
 			}
 		}
 	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(logentry.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(logentry.FieldWorkspaceID)
+		}
+	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
 	if err != nil {
@@ -2339,6 +2399,16 @@ func (_m *LoginChallengeQuery) Paginate(
 			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(loginchallenge.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(loginchallenge.FieldWorkspaceID)
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -3011,6 +3081,16 @@ func (_m *PostQuery) Paginate(
 			}
 		}
 	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(post.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(post.FieldWorkspaceID)
+		}
+	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
 	if err != nil {
@@ -3362,6 +3442,16 @@ func (_m *ScheduleQuery) Paginate(
 			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(schedule.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(schedule.FieldWorkspaceID)
 		}
 	}
 	_m = pager.applyOrder(_m)
@@ -3735,6 +3825,16 @@ func (_m *TaskQuery) Paginate(
 			}
 		}
 	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(task.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(task.FieldWorkspaceID)
+		}
+	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
 	if err != nil {
@@ -4106,6 +4206,16 @@ func (_m *UserQuery) Paginate(
 			}
 		}
 	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(user.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(user.FieldWorkspaceID)
+		}
+	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
 	if err != nil {
@@ -4439,6 +4549,16 @@ func (_m *WalletTransactionQuery) Paginate(
 			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(wallettransaction.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(wallettransaction.FieldWorkspaceID)
 		}
 	}
 	_m = pager.applyOrder(_m)
