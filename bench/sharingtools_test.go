@@ -161,7 +161,7 @@ func hammerStats(b testing.TB, req func(i int) *http.Request, want int) loadStat
 	wg.Wait()
 	elapsed := time.Since(start)
 	slices.Sort(lat)
-	return loadStats{rate: float64(stRequests) / elapsed.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
+	return loadStats{rate: float64(stRequests) / elapsed.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], lat: lat}
 }
 
 // baseline serves the same two routes with database/sql and encoding/json
