@@ -15,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
 // Eligibility is the hook through which rules outside this package (account
@@ -67,6 +68,24 @@ type Verdict struct {
 // oldest not_before, then id. Each lease carries its own token, which the
 // worker must present to report on the task.
 func (s *Service) Claim(ctx context.Context, worker string, kinds []task.Kind, limit int) ([]Lease, error) {
+	return s.ClaimHandingOver(ctx, worker, kinds, limit, nil)
+}
+
+// Handover prepares claimed tasks for their worker inside the claim's
+// transaction (decrypting what the worker needs, say). An error rolls the
+// claim back: the tasks stay PENDING for the next claim instead of sitting
+// leased to a worker that never got them.
+type Handover func(ctx context.Context, tx *ent.Tx, leases []Lease) error
+
+// ClaimHandingOver is Claim with h run on the leases before the claim
+// commits (nil: nothing to hand over).
+func (s *Service) ClaimHandingOver(ctx context.Context, worker string, kinds []task.Kind, limit int, h Handover) ([]Lease, error) {
+	if err := requireWorker(ctx); err != nil {
+		return nil, err
+	}
+	if id := viewer.FromContext(ctx).WorkerIdentity(); id != "" && worker != id && !strings.HasPrefix(worker, id+"/") {
+		return nil, errs.Forbidden("a worker claims under its own key's identity")
+	}
 	ws, err := workspaceOf(ctx)
 	if err != nil {
 		return nil, err
@@ -78,8 +97,8 @@ func (s *Service) Claim(ctx context.Context, worker string, kinds []task.Kind, l
 		return nil, errs.Invalid("limit", "must be between 1 and %d", MaxClaim)
 	}
 	for _, k := range kinds {
-		if task.KindValidator(k) != nil {
-			return nil, errs.Invalid("kinds", "unknown kind %q", k)
+		if _, err := s.definitionOf("kinds", k); err != nil {
+			return nil, err
 		}
 	}
 	now := s.now()
@@ -127,11 +146,18 @@ func (s *Service) Claim(ctx context.Context, worker string, kinds []task.Kind, l
 			t.UpdatedAt = now
 			leases = append(leases, Lease{Task: t, Token: a.tokens[i]})
 		}
-		return s.record(ctx, tx, events.OpUpdated, admitted, func(t *ent.Task) entry {
+		err = s.record(ctx, tx, events.OpUpdated, admitted, func(t *ent.Task) entry {
 			return entry{logentry.LevelINFO, "task.assigned",
 				fmt.Sprintf("assigned to %s (attempt %d of %d)", worker, t.Attempts, t.MaxAttempts),
 				map[string]any{"worker": worker, "attempt": t.Attempts, "leaseExpiresAt": a.expires}}
 		})
+		if err != nil || h == nil {
+			return err
+		}
+		if err := h(ctx, tx, leases); err != nil {
+			return fmt.Errorf("hand over: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim tasks: %w", err)

@@ -60,8 +60,12 @@ func (s *Service) enqueue(ctx context.Context, tx *ent.Tx, in EnqueueInput) (*en
 	if _, err := workspaceOf(ctx); err != nil {
 		return nil, err
 	}
-	if task.KindValidator(in.Kind) != nil {
-		return nil, errs.Invalid("kind", "unknown kind %q", in.Kind)
+	def, err := s.definitionOf("kind", in.Kind)
+	if err != nil {
+		return nil, err
+	}
+	if err := def.checkPayload(in.Payload); err != nil {
+		return nil, err
 	}
 	if in.MaxAttempts < 0 {
 		return nil, errs.Invalid("maxAttempts", "must be positive")

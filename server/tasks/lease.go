@@ -36,11 +36,28 @@ func (s *Service) report(ctx context.Context, op string, ref Ref, fn func(tx *en
 	return out.Unwrap(), nil
 }
 
+// workerReport is report for a worker's lease reports. Only worker keys
+// report, and only on tasks of a registered kind: a task whose kind no
+// package owns has nobody to keep its state, so its reports are refused
+// rather than recorded half-understood.
+func (s *Service) workerReport(ctx context.Context, op string, ref Ref, fn func(tx *ent.Tx, t *ent.Task, def *definition, now time.Time) (*ent.Task, error)) (*ent.Task, error) {
+	if err := requireWorker(ctx); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", op, ref, err)
+	}
+	return s.report(ctx, op, ref, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+		def, ok := s.kinds.lookup(t.Kind)
+		if !ok {
+			return nil, errs.Invalid("kind", "no package handles kind %q; reports on it are refused", t.Kind)
+		}
+		return fn(tx, t, def, now)
+	})
+}
+
 // Start marks an assigned task as running. Starting a task that is already
 // running under the same lease returns it unchanged, so a worker may retry a
 // Start whose answer it did not receive.
 func (s *Service) Start(ctx context.Context, ref Ref, p Proof) (*ent.Task, error) {
-	return s.report(ctx, "start", ref, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+	return s.workerReport(ctx, "start", ref, func(tx *ent.Tx, t *ent.Task, _ *definition, now time.Time) (*ent.Task, error) {
 		if !holds(t, p, now) {
 			return nil, errLeaseNotHeld()
 		}
@@ -67,7 +84,7 @@ func (s *Service) Start(ctx context.Context, ref Ref, p Proof) (*ent.Task, error
 // log entry (it is no transition, and a worker sends many), but publishes
 // the task's change like every other.
 func (s *Service) Heartbeat(ctx context.Context, ref Ref, p Proof) (*ent.Task, error) {
-	return s.report(ctx, "heartbeat", ref, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+	return s.workerReport(ctx, "heartbeat", ref, func(tx *ent.Tx, t *ent.Task, _ *definition, now time.Time) (*ent.Task, error) {
 		if !holds(t, p, now) {
 			return nil, errLeaseNotHeld()
 		}
@@ -90,7 +107,7 @@ func (s *Service) Complete(ctx context.Context, ref Ref, p Proof, result map[str
 	if err != nil {
 		return nil, errs.Invalid("result", "is not JSON: %v", err)
 	}
-	return s.report(ctx, "complete", ref, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+	return s.workerReport(ctx, "complete", ref, func(tx *ent.Tx, t *ent.Task, def *definition, now time.Time) (*ent.Task, error) {
 		if t.Status == task.StatusCOMPLETED && p.matches(t) {
 			got, err := canonicalJSON(t.Result)
 			if err != nil {
@@ -106,6 +123,11 @@ func (s *Service) Complete(ctx context.Context, ref Ref, p Proof, result map[str
 		}
 		if p.started && t.Status != task.StatusRUNNING {
 			return nil, errNotStarted()
+		}
+		// After the lease check: who holds no lease learns nothing about
+		// the kind's result shape.
+		if err := def.checkResult(result); err != nil {
+			return nil, err
 		}
 		u := tx.Task.Update().
 			SetStatus(task.StatusCOMPLETED).
@@ -135,7 +157,7 @@ func (s *Service) Complete(ctx context.Context, ref Ref, p Proof, result map[str
 // otherwise the task is FAILED for good with reason as its error. The lease
 // ends either way, so failing twice is a conflict.
 func (s *Service) Fail(ctx context.Context, ref Ref, p Proof, reason string, retryable bool) (*ent.Task, error) {
-	return s.report(ctx, "fail", ref, func(tx *ent.Tx, t *ent.Task, now time.Time) (*ent.Task, error) {
+	return s.workerReport(ctx, "fail", ref, func(tx *ent.Tx, t *ent.Task, _ *definition, now time.Time) (*ent.Task, error) {
 		if !holds(t, p, now) {
 			return nil, errLeaseNotHeld()
 		}

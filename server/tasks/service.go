@@ -41,12 +41,6 @@ type Options struct {
 	// Eligibility may hold candidates back inside the claim transaction.
 	// Default: every candidate is admitted.
 	Eligibility Eligibility
-	// Changed, when set, runs inside the transaction of every task
-	// transition, after the change is written, with the tasks as they now
-	// are: it is where state derived from tasks (a post's status and
-	// per-account results) is kept in step. An error rolls the transition
-	// back.
-	Changed func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error
 }
 
 // DefaultBackoff waits 30s·2^(attempt-1), capped at one hour: 30s after the
@@ -69,6 +63,9 @@ type Service struct {
 	bus    events.Bus
 	claims claimStore
 	opts   Options
+	// kinds are the task kinds the domain packages registered, with the
+	// handlers that keep their state in step with their tasks.
+	kinds *registry
 }
 
 // NewService returns a task service on st, publishing through bus.
@@ -85,7 +82,7 @@ func NewService(st *store.Store, bus events.Bus, opts Options) *Service {
 	if opts.Eligibility == nil {
 		opts.Eligibility = AdmitAll
 	}
-	return &Service{client: st.Client, driver: st.Driver, bus: bus, claims: newClaimStore(st.Driver), opts: opts}
+	return &Service{client: st.Client, driver: st.Driver, bus: bus, claims: newClaimStore(st.Driver), opts: opts, kinds: newRegistry()}
 }
 
 // Lease is a task assigned to a worker with the token that proves it.
@@ -182,7 +179,9 @@ type entry struct {
 
 // record appends one LogEntry per task (all about the same change) and
 // arranges one task event each (op: events.OpUpdated or OpCreated),
-// published when tx commits.
+// published when tx commits. A transition (OpUpdated) runs the handlers of
+// the tasks' kinds; creation runs none: whoever creates a task writes what
+// goes with it in the same transaction.
 func (s *Service) record(ctx context.Context, tx *ent.Tx, op string, ts []*ent.Task, e func(*ent.Task) entry) error {
 	if len(ts) == 0 {
 		return nil
@@ -207,10 +206,11 @@ func (s *Service) record(ctx context.Context, tx *ent.Tx, op string, ts []*ent.T
 		return fmt.Errorf("write task log: %w", err)
 	}
 	s.bus.PublishOnCommit(tx, evs...)
-	if s.opts.Changed != nil {
-		if err := s.opts.Changed(ctx, tx, ts); err != nil {
-			return fmt.Errorf("after task change: %w", err)
-		}
+	if op != events.OpUpdated {
+		return nil
+	}
+	if err := s.changed(ctx, tx, ts); err != nil {
+		return fmt.Errorf("after task change: %w", err)
 	}
 	return nil
 }
@@ -224,6 +224,15 @@ func lockTask(ctx context.Context, tx *ent.Tx, d store.Driver, ref Ref) (*ent.Ta
 		return nil, errs.FromEnt(err, "task")
 	}
 	return t, nil
+}
+
+// requireWorker refuses every viewer but a worker key: only workers claim
+// tasks and report on them, whatever face they come through.
+func requireWorker(ctx context.Context) error {
+	if !viewer.FromContext(ctx).IsWorker() {
+		return errs.Forbidden("only worker API keys may claim and report on tasks")
+	}
+	return nil
 }
 
 // Worker returns the lease owner name of the calling worker: its key's
