@@ -11,6 +11,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/tasks/taskstest"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
@@ -26,7 +27,7 @@ func BenchmarkClaimBacklog(b *testing.B) {
 		b.Run(string(backend), func(b *testing.B) {
 			st := testkit.Open(b, backend)
 			ctx, ws := benchWorkspace(b, st)
-			svc := tasks.NewService(st, events.NewLocalBus(nil), tasks.Options{})
+			svc := taskstest.Register(tasks.NewService(st, events.NewLocalBus(nil), tasks.Options{}))
 			const claims = 300
 			var p99s []time.Duration
 			for _, backlog := range []int{1_000, 1_000_000} {

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/tasks/taskstest"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
@@ -42,7 +43,7 @@ func setup(t *testing.T, st *store.Store) bundle {
 	wa := st.Client.Workspace.Create().SetName("a").SaveX(sys)
 	wb := st.Client.Workspace.Create().SetName("b").SaveX(sys)
 	return bundle{
-		svc:    accounts.NewService(st.Client, box, events.NewLocalBus(hub), tasks.NewService(st, events.NewLocalBus(hub), tasks.Options{})),
+		svc:    accounts.NewService(st.Client, box, events.NewLocalBus(hub), taskstest.Register(tasks.NewService(st, events.NewLocalBus(hub), tasks.Options{}))),
 		client: st.Client,
 		hub:    hub,
 		ctxA:   viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: wa.ID, Role: viewer.RoleMember}),

@@ -15,7 +15,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/graph"
 	"github.com/switchboardhq/switchboard/server/accounts"
@@ -25,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/config"
 	"github.com/switchboardhq/switchboard/server/cooldown"
+	"github.com/switchboardhq/switchboard/server/engagement"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/jobs"
 	"github.com/switchboardhq/switchboard/server/keycheck"
@@ -136,24 +136,14 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		bus = events.NewPostgresBus(hub, st.DB, st.URL, log)
 	}
 	cd := cooldown.NewService(st.Client, cooldown.Options{Driver: st.Driver})
-	rollUp := posts.RollUp(bus, st.Driver)
-	var ch *challenges.Service // built below: it enqueues through ts
-	ts := tasks.NewService(st, bus, tasks.Options{
-		LeaseDuration: cfg.LeaseDuration,
-		Eligibility:   cd,
-		Changed: func(ctx context.Context, tx *ent.Tx, changed []*ent.Task) error {
-			if err := rollUp(ctx, tx, changed); err != nil {
-				return err
-			}
-			if err := statistics.RecordFromTasks(ctx, tx, changed); err != nil {
-				return err
-			}
-			return ch.Changed(ctx, tx, changed)
-		},
-	})
+	// Each domain package registers the task kinds it owns on ts from its
+	// constructor, with the handlers that keep its state in step.
+	ts := tasks.NewService(st, bus, tasks.Options{LeaseDuration: cfg.LeaseDuration, Eligibility: cd})
+	engagement.Register(ts)
+	ps := posts.NewService(st.Client, bus, ts, st.Driver)
 	pl := plans.NewService(st.Client, st.Driver)
 	as := accounts.NewService(st.Client, box, bus, ts, accounts.WithSlots(pl))
-	ch = challenges.NewService(st.Client, box, bus, hub, ts, as, pl, challenges.Options{
+	ch := challenges.NewService(st.Client, box, bus, hub, ts, as, pl, challenges.Options{
 		Wait:      cfg.LoginWait,
 		Driver:    st.Driver,
 		MailDelay: cmp.Or(cfg.IMAPMailDelay, -1), // 0 in the config is no delay
@@ -170,14 +160,14 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Live:       fan,
 		Accounts:   as,
 		Challenges: ch,
-		Posts:      posts.NewService(st.Client, bus, ts),
+		Posts:      ps,
 		Schedules:  schedules.NewService(st.Client),
 		Jobs:       jobs.NewService(st.Client, bus, ts),
 		Tasks:      ts,
 		Cooldown:   cd,
 		Captions:   captions.NewService(st.Client),
 		Requests:   requestlog.NewService(st.Client),
-		Statistics: statistics.NewService(st.Client),
+		Statistics: statistics.NewService(st.Client, ts),
 		Wallet:     wallet.NewService(st.Client),
 		Plans:      pl,
 		Proxies:    proxies.NewService(st.Client),
@@ -186,7 +176,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 			Subscribers: fan.Subscribers, Stats: fan.Stats, HubQueueDepth: hub.QueueDepth,
 		}),
 	}
-	a.Scheduler = scheduler.New(st, a.Tasks, bus, scheduler.Options{Log: log})
+	a.Scheduler = scheduler.New(st, a.Posts, scheduler.Options{Log: log})
 	a.Reaper = tasks.NewReaper(a.Tasks, 0, log)
 	a.Due = tasks.NewDueAnnouncer(a.Tasks, hub, 0, log)
 	a.Expiry = challenges.NewSweeper(ch, 0, log)

@@ -91,6 +91,8 @@ type Service struct {
 	accounts *accounts.Service
 	slots    accounts.Slots
 	opts     Options
+	// the kinds of a login's steps, registered on tasks by NewService
+	loginKind, submitKind loginKind
 }
 
 // NewService returns a challenge service. slots, when not nil, refuses a
@@ -112,7 +114,9 @@ func NewService(client *ent.Client, box *secrets.Box, bus events.Bus, hub *event
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{client: client, box: box, bus: bus, hub: hub, tasks: ts, accounts: as, slots: slots, opts: opts}
+	s := &Service{client: client, box: box, bus: bus, hub: hub, tasks: ts, accounts: as, slots: slots, opts: opts}
+	s.registerKinds(ts)
+	return s
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().Truncate(time.Microsecond) }
@@ -468,19 +472,23 @@ func workspaceOf(ctx context.Context) int {
 // enqueue adds the task of c's next step. Its payload names the login; the
 // secrets are handed to the lease holder only (Secrets).
 func (s *Service) enqueue(ctx context.Context, tx *ent.Tx, c *ent.LoginChallenge, kind task.Kind) (*ent.Task, error) {
-	ts, err := s.tasks.EnqueueTx(ctx, tx, []tasks.EnqueueInput{{
-		Kind:      kind,
+	k := s.loginKind
+	if kind == task.KindCHALLENGE_SUBMIT {
+		k = s.submitKind
+	}
+	in, err := k.Input(LoginPayload{
+		LoginID: c.UUID.String(), Username: c.Username,
+		Platform: string(account.PlatformInstagram), Relogin: c.Relogin,
+	}, tasks.EnqueueInput{
 		AccountID: c.AccountID,
-		Payload: map[string]any{
-			"loginId":  c.UUID.String(),
-			"username": c.Username,
-			"platform": string(account.PlatformInstagram),
-			"relogin":  c.Relogin,
-		},
 		// A login is one try: a retry after a worker crash would be a
 		// second login the caller did not ask for, long after it gave up.
 		MaxAttempts: 1,
-	}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	ts, err := s.tasks.EnqueueTx(ctx, tx, []tasks.EnqueueInput{in})
 	if err != nil {
 		return nil, fmt.Errorf("enqueue %s task: %w", kind, err)
 	}

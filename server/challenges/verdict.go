@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -14,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/plans"
+	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
 // outcomeExists is recorded when a login succeeded for a name that
@@ -84,23 +84,14 @@ type report struct {
 }
 
 func reportOf(t *ent.Task) report {
-	str := func(k string) string {
-		switch v := t.Result[k].(type) {
-		case string:
-			return truncate(v)
-		case float64:
-			return strconv.FormatFloat(v, 'f', -1, 64)
-		case int:
-			return strconv.Itoa(v)
-		}
-		return ""
-	}
+	// Checked against Verdict when reported; a stored one that no longer
+	// decodes reads as no verdict, an error.
+	v, _ := tasks.Decode[Verdict](t.Result)
 	r := report{
-		outcome: str("outcome"), message: str("message"), challengeType: strings.ToLower(str("challengeType")),
-		contactPoint: str("contactPoint"), instagramID: str("instagramId"),
-	}
-	if v, ok := t.Result["session"].(string); ok {
-		r.session = v // opaque to us; sealed, never shown
+		outcome: truncate(string(v.Outcome)), message: truncate(string(v.Message)),
+		challengeType: strings.ToLower(truncate(string(v.ChallengeType))),
+		contactPoint:  truncate(string(v.ContactPoint)), instagramID: truncate(string(v.InstagramID)),
+		session: v.Session,
 	}
 	switch t.Status {
 	case task.StatusFAILED:

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/tasks/taskstest"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
@@ -47,7 +48,7 @@ func newRig(t *testing.T, st *store.Store) *rig {
 		Now: r.clock.Now, Driver: st.Driver,
 		Delay: func(lo, _ int) time.Duration { return time.Duration(lo) * time.Second },
 	})
-	r.tasks = tasks.NewService(st, events.NewLocalBus(nil), tasks.Options{Now: r.clock.Now, Eligibility: r.cd})
+	r.tasks = taskstest.Register(tasks.NewService(st, events.NewLocalBus(nil), tasks.Options{Now: r.clock.Now, Eligibility: r.cd}))
 	return r
 }
 
@@ -291,7 +292,7 @@ func TestConcurrentClaimsNeverViolateCooldownRules(t *testing.T) {
 			services := make([]*tasks.Service, len(stores))
 			for i, s := range stores {
 				cd := cooldown.NewService(s.Client, cooldown.Options{Driver: s.Driver})
-				services[i] = tasks.NewService(s, events.NewLocalBus(nil), tasks.Options{Eligibility: cd})
+				services[i] = taskstest.Register(tasks.NewService(s, events.NewLocalBus(nil), tasks.Options{Eligibility: cd}))
 			}
 			deadline := time.Now().Add(runFor)
 			var wg sync.WaitGroup

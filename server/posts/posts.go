@@ -46,12 +46,17 @@ type Service struct {
 	bus    events.Bus
 	// tasks cancels the waiting tasks of what goes away.
 	tasks *tasks.Service
-	now   func() time.Time
+	// publish is the POST_PUBLISH kind, registered on tasks by NewService.
+	publish Publish
+	driver  store.Driver
+	now     func() time.Time
 }
 
-// NewService returns a post service.
-func NewService(client *ent.Client, bus events.Bus, ts *tasks.Service) *Service {
-	return &Service{client: client, bus: bus, tasks: ts, now: time.Now}
+// NewService returns a post service on a store of driver d. It registers
+// the POST_PUBLISH task kind on ts, whose transitions it keeps its posts in
+// step with.
+func NewService(client *ent.Client, bus events.Bus, ts *tasks.Service, d store.Driver) *Service {
+	return &Service{client: client, bus: bus, tasks: ts, publish: registerPublish(ts, bus, d), driver: d, now: time.Now}
 }
 
 // CreateInput is a new post. With ScheduledAt and at least one account it is

@@ -37,7 +37,7 @@ func setup(t *testing.T, st *store.Store) (svc *posts.Service, ctxA context.Cont
 	ctxA, accA = mk("a")
 	ctxB, accB = mk("b")
 	bus := events.NewLocalBus(events.NewHub(0))
-	return posts.NewService(st.Client, bus, tasks.NewService(st, bus, tasks.Options{Changed: posts.RollUp(bus, st.Driver)})), ctxA, accA, ctxB, accB
+	return posts.NewService(st.Client, bus, tasks.NewService(st, bus, tasks.Options{}), st.Driver), ctxA, accA, ctxB, accB
 }
 
 func TestPostLifecycle(t *testing.T) {

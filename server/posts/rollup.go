@@ -16,9 +16,10 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
-// RollUp returns the tasks.Options.Changed hook that keeps a post's status,
+// RollUp returns the POST_PUBLISH transition handler that keeps a post's status,
 // per-account results, published_at and error in step with its POST_PUBLISH
 // tasks. It runs inside the transaction of every task transition, so a
 // post never shows a state its tasks are not in.
@@ -316,14 +317,14 @@ func result(t *ent.Task) map[string]any {
 }
 
 // link finds the published post's address in a worker's result, under the
-// names the worker protocols use for it.
+// names the worker protocols use for it. Results were checked against
+// PublishResult when reported; one that no longer decodes has no link.
 func link(res map[string]any) string {
-	for _, k := range []string{"link_post", "url", "postUrl"} {
-		if s, ok := res[k].(string); ok && s != "" {
-			return s
-		}
+	r, err := tasks.Decode[PublishResult](res)
+	if err != nil {
+		return ""
 	}
-	return ""
+	return r.Link()
 }
 
 // differs reports whether r's status, error or publication time differ

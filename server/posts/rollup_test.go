@@ -3,6 +3,7 @@ package posts_test
 import (
 	"bytes"
 	"context"
+	entsql "entgo.io/ent/dialect/sql"
 	"strconv"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ import (
 type rollUpBundle struct {
 	st     *store.Store
 	svc    *tasks.Service
+	posts  *posts.Service
 	hub    *events.Hub
 	sys    context.Context
 	worker context.Context
@@ -48,21 +50,21 @@ func setupRollUp(t *testing.T, st *store.Store, accounts int) *rollUpBundle {
 	b := &rollUpBundle{
 		st: st, hub: hub, sys: sys,
 		worker: viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: w.ID, Scope: viewer.ScopeWorker, APIKeyID: 7}),
-		svc:    tasks.NewService(st, bus, tasks.Options{Changed: posts.RollUp(bus, st.Driver)}),
+		svc:    tasks.NewService(st, bus, tasks.Options{}),
 	}
 	for i := range accounts {
 		a := st.Client.Account.Create().SetPlatform(account.PlatformX).SetUsername("acc" + strconv.Itoa(i)).SaveX(member)
 		b.accs = append(b.accs, a.ID)
 	}
-	b.post = st.Client.Post.Create().SetTitle("t").SetStatus(post.StatusQUEUED).AddAccountIDs(b.accs...).SaveX(member)
-	ins := make([]tasks.EnqueueInput, len(b.accs))
-	for i, acc := range b.accs {
-		ins[i] = tasks.EnqueueInput{Kind: task.KindPOST_PUBLISH, AccountID: &acc, PostID: &b.post.ID}
+	// Published the way the scheduler does: posts fans the due post out.
+	psvc := posts.NewService(st.Client, bus, b.svc, st.Driver)
+	b.posts = psvc
+	b.post = st.Client.Post.Create().SetTitle("t").SetStatus(post.StatusSCHEDULED).
+		SetScheduledAt(time.Now().Add(-time.Minute)).AddAccountIDs(b.accs...).SaveX(member)
+	if moved, err := psvc.FanOut(t.Context(), b.post.ID, w.ID); err != nil || !moved {
+		t.Fatalf("fan out: moved %v, %v", moved, err)
 	}
-	ts, err := b.svc.EnqueueMany(member, ins)
-	if err != nil {
-		t.Fatalf("enqueue: %v", err)
-	}
+	ts := st.Client.Task.Query().Where(task.PostID(b.post.ID)).Order(task.ByID()).AllX(sys)
 	b.tasks = ts
 	return b
 }
@@ -290,11 +292,11 @@ func TestRollUpKeepsTheNewestTaskPerAccount(t *testing.T) {
 		b := setupRollUp(t, st, 1)
 		old := b.tasks[0]
 		tokens := b.claimAll(t)
-		member := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: b.post.WorkspaceID, Role: viewer.RoleMember})
-		rerun, err := b.svc.EnqueueMany(member, []tasks.EnqueueInput{{Kind: task.KindPOST_PUBLISH, AccountID: &b.accs[0], PostID: &b.post.ID}})
-		if err != nil {
-			t.Fatalf("enqueue the new run: %v", err)
+		b.st.Client.Post.UpdateOneID(b.post.ID).SetStatus(post.StatusSCHEDULED).ExecX(b.sys)
+		if moved, err := b.posts.FanOut(t.Context(), b.post.ID, b.post.WorkspaceID); err != nil || !moved {
+			t.Fatalf("fan out the new run: moved %v, %v", moved, err)
 		}
+		rerun := b.st.Client.Task.Query().Where(task.PostID(b.post.ID)).Order(task.ByID(entsql.OrderDesc())).Limit(1).AllX(b.sys)
 		if _, err := b.svc.Complete(b.worker, tasks.TaskID(old.ID), tasks.ByToken(tokens[old.ID]), map[string]any{"link_post": "https://example.invalid/old"}); err != nil {
 			t.Fatalf("late report of the earlier run: %v", err)
 		}

@@ -47,17 +47,9 @@ func setup(t *testing.T, st *store.Store, workspace string, fail func(postID int
 	ws := st.Client.Workspace.Create().SetName(workspace).SaveX(sys)
 	b.ctx = viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: ws.ID, Role: viewer.RoleMember})
 	bus := events.NewLocalBus(nil)
-	rollUp := posts.RollUp(bus, st.Driver)
-	svc := tasks.NewService(st, bus, tasks.Options{Changed: func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
-		for _, tk := range ts {
-			if fail != nil && tk.PostID != nil && fail(*tk.PostID) {
-				return errors.New("injected crash")
-			}
-		}
-		return rollUp(ctx, tx, ts)
-	}})
-	b.posts = posts.NewService(st.Client, bus, svc)
-	b.sched = scheduler.New(st, svc, bus, scheduler.Options{Interval: 10 * time.Millisecond, Batch: 2})
+	svc := tasks.NewService(st, bus, tasks.Options{})
+	b.posts = posts.NewService(st.Client, bus, svc, st.Driver)
+	b.sched = scheduler.New(st, crashing{b.posts, fail}, scheduler.Options{Interval: 10 * time.Millisecond, Batch: 2})
 	return b
 }
 
@@ -126,8 +118,8 @@ func (b *bundle) wantOneTaskPerAccount(t *testing.T, p *ent.Post, accs []int) {
 			t.Fatalf("task %d: %s %s account %v workspace %d, want pending post_publish for account %d in %d",
 				i, tk.Kind, tk.Status, tk.AccountID, tk.WorkspaceID, accs[i], p.WorkspaceID)
 		}
-		title, _ := scheduler.Expand(p, accs[i], "title", p.Title)
-		body, _ := scheduler.Expand(p, accs[i], "body", p.Body)
+		title, _ := posts.Expand(p, accs[i], "title", p.Title)
+		body, _ := posts.Expand(p, accs[i], "body", p.Body)
 		media, _ := tk.Payload["media"].([]any)
 		if tk.Payload["title"] != title || tk.Payload["body"] != body || tk.Payload["link"] != p.Link ||
 			len(media) != 1 || media[0] != p.Media[0] {
@@ -354,4 +346,18 @@ func TestSchedulerSweepsInTheBackgroundUntilStopped(t *testing.T) {
 	b.sched.Stop()
 	b.sched.Stop()
 	b.wantOneTaskPerAccount(t, p, accs)
+}
+
+// crashing fans posts out through posts, except those fail names, whose
+// fan-out fails as a crash would.
+type crashing struct {
+	posts *posts.Service
+	fail  func(postID int) bool
+}
+
+func (c crashing) FanOut(ctx context.Context, id, ws int) (bool, error) {
+	if c.fail != nil && c.fail(id) {
+		return false, errors.New("injected crash")
+	}
+	return c.posts.FanOut(ctx, id, ws)
 }

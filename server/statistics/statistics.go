@@ -5,6 +5,7 @@ package statistics
 import (
 	"context"
 	"fmt"
+	"github.com/switchboardhq/switchboard/server/tasks"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
@@ -91,7 +92,16 @@ func (c *PostCounts) add(g PostGroup, n int) {
 type Service struct{ client *ent.Client }
 
 // NewService returns a statistics service.
-func NewService(client *ent.Client) *Service { return &Service{client: client} }
+//
+// With ts it observes every task transition: figures a worker reports with
+// a completed task (accountStats) become the account's statistics, after
+// the kind's own handlers.
+func NewService(client *ent.Client, ts *tasks.Service) *Service {
+	if ts != nil {
+		ts.Observe(tasks.Handler{Name: "statistics.accounts", Stage: tasks.StageDerived, Func: RecordFromTasks})
+	}
+	return &Service{client: client}
+}
 
 // Summary counts the viewer's workspace's accounts, posts and captions.
 func (s *Service) Summary(ctx context.Context) (Summary, error) {

@@ -51,7 +51,7 @@ func TestSummaryCountsTheViewersWorkspaceOnly(t *testing.T) {
 		st.Client.Account.Create().SetPlatform(account.PlatformInstagram).SetUsername("other").SetStatus(account.StatusACTIVE).SaveX(ctxB)
 		st.Client.Post.Create().SetStatus(post.StatusPUBLISHED).SaveX(ctxB)
 
-		svc := statistics.NewService(st.Client)
+		svc := statistics.NewService(st.Client, nil)
 		got, err := svc.Summary(ctxA)
 		if err != nil {
 			t.Fatal(err)

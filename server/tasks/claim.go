@@ -15,7 +15,6 @@ import (
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
-	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
 // Eligibility is the hook through which rules outside this package (account
@@ -80,14 +79,11 @@ type Handover func(ctx context.Context, tx *ent.Tx, leases []Lease) error
 // ClaimHandingOver is Claim with h run on the leases before the claim
 // commits (nil: nothing to hand over).
 func (s *Service) ClaimHandingOver(ctx context.Context, worker string, kinds []task.Kind, limit int, h Handover) ([]Lease, error) {
-	if err := requireWorker(ctx); err != nil {
-		return nil, err
-	}
-	if id := viewer.FromContext(ctx).WorkerIdentity(); id != "" && worker != id && !strings.HasPrefix(worker, id+"/") {
-		return nil, errs.Forbidden("a worker claims under its own key's identity")
-	}
 	ws, err := workspaceOf(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := requireWorker(ctx); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(worker) == "" || len(worker) > maxWorkerName {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/tasks/taskstest"
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
 
@@ -16,7 +17,7 @@ import (
 // was announced by its own creation and is not announced again.
 func TestDueAnnouncerAnnouncesOnlyTasksThatWaited(t *testing.T) {
 	b := setup(t, testkit.Open(t, testkit.SQLite))
-	svc := tasks.NewService(b.st, b.bus, tasks.Options{}) // the real clock: due is about time passing
+	svc := taskstest.Register(tasks.NewService(b.st, b.bus, tasks.Options{})) // the real clock: due is about time passing
 	hub := events.NewHub(16)
 	sub := hub.Subscribe(events.TopicTaskDue, b.wsA)
 	defer sub.Close()

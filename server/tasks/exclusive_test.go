@@ -8,6 +8,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/tasks/taskstest"
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
 
@@ -95,7 +96,7 @@ func TestClaimIsExclusiveAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	sts := testkit.OpenShared(t, 2)
 	b := setup(t, sts[0])
-	svc2 := tasks.NewService(sts[1], b.bus, tasks.Options{Now: b.clock.Now})
+	svc2 := taskstest.Register(tasks.NewService(sts[1], b.bus, tasks.Options{Now: b.clock.Now}))
 	b.seed(t, b.wsA, exclusiveTasks)
 	checkExclusive(t, b, claimAll(t, b.ctxA, []*tasks.Service{b.svc, svc2}))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/tasks/taskstest"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
@@ -52,7 +53,7 @@ func setup(t testing.TB, st *store.Store, opts ...func(*tasks.Options)) *bundle 
 	for _, f := range opts {
 		f(&o)
 	}
-	b.svc = tasks.NewService(st, b.bus, o)
+	b.svc = taskstest.Register(tasks.NewService(st, b.bus, o))
 	return b
 }
 
