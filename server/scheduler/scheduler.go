@@ -31,7 +31,6 @@ const (
 // sweepLock is the session lock held by the replica sweeping.
 const sweepLock = "scheduler sweep"
 
-
 // Options configure a Scheduler. The zero value is usable.
 type Options struct {
 	// Interval is the time between sweeps. Default DefaultInterval.
