@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/switchboardhq/switchboard/server/accounts/accountstest"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -78,7 +79,7 @@ func TestCredentialsAreEncryptedAtRestAndRevealedIntact(t *testing.T) {
 		if got := accounts.StoredKinds(raw); len(got) != 3 {
 			t.Fatalf("StoredKinds = %v, want 3 kinds", got)
 		}
-		creds, err := b.svc.Reveal(raw)
+		creds, err := accountstest.Stored(t, b.client, b.svc, raw.ID)
 		if err != nil {
 			t.Fatalf("reveal: %v", err)
 		}
@@ -110,7 +111,7 @@ func TestCiphertextMovedToAnotherRowDoesNotDecrypt(t *testing.T) {
 		}
 		stolen := *b.client.Account.GetX(b.ctxA, a1.ID).PasswordEnc
 		b.client.Account.UpdateOneID(a2.ID).SetPasswordEnc(stolen).ExecX(b.ctxA)
-		if _, err := b.svc.Reveal(b.client.Account.GetX(b.ctxA, a2.ID)); err == nil {
+		if _, err := accountstest.Stored(t, b.client, b.svc, a2.ID); err == nil {
 			t.Fatal("a ciphertext copied to another row decrypted")
 		}
 	})

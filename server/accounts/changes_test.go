@@ -1,6 +1,7 @@
 package accounts_test
 
 import (
+	"github.com/switchboardhq/switchboard/server/accounts/accountstest"
 	"slices"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ func TestUpdateChangedWritesAndReportsOnlyWhatDiffers(t *testing.T) {
 		if got.Note != "refreshed" || got.ExternalStatus != "active" {
 			t.Errorf("stored note %q external status %q", got.Note, got.ExternalStatus)
 		}
-		creds, err := b.svc.Reveal(got)
+		creds, err := accountstest.Stored(t, b.client, b.svc, got.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

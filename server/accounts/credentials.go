@@ -3,10 +3,14 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
 // Kind names one stored credential.
@@ -95,9 +99,8 @@ func StoredKinds(a *ent.Account) []Kind {
 	return out
 }
 
-// Reveal decrypts a's credentials. Only code acting for a worker that holds
-// a task of this account, or the login flow, may call it.
-func (s *Service) Reveal(a *ent.Account) (Credentials, error) {
+// reveal decrypts a's credentials; RevealFor decides who gets them.
+func (s *Service) reveal(a *ent.Account) (Credentials, error) {
 	var c Credentials
 	for _, sl := range slots {
 		p := sl.stored(a)
@@ -111,4 +114,59 @@ func (s *Service) Reveal(a *ent.Account) (Credentials, error) {
 		*sl.field(&c) = &plain
 	}
 	return c, nil
+}
+
+// RevealFor decrypts, of the accounts ids, the credentials of those on
+// whose task the calling worker holds a live lease (its key's identity,
+// with or without a label), in one transaction with the check. Other
+// accounts are absent from the answer, as are all for a caller that is not
+// a worker key. It is the only way a worker gets credentials.
+func (s *Service) RevealFor(ctx context.Context, ids ...int) (map[int]Credentials, error) {
+	var out map[int]Credentials
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		out, err = s.RevealForTx(ctx, tx, ids...)
+		return err
+	})
+	return out, err
+}
+
+// RevealForTx is RevealFor inside tx: a claim hands credentials over in its
+// own transaction, which it rolls back when they cannot be opened.
+func (s *Service) RevealForTx(ctx context.Context, tx *ent.Tx, ids ...int) (map[int]Credentials, error) {
+	out := map[int]Credentials{}
+	owner := viewer.FromContext(ctx).WorkerIdentity()
+	if owner == "" || len(ids) == 0 {
+		return out, nil
+	}
+	// Through the privacy layer: another workspace's tasks and accounts
+	// are not there.
+	held, err := tx.Task.Query().
+		Where(task.AccountIDIn(ids...), task.StatusIn(task.StatusASSIGNED, task.StatusRUNNING),
+			task.Or(task.LeaseOwnerEQ(owner), task.LeaseOwnerHasPrefix(owner+"/")),
+			task.LeaseExpiresAtGT(time.Now())).
+		Select(task.FieldAccountID).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("check leases: %w", err)
+	}
+	leased := make([]int, 0, len(held))
+	for _, t := range held {
+		leased = append(leased, *t.AccountID)
+	}
+	if len(leased) == 0 {
+		return out, nil
+	}
+	accs, err := tx.Account.Query().Where(account.IDIn(leased...)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load accounts: %w", err)
+	}
+	for _, a := range accs {
+		c, err := s.reveal(a)
+		if err != nil {
+			return nil, err
+		}
+		out[a.ID] = c
+	}
+	return out, nil
 }

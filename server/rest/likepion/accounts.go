@@ -128,18 +128,11 @@ func (h *handlers) accountView(ctx context.Context, a *ent.Account) (*accountVie
 	}
 
 	// Credentials only for a worker that holds a task of this account.
-	held, err := h.Client.Task.Query().
-		Where(task.AccountIDEQ(a.ID), task.StatusIn(task.StatusASSIGNED, task.StatusRUNNING),
-			task.LeaseOwnerEQ(worker(ctx)), task.LeaseExpiresAtGT(h.Now())).
-		Exist(ctx)
+	creds, err := h.Accounts.RevealFor(ctx, a.ID)
 	if err != nil {
-		return nil, fmt.Errorf("check lease: %w", err)
+		return nil, err
 	}
-	if held {
-		c, err := h.Accounts.Reveal(a)
-		if err != nil {
-			return nil, err
-		}
+	if c, ok := creds[a.ID]; ok {
 		v.Password, v.PassMail, v.Twofa = str(c.Password), str(c.MailPassword), str(c.TotpSecret)
 		v.AppPassword, v.Cookie = str(c.AppPassword), str(c.Cookie)
 	}

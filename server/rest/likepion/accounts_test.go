@@ -2,6 +2,7 @@ package likepion_test
 
 import (
 	"encoding/json"
+	"github.com/switchboardhq/switchboard/server/accounts/accountstest"
 	"net/http"
 	"slices"
 	"testing"
@@ -159,7 +160,7 @@ func TestAccountUpdateAsDocumented(t *testing.T) {
 		}`, `{"success": true, "updated": ["cookie", "status", "note"]}`)
 
 		a := f.srv.App.Store.Client.Account.GetX(f.ctxA, f.account.ID)
-		creds, err := f.srv.App.Accounts.Reveal(a)
+		creds, err := accountstest.Stored(t, f.srv.App.Store.Client, f.srv.App.Accounts, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,7 +53,20 @@ func (h *handlers) claim(w http.ResponseWriter, r *http.Request) error {
 		limit = n
 	}
 	ctx := r.Context()
-	leases, err := h.Tasks.Claim(ctx, worker(ctx), postKinds, limit)
+	// Every claimed task is held by the caller: its credentials go along,
+	// opened inside the claim, which they roll back when they cannot be.
+	var creds map[int]accounts.Credentials
+	leases, err := h.Tasks.ClaimHandingOver(ctx, worker(ctx), postKinds, limit, func(ctx context.Context, tx *ent.Tx, leases []tasks.Lease) error {
+		var ids []int
+		for _, l := range leases {
+			if l.Task.AccountID != nil {
+				ids = append(ids, *l.Task.AccountID)
+			}
+		}
+		var err error
+		creds, err = h.Accounts.RevealForTx(ctx, tx, ids...)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -61,8 +74,7 @@ func (h *handlers) claim(w http.ResponseWriter, r *http.Request) error {
 	for i, l := range leases {
 		ts[i] = l.Task
 	}
-	// Every claimed task is held by the caller: its credentials go along.
-	out, err := h.links(ctx, ts, func(*ent.Task) bool { return true })
+	out, err := h.links(ctx, ts, creds)
 	if err != nil {
 		return err
 	}
@@ -77,8 +89,15 @@ func (h *handlers) getLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	me, now := worker(ctx), h.Now()
-	out, err := h.links(ctx, []*ent.Task{t}, func(t *ent.Task) bool { return holds(t, me, now) })
+	// Only the holder of this very task gets its account's credentials
+	// here; RevealFor checks the lease again in the domain.
+	var creds map[int]accounts.Credentials
+	if holds(t, worker(ctx), h.Now()) && t.AccountID != nil {
+		if creds, err = h.Accounts.RevealFor(ctx, *t.AccountID); err != nil {
+			return err
+		}
+	}
+	out, err := h.links(ctx, []*ent.Task{t}, creds)
 	if err != nil {
 		return err
 	}
@@ -207,9 +226,9 @@ func holds(t *ent.Task, worker string, now time.Time) bool {
 }
 
 // links builds the wire form of ts, loading their accounts and posts in one
-// query each. reveal says for which tasks the account's credentials are
-// decrypted; for the others they are "".
-func (h *handlers) links(ctx context.Context, ts []*ent.Task, reveal func(*ent.Task) bool) ([]link, error) {
+// query each, with the credentials of the accounts in creds (the others'
+// are "").
+func (h *handlers) links(ctx context.Context, ts []*ent.Task, creds map[int]accounts.Credentials) ([]link, error) {
 	out := make([]link, 0, len(ts))
 	if len(ts) == 0 {
 		return out, nil
@@ -240,7 +259,6 @@ func (h *handlers) links(ctx context.Context, ts []*ent.Task, reveal func(*ent.T
 	for _, p := range posts {
 		byPost[p.ID] = p
 	}
-	revealed := make(map[int]accounts.Credentials)
 	for _, t := range ts {
 		l := link{
 			ID:      t.UUID.String(),
@@ -262,14 +280,7 @@ func (h *handlers) links(ctx context.Context, ts []*ent.Task, reveal func(*ent.T
 				l.Domain = siteName(a)
 				l.Email = a.Email
 				l.Username = a.Username
-				if reveal(t) {
-					c, ok := revealed[a.ID]
-					if !ok {
-						if c, err = h.Accounts.Reveal(a); err != nil {
-							return nil, err
-						}
-						revealed[a.ID] = c
-					}
+				if c, ok := creds[a.ID]; ok {
 					l.Password, l.PassMail, l.Twofa = str(c.Password), str(c.MailPassword), str(c.TotpSecret)
 					l.AppPassword, l.Cookie = str(c.AppPassword), str(c.Cookie)
 				}

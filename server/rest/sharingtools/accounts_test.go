@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/switchboardhq/switchboard/server/accounts/accountstest"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -152,7 +153,7 @@ func TestAccountsCreateListGetUpdateDeleteAsDocumented(t *testing.T) {
 		if upd.MobileProxy != "socks5://m:1080" || !upd.LoginRequired || upd.InstagramID != "17841400000" || upd.Proxy != created.Proxy {
 			t.Fatalf("patched %+v", upd)
 		}
-		c, err := f.srv.App.Accounts.Reveal(mustAccount(t, f, st, created.ID))
+		c, err := accountstest.Stored(t, f.srv.App.Store.Client, f.srv.App.Accounts, mustAccount(t, f, st, created.ID).ID)
 		if err != nil || c.Password == nil || *c.Password != "new-pw-2" {
 			t.Fatalf("stored password after update: %v %v", c.Password, err)
 		}
@@ -333,7 +334,7 @@ func TestAccountsBadInputIsA422NamingTheField(t *testing.T) {
 		if len(list) != 1 || !reflect.DeepEqual(list[0], acc) {
 			t.Fatalf("accounts after refused requests %+v, want [%+v]", list, acc)
 		}
-		c, err := f.srv.App.Accounts.Reveal(mustAccount(t, f, st, acc.ID))
+		c, err := accountstest.Stored(t, f.srv.App.Store.Client, f.srv.App.Accounts, mustAccount(t, f, st, acc.ID).ID)
 		if err != nil || c.Password == nil || *c.Password != "pw-keep" {
 			t.Fatalf("password after refused requests: %v %v", c.Password, err)
 		}
@@ -355,7 +356,7 @@ func TestCreatingADuplicateAccountUsernameIsAConflict(t *testing.T) {
 		if len(list) != 1 || !reflect.DeepEqual(list[0], first) {
 			t.Fatalf("accounts after duplicates %+v", list)
 		}
-		c, err := f.srv.App.Accounts.Reveal(mustAccount(t, f, st, first.ID))
+		c, err := accountstest.Stored(t, f.srv.App.Store.Client, f.srv.App.Accounts, mustAccount(t, f, st, first.ID).ID)
 		if err != nil || c.Password == nil || *c.Password != "pw-1" {
 			t.Fatalf("password after duplicates: %v %v", c.Password, err)
 		}

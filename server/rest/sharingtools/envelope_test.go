@@ -64,7 +64,9 @@ var scenarios = []scenario{
 	{name: "no_key", method: http.MethodGet, path: "/user", key: "none", status: http.StatusUnauthorized},
 	{name: "admin_only", method: http.MethodGet, path: "/admin/stats", status: http.StatusForbidden},
 	{name: "admin_keys", method: http.MethodGet, key: "admin", status: http.StatusOK,
-		prepare: func(_ *testing.T, _ *fixture, _ string, id int) string { return fmt.Sprintf("/admin/keys?user_id=%d", id) }},
+		prepare: func(_ *testing.T, _ *fixture, _ string, id int) string {
+			return fmt.Sprintf("/admin/keys?user_id=%d", id)
+		}},
 	{name: "plugin_unavailable", method: http.MethodGet, path: "/reactions/settings", status: http.StatusServiceUnavailable},
 }
 
