@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/requestid"
 	"github.com/switchboardhq/switchboard/server/rest/likepion"
 	"github.com/switchboardhq/switchboard/server/rest/sharingtools"
+	"github.com/switchboardhq/switchboard/server/rest/shillbot"
 	"github.com/switchboardhq/switchboard/server/rest/socialking"
 )
 
@@ -54,6 +55,8 @@ func (a *App) router() http.Handler {
 	r.Mount("/api/v1", sharingtools.Routes(sharingtools.Deps{
 		Client: a.Store.Client, Auth: a.Auth, Accounts: a.Accounts, Challenges: a.Challenges, Captions: a.Captions, Posts: a.Posts, Requests: a.Requests, Statistics: a.Statistics, Wallet: a.Wallet, Plans: a.Plans, Proxies: a.Proxies, Admin: a.Admin, Log: a.Log,
 	}))
+	// Shillbot owns /v1 and /spams.
+	shillbot.Mount(r, shillbot.Deps{Client: a.Store.Client, Log: a.Log})
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	})
