@@ -90,6 +90,12 @@ type UpdateInput struct {
 	// FirstComment is posted under the published post; it may hold spintax.
 	FirstComment *string
 	Location     *string
+	// ScheduledAt schedules the post for then (a time in the past: as soon
+	// as possible) with the edit.
+	ScheduledAt *time.Time
+	// Unschedule takes a scheduled, failed or cancelled post back to
+	// draft with the edit (see Unschedule).
+	Unschedule bool
 }
 
 // Get returns the post with id in the viewer's workspace.
@@ -106,8 +112,10 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Post, error)
 	if err := validateExtras(in.Category, in.FirstComment, in.Location); err != nil {
 		return nil, err
 	}
-	if in.ScheduledAt != nil && len(in.AccountIDs) == 0 {
-		return nil, errs.Invalid("accountIDs", "a scheduled post needs at least one account")
+	if in.ScheduledAt != nil {
+		if err := NeedAccounts(len(in.AccountIDs)); err != nil {
+			return nil, err
+		}
 	}
 	var created *ent.Post
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
@@ -132,7 +140,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Post, error)
 			c.SetTags(in.Tags)
 		}
 		if in.ScheduledAt != nil {
-			c.SetStatus(post.StatusSCHEDULED)
+			c.SetStatus(post.StatusSCHEDULED) // checked above: it has accounts
 		}
 		p, err := c.Save(ctx)
 		if err != nil {
@@ -148,22 +156,45 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Post, error)
 	return created.Unwrap(), nil
 }
 
-// Update edits a post that has not started publishing.
+// Update edits a post that has not started publishing (see Editable) and,
+// with ScheduledAt or Unschedule, schedules or unschedules it: the whole
+// change in one transaction, so a post never keeps half of it.
 func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Post, error) {
+	return s.edit(ctx, in, "edited")
+}
+
+// Schedule sets when a post is published. A time in the past means as soon
+// as possible.
+func (s *Service) Schedule(ctx context.Context, id int, at time.Time, timezone *string) (*ent.Post, error) {
+	if at.IsZero() {
+		return nil, errs.Invalid("scheduledAt", "is required")
+	}
+	return s.edit(ctx, UpdateInput{ID: id, Timezone: timezone, ScheduledAt: &at}, "scheduled")
+}
+
+// edit applies in; verb names what the caller asked in the refusal of a
+// post that can no longer change.
+func (s *Service) edit(ctx context.Context, in UpdateInput, verb string) (*ent.Post, error) {
 	if err := validateContent(in.Title, in.Body, in.Link, in.Media, in.Timezone, in.Tags); err != nil {
 		return nil, err
 	}
 	if err := validateExtras(in.Category, in.FirstComment, in.Location); err != nil {
 		return nil, err
 	}
+	if in.ScheduledAt != nil && in.Unschedule {
+		return nil, errs.Invalid("scheduledAt", "cannot schedule and unschedule at once")
+	}
 	var updated *ent.Post
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		p, err := tx.Post.Get(ctx, in.ID)
+		// The row lock orders the edit with a sweep fanning the post out:
+		// an edit never writes SCHEDULED over a post that was queued
+		// since it was read.
+		p, err := store.LockRows(s.driver, tx.Post.Query().Where(post.ID(in.ID)), store.LockWait).Only(ctx)
 		if err != nil {
 			return errs.FromEnt(err, "post")
 		}
-		if !editable(p.Status) {
-			return errs.Conflict("post is %s and can no longer be edited", strings.ToLower(string(p.Status)))
+		if !Editable(p.Status) {
+			return errs.Conflict("post is %s and can no longer be %s", strings.ToLower(string(p.Status)), verb)
 		}
 		u := p.Update().
 			SetNillableTitle(in.Title).
@@ -179,14 +210,37 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Post, error)
 		if in.Tags != nil {
 			u.SetTags(in.Tags)
 		}
+		accounts := -1 // unchanged
 		if in.AccountIDs != nil {
-			if len(in.AccountIDs) == 0 && p.Status == post.StatusSCHEDULED {
-				return errs.Invalid("accountIDs", "a scheduled post needs at least one account")
-			}
 			if err := checkAccounts(ctx, tx, in.AccountIDs); err != nil {
 				return err
 			}
 			u.ClearAccounts().AddAccountIDs(in.AccountIDs...)
+			accounts = len(in.AccountIDs)
+		}
+		status := p.Status
+		switch {
+		case in.ScheduledAt != nil:
+			status = post.StatusSCHEDULED
+			u.SetScheduledAt(*in.ScheduledAt).SetStatus(status).SetError("")
+		case in.Unschedule && Unschedulable(p.Status):
+			status = post.StatusDRAFT
+			u.SetStatus(status).ClearScheduledAt().SetError("")
+		}
+		if Waiting(status) && (accounts >= 0 || in.ScheduledAt != nil) {
+			if accounts < 0 {
+				// Eager loading reads the join table by post id;
+				// QueryAccounts made SQLite walk every account of the
+				// workspace.
+				withAccs, err := tx.Post.Query().Where(post.ID(p.ID)).WithAccounts(accountIDsOnly).Only(ctx)
+				if err != nil {
+					return fmt.Errorf("count accounts: %w", err)
+				}
+				accounts = len(withAccs.Edges.Accounts)
+			}
+			if err := NeedAccounts(accounts); err != nil {
+				return err
+			}
 		}
 		if updated, err = u.Save(ctx); err != nil {
 			return errs.FromEnt(err, "post")
@@ -196,50 +250,6 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Post, error)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update post %d: %w", in.ID, err)
-	}
-	return updated.Unwrap(), nil
-}
-
-// Schedule sets when a post is published. A time in the past means as soon
-// as possible.
-func (s *Service) Schedule(ctx context.Context, id int, at time.Time, timezone *string) (*ent.Post, error) {
-	if err := tz.Validate("timezone", timezone); err != nil {
-		return nil, err
-	}
-	if at.IsZero() {
-		return nil, errs.Invalid("scheduledAt", "is required")
-	}
-	var updated *ent.Post
-	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		p, err := tx.Post.Get(ctx, id)
-		if err != nil {
-			return errs.FromEnt(err, "post")
-		}
-		if !editable(p.Status) {
-			return errs.Conflict("post is %s and can no longer be scheduled", strings.ToLower(string(p.Status)))
-		}
-		// Eager loading reads the join table by post id; QueryAccounts
-		// made SQLite walk every account of the workspace.
-		withAccs, err := tx.Post.Query().Where(post.ID(p.ID)).WithAccounts(accountIDsOnly).Only(ctx)
-		if err != nil {
-			return fmt.Errorf("count accounts: %w", err)
-		}
-		if len(withAccs.Edges.Accounts) == 0 {
-			return errs.Invalid("accountIDs", "a scheduled post needs at least one account")
-		}
-		if updated, err = p.Update().
-			SetScheduledAt(at).
-			SetNillableTimezone(timezone).
-			SetStatus(post.StatusSCHEDULED).
-			SetError("").
-			Save(ctx); err != nil {
-			return errs.FromEnt(err, "post")
-		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpUpdated})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("schedule post %d: %w", id, err)
 	}
 	return updated.Unwrap(), nil
 }
@@ -254,7 +264,7 @@ func (s *Service) Unschedule(ctx context.Context, id int) (*ent.Post, error) {
 		// Conditional, like the scheduler's claim on a due post: of an
 		// unschedule and a sweep that race, exactly one moves the post.
 		n, err := tx.Post.Update().
-			Where(post.ID(id), post.StatusIn(post.StatusSCHEDULED, post.StatusFAILED, post.StatusCANCELLED)).
+			Where(post.ID(id), unschedulable()).
 			SetStatus(post.StatusDRAFT).
 			ClearScheduledAt().
 			SetError("").
@@ -289,7 +299,7 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 		if err != nil {
 			return errs.FromEnt(err, "post")
 		}
-		if p.Status == post.StatusPUBLISHING {
+		if !Deletable(p.Status) {
 			return errs.Conflict("post is being published; cancel its tasks first")
 		}
 		if _, err := s.tasks.CancelWaiting(ctx, tx, "post deleted",
@@ -306,14 +316,6 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 		return fmt.Errorf("delete post %d: %w", id, err)
 	}
 	return nil
-}
-
-func editable(st post.Status) bool {
-	switch st {
-	case post.StatusDRAFT, post.StatusSCHEDULED, post.StatusFAILED, post.StatusCANCELLED:
-		return true
-	}
-	return false
 }
 
 // checkAccounts makes sure every id is an account the viewer can see; a

@@ -172,3 +172,52 @@ func TestUnscheduleTakesAPostBackToDraftUntilItIsQueued(t *testing.T) {
 		}
 	})
 }
+
+// An edit that also schedules or unschedules is one transaction: refused,
+// it leaves the post as it was.
+func TestUpdateSchedulesWithTheEditOrChangesNothing(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		svc, ctx, acc, ctxB, _ := setup(t, st)
+		at := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+		draft, err := svc.Create(ctx, posts.CreateInput{Body: ptr("draft")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			name  string
+			ctx   context.Context
+			in    posts.UpdateInput
+			check func(error) bool
+		}{
+			{"schedule without accounts", ctx, posts.UpdateInput{ID: draft.ID, Body: ptr("changed"), ScheduledAt: &at}, func(err error) bool {
+				return errors.Is(err, errs.ErrInvalid) && errs.Field(err) == "accountIDs"
+			}},
+			{"schedule and unschedule", ctx, posts.UpdateInput{ID: draft.ID, Body: ptr("changed"), ScheduledAt: &at, Unschedule: true}, func(err error) bool {
+				return errors.Is(err, errs.ErrInvalid)
+			}},
+			{"another workspace", ctxB, posts.UpdateInput{ID: draft.ID, Body: ptr("changed"), AccountIDs: []int{}, ScheduledAt: &at}, func(err error) bool {
+				return errors.Is(err, errs.ErrNotFound)
+			}},
+		}
+		for _, tc := range cases {
+			if _, err := svc.Update(tc.ctx, tc.in); !tc.check(err) {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if got := st.Client.Post.GetX(ctx, draft.ID); got.Body != "draft" || got.Status != post.StatusDRAFT || got.ScheduledAt != nil {
+				t.Fatalf("%s: refused edit changed the post: %q %s %v", tc.name, got.Body, got.Status, got.ScheduledAt)
+			}
+		}
+		p, err := svc.Update(ctx, posts.UpdateInput{ID: draft.ID, Body: ptr("planned"), AccountIDs: []int{acc}, ScheduledAt: &at})
+		if err != nil || p.Body != "planned" || p.Status != post.StatusSCHEDULED || !p.ScheduledAt.Equal(at) {
+			t.Fatalf("edit and schedule: %v %+v", err, p)
+		}
+		// Removing the last account of a scheduled post is refused.
+		if _, err := svc.Update(ctx, posts.UpdateInput{ID: p.ID, AccountIDs: []int{}}); !errors.Is(err, errs.ErrInvalid) {
+			t.Fatalf("scheduled post without accounts: %v, want invalid", err)
+		}
+		p, err = svc.Update(ctx, posts.UpdateInput{ID: p.ID, Body: ptr("later"), AccountIDs: []int{}, Unschedule: true})
+		if err != nil || p.Body != "later" || p.Status != post.StatusDRAFT || p.ScheduledAt != nil {
+			t.Fatalf("edit and unschedule: %v %+v", err, p)
+		}
+	})
+}

@@ -97,7 +97,7 @@ func (s *Service) FanOut(ctx context.Context, id, ws int) (moved bool, err error
 	wctx := viewer.NewContext(ctx, &viewer.Viewer{WorkspaceID: ws})
 	var reason string // why the post cannot be published
 	err = store.WithTx(wctx, s.client, func(tx *ent.Tx) error {
-		q := tx.Post.Query().Where(post.ID(id), post.StatusEQ(post.StatusSCHEDULED)).
+		q := tx.Post.Query().Where(post.ID(id), waiting()).
 			WithAccounts(func(q *ent.AccountQuery) { q.Select(account.FieldID).Order(account.ByID()) })
 		p, err := store.LockRows(s.driver, q, store.LockWait).Only(wctx)
 		if ent.IsNotFound(err) {
@@ -153,7 +153,7 @@ func (s *Service) failDue(ctx context.Context, id, ws int, reason string) (bool,
 	var moved bool
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		n, err := tx.Post.Update().
-			Where(post.ID(id), post.StatusEQ(post.StatusSCHEDULED)).
+			Where(post.ID(id), waiting()).
 			SetStatus(post.StatusFAILED).
 			SetError(reason).
 			Save(ctx)

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -90,7 +91,7 @@ func RollUp(bus events.Bus, d store.Driver) func(ctx context.Context, tx *ent.Tx
 			return fmt.Errorf("roll up posts: lock posts: %w", err)
 		}
 		for _, p := range ps {
-			if p.WorkspaceID != ws[p.ID] || p.Status == post.StatusDRAFT || p.Status == post.StatusSCHEDULED {
+			if p.WorkspaceID != ws[p.ID] || !InPublication(p.Status) {
 				continue
 			}
 			if err := rollUpPost(ctx, tx, bus, p, byPost[p.ID]); err != nil {
@@ -129,8 +130,12 @@ func markStarted(ctx context.Context, tx *ent.Tx, d store.Driver, t *ent.Task) (
 func markStartedSQL(d store.Driver) string {
 	p := d.Placeholder
 	entry := func(field string) []string { return []string{p(1), "'" + field + "'"} }
+	before := make([]string, len(beforePublication))
+	for i, st := range beforePublication {
+		before[i] = "'" + string(st) + "'"
+	}
 	return `UPDATE posts SET results = ` + d.JSONSetString("results", entry("status"), "'RUNNING'") + `, updated_at = ` + p(2) + `
-		WHERE id = ` + p(3) + ` AND workspace_id = ` + p(4) + ` AND status NOT IN ('DRAFT', 'SCHEDULED')
+		WHERE id = ` + p(3) + ` AND workspace_id = ` + p(4) + ` AND status NOT IN (` + strings.Join(before, ", ") + `)
 		AND ` + d.JSONText("results", entry("taskId")) + ` = ` + p(5) + ` AND ` + d.JSONText("results", entry("status")) + ` = 'ASSIGNED'`
 }
 

@@ -1,5 +1,5 @@
-// Package scheduler finds due posts: a periodic sweep reads the SCHEDULED
-// posts whose time has come, in every workspace, and asks posts to fan each
+// Package scheduler finds due posts: a periodic sweep reads the posts
+// whose time has come (posts.Due), in every workspace, and asks posts to fan each
 // out (posts.Service.FanOut: one POST_PUBLISH task per target account, in
 // the post's own transaction, so a post never gets its tasks twice). The
 // scheduler owns when; posts owns what a post becomes. A session lock (on PostgreSQL an advisory lock) besides lets
@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/server/loop"
+	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/store"
 )
 
@@ -127,7 +128,7 @@ func (s *Scheduler) Sweep(ctx context.Context) (int, error) {
 	)
 	for {
 		q := s.st.Client.Post.Query().
-			Where(post.StatusEQ(post.StatusSCHEDULED), post.ScheduledAtLTE(now)).
+			Where(posts.Due(now)).
 			Order(post.ByScheduledAt(), post.ByID()).
 			Limit(s.opts.Batch)
 		if after != nil {

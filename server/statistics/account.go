@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/posts"
 )
 
 // HistoryDays is how far back an account's growth history goes.
@@ -166,16 +167,16 @@ func (s *Service) Account(ctx context.Context, id int, now time.Time) (AccountDe
 		out.FollowersGained = &g
 	}
 	out.Current = currentOf(a.Stats)
-	var posts []struct {
+	var byPostStatus []struct {
 		Status post.Status `json:"status"`
 		Count  int         `json:"count"`
 	}
 	if err := s.client.Post.Query().Where(post.HasAccountsWith(account.ID(id))).
-		GroupBy(post.FieldStatus).Aggregate(ent.Count()).Scan(ctx, &posts); err != nil {
+		GroupBy(post.FieldStatus).Aggregate(ent.Count()).Scan(ctx, &byPostStatus); err != nil {
 		return out, fmt.Errorf("count posts of account %d: %w", id, err)
 	}
-	for _, r := range posts {
-		out.Posts.add(GroupOf(r.Status), r.Count)
+	for _, r := range byPostStatus {
+		out.Posts.add(posts.GroupOf(r.Status), r.Count)
 	}
 	var tasks []struct {
 		Status task.Status `json:"status"`

@@ -5,54 +5,13 @@ package statistics
 import (
 	"context"
 	"fmt"
-	"github.com/switchboardhq/switchboard/server/tasks"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/tasks"
 )
-
-// PostGroup is how a user reads a post's status.
-type PostGroup string
-
-// The post groups.
-const (
-	PostSaved     PostGroup = "saved"     // a draft
-	PostScheduled PostGroup = "scheduled" // waiting for its time, or being published
-	PostPublished PostGroup = "published" // out on every account, or on some
-	PostFailed    PostGroup = "failed"    // out on none: failed or cancelled
-)
-
-// GroupOf returns the group of a post status.
-func GroupOf(s post.Status) PostGroup {
-	switch s {
-	case post.StatusSCHEDULED, post.StatusQUEUED, post.StatusPUBLISHING:
-		return PostScheduled
-	case post.StatusPUBLISHED, post.StatusPARTIAL:
-		return PostPublished
-	case post.StatusFAILED, post.StatusCANCELLED:
-		return PostFailed
-	default:
-		return PostSaved
-	}
-}
-
-// allStatuses are every post status (ent generates no list of them).
-var allStatuses = []post.Status{
-	post.StatusDRAFT, post.StatusSCHEDULED, post.StatusQUEUED, post.StatusPUBLISHING,
-	post.StatusPUBLISHED, post.StatusPARTIAL, post.StatusFAILED, post.StatusCANCELLED,
-}
-
-// StatusesOf returns the post statuses of group g.
-func StatusesOf(g PostGroup) []post.Status {
-	var out []post.Status
-	for _, s := range allStatuses {
-		if GroupOf(s) == g {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // Summary is a workspace's figures.
 type Summary struct {
@@ -67,22 +26,22 @@ type AccountCounts struct {
 	Total, Active, LoginRequired int
 }
 
-// PostCounts counts posts by group.
+// PostCounts counts posts by their group (posts.GroupOf).
 type PostCounts struct {
 	Total, Saved, Scheduled, Published, Failed int
 }
 
 // add counts n posts of group g.
-func (c *PostCounts) add(g PostGroup, n int) {
+func (c *PostCounts) add(g posts.Group, n int) {
 	c.Total += n
 	switch g {
-	case PostSaved:
+	case posts.GroupSaved:
 		c.Saved += n
-	case PostScheduled:
+	case posts.GroupScheduled:
 		c.Scheduled += n
-	case PostPublished:
+	case posts.GroupPublished:
 		c.Published += n
-	case PostFailed:
+	case posts.GroupFailed:
 		c.Failed += n
 	}
 }
@@ -122,15 +81,15 @@ func (s *Service) Summary(ctx context.Context) (Summary, error) {
 			out.Accounts.LoginRequired += r.Count
 		}
 	}
-	var posts []struct {
+	var byPostStatus []struct {
 		Status post.Status `json:"status"`
 		Count  int         `json:"count"`
 	}
-	if err := s.client.Post.Query().GroupBy(post.FieldStatus).Aggregate(ent.Count()).Scan(ctx, &posts); err != nil {
+	if err := s.client.Post.Query().GroupBy(post.FieldStatus).Aggregate(ent.Count()).Scan(ctx, &byPostStatus); err != nil {
 		return out, fmt.Errorf("count posts: %w", err)
 	}
-	for _, r := range posts {
-		out.Posts.add(GroupOf(r.Status), r.Count)
+	for _, r := range byPostStatus {
+		out.Posts.add(posts.GroupOf(r.Status), r.Count)
 	}
 	n, err := s.client.Caption.Query().Count(ctx)
 	if err != nil {

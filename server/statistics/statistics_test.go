@@ -14,26 +14,6 @@ import (
 
 func TestMain(m *testing.M) { testkit.Main(m) }
 
-func TestEveryPostStatusHasExactlyOneGroup(t *testing.T) {
-	seen := map[post.Status]statistics.PostGroup{}
-	for _, g := range []statistics.PostGroup{statistics.PostSaved, statistics.PostScheduled, statistics.PostPublished, statistics.PostFailed} {
-		for _, s := range statistics.StatusesOf(g) {
-			if prev, ok := seen[s]; ok {
-				t.Fatalf("%s in %s and %s", s, prev, g)
-			}
-			seen[s] = g
-		}
-	}
-	if len(seen) != 8 {
-		t.Fatalf("%d statuses grouped, want all 8: %v", len(seen), seen)
-	}
-	for s := range seen {
-		if post.StatusValidator(s) != nil {
-			t.Fatalf("%q is not a post status", s)
-		}
-	}
-}
-
 func TestSummaryCountsTheViewersWorkspaceOnly(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		sys := privacy.DecisionContext(t.Context(), privacy.Allow)

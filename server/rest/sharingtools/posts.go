@@ -10,18 +10,20 @@ package sharingtools
 //   - caption is the post's body (spintax kept as written); media_ids is its
 //     media list joined with commas. The media service only stores http(s)
 //     URLs, so media_ids must hold URLs, not Instagram media ids.
-//   - status: DRAFT → saved; SCHEDULED, QUEUED, PUBLISHING → scheduled;
-//     PUBLISHED, PARTIAL → published; FAILED, CANCELLED → failed.
-//     is_scheduled is true for SCHEDULED/QUEUED/PUBLISHING, or a post that
-//     has a schedule time and is not a draft.
+//   - status is the post's group (posts.GroupOf): DRAFT → saved; SCHEDULED,
+//     QUEUED, PUBLISHING → scheduled; PUBLISHED, PARTIAL → published;
+//     FAILED, CANCELLED → failed. is_scheduled is posts.IsScheduled: true
+//     for SCHEDULED/QUEUED/PUBLISHING, or a post that has a schedule time
+//     and is not a draft.
 //   - Dates are "Y-m-d H:i:s" in UTC, in and out. A schedule_date in the past
 //     is accepted: the post publishes at once.
 //   - type is stored in the post's category (a free string, at most 50
 //     characters). first_comment (≤2200 characters, spintax expanded per
 //     account like the caption) and location (≤200) are stored on the post
 //     and handed to the publishing worker in its task.
-//   - "Cannot update published posts": PUT|PATCH of a post that is queued,
-//     publishing, published or partly published is a 409.
+//   - "Cannot update published posts": PUT|PATCH of a post that is not
+//     posts.Editable (queued, publishing, published or partly published) is
+//     a 409.
 //   - is_scheduled false on a scheduled (or failed) post takes it back to
 //     saved, without a schedule_date. schedule_date alone reschedules a
 //     scheduled post; on a draft it needs is_scheduled true.
@@ -43,10 +45,8 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/post"
-	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/posts"
-	"github.com/switchboardhq/switchboard/server/statistics"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
@@ -82,49 +82,21 @@ func toPostJSON(ctx context.Context, p *ent.Post, accountID *int) postJSON {
 		Location:     p.Location,
 		Link:         p.Link,
 		MediaIDs:     strings.Join(p.Media, ","),
-		IsScheduled:  isScheduled(p),
+		IsScheduled:  posts.IsScheduled(p.Status, p.ScheduledAt),
 		ScheduleDate: formatTime(p.ScheduledAt),
 		PublishDate:  formatTime(p.PublishedAt),
 		CreateDate:   formatTime(&p.CreatedAt),
 	}
 }
 
-// postStatus is the document's status of a post: its group
-// (server/statistics owns the grouping, which the dashboard counts too).
-func postStatus(s post.Status) string { return string(statistics.GroupOf(s)) }
+// postStatus is the document's status of a post: its group, which the
+// dashboard counts too.
+func postStatus(s post.Status) string { return string(posts.GroupOf(s)) }
 
 // postStatuses maps the document's statuses to ours.
 func postStatuses(name string) ([]post.Status, bool) {
-	ss := statistics.StatusesOf(statistics.PostGroup(name))
+	ss := posts.StatusesOf(posts.Group(name))
 	return ss, len(ss) > 0
-}
-
-func isScheduled(p *ent.Post) bool {
-	switch p.Status {
-	case post.StatusSCHEDULED, post.StatusQUEUED, post.StatusPUBLISHING:
-		return true
-	case post.StatusDRAFT:
-		return false
-	}
-	return p.ScheduledAt != nil
-}
-
-// scheduledPosts is isScheduled as a query.
-func scheduledPosts() predicate.Post {
-	return post.Or(
-		post.StatusIn(post.StatusSCHEDULED, post.StatusQUEUED, post.StatusPUBLISHING),
-		post.And(post.ScheduledAtNotNil(), post.StatusNEQ(post.StatusDRAFT)),
-	)
-}
-
-// frozen reports a post the document calls published: it can no longer be
-// edited, and the service would refuse.
-func frozen(s post.Status) bool {
-	switch s {
-	case post.StatusQUEUED, post.StatusPUBLISHING, post.StatusPUBLISHED, post.StatusPARTIAL:
-		return true
-	}
-	return false
 }
 
 // postFields are the fields PUT|PATCH may change; POST adds account_id.
@@ -275,9 +247,9 @@ func (h *handlers) listPosts(w http.ResponseWriter, r *http.Request) error {
 	switch v.Get("is_scheduled") {
 	case "":
 	case "1":
-		q.Where(scheduledPosts())
+		q.Where(posts.Scheduled())
 	case "0":
-		q.Where(post.Not(scheduledPosts()))
+		q.Where(post.Not(posts.Scheduled()))
 	default:
 		bad["is_scheduled"] = "must be 0 or 1"
 	}
@@ -373,8 +345,8 @@ func (h *handlers) createPost(w http.ResponseWriter, r *http.Request) error {
 	return h.renderPost(w, r, http.StatusCreated, "Post created.", p)
 }
 
-// updatePost is "PUT|PATCH /posts/{id}": the given fields, then the
-// schedule.
+// updatePost is "PUT|PATCH /posts/{id}": the given fields and the
+// schedule, in one call of the post service.
 func (h *handlers) updatePost(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -392,12 +364,12 @@ func (h *handlers) updatePost(w http.ResponseWriter, r *http.Request) error {
 	if b.empty() {
 		return invalid(map[string]string{"body": "give at least one field"})
 	}
-	if frozen(p.Status) {
+	if !posts.Editable(p.Status) {
 		return apiErr(http.StatusConflict, msgPublishedPost)
 	}
 	bad := map[string]string{}
 	at := b.check(bad)
-	was := isScheduled(p)
+	was := posts.IsScheduled(p.Status, p.ScheduledAt)
 	want := was
 	if b.IsScheduled != nil {
 		want = bool(*b.IsScheduled)
@@ -405,42 +377,20 @@ func (h *handlers) updatePost(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case !want && b.ScheduleDate != nil:
 		bad["schedule_date"] = "needs is_scheduled true"
-	case b.IsScheduled != nil && want && b.ScheduleDate == nil && p.Status != post.StatusSCHEDULED:
+	case b.IsScheduled != nil && want && b.ScheduleDate == nil && !posts.Waiting(p.Status):
+		// a waiting post keeps its time; any other needs a new one
 		bad["schedule_date"] = "is required when is_scheduled is true"
 	}
 	if len(bad) > 0 {
 		return invalid(bad)
 	}
-	// Checked before anything is written, so a post without accounts does
-	// not get its content saved and then fail to schedule.
-	if at != nil {
-		acc, err := h.firstAccount(ctx, p)
-		if err != nil {
-			return err
-		}
-		if acc == nil {
-			return invalid(map[string]string{"account_id": "a scheduled post needs an account"})
-		}
-	}
-	in := posts.UpdateInput{
+	p, err = h.Posts.Update(ctx, posts.UpdateInput{
 		ID: id, Body: b.Caption, Link: b.Link, Media: b.media(), Category: b.Type,
 		FirstComment: b.FirstComment, Location: b.Location,
-	}
-	if in.Body != nil || in.Link != nil || in.Media != nil || in.Category != nil ||
-		in.FirstComment != nil || in.Location != nil {
-		if p, err = h.Posts.Update(ctx, in); err != nil {
-			return updateError(err)
-		}
-	}
-	if at != nil {
-		if p, err = h.Posts.Schedule(ctx, id, *at, nil); err != nil {
-			return updateError(err)
-		}
-	}
-	if was && !want {
-		if p, err = h.Posts.Unschedule(ctx, id); err != nil {
-			return updateError(err)
-		}
+		ScheduledAt: at, Unschedule: was && !want,
+	})
+	if err != nil {
+		return updateError(err)
 	}
 	return h.renderPost(w, r, http.StatusOK, "Post updated.", p)
 }
