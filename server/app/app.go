@@ -180,7 +180,11 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	a.Reaper = tasks.NewReaper(a.Tasks, 0, log)
 	a.Due = tasks.NewDueAnnouncer(a.Tasks, hub, 0, log)
 	a.Expiry = challenges.NewSweeper(ch, 0, log)
-	a.handler = a.router()
+	h, err := a.router(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.handler = h
 	return a, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -15,14 +16,15 @@ import (
 	"github.com/switchboardhq/switchboard/server/origins"
 	"github.com/switchboardhq/switchboard/server/requestid"
 	"github.com/switchboardhq/switchboard/server/rest/likepion"
+	"github.com/switchboardhq/switchboard/server/rest/openapi"
 	"github.com/switchboardhq/switchboard/server/rest/sharingtools"
 	"github.com/switchboardhq/switchboard/server/rest/shillbot"
 	"github.com/switchboardhq/switchboard/server/rest/socialking"
 )
 
 // router mounts every endpoint. REST compatibility products mount their own
-// sub-routers here as they arrive.
-func (a *App) router() http.Handler {
+// sub-routers here as they arrive, each with its OpenAPI description.
+func (a *App) router(ctx context.Context) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(requestid.Middleware)
 	// Config.Validate has checked the patterns.
@@ -47,23 +49,36 @@ func (a *App) router() http.Handler {
 	}
 	r.Handle("/query", a.graphQL())
 
-	// REST compatibility products (docs/compat.md). chi matches the longest
-	// prefix, so SocialKing's routes win inside Likepion's /api/v1/social,
-	// and both inside Sharingtools' /api/v1.
-	r.Mount("/api/v1/social/fb/cooldown", socialking.Routes(socialking.Deps{Cooldown: a.Cooldown, Log: a.Log}))
+	// REST compatibility products (docs/compat.md), each mounted with its
+	// OpenAPI document (served at /openapi/<product>.json, no credential
+	// needed). chi matches the longest prefix, so SocialKing's routes win
+	// inside Likepion's /api/v1/social, and both inside Sharingtools' /api/v1.
+	docs := openapi.NewDocs()
+	rest := func(p openapi.Product, h http.Handler) error {
+		r.Mount(p.Mount, h)
+		return docs.Add(ctx, p)
+	}
+	if err := errors.Join(
+		rest(socialking.OpenAPI(), socialking.Routes(socialking.Deps{Cooldown: a.Cooldown, Log: a.Log})),
+	); err != nil {
+		return nil, fmt.Errorf("REST products: %w", err)
+	}
 	r.Mount("/api/v1/social", likepion.Routes(likepion.Deps{Client: a.Store.Client, Tasks: a.Tasks, Accounts: a.Accounts, Log: a.Log}))
 	r.Mount("/api/v1", sharingtools.Routes(sharingtools.Deps{
 		Client: a.Store.Client, Auth: a.Auth, Accounts: a.Accounts, Challenges: a.Challenges, Captions: a.Captions, Posts: a.Posts, Requests: a.Requests, Statistics: a.Statistics, Wallet: a.Wallet, Plans: a.Plans, Proxies: a.Proxies, Admin: a.Admin, Log: a.Log,
 	}))
 	// Shillbot owns /v1 and /spams.
 	shillbot.Mount(r, shillbot.Deps{Client: a.Store.Client, Log: a.Log})
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		r.Method(m, openapi.Prefix+"*", docs)
+	}
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
 	})
-	return r
+	return r, nil
 }
 
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/rest/openapi/openapitest"
 	"github.com/switchboardhq/switchboard/server/rest/socialking"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
@@ -110,18 +111,22 @@ func (c *client) do(t *testing.T, method, path string, body any) *response {
 		c.before()
 	}
 	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		sent = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		sent = b
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
 			t.Fatalf("encode body: %v", err)
 		}
-		rd = bytes.NewReader(raw)
+		sent = raw
+	}
+	if body != nil {
+		rd = bytes.NewReader(sent)
 	}
 	req, err := http.NewRequestWithContext(t.Context(), method, c.base+path, rd)
 	if err != nil {
@@ -142,6 +147,7 @@ func (c *client) do(t *testing.T, method, path string, body any) *response {
 	if err != nil {
 		t.Fatalf("read response: %v", err)
 	}
+	openapitest.For(t, socialking.OpenAPI()).Check(t, req, sent, resp.StatusCode, resp.Header, raw)
 	out := &response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	if err := json.Unmarshal(raw, out); err != nil {
 		t.Fatalf("%s %s: status %d, body not JSON %q: %v", method, path, resp.StatusCode, raw, err)
