@@ -86,8 +86,9 @@ type Account struct {
 	LastActionAt *time.Time `json:"last_action_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AccountQuery when eager-loading is set.
-	Edges        AccountEdges `json:"edges"`
-	selectValues sql.SelectValues
+	Edges         AccountEdges `json:"edges"`
+	schedule_bots *int
+	selectValues  sql.SelectValues
 }
 
 // AccountEdges holds the relations/edges for other nodes in the graph.
@@ -138,6 +139,8 @@ func (*Account) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullTime)
 		case account.FieldUUID:
 			values[i] = new(uuid.UUID)
+		case account.ForeignKeys[0]: // schedule_bots
+			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -358,6 +361,13 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LastActionAt = new(time.Time)
 				*_m.LastActionAt = value.Time
+			}
+		case account.ForeignKeys[0]:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for edge-field schedule_bots", value)
+			} else if value.Valid {
+				_m.schedule_bots = new(int)
+				*_m.schedule_bots = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])

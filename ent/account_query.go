@@ -29,6 +29,7 @@ type AccountQuery struct {
 	predicates     []predicate.Account
 	withWorkspace  *WorkspaceQuery
 	withPosts      *PostQuery
+	withFKs        bool
 	loadTotal      []func(context.Context, []*Account) error
 	modifiers      []func(*sql.Selector)
 	withNamedPosts map[string]*PostQuery
@@ -417,12 +418,16 @@ func (_q *AccountQuery) prepareQuery(ctx context.Context) error {
 func (_q *AccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Account, error) {
 	var (
 		nodes       = []*Account{}
+		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
 		loadedTypes = [2]bool{
 			_q.withWorkspace != nil,
 			_q.withPosts != nil,
 		}
 	)
+	if withFKs {
+		_spec.Node.Columns = append(_spec.Node.Columns, account.ForeignKeys...)
+	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Account).scanValues(nil, columns)
 	}

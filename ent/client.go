@@ -20,7 +20,11 @@ import (
 	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
+	"github.com/switchboardhq/switchboard/ent/customer"
+	"github.com/switchboardhq/switchboard/ent/customergroup"
+	"github.com/switchboardhq/switchboard/ent/customertag"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -31,6 +35,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
@@ -53,8 +58,16 @@ type Client struct {
 	ActionRecord *ActionRecordClient
 	// Caption is the client for interacting with the Caption builders.
 	Caption *CaptionClient
+	// Category is the client for interacting with the Category builders.
+	Category *CategoryClient
 	// CooldownRule is the client for interacting with the CooldownRule builders.
 	CooldownRule *CooldownRuleClient
+	// Customer is the client for interacting with the Customer builders.
+	Customer *CustomerClient
+	// CustomerGroup is the client for interacting with the CustomerGroup builders.
+	CustomerGroup *CustomerGroupClient
+	// CustomerTag is the client for interacting with the CustomerTag builders.
+	CustomerTag *CustomerTagClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LogEntry is the client for interacting with the LogEntry builders.
@@ -75,6 +88,8 @@ type Client struct {
 	Setting *SettingClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
+	// Template is the client for interacting with the Template builders.
+	Template *TemplateClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// WalletTransaction is the client for interacting with the WalletTransaction builders.
@@ -99,7 +114,11 @@ func (c *Client) init() {
 	c.AccountStat = NewAccountStatClient(c.config)
 	c.ActionRecord = NewActionRecordClient(c.config)
 	c.Caption = NewCaptionClient(c.config)
+	c.Category = NewCategoryClient(c.config)
 	c.CooldownRule = NewCooldownRuleClient(c.config)
+	c.Customer = NewCustomerClient(c.config)
+	c.CustomerGroup = NewCustomerGroupClient(c.config)
+	c.CustomerTag = NewCustomerTagClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.LogEntry = NewLogEntryClient(c.config)
 	c.LoginChallenge = NewLoginChallengeClient(c.config)
@@ -110,6 +129,7 @@ func (c *Client) init() {
 	c.Schedule = NewScheduleClient(c.config)
 	c.Setting = NewSettingClient(c.config)
 	c.Task = NewTaskClient(c.config)
+	c.Template = NewTemplateClient(c.config)
 	c.User = NewUserClient(c.config)
 	c.WalletTransaction = NewWalletTransactionClient(c.config)
 	c.Workspace = NewWorkspaceClient(c.config)
@@ -210,7 +230,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AccountStat:       NewAccountStatClient(cfg),
 		ActionRecord:      NewActionRecordClient(cfg),
 		Caption:           NewCaptionClient(cfg),
+		Category:          NewCategoryClient(cfg),
 		CooldownRule:      NewCooldownRuleClient(cfg),
+		Customer:          NewCustomerClient(cfg),
+		CustomerGroup:     NewCustomerGroupClient(cfg),
+		CustomerTag:       NewCustomerTagClient(cfg),
 		Job:               NewJobClient(cfg),
 		LogEntry:          NewLogEntryClient(cfg),
 		LoginChallenge:    NewLoginChallengeClient(cfg),
@@ -221,6 +245,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Schedule:          NewScheduleClient(cfg),
 		Setting:           NewSettingClient(cfg),
 		Task:              NewTaskClient(cfg),
+		Template:          NewTemplateClient(cfg),
 		User:              NewUserClient(cfg),
 		WalletTransaction: NewWalletTransactionClient(cfg),
 		Workspace:         NewWorkspaceClient(cfg),
@@ -248,7 +273,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AccountStat:       NewAccountStatClient(cfg),
 		ActionRecord:      NewActionRecordClient(cfg),
 		Caption:           NewCaptionClient(cfg),
+		Category:          NewCategoryClient(cfg),
 		CooldownRule:      NewCooldownRuleClient(cfg),
+		Customer:          NewCustomerClient(cfg),
+		CustomerGroup:     NewCustomerGroupClient(cfg),
+		CustomerTag:       NewCustomerTagClient(cfg),
 		Job:               NewJobClient(cfg),
 		LogEntry:          NewLogEntryClient(cfg),
 		LoginChallenge:    NewLoginChallengeClient(cfg),
@@ -259,6 +288,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Schedule:          NewScheduleClient(cfg),
 		Setting:           NewSettingClient(cfg),
 		Task:              NewTaskClient(cfg),
+		Template:          NewTemplateClient(cfg),
 		User:              NewUserClient(cfg),
 		WalletTransaction: NewWalletTransactionClient(cfg),
 		Workspace:         NewWorkspaceClient(cfg),
@@ -291,9 +321,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Account, c.AccountStat, c.ActionRecord, c.Caption, c.CooldownRule,
-		c.Job, c.LogEntry, c.LoginChallenge, c.Plan, c.Post, c.Proxy, c.RequestLog,
-		c.Schedule, c.Setting, c.Task, c.User, c.WalletTransaction, c.Workspace,
+		c.APIKey, c.Account, c.AccountStat, c.ActionRecord, c.Caption, c.Category,
+		c.CooldownRule, c.Customer, c.CustomerGroup, c.CustomerTag, c.Job, c.LogEntry,
+		c.LoginChallenge, c.Plan, c.Post, c.Proxy, c.RequestLog, c.Schedule, c.Setting,
+		c.Task, c.Template, c.User, c.WalletTransaction, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -303,9 +334,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Account, c.AccountStat, c.ActionRecord, c.Caption, c.CooldownRule,
-		c.Job, c.LogEntry, c.LoginChallenge, c.Plan, c.Post, c.Proxy, c.RequestLog,
-		c.Schedule, c.Setting, c.Task, c.User, c.WalletTransaction, c.Workspace,
+		c.APIKey, c.Account, c.AccountStat, c.ActionRecord, c.Caption, c.Category,
+		c.CooldownRule, c.Customer, c.CustomerGroup, c.CustomerTag, c.Job, c.LogEntry,
+		c.LoginChallenge, c.Plan, c.Post, c.Proxy, c.RequestLog, c.Schedule, c.Setting,
+		c.Task, c.Template, c.User, c.WalletTransaction, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -324,8 +356,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ActionRecord.mutate(ctx, m)
 	case *CaptionMutation:
 		return c.Caption.mutate(ctx, m)
+	case *CategoryMutation:
+		return c.Category.mutate(ctx, m)
 	case *CooldownRuleMutation:
 		return c.CooldownRule.mutate(ctx, m)
+	case *CustomerMutation:
+		return c.Customer.mutate(ctx, m)
+	case *CustomerGroupMutation:
+		return c.CustomerGroup.mutate(ctx, m)
+	case *CustomerTagMutation:
+		return c.CustomerTag.mutate(ctx, m)
 	case *JobMutation:
 		return c.Job.mutate(ctx, m)
 	case *LogEntryMutation:
@@ -346,6 +386,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Setting.mutate(ctx, m)
 	case *TaskMutation:
 		return c.Task.mutate(ctx, m)
+	case *TemplateMutation:
+		return c.Template.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	case *WalletTransactionMutation:
@@ -1171,6 +1213,156 @@ func (c *CaptionClient) mutate(ctx context.Context, m *CaptionMutation) (Value, 
 	}
 }
 
+// CategoryClient is a client for the Category schema.
+type CategoryClient struct {
+	config
+}
+
+// NewCategoryClient returns a client for the Category from the given config.
+func NewCategoryClient(c config) *CategoryClient {
+	return &CategoryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `category.Hooks(f(g(h())))`.
+func (c *CategoryClient) Use(hooks ...Hook) {
+	c.hooks.Category = append(c.hooks.Category, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `category.Intercept(f(g(h())))`.
+func (c *CategoryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Category = append(c.inters.Category, interceptors...)
+}
+
+// Create returns a builder for creating a Category entity.
+func (c *CategoryClient) Create() *CategoryCreate {
+	mutation := newCategoryMutation(c.config, OpCreate)
+	return &CategoryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Category entities.
+func (c *CategoryClient) CreateBulk(builders ...*CategoryCreate) *CategoryCreateBulk {
+	return &CategoryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CategoryClient) MapCreateBulk(slice any, setFunc func(*CategoryCreate, int)) *CategoryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CategoryCreateBulk{err: fmt.Errorf("calling to CategoryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CategoryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CategoryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Category.
+func (c *CategoryClient) Update() *CategoryUpdate {
+	mutation := newCategoryMutation(c.config, OpUpdate)
+	return &CategoryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CategoryClient) UpdateOne(_m *Category) *CategoryUpdateOne {
+	mutation := newCategoryMutation(c.config, OpUpdateOne, withCategory(_m))
+	return &CategoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CategoryClient) UpdateOneID(id int) *CategoryUpdateOne {
+	mutation := newCategoryMutation(c.config, OpUpdateOne, withCategoryID(id))
+	return &CategoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Category.
+func (c *CategoryClient) Delete() *CategoryDelete {
+	mutation := newCategoryMutation(c.config, OpDelete)
+	return &CategoryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CategoryClient) DeleteOne(_m *Category) *CategoryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CategoryClient) DeleteOneID(id int) *CategoryDeleteOne {
+	builder := c.Delete().Where(category.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CategoryDeleteOne{builder}
+}
+
+// Query returns a query builder for Category.
+func (c *CategoryClient) Query() *CategoryQuery {
+	return &CategoryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCategory},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Category entity by its id.
+func (c *CategoryClient) Get(ctx context.Context, id int) (*Category, error) {
+	return c.Query().Where(category.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CategoryClient) GetX(ctx context.Context, id int) *Category {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a Category.
+func (c *CategoryClient) QueryWorkspace(_m *Category) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(category.Table, category.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, category.WorkspaceTable, category.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CategoryClient) Hooks() []Hook {
+	hooks := c.hooks.Category
+	return append(hooks[:len(hooks):len(hooks)], category.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CategoryClient) Interceptors() []Interceptor {
+	return c.inters.Category
+}
+
+func (c *CategoryClient) mutate(ctx context.Context, m *CategoryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CategoryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CategoryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CategoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CategoryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Category mutation op: %q", m.Op())
+	}
+}
+
 // CooldownRuleClient is a client for the CooldownRule schema.
 type CooldownRuleClient struct {
 	config
@@ -1318,6 +1510,520 @@ func (c *CooldownRuleClient) mutate(ctx context.Context, m *CooldownRuleMutation
 		return (&CooldownRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CooldownRule mutation op: %q", m.Op())
+	}
+}
+
+// CustomerClient is a client for the Customer schema.
+type CustomerClient struct {
+	config
+}
+
+// NewCustomerClient returns a client for the Customer from the given config.
+func NewCustomerClient(c config) *CustomerClient {
+	return &CustomerClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `customer.Hooks(f(g(h())))`.
+func (c *CustomerClient) Use(hooks ...Hook) {
+	c.hooks.Customer = append(c.hooks.Customer, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `customer.Intercept(f(g(h())))`.
+func (c *CustomerClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Customer = append(c.inters.Customer, interceptors...)
+}
+
+// Create returns a builder for creating a Customer entity.
+func (c *CustomerClient) Create() *CustomerCreate {
+	mutation := newCustomerMutation(c.config, OpCreate)
+	return &CustomerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Customer entities.
+func (c *CustomerClient) CreateBulk(builders ...*CustomerCreate) *CustomerCreateBulk {
+	return &CustomerCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CustomerClient) MapCreateBulk(slice any, setFunc func(*CustomerCreate, int)) *CustomerCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CustomerCreateBulk{err: fmt.Errorf("calling to CustomerClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CustomerCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CustomerCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Customer.
+func (c *CustomerClient) Update() *CustomerUpdate {
+	mutation := newCustomerMutation(c.config, OpUpdate)
+	return &CustomerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CustomerClient) UpdateOne(_m *Customer) *CustomerUpdateOne {
+	mutation := newCustomerMutation(c.config, OpUpdateOne, withCustomer(_m))
+	return &CustomerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CustomerClient) UpdateOneID(id int) *CustomerUpdateOne {
+	mutation := newCustomerMutation(c.config, OpUpdateOne, withCustomerID(id))
+	return &CustomerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Customer.
+func (c *CustomerClient) Delete() *CustomerDelete {
+	mutation := newCustomerMutation(c.config, OpDelete)
+	return &CustomerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CustomerClient) DeleteOne(_m *Customer) *CustomerDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CustomerClient) DeleteOneID(id int) *CustomerDeleteOne {
+	builder := c.Delete().Where(customer.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CustomerDeleteOne{builder}
+}
+
+// Query returns a query builder for Customer.
+func (c *CustomerClient) Query() *CustomerQuery {
+	return &CustomerQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCustomer},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Customer entity by its id.
+func (c *CustomerClient) Get(ctx context.Context, id int) (*Customer, error) {
+	return c.Query().Where(customer.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CustomerClient) GetX(ctx context.Context, id int) *Customer {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a Customer.
+func (c *CustomerClient) QueryWorkspace(_m *Customer) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customer.WorkspaceTable, customer.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryGroups queries the groups edge of a Customer.
+func (c *CustomerClient) QueryGroups(_m *Customer) *CustomerGroupQuery {
+	query := (&CustomerGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(customergroup.Table, customergroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, customer.GroupsTable, customer.GroupsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTags queries the tags edge of a Customer.
+func (c *CustomerClient) QueryTags(_m *Customer) *CustomerTagQuery {
+	query := (&CustomerTagClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(customertag.Table, customertag.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, customer.TagsTable, customer.TagsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CustomerClient) Hooks() []Hook {
+	hooks := c.hooks.Customer
+	return append(hooks[:len(hooks):len(hooks)], customer.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CustomerClient) Interceptors() []Interceptor {
+	return c.inters.Customer
+}
+
+func (c *CustomerClient) mutate(ctx context.Context, m *CustomerMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CustomerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CustomerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CustomerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CustomerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Customer mutation op: %q", m.Op())
+	}
+}
+
+// CustomerGroupClient is a client for the CustomerGroup schema.
+type CustomerGroupClient struct {
+	config
+}
+
+// NewCustomerGroupClient returns a client for the CustomerGroup from the given config.
+func NewCustomerGroupClient(c config) *CustomerGroupClient {
+	return &CustomerGroupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `customergroup.Hooks(f(g(h())))`.
+func (c *CustomerGroupClient) Use(hooks ...Hook) {
+	c.hooks.CustomerGroup = append(c.hooks.CustomerGroup, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `customergroup.Intercept(f(g(h())))`.
+func (c *CustomerGroupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CustomerGroup = append(c.inters.CustomerGroup, interceptors...)
+}
+
+// Create returns a builder for creating a CustomerGroup entity.
+func (c *CustomerGroupClient) Create() *CustomerGroupCreate {
+	mutation := newCustomerGroupMutation(c.config, OpCreate)
+	return &CustomerGroupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CustomerGroup entities.
+func (c *CustomerGroupClient) CreateBulk(builders ...*CustomerGroupCreate) *CustomerGroupCreateBulk {
+	return &CustomerGroupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CustomerGroupClient) MapCreateBulk(slice any, setFunc func(*CustomerGroupCreate, int)) *CustomerGroupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CustomerGroupCreateBulk{err: fmt.Errorf("calling to CustomerGroupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CustomerGroupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CustomerGroupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CustomerGroup.
+func (c *CustomerGroupClient) Update() *CustomerGroupUpdate {
+	mutation := newCustomerGroupMutation(c.config, OpUpdate)
+	return &CustomerGroupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CustomerGroupClient) UpdateOne(_m *CustomerGroup) *CustomerGroupUpdateOne {
+	mutation := newCustomerGroupMutation(c.config, OpUpdateOne, withCustomerGroup(_m))
+	return &CustomerGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CustomerGroupClient) UpdateOneID(id int) *CustomerGroupUpdateOne {
+	mutation := newCustomerGroupMutation(c.config, OpUpdateOne, withCustomerGroupID(id))
+	return &CustomerGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CustomerGroup.
+func (c *CustomerGroupClient) Delete() *CustomerGroupDelete {
+	mutation := newCustomerGroupMutation(c.config, OpDelete)
+	return &CustomerGroupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CustomerGroupClient) DeleteOne(_m *CustomerGroup) *CustomerGroupDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CustomerGroupClient) DeleteOneID(id int) *CustomerGroupDeleteOne {
+	builder := c.Delete().Where(customergroup.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CustomerGroupDeleteOne{builder}
+}
+
+// Query returns a query builder for CustomerGroup.
+func (c *CustomerGroupClient) Query() *CustomerGroupQuery {
+	return &CustomerGroupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCustomerGroup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CustomerGroup entity by its id.
+func (c *CustomerGroupClient) Get(ctx context.Context, id int) (*CustomerGroup, error) {
+	return c.Query().Where(customergroup.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CustomerGroupClient) GetX(ctx context.Context, id int) *CustomerGroup {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a CustomerGroup.
+func (c *CustomerGroupClient) QueryWorkspace(_m *CustomerGroup) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customergroup.Table, customergroup.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customergroup.WorkspaceTable, customergroup.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomers queries the customers edge of a CustomerGroup.
+func (c *CustomerGroupClient) QueryCustomers(_m *CustomerGroup) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customergroup.Table, customergroup.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, customergroup.CustomersTable, customergroup.CustomersPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CustomerGroupClient) Hooks() []Hook {
+	hooks := c.hooks.CustomerGroup
+	return append(hooks[:len(hooks):len(hooks)], customergroup.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CustomerGroupClient) Interceptors() []Interceptor {
+	return c.inters.CustomerGroup
+}
+
+func (c *CustomerGroupClient) mutate(ctx context.Context, m *CustomerGroupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CustomerGroupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CustomerGroupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CustomerGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CustomerGroupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CustomerGroup mutation op: %q", m.Op())
+	}
+}
+
+// CustomerTagClient is a client for the CustomerTag schema.
+type CustomerTagClient struct {
+	config
+}
+
+// NewCustomerTagClient returns a client for the CustomerTag from the given config.
+func NewCustomerTagClient(c config) *CustomerTagClient {
+	return &CustomerTagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `customertag.Hooks(f(g(h())))`.
+func (c *CustomerTagClient) Use(hooks ...Hook) {
+	c.hooks.CustomerTag = append(c.hooks.CustomerTag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `customertag.Intercept(f(g(h())))`.
+func (c *CustomerTagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CustomerTag = append(c.inters.CustomerTag, interceptors...)
+}
+
+// Create returns a builder for creating a CustomerTag entity.
+func (c *CustomerTagClient) Create() *CustomerTagCreate {
+	mutation := newCustomerTagMutation(c.config, OpCreate)
+	return &CustomerTagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CustomerTag entities.
+func (c *CustomerTagClient) CreateBulk(builders ...*CustomerTagCreate) *CustomerTagCreateBulk {
+	return &CustomerTagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CustomerTagClient) MapCreateBulk(slice any, setFunc func(*CustomerTagCreate, int)) *CustomerTagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CustomerTagCreateBulk{err: fmt.Errorf("calling to CustomerTagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CustomerTagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CustomerTagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CustomerTag.
+func (c *CustomerTagClient) Update() *CustomerTagUpdate {
+	mutation := newCustomerTagMutation(c.config, OpUpdate)
+	return &CustomerTagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CustomerTagClient) UpdateOne(_m *CustomerTag) *CustomerTagUpdateOne {
+	mutation := newCustomerTagMutation(c.config, OpUpdateOne, withCustomerTag(_m))
+	return &CustomerTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CustomerTagClient) UpdateOneID(id int) *CustomerTagUpdateOne {
+	mutation := newCustomerTagMutation(c.config, OpUpdateOne, withCustomerTagID(id))
+	return &CustomerTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CustomerTag.
+func (c *CustomerTagClient) Delete() *CustomerTagDelete {
+	mutation := newCustomerTagMutation(c.config, OpDelete)
+	return &CustomerTagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CustomerTagClient) DeleteOne(_m *CustomerTag) *CustomerTagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CustomerTagClient) DeleteOneID(id int) *CustomerTagDeleteOne {
+	builder := c.Delete().Where(customertag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CustomerTagDeleteOne{builder}
+}
+
+// Query returns a query builder for CustomerTag.
+func (c *CustomerTagClient) Query() *CustomerTagQuery {
+	return &CustomerTagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCustomerTag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CustomerTag entity by its id.
+func (c *CustomerTagClient) Get(ctx context.Context, id int) (*CustomerTag, error) {
+	return c.Query().Where(customertag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CustomerTagClient) GetX(ctx context.Context, id int) *CustomerTag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a CustomerTag.
+func (c *CustomerTagClient) QueryWorkspace(_m *CustomerTag) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customertag.Table, customertag.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customertag.WorkspaceTable, customertag.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomers queries the customers edge of a CustomerTag.
+func (c *CustomerTagClient) QueryCustomers(_m *CustomerTag) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customertag.Table, customertag.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, customertag.CustomersTable, customertag.CustomersPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CustomerTagClient) Hooks() []Hook {
+	hooks := c.hooks.CustomerTag
+	return append(hooks[:len(hooks):len(hooks)], customertag.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CustomerTagClient) Interceptors() []Interceptor {
+	return c.inters.CustomerTag
+}
+
+func (c *CustomerTagClient) mutate(ctx context.Context, m *CustomerTagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CustomerTagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CustomerTagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CustomerTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CustomerTagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CustomerTag mutation op: %q", m.Op())
 	}
 }
 
@@ -2623,6 +3329,70 @@ func (c *ScheduleClient) QueryPost(_m *Schedule) *PostQuery {
 	return query
 }
 
+// QueryCategory queries the category edge of a Schedule.
+func (c *ScheduleClient) QueryCategory(_m *Schedule) *CategoryQuery {
+	query := (&CategoryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(schedule.Table, schedule.FieldID, id),
+			sqlgraph.To(category.Table, category.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, schedule.CategoryTable, schedule.CategoryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTemplate queries the template edge of a Schedule.
+func (c *ScheduleClient) QueryTemplate(_m *Schedule) *TemplateQuery {
+	query := (&TemplateClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(schedule.Table, schedule.FieldID, id),
+			sqlgraph.To(template.Table, template.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, schedule.TemplateTable, schedule.TemplateColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryBots queries the bots edge of a Schedule.
+func (c *ScheduleClient) QueryBots(_m *Schedule) *AccountQuery {
+	query := (&AccountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(schedule.Table, schedule.FieldID, id),
+			sqlgraph.To(account.Table, account.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, schedule.BotsTable, schedule.BotsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomerGroups queries the customer_groups edge of a Schedule.
+func (c *ScheduleClient) QueryCustomerGroups(_m *Schedule) *CustomerGroupQuery {
+	query := (&CustomerGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(schedule.Table, schedule.FieldID, id),
+			sqlgraph.To(customergroup.Table, customergroup.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, schedule.CustomerGroupsTable, schedule.CustomerGroupsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ScheduleClient) Hooks() []Hook {
 	hooks := c.hooks.Schedule
@@ -2994,6 +3764,156 @@ func (c *TaskClient) mutate(ctx context.Context, m *TaskMutation) (Value, error)
 		return (&TaskDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Task mutation op: %q", m.Op())
+	}
+}
+
+// TemplateClient is a client for the Template schema.
+type TemplateClient struct {
+	config
+}
+
+// NewTemplateClient returns a client for the Template from the given config.
+func NewTemplateClient(c config) *TemplateClient {
+	return &TemplateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `template.Hooks(f(g(h())))`.
+func (c *TemplateClient) Use(hooks ...Hook) {
+	c.hooks.Template = append(c.hooks.Template, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `template.Intercept(f(g(h())))`.
+func (c *TemplateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Template = append(c.inters.Template, interceptors...)
+}
+
+// Create returns a builder for creating a Template entity.
+func (c *TemplateClient) Create() *TemplateCreate {
+	mutation := newTemplateMutation(c.config, OpCreate)
+	return &TemplateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Template entities.
+func (c *TemplateClient) CreateBulk(builders ...*TemplateCreate) *TemplateCreateBulk {
+	return &TemplateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TemplateClient) MapCreateBulk(slice any, setFunc func(*TemplateCreate, int)) *TemplateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TemplateCreateBulk{err: fmt.Errorf("calling to TemplateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TemplateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TemplateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Template.
+func (c *TemplateClient) Update() *TemplateUpdate {
+	mutation := newTemplateMutation(c.config, OpUpdate)
+	return &TemplateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TemplateClient) UpdateOne(_m *Template) *TemplateUpdateOne {
+	mutation := newTemplateMutation(c.config, OpUpdateOne, withTemplate(_m))
+	return &TemplateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TemplateClient) UpdateOneID(id int) *TemplateUpdateOne {
+	mutation := newTemplateMutation(c.config, OpUpdateOne, withTemplateID(id))
+	return &TemplateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Template.
+func (c *TemplateClient) Delete() *TemplateDelete {
+	mutation := newTemplateMutation(c.config, OpDelete)
+	return &TemplateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TemplateClient) DeleteOne(_m *Template) *TemplateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TemplateClient) DeleteOneID(id int) *TemplateDeleteOne {
+	builder := c.Delete().Where(template.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TemplateDeleteOne{builder}
+}
+
+// Query returns a query builder for Template.
+func (c *TemplateClient) Query() *TemplateQuery {
+	return &TemplateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTemplate},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Template entity by its id.
+func (c *TemplateClient) Get(ctx context.Context, id int) (*Template, error) {
+	return c.Query().Where(template.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TemplateClient) GetX(ctx context.Context, id int) *Template {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a Template.
+func (c *TemplateClient) QueryWorkspace(_m *Template) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(template.Table, template.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, template.WorkspaceTable, template.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TemplateClient) Hooks() []Hook {
+	hooks := c.hooks.Template
+	return append(hooks[:len(hooks):len(hooks)], template.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TemplateClient) Interceptors() []Interceptor {
+	return c.inters.Template
+}
+
+func (c *TemplateClient) mutate(ctx context.Context, m *TemplateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TemplateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TemplateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TemplateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TemplateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Template mutation op: %q", m.Op())
 	}
 }
 
@@ -3434,14 +4354,16 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Account, AccountStat, ActionRecord, Caption, CooldownRule, Job,
-		LogEntry, LoginChallenge, Plan, Post, Proxy, RequestLog, Schedule, Setting,
-		Task, User, WalletTransaction, Workspace []ent.Hook
+		APIKey, Account, AccountStat, ActionRecord, Caption, Category, CooldownRule,
+		Customer, CustomerGroup, CustomerTag, Job, LogEntry, LoginChallenge, Plan,
+		Post, Proxy, RequestLog, Schedule, Setting, Task, Template, User,
+		WalletTransaction, Workspace []ent.Hook
 	}
 	inters struct {
-		APIKey, Account, AccountStat, ActionRecord, Caption, CooldownRule, Job,
-		LogEntry, LoginChallenge, Plan, Post, Proxy, RequestLog, Schedule, Setting,
-		Task, User, WalletTransaction, Workspace []ent.Interceptor
+		APIKey, Account, AccountStat, ActionRecord, Caption, Category, CooldownRule,
+		Customer, CustomerGroup, CustomerTag, Job, LogEntry, LoginChallenge, Plan,
+		Post, Proxy, RequestLog, Schedule, Setting, Task, Template, User,
+		WalletTransaction, Workspace []ent.Interceptor
 	}
 )
 

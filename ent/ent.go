@@ -17,7 +17,11 @@ import (
 	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
+	"github.com/switchboardhq/switchboard/ent/customer"
+	"github.com/switchboardhq/switchboard/ent/customergroup"
+	"github.com/switchboardhq/switchboard/ent/customertag"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -28,6 +32,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
@@ -96,7 +101,11 @@ func checkColumn(t, c string) error {
 			accountstat.Table:       accountstat.ValidColumn,
 			actionrecord.Table:      actionrecord.ValidColumn,
 			caption.Table:           caption.ValidColumn,
+			category.Table:          category.ValidColumn,
 			cooldownrule.Table:      cooldownrule.ValidColumn,
+			customer.Table:          customer.ValidColumn,
+			customergroup.Table:     customergroup.ValidColumn,
+			customertag.Table:       customertag.ValidColumn,
 			job.Table:               job.ValidColumn,
 			logentry.Table:          logentry.ValidColumn,
 			loginchallenge.Table:    loginchallenge.ValidColumn,
@@ -107,6 +116,7 @@ func checkColumn(t, c string) error {
 			schedule.Table:          schedule.ValidColumn,
 			setting.Table:           setting.ValidColumn,
 			task.Table:              task.ValidColumn,
+			template.Table:          template.ValidColumn,
 			user.Table:              user.ValidColumn,
 			wallettransaction.Table: wallettransaction.ValidColumn,
 			workspace.Table:         workspace.ValidColumn,

@@ -8,7 +8,11 @@ import (
 	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
+	"github.com/switchboardhq/switchboard/ent/customer"
+	"github.com/switchboardhq/switchboard/ent/customergroup"
+	"github.com/switchboardhq/switchboard/ent/customertag"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -20,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
@@ -32,7 +37,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -167,6 +172,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   category.Table,
+			Columns: category.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: category.FieldID,
+			},
+		},
+		Type: "Category",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			category.FieldUUID:        {Type: field.TypeUUID, Column: category.FieldUUID},
+			category.FieldCreatedAt:   {Type: field.TypeTime, Column: category.FieldCreatedAt},
+			category.FieldUpdatedAt:   {Type: field.TypeTime, Column: category.FieldUpdatedAt},
+			category.FieldWorkspaceID: {Type: field.TypeInt, Column: category.FieldWorkspaceID},
+			category.FieldName:        {Type: field.TypeString, Column: category.FieldName},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   cooldownrule.Table,
 			Columns: cooldownrule.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -191,7 +214,62 @@ var schemaGraph = func() *sqlgraph.Schema {
 			cooldownrule.FieldEnabled:     {Type: field.TypeBool, Column: cooldownrule.FieldEnabled},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   customer.Table,
+			Columns: customer.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: customer.FieldID,
+			},
+		},
+		Type: "Customer",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			customer.FieldUUID:        {Type: field.TypeUUID, Column: customer.FieldUUID},
+			customer.FieldCreatedAt:   {Type: field.TypeTime, Column: customer.FieldCreatedAt},
+			customer.FieldUpdatedAt:   {Type: field.TypeTime, Column: customer.FieldUpdatedAt},
+			customer.FieldWorkspaceID: {Type: field.TypeInt, Column: customer.FieldWorkspaceID},
+			customer.FieldUsername:    {Type: field.TypeString, Column: customer.FieldUsername},
+			customer.FieldUsernameKey: {Type: field.TypeString, Column: customer.FieldUsernameKey},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   customergroup.Table,
+			Columns: customergroup.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: customergroup.FieldID,
+			},
+		},
+		Type: "CustomerGroup",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			customergroup.FieldUUID:        {Type: field.TypeUUID, Column: customergroup.FieldUUID},
+			customergroup.FieldCreatedAt:   {Type: field.TypeTime, Column: customergroup.FieldCreatedAt},
+			customergroup.FieldUpdatedAt:   {Type: field.TypeTime, Column: customergroup.FieldUpdatedAt},
+			customergroup.FieldWorkspaceID: {Type: field.TypeInt, Column: customergroup.FieldWorkspaceID},
+			customergroup.FieldName:        {Type: field.TypeString, Column: customergroup.FieldName},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   customertag.Table,
+			Columns: customertag.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: customertag.FieldID,
+			},
+		},
+		Type: "CustomerTag",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			customertag.FieldUUID:        {Type: field.TypeUUID, Column: customertag.FieldUUID},
+			customertag.FieldCreatedAt:   {Type: field.TypeTime, Column: customertag.FieldCreatedAt},
+			customertag.FieldUpdatedAt:   {Type: field.TypeTime, Column: customertag.FieldUpdatedAt},
+			customertag.FieldWorkspaceID: {Type: field.TypeInt, Column: customertag.FieldWorkspaceID},
+			customertag.FieldName:        {Type: field.TypeString, Column: customertag.FieldName},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -219,7 +297,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFinishedAt:  {Type: field.TypeTime, Column: job.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   logentry.Table,
 			Columns: logentry.Columns,
@@ -244,7 +322,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			logentry.FieldScheduleID:  {Type: field.TypeInt, Column: logentry.FieldScheduleID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginchallenge.Table,
 			Columns: loginchallenge.Columns,
@@ -282,7 +360,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginchallenge.FieldResolvedAt:   {Type: field.TypeTime, Column: loginchallenge.FieldResolvedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plan.Table,
 			Columns: plan.Columns,
@@ -304,7 +382,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plan.FieldAccountLimit:      {Type: field.TypeInt, Column: plan.FieldAccountLimit},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   post.Table,
 			Columns: post.Columns,
@@ -336,7 +414,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			post.FieldError:        {Type: field.TypeString, Column: post.FieldError},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   proxy.Table,
 			Columns: proxy.Columns,
@@ -355,7 +433,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			proxy.FieldUseCount:    {Type: field.TypeInt, Column: proxy.FieldUseCount},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requestlog.Table,
 			Columns: requestlog.Columns,
@@ -380,7 +458,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requestlog.FieldUserAgent:   {Type: field.TypeString, Column: requestlog.FieldUserAgent},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   schedule.Table,
 			Columns: schedule.Columns,
@@ -407,9 +485,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			schedule.FieldNextRunAt:       {Type: field.TypeTime, Column: schedule.FieldNextRunAt},
 			schedule.FieldLastRunAt:       {Type: field.TypeTime, Column: schedule.FieldLastRunAt},
 			schedule.FieldRunCount:        {Type: field.TypeInt, Column: schedule.FieldRunCount},
+			schedule.FieldCategoryID:      {Type: field.TypeInt, Column: schedule.FieldCategoryID},
+			schedule.FieldTemplateID:      {Type: field.TypeInt, Column: schedule.FieldTemplateID},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -425,7 +505,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldCreatedAt: {Type: field.TypeTime, Column: setting.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -461,7 +541,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldError:          {Type: field.TypeString, Column: task.FieldError},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   template.Table,
+			Columns: template.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: template.FieldID,
+			},
+		},
+		Type: "Template",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			template.FieldUUID:        {Type: field.TypeUUID, Column: template.FieldUUID},
+			template.FieldCreatedAt:   {Type: field.TypeTime, Column: template.FieldCreatedAt},
+			template.FieldUpdatedAt:   {Type: field.TypeTime, Column: template.FieldUpdatedAt},
+			template.FieldWorkspaceID: {Type: field.TypeInt, Column: template.FieldWorkspaceID},
+			template.FieldContents:    {Type: field.TypeJSON, Column: template.FieldContents},
+		},
+	}
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -489,7 +587,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldSessionGeneration: {Type: field.TypeInt, Column: user.FieldSessionGeneration},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wallettransaction.Table,
 			Columns: wallettransaction.Columns,
@@ -512,7 +610,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wallettransaction.FieldPaymentID:   {Type: field.TypeString, Column: wallettransaction.FieldPaymentID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -642,12 +740,108 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   category.WorkspaceTable,
+			Columns: []string{category.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Category",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   cooldownrule.WorkspaceTable,
 			Columns: []string{cooldownrule.WorkspaceColumn},
 			Bidi:    false,
 		},
 		"CooldownRule",
 		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customer.WorkspaceTable,
+			Columns: []string{customer.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Customer",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"groups",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   customer.GroupsTable,
+			Columns: customer.GroupsPrimaryKey,
+			Bidi:    false,
+		},
+		"Customer",
+		"CustomerGroup",
+	)
+	graph.MustAddE(
+		"tags",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   customer.TagsTable,
+			Columns: customer.TagsPrimaryKey,
+			Bidi:    false,
+		},
+		"Customer",
+		"CustomerTag",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customergroup.WorkspaceTable,
+			Columns: []string{customergroup.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"CustomerGroup",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"customers",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   customergroup.CustomersTable,
+			Columns: customergroup.CustomersPrimaryKey,
+			Bidi:    false,
+		},
+		"CustomerGroup",
+		"Customer",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customertag.WorkspaceTable,
+			Columns: []string{customertag.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"CustomerTag",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"customers",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   customertag.CustomersTable,
+			Columns: customertag.CustomersPrimaryKey,
+			Bidi:    false,
+		},
+		"CustomerTag",
+		"Customer",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -842,6 +1036,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Post",
 	)
 	graph.MustAddE(
+		"category",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.CategoryTable,
+			Columns: []string{schedule.CategoryColumn},
+			Bidi:    false,
+		},
+		"Schedule",
+		"Category",
+	)
+	graph.MustAddE(
+		"template",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.TemplateTable,
+			Columns: []string{schedule.TemplateColumn},
+			Bidi:    false,
+		},
+		"Schedule",
+		"Template",
+	)
+	graph.MustAddE(
+		"bots",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.BotsTable,
+			Columns: []string{schedule.BotsColumn},
+			Bidi:    false,
+		},
+		"Schedule",
+		"Account",
+	)
+	graph.MustAddE(
+		"customer_groups",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.CustomerGroupsTable,
+			Columns: []string{schedule.CustomerGroupsColumn},
+			Bidi:    false,
+		},
+		"Schedule",
+		"CustomerGroup",
+	)
+	graph.MustAddE(
 		"workspace",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -900,6 +1142,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Task",
 		"Schedule",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   template.WorkspaceTable,
+			Columns: []string{template.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Template",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1596,6 +1850,85 @@ func (f *CaptionFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CategoryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CategoryQuery builder.
+func (_q *CategoryQuery) Filter() *CategoryFilter {
+	return &CategoryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CategoryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CategoryMutation builder.
+func (m *CategoryMutation) Filter() *CategoryFilter {
+	return &CategoryFilter{config: m.config, predicateAdder: m}
+}
+
+// CategoryFilter provides a generic filtering capability at runtime for CategoryQuery.
+type CategoryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CategoryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CategoryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(category.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *CategoryFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(category.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CategoryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(category.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CategoryFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(category.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *CategoryFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(category.FieldWorkspaceID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *CategoryFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(category.FieldName))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CategoryFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CategoryFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CooldownRuleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1624,7 +1957,7 @@ type CooldownRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CooldownRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1715,6 +2048,304 @@ func (f *CooldownRuleFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace)
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CustomerQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CustomerQuery builder.
+func (_q *CustomerQuery) Filter() *CustomerFilter {
+	return &CustomerFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CustomerMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CustomerMutation builder.
+func (m *CustomerMutation) Filter() *CustomerFilter {
+	return &CustomerFilter{config: m.config, predicateAdder: m}
+}
+
+// CustomerFilter provides a generic filtering capability at runtime for CustomerQuery.
+type CustomerFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CustomerFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CustomerFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(customer.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *CustomerFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(customer.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CustomerFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(customer.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CustomerFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(customer.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *CustomerFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(customer.FieldWorkspaceID))
+}
+
+// WhereUsername applies the entql string predicate on the username field.
+func (f *CustomerFilter) WhereUsername(p entql.StringP) {
+	f.Where(p.Field(customer.FieldUsername))
+}
+
+// WhereUsernameKey applies the entql string predicate on the username_key field.
+func (f *CustomerFilter) WhereUsernameKey(p entql.StringP) {
+	f.Where(p.Field(customer.FieldUsernameKey))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CustomerFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CustomerFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasGroups applies a predicate to check if query has an edge groups.
+func (f *CustomerFilter) WhereHasGroups() {
+	f.Where(entql.HasEdge("groups"))
+}
+
+// WhereHasGroupsWith applies a predicate to check if query has an edge groups with a given conditions (other predicates).
+func (f *CustomerFilter) WhereHasGroupsWith(preds ...predicate.CustomerGroup) {
+	f.Where(entql.HasEdgeWith("groups", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTags applies a predicate to check if query has an edge tags.
+func (f *CustomerFilter) WhereHasTags() {
+	f.Where(entql.HasEdge("tags"))
+}
+
+// WhereHasTagsWith applies a predicate to check if query has an edge tags with a given conditions (other predicates).
+func (f *CustomerFilter) WhereHasTagsWith(preds ...predicate.CustomerTag) {
+	f.Where(entql.HasEdgeWith("tags", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CustomerGroupQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CustomerGroupQuery builder.
+func (_q *CustomerGroupQuery) Filter() *CustomerGroupFilter {
+	return &CustomerGroupFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CustomerGroupMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CustomerGroupMutation builder.
+func (m *CustomerGroupMutation) Filter() *CustomerGroupFilter {
+	return &CustomerGroupFilter{config: m.config, predicateAdder: m}
+}
+
+// CustomerGroupFilter provides a generic filtering capability at runtime for CustomerGroupQuery.
+type CustomerGroupFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CustomerGroupFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CustomerGroupFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(customergroup.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *CustomerGroupFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(customergroup.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CustomerGroupFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(customergroup.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CustomerGroupFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(customergroup.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *CustomerGroupFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(customergroup.FieldWorkspaceID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *CustomerGroupFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(customergroup.FieldName))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CustomerGroupFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CustomerGroupFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomers applies a predicate to check if query has an edge customers.
+func (f *CustomerGroupFilter) WhereHasCustomers() {
+	f.Where(entql.HasEdge("customers"))
+}
+
+// WhereHasCustomersWith applies a predicate to check if query has an edge customers with a given conditions (other predicates).
+func (f *CustomerGroupFilter) WhereHasCustomersWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("customers", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CustomerTagQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CustomerTagQuery builder.
+func (_q *CustomerTagQuery) Filter() *CustomerTagFilter {
+	return &CustomerTagFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CustomerTagMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CustomerTagMutation builder.
+func (m *CustomerTagMutation) Filter() *CustomerTagFilter {
+	return &CustomerTagFilter{config: m.config, predicateAdder: m}
+}
+
+// CustomerTagFilter provides a generic filtering capability at runtime for CustomerTagQuery.
+type CustomerTagFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CustomerTagFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CustomerTagFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(customertag.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *CustomerTagFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(customertag.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CustomerTagFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(customertag.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CustomerTagFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(customertag.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *CustomerTagFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(customertag.FieldWorkspaceID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *CustomerTagFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(customertag.FieldName))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CustomerTagFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CustomerTagFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomers applies a predicate to check if query has an edge customers.
+func (f *CustomerTagFilter) WhereHasCustomers() {
+	f.Where(entql.HasEdge("customers"))
+}
+
+// WhereHasCustomersWith applies a predicate to check if query has an edge customers with a given conditions (other predicates).
+func (f *CustomerTagFilter) WhereHasCustomersWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("customers", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *JobQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1743,7 +2374,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1886,7 +2517,7 @@ type LogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2056,7 +2687,7 @@ type LoginChallengeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginChallengeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2263,7 +2894,7 @@ type PlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2348,7 +2979,7 @@ type PostFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PostFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2511,7 +3142,7 @@ type ProxyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProxyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2581,7 +3212,7 @@ type RequestLogFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestLogFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2695,7 +3326,7 @@ type ScheduleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2786,6 +3417,16 @@ func (f *ScheduleFilter) WhereRunCount(p entql.IntP) {
 	f.Where(p.Field(schedule.FieldRunCount))
 }
 
+// WhereCategoryID applies the entql int predicate on the category_id field.
+func (f *ScheduleFilter) WhereCategoryID(p entql.IntP) {
+	f.Where(p.Field(schedule.FieldCategoryID))
+}
+
+// WhereTemplateID applies the entql int predicate on the template_id field.
+func (f *ScheduleFilter) WhereTemplateID(p entql.IntP) {
+	f.Where(p.Field(schedule.FieldTemplateID))
+}
+
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
 func (f *ScheduleFilter) WhereHasWorkspace() {
 	f.Where(entql.HasEdge("workspace"))
@@ -2828,6 +3469,62 @@ func (f *ScheduleFilter) WhereHasPostWith(preds ...predicate.Post) {
 	})))
 }
 
+// WhereHasCategory applies a predicate to check if query has an edge category.
+func (f *ScheduleFilter) WhereHasCategory() {
+	f.Where(entql.HasEdge("category"))
+}
+
+// WhereHasCategoryWith applies a predicate to check if query has an edge category with a given conditions (other predicates).
+func (f *ScheduleFilter) WhereHasCategoryWith(preds ...predicate.Category) {
+	f.Where(entql.HasEdgeWith("category", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTemplate applies a predicate to check if query has an edge template.
+func (f *ScheduleFilter) WhereHasTemplate() {
+	f.Where(entql.HasEdge("template"))
+}
+
+// WhereHasTemplateWith applies a predicate to check if query has an edge template with a given conditions (other predicates).
+func (f *ScheduleFilter) WhereHasTemplateWith(preds ...predicate.Template) {
+	f.Where(entql.HasEdgeWith("template", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasBots applies a predicate to check if query has an edge bots.
+func (f *ScheduleFilter) WhereHasBots() {
+	f.Where(entql.HasEdge("bots"))
+}
+
+// WhereHasBotsWith applies a predicate to check if query has an edge bots with a given conditions (other predicates).
+func (f *ScheduleFilter) WhereHasBotsWith(preds ...predicate.Account) {
+	f.Where(entql.HasEdgeWith("bots", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomerGroups applies a predicate to check if query has an edge customer_groups.
+func (f *ScheduleFilter) WhereHasCustomerGroups() {
+	f.Where(entql.HasEdge("customer_groups"))
+}
+
+// WhereHasCustomerGroupsWith applies a predicate to check if query has an edge customer_groups with a given conditions (other predicates).
+func (f *ScheduleFilter) WhereHasCustomerGroupsWith(preds ...predicate.CustomerGroup) {
+	f.Where(entql.HasEdgeWith("customer_groups", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *SettingQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2857,7 +3554,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2912,7 +3609,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3109,6 +3806,85 @@ func (f *TaskFilter) WhereHasScheduleWith(preds ...predicate.Schedule) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *TemplateQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TemplateQuery builder.
+func (_q *TemplateQuery) Filter() *TemplateFilter {
+	return &TemplateFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TemplateMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TemplateMutation builder.
+func (m *TemplateMutation) Filter() *TemplateFilter {
+	return &TemplateFilter{config: m.config, predicateAdder: m}
+}
+
+// TemplateFilter provides a generic filtering capability at runtime for TemplateQuery.
+type TemplateFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TemplateFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TemplateFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(template.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *TemplateFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(template.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TemplateFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(template.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *TemplateFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(template.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *TemplateFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(template.FieldWorkspaceID))
+}
+
+// WhereContents applies the entql json.RawMessage predicate on the contents field.
+func (f *TemplateFilter) WhereContents(p entql.BytesP) {
+	f.Where(p.Field(template.FieldContents))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *TemplateFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *TemplateFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3137,7 +3913,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3266,7 +4042,7 @@ type WalletTransactionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WalletTransactionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3370,7 +4146,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -10,7 +10,11 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
+	"github.com/switchboardhq/switchboard/ent/customer"
+	"github.com/switchboardhq/switchboard/ent/customergroup"
+	"github.com/switchboardhq/switchboard/ent/customertag"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -18,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
@@ -491,6 +496,110 @@ func newCaptionPaginateArgs(rv map[string]any) *captionPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CategoryQuery) CollectFields(ctx context.Context, satisfies ...string) (*CategoryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CategoryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(category.Columns))
+		selectedFields = []string{category.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "uuid":
+			if _, ok := fieldSeen[category.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, category.FieldUUID)
+				fieldSeen[category.FieldUUID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[category.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, category.FieldCreatedAt)
+				fieldSeen[category.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[category.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, category.FieldUpdatedAt)
+				fieldSeen[category.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[category.FieldName]; !ok {
+				selectedFields = append(selectedFields, category.FieldName)
+				fieldSeen[category.FieldName] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type categoryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CategoryPaginateOption
+}
+
+func newCategoryPaginateArgs(rv map[string]any) *categoryPaginateArgs {
+	args := &categoryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CategoryOrder{Field: &CategoryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCategoryOrder(order))
+			}
+		case *CategoryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCategoryOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CategoryWhereInput); ok {
+		args.opts = append(args.opts, WithCategoryFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *CooldownRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*CooldownRuleQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -630,6 +739,370 @@ func newCooldownRulePaginateArgs(rv map[string]any) *cooldownrulePaginateArgs {
 	}
 	if v, ok := rv[whereField].(*CooldownRuleWhereInput); ok {
 		args.opts = append(args.opts, WithCooldownRuleFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CustomerQuery) CollectFields(ctx context.Context, satisfies ...string) (*CustomerQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(customer.Columns))
+		selectedFields = []string{customer.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "groups":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerGroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, customergroupImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedGroups(alias, func(wq *CustomerGroupQuery) {
+				*wq = *query
+			})
+
+		case "tags":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerTagClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, customertagImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedTags(alias, func(wq *CustomerTagQuery) {
+				*wq = *query
+			})
+		case "uuid":
+			if _, ok := fieldSeen[customer.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, customer.FieldUUID)
+				fieldSeen[customer.FieldUUID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[customer.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, customer.FieldCreatedAt)
+				fieldSeen[customer.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[customer.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, customer.FieldUpdatedAt)
+				fieldSeen[customer.FieldUpdatedAt] = struct{}{}
+			}
+		case "username":
+			if _, ok := fieldSeen[customer.FieldUsername]; !ok {
+				selectedFields = append(selectedFields, customer.FieldUsername)
+				fieldSeen[customer.FieldUsername] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type customerPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CustomerPaginateOption
+}
+
+func newCustomerPaginateArgs(rv map[string]any) *customerPaginateArgs {
+	args := &customerPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CustomerOrder{Field: &CustomerOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCustomerOrder(order))
+			}
+		case *CustomerOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCustomerOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CustomerWhereInput); ok {
+		args.opts = append(args.opts, WithCustomerFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CustomerGroupQuery) CollectFields(ctx context.Context, satisfies ...string) (*CustomerGroupQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CustomerGroupQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(customergroup.Columns))
+		selectedFields = []string{customergroup.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "customers":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedCustomers(alias, func(wq *CustomerQuery) {
+				*wq = *query
+			})
+		case "uuid":
+			if _, ok := fieldSeen[customergroup.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, customergroup.FieldUUID)
+				fieldSeen[customergroup.FieldUUID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[customergroup.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, customergroup.FieldCreatedAt)
+				fieldSeen[customergroup.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[customergroup.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, customergroup.FieldUpdatedAt)
+				fieldSeen[customergroup.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[customergroup.FieldName]; !ok {
+				selectedFields = append(selectedFields, customergroup.FieldName)
+				fieldSeen[customergroup.FieldName] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type customergroupPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CustomerGroupPaginateOption
+}
+
+func newCustomerGroupPaginateArgs(rv map[string]any) *customergroupPaginateArgs {
+	args := &customergroupPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CustomerGroupOrder{Field: &CustomerGroupOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCustomerGroupOrder(order))
+			}
+		case *CustomerGroupOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCustomerGroupOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CustomerGroupWhereInput); ok {
+		args.opts = append(args.opts, WithCustomerGroupFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CustomerTagQuery) CollectFields(ctx context.Context, satisfies ...string) (*CustomerTagQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CustomerTagQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(customertag.Columns))
+		selectedFields = []string{customertag.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "customers":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedCustomers(alias, func(wq *CustomerQuery) {
+				*wq = *query
+			})
+		case "uuid":
+			if _, ok := fieldSeen[customertag.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, customertag.FieldUUID)
+				fieldSeen[customertag.FieldUUID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[customertag.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, customertag.FieldCreatedAt)
+				fieldSeen[customertag.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[customertag.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, customertag.FieldUpdatedAt)
+				fieldSeen[customertag.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[customertag.FieldName]; !ok {
+				selectedFields = append(selectedFields, customertag.FieldName)
+				fieldSeen[customertag.FieldName] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type customertagPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CustomerTagPaginateOption
+}
+
+func newCustomerTagPaginateArgs(rv map[string]any) *customertagPaginateArgs {
+	args := &customertagPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CustomerTagOrder{Field: &CustomerTagOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCustomerTagOrder(order))
+			}
+		case *CustomerTagOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCustomerTagOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CustomerTagWhereInput); ok {
+		args.opts = append(args.opts, WithCustomerTagFilter(v.Filter))
 	}
 	return args
 }
@@ -1570,6 +2043,62 @@ func (_q *ScheduleQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, schedule.FieldPostID)
 				fieldSeen[schedule.FieldPostID] = struct{}{}
 			}
+
+		case "category":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CategoryClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, categoryImplementors)...); err != nil {
+				return err
+			}
+			_q.withCategory = query
+			if _, ok := fieldSeen[schedule.FieldCategoryID]; !ok {
+				selectedFields = append(selectedFields, schedule.FieldCategoryID)
+				fieldSeen[schedule.FieldCategoryID] = struct{}{}
+			}
+
+		case "template":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TemplateClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, templateImplementors)...); err != nil {
+				return err
+			}
+			_q.withTemplate = query
+			if _, ok := fieldSeen[schedule.FieldTemplateID]; !ok {
+				selectedFields = append(selectedFields, schedule.FieldTemplateID)
+				fieldSeen[schedule.FieldTemplateID] = struct{}{}
+			}
+
+		case "bots":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AccountClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, accountImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedBots(alias, func(wq *AccountQuery) {
+				*wq = *query
+			})
+
+		case "customerGroups":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerGroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, customergroupImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedCustomerGroups(alias, func(wq *CustomerGroupQuery) {
+				*wq = *query
+			})
 		case "uuid":
 			if _, ok := fieldSeen[schedule.FieldUUID]; !ok {
 				selectedFields = append(selectedFields, schedule.FieldUUID)
@@ -1644,6 +2173,16 @@ func (_q *ScheduleQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[schedule.FieldRunCount]; !ok {
 				selectedFields = append(selectedFields, schedule.FieldRunCount)
 				fieldSeen[schedule.FieldRunCount] = struct{}{}
+			}
+		case "categoryID":
+			if _, ok := fieldSeen[schedule.FieldCategoryID]; !ok {
+				selectedFields = append(selectedFields, schedule.FieldCategoryID)
+				fieldSeen[schedule.FieldCategoryID] = struct{}{}
+			}
+		case "templateID":
+			if _, ok := fieldSeen[schedule.FieldTemplateID]; !ok {
+				selectedFields = append(selectedFields, schedule.FieldTemplateID)
+				fieldSeen[schedule.FieldTemplateID] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1953,6 +2492,110 @@ func newTaskPaginateArgs(rv map[string]any) *taskPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*TaskWhereInput); ok {
 		args.opts = append(args.opts, WithTaskFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *TemplateQuery) CollectFields(ctx context.Context, satisfies ...string) (*TemplateQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *TemplateQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(template.Columns))
+		selectedFields = []string{template.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "uuid":
+			if _, ok := fieldSeen[template.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, template.FieldUUID)
+				fieldSeen[template.FieldUUID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[template.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, template.FieldCreatedAt)
+				fieldSeen[template.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[template.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, template.FieldUpdatedAt)
+				fieldSeen[template.FieldUpdatedAt] = struct{}{}
+			}
+		case "contents":
+			if _, ok := fieldSeen[template.FieldContents]; !ok {
+				selectedFields = append(selectedFields, template.FieldContents)
+				fieldSeen[template.FieldContents] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type templatePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []TemplatePaginateOption
+}
+
+func newTemplatePaginateArgs(rv map[string]any) *templatePaginateArgs {
+	args := &templatePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &TemplateOrder{Field: &TemplateOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithTemplateOrder(order))
+			}
+		case *TemplateOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithTemplateOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*TemplateWhereInput); ok {
+		args.opts = append(args.opts, WithTemplateFilter(v.Filter))
 	}
 	return args
 }

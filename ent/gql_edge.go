@@ -4,12 +4,62 @@ package ent
 
 import (
 	"context"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 func (_m *APIKey) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Customer) Groups(ctx context.Context) (result []*CustomerGroup, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedGroups(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.GroupsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroups().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Customer) Tags(ctx context.Context) (result []*CustomerTag, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedTags(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.TagsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTags().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *CustomerGroup) Customers(ctx context.Context) (result []*Customer, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedCustomers(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.CustomersOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomers().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *CustomerTag) Customers(ctx context.Context) (result []*Customer, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedCustomers(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.CustomersOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomers().All(ctx)
 	}
 	return result, err
 }
@@ -84,6 +134,46 @@ func (_m *Schedule) Post(ctx context.Context) (*Post, error) {
 		result, err = _m.QueryPost().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *Schedule) Category(ctx context.Context) (*Category, error) {
+	result, err := _m.Edges.CategoryOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCategory().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Schedule) Template(ctx context.Context) (*Template, error) {
+	result, err := _m.Edges.TemplateOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTemplate().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Schedule) Bots(ctx context.Context) (result []*Account, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedBots(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.BotsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryBots().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Schedule) CustomerGroups(ctx context.Context) (result []*CustomerGroup, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedCustomerGroups(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.CustomerGroupsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomerGroups().All(ctx)
+	}
+	return result, err
 }
 
 func (_m *Task) Account(ctx context.Context) (*Account, error) {

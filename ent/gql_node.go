@@ -17,7 +17,11 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
+	"github.com/switchboardhq/switchboard/ent/customer"
+	"github.com/switchboardhq/switchboard/ent/customergroup"
+	"github.com/switchboardhq/switchboard/ent/customertag"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -25,6 +29,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
@@ -51,10 +56,30 @@ var captionImplementors = []string{"Caption", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Caption) IsNode() {}
 
+var categoryImplementors = []string{"Category", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Category) IsNode() {}
+
 var cooldownruleImplementors = []string{"CooldownRule", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*CooldownRule) IsNode() {}
+
+var customerImplementors = []string{"Customer", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Customer) IsNode() {}
+
+var customergroupImplementors = []string{"CustomerGroup", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CustomerGroup) IsNode() {}
+
+var customertagImplementors = []string{"CustomerTag", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CustomerTag) IsNode() {}
 
 var jobImplementors = []string{"Job", "Node"}
 
@@ -90,6 +115,11 @@ var taskImplementors = []string{"Task", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Task) IsNode() {}
+
+var templateImplementors = []string{"Template", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Template) IsNode() {}
 
 var userImplementors = []string{"User", "Node"}
 
@@ -191,11 +221,47 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case category.Table:
+		query := c.Category.Query().
+			Where(category.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, categoryImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case cooldownrule.Table:
 		query := c.CooldownRule.Query().
 			Where(cooldownrule.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, cooldownruleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case customer.Table:
+		query := c.Customer.Query().
+			Where(customer.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, customerImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case customergroup.Table:
+		query := c.CustomerGroup.Query().
+			Where(customergroup.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, customergroupImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case customertag.Table:
+		query := c.CustomerTag.Query().
+			Where(customertag.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, customertagImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -259,6 +325,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(task.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, taskImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case template.Table:
+		query := c.Template.Query().
+			Where(template.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, templateImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -411,10 +486,74 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case category.Table:
+		query := c.Category.Query().
+			Where(category.IDIn(ids...))
+		query, err := query.CollectFields(ctx, categoryImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case cooldownrule.Table:
 		query := c.CooldownRule.Query().
 			Where(cooldownrule.IDIn(ids...))
 		query, err := query.CollectFields(ctx, cooldownruleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case customer.Table:
+		query := c.Customer.Query().
+			Where(customer.IDIn(ids...))
+		query, err := query.CollectFields(ctx, customerImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case customergroup.Table:
+		query := c.CustomerGroup.Query().
+			Where(customergroup.IDIn(ids...))
+		query, err := query.CollectFields(ctx, customergroupImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case customertag.Table:
+		query := c.CustomerTag.Query().
+			Where(customertag.IDIn(ids...))
+		query, err := query.CollectFields(ctx, customertagImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -527,6 +666,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Task.Query().
 			Where(task.IDIn(ids...))
 		query, err := query.CollectFields(ctx, taskImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case template.Table:
+		query := c.Template.Query().
+			Where(template.IDIn(ids...))
+		query, err := query.CollectFields(ctx, templateImplementors...)
 		if err != nil {
 			return nil, err
 		}

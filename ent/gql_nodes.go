@@ -30,8 +30,44 @@ func (c *CaptionConnection) Nodes() []*Caption {
 }
 
 // Nodes returns the nodes of the connection's edges, in order.
+func (c *CategoryConnection) Nodes() []*Category {
+	nodes := make([]*Category, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
 func (c *CooldownRuleConnection) Nodes() []*CooldownRule {
 	nodes := make([]*CooldownRule, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
+func (c *CustomerConnection) Nodes() []*Customer {
+	nodes := make([]*Customer, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
+func (c *CustomerGroupConnection) Nodes() []*CustomerGroup {
+	nodes := make([]*CustomerGroup, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
+func (c *CustomerTagConnection) Nodes() []*CustomerTag {
+	nodes := make([]*CustomerTag, len(c.Edges))
 	for i, e := range c.Edges {
 		nodes[i] = e.Node
 	}
@@ -95,6 +131,15 @@ func (c *ScheduleConnection) Nodes() []*Schedule {
 // Nodes returns the nodes of the connection's edges, in order.
 func (c *TaskConnection) Nodes() []*Task {
 	nodes := make([]*Task, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
+func (c *TemplateConnection) Nodes() []*Template {
+	nodes := make([]*Template, len(c.Edges))
 	for i, e := range c.Edges {
 		nodes[i] = e.Node
 	}

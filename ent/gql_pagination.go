@@ -17,7 +17,11 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
+	"github.com/switchboardhq/switchboard/ent/customer"
+	"github.com/switchboardhq/switchboard/ent/customergroup"
+	"github.com/switchboardhq/switchboard/ent/customertag"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -25,6 +29,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
@@ -1164,6 +1169,351 @@ func (_m *Caption) ToEdge(order *CaptionOrder) *CaptionEdge {
 	}
 }
 
+// CategoryEdge is the edge representation of Category.
+type CategoryEdge struct {
+	Node   *Category `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// CategoryConnection is the connection containing edges to Category.
+type CategoryConnection struct {
+	Edges      []*CategoryEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *CategoryConnection) build(nodes []*Category, pager *categoryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Category
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Category {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Category {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CategoryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CategoryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CategoryPaginateOption enables pagination customization.
+type CategoryPaginateOption func(*categoryPager) error
+
+// WithCategoryOrder configures pagination ordering.
+func WithCategoryOrder(order *CategoryOrder) CategoryPaginateOption {
+	if order == nil {
+		order = DefaultCategoryOrder
+	}
+	o := *order
+	return func(pager *categoryPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCategoryOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCategoryFilter configures pagination filter.
+func WithCategoryFilter(filter func(*CategoryQuery) (*CategoryQuery, error)) CategoryPaginateOption {
+	return func(pager *categoryPager) error {
+		if filter == nil {
+			return errors.New("CategoryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type categoryPager struct {
+	reverse bool
+	order   *CategoryOrder
+	filter  func(*CategoryQuery) (*CategoryQuery, error)
+}
+
+func newCategoryPager(opts []CategoryPaginateOption, reverse bool) (*categoryPager, error) {
+	pager := &categoryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCategoryOrder
+	}
+	return pager, nil
+}
+
+func (p *categoryPager) applyFilter(query *CategoryQuery) (*CategoryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *categoryPager) toCursor(_m *Category) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *categoryPager) applyCursors(query *CategoryQuery, after, before *Cursor) (*CategoryQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCategoryOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *categoryPager) applyOrder(query *CategoryQuery) *CategoryQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCategoryOrder.Field {
+		query = query.Order(DefaultCategoryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *categoryPager) orderExpr(query *CategoryQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCategoryOrder.Field {
+			b.Comma().Ident(DefaultCategoryOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Category.
+func (_m *CategoryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CategoryPaginateOption,
+) (*CategoryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCategoryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CategoryConnection{Edges: []*CategoryEdge{}}
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || noRows {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(category.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(category.FieldWorkspaceID)
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CategoryOrderFieldCreatedAt orders Category by created_at.
+	CategoryOrderFieldCreatedAt = &CategoryOrderField{
+		Value: func(_m *Category) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: category.FieldCreatedAt,
+		toTerm: category.ByCreatedAt,
+		toCursor: func(_m *Category) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CategoryOrderFieldUpdatedAt orders Category by updated_at.
+	CategoryOrderFieldUpdatedAt = &CategoryOrderField{
+		Value: func(_m *Category) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: category.FieldUpdatedAt,
+		toTerm: category.ByUpdatedAt,
+		toCursor: func(_m *Category) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CategoryOrderFieldName orders Category by name.
+	CategoryOrderFieldName = &CategoryOrderField{
+		Value: func(_m *Category) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: category.FieldName,
+		toTerm: category.ByName,
+		toCursor: func(_m *Category) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CategoryOrderField) String() string {
+	var str string
+	switch f.column {
+	case CategoryOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CategoryOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CategoryOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CategoryOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CategoryOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CategoryOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CategoryOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CategoryOrderFieldUpdatedAt
+	case "NAME":
+		*f = *CategoryOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid CategoryOrderField", str)
+	}
+	return nil
+}
+
+// CategoryOrderField defines the ordering field of Category.
+type CategoryOrderField struct {
+	// Value extracts the ordering value from the given Category.
+	Value    func(*Category) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) category.OrderOption
+	toCursor func(*Category) Cursor
+}
+
+// CategoryOrder defines the ordering of Category.
+type CategoryOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *CategoryOrderField `json:"field"`
+}
+
+// DefaultCategoryOrder is the default ordering of Category.
+var DefaultCategoryOrder = &CategoryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CategoryOrderField{
+		Value: func(_m *Category) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: category.FieldID,
+		toTerm: category.ByID,
+		toCursor: func(_m *Category) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Category into CategoryEdge.
+func (_m *Category) ToEdge(order *CategoryOrder) *CategoryEdge {
+	if order == nil {
+		order = DefaultCategoryOrder
+	}
+	return &CategoryEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // CooldownRuleEdge is the edge representation of CooldownRule.
 type CooldownRuleEdge struct {
 	Node   *CooldownRule `json:"node"`
@@ -1504,6 +1854,1041 @@ func (_m *CooldownRule) ToEdge(order *CooldownRuleOrder) *CooldownRuleEdge {
 		order = DefaultCooldownRuleOrder
 	}
 	return &CooldownRuleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CustomerEdge is the edge representation of Customer.
+type CustomerEdge struct {
+	Node   *Customer `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// CustomerConnection is the connection containing edges to Customer.
+type CustomerConnection struct {
+	Edges      []*CustomerEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *CustomerConnection) build(nodes []*Customer, pager *customerPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Customer
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Customer {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Customer {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CustomerEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CustomerEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CustomerPaginateOption enables pagination customization.
+type CustomerPaginateOption func(*customerPager) error
+
+// WithCustomerOrder configures pagination ordering.
+func WithCustomerOrder(order *CustomerOrder) CustomerPaginateOption {
+	if order == nil {
+		order = DefaultCustomerOrder
+	}
+	o := *order
+	return func(pager *customerPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCustomerOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCustomerFilter configures pagination filter.
+func WithCustomerFilter(filter func(*CustomerQuery) (*CustomerQuery, error)) CustomerPaginateOption {
+	return func(pager *customerPager) error {
+		if filter == nil {
+			return errors.New("CustomerQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type customerPager struct {
+	reverse bool
+	order   *CustomerOrder
+	filter  func(*CustomerQuery) (*CustomerQuery, error)
+}
+
+func newCustomerPager(opts []CustomerPaginateOption, reverse bool) (*customerPager, error) {
+	pager := &customerPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCustomerOrder
+	}
+	return pager, nil
+}
+
+func (p *customerPager) applyFilter(query *CustomerQuery) (*CustomerQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *customerPager) toCursor(_m *Customer) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *customerPager) applyCursors(query *CustomerQuery, after, before *Cursor) (*CustomerQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCustomerOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *customerPager) applyOrder(query *CustomerQuery) *CustomerQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCustomerOrder.Field {
+		query = query.Order(DefaultCustomerOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *customerPager) orderExpr(query *CustomerQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCustomerOrder.Field {
+			b.Comma().Ident(DefaultCustomerOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Customer.
+func (_m *CustomerQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CustomerPaginateOption,
+) (*CustomerConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCustomerPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CustomerConnection{Edges: []*CustomerEdge{}}
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || noRows {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(customer.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(customer.FieldWorkspaceID)
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CustomerOrderFieldCreatedAt orders Customer by created_at.
+	CustomerOrderFieldCreatedAt = &CustomerOrderField{
+		Value: func(_m *Customer) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: customer.FieldCreatedAt,
+		toTerm: customer.ByCreatedAt,
+		toCursor: func(_m *Customer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CustomerOrderFieldUpdatedAt orders Customer by updated_at.
+	CustomerOrderFieldUpdatedAt = &CustomerOrderField{
+		Value: func(_m *Customer) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: customer.FieldUpdatedAt,
+		toTerm: customer.ByUpdatedAt,
+		toCursor: func(_m *Customer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CustomerOrderFieldUsername orders Customer by username.
+	CustomerOrderFieldUsername = &CustomerOrderField{
+		Value: func(_m *Customer) (ent.Value, error) {
+			return _m.Username, nil
+		},
+		column: customer.FieldUsername,
+		toTerm: customer.ByUsername,
+		toCursor: func(_m *Customer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Username,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CustomerOrderField) String() string {
+	var str string
+	switch f.column {
+	case CustomerOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CustomerOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CustomerOrderFieldUsername.column:
+		str = "USERNAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CustomerOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CustomerOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CustomerOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CustomerOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CustomerOrderFieldUpdatedAt
+	case "USERNAME":
+		*f = *CustomerOrderFieldUsername
+	default:
+		return fmt.Errorf("%s is not a valid CustomerOrderField", str)
+	}
+	return nil
+}
+
+// CustomerOrderField defines the ordering field of Customer.
+type CustomerOrderField struct {
+	// Value extracts the ordering value from the given Customer.
+	Value    func(*Customer) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) customer.OrderOption
+	toCursor func(*Customer) Cursor
+}
+
+// CustomerOrder defines the ordering of Customer.
+type CustomerOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *CustomerOrderField `json:"field"`
+}
+
+// DefaultCustomerOrder is the default ordering of Customer.
+var DefaultCustomerOrder = &CustomerOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CustomerOrderField{
+		Value: func(_m *Customer) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: customer.FieldID,
+		toTerm: customer.ByID,
+		toCursor: func(_m *Customer) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Customer into CustomerEdge.
+func (_m *Customer) ToEdge(order *CustomerOrder) *CustomerEdge {
+	if order == nil {
+		order = DefaultCustomerOrder
+	}
+	return &CustomerEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CustomerGroupEdge is the edge representation of CustomerGroup.
+type CustomerGroupEdge struct {
+	Node   *CustomerGroup `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// CustomerGroupConnection is the connection containing edges to CustomerGroup.
+type CustomerGroupConnection struct {
+	Edges      []*CustomerGroupEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *CustomerGroupConnection) build(nodes []*CustomerGroup, pager *customergroupPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CustomerGroup
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CustomerGroup {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CustomerGroup {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CustomerGroupEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CustomerGroupEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CustomerGroupPaginateOption enables pagination customization.
+type CustomerGroupPaginateOption func(*customergroupPager) error
+
+// WithCustomerGroupOrder configures pagination ordering.
+func WithCustomerGroupOrder(order *CustomerGroupOrder) CustomerGroupPaginateOption {
+	if order == nil {
+		order = DefaultCustomerGroupOrder
+	}
+	o := *order
+	return func(pager *customergroupPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCustomerGroupOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCustomerGroupFilter configures pagination filter.
+func WithCustomerGroupFilter(filter func(*CustomerGroupQuery) (*CustomerGroupQuery, error)) CustomerGroupPaginateOption {
+	return func(pager *customergroupPager) error {
+		if filter == nil {
+			return errors.New("CustomerGroupQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type customergroupPager struct {
+	reverse bool
+	order   *CustomerGroupOrder
+	filter  func(*CustomerGroupQuery) (*CustomerGroupQuery, error)
+}
+
+func newCustomerGroupPager(opts []CustomerGroupPaginateOption, reverse bool) (*customergroupPager, error) {
+	pager := &customergroupPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCustomerGroupOrder
+	}
+	return pager, nil
+}
+
+func (p *customergroupPager) applyFilter(query *CustomerGroupQuery) (*CustomerGroupQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *customergroupPager) toCursor(_m *CustomerGroup) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *customergroupPager) applyCursors(query *CustomerGroupQuery, after, before *Cursor) (*CustomerGroupQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCustomerGroupOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *customergroupPager) applyOrder(query *CustomerGroupQuery) *CustomerGroupQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCustomerGroupOrder.Field {
+		query = query.Order(DefaultCustomerGroupOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *customergroupPager) orderExpr(query *CustomerGroupQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCustomerGroupOrder.Field {
+			b.Comma().Ident(DefaultCustomerGroupOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CustomerGroup.
+func (_m *CustomerGroupQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CustomerGroupPaginateOption,
+) (*CustomerGroupConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCustomerGroupPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CustomerGroupConnection{Edges: []*CustomerGroupEdge{}}
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || noRows {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(customergroup.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(customergroup.FieldWorkspaceID)
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CustomerGroupOrderFieldCreatedAt orders CustomerGroup by created_at.
+	CustomerGroupOrderFieldCreatedAt = &CustomerGroupOrderField{
+		Value: func(_m *CustomerGroup) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: customergroup.FieldCreatedAt,
+		toTerm: customergroup.ByCreatedAt,
+		toCursor: func(_m *CustomerGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CustomerGroupOrderFieldUpdatedAt orders CustomerGroup by updated_at.
+	CustomerGroupOrderFieldUpdatedAt = &CustomerGroupOrderField{
+		Value: func(_m *CustomerGroup) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: customergroup.FieldUpdatedAt,
+		toTerm: customergroup.ByUpdatedAt,
+		toCursor: func(_m *CustomerGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CustomerGroupOrderFieldName orders CustomerGroup by name.
+	CustomerGroupOrderFieldName = &CustomerGroupOrderField{
+		Value: func(_m *CustomerGroup) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: customergroup.FieldName,
+		toTerm: customergroup.ByName,
+		toCursor: func(_m *CustomerGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CustomerGroupOrderField) String() string {
+	var str string
+	switch f.column {
+	case CustomerGroupOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CustomerGroupOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CustomerGroupOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CustomerGroupOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CustomerGroupOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CustomerGroupOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CustomerGroupOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CustomerGroupOrderFieldUpdatedAt
+	case "NAME":
+		*f = *CustomerGroupOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid CustomerGroupOrderField", str)
+	}
+	return nil
+}
+
+// CustomerGroupOrderField defines the ordering field of CustomerGroup.
+type CustomerGroupOrderField struct {
+	// Value extracts the ordering value from the given CustomerGroup.
+	Value    func(*CustomerGroup) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) customergroup.OrderOption
+	toCursor func(*CustomerGroup) Cursor
+}
+
+// CustomerGroupOrder defines the ordering of CustomerGroup.
+type CustomerGroupOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *CustomerGroupOrderField `json:"field"`
+}
+
+// DefaultCustomerGroupOrder is the default ordering of CustomerGroup.
+var DefaultCustomerGroupOrder = &CustomerGroupOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CustomerGroupOrderField{
+		Value: func(_m *CustomerGroup) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: customergroup.FieldID,
+		toTerm: customergroup.ByID,
+		toCursor: func(_m *CustomerGroup) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CustomerGroup into CustomerGroupEdge.
+func (_m *CustomerGroup) ToEdge(order *CustomerGroupOrder) *CustomerGroupEdge {
+	if order == nil {
+		order = DefaultCustomerGroupOrder
+	}
+	return &CustomerGroupEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CustomerTagEdge is the edge representation of CustomerTag.
+type CustomerTagEdge struct {
+	Node   *CustomerTag `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// CustomerTagConnection is the connection containing edges to CustomerTag.
+type CustomerTagConnection struct {
+	Edges      []*CustomerTagEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *CustomerTagConnection) build(nodes []*CustomerTag, pager *customertagPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CustomerTag
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CustomerTag {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CustomerTag {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CustomerTagEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CustomerTagEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CustomerTagPaginateOption enables pagination customization.
+type CustomerTagPaginateOption func(*customertagPager) error
+
+// WithCustomerTagOrder configures pagination ordering.
+func WithCustomerTagOrder(order *CustomerTagOrder) CustomerTagPaginateOption {
+	if order == nil {
+		order = DefaultCustomerTagOrder
+	}
+	o := *order
+	return func(pager *customertagPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCustomerTagOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCustomerTagFilter configures pagination filter.
+func WithCustomerTagFilter(filter func(*CustomerTagQuery) (*CustomerTagQuery, error)) CustomerTagPaginateOption {
+	return func(pager *customertagPager) error {
+		if filter == nil {
+			return errors.New("CustomerTagQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type customertagPager struct {
+	reverse bool
+	order   *CustomerTagOrder
+	filter  func(*CustomerTagQuery) (*CustomerTagQuery, error)
+}
+
+func newCustomerTagPager(opts []CustomerTagPaginateOption, reverse bool) (*customertagPager, error) {
+	pager := &customertagPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCustomerTagOrder
+	}
+	return pager, nil
+}
+
+func (p *customertagPager) applyFilter(query *CustomerTagQuery) (*CustomerTagQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *customertagPager) toCursor(_m *CustomerTag) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *customertagPager) applyCursors(query *CustomerTagQuery, after, before *Cursor) (*CustomerTagQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCustomerTagOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *customertagPager) applyOrder(query *CustomerTagQuery) *CustomerTagQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCustomerTagOrder.Field {
+		query = query.Order(DefaultCustomerTagOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *customertagPager) orderExpr(query *CustomerTagQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCustomerTagOrder.Field {
+			b.Comma().Ident(DefaultCustomerTagOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CustomerTag.
+func (_m *CustomerTagQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CustomerTagPaginateOption,
+) (*CustomerTagConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCustomerTagPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CustomerTagConnection{Edges: []*CustomerTagEdge{}}
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || noRows {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(customertag.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(customertag.FieldWorkspaceID)
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CustomerTagOrderFieldCreatedAt orders CustomerTag by created_at.
+	CustomerTagOrderFieldCreatedAt = &CustomerTagOrderField{
+		Value: func(_m *CustomerTag) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: customertag.FieldCreatedAt,
+		toTerm: customertag.ByCreatedAt,
+		toCursor: func(_m *CustomerTag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CustomerTagOrderFieldUpdatedAt orders CustomerTag by updated_at.
+	CustomerTagOrderFieldUpdatedAt = &CustomerTagOrderField{
+		Value: func(_m *CustomerTag) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: customertag.FieldUpdatedAt,
+		toTerm: customertag.ByUpdatedAt,
+		toCursor: func(_m *CustomerTag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CustomerTagOrderFieldName orders CustomerTag by name.
+	CustomerTagOrderFieldName = &CustomerTagOrderField{
+		Value: func(_m *CustomerTag) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: customertag.FieldName,
+		toTerm: customertag.ByName,
+		toCursor: func(_m *CustomerTag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CustomerTagOrderField) String() string {
+	var str string
+	switch f.column {
+	case CustomerTagOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CustomerTagOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CustomerTagOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CustomerTagOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CustomerTagOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CustomerTagOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CustomerTagOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CustomerTagOrderFieldUpdatedAt
+	case "NAME":
+		*f = *CustomerTagOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid CustomerTagOrderField", str)
+	}
+	return nil
+}
+
+// CustomerTagOrderField defines the ordering field of CustomerTag.
+type CustomerTagOrderField struct {
+	// Value extracts the ordering value from the given CustomerTag.
+	Value    func(*CustomerTag) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) customertag.OrderOption
+	toCursor func(*CustomerTag) Cursor
+}
+
+// CustomerTagOrder defines the ordering of CustomerTag.
+type CustomerTagOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *CustomerTagOrderField `json:"field"`
+}
+
+// DefaultCustomerTagOrder is the default ordering of CustomerTag.
+var DefaultCustomerTagOrder = &CustomerTagOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CustomerTagOrderField{
+		Value: func(_m *CustomerTag) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: customertag.FieldID,
+		toTerm: customertag.ByID,
+		toCursor: func(_m *CustomerTag) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CustomerTag into CustomerTagEdge.
+func (_m *CustomerTag) ToEdge(order *CustomerTagOrder) *CustomerTagEdge {
+	if order == nil {
+		order = DefaultCustomerTagOrder
+	}
+	return &CustomerTagEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -3999,6 +5384,333 @@ func (_m *Task) ToEdge(order *TaskOrder) *TaskEdge {
 		order = DefaultTaskOrder
 	}
 	return &TaskEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// TemplateEdge is the edge representation of Template.
+type TemplateEdge struct {
+	Node   *Template `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// TemplateConnection is the connection containing edges to Template.
+type TemplateConnection struct {
+	Edges      []*TemplateEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *TemplateConnection) build(nodes []*Template, pager *templatePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Template
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Template {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Template {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*TemplateEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &TemplateEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// TemplatePaginateOption enables pagination customization.
+type TemplatePaginateOption func(*templatePager) error
+
+// WithTemplateOrder configures pagination ordering.
+func WithTemplateOrder(order *TemplateOrder) TemplatePaginateOption {
+	if order == nil {
+		order = DefaultTemplateOrder
+	}
+	o := *order
+	return func(pager *templatePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultTemplateOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithTemplateFilter configures pagination filter.
+func WithTemplateFilter(filter func(*TemplateQuery) (*TemplateQuery, error)) TemplatePaginateOption {
+	return func(pager *templatePager) error {
+		if filter == nil {
+			return errors.New("TemplateQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type templatePager struct {
+	reverse bool
+	order   *TemplateOrder
+	filter  func(*TemplateQuery) (*TemplateQuery, error)
+}
+
+func newTemplatePager(opts []TemplatePaginateOption, reverse bool) (*templatePager, error) {
+	pager := &templatePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultTemplateOrder
+	}
+	return pager, nil
+}
+
+func (p *templatePager) applyFilter(query *TemplateQuery) (*TemplateQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *templatePager) toCursor(_m *Template) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *templatePager) applyCursors(query *TemplateQuery, after, before *Cursor) (*TemplateQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultTemplateOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *templatePager) applyOrder(query *TemplateQuery) *TemplateQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultTemplateOrder.Field {
+		query = query.Order(DefaultTemplateOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *templatePager) orderExpr(query *TemplateQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultTemplateOrder.Field {
+			b.Comma().Ident(DefaultTemplateOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Template.
+func (_m *TemplateQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...TemplatePaginateOption,
+) (*TemplateConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newTemplatePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &TemplateConnection{Edges: []*TemplateEdge{}}
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || noRows {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(template.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(template.FieldWorkspaceID)
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// TemplateOrderFieldCreatedAt orders Template by created_at.
+	TemplateOrderFieldCreatedAt = &TemplateOrderField{
+		Value: func(_m *Template) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: template.FieldCreatedAt,
+		toTerm: template.ByCreatedAt,
+		toCursor: func(_m *Template) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// TemplateOrderFieldUpdatedAt orders Template by updated_at.
+	TemplateOrderFieldUpdatedAt = &TemplateOrderField{
+		Value: func(_m *Template) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: template.FieldUpdatedAt,
+		toTerm: template.ByUpdatedAt,
+		toCursor: func(_m *Template) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f TemplateOrderField) String() string {
+	var str string
+	switch f.column {
+	case TemplateOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case TemplateOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f TemplateOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *TemplateOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("TemplateOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *TemplateOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *TemplateOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid TemplateOrderField", str)
+	}
+	return nil
+}
+
+// TemplateOrderField defines the ordering field of Template.
+type TemplateOrderField struct {
+	// Value extracts the ordering value from the given Template.
+	Value    func(*Template) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) template.OrderOption
+	toCursor func(*Template) Cursor
+}
+
+// TemplateOrder defines the ordering of Template.
+type TemplateOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *TemplateOrderField `json:"field"`
+}
+
+// DefaultTemplateOrder is the default ordering of Template.
+var DefaultTemplateOrder = &TemplateOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &TemplateOrderField{
+		Value: func(_m *Template) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: template.FieldID,
+		toTerm: template.ByID,
+		toCursor: func(_m *Template) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Template into TemplateEdge.
+func (_m *Template) ToEdge(order *TemplateOrder) *TemplateEdge {
+	if order == nil {
+		order = DefaultTemplateOrder
+	}
+	return &TemplateEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

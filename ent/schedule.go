@@ -12,8 +12,10 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -54,6 +56,10 @@ type Schedule struct {
 	LastRunAt *time.Time `json:"last_run_at,omitempty"`
 	// RunCount holds the value of the "run_count" field.
 	RunCount int `json:"run_count,omitempty"`
+	// CategoryID holds the value of the "category_id" field.
+	CategoryID *int `json:"category_id,omitempty"`
+	// TemplateID holds the value of the "template_id" field.
+	TemplateID *int `json:"template_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ScheduleQuery when eager-loading is set.
 	Edges        ScheduleEdges `json:"edges"`
@@ -68,11 +74,22 @@ type ScheduleEdges struct {
 	Account *Account `json:"account,omitempty"`
 	// Post holds the value of the post edge.
 	Post *Post `json:"post,omitempty"`
+	// Category holds the value of the category edge.
+	Category *Category `json:"category,omitempty"`
+	// Template holds the value of the template edge.
+	Template *Template `json:"template,omitempty"`
+	// Bots holds the value of the bots edge.
+	Bots []*Account `json:"bots,omitempty"`
+	// CustomerGroups holds the value of the customer_groups edge.
+	CustomerGroups []*CustomerGroup `json:"customer_groups,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [6]map[string]int
+
+	namedBots           map[string][]*Account
+	namedCustomerGroups map[string][]*CustomerGroup
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -108,6 +125,46 @@ func (e ScheduleEdges) PostOrErr() (*Post, error) {
 	return nil, &NotLoadedError{edge: "post"}
 }
 
+// CategoryOrErr returns the Category value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ScheduleEdges) CategoryOrErr() (*Category, error) {
+	if e.Category != nil {
+		return e.Category, nil
+	} else if e.loadedTypes[3] {
+		return nil, &NotFoundError{label: category.Label}
+	}
+	return nil, &NotLoadedError{edge: "category"}
+}
+
+// TemplateOrErr returns the Template value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ScheduleEdges) TemplateOrErr() (*Template, error) {
+	if e.Template != nil {
+		return e.Template, nil
+	} else if e.loadedTypes[4] {
+		return nil, &NotFoundError{label: template.Label}
+	}
+	return nil, &NotLoadedError{edge: "template"}
+}
+
+// BotsOrErr returns the Bots value or an error if the edge
+// was not loaded in eager-loading.
+func (e ScheduleEdges) BotsOrErr() ([]*Account, error) {
+	if e.loadedTypes[5] {
+		return e.Bots, nil
+	}
+	return nil, &NotLoadedError{edge: "bots"}
+}
+
+// CustomerGroupsOrErr returns the CustomerGroups value or an error if the edge
+// was not loaded in eager-loading.
+func (e ScheduleEdges) CustomerGroupsOrErr() ([]*CustomerGroup, error) {
+	if e.loadedTypes[6] {
+		return e.CustomerGroups, nil
+	}
+	return nil, &NotLoadedError{edge: "customer_groups"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Schedule) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -115,7 +172,7 @@ func (*Schedule) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case schedule.FieldSettings, schedule.FieldTargets:
 			values[i] = new([]byte)
-		case schedule.FieldID, schedule.FieldWorkspaceID, schedule.FieldAccountID, schedule.FieldPostID, schedule.FieldIntervalSeconds, schedule.FieldRunCount:
+		case schedule.FieldID, schedule.FieldWorkspaceID, schedule.FieldAccountID, schedule.FieldPostID, schedule.FieldIntervalSeconds, schedule.FieldRunCount, schedule.FieldCategoryID, schedule.FieldTemplateID:
 			values[i] = new(sql.NullInt64)
 		case schedule.FieldName, schedule.FieldKind, schedule.FieldStatus, schedule.FieldTimezone:
 			values[i] = new(sql.NullString)
@@ -248,6 +305,20 @@ func (_m *Schedule) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RunCount = int(value.Int64)
 			}
+		case schedule.FieldCategoryID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field category_id", values[i])
+			} else if value.Valid {
+				_m.CategoryID = new(int)
+				*_m.CategoryID = int(value.Int64)
+			}
+		case schedule.FieldTemplateID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field template_id", values[i])
+			} else if value.Valid {
+				_m.TemplateID = new(int)
+				*_m.TemplateID = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -274,6 +345,26 @@ func (_m *Schedule) QueryAccount() *AccountQuery {
 // QueryPost queries the "post" edge of the Schedule entity.
 func (_m *Schedule) QueryPost() *PostQuery {
 	return NewScheduleClient(_m.config).QueryPost(_m)
+}
+
+// QueryCategory queries the "category" edge of the Schedule entity.
+func (_m *Schedule) QueryCategory() *CategoryQuery {
+	return NewScheduleClient(_m.config).QueryCategory(_m)
+}
+
+// QueryTemplate queries the "template" edge of the Schedule entity.
+func (_m *Schedule) QueryTemplate() *TemplateQuery {
+	return NewScheduleClient(_m.config).QueryTemplate(_m)
+}
+
+// QueryBots queries the "bots" edge of the Schedule entity.
+func (_m *Schedule) QueryBots() *AccountQuery {
+	return NewScheduleClient(_m.config).QueryBots(_m)
+}
+
+// QueryCustomerGroups queries the "customer_groups" edge of the Schedule entity.
+func (_m *Schedule) QueryCustomerGroups() *CustomerGroupQuery {
+	return NewScheduleClient(_m.config).QueryCustomerGroups(_m)
 }
 
 // Update returns a builder for updating this Schedule.
@@ -354,8 +445,66 @@ func (_m *Schedule) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("run_count=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RunCount))
+	builder.WriteString(", ")
+	if v := _m.CategoryID; v != nil {
+		builder.WriteString("category_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.TemplateID; v != nil {
+		builder.WriteString("template_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedBots returns the Bots named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Schedule) NamedBots(name string) ([]*Account, error) {
+	if _m.Edges.namedBots == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedBots[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Schedule) appendNamedBots(name string, edges ...*Account) {
+	if _m.Edges.namedBots == nil {
+		_m.Edges.namedBots = make(map[string][]*Account)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedBots[name] = []*Account{}
+	} else {
+		_m.Edges.namedBots[name] = append(_m.Edges.namedBots[name], edges...)
+	}
+}
+
+// NamedCustomerGroups returns the CustomerGroups named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Schedule) NamedCustomerGroups(name string) ([]*CustomerGroup, error) {
+	if _m.Edges.namedCustomerGroups == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCustomerGroups[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Schedule) appendNamedCustomerGroups(name string, edges ...*CustomerGroup) {
+	if _m.Edges.namedCustomerGroups == nil {
+		_m.Edges.namedCustomerGroups = make(map[string][]*CustomerGroup)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCustomerGroups[name] = []*CustomerGroup{}
+	} else {
+		_m.Edges.namedCustomerGroups[name] = append(_m.Edges.namedCustomerGroups[name], edges...)
+	}
 }
 
 // Schedules is a parsable slice of Schedule.

@@ -13,8 +13,11 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -218,6 +221,34 @@ func (_c *ScheduleCreate) SetNillableRunCount(v *int) *ScheduleCreate {
 	return _c
 }
 
+// SetCategoryID sets the "category_id" field.
+func (_c *ScheduleCreate) SetCategoryID(v int) *ScheduleCreate {
+	_c.mutation.SetCategoryID(v)
+	return _c
+}
+
+// SetNillableCategoryID sets the "category_id" field if the given value is not nil.
+func (_c *ScheduleCreate) SetNillableCategoryID(v *int) *ScheduleCreate {
+	if v != nil {
+		_c.SetCategoryID(*v)
+	}
+	return _c
+}
+
+// SetTemplateID sets the "template_id" field.
+func (_c *ScheduleCreate) SetTemplateID(v int) *ScheduleCreate {
+	_c.mutation.SetTemplateID(v)
+	return _c
+}
+
+// SetNillableTemplateID sets the "template_id" field if the given value is not nil.
+func (_c *ScheduleCreate) SetNillableTemplateID(v *int) *ScheduleCreate {
+	if v != nil {
+		_c.SetTemplateID(*v)
+	}
+	return _c
+}
+
 // SetWorkspace sets the "workspace" edge to the Workspace entity.
 func (_c *ScheduleCreate) SetWorkspace(v *Workspace) *ScheduleCreate {
 	return _c.SetWorkspaceID(v.ID)
@@ -231,6 +262,46 @@ func (_c *ScheduleCreate) SetAccount(v *Account) *ScheduleCreate {
 // SetPost sets the "post" edge to the Post entity.
 func (_c *ScheduleCreate) SetPost(v *Post) *ScheduleCreate {
 	return _c.SetPostID(v.ID)
+}
+
+// SetCategory sets the "category" edge to the Category entity.
+func (_c *ScheduleCreate) SetCategory(v *Category) *ScheduleCreate {
+	return _c.SetCategoryID(v.ID)
+}
+
+// SetTemplate sets the "template" edge to the Template entity.
+func (_c *ScheduleCreate) SetTemplate(v *Template) *ScheduleCreate {
+	return _c.SetTemplateID(v.ID)
+}
+
+// AddBotIDs adds the "bots" edge to the Account entity by IDs.
+func (_c *ScheduleCreate) AddBotIDs(ids ...int) *ScheduleCreate {
+	_c.mutation.AddBotIDs(ids...)
+	return _c
+}
+
+// AddBots adds the "bots" edges to the Account entity.
+func (_c *ScheduleCreate) AddBots(v ...*Account) *ScheduleCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddBotIDs(ids...)
+}
+
+// AddCustomerGroupIDs adds the "customer_groups" edge to the CustomerGroup entity by IDs.
+func (_c *ScheduleCreate) AddCustomerGroupIDs(ids ...int) *ScheduleCreate {
+	_c.mutation.AddCustomerGroupIDs(ids...)
+	return _c
+}
+
+// AddCustomerGroups adds the "customer_groups" edges to the CustomerGroup entity.
+func (_c *ScheduleCreate) AddCustomerGroups(v ...*CustomerGroup) *ScheduleCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCustomerGroupIDs(ids...)
 }
 
 // Mutation returns the ScheduleMutation object of the builder.
@@ -499,6 +570,72 @@ func (_c *ScheduleCreate) createSpec() (*Schedule, *sqlgraph.CreateSpec) {
 		_node.PostID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
+	if nodes := _c.mutation.CategoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.CategoryTable,
+			Columns: []string{schedule.CategoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(category.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CategoryID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.TemplateIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.TemplateTable,
+			Columns: []string{schedule.TemplateColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(template.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.TemplateID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.BotsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.BotsTable,
+			Columns: []string{schedule.BotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(account.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CustomerGroupsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.CustomerGroupsTable,
+			Columns: []string{schedule.CustomerGroupsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customergroup.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
 	return _node, _spec
 }
 
@@ -752,6 +889,42 @@ func (u *ScheduleUpsert) UpdateRunCount() *ScheduleUpsert {
 // AddRunCount adds v to the "run_count" field.
 func (u *ScheduleUpsert) AddRunCount(v int) *ScheduleUpsert {
 	u.Add(schedule.FieldRunCount, v)
+	return u
+}
+
+// SetCategoryID sets the "category_id" field.
+func (u *ScheduleUpsert) SetCategoryID(v int) *ScheduleUpsert {
+	u.Set(schedule.FieldCategoryID, v)
+	return u
+}
+
+// UpdateCategoryID sets the "category_id" field to the value that was provided on create.
+func (u *ScheduleUpsert) UpdateCategoryID() *ScheduleUpsert {
+	u.SetExcluded(schedule.FieldCategoryID)
+	return u
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (u *ScheduleUpsert) ClearCategoryID() *ScheduleUpsert {
+	u.SetNull(schedule.FieldCategoryID)
+	return u
+}
+
+// SetTemplateID sets the "template_id" field.
+func (u *ScheduleUpsert) SetTemplateID(v int) *ScheduleUpsert {
+	u.Set(schedule.FieldTemplateID, v)
+	return u
+}
+
+// UpdateTemplateID sets the "template_id" field to the value that was provided on create.
+func (u *ScheduleUpsert) UpdateTemplateID() *ScheduleUpsert {
+	u.SetExcluded(schedule.FieldTemplateID)
+	return u
+}
+
+// ClearTemplateID clears the value of the "template_id" field.
+func (u *ScheduleUpsert) ClearTemplateID() *ScheduleUpsert {
+	u.SetNull(schedule.FieldTemplateID)
 	return u
 }
 
@@ -1041,6 +1214,48 @@ func (u *ScheduleUpsertOne) AddRunCount(v int) *ScheduleUpsertOne {
 func (u *ScheduleUpsertOne) UpdateRunCount() *ScheduleUpsertOne {
 	return u.Update(func(s *ScheduleUpsert) {
 		s.UpdateRunCount()
+	})
+}
+
+// SetCategoryID sets the "category_id" field.
+func (u *ScheduleUpsertOne) SetCategoryID(v int) *ScheduleUpsertOne {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.SetCategoryID(v)
+	})
+}
+
+// UpdateCategoryID sets the "category_id" field to the value that was provided on create.
+func (u *ScheduleUpsertOne) UpdateCategoryID() *ScheduleUpsertOne {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.UpdateCategoryID()
+	})
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (u *ScheduleUpsertOne) ClearCategoryID() *ScheduleUpsertOne {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.ClearCategoryID()
+	})
+}
+
+// SetTemplateID sets the "template_id" field.
+func (u *ScheduleUpsertOne) SetTemplateID(v int) *ScheduleUpsertOne {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.SetTemplateID(v)
+	})
+}
+
+// UpdateTemplateID sets the "template_id" field to the value that was provided on create.
+func (u *ScheduleUpsertOne) UpdateTemplateID() *ScheduleUpsertOne {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.UpdateTemplateID()
+	})
+}
+
+// ClearTemplateID clears the value of the "template_id" field.
+func (u *ScheduleUpsertOne) ClearTemplateID() *ScheduleUpsertOne {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.ClearTemplateID()
 	})
 }
 
@@ -1496,6 +1711,48 @@ func (u *ScheduleUpsertBulk) AddRunCount(v int) *ScheduleUpsertBulk {
 func (u *ScheduleUpsertBulk) UpdateRunCount() *ScheduleUpsertBulk {
 	return u.Update(func(s *ScheduleUpsert) {
 		s.UpdateRunCount()
+	})
+}
+
+// SetCategoryID sets the "category_id" field.
+func (u *ScheduleUpsertBulk) SetCategoryID(v int) *ScheduleUpsertBulk {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.SetCategoryID(v)
+	})
+}
+
+// UpdateCategoryID sets the "category_id" field to the value that was provided on create.
+func (u *ScheduleUpsertBulk) UpdateCategoryID() *ScheduleUpsertBulk {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.UpdateCategoryID()
+	})
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (u *ScheduleUpsertBulk) ClearCategoryID() *ScheduleUpsertBulk {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.ClearCategoryID()
+	})
+}
+
+// SetTemplateID sets the "template_id" field.
+func (u *ScheduleUpsertBulk) SetTemplateID(v int) *ScheduleUpsertBulk {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.SetTemplateID(v)
+	})
+}
+
+// UpdateTemplateID sets the "template_id" field to the value that was provided on create.
+func (u *ScheduleUpsertBulk) UpdateTemplateID() *ScheduleUpsertBulk {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.UpdateTemplateID()
+	})
+}
+
+// ClearTemplateID clears the value of the "template_id" field.
+func (u *ScheduleUpsertBulk) ClearTemplateID() *ScheduleUpsertBulk {
+	return u.Update(func(s *ScheduleUpsert) {
+		s.ClearTemplateID()
 	})
 }
 

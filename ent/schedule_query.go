@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -14,24 +15,33 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
 // ScheduleQuery is the builder for querying Schedule entities.
 type ScheduleQuery struct {
 	config
-	ctx           *QueryContext
-	order         []schedule.OrderOption
-	inters        []Interceptor
-	predicates    []predicate.Schedule
-	withWorkspace *WorkspaceQuery
-	withAccount   *AccountQuery
-	withPost      *PostQuery
-	loadTotal     []func(context.Context, []*Schedule) error
-	modifiers     []func(*sql.Selector)
+	ctx                     *QueryContext
+	order                   []schedule.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.Schedule
+	withWorkspace           *WorkspaceQuery
+	withAccount             *AccountQuery
+	withPost                *PostQuery
+	withCategory            *CategoryQuery
+	withTemplate            *TemplateQuery
+	withBots                *AccountQuery
+	withCustomerGroups      *CustomerGroupQuery
+	loadTotal               []func(context.Context, []*Schedule) error
+	modifiers               []func(*sql.Selector)
+	withNamedBots           map[string]*AccountQuery
+	withNamedCustomerGroups map[string]*CustomerGroupQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -127,6 +137,94 @@ func (_q *ScheduleQuery) QueryPost() *PostQuery {
 			sqlgraph.From(schedule.Table, schedule.FieldID, selector),
 			sqlgraph.To(post.Table, post.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, schedule.PostTable, schedule.PostColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCategory chains the current query on the "category" edge.
+func (_q *ScheduleQuery) QueryCategory() *CategoryQuery {
+	query := (&CategoryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(schedule.Table, schedule.FieldID, selector),
+			sqlgraph.To(category.Table, category.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, schedule.CategoryTable, schedule.CategoryColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryTemplate chains the current query on the "template" edge.
+func (_q *ScheduleQuery) QueryTemplate() *TemplateQuery {
+	query := (&TemplateClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(schedule.Table, schedule.FieldID, selector),
+			sqlgraph.To(template.Table, template.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, schedule.TemplateTable, schedule.TemplateColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryBots chains the current query on the "bots" edge.
+func (_q *ScheduleQuery) QueryBots() *AccountQuery {
+	query := (&AccountClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(schedule.Table, schedule.FieldID, selector),
+			sqlgraph.To(account.Table, account.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, schedule.BotsTable, schedule.BotsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCustomerGroups chains the current query on the "customer_groups" edge.
+func (_q *ScheduleQuery) QueryCustomerGroups() *CustomerGroupQuery {
+	query := (&CustomerGroupClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(schedule.Table, schedule.FieldID, selector),
+			sqlgraph.To(customergroup.Table, customergroup.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, schedule.CustomerGroupsTable, schedule.CustomerGroupsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -321,14 +419,18 @@ func (_q *ScheduleQuery) Clone() *ScheduleQuery {
 		return nil
 	}
 	return &ScheduleQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]schedule.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Schedule{}, _q.predicates...),
-		withWorkspace: _q.withWorkspace.Clone(),
-		withAccount:   _q.withAccount.Clone(),
-		withPost:      _q.withPost.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]schedule.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Schedule{}, _q.predicates...),
+		withWorkspace:      _q.withWorkspace.Clone(),
+		withAccount:        _q.withAccount.Clone(),
+		withPost:           _q.withPost.Clone(),
+		withCategory:       _q.withCategory.Clone(),
+		withTemplate:       _q.withTemplate.Clone(),
+		withBots:           _q.withBots.Clone(),
+		withCustomerGroups: _q.withCustomerGroups.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -365,6 +467,50 @@ func (_q *ScheduleQuery) WithPost(opts ...func(*PostQuery)) *ScheduleQuery {
 		opt(query)
 	}
 	_q.withPost = query
+	return _q
+}
+
+// WithCategory tells the query-builder to eager-load the nodes that are connected to
+// the "category" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ScheduleQuery) WithCategory(opts ...func(*CategoryQuery)) *ScheduleQuery {
+	query := (&CategoryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCategory = query
+	return _q
+}
+
+// WithTemplate tells the query-builder to eager-load the nodes that are connected to
+// the "template" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ScheduleQuery) WithTemplate(opts ...func(*TemplateQuery)) *ScheduleQuery {
+	query := (&TemplateClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withTemplate = query
+	return _q
+}
+
+// WithBots tells the query-builder to eager-load the nodes that are connected to
+// the "bots" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ScheduleQuery) WithBots(opts ...func(*AccountQuery)) *ScheduleQuery {
+	query := (&AccountClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withBots = query
+	return _q
+}
+
+// WithCustomerGroups tells the query-builder to eager-load the nodes that are connected to
+// the "customer_groups" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ScheduleQuery) WithCustomerGroups(opts ...func(*CustomerGroupQuery)) *ScheduleQuery {
+	query := (&CustomerGroupClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCustomerGroups = query
 	return _q
 }
 
@@ -452,10 +598,14 @@ func (_q *ScheduleQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Sch
 	var (
 		nodes       = []*Schedule{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [7]bool{
 			_q.withWorkspace != nil,
 			_q.withAccount != nil,
 			_q.withPost != nil,
+			_q.withCategory != nil,
+			_q.withTemplate != nil,
+			_q.withBots != nil,
+			_q.withCustomerGroups != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -494,6 +644,46 @@ func (_q *ScheduleQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Sch
 	if query := _q.withPost; query != nil {
 		if err := _q.loadPost(ctx, query, nodes, nil,
 			func(n *Schedule, e *Post) { n.Edges.Post = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCategory; query != nil {
+		if err := _q.loadCategory(ctx, query, nodes, nil,
+			func(n *Schedule, e *Category) { n.Edges.Category = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withTemplate; query != nil {
+		if err := _q.loadTemplate(ctx, query, nodes, nil,
+			func(n *Schedule, e *Template) { n.Edges.Template = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withBots; query != nil {
+		if err := _q.loadBots(ctx, query, nodes,
+			func(n *Schedule) { n.Edges.Bots = []*Account{} },
+			func(n *Schedule, e *Account) { n.Edges.Bots = append(n.Edges.Bots, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCustomerGroups; query != nil {
+		if err := _q.loadCustomerGroups(ctx, query, nodes,
+			func(n *Schedule) { n.Edges.CustomerGroups = []*CustomerGroup{} },
+			func(n *Schedule, e *CustomerGroup) { n.Edges.CustomerGroups = append(n.Edges.CustomerGroups, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedBots {
+		if err := _q.loadBots(ctx, query, nodes,
+			func(n *Schedule) { n.appendNamedBots(name) },
+			func(n *Schedule, e *Account) { n.appendNamedBots(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCustomerGroups {
+		if err := _q.loadCustomerGroups(ctx, query, nodes,
+			func(n *Schedule) { n.appendNamedCustomerGroups(name) },
+			func(n *Schedule, e *CustomerGroup) { n.appendNamedCustomerGroups(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -598,6 +788,132 @@ func (_q *ScheduleQuery) loadPost(ctx context.Context, query *PostQuery, nodes [
 	}
 	return nil
 }
+func (_q *ScheduleQuery) loadCategory(ctx context.Context, query *CategoryQuery, nodes []*Schedule, init func(*Schedule), assign func(*Schedule, *Category)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Schedule)
+	for i := range nodes {
+		if nodes[i].CategoryID == nil {
+			continue
+		}
+		fk := *nodes[i].CategoryID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(category.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "category_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ScheduleQuery) loadTemplate(ctx context.Context, query *TemplateQuery, nodes []*Schedule, init func(*Schedule), assign func(*Schedule, *Template)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Schedule)
+	for i := range nodes {
+		if nodes[i].TemplateID == nil {
+			continue
+		}
+		fk := *nodes[i].TemplateID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(template.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "template_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ScheduleQuery) loadBots(ctx context.Context, query *AccountQuery, nodes []*Schedule, init func(*Schedule), assign func(*Schedule, *Account)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Schedule)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	query.withFKs = true
+	query.Where(predicate.Account(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(schedule.BotsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.schedule_bots
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "schedule_bots" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "schedule_bots" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ScheduleQuery) loadCustomerGroups(ctx context.Context, query *CustomerGroupQuery, nodes []*Schedule, init func(*Schedule), assign func(*Schedule, *CustomerGroup)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Schedule)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	query.withFKs = true
+	query.Where(predicate.CustomerGroup(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(schedule.CustomerGroupsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.schedule_customer_groups
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "schedule_customer_groups" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "schedule_customer_groups" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ScheduleQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -635,6 +951,12 @@ func (_q *ScheduleQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withPost != nil {
 			_spec.Node.AddColumnOnce(schedule.FieldPostID)
+		}
+		if _q.withCategory != nil {
+			_spec.Node.AddColumnOnce(schedule.FieldCategoryID)
+		}
+		if _q.withTemplate != nil {
+			_spec.Node.AddColumnOnce(schedule.FieldTemplateID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -718,6 +1040,34 @@ func (_q *ScheduleQuery) ForShare(opts ...sql.LockOption) *ScheduleQuery {
 	_q.modifiers = append(_q.modifiers, func(s *sql.Selector) {
 		s.ForShare(opts...)
 	})
+	return _q
+}
+
+// WithNamedBots tells the query-builder to eager-load the nodes that are connected to the "bots"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ScheduleQuery) WithNamedBots(name string, opts ...func(*AccountQuery)) *ScheduleQuery {
+	query := (&AccountClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedBots == nil {
+		_q.withNamedBots = make(map[string]*AccountQuery)
+	}
+	_q.withNamedBots[name] = query
+	return _q
+}
+
+// WithNamedCustomerGroups tells the query-builder to eager-load the nodes that are connected to the "customer_groups"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ScheduleQuery) WithNamedCustomerGroups(name string, opts ...func(*CustomerGroupQuery)) *ScheduleQuery {
+	query := (&CustomerGroupClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCustomerGroups == nil {
+		_q.withNamedCustomerGroups = make(map[string]*CustomerGroupQuery)
+	}
+	_q.withNamedCustomerGroups[name] = query
 	return _q
 }
 

@@ -13,9 +13,12 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/ent/template"
 )
 
 // ScheduleUpdate is the builder for updating Schedule entities.
@@ -245,6 +248,46 @@ func (_u *ScheduleUpdate) AddRunCount(v int) *ScheduleUpdate {
 	return _u
 }
 
+// SetCategoryID sets the "category_id" field.
+func (_u *ScheduleUpdate) SetCategoryID(v int) *ScheduleUpdate {
+	_u.mutation.SetCategoryID(v)
+	return _u
+}
+
+// SetNillableCategoryID sets the "category_id" field if the given value is not nil.
+func (_u *ScheduleUpdate) SetNillableCategoryID(v *int) *ScheduleUpdate {
+	if v != nil {
+		_u.SetCategoryID(*v)
+	}
+	return _u
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (_u *ScheduleUpdate) ClearCategoryID() *ScheduleUpdate {
+	_u.mutation.ClearCategoryID()
+	return _u
+}
+
+// SetTemplateID sets the "template_id" field.
+func (_u *ScheduleUpdate) SetTemplateID(v int) *ScheduleUpdate {
+	_u.mutation.SetTemplateID(v)
+	return _u
+}
+
+// SetNillableTemplateID sets the "template_id" field if the given value is not nil.
+func (_u *ScheduleUpdate) SetNillableTemplateID(v *int) *ScheduleUpdate {
+	if v != nil {
+		_u.SetTemplateID(*v)
+	}
+	return _u
+}
+
+// ClearTemplateID clears the value of the "template_id" field.
+func (_u *ScheduleUpdate) ClearTemplateID() *ScheduleUpdate {
+	_u.mutation.ClearTemplateID()
+	return _u
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_u *ScheduleUpdate) SetAccount(v *Account) *ScheduleUpdate {
 	return _u.SetAccountID(v.ID)
@@ -253,6 +296,46 @@ func (_u *ScheduleUpdate) SetAccount(v *Account) *ScheduleUpdate {
 // SetPost sets the "post" edge to the Post entity.
 func (_u *ScheduleUpdate) SetPost(v *Post) *ScheduleUpdate {
 	return _u.SetPostID(v.ID)
+}
+
+// SetCategory sets the "category" edge to the Category entity.
+func (_u *ScheduleUpdate) SetCategory(v *Category) *ScheduleUpdate {
+	return _u.SetCategoryID(v.ID)
+}
+
+// SetTemplate sets the "template" edge to the Template entity.
+func (_u *ScheduleUpdate) SetTemplate(v *Template) *ScheduleUpdate {
+	return _u.SetTemplateID(v.ID)
+}
+
+// AddBotIDs adds the "bots" edge to the Account entity by IDs.
+func (_u *ScheduleUpdate) AddBotIDs(ids ...int) *ScheduleUpdate {
+	_u.mutation.AddBotIDs(ids...)
+	return _u
+}
+
+// AddBots adds the "bots" edges to the Account entity.
+func (_u *ScheduleUpdate) AddBots(v ...*Account) *ScheduleUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddBotIDs(ids...)
+}
+
+// AddCustomerGroupIDs adds the "customer_groups" edge to the CustomerGroup entity by IDs.
+func (_u *ScheduleUpdate) AddCustomerGroupIDs(ids ...int) *ScheduleUpdate {
+	_u.mutation.AddCustomerGroupIDs(ids...)
+	return _u
+}
+
+// AddCustomerGroups adds the "customer_groups" edges to the CustomerGroup entity.
+func (_u *ScheduleUpdate) AddCustomerGroups(v ...*CustomerGroup) *ScheduleUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCustomerGroupIDs(ids...)
 }
 
 // Mutation returns the ScheduleMutation object of the builder.
@@ -270,6 +353,60 @@ func (_u *ScheduleUpdate) ClearAccount() *ScheduleUpdate {
 func (_u *ScheduleUpdate) ClearPost() *ScheduleUpdate {
 	_u.mutation.ClearPost()
 	return _u
+}
+
+// ClearCategory clears the "category" edge to the Category entity.
+func (_u *ScheduleUpdate) ClearCategory() *ScheduleUpdate {
+	_u.mutation.ClearCategory()
+	return _u
+}
+
+// ClearTemplate clears the "template" edge to the Template entity.
+func (_u *ScheduleUpdate) ClearTemplate() *ScheduleUpdate {
+	_u.mutation.ClearTemplate()
+	return _u
+}
+
+// ClearBots clears all "bots" edges to the Account entity.
+func (_u *ScheduleUpdate) ClearBots() *ScheduleUpdate {
+	_u.mutation.ClearBots()
+	return _u
+}
+
+// RemoveBotIDs removes the "bots" edge to Account entities by IDs.
+func (_u *ScheduleUpdate) RemoveBotIDs(ids ...int) *ScheduleUpdate {
+	_u.mutation.RemoveBotIDs(ids...)
+	return _u
+}
+
+// RemoveBots removes "bots" edges to Account entities.
+func (_u *ScheduleUpdate) RemoveBots(v ...*Account) *ScheduleUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveBotIDs(ids...)
+}
+
+// ClearCustomerGroups clears all "customer_groups" edges to the CustomerGroup entity.
+func (_u *ScheduleUpdate) ClearCustomerGroups() *ScheduleUpdate {
+	_u.mutation.ClearCustomerGroups()
+	return _u
+}
+
+// RemoveCustomerGroupIDs removes the "customer_groups" edge to CustomerGroup entities by IDs.
+func (_u *ScheduleUpdate) RemoveCustomerGroupIDs(ids ...int) *ScheduleUpdate {
+	_u.mutation.RemoveCustomerGroupIDs(ids...)
+	return _u
+}
+
+// RemoveCustomerGroups removes "customer_groups" edges to CustomerGroup entities.
+func (_u *ScheduleUpdate) RemoveCustomerGroups(v ...*CustomerGroup) *ScheduleUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCustomerGroupIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -461,6 +598,154 @@ func (_u *ScheduleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CategoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.CategoryTable,
+			Columns: []string{schedule.CategoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(category.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CategoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.CategoryTable,
+			Columns: []string{schedule.CategoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(category.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.TemplateCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.TemplateTable,
+			Columns: []string{schedule.TemplateColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(template.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TemplateIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.TemplateTable,
+			Columns: []string{schedule.TemplateColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(template.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.BotsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.BotsTable,
+			Columns: []string{schedule.BotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(account.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedBotsIDs(); len(nodes) > 0 && !_u.mutation.BotsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.BotsTable,
+			Columns: []string{schedule.BotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(account.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BotsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.BotsTable,
+			Columns: []string{schedule.BotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(account.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CustomerGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.CustomerGroupsTable,
+			Columns: []string{schedule.CustomerGroupsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customergroup.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCustomerGroupsIDs(); len(nodes) > 0 && !_u.mutation.CustomerGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.CustomerGroupsTable,
+			Columns: []string{schedule.CustomerGroupsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customergroup.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CustomerGroupsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.CustomerGroupsTable,
+			Columns: []string{schedule.CustomerGroupsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customergroup.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -702,6 +987,46 @@ func (_u *ScheduleUpdateOne) AddRunCount(v int) *ScheduleUpdateOne {
 	return _u
 }
 
+// SetCategoryID sets the "category_id" field.
+func (_u *ScheduleUpdateOne) SetCategoryID(v int) *ScheduleUpdateOne {
+	_u.mutation.SetCategoryID(v)
+	return _u
+}
+
+// SetNillableCategoryID sets the "category_id" field if the given value is not nil.
+func (_u *ScheduleUpdateOne) SetNillableCategoryID(v *int) *ScheduleUpdateOne {
+	if v != nil {
+		_u.SetCategoryID(*v)
+	}
+	return _u
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (_u *ScheduleUpdateOne) ClearCategoryID() *ScheduleUpdateOne {
+	_u.mutation.ClearCategoryID()
+	return _u
+}
+
+// SetTemplateID sets the "template_id" field.
+func (_u *ScheduleUpdateOne) SetTemplateID(v int) *ScheduleUpdateOne {
+	_u.mutation.SetTemplateID(v)
+	return _u
+}
+
+// SetNillableTemplateID sets the "template_id" field if the given value is not nil.
+func (_u *ScheduleUpdateOne) SetNillableTemplateID(v *int) *ScheduleUpdateOne {
+	if v != nil {
+		_u.SetTemplateID(*v)
+	}
+	return _u
+}
+
+// ClearTemplateID clears the value of the "template_id" field.
+func (_u *ScheduleUpdateOne) ClearTemplateID() *ScheduleUpdateOne {
+	_u.mutation.ClearTemplateID()
+	return _u
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_u *ScheduleUpdateOne) SetAccount(v *Account) *ScheduleUpdateOne {
 	return _u.SetAccountID(v.ID)
@@ -710,6 +1035,46 @@ func (_u *ScheduleUpdateOne) SetAccount(v *Account) *ScheduleUpdateOne {
 // SetPost sets the "post" edge to the Post entity.
 func (_u *ScheduleUpdateOne) SetPost(v *Post) *ScheduleUpdateOne {
 	return _u.SetPostID(v.ID)
+}
+
+// SetCategory sets the "category" edge to the Category entity.
+func (_u *ScheduleUpdateOne) SetCategory(v *Category) *ScheduleUpdateOne {
+	return _u.SetCategoryID(v.ID)
+}
+
+// SetTemplate sets the "template" edge to the Template entity.
+func (_u *ScheduleUpdateOne) SetTemplate(v *Template) *ScheduleUpdateOne {
+	return _u.SetTemplateID(v.ID)
+}
+
+// AddBotIDs adds the "bots" edge to the Account entity by IDs.
+func (_u *ScheduleUpdateOne) AddBotIDs(ids ...int) *ScheduleUpdateOne {
+	_u.mutation.AddBotIDs(ids...)
+	return _u
+}
+
+// AddBots adds the "bots" edges to the Account entity.
+func (_u *ScheduleUpdateOne) AddBots(v ...*Account) *ScheduleUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddBotIDs(ids...)
+}
+
+// AddCustomerGroupIDs adds the "customer_groups" edge to the CustomerGroup entity by IDs.
+func (_u *ScheduleUpdateOne) AddCustomerGroupIDs(ids ...int) *ScheduleUpdateOne {
+	_u.mutation.AddCustomerGroupIDs(ids...)
+	return _u
+}
+
+// AddCustomerGroups adds the "customer_groups" edges to the CustomerGroup entity.
+func (_u *ScheduleUpdateOne) AddCustomerGroups(v ...*CustomerGroup) *ScheduleUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCustomerGroupIDs(ids...)
 }
 
 // Mutation returns the ScheduleMutation object of the builder.
@@ -727,6 +1092,60 @@ func (_u *ScheduleUpdateOne) ClearAccount() *ScheduleUpdateOne {
 func (_u *ScheduleUpdateOne) ClearPost() *ScheduleUpdateOne {
 	_u.mutation.ClearPost()
 	return _u
+}
+
+// ClearCategory clears the "category" edge to the Category entity.
+func (_u *ScheduleUpdateOne) ClearCategory() *ScheduleUpdateOne {
+	_u.mutation.ClearCategory()
+	return _u
+}
+
+// ClearTemplate clears the "template" edge to the Template entity.
+func (_u *ScheduleUpdateOne) ClearTemplate() *ScheduleUpdateOne {
+	_u.mutation.ClearTemplate()
+	return _u
+}
+
+// ClearBots clears all "bots" edges to the Account entity.
+func (_u *ScheduleUpdateOne) ClearBots() *ScheduleUpdateOne {
+	_u.mutation.ClearBots()
+	return _u
+}
+
+// RemoveBotIDs removes the "bots" edge to Account entities by IDs.
+func (_u *ScheduleUpdateOne) RemoveBotIDs(ids ...int) *ScheduleUpdateOne {
+	_u.mutation.RemoveBotIDs(ids...)
+	return _u
+}
+
+// RemoveBots removes "bots" edges to Account entities.
+func (_u *ScheduleUpdateOne) RemoveBots(v ...*Account) *ScheduleUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveBotIDs(ids...)
+}
+
+// ClearCustomerGroups clears all "customer_groups" edges to the CustomerGroup entity.
+func (_u *ScheduleUpdateOne) ClearCustomerGroups() *ScheduleUpdateOne {
+	_u.mutation.ClearCustomerGroups()
+	return _u
+}
+
+// RemoveCustomerGroupIDs removes the "customer_groups" edge to CustomerGroup entities by IDs.
+func (_u *ScheduleUpdateOne) RemoveCustomerGroupIDs(ids ...int) *ScheduleUpdateOne {
+	_u.mutation.RemoveCustomerGroupIDs(ids...)
+	return _u
+}
+
+// RemoveCustomerGroups removes "customer_groups" edges to CustomerGroup entities.
+func (_u *ScheduleUpdateOne) RemoveCustomerGroups(v ...*CustomerGroup) *ScheduleUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCustomerGroupIDs(ids...)
 }
 
 // Where appends a list predicates to the ScheduleUpdate builder.
@@ -948,6 +1367,154 @@ func (_u *ScheduleUpdateOne) sqlSave(ctx context.Context) (_node *Schedule, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CategoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.CategoryTable,
+			Columns: []string{schedule.CategoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(category.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CategoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.CategoryTable,
+			Columns: []string{schedule.CategoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(category.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.TemplateCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.TemplateTable,
+			Columns: []string{schedule.TemplateColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(template.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TemplateIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.TemplateTable,
+			Columns: []string{schedule.TemplateColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(template.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.BotsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.BotsTable,
+			Columns: []string{schedule.BotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(account.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedBotsIDs(); len(nodes) > 0 && !_u.mutation.BotsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.BotsTable,
+			Columns: []string{schedule.BotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(account.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BotsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.BotsTable,
+			Columns: []string{schedule.BotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(account.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CustomerGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.CustomerGroupsTable,
+			Columns: []string{schedule.CustomerGroupsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customergroup.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCustomerGroupsIDs(); len(nodes) > 0 && !_u.mutation.CustomerGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.CustomerGroupsTable,
+			Columns: []string{schedule.CustomerGroupsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customergroup.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CustomerGroupsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   schedule.CustomerGroupsTable,
+			Columns: []string{schedule.CustomerGroupsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customergroup.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -24,8 +24,16 @@ type Tx struct {
 	ActionRecord *ActionRecordClient
 	// Caption is the client for interacting with the Caption builders.
 	Caption *CaptionClient
+	// Category is the client for interacting with the Category builders.
+	Category *CategoryClient
 	// CooldownRule is the client for interacting with the CooldownRule builders.
 	CooldownRule *CooldownRuleClient
+	// Customer is the client for interacting with the Customer builders.
+	Customer *CustomerClient
+	// CustomerGroup is the client for interacting with the CustomerGroup builders.
+	CustomerGroup *CustomerGroupClient
+	// CustomerTag is the client for interacting with the CustomerTag builders.
+	CustomerTag *CustomerTagClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LogEntry is the client for interacting with the LogEntry builders.
@@ -46,6 +54,8 @@ type Tx struct {
 	Setting *SettingClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
+	// Template is the client for interacting with the Template builders.
+	Template *TemplateClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// WalletTransaction is the client for interacting with the WalletTransaction builders.
@@ -188,7 +198,11 @@ func (tx *Tx) init() {
 	tx.AccountStat = NewAccountStatClient(tx.config)
 	tx.ActionRecord = NewActionRecordClient(tx.config)
 	tx.Caption = NewCaptionClient(tx.config)
+	tx.Category = NewCategoryClient(tx.config)
 	tx.CooldownRule = NewCooldownRuleClient(tx.config)
+	tx.Customer = NewCustomerClient(tx.config)
+	tx.CustomerGroup = NewCustomerGroupClient(tx.config)
+	tx.CustomerTag = NewCustomerTagClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.LogEntry = NewLogEntryClient(tx.config)
 	tx.LoginChallenge = NewLoginChallengeClient(tx.config)
@@ -199,6 +213,7 @@ func (tx *Tx) init() {
 	tx.Schedule = NewScheduleClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)
 	tx.Task = NewTaskClient(tx.config)
+	tx.Template = NewTemplateClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.WalletTransaction = NewWalletTransactionClient(tx.config)
 	tx.Workspace = NewWorkspaceClient(tx.config)

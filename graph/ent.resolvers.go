@@ -43,11 +43,43 @@ func (r *queryResolver) Captions(ctx context.Context, after *entgql.Cursor[int],
 	})
 }
 
+// Categories is the resolver for the categories field.
+func (r *queryResolver) Categories(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CategoryOrder, where *ent.CategoryWhereInput) (*ent.CategoryConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.CategoryConnection, error) {
+		return r.Client.Category.Query().Paginate(ctx, after, first, before, last,
+			ent.WithCategoryOrder(orderBy), ent.WithCategoryFilter(where.Filter))
+	})
+}
+
 // CooldownRules is the resolver for the cooldownRules field.
 func (r *queryResolver) CooldownRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CooldownRuleOrder, where *ent.CooldownRuleWhereInput) (*ent.CooldownRuleConnection, error) {
 	return paged(first, last, func(first, last *int) (*ent.CooldownRuleConnection, error) {
 		return r.Client.CooldownRule.Query().Paginate(ctx, after, first, before, last,
 			ent.WithCooldownRuleOrder(orderBy), ent.WithCooldownRuleFilter(where.Filter))
+	})
+}
+
+// Customers is the resolver for the customers field.
+func (r *queryResolver) Customers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.CustomerConnection, error) {
+		return r.Client.Customer.Query().Paginate(ctx, after, first, before, last,
+			ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
+	})
+}
+
+// CustomerGroups is the resolver for the customerGroups field.
+func (r *queryResolver) CustomerGroups(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerGroupOrder, where *ent.CustomerGroupWhereInput) (*ent.CustomerGroupConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.CustomerGroupConnection, error) {
+		return r.Client.CustomerGroup.Query().Paginate(ctx, after, first, before, last,
+			ent.WithCustomerGroupOrder(orderBy), ent.WithCustomerGroupFilter(where.Filter))
+	})
+}
+
+// CustomerTags is the resolver for the customerTags field.
+func (r *queryResolver) CustomerTags(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerTagOrder, where *ent.CustomerTagWhereInput) (*ent.CustomerTagConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.CustomerTagConnection, error) {
+		return r.Client.CustomerTag.Query().Paginate(ctx, after, first, before, last,
+			ent.WithCustomerTagOrder(orderBy), ent.WithCustomerTagFilter(where.Filter))
 	})
 }
 
@@ -96,6 +128,14 @@ func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[int], fi
 	return paged(first, last, func(first, last *int) (*ent.TaskConnection, error) {
 		return r.Client.Task.Query().Paginate(ctx, after, first, before, last,
 			ent.WithTaskOrder(orderBy), ent.WithTaskFilter(where.Filter))
+	})
+}
+
+// Templates is the resolver for the templates field.
+func (r *queryResolver) Templates(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TemplateOrder, where *ent.TemplateWhereInput) (*ent.TemplateConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.TemplateConnection, error) {
+		return r.Client.Template.Query().Paginate(ctx, after, first, before, last,
+			ent.WithTemplateOrder(orderBy), ent.WithTemplateFilter(where.Filter))
 	})
 }
 

@@ -39,6 +39,41 @@ var first = 50
 // GraphQL node type; the test fails when a connection of the schema is
 // neither here nor in globalPages, so a new connection gets its plan checked.
 var tenantPages = map[string]pageFunc{
+	"Category": func(ctx context.Context, c *ent.Client, name string) error {
+		f, err := orderField(name, ent.DefaultCategoryOrder.Field)
+		if err == nil {
+			_, err = c.Category.Query().Paginate(ctx, nil, &first, nil, nil, ent.WithCategoryOrder(&ent.CategoryOrder{Direction: entgql.OrderDirectionAsc, Field: f}))
+		}
+		return err
+	},
+	"Customer": func(ctx context.Context, c *ent.Client, name string) error {
+		f, err := orderField(name, ent.DefaultCustomerOrder.Field)
+		if err == nil {
+			_, err = c.Customer.Query().Paginate(ctx, nil, &first, nil, nil, ent.WithCustomerOrder(&ent.CustomerOrder{Direction: entgql.OrderDirectionAsc, Field: f}))
+		}
+		return err
+	},
+	"CustomerGroup": func(ctx context.Context, c *ent.Client, name string) error {
+		f, err := orderField(name, ent.DefaultCustomerGroupOrder.Field)
+		if err == nil {
+			_, err = c.CustomerGroup.Query().Paginate(ctx, nil, &first, nil, nil, ent.WithCustomerGroupOrder(&ent.CustomerGroupOrder{Direction: entgql.OrderDirectionAsc, Field: f}))
+		}
+		return err
+	},
+	"CustomerTag": func(ctx context.Context, c *ent.Client, name string) error {
+		f, err := orderField(name, ent.DefaultCustomerTagOrder.Field)
+		if err == nil {
+			_, err = c.CustomerTag.Query().Paginate(ctx, nil, &first, nil, nil, ent.WithCustomerTagOrder(&ent.CustomerTagOrder{Direction: entgql.OrderDirectionAsc, Field: f}))
+		}
+		return err
+	},
+	"Template": func(ctx context.Context, c *ent.Client, name string) error {
+		f, err := orderField(name, ent.DefaultTemplateOrder.Field)
+		if err == nil {
+			_, err = c.Template.Query().Paginate(ctx, nil, &first, nil, nil, ent.WithTemplateOrder(&ent.TemplateOrder{Direction: entgql.OrderDirectionAsc, Field: f}))
+		}
+		return err
+	},
 	"Account": func(ctx context.Context, c *ent.Client, name string) error {
 		f, err := orderField(name, ent.DefaultAccountOrder.Field)
 		if err == nil {

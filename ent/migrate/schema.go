@@ -98,6 +98,7 @@ var (
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_action_at", Type: field.TypeTime, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeInt},
+		{Name: "schedule_bots", Type: field.TypeInt, Nullable: true},
 	}
 	// AccountsTable holds the schema information for the "accounts" table.
 	AccountsTable = &schema.Table{
@@ -110,6 +111,12 @@ var (
 				Columns:    []*schema.Column{AccountsColumns[32]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "accounts_schedules_bots",
+				Columns:    []*schema.Column{AccountsColumns[33]},
+				RefColumns: []*schema.Column{SchedulesColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
@@ -289,6 +296,56 @@ var (
 			},
 		},
 	}
+	// CategoriesColumns holds the columns for the "categories" table.
+	CategoriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// CategoriesTable holds the schema information for the "categories" table.
+	CategoriesTable = &schema.Table{
+		Name:       "categories",
+		Columns:    CategoriesColumns,
+		PrimaryKey: []*schema.Column{CategoriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "categories_workspaces_workspace",
+				Columns:    []*schema.Column{CategoriesColumns[5]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "category_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CategoriesColumns[5], CategoriesColumns[0]},
+			},
+			{
+				Name:    "category_workspace_id_name_id",
+				Unique:  false,
+				Columns: []*schema.Column{CategoriesColumns[5], CategoriesColumns[4], CategoriesColumns[0]},
+			},
+			{
+				Name:    "category_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CategoriesColumns[5], CategoriesColumns[2], CategoriesColumns[0]},
+			},
+			{
+				Name:    "category_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CategoriesColumns[5], CategoriesColumns[3], CategoriesColumns[0]},
+			},
+			{
+				Name:    "category_workspace_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{CategoriesColumns[5], CategoriesColumns[4]},
+			},
+		},
+	}
 	// CooldownRulesColumns holds the columns for the "cooldown_rules" table.
 	CooldownRulesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -344,6 +401,154 @@ var (
 				Name:    "cooldownrule_workspace_id_action_type_pool_id",
 				Unique:  true,
 				Columns: []*schema.Column{CooldownRulesColumns[13], CooldownRulesColumns[4], CooldownRulesColumns[5]},
+			},
+		},
+	}
+	// CustomersColumns holds the columns for the "customers" table.
+	CustomersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "username", Type: field.TypeString, Size: 50},
+		{Name: "username_key", Type: field.TypeString, Size: 50},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// CustomersTable holds the schema information for the "customers" table.
+	CustomersTable = &schema.Table{
+		Name:       "customers",
+		Columns:    CustomersColumns,
+		PrimaryKey: []*schema.Column{CustomersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customers_workspaces_workspace",
+				Columns:    []*schema.Column{CustomersColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customer_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[6], CustomersColumns[0]},
+			},
+			{
+				Name:    "customer_workspace_id_username_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[6], CustomersColumns[4], CustomersColumns[0]},
+			},
+			{
+				Name:    "customer_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[6], CustomersColumns[2], CustomersColumns[0]},
+			},
+			{
+				Name:    "customer_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[6], CustomersColumns[3], CustomersColumns[0]},
+			},
+			{
+				Name:    "customer_workspace_id_username_key",
+				Unique:  true,
+				Columns: []*schema.Column{CustomersColumns[6], CustomersColumns[5]},
+			},
+		},
+	}
+	// CustomerGroupsColumns holds the columns for the "customer_groups" table.
+	CustomerGroupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "workspace_id", Type: field.TypeInt},
+		{Name: "schedule_customer_groups", Type: field.TypeInt, Nullable: true},
+	}
+	// CustomerGroupsTable holds the schema information for the "customer_groups" table.
+	CustomerGroupsTable = &schema.Table{
+		Name:       "customer_groups",
+		Columns:    CustomerGroupsColumns,
+		PrimaryKey: []*schema.Column{CustomerGroupsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_groups_workspaces_workspace",
+				Columns:    []*schema.Column{CustomerGroupsColumns[5]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "customer_groups_schedules_customer_groups",
+				Columns:    []*schema.Column{CustomerGroupsColumns[6]},
+				RefColumns: []*schema.Column{SchedulesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customergroup_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerGroupsColumns[5], CustomerGroupsColumns[0]},
+			},
+			{
+				Name:    "customergroup_workspace_id_name_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerGroupsColumns[5], CustomerGroupsColumns[4], CustomerGroupsColumns[0]},
+			},
+			{
+				Name:    "customergroup_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerGroupsColumns[5], CustomerGroupsColumns[2], CustomerGroupsColumns[0]},
+			},
+			{
+				Name:    "customergroup_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerGroupsColumns[5], CustomerGroupsColumns[3], CustomerGroupsColumns[0]},
+			},
+		},
+	}
+	// CustomerTagsColumns holds the columns for the "customer_tags" table.
+	CustomerTagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// CustomerTagsTable holds the schema information for the "customer_tags" table.
+	CustomerTagsTable = &schema.Table{
+		Name:       "customer_tags",
+		Columns:    CustomerTagsColumns,
+		PrimaryKey: []*schema.Column{CustomerTagsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_tags_workspaces_workspace",
+				Columns:    []*schema.Column{CustomerTagsColumns[5]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customertag_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerTagsColumns[5], CustomerTagsColumns[0]},
+			},
+			{
+				Name:    "customertag_workspace_id_name_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerTagsColumns[5], CustomerTagsColumns[4], CustomerTagsColumns[0]},
+			},
+			{
+				Name:    "customertag_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerTagsColumns[5], CustomerTagsColumns[2], CustomerTagsColumns[0]},
+			},
+			{
+				Name:    "customertag_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerTagsColumns[5], CustomerTagsColumns[3], CustomerTagsColumns[0]},
 			},
 		},
 	}
@@ -763,6 +968,8 @@ var (
 		{Name: "workspace_id", Type: field.TypeInt},
 		{Name: "account_id", Type: field.TypeInt, Nullable: true},
 		{Name: "post_id", Type: field.TypeInt, Nullable: true},
+		{Name: "category_id", Type: field.TypeInt, Nullable: true},
+		{Name: "template_id", Type: field.TypeInt, Nullable: true},
 	}
 	// SchedulesTable holds the schema information for the "schedules" table.
 	SchedulesTable = &schema.Table{
@@ -786,6 +993,18 @@ var (
 				Symbol:     "schedules_posts_post",
 				Columns:    []*schema.Column{SchedulesColumns[16]},
 				RefColumns: []*schema.Column{PostsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "schedules_categories_category",
+				Columns:    []*schema.Column{SchedulesColumns[17]},
+				RefColumns: []*schema.Column{CategoriesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "schedules_templates_template",
+				Columns:    []*schema.Column{SchedulesColumns[18]},
+				RefColumns: []*schema.Column{TemplatesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 		},
@@ -846,7 +1065,7 @@ var (
 		{Name: "uuid", Type: field.TypeUUID, Unique: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"POST_PUBLISH", "LOGIN", "CHALLENGE_SUBMIT", "REACTION", "REPOST", "FOLLOW", "LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"POST_PUBLISH", "LOGIN", "CHALLENGE_SUBMIT", "REACTION", "REPOST", "FOLLOW", "LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH", "X_POST"}},
 		{Name: "action_type", Type: field.TypeString, Default: ""},
 		{Name: "payload", Type: field.TypeJSON, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "ASSIGNED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"}, Default: "PENDING"},
@@ -980,6 +1199,46 @@ var (
 			},
 		},
 	}
+	// TemplatesColumns holds the columns for the "templates" table.
+	TemplatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "contents", Type: field.TypeJSON},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// TemplatesTable holds the schema information for the "templates" table.
+	TemplatesTable = &schema.Table{
+		Name:       "templates",
+		Columns:    TemplatesColumns,
+		PrimaryKey: []*schema.Column{TemplatesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "templates_workspaces_workspace",
+				Columns:    []*schema.Column{TemplatesColumns[5]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "template_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{TemplatesColumns[5], TemplatesColumns[0]},
+			},
+			{
+				Name:    "template_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{TemplatesColumns[5], TemplatesColumns[2], TemplatesColumns[0]},
+			},
+			{
+				Name:    "template_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{TemplatesColumns[5], TemplatesColumns[3], TemplatesColumns[0]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1109,6 +1368,56 @@ var (
 		Columns:    WorkspacesColumns,
 		PrimaryKey: []*schema.Column{WorkspacesColumns[0]},
 	}
+	// CustomerGroupCustomersColumns holds the columns for the "customer_group_customers" table.
+	CustomerGroupCustomersColumns = []*schema.Column{
+		{Name: "customer_group_id", Type: field.TypeInt},
+		{Name: "customer_id", Type: field.TypeInt},
+	}
+	// CustomerGroupCustomersTable holds the schema information for the "customer_group_customers" table.
+	CustomerGroupCustomersTable = &schema.Table{
+		Name:       "customer_group_customers",
+		Columns:    CustomerGroupCustomersColumns,
+		PrimaryKey: []*schema.Column{CustomerGroupCustomersColumns[0], CustomerGroupCustomersColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_group_customers_customer_group_id",
+				Columns:    []*schema.Column{CustomerGroupCustomersColumns[0]},
+				RefColumns: []*schema.Column{CustomerGroupsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "customer_group_customers_customer_id",
+				Columns:    []*schema.Column{CustomerGroupCustomersColumns[1]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// CustomerTagCustomersColumns holds the columns for the "customer_tag_customers" table.
+	CustomerTagCustomersColumns = []*schema.Column{
+		{Name: "customer_tag_id", Type: field.TypeInt},
+		{Name: "customer_id", Type: field.TypeInt},
+	}
+	// CustomerTagCustomersTable holds the schema information for the "customer_tag_customers" table.
+	CustomerTagCustomersTable = &schema.Table{
+		Name:       "customer_tag_customers",
+		Columns:    CustomerTagCustomersColumns,
+		PrimaryKey: []*schema.Column{CustomerTagCustomersColumns[0], CustomerTagCustomersColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_tag_customers_customer_tag_id",
+				Columns:    []*schema.Column{CustomerTagCustomersColumns[0]},
+				RefColumns: []*schema.Column{CustomerTagsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "customer_tag_customers_customer_id",
+				Columns:    []*schema.Column{CustomerTagCustomersColumns[1]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// PostAccountsColumns holds the columns for the "post_accounts" table.
 	PostAccountsColumns = []*schema.Column{
 		{Name: "post_id", Type: field.TypeInt},
@@ -1141,7 +1450,11 @@ var (
 		AccountStatsTable,
 		ActionRecordsTable,
 		CaptionsTable,
+		CategoriesTable,
 		CooldownRulesTable,
+		CustomersTable,
+		CustomerGroupsTable,
+		CustomerTagsTable,
 		JobsTable,
 		LogEntriesTable,
 		LoginChallengesTable,
@@ -1152,9 +1465,12 @@ var (
 		SchedulesTable,
 		SettingsTable,
 		TasksTable,
+		TemplatesTable,
 		UsersTable,
 		WalletTransactionsTable,
 		WorkspacesTable,
+		CustomerGroupCustomersTable,
+		CustomerTagCustomersTable,
 		PostAccountsTable,
 	}
 )
@@ -1163,12 +1479,18 @@ func init() {
 	APIKeysTable.ForeignKeys[0].RefTable = WorkspacesTable
 	APIKeysTable.ForeignKeys[1].RefTable = UsersTable
 	AccountsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AccountsTable.ForeignKeys[1].RefTable = SchedulesTable
 	AccountStatsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	AccountStatsTable.ForeignKeys[1].RefTable = AccountsTable
 	ActionRecordsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ActionRecordsTable.ForeignKeys[1].RefTable = AccountsTable
 	CaptionsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CategoriesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CooldownRulesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CustomersTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CustomerGroupsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CustomerGroupsTable.ForeignKeys[1].RefTable = SchedulesTable
+	CustomerTagsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	JobsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	JobsTable.ForeignKeys[1].RefTable = SchedulesTable
 	LogEntriesTable.ForeignKeys[0].RefTable = WorkspacesTable
@@ -1184,13 +1506,20 @@ func init() {
 	SchedulesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SchedulesTable.ForeignKeys[1].RefTable = AccountsTable
 	SchedulesTable.ForeignKeys[2].RefTable = PostsTable
+	SchedulesTable.ForeignKeys[3].RefTable = CategoriesTable
+	SchedulesTable.ForeignKeys[4].RefTable = TemplatesTable
 	TasksTable.ForeignKeys[0].RefTable = WorkspacesTable
 	TasksTable.ForeignKeys[1].RefTable = AccountsTable
 	TasksTable.ForeignKeys[2].RefTable = PostsTable
 	TasksTable.ForeignKeys[3].RefTable = JobsTable
 	TasksTable.ForeignKeys[4].RefTable = SchedulesTable
+	TemplatesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	UsersTable.ForeignKeys[0].RefTable = WorkspacesTable
 	WalletTransactionsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CustomerGroupCustomersTable.ForeignKeys[0].RefTable = CustomerGroupsTable
+	CustomerGroupCustomersTable.ForeignKeys[1].RefTable = CustomersTable
+	CustomerTagCustomersTable.ForeignKeys[0].RefTable = CustomerTagsTable
+	CustomerTagCustomersTable.ForeignKeys[1].RefTable = CustomersTable
 	PostAccountsTable.ForeignKeys[0].RefTable = PostsTable
 	PostAccountsTable.ForeignKeys[1].RefTable = AccountsTable
 }

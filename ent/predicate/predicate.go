@@ -21,8 +21,20 @@ type ActionRecord func(*sql.Selector)
 // Caption is the predicate function for caption builders.
 type Caption func(*sql.Selector)
 
+// Category is the predicate function for category builders.
+type Category func(*sql.Selector)
+
 // CooldownRule is the predicate function for cooldownrule builders.
 type CooldownRule func(*sql.Selector)
+
+// Customer is the predicate function for customer builders.
+type Customer func(*sql.Selector)
+
+// CustomerGroup is the predicate function for customergroup builders.
+type CustomerGroup func(*sql.Selector)
+
+// CustomerTag is the predicate function for customertag builders.
+type CustomerTag func(*sql.Selector)
 
 // Job is the predicate function for job builders.
 type Job func(*sql.Selector)
@@ -53,6 +65,9 @@ type Setting func(*sql.Selector)
 
 // Task is the predicate function for task builders.
 type Task func(*sql.Selector)
+
+// Template is the predicate function for template builders.
+type Template func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -231,6 +231,30 @@ func (f CaptionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CaptionMutation", m)
 }
 
+// The CategoryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CategoryQueryRuleFunc func(context.Context, *ent.CategoryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CategoryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CategoryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CategoryQuery", q)
+}
+
+// The CategoryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CategoryMutationRuleFunc func(context.Context, *ent.CategoryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CategoryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CategoryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CategoryMutation", m)
+}
+
 // The CooldownRuleQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CooldownRuleQueryRuleFunc func(context.Context, *ent.CooldownRuleQuery) error
@@ -253,6 +277,78 @@ func (f CooldownRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CooldownRuleMutation", m)
+}
+
+// The CustomerQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CustomerQueryRuleFunc func(context.Context, *ent.CustomerQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CustomerQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CustomerQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CustomerQuery", q)
+}
+
+// The CustomerMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CustomerMutationRuleFunc func(context.Context, *ent.CustomerMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CustomerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CustomerMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CustomerMutation", m)
+}
+
+// The CustomerGroupQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CustomerGroupQueryRuleFunc func(context.Context, *ent.CustomerGroupQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CustomerGroupQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CustomerGroupQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CustomerGroupQuery", q)
+}
+
+// The CustomerGroupMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CustomerGroupMutationRuleFunc func(context.Context, *ent.CustomerGroupMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CustomerGroupMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CustomerGroupMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CustomerGroupMutation", m)
+}
+
+// The CustomerTagQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CustomerTagQueryRuleFunc func(context.Context, *ent.CustomerTagQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CustomerTagQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CustomerTagQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CustomerTagQuery", q)
+}
+
+// The CustomerTagMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CustomerTagMutationRuleFunc func(context.Context, *ent.CustomerTagMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CustomerTagMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CustomerTagMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CustomerTagMutation", m)
 }
 
 // The JobQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -495,6 +591,30 @@ func (f TaskMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TaskMutation", m)
 }
 
+// The TemplateQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TemplateQueryRuleFunc func(context.Context, *ent.TemplateQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TemplateQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TemplateQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TemplateQuery", q)
+}
+
+// The TemplateMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TemplateMutationRuleFunc func(context.Context, *ent.TemplateMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TemplateMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TemplateMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TemplateMutation", m)
+}
+
 // The UserQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type UserQueryRuleFunc func(context.Context, *ent.UserQuery) error
@@ -612,7 +732,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CaptionQuery:
 		return q.Filter(), nil
+	case *ent.CategoryQuery:
+		return q.Filter(), nil
 	case *ent.CooldownRuleQuery:
+		return q.Filter(), nil
+	case *ent.CustomerQuery:
+		return q.Filter(), nil
+	case *ent.CustomerGroupQuery:
+		return q.Filter(), nil
+	case *ent.CustomerTagQuery:
 		return q.Filter(), nil
 	case *ent.JobQuery:
 		return q.Filter(), nil
@@ -633,6 +761,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.SettingQuery:
 		return q.Filter(), nil
 	case *ent.TaskQuery:
+		return q.Filter(), nil
+	case *ent.TemplateQuery:
 		return q.Filter(), nil
 	case *ent.UserQuery:
 		return q.Filter(), nil
@@ -657,7 +787,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.CaptionMutation:
 		return m.Filter(), nil
+	case *ent.CategoryMutation:
+		return m.Filter(), nil
 	case *ent.CooldownRuleMutation:
+		return m.Filter(), nil
+	case *ent.CustomerMutation:
+		return m.Filter(), nil
+	case *ent.CustomerGroupMutation:
+		return m.Filter(), nil
+	case *ent.CustomerTagMutation:
 		return m.Filter(), nil
 	case *ent.JobMutation:
 		return m.Filter(), nil
@@ -678,6 +816,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.SettingMutation:
 		return m.Filter(), nil
 	case *ent.TaskMutation:
+		return m.Filter(), nil
+	case *ent.TemplateMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
 		return m.Filter(), nil

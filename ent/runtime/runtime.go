@@ -12,7 +12,11 @@ import (
 	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
+	"github.com/switchboardhq/switchboard/ent/customer"
+	"github.com/switchboardhq/switchboard/ent/customergroup"
+	"github.com/switchboardhq/switchboard/ent/customertag"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -24,6 +28,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/setting"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/ent/workspace"
@@ -329,6 +334,57 @@ func init() {
 	captionDescCaption := captionFields[2].Descriptor()
 	// caption.CaptionValidator is a validator for the "caption" field. It is called by the builders before save.
 	caption.CaptionValidator = captionDescCaption.Validators[0].(func(string) error)
+	categoryMixin := schema.Category{}.Mixin()
+	category.Policy = privacy.NewPolicies(categoryMixin[2], schema.Category{})
+	category.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := category.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	categoryMixinHooks2 := categoryMixin[2].Hooks()
+
+	category.Hooks[1] = categoryMixinHooks2[0]
+	categoryMixinFields0 := categoryMixin[0].Fields()
+	_ = categoryMixinFields0
+	categoryMixinFields1 := categoryMixin[1].Fields()
+	_ = categoryMixinFields1
+	categoryFields := schema.Category{}.Fields()
+	_ = categoryFields
+	// categoryDescUUID is the schema descriptor for uuid field.
+	categoryDescUUID := categoryMixinFields0[0].Descriptor()
+	// category.DefaultUUID holds the default value on creation for the uuid field.
+	category.DefaultUUID = categoryDescUUID.Default.(func() uuid.UUID)
+	// categoryDescCreatedAt is the schema descriptor for created_at field.
+	categoryDescCreatedAt := categoryMixinFields1[0].Descriptor()
+	// category.DefaultCreatedAt holds the default value on creation for the created_at field.
+	category.DefaultCreatedAt = categoryDescCreatedAt.Default.(func() time.Time)
+	// categoryDescUpdatedAt is the schema descriptor for updated_at field.
+	categoryDescUpdatedAt := categoryMixinFields1[1].Descriptor()
+	// category.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	category.DefaultUpdatedAt = categoryDescUpdatedAt.Default.(func() time.Time)
+	// category.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	category.UpdateDefaultUpdatedAt = categoryDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// categoryDescName is the schema descriptor for name field.
+	categoryDescName := categoryFields[0].Descriptor()
+	// category.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	category.NameValidator = func() func(string) error {
+		validators := categoryDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	cooldownruleMixin := schema.CooldownRule{}.Mixin()
 	cooldownrule.Policy = privacy.NewPolicies(cooldownruleMixin[2], schema.CooldownRule{})
 	cooldownrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -414,6 +470,177 @@ func init() {
 	cooldownruleDescEnabled := cooldownruleFields[8].Descriptor()
 	// cooldownrule.DefaultEnabled holds the default value on creation for the enabled field.
 	cooldownrule.DefaultEnabled = cooldownruleDescEnabled.Default.(bool)
+	customerMixin := schema.Customer{}.Mixin()
+	customer.Policy = privacy.NewPolicies(customerMixin[2], schema.Customer{})
+	customer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customer.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	customerMixinHooks2 := customerMixin[2].Hooks()
+
+	customer.Hooks[1] = customerMixinHooks2[0]
+	customerMixinFields0 := customerMixin[0].Fields()
+	_ = customerMixinFields0
+	customerMixinFields1 := customerMixin[1].Fields()
+	_ = customerMixinFields1
+	customerFields := schema.Customer{}.Fields()
+	_ = customerFields
+	// customerDescUUID is the schema descriptor for uuid field.
+	customerDescUUID := customerMixinFields0[0].Descriptor()
+	// customer.DefaultUUID holds the default value on creation for the uuid field.
+	customer.DefaultUUID = customerDescUUID.Default.(func() uuid.UUID)
+	// customerDescCreatedAt is the schema descriptor for created_at field.
+	customerDescCreatedAt := customerMixinFields1[0].Descriptor()
+	// customer.DefaultCreatedAt holds the default value on creation for the created_at field.
+	customer.DefaultCreatedAt = customerDescCreatedAt.Default.(func() time.Time)
+	// customerDescUpdatedAt is the schema descriptor for updated_at field.
+	customerDescUpdatedAt := customerMixinFields1[1].Descriptor()
+	// customer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	customer.DefaultUpdatedAt = customerDescUpdatedAt.Default.(func() time.Time)
+	// customer.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	customer.UpdateDefaultUpdatedAt = customerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// customerDescUsername is the schema descriptor for username field.
+	customerDescUsername := customerFields[0].Descriptor()
+	// customer.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	customer.UsernameValidator = func() func(string) error {
+		validators := customerDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// customerDescUsernameKey is the schema descriptor for username_key field.
+	customerDescUsernameKey := customerFields[1].Descriptor()
+	// customer.UsernameKeyValidator is a validator for the "username_key" field. It is called by the builders before save.
+	customer.UsernameKeyValidator = func() func(string) error {
+		validators := customerDescUsernameKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username_key string) error {
+			for _, fn := range fns {
+				if err := fn(username_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	customergroupMixin := schema.CustomerGroup{}.Mixin()
+	customergroup.Policy = privacy.NewPolicies(customergroupMixin[2], schema.CustomerGroup{})
+	customergroup.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customergroup.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	customergroupMixinHooks2 := customergroupMixin[2].Hooks()
+
+	customergroup.Hooks[1] = customergroupMixinHooks2[0]
+	customergroupMixinFields0 := customergroupMixin[0].Fields()
+	_ = customergroupMixinFields0
+	customergroupMixinFields1 := customergroupMixin[1].Fields()
+	_ = customergroupMixinFields1
+	customergroupFields := schema.CustomerGroup{}.Fields()
+	_ = customergroupFields
+	// customergroupDescUUID is the schema descriptor for uuid field.
+	customergroupDescUUID := customergroupMixinFields0[0].Descriptor()
+	// customergroup.DefaultUUID holds the default value on creation for the uuid field.
+	customergroup.DefaultUUID = customergroupDescUUID.Default.(func() uuid.UUID)
+	// customergroupDescCreatedAt is the schema descriptor for created_at field.
+	customergroupDescCreatedAt := customergroupMixinFields1[0].Descriptor()
+	// customergroup.DefaultCreatedAt holds the default value on creation for the created_at field.
+	customergroup.DefaultCreatedAt = customergroupDescCreatedAt.Default.(func() time.Time)
+	// customergroupDescUpdatedAt is the schema descriptor for updated_at field.
+	customergroupDescUpdatedAt := customergroupMixinFields1[1].Descriptor()
+	// customergroup.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	customergroup.DefaultUpdatedAt = customergroupDescUpdatedAt.Default.(func() time.Time)
+	// customergroup.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	customergroup.UpdateDefaultUpdatedAt = customergroupDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// customergroupDescName is the schema descriptor for name field.
+	customergroupDescName := customergroupFields[0].Descriptor()
+	// customergroup.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	customergroup.NameValidator = func() func(string) error {
+		validators := customergroupDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	customertagMixin := schema.CustomerTag{}.Mixin()
+	customertag.Policy = privacy.NewPolicies(customertagMixin[2], schema.CustomerTag{})
+	customertag.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customertag.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	customertagMixinHooks2 := customertagMixin[2].Hooks()
+
+	customertag.Hooks[1] = customertagMixinHooks2[0]
+	customertagMixinFields0 := customertagMixin[0].Fields()
+	_ = customertagMixinFields0
+	customertagMixinFields1 := customertagMixin[1].Fields()
+	_ = customertagMixinFields1
+	customertagFields := schema.CustomerTag{}.Fields()
+	_ = customertagFields
+	// customertagDescUUID is the schema descriptor for uuid field.
+	customertagDescUUID := customertagMixinFields0[0].Descriptor()
+	// customertag.DefaultUUID holds the default value on creation for the uuid field.
+	customertag.DefaultUUID = customertagDescUUID.Default.(func() uuid.UUID)
+	// customertagDescCreatedAt is the schema descriptor for created_at field.
+	customertagDescCreatedAt := customertagMixinFields1[0].Descriptor()
+	// customertag.DefaultCreatedAt holds the default value on creation for the created_at field.
+	customertag.DefaultCreatedAt = customertagDescCreatedAt.Default.(func() time.Time)
+	// customertagDescUpdatedAt is the schema descriptor for updated_at field.
+	customertagDescUpdatedAt := customertagMixinFields1[1].Descriptor()
+	// customertag.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	customertag.DefaultUpdatedAt = customertagDescUpdatedAt.Default.(func() time.Time)
+	// customertag.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	customertag.UpdateDefaultUpdatedAt = customertagDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// customertagDescName is the schema descriptor for name field.
+	customertagDescName := customertagFields[0].Descriptor()
+	// customertag.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	customertag.NameValidator = func() func(string) error {
+		validators := customertagDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	jobMixin := schema.Job{}.Mixin()
 	job.Policy = privacy.NewPolicies(jobMixin[2], schema.Job{})
 	job.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1045,6 +1272,39 @@ func init() {
 	taskDescError := taskFields[18].Descriptor()
 	// task.DefaultError holds the default value on creation for the error field.
 	task.DefaultError = taskDescError.Default.(string)
+	templateMixin := schema.Template{}.Mixin()
+	template.Policy = privacy.NewPolicies(templateMixin[2], schema.Template{})
+	template.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := template.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	templateMixinHooks2 := templateMixin[2].Hooks()
+
+	template.Hooks[1] = templateMixinHooks2[0]
+	templateMixinFields0 := templateMixin[0].Fields()
+	_ = templateMixinFields0
+	templateMixinFields1 := templateMixin[1].Fields()
+	_ = templateMixinFields1
+	templateFields := schema.Template{}.Fields()
+	_ = templateFields
+	// templateDescUUID is the schema descriptor for uuid field.
+	templateDescUUID := templateMixinFields0[0].Descriptor()
+	// template.DefaultUUID holds the default value on creation for the uuid field.
+	template.DefaultUUID = templateDescUUID.Default.(func() uuid.UUID)
+	// templateDescCreatedAt is the schema descriptor for created_at field.
+	templateDescCreatedAt := templateMixinFields1[0].Descriptor()
+	// template.DefaultCreatedAt holds the default value on creation for the created_at field.
+	template.DefaultCreatedAt = templateDescCreatedAt.Default.(func() time.Time)
+	// templateDescUpdatedAt is the schema descriptor for updated_at field.
+	templateDescUpdatedAt := templateMixinFields1[1].Descriptor()
+	// template.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	template.DefaultUpdatedAt = templateDescUpdatedAt.Default.(func() time.Time)
+	// template.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	template.UpdateDefaultUpdatedAt = templateDescUpdatedAt.UpdateDefault.(func() time.Time)
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(userMixin[2], schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -51,12 +51,24 @@ const (
 	FieldLastRunAt = "last_run_at"
 	// FieldRunCount holds the string denoting the run_count field in the database.
 	FieldRunCount = "run_count"
+	// FieldCategoryID holds the string denoting the category_id field in the database.
+	FieldCategoryID = "category_id"
+	// FieldTemplateID holds the string denoting the template_id field in the database.
+	FieldTemplateID = "template_id"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
 	EdgeAccount = "account"
 	// EdgePost holds the string denoting the post edge name in mutations.
 	EdgePost = "post"
+	// EdgeCategory holds the string denoting the category edge name in mutations.
+	EdgeCategory = "category"
+	// EdgeTemplate holds the string denoting the template edge name in mutations.
+	EdgeTemplate = "template"
+	// EdgeBots holds the string denoting the bots edge name in mutations.
+	EdgeBots = "bots"
+	// EdgeCustomerGroups holds the string denoting the customer_groups edge name in mutations.
+	EdgeCustomerGroups = "customer_groups"
 	// Table holds the table name of the schedule in the database.
 	Table = "schedules"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -80,6 +92,34 @@ const (
 	PostInverseTable = "posts"
 	// PostColumn is the table column denoting the post relation/edge.
 	PostColumn = "post_id"
+	// CategoryTable is the table that holds the category relation/edge.
+	CategoryTable = "schedules"
+	// CategoryInverseTable is the table name for the Category entity.
+	// It exists in this package in order to avoid circular dependency with the "category" package.
+	CategoryInverseTable = "categories"
+	// CategoryColumn is the table column denoting the category relation/edge.
+	CategoryColumn = "category_id"
+	// TemplateTable is the table that holds the template relation/edge.
+	TemplateTable = "schedules"
+	// TemplateInverseTable is the table name for the Template entity.
+	// It exists in this package in order to avoid circular dependency with the "template" package.
+	TemplateInverseTable = "templates"
+	// TemplateColumn is the table column denoting the template relation/edge.
+	TemplateColumn = "template_id"
+	// BotsTable is the table that holds the bots relation/edge.
+	BotsTable = "accounts"
+	// BotsInverseTable is the table name for the Account entity.
+	// It exists in this package in order to avoid circular dependency with the "account" package.
+	BotsInverseTable = "accounts"
+	// BotsColumn is the table column denoting the bots relation/edge.
+	BotsColumn = "schedule_bots"
+	// CustomerGroupsTable is the table that holds the customer_groups relation/edge.
+	CustomerGroupsTable = "customer_groups"
+	// CustomerGroupsInverseTable is the table name for the CustomerGroup entity.
+	// It exists in this package in order to avoid circular dependency with the "customergroup" package.
+	CustomerGroupsInverseTable = "customer_groups"
+	// CustomerGroupsColumn is the table column denoting the customer_groups relation/edge.
+	CustomerGroupsColumn = "schedule_customer_groups"
 )
 
 // Columns holds all SQL columns for schedule fields.
@@ -101,6 +141,8 @@ var Columns = []string{
 	FieldNextRunAt,
 	FieldLastRunAt,
 	FieldRunCount,
+	FieldCategoryID,
+	FieldTemplateID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -277,6 +319,16 @@ func ByRunCount(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRunCount, opts...).ToFunc()
 }
 
+// ByCategoryID orders the results by the category_id field.
+func ByCategoryID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCategoryID, opts...).ToFunc()
+}
+
+// ByTemplateID orders the results by the template_id field.
+func ByTemplateID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTemplateID, opts...).ToFunc()
+}
+
 // ByWorkspaceField orders the results by workspace field.
 func ByWorkspaceField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -295,6 +347,48 @@ func ByAccountField(field string, opts ...sql.OrderTermOption) OrderOption {
 func ByPostField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newPostStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByCategoryField orders the results by category field.
+func ByCategoryField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCategoryStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByTemplateField orders the results by template field.
+func ByTemplateField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newTemplateStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByBotsCount orders the results by bots count.
+func ByBotsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newBotsStep(), opts...)
+	}
+}
+
+// ByBots orders the results by bots terms.
+func ByBots(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newBotsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCustomerGroupsCount orders the results by customer_groups count.
+func ByCustomerGroupsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCustomerGroupsStep(), opts...)
+	}
+}
+
+// ByCustomerGroups orders the results by customer_groups terms.
+func ByCustomerGroups(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCustomerGroupsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 func newWorkspaceStep() *sqlgraph.Step {
@@ -316,6 +410,34 @@ func newPostStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PostInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, PostTable, PostColumn),
+	)
+}
+func newCategoryStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CategoryInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, CategoryTable, CategoryColumn),
+	)
+}
+func newTemplateStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(TemplateInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, TemplateTable, TemplateColumn),
+	)
+}
+func newBotsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(BotsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, BotsTable, BotsColumn),
+	)
+}
+func newCustomerGroupsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CustomerGroupsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CustomerGroupsTable, CustomerGroupsColumn),
 	)
 }
 

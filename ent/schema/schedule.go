@@ -37,6 +37,10 @@ func (Schedule) Fields() []ent.Field {
 			Annotations(entgql.OrderField("NEXT_RUN_AT")),
 		field.Time("last_run_at").Optional().Nillable(),
 		field.Int("run_count").Default(0),
+		// A bot task (a Shillbot campaign) is filed under a category and
+		// posts content spun from a template.
+		field.Int("category_id").Optional().Nillable(),
+		field.Int("template_id").Optional().Nillable(),
 	}
 }
 
@@ -45,6 +49,12 @@ func (Schedule) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("account", Account.Type).Field("account_id").Unique(),
 		edge.To("post", Post.Type).Field("post_id").Unique(),
+		edge.To("category", Category.Type).Field("category_id").Unique(),
+		edge.To("template", Template.Type).Field("template_id").Unique(),
+		// A bot task posts through many bots at the customers of many
+		// groups (join tables schedule_bots, schedule_customer_groups).
+		edge.To("bots", Account.Type),
+		edge.To("customer_groups", CustomerGroup.Type),
 	}
 }
 

@@ -206,6 +206,7 @@ const (
 	KindDM               Kind = "DM"
 	KindLEAD_SCRAPE      Kind = "LEAD_SCRAPE"
 	KindBOT_REFRESH      Kind = "BOT_REFRESH"
+	KindX_POST           Kind = "X_POST"
 )
 
 func (k Kind) String() string {
@@ -215,7 +216,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindPOST_PUBLISH, KindLOGIN, KindCHALLENGE_SUBMIT, KindREACTION, KindREPOST, KindFOLLOW, KindLIKE, KindCOMMENT, KindDM, KindLEAD_SCRAPE, KindBOT_REFRESH:
+	case KindPOST_PUBLISH, KindLOGIN, KindCHALLENGE_SUBMIT, KindREACTION, KindREPOST, KindFOLLOW, KindLIKE, KindCOMMENT, KindDM, KindLEAD_SCRAPE, KindBOT_REFRESH, KindX_POST:
 		return nil
 	default:
 		return fmt.Errorf("task: invalid enum value for kind field: %q", k)

@@ -198,6 +198,26 @@ type ComplexityRoot struct {
 		Caption func(childComplexity int) int
 	}
 
+	Category struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		UUID      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	CategoryConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CategoryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ChangePasswordPayload struct {
 		ExpiresAt func(childComplexity int) int
 		Token     func(childComplexity int) int
@@ -258,6 +278,70 @@ type ComplexityRoot struct {
 
 	CreateTasksPayload struct {
 		Tasks func(childComplexity int) int
+	}
+
+	Customer struct {
+		CreatedAt func(childComplexity int) int
+		Groups    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Tags      func(childComplexity int) int
+		UUID      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		Username  func(childComplexity int) int
+	}
+
+	CustomerConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CustomerEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CustomerGroup struct {
+		CreatedAt func(childComplexity int) int
+		Customers func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		UUID      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	CustomerGroupConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CustomerGroupEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CustomerTag struct {
+		CreatedAt func(childComplexity int) int
+		Customers func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		UUID      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	CustomerTagConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CustomerTagEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	DeleteAccountPayload struct {
@@ -566,7 +650,11 @@ type ComplexityRoot struct {
 		AdminUsers           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
 		AdminWorkspaces      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WorkspaceOrder, where *ent.WorkspaceWhereInput) int
 		Captions             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaptionOrder, where *ent.CaptionWhereInput) int
+		Categories           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CategoryOrder, where *ent.CategoryWhereInput) int
 		CooldownRules        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CooldownRuleOrder, where *ent.CooldownRuleWhereInput) int
+		CustomerGroups       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerGroupOrder, where *ent.CustomerGroupWhereInput) int
+		CustomerTags         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerTagOrder, where *ent.CustomerTagWhereInput) int
+		Customers            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
 		Jobs                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.JobOrder, where *ent.JobWhereInput) int
 		Logs                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LogEntryOrder, where *ent.LogEntryWhereInput) int
 		Node                 func(childComplexity int, id int) int
@@ -578,6 +666,7 @@ type ComplexityRoot struct {
 		Schedules            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ScheduleOrder, where *ent.ScheduleWhereInput) int
 		Statistics           func(childComplexity int) int
 		Tasks                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput) int
+		Templates            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TemplateOrder, where *ent.TemplateWhereInput) int
 		Viewer               func(childComplexity int) int
 		Wallet               func(childComplexity int) int
 		WalletTransactions   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WalletTransactionOrder, where *ent.WalletTransactionWhereInput) int
@@ -622,7 +711,11 @@ type ComplexityRoot struct {
 	Schedule struct {
 		Account         func(childComplexity int) int
 		AccountID       func(childComplexity int) int
+		Bots            func(childComplexity int) int
+		Category        func(childComplexity int) int
+		CategoryID      func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
+		CustomerGroups  func(childComplexity int) int
 		ID              func(childComplexity int) int
 		IntervalSeconds func(childComplexity int) int
 		Kind            func(childComplexity int) int
@@ -635,6 +728,8 @@ type ComplexityRoot struct {
 		Settings        func(childComplexity int) int
 		Status          func(childComplexity int) int
 		Targets         func(childComplexity int) int
+		Template        func(childComplexity int) int
+		TemplateID      func(childComplexity int) int
 		Timezone        func(childComplexity int) int
 		UUID            func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
@@ -721,6 +816,26 @@ type ComplexityRoot struct {
 
 	TaskPayload struct {
 		Task func(childComplexity int) int
+	}
+
+	Template struct {
+		Contents  func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		UUID      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	TemplateConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TemplateEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	UnschedulePostPayload struct {
@@ -1455,6 +1570,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CaptionPayload.Caption(childComplexity), true
 
+	case "Category.createdAt":
+		if e.ComplexityRoot.Category.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Category.CreatedAt(childComplexity), true
+	case "Category.id":
+		if e.ComplexityRoot.Category.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Category.ID(childComplexity), true
+	case "Category.name":
+		if e.ComplexityRoot.Category.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Category.Name(childComplexity), true
+	case "Category.uuid":
+		if e.ComplexityRoot.Category.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Category.UUID(childComplexity), true
+	case "Category.updatedAt":
+		if e.ComplexityRoot.Category.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Category.UpdatedAt(childComplexity), true
+
+	case "CategoryConnection.edges":
+		if e.ComplexityRoot.CategoryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryConnection.Edges(childComplexity), true
+	case "CategoryConnection.nodes":
+		if e.ComplexityRoot.CategoryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryConnection.Nodes(childComplexity), true
+	case "CategoryConnection.pageInfo":
+		if e.ComplexityRoot.CategoryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryConnection.PageInfo(childComplexity), true
+	case "CategoryConnection.totalCount":
+		if e.ComplexityRoot.CategoryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryConnection.TotalCount(childComplexity), true
+
+	case "CategoryEdge.cursor":
+		if e.ComplexityRoot.CategoryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryEdge.Cursor(childComplexity), true
+	case "CategoryEdge.node":
+		if e.ComplexityRoot.CategoryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryEdge.Node(childComplexity), true
+
 	case "ChangePasswordPayload.expiresAt":
 		if e.ComplexityRoot.ChangePasswordPayload.ExpiresAt == nil {
 			break
@@ -1639,6 +1823,237 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateTasksPayload.Tasks(childComplexity), true
+
+	case "Customer.createdAt":
+		if e.ComplexityRoot.Customer.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.CreatedAt(childComplexity), true
+	case "Customer.groups":
+		if e.ComplexityRoot.Customer.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Groups(childComplexity), true
+	case "Customer.id":
+		if e.ComplexityRoot.Customer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.ID(childComplexity), true
+	case "Customer.tags":
+		if e.ComplexityRoot.Customer.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Tags(childComplexity), true
+	case "Customer.uuid":
+		if e.ComplexityRoot.Customer.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.UUID(childComplexity), true
+	case "Customer.updatedAt":
+		if e.ComplexityRoot.Customer.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.UpdatedAt(childComplexity), true
+	case "Customer.username":
+		if e.ComplexityRoot.Customer.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Username(childComplexity), true
+
+	case "CustomerConnection.edges":
+		if e.ComplexityRoot.CustomerConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerConnection.Edges(childComplexity), true
+	case "CustomerConnection.nodes":
+		if e.ComplexityRoot.CustomerConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerConnection.Nodes(childComplexity), true
+	case "CustomerConnection.pageInfo":
+		if e.ComplexityRoot.CustomerConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerConnection.PageInfo(childComplexity), true
+	case "CustomerConnection.totalCount":
+		if e.ComplexityRoot.CustomerConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerConnection.TotalCount(childComplexity), true
+
+	case "CustomerEdge.cursor":
+		if e.ComplexityRoot.CustomerEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerEdge.Cursor(childComplexity), true
+	case "CustomerEdge.node":
+		if e.ComplexityRoot.CustomerEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
+
+	case "CustomerGroup.createdAt":
+		if e.ComplexityRoot.CustomerGroup.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroup.CreatedAt(childComplexity), true
+	case "CustomerGroup.customers":
+		if e.ComplexityRoot.CustomerGroup.Customers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroup.Customers(childComplexity), true
+	case "CustomerGroup.id":
+		if e.ComplexityRoot.CustomerGroup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroup.ID(childComplexity), true
+	case "CustomerGroup.name":
+		if e.ComplexityRoot.CustomerGroup.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroup.Name(childComplexity), true
+	case "CustomerGroup.uuid":
+		if e.ComplexityRoot.CustomerGroup.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroup.UUID(childComplexity), true
+	case "CustomerGroup.updatedAt":
+		if e.ComplexityRoot.CustomerGroup.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroup.UpdatedAt(childComplexity), true
+
+	case "CustomerGroupConnection.edges":
+		if e.ComplexityRoot.CustomerGroupConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroupConnection.Edges(childComplexity), true
+	case "CustomerGroupConnection.nodes":
+		if e.ComplexityRoot.CustomerGroupConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroupConnection.Nodes(childComplexity), true
+	case "CustomerGroupConnection.pageInfo":
+		if e.ComplexityRoot.CustomerGroupConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroupConnection.PageInfo(childComplexity), true
+	case "CustomerGroupConnection.totalCount":
+		if e.ComplexityRoot.CustomerGroupConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroupConnection.TotalCount(childComplexity), true
+
+	case "CustomerGroupEdge.cursor":
+		if e.ComplexityRoot.CustomerGroupEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroupEdge.Cursor(childComplexity), true
+	case "CustomerGroupEdge.node":
+		if e.ComplexityRoot.CustomerGroupEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroupEdge.Node(childComplexity), true
+
+	case "CustomerTag.createdAt":
+		if e.ComplexityRoot.CustomerTag.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTag.CreatedAt(childComplexity), true
+	case "CustomerTag.customers":
+		if e.ComplexityRoot.CustomerTag.Customers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTag.Customers(childComplexity), true
+	case "CustomerTag.id":
+		if e.ComplexityRoot.CustomerTag.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTag.ID(childComplexity), true
+	case "CustomerTag.name":
+		if e.ComplexityRoot.CustomerTag.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTag.Name(childComplexity), true
+	case "CustomerTag.uuid":
+		if e.ComplexityRoot.CustomerTag.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTag.UUID(childComplexity), true
+	case "CustomerTag.updatedAt":
+		if e.ComplexityRoot.CustomerTag.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTag.UpdatedAt(childComplexity), true
+
+	case "CustomerTagConnection.edges":
+		if e.ComplexityRoot.CustomerTagConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTagConnection.Edges(childComplexity), true
+	case "CustomerTagConnection.nodes":
+		if e.ComplexityRoot.CustomerTagConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTagConnection.Nodes(childComplexity), true
+	case "CustomerTagConnection.pageInfo":
+		if e.ComplexityRoot.CustomerTagConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTagConnection.PageInfo(childComplexity), true
+	case "CustomerTagConnection.totalCount":
+		if e.ComplexityRoot.CustomerTagConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTagConnection.TotalCount(childComplexity), true
+
+	case "CustomerTagEdge.cursor":
+		if e.ComplexityRoot.CustomerTagEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTagEdge.Cursor(childComplexity), true
+	case "CustomerTagEdge.node":
+		if e.ComplexityRoot.CustomerTagEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTagEdge.Node(childComplexity), true
 
 	case "DeleteAccountPayload.deletedID":
 		if e.ComplexityRoot.DeleteAccountPayload.DeletedID == nil {
@@ -3154,6 +3569,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Captions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CaptionOrder), args["where"].(*ent.CaptionWhereInput)), true
+	case "Query.categories":
+		if e.ComplexityRoot.Query.Categories == nil {
+			break
+		}
+
+		args, err := ec.field_Query_categories_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Categories(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CategoryOrder), args["where"].(*ent.CategoryWhereInput)), true
 	case "Query.cooldownRules":
 		if e.ComplexityRoot.Query.CooldownRules == nil {
 			break
@@ -3165,6 +3591,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CooldownRules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CooldownRuleOrder), args["where"].(*ent.CooldownRuleWhereInput)), true
+	case "Query.customerGroups":
+		if e.ComplexityRoot.Query.CustomerGroups == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerGroups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerGroups(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CustomerGroupOrder), args["where"].(*ent.CustomerGroupWhereInput)), true
+	case "Query.customerTags":
+		if e.ComplexityRoot.Query.CustomerTags == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerTags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerTags(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CustomerTagOrder), args["where"].(*ent.CustomerTagWhereInput)), true
+	case "Query.customers":
+		if e.ComplexityRoot.Query.Customers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CustomerOrder), args["where"].(*ent.CustomerWhereInput)), true
 
 	case "Query.jobs":
 		if e.ComplexityRoot.Query.Jobs == nil {
@@ -3277,6 +3736,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tasks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.TaskOrder), args["where"].(*ent.TaskWhereInput)), true
+	case "Query.templates":
+		if e.ComplexityRoot.Query.Templates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_templates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Templates(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.TemplateOrder), args["where"].(*ent.TemplateWhereInput)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -3427,12 +3897,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Schedule.AccountID(childComplexity), true
+	case "Schedule.bots":
+		if e.ComplexityRoot.Schedule.Bots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.Bots(childComplexity), true
+	case "Schedule.category":
+		if e.ComplexityRoot.Schedule.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.Category(childComplexity), true
+	case "Schedule.categoryID":
+		if e.ComplexityRoot.Schedule.CategoryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.CategoryID(childComplexity), true
 	case "Schedule.createdAt":
 		if e.ComplexityRoot.Schedule.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Schedule.CreatedAt(childComplexity), true
+	case "Schedule.customerGroups":
+		if e.ComplexityRoot.Schedule.CustomerGroups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.CustomerGroups(childComplexity), true
 	case "Schedule.id":
 		if e.ComplexityRoot.Schedule.ID == nil {
 			break
@@ -3505,6 +3999,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Schedule.Targets(childComplexity), true
+	case "Schedule.template":
+		if e.ComplexityRoot.Schedule.Template == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.Template(childComplexity), true
+	case "Schedule.templateID":
+		if e.ComplexityRoot.Schedule.TemplateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.TemplateID(childComplexity), true
 	case "Schedule.timezone":
 		if e.ComplexityRoot.Schedule.Timezone == nil {
 			break
@@ -3881,6 +4387,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TaskPayload.Task(childComplexity), true
+
+	case "Template.contents":
+		if e.ComplexityRoot.Template.Contents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Contents(childComplexity), true
+	case "Template.createdAt":
+		if e.ComplexityRoot.Template.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.CreatedAt(childComplexity), true
+	case "Template.id":
+		if e.ComplexityRoot.Template.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.ID(childComplexity), true
+	case "Template.uuid":
+		if e.ComplexityRoot.Template.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.UUID(childComplexity), true
+	case "Template.updatedAt":
+		if e.ComplexityRoot.Template.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.UpdatedAt(childComplexity), true
+
+	case "TemplateConnection.edges":
+		if e.ComplexityRoot.TemplateConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateConnection.Edges(childComplexity), true
+	case "TemplateConnection.nodes":
+		if e.ComplexityRoot.TemplateConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateConnection.Nodes(childComplexity), true
+	case "TemplateConnection.pageInfo":
+		if e.ComplexityRoot.TemplateConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateConnection.PageInfo(childComplexity), true
+	case "TemplateConnection.totalCount":
+		if e.ComplexityRoot.TemplateConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateConnection.TotalCount(childComplexity), true
+
+	case "TemplateEdge.cursor":
+		if e.ComplexityRoot.TemplateEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateEdge.Cursor(childComplexity), true
+	case "TemplateEdge.node":
+		if e.ComplexityRoot.TemplateEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateEdge.Node(childComplexity), true
 
 	case "UnschedulePostPayload.post":
 		if e.ComplexityRoot.UnschedulePostPayload.Post == nil {
@@ -4271,6 +4846,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CancelJobInput", ec.unmarshalInputCancelJobInput),
 			graphql.NewInputUnmarshaler("CaptionOrder", ec.unmarshalInputCaptionOrder),
 			graphql.NewInputUnmarshaler("CaptionWhereInput", ec.unmarshalInputCaptionWhereInput),
+			graphql.NewInputUnmarshaler("CategoryOrder", ec.unmarshalInputCategoryOrder),
+			graphql.NewInputUnmarshaler("CategoryWhereInput", ec.unmarshalInputCategoryWhereInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ClaimTasksInput", ec.unmarshalInputClaimTasksInput),
 			graphql.NewInputUnmarshaler("CompleteTaskInput", ec.unmarshalInputCompleteTaskInput),
@@ -4284,6 +4861,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateProxyInput", ec.unmarshalInputCreateProxyInput),
 			graphql.NewInputUnmarshaler("CreateScheduleInput", ec.unmarshalInputCreateScheduleInput),
 			graphql.NewInputUnmarshaler("CreateTasksInput", ec.unmarshalInputCreateTasksInput),
+			graphql.NewInputUnmarshaler("CustomerGroupOrder", ec.unmarshalInputCustomerGroupOrder),
+			graphql.NewInputUnmarshaler("CustomerGroupWhereInput", ec.unmarshalInputCustomerGroupWhereInput),
+			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
+			graphql.NewInputUnmarshaler("CustomerTagOrder", ec.unmarshalInputCustomerTagOrder),
+			graphql.NewInputUnmarshaler("CustomerTagWhereInput", ec.unmarshalInputCustomerTagWhereInput),
+			graphql.NewInputUnmarshaler("CustomerWhereInput", ec.unmarshalInputCustomerWhereInput),
 			graphql.NewInputUnmarshaler("DeleteAccountInput", ec.unmarshalInputDeleteAccountInput),
 			graphql.NewInputUnmarshaler("DeleteCaptionInput", ec.unmarshalInputDeleteCaptionInput),
 			graphql.NewInputUnmarshaler("DeleteCooldownRulesInput", ec.unmarshalInputDeleteCooldownRulesInput),
@@ -4317,6 +4900,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TaskLeaseInput", ec.unmarshalInputTaskLeaseInput),
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("TaskWhereInput", ec.unmarshalInputTaskWhereInput),
+			graphql.NewInputUnmarshaler("TemplateOrder", ec.unmarshalInputTemplateOrder),
+			graphql.NewInputUnmarshaler("TemplateWhereInput", ec.unmarshalInputTemplateWhereInput),
 			graphql.NewInputUnmarshaler("UnschedulePostInput", ec.unmarshalInputUnschedulePostInput),
 			graphql.NewInputUnmarshaler("UpdateAccountInput", ec.unmarshalInputUpdateAccountInput),
 			graphql.NewInputUnmarshaler("UpdateCaptionInput", ec.unmarshalInputUpdateCaptionInput),
@@ -5607,6 +6192,137 @@ input CaptionWhereInput {
   captionEqualFold: String
   captionContainsFold: String
 }
+type Category implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+}
+"""
+A connection to a list of items.
+"""
+type CategoryConnection {
+  """
+  A list of edges.
+  """
+  edges: [CategoryEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Category!]!
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type CategoryEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Category
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Category connections
+"""
+input CategoryOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Categories.
+  """
+  field: CategoryOrderField!
+}
+"""
+Properties by which Category connections can be ordered.
+"""
+enum CategoryOrderField {
+  CREATED_AT
+  UPDATED_AT
+  NAME
+}
+"""
+CategoryWhereInput is used for filtering Category objects.
+Input was generated by ent.
+"""
+input CategoryWhereInput {
+  not: CategoryWhereInput
+  and: [CategoryWhereInput!]
+  or: [CategoryWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+}
 """
 ChallengeMethod is enum for the field method
 """
@@ -5880,6 +6596,423 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+type Customer implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  username: String!
+  groups: [CustomerGroup!]
+  tags: [CustomerTag!]
+}
+"""
+A connection to a list of items.
+"""
+type CustomerConnection {
+  """
+  A list of edges.
+  """
+  edges: [CustomerEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Customer!]!
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type CustomerEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Customer
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+type CustomerGroup implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+  customers: [Customer!]
+}
+"""
+A connection to a list of items.
+"""
+type CustomerGroupConnection {
+  """
+  A list of edges.
+  """
+  edges: [CustomerGroupEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [CustomerGroup!]!
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type CustomerGroupEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: CustomerGroup
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for CustomerGroup connections
+"""
+input CustomerGroupOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order CustomerGroups.
+  """
+  field: CustomerGroupOrderField!
+}
+"""
+Properties by which CustomerGroup connections can be ordered.
+"""
+enum CustomerGroupOrderField {
+  CREATED_AT
+  UPDATED_AT
+  NAME
+}
+"""
+CustomerGroupWhereInput is used for filtering CustomerGroup objects.
+Input was generated by ent.
+"""
+input CustomerGroupWhereInput {
+  not: CustomerGroupWhereInput
+  and: [CustomerGroupWhereInput!]
+  or: [CustomerGroupWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  customers edge predicates
+  """
+  hasCustomers: Boolean
+  hasCustomersWith: [CustomerWhereInput!]
+}
+"""
+Ordering options for Customer connections
+"""
+input CustomerOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Customers.
+  """
+  field: CustomerOrderField!
+}
+"""
+Properties by which Customer connections can be ordered.
+"""
+enum CustomerOrderField {
+  CREATED_AT
+  UPDATED_AT
+  USERNAME
+}
+type CustomerTag implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+  customers: [Customer!]
+}
+"""
+A connection to a list of items.
+"""
+type CustomerTagConnection {
+  """
+  A list of edges.
+  """
+  edges: [CustomerTagEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [CustomerTag!]!
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type CustomerTagEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: CustomerTag
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for CustomerTag connections
+"""
+input CustomerTagOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order CustomerTags.
+  """
+  field: CustomerTagOrderField!
+}
+"""
+Properties by which CustomerTag connections can be ordered.
+"""
+enum CustomerTagOrderField {
+  CREATED_AT
+  UPDATED_AT
+  NAME
+}
+"""
+CustomerTagWhereInput is used for filtering CustomerTag objects.
+Input was generated by ent.
+"""
+input CustomerTagWhereInput {
+  not: CustomerTagWhereInput
+  and: [CustomerTagWhereInput!]
+  or: [CustomerTagWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  customers edge predicates
+  """
+  hasCustomers: Boolean
+  hasCustomersWith: [CustomerWhereInput!]
+}
+"""
+CustomerWhereInput is used for filtering Customer objects.
+Input was generated by ent.
+"""
+input CustomerWhereInput {
+  not: CustomerWhereInput
+  and: [CustomerWhereInput!]
+  or: [CustomerWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  username field predicates
+  """
+  username: String
+  usernameNEQ: String
+  usernameIn: [String!]
+  usernameNotIn: [String!]
+  usernameGT: String
+  usernameGTE: String
+  usernameLT: String
+  usernameLTE: String
+  usernameContains: String
+  usernameHasPrefix: String
+  usernameHasSuffix: String
+  usernameEqualFold: String
+  usernameContainsFold: String
+  """
+  groups edge predicates
+  """
+  hasGroups: Boolean
+  hasGroupsWith: [CustomerGroupWhereInput!]
+  """
+  tags edge predicates
+  """
+  hasTags: Boolean
+  hasTagsWith: [CustomerTagWhereInput!]
+}
 type Job implements Node {
   id: ID!
   uuid: UUID!
@@ -7385,6 +8518,37 @@ type Query {
     """
     where: CaptionWhereInput
   ): CaptionConnection!
+  categories(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Categories returned from the connection.
+    """
+    orderBy: CategoryOrder
+
+    """
+    Filtering options for Categories returned from the connection.
+    """
+    where: CategoryWhereInput
+  ): CategoryConnection!
   cooldownRules(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -7416,6 +8580,99 @@ type Query {
     """
     where: CooldownRuleWhereInput
   ): CooldownRuleConnection!
+  customers(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Customers returned from the connection.
+    """
+    orderBy: CustomerOrder
+
+    """
+    Filtering options for Customers returned from the connection.
+    """
+    where: CustomerWhereInput
+  ): CustomerConnection!
+  customerGroups(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for CustomerGroups returned from the connection.
+    """
+    orderBy: CustomerGroupOrder
+
+    """
+    Filtering options for CustomerGroups returned from the connection.
+    """
+    where: CustomerGroupWhereInput
+  ): CustomerGroupConnection!
+  customerTags(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for CustomerTags returned from the connection.
+    """
+    orderBy: CustomerTagOrder
+
+    """
+    Filtering options for CustomerTags returned from the connection.
+    """
+    where: CustomerTagWhereInput
+  ): CustomerTagConnection!
   jobs(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -7602,6 +8859,37 @@ type Query {
     """
     where: TaskWhereInput
   ): TaskConnection!
+  templates(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Templates returned from the connection.
+    """
+    orderBy: TemplateOrder
+
+    """
+    Filtering options for Templates returned from the connection.
+    """
+    where: TemplateWhereInput
+  ): TemplateConnection!
   walletTransactions(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -7651,8 +8939,14 @@ type Schedule implements Node {
   nextRunAt: Time
   lastRunAt: Time
   runCount: Int!
+  categoryID: ID
+  templateID: ID
   account: Account
   post: Post
+  category: Category
+  template: Template
+  bots: [Account!]
+  customerGroups: [CustomerGroup!]
 }
 """
 A connection to a list of items.
@@ -7897,6 +9191,24 @@ input ScheduleWhereInput {
   runCountLT: Int
   runCountLTE: Int
   """
+  category_id field predicates
+  """
+  categoryID: ID
+  categoryIDNEQ: ID
+  categoryIDIn: [ID!]
+  categoryIDNotIn: [ID!]
+  categoryIDIsNil: Boolean
+  categoryIDNotNil: Boolean
+  """
+  template_id field predicates
+  """
+  templateID: ID
+  templateIDNEQ: ID
+  templateIDIn: [ID!]
+  templateIDNotIn: [ID!]
+  templateIDIsNil: Boolean
+  templateIDNotNil: Boolean
+  """
   account edge predicates
   """
   hasAccount: Boolean
@@ -7906,6 +9218,26 @@ input ScheduleWhereInput {
   """
   hasPost: Boolean
   hasPostWith: [PostWhereInput!]
+  """
+  category edge predicates
+  """
+  hasCategory: Boolean
+  hasCategoryWith: [CategoryWhereInput!]
+  """
+  template edge predicates
+  """
+  hasTemplate: Boolean
+  hasTemplateWith: [TemplateWhereInput!]
+  """
+  bots edge predicates
+  """
+  hasBots: Boolean
+  hasBotsWith: [AccountWhereInput!]
+  """
+  customer_groups edge predicates
+  """
+  hasCustomerGroups: Boolean
+  hasCustomerGroupsWith: [CustomerGroupWhereInput!]
 }
 type Task implements Node {
   id: ID!
@@ -7987,6 +9319,7 @@ enum TaskKind @goModel(model: "github.com/switchboardhq/switchboard/ent/task.Kin
   DM
   LEAD_SCRAPE
   BOT_REFRESH
+  X_POST
 }
 """
 Ordering options for Task connections
@@ -8275,6 +9608,120 @@ input TaskWhereInput {
   """
   hasSchedule: Boolean
   hasScheduleWith: [ScheduleWhereInput!]
+}
+type Template implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  contents: [String!]!
+}
+"""
+A connection to a list of items.
+"""
+type TemplateConnection {
+  """
+  A list of edges.
+  """
+  edges: [TemplateEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Template!]!
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type TemplateEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Template
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Template connections
+"""
+input TemplateOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Templates.
+  """
+  field: TemplateOrderField!
+}
+"""
+Properties by which Template connections can be ordered.
+"""
+enum TemplateOrderField {
+  CREATED_AT
+  UPDATED_AT
+}
+"""
+TemplateWhereInput is used for filtering Template objects.
+Input was generated by ent.
+"""
+input TemplateWhereInput {
+  not: TemplateWhereInput
+  and: [TemplateWhereInput!]
+  or: [TemplateWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
 }
 type User implements Node {
   id: ID!
@@ -9677,6 +11124,46 @@ func (ec *executionContext) childFields_CaptionPayload(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type CaptionPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Category(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Category_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_Category_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Category_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Category_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Category_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Category", field.Name)
+}
+
+func (ec *executionContext) childFields_CategoryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CategoryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CategoryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CategoryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CategoryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CategoryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CategoryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CategoryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CategoryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CategoryEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ChangePasswordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -9799,6 +11286,134 @@ func (ec *executionContext) childFields_CreateTasksPayload(ctx context.Context, 
 		return ec.fieldContext_CreateTasksPayload_tasks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateTasksPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Customer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Customer_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_Customer_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Customer_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Customer_updatedAt(ctx, field)
+	case "username":
+		return ec.fieldContext_Customer_username(ctx, field)
+	case "groups":
+		return ec.fieldContext_Customer_groups(ctx, field)
+	case "tags":
+		return ec.fieldContext_Customer_tags(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CustomerConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CustomerConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CustomerConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CustomerConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CustomerEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CustomerEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomerGroup_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_CustomerGroup_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CustomerGroup_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CustomerGroup_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_CustomerGroup_name(ctx, field)
+	case "customers":
+		return ec.fieldContext_CustomerGroup_customers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerGroupConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CustomerGroupConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CustomerGroupConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CustomerGroupConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CustomerGroupConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerGroupConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerGroupEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CustomerGroupEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CustomerGroupEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerGroupEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerTag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomerTag_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_CustomerTag_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CustomerTag_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CustomerTag_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_CustomerTag_name(ctx, field)
+	case "customers":
+		return ec.fieldContext_CustomerTag_customers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerTag", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerTagConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CustomerTagConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CustomerTagConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CustomerTagConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CustomerTagConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerTagConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerTagEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CustomerTagEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CustomerTagEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerTagEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10395,10 +12010,22 @@ func (ec *executionContext) childFields_Schedule(ctx context.Context, field grap
 		return ec.fieldContext_Schedule_lastRunAt(ctx, field)
 	case "runCount":
 		return ec.fieldContext_Schedule_runCount(ctx, field)
+	case "categoryID":
+		return ec.fieldContext_Schedule_categoryID(ctx, field)
+	case "templateID":
+		return ec.fieldContext_Schedule_templateID(ctx, field)
 	case "account":
 		return ec.fieldContext_Schedule_account(ctx, field)
 	case "post":
 		return ec.fieldContext_Schedule_post(ctx, field)
+	case "category":
+		return ec.fieldContext_Schedule_category(ctx, field)
+	case "template":
+		return ec.fieldContext_Schedule_template(ctx, field)
+	case "bots":
+		return ec.fieldContext_Schedule_bots(ctx, field)
+	case "customerGroups":
+		return ec.fieldContext_Schedule_customerGroups(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Schedule", field.Name)
 }
@@ -10549,6 +12176,46 @@ func (ec *executionContext) childFields_TaskPayload(ctx context.Context, field g
 		return ec.fieldContext_TaskPayload_task(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TaskPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Template(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Template_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_Template_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Template_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Template_updatedAt(ctx, field)
+	case "contents":
+		return ec.fieldContext_Template_contents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Template", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplateConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TemplateConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_TemplateConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TemplateConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TemplateConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplateConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplateEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_TemplateEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_TemplateEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplateEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_UnschedulePostPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -133,3 +133,32 @@ func upsert(ph func(int) string, table string, cols, conflict, update []string) 
 	}
 	return b.String()
 }
+
+// UpsertRows is d's Upsert of n rows in one statement: an INSERT of n rows
+// of cols into table, with the same conflict handling (no update columns:
+// DO NOTHING, the row already there is kept). Parameters are numbered row
+// by row: row i's cols are i*len(cols)+1 .. (i+1)*len(cols). Both
+// databases cap a statement's parameters (SQLite at 32,766), so callers
+// split large batches.
+func UpsertRows(d Driver, table string, cols, conflict, update []string, n int) string {
+	one := upsert(d.Placeholder, table, cols, conflict, update)
+	head, tail, _ := strings.Cut(one, ") VALUES (")
+	_, tail, _ = strings.Cut(tail, ") ON CONFLICT")
+	var b strings.Builder
+	b.WriteString(head + ") VALUES ")
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for i := range cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(d.Placeholder(r*len(cols) + i + 1))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(" ON CONFLICT" + tail)
+	return b.String()
+}

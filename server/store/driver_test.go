@@ -38,6 +38,7 @@ func TestDriver(t *testing.T) {
 			{"SessionLockExcludes", testSessionLock},
 			{"JSONSetAndExtractRoundTrip", testJSON},
 			{"UpsertInsertsThenUpdates", testUpsert},
+			{"UpsertRowsWritesManyAndKeepsExisting", testUpsertRows},
 			{"NoIndexKeepsTheValue", testNoIndex},
 		} {
 			t.Run(c.name, func(t *testing.T) { c.run(t, setup(t, st, c.name)) })
@@ -435,6 +436,29 @@ func testUpsert(t *testing.T, b *bundle) {
 	}
 	if v, n := b.value(t, 4); v != "other" || n != 4 {
 		t.Errorf("key b = (%q, %d), want (other, 4)", v, n)
+	}
+}
+
+// UpsertRows inserts every new key of a many-row statement, including
+// one repeated inside the statement only once, and with no update columns
+// leaves an existing row as it is.
+func testUpsertRows(t *testing.T, b *bundle) {
+	cols := []string{"id", "k", "v", "n"}
+	b.exec(t, b.d.Upsert(b.table, cols, []string{"k"}, nil), 1, "a", "old", 1)
+	q := store.UpsertRows(b.d, b.table, cols, []string{"k"}, nil, 3)
+	b.exec(t, q, 2, "a", "new", 2, 3, "b", "new", 3, 4, "c", "new", 4)
+	var rows int
+	if err := b.st.DB.QueryRowContext(t.Context(), "SELECT count(*) FROM "+b.table).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 3 {
+		t.Fatalf("%d rows after a three-row upsert over one existing key, want 3", rows)
+	}
+	if v, n := b.value(t, 1); v != "old" || n != 1 {
+		t.Errorf("key a = (%q, %d), want it kept: (old, 1)", v, n)
+	}
+	if v, n := b.value(t, 4); v != "new" || n != 4 {
+		t.Errorf("key c = (%q, %d), want (new, 4)", v, n)
 	}
 }
 

@@ -26,9 +26,12 @@ type EnqueueInput struct {
 	AccountID *int
 	// PostID links a post_publish task to its post (set by the scheduler,
 	// which has checked the post).
-	PostID   *int
-	Payload  map[string]any
-	Priority int
+	PostID *int
+	// ScheduleID links a task to the schedule it was fanned out from (a
+	// campaign's posts), set by the schedule's owner, which has checked it.
+	ScheduleID *int
+	Payload    map[string]any
+	Priority   int
 	// NotBefore is the earliest the task may be claimed; zero means now.
 	NotBefore time.Time
 	// MaxAttempts bounds claims of the task; zero means the schema default.
@@ -95,6 +98,7 @@ func (s *Service) enqueue(ctx context.Context, tx *ent.Tx, in EnqueueInput) (*en
 		SetActionType(actionType).
 		SetNillableAccountID(in.AccountID).
 		SetNillablePostID(in.PostID).
+		SetNillableScheduleID(in.ScheduleID).
 		SetPriority(in.Priority).
 		SetNotBefore(notBefore.Truncate(time.Microsecond))
 	if in.Payload != nil {
