@@ -19,6 +19,8 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/config"
 	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/rest/likepion"
+	"github.com/switchboardhq/switchboard/server/rest/openapi/openapitest"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
 	"github.com/switchboardhq/switchboard/server/testkit"
@@ -188,6 +190,7 @@ func (f *fixture) doHeaders(t *testing.T, method, path string, h http.Header, bo
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("%s %s: Content-Type %q, want JSON", method, path, ct)
 	}
+	openapitest.For(t, likepion.OpenAPI()).Check(t, req, []byte(body), resp.StatusCode, resp.Header, raw)
 	return resp.StatusCode, raw
 }
 
