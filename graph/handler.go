@@ -21,9 +21,11 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboardhq/switchboard/graph/generated"
+	"github.com/switchboardhq/switchboard/graph/wstransport"
 	"github.com/switchboardhq/switchboard/server/accesslog"
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/live"
+	"github.com/switchboardhq/switchboard/server/origins"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
@@ -84,7 +86,26 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
-	// Order matters: SSE must come before POST, which ignores Accept.
+	// Order matters: ours takes graphql-transport-ws sockets before gqlgen's
+	// WebSocket transport, which keeps the legacy graphql-ws; SSE must come
+	// before POST, which ignores Accept.
+	policy, _ := origins.New(opts.OriginPatterns) // checked by the config
+	initFn := wsInit(r.Auth)
+	srv.AddTransport(wstransport.New(wstransport.Options{
+		Init: func(ctx context.Context, p map[string]any) (context.Context, error) {
+			ctx, _, err := initFn(ctx, p)
+			return ctx, err
+		},
+		ShareKey:     shareKey,
+		CheckOrigin:  policy.Allowed,
+		InitTimeout:  opts.InitTimeout,
+		PingInterval: 25 * time.Second,
+		Stall:        r.Live.Stall(),
+		Subscribers:  r.Live.AddSubscribers,
+		Deliveries:   r.Live.AddDeliveries,
+		Drops:        r.Live.AddDrops,
+		SlowError:    slowError(),
+	}))
 	srv.AddTransport(transport.Websocket{
 		Implementation: initTimeoutCode{transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
 			Subprotocols:   []string{"graphql-transport-ws", "graphql-ws"},
@@ -206,6 +227,18 @@ func initCredential(p transport.InitPayload) string {
 		}
 	}
 	return ""
+}
+
+// shareKey is who may share a subscription's results with the caller: the
+// same user through the same credential kind, in the same workspace, with
+// the same role and scope, so no result computed under one viewer's rights
+// reaches another viewer.
+func shareKey(ctx context.Context) string {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d/%s/%d/%s/%s", v.WorkspaceID, v.UserID, v.Role, v.APIKeyID, v.Scope, v.Username)
 }
 
 // publicFields may be used without credentials.

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/graph/wstransport"
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/live"
@@ -54,19 +55,26 @@ func follow[T any](ctx context.Context, feed *live.Feed[T], keep func(T) bool, f
 	}), nil
 }
 
-// endWithError queues err for the client: the WebSocket transport sends it
-// when the stream's channel closes. Other transports (SSE) have no such
-// slot, so there the stream just completes.
+// endWithError queues err for the client: the WebSocket transports send it
+// when the stream's channel closes (ours to every socket sharing the
+// stream). Other transports (SSE) have no such slot, so there the stream
+// just completes.
 func endWithError(ctx context.Context, err error) {
 	code := "INTERNAL"
 	if errors.Is(err, live.ErrSlow) {
 		code = "SLOW_SUBSCRIBER"
 	}
+	gerr := &gqlerror.Error{Message: err.Error(), Extensions: map[string]any{"code": code}}
+	if wstransport.EndWith(ctx, gerr) {
+		return
+	}
 	defer func() { _ = recover() }() // AddSubscriptionError panics outside a WebSocket operation
-	transport.AddSubscriptionError(ctx, &gqlerror.Error{
-		Message:    err.Error(),
-		Extensions: map[string]any{"code": code},
-	})
+	transport.AddSubscriptionError(ctx, gerr)
+}
+
+// slowError is what a subscriber too slow for its stream is ended with.
+func slowError() *gqlerror.Error {
+	return &gqlerror.Error{Message: live.ErrSlow.Error(), Extensions: map[string]any{"code": "SLOW_SUBSCRIBER"}}
 }
 
 // in reports whether v is allowed by an optional list filter.

@@ -134,6 +134,22 @@ func (f *Fanout) WaitForSubscribers(ctx context.Context, n int) error {
 	}
 }
 
+// Stall is how long a subscriber may take none of its pending rows.
+func (f *Fanout) Stall() time.Duration { return f.stall }
+
+// AddSubscribers counts clients that a transport attaches to one
+// subscription of a feed (it shares the subscription's results among
+// them), so Subscribers stays the number of client subscriptions.
+func (f *Fanout) AddSubscribers(d int) { f.addSubscribers(d) }
+
+// AddDeliveries counts results a transport handed to the clients sharing
+// one subscription beyond the first, which the feed counted.
+func (f *Fanout) AddDeliveries(n int) { f.deliveries.Add(uint64(n)) }
+
+// AddDrops counts clients a transport ended as too slow for results the
+// feed had delivered.
+func (f *Fanout) AddDrops(n int) { f.drops.Add(uint64(n)) }
+
 func (f *Fanout) addSubscribers(d int) {
 	f.mu.Lock()
 	f.subscribers += d
