@@ -99,7 +99,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		ShareKey:     shareKey,
 		CheckOrigin:  policy.Allowed,
 		InitTimeout:  opts.InitTimeout,
-		PingInterval: 25 * time.Second,
+		PingInterval: 15 * time.Second,
 		Stall:        r.Live.Stall(),
 		Subscribers:  r.Live.AddSubscribers,
 		Deliveries:   r.Live.AddDeliveries,
