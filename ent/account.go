@@ -32,6 +32,8 @@ type Account struct {
 	Platform account.Platform `json:"platform,omitempty"`
 	// Username holds the value of the "username" field.
 	Username string `json:"username,omitempty"`
+	// UsernameKey(username): unique per workspace and platform
+	UsernameKey string `json:"username_key,omitempty"`
 	// DisplayName holds the value of the "display_name" field.
 	DisplayName string `json:"display_name,omitempty"`
 	// Status holds the value of the "status" field.
@@ -133,7 +135,7 @@ func (*Account) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case account.FieldID, account.FieldWorkspaceID, account.FieldImapPort, account.FieldEnergyBudget:
 			values[i] = new(sql.NullInt64)
-		case account.FieldPlatform, account.FieldUsername, account.FieldDisplayName, account.FieldStatus, account.FieldErrorCode, account.FieldErrorMessage, account.FieldEmail, account.FieldProxy, account.FieldImapHost, account.FieldImapUsername, account.FieldLinkProfile, account.FieldPoolID, account.FieldNote, account.FieldExternalStatus:
+		case account.FieldPlatform, account.FieldUsername, account.FieldUsernameKey, account.FieldDisplayName, account.FieldStatus, account.FieldErrorCode, account.FieldErrorMessage, account.FieldEmail, account.FieldProxy, account.FieldImapHost, account.FieldImapUsername, account.FieldLinkProfile, account.FieldPoolID, account.FieldNote, account.FieldExternalStatus:
 			values[i] = new(sql.NullString)
 		case account.FieldCreatedAt, account.FieldUpdatedAt, account.FieldLastLoginAt, account.FieldLastActionAt:
 			values[i] = new(sql.NullTime)
@@ -197,6 +199,12 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field username", values[i])
 			} else if value.Valid {
 				_m.Username = value.String
+			}
+		case account.FieldUsernameKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field username_key", values[i])
+			} else if value.Valid {
+				_m.UsernameKey = value.String
 			}
 		case account.FieldDisplayName:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -432,6 +440,9 @@ func (_m *Account) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("username=")
 	builder.WriteString(_m.Username)
+	builder.WriteString(", ")
+	builder.WriteString("username_key=")
+	builder.WriteString(_m.UsernameKey)
 	builder.WriteString(", ")
 	builder.WriteString("display_name=")
 	builder.WriteString(_m.DisplayName)

@@ -85,6 +85,12 @@ func (_c *AccountCreate) SetUsername(v string) *AccountCreate {
 	return _c
 }
 
+// SetUsernameKey sets the "username_key" field.
+func (_c *AccountCreate) SetUsernameKey(v string) *AccountCreate {
+	_c.mutation.SetUsernameKey(v)
+	return _c
+}
+
 // SetDisplayName sets the "display_name" field.
 func (_c *AccountCreate) SetDisplayName(v string) *AccountCreate {
 	_c.mutation.SetDisplayName(v)
@@ -536,6 +542,14 @@ func (_c *AccountCreate) check() error {
 			return &ValidationError{Name: "username", err: fmt.Errorf(`ent: validator failed for field "Account.username": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.UsernameKey(); !ok {
+		return &ValidationError{Name: "username_key", err: errors.New(`ent: missing required field "Account.username_key"`)}
+	}
+	if v, ok := _c.mutation.UsernameKey(); ok {
+		if err := account.UsernameKeyValidator(v); err != nil {
+			return &ValidationError{Name: "username_key", err: fmt.Errorf(`ent: validator failed for field "Account.username_key": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.DisplayName(); !ok {
 		return &ValidationError{Name: "display_name", err: errors.New(`ent: missing required field "Account.display_name"`)}
 	}
@@ -657,6 +671,10 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Username(); ok {
 		_spec.SetField(account.FieldUsername, field.TypeString, value)
 		_node.Username = value
+	}
+	if value, ok := _c.mutation.UsernameKey(); ok {
+		_spec.SetField(account.FieldUsernameKey, field.TypeString, value)
+		_node.UsernameKey = value
 	}
 	if value, ok := _c.mutation.DisplayName(); ok {
 		_spec.SetField(account.FieldDisplayName, field.TypeString, value)
@@ -880,6 +898,18 @@ func (u *AccountUpsert) SetUsername(v string) *AccountUpsert {
 // UpdateUsername sets the "username" field to the value that was provided on create.
 func (u *AccountUpsert) UpdateUsername() *AccountUpsert {
 	u.SetExcluded(account.FieldUsername)
+	return u
+}
+
+// SetUsernameKey sets the "username_key" field.
+func (u *AccountUpsert) SetUsernameKey(v string) *AccountUpsert {
+	u.Set(account.FieldUsernameKey, v)
+	return u
+}
+
+// UpdateUsernameKey sets the "username_key" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateUsernameKey() *AccountUpsert {
+	u.SetExcluded(account.FieldUsernameKey)
 	return u
 }
 
@@ -1369,6 +1399,20 @@ func (u *AccountUpsertOne) SetUsername(v string) *AccountUpsertOne {
 func (u *AccountUpsertOne) UpdateUsername() *AccountUpsertOne {
 	return u.Update(func(s *AccountUpsert) {
 		s.UpdateUsername()
+	})
+}
+
+// SetUsernameKey sets the "username_key" field.
+func (u *AccountUpsertOne) SetUsernameKey(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetUsernameKey(v)
+	})
+}
+
+// UpdateUsernameKey sets the "username_key" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateUsernameKey() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateUsernameKey()
 	})
 }
 
@@ -2090,6 +2134,20 @@ func (u *AccountUpsertBulk) SetUsername(v string) *AccountUpsertBulk {
 func (u *AccountUpsertBulk) UpdateUsername() *AccountUpsertBulk {
 	return u.Update(func(s *AccountUpsert) {
 		s.UpdateUsername()
+	})
+}
+
+// SetUsernameKey sets the "username_key" field.
+func (u *AccountUpsertBulk) SetUsernameKey(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetUsernameKey(v)
+	})
+}
+
+// UpdateUsernameKey sets the "username_key" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateUsernameKey() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateUsernameKey()
 	})
 }
 

@@ -64,6 +64,20 @@ func (_u *AccountUpdate) SetNillableUsername(v *string) *AccountUpdate {
 	return _u
 }
 
+// SetUsernameKey sets the "username_key" field.
+func (_u *AccountUpdate) SetUsernameKey(v string) *AccountUpdate {
+	_u.mutation.SetUsernameKey(v)
+	return _u
+}
+
+// SetNillableUsernameKey sets the "username_key" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableUsernameKey(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetUsernameKey(*v)
+	}
+	return _u
+}
+
 // SetDisplayName sets the "display_name" field.
 func (_u *AccountUpdate) SetDisplayName(v string) *AccountUpdate {
 	_u.mutation.SetDisplayName(v)
@@ -535,6 +549,11 @@ func (_u *AccountUpdate) check() error {
 			return &ValidationError{Name: "username", err: fmt.Errorf(`ent: validator failed for field "Account.username": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.UsernameKey(); ok {
+		if err := account.UsernameKeyValidator(v); err != nil {
+			return &ValidationError{Name: "username_key", err: fmt.Errorf(`ent: validator failed for field "Account.username_key": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.DisplayName(); ok {
 		if err := account.DisplayNameValidator(v); err != nil {
 			return &ValidationError{Name: "display_name", err: fmt.Errorf(`ent: validator failed for field "Account.display_name": %w`, err)}
@@ -591,6 +610,9 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Username(); ok {
 		_spec.SetField(account.FieldUsername, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UsernameKey(); ok {
+		_spec.SetField(account.FieldUsernameKey, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.DisplayName(); ok {
 		_spec.SetField(account.FieldDisplayName, field.TypeString, value)
@@ -812,6 +834,20 @@ func (_u *AccountUpdateOne) SetUsername(v string) *AccountUpdateOne {
 func (_u *AccountUpdateOne) SetNillableUsername(v *string) *AccountUpdateOne {
 	if v != nil {
 		_u.SetUsername(*v)
+	}
+	return _u
+}
+
+// SetUsernameKey sets the "username_key" field.
+func (_u *AccountUpdateOne) SetUsernameKey(v string) *AccountUpdateOne {
+	_u.mutation.SetUsernameKey(v)
+	return _u
+}
+
+// SetNillableUsernameKey sets the "username_key" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableUsernameKey(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetUsernameKey(*v)
 	}
 	return _u
 }
@@ -1300,6 +1336,11 @@ func (_u *AccountUpdateOne) check() error {
 			return &ValidationError{Name: "username", err: fmt.Errorf(`ent: validator failed for field "Account.username": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.UsernameKey(); ok {
+		if err := account.UsernameKeyValidator(v); err != nil {
+			return &ValidationError{Name: "username_key", err: fmt.Errorf(`ent: validator failed for field "Account.username_key": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.DisplayName(); ok {
 		if err := account.DisplayNameValidator(v); err != nil {
 			return &ValidationError{Name: "display_name", err: fmt.Errorf(`ent: validator failed for field "Account.display_name": %w`, err)}
@@ -1373,6 +1414,9 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 	}
 	if value, ok := _u.mutation.Username(); ok {
 		_spec.SetField(account.FieldUsername, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UsernameKey(); ok {
+		_spec.SetField(account.FieldUsernameKey, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.DisplayName(); ok {
 		_spec.SetField(account.FieldDisplayName, field.TypeString, value)

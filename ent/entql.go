@@ -81,6 +81,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			account.FieldWorkspaceID:     {Type: field.TypeInt, Column: account.FieldWorkspaceID},
 			account.FieldPlatform:        {Type: field.TypeEnum, Column: account.FieldPlatform},
 			account.FieldUsername:        {Type: field.TypeString, Column: account.FieldUsername},
+			account.FieldUsernameKey:     {Type: field.TypeString, Column: account.FieldUsernameKey},
 			account.FieldDisplayName:     {Type: field.TypeString, Column: account.FieldDisplayName},
 			account.FieldStatus:          {Type: field.TypeEnum, Column: account.FieldStatus},
 			account.FieldErrorCode:       {Type: field.TypeString, Column: account.FieldErrorCode},
@@ -1389,6 +1390,11 @@ func (f *AccountFilter) WherePlatform(p entql.StringP) {
 // WhereUsername applies the entql string predicate on the username field.
 func (f *AccountFilter) WhereUsername(p entql.StringP) {
 	f.Where(p.Field(account.FieldUsername))
+}
+
+// WhereUsernameKey applies the entql string predicate on the username_key field.
+func (f *AccountFilter) WhereUsernameKey(p entql.StringP) {
+	f.Where(p.Field(account.FieldUsernameKey))
 }
 
 // WhereDisplayName applies the entql string predicate on the display_name field.

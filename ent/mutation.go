@@ -1255,6 +1255,7 @@ type AccountMutation struct {
 	updated_at        *time.Time
 	platform          *account.Platform
 	username          *string
+	username_key      *string
 	display_name      *string
 	status            *account.Status
 	error_code        *string
@@ -1607,6 +1608,42 @@ func (m *AccountMutation) OldUsername(ctx context.Context) (v string, err error)
 // ResetUsername resets all changes to the "username" field.
 func (m *AccountMutation) ResetUsername() {
 	m.username = nil
+}
+
+// SetUsernameKey sets the "username_key" field.
+func (m *AccountMutation) SetUsernameKey(s string) {
+	m.username_key = &s
+}
+
+// UsernameKey returns the value of the "username_key" field in the mutation.
+func (m *AccountMutation) UsernameKey() (r string, exists bool) {
+	v := m.username_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsernameKey returns the old "username_key" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldUsernameKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsernameKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsernameKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsernameKey: %w", err)
+	}
+	return oldValue.UsernameKey, nil
+}
+
+// ResetUsernameKey resets all changes to the "username_key" field.
+func (m *AccountMutation) ResetUsernameKey() {
+	m.username_key = nil
 }
 
 // SetDisplayName sets the "display_name" field.
@@ -2872,7 +2909,7 @@ func (m *AccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountMutation) Fields() []string {
-	fields := make([]string, 0, 32)
+	fields := make([]string, 0, 33)
 	if m.uuid != nil {
 		fields = append(fields, account.FieldUUID)
 	}
@@ -2890,6 +2927,9 @@ func (m *AccountMutation) Fields() []string {
 	}
 	if m.username != nil {
 		fields = append(fields, account.FieldUsername)
+	}
+	if m.username_key != nil {
+		fields = append(fields, account.FieldUsernameKey)
 	}
 	if m.display_name != nil {
 		fields = append(fields, account.FieldDisplayName)
@@ -2989,6 +3029,8 @@ func (m *AccountMutation) Field(name string) (ent.Value, bool) {
 		return m.Platform()
 	case account.FieldUsername:
 		return m.Username()
+	case account.FieldUsernameKey:
+		return m.UsernameKey()
 	case account.FieldDisplayName:
 		return m.DisplayName()
 	case account.FieldStatus:
@@ -3062,6 +3104,8 @@ func (m *AccountMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldPlatform(ctx)
 	case account.FieldUsername:
 		return m.OldUsername(ctx)
+	case account.FieldUsernameKey:
+		return m.OldUsernameKey(ctx)
 	case account.FieldDisplayName:
 		return m.OldDisplayName(ctx)
 	case account.FieldStatus:
@@ -3164,6 +3208,13 @@ func (m *AccountMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUsername(v)
+		return nil
+	case account.FieldUsernameKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsernameKey(v)
 		return nil
 	case account.FieldDisplayName:
 		v, ok := value.(string)
@@ -3515,6 +3566,9 @@ func (m *AccountMutation) ResetField(name string) error {
 		return nil
 	case account.FieldUsername:
 		m.ResetUsername()
+		return nil
+	case account.FieldUsernameKey:
+		m.ResetUsernameKey()
 		return nil
 	case account.FieldDisplayName:
 		m.ResetDisplayName()

@@ -31,6 +31,8 @@ const (
 	FieldPlatform = "platform"
 	// FieldUsername holds the string denoting the username field in the database.
 	FieldUsername = "username"
+	// FieldUsernameKey holds the string denoting the username_key field in the database.
+	FieldUsernameKey = "username_key"
 	// FieldDisplayName holds the string denoting the display_name field in the database.
 	FieldDisplayName = "display_name"
 	// FieldStatus holds the string denoting the status field in the database.
@@ -112,6 +114,7 @@ var Columns = []string{
 	FieldWorkspaceID,
 	FieldPlatform,
 	FieldUsername,
+	FieldUsernameKey,
 	FieldDisplayName,
 	FieldStatus,
 	FieldErrorCode,
@@ -173,7 +176,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/switchboardhq/switchboard/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [3]ent.Hook
 	Policy ent.Policy
 	// DefaultUUID holds the default value on creation for the "uuid" field.
 	DefaultUUID func() uuid.UUID
@@ -185,6 +188,8 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// UsernameValidator is a validator for the "username" field. It is called by the builders before save.
 	UsernameValidator func(string) error
+	// UsernameKeyValidator is a validator for the "username_key" field. It is called by the builders before save.
+	UsernameKeyValidator func(string) error
 	// DefaultDisplayName holds the default value on creation for the "display_name" field.
 	DefaultDisplayName string
 	// DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
@@ -329,6 +334,11 @@ func ByPlatform(opts ...sql.OrderTermOption) OrderOption {
 // ByUsername orders the results by the username field.
 func ByUsername(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUsername, opts...).ToFunc()
+}
+
+// ByUsernameKey orders the results by the username_key field.
+func ByUsernameKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUsernameKey, opts...).ToFunc()
 }
 
 // ByDisplayName orders the results by the display_name field.

@@ -81,6 +81,11 @@ func Username(v string) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldUsername, v))
 }
 
+// UsernameKey applies equality check predicate on the "username_key" field. It's identical to UsernameKeyEQ.
+func UsernameKey(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldUsernameKey, v))
+}
+
 // DisplayName applies equality check predicate on the "display_name" field. It's identical to DisplayNameEQ.
 func DisplayName(v string) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldDisplayName, v))
@@ -414,6 +419,71 @@ func UsernameEqualFold(v string) predicate.Account {
 // UsernameContainsFold applies the ContainsFold predicate on the "username" field.
 func UsernameContainsFold(v string) predicate.Account {
 	return predicate.Account(sql.FieldContainsFold(FieldUsername, v))
+}
+
+// UsernameKeyEQ applies the EQ predicate on the "username_key" field.
+func UsernameKeyEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldUsernameKey, v))
+}
+
+// UsernameKeyNEQ applies the NEQ predicate on the "username_key" field.
+func UsernameKeyNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldUsernameKey, v))
+}
+
+// UsernameKeyIn applies the In predicate on the "username_key" field.
+func UsernameKeyIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldUsernameKey, vs...))
+}
+
+// UsernameKeyNotIn applies the NotIn predicate on the "username_key" field.
+func UsernameKeyNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldUsernameKey, vs...))
+}
+
+// UsernameKeyGT applies the GT predicate on the "username_key" field.
+func UsernameKeyGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldUsernameKey, v))
+}
+
+// UsernameKeyGTE applies the GTE predicate on the "username_key" field.
+func UsernameKeyGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldUsernameKey, v))
+}
+
+// UsernameKeyLT applies the LT predicate on the "username_key" field.
+func UsernameKeyLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldUsernameKey, v))
+}
+
+// UsernameKeyLTE applies the LTE predicate on the "username_key" field.
+func UsernameKeyLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldUsernameKey, v))
+}
+
+// UsernameKeyContains applies the Contains predicate on the "username_key" field.
+func UsernameKeyContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldUsernameKey, v))
+}
+
+// UsernameKeyHasPrefix applies the HasPrefix predicate on the "username_key" field.
+func UsernameKeyHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldUsernameKey, v))
+}
+
+// UsernameKeyHasSuffix applies the HasSuffix predicate on the "username_key" field.
+func UsernameKeyHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldUsernameKey, v))
+}
+
+// UsernameKeyEqualFold applies the EqualFold predicate on the "username_key" field.
+func UsernameKeyEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldUsernameKey, v))
+}
+
+// UsernameKeyContainsFold applies the ContainsFold predicate on the "username_key" field.
+func UsernameKeyContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldUsernameKey, v))
 }
 
 // DisplayNameEQ applies the EQ predicate on the "display_name" field.

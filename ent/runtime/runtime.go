@@ -103,8 +103,11 @@ func init() {
 		})
 	}
 	accountMixinHooks2 := accountMixin[2].Hooks()
+	accountHooks := schema.Account{}.Hooks()
 
 	account.Hooks[1] = accountMixinHooks2[0]
+
+	account.Hooks[2] = accountHooks[0]
 	accountMixinFields0 := accountMixin[0].Fields()
 	_ = accountMixinFields0
 	accountMixinFields1 := accountMixin[1].Fields()
@@ -143,38 +146,42 @@ func init() {
 			return nil
 		}
 	}()
+	// accountDescUsernameKey is the schema descriptor for username_key field.
+	accountDescUsernameKey := accountFields[2].Descriptor()
+	// account.UsernameKeyValidator is a validator for the "username_key" field. It is called by the builders before save.
+	account.UsernameKeyValidator = accountDescUsernameKey.Validators[0].(func(string) error)
 	// accountDescDisplayName is the schema descriptor for display_name field.
-	accountDescDisplayName := accountFields[2].Descriptor()
+	accountDescDisplayName := accountFields[3].Descriptor()
 	// account.DefaultDisplayName holds the default value on creation for the display_name field.
 	account.DefaultDisplayName = accountDescDisplayName.Default.(string)
 	// account.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
 	account.DisplayNameValidator = accountDescDisplayName.Validators[0].(func(string) error)
 	// accountDescErrorCode is the schema descriptor for error_code field.
-	accountDescErrorCode := accountFields[4].Descriptor()
+	accountDescErrorCode := accountFields[5].Descriptor()
 	// account.DefaultErrorCode holds the default value on creation for the error_code field.
 	account.DefaultErrorCode = accountDescErrorCode.Default.(string)
 	// accountDescErrorMessage is the schema descriptor for error_message field.
-	accountDescErrorMessage := accountFields[5].Descriptor()
+	accountDescErrorMessage := accountFields[6].Descriptor()
 	// account.DefaultErrorMessage holds the default value on creation for the error_message field.
 	account.DefaultErrorMessage = accountDescErrorMessage.Default.(string)
 	// accountDescEmail is the schema descriptor for email field.
-	accountDescEmail := accountFields[6].Descriptor()
+	accountDescEmail := accountFields[7].Descriptor()
 	// account.DefaultEmail holds the default value on creation for the email field.
 	account.DefaultEmail = accountDescEmail.Default.(string)
 	// account.EmailValidator is a validator for the "email" field. It is called by the builders before save.
 	account.EmailValidator = accountDescEmail.Validators[0].(func(string) error)
 	// accountDescProxy is the schema descriptor for proxy field.
-	accountDescProxy := accountFields[7].Descriptor()
+	accountDescProxy := accountFields[8].Descriptor()
 	// account.DefaultProxy holds the default value on creation for the proxy field.
 	account.DefaultProxy = accountDescProxy.Default.(string)
 	// account.ProxyValidator is a validator for the "proxy" field. It is called by the builders before save.
 	account.ProxyValidator = accountDescProxy.Validators[0].(func(string) error)
 	// accountDescImapHost is the schema descriptor for imap_host field.
-	accountDescImapHost := accountFields[8].Descriptor()
+	accountDescImapHost := accountFields[9].Descriptor()
 	// account.DefaultImapHost holds the default value on creation for the imap_host field.
 	account.DefaultImapHost = accountDescImapHost.Default.(string)
 	// accountDescImapPort is the schema descriptor for imap_port field.
-	accountDescImapPort := accountFields[9].Descriptor()
+	accountDescImapPort := accountFields[10].Descriptor()
 	// account.DefaultImapPort holds the default value on creation for the imap_port field.
 	account.DefaultImapPort = accountDescImapPort.Default.(int)
 	// account.ImapPortValidator is a validator for the "imap_port" field. It is called by the builders before save.
@@ -194,27 +201,27 @@ func init() {
 		}
 	}()
 	// accountDescImapUsername is the schema descriptor for imap_username field.
-	accountDescImapUsername := accountFields[10].Descriptor()
+	accountDescImapUsername := accountFields[11].Descriptor()
 	// account.DefaultImapUsername holds the default value on creation for the imap_username field.
 	account.DefaultImapUsername = accountDescImapUsername.Default.(string)
 	// accountDescLinkProfile is the schema descriptor for link_profile field.
-	accountDescLinkProfile := accountFields[11].Descriptor()
+	accountDescLinkProfile := accountFields[12].Descriptor()
 	// account.DefaultLinkProfile holds the default value on creation for the link_profile field.
 	account.DefaultLinkProfile = accountDescLinkProfile.Default.(string)
 	// accountDescPoolID is the schema descriptor for pool_id field.
-	accountDescPoolID := accountFields[12].Descriptor()
+	accountDescPoolID := accountFields[13].Descriptor()
 	// account.DefaultPoolID holds the default value on creation for the pool_id field.
 	account.DefaultPoolID = accountDescPoolID.Default.(string)
 	// accountDescNote is the schema descriptor for note field.
-	accountDescNote := accountFields[13].Descriptor()
+	accountDescNote := accountFields[14].Descriptor()
 	// account.DefaultNote holds the default value on creation for the note field.
 	account.DefaultNote = accountDescNote.Default.(string)
 	// accountDescExternalStatus is the schema descriptor for external_status field.
-	accountDescExternalStatus := accountFields[14].Descriptor()
+	accountDescExternalStatus := accountFields[15].Descriptor()
 	// account.DefaultExternalStatus holds the default value on creation for the external_status field.
 	account.DefaultExternalStatus = accountDescExternalStatus.Default.(string)
 	// accountDescEnergyBudget is the schema descriptor for energy_budget field.
-	accountDescEnergyBudget := accountFields[23].Descriptor()
+	accountDescEnergyBudget := accountFields[24].Descriptor()
 	// account.DefaultEnergyBudget holds the default value on creation for the energy_budget field.
 	account.DefaultEnergyBudget = accountDescEnergyBudget.Default.(int)
 	// account.EnergyBudgetValidator is a validator for the "energy_budget" field. It is called by the builders before save.

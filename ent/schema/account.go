@@ -1,6 +1,10 @@
 package schema
 
 import (
+	"context"
+	"fmt"
+	"strings"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -32,6 +36,13 @@ func (Account) Fields() []ent.Field {
 			Annotations(entgql.OrderField("PLATFORM"), entgql.Type("Platform")),
 		field.String("username").NotEmpty().MaxLen(200).
 			Annotations(entgql.OrderField("USERNAME")),
+		// username_key makes usernames unique without regard to case, in the
+		// database, so that two concurrent creations of "raceN" and "RACEN"
+		// cannot both succeed. Set by the hook below from username, never by
+		// callers.
+		field.String("username_key").NotEmpty().
+			Comment("UsernameKey(username): unique per workspace and platform").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("display_name").Default("").MaxLen(200),
 		// Shillbot's BOT_STATUS values are a subset of these.
 		field.Enum("status").
@@ -86,8 +97,38 @@ func (Account) Edges() []ent.Edge {
 // Indexes of the Account.
 func (Account) Indexes() []ent.Index {
 	return append(pageIndexes(Account{}),
-		index.Fields("workspace_id", "platform", "username").Unique(),
+		index.Fields("workspace_id", "platform", "username_key").Unique(),
 	)
+}
+
+// Hooks of the Account.
+func (Account) Hooks() []ent.Hook {
+	return []ent.Hook{setUsernameKey}
+}
+
+// UsernameKey is the form of an account's username that decides whether two
+// accounts are the same: platforms treat usernames without regard to case
+// (Instagram's "Ada" and "ada" are one account). Surrounding space is not
+// part of a username.
+func UsernameKey(username string) string {
+	return strings.ToLower(strings.TrimSpace(username))
+}
+
+// setUsernameKey keeps username_key equal to UsernameKey(username) on every
+// creation and on every update that sets the username, whoever writes it.
+func setUsernameKey(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if v, ok := m.Field("username"); ok {
+			name, ok := v.(string)
+			if !ok {
+				return nil, fmt.Errorf("set username key: username is %T", v)
+			}
+			if err := m.SetField("username_key", UsernameKey(name)); err != nil {
+				return nil, fmt.Errorf("set username key: %w", err)
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
 }
 
 // Annotations of the Account.

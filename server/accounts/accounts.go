@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/accountstat"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
@@ -185,18 +186,25 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 // in with ValidateCreate first.
 func (s *Service) CreateTx(ctx context.Context, tx *ent.Tx, in CreateInput) (*ent.Account, error) {
 	in.Username = strings.TrimSpace(in.Username)
+	// The read answers the common case with a clear message; the unique
+	// index on (workspace, platform, username key) decides a race between
+	// two creations of the same name, which both pass the read.
 	exists, err := tx.Account.Query().
-		Where(account.PlatformEQ(in.Platform), account.UsernameEQ(in.Username)).
+		Where(account.PlatformEQ(in.Platform), account.UsernameKeyEQ(schema.UsernameKey(in.Username))).
 		Exist(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("check duplicate account: %w", err)
 	}
+	duplicate := errs.Conflict("account %s on %s already exists", in.Username, in.Platform)
 	if exists {
-		return nil, errs.Conflict("account %s on %s already exists", in.Username, in.Platform)
+		return nil, duplicate
 	}
 	c := tx.Account.Create().SetPlatform(in.Platform).SetUsername(in.Username)
 	in.Profile.apply(c.Mutation())
 	a, err := c.Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, duplicate
+	}
 	if err != nil {
 		return nil, errs.FromEnt(err, "account")
 	}

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/switchboardhq/switchboard/server/accounts/accountstest"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -12,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/accounts/accountstest"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/secrets"
@@ -194,6 +196,81 @@ func TestDeleteCancelsWaitingTasksAndPublishesAfterCommit(t *testing.T) {
 		ev := <-sub.C()
 		if ev.ID != a.ID || ev.Op != events.OpDeleted {
 			t.Fatalf("event %+v", ev)
+		}
+	})
+}
+
+// TestConcurrentCreatesOfOneNameInAnyCaseMakeOneAccount starts many
+// creations of names that differ only in case at once: the database's
+// unique index, not only the read before the insert, lets exactly one win.
+func TestConcurrentCreatesOfOneNameInAnyCaseMakeOneAccount(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		const n = 24
+		names := []string{"raceN", "RACEN", "racen", "RaceN", " raceN "}
+		var (
+			wg        sync.WaitGroup
+			start     = make(chan struct{})
+			created   atomic.Int32
+			conflicts atomic.Int32
+			other     = make(chan error, n)
+		)
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				_, err := b.svc.Create(b.ctxA, accounts.CreateInput{Platform: account.PlatformInstagram, Username: names[i%len(names)]})
+				switch {
+				case err == nil:
+					created.Add(1)
+				case errors.Is(err, errs.ErrConflict):
+					conflicts.Add(1)
+				default:
+					other <- err
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(other)
+		for err := range other {
+			t.Errorf("unexpected error: %v", err)
+		}
+		if created.Load() != 1 || conflicts.Load() != n-1 {
+			t.Fatalf("%d created, %d conflicts; want 1 and %d", created.Load(), conflicts.Load(), n-1)
+		}
+		if got := b.client.Account.Query().CountX(b.ctxA); got != 1 {
+			t.Fatalf("%d accounts stored, want 1", got)
+		}
+	})
+}
+
+// TestTheDatabaseRefusesANameDifferingOnlyInCase writes past the service,
+// straight through ent: the unique index itself refuses the second name,
+// while another platform and another workspace may use it.
+func TestTheDatabaseRefusesANameDifferingOnlyInCase(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		first := b.client.Account.Create().SetPlatform(account.PlatformX).SetUsername("Ada.Lovelace").SaveX(b.ctxA)
+		if first.UsernameKey != "ada.lovelace" {
+			t.Fatalf("username key %q, want ada.lovelace", first.UsernameKey)
+		}
+		_, err := b.client.Account.Create().SetPlatform(account.PlatformX).SetUsername("ADA.lovelace").Save(b.ctxA)
+		if !ent.IsConstraintError(err) {
+			t.Fatalf("second name in other case: %v, want a constraint error", err)
+		}
+		if _, err := b.client.Account.Create().SetPlatform(account.PlatformFacebook).SetUsername("ADA.lovelace").Save(b.ctxA); err != nil {
+			t.Fatalf("same name on another platform: %v", err)
+		}
+		if _, err := b.client.Account.Create().SetPlatform(account.PlatformX).SetUsername("ada.LOVELACE").Save(b.ctxB); err != nil {
+			t.Fatalf("same name in another workspace: %v", err)
+		}
+		// Renaming keeps the key in step, so a rename cannot dodge the rule.
+		other := b.client.Account.Create().SetPlatform(account.PlatformX).SetUsername("grace").SaveX(b.ctxA)
+		if _, err := other.Update().SetUsername("ada.LOVELACE").Save(b.ctxA); !ent.IsConstraintError(err) {
+			t.Fatalf("rename onto a taken name: %v, want a constraint error", err)
+		}
+		if got := other.Update().SetUsername("Grace.Hopper").SaveX(b.ctxA); got.UsernameKey != "grace.hopper" {
+			t.Fatalf("username key after rename %q, want grace.hopper", got.UsernameKey)
 		}
 	})
 }

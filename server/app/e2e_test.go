@@ -296,6 +296,7 @@ func TestAccountInputErrorsNameTheField(t *testing.T) {
 			{"empty tag", map[string]any{"platform": "INSTAGRAM", "username": "v", "tags": []string{""}}, "BAD_USER_INPUT", "tags"},
 			{"same platform and username as an existing account", map[string]any{"platform": "TIKTOK", "username": "taken"}, "CONFLICT", ""},
 			{"same username with surrounding spaces", map[string]any{"platform": "TIKTOK", "username": " taken "}, "CONFLICT", ""},
+			{"same username in other case", map[string]any{"platform": "TIKTOK", "username": "TaKeN"}, "CONFLICT", ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := srv.GraphQL(t, tok, createAccountMutation, map[string]any{"i": tc.input})

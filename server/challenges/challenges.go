@@ -22,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
@@ -374,7 +375,7 @@ func (s *Service) start(ctx context.Context, in LoginInput, mb *Mailbox) (*ent.L
 			return err
 		}
 		existing, err := tx.Account.Query().
-			Where(account.PlatformEQ(account.PlatformInstagram), account.UsernameEqualFold(in.Username)).
+			Where(account.PlatformEQ(account.PlatformInstagram), account.UsernameKeyEQ(schema.UsernameKey(in.Username))).
 			First(ctx)
 		if err != nil && !ent.IsNotFound(err) {
 			return fmt.Errorf("find account %s: %w", in.Username, err)

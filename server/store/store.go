@@ -116,6 +116,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer unlock()
+	if err := s.upgrade(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	if err := s.Client.Schema.Create(ctx, migrate.WithGlobalUniqueID(true)); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}

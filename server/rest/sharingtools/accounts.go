@@ -179,23 +179,14 @@ func (h *handlers) createAccount(w http.ResponseWriter, r *http.Request) error {
 		b.Proxy = &p
 	}
 	ctx := r.Context()
-	// Instagram usernames are case-insensitive; the service's unique check
-	// is exact, so the folded duplicate is refused here.
-	exists, err := h.Client.Account.Query().
-		Where(account.UsernameEqualFold(username), account.PlatformEQ(account.PlatformInstagram)).
-		Exist(ctx)
-	if err != nil {
-		return err
-	}
-	if exists {
-		return apiErr(http.StatusConflict, msgAccountExists)
-	}
+	// The service refuses a name that differs only in case from an
+	// account's, even when both are created at once.
 	a, err := h.Accounts.Create(ctx, accounts.CreateInput{
 		Platform: account.PlatformInstagram, Username: username,
 		Profile:     accounts.Profile{Proxy: b.Proxy},
 		Credentials: accounts.Credentials{Password: &b.Password},
 	})
-	if errors.Is(err, errs.ErrConflict) { // a concurrent create of the same name won
+	if errors.Is(err, errs.ErrConflict) {
 		return apiErr(http.StatusConflict, msgAccountExists)
 	}
 	if err != nil {

@@ -4,15 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/switchboardhq/switchboard/server/accounts/accountstest"
+	"io"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/server/accounts/accountstest"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
@@ -388,6 +390,68 @@ func TestAccountPasswordIsNeverReturned(t *testing.T) {
 					t.Fatalf("answer contains %q: %s", leak, raw)
 				}
 			}
+		}
+	})
+}
+
+// TestConcurrentCreatesOfOneNameInAnyCaseGiveOne201 posts names that
+// differ only in case all at once: one 201, every other answer the
+// documented 409.
+func TestConcurrentCreatesOfOneNameInAnyCaseGiveOne201(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		const n = 16
+		type answer struct {
+			status int
+			body   []byte
+			err    error
+		}
+		answers := make(chan answer, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			name := "raceN"
+			if i%2 == 1 {
+				name = "RACEN"
+			}
+			wg.Go(func() {
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, f.srv.URL+base+"/accounts",
+					strings.NewReader(fmt.Sprintf(`{"username":%q,"password":"pw-%d"}`, name, i)))
+				if err != nil {
+					answers <- answer{err: err}
+					return
+				}
+				req.Header.Set("X-API-Key", f.keyA)
+				req.Header.Set("Content-Type", "application/json")
+				<-start
+				resp, err := f.srv.HTTP.Client().Do(req)
+				if err != nil {
+					answers <- answer{err: err}
+					return
+				}
+				defer resp.Body.Close()
+				body, err := io.ReadAll(resp.Body)
+				answers <- answer{status: resp.StatusCode, body: body, err: err}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(answers)
+		counts := map[int]int{}
+		for a := range answers {
+			if a.err != nil {
+				t.Fatal(a.err)
+			}
+			counts[a.status]++
+			if a.status == http.StatusConflict && strings.TrimSpace(string(a.body)) != `{"result":0,"message":"Account already exists.","errors":{}}` {
+				t.Errorf("409 body %s", a.body)
+			}
+		}
+		if counts[http.StatusCreated] != 1 || counts[http.StatusConflict] != n-1 {
+			t.Fatalf("statuses %v, want one 201 and %d 409", counts, n-1)
+		}
+		if list, _ := f.listAccounts(t, f.keyA, ""); len(list) != 1 {
+			t.Fatalf("%d accounts listed, want 1", len(list))
 		}
 	})
 }

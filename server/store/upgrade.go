@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/switchboardhq/switchboard/ent/schema"
+)
+
+// upgrade brings a database written by an older Switchboard to the point
+// where ent's migration can add what it adds: ent adds columns and indexes,
+// but it cannot fill a new column from the rows' data before a unique index
+// over it is built.
+func (s *Store) upgrade(ctx context.Context) error {
+	return s.addUsernameKeys(ctx)
+}
+
+// addUsernameKeys fills accounts.username_key (schema.UsernameKey of the
+// username) on a database that predates it, so that the unique index on
+// (workspace_id, platform, username_key) can be built. Accounts stored
+// before the rule, whose names differ only in case from an older account
+// of the same workspace and platform, are kept: the later ones get a key
+// no username can produce (it holds upper case), so they stay reachable
+// and any new account of that name is refused.
+func (s *Store) addUsernameKeys(ctx context.Context) error {
+	has, err := s.hasColumn(ctx, "accounts", "username")
+	if err != nil || !has {
+		return err // a new database: ent creates the table with the column
+	}
+	if has, err = s.hasColumn(ctx, "accounts", "username_key"); err != nil || has {
+		return err
+	}
+	typ := "text"
+	if s.Driver.Dialect() == dialect.Postgres {
+		typ = "character varying"
+	}
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("add username keys: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "ALTER TABLE accounts ADD COLUMN username_key "+typ+" NOT NULL DEFAULT ''"); err != nil {
+		return fmt.Errorf("add username keys: add column: %w", err)
+	}
+	keys, err := usernameKeys(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("add username keys: %w", err)
+	}
+	update, err := tx.PrepareContext(ctx, "UPDATE accounts SET username_key = "+s.Driver.Placeholder(1)+" WHERE id = "+s.Driver.Placeholder(2))
+	if err != nil {
+		return fmt.Errorf("add username keys: %w", err)
+	}
+	defer update.Close()
+	for id, key := range keys {
+		if _, err := update.ExecContext(ctx, key, id); err != nil {
+			return fmt.Errorf("add username keys: account %d: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("add username keys: %w", err)
+	}
+	return nil
+}
+
+// usernameKeys returns each account's username key, oldest account first
+// to win a key that several names fold to.
+func usernameKeys(ctx context.Context, tx *sql.Tx) (map[int]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT id, workspace_id, platform, username FROM accounts ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("read accounts: %w", err)
+	}
+	defer rows.Close()
+	type owner struct {
+		workspace int
+		platform  string
+		key       string
+	}
+	taken := map[owner]bool{}
+	keys := map[int]string{}
+	for rows.Next() {
+		var (
+			id       int
+			o        owner
+			username string
+		)
+		if err := rows.Scan(&id, &o.workspace, &o.platform, &username); err != nil {
+			return nil, fmt.Errorf("read accounts: %w", err)
+		}
+		o.key = schema.UsernameKey(username)
+		key := o.key
+		if taken[o] {
+			key += "#DUPLICATE-" + strconv.Itoa(id)
+		}
+		taken[o] = true
+		keys[id] = key
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read accounts: %w", err)
+	}
+	return keys, nil
+}
+
+// hasColumn reports whether table has column.
+func (s *Store) hasColumn(ctx context.Context, table, column string) (bool, error) {
+	q := "SELECT count(*) FROM pragma_table_info(?) WHERE name = ?"
+	if s.Driver.Dialect() == dialect.Postgres {
+		q = "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2"
+	}
+	var n int
+	if err := s.DB.QueryRowContext(ctx, q, table, column).Scan(&n); err != nil {
+		return false, fmt.Errorf("look for column %s.%s: %w", table, column, err)
+	}
+	return n > 0, nil
+}

@@ -1,0 +1,66 @@
+package store_test
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/testkit"
+)
+
+// TestMigrateFillsUsernameKeysOfAnOlderDatabase migrates a database written
+// before accounts had a username key, holding two names that differ only in
+// case: both accounts survive, the older one owns the key, and from then on
+// the database refuses a third spelling.
+func TestMigrateFillsUsernameKeysOfAnOlderDatabase(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
+		ws := st.Client.Workspace.Create().SetName("old").SaveX(ctx)
+		create := func(p account.Platform, name string) *ent.Account {
+			return st.Client.Account.Create().SetWorkspaceID(ws.ID).SetPlatform(p).SetUsername(name).SaveX(ctx)
+		}
+		// The older schema: no key column, so no case-insensitive index.
+		if _, err := st.DB.ExecContext(ctx, "DROP INDEX account_workspace_id_platform_username_key"); err != nil {
+			t.Fatal(err)
+		}
+		older := create(account.PlatformInstagram, "Ada")
+		newer := create(account.PlatformInstagram, "ADA")
+		elsewhere := create(account.PlatformX, "ada")
+		bob := create(account.PlatformInstagram, "Bob")
+		if _, err := st.DB.ExecContext(ctx, "ALTER TABLE accounts DROP COLUMN username_key"); err != nil {
+			t.Fatal(err)
+		}
+
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatalf("migrate the older database: %v", err)
+		}
+		for _, c := range []struct {
+			a    *ent.Account
+			want string
+		}{
+			{older, "ada"},
+			{newer, "ada#DUPLICATE-" + strconv.Itoa(newer.ID)},
+			{elsewhere, "ada"},
+			{bob, "bob"},
+		} {
+			got := st.Client.Account.GetX(ctx, c.a.ID)
+			if got.UsernameKey != c.want || got.Username != c.a.Username {
+				t.Errorf("account %q: key %q, want %q", got.Username, got.UsernameKey, c.want)
+			}
+		}
+		if _, err := st.Client.Account.Create().SetWorkspaceID(ws.ID).SetPlatform(account.PlatformInstagram).
+			SetUsername("aDa").Save(ctx); !ent.IsConstraintError(err) {
+			t.Fatalf("a third spelling after the upgrade: %v, want a constraint error", err)
+		}
+		// Migrating again changes nothing.
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatalf("migrate again: %v", err)
+		}
+		if got := st.Client.Account.GetX(ctx, newer.ID); got.UsernameKey != "ada#DUPLICATE-"+strconv.Itoa(newer.ID) {
+			t.Fatalf("key after a second migration %q", got.UsernameKey)
+		}
+	})
+}
