@@ -115,7 +115,7 @@ var (
 			},
 			{
 				Symbol:     "accounts_schedules_bots",
-				Columns:    []*schema.Column{AccountsColumns[33]},
+				Columns:    []*schema.Column{AccountsColumns[34]},
 				RefColumns: []*schema.Column{SchedulesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
