@@ -88,9 +88,8 @@ type Account struct {
 	LastActionAt *time.Time `json:"last_action_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AccountQuery when eager-loading is set.
-	Edges         AccountEdges `json:"edges"`
-	schedule_bots *int
-	selectValues  sql.SelectValues
+	Edges        AccountEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // AccountEdges holds the relations/edges for other nodes in the graph.
@@ -99,11 +98,14 @@ type AccountEdges struct {
 	Workspace *Workspace `json:"workspace,omitempty"`
 	// Posts holds the value of the posts edge.
 	Posts []*Post `json:"posts,omitempty"`
+	// BotTasks holds the value of the bot_tasks edge.
+	BotTasks []*Schedule `json:"bot_tasks,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 
-	namedPosts map[string][]*Post
+	namedPosts    map[string][]*Post
+	namedBotTasks map[string][]*Schedule
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -126,6 +128,15 @@ func (e AccountEdges) PostsOrErr() ([]*Post, error) {
 	return nil, &NotLoadedError{edge: "posts"}
 }
 
+// BotTasksOrErr returns the BotTasks value or an error if the edge
+// was not loaded in eager-loading.
+func (e AccountEdges) BotTasksOrErr() ([]*Schedule, error) {
+	if e.loadedTypes[2] {
+		return e.BotTasks, nil
+	}
+	return nil, &NotLoadedError{edge: "bot_tasks"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Account) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -141,8 +152,6 @@ func (*Account) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullTime)
 		case account.FieldUUID:
 			values[i] = new(uuid.UUID)
-		case account.ForeignKeys[0]: // schedule_bots
-			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -370,13 +379,6 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 				_m.LastActionAt = new(time.Time)
 				*_m.LastActionAt = value.Time
 			}
-		case account.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for edge-field schedule_bots", value)
-			} else if value.Valid {
-				_m.schedule_bots = new(int)
-				*_m.schedule_bots = int(value.Int64)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -398,6 +400,11 @@ func (_m *Account) QueryWorkspace() *WorkspaceQuery {
 // QueryPosts queries the "posts" edge of the Account entity.
 func (_m *Account) QueryPosts() *PostQuery {
 	return NewAccountClient(_m.config).QueryPosts(_m)
+}
+
+// QueryBotTasks queries the "bot_tasks" edge of the Account entity.
+func (_m *Account) QueryBotTasks() *ScheduleQuery {
+	return NewAccountClient(_m.config).QueryBotTasks(_m)
 }
 
 // Update returns a builder for updating this Account.
@@ -543,6 +550,30 @@ func (_m *Account) appendNamedPosts(name string, edges ...*Post) {
 		_m.Edges.namedPosts[name] = []*Post{}
 	} else {
 		_m.Edges.namedPosts[name] = append(_m.Edges.namedPosts[name], edges...)
+	}
+}
+
+// NamedBotTasks returns the BotTasks named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Account) NamedBotTasks(name string) ([]*Schedule, error) {
+	if _m.Edges.namedBotTasks == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedBotTasks[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Account) appendNamedBotTasks(name string, edges ...*Schedule) {
+	if _m.Edges.namedBotTasks == nil {
+		_m.Edges.namedBotTasks = make(map[string][]*Schedule)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedBotTasks[name] = []*Schedule{}
+	} else {
+		_m.Edges.namedBotTasks[name] = append(_m.Edges.namedBotTasks[name], edges...)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -393,6 +394,21 @@ func (_c *AccountCreate) AddPosts(v ...*Post) *AccountCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddPostIDs(ids...)
+}
+
+// AddBotTaskIDs adds the "bot_tasks" edge to the Schedule entity by IDs.
+func (_c *AccountCreate) AddBotTaskIDs(ids ...int) *AccountCreate {
+	_c.mutation.AddBotTaskIDs(ids...)
+	return _c
+}
+
+// AddBotTasks adds the "bot_tasks" edges to the Schedule entity.
+func (_c *AccountCreate) AddBotTasks(v ...*Schedule) *AccountCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddBotTaskIDs(ids...)
 }
 
 // Mutation returns the AccountMutation object of the builder.
@@ -806,6 +822,22 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.BotTasksIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.BotTasksTable,
+			Columns: account.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -17,22 +17,24 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
 // AccountQuery is the builder for querying Account entities.
 type AccountQuery struct {
 	config
-	ctx            *QueryContext
-	order          []account.OrderOption
-	inters         []Interceptor
-	predicates     []predicate.Account
-	withWorkspace  *WorkspaceQuery
-	withPosts      *PostQuery
-	withFKs        bool
-	loadTotal      []func(context.Context, []*Account) error
-	modifiers      []func(*sql.Selector)
-	withNamedPosts map[string]*PostQuery
+	ctx               *QueryContext
+	order             []account.OrderOption
+	inters            []Interceptor
+	predicates        []predicate.Account
+	withWorkspace     *WorkspaceQuery
+	withPosts         *PostQuery
+	withBotTasks      *ScheduleQuery
+	loadTotal         []func(context.Context, []*Account) error
+	modifiers         []func(*sql.Selector)
+	withNamedPosts    map[string]*PostQuery
+	withNamedBotTasks map[string]*ScheduleQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -106,6 +108,28 @@ func (_q *AccountQuery) QueryPosts() *PostQuery {
 			sqlgraph.From(account.Table, account.FieldID, selector),
 			sqlgraph.To(post.Table, post.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, account.PostsTable, account.PostsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryBotTasks chains the current query on the "bot_tasks" edge.
+func (_q *AccountQuery) QueryBotTasks() *ScheduleQuery {
+	query := (&ScheduleClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(account.Table, account.FieldID, selector),
+			sqlgraph.To(schedule.Table, schedule.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, account.BotTasksTable, account.BotTasksPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -307,6 +331,7 @@ func (_q *AccountQuery) Clone() *AccountQuery {
 		predicates:    append([]predicate.Account{}, _q.predicates...),
 		withWorkspace: _q.withWorkspace.Clone(),
 		withPosts:     _q.withPosts.Clone(),
+		withBotTasks:  _q.withBotTasks.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -332,6 +357,17 @@ func (_q *AccountQuery) WithPosts(opts ...func(*PostQuery)) *AccountQuery {
 		opt(query)
 	}
 	_q.withPosts = query
+	return _q
+}
+
+// WithBotTasks tells the query-builder to eager-load the nodes that are connected to
+// the "bot_tasks" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AccountQuery) WithBotTasks(opts ...func(*ScheduleQuery)) *AccountQuery {
+	query := (&ScheduleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withBotTasks = query
 	return _q
 }
 
@@ -418,16 +454,13 @@ func (_q *AccountQuery) prepareQuery(ctx context.Context) error {
 func (_q *AccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Account, error) {
 	var (
 		nodes       = []*Account{}
-		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withWorkspace != nil,
 			_q.withPosts != nil,
+			_q.withBotTasks != nil,
 		}
 	)
-	if withFKs {
-		_spec.Node.Columns = append(_spec.Node.Columns, account.ForeignKeys...)
-	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Account).scanValues(nil, columns)
 	}
@@ -462,10 +495,24 @@ func (_q *AccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Acco
 			return nil, err
 		}
 	}
+	if query := _q.withBotTasks; query != nil {
+		if err := _q.loadBotTasks(ctx, query, nodes,
+			func(n *Account) { n.Edges.BotTasks = []*Schedule{} },
+			func(n *Account, e *Schedule) { n.Edges.BotTasks = append(n.Edges.BotTasks, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedPosts {
 		if err := _q.loadPosts(ctx, query, nodes,
 			func(n *Account) { n.appendNamedPosts(name) },
 			func(n *Account, e *Post) { n.appendNamedPosts(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedBotTasks {
+		if err := _q.loadBotTasks(ctx, query, nodes,
+			func(n *Account) { n.appendNamedBotTasks(name) },
+			func(n *Account, e *Schedule) { n.appendNamedBotTasks(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -560,6 +607,67 @@ func (_q *AccountQuery) loadPosts(ctx context.Context, query *PostQuery, nodes [
 		nodes, ok := nids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected "posts" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *AccountQuery) loadBotTasks(ctx context.Context, query *ScheduleQuery, nodes []*Account, init func(*Account), assign func(*Account, *Schedule)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*Account)
+	nids := make(map[int]map[*Account]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(account.BotTasksTable)
+		s.Join(joinT).On(s.C(schedule.FieldID), joinT.C(account.BotTasksPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(account.BotTasksPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(account.BotTasksPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Account]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Schedule](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "bot_tasks" node returned %v`, n.ID)
 		}
 		for kn := range nodes {
 			assign(kn, n)
@@ -695,6 +803,20 @@ func (_q *AccountQuery) WithNamedPosts(name string, opts ...func(*PostQuery)) *A
 		_q.withNamedPosts = make(map[string]*PostQuery)
 	}
 	_q.withNamedPosts[name] = query
+	return _q
+}
+
+// WithNamedBotTasks tells the query-builder to eager-load the nodes that are connected to the "bot_tasks"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *AccountQuery) WithNamedBotTasks(name string, opts ...func(*ScheduleQuery)) *AccountQuery {
+	query := (&ScheduleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedBotTasks == nil {
+		_q.withNamedBotTasks = make(map[string]*ScheduleQuery)
+	}
+	_q.withNamedBotTasks[name] = query
 	return _q
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/schedule"
 )
 
 // AccountUpdate is the builder for updating Account entities.
@@ -469,6 +470,21 @@ func (_u *AccountUpdate) AddPosts(v ...*Post) *AccountUpdate {
 	return _u.AddPostIDs(ids...)
 }
 
+// AddBotTaskIDs adds the "bot_tasks" edge to the Schedule entity by IDs.
+func (_u *AccountUpdate) AddBotTaskIDs(ids ...int) *AccountUpdate {
+	_u.mutation.AddBotTaskIDs(ids...)
+	return _u
+}
+
+// AddBotTasks adds the "bot_tasks" edges to the Schedule entity.
+func (_u *AccountUpdate) AddBotTasks(v ...*Schedule) *AccountUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddBotTaskIDs(ids...)
+}
+
 // Mutation returns the AccountMutation object of the builder.
 func (_u *AccountUpdate) Mutation() *AccountMutation {
 	return _u.mutation
@@ -493,6 +509,27 @@ func (_u *AccountUpdate) RemovePosts(v ...*Post) *AccountUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePostIDs(ids...)
+}
+
+// ClearBotTasks clears all "bot_tasks" edges to the Schedule entity.
+func (_u *AccountUpdate) ClearBotTasks() *AccountUpdate {
+	_u.mutation.ClearBotTasks()
+	return _u
+}
+
+// RemoveBotTaskIDs removes the "bot_tasks" edge to Schedule entities by IDs.
+func (_u *AccountUpdate) RemoveBotTaskIDs(ids ...int) *AccountUpdate {
+	_u.mutation.RemoveBotTaskIDs(ids...)
+	return _u
+}
+
+// RemoveBotTasks removes "bot_tasks" edges to Schedule entities.
+func (_u *AccountUpdate) RemoveBotTasks(v ...*Schedule) *AccountUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveBotTaskIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -777,6 +814,51 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.BotTasksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.BotTasksTable,
+			Columns: account.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedBotTasksIDs(); len(nodes) > 0 && !_u.mutation.BotTasksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.BotTasksTable,
+			Columns: account.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BotTasksIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.BotTasksTable,
+			Columns: account.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1243,6 +1325,21 @@ func (_u *AccountUpdateOne) AddPosts(v ...*Post) *AccountUpdateOne {
 	return _u.AddPostIDs(ids...)
 }
 
+// AddBotTaskIDs adds the "bot_tasks" edge to the Schedule entity by IDs.
+func (_u *AccountUpdateOne) AddBotTaskIDs(ids ...int) *AccountUpdateOne {
+	_u.mutation.AddBotTaskIDs(ids...)
+	return _u
+}
+
+// AddBotTasks adds the "bot_tasks" edges to the Schedule entity.
+func (_u *AccountUpdateOne) AddBotTasks(v ...*Schedule) *AccountUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddBotTaskIDs(ids...)
+}
+
 // Mutation returns the AccountMutation object of the builder.
 func (_u *AccountUpdateOne) Mutation() *AccountMutation {
 	return _u.mutation
@@ -1267,6 +1364,27 @@ func (_u *AccountUpdateOne) RemovePosts(v ...*Post) *AccountUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePostIDs(ids...)
+}
+
+// ClearBotTasks clears all "bot_tasks" edges to the Schedule entity.
+func (_u *AccountUpdateOne) ClearBotTasks() *AccountUpdateOne {
+	_u.mutation.ClearBotTasks()
+	return _u
+}
+
+// RemoveBotTaskIDs removes the "bot_tasks" edge to Schedule entities by IDs.
+func (_u *AccountUpdateOne) RemoveBotTaskIDs(ids ...int) *AccountUpdateOne {
+	_u.mutation.RemoveBotTaskIDs(ids...)
+	return _u
+}
+
+// RemoveBotTasks removes "bot_tasks" edges to Schedule entities.
+func (_u *AccountUpdateOne) RemoveBotTasks(v ...*Schedule) *AccountUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveBotTaskIDs(ids...)
 }
 
 // Where appends a list predicates to the AccountUpdate builder.
@@ -1581,6 +1699,51 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.BotTasksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.BotTasksTable,
+			Columns: account.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedBotTasksIDs(); len(nodes) > 0 && !_u.mutation.BotTasksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.BotTasksTable,
+			Columns: account.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BotTasksIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.BotTasksTable,
+			Columns: account.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

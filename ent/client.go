@@ -705,6 +705,22 @@ func (c *AccountClient) QueryPosts(_m *Account) *PostQuery {
 	return query
 }
 
+// QueryBotTasks queries the bot_tasks edge of a Account.
+func (c *AccountClient) QueryBotTasks(_m *Account) *ScheduleQuery {
+	query := (&ScheduleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(account.Table, account.FieldID, id),
+			sqlgraph.To(schedule.Table, schedule.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, account.BotTasksTable, account.BotTasksPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *AccountClient) Hooks() []Hook {
 	hooks := c.hooks.Account
@@ -1828,6 +1844,22 @@ func (c *CustomerGroupClient) QueryCustomers(_m *CustomerGroup) *CustomerQuery {
 			sqlgraph.From(customergroup.Table, customergroup.FieldID, id),
 			sqlgraph.To(customer.Table, customer.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, customergroup.CustomersTable, customergroup.CustomersPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryBotTasks queries the bot_tasks edge of a CustomerGroup.
+func (c *CustomerGroupClient) QueryBotTasks(_m *CustomerGroup) *ScheduleQuery {
+	query := (&ScheduleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customergroup.Table, customergroup.FieldID, id),
+			sqlgraph.To(schedule.Table, schedule.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, customergroup.BotTasksTable, customergroup.BotTasksPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3369,7 +3401,7 @@ func (c *ScheduleClient) QueryBots(_m *Schedule) *AccountQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(schedule.Table, schedule.FieldID, id),
 			sqlgraph.To(account.Table, account.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, schedule.BotsTable, schedule.BotsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, schedule.BotsTable, schedule.BotsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3385,7 +3417,7 @@ func (c *ScheduleClient) QueryCustomerGroups(_m *Schedule) *CustomerGroupQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(schedule.Table, schedule.FieldID, id),
 			sqlgraph.To(customergroup.Table, customergroup.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, schedule.CustomerGroupsTable, schedule.CustomerGroupsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, schedule.CustomerGroupsTable, schedule.CustomerGroupsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

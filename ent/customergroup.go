@@ -31,9 +31,8 @@ type CustomerGroup struct {
 	Name string `json:"name,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerGroupQuery when eager-loading is set.
-	Edges                    CustomerGroupEdges `json:"edges"`
-	schedule_customer_groups *int
-	selectValues             sql.SelectValues
+	Edges        CustomerGroupEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // CustomerGroupEdges holds the relations/edges for other nodes in the graph.
@@ -42,13 +41,16 @@ type CustomerGroupEdges struct {
 	Workspace *Workspace `json:"workspace,omitempty"`
 	// Customers holds the value of the customers edge.
 	Customers []*Customer `json:"customers,omitempty"`
+	// BotTasks holds the value of the bot_tasks edge.
+	BotTasks []*Schedule `json:"bot_tasks,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
 	namedCustomers map[string][]*Customer
+	namedBotTasks  map[string][]*Schedule
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -71,6 +73,15 @@ func (e CustomerGroupEdges) CustomersOrErr() ([]*Customer, error) {
 	return nil, &NotLoadedError{edge: "customers"}
 }
 
+// BotTasksOrErr returns the BotTasks value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerGroupEdges) BotTasksOrErr() ([]*Schedule, error) {
+	if e.loadedTypes[2] {
+		return e.BotTasks, nil
+	}
+	return nil, &NotLoadedError{edge: "bot_tasks"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*CustomerGroup) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -84,8 +95,6 @@ func (*CustomerGroup) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullTime)
 		case customergroup.FieldUUID:
 			values[i] = new(uuid.UUID)
-		case customergroup.ForeignKeys[0]: // schedule_customer_groups
-			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -137,13 +146,6 @@ func (_m *CustomerGroup) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Name = value.String
 			}
-		case customergroup.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for edge-field schedule_customer_groups", value)
-			} else if value.Valid {
-				_m.schedule_customer_groups = new(int)
-				*_m.schedule_customer_groups = int(value.Int64)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -165,6 +167,11 @@ func (_m *CustomerGroup) QueryWorkspace() *WorkspaceQuery {
 // QueryCustomers queries the "customers" edge of the CustomerGroup entity.
 func (_m *CustomerGroup) QueryCustomers() *CustomerQuery {
 	return NewCustomerGroupClient(_m.config).QueryCustomers(_m)
+}
+
+// QueryBotTasks queries the "bot_tasks" edge of the CustomerGroup entity.
+func (_m *CustomerGroup) QueryBotTasks() *ScheduleQuery {
+	return NewCustomerGroupClient(_m.config).QueryBotTasks(_m)
 }
 
 // Update returns a builder for updating this CustomerGroup.
@@ -229,6 +236,30 @@ func (_m *CustomerGroup) appendNamedCustomers(name string, edges ...*Customer) {
 		_m.Edges.namedCustomers[name] = []*Customer{}
 	} else {
 		_m.Edges.namedCustomers[name] = append(_m.Edges.namedCustomers[name], edges...)
+	}
+}
+
+// NamedBotTasks returns the BotTasks named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *CustomerGroup) NamedBotTasks(name string) ([]*Schedule, error) {
+	if _m.Edges.namedBotTasks == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedBotTasks[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *CustomerGroup) appendNamedBotTasks(name string, edges ...*Schedule) {
+	if _m.Edges.namedBotTasks == nil {
+		_m.Edges.namedBotTasks = make(map[string][]*Schedule)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedBotTasks[name] = []*Schedule{}
+	} else {
+		_m.Edges.namedBotTasks[name] = append(_m.Edges.namedBotTasks[name], edges...)
 	}
 }
 

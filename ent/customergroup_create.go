@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
+	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -97,6 +98,21 @@ func (_c *CustomerGroupCreate) AddCustomers(v ...*Customer) *CustomerGroupCreate
 		ids[i] = v[i].ID
 	}
 	return _c.AddCustomerIDs(ids...)
+}
+
+// AddBotTaskIDs adds the "bot_tasks" edge to the Schedule entity by IDs.
+func (_c *CustomerGroupCreate) AddBotTaskIDs(ids ...int) *CustomerGroupCreate {
+	_c.mutation.AddBotTaskIDs(ids...)
+	return _c
+}
+
+// AddBotTasks adds the "bot_tasks" edges to the Schedule entity.
+func (_c *CustomerGroupCreate) AddBotTasks(v ...*Schedule) *CustomerGroupCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddBotTaskIDs(ids...)
 }
 
 // Mutation returns the CustomerGroupMutation object of the builder.
@@ -254,6 +270,22 @@ func (_c *CustomerGroupCreate) createSpec() (*CustomerGroup, *sqlgraph.CreateSpe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.BotTasksIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   customergroup.BotTasksTable,
+			Columns: customergroup.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

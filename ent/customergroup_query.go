@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -29,10 +30,11 @@ type CustomerGroupQuery struct {
 	predicates         []predicate.CustomerGroup
 	withWorkspace      *WorkspaceQuery
 	withCustomers      *CustomerQuery
-	withFKs            bool
+	withBotTasks       *ScheduleQuery
 	loadTotal          []func(context.Context, []*CustomerGroup) error
 	modifiers          []func(*sql.Selector)
 	withNamedCustomers map[string]*CustomerQuery
+	withNamedBotTasks  map[string]*ScheduleQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -106,6 +108,28 @@ func (_q *CustomerGroupQuery) QueryCustomers() *CustomerQuery {
 			sqlgraph.From(customergroup.Table, customergroup.FieldID, selector),
 			sqlgraph.To(customer.Table, customer.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, customergroup.CustomersTable, customergroup.CustomersPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryBotTasks chains the current query on the "bot_tasks" edge.
+func (_q *CustomerGroupQuery) QueryBotTasks() *ScheduleQuery {
+	query := (&ScheduleClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customergroup.Table, customergroup.FieldID, selector),
+			sqlgraph.To(schedule.Table, schedule.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, customergroup.BotTasksTable, customergroup.BotTasksPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -307,6 +331,7 @@ func (_q *CustomerGroupQuery) Clone() *CustomerGroupQuery {
 		predicates:    append([]predicate.CustomerGroup{}, _q.predicates...),
 		withWorkspace: _q.withWorkspace.Clone(),
 		withCustomers: _q.withCustomers.Clone(),
+		withBotTasks:  _q.withBotTasks.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -332,6 +357,17 @@ func (_q *CustomerGroupQuery) WithCustomers(opts ...func(*CustomerQuery)) *Custo
 		opt(query)
 	}
 	_q.withCustomers = query
+	return _q
+}
+
+// WithBotTasks tells the query-builder to eager-load the nodes that are connected to
+// the "bot_tasks" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerGroupQuery) WithBotTasks(opts ...func(*ScheduleQuery)) *CustomerGroupQuery {
+	query := (&ScheduleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withBotTasks = query
 	return _q
 }
 
@@ -418,16 +454,13 @@ func (_q *CustomerGroupQuery) prepareQuery(ctx context.Context) error {
 func (_q *CustomerGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*CustomerGroup, error) {
 	var (
 		nodes       = []*CustomerGroup{}
-		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withWorkspace != nil,
 			_q.withCustomers != nil,
+			_q.withBotTasks != nil,
 		}
 	)
-	if withFKs {
-		_spec.Node.Columns = append(_spec.Node.Columns, customergroup.ForeignKeys...)
-	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*CustomerGroup).scanValues(nil, columns)
 	}
@@ -462,10 +495,24 @@ func (_q *CustomerGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			return nil, err
 		}
 	}
+	if query := _q.withBotTasks; query != nil {
+		if err := _q.loadBotTasks(ctx, query, nodes,
+			func(n *CustomerGroup) { n.Edges.BotTasks = []*Schedule{} },
+			func(n *CustomerGroup, e *Schedule) { n.Edges.BotTasks = append(n.Edges.BotTasks, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedCustomers {
 		if err := _q.loadCustomers(ctx, query, nodes,
 			func(n *CustomerGroup) { n.appendNamedCustomers(name) },
 			func(n *CustomerGroup, e *Customer) { n.appendNamedCustomers(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedBotTasks {
+		if err := _q.loadBotTasks(ctx, query, nodes,
+			func(n *CustomerGroup) { n.appendNamedBotTasks(name) },
+			func(n *CustomerGroup, e *Schedule) { n.appendNamedBotTasks(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -560,6 +607,67 @@ func (_q *CustomerGroupQuery) loadCustomers(ctx context.Context, query *Customer
 		nodes, ok := nids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected "customers" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *CustomerGroupQuery) loadBotTasks(ctx context.Context, query *ScheduleQuery, nodes []*CustomerGroup, init func(*CustomerGroup), assign func(*CustomerGroup, *Schedule)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*CustomerGroup)
+	nids := make(map[int]map[*CustomerGroup]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(customergroup.BotTasksTable)
+		s.Join(joinT).On(s.C(schedule.FieldID), joinT.C(customergroup.BotTasksPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(customergroup.BotTasksPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(customergroup.BotTasksPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*CustomerGroup]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Schedule](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "bot_tasks" node returned %v`, n.ID)
 		}
 		for kn := range nodes {
 			assign(kn, n)
@@ -695,6 +803,20 @@ func (_q *CustomerGroupQuery) WithNamedCustomers(name string, opts ...func(*Cust
 		_q.withNamedCustomers = make(map[string]*CustomerQuery)
 	}
 	_q.withNamedCustomers[name] = query
+	return _q
+}
+
+// WithNamedBotTasks tells the query-builder to eager-load the nodes that are connected to the "bot_tasks"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerGroupQuery) WithNamedBotTasks(name string, opts ...func(*ScheduleQuery)) *CustomerGroupQuery {
+	query := (&ScheduleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedBotTasks == nil {
+		_q.withNamedBotTasks = make(map[string]*ScheduleQuery)
+	}
+	_q.withNamedBotTasks[name] = query
 	return _q
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/schedule"
 )
 
 // CustomerGroupUpdate is the builder for updating CustomerGroup entities.
@@ -64,6 +65,21 @@ func (_u *CustomerGroupUpdate) AddCustomers(v ...*Customer) *CustomerGroupUpdate
 	return _u.AddCustomerIDs(ids...)
 }
 
+// AddBotTaskIDs adds the "bot_tasks" edge to the Schedule entity by IDs.
+func (_u *CustomerGroupUpdate) AddBotTaskIDs(ids ...int) *CustomerGroupUpdate {
+	_u.mutation.AddBotTaskIDs(ids...)
+	return _u
+}
+
+// AddBotTasks adds the "bot_tasks" edges to the Schedule entity.
+func (_u *CustomerGroupUpdate) AddBotTasks(v ...*Schedule) *CustomerGroupUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddBotTaskIDs(ids...)
+}
+
 // Mutation returns the CustomerGroupMutation object of the builder.
 func (_u *CustomerGroupUpdate) Mutation() *CustomerGroupMutation {
 	return _u.mutation
@@ -88,6 +104,27 @@ func (_u *CustomerGroupUpdate) RemoveCustomers(v ...*Customer) *CustomerGroupUpd
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCustomerIDs(ids...)
+}
+
+// ClearBotTasks clears all "bot_tasks" edges to the Schedule entity.
+func (_u *CustomerGroupUpdate) ClearBotTasks() *CustomerGroupUpdate {
+	_u.mutation.ClearBotTasks()
+	return _u
+}
+
+// RemoveBotTaskIDs removes the "bot_tasks" edge to Schedule entities by IDs.
+func (_u *CustomerGroupUpdate) RemoveBotTaskIDs(ids ...int) *CustomerGroupUpdate {
+	_u.mutation.RemoveBotTaskIDs(ids...)
+	return _u
+}
+
+// RemoveBotTasks removes "bot_tasks" edges to Schedule entities.
+func (_u *CustomerGroupUpdate) RemoveBotTasks(v ...*Schedule) *CustomerGroupUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveBotTaskIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -208,6 +245,51 @@ func (_u *CustomerGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.BotTasksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   customergroup.BotTasksTable,
+			Columns: customergroup.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedBotTasksIDs(); len(nodes) > 0 && !_u.mutation.BotTasksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   customergroup.BotTasksTable,
+			Columns: customergroup.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BotTasksIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   customergroup.BotTasksTable,
+			Columns: customergroup.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{customergroup.Label}
@@ -263,6 +345,21 @@ func (_u *CustomerGroupUpdateOne) AddCustomers(v ...*Customer) *CustomerGroupUpd
 	return _u.AddCustomerIDs(ids...)
 }
 
+// AddBotTaskIDs adds the "bot_tasks" edge to the Schedule entity by IDs.
+func (_u *CustomerGroupUpdateOne) AddBotTaskIDs(ids ...int) *CustomerGroupUpdateOne {
+	_u.mutation.AddBotTaskIDs(ids...)
+	return _u
+}
+
+// AddBotTasks adds the "bot_tasks" edges to the Schedule entity.
+func (_u *CustomerGroupUpdateOne) AddBotTasks(v ...*Schedule) *CustomerGroupUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddBotTaskIDs(ids...)
+}
+
 // Mutation returns the CustomerGroupMutation object of the builder.
 func (_u *CustomerGroupUpdateOne) Mutation() *CustomerGroupMutation {
 	return _u.mutation
@@ -287,6 +384,27 @@ func (_u *CustomerGroupUpdateOne) RemoveCustomers(v ...*Customer) *CustomerGroup
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCustomerIDs(ids...)
+}
+
+// ClearBotTasks clears all "bot_tasks" edges to the Schedule entity.
+func (_u *CustomerGroupUpdateOne) ClearBotTasks() *CustomerGroupUpdateOne {
+	_u.mutation.ClearBotTasks()
+	return _u
+}
+
+// RemoveBotTaskIDs removes the "bot_tasks" edge to Schedule entities by IDs.
+func (_u *CustomerGroupUpdateOne) RemoveBotTaskIDs(ids ...int) *CustomerGroupUpdateOne {
+	_u.mutation.RemoveBotTaskIDs(ids...)
+	return _u
+}
+
+// RemoveBotTasks removes "bot_tasks" edges to Schedule entities.
+func (_u *CustomerGroupUpdateOne) RemoveBotTasks(v ...*Schedule) *CustomerGroupUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveBotTaskIDs(ids...)
 }
 
 // Where appends a list predicates to the CustomerGroupUpdate builder.
@@ -430,6 +548,51 @@ func (_u *CustomerGroupUpdateOne) sqlSave(ctx context.Context) (_node *CustomerG
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.BotTasksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   customergroup.BotTasksTable,
+			Columns: customergroup.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedBotTasksIDs(); len(nodes) > 0 && !_u.mutation.BotTasksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   customergroup.BotTasksTable,
+			Columns: customergroup.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BotTasksIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   customergroup.BotTasksTable,
+			Columns: customergroup.BotTasksPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -677,6 +677,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Post",
 	)
 	graph.MustAddE(
+		"bot_tasks",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.BotTasksTable,
+			Columns: account.BotTasksPrimaryKey,
+			Bidi:    false,
+		},
+		"Account",
+		"Schedule",
+	)
+	graph.MustAddE(
 		"workspace",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -819,6 +831,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"CustomerGroup",
 		"Customer",
+	)
+	graph.MustAddE(
+		"bot_tasks",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   customergroup.BotTasksTable,
+			Columns: customergroup.BotTasksPrimaryKey,
+			Bidi:    false,
+		},
+		"CustomerGroup",
+		"Schedule",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1063,10 +1087,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"bots",
 		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   schedule.BotsTable,
-			Columns: []string{schedule.BotsColumn},
+			Columns: schedule.BotsPrimaryKey,
 			Bidi:    false,
 		},
 		"Schedule",
@@ -1075,10 +1099,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"customer_groups",
 		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   schedule.CustomerGroupsTable,
-			Columns: []string{schedule.CustomerGroupsColumn},
+			Columns: schedule.CustomerGroupsPrimaryKey,
 			Bidi:    false,
 		},
 		"Schedule",
@@ -1549,6 +1573,20 @@ func (f *AccountFilter) WhereHasPosts() {
 // WhereHasPostsWith applies a predicate to check if query has an edge posts with a given conditions (other predicates).
 func (f *AccountFilter) WhereHasPostsWith(preds ...predicate.Post) {
 	f.Where(entql.HasEdgeWith("posts", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasBotTasks applies a predicate to check if query has an edge bot_tasks.
+func (f *AccountFilter) WhereHasBotTasks() {
+	f.Where(entql.HasEdge("bot_tasks"))
+}
+
+// WhereHasBotTasksWith applies a predicate to check if query has an edge bot_tasks with a given conditions (other predicates).
+func (f *AccountFilter) WhereHasBotTasksWith(preds ...predicate.Schedule) {
+	f.Where(entql.HasEdgeWith("bot_tasks", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -2252,6 +2290,20 @@ func (f *CustomerGroupFilter) WhereHasCustomers() {
 // WhereHasCustomersWith applies a predicate to check if query has an edge customers with a given conditions (other predicates).
 func (f *CustomerGroupFilter) WhereHasCustomersWith(preds ...predicate.Customer) {
 	f.Where(entql.HasEdgeWith("customers", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasBotTasks applies a predicate to check if query has an edge bot_tasks.
+func (f *CustomerGroupFilter) WhereHasBotTasks() {
+	f.Where(entql.HasEdge("bot_tasks"))
+}
+
+// WhereHasBotTasksWith applies a predicate to check if query has an edge bot_tasks with a given conditions (other predicates).
+func (f *CustomerGroupFilter) WhereHasBotTasksWith(preds ...predicate.Schedule) {
+	f.Where(entql.HasEdgeWith("bot_tasks", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

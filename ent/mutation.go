@@ -1291,6 +1291,9 @@ type AccountMutation struct {
 	posts             map[int]struct{}
 	removedposts      map[int]struct{}
 	clearedposts      bool
+	bot_tasks         map[int]struct{}
+	removedbot_tasks  map[int]struct{}
+	clearedbot_tasks  bool
 	done              bool
 	oldValue          func(context.Context) (*Account, error)
 	predicates        []predicate.Account
@@ -2875,6 +2878,60 @@ func (m *AccountMutation) ResetPosts() {
 	m.removedposts = nil
 }
 
+// AddBotTaskIDs adds the "bot_tasks" edge to the Schedule entity by ids.
+func (m *AccountMutation) AddBotTaskIDs(ids ...int) {
+	if m.bot_tasks == nil {
+		m.bot_tasks = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.bot_tasks[ids[i]] = struct{}{}
+	}
+}
+
+// ClearBotTasks clears the "bot_tasks" edge to the Schedule entity.
+func (m *AccountMutation) ClearBotTasks() {
+	m.clearedbot_tasks = true
+}
+
+// BotTasksCleared reports if the "bot_tasks" edge to the Schedule entity was cleared.
+func (m *AccountMutation) BotTasksCleared() bool {
+	return m.clearedbot_tasks
+}
+
+// RemoveBotTaskIDs removes the "bot_tasks" edge to the Schedule entity by IDs.
+func (m *AccountMutation) RemoveBotTaskIDs(ids ...int) {
+	if m.removedbot_tasks == nil {
+		m.removedbot_tasks = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.bot_tasks, ids[i])
+		m.removedbot_tasks[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedBotTasks returns the removed IDs of the "bot_tasks" edge to the Schedule entity.
+func (m *AccountMutation) RemovedBotTasksIDs() (ids []int) {
+	for id := range m.removedbot_tasks {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// BotTasksIDs returns the "bot_tasks" edge IDs in the mutation.
+func (m *AccountMutation) BotTasksIDs() (ids []int) {
+	for id := range m.bot_tasks {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetBotTasks resets all changes to the "bot_tasks" edge.
+func (m *AccountMutation) ResetBotTasks() {
+	m.bot_tasks = nil
+	m.clearedbot_tasks = false
+	m.removedbot_tasks = nil
+}
+
 // Where appends a list predicates to the AccountMutation builder.
 func (m *AccountMutation) Where(ps ...predicate.Account) {
 	m.predicates = append(m.predicates, ps...)
@@ -3654,12 +3711,15 @@ func (m *AccountMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AccountMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.workspace != nil {
 		edges = append(edges, account.EdgeWorkspace)
 	}
 	if m.posts != nil {
 		edges = append(edges, account.EdgePosts)
+	}
+	if m.bot_tasks != nil {
+		edges = append(edges, account.EdgeBotTasks)
 	}
 	return edges
 }
@@ -3678,15 +3738,24 @@ func (m *AccountMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case account.EdgeBotTasks:
+		ids := make([]ent.Value, 0, len(m.bot_tasks))
+		for id := range m.bot_tasks {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AccountMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedposts != nil {
 		edges = append(edges, account.EdgePosts)
+	}
+	if m.removedbot_tasks != nil {
+		edges = append(edges, account.EdgeBotTasks)
 	}
 	return edges
 }
@@ -3701,18 +3770,27 @@ func (m *AccountMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case account.EdgeBotTasks:
+		ids := make([]ent.Value, 0, len(m.removedbot_tasks))
+		for id := range m.removedbot_tasks {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AccountMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedworkspace {
 		edges = append(edges, account.EdgeWorkspace)
 	}
 	if m.clearedposts {
 		edges = append(edges, account.EdgePosts)
+	}
+	if m.clearedbot_tasks {
+		edges = append(edges, account.EdgeBotTasks)
 	}
 	return edges
 }
@@ -3725,6 +3803,8 @@ func (m *AccountMutation) EdgeCleared(name string) bool {
 		return m.clearedworkspace
 	case account.EdgePosts:
 		return m.clearedposts
+	case account.EdgeBotTasks:
+		return m.clearedbot_tasks
 	}
 	return false
 }
@@ -3749,6 +3829,9 @@ func (m *AccountMutation) ResetEdge(name string) error {
 		return nil
 	case account.EdgePosts:
 		m.ResetPosts()
+		return nil
+	case account.EdgeBotTasks:
+		m.ResetBotTasks()
 		return nil
 	}
 	return fmt.Errorf("unknown Account edge %s", name)
@@ -9022,6 +9105,9 @@ type CustomerGroupMutation struct {
 	customers        map[int]struct{}
 	removedcustomers map[int]struct{}
 	clearedcustomers bool
+	bot_tasks        map[int]struct{}
+	removedbot_tasks map[int]struct{}
+	clearedbot_tasks bool
 	done             bool
 	oldValue         func(context.Context) (*CustomerGroup, error)
 	predicates       []predicate.CustomerGroup
@@ -9386,6 +9472,60 @@ func (m *CustomerGroupMutation) ResetCustomers() {
 	m.removedcustomers = nil
 }
 
+// AddBotTaskIDs adds the "bot_tasks" edge to the Schedule entity by ids.
+func (m *CustomerGroupMutation) AddBotTaskIDs(ids ...int) {
+	if m.bot_tasks == nil {
+		m.bot_tasks = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.bot_tasks[ids[i]] = struct{}{}
+	}
+}
+
+// ClearBotTasks clears the "bot_tasks" edge to the Schedule entity.
+func (m *CustomerGroupMutation) ClearBotTasks() {
+	m.clearedbot_tasks = true
+}
+
+// BotTasksCleared reports if the "bot_tasks" edge to the Schedule entity was cleared.
+func (m *CustomerGroupMutation) BotTasksCleared() bool {
+	return m.clearedbot_tasks
+}
+
+// RemoveBotTaskIDs removes the "bot_tasks" edge to the Schedule entity by IDs.
+func (m *CustomerGroupMutation) RemoveBotTaskIDs(ids ...int) {
+	if m.removedbot_tasks == nil {
+		m.removedbot_tasks = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.bot_tasks, ids[i])
+		m.removedbot_tasks[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedBotTasks returns the removed IDs of the "bot_tasks" edge to the Schedule entity.
+func (m *CustomerGroupMutation) RemovedBotTasksIDs() (ids []int) {
+	for id := range m.removedbot_tasks {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// BotTasksIDs returns the "bot_tasks" edge IDs in the mutation.
+func (m *CustomerGroupMutation) BotTasksIDs() (ids []int) {
+	for id := range m.bot_tasks {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetBotTasks resets all changes to the "bot_tasks" edge.
+func (m *CustomerGroupMutation) ResetBotTasks() {
+	m.bot_tasks = nil
+	m.clearedbot_tasks = false
+	m.removedbot_tasks = nil
+}
+
 // Where appends a list predicates to the CustomerGroupMutation builder.
 func (m *CustomerGroupMutation) Where(ps ...predicate.CustomerGroup) {
 	m.predicates = append(m.predicates, ps...)
@@ -9590,12 +9730,15 @@ func (m *CustomerGroupMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerGroupMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.workspace != nil {
 		edges = append(edges, customergroup.EdgeWorkspace)
 	}
 	if m.customers != nil {
 		edges = append(edges, customergroup.EdgeCustomers)
+	}
+	if m.bot_tasks != nil {
+		edges = append(edges, customergroup.EdgeBotTasks)
 	}
 	return edges
 }
@@ -9614,15 +9757,24 @@ func (m *CustomerGroupMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customergroup.EdgeBotTasks:
+		ids := make([]ent.Value, 0, len(m.bot_tasks))
+		for id := range m.bot_tasks {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerGroupMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedcustomers != nil {
 		edges = append(edges, customergroup.EdgeCustomers)
+	}
+	if m.removedbot_tasks != nil {
+		edges = append(edges, customergroup.EdgeBotTasks)
 	}
 	return edges
 }
@@ -9637,18 +9789,27 @@ func (m *CustomerGroupMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customergroup.EdgeBotTasks:
+		ids := make([]ent.Value, 0, len(m.removedbot_tasks))
+		for id := range m.removedbot_tasks {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerGroupMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedworkspace {
 		edges = append(edges, customergroup.EdgeWorkspace)
 	}
 	if m.clearedcustomers {
 		edges = append(edges, customergroup.EdgeCustomers)
+	}
+	if m.clearedbot_tasks {
+		edges = append(edges, customergroup.EdgeBotTasks)
 	}
 	return edges
 }
@@ -9661,6 +9822,8 @@ func (m *CustomerGroupMutation) EdgeCleared(name string) bool {
 		return m.clearedworkspace
 	case customergroup.EdgeCustomers:
 		return m.clearedcustomers
+	case customergroup.EdgeBotTasks:
+		return m.clearedbot_tasks
 	}
 	return false
 }
@@ -9685,6 +9848,9 @@ func (m *CustomerGroupMutation) ResetEdge(name string) error {
 		return nil
 	case customergroup.EdgeCustomers:
 		m.ResetCustomers()
+		return nil
+	case customergroup.EdgeBotTasks:
+		m.ResetBotTasks()
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerGroup edge %s", name)

@@ -89,6 +89,8 @@ const (
 	EdgeWorkspace = "workspace"
 	// EdgePosts holds the string denoting the posts edge name in mutations.
 	EdgePosts = "posts"
+	// EdgeBotTasks holds the string denoting the bot_tasks edge name in mutations.
+	EdgeBotTasks = "bot_tasks"
 	// Table holds the table name of the account in the database.
 	Table = "accounts"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -103,6 +105,11 @@ const (
 	// PostsInverseTable is the table name for the Post entity.
 	// It exists in this package in order to avoid circular dependency with the "post" package.
 	PostsInverseTable = "posts"
+	// BotTasksTable is the table that holds the bot_tasks relation/edge. The primary key declared below.
+	BotTasksTable = "schedule_bots"
+	// BotTasksInverseTable is the table name for the Schedule entity.
+	// It exists in this package in order to avoid circular dependency with the "schedule" package.
+	BotTasksInverseTable = "schedules"
 )
 
 // Columns holds all SQL columns for account fields.
@@ -143,27 +150,19 @@ var Columns = []string{
 	FieldLastActionAt,
 }
 
-// ForeignKeys holds the SQL foreign-keys that are owned by the "accounts"
-// table and are not defined as standalone fields in the schema.
-var ForeignKeys = []string{
-	"schedule_bots",
-}
-
 var (
 	// PostsPrimaryKey and PostsColumn2 are the table columns denoting the
 	// primary key for the posts relation (M2M).
 	PostsPrimaryKey = []string{"post_id", "account_id"}
+	// BotTasksPrimaryKey and BotTasksColumn2 are the table columns denoting the
+	// primary key for the bot_tasks relation (M2M).
+	BotTasksPrimaryKey = []string{"schedule_id", "account_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
-			return true
-		}
-	}
-	for i := range ForeignKeys {
-		if column == ForeignKeys[i] {
 			return true
 		}
 	}
@@ -441,6 +440,20 @@ func ByPosts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPostsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByBotTasksCount orders the results by bot_tasks count.
+func ByBotTasksCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newBotTasksStep(), opts...)
+	}
+}
+
+// ByBotTasks orders the results by bot_tasks terms.
+func ByBotTasks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newBotTasksStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newWorkspaceStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -453,6 +466,13 @@ func newPostsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PostsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, PostsTable, PostsPrimaryKey...),
+	)
+}
+func newBotTasksStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(BotTasksInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, BotTasksTable, BotTasksPrimaryKey...),
 	)
 }
 

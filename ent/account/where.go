@@ -1827,6 +1827,29 @@ func HasPostsWith(preds ...predicate.Post) predicate.Account {
 	})
 }
 
+// HasBotTasks applies the HasEdge predicate on the "bot_tasks" edge.
+func HasBotTasks() predicate.Account {
+	return predicate.Account(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, BotTasksTable, BotTasksPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasBotTasksWith applies the HasEdge predicate on the "bot_tasks" edge with a given conditions (other predicates).
+func HasBotTasksWith(preds ...predicate.Schedule) predicate.Account {
+	return predicate.Account(func(s *sql.Selector) {
+		step := newBotTasksStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Account) predicate.Account {
 	return predicate.Account(sql.AndPredicates(predicates...))

@@ -30,6 +30,8 @@ const (
 	EdgeWorkspace = "workspace"
 	// EdgeCustomers holds the string denoting the customers edge name in mutations.
 	EdgeCustomers = "customers"
+	// EdgeBotTasks holds the string denoting the bot_tasks edge name in mutations.
+	EdgeBotTasks = "bot_tasks"
 	// Table holds the table name of the customergroup in the database.
 	Table = "customer_groups"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -44,6 +46,11 @@ const (
 	// CustomersInverseTable is the table name for the Customer entity.
 	// It exists in this package in order to avoid circular dependency with the "customer" package.
 	CustomersInverseTable = "customers"
+	// BotTasksTable is the table that holds the bot_tasks relation/edge. The primary key declared below.
+	BotTasksTable = "schedule_customer_groups"
+	// BotTasksInverseTable is the table name for the Schedule entity.
+	// It exists in this package in order to avoid circular dependency with the "schedule" package.
+	BotTasksInverseTable = "schedules"
 )
 
 // Columns holds all SQL columns for customergroup fields.
@@ -56,27 +63,19 @@ var Columns = []string{
 	FieldName,
 }
 
-// ForeignKeys holds the SQL foreign-keys that are owned by the "customer_groups"
-// table and are not defined as standalone fields in the schema.
-var ForeignKeys = []string{
-	"schedule_customer_groups",
-}
-
 var (
 	// CustomersPrimaryKey and CustomersColumn2 are the table columns denoting the
 	// primary key for the customers relation (M2M).
 	CustomersPrimaryKey = []string{"customer_group_id", "customer_id"}
+	// BotTasksPrimaryKey and BotTasksColumn2 are the table columns denoting the
+	// primary key for the bot_tasks relation (M2M).
+	BotTasksPrimaryKey = []string{"schedule_id", "customer_group_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
-			return true
-		}
-	}
-	for i := range ForeignKeys {
-		if column == ForeignKeys[i] {
 			return true
 		}
 	}
@@ -156,6 +155,20 @@ func ByCustomers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newCustomersStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByBotTasksCount orders the results by bot_tasks count.
+func ByBotTasksCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newBotTasksStep(), opts...)
+	}
+}
+
+// ByBotTasks orders the results by bot_tasks terms.
+func ByBotTasks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newBotTasksStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newWorkspaceStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -168,5 +181,12 @@ func newCustomersStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CustomersInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, false, CustomersTable, CustomersPrimaryKey...),
+	)
+}
+func newBotTasksStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(BotTasksInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, BotTasksTable, BotTasksPrimaryKey...),
 	)
 }

@@ -332,6 +332,29 @@ func HasCustomersWith(preds ...predicate.Customer) predicate.CustomerGroup {
 	})
 }
 
+// HasBotTasks applies the HasEdge predicate on the "bot_tasks" edge.
+func HasBotTasks() predicate.CustomerGroup {
+	return predicate.CustomerGroup(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, BotTasksTable, BotTasksPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasBotTasksWith applies the HasEdge predicate on the "bot_tasks" edge with a given conditions (other predicates).
+func HasBotTasksWith(preds ...predicate.Schedule) predicate.CustomerGroup {
+	return predicate.CustomerGroup(func(s *sql.Selector) {
+		step := newBotTasksStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.CustomerGroup) predicate.CustomerGroup {
 	return predicate.CustomerGroup(sql.AndPredicates(predicates...))

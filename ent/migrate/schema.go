@@ -71,7 +71,6 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "platform", Type: field.TypeEnum, Enums: []string{"instagram", "facebook", "x", "tiktok", "linkedin", "threads", "youtube", "pinterest", "google", "other"}},
 		{Name: "username", Type: field.TypeString, Size: 200},
-		{Name: "username_key", Type: field.TypeString},
 		{Name: "display_name", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "ACTIVE", "INACTIVE", "WAITING", "LOGGING", "LOGIN_REQUIRED", "LOGIN_CODE_REQUEST", "CHECKPOINT", "LOCKED", "SUSPENDED", "PROXY_FAILED", "ERROR", "BANNED", "DEAD", "DISABLED"}, Default: "PENDING"},
 		{Name: "error_code", Type: field.TypeString, Default: ""},
@@ -99,7 +98,6 @@ var (
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_action_at", Type: field.TypeTime, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeInt},
-		{Name: "schedule_bots", Type: field.TypeInt, Nullable: true},
 	}
 	// AccountsTable holds the schema information for the "accounts" table.
 	AccountsTable = &schema.Table{
@@ -109,52 +107,46 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "accounts_workspaces_workspace",
-				Columns:    []*schema.Column{AccountsColumns[33]},
+				Columns:    []*schema.Column{AccountsColumns[32]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
-			},
-			{
-				Symbol:     "accounts_schedules_bots",
-				Columns:    []*schema.Column{AccountsColumns[34]},
-				RefColumns: []*schema.Column{SchedulesColumns[0]},
-				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "account_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_platform_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[4], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[4], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_username_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[5], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[5], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[8], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[7], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[2], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[2], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[3], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[3], AccountsColumns[0]},
 			},
 			{
-				Name:    "account_workspace_id_platform_username_key",
+				Name:    "account_workspace_id_platform_username",
 				Unique:  true,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[4], AccountsColumns[6]},
+				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[4], AccountsColumns[5]},
 			},
 		},
 	}
@@ -464,7 +456,6 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Size: 255},
 		{Name: "workspace_id", Type: field.TypeInt},
-		{Name: "schedule_customer_groups", Type: field.TypeInt, Nullable: true},
 	}
 	// CustomerGroupsTable holds the schema information for the "customer_groups" table.
 	CustomerGroupsTable = &schema.Table{
@@ -477,12 +468,6 @@ var (
 				Columns:    []*schema.Column{CustomerGroupsColumns[5]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
-			},
-			{
-				Symbol:     "customer_groups_schedules_customer_groups",
-				Columns:    []*schema.Column{CustomerGroupsColumns[6]},
-				RefColumns: []*schema.Column{SchedulesColumns[0]},
-				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
@@ -1444,6 +1429,56 @@ var (
 			},
 		},
 	}
+	// ScheduleBotsColumns holds the columns for the "schedule_bots" table.
+	ScheduleBotsColumns = []*schema.Column{
+		{Name: "schedule_id", Type: field.TypeInt},
+		{Name: "account_id", Type: field.TypeInt},
+	}
+	// ScheduleBotsTable holds the schema information for the "schedule_bots" table.
+	ScheduleBotsTable = &schema.Table{
+		Name:       "schedule_bots",
+		Columns:    ScheduleBotsColumns,
+		PrimaryKey: []*schema.Column{ScheduleBotsColumns[0], ScheduleBotsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "schedule_bots_schedule_id",
+				Columns:    []*schema.Column{ScheduleBotsColumns[0]},
+				RefColumns: []*schema.Column{SchedulesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "schedule_bots_account_id",
+				Columns:    []*schema.Column{ScheduleBotsColumns[1]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// ScheduleCustomerGroupsColumns holds the columns for the "schedule_customer_groups" table.
+	ScheduleCustomerGroupsColumns = []*schema.Column{
+		{Name: "schedule_id", Type: field.TypeInt},
+		{Name: "customer_group_id", Type: field.TypeInt},
+	}
+	// ScheduleCustomerGroupsTable holds the schema information for the "schedule_customer_groups" table.
+	ScheduleCustomerGroupsTable = &schema.Table{
+		Name:       "schedule_customer_groups",
+		Columns:    ScheduleCustomerGroupsColumns,
+		PrimaryKey: []*schema.Column{ScheduleCustomerGroupsColumns[0], ScheduleCustomerGroupsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "schedule_customer_groups_schedule_id",
+				Columns:    []*schema.Column{ScheduleCustomerGroupsColumns[0]},
+				RefColumns: []*schema.Column{SchedulesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "schedule_customer_groups_customer_group_id",
+				Columns:    []*schema.Column{ScheduleCustomerGroupsColumns[1]},
+				RefColumns: []*schema.Column{CustomerGroupsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
@@ -1473,6 +1508,8 @@ var (
 		CustomerGroupCustomersTable,
 		CustomerTagCustomersTable,
 		PostAccountsTable,
+		ScheduleBotsTable,
+		ScheduleCustomerGroupsTable,
 	}
 )
 
@@ -1480,7 +1517,6 @@ func init() {
 	APIKeysTable.ForeignKeys[0].RefTable = WorkspacesTable
 	APIKeysTable.ForeignKeys[1].RefTable = UsersTable
 	AccountsTable.ForeignKeys[0].RefTable = WorkspacesTable
-	AccountsTable.ForeignKeys[1].RefTable = SchedulesTable
 	AccountStatsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	AccountStatsTable.ForeignKeys[1].RefTable = AccountsTable
 	ActionRecordsTable.ForeignKeys[0].RefTable = WorkspacesTable
@@ -1490,7 +1526,6 @@ func init() {
 	CooldownRulesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CustomersTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CustomerGroupsTable.ForeignKeys[0].RefTable = WorkspacesTable
-	CustomerGroupsTable.ForeignKeys[1].RefTable = SchedulesTable
 	CustomerTagsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	JobsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	JobsTable.ForeignKeys[1].RefTable = SchedulesTable
@@ -1523,4 +1558,8 @@ func init() {
 	CustomerTagCustomersTable.ForeignKeys[1].RefTable = CustomersTable
 	PostAccountsTable.ForeignKeys[0].RefTable = PostsTable
 	PostAccountsTable.ForeignKeys[1].RefTable = AccountsTable
+	ScheduleBotsTable.ForeignKeys[0].RefTable = SchedulesTable
+	ScheduleBotsTable.ForeignKeys[1].RefTable = AccountsTable
+	ScheduleCustomerGroupsTable.ForeignKeys[0].RefTable = SchedulesTable
+	ScheduleCustomerGroupsTable.ForeignKeys[1].RefTable = CustomerGroupsTable
 }

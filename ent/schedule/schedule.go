@@ -106,20 +106,16 @@ const (
 	TemplateInverseTable = "templates"
 	// TemplateColumn is the table column denoting the template relation/edge.
 	TemplateColumn = "template_id"
-	// BotsTable is the table that holds the bots relation/edge.
-	BotsTable = "accounts"
+	// BotsTable is the table that holds the bots relation/edge. The primary key declared below.
+	BotsTable = "schedule_bots"
 	// BotsInverseTable is the table name for the Account entity.
 	// It exists in this package in order to avoid circular dependency with the "account" package.
 	BotsInverseTable = "accounts"
-	// BotsColumn is the table column denoting the bots relation/edge.
-	BotsColumn = "schedule_bots"
-	// CustomerGroupsTable is the table that holds the customer_groups relation/edge.
-	CustomerGroupsTable = "customer_groups"
+	// CustomerGroupsTable is the table that holds the customer_groups relation/edge. The primary key declared below.
+	CustomerGroupsTable = "schedule_customer_groups"
 	// CustomerGroupsInverseTable is the table name for the CustomerGroup entity.
 	// It exists in this package in order to avoid circular dependency with the "customergroup" package.
 	CustomerGroupsInverseTable = "customer_groups"
-	// CustomerGroupsColumn is the table column denoting the customer_groups relation/edge.
-	CustomerGroupsColumn = "schedule_customer_groups"
 )
 
 // Columns holds all SQL columns for schedule fields.
@@ -144,6 +140,15 @@ var Columns = []string{
 	FieldCategoryID,
 	FieldTemplateID,
 }
+
+var (
+	// BotsPrimaryKey and BotsColumn2 are the table columns denoting the
+	// primary key for the bots relation (M2M).
+	BotsPrimaryKey = []string{"schedule_id", "account_id"}
+	// CustomerGroupsPrimaryKey and CustomerGroupsColumn2 are the table columns denoting the
+	// primary key for the customer_groups relation (M2M).
+	CustomerGroupsPrimaryKey = []string{"schedule_id", "customer_group_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -430,14 +435,14 @@ func newBotsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(BotsInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, BotsTable, BotsColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, BotsTable, BotsPrimaryKey...),
 	)
 }
 func newCustomerGroupsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CustomerGroupsInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, CustomerGroupsTable, CustomerGroupsColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, CustomerGroupsTable, CustomerGroupsPrimaryKey...),
 	)
 }
 

@@ -876,7 +876,7 @@ func HasBots() predicate.Schedule {
 	return predicate.Schedule(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, BotsTable, BotsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, BotsTable, BotsPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})
@@ -899,7 +899,7 @@ func HasCustomerGroups() predicate.Schedule {
 	return predicate.Schedule(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, CustomerGroupsTable, CustomerGroupsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, CustomerGroupsTable, CustomerGroupsPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})

@@ -91,6 +91,9 @@ func (Account) Edges() []ent.Edge {
 		// the target of many posts.
 		edge.From("posts", Post.Type).Ref("accounts").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// And Schedule.bots many-to-many: a bot posts for many campaigns.
+		edge.From("bot_tasks", Schedule.Type).Ref("bots").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

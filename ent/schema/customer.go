@@ -70,6 +70,11 @@ func (CustomerGroup) Fields() []ent.Field {
 func (CustomerGroup) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("customers", Customer.Type),
+		// The back-reference makes Schedule.customer_groups many-to-many
+		// (join table schedule_customer_groups): a group is the audience
+		// of many campaigns.
+		edge.From("bot_tasks", Schedule.Type).Ref("customer_groups").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

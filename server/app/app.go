@@ -20,10 +20,12 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/admin"
 	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/campaigns"
 	"github.com/switchboardhq/switchboard/server/captions"
 	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/config"
 	"github.com/switchboardhq/switchboard/server/cooldown"
+	"github.com/switchboardhq/switchboard/server/customers"
 	"github.com/switchboardhq/switchboard/server/engagement"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/jobs"
@@ -78,7 +80,13 @@ type App struct {
 	// Expiry ends login challenges past their lifetime.
 	Expiry    *challenges.Sweeper
 	Scheduler *scheduler.Scheduler
-	Metrics   *metrics.Metrics
+	// Customers owns Shillbot's customers, groups and tags.
+	Customers *customers.Service
+	// Campaigns owns bot campaigns and their posts (spams); Campaigner
+	// turns due campaigns into posts.
+	Campaigns  *campaigns.Service
+	Campaigner *campaigns.Sweeper
+	Metrics    *metrics.Metrics
 	// Admin serves administrators' views of every workspace's users, API
 	// keys and API requests.
 	Admin *admin.Service
@@ -141,6 +149,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	ts := tasks.NewService(st, bus, tasks.Options{LeaseDuration: cfg.LeaseDuration, Eligibility: cd})
 	engagement.Register(ts)
 	ps := posts.NewService(st.Client, bus, ts, st.Driver)
+	cs := campaigns.NewService(st.Client, st.Driver, ts, bus)
 	pl := plans.NewService(st.Client, st.Driver)
 	as := accounts.NewService(st.Client, box, bus, ts, accounts.WithSlots(pl))
 	ch := challenges.NewService(st.Client, box, bus, hub, ts, as, pl, challenges.Options{
@@ -162,6 +171,8 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Challenges: ch,
 		Posts:      ps,
 		Schedules:  schedules.NewService(st.Client),
+		Customers:  customers.NewService(st.Client, st.Driver),
+		Campaigns:  cs,
 		Jobs:       jobs.NewService(st.Client, bus, ts),
 		Tasks:      ts,
 		Cooldown:   cd,
@@ -177,6 +188,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		}),
 	}
 	a.Scheduler = scheduler.New(st, a.Posts, scheduler.Options{Log: log})
+	a.Campaigner = campaigns.NewSweeper(cs, 0, log)
 	a.Reaper = tasks.NewReaper(a.Tasks, 0, log)
 	a.Due = tasks.NewDueAnnouncer(a.Tasks, hub, 0, log)
 	a.Expiry = challenges.NewSweeper(ch, 0, log)
@@ -237,6 +249,7 @@ func (a *App) Start(ctx context.Context) error {
 		a.Bus.Stop()
 		return fmt.Errorf("start post scheduler: %w", err)
 	}
+	_ = a.Campaigner.Start(ctx) // cannot fail; Start has the common signature
 	a.Auth.Start(ctx, a.Log)
 	_ = a.Due.Start(ctx)    // cannot fail; Start has the common signature
 	_ = a.Expiry.Start(ctx) // likewise
@@ -251,6 +264,7 @@ func (a *App) Close() error {
 		a.Expiry.Stop()
 		a.Due.Stop()
 		a.Scheduler.Stop()
+		a.Campaigner.Stop()
 		if err := a.Auth.Stop(context.Background()); err != nil {
 			a.Log.Warn().Err(err).Msg("API key usage lost at shutdown")
 		}

@@ -68,7 +68,7 @@ func (a *App) router(ctx context.Context) (http.Handler, error) {
 		Client: a.Store.Client, Auth: a.Auth, Accounts: a.Accounts, Challenges: a.Challenges, Captions: a.Captions, Posts: a.Posts, Requests: a.Requests, Statistics: a.Statistics, Wallet: a.Wallet, Plans: a.Plans, Proxies: a.Proxies, Admin: a.Admin, Log: a.Log,
 	}))
 	// Shillbot owns /v1 and /spams.
-	shillbot.Mount(r, shillbot.Deps{Client: a.Store.Client, Log: a.Log})
+	shillbot.Mount(r, shillbot.Deps{Client: a.Store.Client, Customers: a.Customers, Campaigns: a.Campaigns, Log: a.Log})
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		r.Method(m, openapi.Prefix+"*", docs)
 	}

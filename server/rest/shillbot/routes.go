@@ -18,12 +18,18 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/server/campaigns"
+	"github.com/switchboardhq/switchboard/server/customers"
 )
 
 // Deps are the services the routes call.
 type Deps struct {
 	// Client reads through the privacy layer (the caller's workspace only).
 	Client *ent.Client
+	// Customers owns customers, their groups and tags, and batch imports.
+	Customers *customers.Service
+	// Campaigns owns campaigns (Shillbot's tasks) and their spams.
+	Campaigns *campaigns.Service
 	// Log receives internal errors (never request bodies or credentials).
 	Log zerolog.Logger
 }
@@ -41,8 +47,18 @@ func Mount(r chi.Router, d Deps) {
 		// Bots. /bots/notification is a literal beside /bots/{botId}: chi
 		// prefers the literal, so DELETE /v1/bots/notification is not a bot
 		// named "notification" (it answers 405).
+
+		// Campaigns.
+		r.Post("/tasks", h.handle(h.createTask))
+		r.Get("/tasks", h.handle(h.listTasks))
+		// Customers.
+		r.Post("/customers/groups", h.handle(h.createGroup))
+		r.Get("/customers/groups", h.handle(h.listGroups))
+		r.Get("/customers/tags", h.handle(h.listTags))
+		r.Post("/customers/batch", h.handle(h.batch))
 	}))
 	r.Mount("/spams", h.router(func(r chi.Router) {
+		r.Get("/", h.handle(h.listSpams))
 	}))
 }
 

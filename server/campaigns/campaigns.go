@@ -1,0 +1,424 @@
+// Package campaigns owns bot campaigns (Shillbot's "tasks"): a Schedule of
+// kind BOT_TASK that posts content spun from a template at the customers
+// of its groups, through its bots, postPerDay times a day. It owns the
+// x_post task kind (one post, a "spam"), the categories campaigns are filed
+// under, and the sweep that turns due campaigns into posts.
+package campaigns
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqljson"
+	"github.com/google/uuid"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/server/customers"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/spintax"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tasks"
+)
+
+// Limits of a campaign.
+const (
+	MaxTitleLen = 255
+	// MaxPostPerDay keeps the spacing of posts at a minute or more (a
+	// schedule's shortest interval).
+	MaxPostPerDay = 1440
+	MaxBots       = 1000
+	MaxGroups     = 100
+	MaxTemplates  = 100
+	// MaxTemplateLen bounds one template text, spintax included.
+	MaxTemplateLen = 10000
+	MaxListLimit   = 1000
+	maxSearchLen   = 200
+)
+
+// Type is what a campaign aims at (Shillbot's TASK_TYPE).
+type Type string
+
+// The campaign types.
+const (
+	TypeUsers        Type = "USERS"
+	TypePosts        Type = "POSTS"
+	TypeKeywords     Type = "KEYWORDS"
+	TypeUserKeywords Type = "USER_KEYWORDS"
+)
+
+func (t Type) valid() bool {
+	switch t {
+	case TypeUsers, TypePosts, TypeKeywords, TypeUserKeywords:
+		return true
+	}
+	return false
+}
+
+// Status is a campaign's state as Shillbot names it (TASK_STATUS). The
+// document shows RUNNING only; PAUSED and STOPPED are decision (h) in
+// docs/compat.md. They are the schedule's ACTIVE, PAUSED and COMPLETED.
+type Status string
+
+// The campaign statuses.
+const (
+	StatusRunning Status = "RUNNING"
+	StatusPaused  Status = "PAUSED"
+	StatusStopped Status = "STOPPED"
+)
+
+// StatusOf returns the campaign status of schedule status s.
+func StatusOf(s schedule.Status) Status {
+	switch s {
+	case schedule.StatusPAUSED:
+		return StatusPaused
+	case schedule.StatusCOMPLETED:
+		return StatusStopped
+	}
+	return StatusRunning
+}
+
+func (s Status) schedule() (schedule.Status, bool) {
+	switch s {
+	case StatusRunning:
+		return schedule.StatusACTIVE, true
+	case StatusPaused:
+		return schedule.StatusPAUSED, true
+	case StatusStopped:
+		return schedule.StatusCOMPLETED, true
+	}
+	return "", false
+}
+
+// Settings are what a campaign keeps in its schedule's settings.
+type Settings struct {
+	Type                  Type     `json:"type"`
+	PostPerDay            int      `json:"postPerDay"`
+	IncludeCustomerTagIDs []string `json:"includeCustomerTagIds"`
+	ExcludeCustomerTagIDs []string `json:"excludeCustomerTagIds"`
+	Keywords              []string `json:"keywords"`
+}
+
+// SettingsOf decodes a campaign schedule's settings.
+func SettingsOf(s *ent.Schedule) (Settings, error) {
+	return tasks.Decode[Settings](s.Settings)
+}
+
+// Service manages the campaigns and categories of the viewer's workspace.
+type Service struct {
+	client *ent.Client
+	driver store.Driver
+	tasks  *tasks.Service
+	bus    events.Bus
+	post   Post
+	now    func() time.Time
+}
+
+// NewService returns a campaign service and registers the x_post kind on
+// ts.
+func NewService(client *ent.Client, d store.Driver, ts *tasks.Service, bus events.Bus) *Service {
+	return &Service{client: client, driver: d, tasks: ts, bus: bus, post: registerPost(ts), now: time.Now}
+}
+
+// CreateCategory stores a new category called name; a name the workspace
+// already uses is a conflict.
+func (s *Service) CreateCategory(ctx context.Context, name string) (*ent.Category, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return nil, errs.Invalid("name", "is required")
+	case utf8.RuneCountInString(name) > MaxTitleLen:
+		return nil, errs.Invalid("name", "must be at most %d characters", MaxTitleLen)
+	}
+	c, err := s.client.Category.Create().SetName(name).Save(ctx)
+	if err != nil {
+		if ent.IsConstraintError(err) {
+			return nil, errs.Conflict("a category called %q exists", name)
+		}
+		return nil, fmt.Errorf("create category: %w", err)
+	}
+	return c, nil
+}
+
+// CreateInput is a new campaign (Shillbot's TaskCreateDTO).
+type CreateInput struct {
+	Title            string
+	CategoryID       uuid.UUID
+	PostPerDay       int
+	BotIDs           []uuid.UUID
+	CustomerGroupIDs []uuid.UUID
+	Type             Type
+	TemplateContents []string
+}
+
+func (in *CreateInput) check() error {
+	in.Title = strings.TrimSpace(in.Title)
+	switch {
+	case in.Title == "":
+		return errs.Invalid("title", "is required")
+	case utf8.RuneCountInString(in.Title) > MaxTitleLen:
+		return errs.Invalid("title", "must be at most %d characters", MaxTitleLen)
+	case in.CategoryID == uuid.Nil:
+		return errs.Invalid("categoryId", "is required")
+	case in.PostPerDay < 1 || in.PostPerDay > MaxPostPerDay:
+		return errs.Invalid("postPerDay", "must be 1 to %d", MaxPostPerDay)
+	case len(in.BotIDs) == 0 || len(in.BotIDs) > MaxBots:
+		return errs.Invalid("botIds", "must hold 1 to %d bots", MaxBots)
+	case len(in.CustomerGroupIDs) == 0 || len(in.CustomerGroupIDs) > MaxGroups:
+		return errs.Invalid("customerGroupIds", "must hold 1 to %d groups", MaxGroups)
+	case !in.Type.valid():
+		return errs.Invalid("type", "must be USERS, POSTS, KEYWORDS or USER_KEYWORDS")
+	case len(in.TemplateContents) == 0 || len(in.TemplateContents) > MaxTemplates:
+		return errs.Invalid("templateContents", "must hold 1 to %d texts", MaxTemplates)
+	}
+	for _, c := range in.TemplateContents {
+		switch {
+		case strings.TrimSpace(c) == "":
+			return errs.Invalid("templateContents", "must not hold an empty text")
+		case utf8.RuneCountInString(c) > MaxTemplateLen:
+			return errs.Invalid("templateContents", "texts must be at most %d characters", MaxTemplateLen)
+		}
+		if err := spintax.Validate(c); err != nil {
+			return errs.Invalid("templateContents", "has invalid spintax: %v", err)
+		}
+	}
+	return nil
+}
+
+// Create stores a RUNNING campaign, its template and its links to bots and
+// groups, in one transaction. Every bot must be an X account of the
+// workspace, every group and the category the workspace's; anything else
+// is invalid input. Its first post is due at once.
+func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Schedule, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var id int
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		cat, err := tx.Category.Query().Where(category.UUID(in.CategoryID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return errs.Invalid("categoryId", "category not found")
+		}
+		if err != nil {
+			return fmt.Errorf("look up category: %w", err)
+		}
+		bots, err := botIDs(ctx, tx, in.BotIDs)
+		if err != nil {
+			return err
+		}
+		groups, err := customers.GroupIDs(ctx, tx, "customerGroupIds", in.CustomerGroupIDs)
+		if err != nil {
+			return err
+		}
+		tpl, err := tx.Template.Create().SetContents(in.TemplateContents).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("create template: %w", err)
+		}
+		settings, err := toMap(Settings{
+			Type: in.Type, PostPerDay: in.PostPerDay,
+			IncludeCustomerTagIDs: []string{}, ExcludeCustomerTagIDs: []string{}, Keywords: []string{},
+		})
+		if err != nil {
+			return err
+		}
+		sc, err := tx.Schedule.Create().
+			SetName(in.Title).
+			SetKind(schedule.KindBOT_TASK).
+			SetSettings(settings).
+			SetStatus(schedule.StatusACTIVE).
+			SetIntervalSeconds(interval(in.PostPerDay)).
+			SetNextRunAt(now).
+			SetCategoryID(cat.ID).
+			SetTemplateID(tpl.ID).
+			AddBotIDs(bots...).
+			AddCustomerGroupIDs(groups...).
+			Save(ctx)
+		if err != nil {
+			return fmt.Errorf("create campaign: %w", errs.FromEnt(err, "campaign"))
+		}
+		id = sc.ID
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
+}
+
+// interval is the spacing of a campaign's posts, in seconds.
+func interval(perDay int) int { return 86400 / perDay }
+
+// botIDs returns the row ids of the workspace's X accounts with the given
+// UUIDs; any other is invalid input.
+func botIDs(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) ([]int, error) {
+	ids = dedupe(ids)
+	found, err := tx.Account.Query().
+		Where(account.UUIDIn(ids...), account.PlatformEQ(account.PlatformX)).
+		IDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up bots: %w", err)
+	}
+	if len(found) != len(ids) {
+		return nil, errs.Invalid("botIds", "names a bot that does not exist")
+	}
+	return found, nil
+}
+
+// withEdges loads what a campaign shows: its bots' and groups' ids, its
+// category and its template.
+func withEdges(q *ent.ScheduleQuery) *ent.ScheduleQuery {
+	return q.
+		WithBots(func(q *ent.AccountQuery) { q.Select(account.FieldUUID).Order(account.ByID()) }).
+		WithCustomerGroups(func(q *ent.CustomerGroupQuery) { q.Order(ent.Asc("id")) }).
+		WithCategory().
+		WithTemplate()
+}
+
+// Get returns the workspace's campaign id with its edges; another
+// workspace's, or a schedule that is not a campaign, is not found.
+func (s *Service) Get(ctx context.Context, id int) (*ent.Schedule, error) {
+	sc, err := withEdges(s.client.Schedule.Query().
+		Where(schedule.ID(id), schedule.KindEQ(schedule.KindBOT_TASK))).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, errs.NotFound("campaign")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get campaign: %w", err)
+	}
+	return sc, nil
+}
+
+// ListOptions select a page of campaigns, newest first. Zero values do not
+// filter.
+type ListOptions struct {
+	Search      string
+	CategoryIDs []uuid.UUID
+	Type        Type
+	Status      Status
+	// Deleted lists deleted campaigns. Campaigns cannot be deleted (the
+	// document has no such route; they are STOPPED instead), so it lists
+	// none.
+	Deleted       bool
+	Limit, Offset int
+}
+
+// Page is a page of campaigns, how many match, and how many of the
+// workspace's campaigns are RUNNING whatever the filters.
+type Page struct {
+	Items   []*ent.Schedule
+	Total   int
+	Running int
+}
+
+// List returns a page of the workspace's campaigns.
+func (s *Service) List(ctx context.Context, o ListOptions) (Page, error) {
+	switch {
+	case o.Limit < 0 || o.Offset < 0:
+		return Page{}, errs.Invalid("limit", "must not be negative")
+	case o.Limit > MaxListLimit:
+		return Page{}, errs.Invalid("limit", "must be at most %d", MaxListLimit)
+	case len(o.Search) > maxSearchLen:
+		return Page{}, errs.Invalid("search", "must be at most %d characters", maxSearchLen)
+	case o.Type != "" && !o.Type.valid():
+		return Page{}, errs.Invalid("type", "must be USERS, POSTS, KEYWORDS or USER_KEYWORDS")
+	}
+	q := s.client.Schedule.Query().Where(schedule.KindEQ(schedule.KindBOT_TASK))
+	running, err := q.Clone().Where(schedule.StatusEQ(schedule.StatusACTIVE)).Count(ctx)
+	if err != nil {
+		return Page{}, fmt.Errorf("count running campaigns: %w", err)
+	}
+	if o.Status != "" {
+		st, ok := o.Status.schedule()
+		if !ok {
+			return Page{}, errs.Invalid("status", "must be RUNNING, PAUSED or STOPPED")
+		}
+		q.Where(schedule.StatusEQ(st))
+	}
+	if o.Deleted {
+		return Page{Items: []*ent.Schedule{}, Running: running}, nil
+	}
+	if o.Search != "" {
+		q.Where(schedule.NameContainsFold(o.Search))
+	}
+	if o.Type != "" {
+		q.Where(func(sel *entsql.Selector) {
+			sel.Where(sqljson.ValueEQ(sel.C(schedule.FieldSettings), string(o.Type), sqljson.Path("type")))
+		})
+	}
+	if len(o.CategoryIDs) > 0 {
+		q.Where(schedule.HasCategoryWith(category.UUIDIn(o.CategoryIDs...)))
+	}
+	total, err := q.Clone().Count(ctx)
+	if err != nil {
+		return Page{}, fmt.Errorf("count campaigns: %w", err)
+	}
+	items, err := withEdges(q.Order(schedule.ByCreatedAt(entsql.OrderDesc()), schedule.ByID(entsql.OrderDesc())).
+		Limit(o.Limit).Offset(o.Offset)).All(ctx)
+	if err != nil {
+		return Page{}, fmt.Errorf("list campaigns: %w", err)
+	}
+	return Page{Items: items, Total: total, Running: running}, nil
+}
+
+// SetStatus pauses, resumes or stops campaign id. A resumed campaign's next
+// post is due at once.
+func (s *Service) SetStatus(ctx context.Context, id int, st Status) (*ent.Schedule, error) {
+	to, ok := st.schedule()
+	if !ok {
+		return nil, errs.Invalid("status", "must be RUNNING, PAUSED or STOPPED")
+	}
+	u := s.client.Schedule.Update().
+		Where(schedule.ID(id), schedule.KindEQ(schedule.KindBOT_TASK)).
+		SetStatus(to)
+	if to == schedule.StatusACTIVE {
+		u.SetNextRunAt(s.now())
+	}
+	n, err := u.Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("set campaign status: %w", err)
+	}
+	if n == 0 {
+		return nil, errs.NotFound("campaign")
+	}
+	return s.Get(ctx, id)
+}
+
+func dedupe[T comparable](in []T) []T {
+	seen := make(map[T]bool, len(in))
+	out := in[:0:0]
+	for _, v := range in {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+var errNotObject = errors.New("not a JSON object")
+
+// toMap converts v to the JSON object a schedule's settings hold.
+func toMap(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode settings: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("encode settings: %w", err)
+	}
+	if m == nil {
+		return nil, errNotObject
+	}
+	return m, nil
+}

@@ -1,0 +1,151 @@
+package campaigns_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/campaigns"
+	"github.com/switchboardhq/switchboard/server/customers"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/testkit"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+type fixture struct {
+	svc  *campaigns.Service
+	cus  *customers.Service
+	st   *store.Store
+	ctx  context.Context
+	ctxB context.Context
+	in   campaigns.CreateInput
+	bots []uuid.UUID
+}
+
+func newFixture(t *testing.T, st *store.Store, bots int, names ...string) *fixture {
+	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+	wa := st.Client.Workspace.Create().SetName("a").SaveX(sys)
+	wb := st.Client.Workspace.Create().SetName("b").SaveX(sys)
+	ctx := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: wa.ID})
+	ts := tasks.NewService(st, events.NewLocalBus(events.NewHub(64)), tasks.Options{})
+	f := &fixture{
+		svc: campaigns.NewService(st.Client, st.Driver, ts, events.NewLocalBus(events.NewHub(64))),
+		cus: customers.NewService(st.Client, st.Driver), st: st, ctx: ctx,
+		ctxB: viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 2, WorkspaceID: wb.ID}),
+	}
+	cat, err := f.svc.CreateCategory(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := f.cus.CreateGroup(ctx, "g")
+	if len(names) > 0 {
+		if _, err := f.cus.Batch(ctx, customers.BatchInput{Type: customers.BatchCreate, Names: names, GroupIDs: []uuid.UUID{g.UUID}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range bots {
+		b := st.Client.Account.Create().SetPlatform(account.PlatformX).SetUsername("bot" + string(rune('a'+i))).
+			SetStatus(account.StatusACTIVE).SaveX(ctx)
+		f.bots = append(f.bots, b.UUID)
+	}
+	f.in = campaigns.CreateInput{Title: "t", CategoryID: cat.UUID, PostPerDay: 4, BotIDs: f.bots,
+		CustomerGroupIDs: []uuid.UUID{g.UUID}, Type: campaigns.TypeUsers, TemplateContents: []string{"hi {a|b}", "yo"}}
+	return f
+}
+
+func TestCreateValidatesAndLinks(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st, 2)
+		for i := range 2 {
+			sc, err := f.svc.Create(f.ctx, f.in)
+			if err != nil {
+				t.Fatalf("create %d: %v", i, err)
+			}
+			if len(sc.Edges.Bots) != 2 || len(sc.Edges.CustomerGroups) != 1 || sc.Edges.Template == nil || sc.NextRunAt == nil {
+				t.Fatalf("campaign %+v", sc)
+			}
+		}
+		if _, err := f.svc.Create(f.ctxB, f.in); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "categoryId" {
+			t.Fatalf("create in B with A's category: %v", err)
+		}
+		pg, err := f.svc.List(f.ctx, campaigns.ListOptions{Limit: 10})
+		if err != nil || pg.Total != 2 || pg.Running != 2 {
+			t.Fatalf("list: %+v %v", pg, err)
+		}
+		pg, err = f.svc.List(f.ctx, campaigns.ListOptions{Limit: 10, Type: campaigns.TypeKeywords})
+		if err != nil || pg.Total != 0 {
+			t.Fatalf("list KEYWORDS: %+v %v", pg, err)
+		}
+	})
+}
+
+func TestRunDueRoundRobinsBotsAndCustomersAndWaitsForTheNextSlot(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st, 2, "ann", "ben", "cat")
+		sc, err := f.svc.Create(f.ctx, f.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if n, err := f.svc.Sweep(t.Context()); err != nil || n != 1 {
+				t.Fatalf("sweep: %d %v, want 1 post", n, err)
+			}
+			// Not due again until its next slot.
+			if n, err := f.svc.Sweep(t.Context()); err != nil || n != 0 {
+				t.Fatalf("second sweep: %d %v, want none", n, err)
+			}
+			st.Client.Schedule.UpdateOneID(sc.ID).SetNextRunAt(time.Now().Add(-time.Second)).ExecX(f.ctx)
+		}
+		ts := st.Client.Task.Query().Where(task.KindEQ(task.KindX_POST)).Order(task.ByID()).WithAccount().AllX(f.ctx)
+		if len(ts) != 3 {
+			t.Fatalf("%d spams, want 3", len(ts))
+		}
+		var who []string
+		for _, tk := range ts {
+			who = append(who, tk.Edges.Account.Username+">"+tk.Payload["customerName"].(string))
+		}
+		if got := who[0] + " " + who[1] + " " + who[2]; got != "bota>ann botb>ben bota>cat" {
+			t.Fatalf("posts went %s", got)
+		}
+		if _, err := f.svc.SetStatus(f.ctx, sc.ID, campaigns.StatusPaused); err != nil {
+			t.Fatal(err)
+		}
+		st.Client.Schedule.UpdateOneID(sc.ID).SetNextRunAt(time.Now().Add(-time.Second)).ExecX(f.ctx)
+		if n, _ := f.svc.Sweep(t.Context()); n != 0 {
+			t.Fatalf("a paused campaign posted %d", n)
+		}
+	})
+}
+
+func TestNextSlotSpreadsPostsOverTheLocalDay(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no tz data")
+	}
+	for _, c := range []struct {
+		at     string
+		perDay int
+		want   string
+	}{
+		{"2026-03-10T01:00:00-04:00", 4, "2026-03-10T06:00:00-04:00"},
+		{"2026-03-10T06:00:00-04:00", 4, "2026-03-10T12:00:00-04:00"},
+		{"2026-03-10T20:00:00-04:00", 4, "2026-03-11T00:00:00-04:00"},
+		{"2026-03-10T00:10:00-04:00", 24, "2026-03-10T01:00:00-04:00"},
+	} {
+		at, _ := time.Parse(time.RFC3339, c.at)
+		if got := campaigns.NextSlot(at, c.perDay, ny).Format(time.RFC3339); got != c.want {
+			t.Errorf("next slot after %s at %d a day = %s, want %s", c.at, c.perDay, got, c.want)
+		}
+	}
+}

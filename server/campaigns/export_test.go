@@ -1,0 +1,4 @@
+package campaigns
+
+// NextSlot exposes nextSlot to the tests.
+var NextSlot = nextSlot
