@@ -71,6 +71,7 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "platform", Type: field.TypeEnum, Enums: []string{"instagram", "facebook", "x", "tiktok", "linkedin", "threads", "youtube", "pinterest", "google", "other"}},
 		{Name: "username", Type: field.TypeString, Size: 200},
+		{Name: "username_key", Type: field.TypeString},
 		{Name: "display_name", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "ACTIVE", "INACTIVE", "WAITING", "LOGGING", "LOGIN_REQUIRED", "LOGIN_CODE_REQUEST", "CHECKPOINT", "LOCKED", "SUSPENDED", "PROXY_FAILED", "ERROR", "BANNED", "DEAD", "DISABLED"}, Default: "PENDING"},
 		{Name: "error_code", Type: field.TypeString, Default: ""},
@@ -107,7 +108,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "accounts_workspaces_workspace",
-				Columns:    []*schema.Column{AccountsColumns[32]},
+				Columns:    []*schema.Column{AccountsColumns[33]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -116,37 +117,37 @@ var (
 			{
 				Name:    "account_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_platform_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[4], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[4], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_username_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[5], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[5], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[7], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[8], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[2], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[2], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[3], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[3], AccountsColumns[0]},
 			},
 			{
-				Name:    "account_workspace_id_platform_username",
+				Name:    "account_workspace_id_platform_username_key",
 				Unique:  true,
-				Columns: []*schema.Column{AccountsColumns[32], AccountsColumns[4], AccountsColumns[5]},
+				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[4], AccountsColumns[6]},
 			},
 		},
 	}
