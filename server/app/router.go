@@ -61,12 +61,12 @@ func (a *App) router(ctx context.Context) (http.Handler, error) {
 	if err := errors.Join(
 		rest(socialking.OpenAPI(), socialking.Routes(socialking.Deps{Cooldown: a.Cooldown, Log: a.Log})),
 		rest(likepion.OpenAPI(), likepion.Routes(likepion.Deps{Client: a.Store.Client, Tasks: a.Tasks, Accounts: a.Accounts, Log: a.Log})),
+		rest(sharingtools.OpenAPI(), sharingtools.Routes(sharingtools.Deps{
+			Client: a.Store.Client, Auth: a.Auth, Accounts: a.Accounts, Challenges: a.Challenges, Captions: a.Captions, Posts: a.Posts, Requests: a.Requests, Statistics: a.Statistics, Wallet: a.Wallet, Plans: a.Plans, Proxies: a.Proxies, Admin: a.Admin, Log: a.Log,
+		})),
 	); err != nil {
 		return nil, fmt.Errorf("REST products: %w", err)
 	}
-	r.Mount("/api/v1", sharingtools.Routes(sharingtools.Deps{
-		Client: a.Store.Client, Auth: a.Auth, Accounts: a.Accounts, Challenges: a.Challenges, Captions: a.Captions, Posts: a.Posts, Requests: a.Requests, Statistics: a.Statistics, Wallet: a.Wallet, Plans: a.Plans, Proxies: a.Proxies, Admin: a.Admin, Log: a.Log,
-	}))
 	// Shillbot owns /v1 and /spams.
 	shillbot.Mount(r, shillbot.Deps{Client: a.Store.Client, Customers: a.Customers, Campaigns: a.Campaigns, Log: a.Log})
 	for _, m := range []string{http.MethodGet, http.MethodHead} {

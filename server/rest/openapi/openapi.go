@@ -236,7 +236,9 @@ func (p Product) operation(g *schemas, op Operation) (*openapi3.Operation, error
 	}
 
 	if op.Body != nil {
+		g.request = true
 		ref, err := g.of(op.Body)
+		g.request = false
 		if err != nil {
 			return nil, fmt.Errorf("request body: %w", err)
 		}

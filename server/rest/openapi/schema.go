@@ -23,9 +23,14 @@ type Override struct {
 	Required []string
 }
 
-// Of documents a response or request body that is a JSON array or object
-// built by hand (not from a wire struct): a ready schema, used as is.
-func Of(s *openapi3.Schema) *openapi3.Schema { return s }
+// Obj describes a JSON object a handler builds as a map: each property's
+// value is a sample of its Go type (or a schema, Override or Obj), and
+// every property is always there.
+type Obj map[string]any
+
+// OneOf describes a value that is exactly one of several shapes (each a
+// sample value, schema, Override or Obj).
+type OneOf []any
 
 // schemas turns Go wire types into JSON Schema (2020-12, as OpenAPI 3.1
 // uses it) by reflection, the way encoding/json renders them: named structs
@@ -33,10 +38,19 @@ func Of(s *openapi3.Schema) *openapi3.Schema { return s }
 // without omitempty may be null, and every object refuses properties it does
 // not list, so a document test catches a field added to a wire struct but
 // not to its description (it cannot be: the description is the struct).
+//
+// A request body is read the other way round: encoding/json leaves a field
+// the client did not send at its zero value, so in a request a pointer,
+// slice, map or raw field is optional (and a pointer may be null), and a
+// plain value is required (the handlers refuse its absence).
 type schemas struct {
 	types      map[reflect.Type]*openapi3.Schema
 	components openapi3.Schemas
 	names      map[string]reflect.Type
+	// request is set while a request body is described; requests holds
+	// the components described so.
+	request  bool
+	requests map[string]bool
 }
 
 var (
@@ -45,10 +59,12 @@ var (
 	rawType       = reflect.TypeFor[json.RawMessage]()
 	marshalerType = reflect.TypeFor[json.Marshaler]()
 	textType      = reflect.TypeFor[encoding.TextMarshaler]()
+	unmarshalType = reflect.TypeFor[json.Unmarshaler]()
+	untextType    = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 func newSchemas(types map[reflect.Type]*openapi3.Schema) *schemas {
-	return &schemas{types: types, components: openapi3.Schemas{}, names: map[string]reflect.Type{}}
+	return &schemas{types: types, components: openapi3.Schemas{}, names: map[string]reflect.Type{}, requests: map[string]bool{}}
 }
 
 // of returns the schema of v: a *openapi3.Schema as is, an Override, or
@@ -63,6 +79,18 @@ func (g *schemas) of(v any) (*openapi3.SchemaRef, error) {
 		return v, nil
 	case Override:
 		return g.override(v)
+	case Obj:
+		return g.obj(v)
+	case OneOf:
+		s := &openapi3.Schema{}
+		for _, x := range v {
+			ref, err := g.of(x)
+			if err != nil {
+				return nil, err
+			}
+			s.OneOf = append(s.OneOf, ref)
+		}
+		return inline(s), nil
 	}
 	return g.typ(reflect.TypeOf(v))
 }
@@ -105,6 +133,26 @@ func (g *schemas) override(o Override) (*openapi3.SchemaRef, error) {
 	return openapi3.NewSchemaRef("", s), nil
 }
 
+func (g *schemas) obj(o Obj) (*openapi3.SchemaRef, error) {
+	s := &openapi3.Schema{
+		Type:                 &openapi3.Types{"object"},
+		Properties:           openapi3.Schemas{},
+		AdditionalProperties: openapi3.AdditionalProperties{Has: new(false)},
+	}
+	for _, name := range sortedKeys(o) {
+		ref, err := g.of(o[name])
+		if err != nil {
+			return nil, fmt.Errorf("property %s: %w", name, err)
+		}
+		if ref == nil {
+			return nil, fmt.Errorf("property %s: no shape", name)
+		}
+		s.Properties[name] = ref
+		s.Required = append(s.Required, name)
+	}
+	return inline(s), nil
+}
+
 func remove(list []string, s string) []string {
 	out := list[:0:0]
 	for _, x := range list {
@@ -132,10 +180,12 @@ func (g *schemas) typ(t reflect.Type) (*openapi3.SchemaRef, error) {
 	case rawType:
 		return inline(&openapi3.Schema{}), nil // any JSON value
 	}
-	if t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType) ||
-		t.Implements(textType) || reflect.PointerTo(t).Implements(textType) {
-		// Its JSON is whatever its method writes: the product must say.
-		return nil, fmt.Errorf("%s marshals itself: describe it in Product.Types", t)
+	for _, m := range []reflect.Type{marshalerType, textType, unmarshalType, untextType} {
+		if t.Implements(m) || reflect.PointerTo(t).Implements(m) {
+			// Its JSON is whatever its method writes or reads: the
+			// product must say.
+			return nil, fmt.Errorf("%s marshals itself: describe it in Product.Types", t)
+		}
 	}
 	switch t.Kind() {
 	case reflect.Bool:
@@ -187,9 +237,13 @@ func (g *schemas) component(t reflect.Type) (*openapi3.SchemaRef, error) {
 		if prev != t {
 			return nil, fmt.Errorf("components %s and %s share the name %s", prev, t, name)
 		}
+		if g.requests[name] != g.request {
+			return nil, fmt.Errorf("%s is both a request and a response: give each its type", t)
+		}
 		return openapi3.NewSchemaRef(ref, g.components[name].Value), nil
 	}
 	g.names[name] = t
+	g.requests[name] = g.request
 	g.components[name] = inline(&openapi3.Schema{}) // for a cycle, fill in below
 	s, err := g.object(t, nil)
 	if err != nil {
@@ -272,7 +326,14 @@ func (g *schemas) fields(t reflect.Type, s *openapi3.Schema, given map[string]an
 		if slices.Contains(extra, "optional") {
 			omitempty = true
 		}
-		if (!omitempty && canBeNull(f.Type)) || slices.Contains(extra, "nullable") {
+		null := !omitempty && canBeNull(f.Type)
+		if g.request && !omitempty {
+			switch f.Type.Kind() {
+			case reflect.Pointer, reflect.Slice, reflect.Map:
+				omitempty = true
+			}
+		}
+		if null || slices.Contains(extra, "nullable") {
 			ref = nullable(ref)
 		}
 		s.Properties[name] = ref

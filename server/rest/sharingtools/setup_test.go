@@ -9,6 +9,8 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/server/config"
+	"github.com/switchboardhq/switchboard/server/rest/openapi/openapitest"
+	"github.com/switchboardhq/switchboard/server/rest/sharingtools"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -93,6 +95,7 @@ func (f *fixture) doHeaders(t *testing.T, method, path string, h http.Header, bo
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("%s %s: Content-Type %q, want JSON (%s)", method, path, ct, out.Raw)
 	}
+	openapitest.For(t, sharingtools.OpenAPI()).Check(t, req, []byte(body), resp.StatusCode, resp.Header, out.Raw)
 	if err := json.Unmarshal(out.Raw, out); err != nil {
 		t.Fatalf("%s %s: not JSON: %s", method, path, out.Raw)
 	}
