@@ -381,6 +381,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plan.FieldModules:           {Type: field.TypeJSON, Column: plan.FieldModules},
 			plan.FieldIsPublic:          {Type: field.TypeBool, Column: plan.FieldIsPublic},
 			plan.FieldAccountLimit:      {Type: field.TypeInt, Column: plan.FieldAccountLimit},
+			plan.FieldArchivedAt:        {Type: field.TypeTime, Column: plan.FieldArchivedAt},
 		},
 	}
 	graph.Nodes[14] = &sqlgraph.Node{
@@ -3006,6 +3007,11 @@ func (f *PlanFilter) WhereIsPublic(p entql.BoolP) {
 // WhereAccountLimit applies the entql int predicate on the account_limit field.
 func (f *PlanFilter) WhereAccountLimit(p entql.IntP) {
 	f.Where(p.Field(plan.FieldAccountLimit))
+}
+
+// WhereArchivedAt applies the entql time.Time predicate on the archived_at field.
+func (f *PlanFilter) WhereArchivedAt(p entql.TimeP) {
+	f.Where(p.Field(plan.FieldArchivedAt))
 }
 
 // addPredicate implements the predicateAdder interface.

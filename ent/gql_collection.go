@@ -1755,6 +1755,11 @@ func (_q *PlanQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, plan.FieldAccountLimit)
 				fieldSeen[plan.FieldAccountLimit] = struct{}{}
 			}
+		case "archivedAt":
+			if _, ok := fieldSeen[plan.FieldArchivedAt]; !ok {
+				selectedFields = append(selectedFields, plan.FieldArchivedAt)
+				fieldSeen[plan.FieldArchivedAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -15254,6 +15254,7 @@ type PlanMutation struct {
 	is_public              *bool
 	account_limit          *int
 	addaccount_limit       *int
+	archived_at            *time.Time
 	clearedFields          map[string]struct{}
 	done                   bool
 	oldValue               func(context.Context) (*Plan, error)
@@ -15771,6 +15772,55 @@ func (m *PlanMutation) ResetAccountLimit() {
 	m.addaccount_limit = nil
 }
 
+// SetArchivedAt sets the "archived_at" field.
+func (m *PlanMutation) SetArchivedAt(t time.Time) {
+	m.archived_at = &t
+}
+
+// ArchivedAt returns the value of the "archived_at" field in the mutation.
+func (m *PlanMutation) ArchivedAt() (r time.Time, exists bool) {
+	v := m.archived_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArchivedAt returns the old "archived_at" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldArchivedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArchivedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArchivedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArchivedAt: %w", err)
+	}
+	return oldValue.ArchivedAt, nil
+}
+
+// ClearArchivedAt clears the value of the "archived_at" field.
+func (m *PlanMutation) ClearArchivedAt() {
+	m.archived_at = nil
+	m.clearedFields[plan.FieldArchivedAt] = struct{}{}
+}
+
+// ArchivedAtCleared returns if the "archived_at" field was cleared in this mutation.
+func (m *PlanMutation) ArchivedAtCleared() bool {
+	_, ok := m.clearedFields[plan.FieldArchivedAt]
+	return ok
+}
+
+// ResetArchivedAt resets all changes to the "archived_at" field.
+func (m *PlanMutation) ResetArchivedAt() {
+	m.archived_at = nil
+	delete(m.clearedFields, plan.FieldArchivedAt)
+}
+
 // Where appends a list predicates to the PlanMutation builder.
 func (m *PlanMutation) Where(ps ...predicate.Plan) {
 	m.predicates = append(m.predicates, ps...)
@@ -15805,7 +15855,7 @@ func (m *PlanMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PlanMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.uuid != nil {
 		fields = append(fields, plan.FieldUUID)
 	}
@@ -15833,6 +15883,9 @@ func (m *PlanMutation) Fields() []string {
 	if m.account_limit != nil {
 		fields = append(fields, plan.FieldAccountLimit)
 	}
+	if m.archived_at != nil {
+		fields = append(fields, plan.FieldArchivedAt)
+	}
 	return fields
 }
 
@@ -15859,6 +15912,8 @@ func (m *PlanMutation) Field(name string) (ent.Value, bool) {
 		return m.IsPublic()
 	case plan.FieldAccountLimit:
 		return m.AccountLimit()
+	case plan.FieldArchivedAt:
+		return m.ArchivedAt()
 	}
 	return nil, false
 }
@@ -15886,6 +15941,8 @@ func (m *PlanMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldIsPublic(ctx)
 	case plan.FieldAccountLimit:
 		return m.OldAccountLimit(ctx)
+	case plan.FieldArchivedAt:
+		return m.OldArchivedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Plan field %s", name)
 }
@@ -15957,6 +16014,13 @@ func (m *PlanMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetAccountLimit(v)
+		return nil
+	case plan.FieldArchivedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArchivedAt(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Plan field %s", name)
@@ -16030,6 +16094,9 @@ func (m *PlanMutation) ClearedFields() []string {
 	if m.FieldCleared(plan.FieldModules) {
 		fields = append(fields, plan.FieldModules)
 	}
+	if m.FieldCleared(plan.FieldArchivedAt) {
+		fields = append(fields, plan.FieldArchivedAt)
+	}
 	return fields
 }
 
@@ -16046,6 +16113,9 @@ func (m *PlanMutation) ClearField(name string) error {
 	switch name {
 	case plan.FieldModules:
 		m.ClearModules()
+		return nil
+	case plan.FieldArchivedAt:
+		m.ClearArchivedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Plan nullable field %s", name)
@@ -16081,6 +16151,9 @@ func (m *PlanMutation) ResetField(name string) error {
 		return nil
 	case plan.FieldAccountLimit:
 		m.ResetAccountLimit()
+		return nil
+	case plan.FieldArchivedAt:
+		m.ResetArchivedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Plan field %s", name)

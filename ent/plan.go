@@ -37,6 +37,8 @@ type Plan struct {
 	IsPublic bool `json:"is_public,omitempty"`
 	// social accounts a subscriber may add; 0: no limit
 	AccountLimit int `json:"account_limit,omitempty"`
+	// when the plan left the catalog: no longer listed or subscribed to; its subscribers keep it
+	ArchivedAt   *time.Time `json:"archived_at,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -53,7 +55,7 @@ func (*Plan) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case plan.FieldTitle:
 			values[i] = new(sql.NullString)
-		case plan.FieldCreatedAt, plan.FieldUpdatedAt:
+		case plan.FieldCreatedAt, plan.FieldUpdatedAt, plan.FieldArchivedAt:
 			values[i] = new(sql.NullTime)
 		case plan.FieldUUID:
 			values[i] = new(uuid.UUID)
@@ -134,6 +136,13 @@ func (_m *Plan) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AccountLimit = int(value.Int64)
 			}
+		case plan.FieldArchivedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field archived_at", values[i])
+			} else if value.Valid {
+				_m.ArchivedAt = new(time.Time)
+				*_m.ArchivedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -196,6 +205,11 @@ func (_m *Plan) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("account_limit=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AccountLimit))
+	builder.WriteString(", ")
+	if v := _m.ArchivedAt; v != nil {
+		builder.WriteString("archived_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

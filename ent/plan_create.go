@@ -133,6 +133,20 @@ func (_c *PlanCreate) SetNillableAccountLimit(v *int) *PlanCreate {
 	return _c
 }
 
+// SetArchivedAt sets the "archived_at" field.
+func (_c *PlanCreate) SetArchivedAt(v time.Time) *PlanCreate {
+	_c.mutation.SetArchivedAt(v)
+	return _c
+}
+
+// SetNillableArchivedAt sets the "archived_at" field if the given value is not nil.
+func (_c *PlanCreate) SetNillableArchivedAt(v *time.Time) *PlanCreate {
+	if v != nil {
+		_c.SetArchivedAt(*v)
+	}
+	return _c
+}
+
 // Mutation returns the PlanMutation object of the builder.
 func (_c *PlanCreate) Mutation() *PlanMutation {
 	return _c.mutation
@@ -319,6 +333,10 @@ func (_c *PlanCreate) createSpec() (*Plan, *sqlgraph.CreateSpec) {
 		_spec.SetField(plan.FieldAccountLimit, field.TypeInt, value)
 		_node.AccountLimit = value
 	}
+	if value, ok := _c.mutation.ArchivedAt(); ok {
+		_spec.SetField(plan.FieldArchivedAt, field.TypeTime, value)
+		_node.ArchivedAt = &value
+	}
 	return _node, _spec
 }
 
@@ -476,6 +494,24 @@ func (u *PlanUpsert) UpdateAccountLimit() *PlanUpsert {
 // AddAccountLimit adds v to the "account_limit" field.
 func (u *PlanUpsert) AddAccountLimit(v int) *PlanUpsert {
 	u.Add(plan.FieldAccountLimit, v)
+	return u
+}
+
+// SetArchivedAt sets the "archived_at" field.
+func (u *PlanUpsert) SetArchivedAt(v time.Time) *PlanUpsert {
+	u.Set(plan.FieldArchivedAt, v)
+	return u
+}
+
+// UpdateArchivedAt sets the "archived_at" field to the value that was provided on create.
+func (u *PlanUpsert) UpdateArchivedAt() *PlanUpsert {
+	u.SetExcluded(plan.FieldArchivedAt)
+	return u
+}
+
+// ClearArchivedAt clears the value of the "archived_at" field.
+func (u *PlanUpsert) ClearArchivedAt() *PlanUpsert {
+	u.SetNull(plan.FieldArchivedAt)
 	return u
 }
 
@@ -650,6 +686,27 @@ func (u *PlanUpsertOne) AddAccountLimit(v int) *PlanUpsertOne {
 func (u *PlanUpsertOne) UpdateAccountLimit() *PlanUpsertOne {
 	return u.Update(func(s *PlanUpsert) {
 		s.UpdateAccountLimit()
+	})
+}
+
+// SetArchivedAt sets the "archived_at" field.
+func (u *PlanUpsertOne) SetArchivedAt(v time.Time) *PlanUpsertOne {
+	return u.Update(func(s *PlanUpsert) {
+		s.SetArchivedAt(v)
+	})
+}
+
+// UpdateArchivedAt sets the "archived_at" field to the value that was provided on create.
+func (u *PlanUpsertOne) UpdateArchivedAt() *PlanUpsertOne {
+	return u.Update(func(s *PlanUpsert) {
+		s.UpdateArchivedAt()
+	})
+}
+
+// ClearArchivedAt clears the value of the "archived_at" field.
+func (u *PlanUpsertOne) ClearArchivedAt() *PlanUpsertOne {
+	return u.Update(func(s *PlanUpsert) {
+		s.ClearArchivedAt()
 	})
 }
 
@@ -990,6 +1047,27 @@ func (u *PlanUpsertBulk) AddAccountLimit(v int) *PlanUpsertBulk {
 func (u *PlanUpsertBulk) UpdateAccountLimit() *PlanUpsertBulk {
 	return u.Update(func(s *PlanUpsert) {
 		s.UpdateAccountLimit()
+	})
+}
+
+// SetArchivedAt sets the "archived_at" field.
+func (u *PlanUpsertBulk) SetArchivedAt(v time.Time) *PlanUpsertBulk {
+	return u.Update(func(s *PlanUpsert) {
+		s.SetArchivedAt(v)
+	})
+}
+
+// UpdateArchivedAt sets the "archived_at" field to the value that was provided on create.
+func (u *PlanUpsertBulk) UpdateArchivedAt() *PlanUpsertBulk {
+	return u.Update(func(s *PlanUpsert) {
+		s.UpdateArchivedAt()
+	})
+}
+
+// ClearArchivedAt clears the value of the "archived_at" field.
+func (u *PlanUpsertBulk) ClearArchivedAt() *PlanUpsertBulk {
+	return u.Update(func(s *PlanUpsert) {
+		s.ClearArchivedAt()
 	})
 }
 

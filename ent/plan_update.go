@@ -144,6 +144,26 @@ func (_u *PlanUpdate) AddAccountLimit(v int) *PlanUpdate {
 	return _u
 }
 
+// SetArchivedAt sets the "archived_at" field.
+func (_u *PlanUpdate) SetArchivedAt(v time.Time) *PlanUpdate {
+	_u.mutation.SetArchivedAt(v)
+	return _u
+}
+
+// SetNillableArchivedAt sets the "archived_at" field if the given value is not nil.
+func (_u *PlanUpdate) SetNillableArchivedAt(v *time.Time) *PlanUpdate {
+	if v != nil {
+		_u.SetArchivedAt(*v)
+	}
+	return _u
+}
+
+// ClearArchivedAt clears the value of the "archived_at" field.
+func (_u *PlanUpdate) ClearArchivedAt() *PlanUpdate {
+	_u.mutation.ClearArchivedAt()
+	return _u
+}
+
 // Mutation returns the PlanMutation object of the builder.
 func (_u *PlanUpdate) Mutation() *PlanMutation {
 	return _u.mutation
@@ -265,6 +285,12 @@ func (_u *PlanUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedAccountLimit(); ok {
 		_spec.AddField(plan.FieldAccountLimit, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ArchivedAt(); ok {
+		_spec.SetField(plan.FieldArchivedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ArchivedAtCleared() {
+		_spec.ClearField(plan.FieldArchivedAt, field.TypeTime)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -398,6 +424,26 @@ func (_u *PlanUpdateOne) SetNillableAccountLimit(v *int) *PlanUpdateOne {
 // AddAccountLimit adds value to the "account_limit" field.
 func (_u *PlanUpdateOne) AddAccountLimit(v int) *PlanUpdateOne {
 	_u.mutation.AddAccountLimit(v)
+	return _u
+}
+
+// SetArchivedAt sets the "archived_at" field.
+func (_u *PlanUpdateOne) SetArchivedAt(v time.Time) *PlanUpdateOne {
+	_u.mutation.SetArchivedAt(v)
+	return _u
+}
+
+// SetNillableArchivedAt sets the "archived_at" field if the given value is not nil.
+func (_u *PlanUpdateOne) SetNillableArchivedAt(v *time.Time) *PlanUpdateOne {
+	if v != nil {
+		_u.SetArchivedAt(*v)
+	}
+	return _u
+}
+
+// ClearArchivedAt clears the value of the "archived_at" field.
+func (_u *PlanUpdateOne) ClearArchivedAt() *PlanUpdateOne {
+	_u.mutation.ClearArchivedAt()
 	return _u
 }
 
@@ -552,6 +598,12 @@ func (_u *PlanUpdateOne) sqlSave(ctx context.Context) (_node *Plan, err error) {
 	}
 	if value, ok := _u.mutation.AddedAccountLimit(); ok {
 		_spec.AddField(plan.FieldAccountLimit, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ArchivedAt(); ok {
+		_spec.SetField(plan.FieldArchivedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ArchivedAtCleared() {
+		_spec.ClearField(plan.FieldArchivedAt, field.TypeTime)
 	}
 	_node = &Plan{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/admin"
 	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
@@ -100,4 +101,18 @@ func loginPayload(o *challenges.Outcome, err error) (*model.LoginAccountPayload,
 		p.ChallengeToken, p.ChallengeType, p.ExpiresIn = &o.Token, &o.ChallengeType, &secs
 	}
 	return p, nil
+}
+
+// subscriptionPayload renders an admin's subscription change.
+func subscriptionPayload(got plans.Subscribed, err error) (*model.SubscriptionPayload, error) {
+	return payload(&model.SubscriptionPayload{User: got.User, Subscription: &got.Subscription}, err)
+}
+
+// cents widens an optional GraphQL Int amount.
+func cents(v *int) *int64 {
+	if v == nil {
+		return nil
+	}
+	c := int64(*v)
+	return &c
 }

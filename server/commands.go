@@ -27,6 +27,13 @@ commands:
   users create --username U --password P [--role admin|member] [--workspace NAME]
   keys create --username U [--scope api|worker|admin] [--name N]
                         prints the raw key as its last line
+  plans create|list|update|archive ...
+                        the plan catalog (Sharingtools' packages); see
+                        switchboard plans
+  subscriptions set|end|show --username U ...
+                        a user's plan and when it ends
+  wallet credit|debit|show --workspace NAME ...
+                        a workspace's wallet
   simulate-worker --url URL --key KEY [--kinds post_publish,...] [--script FILE]
                   [--concurrency N] [--limit N] [--once] [--max-tasks N]
                   [--idle-exit DURATION] [--subscribe]
@@ -38,7 +45,8 @@ common flags (override the environment):
   --addr ADDR           listen address (ADDR, default :8080)
   --data-dir DIR        SQLite file and key file (DATA_DIR, default ./data)
   --database-url URL    postgres://... to use PostgreSQL (DATABASE_URL)
-  --create              migrate, users, keys: create the database and key
+  --create              migrate, users, keys, plans, subscriptions, wallet:
+                        create the database and key
                         file if missing (serve always does); without it a
                         data dir with no database is an error
 `
@@ -67,6 +75,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("usage: switchboard keys create --username U [--scope api|worker|admin] [--name N]")
 		}
 		return keysCreate(ctx, args[1:], stdout, stderr)
+	case "plans":
+		return plansCmd(ctx, args, stdout, stderr)
+	case "subscriptions":
+		return subscriptionsCmd(ctx, args, stdout, stderr)
+	case "wallet":
+		return walletCmd(ctx, args, stdout, stderr)
 	case "simulate-worker":
 		return simulateWorker(ctx, args, stdout, stderr)
 	case "version":

@@ -26,6 +26,9 @@ func TestCommandsDoNotCreateADatabaseWithoutCreate(t *testing.T) {
 		{"migrate"},
 		{"users", "create", "--username", "ada", "--password", "correct horse"},
 		{"keys", "create", "--username", "ada"},
+		{"plans", "list"},
+		{"subscriptions", "show", "--username", "ada"},
+		{"wallet", "show", "--workspace", "ada"},
 	}
 	for _, dir := range []string{filepath.Join(parent, "mistyped"), t.TempDir()} {
 		for _, c := range commands {

@@ -1,5 +1,6 @@
 // Command switchboard is the Switchboard server and its operator CLI:
-// serve (the default), migrate, users create, keys create, version.
+// serve (the default), migrate, users create, keys create, plans,
+// subscriptions, wallet, simulate-worker, version.
 package main
 
 import (

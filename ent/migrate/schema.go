@@ -790,6 +790,7 @@ var (
 		{Name: "modules", Type: field.TypeJSON, Nullable: true},
 		{Name: "is_public", Type: field.TypeBool, Default: true},
 		{Name: "account_limit", Type: field.TypeInt, Default: 0},
+		{Name: "archived_at", Type: field.TypeTime, Nullable: true},
 	}
 	// PlansTable holds the schema information for the "plans" table.
 	PlansTable = &schema.Table{

@@ -33,6 +33,8 @@ const (
 	FieldIsPublic = "is_public"
 	// FieldAccountLimit holds the string denoting the account_limit field in the database.
 	FieldAccountLimit = "account_limit"
+	// FieldArchivedAt holds the string denoting the archived_at field in the database.
+	FieldArchivedAt = "archived_at"
 	// Table holds the table name of the plan in the database.
 	Table = "plans"
 )
@@ -49,6 +51,7 @@ var Columns = []string{
 	FieldModules,
 	FieldIsPublic,
 	FieldAccountLimit,
+	FieldArchivedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -141,4 +144,9 @@ func ByIsPublic(opts ...sql.OrderTermOption) OrderOption {
 // ByAccountLimit orders the results by the account_limit field.
 func ByAccountLimit(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAccountLimit, opts...).ToFunc()
+}
+
+// ByArchivedAt orders the results by the archived_at field.
+func ByArchivedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldArchivedAt, opts...).ToFunc()
 }

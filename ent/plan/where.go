@@ -95,6 +95,11 @@ func AccountLimit(v int) predicate.Plan {
 	return predicate.Plan(sql.FieldEQ(FieldAccountLimit, v))
 }
 
+// ArchivedAt applies equality check predicate on the "archived_at" field. It's identical to ArchivedAtEQ.
+func ArchivedAt(v time.Time) predicate.Plan {
+	return predicate.Plan(sql.FieldEQ(FieldArchivedAt, v))
+}
+
 // UUIDEQ applies the EQ predicate on the "uuid" field.
 func UUIDEQ(v uuid.UUID) predicate.Plan {
 	return predicate.Plan(sql.FieldEQ(FieldUUID, v))
@@ -418,6 +423,56 @@ func AccountLimitLT(v int) predicate.Plan {
 // AccountLimitLTE applies the LTE predicate on the "account_limit" field.
 func AccountLimitLTE(v int) predicate.Plan {
 	return predicate.Plan(sql.FieldLTE(FieldAccountLimit, v))
+}
+
+// ArchivedAtEQ applies the EQ predicate on the "archived_at" field.
+func ArchivedAtEQ(v time.Time) predicate.Plan {
+	return predicate.Plan(sql.FieldEQ(FieldArchivedAt, v))
+}
+
+// ArchivedAtNEQ applies the NEQ predicate on the "archived_at" field.
+func ArchivedAtNEQ(v time.Time) predicate.Plan {
+	return predicate.Plan(sql.FieldNEQ(FieldArchivedAt, v))
+}
+
+// ArchivedAtIn applies the In predicate on the "archived_at" field.
+func ArchivedAtIn(vs ...time.Time) predicate.Plan {
+	return predicate.Plan(sql.FieldIn(FieldArchivedAt, vs...))
+}
+
+// ArchivedAtNotIn applies the NotIn predicate on the "archived_at" field.
+func ArchivedAtNotIn(vs ...time.Time) predicate.Plan {
+	return predicate.Plan(sql.FieldNotIn(FieldArchivedAt, vs...))
+}
+
+// ArchivedAtGT applies the GT predicate on the "archived_at" field.
+func ArchivedAtGT(v time.Time) predicate.Plan {
+	return predicate.Plan(sql.FieldGT(FieldArchivedAt, v))
+}
+
+// ArchivedAtGTE applies the GTE predicate on the "archived_at" field.
+func ArchivedAtGTE(v time.Time) predicate.Plan {
+	return predicate.Plan(sql.FieldGTE(FieldArchivedAt, v))
+}
+
+// ArchivedAtLT applies the LT predicate on the "archived_at" field.
+func ArchivedAtLT(v time.Time) predicate.Plan {
+	return predicate.Plan(sql.FieldLT(FieldArchivedAt, v))
+}
+
+// ArchivedAtLTE applies the LTE predicate on the "archived_at" field.
+func ArchivedAtLTE(v time.Time) predicate.Plan {
+	return predicate.Plan(sql.FieldLTE(FieldArchivedAt, v))
+}
+
+// ArchivedAtIsNil applies the IsNil predicate on the "archived_at" field.
+func ArchivedAtIsNil() predicate.Plan {
+	return predicate.Plan(sql.FieldIsNull(FieldArchivedAt))
+}
+
+// ArchivedAtNotNil applies the NotNil predicate on the "archived_at" field.
+func ArchivedAtNotNil() predicate.Plan {
+	return predicate.Plan(sql.FieldNotNull(FieldArchivedAt))
 }
 
 // And groups predicates with the AND operator between them.

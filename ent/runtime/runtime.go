@@ -1400,8 +1400,11 @@ func init() {
 		})
 	}
 	wallettransactionMixinHooks2 := wallettransactionMixin[2].Hooks()
+	wallettransactionHooks := schema.WalletTransaction{}.Hooks()
 
 	wallettransaction.Hooks[1] = wallettransactionMixinHooks2[0]
+
+	wallettransaction.Hooks[2] = wallettransactionHooks[0]
 	wallettransactionMixinFields0 := wallettransactionMixin[0].Fields()
 	_ = wallettransactionMixinFields0
 	wallettransactionMixinFields1 := wallettransactionMixin[1].Fields()

@@ -105,7 +105,8 @@ func stampWorkspace(next ent.Mutator) ent.Mutator {
 		}
 		v := viewer.FromContext(ctx)
 		got, set := m.Field("workspace_id")
-		if d, ok := entprivacy.DecisionFromContext(ctx); ok && errors.Is(d, entprivacy.Allow) {
+		// DecisionFromContext reports an Allow decision as (nil, true).
+		if d, ok := entprivacy.DecisionFromContext(ctx); ok && d == nil {
 			v = nil // an explicit system decision: the caller chose the workspace
 		}
 		switch {

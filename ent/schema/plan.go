@@ -10,7 +10,9 @@ import (
 // Plan is a subscription plan, Sharingtools' "package" (a Go keyword, so
 // not the entity's name): its price, the modules it includes and how many
 // social accounts a subscriber may add. Plans are one catalog for the whole
-// server, read by every user and changed by admins.
+// server, read by every user and changed by admins. A plan is archived, not
+// deleted: users' plan_id has no foreign key, and a subscriber keeps what
+// the plan gave them.
 type Plan struct{ ent.Schema }
 
 // Mixin of the Plan.
@@ -27,6 +29,8 @@ func (Plan) Fields() []ent.Field {
 		field.Bool("is_public").Default(true),
 		field.Int("account_limit").Default(0).Min(0).
 			Comment("social accounts a subscriber may add; 0: no limit"),
+		field.Time("archived_at").Optional().Nillable().
+			Comment("when the plan left the catalog: no longer listed or subscribed to; its subscribers keep it"),
 	}
 }
 

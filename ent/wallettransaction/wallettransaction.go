@@ -83,7 +83,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/switchboardhq/switchboard/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [3]ent.Hook
 	Policy ent.Policy
 	// DefaultUUID holds the default value on creation for the "uuid" field.
 	DefaultUUID func() uuid.UUID

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/cooldown"
+	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/schedules"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -162,9 +163,22 @@ type ComplexityRoot struct {
 		Rule          func(childComplexity int) int
 	}
 
+	AdjustWalletPayload struct {
+		BalanceCents func(childComplexity int) int
+		Transaction  func(childComplexity int) int
+	}
+
 	AdminAPIKeyPage struct {
 		Nodes      func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	AdminWallet struct {
+		BalanceCents func(childComplexity int) int
+		Currency     func(childComplexity int) int
+		TotalCount   func(childComplexity int) int
+		Transactions func(childComplexity int) int
+		WorkspaceID  func(childComplexity int) int
 	}
 
 	CancelJobPayload struct {
@@ -494,6 +508,8 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AdjustWallet        func(childComplexity int, input model.AdjustWalletInput) int
+		ArchivePlan         func(childComplexity int, input model.ArchivePlanInput) int
 		CancelJob           func(childComplexity int, input model.CancelJobInput) int
 		CancelTask          func(childComplexity int, input model.TaskIDInput) int
 		ChangePassword      func(childComplexity int, input model.ChangePasswordInput) int
@@ -503,6 +519,7 @@ type ComplexityRoot struct {
 		CreateAccount       func(childComplexity int, input accounts.CreateInput) int
 		CreateCaption       func(childComplexity int, input model.CreateCaptionInput) int
 		CreateCooldownRule  func(childComplexity int, input cooldown.CreateInput) int
+		CreatePlan          func(childComplexity int, input plans.Input) int
 		CreatePost          func(childComplexity int, input posts.CreateInput) int
 		CreateProxy         func(childComplexity int, input model.CreateProxyInput) int
 		CreateSchedule      func(childComplexity int, input schedules.CreateInput) int
@@ -513,6 +530,7 @@ type ComplexityRoot struct {
 		DeletePost          func(childComplexity int, input model.DeletePostInput) int
 		DeleteProxy         func(childComplexity int, input model.DeleteProxyInput) int
 		DeleteSchedule      func(childComplexity int, input model.ScheduleIDInput) int
+		EndSubscription     func(childComplexity int, input model.EndSubscriptionInput) int
 		FailTask            func(childComplexity int, input model.FailTaskInput) int
 		GenerateAPIKey      func(childComplexity int, input model.GenerateAPIKeyInput) int
 		HeartbeatTask       func(childComplexity int, input model.TaskLeaseInput) int
@@ -527,10 +545,12 @@ type ComplexityRoot struct {
 		SchedulePost        func(childComplexity int, input model.SchedulePostInput) int
 		StartTask           func(childComplexity int, input model.TaskLeaseInput) int
 		SubmitChallenge     func(childComplexity int, input challenges.SubmitInput) int
+		SubscribeUser       func(childComplexity int, input plans.SubscribeInput) int
 		UnschedulePost      func(childComplexity int, input model.UnschedulePostInput) int
 		UpdateAccount       func(childComplexity int, input accounts.UpdateInput) int
 		UpdateCaption       func(childComplexity int, input model.UpdateCaptionInput) int
 		UpdateCooldownRule  func(childComplexity int, input cooldown.UpdateInput) int
+		UpdatePlan          func(childComplexity int, input model.UpdatePlanInput) int
 		UpdatePost          func(childComplexity int, input posts.UpdateInput) int
 		UpdateProfile       func(childComplexity int, input model.UpdateProfileInput) int
 		UpdateProxy         func(childComplexity int, input model.UpdateProxyInput) int
@@ -551,6 +571,7 @@ type ComplexityRoot struct {
 	Plan struct {
 		AccountLimit      func(childComplexity int) int
 		AnnualPriceCents  func(childComplexity int) int
+		ArchivedAt        func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		ID                func(childComplexity int) int
 		IsPublic          func(childComplexity int) int
@@ -571,6 +592,10 @@ type ComplexityRoot struct {
 	PlanEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	PlanPayload struct {
+		Plan func(childComplexity int) int
 	}
 
 	PlanSubscription struct {
@@ -645,9 +670,12 @@ type ComplexityRoot struct {
 		AccountStatistics    func(childComplexity int, accountID int) int
 		Accounts             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) int
 		AdminAPIKeys         func(childComplexity int, userID *int, active *bool, page *int, perPage *int) int
+		AdminPlans           func(childComplexity int, includeArchived *bool) int
 		AdminRequestLogs     func(childComplexity int, filter *model.AdminRequestLogFilter, page *int, perPage *int) int
 		AdminRequestStats    func(childComplexity int) int
+		AdminSubscription    func(childComplexity int, userID int) int
 		AdminUsers           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		AdminWallet          func(childComplexity int, workspaceID int, page *int, perPage *int) int
 		AdminWorkspaces      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WorkspaceOrder, where *ent.WorkspaceWhereInput) int
 		Captions             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaptionOrder, where *ent.CaptionWhereInput) int
 		Categories           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CategoryOrder, where *ent.CategoryWhereInput) int
@@ -764,6 +792,11 @@ type ComplexityRoot struct {
 		PostUpdated      func(childComplexity int, filter *model.PostEventFilter) int
 		TaskAvailable    func(childComplexity int, kinds []task.Kind) int
 		TaskUpdated      func(childComplexity int, filter *model.TaskEventFilter) int
+	}
+
+	SubscriptionPayload struct {
+		Subscription func(childComplexity int) int
+		User         func(childComplexity int) int
 	}
 
 	Task struct {
@@ -1456,6 +1489,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ActionCooldownState.Rule(childComplexity), true
 
+	case "AdjustWalletPayload.balanceCents":
+		if e.ComplexityRoot.AdjustWalletPayload.BalanceCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustWalletPayload.BalanceCents(childComplexity), true
+	case "AdjustWalletPayload.transaction":
+		if e.ComplexityRoot.AdjustWalletPayload.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustWalletPayload.Transaction(childComplexity), true
+
 	case "AdminAPIKeyPage.nodes":
 		if e.ComplexityRoot.AdminAPIKeyPage.Nodes == nil {
 			break
@@ -1468,6 +1514,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdminAPIKeyPage.TotalCount(childComplexity), true
+
+	case "AdminWallet.balanceCents":
+		if e.ComplexityRoot.AdminWallet.BalanceCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminWallet.BalanceCents(childComplexity), true
+	case "AdminWallet.currency":
+		if e.ComplexityRoot.AdminWallet.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminWallet.Currency(childComplexity), true
+	case "AdminWallet.totalCount":
+		if e.ComplexityRoot.AdminWallet.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminWallet.TotalCount(childComplexity), true
+	case "AdminWallet.transactions":
+		if e.ComplexityRoot.AdminWallet.Transactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminWallet.Transactions(childComplexity), true
+	case "AdminWallet.workspaceID":
+		if e.ComplexityRoot.AdminWallet.WorkspaceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminWallet.WorkspaceID(childComplexity), true
 
 	case "CancelJobPayload.cancelledTasks":
 		if e.ComplexityRoot.CancelJobPayload.CancelledTasks == nil {
@@ -2626,6 +2703,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LogoutPayload.SessionsEnded(childComplexity), true
 
+	case "Mutation.adjustWallet":
+		if e.ComplexityRoot.Mutation.AdjustWallet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustWallet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustWallet(childComplexity, args["input"].(model.AdjustWalletInput)), true
+	case "Mutation.archivePlan":
+		if e.ComplexityRoot.Mutation.ArchivePlan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_archivePlan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ArchivePlan(childComplexity, args["input"].(model.ArchivePlanInput)), true
 	case "Mutation.cancelJob":
 		if e.ComplexityRoot.Mutation.CancelJob == nil {
 			break
@@ -2725,6 +2824,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCooldownRule(childComplexity, args["input"].(cooldown.CreateInput)), true
+	case "Mutation.createPlan":
+		if e.ComplexityRoot.Mutation.CreatePlan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPlan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePlan(childComplexity, args["input"].(plans.Input)), true
 	case "Mutation.createPost":
 		if e.ComplexityRoot.Mutation.CreatePost == nil {
 			break
@@ -2835,6 +2945,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteSchedule(childComplexity, args["input"].(model.ScheduleIDInput)), true
+	case "Mutation.endSubscription":
+		if e.ComplexityRoot.Mutation.EndSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndSubscription(childComplexity, args["input"].(model.EndSubscriptionInput)), true
 	case "Mutation.failTask":
 		if e.ComplexityRoot.Mutation.FailTask == nil {
 			break
@@ -2979,6 +3100,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitChallenge(childComplexity, args["input"].(challenges.SubmitInput)), true
+	case "Mutation.subscribeUser":
+		if e.ComplexityRoot.Mutation.SubscribeUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_subscribeUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubscribeUser(childComplexity, args["input"].(plans.SubscribeInput)), true
 	case "Mutation.unschedulePost":
 		if e.ComplexityRoot.Mutation.UnschedulePost == nil {
 			break
@@ -3023,6 +3155,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCooldownRule(childComplexity, args["input"].(cooldown.UpdateInput)), true
+	case "Mutation.updatePlan":
+		if e.ComplexityRoot.Mutation.UpdatePlan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePlan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePlan(childComplexity, args["input"].(model.UpdatePlanInput)), true
 	case "Mutation.updatePost":
 		if e.ComplexityRoot.Mutation.UpdatePost == nil {
 			break
@@ -3112,6 +3255,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Plan.AnnualPriceCents(childComplexity), true
+	case "Plan.archivedAt":
+		if e.ComplexityRoot.Plan.ArchivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.ArchivedAt(childComplexity), true
 	case "Plan.createdAt":
 		if e.ComplexityRoot.Plan.CreatedAt == nil {
 			break
@@ -3198,6 +3347,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PlanEdge.Node(childComplexity), true
+
+	case "PlanPayload.plan":
+		if e.ComplexityRoot.PlanPayload.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanPayload.Plan(childComplexity), true
 
 	case "PlanSubscription.expireAt":
 		if e.ComplexityRoot.PlanSubscription.ExpireAt == nil {
@@ -3519,6 +3675,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AdminAPIKeys(childComplexity, args["userID"].(*int), args["active"].(*bool), args["page"].(*int), args["perPage"].(*int)), true
+	case "Query.adminPlans":
+		if e.ComplexityRoot.Query.AdminPlans == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminPlans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminPlans(childComplexity, args["includeArchived"].(*bool)), true
 	case "Query.adminRequestLogs":
 		if e.ComplexityRoot.Query.AdminRequestLogs == nil {
 			break
@@ -3536,6 +3703,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AdminRequestStats(childComplexity), true
+	case "Query.adminSubscription":
+		if e.ComplexityRoot.Query.AdminSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminSubscription(childComplexity, args["userID"].(int)), true
 	case "Query.adminUsers":
 		if e.ComplexityRoot.Query.AdminUsers == nil {
 			break
@@ -3547,6 +3725,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AdminUsers(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.UserOrder), args["where"].(*ent.UserWhereInput)), true
+	case "Query.adminWallet":
+		if e.ComplexityRoot.Query.AdminWallet == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminWallet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminWallet(childComplexity, args["workspaceID"].(int), args["page"].(*int), args["perPage"].(*int)), true
 	case "Query.adminWorkspaces":
 		if e.ComplexityRoot.Query.AdminWorkspaces == nil {
 			break
@@ -4160,6 +4349,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.TaskUpdated(childComplexity, args["filter"].(*model.TaskEventFilter)), true
+
+	case "SubscriptionPayload.subscription":
+		if e.ComplexityRoot.SubscriptionPayload.Subscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPayload.Subscription(childComplexity), true
+	case "SubscriptionPayload.user":
+		if e.ComplexityRoot.SubscriptionPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionPayload.User(childComplexity), true
 
 	case "Task.account":
 		if e.ComplexityRoot.Task.Account == nil {
@@ -4842,7 +5044,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AccountEventFilter", ec.unmarshalInputAccountEventFilter),
 			graphql.NewInputUnmarshaler("AccountOrder", ec.unmarshalInputAccountOrder),
 			graphql.NewInputUnmarshaler("AccountWhereInput", ec.unmarshalInputAccountWhereInput),
+			graphql.NewInputUnmarshaler("AdjustWalletInput", ec.unmarshalInputAdjustWalletInput),
 			graphql.NewInputUnmarshaler("AdminRequestLogFilter", ec.unmarshalInputAdminRequestLogFilter),
+			graphql.NewInputUnmarshaler("ArchivePlanInput", ec.unmarshalInputArchivePlanInput),
 			graphql.NewInputUnmarshaler("CancelJobInput", ec.unmarshalInputCancelJobInput),
 			graphql.NewInputUnmarshaler("CaptionOrder", ec.unmarshalInputCaptionOrder),
 			graphql.NewInputUnmarshaler("CaptionWhereInput", ec.unmarshalInputCaptionWhereInput),
@@ -4857,6 +5061,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
 			graphql.NewInputUnmarshaler("CreateCaptionInput", ec.unmarshalInputCreateCaptionInput),
 			graphql.NewInputUnmarshaler("CreateCooldownRuleInput", ec.unmarshalInputCreateCooldownRuleInput),
+			graphql.NewInputUnmarshaler("CreatePlanInput", ec.unmarshalInputCreatePlanInput),
 			graphql.NewInputUnmarshaler("CreatePostInput", ec.unmarshalInputCreatePostInput),
 			graphql.NewInputUnmarshaler("CreateProxyInput", ec.unmarshalInputCreateProxyInput),
 			graphql.NewInputUnmarshaler("CreateScheduleInput", ec.unmarshalInputCreateScheduleInput),
@@ -4872,6 +5077,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeleteCooldownRulesInput", ec.unmarshalInputDeleteCooldownRulesInput),
 			graphql.NewInputUnmarshaler("DeletePostInput", ec.unmarshalInputDeletePostInput),
 			graphql.NewInputUnmarshaler("DeleteProxyInput", ec.unmarshalInputDeleteProxyInput),
+			graphql.NewInputUnmarshaler("EndSubscriptionInput", ec.unmarshalInputEndSubscriptionInput),
 			graphql.NewInputUnmarshaler("FailTaskInput", ec.unmarshalInputFailTaskInput),
 			graphql.NewInputUnmarshaler("GenerateAPIKeyInput", ec.unmarshalInputGenerateAPIKeyInput),
 			graphql.NewInputUnmarshaler("JobEventFilter", ec.unmarshalInputJobEventFilter),
@@ -4895,6 +5101,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SchedulePostInput", ec.unmarshalInputSchedulePostInput),
 			graphql.NewInputUnmarshaler("ScheduleWhereInput", ec.unmarshalInputScheduleWhereInput),
 			graphql.NewInputUnmarshaler("SubmitChallengeInput", ec.unmarshalInputSubmitChallengeInput),
+			graphql.NewInputUnmarshaler("SubscribeUserInput", ec.unmarshalInputSubscribeUserInput),
 			graphql.NewInputUnmarshaler("TaskEventFilter", ec.unmarshalInputTaskEventFilter),
 			graphql.NewInputUnmarshaler("TaskIDInput", ec.unmarshalInputTaskIDInput),
 			graphql.NewInputUnmarshaler("TaskLeaseInput", ec.unmarshalInputTaskLeaseInput),
@@ -4906,6 +5113,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateAccountInput", ec.unmarshalInputUpdateAccountInput),
 			graphql.NewInputUnmarshaler("UpdateCaptionInput", ec.unmarshalInputUpdateCaptionInput),
 			graphql.NewInputUnmarshaler("UpdateCooldownRuleInput", ec.unmarshalInputUpdateCooldownRuleInput),
+			graphql.NewInputUnmarshaler("UpdatePlanInput", ec.unmarshalInputUpdatePlanInput),
 			graphql.NewInputUnmarshaler("UpdatePostInput", ec.unmarshalInputUpdatePostInput),
 			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
 			graphql.NewInputUnmarshaler("UpdateProxyInput", ec.unmarshalInputUpdateProxyInput),
@@ -7926,6 +8134,10 @@ type Plan implements Node {
   social accounts a subscriber may add; 0: no limit
   """
   accountLimit: Int!
+  """
+  when the plan left the catalog: no longer listed or subscribed to; its subscribers keep it
+  """
+  archivedAt: Time
 }
 """
 A connection to a list of items.
@@ -8088,6 +8300,19 @@ input PlanWhereInput {
   accountLimitGTE: Int
   accountLimitLT: Int
   accountLimitLTE: Int
+  """
+  archived_at field predicates
+  """
+  archivedAt: Time
+  archivedAtNEQ: Time
+  archivedAtIn: [Time!]
+  archivedAtNotIn: [Time!]
+  archivedAtGT: Time
+  archivedAtGTE: Time
+  archivedAtLT: Time
+  archivedAtLTE: Time
+  archivedAtIsNil: Boolean
+  archivedAtNotNil: Boolean
 }
 """
 Platform is enum for the field platform
@@ -10327,6 +10552,110 @@ extend type Mutation {
   cancelJob(input: CancelJobInput!): CancelJobPayload!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/plans.graphql", Input: `# Plans (Sharingtools' packages), subscriptions and wallet adjustments, as
+# administered: every field and mutation here is for admins only (the rule
+# of server/admin), and reads and changes every workspace.
+
+input CreatePlanInput {
+  title: String!
+  monthlyPriceCents: Int = 0
+  annualPriceCents: Int = 0
+  modules: [String!]
+  """Public plans are listed to every user; a private one is given by an admin."""
+  isPublic: Boolean = true
+  """Social accounts a subscriber's workspace may hold; 0: no limit."""
+  accountLimit: Int = 0
+}
+
+"""Only the fields given change; modules, when given, replaces the list."""
+input UpdatePlanInput {
+  id: ID!
+  title: String
+  monthlyPriceCents: Int
+  annualPriceCents: Int
+  modules: [String!]
+  isPublic: Boolean
+  accountLimit: Int
+}
+
+input ArchivePlanInput {
+  id: ID!
+}
+
+type PlanPayload {
+  plan: Plan!
+}
+
+input SubscribeUserInput {
+  userID: ID!
+  planID: ID!
+  """When the subscription ends; none: it does not."""
+  expireAt: Time
+}
+
+input EndSubscriptionInput {
+  userID: ID!
+}
+
+type SubscriptionPayload {
+  user: User!
+  subscription: PlanSubscription!
+}
+
+enum WalletAdjustmentType {
+  CREDIT
+  DEBIT
+}
+
+input AdjustWalletInput {
+  workspaceID: ID!
+  type: WalletAdjustmentType!
+  """Greater than zero; a debit may not take the balance below zero."""
+  amountCents: Int!
+  """Why; recorded as the transaction's description."""
+  reason: String!
+}
+
+type AdjustWalletPayload {
+  transaction: WalletTransaction!
+  """The wallet's balance after the adjustment, in cents."""
+  balanceCents: Int!
+}
+
+type AdminWallet {
+  workspaceID: ID!
+  """Completed credits less completed debits, in cents."""
+  balanceCents: Int!
+  currency: String!
+  """Transactions, newest first."""
+  transactions: [WalletTransaction!]!
+  totalCount: Int!
+}
+
+extend type Query {
+  """Admins only: every plan, private ones included, archived ones when asked; oldest first."""
+  adminPlans(includeArchived: Boolean = false): [Plan!]!
+  """Admins only: a user's subscription."""
+  adminSubscription(userID: ID!): PlanSubscription!
+  """Admins only: a workspace's wallet and a page of its transactions (page from 1, perPage up to 100)."""
+  adminWallet(workspaceID: ID!, page: Int = 1, perPage: Int = 20): AdminWallet!
+}
+
+extend type Mutation {
+  """Admins only: adds a plan to the catalog (titles are unique)."""
+  createPlan(input: CreatePlanInput!): PlanPayload!
+  """Admins only: changes a plan; its subscribers get the change at once."""
+  updatePlan(input: UpdatePlanInput!): PlanPayload!
+  """Admins only: takes a plan out of the catalog; its subscribers keep it."""
+  archivePlan(input: ArchivePlanInput!): PlanPayload!
+  """Admins only: puts a user (of any workspace) on a plan that is not archived."""
+  subscribeUser(input: SubscribeUserInput!): SubscriptionPayload!
+  """Admins only: ends a user's subscription now (its account limit stays, its modules stop)."""
+  endSubscription(input: EndSubscriptionInput!): SubscriptionPayload!
+  """Admins only: credits or debits a workspace's wallet with a completed transaction."""
+  adjustWallet(input: AdjustWalletInput!): AdjustWalletPayload!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/post.graphql", Input: `extend type Post {
   """The accounts the post is published to."""
   accounts(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: AccountOrder, where: AccountWhereInput): AccountConnection!
@@ -11052,6 +11381,16 @@ func (ec *executionContext) childFields_ActionCooldownState(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ActionCooldownState", field.Name)
 }
 
+func (ec *executionContext) childFields_AdjustWalletPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "transaction":
+		return ec.fieldContext_AdjustWalletPayload_transaction(ctx, field)
+	case "balanceCents":
+		return ec.fieldContext_AdjustWalletPayload_balanceCents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdjustWalletPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_AdminAPIKeyPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "nodes":
@@ -11060,6 +11399,22 @@ func (ec *executionContext) childFields_AdminAPIKeyPage(ctx context.Context, fie
 		return ec.fieldContext_AdminAPIKeyPage_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AdminAPIKeyPage", field.Name)
+}
+
+func (ec *executionContext) childFields_AdminWallet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "workspaceID":
+		return ec.fieldContext_AdminWallet_workspaceID(ctx, field)
+	case "balanceCents":
+		return ec.fieldContext_AdminWallet_balanceCents(ctx, field)
+	case "currency":
+		return ec.fieldContext_AdminWallet_currency(ctx, field)
+	case "transactions":
+		return ec.fieldContext_AdminWallet_transactions(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AdminWallet_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdminWallet", field.Name)
 }
 
 func (ec *executionContext) childFields_CancelJobPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11744,6 +12099,8 @@ func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.
 		return ec.fieldContext_Plan_isPublic(ctx, field)
 	case "accountLimit":
 		return ec.fieldContext_Plan_accountLimit(ctx, field)
+	case "archivedAt":
+		return ec.fieldContext_Plan_archivedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Plan", field.Name)
 }
@@ -11770,6 +12127,14 @@ func (ec *executionContext) childFields_PlanEdge(ctx context.Context, field grap
 		return ec.fieldContext_PlanEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlanEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plan":
+		return ec.fieldContext_PlanPayload_plan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_PlanSubscription(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12072,6 +12437,16 @@ func (ec *executionContext) childFields_Statistics(ctx context.Context, field gr
 		return ec.fieldContext_Statistics_captions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Statistics", field.Name)
+}
+
+func (ec *executionContext) childFields_SubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_SubscriptionPayload_user(ctx, field)
+	case "subscription":
+		return ec.fieldContext_SubscriptionPayload_subscription(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubscriptionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -15,12 +15,28 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/plans"
 )
 
 type AccountEventFilter struct {
 	Ids       []int              `json:"ids,omitempty"`
 	Statuses  []account.Status   `json:"statuses,omitempty"`
 	Platforms []account.Platform `json:"platforms,omitempty"`
+}
+
+type AdjustWalletInput struct {
+	WorkspaceID int                  `json:"workspaceID"`
+	Type        WalletAdjustmentType `json:"type"`
+	// Greater than zero; a debit may not take the balance below zero.
+	AmountCents int `json:"amountCents"`
+	// Why; recorded as the transaction's description.
+	Reason string `json:"reason"`
+}
+
+type AdjustWalletPayload struct {
+	Transaction *ent.WalletTransaction `json:"transaction"`
+	// The wallet's balance after the adjustment, in cents.
+	BalanceCents int `json:"balanceCents"`
 }
 
 type AdminAPIKeyPage struct {
@@ -35,6 +51,20 @@ type AdminRequestLogFilter struct {
 	Method      *string `json:"method,omitempty"`
 	StatusCode  *int    `json:"statusCode,omitempty"`
 	StatusClass *string `json:"statusClass,omitempty"`
+}
+
+type AdminWallet struct {
+	WorkspaceID int `json:"workspaceID"`
+	// Completed credits less completed debits, in cents.
+	BalanceCents int    `json:"balanceCents"`
+	Currency     string `json:"currency"`
+	// Transactions, newest first.
+	Transactions []*ent.WalletTransaction `json:"transactions"`
+	TotalCount   int                      `json:"totalCount"`
+}
+
+type ArchivePlanInput struct {
+	ID int `json:"id"`
 }
 
 type CancelJobInput struct {
@@ -171,6 +201,10 @@ type DeleteSchedulePayload struct {
 	DeletedID int `json:"deletedID"`
 }
 
+type EndSubscriptionInput struct {
+	UserID int `json:"userID"`
+}
+
 type FailTaskInput struct {
 	ID    int    `json:"id"`
 	Token string `json:"token"`
@@ -234,6 +268,10 @@ type PauseSchedulePayload struct {
 	Schedule *ent.Schedule `json:"schedule"`
 }
 
+type PlanPayload struct {
+	Plan *ent.Plan `json:"plan"`
+}
+
 type PostEventFilter struct {
 	Ids      []int         `json:"ids,omitempty"`
 	Statuses []post.Status `json:"statuses,omitempty"`
@@ -288,6 +326,11 @@ type SchedulePostPayload struct {
 type Subscription struct {
 }
 
+type SubscriptionPayload struct {
+	User         *ent.User           `json:"user"`
+	Subscription *plans.Subscription `json:"subscription"`
+}
+
 type TaskEventFilter struct {
 	Statuses  []task.Status `json:"statuses,omitempty"`
 	Kinds     []task.Kind   `json:"kinds,omitempty"`
@@ -338,6 +381,17 @@ type UpdateCaptionInput struct {
 	ID      int     `json:"id"`
 	Title   *string `json:"title,omitempty"`
 	Caption *string `json:"caption,omitempty"`
+}
+
+// Only the fields given change; modules, when given, replaces the list.
+type UpdatePlanInput struct {
+	ID                int      `json:"id"`
+	Title             *string  `json:"title,omitempty"`
+	MonthlyPriceCents *int     `json:"monthlyPriceCents,omitempty"`
+	AnnualPriceCents  *int     `json:"annualPriceCents,omitempty"`
+	Modules           []string `json:"modules,omitempty"`
+	IsPublic          *bool    `json:"isPublic,omitempty"`
+	AccountLimit      *int     `json:"accountLimit,omitempty"`
 }
 
 type UpdatePostPayload struct {
@@ -505,6 +559,61 @@ func (e *LoginResult) UnmarshalJSON(b []byte) error {
 }
 
 func (e LoginResult) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type WalletAdjustmentType string
+
+const (
+	WalletAdjustmentTypeCredit WalletAdjustmentType = "CREDIT"
+	WalletAdjustmentTypeDebit  WalletAdjustmentType = "DEBIT"
+)
+
+var AllWalletAdjustmentType = []WalletAdjustmentType{
+	WalletAdjustmentTypeCredit,
+	WalletAdjustmentTypeDebit,
+}
+
+func (e WalletAdjustmentType) IsValid() bool {
+	switch e {
+	case WalletAdjustmentTypeCredit, WalletAdjustmentTypeDebit:
+		return true
+	}
+	return false
+}
+
+func (e WalletAdjustmentType) String() string {
+	return string(e)
+}
+
+func (e *WalletAdjustmentType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WalletAdjustmentType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WalletAdjustmentType", str)
+	}
+	return nil
+}
+
+func (e WalletAdjustmentType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WalletAdjustmentType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WalletAdjustmentType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

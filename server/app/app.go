@@ -179,7 +179,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Captions:   captions.NewService(st.Client),
 		Requests:   requestlog.NewService(st.Client),
 		Statistics: statistics.NewService(st.Client, ts),
-		Wallet:     wallet.NewService(st.Client),
+		Wallet:     wallet.NewService(st.Client, st.Driver),
 		Plans:      pl,
 		Proxies:    proxies.NewService(st.Client),
 		Admin:      admin.NewService(st.Client),

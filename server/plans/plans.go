@@ -3,12 +3,9 @@ package plans
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/plan"
@@ -38,9 +35,10 @@ func NewService(client *ent.Client, d store.Driver) *Service {
 
 // List returns the catalog in the order it was built. Private plans are
 // left out unless includePrivate is asked for by an admin: a member must
-// not learn of plans offered to others by hand.
+// not learn of plans offered to others by hand. Archived plans are no
+// longer on offer and left out for everyone (ListAll shows them to admins).
 func (s *Service) List(ctx context.Context, includePrivate bool) ([]*ent.Plan, error) {
-	q := s.client.Plan.Query()
+	q := s.client.Plan.Query().Where(plan.ArchivedAtIsNil())
 	if !includePrivate || !viewer.FromContext(ctx).IsAdmin() {
 		q = q.Where(plan.IsPublic(true))
 	}
@@ -51,14 +49,15 @@ func (s *Service) List(ctx context.Context, includePrivate bool) ([]*ent.Plan, e
 	return ps, nil
 }
 
-// Get returns one plan. A private plan is not found for anyone but an
-// admin, so its existence does not leak either.
+// Get returns one plan. A private or archived plan is not found for anyone
+// but an admin, so its existence does not leak either; a subscriber reads
+// their own through Subscription.
 func (s *Service) Get(ctx context.Context, id int) (*ent.Plan, error) {
 	p, err := s.client.Plan.Get(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("get plan %d: %w", id, errs.FromEnt(err, "plan"))
 	}
-	if !p.IsPublic && !viewer.FromContext(ctx).IsAdmin() {
+	if (!p.IsPublic || p.ArchivedAt != nil) && !viewer.FromContext(ctx).IsAdmin() {
 		return nil, fmt.Errorf("get plan %d: %w", id, errs.NotFound("plan"))
 	}
 	return p, nil
@@ -82,12 +81,13 @@ func (s *Service) Subscription(ctx context.Context) (Subscription, error) {
 	if v == nil || v.UserID == 0 {
 		return Subscription{}, errs.Unauthenticated("no user to read the subscription of")
 	}
-	return s.subscriptionOf(ctx, v.UserID)
+	return s.subscriptionOf(ctx, s.client, v.UserID)
 }
 
-// subscriptionOf reads user userID's subscription under ctx's privacy.
-func (s *Service) subscriptionOf(ctx context.Context, userID int) (Subscription, error) {
-	u, err := s.client.User.Get(ctx, userID)
+// subscriptionOf reads user userID's subscription through client (the
+// service's, or a transaction's) under ctx's privacy.
+func (s *Service) subscriptionOf(ctx context.Context, client *ent.Client, userID int) (Subscription, error) {
+	u, err := client.User.Get(ctx, userID)
 	if err != nil {
 		return Subscription{}, fmt.Errorf("subscription: %w", errs.FromEnt(err, "user"))
 	}
@@ -95,7 +95,7 @@ func (s *Service) subscriptionOf(ctx context.Context, userID int) (Subscription,
 	if u.PlanID == nil {
 		return sub, nil
 	}
-	p, err := s.client.Plan.Get(ctx, *u.PlanID)
+	p, err := client.Plan.Get(ctx, *u.PlanID)
 	switch {
 	case ent.IsNotFound(err):
 		// plan_id has no foreign key: a deleted plan leaves the user planless.
@@ -183,7 +183,7 @@ func (s *Service) ReserveAccountSlot(ctx context.Context, tx *ent.Tx, userID int
 	}
 	// The user may not be the viewer (a worker reports the login), and
 	// the id comes from the server's own records, not from the request.
-	sub, err := s.subscriptionOf(privacy.DecisionContext(ctx, privacy.Allow), userID)
+	sub, err := s.subscriptionOf(privacy.DecisionContext(ctx, privacy.Allow), s.client, userID)
 	if err != nil {
 		return err
 	}
@@ -199,67 +199,4 @@ func (s *Service) ReserveAccountSlot(ctx context.Context, tx *ent.Tx, userID int
 		return err
 	}
 	return slotLeft(ctx, tx.Account.Query(), limit)
-}
-
-// Input is a new plan.
-type Input struct {
-	Title             string
-	MonthlyPriceCents int64
-	AnnualPriceCents  int64
-	Modules           []string
-	IsPublic          bool
-	// AccountLimit is how many social accounts a subscriber may add; 0 is
-	// no limit.
-	AccountLimit int
-}
-
-func (in *Input) check() error {
-	in.Title = strings.TrimSpace(in.Title)
-	switch {
-	case in.Title == "":
-		return errs.Invalid("title", "is required")
-	case utf8.RuneCountInString(in.Title) > MaxTitleLen:
-		return errs.Invalid("title", "must be at most %d characters", MaxTitleLen)
-	case in.MonthlyPriceCents < 0:
-		return errs.Invalid("monthlyPrice", "must not be negative")
-	case in.AnnualPriceCents < 0:
-		return errs.Invalid("annualPrice", "must not be negative")
-	case in.AccountLimit < 0:
-		return errs.Invalid("accountLimit", "must not be negative")
-	}
-	mods := make([]string, 0, len(in.Modules))
-	for _, m := range in.Modules {
-		m = strings.TrimSpace(m)
-		if m == "" {
-			return errs.Invalid("modules", "must not contain an empty name")
-		}
-		if !slices.Contains(mods, m) {
-			mods = append(mods, m)
-		}
-	}
-	in.Modules = mods
-	return nil
-}
-
-// Create adds a plan to the catalog. Only admins (or system code) may.
-func (s *Service) Create(ctx context.Context, in Input) (*ent.Plan, error) {
-	if err := in.check(); err != nil {
-		return nil, err
-	}
-	p, err := s.client.Plan.Create().
-		SetTitle(in.Title).
-		SetMonthlyPriceCents(in.MonthlyPriceCents).
-		SetAnnualPriceCents(in.AnnualPriceCents).
-		SetModules(in.Modules).
-		SetIsPublic(in.IsPublic).
-		SetAccountLimit(in.AccountLimit).
-		Save(ctx)
-	if errors.Is(err, privacy.Deny) {
-		// Not FromEnt's "not found": the catalog is visible, only closed.
-		return nil, errs.Forbidden("only admins change plans")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create plan: %w", errs.FromEnt(err, "plan"))
-	}
-	return p, nil
 }

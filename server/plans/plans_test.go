@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/admin"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -30,6 +31,7 @@ type env struct {
 func newEnv(t *testing.T, st *store.Store) *env {
 	t.Helper()
 	e := &env{svc: plans.NewService(st.Client, st.Driver), sys: privacy.DecisionContext(t.Context(), privacy.Allow)}
+	op := admin.AsOperator(t.Context())
 	ws := st.Client.Workspace.Create().SetName("acme").SaveX(e.sys)
 	m := st.Client.User.Create().SetWorkspaceID(ws.ID).SetUsername("mia").SetPasswordHash("x").SaveX(e.sys)
 	a := st.Client.User.Create().SetWorkspaceID(ws.ID).SetUsername("ada").SetPasswordHash("x").SetRole("admin").SaveX(e.sys)
@@ -37,10 +39,10 @@ func newEnv(t *testing.T, st *store.Store) *env {
 	e.member = viewer.NewContext(t.Context(), &viewer.Viewer{UserID: m.ID, WorkspaceID: ws.ID, Role: viewer.RoleMember})
 	e.admin = viewer.NewContext(t.Context(), &viewer.Viewer{UserID: a.ID, WorkspaceID: ws.ID, Role: viewer.RoleAdmin})
 	var err error
-	if e.basic, err = e.svc.Create(e.sys, plans.Input{Title: "Basic", MonthlyPriceCents: 999, Modules: []string{"reactions", "parser"}, IsPublic: true, AccountLimit: 3}); err != nil {
+	if e.basic, err = e.svc.Create(op, plans.Input{Title: "Basic", MonthlyPriceCents: 999, Modules: []string{"reactions", "parser"}, IsPublic: true, AccountLimit: 3}); err != nil {
 		t.Fatal(err)
 	}
-	if e.private, err = e.svc.Create(e.sys, plans.Input{Title: "VIP", MonthlyPriceCents: 50000, Modules: []string{"ai-dm"}}); err != nil {
+	if e.private, err = e.svc.Create(op, plans.Input{Title: "VIP", MonthlyPriceCents: 50000, Modules: []string{"ai-dm"}}); err != nil {
 		t.Fatal(err)
 	}
 	return e

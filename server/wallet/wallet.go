@@ -11,6 +11,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
@@ -26,10 +27,17 @@ const (
 
 // Service reads and writes the wallet of the viewer's workspace; the
 // privacy layer keeps every other workspace's transactions out of sight.
-type Service struct{ client *ent.Client }
+// Admins adjust any workspace's wallet (Adjust).
+type Service struct {
+	client *ent.Client
+	driver store.Driver
+}
 
-// NewService returns a wallet service.
-func NewService(client *ent.Client) *Service { return &Service{client: client} }
+// NewService returns a wallet service on client, whose store driver d
+// serializes the adjustments of one wallet.
+func NewService(client *ent.Client, d store.Driver) *Service {
+	return &Service{client: client, driver: d}
+}
 
 // ValidType reports whether t names a transaction type (credit or debit).
 func ValidType(t string) bool {
@@ -47,11 +55,16 @@ func ValidStatus(s string) bool {
 // The database adds the amounts up, so the cost does not grow with the
 // ledger's length in memory.
 func (s *Service) Balance(ctx context.Context) (int64, error) {
+	return balance(ctx, s.client.WalletTransaction.Query())
+}
+
+// balance adds up the completed transactions q selects.
+func balance(ctx context.Context, q *ent.WalletTransactionQuery) (int64, error) {
 	var sums []struct {
 		Type wallettransaction.Type `json:"type"`
 		Sum  int64                  `json:"sum"`
 	}
-	err := s.client.WalletTransaction.Query().
+	err := q.
 		Where(wallettransaction.StatusEQ(wallettransaction.StatusCompleted)).
 		GroupBy(wallettransaction.FieldType).
 		Aggregate(func(sel *sql.Selector) string {
@@ -86,7 +99,11 @@ type ListOptions struct {
 // Transactions returns one page of the workspace's transactions, newest
 // first, and how many match in all.
 func (s *Service) Transactions(ctx context.Context, o ListOptions) ([]*ent.WalletTransaction, int, error) {
-	q := s.client.WalletTransaction.Query()
+	return transactions(ctx, s.client.WalletTransaction.Query(), o)
+}
+
+// transactions returns one page of the transactions q selects.
+func transactions(ctx context.Context, q *ent.WalletTransactionQuery, o ListOptions) ([]*ent.WalletTransaction, int, error) {
 	if o.Type != "" {
 		if !ValidType(o.Type) {
 			return nil, 0, errs.Invalid("type", "must be credit or debit")

@@ -42,7 +42,7 @@ func TestWalletBalanceAddsCompletedCreditsLessDebitsOfTheWorkspace(t *testing.T)
 		t.Parallel()
 		ctxs := workspaces(t, st, 3)
 		a, b, empty := ctxs[0], ctxs[1], ctxs[2]
-		svc := wallet.NewService(st.Client)
+		svc := wallet.NewService(st.Client, st.Driver)
 		for _, e := range []wallet.Entry{
 			{AmountCents: 1000, Type: "credit", Status: "completed"},
 			{AmountCents: 250, Type: "credit", Status: "completed"},
@@ -79,7 +79,7 @@ func TestWalletTransactionsFilterPageNewestFirstWithinTheWorkspace(t *testing.T)
 		t.Parallel()
 		ctxs := workspaces(t, st, 2)
 		a, b := ctxs[0], ctxs[1]
-		svc := wallet.NewService(st.Client)
+		svc := wallet.NewService(st.Client, st.Driver)
 		record(t, svc, a, wallet.Entry{AmountCents: 1, Type: "credit", Status: "completed", Description: "first"})
 		record(t, svc, a, wallet.Entry{AmountCents: 2, Type: "debit", Status: "pending", PaymentID: "pay_2"})
 		record(t, svc, a, wallet.Entry{AmountCents: 3, Type: "credit", Status: "failed"})
@@ -129,7 +129,7 @@ func TestWalletRecordValidates(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
 		ctx := workspaces(t, st, 1)[0]
-		svc := wallet.NewService(st.Client)
+		svc := wallet.NewService(st.Client, st.Driver)
 		for field, e := range map[string]wallet.Entry{
 			"amount":      {AmountCents: 0, Type: "credit"},
 			"type":        {AmountCents: 1, Type: "refund"},
