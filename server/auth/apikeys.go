@@ -167,11 +167,18 @@ func (s *Service) authenticateAPIKey(ctx context.Context, raw string) (*viewer.V
 	if !wellFormedAPIKey(raw) {
 		return nil, errs.Unauthenticated("malformed API key")
 	}
-	k, err := s.lookUpKey(ctx, hashAPIKey(raw))
-	if err != nil {
-		return nil, fmt.Errorf("authenticate API key: look up: %w", err)
-	}
 	now := s.now()
+	hash := hashAPIKey(raw)
+	k, gen := s.keys.get(hash, now)
+	if k == nil {
+		var err error
+		if k, err = s.lookUpKey(ctx, hash); err != nil {
+			return nil, fmt.Errorf("authenticate API key: look up: %w", err)
+		}
+		if k != nil {
+			s.keys.put(hash, k, now, gen)
+		}
+	}
 	switch {
 	case k == nil:
 		return nil, errs.Unauthenticated("invalid API key")

@@ -61,6 +61,7 @@ type Service struct {
 	counts *usageCounts
 	flush  flushLoop
 	signin *signinThrottle
+	keys   *keyCache
 }
 
 // NewService returns a Service on client. It panics when opts.JWTSecret is
@@ -80,7 +81,7 @@ func NewService(client *ent.Client, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{
+	s := &Service{
 		client: client,
 		driver: opts.Driver,
 		secret: append([]byte(nil), opts.JWTSecret...),
@@ -90,7 +91,10 @@ func NewService(client *ent.Client, opts Options) *Service {
 		usage:  newUsageThrottle(),
 		counts: newUsageCounts(),
 		signin: newSigninThrottle(opts.Now),
+		keys:   newKeyCache(),
 	}
+	s.keys.forgetOnChange(client)
+	return s
 }
 
 // Authenticate turns a credential — a session token, or an API key starting
@@ -99,9 +103,10 @@ func NewService(client *ent.Client, opts Options) *Service {
 // error so the edge answers 500 rather than telling a valid caller to sign
 // in again.
 //
-// The user behind the credential is reloaded on every call, so disabling a
-// user or changing their role takes effect on their next request, not when
-// their token expires.
+// The user behind the credential is reloaded on every call (for an API key,
+// at most KeyCacheTTL later on another replica; see KeyCacheTTL), so
+// disabling a user or changing their role takes effect on their next
+// request, not when their token expires.
 func (s *Service) Authenticate(ctx context.Context, credential string) (*viewer.Viewer, error) {
 	switch {
 	case credential == "":

@@ -33,6 +33,18 @@ type Store struct {
 	Driver Driver
 	// URL is the PostgreSQL connection URL; empty on SQLite.
 	URL string
+	// drv is the ent driver Client runs on, kept so WithDriver can wrap it.
+	drv dialect.Driver
+}
+
+// WithDriver returns a Store on the same connections whose Client runs its
+// statements through wrap(driver): a tracing or counting driver in tests.
+// Closing either Store closes the connections of both.
+func (s *Store) WithDriver(wrap func(dialect.Driver) dialect.Driver) *Store {
+	c := *s
+	c.drv = wrap(s.drv)
+	c.Client = ent.NewClient(ent.Driver(c.drv))
+	return &c
 }
 
 // IsPostgres reports whether the store runs on PostgreSQL.
@@ -78,7 +90,8 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("ping sqlite: %w", err)
 	}
-	return &Store{Client: ent.NewClient(ent.Driver(newSQLiteDriver(db))), DB: db, Driver: newSQLiteBackend()}, nil
+	drv := newSQLiteDriver(db)
+	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Driver: newSQLiteBackend(), drv: drv}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {
@@ -96,7 +109,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("ping postgres: %w", err)
 	}
 	drv := newPQDriver(entsql.OpenDB(dialect.Postgres, db))
-	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Driver: postgresBackend{db: db}, URL: url}, nil
+	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Driver: postgresBackend{db: db}, URL: url, drv: drv}, nil
 }
 
 // migrateMu serializes migrations within a process: ent's migrator writes

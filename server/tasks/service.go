@@ -62,6 +62,9 @@ type Service struct {
 	driver store.Driver
 	bus    events.Bus
 	claims claimStore
+	// commits batches concurrent worker reports of a workspace into one
+	// transaction.
+	commits *groupCommit
 	opts   Options
 	// kinds are the task kinds the domain packages registered, with the
 	// handlers that keep their state in step with their tasks.
@@ -82,7 +85,9 @@ func NewService(st *store.Store, bus events.Bus, opts Options) *Service {
 	if opts.Eligibility == nil {
 		opts.Eligibility = AdmitAll
 	}
-	return &Service{client: st.Client, driver: st.Driver, bus: bus, claims: newClaimStore(st.Driver), opts: opts, kinds: newRegistry()}
+	s := &Service{client: st.Client, driver: st.Driver, bus: bus, claims: newClaimStore(st.Driver), opts: opts, kinds: newRegistry()}
+	s.commits = newGroupCommit(s.applyOrSplit)
+	return s
 }
 
 // Lease is a task assigned to a worker with the token that proves it.
@@ -186,11 +191,49 @@ func (s *Service) record(ctx context.Context, tx *ent.Tx, op string, ts []*ent.T
 	if len(ts) == 0 {
 		return nil
 	}
-	logs := make([]*ent.LogEntryCreate, len(ts))
-	evs := make([]events.Event, len(ts))
+	logs := make([]taskEntry, len(ts))
 	for i, t := range ts {
-		en := e(t)
-		logs[i] = tx.LogEntry.Create().
+		logs[i] = taskEntry{t, e(t)}
+	}
+	if err := s.writeLog(ctx, tx, logs); err != nil {
+		return err
+	}
+	s.publish(tx, op, ts)
+	if op != events.OpUpdated {
+		return nil
+	}
+	if err := s.changed(ctx, tx, ts); err != nil {
+		return fmt.Errorf("after task change: %w", err)
+	}
+	return nil
+}
+
+// recordEach is record for transitions that each say something of their
+// own (a batch of reports; a task may have several entries): the entries
+// in one insert, one event per task, the handlers once over all of them.
+func (s *Service) recordEach(ctx context.Context, tx *ent.Tx, ts []*ent.Task, logs []taskEntry) error {
+	if err := s.writeLog(ctx, tx, logs); err != nil {
+		return err
+	}
+	s.publish(tx, events.OpUpdated, ts)
+	if err := s.changed(ctx, tx, ts); err != nil {
+		return fmt.Errorf("after task change: %w", err)
+	}
+	return nil
+}
+
+// taskEntry is a log entry about task t.
+type taskEntry struct {
+	t *ent.Task
+	e entry
+}
+
+// writeLog inserts the entries in one statement.
+func (s *Service) writeLog(ctx context.Context, tx *ent.Tx, logs []taskEntry) error {
+	creates := make([]*ent.LogEntryCreate, len(logs))
+	for i, l := range logs {
+		t, en := l.t, l.e
+		creates[i] = tx.LogEntry.Create().
 			SetWorkspaceID(t.WorkspaceID).
 			SetTaskID(t.ID).
 			SetNillableAccountID(t.AccountID).
@@ -200,19 +243,20 @@ func (s *Service) record(ctx context.Context, tx *ent.Tx, op string, ts []*ent.T
 			SetEvent(en.event).
 			SetMessage(en.message).
 			SetData(en.data)
-		evs[i] = events.Event{Topic: events.TopicTask, WorkspaceID: t.WorkspaceID, ID: t.ID, Op: op}
 	}
-	if err := tx.LogEntry.CreateBulk(logs...).Exec(ctx); err != nil {
+	if err := tx.LogEntry.CreateBulk(creates...).Exec(ctx); err != nil {
 		return fmt.Errorf("write task log: %w", err)
 	}
-	s.bus.PublishOnCommit(tx, evs...)
-	if op != events.OpUpdated {
-		return nil
-	}
-	if err := s.changed(ctx, tx, ts); err != nil {
-		return fmt.Errorf("after task change: %w", err)
-	}
 	return nil
+}
+
+// publish arranges one task event per task, sent when tx commits.
+func (s *Service) publish(tx *ent.Tx, op string, ts []*ent.Task) {
+	evs := make([]events.Event, len(ts))
+	for i, t := range ts {
+		evs[i] = events.Event{Topic: events.TopicTask, WorkspaceID: t.WorkspaceID, ID: t.ID, Op: op}
+	}
+	s.bus.PublishOnCommit(tx, evs...)
 }
 
 // lockTask loads the task ref names through the privacy layer (another workspace's

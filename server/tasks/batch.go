@@ -1,0 +1,189 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// lockRefs loads the tasks reports name through the privacy layer (another
+// workspace's task is not found) and locks them until tx ends, in id order,
+// so that a report, the reaper and other batches cannot act on them at the
+// same time nor deadlock each other.
+func lockRefs(ctx context.Context, tx *ent.Tx, d store.Driver, reports []Report) ([]*ent.Task, error) {
+	preds := make([]predicate.Task, len(reports))
+	for i, r := range reports {
+		preds[i] = task.And(r.Ref.where()...)
+	}
+	q := tx.Task.Query().Where(task.Or(preds...)).Order(task.ByID())
+	ts, err := store.LockRows(d, q, store.LockWait).All(ctx)
+	if err != nil {
+		return nil, errs.FromEnt(err, "task")
+	}
+	return ts, nil
+}
+
+// find returns the task of ts that ref names, or nil.
+func find(ts []*ent.Task, ref Ref) *ent.Task {
+	for _, t := range ts {
+		if ref.id != 0 && t.ID == ref.id {
+			return t
+		}
+		if ref.id == 0 && t.UUID == ref.uuid && (len(ref.kinds) == 0 || slices.Contains(ref.kinds, t.Kind)) {
+			return t
+		}
+	}
+	return nil
+}
+
+// writeTasks writes the changes of the locked tasks ts in one UPDATE: each
+// column any of them sets becomes a CASE on the id, every other task
+// keeping its value. It is raw SQL — ent's update builder sets one value
+// for every row — so it is scoped to workspace ws here; the rows were read
+// through the privacy layer and are locked, so the mirror on each task is
+// exact.
+func writeTasks(ctx context.Context, tx *ent.Tx, ph func(int) string, ws int, now time.Time, ts []*ent.Task, sets map[int]map[string]any) error {
+	var cols []string
+	for _, t := range ts {
+		for col := range sets[t.ID] {
+			if !slices.Contains(cols, col) {
+				cols = append(cols, col)
+			}
+		}
+	}
+	slices.Sort(cols) // one statement text per set of columns
+	var args []any
+	arg := func(v any) string { args = append(args, v); return ph(len(args)) }
+	var b strings.Builder
+	fmt.Fprintf(&b, "UPDATE %s SET %s = %s", task.Table, task.FieldUpdatedAt, arg(now))
+	for _, col := range cols {
+		fmt.Fprintf(&b, ", %s = CASE %s", col, task.FieldID)
+		for _, t := range ts {
+			if v, ok := sets[t.ID][col]; ok {
+				fmt.Fprintf(&b, " WHEN %s THEN %s", arg(t.ID), arg(v))
+			}
+		}
+		fmt.Fprintf(&b, " ELSE %s END", col)
+	}
+	fmt.Fprintf(&b, " WHERE %s = %s AND %s IN (", task.FieldWorkspaceID, arg(ws), task.FieldID)
+	for i, t := range ts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(arg(t.ID))
+	}
+	b.WriteString(")")
+	res, err := tx.ExecContext(ctx, b.String(), args...)
+	if err != nil {
+		return fmt.Errorf("write tasks: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("write tasks: %w", err)
+	}
+	if n != int64(len(ts)) {
+		return fmt.Errorf("write tasks: %d of %d locked rows changed", n, len(ts))
+	}
+	for _, t := range ts {
+		t.UpdatedAt = now
+	}
+	return nil
+}
+
+// groupCommit batches the reports of one workspace that arrive while an
+// earlier batch of that workspace is being written: they share the next
+// transaction, and each is answered when it has committed. There is no
+// timer and no goroutine of its own: the caller that finds no batch
+// running writes one, then hands the turn to the first caller still
+// waiting, whose batch holds everything that arrived meanwhile. A lone
+// report therefore waits for nobody, and under load a transaction carries
+// as many reports as arrived during the previous one.
+type groupCommit struct {
+	apply func(ctx context.Context, reports []Report) []Outcome
+
+	mu sync.Mutex
+	// queues holds, per workspace with a batch running, the reports waiting
+	// for the next one. A workspace is absent when none is running.
+	queues map[int][]*waiting
+}
+
+// waiting is a submitted report and where its caller waits.
+type waiting struct {
+	ctx    context.Context
+	report Report
+	// turn is closed when this caller is to write the next batch; done
+	// when its outcome is set.
+	turn, done chan struct{}
+	outcome    Outcome
+}
+
+func newGroupCommit(apply func(ctx context.Context, reports []Report) []Outcome) *groupCommit {
+	return &groupCommit{apply: apply, queues: map[int][]*waiting{}}
+}
+
+// submit records r as part of a batch of workspace ws and returns its
+// outcome once the batch has committed (or failed).
+func (g *groupCommit) submit(ctx context.Context, ws int, r Report) Outcome {
+	w := &waiting{ctx: ctx, report: r, turn: make(chan struct{}), done: make(chan struct{})}
+	g.mu.Lock()
+	q, running := g.queues[ws]
+	if running {
+		g.queues[ws] = append(q, w)
+		g.mu.Unlock()
+		select {
+		case <-w.done:
+			return w.outcome
+		case <-w.turn:
+		}
+	} else {
+		g.queues[ws] = nil
+		g.mu.Unlock()
+	}
+	g.lead(ws, w)
+	return w.outcome
+}
+
+// lead writes the batch that w heads: w and, when w was waiting, the
+// reports queued with it, then passes the turn on.
+func (g *groupCommit) lead(ws int, w *waiting) {
+	batch := []*waiting{w}
+	g.mu.Lock()
+	if q := g.queues[ws]; len(q) > 0 && q[0] == w {
+		// w was queued: take it and those behind it, up to the cap.
+		n := min(len(q), MaxReports)
+		batch = q[:n:n]
+		g.queues[ws] = q[n:]
+	}
+	g.mu.Unlock()
+
+	reports := make([]Report, len(batch))
+	for i, b := range batch {
+		reports[i] = b.report
+	}
+	// The batch outlives any one caller's request: a caller that goes away
+	// does not take its neighbours' reports down with it.
+	outs := g.apply(context.WithoutCancel(w.ctx), reports)
+	for i, b := range batch {
+		b.outcome = outs[i]
+		if b != w {
+			close(b.done)
+		}
+	}
+
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if q := g.queues[ws]; len(q) > 0 {
+		close(q[0].turn)
+		return
+	}
+	delete(g.queues, ws)
+}
