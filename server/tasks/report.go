@@ -53,8 +53,8 @@ type Report struct {
 	Retryable bool
 }
 
-// Outcome is the answer to one Report: the task as it is after the report
-// (its changes committed), or why the report was refused.
+// Outcome is the answer to one Report: the task as its batch left it (the
+// changes committed), or why the report was refused.
 type Outcome struct {
 	Task *ent.Task
 	Err  error
@@ -210,9 +210,11 @@ func (s *Service) apply(ctx context.Context, reports []Report) ([]Outcome, error
 	if err != nil {
 		return nil, err
 	}
+	unwrapped := map[*ent.Task]bool{} // a task reported twice appears twice
 	for _, o := range out {
-		if o.Task != nil {
+		if o.Task != nil && !unwrapped[o.Task] {
 			o.Task.Unwrap()
+			unwrapped[o.Task] = true
 		}
 	}
 	return out, nil
