@@ -65,7 +65,7 @@ type Service struct {
 	// commits batches concurrent worker reports of a workspace into one
 	// transaction.
 	commits *groupCommit
-	opts   Options
+	opts    Options
 	// kinds are the task kinds the domain packages registered, with the
 	// handlers that keep their state in step with their tasks.
 	kinds *registry
