@@ -151,11 +151,12 @@ type change struct {
 // changes are written at once — one UPDATE, one multi-row log insert, the
 // kinds' handlers over every changed task, one event each on commit.
 func (s *Service) apply(ctx context.Context, reports []Report) ([]Outcome, error) {
+	ws, err := workspaceOf(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Outcome, len(reports))
-	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		for i := range out {
-			out[i] = Outcome{}
-		}
+	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		now := s.now()
 		locked, err := lockRefs(ctx, tx, s.driver, reports)
 		if err != nil {
@@ -197,10 +198,6 @@ func (s *Service) apply(ctx context.Context, reports []Report) ([]Outcome, error
 		}
 		if len(changed) == 0 {
 			return nil
-		}
-		ws, err := workspaceOf(ctx)
-		if err != nil {
-			return err
 		}
 		if err := writeTasks(ctx, tx, s.driver.Placeholder, ws, now, changed, sets); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/store/storetest"
 	"github.com/switchboardhq/switchboard/server/tasks"
 	"github.com/switchboardhq/switchboard/server/testkit"
+	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
 // TestReportManyAnswersEachReportOnItsOwn: in one batch, reports without a
@@ -134,5 +135,18 @@ func TestConcurrentReportsShareTransactions(t *testing.T) {
 		if count.Commits() > reports/2 {
 			t.Errorf("%d commits for %d concurrent reports: they do not share transactions", count.Commits(), reports)
 		}
+	})
+}
+
+// TestReportManyRefusesWhatNoWorkerMaySend: only worker keys report, and a
+// batch has a bound.
+func TestReportManyRefusesWhatNoWorkerMaySend(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		api := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: b.wsA, Scope: viewer.ScopeAPI})
+		_, err := b.svc.ReportMany(api, []tasks.Report{{Ref: tasks.TaskID(1), Op: tasks.OpStart}})
+		wantErr(t, "api-scope key", err, errs.ErrForbidden)
+		_, err = b.svc.ReportMany(b.ctxA, make([]tasks.Report, tasks.MaxReports+1))
+		wantErr(t, "too many reports", err, errs.ErrInvalid)
 	})
 }

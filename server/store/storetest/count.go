@@ -28,7 +28,7 @@ type Counter struct {
 // counted by the returned Counter.
 func Count(st *store.Store) (*store.Store, *Counter) {
 	c := &Counter{byVerb: map[string]int{}}
-	return st.WithDriver(func(d dialect.Driver) dialect.Driver { return &countDriver{Driver: d, c: c} }), c
+	return st.WithDriver(func(d dialect.Driver) dialect.Driver { return &countDriver{counting: counting{d, c}, drv: d} }), c
 }
 
 // Reset zeroes the counts.
@@ -139,67 +139,43 @@ func (s counting) QueryContext(ctx context.Context, query string, args ...any) (
 	return r.QueryContext(ctx, query, args...)
 }
 
+// countDriver is a driver whose statements, and its transactions', are
+// counted; everything else goes to drv.
 type countDriver struct {
-	dialect.Driver
-	c *Counter
+	counting
+	drv dialect.Driver
 }
 
-func (d *countDriver) Exec(ctx context.Context, query string, args, v any) error {
-	return counting{d.Driver, d.c}.Exec(ctx, query, args, v)
-}
-
-func (d *countDriver) Query(ctx context.Context, query string, args, v any) error {
-	return counting{d.Driver, d.c}.Query(ctx, query, args, v)
-}
-
-func (d *countDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return counting{d.Driver, d.c}.ExecContext(ctx, query, args...)
-}
-
-func (d *countDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return counting{d.Driver, d.c}.QueryContext(ctx, query, args...)
-}
+func (d *countDriver) Dialect() string { return d.drv.Dialect() }
+func (d *countDriver) Close() error    { return d.drv.Close() }
 
 func (d *countDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
 
 // BeginTx serves ent's Client.BeginTx.
 func (d *countDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	b, ok := d.Driver.(interface {
+	b, ok := d.drv.(interface {
 		BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
 	})
 	if !ok {
-		return nil, fmt.Errorf("storetest: %T has no BeginTx", d.Driver)
+		return nil, fmt.Errorf("storetest: %T has no BeginTx", d.drv)
 	}
 	tx, err := b.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &countTx{Tx: tx, c: d.c}, nil
+	return &countTx{counting: counting{tx, d.c}, tx: tx}, nil
 }
 
+// countTx is a transaction whose statements are counted, and its commit.
 type countTx struct {
-	dialect.Tx
-	c *Counter
+	counting
+	tx dialect.Tx
 }
 
-func (t *countTx) Exec(ctx context.Context, query string, args, v any) error {
-	return counting{t.Tx, t.c}.Exec(ctx, query, args, v)
-}
-
-func (t *countTx) Query(ctx context.Context, query string, args, v any) error {
-	return counting{t.Tx, t.c}.Query(ctx, query, args, v)
-}
-
-func (t *countTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return counting{t.Tx, t.c}.ExecContext(ctx, query, args...)
-}
-
-func (t *countTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return counting{t.Tx, t.c}.QueryContext(ctx, query, args...)
-}
+func (t *countTx) Rollback() error { return t.tx.Rollback() }
 
 func (t *countTx) Commit() error {
-	err := t.Tx.Commit()
+	err := t.tx.Commit()
 	if err == nil {
 		t.c.mu.Lock()
 		t.c.commits++
