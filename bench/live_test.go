@@ -27,7 +27,16 @@ import (
 // The live fan-out benchmark follows issue 13's measurement: N
 // graphql-transport-ws subscribers of accountUpdated in one workspace, 100
 // updateAccount mutations 20 ms apart, latency from sending each mutation
-// to each subscriber reading its event. The server is the real binary in a
+// to each subscriber reading its event.
+//
+// Changes of one row may be coalesced (a subscriber behind gets the newest
+// state in place of the ones it missed), so the latency of change k is how
+// long until the subscriber holds state k or a newer one, and what must
+// reach everyone is the last state: last-state/subs is the share of
+// subscribers that ended on it (anything below 1 is a lost event), while
+// states/changes is the share of intermediate states delivered (below 1
+// only says changes were coalesced). Subscribers ended with an error
+// (SLOW_SUBSCRIBER) are counted in ended/subs. The server is the real binary in a
 // process of its own, so its RSS is the server's alone. The baseline, in
 // the same run, is a bare gorilla/websocket broadcast (the chat example's
 // hub: a writer goroutine and send queue per socket) of the same payloads
@@ -222,9 +231,11 @@ func runLive(b *testing.B, bin, mode string, n int) {
 			map[string]any{"in": map[string]any{"id": accID, "displayName": fmt.Sprintf("c%03d", i)}}, nil)
 		time.Sleep(liveGap)
 	}
-	lat, got := subs.collect(sent, 15*time.Second)
+	lat, got, last := subs.collect(sent, 15*time.Second)
 	loads := watch.metric(b, "switchboard_live_loads_total") - loadsBefore
+	drops := watch.metric(b, "switchboard_live_drops_total")
 	payloadSize := subs.payloadSize.Load()
+	ended := subs.ended.Load()
 	subs.close()
 
 	base := broadcastBaseline(b, n, int(payloadSize))
@@ -235,13 +246,15 @@ func runLive(b *testing.B, bin, mode string, n int) {
 	b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(pmax.Microseconds())/1000, "max-ms")
-	b.ReportMetric(float64(got)/expected, "delivered/expected")
+	b.ReportMetric(float64(got)/expected, "states/changes")
+	b.ReportMetric(float64(last)/float64(n), "last-state/subs")
+	b.ReportMetric(float64(ended)/float64(n), "ended/subs")
 	b.ReportMetric(float64(b99.Microseconds())/1000, "baseline-p99-ms")
 	b.ReportMetric(float64(p99)/float64(max(b99, time.Microsecond)), "p99/baseline")
 	b.ReportMetric(float64(rssAfter-rssBefore)/float64(n), "KiB-RSS/sub")
 	b.ReportMetric(loads/liveChanges, "loads/change")
-	b.Logf("%s n=%d: p50 %s p99 %s max %s, delivered %d/%.0f; baseline p50 %s p99 %s max %s; RSS %d -> %d KiB (%.1f KiB/sub); %.0f loads for %d changes",
-		mode, n, p50, p99, pmax, got, expected, b50, b99, bmax, rssBefore, rssAfter,
+	b.Logf("%s n=%d: p50 %s p99 %s max %s, states delivered %d/%.0f, last state reached %d/%d subscribers, %d ended (%.0f drops); baseline p50 %s p99 %s max %s; RSS %d -> %d KiB (%.1f KiB/sub); %.0f loads for %d changes",
+		mode, n, p50, p99, pmax, got, expected, last, n, ended, drops, b50, b99, bmax, rssBefore, rssAfter,
 		float64(rssAfter-rssBefore)/float64(n), loads, liveChanges)
 }
 
@@ -252,6 +265,8 @@ type subscribers struct {
 	mu          sync.Mutex
 	recv        [][]time.Time // per socket, per change index
 	count       atomic.Int64
+	final       atomic.Int64 // sockets holding the last state
+	ended       atomic.Int64 // sockets whose subscription ended with an error
 	payloadSize atomic.Int64
 	wg          sync.WaitGroup
 	once        sync.Once
@@ -318,6 +333,8 @@ func (s *subscribers) read(c *websocket.Conn, i int) {
 		switch m.Type {
 		case "ping":
 			_ = c.WriteMessage(websocket.TextMessage, []byte(`{"type":"pong"}`))
+		case "error", "complete":
+			s.ended.Add(1)
 		case "next":
 			k, err := strconv.Atoi(strings.TrimPrefix(m.Payload.Data.AccountUpdated.DisplayName, "c"))
 			if err != nil || k < 0 || k >= liveChanges {
@@ -328,31 +345,50 @@ func (s *subscribers) read(c *websocket.Conn, i int) {
 			if s.recv[i][k].IsZero() {
 				s.recv[i][k] = at
 				s.count.Add(1)
+				if k == liveChanges-1 {
+					s.final.Add(1)
+				}
 			}
 			s.mu.Unlock()
 		}
 	}
 }
 
-// collect waits until every socket has every change (or timeout) and
-// returns the latencies of what arrived, and how many did.
-func (s *subscribers) collect(sent []time.Time, timeout time.Duration) ([]time.Duration, int) {
-	want := int64(len(s.recv) * len(sent))
+// collect waits until every socket has the last state (or timeout) and
+// returns, per socket and change, how long until the socket held that
+// state or a newer one; then how many states arrived, and how many sockets
+// reached the last one. A change no later state covered is left out of the
+// latencies: last counts those.
+func (s *subscribers) collect(sent []time.Time, timeout time.Duration) (lat []time.Duration, got, last int) {
 	deadline := time.Now().Add(timeout)
-	for s.count.Load() < want && time.Now().Before(deadline) {
+	for s.final.Load()+s.ended.Load() < int64(len(s.recv)) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
+	time.Sleep(200 * time.Millisecond) // stragglers of intermediate states
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var lat []time.Duration
 	for _, r := range s.recv {
-		for k, at := range r {
+		var newer time.Time // earliest arrival of a state >= k
+		covered := make([]time.Time, len(r))
+		for k := len(r) - 1; k >= 0; k-- {
+			if at := r[k]; !at.IsZero() {
+				got++
+				if newer.IsZero() || at.Before(newer) {
+					newer = at
+				}
+			}
+			covered[k] = newer
+		}
+		if !r[len(r)-1].IsZero() {
+			last++
+		}
+		for k, at := range covered {
 			if !at.IsZero() {
 				lat = append(lat, at.Sub(sent[k]))
 			}
 		}
 	}
-	return lat, len(lat)
+	return lat, got, last
 }
 
 func (s *subscribers) close() {
