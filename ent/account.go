@@ -86,6 +86,32 @@ type Account struct {
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
 	// LastActionAt holds the value of the "last_action_at" field.
 	LastActionAt *time.Time `json:"last_action_at,omitempty"`
+	// Phone holds the value of the "phone" field.
+	Phone string `json:"phone,omitempty"`
+	// BlueTick holds the value of the "blue_tick" field.
+	BlueTick bool `json:"blue_tick,omitempty"`
+	// CreatedBy holds the value of the "created_by" field.
+	CreatedBy account.CreatedBy `json:"created_by,omitempty"`
+	// FollowerCount holds the value of the "follower_count" field.
+	FollowerCount *int `json:"follower_count,omitempty"`
+	// FollowingCount holds the value of the "following_count" field.
+	FollowingCount *int `json:"following_count,omitempty"`
+	// ProfileName holds the value of the "profile_name" field.
+	ProfileName string `json:"profile_name,omitempty"`
+	// ProfileBio holds the value of the "profile_bio" field.
+	ProfileBio string `json:"profile_bio,omitempty"`
+	// ProfileAvatar holds the value of the "profile_avatar" field.
+	ProfileAvatar string `json:"profile_avatar,omitempty"`
+	// ProfileBanner holds the value of the "profile_banner" field.
+	ProfileBanner string `json:"profile_banner,omitempty"`
+	// ProfileWebsite holds the value of the "profile_website" field.
+	ProfileWebsite string `json:"profile_website,omitempty"`
+	// ProfileUpdatedAt holds the value of the "profile_updated_at" field.
+	ProfileUpdatedAt *time.Time `json:"profile_updated_at,omitempty"`
+	// AppAuthSecretEnc holds the value of the "app_auth_secret_enc" field.
+	AppAuthSecretEnc *[]byte `json:"-"`
+	// DeletedAt holds the value of the "deleted_at" field.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AccountQuery when eager-loading is set.
 	Edges        AccountEdges `json:"edges"`
@@ -142,13 +168,15 @@ func (*Account) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case account.FieldExternalIds, account.FieldPasswordEnc, account.FieldCookieEnc, account.FieldTotpSecretEnc, account.FieldAppPasswordEnc, account.FieldMailPasswordEnc, account.FieldImapPasswordEnc, account.FieldSessionDataEnc, account.FieldStats, account.FieldTags:
+		case account.FieldExternalIds, account.FieldPasswordEnc, account.FieldCookieEnc, account.FieldTotpSecretEnc, account.FieldAppPasswordEnc, account.FieldMailPasswordEnc, account.FieldImapPasswordEnc, account.FieldSessionDataEnc, account.FieldStats, account.FieldTags, account.FieldAppAuthSecretEnc:
 			values[i] = new([]byte)
-		case account.FieldID, account.FieldWorkspaceID, account.FieldImapPort, account.FieldEnergyBudget:
+		case account.FieldBlueTick:
+			values[i] = new(sql.NullBool)
+		case account.FieldID, account.FieldWorkspaceID, account.FieldImapPort, account.FieldEnergyBudget, account.FieldFollowerCount, account.FieldFollowingCount:
 			values[i] = new(sql.NullInt64)
-		case account.FieldPlatform, account.FieldUsername, account.FieldUsernameKey, account.FieldDisplayName, account.FieldStatus, account.FieldErrorCode, account.FieldErrorMessage, account.FieldEmail, account.FieldProxy, account.FieldImapHost, account.FieldImapUsername, account.FieldLinkProfile, account.FieldPoolID, account.FieldNote, account.FieldExternalStatus:
+		case account.FieldPlatform, account.FieldUsername, account.FieldUsernameKey, account.FieldDisplayName, account.FieldStatus, account.FieldErrorCode, account.FieldErrorMessage, account.FieldEmail, account.FieldProxy, account.FieldImapHost, account.FieldImapUsername, account.FieldLinkProfile, account.FieldPoolID, account.FieldNote, account.FieldExternalStatus, account.FieldPhone, account.FieldCreatedBy, account.FieldProfileName, account.FieldProfileBio, account.FieldProfileAvatar, account.FieldProfileBanner, account.FieldProfileWebsite:
 			values[i] = new(sql.NullString)
-		case account.FieldCreatedAt, account.FieldUpdatedAt, account.FieldLastLoginAt, account.FieldLastActionAt:
+		case account.FieldCreatedAt, account.FieldUpdatedAt, account.FieldLastLoginAt, account.FieldLastActionAt, account.FieldProfileUpdatedAt, account.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
 		case account.FieldUUID:
 			values[i] = new(uuid.UUID)
@@ -379,6 +407,88 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 				_m.LastActionAt = new(time.Time)
 				*_m.LastActionAt = value.Time
 			}
+		case account.FieldPhone:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field phone", values[i])
+			} else if value.Valid {
+				_m.Phone = value.String
+			}
+		case account.FieldBlueTick:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field blue_tick", values[i])
+			} else if value.Valid {
+				_m.BlueTick = value.Bool
+			}
+		case account.FieldCreatedBy:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field created_by", values[i])
+			} else if value.Valid {
+				_m.CreatedBy = account.CreatedBy(value.String)
+			}
+		case account.FieldFollowerCount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field follower_count", values[i])
+			} else if value.Valid {
+				_m.FollowerCount = new(int)
+				*_m.FollowerCount = int(value.Int64)
+			}
+		case account.FieldFollowingCount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field following_count", values[i])
+			} else if value.Valid {
+				_m.FollowingCount = new(int)
+				*_m.FollowingCount = int(value.Int64)
+			}
+		case account.FieldProfileName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field profile_name", values[i])
+			} else if value.Valid {
+				_m.ProfileName = value.String
+			}
+		case account.FieldProfileBio:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field profile_bio", values[i])
+			} else if value.Valid {
+				_m.ProfileBio = value.String
+			}
+		case account.FieldProfileAvatar:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field profile_avatar", values[i])
+			} else if value.Valid {
+				_m.ProfileAvatar = value.String
+			}
+		case account.FieldProfileBanner:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field profile_banner", values[i])
+			} else if value.Valid {
+				_m.ProfileBanner = value.String
+			}
+		case account.FieldProfileWebsite:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field profile_website", values[i])
+			} else if value.Valid {
+				_m.ProfileWebsite = value.String
+			}
+		case account.FieldProfileUpdatedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field profile_updated_at", values[i])
+			} else if value.Valid {
+				_m.ProfileUpdatedAt = new(time.Time)
+				*_m.ProfileUpdatedAt = value.Time
+			}
+		case account.FieldAppAuthSecretEnc:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field app_auth_secret_enc", values[i])
+			} else if value != nil {
+				_m.AppAuthSecretEnc = value
+			}
+		case account.FieldDeletedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field deleted_at", values[i])
+			} else if value.Valid {
+				_m.DeletedAt = new(time.Time)
+				*_m.DeletedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -523,6 +633,52 @@ func (_m *Account) String() string {
 	builder.WriteString(", ")
 	if v := _m.LastActionAt; v != nil {
 		builder.WriteString("last_action_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("phone=")
+	builder.WriteString(_m.Phone)
+	builder.WriteString(", ")
+	builder.WriteString("blue_tick=")
+	builder.WriteString(fmt.Sprintf("%v", _m.BlueTick))
+	builder.WriteString(", ")
+	builder.WriteString("created_by=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CreatedBy))
+	builder.WriteString(", ")
+	if v := _m.FollowerCount; v != nil {
+		builder.WriteString("follower_count=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.FollowingCount; v != nil {
+		builder.WriteString("following_count=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("profile_name=")
+	builder.WriteString(_m.ProfileName)
+	builder.WriteString(", ")
+	builder.WriteString("profile_bio=")
+	builder.WriteString(_m.ProfileBio)
+	builder.WriteString(", ")
+	builder.WriteString("profile_avatar=")
+	builder.WriteString(_m.ProfileAvatar)
+	builder.WriteString(", ")
+	builder.WriteString("profile_banner=")
+	builder.WriteString(_m.ProfileBanner)
+	builder.WriteString(", ")
+	builder.WriteString("profile_website=")
+	builder.WriteString(_m.ProfileWebsite)
+	builder.WriteString(", ")
+	if v := _m.ProfileUpdatedAt; v != nil {
+		builder.WriteString("profile_updated_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("app_auth_secret_enc=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.DeletedAt; v != nil {
+		builder.WriteString("deleted_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

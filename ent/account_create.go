@@ -376,6 +376,180 @@ func (_c *AccountCreate) SetNillableLastActionAt(v *time.Time) *AccountCreate {
 	return _c
 }
 
+// SetPhone sets the "phone" field.
+func (_c *AccountCreate) SetPhone(v string) *AccountCreate {
+	_c.mutation.SetPhone(v)
+	return _c
+}
+
+// SetNillablePhone sets the "phone" field if the given value is not nil.
+func (_c *AccountCreate) SetNillablePhone(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetPhone(*v)
+	}
+	return _c
+}
+
+// SetBlueTick sets the "blue_tick" field.
+func (_c *AccountCreate) SetBlueTick(v bool) *AccountCreate {
+	_c.mutation.SetBlueTick(v)
+	return _c
+}
+
+// SetNillableBlueTick sets the "blue_tick" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableBlueTick(v *bool) *AccountCreate {
+	if v != nil {
+		_c.SetBlueTick(*v)
+	}
+	return _c
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (_c *AccountCreate) SetCreatedBy(v account.CreatedBy) *AccountCreate {
+	_c.mutation.SetCreatedBy(v)
+	return _c
+}
+
+// SetNillableCreatedBy sets the "created_by" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableCreatedBy(v *account.CreatedBy) *AccountCreate {
+	if v != nil {
+		_c.SetCreatedBy(*v)
+	}
+	return _c
+}
+
+// SetFollowerCount sets the "follower_count" field.
+func (_c *AccountCreate) SetFollowerCount(v int) *AccountCreate {
+	_c.mutation.SetFollowerCount(v)
+	return _c
+}
+
+// SetNillableFollowerCount sets the "follower_count" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableFollowerCount(v *int) *AccountCreate {
+	if v != nil {
+		_c.SetFollowerCount(*v)
+	}
+	return _c
+}
+
+// SetFollowingCount sets the "following_count" field.
+func (_c *AccountCreate) SetFollowingCount(v int) *AccountCreate {
+	_c.mutation.SetFollowingCount(v)
+	return _c
+}
+
+// SetNillableFollowingCount sets the "following_count" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableFollowingCount(v *int) *AccountCreate {
+	if v != nil {
+		_c.SetFollowingCount(*v)
+	}
+	return _c
+}
+
+// SetProfileName sets the "profile_name" field.
+func (_c *AccountCreate) SetProfileName(v string) *AccountCreate {
+	_c.mutation.SetProfileName(v)
+	return _c
+}
+
+// SetNillableProfileName sets the "profile_name" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableProfileName(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetProfileName(*v)
+	}
+	return _c
+}
+
+// SetProfileBio sets the "profile_bio" field.
+func (_c *AccountCreate) SetProfileBio(v string) *AccountCreate {
+	_c.mutation.SetProfileBio(v)
+	return _c
+}
+
+// SetNillableProfileBio sets the "profile_bio" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableProfileBio(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetProfileBio(*v)
+	}
+	return _c
+}
+
+// SetProfileAvatar sets the "profile_avatar" field.
+func (_c *AccountCreate) SetProfileAvatar(v string) *AccountCreate {
+	_c.mutation.SetProfileAvatar(v)
+	return _c
+}
+
+// SetNillableProfileAvatar sets the "profile_avatar" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableProfileAvatar(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetProfileAvatar(*v)
+	}
+	return _c
+}
+
+// SetProfileBanner sets the "profile_banner" field.
+func (_c *AccountCreate) SetProfileBanner(v string) *AccountCreate {
+	_c.mutation.SetProfileBanner(v)
+	return _c
+}
+
+// SetNillableProfileBanner sets the "profile_banner" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableProfileBanner(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetProfileBanner(*v)
+	}
+	return _c
+}
+
+// SetProfileWebsite sets the "profile_website" field.
+func (_c *AccountCreate) SetProfileWebsite(v string) *AccountCreate {
+	_c.mutation.SetProfileWebsite(v)
+	return _c
+}
+
+// SetNillableProfileWebsite sets the "profile_website" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableProfileWebsite(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetProfileWebsite(*v)
+	}
+	return _c
+}
+
+// SetProfileUpdatedAt sets the "profile_updated_at" field.
+func (_c *AccountCreate) SetProfileUpdatedAt(v time.Time) *AccountCreate {
+	_c.mutation.SetProfileUpdatedAt(v)
+	return _c
+}
+
+// SetNillableProfileUpdatedAt sets the "profile_updated_at" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableProfileUpdatedAt(v *time.Time) *AccountCreate {
+	if v != nil {
+		_c.SetProfileUpdatedAt(*v)
+	}
+	return _c
+}
+
+// SetAppAuthSecretEnc sets the "app_auth_secret_enc" field.
+func (_c *AccountCreate) SetAppAuthSecretEnc(v []byte) *AccountCreate {
+	_c.mutation.SetAppAuthSecretEnc(v)
+	return _c
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (_c *AccountCreate) SetDeletedAt(v time.Time) *AccountCreate {
+	_c.mutation.SetDeletedAt(v)
+	return _c
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableDeletedAt(v *time.Time) *AccountCreate {
+	if v != nil {
+		_c.SetDeletedAt(*v)
+	}
+	return _c
+}
+
 // SetWorkspace sets the "workspace" edge to the Workspace entity.
 func (_c *AccountCreate) SetWorkspace(v *Workspace) *AccountCreate {
 	return _c.SetWorkspaceID(v.ID)
@@ -525,6 +699,38 @@ func (_c *AccountCreate) defaults() error {
 		v := account.DefaultEnergyBudget
 		_c.mutation.SetEnergyBudget(v)
 	}
+	if _, ok := _c.mutation.Phone(); !ok {
+		v := account.DefaultPhone
+		_c.mutation.SetPhone(v)
+	}
+	if _, ok := _c.mutation.BlueTick(); !ok {
+		v := account.DefaultBlueTick
+		_c.mutation.SetBlueTick(v)
+	}
+	if _, ok := _c.mutation.CreatedBy(); !ok {
+		v := account.DefaultCreatedBy
+		_c.mutation.SetCreatedBy(v)
+	}
+	if _, ok := _c.mutation.ProfileName(); !ok {
+		v := account.DefaultProfileName
+		_c.mutation.SetProfileName(v)
+	}
+	if _, ok := _c.mutation.ProfileBio(); !ok {
+		v := account.DefaultProfileBio
+		_c.mutation.SetProfileBio(v)
+	}
+	if _, ok := _c.mutation.ProfileAvatar(); !ok {
+		v := account.DefaultProfileAvatar
+		_c.mutation.SetProfileAvatar(v)
+	}
+	if _, ok := _c.mutation.ProfileBanner(); !ok {
+		v := account.DefaultProfileBanner
+		_c.mutation.SetProfileBanner(v)
+	}
+	if _, ok := _c.mutation.ProfileWebsite(); !ok {
+		v := account.DefaultProfileWebsite
+		_c.mutation.SetProfileWebsite(v)
+	}
 	return nil
 }
 
@@ -636,6 +842,60 @@ func (_c *AccountCreate) check() error {
 	if v, ok := _c.mutation.EnergyBudget(); ok {
 		if err := account.EnergyBudgetValidator(v); err != nil {
 			return &ValidationError{Name: "energy_budget", err: fmt.Errorf(`ent: validator failed for field "Account.energy_budget": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Phone(); !ok {
+		return &ValidationError{Name: "phone", err: errors.New(`ent: missing required field "Account.phone"`)}
+	}
+	if v, ok := _c.mutation.Phone(); ok {
+		if err := account.PhoneValidator(v); err != nil {
+			return &ValidationError{Name: "phone", err: fmt.Errorf(`ent: validator failed for field "Account.phone": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.BlueTick(); !ok {
+		return &ValidationError{Name: "blue_tick", err: errors.New(`ent: missing required field "Account.blue_tick"`)}
+	}
+	if _, ok := _c.mutation.CreatedBy(); !ok {
+		return &ValidationError{Name: "created_by", err: errors.New(`ent: missing required field "Account.created_by"`)}
+	}
+	if v, ok := _c.mutation.CreatedBy(); ok {
+		if err := account.CreatedByValidator(v); err != nil {
+			return &ValidationError{Name: "created_by", err: fmt.Errorf(`ent: validator failed for field "Account.created_by": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ProfileName(); !ok {
+		return &ValidationError{Name: "profile_name", err: errors.New(`ent: missing required field "Account.profile_name"`)}
+	}
+	if v, ok := _c.mutation.ProfileName(); ok {
+		if err := account.ProfileNameValidator(v); err != nil {
+			return &ValidationError{Name: "profile_name", err: fmt.Errorf(`ent: validator failed for field "Account.profile_name": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ProfileBio(); !ok {
+		return &ValidationError{Name: "profile_bio", err: errors.New(`ent: missing required field "Account.profile_bio"`)}
+	}
+	if _, ok := _c.mutation.ProfileAvatar(); !ok {
+		return &ValidationError{Name: "profile_avatar", err: errors.New(`ent: missing required field "Account.profile_avatar"`)}
+	}
+	if v, ok := _c.mutation.ProfileAvatar(); ok {
+		if err := account.ProfileAvatarValidator(v); err != nil {
+			return &ValidationError{Name: "profile_avatar", err: fmt.Errorf(`ent: validator failed for field "Account.profile_avatar": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ProfileBanner(); !ok {
+		return &ValidationError{Name: "profile_banner", err: errors.New(`ent: missing required field "Account.profile_banner"`)}
+	}
+	if v, ok := _c.mutation.ProfileBanner(); ok {
+		if err := account.ProfileBannerValidator(v); err != nil {
+			return &ValidationError{Name: "profile_banner", err: fmt.Errorf(`ent: validator failed for field "Account.profile_banner": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ProfileWebsite(); !ok {
+		return &ValidationError{Name: "profile_website", err: errors.New(`ent: missing required field "Account.profile_website"`)}
+	}
+	if v, ok := _c.mutation.ProfileWebsite(); ok {
+		if err := account.ProfileWebsiteValidator(v); err != nil {
+			return &ValidationError{Name: "profile_website", err: fmt.Errorf(`ent: validator failed for field "Account.profile_website": %w`, err)}
 		}
 	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
@@ -795,6 +1055,58 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastActionAt(); ok {
 		_spec.SetField(account.FieldLastActionAt, field.TypeTime, value)
 		_node.LastActionAt = &value
+	}
+	if value, ok := _c.mutation.Phone(); ok {
+		_spec.SetField(account.FieldPhone, field.TypeString, value)
+		_node.Phone = value
+	}
+	if value, ok := _c.mutation.BlueTick(); ok {
+		_spec.SetField(account.FieldBlueTick, field.TypeBool, value)
+		_node.BlueTick = value
+	}
+	if value, ok := _c.mutation.CreatedBy(); ok {
+		_spec.SetField(account.FieldCreatedBy, field.TypeEnum, value)
+		_node.CreatedBy = value
+	}
+	if value, ok := _c.mutation.FollowerCount(); ok {
+		_spec.SetField(account.FieldFollowerCount, field.TypeInt, value)
+		_node.FollowerCount = &value
+	}
+	if value, ok := _c.mutation.FollowingCount(); ok {
+		_spec.SetField(account.FieldFollowingCount, field.TypeInt, value)
+		_node.FollowingCount = &value
+	}
+	if value, ok := _c.mutation.ProfileName(); ok {
+		_spec.SetField(account.FieldProfileName, field.TypeString, value)
+		_node.ProfileName = value
+	}
+	if value, ok := _c.mutation.ProfileBio(); ok {
+		_spec.SetField(account.FieldProfileBio, field.TypeString, value)
+		_node.ProfileBio = value
+	}
+	if value, ok := _c.mutation.ProfileAvatar(); ok {
+		_spec.SetField(account.FieldProfileAvatar, field.TypeString, value)
+		_node.ProfileAvatar = value
+	}
+	if value, ok := _c.mutation.ProfileBanner(); ok {
+		_spec.SetField(account.FieldProfileBanner, field.TypeString, value)
+		_node.ProfileBanner = value
+	}
+	if value, ok := _c.mutation.ProfileWebsite(); ok {
+		_spec.SetField(account.FieldProfileWebsite, field.TypeString, value)
+		_node.ProfileWebsite = value
+	}
+	if value, ok := _c.mutation.ProfileUpdatedAt(); ok {
+		_spec.SetField(account.FieldProfileUpdatedAt, field.TypeTime, value)
+		_node.ProfileUpdatedAt = &value
+	}
+	if value, ok := _c.mutation.AppAuthSecretEnc(); ok {
+		_spec.SetField(account.FieldAppAuthSecretEnc, field.TypeBytes, value)
+		_node.AppAuthSecretEnc = &value
+	}
+	if value, ok := _c.mutation.DeletedAt(); ok {
+		_spec.SetField(account.FieldDeletedAt, field.TypeTime, value)
+		_node.DeletedAt = &value
 	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1338,6 +1650,204 @@ func (u *AccountUpsert) UpdateLastActionAt() *AccountUpsert {
 // ClearLastActionAt clears the value of the "last_action_at" field.
 func (u *AccountUpsert) ClearLastActionAt() *AccountUpsert {
 	u.SetNull(account.FieldLastActionAt)
+	return u
+}
+
+// SetPhone sets the "phone" field.
+func (u *AccountUpsert) SetPhone(v string) *AccountUpsert {
+	u.Set(account.FieldPhone, v)
+	return u
+}
+
+// UpdatePhone sets the "phone" field to the value that was provided on create.
+func (u *AccountUpsert) UpdatePhone() *AccountUpsert {
+	u.SetExcluded(account.FieldPhone)
+	return u
+}
+
+// SetBlueTick sets the "blue_tick" field.
+func (u *AccountUpsert) SetBlueTick(v bool) *AccountUpsert {
+	u.Set(account.FieldBlueTick, v)
+	return u
+}
+
+// UpdateBlueTick sets the "blue_tick" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateBlueTick() *AccountUpsert {
+	u.SetExcluded(account.FieldBlueTick)
+	return u
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (u *AccountUpsert) SetCreatedBy(v account.CreatedBy) *AccountUpsert {
+	u.Set(account.FieldCreatedBy, v)
+	return u
+}
+
+// UpdateCreatedBy sets the "created_by" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateCreatedBy() *AccountUpsert {
+	u.SetExcluded(account.FieldCreatedBy)
+	return u
+}
+
+// SetFollowerCount sets the "follower_count" field.
+func (u *AccountUpsert) SetFollowerCount(v int) *AccountUpsert {
+	u.Set(account.FieldFollowerCount, v)
+	return u
+}
+
+// UpdateFollowerCount sets the "follower_count" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateFollowerCount() *AccountUpsert {
+	u.SetExcluded(account.FieldFollowerCount)
+	return u
+}
+
+// AddFollowerCount adds v to the "follower_count" field.
+func (u *AccountUpsert) AddFollowerCount(v int) *AccountUpsert {
+	u.Add(account.FieldFollowerCount, v)
+	return u
+}
+
+// ClearFollowerCount clears the value of the "follower_count" field.
+func (u *AccountUpsert) ClearFollowerCount() *AccountUpsert {
+	u.SetNull(account.FieldFollowerCount)
+	return u
+}
+
+// SetFollowingCount sets the "following_count" field.
+func (u *AccountUpsert) SetFollowingCount(v int) *AccountUpsert {
+	u.Set(account.FieldFollowingCount, v)
+	return u
+}
+
+// UpdateFollowingCount sets the "following_count" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateFollowingCount() *AccountUpsert {
+	u.SetExcluded(account.FieldFollowingCount)
+	return u
+}
+
+// AddFollowingCount adds v to the "following_count" field.
+func (u *AccountUpsert) AddFollowingCount(v int) *AccountUpsert {
+	u.Add(account.FieldFollowingCount, v)
+	return u
+}
+
+// ClearFollowingCount clears the value of the "following_count" field.
+func (u *AccountUpsert) ClearFollowingCount() *AccountUpsert {
+	u.SetNull(account.FieldFollowingCount)
+	return u
+}
+
+// SetProfileName sets the "profile_name" field.
+func (u *AccountUpsert) SetProfileName(v string) *AccountUpsert {
+	u.Set(account.FieldProfileName, v)
+	return u
+}
+
+// UpdateProfileName sets the "profile_name" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateProfileName() *AccountUpsert {
+	u.SetExcluded(account.FieldProfileName)
+	return u
+}
+
+// SetProfileBio sets the "profile_bio" field.
+func (u *AccountUpsert) SetProfileBio(v string) *AccountUpsert {
+	u.Set(account.FieldProfileBio, v)
+	return u
+}
+
+// UpdateProfileBio sets the "profile_bio" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateProfileBio() *AccountUpsert {
+	u.SetExcluded(account.FieldProfileBio)
+	return u
+}
+
+// SetProfileAvatar sets the "profile_avatar" field.
+func (u *AccountUpsert) SetProfileAvatar(v string) *AccountUpsert {
+	u.Set(account.FieldProfileAvatar, v)
+	return u
+}
+
+// UpdateProfileAvatar sets the "profile_avatar" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateProfileAvatar() *AccountUpsert {
+	u.SetExcluded(account.FieldProfileAvatar)
+	return u
+}
+
+// SetProfileBanner sets the "profile_banner" field.
+func (u *AccountUpsert) SetProfileBanner(v string) *AccountUpsert {
+	u.Set(account.FieldProfileBanner, v)
+	return u
+}
+
+// UpdateProfileBanner sets the "profile_banner" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateProfileBanner() *AccountUpsert {
+	u.SetExcluded(account.FieldProfileBanner)
+	return u
+}
+
+// SetProfileWebsite sets the "profile_website" field.
+func (u *AccountUpsert) SetProfileWebsite(v string) *AccountUpsert {
+	u.Set(account.FieldProfileWebsite, v)
+	return u
+}
+
+// UpdateProfileWebsite sets the "profile_website" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateProfileWebsite() *AccountUpsert {
+	u.SetExcluded(account.FieldProfileWebsite)
+	return u
+}
+
+// SetProfileUpdatedAt sets the "profile_updated_at" field.
+func (u *AccountUpsert) SetProfileUpdatedAt(v time.Time) *AccountUpsert {
+	u.Set(account.FieldProfileUpdatedAt, v)
+	return u
+}
+
+// UpdateProfileUpdatedAt sets the "profile_updated_at" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateProfileUpdatedAt() *AccountUpsert {
+	u.SetExcluded(account.FieldProfileUpdatedAt)
+	return u
+}
+
+// ClearProfileUpdatedAt clears the value of the "profile_updated_at" field.
+func (u *AccountUpsert) ClearProfileUpdatedAt() *AccountUpsert {
+	u.SetNull(account.FieldProfileUpdatedAt)
+	return u
+}
+
+// SetAppAuthSecretEnc sets the "app_auth_secret_enc" field.
+func (u *AccountUpsert) SetAppAuthSecretEnc(v []byte) *AccountUpsert {
+	u.Set(account.FieldAppAuthSecretEnc, v)
+	return u
+}
+
+// UpdateAppAuthSecretEnc sets the "app_auth_secret_enc" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateAppAuthSecretEnc() *AccountUpsert {
+	u.SetExcluded(account.FieldAppAuthSecretEnc)
+	return u
+}
+
+// ClearAppAuthSecretEnc clears the value of the "app_auth_secret_enc" field.
+func (u *AccountUpsert) ClearAppAuthSecretEnc() *AccountUpsert {
+	u.SetNull(account.FieldAppAuthSecretEnc)
+	return u
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *AccountUpsert) SetDeletedAt(v time.Time) *AccountUpsert {
+	u.Set(account.FieldDeletedAt, v)
+	return u
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *AccountUpsert) UpdateDeletedAt() *AccountUpsert {
+	u.SetExcluded(account.FieldDeletedAt)
+	return u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *AccountUpsert) ClearDeletedAt() *AccountUpsert {
+	u.SetNull(account.FieldDeletedAt)
 	return u
 }
 
@@ -1907,6 +2417,237 @@ func (u *AccountUpsertOne) UpdateLastActionAt() *AccountUpsertOne {
 func (u *AccountUpsertOne) ClearLastActionAt() *AccountUpsertOne {
 	return u.Update(func(s *AccountUpsert) {
 		s.ClearLastActionAt()
+	})
+}
+
+// SetPhone sets the "phone" field.
+func (u *AccountUpsertOne) SetPhone(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetPhone(v)
+	})
+}
+
+// UpdatePhone sets the "phone" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdatePhone() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdatePhone()
+	})
+}
+
+// SetBlueTick sets the "blue_tick" field.
+func (u *AccountUpsertOne) SetBlueTick(v bool) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetBlueTick(v)
+	})
+}
+
+// UpdateBlueTick sets the "blue_tick" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateBlueTick() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateBlueTick()
+	})
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (u *AccountUpsertOne) SetCreatedBy(v account.CreatedBy) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetCreatedBy(v)
+	})
+}
+
+// UpdateCreatedBy sets the "created_by" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateCreatedBy() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateCreatedBy()
+	})
+}
+
+// SetFollowerCount sets the "follower_count" field.
+func (u *AccountUpsertOne) SetFollowerCount(v int) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetFollowerCount(v)
+	})
+}
+
+// AddFollowerCount adds v to the "follower_count" field.
+func (u *AccountUpsertOne) AddFollowerCount(v int) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.AddFollowerCount(v)
+	})
+}
+
+// UpdateFollowerCount sets the "follower_count" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateFollowerCount() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateFollowerCount()
+	})
+}
+
+// ClearFollowerCount clears the value of the "follower_count" field.
+func (u *AccountUpsertOne) ClearFollowerCount() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearFollowerCount()
+	})
+}
+
+// SetFollowingCount sets the "following_count" field.
+func (u *AccountUpsertOne) SetFollowingCount(v int) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetFollowingCount(v)
+	})
+}
+
+// AddFollowingCount adds v to the "following_count" field.
+func (u *AccountUpsertOne) AddFollowingCount(v int) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.AddFollowingCount(v)
+	})
+}
+
+// UpdateFollowingCount sets the "following_count" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateFollowingCount() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateFollowingCount()
+	})
+}
+
+// ClearFollowingCount clears the value of the "following_count" field.
+func (u *AccountUpsertOne) ClearFollowingCount() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearFollowingCount()
+	})
+}
+
+// SetProfileName sets the "profile_name" field.
+func (u *AccountUpsertOne) SetProfileName(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileName(v)
+	})
+}
+
+// UpdateProfileName sets the "profile_name" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateProfileName() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileName()
+	})
+}
+
+// SetProfileBio sets the "profile_bio" field.
+func (u *AccountUpsertOne) SetProfileBio(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileBio(v)
+	})
+}
+
+// UpdateProfileBio sets the "profile_bio" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateProfileBio() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileBio()
+	})
+}
+
+// SetProfileAvatar sets the "profile_avatar" field.
+func (u *AccountUpsertOne) SetProfileAvatar(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileAvatar(v)
+	})
+}
+
+// UpdateProfileAvatar sets the "profile_avatar" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateProfileAvatar() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileAvatar()
+	})
+}
+
+// SetProfileBanner sets the "profile_banner" field.
+func (u *AccountUpsertOne) SetProfileBanner(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileBanner(v)
+	})
+}
+
+// UpdateProfileBanner sets the "profile_banner" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateProfileBanner() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileBanner()
+	})
+}
+
+// SetProfileWebsite sets the "profile_website" field.
+func (u *AccountUpsertOne) SetProfileWebsite(v string) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileWebsite(v)
+	})
+}
+
+// UpdateProfileWebsite sets the "profile_website" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateProfileWebsite() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileWebsite()
+	})
+}
+
+// SetProfileUpdatedAt sets the "profile_updated_at" field.
+func (u *AccountUpsertOne) SetProfileUpdatedAt(v time.Time) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileUpdatedAt(v)
+	})
+}
+
+// UpdateProfileUpdatedAt sets the "profile_updated_at" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateProfileUpdatedAt() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileUpdatedAt()
+	})
+}
+
+// ClearProfileUpdatedAt clears the value of the "profile_updated_at" field.
+func (u *AccountUpsertOne) ClearProfileUpdatedAt() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearProfileUpdatedAt()
+	})
+}
+
+// SetAppAuthSecretEnc sets the "app_auth_secret_enc" field.
+func (u *AccountUpsertOne) SetAppAuthSecretEnc(v []byte) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetAppAuthSecretEnc(v)
+	})
+}
+
+// UpdateAppAuthSecretEnc sets the "app_auth_secret_enc" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateAppAuthSecretEnc() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateAppAuthSecretEnc()
+	})
+}
+
+// ClearAppAuthSecretEnc clears the value of the "app_auth_secret_enc" field.
+func (u *AccountUpsertOne) ClearAppAuthSecretEnc() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearAppAuthSecretEnc()
+	})
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *AccountUpsertOne) SetDeletedAt(v time.Time) *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetDeletedAt(v)
+	})
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *AccountUpsertOne) UpdateDeletedAt() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateDeletedAt()
+	})
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *AccountUpsertOne) ClearDeletedAt() *AccountUpsertOne {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearDeletedAt()
 	})
 }
 
@@ -2642,6 +3383,237 @@ func (u *AccountUpsertBulk) UpdateLastActionAt() *AccountUpsertBulk {
 func (u *AccountUpsertBulk) ClearLastActionAt() *AccountUpsertBulk {
 	return u.Update(func(s *AccountUpsert) {
 		s.ClearLastActionAt()
+	})
+}
+
+// SetPhone sets the "phone" field.
+func (u *AccountUpsertBulk) SetPhone(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetPhone(v)
+	})
+}
+
+// UpdatePhone sets the "phone" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdatePhone() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdatePhone()
+	})
+}
+
+// SetBlueTick sets the "blue_tick" field.
+func (u *AccountUpsertBulk) SetBlueTick(v bool) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetBlueTick(v)
+	})
+}
+
+// UpdateBlueTick sets the "blue_tick" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateBlueTick() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateBlueTick()
+	})
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (u *AccountUpsertBulk) SetCreatedBy(v account.CreatedBy) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetCreatedBy(v)
+	})
+}
+
+// UpdateCreatedBy sets the "created_by" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateCreatedBy() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateCreatedBy()
+	})
+}
+
+// SetFollowerCount sets the "follower_count" field.
+func (u *AccountUpsertBulk) SetFollowerCount(v int) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetFollowerCount(v)
+	})
+}
+
+// AddFollowerCount adds v to the "follower_count" field.
+func (u *AccountUpsertBulk) AddFollowerCount(v int) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.AddFollowerCount(v)
+	})
+}
+
+// UpdateFollowerCount sets the "follower_count" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateFollowerCount() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateFollowerCount()
+	})
+}
+
+// ClearFollowerCount clears the value of the "follower_count" field.
+func (u *AccountUpsertBulk) ClearFollowerCount() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearFollowerCount()
+	})
+}
+
+// SetFollowingCount sets the "following_count" field.
+func (u *AccountUpsertBulk) SetFollowingCount(v int) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetFollowingCount(v)
+	})
+}
+
+// AddFollowingCount adds v to the "following_count" field.
+func (u *AccountUpsertBulk) AddFollowingCount(v int) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.AddFollowingCount(v)
+	})
+}
+
+// UpdateFollowingCount sets the "following_count" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateFollowingCount() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateFollowingCount()
+	})
+}
+
+// ClearFollowingCount clears the value of the "following_count" field.
+func (u *AccountUpsertBulk) ClearFollowingCount() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearFollowingCount()
+	})
+}
+
+// SetProfileName sets the "profile_name" field.
+func (u *AccountUpsertBulk) SetProfileName(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileName(v)
+	})
+}
+
+// UpdateProfileName sets the "profile_name" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateProfileName() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileName()
+	})
+}
+
+// SetProfileBio sets the "profile_bio" field.
+func (u *AccountUpsertBulk) SetProfileBio(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileBio(v)
+	})
+}
+
+// UpdateProfileBio sets the "profile_bio" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateProfileBio() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileBio()
+	})
+}
+
+// SetProfileAvatar sets the "profile_avatar" field.
+func (u *AccountUpsertBulk) SetProfileAvatar(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileAvatar(v)
+	})
+}
+
+// UpdateProfileAvatar sets the "profile_avatar" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateProfileAvatar() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileAvatar()
+	})
+}
+
+// SetProfileBanner sets the "profile_banner" field.
+func (u *AccountUpsertBulk) SetProfileBanner(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileBanner(v)
+	})
+}
+
+// UpdateProfileBanner sets the "profile_banner" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateProfileBanner() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileBanner()
+	})
+}
+
+// SetProfileWebsite sets the "profile_website" field.
+func (u *AccountUpsertBulk) SetProfileWebsite(v string) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileWebsite(v)
+	})
+}
+
+// UpdateProfileWebsite sets the "profile_website" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateProfileWebsite() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileWebsite()
+	})
+}
+
+// SetProfileUpdatedAt sets the "profile_updated_at" field.
+func (u *AccountUpsertBulk) SetProfileUpdatedAt(v time.Time) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetProfileUpdatedAt(v)
+	})
+}
+
+// UpdateProfileUpdatedAt sets the "profile_updated_at" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateProfileUpdatedAt() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateProfileUpdatedAt()
+	})
+}
+
+// ClearProfileUpdatedAt clears the value of the "profile_updated_at" field.
+func (u *AccountUpsertBulk) ClearProfileUpdatedAt() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearProfileUpdatedAt()
+	})
+}
+
+// SetAppAuthSecretEnc sets the "app_auth_secret_enc" field.
+func (u *AccountUpsertBulk) SetAppAuthSecretEnc(v []byte) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetAppAuthSecretEnc(v)
+	})
+}
+
+// UpdateAppAuthSecretEnc sets the "app_auth_secret_enc" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateAppAuthSecretEnc() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateAppAuthSecretEnc()
+	})
+}
+
+// ClearAppAuthSecretEnc clears the value of the "app_auth_secret_enc" field.
+func (u *AccountUpsertBulk) ClearAppAuthSecretEnc() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearAppAuthSecretEnc()
+	})
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *AccountUpsertBulk) SetDeletedAt(v time.Time) *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.SetDeletedAt(v)
+	})
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *AccountUpsertBulk) UpdateDeletedAt() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.UpdateDeletedAt()
+	})
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *AccountUpsertBulk) ClearDeletedAt() *AccountUpsertBulk {
+	return u.Update(func(s *AccountUpsert) {
+		s.ClearDeletedAt()
 	})
 }
 

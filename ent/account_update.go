@@ -455,6 +455,224 @@ func (_u *AccountUpdate) ClearLastActionAt() *AccountUpdate {
 	return _u
 }
 
+// SetPhone sets the "phone" field.
+func (_u *AccountUpdate) SetPhone(v string) *AccountUpdate {
+	_u.mutation.SetPhone(v)
+	return _u
+}
+
+// SetNillablePhone sets the "phone" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillablePhone(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetPhone(*v)
+	}
+	return _u
+}
+
+// SetBlueTick sets the "blue_tick" field.
+func (_u *AccountUpdate) SetBlueTick(v bool) *AccountUpdate {
+	_u.mutation.SetBlueTick(v)
+	return _u
+}
+
+// SetNillableBlueTick sets the "blue_tick" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableBlueTick(v *bool) *AccountUpdate {
+	if v != nil {
+		_u.SetBlueTick(*v)
+	}
+	return _u
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (_u *AccountUpdate) SetCreatedBy(v account.CreatedBy) *AccountUpdate {
+	_u.mutation.SetCreatedBy(v)
+	return _u
+}
+
+// SetNillableCreatedBy sets the "created_by" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableCreatedBy(v *account.CreatedBy) *AccountUpdate {
+	if v != nil {
+		_u.SetCreatedBy(*v)
+	}
+	return _u
+}
+
+// SetFollowerCount sets the "follower_count" field.
+func (_u *AccountUpdate) SetFollowerCount(v int) *AccountUpdate {
+	_u.mutation.ResetFollowerCount()
+	_u.mutation.SetFollowerCount(v)
+	return _u
+}
+
+// SetNillableFollowerCount sets the "follower_count" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableFollowerCount(v *int) *AccountUpdate {
+	if v != nil {
+		_u.SetFollowerCount(*v)
+	}
+	return _u
+}
+
+// AddFollowerCount adds value to the "follower_count" field.
+func (_u *AccountUpdate) AddFollowerCount(v int) *AccountUpdate {
+	_u.mutation.AddFollowerCount(v)
+	return _u
+}
+
+// ClearFollowerCount clears the value of the "follower_count" field.
+func (_u *AccountUpdate) ClearFollowerCount() *AccountUpdate {
+	_u.mutation.ClearFollowerCount()
+	return _u
+}
+
+// SetFollowingCount sets the "following_count" field.
+func (_u *AccountUpdate) SetFollowingCount(v int) *AccountUpdate {
+	_u.mutation.ResetFollowingCount()
+	_u.mutation.SetFollowingCount(v)
+	return _u
+}
+
+// SetNillableFollowingCount sets the "following_count" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableFollowingCount(v *int) *AccountUpdate {
+	if v != nil {
+		_u.SetFollowingCount(*v)
+	}
+	return _u
+}
+
+// AddFollowingCount adds value to the "following_count" field.
+func (_u *AccountUpdate) AddFollowingCount(v int) *AccountUpdate {
+	_u.mutation.AddFollowingCount(v)
+	return _u
+}
+
+// ClearFollowingCount clears the value of the "following_count" field.
+func (_u *AccountUpdate) ClearFollowingCount() *AccountUpdate {
+	_u.mutation.ClearFollowingCount()
+	return _u
+}
+
+// SetProfileName sets the "profile_name" field.
+func (_u *AccountUpdate) SetProfileName(v string) *AccountUpdate {
+	_u.mutation.SetProfileName(v)
+	return _u
+}
+
+// SetNillableProfileName sets the "profile_name" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableProfileName(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetProfileName(*v)
+	}
+	return _u
+}
+
+// SetProfileBio sets the "profile_bio" field.
+func (_u *AccountUpdate) SetProfileBio(v string) *AccountUpdate {
+	_u.mutation.SetProfileBio(v)
+	return _u
+}
+
+// SetNillableProfileBio sets the "profile_bio" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableProfileBio(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetProfileBio(*v)
+	}
+	return _u
+}
+
+// SetProfileAvatar sets the "profile_avatar" field.
+func (_u *AccountUpdate) SetProfileAvatar(v string) *AccountUpdate {
+	_u.mutation.SetProfileAvatar(v)
+	return _u
+}
+
+// SetNillableProfileAvatar sets the "profile_avatar" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableProfileAvatar(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetProfileAvatar(*v)
+	}
+	return _u
+}
+
+// SetProfileBanner sets the "profile_banner" field.
+func (_u *AccountUpdate) SetProfileBanner(v string) *AccountUpdate {
+	_u.mutation.SetProfileBanner(v)
+	return _u
+}
+
+// SetNillableProfileBanner sets the "profile_banner" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableProfileBanner(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetProfileBanner(*v)
+	}
+	return _u
+}
+
+// SetProfileWebsite sets the "profile_website" field.
+func (_u *AccountUpdate) SetProfileWebsite(v string) *AccountUpdate {
+	_u.mutation.SetProfileWebsite(v)
+	return _u
+}
+
+// SetNillableProfileWebsite sets the "profile_website" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableProfileWebsite(v *string) *AccountUpdate {
+	if v != nil {
+		_u.SetProfileWebsite(*v)
+	}
+	return _u
+}
+
+// SetProfileUpdatedAt sets the "profile_updated_at" field.
+func (_u *AccountUpdate) SetProfileUpdatedAt(v time.Time) *AccountUpdate {
+	_u.mutation.SetProfileUpdatedAt(v)
+	return _u
+}
+
+// SetNillableProfileUpdatedAt sets the "profile_updated_at" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableProfileUpdatedAt(v *time.Time) *AccountUpdate {
+	if v != nil {
+		_u.SetProfileUpdatedAt(*v)
+	}
+	return _u
+}
+
+// ClearProfileUpdatedAt clears the value of the "profile_updated_at" field.
+func (_u *AccountUpdate) ClearProfileUpdatedAt() *AccountUpdate {
+	_u.mutation.ClearProfileUpdatedAt()
+	return _u
+}
+
+// SetAppAuthSecretEnc sets the "app_auth_secret_enc" field.
+func (_u *AccountUpdate) SetAppAuthSecretEnc(v []byte) *AccountUpdate {
+	_u.mutation.SetAppAuthSecretEnc(v)
+	return _u
+}
+
+// ClearAppAuthSecretEnc clears the value of the "app_auth_secret_enc" field.
+func (_u *AccountUpdate) ClearAppAuthSecretEnc() *AccountUpdate {
+	_u.mutation.ClearAppAuthSecretEnc()
+	return _u
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (_u *AccountUpdate) SetDeletedAt(v time.Time) *AccountUpdate {
+	_u.mutation.SetDeletedAt(v)
+	return _u
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_u *AccountUpdate) SetNillableDeletedAt(v *time.Time) *AccountUpdate {
+	if v != nil {
+		_u.SetDeletedAt(*v)
+	}
+	return _u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (_u *AccountUpdate) ClearDeletedAt() *AccountUpdate {
+	_u.mutation.ClearDeletedAt()
+	return _u
+}
+
 // AddPostIDs adds the "posts" edge to the Post entity by IDs.
 func (_u *AccountUpdate) AddPostIDs(ids ...int) *AccountUpdate {
 	_u.mutation.AddPostIDs(ids...)
@@ -621,6 +839,36 @@ func (_u *AccountUpdate) check() error {
 			return &ValidationError{Name: "energy_budget", err: fmt.Errorf(`ent: validator failed for field "Account.energy_budget": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Phone(); ok {
+		if err := account.PhoneValidator(v); err != nil {
+			return &ValidationError{Name: "phone", err: fmt.Errorf(`ent: validator failed for field "Account.phone": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CreatedBy(); ok {
+		if err := account.CreatedByValidator(v); err != nil {
+			return &ValidationError{Name: "created_by", err: fmt.Errorf(`ent: validator failed for field "Account.created_by": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProfileName(); ok {
+		if err := account.ProfileNameValidator(v); err != nil {
+			return &ValidationError{Name: "profile_name", err: fmt.Errorf(`ent: validator failed for field "Account.profile_name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProfileAvatar(); ok {
+		if err := account.ProfileAvatarValidator(v); err != nil {
+			return &ValidationError{Name: "profile_avatar", err: fmt.Errorf(`ent: validator failed for field "Account.profile_avatar": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProfileBanner(); ok {
+		if err := account.ProfileBannerValidator(v); err != nil {
+			return &ValidationError{Name: "profile_banner", err: fmt.Errorf(`ent: validator failed for field "Account.profile_banner": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProfileWebsite(); ok {
+		if err := account.ProfileWebsiteValidator(v); err != nil {
+			return &ValidationError{Name: "profile_website", err: fmt.Errorf(`ent: validator failed for field "Account.profile_website": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Account.workspace"`)
 	}
@@ -775,6 +1023,66 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastActionAtCleared() {
 		_spec.ClearField(account.FieldLastActionAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Phone(); ok {
+		_spec.SetField(account.FieldPhone, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BlueTick(); ok {
+		_spec.SetField(account.FieldBlueTick, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.CreatedBy(); ok {
+		_spec.SetField(account.FieldCreatedBy, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.FollowerCount(); ok {
+		_spec.SetField(account.FieldFollowerCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFollowerCount(); ok {
+		_spec.AddField(account.FieldFollowerCount, field.TypeInt, value)
+	}
+	if _u.mutation.FollowerCountCleared() {
+		_spec.ClearField(account.FieldFollowerCount, field.TypeInt)
+	}
+	if value, ok := _u.mutation.FollowingCount(); ok {
+		_spec.SetField(account.FieldFollowingCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFollowingCount(); ok {
+		_spec.AddField(account.FieldFollowingCount, field.TypeInt, value)
+	}
+	if _u.mutation.FollowingCountCleared() {
+		_spec.ClearField(account.FieldFollowingCount, field.TypeInt)
+	}
+	if value, ok := _u.mutation.ProfileName(); ok {
+		_spec.SetField(account.FieldProfileName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ProfileBio(); ok {
+		_spec.SetField(account.FieldProfileBio, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ProfileAvatar(); ok {
+		_spec.SetField(account.FieldProfileAvatar, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ProfileBanner(); ok {
+		_spec.SetField(account.FieldProfileBanner, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ProfileWebsite(); ok {
+		_spec.SetField(account.FieldProfileWebsite, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ProfileUpdatedAt(); ok {
+		_spec.SetField(account.FieldProfileUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ProfileUpdatedAtCleared() {
+		_spec.ClearField(account.FieldProfileUpdatedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.AppAuthSecretEnc(); ok {
+		_spec.SetField(account.FieldAppAuthSecretEnc, field.TypeBytes, value)
+	}
+	if _u.mutation.AppAuthSecretEncCleared() {
+		_spec.ClearField(account.FieldAppAuthSecretEnc, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.DeletedAt(); ok {
+		_spec.SetField(account.FieldDeletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DeletedAtCleared() {
+		_spec.ClearField(account.FieldDeletedAt, field.TypeTime)
 	}
 	if _u.mutation.PostsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1310,6 +1618,224 @@ func (_u *AccountUpdateOne) ClearLastActionAt() *AccountUpdateOne {
 	return _u
 }
 
+// SetPhone sets the "phone" field.
+func (_u *AccountUpdateOne) SetPhone(v string) *AccountUpdateOne {
+	_u.mutation.SetPhone(v)
+	return _u
+}
+
+// SetNillablePhone sets the "phone" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillablePhone(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetPhone(*v)
+	}
+	return _u
+}
+
+// SetBlueTick sets the "blue_tick" field.
+func (_u *AccountUpdateOne) SetBlueTick(v bool) *AccountUpdateOne {
+	_u.mutation.SetBlueTick(v)
+	return _u
+}
+
+// SetNillableBlueTick sets the "blue_tick" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableBlueTick(v *bool) *AccountUpdateOne {
+	if v != nil {
+		_u.SetBlueTick(*v)
+	}
+	return _u
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (_u *AccountUpdateOne) SetCreatedBy(v account.CreatedBy) *AccountUpdateOne {
+	_u.mutation.SetCreatedBy(v)
+	return _u
+}
+
+// SetNillableCreatedBy sets the "created_by" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableCreatedBy(v *account.CreatedBy) *AccountUpdateOne {
+	if v != nil {
+		_u.SetCreatedBy(*v)
+	}
+	return _u
+}
+
+// SetFollowerCount sets the "follower_count" field.
+func (_u *AccountUpdateOne) SetFollowerCount(v int) *AccountUpdateOne {
+	_u.mutation.ResetFollowerCount()
+	_u.mutation.SetFollowerCount(v)
+	return _u
+}
+
+// SetNillableFollowerCount sets the "follower_count" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableFollowerCount(v *int) *AccountUpdateOne {
+	if v != nil {
+		_u.SetFollowerCount(*v)
+	}
+	return _u
+}
+
+// AddFollowerCount adds value to the "follower_count" field.
+func (_u *AccountUpdateOne) AddFollowerCount(v int) *AccountUpdateOne {
+	_u.mutation.AddFollowerCount(v)
+	return _u
+}
+
+// ClearFollowerCount clears the value of the "follower_count" field.
+func (_u *AccountUpdateOne) ClearFollowerCount() *AccountUpdateOne {
+	_u.mutation.ClearFollowerCount()
+	return _u
+}
+
+// SetFollowingCount sets the "following_count" field.
+func (_u *AccountUpdateOne) SetFollowingCount(v int) *AccountUpdateOne {
+	_u.mutation.ResetFollowingCount()
+	_u.mutation.SetFollowingCount(v)
+	return _u
+}
+
+// SetNillableFollowingCount sets the "following_count" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableFollowingCount(v *int) *AccountUpdateOne {
+	if v != nil {
+		_u.SetFollowingCount(*v)
+	}
+	return _u
+}
+
+// AddFollowingCount adds value to the "following_count" field.
+func (_u *AccountUpdateOne) AddFollowingCount(v int) *AccountUpdateOne {
+	_u.mutation.AddFollowingCount(v)
+	return _u
+}
+
+// ClearFollowingCount clears the value of the "following_count" field.
+func (_u *AccountUpdateOne) ClearFollowingCount() *AccountUpdateOne {
+	_u.mutation.ClearFollowingCount()
+	return _u
+}
+
+// SetProfileName sets the "profile_name" field.
+func (_u *AccountUpdateOne) SetProfileName(v string) *AccountUpdateOne {
+	_u.mutation.SetProfileName(v)
+	return _u
+}
+
+// SetNillableProfileName sets the "profile_name" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableProfileName(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetProfileName(*v)
+	}
+	return _u
+}
+
+// SetProfileBio sets the "profile_bio" field.
+func (_u *AccountUpdateOne) SetProfileBio(v string) *AccountUpdateOne {
+	_u.mutation.SetProfileBio(v)
+	return _u
+}
+
+// SetNillableProfileBio sets the "profile_bio" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableProfileBio(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetProfileBio(*v)
+	}
+	return _u
+}
+
+// SetProfileAvatar sets the "profile_avatar" field.
+func (_u *AccountUpdateOne) SetProfileAvatar(v string) *AccountUpdateOne {
+	_u.mutation.SetProfileAvatar(v)
+	return _u
+}
+
+// SetNillableProfileAvatar sets the "profile_avatar" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableProfileAvatar(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetProfileAvatar(*v)
+	}
+	return _u
+}
+
+// SetProfileBanner sets the "profile_banner" field.
+func (_u *AccountUpdateOne) SetProfileBanner(v string) *AccountUpdateOne {
+	_u.mutation.SetProfileBanner(v)
+	return _u
+}
+
+// SetNillableProfileBanner sets the "profile_banner" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableProfileBanner(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetProfileBanner(*v)
+	}
+	return _u
+}
+
+// SetProfileWebsite sets the "profile_website" field.
+func (_u *AccountUpdateOne) SetProfileWebsite(v string) *AccountUpdateOne {
+	_u.mutation.SetProfileWebsite(v)
+	return _u
+}
+
+// SetNillableProfileWebsite sets the "profile_website" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableProfileWebsite(v *string) *AccountUpdateOne {
+	if v != nil {
+		_u.SetProfileWebsite(*v)
+	}
+	return _u
+}
+
+// SetProfileUpdatedAt sets the "profile_updated_at" field.
+func (_u *AccountUpdateOne) SetProfileUpdatedAt(v time.Time) *AccountUpdateOne {
+	_u.mutation.SetProfileUpdatedAt(v)
+	return _u
+}
+
+// SetNillableProfileUpdatedAt sets the "profile_updated_at" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableProfileUpdatedAt(v *time.Time) *AccountUpdateOne {
+	if v != nil {
+		_u.SetProfileUpdatedAt(*v)
+	}
+	return _u
+}
+
+// ClearProfileUpdatedAt clears the value of the "profile_updated_at" field.
+func (_u *AccountUpdateOne) ClearProfileUpdatedAt() *AccountUpdateOne {
+	_u.mutation.ClearProfileUpdatedAt()
+	return _u
+}
+
+// SetAppAuthSecretEnc sets the "app_auth_secret_enc" field.
+func (_u *AccountUpdateOne) SetAppAuthSecretEnc(v []byte) *AccountUpdateOne {
+	_u.mutation.SetAppAuthSecretEnc(v)
+	return _u
+}
+
+// ClearAppAuthSecretEnc clears the value of the "app_auth_secret_enc" field.
+func (_u *AccountUpdateOne) ClearAppAuthSecretEnc() *AccountUpdateOne {
+	_u.mutation.ClearAppAuthSecretEnc()
+	return _u
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (_u *AccountUpdateOne) SetDeletedAt(v time.Time) *AccountUpdateOne {
+	_u.mutation.SetDeletedAt(v)
+	return _u
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_u *AccountUpdateOne) SetNillableDeletedAt(v *time.Time) *AccountUpdateOne {
+	if v != nil {
+		_u.SetDeletedAt(*v)
+	}
+	return _u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (_u *AccountUpdateOne) ClearDeletedAt() *AccountUpdateOne {
+	_u.mutation.ClearDeletedAt()
+	return _u
+}
+
 // AddPostIDs adds the "posts" edge to the Post entity by IDs.
 func (_u *AccountUpdateOne) AddPostIDs(ids ...int) *AccountUpdateOne {
 	_u.mutation.AddPostIDs(ids...)
@@ -1489,6 +2015,36 @@ func (_u *AccountUpdateOne) check() error {
 			return &ValidationError{Name: "energy_budget", err: fmt.Errorf(`ent: validator failed for field "Account.energy_budget": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Phone(); ok {
+		if err := account.PhoneValidator(v); err != nil {
+			return &ValidationError{Name: "phone", err: fmt.Errorf(`ent: validator failed for field "Account.phone": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CreatedBy(); ok {
+		if err := account.CreatedByValidator(v); err != nil {
+			return &ValidationError{Name: "created_by", err: fmt.Errorf(`ent: validator failed for field "Account.created_by": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProfileName(); ok {
+		if err := account.ProfileNameValidator(v); err != nil {
+			return &ValidationError{Name: "profile_name", err: fmt.Errorf(`ent: validator failed for field "Account.profile_name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProfileAvatar(); ok {
+		if err := account.ProfileAvatarValidator(v); err != nil {
+			return &ValidationError{Name: "profile_avatar", err: fmt.Errorf(`ent: validator failed for field "Account.profile_avatar": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProfileBanner(); ok {
+		if err := account.ProfileBannerValidator(v); err != nil {
+			return &ValidationError{Name: "profile_banner", err: fmt.Errorf(`ent: validator failed for field "Account.profile_banner": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProfileWebsite(); ok {
+		if err := account.ProfileWebsiteValidator(v); err != nil {
+			return &ValidationError{Name: "profile_website", err: fmt.Errorf(`ent: validator failed for field "Account.profile_website": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Account.workspace"`)
 	}
@@ -1660,6 +2216,66 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 	}
 	if _u.mutation.LastActionAtCleared() {
 		_spec.ClearField(account.FieldLastActionAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Phone(); ok {
+		_spec.SetField(account.FieldPhone, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BlueTick(); ok {
+		_spec.SetField(account.FieldBlueTick, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.CreatedBy(); ok {
+		_spec.SetField(account.FieldCreatedBy, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.FollowerCount(); ok {
+		_spec.SetField(account.FieldFollowerCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFollowerCount(); ok {
+		_spec.AddField(account.FieldFollowerCount, field.TypeInt, value)
+	}
+	if _u.mutation.FollowerCountCleared() {
+		_spec.ClearField(account.FieldFollowerCount, field.TypeInt)
+	}
+	if value, ok := _u.mutation.FollowingCount(); ok {
+		_spec.SetField(account.FieldFollowingCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFollowingCount(); ok {
+		_spec.AddField(account.FieldFollowingCount, field.TypeInt, value)
+	}
+	if _u.mutation.FollowingCountCleared() {
+		_spec.ClearField(account.FieldFollowingCount, field.TypeInt)
+	}
+	if value, ok := _u.mutation.ProfileName(); ok {
+		_spec.SetField(account.FieldProfileName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ProfileBio(); ok {
+		_spec.SetField(account.FieldProfileBio, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ProfileAvatar(); ok {
+		_spec.SetField(account.FieldProfileAvatar, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ProfileBanner(); ok {
+		_spec.SetField(account.FieldProfileBanner, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ProfileWebsite(); ok {
+		_spec.SetField(account.FieldProfileWebsite, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ProfileUpdatedAt(); ok {
+		_spec.SetField(account.FieldProfileUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ProfileUpdatedAtCleared() {
+		_spec.ClearField(account.FieldProfileUpdatedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.AppAuthSecretEnc(); ok {
+		_spec.SetField(account.FieldAppAuthSecretEnc, field.TypeBytes, value)
+	}
+	if _u.mutation.AppAuthSecretEncCleared() {
+		_spec.ClearField(account.FieldAppAuthSecretEnc, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.DeletedAt(); ok {
+		_spec.SetField(account.FieldDeletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DeletedAtCleared() {
+		_spec.ClearField(account.FieldDeletedAt, field.TypeTime)
 	}
 	if _u.mutation.PostsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/proxy"
@@ -74,6 +75,8 @@ type Client struct {
 	LogEntry *LogEntryClient
 	// LoginChallenge is the client for interacting with the LoginChallenge builders.
 	LoginChallenge *LoginChallengeClient
+	// Notification is the client for interacting with the Notification builders.
+	Notification *NotificationClient
 	// Plan is the client for interacting with the Plan builders.
 	Plan *PlanClient
 	// Post is the client for interacting with the Post builders.
@@ -122,6 +125,7 @@ func (c *Client) init() {
 	c.Job = NewJobClient(c.config)
 	c.LogEntry = NewLogEntryClient(c.config)
 	c.LoginChallenge = NewLoginChallengeClient(c.config)
+	c.Notification = NewNotificationClient(c.config)
 	c.Plan = NewPlanClient(c.config)
 	c.Post = NewPostClient(c.config)
 	c.Proxy = NewProxyClient(c.config)
@@ -238,6 +242,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Job:               NewJobClient(cfg),
 		LogEntry:          NewLogEntryClient(cfg),
 		LoginChallenge:    NewLoginChallengeClient(cfg),
+		Notification:      NewNotificationClient(cfg),
 		Plan:              NewPlanClient(cfg),
 		Post:              NewPostClient(cfg),
 		Proxy:             NewProxyClient(cfg),
@@ -281,6 +286,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Job:               NewJobClient(cfg),
 		LogEntry:          NewLogEntryClient(cfg),
 		LoginChallenge:    NewLoginChallengeClient(cfg),
+		Notification:      NewNotificationClient(cfg),
 		Plan:              NewPlanClient(cfg),
 		Post:              NewPostClient(cfg),
 		Proxy:             NewProxyClient(cfg),
@@ -323,8 +329,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Account, c.AccountStat, c.ActionRecord, c.Caption, c.Category,
 		c.CooldownRule, c.Customer, c.CustomerGroup, c.CustomerTag, c.Job, c.LogEntry,
-		c.LoginChallenge, c.Plan, c.Post, c.Proxy, c.RequestLog, c.Schedule, c.Setting,
-		c.Task, c.Template, c.User, c.WalletTransaction, c.Workspace,
+		c.LoginChallenge, c.Notification, c.Plan, c.Post, c.Proxy, c.RequestLog,
+		c.Schedule, c.Setting, c.Task, c.Template, c.User, c.WalletTransaction,
+		c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -336,8 +343,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Account, c.AccountStat, c.ActionRecord, c.Caption, c.Category,
 		c.CooldownRule, c.Customer, c.CustomerGroup, c.CustomerTag, c.Job, c.LogEntry,
-		c.LoginChallenge, c.Plan, c.Post, c.Proxy, c.RequestLog, c.Schedule, c.Setting,
-		c.Task, c.Template, c.User, c.WalletTransaction, c.Workspace,
+		c.LoginChallenge, c.Notification, c.Plan, c.Post, c.Proxy, c.RequestLog,
+		c.Schedule, c.Setting, c.Task, c.Template, c.User, c.WalletTransaction,
+		c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -372,6 +380,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.LogEntry.mutate(ctx, m)
 	case *LoginChallengeMutation:
 		return c.LoginChallenge.mutate(ctx, m)
+	case *NotificationMutation:
+		return c.Notification.mutate(ctx, m)
 	case *PlanMutation:
 		return c.Plan.mutate(ctx, m)
 	case *PostMutation:
@@ -2621,6 +2631,172 @@ func (c *LoginChallengeClient) mutate(ctx context.Context, m *LoginChallengeMuta
 	}
 }
 
+// NotificationClient is a client for the Notification schema.
+type NotificationClient struct {
+	config
+}
+
+// NewNotificationClient returns a client for the Notification from the given config.
+func NewNotificationClient(c config) *NotificationClient {
+	return &NotificationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `notification.Hooks(f(g(h())))`.
+func (c *NotificationClient) Use(hooks ...Hook) {
+	c.hooks.Notification = append(c.hooks.Notification, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `notification.Intercept(f(g(h())))`.
+func (c *NotificationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Notification = append(c.inters.Notification, interceptors...)
+}
+
+// Create returns a builder for creating a Notification entity.
+func (c *NotificationClient) Create() *NotificationCreate {
+	mutation := newNotificationMutation(c.config, OpCreate)
+	return &NotificationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Notification entities.
+func (c *NotificationClient) CreateBulk(builders ...*NotificationCreate) *NotificationCreateBulk {
+	return &NotificationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NotificationClient) MapCreateBulk(slice any, setFunc func(*NotificationCreate, int)) *NotificationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NotificationCreateBulk{err: fmt.Errorf("calling to NotificationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NotificationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NotificationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Notification.
+func (c *NotificationClient) Update() *NotificationUpdate {
+	mutation := newNotificationMutation(c.config, OpUpdate)
+	return &NotificationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NotificationClient) UpdateOne(_m *Notification) *NotificationUpdateOne {
+	mutation := newNotificationMutation(c.config, OpUpdateOne, withNotification(_m))
+	return &NotificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NotificationClient) UpdateOneID(id int) *NotificationUpdateOne {
+	mutation := newNotificationMutation(c.config, OpUpdateOne, withNotificationID(id))
+	return &NotificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Notification.
+func (c *NotificationClient) Delete() *NotificationDelete {
+	mutation := newNotificationMutation(c.config, OpDelete)
+	return &NotificationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NotificationClient) DeleteOne(_m *Notification) *NotificationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NotificationClient) DeleteOneID(id int) *NotificationDeleteOne {
+	builder := c.Delete().Where(notification.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NotificationDeleteOne{builder}
+}
+
+// Query returns a query builder for Notification.
+func (c *NotificationClient) Query() *NotificationQuery {
+	return &NotificationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNotification},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Notification entity by its id.
+func (c *NotificationClient) Get(ctx context.Context, id int) (*Notification, error) {
+	return c.Query().Where(notification.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NotificationClient) GetX(ctx context.Context, id int) *Notification {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a Notification.
+func (c *NotificationClient) QueryWorkspace(_m *Notification) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(notification.Table, notification.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, notification.WorkspaceTable, notification.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryBot queries the bot edge of a Notification.
+func (c *NotificationClient) QueryBot(_m *Notification) *AccountQuery {
+	query := (&AccountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(notification.Table, notification.FieldID, id),
+			sqlgraph.To(account.Table, account.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, notification.BotTable, notification.BotColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *NotificationClient) Hooks() []Hook {
+	hooks := c.hooks.Notification
+	return append(hooks[:len(hooks):len(hooks)], notification.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NotificationClient) Interceptors() []Interceptor {
+	return c.inters.Notification
+}
+
+func (c *NotificationClient) mutate(ctx context.Context, m *NotificationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NotificationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NotificationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NotificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NotificationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Notification mutation op: %q", m.Op())
+	}
+}
+
 // PlanClient is a client for the Plan schema.
 type PlanClient struct {
 	config
@@ -4387,15 +4563,15 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 type (
 	hooks struct {
 		APIKey, Account, AccountStat, ActionRecord, Caption, Category, CooldownRule,
-		Customer, CustomerGroup, CustomerTag, Job, LogEntry, LoginChallenge, Plan,
-		Post, Proxy, RequestLog, Schedule, Setting, Task, Template, User,
-		WalletTransaction, Workspace []ent.Hook
+		Customer, CustomerGroup, CustomerTag, Job, LogEntry, LoginChallenge,
+		Notification, Plan, Post, Proxy, RequestLog, Schedule, Setting, Task, Template,
+		User, WalletTransaction, Workspace []ent.Hook
 	}
 	inters struct {
 		APIKey, Account, AccountStat, ActionRecord, Caption, Category, CooldownRule,
-		Customer, CustomerGroup, CustomerTag, Job, LogEntry, LoginChallenge, Plan,
-		Post, Proxy, RequestLog, Schedule, Setting, Task, Template, User,
-		WalletTransaction, Workspace []ent.Interceptor
+		Customer, CustomerGroup, CustomerTag, Job, LogEntry, LoginChallenge,
+		Notification, Plan, Post, Proxy, RequestLog, Schedule, Setting, Task, Template,
+		User, WalletTransaction, Workspace []ent.Interceptor
 	}
 )
 

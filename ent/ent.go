@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/proxy"
@@ -109,6 +110,7 @@ func checkColumn(t, c string) error {
 			job.Table:               job.ValidColumn,
 			logentry.Table:          logentry.ValidColumn,
 			loginchallenge.Table:    loginchallenge.ValidColumn,
+			notification.Table:      notification.ValidColumn,
 			plan.Table:              plan.ValidColumn,
 			post.Table:              post.ValidColumn,
 			proxy.Table:             proxy.ValidColumn,

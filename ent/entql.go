@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
@@ -37,7 +38,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -75,39 +76,52 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Account",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			account.FieldUUID:            {Type: field.TypeUUID, Column: account.FieldUUID},
-			account.FieldCreatedAt:       {Type: field.TypeTime, Column: account.FieldCreatedAt},
-			account.FieldUpdatedAt:       {Type: field.TypeTime, Column: account.FieldUpdatedAt},
-			account.FieldWorkspaceID:     {Type: field.TypeInt, Column: account.FieldWorkspaceID},
-			account.FieldPlatform:        {Type: field.TypeEnum, Column: account.FieldPlatform},
-			account.FieldUsername:        {Type: field.TypeString, Column: account.FieldUsername},
-			account.FieldUsernameKey:     {Type: field.TypeString, Column: account.FieldUsernameKey},
-			account.FieldDisplayName:     {Type: field.TypeString, Column: account.FieldDisplayName},
-			account.FieldStatus:          {Type: field.TypeEnum, Column: account.FieldStatus},
-			account.FieldErrorCode:       {Type: field.TypeString, Column: account.FieldErrorCode},
-			account.FieldErrorMessage:    {Type: field.TypeString, Column: account.FieldErrorMessage},
-			account.FieldEmail:           {Type: field.TypeString, Column: account.FieldEmail},
-			account.FieldProxy:           {Type: field.TypeString, Column: account.FieldProxy},
-			account.FieldImapHost:        {Type: field.TypeString, Column: account.FieldImapHost},
-			account.FieldImapPort:        {Type: field.TypeInt, Column: account.FieldImapPort},
-			account.FieldImapUsername:    {Type: field.TypeString, Column: account.FieldImapUsername},
-			account.FieldLinkProfile:     {Type: field.TypeString, Column: account.FieldLinkProfile},
-			account.FieldPoolID:          {Type: field.TypeString, Column: account.FieldPoolID},
-			account.FieldNote:            {Type: field.TypeString, Column: account.FieldNote},
-			account.FieldExternalStatus:  {Type: field.TypeString, Column: account.FieldExternalStatus},
-			account.FieldExternalIds:     {Type: field.TypeJSON, Column: account.FieldExternalIds},
-			account.FieldPasswordEnc:     {Type: field.TypeBytes, Column: account.FieldPasswordEnc},
-			account.FieldCookieEnc:       {Type: field.TypeBytes, Column: account.FieldCookieEnc},
-			account.FieldTotpSecretEnc:   {Type: field.TypeBytes, Column: account.FieldTotpSecretEnc},
-			account.FieldAppPasswordEnc:  {Type: field.TypeBytes, Column: account.FieldAppPasswordEnc},
-			account.FieldMailPasswordEnc: {Type: field.TypeBytes, Column: account.FieldMailPasswordEnc},
-			account.FieldImapPasswordEnc: {Type: field.TypeBytes, Column: account.FieldImapPasswordEnc},
-			account.FieldSessionDataEnc:  {Type: field.TypeBytes, Column: account.FieldSessionDataEnc},
-			account.FieldEnergyBudget:    {Type: field.TypeInt, Column: account.FieldEnergyBudget},
-			account.FieldStats:           {Type: field.TypeJSON, Column: account.FieldStats},
-			account.FieldTags:            {Type: field.TypeJSON, Column: account.FieldTags},
-			account.FieldLastLoginAt:     {Type: field.TypeTime, Column: account.FieldLastLoginAt},
-			account.FieldLastActionAt:    {Type: field.TypeTime, Column: account.FieldLastActionAt},
+			account.FieldUUID:             {Type: field.TypeUUID, Column: account.FieldUUID},
+			account.FieldCreatedAt:        {Type: field.TypeTime, Column: account.FieldCreatedAt},
+			account.FieldUpdatedAt:        {Type: field.TypeTime, Column: account.FieldUpdatedAt},
+			account.FieldWorkspaceID:      {Type: field.TypeInt, Column: account.FieldWorkspaceID},
+			account.FieldPlatform:         {Type: field.TypeEnum, Column: account.FieldPlatform},
+			account.FieldUsername:         {Type: field.TypeString, Column: account.FieldUsername},
+			account.FieldUsernameKey:      {Type: field.TypeString, Column: account.FieldUsernameKey},
+			account.FieldDisplayName:      {Type: field.TypeString, Column: account.FieldDisplayName},
+			account.FieldStatus:           {Type: field.TypeEnum, Column: account.FieldStatus},
+			account.FieldErrorCode:        {Type: field.TypeString, Column: account.FieldErrorCode},
+			account.FieldErrorMessage:     {Type: field.TypeString, Column: account.FieldErrorMessage},
+			account.FieldEmail:            {Type: field.TypeString, Column: account.FieldEmail},
+			account.FieldProxy:            {Type: field.TypeString, Column: account.FieldProxy},
+			account.FieldImapHost:         {Type: field.TypeString, Column: account.FieldImapHost},
+			account.FieldImapPort:         {Type: field.TypeInt, Column: account.FieldImapPort},
+			account.FieldImapUsername:     {Type: field.TypeString, Column: account.FieldImapUsername},
+			account.FieldLinkProfile:      {Type: field.TypeString, Column: account.FieldLinkProfile},
+			account.FieldPoolID:           {Type: field.TypeString, Column: account.FieldPoolID},
+			account.FieldNote:             {Type: field.TypeString, Column: account.FieldNote},
+			account.FieldExternalStatus:   {Type: field.TypeString, Column: account.FieldExternalStatus},
+			account.FieldExternalIds:      {Type: field.TypeJSON, Column: account.FieldExternalIds},
+			account.FieldPasswordEnc:      {Type: field.TypeBytes, Column: account.FieldPasswordEnc},
+			account.FieldCookieEnc:        {Type: field.TypeBytes, Column: account.FieldCookieEnc},
+			account.FieldTotpSecretEnc:    {Type: field.TypeBytes, Column: account.FieldTotpSecretEnc},
+			account.FieldAppPasswordEnc:   {Type: field.TypeBytes, Column: account.FieldAppPasswordEnc},
+			account.FieldMailPasswordEnc:  {Type: field.TypeBytes, Column: account.FieldMailPasswordEnc},
+			account.FieldImapPasswordEnc:  {Type: field.TypeBytes, Column: account.FieldImapPasswordEnc},
+			account.FieldSessionDataEnc:   {Type: field.TypeBytes, Column: account.FieldSessionDataEnc},
+			account.FieldEnergyBudget:     {Type: field.TypeInt, Column: account.FieldEnergyBudget},
+			account.FieldStats:            {Type: field.TypeJSON, Column: account.FieldStats},
+			account.FieldTags:             {Type: field.TypeJSON, Column: account.FieldTags},
+			account.FieldLastLoginAt:      {Type: field.TypeTime, Column: account.FieldLastLoginAt},
+			account.FieldLastActionAt:     {Type: field.TypeTime, Column: account.FieldLastActionAt},
+			account.FieldPhone:            {Type: field.TypeString, Column: account.FieldPhone},
+			account.FieldBlueTick:         {Type: field.TypeBool, Column: account.FieldBlueTick},
+			account.FieldCreatedBy:        {Type: field.TypeEnum, Column: account.FieldCreatedBy},
+			account.FieldFollowerCount:    {Type: field.TypeInt, Column: account.FieldFollowerCount},
+			account.FieldFollowingCount:   {Type: field.TypeInt, Column: account.FieldFollowingCount},
+			account.FieldProfileName:      {Type: field.TypeString, Column: account.FieldProfileName},
+			account.FieldProfileBio:       {Type: field.TypeString, Column: account.FieldProfileBio},
+			account.FieldProfileAvatar:    {Type: field.TypeString, Column: account.FieldProfileAvatar},
+			account.FieldProfileBanner:    {Type: field.TypeString, Column: account.FieldProfileBanner},
+			account.FieldProfileWebsite:   {Type: field.TypeString, Column: account.FieldProfileWebsite},
+			account.FieldProfileUpdatedAt: {Type: field.TypeTime, Column: account.FieldProfileUpdatedAt},
+			account.FieldAppAuthSecretEnc: {Type: field.TypeBytes, Column: account.FieldAppAuthSecretEnc},
+			account.FieldDeletedAt:        {Type: field.TypeTime, Column: account.FieldDeletedAt},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
@@ -363,6 +377,37 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notification.Table,
+			Columns: notification.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: notification.FieldID,
+			},
+		},
+		Type: "Notification",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notification.FieldUUID:             {Type: field.TypeUUID, Column: notification.FieldUUID},
+			notification.FieldCreatedAt:        {Type: field.TypeTime, Column: notification.FieldCreatedAt},
+			notification.FieldUpdatedAt:        {Type: field.TypeTime, Column: notification.FieldUpdatedAt},
+			notification.FieldWorkspaceID:      {Type: field.TypeInt, Column: notification.FieldWorkspaceID},
+			notification.FieldAccountID:        {Type: field.TypeInt, Column: notification.FieldAccountID},
+			notification.FieldType:             {Type: field.TypeString, Column: notification.FieldType},
+			notification.FieldFromUser:         {Type: field.TypeString, Column: notification.FieldFromUser},
+			notification.FieldFromUserID:       {Type: field.TypeString, Column: notification.FieldFromUserID},
+			notification.FieldFromUserName:     {Type: field.TypeString, Column: notification.FieldFromUserName},
+			notification.FieldFromUserAvatar:   {Type: field.TypeString, Column: notification.FieldFromUserAvatar},
+			notification.FieldTweetID:          {Type: field.TypeString, Column: notification.FieldTweetID},
+			notification.FieldReplyTweetID:     {Type: field.TypeString, Column: notification.FieldReplyTweetID},
+			notification.FieldMentionTweetID:   {Type: field.TypeString, Column: notification.FieldMentionTweetID},
+			notification.FieldNotificationText: {Type: field.TypeString, Column: notification.FieldNotificationText},
+			notification.FieldRead:             {Type: field.TypeBool, Column: notification.FieldRead},
+			notification.FieldIsBot:            {Type: field.TypeBool, Column: notification.FieldIsBot},
+			notification.FieldNotificationAt:   {Type: field.TypeTime, Column: notification.FieldNotificationAt},
+			notification.FieldDedupeKey:        {Type: field.TypeString, Column: notification.FieldDedupeKey},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plan.Table,
 			Columns: plan.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -384,7 +429,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plan.FieldArchivedAt:        {Type: field.TypeTime, Column: plan.FieldArchivedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   post.Table,
 			Columns: post.Columns,
@@ -416,7 +461,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			post.FieldError:        {Type: field.TypeString, Column: post.FieldError},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   proxy.Table,
 			Columns: proxy.Columns,
@@ -435,7 +480,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			proxy.FieldUseCount:    {Type: field.TypeInt, Column: proxy.FieldUseCount},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requestlog.Table,
 			Columns: requestlog.Columns,
@@ -460,7 +505,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requestlog.FieldUserAgent:   {Type: field.TypeString, Column: requestlog.FieldUserAgent},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   schedule.Table,
 			Columns: schedule.Columns,
@@ -491,7 +536,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			schedule.FieldTemplateID:      {Type: field.TypeInt, Column: schedule.FieldTemplateID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -507,7 +552,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldCreatedAt: {Type: field.TypeTime, Column: setting.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -543,7 +588,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldError:          {Type: field.TypeString, Column: task.FieldError},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -561,7 +606,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldContents:    {Type: field.TypeJSON, Column: template.FieldContents},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -589,7 +634,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldSessionGeneration: {Type: field.TypeInt, Column: user.FieldSessionGeneration},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wallettransaction.Table,
 			Columns: wallettransaction.Columns,
@@ -612,7 +657,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wallettransaction.FieldPaymentID:   {Type: field.TypeString, Column: wallettransaction.FieldPaymentID},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -988,6 +1033,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"LoginChallenge",
 		"Task",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.WorkspaceTable,
+			Columns: []string{notification.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"bot",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.BotTable,
+			Columns: []string{notification.BotColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Account",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1550,6 +1619,71 @@ func (f *AccountFilter) WhereLastLoginAt(p entql.TimeP) {
 // WhereLastActionAt applies the entql time.Time predicate on the last_action_at field.
 func (f *AccountFilter) WhereLastActionAt(p entql.TimeP) {
 	f.Where(p.Field(account.FieldLastActionAt))
+}
+
+// WherePhone applies the entql string predicate on the phone field.
+func (f *AccountFilter) WherePhone(p entql.StringP) {
+	f.Where(p.Field(account.FieldPhone))
+}
+
+// WhereBlueTick applies the entql bool predicate on the blue_tick field.
+func (f *AccountFilter) WhereBlueTick(p entql.BoolP) {
+	f.Where(p.Field(account.FieldBlueTick))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *AccountFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(account.FieldCreatedBy))
+}
+
+// WhereFollowerCount applies the entql int predicate on the follower_count field.
+func (f *AccountFilter) WhereFollowerCount(p entql.IntP) {
+	f.Where(p.Field(account.FieldFollowerCount))
+}
+
+// WhereFollowingCount applies the entql int predicate on the following_count field.
+func (f *AccountFilter) WhereFollowingCount(p entql.IntP) {
+	f.Where(p.Field(account.FieldFollowingCount))
+}
+
+// WhereProfileName applies the entql string predicate on the profile_name field.
+func (f *AccountFilter) WhereProfileName(p entql.StringP) {
+	f.Where(p.Field(account.FieldProfileName))
+}
+
+// WhereProfileBio applies the entql string predicate on the profile_bio field.
+func (f *AccountFilter) WhereProfileBio(p entql.StringP) {
+	f.Where(p.Field(account.FieldProfileBio))
+}
+
+// WhereProfileAvatar applies the entql string predicate on the profile_avatar field.
+func (f *AccountFilter) WhereProfileAvatar(p entql.StringP) {
+	f.Where(p.Field(account.FieldProfileAvatar))
+}
+
+// WhereProfileBanner applies the entql string predicate on the profile_banner field.
+func (f *AccountFilter) WhereProfileBanner(p entql.StringP) {
+	f.Where(p.Field(account.FieldProfileBanner))
+}
+
+// WhereProfileWebsite applies the entql string predicate on the profile_website field.
+func (f *AccountFilter) WhereProfileWebsite(p entql.StringP) {
+	f.Where(p.Field(account.FieldProfileWebsite))
+}
+
+// WhereProfileUpdatedAt applies the entql time.Time predicate on the profile_updated_at field.
+func (f *AccountFilter) WhereProfileUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(account.FieldProfileUpdatedAt))
+}
+
+// WhereAppAuthSecretEnc applies the entql []byte predicate on the app_auth_secret_enc field.
+func (f *AccountFilter) WhereAppAuthSecretEnc(p entql.BytesP) {
+	f.Where(p.Field(account.FieldAppAuthSecretEnc))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *AccountFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(account.FieldDeletedAt))
 }
 
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
@@ -2925,6 +3059,164 @@ func (f *LoginChallengeFilter) WhereHasTaskWith(preds ...predicate.Task) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *NotificationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NotificationQuery builder.
+func (_q *NotificationQuery) Filter() *NotificationFilter {
+	return &NotificationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NotificationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NotificationMutation builder.
+func (m *NotificationMutation) Filter() *NotificationFilter {
+	return &NotificationFilter{config: m.config, predicateAdder: m}
+}
+
+// NotificationFilter provides a generic filtering capability at runtime for NotificationQuery.
+type NotificationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NotificationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *NotificationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *NotificationFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(notification.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NotificationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *NotificationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *NotificationFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldWorkspaceID))
+}
+
+// WhereAccountID applies the entql int predicate on the account_id field.
+func (f *NotificationFilter) WhereAccountID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldAccountID))
+}
+
+// WhereType applies the entql string predicate on the type field.
+func (f *NotificationFilter) WhereType(p entql.StringP) {
+	f.Where(p.Field(notification.FieldType))
+}
+
+// WhereFromUser applies the entql string predicate on the from_user field.
+func (f *NotificationFilter) WhereFromUser(p entql.StringP) {
+	f.Where(p.Field(notification.FieldFromUser))
+}
+
+// WhereFromUserID applies the entql string predicate on the from_user_id field.
+func (f *NotificationFilter) WhereFromUserID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldFromUserID))
+}
+
+// WhereFromUserName applies the entql string predicate on the from_user_name field.
+func (f *NotificationFilter) WhereFromUserName(p entql.StringP) {
+	f.Where(p.Field(notification.FieldFromUserName))
+}
+
+// WhereFromUserAvatar applies the entql string predicate on the from_user_avatar field.
+func (f *NotificationFilter) WhereFromUserAvatar(p entql.StringP) {
+	f.Where(p.Field(notification.FieldFromUserAvatar))
+}
+
+// WhereTweetID applies the entql string predicate on the tweet_id field.
+func (f *NotificationFilter) WhereTweetID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldTweetID))
+}
+
+// WhereReplyTweetID applies the entql string predicate on the reply_tweet_id field.
+func (f *NotificationFilter) WhereReplyTweetID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldReplyTweetID))
+}
+
+// WhereMentionTweetID applies the entql string predicate on the mention_tweet_id field.
+func (f *NotificationFilter) WhereMentionTweetID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldMentionTweetID))
+}
+
+// WhereNotificationText applies the entql string predicate on the notification_text field.
+func (f *NotificationFilter) WhereNotificationText(p entql.StringP) {
+	f.Where(p.Field(notification.FieldNotificationText))
+}
+
+// WhereRead applies the entql bool predicate on the read field.
+func (f *NotificationFilter) WhereRead(p entql.BoolP) {
+	f.Where(p.Field(notification.FieldRead))
+}
+
+// WhereIsBot applies the entql bool predicate on the is_bot field.
+func (f *NotificationFilter) WhereIsBot(p entql.BoolP) {
+	f.Where(p.Field(notification.FieldIsBot))
+}
+
+// WhereNotificationAt applies the entql time.Time predicate on the notification_at field.
+func (f *NotificationFilter) WhereNotificationAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldNotificationAt))
+}
+
+// WhereDedupeKey applies the entql string predicate on the dedupe_key field.
+func (f *NotificationFilter) WhereDedupeKey(p entql.StringP) {
+	f.Where(p.Field(notification.FieldDedupeKey))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *NotificationFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasBot applies a predicate to check if query has an edge bot.
+func (f *NotificationFilter) WhereHasBot() {
+	f.Where(entql.HasEdge("bot"))
+}
+
+// WhereHasBotWith applies a predicate to check if query has an edge bot with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasBotWith(preds ...predicate.Account) {
+	f.Where(entql.HasEdgeWith("bot", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PlanQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2953,7 +3245,7 @@ type PlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3043,7 +3335,7 @@ type PostFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PostFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3206,7 +3498,7 @@ type ProxyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProxyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3276,7 +3568,7 @@ type RequestLogFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestLogFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3390,7 +3682,7 @@ type ScheduleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3618,7 +3910,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3673,7 +3965,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3898,7 +4190,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3977,7 +4269,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4106,7 +4398,7 @@ type WalletTransactionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WalletTransactionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4210,7 +4502,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
@@ -317,6 +318,66 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[account.FieldLastActionAt]; !ok {
 				selectedFields = append(selectedFields, account.FieldLastActionAt)
 				fieldSeen[account.FieldLastActionAt] = struct{}{}
+			}
+		case "phone":
+			if _, ok := fieldSeen[account.FieldPhone]; !ok {
+				selectedFields = append(selectedFields, account.FieldPhone)
+				fieldSeen[account.FieldPhone] = struct{}{}
+			}
+		case "blueTick":
+			if _, ok := fieldSeen[account.FieldBlueTick]; !ok {
+				selectedFields = append(selectedFields, account.FieldBlueTick)
+				fieldSeen[account.FieldBlueTick] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[account.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, account.FieldCreatedBy)
+				fieldSeen[account.FieldCreatedBy] = struct{}{}
+			}
+		case "followerCount":
+			if _, ok := fieldSeen[account.FieldFollowerCount]; !ok {
+				selectedFields = append(selectedFields, account.FieldFollowerCount)
+				fieldSeen[account.FieldFollowerCount] = struct{}{}
+			}
+		case "followingCount":
+			if _, ok := fieldSeen[account.FieldFollowingCount]; !ok {
+				selectedFields = append(selectedFields, account.FieldFollowingCount)
+				fieldSeen[account.FieldFollowingCount] = struct{}{}
+			}
+		case "profileName":
+			if _, ok := fieldSeen[account.FieldProfileName]; !ok {
+				selectedFields = append(selectedFields, account.FieldProfileName)
+				fieldSeen[account.FieldProfileName] = struct{}{}
+			}
+		case "profileBio":
+			if _, ok := fieldSeen[account.FieldProfileBio]; !ok {
+				selectedFields = append(selectedFields, account.FieldProfileBio)
+				fieldSeen[account.FieldProfileBio] = struct{}{}
+			}
+		case "profileAvatar":
+			if _, ok := fieldSeen[account.FieldProfileAvatar]; !ok {
+				selectedFields = append(selectedFields, account.FieldProfileAvatar)
+				fieldSeen[account.FieldProfileAvatar] = struct{}{}
+			}
+		case "profileBanner":
+			if _, ok := fieldSeen[account.FieldProfileBanner]; !ok {
+				selectedFields = append(selectedFields, account.FieldProfileBanner)
+				fieldSeen[account.FieldProfileBanner] = struct{}{}
+			}
+		case "profileWebsite":
+			if _, ok := fieldSeen[account.FieldProfileWebsite]; !ok {
+				selectedFields = append(selectedFields, account.FieldProfileWebsite)
+				fieldSeen[account.FieldProfileWebsite] = struct{}{}
+			}
+		case "profileUpdatedAt":
+			if _, ok := fieldSeen[account.FieldProfileUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, account.FieldProfileUpdatedAt)
+				fieldSeen[account.FieldProfileUpdatedAt] = struct{}{}
+			}
+		case "deletedAt":
+			if _, ok := fieldSeen[account.FieldDeletedAt]; !ok {
+				selectedFields = append(selectedFields, account.FieldDeletedAt)
+				fieldSeen[account.FieldDeletedAt] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1685,6 +1746,185 @@ func newLoginChallengePaginateArgs(rv map[string]any) *loginchallengePaginateArg
 	}
 	if v, ok := rv[whereField].(*LoginChallengeWhereInput); ok {
 		args.opts = append(args.opts, WithLoginChallengeFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *NotificationQuery) CollectFields(ctx context.Context, satisfies ...string) (*NotificationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *NotificationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(notification.Columns))
+		selectedFields = []string{notification.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "bot":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AccountClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, accountImplementors)...); err != nil {
+				return err
+			}
+			_q.withBot = query
+			if _, ok := fieldSeen[notification.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldAccountID)
+				fieldSeen[notification.FieldAccountID] = struct{}{}
+			}
+		case "uuid":
+			if _, ok := fieldSeen[notification.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldUUID)
+				fieldSeen[notification.FieldUUID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[notification.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldCreatedAt)
+				fieldSeen[notification.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[notification.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldUpdatedAt)
+				fieldSeen[notification.FieldUpdatedAt] = struct{}{}
+			}
+		case "accountID":
+			if _, ok := fieldSeen[notification.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldAccountID)
+				fieldSeen[notification.FieldAccountID] = struct{}{}
+			}
+		case "type":
+			if _, ok := fieldSeen[notification.FieldType]; !ok {
+				selectedFields = append(selectedFields, notification.FieldType)
+				fieldSeen[notification.FieldType] = struct{}{}
+			}
+		case "fromUser":
+			if _, ok := fieldSeen[notification.FieldFromUser]; !ok {
+				selectedFields = append(selectedFields, notification.FieldFromUser)
+				fieldSeen[notification.FieldFromUser] = struct{}{}
+			}
+		case "fromUserID":
+			if _, ok := fieldSeen[notification.FieldFromUserID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldFromUserID)
+				fieldSeen[notification.FieldFromUserID] = struct{}{}
+			}
+		case "fromUserName":
+			if _, ok := fieldSeen[notification.FieldFromUserName]; !ok {
+				selectedFields = append(selectedFields, notification.FieldFromUserName)
+				fieldSeen[notification.FieldFromUserName] = struct{}{}
+			}
+		case "fromUserAvatar":
+			if _, ok := fieldSeen[notification.FieldFromUserAvatar]; !ok {
+				selectedFields = append(selectedFields, notification.FieldFromUserAvatar)
+				fieldSeen[notification.FieldFromUserAvatar] = struct{}{}
+			}
+		case "tweetID":
+			if _, ok := fieldSeen[notification.FieldTweetID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldTweetID)
+				fieldSeen[notification.FieldTweetID] = struct{}{}
+			}
+		case "replyTweetID":
+			if _, ok := fieldSeen[notification.FieldReplyTweetID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldReplyTweetID)
+				fieldSeen[notification.FieldReplyTweetID] = struct{}{}
+			}
+		case "mentionTweetID":
+			if _, ok := fieldSeen[notification.FieldMentionTweetID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldMentionTweetID)
+				fieldSeen[notification.FieldMentionTweetID] = struct{}{}
+			}
+		case "notificationText":
+			if _, ok := fieldSeen[notification.FieldNotificationText]; !ok {
+				selectedFields = append(selectedFields, notification.FieldNotificationText)
+				fieldSeen[notification.FieldNotificationText] = struct{}{}
+			}
+		case "read":
+			if _, ok := fieldSeen[notification.FieldRead]; !ok {
+				selectedFields = append(selectedFields, notification.FieldRead)
+				fieldSeen[notification.FieldRead] = struct{}{}
+			}
+		case "isBot":
+			if _, ok := fieldSeen[notification.FieldIsBot]; !ok {
+				selectedFields = append(selectedFields, notification.FieldIsBot)
+				fieldSeen[notification.FieldIsBot] = struct{}{}
+			}
+		case "notificationAt":
+			if _, ok := fieldSeen[notification.FieldNotificationAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldNotificationAt)
+				fieldSeen[notification.FieldNotificationAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type notificationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []NotificationPaginateOption
+}
+
+func newNotificationPaginateArgs(rv map[string]any) *notificationPaginateArgs {
+	args := &notificationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &NotificationOrder{Field: &NotificationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithNotificationOrder(order))
+			}
+		case *NotificationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithNotificationOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*NotificationWhereInput); ok {
+		args.opts = append(args.opts, WithNotificationFilter(v.Filter))
 	}
 	return args
 }

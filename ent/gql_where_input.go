@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
@@ -864,6 +865,154 @@ type AccountWhereInput struct {
 	LastActionAtLTE    *time.Time  `json:"lastActionAtLTE,omitempty"`
 	LastActionAtIsNil  bool        `json:"lastActionAtIsNil,omitempty"`
 	LastActionAtNotNil bool        `json:"lastActionAtNotNil,omitempty"`
+
+	// "phone" field predicates.
+	Phone             *string  `json:"phone,omitempty"`
+	PhoneNEQ          *string  `json:"phoneNEQ,omitempty"`
+	PhoneIn           []string `json:"phoneIn,omitempty"`
+	PhoneNotIn        []string `json:"phoneNotIn,omitempty"`
+	PhoneGT           *string  `json:"phoneGT,omitempty"`
+	PhoneGTE          *string  `json:"phoneGTE,omitempty"`
+	PhoneLT           *string  `json:"phoneLT,omitempty"`
+	PhoneLTE          *string  `json:"phoneLTE,omitempty"`
+	PhoneContains     *string  `json:"phoneContains,omitempty"`
+	PhoneHasPrefix    *string  `json:"phoneHasPrefix,omitempty"`
+	PhoneHasSuffix    *string  `json:"phoneHasSuffix,omitempty"`
+	PhoneEqualFold    *string  `json:"phoneEqualFold,omitempty"`
+	PhoneContainsFold *string  `json:"phoneContainsFold,omitempty"`
+
+	// "blue_tick" field predicates.
+	BlueTick    *bool `json:"blueTick,omitempty"`
+	BlueTickNEQ *bool `json:"blueTickNEQ,omitempty"`
+
+	// "created_by" field predicates.
+	CreatedBy      *account.CreatedBy  `json:"createdBy,omitempty"`
+	CreatedByNEQ   *account.CreatedBy  `json:"createdByNEQ,omitempty"`
+	CreatedByIn    []account.CreatedBy `json:"createdByIn,omitempty"`
+	CreatedByNotIn []account.CreatedBy `json:"createdByNotIn,omitempty"`
+
+	// "follower_count" field predicates.
+	FollowerCount       *int  `json:"followerCount,omitempty"`
+	FollowerCountNEQ    *int  `json:"followerCountNEQ,omitempty"`
+	FollowerCountIn     []int `json:"followerCountIn,omitempty"`
+	FollowerCountNotIn  []int `json:"followerCountNotIn,omitempty"`
+	FollowerCountGT     *int  `json:"followerCountGT,omitempty"`
+	FollowerCountGTE    *int  `json:"followerCountGTE,omitempty"`
+	FollowerCountLT     *int  `json:"followerCountLT,omitempty"`
+	FollowerCountLTE    *int  `json:"followerCountLTE,omitempty"`
+	FollowerCountIsNil  bool  `json:"followerCountIsNil,omitempty"`
+	FollowerCountNotNil bool  `json:"followerCountNotNil,omitempty"`
+
+	// "following_count" field predicates.
+	FollowingCount       *int  `json:"followingCount,omitempty"`
+	FollowingCountNEQ    *int  `json:"followingCountNEQ,omitempty"`
+	FollowingCountIn     []int `json:"followingCountIn,omitempty"`
+	FollowingCountNotIn  []int `json:"followingCountNotIn,omitempty"`
+	FollowingCountGT     *int  `json:"followingCountGT,omitempty"`
+	FollowingCountGTE    *int  `json:"followingCountGTE,omitempty"`
+	FollowingCountLT     *int  `json:"followingCountLT,omitempty"`
+	FollowingCountLTE    *int  `json:"followingCountLTE,omitempty"`
+	FollowingCountIsNil  bool  `json:"followingCountIsNil,omitempty"`
+	FollowingCountNotNil bool  `json:"followingCountNotNil,omitempty"`
+
+	// "profile_name" field predicates.
+	ProfileName             *string  `json:"profileName,omitempty"`
+	ProfileNameNEQ          *string  `json:"profileNameNEQ,omitempty"`
+	ProfileNameIn           []string `json:"profileNameIn,omitempty"`
+	ProfileNameNotIn        []string `json:"profileNameNotIn,omitempty"`
+	ProfileNameGT           *string  `json:"profileNameGT,omitempty"`
+	ProfileNameGTE          *string  `json:"profileNameGTE,omitempty"`
+	ProfileNameLT           *string  `json:"profileNameLT,omitempty"`
+	ProfileNameLTE          *string  `json:"profileNameLTE,omitempty"`
+	ProfileNameContains     *string  `json:"profileNameContains,omitempty"`
+	ProfileNameHasPrefix    *string  `json:"profileNameHasPrefix,omitempty"`
+	ProfileNameHasSuffix    *string  `json:"profileNameHasSuffix,omitempty"`
+	ProfileNameEqualFold    *string  `json:"profileNameEqualFold,omitempty"`
+	ProfileNameContainsFold *string  `json:"profileNameContainsFold,omitempty"`
+
+	// "profile_bio" field predicates.
+	ProfileBio             *string  `json:"profileBio,omitempty"`
+	ProfileBioNEQ          *string  `json:"profileBioNEQ,omitempty"`
+	ProfileBioIn           []string `json:"profileBioIn,omitempty"`
+	ProfileBioNotIn        []string `json:"profileBioNotIn,omitempty"`
+	ProfileBioGT           *string  `json:"profileBioGT,omitempty"`
+	ProfileBioGTE          *string  `json:"profileBioGTE,omitempty"`
+	ProfileBioLT           *string  `json:"profileBioLT,omitempty"`
+	ProfileBioLTE          *string  `json:"profileBioLTE,omitempty"`
+	ProfileBioContains     *string  `json:"profileBioContains,omitempty"`
+	ProfileBioHasPrefix    *string  `json:"profileBioHasPrefix,omitempty"`
+	ProfileBioHasSuffix    *string  `json:"profileBioHasSuffix,omitempty"`
+	ProfileBioEqualFold    *string  `json:"profileBioEqualFold,omitempty"`
+	ProfileBioContainsFold *string  `json:"profileBioContainsFold,omitempty"`
+
+	// "profile_avatar" field predicates.
+	ProfileAvatar             *string  `json:"profileAvatar,omitempty"`
+	ProfileAvatarNEQ          *string  `json:"profileAvatarNEQ,omitempty"`
+	ProfileAvatarIn           []string `json:"profileAvatarIn,omitempty"`
+	ProfileAvatarNotIn        []string `json:"profileAvatarNotIn,omitempty"`
+	ProfileAvatarGT           *string  `json:"profileAvatarGT,omitempty"`
+	ProfileAvatarGTE          *string  `json:"profileAvatarGTE,omitempty"`
+	ProfileAvatarLT           *string  `json:"profileAvatarLT,omitempty"`
+	ProfileAvatarLTE          *string  `json:"profileAvatarLTE,omitempty"`
+	ProfileAvatarContains     *string  `json:"profileAvatarContains,omitempty"`
+	ProfileAvatarHasPrefix    *string  `json:"profileAvatarHasPrefix,omitempty"`
+	ProfileAvatarHasSuffix    *string  `json:"profileAvatarHasSuffix,omitempty"`
+	ProfileAvatarEqualFold    *string  `json:"profileAvatarEqualFold,omitempty"`
+	ProfileAvatarContainsFold *string  `json:"profileAvatarContainsFold,omitempty"`
+
+	// "profile_banner" field predicates.
+	ProfileBanner             *string  `json:"profileBanner,omitempty"`
+	ProfileBannerNEQ          *string  `json:"profileBannerNEQ,omitempty"`
+	ProfileBannerIn           []string `json:"profileBannerIn,omitempty"`
+	ProfileBannerNotIn        []string `json:"profileBannerNotIn,omitempty"`
+	ProfileBannerGT           *string  `json:"profileBannerGT,omitempty"`
+	ProfileBannerGTE          *string  `json:"profileBannerGTE,omitempty"`
+	ProfileBannerLT           *string  `json:"profileBannerLT,omitempty"`
+	ProfileBannerLTE          *string  `json:"profileBannerLTE,omitempty"`
+	ProfileBannerContains     *string  `json:"profileBannerContains,omitempty"`
+	ProfileBannerHasPrefix    *string  `json:"profileBannerHasPrefix,omitempty"`
+	ProfileBannerHasSuffix    *string  `json:"profileBannerHasSuffix,omitempty"`
+	ProfileBannerEqualFold    *string  `json:"profileBannerEqualFold,omitempty"`
+	ProfileBannerContainsFold *string  `json:"profileBannerContainsFold,omitempty"`
+
+	// "profile_website" field predicates.
+	ProfileWebsite             *string  `json:"profileWebsite,omitempty"`
+	ProfileWebsiteNEQ          *string  `json:"profileWebsiteNEQ,omitempty"`
+	ProfileWebsiteIn           []string `json:"profileWebsiteIn,omitempty"`
+	ProfileWebsiteNotIn        []string `json:"profileWebsiteNotIn,omitempty"`
+	ProfileWebsiteGT           *string  `json:"profileWebsiteGT,omitempty"`
+	ProfileWebsiteGTE          *string  `json:"profileWebsiteGTE,omitempty"`
+	ProfileWebsiteLT           *string  `json:"profileWebsiteLT,omitempty"`
+	ProfileWebsiteLTE          *string  `json:"profileWebsiteLTE,omitempty"`
+	ProfileWebsiteContains     *string  `json:"profileWebsiteContains,omitempty"`
+	ProfileWebsiteHasPrefix    *string  `json:"profileWebsiteHasPrefix,omitempty"`
+	ProfileWebsiteHasSuffix    *string  `json:"profileWebsiteHasSuffix,omitempty"`
+	ProfileWebsiteEqualFold    *string  `json:"profileWebsiteEqualFold,omitempty"`
+	ProfileWebsiteContainsFold *string  `json:"profileWebsiteContainsFold,omitempty"`
+
+	// "profile_updated_at" field predicates.
+	ProfileUpdatedAt       *time.Time  `json:"profileUpdatedAt,omitempty"`
+	ProfileUpdatedAtNEQ    *time.Time  `json:"profileUpdatedAtNEQ,omitempty"`
+	ProfileUpdatedAtIn     []time.Time `json:"profileUpdatedAtIn,omitempty"`
+	ProfileUpdatedAtNotIn  []time.Time `json:"profileUpdatedAtNotIn,omitempty"`
+	ProfileUpdatedAtGT     *time.Time  `json:"profileUpdatedAtGT,omitempty"`
+	ProfileUpdatedAtGTE    *time.Time  `json:"profileUpdatedAtGTE,omitempty"`
+	ProfileUpdatedAtLT     *time.Time  `json:"profileUpdatedAtLT,omitempty"`
+	ProfileUpdatedAtLTE    *time.Time  `json:"profileUpdatedAtLTE,omitempty"`
+	ProfileUpdatedAtIsNil  bool        `json:"profileUpdatedAtIsNil,omitempty"`
+	ProfileUpdatedAtNotNil bool        `json:"profileUpdatedAtNotNil,omitempty"`
+
+	// "deleted_at" field predicates.
+	DeletedAt       *time.Time  `json:"deletedAt,omitempty"`
+	DeletedAtNEQ    *time.Time  `json:"deletedAtNEQ,omitempty"`
+	DeletedAtIn     []time.Time `json:"deletedAtIn,omitempty"`
+	DeletedAtNotIn  []time.Time `json:"deletedAtNotIn,omitempty"`
+	DeletedAtGT     *time.Time  `json:"deletedAtGT,omitempty"`
+	DeletedAtGTE    *time.Time  `json:"deletedAtGTE,omitempty"`
+	DeletedAtLT     *time.Time  `json:"deletedAtLT,omitempty"`
+	DeletedAtLTE    *time.Time  `json:"deletedAtLTE,omitempty"`
+	DeletedAtIsNil  bool        `json:"deletedAtIsNil,omitempty"`
+	DeletedAtNotNil bool        `json:"deletedAtNotNil,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1632,6 +1781,378 @@ func (i *AccountWhereInput) P() (predicate.Account, error) {
 	}
 	if i.LastActionAtNotNil {
 		predicates = append(predicates, account.LastActionAtNotNil())
+	}
+	if i.Phone != nil {
+		predicates = append(predicates, account.PhoneEQ(*i.Phone))
+	}
+	if i.PhoneNEQ != nil {
+		predicates = append(predicates, account.PhoneNEQ(*i.PhoneNEQ))
+	}
+	if len(i.PhoneIn) > 0 {
+		predicates = append(predicates, account.PhoneIn(i.PhoneIn...))
+	}
+	if len(i.PhoneNotIn) > 0 {
+		predicates = append(predicates, account.PhoneNotIn(i.PhoneNotIn...))
+	}
+	if i.PhoneGT != nil {
+		predicates = append(predicates, account.PhoneGT(*i.PhoneGT))
+	}
+	if i.PhoneGTE != nil {
+		predicates = append(predicates, account.PhoneGTE(*i.PhoneGTE))
+	}
+	if i.PhoneLT != nil {
+		predicates = append(predicates, account.PhoneLT(*i.PhoneLT))
+	}
+	if i.PhoneLTE != nil {
+		predicates = append(predicates, account.PhoneLTE(*i.PhoneLTE))
+	}
+	if i.PhoneContains != nil {
+		predicates = append(predicates, account.PhoneContains(*i.PhoneContains))
+	}
+	if i.PhoneHasPrefix != nil {
+		predicates = append(predicates, account.PhoneHasPrefix(*i.PhoneHasPrefix))
+	}
+	if i.PhoneHasSuffix != nil {
+		predicates = append(predicates, account.PhoneHasSuffix(*i.PhoneHasSuffix))
+	}
+	if i.PhoneEqualFold != nil {
+		predicates = append(predicates, account.PhoneEqualFold(*i.PhoneEqualFold))
+	}
+	if i.PhoneContainsFold != nil {
+		predicates = append(predicates, account.PhoneContainsFold(*i.PhoneContainsFold))
+	}
+	if i.BlueTick != nil {
+		predicates = append(predicates, account.BlueTickEQ(*i.BlueTick))
+	}
+	if i.BlueTickNEQ != nil {
+		predicates = append(predicates, account.BlueTickNEQ(*i.BlueTickNEQ))
+	}
+	if i.CreatedBy != nil {
+		predicates = append(predicates, account.CreatedByEQ(*i.CreatedBy))
+	}
+	if i.CreatedByNEQ != nil {
+		predicates = append(predicates, account.CreatedByNEQ(*i.CreatedByNEQ))
+	}
+	if len(i.CreatedByIn) > 0 {
+		predicates = append(predicates, account.CreatedByIn(i.CreatedByIn...))
+	}
+	if len(i.CreatedByNotIn) > 0 {
+		predicates = append(predicates, account.CreatedByNotIn(i.CreatedByNotIn...))
+	}
+	if i.FollowerCount != nil {
+		predicates = append(predicates, account.FollowerCountEQ(*i.FollowerCount))
+	}
+	if i.FollowerCountNEQ != nil {
+		predicates = append(predicates, account.FollowerCountNEQ(*i.FollowerCountNEQ))
+	}
+	if len(i.FollowerCountIn) > 0 {
+		predicates = append(predicates, account.FollowerCountIn(i.FollowerCountIn...))
+	}
+	if len(i.FollowerCountNotIn) > 0 {
+		predicates = append(predicates, account.FollowerCountNotIn(i.FollowerCountNotIn...))
+	}
+	if i.FollowerCountGT != nil {
+		predicates = append(predicates, account.FollowerCountGT(*i.FollowerCountGT))
+	}
+	if i.FollowerCountGTE != nil {
+		predicates = append(predicates, account.FollowerCountGTE(*i.FollowerCountGTE))
+	}
+	if i.FollowerCountLT != nil {
+		predicates = append(predicates, account.FollowerCountLT(*i.FollowerCountLT))
+	}
+	if i.FollowerCountLTE != nil {
+		predicates = append(predicates, account.FollowerCountLTE(*i.FollowerCountLTE))
+	}
+	if i.FollowerCountIsNil {
+		predicates = append(predicates, account.FollowerCountIsNil())
+	}
+	if i.FollowerCountNotNil {
+		predicates = append(predicates, account.FollowerCountNotNil())
+	}
+	if i.FollowingCount != nil {
+		predicates = append(predicates, account.FollowingCountEQ(*i.FollowingCount))
+	}
+	if i.FollowingCountNEQ != nil {
+		predicates = append(predicates, account.FollowingCountNEQ(*i.FollowingCountNEQ))
+	}
+	if len(i.FollowingCountIn) > 0 {
+		predicates = append(predicates, account.FollowingCountIn(i.FollowingCountIn...))
+	}
+	if len(i.FollowingCountNotIn) > 0 {
+		predicates = append(predicates, account.FollowingCountNotIn(i.FollowingCountNotIn...))
+	}
+	if i.FollowingCountGT != nil {
+		predicates = append(predicates, account.FollowingCountGT(*i.FollowingCountGT))
+	}
+	if i.FollowingCountGTE != nil {
+		predicates = append(predicates, account.FollowingCountGTE(*i.FollowingCountGTE))
+	}
+	if i.FollowingCountLT != nil {
+		predicates = append(predicates, account.FollowingCountLT(*i.FollowingCountLT))
+	}
+	if i.FollowingCountLTE != nil {
+		predicates = append(predicates, account.FollowingCountLTE(*i.FollowingCountLTE))
+	}
+	if i.FollowingCountIsNil {
+		predicates = append(predicates, account.FollowingCountIsNil())
+	}
+	if i.FollowingCountNotNil {
+		predicates = append(predicates, account.FollowingCountNotNil())
+	}
+	if i.ProfileName != nil {
+		predicates = append(predicates, account.ProfileNameEQ(*i.ProfileName))
+	}
+	if i.ProfileNameNEQ != nil {
+		predicates = append(predicates, account.ProfileNameNEQ(*i.ProfileNameNEQ))
+	}
+	if len(i.ProfileNameIn) > 0 {
+		predicates = append(predicates, account.ProfileNameIn(i.ProfileNameIn...))
+	}
+	if len(i.ProfileNameNotIn) > 0 {
+		predicates = append(predicates, account.ProfileNameNotIn(i.ProfileNameNotIn...))
+	}
+	if i.ProfileNameGT != nil {
+		predicates = append(predicates, account.ProfileNameGT(*i.ProfileNameGT))
+	}
+	if i.ProfileNameGTE != nil {
+		predicates = append(predicates, account.ProfileNameGTE(*i.ProfileNameGTE))
+	}
+	if i.ProfileNameLT != nil {
+		predicates = append(predicates, account.ProfileNameLT(*i.ProfileNameLT))
+	}
+	if i.ProfileNameLTE != nil {
+		predicates = append(predicates, account.ProfileNameLTE(*i.ProfileNameLTE))
+	}
+	if i.ProfileNameContains != nil {
+		predicates = append(predicates, account.ProfileNameContains(*i.ProfileNameContains))
+	}
+	if i.ProfileNameHasPrefix != nil {
+		predicates = append(predicates, account.ProfileNameHasPrefix(*i.ProfileNameHasPrefix))
+	}
+	if i.ProfileNameHasSuffix != nil {
+		predicates = append(predicates, account.ProfileNameHasSuffix(*i.ProfileNameHasSuffix))
+	}
+	if i.ProfileNameEqualFold != nil {
+		predicates = append(predicates, account.ProfileNameEqualFold(*i.ProfileNameEqualFold))
+	}
+	if i.ProfileNameContainsFold != nil {
+		predicates = append(predicates, account.ProfileNameContainsFold(*i.ProfileNameContainsFold))
+	}
+	if i.ProfileBio != nil {
+		predicates = append(predicates, account.ProfileBioEQ(*i.ProfileBio))
+	}
+	if i.ProfileBioNEQ != nil {
+		predicates = append(predicates, account.ProfileBioNEQ(*i.ProfileBioNEQ))
+	}
+	if len(i.ProfileBioIn) > 0 {
+		predicates = append(predicates, account.ProfileBioIn(i.ProfileBioIn...))
+	}
+	if len(i.ProfileBioNotIn) > 0 {
+		predicates = append(predicates, account.ProfileBioNotIn(i.ProfileBioNotIn...))
+	}
+	if i.ProfileBioGT != nil {
+		predicates = append(predicates, account.ProfileBioGT(*i.ProfileBioGT))
+	}
+	if i.ProfileBioGTE != nil {
+		predicates = append(predicates, account.ProfileBioGTE(*i.ProfileBioGTE))
+	}
+	if i.ProfileBioLT != nil {
+		predicates = append(predicates, account.ProfileBioLT(*i.ProfileBioLT))
+	}
+	if i.ProfileBioLTE != nil {
+		predicates = append(predicates, account.ProfileBioLTE(*i.ProfileBioLTE))
+	}
+	if i.ProfileBioContains != nil {
+		predicates = append(predicates, account.ProfileBioContains(*i.ProfileBioContains))
+	}
+	if i.ProfileBioHasPrefix != nil {
+		predicates = append(predicates, account.ProfileBioHasPrefix(*i.ProfileBioHasPrefix))
+	}
+	if i.ProfileBioHasSuffix != nil {
+		predicates = append(predicates, account.ProfileBioHasSuffix(*i.ProfileBioHasSuffix))
+	}
+	if i.ProfileBioEqualFold != nil {
+		predicates = append(predicates, account.ProfileBioEqualFold(*i.ProfileBioEqualFold))
+	}
+	if i.ProfileBioContainsFold != nil {
+		predicates = append(predicates, account.ProfileBioContainsFold(*i.ProfileBioContainsFold))
+	}
+	if i.ProfileAvatar != nil {
+		predicates = append(predicates, account.ProfileAvatarEQ(*i.ProfileAvatar))
+	}
+	if i.ProfileAvatarNEQ != nil {
+		predicates = append(predicates, account.ProfileAvatarNEQ(*i.ProfileAvatarNEQ))
+	}
+	if len(i.ProfileAvatarIn) > 0 {
+		predicates = append(predicates, account.ProfileAvatarIn(i.ProfileAvatarIn...))
+	}
+	if len(i.ProfileAvatarNotIn) > 0 {
+		predicates = append(predicates, account.ProfileAvatarNotIn(i.ProfileAvatarNotIn...))
+	}
+	if i.ProfileAvatarGT != nil {
+		predicates = append(predicates, account.ProfileAvatarGT(*i.ProfileAvatarGT))
+	}
+	if i.ProfileAvatarGTE != nil {
+		predicates = append(predicates, account.ProfileAvatarGTE(*i.ProfileAvatarGTE))
+	}
+	if i.ProfileAvatarLT != nil {
+		predicates = append(predicates, account.ProfileAvatarLT(*i.ProfileAvatarLT))
+	}
+	if i.ProfileAvatarLTE != nil {
+		predicates = append(predicates, account.ProfileAvatarLTE(*i.ProfileAvatarLTE))
+	}
+	if i.ProfileAvatarContains != nil {
+		predicates = append(predicates, account.ProfileAvatarContains(*i.ProfileAvatarContains))
+	}
+	if i.ProfileAvatarHasPrefix != nil {
+		predicates = append(predicates, account.ProfileAvatarHasPrefix(*i.ProfileAvatarHasPrefix))
+	}
+	if i.ProfileAvatarHasSuffix != nil {
+		predicates = append(predicates, account.ProfileAvatarHasSuffix(*i.ProfileAvatarHasSuffix))
+	}
+	if i.ProfileAvatarEqualFold != nil {
+		predicates = append(predicates, account.ProfileAvatarEqualFold(*i.ProfileAvatarEqualFold))
+	}
+	if i.ProfileAvatarContainsFold != nil {
+		predicates = append(predicates, account.ProfileAvatarContainsFold(*i.ProfileAvatarContainsFold))
+	}
+	if i.ProfileBanner != nil {
+		predicates = append(predicates, account.ProfileBannerEQ(*i.ProfileBanner))
+	}
+	if i.ProfileBannerNEQ != nil {
+		predicates = append(predicates, account.ProfileBannerNEQ(*i.ProfileBannerNEQ))
+	}
+	if len(i.ProfileBannerIn) > 0 {
+		predicates = append(predicates, account.ProfileBannerIn(i.ProfileBannerIn...))
+	}
+	if len(i.ProfileBannerNotIn) > 0 {
+		predicates = append(predicates, account.ProfileBannerNotIn(i.ProfileBannerNotIn...))
+	}
+	if i.ProfileBannerGT != nil {
+		predicates = append(predicates, account.ProfileBannerGT(*i.ProfileBannerGT))
+	}
+	if i.ProfileBannerGTE != nil {
+		predicates = append(predicates, account.ProfileBannerGTE(*i.ProfileBannerGTE))
+	}
+	if i.ProfileBannerLT != nil {
+		predicates = append(predicates, account.ProfileBannerLT(*i.ProfileBannerLT))
+	}
+	if i.ProfileBannerLTE != nil {
+		predicates = append(predicates, account.ProfileBannerLTE(*i.ProfileBannerLTE))
+	}
+	if i.ProfileBannerContains != nil {
+		predicates = append(predicates, account.ProfileBannerContains(*i.ProfileBannerContains))
+	}
+	if i.ProfileBannerHasPrefix != nil {
+		predicates = append(predicates, account.ProfileBannerHasPrefix(*i.ProfileBannerHasPrefix))
+	}
+	if i.ProfileBannerHasSuffix != nil {
+		predicates = append(predicates, account.ProfileBannerHasSuffix(*i.ProfileBannerHasSuffix))
+	}
+	if i.ProfileBannerEqualFold != nil {
+		predicates = append(predicates, account.ProfileBannerEqualFold(*i.ProfileBannerEqualFold))
+	}
+	if i.ProfileBannerContainsFold != nil {
+		predicates = append(predicates, account.ProfileBannerContainsFold(*i.ProfileBannerContainsFold))
+	}
+	if i.ProfileWebsite != nil {
+		predicates = append(predicates, account.ProfileWebsiteEQ(*i.ProfileWebsite))
+	}
+	if i.ProfileWebsiteNEQ != nil {
+		predicates = append(predicates, account.ProfileWebsiteNEQ(*i.ProfileWebsiteNEQ))
+	}
+	if len(i.ProfileWebsiteIn) > 0 {
+		predicates = append(predicates, account.ProfileWebsiteIn(i.ProfileWebsiteIn...))
+	}
+	if len(i.ProfileWebsiteNotIn) > 0 {
+		predicates = append(predicates, account.ProfileWebsiteNotIn(i.ProfileWebsiteNotIn...))
+	}
+	if i.ProfileWebsiteGT != nil {
+		predicates = append(predicates, account.ProfileWebsiteGT(*i.ProfileWebsiteGT))
+	}
+	if i.ProfileWebsiteGTE != nil {
+		predicates = append(predicates, account.ProfileWebsiteGTE(*i.ProfileWebsiteGTE))
+	}
+	if i.ProfileWebsiteLT != nil {
+		predicates = append(predicates, account.ProfileWebsiteLT(*i.ProfileWebsiteLT))
+	}
+	if i.ProfileWebsiteLTE != nil {
+		predicates = append(predicates, account.ProfileWebsiteLTE(*i.ProfileWebsiteLTE))
+	}
+	if i.ProfileWebsiteContains != nil {
+		predicates = append(predicates, account.ProfileWebsiteContains(*i.ProfileWebsiteContains))
+	}
+	if i.ProfileWebsiteHasPrefix != nil {
+		predicates = append(predicates, account.ProfileWebsiteHasPrefix(*i.ProfileWebsiteHasPrefix))
+	}
+	if i.ProfileWebsiteHasSuffix != nil {
+		predicates = append(predicates, account.ProfileWebsiteHasSuffix(*i.ProfileWebsiteHasSuffix))
+	}
+	if i.ProfileWebsiteEqualFold != nil {
+		predicates = append(predicates, account.ProfileWebsiteEqualFold(*i.ProfileWebsiteEqualFold))
+	}
+	if i.ProfileWebsiteContainsFold != nil {
+		predicates = append(predicates, account.ProfileWebsiteContainsFold(*i.ProfileWebsiteContainsFold))
+	}
+	if i.ProfileUpdatedAt != nil {
+		predicates = append(predicates, account.ProfileUpdatedAtEQ(*i.ProfileUpdatedAt))
+	}
+	if i.ProfileUpdatedAtNEQ != nil {
+		predicates = append(predicates, account.ProfileUpdatedAtNEQ(*i.ProfileUpdatedAtNEQ))
+	}
+	if len(i.ProfileUpdatedAtIn) > 0 {
+		predicates = append(predicates, account.ProfileUpdatedAtIn(i.ProfileUpdatedAtIn...))
+	}
+	if len(i.ProfileUpdatedAtNotIn) > 0 {
+		predicates = append(predicates, account.ProfileUpdatedAtNotIn(i.ProfileUpdatedAtNotIn...))
+	}
+	if i.ProfileUpdatedAtGT != nil {
+		predicates = append(predicates, account.ProfileUpdatedAtGT(*i.ProfileUpdatedAtGT))
+	}
+	if i.ProfileUpdatedAtGTE != nil {
+		predicates = append(predicates, account.ProfileUpdatedAtGTE(*i.ProfileUpdatedAtGTE))
+	}
+	if i.ProfileUpdatedAtLT != nil {
+		predicates = append(predicates, account.ProfileUpdatedAtLT(*i.ProfileUpdatedAtLT))
+	}
+	if i.ProfileUpdatedAtLTE != nil {
+		predicates = append(predicates, account.ProfileUpdatedAtLTE(*i.ProfileUpdatedAtLTE))
+	}
+	if i.ProfileUpdatedAtIsNil {
+		predicates = append(predicates, account.ProfileUpdatedAtIsNil())
+	}
+	if i.ProfileUpdatedAtNotNil {
+		predicates = append(predicates, account.ProfileUpdatedAtNotNil())
+	}
+	if i.DeletedAt != nil {
+		predicates = append(predicates, account.DeletedAtEQ(*i.DeletedAt))
+	}
+	if i.DeletedAtNEQ != nil {
+		predicates = append(predicates, account.DeletedAtNEQ(*i.DeletedAtNEQ))
+	}
+	if len(i.DeletedAtIn) > 0 {
+		predicates = append(predicates, account.DeletedAtIn(i.DeletedAtIn...))
+	}
+	if len(i.DeletedAtNotIn) > 0 {
+		predicates = append(predicates, account.DeletedAtNotIn(i.DeletedAtNotIn...))
+	}
+	if i.DeletedAtGT != nil {
+		predicates = append(predicates, account.DeletedAtGT(*i.DeletedAtGT))
+	}
+	if i.DeletedAtGTE != nil {
+		predicates = append(predicates, account.DeletedAtGTE(*i.DeletedAtGTE))
+	}
+	if i.DeletedAtLT != nil {
+		predicates = append(predicates, account.DeletedAtLT(*i.DeletedAtLT))
+	}
+	if i.DeletedAtLTE != nil {
+		predicates = append(predicates, account.DeletedAtLTE(*i.DeletedAtLTE))
+	}
+	if i.DeletedAtIsNil {
+		predicates = append(predicates, account.DeletedAtIsNil())
+	}
+	if i.DeletedAtNotNil {
+		predicates = append(predicates, account.DeletedAtNotNil())
 	}
 
 	switch len(predicates) {
@@ -5857,6 +6378,812 @@ func (i *LoginChallengeWhereInput) P() (predicate.LoginChallenge, error) {
 		return predicates[0], nil
 	default:
 		return loginchallenge.And(predicates...), nil
+	}
+}
+
+// NotificationWhereInput represents a where input for filtering Notification queries.
+type NotificationWhereInput struct {
+	Predicates []predicate.Notification  `json:"-"`
+	Not        *NotificationWhereInput   `json:"not,omitempty"`
+	Or         []*NotificationWhereInput `json:"or,omitempty"`
+	And        []*NotificationWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "uuid" field predicates.
+	UUID      *uuid.UUID  `json:"uuid,omitempty"`
+	UUIDNEQ   *uuid.UUID  `json:"uuidNEQ,omitempty"`
+	UUIDIn    []uuid.UUID `json:"uuidIn,omitempty"`
+	UUIDNotIn []uuid.UUID `json:"uuidNotIn,omitempty"`
+	UUIDGT    *uuid.UUID  `json:"uuidGT,omitempty"`
+	UUIDGTE   *uuid.UUID  `json:"uuidGTE,omitempty"`
+	UUIDLT    *uuid.UUID  `json:"uuidLT,omitempty"`
+	UUIDLTE   *uuid.UUID  `json:"uuidLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "account_id" field predicates.
+	AccountID      *int  `json:"accountID,omitempty"`
+	AccountIDNEQ   *int  `json:"accountIDNEQ,omitempty"`
+	AccountIDIn    []int `json:"accountIDIn,omitempty"`
+	AccountIDNotIn []int `json:"accountIDNotIn,omitempty"`
+
+	// "type" field predicates.
+	Type             *string  `json:"type,omitempty"`
+	TypeNEQ          *string  `json:"typeNEQ,omitempty"`
+	TypeIn           []string `json:"typeIn,omitempty"`
+	TypeNotIn        []string `json:"typeNotIn,omitempty"`
+	TypeGT           *string  `json:"typeGT,omitempty"`
+	TypeGTE          *string  `json:"typeGTE,omitempty"`
+	TypeLT           *string  `json:"typeLT,omitempty"`
+	TypeLTE          *string  `json:"typeLTE,omitempty"`
+	TypeContains     *string  `json:"typeContains,omitempty"`
+	TypeHasPrefix    *string  `json:"typeHasPrefix,omitempty"`
+	TypeHasSuffix    *string  `json:"typeHasSuffix,omitempty"`
+	TypeEqualFold    *string  `json:"typeEqualFold,omitempty"`
+	TypeContainsFold *string  `json:"typeContainsFold,omitempty"`
+
+	// "from_user" field predicates.
+	FromUser             *string  `json:"fromUser,omitempty"`
+	FromUserNEQ          *string  `json:"fromUserNEQ,omitempty"`
+	FromUserIn           []string `json:"fromUserIn,omitempty"`
+	FromUserNotIn        []string `json:"fromUserNotIn,omitempty"`
+	FromUserGT           *string  `json:"fromUserGT,omitempty"`
+	FromUserGTE          *string  `json:"fromUserGTE,omitempty"`
+	FromUserLT           *string  `json:"fromUserLT,omitempty"`
+	FromUserLTE          *string  `json:"fromUserLTE,omitempty"`
+	FromUserContains     *string  `json:"fromUserContains,omitempty"`
+	FromUserHasPrefix    *string  `json:"fromUserHasPrefix,omitempty"`
+	FromUserHasSuffix    *string  `json:"fromUserHasSuffix,omitempty"`
+	FromUserEqualFold    *string  `json:"fromUserEqualFold,omitempty"`
+	FromUserContainsFold *string  `json:"fromUserContainsFold,omitempty"`
+
+	// "from_user_id" field predicates.
+	FromUserID             *string  `json:"fromUserID,omitempty"`
+	FromUserIDNEQ          *string  `json:"fromUserIDNEQ,omitempty"`
+	FromUserIDIn           []string `json:"fromUserIDIn,omitempty"`
+	FromUserIDNotIn        []string `json:"fromUserIDNotIn,omitempty"`
+	FromUserIDGT           *string  `json:"fromUserIDGT,omitempty"`
+	FromUserIDGTE          *string  `json:"fromUserIDGTE,omitempty"`
+	FromUserIDLT           *string  `json:"fromUserIDLT,omitempty"`
+	FromUserIDLTE          *string  `json:"fromUserIDLTE,omitempty"`
+	FromUserIDContains     *string  `json:"fromUserIDContains,omitempty"`
+	FromUserIDHasPrefix    *string  `json:"fromUserIDHasPrefix,omitempty"`
+	FromUserIDHasSuffix    *string  `json:"fromUserIDHasSuffix,omitempty"`
+	FromUserIDEqualFold    *string  `json:"fromUserIDEqualFold,omitempty"`
+	FromUserIDContainsFold *string  `json:"fromUserIDContainsFold,omitempty"`
+
+	// "from_user_name" field predicates.
+	FromUserName             *string  `json:"fromUserName,omitempty"`
+	FromUserNameNEQ          *string  `json:"fromUserNameNEQ,omitempty"`
+	FromUserNameIn           []string `json:"fromUserNameIn,omitempty"`
+	FromUserNameNotIn        []string `json:"fromUserNameNotIn,omitempty"`
+	FromUserNameGT           *string  `json:"fromUserNameGT,omitempty"`
+	FromUserNameGTE          *string  `json:"fromUserNameGTE,omitempty"`
+	FromUserNameLT           *string  `json:"fromUserNameLT,omitempty"`
+	FromUserNameLTE          *string  `json:"fromUserNameLTE,omitempty"`
+	FromUserNameContains     *string  `json:"fromUserNameContains,omitempty"`
+	FromUserNameHasPrefix    *string  `json:"fromUserNameHasPrefix,omitempty"`
+	FromUserNameHasSuffix    *string  `json:"fromUserNameHasSuffix,omitempty"`
+	FromUserNameEqualFold    *string  `json:"fromUserNameEqualFold,omitempty"`
+	FromUserNameContainsFold *string  `json:"fromUserNameContainsFold,omitempty"`
+
+	// "from_user_avatar" field predicates.
+	FromUserAvatar             *string  `json:"fromUserAvatar,omitempty"`
+	FromUserAvatarNEQ          *string  `json:"fromUserAvatarNEQ,omitempty"`
+	FromUserAvatarIn           []string `json:"fromUserAvatarIn,omitempty"`
+	FromUserAvatarNotIn        []string `json:"fromUserAvatarNotIn,omitempty"`
+	FromUserAvatarGT           *string  `json:"fromUserAvatarGT,omitempty"`
+	FromUserAvatarGTE          *string  `json:"fromUserAvatarGTE,omitempty"`
+	FromUserAvatarLT           *string  `json:"fromUserAvatarLT,omitempty"`
+	FromUserAvatarLTE          *string  `json:"fromUserAvatarLTE,omitempty"`
+	FromUserAvatarContains     *string  `json:"fromUserAvatarContains,omitempty"`
+	FromUserAvatarHasPrefix    *string  `json:"fromUserAvatarHasPrefix,omitempty"`
+	FromUserAvatarHasSuffix    *string  `json:"fromUserAvatarHasSuffix,omitempty"`
+	FromUserAvatarEqualFold    *string  `json:"fromUserAvatarEqualFold,omitempty"`
+	FromUserAvatarContainsFold *string  `json:"fromUserAvatarContainsFold,omitempty"`
+
+	// "tweet_id" field predicates.
+	TweetID             *string  `json:"tweetID,omitempty"`
+	TweetIDNEQ          *string  `json:"tweetIDNEQ,omitempty"`
+	TweetIDIn           []string `json:"tweetIDIn,omitempty"`
+	TweetIDNotIn        []string `json:"tweetIDNotIn,omitempty"`
+	TweetIDGT           *string  `json:"tweetIDGT,omitempty"`
+	TweetIDGTE          *string  `json:"tweetIDGTE,omitempty"`
+	TweetIDLT           *string  `json:"tweetIDLT,omitempty"`
+	TweetIDLTE          *string  `json:"tweetIDLTE,omitempty"`
+	TweetIDContains     *string  `json:"tweetIDContains,omitempty"`
+	TweetIDHasPrefix    *string  `json:"tweetIDHasPrefix,omitempty"`
+	TweetIDHasSuffix    *string  `json:"tweetIDHasSuffix,omitempty"`
+	TweetIDEqualFold    *string  `json:"tweetIDEqualFold,omitempty"`
+	TweetIDContainsFold *string  `json:"tweetIDContainsFold,omitempty"`
+
+	// "reply_tweet_id" field predicates.
+	ReplyTweetID             *string  `json:"replyTweetID,omitempty"`
+	ReplyTweetIDNEQ          *string  `json:"replyTweetIDNEQ,omitempty"`
+	ReplyTweetIDIn           []string `json:"replyTweetIDIn,omitempty"`
+	ReplyTweetIDNotIn        []string `json:"replyTweetIDNotIn,omitempty"`
+	ReplyTweetIDGT           *string  `json:"replyTweetIDGT,omitempty"`
+	ReplyTweetIDGTE          *string  `json:"replyTweetIDGTE,omitempty"`
+	ReplyTweetIDLT           *string  `json:"replyTweetIDLT,omitempty"`
+	ReplyTweetIDLTE          *string  `json:"replyTweetIDLTE,omitempty"`
+	ReplyTweetIDContains     *string  `json:"replyTweetIDContains,omitempty"`
+	ReplyTweetIDHasPrefix    *string  `json:"replyTweetIDHasPrefix,omitempty"`
+	ReplyTweetIDHasSuffix    *string  `json:"replyTweetIDHasSuffix,omitempty"`
+	ReplyTweetIDEqualFold    *string  `json:"replyTweetIDEqualFold,omitempty"`
+	ReplyTweetIDContainsFold *string  `json:"replyTweetIDContainsFold,omitempty"`
+
+	// "mention_tweet_id" field predicates.
+	MentionTweetID             *string  `json:"mentionTweetID,omitempty"`
+	MentionTweetIDNEQ          *string  `json:"mentionTweetIDNEQ,omitempty"`
+	MentionTweetIDIn           []string `json:"mentionTweetIDIn,omitempty"`
+	MentionTweetIDNotIn        []string `json:"mentionTweetIDNotIn,omitempty"`
+	MentionTweetIDGT           *string  `json:"mentionTweetIDGT,omitempty"`
+	MentionTweetIDGTE          *string  `json:"mentionTweetIDGTE,omitempty"`
+	MentionTweetIDLT           *string  `json:"mentionTweetIDLT,omitempty"`
+	MentionTweetIDLTE          *string  `json:"mentionTweetIDLTE,omitempty"`
+	MentionTweetIDContains     *string  `json:"mentionTweetIDContains,omitempty"`
+	MentionTweetIDHasPrefix    *string  `json:"mentionTweetIDHasPrefix,omitempty"`
+	MentionTweetIDHasSuffix    *string  `json:"mentionTweetIDHasSuffix,omitempty"`
+	MentionTweetIDEqualFold    *string  `json:"mentionTweetIDEqualFold,omitempty"`
+	MentionTweetIDContainsFold *string  `json:"mentionTweetIDContainsFold,omitempty"`
+
+	// "notification_text" field predicates.
+	NotificationText             *string  `json:"notificationText,omitempty"`
+	NotificationTextNEQ          *string  `json:"notificationTextNEQ,omitempty"`
+	NotificationTextIn           []string `json:"notificationTextIn,omitempty"`
+	NotificationTextNotIn        []string `json:"notificationTextNotIn,omitempty"`
+	NotificationTextGT           *string  `json:"notificationTextGT,omitempty"`
+	NotificationTextGTE          *string  `json:"notificationTextGTE,omitempty"`
+	NotificationTextLT           *string  `json:"notificationTextLT,omitempty"`
+	NotificationTextLTE          *string  `json:"notificationTextLTE,omitempty"`
+	NotificationTextContains     *string  `json:"notificationTextContains,omitempty"`
+	NotificationTextHasPrefix    *string  `json:"notificationTextHasPrefix,omitempty"`
+	NotificationTextHasSuffix    *string  `json:"notificationTextHasSuffix,omitempty"`
+	NotificationTextEqualFold    *string  `json:"notificationTextEqualFold,omitempty"`
+	NotificationTextContainsFold *string  `json:"notificationTextContainsFold,omitempty"`
+
+	// "read" field predicates.
+	Read    *bool `json:"read,omitempty"`
+	ReadNEQ *bool `json:"readNEQ,omitempty"`
+
+	// "is_bot" field predicates.
+	IsBot    *bool `json:"isBot,omitempty"`
+	IsBotNEQ *bool `json:"isBotNEQ,omitempty"`
+
+	// "notification_at" field predicates.
+	NotificationAt      *time.Time  `json:"notificationAt,omitempty"`
+	NotificationAtNEQ   *time.Time  `json:"notificationAtNEQ,omitempty"`
+	NotificationAtIn    []time.Time `json:"notificationAtIn,omitempty"`
+	NotificationAtNotIn []time.Time `json:"notificationAtNotIn,omitempty"`
+	NotificationAtGT    *time.Time  `json:"notificationAtGT,omitempty"`
+	NotificationAtGTE   *time.Time  `json:"notificationAtGTE,omitempty"`
+	NotificationAtLT    *time.Time  `json:"notificationAtLT,omitempty"`
+	NotificationAtLTE   *time.Time  `json:"notificationAtLTE,omitempty"`
+
+	// "bot" edge predicates.
+	HasBot     *bool                `json:"hasBot,omitempty"`
+	HasBotWith []*AccountWhereInput `json:"hasBotWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *NotificationWhereInput) AddPredicates(predicates ...predicate.Notification) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the NotificationWhereInput filter on the NotificationQuery builder.
+func (i *NotificationWhereInput) Filter(q *NotificationQuery) (*NotificationQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyNotificationWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyNotificationWhereInput is returned in case the NotificationWhereInput is empty.
+var ErrEmptyNotificationWhereInput = errors.New("ent: empty predicate NotificationWhereInput")
+
+// P returns a predicate for filtering notifications.
+// An error is returned if the input is empty or invalid.
+func (i *NotificationWhereInput) P() (predicate.Notification, error) {
+	var predicates []predicate.Notification
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, notification.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Notification, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, notification.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Notification, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, notification.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, notification.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, notification.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, notification.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, notification.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, notification.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, notification.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, notification.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, notification.IDLTE(*i.IDLTE))
+	}
+	if i.UUID != nil {
+		predicates = append(predicates, notification.UUIDEQ(*i.UUID))
+	}
+	if i.UUIDNEQ != nil {
+		predicates = append(predicates, notification.UUIDNEQ(*i.UUIDNEQ))
+	}
+	if len(i.UUIDIn) > 0 {
+		predicates = append(predicates, notification.UUIDIn(i.UUIDIn...))
+	}
+	if len(i.UUIDNotIn) > 0 {
+		predicates = append(predicates, notification.UUIDNotIn(i.UUIDNotIn...))
+	}
+	if i.UUIDGT != nil {
+		predicates = append(predicates, notification.UUIDGT(*i.UUIDGT))
+	}
+	if i.UUIDGTE != nil {
+		predicates = append(predicates, notification.UUIDGTE(*i.UUIDGTE))
+	}
+	if i.UUIDLT != nil {
+		predicates = append(predicates, notification.UUIDLT(*i.UUIDLT))
+	}
+	if i.UUIDLTE != nil {
+		predicates = append(predicates, notification.UUIDLTE(*i.UUIDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, notification.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, notification.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, notification.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, notification.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, notification.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, notification.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, notification.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, notification.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, notification.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, notification.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, notification.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, notification.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, notification.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, notification.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, notification.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, notification.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.AccountID != nil {
+		predicates = append(predicates, notification.AccountIDEQ(*i.AccountID))
+	}
+	if i.AccountIDNEQ != nil {
+		predicates = append(predicates, notification.AccountIDNEQ(*i.AccountIDNEQ))
+	}
+	if len(i.AccountIDIn) > 0 {
+		predicates = append(predicates, notification.AccountIDIn(i.AccountIDIn...))
+	}
+	if len(i.AccountIDNotIn) > 0 {
+		predicates = append(predicates, notification.AccountIDNotIn(i.AccountIDNotIn...))
+	}
+	if i.Type != nil {
+		predicates = append(predicates, notification.TypeEQ(*i.Type))
+	}
+	if i.TypeNEQ != nil {
+		predicates = append(predicates, notification.TypeNEQ(*i.TypeNEQ))
+	}
+	if len(i.TypeIn) > 0 {
+		predicates = append(predicates, notification.TypeIn(i.TypeIn...))
+	}
+	if len(i.TypeNotIn) > 0 {
+		predicates = append(predicates, notification.TypeNotIn(i.TypeNotIn...))
+	}
+	if i.TypeGT != nil {
+		predicates = append(predicates, notification.TypeGT(*i.TypeGT))
+	}
+	if i.TypeGTE != nil {
+		predicates = append(predicates, notification.TypeGTE(*i.TypeGTE))
+	}
+	if i.TypeLT != nil {
+		predicates = append(predicates, notification.TypeLT(*i.TypeLT))
+	}
+	if i.TypeLTE != nil {
+		predicates = append(predicates, notification.TypeLTE(*i.TypeLTE))
+	}
+	if i.TypeContains != nil {
+		predicates = append(predicates, notification.TypeContains(*i.TypeContains))
+	}
+	if i.TypeHasPrefix != nil {
+		predicates = append(predicates, notification.TypeHasPrefix(*i.TypeHasPrefix))
+	}
+	if i.TypeHasSuffix != nil {
+		predicates = append(predicates, notification.TypeHasSuffix(*i.TypeHasSuffix))
+	}
+	if i.TypeEqualFold != nil {
+		predicates = append(predicates, notification.TypeEqualFold(*i.TypeEqualFold))
+	}
+	if i.TypeContainsFold != nil {
+		predicates = append(predicates, notification.TypeContainsFold(*i.TypeContainsFold))
+	}
+	if i.FromUser != nil {
+		predicates = append(predicates, notification.FromUserEQ(*i.FromUser))
+	}
+	if i.FromUserNEQ != nil {
+		predicates = append(predicates, notification.FromUserNEQ(*i.FromUserNEQ))
+	}
+	if len(i.FromUserIn) > 0 {
+		predicates = append(predicates, notification.FromUserIn(i.FromUserIn...))
+	}
+	if len(i.FromUserNotIn) > 0 {
+		predicates = append(predicates, notification.FromUserNotIn(i.FromUserNotIn...))
+	}
+	if i.FromUserGT != nil {
+		predicates = append(predicates, notification.FromUserGT(*i.FromUserGT))
+	}
+	if i.FromUserGTE != nil {
+		predicates = append(predicates, notification.FromUserGTE(*i.FromUserGTE))
+	}
+	if i.FromUserLT != nil {
+		predicates = append(predicates, notification.FromUserLT(*i.FromUserLT))
+	}
+	if i.FromUserLTE != nil {
+		predicates = append(predicates, notification.FromUserLTE(*i.FromUserLTE))
+	}
+	if i.FromUserContains != nil {
+		predicates = append(predicates, notification.FromUserContains(*i.FromUserContains))
+	}
+	if i.FromUserHasPrefix != nil {
+		predicates = append(predicates, notification.FromUserHasPrefix(*i.FromUserHasPrefix))
+	}
+	if i.FromUserHasSuffix != nil {
+		predicates = append(predicates, notification.FromUserHasSuffix(*i.FromUserHasSuffix))
+	}
+	if i.FromUserEqualFold != nil {
+		predicates = append(predicates, notification.FromUserEqualFold(*i.FromUserEqualFold))
+	}
+	if i.FromUserContainsFold != nil {
+		predicates = append(predicates, notification.FromUserContainsFold(*i.FromUserContainsFold))
+	}
+	if i.FromUserID != nil {
+		predicates = append(predicates, notification.FromUserIDEQ(*i.FromUserID))
+	}
+	if i.FromUserIDNEQ != nil {
+		predicates = append(predicates, notification.FromUserIDNEQ(*i.FromUserIDNEQ))
+	}
+	if len(i.FromUserIDIn) > 0 {
+		predicates = append(predicates, notification.FromUserIDIn(i.FromUserIDIn...))
+	}
+	if len(i.FromUserIDNotIn) > 0 {
+		predicates = append(predicates, notification.FromUserIDNotIn(i.FromUserIDNotIn...))
+	}
+	if i.FromUserIDGT != nil {
+		predicates = append(predicates, notification.FromUserIDGT(*i.FromUserIDGT))
+	}
+	if i.FromUserIDGTE != nil {
+		predicates = append(predicates, notification.FromUserIDGTE(*i.FromUserIDGTE))
+	}
+	if i.FromUserIDLT != nil {
+		predicates = append(predicates, notification.FromUserIDLT(*i.FromUserIDLT))
+	}
+	if i.FromUserIDLTE != nil {
+		predicates = append(predicates, notification.FromUserIDLTE(*i.FromUserIDLTE))
+	}
+	if i.FromUserIDContains != nil {
+		predicates = append(predicates, notification.FromUserIDContains(*i.FromUserIDContains))
+	}
+	if i.FromUserIDHasPrefix != nil {
+		predicates = append(predicates, notification.FromUserIDHasPrefix(*i.FromUserIDHasPrefix))
+	}
+	if i.FromUserIDHasSuffix != nil {
+		predicates = append(predicates, notification.FromUserIDHasSuffix(*i.FromUserIDHasSuffix))
+	}
+	if i.FromUserIDEqualFold != nil {
+		predicates = append(predicates, notification.FromUserIDEqualFold(*i.FromUserIDEqualFold))
+	}
+	if i.FromUserIDContainsFold != nil {
+		predicates = append(predicates, notification.FromUserIDContainsFold(*i.FromUserIDContainsFold))
+	}
+	if i.FromUserName != nil {
+		predicates = append(predicates, notification.FromUserNameEQ(*i.FromUserName))
+	}
+	if i.FromUserNameNEQ != nil {
+		predicates = append(predicates, notification.FromUserNameNEQ(*i.FromUserNameNEQ))
+	}
+	if len(i.FromUserNameIn) > 0 {
+		predicates = append(predicates, notification.FromUserNameIn(i.FromUserNameIn...))
+	}
+	if len(i.FromUserNameNotIn) > 0 {
+		predicates = append(predicates, notification.FromUserNameNotIn(i.FromUserNameNotIn...))
+	}
+	if i.FromUserNameGT != nil {
+		predicates = append(predicates, notification.FromUserNameGT(*i.FromUserNameGT))
+	}
+	if i.FromUserNameGTE != nil {
+		predicates = append(predicates, notification.FromUserNameGTE(*i.FromUserNameGTE))
+	}
+	if i.FromUserNameLT != nil {
+		predicates = append(predicates, notification.FromUserNameLT(*i.FromUserNameLT))
+	}
+	if i.FromUserNameLTE != nil {
+		predicates = append(predicates, notification.FromUserNameLTE(*i.FromUserNameLTE))
+	}
+	if i.FromUserNameContains != nil {
+		predicates = append(predicates, notification.FromUserNameContains(*i.FromUserNameContains))
+	}
+	if i.FromUserNameHasPrefix != nil {
+		predicates = append(predicates, notification.FromUserNameHasPrefix(*i.FromUserNameHasPrefix))
+	}
+	if i.FromUserNameHasSuffix != nil {
+		predicates = append(predicates, notification.FromUserNameHasSuffix(*i.FromUserNameHasSuffix))
+	}
+	if i.FromUserNameEqualFold != nil {
+		predicates = append(predicates, notification.FromUserNameEqualFold(*i.FromUserNameEqualFold))
+	}
+	if i.FromUserNameContainsFold != nil {
+		predicates = append(predicates, notification.FromUserNameContainsFold(*i.FromUserNameContainsFold))
+	}
+	if i.FromUserAvatar != nil {
+		predicates = append(predicates, notification.FromUserAvatarEQ(*i.FromUserAvatar))
+	}
+	if i.FromUserAvatarNEQ != nil {
+		predicates = append(predicates, notification.FromUserAvatarNEQ(*i.FromUserAvatarNEQ))
+	}
+	if len(i.FromUserAvatarIn) > 0 {
+		predicates = append(predicates, notification.FromUserAvatarIn(i.FromUserAvatarIn...))
+	}
+	if len(i.FromUserAvatarNotIn) > 0 {
+		predicates = append(predicates, notification.FromUserAvatarNotIn(i.FromUserAvatarNotIn...))
+	}
+	if i.FromUserAvatarGT != nil {
+		predicates = append(predicates, notification.FromUserAvatarGT(*i.FromUserAvatarGT))
+	}
+	if i.FromUserAvatarGTE != nil {
+		predicates = append(predicates, notification.FromUserAvatarGTE(*i.FromUserAvatarGTE))
+	}
+	if i.FromUserAvatarLT != nil {
+		predicates = append(predicates, notification.FromUserAvatarLT(*i.FromUserAvatarLT))
+	}
+	if i.FromUserAvatarLTE != nil {
+		predicates = append(predicates, notification.FromUserAvatarLTE(*i.FromUserAvatarLTE))
+	}
+	if i.FromUserAvatarContains != nil {
+		predicates = append(predicates, notification.FromUserAvatarContains(*i.FromUserAvatarContains))
+	}
+	if i.FromUserAvatarHasPrefix != nil {
+		predicates = append(predicates, notification.FromUserAvatarHasPrefix(*i.FromUserAvatarHasPrefix))
+	}
+	if i.FromUserAvatarHasSuffix != nil {
+		predicates = append(predicates, notification.FromUserAvatarHasSuffix(*i.FromUserAvatarHasSuffix))
+	}
+	if i.FromUserAvatarEqualFold != nil {
+		predicates = append(predicates, notification.FromUserAvatarEqualFold(*i.FromUserAvatarEqualFold))
+	}
+	if i.FromUserAvatarContainsFold != nil {
+		predicates = append(predicates, notification.FromUserAvatarContainsFold(*i.FromUserAvatarContainsFold))
+	}
+	if i.TweetID != nil {
+		predicates = append(predicates, notification.TweetIDEQ(*i.TweetID))
+	}
+	if i.TweetIDNEQ != nil {
+		predicates = append(predicates, notification.TweetIDNEQ(*i.TweetIDNEQ))
+	}
+	if len(i.TweetIDIn) > 0 {
+		predicates = append(predicates, notification.TweetIDIn(i.TweetIDIn...))
+	}
+	if len(i.TweetIDNotIn) > 0 {
+		predicates = append(predicates, notification.TweetIDNotIn(i.TweetIDNotIn...))
+	}
+	if i.TweetIDGT != nil {
+		predicates = append(predicates, notification.TweetIDGT(*i.TweetIDGT))
+	}
+	if i.TweetIDGTE != nil {
+		predicates = append(predicates, notification.TweetIDGTE(*i.TweetIDGTE))
+	}
+	if i.TweetIDLT != nil {
+		predicates = append(predicates, notification.TweetIDLT(*i.TweetIDLT))
+	}
+	if i.TweetIDLTE != nil {
+		predicates = append(predicates, notification.TweetIDLTE(*i.TweetIDLTE))
+	}
+	if i.TweetIDContains != nil {
+		predicates = append(predicates, notification.TweetIDContains(*i.TweetIDContains))
+	}
+	if i.TweetIDHasPrefix != nil {
+		predicates = append(predicates, notification.TweetIDHasPrefix(*i.TweetIDHasPrefix))
+	}
+	if i.TweetIDHasSuffix != nil {
+		predicates = append(predicates, notification.TweetIDHasSuffix(*i.TweetIDHasSuffix))
+	}
+	if i.TweetIDEqualFold != nil {
+		predicates = append(predicates, notification.TweetIDEqualFold(*i.TweetIDEqualFold))
+	}
+	if i.TweetIDContainsFold != nil {
+		predicates = append(predicates, notification.TweetIDContainsFold(*i.TweetIDContainsFold))
+	}
+	if i.ReplyTweetID != nil {
+		predicates = append(predicates, notification.ReplyTweetIDEQ(*i.ReplyTweetID))
+	}
+	if i.ReplyTweetIDNEQ != nil {
+		predicates = append(predicates, notification.ReplyTweetIDNEQ(*i.ReplyTweetIDNEQ))
+	}
+	if len(i.ReplyTweetIDIn) > 0 {
+		predicates = append(predicates, notification.ReplyTweetIDIn(i.ReplyTweetIDIn...))
+	}
+	if len(i.ReplyTweetIDNotIn) > 0 {
+		predicates = append(predicates, notification.ReplyTweetIDNotIn(i.ReplyTweetIDNotIn...))
+	}
+	if i.ReplyTweetIDGT != nil {
+		predicates = append(predicates, notification.ReplyTweetIDGT(*i.ReplyTweetIDGT))
+	}
+	if i.ReplyTweetIDGTE != nil {
+		predicates = append(predicates, notification.ReplyTweetIDGTE(*i.ReplyTweetIDGTE))
+	}
+	if i.ReplyTweetIDLT != nil {
+		predicates = append(predicates, notification.ReplyTweetIDLT(*i.ReplyTweetIDLT))
+	}
+	if i.ReplyTweetIDLTE != nil {
+		predicates = append(predicates, notification.ReplyTweetIDLTE(*i.ReplyTweetIDLTE))
+	}
+	if i.ReplyTweetIDContains != nil {
+		predicates = append(predicates, notification.ReplyTweetIDContains(*i.ReplyTweetIDContains))
+	}
+	if i.ReplyTweetIDHasPrefix != nil {
+		predicates = append(predicates, notification.ReplyTweetIDHasPrefix(*i.ReplyTweetIDHasPrefix))
+	}
+	if i.ReplyTweetIDHasSuffix != nil {
+		predicates = append(predicates, notification.ReplyTweetIDHasSuffix(*i.ReplyTweetIDHasSuffix))
+	}
+	if i.ReplyTweetIDEqualFold != nil {
+		predicates = append(predicates, notification.ReplyTweetIDEqualFold(*i.ReplyTweetIDEqualFold))
+	}
+	if i.ReplyTweetIDContainsFold != nil {
+		predicates = append(predicates, notification.ReplyTweetIDContainsFold(*i.ReplyTweetIDContainsFold))
+	}
+	if i.MentionTweetID != nil {
+		predicates = append(predicates, notification.MentionTweetIDEQ(*i.MentionTweetID))
+	}
+	if i.MentionTweetIDNEQ != nil {
+		predicates = append(predicates, notification.MentionTweetIDNEQ(*i.MentionTweetIDNEQ))
+	}
+	if len(i.MentionTweetIDIn) > 0 {
+		predicates = append(predicates, notification.MentionTweetIDIn(i.MentionTweetIDIn...))
+	}
+	if len(i.MentionTweetIDNotIn) > 0 {
+		predicates = append(predicates, notification.MentionTweetIDNotIn(i.MentionTweetIDNotIn...))
+	}
+	if i.MentionTweetIDGT != nil {
+		predicates = append(predicates, notification.MentionTweetIDGT(*i.MentionTweetIDGT))
+	}
+	if i.MentionTweetIDGTE != nil {
+		predicates = append(predicates, notification.MentionTweetIDGTE(*i.MentionTweetIDGTE))
+	}
+	if i.MentionTweetIDLT != nil {
+		predicates = append(predicates, notification.MentionTweetIDLT(*i.MentionTweetIDLT))
+	}
+	if i.MentionTweetIDLTE != nil {
+		predicates = append(predicates, notification.MentionTweetIDLTE(*i.MentionTweetIDLTE))
+	}
+	if i.MentionTweetIDContains != nil {
+		predicates = append(predicates, notification.MentionTweetIDContains(*i.MentionTweetIDContains))
+	}
+	if i.MentionTweetIDHasPrefix != nil {
+		predicates = append(predicates, notification.MentionTweetIDHasPrefix(*i.MentionTweetIDHasPrefix))
+	}
+	if i.MentionTweetIDHasSuffix != nil {
+		predicates = append(predicates, notification.MentionTweetIDHasSuffix(*i.MentionTweetIDHasSuffix))
+	}
+	if i.MentionTweetIDEqualFold != nil {
+		predicates = append(predicates, notification.MentionTweetIDEqualFold(*i.MentionTweetIDEqualFold))
+	}
+	if i.MentionTweetIDContainsFold != nil {
+		predicates = append(predicates, notification.MentionTweetIDContainsFold(*i.MentionTweetIDContainsFold))
+	}
+	if i.NotificationText != nil {
+		predicates = append(predicates, notification.NotificationTextEQ(*i.NotificationText))
+	}
+	if i.NotificationTextNEQ != nil {
+		predicates = append(predicates, notification.NotificationTextNEQ(*i.NotificationTextNEQ))
+	}
+	if len(i.NotificationTextIn) > 0 {
+		predicates = append(predicates, notification.NotificationTextIn(i.NotificationTextIn...))
+	}
+	if len(i.NotificationTextNotIn) > 0 {
+		predicates = append(predicates, notification.NotificationTextNotIn(i.NotificationTextNotIn...))
+	}
+	if i.NotificationTextGT != nil {
+		predicates = append(predicates, notification.NotificationTextGT(*i.NotificationTextGT))
+	}
+	if i.NotificationTextGTE != nil {
+		predicates = append(predicates, notification.NotificationTextGTE(*i.NotificationTextGTE))
+	}
+	if i.NotificationTextLT != nil {
+		predicates = append(predicates, notification.NotificationTextLT(*i.NotificationTextLT))
+	}
+	if i.NotificationTextLTE != nil {
+		predicates = append(predicates, notification.NotificationTextLTE(*i.NotificationTextLTE))
+	}
+	if i.NotificationTextContains != nil {
+		predicates = append(predicates, notification.NotificationTextContains(*i.NotificationTextContains))
+	}
+	if i.NotificationTextHasPrefix != nil {
+		predicates = append(predicates, notification.NotificationTextHasPrefix(*i.NotificationTextHasPrefix))
+	}
+	if i.NotificationTextHasSuffix != nil {
+		predicates = append(predicates, notification.NotificationTextHasSuffix(*i.NotificationTextHasSuffix))
+	}
+	if i.NotificationTextEqualFold != nil {
+		predicates = append(predicates, notification.NotificationTextEqualFold(*i.NotificationTextEqualFold))
+	}
+	if i.NotificationTextContainsFold != nil {
+		predicates = append(predicates, notification.NotificationTextContainsFold(*i.NotificationTextContainsFold))
+	}
+	if i.Read != nil {
+		predicates = append(predicates, notification.ReadEQ(*i.Read))
+	}
+	if i.ReadNEQ != nil {
+		predicates = append(predicates, notification.ReadNEQ(*i.ReadNEQ))
+	}
+	if i.IsBot != nil {
+		predicates = append(predicates, notification.IsBotEQ(*i.IsBot))
+	}
+	if i.IsBotNEQ != nil {
+		predicates = append(predicates, notification.IsBotNEQ(*i.IsBotNEQ))
+	}
+	if i.NotificationAt != nil {
+		predicates = append(predicates, notification.NotificationAtEQ(*i.NotificationAt))
+	}
+	if i.NotificationAtNEQ != nil {
+		predicates = append(predicates, notification.NotificationAtNEQ(*i.NotificationAtNEQ))
+	}
+	if len(i.NotificationAtIn) > 0 {
+		predicates = append(predicates, notification.NotificationAtIn(i.NotificationAtIn...))
+	}
+	if len(i.NotificationAtNotIn) > 0 {
+		predicates = append(predicates, notification.NotificationAtNotIn(i.NotificationAtNotIn...))
+	}
+	if i.NotificationAtGT != nil {
+		predicates = append(predicates, notification.NotificationAtGT(*i.NotificationAtGT))
+	}
+	if i.NotificationAtGTE != nil {
+		predicates = append(predicates, notification.NotificationAtGTE(*i.NotificationAtGTE))
+	}
+	if i.NotificationAtLT != nil {
+		predicates = append(predicates, notification.NotificationAtLT(*i.NotificationAtLT))
+	}
+	if i.NotificationAtLTE != nil {
+		predicates = append(predicates, notification.NotificationAtLTE(*i.NotificationAtLTE))
+	}
+
+	if i.HasBot != nil {
+		p := notification.HasBot()
+		if !*i.HasBot {
+			p = notification.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasBotWith) > 0 {
+		with := make([]predicate.Account, 0, len(i.HasBotWith))
+		for _, w := range i.HasBotWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasBotWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, notification.HasBotWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyNotificationWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return notification.And(predicates...), nil
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
@@ -61,6 +62,7 @@ const (
 	TypeJob               = "Job"
 	TypeLogEntry          = "LogEntry"
 	TypeLoginChallenge    = "LoginChallenge"
+	TypeNotification      = "Notification"
 	TypePlan              = "Plan"
 	TypePost              = "Post"
 	TypeProxy             = "Proxy"
@@ -1247,56 +1249,71 @@ func (m *APIKeyMutation) ResetEdge(name string) error {
 // AccountMutation represents an operation that mutates the Account nodes in the graph.
 type AccountMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *int
-	uuid              *uuid.UUID
-	created_at        *time.Time
-	updated_at        *time.Time
-	platform          *account.Platform
-	username          *string
-	username_key      *string
-	display_name      *string
-	status            *account.Status
-	error_code        *string
-	error_message     *string
-	email             *string
-	proxy             *string
-	imap_host         *string
-	imap_port         *int
-	addimap_port      *int
-	imap_username     *string
-	link_profile      *string
-	pool_id           *string
-	note              *string
-	external_status   *string
-	external_ids      *map[string]string
-	password_enc      *[]byte
-	cookie_enc        *[]byte
-	totp_secret_enc   *[]byte
-	app_password_enc  *[]byte
-	mail_password_enc *[]byte
-	imap_password_enc *[]byte
-	session_data_enc  *[]byte
-	energy_budget     *int
-	addenergy_budget  *int
-	stats             *map[string]interface{}
-	tags              *[]string
-	appendtags        []string
-	last_login_at     *time.Time
-	last_action_at    *time.Time
-	clearedFields     map[string]struct{}
-	workspace         *int
-	clearedworkspace  bool
-	posts             map[int]struct{}
-	removedposts      map[int]struct{}
-	clearedposts      bool
-	bot_tasks         map[int]struct{}
-	removedbot_tasks  map[int]struct{}
-	clearedbot_tasks  bool
-	done              bool
-	oldValue          func(context.Context) (*Account, error)
-	predicates        []predicate.Account
+	op                  Op
+	typ                 string
+	id                  *int
+	uuid                *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	platform            *account.Platform
+	username            *string
+	username_key        *string
+	display_name        *string
+	status              *account.Status
+	error_code          *string
+	error_message       *string
+	email               *string
+	proxy               *string
+	imap_host           *string
+	imap_port           *int
+	addimap_port        *int
+	imap_username       *string
+	link_profile        *string
+	pool_id             *string
+	note                *string
+	external_status     *string
+	external_ids        *map[string]string
+	password_enc        *[]byte
+	cookie_enc          *[]byte
+	totp_secret_enc     *[]byte
+	app_password_enc    *[]byte
+	mail_password_enc   *[]byte
+	imap_password_enc   *[]byte
+	session_data_enc    *[]byte
+	energy_budget       *int
+	addenergy_budget    *int
+	stats               *map[string]interface{}
+	tags                *[]string
+	appendtags          []string
+	last_login_at       *time.Time
+	last_action_at      *time.Time
+	phone               *string
+	blue_tick           *bool
+	created_by          *account.CreatedBy
+	follower_count      *int
+	addfollower_count   *int
+	following_count     *int
+	addfollowing_count  *int
+	profile_name        *string
+	profile_bio         *string
+	profile_avatar      *string
+	profile_banner      *string
+	profile_website     *string
+	profile_updated_at  *time.Time
+	app_auth_secret_enc *[]byte
+	deleted_at          *time.Time
+	clearedFields       map[string]struct{}
+	workspace           *int
+	clearedworkspace    bool
+	posts               map[int]struct{}
+	removedposts        map[int]struct{}
+	clearedposts        bool
+	bot_tasks           map[int]struct{}
+	removedbot_tasks    map[int]struct{}
+	clearedbot_tasks    bool
+	done                bool
+	oldValue            func(context.Context) (*Account, error)
+	predicates          []predicate.Account
 }
 
 var _ ent.Mutation = (*AccountMutation)(nil)
@@ -2797,6 +2814,581 @@ func (m *AccountMutation) ResetLastActionAt() {
 	delete(m.clearedFields, account.FieldLastActionAt)
 }
 
+// SetPhone sets the "phone" field.
+func (m *AccountMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *AccountMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *AccountMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// SetBlueTick sets the "blue_tick" field.
+func (m *AccountMutation) SetBlueTick(b bool) {
+	m.blue_tick = &b
+}
+
+// BlueTick returns the value of the "blue_tick" field in the mutation.
+func (m *AccountMutation) BlueTick() (r bool, exists bool) {
+	v := m.blue_tick
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBlueTick returns the old "blue_tick" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldBlueTick(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBlueTick is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBlueTick requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBlueTick: %w", err)
+	}
+	return oldValue.BlueTick, nil
+}
+
+// ResetBlueTick resets all changes to the "blue_tick" field.
+func (m *AccountMutation) ResetBlueTick() {
+	m.blue_tick = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *AccountMutation) SetCreatedBy(ab account.CreatedBy) {
+	m.created_by = &ab
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *AccountMutation) CreatedBy() (r account.CreatedBy, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldCreatedBy(ctx context.Context) (v account.CreatedBy, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *AccountMutation) ResetCreatedBy() {
+	m.created_by = nil
+}
+
+// SetFollowerCount sets the "follower_count" field.
+func (m *AccountMutation) SetFollowerCount(i int) {
+	m.follower_count = &i
+	m.addfollower_count = nil
+}
+
+// FollowerCount returns the value of the "follower_count" field in the mutation.
+func (m *AccountMutation) FollowerCount() (r int, exists bool) {
+	v := m.follower_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFollowerCount returns the old "follower_count" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldFollowerCount(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFollowerCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFollowerCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFollowerCount: %w", err)
+	}
+	return oldValue.FollowerCount, nil
+}
+
+// AddFollowerCount adds i to the "follower_count" field.
+func (m *AccountMutation) AddFollowerCount(i int) {
+	if m.addfollower_count != nil {
+		*m.addfollower_count += i
+	} else {
+		m.addfollower_count = &i
+	}
+}
+
+// AddedFollowerCount returns the value that was added to the "follower_count" field in this mutation.
+func (m *AccountMutation) AddedFollowerCount() (r int, exists bool) {
+	v := m.addfollower_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearFollowerCount clears the value of the "follower_count" field.
+func (m *AccountMutation) ClearFollowerCount() {
+	m.follower_count = nil
+	m.addfollower_count = nil
+	m.clearedFields[account.FieldFollowerCount] = struct{}{}
+}
+
+// FollowerCountCleared returns if the "follower_count" field was cleared in this mutation.
+func (m *AccountMutation) FollowerCountCleared() bool {
+	_, ok := m.clearedFields[account.FieldFollowerCount]
+	return ok
+}
+
+// ResetFollowerCount resets all changes to the "follower_count" field.
+func (m *AccountMutation) ResetFollowerCount() {
+	m.follower_count = nil
+	m.addfollower_count = nil
+	delete(m.clearedFields, account.FieldFollowerCount)
+}
+
+// SetFollowingCount sets the "following_count" field.
+func (m *AccountMutation) SetFollowingCount(i int) {
+	m.following_count = &i
+	m.addfollowing_count = nil
+}
+
+// FollowingCount returns the value of the "following_count" field in the mutation.
+func (m *AccountMutation) FollowingCount() (r int, exists bool) {
+	v := m.following_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFollowingCount returns the old "following_count" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldFollowingCount(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFollowingCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFollowingCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFollowingCount: %w", err)
+	}
+	return oldValue.FollowingCount, nil
+}
+
+// AddFollowingCount adds i to the "following_count" field.
+func (m *AccountMutation) AddFollowingCount(i int) {
+	if m.addfollowing_count != nil {
+		*m.addfollowing_count += i
+	} else {
+		m.addfollowing_count = &i
+	}
+}
+
+// AddedFollowingCount returns the value that was added to the "following_count" field in this mutation.
+func (m *AccountMutation) AddedFollowingCount() (r int, exists bool) {
+	v := m.addfollowing_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearFollowingCount clears the value of the "following_count" field.
+func (m *AccountMutation) ClearFollowingCount() {
+	m.following_count = nil
+	m.addfollowing_count = nil
+	m.clearedFields[account.FieldFollowingCount] = struct{}{}
+}
+
+// FollowingCountCleared returns if the "following_count" field was cleared in this mutation.
+func (m *AccountMutation) FollowingCountCleared() bool {
+	_, ok := m.clearedFields[account.FieldFollowingCount]
+	return ok
+}
+
+// ResetFollowingCount resets all changes to the "following_count" field.
+func (m *AccountMutation) ResetFollowingCount() {
+	m.following_count = nil
+	m.addfollowing_count = nil
+	delete(m.clearedFields, account.FieldFollowingCount)
+}
+
+// SetProfileName sets the "profile_name" field.
+func (m *AccountMutation) SetProfileName(s string) {
+	m.profile_name = &s
+}
+
+// ProfileName returns the value of the "profile_name" field in the mutation.
+func (m *AccountMutation) ProfileName() (r string, exists bool) {
+	v := m.profile_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProfileName returns the old "profile_name" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldProfileName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProfileName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProfileName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProfileName: %w", err)
+	}
+	return oldValue.ProfileName, nil
+}
+
+// ResetProfileName resets all changes to the "profile_name" field.
+func (m *AccountMutation) ResetProfileName() {
+	m.profile_name = nil
+}
+
+// SetProfileBio sets the "profile_bio" field.
+func (m *AccountMutation) SetProfileBio(s string) {
+	m.profile_bio = &s
+}
+
+// ProfileBio returns the value of the "profile_bio" field in the mutation.
+func (m *AccountMutation) ProfileBio() (r string, exists bool) {
+	v := m.profile_bio
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProfileBio returns the old "profile_bio" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldProfileBio(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProfileBio is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProfileBio requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProfileBio: %w", err)
+	}
+	return oldValue.ProfileBio, nil
+}
+
+// ResetProfileBio resets all changes to the "profile_bio" field.
+func (m *AccountMutation) ResetProfileBio() {
+	m.profile_bio = nil
+}
+
+// SetProfileAvatar sets the "profile_avatar" field.
+func (m *AccountMutation) SetProfileAvatar(s string) {
+	m.profile_avatar = &s
+}
+
+// ProfileAvatar returns the value of the "profile_avatar" field in the mutation.
+func (m *AccountMutation) ProfileAvatar() (r string, exists bool) {
+	v := m.profile_avatar
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProfileAvatar returns the old "profile_avatar" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldProfileAvatar(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProfileAvatar is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProfileAvatar requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProfileAvatar: %w", err)
+	}
+	return oldValue.ProfileAvatar, nil
+}
+
+// ResetProfileAvatar resets all changes to the "profile_avatar" field.
+func (m *AccountMutation) ResetProfileAvatar() {
+	m.profile_avatar = nil
+}
+
+// SetProfileBanner sets the "profile_banner" field.
+func (m *AccountMutation) SetProfileBanner(s string) {
+	m.profile_banner = &s
+}
+
+// ProfileBanner returns the value of the "profile_banner" field in the mutation.
+func (m *AccountMutation) ProfileBanner() (r string, exists bool) {
+	v := m.profile_banner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProfileBanner returns the old "profile_banner" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldProfileBanner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProfileBanner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProfileBanner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProfileBanner: %w", err)
+	}
+	return oldValue.ProfileBanner, nil
+}
+
+// ResetProfileBanner resets all changes to the "profile_banner" field.
+func (m *AccountMutation) ResetProfileBanner() {
+	m.profile_banner = nil
+}
+
+// SetProfileWebsite sets the "profile_website" field.
+func (m *AccountMutation) SetProfileWebsite(s string) {
+	m.profile_website = &s
+}
+
+// ProfileWebsite returns the value of the "profile_website" field in the mutation.
+func (m *AccountMutation) ProfileWebsite() (r string, exists bool) {
+	v := m.profile_website
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProfileWebsite returns the old "profile_website" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldProfileWebsite(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProfileWebsite is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProfileWebsite requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProfileWebsite: %w", err)
+	}
+	return oldValue.ProfileWebsite, nil
+}
+
+// ResetProfileWebsite resets all changes to the "profile_website" field.
+func (m *AccountMutation) ResetProfileWebsite() {
+	m.profile_website = nil
+}
+
+// SetProfileUpdatedAt sets the "profile_updated_at" field.
+func (m *AccountMutation) SetProfileUpdatedAt(t time.Time) {
+	m.profile_updated_at = &t
+}
+
+// ProfileUpdatedAt returns the value of the "profile_updated_at" field in the mutation.
+func (m *AccountMutation) ProfileUpdatedAt() (r time.Time, exists bool) {
+	v := m.profile_updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProfileUpdatedAt returns the old "profile_updated_at" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldProfileUpdatedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProfileUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProfileUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProfileUpdatedAt: %w", err)
+	}
+	return oldValue.ProfileUpdatedAt, nil
+}
+
+// ClearProfileUpdatedAt clears the value of the "profile_updated_at" field.
+func (m *AccountMutation) ClearProfileUpdatedAt() {
+	m.profile_updated_at = nil
+	m.clearedFields[account.FieldProfileUpdatedAt] = struct{}{}
+}
+
+// ProfileUpdatedAtCleared returns if the "profile_updated_at" field was cleared in this mutation.
+func (m *AccountMutation) ProfileUpdatedAtCleared() bool {
+	_, ok := m.clearedFields[account.FieldProfileUpdatedAt]
+	return ok
+}
+
+// ResetProfileUpdatedAt resets all changes to the "profile_updated_at" field.
+func (m *AccountMutation) ResetProfileUpdatedAt() {
+	m.profile_updated_at = nil
+	delete(m.clearedFields, account.FieldProfileUpdatedAt)
+}
+
+// SetAppAuthSecretEnc sets the "app_auth_secret_enc" field.
+func (m *AccountMutation) SetAppAuthSecretEnc(b []byte) {
+	m.app_auth_secret_enc = &b
+}
+
+// AppAuthSecretEnc returns the value of the "app_auth_secret_enc" field in the mutation.
+func (m *AccountMutation) AppAuthSecretEnc() (r []byte, exists bool) {
+	v := m.app_auth_secret_enc
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAppAuthSecretEnc returns the old "app_auth_secret_enc" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldAppAuthSecretEnc(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAppAuthSecretEnc is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAppAuthSecretEnc requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAppAuthSecretEnc: %w", err)
+	}
+	return oldValue.AppAuthSecretEnc, nil
+}
+
+// ClearAppAuthSecretEnc clears the value of the "app_auth_secret_enc" field.
+func (m *AccountMutation) ClearAppAuthSecretEnc() {
+	m.app_auth_secret_enc = nil
+	m.clearedFields[account.FieldAppAuthSecretEnc] = struct{}{}
+}
+
+// AppAuthSecretEncCleared returns if the "app_auth_secret_enc" field was cleared in this mutation.
+func (m *AccountMutation) AppAuthSecretEncCleared() bool {
+	_, ok := m.clearedFields[account.FieldAppAuthSecretEnc]
+	return ok
+}
+
+// ResetAppAuthSecretEnc resets all changes to the "app_auth_secret_enc" field.
+func (m *AccountMutation) ResetAppAuthSecretEnc() {
+	m.app_auth_secret_enc = nil
+	delete(m.clearedFields, account.FieldAppAuthSecretEnc)
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (m *AccountMutation) SetDeletedAt(t time.Time) {
+	m.deleted_at = &t
+}
+
+// DeletedAt returns the value of the "deleted_at" field in the mutation.
+func (m *AccountMutation) DeletedAt() (r time.Time, exists bool) {
+	v := m.deleted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedAt returns the old "deleted_at" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldDeletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedAt: %w", err)
+	}
+	return oldValue.DeletedAt, nil
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (m *AccountMutation) ClearDeletedAt() {
+	m.deleted_at = nil
+	m.clearedFields[account.FieldDeletedAt] = struct{}{}
+}
+
+// DeletedAtCleared returns if the "deleted_at" field was cleared in this mutation.
+func (m *AccountMutation) DeletedAtCleared() bool {
+	_, ok := m.clearedFields[account.FieldDeletedAt]
+	return ok
+}
+
+// ResetDeletedAt resets all changes to the "deleted_at" field.
+func (m *AccountMutation) ResetDeletedAt() {
+	m.deleted_at = nil
+	delete(m.clearedFields, account.FieldDeletedAt)
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *AccountMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -2966,7 +3558,7 @@ func (m *AccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountMutation) Fields() []string {
-	fields := make([]string, 0, 33)
+	fields := make([]string, 0, 46)
 	if m.uuid != nil {
 		fields = append(fields, account.FieldUUID)
 	}
@@ -3066,6 +3658,45 @@ func (m *AccountMutation) Fields() []string {
 	if m.last_action_at != nil {
 		fields = append(fields, account.FieldLastActionAt)
 	}
+	if m.phone != nil {
+		fields = append(fields, account.FieldPhone)
+	}
+	if m.blue_tick != nil {
+		fields = append(fields, account.FieldBlueTick)
+	}
+	if m.created_by != nil {
+		fields = append(fields, account.FieldCreatedBy)
+	}
+	if m.follower_count != nil {
+		fields = append(fields, account.FieldFollowerCount)
+	}
+	if m.following_count != nil {
+		fields = append(fields, account.FieldFollowingCount)
+	}
+	if m.profile_name != nil {
+		fields = append(fields, account.FieldProfileName)
+	}
+	if m.profile_bio != nil {
+		fields = append(fields, account.FieldProfileBio)
+	}
+	if m.profile_avatar != nil {
+		fields = append(fields, account.FieldProfileAvatar)
+	}
+	if m.profile_banner != nil {
+		fields = append(fields, account.FieldProfileBanner)
+	}
+	if m.profile_website != nil {
+		fields = append(fields, account.FieldProfileWebsite)
+	}
+	if m.profile_updated_at != nil {
+		fields = append(fields, account.FieldProfileUpdatedAt)
+	}
+	if m.app_auth_secret_enc != nil {
+		fields = append(fields, account.FieldAppAuthSecretEnc)
+	}
+	if m.deleted_at != nil {
+		fields = append(fields, account.FieldDeletedAt)
+	}
 	return fields
 }
 
@@ -3140,6 +3771,32 @@ func (m *AccountMutation) Field(name string) (ent.Value, bool) {
 		return m.LastLoginAt()
 	case account.FieldLastActionAt:
 		return m.LastActionAt()
+	case account.FieldPhone:
+		return m.Phone()
+	case account.FieldBlueTick:
+		return m.BlueTick()
+	case account.FieldCreatedBy:
+		return m.CreatedBy()
+	case account.FieldFollowerCount:
+		return m.FollowerCount()
+	case account.FieldFollowingCount:
+		return m.FollowingCount()
+	case account.FieldProfileName:
+		return m.ProfileName()
+	case account.FieldProfileBio:
+		return m.ProfileBio()
+	case account.FieldProfileAvatar:
+		return m.ProfileAvatar()
+	case account.FieldProfileBanner:
+		return m.ProfileBanner()
+	case account.FieldProfileWebsite:
+		return m.ProfileWebsite()
+	case account.FieldProfileUpdatedAt:
+		return m.ProfileUpdatedAt()
+	case account.FieldAppAuthSecretEnc:
+		return m.AppAuthSecretEnc()
+	case account.FieldDeletedAt:
+		return m.DeletedAt()
 	}
 	return nil, false
 }
@@ -3215,6 +3872,32 @@ func (m *AccountMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldLastLoginAt(ctx)
 	case account.FieldLastActionAt:
 		return m.OldLastActionAt(ctx)
+	case account.FieldPhone:
+		return m.OldPhone(ctx)
+	case account.FieldBlueTick:
+		return m.OldBlueTick(ctx)
+	case account.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case account.FieldFollowerCount:
+		return m.OldFollowerCount(ctx)
+	case account.FieldFollowingCount:
+		return m.OldFollowingCount(ctx)
+	case account.FieldProfileName:
+		return m.OldProfileName(ctx)
+	case account.FieldProfileBio:
+		return m.OldProfileBio(ctx)
+	case account.FieldProfileAvatar:
+		return m.OldProfileAvatar(ctx)
+	case account.FieldProfileBanner:
+		return m.OldProfileBanner(ctx)
+	case account.FieldProfileWebsite:
+		return m.OldProfileWebsite(ctx)
+	case account.FieldProfileUpdatedAt:
+		return m.OldProfileUpdatedAt(ctx)
+	case account.FieldAppAuthSecretEnc:
+		return m.OldAppAuthSecretEnc(ctx)
+	case account.FieldDeletedAt:
+		return m.OldDeletedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Account field %s", name)
 }
@@ -3455,6 +4138,97 @@ func (m *AccountMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastActionAt(v)
 		return nil
+	case account.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case account.FieldBlueTick:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBlueTick(v)
+		return nil
+	case account.FieldCreatedBy:
+		v, ok := value.(account.CreatedBy)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case account.FieldFollowerCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFollowerCount(v)
+		return nil
+	case account.FieldFollowingCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFollowingCount(v)
+		return nil
+	case account.FieldProfileName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProfileName(v)
+		return nil
+	case account.FieldProfileBio:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProfileBio(v)
+		return nil
+	case account.FieldProfileAvatar:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProfileAvatar(v)
+		return nil
+	case account.FieldProfileBanner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProfileBanner(v)
+		return nil
+	case account.FieldProfileWebsite:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProfileWebsite(v)
+		return nil
+	case account.FieldProfileUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProfileUpdatedAt(v)
+		return nil
+	case account.FieldAppAuthSecretEnc:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAppAuthSecretEnc(v)
+		return nil
+	case account.FieldDeletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Account field %s", name)
 }
@@ -3469,6 +4243,12 @@ func (m *AccountMutation) AddedFields() []string {
 	if m.addenergy_budget != nil {
 		fields = append(fields, account.FieldEnergyBudget)
 	}
+	if m.addfollower_count != nil {
+		fields = append(fields, account.FieldFollowerCount)
+	}
+	if m.addfollowing_count != nil {
+		fields = append(fields, account.FieldFollowingCount)
+	}
 	return fields
 }
 
@@ -3481,6 +4261,10 @@ func (m *AccountMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedImapPort()
 	case account.FieldEnergyBudget:
 		return m.AddedEnergyBudget()
+	case account.FieldFollowerCount:
+		return m.AddedFollowerCount()
+	case account.FieldFollowingCount:
+		return m.AddedFollowingCount()
 	}
 	return nil, false
 }
@@ -3503,6 +4287,20 @@ func (m *AccountMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddEnergyBudget(v)
+		return nil
+	case account.FieldFollowerCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFollowerCount(v)
+		return nil
+	case account.FieldFollowingCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFollowingCount(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Account numeric field %s", name)
@@ -3547,6 +4345,21 @@ func (m *AccountMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(account.FieldLastActionAt) {
 		fields = append(fields, account.FieldLastActionAt)
+	}
+	if m.FieldCleared(account.FieldFollowerCount) {
+		fields = append(fields, account.FieldFollowerCount)
+	}
+	if m.FieldCleared(account.FieldFollowingCount) {
+		fields = append(fields, account.FieldFollowingCount)
+	}
+	if m.FieldCleared(account.FieldProfileUpdatedAt) {
+		fields = append(fields, account.FieldProfileUpdatedAt)
+	}
+	if m.FieldCleared(account.FieldAppAuthSecretEnc) {
+		fields = append(fields, account.FieldAppAuthSecretEnc)
+	}
+	if m.FieldCleared(account.FieldDeletedAt) {
+		fields = append(fields, account.FieldDeletedAt)
 	}
 	return fields
 }
@@ -3597,6 +4410,21 @@ func (m *AccountMutation) ClearField(name string) error {
 		return nil
 	case account.FieldLastActionAt:
 		m.ClearLastActionAt()
+		return nil
+	case account.FieldFollowerCount:
+		m.ClearFollowerCount()
+		return nil
+	case account.FieldFollowingCount:
+		m.ClearFollowingCount()
+		return nil
+	case account.FieldProfileUpdatedAt:
+		m.ClearProfileUpdatedAt()
+		return nil
+	case account.FieldAppAuthSecretEnc:
+		m.ClearAppAuthSecretEnc()
+		return nil
+	case account.FieldDeletedAt:
+		m.ClearDeletedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Account nullable field %s", name)
@@ -3704,6 +4532,45 @@ func (m *AccountMutation) ResetField(name string) error {
 		return nil
 	case account.FieldLastActionAt:
 		m.ResetLastActionAt()
+		return nil
+	case account.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case account.FieldBlueTick:
+		m.ResetBlueTick()
+		return nil
+	case account.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case account.FieldFollowerCount:
+		m.ResetFollowerCount()
+		return nil
+	case account.FieldFollowingCount:
+		m.ResetFollowingCount()
+		return nil
+	case account.FieldProfileName:
+		m.ResetProfileName()
+		return nil
+	case account.FieldProfileBio:
+		m.ResetProfileBio()
+		return nil
+	case account.FieldProfileAvatar:
+		m.ResetProfileAvatar()
+		return nil
+	case account.FieldProfileBanner:
+		m.ResetProfileBanner()
+		return nil
+	case account.FieldProfileWebsite:
+		m.ResetProfileWebsite()
+		return nil
+	case account.FieldProfileUpdatedAt:
+		m.ResetProfileUpdatedAt()
+		return nil
+	case account.FieldAppAuthSecretEnc:
+		m.ResetAppAuthSecretEnc()
+		return nil
+	case account.FieldDeletedAt:
+		m.ResetDeletedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Account field %s", name)
@@ -15233,6 +16100,1366 @@ func (m *LoginChallengeMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown LoginChallenge edge %s", name)
+}
+
+// NotificationMutation represents an operation that mutates the Notification nodes in the graph.
+type NotificationMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	uuid              *uuid.UUID
+	created_at        *time.Time
+	updated_at        *time.Time
+	_type             *string
+	from_user         *string
+	from_user_id      *string
+	from_user_name    *string
+	from_user_avatar  *string
+	tweet_id          *string
+	reply_tweet_id    *string
+	mention_tweet_id  *string
+	notification_text *string
+	read              *bool
+	is_bot            *bool
+	notification_at   *time.Time
+	dedupe_key        *string
+	clearedFields     map[string]struct{}
+	workspace         *int
+	clearedworkspace  bool
+	bot               *int
+	clearedbot        bool
+	done              bool
+	oldValue          func(context.Context) (*Notification, error)
+	predicates        []predicate.Notification
+}
+
+var _ ent.Mutation = (*NotificationMutation)(nil)
+
+// notificationOption allows management of the mutation configuration using functional options.
+type notificationOption func(*NotificationMutation)
+
+// newNotificationMutation creates new mutation for the Notification entity.
+func newNotificationMutation(c config, op Op, opts ...notificationOption) *NotificationMutation {
+	m := &NotificationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeNotification,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withNotificationID sets the ID field of the mutation.
+func withNotificationID(id int) notificationOption {
+	return func(m *NotificationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Notification
+		)
+		m.oldValue = func(ctx context.Context) (*Notification, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Notification.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withNotification sets the old Notification of the mutation.
+func withNotification(node *Notification) notificationOption {
+	return func(m *NotificationMutation) {
+		m.oldValue = func(context.Context) (*Notification, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m NotificationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m NotificationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *NotificationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *NotificationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Notification.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *NotificationMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *NotificationMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *NotificationMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *NotificationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *NotificationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *NotificationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *NotificationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *NotificationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *NotificationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *NotificationMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *NotificationMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *NotificationMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *NotificationMutation) SetAccountID(i int) {
+	m.bot = &i
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *NotificationMutation) AccountID() (r int, exists bool) {
+	v := m.bot
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldAccountID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *NotificationMutation) ResetAccountID() {
+	m.bot = nil
+}
+
+// SetType sets the "type" field.
+func (m *NotificationMutation) SetType(s string) {
+	m._type = &s
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *NotificationMutation) GetType() (r string, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *NotificationMutation) ResetType() {
+	m._type = nil
+}
+
+// SetFromUser sets the "from_user" field.
+func (m *NotificationMutation) SetFromUser(s string) {
+	m.from_user = &s
+}
+
+// FromUser returns the value of the "from_user" field in the mutation.
+func (m *NotificationMutation) FromUser() (r string, exists bool) {
+	v := m.from_user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromUser returns the old "from_user" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldFromUser(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromUser is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromUser requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromUser: %w", err)
+	}
+	return oldValue.FromUser, nil
+}
+
+// ResetFromUser resets all changes to the "from_user" field.
+func (m *NotificationMutation) ResetFromUser() {
+	m.from_user = nil
+}
+
+// SetFromUserID sets the "from_user_id" field.
+func (m *NotificationMutation) SetFromUserID(s string) {
+	m.from_user_id = &s
+}
+
+// FromUserID returns the value of the "from_user_id" field in the mutation.
+func (m *NotificationMutation) FromUserID() (r string, exists bool) {
+	v := m.from_user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromUserID returns the old "from_user_id" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldFromUserID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromUserID: %w", err)
+	}
+	return oldValue.FromUserID, nil
+}
+
+// ResetFromUserID resets all changes to the "from_user_id" field.
+func (m *NotificationMutation) ResetFromUserID() {
+	m.from_user_id = nil
+}
+
+// SetFromUserName sets the "from_user_name" field.
+func (m *NotificationMutation) SetFromUserName(s string) {
+	m.from_user_name = &s
+}
+
+// FromUserName returns the value of the "from_user_name" field in the mutation.
+func (m *NotificationMutation) FromUserName() (r string, exists bool) {
+	v := m.from_user_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromUserName returns the old "from_user_name" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldFromUserName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromUserName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromUserName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromUserName: %w", err)
+	}
+	return oldValue.FromUserName, nil
+}
+
+// ResetFromUserName resets all changes to the "from_user_name" field.
+func (m *NotificationMutation) ResetFromUserName() {
+	m.from_user_name = nil
+}
+
+// SetFromUserAvatar sets the "from_user_avatar" field.
+func (m *NotificationMutation) SetFromUserAvatar(s string) {
+	m.from_user_avatar = &s
+}
+
+// FromUserAvatar returns the value of the "from_user_avatar" field in the mutation.
+func (m *NotificationMutation) FromUserAvatar() (r string, exists bool) {
+	v := m.from_user_avatar
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromUserAvatar returns the old "from_user_avatar" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldFromUserAvatar(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromUserAvatar is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromUserAvatar requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromUserAvatar: %w", err)
+	}
+	return oldValue.FromUserAvatar, nil
+}
+
+// ResetFromUserAvatar resets all changes to the "from_user_avatar" field.
+func (m *NotificationMutation) ResetFromUserAvatar() {
+	m.from_user_avatar = nil
+}
+
+// SetTweetID sets the "tweet_id" field.
+func (m *NotificationMutation) SetTweetID(s string) {
+	m.tweet_id = &s
+}
+
+// TweetID returns the value of the "tweet_id" field in the mutation.
+func (m *NotificationMutation) TweetID() (r string, exists bool) {
+	v := m.tweet_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTweetID returns the old "tweet_id" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldTweetID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTweetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTweetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTweetID: %w", err)
+	}
+	return oldValue.TweetID, nil
+}
+
+// ResetTweetID resets all changes to the "tweet_id" field.
+func (m *NotificationMutation) ResetTweetID() {
+	m.tweet_id = nil
+}
+
+// SetReplyTweetID sets the "reply_tweet_id" field.
+func (m *NotificationMutation) SetReplyTweetID(s string) {
+	m.reply_tweet_id = &s
+}
+
+// ReplyTweetID returns the value of the "reply_tweet_id" field in the mutation.
+func (m *NotificationMutation) ReplyTweetID() (r string, exists bool) {
+	v := m.reply_tweet_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplyTweetID returns the old "reply_tweet_id" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldReplyTweetID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplyTweetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplyTweetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplyTweetID: %w", err)
+	}
+	return oldValue.ReplyTweetID, nil
+}
+
+// ResetReplyTweetID resets all changes to the "reply_tweet_id" field.
+func (m *NotificationMutation) ResetReplyTweetID() {
+	m.reply_tweet_id = nil
+}
+
+// SetMentionTweetID sets the "mention_tweet_id" field.
+func (m *NotificationMutation) SetMentionTweetID(s string) {
+	m.mention_tweet_id = &s
+}
+
+// MentionTweetID returns the value of the "mention_tweet_id" field in the mutation.
+func (m *NotificationMutation) MentionTweetID() (r string, exists bool) {
+	v := m.mention_tweet_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMentionTweetID returns the old "mention_tweet_id" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldMentionTweetID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMentionTweetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMentionTweetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMentionTweetID: %w", err)
+	}
+	return oldValue.MentionTweetID, nil
+}
+
+// ResetMentionTweetID resets all changes to the "mention_tweet_id" field.
+func (m *NotificationMutation) ResetMentionTweetID() {
+	m.mention_tweet_id = nil
+}
+
+// SetNotificationText sets the "notification_text" field.
+func (m *NotificationMutation) SetNotificationText(s string) {
+	m.notification_text = &s
+}
+
+// NotificationText returns the value of the "notification_text" field in the mutation.
+func (m *NotificationMutation) NotificationText() (r string, exists bool) {
+	v := m.notification_text
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotificationText returns the old "notification_text" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldNotificationText(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotificationText is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotificationText requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotificationText: %w", err)
+	}
+	return oldValue.NotificationText, nil
+}
+
+// ResetNotificationText resets all changes to the "notification_text" field.
+func (m *NotificationMutation) ResetNotificationText() {
+	m.notification_text = nil
+}
+
+// SetRead sets the "read" field.
+func (m *NotificationMutation) SetRead(b bool) {
+	m.read = &b
+}
+
+// Read returns the value of the "read" field in the mutation.
+func (m *NotificationMutation) Read() (r bool, exists bool) {
+	v := m.read
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRead returns the old "read" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldRead(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRead is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRead requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRead: %w", err)
+	}
+	return oldValue.Read, nil
+}
+
+// ResetRead resets all changes to the "read" field.
+func (m *NotificationMutation) ResetRead() {
+	m.read = nil
+}
+
+// SetIsBot sets the "is_bot" field.
+func (m *NotificationMutation) SetIsBot(b bool) {
+	m.is_bot = &b
+}
+
+// IsBot returns the value of the "is_bot" field in the mutation.
+func (m *NotificationMutation) IsBot() (r bool, exists bool) {
+	v := m.is_bot
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsBot returns the old "is_bot" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldIsBot(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsBot is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsBot requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsBot: %w", err)
+	}
+	return oldValue.IsBot, nil
+}
+
+// ResetIsBot resets all changes to the "is_bot" field.
+func (m *NotificationMutation) ResetIsBot() {
+	m.is_bot = nil
+}
+
+// SetNotificationAt sets the "notification_at" field.
+func (m *NotificationMutation) SetNotificationAt(t time.Time) {
+	m.notification_at = &t
+}
+
+// NotificationAt returns the value of the "notification_at" field in the mutation.
+func (m *NotificationMutation) NotificationAt() (r time.Time, exists bool) {
+	v := m.notification_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotificationAt returns the old "notification_at" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldNotificationAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotificationAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotificationAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotificationAt: %w", err)
+	}
+	return oldValue.NotificationAt, nil
+}
+
+// ResetNotificationAt resets all changes to the "notification_at" field.
+func (m *NotificationMutation) ResetNotificationAt() {
+	m.notification_at = nil
+}
+
+// SetDedupeKey sets the "dedupe_key" field.
+func (m *NotificationMutation) SetDedupeKey(s string) {
+	m.dedupe_key = &s
+}
+
+// DedupeKey returns the value of the "dedupe_key" field in the mutation.
+func (m *NotificationMutation) DedupeKey() (r string, exists bool) {
+	v := m.dedupe_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDedupeKey returns the old "dedupe_key" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldDedupeKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDedupeKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDedupeKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDedupeKey: %w", err)
+	}
+	return oldValue.DedupeKey, nil
+}
+
+// ResetDedupeKey resets all changes to the "dedupe_key" field.
+func (m *NotificationMutation) ResetDedupeKey() {
+	m.dedupe_key = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *NotificationMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[notification.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *NotificationMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *NotificationMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *NotificationMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// SetBotID sets the "bot" edge to the Account entity by id.
+func (m *NotificationMutation) SetBotID(id int) {
+	m.bot = &id
+}
+
+// ClearBot clears the "bot" edge to the Account entity.
+func (m *NotificationMutation) ClearBot() {
+	m.clearedbot = true
+	m.clearedFields[notification.FieldAccountID] = struct{}{}
+}
+
+// BotCleared reports if the "bot" edge to the Account entity was cleared.
+func (m *NotificationMutation) BotCleared() bool {
+	return m.clearedbot
+}
+
+// BotID returns the "bot" edge ID in the mutation.
+func (m *NotificationMutation) BotID() (id int, exists bool) {
+	if m.bot != nil {
+		return *m.bot, true
+	}
+	return
+}
+
+// BotIDs returns the "bot" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BotID instead. It exists only for internal usage by the builders.
+func (m *NotificationMutation) BotIDs() (ids []int) {
+	if id := m.bot; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBot resets all changes to the "bot" edge.
+func (m *NotificationMutation) ResetBot() {
+	m.bot = nil
+	m.clearedbot = false
+}
+
+// Where appends a list predicates to the NotificationMutation builder.
+func (m *NotificationMutation) Where(ps ...predicate.Notification) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the NotificationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *NotificationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Notification, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *NotificationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *NotificationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Notification).
+func (m *NotificationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *NotificationMutation) Fields() []string {
+	fields := make([]string, 0, 18)
+	if m.uuid != nil {
+		fields = append(fields, notification.FieldUUID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, notification.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, notification.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, notification.FieldWorkspaceID)
+	}
+	if m.bot != nil {
+		fields = append(fields, notification.FieldAccountID)
+	}
+	if m._type != nil {
+		fields = append(fields, notification.FieldType)
+	}
+	if m.from_user != nil {
+		fields = append(fields, notification.FieldFromUser)
+	}
+	if m.from_user_id != nil {
+		fields = append(fields, notification.FieldFromUserID)
+	}
+	if m.from_user_name != nil {
+		fields = append(fields, notification.FieldFromUserName)
+	}
+	if m.from_user_avatar != nil {
+		fields = append(fields, notification.FieldFromUserAvatar)
+	}
+	if m.tweet_id != nil {
+		fields = append(fields, notification.FieldTweetID)
+	}
+	if m.reply_tweet_id != nil {
+		fields = append(fields, notification.FieldReplyTweetID)
+	}
+	if m.mention_tweet_id != nil {
+		fields = append(fields, notification.FieldMentionTweetID)
+	}
+	if m.notification_text != nil {
+		fields = append(fields, notification.FieldNotificationText)
+	}
+	if m.read != nil {
+		fields = append(fields, notification.FieldRead)
+	}
+	if m.is_bot != nil {
+		fields = append(fields, notification.FieldIsBot)
+	}
+	if m.notification_at != nil {
+		fields = append(fields, notification.FieldNotificationAt)
+	}
+	if m.dedupe_key != nil {
+		fields = append(fields, notification.FieldDedupeKey)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *NotificationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case notification.FieldUUID:
+		return m.UUID()
+	case notification.FieldCreatedAt:
+		return m.CreatedAt()
+	case notification.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case notification.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case notification.FieldAccountID:
+		return m.AccountID()
+	case notification.FieldType:
+		return m.GetType()
+	case notification.FieldFromUser:
+		return m.FromUser()
+	case notification.FieldFromUserID:
+		return m.FromUserID()
+	case notification.FieldFromUserName:
+		return m.FromUserName()
+	case notification.FieldFromUserAvatar:
+		return m.FromUserAvatar()
+	case notification.FieldTweetID:
+		return m.TweetID()
+	case notification.FieldReplyTweetID:
+		return m.ReplyTweetID()
+	case notification.FieldMentionTweetID:
+		return m.MentionTweetID()
+	case notification.FieldNotificationText:
+		return m.NotificationText()
+	case notification.FieldRead:
+		return m.Read()
+	case notification.FieldIsBot:
+		return m.IsBot()
+	case notification.FieldNotificationAt:
+		return m.NotificationAt()
+	case notification.FieldDedupeKey:
+		return m.DedupeKey()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *NotificationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case notification.FieldUUID:
+		return m.OldUUID(ctx)
+	case notification.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case notification.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case notification.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case notification.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case notification.FieldType:
+		return m.OldType(ctx)
+	case notification.FieldFromUser:
+		return m.OldFromUser(ctx)
+	case notification.FieldFromUserID:
+		return m.OldFromUserID(ctx)
+	case notification.FieldFromUserName:
+		return m.OldFromUserName(ctx)
+	case notification.FieldFromUserAvatar:
+		return m.OldFromUserAvatar(ctx)
+	case notification.FieldTweetID:
+		return m.OldTweetID(ctx)
+	case notification.FieldReplyTweetID:
+		return m.OldReplyTweetID(ctx)
+	case notification.FieldMentionTweetID:
+		return m.OldMentionTweetID(ctx)
+	case notification.FieldNotificationText:
+		return m.OldNotificationText(ctx)
+	case notification.FieldRead:
+		return m.OldRead(ctx)
+	case notification.FieldIsBot:
+		return m.OldIsBot(ctx)
+	case notification.FieldNotificationAt:
+		return m.OldNotificationAt(ctx)
+	case notification.FieldDedupeKey:
+		return m.OldDedupeKey(ctx)
+	}
+	return nil, fmt.Errorf("unknown Notification field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NotificationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case notification.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case notification.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case notification.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case notification.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case notification.FieldAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case notification.FieldType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case notification.FieldFromUser:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromUser(v)
+		return nil
+	case notification.FieldFromUserID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromUserID(v)
+		return nil
+	case notification.FieldFromUserName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromUserName(v)
+		return nil
+	case notification.FieldFromUserAvatar:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromUserAvatar(v)
+		return nil
+	case notification.FieldTweetID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTweetID(v)
+		return nil
+	case notification.FieldReplyTweetID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplyTweetID(v)
+		return nil
+	case notification.FieldMentionTweetID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMentionTweetID(v)
+		return nil
+	case notification.FieldNotificationText:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotificationText(v)
+		return nil
+	case notification.FieldRead:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRead(v)
+		return nil
+	case notification.FieldIsBot:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsBot(v)
+		return nil
+	case notification.FieldNotificationAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotificationAt(v)
+		return nil
+	case notification.FieldDedupeKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDedupeKey(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Notification field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *NotificationMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *NotificationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NotificationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Notification numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *NotificationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *NotificationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *NotificationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Notification nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *NotificationMutation) ResetField(name string) error {
+	switch name {
+	case notification.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case notification.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case notification.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case notification.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case notification.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case notification.FieldType:
+		m.ResetType()
+		return nil
+	case notification.FieldFromUser:
+		m.ResetFromUser()
+		return nil
+	case notification.FieldFromUserID:
+		m.ResetFromUserID()
+		return nil
+	case notification.FieldFromUserName:
+		m.ResetFromUserName()
+		return nil
+	case notification.FieldFromUserAvatar:
+		m.ResetFromUserAvatar()
+		return nil
+	case notification.FieldTweetID:
+		m.ResetTweetID()
+		return nil
+	case notification.FieldReplyTweetID:
+		m.ResetReplyTweetID()
+		return nil
+	case notification.FieldMentionTweetID:
+		m.ResetMentionTweetID()
+		return nil
+	case notification.FieldNotificationText:
+		m.ResetNotificationText()
+		return nil
+	case notification.FieldRead:
+		m.ResetRead()
+		return nil
+	case notification.FieldIsBot:
+		m.ResetIsBot()
+		return nil
+	case notification.FieldNotificationAt:
+		m.ResetNotificationAt()
+		return nil
+	case notification.FieldDedupeKey:
+		m.ResetDedupeKey()
+		return nil
+	}
+	return fmt.Errorf("unknown Notification field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *NotificationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, notification.EdgeWorkspace)
+	}
+	if m.bot != nil {
+		edges = append(edges, notification.EdgeBot)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *NotificationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case notification.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case notification.EdgeBot:
+		if id := m.bot; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *NotificationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *NotificationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *NotificationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, notification.EdgeWorkspace)
+	}
+	if m.clearedbot {
+		edges = append(edges, notification.EdgeBot)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *NotificationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case notification.EdgeWorkspace:
+		return m.clearedworkspace
+	case notification.EdgeBot:
+		return m.clearedbot
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *NotificationMutation) ClearEdge(name string) error {
+	switch name {
+	case notification.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case notification.EdgeBot:
+		m.ClearBot()
+		return nil
+	}
+	return fmt.Errorf("unknown Notification unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *NotificationMutation) ResetEdge(name string) error {
+	switch name {
+	case notification.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case notification.EdgeBot:
+		m.ResetBot()
+		return nil
+	}
+	return fmt.Errorf("unknown Notification edge %s", name)
 }
 
 // PlanMutation represents an operation that mutates the Plan nodes in the graph.

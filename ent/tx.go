@@ -40,6 +40,8 @@ type Tx struct {
 	LogEntry *LogEntryClient
 	// LoginChallenge is the client for interacting with the LoginChallenge builders.
 	LoginChallenge *LoginChallengeClient
+	// Notification is the client for interacting with the Notification builders.
+	Notification *NotificationClient
 	// Plan is the client for interacting with the Plan builders.
 	Plan *PlanClient
 	// Post is the client for interacting with the Post builders.
@@ -206,6 +208,7 @@ func (tx *Tx) init() {
 	tx.Job = NewJobClient(tx.config)
 	tx.LogEntry = NewLogEntryClient(tx.config)
 	tx.LoginChallenge = NewLoginChallengeClient(tx.config)
+	tx.Notification = NewNotificationClient(tx.config)
 	tx.Plan = NewPlanClient(tx.config)
 	tx.Post = NewPostClient(tx.config)
 	tx.Proxy = NewProxyClient(tx.config)

@@ -99,6 +99,14 @@ func (r *queryResolver) Logs(ctx context.Context, after *entgql.Cursor[int], fir
 	})
 }
 
+// Notifications is the resolver for the notifications field.
+func (r *queryResolver) Notifications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NotificationOrder, where *ent.NotificationWhereInput) (*ent.NotificationConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.NotificationConnection, error) {
+		return r.Client.Notification.Query().Paginate(ctx, after, first, before, last,
+			ent.WithNotificationOrder(orderBy), ent.WithNotificationFilter(where.Filter))
+	})
+}
+
 // Plans is the resolver for the plans field.
 func (r *queryResolver) Plans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PlanOrder, where *ent.PlanWhereInput) (*ent.PlanConnection, error) {
 	return paged(first, last, func(first, last *int) (*ent.PlanConnection, error) {

@@ -85,6 +85,32 @@ const (
 	FieldLastLoginAt = "last_login_at"
 	// FieldLastActionAt holds the string denoting the last_action_at field in the database.
 	FieldLastActionAt = "last_action_at"
+	// FieldPhone holds the string denoting the phone field in the database.
+	FieldPhone = "phone"
+	// FieldBlueTick holds the string denoting the blue_tick field in the database.
+	FieldBlueTick = "blue_tick"
+	// FieldCreatedBy holds the string denoting the created_by field in the database.
+	FieldCreatedBy = "created_by"
+	// FieldFollowerCount holds the string denoting the follower_count field in the database.
+	FieldFollowerCount = "follower_count"
+	// FieldFollowingCount holds the string denoting the following_count field in the database.
+	FieldFollowingCount = "following_count"
+	// FieldProfileName holds the string denoting the profile_name field in the database.
+	FieldProfileName = "profile_name"
+	// FieldProfileBio holds the string denoting the profile_bio field in the database.
+	FieldProfileBio = "profile_bio"
+	// FieldProfileAvatar holds the string denoting the profile_avatar field in the database.
+	FieldProfileAvatar = "profile_avatar"
+	// FieldProfileBanner holds the string denoting the profile_banner field in the database.
+	FieldProfileBanner = "profile_banner"
+	// FieldProfileWebsite holds the string denoting the profile_website field in the database.
+	FieldProfileWebsite = "profile_website"
+	// FieldProfileUpdatedAt holds the string denoting the profile_updated_at field in the database.
+	FieldProfileUpdatedAt = "profile_updated_at"
+	// FieldAppAuthSecretEnc holds the string denoting the app_auth_secret_enc field in the database.
+	FieldAppAuthSecretEnc = "app_auth_secret_enc"
+	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
+	FieldDeletedAt = "deleted_at"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgePosts holds the string denoting the posts edge name in mutations.
@@ -148,6 +174,19 @@ var Columns = []string{
 	FieldTags,
 	FieldLastLoginAt,
 	FieldLastActionAt,
+	FieldPhone,
+	FieldBlueTick,
+	FieldCreatedBy,
+	FieldFollowerCount,
+	FieldFollowingCount,
+	FieldProfileName,
+	FieldProfileBio,
+	FieldProfileAvatar,
+	FieldProfileBanner,
+	FieldProfileWebsite,
+	FieldProfileUpdatedAt,
+	FieldAppAuthSecretEnc,
+	FieldDeletedAt,
 }
 
 var (
@@ -225,6 +264,30 @@ var (
 	DefaultEnergyBudget int
 	// EnergyBudgetValidator is a validator for the "energy_budget" field. It is called by the builders before save.
 	EnergyBudgetValidator func(int) error
+	// DefaultPhone holds the default value on creation for the "phone" field.
+	DefaultPhone string
+	// PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	PhoneValidator func(string) error
+	// DefaultBlueTick holds the default value on creation for the "blue_tick" field.
+	DefaultBlueTick bool
+	// DefaultProfileName holds the default value on creation for the "profile_name" field.
+	DefaultProfileName string
+	// ProfileNameValidator is a validator for the "profile_name" field. It is called by the builders before save.
+	ProfileNameValidator func(string) error
+	// DefaultProfileBio holds the default value on creation for the "profile_bio" field.
+	DefaultProfileBio string
+	// DefaultProfileAvatar holds the default value on creation for the "profile_avatar" field.
+	DefaultProfileAvatar string
+	// ProfileAvatarValidator is a validator for the "profile_avatar" field. It is called by the builders before save.
+	ProfileAvatarValidator func(string) error
+	// DefaultProfileBanner holds the default value on creation for the "profile_banner" field.
+	DefaultProfileBanner string
+	// ProfileBannerValidator is a validator for the "profile_banner" field. It is called by the builders before save.
+	ProfileBannerValidator func(string) error
+	// DefaultProfileWebsite holds the default value on creation for the "profile_website" field.
+	DefaultProfileWebsite string
+	// ProfileWebsiteValidator is a validator for the "profile_website" field. It is called by the builders before save.
+	ProfileWebsiteValidator func(string) error
 )
 
 // Platform defines the type for the "platform" enum field.
@@ -294,6 +357,32 @@ func StatusValidator(s Status) error {
 		return nil
 	default:
 		return fmt.Errorf("account: invalid enum value for status field: %q", s)
+	}
+}
+
+// CreatedBy defines the type for the "created_by" enum field.
+type CreatedBy string
+
+// CreatedByUSER is the default value of the CreatedBy enum.
+const DefaultCreatedBy = CreatedByUSER
+
+// CreatedBy values.
+const (
+	CreatedByUSER   CreatedBy = "USER"
+	CreatedBySYSTEM CreatedBy = "SYSTEM"
+)
+
+func (cb CreatedBy) String() string {
+	return string(cb)
+}
+
+// CreatedByValidator is a validator for the "created_by" field enum values. It is called by the builders before save.
+func CreatedByValidator(cb CreatedBy) error {
+	switch cb {
+	case CreatedByUSER, CreatedBySYSTEM:
+		return nil
+	default:
+		return fmt.Errorf("account: invalid enum value for created_by field: %q", cb)
 	}
 }
 
@@ -420,6 +509,66 @@ func ByLastActionAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastActionAt, opts...).ToFunc()
 }
 
+// ByPhone orders the results by the phone field.
+func ByPhone(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPhone, opts...).ToFunc()
+}
+
+// ByBlueTick orders the results by the blue_tick field.
+func ByBlueTick(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBlueTick, opts...).ToFunc()
+}
+
+// ByCreatedBy orders the results by the created_by field.
+func ByCreatedBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreatedBy, opts...).ToFunc()
+}
+
+// ByFollowerCount orders the results by the follower_count field.
+func ByFollowerCount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFollowerCount, opts...).ToFunc()
+}
+
+// ByFollowingCount orders the results by the following_count field.
+func ByFollowingCount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFollowingCount, opts...).ToFunc()
+}
+
+// ByProfileName orders the results by the profile_name field.
+func ByProfileName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProfileName, opts...).ToFunc()
+}
+
+// ByProfileBio orders the results by the profile_bio field.
+func ByProfileBio(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProfileBio, opts...).ToFunc()
+}
+
+// ByProfileAvatar orders the results by the profile_avatar field.
+func ByProfileAvatar(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProfileAvatar, opts...).ToFunc()
+}
+
+// ByProfileBanner orders the results by the profile_banner field.
+func ByProfileBanner(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProfileBanner, opts...).ToFunc()
+}
+
+// ByProfileWebsite orders the results by the profile_website field.
+func ByProfileWebsite(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProfileWebsite, opts...).ToFunc()
+}
+
+// ByProfileUpdatedAt orders the results by the profile_updated_at field.
+func ByProfileUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProfileUpdatedAt, opts...).ToFunc()
+}
+
+// ByDeletedAt orders the results by the deleted_at field.
+func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
+}
+
 // ByWorkspaceField orders the results by workspace field.
 func ByWorkspaceField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -508,6 +657,24 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	*e = Status(str)
 	if err := StatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e CreatedBy) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *CreatedBy) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = CreatedBy(str)
+	if err := CreatedByValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid CreatedBy", str)
 	}
 	return nil
 }

@@ -196,6 +196,66 @@ func LastActionAt(v time.Time) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldLastActionAt, v))
 }
 
+// Phone applies equality check predicate on the "phone" field. It's identical to PhoneEQ.
+func Phone(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldPhone, v))
+}
+
+// BlueTick applies equality check predicate on the "blue_tick" field. It's identical to BlueTickEQ.
+func BlueTick(v bool) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldBlueTick, v))
+}
+
+// FollowerCount applies equality check predicate on the "follower_count" field. It's identical to FollowerCountEQ.
+func FollowerCount(v int) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldFollowerCount, v))
+}
+
+// FollowingCount applies equality check predicate on the "following_count" field. It's identical to FollowingCountEQ.
+func FollowingCount(v int) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldFollowingCount, v))
+}
+
+// ProfileName applies equality check predicate on the "profile_name" field. It's identical to ProfileNameEQ.
+func ProfileName(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileName, v))
+}
+
+// ProfileBio applies equality check predicate on the "profile_bio" field. It's identical to ProfileBioEQ.
+func ProfileBio(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileBio, v))
+}
+
+// ProfileAvatar applies equality check predicate on the "profile_avatar" field. It's identical to ProfileAvatarEQ.
+func ProfileAvatar(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileAvatar, v))
+}
+
+// ProfileBanner applies equality check predicate on the "profile_banner" field. It's identical to ProfileBannerEQ.
+func ProfileBanner(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileBanner, v))
+}
+
+// ProfileWebsite applies equality check predicate on the "profile_website" field. It's identical to ProfileWebsiteEQ.
+func ProfileWebsite(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileWebsite, v))
+}
+
+// ProfileUpdatedAt applies equality check predicate on the "profile_updated_at" field. It's identical to ProfileUpdatedAtEQ.
+func ProfileUpdatedAt(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileUpdatedAt, v))
+}
+
+// AppAuthSecretEnc applies equality check predicate on the "app_auth_secret_enc" field. It's identical to AppAuthSecretEncEQ.
+func AppAuthSecretEnc(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldAppAuthSecretEnc, v))
+}
+
+// DeletedAt applies equality check predicate on the "deleted_at" field. It's identical to DeletedAtEQ.
+func DeletedAt(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldDeletedAt, v))
+}
+
 // UUIDEQ applies the EQ predicate on the "uuid" field.
 func UUIDEQ(v uuid.UUID) predicate.Account {
 	return predicate.Account(sql.FieldEQ(FieldUUID, v))
@@ -1779,6 +1839,676 @@ func LastActionAtIsNil() predicate.Account {
 // LastActionAtNotNil applies the NotNil predicate on the "last_action_at" field.
 func LastActionAtNotNil() predicate.Account {
 	return predicate.Account(sql.FieldNotNull(FieldLastActionAt))
+}
+
+// PhoneEQ applies the EQ predicate on the "phone" field.
+func PhoneEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldPhone, v))
+}
+
+// PhoneNEQ applies the NEQ predicate on the "phone" field.
+func PhoneNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldPhone, v))
+}
+
+// PhoneIn applies the In predicate on the "phone" field.
+func PhoneIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldPhone, vs...))
+}
+
+// PhoneNotIn applies the NotIn predicate on the "phone" field.
+func PhoneNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldPhone, vs...))
+}
+
+// PhoneGT applies the GT predicate on the "phone" field.
+func PhoneGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldPhone, v))
+}
+
+// PhoneGTE applies the GTE predicate on the "phone" field.
+func PhoneGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldPhone, v))
+}
+
+// PhoneLT applies the LT predicate on the "phone" field.
+func PhoneLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldPhone, v))
+}
+
+// PhoneLTE applies the LTE predicate on the "phone" field.
+func PhoneLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldPhone, v))
+}
+
+// PhoneContains applies the Contains predicate on the "phone" field.
+func PhoneContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldPhone, v))
+}
+
+// PhoneHasPrefix applies the HasPrefix predicate on the "phone" field.
+func PhoneHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldPhone, v))
+}
+
+// PhoneHasSuffix applies the HasSuffix predicate on the "phone" field.
+func PhoneHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldPhone, v))
+}
+
+// PhoneEqualFold applies the EqualFold predicate on the "phone" field.
+func PhoneEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldPhone, v))
+}
+
+// PhoneContainsFold applies the ContainsFold predicate on the "phone" field.
+func PhoneContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldPhone, v))
+}
+
+// BlueTickEQ applies the EQ predicate on the "blue_tick" field.
+func BlueTickEQ(v bool) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldBlueTick, v))
+}
+
+// BlueTickNEQ applies the NEQ predicate on the "blue_tick" field.
+func BlueTickNEQ(v bool) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldBlueTick, v))
+}
+
+// CreatedByEQ applies the EQ predicate on the "created_by" field.
+func CreatedByEQ(v CreatedBy) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldCreatedBy, v))
+}
+
+// CreatedByNEQ applies the NEQ predicate on the "created_by" field.
+func CreatedByNEQ(v CreatedBy) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldCreatedBy, v))
+}
+
+// CreatedByIn applies the In predicate on the "created_by" field.
+func CreatedByIn(vs ...CreatedBy) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldCreatedBy, vs...))
+}
+
+// CreatedByNotIn applies the NotIn predicate on the "created_by" field.
+func CreatedByNotIn(vs ...CreatedBy) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldCreatedBy, vs...))
+}
+
+// FollowerCountEQ applies the EQ predicate on the "follower_count" field.
+func FollowerCountEQ(v int) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldFollowerCount, v))
+}
+
+// FollowerCountNEQ applies the NEQ predicate on the "follower_count" field.
+func FollowerCountNEQ(v int) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldFollowerCount, v))
+}
+
+// FollowerCountIn applies the In predicate on the "follower_count" field.
+func FollowerCountIn(vs ...int) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldFollowerCount, vs...))
+}
+
+// FollowerCountNotIn applies the NotIn predicate on the "follower_count" field.
+func FollowerCountNotIn(vs ...int) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldFollowerCount, vs...))
+}
+
+// FollowerCountGT applies the GT predicate on the "follower_count" field.
+func FollowerCountGT(v int) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldFollowerCount, v))
+}
+
+// FollowerCountGTE applies the GTE predicate on the "follower_count" field.
+func FollowerCountGTE(v int) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldFollowerCount, v))
+}
+
+// FollowerCountLT applies the LT predicate on the "follower_count" field.
+func FollowerCountLT(v int) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldFollowerCount, v))
+}
+
+// FollowerCountLTE applies the LTE predicate on the "follower_count" field.
+func FollowerCountLTE(v int) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldFollowerCount, v))
+}
+
+// FollowerCountIsNil applies the IsNil predicate on the "follower_count" field.
+func FollowerCountIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldFollowerCount))
+}
+
+// FollowerCountNotNil applies the NotNil predicate on the "follower_count" field.
+func FollowerCountNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldFollowerCount))
+}
+
+// FollowingCountEQ applies the EQ predicate on the "following_count" field.
+func FollowingCountEQ(v int) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldFollowingCount, v))
+}
+
+// FollowingCountNEQ applies the NEQ predicate on the "following_count" field.
+func FollowingCountNEQ(v int) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldFollowingCount, v))
+}
+
+// FollowingCountIn applies the In predicate on the "following_count" field.
+func FollowingCountIn(vs ...int) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldFollowingCount, vs...))
+}
+
+// FollowingCountNotIn applies the NotIn predicate on the "following_count" field.
+func FollowingCountNotIn(vs ...int) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldFollowingCount, vs...))
+}
+
+// FollowingCountGT applies the GT predicate on the "following_count" field.
+func FollowingCountGT(v int) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldFollowingCount, v))
+}
+
+// FollowingCountGTE applies the GTE predicate on the "following_count" field.
+func FollowingCountGTE(v int) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldFollowingCount, v))
+}
+
+// FollowingCountLT applies the LT predicate on the "following_count" field.
+func FollowingCountLT(v int) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldFollowingCount, v))
+}
+
+// FollowingCountLTE applies the LTE predicate on the "following_count" field.
+func FollowingCountLTE(v int) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldFollowingCount, v))
+}
+
+// FollowingCountIsNil applies the IsNil predicate on the "following_count" field.
+func FollowingCountIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldFollowingCount))
+}
+
+// FollowingCountNotNil applies the NotNil predicate on the "following_count" field.
+func FollowingCountNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldFollowingCount))
+}
+
+// ProfileNameEQ applies the EQ predicate on the "profile_name" field.
+func ProfileNameEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileName, v))
+}
+
+// ProfileNameNEQ applies the NEQ predicate on the "profile_name" field.
+func ProfileNameNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldProfileName, v))
+}
+
+// ProfileNameIn applies the In predicate on the "profile_name" field.
+func ProfileNameIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldProfileName, vs...))
+}
+
+// ProfileNameNotIn applies the NotIn predicate on the "profile_name" field.
+func ProfileNameNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldProfileName, vs...))
+}
+
+// ProfileNameGT applies the GT predicate on the "profile_name" field.
+func ProfileNameGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldProfileName, v))
+}
+
+// ProfileNameGTE applies the GTE predicate on the "profile_name" field.
+func ProfileNameGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldProfileName, v))
+}
+
+// ProfileNameLT applies the LT predicate on the "profile_name" field.
+func ProfileNameLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldProfileName, v))
+}
+
+// ProfileNameLTE applies the LTE predicate on the "profile_name" field.
+func ProfileNameLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldProfileName, v))
+}
+
+// ProfileNameContains applies the Contains predicate on the "profile_name" field.
+func ProfileNameContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldProfileName, v))
+}
+
+// ProfileNameHasPrefix applies the HasPrefix predicate on the "profile_name" field.
+func ProfileNameHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldProfileName, v))
+}
+
+// ProfileNameHasSuffix applies the HasSuffix predicate on the "profile_name" field.
+func ProfileNameHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldProfileName, v))
+}
+
+// ProfileNameEqualFold applies the EqualFold predicate on the "profile_name" field.
+func ProfileNameEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldProfileName, v))
+}
+
+// ProfileNameContainsFold applies the ContainsFold predicate on the "profile_name" field.
+func ProfileNameContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldProfileName, v))
+}
+
+// ProfileBioEQ applies the EQ predicate on the "profile_bio" field.
+func ProfileBioEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileBio, v))
+}
+
+// ProfileBioNEQ applies the NEQ predicate on the "profile_bio" field.
+func ProfileBioNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldProfileBio, v))
+}
+
+// ProfileBioIn applies the In predicate on the "profile_bio" field.
+func ProfileBioIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldProfileBio, vs...))
+}
+
+// ProfileBioNotIn applies the NotIn predicate on the "profile_bio" field.
+func ProfileBioNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldProfileBio, vs...))
+}
+
+// ProfileBioGT applies the GT predicate on the "profile_bio" field.
+func ProfileBioGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldProfileBio, v))
+}
+
+// ProfileBioGTE applies the GTE predicate on the "profile_bio" field.
+func ProfileBioGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldProfileBio, v))
+}
+
+// ProfileBioLT applies the LT predicate on the "profile_bio" field.
+func ProfileBioLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldProfileBio, v))
+}
+
+// ProfileBioLTE applies the LTE predicate on the "profile_bio" field.
+func ProfileBioLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldProfileBio, v))
+}
+
+// ProfileBioContains applies the Contains predicate on the "profile_bio" field.
+func ProfileBioContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldProfileBio, v))
+}
+
+// ProfileBioHasPrefix applies the HasPrefix predicate on the "profile_bio" field.
+func ProfileBioHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldProfileBio, v))
+}
+
+// ProfileBioHasSuffix applies the HasSuffix predicate on the "profile_bio" field.
+func ProfileBioHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldProfileBio, v))
+}
+
+// ProfileBioEqualFold applies the EqualFold predicate on the "profile_bio" field.
+func ProfileBioEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldProfileBio, v))
+}
+
+// ProfileBioContainsFold applies the ContainsFold predicate on the "profile_bio" field.
+func ProfileBioContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldProfileBio, v))
+}
+
+// ProfileAvatarEQ applies the EQ predicate on the "profile_avatar" field.
+func ProfileAvatarEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileAvatar, v))
+}
+
+// ProfileAvatarNEQ applies the NEQ predicate on the "profile_avatar" field.
+func ProfileAvatarNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldProfileAvatar, v))
+}
+
+// ProfileAvatarIn applies the In predicate on the "profile_avatar" field.
+func ProfileAvatarIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldProfileAvatar, vs...))
+}
+
+// ProfileAvatarNotIn applies the NotIn predicate on the "profile_avatar" field.
+func ProfileAvatarNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldProfileAvatar, vs...))
+}
+
+// ProfileAvatarGT applies the GT predicate on the "profile_avatar" field.
+func ProfileAvatarGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldProfileAvatar, v))
+}
+
+// ProfileAvatarGTE applies the GTE predicate on the "profile_avatar" field.
+func ProfileAvatarGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldProfileAvatar, v))
+}
+
+// ProfileAvatarLT applies the LT predicate on the "profile_avatar" field.
+func ProfileAvatarLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldProfileAvatar, v))
+}
+
+// ProfileAvatarLTE applies the LTE predicate on the "profile_avatar" field.
+func ProfileAvatarLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldProfileAvatar, v))
+}
+
+// ProfileAvatarContains applies the Contains predicate on the "profile_avatar" field.
+func ProfileAvatarContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldProfileAvatar, v))
+}
+
+// ProfileAvatarHasPrefix applies the HasPrefix predicate on the "profile_avatar" field.
+func ProfileAvatarHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldProfileAvatar, v))
+}
+
+// ProfileAvatarHasSuffix applies the HasSuffix predicate on the "profile_avatar" field.
+func ProfileAvatarHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldProfileAvatar, v))
+}
+
+// ProfileAvatarEqualFold applies the EqualFold predicate on the "profile_avatar" field.
+func ProfileAvatarEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldProfileAvatar, v))
+}
+
+// ProfileAvatarContainsFold applies the ContainsFold predicate on the "profile_avatar" field.
+func ProfileAvatarContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldProfileAvatar, v))
+}
+
+// ProfileBannerEQ applies the EQ predicate on the "profile_banner" field.
+func ProfileBannerEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileBanner, v))
+}
+
+// ProfileBannerNEQ applies the NEQ predicate on the "profile_banner" field.
+func ProfileBannerNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldProfileBanner, v))
+}
+
+// ProfileBannerIn applies the In predicate on the "profile_banner" field.
+func ProfileBannerIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldProfileBanner, vs...))
+}
+
+// ProfileBannerNotIn applies the NotIn predicate on the "profile_banner" field.
+func ProfileBannerNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldProfileBanner, vs...))
+}
+
+// ProfileBannerGT applies the GT predicate on the "profile_banner" field.
+func ProfileBannerGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldProfileBanner, v))
+}
+
+// ProfileBannerGTE applies the GTE predicate on the "profile_banner" field.
+func ProfileBannerGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldProfileBanner, v))
+}
+
+// ProfileBannerLT applies the LT predicate on the "profile_banner" field.
+func ProfileBannerLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldProfileBanner, v))
+}
+
+// ProfileBannerLTE applies the LTE predicate on the "profile_banner" field.
+func ProfileBannerLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldProfileBanner, v))
+}
+
+// ProfileBannerContains applies the Contains predicate on the "profile_banner" field.
+func ProfileBannerContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldProfileBanner, v))
+}
+
+// ProfileBannerHasPrefix applies the HasPrefix predicate on the "profile_banner" field.
+func ProfileBannerHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldProfileBanner, v))
+}
+
+// ProfileBannerHasSuffix applies the HasSuffix predicate on the "profile_banner" field.
+func ProfileBannerHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldProfileBanner, v))
+}
+
+// ProfileBannerEqualFold applies the EqualFold predicate on the "profile_banner" field.
+func ProfileBannerEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldProfileBanner, v))
+}
+
+// ProfileBannerContainsFold applies the ContainsFold predicate on the "profile_banner" field.
+func ProfileBannerContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldProfileBanner, v))
+}
+
+// ProfileWebsiteEQ applies the EQ predicate on the "profile_website" field.
+func ProfileWebsiteEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileWebsite, v))
+}
+
+// ProfileWebsiteNEQ applies the NEQ predicate on the "profile_website" field.
+func ProfileWebsiteNEQ(v string) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldProfileWebsite, v))
+}
+
+// ProfileWebsiteIn applies the In predicate on the "profile_website" field.
+func ProfileWebsiteIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldProfileWebsite, vs...))
+}
+
+// ProfileWebsiteNotIn applies the NotIn predicate on the "profile_website" field.
+func ProfileWebsiteNotIn(vs ...string) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldProfileWebsite, vs...))
+}
+
+// ProfileWebsiteGT applies the GT predicate on the "profile_website" field.
+func ProfileWebsiteGT(v string) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldProfileWebsite, v))
+}
+
+// ProfileWebsiteGTE applies the GTE predicate on the "profile_website" field.
+func ProfileWebsiteGTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldProfileWebsite, v))
+}
+
+// ProfileWebsiteLT applies the LT predicate on the "profile_website" field.
+func ProfileWebsiteLT(v string) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldProfileWebsite, v))
+}
+
+// ProfileWebsiteLTE applies the LTE predicate on the "profile_website" field.
+func ProfileWebsiteLTE(v string) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldProfileWebsite, v))
+}
+
+// ProfileWebsiteContains applies the Contains predicate on the "profile_website" field.
+func ProfileWebsiteContains(v string) predicate.Account {
+	return predicate.Account(sql.FieldContains(FieldProfileWebsite, v))
+}
+
+// ProfileWebsiteHasPrefix applies the HasPrefix predicate on the "profile_website" field.
+func ProfileWebsiteHasPrefix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasPrefix(FieldProfileWebsite, v))
+}
+
+// ProfileWebsiteHasSuffix applies the HasSuffix predicate on the "profile_website" field.
+func ProfileWebsiteHasSuffix(v string) predicate.Account {
+	return predicate.Account(sql.FieldHasSuffix(FieldProfileWebsite, v))
+}
+
+// ProfileWebsiteEqualFold applies the EqualFold predicate on the "profile_website" field.
+func ProfileWebsiteEqualFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldEqualFold(FieldProfileWebsite, v))
+}
+
+// ProfileWebsiteContainsFold applies the ContainsFold predicate on the "profile_website" field.
+func ProfileWebsiteContainsFold(v string) predicate.Account {
+	return predicate.Account(sql.FieldContainsFold(FieldProfileWebsite, v))
+}
+
+// ProfileUpdatedAtEQ applies the EQ predicate on the "profile_updated_at" field.
+func ProfileUpdatedAtEQ(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldProfileUpdatedAt, v))
+}
+
+// ProfileUpdatedAtNEQ applies the NEQ predicate on the "profile_updated_at" field.
+func ProfileUpdatedAtNEQ(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldProfileUpdatedAt, v))
+}
+
+// ProfileUpdatedAtIn applies the In predicate on the "profile_updated_at" field.
+func ProfileUpdatedAtIn(vs ...time.Time) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldProfileUpdatedAt, vs...))
+}
+
+// ProfileUpdatedAtNotIn applies the NotIn predicate on the "profile_updated_at" field.
+func ProfileUpdatedAtNotIn(vs ...time.Time) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldProfileUpdatedAt, vs...))
+}
+
+// ProfileUpdatedAtGT applies the GT predicate on the "profile_updated_at" field.
+func ProfileUpdatedAtGT(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldProfileUpdatedAt, v))
+}
+
+// ProfileUpdatedAtGTE applies the GTE predicate on the "profile_updated_at" field.
+func ProfileUpdatedAtGTE(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldProfileUpdatedAt, v))
+}
+
+// ProfileUpdatedAtLT applies the LT predicate on the "profile_updated_at" field.
+func ProfileUpdatedAtLT(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldProfileUpdatedAt, v))
+}
+
+// ProfileUpdatedAtLTE applies the LTE predicate on the "profile_updated_at" field.
+func ProfileUpdatedAtLTE(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldProfileUpdatedAt, v))
+}
+
+// ProfileUpdatedAtIsNil applies the IsNil predicate on the "profile_updated_at" field.
+func ProfileUpdatedAtIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldProfileUpdatedAt))
+}
+
+// ProfileUpdatedAtNotNil applies the NotNil predicate on the "profile_updated_at" field.
+func ProfileUpdatedAtNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldProfileUpdatedAt))
+}
+
+// AppAuthSecretEncEQ applies the EQ predicate on the "app_auth_secret_enc" field.
+func AppAuthSecretEncEQ(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldAppAuthSecretEnc, v))
+}
+
+// AppAuthSecretEncNEQ applies the NEQ predicate on the "app_auth_secret_enc" field.
+func AppAuthSecretEncNEQ(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldAppAuthSecretEnc, v))
+}
+
+// AppAuthSecretEncIn applies the In predicate on the "app_auth_secret_enc" field.
+func AppAuthSecretEncIn(vs ...[]byte) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldAppAuthSecretEnc, vs...))
+}
+
+// AppAuthSecretEncNotIn applies the NotIn predicate on the "app_auth_secret_enc" field.
+func AppAuthSecretEncNotIn(vs ...[]byte) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldAppAuthSecretEnc, vs...))
+}
+
+// AppAuthSecretEncGT applies the GT predicate on the "app_auth_secret_enc" field.
+func AppAuthSecretEncGT(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldAppAuthSecretEnc, v))
+}
+
+// AppAuthSecretEncGTE applies the GTE predicate on the "app_auth_secret_enc" field.
+func AppAuthSecretEncGTE(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldAppAuthSecretEnc, v))
+}
+
+// AppAuthSecretEncLT applies the LT predicate on the "app_auth_secret_enc" field.
+func AppAuthSecretEncLT(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldAppAuthSecretEnc, v))
+}
+
+// AppAuthSecretEncLTE applies the LTE predicate on the "app_auth_secret_enc" field.
+func AppAuthSecretEncLTE(v []byte) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldAppAuthSecretEnc, v))
+}
+
+// AppAuthSecretEncIsNil applies the IsNil predicate on the "app_auth_secret_enc" field.
+func AppAuthSecretEncIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldAppAuthSecretEnc))
+}
+
+// AppAuthSecretEncNotNil applies the NotNil predicate on the "app_auth_secret_enc" field.
+func AppAuthSecretEncNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldAppAuthSecretEnc))
+}
+
+// DeletedAtEQ applies the EQ predicate on the "deleted_at" field.
+func DeletedAtEQ(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldEQ(FieldDeletedAt, v))
+}
+
+// DeletedAtNEQ applies the NEQ predicate on the "deleted_at" field.
+func DeletedAtNEQ(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldNEQ(FieldDeletedAt, v))
+}
+
+// DeletedAtIn applies the In predicate on the "deleted_at" field.
+func DeletedAtIn(vs ...time.Time) predicate.Account {
+	return predicate.Account(sql.FieldIn(FieldDeletedAt, vs...))
+}
+
+// DeletedAtNotIn applies the NotIn predicate on the "deleted_at" field.
+func DeletedAtNotIn(vs ...time.Time) predicate.Account {
+	return predicate.Account(sql.FieldNotIn(FieldDeletedAt, vs...))
+}
+
+// DeletedAtGT applies the GT predicate on the "deleted_at" field.
+func DeletedAtGT(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldGT(FieldDeletedAt, v))
+}
+
+// DeletedAtGTE applies the GTE predicate on the "deleted_at" field.
+func DeletedAtGTE(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldGTE(FieldDeletedAt, v))
+}
+
+// DeletedAtLT applies the LT predicate on the "deleted_at" field.
+func DeletedAtLT(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldLT(FieldDeletedAt, v))
+}
+
+// DeletedAtLTE applies the LTE predicate on the "deleted_at" field.
+func DeletedAtLTE(v time.Time) predicate.Account {
+	return predicate.Account(sql.FieldLTE(FieldDeletedAt, v))
+}
+
+// DeletedAtIsNil applies the IsNil predicate on the "deleted_at" field.
+func DeletedAtIsNil() predicate.Account {
+	return predicate.Account(sql.FieldIsNull(FieldDeletedAt))
+}
+
+// DeletedAtNotNil applies the NotNil predicate on the "deleted_at" field.
+func DeletedAtNotNil() predicate.Account {
+	return predicate.Account(sql.FieldNotNull(FieldDeletedAt))
 }
 
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.

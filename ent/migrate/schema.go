@@ -98,6 +98,19 @@ var (
 		{Name: "tags", Type: field.TypeJSON, Nullable: true},
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_action_at", Type: field.TypeTime, Nullable: true},
+		{Name: "phone", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "blue_tick", Type: field.TypeBool, Default: false},
+		{Name: "created_by", Type: field.TypeEnum, Enums: []string{"USER", "SYSTEM"}, Default: "USER"},
+		{Name: "follower_count", Type: field.TypeInt, Nullable: true},
+		{Name: "following_count", Type: field.TypeInt, Nullable: true},
+		{Name: "profile_name", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "profile_bio", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "profile_avatar", Type: field.TypeString, Size: 2048, Default: ""},
+		{Name: "profile_banner", Type: field.TypeString, Size: 2048, Default: ""},
+		{Name: "profile_website", Type: field.TypeString, Size: 2048, Default: ""},
+		{Name: "profile_updated_at", Type: field.TypeTime, Nullable: true},
+		{Name: "app_auth_secret_enc", Type: field.TypeBytes, Nullable: true},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeInt},
 	}
 	// AccountsTable holds the schema information for the "accounts" table.
@@ -108,7 +121,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "accounts_workspaces_workspace",
-				Columns:    []*schema.Column{AccountsColumns[33]},
+				Columns:    []*schema.Column{AccountsColumns[46]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -117,37 +130,37 @@ var (
 			{
 				Name:    "account_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_platform_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[4], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[4], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_username_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[5], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[5], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[8], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[8], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[2], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[2], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[3], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[3], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_platform_username_key",
 				Unique:  true,
-				Columns: []*schema.Column{AccountsColumns[33], AccountsColumns[4], AccountsColumns[6]},
+				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[4], AccountsColumns[6]},
 			},
 		},
 	}
@@ -778,6 +791,80 @@ var (
 			},
 		},
 	}
+	// NotificationsColumns holds the columns for the "notifications" table.
+	NotificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "type", Type: field.TypeString, Size: 100},
+		{Name: "from_user", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "from_user_id", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "from_user_name", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "from_user_avatar", Type: field.TypeString, Size: 2048, Default: ""},
+		{Name: "tweet_id", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "reply_tweet_id", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "mention_tweet_id", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "notification_text", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "read", Type: field.TypeBool, Default: false},
+		{Name: "is_bot", Type: field.TypeBool, Default: false},
+		{Name: "notification_at", Type: field.TypeTime},
+		{Name: "dedupe_key", Type: field.TypeString},
+		{Name: "workspace_id", Type: field.TypeInt},
+		{Name: "account_id", Type: field.TypeInt},
+	}
+	// NotificationsTable holds the schema information for the "notifications" table.
+	NotificationsTable = &schema.Table{
+		Name:       "notifications",
+		Columns:    NotificationsColumns,
+		PrimaryKey: []*schema.Column{NotificationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "notifications_workspaces_workspace",
+				Columns:    []*schema.Column{NotificationsColumns[17]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "notifications_accounts_bot",
+				Columns:    []*schema.Column{NotificationsColumns[18]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notification_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[17], NotificationsColumns[0]},
+			},
+			{
+				Name:    "notification_workspace_id_type_id",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[17], NotificationsColumns[4], NotificationsColumns[0]},
+			},
+			{
+				Name:    "notification_workspace_id_notification_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[17], NotificationsColumns[15], NotificationsColumns[0]},
+			},
+			{
+				Name:    "notification_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[17], NotificationsColumns[2], NotificationsColumns[0]},
+			},
+			{
+				Name:    "notification_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[17], NotificationsColumns[3], NotificationsColumns[0]},
+			},
+			{
+				Name:    "notification_account_id_dedupe_key",
+				Unique:  true,
+				Columns: []*schema.Column{NotificationsColumns[18], NotificationsColumns[16]},
+			},
+		},
+	}
 	// PlansColumns holds the columns for the "plans" table.
 	PlansColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1053,7 +1140,7 @@ var (
 		{Name: "uuid", Type: field.TypeUUID, Unique: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"POST_PUBLISH", "LOGIN", "CHALLENGE_SUBMIT", "REACTION", "REPOST", "FOLLOW", "LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH", "X_POST"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"POST_PUBLISH", "LOGIN", "CHALLENGE_SUBMIT", "REACTION", "REPOST", "FOLLOW", "LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH", "X_POST", "BOT_LOGIN", "X_FETCH_NOTIFICATIONS"}},
 		{Name: "action_type", Type: field.TypeString, Default: ""},
 		{Name: "payload", Type: field.TypeJSON, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "ASSIGNED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"}, Default: "PENDING"},
@@ -1496,6 +1583,7 @@ var (
 		JobsTable,
 		LogEntriesTable,
 		LoginChallengesTable,
+		NotificationsTable,
 		PlansTable,
 		PostsTable,
 		ProxiesTable,
@@ -1539,6 +1627,8 @@ func init() {
 	LoginChallengesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	LoginChallengesTable.ForeignKeys[1].RefTable = AccountsTable
 	LoginChallengesTable.ForeignKeys[2].RefTable = TasksTable
+	NotificationsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	NotificationsTable.ForeignKeys[1].RefTable = AccountsTable
 	PostsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	RequestLogsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SchedulesTable.ForeignKeys[0].RefTable = WorkspacesTable

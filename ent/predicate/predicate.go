@@ -45,6 +45,9 @@ type LogEntry func(*sql.Selector)
 // LoginChallenge is the predicate function for loginchallenge builders.
 type LoginChallenge func(*sql.Selector)
 
+// Notification is the predicate function for notification builders.
+type Notification func(*sql.Selector)
+
 // Plan is the predicate function for plan builders.
 type Plan func(*sql.Selector)
 

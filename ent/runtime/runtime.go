@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/proxy"
@@ -226,6 +227,44 @@ func init() {
 	account.DefaultEnergyBudget = accountDescEnergyBudget.Default.(int)
 	// account.EnergyBudgetValidator is a validator for the "energy_budget" field. It is called by the builders before save.
 	account.EnergyBudgetValidator = accountDescEnergyBudget.Validators[0].(func(int) error)
+	// accountDescPhone is the schema descriptor for phone field.
+	accountDescPhone := accountFields[29].Descriptor()
+	// account.DefaultPhone holds the default value on creation for the phone field.
+	account.DefaultPhone = accountDescPhone.Default.(string)
+	// account.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	account.PhoneValidator = accountDescPhone.Validators[0].(func(string) error)
+	// accountDescBlueTick is the schema descriptor for blue_tick field.
+	accountDescBlueTick := accountFields[30].Descriptor()
+	// account.DefaultBlueTick holds the default value on creation for the blue_tick field.
+	account.DefaultBlueTick = accountDescBlueTick.Default.(bool)
+	// accountDescProfileName is the schema descriptor for profile_name field.
+	accountDescProfileName := accountFields[34].Descriptor()
+	// account.DefaultProfileName holds the default value on creation for the profile_name field.
+	account.DefaultProfileName = accountDescProfileName.Default.(string)
+	// account.ProfileNameValidator is a validator for the "profile_name" field. It is called by the builders before save.
+	account.ProfileNameValidator = accountDescProfileName.Validators[0].(func(string) error)
+	// accountDescProfileBio is the schema descriptor for profile_bio field.
+	accountDescProfileBio := accountFields[35].Descriptor()
+	// account.DefaultProfileBio holds the default value on creation for the profile_bio field.
+	account.DefaultProfileBio = accountDescProfileBio.Default.(string)
+	// accountDescProfileAvatar is the schema descriptor for profile_avatar field.
+	accountDescProfileAvatar := accountFields[36].Descriptor()
+	// account.DefaultProfileAvatar holds the default value on creation for the profile_avatar field.
+	account.DefaultProfileAvatar = accountDescProfileAvatar.Default.(string)
+	// account.ProfileAvatarValidator is a validator for the "profile_avatar" field. It is called by the builders before save.
+	account.ProfileAvatarValidator = accountDescProfileAvatar.Validators[0].(func(string) error)
+	// accountDescProfileBanner is the schema descriptor for profile_banner field.
+	accountDescProfileBanner := accountFields[37].Descriptor()
+	// account.DefaultProfileBanner holds the default value on creation for the profile_banner field.
+	account.DefaultProfileBanner = accountDescProfileBanner.Default.(string)
+	// account.ProfileBannerValidator is a validator for the "profile_banner" field. It is called by the builders before save.
+	account.ProfileBannerValidator = accountDescProfileBanner.Validators[0].(func(string) error)
+	// accountDescProfileWebsite is the schema descriptor for profile_website field.
+	accountDescProfileWebsite := accountFields[38].Descriptor()
+	// account.DefaultProfileWebsite holds the default value on creation for the profile_website field.
+	account.DefaultProfileWebsite = accountDescProfileWebsite.Default.(string)
+	// account.ProfileWebsiteValidator is a validator for the "profile_website" field. It is called by the builders before save.
+	account.ProfileWebsiteValidator = accountDescProfileWebsite.Validators[0].(func(string) error)
 	accountstatMixin := schema.AccountStat{}.Mixin()
 	accountstat.Policy = privacy.NewPolicies(accountstatMixin[1], schema.AccountStat{})
 	accountstat.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -864,6 +903,115 @@ func init() {
 	loginchallengeDescError := loginchallengeFields[19].Descriptor()
 	// loginchallenge.DefaultError holds the default value on creation for the error field.
 	loginchallenge.DefaultError = loginchallengeDescError.Default.(string)
+	notificationMixin := schema.Notification{}.Mixin()
+	notification.Policy = privacy.NewPolicies(notificationMixin[2], schema.Notification{})
+	notification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notification.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	notificationMixinHooks2 := notificationMixin[2].Hooks()
+
+	notification.Hooks[1] = notificationMixinHooks2[0]
+	notificationMixinFields0 := notificationMixin[0].Fields()
+	_ = notificationMixinFields0
+	notificationMixinFields1 := notificationMixin[1].Fields()
+	_ = notificationMixinFields1
+	notificationFields := schema.Notification{}.Fields()
+	_ = notificationFields
+	// notificationDescUUID is the schema descriptor for uuid field.
+	notificationDescUUID := notificationMixinFields0[0].Descriptor()
+	// notification.DefaultUUID holds the default value on creation for the uuid field.
+	notification.DefaultUUID = notificationDescUUID.Default.(func() uuid.UUID)
+	// notificationDescCreatedAt is the schema descriptor for created_at field.
+	notificationDescCreatedAt := notificationMixinFields1[0].Descriptor()
+	// notification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notification.DefaultCreatedAt = notificationDescCreatedAt.Default.(func() time.Time)
+	// notificationDescUpdatedAt is the schema descriptor for updated_at field.
+	notificationDescUpdatedAt := notificationMixinFields1[1].Descriptor()
+	// notification.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	notification.DefaultUpdatedAt = notificationDescUpdatedAt.Default.(func() time.Time)
+	// notification.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	notification.UpdateDefaultUpdatedAt = notificationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// notificationDescType is the schema descriptor for type field.
+	notificationDescType := notificationFields[1].Descriptor()
+	// notification.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	notification.TypeValidator = func() func(string) error {
+		validators := notificationDescType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(_type string) error {
+			for _, fn := range fns {
+				if err := fn(_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// notificationDescFromUser is the schema descriptor for from_user field.
+	notificationDescFromUser := notificationFields[2].Descriptor()
+	// notification.DefaultFromUser holds the default value on creation for the from_user field.
+	notification.DefaultFromUser = notificationDescFromUser.Default.(string)
+	// notification.FromUserValidator is a validator for the "from_user" field. It is called by the builders before save.
+	notification.FromUserValidator = notificationDescFromUser.Validators[0].(func(string) error)
+	// notificationDescFromUserID is the schema descriptor for from_user_id field.
+	notificationDescFromUserID := notificationFields[3].Descriptor()
+	// notification.DefaultFromUserID holds the default value on creation for the from_user_id field.
+	notification.DefaultFromUserID = notificationDescFromUserID.Default.(string)
+	// notification.FromUserIDValidator is a validator for the "from_user_id" field. It is called by the builders before save.
+	notification.FromUserIDValidator = notificationDescFromUserID.Validators[0].(func(string) error)
+	// notificationDescFromUserName is the schema descriptor for from_user_name field.
+	notificationDescFromUserName := notificationFields[4].Descriptor()
+	// notification.DefaultFromUserName holds the default value on creation for the from_user_name field.
+	notification.DefaultFromUserName = notificationDescFromUserName.Default.(string)
+	// notification.FromUserNameValidator is a validator for the "from_user_name" field. It is called by the builders before save.
+	notification.FromUserNameValidator = notificationDescFromUserName.Validators[0].(func(string) error)
+	// notificationDescFromUserAvatar is the schema descriptor for from_user_avatar field.
+	notificationDescFromUserAvatar := notificationFields[5].Descriptor()
+	// notification.DefaultFromUserAvatar holds the default value on creation for the from_user_avatar field.
+	notification.DefaultFromUserAvatar = notificationDescFromUserAvatar.Default.(string)
+	// notification.FromUserAvatarValidator is a validator for the "from_user_avatar" field. It is called by the builders before save.
+	notification.FromUserAvatarValidator = notificationDescFromUserAvatar.Validators[0].(func(string) error)
+	// notificationDescTweetID is the schema descriptor for tweet_id field.
+	notificationDescTweetID := notificationFields[6].Descriptor()
+	// notification.DefaultTweetID holds the default value on creation for the tweet_id field.
+	notification.DefaultTweetID = notificationDescTweetID.Default.(string)
+	// notification.TweetIDValidator is a validator for the "tweet_id" field. It is called by the builders before save.
+	notification.TweetIDValidator = notificationDescTweetID.Validators[0].(func(string) error)
+	// notificationDescReplyTweetID is the schema descriptor for reply_tweet_id field.
+	notificationDescReplyTweetID := notificationFields[7].Descriptor()
+	// notification.DefaultReplyTweetID holds the default value on creation for the reply_tweet_id field.
+	notification.DefaultReplyTweetID = notificationDescReplyTweetID.Default.(string)
+	// notification.ReplyTweetIDValidator is a validator for the "reply_tweet_id" field. It is called by the builders before save.
+	notification.ReplyTweetIDValidator = notificationDescReplyTweetID.Validators[0].(func(string) error)
+	// notificationDescMentionTweetID is the schema descriptor for mention_tweet_id field.
+	notificationDescMentionTweetID := notificationFields[8].Descriptor()
+	// notification.DefaultMentionTweetID holds the default value on creation for the mention_tweet_id field.
+	notification.DefaultMentionTweetID = notificationDescMentionTweetID.Default.(string)
+	// notification.MentionTweetIDValidator is a validator for the "mention_tweet_id" field. It is called by the builders before save.
+	notification.MentionTweetIDValidator = notificationDescMentionTweetID.Validators[0].(func(string) error)
+	// notificationDescNotificationText is the schema descriptor for notification_text field.
+	notificationDescNotificationText := notificationFields[9].Descriptor()
+	// notification.DefaultNotificationText holds the default value on creation for the notification_text field.
+	notification.DefaultNotificationText = notificationDescNotificationText.Default.(string)
+	// notificationDescRead is the schema descriptor for read field.
+	notificationDescRead := notificationFields[10].Descriptor()
+	// notification.DefaultRead holds the default value on creation for the read field.
+	notification.DefaultRead = notificationDescRead.Default.(bool)
+	// notificationDescIsBot is the schema descriptor for is_bot field.
+	notificationDescIsBot := notificationFields[11].Descriptor()
+	// notification.DefaultIsBot holds the default value on creation for the is_bot field.
+	notification.DefaultIsBot = notificationDescIsBot.Default.(bool)
+	// notificationDescDedupeKey is the schema descriptor for dedupe_key field.
+	notificationDescDedupeKey := notificationFields[13].Descriptor()
+	// notification.DedupeKeyValidator is a validator for the "dedupe_key" field. It is called by the builders before save.
+	notification.DedupeKeyValidator = notificationDescDedupeKey.Validators[0].(func(string) error)
 	planMixin := schema.Plan{}.Mixin()
 	plan.Policy = privacy.NewPolicies(schema.Plan{})
 	plan.Hooks[0] = func(next ent.Mutator) ent.Mutator {

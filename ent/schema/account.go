@@ -81,6 +81,27 @@ func (Account) Fields() []ent.Field {
 		field.Strings("tags").Optional(),
 		field.Time("last_login_at").Optional().Nillable(),
 		field.Time("last_action_at").Optional().Nillable(),
+		// What a bot fleet (Shillbot) keeps of an X account besides the
+		// above: how it was added, its public profile and counters as its
+		// last login read them, and when it was removed.
+		field.String("phone").Default("").MaxLen(50),
+		field.Bool("blue_tick").Default(false),
+		field.Enum("created_by").Values("USER", "SYSTEM").Default("USER").
+			Annotations(entgql.Type("AccountCreator")),
+		field.Int("follower_count").Optional().Nillable(),
+		field.Int("following_count").Optional().Nillable(),
+		field.String("profile_name").Default("").MaxLen(200),
+		field.Text("profile_bio").Default(""),
+		field.String("profile_avatar").Default("").MaxLen(2048),
+		field.String("profile_banner").Default("").MaxLen(2048),
+		field.String("profile_website").Default("").MaxLen(2048),
+		field.Time("profile_updated_at").Optional().Nillable(),
+		// The secret of the bot's authenticator app (Shillbot's
+		// appAuthSecret), encrypted like the other credentials.
+		secret("app_auth_secret_enc"),
+		// A deleted bot stays for its history (spams, logs) and is listed
+		// only when asked for; it takes no new work.
+		field.Time("deleted_at").Optional().Nillable(),
 	}
 }
 

@@ -24,7 +24,8 @@ func (Task) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("kind").
 			Values("POST_PUBLISH", "LOGIN", "CHALLENGE_SUBMIT", "REACTION", "REPOST", "FOLLOW",
-				"LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH", "X_POST").
+				"LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH", "X_POST",
+				"BOT_LOGIN", "X_FETCH_NOTIFICATIONS").
 			Annotations(entgql.OrderField("KIND"), entgql.Type("TaskKind")),
 		field.String("action_type").Default("").
 			Comment("the cooldown rule's action type this task counts against"),

@@ -195,18 +195,20 @@ type Kind string
 
 // Kind values.
 const (
-	KindPOST_PUBLISH     Kind = "POST_PUBLISH"
-	KindLOGIN            Kind = "LOGIN"
-	KindCHALLENGE_SUBMIT Kind = "CHALLENGE_SUBMIT"
-	KindREACTION         Kind = "REACTION"
-	KindREPOST           Kind = "REPOST"
-	KindFOLLOW           Kind = "FOLLOW"
-	KindLIKE             Kind = "LIKE"
-	KindCOMMENT          Kind = "COMMENT"
-	KindDM               Kind = "DM"
-	KindLEAD_SCRAPE      Kind = "LEAD_SCRAPE"
-	KindBOT_REFRESH      Kind = "BOT_REFRESH"
-	KindX_POST           Kind = "X_POST"
+	KindPOST_PUBLISH          Kind = "POST_PUBLISH"
+	KindLOGIN                 Kind = "LOGIN"
+	KindCHALLENGE_SUBMIT      Kind = "CHALLENGE_SUBMIT"
+	KindREACTION              Kind = "REACTION"
+	KindREPOST                Kind = "REPOST"
+	KindFOLLOW                Kind = "FOLLOW"
+	KindLIKE                  Kind = "LIKE"
+	KindCOMMENT               Kind = "COMMENT"
+	KindDM                    Kind = "DM"
+	KindLEAD_SCRAPE           Kind = "LEAD_SCRAPE"
+	KindBOT_REFRESH           Kind = "BOT_REFRESH"
+	KindX_POST                Kind = "X_POST"
+	KindBOT_LOGIN             Kind = "BOT_LOGIN"
+	KindX_FETCH_NOTIFICATIONS Kind = "X_FETCH_NOTIFICATIONS"
 )
 
 func (k Kind) String() string {
@@ -216,7 +218,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindPOST_PUBLISH, KindLOGIN, KindCHALLENGE_SUBMIT, KindREACTION, KindREPOST, KindFOLLOW, KindLIKE, KindCOMMENT, KindDM, KindLEAD_SCRAPE, KindBOT_REFRESH, KindX_POST:
+	case KindPOST_PUBLISH, KindLOGIN, KindCHALLENGE_SUBMIT, KindREACTION, KindREPOST, KindFOLLOW, KindLIKE, KindCOMMENT, KindDM, KindLEAD_SCRAPE, KindBOT_REFRESH, KindX_POST, KindBOT_LOGIN, KindX_FETCH_NOTIFICATIONS:
 		return nil
 	default:
 		return fmt.Errorf("task: invalid enum value for kind field: %q", k)

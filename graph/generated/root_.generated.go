@@ -73,31 +73,43 @@ type ComplexityRoot struct {
 	}
 
 	Account struct {
-		CreatedAt      func(childComplexity int) int
-		CredentialsSet func(childComplexity int) int
-		DisplayName    func(childComplexity int) int
-		Email          func(childComplexity int) int
-		EnergyBudget   func(childComplexity int) int
-		ErrorCode      func(childComplexity int) int
-		ErrorMessage   func(childComplexity int) int
-		ExternalStatus func(childComplexity int) int
-		ID             func(childComplexity int) int
-		ImapHost       func(childComplexity int) int
-		ImapPort       func(childComplexity int) int
-		ImapUsername   func(childComplexity int) int
-		LastActionAt   func(childComplexity int) int
-		LastLoginAt    func(childComplexity int) int
-		LinkProfile    func(childComplexity int) int
-		Note           func(childComplexity int) int
-		Platform       func(childComplexity int) int
-		PoolID         func(childComplexity int) int
-		Proxy          func(childComplexity int) int
-		Stats          func(childComplexity int) int
-		Status         func(childComplexity int) int
-		Tags           func(childComplexity int) int
-		UUID           func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		Username       func(childComplexity int) int
+		BlueTick         func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		CreatedBy        func(childComplexity int) int
+		CredentialsSet   func(childComplexity int) int
+		DeletedAt        func(childComplexity int) int
+		DisplayName      func(childComplexity int) int
+		Email            func(childComplexity int) int
+		EnergyBudget     func(childComplexity int) int
+		ErrorCode        func(childComplexity int) int
+		ErrorMessage     func(childComplexity int) int
+		ExternalStatus   func(childComplexity int) int
+		FollowerCount    func(childComplexity int) int
+		FollowingCount   func(childComplexity int) int
+		ID               func(childComplexity int) int
+		ImapHost         func(childComplexity int) int
+		ImapPort         func(childComplexity int) int
+		ImapUsername     func(childComplexity int) int
+		LastActionAt     func(childComplexity int) int
+		LastLoginAt      func(childComplexity int) int
+		LinkProfile      func(childComplexity int) int
+		Note             func(childComplexity int) int
+		Phone            func(childComplexity int) int
+		Platform         func(childComplexity int) int
+		PoolID           func(childComplexity int) int
+		ProfileAvatar    func(childComplexity int) int
+		ProfileBanner    func(childComplexity int) int
+		ProfileBio       func(childComplexity int) int
+		ProfileName      func(childComplexity int) int
+		ProfileUpdatedAt func(childComplexity int) int
+		ProfileWebsite   func(childComplexity int) int
+		Proxy            func(childComplexity int) int
+		Stats            func(childComplexity int) int
+		Status           func(childComplexity int) int
+		Tags             func(childComplexity int) int
+		UUID             func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Username         func(childComplexity int) int
 	}
 
 	AccountActionCounts struct {
@@ -557,6 +569,39 @@ type ComplexityRoot struct {
 		UpdateSchedule      func(childComplexity int, input schedules.UpdateInput) int
 	}
 
+	Notification struct {
+		AccountID        func(childComplexity int) int
+		Bot              func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		FromUser         func(childComplexity int) int
+		FromUserAvatar   func(childComplexity int) int
+		FromUserID       func(childComplexity int) int
+		FromUserName     func(childComplexity int) int
+		ID               func(childComplexity int) int
+		IsBot            func(childComplexity int) int
+		MentionTweetID   func(childComplexity int) int
+		NotificationAt   func(childComplexity int) int
+		NotificationText func(childComplexity int) int
+		Read             func(childComplexity int) int
+		ReplyTweetID     func(childComplexity int) int
+		TweetID          func(childComplexity int) int
+		Type             func(childComplexity int) int
+		UUID             func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+	}
+
+	NotificationConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NotificationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -687,6 +732,7 @@ type ComplexityRoot struct {
 		Logs                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LogEntryOrder, where *ent.LogEntryWhereInput) int
 		Node                 func(childComplexity int, id int) int
 		Nodes                func(childComplexity int, ids []int) int
+		Notifications        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NotificationOrder, where *ent.NotificationWhereInput) int
 		PlanSubscription     func(childComplexity int) int
 		Plans                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PlanOrder, where *ent.PlanWhereInput) int
 		Posts                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PostOrder, where *ent.PostWhereInput) int
@@ -1113,18 +1159,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.APIKeyEdge.Node(childComplexity), true
 
+	case "Account.blueTick":
+		if e.ComplexityRoot.Account.BlueTick == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.BlueTick(childComplexity), true
 	case "Account.createdAt":
 		if e.ComplexityRoot.Account.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Account.CreatedAt(childComplexity), true
+	case "Account.createdBy":
+		if e.ComplexityRoot.Account.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.CreatedBy(childComplexity), true
 	case "Account.credentialsSet":
 		if e.ComplexityRoot.Account.CredentialsSet == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Account.CredentialsSet(childComplexity), true
+	case "Account.deletedAt":
+		if e.ComplexityRoot.Account.DeletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.DeletedAt(childComplexity), true
 	case "Account.displayName":
 		if e.ComplexityRoot.Account.DisplayName == nil {
 			break
@@ -1161,6 +1225,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.ExternalStatus(childComplexity), true
+	case "Account.followerCount":
+		if e.ComplexityRoot.Account.FollowerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.FollowerCount(childComplexity), true
+	case "Account.followingCount":
+		if e.ComplexityRoot.Account.FollowingCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.FollowingCount(childComplexity), true
 	case "Account.id":
 		if e.ComplexityRoot.Account.ID == nil {
 			break
@@ -1209,6 +1285,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Note(childComplexity), true
+	case "Account.phone":
+		if e.ComplexityRoot.Account.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.Phone(childComplexity), true
 	case "Account.platform":
 		if e.ComplexityRoot.Account.Platform == nil {
 			break
@@ -1221,6 +1303,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.PoolID(childComplexity), true
+	case "Account.profileAvatar":
+		if e.ComplexityRoot.Account.ProfileAvatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.ProfileAvatar(childComplexity), true
+	case "Account.profileBanner":
+		if e.ComplexityRoot.Account.ProfileBanner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.ProfileBanner(childComplexity), true
+	case "Account.profileBio":
+		if e.ComplexityRoot.Account.ProfileBio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.ProfileBio(childComplexity), true
+	case "Account.profileName":
+		if e.ComplexityRoot.Account.ProfileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.ProfileName(childComplexity), true
+	case "Account.profileUpdatedAt":
+		if e.ComplexityRoot.Account.ProfileUpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.ProfileUpdatedAt(childComplexity), true
+	case "Account.profileWebsite":
+		if e.ComplexityRoot.Account.ProfileWebsite == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.ProfileWebsite(childComplexity), true
 	case "Account.proxy":
 		if e.ComplexityRoot.Account.Proxy == nil {
 			break
@@ -3211,6 +3329,153 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateSchedule(childComplexity, args["input"].(schedules.UpdateInput)), true
 
+	case "Notification.accountID":
+		if e.ComplexityRoot.Notification.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.AccountID(childComplexity), true
+	case "Notification.bot":
+		if e.ComplexityRoot.Notification.Bot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Bot(childComplexity), true
+	case "Notification.createdAt":
+		if e.ComplexityRoot.Notification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.fromUser":
+		if e.ComplexityRoot.Notification.FromUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.FromUser(childComplexity), true
+	case "Notification.fromUserAvatar":
+		if e.ComplexityRoot.Notification.FromUserAvatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.FromUserAvatar(childComplexity), true
+	case "Notification.fromUserID":
+		if e.ComplexityRoot.Notification.FromUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.FromUserID(childComplexity), true
+	case "Notification.fromUserName":
+		if e.ComplexityRoot.Notification.FromUserName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.FromUserName(childComplexity), true
+	case "Notification.id":
+		if e.ComplexityRoot.Notification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ID(childComplexity), true
+	case "Notification.isBot":
+		if e.ComplexityRoot.Notification.IsBot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.IsBot(childComplexity), true
+	case "Notification.mentionTweetID":
+		if e.ComplexityRoot.Notification.MentionTweetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.MentionTweetID(childComplexity), true
+	case "Notification.notificationAt":
+		if e.ComplexityRoot.Notification.NotificationAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.NotificationAt(childComplexity), true
+	case "Notification.notificationText":
+		if e.ComplexityRoot.Notification.NotificationText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.NotificationText(childComplexity), true
+	case "Notification.read":
+		if e.ComplexityRoot.Notification.Read == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Read(childComplexity), true
+	case "Notification.replyTweetID":
+		if e.ComplexityRoot.Notification.ReplyTweetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ReplyTweetID(childComplexity), true
+	case "Notification.tweetID":
+		if e.ComplexityRoot.Notification.TweetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.TweetID(childComplexity), true
+	case "Notification.type":
+		if e.ComplexityRoot.Notification.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Type(childComplexity), true
+	case "Notification.uuid":
+		if e.ComplexityRoot.Notification.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.UUID(childComplexity), true
+	case "Notification.updatedAt":
+		if e.ComplexityRoot.Notification.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.UpdatedAt(childComplexity), true
+
+	case "NotificationConnection.edges":
+		if e.ComplexityRoot.NotificationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Edges(childComplexity), true
+	case "NotificationConnection.nodes":
+		if e.ComplexityRoot.NotificationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Nodes(childComplexity), true
+	case "NotificationConnection.pageInfo":
+		if e.ComplexityRoot.NotificationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.PageInfo(childComplexity), true
+	case "NotificationConnection.totalCount":
+		if e.ComplexityRoot.NotificationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.TotalCount(childComplexity), true
+
+	case "NotificationEdge.cursor":
+		if e.ComplexityRoot.NotificationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Cursor(childComplexity), true
+	case "NotificationEdge.node":
+		if e.ComplexityRoot.NotificationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -3858,6 +4123,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.notifications":
+		if e.ComplexityRoot.Query.Notifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Notifications(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.NotificationOrder), args["where"].(*ent.NotificationWhereInput)), true
 	case "Query.planSubscription":
 		if e.ComplexityRoot.Query.PlanSubscription == nil {
 			break
@@ -5090,6 +5366,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LoginChallengeWhereInput", ec.unmarshalInputLoginChallengeWhereInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("NewTaskInput", ec.unmarshalInputNewTaskInput),
+			graphql.NewInputUnmarshaler("NotificationOrder", ec.unmarshalInputNotificationOrder),
+			graphql.NewInputUnmarshaler("NotificationWhereInput", ec.unmarshalInputNotificationWhereInput),
 			graphql.NewInputUnmarshaler("PlanOrder", ec.unmarshalInputPlanOrder),
 			graphql.NewInputUnmarshaler("PlanWhereInput", ec.unmarshalInputPlanWhereInput),
 			graphql.NewInputUnmarshaler("PostEventFilter", ec.unmarshalInputPostEventFilter),
@@ -5850,6 +6128,18 @@ type Account implements Node {
   tags: [String!]
   lastLoginAt: Time
   lastActionAt: Time
+  phone: String!
+  blueTick: Boolean!
+  createdBy: AccountCreator!
+  followerCount: Int
+  followingCount: Int
+  profileName: String!
+  profileBio: String!
+  profileAvatar: String!
+  profileBanner: String!
+  profileWebsite: String!
+  profileUpdatedAt: Time
+  deletedAt: Time
 }
 """
 A connection to a list of items.
@@ -5871,6 +6161,13 @@ type AccountConnection {
   Identifies the total count of items in the connection.
   """
   totalCount: Int!
+}
+"""
+AccountCreator is enum for the field created_by
+"""
+enum AccountCreator @goModel(model: "github.com/switchboardhq/switchboard/ent/account.CreatedBy") {
+  USER
+  SYSTEM
 }
 """
 An edge in a connection.
@@ -6234,6 +6531,166 @@ input AccountWhereInput {
   lastActionAtLTE: Time
   lastActionAtIsNil: Boolean
   lastActionAtNotNil: Boolean
+  """
+  phone field predicates
+  """
+  phone: String
+  phoneNEQ: String
+  phoneIn: [String!]
+  phoneNotIn: [String!]
+  phoneGT: String
+  phoneGTE: String
+  phoneLT: String
+  phoneLTE: String
+  phoneContains: String
+  phoneHasPrefix: String
+  phoneHasSuffix: String
+  phoneEqualFold: String
+  phoneContainsFold: String
+  """
+  blue_tick field predicates
+  """
+  blueTick: Boolean
+  blueTickNEQ: Boolean
+  """
+  created_by field predicates
+  """
+  createdBy: AccountCreator
+  createdByNEQ: AccountCreator
+  createdByIn: [AccountCreator!]
+  createdByNotIn: [AccountCreator!]
+  """
+  follower_count field predicates
+  """
+  followerCount: Int
+  followerCountNEQ: Int
+  followerCountIn: [Int!]
+  followerCountNotIn: [Int!]
+  followerCountGT: Int
+  followerCountGTE: Int
+  followerCountLT: Int
+  followerCountLTE: Int
+  followerCountIsNil: Boolean
+  followerCountNotNil: Boolean
+  """
+  following_count field predicates
+  """
+  followingCount: Int
+  followingCountNEQ: Int
+  followingCountIn: [Int!]
+  followingCountNotIn: [Int!]
+  followingCountGT: Int
+  followingCountGTE: Int
+  followingCountLT: Int
+  followingCountLTE: Int
+  followingCountIsNil: Boolean
+  followingCountNotNil: Boolean
+  """
+  profile_name field predicates
+  """
+  profileName: String
+  profileNameNEQ: String
+  profileNameIn: [String!]
+  profileNameNotIn: [String!]
+  profileNameGT: String
+  profileNameGTE: String
+  profileNameLT: String
+  profileNameLTE: String
+  profileNameContains: String
+  profileNameHasPrefix: String
+  profileNameHasSuffix: String
+  profileNameEqualFold: String
+  profileNameContainsFold: String
+  """
+  profile_bio field predicates
+  """
+  profileBio: String
+  profileBioNEQ: String
+  profileBioIn: [String!]
+  profileBioNotIn: [String!]
+  profileBioGT: String
+  profileBioGTE: String
+  profileBioLT: String
+  profileBioLTE: String
+  profileBioContains: String
+  profileBioHasPrefix: String
+  profileBioHasSuffix: String
+  profileBioEqualFold: String
+  profileBioContainsFold: String
+  """
+  profile_avatar field predicates
+  """
+  profileAvatar: String
+  profileAvatarNEQ: String
+  profileAvatarIn: [String!]
+  profileAvatarNotIn: [String!]
+  profileAvatarGT: String
+  profileAvatarGTE: String
+  profileAvatarLT: String
+  profileAvatarLTE: String
+  profileAvatarContains: String
+  profileAvatarHasPrefix: String
+  profileAvatarHasSuffix: String
+  profileAvatarEqualFold: String
+  profileAvatarContainsFold: String
+  """
+  profile_banner field predicates
+  """
+  profileBanner: String
+  profileBannerNEQ: String
+  profileBannerIn: [String!]
+  profileBannerNotIn: [String!]
+  profileBannerGT: String
+  profileBannerGTE: String
+  profileBannerLT: String
+  profileBannerLTE: String
+  profileBannerContains: String
+  profileBannerHasPrefix: String
+  profileBannerHasSuffix: String
+  profileBannerEqualFold: String
+  profileBannerContainsFold: String
+  """
+  profile_website field predicates
+  """
+  profileWebsite: String
+  profileWebsiteNEQ: String
+  profileWebsiteIn: [String!]
+  profileWebsiteNotIn: [String!]
+  profileWebsiteGT: String
+  profileWebsiteGTE: String
+  profileWebsiteLT: String
+  profileWebsiteLTE: String
+  profileWebsiteContains: String
+  profileWebsiteHasPrefix: String
+  profileWebsiteHasSuffix: String
+  profileWebsiteEqualFold: String
+  profileWebsiteContainsFold: String
+  """
+  profile_updated_at field predicates
+  """
+  profileUpdatedAt: Time
+  profileUpdatedAtNEQ: Time
+  profileUpdatedAtIn: [Time!]
+  profileUpdatedAtNotIn: [Time!]
+  profileUpdatedAtGT: Time
+  profileUpdatedAtGTE: Time
+  profileUpdatedAtLT: Time
+  profileUpdatedAtLTE: Time
+  profileUpdatedAtIsNil: Boolean
+  profileUpdatedAtNotNil: Boolean
+  """
+  deleted_at field predicates
+  """
+  deletedAt: Time
+  deletedAtNEQ: Time
+  deletedAtIn: [Time!]
+  deletedAtNotIn: [Time!]
+  deletedAtGT: Time
+  deletedAtGTE: Time
+  deletedAtLT: Time
+  deletedAtLTE: Time
+  deletedAtIsNil: Boolean
+  deletedAtNotNil: Boolean
 }
 type Caption implements Node {
   id: ID!
@@ -8085,6 +8542,324 @@ interface Node @goModel(model: "github.com/switchboardhq/switchboard/ent.Noder")
   """
   id: ID!
 }
+type Notification implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  """
+  the bot notified
+  """
+  accountID: ID!
+  """
+  X's notification type, e.g. users_liked_your_tweet
+  """
+  type: String!
+  """
+  display name of who caused it
+  """
+  fromUser: String!
+  fromUserID: String!
+  fromUserName: String!
+  fromUserAvatar: String!
+  tweetID: String!
+  replyTweetID: String!
+  mentionTweetID: String!
+  notificationText: String!
+  read: Boolean!
+  """
+  caused by another bot of the workspace
+  """
+  isBot: Boolean!
+  notificationAt: Time!
+  bot: Account!
+}
+"""
+A connection to a list of items.
+"""
+type NotificationConnection {
+  """
+  A list of edges.
+  """
+  edges: [NotificationEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Notification!]!
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type NotificationEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Notification
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Notification connections
+"""
+input NotificationOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Notifications.
+  """
+  field: NotificationOrderField!
+}
+"""
+Properties by which Notification connections can be ordered.
+"""
+enum NotificationOrderField {
+  CREATED_AT
+  UPDATED_AT
+  TYPE
+  NOTIFICATION_AT
+}
+"""
+NotificationWhereInput is used for filtering Notification objects.
+Input was generated by ent.
+"""
+input NotificationWhereInput {
+  not: NotificationWhereInput
+  and: [NotificationWhereInput!]
+  or: [NotificationWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  account_id field predicates
+  """
+  accountID: ID
+  accountIDNEQ: ID
+  accountIDIn: [ID!]
+  accountIDNotIn: [ID!]
+  """
+  type field predicates
+  """
+  type: String
+  typeNEQ: String
+  typeIn: [String!]
+  typeNotIn: [String!]
+  typeGT: String
+  typeGTE: String
+  typeLT: String
+  typeLTE: String
+  typeContains: String
+  typeHasPrefix: String
+  typeHasSuffix: String
+  typeEqualFold: String
+  typeContainsFold: String
+  """
+  from_user field predicates
+  """
+  fromUser: String
+  fromUserNEQ: String
+  fromUserIn: [String!]
+  fromUserNotIn: [String!]
+  fromUserGT: String
+  fromUserGTE: String
+  fromUserLT: String
+  fromUserLTE: String
+  fromUserContains: String
+  fromUserHasPrefix: String
+  fromUserHasSuffix: String
+  fromUserEqualFold: String
+  fromUserContainsFold: String
+  """
+  from_user_id field predicates
+  """
+  fromUserID: String
+  fromUserIDNEQ: String
+  fromUserIDIn: [String!]
+  fromUserIDNotIn: [String!]
+  fromUserIDGT: String
+  fromUserIDGTE: String
+  fromUserIDLT: String
+  fromUserIDLTE: String
+  fromUserIDContains: String
+  fromUserIDHasPrefix: String
+  fromUserIDHasSuffix: String
+  fromUserIDEqualFold: String
+  fromUserIDContainsFold: String
+  """
+  from_user_name field predicates
+  """
+  fromUserName: String
+  fromUserNameNEQ: String
+  fromUserNameIn: [String!]
+  fromUserNameNotIn: [String!]
+  fromUserNameGT: String
+  fromUserNameGTE: String
+  fromUserNameLT: String
+  fromUserNameLTE: String
+  fromUserNameContains: String
+  fromUserNameHasPrefix: String
+  fromUserNameHasSuffix: String
+  fromUserNameEqualFold: String
+  fromUserNameContainsFold: String
+  """
+  from_user_avatar field predicates
+  """
+  fromUserAvatar: String
+  fromUserAvatarNEQ: String
+  fromUserAvatarIn: [String!]
+  fromUserAvatarNotIn: [String!]
+  fromUserAvatarGT: String
+  fromUserAvatarGTE: String
+  fromUserAvatarLT: String
+  fromUserAvatarLTE: String
+  fromUserAvatarContains: String
+  fromUserAvatarHasPrefix: String
+  fromUserAvatarHasSuffix: String
+  fromUserAvatarEqualFold: String
+  fromUserAvatarContainsFold: String
+  """
+  tweet_id field predicates
+  """
+  tweetID: String
+  tweetIDNEQ: String
+  tweetIDIn: [String!]
+  tweetIDNotIn: [String!]
+  tweetIDGT: String
+  tweetIDGTE: String
+  tweetIDLT: String
+  tweetIDLTE: String
+  tweetIDContains: String
+  tweetIDHasPrefix: String
+  tweetIDHasSuffix: String
+  tweetIDEqualFold: String
+  tweetIDContainsFold: String
+  """
+  reply_tweet_id field predicates
+  """
+  replyTweetID: String
+  replyTweetIDNEQ: String
+  replyTweetIDIn: [String!]
+  replyTweetIDNotIn: [String!]
+  replyTweetIDGT: String
+  replyTweetIDGTE: String
+  replyTweetIDLT: String
+  replyTweetIDLTE: String
+  replyTweetIDContains: String
+  replyTweetIDHasPrefix: String
+  replyTweetIDHasSuffix: String
+  replyTweetIDEqualFold: String
+  replyTweetIDContainsFold: String
+  """
+  mention_tweet_id field predicates
+  """
+  mentionTweetID: String
+  mentionTweetIDNEQ: String
+  mentionTweetIDIn: [String!]
+  mentionTweetIDNotIn: [String!]
+  mentionTweetIDGT: String
+  mentionTweetIDGTE: String
+  mentionTweetIDLT: String
+  mentionTweetIDLTE: String
+  mentionTweetIDContains: String
+  mentionTweetIDHasPrefix: String
+  mentionTweetIDHasSuffix: String
+  mentionTweetIDEqualFold: String
+  mentionTweetIDContainsFold: String
+  """
+  notification_text field predicates
+  """
+  notificationText: String
+  notificationTextNEQ: String
+  notificationTextIn: [String!]
+  notificationTextNotIn: [String!]
+  notificationTextGT: String
+  notificationTextGTE: String
+  notificationTextLT: String
+  notificationTextLTE: String
+  notificationTextContains: String
+  notificationTextHasPrefix: String
+  notificationTextHasSuffix: String
+  notificationTextEqualFold: String
+  notificationTextContainsFold: String
+  """
+  read field predicates
+  """
+  read: Boolean
+  readNEQ: Boolean
+  """
+  is_bot field predicates
+  """
+  isBot: Boolean
+  isBotNEQ: Boolean
+  """
+  notification_at field predicates
+  """
+  notificationAt: Time
+  notificationAtNEQ: Time
+  notificationAtIn: [Time!]
+  notificationAtNotIn: [Time!]
+  notificationAtGT: Time
+  notificationAtGTE: Time
+  notificationAtLT: Time
+  notificationAtLTE: Time
+  """
+  bot edge predicates
+  """
+  hasBot: Boolean
+  hasBotWith: [AccountWhereInput!]
+}
 """
 Possible directions in which to order a list of items when provided an ` + "`" + `orderBy` + "`" + ` argument.
 """
@@ -8960,6 +9735,37 @@ type Query {
     """
     where: LogEntryWhereInput
   ): LogEntryConnection!
+  notifications(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Notifications returned from the connection.
+    """
+    orderBy: NotificationOrder
+
+    """
+    Filtering options for Notifications returned from the connection.
+    """
+    where: NotificationWhereInput
+  ): NotificationConnection!
   plans(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -9545,6 +10351,8 @@ enum TaskKind @goModel(model: "github.com/switchboardhq/switchboard/ent/task.Kin
   LEAD_SCRAPE
   BOT_REFRESH
   X_POST
+  BOT_LOGIN
+  X_FETCH_NOTIFICATIONS
 }
 """
 Ordering options for Task connections
@@ -11249,6 +12057,30 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_lastLoginAt(ctx, field)
 	case "lastActionAt":
 		return ec.fieldContext_Account_lastActionAt(ctx, field)
+	case "phone":
+		return ec.fieldContext_Account_phone(ctx, field)
+	case "blueTick":
+		return ec.fieldContext_Account_blueTick(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Account_createdBy(ctx, field)
+	case "followerCount":
+		return ec.fieldContext_Account_followerCount(ctx, field)
+	case "followingCount":
+		return ec.fieldContext_Account_followingCount(ctx, field)
+	case "profileName":
+		return ec.fieldContext_Account_profileName(ctx, field)
+	case "profileBio":
+		return ec.fieldContext_Account_profileBio(ctx, field)
+	case "profileAvatar":
+		return ec.fieldContext_Account_profileAvatar(ctx, field)
+	case "profileBanner":
+		return ec.fieldContext_Account_profileBanner(ctx, field)
+	case "profileWebsite":
+		return ec.fieldContext_Account_profileWebsite(ctx, field)
+	case "profileUpdatedAt":
+		return ec.fieldContext_Account_profileUpdatedAt(ctx, field)
+	case "deletedAt":
+		return ec.fieldContext_Account_deletedAt(ctx, field)
 	case "credentialsSet":
 		return ec.fieldContext_Account_credentialsSet(ctx, field)
 	}
@@ -12053,6 +12885,72 @@ func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field
 		return ec.fieldContext_LogoutPayload_sessionsEnded(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LogoutPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Notification_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_Notification_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Notification_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Notification_updatedAt(ctx, field)
+	case "accountID":
+		return ec.fieldContext_Notification_accountID(ctx, field)
+	case "type":
+		return ec.fieldContext_Notification_type(ctx, field)
+	case "fromUser":
+		return ec.fieldContext_Notification_fromUser(ctx, field)
+	case "fromUserID":
+		return ec.fieldContext_Notification_fromUserID(ctx, field)
+	case "fromUserName":
+		return ec.fieldContext_Notification_fromUserName(ctx, field)
+	case "fromUserAvatar":
+		return ec.fieldContext_Notification_fromUserAvatar(ctx, field)
+	case "tweetID":
+		return ec.fieldContext_Notification_tweetID(ctx, field)
+	case "replyTweetID":
+		return ec.fieldContext_Notification_replyTweetID(ctx, field)
+	case "mentionTweetID":
+		return ec.fieldContext_Notification_mentionTweetID(ctx, field)
+	case "notificationText":
+		return ec.fieldContext_Notification_notificationText(ctx, field)
+	case "read":
+		return ec.fieldContext_Notification_read(ctx, field)
+	case "isBot":
+		return ec.fieldContext_Notification_isBot(ctx, field)
+	case "notificationAt":
+		return ec.fieldContext_Notification_notificationAt(ctx, field)
+	case "bot":
+		return ec.fieldContext_Notification_bot(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotificationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_NotificationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_NotificationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
