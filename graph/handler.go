@@ -44,6 +44,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// InitTimeout closes a WebSocket that sends no connection_init in time.
 	InitTimeout time.Duration
+	// PingInterval is how often graphql-transport-ws sockets are pinged.
+	PingInterval time.Duration
 	// OriginPatterns lists extra origins allowed to open WebSockets; the
 	// server's own origin is always allowed.
 	OriginPatterns []string
@@ -72,6 +74,9 @@ func (o *Options) defaults() {
 	if o.InitTimeout == 0 {
 		o.InitTimeout = 10 * time.Second
 	}
+	if o.PingInterval == 0 {
+		o.PingInterval = 15 * time.Second
+	}
 }
 
 // NewHandler builds the GraphQL endpoint: transports, auth, limits, error
@@ -99,7 +104,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		ShareKey:     shareKey,
 		CheckOrigin:  policy.Allowed,
 		InitTimeout:  opts.InitTimeout,
-		PingInterval: 15 * time.Second,
+		PingInterval: opts.PingInterval,
 		Stall:        r.Live.Stall(),
 		Subscribers:  r.Live.AddSubscribers,
 		Deliveries:   r.Live.AddDeliveries,

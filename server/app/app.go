@@ -223,6 +223,7 @@ func (a *App) graphQL() http.Handler {
 	}, graph.Options{
 		Introspection:  !a.Config.Production(),
 		InitTimeout:    a.Config.WSInitTimeout,
+		PingInterval:   a.Config.WSPingInterval,
 		MaxBodyBytes:   a.Config.MaxBodyBytes,
 		OriginPatterns: a.Config.AllowedOrigins,
 		Logger:         a.Log,

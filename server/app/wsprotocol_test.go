@@ -3,8 +3,13 @@ package app_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboardhq/switchboard/server/config"
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
 
@@ -124,4 +129,88 @@ func TestWebSocketQueryAndMutation(t *testing.T) {
 			t.Fatalf("the subscription after the query got %+v", got)
 		}
 	})
+}
+
+// TestWebSocketPingPong: graphql-transport-ws keep-alive in both
+// directions. A client's ping is answered with a pong carrying its payload
+// (at any time, even before connection_init); the server pings an
+// initialised socket every SWITCHBOARD_WS_PING_INTERVAL whether or not
+// pongs come back, and takes the client's pong without a reply.
+func TestWebSocketPingPong(t *testing.T) {
+	t.Parallel()
+	const interval = 200 * time.Millisecond
+	srv := subServer(t, testkit.SQLite, func(c *config.Config) { c.WSPingInterval = interval })
+	_, tok := subUser(t, srv, "paul")
+	d := websocket.Dialer{Subprotocols: []string{testkit.SubprotocolTransportWS}, HandshakeTimeout: subEventTimeout}
+	conn, _, err := d.DialContext(t.Context(), "ws"+strings.TrimPrefix(srv.URL, "http")+"/query", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	send := func(raw string) {
+		t.Helper()
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pings := 0
+	var lastPing time.Time
+	// next reads the next message other than a server ping, counting those.
+	next := func() string {
+		t.Helper()
+		for {
+			_ = conn.SetReadDeadline(time.Now().Add(subEventTimeout))
+			_, data, err := conn.ReadMessage()
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if string(data) == `{"type":"ping"}` {
+				pings++
+				lastPing = time.Now()
+				continue
+			}
+			return string(data)
+		}
+	}
+
+	send(`{"type":"ping"}`)
+	if got := next(); got != `{"type":"pong"}` {
+		t.Fatalf("before connection_init, ping answered with %s, want a bare pong", got)
+	}
+	send(`{"type":"connection_init","payload":{"Authorization":"Bearer ` + tok + `"}}`)
+	if got := next(); got != `{"type":"connection_ack"}` {
+		t.Fatalf("got %s, want connection_ack", got)
+	}
+	acked := time.Now()
+	send(`{"type":"ping","payload":{"sent":"now"}}`)
+	if got := next(); got != `{"type":"pong","payload":{"sent":"now"}}` {
+		t.Fatalf("ping with a payload answered with %s, want a pong carrying it", got)
+	}
+
+	// Three pings, none answered: the socket stays open.
+	for pings < 3 {
+		_ = conn.SetReadDeadline(time.Now().Add(subEventTimeout))
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d pings: %v", pings, err)
+		}
+		if string(data) != `{"type":"ping"}` {
+			t.Fatalf("got %s, want the server's ping", data)
+		}
+		pings++
+		lastPing = time.Now()
+	}
+	if took := lastPing.Sub(acked); took < 2*interval {
+		t.Fatalf("3 pings within %s of connection_ack, want them %s apart", took, interval)
+	}
+
+	// A pong is taken silently; the socket still serves operations.
+	send(`{"type":"pong"}`)
+	send(`{"id":"q","type":"subscribe","payload":{"query":"{ __typename }"}}`)
+	if got := next(); got != `{"id":"q","type":"next","payload":{"data":{"__typename":"Query"}}}` {
+		t.Fatalf("after pong, query answered with %s", got)
+	}
+	if got := next(); got != `{"id":"q","type":"complete"}` {
+		t.Fatalf("got %s, want complete", got)
+	}
 }

@@ -43,6 +43,9 @@ type Config struct {
 	// WSInitTimeout closes a WebSocket that sends no connection_init in time
 	// (SWITCHBOARD_WS_INIT_TIMEOUT, default 10s).
 	WSInitTimeout time.Duration
+	// WSPingInterval is how often the server pings a graphql-transport-ws
+	// socket (SWITCHBOARD_WS_PING_INTERVAL, default 15s).
+	WSPingInterval time.Duration
 	// LiveStall ends a live subscriber (SLOW_SUBSCRIBER) that has taken
 	// none of its pending events for this long.
 	LiveStall time.Duration
@@ -94,10 +97,13 @@ func Default() Config {
 		// graphql-transport-ws asks servers to close sockets that never
 		// initialise; 10 s is generous for a real client.
 		WSInitTimeout: 10 * time.Second,
-		LiveStall:     10 * time.Second,
-		LeaseDuration: 10 * time.Minute,
-		LoginWait:     25 * time.Second,
-		IMAPMailDelay: 5 * time.Second,
+		// Below the 30-60 s idle timeouts of common proxies and load
+		// balancers, so quiet dashboards are not cut.
+		WSPingInterval: 15 * time.Second,
+		LiveStall:      10 * time.Second,
+		LeaseDuration:  10 * time.Minute,
+		LoginWait:      25 * time.Second,
+		IMAPMailDelay:  5 * time.Second,
 	}
 }
 
@@ -133,6 +139,7 @@ func FromEnv() (Config, error) {
 	})
 	duration("SWITCHBOARD_SESSION_TTL", &c.SessionTTL)
 	duration("SWITCHBOARD_WS_INIT_TIMEOUT", &c.WSInitTimeout)
+	duration("SWITCHBOARD_WS_PING_INTERVAL", &c.WSPingInterval)
 	duration("SWITCHBOARD_LIVE_STALL", &c.LiveStall)
 	duration("SWITCHBOARD_LEASE_DURATION", &c.LeaseDuration)
 	duration("SWITCHBOARD_LOGIN_WAIT", &c.LoginWait)
@@ -206,6 +213,9 @@ func (c Config) Validate() error {
 	}
 	if c.LiveStall <= 0 {
 		problems = append(problems, fmt.Errorf("live stall %s: want a positive duration", c.LiveStall))
+	}
+	if c.WSPingInterval <= 0 {
+		problems = append(problems, fmt.Errorf("WebSocket ping interval %s: want a positive duration", c.WSPingInterval))
 	}
 	if c.WSInitTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("WebSocket init timeout %s: want a positive duration", c.WSInitTimeout))

@@ -13,6 +13,7 @@ func TestFromEnvOverridesDefaults(t *testing.T) {
 	t.Setenv("SWITCHBOARD_MAX_BODY_BYTES", "2048")
 	t.Setenv("SWITCHBOARD_SESSION_TTL", "2h")
 	t.Setenv("SWITCHBOARD_WS_INIT_TIMEOUT", "3s")
+	t.Setenv("SWITCHBOARD_WS_PING_INTERVAL", "20s")
 	t.Setenv("SWITCHBOARD_LEASE_DURATION", "90s")
 	t.Setenv("SWITCHBOARD_ALLOWED_ORIGINS", " a.example.com, ,*.b.example.com")
 	c, err := config.FromEnv()
@@ -20,7 +21,7 @@ func TestFromEnvOverridesDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:9999" || c.MaxBodyBytes != 2048 || c.SessionTTL != 2*time.Hour ||
-		c.WSInitTimeout != 3*time.Second || c.LeaseDuration != 90*time.Second ||
+		c.WSInitTimeout != 3*time.Second || c.WSPingInterval != 20*time.Second || c.LeaseDuration != 90*time.Second ||
 		len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "*.b.example.com" {
 		t.Fatalf("config %+v", c)
 	}
@@ -43,9 +44,10 @@ func TestValidateReportsEveryBadSetting(t *testing.T) {
 	c.Env = "staging"
 	c.LogFormat = "text"
 	c.LeaseDuration = time.Second
+	c.WSPingInterval = 0
 	c.AllowedOrigins = []string{"https://ok.example.com", "https://[bad"}
 	err := c.Validate()
-	for _, want := range []string{"SWITCHBOARD_ENV", "LOG_FORMAT", "lease duration", "SWITCHBOARD_ALLOWED_ORIGINS"} {
+	for _, want := range []string{"SWITCHBOARD_ENV", "LOG_FORMAT", "lease duration", "ping interval", "SWITCHBOARD_ALLOWED_ORIGINS"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("err = %v, want it to mention %s", err, want)
 		}
