@@ -253,6 +253,7 @@ var publicFields = map[string]bool{"login": true, "__schema": true, "__type": tr
 // worker protocol.
 var workerMutations = map[string]bool{
 	"claimTasks": true, "startTask": true, "heartbeatTask": true, "completeTask": true, "failTask": true,
+	"reportTasks": true,
 }
 
 // authorize refuses operations from unauthenticated callers (except login

@@ -2,7 +2,10 @@ package graph
 
 import (
 	"context"
+	"strings"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/graph/model"
@@ -41,15 +44,6 @@ func leasesPayload(ls []tasks.Lease) *model.ClaimTasksPayload {
 
 func taskPayload(t *ent.Task, err error) (*model.TaskPayload, error) {
 	return payload(&model.TaskPayload{Task: t}, err)
-}
-
-// withWorker runs a lease report for worker keys only: a token alone must
-// not let a user session act as a worker.
-func withWorker(ctx context.Context, report func() (*ent.Task, error)) (*ent.Task, error) {
-	if _, err := tasks.Worker(ctx, ""); err != nil {
-		return nil, err
-	}
-	return report()
 }
 
 func enqueueInputs(in []*model.NewTaskInput) []tasks.EnqueueInput {
@@ -115,4 +109,85 @@ func cents(v *int) *int64 {
 	}
 	c := int64(*v)
 	return &c
+}
+
+// parseReports turns reportTasks' items into the domain's reports. An item
+// whose shape is wrong for its outcome (a FAIL without an error, a result
+// on anything but COMPLETE) is refused here, by its index, and not sent.
+func parseReports(in []*model.TaskReportInput) ([]tasks.Report, map[int]error) {
+	reports := make([]tasks.Report, 0, len(in))
+	refused := map[int]error{}
+	for i, item := range in {
+		r := tasks.Report{Ref: tasks.TaskID(item.TaskID), Proof: tasks.ByToken(item.LeaseToken)}
+		switch item.Outcome {
+		case model.TaskReportOutcomeStart:
+			r.Op = tasks.OpStart
+		case model.TaskReportOutcomeHeartbeat:
+			r.Op = tasks.OpHeartbeat
+		case model.TaskReportOutcomeComplete:
+			r.Op, r.Result = tasks.OpComplete, item.Result
+		case model.TaskReportOutcomeFail:
+			r.Op = tasks.OpFail
+			if item.Error == nil {
+				refused[i] = errs.Invalid("error", "a FAIL report needs an error")
+				continue
+			}
+			r.Reason, r.Retryable = failureReason(item.Error), item.Error.Retryable
+		}
+		if item.Result != nil && item.Outcome != model.TaskReportOutcomeComplete {
+			refused[i] = errs.Invalid("result", "only a COMPLETE report carries a result")
+			continue
+		}
+		if item.Error != nil && item.Outcome != model.TaskReportOutcomeFail {
+			refused[i] = errs.Invalid("error", "only a FAIL report carries an error")
+			continue
+		}
+		reports = append(reports, r)
+	}
+	return reports, refused
+}
+
+// failureReason is the task's error as a FAIL report gives it: the code,
+// when there is one, leads so that a program can read it back.
+func failureReason(f *model.TaskFailureInput) string {
+	if c := strings.TrimSpace(deref(f.Code)); c != "" {
+		return c + ": " + f.Message
+	}
+	return f.Message
+}
+
+// reportsPayload answers each item of reportTasks in order: refused by
+// parseReports, or with the outcome of its report.
+func reportsPayload(ctx context.Context, in []*model.TaskReportInput, refused map[int]error, outs []tasks.Outcome) *model.ReportTasksPayload {
+	p := &model.ReportTasksPayload{Results: make([]*model.TaskReportResult, len(in))}
+	next := 0
+	for i, item := range in {
+		res := &model.TaskReportResult{TaskID: item.TaskID}
+		p.Results[i] = res
+		err, ok := refused[i]
+		if !ok && next < len(outs) {
+			res.Task, err = outs[next].Task, outs[next].Err
+			next++
+		}
+		if err != nil {
+			res.Task, res.Error = nil, reportError(ctx, err)
+		}
+	}
+	return p
+}
+
+// reportError presents a refused report as a single mutation would have
+// been refused. An error the domain did not classify goes to the
+// response's errors, where the presenter logs it with the request ID.
+func reportError(ctx context.Context, err error) *model.TaskReportError {
+	c, ok := classify(err)
+	if !ok {
+		graphql.AddError(ctx, err)
+		return &model.TaskReportError{Code: "INTERNAL", Message: errInternal.Error()}
+	}
+	e := &model.TaskReportError{Code: c.code, Message: c.message}
+	if c.field != "" {
+		e.Field = &c.field
+	}
+	return e
 }

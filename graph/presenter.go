@@ -54,22 +54,16 @@ func present(ctx context.Context, err error, log zerolog.Logger) *gqlerror.Error
 	if gqlErr != nil && gqlErr.Err != nil {
 		cause = gqlErr.Err
 	}
-	if ent.IsNotFound(cause) || errors.Is(cause, privacy.Deny) {
-		cause = errs.NotFound("object")
-	}
-	for _, c := range codes {
-		if errors.Is(cause, c.kind) {
-			msg, _ := errs.PublicMessage(cause)
-			out.Message = msg
-			out.Extensions = map[string]any{"code": c.code}
-			if f := errs.Field(cause); f != "" {
-				out.Extensions["field"] = f
-			}
-			if secs, ok := errs.RetryAfter(cause); ok {
-				out.Extensions["retryAfter"] = secs
-			}
-			return out
+	if c, ok := classify(cause); ok {
+		out.Message = c.message
+		out.Extensions = map[string]any{"code": c.code}
+		if c.field != "" {
+			out.Extensions["field"] = c.field
 		}
+		if secs, ok := errs.RetryAfter(cause); ok {
+			out.Extensions["retryAfter"] = secs
+		}
+		return out
 	}
 	// gqlgen refuses introspection with a bare errors.New; it is the
 	// client's request that is refused, not a server fault.
@@ -91,6 +85,24 @@ func present(ctx context.Context, err error, log zerolog.Logger) *gqlerror.Error
 	out.Message = errInternal.Error()
 	out.Extensions = internalExtensions(ctx)
 	return out
+}
+
+// classified is a domain error as a client sees it.
+type classified struct{ code, message, field string }
+
+// classify maps an error of a domain kind to its code and public message;
+// ok is false for an error the domain did not classify (an internal one).
+func classify(err error) (c classified, ok bool) {
+	if ent.IsNotFound(err) || errors.Is(err, privacy.Deny) {
+		err = errs.NotFound("object")
+	}
+	for _, k := range codes {
+		if errors.Is(err, k.kind) {
+			msg, _ := errs.PublicMessage(err)
+			return classified{k.code, msg, errs.Field(err)}, true
+		}
+	}
+	return classified{}, false
 }
 
 // internalExtensions give a user the request ID to quote: the log line of

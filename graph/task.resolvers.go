@@ -28,30 +28,29 @@ func (r *mutationResolver) ClaimTasks(ctx context.Context, input model.ClaimTask
 
 // StartTask is the resolver for the startTask field.
 func (r *mutationResolver) StartTask(ctx context.Context, input model.TaskLeaseInput) (*model.TaskPayload, error) {
-	return taskPayload(withWorker(ctx, func() (*ent.Task, error) {
-		return r.Tasks.Start(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token))
-	}))
+	return taskPayload(r.Tasks.Start(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token)))
 }
 
 // HeartbeatTask is the resolver for the heartbeatTask field.
 func (r *mutationResolver) HeartbeatTask(ctx context.Context, input model.TaskLeaseInput) (*model.TaskPayload, error) {
-	return taskPayload(withWorker(ctx, func() (*ent.Task, error) {
-		return r.Tasks.Heartbeat(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token))
-	}))
+	return taskPayload(r.Tasks.Heartbeat(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token)))
 }
 
 // CompleteTask is the resolver for the completeTask field.
 func (r *mutationResolver) CompleteTask(ctx context.Context, input model.CompleteTaskInput) (*model.TaskPayload, error) {
-	return taskPayload(withWorker(ctx, func() (*ent.Task, error) {
-		return r.Tasks.Complete(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token), input.Result)
-	}))
+	return taskPayload(r.Tasks.Complete(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token), input.Result))
 }
 
 // FailTask is the resolver for the failTask field.
 func (r *mutationResolver) FailTask(ctx context.Context, input model.FailTaskInput) (*model.TaskPayload, error) {
-	return taskPayload(withWorker(ctx, func() (*ent.Task, error) {
-		return r.Tasks.Fail(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token), input.Error, input.Retryable)
-	}))
+	return taskPayload(r.Tasks.Fail(ctx, tasks.TaskID(input.ID), tasks.ByToken(input.Token), input.Error, input.Retryable))
+}
+
+// ReportTasks is the resolver for the reportTasks field.
+func (r *mutationResolver) ReportTasks(ctx context.Context, input model.ReportTasksInput) (*model.ReportTasksPayload, error) {
+	reports, refused := parseReports(input.Reports)
+	outs, err := r.Tasks.ReportMany(ctx, reports)
+	return payload(reportsPayload(ctx, input.Reports, refused, outs), err)
 }
 
 // CreateTasks is the resolver for the createTasks field.

@@ -550,6 +550,7 @@ type ComplexityRoot struct {
 		LoginAccount        func(childComplexity int, input challenges.LoginInput) int
 		Logout              func(childComplexity int) int
 		PauseSchedule       func(childComplexity int, input model.ScheduleIDInput) int
+		ReportTasks         func(childComplexity int, input model.ReportTasksInput) int
 		ResetCooldownRules  func(childComplexity int) int
 		ResumeSchedule      func(childComplexity int, input model.ScheduleIDInput) int
 		RetryTask           func(childComplexity int, input model.TaskIDInput) int
@@ -746,6 +747,10 @@ type ComplexityRoot struct {
 		WalletTransactions   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WalletTransactionOrder, where *ent.WalletTransactionWhereInput) int
 	}
 
+	ReportTasksPayload struct {
+		Results func(childComplexity int) int
+	}
+
 	RequestLog struct {
 		APIKeyID   func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
@@ -895,6 +900,18 @@ type ComplexityRoot struct {
 
 	TaskPayload struct {
 		Task func(childComplexity int) int
+	}
+
+	TaskReportError struct {
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	TaskReportResult struct {
+		Error  func(childComplexity int) int
+		Task   func(childComplexity int) int
+		TaskID func(childComplexity int) int
 	}
 
 	Template struct {
@@ -3146,6 +3163,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PauseSchedule(childComplexity, args["input"].(model.ScheduleIDInput)), true
+	case "Mutation.reportTasks":
+		if e.ComplexityRoot.Mutation.ReportTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportTasks(childComplexity, args["input"].(model.ReportTasksInput)), true
 	case "Mutation.resetCooldownRules":
 		if e.ComplexityRoot.Mutation.ResetCooldownRules == nil {
 			break
@@ -4236,6 +4264,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.WalletTransactions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.WalletTransactionOrder), args["where"].(*ent.WalletTransactionWhereInput)), true
 
+	case "ReportTasksPayload.results":
+		if e.ComplexityRoot.ReportTasksPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportTasksPayload.Results(childComplexity), true
+
 	case "RequestLog.apiKeyID":
 		if e.ComplexityRoot.RequestLog.APIKeyID == nil {
 			break
@@ -4866,6 +4901,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskPayload.Task(childComplexity), true
 
+	case "TaskReportError.code":
+		if e.ComplexityRoot.TaskReportError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportError.Code(childComplexity), true
+	case "TaskReportError.field":
+		if e.ComplexityRoot.TaskReportError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportError.Field(childComplexity), true
+	case "TaskReportError.message":
+		if e.ComplexityRoot.TaskReportError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportError.Message(childComplexity), true
+
+	case "TaskReportResult.error":
+		if e.ComplexityRoot.TaskReportResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportResult.Error(childComplexity), true
+	case "TaskReportResult.task":
+		if e.ComplexityRoot.TaskReportResult.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportResult.Task(childComplexity), true
+	case "TaskReportResult.taskId":
+		if e.ComplexityRoot.TaskReportResult.TaskID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportResult.TaskID(childComplexity), true
+
 	case "Template.contents":
 		if e.ComplexityRoot.Template.Contents == nil {
 			break
@@ -5373,6 +5446,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PostEventFilter", ec.unmarshalInputPostEventFilter),
 			graphql.NewInputUnmarshaler("PostOrder", ec.unmarshalInputPostOrder),
 			graphql.NewInputUnmarshaler("PostWhereInput", ec.unmarshalInputPostWhereInput),
+			graphql.NewInputUnmarshaler("ReportTasksInput", ec.unmarshalInputReportTasksInput),
 			graphql.NewInputUnmarshaler("RevokeAPIKeyInput", ec.unmarshalInputRevokeAPIKeyInput),
 			graphql.NewInputUnmarshaler("ScheduleIDInput", ec.unmarshalInputScheduleIDInput),
 			graphql.NewInputUnmarshaler("ScheduleOrder", ec.unmarshalInputScheduleOrder),
@@ -5381,9 +5455,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SubmitChallengeInput", ec.unmarshalInputSubmitChallengeInput),
 			graphql.NewInputUnmarshaler("SubscribeUserInput", ec.unmarshalInputSubscribeUserInput),
 			graphql.NewInputUnmarshaler("TaskEventFilter", ec.unmarshalInputTaskEventFilter),
+			graphql.NewInputUnmarshaler("TaskFailureInput", ec.unmarshalInputTaskFailureInput),
 			graphql.NewInputUnmarshaler("TaskIDInput", ec.unmarshalInputTaskIDInput),
 			graphql.NewInputUnmarshaler("TaskLeaseInput", ec.unmarshalInputTaskLeaseInput),
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
+			graphql.NewInputUnmarshaler("TaskReportInput", ec.unmarshalInputTaskReportInput),
 			graphql.NewInputUnmarshaler("TaskWhereInput", ec.unmarshalInputTaskWhereInput),
 			graphql.NewInputUnmarshaler("TemplateOrder", ec.unmarshalInputTemplateOrder),
 			graphql.NewInputUnmarshaler("TemplateWhereInput", ec.unmarshalInputTemplateWhereInput),
@@ -11816,6 +11892,70 @@ type TaskPayload {
   task: Task!
 }
 
+"""What a worker reports about a task it holds (reportTasks)."""
+enum TaskReportOutcome {
+  """Mark the assigned task as running (idempotent)."""
+  START
+  """Extend the lease by the lease duration."""
+  HEARTBEAT
+  """Record the result (idempotent for the same result)."""
+  COMPLETE
+  """Record a failed attempt."""
+  FAIL
+}
+
+input TaskFailureInput {
+  """A short reason a program can read (e.g. ACCOUNT_BANNED); recorded before the message."""
+  code: String
+  message: String!
+  """Whether another attempt may succeed; the task is retried while attempts remain."""
+  retryable: Boolean! = true
+}
+
+input TaskReportInput {
+  taskId: ID!
+  """The token the claim handed out with the lease."""
+  leaseToken: String!
+  outcome: TaskReportOutcome!
+  """COMPLETE only: what the task produced; it must decode into the kind's result type."""
+  result: Map
+  """FAIL only (and required there): why the attempt failed."""
+  error: TaskFailureInput
+}
+
+input ReportTasksInput {
+  """
+  At most 200 reports, decided in order: a task may appear twice (START
+  then COMPLETE).
+  """
+  reports: [TaskReportInput!]!
+}
+
+"""Why one report of a reportTasks batch was refused."""
+type TaskReportError {
+  """The code a single mutation would have answered with, e.g. CONFLICT, NOT_FOUND, BAD_USER_INPUT."""
+  code: String!
+  message: String!
+  """The input field at fault, when there is one (e.g. result.seen)."""
+  field: String
+}
+
+"""The answer to one report, in the order of the reports."""
+type TaskReportResult {
+  taskId: ID!
+  """
+  The task as the batch left it (committed); a task reported twice is
+  answered both times with its final state. Null when the report was refused.
+  """
+  task: Task
+  """Why the report was refused; null when it was recorded."""
+  error: TaskReportError
+}
+
+type ReportTasksPayload {
+  results: [TaskReportResult!]!
+}
+
 input NewTaskInput {
   kind: TaskKind!
   """Cooldown action type; derived from the kind when omitted."""
@@ -11850,6 +11990,13 @@ extend type Mutation {
   completeTask(input: CompleteTaskInput!): TaskPayload!
   """Worker keys only: record a failed attempt."""
   failTask(input: FailTaskInput!): TaskPayload!
+  """
+  Worker keys only: record up to 200 reports in one transaction, each
+  checked and answered on its own (a report without a live lease is refused
+  while the others are recorded) under the same rules as startTask,
+  heartbeatTask, completeTask and failTask.
+  """
+  reportTasks(input: ReportTasksInput!): ReportTasksPayload!
   """Enqueue tasks directly (at most 400 per call)."""
   createTasks(input: CreateTasksInput!): CreateTasksPayload!
   """Put a failed or cancelled task back in the queue with fresh attempts."""
@@ -13167,6 +13314,14 @@ func (ec *executionContext) childFields_ProxyPayload(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ProxyPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ReportTasksPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_ReportTasksPayload_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportTasksPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RequestLog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -13449,6 +13604,30 @@ func (ec *executionContext) childFields_TaskPayload(ctx context.Context, field g
 		return ec.fieldContext_TaskPayload_task(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TaskPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskReportError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_TaskReportError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_TaskReportError_message(ctx, field)
+	case "field":
+		return ec.fieldContext_TaskReportError_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskReportError", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskReportResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "taskId":
+		return ec.fieldContext_TaskReportResult_taskId(ctx, field)
+	case "task":
+		return ec.fieldContext_TaskReportResult_task(ctx, field)
+	case "error":
+		return ec.fieldContext_TaskReportResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskReportResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Template(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

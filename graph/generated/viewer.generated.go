@@ -68,6 +68,7 @@ type MutationResolver interface {
 	HeartbeatTask(ctx context.Context, input model.TaskLeaseInput) (*model.TaskPayload, error)
 	CompleteTask(ctx context.Context, input model.CompleteTaskInput) (*model.TaskPayload, error)
 	FailTask(ctx context.Context, input model.FailTaskInput) (*model.TaskPayload, error)
+	ReportTasks(ctx context.Context, input model.ReportTasksInput) (*model.ReportTasksPayload, error)
 	CreateTasks(ctx context.Context, input model.CreateTasksInput) (*model.CreateTasksPayload, error)
 	RetryTask(ctx context.Context, input model.TaskIDInput) (*model.TaskPayload, error)
 	CancelTask(ctx context.Context, input model.TaskIDInput) (*model.TaskPayload, error)
@@ -475,6 +476,20 @@ func (ec *executionContext) field_Mutation_pauseSchedule_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ScheduleIDInput, error) {
 			return ec.unmarshalNScheduleIDInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐScheduleIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportTasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportTasksInput, error) {
+			return ec.unmarshalNReportTasksInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐReportTasksInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2825,6 +2840,50 @@ func (ec *executionContext) fieldContext_Mutation_failTask(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_reportTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportTasks(ctx, fc.Args["input"].(model.ReportTasksInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportTasksPayload) graphql.Marshaler {
+			return ec.marshalNReportTasksPayload2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐReportTasksPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportTasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportTasksPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportTasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3765,6 +3824,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "failTask":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_failTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportTasks":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportTasks(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

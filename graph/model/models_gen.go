@@ -286,6 +286,16 @@ type ProxyPayload struct {
 	Proxy *ent.Proxy `json:"proxy"`
 }
 
+type ReportTasksInput struct {
+	// At most 200 reports, decided in order: a task may appear twice (START
+	// then COMPLETE).
+	Reports []*TaskReportInput `json:"reports"`
+}
+
+type ReportTasksPayload struct {
+	Results []*TaskReportResult `json:"results"`
+}
+
 type RequestLogPage struct {
 	Nodes      []*ent.RequestLog `json:"nodes"`
 	TotalCount int               `json:"totalCount"`
@@ -339,6 +349,14 @@ type TaskEventFilter struct {
 	PostID    *int          `json:"postID,omitempty"`
 }
 
+type TaskFailureInput struct {
+	// A short reason a program can read (e.g. ACCOUNT_BANNED); recorded before the message.
+	Code    *string `json:"code,omitempty"`
+	Message string  `json:"message"`
+	// Whether another attempt may succeed; the task is retried while attempts remain.
+	Retryable bool `json:"retryable"`
+}
+
 type TaskIDInput struct {
 	ID int `json:"id"`
 }
@@ -362,6 +380,36 @@ type TaskLeaseInput struct {
 
 type TaskPayload struct {
 	Task *ent.Task `json:"task"`
+}
+
+// Why one report of a reportTasks batch was refused.
+type TaskReportError struct {
+	// The code a single mutation would have answered with, e.g. CONFLICT, NOT_FOUND, BAD_USER_INPUT.
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// The input field at fault, when there is one (e.g. result.seen).
+	Field *string `json:"field,omitempty"`
+}
+
+type TaskReportInput struct {
+	TaskID int `json:"taskId"`
+	// The token the claim handed out with the lease.
+	LeaseToken string            `json:"leaseToken"`
+	Outcome    TaskReportOutcome `json:"outcome"`
+	// COMPLETE only: what the task produced; it must decode into the kind's result type.
+	Result map[string]any `json:"result,omitempty"`
+	// FAIL only (and required there): why the attempt failed.
+	Error *TaskFailureInput `json:"error,omitempty"`
+}
+
+// The answer to one report, in the order of the reports.
+type TaskReportResult struct {
+	TaskID int `json:"taskId"`
+	// The task as the batch left it (committed); a task reported twice is
+	// answered both times with its final state. Null when the report was refused.
+	Task *ent.Task `json:"task,omitempty"`
+	// Why the report was refused; null when it was recorded.
+	Error *TaskReportError `json:"error,omitempty"`
 }
 
 type UnschedulePostInput struct {
@@ -559,6 +607,70 @@ func (e *LoginResult) UnmarshalJSON(b []byte) error {
 }
 
 func (e LoginResult) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a worker reports about a task it holds (reportTasks).
+type TaskReportOutcome string
+
+const (
+	// Mark the assigned task as running (idempotent).
+	TaskReportOutcomeStart TaskReportOutcome = "START"
+	// Extend the lease by the lease duration.
+	TaskReportOutcomeHeartbeat TaskReportOutcome = "HEARTBEAT"
+	// Record the result (idempotent for the same result).
+	TaskReportOutcomeComplete TaskReportOutcome = "COMPLETE"
+	// Record a failed attempt.
+	TaskReportOutcomeFail TaskReportOutcome = "FAIL"
+)
+
+var AllTaskReportOutcome = []TaskReportOutcome{
+	TaskReportOutcomeStart,
+	TaskReportOutcomeHeartbeat,
+	TaskReportOutcomeComplete,
+	TaskReportOutcomeFail,
+}
+
+func (e TaskReportOutcome) IsValid() bool {
+	switch e {
+	case TaskReportOutcomeStart, TaskReportOutcomeHeartbeat, TaskReportOutcomeComplete, TaskReportOutcomeFail:
+		return true
+	}
+	return false
+}
+
+func (e TaskReportOutcome) String() string {
+	return string(e)
+}
+
+func (e *TaskReportOutcome) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TaskReportOutcome(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TaskReportOutcome", str)
+	}
+	return nil
+}
+
+func (e TaskReportOutcome) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TaskReportOutcome) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TaskReportOutcome) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -81,7 +81,3 @@ func (s *Service) reapOnce(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
-
-func taskEvent(t *ent.Task) events.Event {
-	return events.Event{Topic: events.TopicTask, WorkspaceID: t.WorkspaceID, ID: t.ID, Op: events.OpUpdated}
-}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -25,6 +26,8 @@ const (
 	OpComplete
 	// OpFail records that the attempt failed.
 	OpFail
+	// OpHeartbeat extends the lease by the lease duration from now.
+	OpHeartbeat
 )
 
 func (o Op) String() string {
@@ -35,6 +38,8 @@ func (o Op) String() string {
 		return "complete"
 	case OpFail:
 		return "fail"
+	case OpHeartbeat:
+		return "heartbeat"
 	default:
 		return fmt.Sprintf("op(%d)", int(o))
 	}
@@ -83,6 +88,13 @@ func (s *Service) Fail(ctx context.Context, ref Ref, p Proof, reason string, ret
 	return s.reportOne(ctx, Report{Ref: ref, Proof: p, Op: OpFail, Reason: reason, Retryable: retryable})
 }
 
+// Heartbeat extends the lease by the lease duration from now. It writes no
+// log entry (it is no transition, and a worker sends many) and runs no
+// handler, but publishes the task's change like every other report.
+func (s *Service) Heartbeat(ctx context.Context, ref Ref, p Proof) (*ent.Task, error) {
+	return s.reportOne(ctx, Report{Ref: ref, Proof: p, Op: OpHeartbeat})
+}
+
 // reportOne hands r to the workspace's group commit and waits for its
 // outcome: it is answered only once the transaction that recorded it has
 // committed.
@@ -112,6 +124,9 @@ func (s *Service) ReportMany(ctx context.Context, reports []Report) ([]Outcome, 
 	if len(reports) > MaxReports {
 		return nil, errs.Invalid("reports", "at most %d reports at once", MaxReports)
 	}
+	if len(reports) == 0 {
+		return nil, nil
+	}
 	return s.applyOrSplit(ctx, reports), nil
 }
 
@@ -139,10 +154,12 @@ func (s *Service) applyOrSplit(ctx context.Context, reports []Report) []Outcome 
 
 // change is what one report does to its task: the columns it sets (already
 // mirrored on the task) and the log entry that says so. A nil change is an
-// idempotent repeat that writes nothing.
+// idempotent repeat that writes nothing; a change without an entry (a
+// heartbeat) is no transition: it is written and published, but neither
+// logged nor handed to the kinds' handlers.
 type change struct {
 	set   map[string]any
-	entry entry
+	entry *entry
 }
 
 // apply runs reports in one transaction: the tasks they name are locked in
@@ -163,9 +180,9 @@ func (s *Service) apply(ctx context.Context, reports []Report) ([]Outcome, error
 			return err
 		}
 		var (
-			changed []*ent.Task
-			sets    = map[int]map[string]any{}
-			logs    []taskEntry
+			changed, moved []*ent.Task
+			sets           = map[int]map[string]any{}
+			logs           []taskEntry
 		)
 		for i, r := range reports {
 			t := find(locked, r.Ref)
@@ -194,7 +211,13 @@ func (s *Service) apply(ctx context.Context, reports []Report) ([]Outcome, error
 			for col, v := range c.set {
 				sets[t.ID][col] = v
 			}
-			logs = append(logs, taskEntry{t, c.entry})
+			if c.entry == nil {
+				continue
+			}
+			if !slices.Contains(moved, t) {
+				moved = append(moved, t)
+			}
+			logs = append(logs, taskEntry{t, *c.entry})
 		}
 		if len(changed) == 0 {
 			return nil
@@ -202,7 +225,7 @@ func (s *Service) apply(ctx context.Context, reports []Report) ([]Outcome, error
 		if err := writeTasks(ctx, tx, s.driver.Placeholder, ws, now, changed, sets); err != nil {
 			return err
 		}
-		return s.recordEach(ctx, tx, changed, logs)
+		return s.recordEach(ctx, tx, changed, moved, logs)
 	})
 	if err != nil {
 		return nil, err
@@ -227,9 +250,20 @@ func (s *Service) decide(r Report, t *ent.Task, def *definition, now time.Time) 
 		return decideComplete(r.Proof, t, def, r.Result, now)
 	case OpFail:
 		return s.decideFail(r.Proof, t, r.Reason, r.Retryable, now)
+	case OpHeartbeat:
+		return s.decideHeartbeat(r.Proof, t, now)
 	default:
 		return nil, errs.Invalid("op", "unknown report %s", r.Op)
 	}
+}
+
+func (s *Service) decideHeartbeat(p Proof, t *ent.Task, now time.Time) (*change, error) {
+	if !holds(t, p, now) {
+		return nil, errLeaseNotHeld()
+	}
+	expires := now.Add(s.opts.LeaseDuration)
+	t.LeaseExpiresAt = &expires
+	return &change{set: map[string]any{task.FieldLeaseExpiresAt: expires}}, nil
 }
 
 func decideStart(p Proof, t *ent.Task, now time.Time) (*change, error) {
@@ -245,7 +279,7 @@ func decideStart(p Proof, t *ent.Task, now time.Time) (*change, error) {
 		c.set[task.FieldStartedAt] = now
 		t.StartedAt = &now
 	}
-	c.entry = entry{logentry.LevelINFO, "task.started", "started by " + t.LeaseOwner,
+	c.entry = &entry{logentry.LevelINFO, "task.started", "started by " + t.LeaseOwner,
 		map[string]any{"worker": t.LeaseOwner, "attempt": t.Attempts}}
 	return c, nil
 }
@@ -295,7 +329,7 @@ func decideComplete(p Proof, t *ent.Task, def *definition, result map[string]any
 			task.FieldFinishedAt:     now,
 			task.FieldLeaseExpiresAt: nil,
 		},
-		entry: entry{logentry.LevelINFO, "task.completed", "completed by " + t.LeaseOwner,
+		entry: &entry{logentry.LevelINFO, "task.completed", "completed by " + t.LeaseOwner,
 			map[string]any{"worker": t.LeaseOwner, "attempt": t.Attempts}},
 	}, nil
 }
@@ -320,7 +354,7 @@ func (s *Service) decideFail(p Proof, t *ent.Task, reason string, retryable bool
 		c.set[task.FieldNotBefore] = next
 		c.set[task.FieldLeaseOwner] = ""
 		t.Status, t.NotBefore, t.LeaseOwner = task.StatusPENDING, next, ""
-		c.entry = entry{logentry.LevelWARN, "task.retrying",
+		c.entry = &entry{logentry.LevelWARN, "task.retrying",
 			fmt.Sprintf("attempt %d of %d failed on %s; retrying after %s: %s", t.Attempts, t.MaxAttempts, worker, next.UTC().Format(time.RFC3339), reason),
 			map[string]any{"worker": worker, "attempt": t.Attempts, "reason": reason, "notBefore": next}}
 		return c, nil
@@ -329,7 +363,7 @@ func (s *Service) decideFail(p Proof, t *ent.Task, reason string, retryable bool
 	c.set[task.FieldStatus] = task.StatusFAILED.String()
 	c.set[task.FieldFinishedAt] = now
 	t.Status, t.FinishedAt = task.StatusFAILED, &now
-	c.entry = entry{logentry.LevelERROR, "task.failed",
+	c.entry = &entry{logentry.LevelERROR, "task.failed",
 		fmt.Sprintf("attempt %d of %d failed on %s: %s", t.Attempts, t.MaxAttempts, worker, reason),
 		map[string]any{"worker": worker, "attempt": t.Attempts, "reason": reason, "retryable": retryable}}
 	return c, nil

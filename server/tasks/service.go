@@ -208,15 +208,19 @@ func (s *Service) record(ctx context.Context, tx *ent.Tx, op string, ts []*ent.T
 	return nil
 }
 
-// recordEach is record for transitions that each say something of their
-// own (a batch of reports; a task may have several entries): the entries
-// in one insert, one event per task, the handlers once over all of them.
-func (s *Service) recordEach(ctx context.Context, tx *ent.Tx, ts []*ent.Task, logs []taskEntry) error {
+// recordEach is record for a batch of reports, whose transitions each say
+// something of their own (a task may have several entries): the entries in
+// one insert, one event per changed task, the handlers once over the tasks
+// that moved (a heartbeat changes its task without moving it).
+func (s *Service) recordEach(ctx context.Context, tx *ent.Tx, changed, moved []*ent.Task, logs []taskEntry) error {
+	s.publish(tx, events.OpUpdated, changed)
+	if len(moved) == 0 {
+		return nil
+	}
 	if err := s.writeLog(ctx, tx, logs); err != nil {
 		return err
 	}
-	s.publish(tx, events.OpUpdated, ts)
-	if err := s.changed(ctx, tx, ts); err != nil {
+	if err := s.changed(ctx, tx, moved); err != nil {
 		return fmt.Errorf("after task change: %w", err)
 	}
 	return nil
