@@ -650,7 +650,7 @@ func (ec *executionContext) unmarshalNCredentialKind2ᚕgithubᚗcomᚋswitchboa
 }
 
 func (ec *executionContext) marshalNCredentialKind2ᚕgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐCredentialKindᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CredentialKind) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CredentialKind", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCredentialKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐCredentialKind(ctx, sel, v[i])

@@ -973,7 +973,7 @@ func (ec *executionContext) marshalNEndpointCount2githubᚗcomᚋswitchboardhq�
 }
 
 func (ec *executionContext) marshalNEndpointCount2ᚕgithubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋadminᚐEndpointCountᚄ(ctx context.Context, sel ast.SelectionSet, v []admin.EndpointCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "EndpointCount", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEndpointCount2githubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋadminᚐEndpointCount(ctx, sel, v[i])
@@ -989,7 +989,7 @@ func (ec *executionContext) marshalNEndpointCount2ᚕgithubᚗcomᚋswitchboardh
 }
 
 func (ec *executionContext) marshalNRequestLog2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐRequestLogᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RequestLog) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "RequestLog", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequestLog2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐRequestLog(ctx, sel, v[i])
@@ -1033,7 +1033,7 @@ func (ec *executionContext) marshalNUserRequestCount2githubᚗcomᚋswitchboardh
 }
 
 func (ec *executionContext) marshalNUserRequestCount2ᚕgithubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋadminᚐUserCountᚄ(ctx context.Context, sel ast.SelectionSet, v []admin.UserCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "UserRequestCount", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserRequestCount2githubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋadminᚐUserCount(ctx, sel, v[i])

@@ -915,7 +915,7 @@ func (ec *executionContext) marshalNAccountCooldownState2ᚖgithubᚗcomᚋswitc
 }
 
 func (ec *executionContext) marshalNActionCooldownState2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋcooldownᚐActionStateᚄ(ctx context.Context, sel ast.SelectionSet, v []*cooldown.ActionState) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ActionCooldownState", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNActionCooldownState2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋcooldownᚐActionState(ctx, sel, v[i])

@@ -35156,7 +35156,7 @@ func (ec *executionContext) _WorkspaceEdge(ctx context.Context, sel ast.Selectio
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAPIKey2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIKey) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "APIKey", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAPIKey2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAPIKey(ctx, sel, v[i])
@@ -35235,7 +35235,7 @@ func (ec *executionContext) unmarshalNAPIKeyWhereInput2ᚖgithubᚗcomᚋswitchb
 }
 
 func (ec *executionContext) marshalNAccount2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAccountᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Account) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Account", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAccount2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAccount(ctx, sel, v[i])
@@ -35306,7 +35306,7 @@ func (ec *executionContext) unmarshalNAccountWhereInput2ᚖgithubᚗcomᚋswitch
 }
 
 func (ec *executionContext) marshalNCaption2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCaptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Caption) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Caption", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCaption2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCaption(ctx, sel, v[i])
@@ -35357,7 +35357,7 @@ func (ec *executionContext) unmarshalNCaptionWhereInput2ᚖgithubᚗcomᚋswitch
 }
 
 func (ec *executionContext) marshalNCategory2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Category) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Category", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCategory2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCategory(ctx, sel, v[i])
@@ -35428,7 +35428,7 @@ func (ec *executionContext) marshalNChallengeState2githubᚗcomᚋswitchboardhq�
 }
 
 func (ec *executionContext) marshalNCooldownRule2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCooldownRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CooldownRule) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CooldownRule", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCooldownRule2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCooldownRule(ctx, sel, v[i])
@@ -35489,7 +35489,7 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 }
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Customer", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomer2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomer(ctx, sel, v[i])
@@ -35521,7 +35521,7 @@ func (ec *executionContext) marshalNCustomerConnection2ᚖgithubᚗcomᚋswitchb
 }
 
 func (ec *executionContext) marshalNCustomerGroup2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomerGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomerGroup) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CustomerGroup", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerGroup2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomerGroup(ctx, sel, v[i])
@@ -35586,7 +35586,7 @@ func (ec *executionContext) marshalNCustomerOrderField2ᚖgithubᚗcomᚋswitchb
 }
 
 func (ec *executionContext) marshalNCustomerTag2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomerTagᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomerTag) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CustomerTag", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerTag2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomerTag(ctx, sel, v[i])
@@ -35642,7 +35642,7 @@ func (ec *executionContext) unmarshalNCustomerWhereInput2ᚖgithubᚗcomᚋswitc
 }
 
 func (ec *executionContext) marshalNJob2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐJobᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Job) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Job", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNJob2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐJob(ctx, sel, v[i])
@@ -35713,7 +35713,7 @@ func (ec *executionContext) unmarshalNJobWhereInput2ᚖgithubᚗcomᚋswitchboar
 }
 
 func (ec *executionContext) marshalNLogEntry2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐLogEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.LogEntry) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "LogEntry", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLogEntry2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐLogEntry(ctx, sel, v[i])
@@ -35774,7 +35774,7 @@ func (ec *executionContext) marshalNLogLevel2githubᚗcomᚋswitchboardhqᚋswit
 }
 
 func (ec *executionContext) marshalNLoginChallenge2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐLoginChallengeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.LoginChallenge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "LoginChallenge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLoginChallenge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐLoginChallenge(ctx, sel, v[i])
@@ -35817,7 +35817,7 @@ func (ec *executionContext) unmarshalNLoginChallengeWhereInput2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Node", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐNoder(ctx, sel, v[i])
@@ -35892,7 +35892,7 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 }
 
 func (ec *executionContext) marshalNPlan2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Plan) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Plan", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlan2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPlan(ctx, sel, v[i])
@@ -35985,7 +35985,7 @@ var (
 )
 
 func (ec *executionContext) marshalNPost2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPostᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Post) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Post", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPost2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPost(ctx, sel, v[i])
@@ -36056,7 +36056,7 @@ func (ec *executionContext) unmarshalNPostWhereInput2ᚖgithubᚗcomᚋswitchboa
 }
 
 func (ec *executionContext) marshalNSchedule2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐScheduleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Schedule) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Schedule", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSchedule2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐSchedule(ctx, sel, v[i])
@@ -36127,7 +36127,7 @@ func (ec *executionContext) unmarshalNScheduleWhereInput2ᚖgithubᚗcomᚋswitc
 }
 
 func (ec *executionContext) marshalNTask2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Task) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Task", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTask2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTask(ctx, sel, v[i])
@@ -36198,7 +36198,7 @@ func (ec *executionContext) unmarshalNTaskWhereInput2ᚖgithubᚗcomᚋswitchboa
 }
 
 func (ec *executionContext) marshalNTemplate2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Template) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Template", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTemplate2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTemplate(ctx, sel, v[i])
@@ -36249,7 +36249,7 @@ func (ec *executionContext) unmarshalNTemplateWhereInput2ᚖgithubᚗcomᚋswitc
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.User) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "User", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUser(ctx, sel, v[i])
@@ -36326,7 +36326,7 @@ func (ec *executionContext) unmarshalNUserWhereInput2ᚖgithubᚗcomᚋswitchboa
 }
 
 func (ec *executionContext) marshalNWalletTransaction2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐWalletTransactionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.WalletTransaction) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "WalletTransaction", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWalletTransaction2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐWalletTransaction(ctx, sel, v[i])
@@ -36431,7 +36431,7 @@ func (ec *executionContext) unmarshalNWalletTransactionWhereInput2ᚖgithubᚗco
 }
 
 func (ec *executionContext) marshalNWorkspace2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐWorkspaceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Workspace) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Workspace", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWorkspace2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐWorkspace(ctx, sel, v[i])
@@ -36492,7 +36492,7 @@ func (ec *executionContext) marshalOAPIKeyEdge2ᚕᚖgithubᚗcomᚋswitchboardh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "APIKeyEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAPIKeyEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAPIKeyEdge(ctx, sel, v[i])
@@ -36537,7 +36537,7 @@ func (ec *executionContext) marshalOAPIKeyScope2ᚕgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "APIKeyScope", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope(ctx, sel, v[i])
@@ -36613,7 +36613,7 @@ func (ec *executionContext) marshalOAccount2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Account", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAccount2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAccount(ctx, sel, v[i])
@@ -36691,7 +36691,7 @@ func (ec *executionContext) marshalOAccountEdge2ᚕᚖgithubᚗcomᚋswitchboard
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "AccountEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAccountEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐAccountEdge(ctx, sel, v[i])
@@ -36736,7 +36736,7 @@ func (ec *executionContext) marshalOAccountStatus2ᚕgithubᚗcomᚋswitchboardh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "AccountStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAccountStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐStatus(ctx, sel, v[i])
@@ -36803,7 +36803,7 @@ func (ec *executionContext) marshalOCaptionEdge2ᚕᚖgithubᚗcomᚋswitchboard
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CaptionEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCaptionEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCaptionEdge(ctx, sel, v[i])
@@ -36863,7 +36863,7 @@ func (ec *executionContext) marshalOCategoryEdge2ᚕᚖgithubᚗcomᚋswitchboar
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CategoryEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCategoryEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCategoryEdge(ctx, sel, v[i])
@@ -36933,7 +36933,7 @@ func (ec *executionContext) marshalOChallengeMethod2ᚕgithubᚗcomᚋswitchboar
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ChallengeMethod", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChallengeMethod2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋloginchallengeᚐMethod(ctx, sel, v[i])
@@ -36985,7 +36985,7 @@ func (ec *executionContext) marshalOChallengeState2ᚕgithubᚗcomᚋswitchboard
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ChallengeState", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChallengeState2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋloginchallengeᚐState(ctx, sel, v[i])
@@ -37027,7 +37027,7 @@ func (ec *executionContext) marshalOCooldownRuleEdge2ᚕᚖgithubᚗcomᚋswitch
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CooldownRuleEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCooldownRuleEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCooldownRuleEdge(ctx, sel, v[i])
@@ -37096,7 +37096,7 @@ func (ec *executionContext) marshalOCustomer2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Customer", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomer2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomer(ctx, sel, v[i])
@@ -37122,7 +37122,7 @@ func (ec *executionContext) marshalOCustomerEdge2ᚕᚖgithubᚗcomᚋswitchboar
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CustomerEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCustomerEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomerEdge(ctx, sel, v[i])
@@ -37142,7 +37142,7 @@ func (ec *executionContext) marshalOCustomerGroup2ᚕᚖgithubᚗcomᚋswitchboa
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CustomerGroup", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerGroup2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomerGroup(ctx, sel, v[i])
@@ -37168,7 +37168,7 @@ func (ec *executionContext) marshalOCustomerGroupEdge2ᚕᚖgithubᚗcomᚋswitc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CustomerGroupEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCustomerGroupEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomerGroupEdge(ctx, sel, v[i])
@@ -37229,7 +37229,7 @@ func (ec *executionContext) marshalOCustomerTag2ᚕᚖgithubᚗcomᚋswitchboard
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CustomerTag", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerTag2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomerTag(ctx, sel, v[i])
@@ -37255,7 +37255,7 @@ func (ec *executionContext) marshalOCustomerTagEdge2ᚕᚖgithubᚗcomᚋswitchb
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "CustomerTagEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCustomerTagEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐCustomerTagEdge(ctx, sel, v[i])
@@ -37340,7 +37340,7 @@ func (ec *executionContext) marshalOJobEdge2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "JobEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOJobEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐJobEdge(ctx, sel, v[i])
@@ -37377,7 +37377,7 @@ func (ec *executionContext) marshalOJobKind2ᚕgithubᚗcomᚋswitchboardhqᚋsw
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "JobKind", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNJobKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋjobᚐKind(ctx, sel, v[i])
@@ -37437,7 +37437,7 @@ func (ec *executionContext) marshalOJobStatus2ᚕgithubᚗcomᚋswitchboardhqᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "JobStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNJobStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋjobᚐStatus(ctx, sel, v[i])
@@ -37504,7 +37504,7 @@ func (ec *executionContext) marshalOLogEntryEdge2ᚕᚖgithubᚗcomᚋswitchboar
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "LogEntryEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOLogEntryEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐLogEntryEdge(ctx, sel, v[i])
@@ -37574,7 +37574,7 @@ func (ec *executionContext) marshalOLogLevel2ᚕgithubᚗcomᚋswitchboardhqᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "LogLevel", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLogLevel2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋlogentryᚐLevel(ctx, sel, v[i])
@@ -37616,7 +37616,7 @@ func (ec *executionContext) marshalOLoginChallengeEdge2ᚕᚖgithubᚗcomᚋswit
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "LoginChallengeEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOLoginChallengeEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐLoginChallengeEdge(ctx, sel, v[i])
@@ -37735,7 +37735,7 @@ func (ec *executionContext) marshalOPlanEdge2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "PlanEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPlanEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPlanEdge(ctx, sel, v[i])
@@ -37805,7 +37805,7 @@ func (ec *executionContext) marshalOPlatform2ᚕgithubᚗcomᚋswitchboardhqᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Platform", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform(ctx, sel, v[i])
@@ -37877,7 +37877,7 @@ func (ec *executionContext) marshalOPostEdge2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "PostEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPostEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐPostEdge(ctx, sel, v[i])
@@ -37922,7 +37922,7 @@ func (ec *executionContext) marshalOPostSource2ᚕgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "PostSource", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostSource2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋpostᚐSource(ctx, sel, v[i])
@@ -37974,7 +37974,7 @@ func (ec *executionContext) marshalOPostStatus2ᚕgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "PostStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋpostᚐStatus(ctx, sel, v[i])
@@ -38041,7 +38041,7 @@ func (ec *executionContext) marshalOScheduleEdge2ᚕᚖgithubᚗcomᚋswitchboar
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ScheduleEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOScheduleEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐScheduleEdge(ctx, sel, v[i])
@@ -38078,7 +38078,7 @@ func (ec *executionContext) marshalOScheduleKind2ᚕgithubᚗcomᚋswitchboardhq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ScheduleKind", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNScheduleKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋscheduleᚐKind(ctx, sel, v[i])
@@ -38138,7 +38138,7 @@ func (ec *executionContext) marshalOScheduleStatus2ᚕgithubᚗcomᚋswitchboard
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "ScheduleStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNScheduleStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋscheduleᚐStatus(ctx, sel, v[i])
@@ -38205,7 +38205,7 @@ func (ec *executionContext) marshalOTaskEdge2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "TaskEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOTaskEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTaskEdge(ctx, sel, v[i])
@@ -38242,7 +38242,7 @@ func (ec *executionContext) marshalOTaskKind2ᚕgithubᚗcomᚋswitchboardhqᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "TaskKind", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐKind(ctx, sel, v[i])
@@ -38302,7 +38302,7 @@ func (ec *executionContext) marshalOTaskStatus2ᚕgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "TaskStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐStatus(ctx, sel, v[i])
@@ -38369,7 +38369,7 @@ func (ec *executionContext) marshalOTemplateEdge2ᚕᚖgithubᚗcomᚋswitchboar
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "TemplateEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOTemplateEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐTemplateEdge(ctx, sel, v[i])
@@ -38429,7 +38429,7 @@ func (ec *executionContext) marshalOUserEdge2ᚕᚖgithubᚗcomᚋswitchboardhq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "UserEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOUserEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐUserEdge(ctx, sel, v[i])
@@ -38474,7 +38474,7 @@ func (ec *executionContext) marshalOUserRole2ᚕgithubᚗcomᚋswitchboardhqᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "UserRole", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole(ctx, sel, v[i])
@@ -38555,7 +38555,7 @@ func (ec *executionContext) marshalOWalletTransactionEdge2ᚕᚖgithubᚗcomᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "WalletTransactionEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOWalletTransactionEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐWalletTransactionEdge(ctx, sel, v[i])
@@ -38600,7 +38600,7 @@ func (ec *executionContext) marshalOWalletTransactionStatus2ᚕgithubᚗcomᚋsw
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "WalletTransactionStatus", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus(ctx, sel, v[i])
@@ -38668,7 +38668,7 @@ func (ec *executionContext) marshalOWalletTransactionType2ᚕgithubᚗcomᚋswit
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "WalletTransactionType", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType(ctx, sel, v[i])
@@ -38749,7 +38749,7 @@ func (ec *executionContext) marshalOWorkspaceEdge2ᚕᚖgithubᚗcomᚋswitchboa
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "WorkspaceEdge", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOWorkspaceEdge2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐWorkspaceEdge(ctx, sel, v[i])

@@ -589,7 +589,7 @@ func (ec *executionContext) marshalNDeleteProxyPayload2ᚖgithubᚗcomᚋswitchb
 }
 
 func (ec *executionContext) marshalNProxy2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐProxyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Proxy) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "Proxy", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProxy2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚐProxy(ctx, sel, v[i])

@@ -1049,7 +1049,7 @@ func (ec *executionContext) marshalNAccountGrowthDay2githubᚗcomᚋswitchboardh
 }
 
 func (ec *executionContext) marshalNAccountGrowthDay2ᚕgithubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋstatisticsᚐDayᚄ(ctx context.Context, sel ast.SelectionSet, v []statistics.Day) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "AccountGrowthDay", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAccountGrowthDay2githubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋstatisticsᚐDay(ctx, sel, v[i])

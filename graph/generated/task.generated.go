@@ -1343,7 +1343,7 @@ func (ec *executionContext) unmarshalNTaskIDInput2githubᚗcomᚋswitchboardhq�
 }
 
 func (ec *executionContext) marshalNTaskLease2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐTaskLeaseᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaskLease) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "TaskLease", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskLease2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐTaskLease(ctx, sel, v[i])
@@ -1409,7 +1409,7 @@ func (ec *executionContext) marshalNTaskReportOutcome2githubᚗcomᚋswitchboard
 }
 
 func (ec *executionContext) marshalNTaskReportResult2ᚕᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐTaskReportResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaskReportResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolvedFields.Marshal(ctx, "TaskReportResult", sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskReportResult2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐTaskReportResult(ctx, sel, v[i])
