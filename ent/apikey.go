@@ -40,6 +40,10 @@ type APIKey struct {
 	UserID int `json:"user_id,omitempty"`
 	// LastUsedAt holds the value of the "last_used_at" field.
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// LastUsedIP holds the value of the "last_used_ip" field.
+	LastUsedIP *string `json:"last_used_ip,omitempty"`
+	// LastUsedUserAgent holds the value of the "last_used_user_agent" field.
+	LastUsedUserAgent *string `json:"last_used_user_agent,omitempty"`
 	// RequestCount holds the value of the "request_count" field.
 	RequestCount int64 `json:"request_count,omitempty"`
 	// RevokedAt holds the value of the "revoked_at" field.
@@ -94,7 +98,7 @@ func (*APIKey) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case apikey.FieldID, apikey.FieldWorkspaceID, apikey.FieldUserID, apikey.FieldRequestCount:
 			values[i] = new(sql.NullInt64)
-		case apikey.FieldName, apikey.FieldPrefix, apikey.FieldHash, apikey.FieldScope:
+		case apikey.FieldName, apikey.FieldPrefix, apikey.FieldHash, apikey.FieldScope, apikey.FieldLastUsedIP, apikey.FieldLastUsedUserAgent:
 			values[i] = new(sql.NullString)
 		case apikey.FieldCreatedAt, apikey.FieldUpdatedAt, apikey.FieldLastUsedAt, apikey.FieldRevokedAt, apikey.FieldExpiresAt:
 			values[i] = new(sql.NullTime)
@@ -181,6 +185,20 @@ func (_m *APIKey) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LastUsedAt = new(time.Time)
 				*_m.LastUsedAt = value.Time
+			}
+		case apikey.FieldLastUsedIP:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field last_used_ip", values[i])
+			} else if value.Valid {
+				_m.LastUsedIP = new(string)
+				*_m.LastUsedIP = value.String
+			}
+		case apikey.FieldLastUsedUserAgent:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field last_used_user_agent", values[i])
+			} else if value.Valid {
+				_m.LastUsedUserAgent = new(string)
+				*_m.LastUsedUserAgent = value.String
 			}
 		case apikey.FieldRequestCount:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -277,6 +295,16 @@ func (_m *APIKey) String() string {
 	if v := _m.LastUsedAt; v != nil {
 		builder.WriteString("last_used_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.LastUsedIP; v != nil {
+		builder.WriteString("last_used_ip=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.LastUsedUserAgent; v != nil {
+		builder.WriteString("last_used_user_agent=")
+		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
 	builder.WriteString("request_count=")

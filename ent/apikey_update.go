@@ -68,6 +68,46 @@ func (_u *APIKeyUpdate) ClearLastUsedAt() *APIKeyUpdate {
 	return _u
 }
 
+// SetLastUsedIP sets the "last_used_ip" field.
+func (_u *APIKeyUpdate) SetLastUsedIP(v string) *APIKeyUpdate {
+	_u.mutation.SetLastUsedIP(v)
+	return _u
+}
+
+// SetNillableLastUsedIP sets the "last_used_ip" field if the given value is not nil.
+func (_u *APIKeyUpdate) SetNillableLastUsedIP(v *string) *APIKeyUpdate {
+	if v != nil {
+		_u.SetLastUsedIP(*v)
+	}
+	return _u
+}
+
+// ClearLastUsedIP clears the value of the "last_used_ip" field.
+func (_u *APIKeyUpdate) ClearLastUsedIP() *APIKeyUpdate {
+	_u.mutation.ClearLastUsedIP()
+	return _u
+}
+
+// SetLastUsedUserAgent sets the "last_used_user_agent" field.
+func (_u *APIKeyUpdate) SetLastUsedUserAgent(v string) *APIKeyUpdate {
+	_u.mutation.SetLastUsedUserAgent(v)
+	return _u
+}
+
+// SetNillableLastUsedUserAgent sets the "last_used_user_agent" field if the given value is not nil.
+func (_u *APIKeyUpdate) SetNillableLastUsedUserAgent(v *string) *APIKeyUpdate {
+	if v != nil {
+		_u.SetLastUsedUserAgent(*v)
+	}
+	return _u
+}
+
+// ClearLastUsedUserAgent clears the value of the "last_used_user_agent" field.
+func (_u *APIKeyUpdate) ClearLastUsedUserAgent() *APIKeyUpdate {
+	_u.mutation.ClearLastUsedUserAgent()
+	return _u
+}
+
 // SetRequestCount sets the "request_count" field.
 func (_u *APIKeyUpdate) SetRequestCount(v int64) *APIKeyUpdate {
 	_u.mutation.ResetRequestCount()
@@ -183,6 +223,16 @@ func (_u *APIKeyUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "APIKey.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.LastUsedIP(); ok {
+		if err := apikey.LastUsedIPValidator(v); err != nil {
+			return &ValidationError{Name: "last_used_ip", err: fmt.Errorf(`ent: validator failed for field "APIKey.last_used_ip": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.LastUsedUserAgent(); ok {
+		if err := apikey.LastUsedUserAgentValidator(v); err != nil {
+			return &ValidationError{Name: "last_used_user_agent", err: fmt.Errorf(`ent: validator failed for field "APIKey.last_used_user_agent": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "APIKey.workspace"`)
 	}
@@ -215,6 +265,18 @@ func (_u *APIKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastUsedAtCleared() {
 		_spec.ClearField(apikey.FieldLastUsedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastUsedIP(); ok {
+		_spec.SetField(apikey.FieldLastUsedIP, field.TypeString, value)
+	}
+	if _u.mutation.LastUsedIPCleared() {
+		_spec.ClearField(apikey.FieldLastUsedIP, field.TypeString)
+	}
+	if value, ok := _u.mutation.LastUsedUserAgent(); ok {
+		_spec.SetField(apikey.FieldLastUsedUserAgent, field.TypeString, value)
+	}
+	if _u.mutation.LastUsedUserAgentCleared() {
+		_spec.ClearField(apikey.FieldLastUsedUserAgent, field.TypeString)
 	}
 	if value, ok := _u.mutation.RequestCount(); ok {
 		_spec.SetField(apikey.FieldRequestCount, field.TypeInt64, value)
@@ -291,6 +353,46 @@ func (_u *APIKeyUpdateOne) SetNillableLastUsedAt(v *time.Time) *APIKeyUpdateOne 
 // ClearLastUsedAt clears the value of the "last_used_at" field.
 func (_u *APIKeyUpdateOne) ClearLastUsedAt() *APIKeyUpdateOne {
 	_u.mutation.ClearLastUsedAt()
+	return _u
+}
+
+// SetLastUsedIP sets the "last_used_ip" field.
+func (_u *APIKeyUpdateOne) SetLastUsedIP(v string) *APIKeyUpdateOne {
+	_u.mutation.SetLastUsedIP(v)
+	return _u
+}
+
+// SetNillableLastUsedIP sets the "last_used_ip" field if the given value is not nil.
+func (_u *APIKeyUpdateOne) SetNillableLastUsedIP(v *string) *APIKeyUpdateOne {
+	if v != nil {
+		_u.SetLastUsedIP(*v)
+	}
+	return _u
+}
+
+// ClearLastUsedIP clears the value of the "last_used_ip" field.
+func (_u *APIKeyUpdateOne) ClearLastUsedIP() *APIKeyUpdateOne {
+	_u.mutation.ClearLastUsedIP()
+	return _u
+}
+
+// SetLastUsedUserAgent sets the "last_used_user_agent" field.
+func (_u *APIKeyUpdateOne) SetLastUsedUserAgent(v string) *APIKeyUpdateOne {
+	_u.mutation.SetLastUsedUserAgent(v)
+	return _u
+}
+
+// SetNillableLastUsedUserAgent sets the "last_used_user_agent" field if the given value is not nil.
+func (_u *APIKeyUpdateOne) SetNillableLastUsedUserAgent(v *string) *APIKeyUpdateOne {
+	if v != nil {
+		_u.SetLastUsedUserAgent(*v)
+	}
+	return _u
+}
+
+// ClearLastUsedUserAgent clears the value of the "last_used_user_agent" field.
+func (_u *APIKeyUpdateOne) ClearLastUsedUserAgent() *APIKeyUpdateOne {
+	_u.mutation.ClearLastUsedUserAgent()
 	return _u
 }
 
@@ -422,6 +524,16 @@ func (_u *APIKeyUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "APIKey.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.LastUsedIP(); ok {
+		if err := apikey.LastUsedIPValidator(v); err != nil {
+			return &ValidationError{Name: "last_used_ip", err: fmt.Errorf(`ent: validator failed for field "APIKey.last_used_ip": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.LastUsedUserAgent(); ok {
+		if err := apikey.LastUsedUserAgentValidator(v); err != nil {
+			return &ValidationError{Name: "last_used_user_agent", err: fmt.Errorf(`ent: validator failed for field "APIKey.last_used_user_agent": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "APIKey.workspace"`)
 	}
@@ -471,6 +583,18 @@ func (_u *APIKeyUpdateOne) sqlSave(ctx context.Context) (_node *APIKey, err erro
 	}
 	if _u.mutation.LastUsedAtCleared() {
 		_spec.ClearField(apikey.FieldLastUsedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastUsedIP(); ok {
+		_spec.SetField(apikey.FieldLastUsedIP, field.TypeString, value)
+	}
+	if _u.mutation.LastUsedIPCleared() {
+		_spec.ClearField(apikey.FieldLastUsedIP, field.TypeString)
+	}
+	if value, ok := _u.mutation.LastUsedUserAgent(); ok {
+		_spec.SetField(apikey.FieldLastUsedUserAgent, field.TypeString, value)
+	}
+	if _u.mutation.LastUsedUserAgentCleared() {
+		_spec.ClearField(apikey.FieldLastUsedUserAgent, field.TypeString)
 	}
 	if value, ok := _u.mutation.RequestCount(); ok {
 		_spec.SetField(apikey.FieldRequestCount, field.TypeInt64, value)

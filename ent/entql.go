@@ -50,19 +50,21 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "APIKey",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			apikey.FieldUUID:         {Type: field.TypeUUID, Column: apikey.FieldUUID},
-			apikey.FieldCreatedAt:    {Type: field.TypeTime, Column: apikey.FieldCreatedAt},
-			apikey.FieldUpdatedAt:    {Type: field.TypeTime, Column: apikey.FieldUpdatedAt},
-			apikey.FieldWorkspaceID:  {Type: field.TypeInt, Column: apikey.FieldWorkspaceID},
-			apikey.FieldName:         {Type: field.TypeString, Column: apikey.FieldName},
-			apikey.FieldPrefix:       {Type: field.TypeString, Column: apikey.FieldPrefix},
-			apikey.FieldHash:         {Type: field.TypeString, Column: apikey.FieldHash},
-			apikey.FieldScope:        {Type: field.TypeEnum, Column: apikey.FieldScope},
-			apikey.FieldUserID:       {Type: field.TypeInt, Column: apikey.FieldUserID},
-			apikey.FieldLastUsedAt:   {Type: field.TypeTime, Column: apikey.FieldLastUsedAt},
-			apikey.FieldRequestCount: {Type: field.TypeInt64, Column: apikey.FieldRequestCount},
-			apikey.FieldRevokedAt:    {Type: field.TypeTime, Column: apikey.FieldRevokedAt},
-			apikey.FieldExpiresAt:    {Type: field.TypeTime, Column: apikey.FieldExpiresAt},
+			apikey.FieldUUID:              {Type: field.TypeUUID, Column: apikey.FieldUUID},
+			apikey.FieldCreatedAt:         {Type: field.TypeTime, Column: apikey.FieldCreatedAt},
+			apikey.FieldUpdatedAt:         {Type: field.TypeTime, Column: apikey.FieldUpdatedAt},
+			apikey.FieldWorkspaceID:       {Type: field.TypeInt, Column: apikey.FieldWorkspaceID},
+			apikey.FieldName:              {Type: field.TypeString, Column: apikey.FieldName},
+			apikey.FieldPrefix:            {Type: field.TypeString, Column: apikey.FieldPrefix},
+			apikey.FieldHash:              {Type: field.TypeString, Column: apikey.FieldHash},
+			apikey.FieldScope:             {Type: field.TypeEnum, Column: apikey.FieldScope},
+			apikey.FieldUserID:            {Type: field.TypeInt, Column: apikey.FieldUserID},
+			apikey.FieldLastUsedAt:        {Type: field.TypeTime, Column: apikey.FieldLastUsedAt},
+			apikey.FieldLastUsedIP:        {Type: field.TypeString, Column: apikey.FieldLastUsedIP},
+			apikey.FieldLastUsedUserAgent: {Type: field.TypeString, Column: apikey.FieldLastUsedUserAgent},
+			apikey.FieldRequestCount:      {Type: field.TypeInt64, Column: apikey.FieldRequestCount},
+			apikey.FieldRevokedAt:         {Type: field.TypeTime, Column: apikey.FieldRevokedAt},
+			apikey.FieldExpiresAt:         {Type: field.TypeTime, Column: apikey.FieldExpiresAt},
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
@@ -1371,6 +1373,16 @@ func (f *APIKeyFilter) WhereUserID(p entql.IntP) {
 // WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
 func (f *APIKeyFilter) WhereLastUsedAt(p entql.TimeP) {
 	f.Where(p.Field(apikey.FieldLastUsedAt))
+}
+
+// WhereLastUsedIP applies the entql string predicate on the last_used_ip field.
+func (f *APIKeyFilter) WhereLastUsedIP(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldLastUsedIP))
+}
+
+// WhereLastUsedUserAgent applies the entql string predicate on the last_used_user_agent field.
+func (f *APIKeyFilter) WhereLastUsedUserAgent(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldLastUsedUserAgent))
 }
 
 // WhereRequestCount applies the entql int64 predicate on the request_count field.

@@ -105,6 +105,16 @@ func (_q *APIKeyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				selectedFields = append(selectedFields, apikey.FieldLastUsedAt)
 				fieldSeen[apikey.FieldLastUsedAt] = struct{}{}
 			}
+		case "lastUsedIP":
+			if _, ok := fieldSeen[apikey.FieldLastUsedIP]; !ok {
+				selectedFields = append(selectedFields, apikey.FieldLastUsedIP)
+				fieldSeen[apikey.FieldLastUsedIP] = struct{}{}
+			}
+		case "lastUsedUserAgent":
+			if _, ok := fieldSeen[apikey.FieldLastUsedUserAgent]; !ok {
+				selectedFields = append(selectedFields, apikey.FieldLastUsedUserAgent)
+				fieldSeen[apikey.FieldLastUsedUserAgent] = struct{}{}
+			}
 		case "requestCount":
 			if _, ok := fieldSeen[apikey.FieldRequestCount]; !ok {
 				selectedFields = append(selectedFields, apikey.FieldRequestCount)

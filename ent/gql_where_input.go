@@ -132,6 +132,40 @@ type APIKeyWhereInput struct {
 	LastUsedAtIsNil  bool        `json:"lastUsedAtIsNil,omitempty"`
 	LastUsedAtNotNil bool        `json:"lastUsedAtNotNil,omitempty"`
 
+	// "last_used_ip" field predicates.
+	LastUsedIP             *string  `json:"lastUsedIP,omitempty"`
+	LastUsedIPNEQ          *string  `json:"lastUsedIPNEQ,omitempty"`
+	LastUsedIPIn           []string `json:"lastUsedIPIn,omitempty"`
+	LastUsedIPNotIn        []string `json:"lastUsedIPNotIn,omitempty"`
+	LastUsedIPGT           *string  `json:"lastUsedIPGT,omitempty"`
+	LastUsedIPGTE          *string  `json:"lastUsedIPGTE,omitempty"`
+	LastUsedIPLT           *string  `json:"lastUsedIPLT,omitempty"`
+	LastUsedIPLTE          *string  `json:"lastUsedIPLTE,omitempty"`
+	LastUsedIPContains     *string  `json:"lastUsedIPContains,omitempty"`
+	LastUsedIPHasPrefix    *string  `json:"lastUsedIPHasPrefix,omitempty"`
+	LastUsedIPHasSuffix    *string  `json:"lastUsedIPHasSuffix,omitempty"`
+	LastUsedIPIsNil        bool     `json:"lastUsedIPIsNil,omitempty"`
+	LastUsedIPNotNil       bool     `json:"lastUsedIPNotNil,omitempty"`
+	LastUsedIPEqualFold    *string  `json:"lastUsedIPEqualFold,omitempty"`
+	LastUsedIPContainsFold *string  `json:"lastUsedIPContainsFold,omitempty"`
+
+	// "last_used_user_agent" field predicates.
+	LastUsedUserAgent             *string  `json:"lastUsedUserAgent,omitempty"`
+	LastUsedUserAgentNEQ          *string  `json:"lastUsedUserAgentNEQ,omitempty"`
+	LastUsedUserAgentIn           []string `json:"lastUsedUserAgentIn,omitempty"`
+	LastUsedUserAgentNotIn        []string `json:"lastUsedUserAgentNotIn,omitempty"`
+	LastUsedUserAgentGT           *string  `json:"lastUsedUserAgentGT,omitempty"`
+	LastUsedUserAgentGTE          *string  `json:"lastUsedUserAgentGTE,omitempty"`
+	LastUsedUserAgentLT           *string  `json:"lastUsedUserAgentLT,omitempty"`
+	LastUsedUserAgentLTE          *string  `json:"lastUsedUserAgentLTE,omitempty"`
+	LastUsedUserAgentContains     *string  `json:"lastUsedUserAgentContains,omitempty"`
+	LastUsedUserAgentHasPrefix    *string  `json:"lastUsedUserAgentHasPrefix,omitempty"`
+	LastUsedUserAgentHasSuffix    *string  `json:"lastUsedUserAgentHasSuffix,omitempty"`
+	LastUsedUserAgentIsNil        bool     `json:"lastUsedUserAgentIsNil,omitempty"`
+	LastUsedUserAgentNotNil       bool     `json:"lastUsedUserAgentNotNil,omitempty"`
+	LastUsedUserAgentEqualFold    *string  `json:"lastUsedUserAgentEqualFold,omitempty"`
+	LastUsedUserAgentContainsFold *string  `json:"lastUsedUserAgentContainsFold,omitempty"`
+
 	// "request_count" field predicates.
 	RequestCount      *int64  `json:"requestCount,omitempty"`
 	RequestCountNEQ   *int64  `json:"requestCountNEQ,omitempty"`
@@ -469,6 +503,96 @@ func (i *APIKeyWhereInput) P() (predicate.APIKey, error) {
 	}
 	if i.LastUsedAtNotNil {
 		predicates = append(predicates, apikey.LastUsedAtNotNil())
+	}
+	if i.LastUsedIP != nil {
+		predicates = append(predicates, apikey.LastUsedIPEQ(*i.LastUsedIP))
+	}
+	if i.LastUsedIPNEQ != nil {
+		predicates = append(predicates, apikey.LastUsedIPNEQ(*i.LastUsedIPNEQ))
+	}
+	if len(i.LastUsedIPIn) > 0 {
+		predicates = append(predicates, apikey.LastUsedIPIn(i.LastUsedIPIn...))
+	}
+	if len(i.LastUsedIPNotIn) > 0 {
+		predicates = append(predicates, apikey.LastUsedIPNotIn(i.LastUsedIPNotIn...))
+	}
+	if i.LastUsedIPGT != nil {
+		predicates = append(predicates, apikey.LastUsedIPGT(*i.LastUsedIPGT))
+	}
+	if i.LastUsedIPGTE != nil {
+		predicates = append(predicates, apikey.LastUsedIPGTE(*i.LastUsedIPGTE))
+	}
+	if i.LastUsedIPLT != nil {
+		predicates = append(predicates, apikey.LastUsedIPLT(*i.LastUsedIPLT))
+	}
+	if i.LastUsedIPLTE != nil {
+		predicates = append(predicates, apikey.LastUsedIPLTE(*i.LastUsedIPLTE))
+	}
+	if i.LastUsedIPContains != nil {
+		predicates = append(predicates, apikey.LastUsedIPContains(*i.LastUsedIPContains))
+	}
+	if i.LastUsedIPHasPrefix != nil {
+		predicates = append(predicates, apikey.LastUsedIPHasPrefix(*i.LastUsedIPHasPrefix))
+	}
+	if i.LastUsedIPHasSuffix != nil {
+		predicates = append(predicates, apikey.LastUsedIPHasSuffix(*i.LastUsedIPHasSuffix))
+	}
+	if i.LastUsedIPIsNil {
+		predicates = append(predicates, apikey.LastUsedIPIsNil())
+	}
+	if i.LastUsedIPNotNil {
+		predicates = append(predicates, apikey.LastUsedIPNotNil())
+	}
+	if i.LastUsedIPEqualFold != nil {
+		predicates = append(predicates, apikey.LastUsedIPEqualFold(*i.LastUsedIPEqualFold))
+	}
+	if i.LastUsedIPContainsFold != nil {
+		predicates = append(predicates, apikey.LastUsedIPContainsFold(*i.LastUsedIPContainsFold))
+	}
+	if i.LastUsedUserAgent != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentEQ(*i.LastUsedUserAgent))
+	}
+	if i.LastUsedUserAgentNEQ != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentNEQ(*i.LastUsedUserAgentNEQ))
+	}
+	if len(i.LastUsedUserAgentIn) > 0 {
+		predicates = append(predicates, apikey.LastUsedUserAgentIn(i.LastUsedUserAgentIn...))
+	}
+	if len(i.LastUsedUserAgentNotIn) > 0 {
+		predicates = append(predicates, apikey.LastUsedUserAgentNotIn(i.LastUsedUserAgentNotIn...))
+	}
+	if i.LastUsedUserAgentGT != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentGT(*i.LastUsedUserAgentGT))
+	}
+	if i.LastUsedUserAgentGTE != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentGTE(*i.LastUsedUserAgentGTE))
+	}
+	if i.LastUsedUserAgentLT != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentLT(*i.LastUsedUserAgentLT))
+	}
+	if i.LastUsedUserAgentLTE != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentLTE(*i.LastUsedUserAgentLTE))
+	}
+	if i.LastUsedUserAgentContains != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentContains(*i.LastUsedUserAgentContains))
+	}
+	if i.LastUsedUserAgentHasPrefix != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentHasPrefix(*i.LastUsedUserAgentHasPrefix))
+	}
+	if i.LastUsedUserAgentHasSuffix != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentHasSuffix(*i.LastUsedUserAgentHasSuffix))
+	}
+	if i.LastUsedUserAgentIsNil {
+		predicates = append(predicates, apikey.LastUsedUserAgentIsNil())
+	}
+	if i.LastUsedUserAgentNotNil {
+		predicates = append(predicates, apikey.LastUsedUserAgentNotNil())
+	}
+	if i.LastUsedUserAgentEqualFold != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentEqualFold(*i.LastUsedUserAgentEqualFold))
+	}
+	if i.LastUsedUserAgentContainsFold != nil {
+		predicates = append(predicates, apikey.LastUsedUserAgentContainsFold(*i.LastUsedUserAgentContainsFold))
 	}
 	if i.RequestCount != nil {
 		predicates = append(predicates, apikey.RequestCountEQ(*i.RequestCount))

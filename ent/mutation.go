@@ -79,29 +79,31 @@ const (
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
 type APIKeyMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	uuid             *uuid.UUID
-	created_at       *time.Time
-	updated_at       *time.Time
-	name             *string
-	prefix           *string
-	hash             *string
-	scope            *apikey.Scope
-	last_used_at     *time.Time
-	request_count    *int64
-	addrequest_count *int64
-	revoked_at       *time.Time
-	expires_at       *time.Time
-	clearedFields    map[string]struct{}
-	workspace        *int
-	clearedworkspace bool
-	user             *int
-	cleareduser      bool
-	done             bool
-	oldValue         func(context.Context) (*APIKey, error)
-	predicates       []predicate.APIKey
+	op                   Op
+	typ                  string
+	id                   *int
+	uuid                 *uuid.UUID
+	created_at           *time.Time
+	updated_at           *time.Time
+	name                 *string
+	prefix               *string
+	hash                 *string
+	scope                *apikey.Scope
+	last_used_at         *time.Time
+	last_used_ip         *string
+	last_used_user_agent *string
+	request_count        *int64
+	addrequest_count     *int64
+	revoked_at           *time.Time
+	expires_at           *time.Time
+	clearedFields        map[string]struct{}
+	workspace            *int
+	clearedworkspace     bool
+	user                 *int
+	cleareduser          bool
+	done                 bool
+	oldValue             func(context.Context) (*APIKey, error)
+	predicates           []predicate.APIKey
 }
 
 var _ ent.Mutation = (*APIKeyMutation)(nil)
@@ -575,6 +577,104 @@ func (m *APIKeyMutation) ResetLastUsedAt() {
 	delete(m.clearedFields, apikey.FieldLastUsedAt)
 }
 
+// SetLastUsedIP sets the "last_used_ip" field.
+func (m *APIKeyMutation) SetLastUsedIP(s string) {
+	m.last_used_ip = &s
+}
+
+// LastUsedIP returns the value of the "last_used_ip" field in the mutation.
+func (m *APIKeyMutation) LastUsedIP() (r string, exists bool) {
+	v := m.last_used_ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastUsedIP returns the old "last_used_ip" field's value of the APIKey entity.
+// If the APIKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APIKeyMutation) OldLastUsedIP(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastUsedIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastUsedIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastUsedIP: %w", err)
+	}
+	return oldValue.LastUsedIP, nil
+}
+
+// ClearLastUsedIP clears the value of the "last_used_ip" field.
+func (m *APIKeyMutation) ClearLastUsedIP() {
+	m.last_used_ip = nil
+	m.clearedFields[apikey.FieldLastUsedIP] = struct{}{}
+}
+
+// LastUsedIPCleared returns if the "last_used_ip" field was cleared in this mutation.
+func (m *APIKeyMutation) LastUsedIPCleared() bool {
+	_, ok := m.clearedFields[apikey.FieldLastUsedIP]
+	return ok
+}
+
+// ResetLastUsedIP resets all changes to the "last_used_ip" field.
+func (m *APIKeyMutation) ResetLastUsedIP() {
+	m.last_used_ip = nil
+	delete(m.clearedFields, apikey.FieldLastUsedIP)
+}
+
+// SetLastUsedUserAgent sets the "last_used_user_agent" field.
+func (m *APIKeyMutation) SetLastUsedUserAgent(s string) {
+	m.last_used_user_agent = &s
+}
+
+// LastUsedUserAgent returns the value of the "last_used_user_agent" field in the mutation.
+func (m *APIKeyMutation) LastUsedUserAgent() (r string, exists bool) {
+	v := m.last_used_user_agent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastUsedUserAgent returns the old "last_used_user_agent" field's value of the APIKey entity.
+// If the APIKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APIKeyMutation) OldLastUsedUserAgent(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastUsedUserAgent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastUsedUserAgent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastUsedUserAgent: %w", err)
+	}
+	return oldValue.LastUsedUserAgent, nil
+}
+
+// ClearLastUsedUserAgent clears the value of the "last_used_user_agent" field.
+func (m *APIKeyMutation) ClearLastUsedUserAgent() {
+	m.last_used_user_agent = nil
+	m.clearedFields[apikey.FieldLastUsedUserAgent] = struct{}{}
+}
+
+// LastUsedUserAgentCleared returns if the "last_used_user_agent" field was cleared in this mutation.
+func (m *APIKeyMutation) LastUsedUserAgentCleared() bool {
+	_, ok := m.clearedFields[apikey.FieldLastUsedUserAgent]
+	return ok
+}
+
+// ResetLastUsedUserAgent resets all changes to the "last_used_user_agent" field.
+func (m *APIKeyMutation) ResetLastUsedUserAgent() {
+	m.last_used_user_agent = nil
+	delete(m.clearedFields, apikey.FieldLastUsedUserAgent)
+}
+
 // SetRequestCount sets the "request_count" field.
 func (m *APIKeyMutation) SetRequestCount(i int64) {
 	m.request_count = &i
@@ -817,7 +917,7 @@ func (m *APIKeyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *APIKeyMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 15)
 	if m.uuid != nil {
 		fields = append(fields, apikey.FieldUUID)
 	}
@@ -847,6 +947,12 @@ func (m *APIKeyMutation) Fields() []string {
 	}
 	if m.last_used_at != nil {
 		fields = append(fields, apikey.FieldLastUsedAt)
+	}
+	if m.last_used_ip != nil {
+		fields = append(fields, apikey.FieldLastUsedIP)
+	}
+	if m.last_used_user_agent != nil {
+		fields = append(fields, apikey.FieldLastUsedUserAgent)
 	}
 	if m.request_count != nil {
 		fields = append(fields, apikey.FieldRequestCount)
@@ -885,6 +991,10 @@ func (m *APIKeyMutation) Field(name string) (ent.Value, bool) {
 		return m.UserID()
 	case apikey.FieldLastUsedAt:
 		return m.LastUsedAt()
+	case apikey.FieldLastUsedIP:
+		return m.LastUsedIP()
+	case apikey.FieldLastUsedUserAgent:
+		return m.LastUsedUserAgent()
 	case apikey.FieldRequestCount:
 		return m.RequestCount()
 	case apikey.FieldRevokedAt:
@@ -920,6 +1030,10 @@ func (m *APIKeyMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldUserID(ctx)
 	case apikey.FieldLastUsedAt:
 		return m.OldLastUsedAt(ctx)
+	case apikey.FieldLastUsedIP:
+		return m.OldLastUsedIP(ctx)
+	case apikey.FieldLastUsedUserAgent:
+		return m.OldLastUsedUserAgent(ctx)
 	case apikey.FieldRequestCount:
 		return m.OldRequestCount(ctx)
 	case apikey.FieldRevokedAt:
@@ -1005,6 +1119,20 @@ func (m *APIKeyMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastUsedAt(v)
 		return nil
+	case apikey.FieldLastUsedIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastUsedIP(v)
+		return nil
+	case apikey.FieldLastUsedUserAgent:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastUsedUserAgent(v)
+		return nil
 	case apikey.FieldRequestCount:
 		v, ok := value.(int64)
 		if !ok {
@@ -1074,6 +1202,12 @@ func (m *APIKeyMutation) ClearedFields() []string {
 	if m.FieldCleared(apikey.FieldLastUsedAt) {
 		fields = append(fields, apikey.FieldLastUsedAt)
 	}
+	if m.FieldCleared(apikey.FieldLastUsedIP) {
+		fields = append(fields, apikey.FieldLastUsedIP)
+	}
+	if m.FieldCleared(apikey.FieldLastUsedUserAgent) {
+		fields = append(fields, apikey.FieldLastUsedUserAgent)
+	}
 	if m.FieldCleared(apikey.FieldRevokedAt) {
 		fields = append(fields, apikey.FieldRevokedAt)
 	}
@@ -1096,6 +1230,12 @@ func (m *APIKeyMutation) ClearField(name string) error {
 	switch name {
 	case apikey.FieldLastUsedAt:
 		m.ClearLastUsedAt()
+		return nil
+	case apikey.FieldLastUsedIP:
+		m.ClearLastUsedIP()
+		return nil
+	case apikey.FieldLastUsedUserAgent:
+		m.ClearLastUsedUserAgent()
 		return nil
 	case apikey.FieldRevokedAt:
 		m.ClearRevokedAt()
@@ -1140,6 +1280,12 @@ func (m *APIKeyMutation) ResetField(name string) error {
 		return nil
 	case apikey.FieldLastUsedAt:
 		m.ResetLastUsedAt()
+		return nil
+	case apikey.FieldLastUsedIP:
+		m.ResetLastUsedIP()
+		return nil
+	case apikey.FieldLastUsedUserAgent:
+		m.ResetLastUsedUserAgent()
 		return nil
 	case apikey.FieldRequestCount:
 		m.ResetRequestCount()

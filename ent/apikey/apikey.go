@@ -39,6 +39,10 @@ const (
 	FieldUserID = "user_id"
 	// FieldLastUsedAt holds the string denoting the last_used_at field in the database.
 	FieldLastUsedAt = "last_used_at"
+	// FieldLastUsedIP holds the string denoting the last_used_ip field in the database.
+	FieldLastUsedIP = "last_used_ip"
+	// FieldLastUsedUserAgent holds the string denoting the last_used_user_agent field in the database.
+	FieldLastUsedUserAgent = "last_used_user_agent"
 	// FieldRequestCount holds the string denoting the request_count field in the database.
 	FieldRequestCount = "request_count"
 	// FieldRevokedAt holds the string denoting the revoked_at field in the database.
@@ -80,6 +84,8 @@ var Columns = []string{
 	FieldScope,
 	FieldUserID,
 	FieldLastUsedAt,
+	FieldLastUsedIP,
+	FieldLastUsedUserAgent,
 	FieldRequestCount,
 	FieldRevokedAt,
 	FieldExpiresAt,
@@ -119,6 +125,10 @@ var (
 	PrefixValidator func(string) error
 	// HashValidator is a validator for the "hash" field. It is called by the builders before save.
 	HashValidator func(string) error
+	// LastUsedIPValidator is a validator for the "last_used_ip" field. It is called by the builders before save.
+	LastUsedIPValidator func(string) error
+	// LastUsedUserAgentValidator is a validator for the "last_used_user_agent" field. It is called by the builders before save.
+	LastUsedUserAgentValidator func(string) error
 	// DefaultRequestCount holds the default value on creation for the "request_count" field.
 	DefaultRequestCount int64
 )
@@ -206,6 +216,16 @@ func ByUserID(opts ...sql.OrderTermOption) OrderOption {
 // ByLastUsedAt orders the results by the last_used_at field.
 func ByLastUsedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastUsedAt, opts...).ToFunc()
+}
+
+// ByLastUsedIP orders the results by the last_used_ip field.
+func ByLastUsedIP(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastUsedIP, opts...).ToFunc()
+}
+
+// ByLastUsedUserAgent orders the results by the last_used_user_agent field.
+func ByLastUsedUserAgent(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastUsedUserAgent, opts...).ToFunc()
 }
 
 // ByRequestCount orders the results by the request_count field.

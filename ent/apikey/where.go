@@ -101,6 +101,16 @@ func LastUsedAt(v time.Time) predicate.APIKey {
 	return predicate.APIKey(sql.FieldEQ(FieldLastUsedAt, v))
 }
 
+// LastUsedIP applies equality check predicate on the "last_used_ip" field. It's identical to LastUsedIPEQ.
+func LastUsedIP(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldEQ(FieldLastUsedIP, v))
+}
+
+// LastUsedUserAgent applies equality check predicate on the "last_used_user_agent" field. It's identical to LastUsedUserAgentEQ.
+func LastUsedUserAgent(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldEQ(FieldLastUsedUserAgent, v))
+}
+
 // RequestCount applies equality check predicate on the "request_count" field. It's identical to RequestCountEQ.
 func RequestCount(v int64) predicate.APIKey {
 	return predicate.APIKey(sql.FieldEQ(FieldRequestCount, v))
@@ -539,6 +549,156 @@ func LastUsedAtIsNil() predicate.APIKey {
 // LastUsedAtNotNil applies the NotNil predicate on the "last_used_at" field.
 func LastUsedAtNotNil() predicate.APIKey {
 	return predicate.APIKey(sql.FieldNotNull(FieldLastUsedAt))
+}
+
+// LastUsedIPEQ applies the EQ predicate on the "last_used_ip" field.
+func LastUsedIPEQ(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldEQ(FieldLastUsedIP, v))
+}
+
+// LastUsedIPNEQ applies the NEQ predicate on the "last_used_ip" field.
+func LastUsedIPNEQ(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldNEQ(FieldLastUsedIP, v))
+}
+
+// LastUsedIPIn applies the In predicate on the "last_used_ip" field.
+func LastUsedIPIn(vs ...string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldIn(FieldLastUsedIP, vs...))
+}
+
+// LastUsedIPNotIn applies the NotIn predicate on the "last_used_ip" field.
+func LastUsedIPNotIn(vs ...string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldNotIn(FieldLastUsedIP, vs...))
+}
+
+// LastUsedIPGT applies the GT predicate on the "last_used_ip" field.
+func LastUsedIPGT(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldGT(FieldLastUsedIP, v))
+}
+
+// LastUsedIPGTE applies the GTE predicate on the "last_used_ip" field.
+func LastUsedIPGTE(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldGTE(FieldLastUsedIP, v))
+}
+
+// LastUsedIPLT applies the LT predicate on the "last_used_ip" field.
+func LastUsedIPLT(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldLT(FieldLastUsedIP, v))
+}
+
+// LastUsedIPLTE applies the LTE predicate on the "last_used_ip" field.
+func LastUsedIPLTE(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldLTE(FieldLastUsedIP, v))
+}
+
+// LastUsedIPContains applies the Contains predicate on the "last_used_ip" field.
+func LastUsedIPContains(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldContains(FieldLastUsedIP, v))
+}
+
+// LastUsedIPHasPrefix applies the HasPrefix predicate on the "last_used_ip" field.
+func LastUsedIPHasPrefix(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldHasPrefix(FieldLastUsedIP, v))
+}
+
+// LastUsedIPHasSuffix applies the HasSuffix predicate on the "last_used_ip" field.
+func LastUsedIPHasSuffix(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldHasSuffix(FieldLastUsedIP, v))
+}
+
+// LastUsedIPIsNil applies the IsNil predicate on the "last_used_ip" field.
+func LastUsedIPIsNil() predicate.APIKey {
+	return predicate.APIKey(sql.FieldIsNull(FieldLastUsedIP))
+}
+
+// LastUsedIPNotNil applies the NotNil predicate on the "last_used_ip" field.
+func LastUsedIPNotNil() predicate.APIKey {
+	return predicate.APIKey(sql.FieldNotNull(FieldLastUsedIP))
+}
+
+// LastUsedIPEqualFold applies the EqualFold predicate on the "last_used_ip" field.
+func LastUsedIPEqualFold(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldEqualFold(FieldLastUsedIP, v))
+}
+
+// LastUsedIPContainsFold applies the ContainsFold predicate on the "last_used_ip" field.
+func LastUsedIPContainsFold(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldContainsFold(FieldLastUsedIP, v))
+}
+
+// LastUsedUserAgentEQ applies the EQ predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentEQ(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldEQ(FieldLastUsedUserAgent, v))
+}
+
+// LastUsedUserAgentNEQ applies the NEQ predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentNEQ(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldNEQ(FieldLastUsedUserAgent, v))
+}
+
+// LastUsedUserAgentIn applies the In predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentIn(vs ...string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldIn(FieldLastUsedUserAgent, vs...))
+}
+
+// LastUsedUserAgentNotIn applies the NotIn predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentNotIn(vs ...string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldNotIn(FieldLastUsedUserAgent, vs...))
+}
+
+// LastUsedUserAgentGT applies the GT predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentGT(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldGT(FieldLastUsedUserAgent, v))
+}
+
+// LastUsedUserAgentGTE applies the GTE predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentGTE(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldGTE(FieldLastUsedUserAgent, v))
+}
+
+// LastUsedUserAgentLT applies the LT predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentLT(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldLT(FieldLastUsedUserAgent, v))
+}
+
+// LastUsedUserAgentLTE applies the LTE predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentLTE(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldLTE(FieldLastUsedUserAgent, v))
+}
+
+// LastUsedUserAgentContains applies the Contains predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentContains(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldContains(FieldLastUsedUserAgent, v))
+}
+
+// LastUsedUserAgentHasPrefix applies the HasPrefix predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentHasPrefix(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldHasPrefix(FieldLastUsedUserAgent, v))
+}
+
+// LastUsedUserAgentHasSuffix applies the HasSuffix predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentHasSuffix(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldHasSuffix(FieldLastUsedUserAgent, v))
+}
+
+// LastUsedUserAgentIsNil applies the IsNil predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentIsNil() predicate.APIKey {
+	return predicate.APIKey(sql.FieldIsNull(FieldLastUsedUserAgent))
+}
+
+// LastUsedUserAgentNotNil applies the NotNil predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentNotNil() predicate.APIKey {
+	return predicate.APIKey(sql.FieldNotNull(FieldLastUsedUserAgent))
+}
+
+// LastUsedUserAgentEqualFold applies the EqualFold predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentEqualFold(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldEqualFold(FieldLastUsedUserAgent, v))
+}
+
+// LastUsedUserAgentContainsFold applies the ContainsFold predicate on the "last_used_user_agent" field.
+func LastUsedUserAgentContainsFold(v string) predicate.APIKey {
+	return predicate.APIKey(sql.FieldContainsFold(FieldLastUsedUserAgent, v))
 }
 
 // RequestCountEQ applies the EQ predicate on the "request_count" field.

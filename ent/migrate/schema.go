@@ -20,6 +20,8 @@ var (
 		{Name: "hash", Type: field.TypeString, Unique: true},
 		{Name: "scope", Type: field.TypeEnum, Enums: []string{"api", "worker", "admin"}, Default: "api"},
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_used_ip", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "last_used_user_agent", Type: field.TypeString, Nullable: true, Size: 512},
 		{Name: "request_count", Type: field.TypeInt64, Default: 0},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
@@ -34,13 +36,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "api_keys_workspaces_workspace",
-				Columns:    []*schema.Column{APIKeysColumns[12]},
+				Columns:    []*schema.Column{APIKeysColumns[14]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "api_keys_users_user",
-				Columns:    []*schema.Column{APIKeysColumns[13]},
+				Columns:    []*schema.Column{APIKeysColumns[15]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -49,17 +51,17 @@ var (
 			{
 				Name:    "apikey_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{APIKeysColumns[12], APIKeysColumns[0]},
+				Columns: []*schema.Column{APIKeysColumns[14], APIKeysColumns[0]},
 			},
 			{
 				Name:    "apikey_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{APIKeysColumns[12], APIKeysColumns[2], APIKeysColumns[0]},
+				Columns: []*schema.Column{APIKeysColumns[14], APIKeysColumns[2], APIKeysColumns[0]},
 			},
 			{
 				Name:    "apikey_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{APIKeysColumns[12], APIKeysColumns[3], APIKeysColumns[0]},
+				Columns: []*schema.Column{APIKeysColumns[14], APIKeysColumns[3], APIKeysColumns[0]},
 			},
 		},
 	}

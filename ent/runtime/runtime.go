@@ -89,8 +89,16 @@ func init() {
 	apikeyDescHash := apikeyFields[2].Descriptor()
 	// apikey.HashValidator is a validator for the "hash" field. It is called by the builders before save.
 	apikey.HashValidator = apikeyDescHash.Validators[0].(func(string) error)
+	// apikeyDescLastUsedIP is the schema descriptor for last_used_ip field.
+	apikeyDescLastUsedIP := apikeyFields[6].Descriptor()
+	// apikey.LastUsedIPValidator is a validator for the "last_used_ip" field. It is called by the builders before save.
+	apikey.LastUsedIPValidator = apikeyDescLastUsedIP.Validators[0].(func(string) error)
+	// apikeyDescLastUsedUserAgent is the schema descriptor for last_used_user_agent field.
+	apikeyDescLastUsedUserAgent := apikeyFields[7].Descriptor()
+	// apikey.LastUsedUserAgentValidator is a validator for the "last_used_user_agent" field. It is called by the builders before save.
+	apikey.LastUsedUserAgentValidator = apikeyDescLastUsedUserAgent.Validators[0].(func(string) error)
 	// apikeyDescRequestCount is the schema descriptor for request_count field.
-	apikeyDescRequestCount := apikeyFields[6].Descriptor()
+	apikeyDescRequestCount := apikeyFields[8].Descriptor()
 	// apikey.DefaultRequestCount holds the default value on creation for the request_count field.
 	apikey.DefaultRequestCount = apikeyDescRequestCount.Default.(int64)
 	accountMixin := schema.Account{}.Mixin()

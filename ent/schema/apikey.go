@@ -27,6 +27,11 @@ func (APIKey) Fields() []ent.Field {
 			Annotations(entgql.Type("APIKeyScope")),
 		field.Int("user_id").Immutable(),
 		field.Time("last_used_at").Optional().Nillable(),
+		// Where the last use recorded with last_used_at came from: the
+		// client's address (X-Forwarded-For only from a trusted proxy) and
+		// its User-Agent, cut to fit.
+		field.String("last_used_ip").Optional().Nillable().MaxLen(64),
+		field.String("last_used_user_agent").Optional().Nillable().MaxLen(512),
 		field.Int64("request_count").Default(0),
 		field.Time("revoked_at").Optional().Nillable(),
 		field.Time("expires_at").Optional().Nillable(),

@@ -1600,6 +1600,52 @@ func (ec *executionContext) fieldContext_APIKey_lastUsedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "Time")
 }
 
+func (ec *executionContext) _APIKey_lastUsedIP(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APIKey_lastUsedIP(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedIP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_APIKey_lastUsedIP(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _APIKey_lastUsedUserAgent(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APIKey_lastUsedUserAgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedUserAgent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_APIKey_lastUsedUserAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, "String")
+}
+
 func (ec *executionContext) _APIKey_requestCount(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13236,7 +13282,7 @@ func (ec *executionContext) unmarshalInputAPIKeyWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "uuid", "uuidNEQ", "uuidIn", "uuidNotIn", "uuidGT", "uuidGTE", "uuidLT", "uuidLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "prefix", "prefixNEQ", "prefixIn", "prefixNotIn", "prefixGT", "prefixGTE", "prefixLT", "prefixLTE", "prefixContains", "prefixHasPrefix", "prefixHasSuffix", "prefixEqualFold", "prefixContainsFold", "scope", "scopeNEQ", "scopeIn", "scopeNotIn", "userID", "userIDNEQ", "userIDIn", "userIDNotIn", "lastUsedAt", "lastUsedAtNEQ", "lastUsedAtIn", "lastUsedAtNotIn", "lastUsedAtGT", "lastUsedAtGTE", "lastUsedAtLT", "lastUsedAtLTE", "lastUsedAtIsNil", "lastUsedAtNotNil", "requestCount", "requestCountNEQ", "requestCountIn", "requestCountNotIn", "requestCountGT", "requestCountGTE", "requestCountLT", "requestCountLTE", "revokedAt", "revokedAtNEQ", "revokedAtIn", "revokedAtNotIn", "revokedAtGT", "revokedAtGTE", "revokedAtLT", "revokedAtLTE", "revokedAtIsNil", "revokedAtNotNil", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "expiresAtIsNil", "expiresAtNotNil", "hasUser", "hasUserWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "uuid", "uuidNEQ", "uuidIn", "uuidNotIn", "uuidGT", "uuidGTE", "uuidLT", "uuidLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "prefix", "prefixNEQ", "prefixIn", "prefixNotIn", "prefixGT", "prefixGTE", "prefixLT", "prefixLTE", "prefixContains", "prefixHasPrefix", "prefixHasSuffix", "prefixEqualFold", "prefixContainsFold", "scope", "scopeNEQ", "scopeIn", "scopeNotIn", "userID", "userIDNEQ", "userIDIn", "userIDNotIn", "lastUsedAt", "lastUsedAtNEQ", "lastUsedAtIn", "lastUsedAtNotIn", "lastUsedAtGT", "lastUsedAtGTE", "lastUsedAtLT", "lastUsedAtLTE", "lastUsedAtIsNil", "lastUsedAtNotNil", "lastUsedIP", "lastUsedIPNEQ", "lastUsedIPIn", "lastUsedIPNotIn", "lastUsedIPGT", "lastUsedIPGTE", "lastUsedIPLT", "lastUsedIPLTE", "lastUsedIPContains", "lastUsedIPHasPrefix", "lastUsedIPHasSuffix", "lastUsedIPIsNil", "lastUsedIPNotNil", "lastUsedIPEqualFold", "lastUsedIPContainsFold", "lastUsedUserAgent", "lastUsedUserAgentNEQ", "lastUsedUserAgentIn", "lastUsedUserAgentNotIn", "lastUsedUserAgentGT", "lastUsedUserAgentGTE", "lastUsedUserAgentLT", "lastUsedUserAgentLTE", "lastUsedUserAgentContains", "lastUsedUserAgentHasPrefix", "lastUsedUserAgentHasSuffix", "lastUsedUserAgentIsNil", "lastUsedUserAgentNotNil", "lastUsedUserAgentEqualFold", "lastUsedUserAgentContainsFold", "requestCount", "requestCountNEQ", "requestCountIn", "requestCountNotIn", "requestCountGT", "requestCountGTE", "requestCountLT", "requestCountLTE", "revokedAt", "revokedAtNEQ", "revokedAtIn", "revokedAtNotIn", "revokedAtGT", "revokedAtGTE", "revokedAtLT", "revokedAtLTE", "revokedAtIsNil", "revokedAtNotNil", "expiresAt", "expiresAtNEQ", "expiresAtIn", "expiresAtNotIn", "expiresAtGT", "expiresAtGTE", "expiresAtLT", "expiresAtLTE", "expiresAtIsNil", "expiresAtNotNil", "hasUser", "hasUserWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13796,6 +13842,216 @@ func (ec *executionContext) unmarshalInputAPIKeyWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.LastUsedAtNotNil = data
+		case "lastUsedIP":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIP"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIP = data
+		case "lastUsedIPNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPNEQ = data
+		case "lastUsedIPIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPIn = data
+		case "lastUsedIPNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPNotIn = data
+		case "lastUsedIPGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPGT = data
+		case "lastUsedIPGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPGTE = data
+		case "lastUsedIPLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPLT = data
+		case "lastUsedIPLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPLTE = data
+		case "lastUsedIPContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPContains = data
+		case "lastUsedIPHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPHasPrefix = data
+		case "lastUsedIPHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPHasSuffix = data
+		case "lastUsedIPIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPIsNil = data
+		case "lastUsedIPNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPNotNil = data
+		case "lastUsedIPEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPEqualFold = data
+		case "lastUsedIPContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedIPContainsFold = data
+		case "lastUsedUserAgent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgent"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgent = data
+		case "lastUsedUserAgentNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentNEQ = data
+		case "lastUsedUserAgentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentIn = data
+		case "lastUsedUserAgentNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentNotIn = data
+		case "lastUsedUserAgentGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentGT = data
+		case "lastUsedUserAgentGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentGTE = data
+		case "lastUsedUserAgentLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentLT = data
+		case "lastUsedUserAgentLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentLTE = data
+		case "lastUsedUserAgentContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentContains = data
+		case "lastUsedUserAgentHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentHasPrefix = data
+		case "lastUsedUserAgentHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentHasSuffix = data
+		case "lastUsedUserAgentIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentIsNil = data
+		case "lastUsedUserAgentNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentNotNil = data
+		case "lastUsedUserAgentEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentEqualFold = data
+		case "lastUsedUserAgentContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedUserAgentContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUsedUserAgentContainsFold = data
 		case "requestCount":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestCount"))
 			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
@@ -31192,6 +31448,16 @@ func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "lastUsedAt":
 			out.Values[i] = ec._APIKey_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastUsedIP":
+			out.Values[i] = ec._APIKey_lastUsedIP(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastUsedUserAgent":
+			out.Values[i] = ec._APIKey_lastUsedUserAgent(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -45,19 +45,21 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	APIKey struct {
-		CreatedAt    func(childComplexity int) int
-		ExpiresAt    func(childComplexity int) int
-		ID           func(childComplexity int) int
-		LastUsedAt   func(childComplexity int) int
-		Name         func(childComplexity int) int
-		Prefix       func(childComplexity int) int
-		RequestCount func(childComplexity int) int
-		RevokedAt    func(childComplexity int) int
-		Scope        func(childComplexity int) int
-		UUID         func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
-		User         func(childComplexity int) int
-		UserID       func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		ExpiresAt         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		LastUsedAt        func(childComplexity int) int
+		LastUsedIP        func(childComplexity int) int
+		LastUsedUserAgent func(childComplexity int) int
+		Name              func(childComplexity int) int
+		Prefix            func(childComplexity int) int
+		RequestCount      func(childComplexity int) int
+		RevokedAt         func(childComplexity int) int
+		Scope             func(childComplexity int) int
+		UUID              func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		User              func(childComplexity int) int
+		UserID            func(childComplexity int) int
 	}
 
 	APIKeyConnection struct {
@@ -1083,6 +1085,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIKey.LastUsedAt(childComplexity), true
+	case "APIKey.lastUsedIP":
+		if e.ComplexityRoot.APIKey.LastUsedIP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIKey.LastUsedIP(childComplexity), true
+	case "APIKey.lastUsedUserAgent":
+		if e.ComplexityRoot.APIKey.LastUsedUserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIKey.LastUsedUserAgent(childComplexity), true
 	case "APIKey.name":
 		if e.ComplexityRoot.APIKey.Name == nil {
 			break
@@ -5949,6 +5963,8 @@ type APIKey implements Node {
   scope: APIKeyScope!
   userID: ID!
   lastUsedAt: Time
+  lastUsedIP: String
+  lastUsedUserAgent: String
   requestCount: Int!
   revokedAt: Time
   expiresAt: Time
@@ -6127,6 +6143,42 @@ input APIKeyWhereInput {
   lastUsedAtLTE: Time
   lastUsedAtIsNil: Boolean
   lastUsedAtNotNil: Boolean
+  """
+  last_used_ip field predicates
+  """
+  lastUsedIP: String
+  lastUsedIPNEQ: String
+  lastUsedIPIn: [String!]
+  lastUsedIPNotIn: [String!]
+  lastUsedIPGT: String
+  lastUsedIPGTE: String
+  lastUsedIPLT: String
+  lastUsedIPLTE: String
+  lastUsedIPContains: String
+  lastUsedIPHasPrefix: String
+  lastUsedIPHasSuffix: String
+  lastUsedIPIsNil: Boolean
+  lastUsedIPNotNil: Boolean
+  lastUsedIPEqualFold: String
+  lastUsedIPContainsFold: String
+  """
+  last_used_user_agent field predicates
+  """
+  lastUsedUserAgent: String
+  lastUsedUserAgentNEQ: String
+  lastUsedUserAgentIn: [String!]
+  lastUsedUserAgentNotIn: [String!]
+  lastUsedUserAgentGT: String
+  lastUsedUserAgentGTE: String
+  lastUsedUserAgentLT: String
+  lastUsedUserAgentLTE: String
+  lastUsedUserAgentContains: String
+  lastUsedUserAgentHasPrefix: String
+  lastUsedUserAgentHasSuffix: String
+  lastUsedUserAgentIsNil: Boolean
+  lastUsedUserAgentNotNil: Boolean
+  lastUsedUserAgentEqualFold: String
+  lastUsedUserAgentContainsFold: String
   """
   request_count field predicates
   """
@@ -12118,6 +12170,10 @@ func (ec *executionContext) childFields_APIKey(ctx context.Context, field graphq
 		return ec.fieldContext_APIKey_userID(ctx, field)
 	case "lastUsedAt":
 		return ec.fieldContext_APIKey_lastUsedAt(ctx, field)
+	case "lastUsedIP":
+		return ec.fieldContext_APIKey_lastUsedIP(ctx, field)
+	case "lastUsedUserAgent":
+		return ec.fieldContext_APIKey_lastUsedUserAgent(ctx, field)
 	case "requestCount":
 		return ec.fieldContext_APIKey_requestCount(ctx, field)
 	case "revokedAt":

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/graph/graphiql"
 	"github.com/switchboardhq/switchboard/server/accesslog"
+	"github.com/switchboardhq/switchboard/server/clientip"
 	"github.com/switchboardhq/switchboard/server/origins"
 	"github.com/switchboardhq/switchboard/server/requestid"
 	"github.com/switchboardhq/switchboard/server/rest/likepion"
@@ -27,10 +28,12 @@ import (
 func (a *App) router(ctx context.Context) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(requestid.Middleware)
-	// Config.Validate has checked the patterns.
+	// Config.Validate has checked the patterns and the proxies.
 	policy, _ := origins.New(a.Config.AllowedOrigins)
 	r.Use(policy.Middleware)
 	r.Use(a.recoverer)
+	proxies, _ := clientip.ParseProxies(a.Config.TrustedProxies)
+	r.Use(proxies.Middleware)
 	r.Use(a.Auth.Middleware)
 	r.Use(accesslog.Middleware(a.Log, a.Metrics.ObserveHTTP))
 

@@ -156,8 +156,8 @@ func mayManageKeysOf(v *viewer.Viewer, userID int) error {
 // authenticateAPIKey checks a raw key. The lookup is by the key's SHA-256,
 // so an index lookup's timing says nothing about the raw key.
 //
-// Usage (request_count, and last_used_at at most once per
-// LastUsedResolution) is counted in memory and written by FlushUsage —
+// Usage (request_count, and last_used_at with the caller's address and
+// User-Agent at most once per LastUsedResolution) is counted in memory and written by FlushUsage —
 // every UsageFlushInterval while the service runs, and on Stop — as one
 // UPDATE per key adding the count in SQL, so concurrent replicas never
 // overwrite each other's counts. A synchronous UPDATE per request would be
@@ -194,7 +194,7 @@ func (s *Service) authenticateAPIKey(ctx context.Context, raw string) (*viewer.V
 	if s.usage.claim(k.id, now) {
 		lastUsed = now
 	}
-	s.counts.add(k.id, 1, lastUsed)
+	s.counts.add(k.id, 1, lastUsed, callerFrom(ctx))
 	return &viewer.Viewer{
 		UserID:      k.userID,
 		Username:    k.username,

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/clientip"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
@@ -143,6 +146,65 @@ func TestAPIKeyUsageIsRecorded(t *testing.T) {
 	})
 }
 
+func TestAPIKeyLastUseRecordsTheClientAddressAndUserAgent(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := setup(t, st)
+		u := e.createUser(t, "alice", "", "")
+		raw, k, err := e.svc.CreateAPIKey(t.Context(), u.ID, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxies, err := clientip.ParseProxies([]string{"10.0.0.0/8"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := proxies.Middleware(e.svc.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+		use := func(peer, forwardedFor, userAgent string) *ent.APIKey {
+			t.Helper()
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = peer
+			r.Header.Set("X-API-Key", raw)
+			r.Header.Set("User-Agent", userAgent)
+			if forwardedFor != "" {
+				r.Header.Set("X-Forwarded-For", forwardedFor)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if err := e.svc.FlushUsage(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			return e.client.APIKey.GetX(sys(t), k.ID)
+		}
+		want := func(got *ent.APIKey, ip, ua string) {
+			t.Helper()
+			if got.LastUsedIP == nil || *got.LastUsedIP != ip || got.LastUsedUserAgent == nil || *got.LastUsedUserAgent != ua {
+				t.Fatalf("last used from %v with %v, want %s with %q", deref(got.LastUsedIP), deref(got.LastUsedUserAgent), ip, ua)
+			}
+		}
+		// Behind a trusted proxy, the client it forwarded for.
+		want(use("10.1.2.3:5000", "198.51.100.7", "worker/1.0"), "198.51.100.7", "worker/1.0")
+		// Within LastUsedResolution nothing is written again.
+		e.clock.Advance(30 * time.Second)
+		want(use("203.0.113.5:5000", "", "other/2.0"), "198.51.100.7", "worker/1.0")
+		// An untrusted peer's X-Forwarded-For is not believed; an overlong,
+		// malformed User-Agent is cut to a storable one.
+		e.clock.Advance(31 * time.Second)
+		long := strings.Repeat("é", 300) + "\xff"
+		got := use("203.0.113.5:5000", "192.0.2.1", long)
+		want(got, "203.0.113.5", strings.Repeat("é", 256))
+		if !got.LastUsedAt.Equal(e.clock.Now()) {
+			t.Fatalf("last used at %v, want %v", got.LastUsedAt, e.clock.Now())
+		}
+	})
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}
+
 func TestAPIKeyRequestCountIsExactUnderConcurrency(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
@@ -259,7 +321,7 @@ func TestCreateAPIKeyAuthorization(t *testing.T) {
 			{"admin cannot give a member an admin-scope key", asViewer(t, admin), member.ID, viewer.ScopeAdmin, errs.ErrForbidden},
 			{"admin creates an admin-scope key for themselves", asViewer(t, admin), admin.ID, viewer.ScopeAdmin, nil},
 			{"admin cannot reach a user of another workspace", asViewer(t, admin), outsider.ID, viewer.ScopeAPI, errs.ErrNotFound},
-			{"admin acting with an api-scope key is not an admin", viaKey(admin, viewer.ScopeAPI), member.ID, viewer.ScopeAPI, errs.ErrForbidden},
+			{"admin acting with an api-scope key is an admin (viewer.IsAdmin)", viaKey(admin, viewer.ScopeAPI), member.ID, viewer.ScopeAPI, nil},
 			{"worker key cannot create keys", viaKey(member, viewer.ScopeWorker), member.ID, viewer.ScopeWorker, errs.ErrForbidden},
 			{"unknown scope", asViewer(t, member), member.ID, "root", errs.ErrInvalid},
 			{"system context creates keys for anyone", t.Context(), outsider.ID, viewer.ScopeAdmin, nil},

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/switchboardhq/switchboard/server/clientip"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
@@ -33,8 +34,9 @@ type authErrKey struct{}
 // envelope.
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The sign-in throttle counts failures per client address.
-		ctx := withClientAddr(r.Context(), r.RemoteAddr)
+		// The sign-in throttle counts failures per client address; an API
+		// key's last use records it with the User-Agent.
+		ctx := withCaller(r.Context(), clientip.FromRequest(r), r.UserAgent())
 		credential := CredentialFromRequest(r)
 		if credential == "" {
 			next.ServeHTTP(w, r.WithContext(ctx))

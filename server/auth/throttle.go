@@ -171,11 +171,21 @@ func tooManyAttempts(wait time.Duration) error {
 	return errs.RateLimitedFor(wait, "too many failed sign-in attempts; try again in %s", wait.Round(time.Second))
 }
 
-type clientAddrKey struct{}
+type callerKey struct{}
 
-// withClientAddr records the caller's network address for the throttle.
-func withClientAddr(ctx context.Context, remoteAddr string) context.Context {
-	return context.WithValue(ctx, clientAddrKey{}, clientAddr(remoteAddr))
+// caller is where a request came from: its client address (see
+// server/clientip) and User-Agent. The sign-in throttle counts failures per
+// address; an API key's last use records both.
+type caller struct{ addr, userAgent string }
+
+// withCaller records the request's caller.
+func withCaller(ctx context.Context, addr, userAgent string) context.Context {
+	return context.WithValue(ctx, callerKey{}, caller{addr, userAgent})
+}
+
+func callerFrom(ctx context.Context) caller {
+	c, _ := ctx.Value(callerKey{}).(caller)
+	return c
 }
 
 // clientAddr is the throttle's key for a remote address: the IP, or for
@@ -197,9 +207,13 @@ func clientAddr(remoteAddr string) string {
 	return ip.String()
 }
 
+// clientAddrFrom is the throttle's key for the caller in ctx; "" without
+// one (the CLI).
 func clientAddrFrom(ctx context.Context) string {
-	a, _ := ctx.Value(clientAddrKey{}).(string)
-	return a
+	if c := callerFrom(ctx); c.addr != "" {
+		return clientAddr(c.addr)
+	}
+	return ""
 }
 
 // hashSlots bounds concurrent bcrypt work: each hash or comparison takes

@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -15,7 +17,7 @@ import (
 const UsageFlushInterval = time.Second
 
 // usageCounts holds API key usage not yet written: requests per key and the
-// last_used_at due for it (zero when the throttle says it is not).
+// last use due for it (lastUsed zero when the throttle says none is).
 type usageCounts struct {
 	mu      sync.Mutex
 	pending map[int]usage
@@ -24,17 +26,18 @@ type usageCounts struct {
 type usage struct {
 	requests int
 	lastUsed time.Time
+	from     caller // where the last use came from
 }
 
 func newUsageCounts() *usageCounts { return &usageCounts{pending: make(map[int]usage)} }
 
-func (c *usageCounts) add(id, n int, lastUsed time.Time) {
+func (c *usageCounts) add(id, n int, lastUsed time.Time, from caller) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	u := c.pending[id]
 	u.requests += n
 	if lastUsed.After(u.lastUsed) {
-		u.lastUsed = lastUsed
+		u.lastUsed, u.from = lastUsed, from
 	}
 	c.pending[id] = u
 }
@@ -59,19 +62,41 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	for id, u := range pending {
 		up := s.client.APIKey.UpdateOneID(id).AddRequestCount(int64(u.requests))
 		if !u.lastUsed.IsZero() {
-			up.SetLastUsedAt(u.lastUsed)
+			up.SetLastUsedAt(u.lastUsed).
+				SetLastUsedIP(cut(u.from.addr, maxLastUsedIP)).
+				SetLastUsedUserAgent(cut(u.from.userAgent, maxLastUsedUserAgent))
 		}
 		err := up.Exec(sys)
 		switch {
 		case ent.IsNotFound(err): // the key was deleted; its counts go with it
 		case err != nil:
-			s.counts.add(id, u.requests, u.lastUsed)
+			s.counts.add(id, u.requests, u.lastUsed, u.from)
 			if firstErr == nil {
 				firstErr = fmt.Errorf("flush usage of API key %d: %w", id, err)
 			}
 		}
 	}
 	return firstErr
+}
+
+// Bounds of the recorded origin of a key's last use (the schema's MaxLen).
+const (
+	maxLastUsedIP        = 64
+	maxLastUsedUserAgent = 512
+)
+
+// cut makes a client-sent header storable: valid UTF-8 of at most n bytes,
+// cut at a character boundary. Anything longer is not worth keeping whole,
+// and a value the column refuses would fail the flush of every count.
+func cut(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // flushLoop runs FlushUsage periodically between Start and Stop.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboardhq/switchboard/server/clientip"
 	"github.com/switchboardhq/switchboard/server/origins"
 )
 
@@ -82,6 +83,11 @@ type Config struct {
 	// (SWITCHBOARD_ALLOWED_ORIGINS, comma-separated patterns such as
 	// https://app.example.com or *.example.com; see server/origins).
 	AllowedOrigins []string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (SWITCHBOARD_TRUSTED_PROXIES, comma-separated CIDRs or
+	// addresses such as 10.0.0.0/8,127.0.0.1). Empty, the header is never
+	// believed: the client is the connection's peer. See server/clientip.
+	TrustedProxies []string
 }
 
 // Default returns the configuration with every default filled in.
@@ -156,14 +162,20 @@ func FromEnv() (Config, error) {
 	if err := errors.Join(problems...); err != nil {
 		return c, err
 	}
-	if v := os.Getenv("SWITCHBOARD_ALLOWED_ORIGINS"); v != "" {
-		for _, o := range strings.Split(v, ",") {
-			if o = strings.TrimSpace(o); o != "" {
-				c.AllowedOrigins = append(c.AllowedOrigins, o)
-			}
+	c.AllowedOrigins = list("SWITCHBOARD_ALLOWED_ORIGINS")
+	c.TrustedProxies = list("SWITCHBOARD_TRUSTED_PROXIES")
+	return c, nil
+}
+
+// list reads a comma-separated variable, without empty entries.
+func list(name string) []string {
+	var out []string
+	for _, e := range strings.Split(os.Getenv(name), ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
 		}
 	}
-	return c, nil
+	return out
 }
 
 // Production reports whether the server runs in production mode.
@@ -210,6 +222,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := origins.New(c.AllowedOrigins); err != nil {
 		problems = append(problems, fmt.Errorf("SWITCHBOARD_ALLOWED_ORIGINS: %w", err))
+	}
+	if _, err := clientip.ParseProxies(c.TrustedProxies); err != nil {
+		problems = append(problems, fmt.Errorf("SWITCHBOARD_TRUSTED_PROXIES: %w", err))
 	}
 	if c.LiveStall <= 0 {
 		problems = append(problems, fmt.Errorf("live stall %s: want a positive duration", c.LiveStall))

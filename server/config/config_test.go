@@ -16,13 +16,15 @@ func TestFromEnvOverridesDefaults(t *testing.T) {
 	t.Setenv("SWITCHBOARD_WS_PING_INTERVAL", "20s")
 	t.Setenv("SWITCHBOARD_LEASE_DURATION", "90s")
 	t.Setenv("SWITCHBOARD_ALLOWED_ORIGINS", " a.example.com, ,*.b.example.com")
+	t.Setenv("SWITCHBOARD_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
 	c, err := config.FromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:9999" || c.MaxBodyBytes != 2048 || c.SessionTTL != 2*time.Hour ||
 		c.WSInitTimeout != 3*time.Second || c.WSPingInterval != 20*time.Second || c.LeaseDuration != 90*time.Second ||
-		len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "*.b.example.com" {
+		len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "*.b.example.com" ||
+		len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != "127.0.0.1" {
 		t.Fatalf("config %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -46,8 +48,9 @@ func TestValidateReportsEveryBadSetting(t *testing.T) {
 	c.LeaseDuration = time.Second
 	c.WSPingInterval = 0
 	c.AllowedOrigins = []string{"https://ok.example.com", "https://[bad"}
+	c.TrustedProxies = []string{"10.0.0.0/8", "10.0.0.0/99"}
 	err := c.Validate()
-	for _, want := range []string{"SWITCHBOARD_ENV", "LOG_FORMAT", "lease duration", "ping interval", "SWITCHBOARD_ALLOWED_ORIGINS"} {
+	for _, want := range []string{"SWITCHBOARD_ENV", "LOG_FORMAT", "lease duration", "ping interval", "SWITCHBOARD_ALLOWED_ORIGINS", "SWITCHBOARD_TRUSTED_PROXIES"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("err = %v, want it to mention %s", err, want)
 		}

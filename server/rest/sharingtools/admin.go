@@ -15,12 +15,12 @@ const msgAdminOnly = "Admin access required."
 // requireAdmin admits the admin routes' callers. The document admits
 // account_type admin or developer; Switchboard's roles are admin and member
 // only, with no developer, so an admin user it is, calling with an api- or
-// admin-scope key (admin.MayAdminister says why an api key is enough).
+// admin-scope key (viewer.IsAdmin says why an api key is enough).
 // The admin service checks again: this only gives refusals the document's
 // body before anything else runs.
 func (h *handlers) requireAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !admin.MayAdminister(viewer.FromContext(r.Context())) {
+		if !viewer.FromContext(r.Context()).IsAdmin() {
 			writeFail(w, http.StatusForbidden, msgAdminOnly, nil)
 			return
 		}
@@ -43,8 +43,9 @@ type adminUserJSON struct {
 }
 
 // adminKeyJSON is the document's API key object as admins see it: never
-// the hash. last_used_ip and last_used_ua are left out: they would cost a
-// request log lookup per key, and GET /admin/logs?api_key_id= has them.
+// the hash. last_used_ip and last_used_ua are recorded with last_used_at
+// (at most once a minute per key); GET /admin/logs?api_key_id= has every
+// request's.
 type adminKeyJSON struct {
 	ID           int     `json:"id"`
 	UserID       int     `json:"user_id"`
@@ -54,6 +55,8 @@ type adminKeyJSON struct {
 	IsActive     bool    `json:"is_active"`
 	RequestCount int64   `json:"request_count"`
 	LastUsedAt   *string `json:"last_used_at"`
+	LastUsedIP   *string `json:"last_used_ip"`
+	LastUsedUA   *string `json:"last_used_ua"`
 	CreatedAt    *string `json:"created_at"`
 	RevokedAt    *string `json:"revoked_at"`
 }
@@ -62,7 +65,8 @@ func (h *handlers) toAdminKeyJSON(k *ent.APIKey) adminKeyJSON {
 	return adminKeyJSON{
 		ID: k.ID, UserID: k.UserID, Name: k.Name, KeyPrefix: k.Prefix, Scope: string(k.Scope),
 		IsActive: admin.KeyActive(k, h.Admin.Now()), RequestCount: k.RequestCount,
-		LastUsedAt: formatTime(k.LastUsedAt), CreatedAt: formatTime(&k.CreatedAt), RevokedAt: formatTime(k.RevokedAt),
+		LastUsedAt: formatTime(k.LastUsedAt), LastUsedIP: k.LastUsedIP, LastUsedUA: k.LastUsedUserAgent,
+		CreatedAt: formatTime(&k.CreatedAt), RevokedAt: formatTime(k.RevokedAt),
 	}
 }
 

@@ -149,7 +149,7 @@ func TestAdminListsUsersAndKeysAcrossWorkspacesAndRevokes(t *testing.T) {
 		if len(keys) != 3 || r.Meta["total"] != 3 || strings.Contains(string(r.Raw), "hash") {
 			t.Fatalf("keys %s", r.Raw)
 		}
-		const keyFields = "created_at,id,is_active,key_prefix,last_used_at,name,request_count,revoked_at,scope,user_id"
+		const keyFields = "created_at,id,is_active,key_prefix,last_used_at,last_used_ip,last_used_ua,name,request_count,revoked_at,scope,user_id"
 		prefixes := map[string]bool{}
 		for _, k := range keys {
 			if got := keysOf(k); got != keyFields {

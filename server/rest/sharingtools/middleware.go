@@ -3,13 +3,13 @@ package sharingtools
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/clientip"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/requestlog"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -60,10 +60,7 @@ func (h *handlers) record(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		ip, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			ip = r.RemoteAddr
-		}
+		ip := clientip.FromRequest(r)
 		ctx := context.WithoutCancel(r.Context())
 		if err := h.Requests.Record(ctx, requestlog.Entry{
 			UserID: v.UserID, APIKeyID: v.APIKeyID,
