@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/graph/model"
+	"github.com/switchboardhq/switchboard/server/admin"
 	"github.com/switchboardhq/switchboard/server/auth"
-	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
@@ -35,14 +34,10 @@ func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
 }
 
 // adminContext lifts the workspace filter for the explicit admin fields,
-// after checking that the caller is an admin.
+// through the one admin gate (admin.Authorize, asking viewer.IsAdmin).
 func adminContext(ctx context.Context) (context.Context, error) {
-	v, err := auth.Require(ctx)
-	if err != nil {
+	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
-	if !v.IsAdmin() {
-		return nil, errs.Forbidden("admin only")
-	}
-	return privacy.DecisionContext(ctx, privacy.Allow), nil
+	return admin.Authorize(ctx)
 }

@@ -59,34 +59,13 @@ func NewService(client *ent.Client) *Service {
 	return &Service{client: client, now: time.Now}
 }
 
-// MayAdminister reports whether v may use the server-wide views: an admin
-// user, signed in with a session or calling with an api- or admin-scope key.
-//
-// This is wider than viewer.IsAdmin, which does not count an admin's
-// api-scope key: that rule guards the admin fields of GraphQL, where a
-// script's key should not act with an admin's full rights. The Sharingtools
-// document instead makes the user's account type the only condition of its
-// admin routes, and a Sharingtools client has nothing but an api key, so an
-// admin's api key must be enough here. A worker key never is: it acts for a
-// worker, not for its owner.
-func MayAdminister(v *viewer.Viewer) bool {
-	if v == nil || v.Role != viewer.RoleAdmin {
-		return false
-	}
-	switch v.Scope {
-	case "", viewer.ScopeAPI, viewer.ScopeAdmin:
-		return true
-	}
-	return false
-}
-
 // ErrNotAdmin is the answer to a viewer who may not administer.
 var ErrNotAdmin = errs.Forbidden("admin access required")
 
 // systemFor checks the viewer of ctx and returns ctx lifted above the
 // workspace privacy rules.
 func (s *Service) systemFor(ctx context.Context) (context.Context, error) {
-	if !MayAdminister(viewer.FromContext(ctx)) {
+	if !viewer.FromContext(ctx).IsAdmin() {
 		return nil, ErrNotAdmin
 	}
 	return privacy.DecisionContext(ctx, privacy.Allow), nil

@@ -72,26 +72,6 @@ func (w *world) logRequest(t *testing.T, u *ent.User, k *ent.APIKey, method, end
 
 var firstPage = admin.Page{Page: 1, PerPage: 20}
 
-func TestAdminMayAdminister(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		v    *viewer.Viewer
-		want bool
-	}{
-		{nil, false},
-		{&viewer.Viewer{Role: viewer.RoleAdmin}, true},
-		{&viewer.Viewer{Role: viewer.RoleAdmin, Scope: viewer.ScopeAPI}, true},
-		{&viewer.Viewer{Role: viewer.RoleAdmin, Scope: viewer.ScopeAdmin}, true},
-		{&viewer.Viewer{Role: viewer.RoleAdmin, Scope: viewer.ScopeWorker}, false},
-		{&viewer.Viewer{Role: viewer.RoleMember}, false},
-		{&viewer.Viewer{Role: viewer.RoleMember, Scope: viewer.ScopeAPI}, false},
-	} {
-		if got := admin.MayAdminister(tc.v); got != tc.want {
-			t.Errorf("MayAdminister(%+v) = %v, want %v", tc.v, got, tc.want)
-		}
-	}
-}
-
 func TestAdminRefusesAnyoneButAnAdmin(t *testing.T) {
 	t.Parallel()
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {

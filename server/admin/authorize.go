@@ -29,7 +29,7 @@ func IsOperator(ctx context.Context) bool {
 // Authorize is the gate of every admin operation that other packages own
 // (the plan catalog, subscriptions, wallet adjustments): it returns ctx
 // lifted above the workspace privacy rules when its caller may administer
-// the server — the operator, or a viewer MayAdminister accepts — and
+// the server — the operator, or a viewer who IsAdmin — and
 // otherwise an unauthenticated error (no viewer) or ErrNotAdmin.
 func Authorize(ctx context.Context) (context.Context, error) {
 	if !IsOperator(ctx) {
@@ -37,7 +37,7 @@ func Authorize(ctx context.Context) (context.Context, error) {
 		if v == nil {
 			return nil, errs.Unauthenticated("sign in as an admin")
 		}
-		if !MayAdminister(v) {
+		if !v.IsAdmin() {
 			return nil, ErrNotAdmin
 		}
 	}

@@ -313,6 +313,29 @@ func TestAdminQueriesAreForAdminsOnly(t *testing.T) {
 		t.Run("admin-scope key", func(t *testing.T) {
 			check(t, gqlHeaders(t, f.srv, http.Header{"X-Api-Key": {adminKey}}, q, nil))
 		})
+		// One admin rule (viewer.IsAdmin): an admin's api-scope key is an
+		// admin here as on the Sharingtools admin routes.
+		t.Run("admin's api-scope key", func(t *testing.T) {
+			check(t, gqlHeaders(t, f.srv, http.Header{"X-Api-Key": {adminAPIKey}}, q, nil))
+		})
+		// adminAPIKeys (the admin service) and adminUsers (the privacy
+		// lift) agree on who is an admin.
+		for name, h := range map[string]http.Header{
+			"session": {"Authorization": {"Bearer " + admin}}, "admin-scope key": {"X-Api-Key": {adminKey}},
+			"api-scope key": {"X-Api-Key": {adminAPIKey}},
+		} {
+			t.Run("adminAPIKeys with the admin's "+name, func(t *testing.T) {
+				var out struct {
+					AdminAPIKeys struct {
+						TotalCount int `json:"totalCount"`
+					} `json:"adminAPIKeys"`
+				}
+				gqlHeaders(t, f.srv, h, `{ adminAPIKeys { totalCount nodes { id lastUsedAt lastUsedIP lastUsedUserAgent } } }`, nil).Decode(t, &out)
+				if out.AdminAPIKeys.TotalCount < 3 {
+					t.Errorf("adminAPIKeys total %d, want every key", out.AdminAPIKeys.TotalCount)
+				}
+			})
+		}
 
 		for _, tc := range []struct {
 			name   string
@@ -320,7 +343,6 @@ func TestAdminQueriesAreForAdminsOnly(t *testing.T) {
 		}{
 			{"member session", http.Header{"Authorization": {"Bearer " + f.tokA}}},
 			{"member API key", http.Header{"X-Api-Key": {f.rawKeyA}}},
-			{"admin's api-scope key", http.Header{"X-Api-Key": {adminAPIKey}}},
 		} {
 			for _, field := range []string{"adminWorkspaces", "adminUsers"} {
 				t.Run(tc.name+" "+field, func(t *testing.T) {
@@ -328,6 +350,9 @@ func TestAdminQueriesAreForAdminsOnly(t *testing.T) {
 					wantError(t, r, "FORBIDDEN", "")
 				})
 			}
+			t.Run(tc.name+" adminAPIKeys", func(t *testing.T) {
+				wantError(t, gqlHeaders(t, f.srv, tc.header, `{ adminAPIKeys { totalCount } }`, nil), "FORBIDDEN", "")
+			})
 		}
 
 		t.Run("member cannot mint an admin-scope key", func(t *testing.T) {

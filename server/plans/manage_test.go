@@ -65,7 +65,7 @@ func TestPlanAdministrationIsRefusedToAnyoneButAdminsAndTheOperator(t *testing.T
 		if sub, err := e.svc.Subscription(e.member); err != nil || sub.Plan != nil {
 			t.Fatalf("a refused call subscribed the member: %+v, %v", sub, err)
 		}
-		// An admin's api-scope key administers (admin.MayAdminister).
+		// An admin's api-scope key administers (viewer.IsAdmin, the one admin rule).
 		key := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: av.UserID, WorkspaceID: av.WorkspaceID, Role: viewer.RoleAdmin, Scope: viewer.ScopeAPI})
 		if _, err := e.svc.Create(key, plans.Input{Title: "By key"}); err != nil {
 			t.Fatalf("admin api key: %v", err)

@@ -41,12 +41,24 @@ type Viewer struct {
 	Scope Scope
 }
 
-// IsAdmin reports whether the viewer may use the explicit admin fields.
+// IsAdmin is Switchboard's one admin rule, asked by every face (GraphQL's
+// admin fields, the Sharingtools admin routes, the privacy rules, the plan,
+// wallet, proxy and key services): the user's role is admin, and they act
+// with a session or with an api- or admin-scope key. The Sharingtools
+// document makes the account type the only condition of its admin routes,
+// and a Sharingtools client has nothing but an api key, so an admin's api
+// key must count there — and so it counts everywhere, rather than letting
+// one key be an admin on one face and not on another. A worker key never
+// counts: it acts for a worker, not for its owner.
 func (v *Viewer) IsAdmin() bool {
 	if v == nil || v.Role != RoleAdmin {
 		return false
 	}
-	return v.Scope == "" || v.Scope == ScopeAdmin
+	switch v.Scope {
+	case "", ScopeAPI, ScopeAdmin:
+		return true
+	}
+	return false
 }
 
 // IsWorker reports whether the viewer authenticated with a worker key.
