@@ -14,8 +14,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/errs"
 )
 
@@ -41,6 +43,21 @@ func Editable(st post.Status) bool {
 // PUBLISHING, when workers hold its tasks. A QUEUED post's tasks are all
 // waiting and are cancelled with it.
 func Deletable(st post.Status) bool { return st != post.StatusPUBLISHING }
+
+// ReasonDeleted is the error of a task cancelled because its post was
+// deleted.
+const ReasonDeleted = "post deleted"
+
+// GoneWithPost reports whether t is a publication task that went with its
+// deleted post: Delete cancels a post's waiting tasks with ReasonDeleted,
+// and the foreign key clears their post. Worker protocols answer such a
+// task as not found, as for a task that never existed, though it stays in
+// the task list for the record. A task made without a post, or cancelled
+// for another reason, is not gone.
+func GoneWithPost(t *ent.Task) bool {
+	return t.Kind == task.KindPOST_PUBLISH && t.PostID == nil &&
+		t.Status == task.StatusCANCELLED && t.Error == ReasonDeleted
+}
 
 // Unschedulable reports whether a post in status st goes back to DRAFT
 // when unscheduled; a DRAFT is already there.

@@ -302,7 +302,7 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 		if !Deletable(p.Status) {
 			return errs.Conflict("post is being published; cancel its tasks first")
 		}
-		if _, err := s.tasks.CancelWaiting(ctx, tx, "post deleted",
+		if _, err := s.tasks.CancelWaiting(ctx, tx, ReasonDeleted,
 			[]task.Status{task.StatusPENDING, task.StatusASSIGNED}, task.PostIDEQ(id)); err != nil {
 			return err
 		}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -205,6 +208,37 @@ func (f *fixture) must(t *testing.T, method, path, key, body, want string) []byt
 		sameJSON(t, got, want)
 	}
 	return got
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/ with the answers received")
+
+// golden fails unless the answer is wantStatus with the body of
+// testdata/<name>.json (indented JSON), which -update writes.
+func (f *fixture) golden(t *testing.T, name string, status, wantStatus int, body []byte) {
+	t.Helper()
+	if status != wantStatus {
+		t.Fatalf("status %d, want %d; body %s", status, wantStatus, body)
+	}
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, body, "", "  "); err != nil {
+		t.Fatalf("not JSON: %s", body)
+	}
+	indented.WriteByte('\n')
+	file := filepath.Join("testdata", name+".json")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, indented.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run the test with -update to write it)", err)
+	}
+	sameJSON(t, body, string(want))
 }
 
 // sameJSON fails unless got and want are the same JSON value.

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/tasks"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
@@ -193,8 +194,9 @@ func linkID(r *http.Request) (uuid.UUID, error) {
 }
 
 // findTask loads the post task named by the {id} path parameter (its UUID)
-// in the caller's workspace. A malformed id, another workspace's task and a
-// task of another kind are all "task not found".
+// in the caller's workspace. A malformed id, another workspace's task, a
+// task of another kind and a task that went with its deleted post are all
+// "task not found" — Likepion's answer for a soft-deleted task.
 func (h *handlers) findTask(ctx context.Context, r *http.Request) (*ent.Task, error) {
 	id, err := linkID(r)
 	if err != nil {
@@ -206,6 +208,9 @@ func (h *handlers) findTask(ctx context.Context, r *http.Request) (*ent.Task, er
 			return nil, errTaskNotFound
 		}
 		return nil, fmt.Errorf("find task: %w", err)
+	}
+	if posts.GoneWithPost(t) {
+		return nil, errTaskNotFound
 	}
 	return t, nil
 }

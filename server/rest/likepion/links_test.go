@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
@@ -189,6 +190,35 @@ func TestFailOnTheLastAttemptFailsTheTask(t *testing.T) {
 		f.must(t, http.MethodPost, "/links/"+tk.UUID.String()+"/fail", f.worker1, `{"error_message":"account locked"}`, `{"success":true}`)
 		if got := f.reload(t, tk); got.Status != task.StatusFAILED || got.Error != "account locked" {
 			t.Fatalf("status %s error %q", got.Status, got.Error)
+		}
+	})
+}
+
+func TestTaskDetailOfAPostDeletedUnderItIsNotFound(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		f := setup(t, st)
+		held := f.claimed(t, f.worker1)
+		waiting := f.enqueue(t, 0)
+		cancelled := f.enqueue(t, 0) // cancelled for another reason: still there
+		if _, err := f.srv.App.Tasks.Cancel(f.ctxA, cancelled.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.srv.App.Posts.Delete(f.ctxA, f.post.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range []*ent.Task{waiting, held} {
+			if got := f.reload(t, tk); got.Status != task.StatusCANCELLED || got.PostID != nil {
+				t.Fatalf("task of the deleted post: status %s post %v", got.Status, got.PostID)
+			}
+			for _, key := range []string{f.worker1, f.worker2} {
+				status, body := f.do(t, http.MethodGet, "/links/"+tk.UUID.String(), key, "")
+				f.golden(t, "link_of_deleted_post", status, http.StatusNotFound, body)
+			}
+		}
+		if status, body := f.do(t, http.MethodGet, "/links/"+cancelled.UUID.String(), f.worker1, ""); status != http.StatusOK {
+			t.Errorf("a task cancelled on its own: %d %s", status, body)
 		}
 	})
 }
