@@ -109,7 +109,10 @@ func TestOnlyAdminsChangeTheProxyPool(t *testing.T) {
 			ctx  context.Context
 		}{
 			{"member", e.member},
-			{"admin with an api key", viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 2, WorkspaceID: e.workspaceID, Role: viewer.RoleAdmin, APIKeyID: 1, Scope: viewer.ScopeAPI})},
+			// An admin's api key is an admin (viewer.IsAdmin); a worker key
+			// never is.
+			{"admin with a worker key", viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 2, WorkspaceID: e.workspaceID, Role: viewer.RoleAdmin, APIKeyID: 1, Scope: viewer.ScopeWorker})},
+			{"member with an api key", viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 3, WorkspaceID: e.workspaceID, Role: viewer.RoleMember, APIKeyID: 2, Scope: viewer.ScopeAPI})},
 			{"no viewer", t.Context()},
 			{"system", e.sys},
 		} {
