@@ -1,10 +1,16 @@
 package schema
 
 import (
+	"context"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/entql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
+
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
 // Plan is a subscription plan, Sharingtools' "package" (a Go keyword, so
@@ -34,8 +40,39 @@ func (Plan) Fields() []ent.Field {
 	}
 }
 
-// Policy of the Plan: the catalog.
-func (Plan) Policy() ent.Policy { return catalogPolicy() }
+// Policy of the Plan: a catalog whose private and archived plans only
+// admins see. A member must not learn of plans offered to others by hand,
+// nor of plans no longer on offer, through any face (the GraphQL plans
+// connection, node, Sharingtools' packages); their own plan, whatever it
+// became, server/plans reads for them as the system.
+func (Plan) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			privacy.QueryRuleFunc(func(ctx context.Context, _ ent.Query) error {
+				switch v := viewer.FromContext(ctx); {
+				case v == nil:
+					return privacy.Denyf("plan: no viewer")
+				case v.IsAdmin():
+					return privacy.Allow
+				}
+				return privacy.Skip
+			}),
+			privacy.FilterFunc(func(_ context.Context, f privacy.Filter) error {
+				pf, ok := f.(interface {
+					WhereIsPublic(entql.BoolP)
+					WhereArchivedAt(entql.TimeP)
+				})
+				if !ok {
+					return privacy.Denyf("plan: unexpected filter %T", f)
+				}
+				pf.WhereIsPublic(entql.BoolEQ(true))
+				pf.WhereArchivedAt(entql.TimeNil())
+				return privacy.Allow
+			}),
+		},
+		Mutation: adminsChangeIt(),
+	}
+}
 
 // Annotations of the Plan.
 func (Plan) Annotations() []schema.Annotation {

@@ -73,8 +73,9 @@ func filterByWorkspace() privacy.QueryMutationRule {
 	})
 }
 
-// catalogPolicy is the policy of server-wide catalogs (packages, shared
-// proxies): any signed-in viewer reads them, only admins change them.
+// catalogPolicy is the policy of server-wide catalogs (shared proxies):
+// any signed-in viewer reads them, only admins change them (plans add a
+// filter, see Plan.Policy).
 // System code acts with privacy.DecisionContext(ctx, privacy.Allow).
 func catalogPolicy() ent.Policy {
 	return privacy.Policy{
@@ -86,13 +87,18 @@ func catalogPolicy() ent.Policy {
 				return privacy.Allow
 			}),
 		},
-		Mutation: privacy.MutationPolicy{
-			privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
-				if viewer.FromContext(ctx).IsAdmin() {
-					return privacy.Allow
-				}
-				return privacy.Denyf("catalog: only admins change it")
-			}),
-		},
+		Mutation: adminsChangeIt(),
+	}
+}
+
+// adminsChangeIt is the mutation policy of catalogs: only admins change them.
+func adminsChangeIt() privacy.MutationPolicy {
+	return privacy.MutationPolicy{
+		privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+			if viewer.FromContext(ctx).IsAdmin() {
+				return privacy.Allow
+			}
+			return privacy.Denyf("catalog: only admins change it")
+		}),
 	}
 }

@@ -203,3 +203,51 @@ func TestAdminPlansSubscriptionsAndWalletThroughGraphQL(t *testing.T) {
 		}
 	})
 }
+
+// The plans connection is the catalog on offer for members (public, not
+// archived) and the whole catalog for admins; a private plan's node is not
+// found for a member.
+func TestPlansConnectionHidesPrivateAndArchivedPlansFromMembers(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		srv := testkit.StartServer(t, st)
+		srv.CreateUser(t, "root", viewer.RoleAdmin, "ops")
+		srv.CreateUser(t, "mia", viewer.RoleMember, "mia-agency")
+		root, member := srv.Login(t, "root"), srv.Login(t, "mia")
+		ids := map[string]string{}
+		for _, in := range []string{`title: "Open"`, `title: "Hand-made", isPublic: false`, `title: "Retired"`} {
+			var out struct {
+				CreatePlan struct{ Plan struct{ ID, Title string } }
+			}
+			srv.MustGraphQL(t, root, `mutation { createPlan(input: {`+in+`}) { plan { id title } } }`, nil, &out)
+			ids[out.CreatePlan.Plan.Title] = out.CreatePlan.Plan.ID
+		}
+		srv.MustGraphQL(t, root, `mutation { archivePlan(input: {id: `+ids["Retired"]+`}) { plan { id } } }`, nil, &struct{}{})
+
+		const q = `{ plans(first: 10, orderBy: {field: TITLE}) { totalCount nodes { title } } }`
+		for who, tc := range map[string]struct{ token, want string }{
+			"member": {member, "1 [Open]"},
+			"admin":  {root, "3 [Hand-made Open Retired]"},
+		} {
+			var out struct {
+				Plans struct {
+					TotalCount int
+					Nodes      []struct{ Title string }
+				}
+			}
+			srv.MustGraphQL(t, tc.token, q, nil, &out)
+			var titles []string
+			for _, n := range out.Plans.Nodes {
+				titles = append(titles, n.Title)
+			}
+			if got := fmt.Sprint(out.Plans.TotalCount, " ", titles); got != tc.want {
+				t.Errorf("%s sees %s, want %s", who, got, tc.want)
+			}
+		}
+		r := srv.GraphQL(t, member, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": ids["Hand-made"]})
+		if r.Code() != "NOT_FOUND" {
+			t.Errorf("member reads the private plan's node: %+v", r)
+		}
+	})
+}

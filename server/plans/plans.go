@@ -19,8 +19,8 @@ import (
 const MaxTitleLen = 100
 
 // Service reads the plan catalog and the viewer's subscription. The catalog
-// is server-wide (any viewer may read it); which plans a viewer is shown is
-// decided here, since the privacy layer knows nothing of "public".
+// is server-wide; the privacy layer shows private and archived plans to
+// admins only (ent/schema/plan.go), on every face.
 type Service struct {
 	client *ent.Client
 	driver store.Driver
@@ -33,13 +33,14 @@ func NewService(client *ent.Client, d store.Driver) *Service {
 	return &Service{client: client, driver: d, now: time.Now}
 }
 
-// List returns the catalog in the order it was built. Private plans are
-// left out unless includePrivate is asked for by an admin: a member must
-// not learn of plans offered to others by hand. Archived plans are no
-// longer on offer and left out for everyone (ListAll shows them to admins).
+// List returns the catalog on offer in the order it was built. Private
+// plans are left out unless includePrivate is asked for, and then shown to
+// admins only (privacy hides them from everyone else). Archived plans are
+// no longer on offer and left out for everyone (ListAll shows them to
+// admins).
 func (s *Service) List(ctx context.Context, includePrivate bool) ([]*ent.Plan, error) {
 	q := s.client.Plan.Query().Where(plan.ArchivedAtIsNil())
-	if !includePrivate || !viewer.FromContext(ctx).IsAdmin() {
+	if !includePrivate {
 		q = q.Where(plan.IsPublic(true))
 	}
 	ps, err := q.Order(ent.Asc(plan.FieldID)).All(ctx)
@@ -50,15 +51,12 @@ func (s *Service) List(ctx context.Context, includePrivate bool) ([]*ent.Plan, e
 }
 
 // Get returns one plan. A private or archived plan is not found for anyone
-// but an admin, so its existence does not leak either; a subscriber reads
-// their own through Subscription.
+// but an admin (privacy), so its existence does not leak either; a
+// subscriber reads their own through Subscription.
 func (s *Service) Get(ctx context.Context, id int) (*ent.Plan, error) {
 	p, err := s.client.Plan.Get(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("get plan %d: %w", id, errs.FromEnt(err, "plan"))
-	}
-	if (!p.IsPublic || p.ArchivedAt != nil) && !viewer.FromContext(ctx).IsAdmin() {
-		return nil, fmt.Errorf("get plan %d: %w", id, errs.NotFound("plan"))
 	}
 	return p, nil
 }
@@ -95,7 +93,10 @@ func (s *Service) subscriptionOf(ctx context.Context, client *ent.Client, userID
 	if u.PlanID == nil {
 		return sub, nil
 	}
-	p, err := client.Plan.Get(ctx, *u.PlanID)
+	// The user's plan is theirs even when it is private or archived,
+	// which privacy hides from members: read it as the system, having read
+	// the user under ctx's privacy.
+	p, err := client.Plan.Get(privacy.DecisionContext(ctx, privacy.Allow), *u.PlanID)
 	switch {
 	case ent.IsNotFound(err):
 		// plan_id has no foreign key: a deleted plan leaves the user planless.

@@ -3,6 +3,7 @@ package plans_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -171,6 +172,66 @@ func TestPlanSubscriptionModulesAndAccountLimit(t *testing.T) {
 
 		if _, err := e.svc.Subscription(t.Context()); !errors.Is(err, errs.ErrUnauthenticated) {
 			t.Errorf("no viewer: %v", err)
+		}
+	})
+}
+
+func TestPrivacyShowsMembersOnlyPublicPlansOnOfferAndAdminsAll(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		op := admin.AsOperator(t.Context())
+		old, err := e.svc.Create(op, plans.Input{Title: "Old", IsPublic: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Archive(op, old.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The member is on the private plan: theirs, though hidden.
+		if _, err := e.svc.Subscribe(op, plans.SubscribeInput{UserID: e.memberID, PlanID: e.private.ID}); err != nil {
+			t.Fatal(err)
+		}
+		mv := viewer.FromContext(e.member)
+		av := viewer.FromContext(e.admin)
+		for _, c := range []struct {
+			name string
+			ctx  context.Context
+			want string
+		}{
+			{"member session", e.member, "[Basic]"},
+			{"member api key", viewer.NewContext(t.Context(), &viewer.Viewer{UserID: mv.UserID, WorkspaceID: mv.WorkspaceID, Role: viewer.RoleMember, Scope: viewer.ScopeAPI}), "[Basic]"},
+			{"admin's worker key", viewer.NewContext(t.Context(), &viewer.Viewer{UserID: av.UserID, WorkspaceID: av.WorkspaceID, Role: viewer.RoleAdmin, Scope: viewer.ScopeWorker}), "[Basic]"},
+			{"admin session", e.admin, "[Basic VIP Old]"},
+			{"admin api key", viewer.NewContext(t.Context(), &viewer.Viewer{UserID: av.UserID, WorkspaceID: av.WorkspaceID, Role: viewer.RoleAdmin, Scope: viewer.ScopeAPI}), "[Basic VIP Old]"},
+		} {
+			ps, err := st.Client.Plan.Query().Order(ent.Asc("id")).All(c.ctx)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if got := fmt.Sprint(titles(ps)); got != c.want {
+				t.Errorf("%s sees %s, want %s", c.name, got, c.want)
+			}
+			n, err := st.Client.Plan.Query().Count(c.ctx)
+			if err != nil || n != len(ps) {
+				t.Errorf("%s: count %d (%v), want %d", c.name, n, err, len(ps))
+			}
+		}
+		for _, id := range []int{e.private.ID, old.ID} {
+			if _, err := e.svc.Get(e.member, id); !errors.Is(err, errs.ErrNotFound) {
+				t.Errorf("member Get(%d) = %v, want not found", id, err)
+			}
+			if _, err := e.svc.Get(e.admin, id); err != nil {
+				t.Errorf("admin Get(%d) = %v", id, err)
+			}
+		}
+		if _, err := st.Client.Plan.Query().All(t.Context()); err == nil {
+			t.Error("a query without a viewer read the catalog")
+		}
+		sub, err := e.svc.Subscription(e.member)
+		if err != nil || sub.Plan == nil || sub.Plan.Title != "VIP" {
+			t.Fatalf("member's own private plan: %+v, %v", sub, err)
 		}
 	})
 }
