@@ -28,5 +28,5 @@ func (r *taskLeaseResolver) Secrets(ctx context.Context, obj *model.TaskLease) (
 	if _, err := tasks.Worker(ctx, ""); err != nil {
 		return nil, err
 	}
-	return r.Challenges.Secrets(ctx, obj.Task)
+	return r.leaseSecrets(ctx, obj.Task)
 }

@@ -46,6 +46,17 @@ func taskPayload(t *ent.Task, err error) (*model.TaskPayload, error) {
 	return payload(&model.TaskPayload{Task: t}, err)
 }
 
+// leaseSecrets asks each domain that hands secrets to lease holders for
+// t's; the one owning t's kind answers, the others return nil.
+func (r *Resolver) leaseSecrets(ctx context.Context, t *ent.Task) (map[string]any, error) {
+	for _, secrets := range []func(context.Context, *ent.Task) (map[string]any, error){r.Challenges.Secrets, r.BotsService.Secrets} {
+		if m, err := secrets(ctx, t); err != nil || m != nil {
+			return m, err
+		}
+	}
+	return nil, nil
+}
+
 func enqueueInputs(in []*model.NewTaskInput) []tasks.EnqueueInput {
 	out := make([]tasks.EnqueueInput, len(in))
 	for i, t := range in {

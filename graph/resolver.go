@@ -8,9 +8,12 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/admin"
 	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/bots"
+	"github.com/switchboardhq/switchboard/server/campaigns"
 	"github.com/switchboardhq/switchboard/server/captions"
 	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/cooldown"
+	"github.com/switchboardhq/switchboard/server/customers"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/jobs"
 	"github.com/switchboardhq/switchboard/server/live"
@@ -56,4 +59,9 @@ type Resolver struct {
 	Jobs              *jobs.Service
 	Tasks             *tasks.Service
 	Cooldown          *cooldown.Service
+	// BotsService, CampaignsService and CustomersService serve bot
+	// fleets (Shillbot); named so as not to clash with query fields.
+	BotsService      *bots.Service
+	CampaignsService *campaigns.Service
+	CustomersService *customers.Service
 }

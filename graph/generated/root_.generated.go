@@ -246,6 +246,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CategoryPayload struct {
+		Category func(childComplexity int) int
+	}
+
 	ChangePasswordPayload struct {
 		ExpiresAt func(childComplexity int) int
 		Token     func(childComplexity int) int
@@ -351,6 +355,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CustomerGroupPayload struct {
+		CustomerGroup func(childComplexity int) int
+	}
+
 	CustomerTag struct {
 		CreatedAt func(childComplexity int) int
 		Customers func(childComplexity int) int
@@ -372,7 +380,15 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CustomerTagPayload struct {
+		CustomerTag func(childComplexity int) int
+	}
+
 	DeleteAccountPayload struct {
+		DeletedID func(childComplexity int) int
+	}
+
+	DeleteByIDPayload struct {
 		DeletedID func(childComplexity int) int
 	}
 
@@ -532,7 +548,10 @@ type ComplexityRoot struct {
 		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateAccount       func(childComplexity int, input accounts.CreateInput) int
 		CreateCaption       func(childComplexity int, input model.CreateCaptionInput) int
+		CreateCategory      func(childComplexity int, input model.CreateCategoryInput) int
 		CreateCooldownRule  func(childComplexity int, input cooldown.CreateInput) int
+		CreateCustomerGroup func(childComplexity int, input model.CreateCustomerGroupInput) int
+		CreateCustomerTag   func(childComplexity int, input model.CreateCustomerTagInput) int
 		CreatePlan          func(childComplexity int, input plans.Input) int
 		CreatePost          func(childComplexity int, input posts.CreateInput) int
 		CreateProxy         func(childComplexity int, input model.CreateProxyInput) int
@@ -540,7 +559,10 @@ type ComplexityRoot struct {
 		CreateTasks         func(childComplexity int, input model.CreateTasksInput) int
 		DeleteAccount       func(childComplexity int, input model.DeleteAccountInput) int
 		DeleteCaption       func(childComplexity int, input model.DeleteCaptionInput) int
+		DeleteCategory      func(childComplexity int, input model.DeleteByIDInput) int
 		DeleteCooldownRules func(childComplexity int, input model.DeleteCooldownRulesInput) int
+		DeleteCustomerGroup func(childComplexity int, input model.DeleteByIDInput) int
+		DeleteCustomerTag   func(childComplexity int, input model.DeleteByIDInput) int
 		DeletePost          func(childComplexity int, input model.DeletePostInput) int
 		DeleteProxy         func(childComplexity int, input model.DeleteProxyInput) int
 		DeleteSchedule      func(childComplexity int, input model.ScheduleIDInput) int
@@ -559,12 +581,16 @@ type ComplexityRoot struct {
 		RevokeAPIKey        func(childComplexity int, input model.RevokeAPIKeyInput) int
 		SchedulePost        func(childComplexity int, input model.SchedulePostInput) int
 		StartTask           func(childComplexity int, input model.TaskLeaseInput) int
+		SubmitBotLoginCode  func(childComplexity int, input model.SubmitBotLoginCodeInput) int
 		SubmitChallenge     func(childComplexity int, input challenges.SubmitInput) int
 		SubscribeUser       func(childComplexity int, input plans.SubscribeInput) int
 		UnschedulePost      func(childComplexity int, input model.UnschedulePostInput) int
 		UpdateAccount       func(childComplexity int, input accounts.UpdateInput) int
 		UpdateCaption       func(childComplexity int, input model.UpdateCaptionInput) int
+		UpdateCategory      func(childComplexity int, input model.UpdateCategoryInput) int
 		UpdateCooldownRule  func(childComplexity int, input cooldown.UpdateInput) int
+		UpdateCustomerGroup func(childComplexity int, input model.UpdateCustomerGroupInput) int
+		UpdateCustomerTag   func(childComplexity int, input model.UpdateCustomerTagInput) int
 		UpdatePlan          func(childComplexity int, input model.UpdatePlanInput) int
 		UpdatePost          func(childComplexity int, input posts.UpdateInput) int
 		UpdateProfile       func(childComplexity int, input model.UpdateProfileInput) int
@@ -836,6 +862,11 @@ type ComplexityRoot struct {
 		Accounts func(childComplexity int) int
 		Captions func(childComplexity int) int
 		Posts    func(childComplexity int) int
+	}
+
+	SubmitBotLoginCodePayload struct {
+		Bot       func(childComplexity int) int
+		Challenge func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -1865,6 +1896,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CategoryEdge.Node(childComplexity), true
 
+	case "CategoryPayload.category":
+		if e.ComplexityRoot.CategoryPayload.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPayload.Category(childComplexity), true
+
 	case "ChangePasswordPayload.expiresAt":
 		if e.ComplexityRoot.ChangePasswordPayload.ExpiresAt == nil {
 			break
@@ -2206,6 +2244,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerGroupEdge.Node(childComplexity), true
 
+	case "CustomerGroupPayload.customerGroup":
+		if e.ComplexityRoot.CustomerGroupPayload.CustomerGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroupPayload.CustomerGroup(childComplexity), true
+
 	case "CustomerTag.createdAt":
 		if e.ComplexityRoot.CustomerTag.CreatedAt == nil {
 			break
@@ -2281,12 +2326,26 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerTagEdge.Node(childComplexity), true
 
+	case "CustomerTagPayload.customerTag":
+		if e.ComplexityRoot.CustomerTagPayload.CustomerTag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerTagPayload.CustomerTag(childComplexity), true
+
 	case "DeleteAccountPayload.deletedID":
 		if e.ComplexityRoot.DeleteAccountPayload.DeletedID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DeleteAccountPayload.DeletedID(childComplexity), true
+
+	case "DeleteByIDPayload.deletedID":
+		if e.ComplexityRoot.DeleteByIDPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteByIDPayload.DeletedID(childComplexity), true
 
 	case "DeleteCaptionPayload.deletedID":
 		if e.ComplexityRoot.DeleteCaptionPayload.DeletedID == nil {
@@ -2962,6 +3021,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCaption(childComplexity, args["input"].(model.CreateCaptionInput)), true
+	case "Mutation.createCategory":
+		if e.ComplexityRoot.Mutation.CreateCategory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCategory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCategory(childComplexity, args["input"].(model.CreateCategoryInput)), true
 	case "Mutation.createCooldownRule":
 		if e.ComplexityRoot.Mutation.CreateCooldownRule == nil {
 			break
@@ -2973,6 +3043,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCooldownRule(childComplexity, args["input"].(cooldown.CreateInput)), true
+	case "Mutation.createCustomerGroup":
+		if e.ComplexityRoot.Mutation.CreateCustomerGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCustomerGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCustomerGroup(childComplexity, args["input"].(model.CreateCustomerGroupInput)), true
+	case "Mutation.createCustomerTag":
+		if e.ComplexityRoot.Mutation.CreateCustomerTag == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCustomerTag_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCustomerTag(childComplexity, args["input"].(model.CreateCustomerTagInput)), true
 	case "Mutation.createPlan":
 		if e.ComplexityRoot.Mutation.CreatePlan == nil {
 			break
@@ -3050,6 +3142,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCaption(childComplexity, args["input"].(model.DeleteCaptionInput)), true
+	case "Mutation.deleteCategory":
+		if e.ComplexityRoot.Mutation.DeleteCategory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCategory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCategory(childComplexity, args["input"].(model.DeleteByIDInput)), true
 	case "Mutation.deleteCooldownRules":
 		if e.ComplexityRoot.Mutation.DeleteCooldownRules == nil {
 			break
@@ -3061,6 +3164,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCooldownRules(childComplexity, args["input"].(model.DeleteCooldownRulesInput)), true
+	case "Mutation.deleteCustomerGroup":
+		if e.ComplexityRoot.Mutation.DeleteCustomerGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCustomerGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCustomerGroup(childComplexity, args["input"].(model.DeleteByIDInput)), true
+	case "Mutation.deleteCustomerTag":
+		if e.ComplexityRoot.Mutation.DeleteCustomerTag == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCustomerTag_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCustomerTag(childComplexity, args["input"].(model.DeleteByIDInput)), true
 	case "Mutation.deletePost":
 		if e.ComplexityRoot.Mutation.DeletePost == nil {
 			break
@@ -3249,6 +3374,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartTask(childComplexity, args["input"].(model.TaskLeaseInput)), true
+	case "Mutation.submitBotLoginCode":
+		if e.ComplexityRoot.Mutation.SubmitBotLoginCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitBotLoginCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitBotLoginCode(childComplexity, args["input"].(model.SubmitBotLoginCodeInput)), true
 	case "Mutation.submitChallenge":
 		if e.ComplexityRoot.Mutation.SubmitChallenge == nil {
 			break
@@ -3304,6 +3440,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCaption(childComplexity, args["input"].(model.UpdateCaptionInput)), true
+	case "Mutation.updateCategory":
+		if e.ComplexityRoot.Mutation.UpdateCategory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCategory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCategory(childComplexity, args["input"].(model.UpdateCategoryInput)), true
 	case "Mutation.updateCooldownRule":
 		if e.ComplexityRoot.Mutation.UpdateCooldownRule == nil {
 			break
@@ -3315,6 +3462,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCooldownRule(childComplexity, args["input"].(cooldown.UpdateInput)), true
+	case "Mutation.updateCustomerGroup":
+		if e.ComplexityRoot.Mutation.UpdateCustomerGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomerGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomerGroup(childComplexity, args["input"].(model.UpdateCustomerGroupInput)), true
+	case "Mutation.updateCustomerTag":
+		if e.ComplexityRoot.Mutation.UpdateCustomerTag == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomerTag_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomerTag(childComplexity, args["input"].(model.UpdateCustomerTagInput)), true
 	case "Mutation.updatePlan":
 		if e.ComplexityRoot.Mutation.UpdatePlan == nil {
 			break
@@ -4608,6 +4777,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Statistics.Posts(childComplexity), true
 
+	case "SubmitBotLoginCodePayload.bot":
+		if e.ComplexityRoot.SubmitBotLoginCodePayload.Bot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitBotLoginCodePayload.Bot(childComplexity), true
+	case "SubmitBotLoginCodePayload.challenge":
+		if e.ComplexityRoot.SubmitBotLoginCodePayload.Challenge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitBotLoginCodePayload.Challenge(childComplexity), true
+
 	case "Subscription.accountUpdated":
 		if e.ComplexityRoot.Subscription.AccountUpdated == nil {
 			break
@@ -5423,7 +5605,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAPIKeyInput", ec.unmarshalInputCreateAPIKeyInput),
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
 			graphql.NewInputUnmarshaler("CreateCaptionInput", ec.unmarshalInputCreateCaptionInput),
+			graphql.NewInputUnmarshaler("CreateCategoryInput", ec.unmarshalInputCreateCategoryInput),
 			graphql.NewInputUnmarshaler("CreateCooldownRuleInput", ec.unmarshalInputCreateCooldownRuleInput),
+			graphql.NewInputUnmarshaler("CreateCustomerGroupInput", ec.unmarshalInputCreateCustomerGroupInput),
+			graphql.NewInputUnmarshaler("CreateCustomerTagInput", ec.unmarshalInputCreateCustomerTagInput),
 			graphql.NewInputUnmarshaler("CreatePlanInput", ec.unmarshalInputCreatePlanInput),
 			graphql.NewInputUnmarshaler("CreatePostInput", ec.unmarshalInputCreatePostInput),
 			graphql.NewInputUnmarshaler("CreateProxyInput", ec.unmarshalInputCreateProxyInput),
@@ -5436,6 +5621,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerTagWhereInput", ec.unmarshalInputCustomerTagWhereInput),
 			graphql.NewInputUnmarshaler("CustomerWhereInput", ec.unmarshalInputCustomerWhereInput),
 			graphql.NewInputUnmarshaler("DeleteAccountInput", ec.unmarshalInputDeleteAccountInput),
+			graphql.NewInputUnmarshaler("DeleteByIDInput", ec.unmarshalInputDeleteByIDInput),
 			graphql.NewInputUnmarshaler("DeleteCaptionInput", ec.unmarshalInputDeleteCaptionInput),
 			graphql.NewInputUnmarshaler("DeleteCooldownRulesInput", ec.unmarshalInputDeleteCooldownRulesInput),
 			graphql.NewInputUnmarshaler("DeletePostInput", ec.unmarshalInputDeletePostInput),
@@ -5466,6 +5652,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ScheduleOrder", ec.unmarshalInputScheduleOrder),
 			graphql.NewInputUnmarshaler("SchedulePostInput", ec.unmarshalInputSchedulePostInput),
 			graphql.NewInputUnmarshaler("ScheduleWhereInput", ec.unmarshalInputScheduleWhereInput),
+			graphql.NewInputUnmarshaler("SubmitBotLoginCodeInput", ec.unmarshalInputSubmitBotLoginCodeInput),
 			graphql.NewInputUnmarshaler("SubmitChallengeInput", ec.unmarshalInputSubmitChallengeInput),
 			graphql.NewInputUnmarshaler("SubscribeUserInput", ec.unmarshalInputSubscribeUserInput),
 			graphql.NewInputUnmarshaler("TaskEventFilter", ec.unmarshalInputTaskEventFilter),
@@ -5480,7 +5667,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UnschedulePostInput", ec.unmarshalInputUnschedulePostInput),
 			graphql.NewInputUnmarshaler("UpdateAccountInput", ec.unmarshalInputUpdateAccountInput),
 			graphql.NewInputUnmarshaler("UpdateCaptionInput", ec.unmarshalInputUpdateCaptionInput),
+			graphql.NewInputUnmarshaler("UpdateCategoryInput", ec.unmarshalInputUpdateCategoryInput),
 			graphql.NewInputUnmarshaler("UpdateCooldownRuleInput", ec.unmarshalInputUpdateCooldownRuleInput),
+			graphql.NewInputUnmarshaler("UpdateCustomerGroupInput", ec.unmarshalInputUpdateCustomerGroupInput),
+			graphql.NewInputUnmarshaler("UpdateCustomerTagInput", ec.unmarshalInputUpdateCustomerTagInput),
 			graphql.NewInputUnmarshaler("UpdatePlanInput", ec.unmarshalInputUpdatePlanInput),
 			graphql.NewInputUnmarshaler("UpdatePostInput", ec.unmarshalInputUpdatePostInput),
 			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
@@ -5594,6 +5784,8 @@ enum CredentialKind {
   MAIL_PASSWORD
   IMAP_PASSWORD
   SESSION_DATA
+  """A bot's authenticator-app secret (Shillbot's appAuthSecret)."""
+  APP_AUTH_SECRET
 }
 
 extend type Account {
@@ -5729,6 +5921,94 @@ extend type Query {
   adminRequestStats: RequestStats!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/bots.graphql", Input: `# Bot fleets (Shillbot): answering a bot's login code, and the labels
+# campaigns use that Shillbot's REST API cannot create (categories, customer
+# groups and tags). Bots themselves are Accounts with platform X; their
+# Shillbot fields (blueTick, createdBy, followerCount, followingCount,
+# profile*, deletedAt) are on Account.
+
+input SubmitBotLoginCodeInput {
+  """The bot (an Account with platform X) whose login waits for a code."""
+  botID: ID!
+  """The code X sent: 4 to 12 letters or digits."""
+  code: String!
+}
+
+type SubmitBotLoginCodePayload {
+  """The bot, LOGGING again until a worker reports the login."""
+  bot: Account!
+  """The code request, now SUBMITTED (challengeUpdated follows it)."""
+  challenge: LoginChallenge!
+}
+
+input CreateCategoryInput {
+  name: String!
+}
+
+input UpdateCategoryInput {
+  id: ID!
+  name: String!
+}
+
+type CategoryPayload {
+  category: Category!
+}
+
+input CreateCustomerGroupInput {
+  name: String!
+}
+
+input UpdateCustomerGroupInput {
+  id: ID!
+  name: String!
+}
+
+type CustomerGroupPayload {
+  customerGroup: CustomerGroup!
+}
+
+input CreateCustomerTagInput {
+  name: String!
+}
+
+input UpdateCustomerTagInput {
+  id: ID!
+  name: String!
+}
+
+type CustomerTagPayload {
+  customerTag: CustomerTag!
+}
+
+"""Names what a delete mutation removes."""
+input DeleteByIDInput {
+  id: ID!
+}
+
+type DeleteByIDPayload {
+  deletedID: ID!
+}
+
+extend type Mutation {
+  """
+  Answer a bot's login code request (its status is LOGIN_CODE_REQUEST): the
+  code goes to a worker in a new BOT_LOGIN task.
+  """
+  submitBotLoginCode(input: SubmitBotLoginCodeInput!): SubmitBotLoginCodePayload!
+  createCategory(input: CreateCategoryInput!): CategoryPayload!
+  updateCategory(input: UpdateCategoryInput!): CategoryPayload!
+  """A category campaigns are filed under cannot be deleted (CONFLICT)."""
+  deleteCategory(input: DeleteByIDInput!): DeleteByIDPayload!
+  createCustomerGroup(input: CreateCustomerGroupInput!): CustomerGroupPayload!
+  updateCustomerGroup(input: UpdateCustomerGroupInput!): CustomerGroupPayload!
+  """Deleting a group removes it from its customers and campaigns."""
+  deleteCustomerGroup(input: DeleteByIDInput!): DeleteByIDPayload!
+  createCustomerTag(input: CreateCustomerTagInput!): CustomerTagPayload!
+  updateCustomerTag(input: UpdateCustomerTagInput!): CustomerTagPayload!
+  """Deleting a tag removes it from its customers."""
+  deleteCustomerTag(input: DeleteByIDInput!): DeleteByIDPayload!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/caption.graphql", Input: `"""Captions are saved texts to reuse in posts; spintax such as {Hi|Hello} is kept as written."""
 input CreateCaptionInput {
   title: String!
@@ -5861,8 +6141,8 @@ extend type Mutation {
 extend type TaskLease {
   """
   The secrets a LOGIN or CHALLENGE_SUBMIT task needs (password, proxy,
-  code, the challenge session), for the lease holder only; null for other
-  kinds.
+  code, the challenge session), or a BOT_LOGIN task (password,
+  appAuthSecret, code), for the lease holder only; null for other kinds.
   """
   secrets: Map
 }
@@ -12554,6 +12834,14 @@ func (ec *executionContext) childFields_CategoryEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type CategoryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CategoryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_CategoryPayload_category(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CategoryPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ChangePasswordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -12764,6 +13052,14 @@ func (ec *executionContext) childFields_CustomerGroupEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CustomerGroupEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerGroupPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customerGroup":
+		return ec.fieldContext_CustomerGroupPayload_customerGroup(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerGroupPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CustomerTag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -12806,12 +13102,28 @@ func (ec *executionContext) childFields_CustomerTagEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CustomerTagEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerTagPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customerTag":
+		return ec.fieldContext_CustomerTagPayload_customerTag(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerTagPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedID":
 		return ec.fieldContext_DeleteAccountPayload_deletedID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteAccountPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteByIDPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedID":
+		return ec.fieldContext_DeleteByIDPayload_deletedID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteByIDPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteCaptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13546,6 +13858,16 @@ func (ec *executionContext) childFields_Statistics(ctx context.Context, field gr
 		return ec.fieldContext_Statistics_captions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Statistics", field.Name)
+}
+
+func (ec *executionContext) childFields_SubmitBotLoginCodePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bot":
+		return ec.fieldContext_SubmitBotLoginCodePayload_bot(ctx, field)
+	case "challenge":
+		return ec.fieldContext_SubmitBotLoginCodePayload_challenge(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmitBotLoginCodePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

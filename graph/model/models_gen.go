@@ -81,6 +81,10 @@ type CaptionPayload struct {
 	Caption *ent.Caption `json:"caption"`
 }
 
+type CategoryPayload struct {
+	Category *ent.Category `json:"category"`
+}
+
 type ChangePasswordInput struct {
 	CurrentPassword string `json:"currentPassword"`
 	NewPassword     string `json:"newPassword"`
@@ -136,6 +140,18 @@ type CreateCaptionInput struct {
 	Caption string `json:"caption"`
 }
 
+type CreateCategoryInput struct {
+	Name string `json:"name"`
+}
+
+type CreateCustomerGroupInput struct {
+	Name string `json:"name"`
+}
+
+type CreateCustomerTagInput struct {
+	Name string `json:"name"`
+}
+
 type CreatePostPayload struct {
 	Post *ent.Post `json:"post"`
 }
@@ -157,11 +173,28 @@ type CreateTasksPayload struct {
 	Tasks []*ent.Task `json:"tasks"`
 }
 
+type CustomerGroupPayload struct {
+	CustomerGroup *ent.CustomerGroup `json:"customerGroup"`
+}
+
+type CustomerTagPayload struct {
+	CustomerTag *ent.CustomerTag `json:"customerTag"`
+}
+
 type DeleteAccountInput struct {
 	ID int `json:"id"`
 }
 
 type DeleteAccountPayload struct {
+	DeletedID int `json:"deletedID"`
+}
+
+// Names what a delete mutation removes.
+type DeleteByIDInput struct {
+	ID int `json:"id"`
+}
+
+type DeleteByIDPayload struct {
 	DeletedID int `json:"deletedID"`
 }
 
@@ -331,6 +364,20 @@ type SchedulePostPayload struct {
 	Post *ent.Post `json:"post"`
 }
 
+type SubmitBotLoginCodeInput struct {
+	// The bot (an Account with platform X) whose login waits for a code.
+	BotID int `json:"botID"`
+	// The code X sent: 4 to 12 letters or digits.
+	Code string `json:"code"`
+}
+
+type SubmitBotLoginCodePayload struct {
+	// The bot, LOGGING again until a worker reports the login.
+	Bot *ent.Account `json:"bot"`
+	// The code request, now SUBMITTED (challengeUpdated follows it).
+	Challenge *ent.LoginChallenge `json:"challenge"`
+}
+
 // Live changes of the caller's workspace. Each event carries the object as it
 // is after the change was committed.
 type Subscription struct {
@@ -368,8 +415,8 @@ type TaskLease struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expiresAt"`
 	// The secrets a LOGIN or CHALLENGE_SUBMIT task needs (password, proxy,
-	// code, the challenge session), for the lease holder only; null for other
-	// kinds.
+	// code, the challenge session), or a BOT_LOGIN task (password,
+	// appAuthSecret, code), for the lease holder only; null for other kinds.
 	Secrets map[string]any `json:"secrets,omitempty"`
 }
 
@@ -429,6 +476,21 @@ type UpdateCaptionInput struct {
 	ID      int     `json:"id"`
 	Title   *string `json:"title,omitempty"`
 	Caption *string `json:"caption,omitempty"`
+}
+
+type UpdateCategoryInput struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+}
+
+type UpdateCustomerGroupInput struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+}
+
+type UpdateCustomerTagInput struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
 }
 
 // Only the fields given change; modules, when given, replaces the list.
@@ -494,6 +556,8 @@ const (
 	CredentialKindMailPassword CredentialKind = "MAIL_PASSWORD"
 	CredentialKindImapPassword CredentialKind = "IMAP_PASSWORD"
 	CredentialKindSessionData  CredentialKind = "SESSION_DATA"
+	// A bot's authenticator-app secret (Shillbot's appAuthSecret).
+	CredentialKindAppAuthSecret CredentialKind = "APP_AUTH_SECRET"
 )
 
 var AllCredentialKind = []CredentialKind{
@@ -504,11 +568,12 @@ var AllCredentialKind = []CredentialKind{
 	CredentialKindMailPassword,
 	CredentialKindImapPassword,
 	CredentialKindSessionData,
+	CredentialKindAppAuthSecret,
 }
 
 func (e CredentialKind) IsValid() bool {
 	switch e {
-	case CredentialKindPassword, CredentialKindCookie, CredentialKindTotpSecret, CredentialKindAppPassword, CredentialKindMailPassword, CredentialKindImapPassword, CredentialKindSessionData:
+	case CredentialKindPassword, CredentialKindCookie, CredentialKindTotpSecret, CredentialKindAppPassword, CredentialKindMailPassword, CredentialKindImapPassword, CredentialKindSessionData, CredentialKindAppAuthSecret:
 		return true
 	}
 	return false

@@ -72,6 +72,8 @@ type Credentials struct {
 	MailPassword *string
 	ImapPassword *string
 	SessionData  *string
+	// AppAuthSecret is a bot's authenticator-app secret.
+	AppAuthSecret *string
 }
 
 // Profile is the editable, non-secret part of an account. A nil field is
@@ -87,6 +89,9 @@ type Profile struct {
 	ImapUsername *string
 	EnergyBudget *int
 	Tags         []string
+	// Phone and BlueTick are a bot's (Shillbot).
+	Phone    *string
+	BlueTick *bool
 }
 
 // CreateInput is a new account.
@@ -135,6 +140,10 @@ func (p *Profile) apply(m *ent.AccountMutation) {
 	set(p.LinkProfile, m.SetLinkProfile)
 	set(p.ImapHost, m.SetImapHost)
 	set(p.ImapUsername, m.SetImapUsername)
+	set(p.Phone, m.SetPhone)
+	if p.BlueTick != nil {
+		m.SetBlueTick(*p.BlueTick)
+	}
 	if p.Status != nil {
 		m.SetStatus(*p.Status)
 	}

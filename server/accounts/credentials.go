@@ -25,6 +25,9 @@ const (
 	KindMailPassword Kind = "MAIL_PASSWORD"
 	KindImapPassword Kind = "IMAP_PASSWORD"
 	KindSessionData  Kind = "SESSION_DATA"
+	// KindAppAuthSecret is a bot's authenticator-app secret (Shillbot's
+	// appAuthSecret).
+	KindAppAuthSecret Kind = "APP_AUTH_SECRET"
 )
 
 // slot ties a credential kind to its encrypted column. Each column has its
@@ -61,6 +64,9 @@ var slots = []slot{
 	{KindSessionData, account.FieldSessionDataEnc, func(c *Credentials) **string { return &c.SessionData },
 		func(a *ent.Account) *[]byte { return a.SessionDataEnc },
 		func(u *ent.AccountUpdateOne, v []byte) { u.SetSessionDataEnc(v) }, func(u *ent.AccountUpdateOne) { u.ClearSessionDataEnc() }},
+	{KindAppAuthSecret, account.FieldAppAuthSecretEnc, func(c *Credentials) **string { return &c.AppAuthSecret },
+		func(a *ent.Account) *[]byte { return a.AppAuthSecretEnc },
+		func(u *ent.AccountUpdateOne, v []byte) { u.SetAppAuthSecretEnc(v) }, func(u *ent.AccountUpdateOne) { u.ClearAppAuthSecretEnc() }},
 }
 
 func aad(column string) string { return account.Table + "." + column }

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/admin"
 	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/bots"
 	"github.com/switchboardhq/switchboard/server/campaigns"
 	"github.com/switchboardhq/switchboard/server/captions"
 	"github.com/switchboardhq/switchboard/server/challenges"
@@ -86,7 +87,11 @@ type App struct {
 	// turns due campaigns into posts.
 	Campaigns  *campaigns.Service
 	Campaigner *campaigns.Sweeper
-	Metrics    *metrics.Metrics
+	// Bots owns bot fleets (X accounts of Shillbot apps), their logins
+	// and notifications; Fetcher asks workers for the notifications.
+	Bots    *bots.Service
+	Fetcher *bots.Fetcher
+	Metrics *metrics.Metrics
 	// Admin serves administrators' views of every workspace's users, API
 	// keys and API requests.
 	Admin *admin.Service
@@ -158,6 +163,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		MailDelay: cmp.Or(cfg.IMAPMailDelay, -1), // 0 in the config is no delay
 		Mail:      challenges.MailReader{TLS: cfg.IMAPTLS, AllowPrivate: cfg.IMAPAllowPrivate},
 	})
+	bs := bots.NewService(st.Client, ts, as, ch, bus)
 	a := &App{
 		Config:     cfg,
 		Log:        log,
@@ -173,6 +179,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Schedules:  schedules.NewService(st.Client),
 		Customers:  customers.NewService(st.Client, st.Driver),
 		Campaigns:  cs,
+		Bots:       bs,
 		Jobs:       jobs.NewService(st.Client, bus, ts),
 		Tasks:      ts,
 		Cooldown:   cd,
@@ -189,6 +196,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	}
 	a.Scheduler = scheduler.New(st, a.Posts, scheduler.Options{Log: log})
 	a.Campaigner = campaigns.NewSweeper(cs, 0, log)
+	a.Fetcher = bots.NewFetcher(bs, st.Driver, 0, log)
 	a.Reaper = tasks.NewReaper(a.Tasks, 0, log)
 	a.Due = tasks.NewDueAnnouncer(a.Tasks, hub, 0, log)
 	a.Expiry = challenges.NewSweeper(ch, 0, log)
@@ -220,6 +228,9 @@ func (a *App) graphQL() http.Handler {
 		Jobs:              a.Jobs,
 		Tasks:             a.Tasks,
 		Cooldown:          a.Cooldown,
+		BotsService:       a.Bots,
+		CampaignsService:  a.Campaigns,
+		CustomersService:  a.Customers,
 	}, graph.Options{
 		Introspection:  !a.Config.Production(),
 		InitTimeout:    a.Config.WSInitTimeout,
@@ -251,6 +262,7 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("start post scheduler: %w", err)
 	}
 	_ = a.Campaigner.Start(ctx) // cannot fail; Start has the common signature
+	_ = a.Fetcher.Start(ctx)    // likewise
 	a.Auth.Start(ctx, a.Log)
 	_ = a.Due.Start(ctx)    // cannot fail; Start has the common signature
 	_ = a.Expiry.Start(ctx) // likewise
@@ -266,6 +278,7 @@ func (a *App) Close() error {
 		a.Due.Stop()
 		a.Scheduler.Stop()
 		a.Campaigner.Stop()
+		a.Fetcher.Stop()
 		if err := a.Auth.Stop(context.Background()); err != nil {
 			a.Log.Warn().Err(err).Msg("API key usage lost at shutdown")
 		}

@@ -71,7 +71,7 @@ func (a *App) router(ctx context.Context) (http.Handler, error) {
 		return nil, fmt.Errorf("REST products: %w", err)
 	}
 	// Shillbot owns /v1 and /spams.
-	shillbot.Mount(r, shillbot.Deps{Client: a.Store.Client, Customers: a.Customers, Campaigns: a.Campaigns, Log: a.Log})
+	shillbot.Mount(r, shillbot.Deps{Client: a.Store.Client, Customers: a.Customers, Campaigns: a.Campaigns, Bots: a.Bots, Log: a.Log})
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		r.Method(m, openapi.Prefix+"*", docs)
 	}

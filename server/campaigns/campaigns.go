@@ -22,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/server/bots"
 	"github.com/switchboardhq/switchboard/server/customers"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
@@ -263,7 +264,7 @@ func interval(perDay int) int { return 86400 / perDay }
 func botIDs(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) ([]int, error) {
 	ids = dedupe(ids)
 	found, err := tx.Account.Query().
-		Where(account.UUIDIn(ids...), account.PlatformEQ(account.PlatformX)).
+		Where(account.UUIDIn(ids...), bots.Live()).
 		IDs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("look up bots: %w", err)
@@ -421,4 +422,40 @@ func toMap(v any) (map[string]any, error) {
 		return nil, errNotObject
 	}
 	return m, nil
+}
+
+// RenameCategory gives category id a new name; a name the workspace
+// already uses is a conflict.
+func (s *Service) RenameCategory(ctx context.Context, id int, name string) (*ent.Category, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return nil, errs.Invalid("name", "is required")
+	case utf8.RuneCountInString(name) > MaxTitleLen:
+		return nil, errs.Invalid("name", "must be at most %d characters", MaxTitleLen)
+	}
+	c, err := s.client.Category.UpdateOneID(id).SetName(name).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("rename category: %w", errs.FromEnt(err, "category"))
+	}
+	return c, nil
+}
+
+// DeleteCategory removes category id. One campaigns are filed under is a
+// conflict: a campaign's category is required.
+func (s *Service) DeleteCategory(ctx context.Context, id int) error {
+	return store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		used, err := tx.Schedule.Query().
+			Where(schedule.KindEQ(schedule.KindBOT_TASK), schedule.CategoryID(id)).Exist(ctx)
+		if err != nil {
+			return fmt.Errorf("find campaigns of category: %w", err)
+		}
+		if used {
+			return errs.Conflict("campaigns are filed under this category")
+		}
+		if err := tx.Category.DeleteOneID(id).Exec(ctx); err != nil {
+			return fmt.Errorf("delete category: %w", errs.FromEnt(err, "category"))
+		}
+		return nil
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/server/bots"
 	"github.com/switchboardhq/switchboard/server/loop"
 	"github.com/switchboardhq/switchboard/server/spintax"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -152,7 +153,7 @@ func (s *Service) RunDue(ctx context.Context, id, ws int) (posted bool, err erro
 func (s *Service) nextPost(ctx context.Context, tx *ent.Tx, sc *ent.Schedule) (in tasks.EnqueueInput, ok bool, err error) {
 	n := sc.RunCount
 	bots, err := sc.QueryBots().
-		Where(account.StatusEQ(account.StatusACTIVE), account.PlatformEQ(account.PlatformX)).
+		Where(account.StatusEQ(account.StatusACTIVE), bots.Live()).
 		Order(account.ByID()).IDs(ctx)
 	if err != nil {
 		return in, false, fmt.Errorf("campaign bots: %w", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/server/bots"
 	"github.com/switchboardhq/switchboard/server/campaigns"
 	"github.com/switchboardhq/switchboard/server/customers"
 )
@@ -30,6 +31,8 @@ type Deps struct {
 	Customers *customers.Service
 	// Campaigns owns campaigns (Shillbot's tasks) and their spams.
 	Campaigns *campaigns.Service
+	// Bots owns the bots, their logins and notifications.
+	Bots *bots.Service
 	// Log receives internal errors (never request bodies or credentials).
 	Log zerolog.Logger
 }
@@ -45,8 +48,18 @@ func Mount(r chi.Router, d Deps) {
 	h := &handlers{Deps: d}
 	r.Mount("/v1", h.router(func(r chi.Router) {
 		// Bots. /bots/notification is a literal beside /bots/{botId}: chi
-		// prefers the literal, so DELETE /v1/bots/notification is not a bot
-		// named "notification" (it answers 405).
+		// prefers the literal, and DELETE /v1/bots/notification, which the
+		// literal does not route, reaches the bot route with an id that is
+		// no UUID: a 404 like any unknown bot, never a bot so named.
+		r.Post("/bots", h.handle(h.createBot))
+		r.Get("/bots", h.handle(h.listBots))
+		r.Get("/bots/notification", h.handle(h.listNotifications))
+		r.Delete("/bots/{botId}", h.handle(h.deleteBot))
+		// The refresh route's path and method were lost; decision (a)
+		// takes PUT and accepts PATCH and POST.
+		for _, m := range []string{http.MethodPut, http.MethodPatch, http.MethodPost} {
+			r.Method(m, "/bots/{botId}/refresh", h.handle(h.refreshBot))
+		}
 
 		// Campaigns.
 		r.Post("/tasks", h.handle(h.createTask))
