@@ -60,6 +60,13 @@ var tenantPages = map[string]pageFunc{
 		}
 		return err
 	},
+	"Notification": func(ctx context.Context, c *ent.Client, name string) error {
+		f, err := orderField(name, ent.DefaultNotificationOrder.Field)
+		if err == nil {
+			_, err = c.Notification.Query().Paginate(ctx, nil, &first, nil, nil, ent.WithNotificationOrder(&ent.NotificationOrder{Direction: entgql.OrderDirectionAsc, Field: f}))
+		}
+		return err
+	},
 	"CustomerTag": func(ctx context.Context, c *ent.Client, name string) error {
 		f, err := orderField(name, ent.DefaultCustomerTagOrder.Field)
 		if err == nil {
