@@ -43,11 +43,10 @@ func botStatus(t *testing.T, tn *tenant, id string) botView {
 	return botView{}
 }
 
-// TestRefreshLoginWithCodeEndToEnd follows a bot's login through a worker:
-// refresh makes it LOGGING; the worker, given the credentials with its
-// lease, reports that X wants a code; the operator answers the challenge
-// through GraphQL; the next login carries the code and makes it ACTIVE.
-func TestRefreshLoginWithCodeEndToEnd(t *testing.T) {
+// withCreatedBot runs test on each backend, in a tenant that has just
+// created a bot through route 1.
+func withCreatedBot(t *testing.T, test func(t *testing.T, srv *testkit.Server, tn *tenant, created botView)) {
+	t.Helper()
 	t.Parallel()
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
@@ -55,6 +54,16 @@ func TestRefreshLoginWithCodeEndToEnd(t *testing.T) {
 		tn := newTenant(t, srv)
 		var created botView
 		tn.do(t, http.MethodPost, "/v1/bots?appId="+tn.AppID, botCreateBody).want(t, 200).decode(t, &created)
+		test(t, srv, tn, created)
+	})
+}
+
+// TestRefreshLoginWithCodeEndToEnd follows a bot's login through a worker:
+// refresh makes it LOGGING; the worker, given the credentials with its
+// lease, reports that X wants a code; the operator answers the challenge
+// through GraphQL; the next login carries the code and makes it ACTIVE.
+func TestRefreshLoginWithCodeEndToEnd(t *testing.T) {
+	withCreatedBot(t, func(t *testing.T, srv *testkit.Server, tn *tenant, created botView) {
 		if created.Status != "LOGGING" {
 			t.Fatalf("a new bot is %s, want LOGGING (decision (e))", created.Status)
 		}
@@ -148,13 +157,7 @@ func TestRefreshLoginWithCodeEndToEnd(t *testing.T) {
 // TestDeleteBotCancelsItsWork: deleting a bot cancels its waiting and
 // leased tasks; the worker's late report is refused and changes nothing.
 func TestDeleteBotCancelsItsWork(t *testing.T) {
-	t.Parallel()
-	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
-		srv := testkit.StartServer(t, st)
-		tn := newTenant(t, srv)
-		var created botView
-		tn.do(t, http.MethodPost, "/v1/bots?appId="+tn.AppID, botCreateBody).want(t, 200).decode(t, &created)
+	withCreatedBot(t, func(t *testing.T, srv *testkit.Server, tn *tenant, created botView) {
 		w := newWorker(t, tn)
 		held := w.claim(t, "BOT_LOGIN")
 		ctx := testkit.ViewerContext(t.Context(), tn.User)
