@@ -8,7 +8,10 @@ package graph
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
+	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/graph/model"
+	"github.com/switchboardhq/switchboard/server/bots"
 )
 
 // SubmitBotLoginCode is the resolver for the submitBotLoginCode field.
@@ -66,4 +69,12 @@ func (r *mutationResolver) UpdateCustomerTag(ctx context.Context, input model.Up
 // DeleteCustomerTag is the resolver for the deleteCustomerTag field.
 func (r *mutationResolver) DeleteCustomerTag(ctx context.Context, input model.DeleteByIDInput) (*model.DeleteByIDPayload, error) {
 	return payload(&model.DeleteByIDPayload{DeletedID: input.ID}, r.CustomersService.DeleteTag(ctx, input.ID))
+}
+
+// Bots is the resolver for the bots field.
+func (r *queryResolver) Bots(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput, isDeleted *bool) (*ent.AccountConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.AccountConnection, error) {
+		return r.Client.Account.Query().Where(bots.Fleet(deref(isDeleted))).Paginate(ctx, after, first, before, last,
+			ent.WithAccountOrder(orderBy), ent.WithAccountFilter(where.Filter))
+	})
 }

@@ -91,7 +91,7 @@ var resolvedFields = lists.Resolved{
 	"Proxy":                       nil,
 	"ProxyPage":                   nil,
 	"ProxyPayload":                nil,
-	"Query":                       {"node": true, "nodes": true, "accounts": true, "captions": true, "categories": true, "cooldownRules": true, "customers": true, "customerGroups": true, "customerTags": true, "jobs": true, "logs": true, "notifications": true, "plans": true, "posts": true, "schedules": true, "tasks": true, "templates": true, "walletTransactions": true, "adminAPIKeys": true, "adminRequestLogs": true, "adminRequestStats": true, "wallet": true, "planSubscription": true, "accountCooldownState": true, "adminPlans": true, "adminSubscription": true, "adminWallet": true, "proxies": true, "statistics": true, "accountStatistics": true, "viewer": true, "apiKeys": true, "adminWorkspaces": true, "adminUsers": true},
+	"Query":                       {"node": true, "nodes": true, "accounts": true, "captions": true, "categories": true, "cooldownRules": true, "customers": true, "customerGroups": true, "customerTags": true, "jobs": true, "logs": true, "notifications": true, "plans": true, "posts": true, "schedules": true, "tasks": true, "templates": true, "walletTransactions": true, "adminAPIKeys": true, "adminRequestLogs": true, "adminRequestStats": true, "bots": true, "wallet": true, "planSubscription": true, "accountCooldownState": true, "adminPlans": true, "adminSubscription": true, "adminWallet": true, "proxies": true, "statistics": true, "accountStatistics": true, "viewer": true, "apiKeys": true, "adminWorkspaces": true, "adminUsers": true},
 	"ReportTasksPayload":          nil,
 	"RequestLog":                  nil,
 	"RequestLogPage":              nil,

@@ -751,6 +751,7 @@ type ComplexityRoot struct {
 		AdminUsers           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
 		AdminWallet          func(childComplexity int, workspaceID int, page *int, perPage *int) int
 		AdminWorkspaces      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WorkspaceOrder, where *ent.WorkspaceWhereInput) int
+		Bots                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput, isDeleted *bool) int
 		Captions             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaptionOrder, where *ent.CaptionWhereInput) int
 		Categories           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CategoryOrder, where *ent.CategoryWhereInput) int
 		CooldownRules        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CooldownRuleOrder, where *ent.CooldownRuleWhereInput) int
@@ -4223,6 +4224,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AdminWorkspaces(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.WorkspaceOrder), args["where"].(*ent.WorkspaceWhereInput)), true
+	case "Query.bots":
+		if e.ComplexityRoot.Query.Bots == nil {
+			break
+		}
+
+		args, err := ec.field_Query_bots_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Bots(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AccountOrder), args["where"].(*ent.AccountWhereInput), args["isDeleted"].(*bool)), true
 	case "Query.captions":
 		if e.ComplexityRoot.Query.Captions == nil {
 			break
@@ -6007,6 +6019,22 @@ extend type Mutation {
   updateCustomerTag(input: UpdateCustomerTagInput!): CustomerTagPayload!
   """Deleting a tag removes it from its customers."""
   deleteCustomerTag(input: DeleteByIDInput!): DeleteByIDPayload!
+}
+
+extend type Query {
+  """
+  The workspace's bots: Accounts with platform X, without the deleted ones
+  unless isDeleted is true (then only those).
+  """
+  bots(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: AccountOrder
+    where: AccountWhereInput
+    isDeleted: Boolean = false
+  ): AccountConnection!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/caption.graphql", Input: `"""Captions are saved texts to reuse in posts; spintax such as {Hi|Hello} is kept as written."""

@@ -196,7 +196,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	}
 	a.Scheduler = scheduler.New(st, a.Posts, scheduler.Options{Log: log})
 	a.Campaigner = campaigns.NewSweeper(cs, 0, log)
-	a.Fetcher = bots.NewFetcher(bs, st.Driver, 0, log)
+	a.Fetcher = bots.NewFetcher(bs, st.Driver, cfg.BotNotificationInterval, log)
 	a.Reaper = tasks.NewReaper(a.Tasks, 0, log)
 	a.Due = tasks.NewDueAnnouncer(a.Tasks, hub, 0, log)
 	a.Expiry = challenges.NewSweeper(ch, 0, log)

@@ -130,6 +130,15 @@ func Live() predicate.Account {
 	return account.And(account.PlatformEQ(account.PlatformX), account.DeletedAtIsNil())
 }
 
+// Fleet selects the workspace's bots as lists show them: the removed ones
+// when deleted is true, the others otherwise.
+func Fleet(deleted bool) predicate.Account {
+	if deleted {
+		return account.And(account.PlatformEQ(account.PlatformX), account.DeletedAtNotNil())
+	}
+	return Live()
+}
+
 // Service manages the bots of the viewer's workspace.
 type Service struct {
 	client     *ent.Client
@@ -196,13 +205,17 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 	if in.AppAuthSecret != "" {
 		creds.AppAuthSecret = &in.AppAuthSecret
 	}
+	ain := accounts.CreateInput{
+		Platform: account.PlatformX, Username: in.Username,
+		Profile:     accounts.Profile{Status: &logging, Email: &in.Mail, Phone: &in.Phone, BlueTick: &in.BlueTick},
+		Credentials: creds,
+	}
+	if err := accounts.ValidateCreate(ain); err != nil {
+		return nil, err
+	}
 	var created *ent.Account
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		a, err := s.accounts.CreateTx(ctx, tx, accounts.CreateInput{
-			Platform: account.PlatformX, Username: in.Username,
-			Profile:     accounts.Profile{Status: &logging, Email: &in.Mail, Phone: &in.Phone, BlueTick: &in.BlueTick},
-			Credentials: creds,
-		})
+		a, err := s.accounts.CreateTx(ctx, tx, ain)
 		if err != nil {
 			return err
 		}
@@ -249,12 +262,7 @@ func (s *Service) List(ctx context.Context, o ListOptions) (*Page, error) {
 	if len(o.Search) > maxSearchLen {
 		return nil, errs.Invalid("search", "must be at most %d characters", maxSearchLen)
 	}
-	where := []predicate.Account{account.PlatformEQ(account.PlatformX)}
-	if o.Deleted {
-		where = append(where, account.DeletedAtNotNil())
-	} else {
-		where = append(where, account.DeletedAtIsNil())
-	}
+	where := []predicate.Account{Fleet(o.Deleted)}
 	if o.State != nil {
 		where = append(where, account.StatusIn(accountStatuses(*o.State)...))
 	}

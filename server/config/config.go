@@ -53,6 +53,10 @@ type Config struct {
 	// LeaseDuration is how long a worker holds a claimed task without a
 	// heartbeat (SWITCHBOARD_LEASE_DURATION, default 10m).
 	LeaseDuration time.Duration
+	// BotNotificationInterval is how often every ACTIVE bot's X
+	// notifications are asked of workers
+	// (SWITCHBOARD_BOT_NOTIFICATION_INTERVAL, default 15m).
+	BotNotificationInterval time.Duration
 	// LoginWait is how long a live account login (or a challenge code) waits
 	// for its worker's verdict before answering 503 (SWITCHBOARD_LOGIN_WAIT,
 	// default 25s).
@@ -109,7 +113,10 @@ func Default() Config {
 		LiveStall:      10 * time.Second,
 		LeaseDuration:  10 * time.Minute,
 		LoginWait:      25 * time.Second,
-		IMAPMailDelay:  5 * time.Second,
+		// Notifications are read, not pushed: often enough for a
+		// dashboard, rarely enough not to look like scraping to X.
+		BotNotificationInterval: 15 * time.Minute,
+		IMAPMailDelay:           5 * time.Second,
 	}
 }
 
@@ -149,6 +156,7 @@ func FromEnv() (Config, error) {
 	duration("SWITCHBOARD_LIVE_STALL", &c.LiveStall)
 	duration("SWITCHBOARD_LEASE_DURATION", &c.LeaseDuration)
 	duration("SWITCHBOARD_LOGIN_WAIT", &c.LoginWait)
+	duration("SWITCHBOARD_BOT_NOTIFICATION_INTERVAL", &c.BotNotificationInterval)
 	duration("SWITCHBOARD_IMAP_MAIL_DELAY", &c.IMAPMailDelay)
 	parse("SWITCHBOARD_IMAP_ALLOW_PRIVATE", func(v string) (err error) {
 		c.IMAPAllowPrivate, err = strconv.ParseBool(v)
@@ -228,6 +236,9 @@ func (c Config) Validate() error {
 	}
 	if c.LiveStall <= 0 {
 		problems = append(problems, fmt.Errorf("live stall %s: want a positive duration", c.LiveStall))
+	}
+	if c.BotNotificationInterval < time.Minute {
+		problems = append(problems, fmt.Errorf("bot notification interval %s: want a minute or more", c.BotNotificationInterval))
 	}
 	if c.WSPingInterval <= 0 {
 		problems = append(problems, fmt.Errorf("WebSocket ping interval %s: want a positive duration", c.WSPingInterval))
