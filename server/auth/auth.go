@@ -103,10 +103,11 @@ func NewService(client *ent.Client, opts Options) *Service {
 // error so the edge answers 500 rather than telling a valid caller to sign
 // in again.
 //
-// The user behind the credential is reloaded on every call (for an API key,
-// at most KeyCacheTTL later on another replica; see KeyCacheTTL), so
-// disabling a user or changing their role takes effect on their next
-// request, not when their token expires.
+// The user behind the credential is read again after every change made
+// through this process and at least every KeyCacheTTL (see KeyCacheTTL),
+// so disabling a user or changing their role takes effect on their next
+// request (on another replica within KeyCacheTTL), not when their token
+// expires.
 func (s *Service) Authenticate(ctx context.Context, credential string) (*viewer.Viewer, error) {
 	switch {
 	case credential == "":

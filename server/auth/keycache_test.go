@@ -3,6 +3,7 @@ package auth_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/errs"
@@ -62,4 +63,72 @@ func TestKeyChangesReachOtherReplicasWithinTheCacheTTL(t *testing.T) {
 	if _, err := b.svc.Authenticate(t.Context(), disabled); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("disabled user's key on the other replica after the TTL: %v, want unauthenticated", err)
 	}
+}
+
+// TestSessionChangesReachOtherReplicasWithinTheCacheTTL: a verified session
+// token is trusted for KeyCacheTTL, but a disabled user is refused at once
+// on the replica that disabled them and on another within the TTL, a
+// logout ends the token the same way, and an expired token is refused
+// even while it is cached.
+func TestSessionChangesReachOtherReplicasWithinTheCacheTTL(t *testing.T) {
+	sts := testkit.OpenShared(t, 2)
+	a := setup(t, sts[0])
+	b := &env{
+		svc:    auth.NewService(sts[1].Client, auth.Options{JWTSecret: testSecret, Now: a.clock.Now, Driver: sts[1].Driver}),
+		client: sts[1].Client,
+		clock:  a.clock,
+	}
+	both := func(token string) {
+		t.Helper()
+		for _, s := range []*auth.Service{a.svc, b.svc} {
+			if _, err := s.Authenticate(t.Context(), token); err != nil {
+				t.Fatalf("fresh session refused: %v", err)
+			}
+		}
+	}
+	refused := func(s *auth.Service, token, when string) {
+		t.Helper()
+		if _, err := s.Authenticate(t.Context(), token); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("%s: %v, want unauthenticated", when, err)
+		}
+	}
+
+	u := a.createUser(t, "cached", "", "")
+	token, _, err := a.svc.IssueToken(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both(token)
+	if err := a.client.User.UpdateOneID(u.ID).SetDisabled(true).Exec(sys(t)); err != nil {
+		t.Fatal(err)
+	}
+	refused(a.svc, token, "disabled user on the replica that disabled them")
+	if _, err := b.svc.Authenticate(t.Context(), token); err != nil {
+		t.Fatalf("other replica within the TTL still trusts its cache: %v", err)
+	}
+	a.clock.Advance(auth.KeyCacheTTL)
+	refused(b.svc, token, "disabled user on the other replica after the TTL")
+
+	v := a.createUser(t, "leaving", "", "")
+	token, exp, err := a.svc.IssueToken(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both(token)
+	if err := a.svc.Logout(asViewer(t, v)); err != nil {
+		t.Fatal(err)
+	}
+	refused(a.svc, token, "logged-out session on the replica that ended it")
+	a.clock.Advance(auth.KeyCacheTTL)
+	refused(b.svc, token, "logged-out session on the other replica after the TTL")
+
+	w := a.createUser(t, "expiring", "", "")
+	token, exp, err = a.svc.IssueToken(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.clock.Advance(exp.Sub(a.clock.Now()) - time.Millisecond)
+	both(token)
+	a.clock.Advance(time.Millisecond)
+	refused(a.svc, token, "expired session still in the cache")
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
@@ -58,8 +59,28 @@ func (s *Service) IssueToken(u *ent.User) (string, time.Time, error) {
 
 // authenticateToken verifies a session token. Only HS256 is accepted, which
 // rules out alg:none and key-confusion tricks; exp is required so a token
-// can never be valid forever.
+// can never be valid forever. A token verified less than KeyCacheTTL ago
+// is taken from the cache (still refused once expired); any change of a
+// user through this process forgets it.
 func (s *Service) authenticateToken(ctx context.Context, raw string) (*viewer.Viewer, error) {
+	now := s.now()
+	sum := sha256.Sum256([]byte(raw))
+	hash := string(sum[:])
+	v, gen := s.keys.getSession(hash, now)
+	if v != nil {
+		return v, nil
+	}
+	v, exp, err := s.verifyToken(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	s.keys.putSession(hash, v, exp, now, gen)
+	return v, nil
+}
+
+// verifyToken checks raw's signature and claims and reloads its user;
+// exp is the token's expiry.
+func (s *Service) verifyToken(ctx context.Context, raw string) (_ *viewer.Viewer, exp time.Time, _ error) {
 	var claims sessionClaims
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -69,32 +90,32 @@ func (s *Service) authenticateToken(ctx context.Context, raw string) (*viewer.Vi
 	)
 	_, err := parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return s.secret, nil })
 	if errors.Is(err, jwt.ErrTokenExpired) {
-		return nil, fmt.Errorf("%w (%v)", errs.Unauthenticated("session token expired"), err)
+		return nil, exp, fmt.Errorf("%w (%v)", errs.Unauthenticated("session token expired"), err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w (%v)", errs.Unauthenticated("invalid session token"), err)
+		return nil, exp, fmt.Errorf("%w (%v)", errs.Unauthenticated("invalid session token"), err)
 	}
 	userID, err := strconv.Atoi(claims.Subject)
 	if err != nil || userID <= 0 {
-		return nil, errs.Unauthenticated("invalid session token")
+		return nil, exp, errs.Unauthenticated("invalid session token")
 	}
 	u, err := s.client.User.Get(systemContext(ctx), userID)
 	if ent.IsNotFound(err) {
-		return nil, errs.Unauthenticated("session is no longer valid")
+		return nil, exp, errs.Unauthenticated("session is no longer valid")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("authenticate session: load user %d: %w", userID, err)
+		return nil, exp, fmt.Errorf("authenticate session: load user %d: %w", userID, err)
 	}
 	// A user never changes workspace, so a mismatch means the token was not
 	// issued for this user row (e.g. a database restored under old tokens).
 	// A logout or password change since the token was issued ended it.
 	if u.Disabled || u.WorkspaceID != claims.WorkspaceID || u.SessionGeneration != claims.Generation {
-		return nil, errs.Unauthenticated("session is no longer valid")
+		return nil, exp, errs.Unauthenticated("session is no longer valid")
 	}
 	return &viewer.Viewer{
 		UserID:      u.ID,
 		Username:    u.Username,
 		WorkspaceID: u.WorkspaceID,
 		Role:        viewer.Role(u.Role),
-	}, nil
+	}, claims.ExpiresAt.Time, nil
 }
