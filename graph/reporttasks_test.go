@@ -1,11 +1,18 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/store/storetest"
 	"github.com/switchboardhq/switchboard/server/tasks"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -194,6 +201,106 @@ func TestReportTasksIsForWorkerKeysOnly(t *testing.T) {
 			if f, _ := r.Errors[0].Extensions["field"].(string); f != c.field {
 				t.Errorf("%s: field %q, want %q", c.name, f, c.field)
 			}
+		}
+	})
+}
+
+// nativeStatementBudget is how many SQL statements one post task may cost
+// on the native worker path — its share of a claim of 50 and of one
+// reportTasks starting and completing the 50, with the roll-ups into their
+// posts, auth, logs and events — counted over every statement the server
+// sends.
+const nativeStatementBudget = 0.5
+
+// TestNativeWorkerLoopStaysWithinStatementBudget drains 200 post tasks (4
+// posts × 50 accounts, fanned out as the scheduler does) with two native
+// workers — claimTasks(limit: 50), then one reportTasks with a START and a
+// COMPLETE per task — and counts the statements the server ran.
+func TestNativeWorkerLoopStaysWithinStatementBudget(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st0 *store.Store) {
+		t.Parallel()
+		st, count := storetest.Count(st0)
+		srv := testkit.StartServer(t, st)
+		u := srv.CreateUser(t, "nina", viewer.RoleMember, "nina")
+		ctx := testkit.ViewerContext(t.Context(), u)
+		key := srv.APIKey(t, u, viewer.ScopeWorker)
+		const nAccounts, nPosts, workers = 50, 4, 2
+		accIDs := make([]int, nAccounts)
+		for i := range accIDs {
+			a, err := srv.App.Accounts.Create(ctx, accounts.CreateInput{Platform: account.PlatformOther, Username: fmt.Sprintf("budget%d", i)})
+			if err != nil {
+				t.Fatalf("create account: %v", err)
+			}
+			accIDs[i] = a.ID
+		}
+		later := time.Now().Add(time.Hour)
+		for range nPosts {
+			title, body := "Budget", "<p>budget</p>"
+			p, err := srv.App.Posts.Create(ctx, posts.CreateInput{Title: &title, Body: &body, AccountIDs: accIDs, ScheduledAt: &later})
+			if err != nil {
+				t.Fatalf("create post: %v", err)
+			}
+			if moved, err := srv.App.Posts.FanOut(t.Context(), p.ID, u.WorkspaceID); err != nil || !moved {
+				t.Fatalf("fan out post: moved %v, %v", moved, err)
+			}
+		}
+		// Warm the key's cached lookup first.
+		srv.MustGraphQL(t, key, `{ viewer { __typename } }`, nil, &struct{}{})
+		count.Reset()
+		var (
+			done atomic.Int64
+			wg   sync.WaitGroup
+		)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					var claimed struct {
+						ClaimTasks struct{ Leases []lease } `json:"claimTasks"`
+					}
+					r := srv.GraphQL(t, key, `mutation { claimTasks(input: {limit: 50}) { leases { token task { id } } } }`, nil)
+					if len(r.Errors) > 0 || json.Unmarshal(r.Data, &claimed) != nil {
+						t.Errorf("claim: %+v", r.Errors)
+						return
+					}
+					ls := claimed.ClaimTasks.Leases
+					if len(ls) == 0 {
+						return
+					}
+					var reports []map[string]any
+					for _, l := range ls {
+						reports = append(reports,
+							map[string]any{"taskId": l.Task.ID, "leaseToken": l.Token, "outcome": "START"},
+							map[string]any{"taskId": l.Task.ID, "leaseToken": l.Token, "outcome": "COMPLETE", "result": map[string]any{"url": "https://example.invalid/" + l.Task.ID}})
+					}
+					var out struct {
+						ReportTasks struct{ Results []reportResult } `json:"reportTasks"`
+					}
+					r = srv.GraphQL(t, key, reportTasks, map[string]any{"r": reports})
+					if len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
+						t.Errorf("report: %+v", r.Errors)
+						return
+					}
+					for _, res := range out.ReportTasks.Results {
+						if res.Error != nil {
+							t.Errorf("report refused: %+v", *res.Error)
+							return
+						}
+					}
+					done.Add(int64(len(ls)))
+				}
+			}()
+		}
+		wg.Wait()
+		if done.Load() != nAccounts*nPosts {
+			t.Fatalf("completed %d tasks, want %d", done.Load(), nAccounts*nPosts)
+		}
+		per := float64(count.Statements()) / float64(done.Load())
+		t.Logf("%s: %.2f statements and %.3f commits per task\n%s", st.Driver.Dialect(), per, float64(count.Commits())/float64(done.Load()), count)
+		if per > nativeStatementBudget {
+			t.Errorf("%.2f statements per task, budget %.2f", per, nativeStatementBudget)
 		}
 	})
 }
