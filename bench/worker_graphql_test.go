@@ -104,10 +104,10 @@ func runGraphQLWorkers(b testing.TB, base, key string) (float64, nativeLatency) 
 		return json.Unmarshal(r.Data, out)
 	}
 	var (
-		done            atomic.Int64
-		wg              sync.WaitGroup
-		errc            = make(chan error, benchWorkers)
-		mu              sync.Mutex
+		done                atomic.Int64
+		wg                  sync.WaitGroup
+		errc                = make(chan error, benchWorkers)
+		mu                  sync.Mutex
 		claimLat, reportLat []time.Duration
 	)
 	timed := func(into *[]time.Duration, t0 time.Time) {
