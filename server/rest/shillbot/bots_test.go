@@ -347,3 +347,71 @@ func (w *worker) complete(t *testing.T, l lease, result map[string]any) error {
 	}
 	return nil
 }
+
+// TestBotRoutesRefuseBadInputWithoutWriting sends malformed requests to the
+// bot routes: each is answered below 500 in Shillbot's envelope, and none
+// writes anything.
+func TestBotRoutesRefuseBadInputWithoutWriting(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		srv := testkit.StartServer(t, st)
+		tn := newTenant(t, srv)
+		bot := newBot(t, tn, "alpha", account.StatusACTIVE).UUID.String()
+		q := "?appId=" + tn.AppID
+		bodies := []string{`{`, `[]`, `"x"`, `null`, `{"username":1,"password":2}`, `{"username":"` + strings.Repeat("u", 5000) + `","password":"p"}`,
+			`{"username":"a b","password":""}`, `{"status":7}`, `{"status":null,"x":{}}`, `{} {}`, "\x00\xff", `{"username":"ok","password":"p","mail":"@@"}`}
+		// A refresh takes any object without a bad status (unknown fields
+		// are ignored), so it gets only bodies that are not one.
+		refreshBodies := []string{`{`, `[]`, `"x"`, `null`, `{"status":7}`, `{"status":"active"}`, `{"status":""}`, `{} {}`, "\x00\xff"}
+		paths := []struct {
+			method, path string
+			bodies       []string
+		}{
+			{http.MethodPost, "/v1/bots" + q, bodies},
+			{http.MethodPut, "/v1/bots/" + bot + "/refresh" + q, refreshBodies},
+			{http.MethodPatch, "/v1/bots/%zz/refresh" + q, bodies},
+			{http.MethodDelete, "/v1/bots/" + bot + "x" + q, []string{""}},
+			{http.MethodGet, "/v1/bots" + q + "&limit=1e9&offset=NaN", []string{""}},
+			{http.MethodGet, "/v1/bots" + q + "&botState=active&isDeleted=1", []string{""}},
+			{http.MethodGet, "/v1/bots" + q + "&search=" + strings.Repeat("%25", 300), []string{""}},
+			{http.MethodGet, "/v1/bots/notification" + q + "&startDate=2024-13-45&endDate=x", []string{""}},
+			{http.MethodGet, "/v1/bots/notification" + q + "&startDate=2024-11-02&endDate=2024-11-03&limit=-5", []string{""}},
+		}
+		ctx := testkit.ViewerContext(t.Context(), tn.User)
+		before := srv.App.Store.Client.Task.Query().CountX(ctx)
+		for _, p := range paths {
+			for _, body := range p.bodies {
+				req, err := http.NewRequestWithContext(t.Context(), p.method, srv.URL+p.path, strings.NewReader(body))
+				if err != nil {
+					continue // a path Go will not even send
+				}
+				req.Header = apiKeyHeader(tn.Key)
+				resp, err := srv.HTTP.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode >= 500 {
+					t.Errorf("%s %s %q: %d", p.method, p.path, body, resp.StatusCode)
+				}
+			}
+		}
+		if n := srv.App.Store.Client.Account.Query().CountX(ctx); n != 1 {
+			t.Fatalf("%d accounts after refused requests", n)
+		}
+		if n := srv.App.Store.Client.Task.Query().CountX(ctx); n != before {
+			t.Fatalf("%d tasks after refused requests, %d before", n, before)
+		}
+		var page struct {
+			Data []struct {
+				Status    string  `json:"status"`
+				DeletedAt *string `json:"deletedAt"`
+			} `json:"data"`
+		}
+		tn.do(t, http.MethodGet, "/v1/bots"+q, "").want(t, 200).decode(t, &page)
+		if len(page.Data) != 1 || page.Data[0].Status != "ACTIVE" {
+			t.Fatalf("the bot after refused requests: %+v", page)
+		}
+	})
+}
