@@ -22,6 +22,8 @@ type Account struct {
 	ID int `json:"id,omitempty"`
 	// UUID holds the value of the "uuid" field.
 	UUID uuid.UUID `json:"uuid,omitempty"`
+	// 24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+	ObjectID string `json:"object_id,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
@@ -126,12 +128,15 @@ type AccountEdges struct {
 	Posts []*Post `json:"posts,omitempty"`
 	// BotTasks holds the value of the bot_tasks edge.
 	BotTasks []*Schedule `json:"bot_tasks,omitempty"`
+	// Groups holds the value of the groups edge.
+	Groups []*AccountGroup `json:"groups,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 
 	namedPosts    map[string][]*Post
 	namedBotTasks map[string][]*Schedule
+	namedGroups   map[string][]*AccountGroup
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -163,6 +168,15 @@ func (e AccountEdges) BotTasksOrErr() ([]*Schedule, error) {
 	return nil, &NotLoadedError{edge: "bot_tasks"}
 }
 
+// GroupsOrErr returns the Groups value or an error if the edge
+// was not loaded in eager-loading.
+func (e AccountEdges) GroupsOrErr() ([]*AccountGroup, error) {
+	if e.loadedTypes[3] {
+		return e.Groups, nil
+	}
+	return nil, &NotLoadedError{edge: "groups"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Account) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -174,7 +188,7 @@ func (*Account) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case account.FieldID, account.FieldWorkspaceID, account.FieldImapPort, account.FieldEnergyBudget, account.FieldFollowerCount, account.FieldFollowingCount:
 			values[i] = new(sql.NullInt64)
-		case account.FieldPlatform, account.FieldUsername, account.FieldUsernameKey, account.FieldDisplayName, account.FieldStatus, account.FieldErrorCode, account.FieldErrorMessage, account.FieldEmail, account.FieldProxy, account.FieldImapHost, account.FieldImapUsername, account.FieldLinkProfile, account.FieldPoolID, account.FieldNote, account.FieldExternalStatus, account.FieldPhone, account.FieldCreatedBy, account.FieldProfileName, account.FieldProfileBio, account.FieldProfileAvatar, account.FieldProfileBanner, account.FieldProfileWebsite:
+		case account.FieldObjectID, account.FieldPlatform, account.FieldUsername, account.FieldUsernameKey, account.FieldDisplayName, account.FieldStatus, account.FieldErrorCode, account.FieldErrorMessage, account.FieldEmail, account.FieldProxy, account.FieldImapHost, account.FieldImapUsername, account.FieldLinkProfile, account.FieldPoolID, account.FieldNote, account.FieldExternalStatus, account.FieldPhone, account.FieldCreatedBy, account.FieldProfileName, account.FieldProfileBio, account.FieldProfileAvatar, account.FieldProfileBanner, account.FieldProfileWebsite:
 			values[i] = new(sql.NullString)
 		case account.FieldCreatedAt, account.FieldUpdatedAt, account.FieldLastLoginAt, account.FieldLastActionAt, account.FieldProfileUpdatedAt, account.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
@@ -206,6 +220,12 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field uuid", values[i])
 			} else if value != nil {
 				_m.UUID = *value
+			}
+		case account.FieldObjectID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field object_id", values[i])
+			} else if value.Valid {
+				_m.ObjectID = value.String
 			}
 		case account.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -517,6 +537,11 @@ func (_m *Account) QueryBotTasks() *ScheduleQuery {
 	return NewAccountClient(_m.config).QueryBotTasks(_m)
 }
 
+// QueryGroups queries the "groups" edge of the Account entity.
+func (_m *Account) QueryGroups() *AccountGroupQuery {
+	return NewAccountClient(_m.config).QueryGroups(_m)
+}
+
 // Update returns a builder for updating this Account.
 // Note that you need to call Account.Unwrap() before calling this method if this Account
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -542,6 +567,9 @@ func (_m *Account) String() string {
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("uuid=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UUID))
+	builder.WriteString(", ")
+	builder.WriteString("object_id=")
+	builder.WriteString(_m.ObjectID)
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
@@ -730,6 +758,30 @@ func (_m *Account) appendNamedBotTasks(name string, edges ...*Schedule) {
 		_m.Edges.namedBotTasks[name] = []*Schedule{}
 	} else {
 		_m.Edges.namedBotTasks[name] = append(_m.Edges.namedBotTasks[name], edges...)
+	}
+}
+
+// NamedGroups returns the Groups named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Account) NamedGroups(name string) ([]*AccountGroup, error) {
+	if _m.Edges.namedGroups == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedGroups[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Account) appendNamedGroups(name string, edges ...*AccountGroup) {
+	if _m.Edges.namedGroups == nil {
+		_m.Edges.namedGroups = make(map[string][]*AccountGroup)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedGroups[name] = []*AccountGroup{}
+	} else {
+		_m.Edges.namedGroups[name] = append(_m.Edges.namedGroups[name], edges...)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountgroup"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/workspace"
@@ -36,6 +37,20 @@ func (_c *AccountCreate) SetUUID(v uuid.UUID) *AccountCreate {
 func (_c *AccountCreate) SetNillableUUID(v *uuid.UUID) *AccountCreate {
 	if v != nil {
 		_c.SetUUID(*v)
+	}
+	return _c
+}
+
+// SetObjectID sets the "object_id" field.
+func (_c *AccountCreate) SetObjectID(v string) *AccountCreate {
+	_c.mutation.SetObjectID(v)
+	return _c
+}
+
+// SetNillableObjectID sets the "object_id" field if the given value is not nil.
+func (_c *AccountCreate) SetNillableObjectID(v *string) *AccountCreate {
+	if v != nil {
+		_c.SetObjectID(*v)
 	}
 	return _c
 }
@@ -585,6 +600,21 @@ func (_c *AccountCreate) AddBotTasks(v ...*Schedule) *AccountCreate {
 	return _c.AddBotTaskIDs(ids...)
 }
 
+// AddGroupIDs adds the "groups" edge to the AccountGroup entity by IDs.
+func (_c *AccountCreate) AddGroupIDs(ids ...int) *AccountCreate {
+	_c.mutation.AddGroupIDs(ids...)
+	return _c
+}
+
+// AddGroups adds the "groups" edges to the AccountGroup entity.
+func (_c *AccountCreate) AddGroups(v ...*AccountGroup) *AccountCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddGroupIDs(ids...)
+}
+
 // Mutation returns the AccountMutation object of the builder.
 func (_c *AccountCreate) Mutation() *AccountMutation {
 	return _c.mutation
@@ -628,6 +658,13 @@ func (_c *AccountCreate) defaults() error {
 		}
 		v := account.DefaultUUID()
 		_c.mutation.SetUUID(v)
+	}
+	if _, ok := _c.mutation.ObjectID(); !ok {
+		if account.DefaultObjectID == nil {
+			return fmt.Errorf("ent: uninitialized account.DefaultObjectID (forgotten import ent/runtime?)")
+		}
+		v := account.DefaultObjectID()
+		_c.mutation.SetObjectID(v)
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		if account.DefaultCreatedAt == nil {
@@ -738,6 +775,14 @@ func (_c *AccountCreate) defaults() error {
 func (_c *AccountCreate) check() error {
 	if _, ok := _c.mutation.UUID(); !ok {
 		return &ValidationError{Name: "uuid", err: errors.New(`ent: missing required field "Account.uuid"`)}
+	}
+	if _, ok := _c.mutation.ObjectID(); !ok {
+		return &ValidationError{Name: "object_id", err: errors.New(`ent: missing required field "Account.object_id"`)}
+	}
+	if v, ok := _c.mutation.ObjectID(); ok {
+		if err := account.ObjectIDValidator(v); err != nil {
+			return &ValidationError{Name: "object_id", err: fmt.Errorf(`ent: validator failed for field "Account.object_id": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Account.created_at"`)}
@@ -931,6 +976,10 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UUID(); ok {
 		_spec.SetField(account.FieldUUID, field.TypeUUID, value)
 		_node.UUID = value
+	}
+	if value, ok := _c.mutation.ObjectID(); ok {
+		_spec.SetField(account.FieldObjectID, field.TypeString, value)
+		_node.ObjectID = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(account.FieldCreatedAt, field.TypeTime, value)
@@ -1150,6 +1199,22 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.GroupsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.GroupsTable,
+			Columns: account.GroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(accountgroup.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1864,6 +1929,9 @@ func (u *AccountUpsertOne) UpdateNewValues() *AccountUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.UUID(); exists {
 			s.SetIgnore(account.FieldUUID)
+		}
+		if _, exists := u.create.mutation.ObjectID(); exists {
+			s.SetIgnore(account.FieldObjectID)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(account.FieldCreatedAt)
@@ -2829,6 +2897,9 @@ func (u *AccountUpsertBulk) UpdateNewValues() *AccountUpsertBulk {
 		for _, b := range u.create.builders {
 			if _, exists := b.mutation.UUID(); exists {
 				s.SetIgnore(account.FieldUUID)
+			}
+			if _, exists := b.mutation.ObjectID(); exists {
+				s.SetIgnore(account.FieldObjectID)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(account.FieldCreatedAt)

@@ -38,6 +38,20 @@ func (_c *CategoryCreate) SetNillableUUID(v *uuid.UUID) *CategoryCreate {
 	return _c
 }
 
+// SetObjectID sets the "object_id" field.
+func (_c *CategoryCreate) SetObjectID(v string) *CategoryCreate {
+	_c.mutation.SetObjectID(v)
+	return _c
+}
+
+// SetNillableObjectID sets the "object_id" field if the given value is not nil.
+func (_c *CategoryCreate) SetNillableObjectID(v *string) *CategoryCreate {
+	if v != nil {
+		_c.SetObjectID(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *CategoryCreate) SetCreatedAt(v time.Time) *CategoryCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -127,6 +141,13 @@ func (_c *CategoryCreate) defaults() error {
 		v := category.DefaultUUID()
 		_c.mutation.SetUUID(v)
 	}
+	if _, ok := _c.mutation.ObjectID(); !ok {
+		if category.DefaultObjectID == nil {
+			return fmt.Errorf("ent: uninitialized category.DefaultObjectID (forgotten import ent/runtime?)")
+		}
+		v := category.DefaultObjectID()
+		_c.mutation.SetObjectID(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		if category.DefaultCreatedAt == nil {
 			return fmt.Errorf("ent: uninitialized category.DefaultCreatedAt (forgotten import ent/runtime?)")
@@ -148,6 +169,14 @@ func (_c *CategoryCreate) defaults() error {
 func (_c *CategoryCreate) check() error {
 	if _, ok := _c.mutation.UUID(); !ok {
 		return &ValidationError{Name: "uuid", err: errors.New(`ent: missing required field "Category.uuid"`)}
+	}
+	if _, ok := _c.mutation.ObjectID(); !ok {
+		return &ValidationError{Name: "object_id", err: errors.New(`ent: missing required field "Category.object_id"`)}
+	}
+	if v, ok := _c.mutation.ObjectID(); ok {
+		if err := category.ObjectIDValidator(v); err != nil {
+			return &ValidationError{Name: "object_id", err: fmt.Errorf(`ent: validator failed for field "Category.object_id": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Category.created_at"`)}
@@ -199,6 +228,10 @@ func (_c *CategoryCreate) createSpec() (*Category, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UUID(); ok {
 		_spec.SetField(category.FieldUUID, field.TypeUUID, value)
 		_node.UUID = value
+	}
+	if value, ok := _c.mutation.ObjectID(); ok {
+		_spec.SetField(category.FieldObjectID, field.TypeString, value)
+		_node.ObjectID = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(category.FieldCreatedAt, field.TypeTime, value)
@@ -318,6 +351,9 @@ func (u *CategoryUpsertOne) UpdateNewValues() *CategoryUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.UUID(); exists {
 			s.SetIgnore(category.FieldUUID)
+		}
+		if _, exists := u.create.mutation.ObjectID(); exists {
+			s.SetIgnore(category.FieldObjectID)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(category.FieldCreatedAt)
@@ -562,6 +598,9 @@ func (u *CategoryUpsertBulk) UpdateNewValues() *CategoryUpsertBulk {
 		for _, b := range u.create.builders {
 			if _, exists := b.mutation.UUID(); exists {
 				s.SetIgnore(category.FieldUUID)
+			}
+			if _, exists := b.mutation.ObjectID(); exists {
+				s.SetIgnore(category.FieldObjectID)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(category.FieldCreatedAt)

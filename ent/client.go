@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountgroup"
 	"github.com/switchboardhq/switchboard/ent/accountstat"
 	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
@@ -35,6 +36,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
+	"github.com/switchboardhq/switchboard/ent/tag"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -53,6 +55,8 @@ type Client struct {
 	APIKey *APIKeyClient
 	// Account is the client for interacting with the Account builders.
 	Account *AccountClient
+	// AccountGroup is the client for interacting with the AccountGroup builders.
+	AccountGroup *AccountGroupClient
 	// AccountStat is the client for interacting with the AccountStat builders.
 	AccountStat *AccountStatClient
 	// ActionRecord is the client for interacting with the ActionRecord builders.
@@ -89,6 +93,8 @@ type Client struct {
 	Schedule *ScheduleClient
 	// Setting is the client for interacting with the Setting builders.
 	Setting *SettingClient
+	// Tag is the client for interacting with the Tag builders.
+	Tag *TagClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
 	// Template is the client for interacting with the Template builders.
@@ -114,6 +120,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.Account = NewAccountClient(c.config)
+	c.AccountGroup = NewAccountGroupClient(c.config)
 	c.AccountStat = NewAccountStatClient(c.config)
 	c.ActionRecord = NewActionRecordClient(c.config)
 	c.Caption = NewCaptionClient(c.config)
@@ -132,6 +139,7 @@ func (c *Client) init() {
 	c.RequestLog = NewRequestLogClient(c.config)
 	c.Schedule = NewScheduleClient(c.config)
 	c.Setting = NewSettingClient(c.config)
+	c.Tag = NewTagClient(c.config)
 	c.Task = NewTaskClient(c.config)
 	c.Template = NewTemplateClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -231,6 +239,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:            cfg,
 		APIKey:            NewAPIKeyClient(cfg),
 		Account:           NewAccountClient(cfg),
+		AccountGroup:      NewAccountGroupClient(cfg),
 		AccountStat:       NewAccountStatClient(cfg),
 		ActionRecord:      NewActionRecordClient(cfg),
 		Caption:           NewCaptionClient(cfg),
@@ -249,6 +258,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		RequestLog:        NewRequestLogClient(cfg),
 		Schedule:          NewScheduleClient(cfg),
 		Setting:           NewSettingClient(cfg),
+		Tag:               NewTagClient(cfg),
 		Task:              NewTaskClient(cfg),
 		Template:          NewTemplateClient(cfg),
 		User:              NewUserClient(cfg),
@@ -275,6 +285,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:            cfg,
 		APIKey:            NewAPIKeyClient(cfg),
 		Account:           NewAccountClient(cfg),
+		AccountGroup:      NewAccountGroupClient(cfg),
 		AccountStat:       NewAccountStatClient(cfg),
 		ActionRecord:      NewActionRecordClient(cfg),
 		Caption:           NewCaptionClient(cfg),
@@ -293,6 +304,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		RequestLog:        NewRequestLogClient(cfg),
 		Schedule:          NewScheduleClient(cfg),
 		Setting:           NewSettingClient(cfg),
+		Tag:               NewTagClient(cfg),
 		Task:              NewTaskClient(cfg),
 		Template:          NewTemplateClient(cfg),
 		User:              NewUserClient(cfg),
@@ -327,11 +339,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Account, c.AccountStat, c.ActionRecord, c.Caption, c.Category,
-		c.CooldownRule, c.Customer, c.CustomerGroup, c.CustomerTag, c.Job, c.LogEntry,
-		c.LoginChallenge, c.Notification, c.Plan, c.Post, c.Proxy, c.RequestLog,
-		c.Schedule, c.Setting, c.Task, c.Template, c.User, c.WalletTransaction,
-		c.Workspace,
+		c.APIKey, c.Account, c.AccountGroup, c.AccountStat, c.ActionRecord, c.Caption,
+		c.Category, c.CooldownRule, c.Customer, c.CustomerGroup, c.CustomerTag, c.Job,
+		c.LogEntry, c.LoginChallenge, c.Notification, c.Plan, c.Post, c.Proxy,
+		c.RequestLog, c.Schedule, c.Setting, c.Tag, c.Task, c.Template, c.User,
+		c.WalletTransaction, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -341,11 +353,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Account, c.AccountStat, c.ActionRecord, c.Caption, c.Category,
-		c.CooldownRule, c.Customer, c.CustomerGroup, c.CustomerTag, c.Job, c.LogEntry,
-		c.LoginChallenge, c.Notification, c.Plan, c.Post, c.Proxy, c.RequestLog,
-		c.Schedule, c.Setting, c.Task, c.Template, c.User, c.WalletTransaction,
-		c.Workspace,
+		c.APIKey, c.Account, c.AccountGroup, c.AccountStat, c.ActionRecord, c.Caption,
+		c.Category, c.CooldownRule, c.Customer, c.CustomerGroup, c.CustomerTag, c.Job,
+		c.LogEntry, c.LoginChallenge, c.Notification, c.Plan, c.Post, c.Proxy,
+		c.RequestLog, c.Schedule, c.Setting, c.Tag, c.Task, c.Template, c.User,
+		c.WalletTransaction, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -358,6 +370,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIKey.mutate(ctx, m)
 	case *AccountMutation:
 		return c.Account.mutate(ctx, m)
+	case *AccountGroupMutation:
+		return c.AccountGroup.mutate(ctx, m)
 	case *AccountStatMutation:
 		return c.AccountStat.mutate(ctx, m)
 	case *ActionRecordMutation:
@@ -394,6 +408,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Schedule.mutate(ctx, m)
 	case *SettingMutation:
 		return c.Setting.mutate(ctx, m)
+	case *TagMutation:
+		return c.Tag.mutate(ctx, m)
 	case *TaskMutation:
 		return c.Task.mutate(ctx, m)
 	case *TemplateMutation:
@@ -731,6 +747,22 @@ func (c *AccountClient) QueryBotTasks(_m *Account) *ScheduleQuery {
 	return query
 }
 
+// QueryGroups queries the groups edge of a Account.
+func (c *AccountClient) QueryGroups(_m *Account) *AccountGroupQuery {
+	query := (&AccountGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(account.Table, account.FieldID, id),
+			sqlgraph.To(accountgroup.Table, accountgroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, account.GroupsTable, account.GroupsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *AccountClient) Hooks() []Hook {
 	hooks := c.hooks.Account
@@ -754,6 +786,172 @@ func (c *AccountClient) mutate(ctx context.Context, m *AccountMutation) (Value, 
 		return (&AccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Account mutation op: %q", m.Op())
+	}
+}
+
+// AccountGroupClient is a client for the AccountGroup schema.
+type AccountGroupClient struct {
+	config
+}
+
+// NewAccountGroupClient returns a client for the AccountGroup from the given config.
+func NewAccountGroupClient(c config) *AccountGroupClient {
+	return &AccountGroupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `accountgroup.Hooks(f(g(h())))`.
+func (c *AccountGroupClient) Use(hooks ...Hook) {
+	c.hooks.AccountGroup = append(c.hooks.AccountGroup, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `accountgroup.Intercept(f(g(h())))`.
+func (c *AccountGroupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AccountGroup = append(c.inters.AccountGroup, interceptors...)
+}
+
+// Create returns a builder for creating a AccountGroup entity.
+func (c *AccountGroupClient) Create() *AccountGroupCreate {
+	mutation := newAccountGroupMutation(c.config, OpCreate)
+	return &AccountGroupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AccountGroup entities.
+func (c *AccountGroupClient) CreateBulk(builders ...*AccountGroupCreate) *AccountGroupCreateBulk {
+	return &AccountGroupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AccountGroupClient) MapCreateBulk(slice any, setFunc func(*AccountGroupCreate, int)) *AccountGroupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AccountGroupCreateBulk{err: fmt.Errorf("calling to AccountGroupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AccountGroupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AccountGroupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AccountGroup.
+func (c *AccountGroupClient) Update() *AccountGroupUpdate {
+	mutation := newAccountGroupMutation(c.config, OpUpdate)
+	return &AccountGroupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AccountGroupClient) UpdateOne(_m *AccountGroup) *AccountGroupUpdateOne {
+	mutation := newAccountGroupMutation(c.config, OpUpdateOne, withAccountGroup(_m))
+	return &AccountGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AccountGroupClient) UpdateOneID(id int) *AccountGroupUpdateOne {
+	mutation := newAccountGroupMutation(c.config, OpUpdateOne, withAccountGroupID(id))
+	return &AccountGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AccountGroup.
+func (c *AccountGroupClient) Delete() *AccountGroupDelete {
+	mutation := newAccountGroupMutation(c.config, OpDelete)
+	return &AccountGroupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AccountGroupClient) DeleteOne(_m *AccountGroup) *AccountGroupDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AccountGroupClient) DeleteOneID(id int) *AccountGroupDeleteOne {
+	builder := c.Delete().Where(accountgroup.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AccountGroupDeleteOne{builder}
+}
+
+// Query returns a query builder for AccountGroup.
+func (c *AccountGroupClient) Query() *AccountGroupQuery {
+	return &AccountGroupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAccountGroup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AccountGroup entity by its id.
+func (c *AccountGroupClient) Get(ctx context.Context, id int) (*AccountGroup, error) {
+	return c.Query().Where(accountgroup.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AccountGroupClient) GetX(ctx context.Context, id int) *AccountGroup {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a AccountGroup.
+func (c *AccountGroupClient) QueryWorkspace(_m *AccountGroup) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(accountgroup.Table, accountgroup.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, accountgroup.WorkspaceTable, accountgroup.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAccounts queries the accounts edge of a AccountGroup.
+func (c *AccountGroupClient) QueryAccounts(_m *AccountGroup) *AccountQuery {
+	query := (&AccountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(accountgroup.Table, accountgroup.FieldID, id),
+			sqlgraph.To(account.Table, account.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, accountgroup.AccountsTable, accountgroup.AccountsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AccountGroupClient) Hooks() []Hook {
+	hooks := c.hooks.AccountGroup
+	return append(hooks[:len(hooks):len(hooks)], accountgroup.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AccountGroupClient) Interceptors() []Interceptor {
+	return c.inters.AccountGroup
+}
+
+func (c *AccountGroupClient) mutate(ctx context.Context, m *AccountGroupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AccountGroupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AccountGroupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AccountGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AccountGroupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AccountGroup mutation op: %q", m.Op())
 	}
 }
 
@@ -3071,6 +3269,38 @@ func (c *PostClient) QueryAccounts(_m *Post) *AccountQuery {
 	return query
 }
 
+// QueryCategoryRef queries the category_ref edge of a Post.
+func (c *PostClient) QueryCategoryRef(_m *Post) *CategoryQuery {
+	query := (&CategoryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(post.Table, post.FieldID, id),
+			sqlgraph.To(category.Table, category.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, post.CategoryRefTable, post.CategoryRefColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTagRefs queries the tag_refs edge of a Post.
+func (c *PostClient) QueryTagRefs(_m *Post) *TagQuery {
+	query := (&TagClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(post.Table, post.FieldID, id),
+			sqlgraph.To(tag.Table, tag.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, post.TagRefsTable, post.TagRefsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *PostClient) Hooks() []Hook {
 	hooks := c.hooks.Post
@@ -3758,6 +3988,172 @@ func (c *SettingClient) mutate(ctx context.Context, m *SettingMutation) (Value, 
 		return (&SettingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Setting mutation op: %q", m.Op())
+	}
+}
+
+// TagClient is a client for the Tag schema.
+type TagClient struct {
+	config
+}
+
+// NewTagClient returns a client for the Tag from the given config.
+func NewTagClient(c config) *TagClient {
+	return &TagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tag.Hooks(f(g(h())))`.
+func (c *TagClient) Use(hooks ...Hook) {
+	c.hooks.Tag = append(c.hooks.Tag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tag.Intercept(f(g(h())))`.
+func (c *TagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Tag = append(c.inters.Tag, interceptors...)
+}
+
+// Create returns a builder for creating a Tag entity.
+func (c *TagClient) Create() *TagCreate {
+	mutation := newTagMutation(c.config, OpCreate)
+	return &TagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Tag entities.
+func (c *TagClient) CreateBulk(builders ...*TagCreate) *TagCreateBulk {
+	return &TagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TagClient) MapCreateBulk(slice any, setFunc func(*TagCreate, int)) *TagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TagCreateBulk{err: fmt.Errorf("calling to TagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Tag.
+func (c *TagClient) Update() *TagUpdate {
+	mutation := newTagMutation(c.config, OpUpdate)
+	return &TagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TagClient) UpdateOne(_m *Tag) *TagUpdateOne {
+	mutation := newTagMutation(c.config, OpUpdateOne, withTag(_m))
+	return &TagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TagClient) UpdateOneID(id int) *TagUpdateOne {
+	mutation := newTagMutation(c.config, OpUpdateOne, withTagID(id))
+	return &TagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Tag.
+func (c *TagClient) Delete() *TagDelete {
+	mutation := newTagMutation(c.config, OpDelete)
+	return &TagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TagClient) DeleteOne(_m *Tag) *TagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TagClient) DeleteOneID(id int) *TagDeleteOne {
+	builder := c.Delete().Where(tag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TagDeleteOne{builder}
+}
+
+// Query returns a query builder for Tag.
+func (c *TagClient) Query() *TagQuery {
+	return &TagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Tag entity by its id.
+func (c *TagClient) Get(ctx context.Context, id int) (*Tag, error) {
+	return c.Query().Where(tag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TagClient) GetX(ctx context.Context, id int) *Tag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a Tag.
+func (c *TagClient) QueryWorkspace(_m *Tag) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tag.Table, tag.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, tag.WorkspaceTable, tag.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPosts queries the posts edge of a Tag.
+func (c *TagClient) QueryPosts(_m *Tag) *PostQuery {
+	query := (&PostClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tag.Table, tag.FieldID, id),
+			sqlgraph.To(post.Table, post.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, tag.PostsTable, tag.PostsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TagClient) Hooks() []Hook {
+	hooks := c.hooks.Tag
+	return append(hooks[:len(hooks):len(hooks)], tag.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TagClient) Interceptors() []Interceptor {
+	return c.inters.Tag
+}
+
+func (c *TagClient) mutate(ctx context.Context, m *TagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Tag mutation op: %q", m.Op())
 	}
 }
 
@@ -4562,16 +4958,16 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Account, AccountStat, ActionRecord, Caption, Category, CooldownRule,
-		Customer, CustomerGroup, CustomerTag, Job, LogEntry, LoginChallenge,
-		Notification, Plan, Post, Proxy, RequestLog, Schedule, Setting, Task, Template,
-		User, WalletTransaction, Workspace []ent.Hook
+		APIKey, Account, AccountGroup, AccountStat, ActionRecord, Caption, Category,
+		CooldownRule, Customer, CustomerGroup, CustomerTag, Job, LogEntry,
+		LoginChallenge, Notification, Plan, Post, Proxy, RequestLog, Schedule, Setting,
+		Tag, Task, Template, User, WalletTransaction, Workspace []ent.Hook
 	}
 	inters struct {
-		APIKey, Account, AccountStat, ActionRecord, Caption, Category, CooldownRule,
-		Customer, CustomerGroup, CustomerTag, Job, LogEntry, LoginChallenge,
-		Notification, Plan, Post, Proxy, RequestLog, Schedule, Setting, Task, Template,
-		User, WalletTransaction, Workspace []ent.Interceptor
+		APIKey, Account, AccountGroup, AccountStat, ActionRecord, Caption, Category,
+		CooldownRule, Customer, CustomerGroup, CustomerTag, Job, LogEntry,
+		LoginChallenge, Notification, Plan, Post, Proxy, RequestLog, Schedule, Setting,
+		Tag, Task, Template, User, WalletTransaction, Workspace []ent.Interceptor
 	}
 )
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountgroup"
 	"github.com/switchboardhq/switchboard/ent/accountstat"
 	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
@@ -32,6 +33,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
+	"github.com/switchboardhq/switchboard/ent/tag"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -99,6 +101,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apikey.Table:            apikey.ValidColumn,
 			account.Table:           account.ValidColumn,
+			accountgroup.Table:      accountgroup.ValidColumn,
 			accountstat.Table:       accountstat.ValidColumn,
 			actionrecord.Table:      actionrecord.ValidColumn,
 			caption.Table:           caption.ValidColumn,
@@ -117,6 +120,7 @@ func checkColumn(t, c string) error {
 			requestlog.Table:        requestlog.ValidColumn,
 			schedule.Table:          schedule.ValidColumn,
 			setting.Table:           setting.ValidColumn,
+			tag.Table:               tag.ValidColumn,
 			task.Table:              task.ValidColumn,
 			template.Table:          template.ValidColumn,
 			user.Table:              user.ValidColumn,

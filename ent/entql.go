@@ -4,6 +4,7 @@ package ent
 
 import (
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountgroup"
 	"github.com/switchboardhq/switchboard/ent/accountstat"
 	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
@@ -24,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
+	"github.com/switchboardhq/switchboard/ent/tag"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -38,7 +40,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -79,6 +81,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Type: "Account",
 		Fields: map[string]*sqlgraph.FieldSpec{
 			account.FieldUUID:             {Type: field.TypeUUID, Column: account.FieldUUID},
+			account.FieldObjectID:         {Type: field.TypeString, Column: account.FieldObjectID},
 			account.FieldCreatedAt:        {Type: field.TypeTime, Column: account.FieldCreatedAt},
 			account.FieldUpdatedAt:        {Type: field.TypeTime, Column: account.FieldUpdatedAt},
 			account.FieldWorkspaceID:      {Type: field.TypeInt, Column: account.FieldWorkspaceID},
@@ -128,6 +131,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   accountgroup.Table,
+			Columns: accountgroup.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: accountgroup.FieldID,
+			},
+		},
+		Type: "AccountGroup",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			accountgroup.FieldUUID:        {Type: field.TypeUUID, Column: accountgroup.FieldUUID},
+			accountgroup.FieldObjectID:    {Type: field.TypeString, Column: accountgroup.FieldObjectID},
+			accountgroup.FieldCreatedAt:   {Type: field.TypeTime, Column: accountgroup.FieldCreatedAt},
+			accountgroup.FieldUpdatedAt:   {Type: field.TypeTime, Column: accountgroup.FieldUpdatedAt},
+			accountgroup.FieldWorkspaceID: {Type: field.TypeInt, Column: accountgroup.FieldWorkspaceID},
+			accountgroup.FieldName:        {Type: field.TypeString, Column: accountgroup.FieldName},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   accountstat.Table,
 			Columns: accountstat.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -147,7 +169,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			accountstat.FieldMediaCount:  {Type: field.TypeInt, Column: accountstat.FieldMediaCount},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   actionrecord.Table,
 			Columns: actionrecord.Columns,
@@ -167,7 +189,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			actionrecord.FieldNextAllowedAt: {Type: field.TypeTime, Column: actionrecord.FieldNextAllowedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   caption.Table,
 			Columns: caption.Columns,
@@ -187,7 +209,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			caption.FieldCaption:     {Type: field.TypeString, Column: caption.FieldCaption},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   category.Table,
 			Columns: category.Columns,
@@ -199,13 +221,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Type: "Category",
 		Fields: map[string]*sqlgraph.FieldSpec{
 			category.FieldUUID:        {Type: field.TypeUUID, Column: category.FieldUUID},
+			category.FieldObjectID:    {Type: field.TypeString, Column: category.FieldObjectID},
 			category.FieldCreatedAt:   {Type: field.TypeTime, Column: category.FieldCreatedAt},
 			category.FieldUpdatedAt:   {Type: field.TypeTime, Column: category.FieldUpdatedAt},
 			category.FieldWorkspaceID: {Type: field.TypeInt, Column: category.FieldWorkspaceID},
 			category.FieldName:        {Type: field.TypeString, Column: category.FieldName},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   cooldownrule.Table,
 			Columns: cooldownrule.Columns,
@@ -231,7 +254,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			cooldownrule.FieldEnabled:     {Type: field.TypeBool, Column: cooldownrule.FieldEnabled},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -250,7 +273,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldUsernameKey: {Type: field.TypeString, Column: customer.FieldUsernameKey},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customergroup.Table,
 			Columns: customergroup.Columns,
@@ -268,7 +291,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customergroup.FieldName:        {Type: field.TypeString, Column: customergroup.FieldName},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customertag.Table,
 			Columns: customertag.Columns,
@@ -286,7 +309,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customertag.FieldName:        {Type: field.TypeString, Column: customertag.FieldName},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -314,7 +337,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFinishedAt:  {Type: field.TypeTime, Column: job.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   logentry.Table,
 			Columns: logentry.Columns,
@@ -339,7 +362,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			logentry.FieldScheduleID:  {Type: field.TypeInt, Column: logentry.FieldScheduleID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginchallenge.Table,
 			Columns: loginchallenge.Columns,
@@ -377,7 +400,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginchallenge.FieldResolvedAt:   {Type: field.TypeTime, Column: loginchallenge.FieldResolvedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -408,7 +431,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldDedupeKey:        {Type: field.TypeString, Column: notification.FieldDedupeKey},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plan.Table,
 			Columns: plan.Columns,
@@ -431,7 +454,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plan.FieldArchivedAt:        {Type: field.TypeTime, Column: plan.FieldArchivedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   post.Table,
 			Columns: post.Columns,
@@ -443,6 +466,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Type: "Post",
 		Fields: map[string]*sqlgraph.FieldSpec{
 			post.FieldUUID:         {Type: field.TypeUUID, Column: post.FieldUUID},
+			post.FieldObjectID:     {Type: field.TypeString, Column: post.FieldObjectID},
 			post.FieldCreatedAt:    {Type: field.TypeTime, Column: post.FieldCreatedAt},
 			post.FieldUpdatedAt:    {Type: field.TypeTime, Column: post.FieldUpdatedAt},
 			post.FieldWorkspaceID:  {Type: field.TypeInt, Column: post.FieldWorkspaceID},
@@ -461,9 +485,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			post.FieldTags:         {Type: field.TypeJSON, Column: post.FieldTags},
 			post.FieldResults:      {Type: field.TypeJSON, Column: post.FieldResults},
 			post.FieldError:        {Type: field.TypeString, Column: post.FieldError},
+			post.FieldCategoryID:   {Type: field.TypeInt, Column: post.FieldCategoryID},
+			post.FieldDetails:      {Type: field.TypeJSON, Column: post.FieldDetails},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   proxy.Table,
 			Columns: proxy.Columns,
@@ -482,7 +508,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			proxy.FieldUseCount:    {Type: field.TypeInt, Column: proxy.FieldUseCount},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requestlog.Table,
 			Columns: requestlog.Columns,
@@ -507,7 +533,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requestlog.FieldUserAgent:   {Type: field.TypeString, Column: requestlog.FieldUserAgent},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   schedule.Table,
 			Columns: schedule.Columns,
@@ -538,7 +564,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			schedule.FieldTemplateID:      {Type: field.TypeInt, Column: schedule.FieldTemplateID},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -554,7 +580,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldCreatedAt: {Type: field.TypeTime, Column: setting.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   tag.Table,
+			Columns: tag.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: tag.FieldID,
+			},
+		},
+		Type: "Tag",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			tag.FieldUUID:        {Type: field.TypeUUID, Column: tag.FieldUUID},
+			tag.FieldObjectID:    {Type: field.TypeString, Column: tag.FieldObjectID},
+			tag.FieldCreatedAt:   {Type: field.TypeTime, Column: tag.FieldCreatedAt},
+			tag.FieldUpdatedAt:   {Type: field.TypeTime, Column: tag.FieldUpdatedAt},
+			tag.FieldWorkspaceID: {Type: field.TypeInt, Column: tag.FieldWorkspaceID},
+			tag.FieldName:        {Type: field.TypeString, Column: tag.FieldName},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -590,7 +635,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldError:          {Type: field.TypeString, Column: task.FieldError},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -608,7 +653,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldContents:    {Type: field.TypeJSON, Column: template.FieldContents},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -620,6 +665,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Type: "User",
 		Fields: map[string]*sqlgraph.FieldSpec{
 			user.FieldUUID:              {Type: field.TypeUUID, Column: user.FieldUUID},
+			user.FieldObjectID:          {Type: field.TypeString, Column: user.FieldObjectID},
 			user.FieldCreatedAt:         {Type: field.TypeTime, Column: user.FieldCreatedAt},
 			user.FieldUpdatedAt:         {Type: field.TypeTime, Column: user.FieldUpdatedAt},
 			user.FieldWorkspaceID:       {Type: field.TypeInt, Column: user.FieldWorkspaceID},
@@ -636,7 +682,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldSessionGeneration: {Type: field.TypeInt, Column: user.FieldSessionGeneration},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wallettransaction.Table,
 			Columns: wallettransaction.Columns,
@@ -659,7 +705,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wallettransaction.FieldPaymentID:   {Type: field.TypeString, Column: wallettransaction.FieldPaymentID},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -735,6 +781,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Account",
 		"Schedule",
+	)
+	graph.MustAddE(
+		"groups",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   account.GroupsTable,
+			Columns: account.GroupsPrimaryKey,
+			Bidi:    false,
+		},
+		"Account",
+		"AccountGroup",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   accountgroup.WorkspaceTable,
+			Columns: []string{accountgroup.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"AccountGroup",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"accounts",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   accountgroup.AccountsTable,
+			Columns: accountgroup.AccountsPrimaryKey,
+			Bidi:    false,
+		},
+		"AccountGroup",
+		"Account",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1085,6 +1167,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Account",
 	)
 	graph.MustAddE(
+		"category_ref",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   post.CategoryRefTable,
+			Columns: []string{post.CategoryRefColumn},
+			Bidi:    false,
+		},
+		"Post",
+		"Category",
+	)
+	graph.MustAddE(
+		"tag_refs",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   post.TagRefsTable,
+			Columns: post.TagRefsPrimaryKey,
+			Bidi:    false,
+		},
+		"Post",
+		"Tag",
+	)
+	graph.MustAddE(
 		"workspace",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1179,6 +1285,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Schedule",
 		"CustomerGroup",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   tag.WorkspaceTable,
+			Columns: []string{tag.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Tag",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"posts",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   tag.PostsTable,
+			Columns: tag.PostsPrimaryKey,
+			Bidi:    false,
+		},
+		"Tag",
+		"Post",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1473,6 +1603,11 @@ func (f *AccountFilter) WhereUUID(p entql.ValueP) {
 	f.Where(p.Field(account.FieldUUID))
 }
 
+// WhereObjectID applies the entql string predicate on the object_id field.
+func (f *AccountFilter) WhereObjectID(p entql.StringP) {
+	f.Where(p.Field(account.FieldObjectID))
+}
+
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *AccountFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(account.FieldCreatedAt))
@@ -1740,6 +1875,118 @@ func (f *AccountFilter) WhereHasBotTasksWith(preds ...predicate.Schedule) {
 	})))
 }
 
+// WhereHasGroups applies a predicate to check if query has an edge groups.
+func (f *AccountFilter) WhereHasGroups() {
+	f.Where(entql.HasEdge("groups"))
+}
+
+// WhereHasGroupsWith applies a predicate to check if query has an edge groups with a given conditions (other predicates).
+func (f *AccountFilter) WhereHasGroupsWith(preds ...predicate.AccountGroup) {
+	f.Where(entql.HasEdgeWith("groups", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AccountGroupQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AccountGroupQuery builder.
+func (_q *AccountGroupQuery) Filter() *AccountGroupFilter {
+	return &AccountGroupFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AccountGroupMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AccountGroupMutation builder.
+func (m *AccountGroupMutation) Filter() *AccountGroupFilter {
+	return &AccountGroupFilter{config: m.config, predicateAdder: m}
+}
+
+// AccountGroupFilter provides a generic filtering capability at runtime for AccountGroupQuery.
+type AccountGroupFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AccountGroupFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AccountGroupFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(accountgroup.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *AccountGroupFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(accountgroup.FieldUUID))
+}
+
+// WhereObjectID applies the entql string predicate on the object_id field.
+func (f *AccountGroupFilter) WhereObjectID(p entql.StringP) {
+	f.Where(p.Field(accountgroup.FieldObjectID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AccountGroupFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(accountgroup.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AccountGroupFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(accountgroup.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *AccountGroupFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(accountgroup.FieldWorkspaceID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *AccountGroupFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(accountgroup.FieldName))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AccountGroupFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AccountGroupFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAccounts applies a predicate to check if query has an edge accounts.
+func (f *AccountGroupFilter) WhereHasAccounts() {
+	f.Where(entql.HasEdge("accounts"))
+}
+
+// WhereHasAccountsWith applies a predicate to check if query has an edge accounts with a given conditions (other predicates).
+func (f *AccountGroupFilter) WhereHasAccountsWith(preds ...predicate.Account) {
+	f.Where(entql.HasEdgeWith("accounts", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *AccountStatQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1769,7 +2016,7 @@ type AccountStatFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AccountStatFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1877,7 +2124,7 @@ type ActionRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ActionRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1980,7 +2227,7 @@ type CaptionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CaptionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2069,7 +2316,7 @@ type CategoryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CategoryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2083,6 +2330,11 @@ func (f *CategoryFilter) WhereID(p entql.IntP) {
 // WhereUUID applies the entql [16]byte predicate on the uuid field.
 func (f *CategoryFilter) WhereUUID(p entql.ValueP) {
 	f.Where(p.Field(category.FieldUUID))
+}
+
+// WhereObjectID applies the entql string predicate on the object_id field.
+func (f *CategoryFilter) WhereObjectID(p entql.StringP) {
+	f.Where(p.Field(category.FieldObjectID))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
@@ -2148,7 +2400,7 @@ type CooldownRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CooldownRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2267,7 +2519,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2379,7 +2631,7 @@ type CustomerGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2486,7 +2738,7 @@ type CustomerTagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerTagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2579,7 +2831,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2722,7 +2974,7 @@ type LogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2892,7 +3144,7 @@ type LoginChallengeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginChallengeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3099,7 +3351,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3257,7 +3509,7 @@ type PlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3347,7 +3599,7 @@ type PostFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PostFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3361,6 +3613,11 @@ func (f *PostFilter) WhereID(p entql.IntP) {
 // WhereUUID applies the entql [16]byte predicate on the uuid field.
 func (f *PostFilter) WhereUUID(p entql.ValueP) {
 	f.Where(p.Field(post.FieldUUID))
+}
+
+// WhereObjectID applies the entql string predicate on the object_id field.
+func (f *PostFilter) WhereObjectID(p entql.StringP) {
+	f.Where(p.Field(post.FieldObjectID))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
@@ -3453,6 +3710,16 @@ func (f *PostFilter) WhereError(p entql.StringP) {
 	f.Where(p.Field(post.FieldError))
 }
 
+// WhereCategoryID applies the entql int predicate on the category_id field.
+func (f *PostFilter) WhereCategoryID(p entql.IntP) {
+	f.Where(p.Field(post.FieldCategoryID))
+}
+
+// WhereDetails applies the entql json.RawMessage predicate on the details field.
+func (f *PostFilter) WhereDetails(p entql.BytesP) {
+	f.Where(p.Field(post.FieldDetails))
+}
+
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
 func (f *PostFilter) WhereHasWorkspace() {
 	f.Where(entql.HasEdge("workspace"))
@@ -3475,6 +3742,34 @@ func (f *PostFilter) WhereHasAccounts() {
 // WhereHasAccountsWith applies a predicate to check if query has an edge accounts with a given conditions (other predicates).
 func (f *PostFilter) WhereHasAccountsWith(preds ...predicate.Account) {
 	f.Where(entql.HasEdgeWith("accounts", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCategoryRef applies a predicate to check if query has an edge category_ref.
+func (f *PostFilter) WhereHasCategoryRef() {
+	f.Where(entql.HasEdge("category_ref"))
+}
+
+// WhereHasCategoryRefWith applies a predicate to check if query has an edge category_ref with a given conditions (other predicates).
+func (f *PostFilter) WhereHasCategoryRefWith(preds ...predicate.Category) {
+	f.Where(entql.HasEdgeWith("category_ref", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTagRefs applies a predicate to check if query has an edge tag_refs.
+func (f *PostFilter) WhereHasTagRefs() {
+	f.Where(entql.HasEdge("tag_refs"))
+}
+
+// WhereHasTagRefsWith applies a predicate to check if query has an edge tag_refs with a given conditions (other predicates).
+func (f *PostFilter) WhereHasTagRefsWith(preds ...predicate.Tag) {
+	f.Where(entql.HasEdgeWith("tag_refs", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -3510,7 +3805,7 @@ type ProxyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProxyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3580,7 +3875,7 @@ type RequestLogFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestLogFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3694,7 +3989,7 @@ type ScheduleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3922,7 +4217,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3946,6 +4241,104 @@ func (f *SettingFilter) WhereValue(p entql.StringP) {
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *SettingFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(setting.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *TagQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TagQuery builder.
+func (_q *TagQuery) Filter() *TagFilter {
+	return &TagFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TagMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TagMutation builder.
+func (m *TagMutation) Filter() *TagFilter {
+	return &TagFilter{config: m.config, predicateAdder: m}
+}
+
+// TagFilter provides a generic filtering capability at runtime for TagQuery.
+type TagFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TagFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TagFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(tag.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *TagFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(tag.FieldUUID))
+}
+
+// WhereObjectID applies the entql string predicate on the object_id field.
+func (f *TagFilter) WhereObjectID(p entql.StringP) {
+	f.Where(p.Field(tag.FieldObjectID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TagFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(tag.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *TagFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(tag.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *TagFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(tag.FieldWorkspaceID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *TagFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(tag.FieldName))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *TagFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *TagFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPosts applies a predicate to check if query has an edge posts.
+func (f *TagFilter) WhereHasPosts() {
+	f.Where(entql.HasEdge("posts"))
+}
+
+// WhereHasPostsWith applies a predicate to check if query has an edge posts with a given conditions (other predicates).
+func (f *TagFilter) WhereHasPostsWith(preds ...predicate.Post) {
+	f.Where(entql.HasEdgeWith("posts", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -3977,7 +4370,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4202,7 +4595,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4281,7 +4674,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4295,6 +4688,11 @@ func (f *UserFilter) WhereID(p entql.IntP) {
 // WhereUUID applies the entql [16]byte predicate on the uuid field.
 func (f *UserFilter) WhereUUID(p entql.ValueP) {
 	f.Where(p.Field(user.FieldUUID))
+}
+
+// WhereObjectID applies the entql string predicate on the object_id field.
+func (f *UserFilter) WhereObjectID(p entql.StringP) {
+	f.Where(p.Field(user.FieldObjectID))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
@@ -4410,7 +4808,7 @@ type WalletTransactionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WalletTransactionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4514,7 +4912,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

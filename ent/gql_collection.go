@@ -8,6 +8,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountgroup"
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
@@ -22,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/ent/tag"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -218,6 +220,11 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[account.FieldUUID]; !ok {
 				selectedFields = append(selectedFields, account.FieldUUID)
 				fieldSeen[account.FieldUUID] = struct{}{}
+			}
+		case "objectID":
+			if _, ok := fieldSeen[account.FieldObjectID]; !ok {
+				selectedFields = append(selectedFields, account.FieldObjectID)
+				fieldSeen[account.FieldObjectID] = struct{}{}
 			}
 		case "createdAt":
 			if _, ok := fieldSeen[account.FieldCreatedAt]; !ok {
@@ -453,6 +460,115 @@ func newAccountPaginateArgs(rv map[string]any) *accountPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AccountGroupQuery) CollectFields(ctx context.Context, satisfies ...string) (*AccountGroupQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AccountGroupQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(accountgroup.Columns))
+		selectedFields = []string{accountgroup.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "uuid":
+			if _, ok := fieldSeen[accountgroup.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, accountgroup.FieldUUID)
+				fieldSeen[accountgroup.FieldUUID] = struct{}{}
+			}
+		case "objectID":
+			if _, ok := fieldSeen[accountgroup.FieldObjectID]; !ok {
+				selectedFields = append(selectedFields, accountgroup.FieldObjectID)
+				fieldSeen[accountgroup.FieldObjectID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[accountgroup.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, accountgroup.FieldCreatedAt)
+				fieldSeen[accountgroup.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[accountgroup.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, accountgroup.FieldUpdatedAt)
+				fieldSeen[accountgroup.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[accountgroup.FieldName]; !ok {
+				selectedFields = append(selectedFields, accountgroup.FieldName)
+				fieldSeen[accountgroup.FieldName] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type accountgroupPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AccountGroupPaginateOption
+}
+
+func newAccountGroupPaginateArgs(rv map[string]any) *accountgroupPaginateArgs {
+	args := &accountgroupPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AccountGroupOrder{Field: &AccountGroupOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAccountGroupOrder(order))
+			}
+		case *AccountGroupOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAccountGroupOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AccountGroupWhereInput); ok {
+		args.opts = append(args.opts, WithAccountGroupFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *CaptionQuery) CollectFields(ctx context.Context, satisfies ...string) (*CaptionQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -591,6 +707,11 @@ func (_q *CategoryQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[category.FieldUUID]; !ok {
 				selectedFields = append(selectedFields, category.FieldUUID)
 				fieldSeen[category.FieldUUID] = struct{}{}
+			}
+		case "objectID":
+			if _, ok := fieldSeen[category.FieldObjectID]; !ok {
+				selectedFields = append(selectedFields, category.FieldObjectID)
+				fieldSeen[category.FieldObjectID] = struct{}{}
 			}
 		case "createdAt":
 			if _, ok := fieldSeen[category.FieldCreatedAt]; !ok {
@@ -2099,6 +2220,11 @@ func (_q *PostQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, post.FieldUUID)
 				fieldSeen[post.FieldUUID] = struct{}{}
 			}
+		case "objectID":
+			if _, ok := fieldSeen[post.FieldObjectID]; !ok {
+				selectedFields = append(selectedFields, post.FieldObjectID)
+				fieldSeen[post.FieldObjectID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[post.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, post.FieldCreatedAt)
@@ -2503,6 +2629,115 @@ func newSchedulePaginateArgs(rv map[string]any) *schedulePaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *TagQuery) CollectFields(ctx context.Context, satisfies ...string) (*TagQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *TagQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(tag.Columns))
+		selectedFields = []string{tag.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "uuid":
+			if _, ok := fieldSeen[tag.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, tag.FieldUUID)
+				fieldSeen[tag.FieldUUID] = struct{}{}
+			}
+		case "objectID":
+			if _, ok := fieldSeen[tag.FieldObjectID]; !ok {
+				selectedFields = append(selectedFields, tag.FieldObjectID)
+				fieldSeen[tag.FieldObjectID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[tag.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, tag.FieldCreatedAt)
+				fieldSeen[tag.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[tag.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, tag.FieldUpdatedAt)
+				fieldSeen[tag.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[tag.FieldName]; !ok {
+				selectedFields = append(selectedFields, tag.FieldName)
+				fieldSeen[tag.FieldName] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type tagPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []TagPaginateOption
+}
+
+func newTagPaginateArgs(rv map[string]any) *tagPaginateArgs {
+	args := &tagPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &TagOrder{Field: &TagOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithTagOrder(order))
+			}
+		case *TagOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithTagOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*TagWhereInput); ok {
+		args.opts = append(args.opts, WithTagFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *TaskQuery) CollectFields(ctx context.Context, satisfies ...string) (*TaskQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -2880,6 +3115,11 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[user.FieldUUID]; !ok {
 				selectedFields = append(selectedFields, user.FieldUUID)
 				fieldSeen[user.FieldUUID] = struct{}{}
+			}
+		case "objectID":
+			if _, ok := fieldSeen[user.FieldObjectID]; !ok {
+				selectedFields = append(selectedFields, user.FieldObjectID)
+				fieldSeen[user.FieldObjectID] = struct{}{}
 			}
 		case "createdAt":
 			if _, ok := fieldSeen[user.FieldCreatedAt]; !ok {

@@ -21,6 +21,15 @@ func (c *AccountConnection) Nodes() []*Account {
 }
 
 // Nodes returns the nodes of the connection's edges, in order.
+func (c *AccountGroupConnection) Nodes() []*AccountGroup {
+	nodes := make([]*AccountGroup, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
 func (c *CaptionConnection) Nodes() []*Caption {
 	nodes := make([]*Caption, len(c.Edges))
 	for i, e := range c.Edges {
@@ -131,6 +140,15 @@ func (c *PostConnection) Nodes() []*Post {
 // Nodes returns the nodes of the connection's edges, in order.
 func (c *ScheduleConnection) Nodes() []*Schedule {
 	nodes := make([]*Schedule, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
+func (c *TagConnection) Nodes() []*Tag {
+	nodes := make([]*Tag, len(c.Edges))
 	for i, e := range c.Edges {
 		nodes[i] = e.Node
 	}

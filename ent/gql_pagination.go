@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountgroup"
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
@@ -29,6 +30,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/schedule"
+	"github.com/switchboardhq/switchboard/ent/tag"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -820,6 +822,351 @@ func (_m *Account) ToEdge(order *AccountOrder) *AccountEdge {
 		order = DefaultAccountOrder
 	}
 	return &AccountEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AccountGroupEdge is the edge representation of AccountGroup.
+type AccountGroupEdge struct {
+	Node   *AccountGroup `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// AccountGroupConnection is the connection containing edges to AccountGroup.
+type AccountGroupConnection struct {
+	Edges      []*AccountGroupEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *AccountGroupConnection) build(nodes []*AccountGroup, pager *accountgroupPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AccountGroup
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AccountGroup {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AccountGroup {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AccountGroupEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AccountGroupEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AccountGroupPaginateOption enables pagination customization.
+type AccountGroupPaginateOption func(*accountgroupPager) error
+
+// WithAccountGroupOrder configures pagination ordering.
+func WithAccountGroupOrder(order *AccountGroupOrder) AccountGroupPaginateOption {
+	if order == nil {
+		order = DefaultAccountGroupOrder
+	}
+	o := *order
+	return func(pager *accountgroupPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAccountGroupOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAccountGroupFilter configures pagination filter.
+func WithAccountGroupFilter(filter func(*AccountGroupQuery) (*AccountGroupQuery, error)) AccountGroupPaginateOption {
+	return func(pager *accountgroupPager) error {
+		if filter == nil {
+			return errors.New("AccountGroupQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type accountgroupPager struct {
+	reverse bool
+	order   *AccountGroupOrder
+	filter  func(*AccountGroupQuery) (*AccountGroupQuery, error)
+}
+
+func newAccountGroupPager(opts []AccountGroupPaginateOption, reverse bool) (*accountgroupPager, error) {
+	pager := &accountgroupPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAccountGroupOrder
+	}
+	return pager, nil
+}
+
+func (p *accountgroupPager) applyFilter(query *AccountGroupQuery) (*AccountGroupQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *accountgroupPager) toCursor(_m *AccountGroup) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *accountgroupPager) applyCursors(query *AccountGroupQuery, after, before *Cursor) (*AccountGroupQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAccountGroupOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *accountgroupPager) applyOrder(query *AccountGroupQuery) *AccountGroupQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAccountGroupOrder.Field {
+		query = query.Order(DefaultAccountGroupOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *accountgroupPager) orderExpr(query *AccountGroupQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAccountGroupOrder.Field {
+			b.Comma().Ident(DefaultAccountGroupOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AccountGroup.
+func (_m *AccountGroupQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AccountGroupPaginateOption,
+) (*AccountGroupConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAccountGroupPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AccountGroupConnection{Edges: []*AccountGroupEdge{}}
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || noRows {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(accountgroup.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(accountgroup.FieldWorkspaceID)
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AccountGroupOrderFieldCreatedAt orders AccountGroup by created_at.
+	AccountGroupOrderFieldCreatedAt = &AccountGroupOrderField{
+		Value: func(_m *AccountGroup) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: accountgroup.FieldCreatedAt,
+		toTerm: accountgroup.ByCreatedAt,
+		toCursor: func(_m *AccountGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AccountGroupOrderFieldUpdatedAt orders AccountGroup by updated_at.
+	AccountGroupOrderFieldUpdatedAt = &AccountGroupOrderField{
+		Value: func(_m *AccountGroup) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: accountgroup.FieldUpdatedAt,
+		toTerm: accountgroup.ByUpdatedAt,
+		toCursor: func(_m *AccountGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// AccountGroupOrderFieldName orders AccountGroup by name.
+	AccountGroupOrderFieldName = &AccountGroupOrderField{
+		Value: func(_m *AccountGroup) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: accountgroup.FieldName,
+		toTerm: accountgroup.ByName,
+		toCursor: func(_m *AccountGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AccountGroupOrderField) String() string {
+	var str string
+	switch f.column {
+	case AccountGroupOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AccountGroupOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AccountGroupOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AccountGroupOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AccountGroupOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AccountGroupOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AccountGroupOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AccountGroupOrderFieldUpdatedAt
+	case "NAME":
+		*f = *AccountGroupOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid AccountGroupOrderField", str)
+	}
+	return nil
+}
+
+// AccountGroupOrderField defines the ordering field of AccountGroup.
+type AccountGroupOrderField struct {
+	// Value extracts the ordering value from the given AccountGroup.
+	Value    func(*AccountGroup) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) accountgroup.OrderOption
+	toCursor func(*AccountGroup) Cursor
+}
+
+// AccountGroupOrder defines the ordering of AccountGroup.
+type AccountGroupOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *AccountGroupOrderField `json:"field"`
+}
+
+// DefaultAccountGroupOrder is the default ordering of AccountGroup.
+var DefaultAccountGroupOrder = &AccountGroupOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AccountGroupOrderField{
+		Value: func(_m *AccountGroup) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: accountgroup.FieldID,
+		toTerm: accountgroup.ByID,
+		toCursor: func(_m *AccountGroup) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AccountGroup into AccountGroupEdge.
+func (_m *AccountGroup) ToEdge(order *AccountGroupOrder) *AccountGroupEdge {
+	if order == nil {
+		order = DefaultAccountGroupOrder
+	}
+	return &AccountGroupEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -5367,6 +5714,351 @@ func (_m *Schedule) ToEdge(order *ScheduleOrder) *ScheduleEdge {
 		order = DefaultScheduleOrder
 	}
 	return &ScheduleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// TagEdge is the edge representation of Tag.
+type TagEdge struct {
+	Node   *Tag   `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// TagConnection is the connection containing edges to Tag.
+type TagConnection struct {
+	Edges      []*TagEdge `json:"edges"`
+	PageInfo   PageInfo   `json:"pageInfo"`
+	TotalCount int        `json:"totalCount"`
+}
+
+func (c *TagConnection) build(nodes []*Tag, pager *tagPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Tag
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Tag {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Tag {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*TagEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &TagEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// TagPaginateOption enables pagination customization.
+type TagPaginateOption func(*tagPager) error
+
+// WithTagOrder configures pagination ordering.
+func WithTagOrder(order *TagOrder) TagPaginateOption {
+	if order == nil {
+		order = DefaultTagOrder
+	}
+	o := *order
+	return func(pager *tagPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultTagOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithTagFilter configures pagination filter.
+func WithTagFilter(filter func(*TagQuery) (*TagQuery, error)) TagPaginateOption {
+	return func(pager *tagPager) error {
+		if filter == nil {
+			return errors.New("TagQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type tagPager struct {
+	reverse bool
+	order   *TagOrder
+	filter  func(*TagQuery) (*TagQuery, error)
+}
+
+func newTagPager(opts []TagPaginateOption, reverse bool) (*tagPager, error) {
+	pager := &tagPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultTagOrder
+	}
+	return pager, nil
+}
+
+func (p *tagPager) applyFilter(query *TagQuery) (*TagQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *tagPager) toCursor(_m *Tag) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *tagPager) applyCursors(query *TagQuery, after, before *Cursor) (*TagQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultTagOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *tagPager) applyOrder(query *TagQuery) *TagQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultTagOrder.Field {
+		query = query.Order(DefaultTagOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *tagPager) orderExpr(query *TagQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultTagOrder.Field {
+			b.Comma().Ident(DefaultTagOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Tag.
+func (_m *TagQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...TagPaginateOption,
+) (*TagConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newTagPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &TagConnection{Edges: []*TagEdge{}}
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || noRows {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(tag.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(tag.FieldWorkspaceID)
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// TagOrderFieldCreatedAt orders Tag by created_at.
+	TagOrderFieldCreatedAt = &TagOrderField{
+		Value: func(_m *Tag) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: tag.FieldCreatedAt,
+		toTerm: tag.ByCreatedAt,
+		toCursor: func(_m *Tag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// TagOrderFieldUpdatedAt orders Tag by updated_at.
+	TagOrderFieldUpdatedAt = &TagOrderField{
+		Value: func(_m *Tag) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: tag.FieldUpdatedAt,
+		toTerm: tag.ByUpdatedAt,
+		toCursor: func(_m *Tag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// TagOrderFieldName orders Tag by name.
+	TagOrderFieldName = &TagOrderField{
+		Value: func(_m *Tag) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: tag.FieldName,
+		toTerm: tag.ByName,
+		toCursor: func(_m *Tag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f TagOrderField) String() string {
+	var str string
+	switch f.column {
+	case TagOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case TagOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case TagOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f TagOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *TagOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("TagOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *TagOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *TagOrderFieldUpdatedAt
+	case "NAME":
+		*f = *TagOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid TagOrderField", str)
+	}
+	return nil
+}
+
+// TagOrderField defines the ordering field of Tag.
+type TagOrderField struct {
+	// Value extracts the ordering value from the given Tag.
+	Value    func(*Tag) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) tag.OrderOption
+	toCursor func(*Tag) Cursor
+}
+
+// TagOrder defines the ordering of Tag.
+type TagOrder struct {
+	Direction OrderDirection `json:"direction"`
+	Field     *TagOrderField `json:"field"`
+}
+
+// DefaultTagOrder is the default ordering of Tag.
+var DefaultTagOrder = &TagOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &TagOrderField{
+		Value: func(_m *Tag) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: tag.FieldID,
+		toTerm: tag.ByID,
+		toCursor: func(_m *Tag) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Tag into TagEdge.
+func (_m *Tag) ToEdge(order *TagOrder) *TagEdge {
+	if order == nil {
+		order = DefaultTagOrder
+	}
+	return &TagEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountgroup"
 	"github.com/switchboardhq/switchboard/ent/accountstat"
 	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
@@ -33,6 +35,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
+	"github.com/switchboardhq/switchboard/ent/tag"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -51,6 +54,7 @@ const (
 	// Node types.
 	TypeAPIKey            = "APIKey"
 	TypeAccount           = "Account"
+	TypeAccountGroup      = "AccountGroup"
 	TypeAccountStat       = "AccountStat"
 	TypeActionRecord      = "ActionRecord"
 	TypeCaption           = "Caption"
@@ -69,6 +73,7 @@ const (
 	TypeRequestLog        = "RequestLog"
 	TypeSchedule          = "Schedule"
 	TypeSetting           = "Setting"
+	TypeTag               = "Tag"
 	TypeTask              = "Task"
 	TypeTemplate          = "Template"
 	TypeUser              = "User"
@@ -1399,6 +1404,7 @@ type AccountMutation struct {
 	typ                 string
 	id                  *int
 	uuid                *uuid.UUID
+	object_id           *string
 	created_at          *time.Time
 	updated_at          *time.Time
 	platform            *account.Platform
@@ -1457,6 +1463,9 @@ type AccountMutation struct {
 	bot_tasks           map[int]struct{}
 	removedbot_tasks    map[int]struct{}
 	clearedbot_tasks    bool
+	groups              map[int]struct{}
+	removedgroups       map[int]struct{}
+	clearedgroups       bool
 	done                bool
 	oldValue            func(context.Context) (*Account, error)
 	predicates          []predicate.Account
@@ -1594,6 +1603,42 @@ func (m *AccountMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) 
 // ResetUUID resets all changes to the "uuid" field.
 func (m *AccountMutation) ResetUUID() {
 	m.uuid = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *AccountMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *AccountMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the Account entity.
+// If the Account object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountMutation) OldObjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *AccountMutation) ResetObjectID() {
+	m.object_id = nil
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -3670,6 +3715,60 @@ func (m *AccountMutation) ResetBotTasks() {
 	m.removedbot_tasks = nil
 }
 
+// AddGroupIDs adds the "groups" edge to the AccountGroup entity by ids.
+func (m *AccountMutation) AddGroupIDs(ids ...int) {
+	if m.groups == nil {
+		m.groups = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.groups[ids[i]] = struct{}{}
+	}
+}
+
+// ClearGroups clears the "groups" edge to the AccountGroup entity.
+func (m *AccountMutation) ClearGroups() {
+	m.clearedgroups = true
+}
+
+// GroupsCleared reports if the "groups" edge to the AccountGroup entity was cleared.
+func (m *AccountMutation) GroupsCleared() bool {
+	return m.clearedgroups
+}
+
+// RemoveGroupIDs removes the "groups" edge to the AccountGroup entity by IDs.
+func (m *AccountMutation) RemoveGroupIDs(ids ...int) {
+	if m.removedgroups == nil {
+		m.removedgroups = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.groups, ids[i])
+		m.removedgroups[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedGroups returns the removed IDs of the "groups" edge to the AccountGroup entity.
+func (m *AccountMutation) RemovedGroupsIDs() (ids []int) {
+	for id := range m.removedgroups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// GroupsIDs returns the "groups" edge IDs in the mutation.
+func (m *AccountMutation) GroupsIDs() (ids []int) {
+	for id := range m.groups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetGroups resets all changes to the "groups" edge.
+func (m *AccountMutation) ResetGroups() {
+	m.groups = nil
+	m.clearedgroups = false
+	m.removedgroups = nil
+}
+
 // Where appends a list predicates to the AccountMutation builder.
 func (m *AccountMutation) Where(ps ...predicate.Account) {
 	m.predicates = append(m.predicates, ps...)
@@ -3704,9 +3803,12 @@ func (m *AccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountMutation) Fields() []string {
-	fields := make([]string, 0, 46)
+	fields := make([]string, 0, 47)
 	if m.uuid != nil {
 		fields = append(fields, account.FieldUUID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, account.FieldObjectID)
 	}
 	if m.created_at != nil {
 		fields = append(fields, account.FieldCreatedAt)
@@ -3853,6 +3955,8 @@ func (m *AccountMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case account.FieldUUID:
 		return m.UUID()
+	case account.FieldObjectID:
+		return m.ObjectID()
 	case account.FieldCreatedAt:
 		return m.CreatedAt()
 	case account.FieldUpdatedAt:
@@ -3954,6 +4058,8 @@ func (m *AccountMutation) OldField(ctx context.Context, name string) (ent.Value,
 	switch name {
 	case account.FieldUUID:
 		return m.OldUUID(ctx)
+	case account.FieldObjectID:
+		return m.OldObjectID(ctx)
 	case account.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case account.FieldUpdatedAt:
@@ -4059,6 +4165,13 @@ func (m *AccountMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUUID(v)
+		return nil
+	case account.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
 		return nil
 	case account.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -4583,6 +4696,9 @@ func (m *AccountMutation) ResetField(name string) error {
 	case account.FieldUUID:
 		m.ResetUUID()
 		return nil
+	case account.FieldObjectID:
+		m.ResetObjectID()
+		return nil
 	case account.FieldCreatedAt:
 		m.ResetCreatedAt()
 		return nil
@@ -4724,7 +4840,7 @@ func (m *AccountMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AccountMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.workspace != nil {
 		edges = append(edges, account.EdgeWorkspace)
 	}
@@ -4733,6 +4849,9 @@ func (m *AccountMutation) AddedEdges() []string {
 	}
 	if m.bot_tasks != nil {
 		edges = append(edges, account.EdgeBotTasks)
+	}
+	if m.groups != nil {
+		edges = append(edges, account.EdgeGroups)
 	}
 	return edges
 }
@@ -4757,18 +4876,27 @@ func (m *AccountMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case account.EdgeGroups:
+		ids := make([]ent.Value, 0, len(m.groups))
+		for id := range m.groups {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AccountMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedposts != nil {
 		edges = append(edges, account.EdgePosts)
 	}
 	if m.removedbot_tasks != nil {
 		edges = append(edges, account.EdgeBotTasks)
+	}
+	if m.removedgroups != nil {
+		edges = append(edges, account.EdgeGroups)
 	}
 	return edges
 }
@@ -4789,13 +4917,19 @@ func (m *AccountMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case account.EdgeGroups:
+		ids := make([]ent.Value, 0, len(m.removedgroups))
+		for id := range m.removedgroups {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AccountMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedworkspace {
 		edges = append(edges, account.EdgeWorkspace)
 	}
@@ -4804,6 +4938,9 @@ func (m *AccountMutation) ClearedEdges() []string {
 	}
 	if m.clearedbot_tasks {
 		edges = append(edges, account.EdgeBotTasks)
+	}
+	if m.clearedgroups {
+		edges = append(edges, account.EdgeGroups)
 	}
 	return edges
 }
@@ -4818,6 +4955,8 @@ func (m *AccountMutation) EdgeCleared(name string) bool {
 		return m.clearedposts
 	case account.EdgeBotTasks:
 		return m.clearedbot_tasks
+	case account.EdgeGroups:
+		return m.clearedgroups
 	}
 	return false
 }
@@ -4846,8 +4985,749 @@ func (m *AccountMutation) ResetEdge(name string) error {
 	case account.EdgeBotTasks:
 		m.ResetBotTasks()
 		return nil
+	case account.EdgeGroups:
+		m.ResetGroups()
+		return nil
 	}
 	return fmt.Errorf("unknown Account edge %s", name)
+}
+
+// AccountGroupMutation represents an operation that mutates the AccountGroup nodes in the graph.
+type AccountGroupMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	uuid             *uuid.UUID
+	object_id        *string
+	created_at       *time.Time
+	updated_at       *time.Time
+	name             *string
+	clearedFields    map[string]struct{}
+	workspace        *int
+	clearedworkspace bool
+	accounts         map[int]struct{}
+	removedaccounts  map[int]struct{}
+	clearedaccounts  bool
+	done             bool
+	oldValue         func(context.Context) (*AccountGroup, error)
+	predicates       []predicate.AccountGroup
+}
+
+var _ ent.Mutation = (*AccountGroupMutation)(nil)
+
+// accountgroupOption allows management of the mutation configuration using functional options.
+type accountgroupOption func(*AccountGroupMutation)
+
+// newAccountGroupMutation creates new mutation for the AccountGroup entity.
+func newAccountGroupMutation(c config, op Op, opts ...accountgroupOption) *AccountGroupMutation {
+	m := &AccountGroupMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAccountGroup,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAccountGroupID sets the ID field of the mutation.
+func withAccountGroupID(id int) accountgroupOption {
+	return func(m *AccountGroupMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AccountGroup
+		)
+		m.oldValue = func(ctx context.Context) (*AccountGroup, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AccountGroup.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAccountGroup sets the old AccountGroup of the mutation.
+func withAccountGroup(node *AccountGroup) accountgroupOption {
+	return func(m *AccountGroupMutation) {
+		m.oldValue = func(context.Context) (*AccountGroup, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AccountGroupMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AccountGroupMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AccountGroupMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AccountGroupMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AccountGroup.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *AccountGroupMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *AccountGroupMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the AccountGroup entity.
+// If the AccountGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountGroupMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *AccountGroupMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *AccountGroupMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *AccountGroupMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the AccountGroup entity.
+// If the AccountGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountGroupMutation) OldObjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *AccountGroupMutation) ResetObjectID() {
+	m.object_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AccountGroupMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AccountGroupMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AccountGroup entity.
+// If the AccountGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountGroupMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AccountGroupMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AccountGroupMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AccountGroupMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AccountGroup entity.
+// If the AccountGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountGroupMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AccountGroupMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *AccountGroupMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *AccountGroupMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the AccountGroup entity.
+// If the AccountGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountGroupMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *AccountGroupMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetName sets the "name" field.
+func (m *AccountGroupMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *AccountGroupMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the AccountGroup entity.
+// If the AccountGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountGroupMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *AccountGroupMutation) ResetName() {
+	m.name = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *AccountGroupMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[accountgroup.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *AccountGroupMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *AccountGroupMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *AccountGroupMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// AddAccountIDs adds the "accounts" edge to the Account entity by ids.
+func (m *AccountGroupMutation) AddAccountIDs(ids ...int) {
+	if m.accounts == nil {
+		m.accounts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.accounts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAccounts clears the "accounts" edge to the Account entity.
+func (m *AccountGroupMutation) ClearAccounts() {
+	m.clearedaccounts = true
+}
+
+// AccountsCleared reports if the "accounts" edge to the Account entity was cleared.
+func (m *AccountGroupMutation) AccountsCleared() bool {
+	return m.clearedaccounts
+}
+
+// RemoveAccountIDs removes the "accounts" edge to the Account entity by IDs.
+func (m *AccountGroupMutation) RemoveAccountIDs(ids ...int) {
+	if m.removedaccounts == nil {
+		m.removedaccounts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.accounts, ids[i])
+		m.removedaccounts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAccounts returns the removed IDs of the "accounts" edge to the Account entity.
+func (m *AccountGroupMutation) RemovedAccountsIDs() (ids []int) {
+	for id := range m.removedaccounts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AccountsIDs returns the "accounts" edge IDs in the mutation.
+func (m *AccountGroupMutation) AccountsIDs() (ids []int) {
+	for id := range m.accounts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAccounts resets all changes to the "accounts" edge.
+func (m *AccountGroupMutation) ResetAccounts() {
+	m.accounts = nil
+	m.clearedaccounts = false
+	m.removedaccounts = nil
+}
+
+// Where appends a list predicates to the AccountGroupMutation builder.
+func (m *AccountGroupMutation) Where(ps ...predicate.AccountGroup) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AccountGroupMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AccountGroupMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AccountGroup, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AccountGroupMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AccountGroupMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AccountGroup).
+func (m *AccountGroupMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AccountGroupMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.uuid != nil {
+		fields = append(fields, accountgroup.FieldUUID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, accountgroup.FieldObjectID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, accountgroup.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, accountgroup.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, accountgroup.FieldWorkspaceID)
+	}
+	if m.name != nil {
+		fields = append(fields, accountgroup.FieldName)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AccountGroupMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case accountgroup.FieldUUID:
+		return m.UUID()
+	case accountgroup.FieldObjectID:
+		return m.ObjectID()
+	case accountgroup.FieldCreatedAt:
+		return m.CreatedAt()
+	case accountgroup.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case accountgroup.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case accountgroup.FieldName:
+		return m.Name()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AccountGroupMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case accountgroup.FieldUUID:
+		return m.OldUUID(ctx)
+	case accountgroup.FieldObjectID:
+		return m.OldObjectID(ctx)
+	case accountgroup.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case accountgroup.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case accountgroup.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case accountgroup.FieldName:
+		return m.OldName(ctx)
+	}
+	return nil, fmt.Errorf("unknown AccountGroup field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AccountGroupMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case accountgroup.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case accountgroup.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
+		return nil
+	case accountgroup.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case accountgroup.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case accountgroup.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case accountgroup.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AccountGroup field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AccountGroupMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AccountGroupMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AccountGroupMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown AccountGroup numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AccountGroupMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AccountGroupMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AccountGroupMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AccountGroup nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AccountGroupMutation) ResetField(name string) error {
+	switch name {
+	case accountgroup.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case accountgroup.FieldObjectID:
+		m.ResetObjectID()
+		return nil
+	case accountgroup.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case accountgroup.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case accountgroup.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case accountgroup.FieldName:
+		m.ResetName()
+		return nil
+	}
+	return fmt.Errorf("unknown AccountGroup field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AccountGroupMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, accountgroup.EdgeWorkspace)
+	}
+	if m.accounts != nil {
+		edges = append(edges, accountgroup.EdgeAccounts)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AccountGroupMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case accountgroup.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case accountgroup.EdgeAccounts:
+		ids := make([]ent.Value, 0, len(m.accounts))
+		for id := range m.accounts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AccountGroupMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedaccounts != nil {
+		edges = append(edges, accountgroup.EdgeAccounts)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AccountGroupMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case accountgroup.EdgeAccounts:
+		ids := make([]ent.Value, 0, len(m.removedaccounts))
+		for id := range m.removedaccounts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AccountGroupMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, accountgroup.EdgeWorkspace)
+	}
+	if m.clearedaccounts {
+		edges = append(edges, accountgroup.EdgeAccounts)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AccountGroupMutation) EdgeCleared(name string) bool {
+	switch name {
+	case accountgroup.EdgeWorkspace:
+		return m.clearedworkspace
+	case accountgroup.EdgeAccounts:
+		return m.clearedaccounts
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AccountGroupMutation) ClearEdge(name string) error {
+	switch name {
+	case accountgroup.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown AccountGroup unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AccountGroupMutation) ResetEdge(name string) error {
+	switch name {
+	case accountgroup.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case accountgroup.EdgeAccounts:
+		m.ResetAccounts()
+		return nil
+	}
+	return fmt.Errorf("unknown AccountGroup edge %s", name)
 }
 
 // AccountStatMutation represents an operation that mutates the AccountStat nodes in the graph.
@@ -7431,6 +8311,7 @@ type CategoryMutation struct {
 	typ              string
 	id               *int
 	uuid             *uuid.UUID
+	object_id        *string
 	created_at       *time.Time
 	updated_at       *time.Time
 	name             *string
@@ -7574,6 +8455,42 @@ func (m *CategoryMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error)
 // ResetUUID resets all changes to the "uuid" field.
 func (m *CategoryMutation) ResetUUID() {
 	m.uuid = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *CategoryMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *CategoryMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the Category entity.
+// If the Category object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryMutation) OldObjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *CategoryMutation) ResetObjectID() {
+	m.object_id = nil
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -7781,9 +8698,12 @@ func (m *CategoryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CategoryMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.uuid != nil {
 		fields = append(fields, category.FieldUUID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, category.FieldObjectID)
 	}
 	if m.created_at != nil {
 		fields = append(fields, category.FieldCreatedAt)
@@ -7807,6 +8727,8 @@ func (m *CategoryMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case category.FieldUUID:
 		return m.UUID()
+	case category.FieldObjectID:
+		return m.ObjectID()
 	case category.FieldCreatedAt:
 		return m.CreatedAt()
 	case category.FieldUpdatedAt:
@@ -7826,6 +8748,8 @@ func (m *CategoryMutation) OldField(ctx context.Context, name string) (ent.Value
 	switch name {
 	case category.FieldUUID:
 		return m.OldUUID(ctx)
+	case category.FieldObjectID:
+		return m.OldObjectID(ctx)
 	case category.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case category.FieldUpdatedAt:
@@ -7849,6 +8773,13 @@ func (m *CategoryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUUID(v)
+		return nil
+	case category.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
 		return nil
 	case category.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -7932,6 +8863,9 @@ func (m *CategoryMutation) ResetField(name string) error {
 	switch name {
 	case category.FieldUUID:
 		m.ResetUUID()
+		return nil
+	case category.FieldObjectID:
+		m.ResetObjectID()
 		return nil
 	case category.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -18583,38 +19517,46 @@ func (m *PlanMutation) ResetEdge(name string) error {
 // PostMutation represents an operation that mutates the Post nodes in the graph.
 type PostMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	uuid             *uuid.UUID
-	created_at       *time.Time
-	updated_at       *time.Time
-	title            *string
-	body             *string
-	link             *string
-	media            *[]string
-	appendmedia      []string
-	first_comment    *string
-	location         *string
-	status           *post.Status
-	scheduled_at     *time.Time
-	timezone         *string
-	published_at     *time.Time
-	source           *post.Source
-	category         *string
-	tags             *[]string
-	appendtags       []string
-	results          *map[string]interface{}
-	error            *string
-	clearedFields    map[string]struct{}
-	workspace        *int
-	clearedworkspace bool
-	accounts         map[int]struct{}
-	removedaccounts  map[int]struct{}
-	clearedaccounts  bool
-	done             bool
-	oldValue         func(context.Context) (*Post, error)
-	predicates       []predicate.Post
+	op                  Op
+	typ                 string
+	id                  *int
+	uuid                *uuid.UUID
+	object_id           *string
+	created_at          *time.Time
+	updated_at          *time.Time
+	title               *string
+	body                *string
+	link                *string
+	media               *[]string
+	appendmedia         []string
+	first_comment       *string
+	location            *string
+	status              *post.Status
+	scheduled_at        *time.Time
+	timezone            *string
+	published_at        *time.Time
+	source              *post.Source
+	category            *string
+	tags                *[]string
+	appendtags          []string
+	results             *map[string]interface{}
+	error               *string
+	details             *json.RawMessage
+	appenddetails       json.RawMessage
+	clearedFields       map[string]struct{}
+	workspace           *int
+	clearedworkspace    bool
+	accounts            map[int]struct{}
+	removedaccounts     map[int]struct{}
+	clearedaccounts     bool
+	category_ref        *int
+	clearedcategory_ref bool
+	tag_refs            map[int]struct{}
+	removedtag_refs     map[int]struct{}
+	clearedtag_refs     bool
+	done                bool
+	oldValue            func(context.Context) (*Post, error)
+	predicates          []predicate.Post
 }
 
 var _ ent.Mutation = (*PostMutation)(nil)
@@ -18749,6 +19691,42 @@ func (m *PostMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
 // ResetUUID resets all changes to the "uuid" field.
 func (m *PostMutation) ResetUUID() {
 	m.uuid = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *PostMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *PostMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldObjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *PostMutation) ResetObjectID() {
+	m.object_id = nil
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -19496,6 +20474,120 @@ func (m *PostMutation) ResetError() {
 	m.error = nil
 }
 
+// SetCategoryID sets the "category_id" field.
+func (m *PostMutation) SetCategoryID(i int) {
+	m.category_ref = &i
+}
+
+// CategoryID returns the value of the "category_id" field in the mutation.
+func (m *PostMutation) CategoryID() (r int, exists bool) {
+	v := m.category_ref
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCategoryID returns the old "category_id" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldCategoryID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCategoryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCategoryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCategoryID: %w", err)
+	}
+	return oldValue.CategoryID, nil
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (m *PostMutation) ClearCategoryID() {
+	m.category_ref = nil
+	m.clearedFields[post.FieldCategoryID] = struct{}{}
+}
+
+// CategoryIDCleared returns if the "category_id" field was cleared in this mutation.
+func (m *PostMutation) CategoryIDCleared() bool {
+	_, ok := m.clearedFields[post.FieldCategoryID]
+	return ok
+}
+
+// ResetCategoryID resets all changes to the "category_id" field.
+func (m *PostMutation) ResetCategoryID() {
+	m.category_ref = nil
+	delete(m.clearedFields, post.FieldCategoryID)
+}
+
+// SetDetails sets the "details" field.
+func (m *PostMutation) SetDetails(jm json.RawMessage) {
+	m.details = &jm
+	m.appenddetails = nil
+}
+
+// Details returns the value of the "details" field in the mutation.
+func (m *PostMutation) Details() (r json.RawMessage, exists bool) {
+	v := m.details
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetails returns the old "details" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldDetails(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetails is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetails requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetails: %w", err)
+	}
+	return oldValue.Details, nil
+}
+
+// AppendDetails adds jm to the "details" field.
+func (m *PostMutation) AppendDetails(jm json.RawMessage) {
+	m.appenddetails = append(m.appenddetails, jm...)
+}
+
+// AppendedDetails returns the list of values that were appended to the "details" field in this mutation.
+func (m *PostMutation) AppendedDetails() (json.RawMessage, bool) {
+	if len(m.appenddetails) == 0 {
+		return nil, false
+	}
+	return m.appenddetails, true
+}
+
+// ClearDetails clears the value of the "details" field.
+func (m *PostMutation) ClearDetails() {
+	m.details = nil
+	m.appenddetails = nil
+	m.clearedFields[post.FieldDetails] = struct{}{}
+}
+
+// DetailsCleared returns if the "details" field was cleared in this mutation.
+func (m *PostMutation) DetailsCleared() bool {
+	_, ok := m.clearedFields[post.FieldDetails]
+	return ok
+}
+
+// ResetDetails resets all changes to the "details" field.
+func (m *PostMutation) ResetDetails() {
+	m.details = nil
+	m.appenddetails = nil
+	delete(m.clearedFields, post.FieldDetails)
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *PostMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -19577,6 +20669,100 @@ func (m *PostMutation) ResetAccounts() {
 	m.removedaccounts = nil
 }
 
+// SetCategoryRefID sets the "category_ref" edge to the Category entity by id.
+func (m *PostMutation) SetCategoryRefID(id int) {
+	m.category_ref = &id
+}
+
+// ClearCategoryRef clears the "category_ref" edge to the Category entity.
+func (m *PostMutation) ClearCategoryRef() {
+	m.clearedcategory_ref = true
+	m.clearedFields[post.FieldCategoryID] = struct{}{}
+}
+
+// CategoryRefCleared reports if the "category_ref" edge to the Category entity was cleared.
+func (m *PostMutation) CategoryRefCleared() bool {
+	return m.CategoryIDCleared() || m.clearedcategory_ref
+}
+
+// CategoryRefID returns the "category_ref" edge ID in the mutation.
+func (m *PostMutation) CategoryRefID() (id int, exists bool) {
+	if m.category_ref != nil {
+		return *m.category_ref, true
+	}
+	return
+}
+
+// CategoryRefIDs returns the "category_ref" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CategoryRefID instead. It exists only for internal usage by the builders.
+func (m *PostMutation) CategoryRefIDs() (ids []int) {
+	if id := m.category_ref; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCategoryRef resets all changes to the "category_ref" edge.
+func (m *PostMutation) ResetCategoryRef() {
+	m.category_ref = nil
+	m.clearedcategory_ref = false
+}
+
+// AddTagRefIDs adds the "tag_refs" edge to the Tag entity by ids.
+func (m *PostMutation) AddTagRefIDs(ids ...int) {
+	if m.tag_refs == nil {
+		m.tag_refs = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.tag_refs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearTagRefs clears the "tag_refs" edge to the Tag entity.
+func (m *PostMutation) ClearTagRefs() {
+	m.clearedtag_refs = true
+}
+
+// TagRefsCleared reports if the "tag_refs" edge to the Tag entity was cleared.
+func (m *PostMutation) TagRefsCleared() bool {
+	return m.clearedtag_refs
+}
+
+// RemoveTagRefIDs removes the "tag_refs" edge to the Tag entity by IDs.
+func (m *PostMutation) RemoveTagRefIDs(ids ...int) {
+	if m.removedtag_refs == nil {
+		m.removedtag_refs = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.tag_refs, ids[i])
+		m.removedtag_refs[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedTagRefs returns the removed IDs of the "tag_refs" edge to the Tag entity.
+func (m *PostMutation) RemovedTagRefsIDs() (ids []int) {
+	for id := range m.removedtag_refs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// TagRefsIDs returns the "tag_refs" edge IDs in the mutation.
+func (m *PostMutation) TagRefsIDs() (ids []int) {
+	for id := range m.tag_refs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetTagRefs resets all changes to the "tag_refs" edge.
+func (m *PostMutation) ResetTagRefs() {
+	m.tag_refs = nil
+	m.clearedtag_refs = false
+	m.removedtag_refs = nil
+}
+
 // Where appends a list predicates to the PostMutation builder.
 func (m *PostMutation) Where(ps ...predicate.Post) {
 	m.predicates = append(m.predicates, ps...)
@@ -19611,9 +20797,12 @@ func (m *PostMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PostMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 22)
 	if m.uuid != nil {
 		fields = append(fields, post.FieldUUID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, post.FieldObjectID)
 	}
 	if m.created_at != nil {
 		fields = append(fields, post.FieldCreatedAt)
@@ -19669,6 +20858,12 @@ func (m *PostMutation) Fields() []string {
 	if m.error != nil {
 		fields = append(fields, post.FieldError)
 	}
+	if m.category_ref != nil {
+		fields = append(fields, post.FieldCategoryID)
+	}
+	if m.details != nil {
+		fields = append(fields, post.FieldDetails)
+	}
 	return fields
 }
 
@@ -19679,6 +20874,8 @@ func (m *PostMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case post.FieldUUID:
 		return m.UUID()
+	case post.FieldObjectID:
+		return m.ObjectID()
 	case post.FieldCreatedAt:
 		return m.CreatedAt()
 	case post.FieldUpdatedAt:
@@ -19715,6 +20912,10 @@ func (m *PostMutation) Field(name string) (ent.Value, bool) {
 		return m.Results()
 	case post.FieldError:
 		return m.Error()
+	case post.FieldCategoryID:
+		return m.CategoryID()
+	case post.FieldDetails:
+		return m.Details()
 	}
 	return nil, false
 }
@@ -19726,6 +20927,8 @@ func (m *PostMutation) OldField(ctx context.Context, name string) (ent.Value, er
 	switch name {
 	case post.FieldUUID:
 		return m.OldUUID(ctx)
+	case post.FieldObjectID:
+		return m.OldObjectID(ctx)
 	case post.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case post.FieldUpdatedAt:
@@ -19762,6 +20965,10 @@ func (m *PostMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldResults(ctx)
 	case post.FieldError:
 		return m.OldError(ctx)
+	case post.FieldCategoryID:
+		return m.OldCategoryID(ctx)
+	case post.FieldDetails:
+		return m.OldDetails(ctx)
 	}
 	return nil, fmt.Errorf("unknown Post field %s", name)
 }
@@ -19777,6 +20984,13 @@ func (m *PostMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUUID(v)
+		return nil
+	case post.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
 		return nil
 	case post.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -19904,6 +21118,20 @@ func (m *PostMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetError(v)
 		return nil
+	case post.FieldCategoryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCategoryID(v)
+		return nil
+	case post.FieldDetails:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetails(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Post field %s", name)
 }
@@ -19952,6 +21180,12 @@ func (m *PostMutation) ClearedFields() []string {
 	if m.FieldCleared(post.FieldResults) {
 		fields = append(fields, post.FieldResults)
 	}
+	if m.FieldCleared(post.FieldCategoryID) {
+		fields = append(fields, post.FieldCategoryID)
+	}
+	if m.FieldCleared(post.FieldDetails) {
+		fields = append(fields, post.FieldDetails)
+	}
 	return fields
 }
 
@@ -19981,6 +21215,12 @@ func (m *PostMutation) ClearField(name string) error {
 	case post.FieldResults:
 		m.ClearResults()
 		return nil
+	case post.FieldCategoryID:
+		m.ClearCategoryID()
+		return nil
+	case post.FieldDetails:
+		m.ClearDetails()
+		return nil
 	}
 	return fmt.Errorf("unknown Post nullable field %s", name)
 }
@@ -19991,6 +21231,9 @@ func (m *PostMutation) ResetField(name string) error {
 	switch name {
 	case post.FieldUUID:
 		m.ResetUUID()
+		return nil
+	case post.FieldObjectID:
+		m.ResetObjectID()
 		return nil
 	case post.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -20046,18 +21289,30 @@ func (m *PostMutation) ResetField(name string) error {
 	case post.FieldError:
 		m.ResetError()
 		return nil
+	case post.FieldCategoryID:
+		m.ResetCategoryID()
+		return nil
+	case post.FieldDetails:
+		m.ResetDetails()
+		return nil
 	}
 	return fmt.Errorf("unknown Post field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PostMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.workspace != nil {
 		edges = append(edges, post.EdgeWorkspace)
 	}
 	if m.accounts != nil {
 		edges = append(edges, post.EdgeAccounts)
+	}
+	if m.category_ref != nil {
+		edges = append(edges, post.EdgeCategoryRef)
+	}
+	if m.tag_refs != nil {
+		edges = append(edges, post.EdgeTagRefs)
 	}
 	return edges
 }
@@ -20076,15 +21331,28 @@ func (m *PostMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case post.EdgeCategoryRef:
+		if id := m.category_ref; id != nil {
+			return []ent.Value{*id}
+		}
+	case post.EdgeTagRefs:
+		ids := make([]ent.Value, 0, len(m.tag_refs))
+		for id := range m.tag_refs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PostMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.removedaccounts != nil {
 		edges = append(edges, post.EdgeAccounts)
+	}
+	if m.removedtag_refs != nil {
+		edges = append(edges, post.EdgeTagRefs)
 	}
 	return edges
 }
@@ -20099,18 +21367,30 @@ func (m *PostMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case post.EdgeTagRefs:
+		ids := make([]ent.Value, 0, len(m.removedtag_refs))
+		for id := range m.removedtag_refs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PostMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.clearedworkspace {
 		edges = append(edges, post.EdgeWorkspace)
 	}
 	if m.clearedaccounts {
 		edges = append(edges, post.EdgeAccounts)
+	}
+	if m.clearedcategory_ref {
+		edges = append(edges, post.EdgeCategoryRef)
+	}
+	if m.clearedtag_refs {
+		edges = append(edges, post.EdgeTagRefs)
 	}
 	return edges
 }
@@ -20123,6 +21403,10 @@ func (m *PostMutation) EdgeCleared(name string) bool {
 		return m.clearedworkspace
 	case post.EdgeAccounts:
 		return m.clearedaccounts
+	case post.EdgeCategoryRef:
+		return m.clearedcategory_ref
+	case post.EdgeTagRefs:
+		return m.clearedtag_refs
 	}
 	return false
 }
@@ -20133,6 +21417,9 @@ func (m *PostMutation) ClearEdge(name string) error {
 	switch name {
 	case post.EdgeWorkspace:
 		m.ClearWorkspace()
+		return nil
+	case post.EdgeCategoryRef:
+		m.ClearCategoryRef()
 		return nil
 	}
 	return fmt.Errorf("unknown Post unique edge %s", name)
@@ -20147,6 +21434,12 @@ func (m *PostMutation) ResetEdge(name string) error {
 		return nil
 	case post.EdgeAccounts:
 		m.ResetAccounts()
+		return nil
+	case post.EdgeCategoryRef:
+		m.ResetCategoryRef()
+		return nil
+	case post.EdgeTagRefs:
+		m.ResetTagRefs()
 		return nil
 	}
 	return fmt.Errorf("unknown Post edge %s", name)
@@ -24261,6 +25554,744 @@ func (m *SettingMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Setting edge %s", name)
 }
 
+// TagMutation represents an operation that mutates the Tag nodes in the graph.
+type TagMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	uuid             *uuid.UUID
+	object_id        *string
+	created_at       *time.Time
+	updated_at       *time.Time
+	name             *string
+	clearedFields    map[string]struct{}
+	workspace        *int
+	clearedworkspace bool
+	posts            map[int]struct{}
+	removedposts     map[int]struct{}
+	clearedposts     bool
+	done             bool
+	oldValue         func(context.Context) (*Tag, error)
+	predicates       []predicate.Tag
+}
+
+var _ ent.Mutation = (*TagMutation)(nil)
+
+// tagOption allows management of the mutation configuration using functional options.
+type tagOption func(*TagMutation)
+
+// newTagMutation creates new mutation for the Tag entity.
+func newTagMutation(c config, op Op, opts ...tagOption) *TagMutation {
+	m := &TagMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTag,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTagID sets the ID field of the mutation.
+func withTagID(id int) tagOption {
+	return func(m *TagMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Tag
+		)
+		m.oldValue = func(ctx context.Context) (*Tag, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Tag.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTag sets the old Tag of the mutation.
+func withTag(node *Tag) tagOption {
+	return func(m *TagMutation) {
+		m.oldValue = func(context.Context) (*Tag, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TagMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TagMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TagMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TagMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Tag.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *TagMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *TagMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the Tag entity.
+// If the Tag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TagMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *TagMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *TagMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *TagMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the Tag entity.
+// If the Tag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TagMutation) OldObjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *TagMutation) ResetObjectID() {
+	m.object_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *TagMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *TagMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Tag entity.
+// If the Tag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TagMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *TagMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *TagMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *TagMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Tag entity.
+// If the Tag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TagMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *TagMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *TagMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *TagMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the Tag entity.
+// If the Tag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TagMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *TagMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetName sets the "name" field.
+func (m *TagMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *TagMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Tag entity.
+// If the Tag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TagMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *TagMutation) ResetName() {
+	m.name = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *TagMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[tag.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *TagMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *TagMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *TagMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// AddPostIDs adds the "posts" edge to the Post entity by ids.
+func (m *TagMutation) AddPostIDs(ids ...int) {
+	if m.posts == nil {
+		m.posts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.posts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPosts clears the "posts" edge to the Post entity.
+func (m *TagMutation) ClearPosts() {
+	m.clearedposts = true
+}
+
+// PostsCleared reports if the "posts" edge to the Post entity was cleared.
+func (m *TagMutation) PostsCleared() bool {
+	return m.clearedposts
+}
+
+// RemovePostIDs removes the "posts" edge to the Post entity by IDs.
+func (m *TagMutation) RemovePostIDs(ids ...int) {
+	if m.removedposts == nil {
+		m.removedposts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.posts, ids[i])
+		m.removedposts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPosts returns the removed IDs of the "posts" edge to the Post entity.
+func (m *TagMutation) RemovedPostsIDs() (ids []int) {
+	for id := range m.removedposts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PostsIDs returns the "posts" edge IDs in the mutation.
+func (m *TagMutation) PostsIDs() (ids []int) {
+	for id := range m.posts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPosts resets all changes to the "posts" edge.
+func (m *TagMutation) ResetPosts() {
+	m.posts = nil
+	m.clearedposts = false
+	m.removedposts = nil
+}
+
+// Where appends a list predicates to the TagMutation builder.
+func (m *TagMutation) Where(ps ...predicate.Tag) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TagMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TagMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Tag, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TagMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TagMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Tag).
+func (m *TagMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TagMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.uuid != nil {
+		fields = append(fields, tag.FieldUUID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, tag.FieldObjectID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, tag.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, tag.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, tag.FieldWorkspaceID)
+	}
+	if m.name != nil {
+		fields = append(fields, tag.FieldName)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TagMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case tag.FieldUUID:
+		return m.UUID()
+	case tag.FieldObjectID:
+		return m.ObjectID()
+	case tag.FieldCreatedAt:
+		return m.CreatedAt()
+	case tag.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case tag.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case tag.FieldName:
+		return m.Name()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TagMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case tag.FieldUUID:
+		return m.OldUUID(ctx)
+	case tag.FieldObjectID:
+		return m.OldObjectID(ctx)
+	case tag.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case tag.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case tag.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case tag.FieldName:
+		return m.OldName(ctx)
+	}
+	return nil, fmt.Errorf("unknown Tag field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TagMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case tag.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case tag.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
+		return nil
+	case tag.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case tag.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case tag.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case tag.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Tag field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TagMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TagMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TagMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Tag numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TagMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TagMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TagMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Tag nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TagMutation) ResetField(name string) error {
+	switch name {
+	case tag.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case tag.FieldObjectID:
+		m.ResetObjectID()
+		return nil
+	case tag.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case tag.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case tag.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case tag.FieldName:
+		m.ResetName()
+		return nil
+	}
+	return fmt.Errorf("unknown Tag field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TagMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, tag.EdgeWorkspace)
+	}
+	if m.posts != nil {
+		edges = append(edges, tag.EdgePosts)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TagMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case tag.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case tag.EdgePosts:
+		ids := make([]ent.Value, 0, len(m.posts))
+		for id := range m.posts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TagMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedposts != nil {
+		edges = append(edges, tag.EdgePosts)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TagMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case tag.EdgePosts:
+		ids := make([]ent.Value, 0, len(m.removedposts))
+		for id := range m.removedposts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TagMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, tag.EdgeWorkspace)
+	}
+	if m.clearedposts {
+		edges = append(edges, tag.EdgePosts)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TagMutation) EdgeCleared(name string) bool {
+	switch name {
+	case tag.EdgeWorkspace:
+		return m.clearedworkspace
+	case tag.EdgePosts:
+		return m.clearedposts
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TagMutation) ClearEdge(name string) error {
+	switch name {
+	case tag.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown Tag unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TagMutation) ResetEdge(name string) error {
+	switch name {
+	case tag.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case tag.EdgePosts:
+		m.ResetPosts()
+		return nil
+	}
+	return fmt.Errorf("unknown Tag edge %s", name)
+}
+
 // TaskMutation represents an operation that mutates the Task nodes in the graph.
 type TaskMutation struct {
 	config
@@ -26911,6 +28942,7 @@ type UserMutation struct {
 	typ                   string
 	id                    *int
 	uuid                  *uuid.UUID
+	object_id             *string
 	created_at            *time.Time
 	updated_at            *time.Time
 	username              *string
@@ -27066,6 +29098,42 @@ func (m *UserMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
 // ResetUUID resets all changes to the "uuid" field.
 func (m *UserMutation) ResetUUID() {
 	m.uuid = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *UserMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *UserMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldObjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *UserMutation) ResetObjectID() {
+	m.object_id = nil
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -27726,9 +29794,12 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.uuid != nil {
 		fields = append(fields, user.FieldUUID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, user.FieldObjectID)
 	}
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
@@ -27782,6 +29853,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case user.FieldUUID:
 		return m.UUID()
+	case user.FieldObjectID:
+		return m.ObjectID()
 	case user.FieldCreatedAt:
 		return m.CreatedAt()
 	case user.FieldUpdatedAt:
@@ -27821,6 +29894,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 	switch name {
 	case user.FieldUUID:
 		return m.OldUUID(ctx)
+	case user.FieldObjectID:
+		return m.OldObjectID(ctx)
 	case user.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case user.FieldUpdatedAt:
@@ -27864,6 +29939,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUUID(v)
+		return nil
+	case user.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
 		return nil
 	case user.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -28068,6 +30150,9 @@ func (m *UserMutation) ResetField(name string) error {
 	switch name {
 	case user.FieldUUID:
 		m.ResetUUID()
+		return nil
+	case user.FieldObjectID:
+		m.ResetObjectID()
 		return nil
 	case user.FieldCreatedAt:
 		m.ResetCreatedAt()

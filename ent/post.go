@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
@@ -22,6 +23,8 @@ type Post struct {
 	ID int `json:"id,omitempty"`
 	// UUID holds the value of the "uuid" field.
 	UUID uuid.UUID `json:"uuid,omitempty"`
+	// 24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+	ObjectID string `json:"object_id,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
@@ -58,6 +61,10 @@ type Post struct {
 	Results map[string]interface{} `json:"results,omitempty"`
 	// Error holds the value of the "error" field.
 	Error string `json:"error,omitempty"`
+	// the Category entity the post is filed under (HighLevel's categoryId)
+	CategoryID *int `json:"category_id,omitempty"`
+	// what a compatibility API says about the post beyond the common fields: HighLevel's type, media objects, per-platform details, approval; decoded by its owner
+	Details json.RawMessage `json:"details,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PostQuery when eager-loading is set.
 	Edges        PostEdges `json:"edges"`
@@ -70,11 +77,16 @@ type PostEdges struct {
 	Workspace *Workspace `json:"workspace,omitempty"`
 	// Accounts holds the value of the accounts edge.
 	Accounts []*Account `json:"accounts,omitempty"`
+	// CategoryRef holds the value of the category_ref edge.
+	CategoryRef *Category `json:"category_ref,omitempty"`
+	// TagRefs holds the value of the tag_refs edge.
+	TagRefs []*Tag `json:"tag_refs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [4]bool
 
 	namedAccounts map[string][]*Account
+	namedTagRefs  map[string][]*Tag
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -97,16 +109,36 @@ func (e PostEdges) AccountsOrErr() ([]*Account, error) {
 	return nil, &NotLoadedError{edge: "accounts"}
 }
 
+// CategoryRefOrErr returns the CategoryRef value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PostEdges) CategoryRefOrErr() (*Category, error) {
+	if e.CategoryRef != nil {
+		return e.CategoryRef, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: category.Label}
+	}
+	return nil, &NotLoadedError{edge: "category_ref"}
+}
+
+// TagRefsOrErr returns the TagRefs value or an error if the edge
+// was not loaded in eager-loading.
+func (e PostEdges) TagRefsOrErr() ([]*Tag, error) {
+	if e.loadedTypes[3] {
+		return e.TagRefs, nil
+	}
+	return nil, &NotLoadedError{edge: "tag_refs"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Post) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case post.FieldMedia, post.FieldTags, post.FieldResults:
+		case post.FieldMedia, post.FieldTags, post.FieldResults, post.FieldDetails:
 			values[i] = new([]byte)
-		case post.FieldID, post.FieldWorkspaceID:
+		case post.FieldID, post.FieldWorkspaceID, post.FieldCategoryID:
 			values[i] = new(sql.NullInt64)
-		case post.FieldTitle, post.FieldBody, post.FieldLink, post.FieldFirstComment, post.FieldLocation, post.FieldStatus, post.FieldTimezone, post.FieldSource, post.FieldCategory, post.FieldError:
+		case post.FieldObjectID, post.FieldTitle, post.FieldBody, post.FieldLink, post.FieldFirstComment, post.FieldLocation, post.FieldStatus, post.FieldTimezone, post.FieldSource, post.FieldCategory, post.FieldError:
 			values[i] = new(sql.NullString)
 		case post.FieldCreatedAt, post.FieldUpdatedAt, post.FieldScheduledAt, post.FieldPublishedAt:
 			values[i] = new(sql.NullTime)
@@ -138,6 +170,12 @@ func (_m *Post) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field uuid", values[i])
 			} else if value != nil {
 				_m.UUID = *value
+			}
+		case post.FieldObjectID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field object_id", values[i])
+			} else if value.Valid {
+				_m.ObjectID = value.String
 			}
 		case post.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -255,6 +293,21 @@ func (_m *Post) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Error = value.String
 			}
+		case post.FieldCategoryID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field category_id", values[i])
+			} else if value.Valid {
+				_m.CategoryID = new(int)
+				*_m.CategoryID = int(value.Int64)
+			}
+		case post.FieldDetails:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field details", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Details); err != nil {
+					return fmt.Errorf("unmarshal field details: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -276,6 +329,16 @@ func (_m *Post) QueryWorkspace() *WorkspaceQuery {
 // QueryAccounts queries the "accounts" edge of the Post entity.
 func (_m *Post) QueryAccounts() *AccountQuery {
 	return NewPostClient(_m.config).QueryAccounts(_m)
+}
+
+// QueryCategoryRef queries the "category_ref" edge of the Post entity.
+func (_m *Post) QueryCategoryRef() *CategoryQuery {
+	return NewPostClient(_m.config).QueryCategoryRef(_m)
+}
+
+// QueryTagRefs queries the "tag_refs" edge of the Post entity.
+func (_m *Post) QueryTagRefs() *TagQuery {
+	return NewPostClient(_m.config).QueryTagRefs(_m)
 }
 
 // Update returns a builder for updating this Post.
@@ -303,6 +366,9 @@ func (_m *Post) String() string {
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("uuid=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UUID))
+	builder.WriteString(", ")
+	builder.WriteString("object_id=")
+	builder.WriteString(_m.ObjectID)
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
@@ -361,6 +427,14 @@ func (_m *Post) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("error=")
 	builder.WriteString(_m.Error)
+	builder.WriteString(", ")
+	if v := _m.CategoryID; v != nil {
+		builder.WriteString("category_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("details=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Details))
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -386,6 +460,30 @@ func (_m *Post) appendNamedAccounts(name string, edges ...*Account) {
 		_m.Edges.namedAccounts[name] = []*Account{}
 	} else {
 		_m.Edges.namedAccounts[name] = append(_m.Edges.namedAccounts[name], edges...)
+	}
+}
+
+// NamedTagRefs returns the TagRefs named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Post) NamedTagRefs(name string) ([]*Tag, error) {
+	if _m.Edges.namedTagRefs == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedTagRefs[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Post) appendNamedTagRefs(name string, edges ...*Tag) {
+	if _m.Edges.namedTagRefs == nil {
+		_m.Edges.namedTagRefs = make(map[string][]*Tag)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedTagRefs[name] = []*Tag{}
+	} else {
+		_m.Edges.namedTagRefs[name] = append(_m.Edges.namedTagRefs[name], edges...)
 	}
 }
 

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -13,7 +14,9 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/tag"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -35,6 +38,20 @@ func (_c *PostCreate) SetUUID(v uuid.UUID) *PostCreate {
 func (_c *PostCreate) SetNillableUUID(v *uuid.UUID) *PostCreate {
 	if v != nil {
 		_c.SetUUID(*v)
+	}
+	return _c
+}
+
+// SetObjectID sets the "object_id" field.
+func (_c *PostCreate) SetObjectID(v string) *PostCreate {
+	_c.mutation.SetObjectID(v)
+	return _c
+}
+
+// SetNillableObjectID sets the "object_id" field if the given value is not nil.
+func (_c *PostCreate) SetNillableObjectID(v *string) *PostCreate {
+	if v != nil {
+		_c.SetObjectID(*v)
 	}
 	return _c
 }
@@ -259,6 +276,26 @@ func (_c *PostCreate) SetNillableError(v *string) *PostCreate {
 	return _c
 }
 
+// SetCategoryID sets the "category_id" field.
+func (_c *PostCreate) SetCategoryID(v int) *PostCreate {
+	_c.mutation.SetCategoryID(v)
+	return _c
+}
+
+// SetNillableCategoryID sets the "category_id" field if the given value is not nil.
+func (_c *PostCreate) SetNillableCategoryID(v *int) *PostCreate {
+	if v != nil {
+		_c.SetCategoryID(*v)
+	}
+	return _c
+}
+
+// SetDetails sets the "details" field.
+func (_c *PostCreate) SetDetails(v json.RawMessage) *PostCreate {
+	_c.mutation.SetDetails(v)
+	return _c
+}
+
 // SetWorkspace sets the "workspace" edge to the Workspace entity.
 func (_c *PostCreate) SetWorkspace(v *Workspace) *PostCreate {
 	return _c.SetWorkspaceID(v.ID)
@@ -277,6 +314,40 @@ func (_c *PostCreate) AddAccounts(v ...*Account) *PostCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAccountIDs(ids...)
+}
+
+// SetCategoryRefID sets the "category_ref" edge to the Category entity by ID.
+func (_c *PostCreate) SetCategoryRefID(id int) *PostCreate {
+	_c.mutation.SetCategoryRefID(id)
+	return _c
+}
+
+// SetNillableCategoryRefID sets the "category_ref" edge to the Category entity by ID if the given value is not nil.
+func (_c *PostCreate) SetNillableCategoryRefID(id *int) *PostCreate {
+	if id != nil {
+		_c = _c.SetCategoryRefID(*id)
+	}
+	return _c
+}
+
+// SetCategoryRef sets the "category_ref" edge to the Category entity.
+func (_c *PostCreate) SetCategoryRef(v *Category) *PostCreate {
+	return _c.SetCategoryRefID(v.ID)
+}
+
+// AddTagRefIDs adds the "tag_refs" edge to the Tag entity by IDs.
+func (_c *PostCreate) AddTagRefIDs(ids ...int) *PostCreate {
+	_c.mutation.AddTagRefIDs(ids...)
+	return _c
+}
+
+// AddTagRefs adds the "tag_refs" edges to the Tag entity.
+func (_c *PostCreate) AddTagRefs(v ...*Tag) *PostCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddTagRefIDs(ids...)
 }
 
 // Mutation returns the PostMutation object of the builder.
@@ -322,6 +393,13 @@ func (_c *PostCreate) defaults() error {
 		}
 		v := post.DefaultUUID()
 		_c.mutation.SetUUID(v)
+	}
+	if _, ok := _c.mutation.ObjectID(); !ok {
+		if post.DefaultObjectID == nil {
+			return fmt.Errorf("ent: uninitialized post.DefaultObjectID (forgotten import ent/runtime?)")
+		}
+		v := post.DefaultObjectID()
+		_c.mutation.SetObjectID(v)
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		if post.DefaultCreatedAt == nil {
@@ -384,6 +462,14 @@ func (_c *PostCreate) defaults() error {
 func (_c *PostCreate) check() error {
 	if _, ok := _c.mutation.UUID(); !ok {
 		return &ValidationError{Name: "uuid", err: errors.New(`ent: missing required field "Post.uuid"`)}
+	}
+	if _, ok := _c.mutation.ObjectID(); !ok {
+		return &ValidationError{Name: "object_id", err: errors.New(`ent: missing required field "Post.object_id"`)}
+	}
+	if v, ok := _c.mutation.ObjectID(); ok {
+		if err := post.ObjectIDValidator(v); err != nil {
+			return &ValidationError{Name: "object_id", err: fmt.Errorf(`ent: validator failed for field "Post.object_id": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Post.created_at"`)}
@@ -478,6 +564,10 @@ func (_c *PostCreate) createSpec() (*Post, *sqlgraph.CreateSpec) {
 		_spec.SetField(post.FieldUUID, field.TypeUUID, value)
 		_node.UUID = value
 	}
+	if value, ok := _c.mutation.ObjectID(); ok {
+		_spec.SetField(post.FieldObjectID, field.TypeString, value)
+		_node.ObjectID = value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(post.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -546,6 +636,10 @@ func (_c *PostCreate) createSpec() (*Post, *sqlgraph.CreateSpec) {
 		_spec.SetField(post.FieldError, field.TypeString, value)
 		_node.Error = value
 	}
+	if value, ok := _c.mutation.Details(); ok {
+		_spec.SetField(post.FieldDetails, field.TypeJSON, value)
+		_node.Details = value
+	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -572,6 +666,39 @@ func (_c *PostCreate) createSpec() (*Post, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(account.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CategoryRefIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   post.CategoryRefTable,
+			Columns: []string{post.CategoryRefColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(category.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CategoryID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.TagRefsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   post.TagRefsTable,
+			Columns: post.TagRefsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tag.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -853,6 +980,42 @@ func (u *PostUpsert) UpdateError() *PostUpsert {
 	return u
 }
 
+// SetCategoryID sets the "category_id" field.
+func (u *PostUpsert) SetCategoryID(v int) *PostUpsert {
+	u.Set(post.FieldCategoryID, v)
+	return u
+}
+
+// UpdateCategoryID sets the "category_id" field to the value that was provided on create.
+func (u *PostUpsert) UpdateCategoryID() *PostUpsert {
+	u.SetExcluded(post.FieldCategoryID)
+	return u
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (u *PostUpsert) ClearCategoryID() *PostUpsert {
+	u.SetNull(post.FieldCategoryID)
+	return u
+}
+
+// SetDetails sets the "details" field.
+func (u *PostUpsert) SetDetails(v json.RawMessage) *PostUpsert {
+	u.Set(post.FieldDetails, v)
+	return u
+}
+
+// UpdateDetails sets the "details" field to the value that was provided on create.
+func (u *PostUpsert) UpdateDetails() *PostUpsert {
+	u.SetExcluded(post.FieldDetails)
+	return u
+}
+
+// ClearDetails clears the value of the "details" field.
+func (u *PostUpsert) ClearDetails() *PostUpsert {
+	u.SetNull(post.FieldDetails)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -866,6 +1029,9 @@ func (u *PostUpsertOne) UpdateNewValues() *PostUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.UUID(); exists {
 			s.SetIgnore(post.FieldUUID)
+		}
+		if _, exists := u.create.mutation.ObjectID(); exists {
+			s.SetIgnore(post.FieldObjectID)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(post.FieldCreatedAt)
@@ -1163,6 +1329,48 @@ func (u *PostUpsertOne) UpdateError() *PostUpsertOne {
 	})
 }
 
+// SetCategoryID sets the "category_id" field.
+func (u *PostUpsertOne) SetCategoryID(v int) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetCategoryID(v)
+	})
+}
+
+// UpdateCategoryID sets the "category_id" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdateCategoryID() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateCategoryID()
+	})
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (u *PostUpsertOne) ClearCategoryID() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.ClearCategoryID()
+	})
+}
+
+// SetDetails sets the "details" field.
+func (u *PostUpsertOne) SetDetails(v json.RawMessage) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetDetails(v)
+	})
+}
+
+// UpdateDetails sets the "details" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdateDetails() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateDetails()
+	})
+}
+
+// ClearDetails clears the value of the "details" field.
+func (u *PostUpsertOne) ClearDetails() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.ClearDetails()
+	})
+}
+
 // Exec executes the query.
 func (u *PostUpsertOne) Exec(ctx context.Context) error {
 	if len(u.create.conflict) == 0 {
@@ -1341,6 +1549,9 @@ func (u *PostUpsertBulk) UpdateNewValues() *PostUpsertBulk {
 		for _, b := range u.create.builders {
 			if _, exists := b.mutation.UUID(); exists {
 				s.SetIgnore(post.FieldUUID)
+			}
+			if _, exists := b.mutation.ObjectID(); exists {
+				s.SetIgnore(post.FieldObjectID)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(post.FieldCreatedAt)
@@ -1636,6 +1847,48 @@ func (u *PostUpsertBulk) SetError(v string) *PostUpsertBulk {
 func (u *PostUpsertBulk) UpdateError() *PostUpsertBulk {
 	return u.Update(func(s *PostUpsert) {
 		s.UpdateError()
+	})
+}
+
+// SetCategoryID sets the "category_id" field.
+func (u *PostUpsertBulk) SetCategoryID(v int) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetCategoryID(v)
+	})
+}
+
+// UpdateCategoryID sets the "category_id" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdateCategoryID() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateCategoryID()
+	})
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (u *PostUpsertBulk) ClearCategoryID() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.ClearCategoryID()
+	})
+}
+
+// SetDetails sets the "details" field.
+func (u *PostUpsertBulk) SetDetails(v json.RawMessage) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetDetails(v)
+	})
+}
+
+// UpdateDetails sets the "details" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdateDetails() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateDetails()
+	})
+}
+
+// ClearDetails clears the value of the "details" field.
+func (u *PostUpsertBulk) ClearDetails() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.ClearDetails()
 	})
 }
 

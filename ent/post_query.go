@@ -15,8 +15,10 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/tag"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
@@ -29,9 +31,12 @@ type PostQuery struct {
 	predicates        []predicate.Post
 	withWorkspace     *WorkspaceQuery
 	withAccounts      *AccountQuery
+	withCategoryRef   *CategoryQuery
+	withTagRefs       *TagQuery
 	loadTotal         []func(context.Context, []*Post) error
 	modifiers         []func(*sql.Selector)
 	withNamedAccounts map[string]*AccountQuery
+	withNamedTagRefs  map[string]*TagQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -105,6 +110,50 @@ func (_q *PostQuery) QueryAccounts() *AccountQuery {
 			sqlgraph.From(post.Table, post.FieldID, selector),
 			sqlgraph.To(account.Table, account.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, post.AccountsTable, post.AccountsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCategoryRef chains the current query on the "category_ref" edge.
+func (_q *PostQuery) QueryCategoryRef() *CategoryQuery {
+	query := (&CategoryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(post.Table, post.FieldID, selector),
+			sqlgraph.To(category.Table, category.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, post.CategoryRefTable, post.CategoryRefColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryTagRefs chains the current query on the "tag_refs" edge.
+func (_q *PostQuery) QueryTagRefs() *TagQuery {
+	query := (&TagClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(post.Table, post.FieldID, selector),
+			sqlgraph.To(tag.Table, tag.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, post.TagRefsTable, post.TagRefsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -299,13 +348,15 @@ func (_q *PostQuery) Clone() *PostQuery {
 		return nil
 	}
 	return &PostQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]post.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Post{}, _q.predicates...),
-		withWorkspace: _q.withWorkspace.Clone(),
-		withAccounts:  _q.withAccounts.Clone(),
+		config:          _q.config,
+		ctx:             _q.ctx.Clone(),
+		order:           append([]post.OrderOption{}, _q.order...),
+		inters:          append([]Interceptor{}, _q.inters...),
+		predicates:      append([]predicate.Post{}, _q.predicates...),
+		withWorkspace:   _q.withWorkspace.Clone(),
+		withAccounts:    _q.withAccounts.Clone(),
+		withCategoryRef: _q.withCategoryRef.Clone(),
+		withTagRefs:     _q.withTagRefs.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -331,6 +382,28 @@ func (_q *PostQuery) WithAccounts(opts ...func(*AccountQuery)) *PostQuery {
 		opt(query)
 	}
 	_q.withAccounts = query
+	return _q
+}
+
+// WithCategoryRef tells the query-builder to eager-load the nodes that are connected to
+// the "category_ref" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *PostQuery) WithCategoryRef(opts ...func(*CategoryQuery)) *PostQuery {
+	query := (&CategoryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCategoryRef = query
+	return _q
+}
+
+// WithTagRefs tells the query-builder to eager-load the nodes that are connected to
+// the "tag_refs" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *PostQuery) WithTagRefs(opts ...func(*TagQuery)) *PostQuery {
+	query := (&TagClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withTagRefs = query
 	return _q
 }
 
@@ -418,9 +491,11 @@ func (_q *PostQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Post, e
 	var (
 		nodes       = []*Post{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [4]bool{
 			_q.withWorkspace != nil,
 			_q.withAccounts != nil,
+			_q.withCategoryRef != nil,
+			_q.withTagRefs != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -457,10 +532,30 @@ func (_q *PostQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Post, e
 			return nil, err
 		}
 	}
+	if query := _q.withCategoryRef; query != nil {
+		if err := _q.loadCategoryRef(ctx, query, nodes, nil,
+			func(n *Post, e *Category) { n.Edges.CategoryRef = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withTagRefs; query != nil {
+		if err := _q.loadTagRefs(ctx, query, nodes,
+			func(n *Post) { n.Edges.TagRefs = []*Tag{} },
+			func(n *Post, e *Tag) { n.Edges.TagRefs = append(n.Edges.TagRefs, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedAccounts {
 		if err := _q.loadAccounts(ctx, query, nodes,
 			func(n *Post) { n.appendNamedAccounts(name) },
 			func(n *Post, e *Account) { n.appendNamedAccounts(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedTagRefs {
+		if err := _q.loadTagRefs(ctx, query, nodes,
+			func(n *Post) { n.appendNamedTagRefs(name) },
+			func(n *Post, e *Tag) { n.appendNamedTagRefs(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -562,6 +657,99 @@ func (_q *PostQuery) loadAccounts(ctx context.Context, query *AccountQuery, node
 	}
 	return nil
 }
+func (_q *PostQuery) loadCategoryRef(ctx context.Context, query *CategoryQuery, nodes []*Post, init func(*Post), assign func(*Post, *Category)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Post)
+	for i := range nodes {
+		if nodes[i].CategoryID == nil {
+			continue
+		}
+		fk := *nodes[i].CategoryID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(category.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "category_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *PostQuery) loadTagRefs(ctx context.Context, query *TagQuery, nodes []*Post, init func(*Post), assign func(*Post, *Tag)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*Post)
+	nids := make(map[int]map[*Post]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(post.TagRefsTable)
+		s.Join(joinT).On(s.C(tag.FieldID), joinT.C(post.TagRefsPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(post.TagRefsPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(post.TagRefsPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Post]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Tag](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "tag_refs" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
 
 func (_q *PostQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -593,6 +781,9 @@ func (_q *PostQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withWorkspace != nil {
 			_spec.Node.AddColumnOnce(post.FieldWorkspaceID)
+		}
+		if _q.withCategoryRef != nil {
+			_spec.Node.AddColumnOnce(post.FieldCategoryID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -690,6 +881,20 @@ func (_q *PostQuery) WithNamedAccounts(name string, opts ...func(*AccountQuery))
 		_q.withNamedAccounts = make(map[string]*AccountQuery)
 	}
 	_q.withNamedAccounts[name] = query
+	return _q
+}
+
+// WithNamedTagRefs tells the query-builder to eager-load the nodes that are connected to the "tag_refs"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *PostQuery) WithNamedTagRefs(name string, opts ...func(*TagQuery)) *PostQuery {
+	query := (&TagClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedTagRefs == nil {
+		_q.withNamedTagRefs = make(map[string]*TagQuery)
+	}
+	_q.withNamedTagRefs[name] = query
 	return _q
 }
 

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -13,8 +14,10 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/tag"
 )
 
 // PostUpdate is the builder for updating Post entities.
@@ -264,6 +267,44 @@ func (_u *PostUpdate) SetNillableError(v *string) *PostUpdate {
 	return _u
 }
 
+// SetCategoryID sets the "category_id" field.
+func (_u *PostUpdate) SetCategoryID(v int) *PostUpdate {
+	_u.mutation.SetCategoryID(v)
+	return _u
+}
+
+// SetNillableCategoryID sets the "category_id" field if the given value is not nil.
+func (_u *PostUpdate) SetNillableCategoryID(v *int) *PostUpdate {
+	if v != nil {
+		_u.SetCategoryID(*v)
+	}
+	return _u
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (_u *PostUpdate) ClearCategoryID() *PostUpdate {
+	_u.mutation.ClearCategoryID()
+	return _u
+}
+
+// SetDetails sets the "details" field.
+func (_u *PostUpdate) SetDetails(v json.RawMessage) *PostUpdate {
+	_u.mutation.SetDetails(v)
+	return _u
+}
+
+// AppendDetails appends value to the "details" field.
+func (_u *PostUpdate) AppendDetails(v json.RawMessage) *PostUpdate {
+	_u.mutation.AppendDetails(v)
+	return _u
+}
+
+// ClearDetails clears the value of the "details" field.
+func (_u *PostUpdate) ClearDetails() *PostUpdate {
+	_u.mutation.ClearDetails()
+	return _u
+}
+
 // AddAccountIDs adds the "accounts" edge to the Account entity by IDs.
 func (_u *PostUpdate) AddAccountIDs(ids ...int) *PostUpdate {
 	_u.mutation.AddAccountIDs(ids...)
@@ -277,6 +318,40 @@ func (_u *PostUpdate) AddAccounts(v ...*Account) *PostUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddAccountIDs(ids...)
+}
+
+// SetCategoryRefID sets the "category_ref" edge to the Category entity by ID.
+func (_u *PostUpdate) SetCategoryRefID(id int) *PostUpdate {
+	_u.mutation.SetCategoryRefID(id)
+	return _u
+}
+
+// SetNillableCategoryRefID sets the "category_ref" edge to the Category entity by ID if the given value is not nil.
+func (_u *PostUpdate) SetNillableCategoryRefID(id *int) *PostUpdate {
+	if id != nil {
+		_u = _u.SetCategoryRefID(*id)
+	}
+	return _u
+}
+
+// SetCategoryRef sets the "category_ref" edge to the Category entity.
+func (_u *PostUpdate) SetCategoryRef(v *Category) *PostUpdate {
+	return _u.SetCategoryRefID(v.ID)
+}
+
+// AddTagRefIDs adds the "tag_refs" edge to the Tag entity by IDs.
+func (_u *PostUpdate) AddTagRefIDs(ids ...int) *PostUpdate {
+	_u.mutation.AddTagRefIDs(ids...)
+	return _u
+}
+
+// AddTagRefs adds the "tag_refs" edges to the Tag entity.
+func (_u *PostUpdate) AddTagRefs(v ...*Tag) *PostUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddTagRefIDs(ids...)
 }
 
 // Mutation returns the PostMutation object of the builder.
@@ -303,6 +378,33 @@ func (_u *PostUpdate) RemoveAccounts(v ...*Account) *PostUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAccountIDs(ids...)
+}
+
+// ClearCategoryRef clears the "category_ref" edge to the Category entity.
+func (_u *PostUpdate) ClearCategoryRef() *PostUpdate {
+	_u.mutation.ClearCategoryRef()
+	return _u
+}
+
+// ClearTagRefs clears all "tag_refs" edges to the Tag entity.
+func (_u *PostUpdate) ClearTagRefs() *PostUpdate {
+	_u.mutation.ClearTagRefs()
+	return _u
+}
+
+// RemoveTagRefIDs removes the "tag_refs" edge to Tag entities by IDs.
+func (_u *PostUpdate) RemoveTagRefIDs(ids ...int) *PostUpdate {
+	_u.mutation.RemoveTagRefIDs(ids...)
+	return _u
+}
+
+// RemoveTagRefs removes "tag_refs" edges to Tag entities.
+func (_u *PostUpdate) RemoveTagRefs(v ...*Tag) *PostUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveTagRefIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -460,6 +562,17 @@ func (_u *PostUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(post.FieldError, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.Details(); ok {
+		_spec.SetField(post.FieldDetails, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedDetails(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, post.FieldDetails, value)
+		})
+	}
+	if _u.mutation.DetailsCleared() {
+		_spec.ClearField(post.FieldDetails, field.TypeJSON)
+	}
 	if _u.mutation.AccountsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -498,6 +611,80 @@ func (_u *PostUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(account.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CategoryRefCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   post.CategoryRefTable,
+			Columns: []string{post.CategoryRefColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(category.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CategoryRefIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   post.CategoryRefTable,
+			Columns: []string{post.CategoryRefColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(category.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.TagRefsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   post.TagRefsTable,
+			Columns: post.TagRefsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tag.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedTagRefsIDs(); len(nodes) > 0 && !_u.mutation.TagRefsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   post.TagRefsTable,
+			Columns: post.TagRefsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TagRefsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   post.TagRefsTable,
+			Columns: post.TagRefsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tag.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -759,6 +946,44 @@ func (_u *PostUpdateOne) SetNillableError(v *string) *PostUpdateOne {
 	return _u
 }
 
+// SetCategoryID sets the "category_id" field.
+func (_u *PostUpdateOne) SetCategoryID(v int) *PostUpdateOne {
+	_u.mutation.SetCategoryID(v)
+	return _u
+}
+
+// SetNillableCategoryID sets the "category_id" field if the given value is not nil.
+func (_u *PostUpdateOne) SetNillableCategoryID(v *int) *PostUpdateOne {
+	if v != nil {
+		_u.SetCategoryID(*v)
+	}
+	return _u
+}
+
+// ClearCategoryID clears the value of the "category_id" field.
+func (_u *PostUpdateOne) ClearCategoryID() *PostUpdateOne {
+	_u.mutation.ClearCategoryID()
+	return _u
+}
+
+// SetDetails sets the "details" field.
+func (_u *PostUpdateOne) SetDetails(v json.RawMessage) *PostUpdateOne {
+	_u.mutation.SetDetails(v)
+	return _u
+}
+
+// AppendDetails appends value to the "details" field.
+func (_u *PostUpdateOne) AppendDetails(v json.RawMessage) *PostUpdateOne {
+	_u.mutation.AppendDetails(v)
+	return _u
+}
+
+// ClearDetails clears the value of the "details" field.
+func (_u *PostUpdateOne) ClearDetails() *PostUpdateOne {
+	_u.mutation.ClearDetails()
+	return _u
+}
+
 // AddAccountIDs adds the "accounts" edge to the Account entity by IDs.
 func (_u *PostUpdateOne) AddAccountIDs(ids ...int) *PostUpdateOne {
 	_u.mutation.AddAccountIDs(ids...)
@@ -772,6 +997,40 @@ func (_u *PostUpdateOne) AddAccounts(v ...*Account) *PostUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddAccountIDs(ids...)
+}
+
+// SetCategoryRefID sets the "category_ref" edge to the Category entity by ID.
+func (_u *PostUpdateOne) SetCategoryRefID(id int) *PostUpdateOne {
+	_u.mutation.SetCategoryRefID(id)
+	return _u
+}
+
+// SetNillableCategoryRefID sets the "category_ref" edge to the Category entity by ID if the given value is not nil.
+func (_u *PostUpdateOne) SetNillableCategoryRefID(id *int) *PostUpdateOne {
+	if id != nil {
+		_u = _u.SetCategoryRefID(*id)
+	}
+	return _u
+}
+
+// SetCategoryRef sets the "category_ref" edge to the Category entity.
+func (_u *PostUpdateOne) SetCategoryRef(v *Category) *PostUpdateOne {
+	return _u.SetCategoryRefID(v.ID)
+}
+
+// AddTagRefIDs adds the "tag_refs" edge to the Tag entity by IDs.
+func (_u *PostUpdateOne) AddTagRefIDs(ids ...int) *PostUpdateOne {
+	_u.mutation.AddTagRefIDs(ids...)
+	return _u
+}
+
+// AddTagRefs adds the "tag_refs" edges to the Tag entity.
+func (_u *PostUpdateOne) AddTagRefs(v ...*Tag) *PostUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddTagRefIDs(ids...)
 }
 
 // Mutation returns the PostMutation object of the builder.
@@ -798,6 +1057,33 @@ func (_u *PostUpdateOne) RemoveAccounts(v ...*Account) *PostUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAccountIDs(ids...)
+}
+
+// ClearCategoryRef clears the "category_ref" edge to the Category entity.
+func (_u *PostUpdateOne) ClearCategoryRef() *PostUpdateOne {
+	_u.mutation.ClearCategoryRef()
+	return _u
+}
+
+// ClearTagRefs clears all "tag_refs" edges to the Tag entity.
+func (_u *PostUpdateOne) ClearTagRefs() *PostUpdateOne {
+	_u.mutation.ClearTagRefs()
+	return _u
+}
+
+// RemoveTagRefIDs removes the "tag_refs" edge to Tag entities by IDs.
+func (_u *PostUpdateOne) RemoveTagRefIDs(ids ...int) *PostUpdateOne {
+	_u.mutation.RemoveTagRefIDs(ids...)
+	return _u
+}
+
+// RemoveTagRefs removes "tag_refs" edges to Tag entities.
+func (_u *PostUpdateOne) RemoveTagRefs(v ...*Tag) *PostUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveTagRefIDs(ids...)
 }
 
 // Where appends a list predicates to the PostUpdate builder.
@@ -985,6 +1271,17 @@ func (_u *PostUpdateOne) sqlSave(ctx context.Context) (_node *Post, err error) {
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(post.FieldError, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.Details(); ok {
+		_spec.SetField(post.FieldDetails, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedDetails(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, post.FieldDetails, value)
+		})
+	}
+	if _u.mutation.DetailsCleared() {
+		_spec.ClearField(post.FieldDetails, field.TypeJSON)
+	}
 	if _u.mutation.AccountsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -1023,6 +1320,80 @@ func (_u *PostUpdateOne) sqlSave(ctx context.Context) (_node *Post, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(account.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CategoryRefCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   post.CategoryRefTable,
+			Columns: []string{post.CategoryRefColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(category.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CategoryRefIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   post.CategoryRefTable,
+			Columns: []string{post.CategoryRefColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(category.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.TagRefsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   post.TagRefsTable,
+			Columns: post.TagRefsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tag.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedTagRefsIDs(); len(nodes) > 0 && !_u.mutation.TagRefsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   post.TagRefsTable,
+			Columns: post.TagRefsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TagRefsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   post.TagRefsTable,
+			Columns: post.TagRefsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tag.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -18,6 +18,8 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// Account is the client for interacting with the Account builders.
 	Account *AccountClient
+	// AccountGroup is the client for interacting with the AccountGroup builders.
+	AccountGroup *AccountGroupClient
 	// AccountStat is the client for interacting with the AccountStat builders.
 	AccountStat *AccountStatClient
 	// ActionRecord is the client for interacting with the ActionRecord builders.
@@ -54,6 +56,8 @@ type Tx struct {
 	Schedule *ScheduleClient
 	// Setting is the client for interacting with the Setting builders.
 	Setting *SettingClient
+	// Tag is the client for interacting with the Tag builders.
+	Tag *TagClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
 	// Template is the client for interacting with the Template builders.
@@ -197,6 +201,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Account = NewAccountClient(tx.config)
+	tx.AccountGroup = NewAccountGroupClient(tx.config)
 	tx.AccountStat = NewAccountStatClient(tx.config)
 	tx.ActionRecord = NewActionRecordClient(tx.config)
 	tx.Caption = NewCaptionClient(tx.config)
@@ -215,6 +220,7 @@ func (tx *Tx) init() {
 	tx.RequestLog = NewRequestLogClient(tx.config)
 	tx.Schedule = NewScheduleClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)
+	tx.Tag = NewTagClient(tx.config)
 	tx.Task = NewTaskClient(tx.config)
 	tx.Template = NewTemplateClient(tx.config)
 	tx.User = NewUserClient(tx.config)

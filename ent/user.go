@@ -21,6 +21,8 @@ type User struct {
 	ID int `json:"id,omitempty"`
 	// UUID holds the value of the "uuid" field.
 	UUID uuid.UUID `json:"uuid,omitempty"`
+	// 24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+	ObjectID string `json:"object_id,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
@@ -84,7 +86,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case user.FieldID, user.FieldWorkspaceID, user.FieldPlanID, user.FieldSessionGeneration:
 			values[i] = new(sql.NullInt64)
-		case user.FieldUsername, user.FieldPasswordHash, user.FieldRole, user.FieldEmail, user.FieldFirstname, user.FieldLastname:
+		case user.FieldObjectID, user.FieldUsername, user.FieldPasswordHash, user.FieldRole, user.FieldEmail, user.FieldFirstname, user.FieldLastname:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldExpireAt, user.FieldLastLoginAt:
 			values[i] = new(sql.NullTime)
@@ -116,6 +118,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field uuid", values[i])
 			} else if value != nil {
 				_m.UUID = *value
+			}
+		case user.FieldObjectID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field object_id", values[i])
+			} else if value.Valid {
+				_m.ObjectID = value.String
 			}
 		case user.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -247,6 +255,9 @@ func (_m *User) String() string {
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("uuid=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UUID))
+	builder.WriteString(", ")
+	builder.WriteString("object_id=")
+	builder.WriteString(_m.ObjectID)
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -38,6 +38,20 @@ func (_c *UserCreate) SetNillableUUID(v *uuid.UUID) *UserCreate {
 	return _c
 }
 
+// SetObjectID sets the "object_id" field.
+func (_c *UserCreate) SetObjectID(v string) *UserCreate {
+	_c.mutation.SetObjectID(v)
+	return _c
+}
+
+// SetNillableObjectID sets the "object_id" field if the given value is not nil.
+func (_c *UserCreate) SetNillableObjectID(v *string) *UserCreate {
+	if v != nil {
+		_c.SetObjectID(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *UserCreate) SetCreatedAt(v time.Time) *UserCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -259,6 +273,13 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultUUID()
 		_c.mutation.SetUUID(v)
 	}
+	if _, ok := _c.mutation.ObjectID(); !ok {
+		if user.DefaultObjectID == nil {
+			return fmt.Errorf("ent: uninitialized user.DefaultObjectID (forgotten import ent/runtime?)")
+		}
+		v := user.DefaultObjectID()
+		_c.mutation.SetObjectID(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		if user.DefaultCreatedAt == nil {
 			return fmt.Errorf("ent: uninitialized user.DefaultCreatedAt (forgotten import ent/runtime?)")
@@ -300,6 +321,14 @@ func (_c *UserCreate) defaults() error {
 func (_c *UserCreate) check() error {
 	if _, ok := _c.mutation.UUID(); !ok {
 		return &ValidationError{Name: "uuid", err: errors.New(`ent: missing required field "User.uuid"`)}
+	}
+	if _, ok := _c.mutation.ObjectID(); !ok {
+		return &ValidationError{Name: "object_id", err: errors.New(`ent: missing required field "User.object_id"`)}
+	}
+	if v, ok := _c.mutation.ObjectID(); ok {
+		if err := user.ObjectIDValidator(v); err != nil {
+			return &ValidationError{Name: "object_id", err: fmt.Errorf(`ent: validator failed for field "User.object_id": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "User.created_at"`)}
@@ -394,6 +423,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UUID(); ok {
 		_spec.SetField(user.FieldUUID, field.TypeUUID, value)
 		_node.UUID = value
+	}
+	if value, ok := _c.mutation.ObjectID(); ok {
+		_spec.SetField(user.FieldObjectID, field.TypeString, value)
+		_node.ObjectID = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(user.FieldCreatedAt, field.TypeTime, value)
@@ -709,6 +742,9 @@ func (u *UserUpsertOne) UpdateNewValues() *UserUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.UUID(); exists {
 			s.SetIgnore(user.FieldUUID)
+		}
+		if _, exists := u.create.mutation.ObjectID(); exists {
+			s.SetIgnore(user.FieldObjectID)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(user.FieldCreatedAt)
@@ -1135,6 +1171,9 @@ func (u *UserUpsertBulk) UpdateNewValues() *UserUpsertBulk {
 		for _, b := range u.create.builders {
 			if _, exists := b.mutation.UUID(); exists {
 				s.SetIgnore(user.FieldUUID)
+			}
+			if _, exists := b.mutation.ObjectID(); exists {
+				s.SetIgnore(user.FieldObjectID)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(user.FieldCreatedAt)

@@ -35,6 +35,14 @@ func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[int],
 	})
 }
 
+// AccountGroups is the resolver for the accountGroups field.
+func (r *queryResolver) AccountGroups(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountGroupOrder, where *ent.AccountGroupWhereInput) (*ent.AccountGroupConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.AccountGroupConnection, error) {
+		return r.Client.AccountGroup.Query().Paginate(ctx, after, first, before, last,
+			ent.WithAccountGroupOrder(orderBy), ent.WithAccountGroupFilter(where.Filter))
+	})
+}
+
 // Captions is the resolver for the captions field.
 func (r *queryResolver) Captions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaptionOrder, where *ent.CaptionWhereInput) (*ent.CaptionConnection, error) {
 	return paged(first, last, func(first, last *int) (*ent.CaptionConnection, error) {
@@ -128,6 +136,14 @@ func (r *queryResolver) Schedules(ctx context.Context, after *entgql.Cursor[int]
 	return paged(first, last, func(first, last *int) (*ent.ScheduleConnection, error) {
 		return r.Client.Schedule.Query().Paginate(ctx, after, first, before, last,
 			ent.WithScheduleOrder(orderBy), ent.WithScheduleFilter(where.Filter))
+	})
+}
+
+// Tags is the resolver for the tags field.
+func (r *queryResolver) Tags(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) (*ent.TagConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.TagConnection, error) {
+		return r.Client.Tag.Query().Paginate(ctx, after, first, before, last,
+			ent.WithTagOrder(orderBy), ent.WithTagFilter(where.Filter))
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/customers"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/jobs"
+	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/live"
 	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/posts"
@@ -44,6 +45,8 @@ type Resolver struct {
 	// Challenges runs live logins (loginAccount, submitChallenge).
 	Challenges *challenges.Service
 	Captions   *captions.Service
+	// Labels owns categories and post tags.
+	Labels *labels.Service
 	// PlansService says what the viewer's package allows (named so as not
 	// to clash with the plans query's resolver method).
 	PlansService *plans.Service

@@ -21,6 +21,8 @@ const (
 	FieldID = "id"
 	// FieldUUID holds the string denoting the uuid field in the database.
 	FieldUUID = "uuid"
+	// FieldObjectID holds the string denoting the object_id field in the database.
+	FieldObjectID = "object_id"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
@@ -117,6 +119,8 @@ const (
 	EdgePosts = "posts"
 	// EdgeBotTasks holds the string denoting the bot_tasks edge name in mutations.
 	EdgeBotTasks = "bot_tasks"
+	// EdgeGroups holds the string denoting the groups edge name in mutations.
+	EdgeGroups = "groups"
 	// Table holds the table name of the account in the database.
 	Table = "accounts"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -136,12 +140,18 @@ const (
 	// BotTasksInverseTable is the table name for the Schedule entity.
 	// It exists in this package in order to avoid circular dependency with the "schedule" package.
 	BotTasksInverseTable = "schedules"
+	// GroupsTable is the table that holds the groups relation/edge. The primary key declared below.
+	GroupsTable = "account_group_accounts"
+	// GroupsInverseTable is the table name for the AccountGroup entity.
+	// It exists in this package in order to avoid circular dependency with the "accountgroup" package.
+	GroupsInverseTable = "account_groups"
 )
 
 // Columns holds all SQL columns for account fields.
 var Columns = []string{
 	FieldID,
 	FieldUUID,
+	FieldObjectID,
 	FieldCreatedAt,
 	FieldUpdatedAt,
 	FieldWorkspaceID,
@@ -196,6 +206,9 @@ var (
 	// BotTasksPrimaryKey and BotTasksColumn2 are the table columns denoting the
 	// primary key for the bot_tasks relation (M2M).
 	BotTasksPrimaryKey = []string{"schedule_id", "account_id"}
+	// GroupsPrimaryKey and GroupsColumn2 are the table columns denoting the
+	// primary key for the groups relation (M2M).
+	GroupsPrimaryKey = []string{"account_group_id", "account_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -218,6 +231,10 @@ var (
 	Policy ent.Policy
 	// DefaultUUID holds the default value on creation for the "uuid" field.
 	DefaultUUID func() uuid.UUID
+	// DefaultObjectID holds the default value on creation for the "object_id" field.
+	DefaultObjectID func() string
+	// ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	ObjectIDValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
@@ -304,6 +321,7 @@ const (
 	PlatformYoutube   Platform = "youtube"
 	PlatformPinterest Platform = "pinterest"
 	PlatformGoogle    Platform = "google"
+	PlatformBluesky   Platform = "bluesky"
 	PlatformOther     Platform = "other"
 )
 
@@ -314,7 +332,7 @@ func (pl Platform) String() string {
 // PlatformValidator is a validator for the "platform" field enum values. It is called by the builders before save.
 func PlatformValidator(pl Platform) error {
 	switch pl {
-	case PlatformInstagram, PlatformFacebook, PlatformX, PlatformTiktok, PlatformLinkedin, PlatformThreads, PlatformYoutube, PlatformPinterest, PlatformGoogle, PlatformOther:
+	case PlatformInstagram, PlatformFacebook, PlatformX, PlatformTiktok, PlatformLinkedin, PlatformThreads, PlatformYoutube, PlatformPinterest, PlatformGoogle, PlatformBluesky, PlatformOther:
 		return nil
 	default:
 		return fmt.Errorf("account: invalid enum value for platform field: %q", pl)
@@ -397,6 +415,11 @@ func ByID(opts ...sql.OrderTermOption) OrderOption {
 // ByUUID orders the results by the uuid field.
 func ByUUID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUUID, opts...).ToFunc()
+}
+
+// ByObjectID orders the results by the object_id field.
+func ByObjectID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldObjectID, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.
@@ -603,6 +626,20 @@ func ByBotTasks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newBotTasksStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByGroupsCount orders the results by groups count.
+func ByGroupsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newGroupsStep(), opts...)
+	}
+}
+
+// ByGroups orders the results by groups terms.
+func ByGroups(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newGroupsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newWorkspaceStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -622,6 +659,13 @@ func newBotTasksStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(BotTasksInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, BotTasksTable, BotTasksPrimaryKey...),
+	)
+}
+func newGroupsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(GroupsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, GroupsTable, GroupsPrimaryKey...),
 	)
 }
 

@@ -69,9 +69,10 @@ var (
 	AccountsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "object_id", Type: field.TypeString, Unique: true, Size: 24},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "platform", Type: field.TypeEnum, Enums: []string{"instagram", "facebook", "x", "tiktok", "linkedin", "threads", "youtube", "pinterest", "google", "other"}},
+		{Name: "platform", Type: field.TypeEnum, Enums: []string{"instagram", "facebook", "x", "tiktok", "linkedin", "threads", "youtube", "pinterest", "google", "bluesky", "other"}},
 		{Name: "username", Type: field.TypeString, Size: 200},
 		{Name: "username_key", Type: field.TypeString},
 		{Name: "display_name", Type: field.TypeString, Size: 200, Default: ""},
@@ -123,7 +124,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "accounts_workspaces_workspace",
-				Columns:    []*schema.Column{AccountsColumns[46]},
+				Columns:    []*schema.Column{AccountsColumns[47]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -132,37 +133,88 @@ var (
 			{
 				Name:    "account_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[47], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_platform_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[4], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[47], AccountsColumns[5], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_username_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[5], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[47], AccountsColumns[6], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[8], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[47], AccountsColumns[9], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[2], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[47], AccountsColumns[3], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[3], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[47], AccountsColumns[4], AccountsColumns[0]},
 			},
 			{
 				Name:    "account_workspace_id_platform_username_key",
 				Unique:  true,
-				Columns: []*schema.Column{AccountsColumns[46], AccountsColumns[4], AccountsColumns[6]},
+				Columns: []*schema.Column{AccountsColumns[47], AccountsColumns[5], AccountsColumns[7]},
+			},
+		},
+	}
+	// AccountGroupsColumns holds the columns for the "account_groups" table.
+	AccountGroupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "object_id", Type: field.TypeString, Unique: true, Size: 24},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// AccountGroupsTable holds the schema information for the "account_groups" table.
+	AccountGroupsTable = &schema.Table{
+		Name:       "account_groups",
+		Columns:    AccountGroupsColumns,
+		PrimaryKey: []*schema.Column{AccountGroupsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "account_groups_workspaces_workspace",
+				Columns:    []*schema.Column{AccountGroupsColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "accountgroup_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AccountGroupsColumns[6], AccountGroupsColumns[0]},
+			},
+			{
+				Name:    "accountgroup_workspace_id_name_id",
+				Unique:  false,
+				Columns: []*schema.Column{AccountGroupsColumns[6], AccountGroupsColumns[5], AccountGroupsColumns[0]},
+			},
+			{
+				Name:    "accountgroup_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{AccountGroupsColumns[6], AccountGroupsColumns[3], AccountGroupsColumns[0]},
+			},
+			{
+				Name:    "accountgroup_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{AccountGroupsColumns[6], AccountGroupsColumns[4], AccountGroupsColumns[0]},
+			},
+			{
+				Name:    "accountgroup_workspace_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{AccountGroupsColumns[6], AccountGroupsColumns[5]},
 			},
 		},
 	}
@@ -309,6 +361,7 @@ var (
 	CategoriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "object_id", Type: field.TypeString, Unique: true, Size: 24},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Size: 255},
@@ -322,7 +375,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "categories_workspaces_workspace",
-				Columns:    []*schema.Column{CategoriesColumns[5]},
+				Columns:    []*schema.Column{CategoriesColumns[6]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -331,27 +384,27 @@ var (
 			{
 				Name:    "category_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{CategoriesColumns[5], CategoriesColumns[0]},
+				Columns: []*schema.Column{CategoriesColumns[6], CategoriesColumns[0]},
 			},
 			{
 				Name:    "category_workspace_id_name_id",
 				Unique:  false,
-				Columns: []*schema.Column{CategoriesColumns[5], CategoriesColumns[4], CategoriesColumns[0]},
+				Columns: []*schema.Column{CategoriesColumns[6], CategoriesColumns[5], CategoriesColumns[0]},
 			},
 			{
 				Name:    "category_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CategoriesColumns[5], CategoriesColumns[2], CategoriesColumns[0]},
+				Columns: []*schema.Column{CategoriesColumns[6], CategoriesColumns[3], CategoriesColumns[0]},
 			},
 			{
 				Name:    "category_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CategoriesColumns[5], CategoriesColumns[3], CategoriesColumns[0]},
+				Columns: []*schema.Column{CategoriesColumns[6], CategoriesColumns[4], CategoriesColumns[0]},
 			},
 			{
 				Name:    "category_workspace_id_name",
 				Unique:  true,
-				Columns: []*schema.Column{CategoriesColumns[5], CategoriesColumns[4]},
+				Columns: []*schema.Column{CategoriesColumns[6], CategoriesColumns[5]},
 			},
 		},
 	}
@@ -891,6 +944,7 @@ var (
 	PostsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "object_id", Type: field.TypeString, Unique: true, Size: 24},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "title", Type: field.TypeString, Size: 500, Default: ""},
@@ -899,7 +953,7 @@ var (
 		{Name: "media", Type: field.TypeJSON, Nullable: true},
 		{Name: "first_comment", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "location", Type: field.TypeString, Default: ""},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "SCHEDULED", "QUEUED", "PUBLISHING", "PUBLISHED", "PARTIAL", "FAILED", "CANCELLED"}, Default: "DRAFT"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "SCHEDULED", "QUEUED", "PUBLISHING", "PUBLISHED", "PARTIAL", "FAILED", "CANCELLED", "IN_REVIEW", "DELETED"}, Default: "DRAFT"},
 		{Name: "scheduled_at", Type: field.TypeTime, Nullable: true},
 		{Name: "timezone", Type: field.TypeString, Default: "UTC"},
 		{Name: "published_at", Type: field.TypeTime, Nullable: true},
@@ -908,7 +962,9 @@ var (
 		{Name: "tags", Type: field.TypeJSON, Nullable: true},
 		{Name: "results", Type: field.TypeJSON, Nullable: true},
 		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "details", Type: field.TypeJSON, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeInt},
+		{Name: "category_id", Type: field.TypeInt, Nullable: true},
 	}
 	// PostsTable holds the schema information for the "posts" table.
 	PostsTable = &schema.Table{
@@ -918,41 +974,47 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "posts_workspaces_workspace",
-				Columns:    []*schema.Column{PostsColumns[19]},
+				Columns:    []*schema.Column{PostsColumns[21]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "posts_categories_category_ref",
+				Columns:    []*schema.Column{PostsColumns[22]},
+				RefColumns: []*schema.Column{CategoriesColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "post_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[19], PostsColumns[0]},
+				Columns: []*schema.Column{PostsColumns[21], PostsColumns[0]},
 			},
 			{
 				Name:    "post_workspace_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[19], PostsColumns[10], PostsColumns[0]},
+				Columns: []*schema.Column{PostsColumns[21], PostsColumns[11], PostsColumns[0]},
 			},
 			{
 				Name:    "post_workspace_id_scheduled_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[19], PostsColumns[11], PostsColumns[0]},
+				Columns: []*schema.Column{PostsColumns[21], PostsColumns[12], PostsColumns[0]},
 			},
 			{
 				Name:    "post_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[19], PostsColumns[2], PostsColumns[0]},
+				Columns: []*schema.Column{PostsColumns[21], PostsColumns[3], PostsColumns[0]},
 			},
 			{
 				Name:    "post_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[19], PostsColumns[3], PostsColumns[0]},
+				Columns: []*schema.Column{PostsColumns[21], PostsColumns[4], PostsColumns[0]},
 			},
 			{
 				Name:    "post_status_scheduled_at",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[10], PostsColumns[11]},
+				Columns: []*schema.Column{PostsColumns[11], PostsColumns[12]},
 			},
 		},
 	}
@@ -1135,6 +1197,57 @@ var (
 		Name:       "settings",
 		Columns:    SettingsColumns,
 		PrimaryKey: []*schema.Column{SettingsColumns[0]},
+	}
+	// TagsColumns holds the columns for the "tags" table.
+	TagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "object_id", Type: field.TypeString, Unique: true, Size: 24},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// TagsTable holds the schema information for the "tags" table.
+	TagsTable = &schema.Table{
+		Name:       "tags",
+		Columns:    TagsColumns,
+		PrimaryKey: []*schema.Column{TagsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "tags_workspaces_workspace",
+				Columns:    []*schema.Column{TagsColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tag_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{TagsColumns[6], TagsColumns[0]},
+			},
+			{
+				Name:    "tag_workspace_id_name_id",
+				Unique:  false,
+				Columns: []*schema.Column{TagsColumns[6], TagsColumns[5], TagsColumns[0]},
+			},
+			{
+				Name:    "tag_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{TagsColumns[6], TagsColumns[3], TagsColumns[0]},
+			},
+			{
+				Name:    "tag_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{TagsColumns[6], TagsColumns[4], TagsColumns[0]},
+			},
+			{
+				Name:    "tag_workspace_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{TagsColumns[6], TagsColumns[5]},
+			},
+		},
 	}
 	// TasksColumns holds the columns for the "tasks" table.
 	TasksColumns = []*schema.Column{
@@ -1320,6 +1433,7 @@ var (
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "object_id", Type: field.TypeString, Unique: true, Size: 24},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "username", Type: field.TypeString, Unique: true, Size: 100},
@@ -1343,7 +1457,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_workspaces_workspace",
-				Columns:    []*schema.Column{UsersColumns[15]},
+				Columns:    []*schema.Column{UsersColumns[16]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1352,22 +1466,22 @@ var (
 			{
 				Name:    "user_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[15], UsersColumns[0]},
+				Columns: []*schema.Column{UsersColumns[16], UsersColumns[0]},
 			},
 			{
 				Name:    "user_workspace_id_username_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[15], UsersColumns[4], UsersColumns[0]},
+				Columns: []*schema.Column{UsersColumns[16], UsersColumns[5], UsersColumns[0]},
 			},
 			{
 				Name:    "user_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[15], UsersColumns[2], UsersColumns[0]},
+				Columns: []*schema.Column{UsersColumns[16], UsersColumns[3], UsersColumns[0]},
 			},
 			{
 				Name:    "user_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[15], UsersColumns[3], UsersColumns[0]},
+				Columns: []*schema.Column{UsersColumns[16], UsersColumns[4], UsersColumns[0]},
 			},
 		},
 	}
@@ -1445,6 +1559,31 @@ var (
 		Columns:    WorkspacesColumns,
 		PrimaryKey: []*schema.Column{WorkspacesColumns[0]},
 	}
+	// AccountGroupAccountsColumns holds the columns for the "account_group_accounts" table.
+	AccountGroupAccountsColumns = []*schema.Column{
+		{Name: "account_group_id", Type: field.TypeInt},
+		{Name: "account_id", Type: field.TypeInt},
+	}
+	// AccountGroupAccountsTable holds the schema information for the "account_group_accounts" table.
+	AccountGroupAccountsTable = &schema.Table{
+		Name:       "account_group_accounts",
+		Columns:    AccountGroupAccountsColumns,
+		PrimaryKey: []*schema.Column{AccountGroupAccountsColumns[0], AccountGroupAccountsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "account_group_accounts_account_group_id",
+				Columns:    []*schema.Column{AccountGroupAccountsColumns[0]},
+				RefColumns: []*schema.Column{AccountGroupsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "account_group_accounts_account_id",
+				Columns:    []*schema.Column{AccountGroupAccountsColumns[1]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// CustomerGroupCustomersColumns holds the columns for the "customer_group_customers" table.
 	CustomerGroupCustomersColumns = []*schema.Column{
 		{Name: "customer_group_id", Type: field.TypeInt},
@@ -1520,6 +1659,31 @@ var (
 			},
 		},
 	}
+	// PostTagRefsColumns holds the columns for the "post_tag_refs" table.
+	PostTagRefsColumns = []*schema.Column{
+		{Name: "post_id", Type: field.TypeInt},
+		{Name: "tag_id", Type: field.TypeInt},
+	}
+	// PostTagRefsTable holds the schema information for the "post_tag_refs" table.
+	PostTagRefsTable = &schema.Table{
+		Name:       "post_tag_refs",
+		Columns:    PostTagRefsColumns,
+		PrimaryKey: []*schema.Column{PostTagRefsColumns[0], PostTagRefsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "post_tag_refs_post_id",
+				Columns:    []*schema.Column{PostTagRefsColumns[0]},
+				RefColumns: []*schema.Column{PostsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "post_tag_refs_tag_id",
+				Columns:    []*schema.Column{PostTagRefsColumns[1]},
+				RefColumns: []*schema.Column{TagsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// ScheduleBotsColumns holds the columns for the "schedule_bots" table.
 	ScheduleBotsColumns = []*schema.Column{
 		{Name: "schedule_id", Type: field.TypeInt},
@@ -1574,6 +1738,7 @@ var (
 	Tables = []*schema.Table{
 		APIKeysTable,
 		AccountsTable,
+		AccountGroupsTable,
 		AccountStatsTable,
 		ActionRecordsTable,
 		CaptionsTable,
@@ -1592,14 +1757,17 @@ var (
 		RequestLogsTable,
 		SchedulesTable,
 		SettingsTable,
+		TagsTable,
 		TasksTable,
 		TemplatesTable,
 		UsersTable,
 		WalletTransactionsTable,
 		WorkspacesTable,
+		AccountGroupAccountsTable,
 		CustomerGroupCustomersTable,
 		CustomerTagCustomersTable,
 		PostAccountsTable,
+		PostTagRefsTable,
 		ScheduleBotsTable,
 		ScheduleCustomerGroupsTable,
 	}
@@ -1609,6 +1777,7 @@ func init() {
 	APIKeysTable.ForeignKeys[0].RefTable = WorkspacesTable
 	APIKeysTable.ForeignKeys[1].RefTable = UsersTable
 	AccountsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AccountGroupsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	AccountStatsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	AccountStatsTable.ForeignKeys[1].RefTable = AccountsTable
 	ActionRecordsTable.ForeignKeys[0].RefTable = WorkspacesTable
@@ -1632,12 +1801,14 @@ func init() {
 	NotificationsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	NotificationsTable.ForeignKeys[1].RefTable = AccountsTable
 	PostsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	PostsTable.ForeignKeys[1].RefTable = CategoriesTable
 	RequestLogsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SchedulesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SchedulesTable.ForeignKeys[1].RefTable = AccountsTable
 	SchedulesTable.ForeignKeys[2].RefTable = PostsTable
 	SchedulesTable.ForeignKeys[3].RefTable = CategoriesTable
 	SchedulesTable.ForeignKeys[4].RefTable = TemplatesTable
+	TagsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	TasksTable.ForeignKeys[0].RefTable = WorkspacesTable
 	TasksTable.ForeignKeys[1].RefTable = AccountsTable
 	TasksTable.ForeignKeys[2].RefTable = PostsTable
@@ -1646,12 +1817,16 @@ func init() {
 	TemplatesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	UsersTable.ForeignKeys[0].RefTable = WorkspacesTable
 	WalletTransactionsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AccountGroupAccountsTable.ForeignKeys[0].RefTable = AccountGroupsTable
+	AccountGroupAccountsTable.ForeignKeys[1].RefTable = AccountsTable
 	CustomerGroupCustomersTable.ForeignKeys[0].RefTable = CustomerGroupsTable
 	CustomerGroupCustomersTable.ForeignKeys[1].RefTable = CustomersTable
 	CustomerTagCustomersTable.ForeignKeys[0].RefTable = CustomerTagsTable
 	CustomerTagCustomersTable.ForeignKeys[1].RefTable = CustomersTable
 	PostAccountsTable.ForeignKeys[0].RefTable = PostsTable
 	PostAccountsTable.ForeignKeys[1].RefTable = AccountsTable
+	PostTagRefsTable.ForeignKeys[0].RefTable = PostsTable
+	PostTagRefsTable.ForeignKeys[1].RefTable = TagsTable
 	ScheduleBotsTable.ForeignKeys[0].RefTable = SchedulesTable
 	ScheduleBotsTable.ForeignKeys[1].RefTable = AccountsTable
 	ScheduleCustomerGroupsTable.ForeignKeys[0].RefTable = SchedulesTable

@@ -21,6 +21,8 @@ const (
 	FieldID = "id"
 	// FieldUUID holds the string denoting the uuid field in the database.
 	FieldUUID = "uuid"
+	// FieldObjectID holds the string denoting the object_id field in the database.
+	FieldObjectID = "object_id"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
@@ -57,10 +59,18 @@ const (
 	FieldResults = "results"
 	// FieldError holds the string denoting the error field in the database.
 	FieldError = "error"
+	// FieldCategoryID holds the string denoting the category_id field in the database.
+	FieldCategoryID = "category_id"
+	// FieldDetails holds the string denoting the details field in the database.
+	FieldDetails = "details"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeAccounts holds the string denoting the accounts edge name in mutations.
 	EdgeAccounts = "accounts"
+	// EdgeCategoryRef holds the string denoting the category_ref edge name in mutations.
+	EdgeCategoryRef = "category_ref"
+	// EdgeTagRefs holds the string denoting the tag_refs edge name in mutations.
+	EdgeTagRefs = "tag_refs"
 	// Table holds the table name of the post in the database.
 	Table = "posts"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -75,12 +85,25 @@ const (
 	// AccountsInverseTable is the table name for the Account entity.
 	// It exists in this package in order to avoid circular dependency with the "account" package.
 	AccountsInverseTable = "accounts"
+	// CategoryRefTable is the table that holds the category_ref relation/edge.
+	CategoryRefTable = "posts"
+	// CategoryRefInverseTable is the table name for the Category entity.
+	// It exists in this package in order to avoid circular dependency with the "category" package.
+	CategoryRefInverseTable = "categories"
+	// CategoryRefColumn is the table column denoting the category_ref relation/edge.
+	CategoryRefColumn = "category_id"
+	// TagRefsTable is the table that holds the tag_refs relation/edge. The primary key declared below.
+	TagRefsTable = "post_tag_refs"
+	// TagRefsInverseTable is the table name for the Tag entity.
+	// It exists in this package in order to avoid circular dependency with the "tag" package.
+	TagRefsInverseTable = "tags"
 )
 
 // Columns holds all SQL columns for post fields.
 var Columns = []string{
 	FieldID,
 	FieldUUID,
+	FieldObjectID,
 	FieldCreatedAt,
 	FieldUpdatedAt,
 	FieldWorkspaceID,
@@ -99,12 +122,17 @@ var Columns = []string{
 	FieldTags,
 	FieldResults,
 	FieldError,
+	FieldCategoryID,
+	FieldDetails,
 }
 
 var (
 	// AccountsPrimaryKey and AccountsColumn2 are the table columns denoting the
 	// primary key for the accounts relation (M2M).
 	AccountsPrimaryKey = []string{"post_id", "account_id"}
+	// TagRefsPrimaryKey and TagRefsColumn2 are the table columns denoting the
+	// primary key for the tag_refs relation (M2M).
+	TagRefsPrimaryKey = []string{"post_id", "tag_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -127,6 +155,10 @@ var (
 	Policy ent.Policy
 	// DefaultUUID holds the default value on creation for the "uuid" field.
 	DefaultUUID func() uuid.UUID
+	// DefaultObjectID holds the default value on creation for the "object_id" field.
+	DefaultObjectID func() string
+	// ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	ObjectIDValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
@@ -171,6 +203,8 @@ const (
 	StatusPARTIAL    Status = "PARTIAL"
 	StatusFAILED     Status = "FAILED"
 	StatusCANCELLED  Status = "CANCELLED"
+	StatusIN_REVIEW  Status = "IN_REVIEW"
+	StatusDELETED    Status = "DELETED"
 )
 
 func (s Status) String() string {
@@ -180,7 +214,7 @@ func (s Status) String() string {
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
 func StatusValidator(s Status) error {
 	switch s {
-	case StatusDRAFT, StatusSCHEDULED, StatusQUEUED, StatusPUBLISHING, StatusPUBLISHED, StatusPARTIAL, StatusFAILED, StatusCANCELLED:
+	case StatusDRAFT, StatusSCHEDULED, StatusQUEUED, StatusPUBLISHING, StatusPUBLISHED, StatusPARTIAL, StatusFAILED, StatusCANCELLED, StatusIN_REVIEW, StatusDELETED:
 		return nil
 	default:
 		return fmt.Errorf("post: invalid enum value for status field: %q", s)
@@ -227,6 +261,11 @@ func ByID(opts ...sql.OrderTermOption) OrderOption {
 // ByUUID orders the results by the uuid field.
 func ByUUID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUUID, opts...).ToFunc()
+}
+
+// ByObjectID orders the results by the object_id field.
+func ByObjectID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldObjectID, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.
@@ -304,6 +343,11 @@ func ByError(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldError, opts...).ToFunc()
 }
 
+// ByCategoryID orders the results by the category_id field.
+func ByCategoryID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCategoryID, opts...).ToFunc()
+}
+
 // ByWorkspaceField orders the results by workspace field.
 func ByWorkspaceField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -324,6 +368,27 @@ func ByAccounts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAccountsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByCategoryRefField orders the results by category_ref field.
+func ByCategoryRefField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCategoryRefStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByTagRefsCount orders the results by tag_refs count.
+func ByTagRefsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newTagRefsStep(), opts...)
+	}
+}
+
+// ByTagRefs orders the results by tag_refs terms.
+func ByTagRefs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newTagRefsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newWorkspaceStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -336,6 +401,20 @@ func newAccountsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AccountsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, false, AccountsTable, AccountsPrimaryKey...),
+	)
+}
+func newCategoryRefStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CategoryRefInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, CategoryRefTable, CategoryRefColumn),
+	)
+}
+func newTagRefsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(TagRefsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, TagRefsTable, TagRefsPrimaryKey...),
 	)
 }
 

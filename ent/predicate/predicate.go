@@ -12,6 +12,9 @@ type APIKey func(*sql.Selector)
 // Account is the predicate function for account builders.
 type Account func(*sql.Selector)
 
+// AccountGroup is the predicate function for accountgroup builders.
+type AccountGroup func(*sql.Selector)
+
 // AccountStat is the predicate function for accountstat builders.
 type AccountStat func(*sql.Selector)
 
@@ -65,6 +68,9 @@ type Schedule func(*sql.Selector)
 
 // Setting is the predicate function for setting builders.
 type Setting func(*sql.Selector)
+
+// Tag is the predicate function for tag builders.
+type Tag func(*sql.Selector)
 
 // Task is the predicate function for task builders.
 type Task func(*sql.Selector)

@@ -159,6 +159,30 @@ func (f AccountMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AccountMutation", m)
 }
 
+// The AccountGroupQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AccountGroupQueryRuleFunc func(context.Context, *ent.AccountGroupQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AccountGroupQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AccountGroupQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AccountGroupQuery", q)
+}
+
+// The AccountGroupMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AccountGroupMutationRuleFunc func(context.Context, *ent.AccountGroupMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AccountGroupMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AccountGroupMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AccountGroupMutation", m)
+}
+
 // The AccountStatQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AccountStatQueryRuleFunc func(context.Context, *ent.AccountStatQuery) error
@@ -591,6 +615,30 @@ func (f SettingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SettingMutation", m)
 }
 
+// The TagQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TagQueryRuleFunc func(context.Context, *ent.TagQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TagQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TagQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TagQuery", q)
+}
+
+// The TagMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TagMutationRuleFunc func(context.Context, *ent.TagMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TagMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TagMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TagMutation", m)
+}
+
 // The TaskQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type TaskQueryRuleFunc func(context.Context, *ent.TaskQuery) error
@@ -750,6 +798,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AccountQuery:
 		return q.Filter(), nil
+	case *ent.AccountGroupQuery:
+		return q.Filter(), nil
 	case *ent.AccountStatQuery:
 		return q.Filter(), nil
 	case *ent.ActionRecordQuery:
@@ -786,6 +836,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.SettingQuery:
 		return q.Filter(), nil
+	case *ent.TagQuery:
+		return q.Filter(), nil
 	case *ent.TaskQuery:
 		return q.Filter(), nil
 	case *ent.TemplateQuery:
@@ -806,6 +858,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.APIKeyMutation:
 		return m.Filter(), nil
 	case *ent.AccountMutation:
+		return m.Filter(), nil
+	case *ent.AccountGroupMutation:
 		return m.Filter(), nil
 	case *ent.AccountStatMutation:
 		return m.Filter(), nil
@@ -842,6 +896,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ScheduleMutation:
 		return m.Filter(), nil
 	case *ent.SettingMutation:
+		return m.Filter(), nil
+	case *ent.TagMutation:
 		return m.Filter(), nil
 	case *ent.TaskMutation:
 		return m.Filter(), nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/accountgroup"
 	"github.com/switchboardhq/switchboard/ent/accountstat"
 	"github.com/switchboardhq/switchboard/ent/actionrecord"
 	"github.com/switchboardhq/switchboard/ent/apikey"
@@ -28,6 +29,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/setting"
+	"github.com/switchboardhq/switchboard/ent/tag"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/ent/template"
 	"github.com/switchboardhq/switchboard/ent/user"
@@ -102,7 +104,7 @@ func init() {
 	// apikey.DefaultRequestCount holds the default value on creation for the request_count field.
 	apikey.DefaultRequestCount = apikeyDescRequestCount.Default.(int64)
 	accountMixin := schema.Account{}.Mixin()
-	account.Policy = privacy.NewPolicies(accountMixin[2], schema.Account{})
+	account.Policy = privacy.NewPolicies(accountMixin[3], schema.Account{})
 	account.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := account.Policy.EvalMutation(ctx, m); err != nil {
@@ -111,28 +113,36 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	accountMixinHooks2 := accountMixin[2].Hooks()
+	accountMixinHooks3 := accountMixin[3].Hooks()
 	accountHooks := schema.Account{}.Hooks()
 
-	account.Hooks[1] = accountMixinHooks2[0]
+	account.Hooks[1] = accountMixinHooks3[0]
 
 	account.Hooks[2] = accountHooks[0]
 	accountMixinFields0 := accountMixin[0].Fields()
 	_ = accountMixinFields0
 	accountMixinFields1 := accountMixin[1].Fields()
 	_ = accountMixinFields1
+	accountMixinFields2 := accountMixin[2].Fields()
+	_ = accountMixinFields2
 	accountFields := schema.Account{}.Fields()
 	_ = accountFields
 	// accountDescUUID is the schema descriptor for uuid field.
 	accountDescUUID := accountMixinFields0[0].Descriptor()
 	// account.DefaultUUID holds the default value on creation for the uuid field.
 	account.DefaultUUID = accountDescUUID.Default.(func() uuid.UUID)
+	// accountDescObjectID is the schema descriptor for object_id field.
+	accountDescObjectID := accountMixinFields1[0].Descriptor()
+	// account.DefaultObjectID holds the default value on creation for the object_id field.
+	account.DefaultObjectID = accountDescObjectID.Default.(func() string)
+	// account.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	account.ObjectIDValidator = accountDescObjectID.Validators[0].(func(string) error)
 	// accountDescCreatedAt is the schema descriptor for created_at field.
-	accountDescCreatedAt := accountMixinFields1[0].Descriptor()
+	accountDescCreatedAt := accountMixinFields2[0].Descriptor()
 	// account.DefaultCreatedAt holds the default value on creation for the created_at field.
 	account.DefaultCreatedAt = accountDescCreatedAt.Default.(func() time.Time)
 	// accountDescUpdatedAt is the schema descriptor for updated_at field.
-	accountDescUpdatedAt := accountMixinFields1[1].Descriptor()
+	accountDescUpdatedAt := accountMixinFields2[1].Descriptor()
 	// account.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	account.DefaultUpdatedAt = accountDescUpdatedAt.Default.(func() time.Time)
 	// account.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -273,6 +283,65 @@ func init() {
 	account.DefaultProfileWebsite = accountDescProfileWebsite.Default.(string)
 	// account.ProfileWebsiteValidator is a validator for the "profile_website" field. It is called by the builders before save.
 	account.ProfileWebsiteValidator = accountDescProfileWebsite.Validators[0].(func(string) error)
+	accountgroupMixin := schema.AccountGroup{}.Mixin()
+	accountgroup.Policy = privacy.NewPolicies(accountgroupMixin[3], schema.AccountGroup{})
+	accountgroup.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := accountgroup.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	accountgroupMixinHooks3 := accountgroupMixin[3].Hooks()
+
+	accountgroup.Hooks[1] = accountgroupMixinHooks3[0]
+	accountgroupMixinFields0 := accountgroupMixin[0].Fields()
+	_ = accountgroupMixinFields0
+	accountgroupMixinFields1 := accountgroupMixin[1].Fields()
+	_ = accountgroupMixinFields1
+	accountgroupMixinFields2 := accountgroupMixin[2].Fields()
+	_ = accountgroupMixinFields2
+	accountgroupFields := schema.AccountGroup{}.Fields()
+	_ = accountgroupFields
+	// accountgroupDescUUID is the schema descriptor for uuid field.
+	accountgroupDescUUID := accountgroupMixinFields0[0].Descriptor()
+	// accountgroup.DefaultUUID holds the default value on creation for the uuid field.
+	accountgroup.DefaultUUID = accountgroupDescUUID.Default.(func() uuid.UUID)
+	// accountgroupDescObjectID is the schema descriptor for object_id field.
+	accountgroupDescObjectID := accountgroupMixinFields1[0].Descriptor()
+	// accountgroup.DefaultObjectID holds the default value on creation for the object_id field.
+	accountgroup.DefaultObjectID = accountgroupDescObjectID.Default.(func() string)
+	// accountgroup.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	accountgroup.ObjectIDValidator = accountgroupDescObjectID.Validators[0].(func(string) error)
+	// accountgroupDescCreatedAt is the schema descriptor for created_at field.
+	accountgroupDescCreatedAt := accountgroupMixinFields2[0].Descriptor()
+	// accountgroup.DefaultCreatedAt holds the default value on creation for the created_at field.
+	accountgroup.DefaultCreatedAt = accountgroupDescCreatedAt.Default.(func() time.Time)
+	// accountgroupDescUpdatedAt is the schema descriptor for updated_at field.
+	accountgroupDescUpdatedAt := accountgroupMixinFields2[1].Descriptor()
+	// accountgroup.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	accountgroup.DefaultUpdatedAt = accountgroupDescUpdatedAt.Default.(func() time.Time)
+	// accountgroup.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	accountgroup.UpdateDefaultUpdatedAt = accountgroupDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// accountgroupDescName is the schema descriptor for name field.
+	accountgroupDescName := accountgroupFields[0].Descriptor()
+	// accountgroup.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	accountgroup.NameValidator = func() func(string) error {
+		validators := accountgroupDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	accountstatMixin := schema.AccountStat{}.Mixin()
 	accountstat.Policy = privacy.NewPolicies(accountstatMixin[1], schema.AccountStat{})
 	accountstat.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -389,7 +458,7 @@ func init() {
 	// caption.CaptionValidator is a validator for the "caption" field. It is called by the builders before save.
 	caption.CaptionValidator = captionDescCaption.Validators[0].(func(string) error)
 	categoryMixin := schema.Category{}.Mixin()
-	category.Policy = privacy.NewPolicies(categoryMixin[2], schema.Category{})
+	category.Policy = privacy.NewPolicies(categoryMixin[3], schema.Category{})
 	category.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := category.Policy.EvalMutation(ctx, m); err != nil {
@@ -398,25 +467,33 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	categoryMixinHooks2 := categoryMixin[2].Hooks()
+	categoryMixinHooks3 := categoryMixin[3].Hooks()
 
-	category.Hooks[1] = categoryMixinHooks2[0]
+	category.Hooks[1] = categoryMixinHooks3[0]
 	categoryMixinFields0 := categoryMixin[0].Fields()
 	_ = categoryMixinFields0
 	categoryMixinFields1 := categoryMixin[1].Fields()
 	_ = categoryMixinFields1
+	categoryMixinFields2 := categoryMixin[2].Fields()
+	_ = categoryMixinFields2
 	categoryFields := schema.Category{}.Fields()
 	_ = categoryFields
 	// categoryDescUUID is the schema descriptor for uuid field.
 	categoryDescUUID := categoryMixinFields0[0].Descriptor()
 	// category.DefaultUUID holds the default value on creation for the uuid field.
 	category.DefaultUUID = categoryDescUUID.Default.(func() uuid.UUID)
+	// categoryDescObjectID is the schema descriptor for object_id field.
+	categoryDescObjectID := categoryMixinFields1[0].Descriptor()
+	// category.DefaultObjectID holds the default value on creation for the object_id field.
+	category.DefaultObjectID = categoryDescObjectID.Default.(func() string)
+	// category.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	category.ObjectIDValidator = categoryDescObjectID.Validators[0].(func(string) error)
 	// categoryDescCreatedAt is the schema descriptor for created_at field.
-	categoryDescCreatedAt := categoryMixinFields1[0].Descriptor()
+	categoryDescCreatedAt := categoryMixinFields2[0].Descriptor()
 	// category.DefaultCreatedAt holds the default value on creation for the created_at field.
 	category.DefaultCreatedAt = categoryDescCreatedAt.Default.(func() time.Time)
 	// categoryDescUpdatedAt is the schema descriptor for updated_at field.
-	categoryDescUpdatedAt := categoryMixinFields1[1].Descriptor()
+	categoryDescUpdatedAt := categoryMixinFields2[1].Descriptor()
 	// category.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	category.DefaultUpdatedAt = categoryDescUpdatedAt.Default.(func() time.Time)
 	// category.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -1091,7 +1168,7 @@ func init() {
 	// plan.AccountLimitValidator is a validator for the "account_limit" field. It is called by the builders before save.
 	plan.AccountLimitValidator = planDescAccountLimit.Validators[0].(func(int) error)
 	postMixin := schema.Post{}.Mixin()
-	post.Policy = privacy.NewPolicies(postMixin[2], schema.Post{})
+	post.Policy = privacy.NewPolicies(postMixin[3], schema.Post{})
 	post.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := post.Policy.EvalMutation(ctx, m); err != nil {
@@ -1100,25 +1177,33 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	postMixinHooks2 := postMixin[2].Hooks()
+	postMixinHooks3 := postMixin[3].Hooks()
 
-	post.Hooks[1] = postMixinHooks2[0]
+	post.Hooks[1] = postMixinHooks3[0]
 	postMixinFields0 := postMixin[0].Fields()
 	_ = postMixinFields0
 	postMixinFields1 := postMixin[1].Fields()
 	_ = postMixinFields1
+	postMixinFields2 := postMixin[2].Fields()
+	_ = postMixinFields2
 	postFields := schema.Post{}.Fields()
 	_ = postFields
 	// postDescUUID is the schema descriptor for uuid field.
 	postDescUUID := postMixinFields0[0].Descriptor()
 	// post.DefaultUUID holds the default value on creation for the uuid field.
 	post.DefaultUUID = postDescUUID.Default.(func() uuid.UUID)
+	// postDescObjectID is the schema descriptor for object_id field.
+	postDescObjectID := postMixinFields1[0].Descriptor()
+	// post.DefaultObjectID holds the default value on creation for the object_id field.
+	post.DefaultObjectID = postDescObjectID.Default.(func() string)
+	// post.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	post.ObjectIDValidator = postDescObjectID.Validators[0].(func(string) error)
 	// postDescCreatedAt is the schema descriptor for created_at field.
-	postDescCreatedAt := postMixinFields1[0].Descriptor()
+	postDescCreatedAt := postMixinFields2[0].Descriptor()
 	// post.DefaultCreatedAt holds the default value on creation for the created_at field.
 	post.DefaultCreatedAt = postDescCreatedAt.Default.(func() time.Time)
 	// postDescUpdatedAt is the schema descriptor for updated_at field.
-	postDescUpdatedAt := postMixinFields1[1].Descriptor()
+	postDescUpdatedAt := postMixinFields2[1].Descriptor()
 	// post.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	post.DefaultUpdatedAt = postDescUpdatedAt.Default.(func() time.Time)
 	// post.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -1366,6 +1451,65 @@ func init() {
 	settingDescCreatedAt := settingFields[2].Descriptor()
 	// setting.DefaultCreatedAt holds the default value on creation for the created_at field.
 	setting.DefaultCreatedAt = settingDescCreatedAt.Default.(func() time.Time)
+	tagMixin := schema.Tag{}.Mixin()
+	tag.Policy = privacy.NewPolicies(tagMixin[3], schema.Tag{})
+	tag.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := tag.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	tagMixinHooks3 := tagMixin[3].Hooks()
+
+	tag.Hooks[1] = tagMixinHooks3[0]
+	tagMixinFields0 := tagMixin[0].Fields()
+	_ = tagMixinFields0
+	tagMixinFields1 := tagMixin[1].Fields()
+	_ = tagMixinFields1
+	tagMixinFields2 := tagMixin[2].Fields()
+	_ = tagMixinFields2
+	tagFields := schema.Tag{}.Fields()
+	_ = tagFields
+	// tagDescUUID is the schema descriptor for uuid field.
+	tagDescUUID := tagMixinFields0[0].Descriptor()
+	// tag.DefaultUUID holds the default value on creation for the uuid field.
+	tag.DefaultUUID = tagDescUUID.Default.(func() uuid.UUID)
+	// tagDescObjectID is the schema descriptor for object_id field.
+	tagDescObjectID := tagMixinFields1[0].Descriptor()
+	// tag.DefaultObjectID holds the default value on creation for the object_id field.
+	tag.DefaultObjectID = tagDescObjectID.Default.(func() string)
+	// tag.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	tag.ObjectIDValidator = tagDescObjectID.Validators[0].(func(string) error)
+	// tagDescCreatedAt is the schema descriptor for created_at field.
+	tagDescCreatedAt := tagMixinFields2[0].Descriptor()
+	// tag.DefaultCreatedAt holds the default value on creation for the created_at field.
+	tag.DefaultCreatedAt = tagDescCreatedAt.Default.(func() time.Time)
+	// tagDescUpdatedAt is the schema descriptor for updated_at field.
+	tagDescUpdatedAt := tagMixinFields2[1].Descriptor()
+	// tag.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	tag.DefaultUpdatedAt = tagDescUpdatedAt.Default.(func() time.Time)
+	// tag.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	tag.UpdateDefaultUpdatedAt = tagDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// tagDescName is the schema descriptor for name field.
+	tagDescName := tagFields[0].Descriptor()
+	// tag.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	tag.NameValidator = func() func(string) error {
+		validators := tagDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	taskMixin := schema.Task{}.Mixin()
 	task.Policy = privacy.NewPolicies(taskMixin[2], schema.Task{})
 	task.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1469,7 +1613,7 @@ func init() {
 	// template.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	template.UpdateDefaultUpdatedAt = templateDescUpdatedAt.UpdateDefault.(func() time.Time)
 	userMixin := schema.User{}.Mixin()
-	user.Policy = privacy.NewPolicies(userMixin[2], schema.User{})
+	user.Policy = privacy.NewPolicies(userMixin[3], schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := user.Policy.EvalMutation(ctx, m); err != nil {
@@ -1478,25 +1622,33 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	userMixinHooks2 := userMixin[2].Hooks()
+	userMixinHooks3 := userMixin[3].Hooks()
 
-	user.Hooks[1] = userMixinHooks2[0]
+	user.Hooks[1] = userMixinHooks3[0]
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0
 	userMixinFields1 := userMixin[1].Fields()
 	_ = userMixinFields1
+	userMixinFields2 := userMixin[2].Fields()
+	_ = userMixinFields2
 	userFields := schema.User{}.Fields()
 	_ = userFields
 	// userDescUUID is the schema descriptor for uuid field.
 	userDescUUID := userMixinFields0[0].Descriptor()
 	// user.DefaultUUID holds the default value on creation for the uuid field.
 	user.DefaultUUID = userDescUUID.Default.(func() uuid.UUID)
+	// userDescObjectID is the schema descriptor for object_id field.
+	userDescObjectID := userMixinFields1[0].Descriptor()
+	// user.DefaultObjectID holds the default value on creation for the object_id field.
+	user.DefaultObjectID = userDescObjectID.Default.(func() string)
+	// user.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	user.ObjectIDValidator = userDescObjectID.Validators[0].(func(string) error)
 	// userDescCreatedAt is the schema descriptor for created_at field.
-	userDescCreatedAt := userMixinFields1[0].Descriptor()
+	userDescCreatedAt := userMixinFields2[0].Descriptor()
 	// user.DefaultCreatedAt holds the default value on creation for the created_at field.
 	user.DefaultCreatedAt = userDescCreatedAt.Default.(func() time.Time)
 	// userDescUpdatedAt is the schema descriptor for updated_at field.
-	userDescUpdatedAt := userMixinFields1[1].Descriptor()
+	userDescUpdatedAt := userMixinFields2[1].Descriptor()
 	// user.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	user.DefaultUpdatedAt = userDescUpdatedAt.Default.(func() time.Time)
 	// user.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -19,7 +19,9 @@ import (
 type Account struct{ ent.Schema }
 
 // Mixin of the Account.
-func (Account) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TimeMixin{}, TenantMixin{}} }
+func (Account) Mixin() []ent.Mixin {
+	return []ent.Mixin{BaseMixin{}, ObjectIDMixin{}, TimeMixin{}, TenantMixin{}}
+}
 
 // secret is an encrypted credential column: ciphertext only, never in
 // GraphQL, never printed by ent's String().
@@ -32,7 +34,7 @@ func secret(name string) ent.Field {
 func (Account) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("platform").
-			Values("instagram", "facebook", "x", "tiktok", "linkedin", "threads", "youtube", "pinterest", "google", "other").
+			Values("instagram", "facebook", "x", "tiktok", "linkedin", "threads", "youtube", "pinterest", "google", "bluesky", "other").
 			Annotations(entgql.OrderField("PLATFORM"), entgql.Type("Platform")),
 		field.String("username").NotEmpty().MaxLen(200).
 			Annotations(entgql.OrderField("USERNAME")),
@@ -114,6 +116,9 @@ func (Account) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		// And Schedule.bots many-to-many: a bot posts for many campaigns.
 		edge.From("bot_tasks", Schedule.Type).Ref("bots").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		// And AccountGroup.accounts: an account is in any number of groups.
+		edge.From("groups", AccountGroup.Type).Ref("accounts").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }

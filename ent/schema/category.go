@@ -13,7 +13,9 @@ import (
 type Category struct{ ent.Schema }
 
 // Mixin of the Category.
-func (Category) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TimeMixin{}, TenantMixin{}} }
+func (Category) Mixin() []ent.Mixin {
+	return []ent.Mixin{BaseMixin{}, ObjectIDMixin{}, TimeMixin{}, TenantMixin{}}
+}
 
 // Fields of the Category.
 func (Category) Fields() []ent.Field {

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"encoding/json"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -15,7 +17,9 @@ import (
 type Post struct{ ent.Schema }
 
 // Mixin of the Post.
-func (Post) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TimeMixin{}, TenantMixin{}} }
+func (Post) Mixin() []ent.Mixin {
+	return []ent.Mixin{BaseMixin{}, ObjectIDMixin{}, TimeMixin{}, TenantMixin{}}
+}
 
 // Fields of the Post.
 func (Post) Fields() []ent.Field {
@@ -32,7 +36,7 @@ func (Post) Fields() []ent.Field {
 		field.String("location").Default("").
 			Comment("place name the post is tagged with"),
 		field.Enum("status").
-			Values("DRAFT", "SCHEDULED", "QUEUED", "PUBLISHING", "PUBLISHED", "PARTIAL", "FAILED", "CANCELLED").
+			Values("DRAFT", "SCHEDULED", "QUEUED", "PUBLISHING", "PUBLISHED", "PARTIAL", "FAILED", "CANCELLED", "IN_REVIEW", "DELETED").
 			Default("DRAFT").
 			Annotations(entgql.OrderField("STATUS"), entgql.Type("PostStatus")),
 		field.Time("scheduled_at").Optional().Nillable().
@@ -47,6 +51,12 @@ func (Post) Fields() []ent.Field {
 			Comment("per-account outcome keyed by account id").
 			Annotations(entgql.Type("Map")),
 		field.String("error").Default(""),
+		field.Int("category_id").Optional().Nillable().
+			Comment("the Category entity the post is filed under (HighLevel's categoryId)").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.JSON("details", json.RawMessage{}).Optional().
+			Comment("what a compatibility API says about the post beyond the common fields: HighLevel's type, media objects, per-platform details, approval; decoded by its owner").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -57,6 +67,12 @@ func (Post) Edges() []ent.Edge {
 		// page-size default and cap apply; entgql's eager loading would read
 		// every target account of every post in the page.
 		edge.To("accounts", Account.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		// The Category and Tag entities (HighLevel's categoryId and tags);
+		// the string fields category and tags are Sharingtools' free text.
+		edge.To("category_ref", Category.Type).Field("category_id").Unique().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("tag_refs", Tag.Type).
 			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }

@@ -12,7 +12,9 @@ import (
 type User struct{ ent.Schema }
 
 // Mixin of the User.
-func (User) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TimeMixin{}, TenantMixin{}} }
+func (User) Mixin() []ent.Mixin {
+	return []ent.Mixin{BaseMixin{}, ObjectIDMixin{}, TimeMixin{}, TenantMixin{}}
+}
 
 // Fields of the User.
 func (User) Fields() []ent.Field {

@@ -96,6 +96,7 @@ type ComplexityRoot struct {
 		LastLoginAt      func(childComplexity int) int
 		LinkProfile      func(childComplexity int) int
 		Note             func(childComplexity int) int
+		ObjectID         func(childComplexity int) int
 		Phone            func(childComplexity int) int
 		Platform         func(childComplexity int) int
 		PoolID           func(childComplexity int) int
@@ -149,6 +150,31 @@ type ComplexityRoot struct {
 		Followers  func(childComplexity int) int
 		Followings func(childComplexity int) int
 		MediaCount func(childComplexity int) int
+	}
+
+	AccountGroup struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		ObjectID  func(childComplexity int) int
+		UUID      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	AccountGroupConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AccountGroupEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AccountGroupPayload struct {
+		AccountGroup func(childComplexity int) int
 	}
 
 	AccountGrowthDay struct {
@@ -230,6 +256,7 @@ type ComplexityRoot struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
+		ObjectID  func(childComplexity int) int
 		UUID      func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
 	}
@@ -547,6 +574,7 @@ type ComplexityRoot struct {
 		CompleteTask        func(childComplexity int, input model.CompleteTaskInput) int
 		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateAccount       func(childComplexity int, input accounts.CreateInput) int
+		CreateAccountGroup  func(childComplexity int, input model.CreateAccountGroupInput) int
 		CreateCaption       func(childComplexity int, input model.CreateCaptionInput) int
 		CreateCategory      func(childComplexity int, input model.CreateCategoryInput) int
 		CreateCooldownRule  func(childComplexity int, input cooldown.CreateInput) int
@@ -556,6 +584,7 @@ type ComplexityRoot struct {
 		CreatePost          func(childComplexity int, input posts.CreateInput) int
 		CreateProxy         func(childComplexity int, input model.CreateProxyInput) int
 		CreateSchedule      func(childComplexity int, input schedules.CreateInput) int
+		CreateTag           func(childComplexity int, input model.CreateTagInput) int
 		CreateTasks         func(childComplexity int, input model.CreateTasksInput) int
 		DeleteAccount       func(childComplexity int, input model.DeleteAccountInput) int
 		DeleteCaption       func(childComplexity int, input model.DeleteCaptionInput) int
@@ -566,6 +595,7 @@ type ComplexityRoot struct {
 		DeletePost          func(childComplexity int, input model.DeletePostInput) int
 		DeleteProxy         func(childComplexity int, input model.DeleteProxyInput) int
 		DeleteSchedule      func(childComplexity int, input model.ScheduleIDInput) int
+		DeleteTag           func(childComplexity int, input model.DeleteByIDInput) int
 		EndSubscription     func(childComplexity int, input model.EndSubscriptionInput) int
 		FailTask            func(childComplexity int, input model.FailTaskInput) int
 		GenerateAPIKey      func(childComplexity int, input model.GenerateAPIKeyInput) int
@@ -689,6 +719,7 @@ type ComplexityRoot struct {
 		Link         func(childComplexity int) int
 		Location     func(childComplexity int) int
 		Media        func(childComplexity int) int
+		ObjectID     func(childComplexity int) int
 		PublishedAt  func(childComplexity int) int
 		Results      func(childComplexity int) int
 		ScheduledAt  func(childComplexity int) int
@@ -741,6 +772,7 @@ type ComplexityRoot struct {
 	Query struct {
 		APIKeys              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APIKeyOrder, where *ent.APIKeyWhereInput) int
 		AccountCooldownState func(childComplexity int, accountID int) int
+		AccountGroups        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountGroupOrder, where *ent.AccountGroupWhereInput) int
 		AccountStatistics    func(childComplexity int, accountID int) int
 		Accounts             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) int
 		AdminAPIKeys         func(childComplexity int, userID *int, active *bool, page *int, perPage *int) int
@@ -769,6 +801,7 @@ type ComplexityRoot struct {
 		Proxies              func(childComplexity int, countryCode *string, page *int, perPage *int) int
 		Schedules            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ScheduleOrder, where *ent.ScheduleWhereInput) int
 		Statistics           func(childComplexity int) int
+		Tags                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) int
 		Tasks                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput) int
 		Templates            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TemplateOrder, where *ent.TemplateWhereInput) int
 		Viewer               func(childComplexity int) int
@@ -884,6 +917,31 @@ type ComplexityRoot struct {
 		User         func(childComplexity int) int
 	}
 
+	Tag struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		ObjectID  func(childComplexity int) int
+		UUID      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	TagConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TagEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TagPayload struct {
+		Tag func(childComplexity int) int
+	}
+
 	Task struct {
 		Account        func(childComplexity int) int
 		AccountID      func(childComplexity int) int
@@ -997,6 +1055,7 @@ type ComplexityRoot struct {
 		ID          func(childComplexity int) int
 		LastLoginAt func(childComplexity int) int
 		Lastname    func(childComplexity int) int
+		ObjectID    func(childComplexity int) int
 		PlanID      func(childComplexity int) int
 		Role        func(childComplexity int) int
 		UUID        func(childComplexity int) int
@@ -1348,6 +1407,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Note(childComplexity), true
+	case "Account.objectID":
+		if e.ComplexityRoot.Account.ObjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.ObjectID(childComplexity), true
 	case "Account.phone":
 		if e.ComplexityRoot.Account.Phone == nil {
 			break
@@ -1564,6 +1629,88 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountFigures.MediaCount(childComplexity), true
+
+	case "AccountGroup.createdAt":
+		if e.ComplexityRoot.AccountGroup.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroup.CreatedAt(childComplexity), true
+	case "AccountGroup.id":
+		if e.ComplexityRoot.AccountGroup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroup.ID(childComplexity), true
+	case "AccountGroup.name":
+		if e.ComplexityRoot.AccountGroup.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroup.Name(childComplexity), true
+	case "AccountGroup.objectID":
+		if e.ComplexityRoot.AccountGroup.ObjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroup.ObjectID(childComplexity), true
+	case "AccountGroup.uuid":
+		if e.ComplexityRoot.AccountGroup.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroup.UUID(childComplexity), true
+	case "AccountGroup.updatedAt":
+		if e.ComplexityRoot.AccountGroup.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroup.UpdatedAt(childComplexity), true
+
+	case "AccountGroupConnection.edges":
+		if e.ComplexityRoot.AccountGroupConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroupConnection.Edges(childComplexity), true
+	case "AccountGroupConnection.nodes":
+		if e.ComplexityRoot.AccountGroupConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroupConnection.Nodes(childComplexity), true
+	case "AccountGroupConnection.pageInfo":
+		if e.ComplexityRoot.AccountGroupConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroupConnection.PageInfo(childComplexity), true
+	case "AccountGroupConnection.totalCount":
+		if e.ComplexityRoot.AccountGroupConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroupConnection.TotalCount(childComplexity), true
+
+	case "AccountGroupEdge.cursor":
+		if e.ComplexityRoot.AccountGroupEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroupEdge.Cursor(childComplexity), true
+	case "AccountGroupEdge.node":
+		if e.ComplexityRoot.AccountGroupEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroupEdge.Node(childComplexity), true
+
+	case "AccountGroupPayload.accountGroup":
+		if e.ComplexityRoot.AccountGroupPayload.AccountGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountGroupPayload.AccountGroup(childComplexity), true
 
 	case "AccountGrowthDay.date":
 		if e.ComplexityRoot.AccountGrowthDay.Date == nil {
@@ -1846,6 +1993,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Category.Name(childComplexity), true
+	case "Category.objectID":
+		if e.ComplexityRoot.Category.ObjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Category.ObjectID(childComplexity), true
 	case "Category.uuid":
 		if e.ComplexityRoot.Category.UUID == nil {
 			break
@@ -3011,6 +3164,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAccount(childComplexity, args["input"].(accounts.CreateInput)), true
+	case "Mutation.createAccountGroup":
+		if e.ComplexityRoot.Mutation.CreateAccountGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAccountGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAccountGroup(childComplexity, args["input"].(model.CreateAccountGroupInput)), true
 	case "Mutation.createCaption":
 		if e.ComplexityRoot.Mutation.CreateCaption == nil {
 			break
@@ -3110,6 +3274,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSchedule(childComplexity, args["input"].(schedules.CreateInput)), true
+	case "Mutation.createTag":
+		if e.ComplexityRoot.Mutation.CreateTag == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTag_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTag(childComplexity, args["input"].(model.CreateTagInput)), true
 	case "Mutation.createTasks":
 		if e.ComplexityRoot.Mutation.CreateTasks == nil {
 			break
@@ -3220,6 +3395,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteSchedule(childComplexity, args["input"].(model.ScheduleIDInput)), true
+	case "Mutation.deleteTag":
+		if e.ComplexityRoot.Mutation.DeleteTag == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteTag_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteTag(childComplexity, args["input"].(model.DeleteByIDInput)), true
 	case "Mutation.endSubscription":
 		if e.ComplexityRoot.Mutation.EndSubscription == nil {
 			break
@@ -3916,6 +4102,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Post.Media(childComplexity), true
+	case "Post.objectID":
+		if e.ComplexityRoot.Post.ObjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.ObjectID(childComplexity), true
 	case "Post.publishedAt":
 		if e.ComplexityRoot.Post.PublishedAt == nil {
 			break
@@ -4119,6 +4311,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AccountCooldownState(childComplexity, args["accountID"].(int)), true
+	case "Query.accountGroups":
+		if e.ComplexityRoot.Query.AccountGroups == nil {
+			break
+		}
+
+		args, err := ec.field_Query_accountGroups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AccountGroups(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AccountGroupOrder), args["where"].(*ent.AccountGroupWhereInput)), true
 	case "Query.accountStatistics":
 		if e.ComplexityRoot.Query.AccountStatistics == nil {
 			break
@@ -4413,6 +4616,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Statistics(childComplexity), true
+	case "Query.tags":
+		if e.ComplexityRoot.Query.Tags == nil {
+			break
+		}
+
+		args, err := ec.field_Query_tags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Tags(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.TagOrder), args["where"].(*ent.TagWhereInput)), true
 	case "Query.tasks":
 		if e.ComplexityRoot.Query.Tasks == nil {
 			break
@@ -4882,6 +5096,88 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubscriptionPayload.User(childComplexity), true
 
+	case "Tag.createdAt":
+		if e.ComplexityRoot.Tag.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tag.CreatedAt(childComplexity), true
+	case "Tag.id":
+		if e.ComplexityRoot.Tag.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tag.ID(childComplexity), true
+	case "Tag.name":
+		if e.ComplexityRoot.Tag.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tag.Name(childComplexity), true
+	case "Tag.objectID":
+		if e.ComplexityRoot.Tag.ObjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tag.ObjectID(childComplexity), true
+	case "Tag.uuid":
+		if e.ComplexityRoot.Tag.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tag.UUID(childComplexity), true
+	case "Tag.updatedAt":
+		if e.ComplexityRoot.Tag.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tag.UpdatedAt(childComplexity), true
+
+	case "TagConnection.edges":
+		if e.ComplexityRoot.TagConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagConnection.Edges(childComplexity), true
+	case "TagConnection.nodes":
+		if e.ComplexityRoot.TagConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagConnection.Nodes(childComplexity), true
+	case "TagConnection.pageInfo":
+		if e.ComplexityRoot.TagConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagConnection.PageInfo(childComplexity), true
+	case "TagConnection.totalCount":
+		if e.ComplexityRoot.TagConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagConnection.TotalCount(childComplexity), true
+
+	case "TagEdge.cursor":
+		if e.ComplexityRoot.TagEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagEdge.Cursor(childComplexity), true
+	case "TagEdge.node":
+		if e.ComplexityRoot.TagEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagEdge.Node(childComplexity), true
+
+	case "TagPayload.tag":
+		if e.ComplexityRoot.TagPayload.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagPayload.Tag(childComplexity), true
+
 	case "Task.account":
 		if e.ComplexityRoot.Task.Account == nil {
 			break
@@ -5299,6 +5595,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Lastname(childComplexity), true
+	case "User.objectID":
+		if e.ComplexityRoot.User.ObjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ObjectID(childComplexity), true
 	case "User.planID":
 		if e.ComplexityRoot.User.PlanID == nil {
 			break
@@ -5599,6 +5901,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("APIKeyOrder", ec.unmarshalInputAPIKeyOrder),
 			graphql.NewInputUnmarshaler("APIKeyWhereInput", ec.unmarshalInputAPIKeyWhereInput),
 			graphql.NewInputUnmarshaler("AccountEventFilter", ec.unmarshalInputAccountEventFilter),
+			graphql.NewInputUnmarshaler("AccountGroupOrder", ec.unmarshalInputAccountGroupOrder),
+			graphql.NewInputUnmarshaler("AccountGroupWhereInput", ec.unmarshalInputAccountGroupWhereInput),
 			graphql.NewInputUnmarshaler("AccountOrder", ec.unmarshalInputAccountOrder),
 			graphql.NewInputUnmarshaler("AccountWhereInput", ec.unmarshalInputAccountWhereInput),
 			graphql.NewInputUnmarshaler("AdjustWalletInput", ec.unmarshalInputAdjustWalletInput),
@@ -5615,6 +5919,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CooldownRuleOrder", ec.unmarshalInputCooldownRuleOrder),
 			graphql.NewInputUnmarshaler("CooldownRuleWhereInput", ec.unmarshalInputCooldownRuleWhereInput),
 			graphql.NewInputUnmarshaler("CreateAPIKeyInput", ec.unmarshalInputCreateAPIKeyInput),
+			graphql.NewInputUnmarshaler("CreateAccountGroupInput", ec.unmarshalInputCreateAccountGroupInput),
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
 			graphql.NewInputUnmarshaler("CreateCaptionInput", ec.unmarshalInputCreateCaptionInput),
 			graphql.NewInputUnmarshaler("CreateCategoryInput", ec.unmarshalInputCreateCategoryInput),
@@ -5625,6 +5930,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreatePostInput", ec.unmarshalInputCreatePostInput),
 			graphql.NewInputUnmarshaler("CreateProxyInput", ec.unmarshalInputCreateProxyInput),
 			graphql.NewInputUnmarshaler("CreateScheduleInput", ec.unmarshalInputCreateScheduleInput),
+			graphql.NewInputUnmarshaler("CreateTagInput", ec.unmarshalInputCreateTagInput),
 			graphql.NewInputUnmarshaler("CreateTasksInput", ec.unmarshalInputCreateTasksInput),
 			graphql.NewInputUnmarshaler("CustomerGroupOrder", ec.unmarshalInputCustomerGroupOrder),
 			graphql.NewInputUnmarshaler("CustomerGroupWhereInput", ec.unmarshalInputCustomerGroupWhereInput),
@@ -5667,6 +5973,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SubmitBotLoginCodeInput", ec.unmarshalInputSubmitBotLoginCodeInput),
 			graphql.NewInputUnmarshaler("SubmitChallengeInput", ec.unmarshalInputSubmitChallengeInput),
 			graphql.NewInputUnmarshaler("SubscribeUserInput", ec.unmarshalInputSubscribeUserInput),
+			graphql.NewInputUnmarshaler("TagOrder", ec.unmarshalInputTagOrder),
+			graphql.NewInputUnmarshaler("TagWhereInput", ec.unmarshalInputTagWhereInput),
 			graphql.NewInputUnmarshaler("TaskEventFilter", ec.unmarshalInputTaskEventFilter),
 			graphql.NewInputUnmarshaler("TaskFailureInput", ec.unmarshalInputTaskFailureInput),
 			graphql.NewInputUnmarshaler("TaskIDInput", ec.unmarshalInputTaskIDInput),
@@ -6533,6 +6841,10 @@ input APIKeyWhereInput {
 type Account implements Node {
   id: ID!
   uuid: UUID!
+  """
+  24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+  """
+  objectID: String!
   createdAt: Time!
   updatedAt: Time!
   platform: Platform!
@@ -6618,6 +6930,157 @@ type AccountEdge {
   """
   cursor: Cursor!
 }
+type AccountGroup implements Node {
+  id: ID!
+  uuid: UUID!
+  """
+  24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+  """
+  objectID: String!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+}
+"""
+A connection to a list of items.
+"""
+type AccountGroupConnection {
+  """
+  A list of edges.
+  """
+  edges: [AccountGroupEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [AccountGroup!]!
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type AccountGroupEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: AccountGroup
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for AccountGroup connections
+"""
+input AccountGroupOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AccountGroups.
+  """
+  field: AccountGroupOrderField!
+}
+"""
+Properties by which AccountGroup connections can be ordered.
+"""
+enum AccountGroupOrderField {
+  CREATED_AT
+  UPDATED_AT
+  NAME
+}
+"""
+AccountGroupWhereInput is used for filtering AccountGroup objects.
+Input was generated by ent.
+"""
+input AccountGroupWhereInput {
+  not: AccountGroupWhereInput
+  and: [AccountGroupWhereInput!]
+  or: [AccountGroupWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  object_id field predicates
+  """
+  objectID: String
+  objectIDNEQ: String
+  objectIDIn: [String!]
+  objectIDNotIn: [String!]
+  objectIDGT: String
+  objectIDGTE: String
+  objectIDLT: String
+  objectIDLTE: String
+  objectIDContains: String
+  objectIDHasPrefix: String
+  objectIDHasSuffix: String
+  objectIDEqualFold: String
+  objectIDContainsFold: String
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+}
 """
 Ordering options for Account connections
 """
@@ -6691,6 +7154,22 @@ input AccountWhereInput {
   uuidGTE: UUID
   uuidLT: UUID
   uuidLTE: UUID
+  """
+  object_id field predicates
+  """
+  objectID: String
+  objectIDNEQ: String
+  objectIDIn: [String!]
+  objectIDNotIn: [String!]
+  objectIDGT: String
+  objectIDGTE: String
+  objectIDLT: String
+  objectIDLTE: String
+  objectIDContains: String
+  objectIDHasPrefix: String
+  objectIDHasSuffix: String
+  objectIDEqualFold: String
+  objectIDContainsFold: String
   """
   created_at field predicates
   """
@@ -7296,6 +7775,10 @@ input CaptionWhereInput {
 type Category implements Node {
   id: ID!
   uuid: UUID!
+  """
+  24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+  """
+  objectID: String!
   createdAt: Time!
   updatedAt: Time!
   name: String!
@@ -7385,6 +7868,22 @@ input CategoryWhereInput {
   uuidGTE: UUID
   uuidLT: UUID
   uuidLTE: UUID
+  """
+  object_id field predicates
+  """
+  objectID: String
+  objectIDNEQ: String
+  objectIDIn: [String!]
+  objectIDNotIn: [String!]
+  objectIDGT: String
+  objectIDGTE: String
+  objectIDLT: String
+  objectIDLTE: String
+  objectIDContains: String
+  objectIDHasPrefix: String
+  objectIDHasSuffix: String
+  objectIDEqualFold: String
+  objectIDContainsFold: String
   """
   created_at field predicates
   """
@@ -9538,11 +10037,16 @@ enum Platform @goModel(model: "github.com/switchboardhq/switchboard/ent/account.
   YOUTUBE @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformYoutube")
   PINTEREST @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformPinterest")
   GOOGLE @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformGoogle")
+  BLUESKY @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformBluesky")
   OTHER @goEnum(value: "github.com/switchboardhq/switchboard/ent/account.PlatformOther")
 }
 type Post implements Node {
   id: ID!
   uuid: UUID!
+  """
+  24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+  """
+  objectID: String!
   createdAt: Time!
   updatedAt: Time!
   title: String!
@@ -9651,6 +10155,8 @@ enum PostStatus @goModel(model: "github.com/switchboardhq/switchboard/ent/post.S
   PARTIAL
   FAILED
   CANCELLED
+  IN_REVIEW
+  DELETED
 }
 """
 PostWhereInput is used for filtering Post objects.
@@ -9682,6 +10188,22 @@ input PostWhereInput {
   uuidGTE: UUID
   uuidLT: UUID
   uuidLTE: UUID
+  """
+  object_id field predicates
+  """
+  objectID: String
+  objectIDNEQ: String
+  objectIDIn: [String!]
+  objectIDNotIn: [String!]
+  objectIDGT: String
+  objectIDGTE: String
+  objectIDLT: String
+  objectIDLTE: String
+  objectIDContains: String
+  objectIDHasPrefix: String
+  objectIDHasSuffix: String
+  objectIDEqualFold: String
+  objectIDContainsFold: String
   """
   created_at field predicates
   """
@@ -9923,6 +10445,37 @@ type Query {
     """
     where: AccountWhereInput
   ): AccountConnection!
+  accountGroups(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for AccountGroups returned from the connection.
+    """
+    orderBy: AccountGroupOrder
+
+    """
+    Filtering options for AccountGroups returned from the connection.
+    """
+    where: AccountGroupWhereInput
+  ): AccountGroupConnection!
   captions(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -10295,6 +10848,37 @@ type Query {
     """
     where: ScheduleWhereInput
   ): ScheduleConnection!
+  tags(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Tags returned from the connection.
+    """
+    orderBy: TagOrder
+
+    """
+    Filtering options for Tags returned from the connection.
+    """
+    where: TagWhereInput
+  ): TagConnection!
   tasks(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -10705,6 +11289,157 @@ input ScheduleWhereInput {
   """
   hasCustomerGroups: Boolean
   hasCustomerGroupsWith: [CustomerGroupWhereInput!]
+}
+type Tag implements Node {
+  id: ID!
+  uuid: UUID!
+  """
+  24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+  """
+  objectID: String!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+}
+"""
+A connection to a list of items.
+"""
+type TagConnection {
+  """
+  A list of edges.
+  """
+  edges: [TagEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Tag!]!
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type TagEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Tag
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Tag connections
+"""
+input TagOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Tags.
+  """
+  field: TagOrderField!
+}
+"""
+Properties by which Tag connections can be ordered.
+"""
+enum TagOrderField {
+  CREATED_AT
+  UPDATED_AT
+  NAME
+}
+"""
+TagWhereInput is used for filtering Tag objects.
+Input was generated by ent.
+"""
+input TagWhereInput {
+  not: TagWhereInput
+  and: [TagWhereInput!]
+  or: [TagWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  object_id field predicates
+  """
+  objectID: String
+  objectIDNEQ: String
+  objectIDIn: [String!]
+  objectIDNotIn: [String!]
+  objectIDGT: String
+  objectIDGTE: String
+  objectIDLT: String
+  objectIDLTE: String
+  objectIDContains: String
+  objectIDHasPrefix: String
+  objectIDHasSuffix: String
+  objectIDEqualFold: String
+  objectIDContainsFold: String
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
 }
 type Task implements Node {
   id: ID!
@@ -11195,6 +11930,10 @@ input TemplateWhereInput {
 type User implements Node {
   id: ID!
   uuid: UUID!
+  """
+  24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+  """
+  objectID: String!
   createdAt: Time!
   updatedAt: Time!
   username: String!
@@ -11305,6 +12044,22 @@ input UserWhereInput {
   uuidGTE: UUID
   uuidLT: UUID
   uuidLTE: UUID
+  """
+  object_id field predicates
+  """
+  objectID: String
+  objectIDNEQ: String
+  objectIDIn: [String!]
+  objectIDNotIn: [String!]
+  objectIDGT: String
+  objectIDGTE: String
+  objectIDLT: String
+  objectIDLTE: String
+  objectIDContains: String
+  objectIDHasPrefix: String
+  objectIDHasSuffix: String
+  objectIDEqualFold: String
+  objectIDContainsFold: String
   """
   created_at field predicates
   """
@@ -11794,6 +12549,32 @@ type CancelJobPayload {
 
 extend type Mutation {
   cancelJob(input: CancelJobInput!): CancelJobPayload!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/labels.graphql", Input: `"""A post tag (HighLevel's tags); its name is unique in the workspace. Categories are made with createCategory."""
+input CreateTagInput {
+  name: String!
+}
+
+type TagPayload {
+  tag: Tag!
+}
+
+"""A named set of the workspace's accounts to post to together (HighLevel's account groups)."""
+input CreateAccountGroupInput {
+  name: String!
+  accountIDs: [ID!]
+}
+
+type AccountGroupPayload {
+  accountGroup: AccountGroup!
+}
+
+extend type Mutation {
+  createTag(input: CreateTagInput!): TagPayload!
+  """Posts lose the tag."""
+  deleteTag(input: DeleteByIDInput!): DeleteByIDPayload!
+  createAccountGroup(input: CreateAccountGroupInput!): AccountGroupPayload!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/plans.graphql", Input: `# Plans (Sharingtools' packages), subscriptions and wallet adjustments, as
@@ -12524,6 +13305,8 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_id(ctx, field)
 	case "uuid":
 		return ec.fieldContext_Account_uuid(ctx, field)
+	case "objectID":
+		return ec.fieldContext_Account_objectID(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Account_createdAt(ctx, field)
 	case "updatedAt":
@@ -12670,6 +13453,56 @@ func (ec *executionContext) childFields_AccountFigures(ctx context.Context, fiel
 		return ec.fieldContext_AccountFigures_mediaCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccountFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AccountGroup_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_AccountGroup_uuid(ctx, field)
+	case "objectID":
+		return ec.fieldContext_AccountGroup_objectID(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AccountGroup_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AccountGroup_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_AccountGroup_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountGroupConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AccountGroupConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AccountGroupConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AccountGroupConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AccountGroupConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountGroupConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountGroupEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AccountGroupEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AccountGroupEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountGroupEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountGroupPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accountGroup":
+		return ec.fieldContext_AccountGroupPayload_accountGroup(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountGroupPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_AccountGrowthDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12828,6 +13661,8 @@ func (ec *executionContext) childFields_Category(ctx context.Context, field grap
 		return ec.fieldContext_Category_id(ctx, field)
 	case "uuid":
 		return ec.fieldContext_Category_uuid(ctx, field)
+	case "objectID":
+		return ec.fieldContext_Category_objectID(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Category_createdAt(ctx, field)
 	case "updatedAt":
@@ -13596,6 +14431,8 @@ func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.
 		return ec.fieldContext_Post_id(ctx, field)
 	case "uuid":
 		return ec.fieldContext_Post_uuid(ctx, field)
+	case "objectID":
+		return ec.fieldContext_Post_objectID(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Post_createdAt(ctx, field)
 	case "updatedAt":
@@ -13908,6 +14745,56 @@ func (ec *executionContext) childFields_SubscriptionPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type SubscriptionPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Tag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Tag_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_Tag_uuid(ctx, field)
+	case "objectID":
+		return ec.fieldContext_Tag_objectID(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Tag_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Tag_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Tag_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Tag", field.Name)
+}
+
+func (ec *executionContext) childFields_TagConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TagConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_TagConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TagConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TagConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TagConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TagEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_TagEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_TagEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TagEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TagPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tag":
+		return ec.fieldContext_TagPayload_tag(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TagPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -14122,6 +15009,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_id(ctx, field)
 	case "uuid":
 		return ec.fieldContext_User_uuid(ctx, field)
+	case "objectID":
+		return ec.fieldContext_User_objectID(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "updatedAt":

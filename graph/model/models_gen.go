@@ -24,6 +24,10 @@ type AccountEventFilter struct {
 	Platforms []account.Platform `json:"platforms,omitempty"`
 }
 
+type AccountGroupPayload struct {
+	AccountGroup *ent.AccountGroup `json:"accountGroup"`
+}
+
 type AdjustWalletInput struct {
 	WorkspaceID int                  `json:"workspaceID"`
 	Type        WalletAdjustmentType `json:"type"`
@@ -130,6 +134,12 @@ type CreateAPIKeyPayload struct {
 	Key string `json:"key"`
 }
 
+// A named set of the workspace's accounts to post to together (HighLevel's account groups).
+type CreateAccountGroupInput struct {
+	Name       string `json:"name"`
+	AccountIDs []int  `json:"accountIDs,omitempty"`
+}
+
 type CreateAccountPayload struct {
 	Account *ent.Account `json:"account"`
 }
@@ -163,6 +173,11 @@ type CreateProxyInput struct {
 
 type CreateSchedulePayload struct {
 	Schedule *ent.Schedule `json:"schedule"`
+}
+
+// A post tag (HighLevel's tags); its name is unique in the workspace. Categories are made with createCategory.
+type CreateTagInput struct {
+	Name string `json:"name"`
 }
 
 type CreateTasksInput struct {
@@ -386,6 +401,10 @@ type Subscription struct {
 type SubscriptionPayload struct {
 	User         *ent.User           `json:"user"`
 	Subscription *plans.Subscription `json:"subscription"`
+}
+
+type TagPayload struct {
+	Tag *ent.Tag `json:"tag"`
 }
 
 type TaskEventFilter struct {

@@ -31,6 +31,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/jobs"
 	"github.com/switchboardhq/switchboard/server/keycheck"
+	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/live"
 	"github.com/switchboardhq/switchboard/server/metrics"
 	"github.com/switchboardhq/switchboard/server/plans"
@@ -67,7 +68,9 @@ type App struct {
 	Tasks      *tasks.Service
 	Cooldown   *cooldown.Service
 	Captions   *captions.Service
-	Requests   *requestlog.Service
+	// Labels owns categories and post tags.
+	Labels   *labels.Service
+	Requests *requestlog.Service
 	// Statistics counts a workspace's accounts, posts and captions.
 	Statistics *statistics.Service
 	// Wallet keeps each workspace's wallet transactions and balance.
@@ -184,6 +187,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Tasks:      ts,
 		Cooldown:   cd,
 		Captions:   captions.NewService(st.Client),
+		Labels:     labels.NewService(st.Client),
 		Requests:   requestlog.NewService(st.Client),
 		Statistics: statistics.NewService(st.Client, ts),
 		Wallet:     wallet.NewService(st.Client, st.Driver),
@@ -219,6 +223,7 @@ func (a *App) graphQL() http.Handler {
 		Challenges:        a.Challenges,
 		ProxiesService:    a.Proxies,
 		Captions:          a.Captions,
+		Labels:            a.Labels,
 		PlansService:      a.Plans,
 		AdminService:      a.Admin,
 		WalletService:     a.Wallet,

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/clientip"
 	"github.com/switchboardhq/switchboard/server/origins"
 	"github.com/switchboardhq/switchboard/server/requestid"
+	"github.com/switchboardhq/switchboard/server/rest/highlevel"
 	"github.com/switchboardhq/switchboard/server/rest/likepion"
 	"github.com/switchboardhq/switchboard/server/rest/openapi"
 	"github.com/switchboardhq/switchboard/server/rest/sharingtools"
@@ -64,6 +65,9 @@ func (a *App) router(ctx context.Context) (http.Handler, error) {
 	if err := errors.Join(
 		rest(socialking.OpenAPI(), socialking.Routes(socialking.Deps{Cooldown: a.Cooldown, Log: a.Log})),
 		rest(likepion.OpenAPI(), likepion.Routes(likepion.Deps{Client: a.Store.Client, Tasks: a.Tasks, Accounts: a.Accounts, Log: a.Log})),
+		rest(highlevel.OpenAPI(), highlevel.Routes(highlevel.Deps{
+			Client: a.Store.Client, Labels: a.Labels, Accounts: a.Accounts, Posts: a.Posts, Log: a.Log,
+		})),
 		rest(sharingtools.OpenAPI(), sharingtools.Routes(sharingtools.Deps{
 			Client: a.Store.Client, Auth: a.Auth, Accounts: a.Accounts, Challenges: a.Challenges, Captions: a.Captions, Posts: a.Posts, Requests: a.Requests, Statistics: a.Statistics, Wallet: a.Wallet, Plans: a.Plans, Proxies: a.Proxies, Admin: a.Admin, Log: a.Log,
 		})),

@@ -9,6 +9,11 @@ package posts
 //	DRAFT ──schedule──▶ SCHEDULED ──due: FanOut──▶ QUEUED ──▶ PUBLISHING ──▶ PUBLISHED | PARTIAL | FAILED | CANCELLED
 //	  ▲                    │                                                                     │
 //	  └────unschedule──────┴──────────────(FAILED, CANCELLED may be edited and scheduled again)──┘
+//
+// IN_REVIEW is a draft with a date that waits for approval (HighLevel's
+// in_review); it is not due until approved into SCHEDULED. DELETED is a
+// post removed from the planner but kept (HighLevel lists it): it never
+// changes again and no group shows it.
 
 import (
 	"slices"
@@ -26,6 +31,7 @@ import (
 var Statuses = []post.Status{
 	post.StatusDRAFT, post.StatusSCHEDULED, post.StatusQUEUED, post.StatusPUBLISHING,
 	post.StatusPUBLISHED, post.StatusPARTIAL, post.StatusFAILED, post.StatusCANCELLED,
+	post.StatusIN_REVIEW, post.StatusDELETED,
 }
 
 // Editable reports whether a post in status st may still be edited,
@@ -33,7 +39,7 @@ var Statuses = []post.Status{
 // PUBLISHING, PUBLISHED or PARTIAL post is fixed.
 func Editable(st post.Status) bool {
 	switch st {
-	case post.StatusDRAFT, post.StatusSCHEDULED, post.StatusFAILED, post.StatusCANCELLED:
+	case post.StatusDRAFT, post.StatusSCHEDULED, post.StatusFAILED, post.StatusCANCELLED, post.StatusIN_REVIEW:
 		return true
 	}
 	return false
@@ -59,6 +65,10 @@ func GoneWithPost(t *ent.Task) bool {
 		t.Status == task.StatusCANCELLED && t.Error == ReasonDeleted
 }
 
+// Deleted reports whether a post in status st has been deleted from the
+// planner (kept, shown only where a face lists deleted posts).
+func Deleted(st post.Status) bool { return st == post.StatusDELETED }
+
 // Unschedulable reports whether a post in status st goes back to DRAFT
 // when unscheduled; a DRAFT is already there.
 func Unschedulable(st post.Status) bool {
@@ -77,7 +87,7 @@ func IsScheduled(st post.Status, scheduledAt *time.Time) bool {
 	switch GroupOf(st) {
 	case GroupScheduled:
 		return true
-	case GroupSaved:
+	case GroupSaved, GroupDeleted:
 		return false
 	}
 	return scheduledAt != nil
@@ -87,7 +97,7 @@ func IsScheduled(st post.Status, scheduledAt *time.Time) bool {
 func Scheduled() predicate.Post {
 	return post.Or(
 		post.StatusIn(StatusesOf(GroupScheduled)...),
-		post.And(post.ScheduledAtNotNil(), post.StatusNotIn(StatusesOf(GroupSaved)...)),
+		post.And(post.ScheduledAtNotNil(), post.StatusNotIn(append(StatusesOf(GroupSaved), StatusesOf(GroupDeleted)...)...)),
 	)
 }
 
@@ -133,6 +143,9 @@ const (
 	GroupScheduled Group = "scheduled" // waiting for its time, or being published
 	GroupPublished Group = "published" // out on every account, or on some
 	GroupFailed    Group = "failed"    // out on none: failed or cancelled
+	// GroupDeleted holds deleted posts; it is not in Groups, so
+	// dashboards and counts leave them out.
+	GroupDeleted Group = "deleted"
 )
 
 // Groups are every group, in the order users read them.
@@ -147,7 +160,9 @@ func GroupOf(st post.Status) Group {
 		return GroupPublished
 	case post.StatusFAILED, post.StatusCANCELLED:
 		return GroupFailed
-	default:
+	case post.StatusDELETED:
+		return GroupDeleted
+	default: // DRAFT, IN_REVIEW
 		return GroupSaved
 	}
 }

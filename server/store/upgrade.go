@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -16,7 +17,74 @@ import (
 // but it cannot fill a new column from the rows' data before a unique index
 // over it is built.
 func (s *Store) upgrade(ctx context.Context) error {
-	return s.addUsernameKeys(ctx)
+	if err := s.addUsernameKeys(ctx); err != nil {
+		return err
+	}
+	// The entities HighLevel names by ObjectId (schema.ObjectIDMixin) that
+	// existed before it.
+	for _, table := range []string{"users", "accounts", "posts", "categories"} {
+		if err := s.addObjectIDs(ctx, table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addObjectIDs fills table.object_id on a database that predates it, each
+// row's id made from its creation time, so that the unique index on it can
+// be built.
+func (s *Store) addObjectIDs(ctx context.Context, table string) error {
+	has, err := s.hasColumn(ctx, table, "created_at")
+	if err != nil || !has {
+		return err // a new database: ent creates the table with the column
+	}
+	if has, err = s.hasColumn(ctx, table, "object_id"); err != nil || has {
+		return err
+	}
+	typ := "text"
+	if s.Driver.Dialect() == dialect.Postgres {
+		typ = "character varying"
+	}
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("add object ids to %s: %w", table, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN object_id "+typ+" NOT NULL DEFAULT ''"); err != nil {
+		return fmt.Errorf("add object ids to %s: add column: %w", table, err)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id, created_at FROM "+table)
+	if err != nil {
+		return fmt.Errorf("add object ids to %s: %w", table, err)
+	}
+	created := map[int]time.Time{}
+	for rows.Next() {
+		var id int
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			rows.Close()
+			return fmt.Errorf("add object ids to %s: %w", table, err)
+		}
+		created[id] = at
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("add object ids to %s: %w", table, err)
+	}
+	update, err := tx.PrepareContext(ctx, "UPDATE "+table+" SET object_id = "+s.Driver.Placeholder(1)+" WHERE id = "+s.Driver.Placeholder(2))
+	if err != nil {
+		return fmt.Errorf("add object ids to %s: %w", table, err)
+	}
+	defer update.Close()
+	for id, at := range created {
+		if _, err := update.ExecContext(ctx, schema.ObjectIDAt(at), id); err != nil {
+			return fmt.Errorf("add object ids to %s: row %d: %w", table, id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("add object ids to %s: %w", table, err)
+	}
+	return nil
 }
 
 // addUsernameKeys fills accounts.username_key (schema.UsernameKey of the

@@ -7,6 +7,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
@@ -61,6 +62,37 @@ func TestMigrateFillsUsernameKeysOfAnOlderDatabase(t *testing.T) {
 		}
 		if got := st.Client.Account.GetX(ctx, newer.ID); got.UsernameKey != "ada#DUPLICATE-"+strconv.Itoa(newer.ID) {
 			t.Fatalf("key after a second migration %q", got.UsernameKey)
+		}
+	})
+}
+
+// TestMigrateGivesOlderRowsObjectIDs migrates a database written before
+// posts had ObjectIds: each old post gets a distinct 24-hex id, and a
+// second migration keeps them.
+func TestMigrateGivesOlderRowsObjectIDs(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
+		ws := st.Client.Workspace.Create().SetName("old").SaveX(ctx)
+		a := st.Client.Post.Create().SetWorkspaceID(ws.ID).SaveX(ctx)
+		b := st.Client.Post.Create().SetWorkspaceID(ws.ID).SaveX(ctx)
+		if _, err := st.DB.ExecContext(ctx, "DROP INDEX posts_object_id_key"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.ExecContext(ctx, "ALTER TABLE posts DROP COLUMN object_id"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatalf("migrate the older database: %v", err)
+		}
+		ga, gb := st.Client.Post.GetX(ctx, a.ID), st.Client.Post.GetX(ctx, b.ID)
+		if !schema.IsObjectID(ga.ObjectID) || !schema.IsObjectID(gb.ObjectID) || ga.ObjectID == gb.ObjectID {
+			t.Fatalf("object ids %q and %q, want two distinct ObjectIds", ga.ObjectID, gb.ObjectID)
+		}
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatalf("migrate again: %v", err)
+		}
+		if got := st.Client.Post.GetX(ctx, a.ID); got.ObjectID != ga.ObjectID {
+			t.Fatalf("object id after a second migration %q, want %q", got.ObjectID, ga.ObjectID)
 		}
 	})
 }

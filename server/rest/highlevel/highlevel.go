@@ -1,0 +1,39 @@
+// Package highlevel serves HighLevel's Social Planner API
+// (docs: ../shared/apis/highlevel-social-planner.txt) at
+// /social-media-posting, so the official SDK (@gohighlevel/api-client) and
+// existing integrations work against Switchboard unchanged.
+//
+// HighLevel's locationId is a Workspace's UUID, and every entity HighLevel
+// names by a 24-hex ObjectId (posts, accounts, users, categories, tags)
+// shows its object_id (schema.ObjectIDMixin). The package is a translation
+// table (decisions in docs/compat.md): routes.go lists every route with its
+// scope and its OpenAPI description, conventions.go holds what all routes
+// share (authentication, the Version header, scopes, the location),
+// wire.go the document's shapes, errors.go its envelope and status codes,
+// and one file per area holds handlers that parse, call one domain service
+// and render.
+package highlevel
+
+import (
+	"github.com/rs/zerolog"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/labels"
+	"github.com/switchboardhq/switchboard/server/posts"
+)
+
+// Mount is where the router is mounted: the document's paths all start
+// with it.
+const Mount = "/social-media-posting"
+
+// Deps are the services the routes call.
+type Deps struct {
+	// Client reads through the privacy layer (the caller's workspace only).
+	Client   *ent.Client
+	Labels   *labels.Service
+	Accounts *accounts.Service
+	Posts    *posts.Service
+	// Log receives internal errors (never request bodies or credentials).
+	Log zerolog.Logger
+}

@@ -1,0 +1,9 @@
+package highlevel_test
+
+import (
+	"testing"
+
+	"github.com/switchboardhq/switchboard/server/testkit"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }

@@ -1,0 +1,80 @@
+package highlevel
+
+import (
+	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/switchboardhq/switchboard/server/rest/openapi"
+)
+
+// route is one documented route: its path (relative to Mount), the scope
+// the document names for it, where its locationId is, its handler, and
+// its OpenAPI description (Method and Path are filled in from the route;
+// the conventions' parameters and answers are added by OpenAPI).
+type route struct {
+	Method, Path string
+	Scope        string
+	Location     locationIn
+	Handle       func(w http.ResponseWriter, r *http.Request) error
+	Doc          openapi.Operation
+}
+
+// routes is the route table, in the document's order. Adding a route is
+// adding an entry here: Routes mounts it behind the conventions and
+// OpenAPI documents it.
+//
+// chi prefers a literal segment to a parameter, so /oauth/..., /category/...,
+// /comments/... and /statistics sit beside /{locationId}/... without
+// shadowing each other (Go's ServeMux refuses such pairs).
+func (h *handlers) routes() []route {
+	get, post := http.MethodGet, http.MethodPost
+	search := []openapi.Param{
+		{Name: "searchText", Description: "Matches names, ignoring case"},
+		{Name: "limit", Description: "Page size as a number string (default 10, at most 100)", Schema: numberStringSchema},
+		{Name: "skip", Description: "Rows to skip as a number string", Schema: numberStringSchema},
+	}
+	return []route{
+		// Categories and tags.
+		{
+			Method: get, Path: "/{locationId}/categories", Scope: scopeCategoryRead, Handle: h.listCategories,
+			Doc: openapi.Operation{ID: "getCategoriesLocationId", Summary: "List the location's categories", Params: search,
+				Responses: []openapi.Response{okResponse(http.StatusOK, categoriesResults{})}},
+		},
+		{
+			Method: get, Path: "/{locationId}/categories/{id}", Scope: scopeCategoryRead, Handle: h.getCategory,
+			Doc: openapi.Operation{ID: "getCategoriesId", Summary: "Read one category by its _id",
+				Responses: []openapi.Response{okResponse(http.StatusOK, categoryResults{})}},
+		},
+		{
+			Method: get, Path: "/{locationId}/tags", Handle: h.listTags,
+			Doc: openapi.Operation{ID: "getTagsLocationId", Summary: "List the location's post tags", Params: search,
+				Responses: []openapi.Response{okResponse(http.StatusOK, tagsResults{})}},
+		},
+		{
+			Method: post, Path: "/{locationId}/tags/details", Handle: h.tagDetails,
+			Doc: openapi.Operation{ID: "getTagsByIds", Summary: "Read tags by their _id (201, though it only reads)",
+				Body: tagDetailsInput{}, BodyRequired: true,
+				Responses: []openapi.Response{okResponse(http.StatusCreated, tagsResults{})}},
+		},
+	}
+}
+
+// handlers holds the routes' dependencies.
+type handlers struct{ Deps }
+
+// Routes returns the HighLevel router, to be mounted at Mount. Unknown
+// paths and methods are answered in HighLevel's error envelope.
+func Routes(d Deps) http.Handler {
+	h := &handlers{Deps: d}
+	r := chi.NewRouter()
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.renderError(w, r, errRouteNotFound) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { h.renderError(w, r, errMethodNotAllowed) })
+	for _, rt := range h.routes() {
+		r.Method(rt.Method, rt.Path, h.handle(rt))
+	}
+	return r
+}
+
+var numberStringSchema = &openapi3.Schema{Type: &openapi3.Types{"string"}, Pattern: `^\s*\d*\s*$`}

@@ -1,0 +1,120 @@
+package highlevel
+
+// The document's shapes: entities as the official SDK types them, and the
+// query and body conventions (numbers sent as strings, ObjectIds, times).
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/schema"
+)
+
+// jsTime renders like JavaScript's Date.toISOString, which HighLevel's
+// clients parse: UTC with milliseconds ("2025-01-02T03:04:05.678Z").
+type jsTime time.Time
+
+func (t jsTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
+}
+
+// isObjectID reports whether s is a 24-hex ObjectId, the form of every
+// HighLevel id but locationId.
+func isObjectID(s string) bool { return schema.IsObjectID(s) }
+
+// paging is a list's skip and limit.
+type paging struct{ Skip, Limit int }
+
+// numberString reads a count the document sends as a string ("10"): empty
+// is def; anything but a non-negative integer is a 422 naming the field,
+// as class-validator words it.
+func numberString(name, raw string, def int) (int, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 0 {
+		return 0, unprocessable(name + " must be a number string")
+	}
+	return n, nil
+}
+
+// queryPaging reads skip and limit from a query (defaults 0 and def).
+func queryPaging(q url.Values, def int) (paging, error) {
+	skip, err := numberString("skip", q.Get("skip"), 0)
+	if err != nil {
+		return paging{}, err
+	}
+	limit, err := numberString("limit", q.Get("limit"), def)
+	if err != nil {
+		return paging{}, err
+	}
+	return paging{Skip: skip, Limit: limit}, nil
+}
+
+// categoryJSON is a category (the SDK's CategorySchema). HighLevel's
+// colours and creator are not kept, so they are left out.
+type categoryJSON struct {
+	ID         string `json:"_id"`
+	Name       string `json:"name"`
+	LocationID string `json:"locationId"`
+	Deleted    bool   `json:"deleted"`
+	CreatedAt  jsTime `json:"createdAt"`
+	UpdatedAt  jsTime `json:"updatedAt"`
+}
+
+func toCategoryJSON(loc Location, c *ent.Category) categoryJSON {
+	return categoryJSON{
+		ID: c.ObjectID, Name: c.Name, LocationID: loc.ID,
+		CreatedAt: jsTime(c.CreatedAt), UpdatedAt: jsTime(c.UpdatedAt),
+	}
+}
+
+// tagJSON is a post tag (the SDK's SocialMediaTagSchema): its name is
+// "tag".
+type tagJSON struct {
+	ID         string `json:"_id"`
+	Tag        string `json:"tag"`
+	LocationID string `json:"locationId"`
+	Deleted    bool   `json:"deleted"`
+	CreatedAt  jsTime `json:"createdAt"`
+	UpdatedAt  jsTime `json:"updatedAt"`
+}
+
+func toTagJSON(loc Location, t *ent.Tag) tagJSON {
+	return tagJSON{
+		ID: t.ObjectID, Tag: t.Name, LocationID: loc.ID,
+		CreatedAt: jsTime(t.CreatedAt), UpdatedAt: jsTime(t.UpdatedAt),
+	}
+}
+
+func toTagsJSON(loc Location, ts []*ent.Tag) []tagJSON {
+	out := make([]tagJSON, len(ts))
+	for i, t := range ts {
+		out[i] = toTagJSON(loc, t)
+	}
+	return out
+}
+
+// Results of the label routes.
+type (
+	categoriesResults struct {
+		Count      int            `json:"count"`
+		Categories []categoryJSON `json:"categories"`
+	}
+	categoryResults struct {
+		Category categoryJSON `json:"category"`
+	}
+	tagsResults struct {
+		Tags  []tagJSON `json:"tags"`
+		Count int       `json:"count"`
+	}
+	// tagDetailsInput is tags/details' body (the SDK's UpdateTagDTO).
+	tagDetailsInput struct {
+		TagIDs []string `json:"tagIds"`
+	}
+)
