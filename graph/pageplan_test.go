@@ -39,6 +39,20 @@ var first = 50
 // GraphQL node type; the test fails when a connection of the schema is
 // neither here nor in globalPages, so a new connection gets its plan checked.
 var tenantPages = map[string]pageFunc{
+	"Tag": func(ctx context.Context, c *ent.Client, name string) error {
+		f, err := orderField(name, ent.DefaultTagOrder.Field)
+		if err == nil {
+			_, err = c.Tag.Query().Paginate(ctx, nil, &first, nil, nil, ent.WithTagOrder(&ent.TagOrder{Direction: entgql.OrderDirectionAsc, Field: f}))
+		}
+		return err
+	},
+	"AccountGroup": func(ctx context.Context, c *ent.Client, name string) error {
+		f, err := orderField(name, ent.DefaultAccountGroupOrder.Field)
+		if err == nil {
+			_, err = c.AccountGroup.Query().Paginate(ctx, nil, &first, nil, nil, ent.WithAccountGroupOrder(&ent.AccountGroupOrder{Direction: entgql.OrderDirectionAsc, Field: f}))
+		}
+		return err
+	},
 	"Category": func(ctx context.Context, c *ent.Client, name string) error {
 		f, err := orderField(name, ent.DefaultCategoryOrder.Field)
 		if err == nil {

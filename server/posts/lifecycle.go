@@ -77,7 +77,7 @@ func Unschedulable(st post.Status) bool {
 
 // unschedulable is Unschedulable as a query.
 func unschedulable() predicate.Post {
-	return post.StatusIn(post.StatusSCHEDULED, post.StatusFAILED, post.StatusCANCELLED)
+	return post.StatusIn(post.StatusSCHEDULED, post.StatusFAILED, post.StatusCANCELLED, post.StatusIN_REVIEW)
 }
 
 // IsScheduled reports whether a post counts as scheduled: waiting for its
@@ -116,9 +116,9 @@ func Due(now time.Time) predicate.Post {
 }
 
 // beforePublication are the statuses of a post that has no tasks of its
-// current run: its tasks, if any, belong to an earlier run and do not roll
-// up into it.
-var beforePublication = []post.Status{post.StatusDRAFT, post.StatusSCHEDULED}
+// current run: its tasks, if any, belong to an earlier run (or, for a
+// DELETED post, were cancelled with it) and do not roll up into it.
+var beforePublication = []post.Status{post.StatusDRAFT, post.StatusSCHEDULED, post.StatusIN_REVIEW, post.StatusDELETED}
 
 // InPublication reports whether a post in status st has been fanned out
 // into tasks whose transitions roll up into it.

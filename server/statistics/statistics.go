@@ -33,6 +33,9 @@ type PostCounts struct {
 
 // add counts n posts of group g.
 func (c *PostCounts) add(g posts.Group, n int) {
+	if g == posts.GroupDeleted { // removed from the planner: counted nowhere
+		return
+	}
 	c.Total += n
 	switch g {
 	case posts.GroupSaved:

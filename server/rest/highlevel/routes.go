@@ -36,6 +36,22 @@ func (h *handlers) routes() []route {
 		{Name: "skip", Description: "Rows to skip as a number string", Schema: numberStringSchema},
 	}
 	return []route{
+		// Accounts.
+		{
+			Method: get, Path: "/{locationId}/accounts", Scope: scopeAccountRead, Handle: h.listAccounts,
+			Doc: openapi.Operation{ID: "getAccount", Summary: "List the location's accounts and account groups",
+				Responses: []openapi.Response{okResponse(http.StatusOK, accountsResults{})}},
+		},
+		{
+			Method: http.MethodDelete, Path: "/{locationId}/accounts/{id}", Handle: h.deleteAccount,
+			Doc: openapi.Operation{ID: "deleteAccount", Summary: "Remove an account from the location and its groups",
+				Description: "Its waiting tasks are cancelled. companyId is accepted and ignored.",
+				Params: []openapi.Param{
+					{Name: "companyId", Description: "HighLevel's agency id (ignored)"},
+					{Name: "userId", Description: "A user of the location (ObjectId)"},
+				},
+				Responses: []openapi.Response{okResponse(http.StatusOK, deleteAccountResults{})}},
+		},
 		// Categories and tags.
 		{
 			Method: get, Path: "/{locationId}/categories", Scope: scopeCategoryRead, Handle: h.listCategories,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/schema"
 )
 
@@ -116,5 +117,88 @@ type (
 	// tagDetailsInput is tags/details' body (the SDK's UpdateTagDTO).
 	tagDetailsInput struct {
 		TagIDs []string `json:"tagIds"`
+	}
+)
+
+// Keys of Account.external_ids that HighLevel's account fields come from;
+// the OAuth connect flow writes them when it attaches an account.
+const (
+	extOAuthID     = "highlevel_oauth_id"     // the OAuth connection (oauthId)
+	extProfileID   = "highlevel_profile_id"   // the platform's id of the page or profile (profileId)
+	extAccountType = "highlevel_account_type" // page, profile, location, business...
+	extExpire      = "highlevel_expire"       // when the platform token expires (RFC 3339)
+)
+
+// platformNames are HighLevel's names of the platforms whose name differs
+// from ours.
+var platformNames = map[account.Platform]string{account.PlatformX: "twitter"}
+
+func platformName(p account.Platform) string {
+	if n, ok := platformNames[p]; ok {
+		return n
+	}
+	return string(p)
+}
+
+// accountJSON is a connected account (the SDK's GetAccountSchema).
+type accountJSON struct {
+	ID        string `json:"id"`
+	OAuthID   string `json:"oauthId"`
+	ProfileID string `json:"profileId"`
+	Name      string `json:"name"`
+	Platform  string `json:"platform"`
+	Type      string `json:"type"`
+	// Expire is when the platform's token expires, when known.
+	Expire    *string `json:"expire,omitempty"`
+	IsExpired bool    `json:"isExpired"`
+}
+
+// expiredStatuses are the account statuses that need the user to connect
+// the account again.
+var expiredStatuses = map[account.Status]bool{
+	account.StatusLOGIN_REQUIRED: true, account.StatusLOGIN_CODE_REQUEST: true,
+	account.StatusCHECKPOINT: true, account.StatusLOCKED: true,
+}
+
+func toAccountJSON(a *ent.Account) accountJSON {
+	out := accountJSON{
+		ID: a.ObjectID, OAuthID: a.ExternalIds[extOAuthID], ProfileID: a.ExternalIds[extProfileID],
+		Name: a.DisplayName, Platform: platformName(a.Platform), Type: a.ExternalIds[extAccountType],
+		IsExpired: expiredStatuses[a.Status],
+	}
+	if out.ProfileID == "" {
+		out.ProfileID = a.Username
+	}
+	if out.Name == "" {
+		out.Name = a.Username
+	}
+	if out.Type == "" {
+		out.Type = "profile"
+	}
+	if exp, ok := a.ExternalIds[extExpire]; ok && exp != "" {
+		out.Expire = &exp
+		if t, err := time.Parse(time.RFC3339, exp); err == nil && !t.After(time.Now()) {
+			out.IsExpired = true
+		}
+	}
+	return out
+}
+
+// groupJSON is an account group (the SDK's GetGroupSchema).
+type groupJSON struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	AccountIDs []string `json:"accountIds"`
+}
+
+// Results of the account routes.
+type (
+	accountsResults struct {
+		Accounts []accountJSON `json:"accounts"`
+		Groups   []groupJSON   `json:"groups"`
+	}
+	deleteAccountResults struct {
+		LocationID string `json:"locationId"`
+		ID         string `json:"id"`
 	}
 )
