@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/task"
@@ -20,16 +22,32 @@ import (
 // so that a report, the reaper and other batches cannot act on them at the
 // same time nor deadlock each other.
 func lockRefs(ctx context.Context, tx *ent.Tx, d store.Driver, reports []Report) ([]*ent.Task, error) {
-	preds := make([]predicate.Task, len(reports))
-	for i, r := range reports {
-		preds[i] = task.And(r.Ref.where()...)
-	}
-	q := tx.Task.Query().Where(task.Or(preds...)).Order(task.ByID())
+	q := tx.Task.Query().Where(refsWhere(reports)).Order(task.ByID())
 	ts, err := store.LockRows(d, q, store.LockWait).All(ctx)
 	if err != nil {
 		return nil, errs.FromEnt(err, "task")
 	}
 	return ts, nil
+}
+
+// refsWhere selects the tasks reports name: their ids are looked up by
+// the names (id, or UUID and kinds) in a subquery, and the outer query —
+// which the privacy layer scopes to the workspace — reads those ids. Named
+// directly in the outer query, from three names on SQLite's planner
+// (without statistics) preferred the (workspace_id, id) index, which
+// serves the workspace filter and the id order at once, to the names' own
+// keys, and read the workspace's every task for each batch.
+func refsWhere(reports []Report) predicate.Task {
+	return func(s *sql.Selector) {
+		named := sql.Table(task.Table).As("named")
+		sub := sql.Dialect(s.Dialect()).Select(named.C(task.FieldID)).From(named)
+		preds := make([]predicate.Task, len(reports))
+		for i, r := range reports {
+			preds[i] = task.And(r.Ref.where()...)
+		}
+		task.Or(preds...)(sub)
+		s.Where(sql.In(s.C(task.FieldID), sub))
+	}
 }
 
 // find returns the task of ts that ref names, or nil.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
 
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -50,5 +51,50 @@ func TestSQLiteClaimReadsTheClaimOrderIndex(t *testing.T) {
 	got := strings.Join(plan, "; ")
 	if !strings.Contains(got, "task_workspace_id_status_priority_not_before_id") || strings.Contains(got, "TEMP B-TREE") {
 		t.Fatalf("claim plan %q, want the claim-order index without a sort", got)
+	}
+}
+
+// A batch of reports reads its tasks by their names' keys, however many
+// there are, not the workspace's every task: SQLite's planner (without
+// statistics) took the (workspace_id, id) index, which serves the privacy
+// layer's filter and the lock order at once, from three names on.
+func TestSQLiteReportsReadTheirTasksByKey(t *testing.T) {
+	st, err := store.Open(t.Context(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	byUUID, byID := make([]Report, 5), make([]Report, 5)
+	for i := range byUUID {
+		byUUID[i].Ref = TaskUUID(uuid.New(), task.KindPOST_PUBLISH)
+		byID[i].Ref = TaskID(i + 1)
+	}
+	for name, reports := range map[string][]Report{"one by uuid": byUUID[:1], "by uuid": byUUID, "by id": byID, "mixed": append(byID[:2:2], byUUID[:2]...)} {
+		sel := sql.Dialect(st.Driver.Dialect()).Select("*").From(sql.Table(task.Table))
+		task.WorkspaceID(1)(sel) // what the privacy layer adds
+		refsWhere(reports)(sel)
+		task.ByID()(sel)
+		query, args := sel.Query()
+		rows, err := st.DB.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		got := strings.Join(plan, "; ")
+		if strings.Contains(got, "SCAN") || strings.Contains(got, "(workspace_id=?)") {
+			t.Errorf("%s: plan %q, want the tasks looked up by their keys", name, got)
+		}
 	}
 }
