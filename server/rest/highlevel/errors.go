@@ -101,9 +101,10 @@ func (h *handlers) renderError(w http.ResponseWriter, r *http.Request, err error
 // docFields renames the domain's (GraphQL) field names to the document's
 // where they differ.
 var docFields = map[string]string{
-	"accountIDs":  "accountIds",
-	"scheduledAt": "scheduleDate",
-	"body":        "summary",
+	"accountIDs":   "accountIds",
+	"scheduledAt":  "scheduleDate",
+	"body":         "summary",
+	"firstComment": "followUpComment",
 }
 
 func docField(f string) string {

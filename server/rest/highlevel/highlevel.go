@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // Mount is where the router is mounted: the document's paths all start
@@ -34,6 +35,9 @@ type Deps struct {
 	Labels   *labels.Service
 	Accounts *accounts.Service
 	Posts    *posts.Service
+	// Driver builds the few expressions that differ between databases
+	// (posts/list's postType reads the post's details).
+	Driver store.Driver
 	// Log receives internal errors (never request bodies or credentials).
 	Log zerolog.Logger
 }

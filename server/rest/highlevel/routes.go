@@ -36,6 +36,46 @@ func (h *handlers) routes() []route {
 		{Name: "skip", Description: "Rows to skip as a number string", Schema: numberStringSchema},
 	}
 	return []route{
+		// Posts.
+		{
+			Method: post, Path: "/{locationId}/posts/list", Scope: scopePostRead, Handle: h.listPosts,
+			Doc: openapi.Operation{ID: "getPosts", Summary: "List the location's posts, newest first (201, though it only reads)",
+				Body: listInput{}, BodyRequired: true,
+				Responses: []openapi.Response{okResponse(http.StatusCreated, postsResults{})}},
+		},
+		{
+			Method: post, Path: "/{locationId}/posts", Scope: scopePostWrite, Handle: h.createPost,
+			Doc: openapi.Operation{ID: "createPost", Summary: "Create a post for one or more accounts",
+				Body: postInput{}, BodyRequired: true,
+				Responses: []openapi.Response{okResponse(http.StatusCreated, postResults{})}},
+		},
+		{
+			Method: get, Path: "/{locationId}/posts/{id}", Handle: h.getPost,
+			Doc: openapi.Operation{ID: "getPost", Summary: "Read one post",
+				Responses: []openapi.Response{okResponse(http.StatusOK, postResults{})}},
+		},
+		{
+			Method: http.MethodPut, Path: "/{locationId}/posts/{id}", Handle: h.replacePost,
+			Doc: openapi.Operation{ID: "editPost", Summary: "Replace a post whole (the create body)",
+				Body: postInput{}, BodyRequired: true,
+				Responses: []openapi.Response{okResponse(http.StatusOK, postResults{})}},
+		},
+		{
+			Method: http.MethodDelete, Path: "/{locationId}/posts/{id}", Handle: h.deletePost,
+			Doc: openapi.Operation{ID: "deletePost", Summary: "Delete a post (status deleted; waiting publish tasks cancelled)",
+				Responses: []openapi.Response{okResponse(http.StatusOK, deletePostResults{})}},
+		},
+		{
+			Method: post, Path: "/{locationId}/posts/bulk-delete", Handle: h.bulkDeletePosts,
+			Doc: openapi.Operation{ID: "bulkDeleteSocialPlannerPosts", Summary: "Delete up to 50 posts (CRM only: published posts stay on their platforms)",
+				Body: bulkDeleteInput{}, BodyRequired: true,
+				Responses: []openapi.Response{
+					okResponse(http.StatusCreated, bulkDeleteResults{}),
+					failResponse(http.StatusBadRequest, "Cannot delete more than 50 posts at a time."),
+					failResponse(http.StatusNotFound, "No posts found with the given IDs."),
+					failResponse(http.StatusInternalServerError, "An error occurred while trying to delete the posts. Please try again later."),
+				}},
+		},
 		// Accounts.
 		{
 			Method: get, Path: "/{locationId}/accounts", Scope: scopeAccountRead, Handle: h.listAccounts,

@@ -1,0 +1,505 @@
+package posts
+
+// Planning: a post composed once for many accounts of several platforms,
+// with media objects, a format (feed post, story, reel) and per-platform
+// details, created or replaced whole (HighLevel's Social Planner is the
+// face that speaks this way). The platform rules are checked from the
+// request alone: checks that need the media file itself (a PDF's pages or
+// size, a video's length) are left to the worker that publishes.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/tag"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// Format is the kind of post a platform publishes.
+type Format string
+
+// The formats.
+const (
+	FormatPost  Format = "post"
+	FormatStory Format = "story"
+	FormatReel  Format = "reel"
+)
+
+// Media is one media item of a planned post.
+type Media struct {
+	URL string
+	// Type is the MIME type (image/jpeg, video/mp4, application/pdf).
+	Type    string
+	Caption string
+	// AltText is truncated to the strictest limit among the post's
+	// platforms that show it.
+	AltText string
+	// Thumbnail is the cover of the first video; ignored on others.
+	Thumbnail string
+}
+
+// IsVideo reports whether the item is a video.
+func (m Media) IsVideo() bool { return strings.HasPrefix(strings.ToLower(m.Type), "video/") }
+
+// PlatformDetails are the per-platform settings the rules read.
+type PlatformDetails struct {
+	// FacebookFormat and InstagramFormat override the post's format on
+	// that platform ("" keeps it).
+	FacebookFormat, InstagramFormat Format
+	// InstagramCollaborators are usernames invited per account (at most
+	// three each); not on stories.
+	InstagramCollaborators map[string][]string
+	YouTubeTitle           string
+	YouTubeType            string // video or short
+	YouTubePrivacy         string // private, public or unlisted
+	LinkedInPDFTitle       string
+	// PinterestBoards maps accounts to board ids; required with a
+	// Pinterest account.
+	PinterestBoards map[string]string
+	PinterestTitle  string
+	PinterestLink   string
+}
+
+// PlanInput is a whole planned post.
+type PlanInput struct {
+	// ObjectID names the post to replace; "" creates one.
+	ObjectID string
+	// Status is DRAFT, SCHEDULED or IN_REVIEW; PublishNow schedules the
+	// post for now whatever the date.
+	Status      post.Status
+	PublishNow  bool
+	ScheduledAt *time.Time
+	// Approval says the post names an approver (IN_REVIEW needs one).
+	Approval bool
+	// AccountIDs, CategoryID and TagIDs are ObjectIds of the workspace's
+	// accounts, category and tags.
+	AccountIDs   []string
+	CategoryID   string
+	TagIDs       []string
+	Body         string
+	Media        []Media
+	FirstComment string
+	Format       Format
+	Details      PlatformDetails
+	// Source says which face or import made the post (API when empty).
+	Source post.Source
+	// Extra returns what the face keeps of the request beyond these
+	// fields, as JSON, stored as the post's details; it is given the media
+	// as stored (alt texts truncated). Nil stores none.
+	Extra func(media []Media) (json.RawMessage, error)
+}
+
+// RuleError is a request a platform cannot publish (a reel with two
+// videos); it is an errs.ErrInvalid, and faces that tell bad requests from
+// invalid fields show it as the former.
+type RuleError struct{ Field, Message string }
+
+func (e *RuleError) Error() string        { return e.Field + ": " + e.Message }
+func (e *RuleError) Is(target error) bool { return target == errs.ErrInvalid }
+
+func rule(field, format string, args ...any) error {
+	return &RuleError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Platform limits the rules apply, from the platforms' published limits.
+const (
+	maxHashtagsInstagram = 30
+	maxMediaLinkedIn     = 9
+	maxCaptionPinterest  = 800
+	maxCaptionYouTube    = 5000
+	maxTitle100          = 100
+	maxPinterestLink     = 2048
+	maxCollaborators     = 3
+)
+
+// altTextLimits are the platforms that show alt text, with their limits.
+var altTextLimits = map[account.Platform]int{
+	account.PlatformPinterest: 500, account.PlatformInstagram: 1000, account.PlatformThreads: 1000,
+	account.PlatformBluesky: 2000, account.PlatformLinkedin: 4086,
+}
+
+// Plan creates or replaces a planned post in one transaction: the
+// accounts, category and tags must be the workspace's; unless the post is
+// a draft, it needs accounts, a date when scheduled or in review, an
+// approver when in review, and must pass every target platform's rules.
+func (s *Service) Plan(ctx context.Context, in PlanInput) (*ent.Post, error) {
+	if err := checkPlanFields(&in); err != nil {
+		return nil, err
+	}
+	var saved *ent.Post
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		accs, err := tx.Account.Query().Where(account.ObjectIDIn(in.AccountIDs...)).All(ctx)
+		if err != nil {
+			return fmt.Errorf("look up accounts: %w", err)
+		}
+		if len(accs) != len(in.AccountIDs) {
+			return errs.Invalid("accountIDs", "must be connected accounts of the workspace")
+		}
+		var catID *int
+		if in.CategoryID != "" {
+			c, err := tx.Category.Query().Where(category.ObjectID(in.CategoryID)).Only(ctx)
+			if ent.IsNotFound(err) {
+				return errs.Invalid("categoryId", "must be a category of the workspace")
+			}
+			if err != nil {
+				return fmt.Errorf("look up category: %w", err)
+			}
+			catID = &c.ID
+		}
+		tagIDs, err := tx.Tag.Query().Where(tag.ObjectIDIn(in.TagIDs...)).IDs(ctx)
+		if err != nil {
+			return fmt.Errorf("look up tags: %w", err)
+		}
+		if len(tagIDs) != len(in.TagIDs) {
+			return errs.Invalid("tags", "must be tags of the workspace")
+		}
+		if in.Status != post.StatusDRAFT {
+			if err := checkPlatforms(in, accs); err != nil {
+				return err
+			}
+		}
+		truncateAltText(in.Media, accs)
+		saved, err = s.writePlan(ctx, tx, in, accs, catID, tagIDs)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("plan post: %w", err)
+	}
+	return saved.Unwrap(), nil
+}
+
+// checkPlanFields checks what needs no database: statuses, dates, the
+// media's form, and the lengths the platforms all share.
+func checkPlanFields(in *PlanInput) error {
+	switch in.Format {
+	case FormatPost, FormatStory, FormatReel:
+	default:
+		return errs.Invalid("type", "must be one of the following values: post, story, reel")
+	}
+	switch in.Status {
+	case post.StatusDRAFT, post.StatusSCHEDULED, post.StatusIN_REVIEW:
+	default:
+		return errs.Invalid("status", "cannot be set by a client")
+	}
+	if in.Status != post.StatusDRAFT {
+		if len(in.AccountIDs) == 0 {
+			return errs.Invalid("accountIDs", "should not be empty")
+		}
+		if in.ScheduledAt == nil && !in.PublishNow {
+			return rule("scheduleDate", "is required for %s posts", strings.ToLower(string(in.Status)))
+		}
+		if in.Status == post.StatusIN_REVIEW && !in.Approval {
+			return rule("postApprovalDetails", "are required for posts in review")
+		}
+	}
+	if len(in.AccountIDs) > maxAccounts {
+		return errs.Invalid("accountIDs", "at most %d accounts", maxAccounts)
+	}
+	if len(in.Media) > maxMedia {
+		return errs.Invalid("media", "at most %d items", maxMedia)
+	}
+	if len(in.Body) > maxBody {
+		return errs.Invalid("body", "at most %d characters", maxBody)
+	}
+	for i, m := range in.Media {
+		if !isHTTPS(m.URL) {
+			return errs.Invalid(fmt.Sprintf("media[%d].url", i), "must be an HTTPS URL")
+		}
+		if strings.TrimSpace(m.Type) == "" || !strings.Contains(m.Type, "/") {
+			return errs.Invalid(fmt.Sprintf("media[%d].type", i), "must be a MIME type")
+		}
+		if m.Thumbnail != "" && !isHTTPS(m.Thumbnail) {
+			return errs.Invalid(fmt.Sprintf("media[%d].thumbnail", i), "must be an HTTPS URL")
+		}
+	}
+	if err := validSpintax("body", &in.Body); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(in.FirstComment) > MaxFirstComment {
+		return errs.Invalid("firstComment", "at most %d characters", MaxFirstComment)
+	}
+	in.AccountIDs = dedupe(in.AccountIDs)
+	in.TagIDs = dedupe(in.TagIDs)
+	return nil
+}
+
+// checkPlatforms applies each target platform's rules.
+func checkPlatforms(in PlanInput, accs []*ent.Account) error {
+	videos := 0
+	for _, m := range in.Media {
+		if m.IsVideo() {
+			videos++
+		}
+	}
+	onlyOneVideo := len(in.Media) == 1 && videos == 1
+	content := strings.TrimSpace(in.Body) != ""
+	d := in.Details
+	for _, a := range accs {
+		format := in.Format
+		switch a.Platform {
+		case account.PlatformFacebook:
+			if d.FacebookFormat != "" {
+				format = d.FacebookFormat
+			}
+		case account.PlatformInstagram:
+			if d.InstagramFormat != "" {
+				format = d.InstagramFormat
+			}
+		}
+		if format == FormatReel && !onlyOneVideo {
+			return rule("media", "reels require exactly 1 video")
+		}
+		switch a.Platform {
+		case account.PlatformFacebook:
+			if format == FormatStory && content {
+				return rule("summary", "Facebook stories do not support captions")
+			}
+			if format == FormatReel && a.ExternalIds["highlevel_account_type"] == "group" {
+				return rule("type", "Facebook groups do not support reels")
+			}
+			if !content && len(in.Media) == 0 {
+				return rule("summary", "Facebook posts need content or media")
+			}
+		case account.PlatformInstagram:
+			if len(in.Media) == 0 {
+				return rule("media", "Instagram posts need media")
+			}
+			if format == FormatStory && content {
+				return rule("summary", "Instagram stories do not support captions")
+			}
+			if n := strings.Count(in.Body, "#"); n > maxHashtagsInstagram {
+				return rule("summary", "Instagram allows at most %d hashtags (%d given)", maxHashtagsInstagram, n)
+			}
+			if users, ok := d.InstagramCollaborators[a.ObjectID]; ok {
+				if format == FormatStory {
+					return rule("instagramPostDetails.collaborators", "stories do not support collaborators")
+				}
+				if len(users) > maxCollaborators {
+					return rule("instagramPostDetails.collaborators", "at most %d collaborators per account", maxCollaborators)
+				}
+			}
+		case account.PlatformYoutube:
+			if !onlyOneVideo {
+				return rule("media", "YouTube posts need exactly 1 video")
+			}
+			if utf8.RuneCountInString(in.Body) > maxCaptionYouTube {
+				return rule("summary", "YouTube descriptions are at most %d characters", maxCaptionYouTube)
+			}
+			if d.YouTubeType != "video" && d.YouTubeType != "short" {
+				return rule("youtubePostDetails.type", "must be one of the following values: video, short")
+			}
+			if utf8.RuneCountInString(d.YouTubeTitle) > maxTitle100 {
+				return rule("youtubePostDetails.title", "is at most %d characters", maxTitle100)
+			}
+			if d.YouTubePrivacy != "" && !slices.Contains([]string{"private", "public", "unlisted"}, d.YouTubePrivacy) {
+				return rule("youtubePostDetails.privacyLevel", "must be one of the following values: private, public, unlisted")
+			}
+		case account.PlatformLinkedin:
+			if len(in.Media) > maxMediaLinkedIn {
+				return rule("media", "LinkedIn posts carry at most %d media", maxMediaLinkedIn)
+			}
+			if !content && len(in.Media) == 0 {
+				return rule("summary", "LinkedIn posts need content or media")
+			}
+			if utf8.RuneCountInString(d.LinkedInPDFTitle) > maxTitle100 {
+				return rule("linkedinPostDetails.pdfTitle", "is at most %d characters", maxTitle100)
+			}
+		case account.PlatformPinterest:
+			if d.PinterestBoards[a.ObjectID] == "" && d.PinterestBoards[a.ExternalIds["highlevel_oauth_id"]] == "" {
+				return rule("pinterestPostDetails.boardIds", "are required for Pinterest accounts")
+			}
+			if len(in.Media) != 1 {
+				return rule("media", "Pinterest pins carry exactly 1 image or video")
+			}
+			if utf8.RuneCountInString(in.Body) > maxCaptionPinterest {
+				return rule("summary", "Pinterest captions are at most %d characters", maxCaptionPinterest)
+			}
+			if utf8.RuneCountInString(d.PinterestTitle) > maxTitle100 {
+				return rule("pinterestPostDetails.title", "is at most %d characters", maxTitle100)
+			}
+			if len(d.PinterestLink) > maxPinterestLink {
+				return rule("pinterestPostDetails.link", "is at most %d characters", maxPinterestLink)
+			}
+		case account.PlatformGoogle:
+			if !content && len(in.Media) == 0 {
+				return rule("summary", "Google Business posts need content or media")
+			}
+		}
+	}
+	return nil
+}
+
+// truncateAltText cuts each item's alt text to the strictest limit of the
+// post's platforms that show alt text; the text is stored once for all.
+func truncateAltText(media []Media, accs []*ent.Account) {
+	limit := -1
+	for _, a := range accs {
+		if l, ok := altTextLimits[a.Platform]; ok && (limit < 0 || l < limit) {
+			limit = l
+		}
+	}
+	if limit < 0 {
+		return
+	}
+	for i := range media {
+		if utf8.RuneCountInString(media[i].AltText) > limit {
+			media[i].AltText = string([]rune(media[i].AltText)[:limit])
+		}
+	}
+}
+
+// writePlan stores the post (creating or replacing it) with its accounts,
+// category and tags.
+func (s *Service) writePlan(ctx context.Context, tx *ent.Tx, in PlanInput, accs []*ent.Account, catID *int, tagIDs []int) (*ent.Post, error) {
+	urls := make([]string, len(in.Media))
+	for i, m := range in.Media {
+		urls[i] = m.URL
+	}
+	accIDs := make([]int, len(accs))
+	for i, a := range accs {
+		accIDs[i] = a.ID
+	}
+	status, at := in.Status, in.ScheduledAt
+	if in.PublishNow {
+		now := s.now()
+		status, at = post.StatusSCHEDULED, &now
+	}
+	var extra json.RawMessage
+	if in.Extra != nil {
+		var err error
+		if extra, err = in.Extra(in.Media); err != nil {
+			return nil, err
+		}
+	}
+	source := in.Source
+	if source == "" {
+		source = post.SourceAPI
+	}
+	if in.ObjectID == "" {
+		p, err := tx.Post.Create().
+			SetBody(in.Body).SetMedia(urls).SetFirstComment(in.FirstComment).
+			SetStatus(status).SetNillableScheduledAt(at).SetSource(source).
+			SetNillableCategoryID(catID).AddTagRefIDs(tagIDs...).AddAccountIDs(accIDs...).
+			SetDetails(extra).
+			Save(ctx)
+		if err != nil {
+			return nil, errs.FromEnt(err, "post")
+		}
+		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpCreated})
+		return p, nil
+	}
+	// The row lock orders the replacement with a sweep fanning the post
+	// out, as edit does.
+	p, err := store.LockRows(s.driver, tx.Post.Query().Where(post.ObjectID(in.ObjectID)), store.LockWait).Only(ctx)
+	if err != nil {
+		return nil, errs.FromEnt(err, "post")
+	}
+	if !Editable(p.Status) {
+		return nil, errs.Conflict("post is %s and can no longer be edited", strings.ToLower(string(p.Status)))
+	}
+	u := p.Update().
+		SetBody(in.Body).SetMedia(urls).SetFirstComment(in.FirstComment).
+		SetStatus(status).SetError("").
+		ClearCategoryID().SetNillableCategoryID(catID).
+		ClearTagRefs().AddTagRefIDs(tagIDs...).
+		ClearAccounts().AddAccountIDs(accIDs...).
+		SetDetails(extra)
+	if at != nil {
+		u.SetScheduledAt(*at)
+	} else {
+		u.ClearScheduledAt()
+	}
+	if p, err = u.Save(ctx); err != nil {
+		return nil, errs.FromEnt(err, "post")
+	}
+	s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpUpdated})
+	return p, nil
+}
+
+// GetByObjectID returns the workspace's post with that ObjectId.
+func (s *Service) GetByObjectID(ctx context.Context, oid string) (*ent.Post, error) {
+	p, err := s.client.Post.Query().Where(post.ObjectID(strings.ToLower(oid))).Only(ctx)
+	return p, errs.FromEnt(err, "post")
+}
+
+// ErrNoneFound is Remove's answer when none of the posts exist.
+var ErrNoneFound = errors.New("no posts found")
+
+// Remove takes posts off the planner by ObjectId in one transaction: each
+// becomes DELETED (kept, and shown only where deleted posts are listed)
+// and its waiting publish tasks are cancelled; a post published already
+// stays on its platforms. Posts already deleted count as removed; a post
+// being published cannot be removed (conflict). It returns how many posts
+// it found, or ErrNoneFound (a not-found error) when it found none.
+func (s *Service) Remove(ctx context.Context, oids []string) (int, error) {
+	var n int
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		q := tx.Post.Query().Where(post.ObjectIDIn(dedupe(oids)...)).Order(post.ByID())
+		ps, err := store.LockRows(s.driver, q, store.LockWait).All(ctx)
+		if err != nil {
+			return fmt.Errorf("lock posts: %w", err)
+		}
+		if len(ps) == 0 {
+			return fmt.Errorf("%w: %w", ErrNoneFound, errs.NotFound("post"))
+		}
+		var ids []int
+		for _, p := range ps {
+			if !Deletable(p.Status) {
+				return errs.Conflict("post %s is being published; cancel its tasks first", p.ObjectID)
+			}
+			if !Deleted(p.Status) {
+				ids = append(ids, p.ID)
+			}
+		}
+		if len(ids) > 0 {
+			if _, err := s.tasks.CancelWaiting(ctx, tx, "post deleted",
+				[]task.Status{task.StatusPENDING, task.StatusASSIGNED}, task.PostIDIn(ids...)); err != nil {
+				return err
+			}
+			if err := tx.Post.Update().Where(post.IDIn(ids...)).SetStatus(post.StatusDELETED).Exec(ctx); err != nil {
+				return fmt.Errorf("mark posts deleted: %w", err)
+			}
+			evs := make([]events.Event, len(ids))
+			for i, id := range ids {
+				evs[i] = events.Event{Topic: events.TopicPost, WorkspaceID: ps[0].WorkspaceID, ID: id, Op: events.OpUpdated}
+			}
+			s.bus.PublishOnCommit(tx, evs...)
+		}
+		n = len(ps)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("remove posts: %w", err)
+	}
+	return n, nil
+}
+
+func isHTTPS(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
+func dedupe(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		s = strings.ToLower(s)
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
