@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/accountgroup"
@@ -51,9 +49,9 @@ func (h *handlers) deleteAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "id")
-	if !isObjectID(id) {
-		return unprocessable("id must be a mongodb id")
+	id, err := pathObjectID(r, "id")
+	if err != nil {
+		return err
 	}
 	if uid := r.URL.Query().Get("userId"); uid != "" {
 		if _, err := h.member(r.Context(), "userId", uid); err != nil {

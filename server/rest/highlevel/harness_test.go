@@ -279,9 +279,15 @@ var (
 func normalizeGolden(v any, vars map[string]string) any {
 	switch x := v.(type) {
 	case map[string]any:
+		out := make(map[string]any, len(x))
 		for k, e := range x {
-			x[k] = normalizeGolden(e, vars)
+			// Keys may be ids too (pinterestPostDetails.boardIds).
+			if nk, ok := normalizeGolden(k, vars).(string); ok {
+				k = nk
+			}
+			out[k] = normalizeGolden(e, vars)
 		}
+		return out
 	case []any:
 		for i, e := range x {
 			x[i] = normalizeGolden(e, vars)

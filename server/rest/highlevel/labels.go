@@ -6,8 +6,6 @@ package highlevel
 import (
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/switchboardhq/switchboard/server/labels"
 )
 
@@ -39,9 +37,9 @@ func (h *handlers) getCategory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "id")
-	if !isObjectID(id) {
-		return unprocessable("id must be a mongodb id")
+	id, err := pathObjectID(r, "id")
+	if err != nil {
+		return err
 	}
 	c, err := h.Labels.CategoryByObjectID(r.Context(), id)
 	if err != nil {

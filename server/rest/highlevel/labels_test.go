@@ -15,7 +15,8 @@ func labelsIn(t *testing.T, tn, other *tenant) map[string]string {
 	t.Helper()
 	l := tn.srv.App.Labels
 	vars := map[string]string{}
-	for name, label := range map[string]string{"evergreen": "Evergreen", "launch": "Launch"} {
+	for _, c := range []struct{ name, label string }{{"evergreen", "Evergreen"}, {"launch", "Launch"}} {
+		name, label := c.name, c.label
 		c, err := tn.srv.App.Campaigns.CreateCategory(tn.ctx(t), label)
 		if err != nil {
 			t.Fatal(err)

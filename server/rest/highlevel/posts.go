@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
-	"github.com/go-chi/chi/v5"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
@@ -97,10 +96,10 @@ func (h *handlers) planInput(r *http.Request, in postInput) (posts.PlanInput, er
 		}
 		out.CategoryID = *in.CategoryID
 	}
-	stored := storedPost{
-		Type: *in.Type, OgTagsDetails: in.OgTagsDetails, PostApprovalDetails: in.PostApprovalDetails,
+	stored := storedPost{Type: *in.Type, postExtras: postExtras{
+		OgTagsDetails: in.OgTagsDetails, PostApprovalDetails: in.PostApprovalDetails,
 		platformDetails: platformDetails(in.platformInput),
-	}
+	}}
 	for _, u := range []struct {
 		field string
 		id    *string
@@ -213,9 +212,9 @@ func (h *handlers) createPost(w http.ResponseWriter, r *http.Request) error {
 // PUT /{locationId}/posts/{id}: the whole post replaced (the same body as
 // create); 200 with the post.
 func (h *handlers) replacePost(w http.ResponseWriter, r *http.Request) error {
-	id := chi.URLParam(r, "id")
-	if !isObjectID(id) {
-		return unprocessable("id must be a mongodb id")
+	id, err := pathObjectID(r, "id")
+	if err != nil {
+		return err
 	}
 	if _, err := h.Posts.GetByObjectID(r.Context(), id); err != nil {
 		return orNotFound(err, "Post")
@@ -270,9 +269,9 @@ func (h *handlers) getPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "id")
-	if !isObjectID(id) {
-		return unprocessable("id must be a mongodb id")
+	id, err := pathObjectID(r, "id")
+	if err != nil {
+		return err
 	}
 	p, err := withRefs(h.Client.Post.Query().Where(post.ObjectID(strings.ToLower(id)))).Only(r.Context())
 	if err != nil {
@@ -284,9 +283,9 @@ func (h *handlers) getPost(w http.ResponseWriter, r *http.Request) error {
 // DELETE /{locationId}/posts/{id}: the post becomes deleted and its
 // waiting publish tasks are cancelled.
 func (h *handlers) deletePost(w http.ResponseWriter, r *http.Request) error {
-	id := chi.URLParam(r, "id")
-	if !isObjectID(id) {
-		return unprocessable("id must be a mongodb id")
+	id, err := pathObjectID(r, "id")
+	if err != nil {
+		return err
 	}
 	if _, err := h.Posts.Remove(r.Context(), []string{id}); err != nil {
 		return orNotFound(planError(err), "Post")

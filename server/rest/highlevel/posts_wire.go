@@ -96,10 +96,15 @@ type postInput struct {
 // storedPost is what a post keeps of its request beyond the common fields
 // (posts.PlanInput.Extra), to give it back as HighLevel does.
 type storedPost struct {
-	Type                string          `json:"type"`
-	Media               []mediaJSON     `json:"media,omitempty"`
-	CreatedBy           string          `json:"createdBy,omitempty"`
-	UserID              string          `json:"userId,omitempty"`
+	Type      string      `json:"type"`
+	Media     []mediaJSON `json:"media,omitempty"`
+	CreatedBy string      `json:"createdBy,omitempty"`
+	UserID    string      `json:"userId,omitempty"`
+	postExtras
+}
+
+// postExtras are the fields a post keeps and shows as they were sent.
+type postExtras struct {
 	SelectedBestTime    string          `json:"selectedBestTime,omitempty"`
 	ScheduleTimeUpdated bool            `json:"scheduleTimeUpdated,omitempty"`
 	ApplyWatermark      bool            `json:"applyWatermark,omitempty"`
@@ -111,33 +116,27 @@ type storedPost struct {
 
 // postJSON is a post as the routes show it.
 type postJSON struct {
-	ID                  string          `json:"_id"`
-	Source              string          `json:"source"`
-	LocationID          string          `json:"locationId"`
-	DisplayDate         jsTime          `json:"displayDate"`
-	CreatedAt           jsTime          `json:"createdAt"`
-	UpdatedAt           jsTime          `json:"updatedAt"`
-	Error               string          `json:"error"`
-	PublishedAt         *jsTime         `json:"publishedAt,omitempty"`
-	ScheduleDate        *jsTime         `json:"scheduleDate,omitempty"`
-	AccountIDs          []string        `json:"accountIds"`
-	Summary             string          `json:"summary"`
-	Media               []mediaJSON     `json:"media"`
-	Thumbnail           string          `json:"thumbnail,omitempty"`
-	Status              string          `json:"status"`
-	CreatedBy           string          `json:"createdBy,omitempty"`
-	UserID              string          `json:"userId,omitempty"`
-	Type                string          `json:"type"`
-	Tags                []string        `json:"tags"`
-	CategoryID          string          `json:"categoryId,omitempty"`
-	FollowUpComment     string          `json:"followUpComment,omitempty"`
-	SelectedBestTime    string          `json:"selectedBestTime,omitempty"`
-	ScheduleTimeUpdated bool            `json:"scheduleTimeUpdated,omitempty"`
-	ApplyWatermark      bool            `json:"applyWatermark,omitempty"`
-	MediaOptimization   bool            `json:"mediaOptimization,omitempty"`
-	OgTagsDetails       json.RawMessage `json:"ogTagsDetails,omitempty"`
-	PostApprovalDetails json.RawMessage `json:"postApprovalDetails,omitempty"`
-	platformDetails
+	ID              string      `json:"_id"`
+	Source          string      `json:"source"`
+	LocationID      string      `json:"locationId"`
+	DisplayDate     jsTime      `json:"displayDate"`
+	CreatedAt       jsTime      `json:"createdAt"`
+	UpdatedAt       jsTime      `json:"updatedAt"`
+	Error           string      `json:"error"`
+	PublishedAt     *jsTime     `json:"publishedAt,omitempty"`
+	ScheduleDate    *jsTime     `json:"scheduleDate,omitempty"`
+	AccountIDs      []string    `json:"accountIds"`
+	Summary         string      `json:"summary"`
+	Media           []mediaJSON `json:"media"`
+	Thumbnail       string      `json:"thumbnail,omitempty"`
+	Status          string      `json:"status"`
+	CreatedBy       string      `json:"createdBy,omitempty"`
+	UserID          string      `json:"userId,omitempty"`
+	Type            string      `json:"type"`
+	Tags            []string    `json:"tags"`
+	CategoryID      string      `json:"categoryId,omitempty"`
+	FollowUpComment string      `json:"followUpComment,omitempty"`
+	postExtras
 	User *userJSON `json:"user,omitempty"`
 }
 
@@ -171,9 +170,7 @@ func toPostJSON(loc Location, p *ent.Post) postJSON {
 		DisplayDate: jsTime(p.CreatedAt), CreatedAt: jsTime(p.CreatedAt), UpdatedAt: jsTime(p.UpdatedAt),
 		Error: p.Error, Summary: p.Body, Status: statusNames[p.Status],
 		CreatedBy: st.CreatedBy, UserID: st.UserID, Type: st.Type, FollowUpComment: p.FirstComment,
-		SelectedBestTime: st.SelectedBestTime, ScheduleTimeUpdated: st.ScheduleTimeUpdated,
-		ApplyWatermark: st.ApplyWatermark, MediaOptimization: st.MediaOptimization,
-		OgTagsDetails: st.OgTagsDetails, PostApprovalDetails: st.PostApprovalDetails, platformDetails: st.platformDetails,
+		postExtras: st.postExtras,
 		AccountIDs: []string{}, Tags: []string{}, Media: st.Media,
 	}
 	if n, ok := sourceNames[p.Source]; ok {

@@ -4,10 +4,13 @@ package highlevel
 // query and body conventions (numbers sent as strings, ObjectIds, times).
 
 import (
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
@@ -25,6 +28,16 @@ func (t jsTime) MarshalJSON() ([]byte, error) {
 // isObjectID reports whether s is a 24-hex ObjectId, the form of every
 // HighLevel id but locationId.
 func isObjectID(s string) bool { return schema.IsObjectID(s) }
+
+// pathObjectID reads the ObjectId in path segment name, lower-cased; any
+// other form is a 422.
+func pathObjectID(r *http.Request, name string) (string, error) {
+	id := chi.URLParam(r, name)
+	if !isObjectID(id) {
+		return "", unprocessable(name + " must be a mongodb id")
+	}
+	return strings.ToLower(id), nil
+}
 
 // paging is a list's skip and limit.
 type paging struct{ Skip, Limit int }
