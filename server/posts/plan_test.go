@@ -1,0 +1,121 @@
+package posts_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/testkit"
+)
+
+// TestPlanAppliesEachPlatformsRules plans posts for accounts of several
+// platforms: a rule a platform cannot publish is a RuleError (an invalid
+// input), a bad field a plain invalid input, and a draft skips the rules.
+func TestPlanAppliesEachPlatformsRules(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		svc, ctx, _, ctxB, accB := setup(t, st)
+		mk := func(p account.Platform) string {
+			return st.Client.Account.Create().SetPlatform(p).SetUsername(string(p) + ".acme").SaveX(ctx).ObjectID
+		}
+		ig, yt, pin, fb := mk(account.PlatformInstagram), mk(account.PlatformYoutube), mk(account.PlatformPinterest), mk(account.PlatformFacebook)
+		foreign := st.Client.Account.GetX(ctxB, accB).ObjectID
+		at := time.Now().Add(time.Hour)
+		video := posts.Media{URL: "https://cdn.example.com/v.mp4", Type: "video/mp4"}
+		image := posts.Media{URL: "https://cdn.example.com/i.jpg", Type: "image/jpeg", AltText: strings.Repeat("a", 600)}
+		base := func(accs ...string) posts.PlanInput {
+			return posts.PlanInput{Status: post.StatusSCHEDULED, ScheduledAt: &at, AccountIDs: accs, Format: posts.FormatPost, Body: "hi"}
+		}
+		with := func(in posts.PlanInput, f func(*posts.PlanInput)) posts.PlanInput { f(&in); return in }
+		for _, tc := range []struct {
+			name string
+			in   posts.PlanInput
+			rule bool // a RuleError; otherwise, with invalid, a plain invalid input
+			bad  bool
+		}{
+			{name: "facebook text post", in: base(fb)},
+			{name: "draft skips the rules", in: with(base(ig, pin), func(in *posts.PlanInput) { in.Status = post.StatusDRAFT; in.Format = posts.FormatReel })},
+			{name: "reel of two videos", in: with(base(fb), func(in *posts.PlanInput) {
+				in.Format, in.Media = posts.FormatReel, []posts.Media{video, video}
+			}), rule: true},
+			{name: "instagram without media", in: base(ig), rule: true},
+			{name: "instagram story caption", in: with(base(ig), func(in *posts.PlanInput) {
+				in.Media, in.Details.InstagramFormat = []posts.Media{video}, posts.FormatStory
+			}), rule: true},
+			{name: "31 hashtags", in: with(base(ig), func(in *posts.PlanInput) {
+				in.Media, in.Body = []posts.Media{image}, strings.Repeat("#a ", 31)
+			}), rule: true},
+			{name: "youtube without type", in: with(base(yt), func(in *posts.PlanInput) { in.Media = []posts.Media{video} }), rule: true},
+			{name: "youtube short", in: with(base(yt), func(in *posts.PlanInput) {
+				in.Media, in.Details.YouTubeType = []posts.Media{video}, "short"
+			})},
+			{name: "pinterest without board", in: with(base(pin), func(in *posts.PlanInput) { in.Media = []posts.Media{image} }), rule: true},
+			{name: "pinterest with board", in: with(base(pin), func(in *posts.PlanInput) {
+				in.Media, in.Details.PinterestBoards = []posts.Media{image}, map[string]string{pin: "b1"}
+			})},
+			{name: "scheduled without date", in: with(base(fb), func(in *posts.PlanInput) { in.ScheduledAt = nil }), rule: true},
+			{name: "in review without approver", in: with(base(fb), func(in *posts.PlanInput) { in.Status = post.StatusIN_REVIEW }), rule: true},
+			{name: "another workspace's account", in: base(foreign), bad: true},
+			{name: "http media", in: with(base(fb), func(in *posts.PlanInput) {
+				in.Media = []posts.Media{{URL: "http://cdn.example.com/i.jpg", Type: "image/jpeg"}}
+			}), bad: true},
+			{name: "no accounts", in: base(), bad: true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				p, err := svc.Plan(ctx, tc.in)
+				var re *posts.RuleError
+				switch {
+				case tc.rule && !errors.As(err, &re):
+					t.Fatalf("got %v, want a rule error", err)
+				case tc.bad && (!errors.Is(err, errs.ErrInvalid) || errors.As(err, &re)):
+					t.Fatalf("got %v, want an invalid input that is no rule", err)
+				case !tc.rule && !tc.bad && err != nil:
+					t.Fatalf("plan: %v", err)
+				case err == nil && p.Status != tc.in.Status:
+					t.Fatalf("status %s, want %s", p.Status, tc.in.Status)
+				}
+			})
+		}
+	})
+}
+
+// TestPlanTruncatesAltTextAndRemoveDeletes checks that alt text is cut to
+// the strictest target (Pinterest's 500 before Instagram's 1000), that a
+// replacement keeps the post's id, and that Remove marks the post DELETED
+// and finds nothing of another workspace.
+func TestPlanTruncatesAltTextAndRemoveDeletes(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		svc, ctx, _, ctxB, _ := setup(t, st)
+		pin := st.Client.Account.Create().SetPlatform(account.PlatformPinterest).SetUsername("pins").SaveX(ctx).ObjectID
+		var stored []posts.Media
+		in := posts.PlanInput{Status: post.StatusDRAFT, AccountIDs: []string{pin}, Format: posts.FormatPost,
+			Media: []posts.Media{{URL: "https://cdn.example.com/i.jpg", Type: "image/jpeg", AltText: strings.Repeat("é", 700)}},
+			Extra: func(m []posts.Media) (json.RawMessage, error) { stored = m; return json.RawMessage(`{}`), nil }}
+		p, err := svc.Plan(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len([]rune(stored[0].AltText)); n != 500 {
+			t.Fatalf("alt text of %d characters, want 500", n)
+		}
+		in.ObjectID, in.Body = p.ObjectID, "replaced"
+		if q, err := svc.Plan(ctx, in); err != nil || q.ID != p.ID || q.Body != "replaced" {
+			t.Fatalf("replace: %v, %v", q, err)
+		}
+		if _, err := svc.Remove(ctxB, []string{p.ObjectID}); !errors.Is(err, posts.ErrNoneFound) {
+			t.Fatalf("remove from another workspace: %v, want none found", err)
+		}
+		if n, err := svc.Remove(ctx, []string{p.ObjectID, p.ObjectID}); err != nil || n != 1 {
+			t.Fatalf("remove: %d, %v", n, err)
+		}
+		if got, _ := svc.GetByObjectID(ctx, p.ObjectID); got.Status != post.StatusDELETED {
+			t.Fatalf("status %s, want DELETED", got.Status)
+		}
+	})
+}
