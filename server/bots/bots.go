@@ -24,7 +24,6 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/predicate"
-	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/challenges"
@@ -245,8 +244,8 @@ type ListOptions struct {
 type Page struct {
 	Total int
 	Items []*ent.Account
-	// TaskCounts is how many campaigns each listed bot (by row id) is in.
-	TaskCounts map[int]int
+	// Extras are the listed bots' campaign counts and histories.
+	Extras
 	// Active counts the workspace's ACTIVE bots, removed ones aside.
 	Active int
 	// ProfileUpdating lists the bots whose login, which reads their
@@ -269,7 +268,7 @@ func (s *Service) List(ctx context.Context, o ListOptions) (*Page, error) {
 	if q := strings.TrimSpace(o.Search); q != "" {
 		where = append(where, account.Or(account.UsernameContainsFold(q), account.EmailContainsFold(q), account.PhoneContainsFold(q)))
 	}
-	out := &Page{TaskCounts: map[int]int{}}
+	out := &Page{}
 	var err error
 	if out.Total, err = s.client.Account.Query().Where(where...).Count(ctx); err != nil {
 		return nil, fmt.Errorf("count bots: %w", err)
@@ -283,23 +282,12 @@ func (s *Service) List(ctx context.Context, o ListOptions) (*Page, error) {
 		Where(Live(), account.StatusEQ(account.StatusACTIVE)).Count(ctx); err != nil {
 		return nil, fmt.Errorf("count active bots: %w", err)
 	}
-	if len(out.Items) > 0 {
-		ids := make([]int, len(out.Items))
-		for i, a := range out.Items {
-			ids[i] = a.ID
-		}
-		scs, err := s.client.Schedule.Query().
-			Where(schedule.KindEQ(schedule.KindBOT_TASK), schedule.HasBotsWith(account.IDIn(ids...))).
-			WithBots(func(q *ent.AccountQuery) { q.Where(account.IDIn(ids...)).Select(account.FieldID) }).
-			All(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("count campaigns of bots: %w", err)
-		}
-		for _, sc := range scs {
-			for _, b := range sc.Edges.Bots {
-				out.TaskCounts[b.ID]++
-			}
-		}
+	ids := make([]int, len(out.Items))
+	for i, a := range out.Items {
+		ids[i] = a.ID
+	}
+	if out.Extras, err = s.ExtrasOf(ctx, ids...); err != nil {
+		return nil, err
 	}
 	// A login reads the bot's profile, so a bot is updating its profile
 	// while its login waits for or is held by a worker.
@@ -339,16 +327,6 @@ func getBot(ctx context.Context, q *ent.AccountClient, id uuid.UUID, live bool) 
 		return nil, fmt.Errorf("get bot: %w", err)
 	}
 	return a, nil
-}
-
-// TaskCount returns how many campaigns bot id (row id) is in.
-func (s *Service) TaskCount(ctx context.Context, id int) (int, error) {
-	n, err := s.client.Schedule.Query().
-		Where(schedule.KindEQ(schedule.KindBOT_TASK), schedule.HasBotsWith(account.ID(id))).Count(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("count campaigns of bot: %w", err)
-	}
-	return n, nil
 }
 
 // Delete removes a bot, in one transaction: it is marked deleted (listed

@@ -59,17 +59,55 @@ type profileJSON struct {
 	Website   *string   `json:"website"`
 }
 
-// historyJSON is a BOT_INTERACTION history entry. Switchboard records no
-// interactions of bots yet, so the list is always empty.
+// historyJSON is a BOT_INTERACTION history entry: the log entry of one of
+// the bot's finished interactions (a follow, like, comment, ...).
 type historyJSON struct {
-	ID             string    `json:"id"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
-	Type           string    `json:"type"`
-	InteractionBot any       `json:"interactionBot"`
+	ID             string          `json:"id"`
+	CreatedAt      time.Time       `json:"createdAt"`
+	UpdatedAt      time.Time       `json:"updatedAt"`
+	Type           string          `json:"type"`
+	InteractionBot interactionJSON `json:"interactionBot"`
 }
 
-func renderBot(a *ent.Account, taskCount int) botJSON {
+// interactionJSON is the interaction: the task, its kind as type, DONE or
+// ERROR as state.
+type interactionJSON struct {
+	ID            string     `json:"id"`
+	URL           *string    `json:"url"`
+	Type          string     `json:"type"`
+	State         string     `json:"state"`
+	Error         *string    `json:"error"`
+	Origin        *string    `json:"origin"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	UpdatedAt     time.Time  `json:"updatedAt"`
+	InteractionAt *time.Time `json:"interactionAt"`
+}
+
+func renderHistories(hs []bots.History) []historyJSON {
+	out := make([]historyJSON, len(hs))
+	for i, h := range hs {
+		state := "ERROR"
+		if h.Done {
+			state = "DONE"
+		}
+		var at *time.Time
+		if h.Task.FinishedAt != nil {
+			t := h.Task.FinishedAt.UTC()
+			at = &t
+		}
+		out[i] = historyJSON{
+			ID: h.ID.String(), CreatedAt: h.At.UTC(), UpdatedAt: h.At.UTC(), Type: "BOT_INTERACTION",
+			InteractionBot: interactionJSON{
+				ID: h.Task.UUID.String(), URL: str(h.URL), Type: string(h.Task.Kind), State: state,
+				Error: str(h.Task.Error), Origin: str(h.Origin), CreatedAt: h.Task.CreatedAt.UTC(),
+				UpdatedAt: h.Task.UpdatedAt.UTC(), InteractionAt: at,
+			},
+		}
+	}
+	return out
+}
+
+func renderBot(a *ent.Account, x bots.Extras) botJSON {
 	profileAt := a.CreatedAt
 	if a.ProfileUpdatedAt != nil {
 		profileAt = *a.ProfileUpdatedAt
@@ -78,13 +116,13 @@ func renderBot(a *ent.Account, taskCount int) botJSON {
 		ID: a.UUID.String(), CreatedAt: a.CreatedAt.UTC(), Status: string(bots.StatusOf(a.Status)),
 		ErrorMessage: str(a.ErrorCode), CreatedBy: string(a.CreatedBy),
 		Follower: a.FollowerCount, Following: a.FollowingCount, Username: a.Username,
-		Mail: str(a.Email), Phone: str(a.Phone), BlueTick: a.BlueTick, TaskCount: taskCount,
+		Mail: str(a.Email), Phone: str(a.Phone), BlueTick: a.BlueTick, TaskCount: x.TaskCounts[a.ID],
 		Profile: profileJSON{
 			ID: a.UUID.String(), CreatedAt: a.CreatedAt.UTC(), UpdatedAt: profileAt.UTC(),
 			Bio: str(a.ProfileBio), Name: str(a.ProfileName), Banner: str(a.ProfileBanner),
 			Avatar: str(a.ProfileAvatar), Website: str(a.ProfileWebsite),
 		},
-		Histories: []historyJSON{},
+		Histories: renderHistories(x.Histories[a.ID]),
 	}
 	if a.DeletedAt != nil {
 		t := a.DeletedAt.UTC()
@@ -109,7 +147,7 @@ func (h *handlers) createBot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := renderBot(a, 0)
+	out := renderBot(a, bots.Extras{})          // a new bot is in no campaign and has done nothing
 	out.AppAuthSecret = str(body.AppAuthSecret) // the caller's own value, echoed once
 	writeData(w, r, out)
 	return nil
@@ -150,7 +188,7 @@ func (h *handlers) listBots(w http.ResponseWriter, r *http.Request) error {
 	out := botPage{Total: pg.Total, Data: make([]botJSON, len(pg.Items)), Active: pg.Active,
 		IsProfileUpdating: make([]string, len(pg.ProfileUpdating))}
 	for i, a := range pg.Items {
-		out.Data[i] = renderBot(a, pg.TaskCounts[a.ID])
+		out.Data[i] = renderBot(a, pg.Extras)
 	}
 	for i, id := range pg.ProfileUpdating {
 		out.IsProfileUpdating[i] = id.String()
@@ -204,11 +242,11 @@ func (h *handlers) refreshBot(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) writeBot(w http.ResponseWriter, r *http.Request, a *ent.Account) error {
-	n, err := h.Bots.TaskCount(r.Context(), a.ID)
+	x, err := h.Bots.ExtrasOf(r.Context(), a.ID)
 	if err != nil {
 		return err
 	}
-	writeData(w, r, renderBot(a, n))
+	writeData(w, r, renderBot(a, x))
 	return nil
 }
 

@@ -8,10 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/bots"
+	"github.com/switchboardhq/switchboard/server/campaigns"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
 	"github.com/switchboardhq/switchboard/server/testkit"
@@ -83,6 +86,7 @@ func TestBotsConformance(t *testing.T) {
 		{name: "bots_list_limit_not_a_number", method: "GET", path: "/v1/bots?appId={appId}&limit=ten", status: 400},
 		{name: "bots_list_negative_offset", method: "GET", path: "/v1/bots?appId={appId}&offset=-1", status: 400},
 		{name: "bots_list_bearer_key", method: "GET", path: "/v1/bots?appId={appId}", auth: authBearerKey, prepare: oneBot, status: 200},
+		{name: "bots_list_histories", method: "GET", path: "/v1/bots?appId={appId}", prepare: busyBot, status: 200},
 		{name: "bots_list_bad_key", method: "GET", path: "/v1/bots?appId={appId}", auth: authBadKey, status: 401},
 		// Route 3.
 		{name: "bots_delete", method: "DELETE", path: "/v1/bots/{botId}?appId={appId}", prepare: oneBot, status: 200},
@@ -414,4 +418,46 @@ func TestBotRoutesRefuseBadInputWithoutWriting(t *testing.T) {
 			t.Fatalf("the bot after refused requests: %+v", page)
 		}
 	})
+}
+
+// busyBot gives tn an ACTIVE bot in a campaign, with a follow done and a
+// like that failed.
+func busyBot(t *testing.T, tn *tenant) map[string]string {
+	t.Helper()
+	bot := newBot(t, tn, "alpha", account.StatusACTIVE)
+	ctx := testkit.ViewerContext(t.Context(), tn.User)
+	app := tn.srv.App
+	cat, err := app.Campaigns.CreateCategory(ctx, "launch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := app.Customers.CreateGroup(ctx, "targets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Campaigns.Create(ctx, campaigns.CreateInput{Title: "t", CategoryID: cat.UUID, PostPerDay: 1,
+		BotIDs: []uuid.UUID{bot.UUID}, CustomerGroupIDs: []uuid.UUID{g.UUID}, Type: campaigns.TypeUsers,
+		TemplateContents: []string{"gm"}}); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorker(t, tn)
+	for _, kind := range []task.Kind{task.KindFOLLOW, task.KindLIKE} {
+		if _, err := app.Tasks.Enqueue(ctx, tasks.EnqueueInput{Kind: kind, AccountID: &bot.ID,
+			Payload: map[string]any{"url": "https://x.com/ada/status/1"}}); err != nil {
+			t.Fatal(err)
+		}
+		l := w.claim(t, string(kind))
+		if kind == task.KindFOLLOW {
+			if err := w.complete(t, l, map[string]any{"url": "https://x.com/ada"}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		r := tn.srv.GraphQL(t, w.key, `mutation($i: FailTaskInput!) { failTask(input: $i) { task { id } } }`,
+			map[string]any{"i": map[string]any{"id": l.ID, "token": l.Token, "error": "TWEET_NOT_FOUND", "retryable": false}})
+		if len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+	}
+	return nil
 }
