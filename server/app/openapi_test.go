@@ -11,7 +11,7 @@ import (
 )
 
 // The products whose documents the README links.
-var openapiProducts = []string{"socialking", "likepion", "sharingtools", "highlevel"}
+var openapiProducts = []string{"socialking", "likepion", "sharingtools", "highlevel", "shillbot"}
 
 func TestOpenAPIDocumentsAreServedWithoutCredentialsAndValidate(t *testing.T) {
 	t.Parallel()

@@ -71,6 +71,9 @@ func (a *App) router(ctx context.Context) (http.Handler, error) {
 		rest(sharingtools.OpenAPI(), sharingtools.Routes(sharingtools.Deps{
 			Client: a.Store.Client, Auth: a.Auth, Accounts: a.Accounts, Challenges: a.Challenges, Captions: a.Captions, Posts: a.Posts, Requests: a.Requests, Statistics: a.Statistics, Wallet: a.Wallet, Plans: a.Plans, Proxies: a.Proxies, Admin: a.Admin, Log: a.Log,
 		})),
+		// Shillbot mounts its two prefixes itself; its document's paths
+		// are whole.
+		docs.Add(ctx, shillbot.OpenAPI()),
 	); err != nil {
 		return nil, fmt.Errorf("REST products: %w", err)
 	}

@@ -257,10 +257,19 @@ func (g *schemas) component(t reflect.Type) (*openapi3.SchemaRef, error) {
 // (wire types are unexported).
 func componentName(t reflect.Type) string {
 	n := t.Name()
-	if i := strings.IndexByte(n, '['); i >= 0 { // generic instance
-		n = n[:i]
+	upper := func(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+	// A generic instance is named after its type arguments too
+	// (page[pkg.itemJSON] is PageOfItemJSON), so two instances of one
+	// generic type are two components.
+	if i := strings.IndexByte(n, '['); i >= 0 {
+		args := strings.Split(strings.TrimSuffix(n[i+1:], "]"), ",")
+		for j, a := range args {
+			a = strings.TrimLeft(a, "*[]")
+			args[j] = upper(a[strings.LastIndexByte(a, '.')+1:])
+		}
+		n = n[:i] + "Of" + strings.Join(args, "And")
 	}
-	return strings.ToUpper(n[:1]) + n[1:]
+	return upper(n)
 }
 
 // object is a struct's schema as encoding/json writes it. The fields named

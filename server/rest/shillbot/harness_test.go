@@ -20,6 +20,8 @@ import (
 	"testing"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/server/rest/openapi/openapitest"
+	"github.com/switchboardhq/switchboard/server/rest/shillbot"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -169,6 +171,7 @@ func send(t *testing.T, srv *testkit.Server, method, path string, h http.Header,
 	if err := json.Unmarshal(out.Raw, out); err != nil {
 		t.Fatalf("%s %s: not a JSON object: %s", method, path, out.Raw)
 	}
+	openapitest.For(t, shillbot.OpenAPI()).Check(t, req, []byte(body), resp.StatusCode, resp.Header, out.Raw)
 	return out
 }
 
