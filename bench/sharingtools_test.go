@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -231,9 +232,9 @@ func baseline(st *store.Store, ws int) http.Handler {
 			}
 			defer func() { _ = tx.Rollback() }()
 			err = tx.QueryRowContext(r.Context(),
-				"INSERT INTO posts (uuid, created_at, updated_at, body, link, workspace_id) VALUES ("+
-					ph(1)+", "+ph(2)+", "+ph(2)+", "+ph(3)+", "+ph(4)+", "+ph(5)+") RETURNING id",
-				uuid.Must(uuid.NewV7()).String(), now, in.Caption, in.Link, ws).Scan(&id)
+				"INSERT INTO posts (uuid, object_id, created_at, updated_at, body, link, workspace_id) VALUES ("+
+					ph(1)+", "+ph(6)+", "+ph(2)+", "+ph(2)+", "+ph(3)+", "+ph(4)+", "+ph(5)+") RETURNING id",
+				uuid.Must(uuid.NewV7()).String(), now, in.Caption, in.Link, ws, schema.NewObjectID()).Scan(&id)
 			if err != nil {
 				return err
 			}
