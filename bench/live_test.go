@@ -43,6 +43,9 @@ import (
 // to the same number of sockets.
 //
 //	go test ./bench/ -run XXX -bench Live -benchtime 1x
+//
+// LIVE_SERVER_BIN=path runs that server binary instead of building this
+// tree's (to measure two builds alternately, in the same conditions).
 const (
 	liveChanges = 100
 	liveGap     = 20 * time.Millisecond
@@ -75,7 +78,12 @@ func raiseOpenFiles(b *testing.B) {
 	}
 }
 
+// buildServer builds the server binary of this tree, or takes the one
+// LIVE_SERVER_BIN names, to compare two builds in the same conditions.
 func buildServer(b *testing.B) string {
+	if bin := os.Getenv("LIVE_SERVER_BIN"); bin != "" {
+		return bin
+	}
 	bin := filepath.Join(b.TempDir(), "switchboard")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/switchboardhq/switchboard/server")
 	if out, err := cmd.CombinedOutput(); err != nil {
