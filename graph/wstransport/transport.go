@@ -8,8 +8,8 @@
 // socket are executed by gqlgen's executor, as over HTTP.
 //
 // A socket costs one goroutine (its reader) while idle. Its writer runs only
-// while it has something queued, pings come from a timer, and write buffers
-// come from a pool shared by every socket.
+// while it has something queued, writes all of it in one system call
+// (frames.go), and pings come from a timer.
 package wstransport
 
 import (
@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,9 +47,9 @@ const (
 	// A subscription whose result does not fit is ended with SLOW_SUBSCRIBER.
 	maxQueued      = 10_000
 	maxQueuedBytes = 4 << 20
-	// writeTimeout closes a socket whose peer takes nothing at all: long
-	// enough for a client that paused to come back and read why its
-	// subscriptions ended.
+	// writeTimeout closes a socket whose peer takes nothing at all for
+	// this long (up to twice it): long enough for a client that paused to
+	// come back and read why its subscriptions ended.
 	writeTimeout = time.Minute
 )
 
@@ -158,13 +159,26 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		return // the upgrader has answered with the HTTP error
 	}
 	conn.SetReadLimit(readLimit)
+	// The upgrade request's headers are not kept for the socket's
+	// operations (nothing here reads them): 10,000 copies add up.
 	s := &socket{
-		t:       t,
-		conn:    conn,
-		exec:    exec,
-		ctx:     context.WithoutCancel(r.Context()),
-		headers: r.Header,
+		t:     t,
+		conn:  conn,
+		raw:   conn.UnderlyingConn(),
+		wlock: make(chan struct{}, 1),
+		exec:  exec,
+		ctx:   context.WithoutCancel(r.Context()),
 	}
+	// Control frames from the client are answered through our writer, so
+	// nothing but it writes to the connection.
+	conn.SetPingHandler(func(data string) error {
+		s.enqueue(frame{op: opPong, data: []byte(data)}, true)
+		return nil
+	})
+	conn.SetCloseHandler(func(code int, _ string) error {
+		s.writeClose(websocket.FormatCloseMessage(code, ""), false) // the echo; the reader then shuts down
+		return nil
+	})
 	s.initTimer = time.AfterFunc(t.opts.InitTimeout, func() {
 		s.closeWith(4408, "Connection initialisation timeout")
 	})
@@ -181,10 +195,12 @@ type message struct {
 // socket is one client connection.
 type socket struct {
 	t         *Transport
-	conn      *websocket.Conn
+	conn      *websocket.Conn // reads, and the handshake
+	raw       net.Conn        // writes, by the writer or a close under wlock
+	wlock     chan struct{}   // held while writing to raw
+	deadline  time.Time       // raw's write deadline; guarded by wlock
 	exec      graphql.GraphExecutor
 	ctx       context.Context // the upgrade request's values, then the viewer's
-	headers   http.Header
 	initTimer *time.Timer
 	pingTimer *time.Timer
 	acked     bool // only the reader touches it
@@ -193,7 +209,7 @@ type socket struct {
 	initSeen bool
 	closed   bool
 	ops      map[string]*member // running operations by client ID
-	queue    [][]byte
+	queue    []frame
 	queued   int // bytes in queue
 	writing  bool
 	progress time.Time // when the writer last finished a message or started
@@ -320,7 +336,6 @@ func (s *socket) ping() {
 // subscribe starts operation id: a subscription joins the shared execution
 // of its (viewer, document, variables), anything else runs on its own.
 func (s *socket) subscribe(id string, params *graphql.RawParams) {
-	params.Headers = s.headers
 	params.ReadTime = graphql.TraceTiming{Start: graphql.Now(), End: graphql.Now()}
 	ctx := graphql.StartOperationTrace(s.ctx)
 	rc, errs := s.exec.CreateOperationContext(ctx, params)
@@ -431,24 +446,28 @@ func (s *socket) complete(id string) {
 	s.send(completeMessage(id), true)
 }
 
-// send queues msg for the writer. Unless force is set, it reports false
-// (and queues nothing) when the socket is too far behind: more than its
-// queue bounds, or nothing written for the stall limit.
+// send queues the text message msg for the writer. Unless force is set, it
+// reports false (and queues nothing) when the socket is too far behind:
+// more than its queue bounds, or nothing written for the stall limit.
 func (s *socket) send(msg []byte, force bool) bool {
+	return s.enqueue(frame{op: opText, data: msg}, force)
+}
+
+func (s *socket) enqueue(f frame, force bool) bool {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return true
 	}
 	if !force && len(s.queue) > 0 {
-		if len(s.queue) >= maxQueued || s.queued+len(msg) > maxQueuedBytes ||
+		if len(s.queue) >= maxQueued || s.queued+len(f.data) > maxQueuedBytes ||
 			time.Since(s.progress) > s.t.opts.Stall {
 			s.mu.Unlock()
 			return false
 		}
 	}
-	s.queue = append(s.queue, msg)
-	s.queued += len(msg)
+	s.queue = append(s.queue, f)
+	s.queued += len(f.data)
 	if !s.writing {
 		s.writing = true
 		s.progress = time.Now()
@@ -458,8 +477,8 @@ func (s *socket) send(msg []byte, force bool) bool {
 	return true
 }
 
-// writeLoop writes what is queued and exits when the queue is empty, so an
-// idle socket has no writer.
+// writeLoop writes what is queued, all of it at once, and exits when the
+// queue is empty, so an idle socket has no writer.
 func (s *socket) writeLoop() {
 	for {
 		s.mu.Lock()
@@ -472,28 +491,63 @@ func (s *socket) writeLoop() {
 		batch := s.queue
 		s.queue, s.queued = nil, 0
 		s.mu.Unlock()
-		for i, msg := range batch {
-			_ = s.conn.SetWriteDeadline(time.Now().Add(max(writeTimeout, 2*s.t.opts.Stall)))
-			if err := s.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
-				s.mu.Lock()
-				s.writing = false
-				s.queue, s.queued = nil, 0
-				s.mu.Unlock()
-				_ = s.conn.Close() // the reader sees it and shuts the socket down
-				return
-			}
-			batch[i] = nil
-			s.mu.Lock()
-			s.progress = time.Now()
+		s.wlock <- struct{}{}
+		s.extendDeadline()
+		err := writeFrames(s.raw, batch)
+		<-s.wlock
+		clear(batch)
+		s.mu.Lock()
+		if err != nil {
+			s.writing = false
+			s.queue, s.queued = nil, 0
 			s.mu.Unlock()
+			_ = s.conn.Close() // the reader sees it and shuts the socket down
+			return
 		}
+		s.progress = time.Now()
+		s.mu.Unlock()
+	}
+}
+
+// extendDeadline gives the writer at least the write timeout (and at most
+// twice it). Moving the deadline costs a timer update in the runtime's
+// poller, so it is moved only when it comes near, not for each write.
+// wlock is held.
+func (s *socket) extendDeadline() {
+	limit := max(writeTimeout, 2*s.t.opts.Stall)
+	if now := time.Now(); s.deadline.Sub(now) < limit {
+		s.deadline = now.Add(2 * limit)
+		_ = s.raw.SetWriteDeadline(s.deadline)
 	}
 }
 
 // closeWith closes the socket with a graphql-transport-ws close code.
 func (s *socket) closeWith(code int, reason string) {
-	_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-	_ = s.conn.Close()
+	s.writeClose(websocket.FormatCloseMessage(code, reason), true)
+}
+
+// writeClose writes a close frame between the writer's batches and, if
+// andClose, closes the connection before the writer can add anything
+// after it. A writer stuck on a peer that reads nothing holds the
+// connection for up to its write timeout; after a second the close frame
+// is given up on.
+func (s *socket) writeClose(payload []byte, andClose bool) {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case s.wlock <- struct{}{}:
+		s.deadline = time.Now().Add(time.Second)
+		_ = s.raw.SetWriteDeadline(s.deadline)
+		_ = writeFrames(s.raw, []frame{{op: opClose, data: payload}})
+		if andClose {
+			_ = s.conn.Close()
+		}
+		<-s.wlock
+	case <-t.C:
+		if andClose {
+			_ = s.conn.Close()
+		}
+	}
 }
 
 // shutdown releases everything the socket holds once its reader is done.
