@@ -18,11 +18,13 @@ import (
 // a message over the read limit) with a close frame, which may then
 // interleave with ours on a connection that is being torn down anyway.
 
-// WebSocket opcodes (RFC 6455, section 5.2).
+// WebSocket opcodes (RFC 6455, section 5.2), and opRaw for the bytes a
+// direct write left unwritten, already framed.
 const (
 	opText  = 0x1
 	opClose = 0x8
 	opPong  = 0xA
+	opRaw   = 0xFF
 )
 
 // frame is one message waiting for the socket's writer.
@@ -65,6 +67,10 @@ func writeFrames(c net.Conn, fs []frame) error {
 	}
 	hdr, bufs := b.headers[:0], b.bufs[:0]
 	for _, f := range fs {
+		if f.op == opRaw {
+			bufs = append(bufs, f.data)
+			continue
+		}
 		start := len(hdr)
 		hdr = appendHeader(hdr, f.op, len(f.data))
 		bufs = append(bufs, hdr[start:len(hdr):len(hdr)])

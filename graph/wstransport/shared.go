@@ -3,11 +3,16 @@ package wstransport
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
+
+// parallelFrom is the audience below which one goroutine writes to
+// every socket: a few hundred writes take less than starting helpers.
+const parallelFrom = 512
 
 // registry holds the running shared subscriptions by key: (share key,
 // document, operation name, variables).
@@ -106,16 +111,42 @@ func (o *sharedOp) broadcast(resp *graphql.Response) {
 		}
 		return msg
 	}
-	var slow []*member
-	n := 0
 	o.mu.Lock()
-	for _, m := range o.members {
-		if m.s.send(frame(m.id), false) {
-			n++
-		} else {
-			slow = append(slow, m)
-		}
+	msgs := make([][]byte, len(o.members)) // framed here: frame is not safe for concurrent use
+	for i, m := range o.members {
+		msgs[i] = frame(m.id)
 	}
+	// Sockets that keep up are written to directly by the sender, so a
+	// large audience is split between as many goroutines as the server
+	// has cores rather than handed to a goroutine per socket.
+	var (
+		wg   sync.WaitGroup
+		smu  sync.Mutex
+		slow []*member
+		n    int
+	)
+	part := func(members []*member, msgs [][]byte) {
+		var mySlow []*member
+		for i, m := range members {
+			if !m.s.send(msgs[i], false) {
+				mySlow = append(mySlow, m)
+			}
+		}
+		smu.Lock()
+		n += len(members) - len(mySlow)
+		slow = append(slow, mySlow...)
+		smu.Unlock()
+	}
+	chunk := max(parallelFrom, (len(o.members)+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0))
+	for lo := 0; lo < len(o.members); lo += chunk {
+		hi := min(lo+chunk, len(o.members))
+		if hi == len(o.members) {
+			part(o.members[lo:hi], msgs[lo:hi]) // the last share in this goroutine
+			break
+		}
+		wg.Go(func() { part(o.members[lo:hi], msgs[lo:hi]) })
+	}
+	wg.Wait()
 	o.mu.Unlock()
 	if n > 1 {
 		o.t.opts.Deliveries(n - 1)

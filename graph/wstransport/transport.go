@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -169,6 +170,9 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		exec:  exec,
 		ctx:   context.WithoutCancel(r.Context()),
 	}
+	if sc, ok := s.raw.(syscall.Conn); ok {
+		s.rc, _ = sc.SyscallConn()
+	}
 	// Control frames from the client are answered through our writer, so
 	// nothing but it writes to the connection.
 	conn.SetPingHandler(func(data string) error {
@@ -197,6 +201,7 @@ type socket struct {
 	t         *Transport
 	conn      *websocket.Conn // reads, and the handshake
 	raw       net.Conn        // writes, by the writer or a close under wlock
+	rc        syscall.RawConn // raw's descriptor, for direct writes; nil if it has none
 	wlock     chan struct{}   // held while writing to raw
 	deadline  time.Time       // raw's write deadline; guarded by wlock
 	exec      graphql.GraphExecutor
@@ -464,6 +469,25 @@ func (s *socket) enqueue(f frame, force bool) bool {
 			time.Since(s.progress) > s.t.opts.Stall {
 			s.mu.Unlock()
 			return false
+		}
+	}
+	if !s.writing && len(s.queue) == 0 && s.rc != nil {
+		select {
+		case s.wlock <- struct{}{}: // no close frame is being written
+			rest, ok := tryWrite(s.rc, f)
+			<-s.wlock
+			if !ok {
+				s.mu.Unlock()
+				_ = s.conn.Close() // the reader sees it and shuts the socket down
+				return true
+			}
+			if rest == nil {
+				s.progress = time.Now()
+				s.mu.Unlock()
+				return true
+			}
+			f = *rest
+		default:
 		}
 	}
 	s.queue = append(s.queue, f)

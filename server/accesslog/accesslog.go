@@ -6,6 +6,7 @@ package accesslog
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -25,13 +26,20 @@ var quiet = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 type fieldsKey struct{}
 
-// fields is what handlers add to their request's line.
-type fields struct{ operation string }
+// fields is what handlers add to their request's line. A WebSocket's
+// operations run in goroutines of their own, with the upgrade request's
+// context, concurrently and after its line was written: hence the lock.
+type fields struct {
+	mu        sync.Mutex
+	operation string
+}
 
 // SetOperation names the GraphQL operation a request ran, for its line.
 func SetOperation(ctx context.Context, name string) {
 	if f, ok := ctx.Value(fieldsKey{}).(*fields); ok {
+		f.mu.Lock()
 		f.operation = name
+		f.mu.Unlock()
 	}
 }
 
@@ -77,8 +85,11 @@ func Middleware(log zerolog.Logger, observe Observer) func(http.Handler) http.Ha
 			ev = ev.Str("method", r.Method).Str("path", r.URL.Path).Str("route", route).Int("status", status).
 				Float64("duration_ms", float64(d.Microseconds())/1000).Str("request_id", requestid.FromContext(r.Context())).
 				Int("bytes", ww.BytesWritten())
-			if f.operation != "" {
-				ev = ev.Str("operation", f.operation)
+			f.mu.Lock()
+			op := f.operation
+			f.mu.Unlock()
+			if op != "" {
+				ev = ev.Str("operation", op)
 			}
 			if v := viewer.FromContext(r.Context()); v != nil {
 				ev = ev.Int("workspace", v.WorkspaceID).Int("user", v.UserID)

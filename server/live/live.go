@@ -36,10 +36,14 @@ var ErrSlow = errors.New("subscriber too slow: events were dropped; resubscribe 
 // Buffer sizes. A subscriber's buffer holds loaded rows waiting for its
 // socket writer; a group's queue holds distinct row IDs waiting for a load.
 const (
-	// SubscriberBuffer is small because the writer drains it at socket
-	// speed. A burst beyond it (one commit cancelling hundreds of tasks)
-	// waits in the subscriber's backlog, allocated only while it is behind.
-	SubscriberBuffer = 16
+	// SubscriberBuffer is one row: whatever waits beyond it waits in the
+	// subscriber's backlog, allocated only while it is behind, where a
+	// newer state of a row takes its older one's place. A longer buffer
+	// would hold stale states of one row in line, each to be executed
+	// and sent to every socket of a shared subscription before the
+	// newest. A burst of distinct rows (one commit cancelling hundreds of
+	// tasks) waits there in order too.
+	SubscriberBuffer = 1
 	// maxPendingRows bounds the distinct rows a group may be behind on
 	// before all its subscribers are ended with ErrSlow, and the distinct
 	// rows one subscriber's backlog may hold.
