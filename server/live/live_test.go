@@ -38,14 +38,19 @@ type member struct {
 // session token.
 func newMember(t testing.TB, srv *testkit.Server, name string) member {
 	t.Helper()
-	ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
-	c := srv.App.Store.Client
-	w, err := c.Workspace.Create().SetName(name).Save(ctx)
+	w, err := srv.App.Store.Client.Workspace.Create().SetName(name).Save(privacy.DecisionContext(t.Context(), privacy.Allow))
 	if err != nil {
 		t.Fatalf("create workspace %s: %v", name, err)
 	}
-	u, err := c.User.Create().SetWorkspaceID(w.ID).SetUsername(name).
-		SetPasswordHash("!token only").SetRole(user.RoleMember).Save(ctx)
+	return addUser(t, srv, w.ID, name, user.RoleMember)
+}
+
+// addUser writes a user with role into workspace directly and signs a
+// session token.
+func addUser(t testing.TB, srv *testkit.Server, workspace int, name string, role user.Role) member {
+	t.Helper()
+	u, err := srv.App.Store.Client.User.Create().SetWorkspaceID(workspace).SetUsername(name).
+		SetPasswordHash("!token only").SetRole(role).Save(privacy.DecisionContext(t.Context(), privacy.Allow))
 	if err != nil {
 		t.Fatalf("create user %s: %v", name, err)
 	}
@@ -372,8 +377,8 @@ func TestNothingSharedAcrossWorkspaces(t *testing.T) {
 			token, own string
 		}{
 			"A member": {a.token, accA.ID}, "B member": {b.token, accB.ID},
-			"A admin":      {colleague(t, srv, a, "amy_admin", user.RoleAdmin), accA.ID},
-			"B admin":      {colleague(t, srv, b, "ben_admin", user.RoleAdmin), accB.ID},
+			"A admin":      {addUser(t, srv, a.user.WorkspaceID, "amy_admin", user.RoleAdmin).token, accA.ID},
+			"B admin":      {addUser(t, srv, b.user.WorkspaceID, "ben_admin", user.RoleAdmin).token, accB.ID},
 			"A api key":    {apiKey(t, srv, a, viewer.ScopeAPI), accA.ID},
 			"B worker key": {apiKey(t, srv, b, viewer.ScopeWorker), accB.ID},
 		}
@@ -418,21 +423,6 @@ func TestNothingSharedAcrossWorkspaces(t *testing.T) {
 			}
 		}
 	})
-}
-
-// colleague adds a user with role to m's workspace and signs a token.
-func colleague(t testing.TB, srv *testkit.Server, m member, name string, role user.Role) string {
-	t.Helper()
-	u, err := srv.App.Store.Client.User.Create().SetWorkspaceID(m.user.WorkspaceID).SetUsername(name).
-		SetPasswordHash("!token only").SetRole(role).Save(privacy.DecisionContext(t.Context(), privacy.Allow))
-	if err != nil {
-		t.Fatalf("create user %s: %v", name, err)
-	}
-	tok, _, err := srv.App.Auth.IssueToken(u)
-	if err != nil {
-		t.Fatalf("issue token for %s: %v", name, err)
-	}
-	return tok
 }
 
 // apiKey creates an API key of m with scope.
