@@ -35,6 +35,22 @@ type AccountStat struct {
 	Followings *int `json:"followings,omitempty"`
 	// MediaCount holds the value of the "media_count" field.
 	MediaCount *int `json:"media_count,omitempty"`
+	// Impressions holds the value of the "impressions" field.
+	Impressions *int `json:"impressions,omitempty"`
+	// Reach holds the value of the "reach" field.
+	Reach *int `json:"reach,omitempty"`
+	// Likes holds the value of the "likes" field.
+	Likes *int `json:"likes,omitempty"`
+	// Comments holds the value of the "comments" field.
+	Comments *int `json:"comments,omitempty"`
+	// Shares holds the value of the "shares" field.
+	Shares *int `json:"shares,omitempty"`
+	// Views holds the value of the "views" field.
+	Views *int `json:"views,omitempty"`
+	// Clicks holds the value of the "clicks" field.
+	Clicks *int `json:"clicks,omitempty"`
+	// Posts holds the value of the "posts" field.
+	Posts *int `json:"posts,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AccountStatQuery when eager-loading is set.
 	Edges        AccountStatEdges `json:"edges"`
@@ -81,7 +97,7 @@ func (*AccountStat) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case accountstat.FieldID, accountstat.FieldWorkspaceID, accountstat.FieldAccountID, accountstat.FieldFollowers, accountstat.FieldFollowings, accountstat.FieldMediaCount:
+		case accountstat.FieldID, accountstat.FieldWorkspaceID, accountstat.FieldAccountID, accountstat.FieldFollowers, accountstat.FieldFollowings, accountstat.FieldMediaCount, accountstat.FieldImpressions, accountstat.FieldReach, accountstat.FieldLikes, accountstat.FieldComments, accountstat.FieldShares, accountstat.FieldViews, accountstat.FieldClicks, accountstat.FieldPosts:
 			values[i] = new(sql.NullInt64)
 		case accountstat.FieldCreatedAt, accountstat.FieldUpdatedAt, accountstat.FieldDay:
 			values[i] = new(sql.NullTime)
@@ -157,6 +173,62 @@ func (_m *AccountStat) assignValues(columns []string, values []any) error {
 				_m.MediaCount = new(int)
 				*_m.MediaCount = int(value.Int64)
 			}
+		case accountstat.FieldImpressions:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field impressions", values[i])
+			} else if value.Valid {
+				_m.Impressions = new(int)
+				*_m.Impressions = int(value.Int64)
+			}
+		case accountstat.FieldReach:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field reach", values[i])
+			} else if value.Valid {
+				_m.Reach = new(int)
+				*_m.Reach = int(value.Int64)
+			}
+		case accountstat.FieldLikes:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field likes", values[i])
+			} else if value.Valid {
+				_m.Likes = new(int)
+				*_m.Likes = int(value.Int64)
+			}
+		case accountstat.FieldComments:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field comments", values[i])
+			} else if value.Valid {
+				_m.Comments = new(int)
+				*_m.Comments = int(value.Int64)
+			}
+		case accountstat.FieldShares:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field shares", values[i])
+			} else if value.Valid {
+				_m.Shares = new(int)
+				*_m.Shares = int(value.Int64)
+			}
+		case accountstat.FieldViews:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field views", values[i])
+			} else if value.Valid {
+				_m.Views = new(int)
+				*_m.Views = int(value.Int64)
+			}
+		case accountstat.FieldClicks:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field clicks", values[i])
+			} else if value.Valid {
+				_m.Clicks = new(int)
+				*_m.Clicks = int(value.Int64)
+			}
+		case accountstat.FieldPosts:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field posts", values[i])
+			} else if value.Valid {
+				_m.Posts = new(int)
+				*_m.Posts = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -230,6 +302,46 @@ func (_m *AccountStat) String() string {
 	builder.WriteString(", ")
 	if v := _m.MediaCount; v != nil {
 		builder.WriteString("media_count=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Impressions; v != nil {
+		builder.WriteString("impressions=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Reach; v != nil {
+		builder.WriteString("reach=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Likes; v != nil {
+		builder.WriteString("likes=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Comments; v != nil {
+		builder.WriteString("comments=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Shares; v != nil {
+		builder.WriteString("shares=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Views; v != nil {
+		builder.WriteString("views=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Clicks; v != nil {
+		builder.WriteString("clicks=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Posts; v != nil {
+		builder.WriteString("posts=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')

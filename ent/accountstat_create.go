@@ -112,6 +112,118 @@ func (_c *AccountStatCreate) SetNillableMediaCount(v *int) *AccountStatCreate {
 	return _c
 }
 
+// SetImpressions sets the "impressions" field.
+func (_c *AccountStatCreate) SetImpressions(v int) *AccountStatCreate {
+	_c.mutation.SetImpressions(v)
+	return _c
+}
+
+// SetNillableImpressions sets the "impressions" field if the given value is not nil.
+func (_c *AccountStatCreate) SetNillableImpressions(v *int) *AccountStatCreate {
+	if v != nil {
+		_c.SetImpressions(*v)
+	}
+	return _c
+}
+
+// SetReach sets the "reach" field.
+func (_c *AccountStatCreate) SetReach(v int) *AccountStatCreate {
+	_c.mutation.SetReach(v)
+	return _c
+}
+
+// SetNillableReach sets the "reach" field if the given value is not nil.
+func (_c *AccountStatCreate) SetNillableReach(v *int) *AccountStatCreate {
+	if v != nil {
+		_c.SetReach(*v)
+	}
+	return _c
+}
+
+// SetLikes sets the "likes" field.
+func (_c *AccountStatCreate) SetLikes(v int) *AccountStatCreate {
+	_c.mutation.SetLikes(v)
+	return _c
+}
+
+// SetNillableLikes sets the "likes" field if the given value is not nil.
+func (_c *AccountStatCreate) SetNillableLikes(v *int) *AccountStatCreate {
+	if v != nil {
+		_c.SetLikes(*v)
+	}
+	return _c
+}
+
+// SetComments sets the "comments" field.
+func (_c *AccountStatCreate) SetComments(v int) *AccountStatCreate {
+	_c.mutation.SetComments(v)
+	return _c
+}
+
+// SetNillableComments sets the "comments" field if the given value is not nil.
+func (_c *AccountStatCreate) SetNillableComments(v *int) *AccountStatCreate {
+	if v != nil {
+		_c.SetComments(*v)
+	}
+	return _c
+}
+
+// SetShares sets the "shares" field.
+func (_c *AccountStatCreate) SetShares(v int) *AccountStatCreate {
+	_c.mutation.SetShares(v)
+	return _c
+}
+
+// SetNillableShares sets the "shares" field if the given value is not nil.
+func (_c *AccountStatCreate) SetNillableShares(v *int) *AccountStatCreate {
+	if v != nil {
+		_c.SetShares(*v)
+	}
+	return _c
+}
+
+// SetViews sets the "views" field.
+func (_c *AccountStatCreate) SetViews(v int) *AccountStatCreate {
+	_c.mutation.SetViews(v)
+	return _c
+}
+
+// SetNillableViews sets the "views" field if the given value is not nil.
+func (_c *AccountStatCreate) SetNillableViews(v *int) *AccountStatCreate {
+	if v != nil {
+		_c.SetViews(*v)
+	}
+	return _c
+}
+
+// SetClicks sets the "clicks" field.
+func (_c *AccountStatCreate) SetClicks(v int) *AccountStatCreate {
+	_c.mutation.SetClicks(v)
+	return _c
+}
+
+// SetNillableClicks sets the "clicks" field if the given value is not nil.
+func (_c *AccountStatCreate) SetNillableClicks(v *int) *AccountStatCreate {
+	if v != nil {
+		_c.SetClicks(*v)
+	}
+	return _c
+}
+
+// SetPosts sets the "posts" field.
+func (_c *AccountStatCreate) SetPosts(v int) *AccountStatCreate {
+	_c.mutation.SetPosts(v)
+	return _c
+}
+
+// SetNillablePosts sets the "posts" field if the given value is not nil.
+func (_c *AccountStatCreate) SetNillablePosts(v *int) *AccountStatCreate {
+	if v != nil {
+		_c.SetPosts(*v)
+	}
+	return _c
+}
+
 // SetWorkspace sets the "workspace" edge to the Workspace entity.
 func (_c *AccountStatCreate) SetWorkspace(v *Workspace) *AccountStatCreate {
 	return _c.SetWorkspaceID(v.ID)
@@ -208,6 +320,46 @@ func (_c *AccountStatCreate) check() error {
 			return &ValidationError{Name: "media_count", err: fmt.Errorf(`ent: validator failed for field "AccountStat.media_count": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Impressions(); ok {
+		if err := accountstat.ImpressionsValidator(v); err != nil {
+			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "AccountStat.impressions": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Reach(); ok {
+		if err := accountstat.ReachValidator(v); err != nil {
+			return &ValidationError{Name: "reach", err: fmt.Errorf(`ent: validator failed for field "AccountStat.reach": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Likes(); ok {
+		if err := accountstat.LikesValidator(v); err != nil {
+			return &ValidationError{Name: "likes", err: fmt.Errorf(`ent: validator failed for field "AccountStat.likes": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Comments(); ok {
+		if err := accountstat.CommentsValidator(v); err != nil {
+			return &ValidationError{Name: "comments", err: fmt.Errorf(`ent: validator failed for field "AccountStat.comments": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Shares(); ok {
+		if err := accountstat.SharesValidator(v); err != nil {
+			return &ValidationError{Name: "shares", err: fmt.Errorf(`ent: validator failed for field "AccountStat.shares": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Views(); ok {
+		if err := accountstat.ViewsValidator(v); err != nil {
+			return &ValidationError{Name: "views", err: fmt.Errorf(`ent: validator failed for field "AccountStat.views": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Clicks(); ok {
+		if err := accountstat.ClicksValidator(v); err != nil {
+			return &ValidationError{Name: "clicks", err: fmt.Errorf(`ent: validator failed for field "AccountStat.clicks": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Posts(); ok {
+		if err := accountstat.PostsValidator(v); err != nil {
+			return &ValidationError{Name: "posts", err: fmt.Errorf(`ent: validator failed for field "AccountStat.posts": %w`, err)}
+		}
+	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
 		return &ValidationError{Name: "workspace", err: errors.New(`ent: missing required edge "AccountStat.workspace"`)}
 	}
@@ -264,6 +416,38 @@ func (_c *AccountStatCreate) createSpec() (*AccountStat, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MediaCount(); ok {
 		_spec.SetField(accountstat.FieldMediaCount, field.TypeInt, value)
 		_node.MediaCount = &value
+	}
+	if value, ok := _c.mutation.Impressions(); ok {
+		_spec.SetField(accountstat.FieldImpressions, field.TypeInt, value)
+		_node.Impressions = &value
+	}
+	if value, ok := _c.mutation.Reach(); ok {
+		_spec.SetField(accountstat.FieldReach, field.TypeInt, value)
+		_node.Reach = &value
+	}
+	if value, ok := _c.mutation.Likes(); ok {
+		_spec.SetField(accountstat.FieldLikes, field.TypeInt, value)
+		_node.Likes = &value
+	}
+	if value, ok := _c.mutation.Comments(); ok {
+		_spec.SetField(accountstat.FieldComments, field.TypeInt, value)
+		_node.Comments = &value
+	}
+	if value, ok := _c.mutation.Shares(); ok {
+		_spec.SetField(accountstat.FieldShares, field.TypeInt, value)
+		_node.Shares = &value
+	}
+	if value, ok := _c.mutation.Views(); ok {
+		_spec.SetField(accountstat.FieldViews, field.TypeInt, value)
+		_node.Views = &value
+	}
+	if value, ok := _c.mutation.Clicks(); ok {
+		_spec.SetField(accountstat.FieldClicks, field.TypeInt, value)
+		_node.Clicks = &value
+	}
+	if value, ok := _c.mutation.Posts(); ok {
+		_spec.SetField(accountstat.FieldPosts, field.TypeInt, value)
+		_node.Posts = &value
 	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -459,6 +643,198 @@ func (u *AccountStatUpsert) ClearMediaCount() *AccountStatUpsert {
 	return u
 }
 
+// SetImpressions sets the "impressions" field.
+func (u *AccountStatUpsert) SetImpressions(v int) *AccountStatUpsert {
+	u.Set(accountstat.FieldImpressions, v)
+	return u
+}
+
+// UpdateImpressions sets the "impressions" field to the value that was provided on create.
+func (u *AccountStatUpsert) UpdateImpressions() *AccountStatUpsert {
+	u.SetExcluded(accountstat.FieldImpressions)
+	return u
+}
+
+// AddImpressions adds v to the "impressions" field.
+func (u *AccountStatUpsert) AddImpressions(v int) *AccountStatUpsert {
+	u.Add(accountstat.FieldImpressions, v)
+	return u
+}
+
+// ClearImpressions clears the value of the "impressions" field.
+func (u *AccountStatUpsert) ClearImpressions() *AccountStatUpsert {
+	u.SetNull(accountstat.FieldImpressions)
+	return u
+}
+
+// SetReach sets the "reach" field.
+func (u *AccountStatUpsert) SetReach(v int) *AccountStatUpsert {
+	u.Set(accountstat.FieldReach, v)
+	return u
+}
+
+// UpdateReach sets the "reach" field to the value that was provided on create.
+func (u *AccountStatUpsert) UpdateReach() *AccountStatUpsert {
+	u.SetExcluded(accountstat.FieldReach)
+	return u
+}
+
+// AddReach adds v to the "reach" field.
+func (u *AccountStatUpsert) AddReach(v int) *AccountStatUpsert {
+	u.Add(accountstat.FieldReach, v)
+	return u
+}
+
+// ClearReach clears the value of the "reach" field.
+func (u *AccountStatUpsert) ClearReach() *AccountStatUpsert {
+	u.SetNull(accountstat.FieldReach)
+	return u
+}
+
+// SetLikes sets the "likes" field.
+func (u *AccountStatUpsert) SetLikes(v int) *AccountStatUpsert {
+	u.Set(accountstat.FieldLikes, v)
+	return u
+}
+
+// UpdateLikes sets the "likes" field to the value that was provided on create.
+func (u *AccountStatUpsert) UpdateLikes() *AccountStatUpsert {
+	u.SetExcluded(accountstat.FieldLikes)
+	return u
+}
+
+// AddLikes adds v to the "likes" field.
+func (u *AccountStatUpsert) AddLikes(v int) *AccountStatUpsert {
+	u.Add(accountstat.FieldLikes, v)
+	return u
+}
+
+// ClearLikes clears the value of the "likes" field.
+func (u *AccountStatUpsert) ClearLikes() *AccountStatUpsert {
+	u.SetNull(accountstat.FieldLikes)
+	return u
+}
+
+// SetComments sets the "comments" field.
+func (u *AccountStatUpsert) SetComments(v int) *AccountStatUpsert {
+	u.Set(accountstat.FieldComments, v)
+	return u
+}
+
+// UpdateComments sets the "comments" field to the value that was provided on create.
+func (u *AccountStatUpsert) UpdateComments() *AccountStatUpsert {
+	u.SetExcluded(accountstat.FieldComments)
+	return u
+}
+
+// AddComments adds v to the "comments" field.
+func (u *AccountStatUpsert) AddComments(v int) *AccountStatUpsert {
+	u.Add(accountstat.FieldComments, v)
+	return u
+}
+
+// ClearComments clears the value of the "comments" field.
+func (u *AccountStatUpsert) ClearComments() *AccountStatUpsert {
+	u.SetNull(accountstat.FieldComments)
+	return u
+}
+
+// SetShares sets the "shares" field.
+func (u *AccountStatUpsert) SetShares(v int) *AccountStatUpsert {
+	u.Set(accountstat.FieldShares, v)
+	return u
+}
+
+// UpdateShares sets the "shares" field to the value that was provided on create.
+func (u *AccountStatUpsert) UpdateShares() *AccountStatUpsert {
+	u.SetExcluded(accountstat.FieldShares)
+	return u
+}
+
+// AddShares adds v to the "shares" field.
+func (u *AccountStatUpsert) AddShares(v int) *AccountStatUpsert {
+	u.Add(accountstat.FieldShares, v)
+	return u
+}
+
+// ClearShares clears the value of the "shares" field.
+func (u *AccountStatUpsert) ClearShares() *AccountStatUpsert {
+	u.SetNull(accountstat.FieldShares)
+	return u
+}
+
+// SetViews sets the "views" field.
+func (u *AccountStatUpsert) SetViews(v int) *AccountStatUpsert {
+	u.Set(accountstat.FieldViews, v)
+	return u
+}
+
+// UpdateViews sets the "views" field to the value that was provided on create.
+func (u *AccountStatUpsert) UpdateViews() *AccountStatUpsert {
+	u.SetExcluded(accountstat.FieldViews)
+	return u
+}
+
+// AddViews adds v to the "views" field.
+func (u *AccountStatUpsert) AddViews(v int) *AccountStatUpsert {
+	u.Add(accountstat.FieldViews, v)
+	return u
+}
+
+// ClearViews clears the value of the "views" field.
+func (u *AccountStatUpsert) ClearViews() *AccountStatUpsert {
+	u.SetNull(accountstat.FieldViews)
+	return u
+}
+
+// SetClicks sets the "clicks" field.
+func (u *AccountStatUpsert) SetClicks(v int) *AccountStatUpsert {
+	u.Set(accountstat.FieldClicks, v)
+	return u
+}
+
+// UpdateClicks sets the "clicks" field to the value that was provided on create.
+func (u *AccountStatUpsert) UpdateClicks() *AccountStatUpsert {
+	u.SetExcluded(accountstat.FieldClicks)
+	return u
+}
+
+// AddClicks adds v to the "clicks" field.
+func (u *AccountStatUpsert) AddClicks(v int) *AccountStatUpsert {
+	u.Add(accountstat.FieldClicks, v)
+	return u
+}
+
+// ClearClicks clears the value of the "clicks" field.
+func (u *AccountStatUpsert) ClearClicks() *AccountStatUpsert {
+	u.SetNull(accountstat.FieldClicks)
+	return u
+}
+
+// SetPosts sets the "posts" field.
+func (u *AccountStatUpsert) SetPosts(v int) *AccountStatUpsert {
+	u.Set(accountstat.FieldPosts, v)
+	return u
+}
+
+// UpdatePosts sets the "posts" field to the value that was provided on create.
+func (u *AccountStatUpsert) UpdatePosts() *AccountStatUpsert {
+	u.SetExcluded(accountstat.FieldPosts)
+	return u
+}
+
+// AddPosts adds v to the "posts" field.
+func (u *AccountStatUpsert) AddPosts(v int) *AccountStatUpsert {
+	u.Add(accountstat.FieldPosts, v)
+	return u
+}
+
+// ClearPosts clears the value of the "posts" field.
+func (u *AccountStatUpsert) ClearPosts() *AccountStatUpsert {
+	u.SetNull(accountstat.FieldPosts)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -630,6 +1006,230 @@ func (u *AccountStatUpsertOne) UpdateMediaCount() *AccountStatUpsertOne {
 func (u *AccountStatUpsertOne) ClearMediaCount() *AccountStatUpsertOne {
 	return u.Update(func(s *AccountStatUpsert) {
 		s.ClearMediaCount()
+	})
+}
+
+// SetImpressions sets the "impressions" field.
+func (u *AccountStatUpsertOne) SetImpressions(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetImpressions(v)
+	})
+}
+
+// AddImpressions adds v to the "impressions" field.
+func (u *AccountStatUpsertOne) AddImpressions(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddImpressions(v)
+	})
+}
+
+// UpdateImpressions sets the "impressions" field to the value that was provided on create.
+func (u *AccountStatUpsertOne) UpdateImpressions() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateImpressions()
+	})
+}
+
+// ClearImpressions clears the value of the "impressions" field.
+func (u *AccountStatUpsertOne) ClearImpressions() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearImpressions()
+	})
+}
+
+// SetReach sets the "reach" field.
+func (u *AccountStatUpsertOne) SetReach(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetReach(v)
+	})
+}
+
+// AddReach adds v to the "reach" field.
+func (u *AccountStatUpsertOne) AddReach(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddReach(v)
+	})
+}
+
+// UpdateReach sets the "reach" field to the value that was provided on create.
+func (u *AccountStatUpsertOne) UpdateReach() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateReach()
+	})
+}
+
+// ClearReach clears the value of the "reach" field.
+func (u *AccountStatUpsertOne) ClearReach() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearReach()
+	})
+}
+
+// SetLikes sets the "likes" field.
+func (u *AccountStatUpsertOne) SetLikes(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetLikes(v)
+	})
+}
+
+// AddLikes adds v to the "likes" field.
+func (u *AccountStatUpsertOne) AddLikes(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddLikes(v)
+	})
+}
+
+// UpdateLikes sets the "likes" field to the value that was provided on create.
+func (u *AccountStatUpsertOne) UpdateLikes() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateLikes()
+	})
+}
+
+// ClearLikes clears the value of the "likes" field.
+func (u *AccountStatUpsertOne) ClearLikes() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearLikes()
+	})
+}
+
+// SetComments sets the "comments" field.
+func (u *AccountStatUpsertOne) SetComments(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetComments(v)
+	})
+}
+
+// AddComments adds v to the "comments" field.
+func (u *AccountStatUpsertOne) AddComments(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddComments(v)
+	})
+}
+
+// UpdateComments sets the "comments" field to the value that was provided on create.
+func (u *AccountStatUpsertOne) UpdateComments() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateComments()
+	})
+}
+
+// ClearComments clears the value of the "comments" field.
+func (u *AccountStatUpsertOne) ClearComments() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearComments()
+	})
+}
+
+// SetShares sets the "shares" field.
+func (u *AccountStatUpsertOne) SetShares(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetShares(v)
+	})
+}
+
+// AddShares adds v to the "shares" field.
+func (u *AccountStatUpsertOne) AddShares(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddShares(v)
+	})
+}
+
+// UpdateShares sets the "shares" field to the value that was provided on create.
+func (u *AccountStatUpsertOne) UpdateShares() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateShares()
+	})
+}
+
+// ClearShares clears the value of the "shares" field.
+func (u *AccountStatUpsertOne) ClearShares() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearShares()
+	})
+}
+
+// SetViews sets the "views" field.
+func (u *AccountStatUpsertOne) SetViews(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetViews(v)
+	})
+}
+
+// AddViews adds v to the "views" field.
+func (u *AccountStatUpsertOne) AddViews(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddViews(v)
+	})
+}
+
+// UpdateViews sets the "views" field to the value that was provided on create.
+func (u *AccountStatUpsertOne) UpdateViews() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateViews()
+	})
+}
+
+// ClearViews clears the value of the "views" field.
+func (u *AccountStatUpsertOne) ClearViews() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearViews()
+	})
+}
+
+// SetClicks sets the "clicks" field.
+func (u *AccountStatUpsertOne) SetClicks(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetClicks(v)
+	})
+}
+
+// AddClicks adds v to the "clicks" field.
+func (u *AccountStatUpsertOne) AddClicks(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddClicks(v)
+	})
+}
+
+// UpdateClicks sets the "clicks" field to the value that was provided on create.
+func (u *AccountStatUpsertOne) UpdateClicks() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateClicks()
+	})
+}
+
+// ClearClicks clears the value of the "clicks" field.
+func (u *AccountStatUpsertOne) ClearClicks() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearClicks()
+	})
+}
+
+// SetPosts sets the "posts" field.
+func (u *AccountStatUpsertOne) SetPosts(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetPosts(v)
+	})
+}
+
+// AddPosts adds v to the "posts" field.
+func (u *AccountStatUpsertOne) AddPosts(v int) *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddPosts(v)
+	})
+}
+
+// UpdatePosts sets the "posts" field to the value that was provided on create.
+func (u *AccountStatUpsertOne) UpdatePosts() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdatePosts()
+	})
+}
+
+// ClearPosts clears the value of the "posts" field.
+func (u *AccountStatUpsertOne) ClearPosts() *AccountStatUpsertOne {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearPosts()
 	})
 }
 
@@ -970,6 +1570,230 @@ func (u *AccountStatUpsertBulk) UpdateMediaCount() *AccountStatUpsertBulk {
 func (u *AccountStatUpsertBulk) ClearMediaCount() *AccountStatUpsertBulk {
 	return u.Update(func(s *AccountStatUpsert) {
 		s.ClearMediaCount()
+	})
+}
+
+// SetImpressions sets the "impressions" field.
+func (u *AccountStatUpsertBulk) SetImpressions(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetImpressions(v)
+	})
+}
+
+// AddImpressions adds v to the "impressions" field.
+func (u *AccountStatUpsertBulk) AddImpressions(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddImpressions(v)
+	})
+}
+
+// UpdateImpressions sets the "impressions" field to the value that was provided on create.
+func (u *AccountStatUpsertBulk) UpdateImpressions() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateImpressions()
+	})
+}
+
+// ClearImpressions clears the value of the "impressions" field.
+func (u *AccountStatUpsertBulk) ClearImpressions() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearImpressions()
+	})
+}
+
+// SetReach sets the "reach" field.
+func (u *AccountStatUpsertBulk) SetReach(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetReach(v)
+	})
+}
+
+// AddReach adds v to the "reach" field.
+func (u *AccountStatUpsertBulk) AddReach(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddReach(v)
+	})
+}
+
+// UpdateReach sets the "reach" field to the value that was provided on create.
+func (u *AccountStatUpsertBulk) UpdateReach() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateReach()
+	})
+}
+
+// ClearReach clears the value of the "reach" field.
+func (u *AccountStatUpsertBulk) ClearReach() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearReach()
+	})
+}
+
+// SetLikes sets the "likes" field.
+func (u *AccountStatUpsertBulk) SetLikes(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetLikes(v)
+	})
+}
+
+// AddLikes adds v to the "likes" field.
+func (u *AccountStatUpsertBulk) AddLikes(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddLikes(v)
+	})
+}
+
+// UpdateLikes sets the "likes" field to the value that was provided on create.
+func (u *AccountStatUpsertBulk) UpdateLikes() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateLikes()
+	})
+}
+
+// ClearLikes clears the value of the "likes" field.
+func (u *AccountStatUpsertBulk) ClearLikes() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearLikes()
+	})
+}
+
+// SetComments sets the "comments" field.
+func (u *AccountStatUpsertBulk) SetComments(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetComments(v)
+	})
+}
+
+// AddComments adds v to the "comments" field.
+func (u *AccountStatUpsertBulk) AddComments(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddComments(v)
+	})
+}
+
+// UpdateComments sets the "comments" field to the value that was provided on create.
+func (u *AccountStatUpsertBulk) UpdateComments() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateComments()
+	})
+}
+
+// ClearComments clears the value of the "comments" field.
+func (u *AccountStatUpsertBulk) ClearComments() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearComments()
+	})
+}
+
+// SetShares sets the "shares" field.
+func (u *AccountStatUpsertBulk) SetShares(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetShares(v)
+	})
+}
+
+// AddShares adds v to the "shares" field.
+func (u *AccountStatUpsertBulk) AddShares(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddShares(v)
+	})
+}
+
+// UpdateShares sets the "shares" field to the value that was provided on create.
+func (u *AccountStatUpsertBulk) UpdateShares() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateShares()
+	})
+}
+
+// ClearShares clears the value of the "shares" field.
+func (u *AccountStatUpsertBulk) ClearShares() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearShares()
+	})
+}
+
+// SetViews sets the "views" field.
+func (u *AccountStatUpsertBulk) SetViews(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetViews(v)
+	})
+}
+
+// AddViews adds v to the "views" field.
+func (u *AccountStatUpsertBulk) AddViews(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddViews(v)
+	})
+}
+
+// UpdateViews sets the "views" field to the value that was provided on create.
+func (u *AccountStatUpsertBulk) UpdateViews() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateViews()
+	})
+}
+
+// ClearViews clears the value of the "views" field.
+func (u *AccountStatUpsertBulk) ClearViews() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearViews()
+	})
+}
+
+// SetClicks sets the "clicks" field.
+func (u *AccountStatUpsertBulk) SetClicks(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetClicks(v)
+	})
+}
+
+// AddClicks adds v to the "clicks" field.
+func (u *AccountStatUpsertBulk) AddClicks(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddClicks(v)
+	})
+}
+
+// UpdateClicks sets the "clicks" field to the value that was provided on create.
+func (u *AccountStatUpsertBulk) UpdateClicks() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdateClicks()
+	})
+}
+
+// ClearClicks clears the value of the "clicks" field.
+func (u *AccountStatUpsertBulk) ClearClicks() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearClicks()
+	})
+}
+
+// SetPosts sets the "posts" field.
+func (u *AccountStatUpsertBulk) SetPosts(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.SetPosts(v)
+	})
+}
+
+// AddPosts adds v to the "posts" field.
+func (u *AccountStatUpsertBulk) AddPosts(v int) *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.AddPosts(v)
+	})
+}
+
+// UpdatePosts sets the "posts" field to the value that was provided on create.
+func (u *AccountStatUpsertBulk) UpdatePosts() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.UpdatePosts()
+	})
+}
+
+// ClearPosts clears the value of the "posts" field.
+func (u *AccountStatUpsertBulk) ClearPosts() *AccountStatUpsertBulk {
+	return u.Update(func(s *AccountStatUpsert) {
+		s.ClearPosts()
 	})
 }
 

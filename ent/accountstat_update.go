@@ -144,6 +144,222 @@ func (_u *AccountStatUpdate) ClearMediaCount() *AccountStatUpdate {
 	return _u
 }
 
+// SetImpressions sets the "impressions" field.
+func (_u *AccountStatUpdate) SetImpressions(v int) *AccountStatUpdate {
+	_u.mutation.ResetImpressions()
+	_u.mutation.SetImpressions(v)
+	return _u
+}
+
+// SetNillableImpressions sets the "impressions" field if the given value is not nil.
+func (_u *AccountStatUpdate) SetNillableImpressions(v *int) *AccountStatUpdate {
+	if v != nil {
+		_u.SetImpressions(*v)
+	}
+	return _u
+}
+
+// AddImpressions adds value to the "impressions" field.
+func (_u *AccountStatUpdate) AddImpressions(v int) *AccountStatUpdate {
+	_u.mutation.AddImpressions(v)
+	return _u
+}
+
+// ClearImpressions clears the value of the "impressions" field.
+func (_u *AccountStatUpdate) ClearImpressions() *AccountStatUpdate {
+	_u.mutation.ClearImpressions()
+	return _u
+}
+
+// SetReach sets the "reach" field.
+func (_u *AccountStatUpdate) SetReach(v int) *AccountStatUpdate {
+	_u.mutation.ResetReach()
+	_u.mutation.SetReach(v)
+	return _u
+}
+
+// SetNillableReach sets the "reach" field if the given value is not nil.
+func (_u *AccountStatUpdate) SetNillableReach(v *int) *AccountStatUpdate {
+	if v != nil {
+		_u.SetReach(*v)
+	}
+	return _u
+}
+
+// AddReach adds value to the "reach" field.
+func (_u *AccountStatUpdate) AddReach(v int) *AccountStatUpdate {
+	_u.mutation.AddReach(v)
+	return _u
+}
+
+// ClearReach clears the value of the "reach" field.
+func (_u *AccountStatUpdate) ClearReach() *AccountStatUpdate {
+	_u.mutation.ClearReach()
+	return _u
+}
+
+// SetLikes sets the "likes" field.
+func (_u *AccountStatUpdate) SetLikes(v int) *AccountStatUpdate {
+	_u.mutation.ResetLikes()
+	_u.mutation.SetLikes(v)
+	return _u
+}
+
+// SetNillableLikes sets the "likes" field if the given value is not nil.
+func (_u *AccountStatUpdate) SetNillableLikes(v *int) *AccountStatUpdate {
+	if v != nil {
+		_u.SetLikes(*v)
+	}
+	return _u
+}
+
+// AddLikes adds value to the "likes" field.
+func (_u *AccountStatUpdate) AddLikes(v int) *AccountStatUpdate {
+	_u.mutation.AddLikes(v)
+	return _u
+}
+
+// ClearLikes clears the value of the "likes" field.
+func (_u *AccountStatUpdate) ClearLikes() *AccountStatUpdate {
+	_u.mutation.ClearLikes()
+	return _u
+}
+
+// SetComments sets the "comments" field.
+func (_u *AccountStatUpdate) SetComments(v int) *AccountStatUpdate {
+	_u.mutation.ResetComments()
+	_u.mutation.SetComments(v)
+	return _u
+}
+
+// SetNillableComments sets the "comments" field if the given value is not nil.
+func (_u *AccountStatUpdate) SetNillableComments(v *int) *AccountStatUpdate {
+	if v != nil {
+		_u.SetComments(*v)
+	}
+	return _u
+}
+
+// AddComments adds value to the "comments" field.
+func (_u *AccountStatUpdate) AddComments(v int) *AccountStatUpdate {
+	_u.mutation.AddComments(v)
+	return _u
+}
+
+// ClearComments clears the value of the "comments" field.
+func (_u *AccountStatUpdate) ClearComments() *AccountStatUpdate {
+	_u.mutation.ClearComments()
+	return _u
+}
+
+// SetShares sets the "shares" field.
+func (_u *AccountStatUpdate) SetShares(v int) *AccountStatUpdate {
+	_u.mutation.ResetShares()
+	_u.mutation.SetShares(v)
+	return _u
+}
+
+// SetNillableShares sets the "shares" field if the given value is not nil.
+func (_u *AccountStatUpdate) SetNillableShares(v *int) *AccountStatUpdate {
+	if v != nil {
+		_u.SetShares(*v)
+	}
+	return _u
+}
+
+// AddShares adds value to the "shares" field.
+func (_u *AccountStatUpdate) AddShares(v int) *AccountStatUpdate {
+	_u.mutation.AddShares(v)
+	return _u
+}
+
+// ClearShares clears the value of the "shares" field.
+func (_u *AccountStatUpdate) ClearShares() *AccountStatUpdate {
+	_u.mutation.ClearShares()
+	return _u
+}
+
+// SetViews sets the "views" field.
+func (_u *AccountStatUpdate) SetViews(v int) *AccountStatUpdate {
+	_u.mutation.ResetViews()
+	_u.mutation.SetViews(v)
+	return _u
+}
+
+// SetNillableViews sets the "views" field if the given value is not nil.
+func (_u *AccountStatUpdate) SetNillableViews(v *int) *AccountStatUpdate {
+	if v != nil {
+		_u.SetViews(*v)
+	}
+	return _u
+}
+
+// AddViews adds value to the "views" field.
+func (_u *AccountStatUpdate) AddViews(v int) *AccountStatUpdate {
+	_u.mutation.AddViews(v)
+	return _u
+}
+
+// ClearViews clears the value of the "views" field.
+func (_u *AccountStatUpdate) ClearViews() *AccountStatUpdate {
+	_u.mutation.ClearViews()
+	return _u
+}
+
+// SetClicks sets the "clicks" field.
+func (_u *AccountStatUpdate) SetClicks(v int) *AccountStatUpdate {
+	_u.mutation.ResetClicks()
+	_u.mutation.SetClicks(v)
+	return _u
+}
+
+// SetNillableClicks sets the "clicks" field if the given value is not nil.
+func (_u *AccountStatUpdate) SetNillableClicks(v *int) *AccountStatUpdate {
+	if v != nil {
+		_u.SetClicks(*v)
+	}
+	return _u
+}
+
+// AddClicks adds value to the "clicks" field.
+func (_u *AccountStatUpdate) AddClicks(v int) *AccountStatUpdate {
+	_u.mutation.AddClicks(v)
+	return _u
+}
+
+// ClearClicks clears the value of the "clicks" field.
+func (_u *AccountStatUpdate) ClearClicks() *AccountStatUpdate {
+	_u.mutation.ClearClicks()
+	return _u
+}
+
+// SetPosts sets the "posts" field.
+func (_u *AccountStatUpdate) SetPosts(v int) *AccountStatUpdate {
+	_u.mutation.ResetPosts()
+	_u.mutation.SetPosts(v)
+	return _u
+}
+
+// SetNillablePosts sets the "posts" field if the given value is not nil.
+func (_u *AccountStatUpdate) SetNillablePosts(v *int) *AccountStatUpdate {
+	if v != nil {
+		_u.SetPosts(*v)
+	}
+	return _u
+}
+
+// AddPosts adds value to the "posts" field.
+func (_u *AccountStatUpdate) AddPosts(v int) *AccountStatUpdate {
+	_u.mutation.AddPosts(v)
+	return _u
+}
+
+// ClearPosts clears the value of the "posts" field.
+func (_u *AccountStatUpdate) ClearPosts() *AccountStatUpdate {
+	_u.mutation.ClearPosts()
+	return _u
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_u *AccountStatUpdate) SetAccount(v *Account) *AccountStatUpdate {
 	return _u.SetAccountID(v.ID)
@@ -219,6 +435,46 @@ func (_u *AccountStatUpdate) check() error {
 			return &ValidationError{Name: "media_count", err: fmt.Errorf(`ent: validator failed for field "AccountStat.media_count": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Impressions(); ok {
+		if err := accountstat.ImpressionsValidator(v); err != nil {
+			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "AccountStat.impressions": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Reach(); ok {
+		if err := accountstat.ReachValidator(v); err != nil {
+			return &ValidationError{Name: "reach", err: fmt.Errorf(`ent: validator failed for field "AccountStat.reach": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Likes(); ok {
+		if err := accountstat.LikesValidator(v); err != nil {
+			return &ValidationError{Name: "likes", err: fmt.Errorf(`ent: validator failed for field "AccountStat.likes": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Comments(); ok {
+		if err := accountstat.CommentsValidator(v); err != nil {
+			return &ValidationError{Name: "comments", err: fmt.Errorf(`ent: validator failed for field "AccountStat.comments": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Shares(); ok {
+		if err := accountstat.SharesValidator(v); err != nil {
+			return &ValidationError{Name: "shares", err: fmt.Errorf(`ent: validator failed for field "AccountStat.shares": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Views(); ok {
+		if err := accountstat.ViewsValidator(v); err != nil {
+			return &ValidationError{Name: "views", err: fmt.Errorf(`ent: validator failed for field "AccountStat.views": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Clicks(); ok {
+		if err := accountstat.ClicksValidator(v); err != nil {
+			return &ValidationError{Name: "clicks", err: fmt.Errorf(`ent: validator failed for field "AccountStat.clicks": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Posts(); ok {
+		if err := accountstat.PostsValidator(v); err != nil {
+			return &ValidationError{Name: "posts", err: fmt.Errorf(`ent: validator failed for field "AccountStat.posts": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "AccountStat.workspace"`)
 	}
@@ -272,6 +528,78 @@ func (_u *AccountStatUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.MediaCountCleared() {
 		_spec.ClearField(accountstat.FieldMediaCount, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Impressions(); ok {
+		_spec.SetField(accountstat.FieldImpressions, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedImpressions(); ok {
+		_spec.AddField(accountstat.FieldImpressions, field.TypeInt, value)
+	}
+	if _u.mutation.ImpressionsCleared() {
+		_spec.ClearField(accountstat.FieldImpressions, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Reach(); ok {
+		_spec.SetField(accountstat.FieldReach, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedReach(); ok {
+		_spec.AddField(accountstat.FieldReach, field.TypeInt, value)
+	}
+	if _u.mutation.ReachCleared() {
+		_spec.ClearField(accountstat.FieldReach, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Likes(); ok {
+		_spec.SetField(accountstat.FieldLikes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLikes(); ok {
+		_spec.AddField(accountstat.FieldLikes, field.TypeInt, value)
+	}
+	if _u.mutation.LikesCleared() {
+		_spec.ClearField(accountstat.FieldLikes, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Comments(); ok {
+		_spec.SetField(accountstat.FieldComments, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedComments(); ok {
+		_spec.AddField(accountstat.FieldComments, field.TypeInt, value)
+	}
+	if _u.mutation.CommentsCleared() {
+		_spec.ClearField(accountstat.FieldComments, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Shares(); ok {
+		_spec.SetField(accountstat.FieldShares, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedShares(); ok {
+		_spec.AddField(accountstat.FieldShares, field.TypeInt, value)
+	}
+	if _u.mutation.SharesCleared() {
+		_spec.ClearField(accountstat.FieldShares, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Views(); ok {
+		_spec.SetField(accountstat.FieldViews, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedViews(); ok {
+		_spec.AddField(accountstat.FieldViews, field.TypeInt, value)
+	}
+	if _u.mutation.ViewsCleared() {
+		_spec.ClearField(accountstat.FieldViews, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Clicks(); ok {
+		_spec.SetField(accountstat.FieldClicks, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedClicks(); ok {
+		_spec.AddField(accountstat.FieldClicks, field.TypeInt, value)
+	}
+	if _u.mutation.ClicksCleared() {
+		_spec.ClearField(accountstat.FieldClicks, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Posts(); ok {
+		_spec.SetField(accountstat.FieldPosts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPosts(); ok {
+		_spec.AddField(accountstat.FieldPosts, field.TypeInt, value)
+	}
+	if _u.mutation.PostsCleared() {
+		_spec.ClearField(accountstat.FieldPosts, field.TypeInt)
 	}
 	if _u.mutation.AccountCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -437,6 +765,222 @@ func (_u *AccountStatUpdateOne) ClearMediaCount() *AccountStatUpdateOne {
 	return _u
 }
 
+// SetImpressions sets the "impressions" field.
+func (_u *AccountStatUpdateOne) SetImpressions(v int) *AccountStatUpdateOne {
+	_u.mutation.ResetImpressions()
+	_u.mutation.SetImpressions(v)
+	return _u
+}
+
+// SetNillableImpressions sets the "impressions" field if the given value is not nil.
+func (_u *AccountStatUpdateOne) SetNillableImpressions(v *int) *AccountStatUpdateOne {
+	if v != nil {
+		_u.SetImpressions(*v)
+	}
+	return _u
+}
+
+// AddImpressions adds value to the "impressions" field.
+func (_u *AccountStatUpdateOne) AddImpressions(v int) *AccountStatUpdateOne {
+	_u.mutation.AddImpressions(v)
+	return _u
+}
+
+// ClearImpressions clears the value of the "impressions" field.
+func (_u *AccountStatUpdateOne) ClearImpressions() *AccountStatUpdateOne {
+	_u.mutation.ClearImpressions()
+	return _u
+}
+
+// SetReach sets the "reach" field.
+func (_u *AccountStatUpdateOne) SetReach(v int) *AccountStatUpdateOne {
+	_u.mutation.ResetReach()
+	_u.mutation.SetReach(v)
+	return _u
+}
+
+// SetNillableReach sets the "reach" field if the given value is not nil.
+func (_u *AccountStatUpdateOne) SetNillableReach(v *int) *AccountStatUpdateOne {
+	if v != nil {
+		_u.SetReach(*v)
+	}
+	return _u
+}
+
+// AddReach adds value to the "reach" field.
+func (_u *AccountStatUpdateOne) AddReach(v int) *AccountStatUpdateOne {
+	_u.mutation.AddReach(v)
+	return _u
+}
+
+// ClearReach clears the value of the "reach" field.
+func (_u *AccountStatUpdateOne) ClearReach() *AccountStatUpdateOne {
+	_u.mutation.ClearReach()
+	return _u
+}
+
+// SetLikes sets the "likes" field.
+func (_u *AccountStatUpdateOne) SetLikes(v int) *AccountStatUpdateOne {
+	_u.mutation.ResetLikes()
+	_u.mutation.SetLikes(v)
+	return _u
+}
+
+// SetNillableLikes sets the "likes" field if the given value is not nil.
+func (_u *AccountStatUpdateOne) SetNillableLikes(v *int) *AccountStatUpdateOne {
+	if v != nil {
+		_u.SetLikes(*v)
+	}
+	return _u
+}
+
+// AddLikes adds value to the "likes" field.
+func (_u *AccountStatUpdateOne) AddLikes(v int) *AccountStatUpdateOne {
+	_u.mutation.AddLikes(v)
+	return _u
+}
+
+// ClearLikes clears the value of the "likes" field.
+func (_u *AccountStatUpdateOne) ClearLikes() *AccountStatUpdateOne {
+	_u.mutation.ClearLikes()
+	return _u
+}
+
+// SetComments sets the "comments" field.
+func (_u *AccountStatUpdateOne) SetComments(v int) *AccountStatUpdateOne {
+	_u.mutation.ResetComments()
+	_u.mutation.SetComments(v)
+	return _u
+}
+
+// SetNillableComments sets the "comments" field if the given value is not nil.
+func (_u *AccountStatUpdateOne) SetNillableComments(v *int) *AccountStatUpdateOne {
+	if v != nil {
+		_u.SetComments(*v)
+	}
+	return _u
+}
+
+// AddComments adds value to the "comments" field.
+func (_u *AccountStatUpdateOne) AddComments(v int) *AccountStatUpdateOne {
+	_u.mutation.AddComments(v)
+	return _u
+}
+
+// ClearComments clears the value of the "comments" field.
+func (_u *AccountStatUpdateOne) ClearComments() *AccountStatUpdateOne {
+	_u.mutation.ClearComments()
+	return _u
+}
+
+// SetShares sets the "shares" field.
+func (_u *AccountStatUpdateOne) SetShares(v int) *AccountStatUpdateOne {
+	_u.mutation.ResetShares()
+	_u.mutation.SetShares(v)
+	return _u
+}
+
+// SetNillableShares sets the "shares" field if the given value is not nil.
+func (_u *AccountStatUpdateOne) SetNillableShares(v *int) *AccountStatUpdateOne {
+	if v != nil {
+		_u.SetShares(*v)
+	}
+	return _u
+}
+
+// AddShares adds value to the "shares" field.
+func (_u *AccountStatUpdateOne) AddShares(v int) *AccountStatUpdateOne {
+	_u.mutation.AddShares(v)
+	return _u
+}
+
+// ClearShares clears the value of the "shares" field.
+func (_u *AccountStatUpdateOne) ClearShares() *AccountStatUpdateOne {
+	_u.mutation.ClearShares()
+	return _u
+}
+
+// SetViews sets the "views" field.
+func (_u *AccountStatUpdateOne) SetViews(v int) *AccountStatUpdateOne {
+	_u.mutation.ResetViews()
+	_u.mutation.SetViews(v)
+	return _u
+}
+
+// SetNillableViews sets the "views" field if the given value is not nil.
+func (_u *AccountStatUpdateOne) SetNillableViews(v *int) *AccountStatUpdateOne {
+	if v != nil {
+		_u.SetViews(*v)
+	}
+	return _u
+}
+
+// AddViews adds value to the "views" field.
+func (_u *AccountStatUpdateOne) AddViews(v int) *AccountStatUpdateOne {
+	_u.mutation.AddViews(v)
+	return _u
+}
+
+// ClearViews clears the value of the "views" field.
+func (_u *AccountStatUpdateOne) ClearViews() *AccountStatUpdateOne {
+	_u.mutation.ClearViews()
+	return _u
+}
+
+// SetClicks sets the "clicks" field.
+func (_u *AccountStatUpdateOne) SetClicks(v int) *AccountStatUpdateOne {
+	_u.mutation.ResetClicks()
+	_u.mutation.SetClicks(v)
+	return _u
+}
+
+// SetNillableClicks sets the "clicks" field if the given value is not nil.
+func (_u *AccountStatUpdateOne) SetNillableClicks(v *int) *AccountStatUpdateOne {
+	if v != nil {
+		_u.SetClicks(*v)
+	}
+	return _u
+}
+
+// AddClicks adds value to the "clicks" field.
+func (_u *AccountStatUpdateOne) AddClicks(v int) *AccountStatUpdateOne {
+	_u.mutation.AddClicks(v)
+	return _u
+}
+
+// ClearClicks clears the value of the "clicks" field.
+func (_u *AccountStatUpdateOne) ClearClicks() *AccountStatUpdateOne {
+	_u.mutation.ClearClicks()
+	return _u
+}
+
+// SetPosts sets the "posts" field.
+func (_u *AccountStatUpdateOne) SetPosts(v int) *AccountStatUpdateOne {
+	_u.mutation.ResetPosts()
+	_u.mutation.SetPosts(v)
+	return _u
+}
+
+// SetNillablePosts sets the "posts" field if the given value is not nil.
+func (_u *AccountStatUpdateOne) SetNillablePosts(v *int) *AccountStatUpdateOne {
+	if v != nil {
+		_u.SetPosts(*v)
+	}
+	return _u
+}
+
+// AddPosts adds value to the "posts" field.
+func (_u *AccountStatUpdateOne) AddPosts(v int) *AccountStatUpdateOne {
+	_u.mutation.AddPosts(v)
+	return _u
+}
+
+// ClearPosts clears the value of the "posts" field.
+func (_u *AccountStatUpdateOne) ClearPosts() *AccountStatUpdateOne {
+	_u.mutation.ClearPosts()
+	return _u
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_u *AccountStatUpdateOne) SetAccount(v *Account) *AccountStatUpdateOne {
 	return _u.SetAccountID(v.ID)
@@ -525,6 +1069,46 @@ func (_u *AccountStatUpdateOne) check() error {
 			return &ValidationError{Name: "media_count", err: fmt.Errorf(`ent: validator failed for field "AccountStat.media_count": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Impressions(); ok {
+		if err := accountstat.ImpressionsValidator(v); err != nil {
+			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "AccountStat.impressions": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Reach(); ok {
+		if err := accountstat.ReachValidator(v); err != nil {
+			return &ValidationError{Name: "reach", err: fmt.Errorf(`ent: validator failed for field "AccountStat.reach": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Likes(); ok {
+		if err := accountstat.LikesValidator(v); err != nil {
+			return &ValidationError{Name: "likes", err: fmt.Errorf(`ent: validator failed for field "AccountStat.likes": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Comments(); ok {
+		if err := accountstat.CommentsValidator(v); err != nil {
+			return &ValidationError{Name: "comments", err: fmt.Errorf(`ent: validator failed for field "AccountStat.comments": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Shares(); ok {
+		if err := accountstat.SharesValidator(v); err != nil {
+			return &ValidationError{Name: "shares", err: fmt.Errorf(`ent: validator failed for field "AccountStat.shares": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Views(); ok {
+		if err := accountstat.ViewsValidator(v); err != nil {
+			return &ValidationError{Name: "views", err: fmt.Errorf(`ent: validator failed for field "AccountStat.views": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Clicks(); ok {
+		if err := accountstat.ClicksValidator(v); err != nil {
+			return &ValidationError{Name: "clicks", err: fmt.Errorf(`ent: validator failed for field "AccountStat.clicks": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Posts(); ok {
+		if err := accountstat.PostsValidator(v); err != nil {
+			return &ValidationError{Name: "posts", err: fmt.Errorf(`ent: validator failed for field "AccountStat.posts": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "AccountStat.workspace"`)
 	}
@@ -595,6 +1179,78 @@ func (_u *AccountStatUpdateOne) sqlSave(ctx context.Context) (_node *AccountStat
 	}
 	if _u.mutation.MediaCountCleared() {
 		_spec.ClearField(accountstat.FieldMediaCount, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Impressions(); ok {
+		_spec.SetField(accountstat.FieldImpressions, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedImpressions(); ok {
+		_spec.AddField(accountstat.FieldImpressions, field.TypeInt, value)
+	}
+	if _u.mutation.ImpressionsCleared() {
+		_spec.ClearField(accountstat.FieldImpressions, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Reach(); ok {
+		_spec.SetField(accountstat.FieldReach, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedReach(); ok {
+		_spec.AddField(accountstat.FieldReach, field.TypeInt, value)
+	}
+	if _u.mutation.ReachCleared() {
+		_spec.ClearField(accountstat.FieldReach, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Likes(); ok {
+		_spec.SetField(accountstat.FieldLikes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLikes(); ok {
+		_spec.AddField(accountstat.FieldLikes, field.TypeInt, value)
+	}
+	if _u.mutation.LikesCleared() {
+		_spec.ClearField(accountstat.FieldLikes, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Comments(); ok {
+		_spec.SetField(accountstat.FieldComments, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedComments(); ok {
+		_spec.AddField(accountstat.FieldComments, field.TypeInt, value)
+	}
+	if _u.mutation.CommentsCleared() {
+		_spec.ClearField(accountstat.FieldComments, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Shares(); ok {
+		_spec.SetField(accountstat.FieldShares, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedShares(); ok {
+		_spec.AddField(accountstat.FieldShares, field.TypeInt, value)
+	}
+	if _u.mutation.SharesCleared() {
+		_spec.ClearField(accountstat.FieldShares, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Views(); ok {
+		_spec.SetField(accountstat.FieldViews, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedViews(); ok {
+		_spec.AddField(accountstat.FieldViews, field.TypeInt, value)
+	}
+	if _u.mutation.ViewsCleared() {
+		_spec.ClearField(accountstat.FieldViews, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Clicks(); ok {
+		_spec.SetField(accountstat.FieldClicks, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedClicks(); ok {
+		_spec.AddField(accountstat.FieldClicks, field.TypeInt, value)
+	}
+	if _u.mutation.ClicksCleared() {
+		_spec.ClearField(accountstat.FieldClicks, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Posts(); ok {
+		_spec.SetField(accountstat.FieldPosts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPosts(); ok {
+		_spec.AddField(accountstat.FieldPosts, field.TypeInt, value)
+	}
+	if _u.mutation.PostsCleared() {
+		_spec.ClearField(accountstat.FieldPosts, field.TypeInt)
 	}
 	if _u.mutation.AccountCleared() {
 		edge := &sqlgraph.EdgeSpec{

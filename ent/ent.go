@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
@@ -106,6 +107,7 @@ func checkColumn(t, c string) error {
 			actionrecord.Table:      actionrecord.ValidColumn,
 			caption.Table:           caption.ValidColumn,
 			category.Table:          category.ValidColumn,
+			comment.Table:           comment.ValidColumn,
 			cooldownrule.Table:      cooldownrule.ValidColumn,
 			customer.Table:          customer.ValidColumn,
 			customergroup.Table:     customergroup.ValidColumn,

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
@@ -167,6 +168,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 			accountstat.FieldFollowers:   {Type: field.TypeInt, Column: accountstat.FieldFollowers},
 			accountstat.FieldFollowings:  {Type: field.TypeInt, Column: accountstat.FieldFollowings},
 			accountstat.FieldMediaCount:  {Type: field.TypeInt, Column: accountstat.FieldMediaCount},
+			accountstat.FieldImpressions: {Type: field.TypeInt, Column: accountstat.FieldImpressions},
+			accountstat.FieldReach:       {Type: field.TypeInt, Column: accountstat.FieldReach},
+			accountstat.FieldLikes:       {Type: field.TypeInt, Column: accountstat.FieldLikes},
+			accountstat.FieldComments:    {Type: field.TypeInt, Column: accountstat.FieldComments},
+			accountstat.FieldShares:      {Type: field.TypeInt, Column: accountstat.FieldShares},
+			accountstat.FieldViews:       {Type: field.TypeInt, Column: accountstat.FieldViews},
+			accountstat.FieldClicks:      {Type: field.TypeInt, Column: accountstat.FieldClicks},
+			accountstat.FieldPosts:       {Type: field.TypeInt, Column: accountstat.FieldPosts},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -230,6 +239,47 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   comment.Table,
+			Columns: comment.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: comment.FieldID,
+			},
+		},
+		Type: "Comment",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			comment.FieldUUID:              {Type: field.TypeUUID, Column: comment.FieldUUID},
+			comment.FieldObjectID:          {Type: field.TypeString, Column: comment.FieldObjectID},
+			comment.FieldCreatedAt:         {Type: field.TypeTime, Column: comment.FieldCreatedAt},
+			comment.FieldUpdatedAt:         {Type: field.TypeTime, Column: comment.FieldUpdatedAt},
+			comment.FieldWorkspaceID:       {Type: field.TypeInt, Column: comment.FieldWorkspaceID},
+			comment.FieldPlatform:          {Type: field.TypeEnum, Column: comment.FieldPlatform},
+			comment.FieldAccountID:         {Type: field.TypeInt, Column: comment.FieldAccountID},
+			comment.FieldPostID:            {Type: field.TypeInt, Column: comment.FieldPostID},
+			comment.FieldParentID:          {Type: field.TypeInt, Column: comment.FieldParentID},
+			comment.FieldOriginID:          {Type: field.TypeString, Column: comment.FieldOriginID},
+			comment.FieldPlatformCommentID: {Type: field.TypeString, Column: comment.FieldPlatformCommentID},
+			comment.FieldPlatformPostID:    {Type: field.TypeString, Column: comment.FieldPlatformPostID},
+			comment.FieldContent:           {Type: field.TypeString, Column: comment.FieldContent},
+			comment.FieldAuthorID:          {Type: field.TypeString, Column: comment.FieldAuthorID},
+			comment.FieldAuthorName:        {Type: field.TypeString, Column: comment.FieldAuthorName},
+			comment.FieldAuthorAvatar:      {Type: field.TypeString, Column: comment.FieldAuthorAvatar},
+			comment.FieldAttachments:       {Type: field.TypeJSON, Column: comment.FieldAttachments},
+			comment.FieldMentions:          {Type: field.TypeJSON, Column: comment.FieldMentions},
+			comment.FieldNotifyAll:         {Type: field.TypeBool, Column: comment.FieldNotifyAll},
+			comment.FieldFromUs:            {Type: field.TypeBool, Column: comment.FieldFromUs},
+			comment.FieldStatus:            {Type: field.TypeEnum, Column: comment.FieldStatus},
+			comment.FieldLiked:             {Type: field.TypeBool, Column: comment.FieldLiked},
+			comment.FieldLikeCount:         {Type: field.TypeInt, Column: comment.FieldLikeCount},
+			comment.FieldReplyCount:        {Type: field.TypeInt, Column: comment.FieldReplyCount},
+			comment.FieldPublishedAt:       {Type: field.TypeTime, Column: comment.FieldPublishedAt},
+			comment.FieldTaskID:            {Type: field.TypeInt, Column: comment.FieldTaskID},
+			comment.FieldLikeTaskID:        {Type: field.TypeInt, Column: comment.FieldLikeTaskID},
+			comment.FieldError:             {Type: field.TypeString, Column: comment.FieldError},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   cooldownrule.Table,
 			Columns: cooldownrule.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -254,7 +304,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			cooldownrule.FieldEnabled:     {Type: field.TypeBool, Column: cooldownrule.FieldEnabled},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -273,7 +323,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldUsernameKey: {Type: field.TypeString, Column: customer.FieldUsernameKey},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customergroup.Table,
 			Columns: customergroup.Columns,
@@ -291,7 +341,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customergroup.FieldName:        {Type: field.TypeString, Column: customergroup.FieldName},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customertag.Table,
 			Columns: customertag.Columns,
@@ -309,7 +359,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customertag.FieldName:        {Type: field.TypeString, Column: customertag.FieldName},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -337,7 +387,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFinishedAt:  {Type: field.TypeTime, Column: job.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   logentry.Table,
 			Columns: logentry.Columns,
@@ -362,7 +412,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			logentry.FieldScheduleID:  {Type: field.TypeInt, Column: logentry.FieldScheduleID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginchallenge.Table,
 			Columns: loginchallenge.Columns,
@@ -373,34 +423,38 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "LoginChallenge",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			loginchallenge.FieldUUID:         {Type: field.TypeUUID, Column: loginchallenge.FieldUUID},
-			loginchallenge.FieldCreatedAt:    {Type: field.TypeTime, Column: loginchallenge.FieldCreatedAt},
-			loginchallenge.FieldUpdatedAt:    {Type: field.TypeTime, Column: loginchallenge.FieldUpdatedAt},
-			loginchallenge.FieldWorkspaceID:  {Type: field.TypeInt, Column: loginchallenge.FieldWorkspaceID},
-			loginchallenge.FieldAccountID:    {Type: field.TypeInt, Column: loginchallenge.FieldAccountID},
-			loginchallenge.FieldUsername:     {Type: field.TypeString, Column: loginchallenge.FieldUsername},
-			loginchallenge.FieldUserID:       {Type: field.TypeInt, Column: loginchallenge.FieldUserID},
-			loginchallenge.FieldRelogin:      {Type: field.TypeBool, Column: loginchallenge.FieldRelogin},
-			loginchallenge.FieldMethod:       {Type: field.TypeEnum, Column: loginchallenge.FieldMethod},
-			loginchallenge.FieldState:        {Type: field.TypeEnum, Column: loginchallenge.FieldState},
-			loginchallenge.FieldTokenHash:    {Type: field.TypeString, Column: loginchallenge.FieldTokenHash},
-			loginchallenge.FieldContactPoint: {Type: field.TypeString, Column: loginchallenge.FieldContactPoint},
-			loginchallenge.FieldChallengeAt:  {Type: field.TypeTime, Column: loginchallenge.FieldChallengeAt},
-			loginchallenge.FieldImapHost:     {Type: field.TypeString, Column: loginchallenge.FieldImapHost},
-			loginchallenge.FieldImapPort:     {Type: field.TypeInt, Column: loginchallenge.FieldImapPort},
-			loginchallenge.FieldImapUsername: {Type: field.TypeString, Column: loginchallenge.FieldImapUsername},
-			loginchallenge.FieldSecretsEnc:   {Type: field.TypeBytes, Column: loginchallenge.FieldSecretsEnc},
-			loginchallenge.FieldOutcome:      {Type: field.TypeString, Column: loginchallenge.FieldOutcome},
-			loginchallenge.FieldPresentedAt:  {Type: field.TypeTime, Column: loginchallenge.FieldPresentedAt},
-			loginchallenge.FieldExpiresAt:    {Type: field.TypeTime, Column: loginchallenge.FieldExpiresAt},
-			loginchallenge.FieldAttempts:     {Type: field.TypeInt, Column: loginchallenge.FieldAttempts},
-			loginchallenge.FieldMaxAttempts:  {Type: field.TypeInt, Column: loginchallenge.FieldMaxAttempts},
-			loginchallenge.FieldTaskID:       {Type: field.TypeInt, Column: loginchallenge.FieldTaskID},
-			loginchallenge.FieldError:        {Type: field.TypeString, Column: loginchallenge.FieldError},
-			loginchallenge.FieldResolvedAt:   {Type: field.TypeTime, Column: loginchallenge.FieldResolvedAt},
+			loginchallenge.FieldUUID:           {Type: field.TypeUUID, Column: loginchallenge.FieldUUID},
+			loginchallenge.FieldCreatedAt:      {Type: field.TypeTime, Column: loginchallenge.FieldCreatedAt},
+			loginchallenge.FieldUpdatedAt:      {Type: field.TypeTime, Column: loginchallenge.FieldUpdatedAt},
+			loginchallenge.FieldWorkspaceID:    {Type: field.TypeInt, Column: loginchallenge.FieldWorkspaceID},
+			loginchallenge.FieldAccountID:      {Type: field.TypeInt, Column: loginchallenge.FieldAccountID},
+			loginchallenge.FieldUsername:       {Type: field.TypeString, Column: loginchallenge.FieldUsername},
+			loginchallenge.FieldUserID:         {Type: field.TypeInt, Column: loginchallenge.FieldUserID},
+			loginchallenge.FieldRelogin:        {Type: field.TypeBool, Column: loginchallenge.FieldRelogin},
+			loginchallenge.FieldMethod:         {Type: field.TypeEnum, Column: loginchallenge.FieldMethod},
+			loginchallenge.FieldState:          {Type: field.TypeEnum, Column: loginchallenge.FieldState},
+			loginchallenge.FieldTokenHash:      {Type: field.TypeString, Column: loginchallenge.FieldTokenHash},
+			loginchallenge.FieldContactPoint:   {Type: field.TypeString, Column: loginchallenge.FieldContactPoint},
+			loginchallenge.FieldChallengeAt:    {Type: field.TypeTime, Column: loginchallenge.FieldChallengeAt},
+			loginchallenge.FieldImapHost:       {Type: field.TypeString, Column: loginchallenge.FieldImapHost},
+			loginchallenge.FieldImapPort:       {Type: field.TypeInt, Column: loginchallenge.FieldImapPort},
+			loginchallenge.FieldImapUsername:   {Type: field.TypeString, Column: loginchallenge.FieldImapUsername},
+			loginchallenge.FieldSecretsEnc:     {Type: field.TypeBytes, Column: loginchallenge.FieldSecretsEnc},
+			loginchallenge.FieldOutcome:        {Type: field.TypeString, Column: loginchallenge.FieldOutcome},
+			loginchallenge.FieldPresentedAt:    {Type: field.TypeTime, Column: loginchallenge.FieldPresentedAt},
+			loginchallenge.FieldExpiresAt:      {Type: field.TypeTime, Column: loginchallenge.FieldExpiresAt},
+			loginchallenge.FieldAttempts:       {Type: field.TypeInt, Column: loginchallenge.FieldAttempts},
+			loginchallenge.FieldMaxAttempts:    {Type: field.TypeInt, Column: loginchallenge.FieldMaxAttempts},
+			loginchallenge.FieldTaskID:         {Type: field.TypeInt, Column: loginchallenge.FieldTaskID},
+			loginchallenge.FieldError:          {Type: field.TypeString, Column: loginchallenge.FieldError},
+			loginchallenge.FieldResolvedAt:     {Type: field.TypeTime, Column: loginchallenge.FieldResolvedAt},
+			loginchallenge.FieldPlatform:       {Type: field.TypeString, Column: loginchallenge.FieldPlatform},
+			loginchallenge.FieldOauthID:        {Type: field.TypeString, Column: loginchallenge.FieldOauthID},
+			loginchallenge.FieldOauthPlacement: {Type: field.TypeString, Column: loginchallenge.FieldOauthPlacement},
+			loginchallenge.FieldOauthPages:     {Type: field.TypeJSON, Column: loginchallenge.FieldOauthPages},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -889,6 +943,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Category",
 		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   comment.WorkspaceTable,
+			Columns: []string{comment.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Comment",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"account",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   comment.AccountTable,
+			Columns: []string{comment.AccountColumn},
+			Bidi:    false,
+		},
+		"Comment",
+		"Account",
+	)
+	graph.MustAddE(
+		"post",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   comment.PostTable,
+			Columns: []string{comment.PostColumn},
+			Bidi:    false,
+		},
+		"Comment",
+		"Post",
+	)
+	graph.MustAddE(
+		"parent",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   comment.ParentTable,
+			Columns: []string{comment.ParentColumn},
+			Bidi:    false,
+		},
+		"Comment",
+		"Comment",
+	)
+	graph.MustAddE(
+		"replies",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   comment.RepliesTable,
+			Columns: []string{comment.RepliesColumn},
+			Bidi:    false,
+		},
+		"Comment",
+		"Comment",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -2067,6 +2181,46 @@ func (f *AccountStatFilter) WhereMediaCount(p entql.IntP) {
 	f.Where(p.Field(accountstat.FieldMediaCount))
 }
 
+// WhereImpressions applies the entql int predicate on the impressions field.
+func (f *AccountStatFilter) WhereImpressions(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldImpressions))
+}
+
+// WhereReach applies the entql int predicate on the reach field.
+func (f *AccountStatFilter) WhereReach(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldReach))
+}
+
+// WhereLikes applies the entql int predicate on the likes field.
+func (f *AccountStatFilter) WhereLikes(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldLikes))
+}
+
+// WhereComments applies the entql int predicate on the comments field.
+func (f *AccountStatFilter) WhereComments(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldComments))
+}
+
+// WhereShares applies the entql int predicate on the shares field.
+func (f *AccountStatFilter) WhereShares(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldShares))
+}
+
+// WhereViews applies the entql int predicate on the views field.
+func (f *AccountStatFilter) WhereViews(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldViews))
+}
+
+// WhereClicks applies the entql int predicate on the clicks field.
+func (f *AccountStatFilter) WhereClicks(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldClicks))
+}
+
+// WherePosts applies the entql int predicate on the posts field.
+func (f *AccountStatFilter) WherePosts(p entql.IntP) {
+	f.Where(p.Field(accountstat.FieldPosts))
+}
+
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
 func (f *AccountStatFilter) WhereHasWorkspace() {
 	f.Where(entql.HasEdge("workspace"))
@@ -2372,6 +2526,256 @@ func (f *CategoryFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CommentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CommentQuery builder.
+func (_q *CommentQuery) Filter() *CommentFilter {
+	return &CommentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CommentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CommentMutation builder.
+func (m *CommentMutation) Filter() *CommentFilter {
+	return &CommentFilter{config: m.config, predicateAdder: m}
+}
+
+// CommentFilter provides a generic filtering capability at runtime for CommentQuery.
+type CommentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CommentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CommentFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *CommentFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(comment.FieldUUID))
+}
+
+// WhereObjectID applies the entql string predicate on the object_id field.
+func (f *CommentFilter) WhereObjectID(p entql.StringP) {
+	f.Where(p.Field(comment.FieldObjectID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CommentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(comment.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CommentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(comment.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *CommentFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldWorkspaceID))
+}
+
+// WherePlatform applies the entql string predicate on the platform field.
+func (f *CommentFilter) WherePlatform(p entql.StringP) {
+	f.Where(p.Field(comment.FieldPlatform))
+}
+
+// WhereAccountID applies the entql int predicate on the account_id field.
+func (f *CommentFilter) WhereAccountID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldAccountID))
+}
+
+// WherePostID applies the entql int predicate on the post_id field.
+func (f *CommentFilter) WherePostID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldPostID))
+}
+
+// WhereParentID applies the entql int predicate on the parent_id field.
+func (f *CommentFilter) WhereParentID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldParentID))
+}
+
+// WhereOriginID applies the entql string predicate on the origin_id field.
+func (f *CommentFilter) WhereOriginID(p entql.StringP) {
+	f.Where(p.Field(comment.FieldOriginID))
+}
+
+// WherePlatformCommentID applies the entql string predicate on the platform_comment_id field.
+func (f *CommentFilter) WherePlatformCommentID(p entql.StringP) {
+	f.Where(p.Field(comment.FieldPlatformCommentID))
+}
+
+// WherePlatformPostID applies the entql string predicate on the platform_post_id field.
+func (f *CommentFilter) WherePlatformPostID(p entql.StringP) {
+	f.Where(p.Field(comment.FieldPlatformPostID))
+}
+
+// WhereContent applies the entql string predicate on the content field.
+func (f *CommentFilter) WhereContent(p entql.StringP) {
+	f.Where(p.Field(comment.FieldContent))
+}
+
+// WhereAuthorID applies the entql string predicate on the author_id field.
+func (f *CommentFilter) WhereAuthorID(p entql.StringP) {
+	f.Where(p.Field(comment.FieldAuthorID))
+}
+
+// WhereAuthorName applies the entql string predicate on the author_name field.
+func (f *CommentFilter) WhereAuthorName(p entql.StringP) {
+	f.Where(p.Field(comment.FieldAuthorName))
+}
+
+// WhereAuthorAvatar applies the entql string predicate on the author_avatar field.
+func (f *CommentFilter) WhereAuthorAvatar(p entql.StringP) {
+	f.Where(p.Field(comment.FieldAuthorAvatar))
+}
+
+// WhereAttachments applies the entql json.RawMessage predicate on the attachments field.
+func (f *CommentFilter) WhereAttachments(p entql.BytesP) {
+	f.Where(p.Field(comment.FieldAttachments))
+}
+
+// WhereMentions applies the entql json.RawMessage predicate on the mentions field.
+func (f *CommentFilter) WhereMentions(p entql.BytesP) {
+	f.Where(p.Field(comment.FieldMentions))
+}
+
+// WhereNotifyAll applies the entql bool predicate on the notify_all field.
+func (f *CommentFilter) WhereNotifyAll(p entql.BoolP) {
+	f.Where(p.Field(comment.FieldNotifyAll))
+}
+
+// WhereFromUs applies the entql bool predicate on the from_us field.
+func (f *CommentFilter) WhereFromUs(p entql.BoolP) {
+	f.Where(p.Field(comment.FieldFromUs))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *CommentFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(comment.FieldStatus))
+}
+
+// WhereLiked applies the entql bool predicate on the liked field.
+func (f *CommentFilter) WhereLiked(p entql.BoolP) {
+	f.Where(p.Field(comment.FieldLiked))
+}
+
+// WhereLikeCount applies the entql int predicate on the like_count field.
+func (f *CommentFilter) WhereLikeCount(p entql.IntP) {
+	f.Where(p.Field(comment.FieldLikeCount))
+}
+
+// WhereReplyCount applies the entql int predicate on the reply_count field.
+func (f *CommentFilter) WhereReplyCount(p entql.IntP) {
+	f.Where(p.Field(comment.FieldReplyCount))
+}
+
+// WherePublishedAt applies the entql time.Time predicate on the published_at field.
+func (f *CommentFilter) WherePublishedAt(p entql.TimeP) {
+	f.Where(p.Field(comment.FieldPublishedAt))
+}
+
+// WhereTaskID applies the entql int predicate on the task_id field.
+func (f *CommentFilter) WhereTaskID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldTaskID))
+}
+
+// WhereLikeTaskID applies the entql int predicate on the like_task_id field.
+func (f *CommentFilter) WhereLikeTaskID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldLikeTaskID))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *CommentFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(comment.FieldError))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CommentFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CommentFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAccount applies a predicate to check if query has an edge account.
+func (f *CommentFilter) WhereHasAccount() {
+	f.Where(entql.HasEdge("account"))
+}
+
+// WhereHasAccountWith applies a predicate to check if query has an edge account with a given conditions (other predicates).
+func (f *CommentFilter) WhereHasAccountWith(preds ...predicate.Account) {
+	f.Where(entql.HasEdgeWith("account", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPost applies a predicate to check if query has an edge post.
+func (f *CommentFilter) WhereHasPost() {
+	f.Where(entql.HasEdge("post"))
+}
+
+// WhereHasPostWith applies a predicate to check if query has an edge post with a given conditions (other predicates).
+func (f *CommentFilter) WhereHasPostWith(preds ...predicate.Post) {
+	f.Where(entql.HasEdgeWith("post", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasParent applies a predicate to check if query has an edge parent.
+func (f *CommentFilter) WhereHasParent() {
+	f.Where(entql.HasEdge("parent"))
+}
+
+// WhereHasParentWith applies a predicate to check if query has an edge parent with a given conditions (other predicates).
+func (f *CommentFilter) WhereHasParentWith(preds ...predicate.Comment) {
+	f.Where(entql.HasEdgeWith("parent", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReplies applies a predicate to check if query has an edge replies.
+func (f *CommentFilter) WhereHasReplies() {
+	f.Where(entql.HasEdge("replies"))
+}
+
+// WhereHasRepliesWith applies a predicate to check if query has an edge replies with a given conditions (other predicates).
+func (f *CommentFilter) WhereHasRepliesWith(preds ...predicate.Comment) {
+	f.Where(entql.HasEdgeWith("replies", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CooldownRuleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2400,7 +2804,7 @@ type CooldownRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CooldownRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2519,7 +2923,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2631,7 +3035,7 @@ type CustomerGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2738,7 +3142,7 @@ type CustomerTagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerTagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2831,7 +3235,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2974,7 +3378,7 @@ type LogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3144,7 +3548,7 @@ type LoginChallengeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginChallengeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3278,6 +3682,26 @@ func (f *LoginChallengeFilter) WhereError(p entql.StringP) {
 // WhereResolvedAt applies the entql time.Time predicate on the resolved_at field.
 func (f *LoginChallengeFilter) WhereResolvedAt(p entql.TimeP) {
 	f.Where(p.Field(loginchallenge.FieldResolvedAt))
+}
+
+// WherePlatform applies the entql string predicate on the platform field.
+func (f *LoginChallengeFilter) WherePlatform(p entql.StringP) {
+	f.Where(p.Field(loginchallenge.FieldPlatform))
+}
+
+// WhereOauthID applies the entql string predicate on the oauth_id field.
+func (f *LoginChallengeFilter) WhereOauthID(p entql.StringP) {
+	f.Where(p.Field(loginchallenge.FieldOauthID))
+}
+
+// WhereOauthPlacement applies the entql string predicate on the oauth_placement field.
+func (f *LoginChallengeFilter) WhereOauthPlacement(p entql.StringP) {
+	f.Where(p.Field(loginchallenge.FieldOauthPlacement))
+}
+
+// WhereOauthPages applies the entql json.RawMessage predicate on the oauth_pages field.
+func (f *LoginChallengeFilter) WhereOauthPages(p entql.BytesP) {
+	f.Where(p.Field(loginchallenge.FieldOauthPages))
 }
 
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.

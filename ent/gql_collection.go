@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
@@ -787,6 +788,263 @@ func newCategoryPaginateArgs(rv map[string]any) *categoryPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*CategoryWhereInput); ok {
 		args.opts = append(args.opts, WithCategoryFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CommentQuery) CollectFields(ctx context.Context, satisfies ...string) (*CommentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CommentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(comment.Columns))
+		selectedFields = []string{comment.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "account":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AccountClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, accountImplementors)...); err != nil {
+				return err
+			}
+			_q.withAccount = query
+			if _, ok := fieldSeen[comment.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldAccountID)
+				fieldSeen[comment.FieldAccountID] = struct{}{}
+			}
+
+		case "post":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PostClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, postImplementors)...); err != nil {
+				return err
+			}
+			_q.withPost = query
+			if _, ok := fieldSeen[comment.FieldPostID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldPostID)
+				fieldSeen[comment.FieldPostID] = struct{}{}
+			}
+
+		case "parent":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, commentImplementors)...); err != nil {
+				return err
+			}
+			_q.withParent = query
+			if _, ok := fieldSeen[comment.FieldParentID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldParentID)
+				fieldSeen[comment.FieldParentID] = struct{}{}
+			}
+
+		case "replies":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, commentImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedReplies(alias, func(wq *CommentQuery) {
+				*wq = *query
+			})
+		case "uuid":
+			if _, ok := fieldSeen[comment.FieldUUID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldUUID)
+				fieldSeen[comment.FieldUUID] = struct{}{}
+			}
+		case "objectID":
+			if _, ok := fieldSeen[comment.FieldObjectID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldObjectID)
+				fieldSeen[comment.FieldObjectID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[comment.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, comment.FieldCreatedAt)
+				fieldSeen[comment.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[comment.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, comment.FieldUpdatedAt)
+				fieldSeen[comment.FieldUpdatedAt] = struct{}{}
+			}
+		case "platform":
+			if _, ok := fieldSeen[comment.FieldPlatform]; !ok {
+				selectedFields = append(selectedFields, comment.FieldPlatform)
+				fieldSeen[comment.FieldPlatform] = struct{}{}
+			}
+		case "accountID":
+			if _, ok := fieldSeen[comment.FieldAccountID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldAccountID)
+				fieldSeen[comment.FieldAccountID] = struct{}{}
+			}
+		case "postID":
+			if _, ok := fieldSeen[comment.FieldPostID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldPostID)
+				fieldSeen[comment.FieldPostID] = struct{}{}
+			}
+		case "parentID":
+			if _, ok := fieldSeen[comment.FieldParentID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldParentID)
+				fieldSeen[comment.FieldParentID] = struct{}{}
+			}
+		case "originID":
+			if _, ok := fieldSeen[comment.FieldOriginID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldOriginID)
+				fieldSeen[comment.FieldOriginID] = struct{}{}
+			}
+		case "platformCommentID":
+			if _, ok := fieldSeen[comment.FieldPlatformCommentID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldPlatformCommentID)
+				fieldSeen[comment.FieldPlatformCommentID] = struct{}{}
+			}
+		case "platformPostID":
+			if _, ok := fieldSeen[comment.FieldPlatformPostID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldPlatformPostID)
+				fieldSeen[comment.FieldPlatformPostID] = struct{}{}
+			}
+		case "content":
+			if _, ok := fieldSeen[comment.FieldContent]; !ok {
+				selectedFields = append(selectedFields, comment.FieldContent)
+				fieldSeen[comment.FieldContent] = struct{}{}
+			}
+		case "authorID":
+			if _, ok := fieldSeen[comment.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldAuthorID)
+				fieldSeen[comment.FieldAuthorID] = struct{}{}
+			}
+		case "authorName":
+			if _, ok := fieldSeen[comment.FieldAuthorName]; !ok {
+				selectedFields = append(selectedFields, comment.FieldAuthorName)
+				fieldSeen[comment.FieldAuthorName] = struct{}{}
+			}
+		case "authorAvatar":
+			if _, ok := fieldSeen[comment.FieldAuthorAvatar]; !ok {
+				selectedFields = append(selectedFields, comment.FieldAuthorAvatar)
+				fieldSeen[comment.FieldAuthorAvatar] = struct{}{}
+			}
+		case "notifyAll":
+			if _, ok := fieldSeen[comment.FieldNotifyAll]; !ok {
+				selectedFields = append(selectedFields, comment.FieldNotifyAll)
+				fieldSeen[comment.FieldNotifyAll] = struct{}{}
+			}
+		case "fromUs":
+			if _, ok := fieldSeen[comment.FieldFromUs]; !ok {
+				selectedFields = append(selectedFields, comment.FieldFromUs)
+				fieldSeen[comment.FieldFromUs] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[comment.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, comment.FieldStatus)
+				fieldSeen[comment.FieldStatus] = struct{}{}
+			}
+		case "liked":
+			if _, ok := fieldSeen[comment.FieldLiked]; !ok {
+				selectedFields = append(selectedFields, comment.FieldLiked)
+				fieldSeen[comment.FieldLiked] = struct{}{}
+			}
+		case "likeCount":
+			if _, ok := fieldSeen[comment.FieldLikeCount]; !ok {
+				selectedFields = append(selectedFields, comment.FieldLikeCount)
+				fieldSeen[comment.FieldLikeCount] = struct{}{}
+			}
+		case "replyCount":
+			if _, ok := fieldSeen[comment.FieldReplyCount]; !ok {
+				selectedFields = append(selectedFields, comment.FieldReplyCount)
+				fieldSeen[comment.FieldReplyCount] = struct{}{}
+			}
+		case "publishedAt":
+			if _, ok := fieldSeen[comment.FieldPublishedAt]; !ok {
+				selectedFields = append(selectedFields, comment.FieldPublishedAt)
+				fieldSeen[comment.FieldPublishedAt] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[comment.FieldError]; !ok {
+				selectedFields = append(selectedFields, comment.FieldError)
+				fieldSeen[comment.FieldError] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type commentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CommentPaginateOption
+}
+
+func newCommentPaginateArgs(rv map[string]any) *commentPaginateArgs {
+	args := &commentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CommentOrder{Field: &CommentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCommentOrder(order))
+			}
+		case *CommentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCommentOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CommentWhereInput); ok {
+		args.opts = append(args.opts, WithCommentFilter(v.Filter))
 	}
 	return args
 }
@@ -1817,6 +2075,11 @@ func (_q *LoginChallengeQuery) collectField(ctx context.Context, oneNode bool, o
 			if _, ok := fieldSeen[loginchallenge.FieldResolvedAt]; !ok {
 				selectedFields = append(selectedFields, loginchallenge.FieldResolvedAt)
 				fieldSeen[loginchallenge.FieldResolvedAt] = struct{}{}
+			}
+		case "platform":
+			if _, ok := fieldSeen[loginchallenge.FieldPlatform]; !ok {
+				selectedFields = append(selectedFields, loginchallenge.FieldPlatform)
+				fieldSeen[loginchallenge.FieldPlatform] = struct{}{}
 			}
 		case "id":
 		case "__typename":

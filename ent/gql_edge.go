@@ -16,6 +16,42 @@ func (_m *APIKey) User(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *Comment) Account(ctx context.Context) (*Account, error) {
+	result, err := _m.Edges.AccountOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAccount().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Comment) Post(ctx context.Context) (*Post, error) {
+	result, err := _m.Edges.PostOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPost().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Comment) Parent(ctx context.Context) (*Comment, error) {
+	result, err := _m.Edges.ParentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryParent().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Comment) Replies(ctx context.Context) (result []*Comment, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedReplies(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.RepliesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryReplies().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Customer) Groups(ctx context.Context) (result []*CustomerGroup, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedGroups(graphql.GetFieldContext(ctx).Field.Alias)

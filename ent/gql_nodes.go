@@ -48,6 +48,15 @@ func (c *CategoryConnection) Nodes() []*Category {
 }
 
 // Nodes returns the nodes of the connection's edges, in order.
+func (c *CommentConnection) Nodes() []*Comment {
+	nodes := make([]*Comment, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
 func (c *CooldownRuleConnection) Nodes() []*CooldownRule {
 	nodes := make([]*CooldownRule, len(c.Edges))
 	for i, e := range c.Edges {

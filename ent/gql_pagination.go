@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
@@ -1857,6 +1858,405 @@ func (_m *Category) ToEdge(order *CategoryOrder) *CategoryEdge {
 		order = DefaultCategoryOrder
 	}
 	return &CategoryEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CommentEdge is the edge representation of Comment.
+type CommentEdge struct {
+	Node   *Comment `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// CommentConnection is the connection containing edges to Comment.
+type CommentConnection struct {
+	Edges      []*CommentEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *CommentConnection) build(nodes []*Comment, pager *commentPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Comment
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Comment {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Comment {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CommentEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CommentEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CommentPaginateOption enables pagination customization.
+type CommentPaginateOption func(*commentPager) error
+
+// WithCommentOrder configures pagination ordering.
+func WithCommentOrder(order *CommentOrder) CommentPaginateOption {
+	if order == nil {
+		order = DefaultCommentOrder
+	}
+	o := *order
+	return func(pager *commentPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCommentOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCommentFilter configures pagination filter.
+func WithCommentFilter(filter func(*CommentQuery) (*CommentQuery, error)) CommentPaginateOption {
+	return func(pager *commentPager) error {
+		if filter == nil {
+			return errors.New("CommentQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type commentPager struct {
+	reverse bool
+	order   *CommentOrder
+	filter  func(*CommentQuery) (*CommentQuery, error)
+}
+
+func newCommentPager(opts []CommentPaginateOption, reverse bool) (*commentPager, error) {
+	pager := &commentPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCommentOrder
+	}
+	return pager, nil
+}
+
+func (p *commentPager) applyFilter(query *CommentQuery) (*CommentQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *commentPager) toCursor(_m *Comment) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *commentPager) applyCursors(query *CommentQuery, after, before *Cursor) (*CommentQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCommentOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *commentPager) applyOrder(query *CommentQuery) *CommentQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCommentOrder.Field {
+		query = query.Order(DefaultCommentOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *commentPager) orderExpr(query *CommentQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCommentOrder.Field {
+			b.Comma().Ident(DefaultCommentOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Comment.
+func (_m *CommentQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CommentPaginateOption,
+) (*CommentConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCommentPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CommentConnection{Edges: []*CommentEdge{}}
+	noRows := !hasCollectedField(ctx, edgesField) && !hasCollectedField(ctx, "nodes") && !hasCollectedField(ctx, pageInfoField)
+	zero := (first != nil && *first == 0) || (last != nil && *last == 0)
+	if hasCollectedField(ctx, totalCountField) || (zero && hasCollectedField(ctx, pageInfoField)) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || noRows {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if noRows || zero {
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	for _, path := range [][]string{{edgesField, nodeField}, {"nodes"}} {
+		if field := collectedField(ctx, path...); field != nil {
+			if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if tenantScoped(ctx) {
+		direction := pager.order.Direction
+		if pager.reverse {
+			direction = direction.Reverse()
+		}
+		_m.Order(comment.ByWorkspaceID(direction.OrderTermOption()))
+		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
+			_m.ctx.AppendFieldOnce(comment.FieldWorkspaceID)
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CommentOrderFieldCreatedAt orders Comment by created_at.
+	CommentOrderFieldCreatedAt = &CommentOrderField{
+		Value: func(_m *Comment) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: comment.FieldCreatedAt,
+		toTerm: comment.ByCreatedAt,
+		toCursor: func(_m *Comment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CommentOrderFieldUpdatedAt orders Comment by updated_at.
+	CommentOrderFieldUpdatedAt = &CommentOrderField{
+		Value: func(_m *Comment) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: comment.FieldUpdatedAt,
+		toTerm: comment.ByUpdatedAt,
+		toCursor: func(_m *Comment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CommentOrderFieldPlatform orders Comment by platform.
+	CommentOrderFieldPlatform = &CommentOrderField{
+		Value: func(_m *Comment) (ent.Value, error) {
+			return _m.Platform, nil
+		},
+		column: comment.FieldPlatform,
+		toTerm: comment.ByPlatform,
+		toCursor: func(_m *Comment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Platform,
+			}
+		},
+	}
+	// CommentOrderFieldStatus orders Comment by status.
+	CommentOrderFieldStatus = &CommentOrderField{
+		Value: func(_m *Comment) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: comment.FieldStatus,
+		toTerm: comment.ByStatus,
+		toCursor: func(_m *Comment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// CommentOrderFieldLikeCount orders Comment by like_count.
+	CommentOrderFieldLikeCount = &CommentOrderField{
+		Value: func(_m *Comment) (ent.Value, error) {
+			return _m.LikeCount, nil
+		},
+		column: comment.FieldLikeCount,
+		toTerm: comment.ByLikeCount,
+		toCursor: func(_m *Comment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.LikeCount,
+			}
+		},
+	}
+	// CommentOrderFieldPublishedAt orders Comment by published_at.
+	CommentOrderFieldPublishedAt = &CommentOrderField{
+		Value: func(_m *Comment) (ent.Value, error) {
+			return _m.PublishedAt, nil
+		},
+		column: comment.FieldPublishedAt,
+		toTerm: comment.ByPublishedAt,
+		toCursor: func(_m *Comment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.PublishedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CommentOrderField) String() string {
+	var str string
+	switch f.column {
+	case CommentOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CommentOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CommentOrderFieldPlatform.column:
+		str = "PLATFORM"
+	case CommentOrderFieldStatus.column:
+		str = "STATUS"
+	case CommentOrderFieldLikeCount.column:
+		str = "LIKE_COUNT"
+	case CommentOrderFieldPublishedAt.column:
+		str = "PUBLISHED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CommentOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CommentOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CommentOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CommentOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CommentOrderFieldUpdatedAt
+	case "PLATFORM":
+		*f = *CommentOrderFieldPlatform
+	case "STATUS":
+		*f = *CommentOrderFieldStatus
+	case "LIKE_COUNT":
+		*f = *CommentOrderFieldLikeCount
+	case "PUBLISHED_AT":
+		*f = *CommentOrderFieldPublishedAt
+	default:
+		return fmt.Errorf("%s is not a valid CommentOrderField", str)
+	}
+	return nil
+}
+
+// CommentOrderField defines the ordering field of Comment.
+type CommentOrderField struct {
+	// Value extracts the ordering value from the given Comment.
+	Value    func(*Comment) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) comment.OrderOption
+	toCursor func(*Comment) Cursor
+}
+
+// CommentOrder defines the ordering of Comment.
+type CommentOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *CommentOrderField `json:"field"`
+}
+
+// DefaultCommentOrder is the default ordering of Comment.
+var DefaultCommentOrder = &CommentOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CommentOrderField{
+		Value: func(_m *Comment) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: comment.FieldID,
+		toTerm: comment.ByID,
+		toCursor: func(_m *Comment) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Comment into CommentEdge.
+func (_m *Comment) ToEdge(order *CommentOrder) *CommentEdge {
+	if order == nil {
+		order = DefaultCommentOrder
+	}
+	return &CommentEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

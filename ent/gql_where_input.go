@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
@@ -3389,6 +3390,1060 @@ func (i *CategoryWhereInput) P() (predicate.Category, error) {
 	}
 }
 
+// CommentWhereInput represents a where input for filtering Comment queries.
+type CommentWhereInput struct {
+	Predicates []predicate.Comment  `json:"-"`
+	Not        *CommentWhereInput   `json:"not,omitempty"`
+	Or         []*CommentWhereInput `json:"or,omitempty"`
+	And        []*CommentWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "uuid" field predicates.
+	UUID      *uuid.UUID  `json:"uuid,omitempty"`
+	UUIDNEQ   *uuid.UUID  `json:"uuidNEQ,omitempty"`
+	UUIDIn    []uuid.UUID `json:"uuidIn,omitempty"`
+	UUIDNotIn []uuid.UUID `json:"uuidNotIn,omitempty"`
+	UUIDGT    *uuid.UUID  `json:"uuidGT,omitempty"`
+	UUIDGTE   *uuid.UUID  `json:"uuidGTE,omitempty"`
+	UUIDLT    *uuid.UUID  `json:"uuidLT,omitempty"`
+	UUIDLTE   *uuid.UUID  `json:"uuidLTE,omitempty"`
+
+	// "object_id" field predicates.
+	ObjectID             *string  `json:"objectID,omitempty"`
+	ObjectIDNEQ          *string  `json:"objectIDNEQ,omitempty"`
+	ObjectIDIn           []string `json:"objectIDIn,omitempty"`
+	ObjectIDNotIn        []string `json:"objectIDNotIn,omitempty"`
+	ObjectIDGT           *string  `json:"objectIDGT,omitempty"`
+	ObjectIDGTE          *string  `json:"objectIDGTE,omitempty"`
+	ObjectIDLT           *string  `json:"objectIDLT,omitempty"`
+	ObjectIDLTE          *string  `json:"objectIDLTE,omitempty"`
+	ObjectIDContains     *string  `json:"objectIDContains,omitempty"`
+	ObjectIDHasPrefix    *string  `json:"objectIDHasPrefix,omitempty"`
+	ObjectIDHasSuffix    *string  `json:"objectIDHasSuffix,omitempty"`
+	ObjectIDEqualFold    *string  `json:"objectIDEqualFold,omitempty"`
+	ObjectIDContainsFold *string  `json:"objectIDContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "platform" field predicates.
+	Platform      *comment.Platform  `json:"platform,omitempty"`
+	PlatformNEQ   *comment.Platform  `json:"platformNEQ,omitempty"`
+	PlatformIn    []comment.Platform `json:"platformIn,omitempty"`
+	PlatformNotIn []comment.Platform `json:"platformNotIn,omitempty"`
+
+	// "account_id" field predicates.
+	AccountID       *int  `json:"accountID,omitempty"`
+	AccountIDNEQ    *int  `json:"accountIDNEQ,omitempty"`
+	AccountIDIn     []int `json:"accountIDIn,omitempty"`
+	AccountIDNotIn  []int `json:"accountIDNotIn,omitempty"`
+	AccountIDIsNil  bool  `json:"accountIDIsNil,omitempty"`
+	AccountIDNotNil bool  `json:"accountIDNotNil,omitempty"`
+
+	// "post_id" field predicates.
+	PostID       *int  `json:"postID,omitempty"`
+	PostIDNEQ    *int  `json:"postIDNEQ,omitempty"`
+	PostIDIn     []int `json:"postIDIn,omitempty"`
+	PostIDNotIn  []int `json:"postIDNotIn,omitempty"`
+	PostIDIsNil  bool  `json:"postIDIsNil,omitempty"`
+	PostIDNotNil bool  `json:"postIDNotNil,omitempty"`
+
+	// "parent_id" field predicates.
+	ParentID       *int  `json:"parentID,omitempty"`
+	ParentIDNEQ    *int  `json:"parentIDNEQ,omitempty"`
+	ParentIDIn     []int `json:"parentIDIn,omitempty"`
+	ParentIDNotIn  []int `json:"parentIDNotIn,omitempty"`
+	ParentIDIsNil  bool  `json:"parentIDIsNil,omitempty"`
+	ParentIDNotNil bool  `json:"parentIDNotNil,omitempty"`
+
+	// "origin_id" field predicates.
+	OriginID             *string  `json:"originID,omitempty"`
+	OriginIDNEQ          *string  `json:"originIDNEQ,omitempty"`
+	OriginIDIn           []string `json:"originIDIn,omitempty"`
+	OriginIDNotIn        []string `json:"originIDNotIn,omitempty"`
+	OriginIDGT           *string  `json:"originIDGT,omitempty"`
+	OriginIDGTE          *string  `json:"originIDGTE,omitempty"`
+	OriginIDLT           *string  `json:"originIDLT,omitempty"`
+	OriginIDLTE          *string  `json:"originIDLTE,omitempty"`
+	OriginIDContains     *string  `json:"originIDContains,omitempty"`
+	OriginIDHasPrefix    *string  `json:"originIDHasPrefix,omitempty"`
+	OriginIDHasSuffix    *string  `json:"originIDHasSuffix,omitempty"`
+	OriginIDEqualFold    *string  `json:"originIDEqualFold,omitempty"`
+	OriginIDContainsFold *string  `json:"originIDContainsFold,omitempty"`
+
+	// "platform_comment_id" field predicates.
+	PlatformCommentID             *string  `json:"platformCommentID,omitempty"`
+	PlatformCommentIDNEQ          *string  `json:"platformCommentIDNEQ,omitempty"`
+	PlatformCommentIDIn           []string `json:"platformCommentIDIn,omitempty"`
+	PlatformCommentIDNotIn        []string `json:"platformCommentIDNotIn,omitempty"`
+	PlatformCommentIDGT           *string  `json:"platformCommentIDGT,omitempty"`
+	PlatformCommentIDGTE          *string  `json:"platformCommentIDGTE,omitempty"`
+	PlatformCommentIDLT           *string  `json:"platformCommentIDLT,omitempty"`
+	PlatformCommentIDLTE          *string  `json:"platformCommentIDLTE,omitempty"`
+	PlatformCommentIDContains     *string  `json:"platformCommentIDContains,omitempty"`
+	PlatformCommentIDHasPrefix    *string  `json:"platformCommentIDHasPrefix,omitempty"`
+	PlatformCommentIDHasSuffix    *string  `json:"platformCommentIDHasSuffix,omitempty"`
+	PlatformCommentIDEqualFold    *string  `json:"platformCommentIDEqualFold,omitempty"`
+	PlatformCommentIDContainsFold *string  `json:"platformCommentIDContainsFold,omitempty"`
+
+	// "platform_post_id" field predicates.
+	PlatformPostID             *string  `json:"platformPostID,omitempty"`
+	PlatformPostIDNEQ          *string  `json:"platformPostIDNEQ,omitempty"`
+	PlatformPostIDIn           []string `json:"platformPostIDIn,omitempty"`
+	PlatformPostIDNotIn        []string `json:"platformPostIDNotIn,omitempty"`
+	PlatformPostIDGT           *string  `json:"platformPostIDGT,omitempty"`
+	PlatformPostIDGTE          *string  `json:"platformPostIDGTE,omitempty"`
+	PlatformPostIDLT           *string  `json:"platformPostIDLT,omitempty"`
+	PlatformPostIDLTE          *string  `json:"platformPostIDLTE,omitempty"`
+	PlatformPostIDContains     *string  `json:"platformPostIDContains,omitempty"`
+	PlatformPostIDHasPrefix    *string  `json:"platformPostIDHasPrefix,omitempty"`
+	PlatformPostIDHasSuffix    *string  `json:"platformPostIDHasSuffix,omitempty"`
+	PlatformPostIDEqualFold    *string  `json:"platformPostIDEqualFold,omitempty"`
+	PlatformPostIDContainsFold *string  `json:"platformPostIDContainsFold,omitempty"`
+
+	// "content" field predicates.
+	Content             *string  `json:"content,omitempty"`
+	ContentNEQ          *string  `json:"contentNEQ,omitempty"`
+	ContentIn           []string `json:"contentIn,omitempty"`
+	ContentNotIn        []string `json:"contentNotIn,omitempty"`
+	ContentGT           *string  `json:"contentGT,omitempty"`
+	ContentGTE          *string  `json:"contentGTE,omitempty"`
+	ContentLT           *string  `json:"contentLT,omitempty"`
+	ContentLTE          *string  `json:"contentLTE,omitempty"`
+	ContentContains     *string  `json:"contentContains,omitempty"`
+	ContentHasPrefix    *string  `json:"contentHasPrefix,omitempty"`
+	ContentHasSuffix    *string  `json:"contentHasSuffix,omitempty"`
+	ContentEqualFold    *string  `json:"contentEqualFold,omitempty"`
+	ContentContainsFold *string  `json:"contentContainsFold,omitempty"`
+
+	// "author_id" field predicates.
+	AuthorID             *string  `json:"authorID,omitempty"`
+	AuthorIDNEQ          *string  `json:"authorIDNEQ,omitempty"`
+	AuthorIDIn           []string `json:"authorIDIn,omitempty"`
+	AuthorIDNotIn        []string `json:"authorIDNotIn,omitempty"`
+	AuthorIDGT           *string  `json:"authorIDGT,omitempty"`
+	AuthorIDGTE          *string  `json:"authorIDGTE,omitempty"`
+	AuthorIDLT           *string  `json:"authorIDLT,omitempty"`
+	AuthorIDLTE          *string  `json:"authorIDLTE,omitempty"`
+	AuthorIDContains     *string  `json:"authorIDContains,omitempty"`
+	AuthorIDHasPrefix    *string  `json:"authorIDHasPrefix,omitempty"`
+	AuthorIDHasSuffix    *string  `json:"authorIDHasSuffix,omitempty"`
+	AuthorIDEqualFold    *string  `json:"authorIDEqualFold,omitempty"`
+	AuthorIDContainsFold *string  `json:"authorIDContainsFold,omitempty"`
+
+	// "author_name" field predicates.
+	AuthorName             *string  `json:"authorName,omitempty"`
+	AuthorNameNEQ          *string  `json:"authorNameNEQ,omitempty"`
+	AuthorNameIn           []string `json:"authorNameIn,omitempty"`
+	AuthorNameNotIn        []string `json:"authorNameNotIn,omitempty"`
+	AuthorNameGT           *string  `json:"authorNameGT,omitempty"`
+	AuthorNameGTE          *string  `json:"authorNameGTE,omitempty"`
+	AuthorNameLT           *string  `json:"authorNameLT,omitempty"`
+	AuthorNameLTE          *string  `json:"authorNameLTE,omitempty"`
+	AuthorNameContains     *string  `json:"authorNameContains,omitempty"`
+	AuthorNameHasPrefix    *string  `json:"authorNameHasPrefix,omitempty"`
+	AuthorNameHasSuffix    *string  `json:"authorNameHasSuffix,omitempty"`
+	AuthorNameEqualFold    *string  `json:"authorNameEqualFold,omitempty"`
+	AuthorNameContainsFold *string  `json:"authorNameContainsFold,omitempty"`
+
+	// "author_avatar" field predicates.
+	AuthorAvatar             *string  `json:"authorAvatar,omitempty"`
+	AuthorAvatarNEQ          *string  `json:"authorAvatarNEQ,omitempty"`
+	AuthorAvatarIn           []string `json:"authorAvatarIn,omitempty"`
+	AuthorAvatarNotIn        []string `json:"authorAvatarNotIn,omitempty"`
+	AuthorAvatarGT           *string  `json:"authorAvatarGT,omitempty"`
+	AuthorAvatarGTE          *string  `json:"authorAvatarGTE,omitempty"`
+	AuthorAvatarLT           *string  `json:"authorAvatarLT,omitempty"`
+	AuthorAvatarLTE          *string  `json:"authorAvatarLTE,omitempty"`
+	AuthorAvatarContains     *string  `json:"authorAvatarContains,omitempty"`
+	AuthorAvatarHasPrefix    *string  `json:"authorAvatarHasPrefix,omitempty"`
+	AuthorAvatarHasSuffix    *string  `json:"authorAvatarHasSuffix,omitempty"`
+	AuthorAvatarEqualFold    *string  `json:"authorAvatarEqualFold,omitempty"`
+	AuthorAvatarContainsFold *string  `json:"authorAvatarContainsFold,omitempty"`
+
+	// "notify_all" field predicates.
+	NotifyAll    *bool `json:"notifyAll,omitempty"`
+	NotifyAllNEQ *bool `json:"notifyAllNEQ,omitempty"`
+
+	// "from_us" field predicates.
+	FromUs    *bool `json:"fromUs,omitempty"`
+	FromUsNEQ *bool `json:"fromUsNEQ,omitempty"`
+
+	// "status" field predicates.
+	Status      *comment.Status  `json:"status,omitempty"`
+	StatusNEQ   *comment.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []comment.Status `json:"statusIn,omitempty"`
+	StatusNotIn []comment.Status `json:"statusNotIn,omitempty"`
+
+	// "liked" field predicates.
+	Liked    *bool `json:"liked,omitempty"`
+	LikedNEQ *bool `json:"likedNEQ,omitempty"`
+
+	// "like_count" field predicates.
+	LikeCount      *int  `json:"likeCount,omitempty"`
+	LikeCountNEQ   *int  `json:"likeCountNEQ,omitempty"`
+	LikeCountIn    []int `json:"likeCountIn,omitempty"`
+	LikeCountNotIn []int `json:"likeCountNotIn,omitempty"`
+	LikeCountGT    *int  `json:"likeCountGT,omitempty"`
+	LikeCountGTE   *int  `json:"likeCountGTE,omitempty"`
+	LikeCountLT    *int  `json:"likeCountLT,omitempty"`
+	LikeCountLTE   *int  `json:"likeCountLTE,omitempty"`
+
+	// "reply_count" field predicates.
+	ReplyCount      *int  `json:"replyCount,omitempty"`
+	ReplyCountNEQ   *int  `json:"replyCountNEQ,omitempty"`
+	ReplyCountIn    []int `json:"replyCountIn,omitempty"`
+	ReplyCountNotIn []int `json:"replyCountNotIn,omitempty"`
+	ReplyCountGT    *int  `json:"replyCountGT,omitempty"`
+	ReplyCountGTE   *int  `json:"replyCountGTE,omitempty"`
+	ReplyCountLT    *int  `json:"replyCountLT,omitempty"`
+	ReplyCountLTE   *int  `json:"replyCountLTE,omitempty"`
+
+	// "published_at" field predicates.
+	PublishedAt       *time.Time  `json:"publishedAt,omitempty"`
+	PublishedAtNEQ    *time.Time  `json:"publishedAtNEQ,omitempty"`
+	PublishedAtIn     []time.Time `json:"publishedAtIn,omitempty"`
+	PublishedAtNotIn  []time.Time `json:"publishedAtNotIn,omitempty"`
+	PublishedAtGT     *time.Time  `json:"publishedAtGT,omitempty"`
+	PublishedAtGTE    *time.Time  `json:"publishedAtGTE,omitempty"`
+	PublishedAtLT     *time.Time  `json:"publishedAtLT,omitempty"`
+	PublishedAtLTE    *time.Time  `json:"publishedAtLTE,omitempty"`
+	PublishedAtIsNil  bool        `json:"publishedAtIsNil,omitempty"`
+	PublishedAtNotNil bool        `json:"publishedAtNotNil,omitempty"`
+
+	// "error" field predicates.
+	Error             *string  `json:"error,omitempty"`
+	ErrorNEQ          *string  `json:"errorNEQ,omitempty"`
+	ErrorIn           []string `json:"errorIn,omitempty"`
+	ErrorNotIn        []string `json:"errorNotIn,omitempty"`
+	ErrorGT           *string  `json:"errorGT,omitempty"`
+	ErrorGTE          *string  `json:"errorGTE,omitempty"`
+	ErrorLT           *string  `json:"errorLT,omitempty"`
+	ErrorLTE          *string  `json:"errorLTE,omitempty"`
+	ErrorContains     *string  `json:"errorContains,omitempty"`
+	ErrorHasPrefix    *string  `json:"errorHasPrefix,omitempty"`
+	ErrorHasSuffix    *string  `json:"errorHasSuffix,omitempty"`
+	ErrorEqualFold    *string  `json:"errorEqualFold,omitempty"`
+	ErrorContainsFold *string  `json:"errorContainsFold,omitempty"`
+
+	// "account" edge predicates.
+	HasAccount     *bool                `json:"hasAccount,omitempty"`
+	HasAccountWith []*AccountWhereInput `json:"hasAccountWith,omitempty"`
+
+	// "post" edge predicates.
+	HasPost     *bool             `json:"hasPost,omitempty"`
+	HasPostWith []*PostWhereInput `json:"hasPostWith,omitempty"`
+
+	// "parent" edge predicates.
+	HasParent     *bool                `json:"hasParent,omitempty"`
+	HasParentWith []*CommentWhereInput `json:"hasParentWith,omitempty"`
+
+	// "replies" edge predicates.
+	HasReplies     *bool                `json:"hasReplies,omitempty"`
+	HasRepliesWith []*CommentWhereInput `json:"hasRepliesWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CommentWhereInput) AddPredicates(predicates ...predicate.Comment) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CommentWhereInput filter on the CommentQuery builder.
+func (i *CommentWhereInput) Filter(q *CommentQuery) (*CommentQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCommentWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCommentWhereInput is returned in case the CommentWhereInput is empty.
+var ErrEmptyCommentWhereInput = errors.New("ent: empty predicate CommentWhereInput")
+
+// P returns a predicate for filtering comments.
+// An error is returned if the input is empty or invalid.
+func (i *CommentWhereInput) P() (predicate.Comment, error) {
+	var predicates []predicate.Comment
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, comment.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Comment, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, comment.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Comment, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, comment.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, comment.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, comment.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, comment.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, comment.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, comment.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, comment.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, comment.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, comment.IDLTE(*i.IDLTE))
+	}
+	if i.UUID != nil {
+		predicates = append(predicates, comment.UUIDEQ(*i.UUID))
+	}
+	if i.UUIDNEQ != nil {
+		predicates = append(predicates, comment.UUIDNEQ(*i.UUIDNEQ))
+	}
+	if len(i.UUIDIn) > 0 {
+		predicates = append(predicates, comment.UUIDIn(i.UUIDIn...))
+	}
+	if len(i.UUIDNotIn) > 0 {
+		predicates = append(predicates, comment.UUIDNotIn(i.UUIDNotIn...))
+	}
+	if i.UUIDGT != nil {
+		predicates = append(predicates, comment.UUIDGT(*i.UUIDGT))
+	}
+	if i.UUIDGTE != nil {
+		predicates = append(predicates, comment.UUIDGTE(*i.UUIDGTE))
+	}
+	if i.UUIDLT != nil {
+		predicates = append(predicates, comment.UUIDLT(*i.UUIDLT))
+	}
+	if i.UUIDLTE != nil {
+		predicates = append(predicates, comment.UUIDLTE(*i.UUIDLTE))
+	}
+	if i.ObjectID != nil {
+		predicates = append(predicates, comment.ObjectIDEQ(*i.ObjectID))
+	}
+	if i.ObjectIDNEQ != nil {
+		predicates = append(predicates, comment.ObjectIDNEQ(*i.ObjectIDNEQ))
+	}
+	if len(i.ObjectIDIn) > 0 {
+		predicates = append(predicates, comment.ObjectIDIn(i.ObjectIDIn...))
+	}
+	if len(i.ObjectIDNotIn) > 0 {
+		predicates = append(predicates, comment.ObjectIDNotIn(i.ObjectIDNotIn...))
+	}
+	if i.ObjectIDGT != nil {
+		predicates = append(predicates, comment.ObjectIDGT(*i.ObjectIDGT))
+	}
+	if i.ObjectIDGTE != nil {
+		predicates = append(predicates, comment.ObjectIDGTE(*i.ObjectIDGTE))
+	}
+	if i.ObjectIDLT != nil {
+		predicates = append(predicates, comment.ObjectIDLT(*i.ObjectIDLT))
+	}
+	if i.ObjectIDLTE != nil {
+		predicates = append(predicates, comment.ObjectIDLTE(*i.ObjectIDLTE))
+	}
+	if i.ObjectIDContains != nil {
+		predicates = append(predicates, comment.ObjectIDContains(*i.ObjectIDContains))
+	}
+	if i.ObjectIDHasPrefix != nil {
+		predicates = append(predicates, comment.ObjectIDHasPrefix(*i.ObjectIDHasPrefix))
+	}
+	if i.ObjectIDHasSuffix != nil {
+		predicates = append(predicates, comment.ObjectIDHasSuffix(*i.ObjectIDHasSuffix))
+	}
+	if i.ObjectIDEqualFold != nil {
+		predicates = append(predicates, comment.ObjectIDEqualFold(*i.ObjectIDEqualFold))
+	}
+	if i.ObjectIDContainsFold != nil {
+		predicates = append(predicates, comment.ObjectIDContainsFold(*i.ObjectIDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, comment.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, comment.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, comment.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, comment.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, comment.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, comment.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, comment.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, comment.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, comment.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, comment.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, comment.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, comment.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, comment.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, comment.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, comment.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, comment.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Platform != nil {
+		predicates = append(predicates, comment.PlatformEQ(*i.Platform))
+	}
+	if i.PlatformNEQ != nil {
+		predicates = append(predicates, comment.PlatformNEQ(*i.PlatformNEQ))
+	}
+	if len(i.PlatformIn) > 0 {
+		predicates = append(predicates, comment.PlatformIn(i.PlatformIn...))
+	}
+	if len(i.PlatformNotIn) > 0 {
+		predicates = append(predicates, comment.PlatformNotIn(i.PlatformNotIn...))
+	}
+	if i.AccountID != nil {
+		predicates = append(predicates, comment.AccountIDEQ(*i.AccountID))
+	}
+	if i.AccountIDNEQ != nil {
+		predicates = append(predicates, comment.AccountIDNEQ(*i.AccountIDNEQ))
+	}
+	if len(i.AccountIDIn) > 0 {
+		predicates = append(predicates, comment.AccountIDIn(i.AccountIDIn...))
+	}
+	if len(i.AccountIDNotIn) > 0 {
+		predicates = append(predicates, comment.AccountIDNotIn(i.AccountIDNotIn...))
+	}
+	if i.AccountIDIsNil {
+		predicates = append(predicates, comment.AccountIDIsNil())
+	}
+	if i.AccountIDNotNil {
+		predicates = append(predicates, comment.AccountIDNotNil())
+	}
+	if i.PostID != nil {
+		predicates = append(predicates, comment.PostIDEQ(*i.PostID))
+	}
+	if i.PostIDNEQ != nil {
+		predicates = append(predicates, comment.PostIDNEQ(*i.PostIDNEQ))
+	}
+	if len(i.PostIDIn) > 0 {
+		predicates = append(predicates, comment.PostIDIn(i.PostIDIn...))
+	}
+	if len(i.PostIDNotIn) > 0 {
+		predicates = append(predicates, comment.PostIDNotIn(i.PostIDNotIn...))
+	}
+	if i.PostIDIsNil {
+		predicates = append(predicates, comment.PostIDIsNil())
+	}
+	if i.PostIDNotNil {
+		predicates = append(predicates, comment.PostIDNotNil())
+	}
+	if i.ParentID != nil {
+		predicates = append(predicates, comment.ParentIDEQ(*i.ParentID))
+	}
+	if i.ParentIDNEQ != nil {
+		predicates = append(predicates, comment.ParentIDNEQ(*i.ParentIDNEQ))
+	}
+	if len(i.ParentIDIn) > 0 {
+		predicates = append(predicates, comment.ParentIDIn(i.ParentIDIn...))
+	}
+	if len(i.ParentIDNotIn) > 0 {
+		predicates = append(predicates, comment.ParentIDNotIn(i.ParentIDNotIn...))
+	}
+	if i.ParentIDIsNil {
+		predicates = append(predicates, comment.ParentIDIsNil())
+	}
+	if i.ParentIDNotNil {
+		predicates = append(predicates, comment.ParentIDNotNil())
+	}
+	if i.OriginID != nil {
+		predicates = append(predicates, comment.OriginIDEQ(*i.OriginID))
+	}
+	if i.OriginIDNEQ != nil {
+		predicates = append(predicates, comment.OriginIDNEQ(*i.OriginIDNEQ))
+	}
+	if len(i.OriginIDIn) > 0 {
+		predicates = append(predicates, comment.OriginIDIn(i.OriginIDIn...))
+	}
+	if len(i.OriginIDNotIn) > 0 {
+		predicates = append(predicates, comment.OriginIDNotIn(i.OriginIDNotIn...))
+	}
+	if i.OriginIDGT != nil {
+		predicates = append(predicates, comment.OriginIDGT(*i.OriginIDGT))
+	}
+	if i.OriginIDGTE != nil {
+		predicates = append(predicates, comment.OriginIDGTE(*i.OriginIDGTE))
+	}
+	if i.OriginIDLT != nil {
+		predicates = append(predicates, comment.OriginIDLT(*i.OriginIDLT))
+	}
+	if i.OriginIDLTE != nil {
+		predicates = append(predicates, comment.OriginIDLTE(*i.OriginIDLTE))
+	}
+	if i.OriginIDContains != nil {
+		predicates = append(predicates, comment.OriginIDContains(*i.OriginIDContains))
+	}
+	if i.OriginIDHasPrefix != nil {
+		predicates = append(predicates, comment.OriginIDHasPrefix(*i.OriginIDHasPrefix))
+	}
+	if i.OriginIDHasSuffix != nil {
+		predicates = append(predicates, comment.OriginIDHasSuffix(*i.OriginIDHasSuffix))
+	}
+	if i.OriginIDEqualFold != nil {
+		predicates = append(predicates, comment.OriginIDEqualFold(*i.OriginIDEqualFold))
+	}
+	if i.OriginIDContainsFold != nil {
+		predicates = append(predicates, comment.OriginIDContainsFold(*i.OriginIDContainsFold))
+	}
+	if i.PlatformCommentID != nil {
+		predicates = append(predicates, comment.PlatformCommentIDEQ(*i.PlatformCommentID))
+	}
+	if i.PlatformCommentIDNEQ != nil {
+		predicates = append(predicates, comment.PlatformCommentIDNEQ(*i.PlatformCommentIDNEQ))
+	}
+	if len(i.PlatformCommentIDIn) > 0 {
+		predicates = append(predicates, comment.PlatformCommentIDIn(i.PlatformCommentIDIn...))
+	}
+	if len(i.PlatformCommentIDNotIn) > 0 {
+		predicates = append(predicates, comment.PlatformCommentIDNotIn(i.PlatformCommentIDNotIn...))
+	}
+	if i.PlatformCommentIDGT != nil {
+		predicates = append(predicates, comment.PlatformCommentIDGT(*i.PlatformCommentIDGT))
+	}
+	if i.PlatformCommentIDGTE != nil {
+		predicates = append(predicates, comment.PlatformCommentIDGTE(*i.PlatformCommentIDGTE))
+	}
+	if i.PlatformCommentIDLT != nil {
+		predicates = append(predicates, comment.PlatformCommentIDLT(*i.PlatformCommentIDLT))
+	}
+	if i.PlatformCommentIDLTE != nil {
+		predicates = append(predicates, comment.PlatformCommentIDLTE(*i.PlatformCommentIDLTE))
+	}
+	if i.PlatformCommentIDContains != nil {
+		predicates = append(predicates, comment.PlatformCommentIDContains(*i.PlatformCommentIDContains))
+	}
+	if i.PlatformCommentIDHasPrefix != nil {
+		predicates = append(predicates, comment.PlatformCommentIDHasPrefix(*i.PlatformCommentIDHasPrefix))
+	}
+	if i.PlatformCommentIDHasSuffix != nil {
+		predicates = append(predicates, comment.PlatformCommentIDHasSuffix(*i.PlatformCommentIDHasSuffix))
+	}
+	if i.PlatformCommentIDEqualFold != nil {
+		predicates = append(predicates, comment.PlatformCommentIDEqualFold(*i.PlatformCommentIDEqualFold))
+	}
+	if i.PlatformCommentIDContainsFold != nil {
+		predicates = append(predicates, comment.PlatformCommentIDContainsFold(*i.PlatformCommentIDContainsFold))
+	}
+	if i.PlatformPostID != nil {
+		predicates = append(predicates, comment.PlatformPostIDEQ(*i.PlatformPostID))
+	}
+	if i.PlatformPostIDNEQ != nil {
+		predicates = append(predicates, comment.PlatformPostIDNEQ(*i.PlatformPostIDNEQ))
+	}
+	if len(i.PlatformPostIDIn) > 0 {
+		predicates = append(predicates, comment.PlatformPostIDIn(i.PlatformPostIDIn...))
+	}
+	if len(i.PlatformPostIDNotIn) > 0 {
+		predicates = append(predicates, comment.PlatformPostIDNotIn(i.PlatformPostIDNotIn...))
+	}
+	if i.PlatformPostIDGT != nil {
+		predicates = append(predicates, comment.PlatformPostIDGT(*i.PlatformPostIDGT))
+	}
+	if i.PlatformPostIDGTE != nil {
+		predicates = append(predicates, comment.PlatformPostIDGTE(*i.PlatformPostIDGTE))
+	}
+	if i.PlatformPostIDLT != nil {
+		predicates = append(predicates, comment.PlatformPostIDLT(*i.PlatformPostIDLT))
+	}
+	if i.PlatformPostIDLTE != nil {
+		predicates = append(predicates, comment.PlatformPostIDLTE(*i.PlatformPostIDLTE))
+	}
+	if i.PlatformPostIDContains != nil {
+		predicates = append(predicates, comment.PlatformPostIDContains(*i.PlatformPostIDContains))
+	}
+	if i.PlatformPostIDHasPrefix != nil {
+		predicates = append(predicates, comment.PlatformPostIDHasPrefix(*i.PlatformPostIDHasPrefix))
+	}
+	if i.PlatformPostIDHasSuffix != nil {
+		predicates = append(predicates, comment.PlatformPostIDHasSuffix(*i.PlatformPostIDHasSuffix))
+	}
+	if i.PlatformPostIDEqualFold != nil {
+		predicates = append(predicates, comment.PlatformPostIDEqualFold(*i.PlatformPostIDEqualFold))
+	}
+	if i.PlatformPostIDContainsFold != nil {
+		predicates = append(predicates, comment.PlatformPostIDContainsFold(*i.PlatformPostIDContainsFold))
+	}
+	if i.Content != nil {
+		predicates = append(predicates, comment.ContentEQ(*i.Content))
+	}
+	if i.ContentNEQ != nil {
+		predicates = append(predicates, comment.ContentNEQ(*i.ContentNEQ))
+	}
+	if len(i.ContentIn) > 0 {
+		predicates = append(predicates, comment.ContentIn(i.ContentIn...))
+	}
+	if len(i.ContentNotIn) > 0 {
+		predicates = append(predicates, comment.ContentNotIn(i.ContentNotIn...))
+	}
+	if i.ContentGT != nil {
+		predicates = append(predicates, comment.ContentGT(*i.ContentGT))
+	}
+	if i.ContentGTE != nil {
+		predicates = append(predicates, comment.ContentGTE(*i.ContentGTE))
+	}
+	if i.ContentLT != nil {
+		predicates = append(predicates, comment.ContentLT(*i.ContentLT))
+	}
+	if i.ContentLTE != nil {
+		predicates = append(predicates, comment.ContentLTE(*i.ContentLTE))
+	}
+	if i.ContentContains != nil {
+		predicates = append(predicates, comment.ContentContains(*i.ContentContains))
+	}
+	if i.ContentHasPrefix != nil {
+		predicates = append(predicates, comment.ContentHasPrefix(*i.ContentHasPrefix))
+	}
+	if i.ContentHasSuffix != nil {
+		predicates = append(predicates, comment.ContentHasSuffix(*i.ContentHasSuffix))
+	}
+	if i.ContentEqualFold != nil {
+		predicates = append(predicates, comment.ContentEqualFold(*i.ContentEqualFold))
+	}
+	if i.ContentContainsFold != nil {
+		predicates = append(predicates, comment.ContentContainsFold(*i.ContentContainsFold))
+	}
+	if i.AuthorID != nil {
+		predicates = append(predicates, comment.AuthorIDEQ(*i.AuthorID))
+	}
+	if i.AuthorIDNEQ != nil {
+		predicates = append(predicates, comment.AuthorIDNEQ(*i.AuthorIDNEQ))
+	}
+	if len(i.AuthorIDIn) > 0 {
+		predicates = append(predicates, comment.AuthorIDIn(i.AuthorIDIn...))
+	}
+	if len(i.AuthorIDNotIn) > 0 {
+		predicates = append(predicates, comment.AuthorIDNotIn(i.AuthorIDNotIn...))
+	}
+	if i.AuthorIDGT != nil {
+		predicates = append(predicates, comment.AuthorIDGT(*i.AuthorIDGT))
+	}
+	if i.AuthorIDGTE != nil {
+		predicates = append(predicates, comment.AuthorIDGTE(*i.AuthorIDGTE))
+	}
+	if i.AuthorIDLT != nil {
+		predicates = append(predicates, comment.AuthorIDLT(*i.AuthorIDLT))
+	}
+	if i.AuthorIDLTE != nil {
+		predicates = append(predicates, comment.AuthorIDLTE(*i.AuthorIDLTE))
+	}
+	if i.AuthorIDContains != nil {
+		predicates = append(predicates, comment.AuthorIDContains(*i.AuthorIDContains))
+	}
+	if i.AuthorIDHasPrefix != nil {
+		predicates = append(predicates, comment.AuthorIDHasPrefix(*i.AuthorIDHasPrefix))
+	}
+	if i.AuthorIDHasSuffix != nil {
+		predicates = append(predicates, comment.AuthorIDHasSuffix(*i.AuthorIDHasSuffix))
+	}
+	if i.AuthorIDEqualFold != nil {
+		predicates = append(predicates, comment.AuthorIDEqualFold(*i.AuthorIDEqualFold))
+	}
+	if i.AuthorIDContainsFold != nil {
+		predicates = append(predicates, comment.AuthorIDContainsFold(*i.AuthorIDContainsFold))
+	}
+	if i.AuthorName != nil {
+		predicates = append(predicates, comment.AuthorNameEQ(*i.AuthorName))
+	}
+	if i.AuthorNameNEQ != nil {
+		predicates = append(predicates, comment.AuthorNameNEQ(*i.AuthorNameNEQ))
+	}
+	if len(i.AuthorNameIn) > 0 {
+		predicates = append(predicates, comment.AuthorNameIn(i.AuthorNameIn...))
+	}
+	if len(i.AuthorNameNotIn) > 0 {
+		predicates = append(predicates, comment.AuthorNameNotIn(i.AuthorNameNotIn...))
+	}
+	if i.AuthorNameGT != nil {
+		predicates = append(predicates, comment.AuthorNameGT(*i.AuthorNameGT))
+	}
+	if i.AuthorNameGTE != nil {
+		predicates = append(predicates, comment.AuthorNameGTE(*i.AuthorNameGTE))
+	}
+	if i.AuthorNameLT != nil {
+		predicates = append(predicates, comment.AuthorNameLT(*i.AuthorNameLT))
+	}
+	if i.AuthorNameLTE != nil {
+		predicates = append(predicates, comment.AuthorNameLTE(*i.AuthorNameLTE))
+	}
+	if i.AuthorNameContains != nil {
+		predicates = append(predicates, comment.AuthorNameContains(*i.AuthorNameContains))
+	}
+	if i.AuthorNameHasPrefix != nil {
+		predicates = append(predicates, comment.AuthorNameHasPrefix(*i.AuthorNameHasPrefix))
+	}
+	if i.AuthorNameHasSuffix != nil {
+		predicates = append(predicates, comment.AuthorNameHasSuffix(*i.AuthorNameHasSuffix))
+	}
+	if i.AuthorNameEqualFold != nil {
+		predicates = append(predicates, comment.AuthorNameEqualFold(*i.AuthorNameEqualFold))
+	}
+	if i.AuthorNameContainsFold != nil {
+		predicates = append(predicates, comment.AuthorNameContainsFold(*i.AuthorNameContainsFold))
+	}
+	if i.AuthorAvatar != nil {
+		predicates = append(predicates, comment.AuthorAvatarEQ(*i.AuthorAvatar))
+	}
+	if i.AuthorAvatarNEQ != nil {
+		predicates = append(predicates, comment.AuthorAvatarNEQ(*i.AuthorAvatarNEQ))
+	}
+	if len(i.AuthorAvatarIn) > 0 {
+		predicates = append(predicates, comment.AuthorAvatarIn(i.AuthorAvatarIn...))
+	}
+	if len(i.AuthorAvatarNotIn) > 0 {
+		predicates = append(predicates, comment.AuthorAvatarNotIn(i.AuthorAvatarNotIn...))
+	}
+	if i.AuthorAvatarGT != nil {
+		predicates = append(predicates, comment.AuthorAvatarGT(*i.AuthorAvatarGT))
+	}
+	if i.AuthorAvatarGTE != nil {
+		predicates = append(predicates, comment.AuthorAvatarGTE(*i.AuthorAvatarGTE))
+	}
+	if i.AuthorAvatarLT != nil {
+		predicates = append(predicates, comment.AuthorAvatarLT(*i.AuthorAvatarLT))
+	}
+	if i.AuthorAvatarLTE != nil {
+		predicates = append(predicates, comment.AuthorAvatarLTE(*i.AuthorAvatarLTE))
+	}
+	if i.AuthorAvatarContains != nil {
+		predicates = append(predicates, comment.AuthorAvatarContains(*i.AuthorAvatarContains))
+	}
+	if i.AuthorAvatarHasPrefix != nil {
+		predicates = append(predicates, comment.AuthorAvatarHasPrefix(*i.AuthorAvatarHasPrefix))
+	}
+	if i.AuthorAvatarHasSuffix != nil {
+		predicates = append(predicates, comment.AuthorAvatarHasSuffix(*i.AuthorAvatarHasSuffix))
+	}
+	if i.AuthorAvatarEqualFold != nil {
+		predicates = append(predicates, comment.AuthorAvatarEqualFold(*i.AuthorAvatarEqualFold))
+	}
+	if i.AuthorAvatarContainsFold != nil {
+		predicates = append(predicates, comment.AuthorAvatarContainsFold(*i.AuthorAvatarContainsFold))
+	}
+	if i.NotifyAll != nil {
+		predicates = append(predicates, comment.NotifyAllEQ(*i.NotifyAll))
+	}
+	if i.NotifyAllNEQ != nil {
+		predicates = append(predicates, comment.NotifyAllNEQ(*i.NotifyAllNEQ))
+	}
+	if i.FromUs != nil {
+		predicates = append(predicates, comment.FromUsEQ(*i.FromUs))
+	}
+	if i.FromUsNEQ != nil {
+		predicates = append(predicates, comment.FromUsNEQ(*i.FromUsNEQ))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, comment.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, comment.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, comment.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, comment.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Liked != nil {
+		predicates = append(predicates, comment.LikedEQ(*i.Liked))
+	}
+	if i.LikedNEQ != nil {
+		predicates = append(predicates, comment.LikedNEQ(*i.LikedNEQ))
+	}
+	if i.LikeCount != nil {
+		predicates = append(predicates, comment.LikeCountEQ(*i.LikeCount))
+	}
+	if i.LikeCountNEQ != nil {
+		predicates = append(predicates, comment.LikeCountNEQ(*i.LikeCountNEQ))
+	}
+	if len(i.LikeCountIn) > 0 {
+		predicates = append(predicates, comment.LikeCountIn(i.LikeCountIn...))
+	}
+	if len(i.LikeCountNotIn) > 0 {
+		predicates = append(predicates, comment.LikeCountNotIn(i.LikeCountNotIn...))
+	}
+	if i.LikeCountGT != nil {
+		predicates = append(predicates, comment.LikeCountGT(*i.LikeCountGT))
+	}
+	if i.LikeCountGTE != nil {
+		predicates = append(predicates, comment.LikeCountGTE(*i.LikeCountGTE))
+	}
+	if i.LikeCountLT != nil {
+		predicates = append(predicates, comment.LikeCountLT(*i.LikeCountLT))
+	}
+	if i.LikeCountLTE != nil {
+		predicates = append(predicates, comment.LikeCountLTE(*i.LikeCountLTE))
+	}
+	if i.ReplyCount != nil {
+		predicates = append(predicates, comment.ReplyCountEQ(*i.ReplyCount))
+	}
+	if i.ReplyCountNEQ != nil {
+		predicates = append(predicates, comment.ReplyCountNEQ(*i.ReplyCountNEQ))
+	}
+	if len(i.ReplyCountIn) > 0 {
+		predicates = append(predicates, comment.ReplyCountIn(i.ReplyCountIn...))
+	}
+	if len(i.ReplyCountNotIn) > 0 {
+		predicates = append(predicates, comment.ReplyCountNotIn(i.ReplyCountNotIn...))
+	}
+	if i.ReplyCountGT != nil {
+		predicates = append(predicates, comment.ReplyCountGT(*i.ReplyCountGT))
+	}
+	if i.ReplyCountGTE != nil {
+		predicates = append(predicates, comment.ReplyCountGTE(*i.ReplyCountGTE))
+	}
+	if i.ReplyCountLT != nil {
+		predicates = append(predicates, comment.ReplyCountLT(*i.ReplyCountLT))
+	}
+	if i.ReplyCountLTE != nil {
+		predicates = append(predicates, comment.ReplyCountLTE(*i.ReplyCountLTE))
+	}
+	if i.PublishedAt != nil {
+		predicates = append(predicates, comment.PublishedAtEQ(*i.PublishedAt))
+	}
+	if i.PublishedAtNEQ != nil {
+		predicates = append(predicates, comment.PublishedAtNEQ(*i.PublishedAtNEQ))
+	}
+	if len(i.PublishedAtIn) > 0 {
+		predicates = append(predicates, comment.PublishedAtIn(i.PublishedAtIn...))
+	}
+	if len(i.PublishedAtNotIn) > 0 {
+		predicates = append(predicates, comment.PublishedAtNotIn(i.PublishedAtNotIn...))
+	}
+	if i.PublishedAtGT != nil {
+		predicates = append(predicates, comment.PublishedAtGT(*i.PublishedAtGT))
+	}
+	if i.PublishedAtGTE != nil {
+		predicates = append(predicates, comment.PublishedAtGTE(*i.PublishedAtGTE))
+	}
+	if i.PublishedAtLT != nil {
+		predicates = append(predicates, comment.PublishedAtLT(*i.PublishedAtLT))
+	}
+	if i.PublishedAtLTE != nil {
+		predicates = append(predicates, comment.PublishedAtLTE(*i.PublishedAtLTE))
+	}
+	if i.PublishedAtIsNil {
+		predicates = append(predicates, comment.PublishedAtIsNil())
+	}
+	if i.PublishedAtNotNil {
+		predicates = append(predicates, comment.PublishedAtNotNil())
+	}
+	if i.Error != nil {
+		predicates = append(predicates, comment.ErrorEQ(*i.Error))
+	}
+	if i.ErrorNEQ != nil {
+		predicates = append(predicates, comment.ErrorNEQ(*i.ErrorNEQ))
+	}
+	if len(i.ErrorIn) > 0 {
+		predicates = append(predicates, comment.ErrorIn(i.ErrorIn...))
+	}
+	if len(i.ErrorNotIn) > 0 {
+		predicates = append(predicates, comment.ErrorNotIn(i.ErrorNotIn...))
+	}
+	if i.ErrorGT != nil {
+		predicates = append(predicates, comment.ErrorGT(*i.ErrorGT))
+	}
+	if i.ErrorGTE != nil {
+		predicates = append(predicates, comment.ErrorGTE(*i.ErrorGTE))
+	}
+	if i.ErrorLT != nil {
+		predicates = append(predicates, comment.ErrorLT(*i.ErrorLT))
+	}
+	if i.ErrorLTE != nil {
+		predicates = append(predicates, comment.ErrorLTE(*i.ErrorLTE))
+	}
+	if i.ErrorContains != nil {
+		predicates = append(predicates, comment.ErrorContains(*i.ErrorContains))
+	}
+	if i.ErrorHasPrefix != nil {
+		predicates = append(predicates, comment.ErrorHasPrefix(*i.ErrorHasPrefix))
+	}
+	if i.ErrorHasSuffix != nil {
+		predicates = append(predicates, comment.ErrorHasSuffix(*i.ErrorHasSuffix))
+	}
+	if i.ErrorEqualFold != nil {
+		predicates = append(predicates, comment.ErrorEqualFold(*i.ErrorEqualFold))
+	}
+	if i.ErrorContainsFold != nil {
+		predicates = append(predicates, comment.ErrorContainsFold(*i.ErrorContainsFold))
+	}
+
+	if i.HasAccount != nil {
+		p := comment.HasAccount()
+		if !*i.HasAccount {
+			p = comment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAccountWith) > 0 {
+		with := make([]predicate.Account, 0, len(i.HasAccountWith))
+		for _, w := range i.HasAccountWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAccountWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, comment.HasAccountWith(with...))
+	}
+	if i.HasPost != nil {
+		p := comment.HasPost()
+		if !*i.HasPost {
+			p = comment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPostWith) > 0 {
+		with := make([]predicate.Post, 0, len(i.HasPostWith))
+		for _, w := range i.HasPostWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPostWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, comment.HasPostWith(with...))
+	}
+	if i.HasParent != nil {
+		p := comment.HasParent()
+		if !*i.HasParent {
+			p = comment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasParentWith) > 0 {
+		with := make([]predicate.Comment, 0, len(i.HasParentWith))
+		for _, w := range i.HasParentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasParentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, comment.HasParentWith(with...))
+	}
+	if i.HasReplies != nil {
+		p := comment.HasReplies()
+		if !*i.HasReplies {
+			p = comment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRepliesWith) > 0 {
+		with := make([]predicate.Comment, 0, len(i.HasRepliesWith))
+		for _, w := range i.HasRepliesWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRepliesWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, comment.HasRepliesWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCommentWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return comment.And(predicates...), nil
+	}
+}
+
 // CooldownRuleWhereInput represents a where input for filtering CooldownRule queries.
 type CooldownRuleWhereInput struct {
 	Predicates []predicate.CooldownRule  `json:"-"`
@@ -6270,6 +7325,21 @@ type LoginChallengeWhereInput struct {
 	ResolvedAtIsNil  bool        `json:"resolvedAtIsNil,omitempty"`
 	ResolvedAtNotNil bool        `json:"resolvedAtNotNil,omitempty"`
 
+	// "platform" field predicates.
+	Platform             *string  `json:"platform,omitempty"`
+	PlatformNEQ          *string  `json:"platformNEQ,omitempty"`
+	PlatformIn           []string `json:"platformIn,omitempty"`
+	PlatformNotIn        []string `json:"platformNotIn,omitempty"`
+	PlatformGT           *string  `json:"platformGT,omitempty"`
+	PlatformGTE          *string  `json:"platformGTE,omitempty"`
+	PlatformLT           *string  `json:"platformLT,omitempty"`
+	PlatformLTE          *string  `json:"platformLTE,omitempty"`
+	PlatformContains     *string  `json:"platformContains,omitempty"`
+	PlatformHasPrefix    *string  `json:"platformHasPrefix,omitempty"`
+	PlatformHasSuffix    *string  `json:"platformHasSuffix,omitempty"`
+	PlatformEqualFold    *string  `json:"platformEqualFold,omitempty"`
+	PlatformContainsFold *string  `json:"platformContainsFold,omitempty"`
+
 	// "account" edge predicates.
 	HasAccount     *bool                `json:"hasAccount,omitempty"`
 	HasAccountWith []*AccountWhereInput `json:"hasAccountWith,omitempty"`
@@ -6901,6 +7971,45 @@ func (i *LoginChallengeWhereInput) P() (predicate.LoginChallenge, error) {
 	}
 	if i.ResolvedAtNotNil {
 		predicates = append(predicates, loginchallenge.ResolvedAtNotNil())
+	}
+	if i.Platform != nil {
+		predicates = append(predicates, loginchallenge.PlatformEQ(*i.Platform))
+	}
+	if i.PlatformNEQ != nil {
+		predicates = append(predicates, loginchallenge.PlatformNEQ(*i.PlatformNEQ))
+	}
+	if len(i.PlatformIn) > 0 {
+		predicates = append(predicates, loginchallenge.PlatformIn(i.PlatformIn...))
+	}
+	if len(i.PlatformNotIn) > 0 {
+		predicates = append(predicates, loginchallenge.PlatformNotIn(i.PlatformNotIn...))
+	}
+	if i.PlatformGT != nil {
+		predicates = append(predicates, loginchallenge.PlatformGT(*i.PlatformGT))
+	}
+	if i.PlatformGTE != nil {
+		predicates = append(predicates, loginchallenge.PlatformGTE(*i.PlatformGTE))
+	}
+	if i.PlatformLT != nil {
+		predicates = append(predicates, loginchallenge.PlatformLT(*i.PlatformLT))
+	}
+	if i.PlatformLTE != nil {
+		predicates = append(predicates, loginchallenge.PlatformLTE(*i.PlatformLTE))
+	}
+	if i.PlatformContains != nil {
+		predicates = append(predicates, loginchallenge.PlatformContains(*i.PlatformContains))
+	}
+	if i.PlatformHasPrefix != nil {
+		predicates = append(predicates, loginchallenge.PlatformHasPrefix(*i.PlatformHasPrefix))
+	}
+	if i.PlatformHasSuffix != nil {
+		predicates = append(predicates, loginchallenge.PlatformHasSuffix(*i.PlatformHasSuffix))
+	}
+	if i.PlatformEqualFold != nil {
+		predicates = append(predicates, loginchallenge.PlatformEqualFold(*i.PlatformEqualFold))
+	}
+	if i.PlatformContainsFold != nil {
+		predicates = append(predicates, loginchallenge.PlatformContainsFold(*i.PlatformContainsFold))
 	}
 
 	if i.HasAccount != nil {

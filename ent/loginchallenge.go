@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -71,6 +72,14 @@ type LoginChallenge struct {
 	Error string `json:"error,omitempty"`
 	// ResolvedAt holds the value of the "resolved_at" field.
 	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+	// the platform an OAuth connection is for, as the caller named it (tiktok-business)
+	Platform string `json:"platform,omitempty"`
+	// the 24-hex id of an OAuth connection, which its pages are listed and attached by
+	OauthID *string `json:"oauth_id,omitempty"`
+	// what the caller passed as page when starting an OAuth connection, echoed to the opener
+	OauthPlacement string `json:"oauth_placement,omitempty"`
+	// the pages, channels or locations the worker found the OAuth grant can reach
+	OauthPages []map[string]interface{} `json:"oauth_pages,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the LoginChallengeQuery when eager-loading is set.
 	Edges        LoginChallengeEdges `json:"edges"`
@@ -130,13 +139,13 @@ func (*LoginChallenge) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case loginchallenge.FieldSecretsEnc:
+		case loginchallenge.FieldSecretsEnc, loginchallenge.FieldOauthPages:
 			values[i] = new([]byte)
 		case loginchallenge.FieldRelogin:
 			values[i] = new(sql.NullBool)
 		case loginchallenge.FieldID, loginchallenge.FieldWorkspaceID, loginchallenge.FieldAccountID, loginchallenge.FieldUserID, loginchallenge.FieldImapPort, loginchallenge.FieldAttempts, loginchallenge.FieldMaxAttempts, loginchallenge.FieldTaskID:
 			values[i] = new(sql.NullInt64)
-		case loginchallenge.FieldUsername, loginchallenge.FieldMethod, loginchallenge.FieldState, loginchallenge.FieldTokenHash, loginchallenge.FieldContactPoint, loginchallenge.FieldImapHost, loginchallenge.FieldImapUsername, loginchallenge.FieldOutcome, loginchallenge.FieldError:
+		case loginchallenge.FieldUsername, loginchallenge.FieldMethod, loginchallenge.FieldState, loginchallenge.FieldTokenHash, loginchallenge.FieldContactPoint, loginchallenge.FieldImapHost, loginchallenge.FieldImapUsername, loginchallenge.FieldOutcome, loginchallenge.FieldError, loginchallenge.FieldPlatform, loginchallenge.FieldOauthID, loginchallenge.FieldOauthPlacement:
 			values[i] = new(sql.NullString)
 		case loginchallenge.FieldCreatedAt, loginchallenge.FieldUpdatedAt, loginchallenge.FieldChallengeAt, loginchallenge.FieldPresentedAt, loginchallenge.FieldExpiresAt, loginchallenge.FieldResolvedAt:
 			values[i] = new(sql.NullTime)
@@ -319,6 +328,33 @@ func (_m *LoginChallenge) assignValues(columns []string, values []any) error {
 				_m.ResolvedAt = new(time.Time)
 				*_m.ResolvedAt = value.Time
 			}
+		case loginchallenge.FieldPlatform:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field platform", values[i])
+			} else if value.Valid {
+				_m.Platform = value.String
+			}
+		case loginchallenge.FieldOauthID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field oauth_id", values[i])
+			} else if value.Valid {
+				_m.OauthID = new(string)
+				*_m.OauthID = value.String
+			}
+		case loginchallenge.FieldOauthPlacement:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field oauth_placement", values[i])
+			} else if value.Valid {
+				_m.OauthPlacement = value.String
+			}
+		case loginchallenge.FieldOauthPages:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field oauth_pages", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.OauthPages); err != nil {
+					return fmt.Errorf("unmarshal field oauth_pages: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -454,6 +490,20 @@ func (_m *LoginChallenge) String() string {
 		builder.WriteString("resolved_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("platform=")
+	builder.WriteString(_m.Platform)
+	builder.WriteString(", ")
+	if v := _m.OauthID; v != nil {
+		builder.WriteString("oauth_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("oauth_placement=")
+	builder.WriteString(_m.OauthPlacement)
+	builder.WriteString(", ")
+	builder.WriteString("oauth_pages=")
+	builder.WriteString(fmt.Sprintf("%v", _m.OauthPages))
 	builder.WriteByte(')')
 	return builder.String()
 }

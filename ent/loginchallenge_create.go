@@ -336,6 +336,54 @@ func (_c *LoginChallengeCreate) SetNillableResolvedAt(v *time.Time) *LoginChalle
 	return _c
 }
 
+// SetPlatform sets the "platform" field.
+func (_c *LoginChallengeCreate) SetPlatform(v string) *LoginChallengeCreate {
+	_c.mutation.SetPlatform(v)
+	return _c
+}
+
+// SetNillablePlatform sets the "platform" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillablePlatform(v *string) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetPlatform(*v)
+	}
+	return _c
+}
+
+// SetOauthID sets the "oauth_id" field.
+func (_c *LoginChallengeCreate) SetOauthID(v string) *LoginChallengeCreate {
+	_c.mutation.SetOauthID(v)
+	return _c
+}
+
+// SetNillableOauthID sets the "oauth_id" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableOauthID(v *string) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetOauthID(*v)
+	}
+	return _c
+}
+
+// SetOauthPlacement sets the "oauth_placement" field.
+func (_c *LoginChallengeCreate) SetOauthPlacement(v string) *LoginChallengeCreate {
+	_c.mutation.SetOauthPlacement(v)
+	return _c
+}
+
+// SetNillableOauthPlacement sets the "oauth_placement" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillableOauthPlacement(v *string) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetOauthPlacement(*v)
+	}
+	return _c
+}
+
+// SetOauthPages sets the "oauth_pages" field.
+func (_c *LoginChallengeCreate) SetOauthPages(v []map[string]interface{}) *LoginChallengeCreate {
+	_c.mutation.SetOauthPages(v)
+	return _c
+}
+
 // SetWorkspace sets the "workspace" edge to the Workspace entity.
 func (_c *LoginChallengeCreate) SetWorkspace(v *Workspace) *LoginChallengeCreate {
 	return _c.SetWorkspaceID(v.ID)
@@ -453,6 +501,14 @@ func (_c *LoginChallengeCreate) defaults() error {
 		v := loginchallenge.DefaultError
 		_c.mutation.SetError(v)
 	}
+	if _, ok := _c.mutation.Platform(); !ok {
+		v := loginchallenge.DefaultPlatform
+		_c.mutation.SetPlatform(v)
+	}
+	if _, ok := _c.mutation.OauthPlacement(); !ok {
+		v := loginchallenge.DefaultOauthPlacement
+		_c.mutation.SetOauthPlacement(v)
+	}
 	return nil
 }
 
@@ -546,6 +602,17 @@ func (_c *LoginChallengeCreate) check() error {
 	}
 	if _, ok := _c.mutation.Error(); !ok {
 		return &ValidationError{Name: "error", err: errors.New(`ent: missing required field "LoginChallenge.error"`)}
+	}
+	if _, ok := _c.mutation.Platform(); !ok {
+		return &ValidationError{Name: "platform", err: errors.New(`ent: missing required field "LoginChallenge.platform"`)}
+	}
+	if v, ok := _c.mutation.OauthID(); ok {
+		if err := loginchallenge.OauthIDValidator(v); err != nil {
+			return &ValidationError{Name: "oauth_id", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.oauth_id": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.OauthPlacement(); !ok {
+		return &ValidationError{Name: "oauth_placement", err: errors.New(`ent: missing required field "LoginChallenge.oauth_placement"`)}
 	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
 		return &ValidationError{Name: "workspace", err: errors.New(`ent: missing required edge "LoginChallenge.workspace"`)}
@@ -664,6 +731,22 @@ func (_c *LoginChallengeCreate) createSpec() (*LoginChallenge, *sqlgraph.CreateS
 	if value, ok := _c.mutation.ResolvedAt(); ok {
 		_spec.SetField(loginchallenge.FieldResolvedAt, field.TypeTime, value)
 		_node.ResolvedAt = &value
+	}
+	if value, ok := _c.mutation.Platform(); ok {
+		_spec.SetField(loginchallenge.FieldPlatform, field.TypeString, value)
+		_node.Platform = value
+	}
+	if value, ok := _c.mutation.OauthID(); ok {
+		_spec.SetField(loginchallenge.FieldOauthID, field.TypeString, value)
+		_node.OauthID = &value
+	}
+	if value, ok := _c.mutation.OauthPlacement(); ok {
+		_spec.SetField(loginchallenge.FieldOauthPlacement, field.TypeString, value)
+		_node.OauthPlacement = value
+	}
+	if value, ok := _c.mutation.OauthPages(); ok {
+		_spec.SetField(loginchallenge.FieldOauthPages, field.TypeJSON, value)
+		_node.OauthPages = value
 	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1095,6 +1178,66 @@ func (u *LoginChallengeUpsert) UpdateResolvedAt() *LoginChallengeUpsert {
 // ClearResolvedAt clears the value of the "resolved_at" field.
 func (u *LoginChallengeUpsert) ClearResolvedAt() *LoginChallengeUpsert {
 	u.SetNull(loginchallenge.FieldResolvedAt)
+	return u
+}
+
+// SetPlatform sets the "platform" field.
+func (u *LoginChallengeUpsert) SetPlatform(v string) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldPlatform, v)
+	return u
+}
+
+// UpdatePlatform sets the "platform" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdatePlatform() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldPlatform)
+	return u
+}
+
+// SetOauthID sets the "oauth_id" field.
+func (u *LoginChallengeUpsert) SetOauthID(v string) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldOauthID, v)
+	return u
+}
+
+// UpdateOauthID sets the "oauth_id" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateOauthID() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldOauthID)
+	return u
+}
+
+// ClearOauthID clears the value of the "oauth_id" field.
+func (u *LoginChallengeUpsert) ClearOauthID() *LoginChallengeUpsert {
+	u.SetNull(loginchallenge.FieldOauthID)
+	return u
+}
+
+// SetOauthPlacement sets the "oauth_placement" field.
+func (u *LoginChallengeUpsert) SetOauthPlacement(v string) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldOauthPlacement, v)
+	return u
+}
+
+// UpdateOauthPlacement sets the "oauth_placement" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateOauthPlacement() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldOauthPlacement)
+	return u
+}
+
+// SetOauthPages sets the "oauth_pages" field.
+func (u *LoginChallengeUpsert) SetOauthPages(v []map[string]interface{}) *LoginChallengeUpsert {
+	u.Set(loginchallenge.FieldOauthPages, v)
+	return u
+}
+
+// UpdateOauthPages sets the "oauth_pages" field to the value that was provided on create.
+func (u *LoginChallengeUpsert) UpdateOauthPages() *LoginChallengeUpsert {
+	u.SetExcluded(loginchallenge.FieldOauthPages)
+	return u
+}
+
+// ClearOauthPages clears the value of the "oauth_pages" field.
+func (u *LoginChallengeUpsert) ClearOauthPages() *LoginChallengeUpsert {
+	u.SetNull(loginchallenge.FieldOauthPages)
 	return u
 }
 
@@ -1531,6 +1674,76 @@ func (u *LoginChallengeUpsertOne) UpdateResolvedAt() *LoginChallengeUpsertOne {
 func (u *LoginChallengeUpsertOne) ClearResolvedAt() *LoginChallengeUpsertOne {
 	return u.Update(func(s *LoginChallengeUpsert) {
 		s.ClearResolvedAt()
+	})
+}
+
+// SetPlatform sets the "platform" field.
+func (u *LoginChallengeUpsertOne) SetPlatform(v string) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetPlatform(v)
+	})
+}
+
+// UpdatePlatform sets the "platform" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdatePlatform() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdatePlatform()
+	})
+}
+
+// SetOauthID sets the "oauth_id" field.
+func (u *LoginChallengeUpsertOne) SetOauthID(v string) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetOauthID(v)
+	})
+}
+
+// UpdateOauthID sets the "oauth_id" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateOauthID() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateOauthID()
+	})
+}
+
+// ClearOauthID clears the value of the "oauth_id" field.
+func (u *LoginChallengeUpsertOne) ClearOauthID() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearOauthID()
+	})
+}
+
+// SetOauthPlacement sets the "oauth_placement" field.
+func (u *LoginChallengeUpsertOne) SetOauthPlacement(v string) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetOauthPlacement(v)
+	})
+}
+
+// UpdateOauthPlacement sets the "oauth_placement" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateOauthPlacement() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateOauthPlacement()
+	})
+}
+
+// SetOauthPages sets the "oauth_pages" field.
+func (u *LoginChallengeUpsertOne) SetOauthPages(v []map[string]interface{}) *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetOauthPages(v)
+	})
+}
+
+// UpdateOauthPages sets the "oauth_pages" field to the value that was provided on create.
+func (u *LoginChallengeUpsertOne) UpdateOauthPages() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateOauthPages()
+	})
+}
+
+// ClearOauthPages clears the value of the "oauth_pages" field.
+func (u *LoginChallengeUpsertOne) ClearOauthPages() *LoginChallengeUpsertOne {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearOauthPages()
 	})
 }
 
@@ -2133,6 +2346,76 @@ func (u *LoginChallengeUpsertBulk) UpdateResolvedAt() *LoginChallengeUpsertBulk 
 func (u *LoginChallengeUpsertBulk) ClearResolvedAt() *LoginChallengeUpsertBulk {
 	return u.Update(func(s *LoginChallengeUpsert) {
 		s.ClearResolvedAt()
+	})
+}
+
+// SetPlatform sets the "platform" field.
+func (u *LoginChallengeUpsertBulk) SetPlatform(v string) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetPlatform(v)
+	})
+}
+
+// UpdatePlatform sets the "platform" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdatePlatform() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdatePlatform()
+	})
+}
+
+// SetOauthID sets the "oauth_id" field.
+func (u *LoginChallengeUpsertBulk) SetOauthID(v string) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetOauthID(v)
+	})
+}
+
+// UpdateOauthID sets the "oauth_id" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateOauthID() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateOauthID()
+	})
+}
+
+// ClearOauthID clears the value of the "oauth_id" field.
+func (u *LoginChallengeUpsertBulk) ClearOauthID() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearOauthID()
+	})
+}
+
+// SetOauthPlacement sets the "oauth_placement" field.
+func (u *LoginChallengeUpsertBulk) SetOauthPlacement(v string) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetOauthPlacement(v)
+	})
+}
+
+// UpdateOauthPlacement sets the "oauth_placement" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateOauthPlacement() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateOauthPlacement()
+	})
+}
+
+// SetOauthPages sets the "oauth_pages" field.
+func (u *LoginChallengeUpsertBulk) SetOauthPages(v []map[string]interface{}) *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.SetOauthPages(v)
+	})
+}
+
+// UpdateOauthPages sets the "oauth_pages" field to the value that was provided on create.
+func (u *LoginChallengeUpsertBulk) UpdateOauthPages() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.UpdateOauthPages()
+	})
+}
+
+// ClearOauthPages clears the value of the "oauth_pages" field.
+func (u *LoginChallengeUpsertBulk) ClearOauthPages() *LoginChallengeUpsertBulk {
+	return u.Update(func(s *LoginChallengeUpsert) {
+		s.ClearOauthPages()
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -392,6 +393,72 @@ func (_u *LoginChallengeUpdate) ClearResolvedAt() *LoginChallengeUpdate {
 	return _u
 }
 
+// SetPlatform sets the "platform" field.
+func (_u *LoginChallengeUpdate) SetPlatform(v string) *LoginChallengeUpdate {
+	_u.mutation.SetPlatform(v)
+	return _u
+}
+
+// SetNillablePlatform sets the "platform" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillablePlatform(v *string) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetPlatform(*v)
+	}
+	return _u
+}
+
+// SetOauthID sets the "oauth_id" field.
+func (_u *LoginChallengeUpdate) SetOauthID(v string) *LoginChallengeUpdate {
+	_u.mutation.SetOauthID(v)
+	return _u
+}
+
+// SetNillableOauthID sets the "oauth_id" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillableOauthID(v *string) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetOauthID(*v)
+	}
+	return _u
+}
+
+// ClearOauthID clears the value of the "oauth_id" field.
+func (_u *LoginChallengeUpdate) ClearOauthID() *LoginChallengeUpdate {
+	_u.mutation.ClearOauthID()
+	return _u
+}
+
+// SetOauthPlacement sets the "oauth_placement" field.
+func (_u *LoginChallengeUpdate) SetOauthPlacement(v string) *LoginChallengeUpdate {
+	_u.mutation.SetOauthPlacement(v)
+	return _u
+}
+
+// SetNillableOauthPlacement sets the "oauth_placement" field if the given value is not nil.
+func (_u *LoginChallengeUpdate) SetNillableOauthPlacement(v *string) *LoginChallengeUpdate {
+	if v != nil {
+		_u.SetOauthPlacement(*v)
+	}
+	return _u
+}
+
+// SetOauthPages sets the "oauth_pages" field.
+func (_u *LoginChallengeUpdate) SetOauthPages(v []map[string]interface{}) *LoginChallengeUpdate {
+	_u.mutation.SetOauthPages(v)
+	return _u
+}
+
+// AppendOauthPages appends value to the "oauth_pages" field.
+func (_u *LoginChallengeUpdate) AppendOauthPages(v []map[string]interface{}) *LoginChallengeUpdate {
+	_u.mutation.AppendOauthPages(v)
+	return _u
+}
+
+// ClearOauthPages clears the value of the "oauth_pages" field.
+func (_u *LoginChallengeUpdate) ClearOauthPages() *LoginChallengeUpdate {
+	_u.mutation.ClearOauthPages()
+	return _u
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_u *LoginChallengeUpdate) SetAccount(v *Account) *LoginChallengeUpdate {
 	return _u.SetAccountID(v.ID)
@@ -498,6 +565,11 @@ func (_u *LoginChallengeUpdate) check() error {
 			return &ValidationError{Name: "max_attempts", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.max_attempts": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.OauthID(); ok {
+		if err := loginchallenge.OauthIDValidator(v); err != nil {
+			return &ValidationError{Name: "oauth_id", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.oauth_id": %w`, err)}
+		}
+	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "LoginChallenge.workspace"`)
 	}
@@ -602,6 +674,29 @@ func (_u *LoginChallengeUpdate) sqlSave(ctx context.Context) (_node int, err err
 	}
 	if _u.mutation.ResolvedAtCleared() {
 		_spec.ClearField(loginchallenge.FieldResolvedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Platform(); ok {
+		_spec.SetField(loginchallenge.FieldPlatform, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.OauthID(); ok {
+		_spec.SetField(loginchallenge.FieldOauthID, field.TypeString, value)
+	}
+	if _u.mutation.OauthIDCleared() {
+		_spec.ClearField(loginchallenge.FieldOauthID, field.TypeString)
+	}
+	if value, ok := _u.mutation.OauthPlacement(); ok {
+		_spec.SetField(loginchallenge.FieldOauthPlacement, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.OauthPages(); ok {
+		_spec.SetField(loginchallenge.FieldOauthPages, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedOauthPages(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, loginchallenge.FieldOauthPages, value)
+		})
+	}
+	if _u.mutation.OauthPagesCleared() {
+		_spec.ClearField(loginchallenge.FieldOauthPages, field.TypeJSON)
 	}
 	if _u.mutation.AccountCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1043,6 +1138,72 @@ func (_u *LoginChallengeUpdateOne) ClearResolvedAt() *LoginChallengeUpdateOne {
 	return _u
 }
 
+// SetPlatform sets the "platform" field.
+func (_u *LoginChallengeUpdateOne) SetPlatform(v string) *LoginChallengeUpdateOne {
+	_u.mutation.SetPlatform(v)
+	return _u
+}
+
+// SetNillablePlatform sets the "platform" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillablePlatform(v *string) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetPlatform(*v)
+	}
+	return _u
+}
+
+// SetOauthID sets the "oauth_id" field.
+func (_u *LoginChallengeUpdateOne) SetOauthID(v string) *LoginChallengeUpdateOne {
+	_u.mutation.SetOauthID(v)
+	return _u
+}
+
+// SetNillableOauthID sets the "oauth_id" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillableOauthID(v *string) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetOauthID(*v)
+	}
+	return _u
+}
+
+// ClearOauthID clears the value of the "oauth_id" field.
+func (_u *LoginChallengeUpdateOne) ClearOauthID() *LoginChallengeUpdateOne {
+	_u.mutation.ClearOauthID()
+	return _u
+}
+
+// SetOauthPlacement sets the "oauth_placement" field.
+func (_u *LoginChallengeUpdateOne) SetOauthPlacement(v string) *LoginChallengeUpdateOne {
+	_u.mutation.SetOauthPlacement(v)
+	return _u
+}
+
+// SetNillableOauthPlacement sets the "oauth_placement" field if the given value is not nil.
+func (_u *LoginChallengeUpdateOne) SetNillableOauthPlacement(v *string) *LoginChallengeUpdateOne {
+	if v != nil {
+		_u.SetOauthPlacement(*v)
+	}
+	return _u
+}
+
+// SetOauthPages sets the "oauth_pages" field.
+func (_u *LoginChallengeUpdateOne) SetOauthPages(v []map[string]interface{}) *LoginChallengeUpdateOne {
+	_u.mutation.SetOauthPages(v)
+	return _u
+}
+
+// AppendOauthPages appends value to the "oauth_pages" field.
+func (_u *LoginChallengeUpdateOne) AppendOauthPages(v []map[string]interface{}) *LoginChallengeUpdateOne {
+	_u.mutation.AppendOauthPages(v)
+	return _u
+}
+
+// ClearOauthPages clears the value of the "oauth_pages" field.
+func (_u *LoginChallengeUpdateOne) ClearOauthPages() *LoginChallengeUpdateOne {
+	_u.mutation.ClearOauthPages()
+	return _u
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_u *LoginChallengeUpdateOne) SetAccount(v *Account) *LoginChallengeUpdateOne {
 	return _u.SetAccountID(v.ID)
@@ -1160,6 +1321,11 @@ func (_u *LoginChallengeUpdateOne) check() error {
 	if v, ok := _u.mutation.MaxAttempts(); ok {
 		if err := loginchallenge.MaxAttemptsValidator(v); err != nil {
 			return &ValidationError{Name: "max_attempts", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.max_attempts": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.OauthID(); ok {
+		if err := loginchallenge.OauthIDValidator(v); err != nil {
+			return &ValidationError{Name: "oauth_id", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.oauth_id": %w`, err)}
 		}
 	}
 	if _u.mutation.WorkspaceCleared() && len(_u.mutation.WorkspaceIDs()) > 0 {
@@ -1283,6 +1449,29 @@ func (_u *LoginChallengeUpdateOne) sqlSave(ctx context.Context) (_node *LoginCha
 	}
 	if _u.mutation.ResolvedAtCleared() {
 		_spec.ClearField(loginchallenge.FieldResolvedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Platform(); ok {
+		_spec.SetField(loginchallenge.FieldPlatform, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.OauthID(); ok {
+		_spec.SetField(loginchallenge.FieldOauthID, field.TypeString, value)
+	}
+	if _u.mutation.OauthIDCleared() {
+		_spec.ClearField(loginchallenge.FieldOauthID, field.TypeString)
+	}
+	if value, ok := _u.mutation.OauthPlacement(); ok {
+		_spec.SetField(loginchallenge.FieldOauthPlacement, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.OauthPages(); ok {
+		_spec.SetField(loginchallenge.FieldOauthPages, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedOauthPages(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, loginchallenge.FieldOauthPages, value)
+		})
+	}
+	if _u.mutation.OauthPagesCleared() {
+		_spec.ClearField(loginchallenge.FieldOauthPages, field.TypeJSON)
 	}
 	if _u.mutation.AccountCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
@@ -59,6 +60,7 @@ const (
 	TypeActionRecord      = "ActionRecord"
 	TypeCaption           = "Caption"
 	TypeCategory          = "Category"
+	TypeComment           = "Comment"
 	TypeCooldownRule      = "CooldownRule"
 	TypeCustomer          = "Customer"
 	TypeCustomerGroup     = "CustomerGroup"
@@ -5745,6 +5747,22 @@ type AccountStatMutation struct {
 	addfollowings    *int
 	media_count      *int
 	addmedia_count   *int
+	impressions      *int
+	addimpressions   *int
+	reach            *int
+	addreach         *int
+	likes            *int
+	addlikes         *int
+	comments         *int
+	addcomments      *int
+	shares           *int
+	addshares        *int
+	views            *int
+	addviews         *int
+	clicks           *int
+	addclicks        *int
+	posts            *int
+	addposts         *int
 	clearedFields    map[string]struct{}
 	workspace        *int
 	clearedworkspace bool
@@ -6243,6 +6261,566 @@ func (m *AccountStatMutation) ResetMediaCount() {
 	delete(m.clearedFields, accountstat.FieldMediaCount)
 }
 
+// SetImpressions sets the "impressions" field.
+func (m *AccountStatMutation) SetImpressions(i int) {
+	m.impressions = &i
+	m.addimpressions = nil
+}
+
+// Impressions returns the value of the "impressions" field in the mutation.
+func (m *AccountStatMutation) Impressions() (r int, exists bool) {
+	v := m.impressions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImpressions returns the old "impressions" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldImpressions(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImpressions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImpressions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImpressions: %w", err)
+	}
+	return oldValue.Impressions, nil
+}
+
+// AddImpressions adds i to the "impressions" field.
+func (m *AccountStatMutation) AddImpressions(i int) {
+	if m.addimpressions != nil {
+		*m.addimpressions += i
+	} else {
+		m.addimpressions = &i
+	}
+}
+
+// AddedImpressions returns the value that was added to the "impressions" field in this mutation.
+func (m *AccountStatMutation) AddedImpressions() (r int, exists bool) {
+	v := m.addimpressions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearImpressions clears the value of the "impressions" field.
+func (m *AccountStatMutation) ClearImpressions() {
+	m.impressions = nil
+	m.addimpressions = nil
+	m.clearedFields[accountstat.FieldImpressions] = struct{}{}
+}
+
+// ImpressionsCleared returns if the "impressions" field was cleared in this mutation.
+func (m *AccountStatMutation) ImpressionsCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldImpressions]
+	return ok
+}
+
+// ResetImpressions resets all changes to the "impressions" field.
+func (m *AccountStatMutation) ResetImpressions() {
+	m.impressions = nil
+	m.addimpressions = nil
+	delete(m.clearedFields, accountstat.FieldImpressions)
+}
+
+// SetReach sets the "reach" field.
+func (m *AccountStatMutation) SetReach(i int) {
+	m.reach = &i
+	m.addreach = nil
+}
+
+// Reach returns the value of the "reach" field in the mutation.
+func (m *AccountStatMutation) Reach() (r int, exists bool) {
+	v := m.reach
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReach returns the old "reach" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldReach(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReach is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReach requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReach: %w", err)
+	}
+	return oldValue.Reach, nil
+}
+
+// AddReach adds i to the "reach" field.
+func (m *AccountStatMutation) AddReach(i int) {
+	if m.addreach != nil {
+		*m.addreach += i
+	} else {
+		m.addreach = &i
+	}
+}
+
+// AddedReach returns the value that was added to the "reach" field in this mutation.
+func (m *AccountStatMutation) AddedReach() (r int, exists bool) {
+	v := m.addreach
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearReach clears the value of the "reach" field.
+func (m *AccountStatMutation) ClearReach() {
+	m.reach = nil
+	m.addreach = nil
+	m.clearedFields[accountstat.FieldReach] = struct{}{}
+}
+
+// ReachCleared returns if the "reach" field was cleared in this mutation.
+func (m *AccountStatMutation) ReachCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldReach]
+	return ok
+}
+
+// ResetReach resets all changes to the "reach" field.
+func (m *AccountStatMutation) ResetReach() {
+	m.reach = nil
+	m.addreach = nil
+	delete(m.clearedFields, accountstat.FieldReach)
+}
+
+// SetLikes sets the "likes" field.
+func (m *AccountStatMutation) SetLikes(i int) {
+	m.likes = &i
+	m.addlikes = nil
+}
+
+// Likes returns the value of the "likes" field in the mutation.
+func (m *AccountStatMutation) Likes() (r int, exists bool) {
+	v := m.likes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLikes returns the old "likes" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldLikes(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLikes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLikes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLikes: %w", err)
+	}
+	return oldValue.Likes, nil
+}
+
+// AddLikes adds i to the "likes" field.
+func (m *AccountStatMutation) AddLikes(i int) {
+	if m.addlikes != nil {
+		*m.addlikes += i
+	} else {
+		m.addlikes = &i
+	}
+}
+
+// AddedLikes returns the value that was added to the "likes" field in this mutation.
+func (m *AccountStatMutation) AddedLikes() (r int, exists bool) {
+	v := m.addlikes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearLikes clears the value of the "likes" field.
+func (m *AccountStatMutation) ClearLikes() {
+	m.likes = nil
+	m.addlikes = nil
+	m.clearedFields[accountstat.FieldLikes] = struct{}{}
+}
+
+// LikesCleared returns if the "likes" field was cleared in this mutation.
+func (m *AccountStatMutation) LikesCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldLikes]
+	return ok
+}
+
+// ResetLikes resets all changes to the "likes" field.
+func (m *AccountStatMutation) ResetLikes() {
+	m.likes = nil
+	m.addlikes = nil
+	delete(m.clearedFields, accountstat.FieldLikes)
+}
+
+// SetComments sets the "comments" field.
+func (m *AccountStatMutation) SetComments(i int) {
+	m.comments = &i
+	m.addcomments = nil
+}
+
+// Comments returns the value of the "comments" field in the mutation.
+func (m *AccountStatMutation) Comments() (r int, exists bool) {
+	v := m.comments
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldComments returns the old "comments" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldComments(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldComments is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldComments requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldComments: %w", err)
+	}
+	return oldValue.Comments, nil
+}
+
+// AddComments adds i to the "comments" field.
+func (m *AccountStatMutation) AddComments(i int) {
+	if m.addcomments != nil {
+		*m.addcomments += i
+	} else {
+		m.addcomments = &i
+	}
+}
+
+// AddedComments returns the value that was added to the "comments" field in this mutation.
+func (m *AccountStatMutation) AddedComments() (r int, exists bool) {
+	v := m.addcomments
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearComments clears the value of the "comments" field.
+func (m *AccountStatMutation) ClearComments() {
+	m.comments = nil
+	m.addcomments = nil
+	m.clearedFields[accountstat.FieldComments] = struct{}{}
+}
+
+// CommentsCleared returns if the "comments" field was cleared in this mutation.
+func (m *AccountStatMutation) CommentsCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldComments]
+	return ok
+}
+
+// ResetComments resets all changes to the "comments" field.
+func (m *AccountStatMutation) ResetComments() {
+	m.comments = nil
+	m.addcomments = nil
+	delete(m.clearedFields, accountstat.FieldComments)
+}
+
+// SetShares sets the "shares" field.
+func (m *AccountStatMutation) SetShares(i int) {
+	m.shares = &i
+	m.addshares = nil
+}
+
+// Shares returns the value of the "shares" field in the mutation.
+func (m *AccountStatMutation) Shares() (r int, exists bool) {
+	v := m.shares
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShares returns the old "shares" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldShares(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShares is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShares requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShares: %w", err)
+	}
+	return oldValue.Shares, nil
+}
+
+// AddShares adds i to the "shares" field.
+func (m *AccountStatMutation) AddShares(i int) {
+	if m.addshares != nil {
+		*m.addshares += i
+	} else {
+		m.addshares = &i
+	}
+}
+
+// AddedShares returns the value that was added to the "shares" field in this mutation.
+func (m *AccountStatMutation) AddedShares() (r int, exists bool) {
+	v := m.addshares
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearShares clears the value of the "shares" field.
+func (m *AccountStatMutation) ClearShares() {
+	m.shares = nil
+	m.addshares = nil
+	m.clearedFields[accountstat.FieldShares] = struct{}{}
+}
+
+// SharesCleared returns if the "shares" field was cleared in this mutation.
+func (m *AccountStatMutation) SharesCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldShares]
+	return ok
+}
+
+// ResetShares resets all changes to the "shares" field.
+func (m *AccountStatMutation) ResetShares() {
+	m.shares = nil
+	m.addshares = nil
+	delete(m.clearedFields, accountstat.FieldShares)
+}
+
+// SetViews sets the "views" field.
+func (m *AccountStatMutation) SetViews(i int) {
+	m.views = &i
+	m.addviews = nil
+}
+
+// Views returns the value of the "views" field in the mutation.
+func (m *AccountStatMutation) Views() (r int, exists bool) {
+	v := m.views
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldViews returns the old "views" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldViews(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldViews is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldViews requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldViews: %w", err)
+	}
+	return oldValue.Views, nil
+}
+
+// AddViews adds i to the "views" field.
+func (m *AccountStatMutation) AddViews(i int) {
+	if m.addviews != nil {
+		*m.addviews += i
+	} else {
+		m.addviews = &i
+	}
+}
+
+// AddedViews returns the value that was added to the "views" field in this mutation.
+func (m *AccountStatMutation) AddedViews() (r int, exists bool) {
+	v := m.addviews
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearViews clears the value of the "views" field.
+func (m *AccountStatMutation) ClearViews() {
+	m.views = nil
+	m.addviews = nil
+	m.clearedFields[accountstat.FieldViews] = struct{}{}
+}
+
+// ViewsCleared returns if the "views" field was cleared in this mutation.
+func (m *AccountStatMutation) ViewsCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldViews]
+	return ok
+}
+
+// ResetViews resets all changes to the "views" field.
+func (m *AccountStatMutation) ResetViews() {
+	m.views = nil
+	m.addviews = nil
+	delete(m.clearedFields, accountstat.FieldViews)
+}
+
+// SetClicks sets the "clicks" field.
+func (m *AccountStatMutation) SetClicks(i int) {
+	m.clicks = &i
+	m.addclicks = nil
+}
+
+// Clicks returns the value of the "clicks" field in the mutation.
+func (m *AccountStatMutation) Clicks() (r int, exists bool) {
+	v := m.clicks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClicks returns the old "clicks" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldClicks(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClicks is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClicks requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClicks: %w", err)
+	}
+	return oldValue.Clicks, nil
+}
+
+// AddClicks adds i to the "clicks" field.
+func (m *AccountStatMutation) AddClicks(i int) {
+	if m.addclicks != nil {
+		*m.addclicks += i
+	} else {
+		m.addclicks = &i
+	}
+}
+
+// AddedClicks returns the value that was added to the "clicks" field in this mutation.
+func (m *AccountStatMutation) AddedClicks() (r int, exists bool) {
+	v := m.addclicks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearClicks clears the value of the "clicks" field.
+func (m *AccountStatMutation) ClearClicks() {
+	m.clicks = nil
+	m.addclicks = nil
+	m.clearedFields[accountstat.FieldClicks] = struct{}{}
+}
+
+// ClicksCleared returns if the "clicks" field was cleared in this mutation.
+func (m *AccountStatMutation) ClicksCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldClicks]
+	return ok
+}
+
+// ResetClicks resets all changes to the "clicks" field.
+func (m *AccountStatMutation) ResetClicks() {
+	m.clicks = nil
+	m.addclicks = nil
+	delete(m.clearedFields, accountstat.FieldClicks)
+}
+
+// SetPosts sets the "posts" field.
+func (m *AccountStatMutation) SetPosts(i int) {
+	m.posts = &i
+	m.addposts = nil
+}
+
+// Posts returns the value of the "posts" field in the mutation.
+func (m *AccountStatMutation) Posts() (r int, exists bool) {
+	v := m.posts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosts returns the old "posts" field's value of the AccountStat entity.
+// If the AccountStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountStatMutation) OldPosts(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosts: %w", err)
+	}
+	return oldValue.Posts, nil
+}
+
+// AddPosts adds i to the "posts" field.
+func (m *AccountStatMutation) AddPosts(i int) {
+	if m.addposts != nil {
+		*m.addposts += i
+	} else {
+		m.addposts = &i
+	}
+}
+
+// AddedPosts returns the value that was added to the "posts" field in this mutation.
+func (m *AccountStatMutation) AddedPosts() (r int, exists bool) {
+	v := m.addposts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPosts clears the value of the "posts" field.
+func (m *AccountStatMutation) ClearPosts() {
+	m.posts = nil
+	m.addposts = nil
+	m.clearedFields[accountstat.FieldPosts] = struct{}{}
+}
+
+// PostsCleared returns if the "posts" field was cleared in this mutation.
+func (m *AccountStatMutation) PostsCleared() bool {
+	_, ok := m.clearedFields[accountstat.FieldPosts]
+	return ok
+}
+
+// ResetPosts resets all changes to the "posts" field.
+func (m *AccountStatMutation) ResetPosts() {
+	m.posts = nil
+	m.addposts = nil
+	delete(m.clearedFields, accountstat.FieldPosts)
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *AccountStatMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -6331,7 +6909,7 @@ func (m *AccountStatMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountStatMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, accountstat.FieldCreatedAt)
 	}
@@ -6355,6 +6933,30 @@ func (m *AccountStatMutation) Fields() []string {
 	}
 	if m.media_count != nil {
 		fields = append(fields, accountstat.FieldMediaCount)
+	}
+	if m.impressions != nil {
+		fields = append(fields, accountstat.FieldImpressions)
+	}
+	if m.reach != nil {
+		fields = append(fields, accountstat.FieldReach)
+	}
+	if m.likes != nil {
+		fields = append(fields, accountstat.FieldLikes)
+	}
+	if m.comments != nil {
+		fields = append(fields, accountstat.FieldComments)
+	}
+	if m.shares != nil {
+		fields = append(fields, accountstat.FieldShares)
+	}
+	if m.views != nil {
+		fields = append(fields, accountstat.FieldViews)
+	}
+	if m.clicks != nil {
+		fields = append(fields, accountstat.FieldClicks)
+	}
+	if m.posts != nil {
+		fields = append(fields, accountstat.FieldPosts)
 	}
 	return fields
 }
@@ -6380,6 +6982,22 @@ func (m *AccountStatMutation) Field(name string) (ent.Value, bool) {
 		return m.Followings()
 	case accountstat.FieldMediaCount:
 		return m.MediaCount()
+	case accountstat.FieldImpressions:
+		return m.Impressions()
+	case accountstat.FieldReach:
+		return m.Reach()
+	case accountstat.FieldLikes:
+		return m.Likes()
+	case accountstat.FieldComments:
+		return m.Comments()
+	case accountstat.FieldShares:
+		return m.Shares()
+	case accountstat.FieldViews:
+		return m.Views()
+	case accountstat.FieldClicks:
+		return m.Clicks()
+	case accountstat.FieldPosts:
+		return m.Posts()
 	}
 	return nil, false
 }
@@ -6405,6 +7023,22 @@ func (m *AccountStatMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldFollowings(ctx)
 	case accountstat.FieldMediaCount:
 		return m.OldMediaCount(ctx)
+	case accountstat.FieldImpressions:
+		return m.OldImpressions(ctx)
+	case accountstat.FieldReach:
+		return m.OldReach(ctx)
+	case accountstat.FieldLikes:
+		return m.OldLikes(ctx)
+	case accountstat.FieldComments:
+		return m.OldComments(ctx)
+	case accountstat.FieldShares:
+		return m.OldShares(ctx)
+	case accountstat.FieldViews:
+		return m.OldViews(ctx)
+	case accountstat.FieldClicks:
+		return m.OldClicks(ctx)
+	case accountstat.FieldPosts:
+		return m.OldPosts(ctx)
 	}
 	return nil, fmt.Errorf("unknown AccountStat field %s", name)
 }
@@ -6470,6 +7104,62 @@ func (m *AccountStatMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMediaCount(v)
 		return nil
+	case accountstat.FieldImpressions:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImpressions(v)
+		return nil
+	case accountstat.FieldReach:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReach(v)
+		return nil
+	case accountstat.FieldLikes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLikes(v)
+		return nil
+	case accountstat.FieldComments:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetComments(v)
+		return nil
+	case accountstat.FieldShares:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShares(v)
+		return nil
+	case accountstat.FieldViews:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetViews(v)
+		return nil
+	case accountstat.FieldClicks:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClicks(v)
+		return nil
+	case accountstat.FieldPosts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosts(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AccountStat field %s", name)
 }
@@ -6487,6 +7177,30 @@ func (m *AccountStatMutation) AddedFields() []string {
 	if m.addmedia_count != nil {
 		fields = append(fields, accountstat.FieldMediaCount)
 	}
+	if m.addimpressions != nil {
+		fields = append(fields, accountstat.FieldImpressions)
+	}
+	if m.addreach != nil {
+		fields = append(fields, accountstat.FieldReach)
+	}
+	if m.addlikes != nil {
+		fields = append(fields, accountstat.FieldLikes)
+	}
+	if m.addcomments != nil {
+		fields = append(fields, accountstat.FieldComments)
+	}
+	if m.addshares != nil {
+		fields = append(fields, accountstat.FieldShares)
+	}
+	if m.addviews != nil {
+		fields = append(fields, accountstat.FieldViews)
+	}
+	if m.addclicks != nil {
+		fields = append(fields, accountstat.FieldClicks)
+	}
+	if m.addposts != nil {
+		fields = append(fields, accountstat.FieldPosts)
+	}
 	return fields
 }
 
@@ -6501,6 +7215,22 @@ func (m *AccountStatMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedFollowings()
 	case accountstat.FieldMediaCount:
 		return m.AddedMediaCount()
+	case accountstat.FieldImpressions:
+		return m.AddedImpressions()
+	case accountstat.FieldReach:
+		return m.AddedReach()
+	case accountstat.FieldLikes:
+		return m.AddedLikes()
+	case accountstat.FieldComments:
+		return m.AddedComments()
+	case accountstat.FieldShares:
+		return m.AddedShares()
+	case accountstat.FieldViews:
+		return m.AddedViews()
+	case accountstat.FieldClicks:
+		return m.AddedClicks()
+	case accountstat.FieldPosts:
+		return m.AddedPosts()
 	}
 	return nil, false
 }
@@ -6531,6 +7261,62 @@ func (m *AccountStatMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddMediaCount(v)
 		return nil
+	case accountstat.FieldImpressions:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImpressions(v)
+		return nil
+	case accountstat.FieldReach:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReach(v)
+		return nil
+	case accountstat.FieldLikes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLikes(v)
+		return nil
+	case accountstat.FieldComments:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddComments(v)
+		return nil
+	case accountstat.FieldShares:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddShares(v)
+		return nil
+	case accountstat.FieldViews:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddViews(v)
+		return nil
+	case accountstat.FieldClicks:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddClicks(v)
+		return nil
+	case accountstat.FieldPosts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosts(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AccountStat numeric field %s", name)
 }
@@ -6547,6 +7333,30 @@ func (m *AccountStatMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(accountstat.FieldMediaCount) {
 		fields = append(fields, accountstat.FieldMediaCount)
+	}
+	if m.FieldCleared(accountstat.FieldImpressions) {
+		fields = append(fields, accountstat.FieldImpressions)
+	}
+	if m.FieldCleared(accountstat.FieldReach) {
+		fields = append(fields, accountstat.FieldReach)
+	}
+	if m.FieldCleared(accountstat.FieldLikes) {
+		fields = append(fields, accountstat.FieldLikes)
+	}
+	if m.FieldCleared(accountstat.FieldComments) {
+		fields = append(fields, accountstat.FieldComments)
+	}
+	if m.FieldCleared(accountstat.FieldShares) {
+		fields = append(fields, accountstat.FieldShares)
+	}
+	if m.FieldCleared(accountstat.FieldViews) {
+		fields = append(fields, accountstat.FieldViews)
+	}
+	if m.FieldCleared(accountstat.FieldClicks) {
+		fields = append(fields, accountstat.FieldClicks)
+	}
+	if m.FieldCleared(accountstat.FieldPosts) {
+		fields = append(fields, accountstat.FieldPosts)
 	}
 	return fields
 }
@@ -6570,6 +7380,30 @@ func (m *AccountStatMutation) ClearField(name string) error {
 		return nil
 	case accountstat.FieldMediaCount:
 		m.ClearMediaCount()
+		return nil
+	case accountstat.FieldImpressions:
+		m.ClearImpressions()
+		return nil
+	case accountstat.FieldReach:
+		m.ClearReach()
+		return nil
+	case accountstat.FieldLikes:
+		m.ClearLikes()
+		return nil
+	case accountstat.FieldComments:
+		m.ClearComments()
+		return nil
+	case accountstat.FieldShares:
+		m.ClearShares()
+		return nil
+	case accountstat.FieldViews:
+		m.ClearViews()
+		return nil
+	case accountstat.FieldClicks:
+		m.ClearClicks()
+		return nil
+	case accountstat.FieldPosts:
+		m.ClearPosts()
 		return nil
 	}
 	return fmt.Errorf("unknown AccountStat nullable field %s", name)
@@ -6602,6 +7436,30 @@ func (m *AccountStatMutation) ResetField(name string) error {
 		return nil
 	case accountstat.FieldMediaCount:
 		m.ResetMediaCount()
+		return nil
+	case accountstat.FieldImpressions:
+		m.ResetImpressions()
+		return nil
+	case accountstat.FieldReach:
+		m.ResetReach()
+		return nil
+	case accountstat.FieldLikes:
+		m.ResetLikes()
+		return nil
+	case accountstat.FieldComments:
+		m.ResetComments()
+		return nil
+	case accountstat.FieldShares:
+		m.ResetShares()
+		return nil
+	case accountstat.FieldViews:
+		m.ResetViews()
+		return nil
+	case accountstat.FieldClicks:
+		m.ResetClicks()
+		return nil
+	case accountstat.FieldPosts:
+		m.ResetPosts()
 		return nil
 	}
 	return fmt.Errorf("unknown AccountStat field %s", name)
@@ -8955,6 +9813,2393 @@ func (m *CategoryMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Category edge %s", name)
+}
+
+// CommentMutation represents an operation that mutates the Comment nodes in the graph.
+type CommentMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	uuid                *uuid.UUID
+	object_id           *string
+	created_at          *time.Time
+	updated_at          *time.Time
+	platform            *comment.Platform
+	origin_id           *string
+	platform_comment_id *string
+	platform_post_id    *string
+	content             *string
+	author_id           *string
+	author_name         *string
+	author_avatar       *string
+	attachments         *[]map[string]interface{}
+	appendattachments   []map[string]interface{}
+	mentions            *[]map[string]interface{}
+	appendmentions      []map[string]interface{}
+	notify_all          *bool
+	from_us             *bool
+	status              *comment.Status
+	liked               *bool
+	like_count          *int
+	addlike_count       *int
+	reply_count         *int
+	addreply_count      *int
+	published_at        *time.Time
+	task_id             *int
+	addtask_id          *int
+	like_task_id        *int
+	addlike_task_id     *int
+	error               *string
+	clearedFields       map[string]struct{}
+	workspace           *int
+	clearedworkspace    bool
+	account             *int
+	clearedaccount      bool
+	post                *int
+	clearedpost         bool
+	parent              *int
+	clearedparent       bool
+	replies             map[int]struct{}
+	removedreplies      map[int]struct{}
+	clearedreplies      bool
+	done                bool
+	oldValue            func(context.Context) (*Comment, error)
+	predicates          []predicate.Comment
+}
+
+var _ ent.Mutation = (*CommentMutation)(nil)
+
+// commentOption allows management of the mutation configuration using functional options.
+type commentOption func(*CommentMutation)
+
+// newCommentMutation creates new mutation for the Comment entity.
+func newCommentMutation(c config, op Op, opts ...commentOption) *CommentMutation {
+	m := &CommentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeComment,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCommentID sets the ID field of the mutation.
+func withCommentID(id int) commentOption {
+	return func(m *CommentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Comment
+		)
+		m.oldValue = func(ctx context.Context) (*Comment, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Comment.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withComment sets the old Comment of the mutation.
+func withComment(node *Comment) commentOption {
+	return func(m *CommentMutation) {
+		m.oldValue = func(context.Context) (*Comment, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CommentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CommentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CommentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CommentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Comment.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *CommentMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *CommentMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *CommentMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *CommentMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *CommentMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldObjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *CommentMutation) ResetObjectID() {
+	m.object_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CommentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CommentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CommentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CommentMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CommentMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CommentMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *CommentMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *CommentMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *CommentMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetPlatform sets the "platform" field.
+func (m *CommentMutation) SetPlatform(c comment.Platform) {
+	m.platform = &c
+}
+
+// Platform returns the value of the "platform" field in the mutation.
+func (m *CommentMutation) Platform() (r comment.Platform, exists bool) {
+	v := m.platform
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlatform returns the old "platform" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldPlatform(ctx context.Context) (v comment.Platform, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlatform is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlatform requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlatform: %w", err)
+	}
+	return oldValue.Platform, nil
+}
+
+// ResetPlatform resets all changes to the "platform" field.
+func (m *CommentMutation) ResetPlatform() {
+	m.platform = nil
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *CommentMutation) SetAccountID(i int) {
+	m.account = &i
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *CommentMutation) AccountID() (r int, exists bool) {
+	v := m.account
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldAccountID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// ClearAccountID clears the value of the "account_id" field.
+func (m *CommentMutation) ClearAccountID() {
+	m.account = nil
+	m.clearedFields[comment.FieldAccountID] = struct{}{}
+}
+
+// AccountIDCleared returns if the "account_id" field was cleared in this mutation.
+func (m *CommentMutation) AccountIDCleared() bool {
+	_, ok := m.clearedFields[comment.FieldAccountID]
+	return ok
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *CommentMutation) ResetAccountID() {
+	m.account = nil
+	delete(m.clearedFields, comment.FieldAccountID)
+}
+
+// SetPostID sets the "post_id" field.
+func (m *CommentMutation) SetPostID(i int) {
+	m.post = &i
+}
+
+// PostID returns the value of the "post_id" field in the mutation.
+func (m *CommentMutation) PostID() (r int, exists bool) {
+	v := m.post
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostID returns the old "post_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldPostID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostID: %w", err)
+	}
+	return oldValue.PostID, nil
+}
+
+// ClearPostID clears the value of the "post_id" field.
+func (m *CommentMutation) ClearPostID() {
+	m.post = nil
+	m.clearedFields[comment.FieldPostID] = struct{}{}
+}
+
+// PostIDCleared returns if the "post_id" field was cleared in this mutation.
+func (m *CommentMutation) PostIDCleared() bool {
+	_, ok := m.clearedFields[comment.FieldPostID]
+	return ok
+}
+
+// ResetPostID resets all changes to the "post_id" field.
+func (m *CommentMutation) ResetPostID() {
+	m.post = nil
+	delete(m.clearedFields, comment.FieldPostID)
+}
+
+// SetParentID sets the "parent_id" field.
+func (m *CommentMutation) SetParentID(i int) {
+	m.parent = &i
+}
+
+// ParentID returns the value of the "parent_id" field in the mutation.
+func (m *CommentMutation) ParentID() (r int, exists bool) {
+	v := m.parent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParentID returns the old "parent_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldParentID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParentID: %w", err)
+	}
+	return oldValue.ParentID, nil
+}
+
+// ClearParentID clears the value of the "parent_id" field.
+func (m *CommentMutation) ClearParentID() {
+	m.parent = nil
+	m.clearedFields[comment.FieldParentID] = struct{}{}
+}
+
+// ParentIDCleared returns if the "parent_id" field was cleared in this mutation.
+func (m *CommentMutation) ParentIDCleared() bool {
+	_, ok := m.clearedFields[comment.FieldParentID]
+	return ok
+}
+
+// ResetParentID resets all changes to the "parent_id" field.
+func (m *CommentMutation) ResetParentID() {
+	m.parent = nil
+	delete(m.clearedFields, comment.FieldParentID)
+}
+
+// SetOriginID sets the "origin_id" field.
+func (m *CommentMutation) SetOriginID(s string) {
+	m.origin_id = &s
+}
+
+// OriginID returns the value of the "origin_id" field in the mutation.
+func (m *CommentMutation) OriginID() (r string, exists bool) {
+	v := m.origin_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOriginID returns the old "origin_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldOriginID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOriginID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOriginID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOriginID: %w", err)
+	}
+	return oldValue.OriginID, nil
+}
+
+// ResetOriginID resets all changes to the "origin_id" field.
+func (m *CommentMutation) ResetOriginID() {
+	m.origin_id = nil
+}
+
+// SetPlatformCommentID sets the "platform_comment_id" field.
+func (m *CommentMutation) SetPlatformCommentID(s string) {
+	m.platform_comment_id = &s
+}
+
+// PlatformCommentID returns the value of the "platform_comment_id" field in the mutation.
+func (m *CommentMutation) PlatformCommentID() (r string, exists bool) {
+	v := m.platform_comment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlatformCommentID returns the old "platform_comment_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldPlatformCommentID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlatformCommentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlatformCommentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlatformCommentID: %w", err)
+	}
+	return oldValue.PlatformCommentID, nil
+}
+
+// ResetPlatformCommentID resets all changes to the "platform_comment_id" field.
+func (m *CommentMutation) ResetPlatformCommentID() {
+	m.platform_comment_id = nil
+}
+
+// SetPlatformPostID sets the "platform_post_id" field.
+func (m *CommentMutation) SetPlatformPostID(s string) {
+	m.platform_post_id = &s
+}
+
+// PlatformPostID returns the value of the "platform_post_id" field in the mutation.
+func (m *CommentMutation) PlatformPostID() (r string, exists bool) {
+	v := m.platform_post_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlatformPostID returns the old "platform_post_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldPlatformPostID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlatformPostID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlatformPostID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlatformPostID: %w", err)
+	}
+	return oldValue.PlatformPostID, nil
+}
+
+// ResetPlatformPostID resets all changes to the "platform_post_id" field.
+func (m *CommentMutation) ResetPlatformPostID() {
+	m.platform_post_id = nil
+}
+
+// SetContent sets the "content" field.
+func (m *CommentMutation) SetContent(s string) {
+	m.content = &s
+}
+
+// Content returns the value of the "content" field in the mutation.
+func (m *CommentMutation) Content() (r string, exists bool) {
+	v := m.content
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContent returns the old "content" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldContent(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContent: %w", err)
+	}
+	return oldValue.Content, nil
+}
+
+// ResetContent resets all changes to the "content" field.
+func (m *CommentMutation) ResetContent() {
+	m.content = nil
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *CommentMutation) SetAuthorID(s string) {
+	m.author_id = &s
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *CommentMutation) AuthorID() (r string, exists bool) {
+	v := m.author_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldAuthorID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *CommentMutation) ResetAuthorID() {
+	m.author_id = nil
+}
+
+// SetAuthorName sets the "author_name" field.
+func (m *CommentMutation) SetAuthorName(s string) {
+	m.author_name = &s
+}
+
+// AuthorName returns the value of the "author_name" field in the mutation.
+func (m *CommentMutation) AuthorName() (r string, exists bool) {
+	v := m.author_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorName returns the old "author_name" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldAuthorName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorName: %w", err)
+	}
+	return oldValue.AuthorName, nil
+}
+
+// ResetAuthorName resets all changes to the "author_name" field.
+func (m *CommentMutation) ResetAuthorName() {
+	m.author_name = nil
+}
+
+// SetAuthorAvatar sets the "author_avatar" field.
+func (m *CommentMutation) SetAuthorAvatar(s string) {
+	m.author_avatar = &s
+}
+
+// AuthorAvatar returns the value of the "author_avatar" field in the mutation.
+func (m *CommentMutation) AuthorAvatar() (r string, exists bool) {
+	v := m.author_avatar
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorAvatar returns the old "author_avatar" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldAuthorAvatar(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorAvatar is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorAvatar requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorAvatar: %w", err)
+	}
+	return oldValue.AuthorAvatar, nil
+}
+
+// ResetAuthorAvatar resets all changes to the "author_avatar" field.
+func (m *CommentMutation) ResetAuthorAvatar() {
+	m.author_avatar = nil
+}
+
+// SetAttachments sets the "attachments" field.
+func (m *CommentMutation) SetAttachments(value []map[string]interface{}) {
+	m.attachments = &value
+	m.appendattachments = nil
+}
+
+// Attachments returns the value of the "attachments" field in the mutation.
+func (m *CommentMutation) Attachments() (r []map[string]interface{}, exists bool) {
+	v := m.attachments
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttachments returns the old "attachments" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldAttachments(ctx context.Context) (v []map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttachments is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttachments requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttachments: %w", err)
+	}
+	return oldValue.Attachments, nil
+}
+
+// AppendAttachments adds value to the "attachments" field.
+func (m *CommentMutation) AppendAttachments(value []map[string]interface{}) {
+	m.appendattachments = append(m.appendattachments, value...)
+}
+
+// AppendedAttachments returns the list of values that were appended to the "attachments" field in this mutation.
+func (m *CommentMutation) AppendedAttachments() ([]map[string]interface{}, bool) {
+	if len(m.appendattachments) == 0 {
+		return nil, false
+	}
+	return m.appendattachments, true
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (m *CommentMutation) ClearAttachments() {
+	m.attachments = nil
+	m.appendattachments = nil
+	m.clearedFields[comment.FieldAttachments] = struct{}{}
+}
+
+// AttachmentsCleared returns if the "attachments" field was cleared in this mutation.
+func (m *CommentMutation) AttachmentsCleared() bool {
+	_, ok := m.clearedFields[comment.FieldAttachments]
+	return ok
+}
+
+// ResetAttachments resets all changes to the "attachments" field.
+func (m *CommentMutation) ResetAttachments() {
+	m.attachments = nil
+	m.appendattachments = nil
+	delete(m.clearedFields, comment.FieldAttachments)
+}
+
+// SetMentions sets the "mentions" field.
+func (m *CommentMutation) SetMentions(value []map[string]interface{}) {
+	m.mentions = &value
+	m.appendmentions = nil
+}
+
+// Mentions returns the value of the "mentions" field in the mutation.
+func (m *CommentMutation) Mentions() (r []map[string]interface{}, exists bool) {
+	v := m.mentions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMentions returns the old "mentions" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldMentions(ctx context.Context) (v []map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMentions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMentions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMentions: %w", err)
+	}
+	return oldValue.Mentions, nil
+}
+
+// AppendMentions adds value to the "mentions" field.
+func (m *CommentMutation) AppendMentions(value []map[string]interface{}) {
+	m.appendmentions = append(m.appendmentions, value...)
+}
+
+// AppendedMentions returns the list of values that were appended to the "mentions" field in this mutation.
+func (m *CommentMutation) AppendedMentions() ([]map[string]interface{}, bool) {
+	if len(m.appendmentions) == 0 {
+		return nil, false
+	}
+	return m.appendmentions, true
+}
+
+// ClearMentions clears the value of the "mentions" field.
+func (m *CommentMutation) ClearMentions() {
+	m.mentions = nil
+	m.appendmentions = nil
+	m.clearedFields[comment.FieldMentions] = struct{}{}
+}
+
+// MentionsCleared returns if the "mentions" field was cleared in this mutation.
+func (m *CommentMutation) MentionsCleared() bool {
+	_, ok := m.clearedFields[comment.FieldMentions]
+	return ok
+}
+
+// ResetMentions resets all changes to the "mentions" field.
+func (m *CommentMutation) ResetMentions() {
+	m.mentions = nil
+	m.appendmentions = nil
+	delete(m.clearedFields, comment.FieldMentions)
+}
+
+// SetNotifyAll sets the "notify_all" field.
+func (m *CommentMutation) SetNotifyAll(b bool) {
+	m.notify_all = &b
+}
+
+// NotifyAll returns the value of the "notify_all" field in the mutation.
+func (m *CommentMutation) NotifyAll() (r bool, exists bool) {
+	v := m.notify_all
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotifyAll returns the old "notify_all" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldNotifyAll(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotifyAll is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotifyAll requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotifyAll: %w", err)
+	}
+	return oldValue.NotifyAll, nil
+}
+
+// ResetNotifyAll resets all changes to the "notify_all" field.
+func (m *CommentMutation) ResetNotifyAll() {
+	m.notify_all = nil
+}
+
+// SetFromUs sets the "from_us" field.
+func (m *CommentMutation) SetFromUs(b bool) {
+	m.from_us = &b
+}
+
+// FromUs returns the value of the "from_us" field in the mutation.
+func (m *CommentMutation) FromUs() (r bool, exists bool) {
+	v := m.from_us
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromUs returns the old "from_us" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldFromUs(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromUs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromUs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromUs: %w", err)
+	}
+	return oldValue.FromUs, nil
+}
+
+// ResetFromUs resets all changes to the "from_us" field.
+func (m *CommentMutation) ResetFromUs() {
+	m.from_us = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *CommentMutation) SetStatus(c comment.Status) {
+	m.status = &c
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CommentMutation) Status() (r comment.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldStatus(ctx context.Context) (v comment.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CommentMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetLiked sets the "liked" field.
+func (m *CommentMutation) SetLiked(b bool) {
+	m.liked = &b
+}
+
+// Liked returns the value of the "liked" field in the mutation.
+func (m *CommentMutation) Liked() (r bool, exists bool) {
+	v := m.liked
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLiked returns the old "liked" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldLiked(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLiked is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLiked requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLiked: %w", err)
+	}
+	return oldValue.Liked, nil
+}
+
+// ResetLiked resets all changes to the "liked" field.
+func (m *CommentMutation) ResetLiked() {
+	m.liked = nil
+}
+
+// SetLikeCount sets the "like_count" field.
+func (m *CommentMutation) SetLikeCount(i int) {
+	m.like_count = &i
+	m.addlike_count = nil
+}
+
+// LikeCount returns the value of the "like_count" field in the mutation.
+func (m *CommentMutation) LikeCount() (r int, exists bool) {
+	v := m.like_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLikeCount returns the old "like_count" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldLikeCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLikeCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLikeCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLikeCount: %w", err)
+	}
+	return oldValue.LikeCount, nil
+}
+
+// AddLikeCount adds i to the "like_count" field.
+func (m *CommentMutation) AddLikeCount(i int) {
+	if m.addlike_count != nil {
+		*m.addlike_count += i
+	} else {
+		m.addlike_count = &i
+	}
+}
+
+// AddedLikeCount returns the value that was added to the "like_count" field in this mutation.
+func (m *CommentMutation) AddedLikeCount() (r int, exists bool) {
+	v := m.addlike_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLikeCount resets all changes to the "like_count" field.
+func (m *CommentMutation) ResetLikeCount() {
+	m.like_count = nil
+	m.addlike_count = nil
+}
+
+// SetReplyCount sets the "reply_count" field.
+func (m *CommentMutation) SetReplyCount(i int) {
+	m.reply_count = &i
+	m.addreply_count = nil
+}
+
+// ReplyCount returns the value of the "reply_count" field in the mutation.
+func (m *CommentMutation) ReplyCount() (r int, exists bool) {
+	v := m.reply_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplyCount returns the old "reply_count" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldReplyCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplyCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplyCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplyCount: %w", err)
+	}
+	return oldValue.ReplyCount, nil
+}
+
+// AddReplyCount adds i to the "reply_count" field.
+func (m *CommentMutation) AddReplyCount(i int) {
+	if m.addreply_count != nil {
+		*m.addreply_count += i
+	} else {
+		m.addreply_count = &i
+	}
+}
+
+// AddedReplyCount returns the value that was added to the "reply_count" field in this mutation.
+func (m *CommentMutation) AddedReplyCount() (r int, exists bool) {
+	v := m.addreply_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetReplyCount resets all changes to the "reply_count" field.
+func (m *CommentMutation) ResetReplyCount() {
+	m.reply_count = nil
+	m.addreply_count = nil
+}
+
+// SetPublishedAt sets the "published_at" field.
+func (m *CommentMutation) SetPublishedAt(t time.Time) {
+	m.published_at = &t
+}
+
+// PublishedAt returns the value of the "published_at" field in the mutation.
+func (m *CommentMutation) PublishedAt() (r time.Time, exists bool) {
+	v := m.published_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedAt returns the old "published_at" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldPublishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedAt: %w", err)
+	}
+	return oldValue.PublishedAt, nil
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (m *CommentMutation) ClearPublishedAt() {
+	m.published_at = nil
+	m.clearedFields[comment.FieldPublishedAt] = struct{}{}
+}
+
+// PublishedAtCleared returns if the "published_at" field was cleared in this mutation.
+func (m *CommentMutation) PublishedAtCleared() bool {
+	_, ok := m.clearedFields[comment.FieldPublishedAt]
+	return ok
+}
+
+// ResetPublishedAt resets all changes to the "published_at" field.
+func (m *CommentMutation) ResetPublishedAt() {
+	m.published_at = nil
+	delete(m.clearedFields, comment.FieldPublishedAt)
+}
+
+// SetTaskID sets the "task_id" field.
+func (m *CommentMutation) SetTaskID(i int) {
+	m.task_id = &i
+	m.addtask_id = nil
+}
+
+// TaskID returns the value of the "task_id" field in the mutation.
+func (m *CommentMutation) TaskID() (r int, exists bool) {
+	v := m.task_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaskID returns the old "task_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldTaskID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaskID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaskID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaskID: %w", err)
+	}
+	return oldValue.TaskID, nil
+}
+
+// AddTaskID adds i to the "task_id" field.
+func (m *CommentMutation) AddTaskID(i int) {
+	if m.addtask_id != nil {
+		*m.addtask_id += i
+	} else {
+		m.addtask_id = &i
+	}
+}
+
+// AddedTaskID returns the value that was added to the "task_id" field in this mutation.
+func (m *CommentMutation) AddedTaskID() (r int, exists bool) {
+	v := m.addtask_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTaskID clears the value of the "task_id" field.
+func (m *CommentMutation) ClearTaskID() {
+	m.task_id = nil
+	m.addtask_id = nil
+	m.clearedFields[comment.FieldTaskID] = struct{}{}
+}
+
+// TaskIDCleared returns if the "task_id" field was cleared in this mutation.
+func (m *CommentMutation) TaskIDCleared() bool {
+	_, ok := m.clearedFields[comment.FieldTaskID]
+	return ok
+}
+
+// ResetTaskID resets all changes to the "task_id" field.
+func (m *CommentMutation) ResetTaskID() {
+	m.task_id = nil
+	m.addtask_id = nil
+	delete(m.clearedFields, comment.FieldTaskID)
+}
+
+// SetLikeTaskID sets the "like_task_id" field.
+func (m *CommentMutation) SetLikeTaskID(i int) {
+	m.like_task_id = &i
+	m.addlike_task_id = nil
+}
+
+// LikeTaskID returns the value of the "like_task_id" field in the mutation.
+func (m *CommentMutation) LikeTaskID() (r int, exists bool) {
+	v := m.like_task_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLikeTaskID returns the old "like_task_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldLikeTaskID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLikeTaskID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLikeTaskID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLikeTaskID: %w", err)
+	}
+	return oldValue.LikeTaskID, nil
+}
+
+// AddLikeTaskID adds i to the "like_task_id" field.
+func (m *CommentMutation) AddLikeTaskID(i int) {
+	if m.addlike_task_id != nil {
+		*m.addlike_task_id += i
+	} else {
+		m.addlike_task_id = &i
+	}
+}
+
+// AddedLikeTaskID returns the value that was added to the "like_task_id" field in this mutation.
+func (m *CommentMutation) AddedLikeTaskID() (r int, exists bool) {
+	v := m.addlike_task_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearLikeTaskID clears the value of the "like_task_id" field.
+func (m *CommentMutation) ClearLikeTaskID() {
+	m.like_task_id = nil
+	m.addlike_task_id = nil
+	m.clearedFields[comment.FieldLikeTaskID] = struct{}{}
+}
+
+// LikeTaskIDCleared returns if the "like_task_id" field was cleared in this mutation.
+func (m *CommentMutation) LikeTaskIDCleared() bool {
+	_, ok := m.clearedFields[comment.FieldLikeTaskID]
+	return ok
+}
+
+// ResetLikeTaskID resets all changes to the "like_task_id" field.
+func (m *CommentMutation) ResetLikeTaskID() {
+	m.like_task_id = nil
+	m.addlike_task_id = nil
+	delete(m.clearedFields, comment.FieldLikeTaskID)
+}
+
+// SetError sets the "error" field.
+func (m *CommentMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *CommentMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *CommentMutation) ResetError() {
+	m.error = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *CommentMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[comment.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *CommentMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *CommentMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearAccount clears the "account" edge to the Account entity.
+func (m *CommentMutation) ClearAccount() {
+	m.clearedaccount = true
+	m.clearedFields[comment.FieldAccountID] = struct{}{}
+}
+
+// AccountCleared reports if the "account" edge to the Account entity was cleared.
+func (m *CommentMutation) AccountCleared() bool {
+	return m.AccountIDCleared() || m.clearedaccount
+}
+
+// AccountIDs returns the "account" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AccountID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) AccountIDs() (ids []int) {
+	if id := m.account; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAccount resets all changes to the "account" edge.
+func (m *CommentMutation) ResetAccount() {
+	m.account = nil
+	m.clearedaccount = false
+}
+
+// ClearPost clears the "post" edge to the Post entity.
+func (m *CommentMutation) ClearPost() {
+	m.clearedpost = true
+	m.clearedFields[comment.FieldPostID] = struct{}{}
+}
+
+// PostCleared reports if the "post" edge to the Post entity was cleared.
+func (m *CommentMutation) PostCleared() bool {
+	return m.PostIDCleared() || m.clearedpost
+}
+
+// PostIDs returns the "post" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PostID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) PostIDs() (ids []int) {
+	if id := m.post; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPost resets all changes to the "post" edge.
+func (m *CommentMutation) ResetPost() {
+	m.post = nil
+	m.clearedpost = false
+}
+
+// ClearParent clears the "parent" edge to the Comment entity.
+func (m *CommentMutation) ClearParent() {
+	m.clearedparent = true
+	m.clearedFields[comment.FieldParentID] = struct{}{}
+}
+
+// ParentCleared reports if the "parent" edge to the Comment entity was cleared.
+func (m *CommentMutation) ParentCleared() bool {
+	return m.ParentIDCleared() || m.clearedparent
+}
+
+// ParentIDs returns the "parent" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ParentID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) ParentIDs() (ids []int) {
+	if id := m.parent; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetParent resets all changes to the "parent" edge.
+func (m *CommentMutation) ResetParent() {
+	m.parent = nil
+	m.clearedparent = false
+}
+
+// AddReplyIDs adds the "replies" edge to the Comment entity by ids.
+func (m *CommentMutation) AddReplyIDs(ids ...int) {
+	if m.replies == nil {
+		m.replies = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.replies[ids[i]] = struct{}{}
+	}
+}
+
+// ClearReplies clears the "replies" edge to the Comment entity.
+func (m *CommentMutation) ClearReplies() {
+	m.clearedreplies = true
+}
+
+// RepliesCleared reports if the "replies" edge to the Comment entity was cleared.
+func (m *CommentMutation) RepliesCleared() bool {
+	return m.clearedreplies
+}
+
+// RemoveReplyIDs removes the "replies" edge to the Comment entity by IDs.
+func (m *CommentMutation) RemoveReplyIDs(ids ...int) {
+	if m.removedreplies == nil {
+		m.removedreplies = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.replies, ids[i])
+		m.removedreplies[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedReplies returns the removed IDs of the "replies" edge to the Comment entity.
+func (m *CommentMutation) RemovedRepliesIDs() (ids []int) {
+	for id := range m.removedreplies {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RepliesIDs returns the "replies" edge IDs in the mutation.
+func (m *CommentMutation) RepliesIDs() (ids []int) {
+	for id := range m.replies {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetReplies resets all changes to the "replies" edge.
+func (m *CommentMutation) ResetReplies() {
+	m.replies = nil
+	m.clearedreplies = false
+	m.removedreplies = nil
+}
+
+// Where appends a list predicates to the CommentMutation builder.
+func (m *CommentMutation) Where(ps ...predicate.Comment) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CommentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CommentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Comment, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CommentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CommentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Comment).
+func (m *CommentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CommentMutation) Fields() []string {
+	fields := make([]string, 0, 28)
+	if m.uuid != nil {
+		fields = append(fields, comment.FieldUUID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, comment.FieldObjectID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, comment.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, comment.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, comment.FieldWorkspaceID)
+	}
+	if m.platform != nil {
+		fields = append(fields, comment.FieldPlatform)
+	}
+	if m.account != nil {
+		fields = append(fields, comment.FieldAccountID)
+	}
+	if m.post != nil {
+		fields = append(fields, comment.FieldPostID)
+	}
+	if m.parent != nil {
+		fields = append(fields, comment.FieldParentID)
+	}
+	if m.origin_id != nil {
+		fields = append(fields, comment.FieldOriginID)
+	}
+	if m.platform_comment_id != nil {
+		fields = append(fields, comment.FieldPlatformCommentID)
+	}
+	if m.platform_post_id != nil {
+		fields = append(fields, comment.FieldPlatformPostID)
+	}
+	if m.content != nil {
+		fields = append(fields, comment.FieldContent)
+	}
+	if m.author_id != nil {
+		fields = append(fields, comment.FieldAuthorID)
+	}
+	if m.author_name != nil {
+		fields = append(fields, comment.FieldAuthorName)
+	}
+	if m.author_avatar != nil {
+		fields = append(fields, comment.FieldAuthorAvatar)
+	}
+	if m.attachments != nil {
+		fields = append(fields, comment.FieldAttachments)
+	}
+	if m.mentions != nil {
+		fields = append(fields, comment.FieldMentions)
+	}
+	if m.notify_all != nil {
+		fields = append(fields, comment.FieldNotifyAll)
+	}
+	if m.from_us != nil {
+		fields = append(fields, comment.FieldFromUs)
+	}
+	if m.status != nil {
+		fields = append(fields, comment.FieldStatus)
+	}
+	if m.liked != nil {
+		fields = append(fields, comment.FieldLiked)
+	}
+	if m.like_count != nil {
+		fields = append(fields, comment.FieldLikeCount)
+	}
+	if m.reply_count != nil {
+		fields = append(fields, comment.FieldReplyCount)
+	}
+	if m.published_at != nil {
+		fields = append(fields, comment.FieldPublishedAt)
+	}
+	if m.task_id != nil {
+		fields = append(fields, comment.FieldTaskID)
+	}
+	if m.like_task_id != nil {
+		fields = append(fields, comment.FieldLikeTaskID)
+	}
+	if m.error != nil {
+		fields = append(fields, comment.FieldError)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CommentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case comment.FieldUUID:
+		return m.UUID()
+	case comment.FieldObjectID:
+		return m.ObjectID()
+	case comment.FieldCreatedAt:
+		return m.CreatedAt()
+	case comment.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case comment.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case comment.FieldPlatform:
+		return m.Platform()
+	case comment.FieldAccountID:
+		return m.AccountID()
+	case comment.FieldPostID:
+		return m.PostID()
+	case comment.FieldParentID:
+		return m.ParentID()
+	case comment.FieldOriginID:
+		return m.OriginID()
+	case comment.FieldPlatformCommentID:
+		return m.PlatformCommentID()
+	case comment.FieldPlatformPostID:
+		return m.PlatformPostID()
+	case comment.FieldContent:
+		return m.Content()
+	case comment.FieldAuthorID:
+		return m.AuthorID()
+	case comment.FieldAuthorName:
+		return m.AuthorName()
+	case comment.FieldAuthorAvatar:
+		return m.AuthorAvatar()
+	case comment.FieldAttachments:
+		return m.Attachments()
+	case comment.FieldMentions:
+		return m.Mentions()
+	case comment.FieldNotifyAll:
+		return m.NotifyAll()
+	case comment.FieldFromUs:
+		return m.FromUs()
+	case comment.FieldStatus:
+		return m.Status()
+	case comment.FieldLiked:
+		return m.Liked()
+	case comment.FieldLikeCount:
+		return m.LikeCount()
+	case comment.FieldReplyCount:
+		return m.ReplyCount()
+	case comment.FieldPublishedAt:
+		return m.PublishedAt()
+	case comment.FieldTaskID:
+		return m.TaskID()
+	case comment.FieldLikeTaskID:
+		return m.LikeTaskID()
+	case comment.FieldError:
+		return m.Error()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CommentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case comment.FieldUUID:
+		return m.OldUUID(ctx)
+	case comment.FieldObjectID:
+		return m.OldObjectID(ctx)
+	case comment.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case comment.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case comment.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case comment.FieldPlatform:
+		return m.OldPlatform(ctx)
+	case comment.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case comment.FieldPostID:
+		return m.OldPostID(ctx)
+	case comment.FieldParentID:
+		return m.OldParentID(ctx)
+	case comment.FieldOriginID:
+		return m.OldOriginID(ctx)
+	case comment.FieldPlatformCommentID:
+		return m.OldPlatformCommentID(ctx)
+	case comment.FieldPlatformPostID:
+		return m.OldPlatformPostID(ctx)
+	case comment.FieldContent:
+		return m.OldContent(ctx)
+	case comment.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	case comment.FieldAuthorName:
+		return m.OldAuthorName(ctx)
+	case comment.FieldAuthorAvatar:
+		return m.OldAuthorAvatar(ctx)
+	case comment.FieldAttachments:
+		return m.OldAttachments(ctx)
+	case comment.FieldMentions:
+		return m.OldMentions(ctx)
+	case comment.FieldNotifyAll:
+		return m.OldNotifyAll(ctx)
+	case comment.FieldFromUs:
+		return m.OldFromUs(ctx)
+	case comment.FieldStatus:
+		return m.OldStatus(ctx)
+	case comment.FieldLiked:
+		return m.OldLiked(ctx)
+	case comment.FieldLikeCount:
+		return m.OldLikeCount(ctx)
+	case comment.FieldReplyCount:
+		return m.OldReplyCount(ctx)
+	case comment.FieldPublishedAt:
+		return m.OldPublishedAt(ctx)
+	case comment.FieldTaskID:
+		return m.OldTaskID(ctx)
+	case comment.FieldLikeTaskID:
+		return m.OldLikeTaskID(ctx)
+	case comment.FieldError:
+		return m.OldError(ctx)
+	}
+	return nil, fmt.Errorf("unknown Comment field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CommentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case comment.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case comment.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
+		return nil
+	case comment.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case comment.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case comment.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case comment.FieldPlatform:
+		v, ok := value.(comment.Platform)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlatform(v)
+		return nil
+	case comment.FieldAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case comment.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostID(v)
+		return nil
+	case comment.FieldParentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParentID(v)
+		return nil
+	case comment.FieldOriginID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOriginID(v)
+		return nil
+	case comment.FieldPlatformCommentID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlatformCommentID(v)
+		return nil
+	case comment.FieldPlatformPostID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlatformPostID(v)
+		return nil
+	case comment.FieldContent:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContent(v)
+		return nil
+	case comment.FieldAuthorID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	case comment.FieldAuthorName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorName(v)
+		return nil
+	case comment.FieldAuthorAvatar:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorAvatar(v)
+		return nil
+	case comment.FieldAttachments:
+		v, ok := value.([]map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttachments(v)
+		return nil
+	case comment.FieldMentions:
+		v, ok := value.([]map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMentions(v)
+		return nil
+	case comment.FieldNotifyAll:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotifyAll(v)
+		return nil
+	case comment.FieldFromUs:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromUs(v)
+		return nil
+	case comment.FieldStatus:
+		v, ok := value.(comment.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case comment.FieldLiked:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLiked(v)
+		return nil
+	case comment.FieldLikeCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLikeCount(v)
+		return nil
+	case comment.FieldReplyCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplyCount(v)
+		return nil
+	case comment.FieldPublishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedAt(v)
+		return nil
+	case comment.FieldTaskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaskID(v)
+		return nil
+	case comment.FieldLikeTaskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLikeTaskID(v)
+		return nil
+	case comment.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Comment field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CommentMutation) AddedFields() []string {
+	var fields []string
+	if m.addlike_count != nil {
+		fields = append(fields, comment.FieldLikeCount)
+	}
+	if m.addreply_count != nil {
+		fields = append(fields, comment.FieldReplyCount)
+	}
+	if m.addtask_id != nil {
+		fields = append(fields, comment.FieldTaskID)
+	}
+	if m.addlike_task_id != nil {
+		fields = append(fields, comment.FieldLikeTaskID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CommentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case comment.FieldLikeCount:
+		return m.AddedLikeCount()
+	case comment.FieldReplyCount:
+		return m.AddedReplyCount()
+	case comment.FieldTaskID:
+		return m.AddedTaskID()
+	case comment.FieldLikeTaskID:
+		return m.AddedLikeTaskID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CommentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case comment.FieldLikeCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLikeCount(v)
+		return nil
+	case comment.FieldReplyCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReplyCount(v)
+		return nil
+	case comment.FieldTaskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTaskID(v)
+		return nil
+	case comment.FieldLikeTaskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLikeTaskID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Comment numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CommentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(comment.FieldAccountID) {
+		fields = append(fields, comment.FieldAccountID)
+	}
+	if m.FieldCleared(comment.FieldPostID) {
+		fields = append(fields, comment.FieldPostID)
+	}
+	if m.FieldCleared(comment.FieldParentID) {
+		fields = append(fields, comment.FieldParentID)
+	}
+	if m.FieldCleared(comment.FieldAttachments) {
+		fields = append(fields, comment.FieldAttachments)
+	}
+	if m.FieldCleared(comment.FieldMentions) {
+		fields = append(fields, comment.FieldMentions)
+	}
+	if m.FieldCleared(comment.FieldPublishedAt) {
+		fields = append(fields, comment.FieldPublishedAt)
+	}
+	if m.FieldCleared(comment.FieldTaskID) {
+		fields = append(fields, comment.FieldTaskID)
+	}
+	if m.FieldCleared(comment.FieldLikeTaskID) {
+		fields = append(fields, comment.FieldLikeTaskID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CommentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CommentMutation) ClearField(name string) error {
+	switch name {
+	case comment.FieldAccountID:
+		m.ClearAccountID()
+		return nil
+	case comment.FieldPostID:
+		m.ClearPostID()
+		return nil
+	case comment.FieldParentID:
+		m.ClearParentID()
+		return nil
+	case comment.FieldAttachments:
+		m.ClearAttachments()
+		return nil
+	case comment.FieldMentions:
+		m.ClearMentions()
+		return nil
+	case comment.FieldPublishedAt:
+		m.ClearPublishedAt()
+		return nil
+	case comment.FieldTaskID:
+		m.ClearTaskID()
+		return nil
+	case comment.FieldLikeTaskID:
+		m.ClearLikeTaskID()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CommentMutation) ResetField(name string) error {
+	switch name {
+	case comment.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case comment.FieldObjectID:
+		m.ResetObjectID()
+		return nil
+	case comment.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case comment.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case comment.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case comment.FieldPlatform:
+		m.ResetPlatform()
+		return nil
+	case comment.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case comment.FieldPostID:
+		m.ResetPostID()
+		return nil
+	case comment.FieldParentID:
+		m.ResetParentID()
+		return nil
+	case comment.FieldOriginID:
+		m.ResetOriginID()
+		return nil
+	case comment.FieldPlatformCommentID:
+		m.ResetPlatformCommentID()
+		return nil
+	case comment.FieldPlatformPostID:
+		m.ResetPlatformPostID()
+		return nil
+	case comment.FieldContent:
+		m.ResetContent()
+		return nil
+	case comment.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	case comment.FieldAuthorName:
+		m.ResetAuthorName()
+		return nil
+	case comment.FieldAuthorAvatar:
+		m.ResetAuthorAvatar()
+		return nil
+	case comment.FieldAttachments:
+		m.ResetAttachments()
+		return nil
+	case comment.FieldMentions:
+		m.ResetMentions()
+		return nil
+	case comment.FieldNotifyAll:
+		m.ResetNotifyAll()
+		return nil
+	case comment.FieldFromUs:
+		m.ResetFromUs()
+		return nil
+	case comment.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case comment.FieldLiked:
+		m.ResetLiked()
+		return nil
+	case comment.FieldLikeCount:
+		m.ResetLikeCount()
+		return nil
+	case comment.FieldReplyCount:
+		m.ResetReplyCount()
+		return nil
+	case comment.FieldPublishedAt:
+		m.ResetPublishedAt()
+		return nil
+	case comment.FieldTaskID:
+		m.ResetTaskID()
+		return nil
+	case comment.FieldLikeTaskID:
+		m.ResetLikeTaskID()
+		return nil
+	case comment.FieldError:
+		m.ResetError()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CommentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.workspace != nil {
+		edges = append(edges, comment.EdgeWorkspace)
+	}
+	if m.account != nil {
+		edges = append(edges, comment.EdgeAccount)
+	}
+	if m.post != nil {
+		edges = append(edges, comment.EdgePost)
+	}
+	if m.parent != nil {
+		edges = append(edges, comment.EdgeParent)
+	}
+	if m.replies != nil {
+		edges = append(edges, comment.EdgeReplies)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CommentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case comment.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case comment.EdgeAccount:
+		if id := m.account; id != nil {
+			return []ent.Value{*id}
+		}
+	case comment.EdgePost:
+		if id := m.post; id != nil {
+			return []ent.Value{*id}
+		}
+	case comment.EdgeParent:
+		if id := m.parent; id != nil {
+			return []ent.Value{*id}
+		}
+	case comment.EdgeReplies:
+		ids := make([]ent.Value, 0, len(m.replies))
+		for id := range m.replies {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CommentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedreplies != nil {
+		edges = append(edges, comment.EdgeReplies)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CommentMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case comment.EdgeReplies:
+		ids := make([]ent.Value, 0, len(m.removedreplies))
+		for id := range m.removedreplies {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CommentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedworkspace {
+		edges = append(edges, comment.EdgeWorkspace)
+	}
+	if m.clearedaccount {
+		edges = append(edges, comment.EdgeAccount)
+	}
+	if m.clearedpost {
+		edges = append(edges, comment.EdgePost)
+	}
+	if m.clearedparent {
+		edges = append(edges, comment.EdgeParent)
+	}
+	if m.clearedreplies {
+		edges = append(edges, comment.EdgeReplies)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CommentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case comment.EdgeWorkspace:
+		return m.clearedworkspace
+	case comment.EdgeAccount:
+		return m.clearedaccount
+	case comment.EdgePost:
+		return m.clearedpost
+	case comment.EdgeParent:
+		return m.clearedparent
+	case comment.EdgeReplies:
+		return m.clearedreplies
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CommentMutation) ClearEdge(name string) error {
+	switch name {
+	case comment.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case comment.EdgeAccount:
+		m.ClearAccount()
+		return nil
+	case comment.EdgePost:
+		m.ClearPost()
+		return nil
+	case comment.EdgeParent:
+		m.ClearParent()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CommentMutation) ResetEdge(name string) error {
+	switch name {
+	case comment.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case comment.EdgeAccount:
+		m.ResetAccount()
+		return nil
+	case comment.EdgePost:
+		m.ResetPost()
+		return nil
+	case comment.EdgeParent:
+		m.ResetParent()
+		return nil
+	case comment.EdgeReplies:
+		m.ResetReplies()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment edge %s", name)
 }
 
 // CooldownRuleMutation represents an operation that mutates the CooldownRule nodes in the graph.
@@ -15145,45 +18390,50 @@ func (m *LogEntryMutation) ResetEdge(name string) error {
 // LoginChallengeMutation represents an operation that mutates the LoginChallenge nodes in the graph.
 type LoginChallengeMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	uuid             *uuid.UUID
-	created_at       *time.Time
-	updated_at       *time.Time
-	username         *string
-	user_id          *int
-	adduser_id       *int
-	relogin          *bool
-	method           *loginchallenge.Method
-	state            *loginchallenge.State
-	token_hash       *string
-	contact_point    *string
-	challenge_at     *time.Time
-	imap_host        *string
-	imap_port        *int
-	addimap_port     *int
-	imap_username    *string
-	secrets_enc      *[]byte
-	outcome          *string
-	presented_at     *time.Time
-	expires_at       *time.Time
-	attempts         *int
-	addattempts      *int
-	max_attempts     *int
-	addmax_attempts  *int
-	error            *string
-	resolved_at      *time.Time
-	clearedFields    map[string]struct{}
-	workspace        *int
-	clearedworkspace bool
-	account          *int
-	clearedaccount   bool
-	task             *int
-	clearedtask      bool
-	done             bool
-	oldValue         func(context.Context) (*LoginChallenge, error)
-	predicates       []predicate.LoginChallenge
+	op                Op
+	typ               string
+	id                *int
+	uuid              *uuid.UUID
+	created_at        *time.Time
+	updated_at        *time.Time
+	username          *string
+	user_id           *int
+	adduser_id        *int
+	relogin           *bool
+	method            *loginchallenge.Method
+	state             *loginchallenge.State
+	token_hash        *string
+	contact_point     *string
+	challenge_at      *time.Time
+	imap_host         *string
+	imap_port         *int
+	addimap_port      *int
+	imap_username     *string
+	secrets_enc       *[]byte
+	outcome           *string
+	presented_at      *time.Time
+	expires_at        *time.Time
+	attempts          *int
+	addattempts       *int
+	max_attempts      *int
+	addmax_attempts   *int
+	error             *string
+	resolved_at       *time.Time
+	platform          *string
+	oauth_id          *string
+	oauth_placement   *string
+	oauth_pages       *[]map[string]interface{}
+	appendoauth_pages []map[string]interface{}
+	clearedFields     map[string]struct{}
+	workspace         *int
+	clearedworkspace  bool
+	account           *int
+	clearedaccount    bool
+	task              *int
+	clearedtask       bool
+	done              bool
+	oldValue          func(context.Context) (*LoginChallenge, error)
+	predicates        []predicate.LoginChallenge
 }
 
 var _ ent.Mutation = (*LoginChallengeMutation)(nil)
@@ -16356,6 +19606,192 @@ func (m *LoginChallengeMutation) ResetResolvedAt() {
 	delete(m.clearedFields, loginchallenge.FieldResolvedAt)
 }
 
+// SetPlatform sets the "platform" field.
+func (m *LoginChallengeMutation) SetPlatform(s string) {
+	m.platform = &s
+}
+
+// Platform returns the value of the "platform" field in the mutation.
+func (m *LoginChallengeMutation) Platform() (r string, exists bool) {
+	v := m.platform
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlatform returns the old "platform" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldPlatform(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlatform is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlatform requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlatform: %w", err)
+	}
+	return oldValue.Platform, nil
+}
+
+// ResetPlatform resets all changes to the "platform" field.
+func (m *LoginChallengeMutation) ResetPlatform() {
+	m.platform = nil
+}
+
+// SetOauthID sets the "oauth_id" field.
+func (m *LoginChallengeMutation) SetOauthID(s string) {
+	m.oauth_id = &s
+}
+
+// OauthID returns the value of the "oauth_id" field in the mutation.
+func (m *LoginChallengeMutation) OauthID() (r string, exists bool) {
+	v := m.oauth_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOauthID returns the old "oauth_id" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldOauthID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOauthID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOauthID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOauthID: %w", err)
+	}
+	return oldValue.OauthID, nil
+}
+
+// ClearOauthID clears the value of the "oauth_id" field.
+func (m *LoginChallengeMutation) ClearOauthID() {
+	m.oauth_id = nil
+	m.clearedFields[loginchallenge.FieldOauthID] = struct{}{}
+}
+
+// OauthIDCleared returns if the "oauth_id" field was cleared in this mutation.
+func (m *LoginChallengeMutation) OauthIDCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldOauthID]
+	return ok
+}
+
+// ResetOauthID resets all changes to the "oauth_id" field.
+func (m *LoginChallengeMutation) ResetOauthID() {
+	m.oauth_id = nil
+	delete(m.clearedFields, loginchallenge.FieldOauthID)
+}
+
+// SetOauthPlacement sets the "oauth_placement" field.
+func (m *LoginChallengeMutation) SetOauthPlacement(s string) {
+	m.oauth_placement = &s
+}
+
+// OauthPlacement returns the value of the "oauth_placement" field in the mutation.
+func (m *LoginChallengeMutation) OauthPlacement() (r string, exists bool) {
+	v := m.oauth_placement
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOauthPlacement returns the old "oauth_placement" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldOauthPlacement(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOauthPlacement is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOauthPlacement requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOauthPlacement: %w", err)
+	}
+	return oldValue.OauthPlacement, nil
+}
+
+// ResetOauthPlacement resets all changes to the "oauth_placement" field.
+func (m *LoginChallengeMutation) ResetOauthPlacement() {
+	m.oauth_placement = nil
+}
+
+// SetOauthPages sets the "oauth_pages" field.
+func (m *LoginChallengeMutation) SetOauthPages(value []map[string]interface{}) {
+	m.oauth_pages = &value
+	m.appendoauth_pages = nil
+}
+
+// OauthPages returns the value of the "oauth_pages" field in the mutation.
+func (m *LoginChallengeMutation) OauthPages() (r []map[string]interface{}, exists bool) {
+	v := m.oauth_pages
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOauthPages returns the old "oauth_pages" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldOauthPages(ctx context.Context) (v []map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOauthPages is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOauthPages requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOauthPages: %w", err)
+	}
+	return oldValue.OauthPages, nil
+}
+
+// AppendOauthPages adds value to the "oauth_pages" field.
+func (m *LoginChallengeMutation) AppendOauthPages(value []map[string]interface{}) {
+	m.appendoauth_pages = append(m.appendoauth_pages, value...)
+}
+
+// AppendedOauthPages returns the list of values that were appended to the "oauth_pages" field in this mutation.
+func (m *LoginChallengeMutation) AppendedOauthPages() ([]map[string]interface{}, bool) {
+	if len(m.appendoauth_pages) == 0 {
+		return nil, false
+	}
+	return m.appendoauth_pages, true
+}
+
+// ClearOauthPages clears the value of the "oauth_pages" field.
+func (m *LoginChallengeMutation) ClearOauthPages() {
+	m.oauth_pages = nil
+	m.appendoauth_pages = nil
+	m.clearedFields[loginchallenge.FieldOauthPages] = struct{}{}
+}
+
+// OauthPagesCleared returns if the "oauth_pages" field was cleared in this mutation.
+func (m *LoginChallengeMutation) OauthPagesCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldOauthPages]
+	return ok
+}
+
+// ResetOauthPages resets all changes to the "oauth_pages" field.
+func (m *LoginChallengeMutation) ResetOauthPages() {
+	m.oauth_pages = nil
+	m.appendoauth_pages = nil
+	delete(m.clearedFields, loginchallenge.FieldOauthPages)
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *LoginChallengeMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -16471,7 +19907,7 @@ func (m *LoginChallengeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LoginChallengeMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 29)
 	if m.uuid != nil {
 		fields = append(fields, loginchallenge.FieldUUID)
 	}
@@ -16547,6 +19983,18 @@ func (m *LoginChallengeMutation) Fields() []string {
 	if m.resolved_at != nil {
 		fields = append(fields, loginchallenge.FieldResolvedAt)
 	}
+	if m.platform != nil {
+		fields = append(fields, loginchallenge.FieldPlatform)
+	}
+	if m.oauth_id != nil {
+		fields = append(fields, loginchallenge.FieldOauthID)
+	}
+	if m.oauth_placement != nil {
+		fields = append(fields, loginchallenge.FieldOauthPlacement)
+	}
+	if m.oauth_pages != nil {
+		fields = append(fields, loginchallenge.FieldOauthPages)
+	}
 	return fields
 }
 
@@ -16605,6 +20053,14 @@ func (m *LoginChallengeMutation) Field(name string) (ent.Value, bool) {
 		return m.Error()
 	case loginchallenge.FieldResolvedAt:
 		return m.ResolvedAt()
+	case loginchallenge.FieldPlatform:
+		return m.Platform()
+	case loginchallenge.FieldOauthID:
+		return m.OauthID()
+	case loginchallenge.FieldOauthPlacement:
+		return m.OauthPlacement()
+	case loginchallenge.FieldOauthPages:
+		return m.OauthPages()
 	}
 	return nil, false
 }
@@ -16664,6 +20120,14 @@ func (m *LoginChallengeMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldError(ctx)
 	case loginchallenge.FieldResolvedAt:
 		return m.OldResolvedAt(ctx)
+	case loginchallenge.FieldPlatform:
+		return m.OldPlatform(ctx)
+	case loginchallenge.FieldOauthID:
+		return m.OldOauthID(ctx)
+	case loginchallenge.FieldOauthPlacement:
+		return m.OldOauthPlacement(ctx)
+	case loginchallenge.FieldOauthPages:
+		return m.OldOauthPages(ctx)
 	}
 	return nil, fmt.Errorf("unknown LoginChallenge field %s", name)
 }
@@ -16848,6 +20312,34 @@ func (m *LoginChallengeMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetResolvedAt(v)
 		return nil
+	case loginchallenge.FieldPlatform:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlatform(v)
+		return nil
+	case loginchallenge.FieldOauthID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOauthID(v)
+		return nil
+	case loginchallenge.FieldOauthPlacement:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOauthPlacement(v)
+		return nil
+	case loginchallenge.FieldOauthPages:
+		v, ok := value.([]map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOauthPages(v)
+		return nil
 	}
 	return fmt.Errorf("unknown LoginChallenge field %s", name)
 }
@@ -16950,6 +20442,12 @@ func (m *LoginChallengeMutation) ClearedFields() []string {
 	if m.FieldCleared(loginchallenge.FieldResolvedAt) {
 		fields = append(fields, loginchallenge.FieldResolvedAt)
 	}
+	if m.FieldCleared(loginchallenge.FieldOauthID) {
+		fields = append(fields, loginchallenge.FieldOauthID)
+	}
+	if m.FieldCleared(loginchallenge.FieldOauthPages) {
+		fields = append(fields, loginchallenge.FieldOauthPages)
+	}
 	return fields
 }
 
@@ -16984,6 +20482,12 @@ func (m *LoginChallengeMutation) ClearField(name string) error {
 		return nil
 	case loginchallenge.FieldResolvedAt:
 		m.ClearResolvedAt()
+		return nil
+	case loginchallenge.FieldOauthID:
+		m.ClearOauthID()
+		return nil
+	case loginchallenge.FieldOauthPages:
+		m.ClearOauthPages()
 		return nil
 	}
 	return fmt.Errorf("unknown LoginChallenge nullable field %s", name)
@@ -17067,6 +20571,18 @@ func (m *LoginChallengeMutation) ResetField(name string) error {
 		return nil
 	case loginchallenge.FieldResolvedAt:
 		m.ResetResolvedAt()
+		return nil
+	case loginchallenge.FieldPlatform:
+		m.ResetPlatform()
+		return nil
+	case loginchallenge.FieldOauthID:
+		m.ResetOauthID()
+		return nil
+	case loginchallenge.FieldOauthPlacement:
+		m.ResetOauthPlacement()
+		return nil
+	case loginchallenge.FieldOauthPages:
+		m.ResetOauthPages()
 		return nil
 	}
 	return fmt.Errorf("unknown LoginChallenge field %s", name)

@@ -28,6 +28,8 @@ type Tx struct {
 	Caption *CaptionClient
 	// Category is the client for interacting with the Category builders.
 	Category *CategoryClient
+	// Comment is the client for interacting with the Comment builders.
+	Comment *CommentClient
 	// CooldownRule is the client for interacting with the CooldownRule builders.
 	CooldownRule *CooldownRuleClient
 	// Customer is the client for interacting with the Customer builders.
@@ -206,6 +208,7 @@ func (tx *Tx) init() {
 	tx.ActionRecord = NewActionRecordClient(tx.config)
 	tx.Caption = NewCaptionClient(tx.config)
 	tx.Category = NewCategoryClient(tx.config)
+	tx.Comment = NewCommentClient(tx.config)
 	tx.CooldownRule = NewCooldownRuleClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerGroup = NewCustomerGroupClient(tx.config)

@@ -59,6 +59,14 @@ func (r *queryResolver) Categories(ctx context.Context, after *entgql.Cursor[int
 	})
 }
 
+// Comments is the resolver for the comments field.
+func (r *queryResolver) Comments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CommentOrder, where *ent.CommentWhereInput) (*ent.CommentConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.CommentConnection, error) {
+		return r.Client.Comment.Query().Paginate(ctx, after, first, before, last,
+			ent.WithCommentOrder(orderBy), ent.WithCommentFilter(where.Filter))
+	})
+}
+
 // CooldownRules is the resolver for the cooldownRules field.
 func (r *queryResolver) CooldownRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CooldownRuleOrder, where *ent.CooldownRuleWhereInput) (*ent.CooldownRuleConnection, error) {
 	return paged(first, last, func(first, last *int) (*ent.CooldownRuleConnection, error) {

@@ -60,6 +60,13 @@ var tenantPages = map[string]pageFunc{
 		}
 		return err
 	},
+	"Comment": func(ctx context.Context, c *ent.Client, name string) error {
+		f, err := orderField(name, ent.DefaultCommentOrder.Field)
+		if err == nil {
+			_, err = c.Comment.Query().Paginate(ctx, nil, &first, nil, nil, ent.WithCommentOrder(&ent.CommentOrder{Direction: entgql.OrderDirectionAsc, Field: f}))
+		}
+		return err
+	},
 	"Customer": func(ctx context.Context, c *ent.Client, name string) error {
 		f, err := orderField(name, ent.DefaultCustomerOrder.Field)
 		if err == nil {

@@ -31,6 +31,22 @@ const (
 	FieldFollowings = "followings"
 	// FieldMediaCount holds the string denoting the media_count field in the database.
 	FieldMediaCount = "media_count"
+	// FieldImpressions holds the string denoting the impressions field in the database.
+	FieldImpressions = "impressions"
+	// FieldReach holds the string denoting the reach field in the database.
+	FieldReach = "reach"
+	// FieldLikes holds the string denoting the likes field in the database.
+	FieldLikes = "likes"
+	// FieldComments holds the string denoting the comments field in the database.
+	FieldComments = "comments"
+	// FieldShares holds the string denoting the shares field in the database.
+	FieldShares = "shares"
+	// FieldViews holds the string denoting the views field in the database.
+	FieldViews = "views"
+	// FieldClicks holds the string denoting the clicks field in the database.
+	FieldClicks = "clicks"
+	// FieldPosts holds the string denoting the posts field in the database.
+	FieldPosts = "posts"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
@@ -64,6 +80,14 @@ var Columns = []string{
 	FieldFollowers,
 	FieldFollowings,
 	FieldMediaCount,
+	FieldImpressions,
+	FieldReach,
+	FieldLikes,
+	FieldComments,
+	FieldShares,
+	FieldViews,
+	FieldClicks,
+	FieldPosts,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -96,6 +120,22 @@ var (
 	FollowingsValidator func(int) error
 	// MediaCountValidator is a validator for the "media_count" field. It is called by the builders before save.
 	MediaCountValidator func(int) error
+	// ImpressionsValidator is a validator for the "impressions" field. It is called by the builders before save.
+	ImpressionsValidator func(int) error
+	// ReachValidator is a validator for the "reach" field. It is called by the builders before save.
+	ReachValidator func(int) error
+	// LikesValidator is a validator for the "likes" field. It is called by the builders before save.
+	LikesValidator func(int) error
+	// CommentsValidator is a validator for the "comments" field. It is called by the builders before save.
+	CommentsValidator func(int) error
+	// SharesValidator is a validator for the "shares" field. It is called by the builders before save.
+	SharesValidator func(int) error
+	// ViewsValidator is a validator for the "views" field. It is called by the builders before save.
+	ViewsValidator func(int) error
+	// ClicksValidator is a validator for the "clicks" field. It is called by the builders before save.
+	ClicksValidator func(int) error
+	// PostsValidator is a validator for the "posts" field. It is called by the builders before save.
+	PostsValidator func(int) error
 )
 
 // OrderOption defines the ordering options for the AccountStat queries.
@@ -144,6 +184,46 @@ func ByFollowings(opts ...sql.OrderTermOption) OrderOption {
 // ByMediaCount orders the results by the media_count field.
 func ByMediaCount(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMediaCount, opts...).ToFunc()
+}
+
+// ByImpressions orders the results by the impressions field.
+func ByImpressions(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldImpressions, opts...).ToFunc()
+}
+
+// ByReach orders the results by the reach field.
+func ByReach(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReach, opts...).ToFunc()
+}
+
+// ByLikes orders the results by the likes field.
+func ByLikes(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLikes, opts...).ToFunc()
+}
+
+// ByComments orders the results by the comments field.
+func ByComments(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldComments, opts...).ToFunc()
+}
+
+// ByShares orders the results by the shares field.
+func ByShares(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldShares, opts...).ToFunc()
+}
+
+// ByViews orders the results by the views field.
+func ByViews(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldViews, opts...).ToFunc()
+}
+
+// ByClicks orders the results by the clicks field.
+func ByClicks(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClicks, opts...).ToFunc()
+}
+
+// ByPosts orders the results by the posts field.
+func ByPosts(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPosts, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.

@@ -95,6 +95,46 @@ func MediaCount(v int) predicate.AccountStat {
 	return predicate.AccountStat(sql.FieldEQ(FieldMediaCount, v))
 }
 
+// Impressions applies equality check predicate on the "impressions" field. It's identical to ImpressionsEQ.
+func Impressions(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldImpressions, v))
+}
+
+// Reach applies equality check predicate on the "reach" field. It's identical to ReachEQ.
+func Reach(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldReach, v))
+}
+
+// Likes applies equality check predicate on the "likes" field. It's identical to LikesEQ.
+func Likes(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldLikes, v))
+}
+
+// Comments applies equality check predicate on the "comments" field. It's identical to CommentsEQ.
+func Comments(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldComments, v))
+}
+
+// Shares applies equality check predicate on the "shares" field. It's identical to SharesEQ.
+func Shares(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldShares, v))
+}
+
+// Views applies equality check predicate on the "views" field. It's identical to ViewsEQ.
+func Views(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldViews, v))
+}
+
+// Clicks applies equality check predicate on the "clicks" field. It's identical to ClicksEQ.
+func Clicks(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldClicks, v))
+}
+
+// Posts applies equality check predicate on the "posts" field. It's identical to PostsEQ.
+func Posts(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldPosts, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.AccountStat {
 	return predicate.AccountStat(sql.FieldEQ(FieldCreatedAt, v))
@@ -403,6 +443,406 @@ func MediaCountIsNil() predicate.AccountStat {
 // MediaCountNotNil applies the NotNil predicate on the "media_count" field.
 func MediaCountNotNil() predicate.AccountStat {
 	return predicate.AccountStat(sql.FieldNotNull(FieldMediaCount))
+}
+
+// ImpressionsEQ applies the EQ predicate on the "impressions" field.
+func ImpressionsEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldImpressions, v))
+}
+
+// ImpressionsNEQ applies the NEQ predicate on the "impressions" field.
+func ImpressionsNEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNEQ(FieldImpressions, v))
+}
+
+// ImpressionsIn applies the In predicate on the "impressions" field.
+func ImpressionsIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIn(FieldImpressions, vs...))
+}
+
+// ImpressionsNotIn applies the NotIn predicate on the "impressions" field.
+func ImpressionsNotIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotIn(FieldImpressions, vs...))
+}
+
+// ImpressionsGT applies the GT predicate on the "impressions" field.
+func ImpressionsGT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGT(FieldImpressions, v))
+}
+
+// ImpressionsGTE applies the GTE predicate on the "impressions" field.
+func ImpressionsGTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGTE(FieldImpressions, v))
+}
+
+// ImpressionsLT applies the LT predicate on the "impressions" field.
+func ImpressionsLT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLT(FieldImpressions, v))
+}
+
+// ImpressionsLTE applies the LTE predicate on the "impressions" field.
+func ImpressionsLTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLTE(FieldImpressions, v))
+}
+
+// ImpressionsIsNil applies the IsNil predicate on the "impressions" field.
+func ImpressionsIsNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIsNull(FieldImpressions))
+}
+
+// ImpressionsNotNil applies the NotNil predicate on the "impressions" field.
+func ImpressionsNotNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotNull(FieldImpressions))
+}
+
+// ReachEQ applies the EQ predicate on the "reach" field.
+func ReachEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldReach, v))
+}
+
+// ReachNEQ applies the NEQ predicate on the "reach" field.
+func ReachNEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNEQ(FieldReach, v))
+}
+
+// ReachIn applies the In predicate on the "reach" field.
+func ReachIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIn(FieldReach, vs...))
+}
+
+// ReachNotIn applies the NotIn predicate on the "reach" field.
+func ReachNotIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotIn(FieldReach, vs...))
+}
+
+// ReachGT applies the GT predicate on the "reach" field.
+func ReachGT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGT(FieldReach, v))
+}
+
+// ReachGTE applies the GTE predicate on the "reach" field.
+func ReachGTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGTE(FieldReach, v))
+}
+
+// ReachLT applies the LT predicate on the "reach" field.
+func ReachLT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLT(FieldReach, v))
+}
+
+// ReachLTE applies the LTE predicate on the "reach" field.
+func ReachLTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLTE(FieldReach, v))
+}
+
+// ReachIsNil applies the IsNil predicate on the "reach" field.
+func ReachIsNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIsNull(FieldReach))
+}
+
+// ReachNotNil applies the NotNil predicate on the "reach" field.
+func ReachNotNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotNull(FieldReach))
+}
+
+// LikesEQ applies the EQ predicate on the "likes" field.
+func LikesEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldLikes, v))
+}
+
+// LikesNEQ applies the NEQ predicate on the "likes" field.
+func LikesNEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNEQ(FieldLikes, v))
+}
+
+// LikesIn applies the In predicate on the "likes" field.
+func LikesIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIn(FieldLikes, vs...))
+}
+
+// LikesNotIn applies the NotIn predicate on the "likes" field.
+func LikesNotIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotIn(FieldLikes, vs...))
+}
+
+// LikesGT applies the GT predicate on the "likes" field.
+func LikesGT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGT(FieldLikes, v))
+}
+
+// LikesGTE applies the GTE predicate on the "likes" field.
+func LikesGTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGTE(FieldLikes, v))
+}
+
+// LikesLT applies the LT predicate on the "likes" field.
+func LikesLT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLT(FieldLikes, v))
+}
+
+// LikesLTE applies the LTE predicate on the "likes" field.
+func LikesLTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLTE(FieldLikes, v))
+}
+
+// LikesIsNil applies the IsNil predicate on the "likes" field.
+func LikesIsNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIsNull(FieldLikes))
+}
+
+// LikesNotNil applies the NotNil predicate on the "likes" field.
+func LikesNotNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotNull(FieldLikes))
+}
+
+// CommentsEQ applies the EQ predicate on the "comments" field.
+func CommentsEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldComments, v))
+}
+
+// CommentsNEQ applies the NEQ predicate on the "comments" field.
+func CommentsNEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNEQ(FieldComments, v))
+}
+
+// CommentsIn applies the In predicate on the "comments" field.
+func CommentsIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIn(FieldComments, vs...))
+}
+
+// CommentsNotIn applies the NotIn predicate on the "comments" field.
+func CommentsNotIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotIn(FieldComments, vs...))
+}
+
+// CommentsGT applies the GT predicate on the "comments" field.
+func CommentsGT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGT(FieldComments, v))
+}
+
+// CommentsGTE applies the GTE predicate on the "comments" field.
+func CommentsGTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGTE(FieldComments, v))
+}
+
+// CommentsLT applies the LT predicate on the "comments" field.
+func CommentsLT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLT(FieldComments, v))
+}
+
+// CommentsLTE applies the LTE predicate on the "comments" field.
+func CommentsLTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLTE(FieldComments, v))
+}
+
+// CommentsIsNil applies the IsNil predicate on the "comments" field.
+func CommentsIsNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIsNull(FieldComments))
+}
+
+// CommentsNotNil applies the NotNil predicate on the "comments" field.
+func CommentsNotNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotNull(FieldComments))
+}
+
+// SharesEQ applies the EQ predicate on the "shares" field.
+func SharesEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldShares, v))
+}
+
+// SharesNEQ applies the NEQ predicate on the "shares" field.
+func SharesNEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNEQ(FieldShares, v))
+}
+
+// SharesIn applies the In predicate on the "shares" field.
+func SharesIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIn(FieldShares, vs...))
+}
+
+// SharesNotIn applies the NotIn predicate on the "shares" field.
+func SharesNotIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotIn(FieldShares, vs...))
+}
+
+// SharesGT applies the GT predicate on the "shares" field.
+func SharesGT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGT(FieldShares, v))
+}
+
+// SharesGTE applies the GTE predicate on the "shares" field.
+func SharesGTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGTE(FieldShares, v))
+}
+
+// SharesLT applies the LT predicate on the "shares" field.
+func SharesLT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLT(FieldShares, v))
+}
+
+// SharesLTE applies the LTE predicate on the "shares" field.
+func SharesLTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLTE(FieldShares, v))
+}
+
+// SharesIsNil applies the IsNil predicate on the "shares" field.
+func SharesIsNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIsNull(FieldShares))
+}
+
+// SharesNotNil applies the NotNil predicate on the "shares" field.
+func SharesNotNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotNull(FieldShares))
+}
+
+// ViewsEQ applies the EQ predicate on the "views" field.
+func ViewsEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldViews, v))
+}
+
+// ViewsNEQ applies the NEQ predicate on the "views" field.
+func ViewsNEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNEQ(FieldViews, v))
+}
+
+// ViewsIn applies the In predicate on the "views" field.
+func ViewsIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIn(FieldViews, vs...))
+}
+
+// ViewsNotIn applies the NotIn predicate on the "views" field.
+func ViewsNotIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotIn(FieldViews, vs...))
+}
+
+// ViewsGT applies the GT predicate on the "views" field.
+func ViewsGT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGT(FieldViews, v))
+}
+
+// ViewsGTE applies the GTE predicate on the "views" field.
+func ViewsGTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGTE(FieldViews, v))
+}
+
+// ViewsLT applies the LT predicate on the "views" field.
+func ViewsLT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLT(FieldViews, v))
+}
+
+// ViewsLTE applies the LTE predicate on the "views" field.
+func ViewsLTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLTE(FieldViews, v))
+}
+
+// ViewsIsNil applies the IsNil predicate on the "views" field.
+func ViewsIsNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIsNull(FieldViews))
+}
+
+// ViewsNotNil applies the NotNil predicate on the "views" field.
+func ViewsNotNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotNull(FieldViews))
+}
+
+// ClicksEQ applies the EQ predicate on the "clicks" field.
+func ClicksEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldClicks, v))
+}
+
+// ClicksNEQ applies the NEQ predicate on the "clicks" field.
+func ClicksNEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNEQ(FieldClicks, v))
+}
+
+// ClicksIn applies the In predicate on the "clicks" field.
+func ClicksIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIn(FieldClicks, vs...))
+}
+
+// ClicksNotIn applies the NotIn predicate on the "clicks" field.
+func ClicksNotIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotIn(FieldClicks, vs...))
+}
+
+// ClicksGT applies the GT predicate on the "clicks" field.
+func ClicksGT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGT(FieldClicks, v))
+}
+
+// ClicksGTE applies the GTE predicate on the "clicks" field.
+func ClicksGTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGTE(FieldClicks, v))
+}
+
+// ClicksLT applies the LT predicate on the "clicks" field.
+func ClicksLT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLT(FieldClicks, v))
+}
+
+// ClicksLTE applies the LTE predicate on the "clicks" field.
+func ClicksLTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLTE(FieldClicks, v))
+}
+
+// ClicksIsNil applies the IsNil predicate on the "clicks" field.
+func ClicksIsNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIsNull(FieldClicks))
+}
+
+// ClicksNotNil applies the NotNil predicate on the "clicks" field.
+func ClicksNotNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotNull(FieldClicks))
+}
+
+// PostsEQ applies the EQ predicate on the "posts" field.
+func PostsEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldEQ(FieldPosts, v))
+}
+
+// PostsNEQ applies the NEQ predicate on the "posts" field.
+func PostsNEQ(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNEQ(FieldPosts, v))
+}
+
+// PostsIn applies the In predicate on the "posts" field.
+func PostsIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIn(FieldPosts, vs...))
+}
+
+// PostsNotIn applies the NotIn predicate on the "posts" field.
+func PostsNotIn(vs ...int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotIn(FieldPosts, vs...))
+}
+
+// PostsGT applies the GT predicate on the "posts" field.
+func PostsGT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGT(FieldPosts, v))
+}
+
+// PostsGTE applies the GTE predicate on the "posts" field.
+func PostsGTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldGTE(FieldPosts, v))
+}
+
+// PostsLT applies the LT predicate on the "posts" field.
+func PostsLT(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLT(FieldPosts, v))
+}
+
+// PostsLTE applies the LTE predicate on the "posts" field.
+func PostsLTE(v int) predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldLTE(FieldPosts, v))
+}
+
+// PostsIsNil applies the IsNil predicate on the "posts" field.
+func PostsIsNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldIsNull(FieldPosts))
+}
+
+// PostsNotNil applies the NotNil predicate on the "posts" field.
+func PostsNotNil() predicate.AccountStat {
+	return predicate.AccountStat(sql.FieldNotNull(FieldPosts))
 }
 
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.

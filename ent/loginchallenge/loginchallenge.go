@@ -69,6 +69,14 @@ const (
 	FieldError = "error"
 	// FieldResolvedAt holds the string denoting the resolved_at field in the database.
 	FieldResolvedAt = "resolved_at"
+	// FieldPlatform holds the string denoting the platform field in the database.
+	FieldPlatform = "platform"
+	// FieldOauthID holds the string denoting the oauth_id field in the database.
+	FieldOauthID = "oauth_id"
+	// FieldOauthPlacement holds the string denoting the oauth_placement field in the database.
+	FieldOauthPlacement = "oauth_placement"
+	// FieldOauthPages holds the string denoting the oauth_pages field in the database.
+	FieldOauthPages = "oauth_pages"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
@@ -128,6 +136,10 @@ var Columns = []string{
 	FieldTaskID,
 	FieldError,
 	FieldResolvedAt,
+	FieldPlatform,
+	FieldOauthID,
+	FieldOauthPlacement,
+	FieldOauthPages,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -184,6 +196,12 @@ var (
 	MaxAttemptsValidator func(int) error
 	// DefaultError holds the default value on creation for the "error" field.
 	DefaultError string
+	// DefaultPlatform holds the default value on creation for the "platform" field.
+	DefaultPlatform string
+	// OauthIDValidator is a validator for the "oauth_id" field. It is called by the builders before save.
+	OauthIDValidator func(string) error
+	// DefaultOauthPlacement holds the default value on creation for the "oauth_placement" field.
+	DefaultOauthPlacement string
 )
 
 // Method defines the type for the "method" enum field.
@@ -200,6 +218,7 @@ const (
 	MethodTOTP       Method = "TOTP"
 	MethodTWO_FACTOR Method = "TWO_FACTOR"
 	MethodCHECKPOINT Method = "CHECKPOINT"
+	MethodOAUTH      Method = "OAUTH"
 )
 
 func (m Method) String() string {
@@ -209,7 +228,7 @@ func (m Method) String() string {
 // MethodValidator is a validator for the "method" field enum values. It is called by the builders before save.
 func MethodValidator(m Method) error {
 	switch m {
-	case MethodLOGIN, MethodEMAIL, MethodSMS, MethodTOTP, MethodTWO_FACTOR, MethodCHECKPOINT:
+	case MethodLOGIN, MethodEMAIL, MethodSMS, MethodTOTP, MethodTWO_FACTOR, MethodCHECKPOINT, MethodOAUTH:
 		return nil
 	default:
 		return fmt.Errorf("loginchallenge: invalid enum value for method field: %q", m)
@@ -372,6 +391,21 @@ func ByError(opts ...sql.OrderTermOption) OrderOption {
 // ByResolvedAt orders the results by the resolved_at field.
 func ByResolvedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldResolvedAt, opts...).ToFunc()
+}
+
+// ByPlatform orders the results by the platform field.
+func ByPlatform(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPlatform, opts...).ToFunc()
+}
+
+// ByOauthID orders the results by the oauth_id field.
+func ByOauthID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOauthID, opts...).ToFunc()
+}
+
+// ByOauthPlacement orders the results by the oauth_placement field.
+func ByOauthPlacement(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOauthPlacement, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.

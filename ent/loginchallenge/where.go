@@ -171,6 +171,21 @@ func ResolvedAt(v time.Time) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldEQ(FieldResolvedAt, v))
 }
 
+// Platform applies equality check predicate on the "platform" field. It's identical to PlatformEQ.
+func Platform(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldPlatform, v))
+}
+
+// OauthID applies equality check predicate on the "oauth_id" field. It's identical to OauthIDEQ.
+func OauthID(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldOauthID, v))
+}
+
+// OauthPlacement applies equality check predicate on the "oauth_placement" field. It's identical to OauthPlacementEQ.
+func OauthPlacement(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldOauthPlacement, v))
+}
+
 // UUIDEQ applies the EQ predicate on the "uuid" field.
 func UUIDEQ(v uuid.UUID) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldEQ(FieldUUID, v))
@@ -1284,6 +1299,221 @@ func ResolvedAtIsNil() predicate.LoginChallenge {
 // ResolvedAtNotNil applies the NotNil predicate on the "resolved_at" field.
 func ResolvedAtNotNil() predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldNotNull(FieldResolvedAt))
+}
+
+// PlatformEQ applies the EQ predicate on the "platform" field.
+func PlatformEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldPlatform, v))
+}
+
+// PlatformNEQ applies the NEQ predicate on the "platform" field.
+func PlatformNEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldPlatform, v))
+}
+
+// PlatformIn applies the In predicate on the "platform" field.
+func PlatformIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldPlatform, vs...))
+}
+
+// PlatformNotIn applies the NotIn predicate on the "platform" field.
+func PlatformNotIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldPlatform, vs...))
+}
+
+// PlatformGT applies the GT predicate on the "platform" field.
+func PlatformGT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldPlatform, v))
+}
+
+// PlatformGTE applies the GTE predicate on the "platform" field.
+func PlatformGTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldPlatform, v))
+}
+
+// PlatformLT applies the LT predicate on the "platform" field.
+func PlatformLT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldPlatform, v))
+}
+
+// PlatformLTE applies the LTE predicate on the "platform" field.
+func PlatformLTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldPlatform, v))
+}
+
+// PlatformContains applies the Contains predicate on the "platform" field.
+func PlatformContains(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContains(FieldPlatform, v))
+}
+
+// PlatformHasPrefix applies the HasPrefix predicate on the "platform" field.
+func PlatformHasPrefix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasPrefix(FieldPlatform, v))
+}
+
+// PlatformHasSuffix applies the HasSuffix predicate on the "platform" field.
+func PlatformHasSuffix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasSuffix(FieldPlatform, v))
+}
+
+// PlatformEqualFold applies the EqualFold predicate on the "platform" field.
+func PlatformEqualFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEqualFold(FieldPlatform, v))
+}
+
+// PlatformContainsFold applies the ContainsFold predicate on the "platform" field.
+func PlatformContainsFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContainsFold(FieldPlatform, v))
+}
+
+// OauthIDEQ applies the EQ predicate on the "oauth_id" field.
+func OauthIDEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldOauthID, v))
+}
+
+// OauthIDNEQ applies the NEQ predicate on the "oauth_id" field.
+func OauthIDNEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldOauthID, v))
+}
+
+// OauthIDIn applies the In predicate on the "oauth_id" field.
+func OauthIDIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldOauthID, vs...))
+}
+
+// OauthIDNotIn applies the NotIn predicate on the "oauth_id" field.
+func OauthIDNotIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldOauthID, vs...))
+}
+
+// OauthIDGT applies the GT predicate on the "oauth_id" field.
+func OauthIDGT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldOauthID, v))
+}
+
+// OauthIDGTE applies the GTE predicate on the "oauth_id" field.
+func OauthIDGTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldOauthID, v))
+}
+
+// OauthIDLT applies the LT predicate on the "oauth_id" field.
+func OauthIDLT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldOauthID, v))
+}
+
+// OauthIDLTE applies the LTE predicate on the "oauth_id" field.
+func OauthIDLTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldOauthID, v))
+}
+
+// OauthIDContains applies the Contains predicate on the "oauth_id" field.
+func OauthIDContains(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContains(FieldOauthID, v))
+}
+
+// OauthIDHasPrefix applies the HasPrefix predicate on the "oauth_id" field.
+func OauthIDHasPrefix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasPrefix(FieldOauthID, v))
+}
+
+// OauthIDHasSuffix applies the HasSuffix predicate on the "oauth_id" field.
+func OauthIDHasSuffix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasSuffix(FieldOauthID, v))
+}
+
+// OauthIDIsNil applies the IsNil predicate on the "oauth_id" field.
+func OauthIDIsNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIsNull(FieldOauthID))
+}
+
+// OauthIDNotNil applies the NotNil predicate on the "oauth_id" field.
+func OauthIDNotNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotNull(FieldOauthID))
+}
+
+// OauthIDEqualFold applies the EqualFold predicate on the "oauth_id" field.
+func OauthIDEqualFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEqualFold(FieldOauthID, v))
+}
+
+// OauthIDContainsFold applies the ContainsFold predicate on the "oauth_id" field.
+func OauthIDContainsFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContainsFold(FieldOauthID, v))
+}
+
+// OauthPlacementEQ applies the EQ predicate on the "oauth_placement" field.
+func OauthPlacementEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldOauthPlacement, v))
+}
+
+// OauthPlacementNEQ applies the NEQ predicate on the "oauth_placement" field.
+func OauthPlacementNEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldOauthPlacement, v))
+}
+
+// OauthPlacementIn applies the In predicate on the "oauth_placement" field.
+func OauthPlacementIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldOauthPlacement, vs...))
+}
+
+// OauthPlacementNotIn applies the NotIn predicate on the "oauth_placement" field.
+func OauthPlacementNotIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldOauthPlacement, vs...))
+}
+
+// OauthPlacementGT applies the GT predicate on the "oauth_placement" field.
+func OauthPlacementGT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldOauthPlacement, v))
+}
+
+// OauthPlacementGTE applies the GTE predicate on the "oauth_placement" field.
+func OauthPlacementGTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldOauthPlacement, v))
+}
+
+// OauthPlacementLT applies the LT predicate on the "oauth_placement" field.
+func OauthPlacementLT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldOauthPlacement, v))
+}
+
+// OauthPlacementLTE applies the LTE predicate on the "oauth_placement" field.
+func OauthPlacementLTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldOauthPlacement, v))
+}
+
+// OauthPlacementContains applies the Contains predicate on the "oauth_placement" field.
+func OauthPlacementContains(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContains(FieldOauthPlacement, v))
+}
+
+// OauthPlacementHasPrefix applies the HasPrefix predicate on the "oauth_placement" field.
+func OauthPlacementHasPrefix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasPrefix(FieldOauthPlacement, v))
+}
+
+// OauthPlacementHasSuffix applies the HasSuffix predicate on the "oauth_placement" field.
+func OauthPlacementHasSuffix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasSuffix(FieldOauthPlacement, v))
+}
+
+// OauthPlacementEqualFold applies the EqualFold predicate on the "oauth_placement" field.
+func OauthPlacementEqualFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEqualFold(FieldOauthPlacement, v))
+}
+
+// OauthPlacementContainsFold applies the ContainsFold predicate on the "oauth_placement" field.
+func OauthPlacementContainsFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContainsFold(FieldOauthPlacement, v))
+}
+
+// OauthPagesIsNil applies the IsNil predicate on the "oauth_pages" field.
+func OauthPagesIsNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIsNull(FieldOauthPages))
+}
+
+// OauthPagesNotNil applies the NotNil predicate on the "oauth_pages" field.
+func OauthPagesNotNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotNull(FieldOauthPages))
 }
 
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.

@@ -27,6 +27,9 @@ type Caption func(*sql.Selector)
 // Category is the predicate function for category builders.
 type Category func(*sql.Selector)
 
+// Comment is the predicate function for comment builders.
+type Comment func(*sql.Selector)
+
 // CooldownRule is the predicate function for cooldownrule builders.
 type CooldownRule func(*sql.Selector)
 

@@ -9,8 +9,11 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
-// AccountStat is one day of an account's audience figures as workers last
-// reported them that day: the growth history of per-account statistics.
+// AccountStat is one day of an account's figures as workers last reported
+// them that day: the growth history of per-account statistics. Followers,
+// followings and media count are the audience at the end of the day; the
+// other figures are what happened during it (impressions, reach, likes,
+// comments, shares, views, clicks, posts published).
 type AccountStat struct{ ent.Schema }
 
 // Mixin of the AccountStat.
@@ -24,6 +27,14 @@ func (AccountStat) Fields() []ent.Field {
 		field.Int("followers").Optional().Nillable().Min(0),
 		field.Int("followings").Optional().Nillable().Min(0),
 		field.Int("media_count").Optional().Nillable().Min(0),
+		field.Int("impressions").Optional().Nillable().Min(0),
+		field.Int("reach").Optional().Nillable().Min(0),
+		field.Int("likes").Optional().Nillable().Min(0),
+		field.Int("comments").Optional().Nillable().Min(0),
+		field.Int("shares").Optional().Nillable().Min(0),
+		field.Int("views").Optional().Nillable().Min(0),
+		field.Int("clicks").Optional().Nillable().Min(0),
+		field.Int("posts").Optional().Nillable().Min(0),
 	}
 }
 

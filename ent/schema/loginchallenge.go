@@ -35,8 +35,9 @@ func (LoginChallenge) Fields() []ent.Field {
 		field.Bool("relogin").Default(false).
 			Comment("the login re-authenticates an existing account rather than adding one"),
 		// LOGIN is the login itself, before the platform has asked for
-		// anything.
-		field.Enum("method").Values("LOGIN", "EMAIL", "SMS", "TOTP", "TWO_FACTOR", "CHECKPOINT").
+		// anything. OAUTH is a connection through the platform's OAuth
+		// consent screen: its token is the state parameter.
+		field.Enum("method").Values("LOGIN", "EMAIL", "SMS", "TOTP", "TWO_FACTOR", "CHECKPOINT", "OAUTH").
 			Default("LOGIN").
 			Annotations(entgql.Type("ChallengeMethod")),
 		field.Enum("state").
@@ -67,6 +68,18 @@ func (LoginChallenge) Fields() []ent.Field {
 		field.Int("task_id").Optional().Nillable(),
 		field.String("error").Default(""),
 		field.Time("resolved_at").Optional().Nillable(),
+		field.String("platform").Default("").
+			Comment("the platform an OAuth connection is for, as the caller named it (tiktok-business)"),
+		field.String("oauth_id").Optional().Nillable().Unique().MaxLen(24).
+			Comment("the 24-hex id of an OAuth connection, which its pages are listed and attached by").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("oauth_placement").Default("").
+			Comment("what the caller passed as page when starting an OAuth connection, echoed to the opener").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Names, ids and avatars only: the tokens are sealed in secrets_enc.
+		field.JSON("oauth_pages", []map[string]any{}).Optional().
+			Comment("the pages, channels or locations the worker found the OAuth grant can reach").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

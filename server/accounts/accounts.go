@@ -26,6 +26,25 @@ import (
 // account's numeric Instagram id, as a successful login reports it.
 const ExternalInstagramID = "instagram_id"
 
+// Keys of Account.ExternalIds that an account connected through OAuth
+// carries (server/challenges, OAuth connect).
+const (
+	// ExternalOriginID is the platform's id of the page, profile, channel
+	// or location connected.
+	ExternalOriginID = "origin_id"
+	// ExternalOAuthID is the 24-hex id of the OAuth connection the account
+	// was attached from.
+	ExternalOAuthID = "oauth_id"
+	// ExternalAccountType is what was connected: page, profile, location,
+	// channel, business or group.
+	ExternalAccountType = "account_type"
+	// ExternalAvatar is the picture's address the platform reported.
+	ExternalAvatar = "avatar"
+	// ExternalTokenExpiry is when the connection's access token expires
+	// (RFC 3339), when the worker reported it.
+	ExternalTokenExpiry = "token_expires_at"
+)
+
 // Service manages accounts.
 type Service struct {
 	client *ent.Client

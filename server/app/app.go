@@ -24,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/campaigns"
 	"github.com/switchboardhq/switchboard/server/captions"
 	"github.com/switchboardhq/switchboard/server/challenges"
+	"github.com/switchboardhq/switchboard/server/comments"
 	"github.com/switchboardhq/switchboard/server/config"
 	"github.com/switchboardhq/switchboard/server/cooldown"
 	"github.com/switchboardhq/switchboard/server/customers"
@@ -98,6 +99,9 @@ type App struct {
 	// Admin serves administrators' views of every workspace's users, API
 	// keys and API requests.
 	Admin *admin.Service
+	// Comments owns comments on published posts, their likes and the
+	// comments workers fetch.
+	Comments *comments.Service
 
 	handler  http.Handler
 	started  bool
@@ -165,6 +169,8 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Driver:    st.Driver,
 		MailDelay: cmp.Or(cfg.IMAPMailDelay, -1), // 0 in the config is no delay
 		Mail:      challenges.MailReader{TLS: cfg.IMAPTLS, AllowPrivate: cfg.IMAPAllowPrivate},
+		// OAuth connections open for the challenges' TTL (10 minutes).
+		OAuthAuthorize: cfg.OAuthAuthorize,
 	})
 	bs := bots.NewService(st.Client, ts, as, ch, bus)
 	a := &App{
@@ -194,6 +200,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Plans:      pl,
 		Proxies:    proxies.NewService(st.Client),
 		Admin:      admin.NewService(st.Client),
+		Comments:   comments.NewService(st.Client, st.Driver, ts),
 		Metrics: metrics.New(st.DB, metrics.Live{
 			Subscribers: fan.Subscribers, Stats: fan.Stats, HubQueueDepth: hub.QueueDepth,
 		}),

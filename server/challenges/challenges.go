@@ -80,6 +80,11 @@ type Options struct {
 	// Driver is the store's driver, which takes a lock per username when
 	// a login starts. Required.
 	Driver store.Driver
+	// OAuthAuthorize maps a platform (google, facebook, tiktok-business,
+	// ...) to the address of its OAuth consent screen, with the operator's
+	// client id and scopes; StartOAuth adds state and redirect_uri. A
+	// platform not in it cannot be connected.
+	OAuthAuthorize map[string]string
 }
 
 // Service runs logins and challenges.
@@ -94,6 +99,7 @@ type Service struct {
 	opts     Options
 	// the kinds of a login's steps, registered on tasks by NewService
 	loginKind, submitKind loginKind
+	exchangeKind          tasks.Kind[ExchangePayload, ExchangeResult]
 }
 
 // NewService returns a challenge service. slots, when not nil, refuses a
@@ -345,6 +351,7 @@ func (s *Service) join(ctx context.Context, username string) (*ent.LoginChalleng
 	c, err := s.client.LoginChallenge.Query().
 		Where(
 			loginchallenge.UsernameEqualFold(username),
+			loginchallenge.MethodNEQ(loginchallenge.MethodOAUTH),
 			loginchallenge.ExpiresAtGT(s.now()),
 			loginchallenge.Or(
 				loginchallenge.StateEQ(loginchallenge.StatePENDING),
@@ -389,7 +396,8 @@ func (s *Service) start(ctx context.Context, in LoginInput, mb *Mailbox) (*ent.L
 			}
 		}
 		running, err := tx.LoginChallenge.Query().
-			Where(loginchallenge.UsernameEqualFold(in.Username), loginchallenge.StateEQ(loginchallenge.StatePENDING),
+			Where(loginchallenge.UsernameEqualFold(in.Username), loginchallenge.MethodNEQ(loginchallenge.MethodOAUTH),
+				loginchallenge.StateEQ(loginchallenge.StatePENDING),
 				loginchallenge.ExpiresAtGT(now)).
 			First(ctx)
 		if err != nil && !ent.IsNotFound(err) {
@@ -402,7 +410,7 @@ func (s *Service) start(ctx context.Context, in LoginInput, mb *Mailbox) (*ent.L
 		// Earlier logins of the name still open (waiting for a code, or
 		// for a worker past their lifetime) are superseded.
 		if _, err := s.expireWhere(ctx, tx, "superseded by a new login",
-			loginchallenge.UsernameEqualFold(in.Username),
+			loginchallenge.UsernameEqualFold(in.Username), loginchallenge.MethodNEQ(loginchallenge.MethodOAUTH),
 			loginchallenge.StateIn(loginchallenge.StatePENDING, loginchallenge.StateCODE_REQUESTED)); err != nil {
 			return err
 		}
@@ -528,10 +536,11 @@ func (s *Service) expireWhere(ctx context.Context, tx *ent.Tx, reason string, ps
 }
 
 // Secrets returns what the worker holding t's lease needs to run it: the
-// password and proxy of a LOGIN, the code of a CHALLENGE_SUBMIT, and the
-// challenge session the worker reported. It is nil for other kinds.
+// password and proxy of a LOGIN, the code of a CHALLENGE_SUBMIT and the
+// challenge session the worker reported, the authorization code of an
+// OAUTH_EXCHANGE. It is nil for other kinds.
 func (s *Service) Secrets(ctx context.Context, t *ent.Task) (map[string]any, error) {
-	if t.Kind != task.KindLOGIN && t.Kind != task.KindCHALLENGE_SUBMIT {
+	if t.Kind != task.KindLOGIN && t.Kind != task.KindCHALLENGE_SUBMIT && t.Kind != task.KindOAUTH_EXCHANGE {
 		return nil, nil
 	}
 	c, err := s.client.LoginChallenge.Query().Where(loginchallenge.TaskID(t.ID)).Only(ctx)
@@ -551,10 +560,15 @@ func (s *Service) Secrets(ctx context.Context, t *ent.Task) (map[string]any, err
 			out[k] = v
 		}
 	}
-	if t.Kind == task.KindLOGIN {
+	switch t.Kind {
+	case task.KindLOGIN:
 		put("password", v.Password)
 		put("proxy", v.Proxy)
-	} else {
+	case task.KindOAUTH_EXCHANGE:
+		if c.State == loginchallenge.StateSUBMITTED { // the code, until the exchange settles
+			put("code", v.Code)
+		}
+	default:
 		put("code", v.Code)
 		put("proxy", v.Proxy)
 		put("session", v.Session)

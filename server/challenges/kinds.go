@@ -63,4 +63,5 @@ func (s *Service) registerKinds(ts *tasks.Service) {
 	h := tasks.Handler{Name: "challenges.verdict", Stage: tasks.StageOwner, Func: s.Changed}
 	s.loginKind = tasks.Register[LoginPayload, Verdict](ts, task.KindLOGIN, h)
 	s.submitKind = tasks.Register[LoginPayload, Verdict](ts, task.KindCHALLENGE_SUBMIT, h)
+	s.registerOAuth(ts)
 }

@@ -41,6 +41,16 @@ func settled(c *ent.LoginChallenge) bool {
 // and presents its state to the caller. When no verdict comes in time the
 // login or submission goes on: the same request, sent again, waits for it.
 func (s *Service) await(ctx context.Context, id int, w step) (*Outcome, error) {
+	c, err := s.waitSettled(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.present(ctx, c, w)
+}
+
+// waitSettled waits until challenge id of the viewer's workspace has
+// settled, at most the configured wait, and returns it.
+func (s *Service) waitSettled(ctx context.Context, id int) (*ent.LoginChallenge, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, errs.ErrUnauthenticated
@@ -62,7 +72,7 @@ func (s *Service) await(ctx context.Context, id int, w step) (*Outcome, error) {
 			return nil, fmt.Errorf("read challenge %d: %w", id, errs.FromEnt(err, "challenge"))
 		}
 		if settled(c) {
-			return s.present(ctx, c, w)
+			return c, nil
 		}
 		var evc <-chan events.Event
 		if sub != nil {

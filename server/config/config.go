@@ -6,7 +6,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +95,27 @@ type Config struct {
 	// addresses such as 10.0.0.0/8,127.0.0.1). Empty, the header is never
 	// believed: the client is the connection's peer. See server/clientip.
 	TrustedProxies []string
+	// PublicURL is the address clients and browsers reach this server at
+	// (SWITCHBOARD_PUBLIC_URL, e.g. https://switchboard.example.com), used
+	// for addresses the server hands out, such as the OAuth redirect_uri.
+	// Empty: the address of the request that needs one.
+	PublicURL string
+	// OAuthAuthorize maps a platform to the address of its OAuth consent
+	// screen, with the operator's app client id and scopes; the server adds
+	// state and redirect_uri (SWITCHBOARD_OAUTH_<PLATFORM>_URL, e.g.
+	// SWITCHBOARD_OAUTH_FACEBOOK_URL, SWITCHBOARD_OAUTH_TIKTOK_BUSINESS_URL
+	// for tiktok-business). A platform without one cannot be connected.
+	OAuthAuthorize map[string]string
+}
+
+// OAuthPlatforms are the platforms whose consent screen the operator may
+// configure (OAuthAuthorize).
+var OAuthPlatforms = []string{"google", "facebook", "instagram", "linkedin", "tiktok", "tiktok-business",
+	"youtube", "pinterest", "threads"}
+
+// oauthEnv is the variable holding platform's authorize URL.
+func oauthEnv(platform string) string {
+	return "SWITCHBOARD_OAUTH_" + strings.ToUpper(strings.ReplaceAll(platform, "-", "_")) + "_URL"
 }
 
 // Default returns the configuration with every default filled in.
@@ -170,6 +194,15 @@ func FromEnv() (Config, error) {
 	if err := errors.Join(problems...); err != nil {
 		return c, err
 	}
+	str("SWITCHBOARD_PUBLIC_URL", &c.PublicURL)
+	for _, p := range OAuthPlatforms {
+		if v := os.Getenv(oauthEnv(p)); v != "" {
+			if c.OAuthAuthorize == nil {
+				c.OAuthAuthorize = map[string]string{}
+			}
+			c.OAuthAuthorize[p] = v
+		}
+	}
 	c.AllowedOrigins = list("SWITCHBOARD_ALLOWED_ORIGINS")
 	c.TrustedProxies = list("SWITCHBOARD_TRUSTED_PROXIES")
 	return c, nil
@@ -246,5 +279,29 @@ func (c Config) Validate() error {
 	if c.WSInitTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("WebSocket init timeout %s: want a positive duration", c.WSInitTimeout))
 	}
+	if c.PublicURL != "" {
+		if err := checkHTTPURL(c.PublicURL); err != nil {
+			problems = append(problems, fmt.Errorf("SWITCHBOARD_PUBLIC_URL: %w", err))
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(c.OAuthAuthorize)) {
+		if !slices.Contains(OAuthPlatforms, p) {
+			problems = append(problems, fmt.Errorf("OAuth authorize URL for %q: not a platform connected through OAuth", p))
+		} else if err := checkHTTPURL(c.OAuthAuthorize[p]); err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", oauthEnv(p), err))
+		}
+	}
 	return errors.Join(problems...)
+}
+
+// checkHTTPURL accepts an absolute http or https address.
+func checkHTTPURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q: want an absolute http or https URL", v)
+	}
+	return nil
 }

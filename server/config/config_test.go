@@ -56,3 +56,33 @@ func TestValidateReportsEveryBadSetting(t *testing.T) {
 		}
 	}
 }
+
+func TestFromEnvReadsOAuthAuthorizeURLsPerPlatform(t *testing.T) {
+	t.Setenv("SWITCHBOARD_PUBLIC_URL", "https://sb.example.com")
+	t.Setenv("SWITCHBOARD_OAUTH_FACEBOOK_URL", "https://www.facebook.com/v19.0/dialog/oauth?client_id=1&scope=pages_show_list,pages_manage_posts")
+	t.Setenv("SWITCHBOARD_OAUTH_TIKTOK_BUSINESS_URL", "https://business-api.tiktok.com/portal/auth?app_id=2")
+	c, err := config.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://sb.example.com" || len(c.OAuthAuthorize) != 2 ||
+		!strings.Contains(c.OAuthAuthorize["facebook"], "pages_show_list,pages_manage_posts") ||
+		c.OAuthAuthorize["tiktok-business"] != "https://business-api.tiktok.com/portal/auth?app_id=2" {
+		t.Fatalf("config %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+}
+
+func TestValidateRefusesRelativeOAuthAndPublicURLs(t *testing.T) {
+	c := config.Default()
+	c.PublicURL = "sb.example.com"
+	c.OAuthAuthorize = map[string]string{"facebook": "/dialog/oauth", "bluesky": "https://bsky.app/oauth"}
+	err := c.Validate()
+	for _, want := range []string{"SWITCHBOARD_PUBLIC_URL", "SWITCHBOARD_OAUTH_FACEBOOK_URL", `"bluesky"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want it to mention %s", err, want)
+		}
+	}
+}

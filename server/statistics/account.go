@@ -79,20 +79,10 @@ func Record(ctx context.Context, tx *ent.Tx, id int, snap Snapshot, at time.Time
 	if err != nil {
 		return errs.FromEnt(err, "account")
 	}
-	day := at.UTC().Truncate(24 * time.Hour)
-	row, err := tx.AccountStat.Query().Where(accountstat.AccountID(id), accountstat.Day(day)).Only(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		err = tx.AccountStat.Create().SetWorkspaceID(a.WorkspaceID).SetAccountID(id).SetDay(day).
-			SetNillableFollowers(snap.Followers).SetNillableFollowings(snap.Followings).SetNillableMediaCount(snap.MediaCount).
-			Exec(ctx)
-	case err == nil:
-		err = row.Update().
-			SetNillableFollowers(snap.Followers).SetNillableFollowings(snap.Followings).SetNillableMediaCount(snap.MediaCount).
-			Exec(ctx)
-	}
-	if err != nil {
-		return fmt.Errorf("save figures of account %d: %w", id, err)
+	if err := upsertDay(ctx, tx, a.WorkspaceID, id, at, Figures{
+		Followers: snap.Followers, Followings: snap.Followings, MediaCount: snap.MediaCount,
+	}); err != nil {
+		return err
 	}
 	stats := map[string]any{}
 	for k, v := range a.Stats {

@@ -51,18 +51,25 @@ func (c *PostCounts) add(g posts.Group, n int) {
 
 // Service computes figures through the privacy layer: the viewer's
 // workspace only.
-type Service struct{ client *ent.Client }
+type Service struct {
+	client  *ent.Client
+	tasks   *tasks.Service
+	metrics tasks.Kind[MetricsPayload, MetricsResult]
+}
 
 // NewService returns a statistics service.
 //
 // With ts it observes every task transition: figures a worker reports with
 // a completed task (accountStats) become the account's statistics, after
-// the kind's own handlers.
+// the kind's own handlers. It also registers ACCOUNT_METRICS, whose
+// results are accounts' daily figures.
 func NewService(client *ent.Client, ts *tasks.Service) *Service {
+	s := &Service{client: client, tasks: ts}
 	if ts != nil {
 		ts.Observe(tasks.Handler{Name: "statistics.accounts", Stage: tasks.StageDerived, Func: RecordFromTasks})
+		s.registerMetrics(ts)
 	}
-	return &Service{client: client}
+	return s
 }
 
 // Summary counts the viewer's workspace's accounts, posts and captions.

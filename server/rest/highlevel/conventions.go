@@ -91,6 +91,9 @@ func (h *handlers) handle(rt route) http.HandlerFunc {
 
 func (h *handlers) conventions(rt route, w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	if rt.Public {
+		return rt.Handle(w, r)
+	}
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		if err := auth.ErrorFromContext(ctx); err != nil && !errors.Is(err, errs.ErrUnauthenticated) {

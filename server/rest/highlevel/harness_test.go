@@ -21,6 +21,7 @@ import (
 	"testing"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/server/config"
 	"github.com/switchboardhq/switchboard/server/rest/highlevel"
 	"github.com/switchboardhq/switchboard/server/rest/openapi/openapitest"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -29,6 +30,9 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/ with the answers received")
+
+// serverOptions configure every test server (OAuth consent screens).
+var serverOptions []func(*config.Config)
 
 // prefix is where the app mounts the routes.
 const prefix = highlevel.Mount
@@ -190,7 +194,7 @@ func runScenarios(t *testing.T, scenarios []scenario) {
 	t.Helper()
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
-		srv := testkit.StartServer(t, st)
+		srv := testkit.StartServer(t, st, serverOptions...)
 		for _, sc := range scenarios {
 			t.Run(sc.name, func(t *testing.T) {
 				tn, other := newTenant(t, srv), newTenant(t, srv)

@@ -19,9 +19,12 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/challenges"
+	"github.com/switchboardhq/switchboard/server/comments"
 	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/statistics"
 )
 
 // Mount is where the router is mounted: the document's paths all start
@@ -38,6 +41,14 @@ type Deps struct {
 	// Driver builds the few expressions that differ between databases
 	// (posts/list's postType reads the post's details).
 	Driver store.Driver
+	// Challenges runs OAuth connections; Comments and Statistics serve
+	// the comment and statistics routes.
+	Challenges *challenges.Service
+	Comments   *comments.Service
+	Statistics *statistics.Service
+	// PublicURL is the server's address as browsers reach it, for the
+	// OAuth redirect_uri; empty: the request's.
+	PublicURL string
 	// Log receives internal errors (never request bodies or credentials).
 	Log zerolog.Logger
 }

@@ -33,6 +33,11 @@ func OpenAPI() openapi.Product {
 	for _, rt := range h.routes() {
 		op := rt.Doc
 		op.Method, op.Path = rt.Method, rt.Path
+		if rt.Public {
+			op.Public = true
+			ops = append(ops, op)
+			continue
+		}
 		op.Params = append([]openapi.Param{{
 			Name: "Version", In: openapi3.ParameterInHeader, Required: true,
 			Description: "API version; any non-empty value (the SDK sends 2023-02-21)",

@@ -17,8 +17,11 @@ type route struct {
 	Method, Path string
 	Scope        string
 	Location     locationIn
-	Handle       func(w http.ResponseWriter, r *http.Request) error
-	Doc          openapi.Operation
+	// Public routes take no credential, Version header or location (the
+	// OAuth callback a platform sends the browser to).
+	Public bool
+	Handle func(w http.ResponseWriter, r *http.Request) error
+	Doc    openapi.Operation
 }
 
 // routes is the route table, in the document's order. Adding a route is
@@ -113,6 +116,78 @@ func (h *handlers) routes() []route {
 			Doc: openapi.Operation{ID: "getTagsByIds", Summary: "Read tags by their _id (201, though it only reads)",
 				Body: tagDetailsInput{}, BodyRequired: true,
 				Responses: []openapi.Response{okResponse(http.StatusCreated, tagsResults{})}},
+		},
+		// OAuth connect.
+		{
+			Method: get, Path: "/oauth/{platform}/start", Location: locQuery, Handle: h.startOAuth,
+			Doc: openapi.Operation{ID: "startOAuth", Summary: "Start connecting an account: a redirect to the platform's consent screen",
+				Params: []openapi.Param{
+					{Name: "userId", Required: true, Description: "The _id of the member connecting"},
+					{Name: "page", Description: "Echoed to the opener as placement"},
+					{Name: "reconnect", Description: "true to renew accounts already connected"},
+				},
+				Responses: []openapi.Response{{Status: http.StatusFound, Description: "To the platform's consent screen", Headers: []string{"Location"}}}},
+		},
+		{
+			Method: get, Path: callbackPath, Location: locNone, Public: true, Handle: h.finishOAuth,
+			Doc: openapi.Operation{ID: "finishOAuth", Summary: "Where the platform sends the browser back (not in HighLevel's document)",
+				Description: "An HTML page posting {actionType, page, platform, placement, accountId, reconnectAccounts} to its opener.",
+				Params:      []openapi.Param{{Name: "state", Required: true}, {Name: "code"}, {Name: "error"}},
+				Responses: []openapi.Response{{Status: http.StatusOK, Description: "The closing page (HTML)"},
+					{Status: http.StatusBadRequest, Description: "The closing page (HTML) with the link's error"}}},
+		},
+		{
+			Method: get, Path: "/oauth/{locationId}/{platform}/accounts/{accountId}", Handle: h.oauthAccounts,
+			Doc: openapi.Operation{ID: "getOAuthAccounts", Summary: "List what a connection can attach",
+				Params:    []openapi.Param{{Name: "search", Description: "Part of the name, ignoring case"}},
+				Responses: []openapi.Response{okResponse(http.StatusOK, oauthPagesDoc)}},
+		},
+		{
+			Method: post, Path: "/oauth/{locationId}/{platform}/accounts/{accountId}", Handle: h.attachOAuth,
+			Doc: openapi.Operation{ID: "attachOAuthAccount", Summary: "Attach a page, profile or channel as an account",
+				Body: attachInput{}, BodyRequired: true,
+				Responses: []openapi.Response{okResponse(http.StatusCreated, connectedAccountJSON{})}},
+		},
+		{
+			Method: get, Path: "/oauth/{locationId}/google/locations/{accountId}", Handle: h.oauthAccounts,
+			Doc: openapi.Operation{ID: "getGoogleLocations", Summary: "The official SDK's path of Google's step 2",
+				Params:    []openapi.Param{{Name: "search", Description: "Part of the name, ignoring case"}},
+				Responses: []openapi.Response{okResponse(http.StatusOK, oauthPagesDoc)}},
+		},
+		{
+			Method: post, Path: "/oauth/{locationId}/google/locations/{accountId}", Handle: h.attachOAuth,
+			Doc: openapi.Operation{ID: "setGoogleLocations", Summary: "The official SDK's path of Google's step 3",
+				Body: attachInput{}, BodyRequired: true,
+				Responses: []openapi.Response{okResponse(http.StatusCreated, connectedAccountJSON{})}},
+		},
+		// Statistics.
+		{
+			Method: post, Path: "/statistics", Scope: scopeStatisticsRead, Location: locQuery, Handle: h.statistics,
+			Doc: openapi.Operation{ID: "getSocialMediaStatistics", Summary: "Accounts' figures over a period against an earlier one",
+				Body: statisticsInput{}, Responses: []openapi.Response{okResponse(http.StatusOK, statisticsResults{})}},
+		},
+		// Comments.
+		{
+			Method: post, Path: "/comments/{platform}", Location: locQuery, Handle: h.createComment,
+			Doc: openapi.Operation{ID: "createComment", Summary: "Write a comment on a post or a reply to a comment",
+				Body: createCommentInput{}, BodyRequired: true,
+				Responses: []openapi.Response{okResponse(http.StatusCreated, commentResults{})}},
+		},
+		{
+			Method: post, Path: "/comments/{platform}/{id}/like", Location: locQuery, Handle: h.likeComment,
+			Doc: openapi.Operation{ID: "likeComment", Summary: "Like a comment by its _id",
+				Responses: []openapi.Response{okResponse(http.StatusCreated, commentResults{})}},
+		},
+		{
+			Method: http.MethodDelete, Path: "/comments/{platform}/{id}/like", Location: locQuery, Handle: h.likeComment,
+			Doc: openapi.Operation{ID: "unlikeComment", Summary: "Unlike a comment by its _id",
+				Responses: []openapi.Response{okResponse(http.StatusOK, commentResults{})}},
+		},
+		{
+			Method: post, Path: "/comments/{platform}/list", Location: locQuery, Handle: h.listComments,
+			Doc: openapi.Operation{ID: "listComments", Summary: "List comments (201, though it only reads)",
+				Body: listCommentsInput{}, BodyRequired: true,
+				Responses: []openapi.Response{okResponse(http.StatusCreated, commentsResults{})}},
 		},
 	}
 }
