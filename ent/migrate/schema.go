@@ -227,6 +227,14 @@ var (
 		{Name: "followers", Type: field.TypeInt, Nullable: true},
 		{Name: "followings", Type: field.TypeInt, Nullable: true},
 		{Name: "media_count", Type: field.TypeInt, Nullable: true},
+		{Name: "impressions", Type: field.TypeInt, Nullable: true},
+		{Name: "reach", Type: field.TypeInt, Nullable: true},
+		{Name: "likes", Type: field.TypeInt, Nullable: true},
+		{Name: "comments", Type: field.TypeInt, Nullable: true},
+		{Name: "shares", Type: field.TypeInt, Nullable: true},
+		{Name: "views", Type: field.TypeInt, Nullable: true},
+		{Name: "clicks", Type: field.TypeInt, Nullable: true},
+		{Name: "posts", Type: field.TypeInt, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeInt},
 		{Name: "account_id", Type: field.TypeInt},
 	}
@@ -238,13 +246,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "account_stats_workspaces_workspace",
-				Columns:    []*schema.Column{AccountStatsColumns[7]},
+				Columns:    []*schema.Column{AccountStatsColumns[15]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "account_stats_accounts_account",
-				Columns:    []*schema.Column{AccountStatsColumns[8]},
+				Columns:    []*schema.Column{AccountStatsColumns[16]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -253,12 +261,12 @@ var (
 			{
 				Name:    "accountstat_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AccountStatsColumns[7], AccountStatsColumns[0]},
+				Columns: []*schema.Column{AccountStatsColumns[15], AccountStatsColumns[0]},
 			},
 			{
 				Name:    "accountstat_account_id_day",
 				Unique:  true,
-				Columns: []*schema.Column{AccountStatsColumns[8], AccountStatsColumns[3]},
+				Columns: []*schema.Column{AccountStatsColumns[16], AccountStatsColumns[3]},
 			},
 		},
 	}
@@ -405,6 +413,140 @@ var (
 				Name:    "category_workspace_id_name",
 				Unique:  true,
 				Columns: []*schema.Column{CategoriesColumns[6], CategoriesColumns[5]},
+			},
+		},
+	}
+	// CommentsColumns holds the columns for the "comments" table.
+	CommentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "object_id", Type: field.TypeString, Unique: true, Size: 24},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "platform", Type: field.TypeEnum, Enums: []string{"facebook", "instagram", "linkedin", "community", "tiktok", "bluesky", "youtube", "threads"}},
+		{Name: "origin_id", Type: field.TypeString, Default: ""},
+		{Name: "platform_comment_id", Type: field.TypeString, Default: ""},
+		{Name: "platform_post_id", Type: field.TypeString, Default: ""},
+		{Name: "content", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "author_id", Type: field.TypeString, Default: ""},
+		{Name: "author_name", Type: field.TypeString, Default: ""},
+		{Name: "author_avatar", Type: field.TypeString, Default: ""},
+		{Name: "attachments", Type: field.TypeJSON, Nullable: true},
+		{Name: "mentions", Type: field.TypeJSON, Nullable: true},
+		{Name: "notify_all", Type: field.TypeBool, Default: false},
+		{Name: "from_us", Type: field.TypeBool, Default: false},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "PUBLISHED", "FAILED"}, Default: "PENDING"},
+		{Name: "liked", Type: field.TypeBool, Default: false},
+		{Name: "like_count", Type: field.TypeInt, Default: 0},
+		{Name: "reply_count", Type: field.TypeInt, Default: 0},
+		{Name: "published_at", Type: field.TypeTime, Nullable: true},
+		{Name: "task_id", Type: field.TypeInt, Nullable: true},
+		{Name: "like_task_id", Type: field.TypeInt, Nullable: true},
+		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "workspace_id", Type: field.TypeInt},
+		{Name: "account_id", Type: field.TypeInt, Nullable: true},
+		{Name: "post_id", Type: field.TypeInt, Nullable: true},
+		{Name: "parent_id", Type: field.TypeInt, Nullable: true},
+	}
+	// CommentsTable holds the schema information for the "comments" table.
+	CommentsTable = &schema.Table{
+		Name:       "comments",
+		Columns:    CommentsColumns,
+		PrimaryKey: []*schema.Column{CommentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "comments_workspaces_workspace",
+				Columns:    []*schema.Column{CommentsColumns[25]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "comments_accounts_account",
+				Columns:    []*schema.Column{CommentsColumns[26]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "comments_posts_post",
+				Columns:    []*schema.Column{CommentsColumns[27]},
+				RefColumns: []*schema.Column{PostsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "comments_comments_replies",
+				Columns:    []*schema.Column{CommentsColumns[28]},
+				RefColumns: []*schema.Column{CommentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "comment_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_workspace_id_platform_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[5], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_workspace_id_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[17], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_workspace_id_like_count_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[19], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_workspace_id_published_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[21], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[3], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[4], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_workspace_id_post_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[27], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_workspace_id_parent_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[28], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_workspace_id_origin_id_published_at",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[6], CommentsColumns[21]},
+			},
+			{
+				Name:    "comment_workspace_id_platform_origin_id_platform_comment_id",
+				Unique:  true,
+				Columns: []*schema.Column{CommentsColumns[25], CommentsColumns[5], CommentsColumns[6], CommentsColumns[7]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "platform_comment_id <> ''",
+				},
+			},
+			{
+				Name:    "comment_task_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[22]},
+			},
+			{
+				Name:    "comment_like_task_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[23]},
 			},
 		},
 	}
@@ -768,7 +910,7 @@ var (
 		{Name: "username", Type: field.TypeString, Size: 200},
 		{Name: "user_id", Type: field.TypeInt, Nullable: true},
 		{Name: "relogin", Type: field.TypeBool, Default: false},
-		{Name: "method", Type: field.TypeEnum, Enums: []string{"LOGIN", "EMAIL", "SMS", "TOTP", "TWO_FACTOR", "CHECKPOINT"}, Default: "LOGIN"},
+		{Name: "method", Type: field.TypeEnum, Enums: []string{"LOGIN", "EMAIL", "SMS", "TOTP", "TWO_FACTOR", "CHECKPOINT", "OAUTH"}, Default: "LOGIN"},
 		{Name: "state", Type: field.TypeEnum, Enums: []string{"PENDING", "CODE_REQUESTED", "SUBMITTED", "RESOLVED", "FAILED", "EXPIRED"}, Default: "PENDING"},
 		{Name: "token_hash", Type: field.TypeString, Unique: true},
 		{Name: "contact_point", Type: field.TypeString, Default: ""},
@@ -784,6 +926,10 @@ var (
 		{Name: "max_attempts", Type: field.TypeInt, Default: 5},
 		{Name: "error", Type: field.TypeString, Default: ""},
 		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
+		{Name: "platform", Type: field.TypeString, Default: ""},
+		{Name: "oauth_id", Type: field.TypeString, Unique: true, Nullable: true, Size: 24},
+		{Name: "oauth_placement", Type: field.TypeString, Default: ""},
+		{Name: "oauth_pages", Type: field.TypeJSON, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeInt},
 		{Name: "account_id", Type: field.TypeInt, Nullable: true},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
@@ -796,19 +942,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "login_challenges_workspaces_workspace",
-				Columns:    []*schema.Column{LoginChallengesColumns[23]},
+				Columns:    []*schema.Column{LoginChallengesColumns[27]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "login_challenges_accounts_account",
-				Columns:    []*schema.Column{LoginChallengesColumns[24]},
+				Columns:    []*schema.Column{LoginChallengesColumns[28]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "login_challenges_tasks_task",
-				Columns:    []*schema.Column{LoginChallengesColumns[25]},
+				Columns:    []*schema.Column{LoginChallengesColumns[29]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -817,22 +963,22 @@ var (
 			{
 				Name:    "loginchallenge_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[23], LoginChallengesColumns[0]},
+				Columns: []*schema.Column{LoginChallengesColumns[27], LoginChallengesColumns[0]},
 			},
 			{
 				Name:    "loginchallenge_workspace_id_state_id",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[23], LoginChallengesColumns[8], LoginChallengesColumns[0]},
+				Columns: []*schema.Column{LoginChallengesColumns[27], LoginChallengesColumns[8], LoginChallengesColumns[0]},
 			},
 			{
 				Name:    "loginchallenge_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[23], LoginChallengesColumns[2], LoginChallengesColumns[0]},
+				Columns: []*schema.Column{LoginChallengesColumns[27], LoginChallengesColumns[2], LoginChallengesColumns[0]},
 			},
 			{
 				Name:    "loginchallenge_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[23], LoginChallengesColumns[3], LoginChallengesColumns[0]},
+				Columns: []*schema.Column{LoginChallengesColumns[27], LoginChallengesColumns[3], LoginChallengesColumns[0]},
 			},
 			{
 				Name:    "loginchallenge_state_expires_at",
@@ -842,7 +988,7 @@ var (
 			{
 				Name:    "loginchallenge_workspace_id_username",
 				Unique:  false,
-				Columns: []*schema.Column{LoginChallengesColumns[23], LoginChallengesColumns[4]},
+				Columns: []*schema.Column{LoginChallengesColumns[27], LoginChallengesColumns[4]},
 			},
 		},
 	}
@@ -1255,7 +1401,7 @@ var (
 		{Name: "uuid", Type: field.TypeUUID, Unique: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"POST_PUBLISH", "LOGIN", "CHALLENGE_SUBMIT", "REACTION", "REPOST", "FOLLOW", "LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH", "X_POST", "BOT_LOGIN", "X_FETCH_NOTIFICATIONS"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"POST_PUBLISH", "LOGIN", "CHALLENGE_SUBMIT", "REACTION", "REPOST", "FOLLOW", "LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH", "X_POST", "BOT_LOGIN", "X_FETCH_NOTIFICATIONS", "OAUTH_EXCHANGE", "COMMENT_CREATE", "COMMENT_LIKE", "COMMENT_UNLIKE", "COMMENTS_FETCH", "ACCOUNT_METRICS"}},
 		{Name: "action_type", Type: field.TypeString, Default: ""},
 		{Name: "payload", Type: field.TypeJSON, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "ASSIGNED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"}, Default: "PENDING"},
@@ -1743,6 +1889,7 @@ var (
 		ActionRecordsTable,
 		CaptionsTable,
 		CategoriesTable,
+		CommentsTable,
 		CooldownRulesTable,
 		CustomersTable,
 		CustomerGroupsTable,
@@ -1784,6 +1931,10 @@ func init() {
 	ActionRecordsTable.ForeignKeys[1].RefTable = AccountsTable
 	CaptionsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CategoriesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CommentsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CommentsTable.ForeignKeys[1].RefTable = AccountsTable
+	CommentsTable.ForeignKeys[2].RefTable = PostsTable
+	CommentsTable.ForeignKeys[3].RefTable = CommentsTable
 	CooldownRulesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CustomersTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CustomerGroupsTable.ForeignKeys[0].RefTable = WorkspacesTable

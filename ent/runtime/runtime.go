@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
@@ -381,6 +382,38 @@ func init() {
 	accountstatDescMediaCount := accountstatFields[4].Descriptor()
 	// accountstat.MediaCountValidator is a validator for the "media_count" field. It is called by the builders before save.
 	accountstat.MediaCountValidator = accountstatDescMediaCount.Validators[0].(func(int) error)
+	// accountstatDescImpressions is the schema descriptor for impressions field.
+	accountstatDescImpressions := accountstatFields[5].Descriptor()
+	// accountstat.ImpressionsValidator is a validator for the "impressions" field. It is called by the builders before save.
+	accountstat.ImpressionsValidator = accountstatDescImpressions.Validators[0].(func(int) error)
+	// accountstatDescReach is the schema descriptor for reach field.
+	accountstatDescReach := accountstatFields[6].Descriptor()
+	// accountstat.ReachValidator is a validator for the "reach" field. It is called by the builders before save.
+	accountstat.ReachValidator = accountstatDescReach.Validators[0].(func(int) error)
+	// accountstatDescLikes is the schema descriptor for likes field.
+	accountstatDescLikes := accountstatFields[7].Descriptor()
+	// accountstat.LikesValidator is a validator for the "likes" field. It is called by the builders before save.
+	accountstat.LikesValidator = accountstatDescLikes.Validators[0].(func(int) error)
+	// accountstatDescComments is the schema descriptor for comments field.
+	accountstatDescComments := accountstatFields[8].Descriptor()
+	// accountstat.CommentsValidator is a validator for the "comments" field. It is called by the builders before save.
+	accountstat.CommentsValidator = accountstatDescComments.Validators[0].(func(int) error)
+	// accountstatDescShares is the schema descriptor for shares field.
+	accountstatDescShares := accountstatFields[9].Descriptor()
+	// accountstat.SharesValidator is a validator for the "shares" field. It is called by the builders before save.
+	accountstat.SharesValidator = accountstatDescShares.Validators[0].(func(int) error)
+	// accountstatDescViews is the schema descriptor for views field.
+	accountstatDescViews := accountstatFields[10].Descriptor()
+	// accountstat.ViewsValidator is a validator for the "views" field. It is called by the builders before save.
+	accountstat.ViewsValidator = accountstatDescViews.Validators[0].(func(int) error)
+	// accountstatDescClicks is the schema descriptor for clicks field.
+	accountstatDescClicks := accountstatFields[11].Descriptor()
+	// accountstat.ClicksValidator is a validator for the "clicks" field. It is called by the builders before save.
+	accountstat.ClicksValidator = accountstatDescClicks.Validators[0].(func(int) error)
+	// accountstatDescPosts is the schema descriptor for posts field.
+	accountstatDescPosts := accountstatFields[12].Descriptor()
+	// accountstat.PostsValidator is a validator for the "posts" field. It is called by the builders before save.
+	accountstat.PostsValidator = accountstatDescPosts.Validators[0].(func(int) error)
 	actionrecordMixin := schema.ActionRecord{}.Mixin()
 	actionrecord.Policy = privacy.NewPolicies(actionrecordMixin[0], schema.ActionRecord{})
 	actionrecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -516,6 +549,103 @@ func init() {
 			return nil
 		}
 	}()
+	commentMixin := schema.Comment{}.Mixin()
+	comment.Policy = privacy.NewPolicies(commentMixin[3], schema.Comment{})
+	comment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := comment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	commentMixinHooks3 := commentMixin[3].Hooks()
+
+	comment.Hooks[1] = commentMixinHooks3[0]
+	commentMixinFields0 := commentMixin[0].Fields()
+	_ = commentMixinFields0
+	commentMixinFields1 := commentMixin[1].Fields()
+	_ = commentMixinFields1
+	commentMixinFields2 := commentMixin[2].Fields()
+	_ = commentMixinFields2
+	commentFields := schema.Comment{}.Fields()
+	_ = commentFields
+	// commentDescUUID is the schema descriptor for uuid field.
+	commentDescUUID := commentMixinFields0[0].Descriptor()
+	// comment.DefaultUUID holds the default value on creation for the uuid field.
+	comment.DefaultUUID = commentDescUUID.Default.(func() uuid.UUID)
+	// commentDescObjectID is the schema descriptor for object_id field.
+	commentDescObjectID := commentMixinFields1[0].Descriptor()
+	// comment.DefaultObjectID holds the default value on creation for the object_id field.
+	comment.DefaultObjectID = commentDescObjectID.Default.(func() string)
+	// comment.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	comment.ObjectIDValidator = commentDescObjectID.Validators[0].(func(string) error)
+	// commentDescCreatedAt is the schema descriptor for created_at field.
+	commentDescCreatedAt := commentMixinFields2[0].Descriptor()
+	// comment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	comment.DefaultCreatedAt = commentDescCreatedAt.Default.(func() time.Time)
+	// commentDescUpdatedAt is the schema descriptor for updated_at field.
+	commentDescUpdatedAt := commentMixinFields2[1].Descriptor()
+	// comment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	comment.DefaultUpdatedAt = commentDescUpdatedAt.Default.(func() time.Time)
+	// comment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	comment.UpdateDefaultUpdatedAt = commentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// commentDescOriginID is the schema descriptor for origin_id field.
+	commentDescOriginID := commentFields[4].Descriptor()
+	// comment.DefaultOriginID holds the default value on creation for the origin_id field.
+	comment.DefaultOriginID = commentDescOriginID.Default.(string)
+	// commentDescPlatformCommentID is the schema descriptor for platform_comment_id field.
+	commentDescPlatformCommentID := commentFields[5].Descriptor()
+	// comment.DefaultPlatformCommentID holds the default value on creation for the platform_comment_id field.
+	comment.DefaultPlatformCommentID = commentDescPlatformCommentID.Default.(string)
+	// commentDescPlatformPostID is the schema descriptor for platform_post_id field.
+	commentDescPlatformPostID := commentFields[6].Descriptor()
+	// comment.DefaultPlatformPostID holds the default value on creation for the platform_post_id field.
+	comment.DefaultPlatformPostID = commentDescPlatformPostID.Default.(string)
+	// commentDescContent is the schema descriptor for content field.
+	commentDescContent := commentFields[7].Descriptor()
+	// comment.DefaultContent holds the default value on creation for the content field.
+	comment.DefaultContent = commentDescContent.Default.(string)
+	// commentDescAuthorID is the schema descriptor for author_id field.
+	commentDescAuthorID := commentFields[8].Descriptor()
+	// comment.DefaultAuthorID holds the default value on creation for the author_id field.
+	comment.DefaultAuthorID = commentDescAuthorID.Default.(string)
+	// commentDescAuthorName is the schema descriptor for author_name field.
+	commentDescAuthorName := commentFields[9].Descriptor()
+	// comment.DefaultAuthorName holds the default value on creation for the author_name field.
+	comment.DefaultAuthorName = commentDescAuthorName.Default.(string)
+	// commentDescAuthorAvatar is the schema descriptor for author_avatar field.
+	commentDescAuthorAvatar := commentFields[10].Descriptor()
+	// comment.DefaultAuthorAvatar holds the default value on creation for the author_avatar field.
+	comment.DefaultAuthorAvatar = commentDescAuthorAvatar.Default.(string)
+	// commentDescNotifyAll is the schema descriptor for notify_all field.
+	commentDescNotifyAll := commentFields[13].Descriptor()
+	// comment.DefaultNotifyAll holds the default value on creation for the notify_all field.
+	comment.DefaultNotifyAll = commentDescNotifyAll.Default.(bool)
+	// commentDescFromUs is the schema descriptor for from_us field.
+	commentDescFromUs := commentFields[14].Descriptor()
+	// comment.DefaultFromUs holds the default value on creation for the from_us field.
+	comment.DefaultFromUs = commentDescFromUs.Default.(bool)
+	// commentDescLiked is the schema descriptor for liked field.
+	commentDescLiked := commentFields[16].Descriptor()
+	// comment.DefaultLiked holds the default value on creation for the liked field.
+	comment.DefaultLiked = commentDescLiked.Default.(bool)
+	// commentDescLikeCount is the schema descriptor for like_count field.
+	commentDescLikeCount := commentFields[17].Descriptor()
+	// comment.DefaultLikeCount holds the default value on creation for the like_count field.
+	comment.DefaultLikeCount = commentDescLikeCount.Default.(int)
+	// comment.LikeCountValidator is a validator for the "like_count" field. It is called by the builders before save.
+	comment.LikeCountValidator = commentDescLikeCount.Validators[0].(func(int) error)
+	// commentDescReplyCount is the schema descriptor for reply_count field.
+	commentDescReplyCount := commentFields[18].Descriptor()
+	// comment.DefaultReplyCount holds the default value on creation for the reply_count field.
+	comment.DefaultReplyCount = commentDescReplyCount.Default.(int)
+	// comment.ReplyCountValidator is a validator for the "reply_count" field. It is called by the builders before save.
+	comment.ReplyCountValidator = commentDescReplyCount.Validators[0].(func(int) error)
+	// commentDescError is the schema descriptor for error field.
+	commentDescError := commentFields[22].Descriptor()
+	// comment.DefaultError holds the default value on creation for the error field.
+	comment.DefaultError = commentDescError.Default.(string)
 	cooldownruleMixin := schema.CooldownRule{}.Mixin()
 	cooldownrule.Policy = privacy.NewPolicies(cooldownruleMixin[2], schema.CooldownRule{})
 	cooldownrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -988,6 +1118,18 @@ func init() {
 	loginchallengeDescError := loginchallengeFields[19].Descriptor()
 	// loginchallenge.DefaultError holds the default value on creation for the error field.
 	loginchallenge.DefaultError = loginchallengeDescError.Default.(string)
+	// loginchallengeDescPlatform is the schema descriptor for platform field.
+	loginchallengeDescPlatform := loginchallengeFields[21].Descriptor()
+	// loginchallenge.DefaultPlatform holds the default value on creation for the platform field.
+	loginchallenge.DefaultPlatform = loginchallengeDescPlatform.Default.(string)
+	// loginchallengeDescOauthID is the schema descriptor for oauth_id field.
+	loginchallengeDescOauthID := loginchallengeFields[22].Descriptor()
+	// loginchallenge.OauthIDValidator is a validator for the "oauth_id" field. It is called by the builders before save.
+	loginchallenge.OauthIDValidator = loginchallengeDescOauthID.Validators[0].(func(string) error)
+	// loginchallengeDescOauthPlacement is the schema descriptor for oauth_placement field.
+	loginchallengeDescOauthPlacement := loginchallengeFields[23].Descriptor()
+	// loginchallenge.DefaultOauthPlacement holds the default value on creation for the oauth_placement field.
+	loginchallenge.DefaultOauthPlacement = loginchallengeDescOauthPlacement.Default.(string)
 	notificationMixin := schema.Notification{}.Mixin()
 	notification.Policy = privacy.NewPolicies(notificationMixin[2], schema.Notification{})
 	notification.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -286,6 +286,49 @@ type ComplexityRoot struct {
 		Leases func(childComplexity int) int
 	}
 
+	Comment struct {
+		Account           func(childComplexity int) int
+		AccountID         func(childComplexity int) int
+		AuthorAvatar      func(childComplexity int) int
+		AuthorID          func(childComplexity int) int
+		AuthorName        func(childComplexity int) int
+		Content           func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Error             func(childComplexity int) int
+		FromUs            func(childComplexity int) int
+		ID                func(childComplexity int) int
+		LikeCount         func(childComplexity int) int
+		Liked             func(childComplexity int) int
+		NotifyAll         func(childComplexity int) int
+		ObjectID          func(childComplexity int) int
+		OriginID          func(childComplexity int) int
+		Parent            func(childComplexity int) int
+		ParentID          func(childComplexity int) int
+		Platform          func(childComplexity int) int
+		PlatformCommentID func(childComplexity int) int
+		PlatformPostID    func(childComplexity int) int
+		Post              func(childComplexity int) int
+		PostID            func(childComplexity int) int
+		PublishedAt       func(childComplexity int) int
+		Replies           func(childComplexity int) int
+		ReplyCount        func(childComplexity int) int
+		Status            func(childComplexity int) int
+		UUID              func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+	}
+
+	CommentConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CommentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	CooldownRule struct {
 		ActionType  func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -532,6 +575,7 @@ type ComplexityRoot struct {
 		MaxAttempts  func(childComplexity int) int
 		Method       func(childComplexity int) int
 		Outcome      func(childComplexity int) int
+		Platform     func(childComplexity int) int
 		Relogin      func(childComplexity int) int
 		ResolvedAt   func(childComplexity int) int
 		State        func(childComplexity int) int
@@ -786,6 +830,7 @@ type ComplexityRoot struct {
 		Bots                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput, isDeleted *bool) int
 		Captions             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaptionOrder, where *ent.CaptionWhereInput) int
 		Categories           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CategoryOrder, where *ent.CategoryWhereInput) int
+		Comments             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CommentOrder, where *ent.CommentWhereInput) int
 		CooldownRules        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CooldownRuleOrder, where *ent.CooldownRuleWhereInput) int
 		CustomerGroups       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerGroupOrder, where *ent.CustomerGroupWhereInput) int
 		CustomerTags         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerTagOrder, where *ent.CustomerTagWhereInput) int
@@ -2077,6 +2122,213 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ClaimTasksPayload.Leases(childComplexity), true
 
+	case "Comment.account":
+		if e.ComplexityRoot.Comment.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Account(childComplexity), true
+	case "Comment.accountID":
+		if e.ComplexityRoot.Comment.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.AccountID(childComplexity), true
+	case "Comment.authorAvatar":
+		if e.ComplexityRoot.Comment.AuthorAvatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.AuthorAvatar(childComplexity), true
+	case "Comment.authorID":
+		if e.ComplexityRoot.Comment.AuthorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.AuthorID(childComplexity), true
+	case "Comment.authorName":
+		if e.ComplexityRoot.Comment.AuthorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.AuthorName(childComplexity), true
+	case "Comment.content":
+		if e.ComplexityRoot.Comment.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Content(childComplexity), true
+	case "Comment.createdAt":
+		if e.ComplexityRoot.Comment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.CreatedAt(childComplexity), true
+	case "Comment.error":
+		if e.ComplexityRoot.Comment.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Error(childComplexity), true
+	case "Comment.fromUs":
+		if e.ComplexityRoot.Comment.FromUs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.FromUs(childComplexity), true
+	case "Comment.id":
+		if e.ComplexityRoot.Comment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.ID(childComplexity), true
+	case "Comment.likeCount":
+		if e.ComplexityRoot.Comment.LikeCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.LikeCount(childComplexity), true
+	case "Comment.liked":
+		if e.ComplexityRoot.Comment.Liked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Liked(childComplexity), true
+	case "Comment.notifyAll":
+		if e.ComplexityRoot.Comment.NotifyAll == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.NotifyAll(childComplexity), true
+	case "Comment.objectID":
+		if e.ComplexityRoot.Comment.ObjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.ObjectID(childComplexity), true
+	case "Comment.originID":
+		if e.ComplexityRoot.Comment.OriginID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.OriginID(childComplexity), true
+	case "Comment.parent":
+		if e.ComplexityRoot.Comment.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Parent(childComplexity), true
+	case "Comment.parentID":
+		if e.ComplexityRoot.Comment.ParentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.ParentID(childComplexity), true
+	case "Comment.platform":
+		if e.ComplexityRoot.Comment.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Platform(childComplexity), true
+	case "Comment.platformCommentID":
+		if e.ComplexityRoot.Comment.PlatformCommentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.PlatformCommentID(childComplexity), true
+	case "Comment.platformPostID":
+		if e.ComplexityRoot.Comment.PlatformPostID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.PlatformPostID(childComplexity), true
+	case "Comment.post":
+		if e.ComplexityRoot.Comment.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Post(childComplexity), true
+	case "Comment.postID":
+		if e.ComplexityRoot.Comment.PostID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.PostID(childComplexity), true
+	case "Comment.publishedAt":
+		if e.ComplexityRoot.Comment.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.PublishedAt(childComplexity), true
+	case "Comment.replies":
+		if e.ComplexityRoot.Comment.Replies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Replies(childComplexity), true
+	case "Comment.replyCount":
+		if e.ComplexityRoot.Comment.ReplyCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.ReplyCount(childComplexity), true
+	case "Comment.status":
+		if e.ComplexityRoot.Comment.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Status(childComplexity), true
+	case "Comment.uuid":
+		if e.ComplexityRoot.Comment.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.UUID(childComplexity), true
+	case "Comment.updatedAt":
+		if e.ComplexityRoot.Comment.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.UpdatedAt(childComplexity), true
+
+	case "CommentConnection.edges":
+		if e.ComplexityRoot.CommentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentConnection.Edges(childComplexity), true
+	case "CommentConnection.nodes":
+		if e.ComplexityRoot.CommentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentConnection.Nodes(childComplexity), true
+	case "CommentConnection.pageInfo":
+		if e.ComplexityRoot.CommentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentConnection.PageInfo(childComplexity), true
+	case "CommentConnection.totalCount":
+		if e.ComplexityRoot.CommentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentConnection.TotalCount(childComplexity), true
+
+	case "CommentEdge.cursor":
+		if e.ComplexityRoot.CommentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEdge.Cursor(childComplexity), true
+	case "CommentEdge.node":
+		if e.ComplexityRoot.CommentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
+
 	case "CooldownRule.actionType":
 		if e.ComplexityRoot.CooldownRule.ActionType == nil {
 			break
@@ -2952,6 +3204,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginChallenge.Outcome(childComplexity), true
+	case "LoginChallenge.platform":
+		if e.ComplexityRoot.LoginChallenge.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginChallenge.Platform(childComplexity), true
 	case "LoginChallenge.relogin":
 		if e.ComplexityRoot.LoginChallenge.Relogin == nil {
 			break
@@ -4460,6 +4718,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Categories(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CategoryOrder), args["where"].(*ent.CategoryWhereInput)), true
+	case "Query.comments":
+		if e.ComplexityRoot.Query.Comments == nil {
+			break
+		}
+
+		args, err := ec.field_Query_comments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Comments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CommentOrder), args["where"].(*ent.CommentWhereInput)), true
 	case "Query.cooldownRules":
 		if e.ComplexityRoot.Query.CooldownRules == nil {
 			break
@@ -5915,6 +6184,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CategoryWhereInput", ec.unmarshalInputCategoryWhereInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ClaimTasksInput", ec.unmarshalInputClaimTasksInput),
+			graphql.NewInputUnmarshaler("CommentOrder", ec.unmarshalInputCommentOrder),
+			graphql.NewInputUnmarshaler("CommentWhereInput", ec.unmarshalInputCommentWhereInput),
 			graphql.NewInputUnmarshaler("CompleteTaskInput", ec.unmarshalInputCompleteTaskInput),
 			graphql.NewInputUnmarshaler("CooldownRuleOrder", ec.unmarshalInputCooldownRuleOrder),
 			graphql.NewInputUnmarshaler("CooldownRuleWhereInput", ec.unmarshalInputCooldownRuleWhereInput),
@@ -7933,6 +8204,7 @@ enum ChallengeMethod @goModel(model: "github.com/switchboardhq/switchboard/ent/l
   TOTP
   TWO_FACTOR
   CHECKPOINT
+  OAUTH
 }
 """
 ChallengeState is enum for the field state
@@ -7944,6 +8216,456 @@ enum ChallengeState @goModel(model: "github.com/switchboardhq/switchboard/ent/lo
   RESOLVED
   FAILED
   EXPIRED
+}
+type Comment implements Node {
+  id: ID!
+  uuid: UUID!
+  """
+  24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+  """
+  objectID: String!
+  createdAt: Time!
+  updatedAt: Time!
+  platform: CommentPlatform!
+  """
+  the connected account the comment is under, which publishes it
+  """
+  accountID: ID
+  """
+  the post the comment (or its thread) is under, when Switchboard published it
+  """
+  postID: ID
+  """
+  the comment this one replies to; none for a top-level comment
+  """
+  parentID: ID
+  """
+  the platform's id of the connected account (page, channel) the comment is under
+  """
+  originID: String!
+  """
+  the platform's id of the comment, once published or fetched
+  """
+  platformCommentID: String!
+  """
+  the platform's id of the post the comment is under
+  """
+  platformPostID: String!
+  content: String!
+  authorID: String!
+  authorName: String!
+  authorAvatar: String!
+  """
+  broadcast to every member of the group (Community only)
+  """
+  notifyAll: Boolean!
+  """
+  written through Switchboard rather than fetched from the platform
+  """
+  fromUs: Boolean!
+  status: CommentStatus!
+  """
+  liked by the connected account, counting a like still being sent
+  """
+  liked: Boolean!
+  likeCount: Int!
+  replyCount: Int!
+  """
+  when the platform shows it was posted
+  """
+  publishedAt: Time
+  error: String!
+  account: Account
+  post: Post
+  parent: Comment
+  replies: [Comment!]
+}
+"""
+A connection to a list of items.
+"""
+type CommentConnection {
+  """
+  A list of edges.
+  """
+  edges: [CommentEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Comment!]!
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type CommentEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Comment
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Comment connections
+"""
+input CommentOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Comments.
+  """
+  field: CommentOrderField!
+}
+"""
+Properties by which Comment connections can be ordered.
+"""
+enum CommentOrderField {
+  CREATED_AT
+  UPDATED_AT
+  PLATFORM
+  STATUS
+  LIKE_COUNT
+  PUBLISHED_AT
+}
+"""
+CommentPlatform is enum for the field platform
+"""
+enum CommentPlatform @goModel(model: "github.com/switchboardhq/switchboard/ent/comment.Platform") {
+  FACEBOOK @goEnum(value: "github.com/switchboardhq/switchboard/ent/comment.PlatformFacebook")
+  INSTAGRAM @goEnum(value: "github.com/switchboardhq/switchboard/ent/comment.PlatformInstagram")
+  LINKEDIN @goEnum(value: "github.com/switchboardhq/switchboard/ent/comment.PlatformLinkedin")
+  COMMUNITY @goEnum(value: "github.com/switchboardhq/switchboard/ent/comment.PlatformCommunity")
+  TIKTOK @goEnum(value: "github.com/switchboardhq/switchboard/ent/comment.PlatformTiktok")
+  BLUESKY @goEnum(value: "github.com/switchboardhq/switchboard/ent/comment.PlatformBluesky")
+  YOUTUBE @goEnum(value: "github.com/switchboardhq/switchboard/ent/comment.PlatformYoutube")
+  THREADS @goEnum(value: "github.com/switchboardhq/switchboard/ent/comment.PlatformThreads")
+}
+"""
+CommentStatus is enum for the field status
+"""
+enum CommentStatus @goModel(model: "github.com/switchboardhq/switchboard/ent/comment.Status") {
+  PENDING
+  PUBLISHED
+  FAILED
+}
+"""
+CommentWhereInput is used for filtering Comment objects.
+Input was generated by ent.
+"""
+input CommentWhereInput {
+  not: CommentWhereInput
+  and: [CommentWhereInput!]
+  or: [CommentWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  object_id field predicates
+  """
+  objectID: String
+  objectIDNEQ: String
+  objectIDIn: [String!]
+  objectIDNotIn: [String!]
+  objectIDGT: String
+  objectIDGTE: String
+  objectIDLT: String
+  objectIDLTE: String
+  objectIDContains: String
+  objectIDHasPrefix: String
+  objectIDHasSuffix: String
+  objectIDEqualFold: String
+  objectIDContainsFold: String
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  platform field predicates
+  """
+  platform: CommentPlatform
+  platformNEQ: CommentPlatform
+  platformIn: [CommentPlatform!]
+  platformNotIn: [CommentPlatform!]
+  """
+  account_id field predicates
+  """
+  accountID: ID
+  accountIDNEQ: ID
+  accountIDIn: [ID!]
+  accountIDNotIn: [ID!]
+  accountIDIsNil: Boolean
+  accountIDNotNil: Boolean
+  """
+  post_id field predicates
+  """
+  postID: ID
+  postIDNEQ: ID
+  postIDIn: [ID!]
+  postIDNotIn: [ID!]
+  postIDIsNil: Boolean
+  postIDNotNil: Boolean
+  """
+  parent_id field predicates
+  """
+  parentID: ID
+  parentIDNEQ: ID
+  parentIDIn: [ID!]
+  parentIDNotIn: [ID!]
+  parentIDIsNil: Boolean
+  parentIDNotNil: Boolean
+  """
+  origin_id field predicates
+  """
+  originID: String
+  originIDNEQ: String
+  originIDIn: [String!]
+  originIDNotIn: [String!]
+  originIDGT: String
+  originIDGTE: String
+  originIDLT: String
+  originIDLTE: String
+  originIDContains: String
+  originIDHasPrefix: String
+  originIDHasSuffix: String
+  originIDEqualFold: String
+  originIDContainsFold: String
+  """
+  platform_comment_id field predicates
+  """
+  platformCommentID: String
+  platformCommentIDNEQ: String
+  platformCommentIDIn: [String!]
+  platformCommentIDNotIn: [String!]
+  platformCommentIDGT: String
+  platformCommentIDGTE: String
+  platformCommentIDLT: String
+  platformCommentIDLTE: String
+  platformCommentIDContains: String
+  platformCommentIDHasPrefix: String
+  platformCommentIDHasSuffix: String
+  platformCommentIDEqualFold: String
+  platformCommentIDContainsFold: String
+  """
+  platform_post_id field predicates
+  """
+  platformPostID: String
+  platformPostIDNEQ: String
+  platformPostIDIn: [String!]
+  platformPostIDNotIn: [String!]
+  platformPostIDGT: String
+  platformPostIDGTE: String
+  platformPostIDLT: String
+  platformPostIDLTE: String
+  platformPostIDContains: String
+  platformPostIDHasPrefix: String
+  platformPostIDHasSuffix: String
+  platformPostIDEqualFold: String
+  platformPostIDContainsFold: String
+  """
+  content field predicates
+  """
+  content: String
+  contentNEQ: String
+  contentIn: [String!]
+  contentNotIn: [String!]
+  contentGT: String
+  contentGTE: String
+  contentLT: String
+  contentLTE: String
+  contentContains: String
+  contentHasPrefix: String
+  contentHasSuffix: String
+  contentEqualFold: String
+  contentContainsFold: String
+  """
+  author_id field predicates
+  """
+  authorID: String
+  authorIDNEQ: String
+  authorIDIn: [String!]
+  authorIDNotIn: [String!]
+  authorIDGT: String
+  authorIDGTE: String
+  authorIDLT: String
+  authorIDLTE: String
+  authorIDContains: String
+  authorIDHasPrefix: String
+  authorIDHasSuffix: String
+  authorIDEqualFold: String
+  authorIDContainsFold: String
+  """
+  author_name field predicates
+  """
+  authorName: String
+  authorNameNEQ: String
+  authorNameIn: [String!]
+  authorNameNotIn: [String!]
+  authorNameGT: String
+  authorNameGTE: String
+  authorNameLT: String
+  authorNameLTE: String
+  authorNameContains: String
+  authorNameHasPrefix: String
+  authorNameHasSuffix: String
+  authorNameEqualFold: String
+  authorNameContainsFold: String
+  """
+  author_avatar field predicates
+  """
+  authorAvatar: String
+  authorAvatarNEQ: String
+  authorAvatarIn: [String!]
+  authorAvatarNotIn: [String!]
+  authorAvatarGT: String
+  authorAvatarGTE: String
+  authorAvatarLT: String
+  authorAvatarLTE: String
+  authorAvatarContains: String
+  authorAvatarHasPrefix: String
+  authorAvatarHasSuffix: String
+  authorAvatarEqualFold: String
+  authorAvatarContainsFold: String
+  """
+  notify_all field predicates
+  """
+  notifyAll: Boolean
+  notifyAllNEQ: Boolean
+  """
+  from_us field predicates
+  """
+  fromUs: Boolean
+  fromUsNEQ: Boolean
+  """
+  status field predicates
+  """
+  status: CommentStatus
+  statusNEQ: CommentStatus
+  statusIn: [CommentStatus!]
+  statusNotIn: [CommentStatus!]
+  """
+  liked field predicates
+  """
+  liked: Boolean
+  likedNEQ: Boolean
+  """
+  like_count field predicates
+  """
+  likeCount: Int
+  likeCountNEQ: Int
+  likeCountIn: [Int!]
+  likeCountNotIn: [Int!]
+  likeCountGT: Int
+  likeCountGTE: Int
+  likeCountLT: Int
+  likeCountLTE: Int
+  """
+  reply_count field predicates
+  """
+  replyCount: Int
+  replyCountNEQ: Int
+  replyCountIn: [Int!]
+  replyCountNotIn: [Int!]
+  replyCountGT: Int
+  replyCountGTE: Int
+  replyCountLT: Int
+  replyCountLTE: Int
+  """
+  published_at field predicates
+  """
+  publishedAt: Time
+  publishedAtNEQ: Time
+  publishedAtIn: [Time!]
+  publishedAtNotIn: [Time!]
+  publishedAtGT: Time
+  publishedAtGTE: Time
+  publishedAtLT: Time
+  publishedAtLTE: Time
+  publishedAtIsNil: Boolean
+  publishedAtNotNil: Boolean
+  """
+  error field predicates
+  """
+  error: String
+  errorNEQ: String
+  errorIn: [String!]
+  errorNotIn: [String!]
+  errorGT: String
+  errorGTE: String
+  errorLT: String
+  errorLTE: String
+  errorContains: String
+  errorHasPrefix: String
+  errorHasSuffix: String
+  errorEqualFold: String
+  errorContainsFold: String
+  """
+  account edge predicates
+  """
+  hasAccount: Boolean
+  hasAccountWith: [AccountWhereInput!]
+  """
+  post edge predicates
+  """
+  hasPost: Boolean
+  hasPostWith: [PostWhereInput!]
+  """
+  parent edge predicates
+  """
+  hasParent: Boolean
+  hasParentWith: [CommentWhereInput!]
+  """
+  replies edge predicates
+  """
+  hasReplies: Boolean
+  hasRepliesWith: [CommentWhereInput!]
 }
 type CooldownRule implements Node {
   id: ID!
@@ -9143,6 +9865,10 @@ type LoginChallenge implements Node {
   taskID: ID
   error: String!
   resolvedAt: Time
+  """
+  the platform an OAuth connection is for, as the caller named it (tiktok-business)
+  """
+  platform: String!
   account: Account
   task: Task
 }
@@ -9456,6 +10182,22 @@ input LoginChallengeWhereInput {
   resolvedAtLTE: Time
   resolvedAtIsNil: Boolean
   resolvedAtNotNil: Boolean
+  """
+  platform field predicates
+  """
+  platform: String
+  platformNEQ: String
+  platformIn: [String!]
+  platformNotIn: [String!]
+  platformGT: String
+  platformGTE: String
+  platformLT: String
+  platformLTE: String
+  platformContains: String
+  platformHasPrefix: String
+  platformHasSuffix: String
+  platformEqualFold: String
+  platformContainsFold: String
   """
   account edge predicates
   """
@@ -10538,6 +11280,37 @@ type Query {
     """
     where: CategoryWhereInput
   ): CategoryConnection!
+  comments(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Comments returned from the connection.
+    """
+    orderBy: CommentOrder
+
+    """
+    Filtering options for Comments returned from the connection.
+    """
+    where: CommentWhereInput
+  ): CommentConnection!
   cooldownRules(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -11524,6 +12297,12 @@ enum TaskKind @goModel(model: "github.com/switchboardhq/switchboard/ent/task.Kin
   X_POST
   BOT_LOGIN
   X_FETCH_NOTIFICATIONS
+  OAUTH_EXCHANGE
+  COMMENT_CREATE
+  COMMENT_LIKE
+  COMMENT_UNLIKE
+  COMMENTS_FETCH
+  ACCOUNT_METRICS
 }
 """
 Ordering options for Task connections
@@ -13723,6 +14502,92 @@ func (ec *executionContext) childFields_ClaimTasksPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type ClaimTasksPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Comment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Comment_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_Comment_uuid(ctx, field)
+	case "objectID":
+		return ec.fieldContext_Comment_objectID(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Comment_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Comment_updatedAt(ctx, field)
+	case "platform":
+		return ec.fieldContext_Comment_platform(ctx, field)
+	case "accountID":
+		return ec.fieldContext_Comment_accountID(ctx, field)
+	case "postID":
+		return ec.fieldContext_Comment_postID(ctx, field)
+	case "parentID":
+		return ec.fieldContext_Comment_parentID(ctx, field)
+	case "originID":
+		return ec.fieldContext_Comment_originID(ctx, field)
+	case "platformCommentID":
+		return ec.fieldContext_Comment_platformCommentID(ctx, field)
+	case "platformPostID":
+		return ec.fieldContext_Comment_platformPostID(ctx, field)
+	case "content":
+		return ec.fieldContext_Comment_content(ctx, field)
+	case "authorID":
+		return ec.fieldContext_Comment_authorID(ctx, field)
+	case "authorName":
+		return ec.fieldContext_Comment_authorName(ctx, field)
+	case "authorAvatar":
+		return ec.fieldContext_Comment_authorAvatar(ctx, field)
+	case "notifyAll":
+		return ec.fieldContext_Comment_notifyAll(ctx, field)
+	case "fromUs":
+		return ec.fieldContext_Comment_fromUs(ctx, field)
+	case "status":
+		return ec.fieldContext_Comment_status(ctx, field)
+	case "liked":
+		return ec.fieldContext_Comment_liked(ctx, field)
+	case "likeCount":
+		return ec.fieldContext_Comment_likeCount(ctx, field)
+	case "replyCount":
+		return ec.fieldContext_Comment_replyCount(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_Comment_publishedAt(ctx, field)
+	case "error":
+		return ec.fieldContext_Comment_error(ctx, field)
+	case "account":
+		return ec.fieldContext_Comment_account(ctx, field)
+	case "post":
+		return ec.fieldContext_Comment_post(ctx, field)
+	case "parent":
+		return ec.fieldContext_Comment_parent(ctx, field)
+	case "replies":
+		return ec.fieldContext_Comment_replies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Comment", field.Name)
+}
+
+func (ec *executionContext) childFields_CommentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CommentConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CommentConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CommentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CommentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CommentEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CommentEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_CooldownRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -14227,6 +15092,8 @@ func (ec *executionContext) childFields_LoginChallenge(ctx context.Context, fiel
 		return ec.fieldContext_LoginChallenge_error(ctx, field)
 	case "resolvedAt":
 		return ec.fieldContext_LoginChallenge_resolvedAt(ctx, field)
+	case "platform":
+		return ec.fieldContext_LoginChallenge_platform(ctx, field)
 	case "account":
 		return ec.fieldContext_LoginChallenge_account(ctx, field)
 	case "task":

@@ -160,12 +160,12 @@ func (h *handlers) createComment(w http.ResponseWriter, r *http.Request) error {
 		return unprocessable("content should not be empty")
 	}
 	ci := comments.CreateInput{Platform: platform, ParentID: in.ParentID, IsParentThread: *in.IsParentThread,
-		Content: in.Content, NotifyAll: deref(in.NotifyAllGroupMembers)}
+		Content: in.Content, NotifyAll: valueOf(in.NotifyAllGroupMembers)}
 	for _, a := range in.Attachments {
 		ci.Attachments = append(ci.Attachments, comments.Attachment{URL: a.URL, Type: a.Type})
 	}
 	for _, m := range in.Mentions {
-		ci.Mentions = append(ci.Mentions, comments.Mention{Name: m.Name, ID: m.ID, Offset: m.Offset, Length: m.Length, Slug: deref(m.Slug)})
+		ci.Mentions = append(ci.Mentions, comments.Mention{Name: m.Name, ID: m.ID, Offset: m.Offset, Length: m.Length, Slug: valueOf(m.Slug)})
 	}
 	c, err := h.Comments.Create(r.Context(), ci)
 	if err != nil {
@@ -254,8 +254,8 @@ func (h *handlers) listComments(w http.ResponseWriter, r *http.Request) error {
 	if len(in.OriginIDs) == 0 {
 		return unprocessable("originIds should not be empty")
 	}
-	q := comments.ListInput{Platform: platform, OriginIDs: in.OriginIDs, SortBy: deref(in.SortBy),
-		Search: deref(in.Search), Skip: in.Skip, Limit: in.Limit, ParentID: deref(in.ParentID)}
+	q := comments.ListInput{Platform: platform, OriginIDs: in.OriginIDs, SortBy: valueOf(in.SortBy),
+		Search: valueOf(in.Search), Skip: in.Skip, Limit: in.Limit, ParentID: valueOf(in.ParentID)}
 	for _, d := range []struct {
 		name string
 		raw  *string

@@ -23,8 +23,8 @@ import (
 	"github.com/switchboardhq/switchboard/server/comments"
 	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/posts"
-	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/statistics"
+	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // Mount is where the router is mounted: the document's paths all start

@@ -292,7 +292,7 @@ func (h *handlers) attachOAuth(w http.ResponseWriter, r *http.Request) error {
 		}
 		a.OriginID, a.Name, a.Type = loc.Name, loc.Title, "location"
 	} else {
-		a.OriginID, a.Name, a.Type, a.Avatar = deref(in.OriginID), deref(in.Name), deref(in.Type), deref(in.Avatar)
+		a.OriginID, a.Name, a.Type, a.Avatar = valueOf(in.OriginID), valueOf(in.Name), valueOf(in.Type), valueOf(in.Avatar)
 	}
 	if a.OriginID == "" {
 		field := "originId"
@@ -352,7 +352,7 @@ func orEmpty(m json.RawMessage) json.RawMessage {
 	return m
 }
 
-func deref[T any](p *T) T {
+func valueOf[T any](p *T) T {
 	var zero T
 	if p == nil {
 		return zero
