@@ -1,13 +1,10 @@
 package sharingtools_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -108,31 +105,7 @@ func compareGolden(t *testing.T, name string, raw []byte) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Fatalf("not JSON: %s", raw)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(normalizeGolden("", v)); err != nil {
-		t.Fatal(err)
-	}
-	got := buf.Bytes()
-	file := filepath.Join("testdata", name+".json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run the test with -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("answer differs from %s:\n got %s\nwant %s", file, got, want)
-	}
+	testkit.Golden(t, name, normalizeGolden("", v), *update)
 }
 
 var docTime = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`)
