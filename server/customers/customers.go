@@ -7,9 +7,7 @@ package customers
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -17,12 +15,13 @@ import (
 	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/customertag"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // Limits of names and lists.
 const (
-	MaxNameLen = 255
+	MaxNameLen = labels.MaxNameLen
 	// MaxListLimit bounds one page of groups or tags.
 	MaxListLimit = 1000
 )
@@ -39,21 +38,9 @@ func NewService(client *ent.Client, d store.Driver) *Service {
 	return &Service{client: client, driver: d}
 }
 
-// checkName validates a group's or tag's name.
-func checkName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", errs.Invalid("name", "is required")
-	case utf8.RuneCountInString(name) > MaxNameLen:
-		return "", errs.Invalid("name", "must be at most %d characters", MaxNameLen)
-	}
-	return name, nil
-}
-
 // CreateGroup stores a new customer group called name.
 func (s *Service) CreateGroup(ctx context.Context, name string) (*ent.CustomerGroup, error) {
-	name, err := checkName(name)
+	name, err := labels.CheckName(name)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +53,7 @@ func (s *Service) CreateGroup(ctx context.Context, name string) (*ent.CustomerGr
 
 // CreateTag stores a new customer tag called name.
 func (s *Service) CreateTag(ctx context.Context, name string) (*ent.CustomerTag, error) {
-	name, err := checkName(name)
+	name, err := labels.CheckName(name)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/labels"
 )
 
 // Renaming and removing groups and tags (GraphQL; Shillbot's REST API only
@@ -13,7 +14,7 @@ import (
 
 // RenameGroup gives group id a new name.
 func (s *Service) RenameGroup(ctx context.Context, id int, name string) (*ent.CustomerGroup, error) {
-	name, err := checkName(name)
+	name, err := labels.CheckName(name)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +36,7 @@ func (s *Service) DeleteGroup(ctx context.Context, id int) error {
 
 // RenameTag gives tag id a new name.
 func (s *Service) RenameTag(ctx context.Context, id int, name string) (*ent.CustomerTag, error) {
-	name, err := checkName(name)
+	name, err := labels.CheckName(name)
 	if err != nil {
 		return nil, err
 	}

@@ -32,8 +32,10 @@ type Service struct{ client *ent.Client }
 // NewService returns a label service.
 func NewService(client *ent.Client) *Service { return &Service{client: client} }
 
-// checkName trims a label name and checks its length.
-func checkName(name string) (string, error) {
+// CheckName trims a label's name and checks it is present and at most
+// MaxNameLen characters: the one rule for every named label (post tags,
+// account groups, customer groups and tags).
+func CheckName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
@@ -47,7 +49,7 @@ func checkName(name string) (string, error) {
 // CreateTag stores a new post tag called name; a name the workspace
 // already uses is a conflict.
 func (s *Service) CreateTag(ctx context.Context, name string) (*ent.Tag, error) {
-	name, err := checkName(name)
+	name, err := CheckName(name)
 	if err != nil {
 		return nil, err
 	}

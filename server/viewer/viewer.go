@@ -61,6 +61,14 @@ func (v *Viewer) IsAdmin() bool {
 	return false
 }
 
+// ActsForUser reports whether the viewer acts with its user's own rights:
+// a session or an api-scope key. The product APIs' client routes (the
+// HighLevel Social Planner scopes among them) are open to these only;
+// worker and admin keys act for something narrower.
+func (v *Viewer) ActsForUser() bool {
+	return v != nil && (v.Scope == "" || v.Scope == ScopeAPI)
+}
+
 // IsWorker reports whether the viewer authenticated with a worker key.
 func (v *Viewer) IsWorker() bool { return v != nil && v.Scope == ScopeWorker }
 

@@ -27,3 +27,22 @@ func TestIsAdminIsTheAdminRoleThroughASessionOrAnAPIOrAdminKey(t *testing.T) {
 		}
 	}
 }
+
+func TestActsForUserIsASessionOrAnAPIKeyNeverAWorkerOrAdminKey(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		v    *viewer.Viewer
+		want bool
+	}{
+		{"no viewer", nil, false},
+		{"session", &viewer.Viewer{Role: viewer.RoleMember}, true},
+		{"api key", &viewer.Viewer{Role: viewer.RoleMember, Scope: viewer.ScopeAPI}, true},
+		{"worker key", &viewer.Viewer{Role: viewer.RoleMember, Scope: viewer.ScopeWorker}, false},
+		{"admin key", &viewer.Viewer{Role: viewer.RoleAdmin, Scope: viewer.ScopeAdmin}, false},
+	} {
+		if got := tc.v.ActsForUser(); got != tc.want {
+			t.Errorf("%s: ActsForUser = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
