@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -25,11 +24,13 @@ import (
 // tasks. It runs inside the transaction of every task transition, so a
 // post never shows a state its tasks are not in.
 //
-// For each distinct post among ts it locks the post (PostgreSQL: FOR UPDATE,
-// taken in id order so two transitions never deadlock on two posts; SQLite
-// transactions are exclusive already), writes the changed tasks into the
-// post's results (one entry per account), and derives the status from the
-// entries:
+// It first locks every post the transition touches, in one statement and
+// in id order (PostgreSQL: FOR UPDATE; SQLite transactions are exclusive
+// already), and only then writes any of them: two transitions — a claim
+// and a batch of reports, on one replica or two — take the locks of the
+// posts they share in the same order and never deadlock. It writes the
+// changed tasks into each post's results (one entry per account) and
+// derives the status from the entries:
 //
 //   - any task ASSIGNED or RUNNING: PUBLISHING
 //   - every task PENDING: QUEUED
@@ -38,8 +39,9 @@ import (
 //     CANCELLED when all CANCELLED, FAILED when none COMPLETED, PARTIAL when
 //     COMPLETED and not.
 //
-// A start takes a shortcut (see markStarted): one UPDATE of the task's
-// entry, since it cannot change anything else.
+// A start takes a shortcut (see startedEntry): its entry goes from ASSIGNED
+// to RUNNING on the locked post, with no read of the post's tasks, since a
+// start cannot change anything else.
 //
 // The work is incremental: a transition costs one indexed lookup and the
 // size of the post's results, not a read of every task of the post, so a
@@ -65,25 +67,13 @@ func RollUp(bus events.Bus, d store.Driver) func(ctx context.Context, tx *ent.Tx
 			if t.Kind != task.KindPOST_PUBLISH || t.PostID == nil {
 				continue
 			}
-			started, err := markStarted(ctx, tx, d, t)
-			if err != nil {
-				return fmt.Errorf("roll up post %d: %w", *t.PostID, err)
-			}
-			if started {
-				bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: t.WorkspaceID, ID: *t.PostID, Op: events.OpUpdated})
-				continue
-			}
 			byPost[*t.PostID] = append(byPost[*t.PostID], t)
 			ws[*t.PostID] = t.WorkspaceID
 		}
 		if len(ws) == 0 {
 			return nil
 		}
-		ids := make([]int, 0, len(ws))
-		for id := range ws {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
+		ids := slices.Sorted(maps.Keys(ws))
 		ctx = privacy.DecisionContext(ctx, privacy.Allow)
 		q := tx.Post.Query().Where(post.IDIn(ids...)).Order(post.ByID())
 		ps, err := store.LockRows(d, q, store.LockWait).All(ctx)
@@ -102,62 +92,58 @@ func RollUp(bus events.Bus, d store.Driver) func(ctx context.Context, tx *ent.Tx
 	}
 }
 
-// markStarted is the roll-up of the commonest transition, a start, in one
-// statement. A task becomes RUNNING only from ASSIGNED, and both count as
-// active, so the post's status, error and published_at cannot change: only
-// the task's results entry goes from ASSIGNED to RUNNING. The UPDATE does
-// that in the database when the entry is this task's and says ASSIGNED
-// (and the post is in publication and in the task's workspace), with no
-// read of the post or of its tasks. It reports false when it did not apply,
-// and the caller rolls up the general way.
-func markStarted(ctx context.Context, tx *ent.Tx, d store.Driver, t *ent.Task) (bool, error) {
+// startedEntry is the roll-up of the commonest transition, a start, on the
+// locked post p: when t is RUNNING and p's entry for its account is t's
+// and says ASSIGNED, it returns that entry saying RUNNING. A task becomes
+// RUNNING only from ASSIGNED, and both count as active, so the post's
+// status, error and published_at cannot change and its tasks need not be
+// read. ok is false when the shortcut does not apply, and the caller rolls
+// t up the general way.
+func startedEntry(p *ent.Post, t *ent.Task) (key string, e map[string]any, ok bool) {
 	if t.Status != task.StatusRUNNING || t.AccountID == nil {
-		return false, nil
+		return "", nil, false
 	}
-	query := markStartedSQL(d)
-	args := []any{strconv.Itoa(*t.AccountID), time.Now().UTC().Truncate(time.Microsecond), *t.PostID, t.WorkspaceID, t.UUID.String()}
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return false, fmt.Errorf("mark the task started: %w", err)
+	key = strconv.Itoa(*t.AccountID)
+	have, _ := p.Results[key].(map[string]any)
+	if have["taskId"] != t.UUID.String() || have["status"] != string(task.StatusASSIGNED) {
+		return "", nil, false
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
-}
-
-// markStartedSQL is the statement of markStarted; parameter 1 is the
-// account's key in the results, 5 the task's UUID. The tests run it on
-// every start they make.
-func markStartedSQL(d store.Driver) string {
-	p := d.Placeholder
-	entry := func(field string) []string { return []string{p(1), "'" + field + "'"} }
-	before := make([]string, len(beforePublication))
-	for i, st := range beforePublication {
-		before[i] = "'" + string(st) + "'"
-	}
-	return `UPDATE posts SET results = ` + d.JSONSetString("results", entry("status"), "'RUNNING'") + `, updated_at = ` + p(2) + `
-		WHERE id = ` + p(3) + ` AND workspace_id = ` + p(4) + ` AND status NOT IN (` + strings.Join(before, ", ") + `)
-		AND ` + d.JSONText("results", entry("taskId")) + ` = ` + p(5) + ` AND ` + d.JSONText("results", entry("status")) + ` = 'ASSIGNED'`
+	e = maps.Clone(have)
+	e["status"] = string(task.StatusRUNNING)
+	return key, e, true
 }
 
 // rollUpPost applies the changed tasks ts to the locked post p.
 func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts []*ent.Task) error {
-	cur, loose, err := current(ctx, tx, p.ID, ts)
-	if err != nil {
-		return err
-	}
-	results := make(map[string]any, len(p.Results)+len(cur))
+	results := make(map[string]any, len(p.Results)+len(ts))
 	maps.Copy(results, p.Results)
 	entriesChanged := false
-	for _, t := range cur {
-		key, e := strconv.Itoa(*t.AccountID), result(t)
-		same, err := sameEntry(p.Results[key], e)
+	var rest []*ent.Task
+	for _, t := range ts {
+		if key, e, ok := startedEntry(p, t); ok {
+			results[key] = e
+			entriesChanged = true
+			continue
+		}
+		rest = append(rest, t)
+	}
+	r := rolledUp{status: p.Status, results: results, err: p.Error}
+	if len(rest) > 0 {
+		cur, loose, err := current(ctx, tx, p.ID, rest)
 		if err != nil {
 			return err
 		}
-		entriesChanged = entriesChanged || !same
-		results[key] = e
+		for _, t := range cur {
+			key, e := strconv.Itoa(*t.AccountID), result(t)
+			same, err := sameEntry(p.Results[key], e)
+			if err != nil {
+				return err
+			}
+			entriesChanged = entriesChanged || !same
+			results[key] = e
+		}
+		r = rollUp(results, withoutEntries(loose, results))
 	}
-	r := rollUp(results, withoutEntries(loose, results))
 	if !entriesChanged && !r.differs(p) {
 		return nil
 	}

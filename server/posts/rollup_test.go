@@ -3,10 +3,13 @@ package posts_test
 import (
 	"bytes"
 	"context"
-	entsql "entgo.io/ent/dialect/sql"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/google/uuid"
 
@@ -20,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/store/storetest"
 	"github.com/switchboardhq/switchboard/server/tasks"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -417,8 +421,8 @@ func TestRollUpOfAStartMarksOnlyThatEntryRunning(t *testing.T) {
 	})
 }
 
-// The start shortcut's statement matches on both databases when the entry
-// is the started task's and says ASSIGNED, and only then.
+// The start shortcut applies when the post's entry is the started task's
+// and says ASSIGNED, and only then.
 func TestStartShortcutAppliesOnlyToTheEntryOfTheStartedTask(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		b := setupRollUp(t, st, 2)
@@ -431,33 +435,165 @@ func TestStartShortcutAppliesOnlyToTheEntryOfTheStartedTask(t *testing.T) {
 		mine, stranger, finished := running(b.tasks[0]), running(b.tasks[1]), running(b.tasks[1])
 		stranger.UUID = uuid.New() // not the task the entry names
 		finished.Status = task.StatusCOMPLETED
+		assigned := b.reload(t)
 		for _, c := range []struct {
 			name string
+			p    *ent.Post
 			t    *ent.Task
 			want bool
 		}{
-			{"the entry's own task", mine, true},
-			{"again, the entry now RUNNING", mine, false},
-			{"another task of the account", stranger, false},
-			{"a transition other than a start", finished, false},
+			{"the entry's own task", assigned, mine, true},
+			{"another task of the account", assigned, stranger, false},
+			{"a transition other than a start", assigned, finished, false},
 		} {
-			err := store.WithTx(b.sys, st.Client, func(tx *ent.Tx) error {
-				got, err := posts.MarkStarted(b.sys, tx, st.Driver, c.t)
-				if err == nil && got != c.want {
-					t.Errorf("%s: applied %v, want %v", c.name, got, c.want)
-				}
-				return err
-			})
-			if err != nil {
-				t.Fatalf("%s: %v", c.name, err)
+			key, e, ok := posts.StartedEntry(c.p, c.t)
+			if ok != c.want {
+				t.Errorf("%s: applied %v, want %v", c.name, ok, c.want)
+			}
+			if ok && (key != strconv.Itoa(*c.t.AccountID) || e["status"] != "RUNNING" || e["taskId"] != c.t.UUID.String()) {
+				t.Errorf("%s: entry %s = %v, want the task's entry RUNNING", c.name, key, e)
 			}
 		}
+		if _, err := b.svc.Start(b.worker, tasks.TaskID(b.tasks[0].ID), tasks.ByOwner(mine.LeaseOwner)); err != nil {
+			t.Fatalf("start: %v", err)
+		}
 		p := b.reload(t)
+		if _, _, ok := posts.StartedEntry(p, mine); ok {
+			t.Errorf("the shortcut applies again to an entry already RUNNING")
+		}
 		if e := entry(t, p, b.accs[0]); e["status"] != "RUNNING" {
 			t.Fatalf("started entry %v, want RUNNING", e)
 		}
 		if e := entry(t, p, b.accs[1]); e["status"] != "ASSIGNED" {
 			t.Fatalf("other entry %v, want ASSIGNED", e)
+		}
+	})
+}
+
+// A claim and a batch of reports that touch the same two posts both
+// commit, however their statements interleave: each takes the locks of
+// the posts it shares with the other in the same order. The batch is held
+// back before it reads posts (the read that locks them); the claim, which
+// rolls up both posts, runs meanwhile, and then the batch goes on. Were a start's roll-up to write
+// its post before the others are locked, the batch would hold one post
+// and wait for the other, which the claim holds while it waits for the
+// first: PostgreSQL ends one of them with "deadlock detected" (in the
+// two-server worker test, a Likepion GET /links answered 500).
+func TestAClaimAndAReportBatchOnTheSamePostsBothCommit(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setupRollUp(t, st, 2) // post 1: tasks for accounts 0 and 1
+		member := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: b.post.WorkspaceID, Role: viewer.RoleMember})
+		second := st.Client.Post.Create().SetTitle("t2").SetStatus(post.StatusSCHEDULED).
+			SetScheduledAt(time.Now().Add(-time.Minute)).AddAccountIDs(b.accs...).SaveX(member)
+		if moved, err := b.posts.FanOut(t.Context(), second.ID, b.post.WorkspaceID); err != nil || !moved {
+			t.Fatalf("fan out: moved %v, %v", moved, err)
+		}
+		byPost := func(p *ent.Post) []*ent.Task {
+			return st.Client.Task.Query().Where(task.PostID(p.ID)).Order(task.ByID()).AllX(b.sys)
+		}
+		p1, p2 := byPost(b.post), byPost(second)
+		// The first claim takes account 0's task of each post; the second
+		// claim will take account 1's.
+		for _, tk := range []*ent.Task{p1[0], p2[0]} {
+			st.Client.Task.UpdateOneID(tk.ID).SetPriority(1).ExecX(b.sys)
+		}
+
+		type heldBack struct{}
+		var (
+			once   sync.Once
+			paused = make(chan struct{})
+			resume = make(chan struct{})
+		)
+		counted, counter := storetest.Count(st)
+		hooked := storetest.Before(counted, func(ctx context.Context, q string) {
+			if ctx.Value(heldBack{}) == nil || !strings.Contains(q, `FROM "posts"`) && !strings.Contains(q, "FROM `posts`") {
+				return
+			}
+			once.Do(func() { close(paused); <-resume })
+		})
+		bus := events.NewLocalBus(b.hub)
+		svc := tasks.NewService(hooked, bus, tasks.Options{})
+		posts.NewService(hooked.Client, bus, svc, hooked.Driver)
+		kinds := []task.Kind{task.KindPOST_PUBLISH}
+
+		first, err := svc.Claim(b.worker, "first", kinds, 2)
+		if err != nil || len(first) != 2 {
+			t.Fatalf("first claim: %d leases, %v", len(first), err)
+		}
+		token := map[int]string{}
+		for _, l := range first {
+			token[l.Task.ID] = l.Token
+		}
+		counter.Reset()
+
+		// Post 2's task starts (the shortcut) before post 1's completes.
+		batch := []tasks.Report{
+			{Ref: tasks.TaskID(p2[0].ID), Proof: tasks.ByToken(token[p2[0].ID]), Op: tasks.OpStart},
+			{Ref: tasks.TaskID(p1[0].ID), Proof: tasks.ByToken(token[p1[0].ID]), Op: tasks.OpComplete, Result: map[string]any{"postUrl": "https://x/1"}},
+		}
+		var (
+			outs      []tasks.Outcome
+			reportErr error
+			reported  = make(chan struct{})
+		)
+		go func() {
+			defer close(reported)
+			outs, reportErr = svc.ReportMany(context.WithValue(b.worker, heldBack{}, true), batch)
+		}()
+		select {
+		case <-paused:
+		case <-reported: // a statement on posts that was never held back
+		case <-time.After(10 * time.Second):
+			t.Fatal("the report batch never reached the posts")
+		}
+
+		var (
+			second2  []tasks.Lease
+			claimErr error
+			claimed  = make(chan struct{})
+		)
+		go func() {
+			defer close(claimed)
+			second2, claimErr = svc.Claim(b.worker, "second", kinds, 2)
+		}()
+		select {
+		case <-claimed:
+		case <-time.After(500 * time.Millisecond): // waiting on the batch's lock
+		}
+		close(resume)
+		<-claimed
+		<-reported
+
+		if claimErr != nil || len(second2) != 2 {
+			t.Fatalf("second claim: %d leases, %v", len(second2), claimErr)
+		}
+		if reportErr != nil {
+			t.Fatalf("report batch: %v", reportErr)
+		}
+		for i, o := range outs {
+			if o.Err != nil {
+				t.Fatalf("report %d: %v", i, o.Err)
+			}
+		}
+		// One commit each: the batch was not split and retried report by
+		// report after failing as a whole.
+		if n := counter.Commits(); n != 2 {
+			t.Fatalf("%d commits for one claim and one batch of reports, want 2", n)
+		}
+		for _, c := range []struct {
+			p    *ent.Post
+			want [2]string
+		}{
+			{b.post, [2]string{"COMPLETED", "ASSIGNED"}},
+			{second, [2]string{"RUNNING", "ASSIGNED"}},
+		} {
+			p := st.Client.Post.GetX(b.sys, c.p.ID)
+			wantPostStatus(t, p, post.StatusPUBLISHING)
+			for i, want := range c.want {
+				if e := entry(t, p, b.accs[i]); e["status"] != want {
+					t.Errorf("post %d, account %d: entry %v, want %s", p.ID, i, e, want)
+				}
+			}
 		}
 	})
 }

@@ -1,5 +1,6 @@
 // Package storetest counts what a store sends to its database, for tests
-// that hold a code path to a statement budget.
+// that hold a code path to a statement budget, and lets a test act before
+// chosen statements (hold one transaction back while another runs).
 package storetest
 
 import (
@@ -28,7 +29,31 @@ type Counter struct {
 // counted by the returned Counter.
 func Count(st *store.Store) (*store.Store, *Counter) {
 	c := &Counter{byVerb: map[string]int{}}
-	return st.WithDriver(func(d dialect.Driver) dialect.Driver { return &countDriver{counting: counting{d, c}, drv: d} }), c
+	return wrap(st, hooks{before: func(_ context.Context, q string) { c.add(q) }, commit: c.commit}), c
+}
+
+// Before returns a store on st's connections that calls before with each
+// statement's context and text before sending it (inside transactions or
+// not). A test may block in before to order two transactions' statements.
+func Before(st *store.Store, before func(ctx context.Context, query string)) *store.Store {
+	return wrap(st, hooks{before: before, commit: func() {}})
+}
+
+func wrap(st *store.Store, h hooks) *store.Store {
+	return st.WithDriver(func(d dialect.Driver) dialect.Driver { return &countDriver{counting: counting{d, h}, drv: d} })
+}
+
+// hooks are what a wrapped store calls: before each statement, after each
+// commit.
+type hooks struct {
+	before func(ctx context.Context, query string)
+	commit func()
+}
+
+func (c *Counter) commit() {
+	c.mu.Lock()
+	c.commits++
+	c.mu.Unlock()
 }
 
 // Reset zeroes the counts.
@@ -105,19 +130,20 @@ type rawStatements interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// counting counts the statements of next, with ent's raw-SQL methods too.
+// counting calls the hooks on the statements of next, with ent's raw-SQL
+// methods too.
 type counting struct {
 	next statements
-	c    *Counter
+	h    hooks
 }
 
 func (s counting) Exec(ctx context.Context, query string, args, v any) error {
-	s.c.add(query)
+	s.h.before(ctx, query)
 	return s.next.Exec(ctx, query, args, v)
 }
 
 func (s counting) Query(ctx context.Context, query string, args, v any) error {
-	s.c.add(query)
+	s.h.before(ctx, query)
 	return s.next.Query(ctx, query, args, v)
 }
 
@@ -126,7 +152,7 @@ func (s counting) ExecContext(ctx context.Context, query string, args ...any) (s
 	if !ok {
 		return nil, fmt.Errorf("storetest: %T has no ExecContext", s.next)
 	}
-	s.c.add(query)
+	s.h.before(ctx, query)
 	return r.ExecContext(ctx, query, args...)
 }
 
@@ -135,7 +161,7 @@ func (s counting) QueryContext(ctx context.Context, query string, args ...any) (
 	if !ok {
 		return nil, fmt.Errorf("storetest: %T has no QueryContext", s.next)
 	}
-	s.c.add(query)
+	s.h.before(ctx, query)
 	return r.QueryContext(ctx, query, args...)
 }
 
@@ -163,7 +189,7 @@ func (d *countDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect
 	if err != nil {
 		return nil, err
 	}
-	return &countTx{counting: counting{tx, d.c}, tx: tx}, nil
+	return &countTx{counting: counting{tx, d.h}, tx: tx}, nil
 }
 
 // countTx is a transaction whose statements are counted, and its commit.
@@ -177,9 +203,7 @@ func (t *countTx) Rollback() error { return t.tx.Rollback() }
 func (t *countTx) Commit() error {
 	err := t.tx.Commit()
 	if err == nil {
-		t.c.mu.Lock()
-		t.c.commits++
-		t.c.mu.Unlock()
+		t.h.commit()
 	}
 	return err
 }
