@@ -331,6 +331,7 @@ func (_m *APIKeyQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(apikey.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -658,6 +659,7 @@ func (_m *AccountQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(account.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -1039,6 +1041,7 @@ func (_m *AccountGroupQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(accountgroup.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -1384,6 +1387,7 @@ func (_m *CaptionQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(caption.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -1729,6 +1733,7 @@ func (_m *CategoryQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(category.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -2074,6 +2079,7 @@ func (_m *CommentQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(comment.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -2473,6 +2479,7 @@ func (_m *CooldownRuleQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(cooldownrule.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -2818,6 +2825,7 @@ func (_m *CustomerQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(customer.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -3163,6 +3171,7 @@ func (_m *CustomerGroupQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(customergroup.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -3508,6 +3517,7 @@ func (_m *CustomerTagQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(customertag.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -3853,6 +3863,7 @@ func (_m *JobQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(job.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -4198,6 +4209,7 @@ func (_m *LogEntryQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(logentry.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -4543,6 +4555,7 @@ func (_m *LoginChallengeQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(loginchallenge.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -4888,6 +4901,7 @@ func (_m *NotificationQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(notification.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -5586,6 +5600,7 @@ func (_m *PostQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(post.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -5949,6 +5964,7 @@ func (_m *ScheduleQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(schedule.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -6330,6 +6346,7 @@ func (_m *TagQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(tag.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -6675,6 +6692,7 @@ func (_m *TaskQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(task.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -7056,6 +7074,7 @@ func (_m *TemplateQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(template.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -7383,6 +7402,7 @@ func (_m *UserQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(user.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)
@@ -7728,6 +7748,7 @@ func (_m *WalletTransactionQuery) Paginate(
 		if len(_m.ctx.Fields) > 0 { // SELECT DISTINCT orders by selected columns only
 			_m.ctx.AppendFieldOnce(wallettransaction.FieldWorkspaceID)
 		}
+		ctx = tenantPage(ctx, _m.driver)
 	}
 	_m = pager.applyOrder(_m)
 	nodes, err := _m.All(ctx)

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 
+	"entgo.io/ent/dialect"
 	entprivacy "entgo.io/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/store/tenant"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
@@ -14,13 +16,21 @@ import (
 // tenant-owned entities to one workspace (ent/schema/policy.go: a viewer
 // with a workspace and no explicit Allow decision). Pagination then leads
 // its order with workspace_id: equal on every row, so the order is the same,
-// but only the (workspace_id, ..., id) index gives it, and PostgreSQL no
-// longer walks the primary key past other workspaces' rows when a tenant
-// holds most of the table (1.7 ms instead of 0.05 ms at 200,000 rows).
+// but only the (workspace_id, ..., id) index gives it — once the workspace
+// condition is no constant to PostgreSQL's planner (see tenantPage), which
+// otherwise walked the primary key past other workspaces' rows when a
+// tenant held most of the table (2.4 ms instead of 0.05 ms at 200,000).
 func tenantScoped(ctx context.Context) bool {
 	if d, ok := entprivacy.DecisionFromContext(ctx); ok && errors.Is(d, entprivacy.Allow) {
 		return false
 	}
 	v := viewer.FromContext(ctx)
 	return v != nil && v.WorkspaceID != 0
+}
+
+// tenantPage marks ctx as reading a page ordered by workspace_id first, so
+// the privacy layer writes the workspace condition in the form that keeps
+// the planner on the workspace index (tenant.Is).
+func tenantPage(ctx context.Context, d dialect.Driver) context.Context {
+	return tenant.Page(ctx, d.Dialect())
 }

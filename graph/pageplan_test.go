@@ -255,6 +255,8 @@ func badPlan(d, plan string) string {
 			return "the page sorts the workspace's rows"
 		case !strings.Contains(plan, "Index Cond: (workspace_id ="):
 			return "the page does not seek the workspace in an index"
+		case strings.Contains(plan, "Filter: (workspace_id"):
+			return "the page walks an index past other workspaces' rows"
 		}
 		return ""
 	}

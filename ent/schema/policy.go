@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/entql"
 
 	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/server/store/tenant"
 	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
@@ -64,11 +65,12 @@ func filterByWorkspace() privacy.QueryMutationRule {
 		if v == nil || v.WorkspaceID == 0 {
 			return privacy.Denyf("no viewer workspace")
 		}
-		wf, ok := f.(workspaceFilter)
-		if !ok {
+		// The assertion checks that the entity has the column; the
+		// condition's form is tenant.Is's.
+		if _, ok := f.(workspaceFilter); !ok {
 			return privacy.Denyf("unexpected filter type %T", f)
 		}
-		wf.WhereWorkspaceID(entql.IntEQ(v.WorkspaceID))
+		f.Where(tenant.Is(ctx, "workspace_id", v.WorkspaceID))
 		return privacy.Skip
 	})
 }
