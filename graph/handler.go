@@ -138,6 +138,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(depthLimit{max: opts.MaxDepth, introspectionMax: opts.IntrospectionMaxDepth})
+	// No field interceptor (AroundFields, a FieldInterceptor extension):
+	// plain field reads take a fast path that skips field middleware
+	// (graph/lists.Object).
 	srv.AroundOperations(authorize)
 	if opts.Observe != nil {
 		srv.AroundResponses(observe(opts.Observe))

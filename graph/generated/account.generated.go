@@ -513,6 +513,9 @@ var createAccountPayloadImplementors = []string{"CreateAccountPayload"}
 
 func (ec *executionContext) _CreateAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAccountPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createAccountPayloadImplementors)
+	if m, ok := ec.fast_CreateAccountPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -542,10 +545,40 @@ func (ec *executionContext) _CreateAccountPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+// fast_CreateAccountPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CreateAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreateAccountPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CreateAccountPayload")
+		case "account":
+			if obj.Account == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var deleteAccountPayloadImplementors = []string{"DeleteAccountPayload"}
 
 func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteAccountPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteAccountPayloadImplementors)
+	if m, ok := ec.fast_DeleteAccountPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -575,10 +608,34 @@ func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+// fast_DeleteAccountPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_DeleteAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteAccountPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("DeleteAccountPayload")
+		case "deletedID":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var updateAccountPayloadImplementors = []string{"UpdateAccountPayload"}
 
 func (ec *executionContext) _UpdateAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateAccountPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateAccountPayloadImplementors)
+	if m, ok := ec.fast_UpdateAccountPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -606,6 +663,33 @@ func (ec *executionContext) _UpdateAccountPayload(ctx context.Context, sel ast.S
 	}
 
 	return out
+}
+
+// fast_UpdateAccountPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_UpdateAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdateAccountPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("UpdateAccountPayload")
+		case "account":
+			if obj.Account == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

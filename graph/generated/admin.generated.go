@@ -677,6 +677,9 @@ var adminAPIKeyPageImplementors = []string{"AdminAPIKeyPage"}
 
 func (ec *executionContext) _AdminAPIKeyPage(ctx context.Context, sel ast.SelectionSet, obj *model.AdminAPIKeyPage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, adminAPIKeyPageImplementors)
+	if m, ok := ec.fast_AdminAPIKeyPage(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -711,10 +714,34 @@ func (ec *executionContext) _AdminAPIKeyPage(ctx context.Context, sel ast.Select
 	return out
 }
 
+// fast_AdminAPIKeyPage marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AdminAPIKeyPage(ctx context.Context, fields []graphql.CollectedField, obj *model.AdminAPIKeyPage) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AdminAPIKeyPage")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var endpointCountImplementors = []string{"EndpointCount"}
 
 func (ec *executionContext) _EndpointCount(ctx context.Context, sel ast.SelectionSet, obj *admin.EndpointCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, endpointCountImplementors)
+	if m, ok := ec.fast_EndpointCount(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -754,10 +781,38 @@ func (ec *executionContext) _EndpointCount(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+// fast_EndpointCount marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_EndpointCount(ctx context.Context, fields []graphql.CollectedField, obj *admin.EndpointCount) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("EndpointCount")
+		case "endpoint":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Endpoint)
+		case "method":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Method)
+		case "count":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var requestLogImplementors = []string{"RequestLog"}
 
 func (ec *executionContext) _RequestLog(ctx context.Context, sel ast.SelectionSet, obj *ent.RequestLog) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestLogImplementors)
+	if m, ok := ec.fast_RequestLog(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -832,10 +887,55 @@ func (ec *executionContext) _RequestLog(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+// fast_RequestLog marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_RequestLog(ctx context.Context, fields []graphql.CollectedField, obj *ent.RequestLog) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("RequestLog")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "userID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.UserID)
+		case "apiKeyID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.APIKeyID)
+		case "method":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Method)
+		case "endpoint":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Endpoint)
+		case "statusCode":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.StatusCode)
+		case "durationMs":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.DurationMs)
+		case "ip":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.IP)
+		case "userAgent":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.UserAgent)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var requestLogPageImplementors = []string{"RequestLogPage"}
 
 func (ec *executionContext) _RequestLogPage(ctx context.Context, sel ast.SelectionSet, obj *model.RequestLogPage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestLogPageImplementors)
+	if m, ok := ec.fast_RequestLogPage(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -870,10 +970,34 @@ func (ec *executionContext) _RequestLogPage(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+// fast_RequestLogPage marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_RequestLogPage(ctx context.Context, fields []graphql.CollectedField, obj *model.RequestLogPage) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("RequestLogPage")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var requestStatsImplementors = []string{"RequestStats"}
 
 func (ec *executionContext) _RequestStats(ctx context.Context, sel ast.SelectionSet, obj *admin.Stats) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestStatsImplementors)
+	if m, ok := ec.fast_RequestStats(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -913,10 +1037,34 @@ func (ec *executionContext) _RequestStats(ctx context.Context, sel ast.Selection
 	return out
 }
 
+// fast_RequestStats marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_RequestStats(ctx context.Context, fields []graphql.CollectedField, obj *admin.Stats) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("RequestStats")
+		case "totalRequests":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalRequests)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var userRequestCountImplementors = []string{"UserRequestCount"}
 
 func (ec *executionContext) _UserRequestCount(ctx context.Context, sel ast.SelectionSet, obj *admin.UserCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userRequestCountImplementors)
+	if m, ok := ec.fast_UserRequestCount(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -954,6 +1102,31 @@ func (ec *executionContext) _UserRequestCount(ctx context.Context, sel ast.Selec
 	}
 
 	return out
+}
+
+// fast_UserRequestCount marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_UserRequestCount(ctx context.Context, fields []graphql.CollectedField, obj *admin.UserCount) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("UserRequestCount")
+		case "userID":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.UserID)
+		case "username":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Username)
+		case "count":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -587,6 +587,9 @@ var categoryPayloadImplementors = []string{"CategoryPayload"}
 
 func (ec *executionContext) _CategoryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CategoryPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryPayloadImplementors)
+	if m, ok := ec.fast_CategoryPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -616,10 +619,40 @@ func (ec *executionContext) _CategoryPayload(ctx context.Context, sel ast.Select
 	return out
 }
 
+// fast_CategoryPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CategoryPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CategoryPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CategoryPayload")
+		case "category":
+			if obj.Category == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Category(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, categoryImplementors), obj.Category); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerGroupPayloadImplementors = []string{"CustomerGroupPayload"}
 
 func (ec *executionContext) _CustomerGroupPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerGroupPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupPayloadImplementors)
+	if m, ok := ec.fast_CustomerGroupPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -649,10 +682,40 @@ func (ec *executionContext) _CustomerGroupPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+// fast_CustomerGroupPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CustomerGroupPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CustomerGroupPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CustomerGroupPayload")
+		case "customerGroup":
+			if obj.CustomerGroup == nil {
+				return nil, false
+			} else if m, ok := ec.fast_CustomerGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerGroupImplementors), obj.CustomerGroup); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerTagPayloadImplementors = []string{"CustomerTagPayload"}
 
 func (ec *executionContext) _CustomerTagPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerTagPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerTagPayloadImplementors)
+	if m, ok := ec.fast_CustomerTagPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -682,10 +745,40 @@ func (ec *executionContext) _CustomerTagPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+// fast_CustomerTagPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CustomerTagPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CustomerTagPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CustomerTagPayload")
+		case "customerTag":
+			if obj.CustomerTag == nil {
+				return nil, false
+			} else if m, ok := ec.fast_CustomerTag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerTagImplementors), obj.CustomerTag); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var deleteByIDPayloadImplementors = []string{"DeleteByIDPayload"}
 
 func (ec *executionContext) _DeleteByIDPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteByIDPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteByIDPayloadImplementors)
+	if m, ok := ec.fast_DeleteByIDPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -715,10 +808,34 @@ func (ec *executionContext) _DeleteByIDPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
+// fast_DeleteByIDPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_DeleteByIDPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteByIDPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("DeleteByIDPayload")
+		case "deletedID":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var submitBotLoginCodePayloadImplementors = []string{"SubmitBotLoginCodePayload"}
 
 func (ec *executionContext) _SubmitBotLoginCodePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitBotLoginCodePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, submitBotLoginCodePayloadImplementors)
+	if m, ok := ec.fast_SubmitBotLoginCodePayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -751,6 +868,41 @@ func (ec *executionContext) _SubmitBotLoginCodePayload(ctx context.Context, sel 
 	}
 
 	return out
+}
+
+// fast_SubmitBotLoginCodePayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_SubmitBotLoginCodePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.SubmitBotLoginCodePayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("SubmitBotLoginCodePayload")
+		case "bot":
+			if obj.Bot == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Bot); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "challenge":
+			if obj.Challenge == nil {
+				return nil, false
+			} else if m, ok := ec.fast_LoginChallenge(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, loginChallengeImplementors), obj.Challenge); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

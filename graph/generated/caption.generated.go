@@ -498,6 +498,9 @@ var captionPayloadImplementors = []string{"CaptionPayload"}
 
 func (ec *executionContext) _CaptionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CaptionPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, captionPayloadImplementors)
+	if m, ok := ec.fast_CaptionPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -527,10 +530,40 @@ func (ec *executionContext) _CaptionPayload(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+// fast_CaptionPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CaptionPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CaptionPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CaptionPayload")
+		case "caption":
+			if obj.Caption == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Caption(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, captionImplementors), obj.Caption); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var deleteCaptionPayloadImplementors = []string{"DeleteCaptionPayload"}
 
 func (ec *executionContext) _DeleteCaptionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteCaptionPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCaptionPayloadImplementors)
+	if m, ok := ec.fast_DeleteCaptionPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -560,10 +593,34 @@ func (ec *executionContext) _DeleteCaptionPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+// fast_DeleteCaptionPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_DeleteCaptionPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteCaptionPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("DeleteCaptionPayload")
+		case "deletedID":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var planSubscriptionImplementors = []string{"PlanSubscription"}
 
 func (ec *executionContext) _PlanSubscription(ctx context.Context, sel ast.SelectionSet, obj *plans.Subscription) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planSubscriptionImplementors)
+	if m, ok := ec.fast_PlanSubscription(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -603,10 +660,44 @@ func (ec *executionContext) _PlanSubscription(ctx context.Context, sel ast.Selec
 	return out
 }
 
+// fast_PlanSubscription marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_PlanSubscription(ctx context.Context, fields []graphql.CollectedField, obj *plans.Subscription) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("PlanSubscription")
+		case "plan":
+			if obj.Plan == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Plan(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, planImplementors), obj.Plan); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "expireAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpireAt)
+		case "expired":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Expired)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var updateProfilePayloadImplementors = []string{"UpdateProfilePayload"}
 
 func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateProfilePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateProfilePayloadImplementors)
+	if m, ok := ec.fast_UpdateProfilePayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -636,10 +727,40 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 	return out
 }
 
+// fast_UpdateProfilePayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_UpdateProfilePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdateProfilePayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("UpdateProfilePayload")
+		case "user":
+			if obj.User == nil {
+				return nil, false
+			} else if m, ok := ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var walletImplementors = []string{"Wallet"}
 
 func (ec *executionContext) _Wallet(ctx context.Context, sel ast.SelectionSet, obj *model.Wallet) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, walletImplementors)
+	if m, ok := ec.fast_Wallet(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -672,6 +793,27 @@ func (ec *executionContext) _Wallet(ctx context.Context, sel ast.SelectionSet, o
 	}
 
 	return out
+}
+
+// fast_Wallet marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Wallet(ctx context.Context, fields []graphql.CollectedField, obj *model.Wallet) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Wallet")
+		case "currency":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -344,6 +344,9 @@ var loginAccountPayloadImplementors = []string{"LoginAccountPayload"}
 
 func (ec *executionContext) _LoginAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LoginAccountPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginAccountPayloadImplementors)
+	if m, ok := ec.fast_LoginAccountPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -396,6 +399,49 @@ func (ec *executionContext) _LoginAccountPayload(ctx context.Context, sel ast.Se
 	}
 
 	return out
+}
+
+// fast_LoginAccountPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_LoginAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.LoginAccountPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("LoginAccountPayload")
+		case "result":
+			o.Values[i] = ec.marshalNLoginResult2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐLoginResult(ctx, field.Selections, obj.Result)
+		case "account":
+			if obj.Account == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "challenge":
+			if obj.Challenge == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_LoginChallenge(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, loginChallengeImplementors), obj.Challenge); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "challengeToken":
+			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ChallengeToken)
+		case "challengeType":
+			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ChallengeType)
+		case "expiresIn":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.ExpiresIn)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

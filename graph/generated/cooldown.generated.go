@@ -691,6 +691,9 @@ var accountCooldownStateImplementors = []string{"AccountCooldownState"}
 
 func (ec *executionContext) _AccountCooldownState(ctx context.Context, sel ast.SelectionSet, obj *cooldown.AccountState) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountCooldownStateImplementors)
+	if m, ok := ec.fast_AccountCooldownState(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -740,10 +743,46 @@ func (ec *executionContext) _AccountCooldownState(ctx context.Context, sel ast.S
 	return out
 }
 
+// fast_AccountCooldownState marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountCooldownState(ctx context.Context, fields []graphql.CollectedField, obj *cooldown.AccountState) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountCooldownState")
+		case "account":
+			if obj.Account == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "energyBudget":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.EnergyBudget)
+		case "energySpent":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.EnergySpent)
+		case "energyLeft":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.EnergyLeft)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var actionCooldownStateImplementors = []string{"ActionCooldownState"}
 
 func (ec *executionContext) _ActionCooldownState(ctx context.Context, sel ast.SelectionSet, obj *cooldown.ActionState) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, actionCooldownStateImplementors)
+	if m, ok := ec.fast_ActionCooldownState(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -803,10 +842,55 @@ func (ec *executionContext) _ActionCooldownState(ctx context.Context, sel ast.Se
 	return out
 }
 
+// fast_ActionCooldownState marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_ActionCooldownState(ctx context.Context, fields []graphql.CollectedField, obj *cooldown.ActionState) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("ActionCooldownState")
+		case "actionType":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ActionType)
+		case "rule":
+			if obj.Rule == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_CooldownRule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, cooldownRuleImplementors), obj.Rule); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "hourlyCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.HourlyCount)
+		case "dailyCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.DailyCount)
+		case "hourlyLimit":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.HourlyLimit)
+		case "dailyLimit":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.DailyLimit)
+		case "nextAllowedAt":
+			if obj.NextAllowedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.NextAllowedAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var cooldownRulePayloadImplementors = []string{"CooldownRulePayload"}
 
 func (ec *executionContext) _CooldownRulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CooldownRulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cooldownRulePayloadImplementors)
+	if m, ok := ec.fast_CooldownRulePayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -834,6 +918,33 @@ func (ec *executionContext) _CooldownRulePayload(ctx context.Context, sel ast.Se
 	}
 
 	return out
+}
+
+// fast_CooldownRulePayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CooldownRulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CooldownRulePayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CooldownRulePayload")
+		case "rule":
+			if obj.Rule == nil {
+				return nil, false
+			} else if m, ok := ec.fast_CooldownRule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, cooldownRuleImplementors), obj.Rule); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 var deleteCooldownRulesPayloadImplementors = []string{"DeleteCooldownRulesPayload"}

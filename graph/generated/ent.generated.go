@@ -36511,6 +36511,9 @@ var aPIKeyImplementors = []string{"APIKey", "Node"}
 
 func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKey) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPIKeyImplementors)
+	if m, ok := ec.fast_APIKey(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -36611,10 +36614,64 @@ func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+// fast_APIKey marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_APIKey(ctx context.Context, fields []graphql.CollectedField, obj *ent.APIKey) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("APIKey")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		case "prefix":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
+		case "scope":
+			o.Values[i] = ec.marshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope(ctx, field.Selections, obj.Scope)
+		case "userID":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.UserID)
+		case "lastUsedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+		case "lastUsedIP":
+			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LastUsedIP)
+		case "lastUsedUserAgent":
+			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LastUsedUserAgent)
+		case "requestCount":
+			o.Values[i] = ec.marshalNInt2int64(ctx, field.Selections, obj.RequestCount)
+		case "revokedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
+		case "expiresAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var aPIKeyConnectionImplementors = []string{"APIKeyConnection"}
 
 func (ec *executionContext) _APIKeyConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKeyConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPIKeyConnectionImplementors)
+	if m, ok := ec.fast_APIKeyConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -36659,10 +36716,34 @@ func (ec *executionContext) _APIKeyConnection(ctx context.Context, sel ast.Selec
 	return out
 }
 
+// fast_APIKeyConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_APIKeyConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.APIKeyConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("APIKeyConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var aPIKeyEdgeImplementors = []string{"APIKeyEdge"}
 
 func (ec *executionContext) _APIKeyEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKeyEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPIKeyEdgeImplementors)
+	if m, ok := ec.fast_APIKeyEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -36697,10 +36778,42 @@ func (ec *executionContext) _APIKeyEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+// fast_APIKeyEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_APIKeyEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.APIKeyEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("APIKeyEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var accountImplementors = []string{"Account", "Node"}
 
 func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, obj *ent.Account) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountImplementors)
+	if m, ok := ec.fast_Account(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -36916,10 +37029,106 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+// fast_Account marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Account(ctx context.Context, fields []graphql.CollectedField, obj *ent.Account) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Account")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "objectID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "platform":
+			o.Values[i] = ec.marshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform(ctx, field.Selections, obj.Platform)
+		case "username":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Username)
+		case "displayName":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.DisplayName)
+		case "status":
+			o.Values[i] = ec.marshalNAccountStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐStatus(ctx, field.Selections, obj.Status)
+		case "errorCode":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ErrorCode)
+		case "errorMessage":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ErrorMessage)
+		case "email":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Email)
+		case "proxy":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Proxy)
+		case "imapHost":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ImapHost)
+		case "imapPort":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.ImapPort)
+		case "imapUsername":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ImapUsername)
+		case "linkProfile":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.LinkProfile)
+		case "poolID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.PoolID)
+		case "note":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Note)
+		case "externalStatus":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ExternalStatus)
+		case "energyBudget":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.EnergyBudget)
+		case "lastLoginAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastLoginAt)
+		case "lastActionAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastActionAt)
+		case "phone":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Phone)
+		case "blueTick":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.BlueTick)
+		case "createdBy":
+			o.Values[i] = ec.marshalNAccountCreator2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐCreatedBy(ctx, field.Selections, obj.CreatedBy)
+		case "followerCount":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.FollowerCount)
+		case "followingCount":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.FollowingCount)
+		case "profileName":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ProfileName)
+		case "profileBio":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ProfileBio)
+		case "profileAvatar":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ProfileAvatar)
+		case "profileBanner":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ProfileBanner)
+		case "profileWebsite":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ProfileWebsite)
+		case "profileUpdatedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ProfileUpdatedAt)
+		case "deletedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DeletedAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var accountConnectionImplementors = []string{"AccountConnection"}
 
 func (ec *executionContext) _AccountConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountConnectionImplementors)
+	if m, ok := ec.fast_AccountConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -36964,10 +37173,34 @@ func (ec *executionContext) _AccountConnection(ctx context.Context, sel ast.Sele
 	return out
 }
 
+// fast_AccountConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var accountEdgeImplementors = []string{"AccountEdge"}
 
 func (ec *executionContext) _AccountEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountEdgeImplementors)
+	if m, ok := ec.fast_AccountEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37002,10 +37235,42 @@ func (ec *executionContext) _AccountEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+// fast_AccountEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var accountGroupImplementors = []string{"AccountGroup", "Node"}
 
 func (ec *executionContext) _AccountGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountGroup) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountGroupImplementors)
+	if m, ok := ec.fast_AccountGroup(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37060,10 +37325,48 @@ func (ec *executionContext) _AccountGroup(ctx context.Context, sel ast.Selection
 	return out
 }
 
+// fast_AccountGroup marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountGroup(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountGroup) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountGroup")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "objectID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var accountGroupConnectionImplementors = []string{"AccountGroupConnection"}
 
 func (ec *executionContext) _AccountGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountGroupConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountGroupConnectionImplementors)
+	if m, ok := ec.fast_AccountGroupConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37108,10 +37411,34 @@ func (ec *executionContext) _AccountGroupConnection(ctx context.Context, sel ast
 	return out
 }
 
+// fast_AccountGroupConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountGroupConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountGroupConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountGroupConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var accountGroupEdgeImplementors = []string{"AccountGroupEdge"}
 
 func (ec *executionContext) _AccountGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountGroupEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountGroupEdgeImplementors)
+	if m, ok := ec.fast_AccountGroupEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37146,10 +37473,42 @@ func (ec *executionContext) _AccountGroupEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+// fast_AccountGroupEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountGroupEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountGroupEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountGroupEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_AccountGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountGroupImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var captionImplementors = []string{"Caption", "Node"}
 
 func (ec *executionContext) _Caption(ctx context.Context, sel ast.SelectionSet, obj *ent.Caption) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, captionImplementors)
+	if m, ok := ec.fast_Caption(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37209,10 +37568,50 @@ func (ec *executionContext) _Caption(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+// fast_Caption marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Caption(ctx context.Context, fields []graphql.CollectedField, obj *ent.Caption) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Caption")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "userID":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.UserID)
+		case "title":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Title)
+		case "caption":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Caption)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var captionConnectionImplementors = []string{"CaptionConnection"}
 
 func (ec *executionContext) _CaptionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CaptionConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, captionConnectionImplementors)
+	if m, ok := ec.fast_CaptionConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37257,10 +37656,34 @@ func (ec *executionContext) _CaptionConnection(ctx context.Context, sel ast.Sele
 	return out
 }
 
+// fast_CaptionConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CaptionConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CaptionConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CaptionConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var captionEdgeImplementors = []string{"CaptionEdge"}
 
 func (ec *executionContext) _CaptionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CaptionEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, captionEdgeImplementors)
+	if m, ok := ec.fast_CaptionEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37295,10 +37718,42 @@ func (ec *executionContext) _CaptionEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+// fast_CaptionEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CaptionEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CaptionEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CaptionEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Caption(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, captionImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var categoryImplementors = []string{"Category", "Node"}
 
 func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet, obj *ent.Category) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryImplementors)
+	if m, ok := ec.fast_Category(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37353,10 +37808,48 @@ func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+// fast_Category marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Category(ctx context.Context, fields []graphql.CollectedField, obj *ent.Category) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Category")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "objectID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var categoryConnectionImplementors = []string{"CategoryConnection"}
 
 func (ec *executionContext) _CategoryConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CategoryConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryConnectionImplementors)
+	if m, ok := ec.fast_CategoryConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37401,10 +37894,34 @@ func (ec *executionContext) _CategoryConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
+// fast_CategoryConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CategoryConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CategoryConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CategoryConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var categoryEdgeImplementors = []string{"CategoryEdge"}
 
 func (ec *executionContext) _CategoryEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CategoryEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryEdgeImplementors)
+	if m, ok := ec.fast_CategoryEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37439,10 +37956,42 @@ func (ec *executionContext) _CategoryEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+// fast_CategoryEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CategoryEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CategoryEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CategoryEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Category(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, categoryImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var commentImplementors = []string{"Comment", "Node"}
 
 func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, obj *ent.Comment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
+	if m, ok := ec.fast_Comment(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37611,10 +38160,84 @@ func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+// fast_Comment marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Comment(ctx context.Context, fields []graphql.CollectedField, obj *ent.Comment) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Comment")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "objectID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "platform":
+			o.Values[i] = ec.marshalNCommentPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋcommentᚐPlatform(ctx, field.Selections, obj.Platform)
+		case "accountID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.AccountID)
+		case "postID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.PostID)
+		case "parentID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.ParentID)
+		case "originID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.OriginID)
+		case "platformCommentID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.PlatformCommentID)
+		case "platformPostID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.PlatformPostID)
+		case "content":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Content)
+		case "authorID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.AuthorID)
+		case "authorName":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.AuthorName)
+		case "authorAvatar":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.AuthorAvatar)
+		case "notifyAll":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.NotifyAll)
+		case "fromUs":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.FromUs)
+		case "status":
+			o.Values[i] = ec.marshalNCommentStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋcommentᚐStatus(ctx, field.Selections, obj.Status)
+		case "liked":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Liked)
+		case "likeCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.LikeCount)
+		case "replyCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.ReplyCount)
+		case "publishedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.PublishedAt)
+		case "error":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Error)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var commentConnectionImplementors = []string{"CommentConnection"}
 
 func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CommentConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
+	if m, ok := ec.fast_CommentConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37659,10 +38282,34 @@ func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.Sele
 	return out
 }
 
+// fast_CommentConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CommentConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CommentConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CommentConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var commentEdgeImplementors = []string{"CommentEdge"}
 
 func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CommentEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
+	if m, ok := ec.fast_CommentEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37697,10 +38344,42 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+// fast_CommentEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CommentEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CommentEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CommentEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Comment(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, commentImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var cooldownRuleImplementors = []string{"CooldownRule", "Node"}
 
 func (ec *executionContext) _CooldownRule(ctx context.Context, sel ast.SelectionSet, obj *ent.CooldownRule) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cooldownRuleImplementors)
+	if m, ok := ec.fast_CooldownRule(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37790,10 +38469,62 @@ func (ec *executionContext) _CooldownRule(ctx context.Context, sel ast.Selection
 	return out
 }
 
+// fast_CooldownRule marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CooldownRule(ctx context.Context, fields []graphql.CollectedField, obj *ent.CooldownRule) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CooldownRule")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "actionType":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ActionType)
+		case "poolID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.PoolID)
+		case "minDelay":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.MinDelay)
+		case "maxDelay":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.MaxDelay)
+		case "hourlyLimit":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.HourlyLimit)
+		case "dailyLimit":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.DailyLimit)
+		case "energyCost":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.EnergyCost)
+		case "description":
+			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+		case "enabled":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Enabled)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var cooldownRuleConnectionImplementors = []string{"CooldownRuleConnection"}
 
 func (ec *executionContext) _CooldownRuleConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CooldownRuleConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cooldownRuleConnectionImplementors)
+	if m, ok := ec.fast_CooldownRuleConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37838,10 +38569,34 @@ func (ec *executionContext) _CooldownRuleConnection(ctx context.Context, sel ast
 	return out
 }
 
+// fast_CooldownRuleConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CooldownRuleConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CooldownRuleConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CooldownRuleConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var cooldownRuleEdgeImplementors = []string{"CooldownRuleEdge"}
 
 func (ec *executionContext) _CooldownRuleEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CooldownRuleEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cooldownRuleEdgeImplementors)
+	if m, ok := ec.fast_CooldownRuleEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37876,10 +38631,42 @@ func (ec *executionContext) _CooldownRuleEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+// fast_CooldownRuleEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CooldownRuleEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CooldownRuleEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CooldownRuleEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_CooldownRule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, cooldownRuleImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerImplementors = []string{"Customer", "Node"}
 
 func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *ent.Customer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerImplementors)
+	if m, ok := ec.fast_Customer(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37941,10 +38728,46 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+// fast_Customer marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Customer(ctx context.Context, fields []graphql.CollectedField, obj *ent.Customer) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Customer")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "username":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Username)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerConnectionImplementors = []string{"CustomerConnection"}
 
 func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerConnectionImplementors)
+	if m, ok := ec.fast_CustomerConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -37989,10 +38812,34 @@ func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
+// fast_CustomerConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CustomerConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CustomerConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerEdgeImplementors = []string{"CustomerEdge"}
 
 func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerEdgeImplementors)
+	if m, ok := ec.fast_CustomerEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38027,10 +38874,42 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+// fast_CustomerEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CustomerEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CustomerEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Customer(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerGroupImplementors = []string{"CustomerGroup", "Node"}
 
 func (ec *executionContext) _CustomerGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroup) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupImplementors)
+	if m, ok := ec.fast_CustomerGroup(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38086,10 +38965,46 @@ func (ec *executionContext) _CustomerGroup(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+// fast_CustomerGroup marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CustomerGroup(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerGroup) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CustomerGroup")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerGroupConnectionImplementors = []string{"CustomerGroupConnection"}
 
 func (ec *executionContext) _CustomerGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroupConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupConnectionImplementors)
+	if m, ok := ec.fast_CustomerGroupConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38134,10 +39049,34 @@ func (ec *executionContext) _CustomerGroupConnection(ctx context.Context, sel as
 	return out
 }
 
+// fast_CustomerGroupConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CustomerGroupConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerGroupConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CustomerGroupConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerGroupEdgeImplementors = []string{"CustomerGroupEdge"}
 
 func (ec *executionContext) _CustomerGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroupEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupEdgeImplementors)
+	if m, ok := ec.fast_CustomerGroupEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38172,10 +39111,42 @@ func (ec *executionContext) _CustomerGroupEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+// fast_CustomerGroupEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CustomerGroupEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerGroupEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CustomerGroupEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_CustomerGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerGroupImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerTagImplementors = []string{"CustomerTag", "Node"}
 
 func (ec *executionContext) _CustomerTag(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerTag) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerTagImplementors)
+	if m, ok := ec.fast_CustomerTag(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38231,10 +39202,46 @@ func (ec *executionContext) _CustomerTag(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+// fast_CustomerTag marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CustomerTag(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerTag) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CustomerTag")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerTagConnectionImplementors = []string{"CustomerTagConnection"}
 
 func (ec *executionContext) _CustomerTagConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerTagConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerTagConnectionImplementors)
+	if m, ok := ec.fast_CustomerTagConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38279,10 +39286,34 @@ func (ec *executionContext) _CustomerTagConnection(ctx context.Context, sel ast.
 	return out
 }
 
+// fast_CustomerTagConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CustomerTagConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerTagConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CustomerTagConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var customerTagEdgeImplementors = []string{"CustomerTagEdge"}
 
 func (ec *executionContext) _CustomerTagEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerTagEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerTagEdgeImplementors)
+	if m, ok := ec.fast_CustomerTagEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38317,10 +39348,42 @@ func (ec *executionContext) _CustomerTagEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+// fast_CustomerTagEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CustomerTagEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerTagEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CustomerTagEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_CustomerTag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerTagImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var jobImplementors = []string{"Job", "Node"}
 
 func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj *ent.Job) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, jobImplementors)
+	if m, ok := ec.fast_Job(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38426,10 +39489,64 @@ func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
+// fast_Job marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Job(ctx context.Context, fields []graphql.CollectedField, obj *ent.Job) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Job")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "kind":
+			o.Values[i] = ec.marshalNJobKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋjobᚐKind(ctx, field.Selections, obj.Kind)
+		case "status":
+			o.Values[i] = ec.marshalNJobStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋjobᚐStatus(ctx, field.Selections, obj.Status)
+		case "total":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+		case "processed":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Processed)
+		case "succeeded":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Succeeded)
+		case "failed":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+		case "error":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Error)
+		case "scheduleID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.ScheduleID)
+		case "startedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.StartedAt)
+		case "finishedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.FinishedAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var jobConnectionImplementors = []string{"JobConnection"}
 
 func (ec *executionContext) _JobConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.JobConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, jobConnectionImplementors)
+	if m, ok := ec.fast_JobConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38474,10 +39591,34 @@ func (ec *executionContext) _JobConnection(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+// fast_JobConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_JobConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.JobConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("JobConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var jobEdgeImplementors = []string{"JobEdge"}
 
 func (ec *executionContext) _JobEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.JobEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, jobEdgeImplementors)
+	if m, ok := ec.fast_JobEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38512,10 +39653,42 @@ func (ec *executionContext) _JobEdge(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+// fast_JobEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_JobEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.JobEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("JobEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Job(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, jobImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var logEntryImplementors = []string{"LogEntry", "Node"}
 
 func (ec *executionContext) _LogEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.LogEntry) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, logEntryImplementors)
+	if m, ok := ec.fast_LogEntry(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38624,10 +39797,58 @@ func (ec *executionContext) _LogEntry(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+// fast_LogEntry marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_LogEntry(ctx context.Context, fields []graphql.CollectedField, obj *ent.LogEntry) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("LogEntry")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "level":
+			o.Values[i] = ec.marshalNLogLevel2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋlogentryᚐLevel(ctx, field.Selections, obj.Level)
+		case "event":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Event)
+		case "message":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Message)
+		case "accountID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.AccountID)
+		case "taskID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
+		case "jobID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.JobID)
+		case "scheduleID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.ScheduleID)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var logEntryConnectionImplementors = []string{"LogEntryConnection"}
 
 func (ec *executionContext) _LogEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.LogEntryConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, logEntryConnectionImplementors)
+	if m, ok := ec.fast_LogEntryConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38672,10 +39893,34 @@ func (ec *executionContext) _LogEntryConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
+// fast_LogEntryConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_LogEntryConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.LogEntryConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("LogEntryConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var logEntryEdgeImplementors = []string{"LogEntryEdge"}
 
 func (ec *executionContext) _LogEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.LogEntryEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, logEntryEdgeImplementors)
+	if m, ok := ec.fast_LogEntryEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38710,10 +39955,42 @@ func (ec *executionContext) _LogEntryEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+// fast_LogEntryEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_LogEntryEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.LogEntryEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("LogEntryEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_LogEntry(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, logEntryImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var loginChallengeImplementors = []string{"LoginChallenge", "Node"}
 
 func (ec *executionContext) _LoginChallenge(ctx context.Context, sel ast.SelectionSet, obj *ent.LoginChallenge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginChallengeImplementors)
+	if m, ok := ec.fast_LoginChallenge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38860,10 +40137,83 @@ func (ec *executionContext) _LoginChallenge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+// fast_LoginChallenge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_LoginChallenge(ctx context.Context, fields []graphql.CollectedField, obj *ent.LoginChallenge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("LoginChallenge")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "accountID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.AccountID)
+		case "username":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Username)
+		case "relogin":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Relogin)
+		case "method":
+			o.Values[i] = ec.marshalNChallengeMethod2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋloginchallengeᚐMethod(ctx, field.Selections, obj.Method)
+		case "state":
+			o.Values[i] = ec.marshalNChallengeState2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋloginchallengeᚐState(ctx, field.Selections, obj.State)
+		case "contactPoint":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ContactPoint)
+		case "challengeAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ChallengeAt)
+		case "imapHost":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ImapHost)
+		case "imapPort":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.ImapPort)
+		case "imapUsername":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ImapUsername)
+		case "outcome":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Outcome)
+		case "expiresAt":
+			if obj.ExpiresAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+		case "attempts":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+		case "maxAttempts":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.MaxAttempts)
+		case "taskID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
+		case "error":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Error)
+		case "resolvedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ResolvedAt)
+		case "platform":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Platform)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var loginChallengeConnectionImplementors = []string{"LoginChallengeConnection"}
 
 func (ec *executionContext) _LoginChallengeConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.LoginChallengeConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginChallengeConnectionImplementors)
+	if m, ok := ec.fast_LoginChallengeConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38908,10 +40258,34 @@ func (ec *executionContext) _LoginChallengeConnection(ctx context.Context, sel a
 	return out
 }
 
+// fast_LoginChallengeConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_LoginChallengeConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.LoginChallengeConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("LoginChallengeConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var loginChallengeEdgeImplementors = []string{"LoginChallengeEdge"}
 
 func (ec *executionContext) _LoginChallengeEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.LoginChallengeEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginChallengeEdgeImplementors)
+	if m, ok := ec.fast_LoginChallengeEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -38946,10 +40320,42 @@ func (ec *executionContext) _LoginChallengeEdge(ctx context.Context, sel ast.Sel
 	return out
 }
 
+// fast_LoginChallengeEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_LoginChallengeEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.LoginChallengeEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("LoginChallengeEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_LoginChallenge(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, loginChallengeImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var notificationImplementors = []string{"Notification", "Node"}
 
 func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *ent.Notification) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
+	if m, ok := ec.fast_Notification(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -39065,10 +40471,73 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 	return out
 }
 
+// fast_Notification marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Notification(ctx context.Context, fields []graphql.CollectedField, obj *ent.Notification) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Notification")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "accountID":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.AccountID)
+		case "type":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Type)
+		case "fromUser":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.FromUser)
+		case "fromUserID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.FromUserID)
+		case "fromUserName":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.FromUserName)
+		case "fromUserAvatar":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.FromUserAvatar)
+		case "tweetID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.TweetID)
+		case "replyTweetID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ReplyTweetID)
+		case "mentionTweetID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.MentionTweetID)
+		case "notificationText":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.NotificationText)
+		case "read":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Read)
+		case "isBot":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsBot)
+		case "notificationAt":
+			if obj.NotificationAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.NotificationAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var notificationConnectionImplementors = []string{"NotificationConnection"}
 
 func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.NotificationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
+	if m, ok := ec.fast_NotificationConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -39113,10 +40582,34 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 	return out
 }
 
+// fast_NotificationConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_NotificationConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.NotificationConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("NotificationConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var notificationEdgeImplementors = []string{"NotificationEdge"}
 
 func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.NotificationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
+	if m, ok := ec.fast_NotificationEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -39149,6 +40642,35 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 	}
 
 	return out
+}
+
+// fast_NotificationEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_NotificationEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.NotificationEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("NotificationEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Notification(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, notificationImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -39203,6 +40725,9 @@ var planImplementors = []string{"Plan", "Node"}
 
 func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *ent.Plan) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
+	if m, ok := ec.fast_Plan(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -39282,10 +40807,56 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+// fast_Plan marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Plan(ctx context.Context, fields []graphql.CollectedField, obj *ent.Plan) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Plan")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "title":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Title)
+		case "monthlyPriceCents":
+			o.Values[i] = ec.marshalNInt2int64(ctx, field.Selections, obj.MonthlyPriceCents)
+		case "annualPriceCents":
+			o.Values[i] = ec.marshalNInt2int64(ctx, field.Selections, obj.AnnualPriceCents)
+		case "isPublic":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsPublic)
+		case "accountLimit":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.AccountLimit)
+		case "archivedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ArchivedAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var planConnectionImplementors = []string{"PlanConnection"}
 
 func (ec *executionContext) _PlanConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PlanConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planConnectionImplementors)
+	if m, ok := ec.fast_PlanConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -39330,10 +40901,34 @@ func (ec *executionContext) _PlanConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+// fast_PlanConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_PlanConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.PlanConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("PlanConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var planEdgeImplementors = []string{"PlanEdge"}
 
 func (ec *executionContext) _PlanEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PlanEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planEdgeImplementors)
+	if m, ok := ec.fast_PlanEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -39368,10 +40963,42 @@ func (ec *executionContext) _PlanEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+// fast_PlanEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_PlanEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.PlanEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("PlanEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Plan(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, planImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var postImplementors = []string{"Post", "Node"}
 
 func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj *ent.Post) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, postImplementors)
+	if m, ok := ec.fast_Post(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -39502,10 +41129,70 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+// fast_Post marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Post(ctx context.Context, fields []graphql.CollectedField, obj *ent.Post) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Post")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "objectID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "title":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Title)
+		case "body":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Body)
+		case "link":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Link)
+		case "firstComment":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.FirstComment)
+		case "location":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Location)
+		case "status":
+			o.Values[i] = ec.marshalNPostStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋpostᚐStatus(ctx, field.Selections, obj.Status)
+		case "scheduledAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ScheduledAt)
+		case "timezone":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Timezone)
+		case "publishedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.PublishedAt)
+		case "source":
+			o.Values[i] = ec.marshalNPostSource2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋpostᚐSource(ctx, field.Selections, obj.Source)
+		case "category":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Category)
+		case "error":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Error)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var postConnectionImplementors = []string{"PostConnection"}
 
 func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PostConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, postConnectionImplementors)
+	if m, ok := ec.fast_PostConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -39550,10 +41237,34 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+// fast_PostConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_PostConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.PostConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("PostConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var postEdgeImplementors = []string{"PostEdge"}
 
 func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PostEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, postEdgeImplementors)
+	if m, ok := ec.fast_PostEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -39586,6 +41297,35 @@ func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet,
 	}
 
 	return out
+}
+
+// fast_PostEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_PostEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.PostEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("PostEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 var queryImplementors = []string{"Query"}
@@ -39870,6 +41610,9 @@ var scheduleImplementors = []string{"Schedule", "Node"}
 
 func (ec *executionContext) _Schedule(ctx context.Context, sel ast.SelectionSet, obj *ent.Schedule) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleImplementors)
+	if m, ok := ec.fast_Schedule(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40020,10 +41763,68 @@ func (ec *executionContext) _Schedule(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+// fast_Schedule marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Schedule(ctx context.Context, fields []graphql.CollectedField, obj *ent.Schedule) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Schedule")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		case "kind":
+			o.Values[i] = ec.marshalNScheduleKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋscheduleᚐKind(ctx, field.Selections, obj.Kind)
+		case "accountID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.AccountID)
+		case "postID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.PostID)
+		case "status":
+			o.Values[i] = ec.marshalNScheduleStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋscheduleᚐStatus(ctx, field.Selections, obj.Status)
+		case "intervalSeconds":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.IntervalSeconds)
+		case "timezone":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Timezone)
+		case "nextRunAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.NextRunAt)
+		case "lastRunAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastRunAt)
+		case "runCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.RunCount)
+		case "categoryID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.CategoryID)
+		case "templateID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.TemplateID)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var scheduleConnectionImplementors = []string{"ScheduleConnection"}
 
 func (ec *executionContext) _ScheduleConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ScheduleConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleConnectionImplementors)
+	if m, ok := ec.fast_ScheduleConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40068,10 +41869,34 @@ func (ec *executionContext) _ScheduleConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
+// fast_ScheduleConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_ScheduleConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.ScheduleConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("ScheduleConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var scheduleEdgeImplementors = []string{"ScheduleEdge"}
 
 func (ec *executionContext) _ScheduleEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ScheduleEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleEdgeImplementors)
+	if m, ok := ec.fast_ScheduleEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40106,10 +41931,42 @@ func (ec *executionContext) _ScheduleEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+// fast_ScheduleEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_ScheduleEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.ScheduleEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("ScheduleEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var tagImplementors = []string{"Tag", "Node"}
 
 func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj *ent.Tag) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tagImplementors)
+	if m, ok := ec.fast_Tag(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40164,10 +42021,48 @@ func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
+// fast_Tag marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Tag(ctx context.Context, fields []graphql.CollectedField, obj *ent.Tag) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Tag")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "objectID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var tagConnectionImplementors = []string{"TagConnection"}
 
 func (ec *executionContext) _TagConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TagConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tagConnectionImplementors)
+	if m, ok := ec.fast_TagConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40212,10 +42107,34 @@ func (ec *executionContext) _TagConnection(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+// fast_TagConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TagConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.TagConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TagConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var tagEdgeImplementors = []string{"TagEdge"}
 
 func (ec *executionContext) _TagEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TagEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tagEdgeImplementors)
+	if m, ok := ec.fast_TagEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40250,10 +42169,42 @@ func (ec *executionContext) _TagEdge(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+// fast_TagEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TagEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.TagEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TagEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Tag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, tagImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var taskImplementors = []string{"Task", "Node"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
+	if m, ok := ec.fast_Task(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40412,10 +42363,79 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+// fast_Task marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Task(ctx context.Context, fields []graphql.CollectedField, obj *ent.Task) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Task")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "kind":
+			o.Values[i] = ec.marshalNTaskKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐKind(ctx, field.Selections, obj.Kind)
+		case "actionType":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ActionType)
+		case "accountID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.AccountID)
+		case "postID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.PostID)
+		case "jobID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.JobID)
+		case "scheduleID":
+			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.ScheduleID)
+		case "status":
+			o.Values[i] = ec.marshalNTaskStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status)
+		case "priority":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Priority)
+		case "attempts":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+		case "maxAttempts":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.MaxAttempts)
+		case "notBefore":
+			if obj.NotBefore.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.NotBefore)
+		case "leaseOwner":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.LeaseOwner)
+		case "leaseExpiresAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LeaseExpiresAt)
+		case "startedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.StartedAt)
+		case "finishedAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.FinishedAt)
+		case "error":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Error)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var taskConnectionImplementors = []string{"TaskConnection"}
 
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
+	if m, ok := ec.fast_TaskConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40460,10 +42480,34 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+// fast_TaskConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TaskConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.TaskConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TaskConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var taskEdgeImplementors = []string{"TaskEdge"}
 
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
+	if m, ok := ec.fast_TaskEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40498,10 +42542,42 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+// fast_TaskEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TaskEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.TaskEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TaskEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var templateImplementors = []string{"Template", "Node"}
 
 func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet, obj *ent.Template) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateImplementors)
+	if m, ok := ec.fast_Template(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40551,10 +42627,44 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+// fast_Template marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Template(ctx context.Context, fields []graphql.CollectedField, obj *ent.Template) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Template")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var templateConnectionImplementors = []string{"TemplateConnection"}
 
 func (ec *executionContext) _TemplateConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TemplateConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateConnectionImplementors)
+	if m, ok := ec.fast_TemplateConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40599,10 +42709,34 @@ func (ec *executionContext) _TemplateConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
+// fast_TemplateConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TemplateConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.TemplateConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TemplateConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var templateEdgeImplementors = []string{"TemplateEdge"}
 
 func (ec *executionContext) _TemplateEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TemplateEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateEdgeImplementors)
+	if m, ok := ec.fast_TemplateEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40637,10 +42771,42 @@ func (ec *executionContext) _TemplateEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+// fast_TemplateEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TemplateEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.TemplateEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TemplateEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Template(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, templateImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	if m, ok := ec.fast_User(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40735,10 +42901,64 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+// fast_User marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_User(ctx context.Context, fields []graphql.CollectedField, obj *ent.User) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("User")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "objectID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "username":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Username)
+		case "role":
+			o.Values[i] = ec.marshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole(ctx, field.Selections, obj.Role)
+		case "email":
+			o.Values[i] = ec.marshalOString2string(ctx, field.Selections, obj.Email)
+		case "firstname":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Firstname)
+		case "lastname":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Lastname)
+		case "planID":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.PlanID)
+		case "expireAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpireAt)
+		case "disabled":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Disabled)
+		case "lastLoginAt":
+			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastLoginAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var userConnectionImplementors = []string{"UserConnection"}
 
 func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.UserConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
+	if m, ok := ec.fast_UserConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40783,10 +43003,34 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+// fast_UserConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_UserConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.UserConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("UserConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var userEdgeImplementors = []string{"UserEdge"}
 
 func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.UserEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
+	if m, ok := ec.fast_UserEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40821,10 +43065,42 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+// fast_UserEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_UserEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.UserEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("UserEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var walletTransactionImplementors = []string{"WalletTransaction", "Node"}
 
 func (ec *executionContext) _WalletTransaction(ctx context.Context, sel ast.SelectionSet, obj *ent.WalletTransaction) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, walletTransactionImplementors)
+	if m, ok := ec.fast_WalletTransaction(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40899,10 +43175,56 @@ func (ec *executionContext) _WalletTransaction(ctx context.Context, sel ast.Sele
 	return out
 }
 
+// fast_WalletTransaction marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_WalletTransaction(ctx context.Context, fields []graphql.CollectedField, obj *ent.WalletTransaction) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("WalletTransaction")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "userID":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.UserID)
+		case "amountCents":
+			o.Values[i] = ec.marshalNInt2int64(ctx, field.Selections, obj.AmountCents)
+		case "type":
+			o.Values[i] = ec.marshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType(ctx, field.Selections, obj.Type)
+		case "status":
+			o.Values[i] = ec.marshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus(ctx, field.Selections, obj.Status)
+		case "description":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Description)
+		case "paymentID":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.PaymentID)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var walletTransactionConnectionImplementors = []string{"WalletTransactionConnection"}
 
 func (ec *executionContext) _WalletTransactionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WalletTransactionConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, walletTransactionConnectionImplementors)
+	if m, ok := ec.fast_WalletTransactionConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40947,10 +43269,34 @@ func (ec *executionContext) _WalletTransactionConnection(ctx context.Context, se
 	return out
 }
 
+// fast_WalletTransactionConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_WalletTransactionConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.WalletTransactionConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("WalletTransactionConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var walletTransactionEdgeImplementors = []string{"WalletTransactionEdge"}
 
 func (ec *executionContext) _WalletTransactionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WalletTransactionEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, walletTransactionEdgeImplementors)
+	if m, ok := ec.fast_WalletTransactionEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -40985,10 +43331,42 @@ func (ec *executionContext) _WalletTransactionEdge(ctx context.Context, sel ast.
 	return out
 }
 
+// fast_WalletTransactionEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_WalletTransactionEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.WalletTransactionEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("WalletTransactionEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_WalletTransaction(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, walletTransactionImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var workspaceImplementors = []string{"Workspace", "Node"}
 
 func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet, obj *ent.Workspace) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceImplementors)
+	if m, ok := ec.fast_Workspace(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -41038,10 +43416,46 @@ func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+// fast_Workspace marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Workspace(ctx context.Context, fields []graphql.CollectedField, obj *ent.Workspace) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Workspace")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		case "updatedAt":
+			if obj.UpdatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var workspaceConnectionImplementors = []string{"WorkspaceConnection"}
 
 func (ec *executionContext) _WorkspaceConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WorkspaceConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceConnectionImplementors)
+	if m, ok := ec.fast_WorkspaceConnection(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -41086,10 +43500,34 @@ func (ec *executionContext) _WorkspaceConnection(ctx context.Context, sel ast.Se
 	return out
 }
 
+// fast_WorkspaceConnection marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_WorkspaceConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.WorkspaceConnection) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("WorkspaceConnection")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var workspaceEdgeImplementors = []string{"WorkspaceEdge"}
 
 func (ec *executionContext) _WorkspaceEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WorkspaceEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceEdgeImplementors)
+	if m, ok := ec.fast_WorkspaceEdge(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -41122,6 +43560,35 @@ func (ec *executionContext) _WorkspaceEdge(ctx context.Context, sel ast.Selectio
 	}
 
 	return out
+}
+
+// fast_WorkspaceEdge marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_WorkspaceEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.WorkspaceEdge) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("WorkspaceEdge")
+		case "node":
+			if obj.Node == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Workspace(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, workspaceImplementors), obj.Node); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cursor":
+			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

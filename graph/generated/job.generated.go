@@ -137,6 +137,9 @@ var cancelJobPayloadImplementors = []string{"CancelJobPayload"}
 
 func (ec *executionContext) _CancelJobPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelJobPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cancelJobPayloadImplementors)
+	if m, ok := ec.fast_CancelJobPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -169,6 +172,35 @@ func (ec *executionContext) _CancelJobPayload(ctx context.Context, sel ast.Selec
 	}
 
 	return out
+}
+
+// fast_CancelJobPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CancelJobPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CancelJobPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CancelJobPayload")
+		case "job":
+			if obj.Job == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Job(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, jobImplementors), obj.Job); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "cancelledTasks":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.CancelledTasks)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -195,6 +195,9 @@ var accountGroupPayloadImplementors = []string{"AccountGroupPayload"}
 
 func (ec *executionContext) _AccountGroupPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AccountGroupPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountGroupPayloadImplementors)
+	if m, ok := ec.fast_AccountGroupPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -224,10 +227,40 @@ func (ec *executionContext) _AccountGroupPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+// fast_AccountGroupPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountGroupPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.AccountGroupPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountGroupPayload")
+		case "accountGroup":
+			if obj.AccountGroup == nil {
+				return nil, false
+			} else if m, ok := ec.fast_AccountGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountGroupImplementors), obj.AccountGroup); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var tagPayloadImplementors = []string{"TagPayload"}
 
 func (ec *executionContext) _TagPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TagPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tagPayloadImplementors)
+	if m, ok := ec.fast_TagPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -255,6 +288,33 @@ func (ec *executionContext) _TagPayload(ctx context.Context, sel ast.SelectionSe
 	}
 
 	return out
+}
+
+// fast_TagPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TagPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.TagPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TagPayload")
+		case "tag":
+			if obj.Tag == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Tag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, tagImplementors), obj.Tag); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

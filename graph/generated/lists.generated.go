@@ -2,7 +2,14 @@
 
 package generated
 
-import "github.com/switchboardhq/switchboard/graph/lists"
+import (
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/switchboardhq/switchboard/graph/lists"
+)
+
+// newFastObject starts an object on a fast path (see fast.go in graph/gqlgen).
+func newFastObject(fields []graphql.CollectedField) *lists.Object { return lists.NewObject(fields) }
 
 // resolvedFields names, per object, the fields resolved concurrently.
 var resolvedFields = lists.Resolved{

@@ -556,6 +556,9 @@ var createPostPayloadImplementors = []string{"CreatePostPayload"}
 
 func (ec *executionContext) _CreatePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreatePostPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createPostPayloadImplementors)
+	if m, ok := ec.fast_CreatePostPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -585,10 +588,40 @@ func (ec *executionContext) _CreatePostPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
+// fast_CreatePostPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CreatePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreatePostPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CreatePostPayload")
+		case "post":
+			if obj.Post == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var deletePostPayloadImplementors = []string{"DeletePostPayload"}
 
 func (ec *executionContext) _DeletePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeletePostPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deletePostPayloadImplementors)
+	if m, ok := ec.fast_DeletePostPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -618,10 +651,34 @@ func (ec *executionContext) _DeletePostPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
+// fast_DeletePostPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_DeletePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeletePostPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("DeletePostPayload")
+		case "deletedID":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var schedulePostPayloadImplementors = []string{"SchedulePostPayload"}
 
 func (ec *executionContext) _SchedulePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SchedulePostPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, schedulePostPayloadImplementors)
+	if m, ok := ec.fast_SchedulePostPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -651,10 +708,40 @@ func (ec *executionContext) _SchedulePostPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+// fast_SchedulePostPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_SchedulePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.SchedulePostPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("SchedulePostPayload")
+		case "post":
+			if obj.Post == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var unschedulePostPayloadImplementors = []string{"UnschedulePostPayload"}
 
 func (ec *executionContext) _UnschedulePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnschedulePostPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, unschedulePostPayloadImplementors)
+	if m, ok := ec.fast_UnschedulePostPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -684,10 +771,40 @@ func (ec *executionContext) _UnschedulePostPayload(ctx context.Context, sel ast.
 	return out
 }
 
+// fast_UnschedulePostPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_UnschedulePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UnschedulePostPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("UnschedulePostPayload")
+		case "post":
+			if obj.Post == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var updatePostPayloadImplementors = []string{"UpdatePostPayload"}
 
 func (ec *executionContext) _UpdatePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePostPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updatePostPayloadImplementors)
+	if m, ok := ec.fast_UpdatePostPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -715,6 +832,33 @@ func (ec *executionContext) _UpdatePostPayload(ctx context.Context, sel ast.Sele
 	}
 
 	return out
+}
+
+// fast_UpdatePostPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_UpdatePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdatePostPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("UpdatePostPayload")
+		case "post":
+			if obj.Post == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -1178,6 +1178,9 @@ var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	if m, ok := ec.fast___Directive(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -1227,10 +1230,36 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+// fast___Directive marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast___Directive(ctx context.Context, fields []graphql.CollectedField, obj *introspection.Directive) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("__Directive")
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		case "isRepeatable":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	if m, ok := ec.fast___EnumValue(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -1275,10 +1304,34 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+// fast___EnumValue marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast___EnumValue(ctx context.Context, fields []graphql.CollectedField, obj *introspection.EnumValue) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("__EnumValue")
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	if m, ok := ec.fast___Field(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -1333,10 +1386,34 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+// fast___Field marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast___Field(ctx context.Context, fields []graphql.CollectedField, obj *introspection.Field) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("__Field")
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	if m, ok := ec.fast___InputValue(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -1389,6 +1466,29 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	}
 
 	return out
+}
+
+// fast___InputValue marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast___InputValue(ctx context.Context, fields []graphql.CollectedField, obj *introspection.InputValue) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("__InputValue")
+		case "name":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		case "defaultValue":
+			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 var __SchemaImplementors = []string{"__Schema"}

@@ -413,6 +413,9 @@ var deleteProxyPayloadImplementors = []string{"DeleteProxyPayload"}
 
 func (ec *executionContext) _DeleteProxyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteProxyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteProxyPayloadImplementors)
+	if m, ok := ec.fast_DeleteProxyPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -442,10 +445,34 @@ func (ec *executionContext) _DeleteProxyPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+// fast_DeleteProxyPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_DeleteProxyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteProxyPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("DeleteProxyPayload")
+		case "deletedID":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var proxyImplementors = []string{"Proxy"}
 
 func (ec *executionContext) _Proxy(ctx context.Context, sel ast.SelectionSet, obj *ent.Proxy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, proxyImplementors)
+	if m, ok := ec.fast_Proxy(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -495,10 +522,45 @@ func (ec *executionContext) _Proxy(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+// fast_Proxy marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Proxy(ctx context.Context, fields []graphql.CollectedField, obj *ent.Proxy) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Proxy")
+		case "id":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		case "proxy":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Proxy)
+		case "countryCode":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.CountryCode)
+		case "useCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.UseCount)
+		case "createdAt":
+			if obj.CreatedAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var proxyPageImplementors = []string{"ProxyPage"}
 
 func (ec *executionContext) _ProxyPage(ctx context.Context, sel ast.SelectionSet, obj *model.ProxyPage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, proxyPageImplementors)
+	if m, ok := ec.fast_ProxyPage(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -533,10 +595,34 @@ func (ec *executionContext) _ProxyPage(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+// fast_ProxyPage marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_ProxyPage(ctx context.Context, fields []graphql.CollectedField, obj *model.ProxyPage) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("ProxyPage")
+		case "totalCount":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var proxyPayloadImplementors = []string{"ProxyPayload"}
 
 func (ec *executionContext) _ProxyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProxyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, proxyPayloadImplementors)
+	if m, ok := ec.fast_ProxyPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -564,6 +650,33 @@ func (ec *executionContext) _ProxyPayload(ctx context.Context, sel ast.Selection
 	}
 
 	return out
+}
+
+// fast_ProxyPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_ProxyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.ProxyPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("ProxyPayload")
+		case "proxy":
+			if obj.Proxy == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Proxy(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, proxyImplementors), obj.Proxy); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

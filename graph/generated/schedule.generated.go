@@ -416,6 +416,9 @@ var createSchedulePayloadImplementors = []string{"CreateSchedulePayload"}
 
 func (ec *executionContext) _CreateSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateSchedulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createSchedulePayloadImplementors)
+	if m, ok := ec.fast_CreateSchedulePayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -445,10 +448,40 @@ func (ec *executionContext) _CreateSchedulePayload(ctx context.Context, sel ast.
 	return out
 }
 
+// fast_CreateSchedulePayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CreateSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreateSchedulePayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CreateSchedulePayload")
+		case "schedule":
+			if obj.Schedule == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var deleteSchedulePayloadImplementors = []string{"DeleteSchedulePayload"}
 
 func (ec *executionContext) _DeleteSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteSchedulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteSchedulePayloadImplementors)
+	if m, ok := ec.fast_DeleteSchedulePayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -478,10 +511,34 @@ func (ec *executionContext) _DeleteSchedulePayload(ctx context.Context, sel ast.
 	return out
 }
 
+// fast_DeleteSchedulePayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_DeleteSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteSchedulePayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("DeleteSchedulePayload")
+		case "deletedID":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var pauseSchedulePayloadImplementors = []string{"PauseSchedulePayload"}
 
 func (ec *executionContext) _PauseSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PauseSchedulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pauseSchedulePayloadImplementors)
+	if m, ok := ec.fast_PauseSchedulePayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -511,10 +568,40 @@ func (ec *executionContext) _PauseSchedulePayload(ctx context.Context, sel ast.S
 	return out
 }
 
+// fast_PauseSchedulePayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_PauseSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.PauseSchedulePayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("PauseSchedulePayload")
+		case "schedule":
+			if obj.Schedule == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var resumeSchedulePayloadImplementors = []string{"ResumeSchedulePayload"}
 
 func (ec *executionContext) _ResumeSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResumeSchedulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, resumeSchedulePayloadImplementors)
+	if m, ok := ec.fast_ResumeSchedulePayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -544,10 +631,40 @@ func (ec *executionContext) _ResumeSchedulePayload(ctx context.Context, sel ast.
 	return out
 }
 
+// fast_ResumeSchedulePayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_ResumeSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.ResumeSchedulePayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("ResumeSchedulePayload")
+		case "schedule":
+			if obj.Schedule == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var updateSchedulePayloadImplementors = []string{"UpdateSchedulePayload"}
 
 func (ec *executionContext) _UpdateSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateSchedulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateSchedulePayloadImplementors)
+	if m, ok := ec.fast_UpdateSchedulePayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -575,6 +692,33 @@ func (ec *executionContext) _UpdateSchedulePayload(ctx context.Context, sel ast.
 	}
 
 	return out
+}
+
+// fast_UpdateSchedulePayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_UpdateSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdateSchedulePayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("UpdateSchedulePayload")
+		case "schedule":
+			if obj.Schedule == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

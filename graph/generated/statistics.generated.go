@@ -705,6 +705,9 @@ var accountActionCountsImplementors = []string{"AccountActionCounts"}
 
 func (ec *executionContext) _AccountActionCounts(ctx context.Context, sel ast.SelectionSet, obj *statistics.ActionCounts) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountActionCountsImplementors)
+	if m, ok := ec.fast_AccountActionCounts(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -739,10 +742,36 @@ func (ec *executionContext) _AccountActionCounts(ctx context.Context, sel ast.Se
 	return out
 }
 
+// fast_AccountActionCounts marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountActionCounts(ctx context.Context, fields []graphql.CollectedField, obj *statistics.ActionCounts) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountActionCounts")
+		case "completed":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
+		case "failed":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var accountCountsImplementors = []string{"AccountCounts"}
 
 func (ec *executionContext) _AccountCounts(ctx context.Context, sel ast.SelectionSet, obj *statistics.AccountCounts) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountCountsImplementors)
+	if m, ok := ec.fast_AccountCounts(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -782,10 +811,38 @@ func (ec *executionContext) _AccountCounts(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+// fast_AccountCounts marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountCounts(ctx context.Context, fields []graphql.CollectedField, obj *statistics.AccountCounts) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountCounts")
+		case "total":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+		case "active":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Active)
+		case "loginRequired":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.LoginRequired)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var accountFiguresImplementors = []string{"AccountFigures"}
 
 func (ec *executionContext) _AccountFigures(ctx context.Context, sel ast.SelectionSet, obj *statistics.Snapshot) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountFiguresImplementors)
+	if m, ok := ec.fast_AccountFigures(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -825,10 +882,38 @@ func (ec *executionContext) _AccountFigures(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+// fast_AccountFigures marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountFigures(ctx context.Context, fields []graphql.CollectedField, obj *statistics.Snapshot) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountFigures")
+		case "followers":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Followers)
+		case "followings":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Followings)
+		case "mediaCount":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.MediaCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var accountGrowthDayImplementors = []string{"AccountGrowthDay"}
 
 func (ec *executionContext) _AccountGrowthDay(ctx context.Context, sel ast.SelectionSet, obj *statistics.Day) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountGrowthDayImplementors)
+	if m, ok := ec.fast_AccountGrowthDay(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -874,10 +959,38 @@ func (ec *executionContext) _AccountGrowthDay(ctx context.Context, sel ast.Selec
 	return out
 }
 
+// fast_AccountGrowthDay marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountGrowthDay(ctx context.Context, fields []graphql.CollectedField, obj *statistics.Day) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountGrowthDay")
+		case "followers":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Followers)
+		case "followings":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Followings)
+		case "mediaCount":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.MediaCount)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var accountStatisticsImplementors = []string{"AccountStatistics"}
 
 func (ec *executionContext) _AccountStatistics(ctx context.Context, sel ast.SelectionSet, obj *statistics.AccountDetail) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountStatisticsImplementors)
+	if m, ok := ec.fast_AccountStatistics(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -932,10 +1045,42 @@ func (ec *executionContext) _AccountStatistics(ctx context.Context, sel ast.Sele
 	return out
 }
 
+// fast_AccountStatistics marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_AccountStatistics(ctx context.Context, fields []graphql.CollectedField, obj *statistics.AccountDetail) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("AccountStatistics")
+		case "account":
+			if obj.Account == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "followersGained":
+			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.FollowersGained)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var postCountsImplementors = []string{"PostCounts"}
 
 func (ec *executionContext) _PostCounts(ctx context.Context, sel ast.SelectionSet, obj *statistics.PostCounts) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, postCountsImplementors)
+	if m, ok := ec.fast_PostCounts(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -985,10 +1130,42 @@ func (ec *executionContext) _PostCounts(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+// fast_PostCounts marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_PostCounts(ctx context.Context, fields []graphql.CollectedField, obj *statistics.PostCounts) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("PostCounts")
+		case "total":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+		case "saved":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Saved)
+		case "scheduled":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Scheduled)
+		case "published":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Published)
+		case "failed":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var statisticsImplementors = []string{"Statistics"}
 
 func (ec *executionContext) _Statistics(ctx context.Context, sel ast.SelectionSet, obj *statistics.Summary) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, statisticsImplementors)
+	if m, ok := ec.fast_Statistics(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -1026,6 +1203,27 @@ func (ec *executionContext) _Statistics(ctx context.Context, sel ast.SelectionSe
 	}
 
 	return out
+}
+
+// fast_Statistics marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Statistics(ctx context.Context, fields []graphql.CollectedField, obj *statistics.Summary) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Statistics")
+		case "captions":
+			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Captions)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

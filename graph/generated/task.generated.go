@@ -1101,6 +1101,9 @@ var taskLeaseImplementors = []string{"TaskLease"}
 
 func (ec *executionContext) _TaskLease(ctx context.Context, sel ast.SelectionSet, obj *model.TaskLease) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskLeaseImplementors)
+	if m, ok := ec.fast_TaskLease(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -1146,10 +1149,47 @@ func (ec *executionContext) _TaskLease(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+// fast_TaskLease marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TaskLease(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskLease) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TaskLease")
+		case "task":
+			if obj.Task == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Task); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "token":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Token)
+		case "expiresAt":
+			if obj.ExpiresAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var taskPayloadImplementors = []string{"TaskPayload"}
 
 func (ec *executionContext) _TaskPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TaskPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskPayloadImplementors)
+	if m, ok := ec.fast_TaskPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -1179,10 +1219,40 @@ func (ec *executionContext) _TaskPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+// fast_TaskPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TaskPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TaskPayload")
+		case "task":
+			if obj.Task == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Task); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var taskReportErrorImplementors = []string{"TaskReportError"}
 
 func (ec *executionContext) _TaskReportError(ctx context.Context, sel ast.SelectionSet, obj *model.TaskReportError) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskReportErrorImplementors)
+	if m, ok := ec.fast_TaskReportError(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -1222,10 +1292,38 @@ func (ec *executionContext) _TaskReportError(ctx context.Context, sel ast.Select
 	return out
 }
 
+// fast_TaskReportError marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TaskReportError(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskReportError) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TaskReportError")
+		case "code":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Code)
+		case "message":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Message)
+		case "field":
+			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Field)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var taskReportResultImplementors = []string{"TaskReportResult"}
 
 func (ec *executionContext) _TaskReportResult(ctx context.Context, sel ast.SelectionSet, obj *model.TaskReportResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskReportResultImplementors)
+	if m, ok := ec.fast_TaskReportResult(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -1263,6 +1361,43 @@ func (ec *executionContext) _TaskReportResult(ctx context.Context, sel ast.Selec
 	}
 
 	return out
+}
+
+// fast_TaskReportResult marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_TaskReportResult(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskReportResult) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("TaskReportResult")
+		case "taskId":
+			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.TaskID)
+		case "task":
+			if obj.Task == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Task); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "error":
+			if obj.Error == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_TaskReportError(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskReportErrorImplementors), obj.Error); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************

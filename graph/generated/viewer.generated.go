@@ -4120,6 +4120,9 @@ var changePasswordPayloadImplementors = []string{"ChangePasswordPayload"}
 
 func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ChangePasswordPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, changePasswordPayloadImplementors)
+	if m, ok := ec.fast_ChangePasswordPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -4154,10 +4157,39 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 	return out
 }
 
+// fast_ChangePasswordPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_ChangePasswordPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.ChangePasswordPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("ChangePasswordPayload")
+		case "token":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Token)
+		case "expiresAt":
+			if obj.ExpiresAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var createAPIKeyPayloadImplementors = []string{"CreateAPIKeyPayload"}
 
 func (ec *executionContext) _CreateAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createAPIKeyPayloadImplementors)
+	if m, ok := ec.fast_CreateAPIKeyPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -4192,10 +4224,42 @@ func (ec *executionContext) _CreateAPIKeyPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+// fast_CreateAPIKeyPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_CreateAPIKeyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreateAPIKeyPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("CreateAPIKeyPayload")
+		case "apiKey":
+			if obj.APIKey == nil {
+				return nil, false
+			} else if m, ok := ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.APIKey); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "key":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Key)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var loginPayloadImplementors = []string{"LoginPayload"}
 
 func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LoginPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
+	if m, ok := ec.fast_LoginPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -4235,10 +4299,47 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 	return out
 }
 
+// fast_LoginPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_LoginPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.LoginPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("LoginPayload")
+		case "token":
+			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Token)
+		case "expiresAt":
+			if obj.ExpiresAt.IsZero() {
+				return nil, false
+			}
+			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+		case "user":
+			if obj.User == nil {
+				return nil, false
+			} else if m, ok := ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var logoutPayloadImplementors = []string{"LogoutPayload"}
 
 func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LogoutPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, logoutPayloadImplementors)
+	if m, ok := ec.fast_LogoutPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -4266,6 +4367,27 @@ func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.Selectio
 	}
 
 	return out
+}
+
+// fast_LogoutPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_LogoutPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.LogoutPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("LogoutPayload")
+		case "sessionsEnded":
+			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.SessionsEnded)
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -4735,6 +4857,9 @@ var revokeAPIKeyPayloadImplementors = []string{"RevokeAPIKeyPayload"}
 
 func (ec *executionContext) _RevokeAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeAPIKeyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, revokeAPIKeyPayloadImplementors)
+	if m, ok := ec.fast_RevokeAPIKeyPayload(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -4764,10 +4889,40 @@ func (ec *executionContext) _RevokeAPIKeyPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+// fast_RevokeAPIKeyPayload marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_RevokeAPIKeyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.RevokeAPIKeyPayload) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("RevokeAPIKeyPayload")
+		case "apiKey":
+			if obj.APIKey == nil {
+				return nil, false
+			} else if m, ok := ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.APIKey); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
+}
+
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+	if m, ok := ec.fast_Viewer(ctx, fields, obj); ok {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -4805,6 +4960,49 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	}
 
 	return out
+}
+
+// fast_Viewer marshals obj when every field selected is a plain read of it
+// (see graph/lists.Object); ok is false, nothing written or reported, when
+// one is not.
+func (ec *executionContext) fast_Viewer(ctx context.Context, fields []graphql.CollectedField, obj *model.Viewer) (graphql.Marshaler, bool) {
+	o := newFastObject(fields)
+	for i, field := range fields {
+		if len(field.Deferrables) > 0 {
+			return nil, false
+		}
+		switch field.Name {
+		case "__typename":
+			o.Values[i] = graphql.MarshalString("Viewer")
+		case "user":
+			if obj.User == nil {
+				return nil, false
+			} else if m, ok := ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "workspace":
+			if obj.Workspace == nil {
+				return nil, false
+			} else if m, ok := ec.fast_Workspace(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, workspaceImplementors), obj.Workspace); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		case "apiKey":
+			if obj.APIKey == nil {
+				o.Values[i] = graphql.Null
+			} else if m, ok := ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.APIKey); ok {
+				o.Values[i] = m
+			} else {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return o, true
 }
 
 // endregion **************************** object.gotpl ****************************
