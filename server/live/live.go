@@ -38,11 +38,11 @@ var ErrSlow = errors.New("subscriber too slow: events were dropped; resubscribe 
 const (
 	// SubscriberBuffer is one row: whatever waits beyond it waits in the
 	// subscriber's backlog, allocated only while it is behind, where a
-	// newer state of a row takes its older one's place. A longer buffer
-	// would hold stale states of one row in line, each to be executed
-	// and sent to every socket of a shared subscription before the
-	// newest. A burst of distinct rows (one commit cancelling hundreds of
-	// tasks) waits there in order too.
+	// newer state of a row takes its older one's place — in the buffer
+	// too. A longer buffer would hold stale states of one row in line,
+	// each to be executed and sent to every socket of a shared
+	// subscription before the newest. A burst of distinct rows (one
+	// commit cancelling hundreds of tasks) waits there in order too.
 	SubscriberBuffer = 1
 	// maxPendingRows bounds the distinct rows a group may be behind on
 	// before all its subscribers are ended with ErrSlow, and the distinct
@@ -261,6 +261,7 @@ type member[T any] struct {
 	onEnd   func(error)
 	leaving bool
 	sent    map[int]struct{} // rows sent while matching, when leaving is on; guarded by g.mu
+	inCh    int              // ID of the row last sent into ch; guarded by g.mu
 
 	// backlog holds, in order, the rows that did not fit in ch, one entry
 	// per row (a newer state replaces a waiting one in place). While it is
@@ -429,12 +430,32 @@ func (g *group[T]) offer(m *member[T], id int, row T, now time.Time) (uint64, bo
 	if len(m.backlog) == 0 {
 		select {
 		case m.ch <- row:
+			m.inCh = id
 			return sent + 1, true
 		default:
-			m.progress = now
-			m.queued = make(map[int]*pending[T])
-			g.backlogged[m] = struct{}{}
 		}
+		if m.inCh == id {
+			// The row waiting in ch is an older state of this one (the
+			// last row sent into ch, as only deliver sends, under g.mu):
+			// the newer takes its place, so a subscriber that falls behind
+			// on one row is never handed a stale state of it first. After
+			// the receive ch is empty, whether it took the old state or the
+			// subscriber had, so the send does not block.
+			replaced := false
+			select {
+			case <-m.ch:
+				replaced = true
+			default:
+			}
+			m.ch <- row
+			if replaced {
+				return sent, true
+			}
+			return sent + 1, true
+		}
+		m.progress = now
+		m.queued = make(map[int]*pending[T])
+		g.backlogged[m] = struct{}{}
 	}
 	if p := m.queued[id]; p != nil {
 		p.row = row // the newer state takes the waiting one's place
@@ -461,6 +482,7 @@ func (g *group[T]) drainBacklog(m *member[T], now time.Time) (uint64, bool) {
 		p := m.backlog[0]
 		select {
 		case m.ch <- p.row:
+			m.inCh = p.id
 		default:
 			if n == 0 && now.Sub(m.progress) > g.feed.fan.stall {
 				return 0, false

@@ -17,6 +17,8 @@ import (
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/server/config"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/live"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -559,4 +561,43 @@ func TestNoGoroutineLeftAfterSubscribersLeave(t *testing.T) {
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestBehindOnOneRowGetsItsNewestState: a subscriber that has not yet
+// taken a row when the row changes again is handed the newer state in
+// place of the waiting one — never the stale state first, which a shared
+// execution would encode and send to every socket before the newest.
+func TestBehindOnOneRowGetsItsNewestState(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		srv := testkit.StartServer(t, st)
+		m := newMember(t, srv, "nina")
+		acc := createAccount(t, srv, m, "nina_ig")
+		feed := live.NewFeed(srv.App.Live, []events.Topic{events.TopicAccount}, srv.App.Store.Client.Account.Get)
+		ch := feed.Subscribe(t.Context(), m.user.WorkspaceID, live.Options[*ent.Account]{})
+		for i := range 3 { // each state loaded before the next commit, none taken
+			loads := srv.App.Live.Stats().Loads
+			renameAccount(t, srv, m, acc.ID, fmt.Sprintf("v%d", i))
+			deadline := time.Now().Add(eventTimeout)
+			for srv.App.Live.Stats().Loads == loads {
+				if time.Now().After(deadline) {
+					t.Fatalf("change %d was not loaded", i)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		select {
+		case got := <-ch:
+			if got.DisplayName != "v2" {
+				t.Fatalf("first state taken is %q, want the newest, v2", got.DisplayName)
+			}
+		case <-time.After(eventTimeout):
+			t.Fatal("no state arrived")
+		}
+		select {
+		case got := <-ch:
+			t.Fatalf("after the newest state got %q", got.DisplayName)
+		case <-time.After(100 * time.Millisecond):
+		}
+	})
 }
