@@ -233,13 +233,15 @@ func runLive(b *testing.B, bin, mode string, n int) {
 	loadsBefore := watch.metric(b, "switchboard_live_loads_total")
 
 	sent := make([]time.Time, liveChanges)
+	mut := make([]time.Duration, liveChanges) // the mutation's own round trip, part of every latency
 	for i := range liveChanges {
 		sent[i] = time.Now()
 		gql(b, write.url, token, `mutation($in: UpdateAccountInput!) { updateAccount(input: $in) { account { id } } }`,
 			map[string]any{"in": map[string]any{"id": accID, "displayName": fmt.Sprintf("c%03d", i)}}, nil)
+		mut[i] = time.Since(sent[i])
 		time.Sleep(liveGap)
 	}
-	lat, got, last := subs.collect(sent, 15*time.Second)
+	lat, first, got, last := subs.collect(sent, 15*time.Second)
 	loads := watch.metric(b, "switchboard_live_loads_total") - loadsBefore
 	drops := watch.metric(b, "switchboard_live_drops_total")
 	payloadSize := subs.payloadSize.Load()
@@ -250,6 +252,8 @@ func runLive(b *testing.B, bin, mode string, n int) {
 
 	p50, p99, pmax := percentiles(lat)
 	b50, b99, bmax := percentiles(base)
+	m50, _, mmax := percentiles(mut)
+	f50, _, fmax := percentiles(first)
 	expected := float64(n * liveChanges)
 	b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
@@ -261,6 +265,7 @@ func runLive(b *testing.B, bin, mode string, n int) {
 	b.ReportMetric(float64(p99)/float64(max(b99, time.Microsecond)), "p99/baseline")
 	b.ReportMetric(float64(rssAfter-rssBefore)/float64(n), "KiB-RSS/sub")
 	b.ReportMetric(loads/liveChanges, "loads/change")
+	b.Logf("%s n=%d: mutation round trip p50 %s max %s; first subscriber p50 %s max %s", mode, n, m50, mmax, f50, fmax)
 	b.Logf("%s n=%d: p50 %s p99 %s max %s, states delivered %d/%.0f, last state reached %d/%d subscribers, %d ended (%.0f drops); baseline p50 %s p99 %s max %s; RSS %d -> %d KiB (%.1f KiB/sub); %.0f loads for %d changes",
 		mode, n, p50, p99, pmax, got, expected, last, n, ended, drops, b50, b99, bmax, rssBefore, rssAfter,
 		float64(rssAfter-rssBefore)/float64(n), loads, liveChanges)
@@ -369,14 +374,17 @@ func (s *subscribers) read(c *websocket.Conn, i int) {
 // returns, per socket and change, how long until the socket held that
 // state or a newer one; then how many states arrived, and how many sockets
 // reached the last one. A change no later state covered is left out of the
-// latencies: last counts those.
-func (s *subscribers) collect(sent []time.Time, timeout time.Duration) (lat []time.Duration, got, last int) {
+// latencies: last counts those. first is, per change, the latency of the
+// earliest socket to hold it: the pipeline's share (mutation, load,
+// execution) apart from the spread over the sockets.
+func (s *subscribers) collect(sent []time.Time, timeout time.Duration) (lat, first []time.Duration, got, last int) {
 	deadline := time.Now().Add(timeout)
 	for s.final.Load()+s.ended.Load() < int64(len(s.recv)) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(200 * time.Millisecond) // stragglers of intermediate states
 	s.close()                          // the readers are done with recv
+	first = make([]time.Duration, len(sent))
 	for _, r := range s.recv {
 		var newer time.Time // earliest arrival of a state >= k
 		covered := make([]time.Time, len(r))
@@ -394,11 +402,15 @@ func (s *subscribers) collect(sent []time.Time, timeout time.Duration) (lat []ti
 		}
 		for k, at := range covered {
 			if !at.IsZero() {
-				lat = append(lat, at.Sub(sent[k]))
+				d := at.Sub(sent[k])
+				lat = append(lat, d)
+				if first[k] == 0 || d < first[k] {
+					first[k] = d
+				}
 			}
 		}
 	}
-	return lat, got, last
+	return lat, first, got, last
 }
 
 func (s *subscribers) close() {
