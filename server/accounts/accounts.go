@@ -190,14 +190,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 	}
 	var created *ent.Account
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) (err error) {
-		if s.slots != nil {
-			var userID int
-			if v := viewer.FromContext(ctx); v != nil {
-				userID = v.UserID
-			}
-			if err := s.slots.ReserveAccountSlot(ctx, tx, userID); err != nil {
-				return err
-			}
+		if err := s.ReserveSlotTx(ctx, tx); err != nil {
+			return err
 		}
 		created, err = s.CreateTx(ctx, tx, in)
 		return err
@@ -206,6 +200,22 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 		return nil, fmt.Errorf("create account: %w", err)
 	}
 	return created.Unwrap(), nil
+}
+
+// ReserveSlotTx takes one of the viewer's plan's account slots in tx, the
+// transaction that adds an account the viewer asked for, or refuses
+// (plans.ErrAccountLimit) when none is left; without slots every account
+// is allowed. Anything that adds an account on a user's request (Create, a
+// new bot) asks it once, so the limit counts every kind of account.
+func (s *Service) ReserveSlotTx(ctx context.Context, tx *ent.Tx) error {
+	if s.slots == nil {
+		return nil
+	}
+	var userID int
+	if v := viewer.FromContext(ctx); v != nil {
+		userID = v.UserID
+	}
+	return s.slots.ReserveAccountSlot(ctx, tx, userID)
 }
 
 // CreateTx stores a new account in tx, for a caller whose own change must

@@ -172,7 +172,8 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		// OAuth connections open for the challenges' TTL (10 minutes).
 		OAuthAuthorize: cfg.OAuthAuthorize,
 	})
-	bs := bots.NewService(st.Client, ts, as, ch, bus)
+	px := proxies.NewService(st.Client)
+	bs := bots.NewService(st.Client, ts, as, ch, px, bus)
 	a := &App{
 		Config:     cfg,
 		Log:        log,
@@ -198,7 +199,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Statistics: statistics.NewService(st.Client, ts),
 		Wallet:     wallet.NewService(st.Client, st.Driver),
 		Plans:      pl,
-		Proxies:    proxies.NewService(st.Client),
+		Proxies:    px,
 		Admin:      admin.NewService(st.Client),
 		Comments:   comments.NewService(st.Client, st.Driver, ts),
 		Metrics: metrics.New(st.DB, metrics.Live{

@@ -24,11 +24,13 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/proxies"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
 )
@@ -144,6 +146,7 @@ type Service struct {
 	tasks      *tasks.Service
 	accounts   *accounts.Service
 	challenges *challenges.Service
+	proxies    *proxies.Service
 	bus        events.Bus
 	login      Login
 	fetch      Fetch
@@ -152,8 +155,8 @@ type Service struct {
 
 // NewService returns a bot service and registers the BOT_LOGIN and
 // X_FETCH_NOTIFICATIONS kinds on ts.
-func NewService(client *ent.Client, ts *tasks.Service, as *accounts.Service, ch *challenges.Service, bus events.Bus) *Service {
-	s := &Service{client: client, tasks: ts, accounts: as, challenges: ch, bus: bus, now: time.Now}
+func NewService(client *ent.Client, ts *tasks.Service, as *accounts.Service, ch *challenges.Service, px *proxies.Service, bus events.Bus) *Service {
+	s := &Service{client: client, tasks: ts, accounts: as, challenges: ch, proxies: px, bus: bus, now: time.Now}
 	s.login = tasks.Register[LoginPayload, LoginResult](ts, task.KindBOT_LOGIN,
 		tasks.Handler{Name: "bots.login", Stage: tasks.StageOwner, Func: s.loginChanged})
 	s.fetch = tasks.Register[FetchPayload, FetchResult](ts, task.KindX_FETCH_NOTIFICATIONS,
@@ -193,8 +196,11 @@ func (in *CreateInput) check() error {
 
 // Create adds a bot and its first login, in one transaction: the bot
 // starts LOGGING and a BOT_LOGIN task takes its credentials to a worker,
-// whose report makes it ACTIVE or says what is wrong. A username the
-// workspace already has (even a removed bot's) is a conflict.
+// whose report makes it ACTIVE or says what is wrong. A bot takes one of
+// the plan's account slots (a bot is an account); a removed bot frees its
+// slot. A username the workspace's live bots already have is a conflict;
+// a removed bot's username brings that bot back (restore), with the new
+// credentials and fields, so its spams and history stay with it.
 func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, error) {
 	if err := in.check(); err != nil {
 		return nil, err
@@ -214,9 +220,17 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 	}
 	var created *ent.Account
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		a, err := s.accounts.CreateTx(ctx, tx, ain)
+		if err := s.accounts.ReserveSlotTx(ctx, tx); err != nil {
+			return err
+		}
+		a, err := s.restoreTx(ctx, tx, ain)
 		if err != nil {
 			return err
+		}
+		if a == nil {
+			if a, err = s.accounts.CreateTx(ctx, tx, ain); err != nil {
+				return err
+			}
 		}
 		if _, err := s.enqueueLogin(ctx, tx, a, ""); err != nil {
 			return err
@@ -228,6 +242,33 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Account, err
 		return nil, fmt.Errorf("create bot: %w", err)
 	}
 	return created.Unwrap(), nil
+}
+
+// restoreTx brings back the removed bot named in.Username with in's
+// fields and credentials, cleared of its old error; nil when no removed
+// bot has that name.
+func (s *Service) restoreTx(ctx context.Context, tx *ent.Tx, in accounts.CreateInput) (*ent.Account, error) {
+	old, err := tx.Account.Query().
+		Where(Fleet(true), account.UsernameKeyEQ(schema.UsernameKey(in.Username))).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find removed bot: %w", err)
+	}
+	if old, err = tx.Account.UpdateOne(old).ClearDeletedAt().SetUsername(in.Username).Save(ctx); err != nil {
+		return nil, fmt.Errorf("restore bot: %w", err)
+	}
+	// The new definition replaces the old one: a secret it leaves out is
+	// cleared, not kept from the bot's earlier life.
+	none := ""
+	creds := in.Credentials
+	if creds.AppAuthSecret == nil {
+		creds.AppAuthSecret = &none
+	}
+	return s.accounts.UpdateTx(ctx, tx, accounts.UpdateInput{
+		ID: old.ID, ErrorCode: &none, ErrorMessage: &none, Profile: in.Profile, Credentials: creds,
+	})
 }
 
 // ListOptions select bots. A nil State is any.

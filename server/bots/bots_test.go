@@ -18,6 +18,8 @@ import (
 	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/plans"
+	"github.com/switchboardhq/switchboard/server/proxies"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
@@ -36,7 +38,7 @@ type bundle struct {
 	ctx, work, ctxB context.Context
 }
 
-func setup(t *testing.T, st *store.Store) *bundle {
+func setup(t *testing.T, st *store.Store, opts ...accounts.Option) *bundle {
 	t.Helper()
 	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
 	wa := st.Client.Workspace.Create().SetName("a").SaveX(sys)
@@ -48,10 +50,10 @@ func setup(t *testing.T, st *store.Store) *bundle {
 	hub := events.NewHub(256)
 	bus := events.NewLocalBus(hub)
 	ts := tasks.NewService(st, bus, tasks.Options{})
-	as := accounts.NewService(st.Client, box, bus, ts)
+	as := accounts.NewService(st.Client, box, bus, ts, opts...)
 	ch := challenges.NewService(st.Client, box, bus, hub, ts, as, nil, challenges.Options{Driver: st.Driver})
 	return &bundle{
-		svc: bots.NewService(st.Client, ts, as, ch, bus), ts: ts, st: st,
+		svc: bots.NewService(st.Client, ts, as, ch, proxies.NewService(st.Client), bus), ts: ts, st: st,
 		ctx:  viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: wa.ID}),
 		work: viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: wa.ID, Scope: viewer.ScopeWorker, APIKeyID: 9}),
 		ctxB: viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 2, WorkspaceID: wb.ID}),
@@ -433,6 +435,105 @@ func TestNotificationsAreStoredOncePerBot(t *testing.T) {
 		}
 		if pg, err = b.svc.Notifications(b.ctx, bots.NotificationOptions{Limit: 10}); err != nil || pg.Total != 2 {
 			t.Fatalf("after deleting beta: %d, %v", pg.Total, err)
+		}
+	})
+}
+
+func TestBotsTakeThePlansAccountSlots(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, accounts.WithSlots(plans.NewService(st.Client, st.Driver)))
+		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+		p := st.Client.Plan.Create().SetTitle("two").SetAccountLimit(2).SaveX(sys)
+		ws := viewer.FromContext(b.ctx).WorkspaceID
+		u := st.Client.User.Create().SetWorkspaceID(ws).SetUsername("mia").SetPasswordHash("x").SetPlanID(p.ID).SaveX(sys)
+		b.ctx = viewer.NewContext(t.Context(), &viewer.Viewer{UserID: u.ID, WorkspaceID: ws})
+		first := b.create(t, "one")
+		b.create(t, "two")
+		count := func() int { return st.Client.Account.Query().CountX(b.ctx) }
+		logins := func() int { return st.Client.Task.Query().Where(task.KindEQ(task.KindBOT_LOGIN)).CountX(b.ctx) }
+		if _, err := b.svc.Create(b.ctx, bots.CreateInput{Username: "three", Password: "pw"}); !errors.Is(err, plans.ErrAccountLimit) {
+			t.Fatalf("third bot on a plan of two: %v", err)
+		}
+		if n, l := count(), logins(); n != 2 || l != 2 {
+			t.Fatalf("the refused bot wrote something: %d bots, %d logins", n, l)
+		}
+		// A removed bot frees its slot, and bringing it back takes one.
+		if _, err := b.svc.Delete(b.ctx, first.UUID); err != nil {
+			t.Fatal(err)
+		}
+		b.create(t, "three")
+		if _, err := b.svc.Create(b.ctx, bots.CreateInput{Username: "one", Password: "pw"}); !errors.Is(err, plans.ErrAccountLimit) {
+			t.Fatalf("restoring a bot on a full plan: %v", err)
+		}
+	})
+}
+
+func TestCreatingARemovedBotsUsernameRestoresIt(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		old := b.create(t, "Alpha")
+		if err := b.report(t, task.KindBOT_LOGIN, map[string]any{"status": "ERROR", "errorMessage": "ACCOUNT_WAS_LOCKED"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.svc.Delete(b.ctx, old.UUID); err != nil {
+			t.Fatal(err)
+		}
+		a, err := b.svc.Create(b.ctx, bots.CreateInput{Username: "@alpha", Password: "new", Mail: "a@x.test", BlueTick: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case a.ID != old.ID || a.UUID != old.UUID:
+			t.Fatalf("restored as another bot: %v, was %v", a.UUID, old.UUID)
+		case a.DeletedAt != nil || a.Status != account.StatusLOGGING || a.ErrorCode != "":
+			t.Fatalf("restored bot: deleted %v, status %s, error %q", a.DeletedAt, a.Status, a.ErrorCode)
+		case a.Username != "alpha" || a.Email != "a@x.test" || !a.BlueTick:
+			t.Fatalf("restored bot keeps its old fields: %q %q %v", a.Username, a.Email, a.BlueTick)
+		case a.AppAuthSecretEnc != nil && len(*a.AppAuthSecretEnc) > 0:
+			t.Fatal("restored bot keeps the authenticator secret its new definition left out")
+		}
+		pending := st.Client.Task.Query().Where(task.AccountID(a.ID), task.KindEQ(task.KindBOT_LOGIN), task.StatusEQ(task.StatusPENDING)).CountX(b.ctx)
+		if pending != 1 {
+			t.Fatalf("%d logins pending for the restored bot", pending)
+		}
+		pg, err := b.svc.List(b.ctx, bots.ListOptions{Limit: 10})
+		if err != nil || pg.Total != 1 || pg.Items[0].ID != old.ID {
+			t.Fatalf("live bots after the restore: %+v, %v", pg, err)
+		}
+		// A live bot's username is still taken; another workspace's
+		// removed bot of that name is not restored into this one.
+		if _, err := b.svc.Create(b.ctx, bots.CreateInput{Username: "ALPHA", Password: "pw"}); !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("live bot's username again: %v", err)
+		}
+		if _, err := b.svc.Delete(b.ctx, old.UUID); err != nil {
+			t.Fatal(err)
+		}
+		other, err := b.svc.Create(b.ctxB, bots.CreateInput{Username: "alpha", Password: "pw"})
+		if err != nil || other.ID == old.ID {
+			t.Fatalf("B's alpha: %+v, %v", other, err)
+		}
+	})
+}
+
+func TestBotsShowTheirPoolProxy(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+		px := st.Client.Proxy.Create().SetProxy("http://u:p@10.0.0.1:8080").SaveX(sys)
+		pooled, own, none := b.create(t, "pooled"), b.create(t, "own"), b.create(t, "none")
+		st.Client.Account.UpdateOne(pooled).SetProxy(px.Proxy).ExecX(b.ctx)
+		st.Client.Account.UpdateOne(own).SetProxy("socks5://10.9.9.9:1080").ExecX(b.ctx)
+		x, err := b.svc.ExtrasOf(b.ctx, pooled.ID, own.ID, none.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := x.Proxies[pooled.ID]; !ok || got != px.UUID {
+			t.Errorf("pooled bot's proxy: %v, want %v", got, px.UUID)
+		}
+		for _, a := range []*ent.Account{own, none} {
+			if got, ok := x.Proxies[a.ID]; ok {
+				t.Errorf("%s has pool proxy %v", a.Username, got)
+			}
 		}
 	})
 }

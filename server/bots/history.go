@@ -45,14 +45,20 @@ type Extras struct {
 	TaskCounts map[int]int
 	// Histories are each bot's latest interactions, newest first.
 	Histories map[int][]History
+	// Proxies are the pool entries of the bots' proxies, for the bots
+	// whose proxy is in the pool.
+	Proxies map[int]uuid.UUID
 }
 
-// ExtrasOf returns the campaign counts and interaction histories of the
-// bots ids (row ids of the workspace).
+// ExtrasOf returns the campaign counts, interaction histories and pool
+// proxies of the bots ids (row ids of the workspace).
 func (s *Service) ExtrasOf(ctx context.Context, ids ...int) (Extras, error) {
-	out := Extras{TaskCounts: map[int]int{}, Histories: map[int][]History{}}
+	out := Extras{TaskCounts: map[int]int{}, Histories: map[int][]History{}, Proxies: map[int]uuid.UUID{}}
 	if len(ids) == 0 {
 		return out, nil
+	}
+	if err := s.proxiesOf(ctx, ids, out.Proxies); err != nil {
+		return out, err
 	}
 	scs, err := s.client.Schedule.Query().
 		Where(schedule.KindEQ(schedule.KindBOT_TASK), schedule.HasBotsWith(account.IDIn(ids...))).
@@ -95,4 +101,28 @@ func (s *Service) ExtrasOf(ctx context.Context, ids ...int) (Extras, error) {
 		})
 	}
 	return out, nil
+}
+
+// proxiesOf sets the pool entry of each of the bots ids whose proxy is in
+// the pool.
+func (s *Service) proxiesOf(ctx context.Context, ids []int, out map[int]uuid.UUID) error {
+	as, err := s.client.Account.Query().Where(account.IDIn(ids...), account.ProxyNEQ("")).
+		Select(account.FieldID, account.FieldProxy).All(ctx)
+	if err != nil || len(as) == 0 {
+		return err
+	}
+	addrs := make([]string, len(as))
+	for i, a := range as {
+		addrs[i] = a.Proxy
+	}
+	pool, err := s.proxies.IDsOf(ctx, addrs...)
+	if err != nil {
+		return err
+	}
+	for _, a := range as {
+		if id, ok := pool[a.Proxy]; ok {
+			out[a.ID] = id
+		}
+	}
+	return nil
 }

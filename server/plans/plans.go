@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/server/errs"
@@ -155,7 +156,7 @@ func (s *Service) CheckAccountSlot(ctx context.Context) error {
 	if err != nil || limit == 0 {
 		return err
 	}
-	return slotLeft(ctx, s.client.Account.Query(), limit)
+	return slotLeft(ctx, s.client.Account.Query().Where(account.DeletedAtIsNil()), limit)
 }
 
 // slotLeft refuses when the accounts q counts (the viewer's workspace's)
@@ -199,5 +200,6 @@ func (s *Service) ReserveAccountSlot(ctx context.Context, tx *ent.Tx, userID int
 	if err := s.driver.LockTx(ctx, tx, fmt.Sprintf("account slots %d", v.WorkspaceID)); err != nil {
 		return err
 	}
-	return slotLeft(ctx, tx.Account.Query(), limit)
+	// A removed bot (the only accounts kept after removal) takes no slot.
+	return slotLeft(ctx, tx.Account.Query().Where(account.DeletedAtIsNil()), limit)
 }

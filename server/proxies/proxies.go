@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/proxy"
 	"github.com/switchboardhq/switchboard/server/errs"
@@ -238,4 +240,24 @@ func (s *Service) Get(ctx context.Context, id int) (*ent.Proxy, error) {
 		return nil, fmt.Errorf("get proxy %d: %w", id, errs.FromEnt(err, "proxy"))
 	}
 	return p, nil
+}
+
+// IDsOf returns the pool entries of the proxy addresses addrs by address:
+// an account keeps its own copy of its proxy's address, so the entry it
+// uses is the one with the same address. An address not in the pool (set
+// by hand, or its entry deleted) is left out.
+func (s *Service) IDsOf(ctx context.Context, addrs ...string) (map[string]uuid.UUID, error) {
+	out := make(map[string]uuid.UUID, len(addrs))
+	if len(addrs) == 0 {
+		return out, nil
+	}
+	ps, err := s.client.Proxy.Query().Where(proxy.ProxyIn(addrs...)).
+		Select(proxy.FieldProxy, proxy.FieldUUID).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find proxies: %w", err)
+	}
+	for _, p := range ps {
+		out[p.Proxy] = p.UUID
+	}
+	return out, nil
 }

@@ -34,7 +34,8 @@ type botJSON struct {
 	Username     string    `json:"username"`
 	Mail         *string   `json:"mail"`
 	Phone        *string   `json:"phone"`
-	// ProxyID is null: a bot's proxy is an address, not a pool entry.
+	// ProxyID is the pool entry of the bot's proxy; null when it has none
+	// or its address is not in the pool.
 	ProxyID       *string       `json:"proxyId"`
 	BlueTick      bool          `json:"blueTick"`
 	AppAuthSecret *string       `json:"appAuthSecret"`
@@ -124,6 +125,10 @@ func renderBot(a *ent.Account, x bots.Extras) botJSON {
 		},
 		Histories: renderHistories(x.Histories[a.ID]),
 	}
+	if id, ok := x.Proxies[a.ID]; ok {
+		p := id.String()
+		out.ProxyID = &p
+	}
 	if a.DeletedAt != nil {
 		t := a.DeletedAt.UTC()
 		out.DeletedAt = &t
@@ -147,7 +152,13 @@ func (h *handlers) createBot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := renderBot(a, bots.Extras{})          // a new bot is in no campaign and has done nothing
+	// A restored bot (a removed bot's username) keeps its campaigns,
+	// history and proxy.
+	x, err := h.Bots.ExtrasOf(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	out := renderBot(a, x)
 	out.AppAuthSecret = str(body.AppAuthSecret) // the caller's own value, echoed once
 	writeData(w, r, out)
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/bots"
 	"github.com/switchboardhq/switchboard/server/campaigns"
@@ -69,6 +70,8 @@ func TestBotsConformance(t *testing.T) {
 		{name: "bots_create_bad_blue_tick", method: "POST", path: "/v1/bots?appId={appId}", body: `{"username":"u","password":"p","blueTick":"yes"}`, status: 400},
 		{name: "bots_create_malformed", method: "POST", path: "/v1/bots?appId={appId}", body: `{"username":`, status: 400},
 		{name: "bots_create_duplicate", method: "POST", path: "/v1/bots?appId={appId}", body: `{"username":"ALPHA","password":"p"}`, prepare: oneBot, status: 400},
+		{name: "bots_create_restores_deleted", method: "POST", path: "/v1/bots?appId={appId}", body: `{"username":"Delta","password":"p2","blueTick":true}`, prepare: fleet, status: 200},
+		{name: "bots_create_over_plan_limit", method: "POST", path: "/v1/bots?appId={appId}", body: botCreateBody, prepare: fullPlan, status: 401},
 		{name: "bots_create_no_app", method: "POST", path: "/v1/bots", body: botCreateBody, status: 400},
 		{name: "bots_create_other_key", method: "POST", path: "/v1/bots?appId={appId}", body: botCreateBody, auth: authOtherKey, status: 401},
 		{name: "bots_create_no_auth", method: "POST", path: "/v1/bots?appId={appId}", body: botCreateBody, auth: authNone, status: 401},
@@ -87,6 +90,7 @@ func TestBotsConformance(t *testing.T) {
 		{name: "bots_list_negative_offset", method: "GET", path: "/v1/bots?appId={appId}&offset=-1", status: 400},
 		{name: "bots_list_bearer_key", method: "GET", path: "/v1/bots?appId={appId}", auth: authBearerKey, prepare: oneBot, status: 200},
 		{name: "bots_list_histories", method: "GET", path: "/v1/bots?appId={appId}", prepare: busyBot, status: 200},
+		{name: "bots_list_proxies", method: "GET", path: "/v1/bots?appId={appId}", prepare: proxied, status: 200},
 		{name: "bots_list_bad_key", method: "GET", path: "/v1/bots?appId={appId}", auth: authBadKey, status: 401},
 		// Route 3.
 		{name: "bots_delete", method: "DELETE", path: "/v1/bots/{botId}?appId={appId}", prepare: oneBot, status: 200},
@@ -115,6 +119,28 @@ func TestBotsConformance(t *testing.T) {
 		{name: "notifications_no_app", method: "GET", path: "/v1/bots/notification?" + dates, status: 400},
 		{name: "notifications_other_key", method: "GET", path: "/v1/bots/notification?appId={appId}&" + dates, auth: authOtherKey, status: 401},
 	})
+}
+
+// fullPlan puts tn's user on a plan of one account, which its one bot
+// fills.
+func fullPlan(t *testing.T, tn *tenant) map[string]string {
+	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+	c := tn.srv.App.Store.Client
+	p := c.Plan.Create().SetTitle("one " + tn.AppID).SetAccountLimit(1).SaveX(sys)
+	c.User.UpdateOne(tn.User).SetPlanID(p.ID).ExecX(sys)
+	newBot(t, tn, "alpha", account.StatusACTIVE)
+	return nil
+}
+
+// proxied gives tn a bot whose proxy is in the pool and one whose proxy
+// is an address of its own.
+func proxied(t *testing.T, tn *tenant) map[string]string {
+	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+	c := tn.srv.App.Store.Client
+	px := c.Proxy.Create().SetProxy("http://u:p@10.0.0.1:8080/" + tn.AppID).SaveX(sys)
+	c.Account.UpdateOne(newBot(t, tn, "pooled", account.StatusACTIVE)).SetProxy(px.Proxy).ExecX(sys)
+	c.Account.UpdateOne(newBot(t, tn, "own", account.StatusACTIVE)).SetProxy("socks5://10.9.9.9:1080").ExecX(sys)
+	return nil
 }
 
 // notifications gives tn an ACTIVE bot whose worker reported three
