@@ -127,7 +127,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.SSE{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postJSON{})
 
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
