@@ -22,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/categoryqueue"
 	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
@@ -34,6 +35,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/queueitem"
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
@@ -66,6 +68,8 @@ type Client struct {
 	Caption *CaptionClient
 	// Category is the client for interacting with the Category builders.
 	Category *CategoryClient
+	// CategoryQueue is the client for interacting with the CategoryQueue builders.
+	CategoryQueue *CategoryQueueClient
 	// Comment is the client for interacting with the Comment builders.
 	Comment *CommentClient
 	// CooldownRule is the client for interacting with the CooldownRule builders.
@@ -90,6 +94,8 @@ type Client struct {
 	Post *PostClient
 	// Proxy is the client for interacting with the Proxy builders.
 	Proxy *ProxyClient
+	// QueueItem is the client for interacting with the QueueItem builders.
+	QueueItem *QueueItemClient
 	// RequestLog is the client for interacting with the RequestLog builders.
 	RequestLog *RequestLogClient
 	// Schedule is the client for interacting with the Schedule builders.
@@ -128,6 +134,7 @@ func (c *Client) init() {
 	c.ActionRecord = NewActionRecordClient(c.config)
 	c.Caption = NewCaptionClient(c.config)
 	c.Category = NewCategoryClient(c.config)
+	c.CategoryQueue = NewCategoryQueueClient(c.config)
 	c.Comment = NewCommentClient(c.config)
 	c.CooldownRule = NewCooldownRuleClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
@@ -140,6 +147,7 @@ func (c *Client) init() {
 	c.Plan = NewPlanClient(c.config)
 	c.Post = NewPostClient(c.config)
 	c.Proxy = NewProxyClient(c.config)
+	c.QueueItem = NewQueueItemClient(c.config)
 	c.RequestLog = NewRequestLogClient(c.config)
 	c.Schedule = NewScheduleClient(c.config)
 	c.Setting = NewSettingClient(c.config)
@@ -248,6 +256,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ActionRecord:      NewActionRecordClient(cfg),
 		Caption:           NewCaptionClient(cfg),
 		Category:          NewCategoryClient(cfg),
+		CategoryQueue:     NewCategoryQueueClient(cfg),
 		Comment:           NewCommentClient(cfg),
 		CooldownRule:      NewCooldownRuleClient(cfg),
 		Customer:          NewCustomerClient(cfg),
@@ -260,6 +269,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Plan:              NewPlanClient(cfg),
 		Post:              NewPostClient(cfg),
 		Proxy:             NewProxyClient(cfg),
+		QueueItem:         NewQueueItemClient(cfg),
 		RequestLog:        NewRequestLogClient(cfg),
 		Schedule:          NewScheduleClient(cfg),
 		Setting:           NewSettingClient(cfg),
@@ -295,6 +305,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ActionRecord:      NewActionRecordClient(cfg),
 		Caption:           NewCaptionClient(cfg),
 		Category:          NewCategoryClient(cfg),
+		CategoryQueue:     NewCategoryQueueClient(cfg),
 		Comment:           NewCommentClient(cfg),
 		CooldownRule:      NewCooldownRuleClient(cfg),
 		Customer:          NewCustomerClient(cfg),
@@ -307,6 +318,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Plan:              NewPlanClient(cfg),
 		Post:              NewPostClient(cfg),
 		Proxy:             NewProxyClient(cfg),
+		QueueItem:         NewQueueItemClient(cfg),
 		RequestLog:        NewRequestLogClient(cfg),
 		Schedule:          NewScheduleClient(cfg),
 		Setting:           NewSettingClient(cfg),
@@ -346,10 +358,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Account, c.AccountGroup, c.AccountStat, c.ActionRecord, c.Caption,
-		c.Category, c.Comment, c.CooldownRule, c.Customer, c.CustomerGroup,
-		c.CustomerTag, c.Job, c.LogEntry, c.LoginChallenge, c.Notification, c.Plan,
-		c.Post, c.Proxy, c.RequestLog, c.Schedule, c.Setting, c.Tag, c.Task,
-		c.Template, c.User, c.WalletTransaction, c.Workspace,
+		c.Category, c.CategoryQueue, c.Comment, c.CooldownRule, c.Customer,
+		c.CustomerGroup, c.CustomerTag, c.Job, c.LogEntry, c.LoginChallenge,
+		c.Notification, c.Plan, c.Post, c.Proxy, c.QueueItem, c.RequestLog, c.Schedule,
+		c.Setting, c.Tag, c.Task, c.Template, c.User, c.WalletTransaction, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -360,10 +372,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Account, c.AccountGroup, c.AccountStat, c.ActionRecord, c.Caption,
-		c.Category, c.Comment, c.CooldownRule, c.Customer, c.CustomerGroup,
-		c.CustomerTag, c.Job, c.LogEntry, c.LoginChallenge, c.Notification, c.Plan,
-		c.Post, c.Proxy, c.RequestLog, c.Schedule, c.Setting, c.Tag, c.Task,
-		c.Template, c.User, c.WalletTransaction, c.Workspace,
+		c.Category, c.CategoryQueue, c.Comment, c.CooldownRule, c.Customer,
+		c.CustomerGroup, c.CustomerTag, c.Job, c.LogEntry, c.LoginChallenge,
+		c.Notification, c.Plan, c.Post, c.Proxy, c.QueueItem, c.RequestLog, c.Schedule,
+		c.Setting, c.Tag, c.Task, c.Template, c.User, c.WalletTransaction, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -386,6 +398,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Caption.mutate(ctx, m)
 	case *CategoryMutation:
 		return c.Category.mutate(ctx, m)
+	case *CategoryQueueMutation:
+		return c.CategoryQueue.mutate(ctx, m)
 	case *CommentMutation:
 		return c.Comment.mutate(ctx, m)
 	case *CooldownRuleMutation:
@@ -410,6 +424,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Post.mutate(ctx, m)
 	case *ProxyMutation:
 		return c.Proxy.mutate(ctx, m)
+	case *QueueItemMutation:
+		return c.QueueItem.mutate(ctx, m)
 	case *RequestLogMutation:
 		return c.RequestLog.mutate(ctx, m)
 	case *ScheduleMutation:
@@ -1592,6 +1608,188 @@ func (c *CategoryClient) mutate(ctx context.Context, m *CategoryMutation) (Value
 		return (&CategoryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Category mutation op: %q", m.Op())
+	}
+}
+
+// CategoryQueueClient is a client for the CategoryQueue schema.
+type CategoryQueueClient struct {
+	config
+}
+
+// NewCategoryQueueClient returns a client for the CategoryQueue from the given config.
+func NewCategoryQueueClient(c config) *CategoryQueueClient {
+	return &CategoryQueueClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `categoryqueue.Hooks(f(g(h())))`.
+func (c *CategoryQueueClient) Use(hooks ...Hook) {
+	c.hooks.CategoryQueue = append(c.hooks.CategoryQueue, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `categoryqueue.Intercept(f(g(h())))`.
+func (c *CategoryQueueClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CategoryQueue = append(c.inters.CategoryQueue, interceptors...)
+}
+
+// Create returns a builder for creating a CategoryQueue entity.
+func (c *CategoryQueueClient) Create() *CategoryQueueCreate {
+	mutation := newCategoryQueueMutation(c.config, OpCreate)
+	return &CategoryQueueCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CategoryQueue entities.
+func (c *CategoryQueueClient) CreateBulk(builders ...*CategoryQueueCreate) *CategoryQueueCreateBulk {
+	return &CategoryQueueCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CategoryQueueClient) MapCreateBulk(slice any, setFunc func(*CategoryQueueCreate, int)) *CategoryQueueCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CategoryQueueCreateBulk{err: fmt.Errorf("calling to CategoryQueueClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CategoryQueueCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CategoryQueueCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CategoryQueue.
+func (c *CategoryQueueClient) Update() *CategoryQueueUpdate {
+	mutation := newCategoryQueueMutation(c.config, OpUpdate)
+	return &CategoryQueueUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CategoryQueueClient) UpdateOne(_m *CategoryQueue) *CategoryQueueUpdateOne {
+	mutation := newCategoryQueueMutation(c.config, OpUpdateOne, withCategoryQueue(_m))
+	return &CategoryQueueUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CategoryQueueClient) UpdateOneID(id int) *CategoryQueueUpdateOne {
+	mutation := newCategoryQueueMutation(c.config, OpUpdateOne, withCategoryQueueID(id))
+	return &CategoryQueueUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CategoryQueue.
+func (c *CategoryQueueClient) Delete() *CategoryQueueDelete {
+	mutation := newCategoryQueueMutation(c.config, OpDelete)
+	return &CategoryQueueDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CategoryQueueClient) DeleteOne(_m *CategoryQueue) *CategoryQueueDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CategoryQueueClient) DeleteOneID(id int) *CategoryQueueDeleteOne {
+	builder := c.Delete().Where(categoryqueue.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CategoryQueueDeleteOne{builder}
+}
+
+// Query returns a query builder for CategoryQueue.
+func (c *CategoryQueueClient) Query() *CategoryQueueQuery {
+	return &CategoryQueueQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCategoryQueue},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CategoryQueue entity by its id.
+func (c *CategoryQueueClient) Get(ctx context.Context, id int) (*CategoryQueue, error) {
+	return c.Query().Where(categoryqueue.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CategoryQueueClient) GetX(ctx context.Context, id int) *CategoryQueue {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a CategoryQueue.
+func (c *CategoryQueueClient) QueryWorkspace(_m *CategoryQueue) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(categoryqueue.Table, categoryqueue.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, categoryqueue.WorkspaceTable, categoryqueue.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCategory queries the category edge of a CategoryQueue.
+func (c *CategoryQueueClient) QueryCategory(_m *CategoryQueue) *CategoryQuery {
+	query := (&CategoryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(categoryqueue.Table, categoryqueue.FieldID, id),
+			sqlgraph.To(category.Table, category.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, categoryqueue.CategoryTable, categoryqueue.CategoryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryItems queries the items edge of a CategoryQueue.
+func (c *CategoryQueueClient) QueryItems(_m *CategoryQueue) *QueueItemQuery {
+	query := (&QueueItemClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(categoryqueue.Table, categoryqueue.FieldID, id),
+			sqlgraph.To(queueitem.Table, queueitem.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, categoryqueue.ItemsTable, categoryqueue.ItemsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CategoryQueueClient) Hooks() []Hook {
+	hooks := c.hooks.CategoryQueue
+	return append(hooks[:len(hooks):len(hooks)], categoryqueue.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CategoryQueueClient) Interceptors() []Interceptor {
+	return c.inters.CategoryQueue
+}
+
+func (c *CategoryQueueClient) mutate(ctx context.Context, m *CategoryQueueMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CategoryQueueCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CategoryQueueUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CategoryQueueUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CategoryQueueDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CategoryQueue mutation op: %q", m.Op())
 	}
 }
 
@@ -3683,6 +3881,188 @@ func (c *ProxyClient) mutate(ctx context.Context, m *ProxyMutation) (Value, erro
 	}
 }
 
+// QueueItemClient is a client for the QueueItem schema.
+type QueueItemClient struct {
+	config
+}
+
+// NewQueueItemClient returns a client for the QueueItem from the given config.
+func NewQueueItemClient(c config) *QueueItemClient {
+	return &QueueItemClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `queueitem.Hooks(f(g(h())))`.
+func (c *QueueItemClient) Use(hooks ...Hook) {
+	c.hooks.QueueItem = append(c.hooks.QueueItem, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `queueitem.Intercept(f(g(h())))`.
+func (c *QueueItemClient) Intercept(interceptors ...Interceptor) {
+	c.inters.QueueItem = append(c.inters.QueueItem, interceptors...)
+}
+
+// Create returns a builder for creating a QueueItem entity.
+func (c *QueueItemClient) Create() *QueueItemCreate {
+	mutation := newQueueItemMutation(c.config, OpCreate)
+	return &QueueItemCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of QueueItem entities.
+func (c *QueueItemClient) CreateBulk(builders ...*QueueItemCreate) *QueueItemCreateBulk {
+	return &QueueItemCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *QueueItemClient) MapCreateBulk(slice any, setFunc func(*QueueItemCreate, int)) *QueueItemCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &QueueItemCreateBulk{err: fmt.Errorf("calling to QueueItemClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*QueueItemCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &QueueItemCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for QueueItem.
+func (c *QueueItemClient) Update() *QueueItemUpdate {
+	mutation := newQueueItemMutation(c.config, OpUpdate)
+	return &QueueItemUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *QueueItemClient) UpdateOne(_m *QueueItem) *QueueItemUpdateOne {
+	mutation := newQueueItemMutation(c.config, OpUpdateOne, withQueueItem(_m))
+	return &QueueItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *QueueItemClient) UpdateOneID(id int) *QueueItemUpdateOne {
+	mutation := newQueueItemMutation(c.config, OpUpdateOne, withQueueItemID(id))
+	return &QueueItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for QueueItem.
+func (c *QueueItemClient) Delete() *QueueItemDelete {
+	mutation := newQueueItemMutation(c.config, OpDelete)
+	return &QueueItemDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *QueueItemClient) DeleteOne(_m *QueueItem) *QueueItemDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *QueueItemClient) DeleteOneID(id int) *QueueItemDeleteOne {
+	builder := c.Delete().Where(queueitem.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &QueueItemDeleteOne{builder}
+}
+
+// Query returns a query builder for QueueItem.
+func (c *QueueItemClient) Query() *QueueItemQuery {
+	return &QueueItemQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeQueueItem},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a QueueItem entity by its id.
+func (c *QueueItemClient) Get(ctx context.Context, id int) (*QueueItem, error) {
+	return c.Query().Where(queueitem.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *QueueItemClient) GetX(ctx context.Context, id int) *QueueItem {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a QueueItem.
+func (c *QueueItemClient) QueryWorkspace(_m *QueueItem) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(queueitem.Table, queueitem.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, queueitem.WorkspaceTable, queueitem.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryQueue queries the queue edge of a QueueItem.
+func (c *QueueItemClient) QueryQueue(_m *QueueItem) *CategoryQueueQuery {
+	query := (&CategoryQueueClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(queueitem.Table, queueitem.FieldID, id),
+			sqlgraph.To(categoryqueue.Table, categoryqueue.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, queueitem.QueueTable, queueitem.QueueColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPost queries the post edge of a QueueItem.
+func (c *QueueItemClient) QueryPost(_m *QueueItem) *PostQuery {
+	query := (&PostClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(queueitem.Table, queueitem.FieldID, id),
+			sqlgraph.To(post.Table, post.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, queueitem.PostTable, queueitem.PostColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *QueueItemClient) Hooks() []Hook {
+	hooks := c.hooks.QueueItem
+	return append(hooks[:len(hooks):len(hooks)], queueitem.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *QueueItemClient) Interceptors() []Interceptor {
+	return c.inters.QueueItem
+}
+
+func (c *QueueItemClient) mutate(ctx context.Context, m *QueueItemMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&QueueItemCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&QueueItemUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&QueueItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&QueueItemDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown QueueItem mutation op: %q", m.Op())
+	}
+}
+
 // RequestLogClient is a client for the RequestLog schema.
 type RequestLogClient struct {
 	config
@@ -5181,15 +5561,17 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 type (
 	hooks struct {
 		APIKey, Account, AccountGroup, AccountStat, ActionRecord, Caption, Category,
-		Comment, CooldownRule, Customer, CustomerGroup, CustomerTag, Job, LogEntry,
-		LoginChallenge, Notification, Plan, Post, Proxy, RequestLog, Schedule, Setting,
-		Tag, Task, Template, User, WalletTransaction, Workspace []ent.Hook
+		CategoryQueue, Comment, CooldownRule, Customer, CustomerGroup, CustomerTag,
+		Job, LogEntry, LoginChallenge, Notification, Plan, Post, Proxy, QueueItem,
+		RequestLog, Schedule, Setting, Tag, Task, Template, User, WalletTransaction,
+		Workspace []ent.Hook
 	}
 	inters struct {
 		APIKey, Account, AccountGroup, AccountStat, ActionRecord, Caption, Category,
-		Comment, CooldownRule, Customer, CustomerGroup, CustomerTag, Job, LogEntry,
-		LoginChallenge, Notification, Plan, Post, Proxy, RequestLog, Schedule, Setting,
-		Tag, Task, Template, User, WalletTransaction, Workspace []ent.Interceptor
+		CategoryQueue, Comment, CooldownRule, Customer, CustomerGroup, CustomerTag,
+		Job, LogEntry, LoginChallenge, Notification, Plan, Post, Proxy, QueueItem,
+		RequestLog, Schedule, Setting, Tag, Task, Template, User, WalletTransaction,
+		Workspace []ent.Interceptor
 	}
 )
 

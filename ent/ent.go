@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/categoryqueue"
 	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
@@ -31,6 +32,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/queueitem"
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
@@ -107,6 +109,7 @@ func checkColumn(t, c string) error {
 			actionrecord.Table:      actionrecord.ValidColumn,
 			caption.Table:           caption.ValidColumn,
 			category.Table:          category.ValidColumn,
+			categoryqueue.Table:     categoryqueue.ValidColumn,
 			comment.Table:           comment.ValidColumn,
 			cooldownrule.Table:      cooldownrule.ValidColumn,
 			customer.Table:          customer.ValidColumn,
@@ -119,6 +122,7 @@ func checkColumn(t, c string) error {
 			plan.Table:              plan.ValidColumn,
 			post.Table:              post.ValidColumn,
 			proxy.Table:             proxy.ValidColumn,
+			queueitem.Table:         queueitem.ValidColumn,
 			requestlog.Table:        requestlog.ValidColumn,
 			schedule.Table:          schedule.ValidColumn,
 			setting.Table:           setting.ValidColumn,

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/categoryqueue"
 	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
@@ -23,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/queueitem"
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
@@ -41,7 +43,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -239,6 +241,36 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   categoryqueue.Table,
+			Columns: categoryqueue.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: categoryqueue.FieldID,
+			},
+		},
+		Type: "CategoryQueue",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			categoryqueue.FieldUUID:                 {Type: field.TypeUUID, Column: categoryqueue.FieldUUID},
+			categoryqueue.FieldObjectID:             {Type: field.TypeString, Column: categoryqueue.FieldObjectID},
+			categoryqueue.FieldCreatedAt:            {Type: field.TypeTime, Column: categoryqueue.FieldCreatedAt},
+			categoryqueue.FieldUpdatedAt:            {Type: field.TypeTime, Column: categoryqueue.FieldUpdatedAt},
+			categoryqueue.FieldWorkspaceID:          {Type: field.TypeInt, Column: categoryqueue.FieldWorkspaceID},
+			categoryqueue.FieldCategoryID:           {Type: field.TypeInt, Column: categoryqueue.FieldCategoryID},
+			categoryqueue.FieldUserID:               {Type: field.TypeString, Column: categoryqueue.FieldUserID},
+			categoryqueue.FieldStatus:               {Type: field.TypeEnum, Column: categoryqueue.FieldStatus},
+			categoryqueue.FieldTimeSlots:            {Type: field.TypeJSON, Column: categoryqueue.FieldTimeSlots},
+			categoryqueue.FieldSkipDateTimes:        {Type: field.TypeJSON, Column: categoryqueue.FieldSkipDateTimes},
+			categoryqueue.FieldTimezone:             {Type: field.TypeString, Column: categoryqueue.FieldTimezone},
+			categoryqueue.FieldEnableFuturePosts:    {Type: field.TypeBool, Column: categoryqueue.FieldEnableFuturePosts},
+			categoryqueue.FieldPrioritizeNewContent: {Type: field.TypeBool, Column: categoryqueue.FieldPrioritizeNewContent},
+			categoryqueue.FieldNextSlotAt:           {Type: field.TypeTime, Column: categoryqueue.FieldNextSlotAt},
+			categoryqueue.FieldSessionID:            {Type: field.TypeString, Column: categoryqueue.FieldSessionID},
+			categoryqueue.FieldActivePostID:         {Type: field.TypeInt, Column: categoryqueue.FieldActivePostID},
+			categoryqueue.FieldVersion:              {Type: field.TypeInt, Column: categoryqueue.FieldVersion},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   comment.Table,
 			Columns: comment.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -278,7 +310,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			comment.FieldError:             {Type: field.TypeString, Column: comment.FieldError},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   cooldownrule.Table,
 			Columns: cooldownrule.Columns,
@@ -304,7 +336,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			cooldownrule.FieldEnabled:     {Type: field.TypeBool, Column: cooldownrule.FieldEnabled},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -323,7 +355,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldUsernameKey: {Type: field.TypeString, Column: customer.FieldUsernameKey},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customergroup.Table,
 			Columns: customergroup.Columns,
@@ -341,7 +373,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customergroup.FieldName:        {Type: field.TypeString, Column: customergroup.FieldName},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customertag.Table,
 			Columns: customertag.Columns,
@@ -359,7 +391,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customertag.FieldName:        {Type: field.TypeString, Column: customertag.FieldName},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -387,7 +419,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFinishedAt:  {Type: field.TypeTime, Column: job.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   logentry.Table,
 			Columns: logentry.Columns,
@@ -412,7 +444,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			logentry.FieldScheduleID:  {Type: field.TypeInt, Column: logentry.FieldScheduleID},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginchallenge.Table,
 			Columns: loginchallenge.Columns,
@@ -454,7 +486,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginchallenge.FieldOauthPages:     {Type: field.TypeJSON, Column: loginchallenge.FieldOauthPages},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -485,7 +517,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldDedupeKey:        {Type: field.TypeString, Column: notification.FieldDedupeKey},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plan.Table,
 			Columns: plan.Columns,
@@ -508,7 +540,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plan.FieldArchivedAt:        {Type: field.TypeTime, Column: plan.FieldArchivedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   post.Table,
 			Columns: post.Columns,
@@ -543,7 +575,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			post.FieldDetails:      {Type: field.TypeJSON, Column: post.FieldDetails},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   proxy.Table,
 			Columns: proxy.Columns,
@@ -562,7 +594,35 @@ var schemaGraph = func() *sqlgraph.Schema {
 			proxy.FieldUseCount:    {Type: field.TypeInt, Column: proxy.FieldUseCount},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   queueitem.Table,
+			Columns: queueitem.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: queueitem.FieldID,
+			},
+		},
+		Type: "QueueItem",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			queueitem.FieldUUID:            {Type: field.TypeUUID, Column: queueitem.FieldUUID},
+			queueitem.FieldCreatedAt:       {Type: field.TypeTime, Column: queueitem.FieldCreatedAt},
+			queueitem.FieldUpdatedAt:       {Type: field.TypeTime, Column: queueitem.FieldUpdatedAt},
+			queueitem.FieldWorkspaceID:     {Type: field.TypeInt, Column: queueitem.FieldWorkspaceID},
+			queueitem.FieldQueueID:         {Type: field.TypeInt, Column: queueitem.FieldQueueID},
+			queueitem.FieldItemID:          {Type: field.TypeString, Column: queueitem.FieldItemID},
+			queueitem.FieldSession:         {Type: field.TypeString, Column: queueitem.FieldSession},
+			queueitem.FieldPosition:        {Type: field.TypeInt64, Column: queueitem.FieldPosition},
+			queueitem.FieldPostID:          {Type: field.TypeInt, Column: queueitem.FieldPostID},
+			queueitem.FieldOriginal:        {Type: field.TypeJSON, Column: queueitem.FieldOriginal},
+			queueitem.FieldModified:        {Type: field.TypeJSON, Column: queueitem.FieldModified},
+			queueitem.FieldVariations:      {Type: field.TypeJSON, Column: queueitem.FieldVariations},
+			queueitem.FieldError:           {Type: field.TypeString, Column: queueitem.FieldError},
+			queueitem.FieldPublishedCount:  {Type: field.TypeInt, Column: queueitem.FieldPublishedCount},
+			queueitem.FieldLastPublishedAt: {Type: field.TypeTime, Column: queueitem.FieldLastPublishedAt},
+		},
+	}
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requestlog.Table,
 			Columns: requestlog.Columns,
@@ -587,7 +647,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requestlog.FieldUserAgent:   {Type: field.TypeString, Column: requestlog.FieldUserAgent},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   schedule.Table,
 			Columns: schedule.Columns,
@@ -618,7 +678,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			schedule.FieldTemplateID:      {Type: field.TypeInt, Column: schedule.FieldTemplateID},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -634,7 +694,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldCreatedAt: {Type: field.TypeTime, Column: setting.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -653,7 +713,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldName:        {Type: field.TypeString, Column: tag.FieldName},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -689,7 +749,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldError:          {Type: field.TypeString, Column: task.FieldError},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -707,7 +767,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldContents:    {Type: field.TypeJSON, Column: template.FieldContents},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -736,7 +796,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldSessionGeneration: {Type: field.TypeInt, Column: user.FieldSessionGeneration},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wallettransaction.Table,
 			Columns: wallettransaction.Columns,
@@ -759,7 +819,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wallettransaction.FieldPaymentID:   {Type: field.TypeString, Column: wallettransaction.FieldPaymentID},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -943,6 +1003,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Category",
 		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   categoryqueue.WorkspaceTable,
+			Columns: []string{categoryqueue.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"CategoryQueue",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"category",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   categoryqueue.CategoryTable,
+			Columns: []string{categoryqueue.CategoryColumn},
+			Bidi:    false,
+		},
+		"CategoryQueue",
+		"Category",
+	)
+	graph.MustAddE(
+		"items",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   categoryqueue.ItemsTable,
+			Columns: []string{categoryqueue.ItemsColumn},
+			Bidi:    false,
+		},
+		"CategoryQueue",
+		"QueueItem",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1303,6 +1399,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Post",
 		"Tag",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   queueitem.WorkspaceTable,
+			Columns: []string{queueitem.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"QueueItem",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"queue",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   queueitem.QueueTable,
+			Columns: []string{queueitem.QueueColumn},
+			Bidi:    false,
+		},
+		"QueueItem",
+		"CategoryQueue",
+	)
+	graph.MustAddE(
+		"post",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   queueitem.PostTable,
+			Columns: []string{queueitem.PostColumn},
+			Bidi:    false,
+		},
+		"QueueItem",
+		"Post",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -2526,6 +2658,173 @@ func (f *CategoryFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CategoryQueueQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CategoryQueueQuery builder.
+func (_q *CategoryQueueQuery) Filter() *CategoryQueueFilter {
+	return &CategoryQueueFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CategoryQueueMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CategoryQueueMutation builder.
+func (m *CategoryQueueMutation) Filter() *CategoryQueueFilter {
+	return &CategoryQueueFilter{config: m.config, predicateAdder: m}
+}
+
+// CategoryQueueFilter provides a generic filtering capability at runtime for CategoryQueueQuery.
+type CategoryQueueFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CategoryQueueFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CategoryQueueFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(categoryqueue.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *CategoryQueueFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(categoryqueue.FieldUUID))
+}
+
+// WhereObjectID applies the entql string predicate on the object_id field.
+func (f *CategoryQueueFilter) WhereObjectID(p entql.StringP) {
+	f.Where(p.Field(categoryqueue.FieldObjectID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CategoryQueueFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(categoryqueue.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CategoryQueueFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(categoryqueue.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *CategoryQueueFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(categoryqueue.FieldWorkspaceID))
+}
+
+// WhereCategoryID applies the entql int predicate on the category_id field.
+func (f *CategoryQueueFilter) WhereCategoryID(p entql.IntP) {
+	f.Where(p.Field(categoryqueue.FieldCategoryID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *CategoryQueueFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(categoryqueue.FieldUserID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *CategoryQueueFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(categoryqueue.FieldStatus))
+}
+
+// WhereTimeSlots applies the entql json.RawMessage predicate on the time_slots field.
+func (f *CategoryQueueFilter) WhereTimeSlots(p entql.BytesP) {
+	f.Where(p.Field(categoryqueue.FieldTimeSlots))
+}
+
+// WhereSkipDateTimes applies the entql json.RawMessage predicate on the skip_date_times field.
+func (f *CategoryQueueFilter) WhereSkipDateTimes(p entql.BytesP) {
+	f.Where(p.Field(categoryqueue.FieldSkipDateTimes))
+}
+
+// WhereTimezone applies the entql string predicate on the timezone field.
+func (f *CategoryQueueFilter) WhereTimezone(p entql.StringP) {
+	f.Where(p.Field(categoryqueue.FieldTimezone))
+}
+
+// WhereEnableFuturePosts applies the entql bool predicate on the enable_future_posts field.
+func (f *CategoryQueueFilter) WhereEnableFuturePosts(p entql.BoolP) {
+	f.Where(p.Field(categoryqueue.FieldEnableFuturePosts))
+}
+
+// WherePrioritizeNewContent applies the entql bool predicate on the prioritize_new_content field.
+func (f *CategoryQueueFilter) WherePrioritizeNewContent(p entql.BoolP) {
+	f.Where(p.Field(categoryqueue.FieldPrioritizeNewContent))
+}
+
+// WhereNextSlotAt applies the entql time.Time predicate on the next_slot_at field.
+func (f *CategoryQueueFilter) WhereNextSlotAt(p entql.TimeP) {
+	f.Where(p.Field(categoryqueue.FieldNextSlotAt))
+}
+
+// WhereSessionID applies the entql string predicate on the session_id field.
+func (f *CategoryQueueFilter) WhereSessionID(p entql.StringP) {
+	f.Where(p.Field(categoryqueue.FieldSessionID))
+}
+
+// WhereActivePostID applies the entql int predicate on the active_post_id field.
+func (f *CategoryQueueFilter) WhereActivePostID(p entql.IntP) {
+	f.Where(p.Field(categoryqueue.FieldActivePostID))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *CategoryQueueFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(categoryqueue.FieldVersion))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *CategoryQueueFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *CategoryQueueFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCategory applies a predicate to check if query has an edge category.
+func (f *CategoryQueueFilter) WhereHasCategory() {
+	f.Where(entql.HasEdge("category"))
+}
+
+// WhereHasCategoryWith applies a predicate to check if query has an edge category with a given conditions (other predicates).
+func (f *CategoryQueueFilter) WhereHasCategoryWith(preds ...predicate.Category) {
+	f.Where(entql.HasEdgeWith("category", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasItems applies a predicate to check if query has an edge items.
+func (f *CategoryQueueFilter) WhereHasItems() {
+	f.Where(entql.HasEdge("items"))
+}
+
+// WhereHasItemsWith applies a predicate to check if query has an edge items with a given conditions (other predicates).
+func (f *CategoryQueueFilter) WhereHasItemsWith(preds ...predicate.QueueItem) {
+	f.Where(entql.HasEdgeWith("items", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CommentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2554,7 +2853,7 @@ type CommentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CommentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2804,7 +3103,7 @@ type CooldownRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CooldownRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2923,7 +3222,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3035,7 +3334,7 @@ type CustomerGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3142,7 +3441,7 @@ type CustomerTagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerTagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3235,7 +3534,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3378,7 +3677,7 @@ type LogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3548,7 +3847,7 @@ type LoginChallengeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginChallengeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3775,7 +4074,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3933,7 +4232,7 @@ type PlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4023,7 +4322,7 @@ type PostFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PostFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4229,7 +4528,7 @@ type ProxyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProxyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4271,6 +4570,163 @@ func (f *ProxyFilter) WhereUseCount(p entql.IntP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *QueueItemQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the QueueItemQuery builder.
+func (_q *QueueItemQuery) Filter() *QueueItemFilter {
+	return &QueueItemFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *QueueItemMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the QueueItemMutation builder.
+func (m *QueueItemMutation) Filter() *QueueItemFilter {
+	return &QueueItemFilter{config: m.config, predicateAdder: m}
+}
+
+// QueueItemFilter provides a generic filtering capability at runtime for QueueItemQuery.
+type QueueItemFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *QueueItemFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *QueueItemFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(queueitem.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *QueueItemFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(queueitem.FieldUUID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *QueueItemFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(queueitem.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *QueueItemFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(queueitem.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *QueueItemFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(queueitem.FieldWorkspaceID))
+}
+
+// WhereQueueID applies the entql int predicate on the queue_id field.
+func (f *QueueItemFilter) WhereQueueID(p entql.IntP) {
+	f.Where(p.Field(queueitem.FieldQueueID))
+}
+
+// WhereItemID applies the entql string predicate on the item_id field.
+func (f *QueueItemFilter) WhereItemID(p entql.StringP) {
+	f.Where(p.Field(queueitem.FieldItemID))
+}
+
+// WhereSession applies the entql string predicate on the session field.
+func (f *QueueItemFilter) WhereSession(p entql.StringP) {
+	f.Where(p.Field(queueitem.FieldSession))
+}
+
+// WherePosition applies the entql int64 predicate on the position field.
+func (f *QueueItemFilter) WherePosition(p entql.Int64P) {
+	f.Where(p.Field(queueitem.FieldPosition))
+}
+
+// WherePostID applies the entql int predicate on the post_id field.
+func (f *QueueItemFilter) WherePostID(p entql.IntP) {
+	f.Where(p.Field(queueitem.FieldPostID))
+}
+
+// WhereOriginal applies the entql json.RawMessage predicate on the original field.
+func (f *QueueItemFilter) WhereOriginal(p entql.BytesP) {
+	f.Where(p.Field(queueitem.FieldOriginal))
+}
+
+// WhereModified applies the entql json.RawMessage predicate on the modified field.
+func (f *QueueItemFilter) WhereModified(p entql.BytesP) {
+	f.Where(p.Field(queueitem.FieldModified))
+}
+
+// WhereVariations applies the entql json.RawMessage predicate on the variations field.
+func (f *QueueItemFilter) WhereVariations(p entql.BytesP) {
+	f.Where(p.Field(queueitem.FieldVariations))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *QueueItemFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(queueitem.FieldError))
+}
+
+// WherePublishedCount applies the entql int predicate on the published_count field.
+func (f *QueueItemFilter) WherePublishedCount(p entql.IntP) {
+	f.Where(p.Field(queueitem.FieldPublishedCount))
+}
+
+// WhereLastPublishedAt applies the entql time.Time predicate on the last_published_at field.
+func (f *QueueItemFilter) WhereLastPublishedAt(p entql.TimeP) {
+	f.Where(p.Field(queueitem.FieldLastPublishedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *QueueItemFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *QueueItemFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasQueue applies a predicate to check if query has an edge queue.
+func (f *QueueItemFilter) WhereHasQueue() {
+	f.Where(entql.HasEdge("queue"))
+}
+
+// WhereHasQueueWith applies a predicate to check if query has an edge queue with a given conditions (other predicates).
+func (f *QueueItemFilter) WhereHasQueueWith(preds ...predicate.CategoryQueue) {
+	f.Where(entql.HasEdgeWith("queue", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPost applies a predicate to check if query has an edge post.
+func (f *QueueItemFilter) WhereHasPost() {
+	f.Where(entql.HasEdge("post"))
+}
+
+// WhereHasPostWith applies a predicate to check if query has an edge post with a given conditions (other predicates).
+func (f *QueueItemFilter) WhereHasPostWith(preds ...predicate.Post) {
+	f.Where(entql.HasEdgeWith("post", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RequestLogQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4299,7 +4755,7 @@ type RequestLogFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestLogFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4413,7 +4869,7 @@ type ScheduleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4641,7 +5097,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4696,7 +5152,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4794,7 +5250,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5019,7 +5475,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5098,7 +5554,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5232,7 +5688,7 @@ type WalletTransactionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WalletTransactionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5336,7 +5792,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/categoryqueue"
 	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
@@ -33,6 +34,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/queueitem"
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
@@ -60,6 +62,7 @@ const (
 	TypeActionRecord      = "ActionRecord"
 	TypeCaption           = "Caption"
 	TypeCategory          = "Category"
+	TypeCategoryQueue     = "CategoryQueue"
 	TypeComment           = "Comment"
 	TypeCooldownRule      = "CooldownRule"
 	TypeCustomer          = "Customer"
@@ -72,6 +75,7 @@ const (
 	TypePlan              = "Plan"
 	TypePost              = "Post"
 	TypeProxy             = "Proxy"
+	TypeQueueItem         = "QueueItem"
 	TypeRequestLog        = "RequestLog"
 	TypeSchedule          = "Schedule"
 	TypeSetting           = "Setting"
@@ -9813,6 +9817,1564 @@ func (m *CategoryMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Category edge %s", name)
+}
+
+// CategoryQueueMutation represents an operation that mutates the CategoryQueue nodes in the graph.
+type CategoryQueueMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *int
+	uuid                   *uuid.UUID
+	object_id              *string
+	created_at             *time.Time
+	updated_at             *time.Time
+	user_id                *string
+	status                 *categoryqueue.Status
+	time_slots             *json.RawMessage
+	appendtime_slots       json.RawMessage
+	skip_date_times        *[]time.Time
+	appendskip_date_times  []time.Time
+	timezone               *string
+	enable_future_posts    *bool
+	prioritize_new_content *bool
+	next_slot_at           *time.Time
+	session_id             *string
+	active_post_id         *int
+	addactive_post_id      *int
+	version                *int
+	addversion             *int
+	clearedFields          map[string]struct{}
+	workspace              *int
+	clearedworkspace       bool
+	category               *int
+	clearedcategory        bool
+	items                  map[int]struct{}
+	removeditems           map[int]struct{}
+	cleareditems           bool
+	done                   bool
+	oldValue               func(context.Context) (*CategoryQueue, error)
+	predicates             []predicate.CategoryQueue
+}
+
+var _ ent.Mutation = (*CategoryQueueMutation)(nil)
+
+// categoryqueueOption allows management of the mutation configuration using functional options.
+type categoryqueueOption func(*CategoryQueueMutation)
+
+// newCategoryQueueMutation creates new mutation for the CategoryQueue entity.
+func newCategoryQueueMutation(c config, op Op, opts ...categoryqueueOption) *CategoryQueueMutation {
+	m := &CategoryQueueMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCategoryQueue,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCategoryQueueID sets the ID field of the mutation.
+func withCategoryQueueID(id int) categoryqueueOption {
+	return func(m *CategoryQueueMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CategoryQueue
+		)
+		m.oldValue = func(ctx context.Context) (*CategoryQueue, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CategoryQueue.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCategoryQueue sets the old CategoryQueue of the mutation.
+func withCategoryQueue(node *CategoryQueue) categoryqueueOption {
+	return func(m *CategoryQueueMutation) {
+		m.oldValue = func(context.Context) (*CategoryQueue, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CategoryQueueMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CategoryQueueMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CategoryQueueMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CategoryQueueMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CategoryQueue.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *CategoryQueueMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *CategoryQueueMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *CategoryQueueMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *CategoryQueueMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *CategoryQueueMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldObjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *CategoryQueueMutation) ResetObjectID() {
+	m.object_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CategoryQueueMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CategoryQueueMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CategoryQueueMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CategoryQueueMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CategoryQueueMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CategoryQueueMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *CategoryQueueMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *CategoryQueueMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *CategoryQueueMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetCategoryID sets the "category_id" field.
+func (m *CategoryQueueMutation) SetCategoryID(i int) {
+	m.category = &i
+}
+
+// CategoryID returns the value of the "category_id" field in the mutation.
+func (m *CategoryQueueMutation) CategoryID() (r int, exists bool) {
+	v := m.category
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCategoryID returns the old "category_id" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldCategoryID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCategoryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCategoryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCategoryID: %w", err)
+	}
+	return oldValue.CategoryID, nil
+}
+
+// ResetCategoryID resets all changes to the "category_id" field.
+func (m *CategoryQueueMutation) ResetCategoryID() {
+	m.category = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *CategoryQueueMutation) SetUserID(s string) {
+	m.user_id = &s
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *CategoryQueueMutation) UserID() (r string, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldUserID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *CategoryQueueMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *CategoryQueueMutation) SetStatus(c categoryqueue.Status) {
+	m.status = &c
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CategoryQueueMutation) Status() (r categoryqueue.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldStatus(ctx context.Context) (v categoryqueue.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CategoryQueueMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetTimeSlots sets the "time_slots" field.
+func (m *CategoryQueueMutation) SetTimeSlots(jm json.RawMessage) {
+	m.time_slots = &jm
+	m.appendtime_slots = nil
+}
+
+// TimeSlots returns the value of the "time_slots" field in the mutation.
+func (m *CategoryQueueMutation) TimeSlots() (r json.RawMessage, exists bool) {
+	v := m.time_slots
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimeSlots returns the old "time_slots" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldTimeSlots(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimeSlots is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimeSlots requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimeSlots: %w", err)
+	}
+	return oldValue.TimeSlots, nil
+}
+
+// AppendTimeSlots adds jm to the "time_slots" field.
+func (m *CategoryQueueMutation) AppendTimeSlots(jm json.RawMessage) {
+	m.appendtime_slots = append(m.appendtime_slots, jm...)
+}
+
+// AppendedTimeSlots returns the list of values that were appended to the "time_slots" field in this mutation.
+func (m *CategoryQueueMutation) AppendedTimeSlots() (json.RawMessage, bool) {
+	if len(m.appendtime_slots) == 0 {
+		return nil, false
+	}
+	return m.appendtime_slots, true
+}
+
+// ClearTimeSlots clears the value of the "time_slots" field.
+func (m *CategoryQueueMutation) ClearTimeSlots() {
+	m.time_slots = nil
+	m.appendtime_slots = nil
+	m.clearedFields[categoryqueue.FieldTimeSlots] = struct{}{}
+}
+
+// TimeSlotsCleared returns if the "time_slots" field was cleared in this mutation.
+func (m *CategoryQueueMutation) TimeSlotsCleared() bool {
+	_, ok := m.clearedFields[categoryqueue.FieldTimeSlots]
+	return ok
+}
+
+// ResetTimeSlots resets all changes to the "time_slots" field.
+func (m *CategoryQueueMutation) ResetTimeSlots() {
+	m.time_slots = nil
+	m.appendtime_slots = nil
+	delete(m.clearedFields, categoryqueue.FieldTimeSlots)
+}
+
+// SetSkipDateTimes sets the "skip_date_times" field.
+func (m *CategoryQueueMutation) SetSkipDateTimes(t []time.Time) {
+	m.skip_date_times = &t
+	m.appendskip_date_times = nil
+}
+
+// SkipDateTimes returns the value of the "skip_date_times" field in the mutation.
+func (m *CategoryQueueMutation) SkipDateTimes() (r []time.Time, exists bool) {
+	v := m.skip_date_times
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSkipDateTimes returns the old "skip_date_times" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldSkipDateTimes(ctx context.Context) (v []time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSkipDateTimes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSkipDateTimes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSkipDateTimes: %w", err)
+	}
+	return oldValue.SkipDateTimes, nil
+}
+
+// AppendSkipDateTimes adds t to the "skip_date_times" field.
+func (m *CategoryQueueMutation) AppendSkipDateTimes(t []time.Time) {
+	m.appendskip_date_times = append(m.appendskip_date_times, t...)
+}
+
+// AppendedSkipDateTimes returns the list of values that were appended to the "skip_date_times" field in this mutation.
+func (m *CategoryQueueMutation) AppendedSkipDateTimes() ([]time.Time, bool) {
+	if len(m.appendskip_date_times) == 0 {
+		return nil, false
+	}
+	return m.appendskip_date_times, true
+}
+
+// ClearSkipDateTimes clears the value of the "skip_date_times" field.
+func (m *CategoryQueueMutation) ClearSkipDateTimes() {
+	m.skip_date_times = nil
+	m.appendskip_date_times = nil
+	m.clearedFields[categoryqueue.FieldSkipDateTimes] = struct{}{}
+}
+
+// SkipDateTimesCleared returns if the "skip_date_times" field was cleared in this mutation.
+func (m *CategoryQueueMutation) SkipDateTimesCleared() bool {
+	_, ok := m.clearedFields[categoryqueue.FieldSkipDateTimes]
+	return ok
+}
+
+// ResetSkipDateTimes resets all changes to the "skip_date_times" field.
+func (m *CategoryQueueMutation) ResetSkipDateTimes() {
+	m.skip_date_times = nil
+	m.appendskip_date_times = nil
+	delete(m.clearedFields, categoryqueue.FieldSkipDateTimes)
+}
+
+// SetTimezone sets the "timezone" field.
+func (m *CategoryQueueMutation) SetTimezone(s string) {
+	m.timezone = &s
+}
+
+// Timezone returns the value of the "timezone" field in the mutation.
+func (m *CategoryQueueMutation) Timezone() (r string, exists bool) {
+	v := m.timezone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimezone returns the old "timezone" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldTimezone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimezone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimezone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimezone: %w", err)
+	}
+	return oldValue.Timezone, nil
+}
+
+// ResetTimezone resets all changes to the "timezone" field.
+func (m *CategoryQueueMutation) ResetTimezone() {
+	m.timezone = nil
+}
+
+// SetEnableFuturePosts sets the "enable_future_posts" field.
+func (m *CategoryQueueMutation) SetEnableFuturePosts(b bool) {
+	m.enable_future_posts = &b
+}
+
+// EnableFuturePosts returns the value of the "enable_future_posts" field in the mutation.
+func (m *CategoryQueueMutation) EnableFuturePosts() (r bool, exists bool) {
+	v := m.enable_future_posts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnableFuturePosts returns the old "enable_future_posts" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldEnableFuturePosts(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnableFuturePosts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnableFuturePosts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnableFuturePosts: %w", err)
+	}
+	return oldValue.EnableFuturePosts, nil
+}
+
+// ResetEnableFuturePosts resets all changes to the "enable_future_posts" field.
+func (m *CategoryQueueMutation) ResetEnableFuturePosts() {
+	m.enable_future_posts = nil
+}
+
+// SetPrioritizeNewContent sets the "prioritize_new_content" field.
+func (m *CategoryQueueMutation) SetPrioritizeNewContent(b bool) {
+	m.prioritize_new_content = &b
+}
+
+// PrioritizeNewContent returns the value of the "prioritize_new_content" field in the mutation.
+func (m *CategoryQueueMutation) PrioritizeNewContent() (r bool, exists bool) {
+	v := m.prioritize_new_content
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrioritizeNewContent returns the old "prioritize_new_content" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldPrioritizeNewContent(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrioritizeNewContent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrioritizeNewContent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrioritizeNewContent: %w", err)
+	}
+	return oldValue.PrioritizeNewContent, nil
+}
+
+// ResetPrioritizeNewContent resets all changes to the "prioritize_new_content" field.
+func (m *CategoryQueueMutation) ResetPrioritizeNewContent() {
+	m.prioritize_new_content = nil
+}
+
+// SetNextSlotAt sets the "next_slot_at" field.
+func (m *CategoryQueueMutation) SetNextSlotAt(t time.Time) {
+	m.next_slot_at = &t
+}
+
+// NextSlotAt returns the value of the "next_slot_at" field in the mutation.
+func (m *CategoryQueueMutation) NextSlotAt() (r time.Time, exists bool) {
+	v := m.next_slot_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextSlotAt returns the old "next_slot_at" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldNextSlotAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextSlotAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextSlotAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextSlotAt: %w", err)
+	}
+	return oldValue.NextSlotAt, nil
+}
+
+// ClearNextSlotAt clears the value of the "next_slot_at" field.
+func (m *CategoryQueueMutation) ClearNextSlotAt() {
+	m.next_slot_at = nil
+	m.clearedFields[categoryqueue.FieldNextSlotAt] = struct{}{}
+}
+
+// NextSlotAtCleared returns if the "next_slot_at" field was cleared in this mutation.
+func (m *CategoryQueueMutation) NextSlotAtCleared() bool {
+	_, ok := m.clearedFields[categoryqueue.FieldNextSlotAt]
+	return ok
+}
+
+// ResetNextSlotAt resets all changes to the "next_slot_at" field.
+func (m *CategoryQueueMutation) ResetNextSlotAt() {
+	m.next_slot_at = nil
+	delete(m.clearedFields, categoryqueue.FieldNextSlotAt)
+}
+
+// SetSessionID sets the "session_id" field.
+func (m *CategoryQueueMutation) SetSessionID(s string) {
+	m.session_id = &s
+}
+
+// SessionID returns the value of the "session_id" field in the mutation.
+func (m *CategoryQueueMutation) SessionID() (r string, exists bool) {
+	v := m.session_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSessionID returns the old "session_id" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldSessionID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSessionID: %w", err)
+	}
+	return oldValue.SessionID, nil
+}
+
+// ResetSessionID resets all changes to the "session_id" field.
+func (m *CategoryQueueMutation) ResetSessionID() {
+	m.session_id = nil
+}
+
+// SetActivePostID sets the "active_post_id" field.
+func (m *CategoryQueueMutation) SetActivePostID(i int) {
+	m.active_post_id = &i
+	m.addactive_post_id = nil
+}
+
+// ActivePostID returns the value of the "active_post_id" field in the mutation.
+func (m *CategoryQueueMutation) ActivePostID() (r int, exists bool) {
+	v := m.active_post_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActivePostID returns the old "active_post_id" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldActivePostID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActivePostID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActivePostID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActivePostID: %w", err)
+	}
+	return oldValue.ActivePostID, nil
+}
+
+// AddActivePostID adds i to the "active_post_id" field.
+func (m *CategoryQueueMutation) AddActivePostID(i int) {
+	if m.addactive_post_id != nil {
+		*m.addactive_post_id += i
+	} else {
+		m.addactive_post_id = &i
+	}
+}
+
+// AddedActivePostID returns the value that was added to the "active_post_id" field in this mutation.
+func (m *CategoryQueueMutation) AddedActivePostID() (r int, exists bool) {
+	v := m.addactive_post_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearActivePostID clears the value of the "active_post_id" field.
+func (m *CategoryQueueMutation) ClearActivePostID() {
+	m.active_post_id = nil
+	m.addactive_post_id = nil
+	m.clearedFields[categoryqueue.FieldActivePostID] = struct{}{}
+}
+
+// ActivePostIDCleared returns if the "active_post_id" field was cleared in this mutation.
+func (m *CategoryQueueMutation) ActivePostIDCleared() bool {
+	_, ok := m.clearedFields[categoryqueue.FieldActivePostID]
+	return ok
+}
+
+// ResetActivePostID resets all changes to the "active_post_id" field.
+func (m *CategoryQueueMutation) ResetActivePostID() {
+	m.active_post_id = nil
+	m.addactive_post_id = nil
+	delete(m.clearedFields, categoryqueue.FieldActivePostID)
+}
+
+// SetVersion sets the "version" field.
+func (m *CategoryQueueMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *CategoryQueueMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the CategoryQueue entity.
+// If the CategoryQueue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryQueueMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *CategoryQueueMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *CategoryQueueMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *CategoryQueueMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *CategoryQueueMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[categoryqueue.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *CategoryQueueMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *CategoryQueueMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *CategoryQueueMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearCategory clears the "category" edge to the Category entity.
+func (m *CategoryQueueMutation) ClearCategory() {
+	m.clearedcategory = true
+	m.clearedFields[categoryqueue.FieldCategoryID] = struct{}{}
+}
+
+// CategoryCleared reports if the "category" edge to the Category entity was cleared.
+func (m *CategoryQueueMutation) CategoryCleared() bool {
+	return m.clearedcategory
+}
+
+// CategoryIDs returns the "category" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CategoryID instead. It exists only for internal usage by the builders.
+func (m *CategoryQueueMutation) CategoryIDs() (ids []int) {
+	if id := m.category; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCategory resets all changes to the "category" edge.
+func (m *CategoryQueueMutation) ResetCategory() {
+	m.category = nil
+	m.clearedcategory = false
+}
+
+// AddItemIDs adds the "items" edge to the QueueItem entity by ids.
+func (m *CategoryQueueMutation) AddItemIDs(ids ...int) {
+	if m.items == nil {
+		m.items = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.items[ids[i]] = struct{}{}
+	}
+}
+
+// ClearItems clears the "items" edge to the QueueItem entity.
+func (m *CategoryQueueMutation) ClearItems() {
+	m.cleareditems = true
+}
+
+// ItemsCleared reports if the "items" edge to the QueueItem entity was cleared.
+func (m *CategoryQueueMutation) ItemsCleared() bool {
+	return m.cleareditems
+}
+
+// RemoveItemIDs removes the "items" edge to the QueueItem entity by IDs.
+func (m *CategoryQueueMutation) RemoveItemIDs(ids ...int) {
+	if m.removeditems == nil {
+		m.removeditems = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.items, ids[i])
+		m.removeditems[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedItems returns the removed IDs of the "items" edge to the QueueItem entity.
+func (m *CategoryQueueMutation) RemovedItemsIDs() (ids []int) {
+	for id := range m.removeditems {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ItemsIDs returns the "items" edge IDs in the mutation.
+func (m *CategoryQueueMutation) ItemsIDs() (ids []int) {
+	for id := range m.items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetItems resets all changes to the "items" edge.
+func (m *CategoryQueueMutation) ResetItems() {
+	m.items = nil
+	m.cleareditems = false
+	m.removeditems = nil
+}
+
+// Where appends a list predicates to the CategoryQueueMutation builder.
+func (m *CategoryQueueMutation) Where(ps ...predicate.CategoryQueue) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CategoryQueueMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CategoryQueueMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CategoryQueue, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CategoryQueueMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CategoryQueueMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CategoryQueue).
+func (m *CategoryQueueMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CategoryQueueMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m.uuid != nil {
+		fields = append(fields, categoryqueue.FieldUUID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, categoryqueue.FieldObjectID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, categoryqueue.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, categoryqueue.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, categoryqueue.FieldWorkspaceID)
+	}
+	if m.category != nil {
+		fields = append(fields, categoryqueue.FieldCategoryID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, categoryqueue.FieldUserID)
+	}
+	if m.status != nil {
+		fields = append(fields, categoryqueue.FieldStatus)
+	}
+	if m.time_slots != nil {
+		fields = append(fields, categoryqueue.FieldTimeSlots)
+	}
+	if m.skip_date_times != nil {
+		fields = append(fields, categoryqueue.FieldSkipDateTimes)
+	}
+	if m.timezone != nil {
+		fields = append(fields, categoryqueue.FieldTimezone)
+	}
+	if m.enable_future_posts != nil {
+		fields = append(fields, categoryqueue.FieldEnableFuturePosts)
+	}
+	if m.prioritize_new_content != nil {
+		fields = append(fields, categoryqueue.FieldPrioritizeNewContent)
+	}
+	if m.next_slot_at != nil {
+		fields = append(fields, categoryqueue.FieldNextSlotAt)
+	}
+	if m.session_id != nil {
+		fields = append(fields, categoryqueue.FieldSessionID)
+	}
+	if m.active_post_id != nil {
+		fields = append(fields, categoryqueue.FieldActivePostID)
+	}
+	if m.version != nil {
+		fields = append(fields, categoryqueue.FieldVersion)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CategoryQueueMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case categoryqueue.FieldUUID:
+		return m.UUID()
+	case categoryqueue.FieldObjectID:
+		return m.ObjectID()
+	case categoryqueue.FieldCreatedAt:
+		return m.CreatedAt()
+	case categoryqueue.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case categoryqueue.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case categoryqueue.FieldCategoryID:
+		return m.CategoryID()
+	case categoryqueue.FieldUserID:
+		return m.UserID()
+	case categoryqueue.FieldStatus:
+		return m.Status()
+	case categoryqueue.FieldTimeSlots:
+		return m.TimeSlots()
+	case categoryqueue.FieldSkipDateTimes:
+		return m.SkipDateTimes()
+	case categoryqueue.FieldTimezone:
+		return m.Timezone()
+	case categoryqueue.FieldEnableFuturePosts:
+		return m.EnableFuturePosts()
+	case categoryqueue.FieldPrioritizeNewContent:
+		return m.PrioritizeNewContent()
+	case categoryqueue.FieldNextSlotAt:
+		return m.NextSlotAt()
+	case categoryqueue.FieldSessionID:
+		return m.SessionID()
+	case categoryqueue.FieldActivePostID:
+		return m.ActivePostID()
+	case categoryqueue.FieldVersion:
+		return m.Version()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CategoryQueueMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case categoryqueue.FieldUUID:
+		return m.OldUUID(ctx)
+	case categoryqueue.FieldObjectID:
+		return m.OldObjectID(ctx)
+	case categoryqueue.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case categoryqueue.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case categoryqueue.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case categoryqueue.FieldCategoryID:
+		return m.OldCategoryID(ctx)
+	case categoryqueue.FieldUserID:
+		return m.OldUserID(ctx)
+	case categoryqueue.FieldStatus:
+		return m.OldStatus(ctx)
+	case categoryqueue.FieldTimeSlots:
+		return m.OldTimeSlots(ctx)
+	case categoryqueue.FieldSkipDateTimes:
+		return m.OldSkipDateTimes(ctx)
+	case categoryqueue.FieldTimezone:
+		return m.OldTimezone(ctx)
+	case categoryqueue.FieldEnableFuturePosts:
+		return m.OldEnableFuturePosts(ctx)
+	case categoryqueue.FieldPrioritizeNewContent:
+		return m.OldPrioritizeNewContent(ctx)
+	case categoryqueue.FieldNextSlotAt:
+		return m.OldNextSlotAt(ctx)
+	case categoryqueue.FieldSessionID:
+		return m.OldSessionID(ctx)
+	case categoryqueue.FieldActivePostID:
+		return m.OldActivePostID(ctx)
+	case categoryqueue.FieldVersion:
+		return m.OldVersion(ctx)
+	}
+	return nil, fmt.Errorf("unknown CategoryQueue field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CategoryQueueMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case categoryqueue.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case categoryqueue.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
+		return nil
+	case categoryqueue.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case categoryqueue.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case categoryqueue.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case categoryqueue.FieldCategoryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCategoryID(v)
+		return nil
+	case categoryqueue.FieldUserID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case categoryqueue.FieldStatus:
+		v, ok := value.(categoryqueue.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case categoryqueue.FieldTimeSlots:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimeSlots(v)
+		return nil
+	case categoryqueue.FieldSkipDateTimes:
+		v, ok := value.([]time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSkipDateTimes(v)
+		return nil
+	case categoryqueue.FieldTimezone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimezone(v)
+		return nil
+	case categoryqueue.FieldEnableFuturePosts:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnableFuturePosts(v)
+		return nil
+	case categoryqueue.FieldPrioritizeNewContent:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrioritizeNewContent(v)
+		return nil
+	case categoryqueue.FieldNextSlotAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextSlotAt(v)
+		return nil
+	case categoryqueue.FieldSessionID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSessionID(v)
+		return nil
+	case categoryqueue.FieldActivePostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActivePostID(v)
+		return nil
+	case categoryqueue.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryQueue field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CategoryQueueMutation) AddedFields() []string {
+	var fields []string
+	if m.addactive_post_id != nil {
+		fields = append(fields, categoryqueue.FieldActivePostID)
+	}
+	if m.addversion != nil {
+		fields = append(fields, categoryqueue.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CategoryQueueMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case categoryqueue.FieldActivePostID:
+		return m.AddedActivePostID()
+	case categoryqueue.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CategoryQueueMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case categoryqueue.FieldActivePostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActivePostID(v)
+		return nil
+	case categoryqueue.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryQueue numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CategoryQueueMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(categoryqueue.FieldTimeSlots) {
+		fields = append(fields, categoryqueue.FieldTimeSlots)
+	}
+	if m.FieldCleared(categoryqueue.FieldSkipDateTimes) {
+		fields = append(fields, categoryqueue.FieldSkipDateTimes)
+	}
+	if m.FieldCleared(categoryqueue.FieldNextSlotAt) {
+		fields = append(fields, categoryqueue.FieldNextSlotAt)
+	}
+	if m.FieldCleared(categoryqueue.FieldActivePostID) {
+		fields = append(fields, categoryqueue.FieldActivePostID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CategoryQueueMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CategoryQueueMutation) ClearField(name string) error {
+	switch name {
+	case categoryqueue.FieldTimeSlots:
+		m.ClearTimeSlots()
+		return nil
+	case categoryqueue.FieldSkipDateTimes:
+		m.ClearSkipDateTimes()
+		return nil
+	case categoryqueue.FieldNextSlotAt:
+		m.ClearNextSlotAt()
+		return nil
+	case categoryqueue.FieldActivePostID:
+		m.ClearActivePostID()
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryQueue nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CategoryQueueMutation) ResetField(name string) error {
+	switch name {
+	case categoryqueue.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case categoryqueue.FieldObjectID:
+		m.ResetObjectID()
+		return nil
+	case categoryqueue.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case categoryqueue.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case categoryqueue.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case categoryqueue.FieldCategoryID:
+		m.ResetCategoryID()
+		return nil
+	case categoryqueue.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case categoryqueue.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case categoryqueue.FieldTimeSlots:
+		m.ResetTimeSlots()
+		return nil
+	case categoryqueue.FieldSkipDateTimes:
+		m.ResetSkipDateTimes()
+		return nil
+	case categoryqueue.FieldTimezone:
+		m.ResetTimezone()
+		return nil
+	case categoryqueue.FieldEnableFuturePosts:
+		m.ResetEnableFuturePosts()
+		return nil
+	case categoryqueue.FieldPrioritizeNewContent:
+		m.ResetPrioritizeNewContent()
+		return nil
+	case categoryqueue.FieldNextSlotAt:
+		m.ResetNextSlotAt()
+		return nil
+	case categoryqueue.FieldSessionID:
+		m.ResetSessionID()
+		return nil
+	case categoryqueue.FieldActivePostID:
+		m.ResetActivePostID()
+		return nil
+	case categoryqueue.FieldVersion:
+		m.ResetVersion()
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryQueue field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CategoryQueueMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.workspace != nil {
+		edges = append(edges, categoryqueue.EdgeWorkspace)
+	}
+	if m.category != nil {
+		edges = append(edges, categoryqueue.EdgeCategory)
+	}
+	if m.items != nil {
+		edges = append(edges, categoryqueue.EdgeItems)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CategoryQueueMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case categoryqueue.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case categoryqueue.EdgeCategory:
+		if id := m.category; id != nil {
+			return []ent.Value{*id}
+		}
+	case categoryqueue.EdgeItems:
+		ids := make([]ent.Value, 0, len(m.items))
+		for id := range m.items {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CategoryQueueMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removeditems != nil {
+		edges = append(edges, categoryqueue.EdgeItems)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CategoryQueueMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case categoryqueue.EdgeItems:
+		ids := make([]ent.Value, 0, len(m.removeditems))
+		for id := range m.removeditems {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CategoryQueueMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedworkspace {
+		edges = append(edges, categoryqueue.EdgeWorkspace)
+	}
+	if m.clearedcategory {
+		edges = append(edges, categoryqueue.EdgeCategory)
+	}
+	if m.cleareditems {
+		edges = append(edges, categoryqueue.EdgeItems)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CategoryQueueMutation) EdgeCleared(name string) bool {
+	switch name {
+	case categoryqueue.EdgeWorkspace:
+		return m.clearedworkspace
+	case categoryqueue.EdgeCategory:
+		return m.clearedcategory
+	case categoryqueue.EdgeItems:
+		return m.cleareditems
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CategoryQueueMutation) ClearEdge(name string) error {
+	switch name {
+	case categoryqueue.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case categoryqueue.EdgeCategory:
+		m.ClearCategory()
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryQueue unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CategoryQueueMutation) ResetEdge(name string) error {
+	switch name {
+	case categoryqueue.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case categoryqueue.EdgeCategory:
+		m.ResetCategory()
+		return nil
+	case categoryqueue.EdgeItems:
+		m.ResetItems()
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryQueue edge %s", name)
 }
 
 // CommentMutation represents an operation that mutates the Comment nodes in the graph.
@@ -25591,6 +27153,1452 @@ func (m *ProxyMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *ProxyMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Proxy edge %s", name)
+}
+
+// QueueItemMutation represents an operation that mutates the QueueItem nodes in the graph.
+type QueueItemMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	uuid               *uuid.UUID
+	created_at         *time.Time
+	updated_at         *time.Time
+	item_id            *string
+	session            *string
+	position           *int64
+	addposition        *int64
+	original           *json.RawMessage
+	appendoriginal     json.RawMessage
+	modified           *json.RawMessage
+	appendmodified     json.RawMessage
+	variations         *json.RawMessage
+	appendvariations   json.RawMessage
+	error              *string
+	published_count    *int
+	addpublished_count *int
+	last_published_at  *time.Time
+	clearedFields      map[string]struct{}
+	workspace          *int
+	clearedworkspace   bool
+	queue              *int
+	clearedqueue       bool
+	post               *int
+	clearedpost        bool
+	done               bool
+	oldValue           func(context.Context) (*QueueItem, error)
+	predicates         []predicate.QueueItem
+}
+
+var _ ent.Mutation = (*QueueItemMutation)(nil)
+
+// queueitemOption allows management of the mutation configuration using functional options.
+type queueitemOption func(*QueueItemMutation)
+
+// newQueueItemMutation creates new mutation for the QueueItem entity.
+func newQueueItemMutation(c config, op Op, opts ...queueitemOption) *QueueItemMutation {
+	m := &QueueItemMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeQueueItem,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withQueueItemID sets the ID field of the mutation.
+func withQueueItemID(id int) queueitemOption {
+	return func(m *QueueItemMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *QueueItem
+		)
+		m.oldValue = func(ctx context.Context) (*QueueItem, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().QueueItem.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withQueueItem sets the old QueueItem of the mutation.
+func withQueueItem(node *QueueItem) queueitemOption {
+	return func(m *QueueItemMutation) {
+		m.oldValue = func(context.Context) (*QueueItem, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m QueueItemMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m QueueItemMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *QueueItemMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *QueueItemMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().QueueItem.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *QueueItemMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *QueueItemMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *QueueItemMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *QueueItemMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *QueueItemMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *QueueItemMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *QueueItemMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *QueueItemMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *QueueItemMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *QueueItemMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *QueueItemMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *QueueItemMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetQueueID sets the "queue_id" field.
+func (m *QueueItemMutation) SetQueueID(i int) {
+	m.queue = &i
+}
+
+// QueueID returns the value of the "queue_id" field in the mutation.
+func (m *QueueItemMutation) QueueID() (r int, exists bool) {
+	v := m.queue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQueueID returns the old "queue_id" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldQueueID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQueueID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQueueID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQueueID: %w", err)
+	}
+	return oldValue.QueueID, nil
+}
+
+// ResetQueueID resets all changes to the "queue_id" field.
+func (m *QueueItemMutation) ResetQueueID() {
+	m.queue = nil
+}
+
+// SetItemID sets the "item_id" field.
+func (m *QueueItemMutation) SetItemID(s string) {
+	m.item_id = &s
+}
+
+// ItemID returns the value of the "item_id" field in the mutation.
+func (m *QueueItemMutation) ItemID() (r string, exists bool) {
+	v := m.item_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemID returns the old "item_id" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldItemID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemID: %w", err)
+	}
+	return oldValue.ItemID, nil
+}
+
+// ResetItemID resets all changes to the "item_id" field.
+func (m *QueueItemMutation) ResetItemID() {
+	m.item_id = nil
+}
+
+// SetSession sets the "session" field.
+func (m *QueueItemMutation) SetSession(s string) {
+	m.session = &s
+}
+
+// Session returns the value of the "session" field in the mutation.
+func (m *QueueItemMutation) Session() (r string, exists bool) {
+	v := m.session
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSession returns the old "session" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldSession(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSession is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSession requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSession: %w", err)
+	}
+	return oldValue.Session, nil
+}
+
+// ResetSession resets all changes to the "session" field.
+func (m *QueueItemMutation) ResetSession() {
+	m.session = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *QueueItemMutation) SetPosition(i int64) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *QueueItemMutation) Position() (r int64, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldPosition(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *QueueItemMutation) AddPosition(i int64) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *QueueItemMutation) AddedPosition() (r int64, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *QueueItemMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetPostID sets the "post_id" field.
+func (m *QueueItemMutation) SetPostID(i int) {
+	m.post = &i
+}
+
+// PostID returns the value of the "post_id" field in the mutation.
+func (m *QueueItemMutation) PostID() (r int, exists bool) {
+	v := m.post
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostID returns the old "post_id" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldPostID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostID: %w", err)
+	}
+	return oldValue.PostID, nil
+}
+
+// ClearPostID clears the value of the "post_id" field.
+func (m *QueueItemMutation) ClearPostID() {
+	m.post = nil
+	m.clearedFields[queueitem.FieldPostID] = struct{}{}
+}
+
+// PostIDCleared returns if the "post_id" field was cleared in this mutation.
+func (m *QueueItemMutation) PostIDCleared() bool {
+	_, ok := m.clearedFields[queueitem.FieldPostID]
+	return ok
+}
+
+// ResetPostID resets all changes to the "post_id" field.
+func (m *QueueItemMutation) ResetPostID() {
+	m.post = nil
+	delete(m.clearedFields, queueitem.FieldPostID)
+}
+
+// SetOriginal sets the "original" field.
+func (m *QueueItemMutation) SetOriginal(jm json.RawMessage) {
+	m.original = &jm
+	m.appendoriginal = nil
+}
+
+// Original returns the value of the "original" field in the mutation.
+func (m *QueueItemMutation) Original() (r json.RawMessage, exists bool) {
+	v := m.original
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOriginal returns the old "original" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldOriginal(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOriginal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOriginal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOriginal: %w", err)
+	}
+	return oldValue.Original, nil
+}
+
+// AppendOriginal adds jm to the "original" field.
+func (m *QueueItemMutation) AppendOriginal(jm json.RawMessage) {
+	m.appendoriginal = append(m.appendoriginal, jm...)
+}
+
+// AppendedOriginal returns the list of values that were appended to the "original" field in this mutation.
+func (m *QueueItemMutation) AppendedOriginal() (json.RawMessage, bool) {
+	if len(m.appendoriginal) == 0 {
+		return nil, false
+	}
+	return m.appendoriginal, true
+}
+
+// ClearOriginal clears the value of the "original" field.
+func (m *QueueItemMutation) ClearOriginal() {
+	m.original = nil
+	m.appendoriginal = nil
+	m.clearedFields[queueitem.FieldOriginal] = struct{}{}
+}
+
+// OriginalCleared returns if the "original" field was cleared in this mutation.
+func (m *QueueItemMutation) OriginalCleared() bool {
+	_, ok := m.clearedFields[queueitem.FieldOriginal]
+	return ok
+}
+
+// ResetOriginal resets all changes to the "original" field.
+func (m *QueueItemMutation) ResetOriginal() {
+	m.original = nil
+	m.appendoriginal = nil
+	delete(m.clearedFields, queueitem.FieldOriginal)
+}
+
+// SetModified sets the "modified" field.
+func (m *QueueItemMutation) SetModified(jm json.RawMessage) {
+	m.modified = &jm
+	m.appendmodified = nil
+}
+
+// Modified returns the value of the "modified" field in the mutation.
+func (m *QueueItemMutation) Modified() (r json.RawMessage, exists bool) {
+	v := m.modified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModified returns the old "modified" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldModified(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModified: %w", err)
+	}
+	return oldValue.Modified, nil
+}
+
+// AppendModified adds jm to the "modified" field.
+func (m *QueueItemMutation) AppendModified(jm json.RawMessage) {
+	m.appendmodified = append(m.appendmodified, jm...)
+}
+
+// AppendedModified returns the list of values that were appended to the "modified" field in this mutation.
+func (m *QueueItemMutation) AppendedModified() (json.RawMessage, bool) {
+	if len(m.appendmodified) == 0 {
+		return nil, false
+	}
+	return m.appendmodified, true
+}
+
+// ClearModified clears the value of the "modified" field.
+func (m *QueueItemMutation) ClearModified() {
+	m.modified = nil
+	m.appendmodified = nil
+	m.clearedFields[queueitem.FieldModified] = struct{}{}
+}
+
+// ModifiedCleared returns if the "modified" field was cleared in this mutation.
+func (m *QueueItemMutation) ModifiedCleared() bool {
+	_, ok := m.clearedFields[queueitem.FieldModified]
+	return ok
+}
+
+// ResetModified resets all changes to the "modified" field.
+func (m *QueueItemMutation) ResetModified() {
+	m.modified = nil
+	m.appendmodified = nil
+	delete(m.clearedFields, queueitem.FieldModified)
+}
+
+// SetVariations sets the "variations" field.
+func (m *QueueItemMutation) SetVariations(jm json.RawMessage) {
+	m.variations = &jm
+	m.appendvariations = nil
+}
+
+// Variations returns the value of the "variations" field in the mutation.
+func (m *QueueItemMutation) Variations() (r json.RawMessage, exists bool) {
+	v := m.variations
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVariations returns the old "variations" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldVariations(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVariations is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVariations requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVariations: %w", err)
+	}
+	return oldValue.Variations, nil
+}
+
+// AppendVariations adds jm to the "variations" field.
+func (m *QueueItemMutation) AppendVariations(jm json.RawMessage) {
+	m.appendvariations = append(m.appendvariations, jm...)
+}
+
+// AppendedVariations returns the list of values that were appended to the "variations" field in this mutation.
+func (m *QueueItemMutation) AppendedVariations() (json.RawMessage, bool) {
+	if len(m.appendvariations) == 0 {
+		return nil, false
+	}
+	return m.appendvariations, true
+}
+
+// ClearVariations clears the value of the "variations" field.
+func (m *QueueItemMutation) ClearVariations() {
+	m.variations = nil
+	m.appendvariations = nil
+	m.clearedFields[queueitem.FieldVariations] = struct{}{}
+}
+
+// VariationsCleared returns if the "variations" field was cleared in this mutation.
+func (m *QueueItemMutation) VariationsCleared() bool {
+	_, ok := m.clearedFields[queueitem.FieldVariations]
+	return ok
+}
+
+// ResetVariations resets all changes to the "variations" field.
+func (m *QueueItemMutation) ResetVariations() {
+	m.variations = nil
+	m.appendvariations = nil
+	delete(m.clearedFields, queueitem.FieldVariations)
+}
+
+// SetError sets the "error" field.
+func (m *QueueItemMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *QueueItemMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *QueueItemMutation) ResetError() {
+	m.error = nil
+}
+
+// SetPublishedCount sets the "published_count" field.
+func (m *QueueItemMutation) SetPublishedCount(i int) {
+	m.published_count = &i
+	m.addpublished_count = nil
+}
+
+// PublishedCount returns the value of the "published_count" field in the mutation.
+func (m *QueueItemMutation) PublishedCount() (r int, exists bool) {
+	v := m.published_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedCount returns the old "published_count" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldPublishedCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedCount: %w", err)
+	}
+	return oldValue.PublishedCount, nil
+}
+
+// AddPublishedCount adds i to the "published_count" field.
+func (m *QueueItemMutation) AddPublishedCount(i int) {
+	if m.addpublished_count != nil {
+		*m.addpublished_count += i
+	} else {
+		m.addpublished_count = &i
+	}
+}
+
+// AddedPublishedCount returns the value that was added to the "published_count" field in this mutation.
+func (m *QueueItemMutation) AddedPublishedCount() (r int, exists bool) {
+	v := m.addpublished_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPublishedCount resets all changes to the "published_count" field.
+func (m *QueueItemMutation) ResetPublishedCount() {
+	m.published_count = nil
+	m.addpublished_count = nil
+}
+
+// SetLastPublishedAt sets the "last_published_at" field.
+func (m *QueueItemMutation) SetLastPublishedAt(t time.Time) {
+	m.last_published_at = &t
+}
+
+// LastPublishedAt returns the value of the "last_published_at" field in the mutation.
+func (m *QueueItemMutation) LastPublishedAt() (r time.Time, exists bool) {
+	v := m.last_published_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastPublishedAt returns the old "last_published_at" field's value of the QueueItem entity.
+// If the QueueItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueItemMutation) OldLastPublishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastPublishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastPublishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastPublishedAt: %w", err)
+	}
+	return oldValue.LastPublishedAt, nil
+}
+
+// ClearLastPublishedAt clears the value of the "last_published_at" field.
+func (m *QueueItemMutation) ClearLastPublishedAt() {
+	m.last_published_at = nil
+	m.clearedFields[queueitem.FieldLastPublishedAt] = struct{}{}
+}
+
+// LastPublishedAtCleared returns if the "last_published_at" field was cleared in this mutation.
+func (m *QueueItemMutation) LastPublishedAtCleared() bool {
+	_, ok := m.clearedFields[queueitem.FieldLastPublishedAt]
+	return ok
+}
+
+// ResetLastPublishedAt resets all changes to the "last_published_at" field.
+func (m *QueueItemMutation) ResetLastPublishedAt() {
+	m.last_published_at = nil
+	delete(m.clearedFields, queueitem.FieldLastPublishedAt)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *QueueItemMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[queueitem.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *QueueItemMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *QueueItemMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *QueueItemMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearQueue clears the "queue" edge to the CategoryQueue entity.
+func (m *QueueItemMutation) ClearQueue() {
+	m.clearedqueue = true
+	m.clearedFields[queueitem.FieldQueueID] = struct{}{}
+}
+
+// QueueCleared reports if the "queue" edge to the CategoryQueue entity was cleared.
+func (m *QueueItemMutation) QueueCleared() bool {
+	return m.clearedqueue
+}
+
+// QueueIDs returns the "queue" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// QueueID instead. It exists only for internal usage by the builders.
+func (m *QueueItemMutation) QueueIDs() (ids []int) {
+	if id := m.queue; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetQueue resets all changes to the "queue" edge.
+func (m *QueueItemMutation) ResetQueue() {
+	m.queue = nil
+	m.clearedqueue = false
+}
+
+// ClearPost clears the "post" edge to the Post entity.
+func (m *QueueItemMutation) ClearPost() {
+	m.clearedpost = true
+	m.clearedFields[queueitem.FieldPostID] = struct{}{}
+}
+
+// PostCleared reports if the "post" edge to the Post entity was cleared.
+func (m *QueueItemMutation) PostCleared() bool {
+	return m.PostIDCleared() || m.clearedpost
+}
+
+// PostIDs returns the "post" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PostID instead. It exists only for internal usage by the builders.
+func (m *QueueItemMutation) PostIDs() (ids []int) {
+	if id := m.post; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPost resets all changes to the "post" edge.
+func (m *QueueItemMutation) ResetPost() {
+	m.post = nil
+	m.clearedpost = false
+}
+
+// Where appends a list predicates to the QueueItemMutation builder.
+func (m *QueueItemMutation) Where(ps ...predicate.QueueItem) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the QueueItemMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *QueueItemMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.QueueItem, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *QueueItemMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *QueueItemMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (QueueItem).
+func (m *QueueItemMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *QueueItemMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.uuid != nil {
+		fields = append(fields, queueitem.FieldUUID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, queueitem.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, queueitem.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, queueitem.FieldWorkspaceID)
+	}
+	if m.queue != nil {
+		fields = append(fields, queueitem.FieldQueueID)
+	}
+	if m.item_id != nil {
+		fields = append(fields, queueitem.FieldItemID)
+	}
+	if m.session != nil {
+		fields = append(fields, queueitem.FieldSession)
+	}
+	if m.position != nil {
+		fields = append(fields, queueitem.FieldPosition)
+	}
+	if m.post != nil {
+		fields = append(fields, queueitem.FieldPostID)
+	}
+	if m.original != nil {
+		fields = append(fields, queueitem.FieldOriginal)
+	}
+	if m.modified != nil {
+		fields = append(fields, queueitem.FieldModified)
+	}
+	if m.variations != nil {
+		fields = append(fields, queueitem.FieldVariations)
+	}
+	if m.error != nil {
+		fields = append(fields, queueitem.FieldError)
+	}
+	if m.published_count != nil {
+		fields = append(fields, queueitem.FieldPublishedCount)
+	}
+	if m.last_published_at != nil {
+		fields = append(fields, queueitem.FieldLastPublishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *QueueItemMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case queueitem.FieldUUID:
+		return m.UUID()
+	case queueitem.FieldCreatedAt:
+		return m.CreatedAt()
+	case queueitem.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case queueitem.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case queueitem.FieldQueueID:
+		return m.QueueID()
+	case queueitem.FieldItemID:
+		return m.ItemID()
+	case queueitem.FieldSession:
+		return m.Session()
+	case queueitem.FieldPosition:
+		return m.Position()
+	case queueitem.FieldPostID:
+		return m.PostID()
+	case queueitem.FieldOriginal:
+		return m.Original()
+	case queueitem.FieldModified:
+		return m.Modified()
+	case queueitem.FieldVariations:
+		return m.Variations()
+	case queueitem.FieldError:
+		return m.Error()
+	case queueitem.FieldPublishedCount:
+		return m.PublishedCount()
+	case queueitem.FieldLastPublishedAt:
+		return m.LastPublishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *QueueItemMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case queueitem.FieldUUID:
+		return m.OldUUID(ctx)
+	case queueitem.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case queueitem.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case queueitem.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case queueitem.FieldQueueID:
+		return m.OldQueueID(ctx)
+	case queueitem.FieldItemID:
+		return m.OldItemID(ctx)
+	case queueitem.FieldSession:
+		return m.OldSession(ctx)
+	case queueitem.FieldPosition:
+		return m.OldPosition(ctx)
+	case queueitem.FieldPostID:
+		return m.OldPostID(ctx)
+	case queueitem.FieldOriginal:
+		return m.OldOriginal(ctx)
+	case queueitem.FieldModified:
+		return m.OldModified(ctx)
+	case queueitem.FieldVariations:
+		return m.OldVariations(ctx)
+	case queueitem.FieldError:
+		return m.OldError(ctx)
+	case queueitem.FieldPublishedCount:
+		return m.OldPublishedCount(ctx)
+	case queueitem.FieldLastPublishedAt:
+		return m.OldLastPublishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown QueueItem field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QueueItemMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case queueitem.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case queueitem.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case queueitem.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case queueitem.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case queueitem.FieldQueueID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQueueID(v)
+		return nil
+	case queueitem.FieldItemID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemID(v)
+		return nil
+	case queueitem.FieldSession:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSession(v)
+		return nil
+	case queueitem.FieldPosition:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case queueitem.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostID(v)
+		return nil
+	case queueitem.FieldOriginal:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOriginal(v)
+		return nil
+	case queueitem.FieldModified:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModified(v)
+		return nil
+	case queueitem.FieldVariations:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVariations(v)
+		return nil
+	case queueitem.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case queueitem.FieldPublishedCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedCount(v)
+		return nil
+	case queueitem.FieldLastPublishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastPublishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown QueueItem field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *QueueItemMutation) AddedFields() []string {
+	var fields []string
+	if m.addposition != nil {
+		fields = append(fields, queueitem.FieldPosition)
+	}
+	if m.addpublished_count != nil {
+		fields = append(fields, queueitem.FieldPublishedCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *QueueItemMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case queueitem.FieldPosition:
+		return m.AddedPosition()
+	case queueitem.FieldPublishedCount:
+		return m.AddedPublishedCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QueueItemMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case queueitem.FieldPosition:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	case queueitem.FieldPublishedCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPublishedCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown QueueItem numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *QueueItemMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(queueitem.FieldPostID) {
+		fields = append(fields, queueitem.FieldPostID)
+	}
+	if m.FieldCleared(queueitem.FieldOriginal) {
+		fields = append(fields, queueitem.FieldOriginal)
+	}
+	if m.FieldCleared(queueitem.FieldModified) {
+		fields = append(fields, queueitem.FieldModified)
+	}
+	if m.FieldCleared(queueitem.FieldVariations) {
+		fields = append(fields, queueitem.FieldVariations)
+	}
+	if m.FieldCleared(queueitem.FieldLastPublishedAt) {
+		fields = append(fields, queueitem.FieldLastPublishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *QueueItemMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *QueueItemMutation) ClearField(name string) error {
+	switch name {
+	case queueitem.FieldPostID:
+		m.ClearPostID()
+		return nil
+	case queueitem.FieldOriginal:
+		m.ClearOriginal()
+		return nil
+	case queueitem.FieldModified:
+		m.ClearModified()
+		return nil
+	case queueitem.FieldVariations:
+		m.ClearVariations()
+		return nil
+	case queueitem.FieldLastPublishedAt:
+		m.ClearLastPublishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown QueueItem nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *QueueItemMutation) ResetField(name string) error {
+	switch name {
+	case queueitem.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case queueitem.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case queueitem.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case queueitem.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case queueitem.FieldQueueID:
+		m.ResetQueueID()
+		return nil
+	case queueitem.FieldItemID:
+		m.ResetItemID()
+		return nil
+	case queueitem.FieldSession:
+		m.ResetSession()
+		return nil
+	case queueitem.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case queueitem.FieldPostID:
+		m.ResetPostID()
+		return nil
+	case queueitem.FieldOriginal:
+		m.ResetOriginal()
+		return nil
+	case queueitem.FieldModified:
+		m.ResetModified()
+		return nil
+	case queueitem.FieldVariations:
+		m.ResetVariations()
+		return nil
+	case queueitem.FieldError:
+		m.ResetError()
+		return nil
+	case queueitem.FieldPublishedCount:
+		m.ResetPublishedCount()
+		return nil
+	case queueitem.FieldLastPublishedAt:
+		m.ResetLastPublishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown QueueItem field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *QueueItemMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.workspace != nil {
+		edges = append(edges, queueitem.EdgeWorkspace)
+	}
+	if m.queue != nil {
+		edges = append(edges, queueitem.EdgeQueue)
+	}
+	if m.post != nil {
+		edges = append(edges, queueitem.EdgePost)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *QueueItemMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case queueitem.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case queueitem.EdgeQueue:
+		if id := m.queue; id != nil {
+			return []ent.Value{*id}
+		}
+	case queueitem.EdgePost:
+		if id := m.post; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *QueueItemMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *QueueItemMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *QueueItemMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedworkspace {
+		edges = append(edges, queueitem.EdgeWorkspace)
+	}
+	if m.clearedqueue {
+		edges = append(edges, queueitem.EdgeQueue)
+	}
+	if m.clearedpost {
+		edges = append(edges, queueitem.EdgePost)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *QueueItemMutation) EdgeCleared(name string) bool {
+	switch name {
+	case queueitem.EdgeWorkspace:
+		return m.clearedworkspace
+	case queueitem.EdgeQueue:
+		return m.clearedqueue
+	case queueitem.EdgePost:
+		return m.clearedpost
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *QueueItemMutation) ClearEdge(name string) error {
+	switch name {
+	case queueitem.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case queueitem.EdgeQueue:
+		m.ClearQueue()
+		return nil
+	case queueitem.EdgePost:
+		m.ClearPost()
+		return nil
+	}
+	return fmt.Errorf("unknown QueueItem unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *QueueItemMutation) ResetEdge(name string) error {
+	switch name {
+	case queueitem.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case queueitem.EdgeQueue:
+		m.ResetQueue()
+		return nil
+	case queueitem.EdgePost:
+		m.ResetPost()
+		return nil
+	}
+	return fmt.Errorf("unknown QueueItem edge %s", name)
 }
 
 // RequestLogMutation represents an operation that mutates the RequestLog nodes in the graph.

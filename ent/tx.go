@@ -28,6 +28,8 @@ type Tx struct {
 	Caption *CaptionClient
 	// Category is the client for interacting with the Category builders.
 	Category *CategoryClient
+	// CategoryQueue is the client for interacting with the CategoryQueue builders.
+	CategoryQueue *CategoryQueueClient
 	// Comment is the client for interacting with the Comment builders.
 	Comment *CommentClient
 	// CooldownRule is the client for interacting with the CooldownRule builders.
@@ -52,6 +54,8 @@ type Tx struct {
 	Post *PostClient
 	// Proxy is the client for interacting with the Proxy builders.
 	Proxy *ProxyClient
+	// QueueItem is the client for interacting with the QueueItem builders.
+	QueueItem *QueueItemClient
 	// RequestLog is the client for interacting with the RequestLog builders.
 	RequestLog *RequestLogClient
 	// Schedule is the client for interacting with the Schedule builders.
@@ -208,6 +212,7 @@ func (tx *Tx) init() {
 	tx.ActionRecord = NewActionRecordClient(tx.config)
 	tx.Caption = NewCaptionClient(tx.config)
 	tx.Category = NewCategoryClient(tx.config)
+	tx.CategoryQueue = NewCategoryQueueClient(tx.config)
 	tx.Comment = NewCommentClient(tx.config)
 	tx.CooldownRule = NewCooldownRuleClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
@@ -220,6 +225,7 @@ func (tx *Tx) init() {
 	tx.Plan = NewPlanClient(tx.config)
 	tx.Post = NewPostClient(tx.config)
 	tx.Proxy = NewProxyClient(tx.config)
+	tx.QueueItem = NewQueueItemClient(tx.config)
 	tx.RequestLog = NewRequestLogClient(tx.config)
 	tx.Schedule = NewScheduleClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)

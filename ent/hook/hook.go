@@ -93,6 +93,18 @@ func (f CategoryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CategoryMutation", m)
 }
 
+// The CategoryQueueFunc type is an adapter to allow the use of ordinary
+// function as CategoryQueue mutator.
+type CategoryQueueFunc func(context.Context, *ent.CategoryQueueMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CategoryQueueFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CategoryQueueMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CategoryQueueMutation", m)
+}
+
 // The CommentFunc type is an adapter to allow the use of ordinary
 // function as Comment mutator.
 type CommentFunc func(context.Context, *ent.CommentMutation) (ent.Value, error)
@@ -235,6 +247,18 @@ func (f ProxyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProxyMutation", m)
+}
+
+// The QueueItemFunc type is an adapter to allow the use of ordinary
+// function as QueueItem mutator.
+type QueueItemFunc func(context.Context, *ent.QueueItemMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f QueueItemFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.QueueItemMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.QueueItemMutation", m)
 }
 
 // The RequestLogFunc type is an adapter to allow the use of ordinary

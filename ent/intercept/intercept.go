@@ -15,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/categoryqueue"
 	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
@@ -28,6 +29,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/queueitem"
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/setting"
@@ -282,6 +284,33 @@ func (f TraverseCategory) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CategoryQuery", q)
+}
+
+// The CategoryQueueFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CategoryQueueFunc func(context.Context, *ent.CategoryQueueQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CategoryQueueFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CategoryQueueQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CategoryQueueQuery", q)
+}
+
+// The TraverseCategoryQueue type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCategoryQueue func(context.Context, *ent.CategoryQueueQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCategoryQueue) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCategoryQueue) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CategoryQueueQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CategoryQueueQuery", q)
 }
 
 // The CommentFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -608,6 +637,33 @@ func (f TraverseProxy) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ProxyQuery", q)
 }
 
+// The QueueItemFunc type is an adapter to allow the use of ordinary function as a Querier.
+type QueueItemFunc func(context.Context, *ent.QueueItemQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f QueueItemFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.QueueItemQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.QueueItemQuery", q)
+}
+
+// The TraverseQueueItem type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseQueueItem func(context.Context, *ent.QueueItemQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseQueueItem) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseQueueItem) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.QueueItemQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.QueueItemQuery", q)
+}
+
 // The RequestLogFunc type is an adapter to allow the use of ordinary function as a Querier.
 type RequestLogFunc func(context.Context, *ent.RequestLogQuery) (ent.Value, error)
 
@@ -868,6 +924,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CaptionQuery, predicate.Caption, caption.OrderOption]{typ: ent.TypeCaption, tq: q}, nil
 	case *ent.CategoryQuery:
 		return &query[*ent.CategoryQuery, predicate.Category, category.OrderOption]{typ: ent.TypeCategory, tq: q}, nil
+	case *ent.CategoryQueueQuery:
+		return &query[*ent.CategoryQueueQuery, predicate.CategoryQueue, categoryqueue.OrderOption]{typ: ent.TypeCategoryQueue, tq: q}, nil
 	case *ent.CommentQuery:
 		return &query[*ent.CommentQuery, predicate.Comment, comment.OrderOption]{typ: ent.TypeComment, tq: q}, nil
 	case *ent.CooldownRuleQuery:
@@ -892,6 +950,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PostQuery, predicate.Post, post.OrderOption]{typ: ent.TypePost, tq: q}, nil
 	case *ent.ProxyQuery:
 		return &query[*ent.ProxyQuery, predicate.Proxy, proxy.OrderOption]{typ: ent.TypeProxy, tq: q}, nil
+	case *ent.QueueItemQuery:
+		return &query[*ent.QueueItemQuery, predicate.QueueItem, queueitem.OrderOption]{typ: ent.TypeQueueItem, tq: q}, nil
 	case *ent.RequestLogQuery:
 		return &query[*ent.RequestLogQuery, predicate.RequestLog, requestlog.OrderOption]{typ: ent.TypeRequestLog, tq: q}, nil
 	case *ent.ScheduleQuery:

@@ -416,6 +416,64 @@ var (
 			},
 		},
 	}
+	// CategoryQueuesColumns holds the columns for the "category_queues" table.
+	CategoryQueuesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "object_id", Type: field.TypeString, Unique: true, Size: 24},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeString, Size: 24, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"draft", "active", "paused", "deleted"}, Default: "draft"},
+		{Name: "time_slots", Type: field.TypeJSON, Nullable: true},
+		{Name: "skip_date_times", Type: field.TypeJSON, Nullable: true},
+		{Name: "timezone", Type: field.TypeString, Default: "UTC"},
+		{Name: "enable_future_posts", Type: field.TypeBool, Default: false},
+		{Name: "prioritize_new_content", Type: field.TypeBool, Default: false},
+		{Name: "next_slot_at", Type: field.TypeTime, Nullable: true},
+		{Name: "session_id", Type: field.TypeString, Size: 24, Default: ""},
+		{Name: "active_post_id", Type: field.TypeInt, Nullable: true},
+		{Name: "version", Type: field.TypeInt, Default: 0},
+		{Name: "workspace_id", Type: field.TypeInt},
+		{Name: "category_id", Type: field.TypeInt},
+	}
+	// CategoryQueuesTable holds the schema information for the "category_queues" table.
+	CategoryQueuesTable = &schema.Table{
+		Name:       "category_queues",
+		Columns:    CategoryQueuesColumns,
+		PrimaryKey: []*schema.Column{CategoryQueuesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "category_queues_workspaces_workspace",
+				Columns:    []*schema.Column{CategoryQueuesColumns[16]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "category_queues_categories_category",
+				Columns:    []*schema.Column{CategoryQueuesColumns[17]},
+				RefColumns: []*schema.Column{CategoriesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "categoryqueue_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CategoryQueuesColumns[16], CategoryQueuesColumns[0]},
+			},
+			{
+				Name:    "categoryqueue_workspace_id_category_id",
+				Unique:  false,
+				Columns: []*schema.Column{CategoryQueuesColumns[16], CategoryQueuesColumns[17]},
+			},
+			{
+				Name:    "categoryqueue_status_next_slot_at",
+				Unique:  false,
+				Columns: []*schema.Column{CategoryQueuesColumns[6], CategoryQueuesColumns[12]},
+			},
+		},
+	}
 	// CommentsColumns holds the columns for the "comments" table.
 	CommentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1187,6 +1245,68 @@ var (
 			},
 		},
 	}
+	// QueueItemsColumns holds the columns for the "queue_items" table.
+	QueueItemsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "item_id", Type: field.TypeString, Size: 24},
+		{Name: "session", Type: field.TypeString, Size: 24, Default: ""},
+		{Name: "position", Type: field.TypeInt64},
+		{Name: "original", Type: field.TypeJSON, Nullable: true},
+		{Name: "modified", Type: field.TypeJSON, Nullable: true},
+		{Name: "variations", Type: field.TypeJSON, Nullable: true},
+		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "published_count", Type: field.TypeInt, Default: 0},
+		{Name: "last_published_at", Type: field.TypeTime, Nullable: true},
+		{Name: "queue_id", Type: field.TypeInt},
+		{Name: "workspace_id", Type: field.TypeInt},
+		{Name: "post_id", Type: field.TypeInt, Nullable: true},
+	}
+	// QueueItemsTable holds the schema information for the "queue_items" table.
+	QueueItemsTable = &schema.Table{
+		Name:       "queue_items",
+		Columns:    QueueItemsColumns,
+		PrimaryKey: []*schema.Column{QueueItemsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "queue_items_category_queues_items",
+				Columns:    []*schema.Column{QueueItemsColumns[13]},
+				RefColumns: []*schema.Column{CategoryQueuesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "queue_items_workspaces_workspace",
+				Columns:    []*schema.Column{QueueItemsColumns[14]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "queue_items_posts_post",
+				Columns:    []*schema.Column{QueueItemsColumns[15]},
+				RefColumns: []*schema.Column{PostsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "queueitem_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{QueueItemsColumns[14], QueueItemsColumns[0]},
+			},
+			{
+				Name:    "queueitem_queue_id_session_item_id",
+				Unique:  true,
+				Columns: []*schema.Column{QueueItemsColumns[13], QueueItemsColumns[5], QueueItemsColumns[4]},
+			},
+			{
+				Name:    "queueitem_queue_id_session_position",
+				Unique:  false,
+				Columns: []*schema.Column{QueueItemsColumns[13], QueueItemsColumns[5], QueueItemsColumns[6]},
+			},
+		},
+	}
 	// RequestLogsColumns holds the columns for the "request_logs" table.
 	RequestLogsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1889,6 +2009,7 @@ var (
 		ActionRecordsTable,
 		CaptionsTable,
 		CategoriesTable,
+		CategoryQueuesTable,
 		CommentsTable,
 		CooldownRulesTable,
 		CustomersTable,
@@ -1901,6 +2022,7 @@ var (
 		PlansTable,
 		PostsTable,
 		ProxiesTable,
+		QueueItemsTable,
 		RequestLogsTable,
 		SchedulesTable,
 		SettingsTable,
@@ -1931,6 +2053,8 @@ func init() {
 	ActionRecordsTable.ForeignKeys[1].RefTable = AccountsTable
 	CaptionsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CategoriesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CategoryQueuesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	CategoryQueuesTable.ForeignKeys[1].RefTable = CategoriesTable
 	CommentsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CommentsTable.ForeignKeys[1].RefTable = AccountsTable
 	CommentsTable.ForeignKeys[2].RefTable = PostsTable
@@ -1953,6 +2077,9 @@ func init() {
 	NotificationsTable.ForeignKeys[1].RefTable = AccountsTable
 	PostsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	PostsTable.ForeignKeys[1].RefTable = CategoriesTable
+	QueueItemsTable.ForeignKeys[0].RefTable = CategoryQueuesTable
+	QueueItemsTable.ForeignKeys[1].RefTable = WorkspacesTable
+	QueueItemsTable.ForeignKeys[2].RefTable = PostsTable
 	RequestLogsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SchedulesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SchedulesTable.ForeignKeys[1].RefTable = AccountsTable

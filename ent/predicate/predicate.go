@@ -27,6 +27,9 @@ type Caption func(*sql.Selector)
 // Category is the predicate function for category builders.
 type Category func(*sql.Selector)
 
+// CategoryQueue is the predicate function for categoryqueue builders.
+type CategoryQueue func(*sql.Selector)
+
 // Comment is the predicate function for comment builders.
 type Comment func(*sql.Selector)
 
@@ -62,6 +65,9 @@ type Post func(*sql.Selector)
 
 // Proxy is the predicate function for proxy builders.
 type Proxy func(*sql.Selector)
+
+// QueueItem is the predicate function for queueitem builders.
+type QueueItem func(*sql.Selector)
 
 // RequestLog is the predicate function for requestlog builders.
 type RequestLog func(*sql.Selector)

@@ -279,6 +279,30 @@ func (f CategoryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CategoryMutation", m)
 }
 
+// The CategoryQueueQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CategoryQueueQueryRuleFunc func(context.Context, *ent.CategoryQueueQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CategoryQueueQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CategoryQueueQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CategoryQueueQuery", q)
+}
+
+// The CategoryQueueMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CategoryQueueMutationRuleFunc func(context.Context, *ent.CategoryQueueMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CategoryQueueMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CategoryQueueMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CategoryQueueMutation", m)
+}
+
 // The CommentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CommentQueryRuleFunc func(context.Context, *ent.CommentQuery) error
@@ -567,6 +591,30 @@ func (f ProxyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProxyMutation", m)
 }
 
+// The QueueItemQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type QueueItemQueryRuleFunc func(context.Context, *ent.QueueItemQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f QueueItemQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.QueueItemQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.QueueItemQuery", q)
+}
+
+// The QueueItemMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type QueueItemMutationRuleFunc func(context.Context, *ent.QueueItemMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f QueueItemMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.QueueItemMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.QueueItemMutation", m)
+}
+
 // The RequestLogQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type RequestLogQueryRuleFunc func(context.Context, *ent.RequestLogQuery) error
@@ -832,6 +880,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CategoryQuery:
 		return q.Filter(), nil
+	case *ent.CategoryQueueQuery:
+		return q.Filter(), nil
 	case *ent.CommentQuery:
 		return q.Filter(), nil
 	case *ent.CooldownRuleQuery:
@@ -855,6 +905,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.PostQuery:
 		return q.Filter(), nil
 	case *ent.ProxyQuery:
+		return q.Filter(), nil
+	case *ent.QueueItemQuery:
 		return q.Filter(), nil
 	case *ent.RequestLogQuery:
 		return q.Filter(), nil
@@ -895,6 +947,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.CategoryMutation:
 		return m.Filter(), nil
+	case *ent.CategoryQueueMutation:
+		return m.Filter(), nil
 	case *ent.CommentMutation:
 		return m.Filter(), nil
 	case *ent.CooldownRuleMutation:
@@ -918,6 +972,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PostMutation:
 		return m.Filter(), nil
 	case *ent.ProxyMutation:
+		return m.Filter(), nil
+	case *ent.QueueItemMutation:
 		return m.Filter(), nil
 	case *ent.RequestLogMutation:
 		return m.Filter(), nil

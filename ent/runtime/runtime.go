@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/apikey"
 	"github.com/switchboardhq/switchboard/ent/caption"
 	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/categoryqueue"
 	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/cooldownrule"
 	"github.com/switchboardhq/switchboard/ent/customer"
@@ -26,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/proxy"
+	"github.com/switchboardhq/switchboard/ent/queueitem"
 	"github.com/switchboardhq/switchboard/ent/requestlog"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/schema"
@@ -549,6 +551,75 @@ func init() {
 			return nil
 		}
 	}()
+	categoryqueueMixin := schema.CategoryQueue{}.Mixin()
+	categoryqueue.Policy = privacy.NewPolicies(categoryqueueMixin[3], schema.CategoryQueue{})
+	categoryqueue.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := categoryqueue.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	categoryqueueMixinHooks3 := categoryqueueMixin[3].Hooks()
+
+	categoryqueue.Hooks[1] = categoryqueueMixinHooks3[0]
+	categoryqueueMixinFields0 := categoryqueueMixin[0].Fields()
+	_ = categoryqueueMixinFields0
+	categoryqueueMixinFields1 := categoryqueueMixin[1].Fields()
+	_ = categoryqueueMixinFields1
+	categoryqueueMixinFields2 := categoryqueueMixin[2].Fields()
+	_ = categoryqueueMixinFields2
+	categoryqueueFields := schema.CategoryQueue{}.Fields()
+	_ = categoryqueueFields
+	// categoryqueueDescUUID is the schema descriptor for uuid field.
+	categoryqueueDescUUID := categoryqueueMixinFields0[0].Descriptor()
+	// categoryqueue.DefaultUUID holds the default value on creation for the uuid field.
+	categoryqueue.DefaultUUID = categoryqueueDescUUID.Default.(func() uuid.UUID)
+	// categoryqueueDescObjectID is the schema descriptor for object_id field.
+	categoryqueueDescObjectID := categoryqueueMixinFields1[0].Descriptor()
+	// categoryqueue.DefaultObjectID holds the default value on creation for the object_id field.
+	categoryqueue.DefaultObjectID = categoryqueueDescObjectID.Default.(func() string)
+	// categoryqueue.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	categoryqueue.ObjectIDValidator = categoryqueueDescObjectID.Validators[0].(func(string) error)
+	// categoryqueueDescCreatedAt is the schema descriptor for created_at field.
+	categoryqueueDescCreatedAt := categoryqueueMixinFields2[0].Descriptor()
+	// categoryqueue.DefaultCreatedAt holds the default value on creation for the created_at field.
+	categoryqueue.DefaultCreatedAt = categoryqueueDescCreatedAt.Default.(func() time.Time)
+	// categoryqueueDescUpdatedAt is the schema descriptor for updated_at field.
+	categoryqueueDescUpdatedAt := categoryqueueMixinFields2[1].Descriptor()
+	// categoryqueue.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	categoryqueue.DefaultUpdatedAt = categoryqueueDescUpdatedAt.Default.(func() time.Time)
+	// categoryqueue.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	categoryqueue.UpdateDefaultUpdatedAt = categoryqueueDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// categoryqueueDescUserID is the schema descriptor for user_id field.
+	categoryqueueDescUserID := categoryqueueFields[1].Descriptor()
+	// categoryqueue.DefaultUserID holds the default value on creation for the user_id field.
+	categoryqueue.DefaultUserID = categoryqueueDescUserID.Default.(string)
+	// categoryqueue.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	categoryqueue.UserIDValidator = categoryqueueDescUserID.Validators[0].(func(string) error)
+	// categoryqueueDescTimezone is the schema descriptor for timezone field.
+	categoryqueueDescTimezone := categoryqueueFields[5].Descriptor()
+	// categoryqueue.DefaultTimezone holds the default value on creation for the timezone field.
+	categoryqueue.DefaultTimezone = categoryqueueDescTimezone.Default.(string)
+	// categoryqueueDescEnableFuturePosts is the schema descriptor for enable_future_posts field.
+	categoryqueueDescEnableFuturePosts := categoryqueueFields[6].Descriptor()
+	// categoryqueue.DefaultEnableFuturePosts holds the default value on creation for the enable_future_posts field.
+	categoryqueue.DefaultEnableFuturePosts = categoryqueueDescEnableFuturePosts.Default.(bool)
+	// categoryqueueDescPrioritizeNewContent is the schema descriptor for prioritize_new_content field.
+	categoryqueueDescPrioritizeNewContent := categoryqueueFields[7].Descriptor()
+	// categoryqueue.DefaultPrioritizeNewContent holds the default value on creation for the prioritize_new_content field.
+	categoryqueue.DefaultPrioritizeNewContent = categoryqueueDescPrioritizeNewContent.Default.(bool)
+	// categoryqueueDescSessionID is the schema descriptor for session_id field.
+	categoryqueueDescSessionID := categoryqueueFields[9].Descriptor()
+	// categoryqueue.DefaultSessionID holds the default value on creation for the session_id field.
+	categoryqueue.DefaultSessionID = categoryqueueDescSessionID.Default.(string)
+	// categoryqueue.SessionIDValidator is a validator for the "session_id" field. It is called by the builders before save.
+	categoryqueue.SessionIDValidator = categoryqueueDescSessionID.Validators[0].(func(string) error)
+	// categoryqueueDescVersion is the schema descriptor for version field.
+	categoryqueueDescVersion := categoryqueueFields[11].Descriptor()
+	// categoryqueue.DefaultVersion holds the default value on creation for the version field.
+	categoryqueue.DefaultVersion = categoryqueueDescVersion.Default.(int)
 	commentMixin := schema.Comment{}.Mixin()
 	comment.Policy = privacy.NewPolicies(commentMixin[3], schema.Comment{})
 	comment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1446,6 +1517,59 @@ func init() {
 	proxy.DefaultUseCount = proxyDescUseCount.Default.(int)
 	// proxy.UseCountValidator is a validator for the "use_count" field. It is called by the builders before save.
 	proxy.UseCountValidator = proxyDescUseCount.Validators[0].(func(int) error)
+	queueitemMixin := schema.QueueItem{}.Mixin()
+	queueitem.Policy = privacy.NewPolicies(queueitemMixin[2], schema.QueueItem{})
+	queueitem.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := queueitem.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	queueitemMixinHooks2 := queueitemMixin[2].Hooks()
+
+	queueitem.Hooks[1] = queueitemMixinHooks2[0]
+	queueitemMixinFields0 := queueitemMixin[0].Fields()
+	_ = queueitemMixinFields0
+	queueitemMixinFields1 := queueitemMixin[1].Fields()
+	_ = queueitemMixinFields1
+	queueitemFields := schema.QueueItem{}.Fields()
+	_ = queueitemFields
+	// queueitemDescUUID is the schema descriptor for uuid field.
+	queueitemDescUUID := queueitemMixinFields0[0].Descriptor()
+	// queueitem.DefaultUUID holds the default value on creation for the uuid field.
+	queueitem.DefaultUUID = queueitemDescUUID.Default.(func() uuid.UUID)
+	// queueitemDescCreatedAt is the schema descriptor for created_at field.
+	queueitemDescCreatedAt := queueitemMixinFields1[0].Descriptor()
+	// queueitem.DefaultCreatedAt holds the default value on creation for the created_at field.
+	queueitem.DefaultCreatedAt = queueitemDescCreatedAt.Default.(func() time.Time)
+	// queueitemDescUpdatedAt is the schema descriptor for updated_at field.
+	queueitemDescUpdatedAt := queueitemMixinFields1[1].Descriptor()
+	// queueitem.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	queueitem.DefaultUpdatedAt = queueitemDescUpdatedAt.Default.(func() time.Time)
+	// queueitem.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	queueitem.UpdateDefaultUpdatedAt = queueitemDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// queueitemDescItemID is the schema descriptor for item_id field.
+	queueitemDescItemID := queueitemFields[1].Descriptor()
+	// queueitem.DefaultItemID holds the default value on creation for the item_id field.
+	queueitem.DefaultItemID = queueitemDescItemID.Default.(func() string)
+	// queueitem.ItemIDValidator is a validator for the "item_id" field. It is called by the builders before save.
+	queueitem.ItemIDValidator = queueitemDescItemID.Validators[0].(func(string) error)
+	// queueitemDescSession is the schema descriptor for session field.
+	queueitemDescSession := queueitemFields[2].Descriptor()
+	// queueitem.DefaultSession holds the default value on creation for the session field.
+	queueitem.DefaultSession = queueitemDescSession.Default.(string)
+	// queueitem.SessionValidator is a validator for the "session" field. It is called by the builders before save.
+	queueitem.SessionValidator = queueitemDescSession.Validators[0].(func(string) error)
+	// queueitemDescError is the schema descriptor for error field.
+	queueitemDescError := queueitemFields[8].Descriptor()
+	// queueitem.DefaultError holds the default value on creation for the error field.
+	queueitem.DefaultError = queueitemDescError.Default.(string)
+	// queueitemDescPublishedCount is the schema descriptor for published_count field.
+	queueitemDescPublishedCount := queueitemFields[9].Descriptor()
+	// queueitem.DefaultPublishedCount holds the default value on creation for the published_count field.
+	queueitem.DefaultPublishedCount = queueitemDescPublishedCount.Default.(int)
 	requestlogMixin := schema.RequestLog{}.Mixin()
 	requestlog.Policy = privacy.NewPolicies(requestlogMixin[2], schema.RequestLog{})
 	requestlog.Hooks[0] = func(next ent.Mutator) ent.Mutator {

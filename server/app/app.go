@@ -38,6 +38,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/proxies"
+	"github.com/switchboardhq/switchboard/server/queues"
 	"github.com/switchboardhq/switchboard/server/requestlog"
 	"github.com/switchboardhq/switchboard/server/scheduler"
 	"github.com/switchboardhq/switchboard/server/schedules"
@@ -91,6 +92,9 @@ type App struct {
 	// turns due campaigns into posts.
 	Campaigns  *campaigns.Service
 	Campaigner *campaigns.Sweeper
+	// Queues owns category queues; Queuer schedules their posts.
+	Queues *queues.Service
+	Queuer *queues.Sweeper
 	// Bots owns bot fleets (X accounts of Shillbot apps), their logins
 	// and notifications; Fetcher asks workers for the notifications.
 	Bots    *bots.Service
@@ -208,6 +212,8 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	}
 	a.Scheduler = scheduler.New(st, a.Posts, scheduler.Options{Log: log})
 	a.Campaigner = campaigns.NewSweeper(cs, 0, log)
+	a.Queues = queues.NewService(st.Client, st.Driver, a.Posts, nil)
+	a.Queuer = queues.NewSweeper(a.Queues, 0, log)
 	a.Fetcher = bots.NewFetcher(bs, st.Driver, cfg.BotNotificationInterval, log)
 	a.Reaper = tasks.NewReaper(a.Tasks, 0, log)
 	a.Due = tasks.NewDueAnnouncer(a.Tasks, hub, 0, log)
@@ -275,6 +281,7 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("start post scheduler: %w", err)
 	}
 	_ = a.Campaigner.Start(ctx) // cannot fail; Start has the common signature
+	_ = a.Queuer.Start(ctx)     // likewise
 	_ = a.Fetcher.Start(ctx)    // likewise
 	a.Auth.Start(ctx, a.Log)
 	_ = a.Due.Start(ctx)    // cannot fail; Start has the common signature
@@ -291,6 +298,7 @@ func (a *App) Close() error {
 		a.Due.Stop()
 		a.Scheduler.Stop()
 		a.Campaigner.Stop()
+		a.Queuer.Stop()
 		a.Fetcher.Stop()
 		if err := a.Auth.Stop(context.Background()); err != nil {
 			a.Log.Warn().Err(err).Msg("API key usage lost at shutdown")

@@ -141,45 +141,62 @@ func (s *Service) Plan(ctx context.Context, in PlanInput) (*ent.Post, error) {
 		return nil, err
 	}
 	var saved *ent.Post
-	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		accs, err := tx.Account.Query().Where(account.ObjectIDIn(in.AccountIDs...)).All(ctx)
-		if err != nil {
-			return fmt.Errorf("look up accounts: %w", err)
-		}
-		if len(accs) != len(in.AccountIDs) {
-			return errs.Invalid("accountIDs", "must be connected accounts of the workspace")
-		}
-		var catID *int
-		if in.CategoryID != "" {
-			c, err := tx.Category.Query().Where(category.ObjectID(in.CategoryID)).Only(ctx)
-			if ent.IsNotFound(err) {
-				return errs.Invalid("categoryId", "must be a category of the workspace")
-			}
-			if err != nil {
-				return fmt.Errorf("look up category: %w", err)
-			}
-			catID = &c.ID
-		}
-		tagIDs, err := tx.Tag.Query().Where(tag.ObjectIDIn(in.TagIDs...)).IDs(ctx)
-		if err != nil {
-			return fmt.Errorf("look up tags: %w", err)
-		}
-		if len(tagIDs) != len(in.TagIDs) {
-			return errs.Invalid("tags", "must be tags of the workspace")
-		}
-		if in.Status != post.StatusDRAFT {
-			if err := checkPlatforms(in, accs); err != nil {
-				return err
-			}
-		}
-		truncateAltText(in.Media, accs)
-		saved, err = s.writePlan(ctx, tx, in, accs, catID, tagIDs)
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) (err error) {
+		saved, err = s.planIn(ctx, tx, in)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("plan post: %w", err)
 	}
 	return saved.Unwrap(), nil
+}
+
+// PlanTx is Plan inside the caller's transaction (a queue publishing its
+// top item writes the post and moves the item in one transaction).
+func (s *Service) PlanTx(ctx context.Context, tx *ent.Tx, in PlanInput) (*ent.Post, error) {
+	if err := checkPlanFields(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.planIn(ctx, tx, in)
+	if err != nil {
+		return nil, fmt.Errorf("plan post: %w", err)
+	}
+	return p, nil
+}
+
+func (s *Service) planIn(ctx context.Context, tx *ent.Tx, in PlanInput) (*ent.Post, error) {
+	accs, err := tx.Account.Query().Where(account.ObjectIDIn(in.AccountIDs...)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up accounts: %w", err)
+	}
+	if len(accs) != len(in.AccountIDs) {
+		return nil, errs.Invalid("accountIDs", "must be connected accounts of the workspace")
+	}
+	var catID *int
+	if in.CategoryID != "" {
+		c, err := tx.Category.Query().Where(category.ObjectID(in.CategoryID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, errs.Invalid("categoryId", "must be a category of the workspace")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("look up category: %w", err)
+		}
+		catID = &c.ID
+	}
+	tagIDs, err := tx.Tag.Query().Where(tag.ObjectIDIn(in.TagIDs...)).IDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up tags: %w", err)
+	}
+	if len(tagIDs) != len(in.TagIDs) {
+		return nil, errs.Invalid("tags", "must be tags of the workspace")
+	}
+	if in.Status != post.StatusDRAFT {
+		if err := checkPlatforms(in, accs); err != nil {
+			return nil, err
+		}
+	}
+	truncateAltText(in.Media, accs)
+	return s.writePlan(ctx, tx, in, accs, catID, tagIDs)
 }
 
 // checkPlanFields checks what needs no database: statuses, dates, the
@@ -447,45 +464,51 @@ var ErrNoneFound = errors.New("no posts found")
 // it found, or ErrNoneFound (a not-found error) when it found none.
 func (s *Service) Remove(ctx context.Context, oids []string) (int, error) {
 	var n int
-	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		q := tx.Post.Query().Where(post.ObjectIDIn(dedupe(oids)...)).Order(post.ByID())
-		ps, err := store.LockRows(s.driver, q, store.LockWait).All(ctx)
-		if err != nil {
-			return fmt.Errorf("lock posts: %w", err)
-		}
-		if len(ps) == 0 {
-			return fmt.Errorf("%w: %w", ErrNoneFound, errs.NotFound("post"))
-		}
-		var ids []int
-		for _, p := range ps {
-			if !Deletable(p.Status) {
-				return errs.Conflict("post %s is being published; cancel its tasks first", p.ObjectID)
-			}
-			if !Deleted(p.Status) {
-				ids = append(ids, p.ID)
-			}
-		}
-		if len(ids) > 0 {
-			if _, err := s.tasks.CancelWaiting(ctx, tx, "post deleted",
-				[]task.Status{task.StatusPENDING, task.StatusASSIGNED}, task.PostIDIn(ids...)); err != nil {
-				return err
-			}
-			if err := tx.Post.Update().Where(post.IDIn(ids...)).SetStatus(post.StatusDELETED).Exec(ctx); err != nil {
-				return fmt.Errorf("mark posts deleted: %w", err)
-			}
-			evs := make([]events.Event, len(ids))
-			for i, id := range ids {
-				evs[i] = events.Event{Topic: events.TopicPost, WorkspaceID: ps[0].WorkspaceID, ID: id, Op: events.OpUpdated}
-			}
-			s.bus.PublishOnCommit(tx, evs...)
-		}
-		n = len(ps)
-		return nil
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) (err error) {
+		n, err = s.RemoveTx(ctx, tx, oids)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("remove posts: %w", err)
 	}
 	return n, nil
+}
+
+// RemoveTx is Remove inside the caller's transaction (a queue withdrawing
+// the post it scheduled).
+func (s *Service) RemoveTx(ctx context.Context, tx *ent.Tx, oids []string) (int, error) {
+	q := tx.Post.Query().Where(post.ObjectIDIn(dedupe(oids)...)).Order(post.ByID())
+	ps, err := store.LockRows(s.driver, q, store.LockWait).All(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("lock posts: %w", err)
+	}
+	if len(ps) == 0 {
+		return 0, fmt.Errorf("%w: %w", ErrNoneFound, errs.NotFound("post"))
+	}
+	var ids []int
+	for _, p := range ps {
+		if !Deletable(p.Status) {
+			return 0, errs.Conflict("post %s is being published; cancel its tasks first", p.ObjectID)
+		}
+		if !Deleted(p.Status) {
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) > 0 {
+		if _, err := s.tasks.CancelWaiting(ctx, tx, "post deleted",
+			[]task.Status{task.StatusPENDING, task.StatusASSIGNED}, task.PostIDIn(ids...)); err != nil {
+			return 0, err
+		}
+		if err := tx.Post.Update().Where(post.IDIn(ids...)).SetStatus(post.StatusDELETED).Exec(ctx); err != nil {
+			return 0, fmt.Errorf("mark posts deleted: %w", err)
+		}
+		evs := make([]events.Event, len(ids))
+		for i, id := range ids {
+			evs[i] = events.Event{Topic: events.TopicPost, WorkspaceID: ps[0].WorkspaceID, ID: id, Op: events.OpUpdated}
+		}
+		s.bus.PublishOnCommit(tx, evs...)
+	}
+	return len(ps), nil
 }
 
 func isHTTPS(s string) bool {

@@ -6,6 +6,7 @@ package highlevel
 // to).
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,6 +50,7 @@ const (
 	locPath  locationIn = iota // the {locationId} path segment
 	locQuery                   // the locationId query parameter
 	locNone                    // the route names no location
+	locBody                    // the locationId field of the JSON body
 )
 
 // Location is the workspace a request acts in.
@@ -105,8 +107,14 @@ func (h *handlers) conventions(rt route, w http.ResponseWriter, r *http.Request)
 	}
 	if rt.Location != locNone {
 		raw := chi.URLParam(r, "locationId")
-		if rt.Location == locQuery {
+		switch rt.Location {
+		case locQuery:
 			raw = r.URL.Query().Get("locationId")
+		case locBody:
+			var err error
+			if raw, err = bodyLocation(w, r); err != nil {
+				return err
+			}
 		}
 		loc, err := h.location(ctx, raw)
 		if err != nil {
@@ -149,16 +157,9 @@ const maxJSONBody = 1 << 20
 // body over maxJSONBody a 413. Unknown fields are ignored, as HighLevel's
 // API ignores them.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	body, err := readBody(w, r)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return errTooLarge
-		}
-		return fmt.Errorf("read body: %w", err)
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		body = []byte("{}")
+		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -168,6 +169,23 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return errBadJSON
 	}
 	return nil
+}
+
+// readBody reads a request body of at most maxJSONBody bytes; an empty
+// one reads as {}.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, errTooLarge
+		}
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	return body, nil
 }
 
 // jsonKind names a Go kind as class-validator names the JSON type, with
@@ -184,4 +202,27 @@ func jsonKind(kind string) string {
 		return "a string"
 	}
 	return "a number"
+}
+
+// bodyLocation reads the locationId field of a JSON body and leaves the
+// body to be read again by the handler.
+func bodyLocation(w http.ResponseWriter, r *http.Request) (string, error) {
+	var in struct {
+		LocationID json.RawMessage `json:"locationId"`
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		return "", err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err := json.Unmarshal(body, &in); err != nil {
+		return "", errBadJSON
+	}
+	var loc string
+	if len(in.LocationID) > 0 && string(in.LocationID) != "null" {
+		if err := json.Unmarshal(in.LocationID, &loc); err != nil {
+			return "", unprocessable("locationId must be a string")
+		}
+	}
+	return loc, nil
 }

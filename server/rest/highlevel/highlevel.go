@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/comments"
 	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/queues"
 	"github.com/switchboardhq/switchboard/server/statistics"
 	"github.com/switchboardhq/switchboard/server/store"
 )
@@ -46,6 +47,8 @@ type Deps struct {
 	Challenges *challenges.Service
 	Comments   *comments.Service
 	Statistics *statistics.Service
+	// Queues serves the category queue routes.
+	Queues *queues.Service
 	// PublicURL is the server's address as browsers reach it, for the
 	// OAuth redirect_uri; empty: the request's.
 	PublicURL string

@@ -38,7 +38,7 @@ func (h *handlers) routes() []route {
 		{Name: "limit", Description: "Page size as a number string (default 10, at most 100)", Schema: numberStringSchema},
 		{Name: "skip", Description: "Rows to skip as a number string", Schema: numberStringSchema},
 	}
-	return []route{
+	return append([]route{
 		// Posts.
 		{
 			Method: post, Path: "/{locationId}/posts/list", Scope: scopePostRead, Handle: h.listPosts,
@@ -189,7 +189,7 @@ func (h *handlers) routes() []route {
 				Body: listCommentsInput{}, BodyRequired: true,
 				Responses: []openapi.Response{okResponse(http.StatusCreated, commentsResults{})}},
 		},
-	}
+	}, h.queueRoutes()...)
 }
 
 // handlers holds the routes' dependencies.

@@ -1,0 +1,138 @@
+package queues
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/category"
+	"github.com/switchboardhq/switchboard/ent/categoryqueue"
+	"github.com/switchboardhq/switchboard/ent/queueitem"
+	"github.com/switchboardhq/switchboard/server/errs"
+)
+
+// maxCalendar bounds the entries of one calendar answer.
+const maxCalendar = 1000
+
+// maxWindow bounds a calendar's range.
+const maxWindow = 366 * 24 * time.Hour
+
+// Entry is an item of a queue at a calendar slot.
+type Entry struct {
+	Queue *ent.CategoryQueue
+	ItemSlot
+	AccountIDs []string
+}
+
+// Window is a calendar's range and its account filter.
+type Window struct {
+	From, To   time.Time
+	AccountIDs []string
+}
+
+func (w Window) check() error {
+	if !w.From.Before(w.To) {
+		return errs.Invalid("endDate", "must be after startDate")
+	}
+	if w.To.Sub(w.From) > maxWindow {
+		return errs.Invalid("endDate", "must be at most 366 days after startDate")
+	}
+	return nil
+}
+
+// Calendar previews where the items of an open session (or the live ones
+// with session "") publish between From and To, skipped slots left out.
+func (s *Service) Calendar(ctx context.Context, oid, session string, w Window) ([]Entry, error) {
+	if err := w.check(); err != nil {
+		return nil, err
+	}
+	q, items, err := s.ordered(ctx, oid, session)
+	if err != nil {
+		return nil, err
+	}
+	return s.entries(q, items, w, nil)
+}
+
+// ListCalendar returns where the active queues of the workspace (of the
+// categories named, or all) publish between From and To.
+func (s *Service) ListCalendar(ctx context.Context, categoryOIDs []string, w Window) ([]Entry, error) {
+	if err := w.check(); err != nil {
+		return nil, err
+	}
+	sel := s.client.CategoryQueue.Query().Where(categoryqueue.StatusEQ(categoryqueue.StatusActive))
+	if len(categoryOIDs) > 0 {
+		sel = sel.Where(categoryqueue.HasCategoryWith(category.ObjectIDIn(categoryOIDs...)))
+	}
+	qs, err := sel.Order(categoryqueue.ByID()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read queues: %w", err)
+	}
+	var out []Entry
+	for _, q := range qs {
+		items, err := s.client.QueueItem.Query().Where(queueitem.QueueID(q.ID), queueitem.Session("")).
+			Order(queueitem.ByPosition(), queueitem.ByID()).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read items: %w", err)
+		}
+		if out, err = s.entries(q, items, w, out); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Entry) int { return a.At.Compare(b.At) })
+	return out, nil
+}
+
+// entries appends to out the slots of q's items within w.
+func (s *Service) entries(q *ent.CategoryQueue, items []*ent.QueueItem, w Window, out []Entry) ([]Entry, error) {
+	slots, loc, err := slotsOf(q)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return out, nil
+	}
+	item := 0
+	var ferr error
+	slotTimes(slots, loc, s.start(q), func(t time.Time) bool {
+		if !t.Before(w.To) || len(out) >= maxCalendar {
+			return false
+		}
+		if slices.ContainsFunc(q.SkipDateTimes, t.Equal) {
+			return true
+		}
+		it := items[item%len(items)]
+		item++
+		if t.Before(w.From) {
+			return true
+		}
+		accs, err := accountsOf(it)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		if len(w.AccountIDs) > 0 && !slices.ContainsFunc(accs, func(a string) bool { return slices.Contains(w.AccountIDs, a) }) {
+			return true
+		}
+		out = append(out, Entry{Queue: q, ItemSlot: ItemSlot{Item: it, Slot: Slot{At: t, Item: item - 1}}, AccountIDs: accs})
+		return true
+	})
+	return out, ferr
+}
+
+// accountsOf is the accounts an item publishes to.
+func accountsOf(it *ent.QueueItem) ([]string, error) {
+	raw := it.Modified
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = it.Original
+	}
+	var p Payload
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return nil, fmt.Errorf("item %s payload: %w", it.ItemID, err)
+		}
+	}
+	return p.AccountIDs, nil
+}
