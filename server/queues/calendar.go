@@ -94,6 +94,21 @@ func (s *Service) entries(q *ent.CategoryQueue, items []*ent.QueueItem, w Window
 	if len(items) == 0 {
 		return out, nil
 	}
+	// The post the queue scheduled holds the first slot.
+	if start := s.start(q); q.ActivePostID != nil && start.Equal(*q.NextSlotAt) && !start.Before(w.From) && start.Before(w.To) {
+		for _, it := range items {
+			if it.LastPublishedAt != nil && it.LastPublishedAt.Equal(start) {
+				accs, err := accountsOf(it)
+				if err != nil {
+					return nil, err
+				}
+				if len(w.AccountIDs) == 0 || slices.ContainsFunc(accs, func(a string) bool { return slices.Contains(w.AccountIDs, a) }) {
+					out = append(out, Entry{Queue: q, ItemSlot: ItemSlot{Item: it, Slot: Slot{At: start}}, AccountIDs: accs})
+				}
+				break
+			}
+		}
+	}
 	item := 0
 	var ferr error
 	slotTimes(slots, loc, s.start(q), func(t time.Time) bool {

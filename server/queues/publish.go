@@ -148,11 +148,9 @@ func (s *Service) advance(ctx context.Context, tx *ent.Tx, q *ent.CategoryQueue,
 	if err != nil {
 		return false, err
 	}
-	from := now
-	if !force && q.NextSlotAt != nil && q.NextSlotAt.After(from) {
-		from = *q.NextSlotAt
-	}
-	at := nextSlot(slots, loc, q.SkipDateTimes, from)
+	// The previous post's slot is now or past (or it was withdrawn):
+	// the next one is the first slot after now.
+	at := nextSlot(slots, loc, q.SkipDateTimes, now)
 	u := tx.CategoryQueue.UpdateOne(q).ClearActivePostID().SetNillableNextSlotAt(at)
 	top, err := tx.QueueItem.Query().Where(queueitem.QueueID(q.ID), queueitem.Session("")).
 		Order(queueitem.ByPosition(), queueitem.ByID()).First(ctx)

@@ -106,7 +106,7 @@ func (h *handlers) createQueue(w http.ResponseWriter, r *http.Request) error {
 		return unprocessable("timeSlots must be an array")
 	}
 	q, err := h.Queues.Create(r.Context(), queues.CreateInput{
-		CategoryID: strings.ToLower(in.CategoryID), UserID: strings.ToLower(in.UserID), TimeSlots: in.TimeSlots,
+		CategoryID: strings.ToLower(in.CategoryID), UserID: strings.ToLower(in.UserID), TimeSlots: toTimeSlots(in.TimeSlots),
 		EnableFuturePosts: in.EnableFuturePosts, PrioritizeNewContent: in.PrioritizeNewContent, Timezone: in.Timezone,
 	})
 	if err != nil {
@@ -167,7 +167,7 @@ func (h *handlers) updateQueue(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	up := queues.UpdateInput{Status: in.Status, TimeSlots: in.TimeSlots, EnableFuturePosts: in.EnableFuturePosts,
+	up := queues.UpdateInput{Status: in.Status, TimeSlots: toTimeSlots(in.TimeSlots), EnableFuturePosts: in.EnableFuturePosts,
 		PrioritizeNewContent: in.PrioritizeNewContent, Timezone: in.Timezone}
 	if in.SkipDateTime != nil {
 		t, err := time.Parse(time.RFC3339, *in.SkipDateTime)
@@ -489,7 +489,7 @@ func (h *handlers) updateQueueItem(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	item, err := h.Queues.UpdateItem(r.Context(), q, it, queues.ItemChange{
-		Session: strings.ToLower(in.SessionID), Payload: nullless(in.ModifiedPostPayload), NewOrder: at, Variations: in.Variations,
+		Session: strings.ToLower(in.SessionID), Payload: nullless(in.ModifiedPostPayload), NewOrder: at, Variations: toVariations(in.Variations),
 	})
 	if err != nil {
 		return orNotFound(err, "Queue item")
@@ -574,8 +574,8 @@ func (h *handlers) createQueueItem(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var vs []queues.Variation
-	if in.Variations != nil {
-		vs = *in.Variations
+	if v := toVariations(in.Variations); v != nil {
+		vs = *v
 	}
 	item, err := h.Queues.CreateItem(r.Context(), q, queues.NewItem{
 		Session: strings.ToLower(in.SessionID), Direct: in.DirectToQueue, Payload: nullless(in.ModifiedPostPayload),

@@ -15,12 +15,12 @@ import (
 // Bodies of the queue routes.
 type (
 	createQueueInput struct {
-		LocationID           string            `json:"locationId"`
-		CategoryID           string            `json:"categoryId"`
-		TimeSlots            []queues.TimeSlot `json:"timeSlots"`
-		EnableFuturePosts    bool              `json:"enableFuturePosts,omitempty"`
-		PrioritizeNewContent bool              `json:"prioritizeNewContent,omitempty"`
-		UserID               string            `json:"userId"`
+		LocationID           string          `json:"locationId"`
+		CategoryID           string          `json:"categoryId"`
+		TimeSlots            []timeSlotInput `json:"timeSlots"`
+		EnableFuturePosts    bool            `json:"enableFuturePosts,omitempty"`
+		PrioritizeNewContent bool            `json:"prioritizeNewContent,omitempty"`
+		UserID               string          `json:"userId"`
 		// Timezone is Switchboard's: the IANA zone of the slots (UTC).
 		Timezone *string `json:"timezone,omitempty"`
 	}
@@ -30,14 +30,14 @@ type (
 		Limit      *int   `json:"limit,omitempty"`
 	}
 	updateQueueInput struct {
-		LocationID           string            `json:"locationId"`
-		SkipLegacyWatermark  bool              `json:"skipLegacyWatermark,omitempty"`
-		Status               *string           `json:"status,omitempty"`
-		SkipDateTime         *string           `json:"skipDateTime,omitempty"`
-		TimeSlots            []queues.TimeSlot `json:"timeSlots,omitempty"`
-		EnableFuturePosts    *bool             `json:"enableFuturePosts,omitempty"`
-		PrioritizeNewContent *bool             `json:"prioritizeNewContent,omitempty"`
-		Timezone             *string           `json:"timezone,omitempty"`
+		LocationID           string          `json:"locationId"`
+		SkipLegacyWatermark  bool            `json:"skipLegacyWatermark,omitempty"`
+		Status               *string         `json:"status,omitempty"`
+		SkipDateTime         *string         `json:"skipDateTime,omitempty"`
+		TimeSlots            []timeSlotInput `json:"timeSlots,omitempty"`
+		EnableFuturePosts    *bool           `json:"enableFuturePosts,omitempty"`
+		PrioritizeNewContent *bool           `json:"prioritizeNewContent,omitempty"`
+		Timezone             *string         `json:"timezone,omitempty"`
 	}
 	queueItemsInput struct {
 		LocationID  string `json:"locationId"`
@@ -67,15 +67,58 @@ type (
 		Limit      *int   `json:"limit,omitempty"`
 	}
 	itemInput struct {
-		LocationID          string              `json:"locationId"`
-		SessionID           string              `json:"sessionId,omitempty"`
-		ModifiedPostPayload json.RawMessage     `json:"modifiedPostPayload,omitempty"`
-		NewOrder            json.RawMessage     `json:"newOrder,omitempty"`
-		Order               json.RawMessage     `json:"order,omitempty"`
-		Variations          *[]queues.Variation `json:"variations,omitempty"`
-		DirectToQueue       bool                `json:"directToQueue,omitempty"`
+		LocationID          string            `json:"locationId"`
+		SessionID           string            `json:"sessionId,omitempty"`
+		ModifiedPostPayload json.RawMessage   `json:"modifiedPostPayload,omitempty"`
+		NewOrder            json.RawMessage   `json:"newOrder,omitempty"`
+		Order               json.RawMessage   `json:"order,omitempty"`
+		Variations          *[]variationInput `json:"variations,omitempty"`
+		DirectToQueue       bool              `json:"directToQueue,omitempty"`
 	}
 )
+
+// timeSlotInput is a weekly slot in a request; timeSlotJSON in an
+// answer (the OpenAPI document gives each side its own type).
+type (
+	timeSlotInput struct {
+		DayOfWeek int    `json:"dayOfWeek"`
+		Time      string `json:"time"`
+	}
+	timeSlotJSON timeSlotInput
+)
+
+func toTimeSlots(in []timeSlotInput) []queues.TimeSlot {
+	if in == nil {
+		return nil
+	}
+	out := make([]queues.TimeSlot, len(in))
+	for i, s := range in {
+		out[i] = queues.TimeSlot(s)
+	}
+	return out
+}
+
+// variationInput is a variation in a request; variationJSON in an answer.
+type (
+	variationInput struct {
+		Content      string          `json:"content"`
+		Mentions     json.RawMessage `json:"mentions,omitempty"`
+		OgTags       json.RawMessage `json:"ogTags,omitempty"`
+		PrimaryImage string          `json:"primaryImage,omitempty"`
+	}
+	variationJSON variationInput
+)
+
+func toVariations(in *[]variationInput) *[]queues.Variation {
+	if in == nil {
+		return nil
+	}
+	out := make([]queues.Variation, len(*in))
+	for i, v := range *in {
+		out[i] = queues.Variation(v)
+	}
+	return &out
+}
 
 // order reads a position: a number, "top" or "bottom"; absent is nil.
 func order(field string, raw json.RawMessage) (*queues.Position, error) {
@@ -100,36 +143,36 @@ func order(field string, raw json.RawMessage) (*queues.Position, error) {
 
 // queueJSON is a category queue.
 type queueJSON struct {
-	ID                   string            `json:"_id"`
-	LocationID           string            `json:"locationId"`
-	CategoryID           string            `json:"categoryId"`
-	UserID               string            `json:"userId"`
-	Status               string            `json:"status"`
-	TimeSlots            []queues.TimeSlot `json:"timeSlots"`
-	SkipDateTime         []jsTime          `json:"skipDateTime"`
-	Timezone             string            `json:"timezone"`
-	EnableFuturePosts    bool              `json:"enableFuturePosts"`
-	PrioritizeNewContent bool              `json:"prioritizeNewContent"`
-	NextScheduledAt      *jsTime           `json:"nextScheduledAt,omitempty"`
-	ActivePostID         string            `json:"activePostId,omitempty"`
-	EditSessionID        string            `json:"editSessionId,omitempty"`
-	TotalItems           int               `json:"totalItems"`
-	ErrorPostCount       int               `json:"errorPostCount"`
-	CreatedAt            jsTime            `json:"createdAt"`
-	UpdatedAt            jsTime            `json:"updatedAt"`
+	ID                   string         `json:"_id"`
+	LocationID           string         `json:"locationId"`
+	CategoryID           string         `json:"categoryId"`
+	UserID               string         `json:"userId"`
+	Status               string         `json:"status"`
+	TimeSlots            []timeSlotJSON `json:"timeSlots"`
+	SkipDateTime         []jsTime       `json:"skipDateTime"`
+	Timezone             string         `json:"timezone"`
+	EnableFuturePosts    bool           `json:"enableFuturePosts"`
+	PrioritizeNewContent bool           `json:"prioritizeNewContent"`
+	NextScheduledAt      *jsTime        `json:"nextScheduledAt,omitempty"`
+	ActivePostID         string         `json:"activePostId,omitempty"`
+	EditSessionID        string         `json:"editSessionId,omitempty"`
+	TotalItems           int            `json:"totalItems"`
+	ErrorPostCount       int            `json:"errorPostCount"`
+	CreatedAt            jsTime         `json:"createdAt"`
+	UpdatedAt            jsTime         `json:"updatedAt"`
 }
 
 func toQueueJSON(loc Location, q *queues.Queue, activePost string) queueJSON {
 	out := queueJSON{
 		ID: q.ObjectID, LocationID: loc.ID, CategoryID: q.CategoryOID, UserID: q.UserID,
-		Status: string(q.Status), TimeSlots: q.TimeSlots, SkipDateTime: make([]jsTime, len(q.SkipDateTimes)),
+		Status: string(q.Status), TimeSlots: make([]timeSlotJSON, len(q.TimeSlots)), SkipDateTime: make([]jsTime, len(q.SkipDateTimes)),
 		Timezone: q.Timezone, EnableFuturePosts: q.EnableFuturePosts, PrioritizeNewContent: q.PrioritizeNewContent,
 		ActivePostID: activePost, EditSessionID: q.SessionID,
 		TotalItems: q.ItemCount, ErrorPostCount: q.ErrorCount,
 		CreatedAt: jsTime(q.CreatedAt), UpdatedAt: jsTime(q.UpdatedAt),
 	}
-	if out.TimeSlots == nil {
-		out.TimeSlots = []queues.TimeSlot{}
+	for i, ts := range q.TimeSlots {
+		out.TimeSlots[i] = timeSlotJSON(ts)
 	}
 	for i, t := range q.SkipDateTimes {
 		out.SkipDateTime[i] = jsTime(t)
@@ -143,28 +186,28 @@ func toQueueJSON(loc Location, q *queues.Queue, activePost string) queueJSON {
 
 // queueItemJSON is an item of a queue (live, or a session's draft).
 type queueItemJSON struct {
-	ID                  string             `json:"_id"`
-	QueueID             string             `json:"queueId"`
-	SessionID           string             `json:"sessionId,omitempty"`
-	Order               int64              `json:"order"`
-	PostID              string             `json:"postId,omitempty"`
-	OriginalPost        json.RawMessage    `json:"originalPost,omitempty"`
-	ModifiedPostPayload json.RawMessage    `json:"modifiedPostPayload,omitempty"`
-	Variations          []queues.Variation `json:"variations"`
-	IsModified          bool               `json:"isModified"`
-	HasError            bool               `json:"hasError"`
-	Error               string             `json:"error,omitempty"`
-	PublishedCount      int                `json:"publishedCount"`
-	LastPublishedAt     *jsTime            `json:"lastPublishedAt,omitempty"`
-	CreatedAt           jsTime             `json:"createdAt"`
-	UpdatedAt           jsTime             `json:"updatedAt"`
+	ID                  string          `json:"_id"`
+	QueueID             string          `json:"queueId"`
+	SessionID           string          `json:"sessionId,omitempty"`
+	Order               int64           `json:"order"`
+	PostID              string          `json:"postId,omitempty"`
+	OriginalPost        json.RawMessage `json:"originalPost,omitempty"`
+	ModifiedPostPayload json.RawMessage `json:"modifiedPostPayload,omitempty"`
+	Variations          []variationJSON `json:"variations"`
+	IsModified          bool            `json:"isModified"`
+	HasError            bool            `json:"hasError"`
+	Error               string          `json:"error,omitempty"`
+	PublishedCount      int             `json:"publishedCount"`
+	LastPublishedAt     *jsTime         `json:"lastPublishedAt,omitempty"`
+	CreatedAt           jsTime          `json:"createdAt"`
+	UpdatedAt           jsTime          `json:"updatedAt"`
 }
 
 func toQueueItemJSON(queueOID string, it *ent.QueueItem) queueItemJSON {
 	out := queueItemJSON{
 		ID: it.ItemID, QueueID: queueOID, SessionID: it.Session, Order: it.Position,
 		OriginalPost: nullless(it.Original), ModifiedPostPayload: nullless(it.Modified),
-		Variations: []queues.Variation{}, HasError: it.Error != "", Error: it.Error,
+		Variations: []variationJSON{}, HasError: it.Error != "", Error: it.Error,
 		PublishedCount: it.PublishedCount, CreatedAt: jsTime(it.CreatedAt), UpdatedAt: jsTime(it.UpdatedAt),
 	}
 	out.IsModified = out.ModifiedPostPayload != nil || len(nullless(it.Variations)) > 0
