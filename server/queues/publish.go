@@ -46,7 +46,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	}
 	defer unlock()
 	sys := privacy.DecisionContext(ctx, privacy.Allow) // every workspace, by design
-	now := s.now()
+	now := s.now().UTC()
 	var (
 		n     int
 		errsJ []error

@@ -92,7 +92,9 @@ func slotTimes(slots []TimeSlot, loc *time.Location, from time.Time, yield func(
 			}
 			m, _ := s.minutes()
 			t := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, loc)
-			if t.After(from) && !yield(t) {
+			// In UTC: SQLite compares stored times as text, so every time
+			// written has one offset.
+			if t.After(from) && !yield(t.UTC()) {
 				return
 			}
 		}
