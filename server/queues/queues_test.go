@@ -30,7 +30,7 @@ type clock struct {
 	now time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 
 // world is a workspace with two accounts and a category, a queue service
@@ -226,4 +226,3 @@ func TestSaveRacingPublicationKeepsEveryItemOnce(t *testing.T) {
 		}
 	})
 }
-
