@@ -129,20 +129,24 @@ func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts
 	}
 	r := rolledUp{status: p.Status, results: results, err: p.Error}
 	if len(rest) > 0 {
-		cur, loose, err := current(ctx, tx, p.ID, rest)
-		if err != nil {
-			return err
-		}
-		for _, t := range cur {
-			key, e := strconv.Itoa(*t.AccountID), result(t)
-			same, err := sameEntry(p.Results[key], e)
+		if fast, changed, ok := stillPublishing(p, results, rest); ok {
+			r.results, entriesChanged = fast, entriesChanged || changed
+		} else {
+			cur, loose, err := current(ctx, tx, p.ID, rest)
 			if err != nil {
 				return err
 			}
-			entriesChanged = entriesChanged || !same
-			results[key] = e
+			for _, t := range cur {
+				key, e := strconv.Itoa(*t.AccountID), result(t)
+				same, err := sameEntry(p.Results[key], e)
+				if err != nil {
+					return err
+				}
+				entriesChanged = entriesChanged || !same
+				results[key] = e
+			}
+			r = rollUp(results, withoutEntries(loose, results))
 		}
-		r = rollUp(results, withoutEntries(loose, results))
 	}
 	if !entriesChanged && !r.differs(p) {
 		return nil
@@ -158,6 +162,54 @@ func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts
 	}
 	bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpUpdated})
 	return nil
+}
+
+// stillPublishing is the roll-up, without reading any task, of the
+// transitions ts of a post in the middle of its publication: when each
+// task of ts is the one its account's entry names (the post's record of
+// the account's current task, which the fan-out and every roll-up keep),
+// and the entries with ts applied still hold an active task, or pending
+// tasks beside others, the post is PUBLISHING whatever its tasks without an
+// account are. It returns results with ts's entries set and whether one
+// changed; ok is false when the post is not PUBLISHING now or will not
+// surely stay so, and the caller rolls up the general way.
+func stillPublishing(p *ent.Post, results map[string]any, ts []*ent.Task) (out map[string]any, changed, ok bool) {
+	if p.Status != post.StatusPUBLISHING || p.Error != "" {
+		return nil, false, false
+	}
+	out = maps.Clone(results)
+	for _, t := range ts {
+		if t.AccountID == nil {
+			return nil, false, false
+		}
+		key := strconv.Itoa(*t.AccountID)
+		have, _ := p.Results[key].(map[string]any)
+		if have["taskId"] != t.UUID.String() {
+			return nil, false, false
+		}
+		e := result(t)
+		same, err := sameEntry(have, e)
+		if err != nil {
+			return nil, false, false
+		}
+		changed = changed || !same
+		out[key] = e
+	}
+	var n, pending, active int
+	for _, e := range out {
+		m, _ := e.(map[string]any)
+		n++
+		switch st, _ := m["status"].(string); task.Status(st) {
+		case task.StatusPENDING:
+			pending++
+		case task.StatusASSIGNED, task.StatusRUNNING:
+			active++
+		}
+	}
+	if active == 0 && (pending == 0 || pending == n) {
+		return nil, false, false
+	}
+	return out, changed, true
 }
 
 // current returns, of the changed tasks ts of post postID, those with an

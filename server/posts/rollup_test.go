@@ -597,3 +597,86 @@ func TestAClaimAndAReportBatchOnTheSamePostsBothCommit(t *testing.T) {
 		}
 	})
 }
+
+// A transition in the middle of a post's publication, of the task its
+// account's entry names, rolls up without reading the post's tasks once
+// the post is locked: the entries alone say the post stays PUBLISHING. The
+// last completion, which settles the post, reads them.
+func TestAMidPublicationReportReadsNoTasksUnderThePostLock(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setupRollUp(t, st, 3)
+		var (
+			mu         sync.Mutex
+			postLocked bool
+			reads      int
+		)
+		hooked := storetest.Before(st, func(_ context.Context, q string) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case strings.Contains(q, `FROM "posts"`) || strings.Contains(q, "FROM `posts`"):
+				postLocked = true
+			case postLocked && (strings.Contains(q, `FROM "tasks"`) || strings.Contains(q, "FROM `tasks`")):
+				reads++
+			}
+		})
+		bus := events.NewLocalBus(b.hub)
+		svc := tasks.NewService(hooked, bus, tasks.Options{})
+		posts.NewService(hooked.Client, bus, svc, hooked.Driver)
+		ls, err := svc.Claim(b.worker, "w", []task.Kind{task.KindPOST_PUBLISH}, tasks.MaxClaim)
+		if err != nil || len(ls) != 3 {
+			t.Fatalf("claim: %d leases, %v", len(ls), err)
+		}
+		readsOf := func(name string, report func() error) int {
+			mu.Lock()
+			postLocked, reads = false, 0
+			mu.Unlock()
+			if err := report(); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return reads
+		}
+		complete := func(l tasks.Lease) func() error {
+			return func() error {
+				_, err := svc.Complete(b.worker, tasks.TaskID(l.Task.ID), tasks.ByToken(l.Token), map[string]any{"postUrl": "https://x/" + l.Task.UUID.String()})
+				return err
+			}
+		}
+		fail := func(l tasks.Lease) func() error {
+			return func() error {
+				_, err := svc.Fail(b.worker, tasks.TaskID(l.Task.ID), tasks.ByToken(l.Token), "gone", false)
+				return err
+			}
+		}
+		for _, c := range []struct {
+			name   string
+			report func() error
+			reads  bool
+			status post.Status
+		}{
+			{"first completion", complete(ls[0]), false, post.StatusPUBLISHING},
+			{"a failure", fail(ls[1]), false, post.StatusPUBLISHING},
+			{"the last completion", complete(ls[2]), true, post.StatusPARTIAL},
+		} {
+			n := readsOf(c.name, c.report)
+			if (n > 0) != c.reads {
+				t.Errorf("%s: %d reads of tasks after the post was locked, want reads %v", c.name, n, c.reads)
+			}
+			wantPostStatus(t, b.reload(t), c.status)
+		}
+		p := b.reload(t)
+		for i, want := range []string{"COMPLETED", "FAILED", "COMPLETED"} {
+			if e := entry(t, p, b.accs[i]); e["status"] != want || e["taskId"] != ls[i].Task.UUID.String() {
+				t.Errorf("account %d: entry %v, want %s", i, e, want)
+			}
+		}
+		if e := entry(t, p, b.accs[0]); e["link"] != "https://x/"+ls[0].Task.UUID.String() || e["finishedAt"] == nil {
+			t.Errorf("completed entry %v has no link or finishedAt", e)
+		}
+		if e := entry(t, p, b.accs[1]); e["error"] != "gone" {
+			t.Errorf("failed entry %v has no error", e)
+		}
+	})
+}
