@@ -481,15 +481,31 @@ type ItemSlot struct {
 // Slots returns slots skip…skip+limit from now of a queue's live items or
 // an open session's drafts, each with the item due there.
 func (s *Service) Slots(ctx context.Context, oid, session string, skip, limit int) ([]ItemSlot, error) {
-	q, items, err := s.ordered(ctx, oid, session)
+	q, err := s.client.CategoryQueue.Query().
+		Where(categoryqueue.ObjectID(oid), categoryqueue.StatusNEQ(categoryqueue.StatusDeleted)).Only(ctx)
 	if err != nil {
+		return nil, notFound(err)
+	}
+	if err := checkSession(q, session); err != nil {
 		return nil, err
 	}
 	slots, loc, err := slotsOf(q)
 	if err != nil {
 		return nil, err
 	}
-	sch := Schedule(slots, loc, q.SkipDateTimes, s.start(q), len(items), skip, limit)
+	sel := s.client.QueueItem.Query().Where(queueitem.QueueID(q.ID), queueitem.Session(session))
+	n, err := sel.Clone().Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("count items: %w", err)
+	}
+	// The slots up to skip+limit reach at most that many items: only
+	// those are read, and only what a slot shows of them.
+	items, err := sel.Order(queueitem.ByPosition(), queueitem.ByID()).Limit(min(n, max(skip, 0)+limit)).
+		Select(queueitem.FieldID, queueitem.FieldItemID, queueitem.FieldPosition).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read items: %w", err)
+	}
+	sch := Schedule(slots, loc, q.SkipDateTimes, s.start(q), n, skip, limit)
 	out := make([]ItemSlot, len(sch))
 	for i, sl := range sch {
 		out[i] = ItemSlot{Item: items[sl.Item], Slot: sl}
