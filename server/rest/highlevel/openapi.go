@@ -70,7 +70,7 @@ func OpenAPI() openapi.Product {
 		Name:    "highlevel",
 		Title:   "HighLevel Social Planner API",
 		Version: "2021-07-28",
-		Description: "Posts, accounts, CSV import, OAuth connect, categories, tags, statistics and comments of a " +
+		Description: "Posts, accounts, CSV import, OAuth connect, categories, tags, statistics, comments and category queues of a " +
 			"location (a workspace), as HighLevel's document (highlevel-social-planner) describes them. " +
 			"Differences are listed in docs/compat.md.",
 		Mount: Mount,
