@@ -42,3 +42,35 @@ func TestPlainReadsMarshalAsGqlgenDoes(t *testing.T) {
 		}
 	})
 }
+
+// TestPlainReadsHonourSkipIncludeAndNodeFragments: the fast path marshals
+// the fields gqlgen's CollectFields keeps, so @skip and @include (literal or
+// from variables) and fragments on the Node interface come out as gqlgen
+// writes them, and a field skipped on the fast path is absent, not null.
+func TestPlainReadsHonourSkipIncludeAndNodeFragments(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		srv := testkit.StartServer(t, st)
+		srv.CreateUser(t, "fastdir", viewer.RoleMember, "fastdir")
+		token := srv.Login(t, "fastdir")
+		srv.MustGraphQL(t, token, `mutation { createAccount(input: {platform: X, username: "dir", status: ACTIVE}) { account { id } } }`, nil, &struct{}{})
+		const page = `query($yes: Boolean!, $no: Boolean!) { accounts(first: 5) { edges { node {
+			id username @skip(if: $yes) platform @include(if: $no) status @include(if: $yes) createdAt @skip(if: true)
+			... on Node { __typename nid: id } ...f @include(if: $yes) ...g @skip(if: $yes) %s } } } }
+			fragment f on Account { kind: platform }
+			fragment g on Account { blueTick }`
+		vars := map[string]any{"yes": true, "no": false}
+		fast := srv.GraphQL(t, token, fmt.Sprintf(page, ""), vars)
+		slow := srv.GraphQL(t, token, fmt.Sprintf(page, "uuid"), vars)
+		if len(fast.Errors) > 0 || len(slow.Errors) > 0 {
+			t.Fatalf("errors: %+v %+v", fast.Errors, slow.Errors)
+		}
+		uuids := regexp.MustCompile(`,"uuid":"[^"]*"`)
+		if got, want := string(fast.Data), uuids.ReplaceAllString(string(slow.Data), ""); got != want {
+			t.Errorf("fast path wrote\n%s\ngqlgen wrote\n%s", got, want)
+		}
+		want := regexp.MustCompile(`^\{"accounts":\{"edges":\[\{"node":\{"id":"[^"]+","status":"ACTIVE","__typename":"Account","nid":"[^"]+","kind":"X"\}\}\]\}\}$`)
+		if !want.Match(fast.Data) {
+			t.Errorf("fast path wrote %s, want the fields the directives keep only", fast.Data)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // postJSON is gqlgen's POST transport, except that for the common request
@@ -19,14 +20,20 @@ import (
 // json.Marshal escapes is written as {"data":...}, the bytes json.Marshal
 // would write; any other through json.Marshal, and any other request by
 // gqlgen's transport.
+//
+// A subscription is refused at once with 400, whatever the Accept header:
+// gqlgen's transport would hold the request until the first event, which
+// may never come, and then answer only that one.
 type postJSON struct{ transport.POST }
 
+// errSubscriptionOverPOST names the transports a subscription needs.
+const errSubscriptionOverPOST = "subscriptions are not served over a plain POST: use a WebSocket (graphql-transport-ws) or server-sent events (POST with Accept: text/event-stream)"
+
 func (h postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ours := false
 	switch r.Header.Get("Accept") {
 	case "", "*/*", "application/json":
-	default:
-		h.POST.Do(w, r, exec)
-		return
+		ours = true
 	}
 	start := graphql.Now()
 	body, err := io.ReadAll(r.Body)
@@ -51,6 +58,14 @@ func (h postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	rc, opErr := exec.CreateOperationContext(ctx, &params)
 	if opErr != nil {
 		fallback() // statuses and error bodies are gqlgen's
+		return
+	}
+	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+		writeError(w, http.StatusBadRequest, errSubscriptionOverPOST)
+		return
+	}
+	if !ours {
+		fallback() // gqlgen's content negotiation
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
@@ -154,6 +156,40 @@ func TestGETServesQueriesButNotMutations(t *testing.T) {
 		srv.MustGraphQL(t, tok, `{ accounts { totalCount } apiKeys { totalCount } }`, nil, &after)
 		if after.Accounts.TotalCount != 0 || after.APIKeys.TotalCount != 0 {
 			t.Errorf("mutations over GET wrote rows: %+v", after)
+		}
+	})
+}
+
+// TestSubscriptionOverPlainPOSTIsRefusedAtOnce: a subscription POSTed
+// without Accept: text/event-stream would otherwise wait for its first
+// event (none comes here) before answering.
+func TestSubscriptionOverPlainPOSTIsRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		srv := testkit.StartServer(t, st)
+		tok := srv.UserToken(t, "subposter")
+		body, _ := json.Marshal(map[string]any{"query": `subscription { accountUpdated { id } }`})
+		for _, accept := range []string{"", "application/json", "application/graphql-response+json", "application/graphql-response+json, application/json"} {
+			t.Run("accept "+accept, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+				defer cancel()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/query", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tok)
+				if accept != "" {
+					req.Header.Set("Accept", accept)
+				}
+				status, _, raw := httpDo(t, srv, req)
+				if status != http.StatusBadRequest || !strings.Contains(string(raw), "text/event-stream") || !strings.Contains(string(raw), `"code":"BAD_REQUEST"`) {
+					t.Errorf("subscription over POST answered %d %s", status, raw)
+				}
+			})
+		}
+		// A query in the same document shape is still served.
+		status, raw := postQuery(t, srv, tok, strings.NewReader(`{"query":"{ viewer { user { username } } }"}`), -1)
+		if status != http.StatusOK || !strings.Contains(string(raw), `"subposter"`) {
+			t.Errorf("query over POST: %d %s", status, raw)
 		}
 	})
 }
