@@ -76,6 +76,8 @@ func TestBotsConformance(t *testing.T) {
 		{name: "bots_create_other_key", method: "POST", path: "/v1/bots?appId={appId}", body: botCreateBody, auth: authOtherKey, status: 401},
 		{name: "bots_create_no_auth", method: "POST", path: "/v1/bots?appId={appId}", body: botCreateBody, auth: authNone, status: 401},
 		{name: "bots_create_worker_key", method: "POST", path: "/v1/bots?appId={appId}", body: botCreateBody, auth: authWorkerKey, status: 401},
+		{name: "bots_create_admin_key", method: "POST", path: "/v1/bots?appId={appId}", body: botCreateBody, auth: authAdminKey, status: 401},
+		{name: "bots_list_admin_key", method: "GET", path: "/v1/bots?appId={appId}", auth: authAdminKey, status: 401},
 		// Route 2.
 		{name: "bots_list", method: "GET", path: "/v1/bots?appId={appId}", prepare: fleet, status: 200},
 		{name: "bots_list_active", method: "GET", path: "/v1/bots?appId={appId}&botState=ACTIVE&limit=5&offset=0", prepare: fleet, status: 200},

@@ -181,6 +181,7 @@ const (
 	authBadKey    = "bad-key"    // a key that does not exist
 	authOtherKey  = "other-key"  // another workspace's key (with this tenant's appId)
 	authWorkerKey = "worker-key" // the tenant's worker-scope key
+	authAdminKey  = "admin-key"  // an admin-scope key of an admin of the tenant's app
 )
 
 // scenario is one request whose whole answer is compared with
@@ -241,6 +242,11 @@ func runScenarios(t *testing.T, scenarios []scenario) {
 					h = apiKeyHeader(vars["otherKey"])
 				case authWorkerKey:
 					h = apiKeyHeader(srv.APIKey(t, tn.User, viewer.ScopeWorker))
+				case authAdminKey:
+					// An admin of the same app: the key is refused for its
+					// scope, not for its workspace.
+					admin := srv.CreateUser(t, tn.User.Username+"-admin", viewer.RoleAdmin, tn.User.Username+"-app")
+					h = apiKeyHeader(srv.APIKey(t, admin, viewer.ScopeAdmin))
 				default:
 					t.Fatalf("unknown auth mode %q", sc.auth)
 				}

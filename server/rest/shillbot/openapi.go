@@ -41,7 +41,7 @@ func OpenAPI() openapi.Product {
 	}
 	var (
 		invalid      = fail(errValidation, "Validation failed: appId missing, or a parameter or body field missing or malformed")
-		unauthorized = fail(errUnauthorized, "No or a bad credential, a worker key, or an appId the caller does not belong to")
+		unauthorized = fail(errUnauthorized, "No or a bad credential, a worker or admin key, or an appId the caller does not belong to")
 		notFound     = fail(errNotFound, "A named object (category, bot, group, tag) is not in the app")
 		tooLarge     = fail(errTooLarge, "Body over 1 MiB")
 		internal     = openapi.Response{Status: http.StatusInternalServerError,
@@ -103,9 +103,9 @@ func OpenAPI() openapi.Product {
 		Mount: "",
 		Security: map[string]*openapi3.SecurityScheme{
 			"bearer": openapi3.NewSecurityScheme().WithType("http").WithScheme("bearer").
-				WithDescription("A session token or an API key (not a worker key)."),
+				WithDescription("A session token or an API key (not a worker or admin key)."),
 			"apiKey": openapi3.NewSecurityScheme().WithType("apiKey").WithIn("header").WithName("x-api-key").
-				WithDescription("An API key (not a worker key)."),
+				WithDescription("An API key (not a worker or admin key)."),
 		},
 		Auth: []string{"bearer", "apiKey"},
 		Types: map[reflect.Type]*openapi3.Schema{

@@ -86,7 +86,8 @@ func appFrom(ctx context.Context) (App, error) {
 // requireApp admits a caller authenticated by a session token or an API key
 // ("Authorization: Bearer ..." or "x-api-key"; the document's "orx-api-key"
 // is a scrape of "or x-api-key") whose workspace is the one appId names. No
-// or a bad credential, a worker key (it belongs to the worker protocol) or
+// or a bad credential, a worker or admin key (they act for a worker and for
+// administration, not with the user's own rights: viewer.ActsForUser) or
 // another workspace's appId is 401; a missing appId is 400.
 func (h *handlers) requireApp(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +101,7 @@ func (h *handlers) requireApp(next http.Handler) http.Handler {
 			h.renderError(w, r, errUnauthorized)
 			return
 		}
-		if v.IsWorker() {
+		if !v.ActsForUser() {
 			h.renderError(w, r, errUnauthorized)
 			return
 		}
