@@ -561,6 +561,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			post.FieldLink:         {Type: field.TypeString, Column: post.FieldLink},
 			post.FieldMedia:        {Type: field.TypeJSON, Column: post.FieldMedia},
 			post.FieldFirstComment: {Type: field.TypeString, Column: post.FieldFirstComment},
+			post.FieldFollowUp:     {Type: field.TypeBool, Column: post.FieldFollowUp},
 			post.FieldLocation:     {Type: field.TypeString, Column: post.FieldLocation},
 			post.FieldStatus:       {Type: field.TypeEnum, Column: post.FieldStatus},
 			post.FieldScheduledAt:  {Type: field.TypeTime, Column: post.FieldScheduledAt},
@@ -4381,6 +4382,11 @@ func (f *PostFilter) WhereMedia(p entql.BytesP) {
 // WhereFirstComment applies the entql string predicate on the first_comment field.
 func (f *PostFilter) WhereFirstComment(p entql.StringP) {
 	f.Where(p.Field(post.FieldFirstComment))
+}
+
+// WhereFollowUp applies the entql bool predicate on the follow_up field.
+func (f *PostFilter) WhereFollowUp(p entql.BoolP) {
+	f.Where(p.Field(post.FieldFollowUp))
 }
 
 // WhereLocation applies the entql string predicate on the location field.

@@ -24608,6 +24608,7 @@ type PostMutation struct {
 	media               *[]string
 	appendmedia         []string
 	first_comment       *string
+	follow_up           *bool
 	location            *string
 	status              *post.Status
 	scheduled_at        *time.Time
@@ -25122,6 +25123,42 @@ func (m *PostMutation) OldFirstComment(ctx context.Context) (v string, err error
 // ResetFirstComment resets all changes to the "first_comment" field.
 func (m *PostMutation) ResetFirstComment() {
 	m.first_comment = nil
+}
+
+// SetFollowUp sets the "follow_up" field.
+func (m *PostMutation) SetFollowUp(b bool) {
+	m.follow_up = &b
+}
+
+// FollowUp returns the value of the "follow_up" field in the mutation.
+func (m *PostMutation) FollowUp() (r bool, exists bool) {
+	v := m.follow_up
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFollowUp returns the old "follow_up" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldFollowUp(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFollowUp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFollowUp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFollowUp: %w", err)
+	}
+	return oldValue.FollowUp, nil
+}
+
+// ResetFollowUp resets all changes to the "follow_up" field.
+func (m *PostMutation) ResetFollowUp() {
+	m.follow_up = nil
 }
 
 // SetLocation sets the "location" field.
@@ -25875,7 +25912,7 @@ func (m *PostMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PostMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 23)
 	if m.uuid != nil {
 		fields = append(fields, post.FieldUUID)
 	}
@@ -25905,6 +25942,9 @@ func (m *PostMutation) Fields() []string {
 	}
 	if m.first_comment != nil {
 		fields = append(fields, post.FieldFirstComment)
+	}
+	if m.follow_up != nil {
+		fields = append(fields, post.FieldFollowUp)
 	}
 	if m.location != nil {
 		fields = append(fields, post.FieldLocation)
@@ -25970,6 +26010,8 @@ func (m *PostMutation) Field(name string) (ent.Value, bool) {
 		return m.Media()
 	case post.FieldFirstComment:
 		return m.FirstComment()
+	case post.FieldFollowUp:
+		return m.FollowUp()
 	case post.FieldLocation:
 		return m.Location()
 	case post.FieldStatus:
@@ -26023,6 +26065,8 @@ func (m *PostMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldMedia(ctx)
 	case post.FieldFirstComment:
 		return m.OldFirstComment(ctx)
+	case post.FieldFollowUp:
+		return m.OldFollowUp(ctx)
 	case post.FieldLocation:
 		return m.OldLocation(ctx)
 	case post.FieldStatus:
@@ -26125,6 +26169,13 @@ func (m *PostMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetFirstComment(v)
+		return nil
+	case post.FieldFollowUp:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFollowUp(v)
 		return nil
 	case post.FieldLocation:
 		v, ok := value.(string)
@@ -26336,6 +26387,9 @@ func (m *PostMutation) ResetField(name string) error {
 		return nil
 	case post.FieldFirstComment:
 		m.ResetFirstComment()
+		return nil
+	case post.FieldFollowUp:
+		m.ResetFollowUp()
 		return nil
 	case post.FieldLocation:
 		m.ResetLocation()

@@ -41,6 +41,8 @@ type Post struct {
 	Media []string `json:"media,omitempty"`
 	// comment the worker posts under the published post; may hold spintax
 	FirstComment string `json:"first_comment,omitempty"`
+	// the first comment is published by a dependent COMMENT_CREATE task once the post is out on a Facebook, Instagram, LinkedIn or YouTube account (HighLevel's followUpComment), not by the publishing worker
+	FollowUp bool `json:"follow_up,omitempty"`
 	// place name the post is tagged with
 	Location string `json:"location,omitempty"`
 	// Status holds the value of the "status" field.
@@ -136,6 +138,8 @@ func (*Post) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case post.FieldMedia, post.FieldTags, post.FieldResults, post.FieldDetails:
 			values[i] = new([]byte)
+		case post.FieldFollowUp:
+			values[i] = new(sql.NullBool)
 		case post.FieldID, post.FieldWorkspaceID, post.FieldCategoryID:
 			values[i] = new(sql.NullInt64)
 		case post.FieldObjectID, post.FieldTitle, post.FieldBody, post.FieldLink, post.FieldFirstComment, post.FieldLocation, post.FieldStatus, post.FieldTimezone, post.FieldSource, post.FieldCategory, post.FieldError:
@@ -226,6 +230,12 @@ func (_m *Post) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field first_comment", values[i])
 			} else if value.Valid {
 				_m.FirstComment = value.String
+			}
+		case post.FieldFollowUp:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field follow_up", values[i])
+			} else if value.Valid {
+				_m.FollowUp = value.Bool
 			}
 		case post.FieldLocation:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -393,6 +403,9 @@ func (_m *Post) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("first_comment=")
 	builder.WriteString(_m.FirstComment)
+	builder.WriteString(", ")
+	builder.WriteString("follow_up=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FollowUp))
 	builder.WriteString(", ")
 	builder.WriteString("location=")
 	builder.WriteString(_m.Location)

@@ -152,6 +152,20 @@ func (_c *PostCreate) SetNillableFirstComment(v *string) *PostCreate {
 	return _c
 }
 
+// SetFollowUp sets the "follow_up" field.
+func (_c *PostCreate) SetFollowUp(v bool) *PostCreate {
+	_c.mutation.SetFollowUp(v)
+	return _c
+}
+
+// SetNillableFollowUp sets the "follow_up" field if the given value is not nil.
+func (_c *PostCreate) SetNillableFollowUp(v *bool) *PostCreate {
+	if v != nil {
+		_c.SetFollowUp(*v)
+	}
+	return _c
+}
+
 // SetLocation sets the "location" field.
 func (_c *PostCreate) SetLocation(v string) *PostCreate {
 	_c.mutation.SetLocation(v)
@@ -431,6 +445,10 @@ func (_c *PostCreate) defaults() error {
 		v := post.DefaultFirstComment
 		_c.mutation.SetFirstComment(v)
 	}
+	if _, ok := _c.mutation.FollowUp(); !ok {
+		v := post.DefaultFollowUp
+		_c.mutation.SetFollowUp(v)
+	}
 	if _, ok := _c.mutation.Location(); !ok {
 		v := post.DefaultLocation
 		_c.mutation.SetLocation(v)
@@ -501,6 +519,9 @@ func (_c *PostCreate) check() error {
 	}
 	if _, ok := _c.mutation.FirstComment(); !ok {
 		return &ValidationError{Name: "first_comment", err: errors.New(`ent: missing required field "Post.first_comment"`)}
+	}
+	if _, ok := _c.mutation.FollowUp(); !ok {
+		return &ValidationError{Name: "follow_up", err: errors.New(`ent: missing required field "Post.follow_up"`)}
 	}
 	if _, ok := _c.mutation.Location(); !ok {
 		return &ValidationError{Name: "location", err: errors.New(`ent: missing required field "Post.location"`)}
@@ -595,6 +616,10 @@ func (_c *PostCreate) createSpec() (*Post, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.FirstComment(); ok {
 		_spec.SetField(post.FieldFirstComment, field.TypeString, value)
 		_node.FirstComment = value
+	}
+	if value, ok := _c.mutation.FollowUp(); ok {
+		_spec.SetField(post.FieldFollowUp, field.TypeBool, value)
+		_node.FollowUp = value
 	}
 	if value, ok := _c.mutation.Location(); ok {
 		_spec.SetField(post.FieldLocation, field.TypeString, value)
@@ -833,6 +858,18 @@ func (u *PostUpsert) SetFirstComment(v string) *PostUpsert {
 // UpdateFirstComment sets the "first_comment" field to the value that was provided on create.
 func (u *PostUpsert) UpdateFirstComment() *PostUpsert {
 	u.SetExcluded(post.FieldFirstComment)
+	return u
+}
+
+// SetFollowUp sets the "follow_up" field.
+func (u *PostUpsert) SetFollowUp(v bool) *PostUpsert {
+	u.Set(post.FieldFollowUp, v)
+	return u
+}
+
+// UpdateFollowUp sets the "follow_up" field to the value that was provided on create.
+func (u *PostUpsert) UpdateFollowUp() *PostUpsert {
+	u.SetExcluded(post.FieldFollowUp)
 	return u
 }
 
@@ -1158,6 +1195,20 @@ func (u *PostUpsertOne) SetFirstComment(v string) *PostUpsertOne {
 func (u *PostUpsertOne) UpdateFirstComment() *PostUpsertOne {
 	return u.Update(func(s *PostUpsert) {
 		s.UpdateFirstComment()
+	})
+}
+
+// SetFollowUp sets the "follow_up" field.
+func (u *PostUpsertOne) SetFollowUp(v bool) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetFollowUp(v)
+	})
+}
+
+// UpdateFollowUp sets the "follow_up" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdateFollowUp() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateFollowUp()
 	})
 }
 
@@ -1679,6 +1730,20 @@ func (u *PostUpsertBulk) SetFirstComment(v string) *PostUpsertBulk {
 func (u *PostUpsertBulk) UpdateFirstComment() *PostUpsertBulk {
 	return u.Update(func(s *PostUpsert) {
 		s.UpdateFirstComment()
+	})
+}
+
+// SetFollowUp sets the "follow_up" field.
+func (u *PostUpsertBulk) SetFollowUp(v bool) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetFollowUp(v)
+	})
+}
+
+// UpdateFollowUp sets the "follow_up" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdateFollowUp() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateFollowUp()
 	})
 }
 

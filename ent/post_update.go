@@ -113,6 +113,20 @@ func (_u *PostUpdate) SetNillableFirstComment(v *string) *PostUpdate {
 	return _u
 }
 
+// SetFollowUp sets the "follow_up" field.
+func (_u *PostUpdate) SetFollowUp(v bool) *PostUpdate {
+	_u.mutation.SetFollowUp(v)
+	return _u
+}
+
+// SetNillableFollowUp sets the "follow_up" field if the given value is not nil.
+func (_u *PostUpdate) SetNillableFollowUp(v *bool) *PostUpdate {
+	if v != nil {
+		_u.SetFollowUp(*v)
+	}
+	return _u
+}
+
 // SetLocation sets the "location" field.
 func (_u *PostUpdate) SetLocation(v string) *PostUpdate {
 	_u.mutation.SetLocation(v)
@@ -515,6 +529,9 @@ func (_u *PostUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.FirstComment(); ok {
 		_spec.SetField(post.FieldFirstComment, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.FollowUp(); ok {
+		_spec.SetField(post.FieldFollowUp, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.Location(); ok {
 		_spec.SetField(post.FieldLocation, field.TypeString, value)
 	}
@@ -788,6 +805,20 @@ func (_u *PostUpdateOne) SetFirstComment(v string) *PostUpdateOne {
 func (_u *PostUpdateOne) SetNillableFirstComment(v *string) *PostUpdateOne {
 	if v != nil {
 		_u.SetFirstComment(*v)
+	}
+	return _u
+}
+
+// SetFollowUp sets the "follow_up" field.
+func (_u *PostUpdateOne) SetFollowUp(v bool) *PostUpdateOne {
+	_u.mutation.SetFollowUp(v)
+	return _u
+}
+
+// SetNillableFollowUp sets the "follow_up" field if the given value is not nil.
+func (_u *PostUpdateOne) SetNillableFollowUp(v *bool) *PostUpdateOne {
+	if v != nil {
+		_u.SetFollowUp(*v)
 	}
 	return _u
 }
@@ -1223,6 +1254,9 @@ func (_u *PostUpdateOne) sqlSave(ctx context.Context) (_node *Post, err error) {
 	}
 	if value, ok := _u.mutation.FirstComment(); ok {
 		_spec.SetField(post.FieldFirstComment, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.FollowUp(); ok {
+		_spec.SetField(post.FieldFollowUp, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.Location(); ok {
 		_spec.SetField(post.FieldLocation, field.TypeString, value)

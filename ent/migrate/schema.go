@@ -1156,6 +1156,7 @@ var (
 		{Name: "link", Type: field.TypeString, Size: 2000, Default: ""},
 		{Name: "media", Type: field.TypeJSON, Nullable: true},
 		{Name: "first_comment", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "follow_up", Type: field.TypeBool, Default: false},
 		{Name: "location", Type: field.TypeString, Default: ""},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "SCHEDULED", "QUEUED", "PUBLISHING", "PUBLISHED", "PARTIAL", "FAILED", "CANCELLED", "IN_REVIEW", "DELETED"}, Default: "DRAFT"},
 		{Name: "scheduled_at", Type: field.TypeTime, Nullable: true},
@@ -1178,13 +1179,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "posts_workspaces_workspace",
-				Columns:    []*schema.Column{PostsColumns[21]},
+				Columns:    []*schema.Column{PostsColumns[22]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "posts_categories_category_ref",
-				Columns:    []*schema.Column{PostsColumns[22]},
+				Columns:    []*schema.Column{PostsColumns[23]},
 				RefColumns: []*schema.Column{CategoriesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1193,32 +1194,32 @@ var (
 			{
 				Name:    "post_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[21], PostsColumns[0]},
+				Columns: []*schema.Column{PostsColumns[22], PostsColumns[0]},
 			},
 			{
 				Name:    "post_workspace_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[21], PostsColumns[11], PostsColumns[0]},
+				Columns: []*schema.Column{PostsColumns[22], PostsColumns[12], PostsColumns[0]},
 			},
 			{
 				Name:    "post_workspace_id_scheduled_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[21], PostsColumns[12], PostsColumns[0]},
+				Columns: []*schema.Column{PostsColumns[22], PostsColumns[13], PostsColumns[0]},
 			},
 			{
 				Name:    "post_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[21], PostsColumns[3], PostsColumns[0]},
+				Columns: []*schema.Column{PostsColumns[22], PostsColumns[3], PostsColumns[0]},
 			},
 			{
 				Name:    "post_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[21], PostsColumns[4], PostsColumns[0]},
+				Columns: []*schema.Column{PostsColumns[22], PostsColumns[4], PostsColumns[0]},
 			},
 			{
 				Name:    "post_status_scheduled_at",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[11], PostsColumns[12]},
+				Columns: []*schema.Column{PostsColumns[12], PostsColumns[13]},
 			},
 		},
 	}

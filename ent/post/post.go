@@ -39,6 +39,8 @@ const (
 	FieldMedia = "media"
 	// FieldFirstComment holds the string denoting the first_comment field in the database.
 	FieldFirstComment = "first_comment"
+	// FieldFollowUp holds the string denoting the follow_up field in the database.
+	FieldFollowUp = "follow_up"
 	// FieldLocation holds the string denoting the location field in the database.
 	FieldLocation = "location"
 	// FieldStatus holds the string denoting the status field in the database.
@@ -112,6 +114,7 @@ var Columns = []string{
 	FieldLink,
 	FieldMedia,
 	FieldFirstComment,
+	FieldFollowUp,
 	FieldLocation,
 	FieldStatus,
 	FieldScheduledAt,
@@ -177,6 +180,8 @@ var (
 	LinkValidator func(string) error
 	// DefaultFirstComment holds the default value on creation for the "first_comment" field.
 	DefaultFirstComment string
+	// DefaultFollowUp holds the default value on creation for the "follow_up" field.
+	DefaultFollowUp bool
 	// DefaultLocation holds the default value on creation for the "location" field.
 	DefaultLocation string
 	// DefaultTimezone holds the default value on creation for the "timezone" field.
@@ -301,6 +306,11 @@ func ByLink(opts ...sql.OrderTermOption) OrderOption {
 // ByFirstComment orders the results by the first_comment field.
 func ByFirstComment(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFirstComment, opts...).ToFunc()
+}
+
+// ByFollowUp orders the results by the follow_up field.
+func ByFollowUp(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFollowUp, opts...).ToFunc()
 }
 
 // ByLocation orders the results by the location field.

@@ -101,6 +101,11 @@ func FirstComment(v string) predicate.Post {
 	return predicate.Post(sql.FieldEQ(FieldFirstComment, v))
 }
 
+// FollowUp applies equality check predicate on the "follow_up" field. It's identical to FollowUpEQ.
+func FollowUp(v bool) predicate.Post {
+	return predicate.Post(sql.FieldEQ(FieldFollowUp, v))
+}
+
 // Location applies equality check predicate on the "location" field. It's identical to LocationEQ.
 func Location(v string) predicate.Post {
 	return predicate.Post(sql.FieldEQ(FieldLocation, v))
@@ -609,6 +614,16 @@ func FirstCommentEqualFold(v string) predicate.Post {
 // FirstCommentContainsFold applies the ContainsFold predicate on the "first_comment" field.
 func FirstCommentContainsFold(v string) predicate.Post {
 	return predicate.Post(sql.FieldContainsFold(FieldFirstComment, v))
+}
+
+// FollowUpEQ applies the EQ predicate on the "follow_up" field.
+func FollowUpEQ(v bool) predicate.Post {
+	return predicate.Post(sql.FieldEQ(FieldFollowUp, v))
+}
+
+// FollowUpNEQ applies the NEQ predicate on the "follow_up" field.
+func FollowUpNEQ(v bool) predicate.Post {
+	return predicate.Post(sql.FieldNEQ(FieldFollowUp, v))
 }
 
 // LocationEQ applies the EQ predicate on the "location" field.

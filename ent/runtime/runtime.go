@@ -1441,20 +1441,24 @@ func init() {
 	postDescFirstComment := postFields[4].Descriptor()
 	// post.DefaultFirstComment holds the default value on creation for the first_comment field.
 	post.DefaultFirstComment = postDescFirstComment.Default.(string)
+	// postDescFollowUp is the schema descriptor for follow_up field.
+	postDescFollowUp := postFields[5].Descriptor()
+	// post.DefaultFollowUp holds the default value on creation for the follow_up field.
+	post.DefaultFollowUp = postDescFollowUp.Default.(bool)
 	// postDescLocation is the schema descriptor for location field.
-	postDescLocation := postFields[5].Descriptor()
+	postDescLocation := postFields[6].Descriptor()
 	// post.DefaultLocation holds the default value on creation for the location field.
 	post.DefaultLocation = postDescLocation.Default.(string)
 	// postDescTimezone is the schema descriptor for timezone field.
-	postDescTimezone := postFields[8].Descriptor()
+	postDescTimezone := postFields[9].Descriptor()
 	// post.DefaultTimezone holds the default value on creation for the timezone field.
 	post.DefaultTimezone = postDescTimezone.Default.(string)
 	// postDescCategory is the schema descriptor for category field.
-	postDescCategory := postFields[11].Descriptor()
+	postDescCategory := postFields[12].Descriptor()
 	// post.DefaultCategory holds the default value on creation for the category field.
 	post.DefaultCategory = postDescCategory.Default.(string)
 	// postDescError is the schema descriptor for error field.
-	postDescError := postFields[14].Descriptor()
+	postDescError := postFields[15].Descriptor()
 	// post.DefaultError holds the default value on creation for the error field.
 	post.DefaultError = postDescError.Default.(string)
 	proxyMixin := schema.Proxy{}.Mixin()

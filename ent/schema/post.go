@@ -33,6 +33,9 @@ func (Post) Fields() []ent.Field {
 		// MaxLen counts bytes and would refuse shorter non-Latin text.
 		field.Text("first_comment").Default("").
 			Comment("comment the worker posts under the published post; may hold spintax"),
+		field.Bool("follow_up").Default(false).
+			Comment("the first comment is published by a dependent COMMENT_CREATE task once the post is out on a Facebook, Instagram, LinkedIn or YouTube account (HighLevel's followUpComment), not by the publishing worker").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("location").Default("").
 			Comment("place name the post is tagged with"),
 		field.Enum("status").

@@ -212,6 +212,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	}
 	a.Scheduler = scheduler.New(st, a.Posts, scheduler.Options{Log: log})
 	a.Campaigner = campaigns.NewSweeper(cs, 0, log)
+	// A published post's follow-up comment is a comment of the comments
+	// service, enqueued as the publish task completes.
+	a.Posts.OnFollowUp(a.Comments.FollowUpTx)
 	a.Queues = queues.NewService(st.Client, st.Driver, a.Posts, nil)
 	a.Queuer = queues.NewSweeper(a.Queues, 0, log)
 	a.Fetcher = bots.NewFetcher(bs, st.Driver, cfg.BotNotificationInterval, log)

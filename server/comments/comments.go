@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
 )
@@ -315,4 +316,42 @@ func finished(t *ent.Task) bool {
 		return true
 	}
 	return false
+}
+
+// FollowUpTx writes a post's follow-up comment on the account it was just
+// published on, and the COMMENT_CREATE task that publishes it under the
+// published post, inside tx (the publish task's completion; see
+// posts.OnFollowUp). ctx acts as the post's workspace.
+func (s *Service) FollowUpTx(ctx context.Context, tx *ent.Tx, f posts.FollowUp) error {
+	platform := comment.Platform(f.Platform)
+	if err := comment.PlatformValidator(platform); err != nil {
+		return fmt.Errorf("follow-up on %s: %w", f.Platform, err)
+	}
+	a, err := tx.Account.Get(ctx, f.AccountID)
+	if err != nil {
+		return fmt.Errorf("follow-up account: %w", err)
+	}
+	origin := a.ExternalIds[accounts.ExternalOriginID]
+	saved, err := tx.Comment.Create().SetPlatform(platform).SetContent(f.Content).SetFromUs(true).
+		SetPostID(f.PostID).SetAccountID(a.ID).SetOriginID(origin).SetPlatformPostID(f.PlatformPostID).
+		SetPublishedAt(s.now()).
+		Save(ctx)
+	if err != nil {
+		return fmt.Errorf("write follow-up comment: %w", err)
+	}
+	in, err := s.create.Input(CreatePayload{
+		CommentID: saved.ObjectID, Platform: string(platform), OriginID: origin,
+		PostID: f.PostObjectID, PlatformPostID: f.PlatformPostID, PostURL: f.Link, Content: f.Content,
+	}, tasks.EnqueueInput{AccountID: &a.ID, ActionType: "comment"})
+	if err != nil {
+		return err
+	}
+	ts, err := s.tasks.EnqueueTx(ctx, tx, []tasks.EnqueueInput{in})
+	if err != nil {
+		return fmt.Errorf("enqueue follow-up comment: %w", err)
+	}
+	if err := saved.Update().SetTaskID(ts[0].ID).Exec(ctx); err != nil {
+		return fmt.Errorf("link follow-up comment to its task: %w", err)
+	}
+	return nil
 }

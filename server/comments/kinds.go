@@ -16,11 +16,14 @@ import (
 // Ids without "platform" are Switchboard's 24-hex ids; the platform's own
 // ids are given when known.
 type CreatePayload struct {
-	CommentID             string       `json:"commentId"`
-	Platform              string       `json:"platform"`
-	OriginID              string       `json:"originId,omitempty"`
-	PostID                string       `json:"postId,omitempty"`
-	PlatformPostID        string       `json:"platformPostId,omitempty"`
+	CommentID      string `json:"commentId"`
+	Platform       string `json:"platform"`
+	OriginID       string `json:"originId,omitempty"`
+	PostID         string `json:"postId,omitempty"`
+	PlatformPostID string `json:"platformPostId,omitempty"`
+	// PostURL is the published post's address, for a follow-up comment
+	// (the worker's publish result).
+	PostURL               string       `json:"postUrl,omitempty"`
 	ParentCommentID       string       `json:"parentCommentId,omitempty"`
 	PlatformParentID      string       `json:"platformParentId,omitempty"`
 	Content               string       `json:"content"`

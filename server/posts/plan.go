@@ -92,6 +92,10 @@ type PlanInput struct {
 	TagIDs       []string
 	Body         string
 	Media        []Media
+	// FirstComment is the follow-up comment: a planned post's is published
+	// by a dependent COMMENT_CREATE task once the post is out on a
+	// Facebook, Instagram, LinkedIn or YouTube account, and ignored on
+	// other platforms.
 	FirstComment string
 	Format       Format
 	Details      PlatformDetails
@@ -408,7 +412,7 @@ func (s *Service) writePlan(ctx context.Context, tx *ent.Tx, in PlanInput, accs 
 	}
 	if in.ObjectID == "" {
 		p, err := tx.Post.Create().
-			SetBody(in.Body).SetMedia(urls).SetFirstComment(in.FirstComment).
+			SetBody(in.Body).SetMedia(urls).SetFirstComment(in.FirstComment).SetFollowUp(true).
 			SetStatus(status).SetNillableScheduledAt(at).SetSource(source).
 			SetNillableCategoryID(catID).AddTagRefIDs(tagIDs...).AddAccountIDs(accIDs...).
 			SetDetails(extra).
@@ -429,7 +433,7 @@ func (s *Service) writePlan(ctx context.Context, tx *ent.Tx, in PlanInput, accs 
 		return nil, errs.Conflict("post is %s and can no longer be edited", strings.ToLower(string(p.Status)))
 	}
 	u := p.Update().
-		SetBody(in.Body).SetMedia(urls).SetFirstComment(in.FirstComment).
+		SetBody(in.Body).SetMedia(urls).SetFirstComment(in.FirstComment).SetFollowUp(true).
 		SetStatus(status).SetError("").
 		ClearCategoryID().SetNillableCategoryID(catID).
 		ClearTagRefs().AddTagRefIDs(tagIDs...).

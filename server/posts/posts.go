@@ -50,13 +50,17 @@ type Service struct {
 	publish Publish
 	driver  store.Driver
 	now     func() time.Time
+	// followUp enqueues follow-up comments (see OnFollowUp).
+	followUp FollowUpFunc
 }
 
 // NewService returns a post service on a store of driver d. It registers
 // the POST_PUBLISH task kind on ts, whose transitions it keeps its posts in
 // step with.
 func NewService(client *ent.Client, bus events.Bus, ts *tasks.Service, d store.Driver) *Service {
-	return &Service{client: client, bus: bus, tasks: ts, publish: registerPublish(ts, bus, d), driver: d, now: time.Now}
+	s := &Service{client: client, bus: bus, tasks: ts, driver: d, now: time.Now}
+	s.publish = s.registerPublish(ts, bus, d)
+	return s
 }
 
 // CreateInput is a new post. With ScheduledAt and at least one account it is

@@ -36,6 +36,9 @@ type PublishResult struct {
 	LinkPost string `json:"link_post,omitempty"` // Likepion
 	URL      string `json:"url,omitempty"`
 	PostURL  string `json:"postUrl,omitempty"`
+	// PlatformPostID is the post's id on the platform, which a follow-up
+	// comment is published under.
+	PlatformPostID string `json:"platformPostId,omitempty"`
 }
 
 // Link returns the published post's address.
@@ -53,7 +56,7 @@ const maxLink = 2048
 
 // Validate bounds the reported address.
 func (r PublishResult) Validate() error {
-	for name, l := range map[string]string{"link_post": r.LinkPost, "url": r.URL, "postUrl": r.PostURL} {
+	for name, l := range map[string]string{"link_post": r.LinkPost, "url": r.URL, "postUrl": r.PostURL, "platformPostId": r.PlatformPostID} {
 		if len(l) > maxLink {
 			return tasks.FieldError{Field: name, Message: fmt.Sprintf("must be at most %d characters", maxLink)}
 		}
@@ -66,13 +69,13 @@ func (r PublishResult) Validate() error {
 type Publish = tasks.Kind[PublishPayload, PublishResult]
 
 // registerPublish registers POST_PUBLISH on ts with the roll-up as its
-// handler.
-func registerPublish(ts *tasks.Service, bus events.Bus, d store.Driver) Publish {
+// handler, and then the follow-ups, which read the post as rolled up.
+func (s *Service) registerPublish(ts *tasks.Service, bus events.Bus, d store.Driver) Publish {
 	return tasks.Register[PublishPayload, PublishResult](ts, task.KindPOST_PUBLISH, tasks.Handler{
 		Name:  "posts.rollup",
 		Stage: tasks.StageOwner,
 		Func:  RollUp(bus, d),
-	})
+	}, tasks.Handler{Name: "posts.followup", Stage: tasks.StageOwner, Func: s.followUps})
 }
 
 // errNoAccounts is the error of a post that is due with no target account.
@@ -169,7 +172,7 @@ func (s *Service) failDue(ctx context.Context, id, ws int, reason string) (bool,
 }
 
 // publishInputs returns one POST_PUBLISH task per account, with the title,
-// body and first comment expanded from a seed of the post and account, so
+// body and first comment (unless a follow-up task publishes it) expanded from a seed of the post and account, so
 // the same pair always publishes the same text (a retried task, a re-run
 // sweep).
 func (s *Service) publishInputs(p *ent.Post, accs []int) ([]tasks.EnqueueInput, error) {
@@ -193,6 +196,10 @@ func (s *Service) publishInputs(p *ent.Post, accs []int) ([]tasks.EnqueueInput, 
 				return nil, err
 			}
 			*f.expanded = out
+		}
+		if p.FollowUp {
+			// A dependent task publishes it once the post is out.
+			pl.FirstComment = ""
 		}
 		in, err := s.publish.Input(pl, tasks.EnqueueInput{AccountID: &accs[i], PostID: &p.ID})
 		if err != nil {
