@@ -106,4 +106,3 @@ func (s *Service) followUpOf(ctx context.Context, tx *ent.Tx, t *ent.Task) error
 		Link: r.Link(), PlatformPostID: r.PlatformPostID,
 	})
 }
-

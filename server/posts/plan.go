@@ -87,11 +87,11 @@ type PlanInput struct {
 	Approval bool
 	// AccountIDs, CategoryID and TagIDs are ObjectIds of the workspace's
 	// accounts, category and tags.
-	AccountIDs   []string
-	CategoryID   string
-	TagIDs       []string
-	Body         string
-	Media        []Media
+	AccountIDs []string
+	CategoryID string
+	TagIDs     []string
+	Body       string
+	Media      []Media
 	// FirstComment is the follow-up comment: a planned post's is published
 	// by a dependent COMMENT_CREATE task once the post is out on a
 	// Facebook, Instagram, LinkedIn or YouTube account, and ignored on
