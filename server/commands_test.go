@@ -10,7 +10,10 @@ import (
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
 
-func TestMain(m *testing.M) { testkit.Main(m) }
+func TestMain(m *testing.M) {
+	serveIfAsked()
+	testkit.Main(m)
+}
 
 // cli runs one command line as the binary would.
 func cli(t *testing.T, args ...string) (string, error) {

@@ -162,7 +162,11 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	cd := cooldown.NewService(st.Client, cooldown.Options{Driver: st.Driver})
 	// Each domain package registers the task kinds it owns on ts from its
 	// constructor, with the handlers that keep its state in step.
-	ts := tasks.NewService(st, bus, tasks.Options{LeaseDuration: cfg.LeaseDuration, Eligibility: cd})
+	ts := tasks.NewService(st, bus, tasks.Options{
+		LeaseDuration: cfg.LeaseDuration,
+		Backoff:       tasks.DoublingBackoff(cfg.RetryBackoff),
+		Eligibility:   cd,
+	})
 	engagement.Register(ts)
 	ps := posts.NewService(st.Client, bus, ts, st.Driver)
 	cs := campaigns.NewService(st.Client, st.Driver, ts, bus)
@@ -218,7 +222,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	a.Queues = queues.NewService(st.Client, st.Driver, a.Posts, nil)
 	a.Queuer = queues.NewSweeper(a.Queues, 0, log)
 	a.Fetcher = bots.NewFetcher(bs, st.Driver, cfg.BotNotificationInterval, log)
-	a.Reaper = tasks.NewReaper(a.Tasks, 0, log)
+	// A lost lease waits at most a quarter of a lease past its expiry
+	// (and never more than the reaper's 30 s) before its task is retried.
+	a.Reaper = tasks.NewReaper(a.Tasks, min(30*time.Second, cfg.LeaseDuration/4), log)
 	a.Due = tasks.NewDueAnnouncer(a.Tasks, hub, 0, log)
 	a.Expiry = challenges.NewSweeper(ch, 0, log)
 	h, err := a.router(ctx)

@@ -56,6 +56,10 @@ type Config struct {
 	// LeaseDuration is how long a worker holds a claimed task without a
 	// heartbeat (SWITCHBOARD_LEASE_DURATION, default 10m).
 	LeaseDuration time.Duration
+	// RetryBackoff is how long a task whose attempt failed or whose lease
+	// expired waits before its next attempt, doubling with each attempt up
+	// to an hour (SWITCHBOARD_RETRY_BACKOFF, default 30s).
+	RetryBackoff time.Duration
 	// BotNotificationInterval is how often every ACTIVE bot's X
 	// notifications are asked of workers
 	// (SWITCHBOARD_BOT_NOTIFICATION_INTERVAL, default 15m).
@@ -136,6 +140,7 @@ func Default() Config {
 		WSPingInterval: 15 * time.Second,
 		LiveStall:      10 * time.Second,
 		LeaseDuration:  10 * time.Minute,
+		RetryBackoff:   30 * time.Second,
 		LoginWait:      25 * time.Second,
 		// Notifications are read, not pushed: often enough for a
 		// dashboard, rarely enough not to look like scraping to X.
@@ -179,6 +184,7 @@ func FromEnv() (Config, error) {
 	duration("SWITCHBOARD_WS_PING_INTERVAL", &c.WSPingInterval)
 	duration("SWITCHBOARD_LIVE_STALL", &c.LiveStall)
 	duration("SWITCHBOARD_LEASE_DURATION", &c.LeaseDuration)
+	duration("SWITCHBOARD_RETRY_BACKOFF", &c.RetryBackoff)
 	duration("SWITCHBOARD_LOGIN_WAIT", &c.LoginWait)
 	duration("SWITCHBOARD_BOT_NOTIFICATION_INTERVAL", &c.BotNotificationInterval)
 	duration("SWITCHBOARD_IMAP_MAIL_DELAY", &c.IMAPMailDelay)
@@ -252,8 +258,11 @@ func (c Config) Validate() error {
 	if c.SessionTTL < time.Minute {
 		problems = append(problems, fmt.Errorf("session TTL %s: want at least 1m", c.SessionTTL))
 	}
-	if c.LeaseDuration < 10*time.Second {
-		problems = append(problems, fmt.Errorf("lease duration %s: want at least 10s", c.LeaseDuration))
+	if c.LeaseDuration < time.Second {
+		problems = append(problems, fmt.Errorf("lease duration %s: want at least 1s", c.LeaseDuration))
+	}
+	if c.RetryBackoff < 0 || c.RetryBackoff > time.Hour {
+		problems = append(problems, fmt.Errorf("retry backoff %s: want 0 to 1h", c.RetryBackoff))
 	}
 	if c.LoginWait <= 0 || c.LoginWait > 5*time.Minute {
 		problems = append(problems, fmt.Errorf("login wait %s: want a positive duration of at most 5m", c.LoginWait))

@@ -221,4 +221,11 @@ func TestDefaultBackoffDoublesUpToAnHour(t *testing.T) {
 			t.Errorf("DefaultBackoff(%d) = %v, want %v", attempt, got, want)
 		}
 	}
+	for attempt, want := range map[int]time.Duration{
+		1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 16: 100 * time.Millisecond << 15, 17: time.Hour, 1 << 30: time.Hour,
+	} {
+		if got := tasks.DoublingBackoff(100 * time.Millisecond)(attempt); got != want {
+			t.Errorf("DoublingBackoff(100ms)(%d) = %v, want %v", attempt, got, want)
+		}
+	}
 }

@@ -45,15 +45,28 @@ type Options struct {
 
 // DefaultBackoff waits 30s·2^(attempt-1), capped at one hour: 30s after the
 // first attempt, 1m after the second, … 1h from the eighth on.
-func DefaultBackoff(attempt int) time.Duration {
-	const base, ceiling = 30 * time.Second, time.Hour
-	if attempt < 1 {
-		attempt = 1
+func DefaultBackoff(attempt int) time.Duration { return DoublingBackoff(DefaultRetryBackoff)(attempt) }
+
+// DefaultRetryBackoff is DefaultBackoff's wait after the first attempt.
+const DefaultRetryBackoff = 30 * time.Second
+
+// DoublingBackoff waits base·2^(attempt-1), capped at one hour.
+func DoublingBackoff(base time.Duration) func(attempt int) time.Duration {
+	const ceiling = time.Hour
+	return func(attempt int) time.Duration {
+		if base <= 0 {
+			return 0
+		}
+		attempt = max(attempt, 1)
+		d := base
+		for range attempt - 1 {
+			if d >= ceiling {
+				break
+			}
+			d <<= 1
+		}
+		return min(d, ceiling)
 	}
-	if attempt > 8 { // 30s·2^7 already exceeds the ceiling; avoid shifting further
-		return ceiling
-	}
-	return min(base<<(attempt-1), ceiling)
 }
 
 // Service leases tasks to workers and records what they report.
