@@ -28,6 +28,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/customertag"
+	"github.com/switchboardhq/switchboard/ent/importrow"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -80,6 +81,8 @@ type Client struct {
 	CustomerGroup *CustomerGroupClient
 	// CustomerTag is the client for interacting with the CustomerTag builders.
 	CustomerTag *CustomerTagClient
+	// ImportRow is the client for interacting with the ImportRow builders.
+	ImportRow *ImportRowClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LogEntry is the client for interacting with the LogEntry builders.
@@ -140,6 +143,7 @@ func (c *Client) init() {
 	c.Customer = NewCustomerClient(c.config)
 	c.CustomerGroup = NewCustomerGroupClient(c.config)
 	c.CustomerTag = NewCustomerTagClient(c.config)
+	c.ImportRow = NewImportRowClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.LogEntry = NewLogEntryClient(c.config)
 	c.LoginChallenge = NewLoginChallengeClient(c.config)
@@ -262,6 +266,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Customer:          NewCustomerClient(cfg),
 		CustomerGroup:     NewCustomerGroupClient(cfg),
 		CustomerTag:       NewCustomerTagClient(cfg),
+		ImportRow:         NewImportRowClient(cfg),
 		Job:               NewJobClient(cfg),
 		LogEntry:          NewLogEntryClient(cfg),
 		LoginChallenge:    NewLoginChallengeClient(cfg),
@@ -311,6 +316,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Customer:          NewCustomerClient(cfg),
 		CustomerGroup:     NewCustomerGroupClient(cfg),
 		CustomerTag:       NewCustomerTagClient(cfg),
+		ImportRow:         NewImportRowClient(cfg),
 		Job:               NewJobClient(cfg),
 		LogEntry:          NewLogEntryClient(cfg),
 		LoginChallenge:    NewLoginChallengeClient(cfg),
@@ -359,9 +365,10 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Account, c.AccountGroup, c.AccountStat, c.ActionRecord, c.Caption,
 		c.Category, c.CategoryQueue, c.Comment, c.CooldownRule, c.Customer,
-		c.CustomerGroup, c.CustomerTag, c.Job, c.LogEntry, c.LoginChallenge,
-		c.Notification, c.Plan, c.Post, c.Proxy, c.QueueItem, c.RequestLog, c.Schedule,
-		c.Setting, c.Tag, c.Task, c.Template, c.User, c.WalletTransaction, c.Workspace,
+		c.CustomerGroup, c.CustomerTag, c.ImportRow, c.Job, c.LogEntry,
+		c.LoginChallenge, c.Notification, c.Plan, c.Post, c.Proxy, c.QueueItem,
+		c.RequestLog, c.Schedule, c.Setting, c.Tag, c.Task, c.Template, c.User,
+		c.WalletTransaction, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -373,9 +380,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Account, c.AccountGroup, c.AccountStat, c.ActionRecord, c.Caption,
 		c.Category, c.CategoryQueue, c.Comment, c.CooldownRule, c.Customer,
-		c.CustomerGroup, c.CustomerTag, c.Job, c.LogEntry, c.LoginChallenge,
-		c.Notification, c.Plan, c.Post, c.Proxy, c.QueueItem, c.RequestLog, c.Schedule,
-		c.Setting, c.Tag, c.Task, c.Template, c.User, c.WalletTransaction, c.Workspace,
+		c.CustomerGroup, c.CustomerTag, c.ImportRow, c.Job, c.LogEntry,
+		c.LoginChallenge, c.Notification, c.Plan, c.Post, c.Proxy, c.QueueItem,
+		c.RequestLog, c.Schedule, c.Setting, c.Tag, c.Task, c.Template, c.User,
+		c.WalletTransaction, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -410,6 +418,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CustomerGroup.mutate(ctx, m)
 	case *CustomerTagMutation:
 		return c.CustomerTag.mutate(ctx, m)
+	case *ImportRowMutation:
+		return c.ImportRow.mutate(ctx, m)
 	case *JobMutation:
 		return c.Job.mutate(ctx, m)
 	case *LogEntryMutation:
@@ -2687,6 +2697,188 @@ func (c *CustomerTagClient) mutate(ctx context.Context, m *CustomerTagMutation) 
 	}
 }
 
+// ImportRowClient is a client for the ImportRow schema.
+type ImportRowClient struct {
+	config
+}
+
+// NewImportRowClient returns a client for the ImportRow from the given config.
+func NewImportRowClient(c config) *ImportRowClient {
+	return &ImportRowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `importrow.Hooks(f(g(h())))`.
+func (c *ImportRowClient) Use(hooks ...Hook) {
+	c.hooks.ImportRow = append(c.hooks.ImportRow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `importrow.Intercept(f(g(h())))`.
+func (c *ImportRowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImportRow = append(c.inters.ImportRow, interceptors...)
+}
+
+// Create returns a builder for creating a ImportRow entity.
+func (c *ImportRowClient) Create() *ImportRowCreate {
+	mutation := newImportRowMutation(c.config, OpCreate)
+	return &ImportRowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImportRow entities.
+func (c *ImportRowClient) CreateBulk(builders ...*ImportRowCreate) *ImportRowCreateBulk {
+	return &ImportRowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImportRowClient) MapCreateBulk(slice any, setFunc func(*ImportRowCreate, int)) *ImportRowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImportRowCreateBulk{err: fmt.Errorf("calling to ImportRowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImportRowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImportRowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImportRow.
+func (c *ImportRowClient) Update() *ImportRowUpdate {
+	mutation := newImportRowMutation(c.config, OpUpdate)
+	return &ImportRowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImportRowClient) UpdateOne(_m *ImportRow) *ImportRowUpdateOne {
+	mutation := newImportRowMutation(c.config, OpUpdateOne, withImportRow(_m))
+	return &ImportRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImportRowClient) UpdateOneID(id int) *ImportRowUpdateOne {
+	mutation := newImportRowMutation(c.config, OpUpdateOne, withImportRowID(id))
+	return &ImportRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImportRow.
+func (c *ImportRowClient) Delete() *ImportRowDelete {
+	mutation := newImportRowMutation(c.config, OpDelete)
+	return &ImportRowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImportRowClient) DeleteOne(_m *ImportRow) *ImportRowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImportRowClient) DeleteOneID(id int) *ImportRowDeleteOne {
+	builder := c.Delete().Where(importrow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImportRowDeleteOne{builder}
+}
+
+// Query returns a query builder for ImportRow.
+func (c *ImportRowClient) Query() *ImportRowQuery {
+	return &ImportRowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImportRow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImportRow entity by its id.
+func (c *ImportRowClient) Get(ctx context.Context, id int) (*ImportRow, error) {
+	return c.Query().Where(importrow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImportRowClient) GetX(ctx context.Context, id int) *ImportRow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a ImportRow.
+func (c *ImportRowClient) QueryWorkspace(_m *ImportRow) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importrow.Table, importrow.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, importrow.WorkspaceTable, importrow.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryJob queries the job edge of a ImportRow.
+func (c *ImportRowClient) QueryJob(_m *ImportRow) *JobQuery {
+	query := (&JobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importrow.Table, importrow.FieldID, id),
+			sqlgraph.To(job.Table, job.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, importrow.JobTable, importrow.JobColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPost queries the post edge of a ImportRow.
+func (c *ImportRowClient) QueryPost(_m *ImportRow) *PostQuery {
+	query := (&PostClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importrow.Table, importrow.FieldID, id),
+			sqlgraph.To(post.Table, post.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, importrow.PostTable, importrow.PostColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImportRowClient) Hooks() []Hook {
+	hooks := c.hooks.ImportRow
+	return append(hooks[:len(hooks):len(hooks)], importrow.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImportRowClient) Interceptors() []Interceptor {
+	return c.inters.ImportRow
+}
+
+func (c *ImportRowClient) mutate(ctx context.Context, m *ImportRowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImportRowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImportRowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImportRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImportRowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ImportRow mutation op: %q", m.Op())
+	}
+}
+
 // JobClient is a client for the Job schema.
 type JobClient struct {
 	config
@@ -2820,6 +3012,22 @@ func (c *JobClient) QuerySchedule(_m *Job) *ScheduleQuery {
 			sqlgraph.From(job.Table, job.FieldID, id),
 			sqlgraph.To(schedule.Table, schedule.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, job.ScheduleTable, job.ScheduleColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRows queries the rows edge of a Job.
+func (c *JobClient) QueryRows(_m *Job) *ImportRowQuery {
+	query := (&ImportRowClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(job.Table, job.FieldID, id),
+			sqlgraph.To(importrow.Table, importrow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, job.RowsTable, job.RowsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -5562,16 +5770,16 @@ type (
 	hooks struct {
 		APIKey, Account, AccountGroup, AccountStat, ActionRecord, Caption, Category,
 		CategoryQueue, Comment, CooldownRule, Customer, CustomerGroup, CustomerTag,
-		Job, LogEntry, LoginChallenge, Notification, Plan, Post, Proxy, QueueItem,
-		RequestLog, Schedule, Setting, Tag, Task, Template, User, WalletTransaction,
-		Workspace []ent.Hook
+		ImportRow, Job, LogEntry, LoginChallenge, Notification, Plan, Post, Proxy,
+		QueueItem, RequestLog, Schedule, Setting, Tag, Task, Template, User,
+		WalletTransaction, Workspace []ent.Hook
 	}
 	inters struct {
 		APIKey, Account, AccountGroup, AccountStat, ActionRecord, Caption, Category,
 		CategoryQueue, Comment, CooldownRule, Customer, CustomerGroup, CustomerTag,
-		Job, LogEntry, LoginChallenge, Notification, Plan, Post, Proxy, QueueItem,
-		RequestLog, Schedule, Setting, Tag, Task, Template, User, WalletTransaction,
-		Workspace []ent.Interceptor
+		ImportRow, Job, LogEntry, LoginChallenge, Notification, Plan, Post, Proxy,
+		QueueItem, RequestLog, Schedule, Setting, Tag, Task, Template, User,
+		WalletTransaction, Workspace []ent.Interceptor
 	}
 )
 

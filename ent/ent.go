@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/customertag"
+	"github.com/switchboardhq/switchboard/ent/importrow"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -115,6 +116,7 @@ func checkColumn(t, c string) error {
 			customer.Table:          customer.ValidColumn,
 			customergroup.Table:     customergroup.ValidColumn,
 			customertag.Table:       customertag.ValidColumn,
+			importrow.Table:         importrow.ValidColumn,
 			job.Table:               job.ValidColumn,
 			logentry.Table:          logentry.ValidColumn,
 			loginchallenge.Table:    loginchallenge.ValidColumn,

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/customertag"
+	"github.com/switchboardhq/switchboard/ent/importrow"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -43,7 +44,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 31)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -393,6 +394,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   importrow.Table,
+			Columns: importrow.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: importrow.FieldID,
+			},
+		},
+		Type: "ImportRow",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			importrow.FieldUUID:        {Type: field.TypeUUID, Column: importrow.FieldUUID},
+			importrow.FieldObjectID:    {Type: field.TypeString, Column: importrow.FieldObjectID},
+			importrow.FieldCreatedAt:   {Type: field.TypeTime, Column: importrow.FieldCreatedAt},
+			importrow.FieldUpdatedAt:   {Type: field.TypeTime, Column: importrow.FieldUpdatedAt},
+			importrow.FieldWorkspaceID: {Type: field.TypeInt, Column: importrow.FieldWorkspaceID},
+			importrow.FieldJobID:       {Type: field.TypeInt, Column: importrow.FieldJobID},
+			importrow.FieldRow:         {Type: field.TypeInt, Column: importrow.FieldRow},
+			importrow.FieldValues:      {Type: field.TypeJSON, Column: importrow.FieldValues},
+			importrow.FieldError:       {Type: field.TypeString, Column: importrow.FieldError},
+			importrow.FieldPostID:      {Type: field.TypeInt, Column: importrow.FieldPostID},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -403,6 +427,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Type: "Job",
 		Fields: map[string]*sqlgraph.FieldSpec{
 			job.FieldUUID:        {Type: field.TypeUUID, Column: job.FieldUUID},
+			job.FieldObjectID:    {Type: field.TypeString, Column: job.FieldObjectID},
 			job.FieldCreatedAt:   {Type: field.TypeTime, Column: job.FieldCreatedAt},
 			job.FieldUpdatedAt:   {Type: field.TypeTime, Column: job.FieldUpdatedAt},
 			job.FieldWorkspaceID: {Type: field.TypeInt, Column: job.FieldWorkspaceID},
@@ -419,7 +444,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFinishedAt:  {Type: field.TypeTime, Column: job.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   logentry.Table,
 			Columns: logentry.Columns,
@@ -444,7 +469,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			logentry.FieldScheduleID:  {Type: field.TypeInt, Column: logentry.FieldScheduleID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginchallenge.Table,
 			Columns: loginchallenge.Columns,
@@ -486,7 +511,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginchallenge.FieldOauthPages:     {Type: field.TypeJSON, Column: loginchallenge.FieldOauthPages},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -517,7 +542,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldDedupeKey:        {Type: field.TypeString, Column: notification.FieldDedupeKey},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plan.Table,
 			Columns: plan.Columns,
@@ -540,7 +565,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plan.FieldArchivedAt:        {Type: field.TypeTime, Column: plan.FieldArchivedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   post.Table,
 			Columns: post.Columns,
@@ -576,7 +601,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			post.FieldDetails:      {Type: field.TypeJSON, Column: post.FieldDetails},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   proxy.Table,
 			Columns: proxy.Columns,
@@ -595,7 +620,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			proxy.FieldUseCount:    {Type: field.TypeInt, Column: proxy.FieldUseCount},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   queueitem.Table,
 			Columns: queueitem.Columns,
@@ -623,7 +648,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			queueitem.FieldLastPublishedAt: {Type: field.TypeTime, Column: queueitem.FieldLastPublishedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requestlog.Table,
 			Columns: requestlog.Columns,
@@ -648,7 +673,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requestlog.FieldUserAgent:   {Type: field.TypeString, Column: requestlog.FieldUserAgent},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   schedule.Table,
 			Columns: schedule.Columns,
@@ -679,7 +704,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			schedule.FieldTemplateID:      {Type: field.TypeInt, Column: schedule.FieldTemplateID},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -695,7 +720,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldCreatedAt: {Type: field.TypeTime, Column: setting.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -714,7 +739,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldName:        {Type: field.TypeString, Column: tag.FieldName},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -750,7 +775,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldError:          {Type: field.TypeString, Column: task.FieldError},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -768,7 +793,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldContents:    {Type: field.TypeJSON, Column: template.FieldContents},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -797,7 +822,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldSessionGeneration: {Type: field.TypeInt, Column: user.FieldSessionGeneration},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wallettransaction.Table,
 			Columns: wallettransaction.Columns,
@@ -820,7 +845,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wallettransaction.FieldPaymentID:   {Type: field.TypeString, Column: wallettransaction.FieldPaymentID},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -1214,6 +1239,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   importrow.WorkspaceTable,
+			Columns: []string{importrow.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"ImportRow",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"job",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   importrow.JobTable,
+			Columns: []string{importrow.JobColumn},
+			Bidi:    false,
+		},
+		"ImportRow",
+		"Job",
+	)
+	graph.MustAddE(
+		"post",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   importrow.PostTable,
+			Columns: []string{importrow.PostColumn},
+			Bidi:    false,
+		},
+		"ImportRow",
+		"Post",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   job.WorkspaceTable,
 			Columns: []string{job.WorkspaceColumn},
 			Bidi:    false,
@@ -1232,6 +1293,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Job",
 		"Schedule",
+	)
+	graph.MustAddE(
+		"rows",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   job.RowsTable,
+			Columns: []string{job.RowsColumn},
+			Bidi:    false,
+		},
+		"Job",
+		"ImportRow",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -3507,6 +3580,138 @@ func (f *CustomerTagFilter) WhereHasCustomersWith(preds ...predicate.Customer) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ImportRowQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ImportRowQuery builder.
+func (_q *ImportRowQuery) Filter() *ImportRowFilter {
+	return &ImportRowFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ImportRowMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ImportRowMutation builder.
+func (m *ImportRowMutation) Filter() *ImportRowFilter {
+	return &ImportRowFilter{config: m.config, predicateAdder: m}
+}
+
+// ImportRowFilter provides a generic filtering capability at runtime for ImportRowQuery.
+type ImportRowFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ImportRowFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ImportRowFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(importrow.FieldID))
+}
+
+// WhereUUID applies the entql [16]byte predicate on the uuid field.
+func (f *ImportRowFilter) WhereUUID(p entql.ValueP) {
+	f.Where(p.Field(importrow.FieldUUID))
+}
+
+// WhereObjectID applies the entql string predicate on the object_id field.
+func (f *ImportRowFilter) WhereObjectID(p entql.StringP) {
+	f.Where(p.Field(importrow.FieldObjectID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ImportRowFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(importrow.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ImportRowFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(importrow.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql int predicate on the workspace_id field.
+func (f *ImportRowFilter) WhereWorkspaceID(p entql.IntP) {
+	f.Where(p.Field(importrow.FieldWorkspaceID))
+}
+
+// WhereJobID applies the entql int predicate on the job_id field.
+func (f *ImportRowFilter) WhereJobID(p entql.IntP) {
+	f.Where(p.Field(importrow.FieldJobID))
+}
+
+// WhereRow applies the entql int predicate on the row field.
+func (f *ImportRowFilter) WhereRow(p entql.IntP) {
+	f.Where(p.Field(importrow.FieldRow))
+}
+
+// WhereValues applies the entql json.RawMessage predicate on the values field.
+func (f *ImportRowFilter) WhereValues(p entql.BytesP) {
+	f.Where(p.Field(importrow.FieldValues))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *ImportRowFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(importrow.FieldError))
+}
+
+// WherePostID applies the entql int predicate on the post_id field.
+func (f *ImportRowFilter) WherePostID(p entql.IntP) {
+	f.Where(p.Field(importrow.FieldPostID))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *ImportRowFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *ImportRowFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasJob applies a predicate to check if query has an edge job.
+func (f *ImportRowFilter) WhereHasJob() {
+	f.Where(entql.HasEdge("job"))
+}
+
+// WhereHasJobWith applies a predicate to check if query has an edge job with a given conditions (other predicates).
+func (f *ImportRowFilter) WhereHasJobWith(preds ...predicate.Job) {
+	f.Where(entql.HasEdgeWith("job", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPost applies a predicate to check if query has an edge post.
+func (f *ImportRowFilter) WhereHasPost() {
+	f.Where(entql.HasEdge("post"))
+}
+
+// WhereHasPostWith applies a predicate to check if query has an edge post with a given conditions (other predicates).
+func (f *ImportRowFilter) WhereHasPostWith(preds ...predicate.Post) {
+	f.Where(entql.HasEdgeWith("post", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *JobQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3535,7 +3740,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3549,6 +3754,11 @@ func (f *JobFilter) WhereID(p entql.IntP) {
 // WhereUUID applies the entql [16]byte predicate on the uuid field.
 func (f *JobFilter) WhereUUID(p entql.ValueP) {
 	f.Where(p.Field(job.FieldUUID))
+}
+
+// WhereObjectID applies the entql string predicate on the object_id field.
+func (f *JobFilter) WhereObjectID(p entql.StringP) {
+	f.Where(p.Field(job.FieldObjectID))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
@@ -3649,6 +3859,20 @@ func (f *JobFilter) WhereHasScheduleWith(preds ...predicate.Schedule) {
 	})))
 }
 
+// WhereHasRows applies a predicate to check if query has an edge rows.
+func (f *JobFilter) WhereHasRows() {
+	f.Where(entql.HasEdge("rows"))
+}
+
+// WhereHasRowsWith applies a predicate to check if query has an edge rows with a given conditions (other predicates).
+func (f *JobFilter) WhereHasRowsWith(preds ...predicate.ImportRow) {
+	f.Where(entql.HasEdgeWith("rows", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *LogEntryQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -3678,7 +3902,7 @@ type LogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3848,7 +4072,7 @@ type LoginChallengeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginChallengeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4075,7 +4299,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4233,7 +4457,7 @@ type PlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4323,7 +4547,7 @@ type PostFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PostFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4534,7 +4758,7 @@ type ProxyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProxyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4604,7 +4828,7 @@ type QueueItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *QueueItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4761,7 +4985,7 @@ type RequestLogFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequestLogFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4875,7 +5099,7 @@ type ScheduleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5103,7 +5327,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5158,7 +5382,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5256,7 +5480,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5481,7 +5705,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5560,7 +5784,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5694,7 +5918,7 @@ type WalletTransactionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WalletTransactionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5798,7 +6022,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -1598,6 +1598,11 @@ func (_q *JobQuery) collectField(ctx context.Context, oneNode bool, opCtx *graph
 				selectedFields = append(selectedFields, job.FieldUUID)
 				fieldSeen[job.FieldUUID] = struct{}{}
 			}
+		case "objectID":
+			if _, ok := fieldSeen[job.FieldObjectID]; !ok {
+				selectedFields = append(selectedFields, job.FieldObjectID)
+				fieldSeen[job.FieldObjectID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[job.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, job.FieldCreatedAt)

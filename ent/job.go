@@ -23,6 +23,8 @@ type Job struct {
 	ID int `json:"id,omitempty"`
 	// UUID holds the value of the "uuid" field.
 	UUID uuid.UUID `json:"uuid,omitempty"`
+	// 24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+	ObjectID string `json:"object_id,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
@@ -63,11 +65,15 @@ type JobEdges struct {
 	Workspace *Workspace `json:"workspace,omitempty"`
 	// Schedule holds the value of the schedule edge.
 	Schedule *Schedule `json:"schedule,omitempty"`
+	// Rows holds the value of the rows edge.
+	Rows []*ImportRow `json:"rows,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
+
+	namedRows map[string][]*ImportRow
 }
 
 // WorkspaceOrErr returns the Workspace value or an error if the edge
@@ -92,6 +98,15 @@ func (e JobEdges) ScheduleOrErr() (*Schedule, error) {
 	return nil, &NotLoadedError{edge: "schedule"}
 }
 
+// RowsOrErr returns the Rows value or an error if the edge
+// was not loaded in eager-loading.
+func (e JobEdges) RowsOrErr() ([]*ImportRow, error) {
+	if e.loadedTypes[2] {
+		return e.Rows, nil
+	}
+	return nil, &NotLoadedError{edge: "rows"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Job) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -101,7 +116,7 @@ func (*Job) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case job.FieldID, job.FieldWorkspaceID, job.FieldTotal, job.FieldProcessed, job.FieldSucceeded, job.FieldFailed, job.FieldScheduleID:
 			values[i] = new(sql.NullInt64)
-		case job.FieldKind, job.FieldStatus, job.FieldError:
+		case job.FieldObjectID, job.FieldKind, job.FieldStatus, job.FieldError:
 			values[i] = new(sql.NullString)
 		case job.FieldCreatedAt, job.FieldUpdatedAt, job.FieldStartedAt, job.FieldFinishedAt:
 			values[i] = new(sql.NullTime)
@@ -133,6 +148,12 @@ func (_m *Job) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field uuid", values[i])
 			} else if value != nil {
 				_m.UUID = *value
+			}
+		case job.FieldObjectID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field object_id", values[i])
+			} else if value.Valid {
+				_m.ObjectID = value.String
 			}
 		case job.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -246,6 +267,11 @@ func (_m *Job) QuerySchedule() *ScheduleQuery {
 	return NewJobClient(_m.config).QuerySchedule(_m)
 }
 
+// QueryRows queries the "rows" edge of the Job entity.
+func (_m *Job) QueryRows() *ImportRowQuery {
+	return NewJobClient(_m.config).QueryRows(_m)
+}
+
 // Update returns a builder for updating this Job.
 // Note that you need to call Job.Unwrap() before calling this method if this Job
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -271,6 +297,9 @@ func (_m *Job) String() string {
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("uuid=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UUID))
+	builder.WriteString(", ")
+	builder.WriteString("object_id=")
+	builder.WriteString(_m.ObjectID)
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
@@ -321,6 +350,30 @@ func (_m *Job) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedRows returns the Rows named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Job) NamedRows(name string) ([]*ImportRow, error) {
+	if _m.Edges.namedRows == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRows[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Job) appendNamedRows(name string, edges ...*ImportRow) {
+	if _m.Edges.namedRows == nil {
+		_m.Edges.namedRows = make(map[string][]*ImportRow)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRows[name] = []*ImportRow{}
+	} else {
+		_m.Edges.namedRows[name] = append(_m.Edges.namedRows[name], edges...)
+	}
 }
 
 // Jobs is a parsable slice of Job.

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
+	"github.com/switchboardhq/switchboard/ent/importrow"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/ent/workspace"
@@ -35,6 +36,20 @@ func (_c *JobCreate) SetUUID(v uuid.UUID) *JobCreate {
 func (_c *JobCreate) SetNillableUUID(v *uuid.UUID) *JobCreate {
 	if v != nil {
 		_c.SetUUID(*v)
+	}
+	return _c
+}
+
+// SetObjectID sets the "object_id" field.
+func (_c *JobCreate) SetObjectID(v string) *JobCreate {
+	_c.mutation.SetObjectID(v)
+	return _c
+}
+
+// SetNillableObjectID sets the "object_id" field if the given value is not nil.
+func (_c *JobCreate) SetNillableObjectID(v *string) *JobCreate {
+	if v != nil {
+		_c.SetObjectID(*v)
 	}
 	return _c
 }
@@ -221,6 +236,21 @@ func (_c *JobCreate) SetSchedule(v *Schedule) *JobCreate {
 	return _c.SetScheduleID(v.ID)
 }
 
+// AddRowIDs adds the "rows" edge to the ImportRow entity by IDs.
+func (_c *JobCreate) AddRowIDs(ids ...int) *JobCreate {
+	_c.mutation.AddRowIDs(ids...)
+	return _c
+}
+
+// AddRows adds the "rows" edges to the ImportRow entity.
+func (_c *JobCreate) AddRows(v ...*ImportRow) *JobCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRowIDs(ids...)
+}
+
 // Mutation returns the JobMutation object of the builder.
 func (_c *JobCreate) Mutation() *JobMutation {
 	return _c.mutation
@@ -264,6 +294,13 @@ func (_c *JobCreate) defaults() error {
 		}
 		v := job.DefaultUUID()
 		_c.mutation.SetUUID(v)
+	}
+	if _, ok := _c.mutation.ObjectID(); !ok {
+		if job.DefaultObjectID == nil {
+			return fmt.Errorf("ent: uninitialized job.DefaultObjectID (forgotten import ent/runtime?)")
+		}
+		v := job.DefaultObjectID()
+		_c.mutation.SetObjectID(v)
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		if job.DefaultCreatedAt == nil {
@@ -310,6 +347,14 @@ func (_c *JobCreate) defaults() error {
 func (_c *JobCreate) check() error {
 	if _, ok := _c.mutation.UUID(); !ok {
 		return &ValidationError{Name: "uuid", err: errors.New(`ent: missing required field "Job.uuid"`)}
+	}
+	if _, ok := _c.mutation.ObjectID(); !ok {
+		return &ValidationError{Name: "object_id", err: errors.New(`ent: missing required field "Job.object_id"`)}
+	}
+	if v, ok := _c.mutation.ObjectID(); ok {
+		if err := job.ObjectIDValidator(v); err != nil {
+			return &ValidationError{Name: "object_id", err: fmt.Errorf(`ent: validator failed for field "Job.object_id": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Job.created_at"`)}
@@ -405,6 +450,10 @@ func (_c *JobCreate) createSpec() (*Job, *sqlgraph.CreateSpec) {
 		_spec.SetField(job.FieldUUID, field.TypeUUID, value)
 		_node.UUID = value
 	}
+	if value, ok := _c.mutation.ObjectID(); ok {
+		_spec.SetField(job.FieldObjectID, field.TypeString, value)
+		_node.ObjectID = value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(job.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -485,6 +534,22 @@ func (_c *JobCreate) createSpec() (*Job, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ScheduleID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RowsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   job.RowsTable,
+			Columns: []string{job.RowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(importrow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -744,6 +809,9 @@ func (u *JobUpsertOne) UpdateNewValues() *JobUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.UUID(); exists {
 			s.SetIgnore(job.FieldUUID)
+		}
+		if _, exists := u.create.mutation.ObjectID(); exists {
+			s.SetIgnore(job.FieldObjectID)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(job.FieldCreatedAt)
@@ -1184,6 +1252,9 @@ func (u *JobUpsertBulk) UpdateNewValues() *JobUpsertBulk {
 		for _, b := range u.create.builders {
 			if _, exists := b.mutation.UUID(); exists {
 				s.SetIgnore(job.FieldUUID)
+			}
+			if _, exists := b.mutation.ObjectID(); exists {
+				s.SetIgnore(job.FieldObjectID)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(job.FieldCreatedAt)

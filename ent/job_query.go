@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboardhq/switchboard/ent/importrow"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/schedule"
@@ -28,8 +30,10 @@ type JobQuery struct {
 	predicates    []predicate.Job
 	withWorkspace *WorkspaceQuery
 	withSchedule  *ScheduleQuery
+	withRows      *ImportRowQuery
 	loadTotal     []func(context.Context, []*Job) error
 	modifiers     []func(*sql.Selector)
+	withNamedRows map[string]*ImportRowQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -103,6 +107,28 @@ func (_q *JobQuery) QuerySchedule() *ScheduleQuery {
 			sqlgraph.From(job.Table, job.FieldID, selector),
 			sqlgraph.To(schedule.Table, schedule.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, job.ScheduleTable, job.ScheduleColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRows chains the current query on the "rows" edge.
+func (_q *JobQuery) QueryRows() *ImportRowQuery {
+	query := (&ImportRowClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(job.Table, job.FieldID, selector),
+			sqlgraph.To(importrow.Table, importrow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, job.RowsTable, job.RowsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -304,6 +330,7 @@ func (_q *JobQuery) Clone() *JobQuery {
 		predicates:    append([]predicate.Job{}, _q.predicates...),
 		withWorkspace: _q.withWorkspace.Clone(),
 		withSchedule:  _q.withSchedule.Clone(),
+		withRows:      _q.withRows.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -329,6 +356,17 @@ func (_q *JobQuery) WithSchedule(opts ...func(*ScheduleQuery)) *JobQuery {
 		opt(query)
 	}
 	_q.withSchedule = query
+	return _q
+}
+
+// WithRows tells the query-builder to eager-load the nodes that are connected to
+// the "rows" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *JobQuery) WithRows(opts ...func(*ImportRowQuery)) *JobQuery {
+	query := (&ImportRowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRows = query
 	return _q
 }
 
@@ -416,9 +454,10 @@ func (_q *JobQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Job, err
 	var (
 		nodes       = []*Job{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withWorkspace != nil,
 			_q.withSchedule != nil,
+			_q.withRows != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -451,6 +490,20 @@ func (_q *JobQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Job, err
 	if query := _q.withSchedule; query != nil {
 		if err := _q.loadSchedule(ctx, query, nodes, nil,
 			func(n *Job, e *Schedule) { n.Edges.Schedule = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRows; query != nil {
+		if err := _q.loadRows(ctx, query, nodes,
+			func(n *Job) { n.Edges.Rows = []*ImportRow{} },
+			func(n *Job, e *ImportRow) { n.Edges.Rows = append(n.Edges.Rows, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRows {
+		if err := _q.loadRows(ctx, query, nodes,
+			func(n *Job) { n.appendNamedRows(name) },
+			func(n *Job, e *ImportRow) { n.appendNamedRows(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -520,6 +573,36 @@ func (_q *JobQuery) loadSchedule(ctx context.Context, query *ScheduleQuery, node
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *JobQuery) loadRows(ctx context.Context, query *ImportRowQuery, nodes []*Job, init func(*Job), assign func(*Job, *ImportRow)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Job)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(importrow.FieldJobID)
+	}
+	query.Where(predicate.ImportRow(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(job.RowsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.JobID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "job_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -640,6 +723,20 @@ func (_q *JobQuery) ForShare(opts ...sql.LockOption) *JobQuery {
 	_q.modifiers = append(_q.modifiers, func(s *sql.Selector) {
 		s.ForShare(opts...)
 	})
+	return _q
+}
+
+// WithNamedRows tells the query-builder to eager-load the nodes that are connected to the "rows"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *JobQuery) WithNamedRows(name string, opts ...func(*ImportRowQuery)) *JobQuery {
+	query := (&ImportRowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRows == nil {
+		_q.withNamedRows = make(map[string]*ImportRowQuery)
+	}
+	_q.withNamedRows[name] = query
 	return _q
 }
 

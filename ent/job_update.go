@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/switchboardhq/switchboard/ent/importrow"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/schedule"
@@ -238,6 +239,21 @@ func (_u *JobUpdate) SetSchedule(v *Schedule) *JobUpdate {
 	return _u.SetScheduleID(v.ID)
 }
 
+// AddRowIDs adds the "rows" edge to the ImportRow entity by IDs.
+func (_u *JobUpdate) AddRowIDs(ids ...int) *JobUpdate {
+	_u.mutation.AddRowIDs(ids...)
+	return _u
+}
+
+// AddRows adds the "rows" edges to the ImportRow entity.
+func (_u *JobUpdate) AddRows(v ...*ImportRow) *JobUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRowIDs(ids...)
+}
+
 // Mutation returns the JobMutation object of the builder.
 func (_u *JobUpdate) Mutation() *JobMutation {
 	return _u.mutation
@@ -247,6 +263,27 @@ func (_u *JobUpdate) Mutation() *JobMutation {
 func (_u *JobUpdate) ClearSchedule() *JobUpdate {
 	_u.mutation.ClearSchedule()
 	return _u
+}
+
+// ClearRows clears all "rows" edges to the ImportRow entity.
+func (_u *JobUpdate) ClearRows() *JobUpdate {
+	_u.mutation.ClearRows()
+	return _u
+}
+
+// RemoveRowIDs removes the "rows" edge to ImportRow entities by IDs.
+func (_u *JobUpdate) RemoveRowIDs(ids ...int) *JobUpdate {
+	_u.mutation.RemoveRowIDs(ids...)
+	return _u
+}
+
+// RemoveRows removes "rows" edges to ImportRow entities.
+func (_u *JobUpdate) RemoveRows(v ...*ImportRow) *JobUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRowIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -417,6 +454,51 @@ func (_u *JobUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   job.RowsTable,
+			Columns: []string{job.RowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(importrow.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRowsIDs(); len(nodes) > 0 && !_u.mutation.RowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   job.RowsTable,
+			Columns: []string{job.RowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(importrow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RowsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   job.RowsTable,
+			Columns: []string{job.RowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(importrow.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -653,6 +735,21 @@ func (_u *JobUpdateOne) SetSchedule(v *Schedule) *JobUpdateOne {
 	return _u.SetScheduleID(v.ID)
 }
 
+// AddRowIDs adds the "rows" edge to the ImportRow entity by IDs.
+func (_u *JobUpdateOne) AddRowIDs(ids ...int) *JobUpdateOne {
+	_u.mutation.AddRowIDs(ids...)
+	return _u
+}
+
+// AddRows adds the "rows" edges to the ImportRow entity.
+func (_u *JobUpdateOne) AddRows(v ...*ImportRow) *JobUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRowIDs(ids...)
+}
+
 // Mutation returns the JobMutation object of the builder.
 func (_u *JobUpdateOne) Mutation() *JobMutation {
 	return _u.mutation
@@ -662,6 +759,27 @@ func (_u *JobUpdateOne) Mutation() *JobMutation {
 func (_u *JobUpdateOne) ClearSchedule() *JobUpdateOne {
 	_u.mutation.ClearSchedule()
 	return _u
+}
+
+// ClearRows clears all "rows" edges to the ImportRow entity.
+func (_u *JobUpdateOne) ClearRows() *JobUpdateOne {
+	_u.mutation.ClearRows()
+	return _u
+}
+
+// RemoveRowIDs removes the "rows" edge to ImportRow entities by IDs.
+func (_u *JobUpdateOne) RemoveRowIDs(ids ...int) *JobUpdateOne {
+	_u.mutation.RemoveRowIDs(ids...)
+	return _u
+}
+
+// RemoveRows removes "rows" edges to ImportRow entities.
+func (_u *JobUpdateOne) RemoveRows(v ...*ImportRow) *JobUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRowIDs(ids...)
 }
 
 // Where appends a list predicates to the JobUpdate builder.
@@ -862,6 +980,51 @@ func (_u *JobUpdateOne) sqlSave(ctx context.Context) (_node *Job, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(schedule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   job.RowsTable,
+			Columns: []string{job.RowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(importrow.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRowsIDs(); len(nodes) > 0 && !_u.mutation.RowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   job.RowsTable,
+			Columns: []string{job.RowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(importrow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RowsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   job.RowsTable,
+			Columns: []string{job.RowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(importrow.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

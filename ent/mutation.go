@@ -26,6 +26,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/customertag"
+	"github.com/switchboardhq/switchboard/ent/importrow"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -68,6 +69,7 @@ const (
 	TypeCustomer          = "Customer"
 	TypeCustomerGroup     = "CustomerGroup"
 	TypeCustomerTag       = "CustomerTag"
+	TypeImportRow         = "ImportRow"
 	TypeJob               = "Job"
 	TypeLogEntry          = "LogEntry"
 	TypeLoginChallenge    = "LoginChallenge"
@@ -17294,6 +17296,1041 @@ func (m *CustomerTagMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown CustomerTag edge %s", name)
 }
 
+// ImportRowMutation represents an operation that mutates the ImportRow nodes in the graph.
+type ImportRowMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	uuid             *uuid.UUID
+	object_id        *string
+	created_at       *time.Time
+	updated_at       *time.Time
+	row              *int
+	addrow           *int
+	values           *map[string]string
+	error            *string
+	clearedFields    map[string]struct{}
+	workspace        *int
+	clearedworkspace bool
+	job              *int
+	clearedjob       bool
+	post             *int
+	clearedpost      bool
+	done             bool
+	oldValue         func(context.Context) (*ImportRow, error)
+	predicates       []predicate.ImportRow
+}
+
+var _ ent.Mutation = (*ImportRowMutation)(nil)
+
+// importrowOption allows management of the mutation configuration using functional options.
+type importrowOption func(*ImportRowMutation)
+
+// newImportRowMutation creates new mutation for the ImportRow entity.
+func newImportRowMutation(c config, op Op, opts ...importrowOption) *ImportRowMutation {
+	m := &ImportRowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImportRow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImportRowID sets the ID field of the mutation.
+func withImportRowID(id int) importrowOption {
+	return func(m *ImportRowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImportRow
+		)
+		m.oldValue = func(ctx context.Context) (*ImportRow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImportRow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImportRow sets the old ImportRow of the mutation.
+func withImportRow(node *ImportRow) importrowOption {
+	return func(m *ImportRowMutation) {
+		m.oldValue = func(context.Context) (*ImportRow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImportRowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImportRowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImportRowMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImportRowMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImportRow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUUID sets the "uuid" field.
+func (m *ImportRowMutation) SetUUID(u uuid.UUID) {
+	m.uuid = &u
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *ImportRowMutation) UUID() (r uuid.UUID, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the ImportRow entity.
+// If the ImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *ImportRowMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *ImportRowMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *ImportRowMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the ImportRow entity.
+// If the ImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowMutation) OldObjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *ImportRowMutation) ResetObjectID() {
+	m.object_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ImportRowMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ImportRowMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ImportRow entity.
+// If the ImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ImportRowMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ImportRowMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ImportRowMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ImportRow entity.
+// If the ImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ImportRowMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *ImportRowMutation) SetWorkspaceID(i int) {
+	m.workspace = &i
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *ImportRowMutation) WorkspaceID() (r int, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the ImportRow entity.
+// If the ImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowMutation) OldWorkspaceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *ImportRowMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetJobID sets the "job_id" field.
+func (m *ImportRowMutation) SetJobID(i int) {
+	m.job = &i
+}
+
+// JobID returns the value of the "job_id" field in the mutation.
+func (m *ImportRowMutation) JobID() (r int, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobID returns the old "job_id" field's value of the ImportRow entity.
+// If the ImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowMutation) OldJobID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobID: %w", err)
+	}
+	return oldValue.JobID, nil
+}
+
+// ResetJobID resets all changes to the "job_id" field.
+func (m *ImportRowMutation) ResetJobID() {
+	m.job = nil
+}
+
+// SetRow sets the "row" field.
+func (m *ImportRowMutation) SetRow(i int) {
+	m.row = &i
+	m.addrow = nil
+}
+
+// Row returns the value of the "row" field in the mutation.
+func (m *ImportRowMutation) Row() (r int, exists bool) {
+	v := m.row
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRow returns the old "row" field's value of the ImportRow entity.
+// If the ImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowMutation) OldRow(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRow is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRow requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRow: %w", err)
+	}
+	return oldValue.Row, nil
+}
+
+// AddRow adds i to the "row" field.
+func (m *ImportRowMutation) AddRow(i int) {
+	if m.addrow != nil {
+		*m.addrow += i
+	} else {
+		m.addrow = &i
+	}
+}
+
+// AddedRow returns the value that was added to the "row" field in this mutation.
+func (m *ImportRowMutation) AddedRow() (r int, exists bool) {
+	v := m.addrow
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRow resets all changes to the "row" field.
+func (m *ImportRowMutation) ResetRow() {
+	m.row = nil
+	m.addrow = nil
+}
+
+// SetValues sets the "values" field.
+func (m *ImportRowMutation) SetValues(value map[string]string) {
+	m.values = &value
+}
+
+// Values returns the value of the "values" field in the mutation.
+func (m *ImportRowMutation) Values() (r map[string]string, exists bool) {
+	v := m.values
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValues returns the old "values" field's value of the ImportRow entity.
+// If the ImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowMutation) OldValues(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValues is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValues requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValues: %w", err)
+	}
+	return oldValue.Values, nil
+}
+
+// ClearValues clears the value of the "values" field.
+func (m *ImportRowMutation) ClearValues() {
+	m.values = nil
+	m.clearedFields[importrow.FieldValues] = struct{}{}
+}
+
+// ValuesCleared returns if the "values" field was cleared in this mutation.
+func (m *ImportRowMutation) ValuesCleared() bool {
+	_, ok := m.clearedFields[importrow.FieldValues]
+	return ok
+}
+
+// ResetValues resets all changes to the "values" field.
+func (m *ImportRowMutation) ResetValues() {
+	m.values = nil
+	delete(m.clearedFields, importrow.FieldValues)
+}
+
+// SetError sets the "error" field.
+func (m *ImportRowMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *ImportRowMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the ImportRow entity.
+// If the ImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *ImportRowMutation) ResetError() {
+	m.error = nil
+}
+
+// SetPostID sets the "post_id" field.
+func (m *ImportRowMutation) SetPostID(i int) {
+	m.post = &i
+}
+
+// PostID returns the value of the "post_id" field in the mutation.
+func (m *ImportRowMutation) PostID() (r int, exists bool) {
+	v := m.post
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostID returns the old "post_id" field's value of the ImportRow entity.
+// If the ImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowMutation) OldPostID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostID: %w", err)
+	}
+	return oldValue.PostID, nil
+}
+
+// ClearPostID clears the value of the "post_id" field.
+func (m *ImportRowMutation) ClearPostID() {
+	m.post = nil
+	m.clearedFields[importrow.FieldPostID] = struct{}{}
+}
+
+// PostIDCleared returns if the "post_id" field was cleared in this mutation.
+func (m *ImportRowMutation) PostIDCleared() bool {
+	_, ok := m.clearedFields[importrow.FieldPostID]
+	return ok
+}
+
+// ResetPostID resets all changes to the "post_id" field.
+func (m *ImportRowMutation) ResetPostID() {
+	m.post = nil
+	delete(m.clearedFields, importrow.FieldPostID)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *ImportRowMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[importrow.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *ImportRowMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *ImportRowMutation) WorkspaceIDs() (ids []int) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *ImportRowMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearJob clears the "job" edge to the Job entity.
+func (m *ImportRowMutation) ClearJob() {
+	m.clearedjob = true
+	m.clearedFields[importrow.FieldJobID] = struct{}{}
+}
+
+// JobCleared reports if the "job" edge to the Job entity was cleared.
+func (m *ImportRowMutation) JobCleared() bool {
+	return m.clearedjob
+}
+
+// JobIDs returns the "job" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// JobID instead. It exists only for internal usage by the builders.
+func (m *ImportRowMutation) JobIDs() (ids []int) {
+	if id := m.job; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetJob resets all changes to the "job" edge.
+func (m *ImportRowMutation) ResetJob() {
+	m.job = nil
+	m.clearedjob = false
+}
+
+// ClearPost clears the "post" edge to the Post entity.
+func (m *ImportRowMutation) ClearPost() {
+	m.clearedpost = true
+	m.clearedFields[importrow.FieldPostID] = struct{}{}
+}
+
+// PostCleared reports if the "post" edge to the Post entity was cleared.
+func (m *ImportRowMutation) PostCleared() bool {
+	return m.PostIDCleared() || m.clearedpost
+}
+
+// PostIDs returns the "post" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PostID instead. It exists only for internal usage by the builders.
+func (m *ImportRowMutation) PostIDs() (ids []int) {
+	if id := m.post; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPost resets all changes to the "post" edge.
+func (m *ImportRowMutation) ResetPost() {
+	m.post = nil
+	m.clearedpost = false
+}
+
+// Where appends a list predicates to the ImportRowMutation builder.
+func (m *ImportRowMutation) Where(ps ...predicate.ImportRow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImportRowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImportRowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImportRow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImportRowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImportRowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImportRow).
+func (m *ImportRowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImportRowMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.uuid != nil {
+		fields = append(fields, importrow.FieldUUID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, importrow.FieldObjectID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, importrow.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, importrow.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, importrow.FieldWorkspaceID)
+	}
+	if m.job != nil {
+		fields = append(fields, importrow.FieldJobID)
+	}
+	if m.row != nil {
+		fields = append(fields, importrow.FieldRow)
+	}
+	if m.values != nil {
+		fields = append(fields, importrow.FieldValues)
+	}
+	if m.error != nil {
+		fields = append(fields, importrow.FieldError)
+	}
+	if m.post != nil {
+		fields = append(fields, importrow.FieldPostID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImportRowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case importrow.FieldUUID:
+		return m.UUID()
+	case importrow.FieldObjectID:
+		return m.ObjectID()
+	case importrow.FieldCreatedAt:
+		return m.CreatedAt()
+	case importrow.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case importrow.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case importrow.FieldJobID:
+		return m.JobID()
+	case importrow.FieldRow:
+		return m.Row()
+	case importrow.FieldValues:
+		return m.Values()
+	case importrow.FieldError:
+		return m.Error()
+	case importrow.FieldPostID:
+		return m.PostID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImportRowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case importrow.FieldUUID:
+		return m.OldUUID(ctx)
+	case importrow.FieldObjectID:
+		return m.OldObjectID(ctx)
+	case importrow.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case importrow.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case importrow.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case importrow.FieldJobID:
+		return m.OldJobID(ctx)
+	case importrow.FieldRow:
+		return m.OldRow(ctx)
+	case importrow.FieldValues:
+		return m.OldValues(ctx)
+	case importrow.FieldError:
+		return m.OldError(ctx)
+	case importrow.FieldPostID:
+		return m.OldPostID(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImportRow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportRowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case importrow.FieldUUID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case importrow.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
+		return nil
+	case importrow.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case importrow.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case importrow.FieldWorkspaceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case importrow.FieldJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobID(v)
+		return nil
+	case importrow.FieldRow:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRow(v)
+		return nil
+	case importrow.FieldValues:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValues(v)
+		return nil
+	case importrow.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case importrow.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImportRowMutation) AddedFields() []string {
+	var fields []string
+	if m.addrow != nil {
+		fields = append(fields, importrow.FieldRow)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImportRowMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case importrow.FieldRow:
+		return m.AddedRow()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportRowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case importrow.FieldRow:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRow(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImportRowMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(importrow.FieldValues) {
+		fields = append(fields, importrow.FieldValues)
+	}
+	if m.FieldCleared(importrow.FieldPostID) {
+		fields = append(fields, importrow.FieldPostID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImportRowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImportRowMutation) ClearField(name string) error {
+	switch name {
+	case importrow.FieldValues:
+		m.ClearValues()
+		return nil
+	case importrow.FieldPostID:
+		m.ClearPostID()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImportRowMutation) ResetField(name string) error {
+	switch name {
+	case importrow.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case importrow.FieldObjectID:
+		m.ResetObjectID()
+		return nil
+	case importrow.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case importrow.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case importrow.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case importrow.FieldJobID:
+		m.ResetJobID()
+		return nil
+	case importrow.FieldRow:
+		m.ResetRow()
+		return nil
+	case importrow.FieldValues:
+		m.ResetValues()
+		return nil
+	case importrow.FieldError:
+		m.ResetError()
+		return nil
+	case importrow.FieldPostID:
+		m.ResetPostID()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImportRowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.workspace != nil {
+		edges = append(edges, importrow.EdgeWorkspace)
+	}
+	if m.job != nil {
+		edges = append(edges, importrow.EdgeJob)
+	}
+	if m.post != nil {
+		edges = append(edges, importrow.EdgePost)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImportRowMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case importrow.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case importrow.EdgeJob:
+		if id := m.job; id != nil {
+			return []ent.Value{*id}
+		}
+	case importrow.EdgePost:
+		if id := m.post; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImportRowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImportRowMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImportRowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedworkspace {
+		edges = append(edges, importrow.EdgeWorkspace)
+	}
+	if m.clearedjob {
+		edges = append(edges, importrow.EdgeJob)
+	}
+	if m.clearedpost {
+		edges = append(edges, importrow.EdgePost)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImportRowMutation) EdgeCleared(name string) bool {
+	switch name {
+	case importrow.EdgeWorkspace:
+		return m.clearedworkspace
+	case importrow.EdgeJob:
+		return m.clearedjob
+	case importrow.EdgePost:
+		return m.clearedpost
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImportRowMutation) ClearEdge(name string) error {
+	switch name {
+	case importrow.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case importrow.EdgeJob:
+		m.ClearJob()
+		return nil
+	case importrow.EdgePost:
+		m.ClearPost()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImportRowMutation) ResetEdge(name string) error {
+	switch name {
+	case importrow.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case importrow.EdgeJob:
+		m.ResetJob()
+		return nil
+	case importrow.EdgePost:
+		m.ResetPost()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRow edge %s", name)
+}
+
 // JobMutation represents an operation that mutates the Job nodes in the graph.
 type JobMutation struct {
 	config
@@ -17301,6 +18338,7 @@ type JobMutation struct {
 	typ              string
 	id               *int
 	uuid             *uuid.UUID
+	object_id        *string
 	created_at       *time.Time
 	updated_at       *time.Time
 	kind             *job.Kind
@@ -17322,6 +18360,9 @@ type JobMutation struct {
 	clearedworkspace bool
 	schedule         *int
 	clearedschedule  bool
+	rows             map[int]struct{}
+	removedrows      map[int]struct{}
+	clearedrows      bool
 	done             bool
 	oldValue         func(context.Context) (*Job, error)
 	predicates       []predicate.Job
@@ -17459,6 +18500,42 @@ func (m *JobMutation) OldUUID(ctx context.Context) (v uuid.UUID, err error) {
 // ResetUUID resets all changes to the "uuid" field.
 func (m *JobMutation) ResetUUID() {
 	m.uuid = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *JobMutation) SetObjectID(s string) {
+	m.object_id = &s
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *JobMutation) ObjectID() (r string, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the Job entity.
+// If the Job object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobMutation) OldObjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *JobMutation) ResetObjectID() {
+	m.object_id = nil
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -18151,6 +19228,60 @@ func (m *JobMutation) ResetSchedule() {
 	m.clearedschedule = false
 }
 
+// AddRowIDs adds the "rows" edge to the ImportRow entity by ids.
+func (m *JobMutation) AddRowIDs(ids ...int) {
+	if m.rows == nil {
+		m.rows = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.rows[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRows clears the "rows" edge to the ImportRow entity.
+func (m *JobMutation) ClearRows() {
+	m.clearedrows = true
+}
+
+// RowsCleared reports if the "rows" edge to the ImportRow entity was cleared.
+func (m *JobMutation) RowsCleared() bool {
+	return m.clearedrows
+}
+
+// RemoveRowIDs removes the "rows" edge to the ImportRow entity by IDs.
+func (m *JobMutation) RemoveRowIDs(ids ...int) {
+	if m.removedrows == nil {
+		m.removedrows = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.rows, ids[i])
+		m.removedrows[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRows returns the removed IDs of the "rows" edge to the ImportRow entity.
+func (m *JobMutation) RemovedRowsIDs() (ids []int) {
+	for id := range m.removedrows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RowsIDs returns the "rows" edge IDs in the mutation.
+func (m *JobMutation) RowsIDs() (ids []int) {
+	for id := range m.rows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRows resets all changes to the "rows" edge.
+func (m *JobMutation) ResetRows() {
+	m.rows = nil
+	m.clearedrows = false
+	m.removedrows = nil
+}
+
 // Where appends a list predicates to the JobMutation builder.
 func (m *JobMutation) Where(ps ...predicate.Job) {
 	m.predicates = append(m.predicates, ps...)
@@ -18185,9 +19316,12 @@ func (m *JobMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *JobMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.uuid != nil {
 		fields = append(fields, job.FieldUUID)
+	}
+	if m.object_id != nil {
+		fields = append(fields, job.FieldObjectID)
 	}
 	if m.created_at != nil {
 		fields = append(fields, job.FieldCreatedAt)
@@ -18241,6 +19375,8 @@ func (m *JobMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case job.FieldUUID:
 		return m.UUID()
+	case job.FieldObjectID:
+		return m.ObjectID()
 	case job.FieldCreatedAt:
 		return m.CreatedAt()
 	case job.FieldUpdatedAt:
@@ -18280,6 +19416,8 @@ func (m *JobMutation) OldField(ctx context.Context, name string) (ent.Value, err
 	switch name {
 	case job.FieldUUID:
 		return m.OldUUID(ctx)
+	case job.FieldObjectID:
+		return m.OldObjectID(ctx)
 	case job.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case job.FieldUpdatedAt:
@@ -18323,6 +19461,13 @@ func (m *JobMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUUID(v)
+		return nil
+	case job.FieldObjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
 		return nil
 	case job.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -18552,6 +19697,9 @@ func (m *JobMutation) ResetField(name string) error {
 	case job.FieldUUID:
 		m.ResetUUID()
 		return nil
+	case job.FieldObjectID:
+		m.ResetObjectID()
+		return nil
 	case job.FieldCreatedAt:
 		m.ResetCreatedAt()
 		return nil
@@ -18600,12 +19748,15 @@ func (m *JobMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *JobMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.workspace != nil {
 		edges = append(edges, job.EdgeWorkspace)
 	}
 	if m.schedule != nil {
 		edges = append(edges, job.EdgeSchedule)
+	}
+	if m.rows != nil {
+		edges = append(edges, job.EdgeRows)
 	}
 	return edges
 }
@@ -18622,30 +19773,50 @@ func (m *JobMutation) AddedIDs(name string) []ent.Value {
 		if id := m.schedule; id != nil {
 			return []ent.Value{*id}
 		}
+	case job.EdgeRows:
+		ids := make([]ent.Value, 0, len(m.rows))
+		for id := range m.rows {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *JobMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
+	if m.removedrows != nil {
+		edges = append(edges, job.EdgeRows)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *JobMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case job.EdgeRows:
+		ids := make([]ent.Value, 0, len(m.removedrows))
+		for id := range m.removedrows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *JobMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedworkspace {
 		edges = append(edges, job.EdgeWorkspace)
 	}
 	if m.clearedschedule {
 		edges = append(edges, job.EdgeSchedule)
+	}
+	if m.clearedrows {
+		edges = append(edges, job.EdgeRows)
 	}
 	return edges
 }
@@ -18658,6 +19829,8 @@ func (m *JobMutation) EdgeCleared(name string) bool {
 		return m.clearedworkspace
 	case job.EdgeSchedule:
 		return m.clearedschedule
+	case job.EdgeRows:
+		return m.clearedrows
 	}
 	return false
 }
@@ -18685,6 +19858,9 @@ func (m *JobMutation) ResetEdge(name string) error {
 		return nil
 	case job.EdgeSchedule:
 		m.ResetSchedule()
+		return nil
+	case job.EdgeRows:
+		m.ResetRows()
 		return nil
 	}
 	return fmt.Errorf("unknown Job edge %s", name)

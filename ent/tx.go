@@ -40,6 +40,8 @@ type Tx struct {
 	CustomerGroup *CustomerGroupClient
 	// CustomerTag is the client for interacting with the CustomerTag builders.
 	CustomerTag *CustomerTagClient
+	// ImportRow is the client for interacting with the ImportRow builders.
+	ImportRow *ImportRowClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LogEntry is the client for interacting with the LogEntry builders.
@@ -218,6 +220,7 @@ func (tx *Tx) init() {
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerGroup = NewCustomerGroupClient(tx.config)
 	tx.CustomerTag = NewCustomerTagClient(tx.config)
+	tx.ImportRow = NewImportRowClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.LogEntry = NewLogEntryClient(tx.config)
 	tx.LoginChallenge = NewLoginChallengeClient(tx.config)

@@ -165,6 +165,18 @@ func (f CustomerTagFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CustomerTagMutation", m)
 }
 
+// The ImportRowFunc type is an adapter to allow the use of ordinary
+// function as ImportRow mutator.
+type ImportRowFunc func(context.Context, *ent.ImportRowMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImportRowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ImportRowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ImportRowMutation", m)
+}
+
 // The JobFunc type is an adapter to allow the use of ordinary
 // function as Job mutator.
 type JobFunc func(context.Context, *ent.JobMutation) (ent.Value, error)

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/customertag"
+	"github.com/switchboardhq/switchboard/ent/importrow"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -446,6 +447,33 @@ func (f TraverseCustomerTag) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CustomerTagQuery", q)
+}
+
+// The ImportRowFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ImportRowFunc func(context.Context, *ent.ImportRowQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ImportRowFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ImportRowQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ImportRowQuery", q)
+}
+
+// The TraverseImportRow type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseImportRow func(context.Context, *ent.ImportRowQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseImportRow) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseImportRow) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ImportRowQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ImportRowQuery", q)
 }
 
 // The JobFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -936,6 +964,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CustomerGroupQuery, predicate.CustomerGroup, customergroup.OrderOption]{typ: ent.TypeCustomerGroup, tq: q}, nil
 	case *ent.CustomerTagQuery:
 		return &query[*ent.CustomerTagQuery, predicate.CustomerTag, customertag.OrderOption]{typ: ent.TypeCustomerTag, tq: q}, nil
+	case *ent.ImportRowQuery:
+		return &query[*ent.ImportRowQuery, predicate.ImportRow, importrow.OrderOption]{typ: ent.TypeImportRow, tq: q}, nil
 	case *ent.JobQuery:
 		return &query[*ent.JobQuery, predicate.Job, job.OrderOption]{typ: ent.TypeJob, tq: q}, nil
 	case *ent.LogEntryQuery:

@@ -21,6 +21,8 @@ const (
 	FieldID = "id"
 	// FieldUUID holds the string denoting the uuid field in the database.
 	FieldUUID = "uuid"
+	// FieldObjectID holds the string denoting the object_id field in the database.
+	FieldObjectID = "object_id"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
@@ -53,6 +55,8 @@ const (
 	EdgeWorkspace = "workspace"
 	// EdgeSchedule holds the string denoting the schedule edge name in mutations.
 	EdgeSchedule = "schedule"
+	// EdgeRows holds the string denoting the rows edge name in mutations.
+	EdgeRows = "rows"
 	// Table holds the table name of the job in the database.
 	Table = "jobs"
 	// WorkspaceTable is the table that holds the workspace relation/edge.
@@ -69,12 +73,20 @@ const (
 	ScheduleInverseTable = "schedules"
 	// ScheduleColumn is the table column denoting the schedule relation/edge.
 	ScheduleColumn = "schedule_id"
+	// RowsTable is the table that holds the rows relation/edge.
+	RowsTable = "import_rows"
+	// RowsInverseTable is the table name for the ImportRow entity.
+	// It exists in this package in order to avoid circular dependency with the "importrow" package.
+	RowsInverseTable = "import_rows"
+	// RowsColumn is the table column denoting the rows relation/edge.
+	RowsColumn = "job_id"
 )
 
 // Columns holds all SQL columns for job fields.
 var Columns = []string{
 	FieldID,
 	FieldUUID,
+	FieldObjectID,
 	FieldCreatedAt,
 	FieldUpdatedAt,
 	FieldWorkspaceID,
@@ -111,6 +123,10 @@ var (
 	Policy ent.Policy
 	// DefaultUUID holds the default value on creation for the "uuid" field.
 	DefaultUUID func() uuid.UUID
+	// DefaultObjectID holds the default value on creation for the "object_id" field.
+	DefaultObjectID func() string
+	// ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	ObjectIDValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
@@ -205,6 +221,11 @@ func ByUUID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUUID, opts...).ToFunc()
 }
 
+// ByObjectID orders the results by the object_id field.
+func ByObjectID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldObjectID, opts...).ToFunc()
+}
+
 // ByCreatedAt orders the results by the created_at field.
 func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedAt, opts...).ToFunc()
@@ -283,6 +304,20 @@ func ByScheduleField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newScheduleStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByRowsCount orders the results by rows count.
+func ByRowsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRowsStep(), opts...)
+	}
+}
+
+// ByRows orders the results by rows terms.
+func ByRows(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRowsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newWorkspaceStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -295,6 +330,13 @@ func newScheduleStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ScheduleInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, ScheduleTable, ScheduleColumn),
+	)
+}
+func newRowsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RowsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RowsTable, RowsColumn),
 	)
 }
 

@@ -807,10 +807,63 @@ var (
 			},
 		},
 	}
+	// ImportRowsColumns holds the columns for the "import_rows" table.
+	ImportRowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "object_id", Type: field.TypeString, Unique: true, Size: 24},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "row", Type: field.TypeInt},
+		{Name: "values", Type: field.TypeJSON, Nullable: true},
+		{Name: "error", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "workspace_id", Type: field.TypeInt},
+		{Name: "post_id", Type: field.TypeInt, Nullable: true},
+		{Name: "job_id", Type: field.TypeInt},
+	}
+	// ImportRowsTable holds the schema information for the "import_rows" table.
+	ImportRowsTable = &schema.Table{
+		Name:       "import_rows",
+		Columns:    ImportRowsColumns,
+		PrimaryKey: []*schema.Column{ImportRowsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "import_rows_workspaces_workspace",
+				Columns:    []*schema.Column{ImportRowsColumns[8]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "import_rows_posts_post",
+				Columns:    []*schema.Column{ImportRowsColumns[9]},
+				RefColumns: []*schema.Column{PostsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "import_rows_jobs_rows",
+				Columns:    []*schema.Column{ImportRowsColumns[10]},
+				RefColumns: []*schema.Column{JobsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "importrow_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{ImportRowsColumns[8], ImportRowsColumns[0]},
+			},
+			{
+				Name:    "importrow_job_id_row",
+				Unique:  false,
+				Columns: []*schema.Column{ImportRowsColumns[10], ImportRowsColumns[5]},
+			},
+		},
+	}
 	// JobsColumns holds the columns for the "jobs" table.
 	JobsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "object_id", Type: field.TypeString, Unique: true, Size: 24},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"POST_ACTION", "POST_PUBLISH", "CSV_IMPORT", "BULK"}},
@@ -834,13 +887,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "jobs_workspaces_workspace",
-				Columns:    []*schema.Column{JobsColumns[14]},
+				Columns:    []*schema.Column{JobsColumns[15]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "jobs_schedules_schedule",
-				Columns:    []*schema.Column{JobsColumns[15]},
+				Columns:    []*schema.Column{JobsColumns[16]},
 				RefColumns: []*schema.Column{SchedulesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -849,27 +902,27 @@ var (
 			{
 				Name:    "job_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{JobsColumns[14], JobsColumns[0]},
+				Columns: []*schema.Column{JobsColumns[15], JobsColumns[0]},
 			},
 			{
 				Name:    "job_workspace_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{JobsColumns[14], JobsColumns[5], JobsColumns[0]},
+				Columns: []*schema.Column{JobsColumns[15], JobsColumns[6], JobsColumns[0]},
 			},
 			{
 				Name:    "job_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{JobsColumns[14], JobsColumns[2], JobsColumns[0]},
+				Columns: []*schema.Column{JobsColumns[15], JobsColumns[3], JobsColumns[0]},
 			},
 			{
 				Name:    "job_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{JobsColumns[14], JobsColumns[3], JobsColumns[0]},
+				Columns: []*schema.Column{JobsColumns[15], JobsColumns[4], JobsColumns[0]},
 			},
 			{
 				Name:    "job_status_updated_at",
 				Unique:  false,
-				Columns: []*schema.Column{JobsColumns[5], JobsColumns[3]},
+				Columns: []*schema.Column{JobsColumns[6], JobsColumns[4]},
 			},
 		},
 	}
@@ -2016,6 +2069,7 @@ var (
 		CustomersTable,
 		CustomerGroupsTable,
 		CustomerTagsTable,
+		ImportRowsTable,
 		JobsTable,
 		LogEntriesTable,
 		LoginChallengesTable,
@@ -2064,6 +2118,9 @@ func init() {
 	CustomersTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CustomerGroupsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	CustomerTagsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	ImportRowsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	ImportRowsTable.ForeignKeys[1].RefTable = PostsTable
+	ImportRowsTable.ForeignKeys[2].RefTable = JobsTable
 	JobsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	JobsTable.ForeignKeys[1].RefTable = SchedulesTable
 	LogEntriesTable.ForeignKeys[0].RefTable = WorkspacesTable

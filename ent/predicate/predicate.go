@@ -45,6 +45,9 @@ type CustomerGroup func(*sql.Selector)
 // CustomerTag is the predicate function for customertag builders.
 type CustomerTag func(*sql.Selector)
 
+// ImportRow is the predicate function for importrow builders.
+type ImportRow func(*sql.Selector)
+
 // Job is the predicate function for job builders.
 type Job func(*sql.Selector)
 

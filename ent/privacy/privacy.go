@@ -423,6 +423,30 @@ func (f CustomerTagMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CustomerTagMutation", m)
 }
 
+// The ImportRowQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ImportRowQueryRuleFunc func(context.Context, *ent.ImportRowQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ImportRowQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ImportRowQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ImportRowQuery", q)
+}
+
+// The ImportRowMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ImportRowMutationRuleFunc func(context.Context, *ent.ImportRowMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ImportRowMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ImportRowMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ImportRowMutation", m)
+}
+
 // The JobQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type JobQueryRuleFunc func(context.Context, *ent.JobQuery) error
@@ -892,6 +916,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CustomerTagQuery:
 		return q.Filter(), nil
+	case *ent.ImportRowQuery:
+		return q.Filter(), nil
 	case *ent.JobQuery:
 		return q.Filter(), nil
 	case *ent.LogEntryQuery:
@@ -958,6 +984,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.CustomerGroupMutation:
 		return m.Filter(), nil
 	case *ent.CustomerTagMutation:
+		return m.Filter(), nil
+	case *ent.ImportRowMutation:
 		return m.Filter(), nil
 	case *ent.JobMutation:
 		return m.Filter(), nil

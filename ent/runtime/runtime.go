@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
 	"github.com/switchboardhq/switchboard/ent/customertag"
+	"github.com/switchboardhq/switchboard/ent/importrow"
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
@@ -973,8 +974,57 @@ func init() {
 			return nil
 		}
 	}()
+	importrowMixin := schema.ImportRow{}.Mixin()
+	importrow.Policy = privacy.NewPolicies(importrowMixin[3], schema.ImportRow{})
+	importrow.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := importrow.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	importrowMixinHooks3 := importrowMixin[3].Hooks()
+
+	importrow.Hooks[1] = importrowMixinHooks3[0]
+	importrowMixinFields0 := importrowMixin[0].Fields()
+	_ = importrowMixinFields0
+	importrowMixinFields1 := importrowMixin[1].Fields()
+	_ = importrowMixinFields1
+	importrowMixinFields2 := importrowMixin[2].Fields()
+	_ = importrowMixinFields2
+	importrowFields := schema.ImportRow{}.Fields()
+	_ = importrowFields
+	// importrowDescUUID is the schema descriptor for uuid field.
+	importrowDescUUID := importrowMixinFields0[0].Descriptor()
+	// importrow.DefaultUUID holds the default value on creation for the uuid field.
+	importrow.DefaultUUID = importrowDescUUID.Default.(func() uuid.UUID)
+	// importrowDescObjectID is the schema descriptor for object_id field.
+	importrowDescObjectID := importrowMixinFields1[0].Descriptor()
+	// importrow.DefaultObjectID holds the default value on creation for the object_id field.
+	importrow.DefaultObjectID = importrowDescObjectID.Default.(func() string)
+	// importrow.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	importrow.ObjectIDValidator = importrowDescObjectID.Validators[0].(func(string) error)
+	// importrowDescCreatedAt is the schema descriptor for created_at field.
+	importrowDescCreatedAt := importrowMixinFields2[0].Descriptor()
+	// importrow.DefaultCreatedAt holds the default value on creation for the created_at field.
+	importrow.DefaultCreatedAt = importrowDescCreatedAt.Default.(func() time.Time)
+	// importrowDescUpdatedAt is the schema descriptor for updated_at field.
+	importrowDescUpdatedAt := importrowMixinFields2[1].Descriptor()
+	// importrow.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	importrow.DefaultUpdatedAt = importrowDescUpdatedAt.Default.(func() time.Time)
+	// importrow.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	importrow.UpdateDefaultUpdatedAt = importrowDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// importrowDescRow is the schema descriptor for row field.
+	importrowDescRow := importrowFields[1].Descriptor()
+	// importrow.RowValidator is a validator for the "row" field. It is called by the builders before save.
+	importrow.RowValidator = importrowDescRow.Validators[0].(func(int) error)
+	// importrowDescError is the schema descriptor for error field.
+	importrowDescError := importrowFields[3].Descriptor()
+	// importrow.DefaultError holds the default value on creation for the error field.
+	importrow.DefaultError = importrowDescError.Default.(string)
 	jobMixin := schema.Job{}.Mixin()
-	job.Policy = privacy.NewPolicies(jobMixin[2], schema.Job{})
+	job.Policy = privacy.NewPolicies(jobMixin[3], schema.Job{})
 	job.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := job.Policy.EvalMutation(ctx, m); err != nil {
@@ -983,25 +1033,33 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	jobMixinHooks2 := jobMixin[2].Hooks()
+	jobMixinHooks3 := jobMixin[3].Hooks()
 
-	job.Hooks[1] = jobMixinHooks2[0]
+	job.Hooks[1] = jobMixinHooks3[0]
 	jobMixinFields0 := jobMixin[0].Fields()
 	_ = jobMixinFields0
 	jobMixinFields1 := jobMixin[1].Fields()
 	_ = jobMixinFields1
+	jobMixinFields2 := jobMixin[2].Fields()
+	_ = jobMixinFields2
 	jobFields := schema.Job{}.Fields()
 	_ = jobFields
 	// jobDescUUID is the schema descriptor for uuid field.
 	jobDescUUID := jobMixinFields0[0].Descriptor()
 	// job.DefaultUUID holds the default value on creation for the uuid field.
 	job.DefaultUUID = jobDescUUID.Default.(func() uuid.UUID)
+	// jobDescObjectID is the schema descriptor for object_id field.
+	jobDescObjectID := jobMixinFields1[0].Descriptor()
+	// job.DefaultObjectID holds the default value on creation for the object_id field.
+	job.DefaultObjectID = jobDescObjectID.Default.(func() string)
+	// job.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	job.ObjectIDValidator = jobDescObjectID.Validators[0].(func(string) error)
 	// jobDescCreatedAt is the schema descriptor for created_at field.
-	jobDescCreatedAt := jobMixinFields1[0].Descriptor()
+	jobDescCreatedAt := jobMixinFields2[0].Descriptor()
 	// job.DefaultCreatedAt holds the default value on creation for the created_at field.
 	job.DefaultCreatedAt = jobDescCreatedAt.Default.(func() time.Time)
 	// jobDescUpdatedAt is the schema descriptor for updated_at field.
-	jobDescUpdatedAt := jobMixinFields1[1].Descriptor()
+	jobDescUpdatedAt := jobMixinFields2[1].Descriptor()
 	// job.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	job.DefaultUpdatedAt = jobDescUpdatedAt.Default.(func() time.Time)
 	// job.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

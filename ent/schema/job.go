@@ -10,11 +10,15 @@ import (
 )
 
 // Job is a user-visible batch (post-action job, CSV import, bulk operation)
-// whose progress counters sum the outcome of its tasks.
+// whose progress counters sum the outcome of its tasks. A CSV import
+// (server/csvimport) is a Job of kind CSV_IMPORT whose ImportRows are the
+// file's posts; HighLevel names it by its ObjectId.
 type Job struct{ ent.Schema }
 
 // Mixin of the Job.
-func (Job) Mixin() []ent.Mixin { return []ent.Mixin{BaseMixin{}, TimeMixin{}, TenantMixin{}} }
+func (Job) Mixin() []ent.Mixin {
+	return []ent.Mixin{BaseMixin{}, ObjectIDMixin{}, TimeMixin{}, TenantMixin{}}
+}
 
 // Fields of the Job.
 func (Job) Fields() []ent.Field {
@@ -41,6 +45,8 @@ func (Job) Fields() []ent.Field {
 func (Job) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("schedule", Schedule.Type).Field("schedule_id").Unique(),
+		edge.To("rows", ImportRow.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

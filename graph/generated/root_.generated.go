@@ -495,6 +495,7 @@ type ComplexityRoot struct {
 		FinishedAt func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
+		ObjectID   func(childComplexity int) int
 		Params     func(childComplexity int) int
 		Processed  func(childComplexity int) int
 		Schedule   func(childComplexity int) int
@@ -2843,6 +2844,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Job.Kind(childComplexity), true
+	case "Job.objectID":
+		if e.ComplexityRoot.Job.ObjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.ObjectID(childComplexity), true
 	case "Job.params":
 		if e.ComplexityRoot.Job.Params == nil {
 			break
@@ -9338,6 +9345,10 @@ input CustomerWhereInput {
 type Job implements Node {
   id: ID!
   uuid: UUID!
+  """
+  24-hex id (4-byte time + 8 random bytes) shown by the HighLevel routes
+  """
+  objectID: String!
   createdAt: Time!
   updatedAt: Time!
   kind: JobKind!
@@ -9458,6 +9469,22 @@ input JobWhereInput {
   uuidGTE: UUID
   uuidLT: UUID
   uuidLTE: UUID
+  """
+  object_id field predicates
+  """
+  objectID: String
+  objectIDNEQ: String
+  objectIDIn: [String!]
+  objectIDNotIn: [String!]
+  objectIDGT: String
+  objectIDGTE: String
+  objectIDLT: String
+  objectIDLTE: String
+  objectIDContains: String
+  objectIDHasPrefix: String
+  objectIDHasSuffix: String
+  objectIDEqualFold: String
+  objectIDContainsFold: String
   """
   created_at field predicates
   """
@@ -14912,6 +14939,8 @@ func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.C
 		return ec.fieldContext_Job_id(ctx, field)
 	case "uuid":
 		return ec.fieldContext_Job_uuid(ctx, field)
+	case "objectID":
+		return ec.fieldContext_Job_objectID(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Job_createdAt(ctx, field)
 	case "updatedAt":

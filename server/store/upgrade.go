@@ -22,7 +22,7 @@ func (s *Store) upgrade(ctx context.Context) error {
 	}
 	// The entities HighLevel names by ObjectId (schema.ObjectIDMixin) that
 	// existed before it.
-	for _, table := range []string{"users", "accounts", "posts", "categories"} {
+	for _, table := range []string{"users", "accounts", "posts", "categories", "jobs"} {
 		if err := s.addObjectIDs(ctx, table); err != nil {
 			return err
 		}
