@@ -27,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/comments"
 	"github.com/switchboardhq/switchboard/server/config"
 	"github.com/switchboardhq/switchboard/server/cooldown"
+	"github.com/switchboardhq/switchboard/server/csvimport"
 	"github.com/switchboardhq/switchboard/server/customers"
 	"github.com/switchboardhq/switchboard/server/engagement"
 	"github.com/switchboardhq/switchboard/server/events"
@@ -95,6 +96,8 @@ type App struct {
 	// Queues owns category queues; Queuer schedules their posts.
 	Queues *queues.Service
 	Queuer *queues.Sweeper
+	// Imports owns CSV imports of posts.
+	Imports *csvimport.Service
 	// Bots owns bot fleets (X accounts of Shillbot apps), their logins
 	// and notifications; Fetcher asks workers for the notifications.
 	Bots    *bots.Service
@@ -221,6 +224,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	a.Posts.OnFollowUp(a.Comments.FollowUpTx)
 	a.Queues = queues.NewService(st.Client, st.Driver, a.Posts, nil)
 	a.Queuer = queues.NewSweeper(a.Queues, 0, log)
+	a.Imports = csvimport.NewService(st.Client, st.Driver, a.Posts, bus, nil)
 	a.Fetcher = bots.NewFetcher(bs, st.Driver, cfg.BotNotificationInterval, log)
 	// A lost lease waits at most a quarter of a lease past its expiry
 	// (and never more than the reaper's 30 s) before its task is retried.

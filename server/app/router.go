@@ -68,7 +68,7 @@ func (a *App) router(ctx context.Context) (http.Handler, error) {
 		rest(highlevel.OpenAPI(), highlevel.Routes(highlevel.Deps{
 			Client: a.Store.Client, Labels: a.Labels, Accounts: a.Accounts, Posts: a.Posts, Driver: a.Store.Driver, Log: a.Log,
 			Challenges: a.Challenges, Comments: a.Comments, Statistics: a.Statistics, PublicURL: a.Config.PublicURL,
-			Queues: a.Queues,
+			Queues: a.Queues, Imports: a.Imports,
 		})),
 		rest(sharingtools.OpenAPI(), sharingtools.Routes(sharingtools.Deps{
 			Client: a.Store.Client, Auth: a.Auth, Accounts: a.Accounts, Challenges: a.Challenges, Captions: a.Captions, Posts: a.Posts, Requests: a.Requests, Statistics: a.Statistics, Wallet: a.Wallet, Plans: a.Plans, Proxies: a.Proxies, Admin: a.Admin, Log: a.Log,

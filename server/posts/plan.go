@@ -169,38 +169,170 @@ func (s *Service) PlanTx(ctx context.Context, tx *ent.Tx, in PlanInput) (*ent.Po
 }
 
 func (s *Service) planIn(ctx context.Context, tx *ent.Tx, in PlanInput) (*ent.Post, error) {
-	accs, err := tx.Account.Query().Where(account.ObjectIDIn(in.AccountIDs...)).All(ctx)
+	refs, err := loadRefs(ctx, tx, []PlanInput{in})
 	if err != nil {
-		return nil, fmt.Errorf("look up accounts: %w", err)
+		return nil, err
 	}
-	if len(accs) != len(in.AccountIDs) {
-		return nil, errs.Invalid("accountIDs", "must be connected accounts of the workspace")
-	}
-	var catID *int
-	if in.CategoryID != "" {
-		c, err := tx.Category.Query().Where(category.ObjectID(in.CategoryID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return nil, errs.Invalid("categoryId", "must be a category of the workspace")
-		}
-		if err != nil {
-			return nil, fmt.Errorf("look up category: %w", err)
-		}
-		catID = &c.ID
-	}
-	tagIDs, err := tx.Tag.Query().Where(tag.ObjectIDIn(in.TagIDs...)).IDs(ctx)
+	accs, catID, tagIDs, err := refs.check(in)
 	if err != nil {
-		return nil, fmt.Errorf("look up tags: %w", err)
-	}
-	if len(tagIDs) != len(in.TagIDs) {
-		return nil, errs.Invalid("tags", "must be tags of the workspace")
-	}
-	if in.Status != post.StatusDRAFT {
-		if err := checkPlatforms(in, accs); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	truncateAltText(in.Media, accs)
 	return s.writePlan(ctx, tx, in, accs, catID, tagIDs)
+}
+
+// planRefs are the accounts, categories and tags a batch of planned posts
+// names, read once for the batch.
+type planRefs struct {
+	accs map[string]*ent.Account
+	cats map[string]int
+	tags map[string]int
+}
+
+// loadRefs reads what ins name; an id the workspace does not have is
+// simply absent.
+func loadRefs(ctx context.Context, tx *ent.Tx, ins []PlanInput) (planRefs, error) {
+	var accIDs, catIDs, tagIDs []string
+	for _, in := range ins {
+		accIDs = append(accIDs, in.AccountIDs...)
+		if in.CategoryID != "" {
+			catIDs = append(catIDs, in.CategoryID)
+		}
+		tagIDs = append(tagIDs, in.TagIDs...)
+	}
+	refs := planRefs{accs: map[string]*ent.Account{}, cats: map[string]int{}, tags: map[string]int{}}
+	if len(accIDs) > 0 {
+		accs, err := tx.Account.Query().Where(account.ObjectIDIn(dedupe(accIDs)...)).All(ctx)
+		if err != nil {
+			return refs, fmt.Errorf("look up accounts: %w", err)
+		}
+		for _, a := range accs {
+			refs.accs[a.ObjectID] = a
+		}
+	}
+	if len(catIDs) > 0 {
+		cs, err := tx.Category.Query().Where(category.ObjectIDIn(dedupe(catIDs)...)).Select(category.FieldID, category.FieldObjectID).All(ctx)
+		if err != nil {
+			return refs, fmt.Errorf("look up category: %w", err)
+		}
+		for _, c := range cs {
+			refs.cats[c.ObjectID] = c.ID
+		}
+	}
+	if len(tagIDs) > 0 {
+		ts, err := tx.Tag.Query().Where(tag.ObjectIDIn(dedupe(tagIDs)...)).Select(tag.FieldID, tag.FieldObjectID).All(ctx)
+		if err != nil {
+			return refs, fmt.Errorf("look up tags: %w", err)
+		}
+		for _, t := range ts {
+			refs.tags[t.ObjectID] = t.ID
+		}
+	}
+	return refs, nil
+}
+
+// check applies the rules that need the database to in (its fields
+// checked by checkPlanFields): its accounts, category and tags must be the
+// workspace's, and unless it is a draft it must pass every target
+// platform's rules. It returns what in names.
+func (r planRefs) check(in PlanInput) ([]*ent.Account, *int, []int, error) {
+	accs := make([]*ent.Account, 0, len(in.AccountIDs))
+	for _, id := range in.AccountIDs {
+		a, ok := r.accs[id]
+		if !ok {
+			return nil, nil, nil, errs.Invalid("accountIDs", "must be connected accounts of the workspace")
+		}
+		accs = append(accs, a)
+	}
+	var catID *int
+	if in.CategoryID != "" {
+		id, ok := r.cats[in.CategoryID]
+		if !ok {
+			return nil, nil, nil, errs.Invalid("categoryId", "must be a category of the workspace")
+		}
+		catID = &id
+	}
+	tagIDs := make([]int, 0, len(in.TagIDs))
+	for _, oid := range in.TagIDs {
+		id, ok := r.tags[oid]
+		if !ok {
+			return nil, nil, nil, errs.Invalid("tags", "must be tags of the workspace")
+		}
+		tagIDs = append(tagIDs, id)
+	}
+	if in.Status != post.StatusDRAFT {
+		if err := checkPlatforms(in, accs); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return accs, catID, tagIDs, nil
+}
+
+// CheckAllTx validates each planned post exactly as Plan would, without
+// writing anything, and returns one error per input (nil for a post Plan
+// would take). An import reports its rows' errors this way.
+func (s *Service) CheckAllTx(ctx context.Context, tx *ent.Tx, ins []PlanInput) ([]error, error) {
+	refs, err := loadRefs(ctx, tx, ins)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]error, len(ins))
+	for i := range ins {
+		in := ins[i]
+		if out[i] = checkPlanFields(&in); out[i] == nil {
+			_, _, _, out[i] = refs.check(in)
+		}
+	}
+	return out, nil
+}
+
+// planBatch bounds the posts one INSERT writes (SQLite's statement
+// parameters).
+const planBatch = 500
+
+// PlanAllTx creates every planned post in the caller's transaction, each
+// checked as Plan checks it; the first that fails stops the batch with its
+// index in the error. A CSV import's finalization writes its posts this
+// way: the references are read once and the posts inserted in batches.
+func (s *Service) PlanAllTx(ctx context.Context, tx *ent.Tx, ins []PlanInput) ([]*ent.Post, error) {
+	for i := range ins {
+		if ins[i].ObjectID != "" {
+			return nil, fmt.Errorf("plan post %d: PlanAllTx only creates posts", i)
+		}
+		if err := checkPlanFields(&ins[i]); err != nil {
+			return nil, fmt.Errorf("plan post %d: %w", i, err)
+		}
+	}
+	refs, err := loadRefs(ctx, tx, ins)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*ent.Post, 0, len(ins))
+	for start := 0; start < len(ins); start += planBatch {
+		batch := ins[start:min(start+planBatch, len(ins))]
+		creates := make([]*ent.PostCreate, len(batch))
+		for j, in := range batch {
+			accs, catID, tagIDs, err := refs.check(in)
+			if err != nil {
+				return nil, fmt.Errorf("plan post %d: %w", start+j, err)
+			}
+			truncateAltText(in.Media, accs)
+			if creates[j], err = s.createPlan(tx, in, accs, catID, tagIDs); err != nil {
+				return nil, fmt.Errorf("plan post %d: %w", start+j, err)
+			}
+		}
+		ps, err := tx.Post.CreateBulk(creates...).Save(ctx)
+		if err != nil {
+			return nil, errs.FromEnt(err, "post")
+		}
+		evs := make([]events.Event, len(ps))
+		for j, p := range ps {
+			evs[j] = events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpCreated}
+		}
+		s.bus.PublishOnCommit(tx, evs...)
+		out = append(out, ps...)
+	}
+	return out, nil
 }
 
 // checkPlanFields checks what needs no database: statuses, dates, the
@@ -386,43 +518,23 @@ func truncateAltText(media []Media, accs []*ent.Account) {
 // writePlan stores the post (creating or replacing it) with its accounts,
 // category and tags.
 func (s *Service) writePlan(ctx context.Context, tx *ent.Tx, in PlanInput, accs []*ent.Account, catID *int, tagIDs []int) (*ent.Post, error) {
-	urls := make([]string, len(in.Media))
-	for i, m := range in.Media {
-		urls[i] = m.URL
-	}
-	accIDs := make([]int, len(accs))
-	for i, a := range accs {
-		accIDs[i] = a.ID
-	}
-	status, at := in.Status, in.ScheduledAt
-	if in.PublishNow {
-		now := s.now()
-		status, at = post.StatusSCHEDULED, &now
-	}
-	var extra json.RawMessage
-	if in.Extra != nil {
-		var err error
-		if extra, err = in.Extra(in.Media); err != nil {
+	if in.ObjectID == "" {
+		c, err := s.createPlan(tx, in, accs, catID, tagIDs)
+		if err != nil {
 			return nil, err
 		}
-	}
-	source := in.Source
-	if source == "" {
-		source = post.SourceAPI
-	}
-	if in.ObjectID == "" {
-		p, err := tx.Post.Create().
-			SetBody(in.Body).SetMedia(urls).SetFirstComment(in.FirstComment).SetFollowUp(true).
-			SetStatus(status).SetNillableScheduledAt(at).SetSource(source).
-			SetNillableCategoryID(catID).AddTagRefIDs(tagIDs...).AddAccountIDs(accIDs...).
-			SetDetails(extra).
-			Save(ctx)
+		p, err := c.Save(ctx)
 		if err != nil {
 			return nil, errs.FromEnt(err, "post")
 		}
 		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpCreated})
 		return p, nil
 	}
+	w, err := s.written(in, accs)
+	if err != nil {
+		return nil, err
+	}
+	urls, accIDs, status, at, extra := w.urls, w.accIDs, w.status, w.at, w.extra
 	// The row lock orders the replacement with a sweep fanning the post
 	// out, as edit does.
 	p, err := store.LockRows(s.driver, tx.Post.Query().Where(post.ObjectID(in.ObjectID)), store.LockWait).Only(ctx)
@@ -449,6 +561,53 @@ func (s *Service) writePlan(ctx context.Context, tx *ent.Tx, in PlanInput, accs 
 	}
 	s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpUpdated})
 	return p, nil
+}
+
+// writtenPlan is what a planned post stores besides its references.
+type writtenPlan struct {
+	urls   []string
+	accIDs []int
+	status post.Status
+	at     *time.Time
+	extra  json.RawMessage
+}
+
+func (s *Service) written(in PlanInput, accs []*ent.Account) (writtenPlan, error) {
+	w := writtenPlan{urls: make([]string, len(in.Media)), accIDs: make([]int, len(accs)), status: in.Status, at: in.ScheduledAt}
+	for i, m := range in.Media {
+		w.urls[i] = m.URL
+	}
+	for i, a := range accs {
+		w.accIDs[i] = a.ID
+	}
+	if in.PublishNow {
+		now := s.now()
+		w.status, w.at = post.StatusSCHEDULED, &now
+	}
+	if in.Extra != nil {
+		var err error
+		if w.extra, err = in.Extra(in.Media); err != nil {
+			return w, err
+		}
+	}
+	return w, nil
+}
+
+// createPlan builds the creation of a new planned post.
+func (s *Service) createPlan(tx *ent.Tx, in PlanInput, accs []*ent.Account, catID *int, tagIDs []int) (*ent.PostCreate, error) {
+	w, err := s.written(in, accs)
+	if err != nil {
+		return nil, err
+	}
+	source := in.Source
+	if source == "" {
+		source = post.SourceAPI
+	}
+	return tx.Post.Create().
+		SetBody(in.Body).SetMedia(w.urls).SetFirstComment(in.FirstComment).SetFollowUp(true).
+		SetStatus(w.status).SetNillableScheduledAt(w.at).SetSource(source).
+		SetNillableCategoryID(catID).AddTagRefIDs(tagIDs...).AddAccountIDs(w.accIDs...).
+		SetDetails(w.extra), nil
 }
 
 // GetByObjectID returns the workspace's post with that ObjectId.

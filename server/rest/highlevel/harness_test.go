@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"regexp"
 	"strings"
@@ -120,6 +121,14 @@ func (tn *tenant) header() http.Header {
 // document, and decodes the answer, which must be a JSON envelope.
 func send(t *testing.T, srv *testkit.Server, method, path string, h http.Header, body string) *reply {
 	t.Helper()
+	// The SDK sends a JSON Content-Type on every request, bodiless GETs
+	// and DELETEs included.
+	return sendAs(t, srv, method, path, h, "application/json", body)
+}
+
+// sendAs is send with a body of another media type (a multipart upload).
+func sendAs(t *testing.T, srv *testkit.Server, method, path string, h http.Header, contentType, body string) *reply {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -131,9 +140,7 @@ func send(t *testing.T, srv *testkit.Server, method, path string, h http.Header,
 	if h != nil {
 		req.Header = h.Clone()
 	}
-	// The SDK sends a JSON Content-Type on every request, bodiless GETs
-	// and DELETEs included.
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	resp, err := srv.HTTP.Client().Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -174,6 +181,8 @@ type scenario struct {
 	// returns, e.g. {tagId}.
 	path string
 	body string
+	// form, when set, sends a multipart/form-data body instead of body.
+	form *formPart
 	auth string
 	// prepare makes what the request needs in tn (other is a second
 	// tenant) and returns values for the placeholders.
@@ -182,6 +191,35 @@ type scenario struct {
 	// check, if set, runs after the answer was compared (to look at
 	// what was or was not written).
 	check func(t *testing.T, tn *tenant, r *reply)
+}
+
+// formPart is a multipart body of one part: a file (FileName set) or a
+// plain field, named Field, holding Content (placeholders replaced).
+type formPart struct{ Field, FileName, Content string }
+
+// multipartBody encodes the part and returns the body and its
+// Content-Type.
+func (f *formPart) multipartBody(t *testing.T, content string) (string, string) {
+	t.Helper()
+	var b strings.Builder
+	mw := multipart.NewWriter(&b)
+	var w io.Writer
+	var err error
+	if f.FileName != "" {
+		w, err = mw.CreateFormFile(f.Field, f.FileName)
+	} else {
+		w, err = mw.CreateFormField(f.Field)
+	}
+	if err == nil {
+		_, err = io.WriteString(w, content)
+	}
+	if err == nil {
+		err = mw.Close()
+	}
+	if err != nil {
+		t.Fatalf("encode form: %v", err)
+	}
+	return b.String(), mw.FormDataContentType()
 }
 
 // runScenarios runs each scenario against one server per backend, in
@@ -222,7 +260,17 @@ func runScenarios(t *testing.T, scenarios []scenario) {
 				default:
 					t.Fatalf("unknown auth mode %q", sc.auth)
 				}
-				r := send(t, srv, sc.method, path, h, body).want(t, sc.status)
+				var r *reply
+				if sc.form != nil {
+					content := sc.form.Content
+					for k, v := range vars {
+						content = strings.ReplaceAll(content, "{"+k+"}", v)
+					}
+					fb, ct := sc.form.multipartBody(t, content)
+					r = sendAs(t, srv, sc.method, path, h, ct, fb).want(t, sc.status)
+				} else {
+					r = send(t, srv, sc.method, path, h, body).want(t, sc.status)
+				}
 				compareGolden(t, sc.name, r.Raw, vars)
 				if sc.check != nil {
 					sc.check(t, tn, r)

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/comments"
+	"github.com/switchboardhq/switchboard/server/csvimport"
 	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/queues"
@@ -49,6 +50,8 @@ type Deps struct {
 	Statistics *statistics.Service
 	// Queues serves the category queue routes.
 	Queues *queues.Service
+	// Imports serves the CSV import routes.
+	Imports *csvimport.Service
 	// PublicURL is the server's address as browsers reach it, for the
 	// OAuth redirect_uri; empty: the request's.
 	PublicURL string

@@ -117,6 +117,64 @@ func (h *handlers) routes() []route {
 				Body: tagDetailsInput{}, BodyRequired: true,
 				Responses: []openapi.Response{okResponse(http.StatusCreated, tagsResults{})}},
 		},
+		// CSV import.
+		{
+			Method: post, Path: "/{locationId}/csv", Scope: scopeCSVWrite, Handle: h.uploadCSV,
+			Doc: openapi.Operation{ID: "uploadCsv", Summary: "Upload a CSV file of posts in HighLevel's bulk-upload template",
+				Description: "The file is the form's part \"file\", at most 5 MiB and 5,000 posts (docs/compat.md lists the columns). " +
+					"Rows are checked when set-accounts gives them their accounts.",
+				Body: uploadForm, BodyRequired: true, BodyType: "multipart/form-data",
+				Responses: []openapi.Response{
+					okResponse(http.StatusCreated, uploadResults{}),
+					failResponse(http.StatusBadRequest, "Bad Request - File is required or CSV validation error"),
+					failResponse(http.StatusRequestEntityTooLarge, "File over 5 MiB"),
+				}},
+		},
+		{
+			Method: get, Path: "/{locationId}/csv", Handle: h.listCSV,
+			Doc: openapi.Operation{ID: "getUploadStatus", Summary: "List the location's CSV imports with their status, newest first",
+				Params: []openapi.Param{
+					{Name: "userId", Required: true, Description: "A user of the location (ObjectId)"},
+					{Name: "skip", Description: "Imports to skip as a number string", Schema: numberStringSchema},
+					{Name: "limit", Description: "Page size as a number string (default 10, at most 100)", Schema: numberStringSchema},
+					{Name: "includeUsers", Description: "true adds each import's creator as user"},
+					{Name: "isFromTemplate", Description: "true lists imports from HighLevel's template library: none here"},
+				},
+				Responses: []openapi.Response{okResponse(http.StatusOK, csvsResults{}),
+					failResponse(http.StatusBadRequest, "userId is missing")}},
+		},
+		{
+			Method: post, Path: "/{locationId}/set-accounts", Scope: scopeCSVWrite, Handle: h.setCSVAccounts,
+			Doc: openapi.Operation{ID: "setAccounts", Summary: "Give an uploaded CSV its accounts: its first rowsCount posts are kept and checked",
+				Body: setAccountsInput{}, BodyRequired: true,
+				Responses: []openapi.Response{okResponse(http.StatusCreated, csvResults{}),
+					failResponse(http.StatusUnprocessableEntity, "Validation error")}},
+		},
+		{
+			Method: get, Path: "/{locationId}/csv/{id}", Handle: h.getCSV,
+			Doc: openapi.Operation{ID: "getCsvPost", Summary: "Read a CSV import with a page of its posts and their errorMessage",
+				Params: []openapi.Param{
+					{Name: "skip", Description: "Posts to skip as a number string", Schema: numberStringSchema},
+					{Name: "limit", Description: "Page size as a number string (default 10, at most 100)", Schema: numberStringSchema},
+				},
+				Responses: []openapi.Response{okResponse(http.StatusOK, csvPostsResults{})}},
+		},
+		{
+			Method: http.MethodPatch, Path: "/{locationId}/csv/{id}", Handle: h.finalizeCSV,
+			Doc: openapi.Operation{ID: "startCsvFinalize", Summary: "Finalize a CSV import: its valid posts are created and scheduled in one transaction",
+				Body: finalizeInput{}, BodyRequired: true,
+				Responses: []openapi.Response{okResponse(http.StatusOK, csvResults{})}},
+		},
+		{
+			Method: http.MethodDelete, Path: "/{locationId}/csv/{id}", Handle: h.deleteCSV,
+			Doc: openapi.Operation{ID: "deleteCsv", Summary: "Delete a CSV import and the posts it created",
+				Responses: []openapi.Response{okResponse(http.StatusOK, csvResults{})}},
+		},
+		{
+			Method: http.MethodDelete, Path: "/{locationId}/csv/{csvId}/post/{postId}", Handle: h.deleteCSVPost,
+			Doc: openapi.Operation{ID: "deleteCsvPost", Summary: "Delete one post of a CSV import (its _id there) and the post it became",
+				Responses: []openapi.Response{okResponse(http.StatusOK, deletePostResults{})}},
+		},
 		// OAuth connect.
 		{
 			Method: get, Path: "/oauth/{platform}/start", Location: locQuery, Handle: h.startOAuth,
@@ -206,6 +264,16 @@ func Routes(d Deps) http.Handler {
 		r.Method(rt.Method, rt.Path, h.handle(rt))
 	}
 	return r
+}
+
+// uploadForm is the upload's multipart form: the file in part "file".
+var uploadForm = &openapi3.Schema{
+	Type:     &openapi3.Types{"object"},
+	Required: []string{"file"},
+	Properties: openapi3.Schemas{
+		"file": openapi3.NewSchemaRef("", &openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "binary",
+			Description: "The CSV file"}),
+	},
 }
 
 var numberStringSchema = &openapi3.Schema{Type: &openapi3.Types{"string"}, Pattern: `^\s*\d*\s*$`}

@@ -19,7 +19,8 @@ const sdkDir = "testdata/sdk"
 
 // TestOfficialSDKWorksUnchanged runs @gohighlevel/api-client's
 // social-planner calls (accounts, categories, tags, posts: create, read,
-// edit, list, delete, bulk delete) against a real server, the SDK pointed
+// edit, list, delete, bulk delete; CSV upload, set-accounts, list, read,
+// delete a post, finalize, delete) against a real server, the SDK pointed
 // at it through getHttpClient().defaults.baseURL only. Without Node or the
 // installed SDK it skips, except under CI=true, where .ci/run installs it.
 func TestOfficialSDKWorksUnchanged(t *testing.T) {

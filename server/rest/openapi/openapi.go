@@ -80,6 +80,10 @@ type Operation struct {
 	// or a *openapi3.Schema); nil for none.
 	Body         any
 	BodyRequired bool
+	// BodyType is the body's media type; empty is application/json (a
+	// file upload is multipart/form-data, its Body a schema of the form's
+	// parts).
+	BodyType string
 	Responses    []Response
 }
 
@@ -242,8 +246,13 @@ func (p Product) operation(g *schemas, op Operation) (*openapi3.Operation, error
 		if err != nil {
 			return nil, fmt.Errorf("request body: %w", err)
 		}
-		o.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().
-			WithRequired(op.BodyRequired).WithJSONSchemaRef(ref)}
+		body := openapi3.NewRequestBody().WithRequired(op.BodyRequired)
+		if op.BodyType != "" {
+			body.WithSchemaRef(ref, []string{op.BodyType})
+		} else {
+			body.WithJSONSchemaRef(ref)
+		}
+		o.RequestBody = &openapi3.RequestBodyRef{Value: body}
 	}
 
 	for _, r := range op.Responses {

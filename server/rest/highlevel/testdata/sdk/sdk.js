@@ -43,6 +43,26 @@ async function main() {
   await step('deletePost', () => smp.deletePost({ locationId, id }));
   const other = await step('createPost (draft)', () => smp.createPost({ locationId }, { accountIds: [], type: 'post', summary: 'draft' }));
   await step('bulkDeleteSocialPlannerPosts', () => smp.bulkDeleteSocialPlannerPosts({ locationId }, { postIds: [other.post._id] }));
+
+  // CSV import: the file goes as multipart/form-data (uploadCsv takes the
+  // body as given; the SDK's default JSON Content-Type is overridden with
+  // the call's options, axios adding the boundary).
+  const csv = 'postAtSpecificTime (yyyy-MM-dd HH:mm:ss),content,imageUrls\n' +
+    '2030-01-02 09:00:00,From a CSV,https://cdn.example.com/c.jpg\n' +
+    '2030-01-03 09:00:00,Another,https://cdn.example.com/d.jpg\n';
+  const form = new FormData();
+  form.append('file', new Blob([csv], { type: 'text/csv' }), 'posts.csv');
+  const up = await step('uploadCsv', () => smp.uploadCsv({ locationId }, form, { headers: { 'Content-Type': 'multipart/form-data' } }));
+  const userId = env('HL_USER');
+  await step('setAccounts', () => smp.setAccounts({ locationId }, {
+    accountIds: [env('HL_ACCOUNT')], filePath: up.filePath, rowsCount: up.rowsCount, fileName: up.fileName, userId,
+  }));
+  const list = await step('getUploadStatus', () => smp.getUploadStatus({ locationId, userId, skip: '0', limit: '10', includeUsers: 'true' }));
+  const csvId = list.csvs[0]._id;
+  const detail = await step('getCsvPost', () => smp.getCsvPost({ locationId, id: csvId, skip: '0', limit: '10' }));
+  await step('deleteCsvPost', () => smp.deleteCsvPost({ locationId, csvId, postId: detail.posts[1]._id }));
+  await step('startCsvFinalize', () => smp.startCsvFinalize({ locationId, id: csvId }, { userId }));
+  await step('deleteCsv', () => smp.deleteCsv({ locationId, id: csvId }));
 }
 
 main().catch((err) => {

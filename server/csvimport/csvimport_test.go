@@ -1,0 +1,214 @@
+package csvimport_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/job"
+	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/csvimport"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/posts"
+	"github.com/switchboardhq/switchboard/server/scheduler"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tasks"
+	"github.com/switchboardhq/switchboard/server/testkit"
+	"github.com/switchboardhq/switchboard/server/viewer"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+// world is a workspace with two Facebook pages, an import service and a
+// post scheduler on one fake clock.
+type world struct {
+	st      *store.Store
+	ctx     context.Context
+	clock   *testkit.Clock
+	imports *csvimport.Service
+	sched   *scheduler.Scheduler
+	accs    []string
+}
+
+func newWorld(t *testing.T, st *store.Store) *world {
+	t.Helper()
+	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+	ws := st.Client.Workspace.Create().SetName("csv").SaveX(sys)
+	ctx := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: ws.ID, Role: viewer.RoleMember})
+	bus := events.NewLocalBus(nil)
+	ps := posts.NewService(st.Client, bus, tasks.NewService(st, bus, tasks.Options{}), st.Driver)
+	c := testkit.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+	w := &world{st: st, ctx: ctx, clock: c, imports: csvimport.NewService(st.Client, st.Driver, ps, bus, c.Now),
+		sched: scheduler.New(st, ps, scheduler.Options{Now: c.Now})}
+	for _, name := range []string{"one", "two"} {
+		a := st.Client.Account.Create().SetPlatform(account.PlatformFacebook).SetUsername(name).SaveX(ctx)
+		w.accs = append(w.accs, a.ObjectID)
+	}
+	return w
+}
+
+// setUp uploads file and sets its accounts (both pages) for all its rows.
+func (w *world) setUp(t *testing.T, file string) *csvimport.Import {
+	t.Helper()
+	up, err := w.imports.Upload(w.ctx, "posts.csv", strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := w.imports.SetAccounts(w.ctx, csvimport.SetAccountsInput{FilePath: csvimport.FilePath(up.Job), RowsCount: up.Rows,
+		Settings: csvimport.Settings{AccountIDs: w.accs, UserID: "0123456789abcdef01234567"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return imp
+}
+
+func (w *world) publishTasks(t *testing.T) []*ent.Task {
+	t.Helper()
+	return w.st.Client.Task.Query().Where(task.KindEQ(task.KindPOST_PUBLISH)).AllX(w.ctx)
+}
+
+const file = "postAtSpecificTime,content,imageUrls\n" +
+	"2030-01-02 09:00:00,Tomorrow,https://cdn.example.com/a.jpg\n" +
+	",A draft,\n" +
+	"2030-01-09 09:00:00,Next week,\n" +
+	"2030-01-03 09:00:00,,\n" // nothing to post on Facebook
+
+func TestFinalizedPostsArePublishedThroughTasksWhenDue(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st)
+		imp := w.setUp(t, file)
+		if _, err := w.imports.Finalize(w.ctx, imp.ObjectID, "", nil); err != nil {
+			t.Fatal(err)
+		}
+		ps := st.Client.Post.Query().Where(post.SourceEQ(post.SourceCSV)).Order(post.ByID()).AllX(w.ctx)
+		if len(ps) != 3 {
+			t.Fatalf("%d posts, want 3", len(ps))
+		}
+		for i, want := range []post.Status{post.StatusSCHEDULED, post.StatusDRAFT, post.StatusSCHEDULED} {
+			if ps[i].Status != want {
+				t.Fatalf("post %d is %s, want %s", i, ps[i].Status, want)
+			}
+		}
+		if _, err := w.sched.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(w.publishTasks(t)); n != 0 {
+			t.Fatalf("%d publish tasks before the date, want 0", n)
+		}
+		w.clock.Advance(24 * time.Hour) // 2030-01-02 12:00: the first is due
+		if _, err := w.sched.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		ts := w.publishTasks(t)
+		if len(ts) != 2 {
+			t.Fatalf("%d publish tasks, want one per account of the due post", len(ts))
+		}
+		for _, tk := range ts {
+			if tk.PostID == nil || *tk.PostID != ps[0].ID {
+				t.Fatalf("task %d is for post %v, want %d", tk.ID, tk.PostID, ps[0].ID)
+			}
+		}
+		// Deleting the import withdraws its posts: the next one's
+		// tasks never come, and the due one's waiting tasks are cancelled.
+		if _, err := w.imports.Delete(w.ctx, imp.ObjectID); err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(14 * 24 * time.Hour)
+		if _, err := w.sched.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range w.publishTasks(t) {
+			if tk.Status != task.StatusCANCELLED {
+				t.Fatalf("task %d is %s after the import was deleted, want CANCELLED", tk.ID, tk.Status)
+			}
+		}
+		if n := st.Client.Post.Query().Where(post.SourceEQ(post.SourceCSV), post.StatusNEQ(post.StatusDELETED)).CountX(w.ctx); n != 0 {
+			t.Fatalf("%d posts left, want 0", n)
+		}
+	})
+}
+
+func TestFinalizeRechecksRowsAndWritesNothingWhenRefused(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st)
+		imp := w.setUp(t, file)
+		// One of the import's accounts goes away: every row fails again
+		// at finalization, and nothing is written.
+		if _, err := st.Client.Account.Delete().Where(account.ObjectID(w.accs[1])).Exec(w.ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err := w.imports.Finalize(w.ctx, imp.ObjectID, "", nil)
+		if !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("finalize: %v, want a conflict", err)
+		}
+		if n := st.Client.Post.Query().CountX(w.ctx); n != 0 {
+			t.Fatalf("%d posts written by a refused finalization", n)
+		}
+		// The import still waits, its rows as set-accounts left them.
+		got, rows, err := w.imports.Get(w.ctx, imp.ObjectID, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != job.StatusPROCESSING || len(rows) != 4 || rows[0].Error != "" || rows[3].Error == "" {
+			t.Fatalf("import %s with rows %+v after a refused finalization", got.Status, rows)
+		}
+	})
+}
+
+func TestOpenImportsAreBounded(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st)
+		for range csvimport.MaxOpenImports {
+			w.setUp(t, file)
+		}
+		up, err := w.imports.Upload(w.ctx, "posts.csv", strings.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.imports.SetAccounts(w.ctx, csvimport.SetAccountsInput{FilePath: up.ObjectID, RowsCount: 1,
+			Settings: csvimport.Settings{AccountIDs: w.accs}})
+		if !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("set accounts of import %d: %v, want a conflict", csvimport.MaxOpenImports+1, err)
+		}
+	})
+}
+
+func TestConcurrentFinalizationsWriteThePostsOnce(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st)
+		imp := w.setUp(t, file)
+		var wg sync.WaitGroup
+		errc := make(chan error, 4)
+		for range 4 {
+			wg.Go(func() {
+				_, err := w.imports.Finalize(w.ctx, imp.ObjectID, "", nil)
+				errc <- err
+			})
+		}
+		wg.Wait()
+		close(errc)
+		ok := 0
+		for err := range errc {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, errs.ErrConflict):
+				t.Fatalf("finalize: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d finalizations succeeded, want 1", ok)
+		}
+		if n := st.Client.Post.Query().CountX(w.ctx); n != 3 {
+			t.Fatalf("%d posts, want 3", n)
+		}
+	})
+}
