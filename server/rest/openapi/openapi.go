@@ -83,8 +83,8 @@ type Operation struct {
 	// BodyType is the body's media type; empty is application/json (a
 	// file upload is multipart/form-data, its Body a schema of the form's
 	// parts).
-	BodyType string
-	Responses    []Response
+	BodyType  string
+	Responses []Response
 }
 
 // Param is a query or path parameter.
