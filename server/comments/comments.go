@@ -332,6 +332,9 @@ func (s *Service) FollowUpTx(ctx context.Context, tx *ent.Tx, f posts.FollowUp) 
 		return fmt.Errorf("follow-up account: %w", err)
 	}
 	origin := a.ExternalIds[accounts.ExternalOriginID]
+	// A follow-up is trimmed to the platform's limit, as HighLevel does,
+	// where a comment written through the API is refused beyond it.
+	f.Content = posts.Trim(f.Content, MaxContent[platform])
 	saved, err := tx.Comment.Create().SetPlatform(platform).SetContent(f.Content).SetFromUs(true).
 		SetPostID(f.PostID).SetAccountID(a.ID).SetOriginID(origin).SetPlatformPostID(f.PlatformPostID).
 		SetPublishedAt(s.now()).

@@ -382,8 +382,13 @@ func checkPlanFields(in *PlanInput) error {
 	if err := validSpintax("body", &in.Body); err != nil {
 		return err
 	}
-	if utf8.RuneCountInString(in.FirstComment) > MaxFirstComment {
-		return errs.Invalid("firstComment", "at most %d characters", MaxFirstComment)
+	// Bounded for storage only: the follow-up comment is trimmed to each
+	// platform's comment limit when it is published.
+	if len(in.FirstComment) > maxBody {
+		return errs.Invalid("firstComment", "at most %d characters", maxBody)
+	}
+	if err := validSpintax("firstComment", &in.FirstComment); err != nil {
+		return err
 	}
 	in.AccountIDs = dedupe(in.AccountIDs)
 	in.TagIDs = dedupe(in.TagIDs)

@@ -3,12 +3,16 @@ package posts_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -116,6 +120,50 @@ func TestPlanTruncatesAltTextAndRemoveDeletes(t *testing.T) {
 		}
 		if got, _ := svc.GetByObjectID(ctx, p.ObjectID); got.Status != post.StatusDELETED {
 			t.Fatalf("status %s, want DELETED", got.Status)
+		}
+	})
+}
+
+// TestPlannedPostsContentIsTrimmedToEachPlatformAtFanOut fans out a
+// planned post for Facebook, X and Bluesky: each task's body is cut to its
+// platform's limit, the post keeps the whole text, and a post made the
+// plain way (Sharingtools, GraphQL) reaches its worker whole.
+func TestPlannedPostsContentIsTrimmedToEachPlatformAtFanOut(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		svc, ctx, _, _, _ := setup(t, st)
+		mk := func(p account.Platform) *ent.Account {
+			return st.Client.Account.Create().SetPlatform(p).SetUsername(string(p) + ".trim").SaveX(ctx)
+		}
+		fb, x, bsky := mk(account.PlatformFacebook), mk(account.PlatformX), mk(account.PlatformBluesky)
+		body := strings.Repeat("é", 400)
+		at := time.Now().Add(-time.Minute)
+		planned, err := svc.Plan(ctx, posts.PlanInput{Status: post.StatusSCHEDULED, ScheduledAt: &at, Format: posts.FormatPost,
+			AccountIDs: []string{fb.ObjectID, x.ObjectID, bsky.ObjectID}, Body: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := svc.Create(ctx, posts.CreateInput{Body: &body, AccountIDs: []int{x.ID}, ScheduledAt: &at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies := func(p *ent.Post) map[int]int {
+			if moved, err := svc.FanOut(ctx, p.ID, p.WorkspaceID); err != nil || !moved {
+				t.Fatalf("fan out: %v, %v", moved, err)
+			}
+			out := map[int]int{}
+			for _, tk := range st.Client.Task.Query().Where(task.PostID(p.ID)).AllX(ctx) {
+				out[*tk.AccountID] = utf8.RuneCountInString(tk.Payload["body"].(string))
+			}
+			return out
+		}
+		if got, want := bodies(planned), map[int]int{fb.ID: 400, x.ID: 280, bsky.ID: 300}; !maps.Equal(got, want) {
+			t.Errorf("planned post's bodies by account %v, want %v", got, want)
+		}
+		if got := st.Client.Post.GetX(ctx, planned.ID).Body; got != body {
+			t.Errorf("stored body of %d characters, want the whole 400", utf8.RuneCountInString(got))
+		}
+		if got, want := bodies(plain), map[int]int{x.ID: 400}; !maps.Equal(got, want) {
+			t.Errorf("plain post's bodies by account %v, want %v", got, want)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
@@ -101,7 +102,7 @@ func (s *Service) FanOut(ctx context.Context, id, ws int) (moved bool, err error
 	var reason string // why the post cannot be published
 	err = store.WithTx(wctx, s.client, func(tx *ent.Tx) error {
 		q := tx.Post.Query().Where(post.ID(id), waiting()).
-			WithAccounts(func(q *ent.AccountQuery) { q.Select(account.FieldID).Order(account.ByID()) })
+			WithAccounts(func(q *ent.AccountQuery) { q.Select(account.FieldID, account.FieldPlatform).Order(account.ByID()) })
 		p, err := store.LockRows(s.driver, q, store.LockWait).Only(wctx)
 		if ent.IsNotFound(err) {
 			return nil // taken by another sweep, or edited out of SCHEDULED
@@ -110,11 +111,7 @@ func (s *Service) FanOut(ctx context.Context, id, ws int) (moved bool, err error
 			return fmt.Errorf("lock post: %w", err)
 		}
 		moved = true
-		accs := make([]int, len(p.Edges.Accounts))
-		for i, a := range p.Edges.Accounts {
-			accs[i] = a.ID
-		}
-		ins, err := s.publishInputs(p, accs)
+		ins, err := s.publishInputs(p, p.Edges.Accounts)
 		if err != nil {
 			reason = err.Error()
 			return errUnpublishable
@@ -175,7 +172,11 @@ func (s *Service) failDue(ctx context.Context, id, ws int, reason string) (bool,
 // body and first comment (unless a follow-up task publishes it) expanded from a seed of the post and account, so
 // the same pair always publishes the same text (a retried task, a re-run
 // sweep).
-func (s *Service) publishInputs(p *ent.Post, accs []int) ([]tasks.EnqueueInput, error) {
+//
+// A planned post (HighLevel's, FollowUp set) is written once for many
+// platforms, so its body is trimmed here to each account's platform's
+// limit (ContentLimits), as HighLevel trims it.
+func (s *Service) publishInputs(p *ent.Post, accs []*ent.Account) ([]tasks.EnqueueInput, error) {
 	if len(accs) == 0 {
 		return nil, errors.New(errNoAccounts)
 	}
@@ -184,14 +185,14 @@ func (s *Service) publishInputs(p *ent.Post, accs []int) ([]tasks.EnqueueInput, 
 		media = []string{}
 	}
 	ins := make([]tasks.EnqueueInput, len(accs))
-	for i := range accs {
+	for i, a := range accs {
 		pl := PublishPayload{Link: p.Link, Media: media, Location: p.Location}
 		for _, f := range []struct {
 			name     string
 			text     string
 			expanded *string
 		}{{"title", p.Title, &pl.Title}, {"body", p.Body, &pl.Body}, {"first_comment", p.FirstComment, &pl.FirstComment}} {
-			out, err := Expand(p, accs[i], f.name, f.text)
+			out, err := Expand(p, a.ID, f.name, f.text)
 			if err != nil {
 				return nil, err
 			}
@@ -200,14 +201,42 @@ func (s *Service) publishInputs(p *ent.Post, accs []int) ([]tasks.EnqueueInput, 
 		if p.FollowUp {
 			// A dependent task publishes it once the post is out.
 			pl.FirstComment = ""
+			pl.Body = Trim(pl.Body, ContentLimits[a.Platform])
 		}
-		in, err := s.publish.Input(pl, tasks.EnqueueInput{AccountID: &accs[i], PostID: &p.ID})
+		in, err := s.publish.Input(pl, tasks.EnqueueInput{AccountID: &accs[i].ID, PostID: &p.ID})
 		if err != nil {
 			return nil, err
 		}
 		ins[i] = in
 	}
 	return ins, nil
+}
+
+// ContentLimits are the longest post text each platform publishes, in
+// characters, from the platforms' published limits. A longer caption for
+// Pinterest (800) or YouTube (5,000) is refused when the post is planned
+// (checkPlatforms); trimming to them covers a post whose accounts changed
+// since.
+var ContentLimits = map[account.Platform]int{
+	account.PlatformFacebook:  63206,
+	account.PlatformInstagram: 2200,
+	account.PlatformLinkedin:  3000,
+	account.PlatformX:         280,
+	account.PlatformThreads:   500,
+	account.PlatformBluesky:   300,
+	account.PlatformTiktok:    2200,
+	account.PlatformGoogle:    1500,
+	account.PlatformPinterest: maxCaptionPinterest,
+	account.PlatformYoutube:   maxCaptionYouTube,
+}
+
+// Trim cuts text to at most limit characters (runes); a limit of 0 keeps
+// it whole.
+func Trim(text string, limit int) string {
+	if limit <= 0 || utf8.RuneCountInString(text) <= limit {
+		return text
+	}
+	return string([]rune(text)[:limit])
 }
 
 // Expand returns the text of field ("title", "body" or "first_comment") of

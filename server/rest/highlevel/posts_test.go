@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/comment"
+	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/server/scheduler"
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
@@ -118,6 +119,28 @@ func TestPosts(t *testing.T) {
 	})
 }
 
+// TestBulkDeleteWhenTheStoreFails makes the database refuse what a
+// removal reads (the tasks table is renamed away, on a server of its own):
+// bulk-delete answers the document's 500 and the post is left as it was.
+func TestBulkDeleteWhenTheStoreFails(t *testing.T) {
+	t.Parallel()
+	runScenarios(t, []scenario{{name: "posts_bulk_delete_store_fails", method: http.MethodPost, path: "/{locationId}/posts/bulk-delete",
+		prepare: func(t *testing.T, tn, other *tenant) map[string]string {
+			vars := postsIn(t, tn, other)
+			if _, err := tn.srv.App.Store.DB.ExecContext(t.Context(), `ALTER TABLE tasks RENAME TO tasks_gone`); err != nil {
+				t.Fatal(err)
+			}
+			return vars
+		},
+		status: 500, body: `{"postIds":["{draftId}"]}`,
+		check: func(t *testing.T, tn *tenant, r *reply) {
+			ps := tn.srv.App.Store.Client.Post.Query().AllX(tn.ctx(t))
+			if len(ps) != 1 || ps[0].Status != post.StatusDRAFT {
+				t.Fatalf("posts after the failed delete %v, want the draft as it was", ps)
+			}
+		}}})
+}
+
 // TestScheduledPostsArePublishedAtTheirDateThenFollowedUp drives
 // publication end to end with a fake clock: two posts scheduled for the
 // same date get no tasks before it; at it the scheduler fans them out, a
@@ -125,8 +148,9 @@ func TestPosts(t *testing.T) {
 // posts read published (Facebook, Instagram and Pinterest) and failed.
 // The published one's follow-up comment then becomes a COMMENT_CREATE task
 // per Facebook and Instagram account (Pinterest takes none), carrying the
-// publish result's address and id, which the worker publishes too; the
-// failed one gets no follow-up.
+// publish result's address and id and trimmed to the platform's comment
+// limit (Instagram 2,200), which the worker publishes too; the failed one
+// gets no follow-up.
 func TestScheduledPostsArePublishedAtTheirDateThenFollowedUp(t *testing.T) {
 	t.Parallel()
 	runE2E(t, func(t *testing.T, tn, other *tenant) {
@@ -151,9 +175,10 @@ func TestScheduledPostsArePublishedAtTheirDateThenFollowedUp(t *testing.T) {
 			}
 			return map[string]any{"postUrl": "https://social.example/p/1", "platformPostId": "1001_7"}
 		})
+		followUp := "more in bio " + strings.Repeat("é", 2290)
 		create := func(extra string) string {
-			body := fmt.Sprintf(`{"type":"post","status":"scheduled","scheduleDate":%q,"userId":%q,"followUpComment":"more in bio",`+
-				`"media":[{"url":"https://cdn.example.com/i.jpg","type":"image/jpeg"}],%s}`, at.Format(time.RFC3339), vars["userId"], extra)
+			body := fmt.Sprintf(`{"type":"post","status":"scheduled","scheduleDate":%q,"userId":%q,"followUpComment":%q,`+
+				`"media":[{"url":"https://cdn.example.com/i.jpg","type":"image/jpeg"}],%s}`, at.Format(time.RFC3339), vars["userId"], followUp, extra)
 			var made struct {
 				Post struct {
 					ID string `json:"_id"`
@@ -209,9 +234,10 @@ func TestScheduledPostsArePublishedAtTheirDateThenFollowedUp(t *testing.T) {
 				t.Errorf("publish payload %v carries the follow-up comment, which is a task of its own", p)
 			}
 		}
+		trimmed := map[comment.Platform]string{comment.PlatformFacebook: followUp, comment.PlatformInstagram: string([]rune(followUp)[:2200])}
 		for i, want := range []comment.Platform{comment.PlatformFacebook, comment.PlatformInstagram} {
 			c := followUps[i]
-			if c.Platform != want || c.Content != "more in bio" || c.PlatformPostID != "1001_7" || !c.FromUs || c.PlatformCommentID == "" {
+			if c.Platform != want || c.Content != trimmed[want] || c.PlatformPostID != "1001_7" || !c.FromUs || c.PlatformCommentID == "" {
 				t.Errorf("follow-up %d: %+v, want published on %s under 1001_7", i, c, want)
 			}
 		}
@@ -219,7 +245,8 @@ func TestScheduledPostsArePublishedAtTheirDateThenFollowedUp(t *testing.T) {
 			t.Fatalf("%d comment tasks reached the worker, want 2: %v", len(comments), comments)
 		}
 		for _, c := range comments {
-			if c["postId"] != out || c["postUrl"] != "https://social.example/p/1" || c["platformPostId"] != "1001_7" || c["content"] != "more in bio" {
+			if c["postId"] != out || c["postUrl"] != "https://social.example/p/1" || c["platformPostId"] != "1001_7" ||
+				c["content"] != trimmed[comment.Platform(c["platform"].(string))] {
 				t.Errorf("comment payload %v, want the published post's address, id and the follow-up", c)
 			}
 		}
