@@ -157,6 +157,9 @@ func (s *Service) Save(ctx context.Context, oid, session string, keepInDraft boo
 			return err
 		}
 		id = q.ID
+		if err := keepCounters(ctx, tx, q.ID, session); err != nil {
+			return err
+		}
 		if _, err := tx.QueueItem.Delete().Where(queueitem.QueueID(q.ID), queueitem.Session("")).Exec(ctx); err != nil {
 			return fmt.Errorf("drop live items: %w", err)
 		}
@@ -180,6 +183,54 @@ func (s *Service) Save(ctx context.Context, oid, session string, keepInDraft boo
 		return nil, fmt.Errorf("save edit session: %w", err)
 	}
 	return s.read(ctx, s.client, id)
+}
+
+// keepCounters copies the publisher's counters (publishedCount,
+// lastPublishedAt) of queue's live items onto session's copies of them
+// where they differ: a publication since the session started counted on
+// the live item, and the save must not put the session's older counts
+// back. Only the items that differ are written.
+func keepCounters(ctx context.Context, tx *ent.Tx, queue int, session string) error {
+	read := func(sess string) ([]*ent.QueueItem, error) {
+		return tx.QueueItem.Query().Where(queueitem.QueueID(queue), queueitem.Session(sess)).
+			Select(queueitem.FieldID, queueitem.FieldItemID, queueitem.FieldPublishedCount, queueitem.FieldLastPublishedAt).
+			All(ctx)
+	}
+	live, err := read("")
+	if err != nil {
+		return fmt.Errorf("read live counters: %w", err)
+	}
+	byItem := make(map[string]*ent.QueueItem, len(live))
+	for _, it := range live {
+		byItem[it.ItemID] = it
+	}
+	draft, err := read(session)
+	if err != nil {
+		return fmt.Errorf("read draft counters: %w", err)
+	}
+	for _, it := range draft {
+		l := byItem[it.ItemID]
+		if l == nil || (l.PublishedCount == it.PublishedCount && timesEqual(l.LastPublishedAt, it.LastPublishedAt)) {
+			continue
+		}
+		u := tx.QueueItem.UpdateOneID(it.ID).SetPublishedCount(l.PublishedCount)
+		if l.LastPublishedAt != nil {
+			u.SetLastPublishedAt(*l.LastPublishedAt)
+		} else {
+			u.ClearLastPublishedAt()
+		}
+		if err := u.Exec(ctx); err != nil {
+			return fmt.Errorf("keep counters of item %s: %w", it.ItemID, err)
+		}
+	}
+	return nil
+}
+
+func timesEqual(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 // Discard drops an edit session; the live items are not touched.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/privacy"
@@ -223,6 +224,44 @@ func TestSaveRacingPublicationKeepsEveryItemOnce(t *testing.T) {
 		n, err := st.Client.Post.Query().Where(post.SourceEQ(post.SourceQUEUE)).Count(w.ctx)
 		if err != nil || n != 6 {
 			t.Fatalf("%d queue posts (%v), want one per slot: 6", n, err)
+		}
+	})
+}
+
+// TestSaveAfterAPublicationKeepsThePublishersCounters opens an edit
+// session, lets a slot publish the top item, then saves the session: the
+// item keeps the publication's publishedCount and lastPublishedAt, which
+// the session's copy predates.
+func TestSaveAfterAPublicationKeepsThePublishersCounters(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		start := time.Date(2027, 1, 6, 12, 0, 0, 0, time.UTC)
+		w := newWorld(t, st, start)
+		id := w.queue(t, []queues.TimeSlot{{DayOfWeek: 3, Time: "18:00"}}, "A", "B")
+		w.tick(t, start) // schedules A for 18:00 (Berlin)
+		session, _, err := w.queues.StartEdit(w.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The next week's slot: A's post is done and B is published.
+		w.tick(t, start.AddDate(0, 0, 7).Add(6*time.Hour))
+		want := map[string]*ent.QueueItem{}
+		for _, it := range st.Client.QueueItem.Query().Where(queueitem.Session("")).AllX(w.ctx) {
+			want[it.ItemID] = it
+		}
+		if _, err := w.queues.Save(w.ctx, id, session, false); err != nil {
+			t.Fatal(err)
+		}
+		published := 0
+		for _, it := range st.Client.QueueItem.Query().Where(queueitem.Session("")).AllX(w.ctx) {
+			l := want[it.ItemID]
+			published += it.PublishedCount
+			if l == nil || it.PublishedCount != l.PublishedCount || (it.LastPublishedAt == nil) != (l.LastPublishedAt == nil) ||
+				(it.LastPublishedAt != nil && !it.LastPublishedAt.Equal(*l.LastPublishedAt)) {
+				t.Errorf("item %s after the save: count %d at %v, want the publisher's %+v", it.ItemID, it.PublishedCount, it.LastPublishedAt, l)
+			}
+		}
+		if published != 2 {
+			t.Fatalf("%d publications counted after the save, want 2", published)
 		}
 	})
 }
