@@ -42,6 +42,7 @@ type world struct {
 	clock  *clock
 	queues *queues.Service
 	sched  *scheduler.Scheduler
+	tasks  *tasks.Service
 	accs   []string
 	cat    string
 }
@@ -56,7 +57,7 @@ func newWorld(t *testing.T, st *store.Store, start time.Time) *world {
 	ps := posts.NewService(st.Client, bus, ts, st.Driver)
 	c := &clock{now: start}
 	w := &world{st: st, ctx: ctx, clock: c, queues: queues.NewService(st.Client, st.Driver, ps, c.Now),
-		sched: scheduler.New(st, ps, scheduler.Options{Now: c.Now})}
+		sched: scheduler.New(st, ps, scheduler.Options{Now: c.Now}), tasks: ts}
 	for _, name := range []string{"one", "two"} {
 		a := st.Client.Account.Create().SetPlatform(account.PlatformFacebook).SetUsername(name).SaveX(ctx)
 		w.accs = append(w.accs, a.ObjectID)
@@ -119,8 +120,13 @@ func TestActiveQueuePublishesTopItemAtEachSlotThroughTasks(t *testing.T) {
 			time.Date(2027, 3, 31, 18, 0, 0, 0, berlin),
 		}
 		w.tick(t, w.clock.Now())
+		claimed := 0
 		for _, at := range slots {
 			w.tick(t, at)
+			claimed += w.work(t)
+		}
+		if claimed != 8 {
+			t.Errorf("the worker claimed %d publish tasks, want 2 accounts × 4 slots", claimed)
 		}
 		ps, err := st.Client.Post.Query().Where(post.SourceEQ(post.SourceQUEUE)).
 			Order(post.ByScheduledAt()).All(w.ctx)
@@ -151,12 +157,12 @@ func TestActiveQueuePublishesTopItemAtEachSlotThroughTasks(t *testing.T) {
 			if local := p.ScheduledAt.In(berlin); local.Hour() != slots[i].Hour() || local.Minute() != 0 {
 				t.Errorf("post %d at %s local, want %02d:00", i, local, slots[i].Hour())
 			}
-			if p.Status != post.StatusQUEUED || len(pts) != 2 {
-				t.Errorf("post %d %s with %d tasks, want queued with one task per account", i, p.Status, len(pts))
+			if p.Status != post.StatusPUBLISHED || len(pts) != 2 {
+				t.Errorf("post %d %s with %d tasks, want published through one task per account", i, p.Status, len(pts))
 			}
 			for _, tk := range pts {
-				if tk.Kind != task.KindPOST_PUBLISH {
-					t.Errorf("post %d task kind %s", i, tk.Kind)
+				if tk.Kind != task.KindPOST_PUBLISH || tk.Status != task.StatusCOMPLETED {
+					t.Errorf("post %d task %s %s, want a completed POST_PUBLISH", i, tk.Kind, tk.Status)
 				}
 			}
 		}
@@ -165,6 +171,28 @@ func TestActiveQueuePublishesTopItemAtEachSlotThroughTasks(t *testing.T) {
 			t.Errorf("DST Sunday slot at %02d:00 UTC, want 07:00", got)
 		}
 	})
+}
+
+// work claims the waiting publish tasks as a worker does and completes
+// each; it returns how many it completed.
+func (w *world) work(t *testing.T) int {
+	t.Helper()
+	v := viewer.FromContext(w.ctx)
+	wctx := viewer.NewContext(t.Context(), &viewer.Viewer{UserID: v.UserID, WorkspaceID: v.WorkspaceID, Scope: viewer.ScopeWorker})
+	ls, err := w.tasks.Claim(wctx, "queue-worker", []task.Kind{task.KindPOST_PUBLISH}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		ref, proof := tasks.TaskID(l.Task.ID), tasks.ByToken(l.Token)
+		if _, err := w.tasks.Start(wctx, ref, proof); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.tasks.Complete(wctx, ref, proof, map[string]any{"postUrl": "https://facebook.example/p/1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return len(ls)
 }
 
 // TestSaveRacingPublicationKeepsEveryItemOnce saves an edit session while
