@@ -1575,7 +1575,7 @@ var (
 		{Name: "uuid", Type: field.TypeUUID, Unique: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"POST_PUBLISH", "LOGIN", "CHALLENGE_SUBMIT", "REACTION", "REPOST", "FOLLOW", "LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH", "X_POST", "BOT_LOGIN", "X_FETCH_NOTIFICATIONS", "OAUTH_EXCHANGE", "COMMENT_CREATE", "COMMENT_LIKE", "COMMENT_UNLIKE", "COMMENTS_FETCH", "ACCOUNT_METRICS"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"POST_PUBLISH", "LOGIN", "CHALLENGE_SUBMIT", "REACTION", "REPOST", "FOLLOW", "LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH", "X_POST", "BOT_LOGIN", "X_FETCH_NOTIFICATIONS", "X_METRICS", "OAUTH_EXCHANGE", "COMMENT_CREATE", "COMMENT_LIKE", "COMMENT_UNLIKE", "COMMENTS_FETCH", "ACCOUNT_METRICS"}},
 		{Name: "action_type", Type: field.TypeString, Default: ""},
 		{Name: "payload", Type: field.TypeJSON, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "ASSIGNED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"}, Default: "PENDING"},

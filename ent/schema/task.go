@@ -25,7 +25,7 @@ func (Task) Fields() []ent.Field {
 		field.Enum("kind").
 			Values("POST_PUBLISH", "LOGIN", "CHALLENGE_SUBMIT", "REACTION", "REPOST", "FOLLOW",
 				"LIKE", "COMMENT", "DM", "LEAD_SCRAPE", "BOT_REFRESH", "X_POST",
-				"BOT_LOGIN", "X_FETCH_NOTIFICATIONS",
+				"BOT_LOGIN", "X_FETCH_NOTIFICATIONS", "X_METRICS",
 				// HighLevel's connect flow, comments and metrics.
 				"OAUTH_EXCHANGE", "COMMENT_CREATE", "COMMENT_LIKE", "COMMENT_UNLIKE", "COMMENTS_FETCH", "ACCOUNT_METRICS").
 			Annotations(entgql.OrderField("KIND"), entgql.Type("TaskKind")),

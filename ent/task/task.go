@@ -209,6 +209,7 @@ const (
 	KindX_POST                Kind = "X_POST"
 	KindBOT_LOGIN             Kind = "BOT_LOGIN"
 	KindX_FETCH_NOTIFICATIONS Kind = "X_FETCH_NOTIFICATIONS"
+	KindX_METRICS             Kind = "X_METRICS"
 	KindOAUTH_EXCHANGE        Kind = "OAUTH_EXCHANGE"
 	KindCOMMENT_CREATE        Kind = "COMMENT_CREATE"
 	KindCOMMENT_LIKE          Kind = "COMMENT_LIKE"
@@ -224,7 +225,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindPOST_PUBLISH, KindLOGIN, KindCHALLENGE_SUBMIT, KindREACTION, KindREPOST, KindFOLLOW, KindLIKE, KindCOMMENT, KindDM, KindLEAD_SCRAPE, KindBOT_REFRESH, KindX_POST, KindBOT_LOGIN, KindX_FETCH_NOTIFICATIONS, KindOAUTH_EXCHANGE, KindCOMMENT_CREATE, KindCOMMENT_LIKE, KindCOMMENT_UNLIKE, KindCOMMENTS_FETCH, KindACCOUNT_METRICS:
+	case KindPOST_PUBLISH, KindLOGIN, KindCHALLENGE_SUBMIT, KindREACTION, KindREPOST, KindFOLLOW, KindLIKE, KindCOMMENT, KindDM, KindLEAD_SCRAPE, KindBOT_REFRESH, KindX_POST, KindBOT_LOGIN, KindX_FETCH_NOTIFICATIONS, KindX_METRICS, KindOAUTH_EXCHANGE, KindCOMMENT_CREATE, KindCOMMENT_LIKE, KindCOMMENT_UNLIKE, KindCOMMENTS_FETCH, KindACCOUNT_METRICS:
 		return nil
 	default:
 		return fmt.Errorf("task: invalid enum value for kind field: %q", k)

@@ -12324,6 +12324,7 @@ enum TaskKind @goModel(model: "github.com/switchboardhq/switchboard/ent/task.Kin
   X_POST
   BOT_LOGIN
   X_FETCH_NOTIFICATIONS
+  X_METRICS
   OAUTH_EXCHANGE
   COMMENT_CREATE
   COMMENT_LIKE

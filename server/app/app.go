@@ -90,9 +90,11 @@ type App struct {
 	// Customers owns Shillbot's customers, groups and tags.
 	Customers *customers.Service
 	// Campaigns owns bot campaigns and their posts (spams); Campaigner
-	// turns due campaigns into posts.
-	Campaigns  *campaigns.Service
-	Campaigner *campaigns.Sweeper
+	// turns due campaigns into posts; SpamMetrics asks workers for posted
+	// spams' counters again.
+	Campaigns   *campaigns.Service
+	Campaigner  *campaigns.Sweeper
+	SpamMetrics *campaigns.MetricsSweeper
 	// Queues owns category queues; Queuer schedules their posts.
 	Queues *queues.Service
 	Queuer *queues.Sweeper
@@ -222,6 +224,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	// A published post's follow-up comment is a comment of the comments
 	// service, enqueued as the publish task completes.
 	a.Posts.OnFollowUp(a.Comments.FollowUpTx)
+	a.SpamMetrics = campaigns.NewMetricsSweeper(cs, cfg.SpamMetricsInterval, log)
 	a.Queues = queues.NewService(st.Client, st.Driver, a.Posts, nil)
 	a.Queuer = queues.NewSweeper(a.Queues, 0, log)
 	a.Imports = csvimport.NewService(st.Client, st.Driver, a.Posts, bus, nil)
@@ -293,9 +296,10 @@ func (a *App) Start(ctx context.Context) error {
 		a.Bus.Stop()
 		return fmt.Errorf("start post scheduler: %w", err)
 	}
-	_ = a.Campaigner.Start(ctx) // cannot fail; Start has the common signature
-	_ = a.Queuer.Start(ctx)     // likewise
-	_ = a.Fetcher.Start(ctx)    // likewise
+	_ = a.Campaigner.Start(ctx)  // cannot fail; Start has the common signature
+	_ = a.Queuer.Start(ctx)      // likewise
+	_ = a.Fetcher.Start(ctx)     // likewise
+	_ = a.SpamMetrics.Start(ctx) // likewise
 	a.Auth.Start(ctx, a.Log)
 	_ = a.Due.Start(ctx)    // cannot fail; Start has the common signature
 	_ = a.Expiry.Start(ctx) // likewise
@@ -313,6 +317,7 @@ func (a *App) Close() error {
 		a.Campaigner.Stop()
 		a.Queuer.Stop()
 		a.Fetcher.Stop()
+		a.SpamMetrics.Stop()
 		if err := a.Auth.Stop(context.Background()); err != nil {
 			a.Log.Warn().Err(err).Msg("API key usage lost at shutdown")
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -216,24 +217,9 @@ func (s *Service) EnqueueFetches(ctx context.Context, d store.Driver) (int, erro
 	if err != nil {
 		return 0, fmt.Errorf("find active bots: %w", err)
 	}
-	busy, err := s.client.Task.Query().
-		Where(task.KindEQ(task.KindX_FETCH_NOTIFICATIONS), task.StatusIn(waiting...)).
-		Select(task.FieldAccountID).All(sys)
-	if err != nil {
-		return 0, fmt.Errorf("find waiting fetches: %w", err)
-	}
-	skip := map[int]bool{}
-	for _, t := range busy {
-		if t.AccountID != nil {
-			skip[*t.AccountID] = true
-		}
-	}
 	byWorkspace := map[int][]tasks.EnqueueInput{}
 	var order []int
 	for _, a := range bots {
-		if skip[a.ID] {
-			continue
-		}
 		in, err := s.fetch.Input(FetchPayload{BotID: a.UUID.String(), Username: a.Username, Proxy: a.Proxy},
 			tasks.EnqueueInput{AccountID: &a.ID})
 		if err != nil {
@@ -247,13 +233,16 @@ func (s *Service) EnqueueFetches(ctx context.Context, d store.Driver) (int, erro
 	n := 0
 	for _, ws := range order {
 		// Each workspace's tasks are enqueued as a viewer of it, so the
-		// privacy layer stamps and checks them as any other.
+		// privacy layer stamps and checks them as any other; a bot with a
+		// fetch still waiting (no worker took the last one) gets no other.
 		wctx := viewer.NewContext(ctx, &viewer.Viewer{WorkspaceID: ws})
-		ts, err := s.tasks.EnqueueMany(wctx, byWorkspace[ws])
-		if err != nil {
-			return n, fmt.Errorf("enqueue notification fetches of workspace %d: %w", ws, err)
+		for chunk := range slices.Chunk(byWorkspace[ws], tasks.MaxEnqueue) {
+			ts, err := s.tasks.EnqueueUnlessWaiting(wctx, chunk)
+			if err != nil {
+				return n, fmt.Errorf("enqueue notification fetches of workspace %d: %w", ws, err)
+			}
+			n += len(ts)
 		}
-		n += len(ts)
 	}
 	return n, nil
 }

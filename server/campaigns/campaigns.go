@@ -116,18 +116,30 @@ func SettingsOf(s *ent.Schedule) (Settings, error) {
 
 // Service manages the campaigns and categories of the viewer's workspace.
 type Service struct {
-	client *ent.Client
-	driver store.Driver
-	tasks  *tasks.Service
-	bus    events.Bus
-	post   Post
-	now    func() time.Time
+	client  *ent.Client
+	driver  store.Driver
+	tasks   *tasks.Service
+	bus     events.Bus
+	post    Post
+	metrics MetricsKind
+	now     func() time.Time
 }
 
-// NewService returns a campaign service and registers the x_post kind on
-// ts.
-func NewService(client *ent.Client, d store.Driver, ts *tasks.Service, bus events.Bus) *Service {
-	return &Service{client: client, driver: d, tasks: ts, bus: bus, post: registerPost(ts), now: time.Now}
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock makes now the service's clock (tests pass a testkit.Clock's).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// NewService returns a campaign service and registers the x_post and
+// x_metrics kinds on ts.
+func NewService(client *ent.Client, d store.Driver, ts *tasks.Service, bus events.Bus, opts ...Option) *Service {
+	s := &Service{client: client, driver: d, tasks: ts, bus: bus, post: registerPost(ts), now: time.Now}
+	s.metrics = s.registerMetrics(ts)
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // CreateCategory stores a new category called name; a name the workspace

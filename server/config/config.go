@@ -64,6 +64,10 @@ type Config struct {
 	// notifications are asked of workers
 	// (SWITCHBOARD_BOT_NOTIFICATION_INTERVAL, default 15m).
 	BotNotificationInterval time.Duration
+	// SpamMetricsInterval is how often posted spams' counters (views,
+	// likes, replies, retweets) are asked of workers again, for a week
+	// after each was posted (SWITCHBOARD_SPAM_METRICS_INTERVAL, default 1h).
+	SpamMetricsInterval time.Duration
 	// LoginWait is how long a live account login (or a challenge code) waits
 	// for its worker's verdict before answering 503 (SWITCHBOARD_LOGIN_WAIT,
 	// default 25s).
@@ -145,6 +149,7 @@ func Default() Config {
 		// Notifications are read, not pushed: often enough for a
 		// dashboard, rarely enough not to look like scraping to X.
 		BotNotificationInterval: 15 * time.Minute,
+		SpamMetricsInterval:     time.Hour,
 		IMAPMailDelay:           5 * time.Second,
 	}
 }
@@ -187,6 +192,7 @@ func FromEnv() (Config, error) {
 	duration("SWITCHBOARD_RETRY_BACKOFF", &c.RetryBackoff)
 	duration("SWITCHBOARD_LOGIN_WAIT", &c.LoginWait)
 	duration("SWITCHBOARD_BOT_NOTIFICATION_INTERVAL", &c.BotNotificationInterval)
+	duration("SWITCHBOARD_SPAM_METRICS_INTERVAL", &c.SpamMetricsInterval)
 	duration("SWITCHBOARD_IMAP_MAIL_DELAY", &c.IMAPMailDelay)
 	parse("SWITCHBOARD_IMAP_ALLOW_PRIVATE", func(v string) (err error) {
 		c.IMAPAllowPrivate, err = strconv.ParseBool(v)
@@ -281,6 +287,9 @@ func (c Config) Validate() error {
 	}
 	if c.BotNotificationInterval < time.Minute {
 		problems = append(problems, fmt.Errorf("bot notification interval %s: want a minute or more", c.BotNotificationInterval))
+	}
+	if c.SpamMetricsInterval < time.Minute {
+		problems = append(problems, fmt.Errorf("spam metrics interval %s: want a minute or more", c.SpamMetricsInterval))
 	}
 	if c.WSPingInterval <= 0 {
 		problems = append(problems, fmt.Errorf("WebSocket ping interval %s: want a positive duration", c.WSPingInterval))

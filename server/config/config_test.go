@@ -16,6 +16,7 @@ func TestFromEnvOverridesDefaults(t *testing.T) {
 	t.Setenv("SWITCHBOARD_WS_PING_INTERVAL", "20s")
 	t.Setenv("SWITCHBOARD_LEASE_DURATION", "90s")
 	t.Setenv("SWITCHBOARD_RETRY_BACKOFF", "250ms")
+	t.Setenv("SWITCHBOARD_SPAM_METRICS_INTERVAL", "30m")
 	t.Setenv("SWITCHBOARD_ALLOWED_ORIGINS", " a.example.com, ,*.b.example.com")
 	t.Setenv("SWITCHBOARD_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
 	c, err := config.FromEnv()
@@ -24,6 +25,7 @@ func TestFromEnvOverridesDefaults(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:9999" || c.MaxBodyBytes != 2048 || c.SessionTTL != 2*time.Hour ||
 		c.WSInitTimeout != 3*time.Second || c.WSPingInterval != 20*time.Second || c.LeaseDuration != 90*time.Second || c.RetryBackoff != 250*time.Millisecond ||
+		c.SpamMetricsInterval != 30*time.Minute ||
 		len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "*.b.example.com" ||
 		len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != "127.0.0.1" {
 		t.Fatalf("config %+v", c)
@@ -49,10 +51,11 @@ func TestValidateReportsEveryBadSetting(t *testing.T) {
 	c.LeaseDuration = 500 * time.Millisecond
 	c.RetryBackoff = -time.Second
 	c.WSPingInterval = 0
+	c.SpamMetricsInterval = time.Second
 	c.AllowedOrigins = []string{"https://ok.example.com", "https://[bad"}
 	c.TrustedProxies = []string{"10.0.0.0/8", "10.0.0.0/99"}
 	err := c.Validate()
-	for _, want := range []string{"SWITCHBOARD_ENV", "LOG_FORMAT", "lease duration", "retry backoff", "ping interval", "SWITCHBOARD_ALLOWED_ORIGINS", "SWITCHBOARD_TRUSTED_PROXIES"} {
+	for _, want := range []string{"SWITCHBOARD_ENV", "LOG_FORMAT", "lease duration", "retry backoff", "ping interval", "spam metrics interval", "SWITCHBOARD_ALLOWED_ORIGINS", "SWITCHBOARD_TRUSTED_PROXIES"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("err = %v, want it to mention %s", err, want)
 		}

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/campaigns"
 	"github.com/switchboardhq/switchboard/server/customers"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -294,4 +296,76 @@ func waitFor(t *testing.T, ok func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestSpamMetricsFromWorkers follows a posted spam's counters: an interval
+// after it was posted the server asks a worker for them again (once while
+// the ask waits), the worker's reading shows in /spams and its sums, and a
+// spam posted more than a week ago is not asked about.
+func TestSpamMetricsFromWorkers(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		srv := testkit.StartServer(t, st)
+		tn := newTenant(t, srv)
+		f := newFleet(t, tn, "alice")
+		tn.do(t, http.MethodPost, "/v1/tasks?appId="+tn.AppID, withBody(taskBody, f.vars())).want(t, 200)
+		if _, err := srv.App.Campaigns.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		w := newWorker(t, tn)
+		l := w.claim(t, "X_POST")
+		if err := w.complete(t, l, map[string]any{"tweetId": "1", "postTweetId": "2", "tweetUrl": "https://x.com/bot1/status/2",
+			"metrics": map[string]any{"views": 120, "likes": 7, "replies": 2, "retweets": 1}}); err != nil {
+			t.Fatal(err)
+		}
+		enqueue := func(want int) {
+			t.Helper()
+			if n, err := srv.App.Campaigns.EnqueueMetrics(t.Context(), time.Hour); err != nil || n != want {
+				t.Fatalf("EnqueueMetrics = %d, %v; want %d", n, err, want)
+			}
+		}
+		// Just posted: its report's counters are fresh.
+		enqueue(0)
+		// Posted an interval ago (the spam's times are moved back rather
+		// than the server's clock forward).
+		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+		backdate := func(d time.Duration) {
+			t.Helper()
+			srv.App.Store.Client.Task.Update().Where(task.KindEQ(task.KindX_POST)).
+				SetFinishedAt(time.Now().Add(-d)).ExecX(sys)
+		}
+		backdate(time.Hour + time.Minute)
+		enqueue(1)
+		enqueue(0) // one waits: no second
+		ml := w.claim(t, "X_METRICS")
+		spams, _ := ml.Payload["spams"].([]any)
+		if ml.Payload["username"] != "bot1" || len(spams) != 1 || spams[0].(map[string]any)["tweetUrl"] != "https://x.com/bot1/status/2" {
+			t.Fatalf("x_metrics payload %v", ml.Payload)
+		}
+		spamID, _ := spams[0].(map[string]any)["spamId"].(string)
+		// A reading of the wrong shape is refused, naming the field.
+		if err := w.complete(t, ml, map[string]any{"spams": []any{map[string]any{"spamId": spamID, "views": "lots"}}}); err == nil ||
+			!strings.Contains(err.Error(), "result.spams.views") {
+			t.Fatalf("a reading of the wrong shape: %v", err)
+		}
+		if err := w.complete(t, ml, map[string]any{"spams": []any{map[string]any{"spamId": spamID, "views": 4000, "likes": 90, "replies": 12, "retweets": 30}}}); err != nil {
+			t.Fatal(err)
+		}
+		r := tn.do(t, http.MethodGet, "/spams?appId="+tn.AppID+"&status=DONE", "").want(t, 200)
+		compareGolden(t, "spams_metrics", r.Raw)
+		// Another app's spams are not its business.
+		other := newTenant(t, srv)
+		var fd struct {
+			Total int            `json:"total"`
+			Stat  campaigns.Stat `json:"stat"`
+		}
+		other.do(t, http.MethodGet, "/spams?appId="+other.AppID, "").want(t, 200).decode(t, &fd)
+		if fd.Total != 0 || fd.Stat != (campaigns.Stat{}) {
+			t.Fatalf("another app sees %+v", fd)
+		}
+		// Posted more than a week ago: no longer asked about.
+		backdate(campaigns.MetricsFor + time.Hour)
+		enqueue(0)
+	})
 }
