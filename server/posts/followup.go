@@ -54,8 +54,28 @@ func (s *Service) followUps(ctx context.Context, tx *ent.Tx, changed []*ent.Task
 	if s.followUp == nil {
 		return nil
 	}
+	var ids []int
 	for _, t := range changed {
-		if t.Status != task.StatusCOMPLETED || t.PostID == nil || t.AccountID == nil {
+		if t.Status == task.StatusCOMPLETED && t.PostID != nil && t.AccountID != nil {
+			ids = append(ids, *t.PostID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	// One read for the whole batch, of the posts that ask for a follow-up at
+	// all: most publications have none, and a read per task was most of a
+	// batched report's statements.
+	sys := privacy.DecisionContext(ctx, privacy.Allow)
+	want, err := tx.Post.Query().
+		Where(post.IDIn(ids...), post.FollowUp(true), post.FirstCommentNEQ("")).
+		IDs(sys)
+	if err != nil {
+		return fmt.Errorf("read posts with follow-ups: %w", err)
+	}
+	for _, t := range changed {
+		if t.Status != task.StatusCOMPLETED || t.PostID == nil || t.AccountID == nil ||
+			!slices.Contains(want, *t.PostID) {
 			continue
 		}
 		if err := s.followUpOf(ctx, tx, t); err != nil {
