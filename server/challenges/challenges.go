@@ -525,7 +525,11 @@ func (s *Service) expireWhere(ctx context.Context, tx *ent.Tx, reason string, ps
 			return 0, fmt.Errorf("expire challenge %d: %w", c.ID, err)
 		}
 		if c.TaskID != nil {
-			if _, err := s.tasks.CancelWaiting(ctx, tx, "login "+reason,
+			what := "login "
+			if c.Method == loginchallenge.MethodOAUTH {
+				what = "connection "
+			}
+			if _, err := s.tasks.CancelWaiting(ctx, tx, what+reason,
 				[]task.Status{task.StatusPENDING, task.StatusASSIGNED, task.StatusRUNNING}, task.ID(*c.TaskID)); err != nil {
 				return 0, err
 			}

@@ -29,7 +29,8 @@ import (
 //     a state token, and the caller is sent to the platform's consent
 //     screen (the operator's authorize URL plus state and redirect_uri).
 //  2. FinishOAuth, when the platform sends the browser back: the code is
-//     sealed and an OAUTH_EXCHANGE task enqueued (SUBMITTED); the worker
+//     sealed and an OAUTH_EXCHANGE task enqueued (SUBMITTED, expiring
+//     after TTL: ExpireDue then cancels the task); the worker
 //     trades the code for tokens and reports the pages, channels or
 //     locations the grant reaches (RESOLVED; tokens sealed, pages stored
 //     without them), or fails (FAILED).
@@ -261,8 +262,10 @@ func (s *Service) FinishOAuth(ctx context.Context, ret OAuthReturn, redirectURI 
 		if err != nil {
 			return err
 		}
+		// The code's lifetime starts now: the worker has a whole TTL to
+		// redeem it, after which ExpireDue cancels the exchange.
 		if err := tx.LoginChallenge.UpdateOne(c).SetState(loginchallenge.StateSUBMITTED).SetSecretsEnc(enc).
-			SetTaskID(ts[0].ID).Exec(wctx); err != nil {
+			SetTaskID(ts[0].ID).SetExpiresAt(s.now().Add(s.opts.TTL)).Exec(wctx); err != nil {
 			return fmt.Errorf("record code: %w", err)
 		}
 		s.publish(tx, c)

@@ -43,6 +43,17 @@ type oauthBundle struct {
 
 func oauthSetup(t *testing.T, st *store.Store) *oauthBundle {
 	t.Helper()
+	return oauthSetupAt(t, st, nil)
+}
+
+// oauthSetupAt is oauthSetup on clock (nil: the wall clock), with leases
+// long enough to outlive a connection.
+func oauthSetupAt(t *testing.T, st *store.Store, clock *testkit.Clock) *oauthBundle {
+	t.Helper()
+	var now func() time.Time
+	if clock != nil {
+		now = clock.Now
+	}
 	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
 	wa := st.Client.Workspace.Create().SetName("a").SaveX(sys)
 	wb := st.Client.Workspace.Create().SetName("b").SaveX(sys)
@@ -56,10 +67,10 @@ func oauthSetup(t *testing.T, st *store.Store) *oauthBundle {
 	}
 	hub := events.NewHub(64)
 	bus := events.NewLocalBus(hub)
-	ts := tasks.NewService(st, bus, tasks.Options{})
+	ts := tasks.NewService(st, bus, tasks.Options{Now: now, LeaseDuration: time.Hour})
 	as := accounts.NewService(st.Client, box, bus, ts)
 	svc := challenges.NewService(st.Client, box, bus, hub, ts, as, nil, challenges.Options{
-		Driver: st.Driver, Wait: 2 * time.Second,
+		Driver: st.Driver, Wait: 2 * time.Second, Now: now,
 		OAuthAuthorize: map[string]string{"facebook": fbAuthorize, "tiktok-business": "https://business-api.tiktok.com/portal/auth?app_id=9"},
 	})
 	return &oauthBundle{st: st, as: as, svc: svc, ts: ts, member: ua, memberOfB: ub,
@@ -265,6 +276,80 @@ func TestOAuthRefusalsAndFailures(t *testing.T) {
 			SetExpiresAt(time.Now().Add(-time.Second)).ExecX(b.ctx)
 		if _, err := b.svc.FinishOAuth(t.Context(), challenges.OAuthReturn{State: state, Code: "c4"}, ""); !errors.Is(err, errs.ErrGone) {
 			t.Fatalf("expired state: %v", err)
+		}
+	})
+}
+
+// TestOAuthExpiryCancelsTheExchange lets connections whose code is still
+// with a worker outlive their TTL: the sweep expires them and cancels the
+// exchange task, waiting or leased, so no stale code is exchanged and a
+// late report settles nothing.
+func TestOAuthExpiryCancelsTheExchange(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		clock := testkit.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+		b := oauthSetupAt(t, st, clock)
+		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+		finish := func(code string) (*ent.LoginChallenge, *ent.Task) {
+			t.Helper()
+			closing, err := b.svc.FinishOAuth(t.Context(), challenges.OAuthReturn{State: b.start(t, "facebook"), Code: code}, b.redirectURI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := st.Client.LoginChallenge.Query().Where(loginchallenge.OauthID(closing.OAuthID)).OnlyX(sys)
+			return c, st.Client.Task.GetX(sys, *c.TaskID)
+		}
+		expired := func(c *ent.LoginChallenge, tk *ent.Task) {
+			t.Helper()
+			if c = st.Client.LoginChallenge.GetX(sys, c.ID); c.State != loginchallenge.StateEXPIRED || c.SecretsEnc != nil && len(*c.SecretsEnc) > 0 {
+				t.Fatalf("connection after expiry %+v", c)
+			}
+			if tk = st.Client.Task.GetX(sys, tk.ID); tk.Status != task.StatusCANCELLED || tk.Error != "connection expired" || tk.LeaseToken != "" {
+				t.Fatalf("exchange after expiry %+v", tk)
+			}
+			if sec, err := b.svc.Secrets(b.worker, tk); err != nil || len(sec) != 0 {
+				t.Fatalf("secrets of an expired connection: %v %v", sec, err)
+			}
+			if _, err := b.svc.OAuthPages(b.ctx, "facebook", *c.OauthID, ""); !errors.Is(err, errs.ErrGone) {
+				t.Fatalf("pages of an expired connection: %v", err)
+			}
+		}
+
+		// The code came back late in the consent's TTL: its exchange has a
+		// whole TTL from the callback.
+		clock.Advance(challenges.DefaultTTL - time.Minute)
+		waiting, waitingTask := finish("code-1")
+		clock.Advance(2 * time.Minute)
+		if n, err := b.svc.ExpireDue(t.Context()); err != nil || n != 0 {
+			t.Fatalf("sweep within the code's TTL: %d, %v", n, err)
+		}
+		if tk := st.Client.Task.GetX(sys, waitingTask.ID); tk.Status != task.StatusPENDING {
+			t.Fatalf("exchange within the code's TTL: %s", tk.Status)
+		}
+		clock.Advance(challenges.DefaultTTL)
+		if n, err := b.svc.ExpireDue(t.Context()); err != nil || n != 1 {
+			t.Fatalf("sweep past the code's TTL: %d, %v", n, err)
+		}
+		expired(waiting, waitingTask)
+		if ls, err := b.ts.Claim(b.worker, "w", []task.Kind{task.KindOAUTH_EXCHANGE}, 10); err != nil || len(ls) != 0 {
+			t.Fatalf("claim after expiry: %v, %d leases", err, len(ls))
+		}
+
+		// A worker holds the code when it expires: its report is refused.
+		leased, leasedTask := finish("code-2")
+		ls, err := b.ts.Claim(b.worker, "w", []task.Kind{task.KindOAUTH_EXCHANGE}, 10)
+		if err != nil || len(ls) != 1 || ls[0].Task.ID != leasedTask.ID {
+			t.Fatalf("claim exchange: %v, %d leases", err, len(ls))
+		}
+		clock.Advance(challenges.DefaultTTL)
+		if n, err := b.svc.ExpireDue(t.Context()); err != nil || n != 1 {
+			t.Fatalf("sweep of a leased exchange: %d, %v", n, err)
+		}
+		if _, err := b.ts.Complete(b.worker, tasks.TaskID(ls[0].Task.ID), tasks.ByToken(ls[0].Token), twoPages); !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("late report: %v", err)
+		}
+		expired(leased, leasedTask)
+		if n := st.Client.Account.Query().CountX(sys); n != 0 {
+			t.Fatalf("%d accounts after expired connections", n)
 		}
 	})
 }
