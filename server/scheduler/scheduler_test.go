@@ -27,8 +27,9 @@ func TestMain(m *testing.M) { testkit.Main(m) }
 
 func ptr[T any](v T) *T { return &v }
 
-// bundle is a scheduler on a store with the post roll-up installed, and a
-// workspace with accounts to target.
+// bundle is a scheduler fanning due posts out through the post service
+// (whose POST_PUBLISH handler rolls the tasks' states up into the post),
+// and a workspace with accounts to target.
 type bundle struct {
 	st    *store.Store
 	sched *scheduler.Scheduler
@@ -38,8 +39,8 @@ type bundle struct {
 	nacc  int             // accounts created so far
 }
 
-// setup builds a bundle; fail, when set, makes the task-change hook fail
-// for the tasks of that post (a crash inside its transaction).
+// setup builds a bundle; fail, when set, makes the fan-out of the posts it
+// names fail (a crash inside the post's transaction).
 func setup(t *testing.T, st *store.Store, workspace string, fail func(postID int) bool) *bundle {
 	t.Helper()
 	sys := privacy.DecisionContext(t.Context(), privacy.Allow)
@@ -54,7 +55,7 @@ func setup(t *testing.T, st *store.Store, workspace string, fail func(postID int
 }
 
 // accounts creates n accounts in the workspace. Each post gets accounts of
-// its own: the schema lets an account be the target of one post only.
+// its own, so the tasks of one account belong to one post.
 func (b *bundle) accounts(t *testing.T, n int) []int {
 	t.Helper()
 	var ids []int
