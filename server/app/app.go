@@ -226,6 +226,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	a.Posts.OnFollowUp(a.Comments.FollowUpTx)
 	a.SpamMetrics = campaigns.NewMetricsSweeper(cs, cfg.SpamMetricsInterval, log)
 	a.Queues = queues.NewService(st.Client, st.Driver, a.Posts, nil)
+	// A queue that enables future posts takes in its category's posts as
+	// their publication completes.
+	a.Posts.OnPublished(a.Queues.TakeInTx)
 	a.Queuer = queues.NewSweeper(a.Queues, 0, log)
 	a.Imports = csvimport.NewService(st.Client, st.Driver, a.Posts, bus, nil)
 	a.Fetcher = bots.NewFetcher(bs, st.Driver, cfg.BotNotificationInterval, log)

@@ -52,6 +52,8 @@ type Service struct {
 	now     func() time.Time
 	// followUp enqueues follow-up comments (see OnFollowUp).
 	followUp FollowUpFunc
+	// published is told of posts that become PUBLISHED (see OnPublished).
+	published PublishedFunc
 }
 
 // NewService returns a post service on a store of driver d. It registers

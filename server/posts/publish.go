@@ -75,8 +75,27 @@ func (s *Service) registerPublish(ts *tasks.Service, bus events.Bus, d store.Dri
 	return tasks.Register[PublishPayload, PublishResult](ts, task.KindPOST_PUBLISH, tasks.Handler{
 		Name:  "posts.rollup",
 		Stage: tasks.StageOwner,
-		Func:  RollUp(bus, d),
+		Func:  rollUpThen(bus, d, s.onPublished),
 	}, tasks.Handler{Name: "posts.followup", Stage: tasks.StageOwner, Func: s.followUps})
+}
+
+// PublishedFunc is told of a post that has just become PUBLISHED (every
+// account's task completed), inside tx, the transaction of the transition
+// that completed it, with the post's row locked and ctx allowed every
+// workspace. p is the post as the roll-up wrote it, without edges. An
+// error rolls the transition back.
+type PublishedFunc func(ctx context.Context, tx *ent.Tx, p *ent.Post) error
+
+// OnPublished makes fn the one told of each post that becomes PUBLISHED
+// (the category queues', which take in a category's new posts). It is
+// called once while the app is built, before any task changes.
+func (s *Service) OnPublished(fn PublishedFunc) { s.published = fn }
+
+func (s *Service) onPublished(ctx context.Context, tx *ent.Tx, p *ent.Post) error {
+	if s.published == nil {
+		return nil
+	}
+	return s.published(ctx, tx, p)
 }
 
 // errNoAccounts is the error of a post that is due with no target account.

@@ -60,6 +60,12 @@ import (
 // authorized against the task, and a task's post is in the task's workspace
 // (checked below), whoever the viewer is (a worker key, the reaper).
 func RollUp(bus events.Bus, d store.Driver) func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
+	return rollUpThen(bus, d, nil)
+}
+
+// rollUpThen is RollUp calling published, when not nil, with each post the
+// roll-up makes PUBLISHED, in the transition's transaction.
+func rollUpThen(bus events.Bus, d store.Driver, published PublishedFunc) func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
 	return func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
 		byPost := make(map[int][]*ent.Task)
 		ws := make(map[int]int) // post id → workspace of the task that named it
@@ -84,7 +90,7 @@ func RollUp(bus events.Bus, d store.Driver) func(ctx context.Context, tx *ent.Tx
 			if p.WorkspaceID != ws[p.ID] || !InPublication(p.Status) {
 				continue
 			}
-			if err := rollUpPost(ctx, tx, bus, p, byPost[p.ID]); err != nil {
+			if err := rollUpPost(ctx, tx, bus, p, byPost[p.ID], published); err != nil {
 				return fmt.Errorf("roll up post %d: %w", p.ID, err)
 			}
 		}
@@ -113,8 +119,9 @@ func startedEntry(p *ent.Post, t *ent.Task) (key string, e map[string]any, ok bo
 	return key, e, true
 }
 
-// rollUpPost applies the changed tasks ts to the locked post p.
-func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts []*ent.Task) error {
+// rollUpPost applies the changed tasks ts to the locked post p, and hands
+// it to published when it has just become PUBLISHED.
+func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts []*ent.Task, published PublishedFunc) error {
 	results := make(map[string]any, len(p.Results)+len(ts))
 	maps.Copy(results, p.Results)
 	entriesChanged := false
@@ -161,6 +168,16 @@ func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts
 		return fmt.Errorf("write post: %w", err)
 	}
 	bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpUpdated})
+	if published == nil || r.status != post.StatusPUBLISHED || p.Status == post.StatusPUBLISHED {
+		return nil
+	}
+	p.Status, p.Results, p.Error = r.status, r.results, r.err
+	if r.publishedAt != nil {
+		p.PublishedAt = r.publishedAt
+	}
+	if err := published(ctx, tx, p); err != nil {
+		return fmt.Errorf("post published: %w", err)
+	}
 	return nil
 }
 

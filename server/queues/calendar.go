@@ -53,7 +53,7 @@ func (s *Service) Calendar(ctx context.Context, oid, session string, w Window) (
 	if err != nil {
 		return nil, err
 	}
-	return s.entries(q, items, w, nil)
+	return s.entries(ctx, q, session, items, w, nil)
 }
 
 // ListCalendar returns where the active queues of the workspace (of the
@@ -77,7 +77,7 @@ func (s *Service) ListCalendar(ctx context.Context, categoryOIDs []string, w Win
 		if err != nil {
 			return nil, fmt.Errorf("read items: %w", err)
 		}
-		if out, err = s.entries(q, items, w, out); err != nil {
+		if out, err = s.entries(ctx, q, "", items, w, out); err != nil {
 			return nil, err
 		}
 	}
@@ -85,8 +85,10 @@ func (s *Service) ListCalendar(ctx context.Context, categoryOIDs []string, w Win
 	return out, nil
 }
 
-// entries appends to out the slots of q's items within w.
-func (s *Service) entries(q *ent.CategoryQueue, items []*ent.QueueItem, w Window, out []Entry) ([]Entry, error) {
+// entries appends to out the slots of q's items (of session) within w:
+// the slot of the post q has scheduled with its item, then the slots
+// after it (or after now) with the items from the top.
+func (s *Service) entries(ctx context.Context, q *ent.CategoryQueue, session string, items []*ent.QueueItem, w Window, out []Entry) ([]Entry, error) {
 	slots, loc, err := slotsOf(q)
 	if err != nil {
 		return nil, err
@@ -94,24 +96,29 @@ func (s *Service) entries(q *ent.CategoryQueue, items []*ent.QueueItem, w Window
 	if len(items) == 0 {
 		return out, nil
 	}
-	// The post the queue scheduled holds the first slot.
-	if start := s.start(q); q.ActivePostID != nil && start.Equal(*q.NextSlotAt) && !start.Before(w.From) && start.Before(w.To) {
-		for _, it := range items {
-			if it.LastPublishedAt != nil && it.LastPublishedAt.Equal(start) {
-				accs, err := accountsOf(it)
-				if err != nil {
-					return nil, err
-				}
-				if len(w.AccountIDs) == 0 || slices.ContainsFunc(accs, func(a string) bool { return slices.Contains(w.AccountIDs, a) }) {
-					out = append(out, Entry{Queue: q, ItemSlot: ItemSlot{Item: it, Slot: Slot{At: start}}, AccountIDs: accs})
-				}
-				break
+	wants := func(accs []string) bool {
+		return len(w.AccountIDs) == 0 || slices.ContainsFunc(accs, func(a string) bool { return slices.Contains(w.AccountIDs, a) })
+	}
+	from := s.now()
+	if at := s.held(q); at != nil {
+		from = *at
+		it, err := heldItem(ctx, s.client.QueueItem, q.ID, session, *at)
+		if err != nil {
+			return nil, err
+		}
+		if it != nil && !at.Before(w.From) && at.Before(w.To) {
+			accs, err := accountsOf(it)
+			if err != nil {
+				return nil, err
+			}
+			if wants(accs) {
+				out = append(out, Entry{Queue: q, ItemSlot: ItemSlot{Item: it, Slot: Slot{At: *at, Item: -1}}, AccountIDs: accs})
 			}
 		}
 	}
 	item := 0
 	var ferr error
-	slotTimes(slots, loc, s.start(q), func(t time.Time) bool {
+	slotTimes(slots, loc, from, func(t time.Time) bool {
 		if !t.Before(w.To) || len(out) >= maxCalendar {
 			return false
 		}
@@ -128,7 +135,7 @@ func (s *Service) entries(q *ent.CategoryQueue, items []*ent.QueueItem, w Window
 			ferr = err
 			return false
 		}
-		if len(w.AccountIDs) > 0 && !slices.ContainsFunc(accs, func(a string) bool { return slices.Contains(w.AccountIDs, a) }) {
+		if !wants(accs) {
 			return true
 		}
 		out = append(out, Entry{Queue: q, ItemSlot: ItemSlot{Item: it, Slot: Slot{At: t, Item: item - 1}}, AccountIDs: accs})

@@ -3,6 +3,7 @@ package queues
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -301,13 +302,17 @@ func (s *Service) CreateItem(ctx context.Context, oid string, in NewItem) (*ent.
 		if err != nil {
 			return err
 		}
-		session, at := in.Session, in.Order
+		fill := func(c *ent.QueueItemCreate) *ent.QueueItemCreate {
+			return c.SetModified(in.Payload).SetVariations(vars)
+		}
 		if in.Direct {
-			session, at = "", &Position{Bottom: true}
-			if q.PrioritizeNewContent {
-				at = &Position{Top: true}
+			if out, err = addNew(ctx, tx, q, fill); errors.Is(err, errFull) {
+				return errs.Conflict("A queue holds at most %d items", maxItems)
 			}
-		} else if err := checkSession(q, session); err != nil {
+			return err
+		}
+		session, at := in.Session, in.Order
+		if err := checkSession(q, session); err != nil {
 			return err
 		}
 		if at == nil {
@@ -324,17 +329,64 @@ func (s *Service) CreateItem(ctx context.Context, oid string, in NewItem) (*ent.
 		if err != nil {
 			return err
 		}
-		out, err = tx.QueueItem.Create().SetQueueID(q.ID).SetSession(session).SetPosition(pos).
-			SetModified(in.Payload).SetVariations(vars).Save(ctx)
+		out, err = fill(tx.QueueItem.Create().SetQueueID(q.ID).SetSession(session).SetPosition(pos)).Save(ctx)
 		if err != nil {
 			return fmt.Errorf("create item: %w", err)
 		}
-		return bump(ctx, tx, q, session)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create queue item: %w", err)
 	}
 	return out, nil
+}
+
+// errFull is a queue, or its open session, holding maxItems items.
+var errFull = errors.New("queue is full")
+
+// addNew adds new content to the locked queue q: a live item made by fill,
+// on top when q prioritizes new content and at the bottom otherwise, and
+// the same item (same item id) at the same end of q's open session, so
+// that saving the session keeps it. When the live items or the session's
+// hold maxItems already, nothing is added: errFull.
+func addNew(ctx context.Context, tx *ent.Tx, q *ent.CategoryQueue,
+	fill func(*ent.QueueItemCreate) *ent.QueueItemCreate) (*ent.QueueItem, error) {
+	at := Position{Bottom: true}
+	if q.PrioritizeNewContent {
+		at = Position{Top: true}
+	}
+	sessions := []string{""}
+	if q.SessionID != "" {
+		sessions = append(sessions, q.SessionID)
+	}
+	for _, session := range sessions {
+		n, err := tx.QueueItem.Query().Where(queueitem.QueueID(q.ID), queueitem.Session(session)).Count(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("count items: %w", err)
+		}
+		if n >= maxItems {
+			return nil, errFull
+		}
+	}
+	var live *ent.QueueItem
+	for _, session := range sessions {
+		pos, err := position(ctx, tx, q.ID, session, at)
+		if err != nil {
+			return nil, err
+		}
+		c := fill(tx.QueueItem.Create().SetWorkspaceID(q.WorkspaceID).SetQueueID(q.ID).SetSession(session).SetPosition(pos))
+		if live != nil {
+			c.SetItemID(live.ItemID)
+		}
+		it, err := c.Save(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("create item: %w", err)
+		}
+		if live == nil {
+			live = it
+		}
+	}
+	return live, bump(ctx, tx, q, "")
 }
 
 func variationsJSON(vs []Variation) (json.RawMessage, error) {
@@ -530,7 +582,9 @@ type ItemSlot struct {
 }
 
 // Slots returns slots skip…skip+limit from now of a queue's live items or
-// an open session's drafts, each with the item due there.
+// an open session's drafts, each with the item due there. The first is the
+// slot of the post the queue has scheduled, if any, with the item it was
+// made from; the items take the slots after it from the top.
 func (s *Service) Slots(ctx context.Context, oid, session string, skip, limit int) ([]ItemSlot, error) {
 	q, err := s.client.CategoryQueue.Query().
 		Where(categoryqueue.ObjectID(oid), categoryqueue.StatusNEQ(categoryqueue.StatusDeleted)).Only(ctx)
@@ -544,22 +598,44 @@ func (s *Service) Slots(ctx context.Context, oid, session string, skip, limit in
 	if err != nil {
 		return nil, err
 	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	skip = max(skip, 0)
+	var out []ItemSlot
+	from := s.now()
+	if at := s.held(q); at != nil {
+		from = *at
+		it, err := heldItem(ctx, s.client.QueueItem, q.ID, session, *at)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case it == nil:
+		case skip == 0:
+			out = append(out, ItemSlot{Item: it, Slot: Slot{At: *at, Item: -1}})
+			limit--
+		default:
+			skip--
+		}
+	}
 	sel := s.client.QueueItem.Query().Where(queueitem.QueueID(q.ID), queueitem.Session(session))
 	n, err := sel.Clone().Count(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("count items: %w", err)
 	}
+	if n == 0 || limit == 0 {
+		return out, nil
+	}
 	// The slots up to skip+limit reach at most that many items: only
 	// those are read, and only what a slot shows of them.
-	items, err := sel.Order(queueitem.ByPosition(), queueitem.ByID()).Limit(min(n, max(skip, 0)+limit)).
+	items, err := sel.Order(queueitem.ByPosition(), queueitem.ByID()).Limit(min(n, skip+limit)).
 		Select(queueitem.FieldID, queueitem.FieldItemID, queueitem.FieldPosition).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read items: %w", err)
 	}
-	sch := Schedule(slots, loc, q.SkipDateTimes, s.start(q), n, skip, limit)
-	out := make([]ItemSlot, len(sch))
-	for i, sl := range sch {
-		out[i] = ItemSlot{Item: items[sl.Item], Slot: sl}
+	for _, sl := range Schedule(slots, loc, q.SkipDateTimes, from, n, skip, limit) {
+		out = append(out, ItemSlot{Item: items[sl.Item], Slot: sl})
 	}
 	return out, nil
 }
@@ -582,12 +658,39 @@ func (s *Service) ordered(ctx context.Context, oid, session string) (*ent.Catego
 	return q, items, nil
 }
 
-// start is where a queue's items take slots from: after the slot of the
-// post it has scheduled (that slot is taken), else now.
-func (s *Service) start(q *ent.CategoryQueue) time.Time {
-	now := s.now()
-	if q.ActivePostID != nil && q.NextSlotAt != nil && q.NextSlotAt.After(now) {
-		return *q.NextSlotAt
+// held is the slot of the post the queue q has scheduled and not yet
+// published, or nil: that slot is taken, and q's items take the slots
+// after it. Once the slot has passed, the next sweep schedules the next
+// item, and the items take the slots after now.
+func (s *Service) held(q *ent.CategoryQueue) *time.Time {
+	if q.ActivePostID != nil && q.NextSlotAt != nil && q.NextSlotAt.After(s.now()) {
+		return q.NextSlotAt
 	}
-	return now
+	return nil
+}
+
+// heldItem is the item of session whose post is scheduled at the slot at:
+// the live item the publication moved to the bottom (its lastPublishedAt
+// is the slot), or that item's copy in session. It is nil when the item
+// is gone (deleted since, or replaced by a save).
+func heldItem(ctx context.Context, c *ent.QueueItemClient, queue int, session string, at time.Time) (*ent.QueueItem, error) {
+	live, err := c.Query().Where(queueitem.QueueID(queue), queueitem.Session(""), queueitem.LastPublishedAt(at)).
+		Order(queueitem.ByID()).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read scheduled item: %w", err)
+	}
+	if session == "" {
+		return live, nil
+	}
+	it, err := c.Query().Where(queueitem.QueueID(queue), queueitem.Session(session), queueitem.ItemID(live.ItemID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read scheduled item's draft: %w", err)
+	}
+	return it, nil
 }

@@ -249,13 +249,9 @@ func (s *Service) unschedule(ctx context.Context, tx *ent.Tx, q *ent.CategoryQue
 	if !restore {
 		return nil
 	}
-	it, err := tx.QueueItem.Query().Where(queueitem.QueueID(q.ID), queueitem.Session(""),
-		queueitem.LastPublishedAt(*p.ScheduledAt)).Order(queueitem.ByID()).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil // deleted or replaced by a save meanwhile
-	}
-	if err != nil {
-		return fmt.Errorf("read scheduled item: %w", err)
+	it, err := heldItem(ctx, tx.QueueItem, q.ID, "", *p.ScheduledAt)
+	if it == nil || err != nil {
+		return err // nil: deleted or replaced by a save meanwhile
 	}
 	top, err := position(ctx, tx, q.ID, "", Position{Top: true})
 	if err != nil {

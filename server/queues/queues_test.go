@@ -58,6 +58,7 @@ func newWorld(t *testing.T, st *store.Store, start time.Time) *world {
 	c := &clock{now: start}
 	w := &world{st: st, ctx: ctx, clock: c, queues: queues.NewService(st.Client, st.Driver, ps, c.Now),
 		sched: scheduler.New(st, ps, scheduler.Options{Now: c.Now}), tasks: ts}
+	ps.OnPublished(w.queues.TakeInTx) // as the app wires them
 	for _, name := range []string{"one", "two"} {
 		a := st.Client.Account.Create().SetPlatform(account.PlatformFacebook).SetUsername(name).SaveX(ctx)
 		w.accs = append(w.accs, a.ObjectID)

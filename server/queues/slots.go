@@ -69,7 +69,9 @@ const maxSlots = 168
 type Slot struct {
 	At      time.Time
 	Skipped bool
-	// Item is the index, in queue order, of the item due at the slot.
+	// Item is the index, in queue order, of the item due at the slot; -1
+	// at the slot of the post the queue has already scheduled, whose item
+	// has moved to the bottom.
 	Item int
 }
 

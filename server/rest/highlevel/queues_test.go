@@ -108,6 +108,17 @@ func activeIn(t *testing.T, tn, other *tenant) map[string]string {
 	return vars
 }
 
+// prioritizedIn is queueIn with the queue prioritizing new content.
+func prioritizedIn(t *testing.T, tn, other *tenant) map[string]string {
+	t.Helper()
+	vars := queueIn(t, tn, other)
+	yes := true
+	if _, err := tn.srv.App.Queues.Update(tn.ctx(t), vars["queueId"], queues.UpdateInput{PrioritizeNewContent: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	return vars
+}
+
 // skippedIn is queueIn with the queue's first slot skipped.
 func skippedIn(t *testing.T, tn, other *tenant) map[string]string {
 	t.Helper()
@@ -166,6 +177,9 @@ func TestQueues(t *testing.T) {
 		{name: "queue_get_not_objectid", method: get, path: q + "/12?locationId={locationId}", status: 422},
 		{name: "queue_update", method: put, path: q + "/{queueId}", prepare: queueIn, status: 200,
 			body: `{"locationId":"{locationId}","status":"paused","timeSlots":[{"dayOfWeek":0,"time":"08:15"}],"skipDateTime":"2030-01-06T08:15:00.000Z","prioritizeNewContent":true}`},
+		// skipLegacyWatermark is accepted and changes nothing (compat.md).
+		{name: "queue_update_skip_legacy_watermark", method: put, path: q + "/{queueId}", prepare: queueIn, status: 200,
+			body: `{"locationId":"{locationId}","skipLegacyWatermark":true}`},
 		{name: "queue_update_unknown_status", method: put, path: q + "/{queueId}", prepare: queueIn, status: 422,
 			body: `{"locationId":"{locationId}","status":"archived"}`,
 			check: func(t *testing.T, tn *tenant, _ *reply) {
@@ -206,11 +220,26 @@ func TestQueues(t *testing.T) {
 			body: `{"locationId":"{locationId}","sessionId":"{sessionId}","startDate":"2030-01-02T00:00:00Z","endDate":"2030-01-01T00:00:00Z"}`},
 		{name: "queue_slots_skipped", method: post, path: q + "/{queueId}/slots", prepare: skippedIn, status: 201,
 			body: `{"locationId":"{locationId}","limit":5}`},
+		// The scheduled post's slot comes first, with its item (moved to
+		// the bottom when it was scheduled).
+		{name: "queue_slots_active", method: post, path: q + "/{queueId}/slots", prepare: activeIn, status: 201,
+			body: `{"locationId":"{locationId}","limit":3}`},
 		// Item edits.
 		{name: "item_create_in_session_top", method: post, path: q + "/{queueId}/create/item", prepare: sessionIn, status: 201,
 			body: `{"locationId":"{locationId}","sessionId":"{sessionId}","order":"top","modifiedPostPayload":{"summary":"fresh","accountIds":["{fbId}"],"primaryImage":"https://cdn.example.com/p.jpg"},"variations":[{"content":"fresh, take two"},{"content":"own image","primaryImage":"https://cdn.example.com/own.jpg"}]}`},
 		{name: "item_create_direct_bottom", method: post, path: q + "/{queueId}/create/item", prepare: queueIn, status: 201,
 			body: `{"locationId":"{locationId}","directToQueue":true,"order":"top","modifiedPostPayload":{"summary":"direct","accountIds":["{fbId}"]}}`},
+		{name: "item_create_direct_top", method: post, path: q + "/{queueId}/create/item", prepare: prioritizedIn, status: 201,
+			body: `{"locationId":"{locationId}","directToQueue":true,"order":"bottom","modifiedPostPayload":{"summary":"direct","accountIds":["{fbId}"]}}`,
+			check: func(t *testing.T, tn *tenant, _ *reply) {
+				var out struct {
+					Items []struct{ ModifiedPostPayload struct{ Summary string } }
+				}
+				tn.do(t, post, q+"/"+queueIDOf(t, tn)+"/items", `{"locationId":"`+tn.LocationID+`"}`).want(t, 201).decode(t, &out)
+				if len(out.Items) != 3 || out.Items[0].ModifiedPostPayload.Summary != "direct" {
+					t.Fatalf("items %+v, want the direct item on top of 3", out.Items)
+				}
+			}},
 		{name: "item_create_no_session", method: post, path: q + "/{queueId}/create/item", prepare: queueIn, status: 400,
 			body: `{"locationId":"{locationId}","modifiedPostPayload":{"summary":"lost"}}`},
 		{name: "item_create_order_middle", method: post, path: q + "/{queueId}/create/item", prepare: sessionIn, status: 422,

@@ -30,7 +30,10 @@ type (
 		Limit      *int   `json:"limit,omitempty"`
 	}
 	updateQueueInput struct {
-		LocationID           string          `json:"locationId"`
+		LocationID string `json:"locationId"`
+		// SkipLegacyWatermark spares a clean-up of watermarked media when
+		// posts are rescheduled; Switchboard watermarks none, so it changes
+		// nothing (docs/compat.md).
 		SkipLegacyWatermark  bool            `json:"skipLegacyWatermark,omitempty"`
 		Status               *string         `json:"status,omitempty"`
 		SkipDateTime         *string         `json:"skipDateTime,omitempty"`
