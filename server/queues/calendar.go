@@ -99,21 +99,17 @@ func (s *Service) entries(ctx context.Context, q *ent.CategoryQueue, session str
 	wants := func(accs []string) bool {
 		return len(w.AccountIDs) == 0 || slices.ContainsFunc(accs, func(a string) bool { return slices.Contains(w.AccountIDs, a) })
 	}
-	from := s.now()
-	if at := s.held(q); at != nil {
-		from = *at
-		it, err := heldItem(ctx, s.client.QueueItem, q.ID, session, *at)
+	from, held, err := s.start(ctx, q, session)
+	if err != nil {
+		return nil, err
+	}
+	if held != nil && !held.At.Before(w.From) && held.At.Before(w.To) {
+		accs, err := accountsOf(held.Item)
 		if err != nil {
 			return nil, err
 		}
-		if it != nil && !at.Before(w.From) && at.Before(w.To) {
-			accs, err := accountsOf(it)
-			if err != nil {
-				return nil, err
-			}
-			if wants(accs) {
-				out = append(out, Entry{Queue: q, ItemSlot: ItemSlot{Item: it, Slot: Slot{At: *at, Item: -1}}, AccountIDs: accs})
-			}
+		if wants(accs) {
+			out = append(out, Entry{Queue: q, ItemSlot: *held, AccountIDs: accs})
 		}
 	}
 	item := 0

@@ -603,21 +603,17 @@ func (s *Service) Slots(ctx context.Context, oid, session string, skip, limit in
 	}
 	skip = max(skip, 0)
 	var out []ItemSlot
-	from := s.now()
-	if at := s.held(q); at != nil {
-		from = *at
-		it, err := heldItem(ctx, s.client.QueueItem, q.ID, session, *at)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case it == nil:
-		case skip == 0:
-			out = append(out, ItemSlot{Item: it, Slot: Slot{At: *at, Item: -1}})
-			limit--
-		default:
-			skip--
-		}
+	from, held, err := s.start(ctx, q, session)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case held == nil:
+	case skip == 0:
+		out = append(out, *held)
+		limit--
+	default:
+		skip--
 	}
 	sel := s.client.QueueItem.Query().Where(queueitem.QueueID(q.ID), queueitem.Session(session))
 	n, err := sel.Clone().Count(ctx)
@@ -658,15 +654,22 @@ func (s *Service) ordered(ctx context.Context, oid, session string) (*ent.Catego
 	return q, items, nil
 }
 
-// held is the slot of the post the queue q has scheduled and not yet
-// published, or nil: that slot is taken, and q's items take the slots
-// after it. Once the slot has passed, the next sweep schedules the next
-// item, and the items take the slots after now.
-func (s *Service) held(q *ent.CategoryQueue) *time.Time {
-	if q.ActivePostID != nil && q.NextSlotAt != nil && q.NextSlotAt.After(s.now()) {
-		return q.NextSlotAt
+// start is where the items of q (of session) take slots from: after the
+// slot of the post q has scheduled and not yet published — that slot is
+// taken, held is it with the post's item (nil when the item is gone) —
+// else after now. Once the slot has passed, the next sweep schedules the
+// next item, and the items take the slots after now.
+func (s *Service) start(ctx context.Context, q *ent.CategoryQueue, session string) (from time.Time, held *ItemSlot, err error) {
+	from = s.now()
+	if q.ActivePostID == nil || q.NextSlotAt == nil || !q.NextSlotAt.After(from) {
+		return from, nil, nil
 	}
-	return nil
+	at := *q.NextSlotAt
+	it, err := heldItem(ctx, s.client.QueueItem, q.ID, session, at)
+	if it == nil || err != nil {
+		return at, nil, err
+	}
+	return at, &ItemSlot{Item: it, Slot: Slot{At: at, Item: -1}}, nil
 }
 
 // heldItem is the item of session whose post is scheduled at the slot at:
