@@ -27,8 +27,11 @@ import (
 // workspace allowed by ctx; a post without a category costs no statement.
 // A full queue takes nothing: a publication never fails for a queue.
 func (s *Service) TakeInTx(ctx context.Context, tx *ent.Tx, p *ent.Post) error {
+	// A queue's own publications are copies of its items. Leaving them out
+	// also keeps the lock orders apart: here a post, then its queue; a
+	// queue's sweep locks the queue, then only posts it wrote itself.
 	if p.CategoryID == nil || p.Source == post.SourceQUEUE {
-		return nil // a queue's own publications are copies of its items
+		return nil
 	}
 	sel := tx.CategoryQueue.Query().Where(categoryqueue.WorkspaceID(p.WorkspaceID),
 		categoryqueue.CategoryID(*p.CategoryID), categoryqueue.EnableFuturePosts(true),
