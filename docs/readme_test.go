@@ -180,12 +180,17 @@ func TestREADMEShellBlocksRunInOrder(t *testing.T) {
 	}
 }
 
+// readmeTimeout bounds the server and the README's blocks together.
+const readmeTimeout = 10 * time.Minute
+
 func runREADME(t *testing.T, root, bin, databaseURL string, blocks []block) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	env := append(os.Environ(), "DATA_DIR="+dataDir, "DATABASE_URL="+databaseURL, "SWITCHBOARD_SECRET_KEY=", "ADDR=")
 	addr := freeAddr(t)
 	var serverLog bytes.Buffer
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	// The blocks include `go run ./server` commands, which compile the
+	// server: on a loaded machine two minutes once killed one mid-build.
+	ctx, cancel := context.WithTimeout(t.Context(), readmeTimeout)
 	defer cancel()
 	srv := exec.CommandContext(ctx, bin, "serve", "--addr", addr)
 	srv.Dir, srv.Env, srv.Stdout, srv.Stderr = root, env, &serverLog, &serverLog
