@@ -23,9 +23,13 @@ import (
 // anyway and meets the busy timeout as before, and the turn is given back
 // on commit, on rollback, or when the transaction's context ends (which
 // makes database/sql roll it back).
+//
+// Reads outside transactions run on prepared statements kept by query text
+// (stmtCache).
 type sqliteDriver struct {
 	*entsql.Driver
-	turn chan struct{}
+	turn  chan struct{}
+	stmts *stmtCache
 }
 
 // writeQueueWait is how long a transaction waits for its turn before it
@@ -33,7 +37,30 @@ type sqliteDriver struct {
 const writeQueueWait = 10 * time.Second
 
 func newSQLiteDriver(db *sql.DB) sqliteDriver {
-	return sqliteDriver{Driver: entsql.OpenDB(dialect.SQLite, db), turn: make(chan struct{}, 1)}
+	return sqliteDriver{Driver: entsql.OpenDB(dialect.SQLite, db), turn: make(chan struct{}, 1), stmts: newStmtCache(db, maxCachedStmts)}
+}
+
+// Query serves ent's reads outside transactions from the statement cache.
+// ent's session variables (entsql.WithVar) are not honoured here: they are
+// SET statements, which SQLite does not have.
+func (d sqliteDriver) Query(ctx context.Context, query string, args, v any) error {
+	rows, ok := v.(*entsql.Rows)
+	argv, ok2 := args.([]any)
+	if !ok || !ok2 {
+		return d.Driver.Query(ctx, query, args, v)
+	}
+	r, err := d.stmts.QueryContext(ctx, query, argv...)
+	if err != nil {
+		return err
+	}
+	*rows = entsql.Rows{ColumnScanner: r}
+	return nil
+}
+
+// Close closes the cached statements, then the database.
+func (d sqliteDriver) Close() error {
+	d.stmts.Close()
+	return d.Driver.Close()
 }
 
 func (d sqliteDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"container/list"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// maxCachedStmts bounds the statements a stmtCache keeps. ent writes a few
+// dozen distinct reads; the bound is for texts that vary (an IN list's
+// length, a LIMIT written in the text), which would otherwise pile up.
+const maxCachedStmts = 256
+
+// stmtCache keeps prepared statements of one database by query text, the
+// least recently used evicted beyond its bound. SQLite compiles a
+// statement on every unprepared query, which was about a quarter of a
+// page's database time; a cached *sql.Stmt is compiled once per
+// connection. A statement is closed when evicted or when the cache closes,
+// but only once nobody is between taking it and starting its query:
+// database/sql lets rows already open finish after Close, not a query
+// started after it.
+type stmtCache struct {
+	db  *sql.DB
+	max int
+
+	mu     sync.Mutex
+	byText map[string]*list.Element // of *cachedStmt
+	lru    list.List                // front: most recently used
+	closed bool
+}
+
+type cachedStmt struct {
+	text  string
+	stmt  *sql.Stmt
+	users int  // queries between take and release
+	gone  bool // evicted or cache closed: close when users drops to 0
+}
+
+func newStmtCache(db *sql.DB, max int) *stmtCache {
+	return &stmtCache{db: db, max: max, byText: make(map[string]*list.Element)}
+}
+
+// errCacheClosed is returned by QueryContext once the cache is closed.
+var errCacheClosed = errors.New("statement cache closed")
+
+// QueryContext runs query with args on a cached statement, preparing it
+// on first use.
+func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	cs, err := c.take(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := cs.stmt.QueryContext(ctx, args...)
+	// Open rows keep the statement alive past a Close (see stmtCache).
+	c.release(cs)
+	return rows, err
+}
+
+// take returns the statement of query, marked in use.
+func (c *stmtCache) take(ctx context.Context, query string) (*cachedStmt, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, errCacheClosed
+	}
+	if e, ok := c.byText[query]; ok {
+		c.lru.MoveToFront(e)
+		cs := e.Value.(*cachedStmt)
+		cs.users++
+		c.mu.Unlock()
+		return cs, nil
+	}
+	c.mu.Unlock()
+
+	// Prepared without the lock, so that a slow compile holds up no other
+	// query; two first uses of one text may both prepare, and one keeps
+	// its statement.
+	stmt, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		_ = stmt.Close()
+		return nil, errCacheClosed
+	}
+	if e, ok := c.byText[query]; ok {
+		_ = stmt.Close()
+		c.lru.MoveToFront(e)
+		cs := e.Value.(*cachedStmt)
+		cs.users++
+		return cs, nil
+	}
+	cs := &cachedStmt{text: query, stmt: stmt, users: 1}
+	c.byText[query] = c.lru.PushFront(cs)
+	for c.lru.Len() > c.max {
+		c.drop(c.lru.Back())
+	}
+	return cs, nil
+}
+
+// release ends a use of cs, closing it if it was dropped meanwhile.
+func (c *stmtCache) release(cs *cachedStmt) {
+	c.mu.Lock()
+	cs.users--
+	closeIt := cs.gone && cs.users == 0
+	c.mu.Unlock()
+	if closeIt {
+		_ = cs.stmt.Close()
+	}
+}
+
+// drop removes e from the cache (c.mu held) and closes its statement
+// unless in use, in which case its last user closes it.
+func (c *stmtCache) drop(e *list.Element) {
+	cs := c.lru.Remove(e).(*cachedStmt)
+	delete(c.byText, cs.text)
+	cs.gone = true
+	if cs.users == 0 {
+		_ = cs.stmt.Close()
+	}
+}
+
+// Close closes every cached statement (those in use when their query has
+// started) and makes later queries fail.
+func (c *stmtCache) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for c.lru.Len() > 0 {
+		c.drop(c.lru.Back())
+	}
+}
+
+// len is the number of statements cached.
+func (c *stmtCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
+}

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/ent/privacy"
+)
+
+func openSQLiteDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", SQLiteDSN(t.TempDir()+"/cache.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	db.SetMaxOpenConns(4)
+	return db
+}
+
+// queryInt runs query, which returns one integer, on c.
+func queryInt(t *testing.T, c *stmtCache, query string, args ...any) int {
+	t.Helper()
+	rows, err := c.QueryContext(t.Context(), query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var n int
+	if !rows.Next() {
+		t.Fatalf("%s: no row (%v)", query, rows.Err())
+	}
+	if err := rows.Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// cached returns the statement c holds for query, nil when none.
+func cached(c *stmtCache, query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byText[query]; ok {
+		return e.Value.(*cachedStmt).stmt
+	}
+	return nil
+}
+
+func TestStatementCacheReusesAStatementPerQueryText(t *testing.T) {
+	c := newStmtCache(openSQLiteDB(t), 8)
+	defer c.Close()
+	if got := queryInt(t, c, "SELECT ?1 + 1", 1); got != 2 {
+		t.Fatalf("got %d", got)
+	}
+	first := cached(c, "SELECT ?1 + 1")
+	if got := queryInt(t, c, "SELECT ?1 + 1", 41); got != 42 {
+		t.Fatalf("got %d", got)
+	}
+	if cached(c, "SELECT ?1 + 1") != first || c.len() != 1 {
+		t.Fatalf("second run of one text prepared again (%d cached)", c.len())
+	}
+	if _, err := c.QueryContext(t.Context(), "SELECT FROM nowhere"); err == nil {
+		t.Fatal("a statement that does not compile ran")
+	}
+	if c.len() != 1 {
+		t.Fatalf("a failed prepare was cached (%d)", c.len())
+	}
+}
+
+// The cache keeps its bound by closing the least recently used statement,
+// and rows a query opened on it before still read to the end.
+func TestStatementCacheClosesWhatItEvictsOnceUnused(t *testing.T) {
+	c := newStmtCache(openSQLiteDB(t), 2)
+	defer c.Close()
+	const a = "SELECT value FROM json_each('[1,2,3]')"
+	rows, err := c.QueryContext(t.Context(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evicted := cached(c, a)
+	queryInt(t, c, "SELECT 1")
+	queryInt(t, c, "SELECT 2")
+	queryInt(t, c, "SELECT 1") // used most recently: stays
+	queryInt(t, c, "SELECT 3")
+	if c.len() != 2 || cached(c, a) != nil || cached(c, "SELECT 1") == nil || cached(c, "SELECT 2") != nil {
+		t.Fatalf("cache holds %d statements, want SELECT 1 and SELECT 3", c.len())
+	}
+	sum := 0
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		sum += v
+	}
+	if err := rows.Close(); err != nil || sum != 6 {
+		t.Fatalf("rows opened before the eviction: sum %d, err %v", sum, err)
+	}
+	if _, err := evicted.QueryContext(t.Context()); err == nil {
+		t.Fatal("the evicted statement is still open")
+	}
+}
+
+// Many readers over more texts than the cache holds: every query answers
+// its own result while statements are evicted under them (run with -race).
+func TestStatementCacheIsSafeUnderConcurrentEviction(t *testing.T) {
+	c := newStmtCache(openSQLiteDB(t), 3)
+	defer c.Close()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				k := (g + i) % 7
+				rows, err := c.QueryContext(t.Context(), fmt.Sprintf("SELECT %d + ?1", k), i)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var got int
+				if !rows.Next() || rows.Scan(&got) != nil || got != k+i {
+					t.Errorf("SELECT %d + %d gave %d (%v)", k, i, got, rows.Err())
+				}
+				_ = rows.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if c.len() > 3 {
+		t.Fatalf("%d statements cached, bound 3", c.len())
+	}
+}
+
+// Closing the store closes the statements its reads cached.
+func TestSQLiteReadsOutsideTransactionsUseTheCacheUntilClose(t *testing.T) {
+	st, err := Open(t.Context(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c := st.drv.(sqliteDriver).stmts
+	before := c.len()
+	ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
+	for range 3 {
+		if _, err := st.Client.Workspace.Query().Count(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.len() != before+1 {
+		t.Fatalf("three runs of one read cached %d statements", c.len()-before)
+	}
+	c.mu.Lock()
+	stmt := c.lru.Front().Value.(*cachedStmt).stmt
+	c.mu.Unlock()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c.len() != 0 {
+		t.Fatalf("%d statements left after Close", c.len())
+	}
+	if _, err := stmt.QueryContext(t.Context()); err == nil {
+		t.Fatal("a cached statement is still open after Close")
+	}
+}
