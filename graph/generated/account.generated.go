@@ -513,8 +513,8 @@ var createAccountPayloadImplementors = []string{"CreateAccountPayload"}
 
 func (ec *executionContext) _CreateAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAccountPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createAccountPayloadImplementors)
-	if m, ok := ec.fast_CreateAccountPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CreateAccountPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -545,39 +545,41 @@ func (ec *executionContext) _CreateAccountPayload(ctx context.Context, sel ast.S
 	return out
 }
 
-// fast_CreateAccountPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CreateAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreateAccountPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CreateAccountPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CreateAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreateAccountPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CreateAccountPayload")
+			o.String("CreateAccountPayload")
 		case "account":
 			if obj.Account == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var deleteAccountPayloadImplementors = []string{"DeleteAccountPayload"}
 
 func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteAccountPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteAccountPayloadImplementors)
-	if m, ok := ec.fast_DeleteAccountPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_DeleteAccountPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -608,33 +610,37 @@ func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.S
 	return out
 }
 
-// fast_DeleteAccountPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_DeleteAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteAccountPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_DeleteAccountPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_DeleteAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteAccountPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("DeleteAccountPayload")
+			o.String("DeleteAccountPayload")
 		case "deletedID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+			o.IntID(obj.DeletedID)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var updateAccountPayloadImplementors = []string{"UpdateAccountPayload"}
 
 func (ec *executionContext) _UpdateAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateAccountPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateAccountPayloadImplementors)
-	if m, ok := ec.fast_UpdateAccountPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_UpdateAccountPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -665,31 +671,33 @@ func (ec *executionContext) _UpdateAccountPayload(ctx context.Context, sel ast.S
 	return out
 }
 
-// fast_UpdateAccountPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_UpdateAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdateAccountPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_UpdateAccountPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_UpdateAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdateAccountPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("UpdateAccountPayload")
+			o.String("UpdateAccountPayload")
 		case "account":
 			if obj.Account == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

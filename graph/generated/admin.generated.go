@@ -677,8 +677,8 @@ var adminAPIKeyPageImplementors = []string{"AdminAPIKeyPage"}
 
 func (ec *executionContext) _AdminAPIKeyPage(ctx context.Context, sel ast.SelectionSet, obj *model.AdminAPIKeyPage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, adminAPIKeyPageImplementors)
-	if m, ok := ec.fast_AdminAPIKeyPage(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AdminAPIKeyPage(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -714,33 +714,37 @@ func (ec *executionContext) _AdminAPIKeyPage(ctx context.Context, sel ast.Select
 	return out
 }
 
-// fast_AdminAPIKeyPage marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AdminAPIKeyPage(ctx context.Context, fields []graphql.CollectedField, obj *model.AdminAPIKeyPage) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AdminAPIKeyPage writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AdminAPIKeyPage(ctx context.Context, fields []graphql.CollectedField, obj *model.AdminAPIKeyPage, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AdminAPIKeyPage")
+			o.String("AdminAPIKeyPage")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var endpointCountImplementors = []string{"EndpointCount"}
 
 func (ec *executionContext) _EndpointCount(ctx context.Context, sel ast.SelectionSet, obj *admin.EndpointCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, endpointCountImplementors)
-	if m, ok := ec.fast_EndpointCount(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_EndpointCount(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -781,37 +785,41 @@ func (ec *executionContext) _EndpointCount(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-// fast_EndpointCount marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_EndpointCount(ctx context.Context, fields []graphql.CollectedField, obj *admin.EndpointCount) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_EndpointCount writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_EndpointCount(ctx context.Context, fields []graphql.CollectedField, obj *admin.EndpointCount, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("EndpointCount")
+			o.String("EndpointCount")
 		case "endpoint":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Endpoint)
+			o.String(obj.Endpoint)
 		case "method":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Method)
+			o.String(obj.Method)
 		case "count":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+			o.Int(obj.Count)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var requestLogImplementors = []string{"RequestLog"}
 
 func (ec *executionContext) _RequestLog(ctx context.Context, sel ast.SelectionSet, obj *ent.RequestLog) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestLogImplementors)
-	if m, ok := ec.fast_RequestLog(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_RequestLog(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -887,54 +895,66 @@ func (ec *executionContext) _RequestLog(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-// fast_RequestLog marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_RequestLog(ctx context.Context, fields []graphql.CollectedField, obj *ent.RequestLog) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_RequestLog writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_RequestLog(ctx context.Context, fields []graphql.CollectedField, obj *ent.RequestLog, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("RequestLog")
+			o.String("RequestLog")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "userID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.UserID)
+			if obj.UserID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.UserID)
+			}
 		case "apiKeyID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.APIKeyID)
+			if obj.APIKeyID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.APIKeyID)
+			}
 		case "method":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Method)
+			o.String(obj.Method)
 		case "endpoint":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Endpoint)
+			o.String(obj.Endpoint)
 		case "statusCode":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.StatusCode)
+			o.Int(obj.StatusCode)
 		case "durationMs":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.DurationMs)
+			o.Int(obj.DurationMs)
 		case "ip":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.IP)
+			o.String(obj.IP)
 		case "userAgent":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.UserAgent)
+			o.String(obj.UserAgent)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var requestLogPageImplementors = []string{"RequestLogPage"}
 
 func (ec *executionContext) _RequestLogPage(ctx context.Context, sel ast.SelectionSet, obj *model.RequestLogPage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestLogPageImplementors)
-	if m, ok := ec.fast_RequestLogPage(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_RequestLogPage(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -970,33 +990,37 @@ func (ec *executionContext) _RequestLogPage(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-// fast_RequestLogPage marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_RequestLogPage(ctx context.Context, fields []graphql.CollectedField, obj *model.RequestLogPage) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_RequestLogPage writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_RequestLogPage(ctx context.Context, fields []graphql.CollectedField, obj *model.RequestLogPage, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("RequestLogPage")
+			o.String("RequestLogPage")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var requestStatsImplementors = []string{"RequestStats"}
 
 func (ec *executionContext) _RequestStats(ctx context.Context, sel ast.SelectionSet, obj *admin.Stats) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestStatsImplementors)
-	if m, ok := ec.fast_RequestStats(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_RequestStats(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1037,33 +1061,37 @@ func (ec *executionContext) _RequestStats(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_RequestStats marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_RequestStats(ctx context.Context, fields []graphql.CollectedField, obj *admin.Stats) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_RequestStats writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_RequestStats(ctx context.Context, fields []graphql.CollectedField, obj *admin.Stats, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("RequestStats")
+			o.String("RequestStats")
 		case "totalRequests":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalRequests)
+			o.Int(obj.TotalRequests)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var userRequestCountImplementors = []string{"UserRequestCount"}
 
 func (ec *executionContext) _UserRequestCount(ctx context.Context, sel ast.SelectionSet, obj *admin.UserCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userRequestCountImplementors)
-	if m, ok := ec.fast_UserRequestCount(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_UserRequestCount(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1104,29 +1132,33 @@ func (ec *executionContext) _UserRequestCount(ctx context.Context, sel ast.Selec
 	return out
 }
 
-// fast_UserRequestCount marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_UserRequestCount(ctx context.Context, fields []graphql.CollectedField, obj *admin.UserCount) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_UserRequestCount writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_UserRequestCount(ctx context.Context, fields []graphql.CollectedField, obj *admin.UserCount, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("UserRequestCount")
+			o.String("UserRequestCount")
 		case "userID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.UserID)
+			o.IntID(obj.UserID)
 		case "username":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Username)
+			o.String(obj.Username)
 		case "count":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+			o.Int(obj.Count)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

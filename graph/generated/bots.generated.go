@@ -587,8 +587,8 @@ var categoryPayloadImplementors = []string{"CategoryPayload"}
 
 func (ec *executionContext) _CategoryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CategoryPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryPayloadImplementors)
-	if m, ok := ec.fast_CategoryPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CategoryPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -619,39 +619,41 @@ func (ec *executionContext) _CategoryPayload(ctx context.Context, sel ast.Select
 	return out
 }
 
-// fast_CategoryPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CategoryPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CategoryPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CategoryPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CategoryPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CategoryPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CategoryPayload")
+			o.String("CategoryPayload")
 		case "category":
 			if obj.Category == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Category(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, categoryImplementors), obj.Category); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Category(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, categoryImplementors), obj.Category, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerGroupPayloadImplementors = []string{"CustomerGroupPayload"}
 
 func (ec *executionContext) _CustomerGroupPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerGroupPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupPayloadImplementors)
-	if m, ok := ec.fast_CustomerGroupPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CustomerGroupPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -682,39 +684,41 @@ func (ec *executionContext) _CustomerGroupPayload(ctx context.Context, sel ast.S
 	return out
 }
 
-// fast_CustomerGroupPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CustomerGroupPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CustomerGroupPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CustomerGroupPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CustomerGroupPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CustomerGroupPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CustomerGroupPayload")
+			o.String("CustomerGroupPayload")
 		case "customerGroup":
 			if obj.CustomerGroup == nil {
-				return nil, false
-			} else if m, ok := ec.fast_CustomerGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerGroupImplementors), obj.CustomerGroup); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_CustomerGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerGroupImplementors), obj.CustomerGroup, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerTagPayloadImplementors = []string{"CustomerTagPayload"}
 
 func (ec *executionContext) _CustomerTagPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerTagPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerTagPayloadImplementors)
-	if m, ok := ec.fast_CustomerTagPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CustomerTagPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -745,39 +749,41 @@ func (ec *executionContext) _CustomerTagPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
-// fast_CustomerTagPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CustomerTagPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CustomerTagPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CustomerTagPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CustomerTagPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CustomerTagPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CustomerTagPayload")
+			o.String("CustomerTagPayload")
 		case "customerTag":
 			if obj.CustomerTag == nil {
-				return nil, false
-			} else if m, ok := ec.fast_CustomerTag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerTagImplementors), obj.CustomerTag); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_CustomerTag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerTagImplementors), obj.CustomerTag, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var deleteByIDPayloadImplementors = []string{"DeleteByIDPayload"}
 
 func (ec *executionContext) _DeleteByIDPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteByIDPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteByIDPayloadImplementors)
-	if m, ok := ec.fast_DeleteByIDPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_DeleteByIDPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -808,33 +814,37 @@ func (ec *executionContext) _DeleteByIDPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
-// fast_DeleteByIDPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_DeleteByIDPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteByIDPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_DeleteByIDPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_DeleteByIDPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteByIDPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("DeleteByIDPayload")
+			o.String("DeleteByIDPayload")
 		case "deletedID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+			o.IntID(obj.DeletedID)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var submitBotLoginCodePayloadImplementors = []string{"SubmitBotLoginCodePayload"}
 
 func (ec *executionContext) _SubmitBotLoginCodePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitBotLoginCodePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, submitBotLoginCodePayloadImplementors)
-	if m, ok := ec.fast_SubmitBotLoginCodePayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_SubmitBotLoginCodePayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -870,39 +880,39 @@ func (ec *executionContext) _SubmitBotLoginCodePayload(ctx context.Context, sel 
 	return out
 }
 
-// fast_SubmitBotLoginCodePayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_SubmitBotLoginCodePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.SubmitBotLoginCodePayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_SubmitBotLoginCodePayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_SubmitBotLoginCodePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.SubmitBotLoginCodePayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("SubmitBotLoginCodePayload")
+			o.String("SubmitBotLoginCodePayload")
 		case "bot":
 			if obj.Bot == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Bot); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Bot, o) {
+				return false
 			}
 		case "challenge":
 			if obj.Challenge == nil {
-				return nil, false
-			} else if m, ok := ec.fast_LoginChallenge(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, loginChallengeImplementors), obj.Challenge); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_LoginChallenge(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, loginChallengeImplementors), obj.Challenge, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -498,8 +498,8 @@ var captionPayloadImplementors = []string{"CaptionPayload"}
 
 func (ec *executionContext) _CaptionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CaptionPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, captionPayloadImplementors)
-	if m, ok := ec.fast_CaptionPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CaptionPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -530,39 +530,41 @@ func (ec *executionContext) _CaptionPayload(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-// fast_CaptionPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CaptionPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CaptionPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CaptionPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CaptionPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CaptionPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CaptionPayload")
+			o.String("CaptionPayload")
 		case "caption":
 			if obj.Caption == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Caption(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, captionImplementors), obj.Caption); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Caption(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, captionImplementors), obj.Caption, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var deleteCaptionPayloadImplementors = []string{"DeleteCaptionPayload"}
 
 func (ec *executionContext) _DeleteCaptionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteCaptionPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCaptionPayloadImplementors)
-	if m, ok := ec.fast_DeleteCaptionPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_DeleteCaptionPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -593,33 +595,37 @@ func (ec *executionContext) _DeleteCaptionPayload(ctx context.Context, sel ast.S
 	return out
 }
 
-// fast_DeleteCaptionPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_DeleteCaptionPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteCaptionPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_DeleteCaptionPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_DeleteCaptionPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteCaptionPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("DeleteCaptionPayload")
+			o.String("DeleteCaptionPayload")
 		case "deletedID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+			o.IntID(obj.DeletedID)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var planSubscriptionImplementors = []string{"PlanSubscription"}
 
 func (ec *executionContext) _PlanSubscription(ctx context.Context, sel ast.SelectionSet, obj *plans.Subscription) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planSubscriptionImplementors)
-	if m, ok := ec.fast_PlanSubscription(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_PlanSubscription(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -660,43 +666,49 @@ func (ec *executionContext) _PlanSubscription(ctx context.Context, sel ast.Selec
 	return out
 }
 
-// fast_PlanSubscription marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_PlanSubscription(ctx context.Context, fields []graphql.CollectedField, obj *plans.Subscription) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_PlanSubscription writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_PlanSubscription(ctx context.Context, fields []graphql.CollectedField, obj *plans.Subscription, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("PlanSubscription")
+			o.String("PlanSubscription")
 		case "plan":
 			if obj.Plan == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Plan(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, planImplementors), obj.Plan); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Plan(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, planImplementors), obj.Plan, o) {
+				return false
 			}
 		case "expireAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpireAt)
+			if obj.ExpireAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.ExpireAt)
+			}
 		case "expired":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Expired)
+			o.Bool(obj.Expired)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var updateProfilePayloadImplementors = []string{"UpdateProfilePayload"}
 
 func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateProfilePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateProfilePayloadImplementors)
-	if m, ok := ec.fast_UpdateProfilePayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_UpdateProfilePayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -727,39 +739,41 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 	return out
 }
 
-// fast_UpdateProfilePayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_UpdateProfilePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdateProfilePayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_UpdateProfilePayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_UpdateProfilePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdateProfilePayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("UpdateProfilePayload")
+			o.String("UpdateProfilePayload")
 		case "user":
 			if obj.User == nil {
-				return nil, false
-			} else if m, ok := ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var walletImplementors = []string{"Wallet"}
 
 func (ec *executionContext) _Wallet(ctx context.Context, sel ast.SelectionSet, obj *model.Wallet) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, walletImplementors)
-	if m, ok := ec.fast_Wallet(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Wallet(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -795,25 +809,29 @@ func (ec *executionContext) _Wallet(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-// fast_Wallet marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Wallet(ctx context.Context, fields []graphql.CollectedField, obj *model.Wallet) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Wallet writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Wallet(ctx context.Context, fields []graphql.CollectedField, obj *model.Wallet, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Wallet")
+			o.String("Wallet")
 		case "currency":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+			o.String(obj.Currency)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -344,8 +344,8 @@ var loginAccountPayloadImplementors = []string{"LoginAccountPayload"}
 
 func (ec *executionContext) _LoginAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LoginAccountPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginAccountPayloadImplementors)
-	if m, ok := ec.fast_LoginAccountPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_LoginAccountPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -401,47 +401,59 @@ func (ec *executionContext) _LoginAccountPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_LoginAccountPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_LoginAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.LoginAccountPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_LoginAccountPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_LoginAccountPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.LoginAccountPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("LoginAccountPayload")
+			o.String("LoginAccountPayload")
 		case "result":
-			o.Values[i] = ec.marshalNLoginResult2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐLoginResult(ctx, field.Selections, obj.Result)
+			ec.marshalNLoginResult2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐLoginResult(ctx, field.Selections, obj.Result).MarshalGQL(o)
 		case "account":
 			if obj.Account == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account, o) {
+				return false
 			}
 		case "challenge":
 			if obj.Challenge == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_LoginChallenge(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, loginChallengeImplementors), obj.Challenge); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_LoginChallenge(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, loginChallengeImplementors), obj.Challenge, o) {
+				return false
 			}
 		case "challengeToken":
-			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ChallengeToken)
+			if obj.ChallengeToken == nil {
+				o.Null()
+			} else {
+				o.String(*obj.ChallengeToken)
+			}
 		case "challengeType":
-			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ChallengeType)
+			if obj.ChallengeType == nil {
+				o.Null()
+			} else {
+				o.String(*obj.ChallengeType)
+			}
 		case "expiresIn":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.ExpiresIn)
+			if obj.ExpiresIn == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.ExpiresIn)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -691,8 +691,8 @@ var accountCooldownStateImplementors = []string{"AccountCooldownState"}
 
 func (ec *executionContext) _AccountCooldownState(ctx context.Context, sel ast.SelectionSet, obj *cooldown.AccountState) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountCooldownStateImplementors)
-	if m, ok := ec.fast_AccountCooldownState(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountCooldownState(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -743,45 +743,47 @@ func (ec *executionContext) _AccountCooldownState(ctx context.Context, sel ast.S
 	return out
 }
 
-// fast_AccountCooldownState marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountCooldownState(ctx context.Context, fields []graphql.CollectedField, obj *cooldown.AccountState) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountCooldownState writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountCooldownState(ctx context.Context, fields []graphql.CollectedField, obj *cooldown.AccountState, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountCooldownState")
+			o.String("AccountCooldownState")
 		case "account":
 			if obj.Account == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account, o) {
+				return false
 			}
 		case "energyBudget":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.EnergyBudget)
+			o.Int(obj.EnergyBudget)
 		case "energySpent":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.EnergySpent)
+			o.Int(obj.EnergySpent)
 		case "energyLeft":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.EnergyLeft)
+			o.Int(obj.EnergyLeft)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var actionCooldownStateImplementors = []string{"ActionCooldownState"}
 
 func (ec *executionContext) _ActionCooldownState(ctx context.Context, sel ast.SelectionSet, obj *cooldown.ActionState) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, actionCooldownStateImplementors)
-	if m, ok := ec.fast_ActionCooldownState(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_ActionCooldownState(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -842,54 +844,64 @@ func (ec *executionContext) _ActionCooldownState(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_ActionCooldownState marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_ActionCooldownState(ctx context.Context, fields []graphql.CollectedField, obj *cooldown.ActionState) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_ActionCooldownState writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_ActionCooldownState(ctx context.Context, fields []graphql.CollectedField, obj *cooldown.ActionState, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("ActionCooldownState")
+			o.String("ActionCooldownState")
 		case "actionType":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ActionType)
+			o.String(obj.ActionType)
 		case "rule":
 			if obj.Rule == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_CooldownRule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, cooldownRuleImplementors), obj.Rule); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_CooldownRule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, cooldownRuleImplementors), obj.Rule, o) {
+				return false
 			}
 		case "hourlyCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.HourlyCount)
+			o.Int(obj.HourlyCount)
 		case "dailyCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.DailyCount)
+			o.Int(obj.DailyCount)
 		case "hourlyLimit":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.HourlyLimit)
+			if obj.HourlyLimit == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.HourlyLimit)
+			}
 		case "dailyLimit":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.DailyLimit)
+			if obj.DailyLimit == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.DailyLimit)
+			}
 		case "nextAllowedAt":
 			if obj.NextAllowedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.NextAllowedAt)
+			o.Time(obj.NextAllowedAt)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var cooldownRulePayloadImplementors = []string{"CooldownRulePayload"}
 
 func (ec *executionContext) _CooldownRulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CooldownRulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cooldownRulePayloadImplementors)
-	if m, ok := ec.fast_CooldownRulePayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CooldownRulePayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -920,31 +932,33 @@ func (ec *executionContext) _CooldownRulePayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_CooldownRulePayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CooldownRulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CooldownRulePayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CooldownRulePayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CooldownRulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CooldownRulePayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CooldownRulePayload")
+			o.String("CooldownRulePayload")
 		case "rule":
 			if obj.Rule == nil {
-				return nil, false
-			} else if m, ok := ec.fast_CooldownRule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, cooldownRuleImplementors), obj.Rule); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_CooldownRule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, cooldownRuleImplementors), obj.Rule, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var deleteCooldownRulesPayloadImplementors = []string{"DeleteCooldownRulesPayload"}

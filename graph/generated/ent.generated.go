@@ -36625,8 +36625,8 @@ var aPIKeyImplementors = []string{"APIKey", "Node"}
 
 func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKey) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPIKeyImplementors)
-	if m, ok := ec.fast_APIKey(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_APIKey(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -36728,63 +36728,87 @@ func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-// fast_APIKey marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_APIKey(ctx context.Context, fields []graphql.CollectedField, obj *ent.APIKey) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_APIKey writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_APIKey(ctx context.Context, fields []graphql.CollectedField, obj *ent.APIKey, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("APIKey")
+			o.String("APIKey")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		case "prefix":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
+			o.String(obj.Prefix)
 		case "scope":
-			o.Values[i] = ec.marshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope(ctx, field.Selections, obj.Scope)
+			ec.marshalNAPIKeyScope2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋapikeyᚐScope(ctx, field.Selections, obj.Scope).MarshalGQL(o)
 		case "userID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.UserID)
+			o.IntID(obj.UserID)
 		case "lastUsedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+			if obj.LastUsedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.LastUsedAt)
+			}
 		case "lastUsedIP":
-			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LastUsedIP)
+			if obj.LastUsedIP == nil {
+				o.Null()
+			} else {
+				o.String(*obj.LastUsedIP)
+			}
 		case "lastUsedUserAgent":
-			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LastUsedUserAgent)
+			if obj.LastUsedUserAgent == nil {
+				o.Null()
+			} else {
+				o.String(*obj.LastUsedUserAgent)
+			}
 		case "requestCount":
-			o.Values[i] = ec.marshalNInt2int64(ctx, field.Selections, obj.RequestCount)
+			ec.marshalNInt2int64(ctx, field.Selections, obj.RequestCount).MarshalGQL(o)
 		case "revokedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
+			if obj.RevokedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.RevokedAt)
+			}
 		case "expiresAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+			if obj.ExpiresAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.ExpiresAt)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var aPIKeyConnectionImplementors = []string{"APIKeyConnection"}
 
 func (ec *executionContext) _APIKeyConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKeyConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPIKeyConnectionImplementors)
-	if m, ok := ec.fast_APIKeyConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_APIKeyConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -36830,33 +36854,37 @@ func (ec *executionContext) _APIKeyConnection(ctx context.Context, sel ast.Selec
 	return out
 }
 
-// fast_APIKeyConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_APIKeyConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.APIKeyConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_APIKeyConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_APIKeyConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.APIKeyConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("APIKeyConnection")
+			o.String("APIKeyConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var aPIKeyEdgeImplementors = []string{"APIKeyEdge"}
 
 func (ec *executionContext) _APIKeyEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKeyEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPIKeyEdgeImplementors)
-	if m, ok := ec.fast_APIKeyEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_APIKeyEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -36892,41 +36920,43 @@ func (ec *executionContext) _APIKeyEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-// fast_APIKeyEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_APIKeyEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.APIKeyEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_APIKeyEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_APIKeyEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.APIKeyEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("APIKeyEdge")
+			o.String("APIKeyEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var accountImplementors = []string{"Account", "Node"}
 
 func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, obj *ent.Account) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountImplementors)
-	if m, ok := ec.fast_Account(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Account(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -37143,105 +37173,133 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-// fast_Account marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Account(ctx context.Context, fields []graphql.CollectedField, obj *ent.Account) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Account writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Account(ctx context.Context, fields []graphql.CollectedField, obj *ent.Account, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Account")
+			o.String("Account")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "objectID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+			o.String(obj.ObjectID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "platform":
-			o.Values[i] = ec.marshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform(ctx, field.Selections, obj.Platform)
+			ec.marshalNPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐPlatform(ctx, field.Selections, obj.Platform).MarshalGQL(o)
 		case "username":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Username)
+			o.String(obj.Username)
 		case "displayName":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.DisplayName)
+			o.String(obj.DisplayName)
 		case "status":
-			o.Values[i] = ec.marshalNAccountStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐStatus(ctx, field.Selections, obj.Status)
+			ec.marshalNAccountStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐStatus(ctx, field.Selections, obj.Status).MarshalGQL(o)
 		case "errorCode":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ErrorCode)
+			o.String(obj.ErrorCode)
 		case "errorMessage":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ErrorMessage)
+			o.String(obj.ErrorMessage)
 		case "email":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Email)
+			o.String(obj.Email)
 		case "proxy":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Proxy)
+			o.String(obj.Proxy)
 		case "imapHost":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ImapHost)
+			o.String(obj.ImapHost)
 		case "imapPort":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.ImapPort)
+			o.Int(obj.ImapPort)
 		case "imapUsername":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ImapUsername)
+			o.String(obj.ImapUsername)
 		case "linkProfile":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.LinkProfile)
+			o.String(obj.LinkProfile)
 		case "poolID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.PoolID)
+			o.String(obj.PoolID)
 		case "note":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Note)
+			o.String(obj.Note)
 		case "externalStatus":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ExternalStatus)
+			o.String(obj.ExternalStatus)
 		case "energyBudget":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.EnergyBudget)
+			o.Int(obj.EnergyBudget)
 		case "lastLoginAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastLoginAt)
+			if obj.LastLoginAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.LastLoginAt)
+			}
 		case "lastActionAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastActionAt)
+			if obj.LastActionAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.LastActionAt)
+			}
 		case "phone":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Phone)
+			o.String(obj.Phone)
 		case "blueTick":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.BlueTick)
+			o.Bool(obj.BlueTick)
 		case "createdBy":
-			o.Values[i] = ec.marshalNAccountCreator2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐCreatedBy(ctx, field.Selections, obj.CreatedBy)
+			ec.marshalNAccountCreator2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋaccountᚐCreatedBy(ctx, field.Selections, obj.CreatedBy).MarshalGQL(o)
 		case "followerCount":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.FollowerCount)
+			if obj.FollowerCount == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.FollowerCount)
+			}
 		case "followingCount":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.FollowingCount)
+			if obj.FollowingCount == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.FollowingCount)
+			}
 		case "profileName":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ProfileName)
+			o.String(obj.ProfileName)
 		case "profileBio":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ProfileBio)
+			o.String(obj.ProfileBio)
 		case "profileAvatar":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ProfileAvatar)
+			o.String(obj.ProfileAvatar)
 		case "profileBanner":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ProfileBanner)
+			o.String(obj.ProfileBanner)
 		case "profileWebsite":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ProfileWebsite)
+			o.String(obj.ProfileWebsite)
 		case "profileUpdatedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ProfileUpdatedAt)
+			if obj.ProfileUpdatedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.ProfileUpdatedAt)
+			}
 		case "deletedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DeletedAt)
+			if obj.DeletedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.DeletedAt)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var accountConnectionImplementors = []string{"AccountConnection"}
 
 func (ec *executionContext) _AccountConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountConnectionImplementors)
-	if m, ok := ec.fast_AccountConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -37287,33 +37345,37 @@ func (ec *executionContext) _AccountConnection(ctx context.Context, sel ast.Sele
 	return out
 }
 
-// fast_AccountConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountConnection")
+			o.String("AccountConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var accountEdgeImplementors = []string{"AccountEdge"}
 
 func (ec *executionContext) _AccountEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountEdgeImplementors)
-	if m, ok := ec.fast_AccountEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -37349,41 +37411,43 @@ func (ec *executionContext) _AccountEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-// fast_AccountEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountEdge")
+			o.String("AccountEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var accountGroupImplementors = []string{"AccountGroup", "Node"}
 
 func (ec *executionContext) _AccountGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountGroup) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountGroupImplementors)
-	if m, ok := ec.fast_AccountGroup(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountGroup(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -37439,47 +37503,51 @@ func (ec *executionContext) _AccountGroup(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_AccountGroup marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountGroup(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountGroup) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountGroup writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountGroup(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountGroup, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountGroup")
+			o.String("AccountGroup")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "objectID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+			o.String(obj.ObjectID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var accountGroupConnectionImplementors = []string{"AccountGroupConnection"}
 
 func (ec *executionContext) _AccountGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountGroupConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountGroupConnectionImplementors)
-	if m, ok := ec.fast_AccountGroupConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountGroupConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -37525,33 +37593,37 @@ func (ec *executionContext) _AccountGroupConnection(ctx context.Context, sel ast
 	return out
 }
 
-// fast_AccountGroupConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountGroupConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountGroupConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountGroupConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountGroupConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountGroupConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountGroupConnection")
+			o.String("AccountGroupConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var accountGroupEdgeImplementors = []string{"AccountGroupEdge"}
 
 func (ec *executionContext) _AccountGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountGroupEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountGroupEdgeImplementors)
-	if m, ok := ec.fast_AccountGroupEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountGroupEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -37587,41 +37659,43 @@ func (ec *executionContext) _AccountGroupEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
-// fast_AccountGroupEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountGroupEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountGroupEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountGroupEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountGroupEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.AccountGroupEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountGroupEdge")
+			o.String("AccountGroupEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_AccountGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountGroupImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_AccountGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountGroupImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var captionImplementors = []string{"Caption", "Node"}
 
 func (ec *executionContext) _Caption(ctx context.Context, sel ast.SelectionSet, obj *ent.Caption) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, captionImplementors)
-	if m, ok := ec.fast_Caption(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Caption(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -37682,49 +37756,57 @@ func (ec *executionContext) _Caption(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-// fast_Caption marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Caption(ctx context.Context, fields []graphql.CollectedField, obj *ent.Caption) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Caption writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Caption(ctx context.Context, fields []graphql.CollectedField, obj *ent.Caption, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Caption")
+			o.String("Caption")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "userID":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.UserID)
+			if obj.UserID == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.UserID)
+			}
 		case "title":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Title)
+			o.String(obj.Title)
 		case "caption":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Caption)
+			o.String(obj.Caption)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var captionConnectionImplementors = []string{"CaptionConnection"}
 
 func (ec *executionContext) _CaptionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CaptionConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, captionConnectionImplementors)
-	if m, ok := ec.fast_CaptionConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CaptionConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -37770,33 +37852,37 @@ func (ec *executionContext) _CaptionConnection(ctx context.Context, sel ast.Sele
 	return out
 }
 
-// fast_CaptionConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CaptionConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CaptionConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CaptionConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CaptionConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CaptionConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CaptionConnection")
+			o.String("CaptionConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var captionEdgeImplementors = []string{"CaptionEdge"}
 
 func (ec *executionContext) _CaptionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CaptionEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, captionEdgeImplementors)
-	if m, ok := ec.fast_CaptionEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CaptionEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -37832,41 +37918,43 @@ func (ec *executionContext) _CaptionEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-// fast_CaptionEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CaptionEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CaptionEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CaptionEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CaptionEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CaptionEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CaptionEdge")
+			o.String("CaptionEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Caption(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, captionImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Caption(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, captionImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var categoryImplementors = []string{"Category", "Node"}
 
 func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet, obj *ent.Category) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryImplementors)
-	if m, ok := ec.fast_Category(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Category(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -37922,47 +38010,51 @@ func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-// fast_Category marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Category(ctx context.Context, fields []graphql.CollectedField, obj *ent.Category) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Category writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Category(ctx context.Context, fields []graphql.CollectedField, obj *ent.Category, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Category")
+			o.String("Category")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "objectID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+			o.String(obj.ObjectID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var categoryConnectionImplementors = []string{"CategoryConnection"}
 
 func (ec *executionContext) _CategoryConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CategoryConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryConnectionImplementors)
-	if m, ok := ec.fast_CategoryConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CategoryConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38008,33 +38100,37 @@ func (ec *executionContext) _CategoryConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
-// fast_CategoryConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CategoryConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CategoryConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CategoryConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CategoryConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CategoryConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CategoryConnection")
+			o.String("CategoryConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var categoryEdgeImplementors = []string{"CategoryEdge"}
 
 func (ec *executionContext) _CategoryEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CategoryEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryEdgeImplementors)
-	if m, ok := ec.fast_CategoryEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CategoryEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38070,41 +38166,43 @@ func (ec *executionContext) _CategoryEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_CategoryEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CategoryEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CategoryEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CategoryEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CategoryEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CategoryEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CategoryEdge")
+			o.String("CategoryEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Category(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, categoryImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Category(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, categoryImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var commentImplementors = []string{"Comment", "Node"}
 
 func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, obj *ent.Comment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
-	if m, ok := ec.fast_Comment(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Comment(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38274,83 +38372,103 @@ func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-// fast_Comment marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Comment(ctx context.Context, fields []graphql.CollectedField, obj *ent.Comment) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Comment writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Comment(ctx context.Context, fields []graphql.CollectedField, obj *ent.Comment, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Comment")
+			o.String("Comment")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "objectID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+			o.String(obj.ObjectID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "platform":
-			o.Values[i] = ec.marshalNCommentPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋcommentᚐPlatform(ctx, field.Selections, obj.Platform)
+			ec.marshalNCommentPlatform2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋcommentᚐPlatform(ctx, field.Selections, obj.Platform).MarshalGQL(o)
 		case "accountID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.AccountID)
+			if obj.AccountID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.AccountID)
+			}
 		case "postID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.PostID)
+			if obj.PostID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.PostID)
+			}
 		case "parentID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.ParentID)
+			if obj.ParentID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.ParentID)
+			}
 		case "originID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.OriginID)
+			o.String(obj.OriginID)
 		case "platformCommentID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.PlatformCommentID)
+			o.String(obj.PlatformCommentID)
 		case "platformPostID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.PlatformPostID)
+			o.String(obj.PlatformPostID)
 		case "content":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Content)
+			o.String(obj.Content)
 		case "authorID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.AuthorID)
+			o.String(obj.AuthorID)
 		case "authorName":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.AuthorName)
+			o.String(obj.AuthorName)
 		case "authorAvatar":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.AuthorAvatar)
+			o.String(obj.AuthorAvatar)
 		case "notifyAll":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.NotifyAll)
+			o.Bool(obj.NotifyAll)
 		case "fromUs":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.FromUs)
+			o.Bool(obj.FromUs)
 		case "status":
-			o.Values[i] = ec.marshalNCommentStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋcommentᚐStatus(ctx, field.Selections, obj.Status)
+			ec.marshalNCommentStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋcommentᚐStatus(ctx, field.Selections, obj.Status).MarshalGQL(o)
 		case "liked":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Liked)
+			o.Bool(obj.Liked)
 		case "likeCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.LikeCount)
+			o.Int(obj.LikeCount)
 		case "replyCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.ReplyCount)
+			o.Int(obj.ReplyCount)
 		case "publishedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.PublishedAt)
+			if obj.PublishedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.PublishedAt)
+			}
 		case "error":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Error)
+			o.String(obj.Error)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var commentConnectionImplementors = []string{"CommentConnection"}
 
 func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CommentConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
-	if m, ok := ec.fast_CommentConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CommentConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38396,33 +38514,37 @@ func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.Sele
 	return out
 }
 
-// fast_CommentConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CommentConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CommentConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CommentConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CommentConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CommentConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CommentConnection")
+			o.String("CommentConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var commentEdgeImplementors = []string{"CommentEdge"}
 
 func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CommentEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
-	if m, ok := ec.fast_CommentEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CommentEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38458,41 +38580,43 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-// fast_CommentEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CommentEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CommentEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CommentEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CommentEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CommentEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CommentEdge")
+			o.String("CommentEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Comment(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, commentImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Comment(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, commentImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var cooldownRuleImplementors = []string{"CooldownRule", "Node"}
 
 func (ec *executionContext) _CooldownRule(ctx context.Context, sel ast.SelectionSet, obj *ent.CooldownRule) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cooldownRuleImplementors)
-	if m, ok := ec.fast_CooldownRule(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CooldownRule(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38583,61 +38707,77 @@ func (ec *executionContext) _CooldownRule(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_CooldownRule marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CooldownRule(ctx context.Context, fields []graphql.CollectedField, obj *ent.CooldownRule) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CooldownRule writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CooldownRule(ctx context.Context, fields []graphql.CollectedField, obj *ent.CooldownRule, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CooldownRule")
+			o.String("CooldownRule")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "actionType":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ActionType)
+			o.String(obj.ActionType)
 		case "poolID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.PoolID)
+			o.String(obj.PoolID)
 		case "minDelay":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.MinDelay)
+			o.Int(obj.MinDelay)
 		case "maxDelay":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.MaxDelay)
+			o.Int(obj.MaxDelay)
 		case "hourlyLimit":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.HourlyLimit)
+			if obj.HourlyLimit == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.HourlyLimit)
+			}
 		case "dailyLimit":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.DailyLimit)
+			if obj.DailyLimit == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.DailyLimit)
+			}
 		case "energyCost":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.EnergyCost)
+			o.Int(obj.EnergyCost)
 		case "description":
-			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+			if obj.Description == nil {
+				o.Null()
+			} else {
+				o.String(*obj.Description)
+			}
 		case "enabled":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Enabled)
+			o.Bool(obj.Enabled)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var cooldownRuleConnectionImplementors = []string{"CooldownRuleConnection"}
 
 func (ec *executionContext) _CooldownRuleConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CooldownRuleConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cooldownRuleConnectionImplementors)
-	if m, ok := ec.fast_CooldownRuleConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CooldownRuleConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38683,33 +38823,37 @@ func (ec *executionContext) _CooldownRuleConnection(ctx context.Context, sel ast
 	return out
 }
 
-// fast_CooldownRuleConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CooldownRuleConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CooldownRuleConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CooldownRuleConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CooldownRuleConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CooldownRuleConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CooldownRuleConnection")
+			o.String("CooldownRuleConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var cooldownRuleEdgeImplementors = []string{"CooldownRuleEdge"}
 
 func (ec *executionContext) _CooldownRuleEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CooldownRuleEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cooldownRuleEdgeImplementors)
-	if m, ok := ec.fast_CooldownRuleEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CooldownRuleEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38745,41 +38889,43 @@ func (ec *executionContext) _CooldownRuleEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
-// fast_CooldownRuleEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CooldownRuleEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CooldownRuleEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CooldownRuleEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CooldownRuleEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CooldownRuleEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CooldownRuleEdge")
+			o.String("CooldownRuleEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_CooldownRule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, cooldownRuleImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_CooldownRule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, cooldownRuleImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerImplementors = []string{"Customer", "Node"}
 
 func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *ent.Customer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerImplementors)
-	if m, ok := ec.fast_Customer(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Customer(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38842,45 +38988,49 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-// fast_Customer marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Customer(ctx context.Context, fields []graphql.CollectedField, obj *ent.Customer) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Customer writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Customer(ctx context.Context, fields []graphql.CollectedField, obj *ent.Customer, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Customer")
+			o.String("Customer")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "username":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Username)
+			o.String(obj.Username)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerConnectionImplementors = []string{"CustomerConnection"}
 
 func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerConnectionImplementors)
-	if m, ok := ec.fast_CustomerConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CustomerConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38926,33 +39076,37 @@ func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
-// fast_CustomerConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CustomerConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CustomerConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CustomerConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CustomerConnection")
+			o.String("CustomerConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerEdgeImplementors = []string{"CustomerEdge"}
 
 func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerEdgeImplementors)
-	if m, ok := ec.fast_CustomerEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CustomerEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -38988,41 +39142,43 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_CustomerEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CustomerEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CustomerEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CustomerEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CustomerEdge")
+			o.String("CustomerEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Customer(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Customer(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerGroupImplementors = []string{"CustomerGroup", "Node"}
 
 func (ec *executionContext) _CustomerGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroup) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupImplementors)
-	if m, ok := ec.fast_CustomerGroup(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CustomerGroup(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -39079,45 +39235,49 @@ func (ec *executionContext) _CustomerGroup(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-// fast_CustomerGroup marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CustomerGroup(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerGroup) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CustomerGroup writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CustomerGroup(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerGroup, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CustomerGroup")
+			o.String("CustomerGroup")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerGroupConnectionImplementors = []string{"CustomerGroupConnection"}
 
 func (ec *executionContext) _CustomerGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroupConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupConnectionImplementors)
-	if m, ok := ec.fast_CustomerGroupConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CustomerGroupConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -39163,33 +39323,37 @@ func (ec *executionContext) _CustomerGroupConnection(ctx context.Context, sel as
 	return out
 }
 
-// fast_CustomerGroupConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CustomerGroupConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerGroupConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CustomerGroupConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CustomerGroupConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerGroupConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CustomerGroupConnection")
+			o.String("CustomerGroupConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerGroupEdgeImplementors = []string{"CustomerGroupEdge"}
 
 func (ec *executionContext) _CustomerGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroupEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupEdgeImplementors)
-	if m, ok := ec.fast_CustomerGroupEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CustomerGroupEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -39225,41 +39389,43 @@ func (ec *executionContext) _CustomerGroupEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
-// fast_CustomerGroupEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CustomerGroupEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerGroupEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CustomerGroupEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CustomerGroupEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerGroupEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CustomerGroupEdge")
+			o.String("CustomerGroupEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_CustomerGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerGroupImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_CustomerGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerGroupImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerTagImplementors = []string{"CustomerTag", "Node"}
 
 func (ec *executionContext) _CustomerTag(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerTag) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerTagImplementors)
-	if m, ok := ec.fast_CustomerTag(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CustomerTag(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -39316,45 +39482,49 @@ func (ec *executionContext) _CustomerTag(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-// fast_CustomerTag marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CustomerTag(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerTag) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CustomerTag writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CustomerTag(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerTag, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CustomerTag")
+			o.String("CustomerTag")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerTagConnectionImplementors = []string{"CustomerTagConnection"}
 
 func (ec *executionContext) _CustomerTagConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerTagConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerTagConnectionImplementors)
-	if m, ok := ec.fast_CustomerTagConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CustomerTagConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -39400,33 +39570,37 @@ func (ec *executionContext) _CustomerTagConnection(ctx context.Context, sel ast.
 	return out
 }
 
-// fast_CustomerTagConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CustomerTagConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerTagConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CustomerTagConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CustomerTagConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerTagConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CustomerTagConnection")
+			o.String("CustomerTagConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var customerTagEdgeImplementors = []string{"CustomerTagEdge"}
 
 func (ec *executionContext) _CustomerTagEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerTagEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerTagEdgeImplementors)
-	if m, ok := ec.fast_CustomerTagEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CustomerTagEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -39462,41 +39636,43 @@ func (ec *executionContext) _CustomerTagEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
-// fast_CustomerTagEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CustomerTagEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerTagEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CustomerTagEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CustomerTagEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.CustomerTagEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CustomerTagEdge")
+			o.String("CustomerTagEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_CustomerTag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerTagImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_CustomerTag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, customerTagImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var jobImplementors = []string{"Job", "Node"}
 
 func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj *ent.Job) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, jobImplementors)
-	if m, ok := ec.fast_Job(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Job(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -39608,65 +39784,81 @@ func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
-// fast_Job marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Job(ctx context.Context, fields []graphql.CollectedField, obj *ent.Job) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Job writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Job(ctx context.Context, fields []graphql.CollectedField, obj *ent.Job, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Job")
+			o.String("Job")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "objectID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+			o.String(obj.ObjectID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "kind":
-			o.Values[i] = ec.marshalNJobKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋjobᚐKind(ctx, field.Selections, obj.Kind)
+			ec.marshalNJobKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋjobᚐKind(ctx, field.Selections, obj.Kind).MarshalGQL(o)
 		case "status":
-			o.Values[i] = ec.marshalNJobStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋjobᚐStatus(ctx, field.Selections, obj.Status)
+			ec.marshalNJobStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋjobᚐStatus(ctx, field.Selections, obj.Status).MarshalGQL(o)
 		case "total":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+			o.Int(obj.Total)
 		case "processed":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Processed)
+			o.Int(obj.Processed)
 		case "succeeded":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Succeeded)
+			o.Int(obj.Succeeded)
 		case "failed":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+			o.Int(obj.Failed)
 		case "error":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Error)
+			o.String(obj.Error)
 		case "scheduleID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.ScheduleID)
+			if obj.ScheduleID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.ScheduleID)
+			}
 		case "startedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.StartedAt)
+			if obj.StartedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.StartedAt)
+			}
 		case "finishedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.FinishedAt)
+			if obj.FinishedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.FinishedAt)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var jobConnectionImplementors = []string{"JobConnection"}
 
 func (ec *executionContext) _JobConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.JobConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, jobConnectionImplementors)
-	if m, ok := ec.fast_JobConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_JobConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -39712,33 +39904,37 @@ func (ec *executionContext) _JobConnection(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-// fast_JobConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_JobConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.JobConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_JobConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_JobConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.JobConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("JobConnection")
+			o.String("JobConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var jobEdgeImplementors = []string{"JobEdge"}
 
 func (ec *executionContext) _JobEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.JobEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, jobEdgeImplementors)
-	if m, ok := ec.fast_JobEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_JobEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -39774,41 +39970,43 @@ func (ec *executionContext) _JobEdge(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-// fast_JobEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_JobEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.JobEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_JobEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_JobEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.JobEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("JobEdge")
+			o.String("JobEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Job(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, jobImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Job(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, jobImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var logEntryImplementors = []string{"LogEntry", "Node"}
 
 func (ec *executionContext) _LogEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.LogEntry) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, logEntryImplementors)
-	if m, ok := ec.fast_LogEntry(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_LogEntry(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -39918,57 +40116,77 @@ func (ec *executionContext) _LogEntry(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-// fast_LogEntry marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_LogEntry(ctx context.Context, fields []graphql.CollectedField, obj *ent.LogEntry) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_LogEntry writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_LogEntry(ctx context.Context, fields []graphql.CollectedField, obj *ent.LogEntry, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("LogEntry")
+			o.String("LogEntry")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "level":
-			o.Values[i] = ec.marshalNLogLevel2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋlogentryᚐLevel(ctx, field.Selections, obj.Level)
+			ec.marshalNLogLevel2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋlogentryᚐLevel(ctx, field.Selections, obj.Level).MarshalGQL(o)
 		case "event":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Event)
+			o.String(obj.Event)
 		case "message":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Message)
+			o.String(obj.Message)
 		case "accountID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.AccountID)
+			if obj.AccountID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.AccountID)
+			}
 		case "taskID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
+			if obj.TaskID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.TaskID)
+			}
 		case "jobID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.JobID)
+			if obj.JobID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.JobID)
+			}
 		case "scheduleID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.ScheduleID)
+			if obj.ScheduleID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.ScheduleID)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var logEntryConnectionImplementors = []string{"LogEntryConnection"}
 
 func (ec *executionContext) _LogEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.LogEntryConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, logEntryConnectionImplementors)
-	if m, ok := ec.fast_LogEntryConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_LogEntryConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -40014,33 +40232,37 @@ func (ec *executionContext) _LogEntryConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
-// fast_LogEntryConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_LogEntryConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.LogEntryConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_LogEntryConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_LogEntryConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.LogEntryConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("LogEntryConnection")
+			o.String("LogEntryConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var logEntryEdgeImplementors = []string{"LogEntryEdge"}
 
 func (ec *executionContext) _LogEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.LogEntryEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, logEntryEdgeImplementors)
-	if m, ok := ec.fast_LogEntryEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_LogEntryEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -40076,41 +40298,43 @@ func (ec *executionContext) _LogEntryEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_LogEntryEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_LogEntryEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.LogEntryEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_LogEntryEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_LogEntryEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.LogEntryEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("LogEntryEdge")
+			o.String("LogEntryEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_LogEntry(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, logEntryImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_LogEntry(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, logEntryImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var loginChallengeImplementors = []string{"LoginChallenge", "Node"}
 
 func (ec *executionContext) _LoginChallenge(ctx context.Context, sel ast.SelectionSet, obj *ent.LoginChallenge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginChallengeImplementors)
-	if m, ok := ec.fast_LoginChallenge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_LoginChallenge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -40258,82 +40482,102 @@ func (ec *executionContext) _LoginChallenge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-// fast_LoginChallenge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_LoginChallenge(ctx context.Context, fields []graphql.CollectedField, obj *ent.LoginChallenge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_LoginChallenge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_LoginChallenge(ctx context.Context, fields []graphql.CollectedField, obj *ent.LoginChallenge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("LoginChallenge")
+			o.String("LoginChallenge")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "accountID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.AccountID)
+			if obj.AccountID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.AccountID)
+			}
 		case "username":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Username)
+			o.String(obj.Username)
 		case "relogin":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Relogin)
+			o.Bool(obj.Relogin)
 		case "method":
-			o.Values[i] = ec.marshalNChallengeMethod2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋloginchallengeᚐMethod(ctx, field.Selections, obj.Method)
+			ec.marshalNChallengeMethod2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋloginchallengeᚐMethod(ctx, field.Selections, obj.Method).MarshalGQL(o)
 		case "state":
-			o.Values[i] = ec.marshalNChallengeState2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋloginchallengeᚐState(ctx, field.Selections, obj.State)
+			ec.marshalNChallengeState2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋloginchallengeᚐState(ctx, field.Selections, obj.State).MarshalGQL(o)
 		case "contactPoint":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ContactPoint)
+			o.String(obj.ContactPoint)
 		case "challengeAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ChallengeAt)
+			if obj.ChallengeAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.ChallengeAt)
+			}
 		case "imapHost":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ImapHost)
+			o.String(obj.ImapHost)
 		case "imapPort":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.ImapPort)
+			o.Int(obj.ImapPort)
 		case "imapUsername":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ImapUsername)
+			o.String(obj.ImapUsername)
 		case "outcome":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Outcome)
+			o.String(obj.Outcome)
 		case "expiresAt":
 			if obj.ExpiresAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+			o.Time(obj.ExpiresAt)
 		case "attempts":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+			o.Int(obj.Attempts)
 		case "maxAttempts":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.MaxAttempts)
+			o.Int(obj.MaxAttempts)
 		case "taskID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
+			if obj.TaskID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.TaskID)
+			}
 		case "error":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Error)
+			o.String(obj.Error)
 		case "resolvedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ResolvedAt)
+			if obj.ResolvedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.ResolvedAt)
+			}
 		case "platform":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Platform)
+			o.String(obj.Platform)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var loginChallengeConnectionImplementors = []string{"LoginChallengeConnection"}
 
 func (ec *executionContext) _LoginChallengeConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.LoginChallengeConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginChallengeConnectionImplementors)
-	if m, ok := ec.fast_LoginChallengeConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_LoginChallengeConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -40379,33 +40623,37 @@ func (ec *executionContext) _LoginChallengeConnection(ctx context.Context, sel a
 	return out
 }
 
-// fast_LoginChallengeConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_LoginChallengeConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.LoginChallengeConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_LoginChallengeConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_LoginChallengeConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.LoginChallengeConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("LoginChallengeConnection")
+			o.String("LoginChallengeConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var loginChallengeEdgeImplementors = []string{"LoginChallengeEdge"}
 
 func (ec *executionContext) _LoginChallengeEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.LoginChallengeEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginChallengeEdgeImplementors)
-	if m, ok := ec.fast_LoginChallengeEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_LoginChallengeEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -40441,41 +40689,43 @@ func (ec *executionContext) _LoginChallengeEdge(ctx context.Context, sel ast.Sel
 	return out
 }
 
-// fast_LoginChallengeEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_LoginChallengeEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.LoginChallengeEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_LoginChallengeEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_LoginChallengeEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.LoginChallengeEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("LoginChallengeEdge")
+			o.String("LoginChallengeEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_LoginChallenge(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, loginChallengeImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_LoginChallenge(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, loginChallengeImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var notificationImplementors = []string{"Notification", "Node"}
 
 func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *ent.Notification) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
-	if m, ok := ec.fast_Notification(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Notification(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -40592,72 +40842,76 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_Notification marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Notification(ctx context.Context, fields []graphql.CollectedField, obj *ent.Notification) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Notification writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Notification(ctx context.Context, fields []graphql.CollectedField, obj *ent.Notification, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Notification")
+			o.String("Notification")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "accountID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.AccountID)
+			o.IntID(obj.AccountID)
 		case "type":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Type)
+			o.String(obj.Type)
 		case "fromUser":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.FromUser)
+			o.String(obj.FromUser)
 		case "fromUserID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.FromUserID)
+			o.String(obj.FromUserID)
 		case "fromUserName":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.FromUserName)
+			o.String(obj.FromUserName)
 		case "fromUserAvatar":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.FromUserAvatar)
+			o.String(obj.FromUserAvatar)
 		case "tweetID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.TweetID)
+			o.String(obj.TweetID)
 		case "replyTweetID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ReplyTweetID)
+			o.String(obj.ReplyTweetID)
 		case "mentionTweetID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.MentionTweetID)
+			o.String(obj.MentionTweetID)
 		case "notificationText":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.NotificationText)
+			o.String(obj.NotificationText)
 		case "read":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Read)
+			o.Bool(obj.Read)
 		case "isBot":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsBot)
+			o.Bool(obj.IsBot)
 		case "notificationAt":
 			if obj.NotificationAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.NotificationAt)
+			o.Time(obj.NotificationAt)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var notificationConnectionImplementors = []string{"NotificationConnection"}
 
 func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.NotificationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
-	if m, ok := ec.fast_NotificationConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_NotificationConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -40703,33 +40957,37 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 	return out
 }
 
-// fast_NotificationConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_NotificationConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.NotificationConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_NotificationConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_NotificationConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.NotificationConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("NotificationConnection")
+			o.String("NotificationConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var notificationEdgeImplementors = []string{"NotificationEdge"}
 
 func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.NotificationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
-	if m, ok := ec.fast_NotificationEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_NotificationEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -40765,33 +41023,35 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
-// fast_NotificationEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_NotificationEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.NotificationEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_NotificationEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_NotificationEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.NotificationEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("NotificationEdge")
+			o.String("NotificationEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Notification(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, notificationImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Notification(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, notificationImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -40846,8 +41106,8 @@ var planImplementors = []string{"Plan", "Node"}
 
 func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *ent.Plan) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
-	if m, ok := ec.fast_Plan(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Plan(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -40928,55 +41188,63 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
-// fast_Plan marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Plan(ctx context.Context, fields []graphql.CollectedField, obj *ent.Plan) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Plan writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Plan(ctx context.Context, fields []graphql.CollectedField, obj *ent.Plan, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Plan")
+			o.String("Plan")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "title":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Title)
+			o.String(obj.Title)
 		case "monthlyPriceCents":
-			o.Values[i] = ec.marshalNInt2int64(ctx, field.Selections, obj.MonthlyPriceCents)
+			ec.marshalNInt2int64(ctx, field.Selections, obj.MonthlyPriceCents).MarshalGQL(o)
 		case "annualPriceCents":
-			o.Values[i] = ec.marshalNInt2int64(ctx, field.Selections, obj.AnnualPriceCents)
+			ec.marshalNInt2int64(ctx, field.Selections, obj.AnnualPriceCents).MarshalGQL(o)
 		case "isPublic":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsPublic)
+			o.Bool(obj.IsPublic)
 		case "accountLimit":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.AccountLimit)
+			o.Int(obj.AccountLimit)
 		case "archivedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ArchivedAt)
+			if obj.ArchivedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.ArchivedAt)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var planConnectionImplementors = []string{"PlanConnection"}
 
 func (ec *executionContext) _PlanConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PlanConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planConnectionImplementors)
-	if m, ok := ec.fast_PlanConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_PlanConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -41022,33 +41290,37 @@ func (ec *executionContext) _PlanConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-// fast_PlanConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_PlanConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.PlanConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_PlanConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_PlanConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.PlanConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("PlanConnection")
+			o.String("PlanConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var planEdgeImplementors = []string{"PlanEdge"}
 
 func (ec *executionContext) _PlanEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PlanEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planEdgeImplementors)
-	if m, ok := ec.fast_PlanEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_PlanEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -41084,41 +41356,43 @@ func (ec *executionContext) _PlanEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-// fast_PlanEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_PlanEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.PlanEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_PlanEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_PlanEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.PlanEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("PlanEdge")
+			o.String("PlanEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Plan(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, planImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Plan(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, planImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var postImplementors = []string{"Post", "Node"}
 
 func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj *ent.Post) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, postImplementors)
-	if m, ok := ec.fast_Post(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Post(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -41250,69 +41524,81 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
-// fast_Post marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Post(ctx context.Context, fields []graphql.CollectedField, obj *ent.Post) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Post writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Post(ctx context.Context, fields []graphql.CollectedField, obj *ent.Post, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Post")
+			o.String("Post")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "objectID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+			o.String(obj.ObjectID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "title":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Title)
+			o.String(obj.Title)
 		case "body":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Body)
+			o.String(obj.Body)
 		case "link":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Link)
+			o.String(obj.Link)
 		case "firstComment":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.FirstComment)
+			o.String(obj.FirstComment)
 		case "location":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Location)
+			o.String(obj.Location)
 		case "status":
-			o.Values[i] = ec.marshalNPostStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋpostᚐStatus(ctx, field.Selections, obj.Status)
+			ec.marshalNPostStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋpostᚐStatus(ctx, field.Selections, obj.Status).MarshalGQL(o)
 		case "scheduledAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ScheduledAt)
+			if obj.ScheduledAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.ScheduledAt)
+			}
 		case "timezone":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Timezone)
+			o.String(obj.Timezone)
 		case "publishedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.PublishedAt)
+			if obj.PublishedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.PublishedAt)
+			}
 		case "source":
-			o.Values[i] = ec.marshalNPostSource2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋpostᚐSource(ctx, field.Selections, obj.Source)
+			ec.marshalNPostSource2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋpostᚐSource(ctx, field.Selections, obj.Source).MarshalGQL(o)
 		case "category":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Category)
+			o.String(obj.Category)
 		case "error":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Error)
+			o.String(obj.Error)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var postConnectionImplementors = []string{"PostConnection"}
 
 func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PostConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, postConnectionImplementors)
-	if m, ok := ec.fast_PostConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_PostConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -41358,33 +41644,37 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-// fast_PostConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_PostConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.PostConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_PostConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_PostConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.PostConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("PostConnection")
+			o.String("PostConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var postEdgeImplementors = []string{"PostEdge"}
 
 func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PostEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, postEdgeImplementors)
-	if m, ok := ec.fast_PostEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_PostEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -41420,33 +41710,35 @@ func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-// fast_PostEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_PostEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.PostEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_PostEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_PostEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.PostEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("PostEdge")
+			o.String("PostEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var queryImplementors = []string{"Query"}
@@ -41731,8 +42023,8 @@ var scheduleImplementors = []string{"Schedule", "Node"}
 
 func (ec *executionContext) _Schedule(ctx context.Context, sel ast.SelectionSet, obj *ent.Schedule) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleImplementors)
-	if m, ok := ec.fast_Schedule(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Schedule(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -41884,67 +42176,95 @@ func (ec *executionContext) _Schedule(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-// fast_Schedule marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Schedule(ctx context.Context, fields []graphql.CollectedField, obj *ent.Schedule) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Schedule writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Schedule(ctx context.Context, fields []graphql.CollectedField, obj *ent.Schedule, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Schedule")
+			o.String("Schedule")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		case "kind":
-			o.Values[i] = ec.marshalNScheduleKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋscheduleᚐKind(ctx, field.Selections, obj.Kind)
+			ec.marshalNScheduleKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋscheduleᚐKind(ctx, field.Selections, obj.Kind).MarshalGQL(o)
 		case "accountID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.AccountID)
+			if obj.AccountID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.AccountID)
+			}
 		case "postID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.PostID)
+			if obj.PostID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.PostID)
+			}
 		case "status":
-			o.Values[i] = ec.marshalNScheduleStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋscheduleᚐStatus(ctx, field.Selections, obj.Status)
+			ec.marshalNScheduleStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋscheduleᚐStatus(ctx, field.Selections, obj.Status).MarshalGQL(o)
 		case "intervalSeconds":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.IntervalSeconds)
+			o.Int(obj.IntervalSeconds)
 		case "timezone":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Timezone)
+			o.String(obj.Timezone)
 		case "nextRunAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.NextRunAt)
+			if obj.NextRunAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.NextRunAt)
+			}
 		case "lastRunAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastRunAt)
+			if obj.LastRunAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.LastRunAt)
+			}
 		case "runCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.RunCount)
+			o.Int(obj.RunCount)
 		case "categoryID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.CategoryID)
+			if obj.CategoryID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.CategoryID)
+			}
 		case "templateID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.TemplateID)
+			if obj.TemplateID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.TemplateID)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var scheduleConnectionImplementors = []string{"ScheduleConnection"}
 
 func (ec *executionContext) _ScheduleConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ScheduleConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleConnectionImplementors)
-	if m, ok := ec.fast_ScheduleConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_ScheduleConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -41990,33 +42310,37 @@ func (ec *executionContext) _ScheduleConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
-// fast_ScheduleConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_ScheduleConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.ScheduleConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_ScheduleConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_ScheduleConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.ScheduleConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("ScheduleConnection")
+			o.String("ScheduleConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var scheduleEdgeImplementors = []string{"ScheduleEdge"}
 
 func (ec *executionContext) _ScheduleEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ScheduleEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleEdgeImplementors)
-	if m, ok := ec.fast_ScheduleEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_ScheduleEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42052,41 +42376,43 @@ func (ec *executionContext) _ScheduleEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_ScheduleEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_ScheduleEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.ScheduleEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_ScheduleEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_ScheduleEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.ScheduleEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("ScheduleEdge")
+			o.String("ScheduleEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var tagImplementors = []string{"Tag", "Node"}
 
 func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj *ent.Tag) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tagImplementors)
-	if m, ok := ec.fast_Tag(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Tag(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42142,47 +42468,51 @@ func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
-// fast_Tag marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Tag(ctx context.Context, fields []graphql.CollectedField, obj *ent.Tag) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Tag writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Tag(ctx context.Context, fields []graphql.CollectedField, obj *ent.Tag, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Tag")
+			o.String("Tag")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "objectID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+			o.String(obj.ObjectID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var tagConnectionImplementors = []string{"TagConnection"}
 
 func (ec *executionContext) _TagConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TagConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tagConnectionImplementors)
-	if m, ok := ec.fast_TagConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TagConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42228,33 +42558,37 @@ func (ec *executionContext) _TagConnection(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-// fast_TagConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TagConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.TagConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TagConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TagConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.TagConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TagConnection")
+			o.String("TagConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var tagEdgeImplementors = []string{"TagEdge"}
 
 func (ec *executionContext) _TagEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TagEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tagEdgeImplementors)
-	if m, ok := ec.fast_TagEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TagEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42290,41 +42624,43 @@ func (ec *executionContext) _TagEdge(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-// fast_TagEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TagEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.TagEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TagEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TagEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.TagEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TagEdge")
+			o.String("TagEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Tag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, tagImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Tag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, tagImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var taskImplementors = []string{"Task", "Node"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
-	if m, ok := ec.fast_Task(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Task(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42484,78 +42820,110 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
-// fast_Task marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Task(ctx context.Context, fields []graphql.CollectedField, obj *ent.Task) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Task writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Task(ctx context.Context, fields []graphql.CollectedField, obj *ent.Task, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Task")
+			o.String("Task")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "kind":
-			o.Values[i] = ec.marshalNTaskKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐKind(ctx, field.Selections, obj.Kind)
+			ec.marshalNTaskKind2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐKind(ctx, field.Selections, obj.Kind).MarshalGQL(o)
 		case "actionType":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ActionType)
+			o.String(obj.ActionType)
 		case "accountID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.AccountID)
+			if obj.AccountID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.AccountID)
+			}
 		case "postID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.PostID)
+			if obj.PostID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.PostID)
+			}
 		case "jobID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.JobID)
+			if obj.JobID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.JobID)
+			}
 		case "scheduleID":
-			o.Values[i] = ec.marshalOID2ᚖint(ctx, field.Selections, obj.ScheduleID)
+			if obj.ScheduleID == nil {
+				o.Null()
+			} else {
+				o.IntID(*obj.ScheduleID)
+			}
 		case "status":
-			o.Values[i] = ec.marshalNTaskStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status)
+			ec.marshalNTaskStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status).MarshalGQL(o)
 		case "priority":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Priority)
+			o.Int(obj.Priority)
 		case "attempts":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+			o.Int(obj.Attempts)
 		case "maxAttempts":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.MaxAttempts)
+			o.Int(obj.MaxAttempts)
 		case "notBefore":
 			if obj.NotBefore.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.NotBefore)
+			o.Time(obj.NotBefore)
 		case "leaseOwner":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.LeaseOwner)
+			o.String(obj.LeaseOwner)
 		case "leaseExpiresAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LeaseExpiresAt)
+			if obj.LeaseExpiresAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.LeaseExpiresAt)
+			}
 		case "startedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.StartedAt)
+			if obj.StartedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.StartedAt)
+			}
 		case "finishedAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.FinishedAt)
+			if obj.FinishedAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.FinishedAt)
+			}
 		case "error":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Error)
+			o.String(obj.Error)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var taskConnectionImplementors = []string{"TaskConnection"}
 
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
-	if m, ok := ec.fast_TaskConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TaskConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42601,33 +42969,37 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-// fast_TaskConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TaskConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.TaskConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TaskConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TaskConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.TaskConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TaskConnection")
+			o.String("TaskConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var taskEdgeImplementors = []string{"TaskEdge"}
 
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
-	if m, ok := ec.fast_TaskEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TaskEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42663,41 +43035,43 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-// fast_TaskEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TaskEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.TaskEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TaskEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TaskEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.TaskEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TaskEdge")
+			o.String("TaskEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var templateImplementors = []string{"Template", "Node"}
 
 func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet, obj *ent.Template) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateImplementors)
-	if m, ok := ec.fast_Template(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Template(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42748,43 +43122,47 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-// fast_Template marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Template(ctx context.Context, fields []graphql.CollectedField, obj *ent.Template) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Template writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Template(ctx context.Context, fields []graphql.CollectedField, obj *ent.Template, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Template")
+			o.String("Template")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var templateConnectionImplementors = []string{"TemplateConnection"}
 
 func (ec *executionContext) _TemplateConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TemplateConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateConnectionImplementors)
-	if m, ok := ec.fast_TemplateConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TemplateConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42830,33 +43208,37 @@ func (ec *executionContext) _TemplateConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
-// fast_TemplateConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TemplateConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.TemplateConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TemplateConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TemplateConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.TemplateConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TemplateConnection")
+			o.String("TemplateConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var templateEdgeImplementors = []string{"TemplateEdge"}
 
 func (ec *executionContext) _TemplateEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TemplateEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateEdgeImplementors)
-	if m, ok := ec.fast_TemplateEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TemplateEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42892,41 +43274,43 @@ func (ec *executionContext) _TemplateEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_TemplateEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TemplateEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.TemplateEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TemplateEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TemplateEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.TemplateEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TemplateEdge")
+			o.String("TemplateEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Template(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, templateImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Template(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, templateImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
-	if m, ok := ec.fast_User(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_User(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -43022,63 +43406,79 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
-// fast_User marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_User(ctx context.Context, fields []graphql.CollectedField, obj *ent.User) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_User writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_User(ctx context.Context, fields []graphql.CollectedField, obj *ent.User, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("User")
+			o.String("User")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "objectID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ObjectID)
+			o.String(obj.ObjectID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "username":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Username)
+			o.String(obj.Username)
 		case "role":
-			o.Values[i] = ec.marshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole(ctx, field.Selections, obj.Role)
+			ec.marshalNUserRole2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋuserᚐRole(ctx, field.Selections, obj.Role).MarshalGQL(o)
 		case "email":
-			o.Values[i] = ec.marshalOString2string(ctx, field.Selections, obj.Email)
+			o.String(obj.Email)
 		case "firstname":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Firstname)
+			o.String(obj.Firstname)
 		case "lastname":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Lastname)
+			o.String(obj.Lastname)
 		case "planID":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.PlanID)
+			if obj.PlanID == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.PlanID)
+			}
 		case "expireAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpireAt)
+			if obj.ExpireAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.ExpireAt)
+			}
 		case "disabled":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.Disabled)
+			o.Bool(obj.Disabled)
 		case "lastLoginAt":
-			o.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastLoginAt)
+			if obj.LastLoginAt == nil {
+				o.Null()
+			} else {
+				o.Time(*obj.LastLoginAt)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var userConnectionImplementors = []string{"UserConnection"}
 
 func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.UserConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
-	if m, ok := ec.fast_UserConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_UserConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -43124,33 +43524,37 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-// fast_UserConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_UserConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.UserConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_UserConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_UserConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.UserConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("UserConnection")
+			o.String("UserConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var userEdgeImplementors = []string{"UserEdge"}
 
 func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.UserEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
-	if m, ok := ec.fast_UserEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_UserEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -43186,41 +43590,43 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-// fast_UserEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_UserEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.UserEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_UserEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_UserEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.UserEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("UserEdge")
+			o.String("UserEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var walletTransactionImplementors = []string{"WalletTransaction", "Node"}
 
 func (ec *executionContext) _WalletTransaction(ctx context.Context, sel ast.SelectionSet, obj *ent.WalletTransaction) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, walletTransactionImplementors)
-	if m, ok := ec.fast_WalletTransaction(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_WalletTransaction(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -43296,55 +43702,63 @@ func (ec *executionContext) _WalletTransaction(ctx context.Context, sel ast.Sele
 	return out
 }
 
-// fast_WalletTransaction marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_WalletTransaction(ctx context.Context, fields []graphql.CollectedField, obj *ent.WalletTransaction) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_WalletTransaction writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_WalletTransaction(ctx context.Context, fields []graphql.CollectedField, obj *ent.WalletTransaction, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("WalletTransaction")
+			o.String("WalletTransaction")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "userID":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.UserID)
+			if obj.UserID == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.UserID)
+			}
 		case "amountCents":
-			o.Values[i] = ec.marshalNInt2int64(ctx, field.Selections, obj.AmountCents)
+			ec.marshalNInt2int64(ctx, field.Selections, obj.AmountCents).MarshalGQL(o)
 		case "type":
-			o.Values[i] = ec.marshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType(ctx, field.Selections, obj.Type)
+			ec.marshalNWalletTransactionType2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐType(ctx, field.Selections, obj.Type).MarshalGQL(o)
 		case "status":
-			o.Values[i] = ec.marshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus(ctx, field.Selections, obj.Status)
+			ec.marshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus(ctx, field.Selections, obj.Status).MarshalGQL(o)
 		case "description":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Description)
+			o.String(obj.Description)
 		case "paymentID":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.PaymentID)
+			o.String(obj.PaymentID)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var walletTransactionConnectionImplementors = []string{"WalletTransactionConnection"}
 
 func (ec *executionContext) _WalletTransactionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WalletTransactionConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, walletTransactionConnectionImplementors)
-	if m, ok := ec.fast_WalletTransactionConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_WalletTransactionConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -43390,33 +43804,37 @@ func (ec *executionContext) _WalletTransactionConnection(ctx context.Context, se
 	return out
 }
 
-// fast_WalletTransactionConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_WalletTransactionConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.WalletTransactionConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_WalletTransactionConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_WalletTransactionConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.WalletTransactionConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("WalletTransactionConnection")
+			o.String("WalletTransactionConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var walletTransactionEdgeImplementors = []string{"WalletTransactionEdge"}
 
 func (ec *executionContext) _WalletTransactionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WalletTransactionEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, walletTransactionEdgeImplementors)
-	if m, ok := ec.fast_WalletTransactionEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_WalletTransactionEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -43452,41 +43870,43 @@ func (ec *executionContext) _WalletTransactionEdge(ctx context.Context, sel ast.
 	return out
 }
 
-// fast_WalletTransactionEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_WalletTransactionEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.WalletTransactionEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_WalletTransactionEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_WalletTransactionEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.WalletTransactionEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("WalletTransactionEdge")
+			o.String("WalletTransactionEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_WalletTransaction(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, walletTransactionImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_WalletTransaction(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, walletTransactionImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var workspaceImplementors = []string{"Workspace", "Node"}
 
 func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet, obj *ent.Workspace) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceImplementors)
-	if m, ok := ec.fast_Workspace(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Workspace(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -43537,45 +43957,49 @@ func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-// fast_Workspace marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Workspace(ctx context.Context, fields []graphql.CollectedField, obj *ent.Workspace) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Workspace writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Workspace(ctx context.Context, fields []graphql.CollectedField, obj *ent.Workspace, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Workspace")
+			o.String("Workspace")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var workspaceConnectionImplementors = []string{"WorkspaceConnection"}
 
 func (ec *executionContext) _WorkspaceConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WorkspaceConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceConnectionImplementors)
-	if m, ok := ec.fast_WorkspaceConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_WorkspaceConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -43621,33 +44045,37 @@ func (ec *executionContext) _WorkspaceConnection(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_WorkspaceConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_WorkspaceConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.WorkspaceConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_WorkspaceConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_WorkspaceConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.WorkspaceConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("WorkspaceConnection")
+			o.String("WorkspaceConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var workspaceEdgeImplementors = []string{"WorkspaceEdge"}
 
 func (ec *executionContext) _WorkspaceEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WorkspaceEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceEdgeImplementors)
-	if m, ok := ec.fast_WorkspaceEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_WorkspaceEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -43683,33 +44111,35 @@ func (ec *executionContext) _WorkspaceEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-// fast_WorkspaceEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_WorkspaceEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.WorkspaceEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_WorkspaceEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_WorkspaceEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.WorkspaceEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("WorkspaceEdge")
+			o.String("WorkspaceEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Workspace(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, workspaceImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Workspace(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, workspaceImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

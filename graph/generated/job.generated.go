@@ -137,8 +137,8 @@ var cancelJobPayloadImplementors = []string{"CancelJobPayload"}
 
 func (ec *executionContext) _CancelJobPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelJobPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cancelJobPayloadImplementors)
-	if m, ok := ec.fast_CancelJobPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CancelJobPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -174,33 +174,35 @@ func (ec *executionContext) _CancelJobPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
-// fast_CancelJobPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CancelJobPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CancelJobPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CancelJobPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CancelJobPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CancelJobPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CancelJobPayload")
+			o.String("CancelJobPayload")
 		case "job":
 			if obj.Job == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Job(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, jobImplementors), obj.Job); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Job(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, jobImplementors), obj.Job, o) {
+				return false
 			}
 		case "cancelledTasks":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.CancelledTasks)
+			o.Int(obj.CancelledTasks)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

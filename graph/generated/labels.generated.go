@@ -195,8 +195,8 @@ var accountGroupPayloadImplementors = []string{"AccountGroupPayload"}
 
 func (ec *executionContext) _AccountGroupPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AccountGroupPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountGroupPayloadImplementors)
-	if m, ok := ec.fast_AccountGroupPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountGroupPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -227,39 +227,41 @@ func (ec *executionContext) _AccountGroupPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_AccountGroupPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountGroupPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.AccountGroupPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountGroupPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountGroupPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.AccountGroupPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountGroupPayload")
+			o.String("AccountGroupPayload")
 		case "accountGroup":
 			if obj.AccountGroup == nil {
-				return nil, false
-			} else if m, ok := ec.fast_AccountGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountGroupImplementors), obj.AccountGroup); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_AccountGroup(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountGroupImplementors), obj.AccountGroup, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var tagPayloadImplementors = []string{"TagPayload"}
 
 func (ec *executionContext) _TagPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TagPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tagPayloadImplementors)
-	if m, ok := ec.fast_TagPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TagPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -290,31 +292,33 @@ func (ec *executionContext) _TagPayload(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-// fast_TagPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TagPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.TagPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TagPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TagPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.TagPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TagPayload")
+			o.String("TagPayload")
 		case "tag":
 			if obj.Tag == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Tag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, tagImplementors), obj.Tag); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Tag(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, tagImplementors), obj.Tag, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

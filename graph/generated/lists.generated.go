@@ -2,14 +2,13 @@
 
 package generated
 
-import (
-	"github.com/99designs/gqlgen/graphql"
+import "github.com/switchboardhq/switchboard/graph/lists"
 
-	"github.com/switchboardhq/switchboard/graph/lists"
-)
+// fastObject is the buffer a fast path writes an object into (see fast.go
+// in graph/gqlgen); newFastObject starts one.
+type fastObject = lists.Object
 
-// newFastObject starts an object on a fast path (see fast.go in graph/gqlgen).
-func newFastObject(fields []graphql.CollectedField) *lists.Object { return lists.NewObject(fields) }
+func newFastObject() *fastObject { return lists.NewObject() }
 
 // resolvedFields names, per object, the fields resolved concurrently.
 var resolvedFields = lists.Resolved{

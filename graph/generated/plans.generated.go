@@ -693,8 +693,8 @@ var adjustWalletPayloadImplementors = []string{"AdjustWalletPayload"}
 
 func (ec *executionContext) _AdjustWalletPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustWalletPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, adjustWalletPayloadImplementors)
-	if m, ok := ec.fast_AdjustWalletPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AdjustWalletPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -730,41 +730,43 @@ func (ec *executionContext) _AdjustWalletPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_AdjustWalletPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AdjustWalletPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.AdjustWalletPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AdjustWalletPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AdjustWalletPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.AdjustWalletPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AdjustWalletPayload")
+			o.String("AdjustWalletPayload")
 		case "transaction":
 			if obj.Transaction == nil {
-				return nil, false
-			} else if m, ok := ec.fast_WalletTransaction(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, walletTransactionImplementors), obj.Transaction); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_WalletTransaction(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, walletTransactionImplementors), obj.Transaction, o) {
+				return false
 			}
 		case "balanceCents":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.BalanceCents)
+			o.Int(obj.BalanceCents)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var adminWalletImplementors = []string{"AdminWallet"}
 
 func (ec *executionContext) _AdminWallet(ctx context.Context, sel ast.SelectionSet, obj *model.AdminWallet) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, adminWalletImplementors)
-	if m, ok := ec.fast_AdminWallet(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AdminWallet(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -815,39 +817,43 @@ func (ec *executionContext) _AdminWallet(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-// fast_AdminWallet marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AdminWallet(ctx context.Context, fields []graphql.CollectedField, obj *model.AdminWallet) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AdminWallet writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AdminWallet(ctx context.Context, fields []graphql.CollectedField, obj *model.AdminWallet, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AdminWallet")
+			o.String("AdminWallet")
 		case "workspaceID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.WorkspaceID)
+			o.IntID(obj.WorkspaceID)
 		case "balanceCents":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.BalanceCents)
+			o.Int(obj.BalanceCents)
 		case "currency":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+			o.String(obj.Currency)
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var planPayloadImplementors = []string{"PlanPayload"}
 
 func (ec *executionContext) _PlanPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PlanPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planPayloadImplementors)
-	if m, ok := ec.fast_PlanPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_PlanPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -878,39 +884,41 @@ func (ec *executionContext) _PlanPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-// fast_PlanPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_PlanPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.PlanPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_PlanPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_PlanPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.PlanPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("PlanPayload")
+			o.String("PlanPayload")
 		case "plan":
 			if obj.Plan == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Plan(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, planImplementors), obj.Plan); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Plan(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, planImplementors), obj.Plan, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var subscriptionPayloadImplementors = []string{"SubscriptionPayload"}
 
 func (ec *executionContext) _SubscriptionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubscriptionPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionPayloadImplementors)
-	if m, ok := ec.fast_SubscriptionPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_SubscriptionPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -946,39 +954,39 @@ func (ec *executionContext) _SubscriptionPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_SubscriptionPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_SubscriptionPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.SubscriptionPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_SubscriptionPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_SubscriptionPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.SubscriptionPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("SubscriptionPayload")
+			o.String("SubscriptionPayload")
 		case "user":
 			if obj.User == nil {
-				return nil, false
-			} else if m, ok := ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User, o) {
+				return false
 			}
 		case "subscription":
 			if obj.Subscription == nil {
-				return nil, false
-			} else if m, ok := ec.fast_PlanSubscription(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, planSubscriptionImplementors), obj.Subscription); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_PlanSubscription(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, planSubscriptionImplementors), obj.Subscription, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

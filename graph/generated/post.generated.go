@@ -556,8 +556,8 @@ var createPostPayloadImplementors = []string{"CreatePostPayload"}
 
 func (ec *executionContext) _CreatePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreatePostPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createPostPayloadImplementors)
-	if m, ok := ec.fast_CreatePostPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CreatePostPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -588,39 +588,41 @@ func (ec *executionContext) _CreatePostPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
-// fast_CreatePostPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CreatePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreatePostPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CreatePostPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CreatePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreatePostPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CreatePostPayload")
+			o.String("CreatePostPayload")
 		case "post":
 			if obj.Post == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var deletePostPayloadImplementors = []string{"DeletePostPayload"}
 
 func (ec *executionContext) _DeletePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeletePostPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deletePostPayloadImplementors)
-	if m, ok := ec.fast_DeletePostPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_DeletePostPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -651,33 +653,37 @@ func (ec *executionContext) _DeletePostPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
-// fast_DeletePostPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_DeletePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeletePostPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_DeletePostPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_DeletePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeletePostPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("DeletePostPayload")
+			o.String("DeletePostPayload")
 		case "deletedID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+			o.IntID(obj.DeletedID)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var schedulePostPayloadImplementors = []string{"SchedulePostPayload"}
 
 func (ec *executionContext) _SchedulePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SchedulePostPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, schedulePostPayloadImplementors)
-	if m, ok := ec.fast_SchedulePostPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_SchedulePostPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -708,39 +714,41 @@ func (ec *executionContext) _SchedulePostPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_SchedulePostPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_SchedulePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.SchedulePostPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_SchedulePostPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_SchedulePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.SchedulePostPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("SchedulePostPayload")
+			o.String("SchedulePostPayload")
 		case "post":
 			if obj.Post == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var unschedulePostPayloadImplementors = []string{"UnschedulePostPayload"}
 
 func (ec *executionContext) _UnschedulePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnschedulePostPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, unschedulePostPayloadImplementors)
-	if m, ok := ec.fast_UnschedulePostPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_UnschedulePostPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -771,39 +779,41 @@ func (ec *executionContext) _UnschedulePostPayload(ctx context.Context, sel ast.
 	return out
 }
 
-// fast_UnschedulePostPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_UnschedulePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UnschedulePostPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_UnschedulePostPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_UnschedulePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UnschedulePostPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("UnschedulePostPayload")
+			o.String("UnschedulePostPayload")
 		case "post":
 			if obj.Post == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var updatePostPayloadImplementors = []string{"UpdatePostPayload"}
 
 func (ec *executionContext) _UpdatePostPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePostPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updatePostPayloadImplementors)
-	if m, ok := ec.fast_UpdatePostPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_UpdatePostPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -834,31 +844,33 @@ func (ec *executionContext) _UpdatePostPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
-// fast_UpdatePostPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_UpdatePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdatePostPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_UpdatePostPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_UpdatePostPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdatePostPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("UpdatePostPayload")
+			o.String("UpdatePostPayload")
 		case "post":
 			if obj.Post == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Post(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, postImplementors), obj.Post, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -1178,8 +1178,8 @@ var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
-	if m, ok := ec.fast___Directive(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast___Directive(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1230,35 +1230,39 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-// fast___Directive marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast___Directive(ctx context.Context, fields []graphql.CollectedField, obj *introspection.Directive) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast___Directive writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast___Directive(ctx context.Context, fields []graphql.CollectedField, obj *introspection.Directive, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("__Directive")
+			o.String("__Directive")
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		case "isRepeatable":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
+			o.Bool(obj.IsRepeatable)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
-	if m, ok := ec.fast___EnumValue(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast___EnumValue(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1304,33 +1308,37 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-// fast___EnumValue marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast___EnumValue(ctx context.Context, fields []graphql.CollectedField, obj *introspection.EnumValue) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast___EnumValue writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast___EnumValue(ctx context.Context, fields []graphql.CollectedField, obj *introspection.EnumValue, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("__EnumValue")
+			o.String("__EnumValue")
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
-	if m, ok := ec.fast___Field(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast___Field(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1386,33 +1394,37 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-// fast___Field marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast___Field(ctx context.Context, fields []graphql.CollectedField, obj *introspection.Field) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast___Field writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast___Field(ctx context.Context, fields []graphql.CollectedField, obj *introspection.Field, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("__Field")
+			o.String("__Field")
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
-	if m, ok := ec.fast___InputValue(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast___InputValue(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1468,27 +1480,35 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast___InputValue marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast___InputValue(ctx context.Context, fields []graphql.CollectedField, obj *introspection.InputValue) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast___InputValue writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast___InputValue(ctx context.Context, fields []graphql.CollectedField, obj *introspection.InputValue, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("__InputValue")
+			o.String("__InputValue")
 		case "name":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Name)
+			o.String(obj.Name)
 		case "defaultValue":
-			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+			if obj.DefaultValue == nil {
+				o.Null()
+			} else {
+				o.String(*obj.DefaultValue)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var __SchemaImplementors = []string{"__Schema"}

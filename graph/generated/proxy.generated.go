@@ -413,8 +413,8 @@ var deleteProxyPayloadImplementors = []string{"DeleteProxyPayload"}
 
 func (ec *executionContext) _DeleteProxyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteProxyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteProxyPayloadImplementors)
-	if m, ok := ec.fast_DeleteProxyPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_DeleteProxyPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -445,33 +445,37 @@ func (ec *executionContext) _DeleteProxyPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
-// fast_DeleteProxyPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_DeleteProxyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteProxyPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_DeleteProxyPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_DeleteProxyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteProxyPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("DeleteProxyPayload")
+			o.String("DeleteProxyPayload")
 		case "deletedID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+			o.IntID(obj.DeletedID)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var proxyImplementors = []string{"Proxy"}
 
 func (ec *executionContext) _Proxy(ctx context.Context, sel ast.SelectionSet, obj *ent.Proxy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, proxyImplementors)
-	if m, ok := ec.fast_Proxy(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Proxy(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -522,44 +526,48 @@ func (ec *executionContext) _Proxy(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
-// fast_Proxy marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Proxy(ctx context.Context, fields []graphql.CollectedField, obj *ent.Proxy) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Proxy writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Proxy(ctx context.Context, fields []graphql.CollectedField, obj *ent.Proxy, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Proxy")
+			o.String("Proxy")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "proxy":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Proxy)
+			o.String(obj.Proxy)
 		case "countryCode":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.CountryCode)
+			o.String(obj.CountryCode)
 		case "useCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.UseCount)
+			o.Int(obj.UseCount)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var proxyPageImplementors = []string{"ProxyPage"}
 
 func (ec *executionContext) _ProxyPage(ctx context.Context, sel ast.SelectionSet, obj *model.ProxyPage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, proxyPageImplementors)
-	if m, ok := ec.fast_ProxyPage(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_ProxyPage(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -595,33 +603,37 @@ func (ec *executionContext) _ProxyPage(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-// fast_ProxyPage marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_ProxyPage(ctx context.Context, fields []graphql.CollectedField, obj *model.ProxyPage) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_ProxyPage writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_ProxyPage(ctx context.Context, fields []graphql.CollectedField, obj *model.ProxyPage, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("ProxyPage")
+			o.String("ProxyPage")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var proxyPayloadImplementors = []string{"ProxyPayload"}
 
 func (ec *executionContext) _ProxyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProxyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, proxyPayloadImplementors)
-	if m, ok := ec.fast_ProxyPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_ProxyPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -652,31 +664,33 @@ func (ec *executionContext) _ProxyPayload(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_ProxyPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_ProxyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.ProxyPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_ProxyPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_ProxyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.ProxyPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("ProxyPayload")
+			o.String("ProxyPayload")
 		case "proxy":
 			if obj.Proxy == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Proxy(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, proxyImplementors), obj.Proxy); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Proxy(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, proxyImplementors), obj.Proxy, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -416,8 +416,8 @@ var createSchedulePayloadImplementors = []string{"CreateSchedulePayload"}
 
 func (ec *executionContext) _CreateSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateSchedulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createSchedulePayloadImplementors)
-	if m, ok := ec.fast_CreateSchedulePayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CreateSchedulePayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -448,39 +448,41 @@ func (ec *executionContext) _CreateSchedulePayload(ctx context.Context, sel ast.
 	return out
 }
 
-// fast_CreateSchedulePayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CreateSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreateSchedulePayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CreateSchedulePayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CreateSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreateSchedulePayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CreateSchedulePayload")
+			o.String("CreateSchedulePayload")
 		case "schedule":
 			if obj.Schedule == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var deleteSchedulePayloadImplementors = []string{"DeleteSchedulePayload"}
 
 func (ec *executionContext) _DeleteSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteSchedulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteSchedulePayloadImplementors)
-	if m, ok := ec.fast_DeleteSchedulePayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_DeleteSchedulePayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -511,33 +513,37 @@ func (ec *executionContext) _DeleteSchedulePayload(ctx context.Context, sel ast.
 	return out
 }
 
-// fast_DeleteSchedulePayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_DeleteSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteSchedulePayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_DeleteSchedulePayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_DeleteSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteSchedulePayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("DeleteSchedulePayload")
+			o.String("DeleteSchedulePayload")
 		case "deletedID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+			o.IntID(obj.DeletedID)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var pauseSchedulePayloadImplementors = []string{"PauseSchedulePayload"}
 
 func (ec *executionContext) _PauseSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PauseSchedulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pauseSchedulePayloadImplementors)
-	if m, ok := ec.fast_PauseSchedulePayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_PauseSchedulePayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -568,39 +574,41 @@ func (ec *executionContext) _PauseSchedulePayload(ctx context.Context, sel ast.S
 	return out
 }
 
-// fast_PauseSchedulePayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_PauseSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.PauseSchedulePayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_PauseSchedulePayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_PauseSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.PauseSchedulePayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("PauseSchedulePayload")
+			o.String("PauseSchedulePayload")
 		case "schedule":
 			if obj.Schedule == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var resumeSchedulePayloadImplementors = []string{"ResumeSchedulePayload"}
 
 func (ec *executionContext) _ResumeSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResumeSchedulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, resumeSchedulePayloadImplementors)
-	if m, ok := ec.fast_ResumeSchedulePayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_ResumeSchedulePayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -631,39 +639,41 @@ func (ec *executionContext) _ResumeSchedulePayload(ctx context.Context, sel ast.
 	return out
 }
 
-// fast_ResumeSchedulePayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_ResumeSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.ResumeSchedulePayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_ResumeSchedulePayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_ResumeSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.ResumeSchedulePayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("ResumeSchedulePayload")
+			o.String("ResumeSchedulePayload")
 		case "schedule":
 			if obj.Schedule == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var updateSchedulePayloadImplementors = []string{"UpdateSchedulePayload"}
 
 func (ec *executionContext) _UpdateSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateSchedulePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateSchedulePayloadImplementors)
-	if m, ok := ec.fast_UpdateSchedulePayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_UpdateSchedulePayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -694,31 +704,33 @@ func (ec *executionContext) _UpdateSchedulePayload(ctx context.Context, sel ast.
 	return out
 }
 
-// fast_UpdateSchedulePayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_UpdateSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdateSchedulePayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_UpdateSchedulePayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_UpdateSchedulePayload(ctx context.Context, fields []graphql.CollectedField, obj *model.UpdateSchedulePayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("UpdateSchedulePayload")
+			o.String("UpdateSchedulePayload")
 		case "schedule":
 			if obj.Schedule == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Schedule(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, scheduleImplementors), obj.Schedule, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

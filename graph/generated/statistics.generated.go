@@ -705,8 +705,8 @@ var accountActionCountsImplementors = []string{"AccountActionCounts"}
 
 func (ec *executionContext) _AccountActionCounts(ctx context.Context, sel ast.SelectionSet, obj *statistics.ActionCounts) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountActionCountsImplementors)
-	if m, ok := ec.fast_AccountActionCounts(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountActionCounts(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -742,35 +742,39 @@ func (ec *executionContext) _AccountActionCounts(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_AccountActionCounts marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountActionCounts(ctx context.Context, fields []graphql.CollectedField, obj *statistics.ActionCounts) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountActionCounts writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountActionCounts(ctx context.Context, fields []graphql.CollectedField, obj *statistics.ActionCounts, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountActionCounts")
+			o.String("AccountActionCounts")
 		case "completed":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
+			o.Int(obj.Completed)
 		case "failed":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+			o.Int(obj.Failed)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var accountCountsImplementors = []string{"AccountCounts"}
 
 func (ec *executionContext) _AccountCounts(ctx context.Context, sel ast.SelectionSet, obj *statistics.AccountCounts) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountCountsImplementors)
-	if m, ok := ec.fast_AccountCounts(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountCounts(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -811,37 +815,41 @@ func (ec *executionContext) _AccountCounts(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-// fast_AccountCounts marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountCounts(ctx context.Context, fields []graphql.CollectedField, obj *statistics.AccountCounts) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountCounts writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountCounts(ctx context.Context, fields []graphql.CollectedField, obj *statistics.AccountCounts, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountCounts")
+			o.String("AccountCounts")
 		case "total":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+			o.Int(obj.Total)
 		case "active":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Active)
+			o.Int(obj.Active)
 		case "loginRequired":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.LoginRequired)
+			o.Int(obj.LoginRequired)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var accountFiguresImplementors = []string{"AccountFigures"}
 
 func (ec *executionContext) _AccountFigures(ctx context.Context, sel ast.SelectionSet, obj *statistics.Snapshot) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountFiguresImplementors)
-	if m, ok := ec.fast_AccountFigures(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountFigures(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -882,37 +890,53 @@ func (ec *executionContext) _AccountFigures(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-// fast_AccountFigures marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountFigures(ctx context.Context, fields []graphql.CollectedField, obj *statistics.Snapshot) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountFigures writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountFigures(ctx context.Context, fields []graphql.CollectedField, obj *statistics.Snapshot, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountFigures")
+			o.String("AccountFigures")
 		case "followers":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Followers)
+			if obj.Followers == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.Followers)
+			}
 		case "followings":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Followings)
+			if obj.Followings == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.Followings)
+			}
 		case "mediaCount":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.MediaCount)
+			if obj.MediaCount == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.MediaCount)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var accountGrowthDayImplementors = []string{"AccountGrowthDay"}
 
 func (ec *executionContext) _AccountGrowthDay(ctx context.Context, sel ast.SelectionSet, obj *statistics.Day) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountGrowthDayImplementors)
-	if m, ok := ec.fast_AccountGrowthDay(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountGrowthDay(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -959,37 +983,53 @@ func (ec *executionContext) _AccountGrowthDay(ctx context.Context, sel ast.Selec
 	return out
 }
 
-// fast_AccountGrowthDay marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountGrowthDay(ctx context.Context, fields []graphql.CollectedField, obj *statistics.Day) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountGrowthDay writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountGrowthDay(ctx context.Context, fields []graphql.CollectedField, obj *statistics.Day, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountGrowthDay")
+			o.String("AccountGrowthDay")
 		case "followers":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Followers)
+			if obj.Followers == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.Followers)
+			}
 		case "followings":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Followings)
+			if obj.Followings == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.Followings)
+			}
 		case "mediaCount":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.MediaCount)
+			if obj.MediaCount == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.MediaCount)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var accountStatisticsImplementors = []string{"AccountStatistics"}
 
 func (ec *executionContext) _AccountStatistics(ctx context.Context, sel ast.SelectionSet, obj *statistics.AccountDetail) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountStatisticsImplementors)
-	if m, ok := ec.fast_AccountStatistics(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_AccountStatistics(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1045,41 +1085,47 @@ func (ec *executionContext) _AccountStatistics(ctx context.Context, sel ast.Sele
 	return out
 }
 
-// fast_AccountStatistics marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_AccountStatistics(ctx context.Context, fields []graphql.CollectedField, obj *statistics.AccountDetail) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_AccountStatistics writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_AccountStatistics(ctx context.Context, fields []graphql.CollectedField, obj *statistics.AccountDetail, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("AccountStatistics")
+			o.String("AccountStatistics")
 		case "account":
 			if obj.Account == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Account(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, accountImplementors), obj.Account, o) {
+				return false
 			}
 		case "followersGained":
-			o.Values[i] = ec.marshalOInt2ᚖint(ctx, field.Selections, obj.FollowersGained)
+			if obj.FollowersGained == nil {
+				o.Null()
+			} else {
+				o.Int(*obj.FollowersGained)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var postCountsImplementors = []string{"PostCounts"}
 
 func (ec *executionContext) _PostCounts(ctx context.Context, sel ast.SelectionSet, obj *statistics.PostCounts) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, postCountsImplementors)
-	if m, ok := ec.fast_PostCounts(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_PostCounts(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1130,41 +1176,45 @@ func (ec *executionContext) _PostCounts(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-// fast_PostCounts marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_PostCounts(ctx context.Context, fields []graphql.CollectedField, obj *statistics.PostCounts) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_PostCounts writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_PostCounts(ctx context.Context, fields []graphql.CollectedField, obj *statistics.PostCounts, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("PostCounts")
+			o.String("PostCounts")
 		case "total":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+			o.Int(obj.Total)
 		case "saved":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Saved)
+			o.Int(obj.Saved)
 		case "scheduled":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Scheduled)
+			o.Int(obj.Scheduled)
 		case "published":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Published)
+			o.Int(obj.Published)
 		case "failed":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+			o.Int(obj.Failed)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var statisticsImplementors = []string{"Statistics"}
 
 func (ec *executionContext) _Statistics(ctx context.Context, sel ast.SelectionSet, obj *statistics.Summary) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, statisticsImplementors)
-	if m, ok := ec.fast_Statistics(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Statistics(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1205,25 +1255,29 @@ func (ec *executionContext) _Statistics(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-// fast_Statistics marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Statistics(ctx context.Context, fields []graphql.CollectedField, obj *statistics.Summary) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Statistics writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Statistics(ctx context.Context, fields []graphql.CollectedField, obj *statistics.Summary, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Statistics")
+			o.String("Statistics")
 		case "captions":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.Captions)
+			o.Int(obj.Captions)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

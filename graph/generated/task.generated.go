@@ -1101,8 +1101,8 @@ var taskLeaseImplementors = []string{"TaskLease"}
 
 func (ec *executionContext) _TaskLease(ctx context.Context, sel ast.SelectionSet, obj *model.TaskLease) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskLeaseImplementors)
-	if m, ok := ec.fast_TaskLease(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TaskLease(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1149,46 +1149,48 @@ func (ec *executionContext) _TaskLease(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-// fast_TaskLease marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TaskLease(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskLease) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TaskLease writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TaskLease(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskLease, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TaskLease")
+			o.String("TaskLease")
 		case "task":
 			if obj.Task == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Task); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Task, o) {
+				return false
 			}
 		case "token":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Token)
+			o.String(obj.Token)
 		case "expiresAt":
 			if obj.ExpiresAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+			o.Time(obj.ExpiresAt)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var taskPayloadImplementors = []string{"TaskPayload"}
 
 func (ec *executionContext) _TaskPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TaskPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskPayloadImplementors)
-	if m, ok := ec.fast_TaskPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TaskPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1219,39 +1221,41 @@ func (ec *executionContext) _TaskPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-// fast_TaskPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TaskPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TaskPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TaskPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TaskPayload")
+			o.String("TaskPayload")
 		case "task":
 			if obj.Task == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Task); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Task, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var taskReportErrorImplementors = []string{"TaskReportError"}
 
 func (ec *executionContext) _TaskReportError(ctx context.Context, sel ast.SelectionSet, obj *model.TaskReportError) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskReportErrorImplementors)
-	if m, ok := ec.fast_TaskReportError(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TaskReportError(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1292,37 +1296,45 @@ func (ec *executionContext) _TaskReportError(ctx context.Context, sel ast.Select
 	return out
 }
 
-// fast_TaskReportError marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TaskReportError(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskReportError) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TaskReportError writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TaskReportError(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskReportError, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TaskReportError")
+			o.String("TaskReportError")
 		case "code":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Code)
+			o.String(obj.Code)
 		case "message":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Message)
+			o.String(obj.Message)
 		case "field":
-			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Field)
+			if obj.Field == nil {
+				o.Null()
+			} else {
+				o.String(*obj.Field)
+			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var taskReportResultImplementors = []string{"TaskReportResult"}
 
 func (ec *executionContext) _TaskReportResult(ctx context.Context, sel ast.SelectionSet, obj *model.TaskReportResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskReportResultImplementors)
-	if m, ok := ec.fast_TaskReportResult(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_TaskReportResult(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -1363,41 +1375,41 @@ func (ec *executionContext) _TaskReportResult(ctx context.Context, sel ast.Selec
 	return out
 }
 
-// fast_TaskReportResult marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_TaskReportResult(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskReportResult) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_TaskReportResult writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_TaskReportResult(ctx context.Context, fields []graphql.CollectedField, obj *model.TaskReportResult, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("TaskReportResult")
+			o.String("TaskReportResult")
 		case "taskId":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.TaskID)
+			o.IntID(obj.TaskID)
 		case "task":
 			if obj.Task == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Task); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Task(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskImplementors), obj.Task, o) {
+				return false
 			}
 		case "error":
 			if obj.Error == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_TaskReportError(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskReportErrorImplementors), obj.Error); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_TaskReportError(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, taskReportErrorImplementors), obj.Error, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -4120,8 +4120,8 @@ var changePasswordPayloadImplementors = []string{"ChangePasswordPayload"}
 
 func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ChangePasswordPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, changePasswordPayloadImplementors)
-	if m, ok := ec.fast_ChangePasswordPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_ChangePasswordPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -4157,38 +4157,42 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 	return out
 }
 
-// fast_ChangePasswordPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_ChangePasswordPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.ChangePasswordPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_ChangePasswordPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_ChangePasswordPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.ChangePasswordPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("ChangePasswordPayload")
+			o.String("ChangePasswordPayload")
 		case "token":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Token)
+			o.String(obj.Token)
 		case "expiresAt":
 			if obj.ExpiresAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+			o.Time(obj.ExpiresAt)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var createAPIKeyPayloadImplementors = []string{"CreateAPIKeyPayload"}
 
 func (ec *executionContext) _CreateAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createAPIKeyPayloadImplementors)
-	if m, ok := ec.fast_CreateAPIKeyPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_CreateAPIKeyPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -4224,41 +4228,43 @@ func (ec *executionContext) _CreateAPIKeyPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_CreateAPIKeyPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_CreateAPIKeyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreateAPIKeyPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_CreateAPIKeyPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_CreateAPIKeyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreateAPIKeyPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("CreateAPIKeyPayload")
+			o.String("CreateAPIKeyPayload")
 		case "apiKey":
 			if obj.APIKey == nil {
-				return nil, false
-			} else if m, ok := ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.APIKey); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.APIKey, o) {
+				return false
 			}
 		case "key":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Key)
+			o.String(obj.Key)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var loginPayloadImplementors = []string{"LoginPayload"}
 
 func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LoginPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
-	if m, ok := ec.fast_LoginPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_LoginPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -4299,46 +4305,48 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_LoginPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_LoginPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.LoginPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_LoginPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_LoginPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.LoginPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("LoginPayload")
+			o.String("LoginPayload")
 		case "token":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Token)
+			o.String(obj.Token)
 		case "expiresAt":
 			if obj.ExpiresAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+			o.Time(obj.ExpiresAt)
 		case "user":
 			if obj.User == nil {
-				return nil, false
-			} else if m, ok := ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var logoutPayloadImplementors = []string{"LogoutPayload"}
 
 func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LogoutPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, logoutPayloadImplementors)
-	if m, ok := ec.fast_LogoutPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_LogoutPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -4369,25 +4377,29 @@ func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-// fast_LogoutPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_LogoutPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.LogoutPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_LogoutPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_LogoutPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.LogoutPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("LogoutPayload")
+			o.String("LogoutPayload")
 		case "sessionsEnded":
-			o.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, obj.SessionsEnded)
+			o.Bool(obj.SessionsEnded)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -4857,8 +4869,8 @@ var revokeAPIKeyPayloadImplementors = []string{"RevokeAPIKeyPayload"}
 
 func (ec *executionContext) _RevokeAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeAPIKeyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, revokeAPIKeyPayloadImplementors)
-	if m, ok := ec.fast_RevokeAPIKeyPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_RevokeAPIKeyPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -4889,39 +4901,41 @@ func (ec *executionContext) _RevokeAPIKeyPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-// fast_RevokeAPIKeyPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_RevokeAPIKeyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.RevokeAPIKeyPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_RevokeAPIKeyPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_RevokeAPIKeyPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.RevokeAPIKeyPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("RevokeAPIKeyPayload")
+			o.String("RevokeAPIKeyPayload")
 		case "apiKey":
 			if obj.APIKey == nil {
-				return nil, false
-			} else if m, ok := ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.APIKey); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.APIKey, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
-	if m, ok := ec.fast_Viewer(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Viewer(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -4962,47 +4976,45 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-// fast_Viewer marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Viewer(ctx context.Context, fields []graphql.CollectedField, obj *model.Viewer) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Viewer writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Viewer(ctx context.Context, fields []graphql.CollectedField, obj *model.Viewer, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Viewer")
+			o.String("Viewer")
 		case "user":
 			if obj.User == nil {
-				return nil, false
-			} else if m, ok := ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_User(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, userImplementors), obj.User, o) {
+				return false
 			}
 		case "workspace":
 			if obj.Workspace == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Workspace(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, workspaceImplementors), obj.Workspace); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Workspace(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, workspaceImplementors), obj.Workspace, o) {
+				return false
 			}
 		case "apiKey":
 			if obj.APIKey == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.APIKey); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_APIKey(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, aPIKeyImplementors), obj.APIKey, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************

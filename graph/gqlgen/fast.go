@@ -83,7 +83,7 @@ func fastObjects(dir string, data *codegen.Data) error {
 			if body == "" {
 				continue
 			}
-			fmt.Fprintf(&out, "\tif m, ok := ec.fast_%s(ctx, fields, obj); ok {\n\t\treturn m\n\t}\n", name)
+			fmt.Fprintf(&out, "\tif o := newFastObject(); ec.fast_%s(ctx, fields, obj, o) {\n\t\treturn o\n\t}\n", name)
 			end := bytes.Index(src, []byte("\n}\n"))
 			if end < 0 {
 				return fmt.Errorf("%s: end of _%s not found", f, name)
@@ -91,23 +91,27 @@ func fastObjects(dir string, data *codegen.Data) error {
 			out.Write(src[:end+3])
 			src = src[end+3:]
 			fmt.Fprintf(&out, `
-// fast_%[1]s marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_%[1]s(ctx context.Context, fields []graphql.CollectedField, obj %[2]s) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_%[1]s writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_%[1]s(ctx context.Context, fields []graphql.CollectedField, obj %[2]s, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString(%[1]q)
+			o.String(%[1]q)
 %[3]s		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 `, name, objType, body)
 		}
@@ -133,7 +137,7 @@ func fastBody(o *codegen.Object, implementors map[string]string) string {
 	return b.String()
 }
 
-// fastCase returns the code that sets o.Values[i] for field f, or "" when
+// fastCase returns the code that writes field f's value into o, or "" when
 // f is not a plain read: a resolver, a method, arguments, directives, a
 // list, or a type whose marshaller may report an error.
 func fastCase(f *codegen.Field, implementors map[string]string) string {
@@ -158,20 +162,27 @@ func fastCase(f *codegen.Field, implementors map[string]string) string {
 		}
 		var b strings.Builder
 		if len(checks) > 0 {
-			fmt.Fprintf(&b, "\t\t\tif %s {\n\t\t\t\treturn nil, false\n\t\t\t}\n", strings.Join(checks, " || "))
+			fmt.Fprintf(&b, "\t\t\tif %s {\n\t\t\t\treturn false\n\t\t\t}\n", strings.Join(checks, " || "))
 		}
-		fmt.Fprintf(&b, "\t\t\to.Values[i] = ec.%s(ctx, field.Selections, %s)\n", ref.MarshalFunc(), v)
+		switch write := directWriter(ref); {
+		case write != "" && ref.IsPtr():
+			fmt.Fprintf(&b, "\t\t\tif %[1]s == nil {\n\t\t\t\to.Null()\n\t\t\t} else {\n\t\t\t\to.%[2]s(*%[1]s)\n\t\t\t}\n", v, write)
+		case write != "":
+			fmt.Fprintf(&b, "\t\t\to.%s(%s)\n", write, v)
+		default:
+			fmt.Fprintf(&b, "\t\t\tec.%s(ctx, field.Selections, %s).MarshalGQL(o)\n", ref.MarshalFunc(), v)
+		}
 		return b.String()
 	case ast.Object:
 		impl := implementors[ref.Definition.Name]
 		if impl == "" || !ref.IsPtr() {
 			return ""
 		}
-		null := "\t\t\t\to.Values[i] = graphql.Null\n"
+		null := "\t\t\t\to.Null()\n"
 		if nonNull {
-			null = "\t\t\t\treturn nil, false\n"
+			null = "\t\t\t\treturn false\n"
 		}
-		return fmt.Sprintf("\t\t\tif %[1]s == nil {\n%[2]s\t\t\t} else if m, ok := ec.fast_%[3]s(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, %[4]s), %[1]s); ok {\n\t\t\t\to.Values[i] = m\n\t\t\t} else {\n\t\t\t\treturn nil, false\n\t\t\t}\n",
+		return fmt.Sprintf("\t\t\tif %[1]s == nil {\n%[2]s\t\t\t} else if !ec.fast_%[3]s(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, %[4]s), %[1]s, o) {\n\t\t\t\treturn false\n\t\t\t}\n",
 			v, null, ref.Definition.Name, impl)
 	}
 	return ""
@@ -188,4 +199,24 @@ func plainValue(ref *config.TypeReference) bool {
 		return true
 	}
 	return plainTypes[strings.TrimPrefix(types.TypeString(ref.GO, nil), "*")]
+}
+
+// directWriters name, by gqlgen marshaller and Go type, the lists.Object
+// method that writes what the marshaller would, without a Marshaler value.
+var directWriters = map[string]string{
+	"github.com/99designs/gqlgen/graphql.MarshalString string":  "String",
+	"github.com/99designs/gqlgen/graphql.MarshalID string":      "String",
+	"github.com/99designs/gqlgen/graphql.MarshalIntID int":      "IntID",
+	"github.com/99designs/gqlgen/graphql.MarshalInt int":        "Int",
+	"github.com/99designs/gqlgen/graphql.MarshalBoolean bool":   "Bool",
+	"github.com/99designs/gqlgen/graphql.MarshalTime time.Time": "Time",
+}
+
+// directWriter returns the lists.Object method writing ref's values, ""
+// when its values go through its gqlgen marshaller.
+func directWriter(ref *config.TypeReference) string {
+	if ref.Marshaler == nil || ref.CastType != nil || ref.IsMarshaler || ref.Definition.Kind != ast.Scalar {
+		return ""
+	}
+	return directWriters[ref.Marshaler.FullName()+" "+strings.TrimPrefix(types.TypeString(ref.GO, nil), "*")]
 }
