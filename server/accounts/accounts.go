@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
@@ -181,6 +182,60 @@ func (p *Profile) apply(m *ent.AccountMutation) {
 func (s *Service) Get(ctx context.Context, id int) (*ent.Account, error) {
 	a, err := s.client.Account.Get(ctx, id)
 	return a, errs.FromEnt(err, "account")
+}
+
+// MaxSearch is the longest search text List takes, in characters.
+const MaxSearch = 200
+
+// ListOptions select a page of accounts, newest first.
+type ListOptions struct {
+	// LoginRequired, when set, keeps the accounts whose status is
+	// LOGIN_REQUIRED (true) or any other (false).
+	LoginRequired *bool
+	// Search keeps the accounts whose username contains it, ignoring case;
+	// surrounding spaces do not count.
+	Search string
+	// Page is 1-based.
+	Page, PerPage int
+	// Fields, when given, are the only columns read besides the id: a list
+	// that shows a few fields does not pay for the credentials, stats and
+	// notes that are most of a row's bytes.
+	Fields []string
+}
+
+// List returns one page of the workspace's accounts and how many match in
+// all.
+func (s *Service) List(ctx context.Context, o ListOptions) ([]*ent.Account, int, error) {
+	search := strings.TrimSpace(o.Search)
+	if utf8.RuneCountInString(search) > MaxSearch {
+		return nil, 0, errs.Invalid("search", "must be at most %d characters", MaxSearch)
+	}
+	q := s.client.Account.Query()
+	if o.LoginRequired != nil {
+		if *o.LoginRequired {
+			q = q.Where(account.StatusEQ(account.StatusLOGIN_REQUIRED))
+		} else {
+			q = q.Where(account.StatusNEQ(account.StatusLOGIN_REQUIRED))
+		}
+	}
+	if search != "" {
+		q = q.Where(account.UsernameContainsFold(search))
+	}
+	total, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count accounts: %w", err)
+	}
+	q = q.Order(ent.Desc(account.FieldID)).Limit(o.PerPage).Offset((o.Page - 1) * o.PerPage)
+	var as []*ent.Account
+	if len(o.Fields) > 0 {
+		as, err = q.Select(o.Fields...).All(ctx)
+	} else {
+		as, err = q.All(ctx)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("list accounts: %w", err)
+	}
+	return as, total, nil
 }
 
 // Create validates and stores a new account with its credentials encrypted.

@@ -274,3 +274,65 @@ func TestTheDatabaseRefusesANameDifferingOnlyInCase(t *testing.T) {
 		}
 	})
 }
+
+// List pages the workspace's accounts newest first, filters by login state
+// and by a case-blind username search, counts all matches, reads only the
+// fields asked, and refuses an over-long search.
+func TestListPagesTheWorkspacesAccountsNewestFirst(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		var ids []int
+		for _, n := range []string{"Sunny.one", "rainy", "sunny_two", "Cloudy"} {
+			a, err := b.svc.Create(b.ctxA, accounts.CreateInput{Platform: account.PlatformInstagram, Username: n, Profile: accounts.Profile{Proxy: ptr("http://p:1")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, a.ID)
+		}
+		if _, err := b.svc.Create(b.ctxB, accounts.CreateInput{Platform: account.PlatformInstagram, Username: "sunny.other"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.svc.Update(b.ctxA, accounts.UpdateInput{ID: ids[1], Profile: accounts.Profile{Status: ptr(account.StatusLOGIN_REQUIRED)}}); err != nil {
+			t.Fatal(err)
+		}
+		idsOf := func(as []*ent.Account) []int {
+			out := []int{}
+			for _, a := range as {
+				out = append(out, a.ID)
+			}
+			return out
+		}
+		for _, c := range []struct {
+			name  string
+			o     accounts.ListOptions
+			want  []int
+			total int
+		}{
+			{"first page", accounts.ListOptions{Page: 1, PerPage: 3}, []int{ids[3], ids[2], ids[1]}, 4},
+			{"second page", accounts.ListOptions{Page: 2, PerPage: 3}, []int{ids[0]}, 4},
+			{"login required", accounts.ListOptions{LoginRequired: ptr(true), Page: 1, PerPage: 10}, []int{ids[1]}, 1},
+			{"login not required", accounts.ListOptions{LoginRequired: ptr(false), Page: 1, PerPage: 10}, []int{ids[3], ids[2], ids[0]}, 3},
+			{"search", accounts.ListOptions{Search: " SUNNY ", Page: 1, PerPage: 10}, []int{ids[2], ids[0]}, 2},
+			{"search with a LIKE wildcard", accounts.ListOptions{Search: "y_t", Page: 1, PerPage: 10}, []int{ids[2]}, 1},
+		} {
+			as, total, err := b.svc.List(b.ctxA, c.o)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if got := idsOf(as); total != c.total || len(got) != len(c.want) || (len(got) > 0 && got[0] != c.want[0]) || got[len(got)-1] != c.want[len(c.want)-1] {
+				t.Errorf("%s: %v of %d, want %v of %d", c.name, got, total, c.want, c.total)
+			}
+		}
+		as, _, err := b.svc.List(b.ctxA, accounts.ListOptions{Page: 1, PerPage: 1, Fields: []string{account.FieldUsername}})
+		if err != nil || len(as) != 1 || as[0].Username != "Cloudy" || as[0].Proxy != "" {
+			t.Fatalf("fields: %+v, %v; want the username only", as, err)
+		}
+		_, _, err = b.svc.List(b.ctxA, accounts.ListOptions{Search: string(bytes.Repeat([]byte("é"), accounts.MaxSearch+1)), Page: 1, PerPage: 1})
+		if errs.Field(err) != "search" {
+			t.Fatalf("over-long search: %v", err)
+		}
+		if _, _, err = b.svc.List(b.ctxA, accounts.ListOptions{Search: string(bytes.Repeat([]byte("é"), accounts.MaxSearch)), Page: 1, PerPage: 1}); err != nil {
+			t.Fatalf("a search of %d characters: %v", accounts.MaxSearch, err)
+		}
+	})
+}

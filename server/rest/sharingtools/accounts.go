@@ -12,7 +12,6 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
-	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -27,8 +26,6 @@ const (
 
 const (
 	msgAccountExists = "Account already exists."
-	// maxAccountSearch matches the captions search limit.
-	maxAccountSearch = 200
 	// maxMobileProxy matches the proxy column's limit.
 	maxMobileProxy = 500
 )
@@ -90,44 +87,28 @@ func (h *handlers) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	bad := map[string]string{}
 	lrSet, lr := readBit(r, "login_required", bad)
 	_, slave := readBit(r, "slave", bad)
-	search := strings.TrimSpace(r.URL.Query().Get("search"))
-	if utf8.RuneCountInString(search) > maxAccountSearch {
-		bad["search"] = "must be at most " + strconv.Itoa(maxAccountSearch) + " characters"
-	}
 	if len(bad) > 0 {
 		return invalid(bad)
 	}
-	out := []accountJSON{}
 	if slave { // no account is a slave (see toAccountJSON)
-		writeList(w, "Accounts retrieved.", out, newMeta(p, 0))
+		writeList(w, "Accounts retrieved.", []accountJSON{}, newMeta(p, 0))
 		return nil
 	}
-	var where []predicate.Account
-	if lrSet {
-		if lr {
-			where = append(where, account.StatusEQ(account.StatusLOGIN_REQUIRED))
-		} else {
-			where = append(where, account.StatusNEQ(account.StatusLOGIN_REQUIRED))
-		}
+	o := accounts.ListOptions{
+		Search: r.URL.Query().Get("search"), Page: p.Page, PerPage: p.PerPage,
+		// Only the columns toAccountJSON reads.
+		Fields: []string{account.FieldUsername, account.FieldProxy, account.FieldStatus, account.FieldExternalIds,
+			account.FieldLastLoginAt, account.FieldCreatedAt},
 	}
-	if search != "" {
-		where = append(where, account.UsernameContainsFold(search))
+	if lrSet {
+		o.LoginRequired = &lr
 	}
 	ctx := r.Context()
-	q := h.Client.Account.Query().Where(where...)
-	total, err := q.Clone().Count(ctx)
+	as, total, err := h.Accounts.List(ctx, o)
 	if err != nil {
 		return err
 	}
-	// Only the columns toAccountJSON reads: the row's credentials, stats and
-	// notes are most of its bytes, and a page of 100 paid for them.
-	as, err := q.Order(ent.Desc(account.FieldID)).Limit(p.PerPage).Offset((p.Page-1)*p.PerPage).
-		Select(account.FieldUsername, account.FieldProxy, account.FieldStatus, account.FieldExternalIds,
-			account.FieldLastLoginAt, account.FieldCreatedAt).
-		All(ctx)
-	if err != nil {
-		return err
-	}
+	out := make([]accountJSON, 0, len(as))
 	for _, a := range as {
 		out = append(out, toAccountJSON(ctx, a))
 	}
