@@ -169,15 +169,26 @@ func (s *Service) Upload(ctx context.Context, fileName string, file io.Reader) (
 				return fmt.Errorf("stage rows: %w", err)
 			}
 		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicJob, WorkspaceID: j.WorkspaceID, ID: j.ID, Op: events.OpCreated})
+		s.announce(tx, j, events.OpCreated)
 		out = &Import{Job: j, Settings: Settings{FileName: fileName}, Rows: len(rows)}
 		return nil
 	})
+	return settled(out, "upload csv", err)
+}
+
+// settled is the import a transaction made, its job unwrapped from the
+// transaction, or the transaction's error with what was being done.
+func settled(out *Import, doing string, err error) (*Import, error) {
 	if err != nil {
-		return nil, fmt.Errorf("upload csv: %w", err)
+		return nil, fmt.Errorf("%s: %w", doing, err)
 	}
 	out.Job = out.Job.Unwrap()
 	return out, nil
+}
+
+// announce tells subscribers, once tx commits, that import j changed.
+func (s *Service) announce(tx *ent.Tx, j *ent.Job, op string) {
+	s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicJob, WorkspaceID: j.WorkspaceID, ID: j.ID, Op: op})
 }
 
 // lockWorkspace serializes the transactions that count and add the
@@ -409,15 +420,11 @@ func (s *Service) SetAccounts(ctx context.Context, in SetAccountsInput) (*Import
 		if err != nil {
 			return err
 		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicJob, WorkspaceID: j.WorkspaceID, ID: j.ID, Op: events.OpUpdated})
+		s.announce(tx, j, events.OpUpdated)
 		out = &Import{Job: j, Settings: st, Rows: len(rows)}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("set accounts: %w", err)
-	}
-	out.Job = out.Job.Unwrap()
-	return out, nil
+	return settled(out, "set accounts", err)
 }
 
 // lock reads the import oid, locked until tx ends.
@@ -562,15 +569,11 @@ func (s *Service) Finalize(ctx context.Context, oid, userID string, extra func(i
 			SetFinishedAt(s.now()).Save(ctx); err != nil {
 			return fmt.Errorf("finish import: %w", err)
 		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicJob, WorkspaceID: j.WorkspaceID, ID: j.ID, Op: events.OpUpdated})
+		s.announce(tx, j, events.OpUpdated)
 		out = &Import{Job: j, Settings: st, Rows: len(rows)}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("finalize csv: %w", err)
-	}
-	out.Job = out.Job.Unwrap()
-	return out, nil
+	return settled(out, "finalize csv", err)
 }
 
 // List returns a page of the workspace's imports (those with their
@@ -636,11 +639,7 @@ func (s *Service) Delete(ctx context.Context, oid string) (*Import, error) {
 		out = &Import{Job: j, Settings: settingsOf(j), Rows: j.Total}
 		return s.remove(ctx, tx, j.ID)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("delete csv: %w", err)
-	}
-	out.Job = out.Job.Unwrap()
-	return out, nil
+	return settled(out, "delete csv", err)
 }
 
 // remove deletes the imports ids with their rows and posts.
@@ -664,7 +663,7 @@ func (s *Service) remove(ctx context.Context, tx *ent.Tx, ids ...int) error {
 		return fmt.Errorf("delete imports: %w", err)
 	}
 	for _, j := range js {
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicJob, WorkspaceID: j.WorkspaceID, ID: j.ID, Op: events.OpDeleted})
+		s.announce(tx, j, events.OpDeleted)
 	}
 	return nil
 }
@@ -708,7 +707,7 @@ func (s *Service) DeleteRow(ctx context.Context, importOID, rowOID string) error
 		if err := u.Exec(ctx); err != nil {
 			return fmt.Errorf("count rows: %w", err)
 		}
-		s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicJob, WorkspaceID: j.WorkspaceID, ID: j.ID, Op: events.OpUpdated})
+		s.announce(tx, j, events.OpUpdated)
 		return nil
 	})
 	if err != nil {

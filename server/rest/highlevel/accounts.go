@@ -45,11 +45,7 @@ func (h *handlers) listAccounts(w http.ResponseWriter, r *http.Request) error {
 // the location and its groups; its waiting tasks are cancelled. companyId
 // (HighLevel's agency) is accepted and ignored.
 func (h *handlers) deleteAccount(w http.ResponseWriter, r *http.Request) error {
-	loc, err := locationFrom(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathObjectID(r, "id")
+	loc, id, err := locationAndID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,17 @@ import (
 // Platforms", for messages.
 const commentPlatformNames = "facebook, instagram, linkedin, community, tiktok, bluesky, youtube, threads"
 
+// commentRoute is what every comment route starts with: the location
+// and the platform of the path.
+func commentRoute(r *http.Request) (Location, comment.Platform, error) {
+	loc, err := locationFrom(r.Context())
+	if err != nil {
+		return loc, "", err
+	}
+	platform, err := commentPlatform(r)
+	return loc, platform, err
+}
+
 // commentPlatform reads {platform}: lower-cased, one of the platforms.
 func commentPlatform(r *http.Request) (comment.Platform, error) {
 	p := comment.Platform(strings.ToLower(chi.URLParam(r, "platform")))
@@ -137,11 +148,7 @@ func toCommentJSON(loc Location, c *ent.Comment) commentJSON {
 // POST /comments/{platform}?locationId: 201 with the comment, PENDING
 // until a worker publishes it.
 func (h *handlers) createComment(w http.ResponseWriter, r *http.Request) error {
-	loc, err := locationFrom(r.Context())
-	if err != nil {
-		return err
-	}
-	platform, err := commentPlatform(r)
+	loc, platform, err := commentRoute(r)
 	if err != nil {
 		return err
 	}
@@ -199,11 +206,7 @@ func (h *handlers) loadComment(r *http.Request, c *ent.Comment) (*ent.Comment, e
 
 // POST (like, 201) and DELETE (unlike, 200) /comments/{platform}/{id}/like.
 func (h *handlers) likeComment(w http.ResponseWriter, r *http.Request) error {
-	loc, err := locationFrom(r.Context())
-	if err != nil {
-		return err
-	}
-	platform, err := commentPlatform(r)
+	loc, platform, err := commentRoute(r)
 	if err != nil {
 		return err
 	}
@@ -239,11 +242,7 @@ type listCommentsInput struct {
 // POST /comments/{platform}/list?locationId: 201 (though it only reads),
 // the stored comments; workers are asked for fresh ones.
 func (h *handlers) listComments(w http.ResponseWriter, r *http.Request) error {
-	loc, err := locationFrom(r.Context())
-	if err != nil {
-		return err
-	}
-	platform, err := commentPlatform(r)
+	loc, platform, err := commentRoute(r)
 	if err != nil {
 		return err
 	}

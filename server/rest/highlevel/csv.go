@@ -13,9 +13,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/job"
-	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/server/csvimport"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/posts"
@@ -104,7 +102,7 @@ func (h *handlers) listCSV(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.member(r.Context(), "userId", strings.ToLower(uid)); err != nil {
 		return err
 	}
-	p, err := queryPaging(q, csvDefaultLimit)
+	p, err := boundedPaging(q, csvDefaultLimit, csvMaxLimit)
 	if err != nil {
 		return err
 	}
@@ -112,7 +110,7 @@ func (h *handlers) listCSV(w http.ResponseWriter, r *http.Request) error {
 	if strings.EqualFold(q.Get("isFromTemplate"), "true") {
 		return ok(w, http.StatusOK, "Fetched CSVs", out)
 	}
-	imps, total, err := h.Imports.List(r.Context(), p.Skip, min(max(p.Limit, 1), csvMaxLimit))
+	imps, total, err := h.Imports.List(r.Context(), p.Skip, p.Limit)
 	if err != nil {
 		return err
 	}
@@ -121,38 +119,19 @@ func (h *handlers) listCSV(w http.ResponseWriter, r *http.Request) error {
 		out.CSVs = append(out.CSVs, toCSVJSON(loc, imp))
 	}
 	if strings.EqualFold(q.Get("includeUsers"), "true") {
-		if err := h.csvUsers(r, out.CSVs); err != nil {
+		ids := make([]string, len(out.CSVs))
+		for i, c := range out.CSVs {
+			ids[i] = c.CreatedBy
+		}
+		users, err := h.usersByObjectID(r.Context(), ids)
+		if err != nil {
 			return err
+		}
+		for i, c := range out.CSVs {
+			out.CSVs[i].User = users[c.CreatedBy]
 		}
 	}
 	return ok(w, http.StatusOK, "Fetched CSVs", out)
-}
-
-// csvUsers sets each import's user to its creator.
-func (h *handlers) csvUsers(r *http.Request, cs []csvJSON) error {
-	var ids []string
-	for _, c := range cs {
-		if c.CreatedBy != "" {
-			ids = append(ids, c.CreatedBy)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	us, err := h.Client.User.Query().Where(user.ObjectIDIn(ids...)).All(r.Context())
-	if err != nil {
-		return fmt.Errorf("read csv users: %w", err)
-	}
-	byID := make(map[string]*ent.User, len(us))
-	for _, u := range us {
-		byID[u.ObjectID] = u
-	}
-	for i, c := range cs {
-		if u, ok := byID[c.CreatedBy]; ok {
-			cs[i].User = &userJSON{ID: u.ObjectID, FirstName: u.Firstname, LastName: u.Lastname, Email: u.Email}
-		}
-	}
-	return nil
 }
 
 // POST /{locationId}/set-accounts: the upload named by filePath publishes
@@ -206,19 +185,15 @@ func (h *handlers) setCSVAccounts(w http.ResponseWriter, r *http.Request) error 
 // GET /{locationId}/csv/{id}?skip&limit: the import with a page of its
 // posts, each with its errorMessage.
 func (h *handlers) getCSV(w http.ResponseWriter, r *http.Request) error {
-	loc, err := locationFrom(r.Context())
+	loc, id, err := locationAndID(r, "id")
 	if err != nil {
 		return err
 	}
-	id, err := pathObjectID(r, "id")
+	p, err := boundedPaging(r.URL.Query(), csvDefaultLimit, csvMaxLimit)
 	if err != nil {
 		return err
 	}
-	p, err := queryPaging(r.URL.Query(), csvDefaultLimit)
-	if err != nil {
-		return err
-	}
-	imp, rows, err := h.Imports.Get(r.Context(), id, p.Skip, min(max(p.Limit, 1), csvMaxLimit))
+	imp, rows, err := h.Imports.Get(r.Context(), id, p.Skip, p.Limit)
 	if err != nil {
 		return csvError(err)
 	}
@@ -232,11 +207,7 @@ func (h *handlers) getCSV(w http.ResponseWriter, r *http.Request) error {
 // PATCH /{locationId}/csv/{id} {userId}: every valid post of the import
 // is created and scheduled, in one transaction.
 func (h *handlers) finalizeCSV(w http.ResponseWriter, r *http.Request) error {
-	loc, err := locationFrom(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathObjectID(r, "id")
+	loc, id, err := locationAndID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -287,11 +258,7 @@ func csvPostDetails(in *posts.PlanInput, st csvimport.Settings) {
 
 // DELETE /{locationId}/csv/{id}: the import and every post it created.
 func (h *handlers) deleteCSV(w http.ResponseWriter, r *http.Request) error {
-	loc, err := locationFrom(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathObjectID(r, "id")
+	loc, id, err := locationAndID(r, "id")
 	if err != nil {
 		return err
 	}

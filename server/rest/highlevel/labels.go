@@ -9,18 +9,25 @@ import (
 	"github.com/switchboardhq/switchboard/server/labels"
 )
 
-// GET /{locationId}/categories?searchText&limit&skip
-func (h *handlers) listCategories(w http.ResponseWriter, r *http.Request) error {
+// labelSearch is the location and the search of a list of categories or
+// tags (?searchText&limit&skip).
+func labelSearch(r *http.Request) (Location, labels.Search, error) {
 	loc, err := locationFrom(r.Context())
 	if err != nil {
-		return err
+		return loc, labels.Search{}, err
 	}
 	q := r.URL.Query()
 	p, err := queryPaging(q, labels.DefaultLimit)
+	return loc, labels.Search{Text: q.Get("searchText"), Skip: p.Skip, Limit: p.Limit}, err
+}
+
+// GET /{locationId}/categories?searchText&limit&skip
+func (h *handlers) listCategories(w http.ResponseWriter, r *http.Request) error {
+	loc, search, err := labelSearch(r)
 	if err != nil {
 		return err
 	}
-	cs, total, err := h.Labels.Categories(r.Context(), labels.Search{Text: q.Get("searchText"), Skip: p.Skip, Limit: p.Limit})
+	cs, total, err := h.Labels.Categories(r.Context(), search)
 	if err != nil {
 		return err
 	}
@@ -33,11 +40,7 @@ func (h *handlers) listCategories(w http.ResponseWriter, r *http.Request) error 
 
 // GET /{locationId}/categories/{id}
 func (h *handlers) getCategory(w http.ResponseWriter, r *http.Request) error {
-	loc, err := locationFrom(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathObjectID(r, "id")
+	loc, id, err := locationAndID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -50,16 +53,11 @@ func (h *handlers) getCategory(w http.ResponseWriter, r *http.Request) error {
 
 // GET /{locationId}/tags?searchText&limit&skip
 func (h *handlers) listTags(w http.ResponseWriter, r *http.Request) error {
-	loc, err := locationFrom(r.Context())
+	loc, search, err := labelSearch(r)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	p, err := queryPaging(q, labels.DefaultLimit)
-	if err != nil {
-		return err
-	}
-	ts, total, err := h.Labels.Tags(r.Context(), labels.Search{Text: q.Get("searchText"), Skip: p.Skip, Limit: p.Limit})
+	ts, total, err := h.Labels.Tags(r.Context(), search)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/tag"
-	"github.com/switchboardhq/switchboard/ent/user"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/posts"
 )
@@ -265,11 +264,7 @@ func withRefs(q *ent.PostQuery) *ent.PostQuery {
 
 // GET /{locationId}/posts/{id}
 func (h *handlers) getPost(w http.ResponseWriter, r *http.Request) error {
-	loc, err := locationFrom(r.Context())
-	if err != nil {
-		return err
-	}
-	id, err := pathObjectID(r, "id")
+	loc, id, err := locationAndID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -476,27 +471,16 @@ func (h *handlers) postTypeIs(t string) predicate.Post {
 
 // addUsers sets each post's user to its creator (createdBy, else userId).
 func (h *handlers) addUsers(r *http.Request, ps []postJSON) error {
-	var ids []string
-	for _, p := range ps {
-		if id := cmpOr(p.CreatedBy, p.UserID); id != "" {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	us, err := h.Client.User.Query().Where(user.ObjectIDIn(ids...)).All(r.Context())
-	if err != nil {
-		return fmt.Errorf("read post users: %w", err)
-	}
-	byID := make(map[string]*ent.User, len(us))
-	for _, u := range us {
-		byID[u.ObjectID] = u
-	}
+	ids := make([]string, len(ps))
 	for i, p := range ps {
-		if u, ok := byID[cmpOr(p.CreatedBy, p.UserID)]; ok {
-			ps[i].User = &userJSON{ID: u.ObjectID, FirstName: u.Firstname, LastName: u.Lastname, Email: u.Email}
-		}
+		ids[i] = cmpOr(p.CreatedBy, p.UserID)
+	}
+	users, err := h.usersByObjectID(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	for i, id := range ids {
+		ps[i].User = users[id]
 	}
 	return nil
 }

@@ -4,8 +4,11 @@ package highlevel
 // query and body conventions (numbers sent as strings, ObjectIds, times).
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/schema"
+	"github.com/switchboardhq/switchboard/ent/user"
 )
 
 // jsTime renders like JavaScript's Date.toISOString, which HighLevel's
@@ -37,6 +41,17 @@ func pathObjectID(r *http.Request, name string) (string, error) {
 		return "", unprocessable(name + " must be a mongodb id")
 	}
 	return strings.ToLower(id), nil
+}
+
+// locationAndID is the request's location and the ObjectId in path
+// segment name: how every route that reads or writes one object starts.
+func locationAndID(r *http.Request, name string) (Location, string, error) {
+	loc, err := locationFrom(r.Context())
+	if err != nil {
+		return Location{}, "", err
+	}
+	id, err := pathObjectID(r, name)
+	return loc, id, err
 }
 
 // paging is a list's skip and limit.
@@ -68,6 +83,32 @@ func queryPaging(q url.Values, def int) (paging, error) {
 		return paging{}, err
 	}
 	return paging{Skip: skip, Limit: limit}, nil
+}
+
+// boundedPaging is queryPaging with the limit brought within 1..most.
+func boundedPaging(q url.Values, def, most int) (paging, error) {
+	p, err := queryPaging(q, def)
+	p.Limit = min(max(p.Limit, 1), most)
+	return p, err
+}
+
+// usersByObjectID reads the location's users whose ObjectIds are ids, as
+// a post or an import shows its creator (includeUsers).
+// Empty ids (no creator) are left out.
+func (h *handlers) usersByObjectID(ctx context.Context, ids []string) (map[string]*userJSON, error) {
+	out := map[string]*userJSON{}
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == "" })
+	if len(ids) == 0 {
+		return out, nil
+	}
+	us, err := h.Client.User.Query().Where(user.ObjectIDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
+	}
+	for _, u := range us {
+		out[u.ObjectID] = &userJSON{ID: u.ObjectID, FirstName: u.Firstname, LastName: u.Lastname, Email: u.Email}
+	}
+	return out, nil
 }
 
 // categoryJSON is a category (the SDK's CategorySchema). HighLevel's
