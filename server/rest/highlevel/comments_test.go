@@ -103,6 +103,7 @@ func TestComments(t *testing.T) {
 		sc("comments_list_negative_skip", post, "/comments/facebook/list?locationId={locationId}", `{"originIds":["1001"],"skip":-1}`, 400),
 		sc("comments_list_bad_sort", post, "/comments/facebook/list?locationId={locationId}", `{"originIds":["1001"],"sortBy":"oldest"}`, 400),
 		sc("comments_list_limit_not_number", post, "/comments/facebook/list?locationId={locationId}", `{"originIds":["1001"],"limit":"ten"}`, 422),
+		sc("comments_list_skip_not_number", post, "/comments/facebook/list?locationId={locationId}", `{"originIds":["1001"],"skip":"two"}`, 422),
 		sc("comments_list_foreign_parent", post, "/comments/facebook/list?locationId={locationId}", `{"originIds":["1001"],"parentId":"{foreignPostId}"}`, 404),
 		sc("comments_list_other_location", post, "/comments/facebook/list?locationId={otherLocationId}", `{"originIds":["1001"]}`, 404),
 	}

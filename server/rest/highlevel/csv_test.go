@@ -229,6 +229,7 @@ func TestCSVImport(t *testing.T) {
 		{name: "csv_list_no_user", method: get, path: "/{locationId}/csv", prepare: csvSetIn, status: 400},
 		{name: "csv_list_foreign_user", method: get, path: "/{locationId}/csv?userId={otherUserId}", prepare: csvSetIn, status: 422},
 		{name: "csv_list_bad_limit", method: get, path: "/{locationId}/csv?userId={userId}&limit=ten", prepare: csvSetIn, status: 422},
+		{name: "csv_list_bad_skip", method: get, path: "/{locationId}/csv?userId={userId}&skip=1.5", prepare: csvSetIn, status: 422},
 		// Accounts.
 		{name: "csv_set_accounts", method: post, path: "/{locationId}/set-accounts", body: set(`,"csvFileType":"basic"`), prepare: uploadedIn, status: 201,
 			check: func(t *testing.T, tn *tenant, r *reply) {
@@ -266,6 +267,8 @@ func TestCSVImport(t *testing.T) {
 		{name: "csv_get_page", method: get, path: "/{locationId}/csv/{csvId}?skip=3&limit=2", prepare: csvSetIn, status: 200},
 		{name: "csv_get_foreign", method: get, path: "/{locationId}/csv/{foreignCsvId}", prepare: csvSetIn, status: 404},
 		{name: "csv_get_uploaded_only", method: get, path: "/{locationId}/csv/{filePath}", prepare: uploadedIn, status: 404},
+		{name: "csv_get_bad_skip", method: get, path: "/{locationId}/csv/{csvId}?skip=three", prepare: csvSetIn, status: 422},
+		{name: "csv_get_bad_limit", method: get, path: "/{locationId}/csv/{csvId}?limit=2x", prepare: csvSetIn, status: 422},
 		{name: "csv_get_not_objectid", method: get, path: "/{locationId}/csv/123", prepare: csvSetIn, status: 422},
 		{name: "csv_get_finalized", method: get, path: "/{locationId}/csv/{csvId}", prepare: csvFinalIn, status: 200},
 		// Finalize.

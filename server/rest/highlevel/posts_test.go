@@ -114,6 +114,10 @@ func TestPosts(t *testing.T) {
 			body: `{"limit":"10","fromDate":"","toDate":"","includeUsers":"false"}`},
 		{name: "posts_list_bad_limit", method: post, path: "/{locationId}/posts/list", status: 422,
 			body: `{"skip":"0","limit":"ten","fromDate":"","toDate":"","includeUsers":"false"}`},
+		{name: "posts_list_bad_skip", method: post, path: "/{locationId}/posts/list", status: 422,
+			body: `{"skip":"five","limit":"10","fromDate":"","toDate":"","includeUsers":"false"}`},
+		{name: "posts_list_skip_not_string", method: post, path: "/{locationId}/posts/list", status: 422,
+			body: `{"skip":5,"limit":"10","fromDate":"","toDate":"","includeUsers":"false"}`},
 		{name: "posts_list_bad_type", method: post, path: "/{locationId}/posts/list", status: 422,
 			body: `{"type":"old","skip":"0","limit":"10","fromDate":"","toDate":"","includeUsers":"false"}`},
 	})
