@@ -2,7 +2,6 @@ package queues
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -20,11 +19,12 @@ const maxCalendar = 1000
 // maxWindow bounds a calendar's range.
 const maxWindow = 366 * 24 * time.Hour
 
-// Entry is an item of a queue at a calendar slot.
+// Entry is an item of a queue at a calendar slot, and what it publishes
+// there (its variations are taken in turn).
 type Entry struct {
 	Queue *ent.CategoryQueue
 	ItemSlot
-	AccountIDs []string
+	Content Payload
 }
 
 // Window is a calendar's range and its account filter.
@@ -96,20 +96,21 @@ func (s *Service) entries(ctx context.Context, q *ent.CategoryQueue, session str
 	if len(items) == 0 {
 		return out, nil
 	}
-	wants := func(accs []string) bool {
-		return len(w.AccountIDs) == 0 || slices.ContainsFunc(accs, func(a string) bool { return slices.Contains(w.AccountIDs, a) })
+	wants := func(p Payload) bool {
+		return len(w.AccountIDs) == 0 || slices.ContainsFunc(p.AccountIDs, func(a string) bool { return slices.Contains(w.AccountIDs, a) })
 	}
 	from, held, err := s.start(ctx, q, session)
 	if err != nil {
 		return nil, err
 	}
 	if held != nil && !held.At.Before(w.From) && held.At.Before(w.To) {
-		accs, err := accountsOf(held.Item)
+		// Its post was written with the publication its count has passed.
+		p, err := contentOf(held.Item, held.Item.PublishedCount-1)
 		if err != nil {
 			return nil, err
 		}
-		if wants(accs) {
-			out = append(out, Entry{Queue: q, ItemSlot: *held, AccountIDs: accs})
+		if wants(p) {
+			out = append(out, Entry{Queue: q, ItemSlot: *held, Content: p})
 		}
 	}
 	item := 0
@@ -121,36 +122,21 @@ func (s *Service) entries(ctx context.Context, q *ent.CategoryQueue, session str
 		if slices.ContainsFunc(q.SkipDateTimes, t.Equal) {
 			return true
 		}
-		it := items[item%len(items)]
+		it, turn := items[item%len(items)], item/len(items)
 		item++
 		if t.Before(w.From) {
 			return true
 		}
-		accs, err := accountsOf(it)
+		p, err := contentOf(it, it.PublishedCount+turn)
 		if err != nil {
 			ferr = err
 			return false
 		}
-		if !wants(accs) {
+		if !wants(p) {
 			return true
 		}
-		out = append(out, Entry{Queue: q, ItemSlot: ItemSlot{Item: it, Slot: Slot{At: t, Item: item - 1}}, AccountIDs: accs})
+		out = append(out, Entry{Queue: q, ItemSlot: ItemSlot{Item: it, Slot: Slot{At: t, Item: item - 1}}, Content: p})
 		return true
 	})
 	return out, ferr
-}
-
-// accountsOf is the accounts an item publishes to.
-func accountsOf(it *ent.QueueItem) ([]string, error) {
-	raw := it.Modified
-	if len(raw) == 0 || string(raw) == "null" {
-		raw = it.Original
-	}
-	var p Payload
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, fmt.Errorf("item %s payload: %w", it.ItemID, err)
-		}
-	}
-	return p.AccountIDs, nil
 }

@@ -190,3 +190,36 @@ func TestSlotsAndCalendarsStartWithTheScheduledPostsSlot(t *testing.T) {
 		check("slots after the scheduled one", slots("", 0, 2), slot{"B", 1}, slot{"C", 2})
 	})
 }
+
+func TestCalendarShowsTheVariationEachPublicationTakes(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		berlin, err := time.LoadLocation("Europe/Berlin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Date(2027, 1, 6, 12, 0, 0, 0, berlin) // a Wednesday
+		w := newWorld(t, st, start)
+		id := w.queue(t, []queues.TimeSlot{{DayOfWeek: 3, Time: "18:00"}})
+		payload := fmt.Sprintf(`{"summary":"plain","accountIds":[%q]}`, w.accs[0])
+		if _, err := w.queues.CreateItem(w.ctx, id, queues.NewItem{Direct: true, Payload: []byte(payload),
+			Variations: []queues.Variation{{Content: "v1"}, {Content: "v2"}, {Content: "v3"}}}); err != nil {
+			t.Fatal(err)
+		}
+		w.tick(t, start) // this Wednesday's post is written with v1
+		p := st.Client.Post.Query().Where(post.SourceEQ(post.SourceQUEUE)).OnlyX(w.ctx)
+		if p.Body != "v1" {
+			t.Fatalf("scheduled post %q, want v1", p.Body)
+		}
+		es, err := w.queues.Calendar(w.ctx, id, "", queues.Window{From: start, To: start.AddDate(0, 0, 28)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]string, len(es))
+		for i, e := range es {
+			got[i] = e.Content.Summary
+		}
+		if want := []string{"v1", "v2", "v3", "v1"}; !slices.Equal(got, want) {
+			t.Fatalf("calendar %q, want %q", got, want)
+		}
+	})
+}

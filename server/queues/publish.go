@@ -188,9 +188,27 @@ func (s *Service) advance(ctx context.Context, tx *ent.Tx, q *ent.CategoryQueue,
 	return true, u.SetActivePostID(p.ID).AddVersion(1).Exec(ctx)
 }
 
-// planOf is the post an item publishes at: its modified payload or its
-// original, with its variations taken in turn.
+// planOf is the post an item publishes at (see contentOf).
 func planOf(it *ent.QueueItem, at time.Time) (posts.PlanInput, error) {
+	p, err := contentOf(it, it.PublishedCount)
+	if err != nil {
+		return posts.PlanInput{}, err
+	}
+	in := posts.PlanInput{
+		Status: post.StatusSCHEDULED, ScheduledAt: &at, AccountIDs: p.AccountIDs,
+		Body: p.Summary, Format: posts.FormatPost, Source: post.SourceQUEUE,
+	}
+	if p.PrimaryImage != "" {
+		in.Media = []posts.Media{{URL: p.PrimaryImage, Type: "image/jpeg"}}
+	}
+	return in, nil
+}
+
+// contentOf is what publication n of an item (n counting from 0, as its
+// publishedCount does) publishes: its modified payload or its original,
+// with its variations taken in turn in place of the summary and, where
+// they have one, the primary image.
+func contentOf(it *ent.QueueItem, n int) (Payload, error) {
 	raw := it.Modified
 	if len(raw) == 0 || string(raw) == "null" {
 		raw = it.Original
@@ -198,31 +216,23 @@ func planOf(it *ent.QueueItem, at time.Time) (posts.PlanInput, error) {
 	var p Payload
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &p); err != nil {
-			return posts.PlanInput{}, fmt.Errorf("item %s payload: %w", it.ItemID, err)
+			return Payload{}, fmt.Errorf("item %s payload: %w", it.ItemID, err)
 		}
 	}
 	var vs []Variation
 	if len(it.Variations) > 0 {
 		if err := json.Unmarshal(it.Variations, &vs); err != nil {
-			return posts.PlanInput{}, fmt.Errorf("item %s variations: %w", it.ItemID, err)
+			return Payload{}, fmt.Errorf("item %s variations: %w", it.ItemID, err)
 		}
 	}
-	body, image := p.Summary, p.PrimaryImage
 	if len(vs) > 0 {
-		v := vs[it.PublishedCount%len(vs)]
-		body = v.Content
+		v := vs[max(n, 0)%len(vs)]
+		p.Summary = v.Content
 		if v.PrimaryImage != "" {
-			image = v.PrimaryImage
+			p.PrimaryImage = v.PrimaryImage
 		}
 	}
-	in := posts.PlanInput{
-		Status: post.StatusSCHEDULED, ScheduledAt: &at, AccountIDs: p.AccountIDs,
-		Body: body, Format: posts.FormatPost, Source: post.SourceQUEUE,
-	}
-	if image != "" {
-		in.Media = []posts.Media{{URL: image, Type: "image/jpeg"}}
-	}
-	return in, nil
+	return p, nil
 }
 
 // unschedule withdraws the queue's scheduled post while it has not been

@@ -4,7 +4,6 @@ package highlevel
 // weekly slots, edited in edit sessions.
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -327,21 +326,12 @@ func toCalendar(es []queues.Entry, categories map[int]string) calendarResults {
 		if payload == nil {
 			payload = it.OriginalPost
 		}
-		summary := ""
-		if len(it.Variations) > 0 {
-			summary = it.Variations[e.Item.PublishedCount%len(it.Variations)].Content
-		} else {
-			var p queues.Payload
-			if payload != nil && json.Unmarshal(payload, &p) == nil {
-				summary = p.Summary
-			}
-		}
-		accs := e.AccountIDs
+		accs := e.Content.AccountIDs
 		if accs == nil {
 			accs = []string{}
 		}
 		out.Posts[i] = calendarPostJSON{QueueID: e.Queue.ObjectID, CategoryID: categories[e.Queue.CategoryID],
-			ItemID: e.Item.ItemID, ScheduledDateTime: jsTime(e.At), AccountIDs: accs, Summary: summary, Post: payload}
+			ItemID: e.Item.ItemID, ScheduledDateTime: jsTime(e.At), AccountIDs: accs, Summary: e.Content.Summary, Post: payload}
 	}
 	return out
 }
