@@ -3,10 +3,14 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/viewer"
 )
 
 // Waiting are the states of a task no worker has finished: it waits for a
@@ -19,9 +23,10 @@ var Waiting = []task.Status{task.StatusPENDING, task.StatusASSIGNED, task.Status
 // earlier input already asked for it; it returns the tasks it enqueued.
 //
 // Periodic sweeps use it: while no worker runs they keep one task per
-// account waiting rather than adding one every interval. Two callers racing
-// may both enqueue; each sweep holds its session lock, so it does not race
-// itself.
+// account waiting rather than adding one every interval. Callers racing
+// (two replicas' sweeps, a sweep and a request) enqueue one task between
+// them: the transaction takes a lock per workspace and kind before it
+// reads what waits, so the second reads the first's task.
 func (s *Service) EnqueueUnlessWaiting(ctx context.Context, ins []EnqueueInput) ([]*ent.Task, error) {
 	if len(ins) == 0 {
 		return nil, nil
@@ -36,12 +41,23 @@ func (s *Service) EnqueueUnlessWaiting(ctx context.Context, ins []EnqueueInput) 
 		}
 		return key{in.Kind, *in.AccountID}
 	}
+	v := viewer.FromContext(ctx)
+	if v == nil || v.WorkspaceID == 0 {
+		return nil, errs.Unauthenticated("no workspace")
+	}
 	var out []*ent.Task
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		byKind := map[task.Kind][]int{}
 		for _, in := range ins {
 			k := keyOf(in)
 			byKind[k.kind] = append(byKind[k.kind], k.account)
+		}
+		// In one order, so that two callers with several kinds each do
+		// not wait on each other's second lock.
+		for _, kind := range slices.Sorted(maps.Keys(byKind)) {
+			if err := s.driver.LockTx(ctx, tx, fmt.Sprintf("enqueue unless waiting %d %s", v.WorkspaceID, kind)); err != nil {
+				return err
+			}
 		}
 		busy := map[key]bool{}
 		for kind, accounts := range byKind {

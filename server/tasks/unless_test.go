@@ -1,8 +1,11 @@
 package tasks_test
 
 import (
+	"sync"
+
 	"testing"
 
+	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -44,6 +47,58 @@ func TestEnqueueUnlessWaitingKeepsOneTaskPerKindAndAccountWaiting(t *testing.T) 
 		// Another workspace's waiting tasks are not its.
 		if got, err = b.svc.EnqueueUnlessWaiting(b.ctxB, []tasks.EnqueueInput{like(nil)}); err != nil || len(got) != 1 {
 			t.Fatalf("workspace B: %d tasks, %v; want 1", len(got), err)
+		}
+	})
+}
+
+func TestEnqueueUnlessWaitingFromConcurrentCallersEnqueuesOneTaskPerAccount(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		other := st.Client.Account.Create().SetPlatform(account.PlatformX).SetUsername("acc-a2").SaveX(b.ctxA)
+		a, o := b.accA.ID, other.ID
+		// Each caller asks for both accounts in its own order, and for a
+		// second kind, as sweeps of two replicas would.
+		const callers = 8
+		var wg sync.WaitGroup
+		errc := make(chan error, callers)
+		for i := range callers {
+			first, second := &a, &o
+			if i%2 == 1 {
+				first, second = second, first
+			}
+			wg.Go(func() {
+				_, err := b.svc.EnqueueUnlessWaiting(b.ctxA, []tasks.EnqueueInput{
+					{Kind: task.KindLIKE, AccountID: first},
+					{Kind: task.KindDM, AccountID: second},
+					{Kind: task.KindLIKE, AccountID: second},
+				})
+				errc <- err
+			})
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		type row struct {
+			Kind      task.Kind `json:"kind"`
+			AccountID int       `json:"account_id"`
+			Count     int       `json:"count"`
+		}
+		var rows []row
+		if err := st.Client.Task.Query().GroupBy(task.FieldKind, task.FieldAccountID).
+			Aggregate(ent.Count()).Scan(b.ctxA, &rows); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 3 {
+			t.Fatalf("%d kinds and accounts, want 3: %+v", len(rows), rows)
+		}
+		for _, r := range rows {
+			if r.Count != 1 {
+				t.Errorf("%s of account %d: %d tasks, want 1", r.Kind, r.AccountID, r.Count)
+			}
 		}
 	})
 }
