@@ -92,8 +92,8 @@ func TestEnqueueUnlessWaitingFromConcurrentCallersEnqueuesOneTaskPerAccount(t *t
 			Aggregate(ent.Count()).Scan(b.ctxA, &rows); err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 3 {
-			t.Fatalf("%d kinds and accounts, want 3: %+v", len(rows), rows)
+		if len(rows) != 4 {
+			t.Fatalf("%d kinds and accounts, want 4: %+v", len(rows), rows)
 		}
 		for _, r := range rows {
 			if r.Count != 1 {
