@@ -773,6 +773,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldFinishedAt:     {Type: field.TypeTime, Column: task.FieldFinishedAt},
 			task.FieldResult:         {Type: field.TypeJSON, Column: task.FieldResult},
 			task.FieldError:          {Type: field.TypeString, Column: task.FieldError},
+			task.FieldMetricViews:    {Type: field.TypeInt64, Column: task.FieldMetricViews},
+			task.FieldMetricLikes:    {Type: field.TypeInt64, Column: task.FieldMetricLikes},
+			task.FieldMetricReplies:  {Type: field.TypeInt64, Column: task.FieldMetricReplies},
+			task.FieldMetricReposts:  {Type: field.TypeInt64, Column: task.FieldMetricReposts},
 		},
 	}
 	graph.Nodes[27] = &sqlgraph.Node{
@@ -5604,6 +5608,26 @@ func (f *TaskFilter) WhereResult(p entql.BytesP) {
 // WhereError applies the entql string predicate on the error field.
 func (f *TaskFilter) WhereError(p entql.StringP) {
 	f.Where(p.Field(task.FieldError))
+}
+
+// WhereMetricViews applies the entql int64 predicate on the metric_views field.
+func (f *TaskFilter) WhereMetricViews(p entql.Int64P) {
+	f.Where(p.Field(task.FieldMetricViews))
+}
+
+// WhereMetricLikes applies the entql int64 predicate on the metric_likes field.
+func (f *TaskFilter) WhereMetricLikes(p entql.Int64P) {
+	f.Where(p.Field(task.FieldMetricLikes))
+}
+
+// WhereMetricReplies applies the entql int64 predicate on the metric_replies field.
+func (f *TaskFilter) WhereMetricReplies(p entql.Int64P) {
+	f.Where(p.Field(task.FieldMetricReplies))
+}
+
+// WhereMetricReposts applies the entql int64 predicate on the metric_reposts field.
+func (f *TaskFilter) WhereMetricReposts(p entql.Int64P) {
+	f.Where(p.Field(task.FieldMetricReposts))
 }
 
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.

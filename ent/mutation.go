@@ -34049,44 +34049,52 @@ func (m *TagMutation) ResetEdge(name string) error {
 // TaskMutation represents an operation that mutates the Task nodes in the graph.
 type TaskMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	uuid             *uuid.UUID
-	created_at       *time.Time
-	updated_at       *time.Time
-	kind             *task.Kind
-	action_type      *string
-	payload          *map[string]interface{}
-	status           *task.Status
-	priority         *int
-	addpriority      *int
-	attempts         *int
-	addattempts      *int
-	max_attempts     *int
-	addmax_attempts  *int
-	not_before       *time.Time
-	lease_owner      *string
-	lease_token      *string
-	lease_expires_at *time.Time
-	started_at       *time.Time
-	finished_at      *time.Time
-	result           *map[string]interface{}
-	error            *string
-	clearedFields    map[string]struct{}
-	workspace        *int
-	clearedworkspace bool
-	account          *int
-	clearedaccount   bool
-	post             *int
-	clearedpost      bool
-	job              *int
-	clearedjob       bool
-	schedule         *int
-	clearedschedule  bool
-	done             bool
-	oldValue         func(context.Context) (*Task, error)
-	predicates       []predicate.Task
+	op                Op
+	typ               string
+	id                *int
+	uuid              *uuid.UUID
+	created_at        *time.Time
+	updated_at        *time.Time
+	kind              *task.Kind
+	action_type       *string
+	payload           *map[string]interface{}
+	status            *task.Status
+	priority          *int
+	addpriority       *int
+	attempts          *int
+	addattempts       *int
+	max_attempts      *int
+	addmax_attempts   *int
+	not_before        *time.Time
+	lease_owner       *string
+	lease_token       *string
+	lease_expires_at  *time.Time
+	started_at        *time.Time
+	finished_at       *time.Time
+	result            *map[string]interface{}
+	error             *string
+	metric_views      *int64
+	addmetric_views   *int64
+	metric_likes      *int64
+	addmetric_likes   *int64
+	metric_replies    *int64
+	addmetric_replies *int64
+	metric_reposts    *int64
+	addmetric_reposts *int64
+	clearedFields     map[string]struct{}
+	workspace         *int
+	clearedworkspace  bool
+	account           *int
+	clearedaccount    bool
+	post              *int
+	clearedpost       bool
+	job               *int
+	clearedjob        bool
+	schedule          *int
+	clearedschedule   bool
+	done              bool
+	oldValue          func(context.Context) (*Task, error)
+	predicates        []predicate.Task
 }
 
 var _ ent.Mutation = (*TaskMutation)(nil)
@@ -35192,6 +35200,230 @@ func (m *TaskMutation) ResetError() {
 	m.error = nil
 }
 
+// SetMetricViews sets the "metric_views" field.
+func (m *TaskMutation) SetMetricViews(i int64) {
+	m.metric_views = &i
+	m.addmetric_views = nil
+}
+
+// MetricViews returns the value of the "metric_views" field in the mutation.
+func (m *TaskMutation) MetricViews() (r int64, exists bool) {
+	v := m.metric_views
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetricViews returns the old "metric_views" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldMetricViews(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetricViews is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetricViews requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetricViews: %w", err)
+	}
+	return oldValue.MetricViews, nil
+}
+
+// AddMetricViews adds i to the "metric_views" field.
+func (m *TaskMutation) AddMetricViews(i int64) {
+	if m.addmetric_views != nil {
+		*m.addmetric_views += i
+	} else {
+		m.addmetric_views = &i
+	}
+}
+
+// AddedMetricViews returns the value that was added to the "metric_views" field in this mutation.
+func (m *TaskMutation) AddedMetricViews() (r int64, exists bool) {
+	v := m.addmetric_views
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMetricViews resets all changes to the "metric_views" field.
+func (m *TaskMutation) ResetMetricViews() {
+	m.metric_views = nil
+	m.addmetric_views = nil
+}
+
+// SetMetricLikes sets the "metric_likes" field.
+func (m *TaskMutation) SetMetricLikes(i int64) {
+	m.metric_likes = &i
+	m.addmetric_likes = nil
+}
+
+// MetricLikes returns the value of the "metric_likes" field in the mutation.
+func (m *TaskMutation) MetricLikes() (r int64, exists bool) {
+	v := m.metric_likes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetricLikes returns the old "metric_likes" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldMetricLikes(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetricLikes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetricLikes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetricLikes: %w", err)
+	}
+	return oldValue.MetricLikes, nil
+}
+
+// AddMetricLikes adds i to the "metric_likes" field.
+func (m *TaskMutation) AddMetricLikes(i int64) {
+	if m.addmetric_likes != nil {
+		*m.addmetric_likes += i
+	} else {
+		m.addmetric_likes = &i
+	}
+}
+
+// AddedMetricLikes returns the value that was added to the "metric_likes" field in this mutation.
+func (m *TaskMutation) AddedMetricLikes() (r int64, exists bool) {
+	v := m.addmetric_likes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMetricLikes resets all changes to the "metric_likes" field.
+func (m *TaskMutation) ResetMetricLikes() {
+	m.metric_likes = nil
+	m.addmetric_likes = nil
+}
+
+// SetMetricReplies sets the "metric_replies" field.
+func (m *TaskMutation) SetMetricReplies(i int64) {
+	m.metric_replies = &i
+	m.addmetric_replies = nil
+}
+
+// MetricReplies returns the value of the "metric_replies" field in the mutation.
+func (m *TaskMutation) MetricReplies() (r int64, exists bool) {
+	v := m.metric_replies
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetricReplies returns the old "metric_replies" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldMetricReplies(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetricReplies is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetricReplies requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetricReplies: %w", err)
+	}
+	return oldValue.MetricReplies, nil
+}
+
+// AddMetricReplies adds i to the "metric_replies" field.
+func (m *TaskMutation) AddMetricReplies(i int64) {
+	if m.addmetric_replies != nil {
+		*m.addmetric_replies += i
+	} else {
+		m.addmetric_replies = &i
+	}
+}
+
+// AddedMetricReplies returns the value that was added to the "metric_replies" field in this mutation.
+func (m *TaskMutation) AddedMetricReplies() (r int64, exists bool) {
+	v := m.addmetric_replies
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMetricReplies resets all changes to the "metric_replies" field.
+func (m *TaskMutation) ResetMetricReplies() {
+	m.metric_replies = nil
+	m.addmetric_replies = nil
+}
+
+// SetMetricReposts sets the "metric_reposts" field.
+func (m *TaskMutation) SetMetricReposts(i int64) {
+	m.metric_reposts = &i
+	m.addmetric_reposts = nil
+}
+
+// MetricReposts returns the value of the "metric_reposts" field in the mutation.
+func (m *TaskMutation) MetricReposts() (r int64, exists bool) {
+	v := m.metric_reposts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetricReposts returns the old "metric_reposts" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldMetricReposts(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetricReposts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetricReposts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetricReposts: %w", err)
+	}
+	return oldValue.MetricReposts, nil
+}
+
+// AddMetricReposts adds i to the "metric_reposts" field.
+func (m *TaskMutation) AddMetricReposts(i int64) {
+	if m.addmetric_reposts != nil {
+		*m.addmetric_reposts += i
+	} else {
+		m.addmetric_reposts = &i
+	}
+}
+
+// AddedMetricReposts returns the value that was added to the "metric_reposts" field in this mutation.
+func (m *TaskMutation) AddedMetricReposts() (r int64, exists bool) {
+	v := m.addmetric_reposts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMetricReposts resets all changes to the "metric_reposts" field.
+func (m *TaskMutation) ResetMetricReposts() {
+	m.metric_reposts = nil
+	m.addmetric_reposts = nil
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *TaskMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -35361,7 +35593,7 @@ func (m *TaskMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TaskMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 27)
 	if m.uuid != nil {
 		fields = append(fields, task.FieldUUID)
 	}
@@ -35431,6 +35663,18 @@ func (m *TaskMutation) Fields() []string {
 	if m.error != nil {
 		fields = append(fields, task.FieldError)
 	}
+	if m.metric_views != nil {
+		fields = append(fields, task.FieldMetricViews)
+	}
+	if m.metric_likes != nil {
+		fields = append(fields, task.FieldMetricLikes)
+	}
+	if m.metric_replies != nil {
+		fields = append(fields, task.FieldMetricReplies)
+	}
+	if m.metric_reposts != nil {
+		fields = append(fields, task.FieldMetricReposts)
+	}
 	return fields
 }
 
@@ -35485,6 +35729,14 @@ func (m *TaskMutation) Field(name string) (ent.Value, bool) {
 		return m.Result()
 	case task.FieldError:
 		return m.Error()
+	case task.FieldMetricViews:
+		return m.MetricViews()
+	case task.FieldMetricLikes:
+		return m.MetricLikes()
+	case task.FieldMetricReplies:
+		return m.MetricReplies()
+	case task.FieldMetricReposts:
+		return m.MetricReposts()
 	}
 	return nil, false
 }
@@ -35540,6 +35792,14 @@ func (m *TaskMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldResult(ctx)
 	case task.FieldError:
 		return m.OldError(ctx)
+	case task.FieldMetricViews:
+		return m.OldMetricViews(ctx)
+	case task.FieldMetricLikes:
+		return m.OldMetricLikes(ctx)
+	case task.FieldMetricReplies:
+		return m.OldMetricReplies(ctx)
+	case task.FieldMetricReposts:
+		return m.OldMetricReposts(ctx)
 	}
 	return nil, fmt.Errorf("unknown Task field %s", name)
 }
@@ -35710,6 +35970,34 @@ func (m *TaskMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetError(v)
 		return nil
+	case task.FieldMetricViews:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetricViews(v)
+		return nil
+	case task.FieldMetricLikes:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetricLikes(v)
+		return nil
+	case task.FieldMetricReplies:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetricReplies(v)
+		return nil
+	case task.FieldMetricReposts:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetricReposts(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Task field %s", name)
 }
@@ -35727,6 +36015,18 @@ func (m *TaskMutation) AddedFields() []string {
 	if m.addmax_attempts != nil {
 		fields = append(fields, task.FieldMaxAttempts)
 	}
+	if m.addmetric_views != nil {
+		fields = append(fields, task.FieldMetricViews)
+	}
+	if m.addmetric_likes != nil {
+		fields = append(fields, task.FieldMetricLikes)
+	}
+	if m.addmetric_replies != nil {
+		fields = append(fields, task.FieldMetricReplies)
+	}
+	if m.addmetric_reposts != nil {
+		fields = append(fields, task.FieldMetricReposts)
+	}
 	return fields
 }
 
@@ -35741,6 +36041,14 @@ func (m *TaskMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedAttempts()
 	case task.FieldMaxAttempts:
 		return m.AddedMaxAttempts()
+	case task.FieldMetricViews:
+		return m.AddedMetricViews()
+	case task.FieldMetricLikes:
+		return m.AddedMetricLikes()
+	case task.FieldMetricReplies:
+		return m.AddedMetricReplies()
+	case task.FieldMetricReposts:
+		return m.AddedMetricReposts()
 	}
 	return nil, false
 }
@@ -35770,6 +36078,34 @@ func (m *TaskMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddMaxAttempts(v)
+		return nil
+	case task.FieldMetricViews:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMetricViews(v)
+		return nil
+	case task.FieldMetricLikes:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMetricLikes(v)
+		return nil
+	case task.FieldMetricReplies:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMetricReplies(v)
+		return nil
+	case task.FieldMetricReposts:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMetricReposts(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Task numeric field %s", name)
@@ -35923,6 +36259,18 @@ func (m *TaskMutation) ResetField(name string) error {
 		return nil
 	case task.FieldError:
 		m.ResetError()
+		return nil
+	case task.FieldMetricViews:
+		m.ResetMetricViews()
+		return nil
+	case task.FieldMetricLikes:
+		m.ResetMetricLikes()
+		return nil
+	case task.FieldMetricReplies:
+		m.ResetMetricReplies()
+		return nil
+	case task.FieldMetricReposts:
+		m.ResetMetricReposts()
 		return nil
 	}
 	return fmt.Errorf("unknown Task field %s", name)

@@ -70,6 +70,14 @@ type Task struct {
 	Result map[string]interface{} `json:"result,omitempty"`
 	// Error holds the value of the "error" field.
 	Error string `json:"error,omitempty"`
+	// MetricViews holds the value of the "metric_views" field.
+	MetricViews int64 `json:"metric_views,omitempty"`
+	// MetricLikes holds the value of the "metric_likes" field.
+	MetricLikes int64 `json:"metric_likes,omitempty"`
+	// MetricReplies holds the value of the "metric_replies" field.
+	MetricReplies int64 `json:"metric_replies,omitempty"`
+	// MetricReposts holds the value of the "metric_reposts" field.
+	MetricReposts int64 `json:"metric_reposts,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TaskQuery when eager-loading is set.
 	Edges        TaskEdges `json:"edges"`
@@ -157,7 +165,7 @@ func (*Task) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case task.FieldPayload, task.FieldResult:
 			values[i] = new([]byte)
-		case task.FieldID, task.FieldWorkspaceID, task.FieldAccountID, task.FieldPostID, task.FieldJobID, task.FieldScheduleID, task.FieldPriority, task.FieldAttempts, task.FieldMaxAttempts:
+		case task.FieldID, task.FieldWorkspaceID, task.FieldAccountID, task.FieldPostID, task.FieldJobID, task.FieldScheduleID, task.FieldPriority, task.FieldAttempts, task.FieldMaxAttempts, task.FieldMetricViews, task.FieldMetricLikes, task.FieldMetricReplies, task.FieldMetricReposts:
 			values[i] = new(sql.NullInt64)
 		case task.FieldKind, task.FieldActionType, task.FieldStatus, task.FieldLeaseOwner, task.FieldLeaseToken, task.FieldError:
 			values[i] = new(sql.NullString)
@@ -335,6 +343,30 @@ func (_m *Task) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Error = value.String
 			}
+		case task.FieldMetricViews:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field metric_views", values[i])
+			} else if value.Valid {
+				_m.MetricViews = value.Int64
+			}
+		case task.FieldMetricLikes:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field metric_likes", values[i])
+			} else if value.Valid {
+				_m.MetricLikes = value.Int64
+			}
+		case task.FieldMetricReplies:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field metric_replies", values[i])
+			} else if value.Valid {
+				_m.MetricReplies = value.Int64
+			}
+		case task.FieldMetricReposts:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field metric_reposts", values[i])
+			} else if value.Valid {
+				_m.MetricReposts = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -477,6 +509,18 @@ func (_m *Task) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("error=")
 	builder.WriteString(_m.Error)
+	builder.WriteString(", ")
+	builder.WriteString("metric_views=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MetricViews))
+	builder.WriteString(", ")
+	builder.WriteString("metric_likes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MetricLikes))
+	builder.WriteString(", ")
+	builder.WriteString("metric_replies=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MetricReplies))
+	builder.WriteString(", ")
+	builder.WriteString("metric_reposts=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MetricReposts))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -318,6 +318,62 @@ func (_c *TaskCreate) SetNillableError(v *string) *TaskCreate {
 	return _c
 }
 
+// SetMetricViews sets the "metric_views" field.
+func (_c *TaskCreate) SetMetricViews(v int64) *TaskCreate {
+	_c.mutation.SetMetricViews(v)
+	return _c
+}
+
+// SetNillableMetricViews sets the "metric_views" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableMetricViews(v *int64) *TaskCreate {
+	if v != nil {
+		_c.SetMetricViews(*v)
+	}
+	return _c
+}
+
+// SetMetricLikes sets the "metric_likes" field.
+func (_c *TaskCreate) SetMetricLikes(v int64) *TaskCreate {
+	_c.mutation.SetMetricLikes(v)
+	return _c
+}
+
+// SetNillableMetricLikes sets the "metric_likes" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableMetricLikes(v *int64) *TaskCreate {
+	if v != nil {
+		_c.SetMetricLikes(*v)
+	}
+	return _c
+}
+
+// SetMetricReplies sets the "metric_replies" field.
+func (_c *TaskCreate) SetMetricReplies(v int64) *TaskCreate {
+	_c.mutation.SetMetricReplies(v)
+	return _c
+}
+
+// SetNillableMetricReplies sets the "metric_replies" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableMetricReplies(v *int64) *TaskCreate {
+	if v != nil {
+		_c.SetMetricReplies(*v)
+	}
+	return _c
+}
+
+// SetMetricReposts sets the "metric_reposts" field.
+func (_c *TaskCreate) SetMetricReposts(v int64) *TaskCreate {
+	_c.mutation.SetMetricReposts(v)
+	return _c
+}
+
+// SetNillableMetricReposts sets the "metric_reposts" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableMetricReposts(v *int64) *TaskCreate {
+	if v != nil {
+		_c.SetMetricReposts(*v)
+	}
+	return _c
+}
+
 // SetWorkspace sets the "workspace" edge to the Workspace entity.
 func (_c *TaskCreate) SetWorkspace(v *Workspace) *TaskCreate {
 	return _c.SetWorkspaceID(v.ID)
@@ -440,6 +496,22 @@ func (_c *TaskCreate) defaults() error {
 		v := task.DefaultError
 		_c.mutation.SetError(v)
 	}
+	if _, ok := _c.mutation.MetricViews(); !ok {
+		v := task.DefaultMetricViews
+		_c.mutation.SetMetricViews(v)
+	}
+	if _, ok := _c.mutation.MetricLikes(); !ok {
+		v := task.DefaultMetricLikes
+		_c.mutation.SetMetricLikes(v)
+	}
+	if _, ok := _c.mutation.MetricReplies(); !ok {
+		v := task.DefaultMetricReplies
+		_c.mutation.SetMetricReplies(v)
+	}
+	if _, ok := _c.mutation.MetricReposts(); !ok {
+		v := task.DefaultMetricReposts
+		_c.mutation.SetMetricReposts(v)
+	}
 	return nil
 }
 
@@ -506,6 +578,18 @@ func (_c *TaskCreate) check() error {
 	}
 	if _, ok := _c.mutation.Error(); !ok {
 		return &ValidationError{Name: "error", err: errors.New(`ent: missing required field "Task.error"`)}
+	}
+	if _, ok := _c.mutation.MetricViews(); !ok {
+		return &ValidationError{Name: "metric_views", err: errors.New(`ent: missing required field "Task.metric_views"`)}
+	}
+	if _, ok := _c.mutation.MetricLikes(); !ok {
+		return &ValidationError{Name: "metric_likes", err: errors.New(`ent: missing required field "Task.metric_likes"`)}
+	}
+	if _, ok := _c.mutation.MetricReplies(); !ok {
+		return &ValidationError{Name: "metric_replies", err: errors.New(`ent: missing required field "Task.metric_replies"`)}
+	}
+	if _, ok := _c.mutation.MetricReposts(); !ok {
+		return &ValidationError{Name: "metric_reposts", err: errors.New(`ent: missing required field "Task.metric_reposts"`)}
 	}
 	if len(_c.mutation.WorkspaceIDs()) == 0 {
 		return &ValidationError{Name: "workspace", err: errors.New(`ent: missing required edge "Task.workspace"`)}
@@ -608,6 +692,22 @@ func (_c *TaskCreate) createSpec() (*Task, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Error(); ok {
 		_spec.SetField(task.FieldError, field.TypeString, value)
 		_node.Error = value
+	}
+	if value, ok := _c.mutation.MetricViews(); ok {
+		_spec.SetField(task.FieldMetricViews, field.TypeInt64, value)
+		_node.MetricViews = value
+	}
+	if value, ok := _c.mutation.MetricLikes(); ok {
+		_spec.SetField(task.FieldMetricLikes, field.TypeInt64, value)
+		_node.MetricLikes = value
+	}
+	if value, ok := _c.mutation.MetricReplies(); ok {
+		_spec.SetField(task.FieldMetricReplies, field.TypeInt64, value)
+		_node.MetricReplies = value
+	}
+	if value, ok := _c.mutation.MetricReposts(); ok {
+		_spec.SetField(task.FieldMetricReposts, field.TypeInt64, value)
+		_node.MetricReposts = value
 	}
 	if nodes := _c.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1058,6 +1158,78 @@ func (u *TaskUpsert) UpdateError() *TaskUpsert {
 	return u
 }
 
+// SetMetricViews sets the "metric_views" field.
+func (u *TaskUpsert) SetMetricViews(v int64) *TaskUpsert {
+	u.Set(task.FieldMetricViews, v)
+	return u
+}
+
+// UpdateMetricViews sets the "metric_views" field to the value that was provided on create.
+func (u *TaskUpsert) UpdateMetricViews() *TaskUpsert {
+	u.SetExcluded(task.FieldMetricViews)
+	return u
+}
+
+// AddMetricViews adds v to the "metric_views" field.
+func (u *TaskUpsert) AddMetricViews(v int64) *TaskUpsert {
+	u.Add(task.FieldMetricViews, v)
+	return u
+}
+
+// SetMetricLikes sets the "metric_likes" field.
+func (u *TaskUpsert) SetMetricLikes(v int64) *TaskUpsert {
+	u.Set(task.FieldMetricLikes, v)
+	return u
+}
+
+// UpdateMetricLikes sets the "metric_likes" field to the value that was provided on create.
+func (u *TaskUpsert) UpdateMetricLikes() *TaskUpsert {
+	u.SetExcluded(task.FieldMetricLikes)
+	return u
+}
+
+// AddMetricLikes adds v to the "metric_likes" field.
+func (u *TaskUpsert) AddMetricLikes(v int64) *TaskUpsert {
+	u.Add(task.FieldMetricLikes, v)
+	return u
+}
+
+// SetMetricReplies sets the "metric_replies" field.
+func (u *TaskUpsert) SetMetricReplies(v int64) *TaskUpsert {
+	u.Set(task.FieldMetricReplies, v)
+	return u
+}
+
+// UpdateMetricReplies sets the "metric_replies" field to the value that was provided on create.
+func (u *TaskUpsert) UpdateMetricReplies() *TaskUpsert {
+	u.SetExcluded(task.FieldMetricReplies)
+	return u
+}
+
+// AddMetricReplies adds v to the "metric_replies" field.
+func (u *TaskUpsert) AddMetricReplies(v int64) *TaskUpsert {
+	u.Add(task.FieldMetricReplies, v)
+	return u
+}
+
+// SetMetricReposts sets the "metric_reposts" field.
+func (u *TaskUpsert) SetMetricReposts(v int64) *TaskUpsert {
+	u.Set(task.FieldMetricReposts, v)
+	return u
+}
+
+// UpdateMetricReposts sets the "metric_reposts" field to the value that was provided on create.
+func (u *TaskUpsert) UpdateMetricReposts() *TaskUpsert {
+	u.SetExcluded(task.FieldMetricReposts)
+	return u
+}
+
+// AddMetricReposts adds v to the "metric_reposts" field.
+func (u *TaskUpsert) AddMetricReposts(v int64) *TaskUpsert {
+	u.Add(task.FieldMetricReposts, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1470,6 +1642,90 @@ func (u *TaskUpsertOne) SetError(v string) *TaskUpsertOne {
 func (u *TaskUpsertOne) UpdateError() *TaskUpsertOne {
 	return u.Update(func(s *TaskUpsert) {
 		s.UpdateError()
+	})
+}
+
+// SetMetricViews sets the "metric_views" field.
+func (u *TaskUpsertOne) SetMetricViews(v int64) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetMetricViews(v)
+	})
+}
+
+// AddMetricViews adds v to the "metric_views" field.
+func (u *TaskUpsertOne) AddMetricViews(v int64) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddMetricViews(v)
+	})
+}
+
+// UpdateMetricViews sets the "metric_views" field to the value that was provided on create.
+func (u *TaskUpsertOne) UpdateMetricViews() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateMetricViews()
+	})
+}
+
+// SetMetricLikes sets the "metric_likes" field.
+func (u *TaskUpsertOne) SetMetricLikes(v int64) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetMetricLikes(v)
+	})
+}
+
+// AddMetricLikes adds v to the "metric_likes" field.
+func (u *TaskUpsertOne) AddMetricLikes(v int64) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddMetricLikes(v)
+	})
+}
+
+// UpdateMetricLikes sets the "metric_likes" field to the value that was provided on create.
+func (u *TaskUpsertOne) UpdateMetricLikes() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateMetricLikes()
+	})
+}
+
+// SetMetricReplies sets the "metric_replies" field.
+func (u *TaskUpsertOne) SetMetricReplies(v int64) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetMetricReplies(v)
+	})
+}
+
+// AddMetricReplies adds v to the "metric_replies" field.
+func (u *TaskUpsertOne) AddMetricReplies(v int64) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddMetricReplies(v)
+	})
+}
+
+// UpdateMetricReplies sets the "metric_replies" field to the value that was provided on create.
+func (u *TaskUpsertOne) UpdateMetricReplies() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateMetricReplies()
+	})
+}
+
+// SetMetricReposts sets the "metric_reposts" field.
+func (u *TaskUpsertOne) SetMetricReposts(v int64) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetMetricReposts(v)
+	})
+}
+
+// AddMetricReposts adds v to the "metric_reposts" field.
+func (u *TaskUpsertOne) AddMetricReposts(v int64) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddMetricReposts(v)
+	})
+}
+
+// UpdateMetricReposts sets the "metric_reposts" field to the value that was provided on create.
+func (u *TaskUpsertOne) UpdateMetricReposts() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateMetricReposts()
 	})
 }
 
@@ -2051,6 +2307,90 @@ func (u *TaskUpsertBulk) SetError(v string) *TaskUpsertBulk {
 func (u *TaskUpsertBulk) UpdateError() *TaskUpsertBulk {
 	return u.Update(func(s *TaskUpsert) {
 		s.UpdateError()
+	})
+}
+
+// SetMetricViews sets the "metric_views" field.
+func (u *TaskUpsertBulk) SetMetricViews(v int64) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetMetricViews(v)
+	})
+}
+
+// AddMetricViews adds v to the "metric_views" field.
+func (u *TaskUpsertBulk) AddMetricViews(v int64) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddMetricViews(v)
+	})
+}
+
+// UpdateMetricViews sets the "metric_views" field to the value that was provided on create.
+func (u *TaskUpsertBulk) UpdateMetricViews() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateMetricViews()
+	})
+}
+
+// SetMetricLikes sets the "metric_likes" field.
+func (u *TaskUpsertBulk) SetMetricLikes(v int64) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetMetricLikes(v)
+	})
+}
+
+// AddMetricLikes adds v to the "metric_likes" field.
+func (u *TaskUpsertBulk) AddMetricLikes(v int64) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddMetricLikes(v)
+	})
+}
+
+// UpdateMetricLikes sets the "metric_likes" field to the value that was provided on create.
+func (u *TaskUpsertBulk) UpdateMetricLikes() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateMetricLikes()
+	})
+}
+
+// SetMetricReplies sets the "metric_replies" field.
+func (u *TaskUpsertBulk) SetMetricReplies(v int64) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetMetricReplies(v)
+	})
+}
+
+// AddMetricReplies adds v to the "metric_replies" field.
+func (u *TaskUpsertBulk) AddMetricReplies(v int64) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddMetricReplies(v)
+	})
+}
+
+// UpdateMetricReplies sets the "metric_replies" field to the value that was provided on create.
+func (u *TaskUpsertBulk) UpdateMetricReplies() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateMetricReplies()
+	})
+}
+
+// SetMetricReposts sets the "metric_reposts" field.
+func (u *TaskUpsertBulk) SetMetricReposts(v int64) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetMetricReposts(v)
+	})
+}
+
+// AddMetricReposts adds v to the "metric_reposts" field.
+func (u *TaskUpsertBulk) AddMetricReposts(v int64) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddMetricReposts(v)
+	})
+}
+
+// UpdateMetricReposts sets the "metric_reposts" field to the value that was provided on create.
+func (u *TaskUpsertBulk) UpdateMetricReposts() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateMetricReposts()
 	})
 }
 

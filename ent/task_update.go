@@ -363,6 +363,90 @@ func (_u *TaskUpdate) SetNillableError(v *string) *TaskUpdate {
 	return _u
 }
 
+// SetMetricViews sets the "metric_views" field.
+func (_u *TaskUpdate) SetMetricViews(v int64) *TaskUpdate {
+	_u.mutation.ResetMetricViews()
+	_u.mutation.SetMetricViews(v)
+	return _u
+}
+
+// SetNillableMetricViews sets the "metric_views" field if the given value is not nil.
+func (_u *TaskUpdate) SetNillableMetricViews(v *int64) *TaskUpdate {
+	if v != nil {
+		_u.SetMetricViews(*v)
+	}
+	return _u
+}
+
+// AddMetricViews adds value to the "metric_views" field.
+func (_u *TaskUpdate) AddMetricViews(v int64) *TaskUpdate {
+	_u.mutation.AddMetricViews(v)
+	return _u
+}
+
+// SetMetricLikes sets the "metric_likes" field.
+func (_u *TaskUpdate) SetMetricLikes(v int64) *TaskUpdate {
+	_u.mutation.ResetMetricLikes()
+	_u.mutation.SetMetricLikes(v)
+	return _u
+}
+
+// SetNillableMetricLikes sets the "metric_likes" field if the given value is not nil.
+func (_u *TaskUpdate) SetNillableMetricLikes(v *int64) *TaskUpdate {
+	if v != nil {
+		_u.SetMetricLikes(*v)
+	}
+	return _u
+}
+
+// AddMetricLikes adds value to the "metric_likes" field.
+func (_u *TaskUpdate) AddMetricLikes(v int64) *TaskUpdate {
+	_u.mutation.AddMetricLikes(v)
+	return _u
+}
+
+// SetMetricReplies sets the "metric_replies" field.
+func (_u *TaskUpdate) SetMetricReplies(v int64) *TaskUpdate {
+	_u.mutation.ResetMetricReplies()
+	_u.mutation.SetMetricReplies(v)
+	return _u
+}
+
+// SetNillableMetricReplies sets the "metric_replies" field if the given value is not nil.
+func (_u *TaskUpdate) SetNillableMetricReplies(v *int64) *TaskUpdate {
+	if v != nil {
+		_u.SetMetricReplies(*v)
+	}
+	return _u
+}
+
+// AddMetricReplies adds value to the "metric_replies" field.
+func (_u *TaskUpdate) AddMetricReplies(v int64) *TaskUpdate {
+	_u.mutation.AddMetricReplies(v)
+	return _u
+}
+
+// SetMetricReposts sets the "metric_reposts" field.
+func (_u *TaskUpdate) SetMetricReposts(v int64) *TaskUpdate {
+	_u.mutation.ResetMetricReposts()
+	_u.mutation.SetMetricReposts(v)
+	return _u
+}
+
+// SetNillableMetricReposts sets the "metric_reposts" field if the given value is not nil.
+func (_u *TaskUpdate) SetNillableMetricReposts(v *int64) *TaskUpdate {
+	if v != nil {
+		_u.SetMetricReposts(*v)
+	}
+	return _u
+}
+
+// AddMetricReposts adds value to the "metric_reposts" field.
+func (_u *TaskUpdate) AddMetricReposts(v int64) *TaskUpdate {
+	_u.mutation.AddMetricReposts(v)
+	return _u
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_u *TaskUpdate) SetAccount(v *Account) *TaskUpdate {
 	return _u.SetAccountID(v.ID)
@@ -565,6 +649,30 @@ func (_u *TaskUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(task.FieldError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MetricViews(); ok {
+		_spec.SetField(task.FieldMetricViews, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedMetricViews(); ok {
+		_spec.AddField(task.FieldMetricViews, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.MetricLikes(); ok {
+		_spec.SetField(task.FieldMetricLikes, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedMetricLikes(); ok {
+		_spec.AddField(task.FieldMetricLikes, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.MetricReplies(); ok {
+		_spec.SetField(task.FieldMetricReplies, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedMetricReplies(); ok {
+		_spec.AddField(task.FieldMetricReplies, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.MetricReposts(); ok {
+		_spec.SetField(task.FieldMetricReposts, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedMetricReposts(); ok {
+		_spec.AddField(task.FieldMetricReposts, field.TypeInt64, value)
 	}
 	if _u.mutation.AccountCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1033,6 +1141,90 @@ func (_u *TaskUpdateOne) SetNillableError(v *string) *TaskUpdateOne {
 	return _u
 }
 
+// SetMetricViews sets the "metric_views" field.
+func (_u *TaskUpdateOne) SetMetricViews(v int64) *TaskUpdateOne {
+	_u.mutation.ResetMetricViews()
+	_u.mutation.SetMetricViews(v)
+	return _u
+}
+
+// SetNillableMetricViews sets the "metric_views" field if the given value is not nil.
+func (_u *TaskUpdateOne) SetNillableMetricViews(v *int64) *TaskUpdateOne {
+	if v != nil {
+		_u.SetMetricViews(*v)
+	}
+	return _u
+}
+
+// AddMetricViews adds value to the "metric_views" field.
+func (_u *TaskUpdateOne) AddMetricViews(v int64) *TaskUpdateOne {
+	_u.mutation.AddMetricViews(v)
+	return _u
+}
+
+// SetMetricLikes sets the "metric_likes" field.
+func (_u *TaskUpdateOne) SetMetricLikes(v int64) *TaskUpdateOne {
+	_u.mutation.ResetMetricLikes()
+	_u.mutation.SetMetricLikes(v)
+	return _u
+}
+
+// SetNillableMetricLikes sets the "metric_likes" field if the given value is not nil.
+func (_u *TaskUpdateOne) SetNillableMetricLikes(v *int64) *TaskUpdateOne {
+	if v != nil {
+		_u.SetMetricLikes(*v)
+	}
+	return _u
+}
+
+// AddMetricLikes adds value to the "metric_likes" field.
+func (_u *TaskUpdateOne) AddMetricLikes(v int64) *TaskUpdateOne {
+	_u.mutation.AddMetricLikes(v)
+	return _u
+}
+
+// SetMetricReplies sets the "metric_replies" field.
+func (_u *TaskUpdateOne) SetMetricReplies(v int64) *TaskUpdateOne {
+	_u.mutation.ResetMetricReplies()
+	_u.mutation.SetMetricReplies(v)
+	return _u
+}
+
+// SetNillableMetricReplies sets the "metric_replies" field if the given value is not nil.
+func (_u *TaskUpdateOne) SetNillableMetricReplies(v *int64) *TaskUpdateOne {
+	if v != nil {
+		_u.SetMetricReplies(*v)
+	}
+	return _u
+}
+
+// AddMetricReplies adds value to the "metric_replies" field.
+func (_u *TaskUpdateOne) AddMetricReplies(v int64) *TaskUpdateOne {
+	_u.mutation.AddMetricReplies(v)
+	return _u
+}
+
+// SetMetricReposts sets the "metric_reposts" field.
+func (_u *TaskUpdateOne) SetMetricReposts(v int64) *TaskUpdateOne {
+	_u.mutation.ResetMetricReposts()
+	_u.mutation.SetMetricReposts(v)
+	return _u
+}
+
+// SetNillableMetricReposts sets the "metric_reposts" field if the given value is not nil.
+func (_u *TaskUpdateOne) SetNillableMetricReposts(v *int64) *TaskUpdateOne {
+	if v != nil {
+		_u.SetMetricReposts(*v)
+	}
+	return _u
+}
+
+// AddMetricReposts adds value to the "metric_reposts" field.
+func (_u *TaskUpdateOne) AddMetricReposts(v int64) *TaskUpdateOne {
+	_u.mutation.AddMetricReposts(v)
+	return _u
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_u *TaskUpdateOne) SetAccount(v *Account) *TaskUpdateOne {
 	return _u.SetAccountID(v.ID)
@@ -1265,6 +1457,30 @@ func (_u *TaskUpdateOne) sqlSave(ctx context.Context) (_node *Task, err error) {
 	}
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(task.FieldError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MetricViews(); ok {
+		_spec.SetField(task.FieldMetricViews, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedMetricViews(); ok {
+		_spec.AddField(task.FieldMetricViews, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.MetricLikes(); ok {
+		_spec.SetField(task.FieldMetricLikes, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedMetricLikes(); ok {
+		_spec.AddField(task.FieldMetricLikes, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.MetricReplies(); ok {
+		_spec.SetField(task.FieldMetricReplies, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedMetricReplies(); ok {
+		_spec.AddField(task.FieldMetricReplies, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.MetricReposts(); ok {
+		_spec.SetField(task.FieldMetricReposts, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedMetricReposts(); ok {
+		_spec.AddField(task.FieldMetricReposts, field.TypeInt64, value)
 	}
 	if _u.mutation.AccountCleared() {
 		edge := &sqlgraph.EdgeSpec{

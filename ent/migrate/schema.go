@@ -1590,6 +1590,10 @@ var (
 		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
 		{Name: "result", Type: field.TypeJSON, Nullable: true},
 		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "metric_views", Type: field.TypeInt64, Default: 0},
+		{Name: "metric_likes", Type: field.TypeInt64, Default: 0},
+		{Name: "metric_replies", Type: field.TypeInt64, Default: 0},
+		{Name: "metric_reposts", Type: field.TypeInt64, Default: 0},
 		{Name: "workspace_id", Type: field.TypeInt},
 		{Name: "account_id", Type: field.TypeInt, Nullable: true},
 		{Name: "post_id", Type: field.TypeInt, Nullable: true},
@@ -1604,31 +1608,31 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tasks_workspaces_workspace",
-				Columns:    []*schema.Column{TasksColumns[19]},
+				Columns:    []*schema.Column{TasksColumns[23]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "tasks_accounts_account",
-				Columns:    []*schema.Column{TasksColumns[20]},
+				Columns:    []*schema.Column{TasksColumns[24]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "tasks_posts_post",
-				Columns:    []*schema.Column{TasksColumns[21]},
+				Columns:    []*schema.Column{TasksColumns[25]},
 				RefColumns: []*schema.Column{PostsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "tasks_jobs_job",
-				Columns:    []*schema.Column{TasksColumns[22]},
+				Columns:    []*schema.Column{TasksColumns[26]},
 				RefColumns: []*schema.Column{JobsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "tasks_schedules_schedule",
-				Columns:    []*schema.Column{TasksColumns[23]},
+				Columns:    []*schema.Column{TasksColumns[27]},
 				RefColumns: []*schema.Column{SchedulesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1637,37 +1641,37 @@ var (
 			{
 				Name:    "task_workspace_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[19], TasksColumns[0]},
+				Columns: []*schema.Column{TasksColumns[23], TasksColumns[0]},
 			},
 			{
 				Name:    "task_workspace_id_kind_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[19], TasksColumns[4], TasksColumns[0]},
+				Columns: []*schema.Column{TasksColumns[23], TasksColumns[4], TasksColumns[0]},
 			},
 			{
 				Name:    "task_workspace_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[19], TasksColumns[7], TasksColumns[0]},
+				Columns: []*schema.Column{TasksColumns[23], TasksColumns[7], TasksColumns[0]},
 			},
 			{
 				Name:    "task_workspace_id_not_before_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[19], TasksColumns[11], TasksColumns[0]},
+				Columns: []*schema.Column{TasksColumns[23], TasksColumns[11], TasksColumns[0]},
 			},
 			{
 				Name:    "task_workspace_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[19], TasksColumns[2], TasksColumns[0]},
+				Columns: []*schema.Column{TasksColumns[23], TasksColumns[2], TasksColumns[0]},
 			},
 			{
 				Name:    "task_workspace_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[19], TasksColumns[3], TasksColumns[0]},
+				Columns: []*schema.Column{TasksColumns[23], TasksColumns[3], TasksColumns[0]},
 			},
 			{
 				Name:    "task_workspace_id_status_priority_not_before_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[19], TasksColumns[7], TasksColumns[8], TasksColumns[11], TasksColumns[0]},
+				Columns: []*schema.Column{TasksColumns[23], TasksColumns[7], TasksColumns[8], TasksColumns[11], TasksColumns[0]},
 				Annotation: &entsql.IndexAnnotation{
 					DescColumns: map[string]bool{
 						TasksColumns[8].Name: true,
@@ -1685,7 +1689,7 @@ var (
 			{
 				Name:    "task_workspace_id_status_kind",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[19], TasksColumns[7], TasksColumns[4]},
+				Columns: []*schema.Column{TasksColumns[23], TasksColumns[7], TasksColumns[4]},
 			},
 			{
 				Name:    "task_status_not_before",
@@ -1695,17 +1699,22 @@ var (
 			{
 				Name:    "task_account_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[20], TasksColumns[7]},
+				Columns: []*schema.Column{TasksColumns[24], TasksColumns[7]},
 			},
 			{
 				Name:    "task_post_id_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[21], TasksColumns[20]},
+				Columns: []*schema.Column{TasksColumns[25], TasksColumns[24]},
 			},
 			{
 				Name:    "task_job_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[22]},
+				Columns: []*schema.Column{TasksColumns[26]},
+			},
+			{
+				Name:    "task_workspace_id_kind_metrics",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[23], TasksColumns[4], TasksColumns[19], TasksColumns[20], TasksColumns[21], TasksColumns[22]},
 			},
 		},
 	}

@@ -1907,6 +1907,22 @@ func init() {
 	taskDescError := taskFields[18].Descriptor()
 	// task.DefaultError holds the default value on creation for the error field.
 	task.DefaultError = taskDescError.Default.(string)
+	// taskDescMetricViews is the schema descriptor for metric_views field.
+	taskDescMetricViews := taskFields[19].Descriptor()
+	// task.DefaultMetricViews holds the default value on creation for the metric_views field.
+	task.DefaultMetricViews = taskDescMetricViews.Default.(int64)
+	// taskDescMetricLikes is the schema descriptor for metric_likes field.
+	taskDescMetricLikes := taskFields[20].Descriptor()
+	// task.DefaultMetricLikes holds the default value on creation for the metric_likes field.
+	task.DefaultMetricLikes = taskDescMetricLikes.Default.(int64)
+	// taskDescMetricReplies is the schema descriptor for metric_replies field.
+	taskDescMetricReplies := taskFields[21].Descriptor()
+	// task.DefaultMetricReplies holds the default value on creation for the metric_replies field.
+	task.DefaultMetricReplies = taskDescMetricReplies.Default.(int64)
+	// taskDescMetricReposts is the schema descriptor for metric_reposts field.
+	taskDescMetricReposts := taskFields[22].Descriptor()
+	// task.DefaultMetricReposts holds the default value on creation for the metric_reposts field.
+	task.DefaultMetricReposts = taskDescMetricReposts.Default.(int64)
 	templateMixin := schema.Template{}.Mixin()
 	template.Policy = privacy.NewPolicies(templateMixin[2], schema.Template{})
 	template.Hooks[0] = func(next ent.Mutator) ent.Mutator {

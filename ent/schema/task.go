@@ -55,6 +55,14 @@ func (Task) Fields() []ent.Field {
 		field.JSON("result", map[string]any{}).Optional().
 			Annotations(entgql.Type("Map")),
 		field.String("error").Default(""),
+		// The counters of what the task posted (an x_post's views, likes,
+		// replies and reposts), written by the kind's owner with the
+		// result that carries them: a sum over many tasks reads columns
+		// instead of parsing every result.
+		field.Int64("metric_views").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int64("metric_likes").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int64("metric_replies").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int64("metric_reposts").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -87,6 +95,10 @@ func (Task) Indexes() []ent.Index {
 		// A post's roll-up finds each account's newest task of the post.
 		index.Fields("post_id", "account_id"),
 		index.Fields("job_id"),
+		// The spam feed's sums over a workspace's x_post tasks read this
+		// index alone.
+		index.Fields("workspace_id", "kind", "metric_views", "metric_likes", "metric_replies", "metric_reposts").
+			StorageKey("task_workspace_id_kind_metrics"),
 	)
 }
 

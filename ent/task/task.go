@@ -65,6 +65,14 @@ const (
 	FieldResult = "result"
 	// FieldError holds the string denoting the error field in the database.
 	FieldError = "error"
+	// FieldMetricViews holds the string denoting the metric_views field in the database.
+	FieldMetricViews = "metric_views"
+	// FieldMetricLikes holds the string denoting the metric_likes field in the database.
+	FieldMetricLikes = "metric_likes"
+	// FieldMetricReplies holds the string denoting the metric_replies field in the database.
+	FieldMetricReplies = "metric_replies"
+	// FieldMetricReposts holds the string denoting the metric_reposts field in the database.
+	FieldMetricReposts = "metric_reposts"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
@@ -140,6 +148,10 @@ var Columns = []string{
 	FieldFinishedAt,
 	FieldResult,
 	FieldError,
+	FieldMetricViews,
+	FieldMetricLikes,
+	FieldMetricReplies,
+	FieldMetricReposts,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -188,6 +200,14 @@ var (
 	DefaultLeaseToken string
 	// DefaultError holds the default value on creation for the "error" field.
 	DefaultError string
+	// DefaultMetricViews holds the default value on creation for the "metric_views" field.
+	DefaultMetricViews int64
+	// DefaultMetricLikes holds the default value on creation for the "metric_likes" field.
+	DefaultMetricLikes int64
+	// DefaultMetricReplies holds the default value on creation for the "metric_replies" field.
+	DefaultMetricReplies int64
+	// DefaultMetricReposts holds the default value on creation for the "metric_reposts" field.
+	DefaultMetricReposts int64
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -373,6 +393,26 @@ func ByFinishedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByError orders the results by the error field.
 func ByError(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldError, opts...).ToFunc()
+}
+
+// ByMetricViews orders the results by the metric_views field.
+func ByMetricViews(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMetricViews, opts...).ToFunc()
+}
+
+// ByMetricLikes orders the results by the metric_likes field.
+func ByMetricLikes(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMetricLikes, opts...).ToFunc()
+}
+
+// ByMetricReplies orders the results by the metric_replies field.
+func ByMetricReplies(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMetricReplies, opts...).ToFunc()
+}
+
+// ByMetricReposts orders the results by the metric_reposts field.
+func ByMetricReposts(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMetricReposts, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.

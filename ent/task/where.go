@@ -151,6 +151,26 @@ func Error(v string) predicate.Task {
 	return predicate.Task(sql.FieldEQ(FieldError, v))
 }
 
+// MetricViews applies equality check predicate on the "metric_views" field. It's identical to MetricViewsEQ.
+func MetricViews(v int64) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldMetricViews, v))
+}
+
+// MetricLikes applies equality check predicate on the "metric_likes" field. It's identical to MetricLikesEQ.
+func MetricLikes(v int64) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldMetricLikes, v))
+}
+
+// MetricReplies applies equality check predicate on the "metric_replies" field. It's identical to MetricRepliesEQ.
+func MetricReplies(v int64) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldMetricReplies, v))
+}
+
+// MetricReposts applies equality check predicate on the "metric_reposts" field. It's identical to MetricRepostsEQ.
+func MetricReposts(v int64) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldMetricReposts, v))
+}
+
 // UUIDEQ applies the EQ predicate on the "uuid" field.
 func UUIDEQ(v uuid.UUID) predicate.Task {
 	return predicate.Task(sql.FieldEQ(FieldUUID, v))
@@ -1039,6 +1059,166 @@ func ErrorEqualFold(v string) predicate.Task {
 // ErrorContainsFold applies the ContainsFold predicate on the "error" field.
 func ErrorContainsFold(v string) predicate.Task {
 	return predicate.Task(sql.FieldContainsFold(FieldError, v))
+}
+
+// MetricViewsEQ applies the EQ predicate on the "metric_views" field.
+func MetricViewsEQ(v int64) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldMetricViews, v))
+}
+
+// MetricViewsNEQ applies the NEQ predicate on the "metric_views" field.
+func MetricViewsNEQ(v int64) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldMetricViews, v))
+}
+
+// MetricViewsIn applies the In predicate on the "metric_views" field.
+func MetricViewsIn(vs ...int64) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldMetricViews, vs...))
+}
+
+// MetricViewsNotIn applies the NotIn predicate on the "metric_views" field.
+func MetricViewsNotIn(vs ...int64) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldMetricViews, vs...))
+}
+
+// MetricViewsGT applies the GT predicate on the "metric_views" field.
+func MetricViewsGT(v int64) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldMetricViews, v))
+}
+
+// MetricViewsGTE applies the GTE predicate on the "metric_views" field.
+func MetricViewsGTE(v int64) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldMetricViews, v))
+}
+
+// MetricViewsLT applies the LT predicate on the "metric_views" field.
+func MetricViewsLT(v int64) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldMetricViews, v))
+}
+
+// MetricViewsLTE applies the LTE predicate on the "metric_views" field.
+func MetricViewsLTE(v int64) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldMetricViews, v))
+}
+
+// MetricLikesEQ applies the EQ predicate on the "metric_likes" field.
+func MetricLikesEQ(v int64) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldMetricLikes, v))
+}
+
+// MetricLikesNEQ applies the NEQ predicate on the "metric_likes" field.
+func MetricLikesNEQ(v int64) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldMetricLikes, v))
+}
+
+// MetricLikesIn applies the In predicate on the "metric_likes" field.
+func MetricLikesIn(vs ...int64) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldMetricLikes, vs...))
+}
+
+// MetricLikesNotIn applies the NotIn predicate on the "metric_likes" field.
+func MetricLikesNotIn(vs ...int64) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldMetricLikes, vs...))
+}
+
+// MetricLikesGT applies the GT predicate on the "metric_likes" field.
+func MetricLikesGT(v int64) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldMetricLikes, v))
+}
+
+// MetricLikesGTE applies the GTE predicate on the "metric_likes" field.
+func MetricLikesGTE(v int64) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldMetricLikes, v))
+}
+
+// MetricLikesLT applies the LT predicate on the "metric_likes" field.
+func MetricLikesLT(v int64) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldMetricLikes, v))
+}
+
+// MetricLikesLTE applies the LTE predicate on the "metric_likes" field.
+func MetricLikesLTE(v int64) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldMetricLikes, v))
+}
+
+// MetricRepliesEQ applies the EQ predicate on the "metric_replies" field.
+func MetricRepliesEQ(v int64) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldMetricReplies, v))
+}
+
+// MetricRepliesNEQ applies the NEQ predicate on the "metric_replies" field.
+func MetricRepliesNEQ(v int64) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldMetricReplies, v))
+}
+
+// MetricRepliesIn applies the In predicate on the "metric_replies" field.
+func MetricRepliesIn(vs ...int64) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldMetricReplies, vs...))
+}
+
+// MetricRepliesNotIn applies the NotIn predicate on the "metric_replies" field.
+func MetricRepliesNotIn(vs ...int64) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldMetricReplies, vs...))
+}
+
+// MetricRepliesGT applies the GT predicate on the "metric_replies" field.
+func MetricRepliesGT(v int64) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldMetricReplies, v))
+}
+
+// MetricRepliesGTE applies the GTE predicate on the "metric_replies" field.
+func MetricRepliesGTE(v int64) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldMetricReplies, v))
+}
+
+// MetricRepliesLT applies the LT predicate on the "metric_replies" field.
+func MetricRepliesLT(v int64) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldMetricReplies, v))
+}
+
+// MetricRepliesLTE applies the LTE predicate on the "metric_replies" field.
+func MetricRepliesLTE(v int64) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldMetricReplies, v))
+}
+
+// MetricRepostsEQ applies the EQ predicate on the "metric_reposts" field.
+func MetricRepostsEQ(v int64) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldMetricReposts, v))
+}
+
+// MetricRepostsNEQ applies the NEQ predicate on the "metric_reposts" field.
+func MetricRepostsNEQ(v int64) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldMetricReposts, v))
+}
+
+// MetricRepostsIn applies the In predicate on the "metric_reposts" field.
+func MetricRepostsIn(vs ...int64) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldMetricReposts, vs...))
+}
+
+// MetricRepostsNotIn applies the NotIn predicate on the "metric_reposts" field.
+func MetricRepostsNotIn(vs ...int64) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldMetricReposts, vs...))
+}
+
+// MetricRepostsGT applies the GT predicate on the "metric_reposts" field.
+func MetricRepostsGT(v int64) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldMetricReposts, v))
+}
+
+// MetricRepostsGTE applies the GTE predicate on the "metric_reposts" field.
+func MetricRepostsGTE(v int64) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldMetricReposts, v))
+}
+
+// MetricRepostsLT applies the LT predicate on the "metric_reposts" field.
+func MetricRepostsLT(v int64) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldMetricReposts, v))
+}
+
+// MetricRepostsLTE applies the LTE predicate on the "metric_reposts" field.
+func MetricRepostsLTE(v int64) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldMetricReposts, v))
 }
 
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.

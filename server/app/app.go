@@ -35,6 +35,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/keycheck"
 	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/live"
+	"github.com/switchboardhq/switchboard/server/loop"
 	"github.com/switchboardhq/switchboard/server/metrics"
 	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/posts"
@@ -93,11 +94,11 @@ type App struct {
 	// turns due campaigns into posts; SpamMetrics asks workers for posted
 	// spams' counters again.
 	Campaigns   *campaigns.Service
-	Campaigner  *campaigns.Sweeper
-	SpamMetrics *campaigns.MetricsSweeper
+	Campaigner  *loop.Sweeper
+	SpamMetrics *loop.Sweeper
 	// Queues owns category queues; Queuer schedules their posts.
 	Queues *queues.Service
-	Queuer *queues.Sweeper
+	Queuer *loop.Sweeper
 	// Imports owns CSV imports of posts.
 	Imports *csvimport.Service
 	// Bots owns bot fleets (X accounts of Shillbot apps), their logins

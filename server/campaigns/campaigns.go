@@ -134,7 +134,8 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // NewService returns a campaign service and registers the x_post and
 // x_metrics kinds on ts.
 func NewService(client *ent.Client, d store.Driver, ts *tasks.Service, bus events.Bus, opts ...Option) *Service {
-	s := &Service{client: client, driver: d, tasks: ts, bus: bus, post: registerPost(ts), now: time.Now}
+	s := &Service{client: client, driver: d, tasks: ts, bus: bus, now: time.Now}
+	s.post = s.registerPost(ts)
 	s.metrics = s.registerMetrics(ts)
 	for _, o := range opts {
 		o(s)

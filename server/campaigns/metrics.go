@@ -15,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/bots"
+	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/loop"
 	"github.com/switchboardhq/switchboard/server/tasks"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -57,12 +58,7 @@ func (p MetricsPayload) Validate() error {
 	case len(p.Spams) == 0 || len(p.Spams) > MaxMetricsSpams:
 		return tasks.FieldError{Field: "spams", Message: fmt.Sprintf("must hold 1 to %d spams", MaxMetricsSpams)}
 	}
-	for i, s := range p.Spams {
-		if s.SpamID == "" {
-			return tasks.FieldError{Field: fmt.Sprintf("spams[%d].spamId", i), Message: "is required"}
-		}
-	}
-	return nil
+	return tasks.RequireEach("spams", p.Spams, "spamId", func(s MetricsSpam) string { return s.SpamID })
 }
 
 // SpamMetrics are one spam's counters as a worker read them.
@@ -86,7 +82,7 @@ func (r MetricsResult) Validate() error {
 		return tasks.FieldError{Field: "spams", Message: fmt.Sprintf("must hold at most %d spams", MaxMetricsSpams)}
 	}
 	for i, s := range r.Spams {
-		f := fmt.Sprintf("spams[%d].", i)
+		f := fmt.Sprintf("spams.%d.", i)
 		if _, err := uuid.Parse(s.SpamID); err != nil {
 			return tasks.FieldError{Field: f + "spamId", Message: "must be a spam id"}
 		}
@@ -110,7 +106,8 @@ func (s *Service) registerMetrics(ts *tasks.Service) MetricsKind {
 }
 
 // metricsChanged writes a completed x_metrics task's counters into the
-// results of its spams, where /spams and its sums read them. Only the
+// results and metric columns of its spams, where /spams and its sums read
+// them, and announces each spam changed. Only the
 // spams the task asked about, still posted by its bot, are changed: a
 // worker cannot touch another spam by naming it.
 func (s *Service) metricsChanged(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
@@ -118,13 +115,9 @@ func (s *Service) metricsChanged(ctx context.Context, tx *ent.Tx, ts []*ent.Task
 		if t.Status != task.StatusCOMPLETED || t.AccountID == nil {
 			continue
 		}
-		p, err := s.metrics.Payload(t)
+		p, r, err := s.metrics.Reported(t)
 		if err != nil {
-			return fmt.Errorf("decode payload of task %d: %w", t.ID, err)
-		}
-		r, err := s.metrics.Result(t)
-		if err != nil {
-			return fmt.Errorf("decode result of task %d: %w", t.ID, err)
+			return err
 		}
 		asked := map[string]bool{}
 		for _, sp := range p.Spams {
@@ -146,7 +139,7 @@ func (s *Service) metricsChanged(ctx context.Context, tx *ent.Tx, ts []*ent.Task
 		spams, err := tx.Task.Query().
 			Where(task.KindEQ(task.KindX_POST), task.StatusEQ(task.StatusCOMPLETED),
 				task.AccountID(*t.AccountID), task.UUIDIn(ids...)).
-			Select(task.FieldID, task.FieldUUID, task.FieldResult).All(ctx)
+			Select(task.FieldID, task.FieldUUID, task.FieldWorkspaceID, task.FieldResult).All(ctx)
 		if err != nil {
 			return fmt.Errorf("find spams of task %d: %w", t.ID, err)
 		}
@@ -156,10 +149,14 @@ func (s *Service) metricsChanged(ctx context.Context, tx *ent.Tx, ts []*ent.Task
 			for k, v := range sp.Result {
 				res[k] = v
 			}
-			res["metrics"] = Metrics{Views: m.Views, Likes: m.Likes, Replies: m.Replies, Retweets: m.Retweets}
-			if err := tx.Task.UpdateOneID(sp.ID).SetResult(res).Exec(ctx); err != nil {
+			mm := Metrics{Views: m.Views, Likes: m.Likes, Replies: m.Replies, Retweets: m.Retweets}
+			res["metrics"] = mm
+			if err := setMetrics(ctx, tx.Task.Update().Where(task.ID(sp.ID)).SetResult(res), mm); err != nil {
 				return fmt.Errorf("update metrics of spam %d: %w", sp.ID, err)
 			}
+			// As any change of a task, so that a live view of the spams
+			// shows the new counters.
+			s.bus.PublishOnCommit(tx, events.Event{Topic: events.TopicTask, WorkspaceID: sp.WorkspaceID, ID: sp.ID, Op: events.OpUpdated})
 		}
 	}
 	return nil
@@ -259,36 +256,12 @@ func (s *Service) metricsInput(ctx context.Context, bot int, posted func(*ent.Ta
 	return in, err == nil, err
 }
 
-// MetricsSweeper runs EnqueueMetrics periodically.
-type MetricsSweeper struct {
-	s     *Service
-	every time.Duration
-	log   zerolog.Logger
-	loop  loop.Loop
-}
-
 // NewMetricsSweeper returns a sweeper enqueueing metric reads every
 // interval (default DefaultMetricsEvery).
-func NewMetricsSweeper(s *Service, every time.Duration, log zerolog.Logger) *MetricsSweeper {
+func NewMetricsSweeper(s *Service, every time.Duration, log zerolog.Logger) *loop.Sweeper {
 	if every <= 0 {
 		every = DefaultMetricsEvery
 	}
-	return &MetricsSweeper{s: s, every: every, log: log}
+	return loop.NewSweeper(every, log, func(ctx context.Context) (int, error) { return s.EnqueueMetrics(ctx, every) },
+		"enqueue spam metrics", "queued spam metric reads", "tasks")
 }
-
-// Start begins sweeping until Stop or until ctx ends.
-func (w *MetricsSweeper) Start(ctx context.Context) error {
-	w.loop.Start(ctx, w.every, func(ctx context.Context) {
-		n, err := w.s.EnqueueMetrics(ctx, w.every)
-		if err != nil && ctx.Err() == nil {
-			w.log.Error().Err(err).Msg("enqueue spam metrics")
-		}
-		if n > 0 {
-			w.log.Info().Int("tasks", n).Msg("queued spam metric reads")
-		}
-	})
-	return nil
-}
-
-// Stop stops sweeping and waits for a sweep in progress.
-func (w *MetricsSweeper) Stop() { w.loop.Stop() }

@@ -27,6 +27,8 @@ type metricsWorld struct {
 	svc *campaigns.Service
 	ctx context.Context
 	bot *ent.Account
+	hub *events.Hub
+	ws  int
 }
 
 func newMetricsWorld(t *testing.T, st *store.Store) *metricsWorld {
@@ -34,7 +36,8 @@ func newMetricsWorld(t *testing.T, st *store.Store) *metricsWorld {
 	ws := st.Client.Workspace.Create().SetName("a").SaveX(sys)
 	w := &metricsWorld{clk: testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))}
 	w.ctx = viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 1, WorkspaceID: ws.ID, Scope: viewer.ScopeWorker})
-	bus := events.NewLocalBus(events.NewHub(64))
+	w.hub, w.ws = events.NewHub(64), ws.ID
+	bus := events.NewLocalBus(w.hub)
 	w.ts = tasks.NewService(st, bus, tasks.Options{Now: w.clk.Now})
 	w.svc = campaigns.NewService(st.Client, st.Driver, w.ts, bus, campaigns.WithClock(w.clk.Now))
 	w.bot = st.Client.Account.Create().SetPlatform(account.PlatformX).SetUsername("bota").
@@ -119,8 +122,8 @@ func TestSpamMetricsAreReadAgainAnIntervalAfterPostingForAWeek(t *testing.T) {
 			field  string
 		}{
 			{map[string]any{"spams": "all"}, "result.spams"},
-			{map[string]any{"spams": []any{map[string]any{"spamId": "nope", "views": 1}}}, "result.spams[0].spamId"},
-			{map[string]any{"spams": []any{map[string]any{"spamId": fresh.UUID.String(), "views": -1}}}, "result.spams[0].views"},
+			{map[string]any{"spams": []any{map[string]any{"spamId": "nope", "views": 1}}}, "result.spams.0.spamId"},
+			{map[string]any{"spams": []any{map[string]any{"spamId": fresh.UUID.String(), "views": -1}}}, "result.spams.0.views"},
 			{map[string]any{"spams": []any{map[string]any{"spamId": fresh.UUID.String(), "likes": "many"}}}, "result.spams.likes"},
 		} {
 			if _, err := w.complete(l, c.result); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != c.field {
@@ -130,6 +133,8 @@ func TestSpamMetricsAreReadAgainAnIntervalAfterPostingForAWeek(t *testing.T) {
 
 		// The reading replaces the fresh spam's counters; a spam the task
 		// did not ask about keeps its own.
+		sub := w.hub.Subscribe(events.TopicTask, w.ws)
+		defer sub.Close()
 		if _, err := w.complete(l, map[string]any{"spams": []any{
 			map[string]any{"spamId": fresh.UUID.String(), "views": 500, "likes": 40, "replies": 3, "retweets": 2},
 			map[string]any{"spamId": old.UUID.String(), "views": 9000},
@@ -142,6 +147,16 @@ func TestSpamMetricsAreReadAgainAnIntervalAfterPostingForAWeek(t *testing.T) {
 		}
 		if r, _ := w.svc.PostResult(page.Items[0]); r.TweetURL != "https://x.com/bota/status/2" || r.Metrics == nil || r.Metrics.Views != 500 {
 			t.Fatalf("fresh spam result %+v", r)
+		}
+		// Live views hear of the fresh spam's change, as of the x_metrics
+		// task's own.
+		heard := map[int]bool{}
+		for len(sub.C()) > 0 {
+			ev := <-sub.C()
+			heard[ev.ID] = ev.Op == events.OpUpdated
+		}
+		if !heard[fresh.ID] || !heard[l.Task.ID] {
+			t.Fatalf("task events %v, want updates of spam %d and task %d", heard, fresh.ID, l.Task.ID)
 		}
 		// With the reading done, the next interval asks again.
 		w.enqueue(t, 1)

@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -66,11 +67,41 @@ func (r PostResult) Validate() error {
 
 // Post is the x_post kind: one post of a campaign by one bot. A failed
 // report's reason is the spam's error; the task's own state is the spam's
-// status, so the kind needs no handler of its own.
+// status. Its handler copies a reported result's counters into the task's
+// metric columns, which the feed's sums read.
 type Post = tasks.Kind[PostPayload, PostResult]
 
-func registerPost(ts *tasks.Service) Post {
-	return tasks.Register[PostPayload, PostResult](ts, task.KindX_POST)
+func (s *Service) registerPost(ts *tasks.Service) Post {
+	return tasks.Register[PostPayload, PostResult](ts, task.KindX_POST, tasks.Handler{
+		Name: "campaigns.post-metrics", Stage: tasks.StageOwner, Func: s.postReported,
+	})
+}
+
+// postReported writes the counters of the spams reported with metrics
+// into their columns.
+func (s *Service) postReported(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
+	for _, t := range ts {
+		if t.Result == nil {
+			continue
+		}
+		r, err := s.post.Result(t)
+		if err != nil { // checked when reported
+			return fmt.Errorf("decode result of spam %d: %w", t.ID, err)
+		}
+		if r.Metrics == nil {
+			continue
+		}
+		if err := setMetrics(ctx, tx.Task.Update().Where(task.ID(t.ID)), *r.Metrics); err != nil {
+			return fmt.Errorf("write metrics of spam %d: %w", t.ID, err)
+		}
+	}
+	return nil
+}
+
+// setMetrics sets the metric columns of the tasks u updates to m, in one
+// statement.
+func setMetrics(ctx context.Context, u *ent.TaskUpdate, m Metrics) error {
+	return u.SetMetricViews(m.Views).SetMetricLikes(m.Likes).SetMetricReplies(m.Replies).SetMetricReposts(m.Retweets).Exec(ctx)
 }
 
 // PostPayload decodes a spam's payload.

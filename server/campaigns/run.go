@@ -189,39 +189,14 @@ func (s *Service) nextPost(ctx context.Context, tx *ent.Tx, sc *ent.Schedule) (i
 	return in, true, nil
 }
 
-// Sweeper runs Sweep periodically.
-type Sweeper struct {
-	s     *Service
-	every time.Duration
-	log   zerolog.Logger
-	loop  loop.Loop
-}
-
 // DefaultSweepInterval is the time between sweeps.
 const DefaultSweepInterval = 5 * time.Second
 
 // NewSweeper returns a sweeper of s's campaigns every interval (default
 // DefaultSweepInterval).
-func NewSweeper(s *Service, every time.Duration, log zerolog.Logger) *Sweeper {
+func NewSweeper(s *Service, every time.Duration, log zerolog.Logger) *loop.Sweeper {
 	if every <= 0 {
 		every = DefaultSweepInterval
 	}
-	return &Sweeper{s: s, every: every, log: log}
+	return loop.NewSweeper(every, log, s.Sweep, "sweep due campaigns", "queued campaign posts", "posts")
 }
-
-// Start begins sweeping until Stop or until ctx ends.
-func (w *Sweeper) Start(ctx context.Context) error {
-	w.loop.Start(ctx, w.every, func(ctx context.Context) {
-		n, err := w.s.Sweep(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.log.Error().Err(err).Msg("sweep due campaigns")
-		}
-		if n > 0 {
-			w.log.Info().Int("posts", n).Msg("queued campaign posts")
-		}
-	})
-	return nil
-}
-
-// Stop stops sweeping and waits for a sweep in progress.
-func (w *Sweeper) Stop() { w.loop.Stop() }

@@ -81,7 +81,7 @@ type SpamPage struct {
 
 // Spams returns a page of the workspace's spams, newest first, with the
 // count and the metric sums of every spam the filter selects, computed by
-// the database in one query.
+// the database in one query over the metric columns.
 func (s *Service) Spams(ctx context.Context, f SpamFilter) (SpamPage, error) {
 	switch {
 	case f.Limit < 0 || f.Offset < 0:
@@ -131,7 +131,8 @@ func (s *Service) Spams(ctx context.Context, f SpamFilter) (SpamPage, error) {
 	}
 	err := q.Clone().Aggregate(
 		func(sel *entsql.Selector) string { return entsql.As(entsql.Count("*"), "total") },
-		s.sum("views", "views"), s.sum("likes", "likes"), s.sum("replies", "replies"), s.sum("retweets", "reposts"),
+		sum(task.FieldMetricViews, "views"), sum(task.FieldMetricLikes, "likes"),
+		sum(task.FieldMetricReplies, "replies"), sum(task.FieldMetricReposts, "reposts"),
 	).Scan(ctx, &sums)
 	if err != nil {
 		return SpamPage{}, fmt.Errorf("count spams: %w", err)
@@ -174,11 +175,10 @@ func (s *Service) Spams(ctx context.Context, f SpamFilter) (SpamPage, error) {
 	return page, nil
 }
 
-// sum is the aggregate of a metric of the spams' results, as name.
-func (s *Service) sum(metric, name string) func(*entsql.Selector) string {
+// sum is the aggregate of a metric column of the spams, as name.
+func sum(column, name string) func(*entsql.Selector) string {
 	return func(sel *entsql.Selector) string {
-		v := s.driver.JSONText(sel.C(task.FieldResult), []string{"'metrics'", "'" + metric + "'"})
-		return "COALESCE(SUM(CAST(" + v + " AS BIGINT)), 0) AS " + name
+		return "COALESCE(SUM(" + sel.C(column) + "), 0) AS " + name
 	}
 }
 

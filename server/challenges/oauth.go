@@ -83,12 +83,7 @@ func (r ExchangeResult) Validate() error {
 	if r.AccessToken == "" {
 		return tasks.FieldError{Field: "accessToken", Message: "is required"}
 	}
-	for i, p := range r.Pages {
-		if p.OriginID == "" {
-			return tasks.FieldError{Field: fmt.Sprintf("pages.%d.originId", i), Message: "is required"}
-		}
-	}
-	return nil
+	return tasks.RequireEach("pages", r.Pages, "originId", func(p OAuthPage) string { return p.OriginID })
 }
 
 // OAuthPage is a page, profile, channel, business or location an OAuth

@@ -69,12 +69,7 @@ type FetchResult struct {
 
 // Validate requires each comment's platform id.
 func (r FetchResult) Validate() error {
-	for i, c := range r.Comments {
-		if c.PlatformID == "" {
-			return tasks.FieldError{Field: fmt.Sprintf("comments.%d.platformId", i), Message: "is required"}
-		}
-	}
-	return nil
+	return tasks.RequireEach("comments", r.Comments, "platformId", func(c Fetched) string { return c.PlatformID })
 }
 
 // Fetched is one comment as a worker read it on the platform.
@@ -163,11 +158,7 @@ func (s *Service) fetched(ctx context.Context, tx *ent.Tx, changed []*ent.Task) 
 		if t.Status != task.StatusCOMPLETED {
 			continue
 		}
-		p, err := s.fetch.Payload(t)
-		if err != nil {
-			return err
-		}
-		r, err := s.fetch.Result(t)
+		p, r, err := s.fetch.Reported(t)
 		if err != nil {
 			return err
 		}

@@ -81,42 +81,17 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	}
 }
 
-// Sweeper runs Sweep periodically (the app's loop).
-type Sweeper struct {
-	s     *Service
-	every time.Duration
-	log   zerolog.Logger
-	loop  loop.Loop
-}
-
 // DefaultSweepInterval is the time between sweeps.
 const DefaultSweepInterval = 5 * time.Second
 
 // NewSweeper returns a sweeper of s's queues every interval (default
 // DefaultSweepInterval).
-func NewSweeper(s *Service, every time.Duration, log zerolog.Logger) *Sweeper {
+func NewSweeper(s *Service, every time.Duration, log zerolog.Logger) *loop.Sweeper {
 	if every <= 0 {
 		every = DefaultSweepInterval
 	}
-	return &Sweeper{s: s, every: every, log: log}
+	return loop.NewSweeper(every, log, s.Sweep, "sweep category queues", "scheduled queue posts", "queues")
 }
-
-// Start begins sweeping until Stop or until ctx ends.
-func (w *Sweeper) Start(ctx context.Context) error {
-	w.loop.Start(ctx, w.every, func(ctx context.Context) {
-		n, err := w.s.Sweep(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.log.Error().Err(err).Msg("sweep category queues")
-		}
-		if n > 0 {
-			w.log.Info().Int("queues", n).Msg("scheduled queue posts")
-		}
-	})
-	return nil
-}
-
-// Stop stops sweeping and waits for a sweep in progress.
-func (w *Sweeper) Stop() { w.loop.Stop() }
 
 // scheduleNext schedules the queue's top item at its next slot after now,
 // unless force is false and the queue's scheduled post is still ahead.

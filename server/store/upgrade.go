@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -14,8 +15,8 @@ import (
 
 // upgrade brings a database written by an older Switchboard to the point
 // where ent's migration can add what it adds: ent adds columns and indexes,
-// but it cannot fill a new column from the rows' data before a unique index
-// over it is built.
+// but it cannot fill a new column from the rows' data (before a unique
+// index over it is built, or from their JSON).
 func (s *Store) upgrade(ctx context.Context) error {
 	if err := s.addUsernameKeys(ctx); err != nil {
 		return err
@@ -26,6 +27,49 @@ func (s *Store) upgrade(ctx context.Context) error {
 		if err := s.addObjectIDs(ctx, table); err != nil {
 			return err
 		}
+	}
+	return s.addTaskMetrics(ctx)
+}
+
+// taskMetrics are the tasks' metric columns and the key of each in an
+// x_post result's metrics.
+var taskMetrics = []struct{ column, key string }{
+	{"metric_views", "views"}, {"metric_likes", "likes"}, {"metric_replies", "replies"}, {"metric_reposts", "retweets"},
+}
+
+// addTaskMetrics adds the tasks' metric columns to a database that
+// predates them, filled from the metrics of the x_post results, which the
+// spam feed's sums read from then on.
+func (s *Store) addTaskMetrics(ctx context.Context) error {
+	has, err := s.hasColumn(ctx, "tasks", "result")
+	if err != nil || !has {
+		return err // a new database: ent creates the table with the columns
+	}
+	if has, err = s.hasColumn(ctx, "tasks", taskMetrics[0].column); err != nil || has {
+		return err
+	}
+	typ := "integer"
+	if s.Driver.Dialect() == dialect.Postgres {
+		typ = "bigint"
+	}
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("add task metrics: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var sets []string
+	for _, m := range taskMetrics {
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE tasks ADD COLUMN "+m.column+" "+typ+" NOT NULL DEFAULT 0"); err != nil {
+			return fmt.Errorf("add task metrics: add column %s: %w", m.column, err)
+		}
+		v := s.Driver.JSONText("result", []string{"'metrics'", "'" + m.key + "'"})
+		sets = append(sets, m.column+" = COALESCE(CAST("+v+" AS BIGINT), 0)")
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE tasks SET "+strings.Join(sets, ", ")+" WHERE kind = 'X_POST' AND result IS NOT NULL"); err != nil {
+		return fmt.Errorf("add task metrics: fill from results: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("add task metrics: %w", err)
 	}
 	return nil
 }

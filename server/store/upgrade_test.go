@@ -8,6 +8,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/schema"
+	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
@@ -93,6 +94,44 @@ func TestMigrateGivesOlderRowsObjectIDs(t *testing.T) {
 		}
 		if got := st.Client.Post.GetX(ctx, a.ID); got.ObjectID != ga.ObjectID {
 			t.Fatalf("object id after a second migration %q, want %q", got.ObjectID, ga.ObjectID)
+		}
+	})
+}
+
+// TestMigrateFillsTaskMetricsOfAnOlderDatabase migrates a database written
+// before tasks had metric columns: a posted spam's columns take the
+// counters of its result, other tasks' stay 0, and a second migration
+// keeps them.
+func TestMigrateFillsTaskMetricsOfAnOlderDatabase(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
+		ws := st.Client.Workspace.Create().SetName("old").SaveX(ctx)
+		spam := st.Client.Task.Create().SetWorkspaceID(ws.ID).SetKind(task.KindX_POST).SetStatus(task.StatusCOMPLETED).
+			SetResult(map[string]any{"tweetId": "1", "metrics": map[string]any{"views": 120, "likes": 7, "replies": 3, "retweets": 2}}).SaveX(ctx)
+		bare := st.Client.Task.Create().SetWorkspaceID(ws.ID).SetKind(task.KindX_POST).SaveX(ctx)
+		other := st.Client.Task.Create().SetWorkspaceID(ws.ID).SetKind(task.KindLIKE).SetStatus(task.StatusCOMPLETED).
+			SetResult(map[string]any{"metrics": map[string]any{"views": 5}}).SaveX(ctx)
+		if _, err := st.DB.ExecContext(ctx, "DROP INDEX task_workspace_id_kind_metrics"); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []string{"metric_views", "metric_likes", "metric_replies", "metric_reposts"} {
+			if _, err := st.DB.ExecContext(ctx, "ALTER TABLE tasks DROP COLUMN "+c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 {
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatalf("migrate the older database: %v", err)
+			}
+			for _, c := range []struct {
+				t    *ent.Task
+				want [4]int64
+			}{{spam, [4]int64{120, 7, 3, 2}}, {bare, [4]int64{}}, {other, [4]int64{}}} {
+				got := st.Client.Task.GetX(ctx, c.t.ID)
+				if m := [4]int64{got.MetricViews, got.MetricLikes, got.MetricReplies, got.MetricReposts}; m != c.want {
+					t.Errorf("%s task %d: metrics %v, want %v", got.Kind, got.ID, m, c.want)
+				}
+			}
 		}
 	})
 }

@@ -98,6 +98,20 @@ func (k Kind[P, R]) Payload(t *ent.Task) (P, error) { return Decode[P](t.Payload
 // Result decodes t's result (the zero R for a task without one).
 func (k Kind[P, R]) Result(t *ent.Task) (R, error) { return Decode[R](t.Result) }
 
+// Reported decodes t's payload and result, what a handler of a finished
+// task reads; the error names the task and which of the two failed.
+func (k Kind[P, R]) Reported(t *ent.Task) (P, R, error) {
+	var r R
+	p, err := k.Payload(t)
+	if err != nil {
+		return p, r, fmt.Errorf("decode payload of %s task %d: %w", k.name, t.ID, err)
+	}
+	if r, err = k.Result(t); err != nil {
+		return p, r, fmt.Errorf("decode result of %s task %d: %w", k.name, t.ID, err)
+	}
+	return p, r, nil
+}
+
 // Register adds kind to s's registry with payload type P and result type R
 // and the handlers to run on its transitions. The package that owns the
 // kind calls it from its constructor. Registering a kind twice, or a name
@@ -216,6 +230,18 @@ type FieldError struct {
 }
 
 func (e FieldError) Error() string { return e.Field + " " + e.Message }
+
+// RequireEach is the rule of a Validate method that each of items has a
+// value (an id): it returns the FieldError naming the first without one
+// ("comments.2.platformId is required"), or nil.
+func RequireEach[T any](list string, items []T, name string, value func(T) string) error {
+	for i, it := range items {
+		if value(it) == "" {
+			return FieldError{Field: fmt.Sprintf("%s.%d.%s", list, i, name), Message: "is required"}
+		}
+	}
+	return nil
+}
 
 func fieldError(prefix string, err error) error {
 	var fe FieldError
