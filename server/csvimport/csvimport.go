@@ -118,6 +118,8 @@ type Row struct {
 	// Plan is the post the row describes for the import's settings (as
 	// far as its cells could be read).
 	Plan posts.PlanInput
+	// Extras are the settings the post keeps for its face.
+	Extras Extras
 	// PostID is the ObjectId of the post it became, once finalized.
 	PostID string
 }
@@ -451,7 +453,7 @@ func (s *Service) check(ctx context.Context, tx *ent.Tx, j *ent.Job, st Settings
 	var at []int
 	for i, r := range staged {
 		rows[i] = Row{ImportRow: r}
-		rows[i].Plan, problems[i] = planOf(r.Values, st, cats)
+		rows[i].Plan, rows[i].Extras, problems[i] = planOf(r.Values, st, cats)
 		if problems[i] == nil {
 			ins = append(ins, rows[i].Plan)
 			at = append(at, i)
@@ -512,8 +514,9 @@ func categories(ctx context.Context, tx *ent.Tx, rows []*ent.ImportRow) (map[str
 // when the import names an approver) and the invalid ones keep their
 // error. The import ends SUCCESS, or PARTIAL when rows were left out; an
 // import without a valid row is refused. extra, if set, completes each
-// post with what the face keeps of it (posts.PlanInput.Extra).
-func (s *Service) Finalize(ctx context.Context, oid, userID string, extra func(in *posts.PlanInput, st Settings)) (*Import, error) {
+// post with what the face keeps of it (posts.PlanInput.Extra), the row's
+// extras among it.
+func (s *Service) Finalize(ctx context.Context, oid, userID string, extra func(in *posts.PlanInput, ex Extras, st Settings)) (*Import, error) {
 	var out *Import
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		j, err := s.lock(ctx, tx, oid)
@@ -543,7 +546,7 @@ func (s *Service) Finalize(ctx context.Context, oid, userID string, extra func(i
 			}
 			in := r.Plan
 			if extra != nil {
-				extra(&in, st)
+				extra(&in, r.Extras, st)
 			}
 			ins = append(ins, in)
 			valid = append(valid, r)
@@ -618,7 +621,7 @@ func (s *Service) Get(ctx context.Context, oid string, skip, limit int) (*Import
 	for i, r := range staged {
 		rows[i] = Row{ImportRow: r}
 		// Category names are not resolved for display.
-		rows[i].Plan, _ = planOf(r.Values, imp.Settings, nil)
+		rows[i].Plan, rows[i].Extras, _ = planOf(r.Values, imp.Settings, nil)
 		if p := r.Edges.Post; p != nil {
 			rows[i].PostID = p.ObjectID
 		}

@@ -212,3 +212,31 @@ func TestConcurrentFinalizationsWriteThePostsOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestAdvancedColumnsAreReadForThePostsFace reads the watermark, Google
+// Business Profile, LinkedIn document and TikTok columns onto each row's
+// extras and media, and refuses a row whose value its column does not
+// take, naming the column.
+func TestAdvancedColumnsAreReadForThePostsFace(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st)
+		imp := w.setUp(t, "postAtSpecificTime,content,watermark,gbpPostType,gbpCallToAction,linkedInDocumentUrl,tiktokPrivacyLevel,tiktokEnableDuet\n"+
+			"2030-01-02 09:00:00,Open,yes,Event,SIGN UP,https://cdn.example.com/d.pdf,self_only,0\n"+
+			"2030-01-02 09:00:00,Odd,,,call me,,,\n")
+		_, rows, err := w.imports.Get(w.ctx, imp.ObjectID, 0, 10)
+		if err != nil || len(rows) != 2 {
+			t.Fatalf("rows %v, %v", rows, err)
+		}
+		ex := rows[0].Extras
+		if rows[0].Error != "" || !ex.Watermark || ex.GBP != (csvimport.GBPDetails{EventType: "EVENT", ActionType: "sign_up"}) ||
+			ex.TikTok.PrivacyLevel != "SELF_ONLY" || ex.TikTok.EnableDuet == nil || *ex.TikTok.EnableDuet || ex.TikTok.EnableComment != nil {
+			t.Fatalf("row 1: error %q, extras %+v", rows[0].Error, ex)
+		}
+		if m := rows[0].Plan.Media; len(m) != 1 || m[0].Type != "application/pdf" || m[0].URL != "https://cdn.example.com/d.pdf" {
+			t.Fatalf("row 1's document: %+v", m)
+		}
+		if !strings.HasPrefix(rows[1].Error, "gbpCallToAction: must be one of the following values: book,") {
+			t.Fatalf("row 2's error %q", rows[1].Error)
+		}
+	})
+}

@@ -230,8 +230,10 @@ func (h *handlers) finalizeCSV(w http.ResponseWriter, r *http.Request) error {
 }
 
 // csvPostDetails keeps, for a post an import writes, what the post routes
-// keep of a created post (storedPost), so it reads like one.
-func csvPostDetails(in *posts.PlanInput, st csvimport.Settings) {
+// keep of a created post (storedPost), so it reads like one: the row's
+// watermark, Google Business Profile and TikTok columns land where
+// applyWatermark, gmbPostDetails and tiktokPostDetails do.
+func csvPostDetails(in *posts.PlanInput, ex csvimport.Extras, st csvimport.Settings) {
 	stored := storedPost{Type: string(in.Format), CreatedBy: st.UserID, UserID: st.UserID}
 	if st.Approver != "" && in.Approval {
 		stored.PostApprovalDetails, _ = json.Marshal(map[string]string{"approver": st.Approver})
@@ -242,6 +244,15 @@ func csvPostDetails(in *posts.PlanInput, st csvimport.Settings) {
 	}
 	if len(d.PinterestBoards) > 0 {
 		stored.Pinterest, _ = json.Marshal(pinterestDetails{BoardIDs: d.PinterestBoards})
+	}
+	stored.ApplyWatermark = ex.Watermark
+	if g := ex.GBP; g != (csvimport.GBPDetails{}) {
+		stored.GMB, _ = json.Marshal(gmbDetails{EventType: g.EventType, ActionType: g.ActionType})
+	}
+	if t := ex.TikTok; t.Given() {
+		stored.TikTok, _ = json.Marshal(tiktokDetails{PrivacyLevel: t.PrivacyLevel, EnableComment: t.EnableComment,
+			EnableDuet: t.EnableDuet, EnableStitch: t.EnableStitch, VideoDisclosure: t.VideoDisclosure,
+			PromoteYourBrand: t.PromoteYourBrand, PromoteOtherBrand: t.PromoteOther})
 	}
 	in.Extra = func(media []posts.Media) (json.RawMessage, error) {
 		stored.Media = make([]mediaJSON, len(media))

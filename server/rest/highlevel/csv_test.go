@@ -103,6 +103,50 @@ func csvFinalIn(t *testing.T, tn, other *tenant) map[string]string {
 	return vars
 }
 
+// advancedCSV uses the Advanced template's watermark, Google Business
+// Profile, LinkedIn document and TikTok columns: row 1 is a post, rows
+// 2–5 each give one value its column does not take.
+const advancedCSV = "postAtSpecificTime,content,imageUrls,watermark,gbpPostType,gbpCallToAction,linkedInDocumentUrl," +
+	"tiktokPrivacyLevel,tiktokEnableComment,tiktokEnableDuet,tiktokEnableStitch,tiktokVideoDisclosure,tiktokPromoteYourBrand,tiktokPromoteOtherBrand\n" +
+	"2030-01-02 09:00:00,Grand opening,https://cdn.example.com/a.jpg,TRUE,offer,Learn more,https://cdn.example.com/deck.pdf," +
+	"public_to_everyone,yes,no,1,false,,\n" +
+	"2030-01-03 09:00:00,Bad flag,https://cdn.example.com/b.jpg,maybe,,,,,,,,,,\n" +
+	"2030-01-03 09:00:00,Bad GBP type,https://cdn.example.com/b.jpg,,flyer,,,,,,,,,\n" +
+	"2030-01-03 09:00:00,Bad call to action,https://cdn.example.com/b.jpg,,,Buy now,,,,,,,,\n" +
+	"2030-01-03 09:00:00,Bad privacy,https://cdn.example.com/b.jpg,,,,,friends,,,,,,\n"
+
+// advancedIn is accountsIn with advancedCSV uploaded by tn and given its
+// Facebook page ({csvId}); with finalize, finalized over HTTP, its first
+// row the post {postId}.
+func advancedIn(finalize bool) func(t *testing.T, tn, other *tenant) map[string]string {
+	return func(t *testing.T, tn, other *tenant) map[string]string {
+		t.Helper()
+		vars := accountsIn(t, tn, other)
+		var up struct{ FilePath string }
+		body, ct := fileOf(advancedCSV).multipartBody(t, advancedCSV)
+		sendAs(t, tn.srv, http.MethodPost, "/"+tn.LocationID+"/csv", tn.header(), ct, body).want(t, 201).decode(t, &up)
+		var set struct {
+			CSV struct {
+				ID string `json:"_id"`
+			}
+		}
+		tn.do(t, http.MethodPost, "/"+tn.LocationID+"/set-accounts", fmt.Sprintf(
+			`{"accountIds":[%q],"filePath":%q,"rowsCount":5,"fileName":"advanced.csv","userId":%q,"csvFileType":"advanced"}`,
+			vars["fbId"], up.FilePath, vars["userId"])).want(t, 201).decode(t, &set)
+		vars["csvId"] = set.CSV.ID
+		if !finalize {
+			return vars
+		}
+		tn.do(t, http.MethodPatch, "/"+tn.LocationID+"/csv/"+vars["csvId"], fmt.Sprintf(`{"userId":%q}`, vars["userId"])).want(t, 200)
+		_, rows, err := tn.srv.App.Imports.Get(tn.ctx(t), vars["csvId"], 0, 10)
+		if err != nil || rows[0].PostID == "" {
+			t.Fatalf("rows %+v, %v", rows, err)
+		}
+		vars["postId"] = rows[0].PostID
+		return vars
+	}
+}
+
 // imports counts tn's imports by status and its staged rows.
 func imports(t *testing.T, tn *tenant) (map[job.Status]int, int) {
 	t.Helper()
@@ -271,6 +315,11 @@ func TestCSVImport(t *testing.T) {
 		{name: "csv_get_bad_limit", method: get, path: "/{locationId}/csv/{csvId}?limit=2x", prepare: csvSetIn, status: 422},
 		{name: "csv_get_not_objectid", method: get, path: "/{locationId}/csv/123", prepare: csvSetIn, status: 422},
 		{name: "csv_get_finalized", method: get, path: "/{locationId}/csv/{csvId}", prepare: csvFinalIn, status: 200},
+		// The Advanced columns: the values of rows 2–5 are refused, each naming its column.
+		{name: "csv_get_advanced_columns", method: get, path: "/{locationId}/csv/{csvId}", prepare: advancedIn(false), status: 200},
+		// Row 1 written as POST /posts would write it: applyWatermark,
+		// gmbPostDetails, tiktokPostDetails and the document as a PDF media item.
+		{name: "csv_post_from_advanced_columns", method: get, path: "/{locationId}/posts/{postId}", prepare: advancedIn(true), status: 200},
 		// Finalize.
 		{name: "csv_finalize", method: patch, path: "/{locationId}/csv/{csvId}", body: `{"userId":"{userId}"}`, prepare: csvSetIn, status: 200,
 			check: both(finalized, func(t *testing.T, tn *tenant, _ *reply) {

@@ -71,6 +71,25 @@ type (
 	}
 )
 
+// The per-platform objects a CSV import writes (the SDK's GMBPostSchema
+// and TiktokPostSchema, as far as the template's columns fill them); the
+// post routes store what a request sends as sent.
+type (
+	gmbDetails struct {
+		EventType  string `json:"gmbEventType,omitempty"`
+		ActionType string `json:"actionType,omitempty"`
+	}
+	tiktokDetails struct {
+		PrivacyLevel      string `json:"privacyLevel,omitempty"`
+		EnableComment     *bool  `json:"enableComment,omitempty"`
+		EnableDuet        *bool  `json:"enableDuet,omitempty"`
+		EnableStitch      *bool  `json:"enableStitch,omitempty"`
+		VideoDisclosure   *bool  `json:"videoDisclosure,omitempty"`
+		PromoteYourBrand  *bool  `json:"promoteYourBrand,omitempty"`
+		PromoteOtherBrand *bool  `json:"promoteOtherBrand,omitempty"`
+	}
+)
+
 // postInput is the body of create and of the full replacement (PUT).
 type postInput struct {
 	AccountIDs          []string        `json:"accountIds"`
