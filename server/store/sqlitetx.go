@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +47,7 @@ func newSQLiteDriver(db *sql.DB) sqliteDriver {
 func (d sqliteDriver) Query(ctx context.Context, query string, args, v any) error {
 	rows, ok := v.(*entsql.Rows)
 	argv, ok2 := args.([]any)
-	if !ok || !ok2 {
+	if !ok || !ok2 || !isSelect(query) {
 		return d.Driver.Query(ctx, query, args, v)
 	}
 	r, err := d.stmts.QueryContext(ctx, query, argv...)
@@ -55,6 +56,13 @@ func (d sqliteDriver) Query(ctx context.Context, query string, args, v any) erro
 	}
 	*rows = entsql.Rows{ColumnScanner: r}
 	return nil
+}
+
+// isSelect reports whether query is a read. ent also queries for writes
+// (INSERT … RETURNING), which commit only when their statement is reset:
+// those are not cached.
+func isSelect(query string) bool {
+	return len(query) >= 6 && strings.EqualFold(query[:6], "SELECT")
 }
 
 // Close closes the cached statements, then the database.
