@@ -7,7 +7,6 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
-	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -46,59 +45,37 @@ var FollowUpPlatforms = []account.Platform{
 // any task changes; a Service without one enqueues no follow-ups.
 func (s *Service) OnFollowUp(fn FollowUpFunc) { s.followUp = fn }
 
-// followUps is the POST_PUBLISH handler that hands each completed
-// publication of a post with a follow-up comment, on a platform that takes
-// one, to the follow-up function. A failed or cancelled publication has
-// none. It runs after the roll-up, in the completing transaction.
-func (s *Service) followUps(ctx context.Context, tx *ent.Tx, changed []*ent.Task) error {
+// followUps hands each completed publication of a post with a follow-up
+// comment, on a platform that takes one, to the follow-up function. A
+// failed or cancelled publication has none. It runs after the roll-up, in
+// the completing transaction, on the posts the roll-up locked (most ask for
+// no follow-up, and are not read again).
+func (s *Service) followUps(ctx context.Context, tx *ent.Tx, locked []lockedPost) error {
 	if s.followUp == nil {
 		return nil
 	}
-	var ids []int
-	for _, t := range changed {
-		if t.Status == task.StatusCOMPLETED && t.PostID != nil && t.AccountID != nil {
-			ids = append(ids, *t.PostID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	// One read for the whole batch, of the posts that ask for a follow-up at
-	// all: most publications have none, and a read per task was most of a
-	// batched report's statements.
-	sys := privacy.DecisionContext(ctx, privacy.Allow)
-	want, err := tx.Post.Query().
-		Where(post.IDIn(ids...), post.FollowUp(true), post.FirstCommentNEQ("")).
-		IDs(sys)
-	if err != nil {
-		return fmt.Errorf("read posts with follow-ups: %w", err)
-	}
-	for _, t := range changed {
-		if t.Status != task.StatusCOMPLETED || t.PostID == nil || t.AccountID == nil ||
-			!slices.Contains(want, *t.PostID) {
+	for _, l := range locked {
+		if !l.p.FollowUp || l.p.FirstComment == "" {
 			continue
 		}
-		if err := s.followUpOf(ctx, tx, t); err != nil {
-			return fmt.Errorf("follow-up of task %d: %w", t.ID, err)
+		for _, t := range l.ts {
+			if t.Status != task.StatusCOMPLETED || t.AccountID == nil || t.WorkspaceID != l.p.WorkspaceID {
+				continue
+			}
+			if err := s.followUpOf(ctx, tx, l.p, t); err != nil {
+				return fmt.Errorf("follow-up of task %d: %w", t.ID, err)
+			}
 		}
 	}
 	return nil
 }
 
-func (s *Service) followUpOf(ctx context.Context, tx *ent.Tx, t *ent.Task) error {
-	// The transition was authorized against the task; its post and account
-	// are in the task's workspace, whoever reported it.
+// followUpOf enqueues the follow-up of t, a completed publication of the
+// locked post p.
+func (s *Service) followUpOf(ctx context.Context, tx *ent.Tx, p *ent.Post, t *ent.Task) error {
+	// The transition was authorized against the task; its account is in
+	// the task's workspace, whoever reported it.
 	sys := privacy.DecisionContext(ctx, privacy.Allow)
-	p, err := tx.Post.Query().Where(post.ID(*t.PostID), post.WorkspaceID(t.WorkspaceID)).Only(sys)
-	if ent.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read post: %w", err)
-	}
-	if !p.FollowUp || p.FirstComment == "" {
-		return nil
-	}
 	a, err := tx.Account.Query().Where(account.ID(*t.AccountID), account.WorkspaceID(t.WorkspaceID)).
 		Select(account.FieldPlatform).Only(sys)
 	if ent.IsNotFound(err) {

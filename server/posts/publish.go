@@ -69,14 +69,23 @@ func (r PublishResult) Validate() error {
 // step with its tasks.
 type Publish = tasks.Kind[PublishPayload, PublishResult]
 
-// registerPublish registers POST_PUBLISH on ts with the roll-up as its
-// handler, and then the follow-ups, which read the post as rolled up.
+// registerPublish registers POST_PUBLISH on ts with one handler: the
+// roll-up, and then the follow-ups, which see the posts as rolled up. They
+// are one handler because they act on the same posts: the follow-ups take
+// the posts the roll-up locked and read, instead of reading them again in
+// every batch of reports.
 func (s *Service) registerPublish(ts *tasks.Service, bus events.Bus, d store.Driver) Publish {
 	return tasks.Register[PublishPayload, PublishResult](ts, task.KindPOST_PUBLISH, tasks.Handler{
 		Name:  "posts.rollup",
 		Stage: tasks.StageOwner,
-		Func:  rollUpThen(bus, d, s.onPublished),
-	}, tasks.Handler{Name: "posts.followup", Stage: tasks.StageOwner, Func: s.followUps})
+		Func: func(ctx context.Context, tx *ent.Tx, changed []*ent.Task) error {
+			locked, err := rollUpLocking(ctx, tx, bus, d, changed, s.onPublished)
+			if err != nil {
+				return err
+			}
+			return s.followUps(ctx, tx, locked)
+		},
+	})
 }
 
 // PublishedFunc is told of a post that has just become PUBLISHED (every

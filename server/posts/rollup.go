@@ -60,42 +60,58 @@ import (
 // authorized against the task, and a task's post is in the task's workspace
 // (checked below), whoever the viewer is (a worker key, the reaper).
 func RollUp(bus events.Bus, d store.Driver) func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
-	return rollUpThen(bus, d, nil)
+	return func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
+		_, err := rollUpLocking(ctx, tx, bus, d, ts, nil)
+		return err
+	}
 }
 
-// rollUpThen is RollUp calling published, when not nil, with each post the
-// roll-up makes PUBLISHED, in the transition's transaction.
-func rollUpThen(bus events.Bus, d store.Driver, published PublishedFunc) func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
-	return func(ctx context.Context, tx *ent.Tx, ts []*ent.Task) error {
-		byPost := make(map[int][]*ent.Task)
-		ws := make(map[int]int) // post id → workspace of the task that named it
-		for _, t := range ts {
-			if t.Kind != task.KindPOST_PUBLISH || t.PostID == nil {
-				continue
-			}
-			byPost[*t.PostID] = append(byPost[*t.PostID], t)
-			ws[*t.PostID] = t.WorkspaceID
+// lockedPost is a post a transition locked, with the changed tasks that
+// name it; the tasks' workspace was checked against the post's.
+type lockedPost struct {
+	p  *ent.Post
+	ts []*ent.Task
+}
+
+// rollUpLocking locks the posts of the changed tasks ts (see RollUp), rolls
+// ts up into them and returns them as read, so that what runs next in the
+// transition on the same posts (the follow-ups) need not read them again.
+// published, when not nil, is called with each post the roll-up makes
+// PUBLISHED, in the transition's transaction.
+func rollUpLocking(ctx context.Context, tx *ent.Tx, bus events.Bus, d store.Driver, ts []*ent.Task, published PublishedFunc) ([]lockedPost, error) {
+	byPost := make(map[int][]*ent.Task)
+	ws := make(map[int]int) // post id → workspace of the task that named it
+	for _, t := range ts {
+		if t.Kind != task.KindPOST_PUBLISH || t.PostID == nil {
+			continue
 		}
-		if len(ws) == 0 {
-			return nil
-		}
-		ids := slices.Sorted(maps.Keys(ws))
-		ctx = privacy.DecisionContext(ctx, privacy.Allow)
-		q := tx.Post.Query().Where(post.IDIn(ids...)).Order(post.ByID())
-		ps, err := store.LockRows(d, q, store.LockWait).All(ctx)
-		if err != nil {
-			return fmt.Errorf("roll up posts: lock posts: %w", err)
-		}
-		for _, p := range ps {
-			if p.WorkspaceID != ws[p.ID] || !InPublication(p.Status) {
-				continue
-			}
-			if err := rollUpPost(ctx, tx, bus, p, byPost[p.ID], published); err != nil {
-				return fmt.Errorf("roll up post %d: %w", p.ID, err)
-			}
-		}
-		return nil
+		byPost[*t.PostID] = append(byPost[*t.PostID], t)
+		ws[*t.PostID] = t.WorkspaceID
 	}
+	if len(ws) == 0 {
+		return nil, nil
+	}
+	ids := slices.Sorted(maps.Keys(ws))
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	q := tx.Post.Query().Where(post.IDIn(ids...)).Order(post.ByID())
+	ps, err := store.LockRows(d, q, store.LockWait).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("roll up posts: lock posts: %w", err)
+	}
+	locked := make([]lockedPost, 0, len(ps))
+	for _, p := range ps {
+		if p.WorkspaceID != ws[p.ID] {
+			continue
+		}
+		locked = append(locked, lockedPost{p, byPost[p.ID]})
+		if !InPublication(p.Status) {
+			continue
+		}
+		if err := rollUpPost(ctx, tx, bus, p, byPost[p.ID], published); err != nil {
+			return nil, fmt.Errorf("roll up post %d: %w", p.ID, err)
+		}
+	}
+	return locked, nil
 }
 
 // startedEntry is the roll-up of the commonest transition, a start, on the
