@@ -32,6 +32,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/media"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
@@ -89,6 +90,8 @@ type Client struct {
 	LogEntry *LogEntryClient
 	// LoginChallenge is the client for interacting with the LoginChallenge builders.
 	LoginChallenge *LoginChallengeClient
+	// Media is the client for interacting with the Media builders.
+	Media *MediaClient
 	// Notification is the client for interacting with the Notification builders.
 	Notification *NotificationClient
 	// Plan is the client for interacting with the Plan builders.
@@ -147,6 +150,7 @@ func (c *Client) init() {
 	c.Job = NewJobClient(c.config)
 	c.LogEntry = NewLogEntryClient(c.config)
 	c.LoginChallenge = NewLoginChallengeClient(c.config)
+	c.Media = NewMediaClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
 	c.Plan = NewPlanClient(c.config)
 	c.Post = NewPostClient(c.config)
@@ -270,6 +274,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Job:               NewJobClient(cfg),
 		LogEntry:          NewLogEntryClient(cfg),
 		LoginChallenge:    NewLoginChallengeClient(cfg),
+		Media:             NewMediaClient(cfg),
 		Notification:      NewNotificationClient(cfg),
 		Plan:              NewPlanClient(cfg),
 		Post:              NewPostClient(cfg),
@@ -320,6 +325,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Job:               NewJobClient(cfg),
 		LogEntry:          NewLogEntryClient(cfg),
 		LoginChallenge:    NewLoginChallengeClient(cfg),
+		Media:             NewMediaClient(cfg),
 		Notification:      NewNotificationClient(cfg),
 		Plan:              NewPlanClient(cfg),
 		Post:              NewPostClient(cfg),
@@ -366,9 +372,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIKey, c.Account, c.AccountGroup, c.AccountStat, c.ActionRecord, c.Caption,
 		c.Category, c.CategoryQueue, c.Comment, c.CooldownRule, c.Customer,
 		c.CustomerGroup, c.CustomerTag, c.ImportRow, c.Job, c.LogEntry,
-		c.LoginChallenge, c.Notification, c.Plan, c.Post, c.Proxy, c.QueueItem,
-		c.RequestLog, c.Schedule, c.Setting, c.Tag, c.Task, c.Template, c.User,
-		c.WalletTransaction, c.Workspace,
+		c.LoginChallenge, c.Media, c.Notification, c.Plan, c.Post, c.Proxy,
+		c.QueueItem, c.RequestLog, c.Schedule, c.Setting, c.Tag, c.Task, c.Template,
+		c.User, c.WalletTransaction, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -381,9 +387,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIKey, c.Account, c.AccountGroup, c.AccountStat, c.ActionRecord, c.Caption,
 		c.Category, c.CategoryQueue, c.Comment, c.CooldownRule, c.Customer,
 		c.CustomerGroup, c.CustomerTag, c.ImportRow, c.Job, c.LogEntry,
-		c.LoginChallenge, c.Notification, c.Plan, c.Post, c.Proxy, c.QueueItem,
-		c.RequestLog, c.Schedule, c.Setting, c.Tag, c.Task, c.Template, c.User,
-		c.WalletTransaction, c.Workspace,
+		c.LoginChallenge, c.Media, c.Notification, c.Plan, c.Post, c.Proxy,
+		c.QueueItem, c.RequestLog, c.Schedule, c.Setting, c.Tag, c.Task, c.Template,
+		c.User, c.WalletTransaction, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -426,6 +432,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.LogEntry.mutate(ctx, m)
 	case *LoginChallengeMutation:
 		return c.LoginChallenge.mutate(ctx, m)
+	case *MediaMutation:
+		return c.Media.mutate(ctx, m)
 	case *NotificationMutation:
 		return c.Notification.mutate(ctx, m)
 	case *PlanMutation:
@@ -3457,6 +3465,156 @@ func (c *LoginChallengeClient) mutate(ctx context.Context, m *LoginChallengeMuta
 	}
 }
 
+// MediaClient is a client for the Media schema.
+type MediaClient struct {
+	config
+}
+
+// NewMediaClient returns a client for the Media from the given config.
+func NewMediaClient(c config) *MediaClient {
+	return &MediaClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `media.Hooks(f(g(h())))`.
+func (c *MediaClient) Use(hooks ...Hook) {
+	c.hooks.Media = append(c.hooks.Media, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `media.Intercept(f(g(h())))`.
+func (c *MediaClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Media = append(c.inters.Media, interceptors...)
+}
+
+// Create returns a builder for creating a Media entity.
+func (c *MediaClient) Create() *MediaCreate {
+	mutation := newMediaMutation(c.config, OpCreate)
+	return &MediaCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Media entities.
+func (c *MediaClient) CreateBulk(builders ...*MediaCreate) *MediaCreateBulk {
+	return &MediaCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MediaClient) MapCreateBulk(slice any, setFunc func(*MediaCreate, int)) *MediaCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MediaCreateBulk{err: fmt.Errorf("calling to MediaClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MediaCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MediaCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Media.
+func (c *MediaClient) Update() *MediaUpdate {
+	mutation := newMediaMutation(c.config, OpUpdate)
+	return &MediaUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MediaClient) UpdateOne(_m *Media) *MediaUpdateOne {
+	mutation := newMediaMutation(c.config, OpUpdateOne, withMedia(_m))
+	return &MediaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MediaClient) UpdateOneID(id int) *MediaUpdateOne {
+	mutation := newMediaMutation(c.config, OpUpdateOne, withMediaID(id))
+	return &MediaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Media.
+func (c *MediaClient) Delete() *MediaDelete {
+	mutation := newMediaMutation(c.config, OpDelete)
+	return &MediaDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MediaClient) DeleteOne(_m *Media) *MediaDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MediaClient) DeleteOneID(id int) *MediaDeleteOne {
+	builder := c.Delete().Where(media.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MediaDeleteOne{builder}
+}
+
+// Query returns a query builder for Media.
+func (c *MediaClient) Query() *MediaQuery {
+	return &MediaQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMedia},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Media entity by its id.
+func (c *MediaClient) Get(ctx context.Context, id int) (*Media, error) {
+	return c.Query().Where(media.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MediaClient) GetX(ctx context.Context, id int) *Media {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a Media.
+func (c *MediaClient) QueryWorkspace(_m *Media) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(media.Table, media.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, media.WorkspaceTable, media.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MediaClient) Hooks() []Hook {
+	hooks := c.hooks.Media
+	return append(hooks[:len(hooks):len(hooks)], media.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MediaClient) Interceptors() []Interceptor {
+	return c.inters.Media
+}
+
+func (c *MediaClient) mutate(ctx context.Context, m *MediaMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MediaCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MediaUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MediaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MediaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Media mutation op: %q", m.Op())
+	}
+}
+
 // NotificationClient is a client for the Notification schema.
 type NotificationClient struct {
 	config
@@ -5770,15 +5928,15 @@ type (
 	hooks struct {
 		APIKey, Account, AccountGroup, AccountStat, ActionRecord, Caption, Category,
 		CategoryQueue, Comment, CooldownRule, Customer, CustomerGroup, CustomerTag,
-		ImportRow, Job, LogEntry, LoginChallenge, Notification, Plan, Post, Proxy,
-		QueueItem, RequestLog, Schedule, Setting, Tag, Task, Template, User,
+		ImportRow, Job, LogEntry, LoginChallenge, Media, Notification, Plan, Post,
+		Proxy, QueueItem, RequestLog, Schedule, Setting, Tag, Task, Template, User,
 		WalletTransaction, Workspace []ent.Hook
 	}
 	inters struct {
 		APIKey, Account, AccountGroup, AccountStat, ActionRecord, Caption, Category,
 		CategoryQueue, Comment, CooldownRule, Customer, CustomerGroup, CustomerTag,
-		ImportRow, Job, LogEntry, LoginChallenge, Notification, Plan, Post, Proxy,
-		QueueItem, RequestLog, Schedule, Setting, Tag, Task, Template, User,
+		ImportRow, Job, LogEntry, LoginChallenge, Media, Notification, Plan, Post,
+		Proxy, QueueItem, RequestLog, Schedule, Setting, Tag, Task, Template, User,
 		WalletTransaction, Workspace []ent.Interceptor
 	}
 )

@@ -29,6 +29,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/media"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
@@ -120,6 +121,7 @@ func checkColumn(t, c string) error {
 			job.Table:               job.ValidColumn,
 			logentry.Table:          logentry.ValidColumn,
 			loginchallenge.Table:    loginchallenge.ValidColumn,
+			media.Table:             media.ValidColumn,
 			notification.Table:      notification.ValidColumn,
 			plan.Table:              plan.ValidColumn,
 			post.Table:              post.ValidColumn,

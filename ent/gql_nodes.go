@@ -120,6 +120,15 @@ func (c *LoginChallengeConnection) Nodes() []*LoginChallenge {
 }
 
 // Nodes returns the nodes of the connection's edges, in order.
+func (c *MediaConnection) Nodes() []*Media {
+	nodes := make([]*Media, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Nodes returns the nodes of the connection's edges, in order.
 func (c *NotificationConnection) Nodes() []*Notification {
 	nodes := make([]*Notification, len(c.Edges))
 	for i, e := range c.Edges {

@@ -37,7 +37,7 @@ type Post struct {
 	Body string `json:"body,omitempty"`
 	// Link holds the value of the "link" field.
 	Link string `json:"link,omitempty"`
-	// Media holds the value of the "media" field.
+	// http(s) addresses and ids of media library items, in order; a worker is handed addresses only
 	Media []string `json:"media,omitempty"`
 	// comment the worker posts under the published post; may hold spintax
 	FirstComment string `json:"first_comment,omitempty"`

@@ -48,6 +48,8 @@ type Tx struct {
 	LogEntry *LogEntryClient
 	// LoginChallenge is the client for interacting with the LoginChallenge builders.
 	LoginChallenge *LoginChallengeClient
+	// Media is the client for interacting with the Media builders.
+	Media *MediaClient
 	// Notification is the client for interacting with the Notification builders.
 	Notification *NotificationClient
 	// Plan is the client for interacting with the Plan builders.
@@ -224,6 +226,7 @@ func (tx *Tx) init() {
 	tx.Job = NewJobClient(tx.config)
 	tx.LogEntry = NewLogEntryClient(tx.config)
 	tx.LoginChallenge = NewLoginChallengeClient(tx.config)
+	tx.Media = NewMediaClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.Plan = NewPlanClient(tx.config)
 	tx.Post = NewPostClient(tx.config)

@@ -1103,6 +1103,50 @@ var (
 			},
 		},
 	}
+	// MediaColumns holds the columns for the "media" table.
+	MediaColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uuid", Type: field.TypeUUID, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "url", Type: field.TypeString, Nullable: true, Size: 2048},
+		{Name: "filename", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "content_type", Type: field.TypeString, Default: ""},
+		{Name: "size", Type: field.TypeInt64, Default: 0},
+		{Name: "workspace_id", Type: field.TypeInt},
+	}
+	// MediaTable holds the schema information for the "media" table.
+	MediaTable = &schema.Table{
+		Name:       "media",
+		Columns:    MediaColumns,
+		PrimaryKey: []*schema.Column{MediaColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "media_workspaces_workspace",
+				Columns:    []*schema.Column{MediaColumns[9]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "media_workspace_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{MediaColumns[9], MediaColumns[0]},
+			},
+			{
+				Name:    "media_workspace_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{MediaColumns[9], MediaColumns[2], MediaColumns[0]},
+			},
+			{
+				Name:    "media_workspace_id_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{MediaColumns[9], MediaColumns[3], MediaColumns[0]},
+			},
+		},
+	}
 	// NotificationsColumns holds the columns for the "notifications" table.
 	NotificationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -2082,6 +2126,7 @@ var (
 		JobsTable,
 		LogEntriesTable,
 		LoginChallengesTable,
+		MediaTable,
 		NotificationsTable,
 		PlansTable,
 		PostsTable,
@@ -2140,6 +2185,10 @@ func init() {
 	LoginChallengesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	LoginChallengesTable.ForeignKeys[1].RefTable = AccountsTable
 	LoginChallengesTable.ForeignKeys[2].RefTable = TasksTable
+	MediaTable.ForeignKeys[0].RefTable = WorkspacesTable
+	MediaTable.Annotation = &entsql.Annotation{
+		Table: "media",
+	}
 	NotificationsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	NotificationsTable.ForeignKeys[1].RefTable = AccountsTable
 	PostsTable.ForeignKeys[0].RefTable = WorkspacesTable

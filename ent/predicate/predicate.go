@@ -57,6 +57,9 @@ type LogEntry func(*sql.Selector)
 // LoginChallenge is the predicate function for loginchallenge builders.
 type LoginChallenge func(*sql.Selector)
 
+// Media is the predicate function for media builders.
+type Media func(*sql.Selector)
+
 // Notification is the predicate function for notification builders.
 type Notification func(*sql.Selector)
 

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/logentry"
 	"github.com/switchboardhq/switchboard/ent/loginchallenge"
+	"github.com/switchboardhq/switchboard/ent/media"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/plan"
 	"github.com/switchboardhq/switchboard/ent/post"
@@ -1259,6 +1260,59 @@ func init() {
 	loginchallengeDescOauthPlacement := loginchallengeFields[23].Descriptor()
 	// loginchallenge.DefaultOauthPlacement holds the default value on creation for the oauth_placement field.
 	loginchallenge.DefaultOauthPlacement = loginchallengeDescOauthPlacement.Default.(string)
+	mediaMixin := schema.Media{}.Mixin()
+	media.Policy = privacy.NewPolicies(mediaMixin[2], schema.Media{})
+	media.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := media.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	mediaMixinHooks2 := mediaMixin[2].Hooks()
+
+	media.Hooks[1] = mediaMixinHooks2[0]
+	mediaMixinFields0 := mediaMixin[0].Fields()
+	_ = mediaMixinFields0
+	mediaMixinFields1 := mediaMixin[1].Fields()
+	_ = mediaMixinFields1
+	mediaFields := schema.Media{}.Fields()
+	_ = mediaFields
+	// mediaDescUUID is the schema descriptor for uuid field.
+	mediaDescUUID := mediaMixinFields0[0].Descriptor()
+	// media.DefaultUUID holds the default value on creation for the uuid field.
+	media.DefaultUUID = mediaDescUUID.Default.(func() uuid.UUID)
+	// mediaDescCreatedAt is the schema descriptor for created_at field.
+	mediaDescCreatedAt := mediaMixinFields1[0].Descriptor()
+	// media.DefaultCreatedAt holds the default value on creation for the created_at field.
+	media.DefaultCreatedAt = mediaDescCreatedAt.Default.(func() time.Time)
+	// mediaDescUpdatedAt is the schema descriptor for updated_at field.
+	mediaDescUpdatedAt := mediaMixinFields1[1].Descriptor()
+	// media.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	media.DefaultUpdatedAt = mediaDescUpdatedAt.Default.(func() time.Time)
+	// media.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	media.UpdateDefaultUpdatedAt = mediaDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// mediaDescURL is the schema descriptor for url field.
+	mediaDescURL := mediaFields[1].Descriptor()
+	// media.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	media.URLValidator = mediaDescURL.Validators[0].(func(string) error)
+	// mediaDescFilename is the schema descriptor for filename field.
+	mediaDescFilename := mediaFields[2].Descriptor()
+	// media.DefaultFilename holds the default value on creation for the filename field.
+	media.DefaultFilename = mediaDescFilename.Default.(string)
+	// media.FilenameValidator is a validator for the "filename" field. It is called by the builders before save.
+	media.FilenameValidator = mediaDescFilename.Validators[0].(func(string) error)
+	// mediaDescContentType is the schema descriptor for content_type field.
+	mediaDescContentType := mediaFields[3].Descriptor()
+	// media.DefaultContentType holds the default value on creation for the content_type field.
+	media.DefaultContentType = mediaDescContentType.Default.(string)
+	// mediaDescSize is the schema descriptor for size field.
+	mediaDescSize := mediaFields[4].Descriptor()
+	// media.DefaultSize holds the default value on creation for the size field.
+	media.DefaultSize = mediaDescSize.Default.(int64)
+	// media.SizeValidator is a validator for the "size" field. It is called by the builders before save.
+	media.SizeValidator = mediaDescSize.Validators[0].(func(int64) error)
 	notificationMixin := schema.Notification{}.Mixin()
 	notification.Policy = privacy.NewPolicies(notificationMixin[2], schema.Notification{})
 	notification.Hooks[0] = func(next ent.Mutator) ent.Mutator {

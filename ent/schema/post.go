@@ -28,7 +28,8 @@ func (Post) Fields() []ent.Field {
 		field.Text("body").Default("").
 			Comment("caption; may hold spintax, expanded per task"),
 		field.String("link").Default("").MaxLen(2000),
-		field.Strings("media").Optional(),
+		field.Strings("media").Optional().
+			Comment("http(s) addresses and ids of media library items, in order; a worker is handed addresses only"),
 		// Lengths are checked in runes by server/posts, not by ent, whose
 		// MaxLen counts bytes and would refuse shorter non-Latin text.
 		field.Text("first_comment").Default("").

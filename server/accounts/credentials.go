@@ -10,7 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/store"
-	"github.com/switchboardhq/switchboard/server/viewer"
+	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
 // Kind names one stored credential.
@@ -141,16 +141,14 @@ func (s *Service) RevealFor(ctx context.Context, ids ...int) (map[int]Credential
 // own transaction, which it rolls back when they cannot be opened.
 func (s *Service) RevealForTx(ctx context.Context, tx *ent.Tx, ids ...int) (map[int]Credentials, error) {
 	out := map[int]Credentials{}
-	owner := viewer.FromContext(ctx).WorkerIdentity()
-	if owner == "" || len(ids) == 0 {
+	holds, ok := tasks.HeldByCaller(ctx, time.Now())
+	if !ok || len(ids) == 0 {
 		return out, nil
 	}
 	// Through the privacy layer: another workspace's tasks and accounts
 	// are not there.
 	held, err := tx.Task.Query().
-		Where(task.AccountIDIn(ids...), task.StatusIn(task.StatusASSIGNED, task.StatusRUNNING),
-			task.Or(task.LeaseOwnerEQ(owner), task.LeaseOwnerHasPrefix(owner+"/")),
-			task.LeaseExpiresAtGT(time.Now())).
+		Where(task.AccountIDIn(ids...), holds).
 		Select(task.FieldAccountID).
 		All(ctx)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +43,14 @@ type Config struct {
 	LogFormat string
 	// MaxBodyBytes caps request bodies (SWITCHBOARD_MAX_BODY_BYTES, default 1 MiB).
 	MaxBodyBytes int64
+	// MediaDir holds the files uploaded to media libraries
+	// (SWITCHBOARD_MEDIA_DIR, default DataDir/media). Several replicas on
+	// one PostgreSQL database must share it (a network file system).
+	MediaDir string
+	// MediaMaxBytes is the largest media upload (SWITCHBOARD_MEDIA_MAX_BYTES,
+	// default 50 MiB); a GraphQL multipart request may carry it beside
+	// MaxBodyBytes of operations.
+	MediaMaxBytes int64
 	// SessionTTL is the lifetime of login tokens (SWITCHBOARD_SESSION_TTL, default 24h).
 	SessionTTL time.Duration
 	// WSInitTimeout closes a WebSocket that sends no connection_init in time
@@ -129,13 +138,14 @@ func oauthEnv(platform string) string {
 // Default returns the configuration with every default filled in.
 func Default() Config {
 	return Config{
-		Addr:         ":8080",
-		DataDir:      "./data",
-		Env:          "development",
-		LogLevel:     "info",
-		LogFormat:    "json",
-		MaxBodyBytes: 1 << 20,
-		SessionTTL:   24 * time.Hour,
+		Addr:          ":8080",
+		DataDir:       "./data",
+		Env:           "development",
+		LogLevel:      "info",
+		LogFormat:     "json",
+		MaxBodyBytes:  1 << 20,
+		MediaMaxBytes: 50 << 20,
+		SessionTTL:    24 * time.Hour,
 		// graphql-transport-ws asks servers to close sockets that never
 		// initialise; 10 s is generous for a real client.
 		WSInitTimeout: 10 * time.Second,
@@ -169,6 +179,7 @@ func FromEnv() (Config, error) {
 	str("SWITCHBOARD_ENV", &c.Env)
 	str("LOG_LEVEL", &c.LogLevel)
 	str("LOG_FORMAT", &c.LogFormat)
+	str("SWITCHBOARD_MEDIA_DIR", &c.MediaDir)
 	var problems []error
 	parse := func(name string, fn func(string) error) {
 		if v := os.Getenv(name); v != "" {
@@ -182,6 +193,10 @@ func FromEnv() (Config, error) {
 	}
 	parse("SWITCHBOARD_MAX_BODY_BYTES", func(v string) (err error) {
 		c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64)
+		return err
+	})
+	parse("SWITCHBOARD_MEDIA_MAX_BYTES", func(v string) (err error) {
+		c.MediaMaxBytes, err = strconv.ParseInt(v, 10, 64)
 		return err
 	})
 	duration("SWITCHBOARD_SESSION_TTL", &c.SessionTTL)
@@ -231,6 +246,15 @@ func list(name string) []string {
 	return out
 }
 
+// MediaDirectory is where uploaded media files are kept: MediaDir, or
+// else the media folder of the data dir.
+func (c Config) MediaDirectory() string {
+	if c.MediaDir != "" {
+		return c.MediaDir
+	}
+	return filepath.Join(c.DataDir, "media")
+}
+
 // Production reports whether the server runs in production mode.
 func (c Config) Production() bool { return c.Env == "production" }
 
@@ -260,6 +284,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		problems = append(problems, fmt.Errorf("max body bytes %d: want at least 1024", c.MaxBodyBytes))
+	}
+	if c.MediaMaxBytes < 1 {
+		problems = append(problems, fmt.Errorf("media max bytes %d: want at least 1", c.MediaMaxBytes))
+	}
+	if c.MediaDir == "" && c.DataDir == "" {
+		problems = append(problems, errors.New("SWITCHBOARD_MEDIA_DIR must be set when the data dir is empty"))
 	}
 	if c.SessionTTL < time.Minute {
 		problems = append(problems, fmt.Errorf("session TTL %s: want at least 1m", c.SessionTTL))

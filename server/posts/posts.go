@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/media"
 	"github.com/switchboardhq/switchboard/server/spintax"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
@@ -54,6 +55,8 @@ type Service struct {
 	followUp FollowUpFunc
 	// published is told of posts that become PUBLISHED (see OnPublished).
 	published PublishedFunc
+	// media resolves the library ids of a post's media list (see UseMedia).
+	media *media.Service
 }
 
 // NewService returns a post service on a store of driver d. It registers
@@ -65,12 +68,41 @@ func NewService(client *ent.Client, bus events.Bus, ts *tasks.Service, d store.D
 	return s
 }
 
+// UseMedia lets posts name items of the media library by id in their
+// media lists; without it only addresses are accepted.
+func (s *Service) UseMedia(m *media.Service) { s.media = m }
+
+// checkMedia refuses a media list naming an id that is not in the
+// viewer's library.
+func (s *Service) checkMedia(ctx context.Context, tx *ent.Tx, entries []string) error {
+	if s.media == nil {
+		for _, e := range entries {
+			if _, ok := media.Ref(e); ok {
+				return errs.Invalid("media", "media %s not found", e)
+			}
+		}
+		return nil
+	}
+	return s.media.CheckTx(ctx, tx, entries)
+}
+
+// mediaURLs is a post's media list as a worker fetches it: library ids
+// replaced by their addresses.
+func (s *Service) mediaURLs(ctx context.Context, tx *ent.Tx, entries []string) ([]string, error) {
+	if s.media == nil {
+		return entries, s.checkMedia(ctx, tx, entries)
+	}
+	return s.media.URLsTx(ctx, tx, entries)
+}
+
 // CreateInput is a new post. With ScheduledAt and at least one account it is
 // scheduled at once; otherwise it is a draft.
 type CreateInput struct {
-	Title       *string
-	Body        *string
-	Link        *string
+	Title *string
+	Body  *string
+	Link  *string
+	// Media lists http(s) addresses and ids of media library items, in
+	// order.
 	Media       []string
 	AccountIDs  []int
 	ScheduledAt *time.Time
@@ -126,6 +158,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Post, error)
 	var created *ent.Post
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		if err := checkAccounts(ctx, tx, in.AccountIDs); err != nil {
+			return err
+		}
+		if err := s.checkMedia(ctx, tx, in.Media); err != nil {
 			return err
 		}
 		c := tx.Post.Create().
@@ -211,6 +246,9 @@ func (s *Service) edit(ctx context.Context, in UpdateInput, verb string) (*ent.P
 			SetNillableFirstComment(in.FirstComment).
 			SetNillableLocation(in.Location)
 		if in.Media != nil {
+			if err := s.checkMedia(ctx, tx, in.Media); err != nil {
+				return err
+			}
 			u.SetMedia(in.Media)
 		}
 		if in.Tags != nil {
@@ -353,7 +391,7 @@ func checkAccounts(ctx context.Context, tx *ent.Tx, ids []int) error {
 	return nil
 }
 
-func validateContent(title, body, link *string, media []string, timezone *string, tags []string) error {
+func validateContent(title, body, link *string, mediaList []string, timezone *string, tags []string) error {
 	if title != nil && len(*title) > maxTitle {
 		return errs.Invalid("title", "at most %d characters", maxTitle)
 	}
@@ -372,12 +410,12 @@ func validateContent(title, body, link *string, media []string, timezone *string
 	if link != nil && *link != "" && !isHTTPURL(*link) {
 		return errs.Invalid("link", "must be an http or https URL")
 	}
-	if len(media) > maxMedia {
+	if len(mediaList) > maxMedia {
 		return errs.Invalid("media", "at most %d items", maxMedia)
 	}
-	for _, m := range media {
-		if !isHTTPURL(m) {
-			return errs.Invalid("media", "%q is not an http or https URL", m)
+	for _, m := range mediaList {
+		if _, ok := media.Ref(m); !ok && !isHTTPURL(m) {
+			return errs.Invalid("media", "%q is neither an http or https URL nor a media id", m)
 		}
 	}
 	if len(tags) > 50 {

@@ -139,7 +139,15 @@ func (s *Service) FanOut(ctx context.Context, id, ws int) (moved bool, err error
 			return fmt.Errorf("lock post: %w", err)
 		}
 		moved = true
-		ins, err := s.publishInputs(p, p.Edges.Accounts)
+		urls, err := s.mediaURLs(wctx, tx, p.Media)
+		if errors.Is(err, errs.ErrInvalid) {
+			reason = err.Error()
+			return errUnpublishable
+		}
+		if err != nil {
+			return err
+		}
+		ins, err := s.publishInputs(p, urls, p.Edges.Accounts)
 		if err != nil {
 			reason = err.Error()
 			return errUnpublishable
@@ -196,7 +204,8 @@ func (s *Service) failDue(ctx context.Context, id, ws int, reason string) (bool,
 	return moved, err
 }
 
-// publishInputs returns one POST_PUBLISH task per account, with the title,
+// publishInputs returns one POST_PUBLISH task per account, with media (the
+// post's list with library ids made addresses), the title,
 // body and first comment (unless a follow-up task publishes it) expanded from a seed of the post and account, so
 // the same pair always publishes the same text (a retried task, a re-run
 // sweep).
@@ -204,11 +213,10 @@ func (s *Service) failDue(ctx context.Context, id, ws int, reason string) (bool,
 // A planned post (HighLevel's, FollowUp set) is written once for many
 // platforms, so its body is trimmed here to each account's platform's
 // limit (ContentLimits), as HighLevel trims it.
-func (s *Service) publishInputs(p *ent.Post, accs []*ent.Account) ([]tasks.EnqueueInput, error) {
+func (s *Service) publishInputs(p *ent.Post, media []string, accs []*ent.Account) ([]tasks.EnqueueInput, error) {
 	if len(accs) == 0 {
 		return nil, errors.New(errNoAccounts)
 	}
-	media := p.Media
 	if media == nil {
 		media = []string{}
 	}

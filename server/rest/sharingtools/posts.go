@@ -8,8 +8,11 @@ package sharingtools
 //     POST /posts sets exactly one.
 //   - user_id is the caller: a post belongs to a workspace, not to a user.
 //   - caption is the post's body (spintax kept as written); media_ids is its
-//     media list joined with commas. The media service only stores http(s)
-//     URLs, so media_ids must hold URLs, not Instagram media ids.
+//     media list joined with commas: ids of the workspace's media library
+//     (uploaded with GraphQL's uploadMedia or registered by address) and,
+//     beyond the document, plain http(s) URLs, answered as given. The post
+//     service decides which ids exist (server/media); an id of another
+//     workspace is refused like an unknown one.
 //   - status is the post's group (posts.GroupOf): DRAFT → saved; SCHEDULED,
 //     QUEUED, PUBLISHING → scheduled; PUBLISHED, PARTIAL → published;
 //     FAILED, CANCELLED → failed. is_scheduled is posts.IsScheduled: true
