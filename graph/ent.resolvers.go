@@ -115,6 +115,14 @@ func (r *queryResolver) Logs(ctx context.Context, after *entgql.Cursor[int], fir
 	})
 }
 
+// Media is the resolver for the media field.
+func (r *queryResolver) Media(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MediaOrder, where *ent.MediaWhereInput) (*ent.MediaConnection, error) {
+	return paged(first, last, func(first, last *int) (*ent.MediaConnection, error) {
+		return r.Client.Media.Query().Paginate(ctx, after, first, before, last,
+			ent.WithMediaOrder(orderBy), ent.WithMediaFilter(where.Filter))
+	})
+}
+
 // Notifications is the resolver for the notifications field.
 func (r *queryResolver) Notifications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NotificationOrder, where *ent.NotificationWhereInput) (*ent.NotificationConnection, error) {
 	return paged(first, last, func(first, last *int) (*ent.NotificationConnection, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -42,6 +43,10 @@ type Options struct {
 	IntrospectionMaxDepth int
 	// MaxBodyBytes caps a request body.
 	MaxBodyBytes int64
+	// MaxUploadBytes caps the files of a multipart request (uploadMedia);
+	// the request may carry MaxBodyBytes more of operations and framing.
+	// Zero refuses multipart requests.
+	MaxUploadBytes int64
 	// InitTimeout closes a WebSocket that sends no connection_init in time.
 	InitTimeout time.Duration
 	// PingInterval is how often graphql-transport-ws sockets are pinged.
@@ -127,6 +132,12 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.SSE{})
+	if opts.MaxUploadBytes > 0 {
+		// Files up to a megabyte are read into memory, larger ones go to
+		// temporary files: a few concurrent uploads cannot exhaust memory
+		// (limitBody has bounded the request's length).
+		srv.AddTransport(transport.MultipartForm{MaxUploadSize: multipartMax(opts), MaxMemory: 1 << 20})
+	}
 	srv.AddTransport(postJSON{})
 
 	if opts.Introspection {
@@ -150,15 +161,39 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		opts.Logger.Error().Str("request_id", requestID(ctx)).Interface("panic", v).Msg("graphql resolver panicked")
 		return errInternal
 	})
-	return limitBody(opts.MaxBodyBytes, srv)
+	return limitBody(opts.MaxBodyBytes, multipartMax(opts), srv)
+}
+
+// multipartMax is the longest multipart request: the files and the
+// operations beside them.
+func multipartMax(o Options) int64 {
+	if o.MaxUploadBytes <= 0 {
+		return 0
+	}
+	return o.MaxUploadBytes + o.MaxBodyBytes
 }
 
 // limitBody caps request bodies and refuses batched (array) requests, which
-// would multiply the per-operation limits.
-func limitBody(max int64, next http.Handler) http.Handler {
+// would multiply the per-operation limits. A multipart request (an upload)
+// may be up to multipart bytes long and is streamed, not buffered: it must
+// declare its length, since gqlgen's transport reads a request of unknown
+// length into memory whatever its size.
+func limitBody(max, multipart int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" && multipart > 0 {
+			switch {
+			case r.ContentLength < 0:
+				writeError(w, http.StatusLengthRequired, "a multipart request must declare its Content-Length")
+			case r.ContentLength > multipart:
+				writeError(w, http.StatusRequestEntityTooLarge, "request body too large")
+			default:
+				r.Body = http.MaxBytesReader(w, r.Body, multipart)
+				next.ServeHTTP(w, r)
+			}
 			return
 		}
 		if r.ContentLength > max {

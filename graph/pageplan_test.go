@@ -116,6 +116,13 @@ var tenantPages = map[string]pageFunc{
 		}
 		return err
 	},
+	"Media": func(ctx context.Context, c *ent.Client, name string) error {
+		f, err := orderField(name, ent.DefaultMediaOrder.Field)
+		if err == nil {
+			_, err = c.Media.Query().Paginate(ctx, nil, &first, nil, nil, ent.WithMediaOrder(&ent.MediaOrder{Direction: entgql.OrderDirectionAsc, Field: f}))
+		}
+		return err
+	},
 	"Caption": func(ctx context.Context, c *ent.Client, name string) error {
 		f, err := orderField(name, ent.DefaultCaptionOrder.Field)
 		if err == nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/jobs"
 	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/live"
+	"github.com/switchboardhq/switchboard/server/media"
 	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/proxies"
@@ -58,10 +59,13 @@ type Resolver struct {
 	// query's resolver method.
 	StatisticsService *statistics.Service
 	Posts             *posts.Service
-	Schedules         *schedules.Service
-	Jobs              *jobs.Service
-	Tasks             *tasks.Service
-	Cooldown          *cooldown.Service
+	// MediaService is the media library (named so as not to clash with
+	// the media query's resolver method).
+	MediaService *media.Service
+	Schedules    *schedules.Service
+	Jobs         *jobs.Service
+	Tasks        *tasks.Service
+	Cooldown     *cooldown.Service
 	// BotsService, CampaignsService and CustomersService serve bot
 	// fleets (Shillbot); named so as not to clash with query fields.
 	BotsService      *bots.Service

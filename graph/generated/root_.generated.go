@@ -470,6 +470,10 @@ type ComplexityRoot struct {
 		DeletedIDs func(childComplexity int) int
 	}
 
+	DeleteMediaPayload struct {
+		DeletedID func(childComplexity int) int
+	}
+
 	DeletePostPayload struct {
 		DeletedID func(childComplexity int) int
 	}
@@ -609,6 +613,33 @@ type ComplexityRoot struct {
 		SessionsEnded func(childComplexity int) int
 	}
 
+	Media struct {
+		ContentType func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Filename    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Size        func(childComplexity int) int
+		URL         func(childComplexity int) int
+		UUID        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	MediaConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MediaEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MediaPayload struct {
+		Media func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AdjustWallet        func(childComplexity int, input model.AdjustWalletInput) int
 		ArchivePlan         func(childComplexity int, input model.ArchivePlanInput) int
@@ -637,6 +668,7 @@ type ComplexityRoot struct {
 		DeleteCooldownRules func(childComplexity int, input model.DeleteCooldownRulesInput) int
 		DeleteCustomerGroup func(childComplexity int, input model.DeleteByIDInput) int
 		DeleteCustomerTag   func(childComplexity int, input model.DeleteByIDInput) int
+		DeleteMedia         func(childComplexity int, input model.DeleteMediaInput) int
 		DeletePost          func(childComplexity int, input model.DeletePostInput) int
 		DeleteProxy         func(childComplexity int, input model.DeleteProxyInput) int
 		DeleteSchedule      func(childComplexity int, input model.ScheduleIDInput) int
@@ -649,6 +681,7 @@ type ComplexityRoot struct {
 		LoginAccount        func(childComplexity int, input challenges.LoginInput) int
 		Logout              func(childComplexity int) int
 		PauseSchedule       func(childComplexity int, input model.ScheduleIDInput) int
+		RegisterMedia       func(childComplexity int, input model.RegisterMediaInput) int
 		ReportTasks         func(childComplexity int, input model.ReportTasksInput) int
 		ResetCooldownRules  func(childComplexity int) int
 		ResumeSchedule      func(childComplexity int, input model.ScheduleIDInput) int
@@ -671,6 +704,7 @@ type ComplexityRoot struct {
 		UpdateProfile       func(childComplexity int, input model.UpdateProfileInput) int
 		UpdateProxy         func(childComplexity int, input model.UpdateProxyInput) int
 		UpdateSchedule      func(childComplexity int, input schedules.UpdateInput) int
+		UploadMedia         func(childComplexity int, input model.UploadMediaInput) int
 	}
 
 	Notification struct {
@@ -838,6 +872,7 @@ type ComplexityRoot struct {
 		Customers            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
 		Jobs                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.JobOrder, where *ent.JobWhereInput) int
 		Logs                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LogEntryOrder, where *ent.LogEntryWhereInput) int
+		Media                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MediaOrder, where *ent.MediaWhereInput) int
 		Node                 func(childComplexity int, id int) int
 		Nodes                func(childComplexity int, ids []int) int
 		Notifications        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NotificationOrder, where *ent.NotificationWhereInput) int
@@ -2768,6 +2803,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteCooldownRulesPayload.DeletedIDs(childComplexity), true
 
+	case "DeleteMediaPayload.deletedID":
+		if e.ComplexityRoot.DeleteMediaPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteMediaPayload.DeletedID(childComplexity), true
+
 	case "DeletePostPayload.deletedID":
 		if e.ComplexityRoot.DeletePostPayload.DeletedID == nil {
 			break
@@ -3330,6 +3372,100 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LogoutPayload.SessionsEnded(childComplexity), true
 
+	case "Media.contentType":
+		if e.ComplexityRoot.Media.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Media.ContentType(childComplexity), true
+	case "Media.createdAt":
+		if e.ComplexityRoot.Media.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Media.CreatedAt(childComplexity), true
+	case "Media.filename":
+		if e.ComplexityRoot.Media.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Media.Filename(childComplexity), true
+	case "Media.id":
+		if e.ComplexityRoot.Media.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Media.ID(childComplexity), true
+	case "Media.size":
+		if e.ComplexityRoot.Media.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Media.Size(childComplexity), true
+	case "Media.url":
+		if e.ComplexityRoot.Media.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Media.URL(childComplexity), true
+	case "Media.uuid":
+		if e.ComplexityRoot.Media.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Media.UUID(childComplexity), true
+	case "Media.updatedAt":
+		if e.ComplexityRoot.Media.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Media.UpdatedAt(childComplexity), true
+
+	case "MediaConnection.edges":
+		if e.ComplexityRoot.MediaConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaConnection.Edges(childComplexity), true
+	case "MediaConnection.nodes":
+		if e.ComplexityRoot.MediaConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaConnection.Nodes(childComplexity), true
+	case "MediaConnection.pageInfo":
+		if e.ComplexityRoot.MediaConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaConnection.PageInfo(childComplexity), true
+	case "MediaConnection.totalCount":
+		if e.ComplexityRoot.MediaConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaConnection.TotalCount(childComplexity), true
+
+	case "MediaEdge.cursor":
+		if e.ComplexityRoot.MediaEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaEdge.Cursor(childComplexity), true
+	case "MediaEdge.node":
+		if e.ComplexityRoot.MediaEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaEdge.Node(childComplexity), true
+
+	case "MediaPayload.media":
+		if e.ComplexityRoot.MediaPayload.Media == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaPayload.Media(childComplexity), true
+
 	case "Mutation.adjustWallet":
 		if e.ComplexityRoot.Mutation.AdjustWallet == nil {
 			break
@@ -3627,6 +3763,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCustomerTag(childComplexity, args["input"].(model.DeleteByIDInput)), true
+	case "Mutation.deleteMedia":
+		if e.ComplexityRoot.Mutation.DeleteMedia == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteMedia_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteMedia(childComplexity, args["input"].(model.DeleteMediaInput)), true
 	case "Mutation.deletePost":
 		if e.ComplexityRoot.Mutation.DeletePost == nil {
 			break
@@ -3754,6 +3901,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PauseSchedule(childComplexity, args["input"].(model.ScheduleIDInput)), true
+	case "Mutation.registerMedia":
+		if e.ComplexityRoot.Mutation.RegisterMedia == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerMedia_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterMedia(childComplexity, args["input"].(model.RegisterMediaInput)), true
 	case "Mutation.reportTasks":
 		if e.ComplexityRoot.Mutation.ReportTasks == nil {
 			break
@@ -3991,6 +4149,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateSchedule(childComplexity, args["input"].(schedules.UpdateInput)), true
+	case "Mutation.uploadMedia":
+		if e.ComplexityRoot.Mutation.UploadMedia == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadMedia_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadMedia(childComplexity, args["input"].(model.UploadMediaInput)), true
 
 	case "Notification.accountID":
 		if e.ComplexityRoot.Notification.AccountID == nil {
@@ -4803,6 +4972,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Logs(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.LogEntryOrder), args["where"].(*ent.LogEntryWhereInput)), true
+	case "Query.media":
+		if e.ComplexityRoot.Query.Media == nil {
+			break
+		}
+
+		args, err := ec.field_Query_media_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Media(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.MediaOrder), args["where"].(*ent.MediaWhereInput)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -6220,6 +6400,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeleteByIDInput", ec.unmarshalInputDeleteByIDInput),
 			graphql.NewInputUnmarshaler("DeleteCaptionInput", ec.unmarshalInputDeleteCaptionInput),
 			graphql.NewInputUnmarshaler("DeleteCooldownRulesInput", ec.unmarshalInputDeleteCooldownRulesInput),
+			graphql.NewInputUnmarshaler("DeleteMediaInput", ec.unmarshalInputDeleteMediaInput),
 			graphql.NewInputUnmarshaler("DeletePostInput", ec.unmarshalInputDeletePostInput),
 			graphql.NewInputUnmarshaler("DeleteProxyInput", ec.unmarshalInputDeleteProxyInput),
 			graphql.NewInputUnmarshaler("EndSubscriptionInput", ec.unmarshalInputEndSubscriptionInput),
@@ -6234,6 +6415,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LoginChallengeOrder", ec.unmarshalInputLoginChallengeOrder),
 			graphql.NewInputUnmarshaler("LoginChallengeWhereInput", ec.unmarshalInputLoginChallengeWhereInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("MediaOrder", ec.unmarshalInputMediaOrder),
+			graphql.NewInputUnmarshaler("MediaWhereInput", ec.unmarshalInputMediaWhereInput),
 			graphql.NewInputUnmarshaler("NewTaskInput", ec.unmarshalInputNewTaskInput),
 			graphql.NewInputUnmarshaler("NotificationOrder", ec.unmarshalInputNotificationOrder),
 			graphql.NewInputUnmarshaler("NotificationWhereInput", ec.unmarshalInputNotificationWhereInput),
@@ -6242,6 +6425,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PostEventFilter", ec.unmarshalInputPostEventFilter),
 			graphql.NewInputUnmarshaler("PostOrder", ec.unmarshalInputPostOrder),
 			graphql.NewInputUnmarshaler("PostWhereInput", ec.unmarshalInputPostWhereInput),
+			graphql.NewInputUnmarshaler("RegisterMediaInput", ec.unmarshalInputRegisterMediaInput),
 			graphql.NewInputUnmarshaler("ReportTasksInput", ec.unmarshalInputReportTasksInput),
 			graphql.NewInputUnmarshaler("RevokeAPIKeyInput", ec.unmarshalInputRevokeAPIKeyInput),
 			graphql.NewInputUnmarshaler("ScheduleIDInput", ec.unmarshalInputScheduleIDInput),
@@ -6274,6 +6458,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
 			graphql.NewInputUnmarshaler("UpdateProxyInput", ec.unmarshalInputUpdateProxyInput),
 			graphql.NewInputUnmarshaler("UpdateScheduleInput", ec.unmarshalInputUpdateScheduleInput),
+			graphql.NewInputUnmarshaler("UploadMediaInput", ec.unmarshalInputUploadMediaInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
 			graphql.NewInputUnmarshaler("WalletTransactionOrder", ec.unmarshalInputWalletTransactionOrder),
@@ -10236,6 +10421,193 @@ input LoginChallengeWhereInput {
   hasTask: Boolean
   hasTaskWith: [TaskWhereInput!]
 }
+type Media implements Node {
+  id: ID!
+  uuid: UUID!
+  createdAt: Time!
+  updatedAt: Time!
+  url: String
+  """
+  the uploaded file's name as the client gave it, for display
+  """
+  filename: String!
+  """
+  sniffed from an uploaded file's bytes; empty for a registered address
+  """
+  contentType: String!
+  """
+  bytes of an uploaded file; 0 for a registered address
+  """
+  size: Int!
+}
+"""
+A connection to a list of items.
+"""
+type MediaConnection {
+  """
+  A list of edges.
+  """
+  edges: [MediaEdge]
+  """
+  A list of nodes.
+  """
+  nodes: [Media!]!
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type MediaEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Media
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Media connections
+"""
+input MediaOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order MediaSlice.
+  """
+  field: MediaOrderField!
+}
+"""
+Properties by which Media connections can be ordered.
+"""
+enum MediaOrderField {
+  CREATED_AT
+  UPDATED_AT
+}
+"""
+MediaWhereInput is used for filtering Media objects.
+Input was generated by ent.
+"""
+input MediaWhereInput {
+  not: MediaWhereInput
+  and: [MediaWhereInput!]
+  or: [MediaWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  uuid field predicates
+  """
+  uuid: UUID
+  uuidNEQ: UUID
+  uuidIn: [UUID!]
+  uuidNotIn: [UUID!]
+  uuidGT: UUID
+  uuidGTE: UUID
+  uuidLT: UUID
+  uuidLTE: UUID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  url field predicates
+  """
+  url: String
+  urlNEQ: String
+  urlIn: [String!]
+  urlNotIn: [String!]
+  urlGT: String
+  urlGTE: String
+  urlLT: String
+  urlLTE: String
+  urlContains: String
+  urlHasPrefix: String
+  urlHasSuffix: String
+  urlIsNil: Boolean
+  urlNotNil: Boolean
+  urlEqualFold: String
+  urlContainsFold: String
+  """
+  filename field predicates
+  """
+  filename: String
+  filenameNEQ: String
+  filenameIn: [String!]
+  filenameNotIn: [String!]
+  filenameGT: String
+  filenameGTE: String
+  filenameLT: String
+  filenameLTE: String
+  filenameContains: String
+  filenameHasPrefix: String
+  filenameHasSuffix: String
+  filenameEqualFold: String
+  filenameContainsFold: String
+  """
+  content_type field predicates
+  """
+  contentType: String
+  contentTypeNEQ: String
+  contentTypeIn: [String!]
+  contentTypeNotIn: [String!]
+  contentTypeGT: String
+  contentTypeGTE: String
+  contentTypeLT: String
+  contentTypeLTE: String
+  contentTypeContains: String
+  contentTypeHasPrefix: String
+  contentTypeHasSuffix: String
+  contentTypeEqualFold: String
+  contentTypeContainsFold: String
+  """
+  size field predicates
+  """
+  size: Int
+  sizeNEQ: Int
+  sizeIn: [Int!]
+  sizeNotIn: [Int!]
+  sizeGT: Int
+  sizeGTE: Int
+  sizeLT: Int
+  sizeLTE: Int
+}
 """
 An object with an ID.
 Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
@@ -10824,6 +11196,9 @@ type Post implements Node {
   """
   body: String!
   link: String!
+  """
+  http(s) addresses and ids of media library items, in order; a worker is handed addresses only
+  """
   media: [String!]
   """
   comment the worker posts under the published post; may hold spintax
@@ -11524,6 +11899,37 @@ type Query {
     """
     where: LogEntryWhereInput
   ): LogEntryConnection!
+  media(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for MediaSlice returned from the connection.
+    """
+    orderBy: MediaOrder
+
+    """
+    Filtering options for MediaSlice returned from the connection.
+    """
+    where: MediaWhereInput
+  ): MediaConnection!
   notifications(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -13384,6 +13790,48 @@ extend type Mutation {
   createAccountGroup(input: CreateAccountGroupInput!): AccountGroupPayload!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/media.graphql", Input: `"""
+A file sent with a GraphQL multipart request (the graphql-multipart-request
+convention: an operations part, a map part, then the files).
+"""
+scalar Upload
+
+input UploadMediaInput {
+  """An image or video; its type is read from its bytes, whatever the request says."""
+  file: Upload!
+}
+
+input RegisterMediaInput {
+  """An http or https address a worker fetches; the server never does."""
+  url: String!
+}
+
+input DeleteMediaInput {
+  id: ID!
+}
+
+type MediaPayload {
+  media: Media!
+}
+
+type DeleteMediaPayload {
+  deletedID: ID!
+}
+
+extend type Mutation {
+  """
+  Adds an uploaded image or video to the workspace's media library. Send it
+  as a multipart request; a file over the server's limit
+  (SWITCHBOARD_MEDIA_MAX_BYTES) or of another type is refused. Posts name
+  it by id in their media list; workers fetch it at /media/{id}/content.
+  """
+  uploadMedia(input: UploadMediaInput!): MediaPayload!
+  """Adds an address to the workspace's media library, for posts to name by id."""
+  registerMedia(input: RegisterMediaInput!): MediaPayload!
+  """Removes an item of the library and its file; posts not yet published that name it will fail."""
+  deleteMedia(input: DeleteMediaInput!): DeleteMediaPayload!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/plans.graphql", Input: `# Plans (Sharingtools' packages), subscriptions and wallet adjustments, as
 # administered: every field and mutation here is for admins only (the rule
 # of server/admin), and reads and changes every workspace.
@@ -14898,6 +15346,14 @@ func (ec *executionContext) childFields_DeleteCooldownRulesPayload(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type DeleteCooldownRulesPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteMediaPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedID":
+		return ec.fieldContext_DeleteMediaPayload_deletedID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteMediaPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeletePostPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedID":
@@ -15160,6 +15616,60 @@ func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field
 		return ec.fieldContext_LogoutPayload_sessionsEnded(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LogoutPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Media(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Media_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_Media_uuid(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Media_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Media_updatedAt(ctx, field)
+	case "url":
+		return ec.fieldContext_Media_url(ctx, field)
+	case "filename":
+		return ec.fieldContext_Media_filename(ctx, field)
+	case "contentType":
+		return ec.fieldContext_Media_contentType(ctx, field)
+	case "size":
+		return ec.fieldContext_Media_size(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Media", field.Name)
+}
+
+func (ec *executionContext) childFields_MediaConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MediaConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MediaConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MediaConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MediaConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MediaConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MediaEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MediaEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MediaEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MediaEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MediaPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "media":
+		return ec.fieldContext_MediaPayload_media(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MediaPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

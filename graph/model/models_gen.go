@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/apikey"
@@ -229,6 +230,14 @@ type DeleteCooldownRulesPayload struct {
 	DeletedIDs []int `json:"deletedIDs"`
 }
 
+type DeleteMediaInput struct {
+	ID int `json:"id"`
+}
+
+type DeleteMediaPayload struct {
+	DeletedID int `json:"deletedID"`
+}
+
 type DeletePostInput struct {
 	ID int `json:"id"`
 }
@@ -301,6 +310,10 @@ type LogoutPayload struct {
 	SessionsEnded bool `json:"sessionsEnded"`
 }
 
+type MediaPayload struct {
+	Media *ent.Media `json:"media"`
+}
+
 type NewTaskInput struct {
 	Kind task.Kind `json:"kind"`
 	// Cooldown action type; derived from the kind when omitted.
@@ -332,6 +345,11 @@ type ProxyPage struct {
 
 type ProxyPayload struct {
 	Proxy *ent.Proxy `json:"proxy"`
+}
+
+type RegisterMediaInput struct {
+	// An http or https address a worker fetches; the server never does.
+	URL string `json:"url"`
 }
 
 type ReportTasksInput struct {
@@ -547,6 +565,11 @@ type UpdateProxyInput struct {
 
 type UpdateSchedulePayload struct {
 	Schedule *ent.Schedule `json:"schedule"`
+}
+
+type UploadMediaInput struct {
+	// An image or video; its type is read from its bytes, whatever the request says.
+	File graphql.Upload `json:"file"`
 }
 
 // The caller of a request: a signed-in user, or an API key acting for one.

@@ -36,6 +36,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/labels"
 	"github.com/switchboardhq/switchboard/server/live"
 	"github.com/switchboardhq/switchboard/server/loop"
+	"github.com/switchboardhq/switchboard/server/media"
 	"github.com/switchboardhq/switchboard/server/metrics"
 	"github.com/switchboardhq/switchboard/server/plans"
 	"github.com/switchboardhq/switchboard/server/posts"
@@ -67,11 +68,13 @@ type App struct {
 	// Challenges runs live account logins and their verification codes.
 	Challenges *challenges.Service
 	Posts      *posts.Service
-	Schedules  *schedules.Service
-	Jobs       *jobs.Service
-	Tasks      *tasks.Service
-	Cooldown   *cooldown.Service
-	Captions   *captions.Service
+	// Media is the workspaces' media libraries, which posts name by id.
+	Media     *media.Service
+	Schedules *schedules.Service
+	Jobs      *jobs.Service
+	Tasks     *tasks.Service
+	Cooldown  *cooldown.Service
+	Captions  *captions.Service
 	// Labels owns categories and post tags.
 	Labels   *labels.Service
 	Requests *requestlog.Service
@@ -175,6 +178,10 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	})
 	engagement.Register(ts)
 	ps := posts.NewService(st.Client, bus, ts, st.Driver)
+	md := media.NewService(st.Client, media.Options{
+		Dir: cfg.MediaDirectory(), MaxBytes: cfg.MediaMaxBytes, PublicURL: cfg.PublicURL,
+	})
+	ps.UseMedia(md)
 	cs := campaigns.NewService(st.Client, st.Driver, ts, bus)
 	pl := plans.NewService(st.Client, st.Driver)
 	as := accounts.NewService(st.Client, box, bus, ts, accounts.WithSlots(pl))
@@ -200,6 +207,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Accounts:   as,
 		Challenges: ch,
 		Posts:      ps,
+		Media:      md,
 		Schedules:  schedules.NewService(st.Client),
 		Customers:  customers.NewService(st.Client, st.Driver),
 		Campaigns:  cs,
@@ -263,6 +271,7 @@ func (a *App) graphQL() http.Handler {
 		WalletService:     a.Wallet,
 		StatisticsService: a.Statistics,
 		Posts:             a.Posts,
+		MediaService:      a.Media,
 		Schedules:         a.Schedules,
 		Jobs:              a.Jobs,
 		Tasks:             a.Tasks,
@@ -275,6 +284,7 @@ func (a *App) graphQL() http.Handler {
 		InitTimeout:    a.Config.WSInitTimeout,
 		PingInterval:   a.Config.WSPingInterval,
 		MaxBodyBytes:   a.Config.MaxBodyBytes,
+		MaxUploadBytes: a.Config.MediaMaxBytes,
 		OriginPatterns: a.Config.AllowedOrigins,
 		Logger:         a.Log,
 		Observe:        a.Metrics.ObserveOperation,

@@ -52,6 +52,9 @@ func (a *App) router(ctx context.Context) (http.Handler, error) {
 		r.Get(graphiql.AssetPrefix+"*", ide.ServeHTTP)
 	}
 	r.Handle("/query", a.graphQL())
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		r.MethodFunc(m, "/media/{id}/content", a.mediaContent)
+	}
 
 	// REST compatibility products (docs/compat.md), each mounted with its
 	// OpenAPI document (served at /openapi/<product>.json, no credential
