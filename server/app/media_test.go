@@ -142,7 +142,7 @@ func TestMediaUploadedByMultipartRequestIsKeptAndServedInItsWorkspace(t *testing
 		}
 
 		wantError(t, srv.GraphQL(t, bob, `mutation($id: ID!) { deleteMedia(input: {id: $id}) { deletedID } }`, map[string]any{"id": m.ID}), "NOT_FOUND", "")
-		srv.MustGraphQL(t, alice, `mutation($id: ID!) { deleteMedia(input: {id: $id}) { deletedID } }`, map[string]any{"id": m.ID}, nil)
+		srv.MustGraphQL(t, alice, `mutation($id: ID!) { deleteMedia(input: {id: $id}) { deletedID } }`, map[string]any{"id": m.ID}, new(any))
 		if status, _, _ := getContent(t, srv, m.ID, "Authorization", "Bearer "+alice); status != http.StatusNotFound {
 			t.Fatalf("content after delete: %d, want 404", status)
 		}
@@ -199,7 +199,7 @@ func TestWorkerIsServedAPostsMediaWhileItHoldsThePublishTask(t *testing.T) {
 		if status, _, body := getContent(t, srv, m.ID, "X-API-Key", idle); status != http.StatusForbidden {
 			t.Fatalf("worker without the task: status %d %s, want 403", status, body)
 		}
-		srv.MustGraphQL(t, holder, completeMutation, map[string]any{"i": map[string]any{"id": l.Task.ID, "token": l.Token, "result": map[string]any{}}}, nil)
+		srv.MustGraphQL(t, holder, completeMutation, map[string]any{"i": map[string]any{"id": l.Task.ID, "token": l.Token, "result": map[string]any{}}}, new(any))
 		if status, _, _ := getContent(t, srv, m.ID, "X-API-Key", holder); status != http.StatusForbidden {
 			t.Fatalf("former lease holder: status %d, want 403", status)
 		}
