@@ -41862,8 +41862,8 @@ var mediaImplementors = []string{"Media", "Node"}
 
 func (ec *executionContext) _Media(ctx context.Context, sel ast.SelectionSet, obj *ent.Media) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, mediaImplementors)
-	if m, ok := ec.fast_Media(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_Media(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -41929,51 +41929,59 @@ func (ec *executionContext) _Media(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
-// fast_Media marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_Media(ctx context.Context, fields []graphql.CollectedField, obj *ent.Media) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_Media writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_Media(ctx context.Context, fields []graphql.CollectedField, obj *ent.Media, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("Media")
+			o.String("Media")
 		case "id":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.ID)
+			o.IntID(obj.ID)
 		case "createdAt":
 			if obj.CreatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+			o.Time(obj.CreatedAt)
 		case "updatedAt":
 			if obj.UpdatedAt.IsZero() {
-				return nil, false
+				return false
 			}
-			o.Values[i] = ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+			o.Time(obj.UpdatedAt)
 		case "url":
-			o.Values[i] = ec.marshalOString2ᚖstring(ctx, field.Selections, obj.URL)
+			if obj.URL == nil {
+				o.Null()
+			} else {
+				o.String(*obj.URL)
+			}
 		case "filename":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.Filename)
+			o.String(obj.Filename)
 		case "contentType":
-			o.Values[i] = ec.marshalNString2string(ctx, field.Selections, obj.ContentType)
+			o.String(obj.ContentType)
 		case "size":
-			o.Values[i] = ec.marshalNInt2int64(ctx, field.Selections, obj.Size)
+			ec.marshalNInt2int64(ctx, field.Selections, obj.Size).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var mediaConnectionImplementors = []string{"MediaConnection"}
 
 func (ec *executionContext) _MediaConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.MediaConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, mediaConnectionImplementors)
-	if m, ok := ec.fast_MediaConnection(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_MediaConnection(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42019,33 +42027,37 @@ func (ec *executionContext) _MediaConnection(ctx context.Context, sel ast.Select
 	return out
 }
 
-// fast_MediaConnection marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_MediaConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.MediaConnection) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_MediaConnection writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_MediaConnection(ctx context.Context, fields []graphql.CollectedField, obj *ent.MediaConnection, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("MediaConnection")
+			o.String("MediaConnection")
 		case "totalCount":
-			o.Values[i] = ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+			o.Int(obj.TotalCount)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var mediaEdgeImplementors = []string{"MediaEdge"}
 
 func (ec *executionContext) _MediaEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.MediaEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, mediaEdgeImplementors)
-	if m, ok := ec.fast_MediaEdge(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_MediaEdge(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -42081,33 +42093,35 @@ func (ec *executionContext) _MediaEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-// fast_MediaEdge marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_MediaEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.MediaEdge) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_MediaEdge writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_MediaEdge(ctx context.Context, fields []graphql.CollectedField, obj *ent.MediaEdge, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("MediaEdge")
+			o.String("MediaEdge")
 		case "node":
 			if obj.Node == nil {
-				o.Values[i] = graphql.Null
-			} else if m, ok := ec.fast_Media(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, mediaImplementors), obj.Node); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				o.Null()
+			} else if !ec.fast_Media(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, mediaImplementors), obj.Node, o) {
+				return false
 			}
 		case "cursor":
-			o.Values[i] = ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+			ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor).MarshalGQL(o)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var notificationImplementors = []string{"Notification", "Node"}

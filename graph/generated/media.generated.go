@@ -221,8 +221,8 @@ var deleteMediaPayloadImplementors = []string{"DeleteMediaPayload"}
 
 func (ec *executionContext) _DeleteMediaPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteMediaPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteMediaPayloadImplementors)
-	if m, ok := ec.fast_DeleteMediaPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_DeleteMediaPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -253,33 +253,37 @@ func (ec *executionContext) _DeleteMediaPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
-// fast_DeleteMediaPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_DeleteMediaPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteMediaPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_DeleteMediaPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_DeleteMediaPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.DeleteMediaPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("DeleteMediaPayload")
+			o.String("DeleteMediaPayload")
 		case "deletedID":
-			o.Values[i] = ec.marshalNID2int(ctx, field.Selections, obj.DeletedID)
+			o.IntID(obj.DeletedID)
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 var mediaPayloadImplementors = []string{"MediaPayload"}
 
 func (ec *executionContext) _MediaPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MediaPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, mediaPayloadImplementors)
-	if m, ok := ec.fast_MediaPayload(ctx, fields, obj); ok {
-		return m
+	if o := newFastObject(); ec.fast_MediaPayload(ctx, fields, obj, o) {
+		return o
 	}
 
 	out := graphql.NewFieldSet(fields)
@@ -310,31 +314,33 @@ func (ec *executionContext) _MediaPayload(ctx context.Context, sel ast.Selection
 	return out
 }
 
-// fast_MediaPayload marshals obj when every field selected is a plain read of it
-// (see graph/lists.Object); ok is false, nothing written or reported, when
-// one is not.
-func (ec *executionContext) fast_MediaPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.MediaPayload) (graphql.Marshaler, bool) {
-	o := newFastObject(fields)
+// fast_MediaPayload writes obj into o when every field selected is a plain read
+// of it (see graph/lists.Object); false, nothing reported, when one is not,
+// and then o is to be dropped.
+func (ec *executionContext) fast_MediaPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.MediaPayload, o *fastObject) bool {
+	o.Open()
 	for i, field := range fields {
 		if len(field.Deferrables) > 0 {
-			return nil, false
+			return false
+		}
+		if !o.Key(fields, i) {
+			continue
 		}
 		switch field.Name {
 		case "__typename":
-			o.Values[i] = graphql.MarshalString("MediaPayload")
+			o.String("MediaPayload")
 		case "media":
 			if obj.Media == nil {
-				return nil, false
-			} else if m, ok := ec.fast_Media(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, mediaImplementors), obj.Media); ok {
-				o.Values[i] = m
-			} else {
-				return nil, false
+				return false
+			} else if !ec.fast_Media(ctx, graphql.CollectFields(ec.OperationContext, field.Selections, mediaImplementors), obj.Media, o) {
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return o, true
+	o.Close()
+	return true
 }
 
 // endregion **************************** object.gotpl ****************************
