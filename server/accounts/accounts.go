@@ -203,13 +203,23 @@ type ListOptions struct {
 	Fields []string
 }
 
+// Check refuses options List would refuse, for a face that answers some
+// requests without listing (Sharingtools' slave filter) but must judge
+// their input the same way.
+func (o ListOptions) Check() error {
+	if utf8.RuneCountInString(strings.TrimSpace(o.Search)) > MaxSearch {
+		return errs.Invalid("search", "must be at most %d characters", MaxSearch)
+	}
+	return nil
+}
+
 // List returns one page of the workspace's accounts and how many match in
 // all.
 func (s *Service) List(ctx context.Context, o ListOptions) ([]*ent.Account, int, error) {
-	search := strings.TrimSpace(o.Search)
-	if utf8.RuneCountInString(search) > MaxSearch {
-		return nil, 0, errs.Invalid("search", "must be at most %d characters", MaxSearch)
+	if err := o.Check(); err != nil {
+		return nil, 0, err
 	}
+	search := strings.TrimSpace(o.Search)
 	q := s.client.Account.Query()
 	if o.LoginRequired != nil {
 		if *o.LoginRequired {

@@ -90,15 +90,18 @@ func (h *handlers) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	if len(bad) > 0 {
 		return invalid(bad)
 	}
-	if slave { // no account is a slave (see toAccountJSON)
-		writeList(w, "Accounts retrieved.", []accountJSON{}, newMeta(p, 0))
-		return nil
-	}
 	o := accounts.ListOptions{
 		Search: r.URL.Query().Get("search"), Page: p.Page, PerPage: p.PerPage,
 		// Only the columns toAccountJSON reads.
 		Fields: []string{account.FieldUsername, account.FieldProxy, account.FieldStatus, account.FieldExternalIds,
 			account.FieldLastLoginAt, account.FieldCreatedAt},
+	}
+	if slave { // no account is a slave (see toAccountJSON)
+		if err := o.Check(); err != nil {
+			return err
+		}
+		writeList(w, "Accounts retrieved.", []accountJSON{}, newMeta(p, 0))
+		return nil
 	}
 	if lrSet {
 		o.LoginRequired = &lr

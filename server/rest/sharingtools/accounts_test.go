@@ -318,6 +318,7 @@ func TestAccountsBadInputIsA422NamingTheField(t *testing.T) {
 			{"login_required filter", http.MethodGet, "/accounts?login_required=yes", ``, "login_required"},
 			{"slave filter", http.MethodGet, "/accounts?slave=2", ``, "slave"},
 			{"over-long search", http.MethodGet, "/accounts?search=" + strings.Repeat("s", 201), ``, "search"},
+			{"over-long search with slave=1", http.MethodGet, "/accounts?slave=1&search=" + strings.Repeat("s", 201), ``, "search"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				f.do(t, c.method, c.path, f.keyA, c.body).wantField(t, c.field)
