@@ -172,6 +172,11 @@ func TestOneLoadPerChangeSharedByWorkspace(t *testing.T) {
 			change(i)
 		}
 		baseline := queries.Load()
+		// PostgreSQL announces a commit through NOTIFY, which reaches the
+		// hub a moment later: a subscriber made at once could still be
+		// sent the last of these changes (and cost a load of it). Let
+		// them pass first.
+		time.Sleep(500 * time.Millisecond)
 
 		// 5 sockets x 10 operations per workspace.
 		wsA := subscribers(t, srv, a, 5, 10, 50)
