@@ -34,6 +34,7 @@ func TestDriver(t *testing.T) {
 			{"SkipLockedClaimsEachRowOnce", testSkipLockedExclusive},
 			{"SkipLockedDoesNotWait", testSkipLockedDoesNotWait},
 			{"RowLockWaitsAndSeesTheCommit", testRowLockWaits},
+			{"RowLockDoesNotBlockReferences", testRowLockAllowsReferences},
 			{"LockTxSerializes", testLockTx},
 			{"SessionLockExcludes", testSessionLock},
 			{"JSONSetAndExtractRoundTrip", testJSON},
@@ -272,6 +273,58 @@ func testRowLockWaits(t *testing.T, b *bundle) {
 	r := <-second
 	if r.err != nil || r.v != "after" {
 		t.Fatalf("second transaction read %q (%v), want the first's commit %q", r.v, r.err, "after")
+	}
+}
+
+// A row lock serializes the transactions that lock the row, not those
+// that only insert rows referencing it: a report inserting log entries for
+// several accounts, in its own order, must not deadlock with a claim that
+// locks those accounts in id order. On PostgreSQL a FOR UPDATE lock would
+// (an insert's foreign-key check takes FOR KEY SHARE on the parent).
+func testRowLockAllowsReferences(t *testing.T, b *bundle) {
+	b.fill(t, 2, "parent")
+	ref := b.table + "_ref"
+	b.exec(t, fmt.Sprintf("CREATE TABLE %s (id INTEGER PRIMARY KEY, parent INTEGER NOT NULL REFERENCES %s (id))", ref, b.table))
+	ctx := t.Context()
+	lock := func(tx *ent.Tx, id int) error {
+		sel := entsql.Dialect(b.d.Dialect()).Select("id").From(entsql.Table(b.table)).Where(entsql.EQ("id", id))
+		query, args := store.LockRows(b.d, sel, store.LockWait).Query()
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		return rows.Close()
+	}
+	tx1, err := b.st.Client.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx1.Rollback() }()
+	if err := lock(tx1, 1); err != nil {
+		t.Fatalf("lock row 1: %v", err)
+	}
+	referenced := make(chan error, 1)
+	go func() {
+		referenced <- store.WithTx(ctx, b.st.Client, func(tx *ent.Tx) error {
+			for i, parent := range []int{2, 1} {
+				q := fmt.Sprintf("INSERT INTO %s (id, parent) VALUES (%s, %s)", ref, b.d.Placeholder(1), b.d.Placeholder(2))
+				if _, err := tx.ExecContext(ctx, q, i+1, parent); err != nil {
+					return fmt.Errorf("reference row %d: %w", parent, err)
+				}
+			}
+			return nil
+		})
+	}()
+	// Let the other transaction reference row 2 before row 2 is locked.
+	time.Sleep(300 * time.Millisecond)
+	if err := lock(tx1, 2); err != nil {
+		t.Fatalf("lock row 2 while another transaction references it: %v", err)
+	}
+	if err := tx1.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-referenced; err != nil {
+		t.Fatalf("references inserted beside the lock: %v", err)
 	}
 }
 
