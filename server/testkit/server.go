@@ -45,9 +45,11 @@ func StartServer(t testing.TB, st *store.Store, opts ...func(*config.Config)) *S
 	for _, o := range opts {
 		o(&cfg)
 	}
-	log := zerolog.Nop()
+	// Errors always reach the test log (shown only when the test fails),
+	// so a 500 seen in CI carries its cause.
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
 	if os.Getenv("SWITCHBOARD_TEST_LOG") != "" {
-		log = zerolog.New(zerolog.NewTestWriter(t))
+		log = log.Level(zerolog.TraceLevel)
 	}
 	a, err := app.New(t.Context(), cfg, log, st)
 	if err != nil {
