@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -84,6 +85,30 @@ func renameAccount(t testing.TB, srv *testkit.Server, m member, id, name string)
 	srv.MustGraphQL(t, m.token, `mutation($in: UpdateAccountInput!) {
 		updateAccount(input: $in) { account { id } } }`,
 		map[string]any{"in": map[string]any{"id": id, "displayName": name}}, &out)
+}
+
+// waitForHub returns once the hub has delivered every event committed
+// before the call: a marker published now comes back after them, because
+// the one LISTEN connection receives notifications in commit order.
+func waitForHub(t testing.TB, srv *testkit.Server, workspaceID int) {
+	t.Helper()
+	sub := srv.App.Hub.Subscribe(events.TopicJob, workspaceID)
+	defer sub.Close()
+	marker := events.Event{Topic: events.TopicJob, WorkspaceID: workspaceID, ID: math.MaxInt32, Op: events.OpUpdated}
+	if err := srv.App.Bus.Publish(t.Context(), marker); err != nil {
+		t.Fatalf("publish marker: %v", err)
+	}
+	timeout := time.After(eventTimeout)
+	for {
+		select {
+		case ev := <-sub.C():
+			if ev == marker {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("marker event not delivered within %s", eventTimeout)
+		}
+	}
 }
 
 const followAccounts = `subscription { accountUpdated { id displayName status } }`
@@ -174,9 +199,8 @@ func TestOneLoadPerChangeSharedByWorkspace(t *testing.T) {
 		baseline := queries.Load()
 		// PostgreSQL announces a commit through NOTIFY, which reaches the
 		// hub a moment later: a subscriber made at once could still be
-		// sent the last of these changes (and cost a load of it). Let
-		// them pass first.
-		time.Sleep(500 * time.Millisecond)
+		// sent the last of these changes (and cost a load of it).
+		waitForHub(t, srv, a.user.WorkspaceID)
 
 		// 5 sockets x 10 operations per workspace.
 		wsA := subscribers(t, srv, a, 5, 10, 50)
