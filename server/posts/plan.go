@@ -39,17 +39,42 @@ const (
 	FormatReel  Format = "reel"
 )
 
-// Media is one media item of a planned post.
+// Media is one media item of a planned post. A planned post keeps its
+// media in its details under "media" in this shape (see PlanInput.Extra),
+// so that whoever copies the post (a category queue) reads them back with
+// MediaOf; a face may keep more beside each item's fields.
 type Media struct {
-	URL string
+	URL string `json:"url"`
 	// Type is the MIME type (image/jpeg, video/mp4, application/pdf).
-	Type    string
-	Caption string
+	Type    string `json:"type,omitempty"`
+	Caption string `json:"caption,omitempty"`
 	// AltText is truncated to the strictest limit among the post's
 	// platforms that show it.
-	AltText string
+	AltText string `json:"altText,omitempty"`
 	// Thumbnail is the cover of the first video; ignored on others.
-	Thumbnail string
+	Thumbnail string `json:"thumbnail,omitempty"`
+}
+
+// MediaOf returns a post's media in order: those its details keep (a
+// planned post's, typed), else its addresses without a type (a post of a
+// face that keeps no details). A post without media has none.
+func MediaOf(p *ent.Post) ([]Media, error) {
+	var d struct {
+		Media []Media `json:"media"`
+	}
+	if len(p.Details) > 0 && string(p.Details) != "null" {
+		if err := json.Unmarshal(p.Details, &d); err != nil {
+			return nil, fmt.Errorf("media of post %s: %w", p.ObjectID, err)
+		}
+	}
+	if d.Media != nil || len(p.Media) == 0 {
+		return d.Media, nil
+	}
+	out := make([]Media, len(p.Media))
+	for i, u := range p.Media {
+		out[i] = Media{URL: u}
+	}
+	return out, nil
 }
 
 // IsVideo reports whether the item is a video.
@@ -102,8 +127,10 @@ type PlanInput struct {
 	// Source says which face or import made the post (API when empty).
 	Source post.Source
 	// Extra returns what the face keeps of the request beyond these
-	// fields, as JSON, stored as the post's details; it is given the media
-	// as stored (alt texts truncated). Nil stores none.
+	// fields, as a JSON object, stored as the post's details; it is given
+	// the media as stored (alt texts truncated), which the object keeps
+	// under "media" as Media encodes them (MediaOf reads them back). Nil
+	// stores none.
 	Extra func(media []Media) (json.RawMessage, error)
 }
 

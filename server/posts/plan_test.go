@@ -167,3 +167,38 @@ func TestPlannedPostsContentIsTrimmedToEachPlatformAtFanOut(t *testing.T) {
 		}
 	})
 }
+
+func TestMediaOfReadsThePlannedMediaElseTheAddresses(t *testing.T) {
+	img := posts.Media{URL: "https://cdn.example/a.jpg", Type: "image/jpeg", Caption: "c", AltText: "alt"}
+	for _, tc := range []struct {
+		name    string
+		post    ent.Post
+		want    []posts.Media
+		wantErr bool
+	}{
+		{name: "planned: typed, a face's own fields ignored", post: ent.Post{
+			Media:   []string{img.URL},
+			Details: json.RawMessage(`{"type":"post","media":[{"url":"https://cdn.example/a.jpg","type":"image/jpeg","caption":"c","altText":"alt","originalUrl":"x"}]}`),
+		}, want: []posts.Media{img}},
+		{name: "details without media: the addresses", post: ent.Post{Media: []string{img.URL}, Details: json.RawMessage(`{"type":"post"}`)},
+			want: []posts.Media{{URL: img.URL}}},
+		{name: "no details: the addresses", post: ent.Post{Media: []string{img.URL}}, want: []posts.Media{{URL: img.URL}}},
+		{name: "no media", post: ent.Post{Details: json.RawMessage(`null`)}},
+		{name: "details not an object", post: ent.Post{Details: json.RawMessage(`[1]`)}, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := posts.MediaOf(&tc.post)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("MediaOf: %v, want error %v", err, tc.wantErr)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("MediaOf = %+v, want %+v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("item %d = %+v, want %+v", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}

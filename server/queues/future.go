@@ -53,8 +53,12 @@ func (s *Service) TakeInTx(ctx context.Context, tx *ent.Tx, p *ent.Post) error {
 		return fmt.Errorf("read accounts of post %d: %w", p.ID, err)
 	}
 	p.Edges.Accounts = accs
+	original, err := snapshot(p)
+	if err != nil {
+		return err
+	}
 	_, err = addNew(ctx, tx, q, func(c *ent.QueueItemCreate) *ent.QueueItemCreate {
-		return c.SetPostID(p.ID).SetOriginal(snapshot(p))
+		return c.SetPostID(p.ID).SetOriginal(original)
 	})
 	if errors.Is(err, errFull) {
 		return nil

@@ -169,14 +169,10 @@ func planOf(it *ent.QueueItem, at time.Time) (posts.PlanInput, error) {
 	if err != nil {
 		return posts.PlanInput{}, err
 	}
-	in := posts.PlanInput{
+	return posts.PlanInput{
 		Status: post.StatusSCHEDULED, ScheduledAt: &at, AccountIDs: p.AccountIDs,
-		Body: p.Summary, Format: posts.FormatPost, Source: post.SourceQUEUE,
-	}
-	if p.PrimaryImage != "" {
-		in.Media = []posts.Media{{URL: p.PrimaryImage, Type: "image/jpeg"}}
-	}
-	return in, nil
+		Body: p.Summary, Media: p.Published(), Format: posts.FormatPost, Source: post.SourceQUEUE,
+	}, nil
 }
 
 // contentOf is what publication n of an item (n counting from 0, as its

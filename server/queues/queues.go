@@ -13,6 +13,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -131,8 +133,12 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Queue, error) {
 		}
 		bulk := make([]*ent.QueueItemCreate, len(published))
 		for i, p := range published {
+			original, err := snapshot(p)
+			if err != nil {
+				return err
+			}
 			bulk[i] = tx.QueueItem.Create().SetQueueID(q.ID).SetPosition(int64(i+1) * gap).
-				SetPostID(p.ID).SetOriginal(snapshot(p))
+				SetPostID(p.ID).SetOriginal(original)
 		}
 		if err := tx.QueueItem.CreateBulk(bulk...).Exec(ctx); err != nil {
 			return fmt.Errorf("add published posts: %w", err)
@@ -146,24 +152,59 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Queue, error) {
 }
 
 // snapshot is a post's payload as a queue item keeps it: what publishing
-// it again needs.
-func snapshot(p *ent.Post) json.RawMessage {
+// it again needs, its media included.
+func snapshot(p *ent.Post) (json.RawMessage, error) {
 	accs := make([]string, len(p.Edges.Accounts))
 	for i, a := range p.Edges.Accounts {
 		accs[i] = a.ObjectID
 	}
-	raw, _ := json.Marshal(Payload{PostID: p.ObjectID, Summary: p.Body, AccountIDs: accs, Type: string(posts.FormatPost)})
-	return raw
+	media, err := posts.MediaOf(p)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(Payload{PostID: p.ObjectID, Summary: p.Body, AccountIDs: accs, Type: string(posts.FormatPost), Media: media})
+	if err != nil {
+		return nil, fmt.Errorf("encode post %s as a queue item: %w", p.ObjectID, err)
+	}
+	return raw, nil
 }
 
 // Payload is the part of an item's post that publishing reads; the rest
-// of a client's modifiedPostPayload is kept as given.
+// of a client's modifiedPostPayload is kept as given. An item's payload
+// is whole: a modifiedPostPayload without media publishes none, as one
+// without accountIds publishes to none. Items copied before payloads
+// kept media have none.
 type Payload struct {
-	PostID       string   `json:"postId,omitempty"`
-	Summary      string   `json:"summary"`
-	AccountIDs   []string `json:"accountIds"`
-	Type         string   `json:"type,omitempty"`
-	PrimaryImage string   `json:"primaryImage,omitempty"`
+	PostID     string        `json:"postId,omitempty"`
+	Summary    string        `json:"summary"`
+	AccountIDs []string      `json:"accountIds"`
+	Type       string        `json:"type,omitempty"`
+	Media      []posts.Media `json:"media,omitempty"`
+	// PrimaryImage is the image published first (see Published).
+	PrimaryImage string `json:"primaryImage,omitempty"`
+}
+
+// Published is the media the payload publishes: its media with its
+// primary image first — moved there when the media hold it, else in
+// place of the first image (or before the media when they hold no image).
+func (p Payload) Published() []posts.Media {
+	if p.PrimaryImage == "" {
+		return p.Media
+	}
+	at := slices.IndexFunc(p.Media, func(m posts.Media) bool { return m.URL == p.PrimaryImage })
+	primary := posts.Media{URL: p.PrimaryImage, Type: "image/jpeg"}
+	if at < 0 {
+		at = slices.IndexFunc(p.Media, func(m posts.Media) bool { return strings.HasPrefix(strings.ToLower(m.Type), "image/") })
+	} else {
+		primary = p.Media[at]
+	}
+	out := append(make([]posts.Media, 0, len(p.Media)+1), primary)
+	for i, m := range p.Media {
+		if i != at {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Get returns a queue of the workspace that is not deleted.

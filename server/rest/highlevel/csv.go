@@ -257,7 +257,7 @@ func csvPostDetails(in *posts.PlanInput, ex csvimport.Extras, st csvimport.Setti
 	in.Extra = func(media []posts.Media) (json.RawMessage, error) {
 		stored.Media = make([]mediaJSON, len(media))
 		for i, m := range media {
-			stored.Media[i] = mediaJSON{URL: m.URL, Type: m.Type}
+			stored.Media[i] = mediaJSON{Media: posts.Media{URL: m.URL, Type: m.Type}}
 		}
 		raw, err := json.Marshal(stored)
 		if err != nil {

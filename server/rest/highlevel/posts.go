@@ -125,7 +125,7 @@ func (h *handlers) planInput(r *http.Request, in postInput) (posts.PlanInput, er
 		if m.Type == "" {
 			return out, unprocessable(fmt.Sprintf("media.%d.type should not be empty", i))
 		}
-		out.Media = append(out.Media, posts.Media{URL: m.URL, Type: m.Type, Caption: m.Caption, AltText: m.AltText, Thumbnail: m.Thumbnail})
+		out.Media = append(out.Media, m.Media)
 	}
 	d, err := platformRules(platformDetails(in.platformInput))
 	if err != nil {

@@ -9,17 +9,16 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/server/posts"
 )
 
-// mediaJSON is one media item, in and out. originalUrl, watermarkedUrl,
+// mediaJSON is one media item, in and out: the domain's item (url, type,
+// caption, altText, thumbnail), which a post's details keep for
+// posts.MediaOf, and what HighLevel adds. originalUrl, watermarkedUrl,
 // optimizedUrl and the like are "set automatically by the system" and are
 // kept as sent; Switchboard does not watermark or optimize.
 type mediaJSON struct {
-	URL            string `json:"url"`
-	Type           string `json:"type,omitempty"`
-	Caption        string `json:"caption,omitempty"`
-	AltText        string `json:"altText,omitempty"`
-	Thumbnail      string `json:"thumbnail,omitempty"`
+	posts.Media
 	ID             string `json:"id,omitempty"`
 	OriginalURL    string `json:"originalUrl,omitempty"`
 	WatermarkedURL string `json:"watermarkedUrl,omitempty"`
@@ -198,10 +197,11 @@ func toPostJSON(loc Location, p *ent.Post) postJSON {
 	if out.Type == "" {
 		out.Type = "post"
 	}
-	if out.Media == nil { // a post of another face: its media as URLs
-		out.Media = make([]mediaJSON, len(p.Media))
-		for i, u := range p.Media {
-			out.Media[i] = mediaJSON{URL: u}
+	if out.Media == nil { // a post of another face: its media as the domain has them
+		ms, _ := posts.MediaOf(p) // its details are not this package's (or none): no error
+		out.Media = make([]mediaJSON, len(ms))
+		for i, m := range ms {
+			out.Media[i] = mediaJSON{Media: m}
 		}
 	}
 	// The first video's cover is the post's thumbnail, shown once at the

@@ -13,7 +13,8 @@ import (
 )
 
 // queueBaseIn is accountsIn plus labels and two published posts of tn in
-// its Evergreen category.
+// its Evergreen category: the oldest without media, the newest written
+// through the posts route with two images.
 func queueBaseIn(t *testing.T, tn, other *tenant) map[string]string {
 	t.Helper()
 	vars := accountsIn(t, tn, other)
@@ -24,12 +25,21 @@ func queueBaseIn(t *testing.T, tn, other *tenant) map[string]string {
 	c := tn.srv.App.Store.Client
 	cat := c.Category.Query().Where(category.ObjectID(vars["evergreenId"])).OnlyX(ctx)
 	fb := c.Account.Query().Where(account.ObjectID(vars["fbId"])).OnlyX(ctx)
-	for i, body := range []string{"Our oldest tip", "Our newest tip"} {
-		at := time.Date(2025, 1, 1+i, 9, 0, 0, 0, time.UTC)
-		p := c.Post.Create().SetBody(body).SetStatus(entpost.StatusPUBLISHED).SetPublishedAt(at).
-			SetCategoryID(cat.ID).AddAccountIDs(fb.ID).SaveX(ctx)
-		vars[[]string{"oldPostId", "newPostId"}[i]] = p.ObjectID
+	old := c.Post.Create().SetBody("Our oldest tip").SetStatus(entpost.StatusPUBLISHED).
+		SetPublishedAt(time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)).SetCategoryID(cat.ID).AddAccountIDs(fb.ID).SaveX(ctx)
+	vars["oldPostId"] = old.ObjectID
+	var created struct {
+		Post struct {
+			ID string `json:"_id"`
+		}
 	}
+	tn.do(t, http.MethodPost, "/"+tn.LocationID+"/posts", `{"type":"post","summary":"Our newest tip","accountIds":["`+vars["fbId"]+
+		`"],"categoryId":"`+vars["evergreenId"]+`","media":[`+
+		`{"url":"https://cdn.example.com/tip.jpg","type":"image/jpeg","caption":"The tip","altText":"A tip","id":"m1","originalUrl":"https://cdn.example.com/tip-original.jpg"},`+
+		`{"url":"https://cdn.example.com/chart.png","type":"image/png"}]}`).want(t, 201).decode(t, &created)
+	vars["newPostId"] = created.Post.ID
+	c.Post.Update().Where(entpost.ObjectID(created.Post.ID)).SetStatus(entpost.StatusPUBLISHED).
+		SetPublishedAt(time.Date(2025, 1, 2, 9, 0, 0, 0, time.UTC)).ExecX(ctx)
 	// A calendar's range: the next two weeks (times are normalised).
 	now := time.Now().UTC()
 	vars["startDate"], vars["endDate"] = now.Format(time.RFC3339), now.AddDate(0, 0, 14).Format(time.RFC3339)
