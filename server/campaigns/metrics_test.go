@@ -145,7 +145,7 @@ func TestSpamMetricsAreReadAgainAnIntervalAfterPostingForAWeek(t *testing.T) {
 		if err != nil || page.Total != 2 || page.Stat != (campaigns.Stat{Views: 510, Likes: 41, Replies: 3, Reposts: 2}) {
 			t.Fatalf("spams after the reading: %+v %v", page.Stat, err)
 		}
-		if r, _ := w.svc.PostResult(page.Items[0]); r.TweetURL != "https://x.com/bota/status/2" || r.Metrics == nil || r.Metrics.Views != 500 {
+		if r := page.Items[0].Result; r.TweetURL != "https://x.com/bota/status/2" || r.Metrics == nil || r.Metrics.Views != 500 {
 			t.Fatalf("fresh spam result %+v", r)
 		}
 		// Live views hear of the fresh spam's change, as of the x_metrics

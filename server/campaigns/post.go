@@ -103,9 +103,3 @@ func (s *Service) postReported(ctx context.Context, tx *ent.Tx, ts []*ent.Task) 
 func setMetrics(ctx context.Context, u *ent.TaskUpdate, m Metrics) error {
 	return u.SetMetricViews(m.Views).SetMetricLikes(m.Likes).SetMetricReplies(m.Replies).SetMetricReposts(m.Retweets).Exec(ctx)
 }
-
-// PostPayload decodes a spam's payload.
-func (s *Service) PostPayload(t *ent.Task) (PostPayload, error) { return s.post.Payload(t) }
-
-// PostResult decodes a spam's result (zero before it is posted).
-func (s *Service) PostResult(t *ent.Task) (PostResult, error) { return s.post.Result(t) }

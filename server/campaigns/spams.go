@@ -69,14 +69,57 @@ type Stat struct {
 	Reposts int64 `json:"reposts"`
 }
 
-// SpamPage is a page of spams (x_post tasks with their bot and campaign),
-// how many match and the sums of their metrics.
+// Spam is one spam (an x_post task) as the feed shows it: the task's own
+// columns, its payload and result decoded once, its bot, its campaign and
+// its customer.
+type Spam struct {
+	UUID                 uuid.UUID
+	Status               task.Status
+	Error                string
+	CreatedAt, UpdatedAt time.Time
+	// FinishedAt is when it was posted or failed; nil while it waits.
+	FinishedAt *time.Time
+	Payload    PostPayload
+	// Result is zero before it is posted.
+	Result PostResult
+	// Bot and Campaign are nil when the task has none; Customer is nil
+	// when the payload names none or it was deleted.
+	Bot      *ent.Account
+	Campaign *SpamCampaign
+	Customer *ent.Customer
+}
+
+// SpamCampaign is the campaign of a spam as the feed shows it.
+type SpamCampaign struct {
+	UUID   uuid.UUID
+	Title  string
+	Type   Type
+	Status Status
+}
+
+// SpamPage is a page of spams, how many match and the sums of their
+// metrics.
 type SpamPage struct {
-	Items []*ent.Task
-	// Customers are the page's customers by UUID (a deleted one is absent).
-	Customers map[string]*ent.Customer
-	Total     int
-	Stat      Stat
+	Items []Spam
+	Total int
+	Stat  Stat
+}
+
+// spamRow is the columns of a spam the page reads. The payload and result
+// are scanned from their JSON straight into their types: going through
+// the entity's maps would decode each twice more.
+type spamRow struct {
+	ID         int         `sql:"id"`
+	UUID       uuid.UUID   `sql:"uuid"`
+	Status     task.Status `sql:"status"`
+	Error      string      `sql:"error"`
+	CreatedAt  time.Time   `sql:"created_at"`
+	UpdatedAt  time.Time   `sql:"updated_at"`
+	FinishedAt *time.Time  `sql:"finished_at"`
+	AccountID  int         `sql:"account_id"`
+	ScheduleID int         `sql:"schedule_id"`
+	Payload    PostPayload `sql:"payload"`
+	Result     PostResult  `sql:"result"`
 }
 
 // Spams returns a page of the workspace's spams, newest first, with the
@@ -137,7 +180,7 @@ func (s *Service) Spams(ctx context.Context, f SpamFilter) (SpamPage, error) {
 	if err != nil {
 		return SpamPage{}, fmt.Errorf("count spams: %w", err)
 	}
-	page := SpamPage{Items: []*ent.Task{}, Customers: map[string]*ent.Customer{}}
+	page := SpamPage{Items: []Spam{}}
 	if len(sums) == 1 {
 		r := sums[0]
 		page.Total, page.Stat = r.Total, Stat{Views: r.Views, Likes: r.Likes, Replies: r.Replies, Reposts: r.Reposts}
@@ -145,34 +188,78 @@ func (s *Service) Spams(ctx context.Context, f SpamFilter) (SpamPage, error) {
 	if page.Total == 0 || f.Limit == 0 {
 		return page, nil
 	}
-	page.Items, err = q.
-		WithAccount(func(q *ent.AccountQuery) {
-			q.Select(account.FieldUUID, account.FieldUsername, account.FieldStatus, account.FieldCreatedAt)
-		}).
-		WithSchedule().
-		Order(task.ByCreatedAt(entsql.OrderDesc()), task.ByID(entsql.OrderDesc())).
-		Limit(f.Limit).Offset(f.Offset).All(ctx)
+	var rows []spamRow
+	err = q.Order(task.ByCreatedAt(entsql.OrderDesc()), task.ByID(entsql.OrderDesc())).
+		Limit(f.Limit).Offset(f.Offset).
+		Select(task.FieldID, task.FieldUUID, task.FieldStatus, task.FieldError, task.FieldCreatedAt, task.FieldUpdatedAt,
+			task.FieldFinishedAt, task.FieldAccountID, task.FieldScheduleID, task.FieldPayload, task.FieldResult).
+		Scan(ctx, &rows)
 	if err != nil {
 		return SpamPage{}, fmt.Errorf("list spams: %w", err)
 	}
-	var ids []uuid.UUID
-	for _, t := range page.Items {
-		if p, err := s.post.Payload(t); err == nil {
-			if id, err := uuid.Parse(p.CustomerID); err == nil {
-				ids = append(ids, id)
-			}
-		}
-	}
-	if len(ids) > 0 {
-		cs, err := s.client.Customer.Query().Where(customer.UUIDIn(dedupe(ids)...)).All(ctx)
-		if err != nil {
-			return SpamPage{}, fmt.Errorf("spam customers: %w", err)
-		}
-		for _, c := range cs {
-			page.Customers[c.UUID.String()] = c
-		}
+	if page.Items, err = s.spams(ctx, rows); err != nil {
+		return SpamPage{}, err
 	}
 	return page, nil
+}
+
+// spams joins rows to their bots, campaigns and customers, one query
+// each, and decodes each campaign's settings once.
+func (s *Service) spams(ctx context.Context, rows []spamRow) ([]Spam, error) {
+	var botIDs, campaignIDs []int
+	var customerIDs []uuid.UUID
+	for _, r := range rows {
+		if r.AccountID != 0 {
+			botIDs = append(botIDs, r.AccountID)
+		}
+		if r.ScheduleID != 0 {
+			campaignIDs = append(campaignIDs, r.ScheduleID)
+		}
+		if id, err := uuid.Parse(r.Payload.CustomerID); err == nil {
+			customerIDs = append(customerIDs, id)
+		}
+	}
+	bots := map[int]*ent.Account{}
+	if len(botIDs) > 0 {
+		as, err := s.client.Account.Query().Where(account.IDIn(dedupe(botIDs)...)).
+			Select(account.FieldUUID, account.FieldUsername, account.FieldStatus, account.FieldCreatedAt).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("spam bots: %w", err)
+		}
+		for _, a := range as {
+			bots[a.ID] = a
+		}
+	}
+	campaigns := map[int]*SpamCampaign{}
+	if len(campaignIDs) > 0 {
+		scs, err := s.client.Schedule.Query().Where(schedule.IDIn(dedupe(campaignIDs)...)).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("spam campaigns: %w", err)
+		}
+		for _, sc := range scs {
+			set, _ := SettingsOf(sc) // written by Create; a bad row shows no type
+			campaigns[sc.ID] = &SpamCampaign{UUID: sc.UUID, Title: sc.Name, Type: set.Type, Status: StatusOf(sc.Status)}
+		}
+	}
+	customers := map[string]*ent.Customer{}
+	if len(customerIDs) > 0 {
+		cs, err := s.client.Customer.Query().Where(customer.UUIDIn(dedupe(customerIDs)...)).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("spam customers: %w", err)
+		}
+		for _, c := range cs {
+			customers[c.UUID.String()] = c
+		}
+	}
+	out := make([]Spam, len(rows))
+	for i, r := range rows {
+		out[i] = Spam{
+			UUID: r.UUID, Status: r.Status, Error: r.Error, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, FinishedAt: r.FinishedAt,
+			Payload: r.Payload, Result: r.Result,
+			Bot: bots[r.AccountID], Campaign: campaigns[r.ScheduleID], Customer: customers[r.Payload.CustomerID],
+		}
+	}
+	return out, nil
 }
 
 // sum is the aggregate of a metric column of the spams, as name.

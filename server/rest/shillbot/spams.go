@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/server/campaigns"
 )
 
@@ -79,41 +78,41 @@ func str(s string) *string {
 // canPost is the postState of a spam still waiting to be posted.
 var canPost = "CAN_POST"
 
-func (h *handlers) renderSpam(app App, pg campaigns.SpamPage, t *ent.Task) spamJSON {
-	p, _ := h.Campaigns.PostPayload(t)  // checked when enqueued
-	res, _ := h.Campaigns.PostResult(t) // checked when reported
-	st := campaigns.SpamStatusOf(t.Status)
+func renderSpam(appID string, sp campaigns.Spam) spamJSON {
+	p, res := sp.Payload, sp.Result
+	st := campaigns.SpamStatusOf(sp.Status)
 	out := spamJSON{
-		ID: t.UUID.String(), Status: string(st), AppID: app.UUID.String(),
+		ID: sp.UUID.String(), Status: string(st), AppID: appID,
 		Images: nonNil(p.Images), Content: p.Content,
 		TweetID: str(res.TweetID), TweetURL: str(res.TweetURL), PostTweetID: str(res.PostTweetID),
 		CustomerID: str(p.CustomerID),
-		CreatedAt:  t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(),
+		CreatedAt:  sp.CreatedAt.UTC(), UpdatedAt: sp.UpdatedAt.UTC(),
 	}
 	if st == campaigns.SpamWaiting {
 		out.PostState = &canPost
 	}
 	if st == campaigns.SpamError {
-		out.Error = str(t.Error)
+		out.Error = str(sp.Error)
 	}
-	if st != campaigns.SpamWaiting && t.FinishedAt != nil {
-		pt := t.FinishedAt.UTC()
+	if st != campaigns.SpamWaiting && sp.FinishedAt != nil {
+		pt := sp.FinishedAt.UTC()
 		out.PostTime = &pt
 	}
 	if m := res.Metrics; m != nil {
 		out.PostView, out.LikeCount, out.ReplyCount, out.RetweetCount = m.Views, m.Likes, m.Replies, m.Retweets
 	}
-	if c, ok := pg.Customers[p.CustomerID]; ok {
+	if c := sp.Customer; c != nil {
 		out.Customer = &customerJSON{ID: c.UUID.String(), Username: c.Username, CreatedAt: c.CreatedAt.UTC()}
 	}
-	if b := t.Edges.Account; b != nil {
-		out.BotID = str(b.UUID.String())
-		out.Bot = &spamBotJSON{ID: b.UUID.String(), Username: b.Username, Status: string(b.Status)}
+	if b := sp.Bot; b != nil {
+		id := b.UUID.String()
+		out.BotID = &id
+		out.Bot = &spamBotJSON{ID: id, Username: b.Username, Status: string(b.Status)}
 	}
-	if sc := t.Edges.Schedule; sc != nil {
-		set, _ := campaigns.SettingsOf(sc)
-		out.TaskID = str(sc.UUID.String())
-		out.Task = &spamTaskJSON{ID: sc.UUID.String(), Title: sc.Name, Type: string(set.Type), Status: string(campaigns.StatusOf(sc.Status))}
+	if c := sp.Campaign; c != nil {
+		id := c.UUID.String()
+		out.TaskID = &id
+		out.Task = &spamTaskJSON{ID: id, Title: c.Title, Type: string(c.Type), Status: string(c.Status)}
 	}
 	return out
 }
@@ -148,8 +147,9 @@ func (h *handlers) listSpams(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := spamPageJSON{Total: pg.Total, Stat: pg.Stat, Data: make([]spamJSON, len(pg.Items))}
-	for i, t := range pg.Items {
-		out.Data[i] = h.renderSpam(app, pg, t)
+	appID := app.UUID.String()
+	for i, sp := range pg.Items {
+		out.Data[i] = renderSpam(appID, sp)
 	}
 	writeData(w, r, out)
 	return nil
