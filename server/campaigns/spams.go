@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -109,17 +110,33 @@ type SpamPage struct {
 // are scanned from their JSON straight into their types: going through
 // the entity's maps would decode each twice more.
 type spamRow struct {
-	ID         int         `sql:"id"`
-	UUID       uuid.UUID   `sql:"uuid"`
-	Status     task.Status `sql:"status"`
-	Error      string      `sql:"error"`
-	CreatedAt  time.Time   `sql:"created_at"`
-	UpdatedAt  time.Time   `sql:"updated_at"`
-	FinishedAt *time.Time  `sql:"finished_at"`
-	AccountID  int         `sql:"account_id"`
-	ScheduleID int         `sql:"schedule_id"`
-	Payload    PostPayload `sql:"payload"`
-	Result     PostResult  `sql:"result"`
+	ID         int                     `sql:"id"`
+	UUID       uuid.UUID               `sql:"uuid"`
+	Status     task.Status             `sql:"status"`
+	Error      string                  `sql:"error"`
+	CreatedAt  time.Time               `sql:"created_at"`
+	UpdatedAt  time.Time               `sql:"updated_at"`
+	FinishedAt *time.Time              `sql:"finished_at"`
+	AccountID  int                     `sql:"account_id"`
+	ScheduleID int                     `sql:"schedule_id"`
+	Payload    jsonColumn[PostPayload] `sql:"payload"`
+	Result     jsonColumn[PostResult]  `sql:"result"`
+}
+
+// jsonColumn scans a JSON column into a T; NULL leaves it zero. SQLite
+// hands back text written as text (ent writes bytes), so both are read.
+type jsonColumn[T any] struct{ V T }
+
+func (c *jsonColumn[T]) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case []byte:
+		return json.Unmarshal(v, &c.V)
+	case string:
+		return json.Unmarshal([]byte(v), &c.V)
+	}
+	return fmt.Errorf("scan JSON from %T", v)
 }
 
 // Spams returns a page of the workspace's spams, newest first, with the
@@ -215,7 +232,7 @@ func (s *Service) spams(ctx context.Context, rows []spamRow) ([]Spam, error) {
 		if r.ScheduleID != 0 {
 			campaignIDs = append(campaignIDs, r.ScheduleID)
 		}
-		if id, err := uuid.Parse(r.Payload.CustomerID); err == nil {
+		if id, err := uuid.Parse(r.Payload.V.CustomerID); err == nil {
 			customerIDs = append(customerIDs, id)
 		}
 	}
@@ -255,8 +272,8 @@ func (s *Service) spams(ctx context.Context, rows []spamRow) ([]Spam, error) {
 	for i, r := range rows {
 		out[i] = Spam{
 			UUID: r.UUID, Status: r.Status, Error: r.Error, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, FinishedAt: r.FinishedAt,
-			Payload: r.Payload, Result: r.Result,
-			Bot: bots[r.AccountID], Campaign: campaigns[r.ScheduleID], Customer: customers[r.Payload.CustomerID],
+			Payload: r.Payload.V, Result: r.Result.V,
+			Bot: bots[r.AccountID], Campaign: campaigns[r.ScheduleID], Customer: customers[r.Payload.V.CustomerID],
 		}
 	}
 	return out, nil

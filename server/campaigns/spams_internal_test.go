@@ -1,0 +1,26 @@
+package campaigns
+
+import "testing"
+
+// TestJSONColumnScansTextBytesAndNull reads a spam's payload as SQLite
+// hands back text written as text, as ent's bytes, and NULL.
+func TestJSONColumnScansTextBytesAndNull(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"text", `{"content":"gm","customerId":"c1"}`, "c1"},
+		{"bytes", []byte(`{"content":"gm","customerId":"c2"}`), "c2"},
+		{"null", nil, ""},
+	} {
+		var col jsonColumn[PostPayload]
+		if err := col.Scan(c.in); err != nil || col.V.CustomerID != c.want {
+			t.Errorf("%s: %+v, %v; want customer %q", c.name, col.V, err, c.want)
+		}
+	}
+	var col jsonColumn[PostPayload]
+	if err := col.Scan(42); err == nil {
+		t.Error("an integer scanned without error")
+	}
+}
