@@ -89,7 +89,7 @@ type App struct {
 	Reaper  *tasks.Reaper
 	Due     *tasks.DueAnnouncer
 	// Expiry ends login challenges past their lifetime.
-	Expiry    *challenges.Sweeper
+	Expiry    *loop.Sweeper
 	Scheduler *scheduler.Scheduler
 	// Customers owns Shillbot's customers, groups and tags.
 	Customers *customers.Service
@@ -107,7 +107,7 @@ type App struct {
 	// Bots owns bot fleets (X accounts of Shillbot apps), their logins
 	// and notifications; Fetcher asks workers for the notifications.
 	Bots    *bots.Service
-	Fetcher *bots.Fetcher
+	Fetcher *loop.Sweeper
 	Metrics *metrics.Metrics
 	// Admin serves administrators' views of every workspace's users, API
 	// keys and API requests.

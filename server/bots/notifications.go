@@ -250,33 +250,12 @@ func (s *Service) EnqueueFetches(ctx context.Context, d store.Driver) (int, erro
 // DefaultFetchEvery is how often bots' notifications are fetched.
 const DefaultFetchEvery = 15 * time.Minute
 
-// Fetcher runs EnqueueFetches periodically.
-type Fetcher struct {
-	svc    *Service
-	driver store.Driver
-	every  time.Duration
-	log    zerolog.Logger
-	loop   loop.Loop
-}
-
-// NewFetcher returns a fetcher running every interval (default
-// DefaultFetchEvery).
-func NewFetcher(svc *Service, d store.Driver, every time.Duration, log zerolog.Logger) *Fetcher {
+// NewFetcher returns a sweeper running EnqueueFetches every interval
+// (default DefaultFetchEvery).
+func NewFetcher(svc *Service, d store.Driver, every time.Duration, log zerolog.Logger) *loop.Sweeper {
 	if every <= 0 {
 		every = DefaultFetchEvery
 	}
-	return &Fetcher{svc: svc, driver: d, every: every, log: log}
+	return loop.NewSweeper(every, log, func(ctx context.Context) (int, error) { return svc.EnqueueFetches(ctx, d) },
+		"enqueue bot notification fetches", "enqueued bot notification fetches", "bots")
 }
-
-// Start begins fetching until Stop or until ctx ends.
-func (f *Fetcher) Start(ctx context.Context) error {
-	f.loop.Start(ctx, f.every, func(ctx context.Context) {
-		if _, err := f.svc.EnqueueFetches(ctx, f.driver); err != nil && ctx.Err() == nil {
-			f.log.Error().Err(err).Msg("enqueue bot notification fetches")
-		}
-	})
-	return nil
-}
-
-// Stop stops fetching. It is safe to call twice, or without Start.
-func (f *Fetcher) Stop() { f.loop.Stop() }

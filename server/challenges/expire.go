@@ -42,31 +42,11 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Sweeper runs ExpireDue periodically.
-type Sweeper struct {
-	svc   *Service
-	every time.Duration
-	log   zerolog.Logger
-	loop  loop.Loop
-}
-
-// NewSweeper returns a sweeper running every interval (default 30 s).
-func NewSweeper(svc *Service, every time.Duration, log zerolog.Logger) *Sweeper {
+// NewSweeper returns a sweeper running ExpireDue every interval (default
+// 30 s).
+func NewSweeper(svc *Service, every time.Duration, log zerolog.Logger) *loop.Sweeper {
 	if every <= 0 {
 		every = 30 * time.Second
 	}
-	return &Sweeper{svc: svc, every: every, log: log}
+	return loop.NewSweeper(every, log, svc.ExpireDue, "expire login challenges", "expired login challenges", "challenges")
 }
-
-// Start begins sweeping until Stop or until ctx ends.
-func (w *Sweeper) Start(ctx context.Context) error {
-	w.loop.Start(ctx, w.every, func(ctx context.Context) {
-		if _, err := w.svc.ExpireDue(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error().Err(err).Msg("expire login challenges")
-		}
-	})
-	return nil
-}
-
-// Stop stops sweeping. It is safe to call twice, or without Start.
-func (w *Sweeper) Stop() { w.loop.Stop() }
