@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -99,6 +100,7 @@ func rollUpLocking(ctx context.Context, tx *ent.Tx, bus events.Bus, d store.Driv
 		return nil, fmt.Errorf("roll up posts: lock posts: %w", err)
 	}
 	locked := make([]lockedPost, 0, len(ps))
+	var writes []postWrite
 	for _, p := range ps {
 		if p.WorkspaceID != ws[p.ID] {
 			continue
@@ -107,11 +109,103 @@ func rollUpLocking(ctx context.Context, tx *ent.Tx, bus events.Bus, d store.Driv
 		if !InPublication(p.Status) {
 			continue
 		}
-		if err := rollUpPost(ctx, tx, bus, p, byPost[p.ID], published); err != nil {
+		r, changed, err := rollUpPost(ctx, tx, p, byPost[p.ID])
+		if err != nil {
 			return nil, fmt.Errorf("roll up post %d: %w", p.ID, err)
+		}
+		if changed {
+			writes = append(writes, postWrite{p, r})
+		}
+	}
+	if len(writes) == 0 {
+		return locked, nil
+	}
+	if err := writePosts(ctx, tx, d.Placeholder, time.Now(), writes); err != nil {
+		return nil, err
+	}
+	for _, w := range writes {
+		p, r := w.p, w.r
+		bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpUpdated})
+		if published == nil || r.status != post.StatusPUBLISHED || p.Status == post.StatusPUBLISHED {
+			continue
+		}
+		p.Status, p.Results, p.Error = r.status, r.results, r.err
+		if r.publishedAt != nil {
+			p.PublishedAt = r.publishedAt
+		}
+		if err := published(ctx, tx, p); err != nil {
+			return nil, fmt.Errorf("roll up post %d: post published: %w", p.ID, err)
 		}
 	}
 	return locked, nil
+}
+
+// postWrite is what a roll-up writes to the locked post p.
+type postWrite struct {
+	p *ent.Post
+	r rolledUp
+}
+
+// writePosts writes the roll-ups ws of a transition in one UPDATE, each
+// column a CASE on the id (a batch of reports usually spans two posts, and
+// a statement each was a round trip each while the posts' locks are held).
+// It is raw SQL, as ent's update builder sets one value for every row, so
+// it sets updated_at as the Post schema's update default would; the posts
+// are locked and were checked against their tasks' workspace.
+func writePosts(ctx context.Context, tx *ent.Tx, ph func(int) string, now time.Time, ws []postWrite) error {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return ph(len(args)) }
+	var b strings.Builder
+	fmt.Fprintf(&b, "UPDATE %s SET %s = %s", post.Table, post.FieldUpdatedAt, arg(now))
+	// column sets col to value(i) on the i-th post of ws, where ok.
+	column := func(col string, value func(i int) (v any, ok bool)) {
+		var cases strings.Builder
+		for i, w := range ws {
+			if v, ok := value(i); ok {
+				fmt.Fprintf(&cases, " WHEN %s THEN %s", arg(w.p.ID), arg(v))
+			}
+		}
+		if cases.Len() > 0 {
+			fmt.Fprintf(&b, ", %s = CASE %s%s ELSE %s END", col, post.FieldID, cases.String(), col)
+		}
+	}
+	results := make([]json.RawMessage, len(ws))
+	for i, w := range ws {
+		raw, err := json.Marshal(w.r.results)
+		if err != nil {
+			return fmt.Errorf("write posts: encode results of post %d: %w", w.p.ID, err)
+		}
+		results[i] = raw
+	}
+	column(post.FieldStatus, func(i int) (any, bool) { return ws[i].r.status.String(), true })
+	column(post.FieldResults, func(i int) (any, bool) { return results[i], true })
+	column(post.FieldError, func(i int) (any, bool) { return ws[i].r.err, true })
+	column(post.FieldPublishedAt, func(i int) (any, bool) {
+		if at := ws[i].r.publishedAt; at != nil {
+			return *at, true
+		}
+		return nil, false
+	})
+	fmt.Fprintf(&b, " WHERE %s IN (", post.FieldID)
+	for i, w := range ws {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(arg(w.p.ID))
+	}
+	b.WriteString(")")
+	res, err := tx.ExecContext(ctx, b.String(), args...)
+	if err != nil {
+		return fmt.Errorf("write posts: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("write posts: %w", err)
+	}
+	if n != int64(len(ws)) {
+		return fmt.Errorf("write posts: %d of %d locked posts changed", n, len(ws))
+	}
+	return nil
 }
 
 // startedEntry is the roll-up of the commonest transition, a start, on the
@@ -135,9 +229,9 @@ func startedEntry(p *ent.Post, t *ent.Task) (key string, e map[string]any, ok bo
 	return key, e, true
 }
 
-// rollUpPost applies the changed tasks ts to the locked post p, and hands
-// it to published when it has just become PUBLISHED.
-func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts []*ent.Task, published PublishedFunc) error {
+// rollUpPost applies the changed tasks ts to the locked post p and returns
+// what p becomes; changed is false when that is what p is already.
+func rollUpPost(ctx context.Context, tx *ent.Tx, p *ent.Post, ts []*ent.Task) (r rolledUp, changed bool, err error) {
 	results := make(map[string]any, len(p.Results)+len(ts))
 	maps.Copy(results, p.Results)
 	entriesChanged := false
@@ -150,20 +244,20 @@ func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts
 		}
 		rest = append(rest, t)
 	}
-	r := rolledUp{status: p.Status, results: results, err: p.Error}
+	r = rolledUp{status: p.Status, results: results, err: p.Error}
 	if len(rest) > 0 {
 		if fast, changed, ok := stillPublishing(p, results, rest); ok {
 			r.results, entriesChanged = fast, entriesChanged || changed
 		} else {
 			cur, loose, err := current(ctx, tx, p.ID, rest)
 			if err != nil {
-				return err
+				return r, false, err
 			}
 			for _, t := range cur {
 				key, e := strconv.Itoa(*t.AccountID), result(t)
 				same, err := sameEntry(p.Results[key], e)
 				if err != nil {
-					return err
+					return r, false, err
 				}
 				entriesChanged = entriesChanged || !same
 				results[key] = e
@@ -171,30 +265,7 @@ func rollUpPost(ctx context.Context, tx *ent.Tx, bus events.Bus, p *ent.Post, ts
 			r = rollUp(results, withoutEntries(loose, results))
 		}
 	}
-	if !entriesChanged && !r.differs(p) {
-		return nil
-	}
-	// Update, not UpdateOne: the post is locked and nothing reads it back,
-	// so the second query UpdateOne spends on a read-back is saved.
-	u := tx.Post.Update().Where(post.ID(p.ID)).SetStatus(r.status).SetResults(r.results).SetError(r.err)
-	if r.publishedAt != nil {
-		u.SetPublishedAt(*r.publishedAt)
-	}
-	if err := u.Exec(ctx); err != nil {
-		return fmt.Errorf("write post: %w", err)
-	}
-	bus.PublishOnCommit(tx, events.Event{Topic: events.TopicPost, WorkspaceID: p.WorkspaceID, ID: p.ID, Op: events.OpUpdated})
-	if published == nil || r.status != post.StatusPUBLISHED || p.Status == post.StatusPUBLISHED {
-		return nil
-	}
-	p.Status, p.Results, p.Error = r.status, r.results, r.err
-	if r.publishedAt != nil {
-		p.PublishedAt = r.publishedAt
-	}
-	if err := published(ctx, tx, p); err != nil {
-		return fmt.Errorf("post published: %w", err)
-	}
-	return nil
+	return r, entriesChanged || r.differs(p), nil
 }
 
 // stillPublishing is the roll-up, without reading any task, of the
