@@ -327,3 +327,22 @@ func TestListValidatesItsBounds(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentListsAskForOneFetchPerAccount(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		// Lists of the page's post and of the page itself, as requests of
+		// several users (or replicas) at once would ask.
+		ins := []comments.ListInput{
+			{Platform: comment.PlatformFacebook, OriginIDs: []string{"1001"}, ParentID: b.post.ObjectID},
+			{Platform: comment.PlatformFacebook, OriginIDs: []string{"1001"}},
+		}
+		testkit.Concurrently(t, 8, func(i int) error {
+			_, err := b.svc.List(b.ctx, ins[i%len(ins)])
+			return err
+		})
+		if n := st.Client.Task.Query().Where(task.KindEQ(task.KindCOMMENTS_FETCH)).CountX(b.ctx); n != 1 {
+			t.Fatalf("%d comment fetches waiting for the page, want 1", n)
+		}
+	})
+}

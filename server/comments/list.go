@@ -15,10 +15,8 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/schema"
-	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
-	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
@@ -214,39 +212,18 @@ type fetchOf struct {
 	payload   FetchPayload
 }
 
-// requestFetches enqueues the fetches whose account has no fetch waiting.
+// requestFetches enqueues the fetches whose account has no fetch waiting;
+// concurrent requests enqueue one between them (tasks.EnqueueUnlessWaiting).
 func (s *Service) requestFetches(ctx context.Context, platform comment.Platform, fs []fetchOf) error {
-	if len(fs) == 0 {
-		return nil
+	ins := make([]tasks.EnqueueInput, 0, len(fs))
+	for _, f := range fs {
+		f.payload.Platform = string(platform)
+		in, err := s.fetch.Input(f.payload, tasks.EnqueueInput{AccountID: f.accountID})
+		if err != nil {
+			return err
+		}
+		ins = append(ins, in)
 	}
-	return store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		var ins []tasks.EnqueueInput
-		for _, f := range fs {
-			waiting := tx.Task.Query().Where(task.KindEQ(task.KindCOMMENTS_FETCH),
-				task.StatusIn(task.StatusPENDING, task.StatusASSIGNED, task.StatusRUNNING))
-			if f.accountID != nil {
-				waiting.Where(task.AccountID(*f.accountID))
-			} else {
-				waiting.Where(task.AccountIDIsNil())
-			}
-			busy, err := waiting.Exist(ctx)
-			if err != nil {
-				return fmt.Errorf("find waiting fetches: %w", err)
-			}
-			if busy {
-				continue
-			}
-			f.payload.Platform = string(platform)
-			in, err := s.fetch.Input(f.payload, tasks.EnqueueInput{AccountID: f.accountID})
-			if err != nil {
-				return err
-			}
-			ins = append(ins, in)
-		}
-		if len(ins) == 0 {
-			return nil
-		}
-		_, err := s.tasks.EnqueueTx(ctx, tx, ins)
-		return err
-	})
+	_, err := s.tasks.EnqueueUnlessWaiting(ctx, ins)
+	return err
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
-	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
@@ -314,37 +313,25 @@ func (s *Service) profiles(ctx context.Context, in CompareInput) ([]*ent.Account
 const MetricsRefresh = time.Hour
 
 // requestMetrics enqueues an ACCOUNT_METRICS task for each account that
-// has none waiting and none finished in the last MetricsRefresh.
+// has none waiting and none finished in the last MetricsRefresh;
+// concurrent comparisons enqueue one between them
+// (tasks.EnqueueUnlessRecent).
 func (s *Service) requestMetrics(ctx context.Context, accs []*ent.Account, from, to, now time.Time) error {
 	if len(accs) == 0 || s.tasks == nil {
 		return nil
 	}
-	return store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		var ins []tasks.EnqueueInput
-		for _, a := range accs {
-			busy, err := tx.Task.Query().Where(task.KindEQ(task.KindACCOUNT_METRICS), task.AccountID(a.ID),
-				task.Or(task.StatusIn(task.StatusPENDING, task.StatusASSIGNED, task.StatusRUNNING),
-					task.FinishedAtGT(now.Add(-MetricsRefresh)))).Exist(ctx)
-			if err != nil {
-				return fmt.Errorf("find waiting metrics: %w", err)
-			}
-			if busy {
-				continue
-			}
-			id := a.ID
-			in, err := s.metrics.Input(MetricsPayload{Platform: string(a.Platform), OriginID: a.ExternalIds[accounts.ExternalOriginID],
-				From: from.Format(time.DateOnly), To: to.Format(time.DateOnly)}, tasks.EnqueueInput{AccountID: &id})
-			if err != nil {
-				return err
-			}
-			ins = append(ins, in)
+	ins := make([]tasks.EnqueueInput, len(accs))
+	for i, a := range accs {
+		id := a.ID
+		in, err := s.metrics.Input(MetricsPayload{Platform: string(a.Platform), OriginID: a.ExternalIds[accounts.ExternalOriginID],
+			From: from.Format(time.DateOnly), To: to.Format(time.DateOnly)}, tasks.EnqueueInput{AccountID: &id})
+		if err != nil {
+			return err
 		}
-		if len(ins) == 0 {
-			return nil
-		}
-		_, err := s.tasks.EnqueueTx(ctx, tx, ins)
-		return err
-	})
+		ins[i] = in
+	}
+	_, err := s.tasks.EnqueueUnlessRecent(ctx, ins, now.Add(-MetricsRefresh))
+	return err
 }
 
 func figuresOf(r *ent.AccountStat) Figures {

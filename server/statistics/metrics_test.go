@@ -200,3 +200,37 @@ func TestMetricsReportsAreCheckedAndKeepWhatALaterReportLeavesOut(t *testing.T) 
 		}
 	})
 }
+
+func TestConcurrentComparisonsAskForOneMetricsTaskPerAccount(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := metricsSetup(t, st)
+		in := statistics.CompareInput{ProfileIDs: []string{"fb1", "li1", "tt1"}}
+		now := time.Now() // tasks finish at the real time
+		compare := func(callers int, at time.Time) {
+			t.Helper()
+			testkit.Concurrently(t, callers, func(int) error {
+				_, err := b.svc.Compare(b.ctx, in, at)
+				return err
+			})
+		}
+		waiting := func() int {
+			return st.Client.Task.Query().Where(task.KindEQ(task.KindACCOUNT_METRICS), task.StatusEQ(task.StatusPENDING)).CountX(b.ctx)
+		}
+		compare(8, now)
+		if n := waiting(); n != 2 {
+			t.Fatalf("%d metrics tasks waiting, want one for the page and one for the TikTok account", n)
+		}
+		if n := b.report(t, func(*ent.Task) []any { return []any{day(9, 50, 5, 1)} }); n != 2 {
+			t.Fatalf("%d metrics tasks reported, want 2", n)
+		}
+		// Fetched a moment ago: not asked again within the hour.
+		compare(4, now)
+		if n := waiting(); n != 0 {
+			t.Fatalf("%d metrics tasks waiting right after a report, want 0", n)
+		}
+		compare(4, now.Add(statistics.MetricsRefresh+time.Minute))
+		if n := waiting(); n != 2 {
+			t.Fatalf("%d metrics tasks waiting an hour after a report, want 2", n)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/task"
@@ -28,6 +29,19 @@ var Waiting = []task.Status{task.StatusPENDING, task.StatusASSIGNED, task.Status
 // them: the transaction takes a lock per workspace and kind before it
 // reads what waits, so the second reads the first's task.
 func (s *Service) EnqueueUnlessWaiting(ctx context.Context, ins []EnqueueInput) ([]*ent.Task, error) {
+	return s.enqueueUnless(ctx, ins, time.Time{})
+}
+
+// EnqueueUnlessRecent is EnqueueUnlessWaiting that also leaves out an
+// input whose kind and account had a task finish after since: figures a
+// worker fetched a moment ago are not asked for again.
+func (s *Service) EnqueueUnlessRecent(ctx context.Context, ins []EnqueueInput, since time.Time) ([]*ent.Task, error) {
+	return s.enqueueUnless(ctx, ins, since)
+}
+
+// enqueueUnless is EnqueueUnlessWaiting, and EnqueueUnlessRecent with a
+// since that is not zero.
+func (s *Service) enqueueUnless(ctx context.Context, ins []EnqueueInput, since time.Time) ([]*ent.Task, error) {
 	if len(ins) == 0 {
 		return nil, nil
 	}
@@ -61,7 +75,12 @@ func (s *Service) EnqueueUnlessWaiting(ctx context.Context, ins []EnqueueInput) 
 		}
 		busy := map[key]bool{}
 		for kind, accounts := range byKind {
-			q := tx.Task.Query().Where(task.KindEQ(kind), task.StatusIn(Waiting...))
+			q := tx.Task.Query().Where(task.KindEQ(kind))
+			if since.IsZero() {
+				q.Where(task.StatusIn(Waiting...))
+			} else {
+				q.Where(task.Or(task.StatusIn(Waiting...), task.FinishedAtGT(since)))
+			}
 			var ids []int
 			withNone := false
 			for _, a := range accounts {
@@ -81,7 +100,7 @@ func (s *Service) EnqueueUnlessWaiting(ctx context.Context, ins []EnqueueInput) 
 			}
 			ws, err := q.Select(task.FieldAccountID).All(ctx)
 			if err != nil {
-				return fmt.Errorf("find waiting %s tasks: %w", kind, err)
+				return fmt.Errorf("find waiting or recent %s tasks: %w", kind, err)
 			}
 			for _, t := range ws {
 				k := key{kind: kind}

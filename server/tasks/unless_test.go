@@ -1,8 +1,6 @@
 package tasks_test
 
 import (
-	"sync"
-
 	"testing"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -58,30 +56,18 @@ func TestEnqueueUnlessWaitingFromConcurrentCallersEnqueuesOneTaskPerAccount(t *t
 		a, o := b.accA.ID, other.ID
 		// Each caller asks for both accounts in its own order, and for a
 		// second kind, as sweeps of two replicas would.
-		const callers = 8
-		var wg sync.WaitGroup
-		errc := make(chan error, callers)
-		for i := range callers {
+		testkit.Concurrently(t, 8, func(i int) error {
 			first, second := &a, &o
 			if i%2 == 1 {
 				first, second = second, first
 			}
-			wg.Go(func() {
-				_, err := b.svc.EnqueueUnlessWaiting(b.ctxA, []tasks.EnqueueInput{
-					{Kind: task.KindLIKE, AccountID: first},
-					{Kind: task.KindDM, AccountID: second},
-					{Kind: task.KindLIKE, AccountID: second},
-				})
-				errc <- err
+			_, err := b.svc.EnqueueUnlessWaiting(b.ctxA, []tasks.EnqueueInput{
+				{Kind: task.KindLIKE, AccountID: first},
+				{Kind: task.KindDM, AccountID: second},
+				{Kind: task.KindLIKE, AccountID: second},
 			})
-		}
-		wg.Wait()
-		close(errc)
-		for err := range errc {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+			return err
+		})
 		type row struct {
 			Kind      task.Kind `json:"kind"`
 			AccountID int       `json:"account_id"`
