@@ -59,13 +59,9 @@ type Media struct {
 // planned post's, typed), else its addresses without a type (a post of a
 // face that keeps no details). A post without media has none.
 func MediaOf(p *ent.Post) ([]Media, error) {
-	var d struct {
-		Media []Media `json:"media"`
-	}
-	if len(p.Details) > 0 && string(p.Details) != "null" {
-		if err := json.Unmarshal(p.Details, &d); err != nil {
-			return nil, fmt.Errorf("media of post %s: %w", p.ObjectID, err)
-		}
+	d, err := detailsOf(p)
+	if err != nil {
+		return nil, err
 	}
 	if d.Media != nil || len(p.Media) == 0 {
 		return d.Media, nil
@@ -75,6 +71,33 @@ func MediaOf(p *ent.Post) ([]Media, error) {
 		out[i] = Media{URL: u}
 	}
 	return out, nil
+}
+
+// FormatOf is the format a post was planned with: a feed post unless its
+// details say otherwise.
+func FormatOf(p *ent.Post) (Format, error) {
+	d, err := detailsOf(p)
+	if err != nil || d.Type == "" {
+		return FormatPost, err
+	}
+	return d.Type, nil
+}
+
+// plannedDetails is what every planned post's details hold, whoever
+// planned it; a face keeps more beside them (PlanInput.Extra).
+type plannedDetails struct {
+	Type  Format  `json:"type"`
+	Media []Media `json:"media,omitempty"`
+}
+
+func detailsOf(p *ent.Post) (plannedDetails, error) {
+	var d plannedDetails
+	if len(p.Details) > 0 && string(p.Details) != "null" {
+		if err := json.Unmarshal(p.Details, &d); err != nil {
+			return d, fmt.Errorf("details of post %s: %w", p.ObjectID, err)
+		}
+	}
+	return d, nil
 }
 
 // IsVideo reports whether the item is a video.
@@ -616,13 +639,17 @@ func (s *Service) written(in PlanInput, accs []*ent.Account) (writtenPlan, error
 		now := s.now()
 		w.status, w.at = post.StatusSCHEDULED, &now
 	}
+	var err error
 	if in.Extra != nil {
-		var err error
-		if w.extra, err = in.Extra(in.Media); err != nil {
-			return w, err
+		w.extra, err = in.Extra(in.Media)
+	} else {
+		// A post planned by no face (a queue's publication) keeps its
+		// format and typed media too, for whoever copies it next.
+		if w.extra, err = json.Marshal(plannedDetails{Type: in.Format, Media: in.Media}); err != nil {
+			err = fmt.Errorf("encode post details: %w", err)
 		}
 	}
-	return w, nil
+	return w, err
 }
 
 // createPlan builds the creation of a new planned post.

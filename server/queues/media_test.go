@@ -208,3 +208,49 @@ func TestPayloadPublishesItsPrimaryImageFirst(t *testing.T) {
 		})
 	}
 }
+
+func TestQueuePublicationsKeepTheFormatAndTypedMediaOfTheirPost(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		start := time.Date(2027, 1, 6, 12, 0, 0, 0, time.UTC) // a Wednesday
+		w := newWorld(t, st, start)
+		clip := posts.Media{URL: "https://cdn.example/clip.mp4", Type: "video/mp4", Thumbnail: "https://cdn.example/cover.jpg"}
+		details, err := json.Marshal(map[string]any{"type": "reel", "media": []posts.Media{clip}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := st.Client
+		c.Post.Create().SetBody("a reel").SetStatus(post.StatusPUBLISHED).SetPublishedAt(start.AddDate(0, 0, -7)).
+			SetMedia([]string{clip.URL}).SetDetails(details).SetFollowUp(true).
+			AddAccounts(c.Account.Query().Where(account.ObjectID(w.accs[0])).OnlyX(w.ctx)).
+			SetCategoryID(c.Category.Query().Where(category.ObjectID(w.cat)).OnlyX(w.ctx).ID).SaveX(w.ctx)
+		q, err := w.queues.Create(w.ctx, queues.CreateInput{CategoryID: w.cat, UserID: "0123456789abcdef01234567",
+			TimeSlots: []queues.TimeSlot{{DayOfWeek: 3, Time: "18:00"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, _, err := w.queues.Items(w.ctx, q.ObjectID, queues.ItemsQuery{Limit: 10})
+		if err != nil || len(items) != 1 {
+			t.Fatalf("%d items (%v), want the reel", len(items), err)
+		}
+		var copied queues.Payload
+		if err := json.Unmarshal(items[0].Original, &copied); err != nil {
+			t.Fatal(err)
+		}
+		if copied.Type != "reel" {
+			t.Errorf("the item copies a %q, want a reel", copied.Type)
+		}
+		active := "active"
+		if _, err := w.queues.Update(w.ctx, q.ObjectID, queues.UpdateInput{Status: &active}); err != nil {
+			t.Fatal(err)
+		}
+		slot := time.Date(2027, 1, 6, 18, 0, 0, 0, time.UTC)
+		w.publishedMedia(t, slot)
+		p := c.Post.Query().Where(post.SourceEQ(post.SourceQUEUE), post.ScheduledAt(slot)).OnlyX(w.ctx)
+		if f, err := posts.FormatOf(p); err != nil || f != posts.FormatReel {
+			t.Errorf("the queue publishes a %q (%v), want a reel", f, err)
+		}
+		if got, err := posts.MediaOf(p); err != nil || !slices.Equal(got, []posts.Media{clip}) {
+			t.Errorf("the queue's post keeps media %+v (%v), want %+v typed", got, err, clip)
+		}
+	})
+}

@@ -169,9 +169,13 @@ func planOf(it *ent.QueueItem, at time.Time) (posts.PlanInput, error) {
 	if err != nil {
 		return posts.PlanInput{}, err
 	}
+	format := posts.Format(p.Type)
+	if format == "" {
+		format = posts.FormatPost // a payload a client wrote without a type
+	}
 	return posts.PlanInput{
 		Status: post.StatusSCHEDULED, ScheduledAt: &at, AccountIDs: p.AccountIDs,
-		Body: p.Summary, Media: p.Published(), Format: posts.FormatPost, Source: post.SourceQUEUE,
+		Body: p.Summary, Media: p.Published(), Format: format, Source: post.SourceQUEUE,
 	}, nil
 }
 

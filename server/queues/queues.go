@@ -162,7 +162,11 @@ func snapshot(p *ent.Post) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(Payload{PostID: p.ObjectID, Summary: p.Body, AccountIDs: accs, Type: string(posts.FormatPost), Media: media})
+	format, err := posts.FormatOf(p)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(Payload{PostID: p.ObjectID, Summary: p.Body, AccountIDs: accs, Type: string(format), Media: media})
 	if err != nil {
 		return nil, fmt.Errorf("encode post %s as a queue item: %w", p.ObjectID, err)
 	}
