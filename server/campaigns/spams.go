@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -88,6 +89,33 @@ type Spam struct {
 	Bot      *ent.Account
 	Campaign *SpamCampaign
 	Customer *ent.Customer
+}
+
+// Failure splits a failed spam's stored reason into its code (the spam's
+// error, e.g. TWEET_NOT_FOUND) and its message (errorMessage). A worker
+// reports one text, "CODE: message" or just "CODE"; a reason without a
+// code (the server's own: "lease expired", "cancelled") is both the error
+// and the message, so a failed spam never shows a null error.
+func (sp Spam) Failure() (code, message string) {
+	r := strings.TrimSpace(sp.Error)
+	if head, rest, _ := strings.Cut(r, ":"); isErrorCode(head) {
+		return head, strings.TrimSpace(rest)
+	}
+	return r, r
+}
+
+// isErrorCode reports whether s is an upper-case code such as
+// TWEET_NOT_FOUND.
+func isErrorCode(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // SpamCampaign is the campaign of a spam as the feed shows it.

@@ -24,3 +24,18 @@ func TestJSONColumnScansTextBytesAndNull(t *testing.T) {
 		t.Error("an integer scanned without error")
 	}
 }
+
+func TestFailureSplitsTheReportedCodeFromItsMessage(t *testing.T) {
+	for _, c := range []struct{ reason, code, message string }{
+		{"TWEET_NOT_FOUND: the target tweet was deleted", "TWEET_NOT_FOUND", "the target tweet was deleted"},
+		{"TWEET_NOT_FOUND", "TWEET_NOT_FOUND", ""},
+		{"lease expired", "lease expired", "lease expired"},
+		{"Rate limited: try later", "Rate limited: try later", "Rate limited: try later"},
+		{"", "", ""},
+	} {
+		code, msg := Spam{Error: c.reason}.Failure()
+		if code != c.code || msg != c.message {
+			t.Errorf("%q: %q, %q; want %q, %q", c.reason, code, msg, c.code, c.message)
+		}
+	}
+}

@@ -369,3 +369,85 @@ func TestSpamMetricsFromWorkers(t *testing.T) {
 		enqueue(0)
 	})
 }
+
+// TestSpamFeedShowsFailuresBotStatusAndPostTime: a failed spam shows the
+// reported code as error and the text as errorMessage; its bot's status is
+// the BOT_STATUS the bot routes show, not the account's own; the date
+// range selects on postTime, or createdAt for a spam not yet posted.
+func TestSpamFeedShowsFailuresBotStatusAndPostTime(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		srv := testkit.StartServer(t, st)
+		tn := newTenant(t, srv)
+		f := newFleet(t, tn, "alice", "bob")
+		ctx := testkit.ViewerContext(t.Context(), tn.User)
+		tn.do(t, http.MethodPost, "/v1/tasks?appId="+tn.AppID, withBody(taskBody, f.vars())).want(t, 200)
+		if _, err := srv.App.Campaigns.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		w := newWorker(t, tn)
+		l := w.claim(t, "X_POST")
+		r := srv.GraphQL(t, w.key, `mutation($i: FailTaskInput!) { failTask(input: $i) { task { id } } }`,
+			map[string]any{"i": map[string]any{"id": l.ID, "token": l.Token, "error": "TWEET_NOT_FOUND: the target tweet was deleted", "retryable": false}})
+		if len(r.Errors) > 0 {
+			t.Fatalf("fail the spam: %v", r.Errors)
+		}
+		// The next slot, bob's, stays waiting.
+		if _, err := srv.App.Store.Client.Schedule.Update().SetNextRunAt(time.Now().Add(-time.Second)).Save(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := srv.App.Campaigns.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		// PENDING has no BOT_STATUS name; the bot routes show it WAITING.
+		if _, err := srv.App.Store.Client.Account.Update().SetStatus(account.StatusPENDING).Save(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := tn.do(t, http.MethodGet, "/spams?appId="+tn.AppID+"&status=ERROR", "").want(t, 200)
+		compareGolden(t, "spams_failed", got.Raw)
+
+		// The failed spam was queued on Jan 1 and failed on Mar 1; bob's
+		// was queued on Feb 1 and has no postTime.
+		q := `UPDATE tasks SET created_at = $1, finished_at = $2 WHERE status = $3`
+		if st.URL == "" {
+			q = strings.NewReplacer("$1", "?", "$2", "?", "$3", "?").Replace(q)
+		}
+		day := func(m time.Month) time.Time { return time.Date(2024, m, 1, 0, 0, 0, 0, time.UTC) }
+		for _, u := range []struct {
+			created  time.Time
+			finished any
+			status   task.Status
+		}{{day(1), day(3), task.StatusFAILED}, {day(2), nil, task.StatusPENDING}} {
+			if _, err := st.DB.ExecContext(t.Context(), q, u.created, u.finished, u.status.String()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			name, start, end string
+			want             []string
+		}{
+			{"postTime", "2024-02-15", "2024-03-15", []string{"alice"}},
+			{"createdAt without postTime", "2024-01-15", "2024-02-15", []string{"bob"}},
+			{"createdAt ignored once posted", "2023-12-15", "2024-01-15", nil},
+			{"both", "2023-12-15", "2024-03-15", []string{"bob", "alice"}},
+		} {
+			var fd struct {
+				Data []struct {
+					Customer struct {
+						Username string `json:"username"`
+					} `json:"customer"`
+				} `json:"data"`
+			}
+			tn.do(t, http.MethodGet, "/spams?appId="+tn.AppID+"&startDate="+c.start+"T00:00:00.000Z&endDate="+c.end+"T00:00:00.000Z", "").
+				want(t, 200).decode(t, &fd)
+			var names []string
+			for _, d := range fd.Data {
+				names = append(names, d.Customer.Username)
+			}
+			if fmt.Sprint(names) != fmt.Sprint(c.want) {
+				t.Errorf("%s: spams of %v, want %v", c.name, names, c.want)
+			}
+		}
+	})
+}

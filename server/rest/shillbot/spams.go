@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/switchboardhq/switchboard/server/bots"
 	"github.com/switchboardhq/switchboard/server/campaigns"
 )
 
@@ -92,7 +93,8 @@ func renderSpam(appID string, sp campaigns.Spam) spamJSON {
 		out.PostState = &canPost
 	}
 	if st == campaigns.SpamError {
-		out.Error = str(sp.Error)
+		code, msg := sp.Failure()
+		out.Error, out.ErrorMessage = str(code), str(msg)
 	}
 	if st != campaigns.SpamWaiting && sp.FinishedAt != nil {
 		pt := sp.FinishedAt.UTC()
@@ -107,7 +109,7 @@ func renderSpam(appID string, sp campaigns.Spam) spamJSON {
 	if b := sp.Bot; b != nil {
 		id := b.UUID.String()
 		out.BotID = &id
-		out.Bot = &spamBotJSON{ID: id, Username: b.Username, Status: string(b.Status)}
+		out.Bot = &spamBotJSON{ID: id, Username: b.Username, Status: string(bots.StatusOf(b.Status))}
 	}
 	if c := sp.Campaign; c != nil {
 		id := c.UUID.String()
