@@ -58,6 +58,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Schedule, er
 	if err := schedule.KindValidator(in.Kind); err != nil {
 		return nil, errs.Invalid("kind", "unknown kind %q", in.Kind)
 	}
+	if in.Kind == schedule.KindBOT_TASK {
+		return nil, errCampaign("kind")
+	}
 	if err := validate(in.Name, &in.IntervalSeconds, in.Timezone, in.Targets); err != nil {
 		return nil, err
 	}
@@ -113,6 +116,9 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Schedule, er
 		return nil, err
 	}
 	return s.mutate(ctx, in.ID, func(sc *ent.Schedule, u *ent.ScheduleUpdateOne) error {
+		if sc.Kind == schedule.KindBOT_TASK {
+			return errCampaign("id")
+		}
 		u.SetNillableName(in.Name).
 			SetNillableIntervalSeconds(in.IntervalSeconds).
 			SetNillableTimezone(in.Timezone).
@@ -162,6 +168,13 @@ func (s *Service) Resume(ctx context.Context, id int) (*ent.Schedule, error) {
 // Delete removes a schedule; tasks it already created keep running.
 func (s *Service) Delete(ctx context.Context, id int) error {
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		sc, err := tx.Schedule.Get(ctx, id)
+		if err != nil {
+			return errs.FromEnt(err, "schedule")
+		}
+		if sc.Kind == schedule.KindBOT_TASK {
+			return errCampaign("id")
+		}
 		if err := tx.Schedule.DeleteOneID(id).Exec(ctx); err != nil {
 			return errs.FromEnt(err, "schedule")
 		}
@@ -171,6 +184,14 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 		return fmt.Errorf("delete schedule %d: %w", id, err)
 	}
 	return nil
+}
+
+// errCampaign refuses a campaign (a BOT_TASK schedule) to the generic
+// create, update and delete: the campaign service checks its settings
+// (a campaign without postPerDay would fail every sweep) and campaigns are
+// stopped, never deleted. Pausing and resuming stay generic.
+func errCampaign(field string) error {
+	return errs.Invalid(field, "campaigns (BOT_TASK schedules) are managed through the Shillbot task routes, not the generic schedule mutations")
 }
 
 func (s *Service) mutate(ctx context.Context, id int, fn func(*ent.Schedule, *ent.ScheduleUpdateOne) error) (*ent.Schedule, error) {
