@@ -94,6 +94,7 @@ func TestBotsConformance(t *testing.T) {
 		{name: "bots_list_histories", method: "GET", path: "/v1/bots?appId={appId}", prepare: busyBot, status: 200},
 		{name: "bots_list_proxies", method: "GET", path: "/v1/bots?appId={appId}", prepare: proxied, status: 200},
 		{name: "bots_list_bad_key", method: "GET", path: "/v1/bots?appId={appId}", auth: authBadKey, status: 401},
+		{name: "bots_list_revoked_key", method: "GET", path: "/v1/bots?appId={appId}", auth: authRevoked, status: 401},
 		// Route 3.
 		{name: "bots_delete", method: "DELETE", path: "/v1/bots/{botId}?appId={appId}", prepare: oneBot, status: 200},
 		{name: "bots_delete_again", method: "DELETE", path: "/v1/bots/{goneId}?appId={appId}", prepare: fleet, status: 404},

@@ -77,6 +77,15 @@ func TestTasksAndCustomersConformance(t *testing.T) {
 		}
 		return nil
 	}
+	tags := func(t *testing.T, tn *tenant) map[string]string {
+		ctx := testkit.ViewerContext(t.Context(), tn.User)
+		for _, n := range []string{"whale", "newbie"} {
+			if _, err := tn.srv.App.Customers.CreateTag(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return nil
+	}
 	ids := func(n int) string {
 		out := make([]string, n)
 		for i := range out {
@@ -109,6 +118,7 @@ func TestTasksAndCustomersConformance(t *testing.T) {
 		{name: "groups_list_start_after_end", method: http.MethodGet, path: "/v1/customers/groups?limit=10&appId={appId}&offset=0&startDate=2024-02-01T00:00:00.000Z&endDate=2024-01-01T00:00:00.000Z", status: 400},
 		{name: "groups_list_limit_not_a_number", method: http.MethodGet, path: "/v1/customers/groups?limit=ten&appId={appId}&offset=0&" + dates, status: 400},
 		// Route 10.
+		{name: "tags_list", method: http.MethodGet, path: "/v1/customers/tags?limit=10&appId={appId}&offset=0&" + dates, prepare: tags, status: 200},
 		{name: "tags_list_empty", method: http.MethodGet, path: "/v1/customers/tags?limit=10&appId={appId}&offset=0&" + dates, prepare: groups, status: 200},
 		{name: "tags_list_bad_date", method: http.MethodGet, path: "/v1/customers/tags?limit=10&appId={appId}&offset=0&startDate=yesterday&endDate=2100-01-01T00:00:00.000Z", status: 400},
 		// Route 11.

@@ -174,14 +174,15 @@ func send(t *testing.T, srv *testkit.Server, method, path string, h http.Header,
 
 // Auth modes of a scenario.
 const (
-	authKey       = ""           // the tenant's API key as x-api-key (default)
-	authBearerKey = "bearer-key" // the tenant's API key as Authorization: Bearer
-	authSession   = "session"    // a session token as Authorization: Bearer
-	authNone      = "none"       // no credential
-	authBadKey    = "bad-key"    // a key that does not exist
-	authOtherKey  = "other-key"  // another workspace's key (with this tenant's appId)
-	authWorkerKey = "worker-key" // the tenant's worker-scope key
-	authAdminKey  = "admin-key"  // an admin-scope key of an admin of the tenant's app
+	authKey       = ""            // the tenant's API key as x-api-key (default)
+	authBearerKey = "bearer-key"  // the tenant's API key as Authorization: Bearer
+	authSession   = "session"     // a session token as Authorization: Bearer
+	authNone      = "none"        // no credential
+	authBadKey    = "bad-key"     // a key that does not exist
+	authRevoked   = "revoked-key" // a key of the tenant that worked, then was revoked
+	authOtherKey  = "other-key"   // another workspace's key (with this tenant's appId)
+	authWorkerKey = "worker-key"  // the tenant's worker-scope key
+	authAdminKey  = "admin-key"   // an admin-scope key of an admin of the tenant's app
 )
 
 // scenario is one request whose whole answer is compared with
@@ -238,6 +239,18 @@ func runScenarios(t *testing.T, scenarios []scenario) {
 				case authNone:
 				case authBadKey:
 					h = apiKeyHeader("sht_" + strings.Repeat("0", 64))
+				case authRevoked:
+					raw, k, err := srv.App.Auth.CreateAPIKey(t.Context(), tn.User.ID, "revoked", viewer.ScopeAPI)
+					if err != nil {
+						t.Fatal(err)
+					}
+					h = apiKeyHeader(raw)
+					// Used once first, so a key the server already knows
+					// (and may have cached) is the one revoked.
+					send(t, srv, http.MethodGet, "/v1/bots?appId="+tn.AppID, h, "").want(t, http.StatusOK)
+					if _, err := srv.App.Auth.RevokeAPIKey(testkit.ViewerContext(t.Context(), tn.User), k.ID); err != nil {
+						t.Fatal(err)
+					}
 				case authOtherKey:
 					h = apiKeyHeader(vars["otherKey"])
 				case authWorkerKey:
