@@ -211,38 +211,47 @@ func contentOf(it *ent.QueueItem, n int) (Payload, error) {
 }
 
 // unschedule withdraws the queue's scheduled post while it has not been
-// published; with restore its item goes back to the top (a pause or a
-// change of slots), without it the item stays at the bottom (the post was
-// deleted: the next item takes the slot).
-func (s *Service) unschedule(ctx context.Context, tx *ent.Tx, q *ent.CategoryQueue, restore bool) error {
+// published, and reports whether it did; with restore its item goes back
+// to the top (a pause or a change of slots), without it the item stays at
+// the bottom (the post was deleted: the next item takes the slot). The
+// post's row lock is held from the status check to the withdrawal, so the
+// scheduler cannot fan it out in between (its claim takes the same lock;
+// the queue's lock is taken first, as the sweep does).
+func (s *Service) unschedule(ctx context.Context, tx *ent.Tx, q *ent.CategoryQueue, restore bool) (bool, error) {
 	if q.ActivePostID == nil {
-		return nil
+		return false, nil
 	}
-	p, err := tx.Post.Get(ctx, *q.ActivePostID)
+	p, err := store.LockRows(s.driver, tx.Post.Query().Where(post.ID(*q.ActivePostID)), store.LockWait).Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("read queue post: %w", err)
+		return false, fmt.Errorf("lock queue post: %w", err)
 	}
 	if p.Status != post.StatusSCHEDULED || p.ScheduledAt == nil {
-		return nil // already on its way
+		return false, nil // already on its way
 	}
 	if _, err := s.posts.RemoveTx(ctx, tx, []string{p.ObjectID}); err != nil {
-		return err
+		return false, err
 	}
 	if !restore {
-		return nil
+		return true, nil
 	}
 	it, err := heldItem(ctx, tx.QueueItem, q.ID, "", *p.ScheduledAt)
-	if it == nil || err != nil {
-		return err // nil: deleted or replaced by a save meanwhile
+	if err != nil {
+		return false, err
+	}
+	if it == nil {
+		return true, nil // deleted or replaced by a save meanwhile
 	}
 	top, err := position(ctx, tx, q.ID, "", Position{Top: true})
 	if err != nil {
-		return err
+		return false, err
 	}
-	return tx.QueueItem.UpdateOne(it).SetPosition(top).AddPublishedCount(-1).ClearLastPublishedAt().Exec(ctx)
+	if err := tx.QueueItem.UpdateOne(it).SetPosition(top).AddPublishedCount(-1).ClearLastPublishedAt().Exec(ctx); err != nil {
+		return false, fmt.Errorf("put item back on top: %w", err)
+	}
+	return true, nil
 }
 
 // DeleteActivePost deletes the post a queue scheduled, while it has not
@@ -257,9 +266,6 @@ func (s *Service) DeleteActivePost(ctx context.Context, postOID string) error {
 	if err != nil {
 		return fmt.Errorf("queue of post: %w", notFound(err))
 	}
-	if p.Status != post.StatusSCHEDULED {
-		return errs.Conflict("The post is no longer scheduled")
-	}
 	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		lq, err := s.lock(ctx, tx, q.ObjectID)
 		if err != nil {
@@ -268,8 +274,14 @@ func (s *Service) DeleteActivePost(ctx context.Context, postOID string) error {
 		if lq.ActivePostID == nil || *lq.ActivePostID != p.ID {
 			return errs.Conflict("The post is no longer scheduled")
 		}
-		if err := s.unschedule(ctx, tx, lq, false); err != nil {
+		// Checked under the post's lock: the scheduler may have taken it
+		// since it was read above.
+		withdrawn, err := s.unschedule(ctx, tx, lq, false)
+		if err != nil {
 			return err
+		}
+		if !withdrawn {
+			return errs.Conflict("The post is no longer scheduled")
 		}
 		_, err = s.advance(ctx, tx, lq, s.now(), true)
 		return err

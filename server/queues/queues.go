@@ -385,7 +385,7 @@ func (s *Service) Update(ctx context.Context, oid string, in UpdateInput) (*Queu
 		if status != "" || raw != nil || in.SkipDateTime != nil || in.Timezone != nil {
 			// The scheduled post may no longer be at a slot: withdraw it,
 			// the sweep schedules the top item again.
-			if err := s.unschedule(ctx, tx, q, true); err != nil {
+			if _, err := s.unschedule(ctx, tx, q, true); err != nil {
 				return err
 			}
 			u.ClearActivePostID()

@@ -2,6 +2,7 @@ package queues_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -9,10 +10,12 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/categoryqueue"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/queueitem"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/queues"
@@ -291,6 +294,55 @@ func TestSaveAfterAPublicationKeepsThePublishersCounters(t *testing.T) {
 		}
 		if published != 2 {
 			t.Fatalf("%d publications counted after the save, want 2", published)
+		}
+	})
+}
+
+// TestDeletingAnActivePostTheSchedulerTookIsAConflict deletes a queue's
+// scheduled post while the scheduler takes it: the delete has read it
+// scheduled, then waits for the queue's lock while the post is fanned out.
+// The delete must refuse (the route's 400) and leave the queue's post and
+// items as they were, scheduling nothing new.
+func TestDeletingAnActivePostTheSchedulerTookIsAConflict(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		start := time.Date(2027, 1, 6, 12, 0, 0, 0, time.UTC)
+		w := newWorld(t, st, start)
+		id := w.queue(t, []queues.TimeSlot{{DayOfWeek: 3, Time: "18:00"}}, "A", "B")
+		w.tick(t, start)
+		q, err := w.queues.Get(w.ctx, id)
+		if err != nil || q.ActivePostID == nil {
+			t.Fatalf("queue %+v (%v), want its post scheduled", q, err)
+		}
+		active := st.Client.Post.GetX(w.ctx, *q.ActivePostID)
+		for _, status := range []post.Status{post.StatusQUEUED, post.StatusPUBLISHING} {
+			st.Client.Post.UpdateOne(active).SetStatus(post.StatusSCHEDULED).ExecX(w.ctx)
+			done := make(chan error, 1)
+			err := store.WithTx(w.ctx, st.Client, func(tx *ent.Tx) error {
+				// Hold the queue as a sweep does (on SQLite the transaction
+				// itself excludes the delete's).
+				if _, err := store.LockRows(st.Driver, tx.CategoryQueue.Query().
+					Where(categoryqueue.ObjectID(id)), store.LockWait).Only(w.ctx); err != nil {
+					return err
+				}
+				go func() { done <- w.queues.DeleteActivePost(w.ctx, active.ObjectID) }()
+				time.Sleep(300 * time.Millisecond) // the delete reads the post, then waits
+				return tx.Post.UpdateOne(active).SetStatus(status).Exec(w.ctx)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; !errors.Is(err, errs.ErrConflict) {
+				t.Fatalf("%s: delete answered %v, want a conflict", status, err)
+			}
+			if got := st.Client.Post.GetX(w.ctx, active.ID).Status; got != status {
+				t.Errorf("%s: post became %s", status, got)
+			}
+			if n := st.Client.Post.Query().Where(post.SourceEQ(post.SourceQUEUE)).CountX(w.ctx); n != 1 {
+				t.Errorf("%s: %d queue posts, want the one being published only", status, n)
+			}
+			if q, err := w.queues.Get(w.ctx, id); err != nil || q.ActivePostID == nil || *q.ActivePostID != active.ID {
+				t.Errorf("%s: queue %+v (%v), want its post still %d", status, q, err, active.ID)
+			}
 		}
 	})
 }

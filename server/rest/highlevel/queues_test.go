@@ -118,6 +118,15 @@ func activeIn(t *testing.T, tn, other *tenant) map[string]string {
 	return vars
 }
 
+// takenIn is activeIn with the queue's post taken by the scheduler
+// (queued for publishing), as when the scheduler fans it out.
+func takenIn(t *testing.T, tn, other *tenant) map[string]string {
+	t.Helper()
+	vars := activeIn(t, tn, other)
+	tn.srv.App.Store.Client.Post.Update().Where(entpost.ObjectID(vars["activePostId"])).SetStatus(entpost.StatusQUEUED).ExecX(tn.ctx(t))
+	return vars
+}
+
 // prioritizedIn is queueIn with the queue prioritizing new content.
 func prioritizedIn(t *testing.T, tn, other *tenant) map[string]string {
 	t.Helper()
@@ -280,6 +289,21 @@ func TestQueues(t *testing.T) {
 				next := tn.srv.App.Store.Client.Post.GetX(tn.ctx(t), *qs[0].ActivePostID)
 				if next.Status != entpost.StatusSCHEDULED || next.Body != "Our oldest tip" {
 					t.Fatalf("next post %q %s, want the second item scheduled", next.Body, next.Status)
+				}
+			}},
+		{name: "active_post_delete_publishing", method: del, path: q + "/{activePostId}/active-post?locationId={locationId}", prepare: takenIn, status: 400,
+			check: func(t *testing.T, tn *tenant, _ *reply) {
+				c := tn.srv.App.Store.Client
+				if n := c.Post.Query().Where(entpost.SourceEQ(entpost.SourceQUEUE)).CountX(tn.ctx(t)); n != 1 {
+					t.Fatalf("%d queue posts after a refused delete, want the one being published only", n)
+				}
+				p := c.Post.Query().Where(entpost.SourceEQ(entpost.SourceQUEUE)).OnlyX(tn.ctx(t))
+				if p.Status != entpost.StatusQUEUED {
+					t.Fatalf("post %s after a refused delete, want QUEUED", p.Status)
+				}
+				qs, _, err := tn.srv.App.Queues.List(tn.ctx(t), 0, 1)
+				if err != nil || len(qs) != 1 || qs[0].ActivePostID == nil || *qs[0].ActivePostID != p.ID {
+					t.Fatalf("queue after a refused delete %v: %v, want its post unchanged", qs, err)
 				}
 			}},
 		{name: "active_post_delete_foreign", method: del, path: q + "/{foreignItemId}/active-post?locationId={locationId}", prepare: queueIn, status: 404},
