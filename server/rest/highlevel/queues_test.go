@@ -9,6 +9,8 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/category"
 	entpost "github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/queueitem"
 	"github.com/switchboardhq/switchboard/server/queues"
 )
 
@@ -91,8 +93,16 @@ func sessionIn(t *testing.T, tn, other *tenant) map[string]string {
 func activeIn(t *testing.T, tn, other *tenant) map[string]string {
 	t.Helper()
 	vars := queueIn(t, tn, other)
+	vars["activePostId"] = activate(t, tn, vars["queueId"])
+	return vars
+}
+
+// activate makes tn's queue id active and sweeps until it has its post
+// scheduled, whose id it returns.
+func activate(t *testing.T, tn *tenant, id string) string {
+	t.Helper()
 	active := "active"
-	if _, err := tn.srv.App.Queues.Update(tn.ctx(t), vars["queueId"], queues.UpdateInput{Status: &active}); err != nil {
+	if _, err := tn.srv.App.Queues.Update(tn.ctx(t), id, queues.UpdateInput{Status: &active}); err != nil {
 		t.Fatal(err)
 	}
 	// The app's own sweeper may hold the sweep lock (Sweep is then a
@@ -103,7 +113,7 @@ func activeIn(t *testing.T, tn, other *tenant) map[string]string {
 			t.Fatal(err)
 		}
 		var err error
-		if q, err = tn.srv.App.Queues.Get(tn.ctx(t), vars["queueId"]); err != nil {
+		if q, err = tn.srv.App.Queues.Get(tn.ctx(t), id); err != nil {
 			t.Fatal(err)
 		}
 		if q.ActivePostID != nil {
@@ -114,7 +124,42 @@ func activeIn(t *testing.T, tn, other *tenant) map[string]string {
 	if q.ActivePostID == nil {
 		t.Fatalf("queue after sweeps %+v: no post scheduled", q)
 	}
-	vars["activePostId"] = tn.srv.App.Store.Client.Post.GetX(tn.ctx(t), *q.ActivePostID).ObjectID
+	return tn.srv.App.Store.Client.Post.GetX(tn.ctx(t), *q.ActivePostID).ObjectID
+}
+
+// foreignActiveIn is queueIn with the other tenant's queue active and its
+// post scheduled: a real active post of another workspace.
+func foreignActiveIn(t *testing.T, tn, other *tenant) map[string]string {
+	t.Helper()
+	vars := queueIn(t, tn, other)
+	if _, err := tn.srv.App.Queues.CreateItem(other.ctx(t), vars["foreignQueueId"], queues.NewItem{Direct: true,
+		Payload: []byte(`{"summary":"theirs, published","accountIds":["` + vars["foreignAccountId"] + `"]}`), Order: &queues.Position{Top: true}}); err != nil {
+		t.Fatal(err)
+	}
+	vars["foreignActivePostId"] = activate(t, other, vars["foreignQueueId"])
+	return vars
+}
+
+// erroredIn is queueIn with a third item on top whose account is gone,
+// and the queue activated: the sweep marks that item an error item and
+// moves it to the bottom, then schedules the next.
+func erroredIn(t *testing.T, tn, other *tenant) map[string]string {
+	t.Helper()
+	vars := queueIn(t, tn, other)
+	c := tn.srv.App.Store.Client
+	gone := c.Account.Create().SetPlatform(account.PlatformFacebook).SetUsername("gone.page").SaveX(tn.ctx(t))
+	it, err := tn.srv.App.Queues.CreateItem(tn.ctx(t), vars["queueId"], queues.NewItem{Direct: true,
+		Payload: []byte(`{"summary":"to a gone page","accountIds":["` + gone.ObjectID + `"]}`), Order: &queues.Position{Top: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A direct item goes to the bottom unless new content is prioritized.
+	if _, err := tn.srv.App.Queues.UpdateItem(tn.ctx(t), vars["queueId"], it.ItemID, queues.ItemChange{NewOrder: &queues.Position{Top: true}}); err != nil {
+		t.Fatal(err)
+	}
+	c.Account.DeleteOne(gone).ExecX(tn.ctx(t))
+	vars["errorItemId"] = it.ItemID
+	vars["activePostId"] = activate(t, tn, vars["queueId"])
 	return vars
 }
 
@@ -262,13 +307,24 @@ func TestQueues(t *testing.T) {
 		{name: "item_create_no_session", method: post, path: q + "/{queueId}/create/item", prepare: queueIn, status: 400,
 			body: `{"locationId":"{locationId}","modifiedPostPayload":{"summary":"lost"}}`},
 		{name: "item_create_order_middle", method: post, path: q + "/{queueId}/create/item", prepare: sessionIn, status: 422,
-			body: `{"locationId":"{locationId}","sessionId":"{sessionId}","order":"middle","modifiedPostPayload":{"summary":"x"}}`},
+			body: `{"locationId":"{locationId}","sessionId":"{sessionId}","order":"middle","modifiedPostPayload":{"summary":"x"}}`,
+			check: func(t *testing.T, tn *tenant, _ *reply) {
+				if n := tn.srv.App.Store.Client.QueueItem.Query().CountX(tn.ctx(t)); n != 4 {
+					t.Fatalf("%d items after a refused create, want the 2 live and 2 draft", n)
+				}
+			}},
 		{name: "item_update_variations_top", method: put, path: q + "/{queueId}/items/{oldItemId}", prepare: sessionIn, status: 200,
 			body: `{"locationId":"{locationId}","sessionId":"{sessionId}","newOrder":"top","variations":[{"content":"v1","mentions":[{"id":"1"}],"ogTags":{"title":"t"}}]}`},
 		{name: "item_update_number", method: put, path: q + "/{queueId}/items/{newItemId}", prepare: queueIn, status: 200,
 			body: `{"locationId":"{locationId}","newOrder":4000,"modifiedPostPayload":{"summary":"edited","accountIds":["{fbId}"]}}`},
 		{name: "item_update_order_middle", method: put, path: q + "/{queueId}/items/{newItemId}", prepare: queueIn, status: 422,
-			body: `{"locationId":"{locationId}","newOrder":"middle"}`},
+			body: `{"locationId":"{locationId}","newOrder":"middle"}`,
+			check: func(t *testing.T, tn *tenant, _ *reply) {
+				its := tn.srv.App.Store.Client.QueueItem.Query().Order(queueitem.ByPosition()).AllX(tn.ctx(t))
+				if len(its) != 2 || its[0].Position != 1024 || len(its[0].Modified) != 0 && string(its[0].Modified) != "null" {
+					t.Fatalf("items after a refused update %+v, want the newest still first at 1024, unmodified", its)
+				}
+			}},
 		{name: "item_update_foreign", method: put, path: q + "/{queueId}/items/{foreignItemId}", prepare: queueIn, status: 404,
 			body: `{"locationId":"{locationId}","newOrder":"top"}`},
 		{name: "item_delete", method: del, path: q + "/{queueId}/items/{newItemId}?locationId={locationId}&sessionId={sessionId}", prepare: sessionIn, status: 200},
@@ -277,6 +333,31 @@ func TestQueues(t *testing.T) {
 			body: `{"locationId":"{locationId}","sessionId":"{sessionId}","order":1536}`},
 		{name: "item_clone_without_session", method: post, path: q + "/{queueId}/items/{newItemId}/clone", prepare: queueIn, status: 400,
 			body: `{"locationId":"{locationId}","order":1536}`},
+		{name: "item_reset_error", method: put, path: q + "/{queueId}/items/{errorItemId}/reset", prepare: erroredIn, status: 200,
+			body: `{"locationId":"{locationId}"}`},
+		{name: "item_update_bottom", method: put, path: q + "/{queueId}/items/{newItemId}", prepare: queueIn, status: 200,
+			body: `{"locationId":"{locationId}","newOrder":"bottom"}`},
+		{name: "queue_get_error_item", method: get, path: q + "/{queueId}?locationId={locationId}", prepare: erroredIn, status: 200},
+		{name: "queue_items_error_item", method: post, path: q + "/{queueId}/items", prepare: erroredIn, status: 201,
+			body: `{"locationId":"{locationId}","errorFilter":true}`},
+		{name: "available_categories_in_queue", method: get, path: q + "/available-categories?locationId={locationId}&q=ever&limit=1", prepare: activeIn, status: 200},
+		// Another workspace's queue is not found by any route.
+		{name: "queue_slots_foreign", method: post, path: q + "/{foreignQueueId}/slots", prepare: queueIn, status: 404,
+			body: `{"locationId":"{locationId}","limit":3}`},
+		{name: "edit_start_foreign", method: post, path: q + "/{foreignQueueId}/edit/start", prepare: queueIn, status: 404,
+			body: `{"locationId":"{locationId}"}`, check: wantNoSession},
+		{name: "edit_save_foreign", method: post, path: q + "/{foreignQueueId}/edit/save", prepare: sessionIn, status: 404,
+			body: `{"locationId":"{locationId}","sessionId":"{sessionId}"}`},
+		{name: "edit_discard_foreign", method: post, path: q + "/{foreignQueueId}/edit/discard", prepare: sessionIn, status: 404,
+			body: `{"locationId":"{locationId}","sessionId":"{sessionId}"}`},
+		{name: "edit_calendar_foreign", method: post, path: q + "/{foreignQueueId}/edit/calendar", prepare: sessionIn, status: 404,
+			body: `{"locationId":"{locationId}","sessionId":"{sessionId}","startDate":"{startDate}","endDate":"{endDate}"}`},
+		{name: "item_reset_foreign", method: put, path: q + "/{foreignQueueId}/items/{foreignItemId}/reset", prepare: queueIn, status: 404,
+			body: `{"locationId":"{locationId}"}`},
+		{name: "item_clone_foreign", method: post, path: q + "/{foreignQueueId}/items/{foreignItemId}/clone", prepare: sessionIn, status: 404,
+			body: `{"locationId":"{locationId}","sessionId":"{sessionId}","order":1536}`},
+		{name: "item_create_foreign", method: post, path: q + "/{foreignQueueId}/create/item", prepare: queueIn, status: 404,
+			body: `{"locationId":"{locationId}","directToQueue":true,"modifiedPostPayload":{"summary":"x"}}`},
 		// Publication.
 		{name: "list_calendar", method: post, path: q + "/list/calendar", prepare: activeIn, status: 201,
 			body: `{"locationId":"{locationId}","startDate":"{startDate}","endDate":"{endDate}","categoryIds":["{evergreenId}"],"accountIds":["{fbId}"]}`},
@@ -306,8 +387,22 @@ func TestQueues(t *testing.T) {
 					t.Fatalf("queue after a refused delete %v: %v, want its post unchanged", qs, err)
 				}
 			}},
-		{name: "active_post_delete_foreign", method: del, path: q + "/{foreignItemId}/active-post?locationId={locationId}", prepare: queueIn, status: 404},
+		{name: "active_post_delete_foreign", method: del, path: q + "/{foreignActivePostId}/active-post?locationId={locationId}", prepare: foreignActiveIn, status: 404,
+			check: func(t *testing.T, tn *tenant, _ *reply) {
+				n := tn.srv.App.Store.Client.Post.Query().Where(entpost.Body("theirs, published"), entpost.StatusEQ(entpost.StatusSCHEDULED)).
+					CountX(privacy.DecisionContext(t.Context(), privacy.Allow))
+				if n != 1 {
+					t.Fatalf("%d scheduled queue posts after a foreign delete, want the other tenant's one untouched", n)
+				}
+			}},
 	})
+}
+
+// wantNoSession checks tn's queue has no edit session after a refused start.
+func wantNoSession(t *testing.T, tn *tenant, _ *reply) {
+	if n := tn.srv.App.Store.Client.QueueItem.Query().Where(queueitem.SessionNEQ("")).CountX(tn.ctx(t)); n != 0 {
+		t.Fatalf("%d draft items after a refused start", n)
+	}
 }
 
 // queueIDOf is tn's only queue.
