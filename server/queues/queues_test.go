@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -220,6 +221,14 @@ func TestSaveRacingPublicationKeepsEveryItemOnce(t *testing.T) {
 				queues.ItemChange{Session: session, NewOrder: &queues.Position{Top: true}}); err != nil {
 				t.Fatal(err)
 			}
+			drafts, _, err := w.queues.Items(w.ctx, id, queues.ItemsQuery{Session: session, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var draft []string
+			for _, it := range drafts {
+				draft = append(draft, it.ItemID)
+			}
 			w.clock.Set(start.AddDate(0, 0, 7*(round+1)).Add(6 * time.Hour))
 			var wg sync.WaitGroup
 			errs := make(chan error, 2)
@@ -251,6 +260,30 @@ func TestSaveRacingPublicationKeepsEveryItemOnce(t *testing.T) {
 			}
 			if len(live) != 3 {
 				t.Fatalf("round %d: %d live items, want 3", round, len(live))
+			}
+			// The publication went wholly before the save (the saved order
+			// stands) or after it (the saved top item was published and
+			// moved to the bottom).
+			ordered, _, err := w.queues.Items(w.ctx, id, queues.ItemsQuery{Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, it := range ordered {
+				got = append(got, it.ItemID)
+			}
+			rotated := append(append([]string{}, draft[1:]...), draft[0])
+			if !slices.Equal(got, draft) && !slices.Equal(got, rotated) {
+				t.Fatalf("round %d: live order %v, want the saved %v or it with its top published (%v)", round, got, draft, rotated)
+			}
+			q, err := w.queues.Get(w.ctx, id)
+			if err != nil || q.ActivePostID == nil {
+				t.Fatalf("round %d: queue %+v (%v), want its post scheduled", round, q, err)
+			}
+			at := st.Client.Post.GetX(w.ctx, *q.ActivePostID).ScheduledAt
+			if last := ordered[len(ordered)-1]; slices.Equal(got, rotated) &&
+				(last.LastPublishedAt == nil || !last.LastPublishedAt.Equal(*at)) {
+				t.Fatalf("round %d: bottom item %s last published %v, want the saved top published at %v", round, last.ItemID, last.LastPublishedAt, at)
 			}
 		}
 		n, err := st.Client.Post.Query().Where(post.SourceEQ(post.SourceQUEUE)).Count(w.ctx)
