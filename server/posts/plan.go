@@ -24,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/tag"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -476,7 +477,7 @@ func checkPlatforms(in PlanInput, accs []*ent.Account) error {
 			if format == FormatStory && content {
 				return rule("summary", "Facebook stories do not support captions")
 			}
-			if format == FormatReel && a.ExternalIds["highlevel_account_type"] == "group" {
+			if format == FormatReel && a.ExternalIds[accounts.ExternalAccountType] == "group" {
 				return rule("type", "Facebook groups do not support reels")
 			}
 			if !content && len(in.Media) == 0 {
@@ -527,7 +528,7 @@ func checkPlatforms(in PlanInput, accs []*ent.Account) error {
 				return rule("linkedinPostDetails.pdfTitle", "is at most %d characters", maxTitle100)
 			}
 		case account.PlatformPinterest:
-			if d.PinterestBoards[a.ObjectID] == "" && d.PinterestBoards[a.ExternalIds["highlevel_oauth_id"]] == "" {
+			if d.PinterestBoards[a.ObjectID] == "" && d.PinterestBoards[a.ExternalIds[accounts.ExternalOAuthID]] == "" {
 				return rule("pinterestPostDetails.boardIds", "are required for Pinterest accounts")
 			}
 			if len(in.Media) != 1 {

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -29,6 +30,13 @@ func TestPlanAppliesEachPlatformsRules(t *testing.T) {
 			return st.Client.Account.Create().SetPlatform(p).SetUsername(string(p) + ".acme").SaveX(ctx).ObjectID
 		}
 		ig, yt, pin, fb := mk(account.PlatformInstagram), mk(account.PlatformYoutube), mk(account.PlatformPinterest), mk(account.PlatformFacebook)
+		// Accounts as the OAuth connect flow attaches them (server/challenges).
+		connected := func(p account.Platform, name string, ext map[string]string) string {
+			return st.Client.Account.Create().SetPlatform(p).SetUsername(name).SetExternalIds(ext).SaveX(ctx).ObjectID
+		}
+		fbGroup := connected(account.PlatformFacebook, "group.acme", map[string]string{accounts.ExternalAccountType: "group"})
+		const pinOAuthID = "0123456789abcdef01234567"
+		pinOAuth := connected(account.PlatformPinterest, "pins.oauth", map[string]string{accounts.ExternalOAuthID: pinOAuthID})
 		foreign := st.Client.Account.GetX(ctxB, accB).ObjectID
 		at := time.Now().Add(time.Hour)
 		video := posts.Media{URL: "https://cdn.example.com/v.mp4", Type: "video/mp4"}
@@ -48,6 +56,12 @@ func TestPlanAppliesEachPlatformsRules(t *testing.T) {
 			{name: "reel of two videos", in: with(base(fb), func(in *posts.PlanInput) {
 				in.Format, in.Media = posts.FormatReel, []posts.Media{video, video}
 			}), rule: true},
+			{name: "reel on a facebook page", in: with(base(fb), func(in *posts.PlanInput) {
+				in.Format, in.Media = posts.FormatReel, []posts.Media{video}
+			})},
+			{name: "reel in a facebook group", in: with(base(fbGroup), func(in *posts.PlanInput) {
+				in.Format, in.Media = posts.FormatReel, []posts.Media{video}
+			}), rule: true},
 			{name: "instagram without media", in: base(ig), rule: true},
 			{name: "instagram story caption", in: with(base(ig), func(in *posts.PlanInput) {
 				in.Media, in.Details.InstagramFormat = []posts.Media{video}, posts.FormatStory
@@ -62,6 +76,9 @@ func TestPlanAppliesEachPlatformsRules(t *testing.T) {
 			{name: "pinterest without board", in: with(base(pin), func(in *posts.PlanInput) { in.Media = []posts.Media{image} }), rule: true},
 			{name: "pinterest with board", in: with(base(pin), func(in *posts.PlanInput) {
 				in.Media, in.Details.PinterestBoards = []posts.Media{image}, map[string]string{pin: "b1"}
+			})},
+			{name: "pinterest board keyed by the oauthId", in: with(base(pinOAuth), func(in *posts.PlanInput) {
+				in.Media, in.Details.PinterestBoards = []posts.Media{image}, map[string]string{pinOAuthID: "b1"}
 			})},
 			{name: "scheduled without date", in: with(base(fb), func(in *posts.PlanInput) { in.ScheduledAt = nil }), rule: true},
 			{name: "in review without approver", in: with(base(fb), func(in *posts.PlanInput) { in.Status = post.StatusIN_REVIEW }), rule: true},

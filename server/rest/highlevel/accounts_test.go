@@ -28,8 +28,8 @@ func accountsIn(t *testing.T, tn, other *tenant) map[string]string {
 		return a
 	}
 	fb := mk(tn, account.PlatformFacebook, "acme.page", map[string]string{
-		"highlevel_oauth_id": "oauth-1", "highlevel_profile_id": "244405000011687", "highlevel_account_type": "page",
-		"highlevel_expire": "2099-01-01T00:00:00Z",
+		accounts.ExternalOAuthID: "oauth-1", accounts.ExternalOriginID: "244405000011687", accounts.ExternalAccountType: "page",
+		accounts.ExternalTokenExpiry: "2099-01-01T00:00:00Z",
 	}, account.StatusACTIVE)
 	ig := mk(tn, account.PlatformInstagram, "acme.ig", nil, account.StatusLOGIN_REQUIRED)
 	pin := mk(tn, account.PlatformPinterest, "acme.pins", nil, account.StatusACTIVE)

@@ -211,6 +211,16 @@ func TestOAuthConnectEndToEnd(t *testing.T) {
 		if n := tn.srv.App.Store.Client.Account.Query().CountX(tn.ctx(t)); n != 2 {
 			t.Fatalf("%d accounts after two attachments", n)
 		}
+		// The accounts route shows what the attachments stored: the
+		// connection as oauthId, the page as profileId, its type and the
+		// token's expiry (the Facebook exchange reported one, Google none).
+		r = tn.do(t, http.MethodGet, "/"+tn.LocationID+"/accounts", "").want(t, 200)
+		compareGolden(t, "oauth_accounts_after_attach", r.Raw, vars)
+		var list struct{ Accounts []struct{ Expire string } }
+		r.decode(t, &list)
+		if as := list.Accounts; len(as) != 2 || as[0].Expire != "2027-01-01T00:00:00Z" {
+			t.Fatalf("accounts %+v, want the Facebook page first, expiring 2027-01-01T00:00:00Z", as)
+		}
 	})
 }
 

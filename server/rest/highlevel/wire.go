@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/user"
+	"github.com/switchboardhq/switchboard/server/accounts"
 )
 
 // jsTime renders like JavaScript's Date.toISOString, which HighLevel's
@@ -174,15 +175,6 @@ type (
 	}
 )
 
-// Keys of Account.external_ids that HighLevel's account fields come from;
-// the OAuth connect flow writes them when it attaches an account.
-const (
-	extOAuthID     = "highlevel_oauth_id"     // the OAuth connection (oauthId)
-	extProfileID   = "highlevel_profile_id"   // the platform's id of the page or profile (profileId)
-	extAccountType = "highlevel_account_type" // page, profile, location, business...
-	extExpire      = "highlevel_expire"       // when the platform token expires (RFC 3339)
-)
-
 // platformNames are HighLevel's names of the platforms whose name differs
 // from ours.
 var platformNames = map[account.Platform]string{account.PlatformX: "twitter"}
@@ -214,10 +206,14 @@ var expiredStatuses = map[account.Status]bool{
 	account.StatusCHECKPOINT: true, account.StatusLOCKED: true,
 }
 
+// toAccountJSON reads oauthId, profileId, type and expire from the
+// external ids the OAuth connect flow writes when it attaches an account
+// (server/challenges); accounts connected otherwise fall back on the
+// username and "profile".
 func toAccountJSON(a *ent.Account) accountJSON {
 	out := accountJSON{
-		ID: a.ObjectID, OAuthID: a.ExternalIds[extOAuthID], ProfileID: a.ExternalIds[extProfileID],
-		Name: a.DisplayName, Platform: platformName(a.Platform), Type: a.ExternalIds[extAccountType],
+		ID: a.ObjectID, OAuthID: a.ExternalIds[accounts.ExternalOAuthID], ProfileID: a.ExternalIds[accounts.ExternalOriginID],
+		Name: a.DisplayName, Platform: platformName(a.Platform), Type: a.ExternalIds[accounts.ExternalAccountType],
 		IsExpired: expiredStatuses[a.Status],
 	}
 	if out.ProfileID == "" {
@@ -229,7 +225,7 @@ func toAccountJSON(a *ent.Account) accountJSON {
 	if out.Type == "" {
 		out.Type = "profile"
 	}
-	if exp, ok := a.ExternalIds[extExpire]; ok && exp != "" {
+	if exp, ok := a.ExternalIds[accounts.ExternalTokenExpiry]; ok && exp != "" {
 		out.Expire = &exp
 		if t, err := time.Parse(time.RFC3339, exp); err == nil && !t.After(time.Now()) {
 			out.IsExpired = true
