@@ -50,7 +50,7 @@ func TestPosts(t *testing.T) {
 	video := `{"url":"https://cdn.example.com/v.mp4","type":"video/mp4","thumbnail":"https://cdn.example.com/v.jpg"}`
 	image := `{"url":"https://cdn.example.com/i.jpg","type":"image/jpeg","altText":"` + strings.Repeat("a", 1200) + `"}`
 	hashtags := strings.Repeat("#tag ", 31)
-	runScenarios(t, []scenario{
+	runScenarios(t, refusedWritesLeaveNothing([]scenario{
 		{name: "post_create_scheduled", method: post, path: "/{locationId}/posts", prepare: postsIn, status: 201,
 			body: scheduled(`,"media":[` + video + `],"tags":["{promoId}","{tipsId}"],"categoryId":"{launchId}","createdBy":"{userId}",` +
 				`"followUpComment":"first!","facebookPostDetails":{"type":"post"},"ogTagsDetails":{"metaLink":"https://acme.example"}`)},
@@ -83,6 +83,8 @@ func TestPosts(t *testing.T) {
 		{name: "post_missing_type", method: post, path: "/{locationId}/posts", status: 422, body: `{"summary":"x"}`},
 		{name: "post_server_status", method: post, path: "/{locationId}/posts", status: 422, body: `{"type":"post","status":"failed"}`},
 		{name: "post_malformed_json", method: post, path: "/{locationId}/posts", status: 400, body: `{"type":`},
+		{name: "post_create_no_version", method: post, path: "/{locationId}/posts", prepare: postsIn, auth: authNoVersion, status: 400,
+			body: scheduled("")},
 		{name: "post_get", method: get, path: "/{locationId}/posts/{draftId}", prepare: postsIn, status: 200},
 		{name: "post_get_foreign", method: get, path: "/{locationId}/posts/{foreignPostId}", prepare: postsIn, status: 404},
 		{name: "post_get_not_objectid", method: get, path: "/{locationId}/posts/12", status: 422},
@@ -120,7 +122,49 @@ func TestPosts(t *testing.T) {
 			body: `{"skip":5,"limit":"10","fromDate":"","toDate":"","includeUsers":"false"}`},
 		{name: "posts_list_bad_type", method: post, path: "/{locationId}/posts/list", status: 422,
 			body: `{"type":"old","skip":"0","limit":"10","fromDate":"","toDate":"","includeUsers":"false"}`},
-	})
+	}))
+}
+
+// refusedWritesLeaveNothing makes each refused write among scs (not a
+// list, which writes nothing anyway, nor one with a check of its own)
+// check that the tenant's posts and tasks are as its prepare left them:
+// a refused post must not be half-planned.
+func refusedWritesLeaveNothing(scs []scenario) []scenario {
+	var mu sync.Mutex
+	before := map[*tenant][2]int{}
+	count := func(t *testing.T, tn *tenant) [2]int {
+		t.Helper()
+		c := tn.srv.App.Store.Client
+		return [2]int{c.Post.Query().CountX(tn.ctx(t)), c.Task.Query().CountX(tn.ctx(t))}
+	}
+	for i := range scs {
+		sc := &scs[i]
+		if sc.status < 400 || sc.method == http.MethodGet || strings.HasSuffix(sc.path, "/list") || sc.check != nil {
+			continue
+		}
+		prepare := sc.prepare
+		sc.prepare = func(t *testing.T, tn, other *tenant) map[string]string {
+			var vars map[string]string
+			if prepare != nil {
+				vars = prepare(t, tn, other)
+			}
+			n := count(t, tn)
+			mu.Lock()
+			before[tn] = n
+			mu.Unlock()
+			return vars
+		}
+		sc.check = func(t *testing.T, tn *tenant, _ *reply) {
+			t.Helper()
+			mu.Lock()
+			want := before[tn]
+			mu.Unlock()
+			if got := count(t, tn); got != want {
+				t.Fatalf("[posts tasks] %v after a refused write, want %v as prepared", got, want)
+			}
+		}
+	}
+	return scs
 }
 
 // TestBulkDeleteWhenTheStoreFails makes the database refuse what a
