@@ -141,7 +141,7 @@ func (h *handlers) routes() []route {
 					{Name: "isFromTemplate", Description: "true lists imports from HighLevel's template library: none here"},
 				},
 				Responses: []openapi.Response{okResponse(http.StatusOK, csvsResults{}),
-					failResponse(http.StatusBadRequest, "userId is missing")}},
+					failResponse(http.StatusBadRequest, "userId is required")}},
 		},
 		{
 			Method: post, Path: "/{locationId}/set-accounts", Scope: scopeCSVWrite, Handle: h.setCSVAccounts,
