@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -51,6 +53,11 @@ type Options struct {
 	InitTimeout time.Duration
 	// PingInterval is how often graphql-transport-ws sockets are pinged.
 	PingInterval time.Duration
+	// SessionCheckInterval is how often an open WebSocket checks that the
+	// credential it was opened with is still valid; a socket whose session
+	// ended (logout, password change, expiry) or whose key was revoked is
+	// closed within it.
+	SessionCheckInterval time.Duration
 	// OriginPatterns lists extra origins allowed to open WebSockets; the
 	// server's own origin is always allowed.
 	OriginPatterns []string
@@ -82,6 +89,9 @@ func (o *Options) defaults() {
 	if o.PingInterval == 0 {
 		o.PingInterval = 15 * time.Second
 	}
+	if o.SessionCheckInterval == 0 {
+		o.SessionCheckInterval = 30 * time.Second
+	}
 }
 
 // NewHandler builds the GraphQL endpoint: transports, auth, limits, error
@@ -106,22 +116,25 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 			ctx, _, err := initFn(ctx, p)
 			return ctx, err
 		},
-		ShareKey:     shareKey,
-		CheckOrigin:  policy.Allowed,
-		InitTimeout:  opts.InitTimeout,
-		PingInterval: opts.PingInterval,
-		Stall:        r.Live.Stall(),
-		Subscribers:  r.Live.AddSubscribers,
-		Deliveries:   r.Live.AddDeliveries,
-		Drops:        r.Live.AddDrops,
-		SlowError:    slowError(),
+		ShareKey:        shareKey,
+		CheckOrigin:     policy.Allowed,
+		InitTimeout:     opts.InitTimeout,
+		PingInterval:    opts.PingInterval,
+		Recheck:         r.Auth.StillValid,
+		RecheckInterval: opts.SessionCheckInterval,
+		Stall:           r.Live.Stall(),
+		Subscribers:     r.Live.AddSubscribers,
+		Deliveries:      r.Live.AddDeliveries,
+		Drops:           r.Live.AddDrops,
+		SlowError:       slowError(),
 	}))
 	srv.AddTransport(transport.Websocket{
 		Implementation: initTimeoutCode{transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
 			Subprotocols:   []string{"graphql-transport-ws", "graphql-ws"},
 			OriginPatterns: opts.OriginPatterns,
 		}}},
-		InitFunc:              wsInit(r.Auth),
+		InitFunc:              legacyRecheck(initFn, r.Auth.StillValid, opts.SessionCheckInterval),
+		CloseFunc:             stopLegacyRecheck,
 		InitTimeout:           opts.InitTimeout,
 		KeepAlivePingInterval: 15 * time.Second, // graphql-ws "ka" messages
 		// graphql-transport-ws has no "ka"; ping so that proxies do not cut
@@ -235,12 +248,55 @@ func wsInit(svc *auth.Service) transport.WebsocketInitFunc {
 			if err != nil {
 				return refuse(ctx, "invalid credentials")
 			}
-			return viewer.NewContext(ctx, v), nil, nil
+			return auth.WithCredential(viewer.NewContext(ctx, v), cred), nil, nil
 		}
 		if v := viewer.FromContext(ctx); v != nil {
 			return ctx, nil, nil
 		}
 		return refuse(ctx, "authentication required")
+	}
+}
+
+// legacyRecheck wraps init for gqlgen's graphql-ws transport, which has no
+// timer of its own: the socket's context is cancelled when check says its
+// credential is no longer valid, and gqlgen then closes the socket (1000,
+// "terminated": the legacy protocol has no code for it, and a close reason
+// put in the context would be sent on every close, not only this one).
+func legacyRecheck(init transport.WebsocketInitFunc, check func(context.Context) error, every time.Duration) transport.WebsocketInitFunc {
+	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		ctx, ack, err := init(ctx, p)
+		if err != nil {
+			return ctx, ack, err
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		var t *time.Timer
+		var mu sync.Mutex // t is set after AfterFunc returns
+		tick := func() {
+			if ctx.Err() != nil {
+				return
+			}
+			if check(ctx) != nil {
+				cancel()
+				return
+			}
+			mu.Lock()
+			t.Reset(every)
+			mu.Unlock()
+		}
+		mu.Lock()
+		t = time.AfterFunc(time.Duration(rand.Int64N(int64(every)))+1, tick)
+		mu.Unlock()
+		return context.WithValue(ctx, legacyStopKey{}, func() { t.Stop(); cancel() }), ack, nil
+	}
+}
+
+type legacyStopKey struct{}
+
+// stopLegacyRecheck stops legacyRecheck's timer when gqlgen closes the
+// socket.
+func stopLegacyRecheck(ctx context.Context, _ int) {
+	if stop, ok := ctx.Value(legacyStopKey{}).(func()); ok {
+		stop()
 	}
 }
 

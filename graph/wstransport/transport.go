@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -65,6 +66,17 @@ type Options struct {
 	// CheckOrigin allows a cross-site upgrade from origin; same-site
 	// upgrades and those without an Origin are always allowed.
 	CheckOrigin func(origin string) bool
+	// Recheck, if set, is asked every RecheckInterval whether the
+	// credential the socket was initialised with is still valid (ctx is
+	// the one Init returned). An error closes the socket with 4403, the
+	// code a connection_init with that credential now gets: a logout, a
+	// password change, a revoked key or an expired token ends the socket
+	// and its subscriptions, not only later requests.
+	Recheck func(ctx context.Context) error
+	// RecheckInterval is how often Recheck runs per socket; default 30s.
+	// The first check of each socket is spread over one interval so that
+	// sockets opened together do not check together.
+	RecheckInterval time.Duration
 	// InitTimeout closes a socket without connection_init with 4408.
 	InitTimeout time.Duration
 	// PingInterval is how often the server pings; pongs are not required.
@@ -102,6 +114,9 @@ func New(opts Options) *Transport {
 	}
 	if opts.Stall <= 0 {
 		opts.Stall = 10 * time.Second
+	}
+	if opts.RecheckInterval <= 0 {
+		opts.RecheckInterval = 30 * time.Second
 	}
 	if opts.Subscribers == nil {
 		opts.Subscribers = func(int) {}
@@ -198,17 +213,18 @@ type message struct {
 
 // socket is one client connection.
 type socket struct {
-	t         *Transport
-	conn      *websocket.Conn // reads, and the handshake
-	raw       net.Conn        // writes, by the writer or a close under wlock
-	rc        syscall.RawConn // raw's descriptor, for direct writes; nil if it has none
-	wlock     chan struct{}   // held while writing to raw
-	deadline  time.Time       // raw's write deadline; guarded by wlock
-	exec      graphql.GraphExecutor
-	ctx       context.Context // the upgrade request's values, then the viewer's
-	initTimer *time.Timer
-	pingTimer *time.Timer
-	acked     bool // only the reader touches it
+	t          *Transport
+	conn       *websocket.Conn // reads, and the handshake
+	raw        net.Conn        // writes, by the writer or a close under wlock
+	rc         syscall.RawConn // raw's descriptor, for direct writes; nil if it has none
+	wlock      chan struct{}   // held while writing to raw
+	deadline   time.Time       // raw's write deadline; guarded by wlock
+	exec       graphql.GraphExecutor
+	ctx        context.Context // the upgrade request's values, then the viewer's
+	initTimer  *time.Timer
+	pingTimer  *time.Timer
+	checkTimer *time.Timer
+	acked      bool // only the reader touches it
 
 	mu       sync.Mutex
 	initSeen bool
@@ -320,10 +336,32 @@ func (s *socket) init(payload json.RawMessage) bool {
 	}
 	s.acked = true
 	s.send([]byte(`{"type":"connection_ack"}`), true)
+	s.mu.Lock()
 	if s.t.opts.PingInterval > 0 {
 		s.pingTimer = time.AfterFunc(s.t.opts.PingInterval, s.ping)
 	}
+	if s.t.opts.Recheck != nil {
+		first := time.Duration(rand.Int64N(int64(s.t.opts.RecheckInterval))) + 1
+		s.checkTimer = time.AfterFunc(first, s.recheck)
+	}
+	s.mu.Unlock()
 	return true
+}
+
+// recheck is run by the socket's timer, like ping: an idle socket costs a
+// timer, not a goroutine.
+func (s *socket) recheck() {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return
+	}
+	if err := s.t.opts.Recheck(s.ctx); err != nil {
+		s.closeWith(4403, "Forbidden: session ended")
+		return
+	}
+	s.checkTimer.Reset(s.t.opts.RecheckInterval)
 }
 
 // ping is run by the socket's timer, not a goroutine of its own.
@@ -584,6 +622,9 @@ func (s *socket) shutdown() {
 	s.queue, s.queued = nil, 0
 	if s.pingTimer != nil {
 		s.pingTimer.Stop()
+	}
+	if s.checkTimer != nil {
+		s.checkTimer.Stop()
 	}
 	s.mu.Unlock()
 	_ = s.conn.Close()

@@ -280,14 +280,15 @@ func (a *App) graphQL() http.Handler {
 		CampaignsService:  a.Campaigns,
 		CustomersService:  a.Customers,
 	}, graph.Options{
-		Introspection:  !a.Config.Production(),
-		InitTimeout:    a.Config.WSInitTimeout,
-		PingInterval:   a.Config.WSPingInterval,
-		MaxBodyBytes:   a.Config.MaxBodyBytes,
-		MaxUploadBytes: a.Config.MediaMaxBytes,
-		OriginPatterns: a.Config.AllowedOrigins,
-		Logger:         a.Log,
-		Observe:        a.Metrics.ObserveOperation,
+		Introspection:        !a.Config.Production(),
+		InitTimeout:          a.Config.WSInitTimeout,
+		PingInterval:         a.Config.WSPingInterval,
+		SessionCheckInterval: a.Config.WSSessionCheckInterval,
+		MaxBodyBytes:         a.Config.MaxBodyBytes,
+		MaxUploadBytes:       a.Config.MediaMaxBytes,
+		OriginPatterns:       a.Config.AllowedOrigins,
+		Logger:               a.Log,
+		Observe:              a.Metrics.ObserveOperation,
 	})
 }
 

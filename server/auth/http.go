@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -45,7 +46,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 		if v, err := s.Authenticate(ctx, credential); err != nil {
 			ctx = context.WithValue(ctx, authErrKey{}, err)
 		} else {
-			ctx = viewer.NewContext(ctx, v)
+			ctx = WithCredential(viewer.NewContext(ctx, v), credential)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -70,4 +71,37 @@ func Require(ctx context.Context) (*viewer.Viewer, error) {
 		return nil, err
 	}
 	return nil, errs.Unauthenticated("authentication required")
+}
+
+type credentialKey struct{}
+
+// WithCredential returns ctx remembering the credential its viewer was
+// authenticated with, so that a connection which outlives the request (a
+// WebSocket) can check it again with StillValid.
+func WithCredential(ctx context.Context, credential string) context.Context {
+	return context.WithValue(ctx, credentialKey{}, credential)
+}
+
+// StillValid reports errs.ErrUnauthenticated when the credential ctx's
+// viewer was authenticated with has been revoked or has expired since: a
+// logout or password change for a session token, a revocation for an API
+// key, a disabled user for either. Any other failure (the database is
+// unreachable) is not the credential's fault and gives nil, so that a
+// blip does not close every connection. The check is cached like
+// Authenticate (KeyCacheTTL), so connections sharing a credential cost one
+// lookup.
+func (s *Service) StillValid(ctx context.Context) error {
+	credential, _ := ctx.Value(credentialKey{}).(string)
+	v := viewer.FromContext(ctx)
+	if credential == "" || v == nil {
+		return nil // nothing authenticated, nothing to end
+	}
+	now, err := s.Authenticate(ctx, credential)
+	if errors.Is(err, errs.ErrUnauthenticated) {
+		return err
+	}
+	if err == nil && (now.UserID != v.UserID || now.APIKeyID != v.APIKeyID) {
+		return errs.Unauthenticated("credential no longer names the same viewer")
+	}
+	return nil
 }

@@ -59,6 +59,10 @@ type Config struct {
 	// WSPingInterval is how often the server pings a graphql-transport-ws
 	// socket (SWITCHBOARD_WS_PING_INTERVAL, default 15s).
 	WSPingInterval time.Duration
+	// WSSessionCheckInterval bounds how long an open WebSocket outlives
+	// the end of its session or the revocation of its key
+	// (SWITCHBOARD_WS_SESSION_CHECK_INTERVAL, default 30s).
+	WSSessionCheckInterval time.Duration
 	// LiveStall ends a live subscriber (SLOW_SUBSCRIBER) that has taken
 	// none of its pending events for this long.
 	LiveStall time.Duration
@@ -152,10 +156,13 @@ func Default() Config {
 		// Below the 30-60 s idle timeouts of common proxies and load
 		// balancers, so quiet dashboards are not cut.
 		WSPingInterval: 15 * time.Second,
-		LiveStall:      10 * time.Second,
-		LeaseDuration:  10 * time.Minute,
-		RetryBackoff:   30 * time.Second,
-		LoginWait:      25 * time.Second,
+		// Each socket checks its credential this often (cached per
+		// credential): 10,000 sockets cost ~330 lookups a second.
+		WSSessionCheckInterval: 30 * time.Second,
+		LiveStall:              10 * time.Second,
+		LeaseDuration:          10 * time.Minute,
+		RetryBackoff:           30 * time.Second,
+		LoginWait:              25 * time.Second,
 		// Notifications are read, not pushed: often enough for a
 		// dashboard, rarely enough not to look like scraping to X.
 		BotNotificationInterval: 15 * time.Minute,
@@ -202,6 +209,7 @@ func FromEnv() (Config, error) {
 	duration("SWITCHBOARD_SESSION_TTL", &c.SessionTTL)
 	duration("SWITCHBOARD_WS_INIT_TIMEOUT", &c.WSInitTimeout)
 	duration("SWITCHBOARD_WS_PING_INTERVAL", &c.WSPingInterval)
+	duration("SWITCHBOARD_WS_SESSION_CHECK_INTERVAL", &c.WSSessionCheckInterval)
 	duration("SWITCHBOARD_LIVE_STALL", &c.LiveStall)
 	duration("SWITCHBOARD_LEASE_DURATION", &c.LeaseDuration)
 	duration("SWITCHBOARD_RETRY_BACKOFF", &c.RetryBackoff)
@@ -323,6 +331,9 @@ func (c Config) Validate() error {
 	}
 	if c.WSPingInterval <= 0 {
 		problems = append(problems, fmt.Errorf("WebSocket ping interval %s: want a positive duration", c.WSPingInterval))
+	}
+	if c.WSSessionCheckInterval <= 0 {
+		problems = append(problems, fmt.Errorf("WebSocket session check interval %s: want a positive duration", c.WSSessionCheckInterval))
 	}
 	if c.WSInitTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("WebSocket init timeout %s: want a positive duration", c.WSInitTimeout))
