@@ -201,7 +201,14 @@ func commentError(err error, what string) error {
 
 // loadComment reads c with the post and parent it shows the ids of.
 func (h *handlers) loadComment(r *http.Request, c *ent.Comment) (*ent.Comment, error) {
-	return h.Client.Comment.Query().Where(comment.ID(c.ID)).WithPost().WithParent().Only(r.Context())
+	// Only the edges are read again: the answer is the comment as the
+	// call wrote it, not as a worker may already have changed it since.
+	fresh, err := h.Client.Comment.Query().Where(comment.ID(c.ID)).WithPost().WithParent().Only(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	c.Edges.Post, c.Edges.Parent = fresh.Edges.Post, fresh.Edges.Parent
+	return c, nil
 }
 
 // POST (like, 201) and DELETE (unlike, 200) /comments/{platform}/{id}/like.
