@@ -218,16 +218,8 @@ func clientAddrFrom(ctx context.Context) string {
 
 // hashSlots bounds concurrent bcrypt work: each hash or comparison takes
 // tens of milliseconds of one core, so unbounded sign-ins (even refused
-// ones) would take every core from the rest of the server. Half the cores
-// (one on a one- or two-core machine): a flood of sign-ins then waits for
-// slots, and the other half keeps serving everything else.
-var hashSlots = make(chan struct{}, hashSlotCount(runtime.GOMAXPROCS(0)))
-
-func hashSlotCount(procs int) int { return max(1, procs/2) }
-
-// hashing, if set, is told when bcrypt work starts (+1) and ends (-1);
-// tests use it to watch how many hashes run at once.
-var hashing func(delta int)
+// ones) would take every core from the rest of the server.
+var hashSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
 
 // hashWait is how long a sign-in waits for a hashing slot before it is
 // told to come back.
@@ -243,10 +235,6 @@ func withHashSlot(ctx context.Context, fn func()) error {
 		return errs.RateLimitedFor(time.Second, "the server is busy checking passwords; try again")
 	}
 	defer func() { <-hashSlots }()
-	if hashing != nil {
-		hashing(1)
-		defer hashing(-1)
-	}
 	fn()
 	return nil
 }
