@@ -370,14 +370,15 @@ func (g *group[T]) deliverLoop(ctx context.Context, drained <-chan struct{}) {
 		lctx, cancel := context.WithTimeout(scoped, loadTimeout)
 		row, err := g.feed.load(lctx, id)
 		cancel()
-		g.feed.fan.loads.Add(1)
-		if err != nil {
-			if !ent.IsNotFound(err) && ctx.Err() == nil {
-				g.feed.fan.log.Warn().Err(err).Int("workspace", g.workspace).Int("id", id).Msg("live: load row")
-			}
-			continue
+		if err == nil {
+			g.deliver(id, row)
 		}
-		g.deliver(id, row)
+		// Counted once delivered, so that whoever sees the count sees
+		// what the load handed to the subscribers.
+		g.feed.fan.loads.Add(1)
+		if err != nil && !ent.IsNotFound(err) && ctx.Err() == nil {
+			g.feed.fan.log.Warn().Err(err).Int("workspace", g.workspace).Int("id", id).Msg("live: load row")
+		}
 	}
 }
 
