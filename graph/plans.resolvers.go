@@ -50,7 +50,14 @@ func (r *mutationResolver) EndSubscription(ctx context.Context, input model.EndS
 func (r *mutationResolver) AdjustWallet(ctx context.Context, input model.AdjustWalletInput) (*model.AdjustWalletPayload, error) {
 	got, err := r.WalletService.Adjust(ctx, wallet.Adjustment{
 		WorkspaceID: input.WorkspaceID, Type: strings.ToLower(string(input.Type)), AmountCents: int64(input.AmountCents), Reason: input.Reason,
+		Pending: deref(input.Pending), PaymentID: deref(input.PaymentID),
 	})
+	return payload(&model.AdjustWalletPayload{Transaction: got.Transaction, BalanceCents: int(got.BalanceCents)}, err)
+}
+
+// SettleWalletTransaction is the resolver for the settleWalletTransaction field.
+func (r *mutationResolver) SettleWalletTransaction(ctx context.Context, input model.SettleWalletTransactionInput) (*model.AdjustWalletPayload, error) {
+	got, err := r.WalletService.Settle(ctx, input.ID, string(input.Status))
 	return payload(&model.AdjustWalletPayload{Transaction: got.Transaction, BalanceCents: int(got.BalanceCents)}, err)
 }
 

@@ -35,6 +35,8 @@ const (
        switchboard subscriptions end --username U
        switchboard subscriptions show --username U`
 	walletUsage = `usage: switchboard wallet credit|debit --workspace NAME --amount 12.50 --reason TEXT
+                          [--pending] [--payment-id ID]
+       switchboard wallet settle --id N --status completed|failed
        switchboard wallet show --workspace NAME`
 )
 
@@ -289,23 +291,41 @@ func subscriptionsCmd(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func walletCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	verb, args, err := subcommand(args, walletUsage, "credit", "debit", "show")
+	verb, args, err := subcommand(args, walletUsage, "credit", "debit", "settle", "show")
 	if err != nil {
 		return err
 	}
-	var name, reason string
+	var name, reason, paymentID, status string
 	var amount centsFlag
+	var pending bool
+	var id int
 	a, opCtx, err := opApp(ctx, "wallet "+verb, args, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&name, "workspace", "", "the workspace's name (required)")
-		if verb != "show" {
+		switch verb {
+		case "settle":
+			fs.IntVar(&id, "id", 0, "the pending transaction's id (required)")
+			fs.StringVar(&status, "status", "", "completed or failed (required)")
+			return
+		case "credit", "debit":
 			fs.Var(&amount, "amount", "amount, e.g. 12.50 (required)")
 			fs.StringVar(&reason, "reason", "", "why, recorded with the transaction (required)")
+			fs.BoolVar(&pending, "pending", false, "record it pending, counted once settled")
+			fs.StringVar(&paymentID, "payment-id", "", "the payment outside Switchboard it belongs to")
 		}
+		fs.StringVar(&name, "workspace", "", "the workspace's name (required)")
 	})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if verb == "settle" {
+		got, err := a.Wallet.Settle(opCtx, id, status)
+		if err != nil {
+			return fmt.Errorf("wallet settle: %w", err)
+		}
+		_, err = fmt.Fprintf(stdout, "transaction %d is %s; balance %s %s\n", got.Transaction.ID, got.Transaction.Status,
+			wallet.FormatCents(got.BalanceCents), wallet.Currency)
+		return err
+	}
 	if name == "" {
 		return fmt.Errorf("wallet %s: --workspace is required", verb)
 	}
@@ -341,11 +361,16 @@ func walletCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !amount.set {
 		return fmt.Errorf("wallet %s: --amount is required", verb)
 	}
-	got, err := a.Wallet.Adjust(opCtx, wallet.Adjustment{WorkspaceID: ws.ID, Type: verb, AmountCents: amount.cents, Reason: reason})
+	got, err := a.Wallet.Adjust(opCtx, wallet.Adjustment{WorkspaceID: ws.ID, Type: verb, AmountCents: amount.cents, Reason: reason,
+		Pending: pending, PaymentID: paymentID})
 	if err != nil {
 		return fmt.Errorf("wallet %s: %w", verb, err)
 	}
-	_, err = fmt.Fprintf(stdout, "recorded %s of %s %s (transaction %d) for workspace %s; balance %s %s\n", verb,
+	what := verb
+	if pending {
+		what = "pending " + verb
+	}
+	_, err = fmt.Fprintf(stdout, "recorded %s of %s %s (transaction %d) for workspace %s; balance %s %s\n", what,
 		wallet.FormatCents(amount.cents), wallet.Currency, got.Transaction.ID, ws.Name, wallet.FormatCents(got.BalanceCents), wallet.Currency)
 	return err
 }

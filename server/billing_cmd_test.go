@@ -82,8 +82,20 @@ func TestPlansSubscriptionsAndWalletCommandsRoundTrip(t *testing.T) {
 			fails("reason: is required", "wallet", "debit", "--workspace", "acme", "--amount", "2")
 			fails(`no workspace named "nowhere"`, "wallet", "credit", "--workspace", "nowhere", "--amount", "1", "--reason", "x")
 			run("wallet", "debit", "--workspace", "acme", "--amount", "2.5", "--reason", "fee")
+			out = run("wallet", "credit", "--workspace", "acme", "--amount", "5", "--reason", "card top-up", "--pending", "--payment-id", "pi_42")
+			m = regexp.MustCompile(`^recorded pending credit of 5\.00 USD \(transaction (\d+)\) for workspace acme; balance 10\.00 USD\n$`).FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("pending wallet credit printed %q", out)
+			}
+			fails("status: must be completed or failed", "wallet", "settle", "--id", m[1], "--status", "pending")
+			if out = run("wallet", "settle", "--id", m[1], "--status", "completed"); out != "transaction "+m[1]+" is completed; balance 15.00 USD\n" {
+				t.Fatalf("wallet settle printed %q", out)
+			}
+			fails("only a pending one is settled", "wallet", "settle", "--id", m[1], "--status", "failed")
+			fails("wallet transaction not found", "wallet", "settle", "--id", "999999", "--status", "failed")
+			run("wallet", "debit", "--workspace", "acme", "--amount", "5", "--reason", "refund of the top-up")
 			out = run("wallet", "show", "--workspace", "acme")
-			if !strings.Contains(out, "balance 10.00 USD, 2 transactions") || !strings.Contains(out, `"welcome bonus"`) ||
+			if !strings.Contains(out, "balance 10.00 USD, 4 transactions") || !strings.Contains(out, `"welcome bonus"`) ||
 				!regexp.MustCompile(`(?m)debit\s+2\.50\s+completed\s+"fee"$`).MatchString(out) {
 				t.Fatalf("wallet show printed %q", out)
 			}

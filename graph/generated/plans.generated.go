@@ -315,7 +315,11 @@ func (ec *executionContext) unmarshalInputAdjustWalletInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"workspaceID", "type", "amountCents", "reason"}
+	if _, present := asMap["pending"]; !present {
+		asMap["pending"] = false
+	}
+
+	fieldsInOrder := [...]string{"workspaceID", "type", "amountCents", "reason", "pending", "paymentID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -350,6 +354,20 @@ func (ec *executionContext) unmarshalInputAdjustWalletInput(ctx context.Context,
 				return it, err
 			}
 			it.Reason = data
+		case "pending":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pending"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pending = data
+		case "paymentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentID = data
 		}
 	}
 	return it, nil
@@ -538,6 +556,55 @@ func (ec *executionContext) unmarshalInputEndSubscriptionInput(ctx context.Conte
 func UnmarshalEndSubscriptionInput(ctx context.Context, raw any) (model.EndSubscriptionInput, error) {
 	var out model.EndSubscriptionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "EndSubscriptionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSettleWalletTransactionInput(ctx context.Context, obj any) (model.SettleWalletTransactionInput, error) {
+	var it model.SettleWalletTransactionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "status"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNWalletTransactionStatus2githubᚗcomᚋswitchboardhqᚋswitchboardᚋentᚋwallettransactionᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSettleWalletTransactionInput unmarshals raw into the SettleWalletTransactionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSettleWalletTransactionInput(ctx context.Context, raw any) (model.SettleWalletTransactionInput, error) {
+	var out model.SettleWalletTransactionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SettleWalletTransactionInput", raw, &out)
 	return out, err
 }
 
@@ -1035,6 +1102,11 @@ func (ec *executionContext) marshalNPlanPayload2ᚖgithubᚗcomᚋswitchboardhq�
 		return graphql.Null
 	}
 	return ec._PlanPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSettleWalletTransactionInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐSettleWalletTransactionInput(ctx context.Context, v any) (model.SettleWalletTransactionInput, error) {
+	res, err := ec.unmarshalInputSettleWalletTransactionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSubscribeUserInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋserverᚋplansᚐSubscribeInput(ctx context.Context, v any) (plans.SubscribeInput, error) {

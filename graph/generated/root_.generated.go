@@ -641,70 +641,71 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AdjustWallet        func(childComplexity int, input model.AdjustWalletInput) int
-		ArchivePlan         func(childComplexity int, input model.ArchivePlanInput) int
-		CancelJob           func(childComplexity int, input model.CancelJobInput) int
-		CancelTask          func(childComplexity int, input model.TaskIDInput) int
-		ChangePassword      func(childComplexity int, input model.ChangePasswordInput) int
-		ClaimTasks          func(childComplexity int, input model.ClaimTasksInput) int
-		CompleteTask        func(childComplexity int, input model.CompleteTaskInput) int
-		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateAccount       func(childComplexity int, input accounts.CreateInput) int
-		CreateAccountGroup  func(childComplexity int, input model.CreateAccountGroupInput) int
-		CreateCaption       func(childComplexity int, input model.CreateCaptionInput) int
-		CreateCategory      func(childComplexity int, input model.CreateCategoryInput) int
-		CreateCooldownRule  func(childComplexity int, input cooldown.CreateInput) int
-		CreateCustomerGroup func(childComplexity int, input model.CreateCustomerGroupInput) int
-		CreateCustomerTag   func(childComplexity int, input model.CreateCustomerTagInput) int
-		CreatePlan          func(childComplexity int, input plans.Input) int
-		CreatePost          func(childComplexity int, input posts.CreateInput) int
-		CreateProxy         func(childComplexity int, input model.CreateProxyInput) int
-		CreateSchedule      func(childComplexity int, input schedules.CreateInput) int
-		CreateTag           func(childComplexity int, input model.CreateTagInput) int
-		CreateTasks         func(childComplexity int, input model.CreateTasksInput) int
-		DeleteAccount       func(childComplexity int, input model.DeleteAccountInput) int
-		DeleteCaption       func(childComplexity int, input model.DeleteCaptionInput) int
-		DeleteCategory      func(childComplexity int, input model.DeleteByIDInput) int
-		DeleteCooldownRules func(childComplexity int, input model.DeleteCooldownRulesInput) int
-		DeleteCustomerGroup func(childComplexity int, input model.DeleteByIDInput) int
-		DeleteCustomerTag   func(childComplexity int, input model.DeleteByIDInput) int
-		DeleteMedia         func(childComplexity int, input model.DeleteMediaInput) int
-		DeletePost          func(childComplexity int, input model.DeletePostInput) int
-		DeleteProxy         func(childComplexity int, input model.DeleteProxyInput) int
-		DeleteSchedule      func(childComplexity int, input model.ScheduleIDInput) int
-		DeleteTag           func(childComplexity int, input model.DeleteByIDInput) int
-		EndSubscription     func(childComplexity int, input model.EndSubscriptionInput) int
-		FailTask            func(childComplexity int, input model.FailTaskInput) int
-		GenerateAPIKey      func(childComplexity int, input model.GenerateAPIKeyInput) int
-		HeartbeatTask       func(childComplexity int, input model.TaskLeaseInput) int
-		Login               func(childComplexity int, input model.LoginInput) int
-		LoginAccount        func(childComplexity int, input challenges.LoginInput) int
-		Logout              func(childComplexity int) int
-		PauseSchedule       func(childComplexity int, input model.ScheduleIDInput) int
-		RegisterMedia       func(childComplexity int, input model.RegisterMediaInput) int
-		ReportTasks         func(childComplexity int, input model.ReportTasksInput) int
-		ResetCooldownRules  func(childComplexity int) int
-		ResumeSchedule      func(childComplexity int, input model.ScheduleIDInput) int
-		RetryTask           func(childComplexity int, input model.TaskIDInput) int
-		RevokeAPIKey        func(childComplexity int, input model.RevokeAPIKeyInput) int
-		SchedulePost        func(childComplexity int, input model.SchedulePostInput) int
-		StartTask           func(childComplexity int, input model.TaskLeaseInput) int
-		SubmitBotLoginCode  func(childComplexity int, input model.SubmitBotLoginCodeInput) int
-		SubmitChallenge     func(childComplexity int, input challenges.SubmitInput) int
-		SubscribeUser       func(childComplexity int, input plans.SubscribeInput) int
-		UnschedulePost      func(childComplexity int, input model.UnschedulePostInput) int
-		UpdateAccount       func(childComplexity int, input accounts.UpdateInput) int
-		UpdateCaption       func(childComplexity int, input model.UpdateCaptionInput) int
-		UpdateCategory      func(childComplexity int, input model.UpdateCategoryInput) int
-		UpdateCooldownRule  func(childComplexity int, input cooldown.UpdateInput) int
-		UpdateCustomerGroup func(childComplexity int, input model.UpdateCustomerGroupInput) int
-		UpdateCustomerTag   func(childComplexity int, input model.UpdateCustomerTagInput) int
-		UpdatePlan          func(childComplexity int, input model.UpdatePlanInput) int
-		UpdatePost          func(childComplexity int, input posts.UpdateInput) int
-		UpdateProfile       func(childComplexity int, input model.UpdateProfileInput) int
-		UpdateProxy         func(childComplexity int, input model.UpdateProxyInput) int
-		UpdateSchedule      func(childComplexity int, input schedules.UpdateInput) int
-		UploadMedia         func(childComplexity int, input model.UploadMediaInput) int
+		AdjustWallet            func(childComplexity int, input model.AdjustWalletInput) int
+		ArchivePlan             func(childComplexity int, input model.ArchivePlanInput) int
+		CancelJob               func(childComplexity int, input model.CancelJobInput) int
+		CancelTask              func(childComplexity int, input model.TaskIDInput) int
+		ChangePassword          func(childComplexity int, input model.ChangePasswordInput) int
+		ClaimTasks              func(childComplexity int, input model.ClaimTasksInput) int
+		CompleteTask            func(childComplexity int, input model.CompleteTaskInput) int
+		CreateAPIKey            func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateAccount           func(childComplexity int, input accounts.CreateInput) int
+		CreateAccountGroup      func(childComplexity int, input model.CreateAccountGroupInput) int
+		CreateCaption           func(childComplexity int, input model.CreateCaptionInput) int
+		CreateCategory          func(childComplexity int, input model.CreateCategoryInput) int
+		CreateCooldownRule      func(childComplexity int, input cooldown.CreateInput) int
+		CreateCustomerGroup     func(childComplexity int, input model.CreateCustomerGroupInput) int
+		CreateCustomerTag       func(childComplexity int, input model.CreateCustomerTagInput) int
+		CreatePlan              func(childComplexity int, input plans.Input) int
+		CreatePost              func(childComplexity int, input posts.CreateInput) int
+		CreateProxy             func(childComplexity int, input model.CreateProxyInput) int
+		CreateSchedule          func(childComplexity int, input schedules.CreateInput) int
+		CreateTag               func(childComplexity int, input model.CreateTagInput) int
+		CreateTasks             func(childComplexity int, input model.CreateTasksInput) int
+		DeleteAccount           func(childComplexity int, input model.DeleteAccountInput) int
+		DeleteCaption           func(childComplexity int, input model.DeleteCaptionInput) int
+		DeleteCategory          func(childComplexity int, input model.DeleteByIDInput) int
+		DeleteCooldownRules     func(childComplexity int, input model.DeleteCooldownRulesInput) int
+		DeleteCustomerGroup     func(childComplexity int, input model.DeleteByIDInput) int
+		DeleteCustomerTag       func(childComplexity int, input model.DeleteByIDInput) int
+		DeleteMedia             func(childComplexity int, input model.DeleteMediaInput) int
+		DeletePost              func(childComplexity int, input model.DeletePostInput) int
+		DeleteProxy             func(childComplexity int, input model.DeleteProxyInput) int
+		DeleteSchedule          func(childComplexity int, input model.ScheduleIDInput) int
+		DeleteTag               func(childComplexity int, input model.DeleteByIDInput) int
+		EndSubscription         func(childComplexity int, input model.EndSubscriptionInput) int
+		FailTask                func(childComplexity int, input model.FailTaskInput) int
+		GenerateAPIKey          func(childComplexity int, input model.GenerateAPIKeyInput) int
+		HeartbeatTask           func(childComplexity int, input model.TaskLeaseInput) int
+		Login                   func(childComplexity int, input model.LoginInput) int
+		LoginAccount            func(childComplexity int, input challenges.LoginInput) int
+		Logout                  func(childComplexity int) int
+		PauseSchedule           func(childComplexity int, input model.ScheduleIDInput) int
+		RegisterMedia           func(childComplexity int, input model.RegisterMediaInput) int
+		ReportTasks             func(childComplexity int, input model.ReportTasksInput) int
+		ResetCooldownRules      func(childComplexity int) int
+		ResumeSchedule          func(childComplexity int, input model.ScheduleIDInput) int
+		RetryTask               func(childComplexity int, input model.TaskIDInput) int
+		RevokeAPIKey            func(childComplexity int, input model.RevokeAPIKeyInput) int
+		SchedulePost            func(childComplexity int, input model.SchedulePostInput) int
+		SettleWalletTransaction func(childComplexity int, input model.SettleWalletTransactionInput) int
+		StartTask               func(childComplexity int, input model.TaskLeaseInput) int
+		SubmitBotLoginCode      func(childComplexity int, input model.SubmitBotLoginCodeInput) int
+		SubmitChallenge         func(childComplexity int, input challenges.SubmitInput) int
+		SubscribeUser           func(childComplexity int, input plans.SubscribeInput) int
+		UnschedulePost          func(childComplexity int, input model.UnschedulePostInput) int
+		UpdateAccount           func(childComplexity int, input accounts.UpdateInput) int
+		UpdateCaption           func(childComplexity int, input model.UpdateCaptionInput) int
+		UpdateCategory          func(childComplexity int, input model.UpdateCategoryInput) int
+		UpdateCooldownRule      func(childComplexity int, input cooldown.UpdateInput) int
+		UpdateCustomerGroup     func(childComplexity int, input model.UpdateCustomerGroupInput) int
+		UpdateCustomerTag       func(childComplexity int, input model.UpdateCustomerTagInput) int
+		UpdatePlan              func(childComplexity int, input model.UpdatePlanInput) int
+		UpdatePost              func(childComplexity int, input posts.UpdateInput) int
+		UpdateProfile           func(childComplexity int, input model.UpdateProfileInput) int
+		UpdateProxy             func(childComplexity int, input model.UpdateProxyInput) int
+		UpdateSchedule          func(childComplexity int, input schedules.UpdateInput) int
+		UploadMedia             func(childComplexity int, input model.UploadMediaInput) int
 	}
 
 	Notification struct {
@@ -3973,6 +3974,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SchedulePost(childComplexity, args["input"].(model.SchedulePostInput)), true
+	case "Mutation.settleWalletTransaction":
+		if e.ComplexityRoot.Mutation.SettleWalletTransaction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_settleWalletTransaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SettleWalletTransaction(childComplexity, args["input"].(model.SettleWalletTransactionInput)), true
 	case "Mutation.startTask":
 		if e.ComplexityRoot.Mutation.StartTask == nil {
 			break
@@ -6432,6 +6444,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ScheduleOrder", ec.unmarshalInputScheduleOrder),
 			graphql.NewInputUnmarshaler("SchedulePostInput", ec.unmarshalInputSchedulePostInput),
 			graphql.NewInputUnmarshaler("ScheduleWhereInput", ec.unmarshalInputScheduleWhereInput),
+			graphql.NewInputUnmarshaler("SettleWalletTransactionInput", ec.unmarshalInputSettleWalletTransactionInput),
 			graphql.NewInputUnmarshaler("SubmitBotLoginCodeInput", ec.unmarshalInputSubmitBotLoginCodeInput),
 			graphql.NewInputUnmarshaler("SubmitChallengeInput", ec.unmarshalInputSubmitChallengeInput),
 			graphql.NewInputUnmarshaler("SubscribeUserInput", ec.unmarshalInputSubscribeUserInput),
@@ -13894,6 +13907,21 @@ input AdjustWalletInput {
   amountCents: Int!
   """Why; recorded as the transaction's description."""
   reason: String!
+  """
+  A movement whose money has not moved yet (a top-up awaiting its payment):
+  it is recorded PENDING and counts in no balance until
+  settleWalletTransaction completes it.
+  """
+  pending: Boolean = false
+  """The payment outside Switchboard this movement belongs to, if any."""
+  paymentID: String
+}
+
+input SettleWalletTransactionInput {
+  """A PENDING transaction of any workspace's wallet."""
+  id: ID!
+  """COMPLETED (its money counts in the balance) or FAILED (it never will)."""
+  status: WalletTransactionStatus!
 }
 
 type AdjustWalletPayload {
@@ -13932,8 +13960,13 @@ extend type Mutation {
   subscribeUser(input: SubscribeUserInput!): SubscriptionPayload!
   """Admins only: ends a user's subscription now (its account limit stays, its modules stop)."""
   endSubscription(input: EndSubscriptionInput!): SubscriptionPayload!
-  """Admins only: credits or debits a workspace's wallet with a completed transaction."""
+  """Admins only: credits or debits a workspace's wallet with a completed (or, asked, pending) transaction."""
   adjustWallet(input: AdjustWalletInput!): AdjustWalletPayload!
+  """
+  Admins only: completes or fails a PENDING wallet transaction; a completed
+  debit must be covered by the balance. Any other transaction stays as written.
+  """
+  settleWalletTransaction(input: SettleWalletTransactionInput!): AdjustWalletPayload!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/post.graphql", Input: `extend type Post {

@@ -66,6 +66,7 @@ type MutationResolver interface {
 	SubscribeUser(ctx context.Context, input plans.SubscribeInput) (*model.SubscriptionPayload, error)
 	EndSubscription(ctx context.Context, input model.EndSubscriptionInput) (*model.SubscriptionPayload, error)
 	AdjustWallet(ctx context.Context, input model.AdjustWalletInput) (*model.AdjustWalletPayload, error)
+	SettleWalletTransaction(ctx context.Context, input model.SettleWalletTransactionInput) (*model.AdjustWalletPayload, error)
 	CreatePost(ctx context.Context, input posts.CreateInput) (*model.CreatePostPayload, error)
 	UpdatePost(ctx context.Context, input posts.UpdateInput) (*model.UpdatePostPayload, error)
 	DeletePost(ctx context.Context, input model.DeletePostInput) (*model.DeletePostPayload, error)
@@ -716,6 +717,20 @@ func (ec *executionContext) field_Mutation_schedulePost_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SchedulePostInput, error) {
 			return ec.unmarshalNSchedulePostInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐSchedulePostInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_settleWalletTransaction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SettleWalletTransactionInput, error) {
+			return ec.unmarshalNSettleWalletTransactionInput2githubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐSettleWalletTransactionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2992,6 +3007,50 @@ func (ec *executionContext) fieldContext_Mutation_adjustWallet(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_settleWalletTransaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_settleWalletTransaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SettleWalletTransaction(ctx, fc.Args["input"].(model.SettleWalletTransactionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdjustWalletPayload) graphql.Marshaler {
+			return ec.marshalNAdjustWalletPayload2ᚖgithubᚗcomᚋswitchboardhqᚋswitchboardᚋgraphᚋmodelᚐAdjustWalletPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_settleWalletTransaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdjustWalletPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_settleWalletTransaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createPost(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4888,6 +4947,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "adjustWallet":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_adjustWallet(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settleWalletTransaction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_settleWalletTransaction(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/job"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/ent/wallettransaction"
 	"github.com/switchboardhq/switchboard/server/plans"
 )
 
@@ -36,6 +37,12 @@ type AdjustWalletInput struct {
 	AmountCents int `json:"amountCents"`
 	// Why; recorded as the transaction's description.
 	Reason string `json:"reason"`
+	// A movement whose money has not moved yet (a top-up awaiting its payment):
+	// it is recorded PENDING and counts in no balance until
+	// settleWalletTransaction completes it.
+	Pending *bool `json:"pending,omitempty"`
+	// The payment outside Switchboard this movement belongs to, if any.
+	PaymentID *string `json:"paymentID,omitempty"`
 }
 
 type AdjustWalletPayload struct {
@@ -395,6 +402,13 @@ type SchedulePostInput struct {
 
 type SchedulePostPayload struct {
 	Post *ent.Post `json:"post"`
+}
+
+type SettleWalletTransactionInput struct {
+	// A PENDING transaction of any workspace's wallet.
+	ID int `json:"id"`
+	// COMPLETED (its money counts in the balance) or FAILED (it never will).
+	Status wallettransaction.Status `json:"status"`
 }
 
 type SubmitBotLoginCodeInput struct {

@@ -178,6 +178,41 @@ func TestAdminPlansSubscriptionsAndWalletThroughGraphQL(t *testing.T) {
 			t.Fatalf("adminWallet %+v", w)
 		}
 
+		// A pending top-up shows in Sharingtools' transactions at once and
+		// in the balance once settled.
+		var pend struct {
+			AdjustWallet struct {
+				BalanceCents int
+				Transaction  struct{ ID, Status, PaymentID string }
+			}
+		}
+		srv.MustGraphQL(t, root, fmt.Sprintf(`mutation { adjustWallet(input: {workspaceID: %d, type: CREDIT, amountCents: 500, reason: "card", pending: true, paymentID: "pi_9"}) {
+			balanceCents transaction { id status paymentID } } }`, mia.WorkspaceID), nil, &pend)
+		if a := pend.AdjustWallet; a.BalanceCents != 2500 || a.Transaction.Status != "PENDING" || a.Transaction.PaymentID != "pi_9" {
+			t.Fatalf("pending credit %+v", a)
+		}
+		if status, body := sharingtools(t, srv, "GET", "/wallet/transactions?status=pending", key, ""); status != 200 || len(body["data"].([]any)) != 1 {
+			t.Fatalf("pending transactions in Sharingtools: %d %v", status, body)
+		}
+		settle := `mutation($i: SettleWalletTransactionInput!) { settleWalletTransaction(input: $i) { balanceCents transaction { status } } }`
+		if r := srv.GraphQL(t, member, settle, map[string]any{"i": map[string]any{"id": pend.AdjustWallet.Transaction.ID, "status": "COMPLETED"}}); r.Code() != "FORBIDDEN" {
+			t.Fatalf("a member settled: %+v", r.Errors)
+		}
+		var settled struct {
+			SettleWalletTransaction struct {
+				BalanceCents int
+				Transaction  struct{ Status string }
+			}
+		}
+		srv.MustGraphQL(t, root, settle, map[string]any{"i": map[string]any{"id": pend.AdjustWallet.Transaction.ID, "status": "COMPLETED"}}, &settled)
+		if s := settled.SettleWalletTransaction; s.BalanceCents != 3000 || s.Transaction.Status != "COMPLETED" {
+			t.Fatalf("settled %+v", s)
+		}
+		if r := srv.GraphQL(t, root, settle, map[string]any{"i": map[string]any{"id": pend.AdjustWallet.Transaction.ID, "status": "FAILED"}}); r.Code() != "BAD_USER_INPUT" {
+			t.Fatalf("settled twice: %+v", r.Errors)
+		}
+		srv.MustGraphQL(t, root, fmt.Sprintf(`mutation { adjustWallet(input: {workspaceID: %d, type: DEBIT, amountCents: 500, reason: "back to 25.00"}) { balanceCents } }`, mia.WorkspaceID), nil, &struct{}{})
+
 		// Archiving takes the plan off Sharingtools' list; the subscriber
 		// keeps it; ending the subscription keeps its limit.
 		srv.MustGraphQL(t, root, `mutation { archivePlan(input: {id: `+p.ID+`}) { plan { archivedAt } } }`, nil, &struct{}{})

@@ -23,6 +23,12 @@ type Adjustment struct {
 	// Reason says why, for the workspace and for later admins; it is the
 	// transaction's description.
 	Reason string
+	// Pending records a movement whose money has not moved yet (a top-up
+	// awaiting its payment): it counts in no balance until Settle
+	// completes it.
+	Pending bool
+	// PaymentID names the payment outside Switchboard, if any.
+	PaymentID string
 }
 
 func (a *Adjustment) check() error {
@@ -38,6 +44,8 @@ func (a *Adjustment) check() error {
 		return errs.Invalid("reason", "is required")
 	case utf8.RuneCountInString(a.Reason) > MaxDescriptionLen:
 		return errs.Invalid("reason", "must be at most %d characters", MaxDescriptionLen)
+	case len(a.PaymentID) > MaxPaymentIDLen:
+		return errs.Invalid("paymentId", "must be at most %d characters", MaxPaymentIDLen)
 	}
 	return nil
 }
@@ -49,10 +57,9 @@ type Adjusted struct {
 }
 
 // Adjust credits or debits a workspace's wallet for an admin (or the
-// operator): one completed transaction, appended to the ledger, with the
-// admin as its user (none for the operator). A debit may not take the
-// balance below zero. The adjustments of one wallet are serialized, so two
-// debits racing for the same money cannot both pass the check.
+// operator): one transaction appended to the ledger, completed unless it is
+// Pending, with the admin as its user (none for the operator). A completed
+// debit may not take the balance below zero.
 func (s *Service) Adjust(ctx context.Context, a Adjustment) (Adjusted, error) {
 	ctx, err := admin.Authorize(ctx)
 	if err != nil {
@@ -66,35 +73,91 @@ func (s *Service) Adjust(ctx context.Context, a Adjustment) (Adjusted, error) {
 		if _, err := tx.Workspace.Get(ctx, a.WorkspaceID); err != nil {
 			return fmt.Errorf("adjust wallet of workspace %d: %w", a.WorkspaceID, errs.FromEnt(err, "workspace"))
 		}
-		if err := s.driver.LockTx(ctx, tx, fmt.Sprintf("wallet %d", a.WorkspaceID)); err != nil {
-			return fmt.Errorf("lock wallet of workspace %d: %w", a.WorkspaceID, err)
+		status := wallettransaction.StatusCompleted
+		if a.Pending {
+			status = wallettransaction.StatusPending
 		}
-		ledger := func() *ent.WalletTransactionQuery {
-			return tx.WalletTransaction.Query().Where(wallettransaction.WorkspaceID(a.WorkspaceID))
-		}
-		before, err := balance(ctx, ledger())
+		after, err := s.moveTx(ctx, tx, a.WorkspaceID, wallettransaction.Type(a.Type), a.AmountCents, status)
 		if err != nil {
 			return err
-		}
-		after := before + a.AmountCents
-		if a.Type == string(wallettransaction.TypeDebit) {
-			after = before - a.AmountCents
-			if after < 0 {
-				return errs.Invalid("amount", "exceeds the wallet's balance of %s %s", FormatCents(before), Currency)
-			}
 		}
 		c := tx.WalletTransaction.Create().
 			SetWorkspaceID(a.WorkspaceID).
 			SetType(wallettransaction.Type(a.Type)).
 			SetAmountCents(a.AmountCents).
-			SetStatus(wallettransaction.StatusCompleted).
-			SetDescription(a.Reason)
+			SetStatus(status).
+			SetDescription(a.Reason).
+			SetPaymentID(a.PaymentID)
 		if v := viewer.FromContext(ctx); v != nil && v.UserID != 0 {
 			c.SetUserID(v.UserID)
 		}
 		t, err := c.Save(ctx)
 		if err != nil {
 			return fmt.Errorf("record adjustment: %w", errs.FromEnt(err, "wallet transaction"))
+		}
+		out = Adjusted{Transaction: t, BalanceCents: after}
+		return nil
+	})
+	return out, err
+}
+
+// moveTx takes the lock of a workspace's wallet for the rest of tx and
+// returns its balance once a movement of amount with status is applied,
+// refusing a completed debit the balance does not cover. The movements of
+// one wallet are serialized by that lock, so two debits racing for the same
+// money cannot both pass the check.
+func (s *Service) moveTx(ctx context.Context, tx *ent.Tx, ws int, typ wallettransaction.Type, amount int64, status wallettransaction.Status) (int64, error) {
+	if err := s.driver.LockTx(ctx, tx, fmt.Sprintf("wallet %d", ws)); err != nil {
+		return 0, fmt.Errorf("lock wallet of workspace %d: %w", ws, err)
+	}
+	before, err := balance(ctx, tx.WalletTransaction.Query().Where(wallettransaction.WorkspaceID(ws)))
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case status != wallettransaction.StatusCompleted:
+		return before, nil
+	case typ == wallettransaction.TypeCredit:
+		return before + amount, nil
+	case before < amount:
+		return 0, errs.Invalid("amount", "exceeds the wallet's balance of %s %s", FormatCents(before), Currency)
+	}
+	return before - amount, nil
+}
+
+// Settle ends a pending transaction for an admin (or the operator): completed,
+// its money counts in the balance (a debit only if the balance covers it);
+// failed, it never will. Only a pending transaction is settled; the ledger
+// keeps everything else as it was written.
+func (s *Service) Settle(ctx context.Context, id int, status string) (Adjusted, error) {
+	ctx, err := admin.Authorize(ctx)
+	if err != nil {
+		return Adjusted{}, err
+	}
+	to := wallettransaction.Status(status)
+	if to != wallettransaction.StatusCompleted && to != wallettransaction.StatusFailed {
+		return Adjusted{}, errs.Invalid("status", "must be completed or failed")
+	}
+	var out Adjusted
+	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		t, err := tx.WalletTransaction.Get(ctx, id)
+		if err != nil {
+			return fmt.Errorf("settle wallet transaction %d: %w", id, errs.FromEnt(err, "wallet transaction"))
+		}
+		after, err := s.moveTx(ctx, tx, t.WorkspaceID, t.Type, t.AmountCents, to)
+		if err != nil {
+			return err
+		}
+		// Read again under the wallet's lock: a concurrent Settle of the
+		// same transaction has committed by now.
+		if t, err = tx.WalletTransaction.Get(ctx, id); err != nil {
+			return fmt.Errorf("settle wallet transaction %d: %w", id, errs.FromEnt(err, "wallet transaction"))
+		}
+		if t.Status != wallettransaction.StatusPending {
+			return errs.Invalid("status", "transaction %d is already %s; only a pending one is settled", id, t.Status)
+		}
+		if t, err = tx.WalletTransaction.UpdateOne(t).SetStatus(to).Save(ctx); err != nil {
+			return fmt.Errorf("settle wallet transaction %d: %w", id, errs.FromEnt(err, "wallet transaction"))
 		}
 		out = Adjusted{Transaction: t, BalanceCents: after}
 		return nil

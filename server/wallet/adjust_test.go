@@ -152,6 +152,113 @@ func TestWalletDebitsRacingForTheSameMoneyDoNotBothPass(t *testing.T) {
 	})
 }
 
+func TestWalletPendingMovementsCountOnlyOnceSettledCompleted(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ctxs := workspaces(t, st, 2)
+		ws, other := viewer.FromContext(ctxs[0]).WorkspaceID, viewer.FromContext(ctxs[1]).WorkspaceID
+		op := admin.AsOperator(t.Context())
+		svc := wallet.NewService(st.Client, st.Driver)
+		adjust := func(typ string, cents int64, pending bool) wallet.Adjusted {
+			t.Helper()
+			got, err := svc.Adjust(op, wallet.Adjustment{WorkspaceID: ws, Type: typ, AmountCents: cents, Reason: typ, Pending: pending, PaymentID: "pi_1"})
+			if err != nil {
+				t.Fatalf("%s of %d: %v", typ, cents, err)
+			}
+			return got
+		}
+		topUp := adjust("credit", 1000, true)
+		if topUp.BalanceCents != 0 || topUp.Transaction.Status != wallettransaction.StatusPending || topUp.Transaction.PaymentID != "pi_1" {
+			t.Fatalf("pending credit %+v", topUp)
+		}
+		// A pending debit is not judged against the balance until it completes.
+		bigDebit := adjust("debit", 5000, true)
+		if b, _ := svc.Balance(ctxs[0]); b != 0 {
+			t.Fatalf("pending movements moved money: balance %d", b)
+		}
+
+		for name, c := range map[string]struct {
+			id     int
+			status string
+			ctx    context.Context
+			want   error
+			field  string
+		}{
+			"member":            {topUp.Transaction.ID, "completed", ctxs[0], errs.ErrForbidden, ""},
+			"not an end":        {topUp.Transaction.ID, "pending", op, errs.ErrInvalid, "status"},
+			"unknown status":    {topUp.Transaction.ID, "paid", op, errs.ErrInvalid, "status"},
+			"unknown id":        {topUp.Transaction.ID + 1000, "completed", op, errs.ErrNotFound, ""},
+			"debit not covered": {bigDebit.Transaction.ID, "completed", op, errs.ErrInvalid, "amount"},
+		} {
+			if _, err := svc.Settle(c.ctx, c.id, c.status); !errors.Is(err, c.want) || errs.Field(err) != c.field {
+				t.Errorf("%s: %v, want %v on %q", name, err, c.want, c.field)
+			}
+		}
+
+		got, err := svc.Settle(op, topUp.Transaction.ID, "completed")
+		if err != nil || got.BalanceCents != 1000 || got.Transaction.Status != wallettransaction.StatusCompleted {
+			t.Fatalf("settle completed: %+v, %v", got, err)
+		}
+		if _, err := svc.Settle(op, topUp.Transaction.ID, "failed"); errs.Field(err) != "status" {
+			t.Fatalf("settling a completed transaction again: %v, want invalid status", err)
+		}
+		if got, err = svc.Settle(op, bigDebit.Transaction.ID, "failed"); err != nil || got.BalanceCents != 1000 {
+			t.Fatalf("settle failed: %+v, %v", got, err)
+		}
+		small := adjust("debit", 400, true)
+		if got, err = svc.Settle(op, small.Transaction.ID, "completed"); err != nil || got.BalanceCents != 600 {
+			t.Fatalf("covered pending debit: %+v, %v", got, err)
+		}
+		if b, _ := svc.BalanceOf(op, ws); b != 600 {
+			t.Fatalf("balance %d, want 600", b)
+		}
+		if b, _ := svc.BalanceOf(op, other); b != 0 {
+			t.Fatalf("another workspace's balance %d", b)
+		}
+	})
+}
+
+func TestWalletSettlingOnePendingTransactionTwiceAtOnceCountsItOnce(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ws := viewer.FromContext(workspaces(t, st, 1)[0]).WorkspaceID
+		op := admin.AsOperator(t.Context())
+		svc := wallet.NewService(st.Client, st.Driver)
+		p, err := svc.Adjust(op, wallet.Adjustment{WorkspaceID: ws, Type: "credit", AmountCents: 300, Reason: "top-up", Pending: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 6
+		var wg sync.WaitGroup
+		errc := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				_, err := svc.Settle(op, p.Transaction.ID, []string{"completed", "failed"}[i%2])
+				errc <- err
+			})
+		}
+		wg.Wait()
+		close(errc)
+		passed := 0
+		for err := range errc {
+			switch {
+			case err == nil:
+				passed++
+			case errs.Field(err) != "status":
+				t.Errorf("settle failed otherwise than on the status: %v", err)
+			}
+		}
+		tr := st.Client.WalletTransaction.GetX(privacy.DecisionContext(t.Context(), privacy.Allow), p.Transaction.ID)
+		b, _ := svc.BalanceOf(op, ws)
+		want := map[wallettransaction.Status]int64{wallettransaction.StatusCompleted: 300, wallettransaction.StatusFailed: 0}[tr.Status]
+		if passed != 1 || b != want || tr.Status == wallettransaction.StatusPending {
+			t.Fatalf("%d settlements passed, status %s, balance %d; want 1 and a balance of %d", passed, tr.Status, b, want)
+		}
+	})
+}
+
 func TestWalletLedgerIsAppendOnly(t *testing.T) {
 	t.Parallel()
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
