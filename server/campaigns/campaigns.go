@@ -39,7 +39,9 @@ const (
 	MaxPostPerDay = 1440
 	MaxBots       = 1000
 	MaxGroups     = 100
-	MaxTemplates  = 100
+	// MaxTags bounds each of a campaign's include and exclude tag lists.
+	MaxTags      = 100
+	MaxTemplates = 100
 	// MaxTemplateLen bounds one template text, spintax included.
 	MaxTemplateLen = 10000
 	MaxListLimit   = 1000
@@ -172,6 +174,11 @@ type CreateInput struct {
 	CustomerGroupIDs []uuid.UUID
 	Type             Type
 	TemplateContents []string
+	// IncludeCustomerTagIDs, when not empty, narrows the campaign's
+	// customers to those with at least one of these tags;
+	// ExcludeCustomerTagIDs drops those with any of them.
+	IncludeCustomerTagIDs []uuid.UUID
+	ExcludeCustomerTagIDs []uuid.UUID
 }
 
 func (in *CreateInput) check() error {
@@ -193,6 +200,10 @@ func (in *CreateInput) check() error {
 		return errs.Invalid("type", "must be USERS, POSTS, KEYWORDS or USER_KEYWORDS")
 	case len(in.TemplateContents) == 0 || len(in.TemplateContents) > MaxTemplates:
 		return errs.Invalid("templateContents", "must hold 1 to %d texts", MaxTemplates)
+	case len(in.IncludeCustomerTagIDs) > MaxTags:
+		return errs.Invalid("includeCustomerTagIds", "must hold at most %d tags", MaxTags)
+	case len(in.ExcludeCustomerTagIDs) > MaxTags:
+		return errs.Invalid("excludeCustomerTagIds", "must hold at most %d tags", MaxTags)
 	}
 	for _, c := range in.TemplateContents {
 		switch {
@@ -234,13 +245,21 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Schedule, er
 		if err != nil {
 			return err
 		}
+		include, err := tagUUIDs(ctx, tx, "includeCustomerTagIds", in.IncludeCustomerTagIDs)
+		if err != nil {
+			return err
+		}
+		exclude, err := tagUUIDs(ctx, tx, "excludeCustomerTagIds", in.ExcludeCustomerTagIDs)
+		if err != nil {
+			return err
+		}
 		tpl, err := tx.Template.Create().SetContents(in.TemplateContents).Save(ctx)
 		if err != nil {
 			return fmt.Errorf("create template: %w", err)
 		}
 		settings, err := toMap(Settings{
 			Type: in.Type, PostPerDay: in.PostPerDay,
-			IncludeCustomerTagIDs: []string{}, ExcludeCustomerTagIDs: []string{}, Keywords: []string{},
+			IncludeCustomerTagIDs: include, ExcludeCustomerTagIDs: exclude, Keywords: []string{},
 		})
 		if err != nil {
 			return err
@@ -286,6 +305,21 @@ func botIDs(ctx context.Context, tx *ent.Tx, ids []uuid.UUID) ([]int, error) {
 		return nil, errs.Invalid("botIds", "names a bot that does not exist")
 	}
 	return found, nil
+}
+
+// tagUUIDs checks that every id names a customer tag of the workspace
+// and returns them, without repeats, as the strings a campaign's settings
+// keep.
+func tagUUIDs(ctx context.Context, tx *ent.Tx, field string, ids []uuid.UUID) ([]string, error) {
+	ids = dedupe(ids)
+	if _, err := customers.TagIDs(ctx, tx, field, ids); err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out, nil
 }
 
 // withEdges loads what a campaign shows: its bots' and groups' ids, its

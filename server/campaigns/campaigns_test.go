@@ -3,6 +3,7 @@ package campaigns_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,4 +149,84 @@ func TestNextSlotSpreadsPostsOverTheLocalDay(t *testing.T) {
 			t.Errorf("next slot after %s at %d a day = %s, want %s", c.at, c.perDay, got, c.want)
 		}
 	}
+}
+
+func TestRunDueDrawsCustomersByIncludeAndExcludeTags(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st, 1, "ann", "ben", "cat", "dan")
+		tags := map[string]uuid.UUID{}
+		for name, who := range map[string][]string{"x": {"ann", "cat"}, "y": {"ben", "cat"}, "z": nil} {
+			tg, err := f.cus.CreateTag(f.ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tags[name] = tg.UUID
+			if len(who) > 0 {
+				if _, err := f.cus.Batch(f.ctx, customers.BatchInput{Type: customers.BatchCreate, Names: who, TagIDs: []uuid.UUID{tg.UUID}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		ws := viewer.FromContext(f.ctx).WorkspaceID
+		for _, c := range []struct {
+			name             string
+			include, exclude []string
+			want             string
+		}{
+			{"include only", []string{"x"}, nil, "ann cat ann"},
+			{"exclude only", nil, []string{"x"}, "ben dan ben"},
+			{"both", []string{"x"}, []string{"y"}, "ann ann ann"},
+			{"include and exclude the same customers", []string{"x", "y"}, []string{"x"}, "ben ben ben"},
+			{"a tag nobody has", []string{"z"}, nil, ""},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				in := f.in
+				for _, n := range c.include {
+					in.IncludeCustomerTagIDs = append(in.IncludeCustomerTagIDs, tags[n])
+				}
+				for _, n := range c.exclude {
+					in.ExcludeCustomerTagIDs = append(in.ExcludeCustomerTagIDs, tags[n])
+				}
+				sc, err := f.svc.Create(f.ctx, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range 3 {
+					if _, err := f.svc.RunDue(t.Context(), sc.ID, ws); err != nil {
+						t.Fatal(err)
+					}
+					st.Client.Schedule.UpdateOneID(sc.ID).SetNextRunAt(time.Now().Add(-time.Second)).ExecX(f.ctx)
+				}
+				ts := st.Client.Task.Query().Where(task.KindEQ(task.KindX_POST), task.ScheduleID(sc.ID)).Order(task.ByID()).AllX(f.ctx)
+				var got []string
+				for _, tk := range ts {
+					got = append(got, tk.Payload["customerName"].(string))
+				}
+				if strings.Join(got, " ") != c.want {
+					t.Fatalf("posts went to %q, want %q", strings.Join(got, " "), c.want)
+				}
+			})
+		}
+	})
+}
+
+func TestCreateRefusesAnotherWorkspacesTags(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st, 1)
+		tb, err := f.cus.CreateTag(f.ctxB, "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, field := range []string{"includeCustomerTagIds", "excludeCustomerTagIds"} {
+			in := f.in
+			if field == "includeCustomerTagIds" {
+				in.IncludeCustomerTagIDs = []uuid.UUID{tb.UUID}
+			} else {
+				in.ExcludeCustomerTagIDs = []uuid.UUID{tb.UUID}
+			}
+			if _, err := f.svc.Create(f.ctx, in); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != field {
+				t.Fatalf("create with B's tag in %s: %v", field, err)
+			}
+		}
+	})
 }

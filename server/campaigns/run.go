@@ -7,12 +7,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/customer"
 	"github.com/switchboardhq/switchboard/ent/customergroup"
+	"github.com/switchboardhq/switchboard/ent/customertag"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/schedule"
 	"github.com/switchboardhq/switchboard/server/bots"
@@ -124,7 +126,7 @@ func (s *Service) RunDue(ctx context.Context, id, ws int) (posted bool, err erro
 		if err != nil {
 			loc = time.UTC
 		}
-		in, ok, err := s.nextPost(wctx, tx, sc)
+		in, ok, err := s.nextPost(wctx, tx, sc, set)
 		if err != nil {
 			return err
 		}
@@ -149,8 +151,10 @@ func (s *Service) RunDue(ctx context.Context, id, ws int) (posted bool, err erro
 }
 
 // nextPost returns the x_post task of campaign sc's next post, or ok false
-// when it has no ACTIVE bot or no customer.
-func (s *Service) nextPost(ctx context.Context, tx *ent.Tx, sc *ent.Schedule) (in tasks.EnqueueInput, ok bool, err error) {
+// when it has no ACTIVE bot or no customer. Its customers are those of its
+// groups with one of its include tags (when it has any) and none of its
+// exclude tags, taken in turn by id.
+func (s *Service) nextPost(ctx context.Context, tx *ent.Tx, sc *ent.Schedule, set Settings) (in tasks.EnqueueInput, ok bool, err error) {
 	n := sc.RunCount
 	bots, err := sc.QueryBots().
 		Where(account.StatusEQ(account.StatusACTIVE), bots.Live()).
@@ -163,6 +167,24 @@ func (s *Service) nextPost(ctx context.Context, tx *ent.Tx, sc *ent.Schedule) (i
 		return in, false, fmt.Errorf("campaign groups: %w", err)
 	}
 	cq := tx.Customer.Query().Where(customer.HasGroupsWith(customergroup.IDIn(groups...)))
+	if len(set.IncludeCustomerTagIDs) > 0 {
+		// A tag deleted since leaves the others; none left selects nobody,
+		// never everybody.
+		include, err := tagRowIDs(ctx, tx, set.IncludeCustomerTagIDs)
+		if err != nil || len(include) == 0 {
+			return in, false, err
+		}
+		cq.Where(customer.HasTagsWith(customertag.IDIn(include...)))
+	}
+	if len(set.ExcludeCustomerTagIDs) > 0 {
+		exclude, err := tagRowIDs(ctx, tx, set.ExcludeCustomerTagIDs)
+		if err != nil {
+			return in, false, err
+		}
+		if len(exclude) > 0 {
+			cq.Where(customer.Not(customer.HasTagsWith(customertag.IDIn(exclude...))))
+		}
+	}
 	count, err := cq.Clone().Count(ctx)
 	if err != nil {
 		return in, false, fmt.Errorf("count campaign customers: %w", err)
@@ -187,6 +209,23 @@ func (s *Service) nextPost(ctx context.Context, tx *ent.Tx, sc *ent.Schedule) (i
 		return in, false, err
 	}
 	return in, true, nil
+}
+
+// tagRowIDs returns the row ids of the workspace's customer tags named by
+// the UUID strings a campaign's settings keep; deleted tags and foreign
+// ones (the privacy rules hide them) are left out.
+func tagRowIDs(ctx context.Context, tx *ent.Tx, ids []string) ([]int, error) {
+	us := make([]uuid.UUID, 0, len(ids))
+	for _, id := range ids {
+		if u, err := uuid.Parse(id); err == nil {
+			us = append(us, u)
+		}
+	}
+	found, err := tx.CustomerTag.Query().Where(customertag.UUIDIn(us...)).IDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("campaign customer tags: %w", err)
+	}
+	return found, nil
 }
 
 // DefaultSweepInterval is the time between sweeps.

@@ -163,6 +163,11 @@ func GroupIDs(ctx context.Context, tx *ent.Tx, field string, ids []uuid.UUID) ([
 	return groupIDs(ctx, tx, field, ids)
 }
 
+// TagIDs is GroupIDs for tags.
+func TagIDs(ctx context.Context, tx *ent.Tx, field string, ids []uuid.UUID) ([]int, error) {
+	return tagIDs(ctx, tx, field, ids)
+}
+
 func dedupe[T comparable](in []T) []T {
 	seen := make(map[T]bool, len(in))
 	out := in[:0:0]
