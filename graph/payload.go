@@ -11,6 +11,7 @@ import (
 	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/admin"
+	"github.com/switchboardhq/switchboard/server/campaigns"
 	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/plans"
@@ -201,4 +202,9 @@ func reportError(ctx context.Context, err error) *model.TaskReportError {
 		e.Field = &c.field
 	}
 	return e
+}
+
+func (r *mutationResolver) setCampaignStatus(ctx context.Context, id int, st campaigns.Status) (*model.CampaignPayload, error) {
+	sc, err := r.CampaignsService.SetStatus(ctx, id, st)
+	return payload(&model.CampaignPayload{Schedule: sc}, err)
 }

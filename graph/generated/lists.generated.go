@@ -32,6 +32,7 @@ var resolvedFields = lists.Resolved{
 	"AdjustWalletPayload":         nil,
 	"AdminAPIKeyPage":             nil,
 	"AdminWallet":                 nil,
+	"CampaignPayload":             nil,
 	"CancelJobPayload":            nil,
 	"Caption":                     nil,
 	"CaptionConnection":           nil,

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/campaigns"
 	"github.com/switchboardhq/switchboard/server/challenges"
 	"github.com/switchboardhq/switchboard/server/cooldown"
 	"github.com/switchboardhq/switchboard/server/plans"
@@ -219,6 +220,10 @@ type ComplexityRoot struct {
 		TotalCount   func(childComplexity int) int
 		Transactions func(childComplexity int) int
 		WorkspaceID  func(childComplexity int) int
+	}
+
+	CampaignPayload struct {
+		Schedule func(childComplexity int) int
 	}
 
 	CancelJobPayload struct {
@@ -651,6 +656,7 @@ type ComplexityRoot struct {
 		CreateAPIKey            func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateAccount           func(childComplexity int, input accounts.CreateInput) int
 		CreateAccountGroup      func(childComplexity int, input model.CreateAccountGroupInput) int
+		CreateCampaign          func(childComplexity int, input campaigns.CreateInput) int
 		CreateCaption           func(childComplexity int, input model.CreateCaptionInput) int
 		CreateCategory          func(childComplexity int, input model.CreateCategoryInput) int
 		CreateCooldownRule      func(childComplexity int, input cooldown.CreateInput) int
@@ -680,21 +686,25 @@ type ComplexityRoot struct {
 		Login                   func(childComplexity int, input model.LoginInput) int
 		LoginAccount            func(childComplexity int, input challenges.LoginInput) int
 		Logout                  func(childComplexity int) int
+		PauseCampaign           func(childComplexity int, input model.CampaignIDInput) int
 		PauseSchedule           func(childComplexity int, input model.ScheduleIDInput) int
 		RegisterMedia           func(childComplexity int, input model.RegisterMediaInput) int
 		ReportTasks             func(childComplexity int, input model.ReportTasksInput) int
 		ResetCooldownRules      func(childComplexity int) int
+		ResumeCampaign          func(childComplexity int, input model.CampaignIDInput) int
 		ResumeSchedule          func(childComplexity int, input model.ScheduleIDInput) int
 		RetryTask               func(childComplexity int, input model.TaskIDInput) int
 		RevokeAPIKey            func(childComplexity int, input model.RevokeAPIKeyInput) int
 		SchedulePost            func(childComplexity int, input model.SchedulePostInput) int
 		SettleWalletTransaction func(childComplexity int, input model.SettleWalletTransactionInput) int
 		StartTask               func(childComplexity int, input model.TaskLeaseInput) int
+		StopCampaign            func(childComplexity int, input model.CampaignIDInput) int
 		SubmitBotLoginCode      func(childComplexity int, input model.SubmitBotLoginCodeInput) int
 		SubmitChallenge         func(childComplexity int, input challenges.SubmitInput) int
 		SubscribeUser           func(childComplexity int, input plans.SubscribeInput) int
 		UnschedulePost          func(childComplexity int, input model.UnschedulePostInput) int
 		UpdateAccount           func(childComplexity int, input accounts.UpdateInput) int
+		UpdateCampaign          func(childComplexity int, input campaigns.UpdateInput) int
 		UpdateCaption           func(childComplexity int, input model.UpdateCaptionInput) int
 		UpdateCategory          func(childComplexity int, input model.UpdateCategoryInput) int
 		UpdateCooldownRule      func(childComplexity int, input cooldown.UpdateInput) int
@@ -1955,6 +1965,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdminWallet.WorkspaceID(childComplexity), true
+
+	case "CampaignPayload.schedule":
+		if e.ComplexityRoot.CampaignPayload.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignPayload.Schedule(childComplexity), true
 
 	case "CancelJobPayload.cancelledTasks":
 		if e.ComplexityRoot.CancelJobPayload.CancelledTasks == nil {
@@ -3577,6 +3594,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAccountGroup(childComplexity, args["input"].(model.CreateAccountGroupInput)), true
+	case "Mutation.createCampaign":
+		if e.ComplexityRoot.Mutation.CreateCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCampaign(childComplexity, args["input"].(campaigns.CreateInput)), true
 	case "Mutation.createCaption":
 		if e.ComplexityRoot.Mutation.CreateCaption == nil {
 			break
@@ -3891,6 +3919,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.pauseCampaign":
+		if e.ComplexityRoot.Mutation.PauseCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pauseCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PauseCampaign(childComplexity, args["input"].(model.CampaignIDInput)), true
 	case "Mutation.pauseSchedule":
 		if e.ComplexityRoot.Mutation.PauseSchedule == nil {
 			break
@@ -3930,6 +3969,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetCooldownRules(childComplexity), true
+	case "Mutation.resumeCampaign":
+		if e.ComplexityRoot.Mutation.ResumeCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resumeCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResumeCampaign(childComplexity, args["input"].(model.CampaignIDInput)), true
 	case "Mutation.resumeSchedule":
 		if e.ComplexityRoot.Mutation.ResumeSchedule == nil {
 			break
@@ -3996,6 +4046,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartTask(childComplexity, args["input"].(model.TaskLeaseInput)), true
+	case "Mutation.stopCampaign":
+		if e.ComplexityRoot.Mutation.StopCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_stopCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StopCampaign(childComplexity, args["input"].(model.CampaignIDInput)), true
 	case "Mutation.submitBotLoginCode":
 		if e.ComplexityRoot.Mutation.SubmitBotLoginCode == nil {
 			break
@@ -4051,6 +4112,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAccount(childComplexity, args["input"].(accounts.UpdateInput)), true
+	case "Mutation.updateCampaign":
+		if e.ComplexityRoot.Mutation.UpdateCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCampaign(childComplexity, args["input"].(campaigns.UpdateInput)), true
 	case "Mutation.updateCaption":
 		if e.ComplexityRoot.Mutation.UpdateCaption == nil {
 			break
@@ -6376,6 +6448,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AdjustWalletInput", ec.unmarshalInputAdjustWalletInput),
 			graphql.NewInputUnmarshaler("AdminRequestLogFilter", ec.unmarshalInputAdminRequestLogFilter),
 			graphql.NewInputUnmarshaler("ArchivePlanInput", ec.unmarshalInputArchivePlanInput),
+			graphql.NewInputUnmarshaler("CampaignIDInput", ec.unmarshalInputCampaignIDInput),
 			graphql.NewInputUnmarshaler("CancelJobInput", ec.unmarshalInputCancelJobInput),
 			graphql.NewInputUnmarshaler("CaptionOrder", ec.unmarshalInputCaptionOrder),
 			graphql.NewInputUnmarshaler("CaptionWhereInput", ec.unmarshalInputCaptionWhereInput),
@@ -6391,6 +6464,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAPIKeyInput", ec.unmarshalInputCreateAPIKeyInput),
 			graphql.NewInputUnmarshaler("CreateAccountGroupInput", ec.unmarshalInputCreateAccountGroupInput),
 			graphql.NewInputUnmarshaler("CreateAccountInput", ec.unmarshalInputCreateAccountInput),
+			graphql.NewInputUnmarshaler("CreateCampaignInput", ec.unmarshalInputCreateCampaignInput),
 			graphql.NewInputUnmarshaler("CreateCaptionInput", ec.unmarshalInputCreateCaptionInput),
 			graphql.NewInputUnmarshaler("CreateCategoryInput", ec.unmarshalInputCreateCategoryInput),
 			graphql.NewInputUnmarshaler("CreateCooldownRuleInput", ec.unmarshalInputCreateCooldownRuleInput),
@@ -6461,6 +6535,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TemplateWhereInput", ec.unmarshalInputTemplateWhereInput),
 			graphql.NewInputUnmarshaler("UnschedulePostInput", ec.unmarshalInputUnschedulePostInput),
 			graphql.NewInputUnmarshaler("UpdateAccountInput", ec.unmarshalInputUpdateAccountInput),
+			graphql.NewInputUnmarshaler("UpdateCampaignInput", ec.unmarshalInputUpdateCampaignInput),
 			graphql.NewInputUnmarshaler("UpdateCaptionInput", ec.unmarshalInputUpdateCaptionInput),
 			graphql.NewInputUnmarshaler("UpdateCategoryInput", ec.unmarshalInputUpdateCategoryInput),
 			graphql.NewInputUnmarshaler("UpdateCooldownRuleInput", ec.unmarshalInputUpdateCooldownRuleInput),
@@ -6819,6 +6894,84 @@ extend type Query {
     where: AccountWhereInput
     isDeleted: Boolean = false
   ): AccountConnection!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/campaigns.graphql", Input: `# Bot campaigns (Shillbot's "tasks"): Schedules of kind BOT_TASK. The
+# references of a campaign (category, bots, customer groups and tags) are
+# named by UUID, as Shillbot's REST API names them (POST /v1/tasks takes
+# the same fields); the campaign itself is the Schedule's ID.
+
+"""What a campaign aims at (Shillbot's TASK_TYPE)."""
+enum CampaignType {
+  USERS
+  POSTS
+  KEYWORDS
+  USER_KEYWORDS
+}
+
+"""A campaign's state (Shillbot's TASK_STATUS). STOPPED is final."""
+enum CampaignStatus {
+  RUNNING
+  PAUSED
+  STOPPED
+}
+
+input CreateCampaignInput {
+  title: String!
+  """UUID of a Category of the workspace."""
+  categoryID: UUID!
+  """Posts a day, 1 to 1440, spread evenly over the workspace's day."""
+  postPerDay: Int!
+  """UUIDs of the workspace's bots (Accounts with platform X), 1 to 1000."""
+  botIDs: [UUID!]!
+  """UUIDs of the workspace's customer groups, 1 to 100: whom it posts at."""
+  customerGroupIDs: [UUID!]!
+  type: CampaignType!
+  """1 to 100 texts, spintax allowed; posts take them in turn."""
+  templateContents: [String!]!
+  """When not empty, only customers with at least one of these tags (UUIDs)."""
+  includeCustomerTagIDs: [UUID!]
+  """Customers with any of these tags (UUIDs) are left out."""
+  excludeCustomerTagIDs: [UUID!]
+  keywords: [String!]
+}
+
+"""
+Changes a campaign; an absent field is left as it is. An empty tag or
+keyword list clears it.
+"""
+input UpdateCampaignInput {
+  id: ID!
+  title: String
+  """A new postPerDay also respaces the posts."""
+  postPerDay: Int
+  botIDs: [UUID!]
+  customerGroupIDs: [UUID!]
+  includeCustomerTagIDs: [UUID!]
+  excludeCustomerTagIDs: [UUID!]
+  templateContents: [String!]
+  keywords: [String!]
+}
+
+input CampaignIDInput {
+  id: ID!
+}
+
+type CampaignPayload {
+  """The campaign: a Schedule of kind BOT_TASK."""
+  schedule: Schedule!
+}
+
+extend type Mutation {
+  """Create a RUNNING campaign (as POST /v1/tasks does); its first post is due at once."""
+  createCampaign(input: CreateCampaignInput!): CampaignPayload!
+  updateCampaign(input: UpdateCampaignInput!): CampaignPayload!
+  """Pause a RUNNING campaign: no posts until it is resumed."""
+  pauseCampaign(input: CampaignIDInput!): CampaignPayload!
+  """Resume a PAUSED campaign; its next post is due at once. A STOPPED one is refused (BAD_USER_INPUT)."""
+  resumeCampaign(input: CampaignIDInput!): CampaignPayload!
+  """Stop a campaign for good."""
+  stopCampaign(input: CampaignIDInput!): CampaignPayload!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/caption.graphql", Input: `"""Captions are saved texts to reuse in posts; spintax such as {Hi|Hello} is kept as written."""
@@ -14879,6 +15032,14 @@ func (ec *executionContext) childFields_AdminWallet(ctx context.Context, field g
 		return ec.fieldContext_AdminWallet_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AdminWallet", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "schedule":
+		return ec.fieldContext_CampaignPayload_schedule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CancelJobPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -79,6 +79,15 @@ type ArchivePlanInput struct {
 	ID int `json:"id"`
 }
 
+type CampaignIDInput struct {
+	ID int `json:"id"`
+}
+
+type CampaignPayload struct {
+	// The campaign: a Schedule of kind BOT_TASK.
+	Schedule *ent.Schedule `json:"schedule"`
+}
+
 type CancelJobInput struct {
 	ID int `json:"id"`
 }

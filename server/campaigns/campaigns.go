@@ -41,6 +41,7 @@ const (
 	MaxGroups     = 100
 	// MaxTags bounds each of a campaign's include and exclude tag lists.
 	MaxTags      = 100
+	MaxKeywords  = 100
 	MaxTemplates = 100
 	// MaxTemplateLen bounds one template text, spintax included.
 	MaxTemplateLen = 10000
@@ -179,33 +180,72 @@ type CreateInput struct {
 	// ExcludeCustomerTagIDs drops those with any of them.
 	IncludeCustomerTagIDs []uuid.UUID
 	ExcludeCustomerTagIDs []uuid.UUID
+	Keywords              []string
 }
 
 func (in *CreateInput) check() error {
 	in.Title = strings.TrimSpace(in.Title)
-	switch {
-	case in.Title == "":
-		return errs.Invalid("title", "is required")
-	case utf8.RuneCountInString(in.Title) > MaxTitleLen:
-		return errs.Invalid("title", "must be at most %d characters", MaxTitleLen)
-	case in.CategoryID == uuid.Nil:
+	if err := checkTitle(in.Title); err != nil {
+		return err
+	}
+	if in.CategoryID == uuid.Nil {
 		return errs.Invalid("categoryId", "is required")
-	case in.PostPerDay < 1 || in.PostPerDay > MaxPostPerDay:
-		return errs.Invalid("postPerDay", "must be 1 to %d", MaxPostPerDay)
-	case len(in.BotIDs) == 0 || len(in.BotIDs) > MaxBots:
-		return errs.Invalid("botIds", "must hold 1 to %d bots", MaxBots)
-	case len(in.CustomerGroupIDs) == 0 || len(in.CustomerGroupIDs) > MaxGroups:
-		return errs.Invalid("customerGroupIds", "must hold 1 to %d groups", MaxGroups)
-	case !in.Type.valid():
+	}
+	if err := checkPostPerDay(in.PostPerDay); err != nil {
+		return err
+	}
+	if err := checkLinks(in.BotIDs, in.CustomerGroupIDs, in.IncludeCustomerTagIDs, in.ExcludeCustomerTagIDs); err != nil {
+		return err
+	}
+	if !in.Type.valid() {
 		return errs.Invalid("type", "must be USERS, POSTS, KEYWORDS or USER_KEYWORDS")
-	case len(in.TemplateContents) == 0 || len(in.TemplateContents) > MaxTemplates:
-		return errs.Invalid("templateContents", "must hold 1 to %d texts", MaxTemplates)
-	case len(in.IncludeCustomerTagIDs) > MaxTags:
+	}
+	if err := checkTemplates(in.TemplateContents); err != nil {
+		return err
+	}
+	var err error
+	in.Keywords, err = checkKeywords(in.Keywords)
+	return err
+}
+
+func checkTitle(title string) error {
+	switch {
+	case title == "":
+		return errs.Invalid("title", "is required")
+	case utf8.RuneCountInString(title) > MaxTitleLen:
+		return errs.Invalid("title", "must be at most %d characters", MaxTitleLen)
+	}
+	return nil
+}
+
+func checkPostPerDay(n int) error {
+	if n < 1 || n > MaxPostPerDay {
+		return errs.Invalid("postPerDay", "must be 1 to %d", MaxPostPerDay)
+	}
+	return nil
+}
+
+// checkLinks bounds the lists of linked rows; a nil list is one an update
+// leaves alone, so only a non-nil one must hold a bot or a group.
+func checkLinks(bots, groups, include, exclude []uuid.UUID) error {
+	switch {
+	case bots != nil && (len(bots) == 0 || len(bots) > MaxBots):
+		return errs.Invalid("botIds", "must hold 1 to %d bots", MaxBots)
+	case groups != nil && (len(groups) == 0 || len(groups) > MaxGroups):
+		return errs.Invalid("customerGroupIds", "must hold 1 to %d groups", MaxGroups)
+	case len(include) > MaxTags:
 		return errs.Invalid("includeCustomerTagIds", "must hold at most %d tags", MaxTags)
-	case len(in.ExcludeCustomerTagIDs) > MaxTags:
+	case len(exclude) > MaxTags:
 		return errs.Invalid("excludeCustomerTagIds", "must hold at most %d tags", MaxTags)
 	}
-	for _, c := range in.TemplateContents {
+	return nil
+}
+
+func checkTemplates(contents []string) error {
+	if len(contents) == 0 || len(contents) > MaxTemplates {
+		return errs.Invalid("templateContents", "must hold 1 to %d texts", MaxTemplates)
+	}
+	for _, c := range contents {
 		switch {
 		case strings.TrimSpace(c) == "":
 			return errs.Invalid("templateContents", "must not hold an empty text")
@@ -217,6 +257,25 @@ func (in *CreateInput) check() error {
 		}
 	}
 	return nil
+}
+
+// checkKeywords returns keywords trimmed, without repeats, never nil.
+func checkKeywords(keywords []string) ([]string, error) {
+	if len(keywords) > MaxKeywords {
+		return nil, errs.Invalid("keywords", "must hold at most %d keywords", MaxKeywords)
+	}
+	out := make([]string, 0, len(keywords))
+	for _, k := range keywords {
+		k = strings.TrimSpace(k)
+		switch {
+		case k == "":
+			return nil, errs.Invalid("keywords", "must not hold an empty keyword")
+		case utf8.RuneCountInString(k) > MaxTitleLen:
+			return nil, errs.Invalid("keywords", "keywords must be at most %d characters", MaxTitleLen)
+		}
+		out = append(out, k)
+	}
+	return dedupe(out), nil
 }
 
 // Create stores a RUNNING campaign, its template and its links to bots and
@@ -259,7 +318,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Schedule, er
 		}
 		settings, err := toMap(Settings{
 			Type: in.Type, PostPerDay: in.PostPerDay,
-			IncludeCustomerTagIDs: include, ExcludeCustomerTagIDs: exclude, Keywords: []string{},
+			IncludeCustomerTagIDs: include, ExcludeCustomerTagIDs: exclude, Keywords: in.Keywords,
 		})
 		if err != nil {
 			return err
@@ -419,7 +478,8 @@ func (s *Service) List(ctx context.Context, o ListOptions) (Page, error) {
 }
 
 // SetStatus pauses, resumes or stops campaign id. A resumed campaign's next
-// post is due at once.
+// post is due at once. STOPPED is final: a stopped campaign cannot be
+// resumed or paused (stopping it again changes nothing).
 func (s *Service) SetStatus(ctx context.Context, id int, st Status) (*ent.Schedule, error) {
 	to, ok := st.schedule()
 	if !ok {
@@ -428,6 +488,9 @@ func (s *Service) SetStatus(ctx context.Context, id int, st Status) (*ent.Schedu
 	u := s.client.Schedule.Update().
 		Where(schedule.ID(id), schedule.KindEQ(schedule.KindBOT_TASK)).
 		SetStatus(to)
+	if to != schedule.StatusCOMPLETED {
+		u.Where(schedule.StatusNEQ(schedule.StatusCOMPLETED))
+	}
 	if to == schedule.StatusACTIVE {
 		u.SetNextRunAt(s.now())
 	}
@@ -436,9 +499,152 @@ func (s *Service) SetStatus(ctx context.Context, id int, st Status) (*ent.Schedu
 		return nil, fmt.Errorf("set campaign status: %w", err)
 	}
 	if n == 0 {
-		return nil, errs.NotFound("campaign")
+		// Either no such campaign, or a stopped one the update skipped.
+		if _, err := s.Get(ctx, id); err != nil {
+			return nil, err
+		}
+		return nil, errs.Invalid("status", "the campaign is STOPPED, which is final")
 	}
 	return s.Get(ctx, id)
+}
+
+// UpdateInput changes a campaign; a nil field is left as it is. An empty
+// tag or keyword list clears it; bots, groups and templates cannot be
+// emptied.
+type UpdateInput struct {
+	ID                    int
+	Title                 *string
+	PostPerDay            *int
+	BotIDs                []uuid.UUID
+	CustomerGroupIDs      []uuid.UUID
+	IncludeCustomerTagIDs []uuid.UUID
+	ExcludeCustomerTagIDs []uuid.UUID
+	TemplateContents      []string
+	Keywords              []string
+}
+
+func (in *UpdateInput) check() error {
+	if in.Title != nil {
+		t := strings.TrimSpace(*in.Title)
+		if err := checkTitle(t); err != nil {
+			return err
+		}
+		in.Title = &t
+	}
+	if in.PostPerDay != nil {
+		if err := checkPostPerDay(*in.PostPerDay); err != nil {
+			return err
+		}
+	}
+	if err := checkLinks(in.BotIDs, in.CustomerGroupIDs, in.IncludeCustomerTagIDs, in.ExcludeCustomerTagIDs); err != nil {
+		return err
+	}
+	if in.TemplateContents != nil {
+		if err := checkTemplates(in.TemplateContents); err != nil {
+			return err
+		}
+	}
+	if in.Keywords != nil {
+		k, err := checkKeywords(in.Keywords)
+		if err != nil {
+			return err
+		}
+		in.Keywords = k
+	}
+	return nil
+}
+
+// Update changes campaign id under the rules of Create, in one transaction:
+// the bots, groups and tags it names must be the workspace's, and a new
+// postPerDay respaces its posts. Another workspace's campaign, or a
+// schedule that is not a campaign, is not found.
+func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.Schedule, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		q := tx.Schedule.Query().Where(schedule.ID(in.ID), schedule.KindEQ(schedule.KindBOT_TASK))
+		sc, err := store.LockRows(s.driver, q, store.LockWait).Only(ctx)
+		if ent.IsNotFound(err) {
+			return errs.NotFound("campaign")
+		}
+		if err != nil {
+			return fmt.Errorf("lock campaign: %w", err)
+		}
+		set, err := SettingsOf(sc)
+		if err != nil {
+			return fmt.Errorf("campaign settings: %w", err)
+		}
+		u := tx.Schedule.UpdateOneID(sc.ID)
+		if in.Title != nil {
+			u.SetName(*in.Title)
+		}
+		if in.PostPerDay != nil {
+			set.PostPerDay = *in.PostPerDay
+			u.SetIntervalSeconds(interval(*in.PostPerDay))
+		}
+		if in.BotIDs != nil {
+			ids, err := botIDs(ctx, tx, in.BotIDs)
+			if err != nil {
+				return err
+			}
+			u.ClearBots().AddBotIDs(ids...)
+		}
+		if in.CustomerGroupIDs != nil {
+			ids, err := customers.GroupIDs(ctx, tx, "customerGroupIds", in.CustomerGroupIDs)
+			if err != nil {
+				return err
+			}
+			u.ClearCustomerGroups().AddCustomerGroupIDs(ids...)
+		}
+		if in.IncludeCustomerTagIDs != nil {
+			if set.IncludeCustomerTagIDs, err = tagUUIDs(ctx, tx, "includeCustomerTagIds", in.IncludeCustomerTagIDs); err != nil {
+				return err
+			}
+		}
+		if in.ExcludeCustomerTagIDs != nil {
+			if set.ExcludeCustomerTagIDs, err = tagUUIDs(ctx, tx, "excludeCustomerTagIds", in.ExcludeCustomerTagIDs); err != nil {
+				return err
+			}
+		}
+		if in.Keywords != nil {
+			set.Keywords = in.Keywords
+		}
+		if in.TemplateContents != nil {
+			if err := s.setTemplate(ctx, tx, sc, u, in.TemplateContents); err != nil {
+				return err
+			}
+		}
+		settings, err := toMap(set)
+		if err != nil {
+			return err
+		}
+		if err := u.SetSettings(settings).Exec(ctx); err != nil {
+			return fmt.Errorf("update campaign: %w", errs.FromEnt(err, "campaign"))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, in.ID)
+}
+
+// setTemplate replaces the texts of campaign sc's template (its own, made
+// by Create), or gives it one.
+func (s *Service) setTemplate(ctx context.Context, tx *ent.Tx, sc *ent.Schedule, u *ent.ScheduleUpdateOne, contents []string) error {
+	if sc.TemplateID != nil {
+		if err := tx.Template.UpdateOneID(*sc.TemplateID).SetContents(contents).Exec(ctx); err != nil {
+			return fmt.Errorf("update template: %w", err)
+		}
+		return nil
+	}
+	tpl, err := tx.Template.Create().SetContents(contents).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("create template: %w", err)
+	}
+	u.SetTemplateID(tpl.ID)
+	return nil
 }
 
 func dedupe[T comparable](in []T) []T {

@@ -230,3 +230,79 @@ func TestCreateRefusesAnotherWorkspacesTags(t *testing.T) {
 		}
 	})
 }
+
+func TestUpdateChangesACampaignUnderCreatesRules(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st, 2)
+		sc, err := f.svc.Create(f.ctx, f.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg, _ := f.cus.CreateTag(f.ctx, "x")
+		tb, _ := f.cus.CreateTag(f.ctxB, "b")
+		gb, _ := f.cus.CreateGroup(f.ctxB, "gb")
+		title, ppd, zero := "  new  ", 24, 0
+		got, err := f.svc.Update(f.ctx, campaigns.UpdateInput{ID: sc.ID, Title: &title, PostPerDay: &ppd, BotIDs: f.bots[:1],
+			IncludeCustomerTagIDs: []uuid.UUID{tg.UUID}, TemplateContents: []string{"new {a|b}"}, Keywords: []string{" k ", "k"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, _ := campaigns.SettingsOf(got)
+		if got.Name != "new" || got.IntervalSeconds != 3600 || set.PostPerDay != 24 || len(got.Edges.Bots) != 1 ||
+			len(set.IncludeCustomerTagIDs) != 1 || set.IncludeCustomerTagIDs[0] != tg.UUID.String() ||
+			strings.Join(set.Keywords, ",") != "k" || got.Edges.Template.Contents[0] != "new {a|b}" || len(got.Edges.CustomerGroups) != 1 {
+			t.Fatalf("updated campaign %+v %+v", got, set)
+		}
+		for _, c := range []struct {
+			name  string
+			in    campaigns.UpdateInput
+			field string
+		}{
+			{"postPerDay 0", campaigns.UpdateInput{PostPerDay: &zero}, "postPerDay"},
+			{"no bots", campaigns.UpdateInput{BotIDs: []uuid.UUID{}}, "botIds"},
+			{"B's group", campaigns.UpdateInput{CustomerGroupIDs: []uuid.UUID{gb.UUID}}, "customerGroupIds"},
+			{"B's tag", campaigns.UpdateInput{ExcludeCustomerTagIDs: []uuid.UUID{tb.UUID}}, "excludeCustomerTagIds"},
+			{"bad spintax", campaigns.UpdateInput{TemplateContents: []string{"{a|"}}, "templateContents"},
+		} {
+			c.in.ID = sc.ID
+			if _, err := f.svc.Update(f.ctx, c.in); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != c.field {
+				t.Errorf("%s: %v, want invalid %s", c.name, err, c.field)
+			}
+		}
+		if _, err := f.svc.Update(f.ctxB, campaigns.UpdateInput{ID: sc.ID, Title: &title}); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("B updates A's campaign: %v", err)
+		}
+		after, _ := f.svc.Get(f.ctx, sc.ID)
+		if after.Name != "new" || after.IntervalSeconds != 3600 {
+			t.Fatalf("a refused update wrote: %+v", after)
+		}
+	})
+}
+
+func TestStoppedIsFinal(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st, 1)
+		sc, err := f.svc.Create(f.ctx, f.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SetStatus(f.ctxB, sc.ID, campaigns.StatusStopped); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("B stops A's campaign: %v", err)
+		}
+		for _, c := range []struct {
+			to      campaigns.Status
+			refused bool
+		}{
+			{campaigns.StatusPaused, false}, {campaigns.StatusRunning, false}, {campaigns.StatusStopped, false},
+			{campaigns.StatusRunning, true}, {campaigns.StatusPaused, true}, {campaigns.StatusStopped, false},
+		} {
+			got, err := f.svc.SetStatus(f.ctx, sc.ID, c.to)
+			switch {
+			case c.refused && (!errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "status"):
+				t.Fatalf("to %s: %v, want refused", c.to, err)
+			case !c.refused && (err != nil || campaigns.StatusOf(got.Status) != c.to):
+				t.Fatalf("to %s: %v %v", c.to, got, err)
+			}
+		}
+	})
+}
