@@ -8,9 +8,36 @@ package graph
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/graph/generated"
 	"github.com/switchboardhq/switchboard/graph/model"
 	"github.com/switchboardhq/switchboard/server/campaigns"
 )
+
+// Category is the resolver for the category field.
+func (r *campaignResolver) Category(ctx context.Context, obj *campaigns.Campaign) (*ent.Category, error) {
+	return obj.Schedule.Category(ctx)
+}
+
+// Bots is the resolver for the bots field.
+func (r *campaignResolver) Bots(ctx context.Context, obj *campaigns.Campaign) ([]*ent.Account, error) {
+	return obj.Schedule.Bots(ctx)
+}
+
+// CustomerGroups is the resolver for the customerGroups field.
+func (r *campaignResolver) CustomerGroups(ctx context.Context, obj *campaigns.Campaign) ([]*ent.CustomerGroup, error) {
+	return obj.Schedule.CustomerGroups(ctx)
+}
+
+// TemplateContents is the resolver for the templateContents field.
+func (r *campaignResolver) TemplateContents(ctx context.Context, obj *campaigns.Campaign) ([]string, error) {
+	tpl, err := obj.Schedule.Template(ctx)
+	if err != nil || tpl == nil {
+		return []string{}, err
+	}
+	return tpl.Contents, nil
+}
 
 // CreateCampaign is the resolver for the createCampaign field.
 func (r *mutationResolver) CreateCampaign(ctx context.Context, input campaigns.CreateInput) (*model.CampaignPayload, error) {
@@ -38,3 +65,44 @@ func (r *mutationResolver) ResumeCampaign(ctx context.Context, input model.Campa
 func (r *mutationResolver) StopCampaign(ctx context.Context, input model.CampaignIDInput) (*model.CampaignPayload, error) {
 	return r.setCampaignStatus(ctx, input.ID, campaigns.StatusStopped)
 }
+
+// Campaigns is the resolver for the campaigns field.
+func (r *queryResolver) Campaigns(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ScheduleOrder, where *ent.ScheduleWhereInput, status *campaigns.Status) (*ent.ScheduleConnection, error) {
+	q, err := r.CampaignsService.Query(deref(status))
+	if err != nil {
+		return nil, err
+	}
+	return paged(first, last, func(first, last *int) (*ent.ScheduleConnection, error) {
+		return q.Paginate(ctx, after, first, before, last, ent.WithScheduleOrder(orderBy), ent.WithScheduleFilter(where.Filter))
+	})
+}
+
+// Spams is the resolver for the spams field.
+func (r *queryResolver) Spams(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput, status *campaigns.SpamStatus) (*ent.TaskConnection, error) {
+	q, err := r.CampaignsService.SpamQuery(deref(status))
+	if err != nil {
+		return nil, err
+	}
+	return paged(first, last, func(first, last *int) (*ent.TaskConnection, error) {
+		return q.Paginate(ctx, after, first, before, last, ent.WithTaskOrder(orderBy), ent.WithTaskFilter(where.Filter))
+	})
+}
+
+// Campaign is the resolver for the campaign field.
+func (r *scheduleResolver) Campaign(ctx context.Context, obj *ent.Schedule) (*campaigns.Campaign, error) {
+	return campaigns.CampaignOf(obj)
+}
+
+// Spam is the resolver for the spam field.
+func (r *taskResolver) Spam(ctx context.Context, obj *ent.Task) (*model.Spam, error) {
+	sp, err := r.CampaignsService.SpamOf(obj)
+	if err != nil || sp == nil {
+		return nil, err
+	}
+	return spamModel(sp), nil
+}
+
+// Campaign returns generated.CampaignResolver implementation.
+func (r *Resolver) Campaign() generated.CampaignResolver { return &campaignResolver{r} }
+
+type campaignResolver struct{ *Resolver }

@@ -196,8 +196,16 @@ func (r *Resolver) Post() generated.PostResolver { return &postResolver{r} }
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// Schedule returns generated.ScheduleResolver implementation.
+func (r *Resolver) Schedule() generated.ScheduleResolver { return &scheduleResolver{r} }
+
+// Task returns generated.TaskResolver implementation.
+func (r *Resolver) Task() generated.TaskResolver { return &taskResolver{r} }
+
 type (
-	accountResolver struct{ *Resolver }
-	postResolver    struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
+	accountResolver  struct{ *Resolver }
+	postResolver     struct{ *Resolver }
+	queryResolver    struct{ *Resolver }
+	scheduleResolver struct{ *Resolver }
+	taskResolver     struct{ *Resolver }
 )

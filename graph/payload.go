@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/graph/model"
@@ -207,4 +208,36 @@ func reportError(ctx context.Context, err error) *model.TaskReportError {
 func (r *mutationResolver) setCampaignStatus(ctx context.Context, id int, st campaigns.Status) (*model.CampaignPayload, error) {
 	sc, err := r.CampaignsService.SetStatus(ctx, id, st)
 	return payload(&model.CampaignPayload{Schedule: sc}, err)
+}
+
+// spamModel shows sp as GET /spams does: a failed spam's reason split into
+// its code and message, nothing posted before it is DONE.
+func spamModel(sp *campaigns.Spam) *model.Spam {
+	p, res := sp.Payload, sp.Result
+	out := &model.Spam{
+		Status: campaigns.SpamStatusOf(sp.Status), Content: p.Content, Images: p.Images,
+		CustomerName: nonEmpty(p.CustomerName), TweetID: nonEmpty(res.TweetID), PostTweetID: nonEmpty(res.PostTweetID),
+		TweetURL: nonEmpty(res.TweetURL), PostTime: sp.PostTime(),
+	}
+	if out.Images == nil {
+		out.Images = []string{}
+	}
+	if id, err := uuid.Parse(p.CustomerID); err == nil {
+		out.CustomerID = &id
+	}
+	if out.Status == campaigns.SpamError {
+		code, msg := sp.Failure()
+		out.Error, out.ErrorMessage = nonEmpty(code), nonEmpty(msg)
+	}
+	if m := res.Metrics; m != nil {
+		out.Views, out.Likes, out.Replies, out.Reposts = &m.Views, &m.Likes, &m.Replies, &m.Retweets
+	}
+	return out
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

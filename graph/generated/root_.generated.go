@@ -34,10 +34,13 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	AccountGrowthDay() AccountGrowthDayResolver
+	Campaign() CampaignResolver
 	Mutation() MutationResolver
 	Post() PostResolver
 	Query() QueryResolver
+	Schedule() ScheduleResolver
 	Subscription() SubscriptionResolver
+	Task() TaskResolver
 	TaskLease() TaskLeaseResolver
 }
 
@@ -220,6 +223,21 @@ type ComplexityRoot struct {
 		TotalCount   func(childComplexity int) int
 		Transactions func(childComplexity int) int
 		WorkspaceID  func(childComplexity int) int
+	}
+
+	Campaign struct {
+		Bots                  func(childComplexity int) int
+		Category              func(childComplexity int) int
+		CustomerGroups        func(childComplexity int) int
+		ExcludeCustomerTagIDs func(childComplexity int) int
+		IncludeCustomerTagIDs func(childComplexity int) int
+		Keywords              func(childComplexity int) int
+		PostPerDay            func(childComplexity int) int
+		RunCount              func(childComplexity int) int
+		Status                func(childComplexity int) int
+		TemplateContents      func(childComplexity int) int
+		Title                 func(childComplexity int) int
+		Type                  func(childComplexity int) int
 	}
 
 	CampaignPayload struct {
@@ -874,6 +892,7 @@ type ComplexityRoot struct {
 		AdminWallet          func(childComplexity int, workspaceID int, page *int, perPage *int) int
 		AdminWorkspaces      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WorkspaceOrder, where *ent.WorkspaceWhereInput) int
 		Bots                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput, isDeleted *bool) int
+		Campaigns            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ScheduleOrder, where *ent.ScheduleWhereInput, status *campaigns.Status) int
 		Captions             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CaptionOrder, where *ent.CaptionWhereInput) int
 		Categories           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CategoryOrder, where *ent.CategoryWhereInput) int
 		Comments             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CommentOrder, where *ent.CommentWhereInput) int
@@ -892,6 +911,7 @@ type ComplexityRoot struct {
 		Posts                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PostOrder, where *ent.PostWhereInput) int
 		Proxies              func(childComplexity int, countryCode *string, page *int, perPage *int) int
 		Schedules            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ScheduleOrder, where *ent.ScheduleWhereInput) int
+		Spams                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput, status *campaigns.SpamStatus) int
 		Statistics           func(childComplexity int) int
 		Tags                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TagOrder, where *ent.TagWhereInput) int
 		Tasks                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput) int
@@ -945,6 +965,7 @@ type ComplexityRoot struct {
 		Account         func(childComplexity int) int
 		AccountID       func(childComplexity int) int
 		Bots            func(childComplexity int) int
+		Campaign        func(childComplexity int) int
 		Category        func(childComplexity int) int
 		CategoryID      func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
@@ -982,6 +1003,24 @@ type ComplexityRoot struct {
 
 	SchedulePostPayload struct {
 		Post func(childComplexity int) int
+	}
+
+	Spam struct {
+		Content      func(childComplexity int) int
+		CustomerID   func(childComplexity int) int
+		CustomerName func(childComplexity int) int
+		Error        func(childComplexity int) int
+		ErrorMessage func(childComplexity int) int
+		Images       func(childComplexity int) int
+		Likes        func(childComplexity int) int
+		PostTime     func(childComplexity int) int
+		PostTweetID  func(childComplexity int) int
+		Replies      func(childComplexity int) int
+		Reposts      func(childComplexity int) int
+		Status       func(childComplexity int) int
+		TweetID      func(childComplexity int) int
+		TweetURL     func(childComplexity int) int
+		Views        func(childComplexity int) int
 	}
 
 	Statistics struct {
@@ -1057,6 +1096,7 @@ type ComplexityRoot struct {
 		Result         func(childComplexity int) int
 		Schedule       func(childComplexity int) int
 		ScheduleID     func(childComplexity int) int
+		Spam           func(childComplexity int) int
 		StartedAt      func(childComplexity int) int
 		Status         func(childComplexity int) int
 		UUID           func(childComplexity int) int
@@ -1965,6 +2005,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdminWallet.WorkspaceID(childComplexity), true
+
+	case "Campaign.bots":
+		if e.ComplexityRoot.Campaign.Bots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Bots(childComplexity), true
+	case "Campaign.category":
+		if e.ComplexityRoot.Campaign.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Category(childComplexity), true
+	case "Campaign.customerGroups":
+		if e.ComplexityRoot.Campaign.CustomerGroups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.CustomerGroups(childComplexity), true
+	case "Campaign.excludeCustomerTagIDs":
+		if e.ComplexityRoot.Campaign.ExcludeCustomerTagIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.ExcludeCustomerTagIDs(childComplexity), true
+	case "Campaign.includeCustomerTagIDs":
+		if e.ComplexityRoot.Campaign.IncludeCustomerTagIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.IncludeCustomerTagIDs(childComplexity), true
+	case "Campaign.keywords":
+		if e.ComplexityRoot.Campaign.Keywords == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Keywords(childComplexity), true
+	case "Campaign.postPerDay":
+		if e.ComplexityRoot.Campaign.PostPerDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.PostPerDay(childComplexity), true
+	case "Campaign.runCount":
+		if e.ComplexityRoot.Campaign.RunCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.RunCount(childComplexity), true
+	case "Campaign.status":
+		if e.ComplexityRoot.Campaign.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Status(childComplexity), true
+	case "Campaign.templateContents":
+		if e.ComplexityRoot.Campaign.TemplateContents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.TemplateContents(childComplexity), true
+	case "Campaign.title":
+		if e.ComplexityRoot.Campaign.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Title(childComplexity), true
+	case "Campaign.type":
+		if e.ComplexityRoot.Campaign.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Type(childComplexity), true
 
 	case "CampaignPayload.schedule":
 		if e.ComplexityRoot.CampaignPayload.Schedule == nil {
@@ -4956,6 +5069,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Bots(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AccountOrder), args["where"].(*ent.AccountWhereInput), args["isDeleted"].(*bool)), true
+	case "Query.campaigns":
+		if e.ComplexityRoot.Query.Campaigns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaigns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Campaigns(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ScheduleOrder), args["where"].(*ent.ScheduleWhereInput), args["status"].(*campaigns.Status)), true
 	case "Query.captions":
 		if e.ComplexityRoot.Query.Captions == nil {
 			break
@@ -5150,6 +5274,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Schedules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ScheduleOrder), args["where"].(*ent.ScheduleWhereInput)), true
+	case "Query.spams":
+		if e.ComplexityRoot.Query.Spams == nil {
+			break
+		}
+
+		args, err := ec.field_Query_spams_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Spams(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.TaskOrder), args["where"].(*ent.TaskWhereInput), args["status"].(*campaigns.SpamStatus)), true
 	case "Query.statistics":
 		if e.ComplexityRoot.Query.Statistics == nil {
 			break
@@ -5352,6 +5487,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Schedule.Bots(childComplexity), true
+	case "Schedule.campaign":
+		if e.ComplexityRoot.Schedule.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.Campaign(childComplexity), true
 	case "Schedule.category":
 		if e.ComplexityRoot.Schedule.Category == nil {
 			break
@@ -5523,6 +5664,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SchedulePostPayload.Post(childComplexity), true
+
+	case "Spam.content":
+		if e.ComplexityRoot.Spam.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.Content(childComplexity), true
+	case "Spam.customerID":
+		if e.ComplexityRoot.Spam.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.CustomerID(childComplexity), true
+	case "Spam.customerName":
+		if e.ComplexityRoot.Spam.CustomerName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.CustomerName(childComplexity), true
+	case "Spam.error":
+		if e.ComplexityRoot.Spam.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.Error(childComplexity), true
+	case "Spam.errorMessage":
+		if e.ComplexityRoot.Spam.ErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.ErrorMessage(childComplexity), true
+	case "Spam.images":
+		if e.ComplexityRoot.Spam.Images == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.Images(childComplexity), true
+	case "Spam.likes":
+		if e.ComplexityRoot.Spam.Likes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.Likes(childComplexity), true
+	case "Spam.postTime":
+		if e.ComplexityRoot.Spam.PostTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.PostTime(childComplexity), true
+	case "Spam.postTweetID":
+		if e.ComplexityRoot.Spam.PostTweetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.PostTweetID(childComplexity), true
+	case "Spam.replies":
+		if e.ComplexityRoot.Spam.Replies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.Replies(childComplexity), true
+	case "Spam.reposts":
+		if e.ComplexityRoot.Spam.Reposts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.Reposts(childComplexity), true
+	case "Spam.status":
+		if e.ComplexityRoot.Spam.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.Status(childComplexity), true
+	case "Spam.tweetID":
+		if e.ComplexityRoot.Spam.TweetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.TweetID(childComplexity), true
+	case "Spam.tweetUrl":
+		if e.ComplexityRoot.Spam.TweetURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.TweetURL(childComplexity), true
+	case "Spam.views":
+		if e.ComplexityRoot.Spam.Views == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spam.Views(childComplexity), true
 
 	case "Statistics.accounts":
 		if e.ComplexityRoot.Statistics.Accounts == nil {
@@ -5850,6 +6082,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.ScheduleID(childComplexity), true
+	case "Task.spam":
+		if e.ComplexityRoot.Task.Spam == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Spam(childComplexity), true
 	case "Task.startedAt":
 		if e.ComplexityRoot.Task.StartedAt == nil {
 			break
@@ -6972,6 +7210,90 @@ extend type Mutation {
   resumeCampaign(input: CampaignIDInput!): CampaignPayload!
   """Stop a campaign for good."""
   stopCampaign(input: CampaignIDInput!): CampaignPayload!
+}
+
+"""A spam's state (Shillbot's SPAM_STATUS)."""
+enum SpamStatus {
+  """Queued, or held by a worker."""
+  WAITING
+  """Posted."""
+  DONE
+  """Failed, or cancelled (its bot was deleted)."""
+  ERROR
+}
+
+"""A campaign's settings, on its Schedule (kind BOT_TASK)."""
+type Campaign {
+  title: String!
+  type: CampaignType!
+  status: CampaignStatus!
+  postPerDay: Int!
+  category: Category
+  bots: [Account!]!
+  customerGroups: [CustomerGroup!]!
+  """UUIDs of the customer tags a customer needs one of (none: every customer of the groups)."""
+  includeCustomerTagIDs: [UUID!]!
+  """UUIDs of the customer tags that leave a customer out."""
+  excludeCustomerTagIDs: [UUID!]!
+  keywords: [String!]!
+  templateContents: [String!]!
+  """How many posts it has queued."""
+  runCount: Int!
+}
+
+extend type Schedule {
+  """The campaign this schedule is; null unless its kind is BOT_TASK."""
+  campaign: Campaign
+}
+
+"""One post of a campaign (an X_POST task), as GET /spams shows it."""
+type Spam {
+  status: SpamStatus!
+  content: String!
+  images: [String!]!
+  """The customer posted at (UUID), and its X username."""
+  customerID: UUID
+  customerName: String
+  tweetID: String
+  postTweetID: String
+  tweetUrl: String
+  views: Int
+  likes: Int
+  replies: Int
+  reposts: Int
+  """A failed spam's code, e.g. TWEET_NOT_FOUND."""
+  error: String
+  errorMessage: String
+  """When it was posted or failed; null while it waits."""
+  postTime: Time
+}
+
+extend type Task {
+  """The spam this task is; null unless its kind is X_POST."""
+  spam: Spam
+}
+
+extend type Query {
+  """The workspace's campaigns: Schedules of kind BOT_TASK, in status when given."""
+  campaigns(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: ScheduleOrder
+    where: ScheduleWhereInput
+    status: CampaignStatus
+  ): ScheduleConnection!
+  """The workspace's spams: Tasks of kind X_POST, in status when given."""
+  spams(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: TaskOrder
+    where: TaskWhereInput
+    status: SpamStatus
+  ): TaskConnection!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/caption.graphql", Input: `"""Captions are saved texts to reuse in posts; spintax such as {Hi|Hello} is kept as written."""
@@ -15034,6 +15356,36 @@ func (ec *executionContext) childFields_AdminWallet(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AdminWallet", field.Name)
 }
 
+func (ec *executionContext) childFields_Campaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_Campaign_title(ctx, field)
+	case "type":
+		return ec.fieldContext_Campaign_type(ctx, field)
+	case "status":
+		return ec.fieldContext_Campaign_status(ctx, field)
+	case "postPerDay":
+		return ec.fieldContext_Campaign_postPerDay(ctx, field)
+	case "category":
+		return ec.fieldContext_Campaign_category(ctx, field)
+	case "bots":
+		return ec.fieldContext_Campaign_bots(ctx, field)
+	case "customerGroups":
+		return ec.fieldContext_Campaign_customerGroups(ctx, field)
+	case "includeCustomerTagIDs":
+		return ec.fieldContext_Campaign_includeCustomerTagIDs(ctx, field)
+	case "excludeCustomerTagIDs":
+		return ec.fieldContext_Campaign_excludeCustomerTagIDs(ctx, field)
+	case "keywords":
+		return ec.fieldContext_Campaign_keywords(ctx, field)
+	case "templateContents":
+		return ec.fieldContext_Campaign_templateContents(ctx, field)
+	case "runCount":
+		return ec.fieldContext_Campaign_runCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Campaign", field.Name)
+}
+
 func (ec *executionContext) childFields_CampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "schedule":
@@ -16278,6 +16630,8 @@ func (ec *executionContext) childFields_Schedule(ctx context.Context, field grap
 		return ec.fieldContext_Schedule_bots(ctx, field)
 	case "customerGroups":
 		return ec.fieldContext_Schedule_customerGroups(ctx, field)
+	case "campaign":
+		return ec.fieldContext_Schedule_campaign(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Schedule", field.Name)
 }
@@ -16312,6 +16666,42 @@ func (ec *executionContext) childFields_SchedulePostPayload(ctx context.Context,
 		return ec.fieldContext_SchedulePostPayload_post(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SchedulePostPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Spam(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_Spam_status(ctx, field)
+	case "content":
+		return ec.fieldContext_Spam_content(ctx, field)
+	case "images":
+		return ec.fieldContext_Spam_images(ctx, field)
+	case "customerID":
+		return ec.fieldContext_Spam_customerID(ctx, field)
+	case "customerName":
+		return ec.fieldContext_Spam_customerName(ctx, field)
+	case "tweetID":
+		return ec.fieldContext_Spam_tweetID(ctx, field)
+	case "postTweetID":
+		return ec.fieldContext_Spam_postTweetID(ctx, field)
+	case "tweetUrl":
+		return ec.fieldContext_Spam_tweetUrl(ctx, field)
+	case "views":
+		return ec.fieldContext_Spam_views(ctx, field)
+	case "likes":
+		return ec.fieldContext_Spam_likes(ctx, field)
+	case "replies":
+		return ec.fieldContext_Spam_replies(ctx, field)
+	case "reposts":
+		return ec.fieldContext_Spam_reposts(ctx, field)
+	case "error":
+		return ec.fieldContext_Spam_error(ctx, field)
+	case "errorMessage":
+		return ec.fieldContext_Spam_errorMessage(ctx, field)
+	case "postTime":
+		return ec.fieldContext_Spam_postTime(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Spam", field.Name)
 }
 
 func (ec *executionContext) childFields_Statistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16450,6 +16840,8 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_job(ctx, field)
 	case "schedule":
 		return ec.fieldContext_Task_schedule(ctx, field)
+	case "spam":
+		return ec.fieldContext_Task_spam(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
 }

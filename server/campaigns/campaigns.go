@@ -659,7 +659,11 @@ func dedupe[T comparable](in []T) []T {
 	return out
 }
 
-var errNotObject = errors.New("not a JSON object")
+var (
+	errNotObject         = errors.New("not a JSON object")
+	errInvalidStatus     = errs.Invalid("status", "must be RUNNING, PAUSED or STOPPED")
+	errInvalidSpamStatus = errs.Invalid("status", "must be WAITING, DONE or ERROR")
+)
 
 // toMap converts v to the JSON object a schedule's settings hold.
 func toMap(v any) (map[string]any, error) {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -215,13 +214,7 @@ func (s *Service) nextPost(ctx context.Context, tx *ent.Tx, sc *ent.Schedule, se
 // the UUID strings a campaign's settings keep; deleted tags and foreign
 // ones (the privacy rules hide them) are left out.
 func tagRowIDs(ctx context.Context, tx *ent.Tx, ids []string) ([]int, error) {
-	us := make([]uuid.UUID, 0, len(ids))
-	for _, id := range ids {
-		if u, err := uuid.Parse(id); err == nil {
-			us = append(us, u)
-		}
-	}
-	found, err := tx.CustomerTag.Query().Where(customertag.UUIDIn(us...)).IDs(ctx)
+	found, err := tx.CustomerTag.Query().Where(customertag.UUIDIn(parseUUIDs(ids)...)).IDs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("campaign customer tags: %w", err)
 	}
