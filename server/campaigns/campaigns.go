@@ -194,7 +194,16 @@ func (in *CreateInput) check() error {
 	if err := checkPostPerDay(in.PostPerDay); err != nil {
 		return err
 	}
-	if err := checkLinks(in.BotIDs, in.CustomerGroupIDs, in.IncludeCustomerTagIDs, in.ExcludeCustomerTagIDs); err != nil {
+	// A new campaign needs bots and groups: none is an empty list, not one
+	// left alone.
+	bots, groups := in.BotIDs, in.CustomerGroupIDs
+	if bots == nil {
+		bots = []uuid.UUID{}
+	}
+	if groups == nil {
+		groups = []uuid.UUID{}
+	}
+	if err := checkLinks(bots, groups, in.IncludeCustomerTagIDs, in.ExcludeCustomerTagIDs); err != nil {
 		return err
 	}
 	if !in.Type.valid() {

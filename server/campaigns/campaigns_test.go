@@ -77,6 +77,16 @@ func TestCreateValidatesAndLinks(t *testing.T) {
 				t.Fatalf("campaign %+v", sc)
 			}
 		}
+		for field, in := range map[string]campaigns.CreateInput{"botIds": f.in, "customerGroupIds": f.in} {
+			if field == "botIds" {
+				in.BotIDs = nil
+			} else {
+				in.CustomerGroupIDs = nil
+			}
+			if _, err := f.svc.Create(f.ctx, in); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != field {
+				t.Fatalf("create without %s: %v", field, err)
+			}
+		}
 		if _, err := f.svc.Create(f.ctxB, f.in); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "categoryId" {
 			t.Fatalf("create in B with A's category: %v", err)
 		}
