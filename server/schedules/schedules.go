@@ -191,7 +191,7 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 // (a campaign without postPerDay would fail every sweep) and campaigns are
 // stopped, never deleted. Pausing and resuming stay generic.
 func errCampaign(field string) error {
-	return errs.Invalid(field, "campaigns (BOT_TASK schedules) are managed through the Shillbot task routes, not the generic schedule mutations")
+	return errs.Invalid(field, "campaigns (BOT_TASK schedules) are managed through createCampaign, updateCampaign and stopCampaign or the Shillbot task routes, not the generic schedule mutations")
 }
 
 func (s *Service) mutate(ctx context.Context, id int, fn func(*ent.Schedule, *ent.ScheduleUpdateOne) error) (*ent.Schedule, error) {
