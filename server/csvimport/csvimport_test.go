@@ -1,8 +1,11 @@
 package csvimport_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/csvimport"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/events"
+	"github.com/switchboardhq/switchboard/server/media"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/scheduler"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -34,6 +38,7 @@ type world struct {
 	ctx     context.Context
 	clock   *testkit.Clock
 	imports *csvimport.Service
+	posts   *posts.Service
 	sched   *scheduler.Scheduler
 	accs    []string
 }
@@ -46,7 +51,7 @@ func newWorld(t *testing.T, st *store.Store) *world {
 	bus := events.NewLocalBus(nil)
 	ps := posts.NewService(st.Client, bus, tasks.NewService(st, bus, tasks.Options{}), st.Driver)
 	c := testkit.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
-	w := &world{st: st, ctx: ctx, clock: c, imports: csvimport.NewService(st.Client, st.Driver, ps, bus, c.Now),
+	w := &world{st: st, ctx: ctx, clock: c, imports: csvimport.NewService(st.Client, st.Driver, ps, bus, c.Now), posts: ps,
 		sched: scheduler.New(st, ps, scheduler.Options{Now: c.Now})}
 	for _, name := range []string{"one", "two"} {
 		a := st.Client.Account.Create().SetPlatform(account.PlatformFacebook).SetUsername(name).SaveX(ctx)
@@ -237,6 +242,62 @@ func TestAdvancedColumnsAreReadForThePostsFace(t *testing.T) {
 		}
 		if !strings.HasPrefix(rows[1].Error, "gbpCallToAction: must be one of the following values: book,") {
 			t.Fatalf("row 2's error %q", rows[1].Error)
+		}
+	})
+}
+
+// TestRowsMayNameItemsOfTheMediaLibrary imports a row naming an upload of
+// the workspace's library by id and one naming another workspace's by its
+// address: the first becomes a post that keeps the item, typed as the
+// library sniffed it, whose worker gets the item's address; the second is
+// refused as the planner refuses it.
+func TestRowsMayNameItemsOfTheMediaLibrary(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st)
+		lib := media.NewService(st.Client, media.Options{Dir: t.TempDir()})
+		w.posts.UseMedia(lib)
+		png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{1}, 100)...)
+		ours, err := lib.Upload(w.ctx, "a.png", -1, bytes.NewReader(png))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys := privacy.DecisionContext(t.Context(), privacy.Allow)
+		other := st.Client.Workspace.Create().SetName("other").SaveX(sys)
+		theirs, err := lib.Upload(viewer.NewContext(t.Context(), &viewer.Viewer{UserID: 2, WorkspaceID: other.ID, Role: viewer.RoleMember}),
+			"b.png", -1, bytes.NewReader(png))
+		if err != nil {
+			t.Fatal(err)
+		}
+		imp := w.setUp(t, "postAtSpecificTime,content,imageUrls\n"+
+			"2030-01-02 09:00:00,Ours,"+strconv.Itoa(ours.ID)+"\n"+
+			"2030-01-02 09:00:00,Theirs,"+media.ContentPath(theirs.ID)+"\n")
+		_, rows, err := w.imports.Get(w.ctx, imp.ObjectID, 0, 10)
+		if err != nil || len(rows) != 2 {
+			t.Fatalf("rows %v, %v", rows, err)
+		}
+		if rows[0].Error != "" || rows[1].Error != "media[0].url: must name an item of the media library" {
+			t.Fatalf("row errors %q and %q, want the second row's library item refused", rows[0].Error, rows[1].Error)
+		}
+		if _, err := w.imports.Finalize(w.ctx, imp.ObjectID, "", nil); err != nil {
+			t.Fatal(err)
+		}
+		p := st.Client.Post.Query().Where(post.SourceEQ(post.SourceCSV)).OnlyX(w.ctx)
+		ms, err := posts.MediaOf(p)
+		if err != nil || !slices.Equal(p.Media, []string{strconv.Itoa(ours.ID)}) || len(ms) != 1 || ms[0].Type != "image/png" {
+			t.Fatalf("post media %v, details %+v (%v), want the item by id, typed image/png", p.Media, ms, err)
+		}
+		w.clock.Advance(24 * time.Hour)
+		if _, err := w.sched.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		ts := w.publishTasks(t)
+		if len(ts) != 2 {
+			t.Fatalf("%d publish tasks, want one per account", len(ts))
+		}
+		for _, tk := range ts {
+			if got, ok := tk.Payload["media"].([]any); !ok || len(got) != 1 || got[0] != media.ContentPath(ours.ID) {
+				t.Fatalf("payload media %v, want [%s]", tk.Payload["media"], media.ContentPath(ours.ID))
+			}
 		}
 	})
 }

@@ -347,6 +347,60 @@ func Ref(s string) (id int, ok bool) {
 	return id, err == nil && id > 0
 }
 
+// RefOf reads address as a library item when it names one: its id (Ref),
+// or the address the server serves an upload at, ContentPath(id) alone or
+// after PublicURL. A planned post's media carry addresses where other
+// posts carry ids, and a client that read an item's address back from
+// this server may send that. The same path on another host is an address
+// like any other.
+func (s *Service) RefOf(address string) (id int, ok bool) {
+	if id, ok := Ref(address); ok {
+		return id, true
+	}
+	path := address
+	if s.o.PublicURL != "" {
+		if rest, found := strings.CutPrefix(address, s.o.PublicURL); found {
+			path = rest
+		}
+	}
+	return contentID(path)
+}
+
+// contentID is the id whose ContentPath is path, written as ContentPath
+// writes it.
+func contentID(path string) (int, bool) {
+	rest, ok := strings.CutPrefix(path, "/media/")
+	if !ok {
+		return 0, false
+	}
+	digits, ok := strings.CutSuffix(rest, "/content")
+	if !ok {
+		return 0, false
+	}
+	id, ok := Ref(digits)
+	if !ok || strconv.Itoa(id) != digits {
+		return 0, false
+	}
+	return id, true
+}
+
+// ItemsTx returns the items of the viewer's library among ids, by id; an
+// id it does not have (another workspace's items are not there) is absent.
+func (s *Service) ItemsTx(ctx context.Context, tx *ent.Tx, ids []int) (map[int]*ent.Media, error) {
+	found := make(map[int]*ent.Media, len(ids))
+	if len(ids) == 0 {
+		return found, nil
+	}
+	items, err := tx.Media.Query().Where(entmedia.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up media: %w", err)
+	}
+	for _, m := range items {
+		found[m.ID] = m
+	}
+	return found, nil
+}
+
 // refs returns the distinct library ids among entries.
 func refs(entries []string) []int {
 	var ids []int
@@ -391,13 +445,9 @@ func (s *Service) lookup(ctx context.Context, tx *ent.Tx, entries []string) (map
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	items, err := tx.Media.Query().Where(entmedia.IDIn(ids...)).All(ctx)
+	found, err := s.ItemsTx(ctx, tx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("look up media: %w", err)
-	}
-	found := make(map[int]*ent.Media, len(items))
-	for _, m := range items {
-		found[m.ID] = m
+		return nil, err
 	}
 	for _, id := range ids {
 		if found[id] == nil {

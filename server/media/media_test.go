@@ -281,3 +281,38 @@ func TestContentGoesToWorkersOnlyWhileTheyHoldATaskNamingIt(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestRefOfReadsIdsAndTheServersOwnAddresses: a planned post's media
+// address names a library item when it is an id or the address the
+// server serves the item at, with or without the public URL; the same
+// path anywhere else, or written otherwise, is an address like any other.
+func TestRefOfReadsIdsAndTheServersOwnAddresses(t *testing.T) {
+	withURL := media.NewService(nil, media.Options{PublicURL: "https://sb.example/base/"})
+	without := media.NewService(nil, media.Options{})
+	for _, tc := range []struct {
+		address string
+		svc     *media.Service
+		want    int // 0: not an item
+	}{
+		{"42", withURL, 42},
+		{"/media/42/content", withURL, 42},
+		{"/media/42/content", without, 42},
+		{"https://sb.example/base/media/42/content", withURL, 42},
+		{"https://sb.example/base/media/42/content", without, 0},
+		{"https://cdn.example/media/42/content", withURL, 0},
+		{"https://sb.example/base.evil/media/42/content", withURL, 0},
+		{"https://sb.example/base/media/42/content?x=1", withURL, 0},
+		{"/media/042/content", withURL, 0},
+		{"/media/0/content", withURL, 0},
+		{"/media/-1/content", withURL, 0},
+		{"/media/42/content/", withURL, 0},
+		{"/media/42", withURL, 0},
+		{"https://cdn.example/a.jpg", withURL, 0},
+		{"", withURL, 0},
+	} {
+		id, ok := tc.svc.RefOf(tc.address)
+		if ok != (tc.want != 0) || id != tc.want {
+			t.Errorf("RefOf(%q) = %d, %v; want %d", tc.address, id, ok, tc.want)
+		}
+	}
+}

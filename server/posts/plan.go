@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -45,8 +46,16 @@ const (
 // so that whoever copies the post (a category queue) reads them back with
 // MediaOf; a face may keep more beside each item's fields.
 type Media struct {
+	// URL is the item's https address, or names an item of the
+	// workspace's media library: its id, or the address the server
+	// serves it at (media.Service.RefOf). The post keeps it as written;
+	// its worker gets the library's address.
 	URL string `json:"url"`
-	// Type is the MIME type (image/jpeg, video/mp4, application/pdf).
+	// Type is the MIME type (image/jpeg, video/mp4, application/pdf). A
+	// library item whose type the library knows (an upload's, sniffed
+	// from its bytes) takes that type: empty, it is filled; naming
+	// another subtype, it is corrected; another kind (an image for a
+	// video) is refused.
 	Type    string `json:"type,omitempty"`
 	Caption string `json:"caption,omitempty"`
 	// AltText is truncated to the strictest limit among the post's
@@ -192,7 +201,7 @@ var altTextLimits = map[account.Platform]int{
 // a draft, it needs accounts, a date when scheduled or in review, an
 // approver when in review, and must pass every target platform's rules.
 func (s *Service) Plan(ctx context.Context, in PlanInput) (*ent.Post, error) {
-	if err := checkPlanFields(&in); err != nil {
+	if err := s.checkPlanFields(&in); err != nil {
 		return nil, err
 	}
 	var saved *ent.Post
@@ -209,7 +218,7 @@ func (s *Service) Plan(ctx context.Context, in PlanInput) (*ent.Post, error) {
 // PlanTx is Plan inside the caller's transaction (a queue publishing its
 // top item writes the post and moves the item in one transaction).
 func (s *Service) PlanTx(ctx context.Context, tx *ent.Tx, in PlanInput) (*ent.Post, error) {
-	if err := checkPlanFields(&in); err != nil {
+	if err := s.checkPlanFields(&in); err != nil {
 		return nil, err
 	}
 	p, err := s.planIn(ctx, tx, in)
@@ -220,11 +229,11 @@ func (s *Service) PlanTx(ctx context.Context, tx *ent.Tx, in PlanInput) (*ent.Po
 }
 
 func (s *Service) planIn(ctx context.Context, tx *ent.Tx, in PlanInput) (*ent.Post, error) {
-	refs, err := loadRefs(ctx, tx, []PlanInput{in})
+	refs, err := s.loadRefs(ctx, tx, []PlanInput{in})
 	if err != nil {
 		return nil, err
 	}
-	accs, catID, tagIDs, err := refs.check(in)
+	accs, catID, tagIDs, err := refs.check(&in)
 	if err != nil {
 		return nil, err
 	}
@@ -232,26 +241,44 @@ func (s *Service) planIn(ctx context.Context, tx *ent.Tx, in PlanInput) (*ent.Po
 	return s.writePlan(ctx, tx, in, accs, catID, tagIDs)
 }
 
-// planRefs are the accounts, categories and tags a batch of planned posts
-// names, read once for the batch.
+// planRefs are the accounts, categories, tags and media library items a
+// batch of planned posts names, read once for the batch.
 type planRefs struct {
-	accs map[string]*ent.Account
-	cats map[string]int
-	tags map[string]int
+	accs  map[string]*ent.Account
+	cats  map[string]int
+	tags  map[string]int
+	media map[int]*ent.Media
+	// mediaRef reads a media address as a library item (Service.mediaRef).
+	mediaRef func(string) (int, bool)
 }
 
 // loadRefs reads what ins name; an id the workspace does not have is
 // simply absent.
-func loadRefs(ctx context.Context, tx *ent.Tx, ins []PlanInput) (planRefs, error) {
+func (s *Service) loadRefs(ctx context.Context, tx *ent.Tx, ins []PlanInput) (planRefs, error) {
 	var accIDs, catIDs, tagIDs []string
+	var mediaIDs []int
 	for _, in := range ins {
 		accIDs = append(accIDs, in.AccountIDs...)
 		if in.CategoryID != "" {
 			catIDs = append(catIDs, in.CategoryID)
 		}
 		tagIDs = append(tagIDs, in.TagIDs...)
+		for _, m := range in.Media {
+			if id, ok := s.mediaRef(m.URL); ok && !slices.Contains(mediaIDs, id) {
+				mediaIDs = append(mediaIDs, id)
+			}
+		}
 	}
-	refs := planRefs{accs: map[string]*ent.Account{}, cats: map[string]int{}, tags: map[string]int{}}
+	refs := planRefs{accs: map[string]*ent.Account{}, cats: map[string]int{}, tags: map[string]int{},
+		media: map[int]*ent.Media{}, mediaRef: s.mediaRef}
+	if len(mediaIDs) > 0 && s.media != nil {
+		// Without a library (UseMedia) every id is unknown.
+		found, err := s.media.ItemsTx(ctx, tx, mediaIDs)
+		if err != nil {
+			return refs, err
+		}
+		refs.media = found
+	}
 	if len(accIDs) > 0 {
 		accs, err := tx.Account.Query().Where(account.ObjectIDIn(dedupe(accIDs)...)).All(ctx)
 		if err != nil {
@@ -283,10 +310,11 @@ func loadRefs(ctx context.Context, tx *ent.Tx, ins []PlanInput) (planRefs, error
 }
 
 // check applies the rules that need the database to in (its fields
-// checked by checkPlanFields): its accounts, category and tags must be the
-// workspace's, and unless it is a draft it must pass every target
-// platform's rules. It returns what in names.
-func (r planRefs) check(in PlanInput) ([]*ent.Account, *int, []int, error) {
+// checked by checkPlanFields): its accounts, category, tags and library
+// media must be the workspace's, and unless it is a draft it must pass
+// every target platform's rules. It fills or corrects its library media's
+// types (Media.Type) and returns what in names.
+func (r planRefs) check(in *PlanInput) ([]*ent.Account, *int, []int, error) {
 	accs := make([]*ent.Account, 0, len(in.AccountIDs))
 	for _, id := range in.AccountIDs {
 		a, ok := r.accs[id]
@@ -311,27 +339,68 @@ func (r planRefs) check(in PlanInput) ([]*ent.Account, *int, []int, error) {
 		}
 		tagIDs = append(tagIDs, id)
 	}
+	if err := r.checkLibrary(in.Media); err != nil {
+		return nil, nil, nil, err
+	}
 	if in.Status != post.StatusDRAFT {
-		if err := checkPlatforms(in, accs); err != nil {
+		if err := checkPlatforms(*in, accs); err != nil {
 			return nil, nil, nil, err
 		}
 	}
 	return accs, catID, tagIDs, nil
 }
 
+// checkLibrary refuses media naming no item of the workspace's library
+// and gives the others the library's type where it knows one: the type
+// the platform rules read is then the file's, not a guess from its name.
+func (r planRefs) checkLibrary(ms []Media) error {
+	for i := range ms {
+		m := &ms[i]
+		id, ok := r.mediaRef(m.URL)
+		if !ok {
+			continue
+		}
+		item := r.media[id]
+		if item == nil {
+			return errs.Invalid(fmt.Sprintf("media[%d].url", i), "must name an item of the media library")
+		}
+		known := item.ContentType
+		switch {
+		case known == "" && !isMIMEType(m.Type):
+			// A registered address: the server never fetched it.
+			return errs.Invalid(fmt.Sprintf("media[%d].type", i), "must be a MIME type")
+		case known == "":
+		case m.Type != "" && !strings.EqualFold(mimeKind(m.Type), mimeKind(known)):
+			return errs.Invalid(fmt.Sprintf("media[%d].type", i), "must be %s, the media library item's type", known)
+		default:
+			m.Type = known
+		}
+	}
+	return nil
+}
+
+// mimeKind is a MIME type's top-level type ("video" of video/mp4).
+func mimeKind(t string) string {
+	kind, _, _ := strings.Cut(t, "/")
+	return strings.TrimSpace(kind)
+}
+
+func isMIMEType(t string) bool { return strings.TrimSpace(t) != "" && strings.Contains(t, "/") }
+
 // CheckAllTx validates each planned post exactly as Plan would, without
 // writing anything, and returns one error per input (nil for a post Plan
 // would take). An import reports its rows' errors this way.
 func (s *Service) CheckAllTx(ctx context.Context, tx *ent.Tx, ins []PlanInput) ([]error, error) {
-	refs, err := loadRefs(ctx, tx, ins)
+	refs, err := s.loadRefs(ctx, tx, ins)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]error, len(ins))
 	for i := range ins {
 		in := ins[i]
-		if out[i] = checkPlanFields(&in); out[i] == nil {
-			_, _, _, out[i] = refs.check(in)
+		in.Media = slices.Clone(in.Media) // checking writes nothing, not even the caller's types
+		if out[i] = s.checkPlanFields(&in); out[i] == nil {
+			_, _, _, out[i] = refs.check(&in)
 		}
 	}
 	return out, nil
@@ -350,11 +419,11 @@ func (s *Service) PlanAllTx(ctx context.Context, tx *ent.Tx, ins []PlanInput) ([
 		if ins[i].ObjectID != "" {
 			return nil, fmt.Errorf("plan post %d: PlanAllTx only creates posts", i)
 		}
-		if err := checkPlanFields(&ins[i]); err != nil {
+		if err := s.checkPlanFields(&ins[i]); err != nil {
 			return nil, fmt.Errorf("plan post %d: %w", i, err)
 		}
 	}
-	refs, err := loadRefs(ctx, tx, ins)
+	refs, err := s.loadRefs(ctx, tx, ins)
 	if err != nil {
 		return nil, err
 	}
@@ -362,13 +431,14 @@ func (s *Service) PlanAllTx(ctx context.Context, tx *ent.Tx, ins []PlanInput) ([
 	for start := 0; start < len(ins); start += planBatch {
 		batch := ins[start:min(start+planBatch, len(ins))]
 		creates := make([]*ent.PostCreate, len(batch))
-		for j, in := range batch {
+		for j := range batch {
+			in := &batch[j]
 			accs, catID, tagIDs, err := refs.check(in)
 			if err != nil {
 				return nil, fmt.Errorf("plan post %d: %w", start+j, err)
 			}
 			truncateAltText(in.Media, accs)
-			if creates[j], err = s.createPlan(tx, in, accs, catID, tagIDs); err != nil {
+			if creates[j], err = s.createPlan(tx, *in, accs, catID, tagIDs); err != nil {
 				return nil, fmt.Errorf("plan post %d: %w", start+j, err)
 			}
 		}
@@ -387,8 +457,9 @@ func (s *Service) PlanAllTx(ctx context.Context, tx *ent.Tx, ins []PlanInput) ([
 }
 
 // checkPlanFields checks what needs no database: statuses, dates, the
-// media's form, and the lengths the platforms all share.
-func checkPlanFields(in *PlanInput) error {
+// media's form, and the lengths the platforms all share. A library item's
+// type may be empty: the library may know it (planRefs.checkLibrary).
+func (s *Service) checkPlanFields(in *PlanInput) error {
 	switch in.Format {
 	case FormatPost, FormatStory, FormatReel:
 	default:
@@ -420,10 +491,11 @@ func checkPlanFields(in *PlanInput) error {
 		return errs.Invalid("body", "at most %d characters", maxBody)
 	}
 	for i, m := range in.Media {
-		if !isHTTPS(m.URL) {
+		_, library := s.mediaRef(m.URL)
+		if !library && !isHTTPS(m.URL) {
 			return errs.Invalid(fmt.Sprintf("media[%d].url", i), "must be an HTTPS URL")
 		}
-		if strings.TrimSpace(m.Type) == "" || !strings.Contains(m.Type, "/") {
+		if !(library && m.Type == "") && !isMIMEType(m.Type) {
 			return errs.Invalid(fmt.Sprintf("media[%d].type", i), "must be a MIME type")
 		}
 		if m.Thumbnail != "" && !isHTTPS(m.Thumbnail) {
@@ -631,7 +703,13 @@ type writtenPlan struct {
 func (s *Service) written(in PlanInput, accs []*ent.Account) (writtenPlan, error) {
 	w := writtenPlan{urls: make([]string, len(in.Media)), accIDs: make([]int, len(accs)), status: in.Status, at: in.ScheduledAt}
 	for i, m := range in.Media {
+		// The post's list holds a library item by id, as every face's
+		// posts do, so that publishing it resolves the id (mediaURLs);
+		// the details keep the address as written.
 		w.urls[i] = m.URL
+		if id, ok := s.mediaRef(m.URL); ok {
+			w.urls[i] = strconv.Itoa(id)
+		}
 	}
 	for i, a := range accs {
 		w.accIDs[i] = a.ID

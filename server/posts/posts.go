@@ -72,6 +72,16 @@ func NewService(client *ent.Client, bus events.Bus, ts *tasks.Service, d store.D
 // media lists; without it only addresses are accepted.
 func (s *Service) UseMedia(m *media.Service) { s.media = m }
 
+// mediaRef reads a planned post's media address as a library item (see
+// media.Service.RefOf); without a library only ids are read so, and
+// refused as unknown.
+func (s *Service) mediaRef(address string) (int, bool) {
+	if s.media == nil {
+		return media.Ref(address)
+	}
+	return s.media.RefOf(address)
+}
+
 // checkMedia refuses a media list naming an id that is not in the
 // viewer's library.
 func (s *Service) checkMedia(ctx context.Context, tx *ent.Tx, entries []string) error {

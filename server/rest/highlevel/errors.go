@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -107,11 +108,13 @@ var docFields = map[string]string{
 	"firstComment": "followUpComment",
 }
 
+// docField also writes an element of a list as class-validator names it
+// in HighLevel's messages: the domain's media[0].url is media.0.url.
 func docField(f string) string {
 	if d, ok := docFields[f]; ok {
 		return d
 	}
-	return f
+	return strings.NewReplacer("[", ".", "]", "").Replace(f)
 }
 
 // okBody is HighLevel's success envelope; results is the route's payload.

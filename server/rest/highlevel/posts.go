@@ -142,7 +142,9 @@ func (h *handlers) planInput(r *http.Request, in postInput) (posts.PlanInput, er
 			stored.Media[i] = mediaJSON(m)
 		}
 		for i, m := range media {
-			stored.Media[i].AltText = m.AltText // as the domain truncated it
+			// As the domain stored them: alt text truncated, a media
+			// library item's type the library's.
+			stored.Media[i].AltText, stored.Media[i].Type = m.AltText, m.Type
 		}
 		raw, err := json.Marshal(stored)
 		if err != nil {

@@ -1,8 +1,12 @@
 package highlevel_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +15,8 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/comment"
 	"github.com/switchboardhq/switchboard/ent/post"
+	"github.com/switchboardhq/switchboard/ent/task"
+	"github.com/switchboardhq/switchboard/server/media"
 	"github.com/switchboardhq/switchboard/server/scheduler"
 	"github.com/switchboardhq/switchboard/server/testkit"
 )
@@ -80,6 +86,13 @@ func TestPosts(t *testing.T) {
 			body: scheduled(`,"accountIds":["{foreignAccountId}"]`)},
 		{name: "post_http_media", method: post, path: "/{locationId}/posts", prepare: postsIn, status: 422,
 			body: scheduled(`,"media":[{"url":"http://cdn.example.com/i.jpg","type":"image/jpeg"}]`)},
+		{name: "post_create_library_media", method: post, path: "/{locationId}/posts", prepare: libraryIn, status: 201,
+			body:  scheduled(`,"media":[{"url":"{mediaId}","type":"image/jpeg"},{"url":"{mediaURL}","type":"image/png","caption":"ours"}]`),
+			check: workerGetsTheLibraryAddress},
+		{name: "post_foreign_library_media", method: post, path: "/{locationId}/posts", prepare: libraryIn, status: 422,
+			body: scheduled(`,"media":[{"url":"https://cdn.example.com/i.jpg","type":"image/jpeg"},{"url":"{foreignMediaId}","type":"image/png"}]`)},
+		{name: "post_unknown_library_media", method: post, path: "/{locationId}/posts", prepare: libraryIn, status: 422,
+			body: scheduled(`,"media":[{"url":"/media/999999999/content","type":"image/png"}]`)},
 		{name: "post_missing_type", method: post, path: "/{locationId}/posts", status: 422, body: `{"summary":"x"}`},
 		{name: "post_server_status", method: post, path: "/{locationId}/posts", status: 422, body: `{"type":"post","status":"failed"}`},
 		{name: "post_malformed_json", method: post, path: "/{locationId}/posts", status: 400, body: `{"type":`},
@@ -123,6 +136,63 @@ func TestPosts(t *testing.T) {
 		{name: "posts_list_bad_type", method: post, path: "/{locationId}/posts/list", status: 422,
 			body: `{"type":"old","skip":"0","limit":"10","fromDate":"","toDate":"","includeUsers":"false"}`},
 	}))
+}
+
+// pngFile is bytes http.DetectContentType calls a PNG.
+var pngFile = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{1}, 100)...)
+
+// libraryIn is postsIn plus a PNG in each tenant's media library: ours by
+// id ({mediaId}) and by the address the server serves it at ({mediaURL},
+// under its public URL), and the other tenant's ({foreignMediaId}).
+func libraryIn(t *testing.T, tn, other *tenant) map[string]string {
+	t.Helper()
+	vars := postsIn(t, tn, other)
+	for _, u := range []struct {
+		tn       *tenant
+		id, path string
+	}{{tn, "mediaId", "mediaURL"}, {other, "foreignMediaId", ""}} {
+		m, err := tn.srv.App.Media.Upload(u.tn.ctx(t), "photo.png", -1, bytes.NewReader(pngFile))
+		if err != nil {
+			t.Fatalf("upload: %v", err)
+		}
+		vars[u.id] = strconv.Itoa(m.ID)
+		if u.path != "" {
+			vars[u.path] = tn.srv.App.Config.PublicURL + media.ContentPath(m.ID)
+		}
+	}
+	return vars
+}
+
+// workerGetsTheLibraryAddress checks that the created post keeps the
+// library item by id and that its worker's payload carries the address
+// the server serves it at.
+func workerGetsTheLibraryAddress(t *testing.T, tn *tenant, r *reply) {
+	t.Helper()
+	var res struct {
+		Post struct {
+			ID    string `json:"_id"`
+			Media []struct{ URL string }
+		}
+	}
+	r.decode(t, &res)
+	ctx := tn.ctx(t)
+	p, err := tn.srv.App.Posts.GetByObjectID(ctx, res.Post.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := media.Ref(res.Post.Media[0].URL)
+	if !slices.Equal(p.Media, []string{strconv.Itoa(id), strconv.Itoa(id)}) {
+		t.Fatalf("post media %v, want the library id twice", p.Media)
+	}
+	if moved, err := tn.srv.App.Posts.FanOut(t.Context(), p.ID, p.WorkspaceID); err != nil || !moved {
+		t.Fatalf("fan out: %v, %v", moved, err)
+	}
+	tk := tn.srv.App.Store.Client.Task.Query().Where(task.PostID(p.ID)).OnlyX(ctx)
+	got, _ := json.Marshal(tk.Payload["media"])
+	addr := tn.srv.App.Config.PublicURL + media.ContentPath(id)
+	if want := fmt.Sprintf(`[%q,%q]`, addr, addr); string(got) != want {
+		t.Fatalf("payload media %s, want %s", got, want)
+	}
 }
 
 // refusedWritesLeaveNothing makes each refused write among scs (not a
