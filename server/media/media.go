@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -388,18 +389,22 @@ func contentID(path string) (int, bool) {
 // id it does not have (another workspace's items are not there) is absent.
 func (s *Service) ItemsTx(ctx context.Context, tx *ent.Tx, ids []int) (map[int]*ent.Media, error) {
 	found := make(map[int]*ent.Media, len(ids))
-	if len(ids) == 0 {
-		return found, nil
-	}
-	items, err := tx.Media.Query().Where(entmedia.IDIn(ids...)).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("look up media: %w", err)
-	}
-	for _, m := range items {
-		found[m.ID] = m
+	// An import's posts may name thousands of items; each query stays
+	// well under the databases' limits on statement parameters.
+	for chunk := range slices.Chunk(ids, lookupBatch) {
+		items, err := tx.Media.Query().Where(entmedia.IDIn(chunk...)).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("look up media: %w", err)
+		}
+		for _, m := range items {
+			found[m.ID] = m
+		}
 	}
 	return found, nil
 }
+
+// lookupBatch bounds the ids one lookup query names.
+const lookupBatch = 500
 
 // refs returns the distinct library ids among entries.
 func refs(entries []string) []int {

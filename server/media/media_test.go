@@ -316,3 +316,38 @@ func TestRefOfReadsIdsAndTheServersOwnAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestItemsTxFindsTheWorkspacesItemsAmongManyIds looks up more ids than
+// either database takes as parameters of one statement (an import's
+// posts may name that many): the workspace's items are found wherever
+// they are in the list, another workspace's are not.
+func TestItemsTxFindsTheWorkspacesItemsAmongManyIds(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, 0)
+		ours, err := b.svc.Upload(b.ctxA, "a.png", -1, bytes.NewReader(pngFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg, err := b.svc.Register(b.ctxA, "https://cdn.example/v.mp4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := b.svc.Upload(b.ctxB, "b.png", -1, bytes.NewReader(pngFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := []int{ours.ID}
+		for i := range 70_000 { // beyond PostgreSQL's 65,535 and SQLite's 32,766
+			ids = append(ids, i+1)
+		}
+		ids = append(ids, theirs.ID, reg.ID)
+		var found map[int]*ent.Media
+		err = store.WithTx(b.ctxA, st.Client, func(tx *ent.Tx) (err error) {
+			found, err = b.svc.ItemsTx(b.ctxA, tx, ids)
+			return err
+		})
+		if err != nil || len(found) != 2 || found[ours.ID] == nil || found[reg.ID] == nil {
+			t.Fatalf("ItemsTx found %d items (%v), want ours: the upload and the address", len(found), err)
+		}
+	})
+}

@@ -48,8 +48,9 @@ const (
 type Media struct {
 	// URL is the item's https address, or names an item of the
 	// workspace's media library: its id, or the address the server
-	// serves it at (media.Service.RefOf). The post keeps it as written;
-	// its worker gets the library's address.
+	// serves it at (media.Service.RefOf). The post's details keep it as
+	// written, its media list the item's id, which its worker gets as the
+	// library's address.
 	URL string `json:"url"`
 	// Type is the MIME type (image/jpeg, video/mp4, application/pdf). A
 	// library item whose type the library knows (an upload's, sniffed
@@ -257,6 +258,7 @@ type planRefs struct {
 func (s *Service) loadRefs(ctx context.Context, tx *ent.Tx, ins []PlanInput) (planRefs, error) {
 	var accIDs, catIDs, tagIDs []string
 	var mediaIDs []int
+	seen := map[int]bool{}
 	for _, in := range ins {
 		accIDs = append(accIDs, in.AccountIDs...)
 		if in.CategoryID != "" {
@@ -264,7 +266,8 @@ func (s *Service) loadRefs(ctx context.Context, tx *ent.Tx, ins []PlanInput) (pl
 		}
 		tagIDs = append(tagIDs, in.TagIDs...)
 		for _, m := range in.Media {
-			if id, ok := s.mediaRef(m.URL); ok && !slices.Contains(mediaIDs, id) {
+			if id, ok := s.mediaRef(m.URL); ok && !seen[id] {
+				seen[id] = true
 				mediaIDs = append(mediaIDs, id)
 			}
 		}
