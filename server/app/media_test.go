@@ -3,14 +3,20 @@ package app_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/ent/account"
+	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/server/config"
+	"github.com/switchboardhq/switchboard/server/media"
+	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -202,6 +208,81 @@ func TestWorkerIsServedAPostsMediaWhileItHoldsThePublishTask(t *testing.T) {
 		srv.MustGraphQL(t, holder, completeMutation, map[string]any{"i": map[string]any{"id": l.Task.ID, "token": l.Token, "result": map[string]any{}}}, new(any))
 		if status, _, _ := getContent(t, srv, m.ID, "X-API-Key", holder); status != http.StatusForbidden {
 			t.Fatalf("former lease holder: status %d, want 403", status)
+		}
+	})
+}
+
+// With no public URL the payload carries the bare path of an upload; a
+// worker resolves it against the address it calls the server at, as a
+// browser resolves a link, and is served the file while it holds the
+// task. The post is a planned one (HighLevel's kind) naming the upload by
+// that same path.
+func TestWorkerFollowingThePayloadsMediaPathGetsTheFile(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		srv := testkit.StartServer(t, st, func(c *config.Config) { c.PublicURL = "" })
+		u := srv.CreateUser(t, "noor", viewer.RoleMember, "noor-agency")
+		tok := srv.Login(t, "noor")
+		worker := srv.APIKey(t, u, viewer.ScopeWorker)
+		ctx := testkit.ViewerContext(t.Context(), u)
+
+		m := mustUpload(t, srv, tok, pngBytes)
+		id, _ := strconv.Atoi(m.ID)
+		acc := srv.App.Store.Client.Account.Create().SetPlatform(account.PlatformFacebook).SetUsername("noor.page").SaveX(ctx)
+		at := time.Now().Add(-time.Minute)
+		p, err := srv.App.Posts.Plan(ctx, posts.PlanInput{
+			Status: post.StatusSCHEDULED, ScheduledAt: &at, Format: posts.FormatPost, AccountIDs: []string{acc.ObjectID},
+			Media: []posts.Media{{URL: media.ContentPath(id)}},
+		})
+		if err != nil {
+			t.Fatalf("plan: %v", err)
+		}
+		if _, err := srv.App.Posts.FanOut(t.Context(), p.ID, u.WorkspaceID); err != nil {
+			t.Fatalf("fan out: %v", err)
+		}
+
+		// The worker, over HTTP: claim, then follow the payload.
+		endpoint := srv.URL + "/query"
+		var claimed struct {
+			ClaimTasks struct {
+				Leases []struct {
+					Task struct{ Payload struct{ Media []string } }
+				}
+			} `json:"claimTasks"`
+		}
+		srv.MustGraphQL(t, worker, `mutation { claimTasks(input: {kinds: [POST_PUBLISH], limit: 1}) { leases { task { payload } } } }`, nil, &claimed)
+		if len(claimed.ClaimTasks.Leases) != 1 || len(claimed.ClaimTasks.Leases[0].Task.Payload.Media) != 1 {
+			t.Fatalf("claimed %+v, want the post's task with its one media item", claimed)
+		}
+		ref := claimed.ClaimTasks.Leases[0].Task.Payload.Media[0]
+		if ref != media.ContentPath(id) {
+			t.Fatalf("payload media %q, want the bare path %q", ref, media.ContentPath(id))
+		}
+		base, err := url.Parse(endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, err := url.Parse(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base.ResolveReference(rel).String(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-API-Key", worker)
+		resp, err := srv.HTTP.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" || !bytes.Equal(body, pngBytes) {
+			t.Fatalf("GET %s: status %d, %s, %d bytes; want the uploaded PNG", req.URL, resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
 		}
 	})
 }

@@ -118,8 +118,11 @@ type Config struct {
 	TrustedProxies []string
 	// PublicURL is the address clients and browsers reach this server at
 	// (SWITCHBOARD_PUBLIC_URL, e.g. https://switchboard.example.com), used
-	// for addresses the server hands out, such as the OAuth redirect_uri.
-	// Empty: the address of the request that needs one.
+	// for addresses the server hands out, such as the OAuth redirect_uri
+	// and an uploaded media file's address in a worker's payload. Empty:
+	// the address of the request that needs one; a payload, written by no
+	// request, then carries the file's path alone, which the worker
+	// resolves against the address it calls.
 	PublicURL string
 	// OAuthAuthorize maps a platform to the address of its OAuth consent
 	// screen, with the operator's app client id and scopes; the server adds
