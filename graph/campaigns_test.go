@@ -311,6 +311,29 @@ func TestSpamsThroughGraphQLByStatusAfterWorkersReport(t *testing.T) {
 			t.Fatalf("a LIKE task's spam: %+v", tasks.Tasks.Nodes)
 		}
 
+		// The campaign's progress, live: each spam as it ends.
+		ws := testkit.Dial(t, srv.URL, testkit.SubprotocolTransportWS, nil)
+		if err := ws.Init(testkit.BearerPayload(a.Session)); err != nil {
+			t.Fatalf("connection_init: %v", err)
+		}
+		ws.Subscribe("progress", `subscription($id: ID) { taskUpdated(filter: {scheduleID: $id, statuses: [COMPLETED, FAILED]}) {
+			status spam { status customerName } } }`, map[string]any{"id": sc.ID})
+		if err := srv.App.Live.WaitForSubscribers(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		// A task of the workspace outside the campaign ends first; the
+		// campaign's progress must not show it.
+		srv.RunWorker(t, a.User, []string{"LIKE"}, func(testkit.WorkerLease) map[string]any { return nil })
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			var likes struct{ Tasks struct{ TotalCount int } }
+			srv.MustGraphQL(t, a.Session, `{ tasks(where: {kind: LIKE, status: FAILED}) { totalCount } }`, nil, &likes)
+			if likes.Tasks.TotalCount == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the LIKE worker did not fail its task")
+			}
+		}
 		srv.RunWorker(t, a.User, []string{"X_POST"}, func(l testkit.WorkerLease) map[string]any {
 			if l.Payload["customerName"] == "bob" {
 				return nil // fails: "scripted failure"
@@ -335,6 +358,27 @@ func TestSpamsThroughGraphQLByStatusAfterWorkersReport(t *testing.T) {
 			d.Views == nil || *d.Views != 120 || *d.Likes != 7 || *d.Replies != 2 || *d.Reposts != 1 ||
 			d.Error != nil || d.PostTime == nil || len(d.Images) != 0 {
 			t.Fatalf("done spam: %+v", d)
+		}
+		// A spam's row may be announced more than once (its metrics are
+		// written after the report), so read until both have ended.
+		ended := map[string]string{}
+		for len(ended) < 2 {
+			var ev struct {
+				TaskUpdated struct {
+					Status string
+					Spam   struct{ Status, CustomerName string }
+				}
+			}
+			if err := json.Unmarshal(ws.ExpectData("progress", 10*time.Second), &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.TaskUpdated.Spam.CustomerName == "" {
+				t.Fatalf("the campaign's progress showed a task of no spam: %+v", ev.TaskUpdated)
+			}
+			ended[ev.TaskUpdated.Spam.CustomerName] = ev.TaskUpdated.Status + "/" + ev.TaskUpdated.Spam.Status
+		}
+		if ended["alice"] != "COMPLETED/DONE" || ended["bob"] != "FAILED/ERROR" {
+			t.Fatalf("the campaign's progress showed %v", ended)
 		}
 		failed := spams(a.Session, "(status: ERROR)")
 		if failed.TotalCount != 1 {

@@ -18,7 +18,8 @@ func (r *subscriptionResolver) TaskUpdated(ctx context.Context, filter *model.Ta
 	f := deref(filter)
 	return follow(ctx, r.feeds.tasks, func(t *ent.Task) bool {
 		return in(f.Statuses, t.Status) && in(f.Kinds, t.Kind) &&
-			isPtr(f.AccountID, t.AccountID) && isPtr(f.JobID, t.JobID) && isPtr(f.PostID, t.PostID)
+			isPtr(f.AccountID, t.AccountID) && isPtr(f.JobID, t.JobID) && isPtr(f.PostID, t.PostID) &&
+			isPtr(f.ScheduleID, t.ScheduleID)
 	}, len(f.Statuses) > 0)
 }
 

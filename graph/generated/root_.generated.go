@@ -14718,6 +14718,8 @@ extend type Query {
   accountID: ID
   jobID: ID
   postID: ID
+  """A schedule's tasks only: a campaign's spams, as its progress."""
+  scheduleID: ID
 }
 
 input JobEventFilter {

@@ -557,7 +557,7 @@ func (ec *executionContext) unmarshalInputTaskEventFilter(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"statuses", "kinds", "accountID", "jobID", "postID"}
+	fieldsInOrder := [...]string{"statuses", "kinds", "accountID", "jobID", "postID", "scheduleID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -599,6 +599,13 @@ func (ec *executionContext) unmarshalInputTaskEventFilter(ctx context.Context, o
 				return it, err
 			}
 			it.PostID = data
+		case "scheduleID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleID = data
 		}
 	}
 	return it, nil

@@ -454,6 +454,8 @@ type TaskEventFilter struct {
 	AccountID *int          `json:"accountID,omitempty"`
 	JobID     *int          `json:"jobID,omitempty"`
 	PostID    *int          `json:"postID,omitempty"`
+	// A schedule's tasks only: a campaign's spams, as its progress.
+	ScheduleID *int `json:"scheduleID,omitempty"`
 }
 
 type TaskFailureInput struct {
