@@ -3,8 +3,9 @@ package wallet_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/ent/privacy"
@@ -125,26 +126,10 @@ func TestWalletDebitsRacingForTheSameMoneyDoNotBothPass(t *testing.T) {
 		if _, err := svc.Adjust(op, wallet.Adjustment{WorkspaceID: ws, Type: "credit", AmountCents: 1000, Reason: "top-up"}); err != nil {
 			t.Fatal(err)
 		}
-		const n = 8
-		var wg sync.WaitGroup
-		errc := make(chan error, n)
-		for range n {
-			wg.Go(func() {
-				_, err := svc.Adjust(op, wallet.Adjustment{WorkspaceID: ws, Type: "debit", AmountCents: 400, Reason: "order"})
-				errc <- err
-			})
-		}
-		wg.Wait()
-		close(errc)
-		passed := 0
-		for err := range errc {
-			switch {
-			case err == nil:
-				passed++
-			case errs.Field(err) != "amount":
-				t.Errorf("debit failed otherwise than on the balance: %v", err)
-			}
-		}
+		passed := racing(t, 8, "amount", func(int) error {
+			_, err := svc.Adjust(op, wallet.Adjustment{WorkspaceID: ws, Type: "debit", AmountCents: 400, Reason: "order"})
+			return err
+		})
 		b, err := svc.BalanceOf(op, ws)
 		if passed != 2 || b != 200 {
 			t.Fatalf("%d debits of 4.00 passed on 10.00, balance %d (%v); want 2 and 200", passed, b, err)
@@ -230,26 +215,10 @@ func TestWalletSettlingOnePendingTransactionTwiceAtOnceCountsItOnce(t *testing.T
 		if err != nil {
 			t.Fatal(err)
 		}
-		const n = 6
-		var wg sync.WaitGroup
-		errc := make(chan error, n)
-		for i := range n {
-			wg.Go(func() {
-				_, err := svc.Settle(op, p.Transaction.ID, []string{"completed", "failed"}[i%2])
-				errc <- err
-			})
-		}
-		wg.Wait()
-		close(errc)
-		passed := 0
-		for err := range errc {
-			switch {
-			case err == nil:
-				passed++
-			case errs.Field(err) != "status":
-				t.Errorf("settle failed otherwise than on the status: %v", err)
-			}
-		}
+		passed := racing(t, 6, "status", func(i int) error {
+			_, err := svc.Settle(op, p.Transaction.ID, []string{"completed", "failed"}[i%2])
+			return err
+		})
 		tr := st.Client.WalletTransaction.GetX(privacy.DecisionContext(t.Context(), privacy.Allow), p.Transaction.ID)
 		b, _ := svc.BalanceOf(op, ws)
 		want := map[wallettransaction.Status]int64{wallettransaction.StatusCompleted: 300, wallettransaction.StatusFailed: 0}[tr.Status]
@@ -257,6 +226,24 @@ func TestWalletSettlingOnePendingTransactionTwiceAtOnceCountsItOnce(t *testing.T
 			t.Fatalf("%d settlements passed, status %s, balance %d; want 1 and a balance of %d", passed, tr.Status, b, want)
 		}
 	})
+}
+
+// racing calls fn(0) … fn(n-1) at once and returns how many passed; a
+// call may fail only as invalid on field, the check the race is about.
+func racing(t *testing.T, n int, field string, fn func(i int) error) int {
+	t.Helper()
+	var passed atomic.Int32
+	testkit.Concurrently(t, n, func(i int) error {
+		err := fn(i)
+		switch {
+		case err == nil:
+			passed.Add(1)
+		case errs.Field(err) != field:
+			return fmt.Errorf("call %d failed otherwise than on %s: %w", i, field, err)
+		}
+		return nil
+	})
+	return int(passed.Load())
 }
 
 func TestWalletLedgerIsAppendOnly(t *testing.T) {
