@@ -27,9 +27,21 @@ const binaryParameters = "binary_parameters=yes"
 type pqDriver struct {
 	*entsql.Driver
 	jsonText
+	// stmts keeps the statements transactions run prepared, by text: a
+	// prepared statement is parsed and analyzed once per connection
+	// instead of on every run.
+	stmts *stmtCache
 }
 
-func newPQDriver(d *entsql.Driver) pqDriver { return pqDriver{d, jsonText{d}} }
+func newPQDriver(d *entsql.Driver) pqDriver {
+	return pqDriver{d, jsonText{d}, newStmtCache(d.DB(), maxCachedStmts)}
+}
+
+// Close closes the cached statements, then the database.
+func (d pqDriver) Close() error {
+	d.stmts.Close()
+	return d.Driver.Close()
+}
 
 func (d pqDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
 
@@ -40,6 +52,9 @@ func (d pqDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx,
 		return nil, err
 	}
 	t := tx.(*entsql.Tx)
+	if sqlTx, ok := t.Tx.(*sql.Tx); ok {
+		t.Conn.ExecQuerier = cachedTx{tx: sqlTx, stmts: d.stmts}
+	}
 	return pqTx{t, jsonText{t}}, nil
 }
 

@@ -92,60 +92,6 @@ func (d sqliteDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect
 	return &sqliteTx{Tx: etx, done: func() { stop(); release() }}, nil
 }
 
-// cachedTx runs a transaction's statements on the statement cache's
-// prepared statements, bound to the transaction's connection (database/sql
-// prepares each once per connection and keeps it with the cached
-// statement). Inside a transaction a write's statement may be cached as
-// well: it is reset when its result or rows are done, before the commit.
-type cachedTx struct {
-	tx    *sql.Tx
-	stmts *stmtCache
-}
-
-func (c cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if !isCacheable(query) {
-		return c.tx.ExecContext(ctx, query, args...)
-	}
-	cs, err := c.stmts.take(ctx, query)
-	if err != nil {
-		return c.tx.ExecContext(ctx, query, args...) // see QueryContext
-	}
-	defer c.stmts.release(cs)
-	s := c.tx.StmtContext(ctx, cs.stmt)
-	defer s.Close() // not the cached statement: its binding to tx
-	return s.ExecContext(ctx, args...)
-}
-
-func (c cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if !isCacheable(query) {
-		return c.tx.QueryContext(ctx, query, args...)
-	}
-	cs, err := c.stmts.take(ctx, query)
-	if err != nil {
-		// A statement is prepared on another connection, which does not
-		// see what this transaction has not committed yet (a migration's
-		// new table): it runs here unprepared.
-		return c.tx.QueryContext(ctx, query, args...)
-	}
-	defer c.stmts.release(cs)
-	// The binding is closed with the transaction; open rows keep the
-	// statement alive past an eviction (see stmtCache).
-	return c.tx.StmtContext(ctx, cs.stmt).QueryContext(ctx, args...)
-}
-
-// isCacheable reports whether query is one of the statements a
-// transaction runs many times over (not BEGIN, PRAGMA and the like).
-func isCacheable(query string) bool {
-	if len(query) < 6 {
-		return false
-	}
-	switch strings.ToUpper(query[:6]) {
-	case "SELECT", "INSERT", "UPDATE", "DELETE":
-		return true
-	}
-	return false
-}
-
 // wait takes the turn and returns the function that gives it back (once).
 // Without the turn — ctx ended or the wait ran out — it returns a no-op
 // and the transaction proceeds unqueued.

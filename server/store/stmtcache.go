@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -114,6 +115,16 @@ func (c *stmtCache) release(cs *cachedStmt) {
 	}
 }
 
+// forget drops the statement of query, if cached, so that its next use
+// prepares it afresh.
+func (c *stmtCache) forget(query string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byText[query]; ok {
+		c.drop(e)
+	}
+}
+
 // drop removes e from the cache (c.mu held) and closes its statement
 // unless in use, in which case its last user closes it.
 func (c *stmtCache) drop(e *list.Element) {
@@ -141,4 +152,70 @@ func (c *stmtCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lru.Len()
+}
+
+// cachedTx runs a transaction's statements on the statement cache's
+// prepared statements, bound to the transaction's connection (database/sql
+// prepares each once per connection and keeps it with the cached
+// statement), on SQLite and on PostgreSQL. Inside a transaction a write's
+// statement may be cached as well: on SQLite it is reset when its result
+// or rows are done, before the commit. A statement whose run fails leaves
+// the cache: a failure may be the statement's own (PostgreSQL refuses a
+// prepared statement whose result columns another replica's migration
+// changed), and it must not fail every later run.
+type cachedTx struct {
+	tx    *sql.Tx
+	stmts *stmtCache
+}
+
+func (c cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !isCacheable(query) {
+		return c.tx.ExecContext(ctx, query, args...)
+	}
+	cs, err := c.stmts.take(ctx, query)
+	if err != nil {
+		return c.tx.ExecContext(ctx, query, args...) // see QueryContext
+	}
+	defer c.stmts.release(cs)
+	s := c.tx.StmtContext(ctx, cs.stmt)
+	defer s.Close() // not the cached statement: its binding to tx
+	res, err := s.ExecContext(ctx, args...)
+	if err != nil {
+		c.stmts.forget(query)
+	}
+	return res, err
+}
+
+func (c cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if !isCacheable(query) {
+		return c.tx.QueryContext(ctx, query, args...)
+	}
+	cs, err := c.stmts.take(ctx, query)
+	if err != nil {
+		// A statement is prepared on another connection, which does not
+		// see what this transaction has not committed yet (a migration's
+		// new table): it runs here unprepared.
+		return c.tx.QueryContext(ctx, query, args...)
+	}
+	defer c.stmts.release(cs)
+	// The binding is closed with the transaction; open rows keep the
+	// statement alive past an eviction (see stmtCache).
+	rows, err := c.tx.StmtContext(ctx, cs.stmt).QueryContext(ctx, args...)
+	if err != nil {
+		c.stmts.forget(query)
+	}
+	return rows, err
+}
+
+// isCacheable reports whether query is one of the statements a
+// transaction runs many times over (not BEGIN, PRAGMA and the like).
+func isCacheable(query string) bool {
+	if len(query) < 6 {
+		return false
+	}
+	switch strings.ToUpper(query[:6]) {
+	case "SELECT", "INSERT", "UPDATE", "DELETE":
+		return true
+	}
+	return false
 }
