@@ -120,11 +120,12 @@ func writeTasks(ctx context.Context, tx *ent.Tx, ph func(int) string, ws int, no
 // groupCommit batches the reports of one workspace that arrive while an
 // earlier batch of that workspace is being written: they share the next
 // transaction, and each is answered when it has committed. There is no
-// timer and no goroutine of its own: the caller that finds no batch
-// running writes one, then hands the turn to the first caller still
-// waiting, whose batch holds everything that arrived meanwhile. A lone
-// report therefore waits for nobody, and under load a transaction carries
-// as many reports as arrived during the previous one.
+// goroutine of its own: the caller that finds no batch running writes one,
+// then hands the turn to the first caller still waiting, whose batch holds
+// everything that arrived meanwhile. A lone report therefore waits for
+// nobody, and under load a transaction carries as many reports as arrived
+// during the previous one — and, after a batch of several, those that
+// arrive within a short gather (see gather).
 type groupCommit struct {
 	apply func(ctx context.Context, reports []Report) []Outcome
 
@@ -132,7 +133,23 @@ type groupCommit struct {
 	// queues holds, per workspace with a batch running, the reports waiting
 	// for the next one. A workspace is absent when none is running.
 	queues map[int][]*waiting
+	// last is, per workspace, the size and duration of its latest batch;
+	// arrived is signalled when a report joins its queue (see gather).
+	last    map[int]batchStat
+	arrived map[int]chan struct{}
+	// maxGather bounds how long a leader waits for its batch to fill.
+	maxGather time.Duration
 }
+
+// batchStat is the size and duration of a workspace's latest batch.
+type batchStat struct {
+	n   int
+	dur time.Duration
+}
+
+// defaultMaxGather is groupCommit.maxGather: a fraction of a batch on
+// PostgreSQL, where a batch is some eight round trips.
+const defaultMaxGather = 2 * time.Millisecond
 
 // waiting is a submitted report and where its caller waits.
 type waiting struct {
@@ -145,7 +162,7 @@ type waiting struct {
 }
 
 func newGroupCommit(apply func(ctx context.Context, reports []Report) []Outcome) *groupCommit {
-	return &groupCommit{apply: apply, queues: map[int][]*waiting{}}
+	return &groupCommit{apply: apply, queues: map[int][]*waiting{}, last: map[int]batchStat{}, arrived: map[int]chan struct{}{}, maxGather: defaultMaxGather}
 }
 
 // submit records r as part of a batch of workspace ws and returns its
@@ -156,6 +173,12 @@ func (g *groupCommit) submit(ctx context.Context, ws int, r Report) Outcome {
 	q, running := g.queues[ws]
 	if running {
 		g.queues[ws] = append(q, w)
+		if c := g.arrived[ws]; c != nil {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
+		}
 		g.mu.Unlock()
 		select {
 		case <-w.done:
@@ -173,6 +196,7 @@ func (g *groupCommit) submit(ctx context.Context, ws int, r Report) Outcome {
 // lead writes the batch that w heads: w and, when w was waiting, the
 // reports queued with it, then passes the turn on.
 func (g *groupCommit) lead(ws int, w *waiting) {
+	g.gather(ws, w)
 	batch := []*waiting{w}
 	g.mu.Lock()
 	if q := g.queues[ws]; len(q) > 0 && q[0] == w {
@@ -180,8 +204,19 @@ func (g *groupCommit) lead(ws int, w *waiting) {
 		n := min(len(q), MaxReports)
 		batch = q[:n:n]
 		g.queues[ws] = q[n:]
+	} else if len(q) > 0 {
+		// w led without queueing, and others queued while it gathered.
+		n := min(len(q), MaxReports-1)
+		batch = append(batch, q[:n]...)
+		g.queues[ws] = q[n:]
 	}
 	g.mu.Unlock()
+	started := time.Now()
+	defer func() {
+		g.mu.Lock()
+		g.last[ws] = batchStat{len(batch), time.Since(started)}
+		g.mu.Unlock()
+	}()
 
 	reports := make([]Report, len(batch))
 	for i, b := range batch {
@@ -204,4 +239,51 @@ func (g *groupCommit) lead(ws int, w *waiting) {
 		return
 	}
 	delete(g.queues, ws)
+}
+
+// gather lets the batch w leads fill before it is written, when the
+// workspace's latest batch held several reports: their workers, answered
+// as the previous batch committed, send their next reports a moment later,
+// and without a wait they would queue behind this whole batch, the
+// workers splitting into two cohorts that take turns. It waits until as
+// many reports as the latest batch held are queued (w included), or a
+// quarter of that batch's duration (at most g.maxGather) has passed. A lone
+// report, or one after a lone report, waits for nobody.
+func (g *groupCommit) gather(ws int, w *waiting) {
+	g.mu.Lock()
+	last := g.last[ws]
+	q := g.queues[ws]
+	queued := len(q) > 0 && q[0] == w
+	have := len(q)
+	if !queued {
+		have++ // w itself
+	}
+	wait := min(last.dur/4, g.maxGather)
+	if last.n <= 1 || have >= last.n || wait <= 0 {
+		g.mu.Unlock()
+		return
+	}
+	c := make(chan struct{}, 1)
+	g.arrived[ws] = c
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		delete(g.arrived, ws)
+		g.mu.Unlock()
+	}()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for have < last.n {
+		select {
+		case <-timer.C:
+			return
+		case <-c:
+		}
+		g.mu.Lock()
+		have = len(g.queues[ws])
+		if !queued {
+			have++
+		}
+		g.mu.Unlock()
+	}
 }
