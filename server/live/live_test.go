@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -602,8 +603,13 @@ func TestBehindOnOneRowGetsItsNewestState(t *testing.T) {
 		srv := testkit.StartServer(t, st)
 		m := newMember(t, srv, "nina")
 		acc := createAccount(t, srv, m, "nina_ig")
+		marker := createAccount(t, srv, m, "nina_marker")
 		feed := live.NewFeed(srv.App.Live, []events.Topic{events.TopicAccount}, srv.App.Store.Client.Account.Get)
-		ch := feed.Subscribe(t.Context(), m.user.WorkspaceID, live.Options[*ent.Account]{})
+		only := func(id string) live.Options[*ent.Account] {
+			return live.Options[*ent.Account]{Keep: func(a *ent.Account) bool { return strconv.Itoa(a.ID) == id }}
+		}
+		ch := feed.Subscribe(t.Context(), m.user.WorkspaceID, only(acc.ID))
+		markers := feed.Subscribe(t.Context(), m.user.WorkspaceID, only(marker.ID))
 		for i := range 3 { // each state loaded before the next commit, none taken
 			loads := srv.App.Live.Stats().Loads
 			renameAccount(t, srv, m, acc.ID, fmt.Sprintf("v%d", i))
@@ -613,6 +619,20 @@ func TestBehindOnOneRowGetsItsNewestState(t *testing.T) {
 					t.Fatalf("change %d was not loaded", i)
 				}
 				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		// The load counter may have risen for an event committed before the
+		// subscription (on PostgreSQL a NOTIFY can reach the hub after it),
+		// so it does not prove v2 was loaded. A change committed after v2
+		// does: the group loads rows in the order their events came, and
+		// hands a row to every subscriber before loading the next.
+		renameAccount(t, srv, m, marker.ID, "after v2")
+		for seen := ""; seen != "after v2"; {
+			select {
+			case got := <-markers:
+				seen = got.DisplayName
+			case <-time.After(eventTimeout):
+				t.Fatal("the change after v2 never arrived")
 			}
 		}
 		select {
