@@ -27,10 +27,16 @@ type stmtCache struct {
 	db  *sql.DB
 	max int
 
-	mu     sync.Mutex
-	byText map[string]*list.Element // of *cachedStmt
-	lru    list.List                // front: most recently used
-	closed bool
+	mu      sync.Mutex
+	byText  map[string]*list.Element // of *cachedStmt
+	lru     list.List                // front: most recently used
+	closed  bool
+	warming map[string]bool // texts being prepared for transactions (warm)
+
+	// stop ends the preparations warm started, which Close waits for.
+	stop    context.CancelFunc
+	stopped context.Context
+	warms   sync.WaitGroup
 }
 
 type cachedStmt struct {
@@ -41,7 +47,49 @@ type cachedStmt struct {
 }
 
 func newStmtCache(db *sql.DB, max int) *stmtCache {
-	return &stmtCache{db: db, max: max, byText: make(map[string]*list.Element)}
+	ctx, stop := context.WithCancel(context.Background())
+	return &stmtCache{db: db, max: max, byText: make(map[string]*list.Element), warming: make(map[string]bool),
+		stop: stop, stopped: ctx}
+}
+
+// cached returns the statement of query marked in use, if it is cached;
+// unlike take it never prepares, so it never waits for a connection.
+func (c *stmtCache) cached(query string) (*cachedStmt, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byText[query]
+	if c.closed || !ok {
+		return nil, false
+	}
+	c.lru.MoveToFront(e)
+	cs := e.Value.(*cachedStmt)
+	cs.users++
+	return cs, true
+}
+
+// warm prepares query into the cache in the background, unless it is
+// cached or being prepared already. A transaction asks for it instead of
+// preparing itself: preparing takes a second connection from the pool,
+// and a transaction waiting for one while it holds SQLite's write lock or
+// PostgreSQL's row locks can wait on the very sessions that wait for it.
+func (c *stmtCache) warm(query string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.byText[query]; ok || c.closed || c.warming[query] {
+		return
+	}
+	c.warming[query] = true
+	c.warms.Add(1)
+	go func() {
+		defer c.warms.Done()
+		cs, err := c.take(c.stopped, query)
+		c.mu.Lock()
+		delete(c.warming, query)
+		c.mu.Unlock()
+		if err == nil {
+			c.release(cs)
+		}
+	}()
 }
 
 // errCacheClosed is returned by QueryContext once the cache is closed.
@@ -139,6 +187,8 @@ func (c *stmtCache) drop(e *list.Element) {
 // Close closes every cached statement (those in use when their query has
 // started) and makes later queries fail.
 func (c *stmtCache) Close() {
+	c.stop()
+	c.warms.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
@@ -172,9 +222,10 @@ func (c cachedTx) ExecContext(ctx context.Context, query string, args ...any) (s
 	if !isCacheable(query) {
 		return c.tx.ExecContext(ctx, query, args...)
 	}
-	cs, err := c.stmts.take(ctx, query)
-	if err != nil {
-		return c.tx.ExecContext(ctx, query, args...) // see QueryContext
+	cs, ok := c.stmts.cached(query)
+	if !ok {
+		c.stmts.warm(query) // see QueryContext
+		return c.tx.ExecContext(ctx, query, args...)
 	}
 	defer c.stmts.release(cs)
 	s := c.tx.StmtContext(ctx, cs.stmt)
@@ -190,11 +241,13 @@ func (c cachedTx) QueryContext(ctx context.Context, query string, args ...any) (
 	if !isCacheable(query) {
 		return c.tx.QueryContext(ctx, query, args...)
 	}
-	cs, err := c.stmts.take(ctx, query)
-	if err != nil {
-		// A statement is prepared on another connection, which does not
-		// see what this transaction has not committed yet (a migration's
-		// new table): it runs here unprepared.
+	cs, ok := c.stmts.cached(query)
+	if !ok {
+		// Runs unprepared this time while the cache prepares it on
+		// another connection (see warm), which may fail to: that one does
+		// not see what this transaction has not committed (a migration's
+		// new table).
+		c.stmts.warm(query)
 		return c.tx.QueryContext(ctx, query, args...)
 	}
 	defer c.stmts.release(cs)

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
@@ -212,6 +214,7 @@ func TestSQLiteTransactionsUseTheCacheAndSeeTheirOwnSchema(t *testing.T) {
 		}
 	}
 	// The create, the update and the count; three runs add none more.
+	c.warms.Wait()
 	if got := c.len() - before; got < 3 || got > 4 {
 		t.Fatalf("three runs of one transaction cached %d statements, want 3 or 4", got)
 	}
@@ -230,5 +233,44 @@ func TestSQLiteTransactionsUseTheCacheAndSeeTheirOwnSchema(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("a transaction using a table it created: %v", err)
+	}
+}
+
+// A transaction never waits for a second connection to prepare a
+// statement: with every other connection of the pool waiting on the
+// transaction's locks, that wait lasted until SQLite's busy timeout (CI saw
+// "database is locked" after 10 s). Here the transaction holds the pool's
+// only connection, so a prepare inside it could never start.
+func TestTransactionStatementsNeverWaitForAnotherConnection(t *testing.T) {
+	db := openSQLiteDB(t)
+	db.SetMaxOpenConns(1)
+	c := newStmtCache(db, 8)
+	defer c.Close()
+	if _, err := db.ExecContext(t.Context(), "CREATE TABLE t (v INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := cachedTx{tx: tx, stmts: c}
+	if _, err := in.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", 1); err != nil {
+		t.Fatalf("insert in the transaction: %v", err)
+	}
+	rows, err := in.QueryContext(ctx, "SELECT count(*) FROM t")
+	if err != nil {
+		t.Fatalf("select in the transaction: %v", err)
+	}
+	_ = rows.Close()
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// Once the connection is free the cache prepares both, and the next
+	// transaction runs them prepared.
+	c.warms.Wait()
+	if got := c.len(); got != 2 {
+		t.Fatalf("cached %d statements after the transaction, want 2", got)
 	}
 }
