@@ -280,7 +280,7 @@ func checkKeywords(keywords []string) ([]string, error) {
 		case k == "":
 			return nil, errs.Invalid("keywords", "must not hold an empty keyword")
 		case utf8.RuneCountInString(k) > MaxTitleLen:
-			return nil, errs.Invalid("keywords", "keywords must be at most %d characters", MaxTitleLen)
+			return nil, errs.Invalid("keywords", "must hold keywords of at most %d characters", MaxTitleLen)
 		}
 		out = append(out, k)
 	}

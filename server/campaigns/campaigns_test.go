@@ -273,6 +273,10 @@ func TestUpdateChangesACampaignUnderCreatesRules(t *testing.T) {
 			{"B's group", campaigns.UpdateInput{CustomerGroupIDs: []uuid.UUID{gb.UUID}}, "customerGroupIds"},
 			{"B's tag", campaigns.UpdateInput{ExcludeCustomerTagIDs: []uuid.UUID{tb.UUID}}, "excludeCustomerTagIds"},
 			{"bad spintax", campaigns.UpdateInput{TemplateContents: []string{"{a|"}}, "templateContents"},
+			{"empty keyword", campaigns.UpdateInput{Keywords: []string{"moon", "  "}}, "keywords"},
+			{"long keyword", campaigns.UpdateInput{Keywords: []string{strings.Repeat("k", campaigns.MaxTitleLen+1)}}, "keywords"},
+			{"too many keywords", campaigns.UpdateInput{Keywords: make([]string, campaigns.MaxKeywords+1)}, "keywords"},
+			{"too many tags", campaigns.UpdateInput{IncludeCustomerTagIDs: make([]uuid.UUID, campaigns.MaxTags+1)}, "includeCustomerTagIds"},
 		} {
 			c.in.ID = sc.ID
 			if _, err := f.svc.Update(f.ctx, c.in); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != c.field {

@@ -96,9 +96,9 @@ func renderSpam(appID string, sp campaigns.Spam) spamJSON {
 		code, msg := sp.Failure()
 		out.Error, out.ErrorMessage = str(code), str(msg)
 	}
-	if st != campaigns.SpamWaiting && sp.FinishedAt != nil {
-		pt := sp.FinishedAt.UTC()
-		out.PostTime = &pt
+	if pt := sp.PostTime(); pt != nil {
+		utc := pt.UTC()
+		out.PostTime = &utc
 	}
 	if m := res.Metrics; m != nil {
 		out.PostView, out.LikeCount, out.ReplyCount, out.RetweetCount = m.Views, m.Likes, m.Replies, m.Retweets
