@@ -51,12 +51,28 @@ const (
 // workspace, for administrators only.
 type Service struct {
 	client *ent.Client
+	logs   Flusher
 	now    func() time.Time
 }
 
-// NewService returns an admin service.
-func NewService(client *ent.Client) *Service {
-	return &Service{client: client, now: time.Now}
+// Flusher writes what was recorded before it is called: the request log,
+// whose entries are written in the background (nil: written at once).
+type Flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// NewService returns an admin service reading the request logs logs writes.
+func NewService(client *ent.Client, logs Flusher) *Service {
+	return &Service{client: client, logs: logs, now: time.Now}
+}
+
+// flushLogs lets the request log write what was recorded before a read of
+// it: an admin sees every request answered so far.
+func (s *Service) flushLogs(ctx context.Context) error {
+	if s.logs == nil {
+		return nil
+	}
+	return s.logs.Flush(ctx)
 }
 
 // ErrNotAdmin is the answer to a viewer who may not administer.
@@ -287,6 +303,9 @@ func (s *Service) ListLogs(ctx context.Context, f LogFilter) ([]*ent.RequestLog,
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := s.flushLogs(ctx); err != nil {
+		return nil, 0, err
+	}
 	q := s.client.RequestLog.Query().Where(where...)
 	total, err := q.Clone().Count(ctx)
 	if err != nil {
@@ -334,6 +353,9 @@ func (s *Service) Stats(ctx context.Context) (Stats, error) {
 	var out Stats
 	ctx, err := s.systemFor(ctx)
 	if err != nil {
+		return out, err
+	}
+	if err := s.flushLogs(ctx); err != nil {
 		return out, err
 	}
 	if out.TotalRequests, err = s.client.RequestLog.Query().Count(ctx); err != nil {

@@ -77,7 +77,7 @@ func TestAdminRefusesAnyoneButAnAdmin(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
 		w := newWorld(t, st)
-		svc := admin.NewService(st.Client)
+		svc := admin.NewService(st.Client, nil)
 		refused := map[string]context.Context{
 			"member session": as(t.Context(), w.alice, ""),
 			"member api key": as(t.Context(), w.alice, viewer.ScopeAPI),
@@ -111,7 +111,7 @@ func TestAdminListsUsersAndKeysOfEveryWorkspace(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
 		w := newWorld(t, st)
-		svc := admin.NewService(st.Client)
+		svc := admin.NewService(st.Client, nil)
 		ctx := as(t.Context(), w.root, viewer.ScopeAPI)
 
 		rows, total, err := svc.ListUsers(ctx, admin.UserFilter{Page: firstPage})
@@ -195,7 +195,7 @@ func TestAdminRevokesAnotherWorkspacesKeyOnce(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
 		w := newWorld(t, st)
-		svc := admin.NewService(st.Client)
+		svc := admin.NewService(st.Client, nil)
 		ctx := as(t.Context(), w.root, viewer.ScopeAPI)
 
 		k, err := svc.RevokeKey(ctx, w.live.ID)
@@ -228,7 +228,7 @@ func TestAdminLogsAndStatsCoverEveryWorkspace(t *testing.T) {
 	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
 		w := newWorld(t, st)
-		svc := admin.NewService(st.Client)
+		svc := admin.NewService(st.Client, nil)
 		ctx := as(t.Context(), w.root, "")
 		for range 3 {
 			w.logRequest(t, w.alice, w.live, "GET", "/api/v1/user", 200)
@@ -310,7 +310,7 @@ func TestAdminLogsAndStatsCoverEveryWorkspace(t *testing.T) {
 func TestAdminStatsRankAtMostTopN(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, testkit.Open(t, testkit.SQLite))
-	svc := admin.NewService(w.st.Client)
+	svc := admin.NewService(w.st.Client, nil)
 	for i := range admin.TopN + 2 {
 		for range i + 1 {
 			w.logRequest(t, w.alice, w.live, "GET", fmt.Sprintf("/api/v1/captions/%d", i), 200)

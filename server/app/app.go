@@ -195,6 +195,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 	})
 	px := proxies.NewService(st.Client)
 	bs := bots.NewService(st.Client, ts, as, ch, px, bus)
+	requests := requestlog.NewService(st.Client)
 	a := &App{
 		Config:     cfg,
 		Log:        log,
@@ -217,12 +218,12 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, st *store.S
 		Cooldown:   cd,
 		Captions:   captions.NewService(st.Client),
 		Labels:     labels.NewService(st.Client),
-		Requests:   requestlog.NewService(st.Client),
 		Statistics: statistics.NewService(st.Client, ts),
 		Wallet:     wallet.NewService(st.Client, st.Driver),
 		Plans:      pl,
 		Proxies:    px,
-		Admin:      admin.NewService(st.Client),
+		Requests:   requests,
+		Admin:      admin.NewService(st.Client, requests),
 		Comments:   comments.NewService(st.Client, st.Driver, ts),
 		Metrics: metrics.New(st.DB, metrics.Live{
 			Subscribers: fan.Subscribers, Stats: fan.Stats, HubQueueDepth: hub.QueueDepth,
@@ -296,8 +297,9 @@ func (a *App) graphQL() http.Handler {
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Start starts the background parts: the event listener on PostgreSQL, the
-// post scheduler, the API key usage flush, the reaper of expired task
-// leases and the announcer of tasks that become due (taskAvailable).
+// post scheduler, the API key usage flush, the request log writer, the
+// reaper of expired task leases and the announcer of tasks that become due
+// (taskAvailable).
 func (a *App) Start(ctx context.Context) error {
 	if err := a.Bus.Start(ctx); err != nil {
 		return fmt.Errorf("start event bus: %w", err)
@@ -316,6 +318,7 @@ func (a *App) Start(ctx context.Context) error {
 	_ = a.Fetcher.Start(ctx)     // likewise
 	_ = a.SpamMetrics.Start(ctx) // likewise
 	a.Auth.Start(ctx, a.Log)
+	a.Requests.Start(a.Log)
 	_ = a.Due.Start(ctx)    // cannot fail; Start has the common signature
 	_ = a.Expiry.Start(ctx) // likewise
 	a.started = true
@@ -336,6 +339,11 @@ func (a *App) Close() error {
 		if err := a.Auth.Stop(context.Background()); err != nil {
 			a.Log.Warn().Err(err).Msg("API key usage lost at shutdown")
 		}
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := a.Requests.Stop(stopCtx); err != nil {
+			a.Log.Warn().Err(err).Msg("request log entries lost at shutdown")
+		}
+		cancel()
 		a.Reaper.Stop()
 		a.Bus.Stop()
 		a.started = false
