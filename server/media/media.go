@@ -406,12 +406,13 @@ func (s *Service) ItemsTx(ctx context.Context, tx *ent.Tx, ids []int) (map[int]*
 // lookupBatch bounds the ids one lookup query names.
 const lookupBatch = 500
 
-// refs returns the distinct library ids among entries.
-func refs(entries []string) []int {
+// refs returns the distinct library items among entries, by id or by the
+// address this server serves them at (RefOf).
+func (s *Service) refs(entries []string) []int {
 	var ids []int
 	seen := map[int]bool{}
 	for _, e := range entries {
-		if id, ok := Ref(e); ok && !seen[id] {
+		if id, ok := s.RefOf(e); ok && !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}
@@ -419,16 +420,17 @@ func refs(entries []string) []int {
 	return ids
 }
 
-// CheckTx refuses a media list naming an id that is not an item of the
-// viewer's library (another workspace's items are not there), as an
-// invalid "media" field.
+// CheckTx refuses a media list naming an item that is not in the viewer's
+// library (another workspace's items are not there), by its id or by the
+// address this server serves it at, as an invalid "media" field.
 func (s *Service) CheckTx(ctx context.Context, tx *ent.Tx, entries []string) error {
 	_, err := s.lookup(ctx, tx, entries)
 	return err
 }
 
-// URLsTx returns entries with each library id replaced by the address a
-// worker fetches it at (URL); addresses are kept as they are.
+// URLsTx returns entries with each library item, named by id or by the
+// address this server serves it at, replaced by the address a worker
+// fetches it at (URL); other addresses are kept as they are.
 func (s *Service) URLsTx(ctx context.Context, tx *ent.Tx, entries []string) ([]string, error) {
 	found, err := s.lookup(ctx, tx, entries)
 	if err != nil {
@@ -437,7 +439,7 @@ func (s *Service) URLsTx(ctx context.Context, tx *ent.Tx, entries []string) ([]s
 	out := make([]string, len(entries))
 	for i, e := range entries {
 		out[i] = e
-		if id, ok := Ref(e); ok {
+		if id, ok := s.RefOf(e); ok {
 			out[i] = s.URL(found[id])
 		}
 	}
@@ -446,7 +448,7 @@ func (s *Service) URLsTx(ctx context.Context, tx *ent.Tx, entries []string) ([]s
 
 // lookup loads the items entries name, failing on the first missing one.
 func (s *Service) lookup(ctx context.Context, tx *ent.Tx, entries []string) (map[int]*ent.Media, error) {
-	ids := refs(entries)
+	ids := s.refs(entries)
 	if len(ids) == 0 {
 		return nil, nil
 	}

@@ -169,18 +169,25 @@ func TestAnotherWorkspacesMediaIsNotFound(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref := []string{itoa(m.ID)}
 		if _, err := b.read(b.ctxB, m.ID); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("content for workspace B: %v, want not found", err)
 		}
 		if err := b.svc.Delete(b.ctxB, m.ID); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("delete by workspace B: %v, want not found", err)
 		}
-		err = store.WithTx(b.ctxB, st.Client, func(tx *ent.Tx) error { return b.svc.CheckTx(b.ctxB, tx, ref) })
-		wantInvalid(t, err, "media")
-		err = store.WithTx(b.ctxA, st.Client, func(tx *ent.Tx) error { return b.svc.CheckTx(b.ctxA, tx, ref) })
-		if err != nil {
-			t.Fatalf("workspace A names its own item: %v", err)
+		// By id, by the address the server serves it at, or by that path.
+		for _, ref := range []string{itoa(m.ID), "https://sb.example/media/" + itoa(m.ID) + "/content", "/media/" + itoa(m.ID) + "/content"} {
+			err = store.WithTx(b.ctxB, st.Client, func(tx *ent.Tx) error { return b.svc.CheckTx(b.ctxB, tx, []string{ref}) })
+			wantInvalid(t, err, "media")
+			err = store.WithTx(b.ctxA, st.Client, func(tx *ent.Tx) error { return b.svc.CheckTx(b.ctxA, tx, []string{ref}) })
+			if err != nil {
+				t.Fatalf("workspace A names its own item as %s: %v", ref, err)
+			}
+		}
+		// The same path on another host is an address like any other.
+		other := []string{"https://else.example/media/" + itoa(m.ID) + "/content"}
+		if err := store.WithTx(b.ctxB, st.Client, func(tx *ent.Tx) error { return b.svc.CheckTx(b.ctxB, tx, other) }); err != nil {
+			t.Fatalf("another host's address: %v", err)
 		}
 		if err := b.svc.Delete(b.ctxA, m.ID); err != nil {
 			t.Fatal(err)
@@ -207,13 +214,13 @@ func TestURLsTxReplacesIdsByTheAddressesWorkersFetch(t *testing.T) {
 		}
 		_, err = b.svc.Register(b.ctxA, "ftp://cdn.example/v.mp4")
 		wantInvalid(t, err, "url")
-		in := []string{"https://else.example/x.jpg", itoa(reg.ID), itoa(up.ID)}
+		in := []string{"https://else.example/x.jpg", itoa(reg.ID), itoa(up.ID), "/media/" + itoa(up.ID) + "/content"}
 		var got []string
 		err = store.WithTx(b.ctxA, st.Client, func(tx *ent.Tx) (err error) {
 			got, err = b.svc.URLsTx(b.ctxA, tx, in)
 			return err
 		})
-		want := []string{"https://else.example/x.jpg", "https://cdn.example/v.mp4", "https://sb.example/media/" + itoa(up.ID) + "/content"}
+		want := []string{"https://else.example/x.jpg", "https://cdn.example/v.mp4", "https://sb.example/media/" + itoa(up.ID) + "/content", "https://sb.example/media/" + itoa(up.ID) + "/content"}
 		if err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Fatalf("URLsTx(%v) = %v, %v; want %v", in, got, err, want)
 		}
