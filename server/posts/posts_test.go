@@ -3,6 +3,8 @@ package posts_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/events"
 	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/store/storetest"
 	"github.com/switchboardhq/switchboard/server/tasks"
 	"github.com/switchboardhq/switchboard/server/testkit"
 	"github.com/switchboardhq/switchboard/server/viewer"
@@ -218,6 +221,62 @@ func TestUpdateSchedulesWithTheEditOrChangesNothing(t *testing.T) {
 		p, err = svc.Update(ctx, posts.UpdateInput{ID: p.ID, Body: ptr("later"), AccountIDs: []int{}, Unschedule: true})
 		if err != nil || p.Body != "later" || p.Status != post.StatusDRAFT || p.ScheduledAt != nil {
 			t.Fatalf("edit and unschedule: %v %+v", err, p)
+		}
+	})
+}
+
+// A post's account ids are those its viewer sees, lowest first, and on
+// SQLite they are looked up by id from the post's join rows: the query
+// plan never walks the workspace's accounts (ent's eager loading of the
+// edge did, a few milliseconds a post with 10,000 accounts).
+func TestAccountIDsReadsThePostsJoinRowsOnly(t *testing.T) {
+	testkit.ForEachBackend(t, func(t *testing.T, st *store.Store) {
+		var queries []string
+		seen := storetest.Before(st, func(_ context.Context, q string) {
+			if strings.Contains(q, "post_accounts") {
+				queries = append(queries, q)
+			}
+		})
+		_, ctxA, accA, ctxB, _ := setup(t, st)
+		more := make([]int, 3)
+		for i := range more {
+			more[i] = st.Client.Account.Create().SetPlatform(account.PlatformInstagram).SetUsername(fmt.Sprintf("more%d", i)).SaveX(ctxA).ID
+		}
+		p := st.Client.Post.Create().SetTitle("t").AddAccountIDs(more[2], accA, more[0]).SaveX(ctxA)
+		ids, err := posts.AccountIDs(ctxA, seen.Client.Account, p.ID)
+		if want := []int{accA, more[0], more[2]}; err != nil || !slices.Equal(ids, want) {
+			t.Fatalf("AccountIDs = %v, %v; want %v", ids, err, want)
+		}
+		if ids, err := posts.AccountIDs(ctxB, seen.Client.Account, p.ID); err != nil || len(ids) != 0 {
+			t.Fatalf("another workspace's viewer gets %v, %v", ids, err)
+		}
+		if st.Driver.Dialect() != "sqlite3" || len(queries) == 0 {
+			return
+		}
+		args := make([]any, strings.Count(queries[0], "?"))
+		for i := range args {
+			args[i] = 1
+		}
+		rows, err := st.DB.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+queries[0], args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		for _, step := range plan {
+			onAccounts := strings.HasPrefix(step, "SEARCH accounts ") || strings.HasPrefix(step, "SCAN accounts")
+			byID := strings.Contains(step, " id=?") || strings.Contains(step, "rowid=?")
+			if onAccounts && !byID {
+				t.Fatalf("the plan walks the workspace's accounts:\n%s\n%s", strings.Join(plan, "\n"), queries[0])
+			}
 		}
 	})
 }

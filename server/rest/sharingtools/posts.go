@@ -204,14 +204,11 @@ func postError(err error) error {
 
 // firstAccount is the post's lowest target account id, nil if it has none.
 func (h *handlers) firstAccount(ctx context.Context, p *ent.Post) (*int, error) {
-	// Eager loading reads the join table by post id; p.QueryAccounts()
-	// made SQLite walk every account of the workspace to find the post's
-	// (a tenth of POST /posts' throughput with 10,000 accounts).
-	withAccs, err := h.Client.Post.Query().Where(post.ID(p.ID)).WithAccounts(withAccountIDs).Only(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("post %d accounts: %w", p.ID, err)
+	ids, err := posts.AccountIDs(ctx, h.Client.Account, p.ID)
+	if err != nil || len(ids) == 0 {
+		return nil, err
 	}
-	return postsJSON(ctx, []*ent.Post{withAccs})[0].AccountID, nil
+	return &ids[0], nil
 }
 
 func (h *handlers) renderPost(w http.ResponseWriter, r *http.Request, status int, msg string, p *ent.Post) error {
