@@ -129,8 +129,7 @@ func (s *Service) FanOut(ctx context.Context, id, ws int) (moved bool, err error
 	wctx := viewer.NewContext(ctx, &viewer.Viewer{WorkspaceID: ws})
 	var reason string // why the post cannot be published
 	err = store.WithTx(wctx, s.client, func(tx *ent.Tx) error {
-		q := tx.Post.Query().Where(post.ID(id), waiting()).
-			WithAccounts(func(q *ent.AccountQuery) { q.Select(account.FieldID, account.FieldPlatform).Order(account.ByID()) })
+		q := tx.Post.Query().Where(post.ID(id), waiting())
 		p, err := store.LockRows(s.driver, q, store.LockWait).Only(wctx)
 		if ent.IsNotFound(err) {
 			return nil // taken by another sweep, or edited out of SCHEDULED
@@ -139,6 +138,10 @@ func (s *Service) FanOut(ctx context.Context, id, ws int) (moved bool, err error
 			return fmt.Errorf("lock post: %w", err)
 		}
 		moved = true
+		accs, err := accountsOf(wctx, tx.Account, id, account.FieldID, account.FieldPlatform)
+		if err != nil {
+			return err
+		}
 		urls, err := s.mediaURLs(wctx, tx, p.Media)
 		if errors.Is(err, errs.ErrInvalid) {
 			reason = err.Error()
@@ -147,7 +150,7 @@ func (s *Service) FanOut(ctx context.Context, id, ws int) (moved bool, err error
 		if err != nil {
 			return err
 		}
-		ins, err := s.publishInputs(p, urls, p.Edges.Accounts)
+		ins, err := s.publishInputs(p, urls, accs)
 		if err != nil {
 			reason = err.Error()
 			return errUnpublishable
