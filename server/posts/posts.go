@@ -476,6 +476,30 @@ func AccountIDs(ctx context.Context, c *ent.AccountClient, postID int) ([]int, e
 	return ids, nil
 }
 
+// AccountIDsOf returns, for each of posts postIDs, the ids of its accounts
+// that c's context sees, lowest first, as AccountIDs does for one post: the
+// accounts by id from the posts' join rows, then each account's posts
+// among postIDs by id.
+func AccountIDsOf(ctx context.Context, c *ent.AccountClient, postIDs []int) (map[int][]int, error) {
+	out := make(map[int][]int, len(postIDs))
+	if len(postIDs) == 0 {
+		return out, nil
+	}
+	accs, err := c.Query().Where(account.HasPostsWith(post.IDIn(postIDs...))).
+		Select(account.FieldID).Order(account.ByID()).
+		WithPosts(func(q *ent.PostQuery) { q.Where(post.IDIn(postIDs...)).Select(post.FieldID) }).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("accounts of %d posts: %w", len(postIDs), err)
+	}
+	for _, a := range accs {
+		for _, p := range a.Edges.Posts {
+			out[p.ID] = append(out[p.ID], a.ID)
+		}
+	}
+	return out, nil
+}
+
 // accountsOf returns post postID's accounts that c's context sees, lowest
 // id first, with only fields read. They are looked up by id from the join
 // table's rows for the post: ent's QueryAccounts and its eager loading

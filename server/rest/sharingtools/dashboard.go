@@ -37,8 +37,11 @@ func (h *handlers) dashboard(w http.ResponseWriter, r *http.Request) error {
 	ps, err := h.Client.Post.Query().
 		Order(ent.Desc(post.FieldCreatedAt), ent.Desc(post.FieldID)).
 		Limit(recentPosts).
-		WithAccounts(withAccountIDs).
 		All(ctx)
+	if err != nil {
+		return err
+	}
+	recent, err := h.postsJSON(ctx, ps)
 	if err != nil {
 		return err
 	}
@@ -57,7 +60,7 @@ func (h *handlers) dashboard(w http.ResponseWriter, r *http.Request) error {
 		},
 		"captions":     stats.Captions,
 		"wallet":       map[string]any{"balance": float64(balance) / 100, "currency": wallet.Currency},
-		"recent_posts": postsJSON(ctx, ps),
+		"recent_posts": recent,
 		"api_key":      key,
 	})
 	return nil

@@ -262,34 +262,39 @@ func (h *handlers) listPosts(w http.ResponseWriter, r *http.Request) error {
 	}
 	ps, err := q.Order(ent.Desc(post.FieldCreatedAt), ent.Desc(post.FieldID)).
 		Offset((p.Page - 1) * p.PerPage).Limit(p.PerPage).
-		WithAccounts(withAccountIDs).
 		All(r.Context())
 	if err != nil {
 		return fmt.Errorf("list posts: %w", err)
 	}
-	writeList(w, "Posts retrieved.", postsJSON(r.Context(), ps), newMeta(p, total))
+	out, err := h.postsJSON(r.Context(), ps)
+	if err != nil {
+		return err
+	}
+	writeList(w, "Posts retrieved.", out, newMeta(p, total))
 	return nil
 }
 
-// postsJSON renders posts loaded with their account ids (withAccountIDs).
-func postsJSON(ctx context.Context, ps []*ent.Post) []postJSON {
-	out := make([]postJSON, len(ps))
-	for i, x := range ps {
-		var acc *int
-		for _, a := range x.Edges.Accounts {
-			if acc == nil || a.ID < *acc {
-				id := a.ID
-				acc = &id
-			}
-		}
-		out[i] = toPostJSON(ctx, x, acc)
+// postsJSON renders posts, each with its lowest account id (a post made
+// elsewhere may target hundreds of accounts, and the object shows one).
+func (h *handlers) postsJSON(ctx context.Context, ps []*ent.Post) ([]postJSON, error) {
+	ids := make([]int, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
 	}
-	return out
+	accs, err := posts.AccountIDsOf(ctx, h.Client.Account, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]postJSON, len(ps))
+	for i, p := range ps {
+		var acc *int
+		if a := accs[p.ID]; len(a) > 0 {
+			acc = &a[0]
+		}
+		out[i] = toPostJSON(ctx, p, acc)
+	}
+	return out, nil
 }
-
-// withAccountIDs loads only the account ids of the posts: a post made
-// elsewhere may target hundreds of accounts, and the object shows one.
-func withAccountIDs(aq *ent.AccountQuery) { aq.Select(account.FieldID) }
 
 // getPost is "GET /posts/{id}".
 func (h *handlers) getPost(w http.ResponseWriter, r *http.Request) error {
