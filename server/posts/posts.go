@@ -476,17 +476,17 @@ func AccountIDs(ctx context.Context, c *ent.AccountClient, postID int) ([]int, e
 	return ids, nil
 }
 
-// AccountIDsOf returns, for each of posts postIDs, the ids of its accounts
-// that c's context sees, lowest first, as AccountIDs does for one post: the
-// accounts by id from the posts' join rows, then each account's posts
-// among postIDs by id.
-func AccountIDsOf(ctx context.Context, c *ent.AccountClient, postIDs []int) (map[int][]int, error) {
-	out := make(map[int][]int, len(postIDs))
+// AccountsOf returns, for each of posts postIDs, its accounts that c's
+// context sees, lowest id first, with only fields read (and the id), as
+// accountsOf does for one post: the accounts by id from the posts' join
+// rows, then each account's posts among postIDs by id.
+func AccountsOf(ctx context.Context, c *ent.AccountClient, postIDs []int, fields ...string) (map[int][]*ent.Account, error) {
+	out := make(map[int][]*ent.Account, len(postIDs))
 	if len(postIDs) == 0 {
 		return out, nil
 	}
 	accs, err := c.Query().Where(account.HasPostsWith(post.IDIn(postIDs...))).
-		Select(account.FieldID).Order(account.ByID()).
+		Select(fields...).Order(account.ByID()).
 		WithPosts(func(q *ent.PostQuery) { q.Where(post.IDIn(postIDs...)).Select(post.FieldID) }).
 		All(ctx)
 	if err != nil {
@@ -494,8 +494,9 @@ func AccountIDsOf(ctx context.Context, c *ent.AccountClient, postIDs []int) (map
 	}
 	for _, a := range accs {
 		for _, p := range a.Edges.Posts {
-			out[p.ID] = append(out[p.ID], a.ID)
+			out[p.ID] = append(out[p.ID], a)
 		}
+		a.Edges.Posts = nil // read to map them, not part of the answer
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/privacy"
@@ -252,9 +253,19 @@ func TestAccountIDsReadsThePostsJoinRowsOnly(t *testing.T) {
 		}
 		q := st.Client.Post.Create().SetTitle("u").AddAccountIDs(more[1], more[0]).SaveX(ctxA)
 		empty := st.Client.Post.Create().SetTitle("v").SaveX(ctxA)
-		byPost, err := posts.AccountIDsOf(ctxA, seen.Client.Account, []int{p.ID, q.ID, empty.ID})
-		if err != nil || len(byPost) != 2 || !slices.Equal(byPost[p.ID], []int{accA, more[0], more[2]}) || !slices.Equal(byPost[q.ID], []int{more[0], more[1]}) {
-			t.Fatalf("AccountIDsOf = %v, %v", byPost, err)
+		byPost, err := posts.AccountsOf(ctxA, seen.Client.Account, []int{p.ID, q.ID, empty.ID}, account.FieldUsername)
+		idsOf := func(as []*ent.Account) []int {
+			ids := make([]int, len(as))
+			for i, a := range as {
+				ids[i] = a.ID
+			}
+			return ids
+		}
+		if err != nil || len(byPost) != 2 || !slices.Equal(idsOf(byPost[p.ID]), []int{accA, more[0], more[2]}) || !slices.Equal(idsOf(byPost[q.ID]), []int{more[0], more[1]}) {
+			t.Fatalf("AccountsOf = %v, %v", byPost, err)
+		}
+		if u := byPost[q.ID][1].Username; u != "more1" {
+			t.Fatalf("selected username %q, want more1", u)
 		}
 		if st.Driver.Dialect() != "sqlite3" || len(queries) == 0 {
 			return

@@ -4,6 +4,7 @@ package highlevel
 // listed with HighLevel's filters, deleted softly.
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -254,14 +255,36 @@ func (h *handlers) loadPost(r *http.Request, loc Location, id int) (postJSON, er
 	if err != nil {
 		return postJSON{}, orNotFound(errs.FromEnt(err, "post"), "Post")
 	}
+	if err := h.withAccounts(r.Context(), p); err != nil {
+		return postJSON{}, err
+	}
 	return toPostJSON(loc, p), nil
 }
 
-// withRefs loads the ObjectIds a post shows.
+// withRefs loads the tags' and category's ObjectIds a post shows; its
+// accounts' come from withAccounts.
 func withRefs(q *ent.PostQuery) *ent.PostQuery {
-	return q.WithAccounts(func(q *ent.AccountQuery) { q.Select(account.FieldObjectID).Order(account.ByID()) }).
-		WithTagRefs(func(q *ent.TagQuery) { q.Select(tag.FieldObjectID).Order(tag.ByID()) }).
+	return q.WithTagRefs(func(q *ent.TagQuery) { q.Select(tag.FieldObjectID).Order(tag.ByID()) }).
 		WithCategoryRef(func(q *ent.CategoryQuery) { q.Select(category.FieldObjectID) })
+}
+
+// withAccounts sets each post's accounts (their ObjectIds, lowest id
+// first) from posts.AccountsOf, which reads them by id from the posts'
+// join rows: the edge's eager loading walks the workspace's accounts on
+// SQLite.
+func (h *handlers) withAccounts(ctx context.Context, ps ...*ent.Post) error {
+	ids := make([]int, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	accs, err := posts.AccountsOf(ctx, h.Client.Account, ids, account.FieldObjectID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		p.Edges.Accounts = accs[p.ID]
+	}
+	return nil
 }
 
 // GET /{locationId}/posts/{id}
@@ -273,6 +296,9 @@ func (h *handlers) getPost(w http.ResponseWriter, r *http.Request) error {
 	p, err := withRefs(h.Client.Post.Query().Where(post.ObjectID(strings.ToLower(id)))).Only(r.Context())
 	if err != nil {
 		return orNotFound(errs.FromEnt(err, "post"), "Post")
+	}
+	if err := h.withAccounts(r.Context(), p); err != nil {
+		return err
 	}
 	return ok(w, http.StatusOK, "Fetched post", postResults{Post: toPostJSON(loc, p)})
 }
@@ -403,6 +429,9 @@ func (h *handlers) listPosts(w http.ResponseWriter, r *http.Request) error {
 	ps, err := withRefs(q).Order(ent.Desc(post.FieldID)).Offset(skip).Limit(limit).All(r.Context())
 	if err != nil {
 		return fmt.Errorf("list posts: %w", err)
+	}
+	if err := h.withAccounts(r.Context(), ps...); err != nil {
+		return err
 	}
 	out := postsResults{Posts: make([]postJSON, len(ps)), Count: total}
 	for i, p := range ps {

@@ -281,7 +281,7 @@ func (h *handlers) postsJSON(ctx context.Context, ps []*ent.Post) ([]postJSON, e
 	for i, p := range ps {
 		ids[i] = p.ID
 	}
-	accs, err := posts.AccountIDsOf(ctx, h.Client.Account, ids)
+	accs, err := posts.AccountsOf(ctx, h.Client.Account, ids, account.FieldID)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func (h *handlers) postsJSON(ctx context.Context, ps []*ent.Post) ([]postJSON, e
 	for i, p := range ps {
 		var acc *int
 		if a := accs[p.ID]; len(a) > 0 {
-			acc = &a[0]
+			acc = &a[0].ID
 		}
 		out[i] = toPostJSON(ctx, p, acc)
 	}
