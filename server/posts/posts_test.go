@@ -284,20 +284,7 @@ func checkPlanLooksUpByID(t *testing.T, st *store.Store, query string) {
 	for i := range args {
 		args[i] = 1
 	}
-	rows, err := st.DB.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
+	plan := storetest.SQLitePlan(t, st.DB, query, args...)
 	// A table named in a subquery (t1) is looked up by id there.
 	for _, step := range plan {
 		walks := false

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent/task"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/store/storetest"
 )
 
 // On SQLite the claim must read the claim-order index and stop at its
@@ -34,21 +35,7 @@ func TestSQLiteClaimReadsTheClaimOrderIndex(t *testing.T) {
 		o(sel)
 	}
 	query, args := sel.Limit(10).Query()
-	rows, err := st.DB.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	got := strings.Join(plan, "; ")
+	got := strings.Join(storetest.SQLitePlan(t, st.DB, query, args...), "; ")
 	if !strings.Contains(got, "task_workspace_id_status_priority_not_before_id") || strings.Contains(got, "TEMP B-TREE") {
 		t.Fatalf("claim plan %q, want the claim-order index without a sort", got)
 	}
@@ -78,21 +65,7 @@ func TestSQLiteReportsReadTheirTasksByKey(t *testing.T) {
 		refsWhere(reports)(sel)
 		task.ByID()(sel)
 		query, args := sel.Query()
-		rows, err := st.DB.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		got := strings.Join(plan, "; ")
+		got := strings.Join(storetest.SQLitePlan(t, st.DB, query, args...), "; ")
 		if strings.Contains(got, "SCAN") || strings.Contains(got, "(workspace_id=?)") {
 			t.Errorf("%s: plan %q, want the tasks looked up by their keys", name, got)
 		}
