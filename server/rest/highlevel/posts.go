@@ -251,7 +251,7 @@ func (h *handlers) savePost(w http.ResponseWriter, r *http.Request, id string, s
 
 // loadPost reads a post with its accounts, tags and category.
 func (h *handlers) loadPost(r *http.Request, loc Location, id int) (postJSON, error) {
-	p, err := withRefs(h.Client.Post.Query().Where(post.ID(id))).Only(r.Context())
+	p, err := withTagRefs(h.Client.Post.Query().Where(post.ID(id))).Only(r.Context())
 	if err != nil {
 		return postJSON{}, orNotFound(errs.FromEnt(err, "post"), "Post")
 	}
@@ -261,9 +261,10 @@ func (h *handlers) loadPost(r *http.Request, loc Location, id int) (postJSON, er
 	return toPostJSON(loc, p), nil
 }
 
-// withRefs loads the tags' and category's ObjectIds a post shows; its
-// accounts' come from withAccounts.
-func withRefs(q *ent.PostQuery) *ent.PostQuery {
+// withTagRefs loads the tags' and category's ObjectIds a post shows; its
+// accounts' are set afterwards by withAccounts (a post rendered without it
+// shows none).
+func withTagRefs(q *ent.PostQuery) *ent.PostQuery {
 	return q.WithTagRefs(func(q *ent.TagQuery) { q.Select(tag.FieldObjectID).Order(tag.ByID()) }).
 		WithCategoryRef(func(q *ent.CategoryQuery) { q.Select(category.FieldObjectID) })
 }
@@ -293,7 +294,7 @@ func (h *handlers) getPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := withRefs(h.Client.Post.Query().Where(post.ObjectID(strings.ToLower(id)))).Only(r.Context())
+	p, err := withTagRefs(h.Client.Post.Query().Where(post.ObjectID(strings.ToLower(id)))).Only(r.Context())
 	if err != nil {
 		return orNotFound(errs.FromEnt(err, "post"), "Post")
 	}
@@ -426,7 +427,7 @@ func (h *handlers) listPosts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("count posts: %w", err)
 	}
-	ps, err := withRefs(q).Order(ent.Desc(post.FieldID)).Offset(skip).Limit(limit).All(r.Context())
+	ps, err := withTagRefs(q).Order(ent.Desc(post.FieldID)).Offset(skip).Limit(limit).All(r.Context())
 	if err != nil {
 		return fmt.Errorf("list posts: %w", err)
 	}
