@@ -482,8 +482,15 @@ func AccountIDs(ctx context.Context, c *ent.AccountClient, postID int) ([]int, e
 // rows, then each account's posts among postIDs by id.
 func AccountsOf(ctx context.Context, c *ent.AccountClient, postIDs []int, fields ...string) (map[int][]*ent.Account, error) {
 	out := make(map[int][]*ent.Account, len(postIDs))
-	if len(postIDs) == 0 {
+	switch len(postIDs) {
+	case 0:
 		return out, nil
+	case 1: // no need to map accounts to posts
+		accs, err := accountsOf(ctx, c, postIDs[0], fields...)
+		if len(accs) > 0 {
+			out[postIDs[0]] = accs
+		}
+		return out, err
 	}
 	accs, err := c.Query().Where(account.HasPostsWith(post.IDIn(postIDs...))).
 		Select(fields...).Order(account.ByID()).

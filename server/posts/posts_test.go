@@ -267,6 +267,9 @@ func TestAccountIDsReadsThePostsJoinRowsOnly(t *testing.T) {
 		if u := byPost[q.ID][1].Username; u != "more1" {
 			t.Fatalf("selected username %q, want more1", u)
 		}
+		if one, err := posts.AccountsOf(ctxA, seen.Client.Account, []int{q.ID}); err != nil || len(one) != 1 || !slices.Equal(idsOf(one[q.ID]), []int{more[0], more[1]}) {
+			t.Fatalf("AccountsOf one post = %v, %v", one, err)
+		}
 		if st.Driver.Dialect() != "sqlite3" || len(queries) == 0 {
 			return
 		}

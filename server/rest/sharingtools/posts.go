@@ -202,21 +202,12 @@ func postError(err error) error {
 	return invalid(map[string]string{f: msg})
 }
 
-// firstAccount is the post's lowest target account id, nil if it has none.
-func (h *handlers) firstAccount(ctx context.Context, p *ent.Post) (*int, error) {
-	ids, err := posts.AccountIDs(ctx, h.Client.Account, p.ID)
-	if err != nil || len(ids) == 0 {
-		return nil, err
-	}
-	return &ids[0], nil
-}
-
 func (h *handlers) renderPost(w http.ResponseWriter, r *http.Request, status int, msg string, p *ent.Post) error {
-	acc, err := h.firstAccount(r.Context(), p)
+	out, err := h.postsJSON(r.Context(), []*ent.Post{p})
 	if err != nil {
 		return err
 	}
-	writeOK(w, status, msg, toPostJSON(r.Context(), p, acc))
+	writeOK(w, status, msg, out[0])
 	return nil
 }
 
