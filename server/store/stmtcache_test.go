@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent/privacy"
+	"github.com/switchboardhq/switchboard/ent/workspace"
 )
 
 func openSQLiteDB(t *testing.T) *sql.DB {
@@ -216,5 +218,56 @@ func TestTransactionStatementsNeverWaitForAnotherConnection(t *testing.T) {
 	c.warms.Wait()
 	if got := c.len(); got != 2 {
 		t.Fatalf("cached %d statements after the transaction, want 2", got)
+	}
+}
+
+func TestCountRowsCountsStarOnlyForACountByID(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"SELECT COUNT(`accounts`.`id`) FROM `accounts` WHERE `accounts`.`workspace_id` = ?",
+			"SELECT COUNT(*) FROM `accounts` WHERE `accounts`.`workspace_id` = ?"},
+		{"SELECT COUNT(`t`.`id`) FROM `t`", "SELECT COUNT(*) FROM `t`"},
+		{"SELECT COUNT(DISTINCT `accounts`.`id`) FROM `accounts`", ""},
+		{"SELECT COUNT(`accounts`.`username`) FROM `accounts`", ""},
+		{"SELECT COUNT(`a`.`x`, `b`.`id`) FROM `a`", ""},
+		{"SELECT `accounts`.`id` FROM `accounts` WHERE `accounts`.`id` IN (SELECT COUNT(`t`.`id`) FROM `t`)", ""},
+	} {
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		if got := countRows(c.in); got != want {
+			t.Errorf("countRows(%q) = %q, want %q", c.in, got, want)
+		}
+	}
+}
+
+// ent's Count on SQLite runs as COUNT(*) and counts what it did before:
+// only the rows its predicates keep.
+func TestSQLiteCountByEntCountsTheQuerysRows(t *testing.T) {
+	st, err := Open(t.Context(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
+	for _, name := range []string{"w1", "w2", "x3"} {
+		if _, err := st.Client.Workspace.Create().SetName(name).Save(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := st.Client.Workspace.Query().Where(workspace.NameHasPrefix("w")).Count(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("count of w* = %d, %v; want 2", n, err)
+	}
+	c := st.drv.(sqliteDriver).stmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q := range c.byText {
+		if strings.HasPrefix(q, "SELECT COUNT(`") {
+			t.Errorf("ran %q, not COUNT(*)", q)
+		}
 	}
 }
