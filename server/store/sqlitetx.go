@@ -31,6 +31,7 @@ type sqliteDriver struct {
 	*entsql.Driver
 	turn  chan struct{}
 	stmts *stmtCache
+	ckpt  *checkpointer
 }
 
 // writeQueueWait is how long a transaction waits for its turn before it
@@ -38,7 +39,9 @@ type sqliteDriver struct {
 const writeQueueWait = 10 * time.Second
 
 func newSQLiteDriver(db *sql.DB) sqliteDriver {
-	return sqliteDriver{Driver: entsql.OpenDB(dialect.SQLite, db), turn: make(chan struct{}, 1), stmts: newStmtCache(db, maxCachedStmts)}
+	d := sqliteDriver{Driver: entsql.OpenDB(dialect.SQLite, db), turn: make(chan struct{}, 1), stmts: newStmtCache(db, maxCachedStmts)}
+	d.ckpt = startCheckpointer(db, func() func() { return d.wait(context.Background()) }, checkpointGap)
+	return d
 }
 
 // Query serves ent's reads outside transactions from the statement cache.
@@ -48,6 +51,7 @@ func (d sqliteDriver) Query(ctx context.Context, query string, args, v any) erro
 	rows, ok := v.(*entsql.Rows)
 	argv, ok2 := args.([]any)
 	if !ok || !ok2 || !isSelect(query) {
+		defer d.ckpt.wrote()
 		return d.Driver.Query(ctx, query, args, v)
 	}
 	r, err := d.stmts.QueryContext(ctx, countRows(query), argv...)
@@ -85,8 +89,16 @@ func isSelect(query string) bool {
 	return len(query) >= 6 && strings.EqualFold(query[:6], "SELECT")
 }
 
-// Close closes the cached statements, then the database.
+// Exec runs a write outside a transaction.
+func (d sqliteDriver) Exec(ctx context.Context, query string, args, v any) error {
+	defer d.ckpt.wrote()
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+// Close stops the checkpointer, closes the cached statements, then the
+// database (whose last connection checkpoints what is left).
 func (d sqliteDriver) Close() error {
+	d.ckpt.close()
 	d.stmts.Close()
 	return d.Driver.Close()
 }
@@ -106,7 +118,7 @@ func (d sqliteDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect
 	// (PostgreSQL's are): with them, clean-clone CI twice saw a write
 	// outside a transaction wait out the busy timeout ("database is
 	// locked"), a cause not found yet.
-	return &sqliteTx{Tx: tx.(*entsql.Tx), done: func() { stop(); release() }}, nil
+	return &sqliteTx{Tx: tx.(*entsql.Tx), done: func() { stop(); release(); d.ckpt.wrote() }}, nil
 }
 
 // wait takes the turn and returns the function that gives it back (once).

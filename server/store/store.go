@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,10 +55,12 @@ func IsPostgres(databaseURL string) bool {
 
 // SQLiteDSN returns the DSN of a SQLite file with the pragmas Switchboard
 // needs: foreign keys (ent's migration refuses to run without them), WAL so
-// readers do not block the writer, a busy timeout, and IMMEDIATE
-// transactions so concurrent writers queue instead of failing on upgrade.
+// readers do not block the writer, a busy timeout, IMMEDIATE transactions
+// so concurrent writers queue instead of failing on upgrade, and SQLite's
+// own checkpoint only as a safety net (see checkpointer).
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(safetyNetPages) + ")&_txlock=immediate"
 }
 
 // Open connects to databaseURL, or to switchboard.db in dataDir when
