@@ -21,6 +21,13 @@ func openSQLiteDB(t *testing.T) *sql.DB {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	db.SetMaxOpenConns(4)
+	// Made a WAL database by one connection first, as Open's ping does:
+	// connections that open a new file together and race to switch its
+	// journal mode can fail a read with SQLITE_BUSY, busy timeout or not
+	// (TestStatementCacheIsSafeUnderConcurrentEviction did, 1 run in 20).
+	if err := db.PingContext(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	return db
 }
 
