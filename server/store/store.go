@@ -36,7 +36,13 @@ type Store struct {
 	URL string
 	// drv is the ent driver Client runs on, kept so WithDriver can wrap it.
 	drv dialect.Driver
+	// conns is the size of a SQLite pool, which Migrate narrows to one
+	// connection; 0 on PostgreSQL.
+	conns int
 }
+
+// sqliteConns is how many connections a SQLite store keeps open.
+const sqliteConns = 8
 
 // WithDriver returns a Store on the same connections whose Client runs its
 // statements through wrap(driver): a tracing or counting driver in tests.
@@ -83,18 +89,18 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	db.SetMaxOpenConns(8)
+	db.SetMaxOpenConns(sqliteConns)
 	// Keep them all: a new SQLite connection re-reads and parses the whole
 	// schema and reapplies the pragmas, which database/sql's default of two
 	// idle connections made happen on most requests under load.
-	db.SetMaxIdleConns(8)
+	db.SetMaxIdleConns(sqliteConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("ping sqlite: %w", err)
 	}
 	drv := newSQLiteDriver(db)
-	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Driver: newSQLiteBackend(), drv: drv}, nil
+	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Driver: newSQLiteBackend(), drv: drv, conns: sqliteConns}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {
@@ -132,6 +138,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer unlock()
+	if s.conns > 0 {
+		// ent's SQLite migration turns foreign keys off with one statement
+		// on the pool and back on with another, each on whichever
+		// connection the pool hands out: with another user of the pool
+		// meanwhile (the checkpointer, nudged by the migration's writes)
+		// the two could differ, and a connection ignored foreign keys for
+		// good. On one connection they cannot; the others wait.
+		s.DB.SetMaxOpenConns(1)
+		defer func() {
+			s.DB.SetMaxOpenConns(s.conns)
+			s.DB.SetMaxIdleConns(s.conns)
+		}()
+	}
 	if err := s.upgrade(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
