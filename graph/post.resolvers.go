@@ -46,7 +46,7 @@ func (r *mutationResolver) UnschedulePost(ctx context.Context, input model.Unsch
 // Accounts is the resolver for the accounts field.
 func (r *postResolver) Accounts(ctx context.Context, obj *ent.Post, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AccountOrder, where *ent.AccountWhereInput) (*ent.AccountConnection, error) {
 	return paged(first, last, func(first, last *int) (*ent.AccountConnection, error) {
-		return obj.QueryAccounts().Paginate(ctx, after, first, before, last,
+		return posts.QueryAccounts(r.Client.Account, obj.ID).Paginate(ctx, after, first, before, last,
 			ent.WithAccountOrder(orderBy), ent.WithAccountFilter(where.Filter))
 	})
 }

@@ -182,7 +182,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Comment, err
 			if err != nil {
 				return errs.FromEnt(err, "post")
 			}
-			if acc, err = postAccount(ctx, p, in.Platform); err != nil {
+			if acc, err = postAccount(ctx, tx.Account, p, in.Platform); err != nil {
 				return err
 			}
 			c.SetPostID(p.ID)
@@ -234,12 +234,12 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Comment, err
 
 // postAccount is the account of p's targets that a comment on platform is
 // made with: none for Community; for the others, p must target one.
-func postAccount(ctx context.Context, p *ent.Post, platform comment.Platform) (*ent.Account, error) {
+func postAccount(ctx context.Context, c *ent.AccountClient, p *ent.Post, platform comment.Platform) (*ent.Account, error) {
 	ap, ok := accountPlatform(platform)
 	if !ok {
 		return nil, nil
 	}
-	a, err := p.QueryAccounts().Where(account.PlatformEQ(ap)).Order(account.ByID()).First(ctx)
+	a, err := posts.QueryAccounts(c, p.ID).Where(account.PlatformEQ(ap)).Order(account.ByID()).First(ctx)
 	if ent.IsNotFound(err) {
 		return nil, errs.Invalid("parentId", "the post was not published on %s", platform)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/tasks"
 )
 
@@ -108,7 +109,7 @@ func (s *Service) List(ctx context.Context, in ListInput) (ListPage, error) {
 			ParentCommentID: parent.ObjectID, PlatformParentID: parent.PlatformCommentID}})
 	case p != nil:
 		where = append(where, comment.PostID(p.ID), comment.ParentIDIsNil())
-		accs, err := p.QueryAccounts().All(ctx)
+		accs, err := posts.QueryAccounts(s.client.Account, p.ID).All(ctx)
 		if err != nil {
 			return out, fmt.Errorf("list accounts of post: %w", err)
 		}

@@ -508,16 +508,22 @@ func AccountsOf(ctx context.Context, c *ent.AccountClient, postIDs []int, fields
 	return out, nil
 }
 
+// QueryAccounts is the query of post postID's accounts that c's context
+// sees, for callers that filter it further: the accounts are looked up by
+// id from the join table's rows for the post. ent's Post.QueryAccounts and
+// its eager loading (WithAccounts) join the tables the other way round,
+// and without statistics SQLite's planner walks every account of the
+// workspace for them (a few milliseconds a post with 10,000 accounts, a
+// quarter of POST /api/v1/posts' CPU); nothing reads a post's accounts
+// through them.
+func QueryAccounts(c *ent.AccountClient, postID int) *ent.AccountQuery {
+	return c.Query().Where(account.HasPostsWith(post.ID(postID)))
+}
+
 // accountsOf returns post postID's accounts that c's context sees, lowest
-// id first, with only fields read. They are looked up by id from the join
-// table's rows for the post: ent's QueryAccounts and its eager loading
-// both join the tables the other way round, and without statistics
-// SQLite's planner walks every account of the workspace for them (a few
-// milliseconds a post with 10,000 accounts, a quarter of POST
-// /api/v1/posts' CPU).
+// id first, with only fields read (see QueryAccounts).
 func accountsOf(ctx context.Context, c *ent.AccountClient, postID int, fields ...string) ([]*ent.Account, error) {
-	accs, err := c.Query().Where(account.HasPostsWith(post.ID(postID))).
-		Select(fields...).Order(account.ByID()).All(ctx)
+	accs, err := QueryAccounts(c, postID).Select(fields...).Order(account.ByID()).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("accounts of post %d: %w", postID, err)
 	}

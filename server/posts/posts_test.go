@@ -270,6 +270,13 @@ func TestAccountIDsReadsThePostsJoinRowsOnly(t *testing.T) {
 		if one, err := posts.AccountsOf(ctxA, seen.Client.Account, []int{q.ID}); err != nil || len(one) != 1 || !slices.Equal(idsOf(one[q.ID]), []int{more[0], more[1]}) {
 			t.Fatalf("AccountsOf one post = %v, %v", one, err)
 		}
+		// Filtered further, as comments and the GraphQL connection do.
+		if a, err := posts.QueryAccounts(seen.Client.Account, p.ID).Where(account.UsernameEQ("more2")).Only(ctxA); err != nil || a.ID != more[2] {
+			t.Fatalf("QueryAccounts filtered = %v, %v; want account %d", a, err, more[2])
+		}
+		if n, err := posts.QueryAccounts(seen.Client.Account, p.ID).Where(account.UsernameEQ("more1")).Count(ctxA); err != nil || n != 0 {
+			t.Fatalf("QueryAccounts finds another post's account: %d, %v", n, err)
+		}
 		if st.Driver.Dialect() != "sqlite3" || len(queries) == 0 {
 			return
 		}

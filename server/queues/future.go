@@ -9,6 +9,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/categoryqueue"
 	"github.com/switchboardhq/switchboard/ent/post"
 	"github.com/switchboardhq/switchboard/ent/queueitem"
+	"github.com/switchboardhq/switchboard/server/posts"
 	"github.com/switchboardhq/switchboard/server/store"
 )
 
@@ -48,7 +49,7 @@ func (s *Service) TakeInTx(ctx context.Context, tx *ent.Tx, p *ent.Post) error {
 	if err != nil || had {
 		return err
 	}
-	accs, err := p.QueryAccounts().All(ctx)
+	accs, err := posts.QueryAccounts(tx.Account, p.ID).All(ctx)
 	if err != nil {
 		return fmt.Errorf("read accounts of post %d: %w", p.ID, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/category"
 	"github.com/switchboardhq/switchboard/ent/categoryqueue"
 	"github.com/switchboardhq/switchboard/ent/post"
@@ -126,10 +127,21 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Queue, error) {
 		id = q.ID
 		published, err := tx.Post.Query().
 			Where(post.CategoryID(c.ID), post.StatusEQ(post.StatusPUBLISHED)).
-			WithAccounts().Order(ent.Desc(post.FieldPublishedAt), ent.Desc(post.FieldID)).
+			Order(ent.Desc(post.FieldPublishedAt), ent.Desc(post.FieldID)).
 			Limit(maxItems).All(ctx)
 		if err != nil {
 			return fmt.Errorf("read published posts: %w", err)
+		}
+		ids := make([]int, len(published))
+		for i, p := range published {
+			ids[i] = p.ID
+		}
+		accs, err := posts.AccountsOf(ctx, tx.Account, ids, account.FieldObjectID)
+		if err != nil {
+			return fmt.Errorf("read published posts: %w", err)
+		}
+		for _, p := range published {
+			p.Edges.Accounts = accs[p.ID]
 		}
 		bulk := make([]*ent.QueueItemCreate, len(published))
 		for i, p := range published {
