@@ -16,7 +16,7 @@ import (
 // each commit over more pages, a claim's p99 was 1.6–1.9× what it was with
 // a thousand (BenchmarkClaimBacklog), the p50 the same. Here a commit only
 // appends to the log (synchronous=NORMAL), and this goroutine checkpoints
-// after writes, at most once per gap, on a connection of its own.
+// after writes, at most once per gap, on a connection from the pool.
 //
 // A checkpoint is PASSIVE: it copies what is in the log without waiting
 // for the writer, so under steady writes it never quite catches up, and
@@ -25,9 +25,9 @@ import (
 // therefore copies the bulk PASSIVE, then takes the write turn (see
 // sqliteDriver) — transactions queue behind it — for a second PASSIVE
 // checkpoint of the few frames written meanwhile; the next transaction
-// starts the log over. SQLite's own checkpoint stays on at safetyNetPages:
-// should this one fail or fall behind (writes outside transactions do not
-// queue for the turn), the log is still bounded.
+// starts the log over. SQLite's own checkpoint stays on at safetyNetPages
+// (SQLiteDSN sets it): should this one fail or fall behind (writes outside
+// transactions do not queue for the turn), the log is still bounded.
 type checkpointer struct {
 	db *sql.DB
 	// turn takes the write turn, returning its release.
