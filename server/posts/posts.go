@@ -508,6 +508,24 @@ func AccountsOf(ctx context.Context, c *ent.AccountClient, postIDs []int, fields
 	return out, nil
 }
 
+// LoadAccounts sets the accounts of each of posts ps (Edges.Accounts) as
+// AccountsOf reads them: what an answer that shows posts with their
+// accounts uses instead of the edge's eager loading.
+func LoadAccounts(ctx context.Context, c *ent.AccountClient, ps []*ent.Post, fields ...string) error {
+	ids := make([]int, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	accs, err := AccountsOf(ctx, c, ids, fields...)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		p.Edges.Accounts = accs[p.ID]
+	}
+	return nil
+}
+
 // QueryAccounts is the query of post postID's accounts that c's context
 // sees, for callers that filter it further: the accounts are looked up by
 // id from the join table's rows for the post. ent's Post.QueryAccounts and

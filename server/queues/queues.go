@@ -132,16 +132,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Queue, error) {
 		if err != nil {
 			return fmt.Errorf("read published posts: %w", err)
 		}
-		ids := make([]int, len(published))
-		for i, p := range published {
-			ids[i] = p.ID
-		}
-		accs, err := posts.AccountsOf(ctx, tx.Account, ids, account.FieldObjectID)
-		if err != nil {
+		if err := posts.LoadAccounts(ctx, tx.Account, published, account.FieldObjectID); err != nil {
 			return fmt.Errorf("read published posts: %w", err)
-		}
-		for _, p := range published {
-			p.Edges.Accounts = accs[p.ID]
 		}
 		bulk := make([]*ent.QueueItemCreate, len(published))
 		for i, p := range published {

@@ -89,7 +89,8 @@ func isSelect(query string) bool {
 	return len(query) >= 6 && strings.EqualFold(query[:6], "SELECT")
 }
 
-// Exec runs a write outside a transaction.
+// Exec runs a write outside a transaction; the checkpointer hears of it
+// like of a commit.
 func (d sqliteDriver) Exec(ctx context.Context, query string, args, v any) error {
 	defer d.ckpt.wrote()
 	return d.Driver.Exec(ctx, query, args, v)

@@ -274,18 +274,7 @@ func withTagRefs(q *ent.PostQuery) *ent.PostQuery {
 // join rows: the edge's eager loading walks the workspace's accounts on
 // SQLite.
 func (h *handlers) withAccounts(ctx context.Context, ps ...*ent.Post) error {
-	ids := make([]int, len(ps))
-	for i, p := range ps {
-		ids[i] = p.ID
-	}
-	accs, err := posts.AccountsOf(ctx, h.Client.Account, ids, account.FieldObjectID)
-	if err != nil {
-		return err
-	}
-	for _, p := range ps {
-		p.Edges.Accounts = accs[p.ID]
-	}
-	return nil
+	return posts.LoadAccounts(ctx, h.Client.Account, ps, account.FieldObjectID)
 }
 
 // GET /{locationId}/posts/{id}

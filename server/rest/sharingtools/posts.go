@@ -268,18 +268,13 @@ func (h *handlers) listPosts(w http.ResponseWriter, r *http.Request) error {
 // postsJSON renders posts, each with its lowest account id (a post made
 // elsewhere may target hundreds of accounts, and the object shows one).
 func (h *handlers) postsJSON(ctx context.Context, ps []*ent.Post) ([]postJSON, error) {
-	ids := make([]int, len(ps))
-	for i, p := range ps {
-		ids[i] = p.ID
-	}
-	accs, err := posts.AccountsOf(ctx, h.Client.Account, ids, account.FieldID)
-	if err != nil {
+	if err := posts.LoadAccounts(ctx, h.Client.Account, ps, account.FieldID); err != nil {
 		return nil, err
 	}
 	out := make([]postJSON, len(ps))
 	for i, p := range ps {
 		var acc *int
-		if a := accs[p.ID]; len(a) > 0 {
+		if a := p.Edges.Accounts; len(a) > 0 {
 			acc = &a[0].ID
 		}
 		out[i] = toPostJSON(ctx, p, acc)
