@@ -132,23 +132,27 @@ func (c *stmtCache) take(ctx context.Context, query string) (*cachedStmt, error)
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		_ = stmt.Close()
 		return nil, errCacheClosed
 	}
 	if e, ok := c.byText[query]; ok {
-		_ = stmt.Close()
 		c.lru.MoveToFront(e)
 		cs := e.Value.(*cachedStmt)
 		cs.users++
+		c.mu.Unlock()
+		_ = stmt.Close()
 		return cs, nil
 	}
 	cs := &cachedStmt{text: query, stmt: stmt, users: 1}
 	c.byText[query] = c.lru.PushFront(cs)
+	var evicted []*sql.Stmt
 	for c.lru.Len() > c.max {
-		c.drop(c.lru.Back())
+		evicted = append(evicted, c.drop(c.lru.Back())...)
 	}
+	c.mu.Unlock()
+	closeAll(evicted)
 	return cs, nil
 }
 
@@ -167,20 +171,35 @@ func (c *stmtCache) release(cs *cachedStmt) {
 // prepares it afresh.
 func (c *stmtCache) forget(query string) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	var evicted []*sql.Stmt
 	if e, ok := c.byText[query]; ok {
-		c.drop(e)
+		evicted = c.drop(e)
 	}
+	c.mu.Unlock()
+	closeAll(evicted)
 }
 
-// drop removes e from the cache (c.mu held) and closes its statement
-// unless in use, in which case its last user closes it.
-func (c *stmtCache) drop(e *list.Element) {
+// drop removes e from the cache (c.mu held) and returns its statement for
+// the caller to close once it has unlocked, unless it is in use, in which
+// case its last user closes it. Closing under c.mu could deadlock:
+// database/sql's Stmt.Close takes the lock of every connection the
+// statement is prepared on, which a running query holds — on SQLite a
+// write waiting out the busy timeout for the write lock, held by a
+// transaction that itself waits for c.mu to look up its next statement.
+func (c *stmtCache) drop(e *list.Element) []*sql.Stmt {
 	cs := c.lru.Remove(e).(*cachedStmt)
 	delete(c.byText, cs.text)
 	cs.gone = true
 	if cs.users == 0 {
-		_ = cs.stmt.Close()
+		return []*sql.Stmt{cs.stmt}
+	}
+	return nil
+}
+
+// closeAll closes statements dropped from the cache.
+func closeAll(stmts []*sql.Stmt) {
+	for _, s := range stmts {
+		_ = s.Close()
 	}
 }
 
@@ -190,11 +209,13 @@ func (c *stmtCache) Close() {
 	c.stop()
 	c.warms.Wait()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
+	var evicted []*sql.Stmt
 	for c.lru.Len() > 0 {
-		c.drop(c.lru.Back())
+		evicted = append(evicted, c.drop(c.lru.Back())...)
 	}
+	c.mu.Unlock()
+	closeAll(evicted)
 }
 
 // len is the number of statements cached.

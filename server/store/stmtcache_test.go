@@ -278,3 +278,66 @@ func TestSQLiteCountByEntCountsTheQuerysRows(t *testing.T) {
 		}
 	}
 }
+
+// Dropping a statement never holds the cache's lock while the statement
+// closes: database/sql's Close waits for the statement's running queries
+// (their connections' locks), and a query can wait on a transaction that
+// waits for the cache's lock to find its next statement. Here the running
+// query is a SQLite write waiting for the write lock another connection
+// holds; a lookup of another statement must not wait for it.
+func TestDroppingAStatementInUseOnABusyConnectionBlocksNoLookup(t *testing.T) {
+	db := openSQLiteDB(t)
+	db.SetMaxOpenConns(2)
+	c := newStmtCache(db, 8)
+	defer c.Close()
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE t (v INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	const insert = "INSERT INTO t (v) VALUES (?)"
+	queryInt(t, c, "SELECT 1")
+	cs, err := c.take(ctx, insert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.release(cs)
+
+	// One connection holds the write lock; the insert, on the other, waits
+	// for it in SQLite's busy handler.
+	holder, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	inserted := make(chan error, 1)
+	go func() {
+		_, err := cs.stmt.ExecContext(ctx, 1)
+		inserted <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the insert is waiting now
+
+	go c.forget(insert)
+	time.Sleep(100 * time.Millisecond) // the drop is closing the statement now
+	looked := make(chan struct{})
+	go func() {
+		defer close(looked)
+		if s, ok := c.cached("SELECT 1"); ok {
+			c.release(s)
+		}
+	}()
+	select {
+	case <-looked:
+	case <-time.After(2 * time.Second):
+		t.Error("looking up a cached statement waited for a dropped statement's running query")
+	}
+	if _, err := holder.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-inserted; err != nil {
+		t.Fatalf("insert after the write lock was released: %v", err)
+	}
+	<-looked
+}
