@@ -225,11 +225,10 @@ func (c *stmtCache) len() int {
 	return c.lru.Len()
 }
 
-// cachedTx runs a PostgreSQL transaction's statements on the statement
-// cache's prepared statements, bound to the transaction's connection
-// (database/sql prepares each once per connection and keeps it with the
-// cached statement); writes are cached too. SQLite transactions do not use
-// it (see sqliteDriver.BeginTx). A statement whose run fails leaves
+// cachedTx runs a transaction's statements on the statement cache's
+// prepared statements, bound to the transaction's connection (database/sql
+// prepares each once per connection and keeps it with the cached
+// statement); writes are cached too. A statement whose run fails leaves
 // the cache: a failure may be the statement's own (PostgreSQL refuses a
 // prepared statement whose result columns another replica's migration
 // changed), and it must not fail every later run.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/privacy"
 	"github.com/switchboardhq/switchboard/ent/workspace"
 )
@@ -154,6 +155,8 @@ func TestSQLiteReadsOutsideTransactionsUseTheCacheUntilClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := st.drv.(sqliteDriver).stmts
+	// The migration's own statements are warmed in the background too.
+	c.warms.Wait() // the migration's own statements, warmed in the background
 	before := c.len()
 	ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
 	for range 3 {
@@ -186,6 +189,66 @@ func TestSQLiteReadsOutsideTransactionsUseTheCacheUntilClose(t *testing.T) {
 	}
 	if _, err := stmt.QueryContext(t.Context()); err == nil {
 		t.Fatal("a cached statement is still open after Close")
+	}
+}
+
+// A transaction's statements, writes too, run on cached statements, and
+// one that names what the transaction itself created (a migration's new
+// table, which the connection the cache prepares on cannot see yet) still
+// runs.
+func TestSQLiteTransactionsUseTheCacheAndSeeTheirOwnSchema(t *testing.T) {
+	st, err := Open(t.Context(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c := st.drv.(sqliteDriver).stmts
+	c.warms.Wait()
+	before := c.len()
+	old := map[string]bool{}
+	for k := range c.byText {
+		old[k] = true
+	}
+	ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
+	for i := range 3 {
+		err := WithTx(ctx, st.Client, func(tx *ent.Tx) error {
+			w, err := tx.Workspace.Create().SetName(fmt.Sprintf("w%d", i)).Save(ctx)
+			if err != nil {
+				return err
+			}
+			if err := tx.Workspace.UpdateOneID(w.ID).SetName(fmt.Sprintf("renamed%d", i)).Exec(ctx); err != nil {
+				return err
+			}
+			_, err = tx.Workspace.Query().Count(ctx)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The create, the update and the count; three runs add none more.
+	c.warms.Wait()
+	if got := c.len() - before; got < 3 || got > 4 {
+		t.Fatalf("three runs of one transaction cached %d statements, want 3 or 4", got)
+	}
+	err = WithTx(ctx, st.Client, func(tx *ent.Tx) error {
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE fresh (id INTEGER PRIMARY KEY, v TEXT)"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO fresh (v) VALUES (?)", "x"); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT v FROM fresh")
+		if err != nil {
+			return err
+		}
+		return rows.Close()
+	})
+	if err != nil {
+		t.Fatalf("a transaction using a table it created: %v", err)
 	}
 }
 
