@@ -37,6 +37,7 @@ type stmtCache struct {
 	stop    context.CancelFunc
 	stopped context.Context
 	warms   sync.WaitGroup
+	closing sync.WaitGroup // statements dropped and being closed (closeLater)
 }
 
 type cachedStmt struct {
@@ -152,7 +153,7 @@ func (c *stmtCache) take(ctx context.Context, query string) (*cachedStmt, error)
 		evicted = append(evicted, c.drop(c.lru.Back())...)
 	}
 	c.mu.Unlock()
-	closeAll(evicted)
+	c.closeLater(evicted...)
 	return cs, nil
 }
 
@@ -163,7 +164,7 @@ func (c *stmtCache) release(cs *cachedStmt) {
 	closeIt := cs.gone && cs.users == 0
 	c.mu.Unlock()
 	if closeIt {
-		_ = cs.stmt.Close()
+		c.closeLater(cs.stmt)
 	}
 }
 
@@ -176,16 +177,12 @@ func (c *stmtCache) forget(query string) {
 		evicted = c.drop(e)
 	}
 	c.mu.Unlock()
-	closeAll(evicted)
+	c.closeLater(evicted...)
 }
 
 // drop removes e from the cache (c.mu held) and returns its statement for
 // the caller to close once it has unlocked, unless it is in use, in which
-// case its last user closes it. Closing under c.mu could deadlock:
-// database/sql's Stmt.Close takes the lock of every connection the
-// statement is prepared on, which a running query holds — on SQLite a
-// write waiting out the busy timeout for the write lock, held by a
-// transaction that itself waits for c.mu to look up its next statement.
+// case its last user closes it (closeLater, both).
 func (c *stmtCache) drop(e *list.Element) []*sql.Stmt {
 	cs := c.lru.Remove(e).(*cachedStmt)
 	delete(c.byText, cs.text)
@@ -196,11 +193,26 @@ func (c *stmtCache) drop(e *list.Element) []*sql.Stmt {
 	return nil
 }
 
-// closeAll closes statements dropped from the cache.
-func closeAll(stmts []*sql.Stmt) {
-	for _, s := range stmts {
-		_ = s.Close()
+// closeLater closes statements dropped from the cache in the background.
+// database/sql's Stmt.Close waits for the lock of every connection the
+// statement is prepared on, which a running query holds: on SQLite a
+// write waiting out the busy timeout for the write lock, on PostgreSQL a
+// query waiting for a row lock. Whoever drops or last releases a
+// statement may hold such locks (a transaction whose statement was
+// evicted while it ran it) or be waited for by their holder (under c.mu,
+// a transaction looking up its next statement), so nobody waits for a
+// close.
+func (c *stmtCache) closeLater(stmts ...*sql.Stmt) {
+	if len(stmts) == 0 {
+		return
 	}
+	c.closing.Add(1)
+	go func() {
+		defer c.closing.Done()
+		for _, s := range stmts {
+			_ = s.Close()
+		}
+	}()
 }
 
 // Close closes every cached statement (those in use when their query has
@@ -215,7 +227,8 @@ func (c *stmtCache) Close() {
 		evicted = append(evicted, c.drop(c.lru.Back())...)
 	}
 	c.mu.Unlock()
-	closeAll(evicted)
+	c.closeLater(evicted...)
+	c.closing.Wait()
 }
 
 // len is the number of statements cached.

@@ -110,6 +110,7 @@ func TestStatementCacheClosesWhatItEvictsOnceUnused(t *testing.T) {
 	if err := rows.Close(); err != nil || sum != 6 {
 		t.Fatalf("rows opened before the eviction: sum %d, err %v", sum, err)
 	}
+	c.closing.Wait() // closed in the background (closeLater)
 	if _, err := evicted.QueryContext(t.Context()); err == nil {
 		t.Fatal("the evicted statement is still open")
 	}
@@ -403,4 +404,64 @@ func TestDroppingAStatementInUseOnABusyConnectionBlocksNoLookup(t *testing.T) {
 		t.Fatalf("insert after the write lock was released: %v", err)
 	}
 	<-looked
+}
+
+// A transaction whose statement is dropped while it runs it is the
+// statement's last user, and releasing it must not wait for the close:
+// closing waits for the statement's running queries, here a write on
+// another connection that waits for the transaction's own write lock.
+func TestReleasingADroppedStatementInATransactionWaitsForNoQuery(t *testing.T) {
+	db := openSQLiteDB(t)
+	db.SetMaxOpenConns(2)
+	c := newStmtCache(db, 8)
+	defer c.Close()
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE t (v INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	const insert = "INSERT INTO t (v) VALUES (?)"
+	cs, err := c.take(ctx, insert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.release(cs)
+
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	in := cachedTx{tx: tx, stmts: c}
+	if _, err := in.ExecContext(ctx, insert, 1); err != nil { // takes the write lock
+		t.Fatal(err)
+	}
+	inserted := make(chan error, 1)
+	go func() {
+		_, err := cs.stmt.ExecContext(ctx, 2) // on the other connection
+		inserted <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the write is waiting for the lock now
+
+	inUse, ok := c.cached(insert) // the transaction's next run of it
+	if !ok {
+		t.Fatal("the statement is not cached")
+	}
+	c.forget(insert)
+	released := make(chan struct{})
+	go func() {
+		defer close(released)
+		c.release(inUse)
+	}()
+	select {
+	case <-released:
+	case <-time.After(2 * time.Second):
+		t.Error("releasing a dropped statement waited for a query that waits for the releaser's transaction")
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-inserted; err != nil {
+		t.Fatalf("insert after the transaction ended: %v", err)
+	}
+	<-released
 }
