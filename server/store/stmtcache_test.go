@@ -343,6 +343,28 @@ func TestSQLiteCountByEntCountsTheQuerysRows(t *testing.T) {
 	}
 }
 
+const insert = "INSERT INTO t (v) VALUES (?)"
+
+// cachedInsertOnTwoConnections returns a SQLite database of two
+// connections with a table t, and a cache holding its insert: one
+// connection can hold the write lock while the other runs the insert.
+func cachedInsertOnTwoConnections(t *testing.T) (*sql.DB, *stmtCache, *cachedStmt) {
+	t.Helper()
+	db := openSQLiteDB(t)
+	db.SetMaxOpenConns(2)
+	c := newStmtCache(db, 8)
+	t.Cleanup(c.Close)
+	if _, err := db.ExecContext(t.Context(), "CREATE TABLE t (v INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := c.take(t.Context(), insert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.release(cs)
+	return db, c, cs
+}
+
 // Dropping a statement never holds the cache's lock while the statement
 // closes: database/sql's Close waits for the statement's running queries
 // (their connections' locks), and a query can wait on a transaction that
@@ -350,21 +372,9 @@ func TestSQLiteCountByEntCountsTheQuerysRows(t *testing.T) {
 // query is a SQLite write waiting for the write lock another connection
 // holds; a lookup of another statement must not wait for it.
 func TestDroppingAStatementInUseOnABusyConnectionBlocksNoLookup(t *testing.T) {
-	db := openSQLiteDB(t)
-	db.SetMaxOpenConns(2)
-	c := newStmtCache(db, 8)
-	defer c.Close()
+	db, c, cs := cachedInsertOnTwoConnections(t)
 	ctx := t.Context()
-	if _, err := db.ExecContext(ctx, "CREATE TABLE t (v INTEGER)"); err != nil {
-		t.Fatal(err)
-	}
-	const insert = "INSERT INTO t (v) VALUES (?)"
 	queryInt(t, c, "SELECT 1")
-	cs, err := c.take(ctx, insert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.release(cs)
 
 	// One connection holds the write lock; the insert, on the other, waits
 	// for it in SQLite's busy handler.
@@ -411,20 +421,8 @@ func TestDroppingAStatementInUseOnABusyConnectionBlocksNoLookup(t *testing.T) {
 // closing waits for the statement's running queries, here a write on
 // another connection that waits for the transaction's own write lock.
 func TestReleasingADroppedStatementInATransactionWaitsForNoQuery(t *testing.T) {
-	db := openSQLiteDB(t)
-	db.SetMaxOpenConns(2)
-	c := newStmtCache(db, 8)
-	defer c.Close()
+	db, c, cs := cachedInsertOnTwoConnections(t)
 	ctx := t.Context()
-	if _, err := db.ExecContext(ctx, "CREATE TABLE t (v INTEGER)"); err != nil {
-		t.Fatal(err)
-	}
-	const insert = "INSERT INTO t (v) VALUES (?)"
-	cs, err := c.take(ctx, insert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.release(cs)
 
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
