@@ -182,7 +182,7 @@ func (c *stmtCache) forget(query string) {
 
 // drop removes e from the cache (c.mu held) and returns its statement for
 // the caller to close once it has unlocked, unless it is in use, in which
-// case its last user closes it (closeLater, both).
+// case its last user closes it; both close through closeLater.
 func (c *stmtCache) drop(e *list.Element) []*sql.Stmt {
 	cs := c.lru.Remove(e).(*cachedStmt)
 	delete(c.byText, cs.text)

@@ -156,7 +156,6 @@ func TestSQLiteReadsOutsideTransactionsUseTheCacheUntilClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := st.drv.(sqliteDriver).stmts
-	// The migration's own statements are warmed in the background too.
 	c.warms.Wait() // the migration's own statements, warmed in the background
 	before := c.len()
 	ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
@@ -207,12 +206,8 @@ func TestSQLiteTransactionsUseTheCacheAndSeeTheirOwnSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := st.drv.(sqliteDriver).stmts
-	c.warms.Wait()
+	c.warms.Wait() // the migration's own statements, warmed in the background
 	before := c.len()
-	old := map[string]bool{}
-	for k := range c.byText {
-		old[k] = true
-	}
 	ctx := privacy.DecisionContext(t.Context(), privacy.Allow)
 	for i := range 3 {
 		err := WithTx(ctx, st.Client, func(tx *ent.Tx) error {
@@ -343,7 +338,7 @@ func TestSQLiteCountByEntCountsTheQuerysRows(t *testing.T) {
 	}
 }
 
-const insert = "INSERT INTO t (v) VALUES (?)"
+const insertIntoT = "INSERT INTO t (v) VALUES (?)"
 
 // cachedInsertOnTwoConnections returns a SQLite database of two
 // connections with a table t, and a cache holding its insert: one
@@ -357,7 +352,7 @@ func cachedInsertOnTwoConnections(t *testing.T) (*sql.DB, *stmtCache, *cachedStm
 	if _, err := db.ExecContext(t.Context(), "CREATE TABLE t (v INTEGER)"); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := c.take(t.Context(), insert)
+	cs, err := c.take(t.Context(), insertIntoT)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +388,7 @@ func TestDroppingAStatementInUseOnABusyConnectionBlocksNoLookup(t *testing.T) {
 	}()
 	time.Sleep(200 * time.Millisecond) // the insert is waiting now
 
-	go c.forget(insert)
+	go c.forget(insertIntoT)
 	time.Sleep(100 * time.Millisecond) // the drop is closing the statement now
 	looked := make(chan struct{})
 	go func() {
@@ -430,7 +425,7 @@ func TestReleasingADroppedStatementInATransactionWaitsForNoQuery(t *testing.T) {
 	}
 	defer func() { _ = tx.Rollback() }()
 	in := cachedTx{tx: tx, stmts: c}
-	if _, err := in.ExecContext(ctx, insert, 1); err != nil { // takes the write lock
+	if _, err := in.ExecContext(ctx, insertIntoT, 1); err != nil { // takes the write lock
 		t.Fatal(err)
 	}
 	inserted := make(chan error, 1)
@@ -440,11 +435,11 @@ func TestReleasingADroppedStatementInATransactionWaitsForNoQuery(t *testing.T) {
 	}()
 	time.Sleep(200 * time.Millisecond) // the write is waiting for the lock now
 
-	inUse, ok := c.cached(insert) // the transaction's next run of it
+	inUse, ok := c.cached(insertIntoT) // the transaction's next run of it
 	if !ok {
 		t.Fatal("the statement is not cached")
 	}
-	c.forget(insert)
+	c.forget(insertIntoT)
 	released := make(chan struct{})
 	go func() {
 		defer close(released)
